@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/** The `broker` executable: flags and config file as redis-server takes them. */
+import { Broker } from './server.js';
+import { ConfigError } from './config.js';
+
+async function main(): Promise<void> {
+  let broker: Broker;
+  try {
+    broker = new Broker({ args: process.argv.slice(2) });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`*** FATAL CONFIG FILE ERROR ***\n${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  await broker.start();
+  const shutdown = (signal: string): void => {
+    broker.log.info(`Received ${signal}, scheduling shutdown...`);
+    void broker.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+void main();

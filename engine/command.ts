@@ -1,0 +1,215 @@
+/**
+ * The command table. A command is data: its name, arity, flags and key positions come
+ * from `command-meta.json`, generated from a real redis-server 7.0 by
+ * `scripts/gen-command-meta.mjs`, so COMMAND INFO/DOCS and the arity checks match the
+ * reference exactly. Code supplies only the handler.
+ */
+import type { RespValue } from '../protocol/reply.js';
+import meta from './command-meta.json' with { type: 'json' };
+import type { Client } from './client.js';
+
+export type Handler<C extends Client> = (c: C, argv: string[]) => void;
+
+/** A handler for a command (`get`) or a subcommand (`client|kill`). */
+export interface CommandDef<C extends Client> {
+  name: string;
+  handler: Handler<C>;
+}
+
+/** Flags from the command metadata that dispatch looks at, as bits for cheap tests. */
+export const enum Flag {
+  Write = 1 << 0,
+  ReadOnly = 1 << 1,
+  DenyOom = 1 << 2,
+  Admin = 1 << 3,
+  PubSub = 1 << 4,
+  NoScript = 1 << 5,
+  Blocking = 1 << 6,
+  Loading = 1 << 7,
+  Stale = 1 << 8,
+  SkipMonitor = 1 << 9,
+  SkipSlowlog = 1 << 10,
+  Fast = 1 << 11,
+  NoAuth = 1 << 12,
+  MayReplicate = 1 << 13,
+  NoMulti = 1 << 14,
+  AllowBusy = 1 << 15,
+}
+
+const FLAG_BITS: Record<string, Flag> = {
+  write: Flag.Write,
+  readonly: Flag.ReadOnly,
+  denyoom: Flag.DenyOom,
+  admin: Flag.Admin,
+  pubsub: Flag.PubSub,
+  noscript: Flag.NoScript,
+  blocking: Flag.Blocking,
+  loading: Flag.Loading,
+  stale: Flag.Stale,
+  skip_monitor: Flag.SkipMonitor,
+  skip_slowlog: Flag.SkipSlowlog,
+  fast: Flag.Fast,
+  no_auth: Flag.NoAuth,
+  may_replicate: Flag.MayReplicate,
+  no_multi: Flag.NoMulti,
+  allow_busy: Flag.AllowBusy,
+};
+
+/** Per-command counters for INFO commandstats. */
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export class Command<C extends Client> {
+  readonly stats: CommandStats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  handler: Handler<C> | null = null;
+  readonly subcommands: Map<string, Command<C>> | null;
+
+  constructor(
+    /** `get`, or `client|kill` for a subcommand. */
+    readonly fullname: string,
+    readonly arity: number,
+    readonly flags: number,
+    readonly firstKey: number,
+    readonly lastKey: number,
+    readonly keyStep: number,
+    readonly info: RespValue,
+    readonly docs: RespValue,
+    subcommands: Command<C>[],
+  ) {
+    this.subcommands = subcommands.length > 0 ? new Map(subcommands.map((s) => [s.fullname.split('|')[1], s])) : null;
+  }
+
+  has(flag: Flag): boolean {
+    return (this.flags & flag) !== 0;
+  }
+
+  /** Indices of the key arguments in argv, from first/last/step (COMMAND GETKEYS). */
+  keyIndices(argc: number): number[] {
+    if (this.firstKey === 0) return [];
+    const last = this.lastKey < 0 ? argc + this.lastKey : this.lastKey;
+    const out: number[] = [];
+    for (let i = this.firstKey; i <= last && i < argc; i += this.keyStep) out.push(i);
+    return out;
+  }
+}
+
+interface MetaEntry {
+  info: RespValue;
+  docs: RespValue;
+}
+
+function buildCommand<C extends Client>(info: RespValue[], docsByName: Map<string, RespValue>): Command<C> {
+  const [name, arity, flags, first, last, step, , , , subs] = info as [
+    string,
+    number,
+    { set: { simple: string }[] },
+    number,
+    number,
+    number,
+    unknown,
+    unknown,
+    unknown,
+    RespValue[][] | { set: [] },
+  ];
+  let bits = 0;
+  for (const f of flags.set) bits |= FLAG_BITS[f.simple] ?? 0;
+  // redis-server replies an empty set, not an empty array, for no subcommands.
+  const children = Array.isArray(subs) ? subs.map((s) => buildCommand<C>(s, docsByName)) : [];
+  return new Command<C>(name, arity, bits, first, last, step, info as RespValue, docsByName.get(name) ?? null, children);
+}
+
+function isMap(v: RespValue): v is { map: [RespValue, RespValue][] } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && 'map' in v;
+}
+
+/** Subcommand docs live inside their parent's docs under `subcommands`. */
+function collectDocs(name: string, docs: RespValue, into: Map<string, RespValue>): void {
+  into.set(name, docs);
+  if (!isMap(docs)) return;
+  for (const [k, v] of docs.map) {
+    if (k === 'subcommands' && isMap(v)) {
+      for (const [subName, subDocs] of v.map) collectDocs(subName as string, subDocs, into);
+    }
+  }
+}
+
+/** The outcome of looking a command line up, as redis-server's processCommand sees it. */
+export type Lookup<C extends Client> =
+  | { command: Command<C>; error?: undefined }
+  /** `command` is set when the name was known but the arity was wrong (a rejected call). */
+  | { error: string; command?: Command<C> };
+
+export class CommandTable<C extends Client> {
+  /** Commands with a handler, by lowercase name (and uppercase, to skip lowercasing). */
+  private readonly byName = new Map<string, Command<C>>();
+  private readonly all = new Map<string, Command<C>>();
+
+  constructor() {
+    const docs = new Map<string, RespValue>();
+    const entries = meta as unknown as Record<string, MetaEntry>;
+    for (const [name, e] of Object.entries(entries)) collectDocs(name, e.docs, docs);
+    for (const [name, e] of Object.entries(entries)) {
+      this.all.set(name, buildCommand<C>(e.info as RespValue[], docs));
+    }
+  }
+
+  /** Attaches handlers; a name not known to redis-server 7.0 is a programming error. */
+  register(defs: readonly CommandDef<C>[]): void {
+    for (const def of defs) {
+      const [parentName, subName] = def.name.split('|');
+      const parent = this.all.get(parentName);
+      const command = subName === undefined ? parent : parent?.subcommands?.get(subName);
+      if (command === undefined) throw new Error(`no metadata for command '${def.name}'`);
+      command.handler = def.handler;
+      if (parent !== undefined) {
+        this.byName.set(parentName, parent);
+        this.byName.set(parentName.toUpperCase(), parent);
+      }
+    }
+  }
+
+  /** The implemented command (with a handler, or with implemented subcommands) by name. */
+  get(name: string): Command<C> | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  /** Every implemented top-level command. */
+  commands(): Command<C>[] {
+    return [...new Set(this.byName.values())];
+  }
+
+  /**
+   * Resolves argv to a command, checking arity, with redis-server's exact errors for
+   * unknown commands, unknown subcommands and wrong argument counts.
+   */
+  lookup(argv: string[]): Lookup<C> {
+    let command = this.get(argv[0]);
+    if (command === undefined) return { error: unknownCommandError(argv) };
+    if (command.subcommands !== null && argv.length > 1) {
+      const sub = command.subcommands.get(argv[1].toLowerCase());
+      if (sub === undefined || sub.handler === null) {
+        return {
+          error: `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`,
+        };
+      }
+      command = sub;
+    }
+    const arity = command.arity;
+    if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
+      return { error: `ERR wrong number of arguments for '${command.fullname}' command`, command };
+    }
+    return { command };
+  }
+}
+
+function unknownCommandError(argv: string[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+}

@@ -1,0 +1,6 @@
+/** Every engine command family, registered into the broker's command table. */
+import type { CommandDef } from '../command.js';
+import type { Client } from '../client.js';
+import { stringCommands } from './string.js';
+
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands];

@@ -1,0 +1,10 @@
+/** Error replies shared by many commands, with redis-server's exact text. */
+export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+export const SYNTAX = 'ERR syntax error';
+export const NOT_INTEGER = 'ERR value is not an integer or out of range';
+export const NOT_FLOAT = 'ERR value is not a valid float';
+export const OVERFLOW = 'ERR increment or decrement would overflow';
+export const NO_SUCH_KEY = 'ERR no such key';
+export const OUT_OF_RANGE = 'ERR index out of range';
+export const INVALID_EXPIRE = (command: string): string => `ERR invalid expire time in '${command}' command`;
+export const DB_INDEX_OUT_OF_RANGE = 'ERR DB index is out of range';

@@ -1,0 +1,9 @@
+// Node's fast latin1 codecs exist on every Buffer but are missing from @types/node.
+// They skip the encoding dispatch of toString/write, which matters on the hot path.
+export {};
+declare global {
+  interface Buffer<TArrayBuffer extends ArrayBufferLike = ArrayBufferLike> {
+    latin1Slice(start?: number, end?: number): string;
+    latin1Write(s: string, offset?: number, length?: number): number;
+  }
+}

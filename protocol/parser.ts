@@ -1,0 +1,298 @@
+/**
+ * Streaming RESP request parser: multibulk (`*N\r\n$L\r\n...`) and inline commands.
+ *
+ * It mirrors redis-server's `processMultibulkBuffer`/`processInlineBuffer`: the same
+ * limits, the same error texts, and the same acceptance of integers (`string2ll`).
+ * Arguments come out as latin1 strings, one char per byte (DESIGN.md decision 1).
+ *
+ * Usage: `feed()` every chunk read from the socket, then call `next()` until it
+ * returns null. After a protocol error `error` holds the message to reply with
+ * and the parser yields nothing more: the connection must be closed.
+ */
+
+/** Longest inline request, and longest `*N`/`$N` header line, redis-server accepts. */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/** Bulk arguments at least this long are copied into a buffer of their own. */
+const PROTO_MBULK_BIG_ARG = 32 * 1024;
+const INT_MAX = 2147483647;
+
+const CR = 13;
+const LF = 10;
+const STAR = 42;
+const DOLLAR = 36;
+const EMPTY = Buffer.alloc(0);
+
+export class RespParser {
+  /** Largest bulk argument accepted (`proto-max-bulk-len`). */
+  maxBulkLen = 512 * 1024 * 1024;
+  /** While true, the limits redis-server applies before AUTH hold (10 args, 16 KB bulks). */
+  unauthenticated = false;
+  /** Set once the input is not valid RESP; the message to send, without the leading '-'. */
+  error: string | null = null;
+
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Arguments still expected by the multibulk being read; 0 when between commands. */
+  private pendingArgs = 0;
+  /** Length of the bulk whose `$N` header was read, or -1. */
+  private bulkLen = -1;
+  private argv: string[] = [];
+  /** A large bulk being assembled across reads, to avoid re-concatenating the input. */
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+
+  feed(chunk: Buffer): void {
+    if (this.error !== null) return;
+    if (this.big !== null) chunk = this.fillBig(chunk);
+    if (chunk.length === 0) return;
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    }
+    this.pos = 0;
+  }
+
+  /** Bytes received but not yet consumed as part of a complete command. */
+  get pendingBytes(): number {
+    return this.buf.length - this.pos + this.bigFilled;
+  }
+
+  /** The next complete command, or null when more input is needed (or after an error). */
+  next(): string[] | null {
+    while (this.error === null) {
+      if (this.big !== null) return null;
+      if (this.pendingArgs === 0) {
+        if (this.pos >= this.buf.length) return this.release();
+        if (this.buf[this.pos] !== STAR) {
+          const inline = this.parseInline();
+          if (inline === null) return null;
+          if (inline.length === 0) continue;
+          return inline;
+        }
+        const count = this.readHeader();
+        if (count === undefined) return null;
+        if (count <= 0) continue;
+        this.pendingArgs = count;
+      }
+      if (!this.readBulks()) return null;
+      const argv = this.argv;
+      this.argv = [];
+      return argv;
+    }
+    return null;
+  }
+
+  /** Drops the consumed input so a fully read buffer can be garbage collected. */
+  private release(): null {
+    this.buf = EMPTY;
+    this.pos = 0;
+    return null;
+  }
+
+  private fail(message: string): null {
+    this.error = message;
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.big = null;
+    this.argv = [];
+    return null;
+  }
+
+  /** Reads `*N\r\n`; returns N, or undefined when incomplete or invalid. */
+  private readHeader(): number | undefined {
+    const cr = this.buf.indexOf(CR, this.pos);
+    if (cr < 0 || cr + 1 >= this.buf.length) {
+      if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+        this.fail('ERR Protocol error: too big mbulk count string');
+      }
+      return undefined;
+    }
+    const n = parseLongLong(this.buf, this.pos + 1, cr);
+    if (n === undefined || n > INT_MAX) {
+      this.fail('ERR Protocol error: invalid multibulk length');
+      return undefined;
+    }
+    if (n > 10 && this.unauthenticated) {
+      this.fail('ERR Protocol error: unauthenticated multibulk length');
+      return undefined;
+    }
+    this.pos = cr + 2;
+    return n;
+  }
+
+  /** Reads the remaining bulks of the current multibulk; false when more input is needed. */
+  private readBulks(): boolean {
+    const buf = this.buf;
+    while (this.pendingArgs > 0) {
+      if (this.bulkLen < 0) {
+        const cr = buf.indexOf(CR, this.pos);
+        if (cr < 0 || cr + 1 >= buf.length) {
+          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+            this.fail('ERR Protocol error: too big bulk count string');
+          }
+          return false;
+        }
+        if (buf[this.pos] !== DOLLAR) {
+          const got = buf[this.pos] === CR || buf[this.pos] === LF ? ' ' : String.fromCharCode(buf[this.pos]);
+          this.fail(`ERR Protocol error: expected '$', got '${got}'`);
+          return false;
+        }
+        const len = parseLongLong(buf, this.pos + 1, cr);
+        if (len === undefined || len < 0 || len > this.maxBulkLen) {
+          this.fail('ERR Protocol error: invalid bulk length');
+          return false;
+        }
+        if (len > 16384 && this.unauthenticated) {
+          this.fail('ERR Protocol error: unauthenticated bulk length');
+          return false;
+        }
+        this.pos = cr + 2;
+        this.bulkLen = len;
+      }
+      const end = this.pos + this.bulkLen;
+      if (end + 2 > buf.length) {
+        if (this.bulkLen >= PROTO_MBULK_BIG_ARG) this.startBig();
+        return false;
+      }
+      this.argv.push(buf.latin1Slice(this.pos, end));
+      this.pos = end + 2;
+      this.bulkLen = -1;
+      this.pendingArgs--;
+    }
+    return true;
+  }
+
+  /** Moves a partially received large bulk into a buffer sized for it. */
+  private startBig(): void {
+    const big = Buffer.allocUnsafe(this.bulkLen + 2);
+    this.bigFilled = this.buf.copy(big, 0, this.pos);
+    this.big = big;
+    this.buf = EMPTY;
+    this.pos = 0;
+  }
+
+  /** Copies input into the large bulk; returns what is left of the chunk after it. */
+  private fillBig(chunk: Buffer): Buffer {
+    const big = this.big!;
+    const copied = chunk.copy(big, this.bigFilled);
+    this.bigFilled += copied;
+    if (this.bigFilled < big.length) return EMPTY;
+    this.argv.push(big.latin1Slice(0, this.bulkLen));
+    this.big = null;
+    this.bigFilled = 0;
+    this.bulkLen = -1;
+    this.pendingArgs--;
+    return chunk.subarray(copied);
+  }
+
+  /** Parses one inline command line; null when incomplete or invalid. */
+  private parseInline(): string[] | null {
+    const buf = this.buf;
+    const lf = buf.indexOf(LF, this.pos);
+    if (lf < 0) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
+        this.fail('ERR Protocol error: too big inline request');
+      }
+      return null;
+    }
+    const end = lf > this.pos && buf[lf - 1] === CR ? lf - 1 : lf;
+    const argv = splitArgs(buf.latin1Slice(this.pos, end));
+    if (argv === null) return this.fail('ERR Protocol error: unbalanced quotes in request');
+    this.pos = lf + 1;
+    return argv;
+  }
+}
+
+/**
+ * redis-server's `string2ll` over buf[start, end): an optional '-', then digits with
+ * no leading zero, fitting in a signed 64-bit integer. Values beyond 2^53 lose
+ * precision, which is harmless here: every caller rejects them as too large.
+ */
+function parseLongLong(buf: Buffer, start: number, end: number): number | undefined {
+  let i = start;
+  if (i >= end || end - start > 20) return undefined;
+  let negative = false;
+  if (buf[i] === 45) {
+    negative = true;
+    i++;
+    if (i >= end) return undefined;
+  }
+  if (buf[i] === 48) return i + 1 === end && !negative ? 0 : undefined;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  if (n > 9223372036854775807) return undefined;
+  return negative ? -n : n;
+}
+
+const isSpace = (c: string): boolean =>
+  c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f';
+const isHex = (c: string): boolean => /^[0-9a-fA-F]$/.test(c);
+
+/**
+ * redis-server's `sdssplitargs`: whitespace-separated words, "double quotes" with
+ * C escapes (\n \r \t \b \a \xHH), 'single quotes' with \' only. Returns null on
+ * unbalanced quotes or a closing quote not followed by a space. A NUL byte ends
+ * the line, as it does for the C string redis-server splits.
+ */
+export function splitArgs(line: string): string[] | null {
+  const nul = line.indexOf('\0');
+  if (nul >= 0) line = line.slice(0, nul);
+  const at = (i: number): string => (i < line.length ? line[i] : '');
+  const args: string[] = [];
+  let p = 0;
+  for (;;) {
+    while (p < line.length && isSpace(line[p])) p++;
+    if (p >= line.length) return args;
+    let current = '';
+    let inDouble = false;
+    let inSingle = false;
+    let done = false;
+    while (!done) {
+      const c = at(p);
+      if (inDouble) {
+        if (c === '\\' && at(p + 1) === 'x' && isHex(at(p + 2)) && isHex(at(p + 3))) {
+          current += String.fromCharCode(parseInt(line.slice(p + 2, p + 4), 16));
+          p += 3;
+        } else if (c === '\\' && at(p + 1) !== '') {
+          p++;
+          const e = line[p];
+          current += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === '"') {
+          if (at(p + 1) !== '' && !isSpace(at(p + 1))) return null;
+          done = true;
+        } else if (c === '') {
+          return null;
+        } else {
+          current += c;
+        }
+      } else if (inSingle) {
+        if (c === '\\' && at(p + 1) === "'") {
+          p++;
+          current += "'";
+        } else if (c === "'") {
+          if (at(p + 1) !== '' && !isSpace(at(p + 1))) return null;
+          done = true;
+        } else if (c === '') {
+          return null;
+        } else {
+          current += c;
+        }
+      } else if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '') {
+        done = true;
+      } else if (c === '"') {
+        inDouble = true;
+      } else if (c === "'") {
+        inSingle = true;
+      } else {
+        current += c;
+      }
+      if (p < line.length) p++;
+    }
+    args.push(current);
+  }
+}

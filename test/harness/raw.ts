@@ -1,0 +1,94 @@
+/** A minimal RESP client that returns replies as raw bytes, for byte-exact comparison. */
+import net from 'node:net';
+import { ReplyFramer, type Decoded } from '../../protocol/decoder.js';
+
+export interface RawReply {
+  raw: Buffer;
+  value: Decoded;
+}
+
+export function encodeCommand(argv: readonly (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${argv.length}\r\n`)];
+  for (const a of argv) {
+    const b = typeof a === 'string' ? Buffer.from(a, 'latin1') : a;
+    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+export class RawClient {
+  private readonly framer = new ReplyFramer();
+  private readonly queue: RawReply[] = [];
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk) => {
+      this.queue.push(...this.framer.push(chunk));
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    const socket = net.connect(port, host);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.setNoDelay(true);
+    return new RawClient(socket);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Sends one command and returns its reply. */
+  async call(...argv: (string | Buffer)[]): Promise<RawReply> {
+    this.socket.write(encodeCommand(argv));
+    return this.read();
+  }
+
+  /** Sends bytes as they are (inline commands, malformed input, pipelines). */
+  write(bytes: string | Buffer): void {
+    this.socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+  }
+
+  /** The next reply; rejects if the connection closes first or after `timeoutMs`. */
+  async read(timeoutMs = 10_000): Promise<RawReply> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length === 0) {
+      if (this.closed) throw new Error('connection closed');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for a reply');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.queue.shift()!;
+  }
+
+  /** Resolves once the server has closed the connection. */
+  async waitClosed(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('connection still open');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

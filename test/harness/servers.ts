@@ -1,0 +1,103 @@
+/**
+ * Servers for tests: our broker in-process or as a child process, and a reference
+ * redis-server, each on a free loopback port, stopped by the test that started it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { Broker } from '../../broker/server.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The built entry point (`npm test` builds first). */
+export const BROKER_BIN = path.join(ROOT, 'dist/broker/main.js');
+
+export interface RunningServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface InProcessBroker extends RunningServer {
+  broker: Broker;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Our broker in this process, on a free port, logging nothing. */
+export async function startBroker(args: readonly string[] = []): Promise<InProcessBroker> {
+  const broker = new Broker({ args: ['--port', '0', '--bind', '127.0.0.1', ...args], log: pino({ level: 'silent' }) });
+  await broker.start();
+  return { broker, port: broker.port, stop: () => broker.stop() };
+}
+
+/** Our broker as a child process (`node dist/broker/main.js`). */
+export async function spawnBroker(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForPort(port, child);
+  return { port, child, stop: () => stopChild(child) };
+}
+
+let redisAvailable: boolean | undefined;
+
+/** Whether a redis-server binary is installed; suites skip with this message when not. */
+export function hasRedisServer(): boolean {
+  if (redisAvailable === undefined) {
+    redisAvailable = spawnSync('redis-server', ['--version']).status === 0;
+  }
+  return redisAvailable;
+}
+
+export const NO_REDIS = 'redis-server is not installed (apt-get install redis-server): reference comparison skipped';
+
+/** A reference redis-server on a free port, without persistence. */
+export async function startRedis(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await waitForPort(port, child);
+  return { port, child, stop: () => stopChild(child) };
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`server on port ${port} did not start: ${output}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
