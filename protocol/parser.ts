@@ -12,10 +12,9 @@
 
 /** Longest inline request, and longest `*N`/`$N` header line, redis-server accepts. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
-/** Bulk arguments at least this long are copied into a buffer of their own. */
-const PROTO_MBULK_BIG_ARG = 32 * 1024;
 const INT_MAX = 2147483647;
 
+const NUL = 0;
 const CR = 13;
 const LF = 10;
 const STAR = 42;
@@ -37,17 +36,22 @@ export class RespParser {
   /** Length of the bulk whose `$N` header was read, or -1. */
   private bulkLen = -1;
   private argv: string[] = [];
-  /** A large bulk being assembled across reads, to avoid re-concatenating the input. */
-  private big: Buffer | null = null;
-  private bigFilled = 0;
+  /**
+   * A bulk whose header was read but whose bytes span reads is assembled here, sized
+   * for it, so each input byte is copied once: re-concatenating the unread input on
+   * every read would be quadratic in the bulk's size.
+   */
+  private partial: Buffer | null = null;
+  private partialFilled = 0;
 
   feed(chunk: Buffer): void {
     if (this.error !== null) return;
-    if (this.big !== null) chunk = this.fillBig(chunk);
+    if (this.partial !== null) chunk = this.fillPartial(chunk);
     if (chunk.length === 0) return;
     if (this.pos >= this.buf.length) {
       this.buf = chunk;
     } else {
+      // Only an incomplete header or inline line (at most 64 KB) is ever carried over.
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
     }
     this.pos = 0;
@@ -55,14 +59,15 @@ export class RespParser {
 
   /** Bytes received but not yet consumed as part of a complete command. */
   get pendingBytes(): number {
-    return this.buf.length - this.pos + this.bigFilled;
+    return this.buf.length - this.pos + this.partialFilled;
   }
 
   /** The next complete command, or null when more input is needed (or after an error). */
   next(): string[] | null {
     while (this.error === null) {
-      if (this.big !== null) return null;
-      if (this.pendingArgs === 0) {
+      if (this.partial !== null) return null;
+      // Between commands, unless a partial bulk just completed the last one.
+      if (this.pendingArgs === 0 && this.argv.length === 0) {
         if (this.pos >= this.buf.length) return this.release();
         if (this.buf[this.pos] !== STAR) {
           const inline = this.parseInline();
@@ -94,23 +99,46 @@ export class RespParser {
     this.error = message;
     this.buf = EMPTY;
     this.pos = 0;
-    this.big = null;
+    this.partial = null;
+    this.partialFilled = 0;
     this.argv = [];
     return null;
   }
 
+  /**
+   * Where the `*N`/`$N` line starting at `pos` ends (its '\r', followed by at least one
+   * byte), or -1 while it is incomplete; fails once a line with no '\r' exceeds 64 KB.
+   * redis-server finds the '\r' with strchr, which stops at a NUL byte: a NUL before
+   * the '\r' leaves the line "incomplete" there too, so callers that reject a line
+   * must first check `hasNul`.
+   */
+  private lineEnd(tooBig: string): number {
+    const cr = this.buf.indexOf(CR, this.pos);
+    if (cr >= 0) {
+      if (cr + 1 < this.buf.length) return cr;
+      this.hasNul(cr, tooBig);
+      return -1;
+    }
+    if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) this.fail(tooBig);
+    return -1;
+  }
+
+  /** A line redis-server would not have seen the end of (see `lineEnd`): wait, or fail if too big. */
+  private hasNul(end: number, tooBig: string): boolean {
+    const nul = this.buf.indexOf(NUL, this.pos);
+    if (nul < 0 || nul >= end) return false;
+    if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) this.fail(tooBig);
+    return true;
+  }
+
   /** Reads `*N\r\n`; returns N, or undefined when incomplete or invalid. */
   private readHeader(): number | undefined {
-    const cr = this.buf.indexOf(CR, this.pos);
-    if (cr < 0 || cr + 1 >= this.buf.length) {
-      if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
-        this.fail('ERR Protocol error: too big mbulk count string');
-      }
-      return undefined;
-    }
+    const tooBig = 'ERR Protocol error: too big mbulk count string';
+    const cr = this.lineEnd(tooBig);
+    if (cr < 0) return undefined;
     const n = parseLongLong(this.buf, this.pos + 1, cr);
     if (n === undefined || n > INT_MAX) {
-      this.fail('ERR Protocol error: invalid multibulk length');
+      if (!this.hasNul(cr, tooBig)) this.fail('ERR Protocol error: invalid multibulk length');
       return undefined;
     }
     if (n > 10 && this.unauthenticated) {
@@ -125,34 +153,10 @@ export class RespParser {
   private readBulks(): boolean {
     const buf = this.buf;
     while (this.pendingArgs > 0) {
-      if (this.bulkLen < 0) {
-        const cr = buf.indexOf(CR, this.pos);
-        if (cr < 0 || cr + 1 >= buf.length) {
-          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
-            this.fail('ERR Protocol error: too big bulk count string');
-          }
-          return false;
-        }
-        if (buf[this.pos] !== DOLLAR) {
-          const got = buf[this.pos] === CR || buf[this.pos] === LF ? ' ' : String.fromCharCode(buf[this.pos]);
-          this.fail(`ERR Protocol error: expected '$', got '${got}'`);
-          return false;
-        }
-        const len = parseLongLong(buf, this.pos + 1, cr);
-        if (len === undefined || len < 0 || len > this.maxBulkLen) {
-          this.fail('ERR Protocol error: invalid bulk length');
-          return false;
-        }
-        if (len > 16384 && this.unauthenticated) {
-          this.fail('ERR Protocol error: unauthenticated bulk length');
-          return false;
-        }
-        this.pos = cr + 2;
-        this.bulkLen = len;
-      }
+      if (this.bulkLen < 0 && !this.readBulkHeader()) return false;
       const end = this.pos + this.bulkLen;
       if (end + 2 > buf.length) {
-        if (this.bulkLen >= PROTO_MBULK_BIG_ARG) this.startBig();
+        this.startPartial();
         return false;
       }
       this.argv.push(buf.latin1Slice(this.pos, end));
@@ -163,24 +167,52 @@ export class RespParser {
     return true;
   }
 
-  /** Moves a partially received large bulk into a buffer sized for it. */
-  private startBig(): void {
-    const big = Buffer.allocUnsafe(this.bulkLen + 2);
-    this.bigFilled = this.buf.copy(big, 0, this.pos);
-    this.big = big;
+  /** Reads `$N\r\n` into `bulkLen`; false when incomplete or invalid. */
+  private readBulkHeader(): boolean {
+    const tooBig = 'ERR Protocol error: too big bulk count string';
+    const buf = this.buf;
+    const cr = this.lineEnd(tooBig);
+    if (cr < 0) return false;
+    if (buf[this.pos] !== DOLLAR) {
+      if (!this.hasNul(cr, tooBig)) {
+        // redis-server prints the byte with %c, then blanks CR/LF in error replies.
+        const got = buf[this.pos] === CR || buf[this.pos] === LF ? ' ' : String.fromCharCode(buf[this.pos]);
+        this.fail(`ERR Protocol error: expected '$', got '${got}'`);
+      }
+      return false;
+    }
+    const len = parseLongLong(buf, this.pos + 1, cr);
+    if (len === undefined || len < 0 || len > this.maxBulkLen) {
+      if (!this.hasNul(cr, tooBig)) this.fail('ERR Protocol error: invalid bulk length');
+      return false;
+    }
+    if (len > 16384 && this.unauthenticated) {
+      this.fail('ERR Protocol error: unauthenticated bulk length');
+      return false;
+    }
+    this.pos = cr + 2;
+    this.bulkLen = len;
+    return true;
+  }
+
+  /** Moves the received part of the current bulk (and its CRLF) into a buffer of its own. */
+  private startPartial(): void {
+    const partial = Buffer.allocUnsafe(this.bulkLen + 2);
+    this.partialFilled = this.buf.copy(partial, 0, this.pos);
+    this.partial = partial;
     this.buf = EMPTY;
     this.pos = 0;
   }
 
-  /** Copies input into the large bulk; returns what is left of the chunk after it. */
-  private fillBig(chunk: Buffer): Buffer {
-    const big = this.big!;
-    const copied = chunk.copy(big, this.bigFilled);
-    this.bigFilled += copied;
-    if (this.bigFilled < big.length) return EMPTY;
-    this.argv.push(big.latin1Slice(0, this.bulkLen));
-    this.big = null;
-    this.bigFilled = 0;
+  /** Copies input into the partial bulk; returns what is left of the chunk after it. */
+  private fillPartial(chunk: Buffer): Buffer {
+    const partial = this.partial!;
+    const copied = chunk.copy(partial, this.partialFilled);
+    this.partialFilled += copied;
+    if (this.partialFilled < partial.length) return EMPTY;
+    this.argv.push(partial.latin1Slice(0, this.bulkLen));
+    this.partial = null;
+    this.partialFilled = 0;
     this.bulkLen = -1;
     this.pendingArgs--;
     return chunk.subarray(copied);
@@ -190,24 +222,30 @@ export class RespParser {
   private parseInline(): string[] | null {
     const buf = this.buf;
     const lf = buf.indexOf(LF, this.pos);
-    if (lf < 0) {
+    const end = lf > this.pos && buf[lf - 1] === CR ? lf - 1 : lf;
+    const line = lf < 0 ? '' : buf.latin1Slice(this.pos, end);
+    // As for headers, redis-server's strchr for '\n' stops at a NUL byte.
+    if (lf < 0 || line.indexOf('\0') >= 0) {
       if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
         this.fail('ERR Protocol error: too big inline request');
       }
       return null;
     }
-    const end = lf > this.pos && buf[lf - 1] === CR ? lf - 1 : lf;
-    const argv = splitArgs(buf.latin1Slice(this.pos, end));
+    const argv = splitArgs(line);
     if (argv === null) return this.fail('ERR Protocol error: unbalanced quotes in request');
     this.pos = lf + 1;
     return argv;
   }
 }
 
+const LLONG_MAX_DIGITS = '9223372036854775807';
+const LLONG_MIN_DIGITS = '9223372036854775808';
+
 /**
  * redis-server's `string2ll` over buf[start, end): an optional '-', then digits with
- * no leading zero, fitting in a signed 64-bit integer. Values beyond 2^53 lose
- * precision, which is harmless here: every caller rejects them as too large.
+ * no leading zero, fitting in a signed 64-bit integer (checked exactly). Values beyond
+ * 2^53 come back rounded, which is harmless: every caller rejects them as too large,
+ * and only their sign matters for the `*N` count.
  */
 function parseLongLong(buf: Buffer, start: number, end: number): number | undefined {
   let i = start;
@@ -220,18 +258,21 @@ function parseLongLong(buf: Buffer, start: number, end: number): number | undefi
   }
   if (buf[i] === 48) return i + 1 === end && !negative ? 0 : undefined;
   let n = 0;
-  for (; i < end; i++) {
-    const d = buf[i] - 48;
+  for (let j = i; j < end; j++) {
+    const d = buf[j] - 48;
     if (d < 0 || d > 9) return undefined;
     n = n * 10 + d;
   }
-  if (n > 9223372036854775807) return undefined;
+  // 19 digits may overflow 64 bits: compare digit strings of equal length.
+  if (end - i === 19 && buf.latin1Slice(i, end) > (negative ? LLONG_MIN_DIGITS : LLONG_MAX_DIGITS)) return undefined;
+  if (end - i > 19) return undefined;
   return negative ? -n : n;
 }
 
 const isSpace = (c: string): boolean =>
   c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f';
-const isHex = (c: string): boolean => /^[0-9a-fA-F]$/.test(c);
+const isHex = (c: string): boolean =>
+  (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 
 /**
  * redis-server's `sdssplitargs`: whitespace-separated words, "double quotes" with
