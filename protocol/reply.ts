@@ -165,22 +165,80 @@ export function formatDouble(d: number): string {
   if (d === -Infinity) return '-inf';
   if (Number.isNaN(d)) return 'nan';
   if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  // Below 2^53 (16 digits) String() prints an integer's exact digits, as %.17g does.
+  if (Number.isSafeInteger(d)) return String(d);
   return formatG(d, 17);
 }
 
-/** C's `%.<precision>g`: shortest of fixed or exponent notation, trailing zeros removed. */
+/**
+ * C's `%.<precision>g`: `precision` significant digits, rounded as glibc does (exact
+ * value, ties to even), in fixed or exponent notation, trailing zeros removed.
+ */
 export function formatG(d: number, precision: number): string {
-  let s = d.toExponential(precision - 1);
-  // toExponential may round up into the next decade (9.99..e2 -> 1.00e3): use its exponent.
-  const e = parseInt(s.slice(s.indexOf('e') + 1), 10);
-  if (e < -4 || e >= precision) {
-    let [mant, ex] = s.split('e');
-    if (mant.includes('.')) mant = mant.replace(/\.?0+$/, '');
-    const sign = ex[0] === '-' ? '-' : '+';
-    const digits = ex.replace(/^[+-]/, '').padStart(2, '0');
-    return mant + 'e' + sign + digits;
+  if (!Number.isFinite(d)) return Number.isNaN(d) ? 'nan' : d > 0 ? 'inf' : '-inf';
+  const sign = d < 0 || Object.is(d, -0) ? '-' : '';
+  const { digits, exponent } = significantDigits(Math.abs(d), precision);
+  let body: string;
+  if (exponent < -4 || exponent >= precision) {
+    const mantissa = trimZeros(digits[0] + '.' + digits.slice(1));
+    const e = Math.abs(exponent);
+    body = mantissa + (exponent < 0 ? 'e-' : 'e+') + (e < 10 ? '0' + e : String(e));
+  } else if (exponent >= 0) {
+    body = trimZeros(digits.slice(0, exponent + 1) + '.' + digits.slice(exponent + 1));
+  } else {
+    body = trimZeros('0.' + '0'.repeat(-exponent - 1) + digits);
   }
-  s = d.toFixed(Math.max(0, precision - 1 - e));
-  if (s.includes('.')) s = s.replace(/\.?0+$/, '');
-  return s;
+  return sign + body;
+}
+
+/** Drops trailing zeros after a decimal point, and the point if nothing follows it. */
+function trimZeros(s: string): string {
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (s.charCodeAt(end - 1) === 46) end--;
+  return s.slice(0, end);
+}
+
+/**
+ * The first `precision` significant digits of x > 0 and the decimal exponent of the
+ * first one. V8's toExponential rounds exact ties away from zero where glibc rounds
+ * them to even, so a tie (the exact value ends with a 5 just past the last digit)
+ * is detected and, when the last kept digit is even, rounded down instead.
+ */
+function significantDigits(x: number, precision: number): { digits: string; exponent: number } {
+  const rounded = split(x.toExponential(precision - 1));
+  const longer = split(x.toExponential(precision));
+  if (longer.digits.charCodeAt(precision) === 53 && isExactly(x, longer.digits, longer.exponent - precision)) {
+    const kept = longer.digits.slice(0, precision);
+    if ((kept.charCodeAt(precision - 1) - 48) % 2 === 0) return { digits: kept, exponent: longer.exponent };
+  }
+  return rounded;
+}
+
+/** Digits and exponent of toExponential's `d.ddde±x`. */
+function split(s: string): { digits: string; exponent: number } {
+  const e = s.indexOf('e');
+  return { digits: s[0] + s.slice(2, e), exponent: Number(s.slice(e + 1)) };
+}
+
+/** Whether x equals the integer `digits` times 10^power exactly (x finite and > 0). */
+function isExactly(x: number, digits: string, power: number): boolean {
+  // x = mantissa * 2^binaryPower exactly; compare both sides as integers.
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, x);
+  const hi = bits.getUint32(0);
+  const biased = (hi >>> 20) & 0x7ff;
+  let mantissa = (BigInt(hi & 0xfffff) << 32n) | BigInt(bits.getUint32(4));
+  let binaryPower = -1074;
+  if (biased !== 0) {
+    mantissa |= 1n << 52n;
+    binaryPower = biased - 1075;
+  }
+  let left = BigInt(digits);
+  let right = mantissa;
+  if (power >= 0) left *= 10n ** BigInt(power);
+  else right *= 10n ** BigInt(-power);
+  if (binaryPower >= 0) right <<= BigInt(binaryPower);
+  else left <<= BigInt(-binaryPower);
+  return left === right;
 }

@@ -1,0 +1,236 @@
+/**
+ * The reply writer: exact RESP2/RESP3 bytes for every reply kind, and doubles
+ * formatted as C's %.17g (known vectors from glibc printf, and a real redis-server).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { formatDouble, formatG, Reply, type Protocol, type RespValue } from '../../protocol/reply.js';
+import { RawClient } from '../harness/raw.js';
+import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
+
+function written(resp: Protocol, write: (r: Reply) => void): string {
+  const r = new Reply(resp);
+  write(r);
+  return r.take();
+}
+
+describe('Reply', () => {
+  const both: [string, (r: Reply) => void, string, string][] = [
+    ['simple', (r) => r.simple('OK'), '+OK\r\n', '+OK\r\n'],
+    ['ok', (r) => r.ok(), '+OK\r\n', '+OK\r\n'],
+    ['error', (r) => r.error('ERR boom'), '-ERR boom\r\n', '-ERR boom\r\n'],
+    ['int', (r) => r.int(-42), ':-42\r\n', ':-42\r\n'],
+    ['int bigint', (r) => r.int(18446744073709551615n), ':18446744073709551615\r\n', ':18446744073709551615\r\n'],
+    ['bulk', (r) => r.bulk('a\r\nb\0\xff'), '$6\r\na\r\nb\0\xff\r\n', '$6\r\na\r\nb\0\xff\r\n'],
+    ['empty bulk', (r) => r.bulk(''), '$0\r\n\r\n', '$0\r\n\r\n'],
+    ['bulkOrNil string', (r) => r.bulkOrNil('x'), '$1\r\nx\r\n', '$1\r\nx\r\n'],
+    ['bulkOrNil null', (r) => r.bulkOrNil(null), '$-1\r\n', '_\r\n'],
+    ['bulkOrNil undefined', (r) => r.bulkOrNil(undefined), '$-1\r\n', '_\r\n'],
+    ['nil', (r) => r.nil(), '$-1\r\n', '_\r\n'],
+    ['nilArray', (r) => r.nilArray(), '*-1\r\n', '_\r\n'],
+    ['array', (r) => r.array(3), '*3\r\n', '*3\r\n'],
+    ['map', (r) => r.map(2), '*4\r\n', '%2\r\n'],
+    ['set', (r) => r.set(2), '*2\r\n', '~2\r\n'],
+    ['push', (r) => r.push(3), '*3\r\n', '>3\r\n'],
+    ['bool true', (r) => r.bool(true), ':1\r\n', '#t\r\n'],
+    ['bool false', (r) => r.bool(false), ':0\r\n', '#f\r\n'],
+    ['double', (r) => r.double(3.14), '$18\r\n3.1400000000000001\r\n', ',3.1400000000000001\r\n'],
+    ['double inf', (r) => r.double(-Infinity), '$4\r\n-inf\r\n', ',-inf\r\n'],
+    ['verbatim', (r) => r.verbatim('hello'), '$5\r\nhello\r\n', '=9\r\ntxt:hello\r\n'],
+    ['verbatim mkd', (r) => r.verbatim('# x', 'mkd'), '$3\r\n# x\r\n', '=7\r\nmkd:# x\r\n'],
+    ['bulks', (r) => r.bulks(['a', '']), '*2\r\n$1\r\na\r\n$0\r\n\r\n', '*2\r\n$1\r\na\r\n$0\r\n\r\n'],
+    ['raw', (r) => r.raw(':1\r\n'), ':1\r\n', ':1\r\n'],
+  ];
+  it.each(both)('%s', (_, write, resp2, resp3) => {
+    expect(written(2, write)).toBe(resp2);
+    expect(written(3, write)).toBe(resp3);
+  });
+
+  it('blanks CR and LF inside error texts, counts errors and reports each one', () => {
+    const seen: string[] = [];
+    const r = new Reply();
+    r.onError = (m) => seen.push(m);
+    r.error('ERR line one\r\nline two\n');
+    r.error('WRONGTYPE x');
+    expect(r.take()).toBe('-ERR line one  line two \r\n-WRONGTYPE x\r\n');
+    expect(r.errors).toBe(2);
+    expect(seen).toEqual(['ERR line one  line two ', 'WRONGTYPE x']);
+  });
+
+  it('writes data-driven values', () => {
+    const v: RespValue = [
+      'bulk',
+      7,
+      null,
+      { simple: 'OK' },
+      { map: [['k', ['x', 1]]] },
+      { set: ['a', 'b'] },
+      [],
+    ];
+    expect(written(2, (r) => r.value(v))).toBe(
+      '*7\r\n$4\r\nbulk\r\n:7\r\n$-1\r\n+OK\r\n*2\r\n$1\r\nk\r\n*2\r\n$1\r\nx\r\n:1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n*0\r\n',
+    );
+    expect(written(3, (r) => r.value(v))).toBe(
+      '*7\r\n$4\r\nbulk\r\n:7\r\n_\r\n+OK\r\n%1\r\n$1\r\nk\r\n*2\r\n$1\r\nx\r\n:1\r\n~2\r\n$1\r\na\r\n$1\r\nb\r\n*0\r\n',
+    );
+  });
+
+  it('inserts deferred headers before their elements, nested and after earlier output', () => {
+    for (const resp of [2, 3] as const) {
+      const r = new Reply(resp);
+      r.ok();
+      const outer = r.beginDeferred();
+      r.bulk('a');
+      const inner = r.beginDeferred();
+      r.int(1);
+      r.int(2);
+      r.endDeferred(inner, 'set', 2);
+      r.endDeferred(outer, 'map', 1);
+      r.bulk('after');
+      const head = resp === 2 ? '*2\r\n' : '%1\r\n';
+      const set = resp === 2 ? '*2\r\n' : '~2\r\n';
+      expect(r.take()).toBe(`+OK\r\n${head}$1\r\na\r\n${set}:1\r\n:2\r\n$5\r\nafter\r\n`);
+    }
+  });
+
+  it('take() empties the pending output', () => {
+    const r = new Reply();
+    r.ok();
+    expect(r.take()).toBe('+OK\r\n');
+    expect(r.take()).toBe('');
+  });
+});
+
+/** [value, precision, what glibc's printf("%.<precision>g") prints] (generated with gcc). */
+const GLIBC_VECTORS: [number, number, string][] = [
+  [1, 17, '1'],
+  [-1, 17, '-1'],
+  [0.1, 17, '0.10000000000000001'],
+  [0.2, 17, '0.20000000000000001'],
+  [0.3, 17, '0.29999999999999999'],
+  [1.1, 17, '1.1000000000000001'],
+  [3.14, 17, '3.1400000000000001'],
+  [-3.14, 17, '-3.1400000000000001'],
+  [2.5, 17, '2.5'],
+  [1e-5, 17, '1.0000000000000001e-05'],
+  [0.0001, 17, '0.0001'],
+  [0.00012345, 17, '0.00012344999999999999'],
+  [0.000012345, 17, '1.2345e-05'],
+  [123456789.123, 17, '123456789.123'],
+  [1e15, 17, '1000000000000000'],
+  [1e16, 17, '10000000000000000'],
+  [1e17, 17, '1e+17'],
+  [1.2345678901234567e17, 17, '1.2345678901234566e+17'],
+  [9007199254740993, 17, '9007199254740992'],
+  [9007199254740992, 17, '9007199254740992'],
+  [18014398509481984, 17, '18014398509481984'],
+  [1e21, 17, '1e+21'],
+  [1e22, 17, '1e+22'],
+  [1e23, 17, '9.9999999999999992e+22'],
+  [1.7976931348623157e308, 17, '1.7976931348623157e+308'],
+  [-1.7976931348623157e308, 17, '-1.7976931348623157e+308'],
+  [2.2250738585072014e-308, 17, '2.2250738585072014e-308'],
+  [2.225073858507201e-308, 17, '2.2250738585072009e-308'],
+  [5e-324, 17, '4.9406564584124654e-324'],
+  [1e-320, 17, '9.9998886718268301e-321'],
+  [1000000000000000.25, 17, '1000000000000000.2'],
+  [1000000000000000.75, 17, '1000000000000000.8'],
+  [-1000000000000000.25, 17, '-1000000000000000.2'],
+  [1125899906842624.125, 17, '1125899906842624'],
+  [562949953421312.125, 17, '562949953421312.12'],
+  [0.3333333333333333, 17, '0.33333333333333331'],
+  [0.6666666666666666, 17, '0.66666666666666663'],
+  [100, 17, '100'],
+  [1e100, 17, '1e+100'],
+  [1.5e-7, 17, '1.4999999999999999e-07'],
+  [4.35, 17, '4.3499999999999996'],
+  [0.1e-6, 17, '9.9999999999999995e-08'],
+  [12345678901234567890, 17, '1.2345678901234567e+19'],
+  [99999999999999999, 17, '1e+17'],
+  [0.99999999999999989, 17, '0.99999999999999989'],
+  [9.9999999999999995e-5, 17, '9.9999999999999991e-05'],
+  [0.1, 15, '0.1'],
+  [1000000000000000.25, 15, '1e+15'],
+  [3.14159265, 6, '3.14159'],
+  [1234567, 6, '1.23457e+06'],
+  [0.0001234567, 6, '0.000123457'],
+  [123456.5, 6, '123456'],
+  [1234565, 6, '1.23456e+06'],
+  [1234575, 6, '1.23458e+06'],
+  [0.5, 1, '0.5'],
+  [1.5, 1, '2'],
+  [2.5, 1, '2'],
+  [9.5, 1, '1e+01'],
+  [0.25, 1, '0.2'],
+  [99.95, 3, '100'],
+  [1234.5, 4, '1234'],
+  [1235.5, 4, '1236'],
+  [0.000001, 10, '1e-06'],
+];
+
+describe('formatDouble / formatG (C printf %g)', () => {
+  it.each(GLIBC_VECTORS)('%s at precision %d -> %s', (value, precision, expected) => {
+    expect(formatG(value, precision)).toBe(expected);
+    if (precision === 17) expect(formatDouble(value)).toBe(expected);
+  });
+
+  it('rounds exact ties to even, as glibc does (V8 rounds them up)', () => {
+    // 2^50 + 0.25 and + 0.75 have exactly 18 significant digits, the last one a 5.
+    expect(formatDouble(1000000000000000.25)).toBe('1000000000000000.2');
+    expect(formatDouble(1000000000000000.75)).toBe('1000000000000000.8');
+    expect(formatG(0.125, 2)).toBe('0.12');
+    expect(formatG(0.375, 2)).toBe('0.38');
+  });
+
+  it('prints signed zero, infinities and NaN as redis-server does', () => {
+    expect(formatDouble(0)).toBe('0');
+    expect(formatDouble(-0)).toBe('-0');
+    expect(formatDouble(Infinity)).toBe('inf');
+    expect(formatDouble(-Infinity)).toBe('-inf');
+    expect(formatDouble(NaN)).toBe('nan');
+  });
+});
+
+describe.skipIf(!hasRedisServer())('formatDouble vs redis-server (ZSCORE prints %.17g)', () => {
+  let redis: RunningServer;
+  let client: RawClient;
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = await RawClient.connect(redis.port);
+  });
+  afterAll(async () => {
+    client?.close();
+    await redis?.stop();
+  });
+
+  /** redis-server's formatting of each value: ZADD parses with strtod, ZSCORE prints %.17g. */
+  async function redisFormat(values: number[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < values.length; i += 500) {
+      const batch = values.slice(i, i + 500);
+      const pairs = batch.flatMap((v, j) => [v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v), `m${j}`]);
+      await client.call('DEL', 'z');
+      await client.call('ZADD', 'z', ...pairs);
+      for (let j = 0; j < batch.length; j++) client.write(`ZSCORE z m${j}\r\n`);
+      for (let j = 0; j < batch.length; j++) out.push((await client.read()).value as string);
+    }
+    return out;
+  }
+
+  it('formats random doubles of every magnitude exactly as redis-server', async () => {
+    const doubles = fc.sample(fc.double({ noNaN: true }), { seed: 17, numRuns: 3000 });
+    const shaped = fc.sample(
+      fc.tuple(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.integer({ min: 0, max: 60 })).map(([m, s]) => m / 2 ** s),
+      { seed: 18, numRuns: 2000 },
+    );
+    const ties = Array.from({ length: 200 }, (_, i) => 2 ** 50 + i * 0.25 + 0.25);
+    // -0 is left out: a small sorted set stores it as the integer 0.
+    const values = [...doubles, ...shaped, ...ties, ...GLIBC_VECTORS.map((v) => v[0]), 0, Infinity, -Infinity].filter((v) => !Object.is(v, -0));
+    const theirs = await redisFormat(values);
+    for (let i = 0; i < values.length; i++) {
+      expect(formatDouble(values[i]), `value ${values[i]}`).toBe(theirs[i]);
+    }
+  });
+});
+
+if (!hasRedisServer()) console.warn(NO_REDIS);
