@@ -13,6 +13,8 @@
 /** Longest inline request, and longest `*N`/`$N` header line, redis-server accepts. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const INT_MAX = 2147483647;
+/** Smallest buffer a bulk spanning reads is assembled in (one socket read's worth). */
+const PARTIAL_MIN_CAPACITY = 64 * 1024;
 
 const NUL = 0;
 const CR = 13;
@@ -197,19 +199,36 @@ export class RespParser {
 
   /** Moves the received part of the current bulk (and its CRLF) into a buffer of its own. */
   private startPartial(): void {
-    const partial = Buffer.allocUnsafe(this.bulkLen + 2);
+    const received = this.buf.length - this.pos;
+    const partial = Buffer.allocUnsafe(this.partialCapacity(received));
     this.partialFilled = this.buf.copy(partial, 0, this.pos);
     this.partial = partial;
     this.buf = EMPTY;
     this.pos = 0;
   }
 
+  /**
+   * Room for `needed` bytes of the partial bulk: doubling as input arrives, up to the
+   * bulk's full size. A client declaring a huge `$N` and sending little thus holds
+   * memory in proportion to what it sent, not to what it announced.
+   */
+  private partialCapacity(needed: number): number {
+    return Math.min(this.bulkLen + 2, Math.max(needed, PARTIAL_MIN_CAPACITY, 2 * (this.partial?.length ?? 0)));
+  }
+
   /** Copies input into the partial bulk; returns what is left of the chunk after it. */
   private fillPartial(chunk: Buffer): Buffer {
-    const partial = this.partial!;
-    const copied = chunk.copy(partial, this.partialFilled);
+    let partial = this.partial!;
+    const total = this.bulkLen + 2;
+    const wanted = Math.min(total, this.partialFilled + chunk.length);
+    if (wanted > partial.length) {
+      const grown = Buffer.allocUnsafe(this.partialCapacity(wanted));
+      partial.copy(grown, 0, 0, this.partialFilled);
+      this.partial = partial = grown;
+    }
+    const copied = chunk.copy(partial, this.partialFilled, 0, wanted - this.partialFilled);
     this.partialFilled += copied;
-    if (this.partialFilled < partial.length) return EMPTY;
+    if (this.partialFilled < total) return EMPTY;
     this.argv.push(partial.latin1Slice(0, this.bulkLen));
     this.partial = null;
     this.partialFilled = 0;

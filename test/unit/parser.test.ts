@@ -158,6 +158,19 @@ describe('RespParser: splitting input across reads', () => {
     expect(random.commands[0][2] === expected).toBe(true);
   });
 
+  it('holds memory for what a client sent, not for the bulk length it announced', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const parsers = Array.from({ length: 20 }, () => {
+      const p = new RespParser();
+      p.feed(bytes('*2\r\n$3\r\nSET\r\n$536870912\r\n' + 'x'.repeat(1000)));
+      expect(p.next()).toBeNull();
+      return p;
+    });
+    // 20 buffers sized for the announced 512 MB would be 10 GB.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    expect(parsers[19].pendingBytes).toBe(1000);
+  });
+
   it('reports the bytes of an incomplete command as pending', () => {
     const p = new RespParser();
     p.feed(bytes('*2\r\n$3\r\nGET\r\n$10\r\nabc'));
