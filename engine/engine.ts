@@ -10,6 +10,7 @@
 import { Db, type Entry } from './keyspace.js';
 import type { Client } from './client.js';
 import type { Command } from './command.js';
+import { lfuAccess, lfuInitial } from './lfu.js';
 
 export interface Effect {
   db: number;
@@ -37,6 +38,8 @@ export interface EngineStats {
 const EXPIRE_SAMPLE = 20;
 /** The cycle repeats on a database while more than this percentage of samples expired. */
 const EXPIRE_ACCEPTABLE_STALE = 10;
+/** Databases visited per cycle, unless the last cycle ran out of time (CRON_DBS_PER_CALL). */
+const EXPIRE_DBS_PER_CALL = 16;
 
 export class Engine {
   readonly dbs: Db[];
@@ -45,6 +48,15 @@ export class Engine {
   /** Seconds clock for per-key access times (OBJECT IDLETIME). */
   lruClock = Math.floor(Date.now() / 1000);
   activeExpireEnabled = true;
+  /** Data type tunables, kept current by the broker from its config (stream-node-max-*). */
+  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096 };
+  /** maxmemory-policy; set it with `setMaxmemoryPolicy`. */
+  maxmemoryPolicy = 'noeviction';
+  /** True under an LFU policy: per-key access words are LFU counters (engine/lfu.ts). */
+  lfuMode = false;
+  /** lfu-log-factor and lfu-decay-time (minutes), redis-server's defaults. */
+  lfuLogFactor = 10;
+  lfuDecayTime = 1;
   readonly stats: EngineStats = {
     keyspaceHits: 0,
     keyspaceMisses: 0,
@@ -63,7 +75,11 @@ export class Engine {
   private callTime = 0;
   /** The running command's own effect: its argv, a rewrite, or null when suppressed. */
   private ownEffect: string[] | null = null;
+  /** Set by `forcePropagation`: the running command's effect goes out even if nothing changed. */
+  private forcedEffect = false;
   private expireDbCursor = 0;
+  /** Whether the last active expire cycle ran out of time (it then visits every db). */
+  private expireTimedOut = false;
 
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
@@ -91,13 +107,18 @@ export class Engine {
     }
     const dirtyBefore = this.dirty;
     const savedEffect = this.ownEffect;
+    const savedForced = this.forcedEffect;
     this.ownEffect = argv;
+    this.forcedEffect = false;
     this.beginUnit();
     try {
       command.handler!(c, argv);
-      if (this.dirty !== dirtyBefore && this.ownEffect !== null) this.alsoPropagate(c.db.id, this.ownEffect);
+      if ((this.dirty !== dirtyBefore || this.forcedEffect) && this.ownEffect !== null) {
+        this.alsoPropagate(c.db.id, this.ownEffect);
+      }
     } finally {
       this.ownEffect = savedEffect;
+      this.forcedEffect = savedForced;
       this.endUnit();
       if (outer) this.callTime = 0;
       this.stats.totalCommands++;
@@ -116,9 +137,12 @@ export class Engine {
     for (const sink of this.sinks) sink(unit);
   }
 
-  /** Records a change to `key`: counts towards `dirty`. */
-  modified(db: Db, key: string): void {
-    this.dirty++;
+  /**
+   * Records a change to `key`: adds `changes` to `dirty`. A command that counts one
+   * change for several keys, as redis-server does (RENAME, MOVE), passes 0 for the others.
+   */
+  modified(db: Db, key: string, changes = 1): void {
+    this.dirty += changes;
   }
 
   /** Replaces the running command's effect with `argv` (e.g. SET EX as SET PXAT). */
@@ -131,6 +155,30 @@ export class Engine {
     this.ownEffect = null;
   }
 
+  /**
+   * The running command's effect is propagated even if it changed nothing, as
+   * redis-server's forceCommandPropagation (FLUSHDB on an empty db still reaches replicas).
+   */
+  forcePropagation(): void {
+    this.forcedEffect = true;
+  }
+
+  /** Switches maxmemory-policy; an LFU policy turns access words into LFU counters. */
+  setMaxmemoryPolicy(policy: string): void {
+    this.maxmemoryPolicy = policy;
+    this.lfuMode = policy.endsWith('-lfu');
+  }
+
+  /** The access word of a new key. */
+  initialAccessWord(): number {
+    return this.lfuMode ? lfuInitial(this.now()) : this.lruClock;
+  }
+
+  /** Records an access to an entry (lookupKey's LRU/LFU update). */
+  accessed(e: Entry): void {
+    e.lru = this.lfuMode ? lfuAccess(e.lru, this.now(), this.lfuLogFactor, this.lfuDecayTime) : this.lruClock;
+  }
+
   /** Emits an effect in addition to (before) the running command's own. */
   alsoPropagate(db: number, argv: string[]): void {
     this.unit.push({ db, argv });
@@ -140,63 +188,76 @@ export class Engine {
   /**
    * Deletes an expired entry and propagates its deletion. Returns true when the key
    * is gone (always, for now; a replica will keep it until its primary deletes it).
+   * Like redis-server this does not count as a change (`dirty`): a read that happens
+   * to expire a key must not propagate itself, only the DEL.
    */
   expireKey(db: Db, e: Entry): boolean {
     db.remove(e);
     this.stats.expiredKeys++;
-    this.modified(db, e.key);
     this.alsoPropagate(db.id, ['DEL', e.key]);
     return true;
   }
 
   /**
-   * redis-server's slow active expire cycle: per database, sample keys with a TTL,
-   * delete the expired ones, and repeat while too many samples had expired, within
-   * `budgetMs`. Resumes at the next database on the next call.
+   * redis-server's slow active expire cycle: per database, sample up to 20 keys with
+   * a TTL, delete the expired ones, and repeat while more than 10% of a sample had
+   * expired, within `budgetMs` of wall time. Visits 16 databases per call (all of them
+   * after a call that ran out of time), resuming where the last call stopped.
    */
   activeExpireCycle(budgetMs: number): void {
     if (!this.activeExpireEnabled) return;
     const start = performance.now();
     const now = Date.now();
+    const dbCount = this.dbs.length;
+    const dbsPerCall = this.expireTimedOut ? dbCount : Math.min(EXPIRE_DBS_PER_CALL, dbCount);
     let sampledTotal = 0;
     let expiredTotal = 0;
     let timedOut = false;
-    for (let n = 0; n < this.dbs.length && !timedOut; n++) {
+    for (let n = 0; n < dbsPerCall && !timedOut; n++) {
       const db = this.dbs[this.expireDbCursor];
-      this.expireDbCursor = (this.expireDbCursor + 1) % this.dbs.length;
-      for (;;) {
+      this.expireDbCursor = (this.expireDbCursor + 1) % dbCount;
+      let sampled: number;
+      let expired: number;
+      do {
         const sample = Math.min(EXPIRE_SAMPLE, db.expiresCount);
         if (sample === 0) break;
-        let expired = 0;
-        for (let i = 0; i < sample; i++) {
-          const e = db.randomVolatile();
-          if (e !== undefined && e.expireAt <= now) {
+        sampled = 0;
+        expired = 0;
+        for (; sampled < sample; sampled++) {
+          const e = db.nextVolatile()!;
+          // redis-server's activeExpireCycleTryExpire: expired when now > when.
+          if (e.expireAt < now) {
             this.expireKey(db, e);
             expired++;
           }
         }
-        sampledTotal += sample;
+        sampledTotal += sampled;
         expiredTotal += expired;
         if (performance.now() - start > budgetMs) {
           timedOut = true;
           this.stats.expiredTimeCapReachedCount++;
           break;
         }
-        if ((expired * 100) / sample <= EXPIRE_ACCEPTABLE_STALE) break;
-      }
+      } while ((expired * 100) / sampled > EXPIRE_ACCEPTABLE_STALE);
     }
+    this.expireTimedOut = timedOut;
     this.stats.expireCycleCpuMs += performance.now() - start;
     const perc = sampledTotal > 0 ? expiredTotal / sampledTotal : 0;
     this.stats.expiredStalePerc = perc * 0.05 + this.stats.expiredStalePerc * 0.95;
   }
 
-  /** Removes every key of every database. */
-  flushAll(): void {
-    for (const db of this.dbs) this.flushDb(db);
+  /** Removes every key of every database; returns how many there were. */
+  flushAll(): number {
+    let removed = 0;
+    for (const db of this.dbs) removed += this.flushDb(db);
+    return removed;
   }
 
-  flushDb(db: Db): void {
-    this.dirty += db.size;
+  /** Removes every key of one database, counting each as a change; returns how many. */
+  flushDb(db: Db): number {
+    const removed = db.size;
+    this.dirty += removed;
     db.clear();
+    return removed;
   }
 }

@@ -8,3 +8,8 @@ export const NO_SUCH_KEY = 'ERR no such key';
 export const OUT_OF_RANGE = 'ERR index out of range';
 export const INVALID_EXPIRE = (command: string): string => `ERR invalid expire time in '${command}' command`;
 export const DB_INDEX_OUT_OF_RANGE = 'ERR DB index is out of range';
+export const INVALID_CURSOR = 'ERR invalid cursor';
+export const SAME_OBJECT = 'ERR source and destination objects are the same';
+/** getRangeLongFromObjectOrReply's error for an integer outside [min, max] (sic: "must between"). */
+export const VALUE_OUT_OF_RANGE = (min: number | bigint, max: number | bigint): string =>
+  `ERR value is out of range, value must between ${min} and ${max}`;

@@ -8,6 +8,8 @@
  * scan. Freed slots are reused by new keys; the slot array shrinks from its end.
  */
 import type { Engine } from './engine.js';
+import type { ValueDigest } from './digest.js';
+import type { Int64 } from './util/int64.js';
 
 export type TypeName = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
 
@@ -18,6 +20,12 @@ export interface DataObject {
   encoding(): string;
   /** A deep copy, for COPY. */
   clone(): DataObject;
+  /**
+   * Feeds the value's contents to DEBUG DIGEST exactly as redis-server's
+   * `xorObjectDigest` does for this type (see engine/digest.ts for each type's recipe),
+   * so digests of equal datasets equal the reference server's.
+   */
+  digest(d: ValueDigest): void;
 }
 
 export type Value = string | DataObject;
@@ -27,11 +35,18 @@ export function typeOf(v: Value): TypeName {
 }
 
 export class Entry {
-  /** Absolute expiry in ms since the epoch; 0 when the key does not expire. */
+  /**
+   * Absolute expiry in ms since the epoch; 0 when the key does not expire. Exact up
+   * to 2^53 (year 287396); beyond that an approximation for comparisons, and
+   * `Db.expireTime` has the exact value to show or serialize.
+   */
   expireAt = 0;
   /** Index in `Db.volatile` while the key has an expiry, else -1. */
   volatileIndex = -1;
-  /** Last access, in seconds of the engine's LRU clock (OBJECT IDLETIME). */
+  /**
+   * The access word, as redis-server's `robj.lru`: the LRU clock (seconds) of the last
+   * access, or under an LFU maxmemory-policy an LFU word (engine/lfu.ts).
+   */
   lru: number;
 
   constructor(
@@ -51,6 +66,10 @@ export class Db {
   private readonly freeSlots: number[] = [];
   /** Entries with an expiry, for sampling by the active expire cycle. */
   private readonly volatile: Entry[] = [];
+  /** Where the active expire cycle resumes in `volatile`. */
+  private volatileCursor = 0;
+  /** Exact expiries beyond 2^53 ms (only absurd, user-given ones), by entry. */
+  private readonly hugeExpires = new Map<Entry, bigint>();
 
   constructor(
     readonly id: number,
@@ -72,8 +91,24 @@ export class Db {
   entry(key: string): Entry | undefined {
     const e = this.dict.get(key);
     if (e === undefined) return undefined;
-    if (e.expireAt !== 0 && e.expireAt <= this.engine.now() && this.engine.expireKey(this, e)) return undefined;
+    if (e.expireAt !== 0 && e.expireAt < this.engine.now() && this.engine.expireKey(this, e)) return undefined;
     return e;
+  }
+
+  /**
+   * The entry of `key` as stored, even if logically expired: no lazy expiry, no
+   * statistics (DEBUG, and commands that skip expired keys without deleting them).
+   */
+  peek(key: string): Entry | undefined {
+    return this.dict.get(key);
+  }
+
+  /**
+   * True once the entry's time has passed. As in redis-server a key expires when
+   * the clock is strictly past its expiry time (`now > when`).
+   */
+  isExpired(e: Entry): boolean {
+    return e.expireAt !== 0 && e.expireAt < this.engine.now();
   }
 
   /**
@@ -87,15 +122,27 @@ export class Db {
       return undefined;
     }
     this.engine.stats.keyspaceHits++;
-    e.lru = this.engine.lruClock;
+    this.engine.accessed(e);
     return e.value;
+  }
+
+  /**
+   * The entry of `key` for a command that inspects it without using it (TTL, TYPE,
+   * EXISTS, OBJECT): counts a hit or miss but keeps the access time
+   * (lookupKeyReadWithFlags with LOOKUP_NOTOUCH).
+   */
+  inspect(key: string): Entry | undefined {
+    const e = this.entry(key);
+    if (e === undefined) this.engine.stats.keyspaceMisses++;
+    else this.engine.stats.keyspaceHits++;
+    return e;
   }
 
   /** The value of `key` for a command about to change it (lookupKeyWrite). */
   lookupWrite(key: string): Value | undefined {
     const e = this.entry(key);
     if (e === undefined) return undefined;
-    e.lru = this.engine.lruClock;
+    this.engine.accessed(e);
     return e.value;
   }
 
@@ -111,12 +158,13 @@ export class Db {
   set(key: string, value: Value, keepTtl = false): Entry {
     let e = this.entry(key);
     if (e === undefined) {
-      e = new Entry(key, value, this.takeSlot(), this.engine.lruClock);
+      e = new Entry(key, value, this.takeSlot(), this.engine.initialAccessWord());
       this.slots[e.slot] = e;
       this.dict.set(key, e);
     } else {
       e.value = value;
-      e.lru = this.engine.lruClock;
+      // An overwrite keeps the LFU history, as redis-server's dbOverwrite does.
+      if (!this.engine.lfuMode) e.lru = this.engine.lruClock;
       if (!keepTtl && e.expireAt !== 0) this.clearExpire(e);
     }
     return e;
@@ -137,20 +185,37 @@ export class Db {
     this.releaseSlot(e.slot);
   }
 
-  setExpire(e: Entry, at: number): void {
+  /**
+   * Sets the entry's absolute expiry in ms. `at` is an `Int64` (a bigint only beyond
+   * 2^53) and must not be 0, the "no expiry" mark; callers delete keys whose time
+   * has already passed instead of setting it.
+   */
+  setExpire(e: Entry, at: Int64): void {
     if (e.expireAt === 0) {
       e.volatileIndex = this.volatile.length;
       this.volatile.push(e);
+    } else if (this.hugeExpires.size !== 0) {
+      this.hugeExpires.delete(e);
     }
-    e.expireAt = at;
+    if (typeof at === 'bigint') this.hugeExpires.set(e, at);
+    e.expireAt = Number(at);
+  }
+
+  /** The exact absolute expiry of an entry that has one (`e.expireAt !== 0`). */
+  expireTime(e: Entry): Int64 {
+    return this.hugeExpires.size !== 0 ? (this.hugeExpires.get(e) ?? e.expireAt) : e.expireAt;
   }
 
   clearExpire(e: Entry): void {
+    const index = e.volatileIndex;
     const last = this.volatile.pop()!;
     if (last !== e) {
-      this.volatile[e.volatileIndex] = last;
-      last.volatileIndex = e.volatileIndex;
+      this.volatile[index] = last;
+      last.volatileIndex = index;
     }
+    // The entry just visited by the expire cycle was replaced by one not yet visited.
+    if (index === this.volatileCursor - 1) this.volatileCursor--;
+    if (this.hugeExpires.size !== 0) this.hugeExpires.delete(e);
     e.volatileIndex = -1;
     e.expireAt = 0;
   }
@@ -161,6 +226,8 @@ export class Db {
     this.slots.length = 0;
     this.freeSlots.length = 0;
     this.volatile.length = 0;
+    this.volatileCursor = 0;
+    this.hugeExpires.clear();
   }
 
   /** Every key, including ones that expired but were not yet reclaimed. */
@@ -206,10 +273,16 @@ export class Db {
     return undefined;
   }
 
-  /** A random entry among those with an expiry. */
-  randomVolatile(): Entry | undefined {
+  /**
+   * The next entry with an expiry in a round-robin walk, for the active expire cycle:
+   * like redis-server's cursor over the expires table, every volatile key is visited
+   * once per round, so a long-lived key cannot hide expired ones from the sampler.
+   */
+  nextVolatile(): Entry | undefined {
     const v = this.volatile;
-    return v.length === 0 ? undefined : v[Math.floor(Math.random() * v.length)];
+    if (v.length === 0) return undefined;
+    if (this.volatileCursor >= v.length) this.volatileCursor = 0;
+    return v[this.volatileCursor++];
   }
 
   private takeSlot(): number {

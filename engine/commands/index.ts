@@ -2,5 +2,7 @@
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
 import { stringCommands } from './string.js';
+import { keysCommands } from './keys.js';
+import { serverCommands } from './server.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands];
