@@ -10,6 +10,11 @@ export const INVALID_EXPIRE = (command: string): string => `ERR invalid expire t
 export const DB_INDEX_OUT_OF_RANGE = 'ERR DB index is out of range';
 export const INVALID_CURSOR = 'ERR invalid cursor';
 export const SAME_OBJECT = 'ERR source and destination objects are the same';
+export const WRONG_ARGS = (command: string): string => `ERR wrong number of arguments for '${command}' command`;
+export const DECREMENT_OVERFLOW = 'ERR decrement would overflow';
+export const NAN_OR_INFINITY = 'ERR increment would produce NaN or Infinity';
+export const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+export const OFFSET_OUT_OF_RANGE = 'ERR offset is out of range';
 /** getRangeLongFromObjectOrReply's error for an integer outside [min, max] (sic: "must between"). */
 export const VALUE_OUT_OF_RANGE = (min: number | bigint, max: number | bigint): string =>
   `ERR value is out of range, value must between ${min} and ${max}`;
