@@ -18,4 +18,6 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: 9007199254740991 },
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: 9007199254740991 },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: 9007199254740991 },
+  { name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: 9007199254740991 },
+  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', min: 0, max: 9007199254740991 },
 ];

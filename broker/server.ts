@@ -56,6 +56,15 @@ export class Broker {
     this.config.onChange('loglevel', (_, value) => setLogLevel(this.log, value));
     this.config.onChange('hz', () => this.startCron());
     this.engine = new Engine({ databases: this.config.int('databases') });
+    const settings = this.engine.settings;
+    settings.streamNodeMaxEntries = this.config.int('stream-node-max-entries');
+    settings.streamNodeMaxBytes = this.config.int('stream-node-max-bytes');
+    this.config.onChange('stream-node-max-entries', (_, value) => {
+      settings.streamNodeMaxEntries = Number(value);
+    });
+    this.config.onChange('stream-node-max-bytes', (_, value) => {
+      settings.streamNodeMaxBytes = Number(value);
+    });
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);
   }

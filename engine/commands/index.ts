@@ -4,5 +4,6 @@ import type { Client } from '../client.js';
 import { stringCommands } from './string.js';
 import { keysCommands } from './keys.js';
 import { serverCommands } from './server.js';
+import { streamCommands } from './stream.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands];

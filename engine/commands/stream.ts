@@ -1,0 +1,541 @@
+/**
+ * The stream family without consumer groups: XADD, XLEN, XRANGE, XREVRANGE, XDEL,
+ * XTRIM, XSETID, XREAD (not blocking yet: BLOCK is parsed, then answered as a
+ * timeout) and XINFO STREAM/HELP. Argument parsing and every error follow
+ * redis-server 7.0's t_stream.c, check for check and in the same order.
+ *
+ * Effects (DESIGN.md decision 4): XADD goes out with the ID it generated, and an
+ * approximate trim (`~`, which depends on node boundaries) goes out as an exact one
+ * (`=`) to the length or first ID it produced, as redis-server rewrites them.
+ */
+import type { CommandDef } from '../command.js';
+import type { Client } from '../client.js';
+import type { Reply } from '../../protocol/reply.js';
+import type { Value } from '../keyspace.js';
+import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX, WRONGTYPE, WRONG_ARGS } from '../errors.js';
+import { cString, replyHelp, subcommandSyntaxError } from '../help.js';
+import { parseInt64, type Int64 } from '../util/int64.js';
+import { LISTPACK_MAX_SIZE, Stream, type TrimStrategy } from '../types/stream.js';
+import type { StreamNode } from '../types/stream-node.js';
+import { incU64, INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
+
+const MAXLEN_AND_MINID = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
+const LIMIT_WITHOUT_STRATEGY = 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy';
+const LIMIT_WITHOUT_APPROX = 'ERR syntax error, LIMIT cannot be used without the special ~ option';
+const XTRIM_WITHOUT_STRATEGY = 'ERR syntax error, XTRIM must be called with a trimming strategy';
+const ID_NOT_ABOVE_ZERO = 'ERR The ID specified in XADD must be greater than 0-0';
+const ID_NOT_ABOVE_TOP = 'ERR The ID specified in XADD is equal or smaller than the target stream top item';
+const IDS_EXHAUSTED = 'ERR The stream has exhausted the last possible ID, unable to add more items';
+const ELEMENTS_TOO_LARGE = 'ERR Elements are too large to be stored';
+const TIMEOUT_NOT_INTEGER = 'ERR timeout is not an integer or out of range';
+const TIMEOUT_NEGATIVE = 'ERR timeout is negative';
+
+/** strcasecmp(arg, name) == 0 for a lowercase `name`, with C's stop at a NUL byte. */
+function optionIs(arg: string, name: string): boolean {
+  const n = name.length;
+  if (arg.length < n || (arg.length > n && arg.charCodeAt(n) !== 0)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = arg.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * A looked-up value as a stream (undefined when the key is missing). Replies
+ * WRONGTYPE and returns null when the key holds another type.
+ */
+function asStream(c: Client, value: Value | undefined): Stream | undefined | null {
+  if (value === undefined || value instanceof Stream) return value;
+  c.reply.error(WRONGTYPE);
+  return null;
+}
+
+/** The options of XADD and XTRIM (streamAddTrimArgs). */
+interface AddTrimArgs {
+  /** XADD: index of the ID argument. */
+  idPos: number;
+  /** XADD: the explicit ID, or null for `*`. */
+  id: StreamId | null;
+  /** XADD: false for `<ms>-*`. */
+  seqGiven: boolean;
+  noMkStream: boolean;
+  strategy: TrimStrategy | null;
+  /** Index of the MAXLEN count or MINID id, for the effect rewrite. */
+  strategyArgIndex: number;
+  /** Index of the LIMIT keyword, or -1. */
+  limitIndex: number;
+  approx: boolean;
+  limit: number;
+  maxLen: number;
+  minId: StreamId;
+}
+
+/** streamParseAddOrTrimArgsOrReply: null after replying an error. */
+function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): AddTrimArgs | null {
+  const a: AddTrimArgs = {
+    idPos: argv.length,
+    id: null,
+    seqGiven: true,
+    noMkStream: false,
+    strategy: null,
+    strategyArgIndex: 0,
+    limitIndex: -1,
+    approx: false,
+    limit: 0,
+    maxLen: 0,
+    minId: StreamId.MIN,
+  };
+  let limitGiven = false;
+  let i = 2;
+  for (; i < argv.length; i++) {
+    const more = argv.length - 1 - i;
+    const opt = argv[i];
+    if (xadd && optionIs(opt, '*')) {
+      break;
+    } else if ((optionIs(opt, 'maxlen') || optionIs(opt, 'minid')) && more > 0) {
+      if (a.strategy !== null) return fail(c, MAXLEN_AND_MINID);
+      const byLength = optionIs(opt, 'maxlen');
+      a.approx = false;
+      const next = argv[i + 1];
+      if (more >= 2 && optionIs(next, '~')) {
+        a.approx = true;
+        i++;
+      } else if (more >= 2 && optionIs(next, '=')) {
+        i++;
+      }
+      if (byLength) {
+        const n = parseInt64(argv[i + 1]);
+        if (n === null) return fail(c, NOT_INTEGER);
+        if (n < 0) return fail(c, 'ERR The MAXLEN argument must be >= 0.');
+        a.maxLen = Number(n);
+      } else {
+        const id = parseStreamId(argv[i + 1], 0, true);
+        if (id === null) return fail(c, INVALID_ID);
+        a.minId = id;
+      }
+      i++;
+      a.strategy = byLength ? 'maxlen' : 'minid';
+      a.strategyArgIndex = i;
+    } else if (optionIs(opt, 'limit') && more > 0) {
+      const n = parseInt64(argv[i + 1]);
+      if (n === null) return fail(c, NOT_INTEGER);
+      if (n < 0) return fail(c, 'ERR The LIMIT argument must be >= 0.');
+      a.limit = Number(n);
+      a.limitIndex = i;
+      limitGiven = true;
+      i++;
+    } else if (xadd && optionIs(opt, 'nomkstream')) {
+      a.noMkStream = true;
+    } else if (xadd) {
+      const seq: SeqGiven = { seqGiven: true };
+      const id = parseStreamId(opt, 0, true, seq);
+      if (id === null) return fail(c, INVALID_ID);
+      a.id = id;
+      a.seqGiven = seq.seqGiven;
+      break;
+    } else {
+      return fail(c, SYNTAX);
+    }
+  }
+  a.idPos = i;
+  if (a.limit !== 0 && a.strategy === null) return fail(c, LIMIT_WITHOUT_STRATEGY);
+  if (!xadd && a.strategy === null) return fail(c, XTRIM_WITHOUT_STRATEGY);
+  if (limitGiven) {
+    if (!a.approx) return fail(c, LIMIT_WITHOUT_APPROX);
+  } else if (a.approx) {
+    // Without LIMIT, approximate trimming visits at most 100 nodes' worth of entries.
+    a.limit = 100 * c.engine.settings.streamNodeMaxEntries;
+  } else {
+    a.limit = 0;
+  }
+  return a;
+}
+
+function fail(c: Client, error: string): null {
+  c.reply.error(error);
+  return null;
+}
+
+/**
+ * After a trim that was approximate, rewrites the effect so that replaying it trims
+ * exactly as this one did: `~` becomes `=` and the threshold becomes the length
+ * (MAXLEN) or first ID (MINID) reached, as redis-server does.
+ */
+function rewriteApproxTrim(s: Stream, a: AddTrimArgs, effect: string[]): void {
+  effect[a.strategyArgIndex - 1] = '=';
+  effect[a.strategyArgIndex] = a.strategy === 'maxlen' ? String(s.length) : s.edgeId(true, false).toString();
+}
+
+/**
+ * Unlike redis-server we also drop LIMIT from a rewritten trim: an exact trim
+ * rejects LIMIT unless it comes from a primary or the AOF, and without it the
+ * effect replays through any client with the same result. Call it last: it shifts
+ * the arguments after LIMIT.
+ */
+function dropLimit(a: AddTrimArgs, effect: string[]): void {
+  if (a.limitIndex >= 0) effect.splice(a.limitIndex, 2);
+}
+
+/** The ID XADD adds (streamAppendItem's choice), or the error to reply. */
+function xaddId(s: Stream, a: AddTrimArgs, now: number): StreamId | string {
+  const last = s.lastId;
+  let id: StreamId;
+  if (a.id === null) {
+    // streamNextID: the clock, or the next sequence when the clock is not ahead.
+    id = now > last.ms ? new StreamId(now, 0) : (last.next() ?? StreamId.MIN);
+  } else if (!a.seqGiven && a.id.ms === last.ms) {
+    // redis-server 7.0 fails here without setting errno, so XADD reports the
+    // failure as "Elements are too large to be stored": kept as it is.
+    if (last.seq === U64_MAX) return ELEMENTS_TOO_LARGE;
+    id = new StreamId(last.ms, incU64(last.seq));
+  } else {
+    id = a.id;
+  }
+  return id.compare(last) > 0 ? id : ID_NOT_ABOVE_TOP;
+}
+
+function xadd(c: Client, argv: string[]): void {
+  const a = parseAddTrimArgs(c, argv, true);
+  if (a === null) return;
+  const fieldPos = a.idPos + 1;
+  const pairArgs = argv.length - fieldPos;
+  if (pairArgs < 2 || pairArgs % 2 === 1) return c.reply.error(WRONG_ARGS('xadd'));
+  if (a.id !== null && a.seqGiven && a.id.isZero()) return c.reply.error(ID_NOT_ABOVE_ZERO);
+
+  const key = argv[1];
+  let s = asStream(c, c.db.lookupWrite(key));
+  if (s === null) return;
+  if (s === undefined) {
+    if (a.noMkStream) return c.reply.nil();
+    s = new Stream();
+    c.db.set(key, s);
+  }
+  if (s.lastId.isMax()) return c.reply.error(IDS_EXHAUSTED);
+  const id = xaddId(s, a, c.engine.now());
+  if (typeof id === 'string') return c.reply.error(id);
+  let bytes = 0;
+  for (let i = fieldPos; i < argv.length; i++) bytes += argv[i].length;
+  if (bytes > LISTPACK_MAX_SIZE) return c.reply.error(ELEMENTS_TOO_LARGE);
+
+  s.append(id, argv, fieldPos, c.engine.settings);
+  const idString = id.toString();
+  c.reply.bulk(idString);
+  c.engine.modified(c.db, key);
+
+  let effect: string[] | null = null;
+  if (a.strategy !== null) {
+    s.trim({ strategy: a.strategy, maxLen: a.maxLen, minId: a.minId, approx: a.approx, limit: a.limit });
+    if (a.approx) rewriteApproxTrim(s, a, (effect = argv.slice()));
+  }
+  if (a.id === null || !a.seqGiven) (effect ??= argv.slice())[a.idPos] = idString;
+  if (effect === null) return;
+  if (a.approx) dropLimit(a, effect);
+  c.engine.rewriteEffect(effect);
+}
+
+function xtrim(c: Client, argv: string[]): void {
+  const a = parseAddTrimArgs(c, argv, false);
+  if (a === null) return;
+  const s = asStream(c, c.db.lookupWrite(argv[1]));
+  if (s === null) return;
+  if (s === undefined) return c.reply.int(0);
+  const removed = s.trim({ strategy: a.strategy!, maxLen: a.maxLen, minId: a.minId, approx: a.approx, limit: a.limit });
+  if (removed > 0) {
+    if (a.approx) {
+      const effect = argv.slice();
+      rewriteApproxTrim(s, a, effect);
+      dropLimit(a, effect);
+      c.engine.rewriteEffect(effect);
+    }
+    c.engine.modified(c.db, argv[1], removed);
+  }
+  c.reply.int(removed);
+}
+
+function xlen(c: Client, argv: string[]): void {
+  const s = asStream(c, c.db.lookupRead(argv[1]));
+  if (s === null) return;
+  c.reply.int(s === undefined ? 0 : s.length);
+}
+
+/** Reusable buffer for one entry's fields and values while replying. */
+const pairs: string[] = [];
+
+/** One entry as `[id, [field, value, ...]]`. */
+export function replyEntry(reply: Reply, node: StreamNode, index: number): void {
+  node.readPairs(index, pairs);
+  reply.array(2);
+  reply.bulk(node.idString(index));
+  reply.array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) reply.bulk(pairs[i]);
+}
+
+/**
+ * streamReplyWithRange without a group: the live entries from start to end (or end
+ * to start with `rev`), at most `count` of them unless it is 0, as an array.
+ * Returns how many were sent.
+ */
+export function replyRange(reply: Reply, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
+  const mark = reply.beginDeferred();
+  const it = s.range(start, end, rev);
+  let n = 0;
+  while ((count === 0 || n < count) && it.next()) {
+    replyEntry(reply, it.node, it.index);
+    n++;
+  }
+  reply.endDeferred(mark, 'array', n);
+  return n;
+}
+
+/** An optional `COUNT n` at argv[from..]; -1 when absent, negative counts as 0. */
+function parseRangeCount(c: Client, argv: readonly string[], from: number): number | null {
+  let count = -1;
+  for (let j = from; j < argv.length; j++) {
+    if (!optionIs(argv[j], 'count') || j + 1 >= argv.length) return fail(c, SYNTAX);
+    const n = parseInt64(argv[++j]);
+    if (n === null) return fail(c, NOT_INTEGER);
+    count = n < 0 ? 0 : Number(n);
+  }
+  return count;
+}
+
+function xrangeGeneric(c: Client, argv: string[], rev: boolean): void {
+  const startArg = parseIntervalId(rev ? argv[3] : argv[2], 0);
+  if (startArg === null) return c.reply.error(INVALID_ID);
+  const start = startArg.exclusive ? startArg.id.next() : startArg.id;
+  if (start === null) return c.reply.error('ERR invalid start ID for the interval');
+  const endArg = parseIntervalId(rev ? argv[2] : argv[3], U64_MAX);
+  if (endArg === null) return c.reply.error(INVALID_ID);
+  const end = endArg.exclusive ? endArg.id.prev() : endArg.id;
+  if (end === null) return c.reply.error('ERR invalid end ID for the interval');
+  const count = parseRangeCount(c, argv, 4);
+  if (count === null) return;
+
+  const s = asStream(c, c.db.lookupRead(argv[1]));
+  if (s === null) return;
+  if (s === undefined) return c.reply.array(0);
+  // An explicit COUNT 0 answers a null array, as redis-server does.
+  if (count === 0) return c.reply.nilArray();
+  replyRange(c.reply, s, start, end, count === -1 ? 0 : count, rev);
+}
+
+function xrange(c: Client, argv: string[]): void {
+  xrangeGeneric(c, argv, false);
+}
+
+function xrevrange(c: Client, argv: string[]): void {
+  xrangeGeneric(c, argv, true);
+}
+
+function xdel(c: Client, argv: string[]): void {
+  const s = asStream(c, c.db.lookupWrite(argv[1]));
+  if (s === null) return;
+  if (s === undefined) return c.reply.int(0);
+  // Every ID is checked first, so an invalid one leaves the stream untouched.
+  const ids: StreamId[] = [];
+  for (let j = 2; j < argv.length; j++) {
+    const id = parseStreamId(argv[j], 0, true);
+    if (id === null) return c.reply.error(INVALID_ID);
+    ids.push(id);
+  }
+  const deleted = s.delete(ids);
+  if (deleted > 0) c.engine.modified(c.db, argv[1], deleted);
+  c.reply.int(deleted);
+}
+
+function xsetid(c: Client, argv: string[]): void {
+  const id = parseStreamId(argv[2], 0, true);
+  if (id === null) return c.reply.error(INVALID_ID);
+  let entriesAdded: Int64 = -1;
+  let maxDeleted = StreamId.MIN;
+  for (let i = 3; i < argv.length; i += 2) {
+    const more = argv.length - 1 - i;
+    if (optionIs(argv[i], 'entriesadded') && more > 0) {
+      const n = parseInt64(argv[i + 1]);
+      if (n === null) return c.reply.error(NOT_INTEGER);
+      if (n < 0) return c.reply.error('ERR entries_added must be positive');
+      entriesAdded = n;
+    } else if (optionIs(argv[i], 'maxdeletedid') && more > 0) {
+      const max = parseStreamId(argv[i + 1], 0, true);
+      if (max === null) return c.reply.error(INVALID_ID);
+      if (id.compare(max) < 0) {
+        return c.reply.error('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
+      }
+      maxDeleted = max;
+    } else {
+      return c.reply.error(SYNTAX);
+    }
+  }
+
+  const s = asStream(c, c.db.lookupWrite(argv[1]));
+  if (s === null) return;
+  if (s === undefined) return c.reply.error(NO_SUCH_KEY);
+  if (s.length > 0) {
+    if (id.compare(s.lastValidId()) < 0) {
+      return c.reply.error('ERR The ID specified in XSETID is smaller than the target stream top item');
+    }
+    if (entriesAdded !== -1 && s.length > entriesAdded) {
+      return c.reply.error('ERR The entries_added specified in XSETID is smaller than the target stream length');
+    }
+  }
+  s.lastId = id;
+  if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
+  if (!maxDeleted.isZero()) s.maxDeletedId = maxDeleted;
+  c.reply.ok();
+  c.engine.modified(c.db, argv[1]);
+}
+
+/**
+ * XREAD [COUNT n] [BLOCK ms] STREAMS key... id...: entries after each ID. BLOCK is
+ * parsed and validated, but blocking is not implemented yet: with nothing to serve
+ * the reply is the null array a timeout gives.
+ */
+function xread(c: Client, argv: string[]): void {
+  let count = 0;
+  let streamsArg = 0;
+  let streams = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const more = argv.length - 1 - i;
+    const opt = argv[i];
+    if (optionIs(opt, 'block') && more > 0) {
+      const timeout = parseInt64(argv[++i]);
+      if (timeout === null) return c.reply.error(TIMEOUT_NOT_INTEGER);
+      if (timeout < 0) return c.reply.error(TIMEOUT_NEGATIVE);
+    } else if (optionIs(opt, 'count') && more > 0) {
+      const n = parseInt64(argv[++i]);
+      if (n === null) return c.reply.error(NOT_INTEGER);
+      count = n < 0 ? 0 : Number(n);
+    } else if (optionIs(opt, 'streams') && more > 0) {
+      streamsArg = i + 1;
+      streams = argv.length - streamsArg;
+      if (streams % 2 !== 0) {
+        return c.reply.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+      }
+      streams /= 2;
+      break;
+    } else if (optionIs(opt, 'group') && more >= 2) {
+      return c.reply.error('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+    } else if (optionIs(opt, 'noack')) {
+      return c.reply.error('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+    } else {
+      return c.reply.error(SYNTAX);
+    }
+  }
+  if (streamsArg === 0) return c.reply.error(SYNTAX);
+
+  // The IDs: every key is looked up (and type checked) as it is parsed.
+  const after: StreamId[] = [];
+  for (let k = 0; k < streams; k++) {
+    const s = asStream(c, c.db.lookupRead(argv[streamsArg + k]));
+    if (s === null) return;
+    const arg = argv[streamsArg + streams + k];
+    const text = cString(arg);
+    let id: StreamId | null;
+    if (text === '$') {
+      id = s === undefined ? StreamId.MIN : s.lastId;
+    } else if (text === '>') {
+      return c.reply.error('ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
+    } else {
+      id = parseStreamId(arg, 0, true);
+      if (id === null) return c.reply.error(INVALID_ID);
+    }
+    after.push(id);
+  }
+
+  const reply = c.reply;
+  let served = 0;
+  let mark = '';
+  for (let k = 0; k < streams; k++) {
+    const key = argv[streamsArg + k];
+    // Type checked by the loop above, within the same command.
+    const s = c.db.lookupRead(key) as Stream | undefined;
+    if (s === undefined || s.length === 0 || s.lastValidId().compare(after[k]) <= 0) continue;
+    if (served++ === 0) mark = reply.beginDeferred();
+    if (reply.resp === 2) reply.array(2);
+    reply.bulk(key);
+    // streamIncrID: past the last possible ID it wraps to 0-0.
+    replyRange(reply, s, after[k].next() ?? StreamId.MIN, StreamId.MAX, count, false);
+  }
+  if (served > 0) reply.endDeferred(mark, reply.resp === 2 ? 'array' : 'map', served);
+  else reply.nilArray();
+}
+
+const XINFO_HELP = [
+  'CONSUMERS <key> <groupname>',
+  '    Show consumers of <groupname>.',
+  'GROUPS <key>',
+  '    Show the stream consumer groups.',
+  'STREAM <key> [FULL [COUNT <count>]',
+  '    Show information about the stream.',
+];
+
+function xinfoHelp(c: Client, argv: string[]): void {
+  replyHelp(c.reply, argv[0], XINFO_HELP);
+}
+
+/** XINFO STREAM key [FULL [COUNT n]] (xinfoReplyWithStreamInfo). */
+function xinfoStream(c: Client, argv: string[]): void {
+  const s = asStream(c, c.db.lookupRead(argv[2]));
+  if (s === null) return;
+  if (s === undefined) return c.reply.error(NO_SUCH_KEY);
+  const options = argv.length - 3;
+  const full = options > 0;
+  let count = 10;
+  if (full) {
+    if ((options !== 1 && options !== 3) || !optionIs(argv[3], 'full')) return c.reply.error(subcommandSyntaxError(argv));
+    if (options === 3) {
+      if (!optionIs(argv[4], 'count')) return c.reply.error(subcommandSyntaxError(argv));
+      const n = parseInt64(argv[5]);
+      if (n === null) return c.reply.error(NOT_INTEGER);
+      count = n < 0 ? 10 : Number(n);
+    }
+  }
+
+  const reply = c.reply;
+  reply.map(full ? 9 : 10);
+  reply.bulk('length');
+  reply.int(s.length);
+  reply.bulk('radix-tree-keys');
+  reply.int(s.nodeCount);
+  reply.bulk('radix-tree-nodes');
+  reply.int(s.radixTreeNodes());
+  reply.bulk('last-generated-id');
+  reply.bulk(s.lastId.toString());
+  reply.bulk('max-deleted-entry-id');
+  reply.bulk(s.maxDeletedId.toString());
+  reply.bulk('entries-added');
+  // A uint64 that redis-server replies as a long long.
+  reply.int(typeof s.entriesAdded === 'number' ? s.entriesAdded : BigInt.asIntN(64, s.entriesAdded));
+  reply.bulk('recorded-first-entry-id');
+  reply.bulk(s.firstId.toString());
+  if (full) {
+    reply.bulk('entries');
+    replyRange(reply, s, StreamId.MIN, StreamId.MAX, count, false);
+    // Consumer groups are not implemented yet: a stream has none.
+    reply.bulk('groups');
+    reply.array(0);
+    return;
+  }
+  reply.bulk('groups');
+  reply.int(0);
+  for (const rev of [false, true]) {
+    reply.bulk(rev ? 'last-entry' : 'first-entry');
+    const it = s.range(StreamId.MIN, StreamId.MAX, rev);
+    if (it.next()) replyEntry(reply, it.node, it.index);
+    else reply.nil();
+  }
+}
+
+export const streamCommands: readonly CommandDef<Client>[] = [
+  { name: 'xadd', handler: xadd },
+  { name: 'xtrim', handler: xtrim },
+  { name: 'xlen', handler: xlen },
+  { name: 'xrange', handler: xrange },
+  { name: 'xrevrange', handler: xrevrange },
+  { name: 'xdel', handler: xdel },
+  { name: 'xsetid', handler: xsetid },
+  { name: 'xread', handler: xread },
+  { name: 'xinfo|help', handler: xinfoHelp },
+  { name: 'xinfo|stream', handler: xinfoStream },
+];

@@ -1,0 +1,286 @@
+/**
+ * One stream node: a block of consecutive entries, the equivalent of one listpack
+ * in redis-server's radix tree of listpacks.
+ *
+ * Layout, chosen for memory (a million small entries must stay within 3x of
+ * redis-server's used_memory) and for zero per-entry JS objects:
+ * - `meta`, a Uint32Array with 5 words per entry: the ID as four 32-bit halves
+ *   (ms high, ms low, seq high, seq low: exact for all of uint64), and the entry's
+ *   payload offset in `data` times 4 plus its flags.
+ * - `data`, one latin1 string with every entry's payload back to back. Each string
+ *   is prefixed by its length as a varint (7 bits per char). An entry whose field
+ *   names equal the node's master fields (the first entry's, as in redis-server)
+ *   stores only its values; any other entry stores its field count, then field and
+ *   value pairs.
+ * Deleted entries stay in place, flagged, as in a listpack: the node is dropped when
+ * none of its entries is live.
+ */
+import { fromHiLo, hi32, lo32, StreamId, type U64 } from './stream-id.js';
+import { LP_EMPTY_BYTES, lpIntSize, lpStringSize } from './stream-listpack.js';
+
+const STRIDE = 5;
+const FLAG_DELETED = 1;
+const FLAG_SAMEFIELDS = 2;
+/** The listpack encoding of the flags element (values 0-3): always 2 bytes. */
+const LP_FLAGS_BYTES = 2;
+/** The master entry's zero terminator element. */
+const LP_ZERO_BYTES = 2;
+
+/** The ID of a search bound as four 32-bit words, computed once per search. */
+export class IdWords {
+  readonly msHi: number;
+  readonly msLo: number;
+  readonly seqHi: number;
+  readonly seqLo: number;
+
+  constructor(id: StreamId) {
+    this.msHi = hi32(id.ms);
+    this.msLo = lo32(id.ms);
+    this.seqHi = hi32(id.seq);
+    this.seqLo = lo32(id.seq);
+  }
+}
+
+/** The int64 listpack delta redis-server stores: (a - b) mod 2^64, read as signed. */
+function delta(a: U64, b: U64): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return BigInt.asIntN(64, BigInt(a) - BigInt(b));
+}
+
+function varint(n: number): string {
+  if (n < 128) return String.fromCharCode(n);
+  let s = '';
+  while (n >= 128) {
+    s += String.fromCharCode((n % 128) + 128);
+    n = Math.floor(n / 128);
+  }
+  return s + String.fromCharCode(n);
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function readVarint(d: string, p: number): number {
+  let c = d.charCodeAt(p);
+  if (c < 128) return c;
+  let n = 0;
+  let scale = 1;
+  while (c >= 128) {
+    n += (c - 128) * scale;
+    scale *= 128;
+    c = d.charCodeAt(++p);
+  }
+  return n + c * scale;
+}
+
+export class StreamNode {
+  /** Entries stored, live and deleted. */
+  size = 0;
+  /** Entries not deleted. */
+  live = 0;
+  /** Payloads of all entries; see the file comment. */
+  data = '';
+  private meta: Uint32Array;
+  /** The simulated listpack's bytes, except the live and deleted counters. */
+  private lpFixed: number;
+  /** ID of the first entry ever stored here: the base of the listpack's deltas. */
+  private readonly masterMs: U64;
+  private readonly masterSeq: U64;
+
+  private constructor(
+    readonly masterFields: readonly string[],
+    master: StreamId,
+    meta: Uint32Array,
+    lpFixed: number,
+  ) {
+    this.masterMs = master.ms;
+    this.masterSeq = master.seq;
+    this.meta = meta;
+    this.lpFixed = lpFixed;
+  }
+
+  /** A node whose master entry takes its fields from argv[start], argv[start+2], ... */
+  static create(id: StreamId, argv: readonly string[], start: number, capacity: number): StreamNode {
+    const fields: string[] = [];
+    let lp = LP_EMPTY_BYTES + LP_ZERO_BYTES;
+    for (let i = start; i < argv.length; i += 2) {
+      fields.push(argv[i]);
+      lp += lpStringSize(argv[i]);
+    }
+    lp += lpIntSize(fields.length);
+    return new StreamNode(fields, id, new Uint32Array(capacity * STRIDE), lp);
+  }
+
+  get deleted(): number {
+    return this.size - this.live;
+  }
+
+  /** The byte size redis-server's listpack for this node would have (lpBytes). */
+  lpBytes(): number {
+    return this.lpFixed + lpIntSize(this.live) + lpIntSize(this.size - this.live);
+  }
+
+  /** Appends an entry with the field/value pairs argv[start..]. */
+  append(id: StreamId, argv: readonly string[], start: number): void {
+    const numFields = (argv.length - start) / 2;
+    const master = this.masterFields;
+    let same = numFields === master.length;
+    for (let f = 0; same && f < numFields; f++) same = argv[start + 2 * f] === master[f];
+
+    if ((this.size + 1) * STRIDE > this.meta.length) this.grow();
+    const base = this.size * STRIDE;
+    const meta = this.meta;
+    meta[base] = hi32(id.ms);
+    meta[base + 1] = lo32(id.ms);
+    meta[base + 2] = hi32(id.seq);
+    meta[base + 3] = lo32(id.seq);
+    meta[base + 4] = this.data.length * 4 + (same ? FLAG_SAMEFIELDS : 0);
+
+    let lp = LP_FLAGS_BYTES + lpIntSize(delta(id.ms, this.masterMs)) + lpIntSize(delta(id.seq, this.masterSeq));
+    let payload = '';
+    if (same) {
+      for (let i = start + 1; i < argv.length; i += 2) {
+        payload += varint(argv[i].length) + argv[i];
+        lp += lpStringSize(argv[i]);
+      }
+      lp += lpIntSize(numFields + 3);
+    } else {
+      payload = varint(numFields);
+      for (let i = start; i < argv.length; i++) {
+        payload += varint(argv[i].length) + argv[i];
+        lp += lpStringSize(argv[i]);
+      }
+      lp += lpIntSize(numFields) + lpIntSize(2 * numFields + 4);
+    }
+    this.data += payload;
+    this.lpFixed += lp;
+    this.size++;
+    this.live++;
+  }
+
+  private grow(): void {
+    const bigger = new Uint32Array(Math.max(this.meta.length * 2, 4 * STRIDE));
+    bigger.set(this.meta);
+    this.meta = bigger;
+  }
+
+  /**
+   * Called when the node stops being the stream's tail: trims spare capacity and
+   * flattens the string built by appends, so a full node costs its bytes only.
+   */
+  seal(): void {
+    if (this.meta.length > this.size * STRIDE) this.meta = this.meta.slice(0, this.size * STRIDE);
+    // Reading a char makes V8 flatten the rope of appended payloads into one string.
+    this.data.charCodeAt(0);
+  }
+
+  isDeleted(i: number): boolean {
+    return (this.meta[i * STRIDE + 4] & FLAG_DELETED) !== 0;
+  }
+
+  /** Flags entry i deleted; the caller keeps the stream's length in step. */
+  markDeleted(i: number): void {
+    this.meta[i * STRIDE + 4] |= FLAG_DELETED;
+    this.live--;
+  }
+
+  idAt(i: number): StreamId {
+    const m = this.meta;
+    const b = i * STRIDE;
+    return new StreamId(fromHiLo(m[b], m[b + 1]), fromHiLo(m[b + 2], m[b + 3]));
+  }
+
+  /** `<ms>-<seq>` of entry i, without building a StreamId. */
+  idString(i: number): string {
+    const m = this.meta;
+    const b = i * STRIDE;
+    return fromHiLo(m[b], m[b + 1]) + '-' + fromHiLo(m[b + 2], m[b + 3]);
+  }
+
+  /** Sign of (ID of entry i) - (the bound `w`). */
+  compareAt(i: number, w: IdWords): number {
+    const m = this.meta;
+    const b = i * STRIDE;
+    return m[b] - w.msHi || m[b + 1] - w.msLo || m[b + 2] - w.seqHi || m[b + 3] - w.seqLo;
+  }
+
+  /** Index of the first entry (live or not) whose ID is >= w; `size` if none. */
+  lowerBound(w: IdWords): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareAt(mid, w) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the first entry (live or not) whose ID is > w; `size` if none. */
+  upperBound(w: IdWords): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareAt(mid, w) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Length in bytes of the common prefix of the two nodes' first IDs, big-endian (0-16). */
+  commonPrefixBytes(other: StreamNode): number {
+    for (let w = 0; w < 4; w++) {
+      const x = (this.meta[w] ^ other.meta[w]) >>> 0;
+      if (x !== 0) return w * 4 + (Math.clz32(x) >>> 3);
+    }
+    return 16;
+  }
+
+  /** Number of fields of entry i. */
+  fieldCount(i: number): number {
+    const word = this.meta[i * STRIDE + 4];
+    return (word & FLAG_SAMEFIELDS) !== 0 ? this.masterFields.length : readVarint(this.data, word >>> 2);
+  }
+
+  /** Replaces the contents of `out` with entry i's fields and values, alternating. */
+  readPairs(i: number, out: string[]): void {
+    out.length = 0;
+    const word = this.meta[i * STRIDE + 4];
+    const d = this.data;
+    let p = word >>> 2;
+    if ((word & FLAG_SAMEFIELDS) !== 0) {
+      const fields = this.masterFields;
+      for (let f = 0; f < fields.length; f++) {
+        const len = readVarint(d, p);
+        p += varintSize(len);
+        out.push(fields[f], d.slice(p, p + len));
+        p += len;
+      }
+      return;
+    }
+    const items = 2 * readVarint(d, p);
+    p += varintSize(items / 2);
+    for (let k = 0; k < items; k++) {
+      const len = readVarint(d, p);
+      p += varintSize(len);
+      out.push(d.slice(p, p + len));
+      p += len;
+    }
+  }
+
+  /** A deep copy (COPY); strings are immutable and shared. */
+  clone(): StreamNode {
+    const copy = new StreamNode(this.masterFields, new StreamId(this.masterMs, this.masterSeq), this.meta.slice(), this.lpFixed);
+    copy.size = this.size;
+    copy.live = this.live;
+    copy.data = this.data;
+    return copy;
+  }
+}

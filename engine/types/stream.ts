@@ -1,0 +1,383 @@
+/**
+ * The stream data type: entries in ID order, in nodes of many entries each (see
+ * stream-node.ts), as redis-server keeps listpacks in a radix tree.
+ *
+ * Nodes live in an array ordered by their first ID, with a moving head so trimming
+ * from the front costs O(trimmed nodes). Seeking an ID is a binary search over the
+ * nodes, then within one node. Node boundaries follow redis-server's rules exactly
+ * (`stream-node-max-entries`, `stream-node-max-bytes` on the simulated listpack
+ * size) because approximate trimming removes whole nodes only, and XLEN after
+ * `MAXLEN ~` must match.
+ *
+ * The metadata Redis 7.0 keeps for consumer-group lag is tracked here too: the last
+ * generated ID, the number of entries ever added, the largest deleted ID and the
+ * recorded first ID.
+ */
+import type { DataObject } from '../keyspace.js';
+import type { ValueDigest } from '../digest.js';
+import { incU64, StreamId, type U64 } from './stream-id.js';
+import { IdWords, StreamNode } from './stream-node.js';
+
+/** The configured node size limits (`stream-node-max-entries`, `stream-node-max-bytes`). */
+export interface StreamNodeLimits {
+  streamNodeMaxEntries: number;
+  streamNodeMaxBytes: number;
+}
+
+/** A listpack can never exceed this many bytes, whatever the configuration (1 GB). */
+export const LISTPACK_MAX_SIZE = 1 << 30;
+/**
+ * Our own cap on one node's payload string, below V8's maximum string length. It
+ * only matters with `stream-node-max-bytes 0` and entries of hundreds of megabytes.
+ */
+const NODE_DATA_MAX = 1 << 28;
+/** Fills the slots of trimmed nodes until the array is compacted, so they can be collected. */
+const TRIMMED = StreamNode.create(StreamId.MIN, [], 0, 0);
+/** Initial entry capacity of a new node when the entries limit does not bound it. */
+const DEFAULT_NODE_CAPACITY = 16;
+const MAX_PREALLOCATED_CAPACITY = 128;
+
+export type TrimStrategy = 'maxlen' | 'minid';
+
+export interface TrimArgs {
+  strategy: TrimStrategy;
+  /** MAXLEN: the length to trim to. */
+  maxLen: number;
+  /** MINID: entries with IDs below this are removed. */
+  minId: StreamId;
+  /** `~`: remove whole nodes only. */
+  approx: boolean;
+  /** The most entries to remove; 0 for no limit. */
+  limit: number;
+}
+
+export class Stream implements DataObject {
+  readonly type = 'stream';
+  /** Live entries. */
+  length = 0;
+  /** The ID of the last entry ever added (or set by XSETID). */
+  lastId = StreamId.MIN;
+  /** The first live entry's ID as last recorded; 0-0 when empty. */
+  firstId = StreamId.MIN;
+  /** The largest ID ever deleted by XDEL. */
+  maxDeletedId = StreamId.MIN;
+  /** Entries ever added, including deleted ones (uint64). */
+  entriesAdded: U64 = 0;
+
+  private nodes: StreamNode[] = [];
+  /** Index of the first node in use; the ones before it were trimmed. */
+  private head = 0;
+
+  encoding(): string {
+    return 'stream';
+  }
+
+  /** Number of nodes (XINFO STREAM's radix-tree-keys). */
+  get nodeCount(): number {
+    return this.nodes.length - this.head;
+  }
+
+  /**
+   * Adds an entry with the field/value pairs argv[start..]. The caller has checked
+   * that `id` is greater than `lastId`.
+   */
+  append(id: StreamId, argv: readonly string[], start: number, limits: StreamNodeLimits): void {
+    let tail = this.nodes.length > this.head ? this.nodes[this.nodes.length - 1] : null;
+    if (tail !== null && this.isFull(tail, argv, start, limits)) {
+      tail.seal();
+      tail = null;
+    }
+    if (tail === null) {
+      const maxEntries = limits.streamNodeMaxEntries;
+      const capacity = maxEntries > 0 ? Math.min(maxEntries, MAX_PREALLOCATED_CAPACITY) : DEFAULT_NODE_CAPACITY;
+      tail = StreamNode.create(id, argv, start, capacity);
+      this.nodes.push(tail);
+    }
+    tail.append(id, argv, start);
+    this.length++;
+    this.entriesAdded = incU64(this.entriesAdded);
+    this.lastId = id;
+    if (this.length === 1) this.firstId = id;
+  }
+
+  /** streamAppendItem's test for starting a new node. */
+  private isFull(tail: StreamNode, argv: readonly string[], start: number, limits: StreamNodeLimits): boolean {
+    let incoming = 0;
+    for (let i = start; i < argv.length; i++) incoming += argv[i].length;
+    let maxBytes = limits.streamNodeMaxBytes;
+    if (maxBytes === 0 || maxBytes > LISTPACK_MAX_SIZE) maxBytes = LISTPACK_MAX_SIZE;
+    if (tail.lpBytes() + incoming >= maxBytes) return true;
+    if (tail.data.length + incoming > NODE_DATA_MAX) return true;
+    const maxEntries = limits.streamNodeMaxEntries;
+    return maxEntries > 0 && tail.size >= maxEntries;
+  }
+
+  /**
+   * streamTrim: removes entries from the head by MAXLEN or MINID and returns how
+   * many. Whole nodes go first; with `approx` nothing else does, otherwise entries
+   * of the next node are flagged deleted one by one.
+   */
+  trim(args: TrimArgs): number {
+    const byLength = args.strategy === 'maxlen';
+    const minWords = byLength ? null : new IdWords(args.minId);
+    let removed = 0;
+    while (this.head < this.nodes.length) {
+      if (byLength && this.length <= args.maxLen) break;
+      const node = this.nodes[this.head];
+      const entries = node.live;
+      if (args.limit !== 0 && removed + entries > args.limit) break;
+      // MINID looks at the node's last entry even when it is a deleted one, as Redis does.
+      const removeNode = byLength ? this.length - entries >= args.maxLen : node.compareAt(node.size - 1, minWords!) < 0;
+      if (removeNode) {
+        this.dropHeadNode();
+        this.length -= entries;
+        removed += entries;
+        continue;
+      }
+      if (args.approx) break;
+      for (let i = 0; i < node.size; i++) {
+        if (byLength ? this.length <= args.maxLen : node.compareAt(i, minWords!) >= 0) break;
+        if (!node.isDeleted(i)) {
+          node.markDeleted(i);
+          this.length--;
+          removed++;
+        }
+      }
+      break;
+    }
+    if (this.length === 0) this.firstId = StreamId.MIN;
+    else if (removed > 0) this.firstId = this.edgeId(true, true);
+    return removed;
+  }
+
+  private dropHeadNode(): void {
+    this.nodes[this.head++] = TRIMMED;
+    // Compact once the dead prefix dominates, keeping trims amortized O(1) per node.
+    if (this.head > 64 && this.head * 2 > this.nodes.length) {
+      this.nodes = this.nodes.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * XDEL: deletes the entries with these IDs and returns how many existed. Keeps the
+   * largest deleted ID and the recorded first ID as Redis 7.0 does.
+   */
+  delete(ids: readonly StreamId[]): number {
+    let deleted = 0;
+    let firstDeleted = false;
+    for (const id of ids) {
+      if (!this.deleteOne(id)) continue;
+      if (id.equals(this.firstId)) firstDeleted = true;
+      if (id.compare(this.maxDeletedId) > 0) this.maxDeletedId = id;
+      deleted++;
+    }
+    if (deleted > 0) {
+      if (this.length === 0) this.firstId = StreamId.MIN;
+      else if (firstDeleted) this.firstId = this.edgeId(true, true);
+    }
+    return deleted;
+  }
+
+  private deleteOne(id: StreamId): boolean {
+    const w = new IdWords(id);
+    const k = this.seekNode(w);
+    if (k < 0) return false;
+    const node = this.nodes[k];
+    const i = node.lowerBound(w);
+    if (i === node.size || node.compareAt(i, w) !== 0 || node.isDeleted(i)) return false;
+    if (node.live === 1) this.removeNode(k);
+    else node.markDeleted(i);
+    this.length--;
+    return true;
+  }
+
+  private removeNode(k: number): void {
+    if (k === this.head) this.dropHeadNode();
+    else this.nodes.splice(k, 1);
+  }
+
+  /** Index of the last node whose first ID is <= w, or -1 if there is none. */
+  private seekNode(w: IdWords): number {
+    let lo = this.head;
+    let hi = this.nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.nodes[mid].compareAt(0, w) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1 >= this.head ? lo - 1 : -1;
+  }
+
+  /** True if a live entry has this ID (streamEntryExists). */
+  has(id: StreamId): boolean {
+    const it = this.range(id, id, false);
+    return it.next();
+  }
+
+  /** Live entries with start <= ID <= end, ascending or (rev) descending. */
+  range(start: StreamId, end: StreamId, rev: boolean): StreamRange {
+    const from = new IdWords(start);
+    const to = new IdWords(end);
+    return new StreamRange(this.nodes, this.head, from, to, rev, this.seekNode(rev ? to : from));
+  }
+
+  /** streamLastValidID: the last live entry's ID, 0-0 if there is none. */
+  lastValidId(): StreamId {
+    return this.edgeId(false, true);
+  }
+
+  /**
+   * streamGetEdgeID: the first (or last) entry's ID, deleted entries included unless
+   * `skipTombstones`; when there is none, the maximal (or minimal) ID.
+   */
+  edgeId(first: boolean, skipTombstones: boolean): StreamId {
+    if (first) {
+      for (let k = this.head; k < this.nodes.length; k++) {
+        const node = this.nodes[k];
+        for (let i = 0; i < node.size; i++) if (!skipTombstones || !node.isDeleted(i)) return node.idAt(i);
+      }
+      return StreamId.MAX;
+    }
+    for (let k = this.nodes.length - 1; k >= this.head; k--) {
+      const node = this.nodes[k];
+      for (let i = node.size - 1; i >= 0; i--) if (!skipTombstones || !node.isDeleted(i)) return node.idAt(i);
+    }
+    return StreamId.MIN;
+  }
+
+  /**
+   * An estimate of redis-server's radix-tree-nodes (rax numnodes) for our node keys:
+   * the node count of the canonical compressed radix tree over the 16-byte
+   * big-endian first IDs. redis-server's tree is this one as long as its inserts and
+   * deletes left it fully compressed, which is the usual case.
+   */
+  radixTreeNodes(): number {
+    const count = this.nodeCount;
+    if (count === 0) return 1;
+    // Build the compacted trie of the sorted keys with a stack of depths (bytes).
+    const stack: number[] = [16];
+    let nodes = 1;
+    let gaps = 0;
+    const edge = (parent: number, child: number): void => {
+      if (child - parent > 1) gaps++;
+    };
+    for (let k = this.head + 1; k < this.nodes.length; k++) {
+      const l = this.nodes[k - 1].commonPrefixBytes(this.nodes[k]);
+      let orphan = -1;
+      while (stack[stack.length - 1] > l) {
+        const x = stack.pop()!;
+        if (stack.length > 0 && stack[stack.length - 1] > l) edge(stack[stack.length - 1], x);
+        else orphan = x;
+      }
+      if (stack.length === 0 || stack[stack.length - 1] < l) {
+        stack.push(l);
+        nodes++;
+      }
+      if (orphan >= 0) edge(l, orphan);
+      stack.push(16);
+      nodes++;
+    }
+    while (stack.length > 1) {
+      const x = stack.pop()!;
+      edge(stack[stack.length - 1], x);
+    }
+    // A root that does not branch is a compressed node of its own above the trie.
+    return nodes + gaps + (stack[0] > 0 ? 1 : 0);
+  }
+
+  /** DEBUG DIGEST: each live entry as mix("<ms>.<seq>"), then its fields and values. */
+  digest(d: ValueDigest): void {
+    const it = this.range(StreamId.MIN, StreamId.MAX, false);
+    const pairs: string[] = [];
+    while (it.next()) {
+      const id = it.node.idAt(it.index);
+      d.mix(id.ms + '.' + id.seq);
+      it.node.readPairs(it.index, pairs);
+      for (const s of pairs) d.mix(s);
+    }
+  }
+
+  clone(): Stream {
+    const copy = new Stream();
+    copy.length = this.length;
+    copy.lastId = this.lastId;
+    copy.firstId = this.firstId;
+    copy.maxDeletedId = this.maxDeletedId;
+    copy.entriesAdded = this.entriesAdded;
+    copy.nodes = this.nodes.slice(this.head).map((n) => n.clone());
+    return copy;
+  }
+}
+
+/**
+ * A cursor over live entries in an ID range. After `next()` returns true, `node` and
+ * `index` address the current entry. The stream must not change while it is used.
+ */
+export class StreamRange {
+  node!: StreamNode;
+  index = -1;
+  private done = false;
+
+  constructor(
+    private readonly nodes: readonly StreamNode[],
+    private readonly head: number,
+    private readonly start: IdWords,
+    private readonly end: IdWords,
+    readonly rev: boolean,
+    /** The node holding the first candidate entry (from seekNode), or -1. */
+    private k: number,
+  ) {
+    if (rev) {
+      if (k < 0) {
+        this.done = true;
+        return;
+      }
+      this.node = nodes[k];
+      this.index = this.node.upperBound(end);
+    } else {
+      if (k < 0) this.k = head;
+      if (this.k >= nodes.length) {
+        this.done = true;
+        return;
+      }
+      this.node = nodes[this.k];
+      this.index = this.node.lowerBound(start) - 1;
+    }
+  }
+
+  /** Moves to the next live entry in range; false when there is none. */
+  next(): boolean {
+    if (this.done) return false;
+    return this.rev ? this.prevEntry() : this.nextEntry();
+  }
+
+  private nextEntry(): boolean {
+    for (;;) {
+      if (++this.index >= this.node.size) {
+        if (++this.k >= this.nodes.length) return this.finish();
+        this.node = this.nodes[this.k];
+        this.index = 0;
+      }
+      if (this.node.isDeleted(this.index)) continue;
+      return this.node.compareAt(this.index, this.end) > 0 ? this.finish() : true;
+    }
+  }
+
+  private prevEntry(): boolean {
+    for (;;) {
+      if (--this.index < 0) {
+        if (--this.k < this.head) return this.finish();
+        this.node = this.nodes[this.k];
+        this.index = this.node.size - 1;
+      }
+      if (this.node.isDeleted(this.index)) continue;
+      return this.node.compareAt(this.index, this.start) < 0 ? this.finish() : true;
+    }
+  }
+
+  private finish(): false {
+    this.done = true;
+    return false;
+  }
+}
