@@ -131,7 +131,12 @@ export class Engine {
   }
 
   endUnit(): void {
-    if (--this.unitDepth > 0 || this.unit.length === 0) return;
+    if (--this.unitDepth === 0) this.flushUnit();
+  }
+
+  /** Hands the effects gathered so far to the sinks, as one unit. */
+  private flushUnit(): void {
+    if (this.unit.length === 0) return;
     const unit = this.unit;
     this.unit = [];
     for (const sink of this.sinks) sink(unit);
@@ -182,7 +187,8 @@ export class Engine {
   /** Emits an effect in addition to (before) the running command's own. */
   alsoPropagate(db: number, argv: string[]): void {
     this.unit.push({ db, argv });
-    if (this.unitDepth === 0) this.endUnit();
+    // Outside any command (the active expire cycle) each effect is a unit of its own.
+    if (this.unitDepth === 0) this.flushUnit();
   }
 
   /**

@@ -30,6 +30,21 @@ export interface DataObject {
 
 export type Value = string | DataObject;
 
+/**
+ * How redis-server would represent a string value, where that differs from what SET
+ * of the same bytes gives; only OBJECT ENCODING and OBJECT REFCOUNT can tell.
+ */
+export const enum StringForm {
+  /** As SET stores it: "int" for a canonical int64 (0..9999 shared), "embstr" up to 44 bytes, else "raw". */
+  Auto,
+  /** Built in place (APPEND to an existing key, SETRANGE): always "raw". */
+  Raw,
+  /** A formatted number (INCRBYFLOAT): never "int"; "embstr" up to 44 bytes, else "raw". */
+  NotInt,
+  /** A duplicate (COPY): SET's encoding, but never a shared integer. */
+  Unshared,
+}
+
 export function typeOf(v: Value): TypeName {
   return typeof v === 'string' ? 'string' : v.type;
 }
@@ -48,6 +63,8 @@ export class Entry {
    * access, or under an LFU maxmemory-policy an LFU word (engine/lfu.ts).
    */
   lru: number;
+  /** For string values: see `StringForm`. */
+  form = StringForm.Auto;
 
   constructor(
     readonly key: string,
@@ -153,16 +170,19 @@ export class Db {
 
   /**
    * Sets `key` to `value`. The expiry is cleared unless `keepTtl` (SET's KEEPTTL,
-   * or a write that modifies a value in place).
+   * or a write that modifies a value in place). `form` says how redis-server would
+   * have built a string value (APPEND, SETRANGE and INCRBYFLOAT pass theirs).
    */
-  set(key: string, value: Value, keepTtl = false): Entry {
+  set(key: string, value: Value, keepTtl = false, form = StringForm.Auto): Entry {
     let e = this.entry(key);
     if (e === undefined) {
       e = new Entry(key, value, this.takeSlot(), this.engine.initialAccessWord());
+      e.form = form;
       this.slots[e.slot] = e;
       this.dict.set(key, e);
     } else {
       e.value = value;
+      e.form = form;
       // An overwrite keeps the LFU history, as redis-server's dbOverwrite does.
       if (!this.engine.lfuMode) e.lru = this.engine.lruClock;
       if (!keepTtl && e.expireAt !== 0) this.clearExpire(e);

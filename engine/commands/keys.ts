@@ -10,7 +10,7 @@
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
 import type { Db, Entry } from '../keyspace.js';
-import { typeOf } from '../keyspace.js';
+import { StringForm, typeOf } from '../keyspace.js';
 import {
   DB_INDEX_OUT_OF_RANGE,
   INVALID_CURSOR,
@@ -183,7 +183,7 @@ function persist(c: Client, argv: string[]): void {
  * its expiry and access word: the value object moves, as in redis-server.
  */
 function addMoved(from: Db, src: Entry, dst: Db, key: string): Entry {
-  const e = dst.set(key, src.value);
+  const e = dst.set(key, src.value, false, src.form);
   e.lru = src.lru;
   if (src.expireAt !== 0) dst.setExpire(e, from.expireTime(src));
   return e;
@@ -273,7 +273,9 @@ function copy(c: Client, argv: string[]): void {
     if (!replace) return c.reply.int(0);
     dst.delete(to);
   }
-  const copied = dst.set(to, typeof value === 'string' ? value : value.clone());
+  // A duplicated string keeps its encoding but is never a shared integer.
+  const form = e.form === StringForm.Auto ? StringForm.Unshared : e.form;
+  const copied = dst.set(to, typeof value === 'string' ? value : value.clone(), false, form);
   if (e.expireAt !== 0) dst.setExpire(copied, src.expireTime(e));
   c.engine.modified(dst, to);
   c.reply.int(1);
@@ -343,18 +345,19 @@ const SHARED_INTEGERS = 10000;
 const EMBSTR_SIZE_LIMIT = 44;
 
 /**
- * The encoding redis-server's tryObjectEncoding gives a string stored by SET:
- * "int" for a canonical 64-bit integer, "embstr" up to 44 bytes, else "raw".
- * (redis-server reports "raw" for short strings built by APPEND/SETRANGE; values
- * here carry no history, so those show as SET would store them.)
+ * OBJECT ENCODING of a string: what redis-server's tryObjectEncoding gives a value
+ * stored by SET ("int" for a canonical 64-bit integer, "embstr" up to 44 bytes,
+ * else "raw"), unless the value was built another way (`StringForm`).
  */
-export function stringEncoding(v: string): string {
-  if (v.length <= 20 && parseInt64(v) !== null) return 'int';
+export function stringEncoding(v: string, form: StringForm): string {
+  if (form === StringForm.Raw) return 'raw';
+  if (form !== StringForm.NotInt && v.length <= 20 && parseInt64(v) !== null) return 'int';
   return v.length <= EMBSTR_SIZE_LIMIT ? 'embstr' : 'raw';
 }
 
-function stringRefcount(v: string): number {
-  if (v.length > 4) return 1;
+/** OBJECT REFCOUNT of a string: SET shares the integers 0..9999, everything else has one owner. */
+function stringRefcount(v: string, form: StringForm): number {
+  if (form !== StringForm.Auto || v.length > 4) return 1;
   const n = parseInt64(v);
   return n !== null && n >= 0 && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
 }
@@ -394,13 +397,13 @@ function objectEncoding(c: Client, argv: string[]): void {
   const e = objectEntry(c, argv[2]);
   if (e === undefined) return;
   const v = e.value;
-  c.reply.bulk(typeof v === 'string' ? stringEncoding(v) : v.encoding());
+  c.reply.bulk(typeof v === 'string' ? stringEncoding(v, e.form) : v.encoding());
 }
 
 function objectRefcount(c: Client, argv: string[]): void {
   const e = objectEntry(c, argv[2]);
   if (e === undefined) return;
-  c.reply.int(typeof e.value === 'string' ? stringRefcount(e.value) : 1);
+  c.reply.int(typeof e.value === 'string' ? stringRefcount(e.value, e.form) : 1);
 }
 
 function objectIdletime(c: Client, argv: string[]): void {
