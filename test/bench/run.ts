@@ -1,0 +1,274 @@
+#!/usr/bin/env node
+/**
+ * Benchmark: the same redis-benchmark runs against a real redis-server and this broker,
+ * started side by side on free ports, alternating run by run so that both see the same
+ * machine conditions. Prints each figure and the ratio broker/redis-server.
+ *
+ *   npm run bench                  # the full set (~1-2 minutes)
+ *   npm run bench -- --quick       # a tenth of the requests, as a smoke test
+ *   npm run bench -- --only set,get
+ *
+ * To add a workload, append to WORKLOADS (a redis-benchmark test or custom command line,
+ * or any `run` function returning requests per second); to add a server mode (AOF,
+ * replication...), append to SCENARIOS the flags both servers take.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../harness/servers.js';
+import { RawClient } from '../harness/raw.js';
+
+/** dist/test/bench/run.js -> dist/broker/main.js */
+const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
+
+interface Server {
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface Target {
+  name: string;
+  start(args: readonly string[]): Promise<Server>;
+}
+
+/** A server configuration both targets run with (same flags: they share redis-server's names). */
+interface Scenario {
+  name: string;
+  serverArgs: string[];
+}
+
+interface Measurement {
+  /** The test name as redis-benchmark reports it (PING_INLINE, SET, MSET (10 keys)...). */
+  test: string;
+  rps: number;
+  p50ms: number;
+}
+
+interface Workload {
+  name: string;
+  /** Requests in flight per connection (redis-benchmark -P). */
+  pipeline: number;
+  run(port: number, scale: number): Promise<Measurement[]>;
+}
+
+const CLIENTS = 50;
+
+/** One redis-benchmark invocation; `spec` is `-t <tests>` or a custom command line. */
+function redisBenchmark(name: string, spec: string[], pipeline: number, requests: number): Workload {
+  return {
+    name,
+    pipeline,
+    async run(port, scale) {
+      const n = String(Math.max(1000, Math.round(requests * scale)));
+      const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '--csv', '-c', String(CLIENTS), '-n', n, '-P', String(pipeline), ...spec];
+      const { stdout, stderr, code } = await run('redis-benchmark', args);
+      if (code !== 0) throw new Error(`redis-benchmark ${args.join(' ')} exited with ${code}: ${stderr}`);
+      return parseCsv(stdout);
+    },
+  };
+}
+
+/** redis-benchmark --csv: a header line, then `"TEST","rps","avg","min","p50",...` per test. */
+function parseCsv(csv: string): Measurement[] {
+  const rows = csv
+    .split('\n')
+    .filter((line) => line.startsWith('"'))
+    .map((line) => line.split('","').map((cell) => cell.replace(/^"|"$/g, '')));
+  const header = rows.shift() ?? [];
+  const rps = header.indexOf('rps');
+  const p50 = header.indexOf('p50_latency_ms');
+  if (rps < 0 || p50 < 0) throw new Error(`unexpected redis-benchmark output:\n${csv}`);
+  return rows.map((cells) => ({ test: cells[0], rps: Number(cells[rps]), p50ms: Number(cells[p50]) }));
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'in-memory', serverArgs: ['--save', '', '--appendonly', 'no'] },
+  // Planned: { name: 'aof-everysec', serverArgs: ['--appendonly', 'yes', '--appendfsync', 'everysec'] },
+];
+
+const REQUESTS = { 1: 200_000, 16: 2_000_000 } as const;
+
+const WORKLOADS: Workload[] = ([1, 16] as const).flatMap((pipeline) =>
+  ['ping', 'set', 'get', 'incr', 'mset'].map((test) => redisBenchmark(test, ['-t', test], pipeline, REQUESTS[pipeline])),
+  // Planned: streams (redisBenchmark('xadd', ['XADD', 'bench', '*', 'f', 'v'], ...)),
+  // lists (-t lpush,rpop,lrange_100), pub/sub (a custom `run` with publishers and subscribers).
+);
+
+const TARGETS: Target[] = [
+  { name: 'redis-server', start: (args) => startProcess('redis-server', (port) => ['--port', port, '--bind', '127.0.0.1', ...args]) },
+  {
+    name: 'broker',
+    start: (args) => startProcess(process.execPath, (port) => [BROKER_BIN, '--port', port, '--bind', '127.0.0.1', '--loglevel', 'warning', ...args]),
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+
+interface Result extends Measurement {
+  scenario: string;
+  workload: Workload;
+  target: string;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const scale = argv.includes('--quick') ? 0.1 : 1;
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : null;
+  for (const tool of ['redis-server', 'redis-benchmark']) {
+    if (spawnSync(tool, ['--version']).status !== 0) {
+      process.stderr.write(`${tool} is not installed (apt-get install redis-server redis-tools): cannot benchmark\n`);
+      process.exit(1);
+    }
+  }
+  const workloads = WORKLOADS.filter((w) => only === null || only.includes(w.name));
+  const progress = new Progress(SCENARIOS.length * workloads.length * TARGETS.length);
+  const results: Result[] = [];
+  const warnings: string[] = [];
+  for (const scenario of SCENARIOS) {
+    const servers = await Promise.all(TARGETS.map((t) => t.start(scenario.serverArgs)));
+    try {
+      for (const workload of workloads) {
+        // Alternate targets run by run, so drifting machine load affects both alike.
+        for (let i = 0; i < TARGETS.length; i++) {
+          const label = `${scenario.name} ${workload.name} -P ${workload.pipeline} on ${TARGETS[i].name}`;
+          progress.start(label);
+          const errorsBefore = await errorReplies(servers[i].port);
+          const measured = await workload.run(servers[i].port, scale);
+          const errors = (await errorReplies(servers[i].port)) - errorsBefore;
+          // redis-benchmark counts error replies as answers: such figures would be meaningless.
+          if (Number.isNaN(errors)) warnings.push(`${label}: INFO stats has no total_error_replies, replies not checked`);
+          else if (errors !== 0) warnings.push(`${label}: ${errors} error replies, figures not comparable`);
+          for (const m of measured) results.push({ ...m, scenario: scenario.name, workload, target: TARGETS[i].name });
+          progress.end(measured.map((m) => `${m.test} ${fmt(m.rps)} rps`).join(', '));
+        }
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }
+  progress.done();
+  printTable(results);
+  for (const w of warnings) process.stdout.write(`WARNING: ${w}\n`);
+}
+
+/** The server's `total_error_replies` (INFO stats); NaN if it does not report one. */
+async function errorReplies(port: number): Promise<number> {
+  const client = await RawClient.connect(port);
+  try {
+    const info = (await client.call('INFO', 'stats')).value;
+    const match = typeof info === 'string' ? /\r\ntotal_error_replies:(\d+)\r\n/.exec(info) : null;
+    return match === null ? NaN : Number(match[1]);
+  } finally {
+    client.close();
+  }
+}
+
+function printTable(results: Result[]): void {
+  const [ref, ours] = TARGETS.map((t) => t.name);
+  const header = ['scenario', 'test', '-P', `${ref} rps`, `${ours} rps`, 'ratio', `${ref} p50 ms`, `${ours} p50 ms`];
+  const rows: string[][] = [];
+  for (const r of results.filter((x) => x.target === ref)) {
+    const o = results.find((x) => x.target === ours && x.scenario === r.scenario && x.workload === r.workload && x.test === r.test);
+    if (o === undefined) continue;
+    rows.push([r.scenario, r.test, String(r.workload.pipeline), fmt(r.rps), fmt(o.rps), (o.rps / r.rps).toFixed(2), r.p50ms.toFixed(3), o.p50ms.toFixed(3)]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+  process.stdout.write(`\nredis-benchmark -c ${CLIENTS}; ratio = ${ours} rps / ${ref} rps (higher is better for ${ours}).\n`);
+}
+
+const fmt = (rps: number): string => Math.round(rps).toLocaleString('en-US');
+
+/** A live status line on stderr: redrawn in place on a terminal, one line per finished step otherwise. */
+class Progress {
+  private step = 0;
+  private label = '';
+  private startedAt = 0;
+  private readonly began = Date.now();
+  private readonly tty = process.stderr.isTTY === true;
+  private readonly timer: NodeJS.Timeout | null = this.tty ? setInterval(() => this.draw(''), 250) : null;
+
+  constructor(private readonly steps: number) {
+    this.timer?.unref();
+  }
+
+  start(label: string): void {
+    this.step++;
+    this.label = label;
+    this.startedAt = Date.now();
+    this.draw('');
+  }
+
+  end(summary: string): void {
+    this.draw(summary);
+    if (!this.tty) return;
+    process.stderr.write('\n');
+  }
+
+  done(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    process.stderr.write(`benchmark done in ${((Date.now() - this.began) / 1000).toFixed(0)}s\n`);
+  }
+
+  private draw(summary: string): void {
+    const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+    const text = `[${this.step}/${this.steps}] ${this.label} ${summary === '' ? '...' : '->'} ${secs}s${summary === '' ? '' : ' ' + summary}`;
+    if (this.tty) process.stderr.write(`\r\x1b[K${text}`);
+    else if (summary !== '') process.stderr.write(`${text}\n`);
+  }
+}
+
+async function startProcess(command: string, args: (port: string) => string[]): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(command, args(String(port)), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const stop = () => stopProcess(child);
+  process.once('exit', () => child.kill('SIGKILL'));
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${stderr}`);
+    if (await canConnect(port)) return { port, stop };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop();
+  throw new Error(`${command} did not listen on port ${port}: ${stderr}`);
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout, stderr, code }));
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`\nbenchmark failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
