@@ -213,7 +213,6 @@ export class Engine {
   activeExpireCycle(budgetMs: number): void {
     if (!this.activeExpireEnabled) return;
     const start = performance.now();
-    const now = Date.now();
     const dbCount = this.dbs.length;
     const dbsPerCall = this.expireTimedOut ? dbCount : Math.min(EXPIRE_DBS_PER_CALL, dbCount);
     let sampledTotal = 0;
@@ -226,19 +225,35 @@ export class Engine {
       let expired: number;
       do {
         const sample = Math.min(EXPIRE_SAMPLE, db.expiresCount);
-        if (sample === 0) break;
+        if (sample === 0) {
+          db.avgTtl = 0;
+          break;
+        }
+        const now = Date.now();
+        let ttlSum = 0;
+        let ttlSamples = 0;
         sampled = 0;
         expired = 0;
         for (; sampled < sample; sampled++) {
           const e = db.nextVolatile()!;
+          const ttl = e.expireAt - now;
           // redis-server's activeExpireCycleTryExpire: expired when now > when.
-          if (e.expireAt < now) {
+          if (ttl < 0) {
             this.expireKey(db, e);
             expired++;
+          } else if (ttl > 0) {
+            ttlSum += ttl;
+            ttlSamples++;
           }
         }
         sampledTotal += sampled;
         expiredTotal += expired;
+        // A running average weighing this round's sample 2%, in integers as redis-server.
+        if (ttlSamples > 0) {
+          const avg = Math.trunc(ttlSum / ttlSamples);
+          if (db.avgTtl === 0) db.avgTtl = avg;
+          db.avgTtl = Math.trunc(db.avgTtl / 50) * 49 + Math.trunc(avg / 50);
+        }
         if (performance.now() - start > budgetMs) {
           timedOut = true;
           this.stats.expiredTimeCapReachedCount++;

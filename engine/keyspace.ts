@@ -85,6 +85,11 @@ export class Db {
   private readonly volatile: Entry[] = [];
   /** Where the active expire cycle resumes in `volatile`. */
   private volatileCursor = 0;
+  /**
+   * Estimated average remaining TTL in ms of the keys with one (INFO keyspace
+   * avg_ttl), kept by the active expire cycle from its samples as redis-server does.
+   */
+  avgTtl = 0;
   /** Exact expiries beyond 2^53 ms (only absurd, user-given ones), by entry. */
   private readonly hugeExpires = new Map<Entry, bigint>();
 
@@ -247,6 +252,7 @@ export class Db {
     this.freeSlots.length = 0;
     this.volatile.length = 0;
     this.volatileCursor = 0;
+    this.avgTtl = 0;
     this.hugeExpires.clear();
   }
 
@@ -291,6 +297,12 @@ export class Db {
     let skip = Math.floor(Math.random() * this.dict.size);
     for (const e of this.dict.values()) if (skip-- === 0) return e;
     return undefined;
+  }
+
+  /** A random entry among those with an expiry. */
+  randomVolatile(): Entry | undefined {
+    const v = this.volatile;
+    return v.length === 0 ? undefined : v[Math.floor(Math.random() * v.length)];
   }
 
   /**

@@ -7,6 +7,7 @@ import type { CommandDef } from '../../engine/command.js';
 import { datasetDigest, valueDigest } from '../../engine/digest.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import type { Connection } from '../connection.js';
+import { allowProtectedAction } from '../protected.js';
 
 interface Subcommand {
   /** Accepts this many arguments, DEBUG itself included (redis-server's `c->argc` tests). */
@@ -71,7 +72,12 @@ const SUBCOMMANDS = new Map<string, Subcommand>([
   ['set-active-expire', { argc: (n) => n === 3, run: setActiveExpire }],
 ]);
 
+const NOT_ALLOWED =
+  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+
 function debug(c: Connection, argv: string[]): void {
+  // As redis-server: off by default (enable-debug-command no), checked before the subcommand.
+  if (!allowProtectedAction(c.broker.config.get('enable-debug-command'), c)) return c.reply.error(NOT_ALLOWED);
   const sub = SUBCOMMANDS.get(argv[1].toLowerCase());
   if (sub === undefined || !sub.argc(argv.length)) return c.reply.error(subcommandSyntaxError(argv));
   sub.run(c, argv);

@@ -62,7 +62,7 @@ describe.skipIf(!hasRedisServer())('random keyspace sequences vs redis-server', 
   let servers: DiffServers;
   let p: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers([], ['--enable-debug-command', 'yes']);
+    servers = await startDiffServers(['--enable-debug-command', 'yes'], ['--enable-debug-command', 'yes']);
     p = await servers.pair();
   });
   afterAll(() => servers?.stop());

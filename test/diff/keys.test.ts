@@ -17,7 +17,7 @@ describe.skipIf(!hasRedisServer())('keyspace commands vs redis-server', () => {
   let servers: DiffServers;
   let p: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers([], ['--enable-debug-command', 'yes']);
+    servers = await startDiffServers(['--enable-debug-command', 'yes'], ['--enable-debug-command', 'yes']);
     p = await servers.pair();
   });
   afterAll(() => servers?.stop());
@@ -463,3 +463,23 @@ describe.skipIf(!hasRedisServer())('keyspace commands vs redis-server', () => {
 });
 
 if (!hasRedisServer()) console.warn(NO_REDIS);
+
+describe.skipIf(!hasRedisServer())('DEBUG protection vs redis-server', () => {
+  let servers: DiffServers;
+  afterAll(() => servers?.stop());
+
+  it('refuses DEBUG by default and from local clients when set to local', async () => {
+    servers = await startDiffServers();
+    const p = await servers.pair();
+    await p.same('DEBUG', 'DIGEST');
+    await p.same('DEBUG', 'nosuch');
+    await p.same('DEBUG');
+    const local = await startDiffServers(['--enable-debug-command', 'local'], ['--enable-debug-command', 'local']);
+    try {
+      const q = await local.pair();
+      await q.same('DEBUG', 'DIGEST');
+    } finally {
+      await local.stop();
+    }
+  });
+});

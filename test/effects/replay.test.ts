@@ -197,7 +197,7 @@ describe('effects replay rebuilds the dataset', () => {
 
   for (const seed of [1, 2, 3]) {
     it(`with short TTLs expiring lazily and actively (seed ${seed})`, async () => {
-      const recorded = await recordedBroker(['--hz', '100']);
+      const recorded = await recordedBroker(['--hz', '100', '--enable-debug-command', 'yes']);
       const a = recorded.server;
       started.push(a);
       const ca = await connect(a.port);
@@ -241,7 +241,7 @@ describe('effects replay rebuilds the dataset', () => {
       expect(a.broker.engine.stats.expiredKeys).toBeGreaterThan(0);
       expectOnlyWrites(recorded);
 
-      const b = await startBroker();
+      const b = await startBroker(['--enable-debug-command', 'yes']);
       started.push(b);
       const cb = await connect(b.port);
       await replay(recorded.units, cb);
@@ -260,9 +260,9 @@ describe.skipIf(!hasRedisServer())('DEBUG DIGEST and replay vs redis-server', ()
 
   for (const seed of [11, 12]) {
     it(`the same workload gives redis-server's digest, directly and replayed (seed ${seed})`, async () => {
-      const recorded = await recordedBroker();
+      const recorded = await recordedBroker(['--enable-debug-command', 'yes']);
       const a = recorded.server;
-      const b = await startBroker();
+      const b = await startBroker(['--enable-debug-command', 'yes']);
       const [ca, cb, cr] = await Promise.all([RawClient.connect(a.port), RawClient.connect(b.port), RawClient.connect(ref.port)]);
       try {
         await cr.call('FLUSHALL');

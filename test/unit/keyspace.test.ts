@@ -149,7 +149,7 @@ describe('active expiry in a running broker', () => {
   let server: InProcessBroker;
   let client: RawClient;
   beforeAll(async () => {
-    server = await startBroker(['--hz', '100']);
+    server = await startBroker(['--hz', '100', '--enable-debug-command', 'yes']);
     client = await RawClient.connect(server.port);
   });
   afterAll(async () => {
