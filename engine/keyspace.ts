@@ -77,12 +77,12 @@ export class Entry {
 }
 
 export class Db {
-  private readonly dict = new Map<string, Entry>();
+  private dict = new Map<string, Entry>();
   /** Slot array for SCAN and RANDOMKEY; `undefined` marks a free slot. */
-  private readonly slots: (Entry | undefined)[] = [];
-  private readonly freeSlots: number[] = [];
+  private slots: (Entry | undefined)[] = [];
+  private freeSlots: number[] = [];
   /** Entries with an expiry, for sampling by the active expire cycle. */
-  private readonly volatile: Entry[] = [];
+  private volatile: Entry[] = [];
   /** Where the active expire cycle resumes in `volatile`. */
   private volatileCursor = 0;
   /**
@@ -91,7 +91,7 @@ export class Db {
    */
   avgTtl = 0;
   /** Exact expiries beyond 2^53 ms (only absurd, user-given ones), by entry. */
-  private readonly hugeExpires = new Map<Entry, bigint>();
+  private hugeExpires = new Map<Entry, bigint>();
 
   constructor(
     readonly id: number,
@@ -254,6 +254,20 @@ export class Db {
     this.volatileCursor = 0;
     this.avgTtl = 0;
     this.hugeExpires.clear();
+  }
+
+  /**
+   * Exchanges the whole contents (keys, expiries, SCAN slots) with another db, as
+   * SWAPDB does: clients keep their selected db number and see the other data.
+   */
+  swapContents(other: Db): void {
+    [this.dict, other.dict] = [other.dict, this.dict];
+    [this.slots, other.slots] = [other.slots, this.slots];
+    [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];
+    [this.volatile, other.volatile] = [other.volatile, this.volatile];
+    [this.volatileCursor, other.volatileCursor] = [other.volatileCursor, this.volatileCursor];
+    [this.hugeExpires, other.hugeExpires] = [other.hugeExpires, this.hugeExpires];
+    [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
   }
 
   /** Every key, including ones that expired but were not yet reclaimed. */

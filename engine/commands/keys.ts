@@ -1,7 +1,7 @@
 /**
  * The generic keyspace commands (redis-server's db.c and expire.c): DEL, UNLINK,
  * EXISTS, TYPE, TOUCH, the EXPIRE and TTL families, PERSIST, RENAME(NX), COPY,
- * MOVE, KEYS, SCAN, RANDOMKEY and OBJECT.
+ * MOVE, SWAPDB, KEYS, SCAN, RANDOMKEY and OBJECT.
  *
  * Effects: every expiry change goes out as `PEXPIREAT key <absolute ms>` (its
  * NX/XX/GT/LT condition already decided here), an expiry in the past as `DEL key`;
@@ -211,19 +211,25 @@ const INT_MAX = 2147483647;
 const INT_MIN = -2147483648;
 
 /**
+ * A C int argument (getIntFromObjectOrReply), or null after replying the error:
+ * `message` for every failure if given, else redis-server's two default texts.
+ */
+function intArgument(c: Client, arg: string, message?: string): number | null {
+  const n = parseInt64(arg);
+  if (n === null || typeof n === 'bigint' || n > INT_MAX || n < INT_MIN) {
+    c.reply.error(message ?? (n === null ? NOT_INTEGER : VALUE_OUT_OF_RANGE(INT_MIN, INT_MAX)));
+    return null;
+  }
+  return n;
+}
+
+/**
  * A db index argument (getIntFromObjectOrReply, then selectDb's range check), or
  * null after replying the error.
  */
 function dbArgument(c: Client, arg: string): Db | null {
-  const index = parseInt64(arg);
-  if (index === null) {
-    c.reply.error(NOT_INTEGER);
-    return null;
-  }
-  if (typeof index === 'bigint' || index > INT_MAX || index < INT_MIN) {
-    c.reply.error(VALUE_OUT_OF_RANGE(INT_MIN, INT_MAX));
-    return null;
-  }
+  const index = intArgument(c, arg);
+  if (index === null) return null;
   const db = c.engine.dbs[index];
   if (index < 0 || db === undefined) {
     c.reply.error(DB_INDEX_OUT_OF_RANGE);
@@ -246,6 +252,19 @@ function move(c: Client, argv: string[]): void {
   c.engine.modified(src, key, 0);
   c.engine.modified(dst, key);
   c.reply.int(1);
+}
+
+function swapdb(c: Client, argv: string[]): void {
+  const first = intArgument(c, argv[1], 'ERR invalid first DB index');
+  if (first === null) return;
+  const second = intArgument(c, argv[2], 'ERR invalid second DB index');
+  if (second === null) return;
+  const dbs = c.engine.dbs;
+  if (first < 0 || first >= dbs.length || second < 0 || second >= dbs.length) return c.reply.error(DB_INDEX_OUT_OF_RANGE);
+  if (first !== second) dbs[first].swapContents(dbs[second]);
+  // Even swapping a db with itself counts as a change and is propagated.
+  c.engine.dirty++;
+  c.reply.ok();
 }
 
 function copy(c: Client, argv: string[]): void {
@@ -440,6 +459,7 @@ export const keysCommands: readonly CommandDef<Client>[] = [
   { name: 'renamenx', handler: (c, argv) => renameGeneric(c, argv, true) },
   { name: 'move', handler: move },
   { name: 'copy', handler: copy },
+  { name: 'swapdb', handler: swapdb },
   { name: 'keys', handler: keysCommand },
   { name: 'scan', handler: scan },
   { name: 'randomkey', handler: randomkey },

@@ -56,6 +56,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   keys.map((ks) => ['DEBUG', 'DIGEST-VALUE', ...ks]),
   fc.constant<string[]>(['DEBUG', 'DIGEST']),
   fc.constant<string[]>(['FLUSHDB']),
+  fc.tuple(fc.constantFrom(...DBS), fc.constantFrom(...DBS)).map(([x, y]) => ['SWAPDB', x, y]),
 );
 
 describe.skipIf(!hasRedisServer())('random keyspace sequences vs redis-server', () => {

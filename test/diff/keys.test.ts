@@ -290,6 +290,25 @@ describe.skipIf(!hasRedisServer())('keyspace commands vs redis-server', () => {
     await p.same('MOVE', 'a');
   });
 
+  it('SWAPDB', async () => {
+    await p.same('SET', 'a', 'in0');
+    await p.same('PEXPIREAT', 'a', FAR_MS);
+    await p.same('SELECT', '1');
+    await p.same('SET', 'b', 'in1');
+    for (const [x, y] of [['0', '1'], ['1', '1'], ['x', '1'], ['1', 'x'], ['0', '16'], ['-1', '0'], ['4294967296', '0'], ['0', '4294967296'], ['x', 'y']]) {
+      await p.same('SWAPDB', x, y);
+    }
+    await p.same('GET', 'a');
+    await p.same('PEXPIRETIME', 'a');
+    await p.same('GET', 'b');
+    await p.same('DBSIZE');
+    await sameScan();
+    await p.same('SELECT', '0');
+    await p.same('GET', 'b');
+    await p.same('DEBUG', 'DIGEST');
+    await p.same('SWAPDB', '0');
+  });
+
   it('KEYS with glob patterns', async () => {
     const keys = ['hello', 'hallo', 'hxllo', 'hllo', 'heeeello', 'h*llo', 'h?llo', 'h[a]llo', 'h\\llo', 'a-b', '', 'x\x00y', 'ümlaut', '\xff\x80', 'HELLO', ']', '[', '^'];
     for (const k of keys) await p.same('SET', k, 'v');
@@ -315,6 +334,43 @@ describe.skipIf(!hasRedisServer())('keyspace commands vs redis-server', () => {
       await p.same('DBSIZE'); // still stored
       await sameScan();
       await p.same('DBSIZE'); // SCAN reclaimed it
+    } finally {
+      await p.same('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    }
+  });
+
+  it('logically expired keys: SCAN TYPE, RANDOMKEY, DEBUG DIGEST-VALUE, TTL, COPY, RENAME', async () => {
+    await p.same('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    try {
+      const expireSoon = async (...keys: string[]): Promise<void> => {
+        for (const k of keys) {
+          await p.same('SET', k, 'v');
+          await p.same('PEXPIRE', k, '1');
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      };
+      await expireSoon('a', 'b');
+      await p.same('DEBUG', 'DIGEST-VALUE', 'a');
+      await p.same('DEBUG', 'DIGEST');
+      // A TYPE lookup deletes the key first, and redis-server then reports it as type "none".
+      await sameScan('TYPE', 'none');
+      await p.same('DBSIZE');
+      await expireSoon('a', 'b');
+      await p.same('RANDOMKEY');
+      await p.same('DBSIZE');
+      await expireSoon('a');
+      await p.same('TTL', 'a');
+      await expireSoon('a');
+      await p.same('COPY', 'a', 'c');
+      await expireSoon('a');
+      await p.same('RENAME', 'a', 'c');
+      await expireSoon('a');
+      await p.same('MOVE', 'a', '1');
+      await expireSoon('a');
+      await p.same('EXPIRE', 'a', '100');
+      await expireSoon('a');
+      await p.same('PERSIST', 'a');
+      await p.same('DBSIZE');
     } finally {
       await p.same('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
     }

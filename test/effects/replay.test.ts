@@ -71,7 +71,7 @@ function persistentCommand(pick: Pick, int: (n: number) => number): string[] {
     case 25: return ['SELECT', pick(DBS)];
     case 26: return ['GET', k];
     case 27: return ['SETNX', k, v];
-    case 28: return int(10) === 0 ? ['FLUSHDB'] : ['DECRBY', k, '3'];
+    case 28: return int(10) === 0 ? ['FLUSHDB'] : int(4) === 0 ? ['SWAPDB', pick(DBS), pick(DBS)] : ['DECRBY', k, '3'];
     default: return ['EXISTS', k, k2];
   }
 }
