@@ -1,82 +1,108 @@
 /**
  * Configuration parameters with redis-server's names, parsing and CONFIG GET
  * formatting. Sources, in order: defaults, the config file (redis.conf syntax), then
- * command-line flags; CONFIG SET changes them at run time.
+ * command-line flags; CONFIG SET changes them at run time, several at once atomically.
+ *
+ * As in redis-server 7.0 an alias (`hash-max-ziplist-entries`) is an entry of its own
+ * sharing the value of its parameter: CONFIG GET patterns list both names, and CONFIG
+ * SET may set both in one call (the last one wins) without a duplicate error.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
+import { parseInt64 } from '../engine/util/int64.js';
 import { parseMemory } from './units.js';
 
-export type ParamKind = 'bool' | 'int' | 'memory' | 'string' | 'enum';
+export type ParamKind = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'special';
 
 export interface ParamSpec {
   name: string;
   kind: ParamKind;
   default: string;
   aliases?: string[];
-  min?: number;
-  max?: number;
+  /** Inclusive bounds of 'int' and 'memory' values (bigint beyond 2^53, as LLONG_MAX). */
+  min?: number | bigint;
+  max?: number | bigint;
   values?: readonly string[];
+  /**
+   * The value's own syntax: for 'special' kinds it parses the raw text, for the others
+   * it adjusts the already checked value (hz clamping). Gets the current value for
+   * parameters set piecewise (client-output-buffer-limit); throws ConfigError.
+   */
+  parse?: (value: string, previous: string) => string;
   /** Cannot be changed by CONFIG SET. */
   immutable?: boolean;
+  /** CONFIG SET only when `enable-protected-configs` allows it (redis-server's PROTECTED_CONFIG). */
+  protected?: boolean;
+  /** Its value is a secret: hidden from MONITOR and SLOWLOG. */
+  sensitive?: boolean;
 }
 
 export class ConfigError extends Error {}
 
+const INT_ERROR = "argument couldn't be parsed into an integer";
+const MEMORY_ERROR = 'argument must be a memory value';
+
 /** Normalized value of a parameter: booleans `yes`/`no`, sizes and ints as decimal. */
-function normalize(spec: ParamSpec, raw: string): string {
+function normalize(spec: ParamSpec, raw: string, previous: string): string {
+  let value: string;
   switch (spec.kind) {
     case 'bool': {
-      const v = raw.toLowerCase();
-      if (v !== 'yes' && v !== 'no') throw new ConfigError("argument must be 'yes' or 'no'");
-      return v;
+      value = raw.toLowerCase();
+      if (value !== 'yes' && value !== 'no') throw new ConfigError("argument must be 'yes' or 'no'");
+      break;
     }
     case 'int':
     case 'memory': {
-      const n = spec.kind === 'int' ? parseStrictInt(raw) : parseMemory(raw);
-      if (n === undefined) {
-        throw new ConfigError(
-          spec.kind === 'int'
-            ? "argument couldn't be parsed into an integer"
-            : 'argument must be a memory value',
-        );
-      }
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+      const n = spec.kind === 'int' ? parseInt64(raw) : parseMemoryValue(raw);
+      if (n === null) throw new ConfigError(spec.kind === 'int' ? INT_ERROR : MEMORY_ERROR);
+      const big = BigInt(n);
+      if ((spec.min !== undefined && big < BigInt(spec.min)) || (spec.max !== undefined && big > BigInt(spec.max))) {
         throw new ConfigError(`argument must be between ${spec.min} and ${spec.max} inclusive`);
       }
-      return String(n);
+      value = String(n);
+      break;
     }
     case 'enum': {
-      const v = raw.toLowerCase();
-      if (!spec.values!.includes(v)) throw new ConfigError(`argument(s) must be one of the following: ${spec.values!.join(', ')}`);
-      return v;
+      value = raw.toLowerCase();
+      if (!spec.values!.includes(value)) {
+        throw new ConfigError(`argument(s) must be one of the following: ${spec.values!.join(', ')}`);
+      }
+      break;
     }
     case 'string':
-      return raw;
+    case 'special':
+      value = raw;
+      break;
   }
+  return spec.parse !== undefined ? spec.parse(value, previous) : value;
 }
 
-function parseStrictInt(s: string): number | undefined {
-  if (!/^-?\d+$/.test(s)) return undefined;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : undefined;
+/** redis-server's memtoull as config values use it: no sign allowed. */
+function parseMemoryValue(raw: string): number | null {
+  if (raw.includes('-')) return null;
+  return parseMemory(raw) ?? null;
 }
 
 export type ChangeListener = (name: string, value: string) => string | void;
 
 export class Config {
+  /** Every entry by lowercase name: canonical names and aliases. */
   private readonly specs = new Map<string, ParamSpec>();
   private readonly values = new Map<string, string>();
-  private readonly listeners = new Map<string, ChangeListener>();
+  private readonly listeners = new Map<string, ChangeListener[]>();
+  /** Absolute path of the config file loaded at startup, or '' (INFO config_file). */
+  file = '';
 
   constructor(specs: readonly ParamSpec[]) {
     for (const spec of specs) {
       this.specs.set(spec.name, spec);
       for (const alias of spec.aliases ?? []) this.specs.set(alias, spec);
-      this.values.set(spec.name, normalize(spec, spec.default));
+      this.values.set(spec.name, normalize(spec, spec.default, ''));
     }
   }
 
+  /** The parameter an entry name (canonical or alias, any case) refers to. */
   spec(name: string): ParamSpec | undefined {
     return this.specs.get(name.toLowerCase());
   }
@@ -97,7 +123,10 @@ export class Config {
 
   /** Calls `listener` whenever `name` changes at run time; it may refuse the change. */
   onChange(name: string, listener: ChangeListener): void {
-    this.listeners.set(this.specs.get(name)!.name, listener);
+    const canonical = this.specs.get(name)!.name;
+    const list = this.listeners.get(canonical);
+    if (list === undefined) this.listeners.set(canonical, [listener]);
+    else list.push(listener);
   }
 
   /** Sets a parameter; throws ConfigError with redis-server's wording on a bad value. */
@@ -105,43 +134,103 @@ export class Config {
     const spec = this.spec(name);
     if (spec === undefined) throw new ConfigError(`Unknown option '${name}'`);
     if (spec.immutable && !atStartup) throw new ConfigError("can't set immutable config");
-    const value = normalize(spec, raw);
     const previous = this.values.get(spec.name)!;
-    this.values.set(spec.name, value);
-    const listener = this.listeners.get(spec.name);
-    if (!atStartup && listener !== undefined) {
-      const refusal = listener(spec.name, value);
-      if (typeof refusal === 'string') {
-        this.values.set(spec.name, previous);
-        throw new ConfigError(refusal);
+    this.values.set(spec.name, normalize(spec, raw, previous));
+    if (atStartup) return;
+    const refusal = this.notify(spec);
+    if (refusal !== undefined) {
+      this.values.set(spec.name, previous);
+      throw new ConfigError(refusal);
+    }
+  }
+
+  /**
+   * CONFIG SET with one or more name/value pairs, all or none, with redis-server's
+   * checks in its order: unknown names, then immutable/protected ones and duplicates,
+   * then each value's syntax, then the listeners. On failure every value is restored
+   * and ConfigError carries the reply text (without the leading `ERR `).
+   */
+  setMany(pairs: readonly (readonly [string, string])[], allowProtected: boolean): void {
+    const unknown = pairs.find(([name]) => this.spec(name) === undefined);
+    if (unknown !== undefined) {
+      throw new ConfigError(`Unknown option or number of arguments for CONFIG SET - '${unknown[0]}'`);
+    }
+    const failed = (entry: string, reason: string): ConfigError =>
+      new ConfigError(`CONFIG SET failed (possibly related to argument '${entry}') - ${reason}`);
+    const seen = new Set<string>();
+    for (const [name] of pairs) {
+      const spec = this.spec(name)!;
+      if (spec.immutable) throw failed(name, "can't set immutable config");
+      if (spec.protected && !allowProtected) throw failed(name, "can't set protected config");
+      // Aliases are entries of their own: only the same entry twice is a duplicate.
+      if (seen.has(name.toLowerCase())) throw failed(name, 'duplicate parameter');
+      seen.add(name.toLowerCase());
+    }
+    const backup = new Map<ParamSpec, string>();
+    const restore = (): void => {
+      for (const [spec, value] of backup) this.values.set(spec.name, value);
+    };
+    for (const [name, raw] of pairs) {
+      const spec = this.spec(name)!;
+      const previous = this.values.get(spec.name)!;
+      if (!backup.has(spec)) backup.set(spec, previous);
+      try {
+        this.values.set(spec.name, normalize(spec, raw, previous));
+      } catch (err) {
+        restore();
+        throw failed(name.toLowerCase(), (err as Error).message);
+      }
+    }
+    const applied: ParamSpec[] = [];
+    for (const [name] of pairs) {
+      const spec = this.spec(name)!;
+      if (applied.includes(spec)) continue;
+      applied.push(spec);
+      const refusal = this.notify(spec);
+      if (refusal !== undefined) {
+        restore();
+        // Listeners that accepted the new values now see the old ones again.
+        for (const s of applied) if (s !== spec) this.notify(s);
+        throw failed(name.toLowerCase(), refusal);
       }
     }
   }
 
-  /** Canonical names and values of every parameter (CONFIG GET). */
+  /** Runs the listeners of a changed parameter; the first refusal, if any. */
+  private notify(spec: ParamSpec): string | undefined {
+    const value = this.values.get(spec.name)!;
+    for (const listener of this.listeners.get(spec.name) ?? []) {
+      const refusal = listener(spec.name, value);
+      if (typeof refusal === 'string') return refusal;
+    }
+    return undefined;
+  }
+
+  /** Canonical names and values of every parameter. */
   entries(): [string, string][] {
     return [...this.values.entries()];
   }
 
-  /** Parameter names including aliases, for CONFIG GET pattern matching. */
+  /** Every entry name, canonical names and aliases, for CONFIG GET pattern matching. */
   names(): string[] {
     return [...this.specs.keys()];
   }
 
   /** Applies a redis.conf-style file: one `name value...` per line, `#` comments. */
-  loadFile(path: string): void {
-    const text = readFileSync(path, 'latin1');
+  loadFile(file: string): void {
+    const text = readFileSync(file, 'latin1');
+    this.file = path.resolve(file);
     text.split('\n').forEach((line, i) => {
       const trimmed = line.trim();
       if (trimmed === '' || trimmed.startsWith('#')) return;
       const args = splitArgs(trimmed);
       if (args === null || args.length < 2) {
-        throw new ConfigError(`Bad directive or wrong number of arguments at line ${i + 1} of ${path}`);
+        throw new ConfigError(`Bad directive or wrong number of arguments at line ${i + 1} of ${file}`);
       }
       try {
         this.set(args[0], args.slice(1).join(' '), true);
       } catch (err) {
-        throw new ConfigError(`${(err as Error).message} at line ${i + 1} of ${path}: '${trimmed}'`);
+        throw new ConfigError(`${(err as Error).message} at line ${i + 1} of ${file}: '${trimmed}'`);
       }
     });
   }

@@ -7,11 +7,17 @@ import { Client } from '../engine/client.js';
 import { RespParser } from '../protocol/parser.js';
 import type { Broker } from './server.js';
 
+/**
+ * CLIENT REPLY state. `skip-next` is what CLIENT REPLY SKIP sets; it becomes `skip`
+ * for the one command after it, as redis-server's CLIENT_REPLY_SKIP_NEXT/SKIP flags.
+ */
+export type ReplyMode = 'on' | 'off' | 'skip-next' | 'skip';
+
 export class Connection extends Client {
   name = '';
   readonly parser = new RespParser();
   readonly createdAt = Date.now();
-  /** Last time a command was received (CLIENT LIST idle, `timeout`). */
+  /** Last time input was read (CLIENT LIST idle, `timeout`); per read, as redis-server. */
   lastInteraction = Date.now();
   /** Full name of the last command run (CLIENT LIST cmd=). */
   lastCommand = 'NULL';
@@ -21,21 +27,24 @@ export class Connection extends Client {
   closed = false;
   readonly addr: string;
   readonly laddr: string;
-  /** Set by CLIENT REPLY OFF/SKIP: replies are discarded. */
-  replyMode: 'on' | 'off' | 'skip' = 'on';
+  replyMode: ReplyMode = 'on';
   /** CLIENT NO-EVICT flag. */
   noEvict = false;
+  /** In MONITOR mode: receives every command run by anyone. */
+  monitor = false;
+  /** What the connection is to this broker (CLIENT LIST TYPE); replication marks its links. */
+  kind: 'normal' | 'replica' | 'master' = 'normal';
   /** A command read but not yet run because the client is paused. */
   private held: string[] | null = null;
   private flushScheduled = false;
 
   constructor(
-    private readonly broker: Broker,
+    readonly broker: Broker,
     readonly socket: Socket,
     id: number,
   ) {
     super(broker.engine, id);
-    this.authenticated = broker.config.get('requirepass') === '';
+    this.authenticated = !broker.authRequired;
     this.parser.unauthenticated = !this.authenticated;
     this.parser.maxBulkLen = broker.config.int('proto-max-bulk-len');
     this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
@@ -47,26 +56,45 @@ export class Connection extends Client {
     socket.on('close', () => this.close());
   }
 
+  /** The socket's file descriptor (CLIENT LIST fd=), -1 when unknown. */
+  get fd(): number {
+    const handle = (this.socket as unknown as { _handle?: { fd?: number } })._handle;
+    return handle?.fd ?? -1;
+  }
+
+  /** The command held by CLIENT PAUSE, if any (CLIENT LIST argv-mem). */
+  get heldCommand(): readonly string[] | null {
+    return this.held;
+  }
+
+  /** Marks the client authenticated (or not), lifting the parser's pre-AUTH limits with it. */
+  setAuthenticated(authenticated: boolean): void {
+    this.authenticated = authenticated;
+    this.parser.unauthenticated = !authenticated;
+  }
+
   private onData(chunk: Buffer): void {
+    this.lastInteraction = Date.now();
+    this.broker.stats.netInputBytes += chunk.length;
+    this.broker.stats.readsProcessed++;
     this.parser.feed(chunk);
     this.processInput();
   }
 
-  /** Runs every complete command in the input, unless paused or blocked. */
+  /** Runs every complete command in the input, unless paused. */
   processInput(): void {
     const parser = this.parser;
     while (!this.closed && !this.closeAfterReply) {
       const argv = this.held ?? parser.next();
       if (argv === null) break;
       this.held = null;
-      if (this.broker.isPaused(this, argv)) {
+      const ran = this.replyMode === 'on' ? this.broker.dispatch(this, argv) : this.dispatchMuted(argv);
+      if (!ran) {
         this.held = argv;
         break;
       }
-      this.lastInteraction = Date.now();
-      this.broker.dispatch(this, argv);
     }
-    if (parser.error !== null && !this.closeAfterReply) {
+    if (parser.error !== null && !this.closeAfterReply && !this.closed) {
       this.broker.log.info({ client: this.addr }, `Protocol error (${parser.error}) from client`);
       this.reply.error(parser.error);
       this.closeAfterReply = true;
@@ -74,12 +102,35 @@ export class Connection extends Client {
     this.flush();
   }
 
+  /**
+   * Dispatch under CLIENT REPLY OFF or SKIP: the command runs, its reply (errors
+   * included) is discarded, as redis-server does when adding it to the buffer.
+   */
+  private dispatchMuted(argv: string[]): boolean {
+    const wasSkipNext = this.replyMode === 'skip-next';
+    if (wasSkipNext) this.replyMode = 'skip';
+    const mark = this.reply.out.length;
+    if (!this.broker.dispatch(this, argv)) {
+      if (wasSkipNext) this.replyMode = 'skip-next';
+      return false;
+    }
+    // The command may have changed the mode itself: CLIENT REPLY ON's +OK is sent.
+    const mode = this.replyMode as ReplyMode;
+    if (mode === 'off' || mode === 'skip') this.reply.out = this.reply.out.slice(0, mark);
+    if (mode === 'skip') this.replyMode = 'on';
+    return true;
+  }
+
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
     if (this.closed) return;
     const out = this.reply.take();
-    if (out.length > 0) this.socket.write(out, 'latin1');
+    if (out.length > 0) {
+      this.socket.write(out, 'latin1');
+      this.broker.stats.netOutputBytes += out.length;
+      this.broker.stats.writesProcessed++;
+    }
     if (this.closeAfterReply) {
       this.socket.end();
       this.close();
@@ -101,8 +152,9 @@ export class Connection extends Client {
   }
 }
 
+/** `ip:port` as redis-server's anetFormatAddr writes it: IPv6 in brackets, IPv4-mapped as IPv4. */
 function formatAddress(host: string | undefined, port: number | undefined): string {
   if (host === undefined) return '?:0';
   const h = host.startsWith('::ffff:') ? host.slice(7) : host;
-  return `${h}:${port ?? 0}`;
+  return h.includes(':') ? `[${h}]:${port ?? 0}` : `${h}:${port ?? 0}`;
 }

@@ -14,10 +14,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // SHUTDOWN and the signals stop the broker through the same path; then the process goes.
+  broker.onShutdown = () => process.exit(0);
   await broker.start();
   const shutdown = (signal: string): void => {
-    broker.log.info(`Received ${signal}, scheduling shutdown...`);
-    void broker.stop().then(() => process.exit(0));
+    broker.log.info(`Received ${signal} scheduling shutdown...`);
+    void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((error) => {
+      // A failed final save does not keep a signalled process alive.
+      if (error !== null) process.exit(1);
+    });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,23 +1,235 @@
-/** The configuration parameters this broker knows, with redis-server's names and defaults. */
-import type { ParamSpec } from './config.js';
+/**
+ * The configuration parameters this broker knows, with redis-server 7.0's names,
+ * defaults, bounds and error texts. Listed are the ones with a meaning here and the
+ * ones clients and tools read at connect time (redis-benchmark reads `save` and
+ * `appendonly`, queue libraries read `maxmemory-policy`).
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, type ParamSpec } from './config.js';
+import { parseMemory } from './units.js';
+
+const INT_MAX = 2147483647;
+const INT_MIN = -2147483648;
+const UINT_MAX = 4294967295;
+const LLONG_MAX = 9223372036854775807n;
+const ULLONG_MAX = 18446744073709551615n;
+
+const YES_NO_LOCAL = ['no', 'yes', 'local'] as const;
 
 export const PARAMS: readonly ParamSpec[] = [
+  // Network and clients.
   { name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, immutable: true },
   { name: 'bind', kind: 'string', default: '127.0.0.1 -::1', immutable: true },
-  { name: 'dir', kind: 'string', default: '.' },
-  { name: 'requirepass', kind: 'string', default: '' },
-  { name: 'databases', kind: 'int', default: '16', min: 1, max: 2147483647, immutable: true },
+  { name: 'protected-mode', kind: 'bool', default: 'yes' },
+  { name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: INT_MAX, immutable: true },
+  { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: INT_MAX },
+  { name: 'timeout', kind: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: UINT_MAX },
+  { name: 'requirepass', kind: 'string', default: '', sensitive: true },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: LLONG_MAX },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: LLONG_MAX },
+  {
+    name: 'client-output-buffer-limit',
+    kind: 'special',
+    default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    parse: parseOutputBufferLimits,
+  },
+  // Process.
+  { name: 'daemonize', kind: 'bool', default: 'no', immutable: true },
+  { name: 'pidfile', kind: 'string', default: '', immutable: true },
+  { name: 'dir', kind: 'special', default: '.', protected: true, parse: parseDir },
+  { name: 'databases', kind: 'int', default: '16', min: 1, max: INT_MAX, immutable: true },
   { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning'] },
   { name: 'logfile', kind: 'string', default: '', immutable: true },
-  { name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 2147483647 },
-  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', min: 1048576, max: 9007199254740991 },
-  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', min: 1048576, max: 9007199254740991 },
-  { name: 'hz', kind: 'int', default: '10', min: 0, max: 2147483647 },
-  { name: 'timeout', kind: 'int', default: '0', min: 0, max: 2147483647 },
-  { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2147483647 },
-  { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: 9007199254740991 },
-  { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: 9007199254740991 },
-  { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: 9007199254740991 },
-  { name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: 9007199254740991 },
-  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', min: 0, max: 9007199254740991 },
+  { name: 'hz', kind: 'int', default: '10', min: 0, max: INT_MAX, parse: clampHz },
+  { name: 'enable-protected-configs', kind: 'enum', default: 'no', values: YES_NO_LOCAL, immutable: true },
+  { name: 'enable-debug-command', kind: 'enum', default: 'no', values: YES_NO_LOCAL, immutable: true },
+  // Diagnostics.
+  { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: LLONG_MAX },
+  { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
+  { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
+  { name: 'latency-tracking', kind: 'bool', default: 'yes' },
+  { name: 'latency-tracking-info-percentiles', kind: 'special', default: '50 99 99.9', parse: parsePercentiles },
+  { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], kind: 'int', default: '5000', min: 0, max: LLONG_MAX },
+  // Persistence (no RDB snapshots: `save` is accepted and reported, nothing more).
+  { name: 'save', kind: 'special', default: '', parse: parseSave },
+  { name: 'appendonly', kind: 'bool', default: 'no' },
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'] },
+  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true },
+  { name: 'appenddirname', kind: 'string', default: 'appendonlydir', immutable: true },
+  // Replication.
+  { name: 'masterauth', kind: 'string', default: '', sensitive: true },
+  { name: 'masteruser', kind: 'string', default: '' },
+  { name: 'replica-read-only', aliases: ['slave-read-only'], kind: 'bool', default: 'yes' },
+  { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX },
+  // Memory.
+  { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: ULLONG_MAX },
+  {
+    name: 'maxmemory-policy',
+    kind: 'enum',
+    default: 'noeviction',
+    values: [
+      'volatile-lru',
+      'volatile-lfu',
+      'volatile-random',
+      'volatile-ttl',
+      'allkeys-lru',
+      'allkeys-lfu',
+      'allkeys-random',
+      'noeviction',
+    ],
+  },
+  { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 255 },
+  // Data types: encoding thresholds and stream node sizes.
+  { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], kind: 'int', default: '512', min: 0, max: LLONG_MAX },
+  { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], kind: 'int', default: '64', min: 0, max: LLONG_MAX },
+  { name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'], kind: 'int', default: '-2', min: INT_MIN, max: INT_MAX },
+  { name: 'list-compress-depth', kind: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: LLONG_MAX },
+  { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], kind: 'int', default: '128', min: 0, max: LLONG_MAX },
+  { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], kind: 'int', default: '64', min: 0, max: LLONG_MAX },
+  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', min: 0, max: LLONG_MAX },
+  { name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: LLONG_MAX },
+  // Keyspace notifications (flags as CONFIG GET shows them, see keyspaceEventsToString).
+  { name: 'notify-keyspace-events', kind: 'special', default: '', parse: parseKeyspaceEvents },
 ];
+
+/** redis-server runs `hz` between 1 and 500 whatever is asked, and reports what it runs. */
+function clampHz(value: string): string {
+  return String(Math.min(Math.max(Number(value), 1), 500));
+}
+
+/** `dir` is reported as an absolute path; it must exist (redis-server chdirs into it). */
+function parseDir(value: string): string {
+  const absolute = path.resolve(value);
+  if (!existsSync(absolute) || !statSync(absolute).isDirectory()) {
+    throw new ConfigError(`Can't chdir to '${value}': No such file or directory`);
+  }
+  return absolute;
+}
+
+/** C's strtoll with the whole string consumed (leading blanks and a sign allowed). */
+function strtollWhole(s: string): number | undefined {
+  return /^\s*[+-]?\d+$/.test(s) ? parseInt(s, 10) : undefined;
+}
+
+/** `save <seconds> <changes> [...]`: pairs with seconds >= 1 and changes >= 0, or "". */
+function parseSave(value: string): string {
+  const args = value.split(' ').filter((s) => s !== '');
+  if (args.length % 2 !== 0) throw new ConfigError('Invalid save parameters');
+  const numbers = args.map((s, i) => {
+    const n = strtollWhole(s);
+    if (n === undefined || n < (i % 2 === 0 ? 1 : 0)) throw new ConfigError('Invalid save parameters');
+    return n;
+  });
+  return numbers.join(' ');
+}
+
+const BUFFER_CLASSES: Record<string, string> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
+
+/** `client-output-buffer-limit <class> <hard> <soft> <seconds> [...]`, merged into the current limits. */
+function parseOutputBufferLimits(value: string, previous: string): string {
+  const args = value.split(' ').filter((s) => s !== '');
+  if (args.length % 4 !== 0) throw new ConfigError('Wrong number of arguments in buffer limit configuration.');
+  const limits = new Map<string, string>();
+  const current = previous.split(' ');
+  for (let i = 0; i + 3 < current.length; i += 4) limits.set(current[i], current.slice(i + 1, i + 4).join(' '));
+  for (let i = 0; i < args.length; i += 4) {
+    const cls = BUFFER_CLASSES[args[i].toLowerCase()];
+    if (cls === undefined) throw new ConfigError('Invalid client class specified in buffer limit configuration.');
+    const hard = args[i + 1].includes('-') ? undefined : parseMemory(args[i + 1]);
+    const soft = args[i + 2].includes('-') ? undefined : parseMemory(args[i + 2]);
+    const seconds = strtollWhole(args[i + 3]);
+    if (hard === undefined || soft === undefined || seconds === undefined || seconds < 0) {
+      throw new ConfigError('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
+    }
+    limits.set(cls, `${hard} ${soft} ${seconds}`);
+  }
+  return ['normal', 'slave', 'pubsub'].map((cls) => `${cls} ${limits.get(cls) ?? '0 0 0'}`).join(' ');
+}
+
+/** Percentiles for INFO latencystats, each within [0, 100], shown as `%f` without trailing zeros. */
+function parsePercentiles(value: string): string {
+  const args = value.split(' ').filter((s) => s !== '');
+  return args
+    .map((s) => {
+      const n = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : NaN;
+      if (Number.isNaN(n)) throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
+      if (n < 0 || n > 100) {
+        throw new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
+      }
+      return trimDouble(n.toFixed(6));
+    })
+    .join(' ');
+}
+
+/** redis-server's trimDoubleString: `99.900000` -> `99.9`, `50.000000` -> `50`. */
+export function trimDouble(s: string): string {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}
+
+/** Keyspace notification classes, as redis-server's NOTIFY_* bits. */
+export const NotifyFlag = {
+  Keyspace: 1 << 0, // K
+  Keyevent: 1 << 1, // E
+  Generic: 1 << 2, // g
+  String: 1 << 3, // $
+  List: 1 << 4, // l
+  Set: 1 << 5, // s
+  Hash: 1 << 6, // h
+  Zset: 1 << 7, // z
+  Expired: 1 << 8, // x
+  Evicted: 1 << 9, // e
+  Stream: 1 << 10, // t
+  KeyMiss: 1 << 11, // m
+  Module: 1 << 12, // d
+  New: 1 << 13, // n
+} as const;
+
+const NOTIFY_CHARS: Record<string, number> = {
+  g: NotifyFlag.Generic,
+  $: NotifyFlag.String,
+  l: NotifyFlag.List,
+  s: NotifyFlag.Set,
+  h: NotifyFlag.Hash,
+  z: NotifyFlag.Zset,
+  x: NotifyFlag.Expired,
+  e: NotifyFlag.Evicted,
+  t: NotifyFlag.Stream,
+  d: NotifyFlag.Module,
+  n: NotifyFlag.New,
+  K: NotifyFlag.Keyspace,
+  E: NotifyFlag.Keyevent,
+  m: NotifyFlag.KeyMiss,
+};
+/** `A`: every class except key-miss and new-key events. */
+const NOTIFY_ALL =
+  NotifyFlag.Generic | NotifyFlag.String | NotifyFlag.List | NotifyFlag.Set | NotifyFlag.Hash |
+  NotifyFlag.Zset | NotifyFlag.Expired | NotifyFlag.Evicted | NotifyFlag.Stream | NotifyFlag.Module;
+
+/** The NOTIFY_* bits of a `notify-keyspace-events` value; -1 for an unknown character. */
+export function keyspaceEventFlags(value: string): number {
+  let flags = 0;
+  for (const ch of value) {
+    if (ch === 'A') flags |= NOTIFY_ALL;
+    else if (NOTIFY_CHARS[ch] !== undefined) flags |= NOTIFY_CHARS[ch];
+    else return -1;
+  }
+  return flags;
+}
+
+/** redis-server's keyspaceEventsFlagsToString: the canonical spelling CONFIG GET shows. */
+export function keyspaceEventsToString(flags: number): string {
+  let s = '';
+  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s += 'A';
+  else for (const ch of 'g$lshzxetdn') if (flags & NOTIFY_CHARS[ch]) s += ch;
+  for (const ch of 'KEm') if (flags & NOTIFY_CHARS[ch]) s += ch;
+  return s;
+}
+
+function parseKeyspaceEvents(value: string): string {
+  const flags = keyspaceEventFlags(value);
+  if (flags < 0) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+  return keyspaceEventsToString(flags);
+}

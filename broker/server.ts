@@ -1,8 +1,10 @@
 /**
  * The broker process: owns the engine, the command table, the TCP listeners and the
- * connections, and dispatches each command (auth, pause, stats) to the engine.
+ * connections, and dispatches each command (auth, pause, stats, slow log, MONITOR)
+ * to the engine.
  */
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { CommandTable, Flag, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
@@ -11,6 +13,13 @@ import { PARAMS } from './params.js';
 import { Connection } from './connection.js';
 import { createLogger, setLogLevel, type Logger } from './log.js';
 import { brokerCommands } from './commands/index.js';
+import { SlowLog } from './slowlog.js';
+import { LatencyMonitor } from './latency.js';
+import { LatencyHistogram } from './histogram.js';
+import { InstantaneousMetric } from './instantaneous.js';
+import { BlockedClients } from './blocked.js';
+import { monitorLine } from './monitor.js';
+import { redactArgv } from './redact.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -26,9 +35,51 @@ export interface BrokerStats {
   /** Error replies by their first word (INFO errorstats). */
   errors: Map<string, number>;
   totalErrorReplies: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  readsProcessed: number;
+  writesProcessed: number;
 }
 
 export type PauseMode = 'all' | 'write';
+
+/**
+ * What other command families know of a connection (pub/sub subscriptions, MULTI
+ * state). The broker reports and acts on it (CLIENT LIST, `timeout`, CLIENT PAUSE
+ * of EXEC, RESET, INFO); a family replaces the defaults when it registers.
+ */
+export interface ClientStateHooks {
+  /** Channels, patterns and shard channels `c` is subscribed to. */
+  subscriptions(c: Connection): readonly [number, number, number];
+  /** Inside MULTI: commands queued and whether one of them writes; null otherwise. */
+  transaction(c: Connection): { queued: number; writes: boolean } | null;
+  /** RESET: leave every subscription and discard MULTI state. */
+  reset(c: Connection): void;
+  /** Channels, patterns and shard channels with subscribers (INFO stats). */
+  pubsubTotals(): readonly [number, number, number];
+}
+
+const NO_STATE: ClientStateHooks = {
+  subscriptions: () => [0, 0, 0],
+  transaction: () => null,
+  reset: () => undefined,
+  pubsubTotals: () => [0, 0, 0],
+};
+
+export interface ShutdownOptions {
+  /** SHUTDOWN SAVE / NOSAVE: force or skip the final save; neither means "as configured". */
+  save: boolean;
+  nosave: boolean;
+  /** Do not wait for lagging replicas. */
+  now: boolean;
+  /** Ignore errors of the final save and exit anyway. */
+  force: boolean;
+}
+
+/** Work before the process goes (persistence flushes); returns an error text to abort. */
+export type ShutdownHook = (options: ShutdownOptions) => Promise<string | null> | string | null;
+
+const MAX_TIMER_MS = 2147483647;
 
 export class Broker {
   readonly config = new Config(PARAMS);
@@ -42,19 +93,70 @@ export class Broker {
     rejectedConnections: 0,
     errors: new Map(),
     totalErrorReplies: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
   };
+  /** 40 hex characters identifying this run (INFO run_id). */
+  readonly runId = randomBytes(20).toString('hex');
   /** Set by CLIENT PAUSE: until when, and whether all commands or only writes wait. */
   pause: { until: number; mode: PauseMode } | null = null;
+  /** Connections in MONITOR mode. */
+  readonly monitors = new Set<Connection>();
+  readonly slowlog = new SlowLog();
+  readonly latency = new LatencyMonitor();
+  /** INFO latencystats: per command, while `latency-tracking` is on. */
+  readonly histograms = new Map<Command<Connection>, LatencyHistogram>();
+  readonly blocked = new BlockedClients<Connection>();
+  clientState: ClientStateHooks = NO_STATE;
+  readonly shutdownHooks: ShutdownHook[] = [];
+  /** Called once SHUTDOWN (or a signal) has stopped the broker: main.ts exits the process. */
+  onShutdown: (() => void) | null = null;
+  readonly metrics = {
+    ops: new InstantaneousMetric(),
+    netInput: new InstantaneousMetric(),
+    netOutput: new InstantaneousMetric(),
+  };
+  /** Memory in use once started, and the highest seen by the cron (INFO memory). */
+  startupMemory = 0;
+  peakMemory = 0;
+  /** This broker's replication role (HELLO, INFO replication); replication changes it. */
+  role: 'master' | 'replica' = 'master';
 
   private readonly servers: net.Server[] = [];
   private nextClientId = 1;
   private cronTimer: NodeJS.Timeout | null = null;
+  private cronLoops = 0;
+  private pauseTimer: NodeJS.Timeout | null = null;
+  private shuttingDown = false;
+  /** Cached parameters read on every command: microseconds (Infinity when off) and ms (0 when off). */
+  private slowlogThreshold = 0;
+  private latencyThreshold = 0;
+  private latencyTracking = true;
 
   constructor(options: BrokerOptions = {}) {
     this.config.loadArgs(options.args ?? []);
     this.log = options.log ?? createLogger(this.config.get('loglevel'), this.config.get('logfile'));
     this.config.onChange('loglevel', (_, value) => setLogLevel(this.log, value));
     this.config.onChange('hz', () => this.startCron());
+    this.config.onChange('requirepass', (_, value) => {
+      // redis-server: with no password the default user needs no AUTH, even on open connections.
+      if (value === '') for (const c of this.connections.values()) c.setAuthenticated(true);
+    });
+    this.config.onChange('proto-max-bulk-len', (_, value) => {
+      for (const c of this.connections.values()) c.parser.maxBulkLen = Number(value);
+    });
+    const cacheThresholds = (): void => {
+      const slower = this.config.int('slowlog-log-slower-than');
+      this.slowlogThreshold = slower < 0 ? Infinity : slower;
+      this.latencyThreshold = this.config.int('latency-monitor-threshold');
+      this.latencyTracking = this.config.bool('latency-tracking');
+    };
+    cacheThresholds();
+    for (const name of ['slowlog-log-slower-than', 'latency-monitor-threshold', 'latency-tracking']) {
+      this.config.onChange(name, cacheThresholds);
+    }
     this.engine = new Engine({ databases: this.config.int('databases') });
     const settings = this.engine.settings;
     settings.streamNodeMaxEntries = this.config.int('stream-node-max-entries');
@@ -75,6 +177,11 @@ export class Broker {
     return typeof address === 'object' && address !== null ? address.port : this.config.int('port');
   }
 
+  /** Whether new connections must AUTH first (`requirepass` set). */
+  get authRequired(): boolean {
+    return this.config.get('requirepass') !== '';
+  }
+
   async start(): Promise<void> {
     const port = this.config.int('port');
     for (const spec of this.config.get('bind').split(/\s+/).filter((s) => s !== '')) {
@@ -86,7 +193,10 @@ export class Broker {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           // With port 0 every address after the first reuses the port the first one got.
-          server.listen(this.servers.length > 0 ? this.port : port, host, () => resolve());
+          server.listen(
+            { port: this.servers.length > 0 ? this.port : port, host, backlog: this.config.int('tcp-backlog') },
+            () => resolve(),
+          );
         });
         this.servers.push(server);
       } catch (err) {
@@ -94,6 +204,8 @@ export class Broker {
         this.log.warn(`Could not bind ${host}: ${(err as Error).message}`);
       }
     }
+    this.startupMemory = usedMemory();
+    this.peakMemory = this.startupMemory;
     this.startCron();
     this.log.info({ port: this.port }, 'Ready to accept connections tcp');
   }
@@ -101,49 +213,125 @@ export class Broker {
   async stop(): Promise<void> {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     this.cronTimer = null;
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
     for (const c of [...this.connections.values()]) c.close();
     await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
     this.servers.length = 0;
+  }
+
+  /**
+   * SHUTDOWN and the termination signals: runs the shutdown hooks, then stops and
+   * calls `onShutdown`. Returns the error text when a hook failed and it is not forced.
+   */
+  async shutdown(options: ShutdownOptions): Promise<string | null> {
+    if (this.shuttingDown) return null;
+    this.shuttingDown = true;
+    this.log.warn('User requested shutdown...');
+    for (const hook of this.shutdownHooks) {
+      const error = await hook(options);
+      if (error !== null && !options.force) {
+        this.log.warn(`Error trying to shut down: ${error}`);
+        this.shuttingDown = false;
+        return 'ERR Errors trying to SHUTDOWN. Check logs.';
+      }
+    }
+    this.log.warn('Redis is now ready to exit, bye bye...');
+    await this.stop();
+    this.onShutdown?.();
+    return null;
   }
 
   private accept(socket: net.Socket): void {
     this.stats.totalConnectionsReceived++;
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
+      socket.on('error', () => undefined);
       socket.end('-ERR max number of clients reached\r\n');
       return;
     }
+    const keepAlive = this.config.int('tcp-keepalive');
+    if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
     const c = new Connection(this, socket, this.nextClientId++);
     this.connections.set(c.id, c);
   }
 
   removeConnection(c: Connection): void {
     this.connections.delete(c.id);
+    this.monitors.delete(c);
+    this.blocked.cancel(c);
   }
 
-  /** Runs one command line from a client, as redis-server's processCommand and call do. */
-  dispatch(c: Connection, argv: string[]): void {
+  /**
+   * Runs one command line from a client, as redis-server's processCommand and call
+   * do. Returns false when CLIENT PAUSE holds the command: the caller retries later.
+   */
+  dispatch(c: Connection, argv: string[]): boolean {
     const found = this.commands.lookup(argv);
+    // Set before running, as redis-server does: CLIENT INFO shows itself.
+    c.lastCommand = found.command?.fullname ?? 'NULL';
     if (found.error !== undefined) {
       if (isSecurityAttack(argv[0])) {
         this.log.warn({ client: c.addr }, 'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis.');
         c.close();
-        return;
+        return true;
       }
-      return this.reject(c, found.command, found.error);
+      this.reject(c, found.command, found.error);
+      return true;
     }
     const command = found.command;
     if (!c.authenticated && !command.has(Flag.NoAuth)) {
-      return this.reject(c, command, 'NOAUTH Authentication required.');
+      this.reject(c, command, 'NOAUTH Authentication required.');
+      return true;
     }
+    if (this.pause !== null && this.isPaused(c, command)) return false;
     const errorsBefore = c.reply.errors;
     const start = performance.now();
     this.engine.call(c, command, argv);
+    this.recordCall(c, command, argv, performance.now() - start, c.reply.errors !== errorsBefore);
+    return true;
+  }
+
+  /**
+   * The bookkeeping after a command ran: command stats, latency histogram, slow log,
+   * latency monitor and MONITOR feed. A family that completes a blocked command
+   * later calls this then, as redis-server does on unblocking.
+   */
+  recordCall(c: Connection, command: Command<Connection>, argv: readonly string[], ms: number, failed: boolean): void {
+    const usec = ms * 1000;
     const stats = command.stats;
-    stats.usec += (performance.now() - start) * 1000;
+    stats.usec += usec;
     stats.calls++;
-    if (c.reply.errors !== errorsBefore) stats.failedCalls++;
-    c.lastCommand = command.fullname;
+    if (failed) stats.failedCalls++;
+    if (this.latencyTracking) this.recordLatency(command, ms);
+    if (usec >= this.slowlogThreshold && !command.has(Flag.SkipSlowlog)) {
+      const shown = redactArgv(command.fullname, argv, this.config);
+      this.slowlog.push(shown, Math.floor(usec), c.addr, c.name, this.config.int('slowlog-max-len'));
+    }
+    if (this.latencyThreshold !== 0 && ms >= this.latencyThreshold) {
+      this.latency.addSample(command.has(Flag.Fast) ? 'fast-command' : 'command', Math.floor(ms));
+    }
+    if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
+      this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.config));
+    }
+  }
+
+  private recordLatency(command: Command<Connection>, ms: number): void {
+    let histogram = this.histograms.get(command);
+    if (histogram === undefined) {
+      histogram = new LatencyHistogram();
+      this.histograms.set(command, histogram);
+    }
+    histogram.record(ms * 1e6);
+  }
+
+  /** Sends a command line to every MONITOR client; `source` is the client address or `lua`. */
+  feedMonitors(db: number, source: string, argv: readonly string[]): void {
+    const line = monitorLine(db, source, argv);
+    for (const m of this.monitors) {
+      m.reply.raw(line);
+      m.scheduleFlush();
+    }
   }
 
   private reject(c: Connection, command: Command<Connection> | undefined, error: string): void {
@@ -152,22 +340,46 @@ export class Broker {
   }
 
   /** True when CLIENT PAUSE holds this command back. */
-  isPaused(c: Connection, argv: string[]): boolean {
-    const pause = this.pause;
-    if (pause === null) return false;
+  private isPaused(c: Connection, command: Command<Connection>): boolean {
+    const pause = this.pause!;
     if (Date.now() >= pause.until) {
       this.unpause();
       return false;
     }
     if (pause.mode === 'all') return true;
-    const command = this.commands.lookup(argv).command;
-    return command !== undefined && (command.has(Flag.Write) || command.has(Flag.MayReplicate));
+    if (command.has(Flag.Write) || command.has(Flag.MayReplicate)) return true;
+    return command.fullname === 'exec' && this.clientState.transaction(c)?.writes === true;
+  }
+
+  /** CLIENT PAUSE: the longer of the current and new pause, the stronger of the modes. */
+  pauseClients(until: number, mode: PauseMode): void {
+    const current = this.pause;
+    this.pause = {
+      until: current === null ? until : Math.max(current.until, until),
+      mode: current?.mode === 'all' ? 'all' : mode,
+    };
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.checkPause();
+  }
+
+  private checkPause(): void {
+    if (this.pause === null) return;
+    const left = this.pause.until - Date.now();
+    if (left <= 0) return this.unpause();
+    // Timers cannot wait longer than 2^31-1 ms: wait in steps.
+    this.pauseTimer = setTimeout(() => this.checkPause(), Math.min(left, MAX_TIMER_MS));
+    this.pauseTimer.unref();
   }
 
   /** Ends CLIENT PAUSE and lets the held clients run their commands. */
   unpause(): void {
     this.pause = null;
-    for (const c of this.connections.values()) c.processInput();
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    // Resumed later in this turn: the caller may be one of them, mid-command.
+    setImmediate(() => {
+      for (const c of this.connections.values()) if (c.heldCommand !== null) c.processInput();
+    });
   }
 
   countError(message: string): void {
@@ -177,19 +389,75 @@ export class Broker {
     this.stats.totalErrorReplies++;
   }
 
+  /** CONFIG RESETSTAT: the counters INFO reports, not the slow log nor latency events. */
+  resetStats(): void {
+    const s = this.stats;
+    s.totalConnectionsReceived = 0;
+    s.rejectedConnections = 0;
+    s.errors.clear();
+    s.totalErrorReplies = 0;
+    s.netInputBytes = 0;
+    s.netOutputBytes = 0;
+    s.readsProcessed = 0;
+    s.writesProcessed = 0;
+    const e = this.engine.stats;
+    for (const key of Object.keys(e) as (keyof typeof e)[]) e[key] = 0;
+    for (const command of this.commands.commands()) {
+      for (const cmd of [command, ...(command.subcommands?.values() ?? [])]) {
+        Object.assign(cmd.stats, { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 });
+      }
+    }
+    this.histograms.clear();
+    const now = Date.now();
+    this.metrics.ops.reset(0, now);
+    this.metrics.netInput.reset(0, now);
+    this.metrics.netOutput.reset(0, now);
+  }
+
   /** redis-server's serverCron: periodic work at `hz` times a second. */
   private startCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
-    const hz = Math.min(Math.max(this.config.int('hz'), 1), 500);
+    const hz = this.config.int('hz');
     this.cronTimer = setInterval(() => this.cron(hz), 1000 / hz);
     this.cronTimer.unref();
   }
 
   private cron(hz: number): void {
+    const now = Date.now();
+    if (this.pause !== null && now >= this.pause.until) this.unpause();
+    // Keys do not expire while clients are paused (their writes would be held too).
     // The slow expire cycle may use a quarter of each tick, as in redis-server.
-    this.engine.activeExpireCycle(250 / hz);
-    if (this.pause !== null && Date.now() >= this.pause.until) this.unpause();
+    if (this.pause === null) this.engine.activeExpireCycle(250 / hz);
+    const every = (ms: number): boolean => ms <= 1000 / hz || this.cronLoops % Math.round(ms / (1000 / hz)) === 0;
+    if (every(100)) {
+      this.metrics.ops.sample(this.engine.stats.totalCommands, now);
+      this.metrics.netInput.sample(this.stats.netInputBytes, now);
+      this.metrics.netOutput.sample(this.stats.netOutputBytes, now);
+      this.peakMemory = Math.max(this.peakMemory, usedMemory());
+    }
+    if (every(1000)) this.closeIdleClients(now);
+    this.cronLoops++;
   }
+
+  /** `timeout`: closes normal clients idle for longer, as redis-server's clientsCronHandleTimeout. */
+  private closeIdleClients(now: number): void {
+    const timeout = this.config.int('timeout');
+    if (timeout === 0) return;
+    for (const c of [...this.connections.values()]) {
+      if (now - c.lastInteraction <= timeout * 1000) continue;
+      if (c.monitor || c.heldCommand !== null || this.blocked.has(c)) continue;
+      const [channels, patterns, shard] = this.clientState.subscriptions(c);
+      if (channels + patterns + shard > 0) continue;
+      this.log.debug({ client: c.addr }, 'Closing idle client');
+      c.close();
+    }
+  }
+}
+
+/** Memory the process uses for data, as INFO used_memory reports it. */
+export function usedMemory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 function isSecurityAttack(name: string): boolean {

@@ -1,7 +1,22 @@
-/** Commands about the connection itself: PING, ECHO, QUIT, SELECT. */
+/** Commands about the connection itself: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET. */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandDef } from '../../engine/command.js';
-import { DB_INDEX_OUT_OF_RANGE, NOT_INTEGER } from '../../engine/errors.js';
+import { DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, SYNTAX } from '../../engine/errors.js';
+import { cString } from '../../engine/help.js';
+import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../connection.js';
+import { REDIS_VERSION } from '../version.js';
+import { clientNameError } from './client.js';
+
+const INT_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+const AUTH_WITHOUT_PASSWORD =
+  'ERR AUTH <password> called without any password configured for the default user. ' +
+  'Are you sure your configuration is correct?';
+const HELLO_NOAUTH =
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the ' +
+  'HELLO AUTH <user> <pass> option can be used to authenticate the client and select ' +
+  'the RESP protocol version at the same time';
 
 function ping(c: Connection, argv: string[]): void {
   if (argv.length > 2) return c.reply.error("ERR wrong number of arguments for 'ping' command");
@@ -19,11 +34,96 @@ function quit(c: Connection): void {
 }
 
 function select(c: Connection, argv: string[]): void {
-  if (!/^-?\d+$/.test(argv[1])) return c.reply.error(NOT_INTEGER);
-  const index = Number(argv[1]);
+  const index = parseInt64(argv[1]);
+  if (index === null) return c.reply.error(NOT_INTEGER);
+  if (index < -2147483648 || index > 2147483647) return c.reply.error(INT_RANGE);
   if (index < 0 || index >= c.engine.dbs.length) return c.reply.error(DB_INDEX_OUT_OF_RANGE);
-  c.db = c.engine.dbs[index];
+  c.db = c.engine.dbs[Number(index)];
   c.reply.ok();
+}
+
+/**
+ * The only user is `default`: it needs no password when `requirepass` is empty
+ * (any password is then accepted, as redis-server's nopass user), else that one.
+ */
+function credentialsValid(c: Connection, user: string, password: string): boolean {
+  if (user !== 'default') return false;
+  const required = c.broker.config.get('requirepass');
+  if (required === '') return true;
+  // Compare digests: equal length, constant time, whatever the inputs.
+  const digest = (s: string): Buffer => createHash('sha256').update(s, 'latin1').digest();
+  return timingSafeEqual(digest(password), digest(required));
+}
+
+function auth(c: Connection, argv: string[]): void {
+  if (argv.length > 3) return c.reply.error(SYNTAX);
+  if (argv.length === 2 && c.broker.config.get('requirepass') === '') return c.reply.error(AUTH_WITHOUT_PASSWORD);
+  const user = argv.length === 3 ? argv[1] : 'default';
+  if (!credentialsValid(c, user, argv[argv.length - 1])) return c.reply.error(WRONGPASS);
+  c.setAuthenticated(true);
+  c.reply.ok();
+}
+
+/** HELLO [protover [AUTH user pass] [SETNAME name]]: options apply in order, as redis-server's. */
+function hello(c: Connection, argv: string[]): void {
+  let protocol: 2 | 3 | 0 = 0;
+  if (argv.length >= 2) {
+    const version = parseInt64(argv[1]);
+    if (version === null) return c.reply.error('ERR Protocol version is not an integer or out of range');
+    if (version !== 2 && version !== 3) return c.reply.error('NOPROTO unsupported protocol version');
+    protocol = version;
+  }
+  for (let j = 2; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    const option = argv[j].toLowerCase();
+    if (option === 'auth' && more >= 2) {
+      if (!credentialsValid(c, argv[j + 1], argv[j + 2])) return c.reply.error(WRONGPASS);
+      c.setAuthenticated(true);
+      j += 2;
+    } else if (option === 'setname' && more >= 1) {
+      const error = clientNameError(argv[j + 1]);
+      if (error !== null) return c.reply.error(error);
+      c.name = argv[j + 1];
+      j++;
+    } else {
+      return c.reply.error(`ERR Syntax error in HELLO option '${cString(argv[j])}'`);
+    }
+  }
+  if (!c.authenticated) return c.reply.error(HELLO_NOAUTH);
+  if (protocol !== 0) c.reply.resp = protocol;
+  c.reply.map(7);
+  c.reply.bulk('server');
+  c.reply.bulk('redis');
+  c.reply.bulk('version');
+  c.reply.bulk(REDIS_VERSION);
+  c.reply.bulk('proto');
+  c.reply.int(c.reply.resp);
+  c.reply.bulk('id');
+  c.reply.int(c.id);
+  c.reply.bulk('mode');
+  c.reply.bulk('standalone');
+  c.reply.bulk('role');
+  c.reply.bulk(c.broker.role);
+  c.reply.bulk('modules');
+  c.reply.array(0);
+}
+
+/** RESET: the connection as if just opened, as redis-server's clearClientConnectionState. */
+function reset(c: Connection): void {
+  const broker = c.broker;
+  if (c.monitor) {
+    c.monitor = false;
+    broker.monitors.delete(c);
+  }
+  broker.clientState.reset(c);
+  c.db = c.engine.dbs[0];
+  c.reply.resp = 2;
+  c.setAuthenticated(!broker.authRequired);
+  c.name = '';
+  c.noEvict = false;
+  // REPLY OFF and a pending SKIP end; a SKIP already applying to RESET itself stays.
+  if (c.replyMode !== 'skip') c.replyMode = 'on';
+  c.reply.simple('RESET');
 }
 
 export const connectionCommands: readonly CommandDef<Connection>[] = [
@@ -31,4 +131,7 @@ export const connectionCommands: readonly CommandDef<Connection>[] = [
   { name: 'echo', handler: echo },
   { name: 'quit', handler: quit },
   { name: 'select', handler: select },
+  { name: 'auth', handler: auth },
+  { name: 'hello', handler: hello },
+  { name: 'reset', handler: reset },
 ];

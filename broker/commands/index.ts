@@ -2,6 +2,23 @@
 import type { CommandDef } from '../../engine/command.js';
 import type { Connection } from '../connection.js';
 import { connectionCommands } from './connection.js';
+import { clientCommands } from './client.js';
+import { infoCommands } from './info.js';
+import { configCommands } from './config.js';
+import { introspectionCommands } from './introspection.js';
+import { adminCommands } from './admin.js';
+import { slowlogCommands } from './slowlog.js';
+import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
 
-export const brokerCommands: readonly CommandDef<Connection>[] = [...connectionCommands, ...debugCommands];
+export const brokerCommands: readonly CommandDef<Connection>[] = [
+  ...connectionCommands,
+  ...clientCommands,
+  ...infoCommands,
+  ...configCommands,
+  ...introspectionCommands,
+  ...adminCommands,
+  ...slowlogCommands,
+  ...latencyCommands,
+  ...debugCommands,
+];

@@ -1,0 +1,74 @@
+/** CONFIG GET/SET/RESETSTAT/HELP over the broker's parameters, as redis-server 7.0's. */
+import type { CommandDef } from '../../engine/command.js';
+import { SYNTAX } from '../../engine/errors.js';
+import { globMatch } from '../../engine/glob.js';
+import { replyHelp } from '../../engine/help.js';
+import { ConfigError } from '../config.js';
+import type { Connection } from '../connection.js';
+import { allowProtectedAction } from '../protected.js';
+
+/**
+ * CONFIG GET name-or-pattern...: names without glob characters are looked up exactly
+ * (and shown as typed), patterns match every entry, aliases included, ignoring case.
+ * A parameter appears once however many arguments select it.
+ */
+function configGet(c: Connection, argv: string[]): void {
+  const config = c.broker.config;
+  const matches = new Map<string, [string, string]>();
+  for (const arg of argv.slice(2)) {
+    if (!/[[*?]/.test(arg)) {
+      const spec = config.spec(arg);
+      if (spec !== undefined && !matches.has(arg.toLowerCase())) {
+        matches.set(arg.toLowerCase(), [arg, config.get(spec.name)]);
+      }
+      continue;
+    }
+    for (const name of config.names()) {
+      if (matches.has(name) || !globMatch(arg, name, true)) continue;
+      matches.set(name, [name, config.get(config.spec(name)!.name)]);
+    }
+  }
+  c.reply.map(matches.size);
+  for (const [name, value] of matches.values()) {
+    c.reply.bulk(name);
+    c.reply.bulk(value);
+  }
+}
+
+function configSet(c: Connection, argv: string[]): void {
+  if (argv.length % 2 !== 0) return c.reply.error(SYNTAX);
+  const pairs: [string, string][] = [];
+  for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
+  try {
+    c.broker.config.setMany(pairs, allowProtectedAction(c.broker.config.get('enable-protected-configs'), c));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return c.reply.error(`ERR ${err.message}`);
+  }
+  c.reply.ok();
+}
+
+function configResetStat(c: Connection): void {
+  c.broker.resetStats();
+  c.reply.ok();
+}
+
+const HELP = [
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+];
+
+function configHelp(c: Connection, argv: string[]): void {
+  replyHelp(c.reply, argv[0], HELP);
+}
+
+export const configCommands: readonly CommandDef<Connection>[] = [
+  { name: 'config|get', handler: configGet },
+  { name: 'config|set', handler: configSet },
+  { name: 'config|resetstat', handler: configResetStat },
+  { name: 'config|help', handler: configHelp },
+];
