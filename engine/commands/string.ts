@@ -22,6 +22,7 @@ import {
   WRONGTYPE,
 } from '../errors.js';
 import { addInt64, INT64_MIN, mulInt64, negateInt64, parseInt64, type Int64 } from '../util/int64.js';
+import { StringForm } from '../keyspace.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 
 /**
@@ -319,7 +320,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   if (v !== undefined && typeof v !== 'string') return c.reply.error(WRONGTYPE);
   const result = addFloatStrings(v ?? '0', argv[2]);
   if (result === NOT_FLOAT || result === NAN_OR_INFINITY) return c.reply.error(result);
-  c.db.set(key, result, true);
+  c.db.set(key, result, true, StringForm.NotInt);
   c.engine.modified(c.db, key);
   c.reply.bulk(result);
   // The exact result, so replicas and AOF replays need not redo float arithmetic.
@@ -353,7 +354,7 @@ function append(c: Client, argv: string[]): void {
     if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
     length += v.length;
     if (length > MAX_STRING_LENGTH) return c.reply.error(STRING_TOO_LONG);
-    c.db.set(key, v + suffix, true);
+    c.db.set(key, v + suffix, true, StringForm.Raw);
   }
   c.engine.modified(c.db, key);
   c.reply.int(length);
@@ -402,7 +403,8 @@ function setrange(c: Client, argv: string[]): void {
   const offset = Number(offsetArg);
   const head = offset <= old.length ? old.slice(0, offset) : old + '\0'.repeat(offset - old.length);
   const updated = head + patch + old.slice(offset + patch.length);
-  c.db.set(key, updated, true);
+  // SETRANGE builds the value in place, so redis-server stores it "raw" even if new.
+  c.db.set(key, updated, true, StringForm.Raw);
   c.engine.modified(c.db, key);
   c.reply.int(updated.length);
 }

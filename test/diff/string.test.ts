@@ -585,6 +585,28 @@ describe.skipIf(!hasRedisServer())('string commands vs redis-server', () => {
     ]);
   });
 
+  it('OBJECT ENCODING of values built by APPEND, SETRANGE and INCRBYFLOAT', async () => {
+    await all(p, [
+      ['SET', 'enc:a', '12'],
+      ['OBJECT', 'ENCODING', 'enc:a'],
+      ['APPEND', 'enc:a', '3'],
+      ['OBJECT', 'ENCODING', 'enc:a'],
+      ['APPEND', 'enc:new', '42'],
+      ['OBJECT', 'ENCODING', 'enc:new'],
+      ['SETRANGE', 'enc:r', '0', '7'],
+      ['OBJECT', 'ENCODING', 'enc:r'],
+      ['SET', 'enc:s', 'hello'],
+      ['SETRANGE', 'enc:s', '1', 'a'],
+      ['OBJECT', 'ENCODING', 'enc:s'],
+      ['INCRBYFLOAT', 'enc:f', '5'],
+      ['OBJECT', 'ENCODING', 'enc:f'],
+      ['INCRBYFLOAT', 'enc:f', '1.5'],
+      ['OBJECT', 'ENCODING', 'enc:f'],
+      ['INCR', 'enc:f2'],
+      ['OBJECT', 'ENCODING', 'enc:f2'],
+    ]);
+  });
+
   it('pipelined commands answer in order', async () => {
     await p.sameRaw('SET pl:a 1\r\nINCR pl:a\r\nGET pl:a\r\nAPPEND pl:a x\r\nINCR pl:a\r\nMGET pl:a pl:b\r\n', 6);
   });
