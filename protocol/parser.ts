@@ -45,6 +45,8 @@ export class RespParser {
    */
   private partial: Buffer | null = null;
   private partialFilled = 0;
+  /** Where the line read by `plainCount` ends (its '\r'). */
+  private countEnd = 0;
 
   feed(chunk: Buffer): void {
     if (this.error !== null) return;
@@ -133,8 +135,35 @@ export class RespParser {
     return true;
   }
 
+  /**
+   * The fast path for the `*N`/`$N` line at `pos` as clients send it: 1 to 15 plain
+   * digits (no sign, no leading zero), then '\r' with a byte after it. Returns N and
+   * sets `countEnd` to the '\r'; returns -1 for anything else, which the exact path
+   * (`lineEnd`, `parseLongLong`) then accepts, rejects or waits on.
+   */
+  private plainCount(): number {
+    const buf = this.buf;
+    const first = this.pos + 1;
+    const last = buf.length - 1;
+    let i = first;
+    let n = 0;
+    for (; i < last; i++) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i >= last || buf[i] !== CR || i === first || i - first > 15 || (buf[first] === 48 && i - first > 1)) return -1;
+    this.countEnd = i;
+    return n;
+  }
+
   /** Reads `*N\r\n`; returns N, or undefined when incomplete or invalid. */
   private readHeader(): number | undefined {
+    const count = this.plainCount();
+    if (count >= 0 && count <= INT_MAX && (count <= 10 || !this.unauthenticated)) {
+      this.pos = this.countEnd + 2;
+      return count;
+    }
     const tooBig = 'ERR Protocol error: too big mbulk count string';
     const cr = this.lineEnd(tooBig);
     if (cr < 0) return undefined;
@@ -171,8 +200,16 @@ export class RespParser {
 
   /** Reads `$N\r\n` into `bulkLen`; false when incomplete or invalid. */
   private readBulkHeader(): boolean {
-    const tooBig = 'ERR Protocol error: too big bulk count string';
     const buf = this.buf;
+    if (buf[this.pos] === DOLLAR) {
+      const len = this.plainCount();
+      if (len >= 0 && len <= this.maxBulkLen && (len <= 16384 || !this.unauthenticated)) {
+        this.pos = this.countEnd + 2;
+        this.bulkLen = len;
+        return true;
+      }
+    }
+    const tooBig = 'ERR Protocol error: too big bulk count string';
     const cr = this.lineEnd(tooBig);
     if (cr < 0) return false;
     if (buf[this.pos] !== DOLLAR) {

@@ -211,6 +211,44 @@ describe('RespParser: protocol errors and limits (as networking.c)', () => {
     expect(parse(input)).toEqual({ commands, error });
   });
 
+  /** redis-server's string2ll: canonical decimal within the signed 64-bit range. */
+  const string2ll = (s: string): bigint | null => {
+    if (!/^(0|-?[1-9][0-9]*)$/.test(s) || s.length > 20) return null;
+    const n = BigInt(s);
+    return n >= -(2n ** 63n) && n < 2n ** 63n ? n : null;
+  };
+  const countText = fc.oneof(
+    fc.stringMatching(/^-?[0-9]{0,21}$/),
+    fc.constantFrom('0', '00', '-0', '+1', ' 1', '1 ', '9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809', '2147483647', '2147483648', '536870912', '536870913', '999999999999999', '1000000000000000', '0001'),
+  );
+
+  it('reads *N exactly as string2ll and the INT_MAX check do (fast-check)', () => {
+    fc.assert(
+      fc.property(countText, (text) => {
+        const n = string2ll(text);
+        const got = parse('*' + text + '\r\nPING\r\n');
+        if (n === null || n > 2147483647n) expect(got).toEqual({ commands: [], error: 'ERR Protocol error: invalid multibulk length' });
+        else if (n <= 0n) expect(got).toEqual({ commands: [['PING']], error: null });
+        else expect(got).toEqual({ commands: [], error: "ERR Protocol error: expected '$', got 'P'" });
+      }),
+      { seed: 11, numRuns: 2000 },
+    );
+  });
+
+  it('reads $N exactly as string2ll and proto-max-bulk-len do (fast-check)', () => {
+    fc.assert(
+      fc.property(countText, (text) => {
+        const n = string2ll(text);
+        const small = n !== null && n >= 0n && n <= 20n;
+        const got = parse('*2\r\n$4\r\nECHO\r\n$' + text + '\r\n' + (small ? 'y'.repeat(Number(n)) + '\r\n' : ''));
+        if (n === null || n < 0n || n > 536870912n) expect(got).toEqual({ commands: [], error: 'ERR Protocol error: invalid bulk length' });
+        else if (small) expect(got).toEqual({ commands: [['ECHO', 'y'.repeat(Number(n))]], error: null });
+        else expect(got).toEqual({ commands: [], error: null });
+      }),
+      { seed: 12, numRuns: 2000 },
+    );
+  });
+
   it('ignores *0 and negative counts down to -2^63 (string2ll range)', () => {
     expect(parse('*0\r\n*-1\r\n*-2147483649\r\n*-9223372036854775808\r\nPING\r\n')).toEqual({ commands: [['PING']], error: null });
   });
