@@ -109,14 +109,20 @@ function parseDir(value: string): string {
   return absolute;
 }
 
-/** C's strtoll with the whole string consumed (leading blanks and a sign allowed). */
+/** C's strtoll with the whole string consumed (leading blanks and a sign allowed; "" reads as 0). */
 function strtollWhole(s: string): number | undefined {
+  if (s === '') return 0;
   return /^\s*[+-]?\d+$/.test(s) ? parseInt(s, 10) : undefined;
+}
+
+/** Multi-word values are split on every single space, as redis-server's sdssplitlen: "a  b" has an empty word. */
+function words(value: string): string[] {
+  return value === '' ? [] : value.split(' ');
 }
 
 /** `save <seconds> <changes> [...]`: pairs with seconds >= 1 and changes >= 0, or "". */
 function parseSave(value: string): string {
-  const args = value.split(' ').filter((s) => s !== '');
+  const args = words(value);
   if (args.length % 2 !== 0) throw new ConfigError('Invalid save parameters');
   const numbers = args.map((s, i) => {
     const n = strtollWhole(s);
@@ -130,7 +136,7 @@ const BUFFER_CLASSES: Record<string, string> = { normal: 'normal', slave: 'slave
 
 /** `client-output-buffer-limit <class> <hard> <soft> <seconds> [...]`, merged into the current limits. */
 function parseOutputBufferLimits(value: string, previous: string): string {
-  const args = value.split(' ').filter((s) => s !== '');
+  const args = words(value);
   if (args.length % 4 !== 0) throw new ConfigError('Wrong number of arguments in buffer limit configuration.');
   const limits = new Map<string, string>();
   const current = previous.split(' ');
@@ -151,10 +157,9 @@ function parseOutputBufferLimits(value: string, previous: string): string {
 
 /** Percentiles for INFO latencystats, each within [0, 100], shown as `%f` without trailing zeros. */
 function parsePercentiles(value: string): string {
-  const args = value.split(' ').filter((s) => s !== '');
-  return args
+  return words(value)
     .map((s) => {
-      const n = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : NaN;
+      const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) ? Number(s) : NaN;
       if (Number.isNaN(n)) throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
       if (n < 0 || n > 100) {
         throw new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');

@@ -1,12 +1,13 @@
 /** SLOWLOG GET/LEN/RESET/HELP over the broker's slow log (entries recorded by dispatch). */
 import type { CommandDef } from '../../engine/command.js';
-import { replyHelp } from '../../engine/help.js';
+import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../connection.js';
 
 const COUNT_ERROR = 'ERR count should be greater than or equal to -1';
 
 function slowlogGet(c: Connection, argv: string[]): void {
+  if (argv.length > 3) return c.reply.error(subcommandSyntaxError(argv));
   const entries = c.broker.slowlog.entries;
   let count = 10;
   if (argv.length === 3) {

@@ -1,0 +1,86 @@
+/**
+ * Configuration at run time: CONFIG SET's all-or-nothing rule when a parameter's
+ * listener refuses, and the parameters whose change acts on live connections
+ * (requirepass, proto-max-bulk-len) or is protected (dir).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Config, ConfigError } from '../../broker/config.js';
+import { PARAMS, keyspaceEventFlags, NotifyFlag } from '../../broker/params.js';
+import { RawClient } from '../harness/raw.js';
+import { startBroker, type InProcessBroker } from '../harness/servers.js';
+
+describe('Config', () => {
+  it('sets several parameters atomically: a refusal restores every value and tells the listeners', () => {
+    const config = new Config(PARAMS);
+    const seen: string[] = [];
+    config.onChange('timeout', (_, v) => void seen.push(`timeout=${v}`));
+    config.onChange('maxclients', (_, v) => (v === '13' ? 'The operating system is not able to handle it' : undefined));
+    expect(() => config.setMany([['timeout', '7'], ['maxclients', '13']], false)).toThrow(
+      new ConfigError("CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle it"),
+    );
+    expect(config.get('timeout')).toBe('0');
+    expect(config.get('maxclients')).toBe('10000');
+    expect(seen).toEqual(['timeout=7', 'timeout=0']);
+    config.setMany([['timeout', '7'], ['maxclients', '12']], false);
+    expect([config.get('timeout'), config.get('maxclients')]).toEqual(['7', '12']);
+  });
+
+  it('reads config files and flags with redis-server syntax', () => {
+    const config = new Config(PARAMS);
+    config.loadArgs(['--save', '900', '1', '--notify-keyspace-events', 'KEA', '--lua-time-limit', '100']);
+    expect(config.get('save')).toBe('900 1');
+    expect(config.get('notify-keyspace-events')).toBe('AKE');
+    expect(config.get('busy-reply-threshold')).toBe('100');
+    expect(keyspaceEventFlags(config.get('notify-keyspace-events')) & NotifyFlag.Keyevent).toBe(NotifyFlag.Keyevent);
+    expect(() => config.loadArgs(['--nosuch', '1'])).toThrow("Unknown option 'nosuch'");
+  });
+});
+
+describe('CONFIG SET on a running broker', () => {
+  let server: InProcessBroker;
+  let admin: RawClient;
+  beforeAll(async () => {
+    server = await startBroker();
+    admin = await RawClient.connect(server.port);
+  });
+  afterAll(async () => {
+    admin.close();
+    await server.stop();
+  });
+
+  it('requirepass applies to new connections; clearing it frees the waiting ones', async () => {
+    await admin.call('CONFIG', 'SET', 'requirepass', 'pw');
+    expect((await admin.call('PING')).raw.toString()).toBe('+PONG\r\n');
+    const fresh = await RawClient.connect(server.port);
+    expect((await fresh.call('PING')).raw.toString()).toBe('-NOAUTH Authentication required.\r\n');
+    await admin.call('CONFIG', 'SET', 'requirepass', '');
+    expect((await fresh.call('PING')).raw.toString()).toBe('+PONG\r\n');
+    fresh.close();
+  });
+
+  it('proto-max-bulk-len applies to open connections', async () => {
+    const c = await RawClient.connect(server.port);
+    await admin.call('CONFIG', 'SET', 'proto-max-bulk-len', '1mb');
+    c.write(`*2\r\n$4\r\nECHO\r\n$${1024 * 1024 + 1}\r\n`);
+    expect((await c.read()).raw.toString()).toBe('-ERR Protocol error: invalid bulk length\r\n');
+    await c.waitClosed();
+    await admin.call('CONFIG', 'SET', 'proto-max-bulk-len', '512mb');
+  });
+
+  it('dir is protected unless enable-protected-configs allows it, and must exist', async () => {
+    expect((await admin.call('CONFIG', 'SET', 'dir', '.')).raw.toString()).toContain("can't set protected config");
+    const open = await startBroker(['--enable-protected-configs', 'local']);
+    const c = await RawClient.connect(open.port);
+    const target = mkdtempSync(path.join(tmpdir(), 'broker-dir-'));
+    expect((await c.call('CONFIG', 'SET', 'dir', target)).raw.toString()).toBe('+OK\r\n');
+    expect((await c.call('CONFIG', 'GET', 'dir')).value).toEqual(['dir', target]);
+    expect((await c.call('CONFIG', 'SET', 'dir', path.join(target, 'missing'))).raw.toString()).toMatch(
+      /^-ERR CONFIG SET failed \(possibly related to argument 'dir'\) - Can't chdir to '.*missing': No such file or directory\r\n$/,
+    );
+    c.close();
+    await open.stop();
+  });
+});
