@@ -1,7 +1,8 @@
-/** LATENCY LATEST/HISTORY/RESET/DOCTOR/HELP over the broker's latency monitor. */
-import type { CommandDef } from '../../engine/command.js';
+/** LATENCY LATEST/HISTORY/RESET/DOCTOR/HISTOGRAM/HELP over the broker's latency monitor and histograms. */
+import type { Command, CommandDef } from '../../engine/command.js';
 import { replyHelp } from '../../engine/help.js';
 import type { Connection } from '../connection.js';
+import type { LatencyHistogram } from '../histogram.js';
 
 function latencyLatest(c: Connection): void {
   const events = c.broker.latency.events;
@@ -34,6 +35,42 @@ function latencyDoctor(c: Connection): void {
   c.reply.verbatim(c.broker.latency.doctor(c.broker.config.int('latency-monitor-threshold')));
 }
 
+/** One command's entry of LATENCY HISTOGRAM: calls and the cumulative distribution in µs. */
+function replyHistogram(c: Connection, name: string, histogram: LatencyHistogram): void {
+  c.reply.bulk(name);
+  c.reply.map(2);
+  c.reply.bulk('calls');
+  c.reply.int(histogram.total);
+  c.reply.bulk('histogram_usec');
+  const buckets = histogram.cumulativeMicros();
+  c.reply.map(buckets.length);
+  for (const [micros, count] of buckets) {
+    c.reply.int(micros);
+    c.reply.int(count);
+  }
+}
+
+/** LATENCY HISTOGRAM [command ...]: every command with calls, or the named ones (a container names its subcommands too). */
+function latencyHistogram(c: Connection, argv: string[]): void {
+  const broker = c.broker;
+  const chosen: Command<Connection>[] = [];
+  const withSubcommands = (cmd: Command<Connection>): Command<Connection>[] => [cmd, ...(cmd.subcommands?.values() ?? [])];
+  if (argv.length === 2) {
+    for (const cmd of broker.commands.commands()) chosen.push(...withSubcommands(cmd));
+  } else {
+    for (const name of argv.slice(2)) {
+      const [base, sub] = name.split('|');
+      const cmd = broker.commands.get(base);
+      if (cmd === undefined) continue;
+      if (sub === undefined) chosen.push(...withSubcommands(cmd));
+      else if (cmd.subcommands?.has(sub.toLowerCase())) chosen.push(cmd.subcommands.get(sub.toLowerCase())!);
+    }
+  }
+  const withData = chosen.filter((cmd) => broker.histograms.has(cmd));
+  c.reply.map(withData.length);
+  for (const cmd of withData) replyHistogram(c, cmd.fullname, broker.histograms.get(cmd)!);
+}
+
 const HELP = [
   'DOCTOR',
   '    Return a human readable latency analysis report.',
@@ -44,6 +81,9 @@ const HELP = [
   'RESET [<event> ...]',
   '    Reset latency data of one or more <event> classes.',
   '    (default: reset all data for all event classes)',
+  'HISTOGRAM [COMMAND ...]',
+  '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+  '    If no commands are specified then all histograms are replied.',
 ];
 
 export const latencyCommands: readonly CommandDef<Connection>[] = [
@@ -51,5 +91,6 @@ export const latencyCommands: readonly CommandDef<Connection>[] = [
   { name: 'latency|history', handler: latencyHistory },
   { name: 'latency|reset', handler: latencyReset },
   { name: 'latency|doctor', handler: latencyDoctor },
+  { name: 'latency|histogram', handler: latencyHistogram },
   { name: 'latency|help', handler: (c, argv) => replyHelp(c.reply, argv[0], HELP) },
 ];

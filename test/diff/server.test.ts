@@ -192,6 +192,22 @@ describe.skipIf(!hasRedisServer())('server administration vs redis-server', () =
     await p.same('COMMAND', 'COUNT', 'x');
   });
 
+  it('COMMAND lists the implemented commands with the same entries as COMMAND INFO and redis-server', async () => {
+    const all = (await p.ours.call('COMMAND')).value as unknown[][];
+    expect(all.length).toBe((await p.ours.call('COMMAND', 'COUNT')).value);
+    const names = all.map((entry) => entry[0] as string);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) {
+      const info = await p.ours.call('COMMAND', 'INFO', name);
+      expect((info.value as unknown[])[0]).toEqual(all[names.indexOf(name)]);
+      const subcommands = all[names.indexOf(name)][9] as unknown[];
+      // Containers list only the subcommands implemented here; the others match redis-server exactly.
+      if (subcommands.length === 0) await p.same('COMMAND', 'INFO', name);
+    }
+    const docs = (await p.ours.call('COMMAND', 'DOCS')).value as unknown[];
+    expect(docs.filter((_, i) => i % 2 === 0).sort()).toEqual([...names].sort());
+  });
+
   it('COMMAND GETKEYS and GETKEYSANDFLAGS find the same keys', async () => {
     for (const argv of [
       ['get', 'a'],
@@ -251,6 +267,7 @@ describe.skipIf(!hasRedisServer())('server administration vs redis-server', () =
       ['CONFIG', 'SET', 'latency-monitor-threshold', '100'],
       ['LATENCY', 'DOCTOR'],
       ['CONFIG', 'SET', 'latency-monitor-threshold', '0'],
+      ['LATENCY', 'HISTOGRAM', 'nosuch'],
       ['LATENCY', 'NOSUCH'],
     ]) {
       await p.same(...argv);

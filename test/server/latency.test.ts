@@ -83,4 +83,32 @@ describe('LATENCY', () => {
     expect(small.valueAt(100)).toBe(5);
     expect(small.valueAt(0)).toBe(1);
   });
+
+  it('histograms give the cumulative distribution LATENCY HISTOGRAM shows, at hdr log steps', () => {
+    const h = new LatencyHistogram();
+    for (const ns of [500, 5000, 5000, 300_000]) h.record(ns);
+    // Steps 1024 ns doubling, keyed by the highest value equivalent to each (1031 ns, 8255 ns, 528383 ns).
+    expect(h.cumulativeMicros()).toEqual([[1, 1], [8, 3], [528, 4]]);
+    expect(new LatencyHistogram().cumulativeMicros()).toEqual([]);
+  });
+
+  it('LATENCY HISTOGRAM reports calls and distributions per command', async () => {
+    const fresh = await startBroker();
+    const d = await RawClient.connect(fresh.port);
+    for (let i = 0; i < 5; i++) await d.call('GET', 'k');
+    await d.call('CONFIG', 'GET', 'hz');
+    const reply = (await d.call('LATENCY', 'HISTOGRAM', 'get', 'config', 'nosuch')).value as unknown[];
+    expect(reply[0]).toBe('get');
+    const [, calls, , buckets] = reply[1] as [string, number, string, number[]];
+    expect(calls).toBe(5);
+    expect(buckets.at(-1)).toBe(5);
+    expect(reply[2]).toBe('config|get');
+    expect(reply.length).toBe(4);
+    expect((await d.call('LATENCY', 'HISTOGRAM', 'nosuch')).value).toEqual([]);
+    await d.call('HELLO', '3');
+    const resp3 = await d.call('LATENCY', 'HISTOGRAM', 'get');
+    expect(resp3.raw.toString()).toMatch(/^%1\r\n\$3\r\nget\r\n%2\r\n\$5\r\ncalls\r\n:5\r\n\$14\r\nhistogram_usec\r\n%\d+\r\n/);
+    d.close();
+    await fresh.stop();
+  });
 });
