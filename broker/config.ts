@@ -129,19 +129,16 @@ export class Config {
     else list.push(listener);
   }
 
-  /** Sets a parameter; throws ConfigError with redis-server's wording on a bad value. */
-  set(name: string, raw: string, atStartup = false): void {
+  /** Sets a parameter at startup (config file, flags): no listeners run yet. */
+  private setInitial(name: string, raw: string): void {
     const spec = this.spec(name);
     if (spec === undefined) throw new ConfigError(`Unknown option '${name}'`);
-    if (spec.immutable && !atStartup) throw new ConfigError("can't set immutable config");
-    const previous = this.values.get(spec.name)!;
-    this.values.set(spec.name, normalize(spec, raw, previous));
-    if (atStartup) return;
-    const refusal = this.notify(spec);
-    if (refusal !== undefined) {
-      this.values.set(spec.name, previous);
-      throw new ConfigError(refusal);
-    }
+    this.values.set(spec.name, normalize(spec, raw, this.values.get(spec.name)!));
+  }
+
+  /** Changes one parameter at run time, as CONFIG SET would (listeners run, errors in its words). */
+  set(name: string, value: string): void {
+    this.setMany([[name, value]], true);
   }
 
   /**
@@ -206,11 +203,6 @@ export class Config {
     return undefined;
   }
 
-  /** Canonical names and values of every parameter. */
-  entries(): [string, string][] {
-    return [...this.values.entries()];
-  }
-
   /** Every entry name, canonical names and aliases, for CONFIG GET pattern matching. */
   names(): string[] {
     return [...this.specs.keys()];
@@ -228,7 +220,7 @@ export class Config {
         throw new ConfigError(`Bad directive or wrong number of arguments at line ${i + 1} of ${file}`);
       }
       try {
-        this.set(args[0], args.slice(1).join(' '), true);
+        this.setInitial(args[0], args.slice(1).join(' '));
       } catch (err) {
         throw new ConfigError(`${(err as Error).message} at line ${i + 1} of ${file}: '${trimmed}'`);
       }
@@ -251,7 +243,7 @@ export class Config {
       const values: string[] = [];
       i++;
       while (i < argv.length && !argv[i].startsWith('--')) values.push(argv[i++]);
-      this.set(flag.slice(2), values.join(' '), true);
+      this.setInitial(flag.slice(2), values.join(' '));
     }
   }
 }

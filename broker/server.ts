@@ -20,6 +20,7 @@ import { InstantaneousMetric } from './instantaneous.js';
 import { BlockedClients } from './blocked.js';
 import { monitorLine } from './monitor.js';
 import { redactArgv } from './redact.js';
+import { isLocalClient } from './protected.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -80,6 +81,19 @@ export interface ShutdownOptions {
 export type ShutdownHook = (options: ShutdownOptions) => Promise<string | null> | string | null;
 
 const MAX_TIMER_MS = 2147483647;
+
+const PROTECTED_MODE_DENIED =
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
+  'for the default user. In this mode connections are only accepted from the loopback interface. If you ' +
+  'want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just ' +
+  "disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by " +
+  'connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly ' +
+  'accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively ' +
+  "you can just disable the protected mode by editing the Redis configuration file, and setting the protected " +
+  "mode option to 'no', and then restarting the server. 3) If you started the server manually just for " +
+  "testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the " +
+  'default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
+  'connections from the outside.\r\n';
 
 export class Broker {
   readonly config = new Config(PARAMS);
@@ -254,6 +268,13 @@ export class Broker {
     if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
     const c = new Connection(this, socket, this.nextClientId++);
     this.connections.set(c.id, c);
+    if (this.config.bool('protected-mode') && !this.authRequired && !isLocalClient(c)) {
+      // Without a password only the loopback interface may talk to us (redis-server's protected mode).
+      this.stats.rejectedConnections++;
+      c.reply.raw(PROTECTED_MODE_DENIED);
+      c.closeAfterReply = true;
+      c.flush();
+    }
   }
 
   removeConnection(c: Connection): void {

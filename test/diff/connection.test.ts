@@ -3,6 +3,7 @@
  * `requirepass`, RESET, SELECT, and the CLIENT subcommands whose replies do not
  * depend on the connection (names, REPLY modes, error texts).
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
@@ -249,6 +250,21 @@ describe.skipIf(!hasRedisServer())('connection commands without a password vs re
     await p.same('CLIENT', 'GETNAME');
     await p.same('RESET', 'x');
     await p.same('QUIT', 'x');
+  });
+
+  it('denies non-loopback clients in protected mode, with no password set', async () => {
+    /** Everything a client connecting from 127.0.0.2 receives until the server closes. */
+    const fromOtherAddress = (port: number): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+        let received = '';
+        socket.on('data', (d) => (received += d.toString('latin1')));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+    const [ours, ref] = await Promise.all([fromOtherAddress(servers.ours.port), fromOtherAddress(servers.ref.port)]);
+    expect(ours).toMatch(/^-DENIED Redis is running in protected mode/);
+    expect(ours).toBe(ref);
   });
 
   it('closes the connection after QUIT', async () => {
