@@ -36,7 +36,15 @@ export interface ParamSpec {
   protected?: boolean;
   /** Its value is a secret: hidden from MONITOR and SLOWLOG. */
   sensitive?: boolean;
+  /**
+   * CONFIG REWRITE's lines for the value, each `name args...` with whether to write it
+   * even when the file lacks it (force); when absent the kind decides.
+   */
+  rewrite?: (value: string, defaultValue: string) => RewriteLine[];
 }
+
+/** A config file line CONFIG REWRITE writes, and whether it must be written even if the file lacks it. */
+export type RewriteLine = [line: string, force: boolean];
 
 export class ConfigError extends Error {}
 
@@ -206,6 +214,14 @@ export class Config {
   /** Every entry name, canonical names and aliases, for CONFIG GET pattern matching. */
   names(): string[] {
     return [...this.specs.keys()];
+  }
+
+  /** Every parameter once, in definition order, with its current and default values. */
+  parameters(): { spec: ParamSpec; value: string; defaultValue: string }[] {
+    return [...this.values.entries()].map(([name, value]) => {
+      const spec = this.specs.get(name)!;
+      return { spec, value, defaultValue: normalize(spec, spec.default, '') };
+    });
   }
 
   /** Applies a redis.conf-style file: one `name value...` per line, `#` comments. */

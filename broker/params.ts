@@ -6,7 +6,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, type ParamSpec } from './config.js';
+import { ConfigError, type ParamSpec, type RewriteLine } from './config.js';
+import { formatMemory } from './config-rewrite.js';
+import { quoteRepr } from './monitor.js';
 import { parseMemory } from './units.js';
 
 const INT_MAX = 2147483647;
@@ -20,7 +22,14 @@ const YES_NO_LOCAL = ['no', 'yes', 'local'] as const;
 export const PARAMS: readonly ParamSpec[] = [
   // Network and clients.
   { name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, immutable: true },
-  { name: 'bind', kind: 'string', default: '127.0.0.1 -::1', immutable: true },
+  {
+    name: 'bind',
+    kind: 'string',
+    default: '127.0.0.1 -::1',
+    immutable: true,
+    // The default is not written (and an old line of it goes); others as plain words.
+    rewrite: (value, defaultValue) => (value === defaultValue ? [] : [[`bind ${value}`, true]]),
+  },
   { name: 'protected-mode', kind: 'bool', default: 'yes' },
   { name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: INT_MAX, immutable: true },
   { name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: INT_MAX },
@@ -34,11 +43,19 @@ export const PARAMS: readonly ParamSpec[] = [
     kind: 'special',
     default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
     parse: parseOutputBufferLimits,
+    rewrite: rewriteOutputBufferLimits,
   },
   // Process.
   { name: 'daemonize', kind: 'bool', default: 'no', immutable: true },
   { name: 'pidfile', kind: 'string', default: '', immutable: true },
-  { name: 'dir', kind: 'special', default: '.', protected: true, parse: parseDir },
+  {
+    name: 'dir',
+    kind: 'special',
+    default: '.',
+    protected: true,
+    parse: parseDir,
+    rewrite: (value) => [[`dir ${quoteRepr(value)}`, true]],
+  },
   { name: 'databases', kind: 'int', default: '16', min: 1, max: INT_MAX, immutable: true },
   { name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning'] },
   { name: 'logfile', kind: 'string', default: '', immutable: true },
@@ -50,10 +67,16 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
-  { name: 'latency-tracking-info-percentiles', kind: 'special', default: '50 99 99.9', parse: parsePercentiles },
+  {
+    name: 'latency-tracking-info-percentiles',
+    kind: 'special',
+    default: '50 99 99.9',
+    parse: parsePercentiles,
+    rewrite: (value) => [[`latency-tracking-info-percentiles ${value === '' ? '""' : value}`, true]],
+  },
   { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], kind: 'int', default: '5000', min: 0, max: LLONG_MAX },
   // Persistence (no RDB snapshots: `save` is accepted and reported, nothing more).
-  { name: 'save', kind: 'special', default: '', parse: parseSave },
+  { name: 'save', kind: 'special', default: '', parse: parseSave, rewrite: rewriteSave },
   { name: 'appendonly', kind: 'bool', default: 'no' },
   { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'] },
   { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true },
@@ -132,6 +155,15 @@ function parseSave(value: string): string {
   return numbers.join(' ');
 }
 
+/** One `save <seconds> <changes>` line per pair, or `save ""` so no default applies. */
+function rewriteSave(value: string): RewriteLine[] {
+  const n = words(value);
+  if (n.length === 0) return [['save ""', true]];
+  const lines: RewriteLine[] = [];
+  for (let i = 0; i < n.length; i += 2) lines.push([`save ${n[i]} ${n[i + 1]}`, true]);
+  return lines;
+}
+
 const BUFFER_CLASSES: Record<string, string> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
 
 /** `client-output-buffer-limit <class> <hard> <soft> <seconds> [...]`, merged into the current limits. */
@@ -153,6 +185,20 @@ function parseOutputBufferLimits(value: string, previous: string): string {
     limits.set(cls, `${hard} ${soft} ${seconds}`);
   }
   return ['normal', 'slave', 'pubsub'].map((cls) => `${cls} ${limits.get(cls) ?? '0 0 0'}`).join(' ');
+}
+
+/** One line per client class, sizes with units, each written when it differs from its default. */
+function rewriteOutputBufferLimits(value: string, defaultValue: string): RewriteLine[] {
+  const current = words(value);
+  const defaults = words(defaultValue);
+  const lines: RewriteLine[] = [];
+  for (let i = 0; i + 3 < current.length; i += 4) {
+    const [cls, hard, soft, seconds] = current.slice(i, i + 4);
+    const force = current.slice(i, i + 4).join(' ') !== defaults.slice(i, i + 4).join(' ');
+    const name = cls === 'slave' ? 'replica' : cls;
+    lines.push([`client-output-buffer-limit ${name} ${formatMemory(Number(hard))} ${formatMemory(Number(soft))} ${seconds}`, force]);
+  }
+  return lines;
 }
 
 /** Percentiles for INFO latencystats, each within [0, 100], shown as `%f` without trailing zeros. */

@@ -1,9 +1,10 @@
-/** CONFIG GET/SET/RESETSTAT/HELP over the broker's parameters, as redis-server 7.0's. */
+/** CONFIG GET/SET/RESETSTAT/REWRITE/HELP over the broker's parameters, as redis-server 7.0's. */
 import type { CommandDef } from '../../engine/command.js';
 import { SYNTAX } from '../../engine/errors.js';
 import { globMatch } from '../../engine/glob.js';
 import { replyHelp } from '../../engine/help.js';
 import { ConfigError } from '../config.js';
+import { rewriteConfigFile } from '../config-rewrite.js';
 import type { Connection } from '../connection.js';
 import { allowProtectedAction } from '../protected.js';
 
@@ -48,6 +49,30 @@ function configSet(c: Connection, argv: string[]): void {
   c.reply.ok();
 }
 
+/** C's strerror for the errors a rewrite can meet; Node's own message otherwise. */
+function strerror(err: NodeJS.ErrnoException): string {
+  const texts: Record<string, string> = {
+    EACCES: 'Permission denied',
+    ENOENT: 'No such file or directory',
+    EROFS: 'Read-only file system',
+    ENOSPC: 'No space left on device',
+  };
+  return texts[err.code ?? ''] ?? err.message;
+}
+
+function configRewrite(c: Connection): void {
+  const broker = c.broker;
+  if (broker.config.file === '') return c.reply.error('ERR The server is running without a config file');
+  try {
+    rewriteConfigFile(broker.config);
+  } catch (err) {
+    broker.log.warn(`CONFIG REWRITE failed: ${(err as Error).message}`);
+    return c.reply.error(`ERR Rewriting config file: ${strerror(err as NodeJS.ErrnoException)}`);
+  }
+  broker.log.info('CONFIG REWRITE executed with success.');
+  c.reply.ok();
+}
+
 function configResetStat(c: Connection): void {
   c.broker.resetStats();
   c.reply.ok();
@@ -60,6 +85,8 @@ const HELP = [
   '    Set the configuration <directive> to <value>.',
   'RESETSTAT',
   '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
 ];
 
 function configHelp(c: Connection, argv: string[]): void {
@@ -70,5 +97,6 @@ export const configCommands: readonly CommandDef<Connection>[] = [
   { name: 'config|get', handler: configGet },
   { name: 'config|set', handler: configSet },
   { name: 'config|resetstat', handler: configResetStat },
+  { name: 'config|rewrite', handler: configRewrite },
   { name: 'config|help', handler: configHelp },
 ];

@@ -175,6 +175,8 @@ describe.skipIf(!hasRedisServer())('server administration vs redis-server', () =
       ['CONFIG', 'SET', 'requirepass', ''],
       ['CONFIG', 'RESETSTAT'],
       ['CONFIG', 'RESETSTAT', 'x'],
+      ['CONFIG', 'REWRITE'],
+      ['CONFIG', 'HELP'],
       ['CONFIG', 'NOSUCH'],
     ];
     for (const argv of steps) await p.same(...argv);
