@@ -185,8 +185,10 @@ function xaddId(s: Stream, a: AddTrimArgs, now: number): StreamId | string {
     // streamNextID: the clock, or the next sequence when the clock is not ahead.
     id = now > last.ms ? new StreamId(now, 0) : (last.next() ?? StreamId.MIN);
   } else if (!a.seqGiven && a.id.ms === last.ms) {
-    // redis-server 7.0 fails here without setting errno, so XADD reports the
-    // failure as "Elements are too large to be stored": kept as it is.
+    // redis-server 7.0 fails here without setting errno, and XADD picks its error by
+    // errno: a stale value, usually not EDOM (iterating or updating its radix tree
+    // clears errno), hence this message. After some commands redis-server says
+    // ID_NOT_ABOVE_TOP instead; emulating its errno exactly is out of reach.
     if (last.seq === U64_MAX) return ELEMENTS_TOO_LARGE;
     id = new StreamId(last.ms, incU64(last.seq));
   } else {

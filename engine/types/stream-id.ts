@@ -107,10 +107,10 @@ function strtoull(s: string): U64 | null {
   if (i < len && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) neg = s.charCodeAt(i++) === 45;
   const digitsStart = i;
   while (i < len && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-  if (i === digitsStart || i !== len) return null;
-  const v = BigInt(s.slice(digitsStart));
+  if (i === digitsStart) return null;
+  const v = BigInt(s.slice(digitsStart, i));
   if (v > U64_MAX) return null;
-  return exactU64(neg && v !== 0n ? (1n << 64n) - v : v);
+  return i === len ? exactU64(neg && v !== 0n ? (1n << 64n) - v : v) : null;
 }
 
 /** redis-server's string2ull: string2ll for the common case, strtoull otherwise. */

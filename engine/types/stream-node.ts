@@ -86,6 +86,12 @@ export class StreamNode {
   live = 0;
   /** Payloads of all entries; see the file comment. */
   data = '';
+  /**
+   * True while every entry's ID is greater than the one stored before it, so that
+   * binary search works. Only XSETID can break it: it may set the last ID below a
+   * deleted entry, and the next XADD then stores a smaller ID after that entry.
+   */
+  monotonic = true;
   private meta: Uint32Array;
   /** The simulated listpack's bytes, except the live and deleted counters. */
   private lpFixed: number;
@@ -141,6 +147,7 @@ export class StreamNode {
     meta[base + 2] = hi32(id.seq);
     meta[base + 3] = lo32(id.seq);
     meta[base + 4] = this.data.length * 4 + (same ? FLAG_SAMEFIELDS : 0);
+    if (base > 0 && !(this.compareWords(base - STRIDE, base) < 0)) this.monotonic = false;
 
     let lp = LP_FLAGS_BYTES + lpIntSize(delta(id.ms, this.masterMs)) + lpIntSize(delta(id.seq, this.masterSeq));
     let payload = '';
@@ -203,6 +210,12 @@ export class StreamNode {
     return fromHiLo(m[b], m[b + 1]) + '-' + fromHiLo(m[b + 2], m[b + 3]);
   }
 
+  /** Sign of (ID at meta offset a) - (ID at meta offset b). */
+  private compareWords(a: number, b: number): number {
+    const m = this.meta;
+    return m[a] - m[b] || m[a + 1] - m[b + 1] || m[a + 2] - m[b + 2] || m[a + 3] - m[b + 3];
+  }
+
   /** Sign of (ID of entry i) - (the bound `w`). */
   compareAt(i: number, w: IdWords): number {
     const m = this.meta;
@@ -210,7 +223,7 @@ export class StreamNode {
     return m[b] - w.msHi || m[b + 1] - w.msLo || m[b + 2] - w.seqHi || m[b + 3] - w.seqLo;
   }
 
-  /** Index of the first entry (live or not) whose ID is >= w; `size` if none. */
+  /** Index of the first entry (live or not) whose ID is >= w; `size` if none. Needs `monotonic`. */
   lowerBound(w: IdWords): number {
     let lo = 0;
     let hi = this.size;
@@ -222,7 +235,7 @@ export class StreamNode {
     return lo;
   }
 
-  /** Index of the first entry (live or not) whose ID is > w; `size` if none. */
+  /** Index of the first entry (live or not) whose ID is > w; `size` if none. Needs `monotonic`. */
   upperBound(w: IdWords): number {
     let lo = 0;
     let hi = this.size;
@@ -280,6 +293,7 @@ export class StreamNode {
     const copy = new StreamNode(this.masterFields, new StreamId(this.masterMs, this.masterSeq), this.meta.slice(), this.lpFixed);
     copy.size = this.size;
     copy.live = this.live;
+    copy.monotonic = this.monotonic;
     copy.data = this.data;
     return copy;
   }

@@ -2,12 +2,18 @@
  * The stream data type: entries in ID order, in nodes of many entries each (see
  * stream-node.ts), as redis-server keeps listpacks in a radix tree.
  *
- * Nodes live in an array ordered by their first ID, with a moving head so trimming
- * from the front costs O(trimmed nodes). Seeking an ID is a binary search over the
- * nodes, then within one node. Node boundaries follow redis-server's rules exactly
- * (`stream-node-max-entries`, `stream-node-max-bytes` on the simulated listpack
- * size) because approximate trimming removes whole nodes only, and XLEN after
- * `MAXLEN ~` must match.
+ * Nodes live in an array ordered by their first ID (redis-server's radix tree key),
+ * with a moving head so trimming from the front costs O(trimmed nodes). Seeking an ID
+ * is a binary search over the nodes, then within one node. Node boundaries follow
+ * redis-server's rules exactly (`stream-node-max-entries`, `stream-node-max-bytes` on
+ * the simulated listpack size) because approximate trimming removes whole nodes only,
+ * and XLEN after `MAXLEN ~` must match.
+ *
+ * IDs are not always stored in order: XSETID may set the last ID below a deleted
+ * entry, and later entries then follow bigger deleted ones (stream-node.ts,
+ * `monotonic`), or start nodes that sort before older ones. Iteration therefore
+ * works as redis-server's does (seek a node, then walk entries checking both bounds),
+ * with binary search only where the order is known to hold.
  *
  * The metadata Redis 7.0 keeps for consumer-group lag is tracked here too: the last
  * generated ID, the number of entries ever added, the largest deleted ID and the
@@ -67,6 +73,8 @@ export class Stream implements DataObject {
   private nodes: StreamNode[] = [];
   /** Index of the first node in use; the ones before it were trimmed. */
   private head = 0;
+  /** Nodes whose IDs are out of order (not `monotonic`); usually 0. */
+  private unsortedNodes = 0;
 
   encoding(): string {
     return 'stream';
@@ -82,6 +90,7 @@ export class Stream implements DataObject {
    * that `id` is greater than `lastId`.
    */
   append(id: StreamId, argv: readonly string[], start: number, limits: StreamNodeLimits): void {
+    // redis-server appends to the node with the greatest key, the last one.
     let tail = this.nodes.length > this.head ? this.nodes[this.nodes.length - 1] : null;
     if (tail !== null && this.isFull(tail, argv, start, limits)) {
       tail.seal();
@@ -91,9 +100,13 @@ export class Stream implements DataObject {
       const maxEntries = limits.streamNodeMaxEntries;
       const capacity = maxEntries > 0 ? Math.min(maxEntries, MAX_PREALLOCATED_CAPACITY) : DEFAULT_NODE_CAPACITY;
       tail = StreamNode.create(id, argv, start, capacity);
-      this.nodes.push(tail);
+      // After XSETID lowered the last ID the new key may sort before existing ones.
+      const before = this.seekNode(new IdWords(id));
+      this.nodes.splice(before < 0 ? this.head : before + 1, 0, tail);
     }
+    const wasMonotonic = tail.monotonic;
     tail.append(id, argv, start);
+    if (wasMonotonic && !tail.monotonic) this.unsortedNodes++;
     this.length++;
     this.entriesAdded = incU64(this.entriesAdded);
     this.lastId = id;
@@ -151,6 +164,7 @@ export class Stream implements DataObject {
   }
 
   private dropHeadNode(): void {
+    if (!this.nodes[this.head].monotonic) this.unsortedNodes--;
     this.nodes[this.head++] = TRIMMED;
     // Compact once the dead prefix dominates, keeping trims amortized O(1) per node.
     if (this.head > 64 && this.head * 2 > this.nodes.length) {
@@ -179,22 +193,20 @@ export class Stream implements DataObject {
     return deleted;
   }
 
+  /** streamDeleteItem: finds the live entry as a range [id, id] would. */
   private deleteOne(id: StreamId): boolean {
-    const w = new IdWords(id);
-    const k = this.seekNode(w);
-    if (k < 0) return false;
-    const node = this.nodes[k];
-    const i = node.lowerBound(w);
-    if (i === node.size || node.compareAt(i, w) !== 0 || node.isDeleted(i)) return false;
-    if (node.live === 1) this.removeNode(k);
-    else node.markDeleted(i);
+    const it = this.range(id, id, false);
+    if (!it.next()) return false;
+    if (it.node.live === 1) this.removeNode(it.nodeIndex);
+    else it.node.markDeleted(it.index);
     this.length--;
     return true;
   }
 
   private removeNode(k: number): void {
-    if (k === this.head) this.dropHeadNode();
-    else this.nodes.splice(k, 1);
+    if (k === this.head) return this.dropHeadNode();
+    if (!this.nodes[k].monotonic) this.unsortedNodes--;
+    this.nodes.splice(k, 1);
   }
 
   /** Index of the last node whose first ID is <= w, or -1 if there is none. */
@@ -219,7 +231,7 @@ export class Stream implements DataObject {
   range(start: StreamId, end: StreamId, rev: boolean): StreamRange {
     const from = new IdWords(start);
     const to = new IdWords(end);
-    return new StreamRange(this.nodes, this.head, from, to, rev, this.seekNode(rev ? to : from));
+    return new StreamRange(this.nodes, this.head, from, to, rev, this.seekNode(rev ? to : from), this.unsortedNodes > 0);
   }
 
   /** streamLastValidID: the last live entry's ID, 0-0 if there is none. */
@@ -306,13 +318,18 @@ export class Stream implements DataObject {
     copy.maxDeletedId = this.maxDeletedId;
     copy.entriesAdded = this.entriesAdded;
     copy.nodes = this.nodes.slice(this.head).map((n) => n.clone());
+    copy.unsortedNodes = this.unsortedNodes;
     return copy;
   }
 }
 
 /**
- * A cursor over live entries in an ID range. After `next()` returns true, `node` and
- * `index` address the current entry. The stream must not change while it is used.
+ * A cursor over live entries in an ID range, walking as redis-server's stream
+ * iterator does: from the node whose key is the last one <= the first bound, entry
+ * after entry, skipping deleted entries and those before the first bound, and
+ * stopping at the first live entry beyond the other bound. After `next()` returns
+ * true, `node` and `index` address the current entry. The stream must not change
+ * while it is used.
  */
 export class StreamRange {
   node!: StreamNode;
@@ -325,25 +342,29 @@ export class StreamRange {
     private readonly start: IdWords,
     private readonly end: IdWords,
     readonly rev: boolean,
-    /** The node holding the first candidate entry (from seekNode), or -1. */
+    /** The last node whose key is <= the first bound (seekNode), or -1. */
     private k: number,
+    /** Some node is not `monotonic`: no shortcut may assume order. */
+    unsorted: boolean,
   ) {
-    if (rev) {
-      if (k < 0) {
-        this.done = true;
-        return;
-      }
-      this.node = nodes[k];
-      this.index = this.node.upperBound(end);
-    } else {
-      if (k < 0) this.k = head;
-      if (this.k >= nodes.length) {
-        this.done = true;
-        return;
-      }
-      this.node = nodes[this.k];
-      this.index = this.node.lowerBound(start) - 1;
+    if (k < 0) {
+      // No key is below the bound: forward, start at the first node; backward,
+      // redis-server starts at the last node, which can only matter out of order.
+      this.k = rev ? (unsorted ? nodes.length - 1 : -1) : head;
     }
+    if (this.k < head || this.k >= nodes.length) {
+      this.done = true;
+      return;
+    }
+    const node = (this.node = nodes[this.k]);
+    // Entries a binary search skips are ones the walk would skip anyway.
+    if (rev) this.index = node.monotonic ? node.upperBound(end) : node.size;
+    else this.index = (node.monotonic ? node.lowerBound(start) : 0) - 1;
+  }
+
+  /** Index of the current node in the stream's node array. */
+  get nodeIndex(): number {
+    return this.k;
   }
 
   /** Moves to the next live entry in range; false when there is none. */
@@ -359,7 +380,7 @@ export class StreamRange {
         this.node = this.nodes[this.k];
         this.index = 0;
       }
-      if (this.node.isDeleted(this.index)) continue;
+      if (this.node.isDeleted(this.index) || this.node.compareAt(this.index, this.start) < 0) continue;
       return this.node.compareAt(this.index, this.end) > 0 ? this.finish() : true;
     }
   }
@@ -369,9 +390,10 @@ export class StreamRange {
       if (--this.index < 0) {
         if (--this.k < this.head) return this.finish();
         this.node = this.nodes[this.k];
-        this.index = this.node.size - 1;
+        this.index = this.node.size;
+        continue;
       }
-      if (this.node.isDeleted(this.index)) continue;
+      if (this.node.isDeleted(this.index) || this.node.compareAt(this.index, this.end) > 0) continue;
       return this.node.compareAt(this.index, this.start) < 0 ? this.finish() : true;
     }
   }
