@@ -87,7 +87,11 @@ const SCENARIOS: Scenario[] = [
   // Planned: { name: 'aof-everysec', serverArgs: ['--appendonly', 'yes', '--appendfsync', 'everysec'] },
 ];
 
-const REQUESTS = { 1: 200_000, 16: 2_000_000 } as const;
+/** Requests per run; every run happens ROUNDS times and the best one counts. */
+const REQUESTS = { 1: 100_000, 16: 1_000_000 } as const;
+/** Best of several short runs rather than one long one: a burst of load from elsewhere
+ * on the machine then spoils one run, not the figure. */
+const ROUNDS = 2;
 
 const WORKLOADS: Workload[] = ([1, 16] as const).flatMap((pipeline) =>
   ['ping', 'set', 'get', 'incr', 'mset'].map((test) => redisBenchmark(test, ['-t', test], pipeline, REQUESTS[pipeline])),
@@ -123,25 +127,27 @@ async function main(): Promise<void> {
     }
   }
   const workloads = WORKLOADS.filter((w) => only === null || only.includes(w.name));
-  const progress = new Progress(SCENARIOS.length * workloads.length * TARGETS.length);
+  const progress = new Progress(SCENARIOS.length * ROUNDS * workloads.length * TARGETS.length);
   const results: Result[] = [];
   const warnings: string[] = [];
   for (const scenario of SCENARIOS) {
     const servers = await Promise.all(TARGETS.map((t) => t.start(scenario.serverArgs)));
     try {
-      for (const workload of workloads) {
-        // Alternate targets run by run, so drifting machine load affects both alike.
-        for (let i = 0; i < TARGETS.length; i++) {
-          const label = `${scenario.name} ${workload.name} -P ${workload.pipeline} on ${TARGETS[i].name}`;
-          progress.start(label);
-          const errorsBefore = await errorReplies(servers[i].port);
-          const measured = await workload.run(servers[i].port, scale);
-          const errors = (await errorReplies(servers[i].port)) - errorsBefore;
-          // redis-benchmark counts error replies as answers: such figures would be meaningless.
-          if (Number.isNaN(errors)) warnings.push(`${label}: INFO stats has no total_error_replies, replies not checked`);
-          else if (errors !== 0) warnings.push(`${label}: ${errors} error replies, figures not comparable`);
-          for (const m of measured) results.push({ ...m, scenario: scenario.name, workload, target: TARGETS[i].name });
-          progress.end(measured.map((m) => `${m.test} ${fmt(m.rps)} rps`).join(', '));
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const workload of workloads) {
+          // Alternate targets run by run, so drifting machine load affects both alike.
+          for (let i = 0; i < TARGETS.length; i++) {
+            const label = `${scenario.name} ${workload.name} -P ${workload.pipeline} on ${TARGETS[i].name} (round ${round})`;
+            progress.start(label);
+            const errorsBefore = await errorReplies(servers[i].port);
+            const measured = await workload.run(servers[i].port, scale);
+            const errors = (await errorReplies(servers[i].port)) - errorsBefore;
+            // redis-benchmark counts error replies as answers: such figures would be meaningless.
+            if (Number.isNaN(errors)) warnings.push(`${label}: INFO stats has no total_error_replies, replies not checked`);
+            else if (errors !== 0) warnings.push(`${label}: ${errors} error replies, figures not comparable`);
+            for (const m of measured) keepBest(results, { ...m, scenario: scenario.name, workload, target: TARGETS[i].name });
+            progress.end(measured.map((m) => `${m.test} ${fmt(m.rps)} rps`).join(', '));
+          }
         }
       }
     } finally {
@@ -151,6 +157,13 @@ async function main(): Promise<void> {
   progress.done();
   printTable(results);
   for (const w of warnings) process.stdout.write(`WARNING: ${w}\n`);
+}
+
+/** Adds a result, or replaces the same measurement from an earlier round if this one is faster. */
+function keepBest(results: Result[], r: Result): void {
+  const at = results.findIndex((x) => x.scenario === r.scenario && x.workload === r.workload && x.test === r.test && x.target === r.target);
+  if (at < 0) results.push(r);
+  else if (r.rps > results[at].rps) results[at] = r;
 }
 
 /** The server's `total_error_replies` (INFO stats); NaN if it does not report one. */
@@ -177,7 +190,9 @@ function printTable(results: Result[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
-  process.stdout.write(`\nredis-benchmark -c ${CLIENTS}; ratio = ${ours} rps / ${ref} rps (higher is better for ${ours}).\n`);
+  process.stdout.write(
+    `\nredis-benchmark -c ${CLIENTS}, best of ${ROUNDS} rounds; ratio = ${ours} rps / ${ref} rps (higher is better for ${ours}).\n`,
+  );
 }
 
 const fmt = (rps: number): string => Math.round(rps).toLocaleString('en-US');
