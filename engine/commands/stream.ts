@@ -264,13 +264,21 @@ function xlen(c: Client, argv: string[]): void {
 /** Reusable buffer for one entry's fields and values while replying. */
 const pairs: string[] = [];
 
+/**
+ * Entry `index` as RESP `[id, [field, value, ...]]`. Built as one local string and
+ * written with one `raw` call: cheaper than a writer call per element.
+ */
+function entryResp(node: StreamNode, index: number): string {
+  node.readPairs(index, pairs);
+  const id = node.idString(index);
+  let out = '*2\r\n$' + id.length + '\r\n' + id + '\r\n*' + pairs.length + '\r\n';
+  for (let i = 0; i < pairs.length; i++) out += '$' + pairs[i].length + '\r\n' + pairs[i] + '\r\n';
+  return out;
+}
+
 /** One entry as `[id, [field, value, ...]]`. */
 export function replyEntry(reply: Reply, node: StreamNode, index: number): void {
-  node.readPairs(index, pairs);
-  reply.array(2);
-  reply.bulk(node.idString(index));
-  reply.array(pairs.length);
-  for (let i = 0; i < pairs.length; i++) reply.bulk(pairs[i]);
+  reply.raw(entryResp(node, index));
 }
 
 /**
@@ -279,14 +287,15 @@ export function replyEntry(reply: Reply, node: StreamNode, index: number): void 
  * Returns how many were sent.
  */
 export function replyRange(reply: Reply, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
-  const mark = reply.beginDeferred();
   const it = s.range(start, end, rev);
+  let body = '';
   let n = 0;
   while ((count === 0 || n < count) && it.next()) {
-    replyEntry(reply, it.node, it.index);
+    body += entryResp(it.node, it.index);
     n++;
   }
-  reply.endDeferred(mark, 'array', n);
+  reply.array(n);
+  reply.raw(body);
   return n;
 }
 

@@ -44,6 +44,20 @@ export function fromHiLo(hi: number, lo: number): U64 {
   return hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000'];
+
+/**
+ * Decimal text of a uint64. Millisecond timestamps (~1.7e12) are not small
+ * integers for V8, and converting them directly is slow; two conversions of values
+ * below 1e9 (which are) are about three times faster.
+ */
+export function u64String(v: U64): string {
+  if (typeof v === 'bigint' || v < 1e9) return '' + v;
+  const high = Math.floor(v / 1e9);
+  const low = '' + (v - high * 1e9);
+  return high + ZEROS[9 - low.length] + low;
+}
+
 export class StreamId {
   static readonly MIN = new StreamId(0, 0);
   static readonly MAX = new StreamId(U64_MAX, U64_MAX);
@@ -86,7 +100,7 @@ export class StreamId {
   }
 
   toString(): string {
-    return this.ms + '-' + this.seq;
+    return u64String(this.ms) + '-' + u64String(this.seq);
   }
 }
 

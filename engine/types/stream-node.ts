@@ -15,7 +15,7 @@
  * Deleted entries stay in place, flagged, as in a listpack: the node is dropped when
  * none of its entries is live.
  */
-import { fromHiLo, hi32, lo32, StreamId, type U64 } from './stream-id.js';
+import { fromHiLo, hi32, lo32, StreamId, u64String, type U64 } from './stream-id.js';
 import { LP_EMPTY_BYTES, lpIntSize, lpStringSize } from './stream-listpack.js';
 
 const STRIDE = 5;
@@ -207,7 +207,7 @@ export class StreamNode {
   idString(i: number): string {
     const m = this.meta;
     const b = i * STRIDE;
-    return fromHiLo(m[b], m[b + 1]) + '-' + fromHiLo(m[b + 2], m[b + 3]);
+    return u64String(fromHiLo(m[b], m[b + 1])) + '-' + u64String(fromHiLo(m[b + 2], m[b + 3]));
   }
 
   /** Sign of (ID at meta offset a) - (ID at meta offset b). */
