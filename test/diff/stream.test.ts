@@ -465,6 +465,101 @@ describe.skipIf(!hasRedisServer())('stream node sizes vs redis-server', () => {
 });
 
 /**
+ * Node splits by bytes: our simulated listpack size must equal redis-server's to the
+ * byte, across every element encoding (integers of each width, strings around the
+ * 63/64, 4095/4096 and back-length 127/16383 boundaries, deltas of big IDs).
+ */
+describe.skipIf(!hasRedisServer())('stream node byte limits vs redis-server', () => {
+  for (const bytes of [600, 5000, 20000]) {
+    it(`stream-node-max-bytes ${bytes}`, async () => {
+      const args = ['--stream-node-max-entries', '0', '--stream-node-max-bytes', String(bytes)];
+      const servers = await startDiffServers(args, args);
+      try {
+        const d = new StreamDiff(await servers.pair());
+        const integers = ['0', '127', '128', '-1', '4095', '4096', '-4096', '-4097', '32767', '32768', '-32769', '8388607',
+          '8388608', '-8388609', '2147483647', '2147483648', '-2147483649', '9223372036854775807', '-9223372036854775808',
+          '9223372036854775808', '007', '-0', '+1', ' 1', '1 '];
+        const lengths = [0, 1, 62, 63, 64, 65, 125, 126, 127, 128, 4093, 4094, 4095, 4096, 4097, 16380, 16383, 16384];
+        const values: string[] = [...integers, ...lengths.map((n) => 'v'.repeat(n))];
+        let ms = 1;
+        for (const v of values) {
+          for (const fields of [['f', v], ['f', v, 'g', 'h'], [v, 'x']]) {
+            // IDs with big jumps exercise the wider delta encodings too.
+            ms += ms % 3 === 0 ? 70000 : ms % 3 === 1 ? 300 : 1;
+            await d.same('XADD', 's', `${ms}-${ms % 5 === 0 ? '4294967296' : '*'}`, ...fields);
+            const { ours, ref } = await d.p.both('XINFO', 'STREAM', 's');
+            expect(maskRaxNodes(ours.raw), `after XADD ${ms} ${JSON.stringify(fields).slice(0, 60)}`).toBe(maskRaxNodes(ref.raw));
+          }
+        }
+        for (let i = 0; i < 50; i++) {
+          await d.same('XDEL', 's', `${1 + i * 7}-0`);
+          await d.same('XADD', 's', `${ms + i + 1}-*`, 'f', String(i * 9999));
+        }
+        await d.sameInfo('s');
+        await d.same('XTRIM', 's', 'MAXLEN', '~', '20');
+        await d.sameInfo('s');
+      } finally {
+        await servers.stop();
+      }
+    });
+  }
+
+  it('splits at the same byte: the smallest value that starts a new node is the same', async () => {
+    const maxBytes = 40000;
+    const args = ['--stream-node-max-entries', '0', '--stream-node-max-bytes', String(maxBytes)];
+    const servers = await startDiffServers(args, args);
+    try {
+      const p = await servers.pair();
+      const w = (n: number): string => 'w'.repeat(n);
+      const prefixes: string[][][] = [
+        // Back-length sizes: encodings of 127/128 and 16383/16384 bytes.
+        [['f', w(125)], ['f', w(126)], ['f', w(4093)], ['f', w(4094)]],
+        [['f', w(16378)], ['f', w(16379)]],
+        [['f', w(4095)], ['f', w(4096)], ['g', w(4097)]],
+        [['f', 'v']],
+        [['f', '1'], ['f', '-4097'], ['f', '9223372036854775807']],
+        [['a', 'x'.repeat(63)], ['a', 'x'.repeat(64)], ['b', 'c', 'd', 'e']],
+        [['field', 'y'.repeat(130)], ['field', 'z'.repeat(2000)], ['other', '12', 'field', '']],
+        [['f', '0'], ['f', '127'], ['f', '128'], ['f', '32768'], ['f', '8388608'], ['f', '2147483648'], ['f', '-1']],
+        [['f', '-4096'], ['f', '4095'], ['f', '4096'], ['f', '-32768'], ['f', '-32769'], ['f', '32767']],
+        [['f', '8388607'], ['f', '-8388608'], ['f', '-8388609'], ['f', '2147483647'], ['f', '-2147483648'], ['f', '-2147483649']],
+        [['-9223372036854775808', '9223372036854775808'], ['007', '-0'], ['1'.repeat(20), '1'.repeat(21)]],
+      ];
+      const idsFor = [
+        (i: number) => `${i + 1}-1`,
+        (i: number) => `${1 + i * 127}-${i * 4095}`,
+        (i: number) => `${1 + i * 100000}-${i * 70000}`,
+        (i: number) => `${i + 1}-${4294967296 * i}`,
+        // Deltas computed exactly with bigints: -2^31 (int32) and -2^32 (int64).
+        (i: number) => `${i + 1}-${9007199254740993n - 2147483648n * BigInt(i)}`,
+      ];
+      for (const prefix of prefixes) {
+        for (const idOf of idsFor) {
+          /** The smallest probe value length whose XADD starts a second node. */
+          const splitAt = async (client: RawClient): Promise<number> => {
+            let lo = 0;
+            let hi = maxBytes;
+            while (lo < hi) {
+              const mid = (lo + hi) >>> 1;
+              await client.call('DEL', 'p');
+              for (let i = 0; i < prefix.length; i++) await client.call('XADD', 'p', idOf(i), ...prefix[i]);
+              await client.call('XADD', 'p', idOf(prefix.length), 'f', 'q'.repeat(mid));
+              const info = (await client.call('XINFO', 'STREAM', 'p')).value as (string | number)[];
+              if (info[info.indexOf('radix-tree-keys') + 1] === 2) hi = mid;
+              else lo = mid + 1;
+            }
+            return lo;
+          };
+          expect(await splitAt(p.ours), JSON.stringify(prefix)).toBe(await splitAt(p.ref));
+        }
+      }
+    } finally {
+      await servers.stop();
+    }
+  });
+});
+
+/**
  * XSETID may set the last ID below deleted entries: later entries are then stored
  * after bigger (deleted) IDs, and new nodes get keys that sort before older nodes.
  * redis-server's replies in that state follow from how it walks its nodes.
