@@ -123,10 +123,6 @@ export class StreamNode {
     return new StreamNode(fields, id, new Uint32Array(capacity * STRIDE), lp);
   }
 
-  get deleted(): number {
-    return this.size - this.live;
-  }
-
   /** The byte size redis-server's listpack for this node would have (lpBytes). */
   lpBytes(): number {
     return this.lpFixed + lpIntSize(this.live) + lpIntSize(this.size - this.live);
@@ -254,12 +250,6 @@ export class StreamNode {
       if (x !== 0) return w * 4 + (Math.clz32(x) >>> 3);
     }
     return 16;
-  }
-
-  /** Number of fields of entry i. */
-  fieldCount(i: number): number {
-    const word = this.meta[i * STRIDE + 4];
-    return (word & FLAG_SAMEFIELDS) !== 0 ? this.masterFields.length : readVarint(this.data, word >>> 2);
   }
 
   /** Replaces the contents of `out` with entry i's fields and values, alternating. */

@@ -221,13 +221,10 @@ export class Stream implements DataObject {
     return lo - 1 >= this.head ? lo - 1 : -1;
   }
 
-  /** True if a live entry has this ID (streamEntryExists). */
-  has(id: StreamId): boolean {
-    const it = this.range(id, id, false);
-    return it.next();
-  }
-
-  /** Live entries with start <= ID <= end, ascending or (rev) descending. */
+  /**
+   * Live entries with start <= ID <= end, ascending or (rev) descending. With
+   * start = end it finds one entry by ID (redis-server's streamEntryExists).
+   */
   range(start: StreamId, end: StreamId, rev: boolean): StreamRange {
     const from = new IdWords(start);
     const to = new IdWords(end);

@@ -397,6 +397,39 @@ describe.skipIf(!hasRedisServer())('stream commands vs redis-server', () => {
     await d.same('XINFO', 'STREAM', 'str');
   });
 
+  it('RESP3 replies: maps, nulls and null arrays', async () => {
+    // HELLO's reply holds the client id, which differs: only the protocol switch matters.
+    await d.p.both('HELLO', '3');
+    try {
+      await d.fill('a', 3, 1, (i) => ['f', String(i)]);
+      await d.same('XADD', 'b', '5-1', 'g', 'h');
+      await d.same('XREAD', 'COUNT', '2', 'STREAMS', 'a', 'b', '0', '0');
+      await d.same('XREAD', 'STREAMS', 'a', '$');
+      await d.same('XRANGE', 'a', '-', '+', 'COUNT', '0');
+      await d.same('XREVRANGE', 'a', '+', '-', 'COUNT', '2');
+      await d.same('XADD', 'none', 'NOMKSTREAM', '*', 'f', 'v');
+      await d.sameInfo('a');
+      await d.sameInfo('a', 'FULL');
+      await d.same('XDEL', 'b', '5-1');
+      await d.sameInfo('b');
+      await d.same('XINFO', 'HELP');
+    } finally {
+      await d.p.both('HELLO', '2');
+    }
+  });
+
+  it('CONFIG SET stream-node-max-entries and -bytes apply to later appends', async () => {
+    await d.same('CONFIG', 'SET', 'stream-node-max-entries', '2');
+    await d.fill('s', 5, 1, (i) => ['f', String(i)]);
+    await d.sameInfo('s');
+    await d.same('CONFIG', 'SET', 'stream-node-max-entries', '100', 'stream-node-max-bytes', '60');
+    await d.fill('s', 5, 10, (i) => ['f', String(i)]);
+    await d.sameInfo('s');
+    await d.same('XTRIM', 's', 'MAXLEN', '~', '3');
+    await d.sameInfo('s');
+    await d.same('CONFIG', 'SET', 'stream-node-max-bytes', '4096');
+  });
+
   it('streams in the generic commands: TYPE, OBJECT ENCODING, COPY, RENAME, DEL, SCAN TYPE, DEBUG DIGEST', async () => {
     await d.fill('s', 20, 1, (i) => ['f', String(i), 'n', 'v'.repeat(i)]);
     await d.same('XDEL', 's', '3-1', '7-1');
