@@ -193,7 +193,7 @@ export class CommandTable<C extends Client> {
       const sub = command.subcommands.get(argv[1].toLowerCase());
       if (sub === undefined || sub.handler === null) {
         return {
-          error: `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`,
+          error: `ERR unknown subcommand '${cString(argv[1], 128)}'. Try ${cString(argv[0], Infinity).toUpperCase()} HELP.`,
         };
       }
       command = sub;
@@ -209,7 +209,16 @@ export class CommandTable<C extends Client> {
 function unknownCommandError(argv: string[]): string {
   let args = '';
   for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+    args += `'${cString(argv[i], 128 - args.length)}' `;
   }
-  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+  return `ERR unknown command '${cString(argv[0], 128)}', with args beginning with: ${args}`;
+}
+
+/**
+ * An argument as redis-server's `%.<max>s` prints it: at most `max` bytes, and cut at
+ * the first NUL since the C string ends there.
+ */
+function cString(s: string, max: number): string {
+  const nul = s.indexOf('\0');
+  return s.slice(0, Math.min(nul < 0 ? s.length : nul, max));
 }
