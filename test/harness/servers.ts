@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Broker } from '../../broker/server.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The project root, whether this file runs from test/harness or compiled from dist/test/harness. */
+const ROOT = path.basename(path.resolve(HERE, '../..')) === 'dist' ? path.resolve(HERE, '../../..') : path.resolve(HERE, '../..');
 /** The built entry point (`npm test` builds first). */
 export const BROKER_BIN = path.join(ROOT, 'dist/broker/main.js');
 
