@@ -12,6 +12,8 @@ import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import { parseInt64 } from '../engine/util/int64.js';
 import { parseMemory } from './units.js';
+import { quoteRepr } from './repr.js';
+import { REDIS_VERSION } from './version.js';
 
 export type ParamKind = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'special';
 
@@ -34,6 +36,8 @@ export interface ParamSpec {
   immutable?: boolean;
   /** CONFIG SET only when `enable-protected-configs` allows it (redis-server's PROTECTED_CONFIG). */
   protected?: boolean;
+  /** Takes several words in a config file line (`save 900 1 300 10`); others take exactly one. */
+  multiArg?: boolean;
   /** Its value is a secret: hidden from MONITOR and SLOWLOG. */
   sensitive?: boolean;
   /**
@@ -137,13 +141,6 @@ export class Config {
     else list.push(listener);
   }
 
-  /** Sets a parameter at startup (config file, flags): no listeners run yet. */
-  private setInitial(name: string, raw: string): void {
-    const spec = this.spec(name);
-    if (spec === undefined) throw new ConfigError(`Unknown option '${name}'`);
-    this.values.set(spec.name, normalize(spec, raw, this.values.get(spec.name)!));
-  }
-
   /** Changes one parameter at run time, as CONFIG SET would (listeners run, errors in its words). */
   set(name: string, value: string): void {
     this.setMany([[name, value]], true);
@@ -224,42 +221,69 @@ export class Config {
     });
   }
 
-  /** Applies a redis.conf-style file: one `name value...` per line, `#` comments. */
+  /** Applies a redis.conf-style file. */
   loadFile(file: string): void {
-    const text = readFileSync(file, 'latin1');
+    this.loadText(readConfigFile(file));
     this.file = path.resolve(file);
-    text.split('\n').forEach((line, i) => {
-      const trimmed = line.trim();
-      if (trimmed === '' || trimmed.startsWith('#')) return;
-      const args = splitArgs(trimmed);
-      if (args === null || args.length < 2) {
-        throw new ConfigError(`Bad directive or wrong number of arguments at line ${i + 1} of ${file}`);
-      }
-      try {
-        this.setInitial(args[0], args.slice(1).join(' '));
-      } catch (err) {
-        throw new ConfigError(`${(err as Error).message} at line ${i + 1} of ${file}: '${trimmed}'`);
-      }
-    });
   }
 
   /**
-   * Applies command-line arguments: an optional config file path first, then
-   * `--name value...` pairs, as redis-server accepts them.
+   * Applies command-line arguments as redis-server does: an optional config file
+   * first, then `--name value...` flags, which become config lines of their own
+   * after the file's (so error line numbers count from the file's start).
    */
   loadArgs(argv: readonly string[]): void {
+    let text = '';
     let i = 0;
     if (argv.length > 0 && !argv[0].startsWith('--')) {
-      this.loadFile(argv[0]);
+      text = readConfigFile(argv[0]);
+      this.file = path.resolve(argv[0]);
       i = 1;
     }
-    while (i < argv.length) {
-      const flag = argv[i];
-      if (!flag.startsWith('--')) throw new ConfigError(`Unexpected argument '${flag}'`);
-      const values: string[] = [];
-      i++;
-      while (i < argv.length && !argv[i].startsWith('--')) values.push(argv[i++]);
-      this.setInitial(flag.slice(2), values.join(' '));
+    let options = '';
+    for (; i < argv.length; i++) {
+      if (argv[i].startsWith('--')) {
+        if (options !== '') options += '\n';
+        options += argv[i].slice(2) + ' ';
+        // `--save` alone means no snapshots.
+        if (argv[i] === '--save' && (i + 1 === argv.length || argv[i + 1].startsWith('--'))) options += '"" ';
+      } else {
+        options += quoteRepr(argv[i]) + ' ';
+      }
     }
+    if (options !== '') text += '\n' + options;
+    this.loadText(text);
+  }
+
+  /** Config lines: `name value...`, `#` comments; the first bad line stops with redis-server's report. */
+  private loadText(text: string): void {
+    text.split('\n').forEach((line, i) => {
+      const trimmed = line.trim();
+      if (trimmed === '' || trimmed.startsWith('#')) return;
+      const fail = (reason: string): ConfigError =>
+        new ConfigError(
+          `\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_VERSION}) ***\n` +
+            `Reading the configuration file, at line ${i + 1}\n>>> '${trimmed}'\n${reason}`,
+        );
+      const args = splitArgs(trimmed);
+      if (args === null) throw fail('Unbalanced quotes in configuration line');
+      const spec = this.spec(args[0]);
+      if (spec === undefined) throw fail('Bad directive or wrong number of arguments');
+      if (!spec.multiArg && args.length !== 2) throw fail('wrong number of arguments');
+      try {
+        this.values.set(spec.name, normalize(spec, args.slice(1).join(' '), this.values.get(spec.name)!));
+      } catch (err) {
+        throw fail((err as Error).message);
+      }
+    });
+  }
+}
+
+function readConfigFile(file: string): string {
+  try {
+    return readFileSync(file, 'latin1');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message;
+    throw new ConfigError(`Fatal error, can't open config file '${file}': ${reason}`);
   }
 }

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
     broker = new Broker({ args: process.argv.slice(2) });
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`*** FATAL CONFIG FILE ERROR ***\n${err.message}\n`);
+      process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
     throw err;

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ParamSpec, type RewriteLine } from './config.js';
 import { formatMemory } from './config-rewrite.js';
-import { quoteRepr } from './monitor.js';
+import { quoteRepr } from './repr.js';
 import { parseMemory } from './units.js';
 
 const INT_MAX = 2147483647;
@@ -27,6 +27,7 @@ export const PARAMS: readonly ParamSpec[] = [
     kind: 'string',
     default: '127.0.0.1 -::1',
     immutable: true,
+    multiArg: true,
     // The default is not written (and an old line of it goes); others as plain words.
     rewrite: (value, defaultValue) => (value === defaultValue ? [] : [[`bind ${value}`, true]]),
   },
@@ -42,6 +43,7 @@ export const PARAMS: readonly ParamSpec[] = [
     name: 'client-output-buffer-limit',
     kind: 'special',
     default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    multiArg: true,
     parse: parseOutputBufferLimits,
     rewrite: rewriteOutputBufferLimits,
   },
@@ -71,12 +73,13 @@ export const PARAMS: readonly ParamSpec[] = [
     name: 'latency-tracking-info-percentiles',
     kind: 'special',
     default: '50 99 99.9',
+    multiArg: true,
     parse: parsePercentiles,
     rewrite: (value) => [[`latency-tracking-info-percentiles ${value === '' ? '""' : value}`, true]],
   },
   { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], kind: 'int', default: '5000', min: 0, max: LLONG_MAX },
   // Persistence (no RDB snapshots: `save` is accepted and reported, nothing more).
-  { name: 'save', kind: 'special', default: '', parse: parseSave, rewrite: rewriteSave },
+  { name: 'save', kind: 'special', default: '', multiArg: true, parse: parseSave, rewrite: rewriteSave },
   { name: 'appendonly', kind: 'bool', default: 'no' },
   { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'] },
   { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true },
@@ -123,12 +126,11 @@ function clampHz(value: string): string {
   return String(Math.min(Math.max(Number(value), 1), 500));
 }
 
-/** `dir` is reported as an absolute path; it must exist (redis-server chdirs into it). */
+/** `dir` is reported as an absolute path; it must exist (redis-server chdirs into it: strerror on failure). */
 function parseDir(value: string): string {
   const absolute = path.resolve(value);
-  if (!existsSync(absolute) || !statSync(absolute).isDirectory()) {
-    throw new ConfigError(`Can't chdir to '${value}': No such file or directory`);
-  }
+  if (!existsSync(absolute)) throw new ConfigError('No such file or directory');
+  if (!statSync(absolute).isDirectory()) throw new ConfigError('Not a directory');
   return absolute;
 }
 

@@ -37,7 +37,9 @@ describe('Config', () => {
     expect(config.get('notify-keyspace-events')).toBe('AKE');
     expect(config.get('busy-reply-threshold')).toBe('100');
     expect(keyspaceEventFlags(config.get('notify-keyspace-events')) & NotifyFlag.Keyevent).toBe(NotifyFlag.Keyevent);
-    expect(() => config.loadArgs(['--nosuch', '1'])).toThrow("Unknown option 'nosuch'");
+    expect(() => config.loadArgs(['--nosuch', '1'])).toThrow(
+      "Reading the configuration file, at line 2\n>>> 'nosuch \"1\"'\nBad directive or wrong number of arguments",
+    );
   });
 });
 
@@ -80,7 +82,7 @@ describe('CONFIG SET on a running broker', () => {
     expect((await c.call('CONFIG', 'SET', 'dir', target)).raw.toString()).toBe('+OK\r\n');
     expect((await c.call('CONFIG', 'GET', 'dir')).value).toEqual(['dir', target]);
     expect((await c.call('CONFIG', 'SET', 'dir', path.join(target, 'missing'))).raw.toString()).toMatch(
-      /^-ERR CONFIG SET failed \(possibly related to argument 'dir'\) - Can't chdir to '.*missing': No such file or directory\r\n$/,
+      /^-ERR CONFIG SET failed \(possibly related to argument 'dir'\) - No such file or directory\r\n$/,
     );
     c.close();
     await open.stop();

@@ -3,13 +3,13 @@
  * some.conf --port N`), refusing a bad file, and ended by SHUTDOWN or SIGTERM, in a
  * child process and in-process (where shutdown hooks may refuse).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { BROKER_BIN, freePort, startBroker } from '../harness/servers.js';
+import { BROKER_BIN, freePort, hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'broker-lifecycle-'));
 const children: ChildProcess[] = [];
@@ -75,8 +75,10 @@ describe('the broker process', () => {
     const { child, port, output } = await launch([conf, '--port', '$PORT']);
     expect(port).toBe(-1);
     expect(await exited(child)).toBe(1);
-    expect(output()).toContain('*** FATAL CONFIG FILE ERROR ***');
-    expect(output()).toContain("argument couldn't be parsed into an integer at line 1");
+    expect(output()).toContain(
+      "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 1\n>>> 'maxclients lots'\n" +
+        "argument couldn't be parsed into an integer\n",
+    );
   });
 
   it('shuts down on SIGTERM', async () => {
@@ -86,6 +88,46 @@ describe('the broker process', () => {
     expect(await exited(child)).toBe(0);
   });
 });
+
+describe.skipIf(!hasRedisServer())('config errors vs redis-server', () => {
+  /** What a server started with `args` prints before exiting with status 1. */
+  const fatal = (command: string[], args: string[]): string => {
+    const run = spawnSync(command[0], [...command.slice(1), ...args], { encoding: 'latin1', timeout: 10_000 });
+    expect(run.status, run.stdout + run.stderr).toBe(1);
+    return (run.stdout + run.stderr).replace(/^\d+:C .*# /m, '');
+  };
+
+  it('reports a bad file or flag at the same line with the same text', () => {
+    const cases: [string, string[]][] = [
+      ['maxclients lots', []],
+      ['foo bar', []],
+      ['maxclients', []],
+      ['maxclients 1 2', []],
+      ['foo "bar', []],
+      ['save 900 1 300', []],
+      ['requirepass a b', []],
+      ['port 1234\n\n# comment\n  timeout -5  ', []],
+      ['notify-keyspace-events Q', []],
+      ['dir /nonexistent/dir', []],
+      ['port 1234', ['--maxclients', 'lots']],
+      ['port 1234', ['--timeout', '1', '--nosuch', 'x']],
+      ['port 1234', ['--save', '1']],
+    ];
+    for (const [text, flags] of cases) {
+      const file = path.join(dir, 'case.conf');
+      writeFileSync(file, text + '\n');
+      const ours = fatal([process.execPath, BROKER_BIN], [file, ...flags]);
+      const ref = fatal(['redis-server'], [file, ...flags]);
+      expect(ours, `${text} ${flags.join(' ')}`).toBe(ref);
+    }
+    expect(fatal([process.execPath, BROKER_BIN], ['--hz', 'x'])).toBe(fatal(['redis-server'], ['--hz', 'x']));
+    expect(fatal([process.execPath, BROKER_BIN], [path.join(dir, 'missing.conf')])).toBe(
+      fatal(['redis-server'], [path.join(dir, 'missing.conf')]),
+    );
+  });
+});
+
+if (!hasRedisServer()) console.warn(NO_REDIS);
 
 describe('SHUTDOWN in-process', () => {
   it('stops the broker, unless a shutdown hook fails and FORCE is not given', async () => {
