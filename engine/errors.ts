@@ -18,3 +18,8 @@ export const OFFSET_OUT_OF_RANGE = 'ERR offset is out of range';
 /** getRangeLongFromObjectOrReply's error for an integer outside [min, max] (sic: "must between"). */
 export const VALUE_OUT_OF_RANGE = (min: number | bigint, max: number | bigint): string =>
   `ERR value is out of range, value must between ${min} and ${max}`;
+/** getPositiveLongFromObjectOrReply's default error, for a bad or negative count (LPOP, SPOP...). */
+export const MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
+/** LMPOP/ZMPOP and their blocking forms: a numkeys or COUNT below 1 (or not a number). */
+export const NUMKEYS_NOT_POSITIVE = 'ERR numkeys should be greater than 0';
+export const COUNT_NOT_POSITIVE = 'ERR count should be greater than 0';

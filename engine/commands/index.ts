@@ -5,5 +5,6 @@ import { stringCommands } from './string.js';
 import { keysCommands } from './keys.js';
 import { serverCommands } from './server.js';
 import { streamCommands } from './stream.js';
+import { listCommands } from './list.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands];
