@@ -11,6 +11,7 @@ import { Db, type Entry } from './keyspace.js';
 import type { Client } from './client.js';
 import type { Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
+import { Blocking } from './blocking.js';
 
 export interface Effect {
   db: number;
@@ -57,6 +58,8 @@ export class Engine {
   /** lfu-log-factor and lfu-decay-time (minutes), redis-server's defaults. */
   lfuLogFactor = 10;
   lfuDecayTime = 1;
+  /** Clients waiting in blocking commands, woken by writes to their keys. */
+  readonly blocking = new Blocking();
   readonly stats: EngineStats = {
     keyspaceHits: 0,
     keyspaceMisses: 0,
@@ -116,6 +119,9 @@ export class Engine {
       if ((this.dirty !== dirtyBefore || this.forcedEffect) && this.ownEffect !== null) {
         this.alsoPropagate(c.db.id, this.ownEffect);
       }
+      // Blocked clients are served after the whole command (or EXEC) that readied
+      // their keys, never in the middle of it; their effects join the same unit.
+      if (outer && this.blocking.hasReady) this.blocking.serveReady();
     } finally {
       this.ownEffect = savedEffect;
       this.forcedEffect = savedForced;
@@ -148,6 +154,7 @@ export class Engine {
    */
   modified(db: Db, key: string, changes = 1): void {
     this.dirty += changes;
+    this.blocking.signal(db, key);
   }
 
   /** Replaces the running command's effect with `argv` (e.g. SET EX as SET PXAT). */
@@ -200,6 +207,7 @@ export class Engine {
   expireKey(db: Db, e: Entry): boolean {
     db.remove(e);
     this.stats.expiredKeys++;
+    this.blocking.signal(db, e.key);
     this.alsoPropagate(db.id, ['DEL', e.key]);
     return true;
   }
@@ -279,6 +287,8 @@ export class Engine {
     const removed = db.size;
     this.dirty += removed;
     db.clear();
+    // Waiters on a flushed key must see it gone (a consumer group's stream is deleted).
+    this.blocking.signalDb(db);
     return removed;
   }
 }

@@ -261,7 +261,12 @@ function swapdb(c: Client, argv: string[]): void {
   if (second === null) return;
   const dbs = c.engine.dbs;
   if (first < 0 || first >= dbs.length || second < 0 || second >= dbs.length) return c.reply.error(DB_INDEX_OUT_OF_RANGE);
-  if (first !== second) dbs[first].swapContents(dbs[second]);
+  if (first !== second) {
+    dbs[first].swapContents(dbs[second]);
+    // Clients blocked in either db now see the other db's keys.
+    c.engine.blocking.signalDb(dbs[first]);
+    c.engine.blocking.signalDb(dbs[second]);
+  }
   // Even swapping a db with itself counts as a change and is propagated.
   c.engine.dirty++;
   c.reply.ok();
