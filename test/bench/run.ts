@@ -59,12 +59,42 @@ function redisBenchmark(name: string, spec: string[], pipeline: number, requests
   return {
     name,
     pipeline,
+    run: (port, scale) => benchmarkRun(port, CLIENTS, scaled(requests, scale), pipeline, spec),
+  };
+}
+
+const scaled = (requests: number, scale: number): number => Math.max(1000, Math.round(requests * scale));
+
+async function benchmarkRun(port: number, clients: number, requests: number, pipeline: number, spec: string[]): Promise<Measurement[]> {
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '--csv', '-c', String(clients), '-n', String(requests), '-P', String(pipeline), ...spec];
+  const { stdout, stderr, code } = await run('redis-benchmark', args);
+  if (code !== 0) throw new Error(`redis-benchmark ${args.join(' ')} exited with ${code}: ${stderr}`);
+  return parseCsv(stdout);
+}
+
+/**
+ * A work queue: half the clients LPUSH jobs while the other half, started at the same
+ * moment, BRPOPLPUSH them into a second list, blocking whenever the queue runs dry.
+ * The consumers' rate is the queue's throughput.
+ */
+function queuePipeline(name: string, requests: number): Workload {
+  const [queue, done] = ['bench:queue', 'bench:done'];
+  return {
+    name,
+    pipeline: 1,
     async run(port, scale) {
-      const n = String(Math.max(1000, Math.round(requests * scale)));
-      const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '--csv', '-c', String(CLIENTS), '-n', n, '-P', String(pipeline), ...spec];
-      const { stdout, stderr, code } = await run('redis-benchmark', args);
-      if (code !== 0) throw new Error(`redis-benchmark ${args.join(' ')} exited with ${code}: ${stderr}`);
-      return parseCsv(stdout);
+      const n = scaled(requests, scale);
+      const [produced, consumed] = await Promise.all([
+        benchmarkRun(port, CLIENTS / 2, n, 1, ['LPUSH', queue, 'job']),
+        benchmarkRun(port, CLIENTS / 2, n, 1, ['BRPOPLPUSH', queue, done, '0']),
+      ]);
+      const client = await RawClient.connect(port);
+      await client.call('DEL', queue, done);
+      client.close();
+      return [
+        { ...consumed[0], test: 'BRPOPLPUSH consumers (LPUSH producers)' },
+        { ...produced[0], test: 'LPUSH producers (BRPOPLPUSH consumers)' },
+      ];
     },
   };
 }
@@ -93,11 +123,17 @@ const REQUESTS = { 1: 100_000, 16: 1_000_000 } as const;
  * on the machine then spoils one run, not the figure. */
 const ROUNDS = 2;
 
-const WORKLOADS: Workload[] = ([1, 16] as const).flatMap((pipeline) =>
-  ['ping', 'set', 'get', 'incr', 'mset'].map((test) => redisBenchmark(test, ['-t', test], pipeline, REQUESTS[pipeline])),
+const WORKLOADS: Workload[] = [
+  ...([1, 16] as const).flatMap((pipeline) => [
+    ...['ping', 'set', 'get', 'incr', 'mset'].map((test) => redisBenchmark(test, ['-t', test], pipeline, REQUESTS[pipeline])),
+    redisBenchmark('lists', ['-t', 'lpush,rpop'], pipeline, REQUESTS[pipeline]),
+    // 100 elements a reply: a tenth of the requests takes about as long.
+    redisBenchmark('lrange_100', ['-t', 'lrange_100'], pipeline, REQUESTS[pipeline] / 10),
+  ]),
+  queuePipeline('brpoplpush', REQUESTS[1]),
   // Planned: streams (redisBenchmark('xadd', ['XADD', 'bench', '*', 'f', 'v'], ...)),
-  // lists (-t lpush,rpop,lrange_100), pub/sub (a custom `run` with publishers and subscribers).
-);
+  // pub/sub (a custom `run` with publishers and subscribers).
+];
 
 const TARGETS: Target[] = [
   { name: 'redis-server', start: (args) => startProcess('redis-server', (port) => ['--port', port, '--bind', '127.0.0.1', ...args]) },
