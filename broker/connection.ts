@@ -34,6 +34,8 @@ export class Connection extends Client {
   monitor = false;
   /** What the connection is to this broker (CLIENT LIST TYPE); replication marks its links. */
   kind: 'normal' | 'replica' | 'master' = 'normal';
+  /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
+  softLimitSince = 0;
   /** A command read but not yet run because the client is paused. */
   private held: string[] | null = null;
   private flushScheduled = false;
@@ -110,13 +112,15 @@ export class Connection extends Client {
     const wasSkipNext = this.replyMode === 'skip-next';
     if (wasSkipNext) this.replyMode = 'skip';
     const mark = this.reply.out.length;
+    this.reply.trackPushes();
     if (!this.broker.dispatch(this, argv)) {
+      this.reply.settlePushes(null);
       if (wasSkipNext) this.replyMode = 'skip-next';
       return false;
     }
     // The command may have changed the mode itself: CLIENT REPLY ON's +OK is sent.
     const mode = this.replyMode as ReplyMode;
-    if (mode === 'off' || mode === 'skip') this.reply.out = this.reply.out.slice(0, mark);
+    this.reply.settlePushes(mode === 'off' || mode === 'skip' ? mark : null);
     if (mode === 'skip') this.replyMode = 'on';
     return true;
   }
@@ -124,7 +128,7 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.broker.outputLimits.enforce(this)) return;
     const out = this.reply.take();
     if (out.length > 0) {
       this.socket.write(out, 'latin1');
@@ -135,6 +139,11 @@ export class Connection extends Client {
       this.socket.end();
       this.close();
     }
+  }
+
+  /** A published message was appended: within the output buffer limit, it goes out this turn. */
+  override pushed(): void {
+    if (!this.broker.outputLimits.enforce(this)) this.scheduleFlush();
   }
 
   /** Flushes later in this event-loop turn, batching replies produced outside a read. */

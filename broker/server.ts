@@ -21,6 +21,7 @@ import { BlockedClients } from './blocked.js';
 import { monitorLine } from './monitor.js';
 import { redactArgv } from './redact.js';
 import { isLocalClient } from './protected.js';
+import { OutputLimits } from './output-limit.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -54,11 +55,14 @@ export interface ClientStateHooks {
   subscriptions(c: Connection): readonly [number, number, number];
   /** Inside MULTI: commands queued and whether one of them writes; null otherwise. */
   transaction(c: Connection): { queued: number; writes: boolean } | null;
-  /** RESET: leave every subscription and discard MULTI state. */
+  /** RESET: discard MULTI state (RESET leaves subscriptions through the engine's pub/sub). */
   reset(c: Connection): void;
   /** Channels, patterns and shard channels with subscribers (INFO stats). */
   pubsubTotals(): readonly [number, number, number];
 }
+
+/** Commands a RESP2 client may run while subscribed (redis-server's processCommand). */
+const SUBSCRIBED_MODE_COMMANDS = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 
 const NO_STATE: ClientStateHooks = {
   subscriptions: () => [0, 0, 0],
@@ -124,6 +128,7 @@ export class Broker {
   readonly histograms = new Map<Command<Connection>, LatencyHistogram>();
   readonly blocked = new BlockedClients<Connection>();
   clientState: ClientStateHooks = NO_STATE;
+  readonly outputLimits: OutputLimits;
   readonly shutdownHooks: ShutdownHook[] = [];
   /** Called once SHUTDOWN (or a signal) has stopped the broker: main.ts exits the process. */
   onShutdown: (() => void) | null = null;
@@ -183,6 +188,17 @@ export class Broker {
     });
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);
+    // Pub/sub state lives in the engine; the hooks report it from there.
+    const pubsub = this.engine.pubsub;
+    this.clientState = {
+      ...this.clientState,
+      subscriptions: (c) => {
+        const s = c.subscriptions;
+        return s === null ? [0, 0, 0] : [s.channel.size, s.pattern.size, s.shard.size];
+      },
+      pubsubTotals: () => [pubsub.count('channel'), pubsub.count('pattern'), pubsub.count('shard')],
+    };
+    this.outputLimits = new OutputLimits(this.config, this.log);
   }
 
   /** The port actually listened on (differs from the `port` parameter when that is 0). */
@@ -281,6 +297,7 @@ export class Broker {
     this.connections.delete(c.id);
     this.monitors.delete(c);
     this.blocked.cancel(c);
+    this.engine.pubsub.unsubscribeAll(c);
   }
 
   /**
@@ -303,6 +320,15 @@ export class Broker {
     const command = found.command;
     if (!c.authenticated && !command.has(Flag.NoAuth)) {
       this.reject(c, command, 'NOAUTH Authentication required.');
+      return true;
+    }
+    if (c.subscriptions !== null && c.reply.resp === 2 && !SUBSCRIBED_MODE_COMMANDS.has(command.fullname)) {
+      // RESP2 subscribed mode: replies would be mistaken for messages (RESP3 tells them apart).
+      this.reject(
+        c,
+        command,
+        `ERR Can't execute '${command.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      );
       return true;
     }
     if (this.pause !== null && this.isPaused(c, command)) return false;

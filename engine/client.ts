@@ -5,10 +5,13 @@
 import { Reply } from '../protocol/reply.js';
 import type { Db } from './keyspace.js';
 import type { Engine } from './engine.js';
+import type { Subscriptions } from './pubsub.js';
 
 export class Client {
   db: Db;
   readonly reply = new Reply(2);
+  /** Pub/sub subscriptions; null when there are none (not in subscribed mode). */
+  subscriptions: Subscriptions | null = null;
   /**
    * True while the client's commands run inside EXEC: a blocking command then must
    * not wait, and answers at once as if its timeout had expired (redis-server's
@@ -28,4 +31,11 @@ export class Client {
    * client's own command; the broker's connection resumes reading its input here.
    */
   unblocked(): void {}
+
+  /**
+   * Called after a published message was appended to this client's reply (by any
+   * client's PUBLISH, its own included); the broker's connection schedules the write
+   * and checks its output buffer limit here.
+   */
+  pushed(): void {}
 }

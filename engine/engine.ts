@@ -12,6 +12,7 @@ import type { Client } from './client.js';
 import type { Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
+import { PubSub } from './pubsub.js';
 
 export interface Effect {
   db: number;
@@ -60,6 +61,8 @@ export class Engine {
   lfuDecayTime = 1;
   /** Clients waiting in blocking commands, woken by writes to their keys. */
   readonly blocking = new Blocking();
+  /** Pub/sub subscriptions and message delivery. */
+  readonly pubsub = new PubSub();
   readonly stats: EngineStats = {
     keyspaceHits: 0,
     keyspaceMisses: 0,

@@ -23,6 +23,8 @@ export class Reply {
   errors = 0;
   /** Called with each error reply's text, for INFO errorstats. */
   onError: ((message: string) => void) | null = null;
+  /** Offsets where pushes begin and end in `out`, while `trackPushes` is on. */
+  private pushSpans: number[] | null = null;
 
   constructor(public resp: Protocol = 2) {}
 
@@ -91,6 +93,32 @@ export class Reply {
   /** An out-of-band push of n elements; an array in RESP2. */
   push(n: number): void {
     this.out += this.resp === 2 ? '*' + n + '\r\n' : '>' + n + '\r\n';
+  }
+
+  /** Notes that a push (a pub/sub message or confirmation) began at offset `start` and ends here. */
+  markPush(start: number): void {
+    if (this.pushSpans !== null) this.pushSpans.push(start, this.out.length);
+  }
+
+  /** Records where pushes are from now on, until `settlePushes`. */
+  trackPushes(): void {
+    this.pushSpans = [];
+  }
+
+  /**
+   * Stops recording pushes. With `dropFrom`, drops the output written since that offset
+   * except its pushes: CLIENT REPLY OFF mutes replies, not pushes (redis-server's
+   * CLIENT_PUSHING flag).
+   */
+  settlePushes(dropFrom: number | null): void {
+    const spans = this.pushSpans!;
+    this.pushSpans = null;
+    if (dropFrom === null) return;
+    let kept = '';
+    for (let i = 0; i < spans.length; i += 2) {
+      if (spans[i] >= dropFrom) kept += this.out.slice(spans[i], spans[i + 1]);
+    }
+    this.out = this.out.slice(0, dropFrom) + kept;
   }
 
   bool(b: boolean): void {

@@ -20,6 +20,13 @@ const HELLO_NOAUTH =
 
 function ping(c: Connection, argv: string[]): void {
   if (argv.length > 2) return c.reply.error("ERR wrong number of arguments for 'ping' command");
+  if (c.subscriptions !== null && c.reply.resp === 2) {
+    // In RESP2 subscribed mode a reply must look like a message: ["pong", argument or ""].
+    c.reply.array(2);
+    c.reply.bulk('pong');
+    c.reply.bulk(argv.length === 2 ? argv[1] : '');
+    return;
+  }
   if (argv.length === 2) c.reply.bulk(argv[1]);
   else c.reply.simple('PONG');
 }
@@ -116,6 +123,7 @@ function reset(c: Connection): void {
     broker.monitors.delete(c);
   }
   broker.clientState.reset(c);
+  c.engine.pubsub.unsubscribeAll(c);
   c.db = c.engine.dbs[0];
   c.reply.resp = 2;
   c.setAuthenticated(!broker.authRequired);

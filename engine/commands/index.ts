@@ -6,5 +6,6 @@ import { keysCommands } from './keys.js';
 import { serverCommands } from './server.js';
 import { streamCommands } from './stream.js';
 import { listCommands } from './list.js';
+import { pubsubCommands } from './pubsub.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands];

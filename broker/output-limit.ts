@@ -1,0 +1,93 @@
+/**
+ * `client-output-buffer-limit`: a client whose unsent output grows past its class's
+ * hard limit, or stays past the soft limit for longer than the soft seconds, is
+ * disconnected, as redis-server's checkClientOutputBufferLimits does. This is what
+ * keeps memory bounded when a subscriber stops reading while a publisher floods it.
+ *
+ * Unsent output is what the connection holds (the pending reply) plus what the
+ * socket has accepted but not yet handed to the kernel (`writableLength`).
+ */
+import type { Config } from './config.js';
+import type { Connection } from './connection.js';
+import type { Logger } from './log.js';
+import { clientInfoLine } from './commands/client.js';
+
+type LimitClass = 'normal' | 'slave' | 'pubsub';
+
+interface Limit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
+/** The parameter's value as the config keeps it: `normal h s sec slave h s sec pubsub h s sec`. */
+function parseLimits(value: string): Record<LimitClass, Limit> {
+  const limits: Record<LimitClass, Limit> = {
+    normal: { hard: 0, soft: 0, softSeconds: 0 },
+    slave: { hard: 0, soft: 0, softSeconds: 0 },
+    pubsub: { hard: 0, soft: 0, softSeconds: 0 },
+  };
+  const words = value.split(' ');
+  for (let i = 0; i + 3 < words.length; i += 4) {
+    limits[words[i] as LimitClass] = { hard: Number(words[i + 1]), soft: Number(words[i + 2]), softSeconds: Number(words[i + 3]) };
+  }
+  return limits;
+}
+
+/**
+ * redis-server's getClientType for limits: a primary's link counts as normal, a
+ * MONITOR client too; a client with subscriptions is pubsub.
+ */
+function limitClass(c: Connection): LimitClass {
+  if (c.kind === 'replica' && !c.monitor) return 'slave';
+  return c.subscriptions !== null ? 'pubsub' : 'normal';
+}
+
+export class OutputLimits {
+  private limits: Record<LimitClass, Limit>;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.limits = parseLimits(config.get('client-output-buffer-limit'));
+    config.onChange('client-output-buffer-limit', (_, value) => {
+      this.limits = parseLimits(value);
+    });
+  }
+
+  /**
+   * Disconnects `c` if its unsent output is over its limit; returns true when it did.
+   * Called after output is added outside a read (a published message) and before
+   * each write.
+   */
+  enforce(c: Connection): boolean {
+    const used = c.reply.out.length + c.socket.writableLength;
+    if (used === 0 || c.closed || !this.exceeded(c, used)) return false;
+    this.log.warn(`Client ${clientInfoLine(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    c.close();
+    return true;
+  }
+
+  /** checkClientOutputBufferLimits: the hard limit at once, the soft one once held long enough. */
+  private exceeded(c: Connection, used: number): boolean {
+    const cls = limitClass(c);
+    const limit = this.limits[cls];
+    let hard = limit.hard;
+    // A replica's limit below the backlog size would only make partial syncs fail:
+    // redis-server uses the backlog size instead.
+    if (cls === 'slave' && hard !== 0) hard = Math.max(hard, this.config.int('repl-backlog-size'));
+    if (hard !== 0 && used >= hard) return true;
+    if (limit.soft === 0 || used < limit.soft) {
+      c.softLimitSince = 0;
+      return false;
+    }
+    // Whole seconds, as server.unixtime: the first time only starts the clock.
+    const now = Math.floor(Date.now() / 1000);
+    if (c.softLimitSince === 0) {
+      c.softLimitSince = now;
+      return false;
+    }
+    return now - c.softLimitSince > limit.softSeconds;
+  }
+}
