@@ -442,17 +442,25 @@ function lmove(c: Client, src: string, dst: string, from: boolean, to: boolean, 
   if (source === undefined) return c.reply.nil();
   const target = writableList(c, db, dst);
   if (target === null) return;
-  moveOne(c, db, src, source, dst, target, from, to);
+  moveOne(c, db, src, source, dst, target, from, to, 1);
   if (effect !== null) c.engine.rewriteEffect(effect);
 }
 
-/** Moves one element between lists already looked up; counts one change, as redis-server. */
-function moveOne(c: Client, db: Db, src: string, source: List, dst: string, target: List | undefined, from: boolean, to: boolean): void {
+/** Moves one element between lists already looked up and replies it; counts `changes`. */
+function moveOne(c: Client, db: Db, src: string, source: List, dst: string, target: List | undefined, from: boolean, to: boolean, changes: number): void {
   const value = source.pop(from)!;
   listForPush(db, dst, target).push(value, to);
   c.reply.bulk(value);
   c.engine.modified(db, dst, 0);
-  removed(c, db, src, source, 1);
+  removed(c, db, src, source, changes);
+}
+
+/** BLPOP/BRPOP's reply `[key, element]`, popping the element; counts `changes`. */
+function popOneWithKey(c: Client, db: Db, key: string, list: List, head: boolean, changes: number): void {
+  c.reply.array(2);
+  c.reply.bulk(key);
+  c.reply.bulk(list.pop(head)!);
+  removed(c, db, key, list, changes);
 }
 
 // ---------------------------------------------------------------- blocking
@@ -472,10 +480,7 @@ function blockingPop(c: Client, keys: string[], head: boolean, timeoutArg: strin
       const n = popWithKey(c, c.db, key, list, head, count);
       return c.engine.rewriteEffect([popName(head), key, String(n)]);
     }
-    c.reply.array(2);
-    c.reply.bulk(key);
-    c.reply.bulk(list.pop(head)!);
-    removed(c, c.db, key, list, 1);
+    popOneWithKey(c, c.db, key, list, head, 1);
     return c.engine.rewriteEffect([popName(head), key]);
   }
   // Inside MULTI/EXEC (or wherever blocking is denied) the answer is a timeout's.
@@ -494,11 +499,8 @@ function blockingPop(c: Client, keys: string[], head: boolean, timeoutArg: strin
         c.engine.alsoPropagate(db.id, [popName(head), key, String(n)]);
         return true;
       }
-      c.reply.array(2);
-      c.reply.bulk(key);
-      c.reply.bulk(v.pop(head)!);
       // redis-server's serveClientBlockedOnList counts no change for BLPOP/BRPOP.
-      removed(c, db, key, v, 0);
+      popOneWithKey(c, db, key, v, head, 0);
       c.engine.alsoPropagate(db.id, [popName(head), key]);
       return true;
     },
@@ -513,6 +515,7 @@ function blockingMove(c: Client, src: string, dst: string, from: boolean, to: bo
   if (source === null) return;
   if (source !== undefined) return lmove(c, src, dst, from, to, effect);
   if (c.denyBlocking) return c.reply.nil();
+  // Served later, BRPOPLPUSH still propagates as RPOPLPUSH; BLMOVE as LMOVE with redis-server's shared left/right.
   const served = effect[0] === 'RPOPLPUSH' ? effect : ['LMOVE', src, dst, sideName(from), sideName(to)];
   c.engine.blocking.block(c, {
     keys: [src],
@@ -526,13 +529,9 @@ function blockingMove(c: Client, src: string, dst: string, from: boolean, to: bo
         c.reply.error(WRONGTYPE);
         return true;
       }
-      const value = v.pop(from)!;
-      listForPush(db, dst, target).push(value, to);
-      c.reply.bulk(value);
-      c.engine.alsoPropagate(db.id, served);
       // Like BLPOP, a served move counts no change in redis-server.
-      c.engine.modified(db, dst, 0);
-      removed(c, db, src, v, 0);
+      moveOne(c, db, src, v, dst, target, from, to, 0);
+      c.engine.alsoPropagate(db.id, served);
       return true;
     },
     // redis-server 7.0 answers every list wait's timeout with the null array, even BLMOVE's.
