@@ -180,6 +180,32 @@ describe.skipIf(!hasRedisServer())('blocking list commands vs redis-server', () 
     ]);
   });
 
+  it('wakes waiters when a list arrives by RENAME, COPY, MOVE or SWAPDB; a key named twice serves once', async () => {
+    await same([
+      { c: 0, block: ['BLPOP', 'r', 'r', '0'] },
+      { c: 1, block: ['BRPOPLPUSH', 'c', 'r2', '0'] },
+      { c: 2, block: ['BLMPOP', '0', '1', 'm', 'left', 'COUNT', '9'] },
+      { c: 4, call: ['RPUSH', 'tmp', 'x', 'y'] },
+      { c: 4, call: ['RENAME', 'tmp', 'r'] },
+      { c: 0, read: true },
+      { c: 4, call: ['COPY', 'r', 'c'] },
+      { c: 1, read: true },
+      { c: 4, call: ['SELECT', '1'] },
+      { c: 4, call: ['RPUSH', 'm', 'from', 'db1'] },
+      { c: 4, call: ['MOVE', 'm', '0'] },
+      { c: 2, read: true },
+      { c: 3, call: ['SELECT', '1'] },
+      { c: 3, block: ['BLPOP', 'sw', '0'] },
+      { c: 4, call: ['SELECT', '0'] },
+      { c: 4, call: ['RPUSH', 'sw', 'swapped'] },
+      { c: 4, call: ['SWAPDB', '0', '1'] },
+      { c: 3, read: true },
+      { c: 4, call: ['DBSIZE'] },
+      { c: 4, call: ['LRANGE', 'r', '0', '-1'] },
+      { c: 4, call: ['LRANGE', 'r2', '0', '-1'] },
+    ]);
+  });
+
   it('times out with the null array in RESP2 and RESP3, whatever the command', async () => {
     const steps: Step[] = [];
     for (const proto of ['2', '3']) {
