@@ -1,8 +1,9 @@
 /**
- * The stream family without consumer groups: XADD, XLEN, XRANGE, XREVRANGE, XDEL,
- * XTRIM, XSETID, XREAD (not blocking yet: BLOCK is parsed, then answered as a
- * timeout) and XINFO STREAM/HELP. Argument parsing and every error follow
- * redis-server 7.0's t_stream.c, check for check and in the same order.
+ * The stream family: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XSETID and XINFO
+ * STREAM/HELP here; XREAD/XREADGROUP (stream-read.ts) and the consumer group
+ * commands (stream-group.ts) join them in `streamCommands`. Argument parsing and
+ * every error follow redis-server 7.0's t_stream.c, check for check and in the
+ * same order.
  *
  * Effects (DESIGN.md decision 4): XADD goes out with the ID it generated, and an
  * approximate trim (`~`, which depends on node boundaries) goes out as an exact one
@@ -10,14 +11,14 @@
  */
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
-import type { Reply } from '../../protocol/reply.js';
-import type { Value } from '../keyspace.js';
-import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX, WRONGTYPE, WRONG_ARGS } from '../errors.js';
-import { cString, replyHelp, subcommandSyntaxError } from '../help.js';
+import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX, WRONG_ARGS } from '../errors.js';
+import { replyHelp, subcommandSyntaxError } from '../help.js';
 import { parseInt64, type Int64 } from '../util/int64.js';
 import { LISTPACK_MAX_SIZE, Stream, type TrimStrategy } from '../types/stream.js';
-import type { StreamNode } from '../types/stream-node.js';
 import { incU64, INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
+import { asStream, fail, longLong, optionIs, replyEntry, replyRange } from './stream-common.js';
+import { streamReadCommands } from './stream-read.js';
+import { replyGroupsFull, streamGroupCommands } from './stream-group.js';
 
 const MAXLEN_AND_MINID = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
 const LIMIT_WITHOUT_STRATEGY = 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy';
@@ -27,29 +28,6 @@ const ID_NOT_ABOVE_ZERO = 'ERR The ID specified in XADD must be greater than 0-0
 const ID_NOT_ABOVE_TOP = 'ERR The ID specified in XADD is equal or smaller than the target stream top item';
 const IDS_EXHAUSTED = 'ERR The stream has exhausted the last possible ID, unable to add more items';
 const ELEMENTS_TOO_LARGE = 'ERR Elements are too large to be stored';
-const TIMEOUT_NOT_INTEGER = 'ERR timeout is not an integer or out of range';
-const TIMEOUT_NEGATIVE = 'ERR timeout is negative';
-
-/** strcasecmp(arg, name) == 0 for a lowercase `name`, with C's stop at a NUL byte. */
-function optionIs(arg: string, name: string): boolean {
-  const n = name.length;
-  if (arg.length < n || (arg.length > n && arg.charCodeAt(n) !== 0)) return false;
-  for (let i = 0; i < n; i++) {
-    const c = arg.charCodeAt(i);
-    if ((c >= 65 && c <= 90 ? c + 32 : c) !== name.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/**
- * A looked-up value as a stream (undefined when the key is missing). Replies
- * WRONGTYPE and returns null when the key holds another type.
- */
-function asStream(c: Client, value: Value | undefined): Stream | undefined | null {
-  if (value === undefined || value instanceof Stream) return value;
-  c.reply.error(WRONGTYPE);
-  return null;
-}
 
 /** The options of XADD and XTRIM (streamAddTrimArgs). */
 interface AddTrimArgs {
@@ -152,11 +130,6 @@ function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): Ad
   return a;
 }
 
-function fail(c: Client, error: string): null {
-  c.reply.error(error);
-  return null;
-}
-
 /**
  * After a trim that was approximate, rewrites the effect so that replaying it trims
  * exactly as this one did: `~` becomes `=` and the threshold becomes the length
@@ -221,6 +194,7 @@ function xadd(c: Client, argv: string[]): void {
   if (bytes > LISTPACK_MAX_SIZE) return c.reply.error(ELEMENTS_TOO_LARGE);
 
   s.append(id, argv, fieldPos, c.engine.settings);
+  s.wakeups++;
   const idString = id.toString();
   c.reply.bulk(idString);
   c.engine.modified(c.db, key);
@@ -259,44 +233,6 @@ function xlen(c: Client, argv: string[]): void {
   const s = asStream(c, c.db.lookupRead(argv[1]));
   if (s === null) return;
   c.reply.int(s === undefined ? 0 : s.length);
-}
-
-/** Reusable buffer for one entry's fields and values while replying. */
-const pairs: string[] = [];
-
-/**
- * Entry `index` as RESP `[id, [field, value, ...]]`. Built as one local string and
- * written with one `raw` call: cheaper than a writer call per element.
- */
-function entryResp(node: StreamNode, index: number): string {
-  node.readPairs(index, pairs);
-  const id = node.idString(index);
-  let out = '*2\r\n$' + id.length + '\r\n' + id + '\r\n*' + pairs.length + '\r\n';
-  for (let i = 0; i < pairs.length; i++) out += '$' + pairs[i].length + '\r\n' + pairs[i] + '\r\n';
-  return out;
-}
-
-/** One entry as `[id, [field, value, ...]]`. */
-export function replyEntry(reply: Reply, node: StreamNode, index: number): void {
-  reply.raw(entryResp(node, index));
-}
-
-/**
- * streamReplyWithRange without a group: the live entries from start to end (or end
- * to start with `rev`), at most `count` of them unless it is 0, as an array.
- * Returns how many were sent.
- */
-export function replyRange(reply: Reply, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
-  const it = s.range(start, end, rev);
-  let body = '';
-  let n = 0;
-  while ((count === 0 || n < count) && it.next()) {
-    body += entryResp(it.node, it.index);
-    n++;
-  }
-  reply.array(n);
-  reply.raw(body);
-  return n;
 }
 
 /** An optional `COUNT n` at argv[from..]; -1 when absent, negative counts as 0. */
@@ -397,81 +333,6 @@ function xsetid(c: Client, argv: string[]): void {
   c.engine.modified(c.db, argv[1]);
 }
 
-/**
- * XREAD [COUNT n] [BLOCK ms] STREAMS key... id...: entries after each ID. BLOCK is
- * parsed and validated, but blocking is not implemented yet: with nothing to serve
- * the reply is the null array a timeout gives.
- */
-function xread(c: Client, argv: string[]): void {
-  let count = 0;
-  let streamsArg = 0;
-  let streams = 0;
-  for (let i = 1; i < argv.length; i++) {
-    const more = argv.length - 1 - i;
-    const opt = argv[i];
-    if (optionIs(opt, 'block') && more > 0) {
-      const timeout = parseInt64(argv[++i]);
-      if (timeout === null) return c.reply.error(TIMEOUT_NOT_INTEGER);
-      if (timeout < 0) return c.reply.error(TIMEOUT_NEGATIVE);
-    } else if (optionIs(opt, 'count') && more > 0) {
-      const n = parseInt64(argv[++i]);
-      if (n === null) return c.reply.error(NOT_INTEGER);
-      count = n < 0 ? 0 : Number(n);
-    } else if (optionIs(opt, 'streams') && more > 0) {
-      streamsArg = i + 1;
-      streams = argv.length - streamsArg;
-      if (streams % 2 !== 0) {
-        return c.reply.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
-      }
-      streams /= 2;
-      break;
-    } else if (optionIs(opt, 'group') && more >= 2) {
-      return c.reply.error('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
-    } else if (optionIs(opt, 'noack')) {
-      return c.reply.error('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
-    } else {
-      return c.reply.error(SYNTAX);
-    }
-  }
-  if (streamsArg === 0) return c.reply.error(SYNTAX);
-
-  // The IDs: every key is looked up (and type checked) as it is parsed.
-  const after: StreamId[] = [];
-  for (let k = 0; k < streams; k++) {
-    const s = asStream(c, c.db.lookupRead(argv[streamsArg + k]));
-    if (s === null) return;
-    const arg = argv[streamsArg + streams + k];
-    const text = cString(arg);
-    let id: StreamId | null;
-    if (text === '$') {
-      id = s === undefined ? StreamId.MIN : s.lastId;
-    } else if (text === '>') {
-      return c.reply.error('ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
-    } else {
-      id = parseStreamId(arg, 0, true);
-      if (id === null) return c.reply.error(INVALID_ID);
-    }
-    after.push(id);
-  }
-
-  const reply = c.reply;
-  let served = 0;
-  let mark = '';
-  for (let k = 0; k < streams; k++) {
-    const key = argv[streamsArg + k];
-    // Type checked by the loop above, within the same command.
-    const s = c.db.lookupRead(key) as Stream | undefined;
-    if (s === undefined || s.length === 0 || s.lastValidId().compare(after[k]) <= 0) continue;
-    if (served++ === 0) mark = reply.beginDeferred();
-    if (reply.resp === 2) reply.array(2);
-    reply.bulk(key);
-    // streamIncrID: past the last possible ID it wraps to 0-0.
-    replyRange(reply, s, after[k].next() ?? StreamId.MIN, StreamId.MAX, count, false);
-  }
-  if (served > 0) reply.endDeferred(mark, reply.resp === 2 ? 'array' : 'map', served);
-  else reply.nilArray();
-}
-
 const XINFO_HELP = [
   'CONSUMERS <key> <groupname>',
   '    Show consumers of <groupname>.',
@@ -516,20 +377,18 @@ function xinfoStream(c: Client, argv: string[]): void {
   reply.bulk('max-deleted-entry-id');
   reply.bulk(s.maxDeletedId.toString());
   reply.bulk('entries-added');
-  // A uint64 that redis-server replies as a long long.
-  reply.int(typeof s.entriesAdded === 'number' ? s.entriesAdded : BigInt.asIntN(64, s.entriesAdded));
+  reply.int(longLong(s.entriesAdded));
   reply.bulk('recorded-first-entry-id');
   reply.bulk(s.firstId.toString());
   if (full) {
     reply.bulk('entries');
     replyRange(reply, s, StreamId.MIN, StreamId.MAX, count, false);
-    // Consumer groups are not implemented yet: a stream has none.
     reply.bulk('groups');
-    reply.array(0);
+    replyGroupsFull(reply, s, count);
     return;
   }
   reply.bulk('groups');
-  reply.int(0);
+  reply.int(s.groups === null ? 0 : s.groups.size);
   for (const rev of [false, true]) {
     reply.bulk(rev ? 'last-entry' : 'first-entry');
     const it = s.range(StreamId.MIN, StreamId.MAX, rev);
@@ -546,7 +405,8 @@ export const streamCommands: readonly CommandDef<Client>[] = [
   { name: 'xrevrange', handler: xrevrange },
   { name: 'xdel', handler: xdel },
   { name: 'xsetid', handler: xsetid },
-  { name: 'xread', handler: xread },
   { name: 'xinfo|help', handler: xinfoHelp },
   { name: 'xinfo|stream', handler: xinfoStream },
+  ...streamReadCommands,
+  ...streamGroupCommands,
 ];

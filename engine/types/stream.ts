@@ -17,12 +17,16 @@
  *
  * The metadata Redis 7.0 keeps for consumer-group lag is tracked here too: the last
  * generated ID, the number of entries ever added, the largest deleted ID and the
- * recorded first ID.
+ * recorded first ID; and the estimates of a group's read counter and lag built on
+ * them, ported from t_stream.c 7.0 (their results, nil included, are visible in
+ * XINFO and must match).
  */
 import type { DataObject } from '../keyspace.js';
 import type { ValueDigest } from '../digest.js';
 import { incU64, StreamId, type U64 } from './stream-id.js';
 import { IdWords, StreamNode } from './stream-node.js';
+import { ENTRIES_READ_UNKNOWN, toInt64, type ConsumerGroup } from './stream-group.js';
+import type { Int64 } from '../util/int64.js';
 
 /** The configured node size limits (`stream-node-max-entries`, `stream-node-max-bytes`). */
 export interface StreamNodeLimits {
@@ -69,6 +73,14 @@ export class Stream implements DataObject {
   maxDeletedId = StreamId.MIN;
   /** Entries ever added, including deleted ones (uint64). */
   entriesAdded: U64 = 0;
+  /** Consumer groups by name; null until the first one is created, as in redis-server. */
+  groups: Map<string, ConsumerGroup> | null = null;
+  /**
+   * Counts the writes after which redis-server offers the stream to clients blocked
+   * on it (XADD, XGROUP DESTROY): other writes (XSETID, XDEL, XGROUP SETID...) do not
+   * wake them, and a blocked reader checks this to behave the same.
+   */
+  wakeups = 0;
 
   private nodes: StreamNode[] = [];
   /** Index of the first node in use; the ones before it were trimmed. */
@@ -255,6 +267,53 @@ export class Stream implements DataObject {
     return StreamId.MIN;
   }
 
+  /** streamRangeHasTombstones(s, start, NULL): may a deleted entry lie at or after `start`? */
+  hasTombstonesFrom(start: StreamId): boolean {
+    if (this.length === 0 || this.maxDeletedId.isZero()) return false;
+    // The latest deletion is before the first entry: nothing in between is missing.
+    if (this.firstId.compare(this.maxDeletedId) > 0) return false;
+    return start.compare(this.maxDeletedId) <= 0;
+  }
+
+  /**
+   * streamEstimateDistanceFromFirstEverEntry: the logical read counter of `id` (how
+   * many entries were ever added up to it), or ENTRIES_READ_UNKNOWN when deletions
+   * or the ID's position make it unknowable.
+   */
+  estimateEntriesRead(id: StreamId): Int64 {
+    const added = this.entriesAdded;
+    if (added === 0) return 0;
+    // Redis returns the uint64 counter as a long long.
+    if (this.length === 0 && id.compare(this.lastId) <= 0) return asLongLong(added);
+    const cmpLast = id.compare(this.lastId);
+    if (cmpLast === 0) return asLongLong(added);
+    if (cmpLast > 0) return ENTRIES_READ_UNKNOWN;
+    if (this.maxDeletedId.isZero() || this.maxDeletedId.compare(this.firstId) < 0) {
+      // No fragmentation ahead.
+      const cmpFirst = id.compare(this.firstId);
+      if (cmpFirst < 0) return toInt64(BigInt(added) - BigInt(this.length));
+      if (cmpFirst === 0) return toInt64(BigInt(added) - BigInt(this.length) + 1n);
+    }
+    return ENTRIES_READ_UNKNOWN;
+  }
+
+  /** streamReplyWithCGLag: entries not yet delivered to the group, or null when unknown. */
+  groupLag(group: ConsumerGroup): Int64 | null {
+    const added = this.entriesAdded;
+    if (added === 0) return 0;
+    let read = group.entriesRead;
+    if (read === ENTRIES_READ_UNKNOWN || this.hasTombstonesFrom(group.lastId)) {
+      read = this.estimateEntriesRead(group.lastId);
+      if (read === ENTRIES_READ_UNKNOWN) return null;
+    }
+    return typeof added === 'number' && typeof read === 'number' ? added - read : toInt64(BigInt(added) - BigInt(read));
+  }
+
+  /** A consumer group by name (streamLookupCG). */
+  group(name: string): ConsumerGroup | undefined {
+    return this.groups?.get(name);
+  }
+
   /**
    * An estimate of redis-server's radix-tree-nodes (rax numnodes) for our node keys:
    * the node count of the canonical compressed radix tree over the 16-byte
@@ -316,8 +375,17 @@ export class Stream implements DataObject {
     copy.entriesAdded = this.entriesAdded;
     copy.nodes = this.nodes.slice(this.head).map((n) => n.clone());
     copy.unsortedNodes = this.unsortedNodes;
+    if (this.groups !== null) {
+      copy.groups = new Map();
+      for (const [name, group] of this.groups) copy.groups.set(name, group.clone());
+    }
     return copy;
   }
+}
+
+/** A uint64 counter as redis-server replies it through a long long. */
+function asLongLong(v: U64): Int64 {
+  return typeof v === 'number' ? v : toInt64(v);
 }
 
 /**

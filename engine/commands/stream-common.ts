@@ -1,0 +1,87 @@
+/**
+ * What the stream command families share: option matching as redis-server's
+ * strcasecmp, the stream lookup with its type check, and entry replies.
+ */
+import type { Client } from '../client.js';
+import type { Reply } from '../../protocol/reply.js';
+import type { Value } from '../keyspace.js';
+import { WRONGTYPE } from '../errors.js';
+import { Stream } from '../types/stream.js';
+import type { StreamNode } from '../types/stream-node.js';
+import type { StreamId } from '../types/stream-id.js';
+
+/** strcasecmp(arg, name) == 0 for a lowercase `name`, with C's stop at a NUL byte. */
+export function optionIs(arg: string, name: string): boolean {
+  const n = name.length;
+  if (arg.length < n || (arg.length > n && arg.charCodeAt(n) !== 0)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = arg.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * A looked-up value as a stream (undefined when the key is missing). Replies
+ * WRONGTYPE and returns null when the key holds another type.
+ */
+export function asStream(c: Client, value: Value | undefined): Stream | undefined | null {
+  if (value === undefined || value instanceof Stream) return value;
+  c.reply.error(WRONGTYPE);
+  return null;
+}
+
+/** Replies an error; returns null so that parsers can `return fail(...)`. */
+export function fail(c: Client, error: string): null {
+  c.reply.error(error);
+  return null;
+}
+
+/** Reusable buffer for one entry's fields and values while replying. */
+const pairs: string[] = [];
+
+/**
+ * Entry `index` as RESP `[id, [field, value, ...]]`. Built as one local string and
+ * written with one `raw` call: cheaper than a writer call per element.
+ */
+export function entryResp(node: StreamNode, index: number): string {
+  node.readPairs(index, pairs);
+  const id = node.idString(index);
+  let out = '*2\r\n$' + id.length + '\r\n' + id + '\r\n*' + pairs.length + '\r\n';
+  for (let i = 0; i < pairs.length; i++) out += '$' + pairs[i].length + '\r\n' + pairs[i] + '\r\n';
+  return out;
+}
+
+/** One entry as `[id, [field, value, ...]]`. */
+export function replyEntry(reply: Reply, node: StreamNode, index: number): void {
+  reply.raw(entryResp(node, index));
+}
+
+/**
+ * streamReplyWithRange without a group: the live entries from start to end (or end
+ * to start with `rev`), at most `count` of them unless it is 0, as an array.
+ * Returns how many were sent.
+ */
+export function replyRange(reply: Reply, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
+  const it = s.range(start, end, rev);
+  let body = '';
+  let n = 0;
+  while ((count === 0 || n < count) && it.next()) {
+    body += entryResp(it.node, it.index);
+    n++;
+  }
+  reply.array(n);
+  reply.raw(body);
+  return n;
+}
+
+/** The entry with this ID as `[id, [field, value, ...]]`, or false if it does not exist. */
+export function entryById(s: Stream, id: StreamId): string | false {
+  const it = s.range(id, id, false);
+  return it.next() ? entryResp(it.node, it.index) : false;
+}
+
+/** A uint64 counter as redis-server replies it through a long long. */
+export function longLong(v: number | bigint): number | bigint {
+  return typeof v === 'number' ? v : BigInt.asIntN(64, v);
+}

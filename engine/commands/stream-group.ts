@@ -1,0 +1,797 @@
+/**
+ * Consumer group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO
+ * GROUPS/CONSUMERS, the groups part of XINFO STREAM FULL, and the delivery of
+ * entries to a group that XREADGROUP (stream-read.ts) performs. Ported from
+ * redis-server 7.0's t_stream.c: checks in the same order, the same errors, the
+ * same replies.
+ *
+ * Effects (DESIGN.md decision 4) are redis-server's: every change to a pending
+ * entry goes out as `XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE
+ * JUSTID LASTID last-id`, which recreates it exactly (delivery time included)
+ * whatever the replica's state; a group's last ID moved without a claim goes out as
+ * `XGROUP SETID key group id ENTRIESREAD n`; a consumer created by a NOACK read as
+ * `XGROUP CREATECONSUMER`. The other commands go out as they are.
+ */
+import type { CommandDef } from '../command.js';
+import type { Client } from '../client.js';
+import type { Engine } from '../engine.js';
+import type { Reply } from '../../protocol/reply.js';
+import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from '../errors.js';
+import { cString, replyHelp, subcommandSyntaxError } from '../help.js';
+import { parseInt64, type Int64 } from '../util/int64.js';
+import { Stream } from '../types/stream.js';
+import { INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type U64 } from '../types/stream-id.js';
+import { byName, ConsumerGroup, ENTRIES_READ_UNKNOWN, Nack, toInt64, type Consumer } from '../types/stream-group.js';
+import { asStream, entryById, entryResp, fail, longLong, optionIs } from './stream-common.js';
+
+const XGROUP_NEEDS_KEY =
+  'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
+const BUSYGROUP = 'BUSYGROUP Consumer Group name already exists';
+const ENTRIESREAD_RANGE = 'ERR value for ENTRIESREAD must be positive or -1';
+const AUTOCLAIM_COUNT = 'ERR COUNT must be > 0';
+const AUTOCLAIM_NO_MEMORY = 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.';
+/** XAUTOCLAIM's largest COUNT: LONG_MAX / max(sizeof(streamID), attempts factor 10). */
+const AUTOCLAIM_MAX_COUNT = 576460752303423487n;
+/**
+ * redis-server allocates COUNT stream IDs (16 bytes each) up front, and on x86-64
+ * Linux that allocation fails beyond 2^46 bytes: COUNT above 2^42 gets the
+ * out-of-memory error instead of a reply, which we reproduce.
+ */
+const AUTOCLAIM_ALLOCATABLE_COUNT = 2 ** 42;
+/** XAUTOCLAIM looks at up to this many PEL entries per entry it may return. */
+const AUTOCLAIM_ATTEMPTS_FACTOR = 10;
+
+/** `NOGROUP` as XPENDING, XCLAIM and XAUTOCLAIM word it (names cut at a NUL, as %s). */
+export function noGroup(key: string, group: string, suffix = ''): string {
+  return `NOGROUP No such key '${cString(key)}' or consumer group '${cString(group)}'${suffix}`;
+}
+
+/** `NOGROUP` as XGROUP and XINFO CONSUMERS word it. */
+function noSuchGroup(key: string, group: string): string {
+  return `NOGROUP No such consumer group '${cString(group)}' for key name '${cString(key)}'`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Effects
+
+/** streamPropagateXCLAIM: the pending entry `nack` as a claim that recreates it. */
+function propagateClaim(engine: Engine, db: number, key: string, groupName: string, idArg: string, nack: Nack, group: ConsumerGroup): void {
+  engine.alsoPropagate(db, [
+    'XCLAIM', key, groupName, nack.consumer.name, '0', idArg,
+    'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(longLong(nack.deliveryCount)),
+    'FORCE', 'JUSTID', 'LASTID', group.lastId.toString(),
+  ]);
+}
+
+/** streamPropagateGroupID: the group's last ID and read counter. */
+function propagateGroupId(engine: Engine, db: number, key: string, groupName: string, group: ConsumerGroup): void {
+  engine.alsoPropagate(db, ['XGROUP', 'SETID', key, groupName, group.lastId.toString(), 'ENTRIESREAD', String(group.entriesRead)]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Delivery (XREADGROUP)
+
+/** A uint64 counter plus one, wrapping as C does. */
+function incCount(v: U64): U64 {
+  if (typeof v === 'number' && v < Number.MAX_SAFE_INTEGER) return v + 1;
+  const next = (BigInt(v) + 1n) & U64_MAX;
+  return next <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(next) : next;
+}
+
+/** A long long plus one, wrapping as C does. */
+function incInt64(v: Int64): Int64 {
+  return typeof v === 'number' && v < Number.MAX_SAFE_INTEGER ? v + 1 : toInt64(BigInt(v) + 1n);
+}
+
+/**
+ * The consumer `name` of `group`, seen now; created if missing (streamCreateConsumer
+ * counts a change). Returns whether it was created.
+ */
+export function lookupOrCreateConsumer(engine: Engine, group: ConsumerGroup, name: string): [Consumer, boolean] {
+  const now = engine.now();
+  const existing = group.consumer(name, now);
+  if (existing !== undefined) return [existing, false];
+  engine.dirty++;
+  return [group.createConsumer(name, now), true];
+}
+
+/** The consumer creation a NOACK read propagates (streamPropagateConsumerCreation). */
+export function propagateConsumerCreation(engine: Engine, db: number, key: string, groupName: string, consumer: string): void {
+  engine.alsoPropagate(db, ['XGROUP', 'CREATECONSUMER', key, groupName, consumer]);
+}
+
+/** Where a group delivery goes: the group, its name and key for the effects, and the reader. */
+export interface Delivery {
+  db: number;
+  key: string;
+  groupName: string;
+  group: ConsumerGroup;
+  consumer: Consumer;
+  noack: boolean;
+}
+
+/**
+ * streamReplyWithRange with a group: replies the entries from `start` on (at most
+ * `count`, 0 for all) as an array, advances the group's last ID and read counter,
+ * and unless NOACK adds each entry to the consumer's pending entries, each change
+ * propagated as a claim (a NOACK read propagates the group's new last ID instead).
+ */
+export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId, count: number): number {
+  const engine = c.engine;
+  const group = d.group;
+  const now = engine.now();
+  const it = s.range(start, StreamId.MAX, false);
+  let body = '';
+  let n = 0;
+  let lastIdMoved = false;
+  while ((count === 0 || n < count) && it.next()) {
+    const id = it.node.idAt(it.index);
+    if (id.compare(group.lastId) > 0) {
+      // The read counter stays exact while no deleted entry can lie ahead of it.
+      if (group.entriesRead !== ENTRIES_READ_UNKNOWN && !s.hasTombstonesFrom(id)) group.entriesRead = incInt64(group.entriesRead);
+      else if (s.entriesAdded !== 0) group.entriesRead = s.estimateEntriesRead(id);
+      group.lastId = id;
+      lastIdMoved = true;
+    }
+    body += entryResp(it.node, it.index);
+    if (!d.noack) {
+      const nack = group.deliver(id, d.consumer, now);
+      propagateClaim(engine, d.db, d.key, d.groupName, id.toString(), nack, group);
+    }
+    n++;
+  }
+  c.reply.array(n);
+  c.reply.raw(body);
+  // Without NOACK the claims carry the last ID (LASTID).
+  if (d.noack && lastIdMoved) propagateGroupId(engine, d.db, d.key, d.groupName, group);
+  return n;
+}
+
+/**
+ * streamReplyWithRangeFromConsumerPEL: a consumer's own pending entries from
+ * `start` on (XREADGROUP with an ID rather than `>`). Each counts as delivered
+ * again; one whose entry was deleted comes back as `[id, nil]`. Like redis-server
+ * this propagates nothing.
+ */
+export function replyHistory(c: Client, s: Stream, consumer: Consumer, start: StreamId, count: number): void {
+  const now = c.engine.now();
+  const nilArray = c.reply.resp === 2 ? '*-1\r\n' : '_\r\n';
+  let body = '';
+  let n = 0;
+  for (const nack of consumer.pel.from(start)) {
+    if (count !== 0 && n >= count) break;
+    const entry = entryById(s, nack.id);
+    if (entry === false) {
+      const id = nack.id.toString();
+      body += '*2\r\n$' + id.length + '\r\n' + id + '\r\n' + nilArray;
+    } else {
+      body += entry;
+      nack.deliveryTime = now;
+      nack.deliveryCount = incCount(nack.deliveryCount);
+    }
+    n++;
+  }
+  c.reply.array(n);
+  c.reply.raw(body);
+}
+
+// ---------------------------------------------------------------------------------------
+// XGROUP
+
+const XGROUP_HELP = [
+  'CREATE <key> <groupname> <id|$> [option]',
+  '    Create a new consumer group. Options are:',
+  '    * MKSTREAM',
+  '      Create the empty stream if it does not exist.',
+  '    * ENTRIESREAD entries_read',
+  "      Set the group's entries_read counter (internal use).",
+  'CREATECONSUMER <key> <groupname> <consumer>',
+  '    Create a new consumer in the specified group.',
+  'DELCONSUMER <key> <groupname> <consumer>',
+  '    Remove the specified consumer.',
+  'DESTROY <key> <groupname>',
+  '    Remove the specified group.',
+  'SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]',
+  '    Set the current group ID and entries_read counter.',
+];
+
+function xgroupHelp(c: Client, argv: string[]): void {
+  replyHelp(c.reply, argv[0], XGROUP_HELP);
+}
+
+/** What xgroupCommand establishes before dispatching a subcommand. */
+interface XgroupTarget {
+  s: Stream | undefined;
+  group: ConsumerGroup | undefined;
+  mkstream: boolean;
+  entriesRead: Int64;
+}
+
+/**
+ * xgroupCommand's common part: options (CREATE and SETID), the key and its type,
+ * then the key's and (for SETID, CREATECONSUMER, DELCONSUMER) the group's existence.
+ */
+function xgroupTarget(c: Client, argv: string[]): XgroupTarget | null {
+  const sub = argv[1];
+  const create = optionIs(sub, 'create');
+  const setid = optionIs(sub, 'setid');
+  const t: XgroupTarget = { s: undefined, group: undefined, mkstream: false, entriesRead: ENTRIES_READ_UNKNOWN };
+  for (let i = 5; i < argv.length; ) {
+    if (create && optionIs(argv[i], 'mkstream')) {
+      t.mkstream = true;
+      i++;
+    } else if ((create || setid) && optionIs(argv[i], 'entriesread') && i + 1 < argv.length) {
+      const n = parseInt64(argv[i + 1]);
+      if (n === null) return fail(c, NOT_INTEGER);
+      if (n < 0 && n !== ENTRIES_READ_UNKNOWN) return fail(c, ENTRIESREAD_RANGE);
+      t.entriesRead = n;
+      i += 2;
+    } else {
+      return fail(c, subcommandSyntaxError(argv));
+    }
+  }
+  const s = asStream(c, c.db.lookupWrite(argv[2]));
+  if (s === null) return null;
+  t.s = s;
+  if (!t.mkstream) {
+    if (s === undefined) return fail(c, XGROUP_NEEDS_KEY);
+    t.group = s.group(argv[3]);
+    if (t.group === undefined && !create && !optionIs(sub, 'destroy')) return fail(c, noSuchGroup(argv[2], argv[3]));
+  }
+  return t;
+}
+
+function xgroupCreate(c: Client, argv: string[]): void {
+  const t = xgroupTarget(c, argv);
+  if (t === null) return;
+  if (argv.length > 8) return c.reply.error(subcommandSyntaxError(argv));
+  const key = argv[2];
+  let s = t.s;
+  let id: StreamId | null;
+  if (cString(argv[4]) === '$') id = s === undefined ? StreamId.MIN : s.lastId;
+  else if ((id = parseStreamId(argv[4], 0, true)) === null) return c.reply.error(INVALID_ID);
+  if (s === undefined) {
+    s = new Stream();
+    c.db.set(key, s);
+    c.engine.modified(c.db, key, 0);
+  }
+  const groups = (s.groups ??= new Map());
+  if (groups.has(argv[3])) return c.reply.error(BUSYGROUP);
+  groups.set(argv[3], new ConsumerGroup(id, t.entriesRead));
+  c.engine.dirty++;
+  c.reply.ok();
+}
+
+function xgroupSetid(c: Client, argv: string[]): void {
+  const t = xgroupTarget(c, argv);
+  if (t === null) return;
+  if (argv.length !== 5 && argv.length !== 7) return c.reply.error(subcommandSyntaxError(argv));
+  const s = t.s!;
+  let id: StreamId | null;
+  if (cString(argv[4]) === '$') id = s.lastId;
+  else if ((id = parseStreamId(argv[4], 0, false)) === null) return c.reply.error(INVALID_ID);
+  t.group!.lastId = id;
+  t.group!.entriesRead = t.entriesRead;
+  c.engine.dirty++;
+  c.reply.ok();
+}
+
+function xgroupDestroy(c: Client, argv: string[]): void {
+  const t = xgroupTarget(c, argv);
+  if (t === null) return;
+  if (t.group === undefined) return c.reply.int(0);
+  const s = t.s!;
+  s.groups!.delete(argv[3]);
+  // Readers blocked on the group are woken to fail with NOGROUP.
+  s.wakeups++;
+  c.engine.modified(c.db, argv[2]);
+  c.reply.int(1);
+}
+
+function xgroupCreateConsumer(c: Client, argv: string[]): void {
+  const t = xgroupTarget(c, argv);
+  if (t === null) return;
+  const group = t.group!;
+  if (group.consumers.has(argv[4])) return c.reply.int(0);
+  group.createConsumer(argv[4], c.engine.now());
+  c.engine.dirty++;
+  c.reply.int(1);
+}
+
+function xgroupDelConsumer(c: Client, argv: string[]): void {
+  const t = xgroupTarget(c, argv);
+  if (t === null) return;
+  const group = t.group!;
+  const consumer = group.consumer(argv[4], null);
+  let pending = 0;
+  if (consumer !== undefined) {
+    pending = group.deleteConsumer(consumer);
+    c.engine.dirty++;
+  }
+  c.reply.int(pending);
+}
+
+// ---------------------------------------------------------------------------------------
+// XACK, XPENDING
+
+function xack(c: Client, argv: string[]): void {
+  const s = asStream(c, c.db.lookupRead(argv[1]));
+  if (s === null) return;
+  const group = s?.group(argv[2]);
+  if (group === undefined) return c.reply.int(0);
+  // All IDs are checked first: the command acknowledges all or nothing.
+  const ids: StreamId[] = [];
+  for (let j = 3; j < argv.length; j++) {
+    const id = parseStreamId(argv[j], 0, true);
+    if (id === null) return c.reply.error(INVALID_ID);
+    ids.push(id);
+  }
+  let acknowledged = 0;
+  for (const id of ids) {
+    const nack = group.pel.get(id);
+    if (nack === undefined) continue;
+    group.remove(nack);
+    acknowledged++;
+  }
+  c.engine.dirty += acknowledged;
+  c.reply.int(acknowledged);
+}
+
+/** The bounds, count and consumer of XPENDING's extended form. */
+interface PendingRange {
+  minIdle: Int64;
+  start: StreamId;
+  end: StreamId;
+  count: number;
+  consumer: string | null;
+}
+
+/** xpendingCommand's argument checks, in its order: IDLE, count, start, end. */
+function parsePendingRange(c: Client, argv: string[]): PendingRange | null {
+  let at = 3;
+  let minIdle: Int64 = 0;
+  if (optionIs(argv[3], 'idle')) {
+    const n = parseInt64(argv[4]);
+    if (n === null) return fail(c, NOT_INTEGER);
+    minIdle = n;
+    // IDLE needs start, end and count after it.
+    if (argv.length < 8) return fail(c, SYNTAX);
+    at += 2;
+  }
+  const n = parseInt64(argv[at + 2]);
+  if (n === null) return fail(c, NOT_INTEGER);
+  const count = n < 0 ? 0 : Number(n);
+  const startBound = parseIntervalId(argv[at], 0);
+  if (startBound === null) return fail(c, INVALID_ID);
+  const start = startBound.exclusive ? startBound.id.next() : startBound.id;
+  if (start === null) return fail(c, 'ERR invalid start ID for the interval');
+  const endBound = parseIntervalId(argv[at + 1], U64_MAX);
+  if (endBound === null) return fail(c, INVALID_ID);
+  const end = endBound.exclusive ? endBound.id.prev() : endBound.id;
+  if (end === null) return fail(c, 'ERR invalid end ID for the interval');
+  return { minIdle, start, end, count, consumer: at + 3 < argv.length ? argv[at + 3] : null };
+}
+
+function xpending(c: Client, argv: string[]): void {
+  const summary = argv.length === 3;
+  if (!summary && (argv.length < 6 || argv.length > 9)) return c.reply.error(SYNTAX);
+  const range = summary ? null : parsePendingRange(c, argv);
+  if (!summary && range === null) return;
+  const s = asStream(c, c.db.lookupRead(argv[1]));
+  if (s === null) return;
+  const group = s?.group(argv[2]);
+  if (group === undefined) return c.reply.error(noGroup(argv[1], argv[2]));
+  const reply = c.reply;
+  if (range === null) return replyPendingSummary(reply, group);
+
+  let pel = group.pel;
+  if (range.consumer !== null) {
+    const consumer = group.consumer(range.consumer, null);
+    if (consumer === undefined) return reply.array(0);
+    pel = consumer.pel;
+  }
+  const now = c.engine.now();
+  let count = range.count;
+  let body = '';
+  let n = 0;
+  if (count > 0) {
+    for (const nack of pel.from(range.start)) {
+      if (nack.id.compare(range.end) > 0) break;
+      const idle = now - nack.deliveryTime;
+      if (range.minIdle !== 0 && idle < range.minIdle) continue;
+      const id = nack.id.toString();
+      const name = nack.consumer.name;
+      body += `*4\r\n$${id.length}\r\n${id}\r\n$${name.length}\r\n${name}\r\n:${idle < 0 ? 0 : idle}\r\n:${longLong(nack.deliveryCount)}\r\n`;
+      n++;
+      if (--count === 0) break;
+    }
+  }
+  reply.array(n);
+  reply.raw(body);
+}
+
+/** XPENDING key group: count, smallest and greatest ID, and each consumer's count. */
+function replyPendingSummary(reply: Reply, group: ConsumerGroup): void {
+  reply.array(4);
+  reply.int(group.pel.size);
+  if (group.pel.size === 0) {
+    reply.nil();
+    reply.nil();
+    reply.nilArray();
+    return;
+  }
+  reply.bulk(group.pel.first()!.id.toString());
+  reply.bulk(group.pel.last()!.id.toString());
+  const owners = group.sortedConsumers().filter((consumer) => consumer.pel.size > 0);
+  reply.array(owners.length);
+  for (const consumer of owners) {
+    reply.array(2);
+    reply.bulk(consumer.name);
+    reply.bulk(String(consumer.pel.size));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// XCLAIM, XAUTOCLAIM
+
+/** Whether the stream has a live entry with this ID (streamEntryExists). */
+function entryExists(s: Stream, id: StreamId): boolean {
+  return s.range(id, id, false).next();
+}
+
+/** A delivery time given as IDLE (relative) or TIME (absolute), clamped into [0, now] as XCLAIM does. */
+function clampDeliveryTime(time: Int64, now: number): number {
+  return typeof time === 'number' && time >= 0 && time <= now ? time : now;
+}
+
+/** The options after XCLAIM's IDs. */
+interface ClaimOptions {
+  force: boolean;
+  justId: boolean;
+  deliveryTime: number;
+  retryCount: Int64;
+  lastId: StreamId;
+}
+
+function parseClaimOptions(c: Client, argv: string[], from: number, now: number): ClaimOptions | null {
+  const o: ClaimOptions = { force: false, justId: false, deliveryTime: now, retryCount: -1, lastId: StreamId.MIN };
+  const integer = (arg: string, option: string): Int64 | null => {
+    const n = parseInt64(arg);
+    return n === null ? fail(c, `ERR Invalid ${option} option argument for XCLAIM`) : n;
+  };
+  for (let j = from; j < argv.length; j++) {
+    const more = argv.length - 1 - j > 0;
+    const opt = argv[j];
+    if (optionIs(opt, 'force')) {
+      o.force = true;
+    } else if (optionIs(opt, 'justid')) {
+      o.justId = true;
+    } else if (optionIs(opt, 'idle') && more) {
+      const idle = integer(argv[++j], 'IDLE');
+      if (idle === null) return null;
+      // now - idle, which lands outside [0, now] for any idle outside [0, now].
+      o.deliveryTime = typeof idle === 'number' && idle >= 0 && idle <= now ? now - idle : now;
+    } else if (optionIs(opt, 'time') && more) {
+      const time = integer(argv[++j], 'TIME');
+      if (time === null) return null;
+      o.deliveryTime = clampDeliveryTime(time, now);
+    } else if (optionIs(opt, 'retrycount') && more) {
+      const n = integer(argv[++j], 'RETRYCOUNT');
+      if (n === null) return null;
+      o.retryCount = n;
+    } else if (optionIs(opt, 'lastid') && more) {
+      const id = parseStreamId(argv[++j], 0, true);
+      if (id === null) return fail(c, INVALID_ID);
+      o.lastId = id;
+    } else {
+      return fail(c, `ERR Unrecognized XCLAIM option '${cString(opt)}'`);
+    }
+  }
+  return o;
+}
+
+/** A group and stream both commands claim from, with what the claims need. */
+interface ClaimTarget {
+  s: Stream;
+  group: ConsumerGroup;
+  key: string;
+  groupName: string;
+  consumerName: string;
+  consumer: Consumer | undefined;
+}
+
+/** The claiming consumer, looked up (or created) at the first claim, as redis-server. */
+function claimer(c: Client, t: ClaimTarget): Consumer {
+  return (t.consumer ??= lookupOrCreateConsumer(c.engine, t.group, t.consumerName)[0]);
+}
+
+/** A pending entry whose stream entry is gone: dropped, the drop propagated. */
+function dropDeleted(c: Client, t: ClaimTarget, nack: Nack, idArg: string): void {
+  propagateClaim(c.engine, c.db.id, t.key, t.groupName, idArg, nack, t.group);
+  c.engine.dirty++;
+  t.group.remove(nack);
+}
+
+function xclaim(c: Client, argv: string[]): void {
+  const s = asStream(c, c.db.lookupRead(argv[1]));
+  if (s === null) return;
+  const group = s?.group(argv[2]);
+  if (s === undefined || group === undefined) return c.reply.error(noGroup(argv[1], argv[2]));
+  const minIdleArg = parseInt64(argv[4]);
+  if (minIdleArg === null) return c.reply.error('ERR Invalid min-idle-time argument for XCLAIM');
+  const minIdle = minIdleArg < 0 ? 0 : minIdleArg;
+  // The IDs run up to the first argument that is not one; options follow.
+  const ids: StreamId[] = [];
+  let j = 5;
+  for (; j < argv.length; j++) {
+    const id = parseStreamId(argv[j], 0, true);
+    if (id === null) break;
+    ids.push(id);
+  }
+  const now = c.engine.now();
+  const o = parseClaimOptions(c, argv, j, now);
+  if (o === null) return;
+  c.engine.preventPropagation();
+
+  const engine = c.engine;
+  let lastIdMoved = false;
+  if (o.lastId.compare(group.lastId) > 0) {
+    group.lastId = o.lastId;
+    lastIdMoved = true;
+  }
+  const t: ClaimTarget = { s, group, key: argv[1], groupName: argv[2], consumerName: argv[3], consumer: undefined };
+  let body = '';
+  let n = 0;
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k];
+    const idArg = argv[5 + k];
+    let nack = group.pel.get(id);
+    const entry = o.justId ? entryExists(s, id) : entryById(s, id);
+    if (entry === false) {
+      if (nack !== undefined) {
+        dropDeleted(c, t, nack, idArg);
+        lastIdMoved = false; // the claim carries it
+      }
+      continue;
+    }
+    if (nack === undefined) {
+      if (!o.force) continue;
+      // FORCE creates the pending entry, whatever the minimum idle time.
+      nack = new Nack(id, claimer(c, t), now, 1);
+      group.pel.add(nack);
+      nack.consumer.pel.add(nack);
+    } else {
+      if (minIdle !== 0 && now - nack.deliveryTime < minIdle) continue;
+      group.moveTo(nack, claimer(c, t));
+    }
+    nack.deliveryTime = o.deliveryTime;
+    if (o.retryCount >= 0) nack.deliveryCount = o.retryCount;
+    else if (!o.justId) nack.deliveryCount = incCount(nack.deliveryCount);
+    if (o.justId) {
+      const text = id.toString();
+      body += '$' + text.length + '\r\n' + text + '\r\n';
+    } else {
+      body += entry;
+    }
+    n++;
+    propagateClaim(engine, c.db.id, t.key, t.groupName, idArg, nack, group);
+    lastIdMoved = false;
+    engine.dirty++;
+  }
+  if (lastIdMoved) {
+    propagateGroupId(engine, c.db.id, t.key, t.groupName, group);
+    engine.dirty++;
+  }
+  c.reply.array(n);
+  c.reply.raw(body);
+}
+
+function xautoclaim(c: Client, argv: string[]): void {
+  const minIdleArg = parseInt64(argv[4]);
+  if (minIdleArg === null) return c.reply.error('ERR Invalid min-idle-time argument for XAUTOCLAIM');
+  const minIdle = minIdleArg < 0 ? 0 : minIdleArg;
+  const startBound = parseIntervalId(argv[5], 0);
+  if (startBound === null) return c.reply.error(INVALID_ID);
+  const start = startBound.exclusive ? startBound.id.next() : startBound.id;
+  if (start === null) return c.reply.error('ERR invalid start ID for the interval');
+  let count = 100;
+  let justId = false;
+  for (let j = 6; j < argv.length; j++) {
+    const more = argv.length - 1 - j > 0;
+    if (optionIs(argv[j], 'count') && more) {
+      const n = parseInt64(argv[++j]);
+      if (n === null || n < 1 || BigInt(n) > AUTOCLAIM_MAX_COUNT) return c.reply.error(AUTOCLAIM_COUNT);
+      count = Number(n);
+    } else if (optionIs(argv[j], 'justid')) {
+      justId = true;
+    } else {
+      return c.reply.error(SYNTAX);
+    }
+  }
+  const s = asStream(c, c.db.lookupRead(argv[1]));
+  if (s === null) return;
+  const group = s?.group(argv[2]);
+  if (s === undefined || group === undefined) return c.reply.error(noGroup(argv[1], argv[2]));
+  if (count > AUTOCLAIM_ALLOCATABLE_COUNT) return c.reply.error(AUTOCLAIM_NO_MEMORY);
+  c.engine.preventPropagation();
+
+  const engine = c.engine;
+  const now = engine.now();
+  const t: ClaimTarget = { s, group, key: argv[1], groupName: argv[2], consumerName: argv[3], consumer: undefined };
+  let attempts = count * AUTOCLAIM_ATTEMPTS_FACTOR;
+  let cursor: StreamId | null = start;
+  let body = '';
+  let n = 0;
+  let deleted = '';
+  let deletedCount = 0;
+  while (attempts-- > 0 && count > 0 && cursor !== null) {
+    const nack = group.pel.atOrAfter(cursor);
+    if (nack === undefined) {
+      cursor = null;
+      break;
+    }
+    const id = nack.id;
+    cursor = id.next();
+    const text = id.toString();
+    const entry = justId ? entryExists(s, id) : entryById(s, id);
+    if (entry === false) {
+      dropDeleted(c, t, nack, text);
+      deleted += '$' + text.length + '\r\n' + text + '\r\n';
+      deletedCount++;
+      count--; // COUNT limits the reply's size, deleted IDs included
+      continue;
+    }
+    if (minIdle !== 0 && now - nack.deliveryTime < minIdle) continue;
+    group.moveTo(nack, claimer(c, t));
+    nack.deliveryTime = now;
+    if (!justId) nack.deliveryCount = incCount(nack.deliveryCount);
+    body += justId ? '$' + text.length + '\r\n' + text + '\r\n' : entry;
+    n++;
+    count--;
+    propagateClaim(engine, c.db.id, t.key, t.groupName, text, nack, group);
+    engine.dirty++;
+  }
+  // The cursor for the next call: the next pending ID, or 0-0 when the scan is done.
+  const next = cursor === null ? undefined : group.pel.atOrAfter(cursor);
+  const reply = c.reply;
+  reply.array(3);
+  reply.bulk((next === undefined ? StreamId.MIN : next.id).toString());
+  reply.array(n);
+  reply.raw(body);
+  reply.array(deletedCount);
+  reply.raw(deleted);
+}
+
+// ---------------------------------------------------------------------------------------
+// XINFO GROUPS, CONSUMERS, and the groups of XINFO STREAM FULL
+
+/** `entries-read`: the counter, or nil when unknown. */
+function replyEntriesRead(reply: Reply, group: ConsumerGroup): void {
+  if (group.entriesRead === ENTRIES_READ_UNKNOWN) reply.nil();
+  else reply.int(group.entriesRead);
+}
+
+function replyLag(reply: Reply, s: Stream, group: ConsumerGroup): void {
+  const lag = s.groupLag(group);
+  if (lag === null) reply.nil();
+  else reply.int(lag);
+}
+
+/** XINFO STREAM/GROUPS/CONSUMERS' key: the stream, or null after replying an error. */
+function xinfoStream(c: Client, key: string): Stream | null {
+  const s = asStream(c, c.db.lookupRead(key));
+  if (s === undefined) return fail(c, NO_SUCH_KEY);
+  return s;
+}
+
+function xinfoGroups(c: Client, argv: string[]): void {
+  const s = xinfoStream(c, argv[2]);
+  if (s === null) return;
+  const reply = c.reply;
+  if (s.groups === null) return reply.array(0);
+  reply.array(s.groups.size);
+  for (const [name, group] of byName(s.groups)) {
+    reply.map(6);
+    reply.bulk('name');
+    reply.bulk(name);
+    reply.bulk('consumers');
+    reply.int(group.consumers.size);
+    reply.bulk('pending');
+    reply.int(group.pel.size);
+    reply.bulk('last-delivered-id');
+    reply.bulk(group.lastId.toString());
+    reply.bulk('entries-read');
+    replyEntriesRead(reply, group);
+    reply.bulk('lag');
+    replyLag(reply, s, group);
+  }
+}
+
+function xinfoConsumers(c: Client, argv: string[]): void {
+  const s = xinfoStream(c, argv[2]);
+  if (s === null) return;
+  const group = s.group(argv[3]);
+  if (group === undefined) return c.reply.error(noSuchGroup(argv[2], argv[3]));
+  const reply = c.reply;
+  const now = c.engine.now();
+  const consumers = group.sortedConsumers();
+  reply.array(consumers.length);
+  for (const consumer of consumers) {
+    const idle = now - consumer.seenTime;
+    reply.map(3);
+    reply.bulk('name');
+    reply.bulk(consumer.name);
+    reply.bulk('pending');
+    reply.int(consumer.pel.size);
+    reply.bulk('idle');
+    reply.int(idle < 0 ? 0 : idle);
+  }
+}
+
+/** XINFO STREAM FULL's `groups`: each group with its PEL and consumers, PELs cut at `count` (0: all). */
+export function replyGroupsFull(reply: Reply, s: Stream, count: number): void {
+  if (s.groups === null) return reply.array(0);
+  reply.array(s.groups.size);
+  for (const [name, group] of byName(s.groups)) {
+    reply.map(7);
+    reply.bulk('name');
+    reply.bulk(name);
+    reply.bulk('last-delivered-id');
+    reply.bulk(group.lastId.toString());
+    reply.bulk('entries-read');
+    replyEntriesRead(reply, group);
+    reply.bulk('lag');
+    replyLag(reply, s, group);
+    reply.bulk('pel-count');
+    reply.int(group.pel.size);
+    reply.bulk('pending');
+    let body = '';
+    let n = 0;
+    for (const nack of group.pel.from(StreamId.MIN)) {
+      if (count !== 0 && n >= count) break;
+      const id = nack.id.toString();
+      const owner = nack.consumer.name;
+      body += `*4\r\n$${id.length}\r\n${id}\r\n$${owner.length}\r\n${owner}\r\n:${nack.deliveryTime}\r\n:${longLong(nack.deliveryCount)}\r\n`;
+      n++;
+    }
+    reply.array(n);
+    reply.raw(body);
+    reply.bulk('consumers');
+    reply.array(group.consumers.size);
+    for (const consumer of group.sortedConsumers()) {
+      reply.map(4);
+      reply.bulk('name');
+      reply.bulk(consumer.name);
+      reply.bulk('seen-time');
+      reply.int(consumer.seenTime);
+      reply.bulk('pel-count');
+      reply.int(consumer.pel.size);
+      reply.bulk('pending');
+      body = '';
+      n = 0;
+      for (const nack of consumer.pel.from(StreamId.MIN)) {
+        if (count !== 0 && n >= count) break;
+        const id = nack.id.toString();
+        body += `*3\r\n$${id.length}\r\n${id}\r\n:${nack.deliveryTime}\r\n:${longLong(nack.deliveryCount)}\r\n`;
+        n++;
+      }
+      reply.array(n);
+      reply.raw(body);
+    }
+  }
+}
+
+export const streamGroupCommands: readonly CommandDef<Client>[] = [
+  { name: 'xgroup|help', handler: xgroupHelp },
+  { name: 'xgroup|create', handler: xgroupCreate },
+  { name: 'xgroup|setid', handler: xgroupSetid },
+  { name: 'xgroup|destroy', handler: xgroupDestroy },
+  { name: 'xgroup|createconsumer', handler: xgroupCreateConsumer },
+  { name: 'xgroup|delconsumer', handler: xgroupDelConsumer },
+  { name: 'xack', handler: xack },
+  { name: 'xpending', handler: xpending },
+  { name: 'xclaim', handler: xclaim },
+  { name: 'xautoclaim', handler: xautoclaim },
+  { name: 'xinfo|groups', handler: xinfoGroups },
+  { name: 'xinfo|consumers', handler: xinfoConsumers },
+];

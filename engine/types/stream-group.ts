@@ -1,0 +1,196 @@
+/**
+ * Consumer groups of a stream: groups, their consumers, and the pending entries
+ * lists (PEL) of delivered but not yet acknowledged entries, as redis-server 7.0
+ * keeps them (stream.h: streamCG, streamConsumer, streamNACK).
+ *
+ * A pending entry (`Nack`) is one object shared by two PELs: the group's, which has
+ * every pending entry, and its owner consumer's. Both are ordered by ID with
+ * O(log n) lookup, insert and delete: a B+ tree (sorted-btree). A sorted array with
+ * binary search was measured against it for the typical pattern (4 consumers each
+ * appending batches of 100 and acknowledging them): the B+ tree was 3x faster even
+ * with 400 entries pending, because acknowledgements delete near the front, and
+ * hundreds of times faster with 100,000 pending.
+ *
+ * Groups and consumers are listed in redis-server's radix tree order, which is the
+ * byte order of their names: JS string order on our latin1 strings.
+ */
+import sortedBtree from 'sorted-btree';
+import { StreamId, type U64 } from './stream-id.js';
+import type { Int64 } from '../util/int64.js';
+
+// Node hands an ES module the CommonJS exports object; vitest's loader hands it the default export.
+const BTree = ('default' in sortedBtree ? sortedBtree.default : sortedBtree) as typeof sortedBtree.default;
+
+/** `entries-read` unknown (redis-server's SCG_INVALID_ENTRIES_READ). */
+export const ENTRIES_READ_UNKNOWN = -1;
+
+const compareIds = (a: StreamId, b: StreamId): number => a.compare(b);
+
+/** A long long result as an Int64: a number when exact, else a bigint (wrapping as C does). */
+export function toInt64(v: bigint): Int64 {
+  const w = BigInt.asIntN(64, v);
+  return w >= -9007199254740991n && w <= 9007199254740991n ? Number(w) : w;
+}
+
+/** A delivered entry awaiting acknowledgement (streamNACK). */
+export class Nack {
+  constructor(
+    readonly id: StreamId,
+    /** The consumer it was last delivered to. */
+    public consumer: Consumer,
+    /** Unix time in ms of the last delivery. */
+    public deliveryTime: number,
+    /** Times delivered (uint64; RETRYCOUNT can set any int64). */
+    public deliveryCount: U64,
+  ) {}
+}
+
+/** Pending entries ordered by ID. */
+export class Pel {
+  private readonly tree = new BTree<StreamId, Nack>(undefined, compareIds);
+  /** Reused by `atOrAfter` so that stepping through the PEL allocates nothing. */
+  private readonly pair: [StreamId, Nack] = [StreamId.MIN, undefined as unknown as Nack];
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  get(id: StreamId): Nack | undefined {
+    return this.tree.get(id);
+  }
+
+  /** Adds `nack` unless its ID is already pending; returns whether it was added. */
+  add(nack: Nack): boolean {
+    return this.tree.set(nack.id, nack, false);
+  }
+
+  delete(id: StreamId): boolean {
+    return this.tree.delete(id);
+  }
+
+  /** The pending entry with the smallest ID >= `id`. */
+  atOrAfter(id: StreamId): Nack | undefined {
+    return this.tree.getPairOrNextHigher(id, this.pair)?.[1];
+  }
+
+  first(): Nack | undefined {
+    const id = this.tree.minKey();
+    return id === undefined ? undefined : this.tree.get(id);
+  }
+
+  last(): Nack | undefined {
+    const id = this.tree.maxKey();
+    return id === undefined ? undefined : this.tree.get(id);
+  }
+
+  /** The entries with IDs >= `from`, in order; the PEL must not change meanwhile. */
+  from(from: StreamId): IterableIterator<Nack> {
+    return this.tree.values(from);
+  }
+}
+
+/** A consumer of a group (streamConsumer). */
+export class Consumer {
+  readonly pel = new Pel();
+
+  constructor(
+    readonly name: string,
+    /** Unix time in ms of its last read or claim (XINFO CONSUMERS' idle). */
+    public seenTime: number,
+  ) {}
+}
+
+/** A consumer group (streamCG). */
+export class ConsumerGroup {
+  readonly pel = new Pel();
+  readonly consumers = new Map<string, Consumer>();
+
+  constructor(
+    /** The last ID delivered to the group. */
+    public lastId: StreamId,
+    /** The logical read counter of `lastId`, or ENTRIES_READ_UNKNOWN. */
+    public entriesRead: Int64,
+  ) {}
+
+  /**
+   * streamLookupConsumer: the consumer by name, its seen time refreshed to `now`
+   * unless `now` is null (the SLC_NO_REFRESH lookups of XPENDING and DELCONSUMER).
+   */
+  consumer(name: string, now: number | null): Consumer | undefined {
+    const consumer = this.consumers.get(name);
+    if (consumer !== undefined && now !== null) consumer.seenTime = now;
+    return consumer;
+  }
+
+  /** streamCreateConsumer; the caller has checked that the name is free. */
+  createConsumer(name: string, now: number): Consumer {
+    const consumer = new Consumer(name, now);
+    this.consumers.set(name, consumer);
+    return consumer;
+  }
+
+  /** streamDelConsumer: removes the consumer and its pending entries; returns how many it had. */
+  deleteConsumer(consumer: Consumer): number {
+    const pending = consumer.pel.size;
+    for (const nack of consumer.pel.from(StreamId.MIN)) this.pel.delete(nack.id);
+    this.consumers.delete(consumer.name);
+    return pending;
+  }
+
+  /**
+   * Records the delivery of entry `id` to `consumer` by XREADGROUP: a new pending
+   * entry, or, when another delivery of it is still pending (the group's last ID
+   * was moved back by XGROUP SETID), that one moved to `consumer` and reset.
+   */
+  deliver(id: StreamId, consumer: Consumer, now: number): Nack {
+    let nack = this.pel.get(id);
+    if (nack === undefined) {
+      nack = new Nack(id, consumer, now, 1);
+      this.pel.add(nack);
+      consumer.pel.add(nack);
+      return nack;
+    }
+    this.moveTo(nack, consumer);
+    nack.deliveryTime = now;
+    nack.deliveryCount = 1;
+    return nack;
+  }
+
+  /** Gives a pending entry to another consumer (no-op if it is already its owner). */
+  moveTo(nack: Nack, consumer: Consumer): void {
+    if (nack.consumer === consumer) return;
+    nack.consumer.pel.delete(nack.id);
+    nack.consumer = consumer;
+    consumer.pel.add(nack);
+  }
+
+  /** Removes a pending entry from the group and its owner (XACK, or its entry is gone). */
+  remove(nack: Nack): void {
+    this.pel.delete(nack.id);
+    nack.consumer.pel.delete(nack.id);
+  }
+
+  /** The consumers in name order, as redis-server lists them. */
+  sortedConsumers(): Consumer[] {
+    return [...this.consumers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** A deep copy (COPY), delivery times and seen times included, as streamDup. */
+  clone(): ConsumerGroup {
+    const copy = new ConsumerGroup(this.lastId, this.entriesRead);
+    for (const consumer of this.consumers.values()) {
+      const c = copy.createConsumer(consumer.name, consumer.seenTime);
+      for (const nack of consumer.pel.from(StreamId.MIN)) {
+        const n = new Nack(nack.id, c, nack.deliveryTime, nack.deliveryCount);
+        copy.pel.add(n);
+        c.pel.add(n);
+      }
+    }
+    return copy;
+  }
+}
+
+/** Sorts names in redis-server's radix tree order (bytes, shorter first). */
+export function byName<T>(entries: Iterable<[string, T]>): [string, T][] {
+  return [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
