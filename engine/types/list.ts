@@ -76,19 +76,6 @@ class Run<T> {
     }
   }
 
-  /** Removes position i, moving the shorter side. */
-  removeAt(i: number): void {
-    if (i < this.length >> 1) {
-      const items = this.items;
-      const s = this.start;
-      for (let j = s + i; j > s; j--) items[j] = items[j - 1];
-      items[this.start++] = undefined;
-      this.compact();
-    } else {
-      this.items.splice(this.start + i, 1);
-    }
-  }
-
   /** Removes the first n elements. */
   dropFront(n: number): void {
     const items = this.items;
