@@ -7,13 +7,14 @@
  * without they time out after 1 ms on both servers (nothing else writes meanwhile:
  * the pipeline behind them waits), so every reply is deterministic. Each sequence
  * ends with DEBUG DIGEST, comparing the whole dataset. Finally, everything our broker
- * propagated meanwhile, replayed on a fresh redis-server, must rebuild that dataset.
+ * propagated meanwhile, replayed on a fresh redis-server and on a fresh broker, must
+ * rebuild that dataset.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Effect } from '../../engine/engine.js';
 import { encodeCommand, RawClient, type RawReply } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
 import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
 
 /** Key arguments carry this mark; each run replaces it with a fresh prefix. */
@@ -117,22 +118,24 @@ describe.skipIf(!hasRedisServer())('random list command sequences vs redis-serve
     );
   });
 
-  it('propagates effects that rebuild the same dataset on a fresh redis-server', async () => {
-    const fresh = await startRedis(['--enable-debug-command', 'yes']);
-    const replay = await RawClient.connect(fresh.port);
-    try {
-      let db = -1;
-      for (const e of units.flat()) {
-        if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-        const reply = await replay.call(...e.argv);
-        expect(show(reply.raw).startsWith('"-'), `effect ${JSON.stringify(e.argv)}`).toBe(false);
+  it('propagates effects that rebuild the same dataset on a fresh redis-server and a fresh broker', async () => {
+    expect(units.length).toBeGreaterThan(1000);
+    const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
+    const debug = ['--enable-debug-command', 'yes'];
+    for (const fresh of await Promise.all([startRedis(debug), startBroker(debug)])) {
+      const replay = await RawClient.connect(fresh.port);
+      try {
+        let db = -1;
+        for (const e of units.flat()) {
+          if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
+          const reply = await replay.call(...e.argv);
+          expect(show(reply.raw).startsWith('"-'), `effect ${JSON.stringify(e.argv)}`).toBe(false);
+        }
+        expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
+      } finally {
+        replay.close();
+        await fresh.stop();
       }
-      expect(units.length).toBeGreaterThan(1000);
-      const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-      await fresh.stop();
     }
   });
 });
