@@ -123,9 +123,9 @@ export class PubSub {
     const messageBulk = bulk(message);
     const direct = this.registry[shard ? 'shard' : 'channel'].get(channel);
     if (direct !== undefined) {
-      const body = (shard ? SMESSAGE : MESSAGE) + channelBulk + messageBulk;
+      const frame = new Frame(HEAD3, (shard ? SMESSAGE : MESSAGE) + channelBulk + messageBulk);
       for (const c of direct) {
-        deliver(c, HEAD3, body);
+        deliver(c, frame);
         receivers++;
       }
     }
@@ -133,9 +133,9 @@ export class PubSub {
     if (shard) return receivers;
     for (const [pattern, clients] of this.registry.pattern) {
       if (!globMatch(pattern, channel)) continue;
-      const body = PMESSAGE + bulk(pattern) + channelBulk + messageBulk;
+      const frame = new Frame(HEAD4, PMESSAGE + bulk(pattern) + channelBulk + messageBulk);
       for (const c of clients) {
-        deliver(c, HEAD4, body);
+        deliver(c, frame);
         receivers++;
       }
     }
@@ -148,11 +148,29 @@ export class PubSub {
  * (output buffer limit), which unsubscribes it: the caller's iteration over a
  * subscriber set tolerates that, as JS Set and Map iteration skip deleted entries.
  */
-function deliver(c: Client, head: readonly [string, string], body: string): void {
+function deliver(c: Client, frame: Frame): void {
   const reply = c.reply;
   const start = reply.out.length;
-  reply.raw(head[reply.resp - 2]);
-  reply.raw(body);
+  reply.raw(frame.as(reply.resp));
   reply.markPush(start);
   c.pushed();
+}
+
+/**
+ * One message framed for RESP2 and RESP3, each built once and shared by every
+ * subscriber: one append per delivery keeps the pending-output ropes short.
+ */
+class Frame {
+  private resp2: string | null = null;
+  private resp3: string | null = null;
+
+  constructor(
+    private readonly heads: readonly [string, string],
+    private readonly body: string,
+  ) {}
+
+  as(resp: 2 | 3): string {
+    if (resp === 2) return (this.resp2 ??= this.heads[0] + this.body);
+    return (this.resp3 ??= this.heads[1] + this.body);
+  }
 }

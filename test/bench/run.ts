@@ -99,6 +99,52 @@ function queuePipeline(name: string, requests: number): Workload {
   };
 }
 
+/**
+ * PUBLISH fan-out: SUBSCRIBERS connections of this process subscribe to one channel,
+ * then redis-benchmark's clients publish to it. A run counts only once every
+ * subscriber has received every message (counted in bytes: each message is one
+ * fixed-size frame).
+ */
+function publishFanout(name: string, pipeline: number, requests: number): Workload {
+  const SUBSCRIBERS = 50;
+  const [channel, message] = ['bench:fanout', 'message-payload'];
+  const bulk = (s: string) => `$${s.length}\r\n${s}\r\n`;
+  const confirmation = `*3\r\n${bulk('subscribe')}${bulk(channel)}:1\r\n`.length;
+  const frame = `*3\r\n${bulk('message')}${bulk(channel)}${bulk(message)}`.length;
+  return {
+    name,
+    pipeline,
+    async run(port, scale) {
+      const n = scaled(requests, scale);
+      const subscribers = await Promise.all(Array.from({ length: SUBSCRIBERS }, () => countingSubscriber(port, channel)));
+      try {
+        await Promise.all(subscribers.map((s) => s.until(confirmation)));
+        const measured = await benchmarkRun(port, CLIENTS, n, pipeline, ['PUBLISH', channel, message]);
+        await Promise.all(subscribers.map((s) => s.until(confirmation + n * frame)));
+        return measured.map((m) => ({ ...m, test: `PUBLISH to ${SUBSCRIBERS} subscribers` }));
+      } finally {
+        for (const s of subscribers) s.socket.destroy();
+      }
+    },
+  };
+}
+
+/** A SUBSCRIBE connection that counts the bytes it receives; `until` waits for a total. */
+async function countingSubscriber(port: number, channel: string): Promise<{ socket: net.Socket; until(bytes: number): Promise<void> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  socket.write(`*2\r\n$9\r\nSUBSCRIBE\r\n$${channel.length}\r\n${channel}\r\n`);
+  const until = async (bytes: number): Promise<void> => {
+    for (let waited = 0; received < bytes; waited += 10) {
+      if (waited > 60_000 || socket.destroyed) throw new Error(`a subscriber got ${received} of ${bytes} bytes`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { socket, until };
+}
+
 /** redis-benchmark --csv: a header line, then `"TEST","rps","avg","min","p50",...` per test. */
 function parseCsv(csv: string): Measurement[] {
   const rows = csv
@@ -131,8 +177,10 @@ const WORKLOADS: Workload[] = [
     redisBenchmark('lrange_100', ['-t', 'lrange_100'], pipeline, REQUESTS[pipeline] / 10),
   ]),
   queuePipeline('brpoplpush', REQUESTS[1]),
-  // Planned: streams (redisBenchmark('xadd', ['XADD', 'bench', '*', 'f', 'v'], ...)),
-  // pub/sub (a custom `run` with publishers and subscribers).
+  // Every PUBLISH is 50 deliveries: a fifth of the pipelined requests.
+  publishFanout('publish', 1, REQUESTS[1]),
+  publishFanout('publish', 16, REQUESTS[16] / 5),
+  // Planned: streams (redisBenchmark('xadd', ['XADD', 'bench', '*', 'f', 'v'], ...)).
 ];
 
 const TARGETS: Target[] = [

@@ -26,19 +26,27 @@ async function sameNext(p: DiffPair, n = 1): Promise<void> {
   }
 }
 
-/** Sends `argv` to both sides and compares the next `n` replies as a set (hash-table order). */
-async function sameUnordered(p: DiffPair, argv: string[], n: number): Promise<string[]> {
+/**
+ * Sends an argument-less UNSUBSCRIBE-like `argv` to both sides and compares its `n`
+ * confirmations, which come in hash-table order: the frames without their counts as
+ * a set, and the counts (falling by one each) in order.
+ */
+async function sameUnordered(p: DiffPair, argv: string[], n: number): Promise<void> {
   p.ours.write(encodeCommand(argv));
   p.ref.write(encodeCommand(argv));
-  const ours: string[] = [];
-  const ref: string[] = [];
+  const frames: Record<'ours' | 'ref', string[]> = { ours: [], ref: [] };
+  const counts: Record<'ours' | 'ref', string[]> = { ours: [], ref: [] };
   for (let i = 0; i < n; i++) {
     const [o, r] = await Promise.all([p.ours.read(), p.ref.read()]);
-    ours.push(show(o.raw));
-    ref.push(show(r.raw));
+    for (const [side, raw] of [['ours', o.raw], ['ref', r.raw]] as const) {
+      const text = raw.toString('latin1');
+      const countAt = text.lastIndexOf(':');
+      frames[side].push(JSON.stringify(text.slice(0, countAt)));
+      counts[side].push(text.slice(countAt));
+    }
   }
-  expect(ours.sort(), `replies to ${argv.join(' ')}`).toEqual(ref.sort());
-  return ours;
+  expect(frames.ours.sort(), `replies to ${argv.join(' ')}`).toEqual(frames.ref.sort());
+  expect(counts.ours, `counts in replies to ${argv.join(' ')}`).toEqual(counts.ref);
 }
 
 /** An array reply (PUBSUB CHANNELS) compared as a sorted list of its elements. */
