@@ -5,7 +5,18 @@
 import type { Socket } from 'node:net';
 import { Client } from '../engine/client.js';
 import { RespParser } from '../protocol/parser.js';
+import type { Command } from '../engine/command.js';
 import type { Broker } from './server.js';
+
+/** A command waiting in the engine's blocking registry: what to count once it ends. */
+export interface BlockedCall {
+  command: Command<Connection>;
+  argv: readonly string[];
+  /** Time its first execution took. */
+  ms: number;
+  /** Error replies counted before it ran: more at the end means it failed. */
+  errors: number;
+}
 
 /**
  * CLIENT REPLY state. `skip-next` is what CLIENT REPLY SKIP sets; it becomes `skip`
@@ -38,6 +49,8 @@ export class Connection extends Client {
   softLimitSince = 0;
   /** A command read but not yet run because the client is paused. */
   private held: string[] | null = null;
+  /** The blocking command (BLPOP, XREAD BLOCK...) this client waits in; input waits too. */
+  private blockedCall: BlockedCall | null = null;
   private flushScheduled = false;
 
   constructor(
@@ -83,10 +96,29 @@ export class Connection extends Client {
     this.processInput();
   }
 
-  /** Runs every complete command in the input, unless paused. */
+  /** Called by dispatch when the command left the client blocked. */
+  waitFor(call: BlockedCall): void {
+    this.blockedCall = call;
+  }
+
+  /** The wait ended (served, timed out, CLIENT UNBLOCK): the broker resumes us after the running command. */
+  override unblocked(): void {
+    this.broker.resumeAfterCommand(this);
+  }
+
+  /** Counts the command that was blocked, then sends its reply and reads on. */
+  resume(): void {
+    const call = this.blockedCall;
+    this.blockedCall = null;
+    if (call !== null) this.broker.recordCall(this, call.command, call.argv, call.ms, this.reply.errors !== call.errors);
+    // Not inside another client's command loop: carry on with this client's input later in this turn.
+    setImmediate(() => this.processInput());
+  }
+
+  /** Runs every complete command in the input, unless paused or blocked. */
   processInput(): void {
     const parser = this.parser;
-    while (!this.closed && !this.closeAfterReply) {
+    while (!this.closed && !this.closeAfterReply && this.blockedCall === null) {
       const argv = this.held ?? parser.next();
       if (argv === null) break;
       this.held = null;

@@ -17,7 +17,6 @@ import { SlowLog } from './slowlog.js';
 import { LatencyMonitor } from './latency.js';
 import { LatencyHistogram } from './histogram.js';
 import { InstantaneousMetric } from './instantaneous.js';
-import { BlockedClients } from './blocked.js';
 import { monitorLine } from './monitor.js';
 import { redactArgv } from './redact.js';
 import { isLocalClient } from './protected.js';
@@ -126,7 +125,6 @@ export class Broker {
   readonly latency = new LatencyMonitor();
   /** INFO latencystats: per command, while `latency-tracking` is on. */
   readonly histograms = new Map<Command<Connection>, LatencyHistogram>();
-  readonly blocked = new BlockedClients<Connection>();
   clientState: ClientStateHooks = NO_STATE;
   readonly outputLimits: OutputLimits;
   readonly shutdownHooks: ShutdownHook[] = [];
@@ -149,6 +147,9 @@ export class Broker {
   private cronLoops = 0;
   private pauseTimer: NodeJS.Timeout | null = null;
   private shuttingDown = false;
+  /** True while a command runs; clients unblocked meanwhile wait in `unblocked` until it ends. */
+  private running = false;
+  private readonly unblocked: Connection[] = [];
   /** Cached parameters read on every command: microseconds (Infinity when off) and ms (0 when off). */
   private slowlogThreshold = 0;
   private latencyThreshold = 0;
@@ -296,7 +297,7 @@ export class Broker {
   removeConnection(c: Connection): void {
     this.connections.delete(c.id);
     this.monitors.delete(c);
-    this.blocked.cancel(c);
+    this.engine.blocking.cancel(c);
     this.engine.pubsub.unsubscribeAll(c);
   }
 
@@ -334,15 +335,45 @@ export class Broker {
     if (this.pause !== null && this.isPaused(c, command)) return false;
     const errorsBefore = c.reply.errors;
     const start = performance.now();
-    this.engine.call(c, command, argv);
-    this.recordCall(c, command, argv, performance.now() - start, c.reply.errors !== errorsBefore);
+    this.running = true;
+    try {
+      this.engine.call(c, command, argv);
+    } finally {
+      this.running = false;
+    }
+    const ms = performance.now() - start;
+    if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
+      this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.config));
+    }
+    const blocking = this.engine.blocking;
+    if (blocking.size !== 0 && blocking.isBlocked(c)) {
+      // Counted when the wait ends (Connection.unblocked), as redis-server does.
+      c.waitFor({ command, argv, ms, errors: errorsBefore });
+    } else {
+      this.recordCall(c, command, argv, ms, c.reply.errors !== errorsBefore);
+    }
+    if (this.unblocked.length !== 0) this.resumeUnblocked();
     return true;
   }
 
   /**
-   * The bookkeeping after a command ran: command stats, latency histogram, slow log,
-   * latency monitor and MONITOR feed. A family that completes a blocked command
-   * later calls this then, as redis-server does on unblocking.
+   * A blocked client's wait ended. As redis-server's handleClientsBlockedOnKeys, it
+   * is accounted for and resumed after the command that woke it, or at once when a
+   * timer woke it.
+   */
+  resumeAfterCommand(c: Connection): void {
+    this.unblocked.push(c);
+    if (!this.running) this.resumeUnblocked();
+  }
+
+  private resumeUnblocked(): void {
+    const woken = this.unblocked.splice(0);
+    for (const c of woken) c.resume();
+  }
+
+  /**
+   * The bookkeeping of a command that ran (or a blocked one that ended): command
+   * stats, latency histogram, slow log and latency monitor.
    */
   recordCall(c: Connection, command: Command<Connection>, argv: readonly string[], ms: number, failed: boolean): void {
     const usec = ms * 1000;
@@ -357,9 +388,6 @@ export class Broker {
     }
     if (this.latencyThreshold !== 0 && ms >= this.latencyThreshold) {
       this.latency.addSample(command.has(Flag.Fast) ? 'fast-command' : 'command', Math.floor(ms));
-    }
-    if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
-      this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.config));
     }
   }
 
@@ -492,7 +520,7 @@ export class Broker {
     if (timeout === 0) return;
     for (const c of [...this.connections.values()]) {
       if (now - c.lastInteraction <= timeout * 1000) continue;
-      if (c.monitor || c.heldCommand !== null || this.blocked.has(c)) continue;
+      if (c.monitor || c.heldCommand !== null || this.engine.blocking.isBlocked(c)) continue;
       const [channels, patterns, shard] = this.clientState.subscriptions(c);
       if (channels + patterns + shard > 0) continue;
       this.log.debug({ client: c.addr }, 'Closing idle client');

@@ -57,7 +57,7 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
   const broker = c.broker;
   const [channels, patterns, shard] = broker.clientState.subscriptions(c);
   const transaction = broker.clientState.transaction(c);
-  const blocked = broker.blocked.has(c) || c.heldCommand !== null;
+  const blocked = broker.engine.blocking.isBlocked(c) || c.heldCommand !== null;
   let flags = '';
   if (c.monitor) flags += 'O';
   else if (c.kind === 'replica') flags += 'S';
@@ -230,7 +230,7 @@ function clientUnblock(c: Connection, argv: string[]): void {
   const id = parseInt64(argv[2]);
   if (id === null) return c.reply.error(NOT_INTEGER);
   const target = c.broker.connections.get(Number(id));
-  c.reply.int(target !== undefined && c.broker.blocked.unblock(target, error) ? 1 : 0);
+  c.reply.int(target !== undefined && c.broker.engine.blocking.unblock(target, error) ? 1 : 0);
 }
 
 function onOff(c: Connection, value: string): boolean | null {

@@ -99,7 +99,7 @@ function clients(b: Broker): string[] {
     `maxclients:${b.config.get('maxclients')}`,
     `client_recent_max_input_buffer:${buffers.maxInput}`,
     `client_recent_max_output_buffer:${buffers.maxOutput}`,
-    `blocked_clients:${b.blocked.size}`,
+    `blocked_clients:${b.engine.blocking.size}`,
     'tracking_clients:0',
     'clients_in_timeout_table:0',
   ];

@@ -167,29 +167,25 @@ describe('CLIENT against live connections', () => {
     expect(server.broker.pause).toBe(null);
   });
 
-  it('CLIENT UNBLOCK wakes a client in the blocked registry, by timeout or error', async () => {
+  it('CLIENT UNBLOCK wakes a client waiting in the engine, by timeout or error', async () => {
     const admin = await connect();
     const blocked = await connect();
     const conn = connectionOf(blocked);
-    const wake = (error: string | null): void => {
-      if (error === null) conn.reply.nilArray();
-      else conn.reply.error(error);
-      conn.flush();
-    };
-    server.broker.blocked.block(conn, { unblock: wake, cancel: () => undefined });
+    const blockForever = (): void =>
+      server.broker.engine.blocking.block(conn, { keys: ['nothing'], timeoutMs: 0, serve: () => false, timedOut: () => conn.reply.nilArray() });
+    blockForever();
     expect(parseList((await admin.call('CLIENT', 'LIST', 'ID', String(conn.id))).value as string)[0].get('flags')).toBe('b');
+    expect((await admin.call('INFO', 'clients')).value as string).toContain('blocked_clients:1\r\n');
     expect((await admin.call('CLIENT', 'UNBLOCK', String(conn.id))).value).toBe(1);
     expect((await blocked.read()).raw.toString()).toBe('*-1\r\n');
     expect((await admin.call('CLIENT', 'UNBLOCK', String(conn.id))).value).toBe(0);
-    server.broker.blocked.block(conn, { unblock: wake, cancel: () => undefined });
+    blockForever();
     expect((await admin.call('CLIENT', 'UNBLOCK', String(conn.id), 'ERROR')).value).toBe(1);
     expect((await blocked.read()).raw.toString()).toBe('-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n');
-    // A wait whose connection closes is cancelled.
-    let cancelled = false;
-    server.broker.blocked.block(conn, { unblock: wake, cancel: () => (cancelled = true) });
+    // A wait whose connection closes is forgotten.
+    blockForever();
     blocked.close();
-    await until(() => cancelled, 'the wait to be cancelled');
-    expect(server.broker.blocked.size).toBe(0);
+    await until(() => server.broker.engine.blocking.size === 0, 'the wait to be cancelled');
   });
 
   it('closes clients idle longer than `timeout`, but not MONITOR clients', async () => {
@@ -219,5 +215,60 @@ describe('CLIENT against live connections', () => {
     await admin.call('CONFIG', 'SET', 'maxclients', '10000');
     const info = (await admin.call('INFO', 'stats')).value as string;
     expect(info).toMatch(/rejected_connections:1\r\n/);
+  });
+});
+
+describe('a command that blocks', () => {
+  let server: InProcessBroker;
+  beforeAll(async () => {
+    server = await startBroker(['--slowlog-log-slower-than', '0']);
+    // Minimal BLPOP/LPUSH stand-ins on this broker only: a wait on a key, served by a write to it.
+    const lists = new Map<string, string[]>();
+    server.broker.commands.register([
+      {
+        name: 'blpop',
+        handler: (c, argv) => {
+          const key = argv[1];
+          const take = (): boolean => {
+            const item = lists.get(key)?.shift();
+            if (item === undefined) return false;
+            c.reply.bulks([key, item]);
+            return true;
+          };
+          if (!take()) c.engine.blocking.block(c, { keys: [key], timeoutMs: 0, serve: take, timedOut: () => c.reply.nilArray() });
+        },
+      },
+      {
+        name: 'lpush',
+        handler: (c, argv) => {
+          const list = lists.get(argv[1]) ?? [];
+          list.unshift(...argv.slice(2));
+          lists.set(argv[1], list);
+          c.engine.modified(c.db, argv[1]);
+          c.reply.int(list.length);
+        },
+      },
+    ]);
+  });
+  afterAll(() => server.stop());
+
+  it("holds the client's later commands, answers when served, and is counted then", async () => {
+    const monitor = await RawClient.connect(server.port);
+    await monitor.call('MONITOR');
+    const waiter = await RawClient.connect(server.port);
+    const pusher = await RawClient.connect(server.port);
+    await pusher.call('SLOWLOG', 'RESET');
+    waiter.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n');
+    // MONITOR shows the blocking command when it is issued.
+    expect((await monitor.read()).raw.toString()).toMatch(/"BLPOP" "q" "0"\r\n$/);
+    expect((await pusher.call('INFO', 'commandstats')).value).not.toContain('cmdstat_blpop');
+    expect((await pusher.call('LPUSH', 'q', 'job')).value).toBe(1);
+    expect((await waiter.read()).value).toEqual(['q', 'job']);
+    expect((await waiter.read()).raw.toString()).toBe('+PONG\r\n');
+    expect((await pusher.call('INFO', 'commandstats')).value).toMatch(/cmdstat_blpop:calls=1,/);
+    const slowlog = (await pusher.call('SLOWLOG', 'GET', '-1')).value as unknown[][];
+    // Newest first: BLPOP is logged once served, after the LPUSH that served it (as redis-server).
+    expect(slowlog.map((entry) => (entry[3] as string[])[0])).toEqual(['INFO', 'PING', 'BLPOP', 'LPUSH', 'INFO', 'SLOWLOG']);
+    for (const c of [monitor, waiter, pusher]) c.close();
   });
 });
