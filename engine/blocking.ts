@@ -25,6 +25,8 @@ export interface WaitSpec {
   timedOut(): void;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class Wait {
   timer: NodeJS.Timeout | null = null;
 
@@ -70,8 +72,19 @@ export class Blocking {
       if (queue === undefined) byKey.set(key, [w]);
       else if (!queue.includes(w)) queue.push(w);
     }
-    if (spec.timeoutMs > 0) {
-      w.timer = setTimeout(() => this.finish(w, () => spec.timedOut()), spec.timeoutMs);
+    if (spec.timeoutMs > 0) this.arm(w, Date.now() + spec.timeoutMs);
+  }
+
+  /**
+   * Times the wait out at `deadline`. Node's timers take at most 2^31-1 ms (longer
+   * delays fire at once), so a longer wait re-arms in steps.
+   */
+  private arm(w: Wait, deadline: number): void {
+    const delay = deadline - Date.now();
+    if (delay > MAX_TIMER_MS) {
+      w.timer = setTimeout(() => this.arm(w, deadline), MAX_TIMER_MS);
+    } else {
+      w.timer = setTimeout(() => this.finish(w, () => w.spec.timedOut()), Math.max(delay, 0));
     }
   }
 
