@@ -11,6 +11,16 @@
  * whatever the replica's state; a group's last ID moved without a claim goes out as
  * `XGROUP SETID key group id ENTRIESREAD n`; a consumer created by a NOACK read as
  * `XGROUP CREATECONSUMER`. The other commands go out as they are.
+ *
+ * Where redis-server 7.0's effects lose state, ours do not, so that a replica or
+ * an AOF replay ends with the same XINFO STREAM FULL:
+ * - a read that moves the group's last ID also propagates XGROUP SETID with
+ *   ENTRIESREAD after its claims (7.0 does so only for NOACK reads, and replicas
+ *   lose the read counter, hence `entries-read` and `lag`; later redis-server
+ *   versions propagate it always, as we do);
+ * - a read of a consumer's own pending entries (an ID rather than `>`) propagates
+ *   the new delivery time and count of each as a claim, and a consumer it creates
+ *   as XGROUP CREATECONSUMER (redis-server propagates neither).
  */
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
@@ -142,19 +152,21 @@ export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId,
   }
   c.reply.array(n);
   c.reply.raw(body);
-  // Without NOACK the claims carry the last ID (LASTID).
-  if (d.noack && lastIdMoved) propagateGroupId(engine, d.db, d.key, d.groupName, group);
+  // The claims carry the last ID (LASTID) but not the read counter.
+  if (lastIdMoved) propagateGroupId(engine, d.db, d.key, d.groupName, group);
   return n;
 }
 
 /**
  * streamReplyWithRangeFromConsumerPEL: a consumer's own pending entries from
  * `start` on (XREADGROUP with an ID rather than `>`). Each counts as delivered
- * again; one whose entry was deleted comes back as `[id, nil]`. Like redis-server
- * this propagates nothing.
+ * again, propagated as a claim (see the file comment); one whose entry was deleted
+ * comes back as `[id, nil]`.
  */
-export function replyHistory(c: Client, s: Stream, consumer: Consumer, start: StreamId, count: number): void {
-  const now = c.engine.now();
+export function replyHistory(c: Client, s: Stream, d: Delivery, start: StreamId, count: number): void {
+  const engine = c.engine;
+  const now = engine.now();
+  const consumer = d.consumer;
   const nilArray = c.reply.resp === 2 ? '*-1\r\n' : '_\r\n';
   let body = '';
   let n = 0;
@@ -168,6 +180,7 @@ export function replyHistory(c: Client, s: Stream, consumer: Consumer, start: St
       body += entry;
       nack.deliveryTime = now;
       nack.deliveryCount = incCount(nack.deliveryCount);
+      propagateClaim(engine, d.db, d.key, d.groupName, nack.id.toString(), nack, d.group);
     }
     n++;
   }

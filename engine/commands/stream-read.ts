@@ -136,10 +136,14 @@ function parseIds(c: Client, argv: string[], a: ReadArgs, groups: ConsumerGroup[
   return after;
 }
 
-/** The group's consumer for this read, created if new (a NOACK read propagates that). */
-function readingConsumer(c: Client, db: Db, key: string, a: ReadArgs, group: ConsumerGroup): Delivery {
+/**
+ * The group's consumer for this read, created if new. A creation is propagated
+ * unless claims will recreate the consumer: by a NOACK read, and by a history read
+ * (a new consumer has no history).
+ */
+function readingConsumer(c: Client, db: Db, key: string, a: ReadArgs, group: ConsumerGroup, history: boolean): Delivery {
   const [consumer, created] = lookupOrCreateConsumer(c.engine, group, a.consumerName);
-  if (created && a.noack) propagateConsumerCreation(c.engine, db.id, key, a.groupName!, a.consumerName);
+  if (created && (a.noack || history)) propagateConsumerCreation(c.engine, db.id, key, a.groupName!, a.consumerName);
   return { db: db.id, key, groupName: a.groupName!, group, consumer, noack: a.noack };
 }
 
@@ -177,8 +181,8 @@ function xreadGeneric(c: Client, argv: string[], isGroup: boolean): void {
       replyRange(reply, s, start, StreamId.MAX, a.count, false);
       continue;
     }
-    const d = readingConsumer(c, c.db, key, a, group);
-    if (history) replyHistory(c, s, d.consumer, start, a.count);
+    const d = readingConsumer(c, c.db, key, a, group, history);
+    if (history) replyHistory(c, s, d, start, a.count);
     else deliverRange(c, s, d, start, a.count);
     c.engine.dirty++;
   }
@@ -254,7 +258,7 @@ function serveBlocked(c: Client, db: Db, key: string, w: WaitedKey, a: ReadArgs,
   }
   reply.bulk(key);
   if (group === undefined) replyRange(reply, value, start, StreamId.MAX, count, false);
-  else deliverRange(c, value, readingConsumer(c, db, key, a, group), start, count);
+  else deliverRange(c, value, readingConsumer(c, db, key, a, group, false), start, count);
   return true;
 }
 
