@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
+import { streamWorkloads } from './stream-workloads.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
 const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
@@ -180,7 +181,7 @@ const WORKLOADS: Workload[] = [
   // Every PUBLISH is 50 deliveries: a fifth of the pipelined requests.
   publishFanout('publish', 1, REQUESTS[1]),
   publishFanout('publish', 16, REQUESTS[16] / 5),
-  // Planned: streams (redisBenchmark('xadd', ['XADD', 'bench', '*', 'f', 'v'], ...)).
+  ...streamWorkloads(redisBenchmark, REQUESTS),
 ];
 
 const TARGETS: Target[] = [
