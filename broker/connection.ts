@@ -168,7 +168,10 @@ export class Connection extends Client {
       this.broker.stats.writesProcessed++;
     }
     if (this.closeAfterReply) {
-      this.socket.end();
+      // Close fully once the last reply is written, as redis-server does: a half-closed
+      // socket would linger for as long as the peer keeps its side open.
+      const socket = this.socket;
+      socket.end(() => socket.destroy());
       this.close();
     }
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `broker` executable: flags and config file as redis-server takes them. */
-import { Broker } from './server.js';
+import { Broker, ListenError } from './server.js';
 import { ConfigError } from './config.js';
 
 async function main(): Promise<void> {
@@ -16,7 +16,13 @@ async function main(): Promise<void> {
   }
   // SHUTDOWN and the signals stop the broker through the same path; then the process goes.
   broker.onShutdown = () => process.exit(0);
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    broker.log.fatal(err.message);
+    process.exit(1);
+  }
   const shutdown = (signal: string): void => {
     broker.log.info(`Received ${signal} scheduling shutdown...`);
     void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((error) => {

@@ -98,6 +98,9 @@ const PROTECTED_MODE_DENIED =
   'default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
   'connections from the outside.\r\n';
 
+/** The broker could not listen where it was told to. */
+export class ListenError extends Error {}
+
 export class Broker {
   readonly config = new Config(PARAMS);
   readonly engine: Engine;
@@ -231,8 +234,13 @@ export class Broker {
         });
         this.servers.push(server);
       } catch (err) {
-        if (!optional) throw err;
-        this.log.warn(`Could not bind ${host}: ${(err as Error).message}`);
+        const code = (err as NodeJS.ErrnoException).code;
+        const reason = code === 'EADDRINUSE' ? 'bind: Address already in use' : (err as Error).message;
+        this.log.warn(`Could not create server TCP listening socket ${host}:${port}: ${reason}`);
+        if (!optional) {
+          await this.stop();
+          throw new ListenError(`Failed listening on port ${port} (tcp), aborting.`);
+        }
       }
     }
     this.startupMemory = usedMemory();

@@ -1,0 +1,48 @@
+/**
+ * How the broker ends connections and itself: a connection closed after a protocol
+ * error is closed fully even when the peer keeps its side open, and a busy port stops
+ * start-up with redis-server's message and exit status 1.
+ */
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROKER_BIN, startBroker, type InProcessBroker } from '../harness/servers.js';
+
+describe('closing connections and start-up failures', () => {
+  let broker: InProcessBroker;
+  beforeAll(async () => {
+    broker = await startBroker();
+  });
+  afterAll(() => broker?.stop());
+
+  it('closes the socket fully after a protocol error, even if the client keeps its side open', async () => {
+    const socket = net.connect({ port: broker.port, host: '127.0.0.1', allowHalfOpen: true });
+    let received = '';
+    socket.on('data', (d) => (received += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const ended = new Promise((resolve) => socket.once('end', resolve));
+    socket.write('*x\r\n');
+    await ended;
+    expect(received).toBe('-ERR Protocol error: invalid multibulk length\r\n');
+    // A half-closed server socket would swallow these writes forever; a closed one
+    // answers with a reset, which the next write after it reports.
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const writer = setInterval(() => socket.write('PING\r\n'), 20);
+    await closed;
+    clearInterval(writer);
+  });
+
+  it('exits with status 1 and redis-server\'s message when the port is taken', async () => {
+    const child = spawn(process.execPath, [BROKER_BIN, '--port', String(broker.port), '--bind', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const status = await new Promise((resolve) => child.once('exit', resolve));
+    expect(status).toBe(1);
+    expect(output).toContain(`Could not create server TCP listening socket 127.0.0.1:${broker.port}: bind: Address already in use`);
+    expect(output).toContain(`Failed listening on port ${broker.port} (tcp), aborting.`);
+  });
+});
