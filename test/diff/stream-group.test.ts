@@ -480,6 +480,33 @@ describe.skipIf(!hasRedisServer())('consumer groups vs redis-server', () => {
     `);
   });
 
+  it('IDs beyond 2^53 and at 2^64-1 in PELs, cursors and group IDs', async () => {
+    const big = '9007199254740993';
+    await run(`
+      XADD s ${big}-1 a 1
+      XADD s ${big}-${MAX} a 2
+      XADD s 9007199254740994-0 a 3
+      XADD s ${MAX}-0 a 4
+      XADD s ${MAX}-${MAX} a 5
+      XGROUP CREATE s g 0
+      XGROUP CREATE s late ${big}-${MAX} ENTRIESREAD 2
+      XREADGROUP GROUP g c COUNT 2 STREAMS s >
+      XREADGROUP GROUP g d STREAMS s >
+      XREADGROUP GROUP late c STREAMS s >
+      XPENDING s g
+      XPENDING s g (${big}-1 ${MAX} 10
+      XPENDING s g - (${MAX}-${MAX} 10 d
+      XAUTOCLAIM s g e 0 ${big} COUNT 2 JUSTID
+      XAUTOCLAIM s g e 0 ${MAX}-0 COUNT 1 JUSTID
+      XAUTOCLAIM s g e 0 ${MAX}-${MAX} JUSTID
+      XCLAIM s g f 0 ${MAX}-${MAX} ${big}-1 JUSTID LASTID ${MAX}-${MAX}
+      XACK s g ${big}-${MAX} ${MAX}-0
+      XREADGROUP GROUP g f STREAMS s ${big}
+      XINFO STREAM s FULL
+      XINFO GROUPS s
+    `);
+  });
+
   it('XREADGROUP in RESP3, and XPENDING / XINFO replies in RESP3', async () => {
     // HELLO's reply holds the connection ID, which differs.
     await d.p.both('HELLO', '3');
