@@ -32,6 +32,7 @@ import {
 import { List } from '../types/list.js';
 import { parseInt64 } from '../util/int64.js';
 import { parseSecondsTimeout } from '../util/timeout.js';
+import { isOption } from '../util/option.js';
 
 const LPOS_RANK_ZERO =
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
@@ -40,17 +41,6 @@ const LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 
 /** LLONG_MIN, the one RANK whose negation overflows (see lpos). */
 const LONG_MIN = -9223372036854775808n;
-
-/**
- * strcasecmp(arg, word) == 0 for a lower-case ASCII `word`: case-insensitive, and
- * bytes after a NUL in `arg` are not seen, as in C.
- */
-function isWord(arg: string, word: string): boolean {
-  const n = word.length;
-  if (arg.length !== n && !(arg.length > n && arg.charCodeAt(n) === 0)) return false;
-  for (let i = 0; i < n; i++) if ((arg.charCodeAt(i) | 0x20) !== word.charCodeAt(i)) return false;
-  return true;
-}
 
 /**
  * getLongFromObjectOrReply: an int64 as a JS number (exact below 2^53, which every
@@ -77,8 +67,8 @@ function parseAtLeast(c: Client, arg: string, min: number, error: string): numbe
 
 /** LEFT|RIGHT (getListPositionFromObjectOrReply): true for LEFT (the head), null after a syntax error. */
 function parseSide(c: Client, arg: string): boolean | null {
-  if (isWord(arg, 'left')) return true;
-  if (isWord(arg, 'right')) return false;
+  if (isOption(arg, 'left')) return true;
+  if (isOption(arg, 'right')) return false;
   c.reply.error(SYNTAX);
   return null;
 }
@@ -170,8 +160,8 @@ function push(c: Client, argv: string[], head: boolean, onlyExisting: boolean): 
 
 function linsert(c: Client, argv: string[]): void {
   let after: boolean;
-  if (isWord(argv[2], 'after')) after = true;
-  else if (isWord(argv[2], 'before')) after = false;
+  if (isOption(argv[2], 'after')) after = true;
+  else if (isOption(argv[2], 'before')) after = false;
   else return c.reply.error(SYNTAX);
   const list = writableList(c, c.db, argv[1]);
   if (list === null) return;
@@ -234,18 +224,18 @@ function lpos(c: Client, argv: string[]): void {
   for (let j = 3; j < argv.length; j++) {
     const opt = argv[j];
     const more = j < argv.length - 1;
-    if (isWord(opt, 'rank') && more) {
+    if (isOption(opt, 'rank') && more) {
       const v = parseInt64(argv[++j]);
       if (v === null) return c.reply.error(NOT_INTEGER);
       if (v === 0) return c.reply.error(LPOS_RANK_ZERO);
       // -LLONG_MIN overflows to itself in C: a "negative" rank every match reaches
       // and a COUNT that is never reached, i.e. all matches from the tail.
       rank = v === LONG_MIN ? Number.NEGATIVE_INFINITY : Number(v);
-    } else if (isWord(opt, 'count') && more) {
+    } else if (isOption(opt, 'count') && more) {
       const v = parseAtLeast(c, argv[++j], 0, LPOS_COUNT_NEGATIVE);
       if (v === null) return;
       count = v;
-    } else if (isWord(opt, 'maxlen') && more) {
+    } else if (isOption(opt, 'maxlen') && more) {
       const v = parseAtLeast(c, argv[++j], 0, LPOS_MAXLEN_NEGATIVE);
       if (v === null) return;
       maxlen = v;
@@ -394,7 +384,7 @@ function parseMpop(c: Client, argv: string[], at: number): MpopArgs | null {
   if (head === null) return null;
   let count = -1;
   for (let j = sideAt + 1; j < argv.length; j++) {
-    if (count === -1 && isWord(argv[j], 'count') && j < argv.length - 1) {
+    if (count === -1 && isOption(argv[j], 'count') && j < argv.length - 1) {
       const v = parseAtLeast(c, argv[++j], 1, COUNT_NOT_POSITIVE);
       if (v === null) return null;
       count = v;

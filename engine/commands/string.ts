@@ -24,6 +24,7 @@ import {
 import { addInt64, INT64_MIN, mulInt64, negateInt64, parseInt64, type Int64 } from '../util/int64.js';
 import { StringForm } from '../keyspace.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
+import { isOption } from '../util/option.js';
 
 /**
  * Largest string a command may build (APPEND, SETRANGE): redis-server's default
@@ -45,17 +46,6 @@ const EXAT = 1 << 6;
 const PXAT = 1 << 7;
 const PERSIST = 1 << 8;
 const ANY_EXPIRE = EX | PX | EXAT | PXAT;
-
-/**
- * ASCII case-insensitive match of an option against `word` (lower case), as
- * redis-server compares C strings: bytes after an embedded NUL are ignored.
- */
-function isOption(arg: string, word: string): boolean {
-  const n = word.length;
-  if (arg.length !== n && !(arg.length > n && arg.charCodeAt(n) === 0)) return false;
-  for (let i = 0; i < n; i++) if ((arg.charCodeAt(i) | 0x20) !== word.charCodeAt(i)) return false;
-  return true;
-}
 
 /** The flag of an expiry option (EX, PX, EXAT, PXAT), or 0. */
 function expireKind(opt: string): number {
