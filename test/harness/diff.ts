@@ -3,7 +3,7 @@
  * redis-server, replies compared byte for byte.
  */
 import { expect } from 'vitest';
-import { RawClient, type RawReply } from './raw.js';
+import { encodeCommand, RawClient, type RawReply } from './raw.js';
 import { startBroker, startRedis, type InProcessBroker, type RunningServer } from './servers.js';
 
 export class DiffPair {
@@ -27,6 +27,19 @@ export class DiffPair {
     const { ours, ref } = await this.both(...argv);
     expect(show(ours.raw), `reply to ${argv.join(' ')}`).toBe(show(ref.raw));
     return ours;
+  }
+
+  /**
+   * Sends every command pipelined to both, reads all replies, then compares them in
+   * order, so a mismatch leaves no reply behind for the next call. `view` renders a
+   * reply for comparison (e.g. masking fields that legitimately differ).
+   */
+  async samePipeline(argvs: readonly (readonly (string | Buffer)[])[], view: (raw: Buffer) => string = show): Promise<void> {
+    const bytes = Buffer.concat(argvs.map((argv) => encodeCommand(argv)));
+    this.ours.write(bytes);
+    this.ref.write(bytes);
+    const [ours, ref] = await Promise.all([this.ours.readMany(argvs.length), this.ref.readMany(argvs.length)]);
+    argvs.forEach((argv, i) => expect(view(ours[i].raw), `reply to ${JSON.stringify(argv)}`).toBe(view(ref[i].raw)));
   }
 
   /** Sends raw bytes to both and expects the same replies (as many as the reference gives). */

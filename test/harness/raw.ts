@@ -79,6 +79,13 @@ export class RawClient {
     return this.queue.shift()!;
   }
 
+  /** The next `n` replies, in order. */
+  async readMany(n: number): Promise<RawReply[]> {
+    const replies: RawReply[] = [];
+    for (let i = 0; i < n; i++) replies.push(await this.read());
+    return replies;
+  }
+
   /** Resolves once the server has closed the connection. */
   async waitClosed(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
