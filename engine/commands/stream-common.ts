@@ -1,7 +1,4 @@
-/**
- * What the stream command families share: option matching as redis-server's
- * strcasecmp, the stream lookup with its type check, and entry replies.
- */
+/** What the stream command families share: the stream lookup with its type check, and entry replies. */
 import type { Client } from '../client.js';
 import type { Reply } from '../../protocol/reply.js';
 import type { Value } from '../keyspace.js';
@@ -9,17 +6,6 @@ import { WRONGTYPE } from '../errors.js';
 import { Stream } from '../types/stream.js';
 import type { StreamNode } from '../types/stream-node.js';
 import type { StreamId } from '../types/stream-id.js';
-
-/** strcasecmp(arg, name) == 0 for a lowercase `name`, with C's stop at a NUL byte. */
-export function optionIs(arg: string, name: string): boolean {
-  const n = name.length;
-  if (arg.length < n || (arg.length > n && arg.charCodeAt(n) !== 0)) return false;
-  for (let i = 0; i < n; i++) {
-    const c = arg.charCodeAt(i);
-    if ((c >= 65 && c <= 90 ? c + 32 : c) !== name.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /**
  * A looked-up value as a stream (undefined when the key is missing). Replies

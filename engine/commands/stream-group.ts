@@ -32,7 +32,8 @@ import { parseInt64, type Int64 } from '../util/int64.js';
 import { Stream } from '../types/stream.js';
 import { INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type U64 } from '../types/stream-id.js';
 import { byName, ConsumerGroup, ENTRIES_READ_UNKNOWN, Nack, toInt64, type Consumer } from '../types/stream-group.js';
-import { asStream, entryById, entryResp, fail, longLong, optionIs } from './stream-common.js';
+import { asStream, entryById, entryResp, fail, longLong } from './stream-common.js';
+import { isOption } from '../util/option.js';
 
 const XGROUP_NEEDS_KEY =
   'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
@@ -226,14 +227,14 @@ interface XgroupTarget {
  */
 function xgroupTarget(c: Client, argv: string[]): XgroupTarget | null {
   const sub = argv[1];
-  const create = optionIs(sub, 'create');
-  const setid = optionIs(sub, 'setid');
+  const create = isOption(sub, 'create');
+  const setid = isOption(sub, 'setid');
   const t: XgroupTarget = { s: undefined, group: undefined, mkstream: false, entriesRead: ENTRIES_READ_UNKNOWN };
   for (let i = 5; i < argv.length; ) {
-    if (create && optionIs(argv[i], 'mkstream')) {
+    if (create && isOption(argv[i], 'mkstream')) {
       t.mkstream = true;
       i++;
-    } else if ((create || setid) && optionIs(argv[i], 'entriesread') && i + 1 < argv.length) {
+    } else if ((create || setid) && isOption(argv[i], 'entriesread') && i + 1 < argv.length) {
       const n = parseInt64(argv[i + 1]);
       if (n === null) return fail(c, NOT_INTEGER);
       if (n < 0 && n !== ENTRIES_READ_UNKNOWN) return fail(c, ENTRIESREAD_RANGE);
@@ -249,7 +250,7 @@ function xgroupTarget(c: Client, argv: string[]): XgroupTarget | null {
   if (!t.mkstream) {
     if (s === undefined) return fail(c, XGROUP_NEEDS_KEY);
     t.group = s.group(argv[3]);
-    if (t.group === undefined && !create && !optionIs(sub, 'destroy')) return fail(c, noSuchGroup(argv[2], argv[3]));
+    if (t.group === undefined && !create && !isOption(sub, 'destroy')) return fail(c, noSuchGroup(argv[2], argv[3]));
   }
   return t;
 }
@@ -363,7 +364,7 @@ interface PendingRange {
 function parsePendingRange(c: Client, argv: string[]): PendingRange | null {
   let at = 3;
   let minIdle: Int64 = 0;
-  if (optionIs(argv[3], 'idle')) {
+  if (isOption(argv[3], 'idle')) {
     const n = parseInt64(argv[4]);
     if (n === null) return fail(c, NOT_INTEGER);
     minIdle = n;
@@ -475,24 +476,24 @@ function parseClaimOptions(c: Client, argv: string[], from: number, now: number)
   for (let j = from; j < argv.length; j++) {
     const more = argv.length - 1 - j > 0;
     const opt = argv[j];
-    if (optionIs(opt, 'force')) {
+    if (isOption(opt, 'force')) {
       o.force = true;
-    } else if (optionIs(opt, 'justid')) {
+    } else if (isOption(opt, 'justid')) {
       o.justId = true;
-    } else if (optionIs(opt, 'idle') && more) {
+    } else if (isOption(opt, 'idle') && more) {
       const idle = integer(argv[++j], 'IDLE');
       if (idle === null) return null;
       // now - idle, which lands outside [0, now] for any idle outside [0, now].
       o.deliveryTime = typeof idle === 'number' && idle >= 0 && idle <= now ? now - idle : now;
-    } else if (optionIs(opt, 'time') && more) {
+    } else if (isOption(opt, 'time') && more) {
       const time = integer(argv[++j], 'TIME');
       if (time === null) return null;
       o.deliveryTime = clampDeliveryTime(time, now);
-    } else if (optionIs(opt, 'retrycount') && more) {
+    } else if (isOption(opt, 'retrycount') && more) {
       const n = integer(argv[++j], 'RETRYCOUNT');
       if (n === null) return null;
       o.retryCount = n;
-    } else if (optionIs(opt, 'lastid') && more) {
+    } else if (isOption(opt, 'lastid') && more) {
       const id = parseStreamId(argv[++j], 0, true);
       if (id === null) return fail(c, INVALID_ID);
       o.lastId = id;
@@ -611,11 +612,11 @@ function xautoclaim(c: Client, argv: string[]): void {
   let justId = false;
   for (let j = 6; j < argv.length; j++) {
     const more = argv.length - 1 - j > 0;
-    if (optionIs(argv[j], 'count') && more) {
+    if (isOption(argv[j], 'count') && more) {
       const n = parseInt64(argv[++j]);
       if (n === null || n < 1 || BigInt(n) > AUTOCLAIM_MAX_COUNT) return c.reply.error(AUTOCLAIM_COUNT);
       count = Number(n);
-    } else if (optionIs(argv[j], 'justid')) {
+    } else if (isOption(argv[j], 'justid')) {
       justId = true;
     } else {
       return c.reply.error(SYNTAX);

@@ -22,7 +22,8 @@ import { INT64_MAX, parseInt64 } from '../util/int64.js';
 import { Stream } from '../types/stream.js';
 import { INVALID_ID, parseStreamId, StreamId } from '../types/stream-id.js';
 import type { ConsumerGroup } from '../types/stream-group.js';
-import { asStream, optionIs, replyRange } from './stream-common.js';
+import { asStream, fail, replyRange } from './stream-common.js';
+import { isOption } from '../util/option.js';
 import { deliverRange, lookupOrCreateConsumer, noGroup, propagateConsumerCreation, replyHistory, type Delivery } from './stream-group.js';
 
 const TIMEOUT_NOT_INTEGER = 'ERR timeout is not an integer or out of range';
@@ -61,36 +62,31 @@ function parseTimeout(c: Client, arg: string): number | null {
   return Number(ms);
 }
 
-function fail(c: Client, error: string): null {
-  c.reply.error(error);
-  return null;
-}
-
 function parseReadArgs(c: Client, argv: string[], group: boolean): ReadArgs | null {
   const a: ReadArgs = { timeout: -1, count: 0, keysAt: 0, streams: 0, groupName: null, consumerName: '', noack: false };
   for (let i = 1; i < argv.length; i++) {
     const more = argv.length - 1 - i;
     const opt = argv[i];
-    if (optionIs(opt, 'block') && more > 0) {
+    if (isOption(opt, 'block') && more > 0) {
       const timeout = parseTimeout(c, argv[++i]);
       if (timeout === null) return null;
       a.timeout = timeout;
-    } else if (optionIs(opt, 'count') && more > 0) {
+    } else if (isOption(opt, 'count') && more > 0) {
       const n = parseInt64(argv[++i]);
       if (n === null) return fail(c, NOT_INTEGER);
       a.count = n < 0 ? 0 : Number(n);
-    } else if (optionIs(opt, 'streams') && more > 0) {
+    } else if (isOption(opt, 'streams') && more > 0) {
       a.keysAt = i + 1;
       const rest = argv.length - a.keysAt;
       if (rest % 2 !== 0) return fail(c, UNBALANCED);
       a.streams = rest / 2;
       break;
-    } else if (optionIs(opt, 'group') && more >= 2) {
+    } else if (isOption(opt, 'group') && more >= 2) {
       if (!group) return fail(c, 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
       a.groupName = argv[i + 1];
       a.consumerName = argv[i + 2];
       i += 2;
-    } else if (optionIs(opt, 'noack')) {
+    } else if (isOption(opt, 'noack')) {
       if (!group) return fail(c, 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
       a.noack = true;
     } else {

@@ -16,7 +16,8 @@ import { replyHelp, subcommandSyntaxError } from '../help.js';
 import { parseInt64, type Int64 } from '../util/int64.js';
 import { LISTPACK_MAX_SIZE, Stream, type TrimStrategy } from '../types/stream.js';
 import { incU64, INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
-import { asStream, fail, longLong, optionIs, replyEntry, replyRange } from './stream-common.js';
+import { asStream, fail, longLong, replyEntry, replyRange } from './stream-common.js';
+import { isOption } from '../util/option.js';
 import { streamReadCommands } from './stream-read.js';
 import { replyGroupsFull, streamGroupCommands } from './stream-group.js';
 
@@ -69,17 +70,17 @@ function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): Ad
   for (; i < argv.length; i++) {
     const more = argv.length - 1 - i;
     const opt = argv[i];
-    if (xadd && optionIs(opt, '*')) {
+    if (xadd && isOption(opt, '*')) {
       break;
-    } else if ((optionIs(opt, 'maxlen') || optionIs(opt, 'minid')) && more > 0) {
+    } else if ((isOption(opt, 'maxlen') || isOption(opt, 'minid')) && more > 0) {
       if (a.strategy !== null) return fail(c, MAXLEN_AND_MINID);
-      const byLength = optionIs(opt, 'maxlen');
+      const byLength = isOption(opt, 'maxlen');
       a.approx = false;
       const next = argv[i + 1];
-      if (more >= 2 && optionIs(next, '~')) {
+      if (more >= 2 && isOption(next, '~')) {
         a.approx = true;
         i++;
-      } else if (more >= 2 && optionIs(next, '=')) {
+      } else if (more >= 2 && isOption(next, '=')) {
         i++;
       }
       if (byLength) {
@@ -95,7 +96,7 @@ function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): Ad
       i++;
       a.strategy = byLength ? 'maxlen' : 'minid';
       a.strategyArgIndex = i;
-    } else if (optionIs(opt, 'limit') && more > 0) {
+    } else if (isOption(opt, 'limit') && more > 0) {
       const n = parseInt64(argv[i + 1]);
       if (n === null) return fail(c, NOT_INTEGER);
       if (n < 0) return fail(c, 'ERR The LIMIT argument must be >= 0.');
@@ -103,7 +104,7 @@ function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): Ad
       a.limitIndex = i;
       limitGiven = true;
       i++;
-    } else if (xadd && optionIs(opt, 'nomkstream')) {
+    } else if (xadd && isOption(opt, 'nomkstream')) {
       a.noMkStream = true;
     } else if (xadd) {
       const seq: SeqGiven = { seqGiven: true };
@@ -239,7 +240,7 @@ function xlen(c: Client, argv: string[]): void {
 function parseRangeCount(c: Client, argv: readonly string[], from: number): number | null {
   let count = -1;
   for (let j = from; j < argv.length; j++) {
-    if (!optionIs(argv[j], 'count') || j + 1 >= argv.length) return fail(c, SYNTAX);
+    if (!isOption(argv[j], 'count') || j + 1 >= argv.length) return fail(c, SYNTAX);
     const n = parseInt64(argv[++j]);
     if (n === null) return fail(c, NOT_INTEGER);
     count = n < 0 ? 0 : Number(n);
@@ -298,12 +299,12 @@ function xsetid(c: Client, argv: string[]): void {
   let maxDeleted = StreamId.MIN;
   for (let i = 3; i < argv.length; i += 2) {
     const more = argv.length - 1 - i;
-    if (optionIs(argv[i], 'entriesadded') && more > 0) {
+    if (isOption(argv[i], 'entriesadded') && more > 0) {
       const n = parseInt64(argv[i + 1]);
       if (n === null) return c.reply.error(NOT_INTEGER);
       if (n < 0) return c.reply.error('ERR entries_added must be positive');
       entriesAdded = n;
-    } else if (optionIs(argv[i], 'maxdeletedid') && more > 0) {
+    } else if (isOption(argv[i], 'maxdeletedid') && more > 0) {
       const max = parseStreamId(argv[i + 1], 0, true);
       if (max === null) return c.reply.error(INVALID_ID);
       if (id.compare(max) < 0) {
@@ -355,9 +356,9 @@ function xinfoStream(c: Client, argv: string[]): void {
   const full = options > 0;
   let count = 10;
   if (full) {
-    if ((options !== 1 && options !== 3) || !optionIs(argv[3], 'full')) return c.reply.error(subcommandSyntaxError(argv));
+    if ((options !== 1 && options !== 3) || !isOption(argv[3], 'full')) return c.reply.error(subcommandSyntaxError(argv));
     if (options === 3) {
-      if (!optionIs(argv[4], 'count')) return c.reply.error(subcommandSyntaxError(argv));
+      if (!isOption(argv[4], 'count')) return c.reply.error(subcommandSyntaxError(argv));
       const n = parseInt64(argv[5]);
       if (n === null) return c.reply.error(NOT_INTEGER);
       count = n < 0 ? 10 : Number(n);

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import { show, type DiffPair } from '../harness/diff.js';
-import { encodeCommand, type RawClient, type RawReply } from '../harness/raw.js';
+import { encodeCommand, type RawReply } from '../harness/raw.js';
 
 /** How far apart two servers' clock readings for the same command may be, in ms. */
 const CLOCK_TOLERANCE_MS = 2000;
@@ -56,12 +56,6 @@ export function expectSameTimed(ours: Buffer, ref: Buffer, what: string, ignoreS
   });
 }
 
-export async function readAll(client: RawClient, n: number): Promise<RawReply[]> {
-  const replies: RawReply[] = [];
-  for (let i = 0; i < n; i++) replies.push(await client.read());
-  return replies;
-}
-
 /** A pair of connections, ours and redis-server's, compared as above. */
 export class GroupDiff {
   constructor(readonly p: DiffPair) {}
@@ -84,7 +78,7 @@ export class GroupDiff {
     const bytes = Buffer.concat(commands.map((argv) => encodeCommand(argv)));
     this.p.ours.write(bytes);
     this.p.ref.write(bytes);
-    const [ours, ref] = await Promise.all([readAll(this.p.ours, commands.length), readAll(this.p.ref, commands.length)]);
+    const [ours, ref] = await Promise.all([this.p.ours.readMany(commands.length), this.p.ref.readMany(commands.length)]);
     commands.forEach((argv, i) => expectSameTimed(ours[i].raw, ref[i].raw, `reply to ${JSON.stringify(argv)}`));
   }
 }

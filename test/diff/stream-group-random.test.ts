@@ -16,7 +16,7 @@ import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
 import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
 import type { Effect } from '../../engine/engine.js';
-import { expectSameTimed, readAll } from './stream-group-harness.js';
+import { expectSameTimed } from './stream-group-harness.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 /** Key arguments carry this mark; each run replaces it with a fresh prefix. */
@@ -123,7 +123,7 @@ function withPrefix(commands: string[][], prefix: string): string[][] {
 /** Sends commands pipelined and returns every raw reply. */
 async function pipeline(client: RawClient, commands: string[][]): Promise<Buffer[]> {
   client.write(Buffer.concat(commands.map((argv) => encodeCommand(argv))));
-  return (await readAll(client, commands.length)).map((r) => r.raw);
+  return (await client.readMany(commands.length)).map((r) => r.raw);
 }
 
 for (const [entries, seed] of [
