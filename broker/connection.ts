@@ -7,6 +7,7 @@ import { Client } from '../engine/client.js';
 import { RespParser } from '../protocol/parser.js';
 import type { Command } from '../engine/command.js';
 import type { Broker } from './server.js';
+import type { Transaction } from './transaction.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -47,6 +48,8 @@ export class Connection extends Client {
   kind: 'normal' | 'replica' | 'master' = 'normal';
   /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
   softLimitSince = 0;
+  /** Inside MULTI: the commands queued so far; null otherwise. */
+  multi: Transaction | null = null;
   /** A command read but not yet run because the client is paused. */
   private held: string[] | null = null;
   /** The blocking command (BLPOP, XREAD BLOCK...) this client waits in; input waits too. */

@@ -21,6 +21,7 @@ import { monitorLine } from './monitor.js';
 import { redactArgv } from './redact.js';
 import { isLocalClient } from './protected.js';
 import { OutputLimits } from './output-limit.js';
+import { discardTransaction, execAbortError, flagTransaction, queueIfInMulti, transactionState } from './transaction.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -157,6 +158,8 @@ export class Broker {
   private slowlogThreshold = 0;
   private latencyThreshold = 0;
   private latencyTracking = true;
+  /** Error replies counted when the last call began or ended (redis-server's prev_err_count). */
+  private errorMark = 0;
 
   constructor(options: BrokerOptions = {}) {
     this.config.loadArgs(options.args ?? []);
@@ -202,6 +205,7 @@ export class Broker {
       },
       pubsubTotals: () => [pubsub.count('channel'), pubsub.count('pattern'), pubsub.count('shard')],
     };
+    this.clientState = { ...this.clientState, transaction: transactionState, reset: discardTransaction };
     this.outputLimits = new OutputLimits(this.config, this.log);
   }
 
@@ -307,6 +311,7 @@ export class Broker {
     this.monitors.delete(c);
     this.engine.blocking.cancel(c);
     this.engine.pubsub.unsubscribeAll(c);
+    this.engine.watches.unwatch(c);
   }
 
   /**
@@ -323,12 +328,16 @@ export class Broker {
         c.close();
         return true;
       }
-      this.reject(c, found.command, found.error);
+      this.reject(c, found.command, argv, found.error);
       return true;
     }
     const command = found.command;
     if (!c.authenticated && !command.has(Flag.NoAuth)) {
-      this.reject(c, command, 'NOAUTH Authentication required.');
+      this.reject(c, command, argv, 'NOAUTH Authentication required.');
+      return true;
+    }
+    if (c.multi !== null && command.has(Flag.NoMulti)) {
+      this.reject(c, command, argv, 'ERR Command not allowed inside a transaction');
       return true;
     }
     if (c.subscriptions !== null && c.reply.resp === 2 && !SUBSCRIBED_MODE_COMMANDS.has(command.fullname)) {
@@ -336,19 +345,32 @@ export class Broker {
       this.reject(
         c,
         command,
+        argv,
         `ERR Can't execute '${command.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
       );
       return true;
     }
     if (this.pause !== null && this.isPaused(c, command)) return false;
-    const errorsBefore = c.reply.errors;
-    const start = performance.now();
+    if (c.multi !== null && queueIfInMulti(c, command, argv)) return true;
     this.running = true;
     try {
-      this.engine.call(c, command, argv);
+      this.execute(c, command, argv);
     } finally {
       this.running = false;
     }
+    if (this.unblocked.length !== 0) this.resumeUnblocked();
+    return true;
+  }
+
+  /**
+   * redis-server's call(): runs a validated command, then shows it to MONITOR and
+   * counts it (stats, slow log). EXEC calls it for each queued command, nested.
+   */
+  execute(c: Connection, command: Command<Connection>, argv: string[]): void {
+    const errorsBefore = c.reply.errors;
+    this.errorMark = errorsBefore;
+    const start = performance.now();
+    this.engine.call(c, command, argv);
     const ms = performance.now() - start;
     if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
       this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.config));
@@ -358,10 +380,10 @@ export class Broker {
       // Counted when the wait ends (Connection.unblocked), as redis-server does.
       c.waitFor({ command, argv, ms, errors: errorsBefore });
     } else {
-      this.recordCall(c, command, argv, ms, c.reply.errors !== errorsBefore);
+      // Nested calls move the mark past their errors: EXEC fails only by its own.
+      this.recordCall(c, command, argv, ms, c.reply.errors !== this.errorMark);
     }
-    if (this.unblocked.length !== 0) this.resumeUnblocked();
-    return true;
+    this.errorMark = c.reply.errors;
   }
 
   /**
@@ -417,9 +439,13 @@ export class Broker {
     }
   }
 
-  private reject(c: Connection, command: Command<Connection> | undefined, error: string): void {
+  private reject(c: Connection, command: Command<Connection> | undefined, argv: readonly string[], error: string): void {
     if (command !== undefined) command.stats.rejectedCalls++;
-    c.reply.error(error);
+    flagTransaction(c);
+    if (command?.fullname !== 'exec') return c.reply.error(error);
+    // EXEC itself rejected: the transaction is discarded, and MONITOR still sees EXEC (execCommandAbort).
+    c.reply.error(execAbortError(c, error));
+    if (this.monitors.size !== 0) this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.config));
   }
 
   /** True when CLIENT PAUSE holds this command back. */

@@ -13,6 +13,7 @@ import type { Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
+import { Watches } from './transaction.js';
 
 export interface Effect {
   db: number;
@@ -63,6 +64,8 @@ export class Engine {
   readonly blocking = new Blocking();
   /** Pub/sub subscriptions and message delivery. */
   readonly pubsub = new PubSub();
+  /** Keys WATCHed by clients, invalidated by every change to them. */
+  readonly watches = new Watches();
   readonly stats: EngineStats = {
     keyspaceHits: 0,
     keyspaceMisses: 0,
@@ -158,6 +161,7 @@ export class Engine {
   modified(db: Db, key: string, changes = 1): void {
     this.dirty += changes;
     this.blocking.signal(db, key);
+    this.watches.touch(db, key);
   }
 
   /** Replaces the running command's effect with `argv` (e.g. SET EX as SET PXAT). */
@@ -211,6 +215,7 @@ export class Engine {
     db.remove(e);
     this.stats.expiredKeys++;
     this.blocking.signal(db, e.key);
+    this.watches.touch(db, e.key);
     this.alsoPropagate(db.id, ['DEL', e.key]);
     return true;
   }
@@ -289,6 +294,8 @@ export class Engine {
   flushDb(db: Db): number {
     const removed = db.size;
     this.dirty += removed;
+    // Watchers learn which of their keys existed, so before the keys go.
+    this.watches.touchDb(db, null);
     db.clear();
     // Waiters on a flushed key must see it gone (a consumer group's stream is deleted).
     this.blocking.signalDb(db);

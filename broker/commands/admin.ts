@@ -13,6 +13,8 @@ function time(c: Connection): void {
 
 /** MONITOR: from now on the connection receives every command run (see Broker.recordCall). */
 function monitor(c: Connection): void {
+  // Inside EXEC a client expects one reply per command: no stream of lines.
+  if (c.denyBlocking) return c.reply.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
   // Already a monitor (or a replication link): redis-server ignores it, without a reply.
   if (c.monitor || c.kind !== 'normal') return;
   c.monitor = true;

@@ -10,6 +10,7 @@ import { adminCommands } from './admin.js';
 import { slowlogCommands } from './slowlog.js';
 import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
+import { transactionCommands } from './transaction.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
@@ -21,4 +22,5 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...slowlogCommands,
   ...latencyCommands,
   ...debugCommands,
+  ...transactionCommands,
 ];

@@ -262,6 +262,9 @@ function swapdb(c: Client, argv: string[]): void {
   const dbs = c.engine.dbs;
   if (first < 0 || first >= dbs.length || second < 0 || second >= dbs.length) return c.reply.error(DB_INDEX_OUT_OF_RANGE);
   if (first !== second) {
+    // Watchers of a key present on either side see it change (before the swap, as redis-server).
+    c.engine.watches.touchDb(dbs[first], dbs[second]);
+    c.engine.watches.touchDb(dbs[second], dbs[first]);
     dbs[first].swapContents(dbs[second]);
     // Clients blocked in either db now see the other db's keys.
     c.engine.blocking.signalDb(dbs[first]);

@@ -1,0 +1,69 @@
+/**
+ * MULTI state of a connection, as dispatch sees it (redis-server's multi.c): after
+ * MULTI, commands are queued instead of run; a command rejected meanwhile (unknown,
+ * wrong arity, NOAUTH, not allowed in a transaction...) dooms the transaction, whose
+ * EXEC then fails with EXECABORT. The queued commands run in EXEC
+ * (broker/commands/transaction.ts); WATCH state lives in the engine (engine/transaction.ts).
+ */
+import { Flag, type Command } from '../engine/command.js';
+import type { Connection } from './connection.js';
+
+export interface QueuedCommand {
+  command: Command<Connection>;
+  argv: string[];
+}
+
+export class Transaction {
+  readonly queue: QueuedCommand[] = [];
+  /** A command was rejected while queueing (CLIENT_DIRTY_EXEC): EXEC will abort. */
+  failed = false;
+  /** Some queued command writes or may replicate: CLIENT PAUSE WRITE holds the EXEC. */
+  writes = false;
+}
+
+/** Commands that run at once inside MULTI instead of being queued (processCommand). */
+const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+export const EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
+
+/**
+ * Queues the command if `c` is inside MULTI (replying +QUEUED) and returns true;
+ * false when it must run now.
+ */
+export function queueIfInMulti(c: Connection, command: Command<Connection>, argv: string[]): boolean {
+  const tx = c.multi;
+  if (tx === null || NOT_QUEUED.has(command.fullname)) return false;
+  // A doomed transaction keeps nothing more (redis-server's queueMultiCommand).
+  if (!tx.failed) {
+    tx.queue.push({ command, argv });
+    if (command.has(Flag.Write) || command.has(Flag.MayReplicate)) tx.writes = true;
+  }
+  c.reply.simple('QUEUED');
+  return true;
+}
+
+/** A command was rejected: inside MULTI, the transaction can no longer run (flagTransaction). */
+export function flagTransaction(c: Connection): void {
+  if (c.multi !== null) c.multi.failed = true;
+}
+
+/** Leaves MULTI and forgets the watched keys (discardTransaction). */
+export function discardTransaction(c: Connection): void {
+  c.multi = null;
+  c.engine.watches.unwatch(c);
+}
+
+/**
+ * The error EXEC replies when dispatch rejects EXEC itself (execCommandAbort): the
+ * transaction is discarded, MULTI or not, and the reason follows EXECABORT.
+ */
+export function execAbortError(c: Connection, error: string): string {
+  discardTransaction(c);
+  return `EXECABORT Transaction discarded because of: ${error.startsWith('ERR ') ? error.slice(4) : error}`;
+}
+
+/** CLIENT LIST multi= and flag x, and CLIENT PAUSE WRITE of EXEC. */
+export function transactionState(c: Connection): { queued: number; writes: boolean } | null {
+  const tx = c.multi;
+  return tx === null ? null : { queued: tx.queue.length, writes: tx.writes };
+}
