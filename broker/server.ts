@@ -184,6 +184,8 @@ export class Broker {
       this.config.onChange(name, cacheThresholds);
     }
     this.engine = new Engine({ databases: this.config.int('databases') });
+    this.engine.onInternalError = (err, command) =>
+      this.log.error({ err, command }, `Internal error executing '${command}'; the client got an error reply`);
     const settings = this.engine.settings;
     settings.streamNodeMaxEntries = this.config.int('stream-node-max-entries');
     settings.streamNodeMaxBytes = this.config.int('stream-node-max-bytes');

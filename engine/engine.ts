@@ -60,6 +60,10 @@ export class Engine {
   /** lfu-log-factor and lfu-decay-time (minutes), redis-server's defaults. */
   lfuLogFactor = 10;
   lfuDecayTime = 1;
+  /** Told about an exception thrown by a command handler; the broker logs it. */
+  onInternalError: (err: unknown, command: string) => void = (err, command) => {
+    console.error(`internal error executing '${command}':`, err);
+  };
   /** Clients waiting in blocking commands, woken by writes to their keys. */
   readonly blocking = new Blocking();
   /** Pub/sub subscriptions and message delivery. */
@@ -120,6 +124,7 @@ export class Engine {
     this.ownEffect = argv;
     this.forcedEffect = false;
     this.beginUnit();
+    const replyMark = c.reply.out.length;
     try {
       command.handler!(c, argv);
       if ((this.dirty !== dirtyBefore || this.forcedEffect) && this.ownEffect !== null) {
@@ -128,6 +133,13 @@ export class Engine {
       // Blocked clients are served after the whole command (or EXEC) that readied
       // their keys, never in the middle of it; their effects join the same unit.
       if (outer && this.blocking.hasReady) this.blocking.serveReady();
+    } catch (err) {
+      // A bug in one handler must neither stop the server nor leave the client with
+      // half a reply (it would misread every later one): drop what the command wrote,
+      // answer with an error, and report it.
+      c.reply.out = c.reply.out.slice(0, replyMark);
+      c.reply.error(`ERR internal error executing '${command.fullname}'`);
+      this.onInternalError(err, command.fullname);
     } finally {
       this.ownEffect = savedEffect;
       this.forcedEffect = savedForced;
