@@ -45,6 +45,20 @@ export const enum StringForm {
   Unshared,
 }
 
+/** The key table of a db, as a point-in-time snapshot sees it (swapped by SWAPDB, replaced by FLUSHDB). */
+export type KeyTable = ReadonlyMap<string, Entry>;
+
+/**
+ * Sees every stored entry just before anything can read or change it, while a
+ * point-in-time snapshot is being written (engine/persist/snapshot.ts): the
+ * snapshot saves the entry's value as it still is, then marks it with `epoch`.
+ * Entries created meanwhile are born marked: they are not part of the snapshot.
+ */
+export interface EntryGuard {
+  readonly epoch: number;
+  before(table: KeyTable, e: Entry): void;
+}
+
 export function typeOf(v: Value): TypeName {
   return typeof v === 'string' ? 'string' : v.type;
 }
@@ -65,6 +79,8 @@ export class Entry {
   lru: number;
   /** For string values: see `StringForm`. */
   form = StringForm.Auto;
+  /** The last snapshot (`EntryGuard.epoch`) that has saved this entry, or 0. */
+  epoch = 0;
 
   constructor(
     readonly key: string,
@@ -92,6 +108,8 @@ export class Db {
   avgTtl = 0;
   /** Exact expiries beyond 2^53 ms (only absurd, user-given ones), by entry. */
   private hugeExpires = new Map<Entry, bigint>();
+  /** Set while a point-in-time snapshot is being written; see `EntryGuard`. */
+  guard: EntryGuard | null = null;
 
   constructor(
     readonly id: number,
@@ -113,6 +131,7 @@ export class Db {
   entry(key: string): Entry | undefined {
     const e = this.dict.get(key);
     if (e === undefined) return undefined;
+    if (this.guard !== null && e.epoch !== this.guard.epoch) this.guard.before(this.dict, e);
     if (e.expireAt !== 0 && e.expireAt < this.engine.now() && this.engine.expireKey(this, e)) return undefined;
     return e;
   }
@@ -122,7 +141,9 @@ export class Db {
    * statistics (DEBUG, and commands that skip expired keys without deleting them).
    */
   peek(key: string): Entry | undefined {
-    return this.dict.get(key);
+    const e = this.dict.get(key);
+    if (e !== undefined && this.guard !== null && e.epoch !== this.guard.epoch) this.guard.before(this.dict, e);
+    return e;
   }
 
   /**
@@ -183,6 +204,7 @@ export class Db {
     if (e === undefined) {
       e = new Entry(key, value, this.takeSlot(), this.engine.initialAccessWord());
       e.form = form;
+      if (this.guard !== null) e.epoch = this.guard.epoch;
       this.slots[e.slot] = e;
       this.dict.set(key, e);
     } else {
@@ -205,6 +227,7 @@ export class Db {
 
   /** Removes an entry known to be present. */
   remove(e: Entry): void {
+    if (this.guard !== null && e.epoch !== this.guard.epoch) this.guard.before(this.dict, e);
     this.dict.delete(e.key);
     if (e.expireAt !== 0) this.clearExpire(e);
     this.releaseSlot(e.slot);
@@ -216,6 +239,7 @@ export class Db {
    * has already passed instead of setting it.
    */
   setExpire(e: Entry, at: Int64): void {
+    if (this.guard !== null && e.epoch !== this.guard.epoch) this.guard.before(this.dict, e);
     if (e.expireAt === 0) {
       e.volatileIndex = this.volatile.length;
       this.volatile.push(e);
@@ -245,9 +269,9 @@ export class Db {
     e.expireAt = 0;
   }
 
-  /** Removes every key. */
+  /** Removes every key. A snapshot still reading the old table keeps it (a new one replaces it). */
   clear(): void {
-    this.dict.clear();
+    this.dict = new Map();
     this.slots.length = 0;
     this.freeSlots.length = 0;
     this.volatile.length = 0;
@@ -268,6 +292,23 @@ export class Db {
     [this.volatileCursor, other.volatileCursor] = [other.volatileCursor, this.volatileCursor];
     [this.hugeExpires, other.hugeExpires] = [other.hugeExpires, this.hugeExpires];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+  }
+
+  /** The key table itself, for snapshots; see `KeyTable`. */
+  get table(): KeyTable {
+    return this.dict;
+  }
+
+  /**
+   * The exact expiry of an entry of `table` that has one, wherever the table now
+   * lives (a snapshot reads entries of tables SWAPDB moved or FLUSHDB detached).
+   */
+  static expireTimeIn(dbs: readonly Db[], e: Entry): Int64 {
+    for (const db of dbs) {
+      const huge = db.hugeExpires.get(e);
+      if (huge !== undefined) return huge;
+    }
+    return e.expireAt;
   }
 
   /** Every key, including ones that expired but were not yet reclaimed. */

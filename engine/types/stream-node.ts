@@ -79,6 +79,23 @@ function readVarint(d: string, p: number): number {
   return n + c * scale;
 }
 
+/** Everything a node holds, as plain values (snapshots). */
+export interface StreamNodeParts {
+  masterFields: readonly string[];
+  masterMs: U64;
+  masterSeq: U64;
+  /** 5 words per entry: ID as four 32-bit halves, then payload offset * 4 + flags. */
+  meta: Uint32Array;
+  data: string;
+  size: number;
+  live: number;
+  monotonic: boolean;
+  lpFixed: number;
+}
+
+/** Words of `StreamNodeParts.meta` per entry. */
+export const NODE_META_WORDS = STRIDE;
+
 export class StreamNode {
   /** Entries stored, live and deleted. */
   size = 0;
@@ -276,6 +293,31 @@ export class StreamNode {
       out.push(d.slice(p, p + len));
       p += len;
     }
+  }
+
+  /** The node's whole state, for snapshots (engine/persist); `meta` is a view, not a copy. */
+  parts(): StreamNodeParts {
+    return {
+      masterFields: this.masterFields,
+      masterMs: this.masterMs,
+      masterSeq: this.masterSeq,
+      meta: this.meta.subarray(0, this.size * STRIDE),
+      data: this.data,
+      size: this.size,
+      live: this.live,
+      monotonic: this.monotonic,
+      lpFixed: this.lpFixed,
+    };
+  }
+
+  /** A node rebuilt from `parts()`; it takes ownership of `meta` (5 words per entry). */
+  static fromParts(p: StreamNodeParts): StreamNode {
+    const node = new StreamNode(p.masterFields, new StreamId(p.masterMs, p.masterSeq), p.meta, p.lpFixed);
+    node.size = p.size;
+    node.live = p.live;
+    node.monotonic = p.monotonic;
+    node.data = p.data;
+    return node;
   }
 
   /** A deep copy (COPY); strings are immutable and shared. */

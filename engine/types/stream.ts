@@ -366,6 +366,19 @@ export class Stream implements DataObject {
     }
   }
 
+  /** The nodes in order, for snapshots (engine/persist); they must not be changed. */
+  nodeList(): readonly StreamNode[] {
+    return this.head === 0 ? this.nodes : this.nodes.slice(this.head);
+  }
+
+  /** Installs the nodes of a snapshot into an empty stream; its counters are set by the caller. */
+  adoptNodes(nodes: StreamNode[]): void {
+    this.nodes = nodes;
+    this.head = 0;
+    this.unsortedNodes = 0;
+    for (const node of nodes) if (!node.monotonic) this.unsortedNodes++;
+  }
+
   clone(): Stream {
     const copy = new Stream();
     copy.length = this.length;

@@ -1,0 +1,185 @@
+/**
+ * Byte encoding for snapshots: a growable writer and a bounds-checked reader.
+ *
+ * Integers: `varuint` is unsigned LEB128 (7 bits a byte, up to 2^53); `u64` and
+ * `i64` are 8 bytes little-endian, exact for the engine's number|bigint values;
+ * `u32` is 4 bytes little-endian. Strings are a varuint length then their latin1
+ * bytes (one byte per char, DESIGN.md decision 1).
+ */
+import type { Int64 } from '../util/int64.js';
+import type { U64 } from '../types/stream-id.js';
+
+const CHUNK = 1 << 20;
+const TWO32 = 4294967296;
+
+/** Thrown by `ByteReader` on bytes that do not parse; `offset` is where reading failed. */
+export class FormatError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+export class ByteWriter {
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private pos = 0;
+  /** Full buffers not yet taken. */
+  private done: Buffer[] = [];
+  private doneBytes = 0;
+
+  /** Bytes written and not yet taken. */
+  get length(): number {
+    return this.doneBytes + this.pos;
+  }
+
+  /** Everything written since the last take, as one buffer; the writer starts empty again. */
+  take(): Buffer {
+    const tail = this.buf.subarray(0, this.pos);
+    const out = this.done.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.done, tail]);
+    this.done = [];
+    this.doneBytes = 0;
+    this.pos = 0;
+    return out;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.doneBytes += this.pos;
+    }
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    this.pos = 0;
+  }
+
+  u8(n: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = n;
+  }
+
+  u32(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(n >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  varuint(n: number): void {
+    this.ensure(8);
+    const buf = this.buf;
+    while (n >= 128) {
+      buf[this.pos++] = (n % 128) | 128;
+      n = Math.floor(n / 128);
+    }
+    buf[this.pos++] = n;
+  }
+
+  u64(v: U64): void {
+    this.ensure(8);
+    if (typeof v === 'number') {
+      this.buf.writeUInt32LE(v % TWO32, this.pos);
+      this.buf.writeUInt32LE(Math.floor(v / TWO32), this.pos + 4);
+    } else {
+      this.buf.writeBigUInt64LE(v, this.pos);
+    }
+    this.pos += 8;
+  }
+
+  i64(v: Int64): void {
+    this.ensure(8);
+    this.buf.writeBigInt64LE(BigInt(v), this.pos);
+    this.pos += 8;
+  }
+
+  str(s: string): void {
+    const len = s.length;
+    this.varuint(len);
+    this.ensure(len);
+    this.buf.latin1Write(s, this.pos, len);
+    this.pos += len;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+export class ByteReader {
+  pos: number;
+
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    /** Where the readable bytes end. */
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new FormatError('unexpected end of file', this.pos);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  varuint(): number {
+    let n = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      this.need(1);
+      const b = this.buf[this.pos++];
+      n += (b & 127) * scale;
+      if (b < 128) return n;
+      scale *= 128;
+    }
+    throw new FormatError('invalid length', this.pos);
+  }
+
+  u64(): U64 {
+    this.need(8);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+    // Below 2^21 the high half leaves the value a safe integer.
+    return hi < 0x200000 ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  i64(): Int64 {
+    this.need(8);
+    const v = this.buf.readBigInt64LE(this.pos);
+    this.pos += 8;
+    return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+  }
+
+  str(): string {
+    const len = this.varuint();
+    this.need(len);
+    const s = this.buf.latin1Slice(this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+
+  /** `n` raw bytes, copied into a fresh buffer aligned for typed arrays. */
+  bytesInto(target: Uint8Array): void {
+    this.need(target.length);
+    target.set(this.buf.subarray(this.pos, this.pos + target.length));
+    this.pos += target.length;
+  }
+}

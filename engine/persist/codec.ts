@@ -1,0 +1,154 @@
+/**
+ * How each data type is written into and read from a snapshot (snapshot.ts has the
+ * file layout). One `TypeCodec` per type; a new type adds its codec to `CODECS`
+ * with a tag of its own, and the snapshot format covers it.
+ *
+ * Streams are saved as their nodes, raw (the same per-entry words and payload string
+ * the node keeps in memory), so node boundaries, deleted entries and the lag
+ * metadata survive exactly, as a listpack-level RDB dump does in redis-server; then
+ * every consumer group with its consumers (seen times included) and their pending
+ * entries (delivery time and count). A group's PEL is the union of its consumers'.
+ */
+import type { DataObject, TypeName } from '../keyspace.js';
+import { List } from '../types/list.js';
+import { Stream } from '../types/stream.js';
+import { NODE_META_WORDS, StreamNode } from '../types/stream-node.js';
+import { StreamId } from '../types/stream-id.js';
+import { ConsumerGroup, Nack } from '../types/stream-group.js';
+import { FormatError, type ByteReader, type ByteWriter } from './bytes.js';
+
+export interface TypeCodec {
+  readonly type: TypeName;
+  /** The record tag this type's keys carry in a snapshot; never reused. */
+  readonly tag: number;
+  write(w: ByteWriter, value: DataObject): void;
+  read(r: ByteReader): DataObject;
+}
+
+/** Record tag of a string key (strings are plain JS strings, not DataObjects). */
+export const STRING_TAG = 0;
+
+const listCodec: TypeCodec = {
+  type: 'list',
+  tag: 1,
+  write(w, value) {
+    const list = value as List;
+    w.varuint(list.length);
+    for (const element of list.values()) w.str(element);
+  },
+  read(r) {
+    const list = new List();
+    for (let n = r.varuint(); n > 0; n--) list.push(r.str(), false);
+    return list;
+  },
+};
+
+function writeId(w: ByteWriter, id: StreamId): void {
+  w.u64(id.ms);
+  w.u64(id.seq);
+}
+
+function readId(r: ByteReader): StreamId {
+  return new StreamId(r.u64(), r.u64());
+}
+
+const streamCodec: TypeCodec = {
+  type: 'stream',
+  tag: 2,
+  write(w, value) {
+    const s = value as Stream;
+    w.varuint(s.length);
+    writeId(w, s.lastId);
+    writeId(w, s.firstId);
+    writeId(w, s.maxDeletedId);
+    w.u64(s.entriesAdded);
+    const nodes = s.nodeList();
+    w.varuint(nodes.length);
+    for (const node of nodes) {
+      const p = node.parts();
+      w.u64(p.masterMs);
+      w.u64(p.masterSeq);
+      w.varuint(p.masterFields.length);
+      for (const f of p.masterFields) w.str(f);
+      w.varuint(p.size);
+      w.varuint(p.live);
+      w.u8(p.monotonic ? 1 : 0);
+      w.varuint(p.lpFixed);
+      w.bytes(new Uint8Array(p.meta.buffer, p.meta.byteOffset, p.meta.byteLength));
+      w.str(p.data);
+    }
+    if (s.groups === null) return w.u8(0);
+    w.u8(1);
+    w.varuint(s.groups.size);
+    for (const [name, group] of s.groups) {
+      w.str(name);
+      writeId(w, group.lastId);
+      w.i64(group.entriesRead);
+      w.varuint(group.consumers.size);
+      for (const consumer of group.consumers.values()) {
+        w.str(consumer.name);
+        w.i64(consumer.seenTime);
+        w.varuint(consumer.pel.size);
+        for (const nack of consumer.pel.from(StreamId.MIN)) {
+          writeId(w, nack.id);
+          w.i64(nack.deliveryTime);
+          w.u64(nack.deliveryCount);
+        }
+      }
+    }
+  },
+  read(r) {
+    const s = new Stream();
+    s.length = r.varuint();
+    s.lastId = readId(r);
+    s.firstId = readId(r);
+    s.maxDeletedId = readId(r);
+    s.entriesAdded = r.u64();
+    const nodes: StreamNode[] = [];
+    let live = 0;
+    for (let n = r.varuint(); n > 0; n--) {
+      const masterMs = r.u64();
+      const masterSeq = r.u64();
+      const masterFields: string[] = [];
+      for (let f = r.varuint(); f > 0; f--) masterFields.push(r.str());
+      const size = r.varuint();
+      const nodeLive = r.varuint();
+      const monotonic = r.u8() === 1;
+      const lpFixed = r.varuint();
+      if (size === 0 || nodeLive > size) throw new FormatError('invalid stream node', r.pos);
+      const meta = new Uint32Array(size * NODE_META_WORDS);
+      r.bytesInto(new Uint8Array(meta.buffer));
+      const data = r.str();
+      nodes.push(StreamNode.fromParts({ masterFields, masterMs, masterSeq, meta, data, size, live: nodeLive, monotonic, lpFixed }));
+      live += nodeLive;
+    }
+    if (live !== s.length) throw new FormatError('stream length does not match its nodes', r.pos);
+    s.adoptNodes(nodes);
+    if (r.u8() === 0) return s;
+    s.groups = new Map();
+    for (let g = r.varuint(); g > 0; g--) {
+      const name = r.str();
+      const group = new ConsumerGroup(readId(r), r.i64());
+      for (let c = r.varuint(); c > 0; c--) {
+        const consumerName = r.str();
+        const consumer = group.createConsumer(consumerName, Number(r.i64()));
+        for (let p = r.varuint(); p > 0; p--) {
+          const nack = new Nack(readId(r), consumer, Number(r.i64()), r.u64());
+          if (!group.pel.add(nack)) throw new FormatError('an entry pending twice in a group', r.pos);
+          consumer.pel.add(nack);
+        }
+      }
+      s.groups.set(name, group);
+    }
+    return s;
+  },
+};
+
+/** Every non-string type's codec, by type name. */
+export const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, stream: streamCodec };
+
+/** The codec for a record tag, if one has it. */
+export function codecByTag(tag: number): TypeCodec | undefined {
+  for (const codec of Object.values(CODECS)) if (codec.tag === tag) return codec;
+  return undefined;
+}

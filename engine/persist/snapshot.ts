@@ -1,0 +1,263 @@
+/**
+ * Snapshots of the whole dataset, as bytes: the AOF base file and SAVE/BGSAVE's file.
+ * Pure: this module produces and consumes buffers; the broker does the file I/O.
+ *
+ * Format "BRKSNAP" version 1 (integers as in bytes.ts: varuint LEB128, u64/i64/u32
+ * little-endian; str = varuint length + latin1 bytes):
+ *
+ *   header   "BRKSNAP" 0x01, u64 creation time (ms since the epoch)
+ *   records  0xFE varuint db       the keys that follow belong to db
+ *            0xFC u64 ms           the next key expires at this time
+ *            tag str key <value>   one key: tag 0 a string (str value); any other
+ *                                  tag a type's codec (codec.ts: 1 list, 2 stream)
+ *   trailer  0xFF u64 keys u32 crc the number of keys, then the CRC-32 of every
+ *                                  byte before the crc field
+ *
+ * Keys appear in any order and a db may come back several times: a snapshot written
+ * while clients keep writing saves some keys early (below).
+ *
+ * Point in time without fork (DESIGN.md decision 6): `SnapshotWriter` captures every
+ * db's key table when it starts and walks them a slice at a time. Meanwhile it is the
+ * dbs' `EntryGuard`: any entry about to be read or changed that it has not saved yet
+ * is saved first, as it still is (copy-on-write at key granularity), and keys created
+ * after the start are born marked as not part of it. FLUSHDB leaves the old table to
+ * the walk and SWAPDB moves tables whole, so each key lands in the db it was in at
+ * the start. Keys already expired at the start are left out, as redis-server's
+ * rewrite does.
+ */
+import { crc32 } from 'node:zlib';
+import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
+import type { U64 } from '../types/stream-id.js';
+import { ByteReader, ByteWriter, FormatError } from './bytes.js';
+import { CODECS, codecByTag, STRING_TAG } from './codec.js';
+
+export const SNAPSHOT_MAGIC = 'BRKSNAP';
+const VERSION = 1;
+const OP_SELECTDB = 0xfe;
+const OP_EXPIRE = 0xfc;
+const OP_EOF = 0xff;
+/** Keys between two looks at the clock in a time slice. */
+const CLOCK_EVERY = 32;
+
+// Stream nodes are saved as raw 32-bit words in the host's order: little-endian only.
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('snapshots need a little-endian host');
+
+/** True when `buf` starts like a snapshot (the AOF loader tells base formats apart by this). */
+export function isSnapshot(buf: Buffer): boolean {
+  return buf.length >= SNAPSHOT_MAGIC.length && buf.latin1Slice(0, SNAPSHOT_MAGIC.length) === SNAPSHOT_MAGIC;
+}
+
+let nextEpoch = 1;
+
+interface CapturedTable {
+  table: KeyTable;
+  db: number;
+  walk: Iterator<Entry>;
+}
+
+export class SnapshotWriter implements EntryGuard {
+  readonly epoch = nextEpoch++;
+  /** Keys in the dataset when the snapshot started, and keys saved (or skipped) since. */
+  readonly total: number;
+  done = 0;
+  /** Keys written into the snapshot. */
+  keys = 0;
+  private readonly w = new ByteWriter();
+  private readonly tables: CapturedTable[] = [];
+  private readonly byTable = new Map<KeyTable, CapturedTable>();
+  private next = 0;
+  private lastDb = -1;
+  private crc = 0;
+  private finished = false;
+
+  constructor(
+    private readonly dbs: readonly Db[],
+    /** The start time: keys expired before it are left out. */
+    readonly startedAt: number,
+  ) {
+    let total = 0;
+    for (const db of dbs) {
+      if (db.guard !== null) throw new Error('another snapshot is in progress');
+      total += db.size;
+      const captured = { table: db.table, db: db.id, walk: db.table.values() };
+      this.tables.push(captured);
+      this.byTable.set(captured.table, captured);
+    }
+    this.total = total;
+    for (const db of dbs) db.guard = this;
+    this.w.bytes(Buffer.from(SNAPSHOT_MAGIC, 'latin1'));
+    this.w.u8(VERSION);
+    this.w.u64(startedAt);
+  }
+
+  /** EntryGuard: saves `e` before it is read or changed. */
+  before(table: KeyTable, e: Entry): void {
+    const captured = this.byTable.get(table);
+    if (captured !== undefined) this.save(captured.db, e);
+    else e.epoch = this.epoch;
+  }
+
+  /**
+   * Saves keys for about `budgetMs` of wall time (Infinity: all of them). Returns
+   * true once every key of the start is saved; then call `finish`.
+   */
+  step(budgetMs: number): boolean {
+    const deadline = performance.now() + budgetMs;
+    let n = 0;
+    while (this.next < this.tables.length) {
+      const captured = this.tables[this.next];
+      for (;;) {
+        const it = captured.walk.next();
+        if (it.done === true) break;
+        const e = it.value;
+        if (e.epoch !== this.epoch) this.save(captured.db, e);
+        if (++n % CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
+      }
+      this.next++;
+    }
+    return true;
+  }
+
+  /** Bytes produced so far (by steps and by copy-on-write saves), for the file. */
+  drain(): Buffer {
+    const out = this.w.take();
+    this.crc = crc32(out, this.crc);
+    return out;
+  }
+
+  /** Pending bytes not yet drained. */
+  get buffered(): number {
+    return this.w.length;
+  }
+
+  /** Ends the snapshot (after `step` returned true): the trailer, and the guard is lifted. */
+  finish(): Buffer {
+    this.release();
+    this.w.u8(OP_EOF);
+    this.w.u64(this.keys);
+    const body = this.drain();
+    const trailer = Buffer.allocUnsafe(4);
+    trailer.writeUInt32LE(this.crc, 0);
+    return Buffer.concat([body, trailer]);
+  }
+
+  /** Stops without finishing: the dbs are no longer guarded. */
+  abort(): void {
+    this.release();
+  }
+
+  private release(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const db of this.dbs) if (db.guard === this) db.guard = null;
+  }
+
+  private save(db: number, e: Entry): void {
+    e.epoch = this.epoch;
+    this.done++;
+    if (e.expireAt !== 0 && e.expireAt < this.startedAt) return;
+    const w = this.w;
+    if (db !== this.lastDb) {
+      w.u8(OP_SELECTDB);
+      w.varuint(db);
+      this.lastDb = db;
+    }
+    if (e.expireAt !== 0) {
+      w.u8(OP_EXPIRE);
+      w.u64(Db.expireTimeIn(this.dbs, e));
+    }
+    const value = e.value;
+    if (typeof value === 'string') {
+      w.u8(STRING_TAG);
+      w.str(e.key);
+      w.str(value);
+    } else {
+      const codec = CODECS[value.type];
+      if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
+      w.u8(codec.tag);
+      w.str(e.key);
+      codec.write(w, value);
+    }
+    this.keys++;
+  }
+}
+
+/** The whole dataset as one snapshot, at once (SAVE, DEBUG RELOAD). */
+export function snapshotBytes(dbs: readonly Db[], now: number): Buffer {
+  const writer = new SnapshotWriter(dbs, now);
+  writer.step(Infinity);
+  const body = writer.drain();
+  return Buffer.concat([body, writer.finish()]);
+}
+
+export interface SnapshotLoad {
+  /** Keys loaded, and keys skipped because they had already expired. */
+  keys: number;
+  expired: number;
+  /** Offset just past the snapshot's last byte. */
+  end: number;
+}
+
+export interface SnapshotLoadOptions {
+  /** Keys whose time is before this are skipped. */
+  now: number;
+  /** Called every so many keys with the offset reached. */
+  progress?: (offset: number, keys: number) => void;
+}
+
+/**
+ * Loads a snapshot into `dbs` (normally empty). Throws FormatError with the offset
+ * of the first byte that does not parse, or of the trailer when the checksum or key
+ * count does not match.
+ */
+export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): SnapshotLoad {
+  if (!isSnapshot(buf)) throw new FormatError('not a snapshot (bad signature)', 0);
+  const r = new ByteReader(buf, SNAPSHOT_MAGIC.length);
+  const version = r.u8();
+  if (version !== VERSION) throw new FormatError(`unsupported snapshot version ${version}`, r.pos - 1);
+  r.u64();
+  let db: Db = dbs[0];
+  let expireAt: U64 = 0;
+  let keys = 0;
+  let expired = 0;
+  for (;;) {
+    const at = r.pos;
+    const op = r.u8();
+    if (op === OP_EOF) {
+      const count = r.u64();
+      const crcAt = r.pos;
+      const expected = r.u32();
+      if (crc32(buf.subarray(0, crcAt)) !== expected) throw new FormatError('checksum mismatch', crcAt);
+      if (count !== keys + expired) throw new FormatError('key count mismatch', at);
+      return { keys, expired, end: r.pos };
+    }
+    if (op === OP_SELECTDB) {
+      const index = r.varuint();
+      if (index >= dbs.length) throw new FormatError(`db index ${index} out of range`, at);
+      db = dbs[index];
+      continue;
+    }
+    if (op === OP_EXPIRE) {
+      expireAt = r.u64();
+      continue;
+    }
+    const key = r.str();
+    let value: string | DataObject;
+    if (op === STRING_TAG) {
+      value = r.str();
+    } else {
+      const codec = codecByTag(op);
+      if (codec === undefined) throw new FormatError(`unknown record type ${op}`, at);
+      value = codec.read(r);
+    }
+    if (expireAt !== 0 && expireAt < options.now) {
+      expired++;
+    } else {
+      const e = db.set(key, value);
+      if (expireAt !== 0) db.setExpire(e, expireAt);
+      keys++;
+    }
+    expireAt = 0;
+    if (options.progress !== undefined && (keys + expired) % 1024 === 0) options.progress(r.pos, keys + expired);
+  }
+}
