@@ -55,6 +55,15 @@ const FLAG_BITS: Record<string, Flag> = {
   allow_busy: Flag.AllowBusy,
 };
 
+/**
+ * Flags redis-server 7.0 applies but leaves out of COMMAND INFO, so the generated
+ * metadata lacks them: PUBLISH and SPUBLISH may replicate (CLIENT PAUSE WRITE holds them).
+ */
+const HIDDEN_FLAGS: Record<string, Flag> = {
+  publish: Flag.MayReplicate,
+  spublish: Flag.MayReplicate,
+};
+
 /** Per-command counters for INFO commandstats. */
 export interface CommandStats {
   calls: number;
@@ -115,7 +124,7 @@ function buildCommand<C extends Client>(info: RespValue[], docsByName: Map<strin
     unknown,
     RespValue[][] | { set: [] },
   ];
-  let bits = 0;
+  let bits = HIDDEN_FLAGS[name] ?? 0;
   for (const f of flags.set) bits |= FLAG_BITS[f.simple] ?? 0;
   // redis-server replies an empty set, not an empty array, for no subcommands.
   const children = Array.isArray(subs) ? subs.map((s) => buildCommand<C>(s, docsByName)) : [];

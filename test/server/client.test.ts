@@ -154,6 +154,18 @@ describe('CLIENT against live connections', () => {
     expect((await getAfter).value).toBe('v');
   });
 
+  it('CLIENT PAUSE WRITE holds PUBLISH too (it may replicate, a flag COMMAND INFO hides)', async () => {
+    const admin = await connect();
+    const publisher = await connect();
+    await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+    const published = publisher.call('PUBLISH', 'news', 'hello');
+    const conn = connectionOf(publisher);
+    await until(() => conn.heldCommand !== null, 'the PUBLISH to be held');
+    expect(conn.heldCommand).toEqual(['PUBLISH', 'news', 'hello']);
+    await admin.call('CLIENT', 'UNPAUSE');
+    expect((await published).raw.toString()).toBe(':0\r\n');
+  });
+
   it('CLIENT PAUSE ALL holds every command, CLIENT UNPAUSE included, until it ends', async () => {
     const admin = await connect();
     const other = await connect();
