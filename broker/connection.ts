@@ -48,6 +48,11 @@ export class Connection extends Client {
   kind: 'normal' | 'replica' | 'master' = 'normal';
   /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
   softLimitSince = 0;
+  /**
+   * Under `appendfsync always`: the AOF offset this client's output waits for (its
+   * last write's effects, or those of a write that served it); 0 when it waits for nothing.
+   */
+  durableAt = 0;
   /** Inside MULTI: the commands queued so far; null otherwise. */
   multi: Transaction | null = null;
   /** A command read but not yet run because the client is paused. */
@@ -164,6 +169,8 @@ export class Connection extends Client {
   flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.broker.outputLimits.enforce(this)) return;
+    // Group commit: replies after a write go out once the fsync covering it completes.
+    if (this.durableAt !== 0 && this.broker.persistence.holdOutput(this)) return;
     const out = this.reply.take();
     if (out.length > 0) {
       this.socket.write(out, 'latin1');

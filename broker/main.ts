@@ -2,8 +2,12 @@
 /** The `broker` executable: flags and config file as redis-server takes them. */
 import { Broker, ListenError } from './server.js';
 import { ConfigError } from './config.js';
+import { PersistenceStartError } from './aof/persistence.js';
+import { checkAofMain } from './aof/check.js';
 
 async function main(): Promise<void> {
+  // `broker check-aof [--fix] <dir>`: the redis-check-aof of this broker's AOF.
+  if (process.argv[2] === 'check-aof') process.exit(checkAofMain(process.argv.slice(3)));
   let broker: Broker;
   try {
     broker = new Broker({ args: process.argv.slice(2) });
@@ -19,8 +23,10 @@ async function main(): Promise<void> {
   try {
     await broker.start();
   } catch (err) {
-    if (!(err instanceof ListenError)) throw err;
+    if (!(err instanceof ListenError) && !(err instanceof PersistenceStartError)) throw err;
     broker.log.fatal(err.message);
+    // pino writes asynchronously to a file: let it finish before exiting.
+    broker.log.flush();
     process.exit(1);
   }
   const shutdown = (signal: string): void => {

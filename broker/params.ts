@@ -78,12 +78,19 @@ export const PARAMS: readonly ParamSpec[] = [
     rewrite: (value) => [[`latency-tracking-info-percentiles ${value === '' ? '""' : value}`, true]],
   },
   { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], kind: 'int', default: '5000', min: 0, max: LLONG_MAX },
-  // Persistence (no RDB snapshots: `save` is accepted and reported, nothing more).
+  // Persistence (broker/aof): the AOF is on by default here; snapshots (`save`) are off by default.
   { name: 'save', kind: 'special', default: '', multiArg: true, parse: parseSave, rewrite: rewriteSave },
-  { name: 'appendonly', kind: 'bool', default: 'no' },
+  { name: 'dbfilename', kind: 'string', default: 'dump.rdb', protected: true, parse: baseName('dbfilename') },
+  { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes' },
+  { name: 'appendonly', kind: 'bool', default: 'yes' },
   { name: 'appendfsync', kind: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'] },
-  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true },
-  { name: 'appenddirname', kind: 'string', default: 'appendonlydir', immutable: true },
+  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', immutable: true, parse: baseName('appendfilename') },
+  { name: 'appenddirname', kind: 'string', default: 'appendonlydir', immutable: true, parse: baseName('appenddirname', 'dirname') },
+  { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', min: 0, max: INT_MAX },
+  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '67108864', min: 0, max: LLONG_MAX },
+  { name: 'aof-load-truncated', kind: 'bool', default: 'yes' },
+  // Yes: the AOF base is a snapshot (the broker's own format, engine/persist/snapshot.ts).
+  { name: 'aof-use-rdb-preamble', kind: 'bool', default: 'yes' },
   // Replication.
   { name: 'masterauth', kind: 'string', default: '', sensitive: true },
   { name: 'masteruser', kind: 'string', default: '' },
@@ -120,6 +127,14 @@ export const PARAMS: readonly ParamSpec[] = [
   // Keyspace notifications (flags as CONFIG GET shows them, see keyspaceEventsToString).
   { name: 'notify-keyspace-events', kind: 'special', default: '', parse: parseKeyspaceEvents },
 ];
+
+/** File names that must not be paths (redis-server's pathIsBaseName checks). */
+function baseName(name: string, what = 'filename'): (value: string) => string {
+  return (value) => {
+    if (value.includes('/') || value.includes('\\')) throw new ConfigError(`${name} can't be a path, just a ${what}`);
+    return value;
+  };
+}
 
 /** redis-server runs `hz` between 1 and 500 whatever is asked, and reports what it runs. */
 function clampHz(value: string): string {

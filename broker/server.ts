@@ -22,6 +22,7 @@ import { redactArgv } from './redact.js';
 import { isLocalClient } from './protected.js';
 import { OutputLimits } from './output-limit.js';
 import { discardTransaction, execAbortError, flagTransaction, queueIfInMulti, transactionState } from './transaction.js';
+import { Persistence } from './aof/persistence.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -132,6 +133,8 @@ export class Broker {
   clientState: ClientStateHooks = NO_STATE;
   readonly outputLimits: OutputLimits;
   readonly shutdownHooks: ShutdownHook[] = [];
+  /** The AOF and snapshots (broker/aof/persistence.ts). */
+  readonly persistence: Persistence;
   /** Called once SHUTDOWN (or a signal) has stopped the broker: main.ts exits the process. */
   onShutdown: (() => void) | null = null;
   readonly metrics = {
@@ -209,6 +212,7 @@ export class Broker {
     };
     this.clientState = { ...this.clientState, transaction: transactionState, reset: discardTransaction };
     this.outputLimits = new OutputLimits(this.config, this.log);
+    this.persistence = new Persistence(this);
   }
 
   /** The port actually listened on (differs from the `port` parameter when that is 0). */
@@ -249,6 +253,14 @@ export class Broker {
         }
       }
     }
+    // As redis-server: bound first, then the dataset loaded (synchronously: connections
+    // wait in the backlog), then ready.
+    try {
+      this.persistence.start();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     this.startupMemory = usedMemory();
     this.peakMemory = this.startupMemory;
     this.startCron();
@@ -263,6 +275,7 @@ export class Broker {
     for (const c of [...this.connections.values()]) c.close();
     await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
     this.servers.length = 0;
+    await this.persistence.stop();
   }
 
   /**
@@ -342,6 +355,11 @@ export class Broker {
       this.reject(c, command, argv, 'ERR Command not allowed inside a transaction');
       return true;
     }
+    // Writes (and PING, so monitoring notices) are refused while the disk refuses them.
+    if (this.writesDenied(c, command)) {
+      this.reject(c, command, argv, this.persistence.diskError()!);
+      return true;
+    }
     if (c.subscriptions !== null && c.reply.resp === 2 && !SUBSCRIBED_MODE_COMMANDS.has(command.fullname)) {
       // RESP2 subscribed mode: replies would be mistaken for messages (RESP3 tells them apart).
       this.reject(
@@ -360,8 +378,15 @@ export class Broker {
     } finally {
       this.running = false;
     }
+    this.persistence.afterCommand(c, this.unblocked);
     if (this.unblocked.length !== 0) this.resumeUnblocked();
     return true;
+  }
+
+  /** writeCommandsDeniedByDiskError applied to a command (processCommand's is_write_command, and PING). */
+  private writesDenied(c: Connection, command: Command<Connection>): boolean {
+    if (this.persistence.diskError() === null) return false;
+    return command.has(Flag.Write) || command.fullname === 'ping' || (command.fullname === 'exec' && c.multi?.writes === true);
   }
 
   /**

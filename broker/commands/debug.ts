@@ -8,6 +8,7 @@ import { datasetDigest, valueDigest } from '../../engine/digest.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import type { Connection } from '../connection.js';
 import { allowProtectedAction } from '../protected.js';
+import { AofLoadError } from '../aof/loader.js';
 
 interface Subcommand {
   /** Accepts this many arguments, DEBUG itself included (redis-server's `c->argc` tests). */
@@ -46,6 +47,53 @@ function digestValue(c: Connection, argv: string[]): void {
   for (let i = 2; i < argv.length; i++) c.reply.simple(valueDigest(c.db, argv[i]));
 }
 
+/** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the snapshot, empty the dataset, load it back. */
+function reload(c: Connection, argv: string[]): void {
+  let save = true;
+  let flush = true;
+  for (let i = 2; i < argv.length; i++) {
+    const option = argv[i].toLowerCase();
+    if (option === 'nosave') save = false;
+    else if (option === 'noflush') flush = false;
+    else if (option !== 'merge') return c.reply.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  // Emptying and reloading the same data is no effect.
+  c.engine.preventPropagation();
+  const error = c.broker.persistence.reload(save, flush);
+  if (error !== null) return c.reply.error(`ERR ${error}`);
+  c.reply.ok();
+}
+
+/** The longest DEBUG LOADAOF may hold every client (a day: it only waits for pending writes). */
+const LOADAOF_PAUSE_MS = 86_400_000;
+
+/**
+ * DEBUG LOADAOF: once every effect so far is written, empties the dataset and loads
+ * the AOF. The writes finish off the event loop, so meanwhile every client is paused
+ * (nothing may run between the command and the load) and this reply is held.
+ */
+function loadAof(c: Connection): void {
+  const broker = c.broker;
+  const persistence = broker.persistence;
+  if (persistence.state !== 'on') return c.reply.error('ERR Append only file is not enabled');
+  broker.pauseClients(Date.now() + LOADAOF_PAUSE_MS, 'all');
+  c.reply.ok();
+  c.durableAt = Infinity;
+  persistence.whenWritten(() => {
+    try {
+      persistence.loadAofNow();
+    } catch (err) {
+      if (!(err instanceof AofLoadError)) throw err;
+      broker.log.error(err.message);
+      c.reply.out = '';
+      c.reply.error(`ERR Error loading the AOF: ${err.message}`);
+    }
+    broker.unpause();
+    c.durableAt = 0;
+    c.flush();
+  });
+}
+
 function setActiveExpire(c: Connection, argv: string[]): void {
   c.engine.activeExpireEnabled = atoi(argv[2]) !== 0;
   c.reply.ok();
@@ -56,6 +104,21 @@ const HELP = [
   '    Output a hex signature representing the current DB content.',
   'DIGEST-VALUE <key> [<key> ...]',
   '    Output a hex signature of the values of all the specified keys.',
+  'LOADAOF',
+  '    Flush the AOF buffers on disk and reload the AOF in memory.',
+  'RELOAD [option ...]',
+  '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
+  '    * MERGE: conflicting keys will be loaded from RDB.',
+  '    * NOFLUSH: the existing database will not be removed before load, but',
+  '      conflicting keys will generate an exception and kill the server.',
+  '    * NOSAVE: the database will be loaded from an existing RDB file.',
+  '    Examples:',
+  '    * DEBUG RELOAD: verify that the server is able to persist, flush and reload',
+  '      the database.',
+  '    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an',
+  '      existing RDB file.',
+  '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
+  '      file to the database.',
   'SET-ACTIVE-EXPIRE <0|1>',
   '    Setting it to 0 disables expiring keys in background when they are not',
   '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
@@ -70,6 +133,8 @@ const SUBCOMMANDS = new Map<string, Subcommand>([
   ['digest-value', { argc: (n) => n >= 2, run: digestValue }],
   ['sleep', { argc: (n) => n === 3, run: sleep }],
   ['set-active-expire', { argc: (n) => n === 3, run: setActiveExpire }],
+  ['reload', { argc: (n) => n >= 2, run: reload }],
+  ['loadaof', { argc: (n) => n === 2, run: loadAof }],
 ]);
 
 const NOT_ALLOWED =

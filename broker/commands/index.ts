@@ -11,6 +11,7 @@ import { slowlogCommands } from './slowlog.js';
 import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
 import { transactionCommands } from './transaction.js';
+import { persistenceCommands } from './persistence.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
@@ -23,4 +24,5 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...latencyCommands,
   ...debugCommands,
   ...transactionCommands,
+  ...persistenceCommands,
 ];

@@ -74,17 +74,23 @@ export class SnapshotWriter implements EntryGuard {
     private readonly dbs: readonly Db[],
     /** The start time: keys expired before it are left out. */
     readonly startedAt: number,
+    /**
+     * False for a snapshot written in one go (`snapshotBytes`): nothing can change
+     * meanwhile, so it neither guards the dbs nor marks entries (a live snapshot
+     * may be running alongside and owns the marks).
+     */
+    private readonly live = true,
   ) {
     let total = 0;
     for (const db of dbs) {
-      if (db.guard !== null) throw new Error('another snapshot is in progress');
+      if (live && db.guard !== null) throw new Error('another snapshot is in progress');
       total += db.size;
       const captured = { table: db.table, db: db.id, walk: db.table.values() };
       this.tables.push(captured);
       this.byTable.set(captured.table, captured);
     }
     this.total = total;
-    for (const db of dbs) db.guard = this;
+    if (live) for (const db of dbs) db.guard = this;
     this.w.bytes(Buffer.from(SNAPSHOT_MAGIC, 'latin1'));
     this.w.u8(VERSION);
     this.w.u64(startedAt);
@@ -110,7 +116,7 @@ export class SnapshotWriter implements EntryGuard {
         const it = captured.walk.next();
         if (it.done === true) break;
         const e = it.value;
-        if (e.epoch !== this.epoch) this.save(captured.db, e);
+        if (!this.live || e.epoch !== this.epoch) this.save(captured.db, e);
         if (++n % CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
       }
       this.next++;
@@ -153,7 +159,7 @@ export class SnapshotWriter implements EntryGuard {
   }
 
   private save(db: number, e: Entry): void {
-    e.epoch = this.epoch;
+    if (this.live) e.epoch = this.epoch;
     this.done++;
     if (e.expireAt !== 0 && e.expireAt < this.startedAt) return;
     const w = this.w;
@@ -184,7 +190,7 @@ export class SnapshotWriter implements EntryGuard {
 
 /** The whole dataset as one snapshot, at once (SAVE, DEBUG RELOAD). */
 export function snapshotBytes(dbs: readonly Db[], now: number): Buffer {
-  const writer = new SnapshotWriter(dbs, now);
+  const writer = new SnapshotWriter(dbs, now, false);
   writer.step(Infinity);
   const body = writer.drain();
   return Buffer.concat([body, writer.finish()]);

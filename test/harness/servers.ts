@@ -3,7 +3,9 @@
  * redis-server, each on a free loopback port, stopped by the test that started it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -35,9 +37,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
+let scratch: string | undefined;
+
+/**
+ * The directory servers started here work in unless a test passes `--dir`: a temp
+ * directory of this test process, removed when it exits, so that nothing a server
+ * saves (SHUTDOWN SAVE, an AOF a test turns on) lands in the repository.
+ */
+export function scratchDir(): string {
+  if (scratch === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'broker-test-'));
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  return scratch;
+}
+
+/**
+ * Our broker's defaults for tests: the scratch dir and no AOF (this broker's default
+ * is `appendonly yes`). They come first, so a test's own `--dir` or `--appendonly`
+ * wins (a later flag overrides an earlier one).
+ */
+function brokerArgs(args: readonly string[]): string[] {
+  return ['--dir', scratchDir(), '--appendonly', 'no', ...args];
+}
+
 /** Our broker in this process, on a free port, logging nothing. */
 export async function startBroker(args: readonly string[] = []): Promise<InProcessBroker> {
-  const broker = new Broker({ args: ['--port', '0', '--bind', '127.0.0.1', ...args], log: pino({ level: 'silent' }) });
+  const broker = new Broker({ args: ['--port', '0', '--bind', '127.0.0.1', ...brokerArgs(args)], log: pino({ level: 'silent' }) });
   await broker.start();
   return { broker, port: broker.port, stop: () => broker.stop() };
 }
@@ -45,7 +72,7 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
 /** Our broker as a child process (`node dist/broker/main.js`). */
 export async function spawnBroker(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...args], {
+  const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForPort(port, child);
@@ -69,7 +96,7 @@ export async function startRedis(args: readonly string[] = []): Promise<RunningS
   const port = await freePort();
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', scratchDir(), '--save', '', '--appendonly', 'no', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await waitForPort(port, child);

@@ -21,7 +21,9 @@ afterAll(() => {
 /** Starts the built broker with `args`, waiting until it accepts connections. */
 async function launch(args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const port = await freePort();
+  // Run in the temp dir: the broker keeps its AOF in its working directory by default.
   const child = spawn(process.execPath, [BROKER_BIN, ...args.map((a) => a.replace('$PORT', String(port)))], {
+    cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -1,0 +1,301 @@
+/**
+ * Loading the AOF at start (and DEBUG LOADAOF), as redis-server's loadAppendOnlyFiles:
+ * the base file (a snapshot, or RESP commands), then each incremental file in order,
+ * replayed through the engine by a client that never blocks and whose replies are
+ * dropped. Progress is logged every second (percentage and rate).
+ *
+ * Damage is handled as redis-server does, with the offset added to every message:
+ * a last file that ends in the middle of a command (or of a MULTI block) is cut back
+ * to its last complete command when `aof-load-truncated` is yes, and is fatal
+ * otherwise; bytes that are not a command anywhere are fatal; so is a file the
+ * manifest lists that cannot be read. Fatal errors throw `AofLoadError`, whose
+ * message is what to log before exiting.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '../../engine/client.js';
+import type { Command, CommandTable } from '../../engine/command.js';
+import type { Engine } from '../../engine/engine.js';
+import { FormatError } from '../../engine/persist/bytes.js';
+import { isSnapshot, loadSnapshot } from '../../engine/persist/snapshot.js';
+import type { Logger } from '../log.js';
+import type { AofFileInfo, Manifest } from './manifest.js';
+import { AofFormatError, readCommand, type ReadCommand } from './resp-log.js';
+import { strerror } from './strerror.js';
+
+export class AofLoadError extends Error {}
+
+export interface LoadDeps {
+  engine: Engine;
+  /** The engine's commands, for replay (SELECT, MULTI and EXEC are the loader's own). */
+  commands: CommandTable<Client>;
+  log: Logger;
+  /** aof-load-truncated. */
+  loadTruncated: boolean;
+}
+
+export interface LoadResult {
+  /** 'empty' when the manifest lists nothing or only empty files. */
+  status: 'ok' | 'empty' | 'truncated';
+  /** Bytes of the base file, and of every file. */
+  baseSize: number;
+  totalSize: number;
+  commands: number;
+  keysLoaded: number;
+  keysExpired: number;
+}
+
+const CHUNK = 4 << 20;
+const PROGRESS_EVERY_MS = 1000;
+const EMPTY = Buffer.alloc(0);
+
+const FIX_HINT = 'make a backup of your AOF file, then use `broker check-aof --fix <dir>`';
+
+/** Reads a file's commands chunk by chunk, keeping track of file offsets. */
+export class CommandStream {
+  private buf: Buffer = EMPTY;
+  /** File offset of buf[0]. */
+  private base = 0;
+  private pos = 0;
+  private eof = false;
+
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+  ) {}
+
+  /** File offset of the next unread byte. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** The next command; null at a clean end; 'truncated' when the file ends inside one. */
+  next(): ReadCommand | null | 'truncated' {
+    for (;;) {
+      const cmd = readCommand(this.buf, this.pos, this.base);
+      if (cmd !== null) {
+        this.pos = cmd.end;
+        return { argv: cmd.argv, end: this.base + cmd.end };
+      }
+      if (!this.fill()) return this.pos >= this.buf.length ? null : 'truncated';
+    }
+  }
+
+  /** Reads more of the file after the unread bytes; false at end of file. */
+  private fill(): boolean {
+    if (this.eof) return false;
+    const keep = this.buf.length - this.pos;
+    const want = Math.max(CHUNK, keep * 2);
+    const next = Buffer.allocUnsafe(keep + want);
+    this.buf.copy(next, 0, this.pos);
+    const fileOffset = this.base + this.buf.length;
+    const n = fs.readSync(this.fd, next, keep, want, fileOffset);
+    if (n === 0) {
+      this.eof = true;
+      return false;
+    }
+    this.base = fileOffset - keep;
+    this.buf = next.subarray(0, keep + n);
+    this.pos = 0;
+    return true;
+  }
+}
+
+/** Logs loading progress at most once a second. */
+class Progress {
+  private last = Date.now();
+  private lastCount = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly total: number,
+  ) {}
+
+  report(name: string, done: number, count: number, unit: string): void {
+    const now = Date.now();
+    if (now - this.last < PROGRESS_EVERY_MS) return;
+    const rate = Math.round(((count - this.lastCount) * 1000) / (now - this.last));
+    const perc = this.total === 0 ? 100 : (done * 100) / this.total;
+    this.log.info(`Loading ${name}: ${perc.toFixed(2)}% (${count} ${unit}, ${rate} ${unit}/s)`);
+    this.last = now;
+    this.lastCount = count;
+  }
+}
+
+export function loadAppendOnlyFiles(dir: string, manifest: Manifest, deps: LoadDeps): LoadResult {
+  const files = manifest.loadList();
+  const result: LoadResult = { status: 'ok', baseSize: 0, totalSize: 0, commands: 0, keysLoaded: 0, keysExpired: 0 };
+  const sizes = files.map((f) => {
+    try {
+      return fs.statSync(path.join(dir, f.name)).size;
+    } catch (err) {
+      throw new AofLoadError(
+        `Unable to obtain the AOF file ${f.name} length. stat: ${strerror(err)} (the manifest lists it, but it cannot be read)`,
+      );
+    }
+  });
+  result.totalSize = sizes.reduce((a, b) => a + b, 0);
+  if (result.totalSize === 0) return { ...result, status: 'empty' };
+  const progress = new Progress(deps.log, result.totalSize);
+  const started = performance.now();
+  let before = 0;
+  files.forEach((file, i) => {
+    const last = i === files.length - 1;
+    const start = performance.now();
+    if (sizes[i] > 0) {
+      const truncated = loadFile(dir, file, last, deps, result, progress, before);
+      if (truncated) result.status = 'truncated';
+      const kind = file.type === 'b' ? 'base' : 'incr';
+      deps.log.info(`DB loaded from ${kind} file ${file.name}: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
+    }
+    if (file.type === 'b') result.baseSize = sizes[i];
+    before += sizes[i];
+  });
+  deps.log.info(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+  return result;
+}
+
+/** Loads one file; returns true when it was cut back (truncated tail accepted). */
+function loadFile(dir: string, file: AofFileInfo, last: boolean, deps: LoadDeps, result: LoadResult, progress: Progress, before: number): boolean {
+  const filePath = path.join(dir, file.name);
+  let fd: number;
+  try {
+    fd = fs.openSync(filePath, 'r');
+  } catch (err) {
+    throw new AofLoadError(`Fatal error: can't open the append log file ${file.name} for reading: ${strerror(err)}`);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(16, size));
+    fs.readSync(fd, head, 0, head.length, 0);
+    if (isSnapshot(head)) {
+      loadSnapshotFile(fd, size, file, deps, result, progress, before);
+      return false;
+    }
+    return replayFile(fd, size, filePath, file, last, deps, result, progress, before);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function loadSnapshotFile(fd: number, size: number, file: AofFileInfo, deps: LoadDeps, result: LoadResult, progress: Progress, before: number): void {
+  deps.log.info('Reading RDB base file on AOF loading...');
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = fs.readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  try {
+    const loaded = loadSnapshot(deps.engine.dbs, buf.subarray(0, got), {
+      now: Date.now(),
+      progress: (offset, keys) => progress.report(file.name, before + offset, keys, 'keys'),
+    });
+    result.keysLoaded += loaded.keys;
+    result.keysExpired += loaded.expired;
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    throw new AofLoadError(`Error reading the RDB base file ${file.name} at offset ${err.offset}: ${err.message}, AOF loading aborted`);
+  }
+}
+
+/** The client that replays commands: never blocks, its replies are dropped. */
+function replayClient(engine: Engine): Client {
+  const client = new Client(engine, Number.MAX_SAFE_INTEGER);
+  client.denyBlocking = true;
+  return client;
+}
+
+function replayFile(
+  fd: number,
+  size: number,
+  filePath: string,
+  file: AofFileInfo,
+  last: boolean,
+  deps: LoadDeps,
+  result: LoadResult,
+  progress: Progress,
+  before: number,
+): boolean {
+  const { engine, commands, log } = deps;
+  const client = replayClient(engine);
+  const stream = new CommandStream(fd, size);
+  /** Commands of an open MULTI block, run at its EXEC. */
+  let multi: { command: Command<Client>; argv: string[] }[] | null = null;
+  let validUpTo = 0;
+  let validBeforeMulti = 0;
+  for (;;) {
+    let cmd: ReadCommand | null | 'truncated';
+    try {
+      cmd = stream.next();
+    } catch (err) {
+      if (!(err instanceof AofFormatError)) throw err;
+      throw new AofLoadError(`Bad file format reading the append only file ${file.name} at offset ${err.offset} (${err.message}): ${FIX_HINT}`);
+    }
+    if (cmd === null && multi === null) break;
+    if (cmd === null || cmd === 'truncated') {
+      if (cmd === null) log.warn(`Revert incomplete MULTI/EXEC transaction in AOF file ${file.name}`);
+      return acceptTruncated(filePath, file, last, multi !== null ? validBeforeMulti : validUpTo, deps);
+    }
+    const { argv } = cmd;
+    const name = argv[0].toLowerCase();
+    if (name === 'multi') {
+      validBeforeMulti = validUpTo;
+      multi = [];
+    } else if (name === 'exec' && multi !== null) {
+      engine.beginUnit();
+      try {
+        for (const queued of multi) run(client, queued.command, queued.argv);
+      } finally {
+        engine.endUnit();
+      }
+      multi = null;
+    } else if (name === 'select') {
+      const index = Number(argv[1]);
+      if (argv.length !== 2 || !Number.isInteger(index) || index < 0 || index >= engine.dbs.length) {
+        throw new AofLoadError(`Bad file format reading the append only file ${file.name} at offset ${validUpTo} (invalid SELECT): ${FIX_HINT}`);
+      }
+      client.db = engine.dbs[index];
+    } else {
+      const found = commands.lookup(argv);
+      if (found.command === undefined || found.error !== undefined) {
+        const what = found.command === undefined ? `Unknown command '${argv[0]}'` : `Invalid command '${argv[0]}' (${found.error})`;
+        throw new AofLoadError(`${what} reading the append only file ${file.name} at offset ${validUpTo}`);
+      }
+      if (multi !== null) multi.push({ command: found.command, argv });
+      else run(client, found.command, argv);
+    }
+    validUpTo = cmd.end;
+    result.commands++;
+    if ((result.commands & 1023) === 0) progress.report(file.name, before + cmd.end, result.commands, 'commands');
+  }
+  return false;
+}
+
+function run(client: Client, command: Command<Client>, argv: string[]): void {
+  client.engine.call(client, command, argv);
+  client.reply.out = '';
+}
+
+/** A file that ends inside a command: cut back and go on, or stop (aof-load-truncated). */
+function acceptTruncated(filePath: string, file: AofFileInfo, last: boolean, validUpTo: number, deps: LoadDeps): boolean {
+  const { log } = deps;
+  if (deps.loadTruncated && last) {
+    log.warn(`!!! Warning: short read while loading the AOF file ${file.name}!!!`);
+    log.warn(`!!! Truncating the AOF ${file.name} at offset ${validUpTo} !!!`);
+    try {
+      fs.truncateSync(filePath, validUpTo);
+    } catch (err) {
+      throw new AofLoadError(`Error truncating the AOF file ${file.name}: ${strerror(err)}`);
+    }
+    log.warn(`AOF ${file.name} loaded anyway because aof-load-truncated is enabled`);
+    return true;
+  }
+  if (!last) throw new AofLoadError(`Fatal error: the truncated file ${file.name} (cut at offset ${validUpTo}) is not the last file`);
+  throw new AofLoadError(
+    `Unexpected end of file reading the append only file ${file.name} (last complete command ends at offset ${validUpTo}). You can: ` +
+      `1) Make a backup of your AOF file, then use \`broker check-aof --fix <dir>\`. ` +
+      "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
+  );
+}

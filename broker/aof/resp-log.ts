@@ -1,0 +1,132 @@
+/**
+ * The incremental AOF files' format: effects as RESP multibulk commands, exactly as
+ * redis-server's feedAppendOnlyFile writes them. A unit of several effects (one EXEC,
+ * or a command with extra effects) is wrapped in MULTI/EXEC so that it loads all or
+ * nothing; SELECT precedes an effect whose db differs from the last one written.
+ *
+ * Reading mirrors loadSingleAppendOnlyFile: `#` annotation lines are skipped, every
+ * command is `*<argc>` then `$<len>` arguments. Unlike redis-server, the CRLF after
+ * each argument is checked, so a corrupted middle is caught where it starts.
+ */
+import type { Effect } from '../../engine/engine.js';
+
+/** Encodes effect units, remembering the db the file is positioned on. */
+export class EffectEncoder {
+  /** The db of the last effect written; -1 forces a SELECT (a new file). */
+  selectedDb = -1;
+
+  /** The RESP text of one unit of effects. */
+  encode(unit: readonly Effect[]): string {
+    if (unit.length === 1) return this.effect(unit[0]);
+    let out = '*1\r\n$5\r\nMULTI\r\n';
+    for (const e of unit) out += this.effect(e);
+    return out + '*1\r\n$4\r\nEXEC\r\n';
+  }
+
+  private effect(e: Effect): string {
+    let out = '';
+    if (e.db !== this.selectedDb) {
+      const db = String(e.db);
+      out = `*2\r\n$6\r\nSELECT\r\n$${db.length}\r\n${db}\r\n`;
+      this.selectedDb = e.db;
+    }
+    return out + encodeArgv(e.argv);
+  }
+}
+
+export function encodeArgv(argv: readonly string[]): string {
+  let out = '*' + argv.length + '\r\n';
+  for (const a of argv) out += '$' + a.length + '\r\n' + a + '\r\n';
+  return out;
+}
+
+/** A command read from an AOF, and the offset just past it. */
+export interface ReadCommand {
+  argv: string[];
+  end: number;
+}
+
+/** Bytes that are not an AOF command: `offset` is where the bad bytes start. */
+export class AofFormatError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+const CR = 13;
+const LF = 10;
+/** redis-server reads header lines with fgets into a buffer this long. */
+const MAX_HEADER = 1024;
+
+/**
+ * Reads one command from `buf` at `pos` (an absolute file offset is `base + pos`).
+ * Returns null when the buffer ends before the command does (more bytes needed, or a
+ * truncated file); throws AofFormatError on bytes that cannot be a command.
+ */
+export function readCommand(buf: Buffer, pos: number, base: number): ReadCommand | null {
+  let p = pos;
+  for (;;) {
+    if (p >= buf.length) return null;
+    if (buf[p] !== 0x23) break; // '#': an annotation line
+    const nl = buf.indexOf(LF, p);
+    if (nl < 0) return null;
+    p = nl + 1;
+  }
+  const start = p;
+  if (buf[p] !== 0x2a) throw new AofFormatError(`expected '*' (got ${describe(buf[p])})`, base + p);
+  const header = readNumberLine(buf, p + 1, base);
+  if (header === null) return null;
+  const argc = header.value;
+  if (argc < 1) throw new AofFormatError(`invalid argument count ${argc}`, base + start);
+  p = header.next;
+  const argv = new Array<string>(argc);
+  for (let j = 0; j < argc; j++) {
+    if (p >= buf.length) return null;
+    if (buf[p] !== 0x24) throw new AofFormatError(`expected '$' (got ${describe(buf[p])})`, base + p);
+    const len = readNumberLine(buf, p + 1, base);
+    if (len === null) return null;
+    if (len.value < 0) throw new AofFormatError(`invalid bulk length ${len.value}`, base + p);
+    p = len.next;
+    if (p + len.value + 2 > buf.length) return null;
+    argv[j] = buf.latin1Slice(p, p + len.value);
+    p += len.value;
+    if (buf[p] !== CR || buf[p + 1] !== LF) throw new AofFormatError('expected CRLF after an argument', base + p);
+    p += 2;
+  }
+  return { argv, end: p };
+}
+
+/** A decimal number ending in CRLF at `p`; null when the line is incomplete. */
+function readNumberLine(buf: Buffer, p: number, base: number): { value: number; next: number } | null {
+  const start = p;
+  let neg = false;
+  if (p < buf.length && buf[p] === 0x2d) {
+    neg = true;
+    p++;
+  }
+  let value = 0;
+  let digits = 0;
+  for (; p < buf.length; p++) {
+    const c = buf[p];
+    if (c >= 0x30 && c <= 0x39) {
+      value = value * 10 + (c - 0x30);
+      if (++digits > 15) throw new AofFormatError('number too long', base + start);
+      continue;
+    }
+    if (c !== CR) throw new AofFormatError(`invalid number (got ${describe(c)})`, base + p);
+    if (digits === 0) throw new AofFormatError('missing number', base + p);
+    if (p + 1 >= buf.length) return null;
+    if (buf[p + 1] !== LF) throw new AofFormatError('expected LF', base + p + 1);
+    return { value: neg ? -value : value, next: p + 2 };
+  }
+  if (p - start > MAX_HEADER) throw new AofFormatError('header line too long', base + start);
+  return null;
+}
+
+function describe(byte: number | undefined): string {
+  if (byte === undefined) return 'end of file';
+  return byte >= 0x20 && byte < 0x7f ? `'${String.fromCharCode(byte)}'` : `0x${byte.toString(16).padStart(2, '0')}`;
+}

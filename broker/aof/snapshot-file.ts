@@ -1,0 +1,93 @@
+/**
+ * Writes a point-in-time snapshot (engine/persist/snapshot.ts) to a file while the
+ * broker keeps serving: the snapshot advances a time slice at a time, each slice's
+ * bytes are written off the event loop, and the loop yields between slices. Used by
+ * the AOF rewrite (the base file) and BGSAVE. The file is fsynced and closed when
+ * done; on failure or cancellation it is removed and the snapshot released.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import type { SnapshotWriter } from '../../engine/persist/snapshot.js';
+import type { Logger } from '../log.js';
+
+/** Wall time one slice of serialization may take before clients are served again. */
+export const SLICE_MS = 2;
+const PROGRESS_EVERY_MS = 1000;
+
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+export interface SnapshotJob {
+  readonly snapshot: SnapshotWriter;
+  cancelled: boolean;
+}
+
+/** Writes `job.snapshot` to `file`; resolves with the file's size. */
+export async function writeSnapshotFile(job: SnapshotJob, file: string, what: string, log: Logger): Promise<number> {
+  const handle = await fsp.open(file, 'w', 0o644);
+  let size = 0;
+  const write = async (chunk: Buffer): Promise<void> => {
+    if (chunk.length === 0) return;
+    await handle.write(chunk, 0, chunk.length, size);
+    size += chunk.length;
+  };
+  const snapshot = job.snapshot;
+  let lastLog = Date.now();
+  let lastDone = 0;
+  try {
+    for (;;) {
+      if (job.cancelled) throw new Cancelled();
+      const done = snapshot.step(SLICE_MS);
+      if (done) break;
+      await write(snapshot.drain());
+      // Let clients run between slices even when the disk keeps up.
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = Date.now();
+      if (now - lastLog >= PROGRESS_EVERY_MS) {
+        const rate = Math.round(((snapshot.done - lastDone) * 1000) / (now - lastLog));
+        const perc = snapshot.total === 0 ? 100 : (snapshot.done * 100) / snapshot.total;
+        log.info(`${what}: ${perc.toFixed(2)}% of keys (${snapshot.done} keys, ${rate} keys/s)`);
+        lastLog = now;
+        lastDone = snapshot.done;
+      }
+    }
+    if (job.cancelled) throw new Cancelled();
+    await write(snapshot.drain());
+    await write(snapshot.finish());
+    await handle.datasync();
+    await handle.close();
+    return size;
+  } catch (err) {
+    snapshot.abort();
+    await handle.close().catch(() => undefined);
+    await fsp.unlink(file).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Writes a whole file durably, blocking (SAVE): temp file, fsync, rename, fsync dir. */
+export function writeFileDurablySync(file: string, temp: string, data: Buffer): void {
+  const fd = fs.openSync(temp, 'w', 0o644);
+  try {
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temp, file);
+  fsyncDirSync(path.dirname(file));
+}
+
+export function fsyncDirSync(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
