@@ -65,6 +65,8 @@ export class AofWriter {
   private forceSync = false;
   /** The retry timer fired: one attempt may run despite the error state. */
   private retryNow = false;
+  /** DEBUG AOF-FSYNC-HOLD: fsync completions wait here until released (tests of group commit). */
+  private fsyncHeld: (() => void)[] | null = null;
 
   constructor(
     public fd: number,
@@ -249,27 +251,40 @@ export class AofWriter {
     this.syncStartedAt = Date.now();
     this.delayCounted = false;
     fs.fdatasync(this.fd, (err) => {
-      this.syncing = false;
-      if (err !== null) {
-        const first = this.fsyncError === null;
-        this.fsyncError = strerror(err);
-        if (first) {
-          this.log.warn(`Error fsyncing the AOF file: ${this.fsyncError}`);
-          this.onStatus?.();
-        }
-        this.retryLater();
-        return;
-      }
-      this.synced = Math.max(this.synced, target);
-      this.lastFsyncAt = Date.now();
-      if (this.fsyncError !== null) {
-        this.fsyncError = null;
-        this.log.warn('AOF fsync error looks solved, Redis can write again.');
+      if (this.fsyncHeld !== null) this.fsyncHeld.push(() => this.fsyncDone(err, target));
+      else this.fsyncDone(err, target);
+    });
+  }
+
+  /** Holds (true) or releases (false) the completion of fsyncs; see `fsyncHeld`. */
+  holdFsyncs(hold: boolean): void {
+    const held = this.fsyncHeld;
+    this.fsyncHeld = hold ? (held ?? []) : null;
+    if (!hold && held !== null) for (const complete of held) complete();
+  }
+
+  /** An fsync up to `target` completed (or failed with `err`). */
+  private fsyncDone(err: NodeJS.ErrnoException | null, target: number): void {
+    this.syncing = false;
+    if (err !== null) {
+      const first = this.fsyncError === null;
+      this.fsyncError = strerror(err);
+      if (first) {
+        this.log.warn(`Error fsyncing the AOF file: ${this.fsyncError}`);
         this.onStatus?.();
       }
-      this.release();
-      this.kick();
-    });
+      this.retryLater();
+      return;
+    }
+    this.synced = Math.max(this.synced, target);
+    this.lastFsyncAt = Date.now();
+    if (this.fsyncError !== null) {
+      this.fsyncError = null;
+      this.log.warn('AOF fsync error looks solved, Redis can write again.');
+      this.onStatus?.();
+    }
+    this.release();
+    this.kick();
   }
 
   private runControl(control: Control): void {

@@ -94,12 +94,26 @@ function loadAof(c: Connection): void {
   });
 }
 
+/**
+ * DEBUG AOF-FSYNC-HOLD <0|1> (this broker's own): holds the completion of AOF fsyncs,
+ * or releases them, so tests can see replies wait for the fsync (group commit).
+ */
+function aofFsyncHold(c: Connection, argv: string[]): void {
+  const writer = c.broker.persistence.writer;
+  if (writer === null) return c.reply.error('ERR Append only file is not enabled');
+  writer.holdFsyncs(atoi(argv[2]) !== 0);
+  c.reply.ok();
+}
+
 function setActiveExpire(c: Connection, argv: string[]): void {
   c.engine.activeExpireEnabled = atoi(argv[2]) !== 0;
   c.reply.ok();
 }
 
 const HELP = [
+  'AOF-FSYNC-HOLD <0|1>',
+  '    Hold (1) or release (0) the completion of AOF fsyncs: replies that wait for one',
+  '    (appendfsync always) wait until released. For tests.',
   'DIGEST',
   '    Output a hex signature representing the current DB content.',
   'DIGEST-VALUE <key> [<key> ...]',
@@ -135,6 +149,7 @@ const SUBCOMMANDS = new Map<string, Subcommand>([
   ['set-active-expire', { argc: (n) => n === 3, run: setActiveExpire }],
   ['reload', { argc: (n) => n >= 2, run: reload }],
   ['loadaof', { argc: (n) => n === 2, run: loadAof }],
+  ['aof-fsync-hold', { argc: (n) => n === 3, run: aofFsyncHold }],
 ]);
 
 const NOT_ALLOWED =

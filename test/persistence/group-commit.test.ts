@@ -1,0 +1,89 @@
+/**
+ * Group commit under `appendfsync always`: a write's reply (and everything after it
+ * on that connection, and the reply of a client its write woke) waits for the fsync
+ * covering it; clients that did not write are not held; many clients' writes are
+ * released by one fsync. Under everysec replies never wait, and an fsync still running
+ * two seconds later counts in aof_delayed_fsync. Completions are held with the test
+ * hook DEBUG AOF-FSYNC-HOLD.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RawClient } from '../harness/raw.js';
+import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { sleep, tempDir } from './proc.js';
+
+/** Long enough for a reply that is not held to arrive on any machine. */
+const SETTLE_MS = 300;
+
+function infoField(info: string, name: string): string {
+  return new RegExp(`\\r\\n${name}:([^\\r]*)\\r\\n`).exec(info)?.[1] ?? '';
+}
+
+describe('group commit', () => {
+  let server: InProcessBroker | null = null;
+  const clients: RawClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await server?.stop();
+    server = null;
+  });
+
+  async function connect(): Promise<RawClient> {
+    const c = await RawClient.connect(server!.port);
+    clients.push(c);
+    return c;
+  }
+
+  it('appendfsync always: replies to writes wait for their fsync, one fsync releases them all', async () => {
+    server = await startBroker(['--dir', tempDir('group-commit'), '--appendonly', 'yes', '--appendfsync', 'always', '--enable-debug-command', 'yes']);
+    const admin = await connect();
+    const reader = await connect();
+    const blocked = await connect();
+    const writers = await Promise.all(Array.from({ length: 20 }, () => connect()));
+    await reader.call('SET', 'unrelated', 'x');
+    blocked.write('*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$6\r\nstream\r\n$1\r\n$\r\n');
+    await sleep(50);
+    expect((await admin.call('DEBUG', 'AOF-FSYNC-HOLD', '1')).raw.toString()).toBe('+OK\r\n');
+    const replies = writers.map((c, i) => {
+      c.write(`*3\r\n$3\r\nSET\r\n$2\r\nk${i % 10}\r\n$1\r\n${i % 10}\r\n*2\r\n$3\r\nGET\r\n$9\r\nunrelated\r\n`);
+      return c.readMany(2);
+    });
+    const woke = admin.call('XADD', 'stream', '1-1', 'f', 'v');
+    const arrived: boolean[] = [];
+    replies.forEach((p, i) => void p.then(() => (arrived[i] = true)));
+    const blockedReply = blocked.read(20_000);
+    let blockedArrived = false;
+    void blockedReply.then(() => (blockedArrived = true));
+    await sleep(SETTLE_MS);
+    // Nobody who wrote (or was woken by a write) has a reply; a reader of old data does.
+    expect(arrived.filter(Boolean)).toEqual([]);
+    expect(blockedArrived).toBe(false);
+    expect((await reader.call('GET', 'unrelated')).value).toBe('x');
+    const info = (await reader.call('INFO', 'persistence')).value as string;
+    expect(infoField(info, 'aof_pending_bio_fsync')).toBe('1');
+    // ADMIN wrote too (XADD): its DEBUG goes through once the held fsyncs complete.
+    const release = await RawClient.connect(server.port);
+    clients.push(release);
+    expect((await release.call('DEBUG', 'AOF-FSYNC-HOLD', '0')).raw.toString()).toBe('+OK\r\n');
+    for (const r of await Promise.all(replies)) expect(r.map((x) => x.raw.toString())).toEqual(['+OK\r\n', '$1\r\nx\r\n']);
+    expect((await woke).value).toBe('1-1');
+    expect(((await blockedReply).value as unknown[])[0]).toEqual(['stream', [['1-1', ['f', 'v']]]]);
+  });
+
+  it('appendfsync everysec: replies do not wait; an fsync running for 2 s counts a delayed fsync', async () => {
+    server = await startBroker(['--dir', tempDir('everysec'), '--appendonly', 'yes', '--appendfsync', 'everysec', '--enable-debug-command', 'yes']);
+    const c = await connect();
+    await c.call('DEBUG', 'AOF-FSYNC-HOLD', '1');
+    await c.call('SET', 'a', '1');
+    // The once-a-second fsync starts and stays pending; writes go on meanwhile.
+    let info = '';
+    for (let i = 0; i < 50; i++) {
+      expect((await c.call('INCR', 'n')).raw[0]).toBe(0x3a);
+      await sleep(100);
+      info = (await c.call('INFO', 'persistence')).value as string;
+      if (infoField(info, 'aof_delayed_fsync') !== '0') break;
+    }
+    expect(Number(infoField(info, 'aof_delayed_fsync'))).toBeGreaterThanOrEqual(1);
+    expect(infoField(info, 'aof_pending_bio_fsync')).toBe('1');
+    await c.call('DEBUG', 'AOF-FSYNC-HOLD', '0');
+  });
+});

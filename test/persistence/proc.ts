@@ -1,0 +1,66 @@
+/**
+ * Brokers as real processes over one data directory, for the persistence suites:
+ * start one with the AOF on, kill it with SIGKILL, start the next on the same files.
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RawClient } from '../harness/raw.js';
+import { BROKER_BIN, spawnBroker, type RunningServer } from '../harness/servers.js';
+
+export type Spawned = RunningServer & { child: ChildProcess; output: () => string };
+
+/** A fresh temp directory for one test's files (removed with the scratch dirs at exit). */
+export function tempDir(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `broker-${name}-`));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A broker process with the AOF on in `dir`; its log is kept for assertions. */
+export async function startAof(dir: string, args: readonly string[] = []): Promise<Spawned> {
+  const server = await spawnBroker(['--dir', dir, '--appendonly', 'yes', '--enable-debug-command', 'yes', ...args]);
+  let output = '';
+  server.child.stdout?.on('data', (d) => (output += d));
+  server.child.stderr?.on('data', (d) => (output += d));
+  return { ...server, output: () => output };
+}
+
+/** SIGKILL, and wait until the process is gone. */
+export async function kill9(server: Spawned): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/** Runs the broker binary to completion (a start that must fail, or `check-aof`). */
+export function runBroker(args: readonly string[]): { status: number | null; output: string } {
+  const r = spawnSync(process.execPath, [BROKER_BIN, ...args], { encoding: 'latin1', timeout: 30_000 });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+export async function digest(port: number): Promise<string> {
+  const c = await RawClient.connect(port);
+  try {
+    const v = (await c.call('DEBUG', 'DIGEST')).value as { simple: string } | string;
+    return typeof v === 'string' ? v : v.simple;
+  } finally {
+    c.close();
+  }
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing run can be repeated with its seed. */
+export function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
