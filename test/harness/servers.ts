@@ -69,14 +69,14 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
   return { broker, port: broker.port, stop: () => broker.stop() };
 }
 
-/** Our broker as a child process (`node dist/broker/main.js`). */
-export async function spawnBroker(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess }> {
+/** Our broker as a child process (`node dist/broker/main.js`); `output` is what it printed so far. */
+export async function spawnBroker(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess; output(): string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await waitForPort(port, child);
-  return { port, child, stop: () => stopChild(child) };
+  const output = await waitForPort(port, child);
+  return { port, child, output, stop: () => stopChild(child) };
 }
 
 let redisAvailable: boolean | undefined;
@@ -103,7 +103,8 @@ export async function startRedis(args: readonly string[] = []): Promise<RunningS
   return { port, child, stop: () => stopChild(child) };
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+/** Waits until the server accepts connections; returns a getter of everything it printed. */
+async function waitForPort(port: number, child: ChildProcess): Promise<() => string> {
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -117,7 +118,7 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
       });
       s.once('error', () => resolve(false));
     });
-    if (ok) return;
+    if (ok) return () => output;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`server on port ${port} did not start: ${output}`);

@@ -20,11 +20,7 @@ export function tempDir(name: string): string {
 
 /** A broker process with the AOF on in `dir`; its log is kept for assertions. */
 export async function startAof(dir: string, args: readonly string[] = []): Promise<Spawned> {
-  const server = await spawnBroker(['--dir', dir, '--appendonly', 'yes', '--enable-debug-command', 'yes', ...args]);
-  let output = '';
-  server.child.stdout?.on('data', (d) => (output += d));
-  server.child.stderr?.on('data', (d) => (output += d));
-  return { ...server, output: () => output };
+  return spawnBroker(['--dir', dir, '--appendonly', 'yes', '--enable-debug-command', 'yes', ...args]);
 }
 
 /** SIGKILL, and wait until the process is gone. */

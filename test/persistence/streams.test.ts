@@ -102,7 +102,7 @@ describe('streams and consumer groups across restarts', () => {
     await run(c, [['SAVE']]);
     c.close();
     await kill9(server);
-    server = { ...(await spawnBroker(['--dir', dir, '--appendonly', 'no', '--enable-debug-command', 'yes'])), output: () => '' };
+    server = await spawnBroker(['--dir', dir, '--appendonly', 'no', '--enable-debug-command', 'yes']);
     servers.push(server);
     expect(await digest(server.port)).toBe(digestBefore);
     expect(await states(server.port)).toEqual(before);
