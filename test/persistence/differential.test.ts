@@ -1,0 +1,148 @@
+/**
+ * Differential: the same random command sequence (strings, lists, streams with
+ * consumer groups, MULTI/EXEC, several dbs, SWAPDB, FLUSHDB) goes to our broker with
+ * the AOF on and to a reference redis-server. Then, with DEBUG DIGEST:
+ * - our broker restarted from its AOF equals redis-server;
+ * - our incremental file, sent as it is to a fresh redis-server and to a fresh
+ *   broker without AOF, rebuilds the same dataset there (the AOF is valid input for
+ *   redis-server too);
+ * - with a rewrite in the middle of the sequence, the restart still equals it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeCommand, RawClient } from '../harness/raw.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
+import { digest, prng, sleep, tempDir } from './proc.js';
+
+const KEYS = ['a', 'b', 'c', 'l1', 'l2', 's1', 's2', '\x00bin'];
+
+function generator(seed: number): () => string[][] {
+  const random = prng(seed);
+  const int = (n: number): number => Math.floor(random() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  let nextId = 1;
+  const one = (): string[] => {
+    const k = pick(KEYS);
+    const k2 = pick(KEYS);
+    switch (int(30)) {
+      case 0: return ['SET', k, `v${int(100)}`];
+      case 1: return ['INCRBY', k, String(int(50) - 25)];
+      case 2: return ['APPEND', k, 'xy'];
+      case 3: return ['DEL', k];
+      case 4: return ['EXPIRE', k, String(100_000 + int(1000))];
+      case 5: return ['RPUSH', k, `e${int(20)}`, `e${int(20)}`];
+      case 6: return ['LPUSH', k, `e${int(20)}`];
+      case 7: return [pick(['LPOP', 'RPOP']), k];
+      case 8: return ['LMOVE', k, k2, pick(['LEFT', 'RIGHT']), pick(['LEFT', 'RIGHT'])];
+      case 9: return ['LREM', k, String(int(3) - 1), `e${int(20)}`];
+      case 10: return ['LTRIM', k, String(int(3)), String(-1 - int(3))];
+      case 11:
+      case 12: return ['XADD', k, `${nextId++}-${int(3)}`, 'f', `v${int(10)}`, ...(int(4) === 0 ? ['g', 'h'] : [])];
+      case 13: return ['XADD', k, 'MAXLEN', '~', String(int(30)), `${nextId++}-0`, 'f', 'v'];
+      case 14: return ['XDEL', k, `${int(nextId)}-${int(3)}`];
+      case 15: return ['XTRIM', k, 'MAXLEN', String(int(20))];
+      case 16: return ['XGROUP', 'CREATE', k, pick(['g1', 'g2']), pick(['0', '$']), ...(int(3) === 0 ? ['MKSTREAM'] : [])];
+      case 17:
+      case 18: return ['XREADGROUP', 'GROUP', pick(['g1', 'g2']), pick(['c1', 'c2', 'c3']), 'COUNT', String(1 + int(3)), 'STREAMS', k, pick(['>', '0'])];
+      case 19: return ['XACK', k, pick(['g1', 'g2']), `${int(nextId)}-${int(3)}`];
+      case 20: return ['XCLAIM', k, pick(['g1', 'g2']), pick(['c1', 'c2']), '0', `${int(nextId)}-${int(3)}`];
+      case 21: return ['XAUTOCLAIM', k, pick(['g1', 'g2']), pick(['c1', 'c3']), '0', '0-0', 'COUNT', '2'];
+      case 22: return ['XGROUP', 'DELCONSUMER', k, 'g1', pick(['c1', 'c2'])];
+      case 23: return ['XSETID', k, `${nextId + 5}-0`];
+      case 24: return ['SELECT', pick(['0', '1', '2'])];
+      case 25: return int(8) === 0 ? ['SWAPDB', pick(['0', '1']), pick(['1', '2'])] : ['COPY', k, k2];
+      case 26: return int(15) === 0 ? ['FLUSHDB'] : ['RENAME', k, k2];
+      case 27: return ['SETEX', k, '100000', 'temp'];
+      case 28: return ['PERSIST', k];
+      default: return ['GET', k];
+    }
+  };
+  return () => {
+    if (int(8) !== 0) return [one()];
+    // A transaction of a few commands (some may fail inside: EXEC runs the rest).
+    return [['MULTI'], ...Array.from({ length: 2 + int(4) }, one), ['EXEC']];
+  };
+}
+
+async function play(c: RawClient, commands: readonly string[][]): Promise<void> {
+  c.write(Buffer.concat(commands.map((argv) => encodeCommand(argv))));
+  await c.readMany(commands.length);
+}
+
+describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
+  const stops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const stop of stops) await stop();
+  });
+
+  async function redis(): Promise<RunningServer> {
+    const r = await startRedis(['--enable-debug-command', 'yes']);
+    stops.push(() => r.stop());
+    return r;
+  }
+
+  async function broker(args: readonly string[]): Promise<InProcessBroker> {
+    const b = await startBroker(['--enable-debug-command', 'yes', ...args]);
+    stops.push(() => b.stop());
+    return b;
+  }
+
+  for (const seed of [1, 2, 3]) {
+    it(`random sequence ${seed}: restart from the AOF and replays of it equal redis-server`, async () => {
+      const dir = tempDir('differential');
+      const next = generator(seed);
+      const batches = Array.from({ length: 600 }, next);
+      const ref = await redis();
+      const ours = await broker(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']);
+      const [cr, co] = [await RawClient.connect(ref.port), await RawClient.connect(ours.port)];
+      for (const batch of batches) {
+        await play(cr, batch);
+        await play(co, batch);
+      }
+      cr.close();
+      co.close();
+      const expected = await digest(ref.port);
+      expect(expected, 'an empty dataset proves nothing').not.toBe('0'.repeat(40));
+      expect(await digest(ours.port), 'live').toBe(expected);
+      await ours.stop();
+      const restarted = await broker(['--dir', dir, '--appendonly', 'yes']);
+      expect(await digest(restarted.port), 'restarted from the AOF').toBe(expected);
+      await restarted.stop();
+
+      // The incremental file as input: the base of a fresh start holds no keys.
+      const incr = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'));
+      for (const fresh of [await redis(), await broker([])]) {
+        const c = await RawClient.connect(fresh.port);
+        c.write(incr);
+        await c.call('PING');
+        c.close();
+        expect(await digest(fresh.port), 'incr file replayed').toBe(expected);
+      }
+    });
+  }
+
+  it('with rewrites in the middle of the sequence, the restart equals redis-server', async () => {
+    const dir = tempDir('differential-rewrite');
+    const next = generator(7);
+    const ref = await redis();
+    const ours = await broker(['--dir', dir, '--appendonly', 'yes']);
+    const [cr, co] = [await RawClient.connect(ref.port), await RawClient.connect(ours.port)];
+    for (let i = 0; i < 900; i++) {
+      const batch = next();
+      await play(cr, batch);
+      await play(co, batch);
+      if (i % 300 === 150) expect((await co.call('BGREWRITEAOF')).raw.toString()).toMatch(/^\+Background append only file rewriting (started|scheduled)/);
+    }
+    for (let i = 0; i < 100 && !((await co.call('INFO', 'persistence')).value as string).includes('aof_rewrite_in_progress:0'); i++) await sleep(20);
+    cr.close();
+    co.close();
+    const expected = await digest(ref.port);
+    expect(await digest(ours.port)).toBe(expected);
+    await ours.stop();
+    const restarted = await broker(['--dir', dir, '--appendonly', 'yes']);
+    expect(await digest(restarted.port)).toBe(expected);
+  });
+});
+
+if (!hasRedisServer()) console.warn(NO_REDIS);
