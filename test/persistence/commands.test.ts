@@ -1,0 +1,152 @@
+/**
+ * The persistence commands and settings against redis-server: replies of SAVE,
+ * BGSAVE, LASTSAVE, BGREWRITEAOF (errors, scheduling inside MULTI), CONFIG GET/SET of
+ * the persistence parameters, INFO persistence's fields with the AOF off and on; and
+ * our own behaviour where redis-server has no equivalent run here: turning the AOF on
+ * and off at run time, the manifest's exact text, automatic rewrites on growth.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawClient } from '../harness/raw.js';
+import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
+import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { sleep, tempDir } from './proc.js';
+
+/** INFO persistence's field names. */
+function fieldNames(info: string): string[] {
+  return info
+    .split('\r\n')
+    .filter((l) => l.includes(':'))
+    .map((l) => l.slice(0, l.indexOf(':')));
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.skipIf(!hasRedisServer())('persistence commands vs redis-server', () => {
+  let servers: DiffServers;
+  let p: DiffPair;
+  beforeAll(async () => {
+    // Each in its own dir: both would write a dump.rdb.
+    servers = await startDiffServers(['--dir', tempDir('cmd-ours')], ['--dir', tempDir('cmd-ref')]);
+    p = await servers.pair();
+  });
+  afterAll(() => servers?.stop());
+
+  it('argument errors and plain replies', async () => {
+    await p.same('SAVE');
+    await p.same('SAVE', 'x');
+    await p.same('BGSAVE', 'foo');
+    await p.same('BGSAVE', 'SCHEDULE', 'x');
+    await p.same('LASTSAVE', 'x');
+    await p.same('BGREWRITEAOF', 'x');
+    const { ours, ref } = await p.both('LASTSAVE');
+    expect(ours.raw[0]).toBe(ref.raw[0]);
+  });
+
+  it('BGREWRITEAOF and BGSAVE inside MULTI are scheduled', async () => {
+    await p.same('MULTI');
+    await p.same('BGREWRITEAOF');
+    await p.same('BGSAVE');
+    await p.same('EXEC');
+    for (const c of [p.ours, p.ref]) {
+      await until(async () => {
+        const info = (await c.call('INFO', 'persistence')).value as string;
+        return info.includes('aof_rewrite_in_progress:0') && info.includes('aof_rewrite_scheduled:0') && info.includes('rdb_bgsave_in_progress:0');
+      }, 'the scheduled work');
+    }
+  });
+
+  it('CONFIG GET and SET of the persistence parameters', async () => {
+    for (const name of ['dbfilename', 'stop-writes-on-bgsave-error', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'aof-load-truncated', 'aof-use-rdb-preamble', 'appendfilename', 'appenddirname', 'appendfsync']) {
+      await p.same('CONFIG', 'GET', name);
+    }
+    await p.same('CONFIG', 'SET', 'dbfilename', 'x.rdb');
+    await p.same('CONFIG', 'SET', 'appenddirname', 'x');
+    await p.same('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '-1');
+    await p.same('CONFIG', 'SET', 'auto-aof-rewrite-min-size', '1kb');
+    await p.same('CONFIG', 'GET', 'auto-aof-rewrite-min-size');
+    await p.same('CONFIG', 'SET', 'aof-load-truncated', 'maybe');
+    await p.same('CONFIG', 'SET', 'appendfsync', 'sometimes');
+  });
+
+  it('INFO persistence has redis-server\'s fields, with the AOF off and on', async () => {
+    const off = await p.both('INFO', 'persistence');
+    expect(fieldNames(off.ours.value as string)).toEqual(fieldNames(off.ref.value as string));
+    const both = await startDiffServers(
+      ['--dir', tempDir('info-ours'), '--appendonly', 'yes'],
+      ['--dir', tempDir('info-ref'), '--appendonly', 'yes'],
+    );
+    try {
+      const q = await both.pair();
+      const on = await q.both('INFO', 'persistence');
+      expect(fieldNames(on.ours.value as string)).toEqual(fieldNames(on.ref.value as string));
+      expect(on.ours.value).toContain('\r\naof_enabled:1\r\n');
+    } finally {
+      await both.stop();
+    }
+  });
+});
+
+if (!hasRedisServer()) console.warn(NO_REDIS);
+
+describe('the AOF at run time', () => {
+  let server: InProcessBroker;
+  let c: RawClient;
+  let dir: string;
+  beforeAll(async () => {
+    dir = tempDir('runtime');
+    server = await startBroker(['--dir', dir]);
+    c = await RawClient.connect(server.port);
+  });
+  afterAll(async () => {
+    c?.close();
+    await server?.stop();
+  });
+
+  const info = async (): Promise<string> => (await c.call('INFO', 'persistence')).value as string;
+
+  it('CONFIG SET appendonly yes writes a base first, then records writes; no stops it', async () => {
+    const aofDir = path.join(dir, 'appendonlydir');
+    await c.call('SET', 'before', '1');
+    expect((await c.call('CONFIG', 'SET', 'appendonly', 'yes')).raw.toString()).toBe('+OK\r\n');
+    await c.call('SET', 'during', '2');
+    await until(async () => (await info()).includes('aof_rewrite_in_progress:0'), 'the first rewrite');
+    expect(fs.readFileSync(path.join(aofDir, 'appendonly.aof.manifest'), 'latin1')).toBe(
+      'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
+    expect(await info()).toContain('\r\naof_enabled:1\r\n');
+    await c.call('SET', 'after', '3');
+    await until(async () => fs.readFileSync(path.join(aofDir, 'appendonly.aof.1.incr.aof'), 'latin1').includes('after'), 'the write in the incr file');
+    expect((await c.call('CONFIG', 'SET', 'appendonly', 'no')).raw.toString()).toBe('+OK\r\n');
+    expect(await info()).toContain('\r\naof_enabled:0\r\n');
+    expect(await info()).not.toContain('aof_current_size');
+    // A fresh broker on the same files has all three keys.
+    const other = await startBroker(['--dir', dir, '--appendonly', 'yes']);
+    const o = await RawClient.connect(other.port);
+    expect((await o.call('MGET', 'before', 'during', 'after')).value).toEqual(['1', '2', '3']);
+    o.close();
+    await other.stop();
+  });
+
+  it('rewrites by itself when the AOF has grown past auto-aof-rewrite-percentage', async () => {
+    const auto = await startBroker(['--dir', tempDir('auto'), '--appendonly', 'yes', '--auto-aof-rewrite-percentage', '50', '--auto-aof-rewrite-min-size', '1kb']);
+    const a = await RawClient.connect(auto.port);
+    try {
+      for (let i = 0; i < 50; i++) await a.call('SET', `k${i}`, 'x'.repeat(100));
+      await until(async () => ((await a.call('INFO', 'persistence')).value as string).includes('\r\naof_rewrites:1\r\n'), 'an automatic rewrite');
+      const text = (await a.call('INFO', 'persistence')).value as string;
+      const size = Number(/aof_current_size:(\d+)/.exec(text)![1]);
+      expect(Number(/aof_base_size:(\d+)/.exec(text)![1])).toBeLessThanOrEqual(size);
+    } finally {
+      a.close();
+      await auto.stop();
+    }
+  });
+});
