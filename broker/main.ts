@@ -20,6 +20,24 @@ async function main(): Promise<void> {
   }
   // SHUTDOWN and the signals stop the broker through the same path; then the process goes.
   broker.onShutdown = () => process.exit(0);
+  // Handlers go in before start-up so that a signal during it (the port may already be
+  // open while the AOF loads) is not the default, status-less death. Until start-up is
+  // done nothing has been acknowledged to a client, so the process just exits.
+  let started = false;
+  const shutdown = (signal: string): void => {
+    if (!started) {
+      broker.log.warn(`Received ${signal} during start-up, exiting now`);
+      broker.log.flush();
+      process.exit(0);
+    }
+    broker.log.info(`Received ${signal} scheduling shutdown...`);
+    void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((error) => {
+      // A failed final save does not keep a signalled process alive.
+      if (error !== null) process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   try {
     await broker.start();
   } catch (err) {
@@ -29,15 +47,7 @@ async function main(): Promise<void> {
     broker.log.flush();
     process.exit(1);
   }
-  const shutdown = (signal: string): void => {
-    broker.log.info(`Received ${signal} scheduling shutdown...`);
-    void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((error) => {
-      // A failed final save does not keep a signalled process alive.
-      if (error !== null) process.exit(1);
-    });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  started = true;
 }
 
 void main();
