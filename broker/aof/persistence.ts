@@ -52,6 +52,20 @@ interface SaveJob extends SnapshotJob {
 }
 
 const TICK_MS = 100;
+/** How long stopping waits for the AOF to be written and synced. */
+const CLOSE_WAIT_MS = 5000;
+
+/** Closes the writer (pending writes written and synced); false, and the file abandoned, if that takes too long. */
+async function closeWithin(writer: AofWriter, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    writer.close().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  if (!closed) writer.abandon();
+  return closed;
+}
 /** After this many failed rewrites in a row, automatic ones wait (redis-server's limit). */
 const REWRITE_LIMIT_THRESHOLD = 3;
 
@@ -140,7 +154,9 @@ export class Persistence {
     const writer = this.writer;
     this.writer = null;
     this.state = 'off';
-    if (writer !== null) await writer.close();
+    if (writer !== null && !(await closeWithin(writer, CLOSE_WAIT_MS))) {
+      this.broker.log.warn('The AOF could not be written before stopping: the last writes are lost');
+    }
     this.releaseAll();
   }
 
@@ -799,8 +815,13 @@ export class Persistence {
     const writer = this.writer;
     if (writer !== null) {
       log.info('Calling fsync() on the AOF file.');
-      const closed = await Promise.race([writer.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000).unref())]);
-      if (!closed && !options.force) return 'Error writing the AOF buffer before exiting: the disk does not accept writes.';
+      let timer: NodeJS.Timeout | undefined;
+      const synced = await Promise.race([
+        new Promise<boolean>((resolve) => writer.whenSynced(writer.appended, () => resolve(true))),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!synced && !options.force) return 'Error writing the AOF buffer before exiting: the disk does not accept writes.';
     }
     return null;
   }

@@ -1,21 +1,28 @@
 /**
- * The append-only file writer: effects go in as RESP text, and reach the current
- * incremental file with one write per event-loop turn; fsyncs run off the event loop
- * (libuv's thread pool), as redis-server's background fsync does.
+ * The append-only file writer: effects go in as RESP text and reach the current
+ * incremental file with one write(2) per event-loop turn, at the end of the turn, as
+ * redis-server writes its AOF buffer before sleeping. A write to the page cache takes
+ * microseconds; fsyncs, which wait for the disk, run off the event loop (libuv's
+ * thread pool), as redis-server's background fsync does.
  *
  * Counters are logical byte offsets over the whole stream of effects, across files:
  * `appended` (handed to the writer), `written` (write(2) returned) and `synced`
  * (fsync returned, in a file the durable manifest lists). Under `appendfsync always`
- * callers wait for `synced` to pass their offset (`whenSynced`): every client
- * waiting when an fsync starts shares it (group commit). Under `everysec` an fsync
- * starts at most once a second, concurrently with writes; one still running after
- * two seconds is counted in `delayedFsync` as redis-server's aof_delayed_fsync.
+ * an fsync follows every write and callers wait for `synced` to pass their offset
+ * (`whenSynced`): every client whose write is in the file when an fsync starts
+ * shares it (group commit), and writes go on while it runs; a second fsync may start
+ * before the first returns, so that a write never waits for a whole fsync it missed
+ * plus its own (whichever returns, everything written before it started is durable).
+ * Under `everysec` an fsync
+ * starts at most once a second; while one runs, writes are postponed for up to two
+ * seconds and then done anyway, counted in `delayedFsync` (redis-server's
+ * aof_delayed_fsync), because a write can stall behind an fsync of the same file.
  *
- * Operations run one at a time, in order: writes, fsyncs (which may overlap a
- * write) and control steps such as switching to a new incremental file, which wait
- * for everything before them. A failed write keeps its bytes (a short write is cut
- * back with ftruncate first) and is retried every second; meanwhile `error` is set
- * and the broker refuses writes with -MISCONF. A failed fsync is retried the same way.
+ * Control steps (switching to a new incremental file, closing) run in order with
+ * the writes, once nothing before them is unwritten and no fsync runs. A failed
+ * write keeps its bytes (a short write is cut back with ftruncate first) and is
+ * retried every second; meanwhile `writeError` is set and the broker refuses writes
+ * with -MISCONF. A failed fsync is retried the same way (`fsyncError`).
  */
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
@@ -23,16 +30,18 @@ import { strerror } from './strerror.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
-/** A step that needs the file quiet: nothing being written or synced. */
-interface Control {
+/** A step that needs the file quiet: everything before it written, no fsync running. */
+export interface Control {
   run(writer: AofWriter): Promise<void>;
 }
 
 const RETRY_MS = 1000;
 /** redis-server logs a write error at most once every this many seconds. */
 const ERROR_LOG_EVERY_MS = 30_000;
-/** A write this long after an fsync started counts a delayed fsync (redis-server's 2 s). */
-const DELAYED_FSYNC_MS = 2000;
+/** How long everysec postpones writes behind a running fsync (redis-server's 2 s). */
+const POSTPONE_MAX_MS = 2000;
+/** fsyncs in flight at once under `always` (each takes a thread of libuv's pool of 4). */
+const MAX_FSYNCS = 2;
 
 export class AofWriter {
   appended = 0;
@@ -45,17 +54,16 @@ export class AofWriter {
   /** The last write or fsync error as strerror text, until a retry succeeds. */
   writeError: string | null = null;
   fsyncError: string | null = null;
-  /** When the last fsync completed (ms). */
-  lastFsyncAt = Date.now();
   /** Called when a write or fsync fails or recovers, so the broker can update its state. */
   onStatus: (() => void) | null = null;
 
   private queue: (Buffer | string | Control)[] = [];
-  private writing = false;
-  private syncing = false;
+  /** fsyncs in flight, and the offset the latest one started will make durable. */
+  private syncing = 0;
+  private syncTarget = 0;
   private controlling = false;
-  private syncStartedAt = 0;
-  private delayCounted = false;
+  /** everysec: when writes started waiting for the running fsync; 0 when they are not. */
+  private postponedSince = 0;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastErrorLog = 0;
@@ -77,11 +85,6 @@ export class AofWriter {
     this.fileSize = fileSize;
   }
 
-  /** True while something is queued or running. */
-  get busy(): boolean {
-    return this.queue.length > 0 || this.writing || this.syncing || this.controlling;
-  }
-
   /** aof_buffer_length: bytes appended and not yet written. */
   get buffered(): number {
     return this.appended - this.written;
@@ -89,7 +92,7 @@ export class AofWriter {
 
   /** aof_pending_bio_fsync. */
   get fsyncInProgress(): boolean {
-    return this.syncing;
+    return this.syncing > 0;
   }
 
   /** Adds effects; they are written at the end of this event-loop turn. */
@@ -104,7 +107,7 @@ export class AofWriter {
     this.schedule();
   }
 
-  /** Runs `control` once everything queued before it is written and synced. */
+  /** Runs `control` once everything queued before it is written and no fsync runs. */
   enqueue(control: Control): void {
     this.queue.push(control);
     this.schedule();
@@ -115,12 +118,16 @@ export class AofWriter {
     if (this.synced >= target) return done();
     this.waiters.push({ target, done });
     // Under everysec/no nothing else would start an fsync for it.
-    if (this.policy !== 'always') this.schedule(true);
+    if (this.policy !== 'always') {
+      this.forceSync = true;
+      this.schedule();
+    }
   }
 
-  /** everysec: called once a second; starts an fsync when there is something to sync. */
+  /** Called once a second: everysec's fsync, and postponed writes. */
   tick(): void {
     if (this.policy === 'everysec' && this.written > this.synced) this.startSync();
+    if (this.queue.length > 0) this.schedule();
   }
 
   /** Stops: pending bytes are written and synced first; resolves when the file is closed. */
@@ -138,13 +145,27 @@ export class AofWriter {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
   }
 
+  /**
+   * Closes now, whatever is still queued (lost): when `close` cannot finish because
+   * the disk keeps refusing writes and the broker must stop anyway.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // Already closed by the close step that could not finish.
+    }
+  }
+
   /** Inside a control step: fsyncs the current file if anything is unsynced; throws on failure. */
   async syncNow(): Promise<void> {
     if (this.written === this.synced && this.fsyncError === null) return;
     const target = this.written;
     await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
     this.synced = Math.max(this.synced, target);
-    this.lastFsyncAt = Date.now();
     this.release();
   }
 
@@ -154,32 +175,55 @@ export class AofWriter {
     this.fileSize = 0;
   }
 
-  private schedule(forceSync = false): void {
-    if (forceSync) this.forceSync = true;
+  /** Holds (true) or releases (false) the completion of fsyncs; see `fsyncHeld`. */
+  holdFsyncs(hold: boolean): void {
+    const held = this.fsyncHeld;
+    this.fsyncHeld = hold ? (held ?? []) : null;
+    if (!hold && held !== null) for (const complete of held) complete();
+  }
+
+  private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.kick();
+      this.flush();
     });
   }
 
-  /** Starts whatever can run now. */
-  private kick(): void {
-    if (this.closed) return;
+  /** The end of a turn: writes what is queued (or runs a control step), then fsyncs as the policy says. */
+  private flush(): void {
+    if (this.closed || this.controlling) return;
     const retry = this.retryNow;
     this.retryNow = false;
-    if (!this.writing && !this.controlling && (this.writeError === null || retry)) {
-      const head = this.queue[0];
-      if (typeof head === 'string' || head instanceof Buffer) this.startWrite();
-      else if (head !== undefined && !this.syncing) this.runControl(head as Control);
-    }
+    const head = this.queue[0];
+    if ((typeof head === 'string' || head instanceof Buffer) && (this.writeError === null || retry) && !this.postponed()) this.write();
     const wantSync = this.policy === 'always' || this.forceSync;
     if (this.written > this.synced && wantSync && (this.fsyncError === null || retry)) this.startSync();
+    // A control step next in line runs once no fsync is running (fsyncDone comes back here).
+    const next = this.queue[0];
+    if (next !== undefined && typeof next !== 'string' && !(next instanceof Buffer) && this.syncing === 0) this.runControl(next as Control);
   }
 
-  private startWrite(): void {
-    // Every leading text or buffer goes out in one write.
+  /** everysec: true while writes wait for the running fsync (up to two seconds). */
+  private postponed(): boolean {
+    if (this.policy !== 'everysec' || this.syncing === 0) {
+      this.postponedSince = 0;
+      return false;
+    }
+    const now = Date.now();
+    if (this.postponedSince === 0) this.postponedSince = now;
+    if (now - this.postponedSince < POSTPONE_MAX_MS) return true;
+    this.delayedFsync++;
+    this.postponedSince = 0;
+    this.log.info(
+      'Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.',
+    );
+    return false;
+  }
+
+  /** One write(2) of every leading text or buffer. */
+  private write(): void {
     const parts: Buffer[] = [];
     while (this.queue.length > 0) {
       const head = this.queue[0];
@@ -189,17 +233,18 @@ export class AofWriter {
       this.queue.shift();
     }
     const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    if (this.syncing && !this.delayCounted && Date.now() - this.syncStartedAt >= DELAYED_FSYNC_MS) {
-      this.delayCounted = true;
-      this.delayedFsync++;
-      this.log.info(
-        'Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.',
-      );
+    let n = 0;
+    let error: unknown = null;
+    try {
+      while (n < buf.length) {
+        const wrote = fs.writeSync(this.fd, buf, n, buf.length - n);
+        if (wrote === 0) break;
+        n += wrote;
+      }
+    } catch (err) {
+      error = err;
     }
-    this.writing = true;
-    fs.write(this.fd, buf, 0, buf.length, null, (err, n) => {
-      if (err !== null || n < buf.length) return this.writeFailed(buf, err, err === null ? n : 0);
-      this.writing = false;
+    if (n === buf.length) {
       this.written += n;
       this.fileSize += n;
       if (this.writeError !== null) {
@@ -207,65 +252,58 @@ export class AofWriter {
         this.log.warn('AOF write error looks solved, Redis can write again.');
         this.onStatus?.();
       }
-      this.kick();
-    });
+      return;
+    }
+    this.writeFailed(buf, error, n);
   }
 
-  private writeFailed(buf: Buffer, err: NodeJS.ErrnoException | null, n: number): void {
+  private writeFailed(buf: Buffer, err: unknown, n: number): void {
     const reason = err === null ? 'No space left on device' : strerror(err);
     const now = Date.now();
     const canLog = now - this.lastErrorLog > ERROR_LOG_EVERY_MS;
     if (canLog) this.lastErrorLog = now;
-    const keep = (rest: Buffer): void => {
-      this.writing = false;
-      this.queue.unshift(rest);
-      const first = this.writeError === null;
-      this.writeError = reason;
-      if (first) this.onStatus?.();
-      this.retryLater();
-    };
+    let rest = buf;
     if (n === 0) {
       if (canLog) this.log.warn(`Error writing to the AOF file: ${reason}`);
-      return keep(buf);
-    }
-    if (canLog) this.log.warn(`Short write while writing to the AOF file: (nwritten=${n}, expected=${buf.length})`);
-    // Cut the partial command off, so the file stays loadable; else keep what did get written.
-    fs.ftruncate(this.fd, this.fileSize, (truncErr) => {
-      if (truncErr === null) return keep(buf);
-      if (canLog) {
-        this.log.warn(
-          `Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: ${strerror(truncErr)}`,
-        );
+    } else {
+      if (canLog) this.log.warn(`Short write while writing to the AOF file: (nwritten=${n}, expected=${buf.length})`);
+      // Cut the partial command off so the file stays loadable; else keep what did get written.
+      try {
+        fs.ftruncateSync(this.fd, this.fileSize);
+      } catch (truncErr) {
+        if (canLog) {
+          this.log.warn(
+            `Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: ${strerror(truncErr)}`,
+          );
+        }
+        this.written += n;
+        this.fileSize += n;
+        rest = buf.subarray(n);
       }
-      this.written += n;
-      this.fileSize += n;
-      keep(buf.subarray(n));
-    });
+    }
+    this.queue.unshift(rest);
+    const first = this.writeError === null;
+    this.writeError = reason;
+    if (first) this.onStatus?.();
+    this.retryLater();
   }
 
   private startSync(): void {
-    if (this.syncing || this.closed) return;
+    const max = this.policy === 'always' ? MAX_FSYNCS : 1;
+    if (this.syncing >= max || this.closed || (this.syncing > 0 && this.syncTarget >= this.written)) return;
     this.forceSync = false;
     const target = this.written;
-    this.syncing = true;
-    this.syncStartedAt = Date.now();
-    this.delayCounted = false;
+    this.syncing++;
+    this.syncTarget = target;
     fs.fdatasync(this.fd, (err) => {
       if (this.fsyncHeld !== null) this.fsyncHeld.push(() => this.fsyncDone(err, target));
       else this.fsyncDone(err, target);
     });
   }
 
-  /** Holds (true) or releases (false) the completion of fsyncs; see `fsyncHeld`. */
-  holdFsyncs(hold: boolean): void {
-    const held = this.fsyncHeld;
-    this.fsyncHeld = hold ? (held ?? []) : null;
-    if (!hold && held !== null) for (const complete of held) complete();
-  }
-
   /** An fsync up to `target` completed (or failed with `err`). */
   private fsyncDone(err: NodeJS.ErrnoException | null, target: number): void {
-    this.syncing = false;
+    this.syncing--;
     if (err !== null) {
       const first = this.fsyncError === null;
       this.fsyncError = strerror(err);
@@ -277,30 +315,31 @@ export class AofWriter {
       return;
     }
     this.synced = Math.max(this.synced, target);
-    this.lastFsyncAt = Date.now();
     if (this.fsyncError !== null) {
       this.fsyncError = null;
       this.log.warn('AOF fsync error looks solved, Redis can write again.');
       this.onStatus?.();
     }
     this.release();
-    this.kick();
+    // Writes postponed behind it, the next fsync under always, a waiting control step.
+    if (this.queue.length > 0 || this.written > this.synced) this.flush();
   }
 
   private runControl(control: Control): void {
     this.queue.shift();
     this.controlling = true;
     control.run(this).then(
-      () => {
-        this.controlling = false;
-        this.kick();
-      },
+      () => this.controlDone(),
       (err: unknown) => {
-        this.controlling = false;
         this.log.warn(`AOF file operation failed: ${strerror(err)}`);
-        this.kick();
+        this.controlDone();
       },
     );
+  }
+
+  private controlDone(): void {
+    this.controlling = false;
+    if (this.queue.length > 0 || this.written > this.synced) this.schedule();
   }
 
   private release(): void {
@@ -318,9 +357,10 @@ export class AofWriter {
       this.retryTimer = null;
       if (this.fsyncError !== null) this.forceSync = true;
       this.retryNow = true;
-      this.kick();
-      // Nothing could start (a write or fsync still running): try again later.
-      if (!this.writing && !this.syncing && (this.writeError !== null || this.fsyncError !== null)) this.retryLater();
+      this.flush();
+      this.retryNow = false;
+      // Still failing (or nothing could start yet): try again later.
+      if (this.writeError !== null || this.fsyncError !== null) this.retryLater();
     }, RETRY_MS);
     this.retryTimer.unref();
   }

@@ -10,15 +10,23 @@
  *
  * To add a workload, append to WORKLOADS (a redis-benchmark test or custom command line,
  * or any `run` function returning requests per second); to add a server mode (AOF,
- * replication...), append to SCENARIOS the flags both servers take.
+ * replication...), append to SCENARIOS the flags both servers take (and, optionally,
+ * the workloads it runs). Every server runs in a temp directory of its own.
+ *
+ * After the table: the cost of each AOF mode relative to the same server without AOF,
+ * and the time each server takes to load a 1,000,000-entry stream from its own AOF
+ * (as written, and after a rewrite).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
 import { streamWorkloads } from './stream-workloads.js';
+import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
 const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
@@ -26,6 +34,8 @@ const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 interface Server {
   port: number;
   stop(): Promise<void>;
+  /** What the process printed (its log) so far. */
+  output(): string;
 }
 
 interface Target {
@@ -37,6 +47,8 @@ interface Target {
 interface Scenario {
   name: string;
   serverArgs: string[];
+  /** The workloads (by name) this scenario runs; all of them when absent. */
+  workloads?: string[];
 }
 
 interface Measurement {
@@ -159,9 +171,13 @@ function parseCsv(csv: string): Measurement[] {
   return rows.map((cells) => ({ test: cells[0], rps: Number(cells[rps]), p50ms: Number(cells[p50]) }));
 }
 
+/** What the AOF scenarios measure: stream and list writes. */
+const AOF_WORKLOADS = ['xadd', 'lists'];
+
 const SCENARIOS: Scenario[] = [
   { name: 'in-memory', serverArgs: ['--save', '', '--appendonly', 'no'] },
-  // Planned: { name: 'aof-everysec', serverArgs: ['--appendonly', 'yes', '--appendfsync', 'everysec'] },
+  { name: 'aof-everysec', serverArgs: ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], workloads: AOF_WORKLOADS },
+  { name: 'aof-always', serverArgs: ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], workloads: AOF_WORKLOADS },
 ];
 
 /** Requests per run; every run happens ROUNDS times and the best one counts. */
@@ -184,11 +200,19 @@ const WORKLOADS: Workload[] = [
   ...streamWorkloads(redisBenchmark, REQUESTS),
 ];
 
+/** A fresh temp directory for one server process, removed when this process exits. */
+function serverDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 const TARGETS: Target[] = [
-  { name: 'redis-server', start: (args) => startProcess('redis-server', (port) => ['--port', port, '--bind', '127.0.0.1', ...args]) },
+  { name: 'redis-server', start: (args) => startProcess('redis-server', (port) => ['--port', port, '--bind', '127.0.0.1', '--dir', serverDir(), ...args]) },
   {
     name: 'broker',
-    start: (args) => startProcess(process.execPath, (port) => [BROKER_BIN, '--port', port, '--bind', '127.0.0.1', '--loglevel', 'warning', ...args]),
+    start: (args) =>
+      startProcess(process.execPath, (port) => [BROKER_BIN, '--port', port, '--bind', '127.0.0.1', '--loglevel', 'warning', '--dir', serverDir(), ...args]),
   },
 ];
 
@@ -211,11 +235,15 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
-  const workloads = WORKLOADS.filter((w) => only === null || only.includes(w.name));
-  const progress = new Progress(SCENARIOS.length * ROUNDS * workloads.length * TARGETS.length);
+  const selected = WORKLOADS.filter((w) => only === null || only.includes(w.name));
+  const plan = SCENARIOS.map((scenario) => ({ scenario, workloads: selected.filter((w) => scenario.workloads?.includes(w.name) ?? true) }));
+  const loadTimes = only === null || only.includes('aof_load');
+  const steps = plan.reduce((n, p) => n + ROUNDS * p.workloads.length * TARGETS.length, 0) + (loadTimes ? LOAD_STEPS * TARGETS.length : 0);
+  const progress = new Progress(steps);
   const results: Result[] = [];
   const warnings: string[] = [];
-  for (const scenario of SCENARIOS) {
+  for (const { scenario, workloads } of plan) {
+    if (workloads.length === 0) continue;
     const servers = await Promise.all(TARGETS.map((t) => t.start(scenario.serverArgs)));
     try {
       for (let round = 1; round <= ROUNDS; round++) {
@@ -239,9 +267,31 @@ async function main(): Promise<void> {
       await Promise.all(servers.map((s) => s.stop()));
     }
   }
+  const loadReport = loadTimes ? await aofLoadTimes(TARGETS, scale, progress) : [];
   progress.done();
   printTable(results);
+  printAofCost(results);
+  for (const line of loadReport) process.stdout.write(`${line}\n`);
   for (const w of warnings) process.stdout.write(`WARNING: ${w}\n`);
+}
+
+/** Each AOF scenario's throughput relative to the same server's in-memory figure (and always vs everysec). */
+function printAofCost(results: Result[]): void {
+  const find = (scenario: string, target: string, test: string, pipeline: number): Result | undefined =>
+    results.find((r) => r.scenario === scenario && r.target === target && r.test === test && r.workload.pipeline === pipeline);
+  const lines: string[] = [];
+  for (const r of results.filter((x) => x.scenario === 'aof-everysec')) {
+    for (const target of TARGETS.map((t) => t.name)) {
+      if (r.target !== target) continue;
+      const memory = find('in-memory', target, r.test, r.workload.pipeline);
+      const always = find('aof-always', target, r.test, r.workload.pipeline);
+      if (memory === undefined) continue;
+      const parts = [`everysec/no ${(r.rps / memory.rps).toFixed(2)}`];
+      if (always !== undefined) parts.push(`always/everysec ${(always.rps / r.rps).toFixed(2)}`);
+      lines.push(`  ${target.padEnd(12)} ${r.test} -P ${r.workload.pipeline}: ${parts.join(', ')}`);
+    }
+  }
+  if (lines.length > 0) process.stdout.write(`\nAOF cost (throughput with the AOF / without, same server):\n${lines.join('\n')}\n`);
 }
 
 /** Adds a result, or replaces the same measurement from an earlier round if this one is faster. */
@@ -323,14 +373,15 @@ class Progress {
 
 async function startProcess(command: string, args: (port: string) => string[]): Promise<Server> {
   const port = await freePort();
-  const child = spawn(command, args(String(port)), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, args(String(port)), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  child.stdout?.on('data', (d) => (stderr += d));
   child.stderr?.on('data', (d) => (stderr += d));
   const stop = () => stopProcess(child);
   process.once('exit', () => child.kill('SIGKILL'));
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 2400; i++) {
     if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${stderr}`);
-    if (await canConnect(port)) return { port, stop };
+    if (await canConnect(port)) return { port, stop, output: () => stderr };
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { run } from './dataset.js';
-import { kill9, runBroker, sleep, startAof, tempDir, type Spawned } from './proc.js';
+import { kill9, outputWith, runBroker, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
 const INCR = 'appendonly.aof.1.incr.aof';
 const BASE = 'appendonly.aof.1.base.rdb';
@@ -66,8 +66,8 @@ describe('damaged AOF files', () => {
     const server = await startAof(dir);
     servers.push(server);
     expect(await keysPresent(server.port, 50)).toBe(50);
-    expect(server.output()).toContain(`!!! Truncating the AOF ${INCR} at offset ${size} !!!`);
-    expect(server.output()).toContain(`AOF ${INCR} loaded anyway because aof-load-truncated is enabled`);
+    expect(await outputWith(server, '!!! Truncating')).toContain(`!!! Truncating the AOF ${INCR} at offset ${size} !!!`);
+    expect(await outputWith(server, 'loaded anyway')).toContain(`AOF ${INCR} loaded anyway because aof-load-truncated is enabled`);
     const c = await RawClient.connect(server.port);
     expect((await c.call('EXISTS', 'z')).value).toBe(0);
     c.close();
@@ -80,7 +80,7 @@ describe('damaged AOF files', () => {
     fs.appendFileSync(file, '*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n1\r\n');
     const server = await startAof(dir);
     servers.push(server);
-    expect(server.output()).toContain(`Revert incomplete MULTI/EXEC transaction in AOF file ${INCR}`);
+    expect(await outputWith(server, 'Revert incomplete')).toContain(`Revert incomplete MULTI/EXEC transaction in AOF file ${INCR}`);
     expect(fs.statSync(file).size).toBe(size);
     const c = await RawClient.connect(server.port);
     expect((await c.call('EXISTS', 'm')).value).toBe(0);
@@ -154,7 +154,7 @@ describe('damaged AOF files', () => {
     fs.writeFileSync(manifest, `file ${BASE} seq 1 type b\n`);
     const server = await startAof(dir);
     servers.push(server);
-    expect(server.output()).toContain(`AOF file ${INCR} is not listed in the manifest: it is not loaded`);
+    expect(await outputWith(server, 'is not listed')).toContain(`AOF file ${INCR} is not listed in the manifest: it is not loaded`);
   });
 });
 

@@ -60,3 +60,9 @@ export function prng(seed: number): () => number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What the process printed, once it includes `text` (its log arrives apart from its replies). */
+export async function outputWith(server: Spawned, text: string): Promise<string> {
+  for (let i = 0; i < 250 && !server.output().includes(text); i++) await sleep(20);
+  return server.output();
+}
