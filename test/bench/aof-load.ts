@@ -40,7 +40,8 @@ export async function aofLoadTimes(targets: readonly LoadTarget[], scale: number
   for (const target of targets) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    const args = ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--loglevel', 'notice'];
+    // No automatic rewrite: the first figure must be a replay of the file as written.
+    const args = ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--auto-aof-rewrite-percentage', '0', '--loglevel', 'notice'];
     let server = await target.start(args);
     await fill(server.port, entries);
     const times: string[] = [];
