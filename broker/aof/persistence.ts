@@ -43,6 +43,8 @@ type AofState = 'off' | 'on' | 'wait-rewrite';
 interface RewriteJob extends SnapshotJob {
   startedAt: number;
   temp: string;
+  /** The new base's format, by its name's suffix: 'rdb' a snapshot, 'aof' RESP commands. */
+  suffix: 'rdb' | 'aof';
   /** Set when switching to the new incremental file failed: the rewrite cannot complete. */
   failed: Error | null;
 }
@@ -210,8 +212,9 @@ export class Persistence {
     fs.mkdirSync(this.aofDir, { recursive: true });
     const m = this.manifest;
     if (m.isEmpty) {
-      const base = m.newBase(this.prefix, 'rdb');
-      const bytes = snapshotBytes(this.broker.engine.dbs, Date.now());
+      const suffix = this.baseSuffix();
+      const base = m.newBase(this.prefix, suffix);
+      const bytes = snapshotBytes(this.broker.engine.dbs, Date.now(), suffix === 'rdb' ? 'snapshot' : 'resp');
       writeFileDurablySync(path.join(this.aofDir, base.name), path.join(this.aofDir, `temp-${base.name}`), bytes);
       this.baseFileSize = bytes.length;
       log.info(`Creating AOF base file ${base.name} on server start`);
@@ -228,6 +231,11 @@ export class Persistence {
     this.state = 'on';
     this.rewriteBaseSize = this.currentSize;
     log.info(`${existing ? 'Opening' : 'Creating'} AOF incr file ${incr.name} on server start`);
+  }
+
+  /** aof-use-rdb-preamble: a snapshot base (named .rdb as redis-server names its RDB base), or RESP (.aof). */
+  private baseSuffix(): 'rdb' | 'aof' {
+    return this.broker.config.bool('aof-use-rdb-preamble') ? 'rdb' : 'aof';
   }
 
   private newWriter(fd: number, size: number): AofWriter {
@@ -493,7 +501,9 @@ export class Persistence {
       this.rewriteDone(false);
       return false;
     }
-    const job: RewriteJob = { snapshot: new SnapshotWriter(this.broker.engine.dbs, Date.now()), cancelled: false, startedAt: Date.now(), temp, failed: null };
+    const suffix = this.baseSuffix();
+    const snapshot = new SnapshotWriter(this.broker.engine.dbs, Date.now(), { format: suffix === 'rdb' ? 'snapshot' : 'resp' });
+    const job: RewriteJob = { snapshot, cancelled: false, startedAt: Date.now(), temp, failed: null, suffix };
     this.rewrite = job;
     this.rewriteScheduled = false;
     if (this.state === 'on') {
@@ -542,7 +552,7 @@ export class Persistence {
     const complete = async (): Promise<void> => {
       if (this.rewrite !== job || job.failed !== null) throw job.failed ?? new Cancelled();
       const m = this.manifest.clone();
-      const base = m.newBase(this.prefix, 'rdb');
+      const base = m.newBase(this.prefix, job.suffix);
       await fsp.rename(job.temp, path.join(this.aofDir, base.name));
       log.info(`Successfully renamed the temporary AOF base file ${path.basename(job.temp)} into ${base.name}`);
       if (this.state === 'wait-rewrite') {

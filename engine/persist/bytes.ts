@@ -100,6 +100,13 @@ export class ByteWriter {
     this.pos += len;
   }
 
+  /** A latin1 string's bytes as they are (no length). */
+  latin1(s: string): void {
+    this.ensure(s.length);
+    this.buf.latin1Write(s, this.pos, s.length);
+    this.pos += s.length;
+  }
+
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
     this.buf.set(b, this.pos);

@@ -8,13 +8,18 @@
  * metadata survive exactly, as a listpack-level RDB dump does in redis-server; then
  * every consumer group with its consumers (seen times included) and their pending
  * entries (delivery time and count). A group's PEL is the union of its consumers'.
+ *
+ * Each codec also gives the commands that rebuild a value (`commands`), for an AOF
+ * base written as RESP (`aof-use-rdb-preamble no`), as redis-server's rewrite
+ * functions do: they lose what no command can set (stream node layout, consumers'
+ * seen times).
  */
 import type { DataObject, TypeName } from '../keyspace.js';
 import { List } from '../types/list.js';
 import { Stream } from '../types/stream.js';
 import { NODE_META_WORDS, StreamNode } from '../types/stream-node.js';
 import { StreamId } from '../types/stream-id.js';
-import { ConsumerGroup, Nack } from '../types/stream-group.js';
+import { byName, ConsumerGroup, Nack } from '../types/stream-group.js';
 import { FormatError, type ByteReader, type ByteWriter } from './bytes.js';
 
 export interface TypeCodec {
@@ -23,7 +28,12 @@ export interface TypeCodec {
   readonly tag: number;
   write(w: ByteWriter, value: DataObject): void;
   read(r: ByteReader): DataObject;
+  /** The commands that rebuild `value` under `key`, as redis-server's AOF rewrite emits them. */
+  commands(key: string, value: DataObject, emit: (argv: string[]) => void): void;
 }
+
+/** Elements per command when a collection is rebuilt (redis-server's AOF_REWRITE_ITEMS_PER_CMD). */
+const ITEMS_PER_COMMAND = 64;
 
 /** Record tag of a string key (strings are plain JS strings, not DataObjects). */
 export const STRING_TAG = 0;
@@ -40,6 +50,17 @@ const listCodec: TypeCodec = {
     const list = new List();
     for (let n = r.varuint(); n > 0; n--) list.push(r.str(), false);
     return list;
+  },
+  commands(key, value, emit) {
+    let argv = ['RPUSH', key];
+    for (const element of (value as List).values()) {
+      argv.push(element);
+      if (argv.length === 2 + ITEMS_PER_COMMAND) {
+        emit(argv);
+        argv = ['RPUSH', key];
+      }
+    }
+    if (argv.length > 2) emit(argv);
   },
 };
 
@@ -141,6 +162,32 @@ const streamCodec: TypeCodec = {
       s.groups.set(name, group);
     }
     return s;
+  },
+  commands(key, value, emit) {
+    const s = value as Stream;
+    const it = s.range(StreamId.MIN, StreamId.MAX, false);
+    const pairs: string[] = [];
+    let any = false;
+    while (it.next()) {
+      any = true;
+      it.node.readPairs(it.index, pairs);
+      emit(['XADD', key, it.node.idString(it.index), ...pairs]);
+    }
+    // An empty stream: XADD with MAXLEN 0 creates it empty (redis-server's trick).
+    if (!any) emit(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
+    emit(['XSETID', key, s.lastId.toString(), 'ENTRIESADDED', String(s.entriesAdded), 'MAXDELETEDID', s.maxDeletedId.toString()]);
+    for (const [name, group] of byName(s.groups ?? new Map<string, ConsumerGroup>())) {
+      emit(['XGROUP', 'CREATE', key, name, group.lastId.toString(), 'ENTRIESREAD', String(group.entriesRead)]);
+      for (const consumer of group.sortedConsumers()) {
+        if (consumer.pel.size === 0) {
+          emit(['XGROUP', 'CREATECONSUMER', key, name, consumer.name]);
+          continue;
+        }
+        for (const nack of consumer.pel.from(StreamId.MIN)) {
+          emit(['XCLAIM', key, name, consumer.name, '0', nack.id.toString(), 'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(nack.deliveryCount), 'JUSTID', 'FORCE']);
+        }
+      }
+    }
   },
 };
 

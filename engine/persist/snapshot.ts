@@ -24,6 +24,10 @@
  * the walk and SWAPDB moves tables whole, so each key lands in the db it was in at
  * the start. Keys already expired at the start are left out, as redis-server's
  * rewrite does.
+ *
+ * The same walk can write RESP commands instead (`format: 'resp'`): SELECT, then each
+ * key's rebuilding commands (codec.ts) and PEXPIREAT, as redis-server's AOF rewrite
+ * without RDB preamble; no header, no trailer.
  */
 import { crc32 } from 'node:zlib';
 import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
@@ -49,6 +53,19 @@ export function isSnapshot(buf: Buffer): boolean {
 
 let nextEpoch = 1;
 
+/** 'snapshot': the binary format above; 'resp': commands that rebuild the dataset. */
+export type SnapshotFormat = 'snapshot' | 'resp';
+
+export interface SnapshotOptions {
+  /**
+   * False for a snapshot written in one go (`snapshotBytes`): nothing can change
+   * meanwhile, so it neither guards the dbs nor marks entries (a live snapshot may be
+   * running alongside and owns the marks). Default true.
+   */
+  live?: boolean;
+  format?: SnapshotFormat;
+}
+
 interface CapturedTable {
   table: KeyTable;
   db: number;
@@ -70,17 +87,18 @@ export class SnapshotWriter implements EntryGuard {
   private crc = 0;
   private finished = false;
 
+  private readonly live: boolean;
+  private readonly resp: boolean;
+
   constructor(
     private readonly dbs: readonly Db[],
     /** The start time: keys expired before it are left out. */
     readonly startedAt: number,
-    /**
-     * False for a snapshot written in one go (`snapshotBytes`): nothing can change
-     * meanwhile, so it neither guards the dbs nor marks entries (a live snapshot
-     * may be running alongside and owns the marks).
-     */
-    private readonly live = true,
+    options: SnapshotOptions = {},
   ) {
+    const live = options.live ?? true;
+    this.live = live;
+    this.resp = options.format === 'resp';
     let total = 0;
     for (const db of dbs) {
       if (live && db.guard !== null) throw new Error('another snapshot is in progress');
@@ -91,6 +109,7 @@ export class SnapshotWriter implements EntryGuard {
     }
     this.total = total;
     if (live) for (const db of dbs) db.guard = this;
+    if (this.resp) return;
     this.w.bytes(Buffer.from(SNAPSHOT_MAGIC, 'latin1'));
     this.w.u8(VERSION);
     this.w.u64(startedAt);
@@ -139,6 +158,7 @@ export class SnapshotWriter implements EntryGuard {
   /** Ends the snapshot (after `step` returned true): the trailer, and the guard is lifted. */
   finish(): Buffer {
     this.release();
+    if (this.resp) return this.drain();
     this.w.u8(OP_EOF);
     this.w.u64(this.keys);
     const body = this.drain();
@@ -158,10 +178,34 @@ export class SnapshotWriter implements EntryGuard {
     for (const db of this.dbs) if (db.guard === this) db.guard = null;
   }
 
+  /** RESP mode: the commands that rebuild the entry. */
+  private saveCommands(db: number, e: Entry): void {
+    const emit = (argv: readonly string[]): void => {
+      let out = '*' + argv.length + '\r\n';
+      for (const a of argv) out += '$' + a.length + '\r\n' + a + '\r\n';
+      this.w.latin1(out);
+    };
+    if (db !== this.lastDb) {
+      emit(['SELECT', String(db)]);
+      this.lastDb = db;
+    }
+    const value = e.value;
+    if (typeof value === 'string') {
+      emit(['SET', e.key, value]);
+    } else {
+      const codec = CODECS[value.type];
+      if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
+      codec.commands(e.key, value, emit);
+    }
+    if (e.expireAt !== 0) emit(['PEXPIREAT', e.key, String(Db.expireTimeIn(this.dbs, e))]);
+    this.keys++;
+  }
+
   private save(db: number, e: Entry): void {
     if (this.live) e.epoch = this.epoch;
     this.done++;
     if (e.expireAt !== 0 && e.expireAt < this.startedAt) return;
+    if (this.resp) return this.saveCommands(db, e);
     const w = this.w;
     if (db !== this.lastDb) {
       w.u8(OP_SELECTDB);
@@ -188,9 +232,9 @@ export class SnapshotWriter implements EntryGuard {
   }
 }
 
-/** The whole dataset as one snapshot, at once (SAVE, DEBUG RELOAD). */
-export function snapshotBytes(dbs: readonly Db[], now: number): Buffer {
-  const writer = new SnapshotWriter(dbs, now, false);
+/** The whole dataset as one snapshot, at once (SAVE, DEBUG RELOAD, a first AOF base). */
+export function snapshotBytes(dbs: readonly Db[], now: number, format: SnapshotFormat = 'snapshot'): Buffer {
+  const writer = new SnapshotWriter(dbs, now, { live: false, format });
   writer.step(Infinity);
   const body = writer.drain();
   return Buffer.concat([body, writer.finish()]);

@@ -76,3 +76,24 @@ function maskIdle(v: Decoded): Decoded {
   }
   return out;
 }
+
+/** The streams `fillMixedDataset` creates. */
+export const STREAMS = ['s:plain', 's:groups', 's:deleted', 's:empty'];
+
+/** Replaces every consumer's seen-time (which replayed effects set to the replay time). */
+export function maskSeenTime(v: unknown): unknown {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSeenTime(x)]));
+  }
+  if (!Array.isArray(v)) return v;
+  const out: unknown[] = [];
+  for (let i = 0; i < v.length; i++) {
+    out.push(maskSeenTime(v[i]));
+    if (v[i] === 'seen-time') {
+      out.push('*');
+      i++;
+    }
+  }
+  return out;
+}
+

@@ -11,36 +11,20 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { fillMixedDataset, run, streamState } from './dataset.js';
+import { fillMixedDataset, maskSeenTime, run, streamState, STREAMS } from './dataset.js';
 import { digest, kill9, sleep, startAof, tempDir, type Spawned } from './proc.js';
 import { spawnBroker } from '../harness/servers.js';
-
-const STREAMS = ['s:plain', 's:groups', 's:deleted', 's:empty'];
 
 async function states(port: number): Promise<unknown[]> {
   const c = await RawClient.connect(port);
   try {
-    return await Promise.all(STREAMS.map((k) => streamState(c, k)));
+    // One after the other: their replies share the connection.
+    const out: unknown[] = [];
+    for (const k of STREAMS) out.push(await streamState(c, k));
+    return out;
   } finally {
     c.close();
   }
-}
-
-/** Replaces every consumer's seen-time (which replayed effects set to the replay time). */
-function maskSeenTime(v: unknown): unknown {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSeenTime(x)]));
-  }
-  if (!Array.isArray(v)) return v;
-  const out: unknown[] = [];
-  for (let i = 0; i < v.length; i++) {
-    out.push(maskSeenTime(v[i]));
-    if (v[i] === 'seen-time') {
-      out.push('*');
-      i++;
-    }
-  }
-  return out;
 }
 
 async function waitRewriteDone(c: RawClient): Promise<void> {
