@@ -39,10 +39,12 @@ export function checkAofMain(args: readonly string[]): number {
   const fix = args.includes('--fix');
   const rest = args.filter((a) => a !== '--fix');
   if (rest.length !== 1) {
-    process.stderr.write('Usage: broker check-aof [--fix] <dir>\n  <dir>: the AOF directory (appendonlydir), which holds the manifest\n');
+    process.stderr.write('Usage: broker check-aof [--fix] <dir>\n  <dir>: the AOF directory (appendonlydir), or its manifest file\n');
     return 1;
   }
-  return checkAof(rest[0], fix, (line) => process.stdout.write(`${line}\n`));
+  // A manifest file stands for its directory (redis-check-aof takes the manifest).
+  const target = rest[0].endsWith('.manifest') && fs.existsSync(rest[0]) && fs.statSync(rest[0]).isFile() ? path.dirname(rest[0]) : rest[0];
+  return checkAof(target, fix, (line) => process.stdout.write(`${line}\n`));
 }
 
 export function checkAof(dir: string, fix: boolean, print: Print): number {

@@ -221,8 +221,8 @@ function replayFile(
   const { engine, commands, log } = deps;
   const client = replayClient(engine);
   const stream = new CommandStream(fd, size);
-  /** Commands of an open MULTI block, run at its EXEC. */
-  let multi: { command: Command<Client>; argv: string[] }[] | null = null;
+  /** Commands of an open MULTI block, run at its EXEC; a SELECT inside is queued too (as a db index). */
+  let multi: ({ command: Command<Client>; argv: string[] } | number)[] | null = null;
   let validUpTo = 0;
   let validBeforeMulti = 0;
   for (;;) {
@@ -246,7 +246,10 @@ function replayFile(
     } else if (name === 'exec' && multi !== null) {
       engine.beginUnit();
       try {
-        for (const queued of multi) run(client, queued.command, queued.argv);
+        for (const queued of multi) {
+          if (typeof queued === 'number') client.db = engine.dbs[queued];
+          else run(client, queued.command, queued.argv);
+        }
       } finally {
         engine.endUnit();
       }
@@ -256,7 +259,8 @@ function replayFile(
       if (argv.length !== 2 || !Number.isInteger(index) || index < 0 || index >= engine.dbs.length) {
         throw new AofLoadError(`Bad file format reading the append only file ${file.name} at offset ${validUpTo} (invalid SELECT): ${FIX_HINT}`);
       }
-      client.db = engine.dbs[index];
+      if (multi !== null) multi.push(index);
+      else client.db = engine.dbs[index];
     } else {
       const found = commands.lookup(argv);
       if (found.command === undefined || found.error !== undefined) {

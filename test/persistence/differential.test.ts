@@ -135,6 +135,23 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
     });
   }
 
+  it('a transaction across databases replays into the right ones', async () => {
+    const dir = tempDir('multi-db');
+    const ref = await redis();
+    const ours = await broker(['--dir', dir, '--appendonly', 'yes']);
+    const batch = [['MULTI'], ['SELECT', '1'], ['SET', 'a', '1'], ['SELECT', '2'], ['SET', 'b', '2'], ['RPUSH', 'l', 'x'], ['SELECT', '0'], ['SET', 'c', '3'], ['EXEC']];
+    for (const port of [ref.port, ours.port]) {
+      const c = await RawClient.connect(port);
+      await play(c, batch);
+      c.close();
+    }
+    const expected = await digest(ref.port);
+    expect(await digest(ours.port)).toBe(expected);
+    await ours.stop();
+    const restarted = await broker(['--dir', dir, '--appendonly', 'yes']);
+    expect(await digest(restarted.port)).toBe(expected);
+  });
+
   it('with rewrites in the middle of the sequence, the restart equals redis-server', async () => {
     const dir = tempDir('differential-rewrite');
     const next = generator(7);
