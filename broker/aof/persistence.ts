@@ -24,19 +24,18 @@ import { Client } from '../../engine/client.js';
 import { CommandTable } from '../../engine/command.js';
 import type { Effect } from '../../engine/engine.js';
 import { engineCommands } from '../../engine/commands/index.js';
-import { FormatError } from '../../engine/persist/bytes.js';
-import { loadSnapshot, snapshotBytes, SnapshotWriter } from '../../engine/persist/snapshot.js';
+import { snapshotBytes, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Connection } from '../connection.js';
 import type { Broker, ShutdownOptions } from '../server.js';
 import { AofLoadError, loadAppendOnlyFiles } from './loader.js';
 import { Manifest, ManifestError, persistManifest, persistManifestSync, readManifest } from './manifest.js';
 import { EffectEncoder } from './resp-log.js';
 import { Cancelled, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
+import { PersistenceStartError, Snapshots } from './snapshots.js';
 import { strerror } from './strerror.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
 
-/** Start-up cannot go on (a damaged AOF, an unreadable snapshot): log the message, exit 1. */
-export class PersistenceStartError extends Error {}
+export { PersistenceStartError };
 
 type AofState = 'off' | 'on' | 'wait-rewrite';
 
@@ -47,10 +46,6 @@ interface RewriteJob extends SnapshotJob {
   suffix: 'rdb' | 'aof';
   /** Set when switching to the new incremental file failed: the rewrite cannot complete. */
   failed: Error | null;
-}
-
-interface SaveJob extends SnapshotJob {
-  startedAt: number;
 }
 
 const TICK_MS = 100;
@@ -93,16 +88,8 @@ export class Persistence {
   private rewrites = 0;
   private rewriteFailures = 0;
   private nextAutoRewriteAt = 0;
-  private bgsave: SaveJob | null = null;
-  bgsaveScheduled = false;
-  lastSave = Math.floor(Date.now() / 1000);
-  private lastSaveTry = 0;
-  private lastBgsaveOk = true;
-  private lastBgsaveTimeSec = -1;
-  private rdbSaves = 0;
-  /** engine.dirty at the last successful save (rdb_changes_since_last_save is the difference). */
-  private dirtyAtSave = 0;
-  private lastLoad = { loaded: 0, expired: 0 };
+  /** SAVE, BGSAVE and the snapshot file. */
+  readonly snapshots: Snapshots;
   /** writer.appended after the last command a client ran (to tell which commands wrote). */
   private appendedMark = 0;
   /** Connections whose output waits for an fsync (appendfsync always). */
@@ -114,6 +101,7 @@ export class Persistence {
   private denied: string | null = null;
 
   constructor(private readonly broker: Broker) {
+    this.snapshots = new Snapshots(broker, () => this.refreshDiskError());
     broker.engine.onEffects((unit) => this.feed(unit));
     const config = broker.config;
     config.onChange('appendonly', (_, value) => this.setAppendOnly(value === 'yes'));
@@ -139,10 +127,10 @@ export class Persistence {
       this.loadAof();
       this.openAtStart();
     } else {
-      this.loadSnapshotFile();
+      this.snapshots.loadAtStart();
     }
     Object.assign(this.broker.engine.stats, saved);
-    this.dirtyAtSave = this.broker.engine.dirty;
+    this.snapshots.dirtyAtSave = this.broker.engine.dirty;
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -152,7 +140,7 @@ export class Persistence {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.cancelRewrite();
-    if (this.bgsave !== null) this.bgsave.cancelled = true;
+    this.snapshots.cancel();
     const writer = this.writer;
     this.writer = null;
     this.state = 'off';
@@ -198,7 +186,7 @@ export class Persistence {
           throw err;
         }
       });
-      this.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
+      this.snapshots.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
       this.baseFileSize = result.baseSize;
     }
     // History files a crash left behind are not needed by anything.
@@ -244,33 +232,6 @@ export class Persistence {
     this.encoder.selectedDb = -1;
     this.appendedMark = 0;
     return writer;
-  }
-
-  /** The snapshot file (`dbfilename`), when the AOF is off. */
-  private loadSnapshotFile(): void {
-    const file = this.snapshotPath();
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new PersistenceStartError(`Fatal error loading the DB: ${strerror(err)}. Exiting.`);
-    }
-    const started = performance.now();
-    try {
-      const loaded = loadSnapshot(this.broker.engine.dbs, bytes, { now: Date.now() });
-      this.lastLoad = { loaded: loaded.keys, expired: loaded.expired };
-    } catch (err) {
-      if (!(err instanceof FormatError)) throw err;
-      throw new PersistenceStartError(`Error reading the snapshot file ${file} at offset ${err.offset}: ${err.message}. Exiting.`);
-    }
-    const log = this.broker.log;
-    log.info(`Done loading RDB, keys loaded: ${this.lastLoad.loaded}, keys expired: ${this.lastLoad.expired}.`);
-    log.info(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
-  }
-
-  private snapshotPath(): string {
-    return path.join(this.broker.config.get('dir'), this.broker.config.get('dbfilename'));
   }
 
   /** The engine's commands, for replaying an AOF (built once, on first use). */
@@ -391,7 +352,7 @@ export class Persistence {
 
   private computeDiskError(): string | null {
     const config = this.broker.config;
-    if (!this.lastBgsaveOk && config.get('save') !== '' && config.bool('stop-writes-on-bgsave-error')) {
+    if (!this.snapshots.lastOk && config.get('save') !== '' && config.bool('stop-writes-on-bgsave-error')) {
       return (
         "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. " +
         'Commands that may modify the data set are disabled, because this instance is configured to report errors ' +
@@ -452,16 +413,13 @@ export class Persistence {
 
   /** True while a snapshot is being written (a rewrite or BGSAVE: one at a time). */
   get snapshotBusy(): boolean {
-    return this.rewrite !== null || this.bgsave !== null;
+    return this.rewrite !== null || this.snapshots.job !== null;
   }
 
   get rewriting(): boolean {
     return this.rewrite !== null;
   }
 
-  get bgsaveRunning(): boolean {
-    return this.bgsave !== null;
-  }
 
   /** BGREWRITEAOF while a snapshot runs or inside EXEC: as soon as possible, limits reset. */
   scheduleRewrite(): void {
@@ -647,95 +605,7 @@ export class Persistence {
     this.manifest = m;
   }
 
-  // --- snapshots: SAVE, BGSAVE ----------------------------------------------------
-
-  /** SAVE: the dataset to `dbfilename`, blocking as redis-server's SAVE does. Returns an error text or null. */
-  save(): string | null {
-    const file = this.snapshotPath();
-    const started = performance.now();
-    this.lastSaveTry = Date.now();
-    try {
-      const bytes = snapshotBytes(this.broker.engine.dbs, Date.now());
-      writeFileDurablySync(file, path.join(path.dirname(file), `temp-${process.pid}.rdb`), bytes);
-    } catch (err) {
-      this.broker.log.warn(`Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${path.dirname(file)}) for saving: ${strerror(err)}`);
-      this.lastBgsaveOk = false;
-      this.refreshDiskError();
-      return 'ERR';
-    }
-    this.saved(Date.now(), this.broker.engine.dirty);
-    this.broker.log.info(`DB saved on disk (${((performance.now() - started) / 1000).toFixed(3)} seconds)`);
-    return null;
-  }
-
-  /** BGSAVE: the same, written a slice at a time while clients are served. */
-  startBgsave(): void {
-    const log = this.broker.log;
-    const file = this.snapshotPath();
-    const temp = path.join(path.dirname(file), `temp-${process.pid}.rdb`);
-    const job: SaveJob = { snapshot: new SnapshotWriter(this.broker.engine.dbs, Date.now()), cancelled: false, startedAt: Date.now() };
-    const dirty = this.broker.engine.dirty;
-    this.bgsave = job;
-    this.bgsaveScheduled = false;
-    this.lastSaveTry = Date.now();
-    log.info(`Background saving started by pid ${process.pid}`);
-    writeSnapshotFile(job, temp, 'Background save', log)
-      .then(async () => {
-        await fsp.rename(temp, file);
-        log.info('DB saved on disk');
-      })
-      .then(
-        () => {
-          this.bgsave = null;
-          this.lastBgsaveTimeSec = Math.floor((Date.now() - job.startedAt) / 1000);
-          this.saved(Math.floor(Date.now()), dirty);
-          log.info('Background saving terminated with success');
-        },
-        (err: unknown) => {
-          this.bgsave = null;
-          if (err instanceof Cancelled) return;
-          this.lastBgsaveOk = false;
-          this.refreshDiskError();
-          this.lastBgsaveTimeSec = Math.floor((Date.now() - job.startedAt) / 1000);
-          log.warn(`Background saving error: ${strerror(err)}`);
-        },
-      );
-  }
-
-  private saved(at: number, dirty: number): void {
-    this.lastSave = Math.floor(at / 1000);
-    this.lastBgsaveOk = true;
-    this.refreshDiskError();
-    this.rdbSaves++;
-    this.dirtyAtSave = dirty;
-  }
-
   // --- DEBUG RELOAD and LOADAOF -------------------------------------------------------
-
-  /** DEBUG RELOAD: save, empty the dataset, load the saved snapshot back. Returns an error text or null. */
-  reload(save: boolean, flush: boolean): string | null {
-    const file = this.snapshotPath();
-    if (save && this.save() !== null) return 'Error trying to save the DB, check the logs.';
-    const failed = 'Error trying to load the RDB dump, check server logs.';
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (err) {
-      this.broker.log.warn(`Fatal error loading the DB: ${strerror(err)}.`);
-      return failed;
-    }
-    const engine = this.broker.engine;
-    if (flush) engine.flushAll();
-    try {
-      const loaded = loadSnapshot(engine.dbs, bytes, { now: Date.now() });
-      this.lastLoad = { loaded: loaded.keys, expired: loaded.expired };
-    } catch (err) {
-      this.broker.log.warn(`Error reading the snapshot file ${file}: ${(err as Error).message}`);
-      return failed;
-    }
-    this.broker.log.info('DB reloaded by DEBUG RELOAD');
-    return null;
-  }
 
   /**
    * DEBUG LOADAOF: once every effect so far is written (`done` runs then; nothing else
@@ -761,7 +631,7 @@ export class Persistence {
         log: this.broker.log,
         loadTruncated: this.broker.config.bool('aof-load-truncated'),
       });
-      this.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
+      this.snapshots.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
     });
     Object.assign(engine.stats, saved);
     this.broker.log.warn('Append Only File loaded by DEBUG LOADAOF');
@@ -776,10 +646,11 @@ export class Persistence {
     this.lastSecond = second;
     this.writer?.tick();
     if (!this.snapshotBusy) {
+      const snapshots = this.snapshots;
       if (this.rewriteScheduled && now >= this.nextAutoRewriteAt) this.startRewrite();
-      else if (this.bgsaveScheduled) this.startBgsave();
+      else if (snapshots.scheduled) snapshots.startBgsave();
       else if (this.autoRewriteDue(now)) this.startRewrite();
-      else if (this.saveDue(now)) this.startBgsave();
+      else if (snapshots.due(now)) snapshots.startBgsave();
     }
   }
 
@@ -796,31 +667,15 @@ export class Persistence {
     return true;
   }
 
-  /** The `save <seconds> <changes>` schedule (a failed save retries after 5 seconds, as redis-server). */
-  private saveDue(now: number): boolean {
-    const params = this.broker.config.get('save');
-    if (params === '') return false;
-    const changes = this.broker.engine.dirty - this.dirtyAtSave;
-    if (!this.lastBgsaveOk && now - this.lastSaveTry < 5000) return false;
-    const n = params.split(' ').map(Number);
-    for (let i = 0; i + 1 < n.length; i += 2) {
-      if (changes >= n[i + 1] && now - this.lastSave * 1000 >= n[i] * 1000) {
-        this.broker.log.info(`${n[i + 1]} changes in ${n[i]} seconds. Saving...`);
-        return true;
-      }
-    }
-    return false;
-  }
-
   // --- shutdown ------------------------------------------------------------------------
 
   private async shutdown(options: ShutdownOptions): Promise<string | null> {
     this.cancelRewrite();
-    if (this.bgsave !== null) this.bgsave.cancelled = true;
+    this.snapshots.cancel();
     const log = this.broker.log;
     if (options.save || (!options.nosave && this.broker.config.get('save') !== '')) {
       log.info('Saving the final RDB snapshot before exiting.');
-      if (this.save() !== null) return 'Error trying to save the DB, check the logs.';
+      if (this.snapshots.save() !== null) return 'Error trying to save the DB, check the logs.';
     }
     const writer = this.writer;
     if (writer !== null) {
@@ -841,7 +696,7 @@ export class Persistence {
   infoFields(): string[] {
     const now = Date.now();
     const rewrite = this.rewrite;
-    const bgsave = this.bgsave;
+    const bgsave = this.snapshots.job;
     const writer = this.writer;
     const fields = [
       'loading:0',
@@ -852,16 +707,7 @@ export class Persistence {
       'current_fork_perc:0.00',
       `current_save_keys_processed:${(rewrite ?? bgsave)?.snapshot.done ?? 0}`,
       `current_save_keys_total:${(rewrite ?? bgsave)?.snapshot.total ?? 0}`,
-      `rdb_changes_since_last_save:${this.broker.engine.dirty - this.dirtyAtSave}`,
-      `rdb_bgsave_in_progress:${bgsave === null ? 0 : 1}`,
-      `rdb_last_save_time:${this.lastSave}`,
-      `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
-      `rdb_last_bgsave_time_sec:${this.lastBgsaveTimeSec}`,
-      `rdb_current_bgsave_time_sec:${bgsave === null ? -1 : Math.floor((now - bgsave.startedAt) / 1000)}`,
-      `rdb_saves:${this.rdbSaves}`,
-      'rdb_last_cow_size:0',
-      `rdb_last_load_keys_expired:${this.lastLoad.expired}`,
-      `rdb_last_load_keys_loaded:${this.lastLoad.loaded}`,
+      ...this.snapshots.infoFields(now),
       `aof_enabled:${this.state === 'off' ? 0 : 1}`,
       `aof_rewrite_in_progress:${rewrite === null ? 0 : 1}`,
       `aof_rewrite_scheduled:${this.rewriteScheduled ? 1 : 0}`,

@@ -59,7 +59,7 @@ function reload(c: Connection, argv: string[]): void {
   }
   // Emptying and reloading the same data is no effect.
   c.engine.preventPropagation();
-  const error = c.broker.persistence.reload(save, flush);
+  const error = c.broker.persistence.snapshots.reload(save, flush);
   if (error !== null) return c.reply.error(`ERR ${error}`);
   c.reply.ok();
 }

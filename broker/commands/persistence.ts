@@ -22,9 +22,9 @@ function bgrewriteaof(c: Connection): void {
 }
 
 function save(c: Connection): void {
-  const p = c.broker.persistence;
-  if (p.bgsaveRunning) return c.reply.error('ERR Background save already in progress');
-  const error = p.save();
+  const snapshots = c.broker.persistence.snapshots;
+  if (snapshots.job !== null) return c.reply.error('ERR Background save already in progress');
+  const error = snapshots.save();
   if (error !== null) return c.reply.error(error);
   c.reply.ok();
 }
@@ -36,22 +36,22 @@ function bgsave(c: Connection, argv: string[]): void {
     schedule = true;
   }
   const p = c.broker.persistence;
-  if (p.bgsaveRunning) return c.reply.error('ERR Background save already in progress');
+  if (p.snapshots.job !== null) return c.reply.error('ERR Background save already in progress');
   if (p.snapshotBusy || inExec(c)) {
     if (!schedule && !inExec(c)) {
       return c.reply.error(
         "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
       );
     }
-    p.bgsaveScheduled = true;
+    p.snapshots.scheduled = true;
     return c.reply.simple('Background saving scheduled');
   }
-  p.startBgsave();
+  p.snapshots.startBgsave();
   c.reply.simple('Background saving started');
 }
 
 function lastsave(c: Connection): void {
-  c.reply.int(c.broker.persistence.lastSave);
+  c.reply.int(c.broker.persistence.snapshots.lastSave);
 }
 
 export const persistenceCommands: readonly CommandDef<Connection>[] = [
