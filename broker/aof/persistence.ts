@@ -125,7 +125,12 @@ export class Persistence {
       this.aofDir = path.join(config.get('dir'), config.get('appenddirname'));
       this.prefix = config.get('appendfilename');
       this.loadAof();
-      this.openAtStart();
+      try {
+        this.openAtStart();
+      } catch (err) {
+        if (err instanceof PersistenceStartError) throw err;
+        throw new PersistenceStartError(`Can't open or create the append-only files in ${this.aofDir}: ${strerror(err)}`);
+      }
     } else {
       this.snapshots.loadAtStart();
     }
