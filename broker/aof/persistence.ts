@@ -49,6 +49,8 @@ interface RewriteJob extends SnapshotJob {
 }
 
 const TICK_MS = 100;
+/** After this many failed rewrites in a row, automatic ones wait (redis-server's limit). */
+const REWRITE_LIMIT_THRESHOLD = 3;
 /** How long stopping waits for the AOF to be written and synced. */
 const CLOSE_WAIT_MS = 5000;
 
@@ -63,8 +65,6 @@ async function closeWithin(writer: AofWriter, ms: number): Promise<boolean> {
   if (!closed) writer.abandon();
   return closed;
 }
-/** After this many failed rewrites in a row, automatic ones wait (redis-server's limit). */
-const REWRITE_LIMIT_THRESHOLD = 3;
 
 export class Persistence {
   state: AofState = 'off';
