@@ -104,13 +104,10 @@ describe.skipIf(!hasRedisServer())('list commands vs redis-server', () => {
       );
     };
     await run();
-    await p.both('HELLO', '3');
-    try {
+    await p.inResp3(async () => {
       await p.same('DEL', 'l', 's', 'm');
       await run();
-    } finally {
-      await p.both('HELLO', '2');
-    }
+    });
   });
 
   it('LINSERT: before and after, missing pivot, options as strcasecmp sees them', async () => {
@@ -199,12 +196,9 @@ describe.skipIf(!hasRedisServer())('list commands vs redis-server', () => {
     ];
     for (const element of ['a', 'b', 'c', 'z']) for (const o of options) await p.same('LPOS', 'l', element, ...o);
     await same(['LPOS', 'nokey', 'a'], ['LPOS', 'nokey', 'a', 'COUNT', '0'], ['LPOS', 'nokey', 'a', 'RANK', '0'], ['SET', 's', 'v'], ['LPOS', 's', 'a'], ['LPOS', 's', 'a', 'RANK', '0']);
-    await p.both('HELLO', '3');
-    try {
-      await same(['LPOS', 'l', 'z'], ['LPOS', 'l', 'a'], ['LPOS', 'nokey', 'a'], ['LPOS', 'nokey', 'a', 'COUNT', '1'], ['LPOS', 'l', 'z', 'COUNT', '1']);
-    } finally {
-      await p.both('HELLO', '2');
-    }
+    await p.inResp3(() =>
+      same(['LPOS', 'l', 'z'], ['LPOS', 'l', 'a'], ['LPOS', 'nokey', 'a'], ['LPOS', 'nokey', 'a', 'COUNT', '1'], ['LPOS', 'l', 'z', 'COUNT', '1']),
+    );
   });
 
   it('LMOVE and RPOPLPUSH: every direction pair, same key, wrong types', async () => {
@@ -269,13 +263,10 @@ describe.skipIf(!hasRedisServer())('list commands vs redis-server', () => {
       );
     };
     await run();
-    await p.both('HELLO', '3');
-    try {
+    await p.inResp3(async () => {
       await p.same('FLUSHALL');
       await run();
-    } finally {
-      await p.both('HELLO', '2');
-    }
+    });
   });
 
   it('blocking commands that find data, get bad arguments, or run inside MULTI', async () => {
@@ -316,13 +307,10 @@ describe.skipIf(!hasRedisServer())('list commands vs redis-server', () => {
       );
     };
     await run();
-    await p.both('HELLO', '3');
-    try {
+    await p.inResp3(async () => {
       await p.same('FLUSHALL');
       await run();
-    } finally {
-      await p.both('HELLO', '2');
-    }
+    });
   });
 
   it('blocking commands inside MULTI answer at once, as after a timeout', async () => {
@@ -332,13 +320,10 @@ describe.skipIf(!hasRedisServer())('list commands vs redis-server', () => {
       await same(['BLPOP', 's', '0'], ['BLMOVE', 'q', 'd', 'left', 'left', '0'], ['EXEC'], ['EXISTS', 'd', 'q']);
     };
     await run();
-    await p.both('HELLO', '3');
-    try {
+    await p.inResp3(async () => {
       await p.same('FLUSHALL');
       await run();
-    } finally {
-      await p.both('HELLO', '2');
-    }
+    });
   });
 
   it('lists in the generic commands: TYPE, OBJECT ENCODING, COPY, RENAME, DEBUG DIGEST', async () => {

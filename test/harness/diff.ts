@@ -42,6 +42,16 @@ export class DiffPair {
     argvs.forEach((argv, i) => expect(view(ours[i].raw), `reply to ${JSON.stringify(argv)}`).toBe(view(ref[i].raw)));
   }
 
+  /** Runs `body` with both connections switched to RESP3 (HELLO 3), then back to RESP2. */
+  async inResp3<T>(body: () => Promise<T>): Promise<T> {
+    await this.both('HELLO', '3');
+    try {
+      return await body();
+    } finally {
+      await this.both('HELLO', '2');
+    }
+  }
+
   /** Sends raw bytes to both and expects the same replies (as many as the reference gives). */
   async sameRaw(bytes: string | Buffer, replies = 1): Promise<void> {
     this.ours.write(bytes);
