@@ -170,7 +170,7 @@ export class Connection extends Client {
     this.flushScheduled = false;
     if (this.closed || this.broker.outputLimits.enforce(this)) return;
     // Group commit: replies after a write go out once the fsync covering it completes.
-    if (this.durableAt !== 0 && this.broker.persistence.holdOutput(this)) return;
+    if (this.durableAt !== 0 && this.broker.persistence.groupCommit.holdOutput(this)) return;
     const out = this.reply.take();
     if (out.length > 0) {
       this.socket.write(out, 'latin1');

@@ -1,7 +1,8 @@
 /**
  * BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE with redis-server 7.0's replies. The work is
- * broker/aof/persistence.ts's; a snapshot (a rewrite's or BGSAVE's) runs one at a
- * time, and one asked for while another runs, or inside EXEC, is scheduled.
+ * broker/aof/'s (rewrites.ts, snapshots.ts, coordinated by persistence.ts); a snapshot
+ * (a rewrite's or BGSAVE's) runs one at a time, and one asked for while another runs,
+ * or inside EXEC, is scheduled.
  */
 import type { CommandDef } from '../../engine/command.js';
 import { SYNTAX } from '../../engine/errors.js';
@@ -12,12 +13,12 @@ const inExec = (c: Connection): boolean => c.multi !== null;
 
 function bgrewriteaof(c: Connection): void {
   const p = c.broker.persistence;
-  if (p.rewriting) return c.reply.error('ERR Background append only file rewriting already in progress');
+  if (p.rewrites.job !== null) return c.reply.error('ERR Background append only file rewriting already in progress');
   if (p.snapshotBusy || inExec(c)) {
-    p.scheduleRewrite();
+    p.rewrites.schedule();
     return c.reply.simple('Background append only file rewriting scheduled');
   }
-  if (p.startRewrite()) return c.reply.simple('Background append only file rewriting started');
+  if (p.rewrites.start()) return c.reply.simple('Background append only file rewriting started');
   c.reply.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
 }
 
