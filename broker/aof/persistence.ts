@@ -201,7 +201,11 @@ export class Persistence {
         break;
       }
     }
-    if (effects.length !== 0) writer.append(this.encoder.encode(effects));
+    if (effects.length === 0) return;
+    const out = writer.tail();
+    const before = out.length;
+    this.encoder.encode(effects, out);
+    writer.added(out.length - before);
   }
 
   // --- status ------------------------------------------------------------------------

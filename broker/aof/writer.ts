@@ -1,6 +1,6 @@
 /**
- * The append-only file writer: effects go in as RESP text and reach the current
- * incremental file with one write(2) per event-loop turn, at the end of the turn, as
+ * The append-only file writer: effects are encoded as RESP into `tail()` and reach the
+ * current incremental file with one write(2) per event-loop turn, at the end of the turn, as
  * redis-server writes its AOF buffer before sleeping. A write to the page cache takes
  * microseconds; fsyncs, which wait for the disk, run off the event loop (libuv's
  * thread pool), as redis-server's background fsync does.
@@ -8,12 +8,13 @@
  * Counters are logical byte offsets over the whole stream of effects, across files:
  * `appended` (handed to the writer), `written` (write(2) returned) and `synced`
  * (fsync returned, in a file the durable manifest lists). Under `appendfsync always`
- * an fsync follows every write and callers wait for `synced` to pass their offset
- * (`whenSynced`): every client whose write is in the file when an fsync starts
- * shares it (group commit), and writes go on while it runs; a second fsync may start
- * before the first returns, so that a write never waits for a whole fsync it missed
- * plus its own (whichever returns, everything written before it started is durable).
- * Under `everysec` an fsync
+ * callers wait for `synced` to pass their offset (`whenSynced`): every client whose
+ * write is in the file when an fsync starts shares it (group commit), and writes go
+ * on while it runs. An fsync starts once a turn adds no more writes (`gathering`):
+ * while clients keep writing, each turn's writes join the coming fsync rather than
+ * costing one each. A second fsync may start before the first returns, so that a
+ * write never waits for a whole fsync it missed plus its own (whichever returns,
+ * everything written before it started is durable). Under `everysec` an fsync
  * starts at most once a second; while one runs, writes are postponed for up to two
  * seconds and then done anyway, counted in `delayedFsync` (redis-server's
  * aof_delayed_fsync), because a write can stall behind an fsync of the same file.
@@ -26,6 +27,7 @@
  */
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
+import { RespBuffer } from './resp-log.js';
 import { strerror } from './strerror.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
@@ -42,6 +44,11 @@ const ERROR_LOG_EVERY_MS = 30_000;
 const POSTPONE_MAX_MS = 2000;
 /** fsyncs in flight at once under `always` (each takes a thread of libuv's pool of 4). */
 const MAX_FSYNCS = 2;
+/**
+ * The longest an fsync under `always` waits for more writes to join it: about one
+ * fsync of this kind of disk, beyond which waiting costs more latency than it saves.
+ */
+const GATHER_MAX_MS = 0.5;
 
 export class AofWriter {
   appended = 0;
@@ -57,7 +64,10 @@ export class AofWriter {
   /** Called when a write or fsync fails or recovers, so the broker can update its state. */
   onStatus: (() => void) | null = null;
 
-  private queue: (Buffer | string | Control)[] = [];
+  /** Bytes to write and control steps, in order. */
+  private queue: (RespBuffer | Control)[] = [];
+  /** An emptied buffer, kept for the next bytes (one buffer serves turn after turn). */
+  private spare: RespBuffer | null = new RespBuffer();
   /** fsyncs in flight, and the offset the latest one started will make durable. */
   private syncing = 0;
   private syncTarget = 0;
@@ -73,6 +83,9 @@ export class AofWriter {
   private forceSync = false;
   /** The retry timer fired: one attempt may run despite the error state. */
   private retryNow = false;
+  /** always: `appended` when the last turn ended, and when the current gathering began (0: none). */
+  private gatherMark = 0;
+  private gatherSince = 0;
   /** DEBUG AOF-FSYNC-HOLD: fsync completions wait here until released (tests of group commit). */
   private fsyncHeld: (() => void)[] | null = null;
 
@@ -95,15 +108,21 @@ export class AofWriter {
     return this.syncing > 0;
   }
 
-  /** Adds effects; they are written at the end of this event-loop turn. */
-  append(text: string): void {
-    if (text.length === 0) return;
-    this.appended += text.length;
+  /** Where new effects are encoded: after everything queued. Report them with `added`. */
+  tail(): RespBuffer {
     const q = this.queue;
-    const last = q.length - 1;
-    // Consecutive texts concatenate (V8 ropes): one write per turn.
-    if (last >= 0 && typeof q[last] === 'string') q[last] = (q[last] as string) + text;
-    else q.push(text);
+    const last = q[q.length - 1];
+    if (last instanceof RespBuffer) return last;
+    const out = this.spare ?? new RespBuffer();
+    this.spare = null;
+    q.push(out);
+    return out;
+  }
+
+  /** `n` bytes were encoded into `tail()`; they are written at the end of this event-loop turn. */
+  added(n: number): void {
+    if (n === 0) return;
+    this.appended += n;
     this.schedule();
   }
 
@@ -197,12 +216,33 @@ export class AofWriter {
     const retry = this.retryNow;
     this.retryNow = false;
     const head = this.queue[0];
-    if ((typeof head === 'string' || head instanceof Buffer) && (this.writeError === null || retry) && !this.postponed()) this.write();
+    if (head instanceof RespBuffer && (this.writeError === null || retry) && !this.postponed()) this.write(head);
     const wantSync = this.policy === 'always' || this.forceSync;
-    if (this.written > this.synced && wantSync && (this.fsyncError === null || retry)) this.startSync();
+    if (this.written > this.synced && wantSync && (this.fsyncError === null || retry) && !this.gathering()) this.startSync();
     // A control step next in line runs once no fsync is running (fsyncDone comes back here).
     const next = this.queue[0];
-    if (next !== undefined && typeof next !== 'string' && !(next instanceof Buffer) && this.syncing === 0) this.runControl(next as Control);
+    if (next !== undefined && !(next instanceof RespBuffer) && this.syncing === 0) this.runControl(next);
+  }
+
+  /**
+   * always: true, and the flush comes back next turn, while writes keep arriving (for
+   * at most GATHER_MAX_MS): when many clients write, their requests reach the loop over
+   * several turns, and one fsync for all of them is much cheaper than one per turn.
+   */
+  private gathering(): boolean {
+    if (this.policy !== 'always' || this.appended === this.gatherMark) {
+      this.gatherSince = 0;
+      return false;
+    }
+    this.gatherMark = this.appended;
+    const now = performance.now();
+    if (this.gatherSince === 0) this.gatherSince = now;
+    else if (now - this.gatherSince >= GATHER_MAX_MS) {
+      this.gatherSince = 0;
+      return false;
+    }
+    this.schedule();
+    return true;
   }
 
   /** everysec: true while writes wait for the running fsync (up to two seconds). */
@@ -222,31 +262,27 @@ export class AofWriter {
     return false;
   }
 
-  /** One write(2) of every leading text or buffer. */
-  private write(): void {
-    const parts: Buffer[] = [];
-    while (this.queue.length > 0) {
-      const head = this.queue[0];
-      if (typeof head === 'string') parts.push(Buffer.from(head, 'latin1'));
-      else if (head instanceof Buffer) parts.push(head);
-      else break;
-      this.queue.shift();
-    }
-    const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  /** One write(2) of the bytes at the head of the queue. */
+  private write(pending: RespBuffer): void {
+    const bytes = pending.bytes;
+    const length = pending.length;
     let n = 0;
     let error: unknown = null;
     try {
-      while (n < buf.length) {
-        const wrote = fs.writeSync(this.fd, buf, n, buf.length - n);
+      while (n < length) {
+        const wrote = fs.writeSync(this.fd, bytes, n, length - n);
         if (wrote === 0) break;
         n += wrote;
       }
     } catch (err) {
       error = err;
     }
-    if (n === buf.length) {
+    if (n === length) {
       this.written += n;
       this.fileSize += n;
+      pending.consume(n);
+      this.queue.shift();
+      this.spare = pending;
       if (this.writeError !== null) {
         this.writeError = null;
         this.log.warn('AOF write error looks solved, Redis can write again.');
@@ -254,19 +290,19 @@ export class AofWriter {
       }
       return;
     }
-    this.writeFailed(buf, error, n);
+    this.writeFailed(pending, error, n);
   }
 
-  private writeFailed(buf: Buffer, err: unknown, n: number): void {
+  /** The bytes stay queued (less any part that could not be cut back) and are retried later. */
+  private writeFailed(pending: RespBuffer, err: unknown, n: number): void {
     const reason = err === null ? 'No space left on device' : strerror(err);
     const now = Date.now();
     const canLog = now - this.lastErrorLog > ERROR_LOG_EVERY_MS;
     if (canLog) this.lastErrorLog = now;
-    let rest = buf;
     if (n === 0) {
       if (canLog) this.log.warn(`Error writing to the AOF file: ${reason}`);
     } else {
-      if (canLog) this.log.warn(`Short write while writing to the AOF file: (nwritten=${n}, expected=${buf.length})`);
+      if (canLog) this.log.warn(`Short write while writing to the AOF file: (nwritten=${n}, expected=${pending.length})`);
       // Cut the partial command off so the file stays loadable; else keep what did get written.
       try {
         fs.ftruncateSync(this.fd, this.fileSize);
@@ -278,10 +314,9 @@ export class AofWriter {
         }
         this.written += n;
         this.fileSize += n;
-        rest = buf.subarray(n);
+        pending.consume(n);
       }
     }
-    this.queue.unshift(rest);
     const first = this.writeError === null;
     this.writeError = reason;
     if (first) this.onStatus?.();
