@@ -141,7 +141,7 @@ export class Connection extends Client {
       this.reply.error(parser.error);
       this.closeAfterReply = true;
     }
-    this.flush();
+    this.scheduleFlush();
   }
 
   /**
@@ -191,11 +191,11 @@ export class Connection extends Client {
     if (!this.broker.outputLimits.enforce(this)) this.scheduleFlush();
   }
 
-  /** Flushes later in this event-loop turn, batching replies produced outside a read. */
+  /** Flushes at the end of this event-loop turn, with every other client's replies (broker/reply-flusher.ts). */
   scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    this.broker.replies.add(this);
   }
 
   close(): void {

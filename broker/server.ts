@@ -23,6 +23,7 @@ import { isLocalClient } from './protected.js';
 import { OutputLimits } from './output-limit.js';
 import { discardTransaction, execAbortError, flagTransaction, queueIfInMulti, transactionState } from './transaction.js';
 import { Persistence } from './aof/persistence.js';
+import { ReplyFlusher } from './reply-flusher.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -135,6 +136,8 @@ export class Broker {
   readonly shutdownHooks: ShutdownHook[] = [];
   /** The AOF and snapshots (broker/aof/persistence.ts). */
   readonly persistence: Persistence;
+  /** Connections' replies, written at the end of each event-loop turn. */
+  readonly replies = new ReplyFlusher(() => this.persistence.writer?.writeQueued());
   /** Called once SHUTDOWN (or a signal) has stopped the broker: main.ts exits the process. */
   onShutdown: (() => void) | null = null;
   readonly metrics = {

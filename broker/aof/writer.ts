@@ -194,6 +194,19 @@ export class AofWriter {
     this.fileSize = 0;
   }
 
+  /**
+   * Writes the queued bytes now, before the turn's replies go out (redis-server's
+   * beforeSleep writes its AOF buffer first); the fsync decisions stay with the
+   * end-of-turn flush. Under everysec with an fsync running, that flush decides
+   * whether the write waits.
+   */
+  writeQueued(): void {
+    const head = this.queue[0];
+    if (!(head instanceof RespBuffer) || this.controlling || this.writeError !== null) return;
+    if (this.policy === 'everysec' && this.syncing > 0) return;
+    this.write(head);
+  }
+
   /** Holds (true) or releases (false) the completion of fsyncs; see `fsyncHeld`. */
   holdFsyncs(hold: boolean): void {
     const held = this.fsyncHeld;
