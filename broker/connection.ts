@@ -151,18 +151,27 @@ export class Connection extends Client {
   private dispatchMuted(argv: string[]): boolean {
     const wasSkipNext = this.replyMode === 'skip-next';
     if (wasSkipNext) this.replyMode = 'skip';
-    const mark = this.reply.out.length;
-    this.reply.trackPushes();
-    if (!this.broker.dispatch(this, argv)) {
-      this.reply.settlePushes(null);
+    let ran = true;
+    this.muted(() => (ran = this.broker.dispatch(this, argv)));
+    if (!ran) {
       if (wasSkipNext) this.replyMode = 'skip-next';
       return false;
     }
-    // The command may have changed the mode itself: CLIENT REPLY ON's +OK is sent.
-    const mode = this.replyMode as ReplyMode;
-    this.reply.settlePushes(mode === 'off' || mode === 'skip' ? mark : null);
-    if (mode === 'skip') this.replyMode = 'on';
+    if ((this.replyMode as ReplyMode) === 'skip') this.replyMode = 'on';
     return true;
+  }
+
+  /**
+   * Runs `run` and drops the output it wrote (pushes aside: CLIENT REPLY OFF mutes
+   * replies, not pushes, as redis-server's CLIENT_PUSHING flag) if replies are off or
+   * skipped once it returns; so CLIENT REPLY ON's own +OK is sent.
+   */
+  muted(run: () => void): void {
+    const mark = this.reply.out.length;
+    this.reply.trackPushes();
+    run();
+    const mode = this.replyMode;
+    this.reply.settlePushes(mode === 'off' || mode === 'skip' ? mark : null);
   }
 
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */

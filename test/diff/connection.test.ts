@@ -176,6 +176,15 @@ describe.skipIf(!hasRedisServer())('connection commands without a password vs re
     await p.same('CLIENT', 'REPLY');
     // RESET ends REPLY OFF and answers.
     await p.sameRaw(pipeline(['CLIENT', 'REPLY', 'OFF'], ['RESET'], ['PING']), 2);
+    // Inside EXEC: OFF mutes the rest of the transaction and what follows until ON; SKIP
+    // waits for the next command after EXEC. redis-server's array then announces more
+    // replies than follow: the later replies complete it, hence the reply counts.
+    await p.sameRaw(
+      pipeline(['MULTI'], ['CLIENT', 'REPLY', 'OFF'], ['SET', 'k', '1'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'k'], ['EXEC'], ['PING'], ['ECHO', 'x']),
+      6,
+    );
+    await p.sameRaw(pipeline(['MULTI'], ['CLIENT', 'REPLY', 'OFF'], ['SET', 'k', '2'], ['EXEC'], ['PING'], ['CLIENT', 'REPLY', 'ON'], ['PING']), 4);
+    await p.sameRaw(pipeline(['MULTI'], ['CLIENT', 'REPLY', 'SKIP'], ['SET', 'k', '3'], ['GET', 'k'], ['EXEC'], ['PING'], ['ECHO', 'x']), 5);
   });
 
   it('rejects bad CLIENT arguments with the same errors', async () => {
