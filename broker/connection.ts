@@ -60,6 +60,8 @@ export class Connection extends Client {
   /** The blocking command (BLPOP, XREAD BLOCK...) this client waits in; input waits too. */
   private blockedCall: BlockedCall | null = null;
   private flushScheduled = false;
+  /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
+  private mutedSince: number | null = null;
 
   constructor(
     readonly broker: Broker,
@@ -118,6 +120,10 @@ export class Connection extends Client {
   resume(): void {
     const call = this.blockedCall;
     this.blockedCall = null;
+    if (this.mutedSince !== null) {
+      this.settleMuted(this.mutedSince);
+      this.mutedSince = null;
+    }
     if (call !== null) this.broker.recordCall(this, call.command, call.argv, call.ms, this.reply.errors !== call.errors);
     // Not inside another client's command loop: carry on with this client's input later in this turn.
     setImmediate(() => this.processInput());
@@ -151,27 +157,40 @@ export class Connection extends Client {
   private dispatchMuted(argv: string[]): boolean {
     const wasSkipNext = this.replyMode === 'skip-next';
     if (wasSkipNext) this.replyMode = 'skip';
-    let ran = true;
-    this.muted(() => (ran = this.broker.dispatch(this, argv)));
-    if (!ran) {
+    const mark = this.muteFrom();
+    if (!this.broker.dispatch(this, argv)) {
+      this.reply.settlePushes(null);
       if (wasSkipNext) this.replyMode = 'skip-next';
       return false;
     }
-    if ((this.replyMode as ReplyMode) === 'skip') this.replyMode = 'on';
+    // A command that blocked answers later: its reply is dropped then, in resume().
+    if (this.blockedCall !== null) this.mutedSince = mark;
+    else this.settleMuted(mark);
     return true;
   }
 
-  /**
-   * Runs `run` and drops the output it wrote (pushes aside: CLIENT REPLY OFF mutes
-   * replies, not pushes, as redis-server's CLIENT_PUSHING flag) if replies are off or
-   * skipped once it returns; so CLIENT REPLY ON's own +OK is sent.
-   */
+  /** Runs `run` with its output muted as the reply mode says (EXEC's queued commands). */
   muted(run: () => void): void {
-    const mark = this.reply.out.length;
-    this.reply.trackPushes();
+    const mark = this.muteFrom();
     run();
+    this.settleMuted(mark);
+  }
+
+  /** Starts muting: the output offset to drop from, with pushes recorded to keep them. */
+  private muteFrom(): number {
+    this.reply.trackPushes();
+    return this.reply.position;
+  }
+
+  /**
+   * Drops the output written since `mark`, pushes aside (CLIENT REPLY OFF mutes replies,
+   * not pushes, as redis-server's CLIENT_PUSHING flag), if replies are off or skipped
+   * now that the command is done: so CLIENT REPLY ON's own +OK is sent. A skip is used up.
+   */
+  private settleMuted(mark: number): void {
     const mode = this.replyMode;
     this.reply.settlePushes(mode === 'off' || mode === 'skip' ? mark : null);
+    if (mode === 'skip') this.replyMode = 'on';
   }
 
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */

@@ -150,7 +150,7 @@ export class PubSub {
  */
 function deliver(c: Client, frame: Frame): void {
   const reply = c.reply;
-  const start = reply.out.length;
+  const start = reply.position;
   reply.raw(frame.as(reply.resp));
   reply.markPush(start);
   c.pushed();

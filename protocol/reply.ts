@@ -23,8 +23,13 @@ export class Reply {
   errors = 0;
   /** Called with each error reply's text, for INFO errorstats. */
   onError: ((message: string) => void) | null = null;
-  /** Offsets where pushes begin and end in `out`, while `trackPushes` is on. */
+  /**
+   * Where pushes begin and end, while `trackPushes` is on, as positions in everything
+   * ever written here (`position`), which stay valid when the output is taken.
+   */
   private pushSpans: number[] | null = null;
+  /** Characters taken so far: `out` starts at this position. */
+  private taken = 0;
 
   constructor(public resp: Protocol = 2) {}
 
@@ -32,7 +37,13 @@ export class Reply {
   take(): string {
     const out = this.out;
     this.out = '';
+    this.taken += out.length;
     return out;
+  }
+
+  /** The position of the end of the output in everything ever written here. */
+  get position(): number {
+    return this.taken + this.out.length;
   }
 
   simple(s: string): void {
@@ -95,9 +106,9 @@ export class Reply {
     this.out += this.resp === 2 ? '*' + n + '\r\n' : '>' + n + '\r\n';
   }
 
-  /** Notes that a push (a pub/sub message or confirmation) began at offset `start` and ends here. */
+  /** Notes that a push (a pub/sub message or confirmation) began at `start` (a `position`) and ends here. */
   markPush(start: number): void {
-    if (this.pushSpans !== null) this.pushSpans.push(start, this.out.length);
+    if (this.pushSpans !== null) this.pushSpans.push(start, this.position);
   }
 
   /** Records where pushes are from now on, until `settlePushes`. */
@@ -106,19 +117,20 @@ export class Reply {
   }
 
   /**
-   * Stops recording pushes. With `dropFrom`, drops the output written since that offset
-   * except its pushes: CLIENT REPLY OFF mutes replies, not pushes (redis-server's
-   * CLIENT_PUSHING flag).
+   * Stops recording pushes. With `dropFrom` (a `position`), drops the output written
+   * since then that was not taken yet, except its pushes: CLIENT REPLY OFF mutes
+   * replies, not pushes (redis-server's CLIENT_PUSHING flag).
    */
   settlePushes(dropFrom: number | null): void {
     const spans = this.pushSpans!;
     this.pushSpans = null;
     if (dropFrom === null) return;
+    const from = Math.max(dropFrom, this.taken);
     let kept = '';
     for (let i = 0; i < spans.length; i += 2) {
-      if (spans[i] >= dropFrom) kept += this.out.slice(spans[i], spans[i + 1]);
+      if (spans[i] >= from) kept += this.out.slice(spans[i] - this.taken, spans[i + 1] - this.taken);
     }
-    this.out = this.out.slice(0, dropFrom) + kept;
+    this.out = this.out.slice(0, from - this.taken) + kept;
   }
 
   bool(b: boolean): void {

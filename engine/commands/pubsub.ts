@@ -19,7 +19,7 @@ const VERBS: Record<Namespace, { subscribe: string; unsubscribe: string }> = {
 /** `[kind, name or null, count]`: a null name answers an UNSUBSCRIBE that had nothing to leave. */
 function confirm(c: Client, kind: string, name: string | null, ns: Namespace): void {
   const reply = c.reply;
-  const start = reply.out.length;
+  const start = reply.position;
   reply.push(3);
   reply.bulk(kind);
   reply.bulkOrNil(name);

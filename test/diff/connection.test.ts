@@ -187,6 +187,19 @@ describe.skipIf(!hasRedisServer())('connection commands without a password vs re
     await p.sameRaw(pipeline(['MULTI'], ['CLIENT', 'REPLY', 'SKIP'], ['SET', 'k', '3'], ['GET', 'k'], ['EXEC'], ['PING'], ['ECHO', 'x']), 5);
   });
 
+  it('mutes the late reply of a command blocked under CLIENT REPLY SKIP or OFF', async () => {
+    const q = await servers.pair();
+    await p.sameRaw(pipeline(['DEL', 'bl'], ['CLIENT', 'REPLY', 'SKIP'], ['BLPOP', 'bl', '0']), 1);
+    await q.same('LPUSH', 'bl', 'x');
+    // Had the BLPOP's reply been sent, it would be read here instead of +PONG.
+    await p.same('PING');
+    await p.sameRaw(pipeline(['CLIENT', 'REPLY', 'OFF'], ['BLPOP', 'bl', '0']), 0);
+    await q.same('LPUSH', 'bl', 'y');
+    await p.same('CLIENT', 'REPLY', 'ON');
+    await q.same('LLEN', 'bl');
+    q.close();
+  });
+
   it('rejects bad CLIENT arguments with the same errors', async () => {
     for (const argv of [
       ['CLIENT', 'NO-EVICT', 'x'],
