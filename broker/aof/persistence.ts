@@ -23,6 +23,7 @@ import { engineCommands } from '../../engine/commands/index.js';
 import type { Broker, ShutdownOptions } from '../server.js';
 import { AofDir } from './aof-dir.js';
 import { GroupCommit } from './durability.js';
+import { FsyncFaults } from './fsync-faults.js';
 import { AofLoadError, loadAppendOnlyFiles, type LoadResult } from './loader.js';
 import { EffectEncoder } from './resp-log.js';
 import { Rewrites } from './rewrites.js';
@@ -38,22 +39,26 @@ const TICK_MS = 100;
 /** How long stopping waits for the AOF to be written and synced. */
 const CLOSE_WAIT_MS = 5000;
 
-/** True when `work` settles within `ms`, false when the time runs out first. */
+/** True when `work` succeeds within `ms`, false when it fails or the time runs out first. */
 async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const settled = await Promise.race([
-    work.then(() => true),
+    work.then(
+      () => true,
+      () => false,
+    ),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
   ]);
   clearTimeout(timer);
   return settled;
 }
 
-/** Closes the writer (pending writes written and synced); false, and the file abandoned, if that takes too long. */
+/** Closes the writer (pending writes written and synced); false if they are not on disk (the file abandoned if that takes too long). */
 async function closeWithin(writer: AofWriter, ms: number): Promise<boolean> {
-  const closed = await within(writer.close(), ms);
-  if (!closed) writer.abandon();
-  return closed;
+  const synced = writer.close();
+  if (await within(synced, ms)) return synced;
+  writer.abandon();
+  return false;
 }
 
 export class Persistence {
@@ -71,6 +76,8 @@ export class Persistence {
   readonly rewrites: Rewrites;
   /** Replies held until the fsync covering them (appendfsync always). */
   readonly groupCommit: GroupCommit;
+  /** DEBUG AOF-FSYNC-FAIL: fsyncs of the AOF's files made to fail. */
+  readonly fsyncFaults = new FsyncFaults();
   private timer: NodeJS.Timeout | null = null;
   private lastSecond = 0;
   private replayCommands: CommandTable<Client> | null = null;
@@ -79,7 +86,7 @@ export class Persistence {
 
   constructor(private readonly broker: Broker) {
     this.snapshots = new Snapshots(broker, () => this.refreshDiskError());
-    this.dir = new AofDir(broker);
+    this.dir = new AofDir(broker, this.fsyncFaults);
     this.rewrites = new Rewrites(broker, this);
     this.groupCommit = new GroupCommit(this);
     broker.engine.onEffects((unit) => this.feed(unit));
@@ -180,7 +187,7 @@ export class Persistence {
 
   /** A writer appending to `fd` (`size` bytes so far) under the configured appendfsync. */
   newWriter(fd: number, size: number): AofWriter {
-    const writer = new AofWriter(fd, size, this.broker.config.get('appendfsync') as FsyncPolicy, this.broker.log);
+    const writer = new AofWriter(fd, size, this.broker.config.get('appendfsync') as FsyncPolicy, this.broker.log, this.fsyncFaults);
     writer.onStatus = () => this.refreshDiskError();
     this.encoder.selectedDb = -1;
     this.groupCommit.newWriter();
@@ -317,7 +324,9 @@ export class Persistence {
     this.writer?.tick();
     if (!this.snapshotBusy) {
       const { snapshots, rewrites } = this;
-      if (rewrites.scheduledDue(now)) rewrites.start();
+      // After a failed fsync only a rewrite makes the AOF trustworthy again: retried every second.
+      if (this.writer?.fsyncError != null) rewrites.recover(now);
+      else if (rewrites.scheduledDue(now)) rewrites.start();
       else if (snapshots.scheduled) snapshots.startBgsave();
       else if (rewrites.autoDue(now)) rewrites.start();
       else if (snapshots.due(now)) snapshots.startBgsave();
@@ -361,7 +370,7 @@ export class Persistence {
       ...this.snapshots.infoFields(now),
       `aof_enabled:${this.state === 'off' ? 0 : 1}`,
       ...this.rewrites.infoFields(now),
-      `aof_last_write_status:${writer !== null && writer.writeError !== null ? 'err' : 'ok'}`,
+      `aof_last_write_status:${writer !== null && (writer.writeError ?? writer.fsyncError) !== null ? 'err' : 'ok'}`,
       'aof_last_cow_size:0',
       'module_fork_in_progress:0',
       'module_fork_last_cow_size:0',
