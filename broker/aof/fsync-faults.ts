@@ -1,8 +1,8 @@
 /**
  * The fdatasync of the AOF's files (incremental files, the rewrite's base, the
- * manifest), with the test hook DEBUG AOF-FSYNC-FAIL: the next `count` of them report
- * EIO, as a disk that lost the writes would. The fdatasync still runs first, so a
- * failure arrives when a real one would.
+ * manifest), with the test hook DEBUG AOF-FSYNC-FAIL: the next `count` of them to
+ * start report EIO, as a disk that lost the writes would. The fdatasync still runs,
+ * so a failure arrives when a real one would.
  */
 import fs from 'node:fs';
 
@@ -16,7 +16,8 @@ export class FsyncFaults {
 
   /** fdatasync(fd) off the event loop. */
   datasync(fd: number, done: (err: NodeJS.ErrnoException | null) => void): void {
-    fs.fdatasync(fd, (err) => done(err ?? this.injected()));
+    const injected = this.injected();
+    fs.fdatasync(fd, (err) => done(err ?? injected));
   }
 
   /** The same, as a promise (rejects with the error). */

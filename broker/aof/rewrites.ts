@@ -227,12 +227,15 @@ export class Rewrites {
       }
       await dir.persist(m);
       dir.manifest = m;
-      aof.writer?.covered(job.covers);
       if (aof.state === 'wait-rewrite') aof.state = 'on';
       dir.baseFileSize = size;
       dir.olderIncrBytes = 0;
       this.rewriteBaseSize = aof.currentSize;
-      await dir.deleteHistory();
+      // The rewrite is complete: files left over are removed at the next one, or at start-up.
+      await dir.deleteHistory().catch((err: unknown) => log.warn(`Can't remove the AOF history files: ${strerror(err)}`));
+      // Done (settled within this turn): replies held for the effects in the base go out,
+      // unless it was cancelled meanwhile (the writer may be another one by now).
+      if (this.job === job) aof.writer?.covered(job.covers);
     };
     const settle = (ok: boolean, err?: unknown): void => {
       if (this.job !== job) return;
