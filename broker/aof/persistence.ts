@@ -248,6 +248,11 @@ export class Persistence {
     return this.dir.baseFileSize + this.dir.olderIncrBytes + (this.writer?.fileSize ?? 0);
   }
 
+  /** After a failed fsync, until a rewrite has covered it (writer.ts). */
+  get recovering(): boolean {
+    return this.writer !== null && this.writer.fsyncError !== null;
+  }
+
   /** True while a snapshot is being written (a rewrite or BGSAVE: one at a time). */
   get snapshotBusy(): boolean {
     return this.rewrites.job !== null || this.snapshots.job !== null;
@@ -325,7 +330,7 @@ export class Persistence {
     if (!this.snapshotBusy) {
       const { snapshots, rewrites } = this;
       // After a failed fsync only a rewrite makes the AOF trustworthy again: retried every second.
-      if (this.writer?.fsyncError != null) rewrites.recover(now);
+      if (this.recovering) rewrites.recover(now);
       else if (rewrites.scheduledDue(now)) rewrites.start();
       else if (snapshots.scheduled) snapshots.startBgsave();
       else if (rewrites.autoDue(now)) rewrites.start();

@@ -127,7 +127,7 @@ export class Rewrites {
       }
     } catch (err) {
       log.warn(`Can't open the append-only file: ${strerror(err)}`);
-      this.done(false, log);
+      this.done(false);
       return false;
     }
     const suffix = dir.baseSuffix();
@@ -190,7 +190,7 @@ export class Rewrites {
       if (fd >= 0) fs.close(fd, () => fs.unlink(file, () => undefined));
       job.failed = err as Error;
       job.cancelled = true;
-      job.log.warn(`Can't open the append-only file ${incr.name}: ${strerror(err)}`);
+      job.log.warn(fd < 0 ? `Can't open the append-only file ${incr.name}: ${strerror(err)}` : `Can't persist the AOF manifest: ${strerror(err)}`);
       return;
     }
     // Everything before the switch is in the old file: make it durable, then move on. If
@@ -243,7 +243,7 @@ export class Rewrites {
       this.lastTimeSec = Math.floor((Date.now() - job.startedAt) / 1000);
       if (ok) this.broker.log.info('Background AOF rewrite finished successfully');
       else log.warn(`Background AOF rewrite failed: ${err instanceof Error ? err.message : String(err)}`);
-      this.done(ok, log);
+      this.done(ok);
     };
     const run = (): Promise<void> => complete().then(() => settle(true), (err: unknown) => settle(false, err));
     // With an AOF being written, completion takes its turn among the writer's operations.
@@ -257,11 +257,11 @@ export class Rewrites {
     this.job = null;
     if (!(err instanceof Cancelled) || job.failed !== null) {
       job.log.warn(`Background AOF rewrite terminated with error: ${strerror(job.failed ?? err)}`);
-      this.done(false, job.log);
+      this.done(false);
     }
   }
 
-  private done(ok: boolean, log: Logger): void {
+  private done(ok: boolean): void {
     this.lastOk = ok;
     if (ok) {
       this.completed++;
@@ -275,10 +275,11 @@ export class Rewrites {
       this.discardTempIncr();
       this.scheduled = true;
     }
-    if (this.failures >= REWRITE_LIMIT_THRESHOLD) {
+    // A recovery is retried every second whatever the limit (which is reset when it succeeds).
+    if (this.failures >= REWRITE_LIMIT_THRESHOLD && !this.aof.recovering) {
       const minutes = Math.min(60, 2 ** (this.failures - REWRITE_LIMIT_THRESHOLD));
       this.nextAutoRewriteAt = Date.now() + minutes * 60_000;
-      log.warn(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${minutes} minutes`);
+      this.broker.log.warn(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${minutes} minutes`);
     }
   }
 
