@@ -138,7 +138,7 @@ export class Persistence {
     this.writer = null;
     this.state = 'off';
     if (writer !== null && !(await closeWithin(writer, CLOSE_WAIT_MS))) {
-      this.broker.log.warn('The AOF could not be written before stopping: the last writes are lost');
+      this.broker.log.warn('The AOF could not be written and synced before stopping: the last writes may be lost');
     }
     this.groupCommit.releaseAll();
   }

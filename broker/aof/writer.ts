@@ -173,14 +173,14 @@ export class AofWriter {
     if (this.queue.length > 0) this.schedule();
   }
 
-  /** Stops: pending bytes are written and synced first; resolves when the file is closed, true if they are on disk. */
+  /** Stops: pending bytes are written and synced first; resolves when the file is closed, true if all is durable. */
   close(): Promise<boolean> {
     return new Promise((resolve) => {
       this.enqueue({
         run: (w) =>
           w
             .syncNow()
-            .then(() => true, () => false)
+            .then(() => w.fsyncError === null, () => false)
             .then((synced) => w.closeFile().then(() => resolve(synced))),
       });
     });
@@ -410,8 +410,9 @@ export class AofWriter {
   private fsyncFailed(err: unknown): void {
     if (this.broken) return;
     this.broken = true;
+    const first = this.fsyncError === null;
     this.fsyncError = strerror(err);
-    if (this.mayLogError()) {
+    if (this.mayLogError() || first) {
       this.log.warn(`Fail to fsync the AOF file: ${this.fsyncError}`);
       this.log.warn('The AOF file may have lost writes: refusing writes until an AOF rewrite replaces it.');
     }
