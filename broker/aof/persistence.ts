@@ -341,7 +341,8 @@ export class Persistence {
   // --- shutdown ------------------------------------------------------------------------
 
   private async shutdown(options: ShutdownOptions): Promise<string | null> {
-    this.rewrites.cancel();
+    // A rewrite recovering from a failed fsync is what the wait below is for.
+    if (!this.recovering) this.rewrites.cancel();
     this.snapshots.cancel();
     const log = this.broker.log;
     if (options.save || (!options.nosave && this.broker.config.get('save') !== '')) {
