@@ -11,6 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { snapshotBytes } from '../../engine/persist/snapshot.js';
 import type { Broker } from '../server.js';
+import type { FsyncFaults } from './fsync-faults.js';
 import { Manifest, ManifestError, persistManifest, persistManifestSync, readManifest } from './manifest.js';
 import { writeFileDurablySync } from './snapshot-file.js';
 import { PersistenceStartError } from './snapshots.js';
@@ -26,7 +27,11 @@ export class AofDir {
   baseFileSize = 0;
   olderIncrBytes = 0;
 
-  constructor(private readonly broker: Broker) {}
+  constructor(
+    private readonly broker: Broker,
+    /** The fdatasync of its files, with DEBUG AOF-FSYNC-FAIL's faults. */
+    private readonly faults: FsyncFaults,
+  ) {}
 
   /** Takes the directory and file prefix from the configuration as it is now. */
   locate(): void {
@@ -126,7 +131,7 @@ export class AofDir {
 
   /** Writes `m` as the manifest, atomically and durably, off the event loop. */
   persist(m: Manifest): Promise<void> {
-    return persistManifest(this.path, this.prefix, m);
+    return persistManifest(this.path, this.prefix, m, this.faults.sync);
   }
 
   /** After a rewrite: removes the history files, then their lines in the manifest. */

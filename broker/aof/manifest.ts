@@ -187,13 +187,13 @@ export function readManifest(dir: string, prefix: string): Manifest | null {
   return Manifest.parse(text);
 }
 
-/** Writes the manifest atomically, off the event loop. */
-export async function persistManifest(dir: string, prefix: string, m: Manifest): Promise<void> {
+/** Writes the manifest atomically, off the event loop; `datasync` makes the new file durable. */
+export async function persistManifest(dir: string, prefix: string, m: Manifest, datasync: (fd: number) => Promise<void>): Promise<void> {
   const temp = path.join(dir, tempManifestName(prefix));
   const handle = await fsp.open(temp, 'w', 0o644);
   try {
     await handle.writeFile(m.format(), 'latin1');
-    await handle.datasync();
+    await datasync(handle.fd);
   } finally {
     await handle.close();
   }

@@ -23,6 +23,7 @@ import { engineCommands } from '../../engine/commands/index.js';
 import type { Broker, ShutdownOptions } from '../server.js';
 import { AofDir } from './aof-dir.js';
 import { GroupCommit } from './durability.js';
+import { FsyncFaults } from './fsync-faults.js';
 import { AofLoadError, loadAppendOnlyFiles, type LoadResult } from './loader.js';
 import { EffectEncoder } from './resp-log.js';
 import { Rewrites } from './rewrites.js';
@@ -38,22 +39,26 @@ const TICK_MS = 100;
 /** How long stopping waits for the AOF to be written and synced. */
 const CLOSE_WAIT_MS = 5000;
 
-/** True when `work` settles within `ms`, false when the time runs out first. */
+/** True when `work` succeeds within `ms`, false when it fails or the time runs out first. */
 async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const settled = await Promise.race([
-    work.then(() => true),
+    work.then(
+      () => true,
+      () => false,
+    ),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
   ]);
   clearTimeout(timer);
   return settled;
 }
 
-/** Closes the writer (pending writes written and synced); false, and the file abandoned, if that takes too long. */
+/** Closes the writer (pending writes written and synced); false if they are not on disk (the file abandoned if that takes too long). */
 async function closeWithin(writer: AofWriter, ms: number): Promise<boolean> {
-  const closed = await within(writer.close(), ms);
-  if (!closed) writer.abandon();
-  return closed;
+  const synced = writer.close();
+  if (await within(synced, ms)) return synced;
+  writer.abandon();
+  return false;
 }
 
 export class Persistence {
@@ -71,6 +76,8 @@ export class Persistence {
   readonly rewrites: Rewrites;
   /** Replies held until the fsync covering them (appendfsync always). */
   readonly groupCommit: GroupCommit;
+  /** DEBUG AOF-FSYNC-FAIL: fsyncs of the AOF's files made to fail. */
+  readonly fsyncFaults = new FsyncFaults();
   private timer: NodeJS.Timeout | null = null;
   private lastSecond = 0;
   private replayCommands: CommandTable<Client> | null = null;
@@ -79,7 +86,7 @@ export class Persistence {
 
   constructor(private readonly broker: Broker) {
     this.snapshots = new Snapshots(broker, () => this.refreshDiskError());
-    this.dir = new AofDir(broker);
+    this.dir = new AofDir(broker, this.fsyncFaults);
     this.rewrites = new Rewrites(broker, this);
     this.groupCommit = new GroupCommit(this);
     broker.engine.onEffects((unit) => this.feed(unit));
@@ -131,7 +138,7 @@ export class Persistence {
     this.writer = null;
     this.state = 'off';
     if (writer !== null && !(await closeWithin(writer, CLOSE_WAIT_MS))) {
-      this.broker.log.warn('The AOF could not be written before stopping: the last writes are lost');
+      this.broker.log.warn('The AOF could not be written and synced before stopping: the last writes may be lost');
     }
     this.groupCommit.releaseAll();
   }
@@ -180,7 +187,7 @@ export class Persistence {
 
   /** A writer appending to `fd` (`size` bytes so far) under the configured appendfsync. */
   newWriter(fd: number, size: number): AofWriter {
-    const writer = new AofWriter(fd, size, this.broker.config.get('appendfsync') as FsyncPolicy, this.broker.log);
+    const writer = new AofWriter(fd, size, this.broker.config.get('appendfsync') as FsyncPolicy, this.broker.log, this.fsyncFaults);
     writer.onStatus = () => this.refreshDiskError();
     this.encoder.selectedDb = -1;
     this.groupCommit.newWriter();
@@ -239,6 +246,11 @@ export class Persistence {
   /** aof_current_size. */
   get currentSize(): number {
     return this.dir.baseFileSize + this.dir.olderIncrBytes + (this.writer?.fileSize ?? 0);
+  }
+
+  /** After a failed fsync, until a rewrite has covered it (writer.ts). */
+  get recovering(): boolean {
+    return this.writer !== null && this.writer.fsyncError !== null;
   }
 
   /** True while a snapshot is being written (a rewrite or BGSAVE: one at a time). */
@@ -317,7 +329,9 @@ export class Persistence {
     this.writer?.tick();
     if (!this.snapshotBusy) {
       const { snapshots, rewrites } = this;
-      if (rewrites.scheduledDue(now)) rewrites.start();
+      // After a failed fsync only a rewrite makes the AOF trustworthy again: retried every second.
+      if (this.recovering) rewrites.recover(now);
+      else if (rewrites.scheduledDue(now)) rewrites.start();
       else if (snapshots.scheduled) snapshots.startBgsave();
       else if (rewrites.autoDue(now)) rewrites.start();
       else if (snapshots.due(now)) snapshots.startBgsave();
@@ -327,7 +341,8 @@ export class Persistence {
   // --- shutdown ------------------------------------------------------------------------
 
   private async shutdown(options: ShutdownOptions): Promise<string | null> {
-    this.rewrites.cancel();
+    // A rewrite recovering from a failed fsync is what the wait below is for.
+    if (!this.recovering) this.rewrites.cancel();
     this.snapshots.cancel();
     const log = this.broker.log;
     if (options.save || (!options.nosave && this.broker.config.get('save') !== '')) {
@@ -361,7 +376,7 @@ export class Persistence {
       ...this.snapshots.infoFields(now),
       `aof_enabled:${this.state === 'off' ? 0 : 1}`,
       ...this.rewrites.infoFields(now),
-      `aof_last_write_status:${writer !== null && writer.writeError !== null ? 'err' : 'ok'}`,
+      `aof_last_write_status:${writer !== null && (writer.writeError ?? writer.fsyncError) !== null ? 'err' : 'ok'}`,
       'aof_last_cow_size:0',
       'module_fork_in_progress:0',
       'module_fork_last_cow_size:0',

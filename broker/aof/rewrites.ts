@@ -1,5 +1,6 @@
 /**
- * AOF rewrites (BGREWRITEAOF, automatic growth, enabling the AOF), without a fork
+ * AOF rewrites (BGREWRITEAOF, automatic growth, enabling the AOF, recovering from a
+ * failed fsync), without a fork
  * (DESIGN.md decision 6): at one instant, between two effect units, a rewrite starts
  * a point-in-time snapshot and the writer switches to a new incremental file (listed
  * in the manifest before anything written to it counts as synced). The snapshot is
@@ -13,12 +14,13 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { SnapshotWriter } from '../../engine/persist/snapshot.js';
+import type { Logger } from '../log.js';
 import type { Broker } from '../server.js';
 import { Manifest } from './manifest.js';
 import type { Persistence } from './persistence.js';
 import { Cancelled, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
-import type { AofWriter } from './writer.js';
+import { NEW_APPEND_FLAGS, type AofWriter } from './writer.js';
 
 interface RewriteJob extends SnapshotJob {
   startedAt: number;
@@ -27,10 +29,16 @@ interface RewriteJob extends SnapshotJob {
   suffix: 'rdb' | 'aof';
   /** Set when switching to the new incremental file failed: the rewrite cannot complete. */
   failed: Error | null;
+  /** writer.appended at the snapshot's instant: the new base holds every effect before it. */
+  covers: number;
+  /** Where its lines go (a silent logger for most retries of a recovery). */
+  log: Logger;
 }
 
 /** After this many failed rewrites in a row, automatic ones wait (redis-server's limit). */
 const REWRITE_LIMIT_THRESHOLD = 3;
+/** A recovery failing again and again is logged at most this often (as redis-server's disk errors). */
+const RECOVERY_LOG_EVERY_MS = 30_000;
 
 export class Rewrites {
   /** The rewrite in progress. */
@@ -44,6 +52,8 @@ export class Rewrites {
   private completed = 0;
   private failures = 0;
   private nextAutoRewriteAt = 0;
+  private lastRecoveryLog = 0;
+  private quietLog: Logger | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -78,11 +88,23 @@ export class Rewrites {
   }
 
   /**
+   * After a failed fsync (writer.ts) the AOF's current file is not trusted: a rewrite
+   * from memory replaces it. Tried every second until one completes, whatever the
+   * failure limit; the lines of an attempt that follows a failed one are logged at most
+   * every 30 s. The caller has checked what `start` needs.
+   */
+  recover(now: number): void {
+    const loud = this.failures === 0 || now - this.lastRecoveryLog >= RECOVERY_LOG_EVERY_MS;
+    if (loud) this.lastRecoveryLog = now;
+    this.quietLog ??= this.broker.log.child({}, { level: 'silent' });
+    this.start(loud ? this.broker.log : this.quietLog);
+  }
+
+  /**
    * Starts a rewrite now; false if it could not start (logged). The caller has
    * checked that no snapshot is in progress and that no effect unit is open.
    */
-  start(): boolean {
-    const log = this.broker.log;
+  start(log: Logger = this.broker.log): boolean {
     const aof = this.aof;
     const dir = aof.dir;
     if (aof.state === 'off') {
@@ -99,7 +121,7 @@ export class Rewrites {
       fs.mkdirSync(dir.path, { recursive: true });
       if (aof.state === 'wait-rewrite' && aof.writer === null) {
         // Effects from this instant on go to a temporary incremental file.
-        const fd = fs.openSync(dir.file(dir.tempIncrName), 'w', 0o644);
+        const fd = fs.openSync(dir.file(dir.tempIncrName), NEW_APPEND_FLAGS, 0o644);
         aof.writer = aof.newWriter(fd, 0);
         log.info(`Creating AOF incr file ${dir.tempIncrName} on background rewrite`);
       }
@@ -110,7 +132,8 @@ export class Rewrites {
     }
     const suffix = dir.baseSuffix();
     const snapshot = new SnapshotWriter(this.broker.engine.dbs, Date.now(), { format: suffix === 'rdb' ? 'snapshot' : 'resp' });
-    const job: RewriteJob = { snapshot, cancelled: false, startedAt: Date.now(), temp, failed: null, suffix };
+    const covers = aof.writer?.appended ?? 0;
+    const job: RewriteJob = { snapshot, cancelled: false, startedAt: Date.now(), temp, failed: null, suffix, covers, log };
     this.job = job;
     this.scheduled = false;
     if (aof.state === 'on') {
@@ -119,7 +142,7 @@ export class Rewrites {
       aof.writer!.enqueue({ run: (w) => this.switchIncr(w, job) });
     }
     log.info(`Background append only file rewriting started by pid ${process.pid}`);
-    writeSnapshotFile(job, temp, 'AOF rewrite', log).then(
+    writeSnapshotFile(job, temp, 'AOF rewrite', log, aof.fsyncFaults.sync).then(
       (size) => this.finish(job, size),
       (err: unknown) => this.fail(job, err),
     );
@@ -155,20 +178,23 @@ export class Rewrites {
     const dir = this.aof.dir;
     const m = dir.manifest.clone();
     const incr = m.newIncr(dir.prefix);
+    const file = dir.file(incr.name);
     let fd = -1;
     try {
       fd = await new Promise<number>((resolve, reject) =>
-        fs.open(dir.file(incr.name), 'w', 0o644, (err, f) => (err ? reject(err) : resolve(f))),
+        fs.open(file, NEW_APPEND_FLAGS, 0o644, (err, f) => (err ? reject(err) : resolve(f))),
       );
       await dir.persist(m);
     } catch (err) {
-      if (fd >= 0) fs.close(fd, () => undefined);
+      // No manifest lists it: leave nothing behind that start-up would warn about.
+      if (fd >= 0) fs.close(fd, () => fs.unlink(file, () => undefined));
       job.failed = err as Error;
       job.cancelled = true;
-      this.broker.log.warn(`Can't open the append-only file ${incr.name}: ${strerror(err)}`);
+      job.log.warn(fd < 0 ? `Can't open the append-only file ${incr.name}: ${strerror(err)}` : `Can't persist the AOF manifest: ${strerror(err)}`);
       return;
     }
-    // Everything before the switch is in the old file: make it durable, then move on.
+    // Everything before the switch is in the old file: make it durable, then move on. If
+    // that fails (or failed before), this rewrite's base is what makes it durable.
     const old = w.fd;
     const oldSize = w.fileSize;
     await w.syncNow().catch(() => undefined);
@@ -176,12 +202,12 @@ export class Rewrites {
     w.switchTo(fd);
     dir.olderIncrBytes += oldSize;
     dir.manifest = m;
-    this.broker.log.info(`Creating AOF incr file ${incr.name} on background rewrite`);
+    job.log.info(`Creating AOF incr file ${incr.name} on background rewrite`);
   }
 
   /** The snapshot is in its temp file: it becomes the base, the old files history, then deleted. */
   private finish(job: RewriteJob, size: number): void {
-    const log = this.broker.log;
+    const log = job.log;
     const aof = this.aof;
     const dir = aof.dir;
     log.info(`Successfully created the temporary AOF base file ${path.basename(job.temp)}`);
@@ -205,13 +231,17 @@ export class Rewrites {
       dir.baseFileSize = size;
       dir.olderIncrBytes = 0;
       this.rewriteBaseSize = aof.currentSize;
-      await dir.deleteHistory();
+      // The rewrite is complete: files left over are removed at the next one, or at start-up.
+      await dir.deleteHistory().catch((err: unknown) => log.warn(`Can't remove the AOF history files: ${strerror(err)}`));
+      // Done (settled within this turn): replies held for the effects in the base go out,
+      // unless it was cancelled meanwhile (the writer may be another one by now).
+      if (this.job === job) aof.writer?.covered(job.covers);
     };
     const settle = (ok: boolean, err?: unknown): void => {
       if (this.job !== job) return;
       this.job = null;
       this.lastTimeSec = Math.floor((Date.now() - job.startedAt) / 1000);
-      if (ok) log.info('Background AOF rewrite finished successfully');
+      if (ok) this.broker.log.info('Background AOF rewrite finished successfully');
       else log.warn(`Background AOF rewrite failed: ${err instanceof Error ? err.message : String(err)}`);
       this.done(ok);
     };
@@ -226,7 +256,7 @@ export class Rewrites {
     if (this.job !== job) return;
     this.job = null;
     if (!(err instanceof Cancelled) || job.failed !== null) {
-      this.broker.log.warn(`Background AOF rewrite terminated with error: ${strerror(job.failed ?? err)}`);
+      job.log.warn(`Background AOF rewrite terminated with error: ${strerror(job.failed ?? err)}`);
       this.done(false);
     }
   }
@@ -236,6 +266,7 @@ export class Rewrites {
     if (ok) {
       this.completed++;
       this.failures = 0;
+      this.nextAutoRewriteAt = 0;
       return;
     }
     this.failures++;
@@ -244,7 +275,8 @@ export class Rewrites {
       this.discardTempIncr();
       this.scheduled = true;
     }
-    if (this.failures >= REWRITE_LIMIT_THRESHOLD) {
+    // A recovery is retried every second whatever the limit (which is reset when it succeeds).
+    if (this.failures >= REWRITE_LIMIT_THRESHOLD && !this.aof.recovering) {
       const minutes = Math.min(60, 2 ** (this.failures - REWRITE_LIMIT_THRESHOLD));
       this.nextAutoRewriteAt = Date.now() + minutes * 60_000;
       this.broker.log.warn(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${minutes} minutes`);

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 
@@ -26,8 +27,16 @@ export interface SnapshotJob {
   cancelled: boolean;
 }
 
-/** Writes `job.snapshot` to `file`; resolves with the file's size. */
-export async function writeSnapshotFile(job: SnapshotJob, file: string, what: string, log: Logger): Promise<number> {
+const fdatasync = promisify(fs.fdatasync);
+
+/** Writes `job.snapshot` to `file`; resolves with the file's size. `datasync` makes it durable. */
+export async function writeSnapshotFile(
+  job: SnapshotJob,
+  file: string,
+  what: string,
+  log: Logger,
+  datasync: (fd: number) => Promise<void> = fdatasync,
+): Promise<number> {
   const handle = await fsp.open(file, 'w', 0o644);
   let size = 0;
   const write = async (chunk: Buffer): Promise<void> => {
@@ -58,7 +67,7 @@ export async function writeSnapshotFile(job: SnapshotJob, file: string, what: st
     if (job.cancelled) throw new Cancelled();
     await write(snapshot.drain());
     await write(snapshot.finish());
-    await handle.datasync();
+    await datasync(handle.fd);
     await handle.close();
     return size;
   } catch (err) {

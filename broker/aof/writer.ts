@@ -7,14 +7,15 @@
  *
  * Counters are logical byte offsets over the whole stream of effects, across files:
  * `appended` (handed to the writer), `written` (write(2) returned) and `synced`
- * (fsync returned, in a file the durable manifest lists). Under `appendfsync always`
+ * (durable: fsync returned, in a file the durable manifest lists, with nothing
+ * untrusted before it). Under `appendfsync always`
  * callers wait for `synced` to pass their offset (`whenSynced`): every client whose
  * write is in the file when an fsync starts shares it (group commit), and writes go
  * on while it runs. An fsync starts once a turn adds no more writes (`gathering`):
  * while clients keep writing, each turn's writes join the coming fsync rather than
  * costing one each. A second fsync may start before the first returns, so that a
- * write never waits for a whole fsync it missed plus its own (whichever returns,
- * everything written before it started is durable). Under `everysec` an fsync
+ * write need not wait for a whole fsync it missed before its own starts; a success
+ * counts once neither is running (see `fsyncDone`). Under `everysec` an fsync
  * starts at most once a second; while one runs, writes are postponed for up to two
  * seconds and then done anyway, counted in `delayedFsync` (redis-server's
  * aof_delayed_fsync), because a write can stall behind an fsync of the same file.
@@ -23,14 +24,29 @@
  * the writes, once nothing before them is unwritten and no fsync runs. A failed
  * write keeps its bytes (a short write is cut back with ftruncate first) and is
  * retried every second; meanwhile `writeError` is set and the broker refuses writes
- * with -MISCONF. A failed fsync is retried the same way (`fsyncError`).
+ * with -MISCONF.
+ *
+ * A failed fsync is not retried: Linux may have dropped the dirty pages it could not
+ * write, or marked them clean, and a later fsync of the file can then succeed without
+ * them (PostgreSQL's "fsyncgate"). The current file is no longer trusted: `fsyncError`
+ * is set (-MISCONF again) and `synced` stops, so replies held for it stay held,
+ * until a rewrite from memory (rewrites.ts) has made a new base durable and moved the
+ * writer to a new file (`covered`).
  */
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
+import type { FsyncFaults } from './fsync-faults.js';
 import { RespBuffer } from './resp-log.js';
 import { strerror } from './strerror.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
+
+/**
+ * open(2) flags of a new file for the writer (as redis-server's): O_APPEND, so that
+ * after a short write is cut back with ftruncate the next write lands at the new end
+ * rather than past a hole of zeros that would make the file unloadable.
+ */
+export const NEW_APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_APPEND;
 
 /** A step that needs the file quiet: everything before it written, no fsync running. */
 export interface Control {
@@ -58,8 +74,9 @@ export class AofWriter {
   fileSize: number;
   /** aof_delayed_fsync. */
   delayedFsync = 0;
-  /** The last write or fsync error as strerror text, until a retry succeeds. */
+  /** The last write error as strerror text, until a retry succeeds. */
   writeError: string | null = null;
+  /** The last fsync error as strerror text, until a rewrite has covered it (`covered`). */
   fsyncError: string | null = null;
   /** Called when a write or fsync fails or recovers, so the broker can update its state. */
   onStatus: (() => void) | null = null;
@@ -71,6 +88,12 @@ export class AofWriter {
   /** fsyncs in flight, and the offset the latest one started will make durable. */
   private syncing = 0;
   private syncTarget = 0;
+  /** How far the current file is on disk (an offset in the stream, as `synced`). */
+  private fileSynced = 0;
+  /** The furthest target of fsyncs that succeeded while another still runs (see fsyncDone). */
+  private succeeded = 0;
+  /** An fsync of the current file failed: nothing in it counts as durable any more. */
+  private broken = false;
   private controlling = false;
   /** everysec: when writes started waiting for the running fsync; 0 when they are not. */
   private postponedSince = 0;
@@ -81,7 +104,7 @@ export class AofWriter {
   private closed = false;
   /** Set by `whenSynced` under everysec/no: sync as soon as the file is written. */
   private forceSync = false;
-  /** The retry timer fired: one attempt may run despite the error state. */
+  /** The retry timer fired: one write may be tried despite the error state. */
   private retryNow = false;
   /** always: `appended` when the last turn ended, and when the current gathering began (0: none). */
   private gatherMark = 0;
@@ -94,6 +117,7 @@ export class AofWriter {
     fileSize: number,
     public policy: FsyncPolicy,
     private readonly log: Logger,
+    private readonly faults: FsyncFaults,
   ) {
     this.fileSize = fileSize;
   }
@@ -145,23 +169,21 @@ export class AofWriter {
 
   /** Called once a second: everysec's fsync, and postponed writes. */
   tick(): void {
-    if (this.policy === 'everysec' && this.written > this.synced) this.startSync();
+    if (this.policy === 'everysec' && this.written > this.fileSynced) this.startSync();
     if (this.queue.length > 0) this.schedule();
   }
 
-  /** Stops: pending bytes are written and synced first; resolves when the file is closed. */
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
+  /** Stops: pending bytes are written and synced first; resolves when the file is closed, true if all is durable. */
+  close(): Promise<boolean> {
+    return new Promise((resolve) => {
       this.enqueue({
-        run: async (w) => {
-          await w.syncNow();
-          await new Promise<void>((r) => fs.close(w.fd, () => r()));
-          w.closed = true;
-          resolve();
-        },
+        run: (w) =>
+          w
+            .syncNow()
+            .then(() => w.fsyncError === null, () => false)
+            .then((synced) => w.closeFile().then(() => resolve(synced))),
       });
     });
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
   }
 
   /**
@@ -179,19 +201,44 @@ export class AofWriter {
     }
   }
 
-  /** Inside a control step: fsyncs the current file if anything is unsynced; throws on failure. */
+  /** Inside a control step: fsyncs the current file if anything is unsynced; throws if that fails or failed before. */
   async syncNow(): Promise<void> {
-    if (this.written === this.synced && this.fsyncError === null) return;
+    if (this.broken) throw new Error(`an earlier fsync failed: ${this.fsyncError}`);
+    if (this.written === this.fileSynced) return;
     const target = this.written;
-    await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
-    this.synced = Math.max(this.synced, target);
-    this.release();
+    try {
+      await this.faults.sync(this.fd);
+    } catch (err) {
+      this.fsyncFailed(err);
+      throw err;
+    }
+    this.fileDurable(target);
   }
 
   /** Inside a control step: makes `fd` (just opened, empty) the file written from now on. */
   switchTo(fd: number): void {
     this.fd = fd;
     this.fileSize = 0;
+    this.fileSynced = this.succeeded = this.written;
+    this.broken = false;
+  }
+
+  /**
+   * A rewrite's new base, durable and listed in the manifest, holds every effect
+   * appended before `offset` (when its snapshot was taken): they are durable, whatever
+   * became of the files they were written to. If no fsync has failed in the file
+   * written since, the fsync error is over.
+   */
+  covered(offset: number): void {
+    if (this.fsyncError !== null && !this.broken) {
+      this.fsyncError = null;
+      this.log.warn('AOF rewritten after the fsync error, Redis can write again.');
+      this.onStatus?.();
+    }
+    const durable = this.fsyncError === null ? Math.max(offset, this.fileSynced) : offset;
+    if (durable <= this.synced) return;
+    this.synced = durable;
+    this.release();
   }
 
   /**
@@ -231,7 +278,7 @@ export class AofWriter {
     const head = this.queue[0];
     if (head instanceof RespBuffer && (this.writeError === null || retry) && !this.postponed()) this.write(head);
     const wantSync = this.policy === 'always' || this.forceSync;
-    if (this.written > this.synced && wantSync && (this.fsyncError === null || retry) && !this.gathering()) this.startSync();
+    if (wantSync && this.written > this.fileSynced && !this.broken && !this.gathering()) this.startSync();
     // A control step next in line runs once no fsync is running (fsyncDone comes back here).
     const next = this.queue[0];
     if (next !== undefined && !(next instanceof RespBuffer) && this.syncing === 0) this.runControl(next);
@@ -309,9 +356,7 @@ export class AofWriter {
   /** The bytes stay queued (less any part that could not be cut back) and are retried later. */
   private writeFailed(pending: RespBuffer, err: unknown, n: number): void {
     const reason = err === null ? 'No space left on device' : strerror(err);
-    const now = Date.now();
-    const canLog = now - this.lastErrorLog > ERROR_LOG_EVERY_MS;
-    if (canLog) this.lastErrorLog = now;
+    const canLog = this.mayLogError();
     if (n === 0) {
       if (canLog) this.log.warn(`Error writing to the AOF file: ${reason}`);
     } else {
@@ -338,12 +383,15 @@ export class AofWriter {
 
   private startSync(): void {
     const max = this.policy === 'always' ? MAX_FSYNCS : 1;
-    if (this.syncing >= max || this.closed || (this.syncing > 0 && this.syncTarget >= this.written)) return;
+    if (this.syncing >= max || this.closed || this.broken) return;
+    // Nothing new for a second one; or one has succeeded and waits for the running one
+    // (fsyncDone): starting another would make it wait longer.
+    if (this.syncing > 0 && (this.syncTarget >= this.written || this.succeeded > this.fileSynced)) return;
     this.forceSync = false;
     const target = this.written;
     this.syncing++;
     this.syncTarget = target;
-    fs.fdatasync(this.fd, (err) => {
+    this.faults.datasync(this.fd, (err) => {
       if (this.fsyncHeld !== null) this.fsyncHeld.push(() => this.fsyncDone(err, target));
       else this.fsyncDone(err, target);
     });
@@ -352,25 +400,36 @@ export class AofWriter {
   /** An fsync up to `target` completed (or failed with `err`). */
   private fsyncDone(err: NodeJS.ErrnoException | null, target: number): void {
     this.syncing--;
-    if (err !== null) {
-      const first = this.fsyncError === null;
-      this.fsyncError = strerror(err);
-      if (first) {
-        this.log.warn(`Error fsyncing the AOF file: ${this.fsyncError}`);
-        this.onStatus?.();
-      }
-      this.retryLater();
-      return;
-    }
-    this.synced = Math.max(this.synced, target);
-    if (this.fsyncError !== null) {
-      this.fsyncError = null;
-      this.log.warn('AOF fsync error looks solved, Redis can write again.');
-      this.onStatus?.();
-    }
-    this.release();
+    if (err !== null) this.fsyncFailed(err);
+    else if (target > this.succeeded) this.succeeded = target;
+    // Linux reports a page it failed to write back to one fsync of the file only, not
+    // necessarily the one that covered it: a success counts once no fsync that ran
+    // alongside it can still report a failure.
+    if (this.syncing > 0) return;
+    if (!this.broken) this.fileDurable(this.succeeded);
     // Writes postponed behind it, the next fsync under always, a waiting control step.
-    if (this.queue.length > 0 || this.written > this.synced) this.flush();
+    if (this.queue.length > 0 || this.written > this.fileSynced) this.flush();
+  }
+
+  /** The current file is on disk up to `target`, and so is the stream unless an fsync error left a part untrusted. */
+  private fileDurable(target: number): void {
+    if (target > this.fileSynced) this.fileSynced = target;
+    if (this.fsyncError !== null || this.fileSynced <= this.synced) return;
+    this.synced = this.fileSynced;
+    this.release();
+  }
+
+  /** The current file is not trusted any more: only a rewrite (`covered`) ends the error. */
+  private fsyncFailed(err: unknown): void {
+    if (this.broken) return;
+    this.broken = true;
+    const first = this.fsyncError === null;
+    this.fsyncError = strerror(err);
+    if (this.mayLogError() || first) {
+      this.log.warn(`Fail to fsync the AOF file: ${this.fsyncError}`);
+      this.log.warn('The AOF file may have lost writes: refusing writes until an AOF rewrite replaces it.');
+    }
+    this.onStatus?.();
   }
 
   private runControl(control: Control): void {
@@ -387,7 +446,22 @@ export class AofWriter {
 
   private controlDone(): void {
     this.controlling = false;
-    if (this.queue.length > 0 || this.written > this.synced) this.schedule();
+    if (this.queue.length > 0 || this.written > this.fileSynced) this.schedule();
+  }
+
+  /** Inside the close step: no write or retry after this. */
+  private closeFile(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    return new Promise((resolve) => fs.close(this.fd, () => resolve()));
+  }
+
+  /** redis-server logs a disk error at most once every ERROR_LOG_EVERY_MS. */
+  private mayLogError(): boolean {
+    const now = Date.now();
+    if (now - this.lastErrorLog <= ERROR_LOG_EVERY_MS) return false;
+    this.lastErrorLog = now;
+    return true;
   }
 
   private release(): void {
@@ -399,16 +473,16 @@ export class AofWriter {
     for (const waiter of ready) waiter.done();
   }
 
+  /** A failed write is tried again in a second (a full disk may have room by then). */
   private retryLater(): void {
     if (this.retryTimer !== null || this.closed) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (this.fsyncError !== null) this.forceSync = true;
       this.retryNow = true;
       this.flush();
       this.retryNow = false;
       // Still failing (or nothing could start yet): try again later.
-      if (this.writeError !== null || this.fsyncError !== null) this.retryLater();
+      if (this.writeError !== null) this.retryLater();
     }, RETRY_MS);
     this.retryTimer.unref();
   }

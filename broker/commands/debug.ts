@@ -105,6 +105,15 @@ function aofFsyncHold(c: Connection, argv: string[]): void {
   c.reply.ok();
 }
 
+/**
+ * DEBUG AOF-FSYNC-FAIL <count> (this broker's own): the next <count> fsyncs of the
+ * AOF's files fail with EIO, so tests can see the broker recover by a rewrite.
+ */
+function aofFsyncFail(c: Connection, argv: string[]): void {
+  c.broker.persistence.fsyncFaults.inject(atoi(argv[2]));
+  c.reply.ok();
+}
+
 function setActiveExpire(c: Connection, argv: string[]): void {
   c.engine.activeExpireEnabled = atoi(argv[2]) !== 0;
   c.reply.ok();
@@ -114,6 +123,8 @@ const HELP = [
   'AOF-FSYNC-HOLD <0|1>',
   '    Hold (1) or release (0) the completion of AOF fsyncs: replies that wait for one',
   '    (appendfsync always) wait until released. For tests.',
+  'AOF-FSYNC-FAIL <count>',
+  '    Make the next <count> fsyncs of the AOF files fail with EIO (0: none). For tests.',
   'DIGEST',
   '    Output a hex signature representing the current DB content.',
   'DIGEST-VALUE <key> [<key> ...]',
@@ -150,6 +161,7 @@ const SUBCOMMANDS = new Map<string, Subcommand>([
   ['reload', { argc: (n) => n >= 2, run: reload }],
   ['loadaof', { argc: (n) => n === 2, run: loadAof }],
   ['aof-fsync-hold', { argc: (n) => n === 3, run: aofFsyncHold }],
+  ['aof-fsync-fail', { argc: (n) => n === 3, run: aofFsyncFail }],
 ]);
 
 const NOT_ALLOWED =

@@ -241,4 +241,36 @@ describe.skipIf(!CAN_MOUNT)('a full disk', () => {
       check.close();
     });
   }
+
+  it('after a rewrite, a short write cut back leaves the new incremental file loadable', async () => {
+    // The retried write must land where the cut-back one began, not past a hole of zeros.
+    const dir = mountTmpfs('256k')!;
+    mounts.push(dir);
+    let server = await startAof(dir, ['--appendfsync', 'always']);
+    servers.push(server);
+    const c = await RawClient.connect(server.port);
+    expect((await c.call('BGREWRITEAOF')).raw.toString()).toBe('+Background append only file rewriting started\r\n');
+    for (let i = 0; i < 250 && !((await c.call('INFO', 'persistence')).value as string).includes('\r\naof_rewrites:1\r\n'); i++) await sleep(20);
+    // Not a multiple of a page: the write that meets the full disk is cut short.
+    const big = 'y'.repeat(7 * 1024 + 13);
+    const acked: number[] = [];
+    let heldAt = -1;
+    for (let i = 0; i < 200 && heldAt < 0; i++) {
+      c.write(`*3\r\n$3\r\nSET\r\n$${`k${i}`.length}\r\nk${i}\r\n$${big.length}\r\n${big}\r\n`);
+      const reply = await c.read(1000).catch(() => null);
+      if (reply === null) heldAt = i;
+      else acked.push(i);
+    }
+    expect(heldAt).toBeGreaterThan(0);
+    execFileSync('mount', ['-o', 'remount,size=16m', dir]);
+    expect((await c.read(10_000)).raw.toString()).toBe('+OK\r\n');
+    acked.push(heldAt);
+    c.close();
+    await kill9(server);
+    server = await startAof(dir, ['--appendfsync', 'always']);
+    servers.push(server);
+    const check = await RawClient.connect(server.port);
+    for (const i of acked) expect((await check.call('STRLEN', `k${i}`)).value, `k${i}`).toBe(big.length);
+    check.close();
+  });
 });

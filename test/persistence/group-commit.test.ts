@@ -9,14 +9,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
-import { sleep, tempDir } from './proc.js';
+import { infoField, sleep, tempDir } from './proc.js';
 
 /** Long enough for a reply that is not held to arrive on any machine. */
 const SETTLE_MS = 300;
-
-function infoField(info: string, name: string): string {
-  return new RegExp(`\\r\\n${name}:([^\\r]*)\\r\\n`).exec(info)?.[1] ?? '';
-}
 
 describe('group commit', () => {
   let server: InProcessBroker | null = null;

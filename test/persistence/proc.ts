@@ -61,6 +61,11 @@ export function prng(seed: number): () => number {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A field of an INFO reply ('' when absent). */
+export function infoField(info: string, name: string): string {
+  return new RegExp(`\\r\\n${name}:([^\\r]*)\\r\\n`).exec(info)?.[1] ?? '';
+}
+
 /** What the process printed, once it includes `text` (its log arrives apart from its replies). */
 export async function outputWith(server: Spawned, text: string): Promise<string> {
   for (let i = 0; i < 250 && !server.output().includes(text); i++) await sleep(20);
