@@ -2,8 +2,8 @@
  * Loading the AOF at start (and DEBUG LOADAOF), as redis-server's loadAppendOnlyFiles:
  * the base file (a snapshot, or RESP commands), then each incremental file in order,
  * replayed through the engine by a client that never blocks and whose replies are
- * dropped. The load is a generator of steps, one key or command each (loading.ts
- * runs it, at once or a slice at a time). Progress is logged every second
+ * dropped. The load is a generator of steps of a few keys or commands each
+ * (loading.ts runs it, at once or a slice at a time). Progress is logged every second
  * (percentage and rate).
  *
  * Damage is handled as redis-server does, with the offset added to every message:
