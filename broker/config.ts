@@ -40,6 +40,8 @@ export interface ParamSpec {
   multiArg?: boolean;
   /** Its value is a secret: hidden from MONITOR and SLOWLOG. */
   sensitive?: boolean;
+  /** A debugging knob CONFIG GET shows by its exact name only, not by pattern (redis-server's HIDDEN_CONFIG). */
+  hidden?: boolean;
   /**
    * CONFIG REWRITE's lines for the value, each `name args...` with whether to write it
    * even when the file lacks it (force); when absent the kind decides.
@@ -208,9 +210,9 @@ export class Config {
     return undefined;
   }
 
-  /** Every entry name, canonical names and aliases, for CONFIG GET pattern matching. */
+  /** Every entry name, canonical names and aliases, for CONFIG GET pattern matching (hidden ones left out). */
   names(): string[] {
-    return [...this.specs.keys()];
+    return [...this.specs].filter(([, spec]) => spec.hidden !== true).map(([name]) => name);
   }
 
   /** Every parameter once, in definition order, with its current and default values. */

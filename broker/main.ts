@@ -3,6 +3,7 @@
 import { Broker, ListenError } from './server.js';
 import { ConfigError } from './config.js';
 import { PersistenceStartError } from './aof/persistence.js';
+import { LoadCancelled } from './aof/loading.js';
 import { checkAofMain } from './aof/check.js';
 
 async function main(): Promise<void> {
@@ -20,17 +21,11 @@ async function main(): Promise<void> {
   }
   // SHUTDOWN and the signals stop the broker through the same path; then the process goes.
   broker.onShutdown = () => process.exit(0);
-  // Handlers go in before start-up so that a signal during it (the port may already be
-  // open while the AOF loads) is not the default, status-less death. Until start-up is
-  // done nothing has been acknowledged to a client, so the process just exits.
-  let started = false;
+  // Handlers go in before start-up: a signal while the dataset loads (clients are
+  // answered meanwhile) stops the load and exits with 0, as redis-server does.
   const shutdown = (signal: string): void => {
-    if (!started) {
-      broker.log.warn(`Received ${signal} during start-up, exiting now`);
-      broker.log.flush();
-      process.exit(0);
-    }
-    broker.log.info(`Received ${signal} scheduling shutdown...`);
+    if (broker.persistence.loading.active) broker.log.warn('Received shutdown signal during loading, scheduling shutdown.');
+    else broker.log.info(`Received ${signal} scheduling shutdown...`);
     void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((error) => {
       // A failed final save does not keep a signalled process alive.
       if (error !== null) process.exit(1);
@@ -41,13 +36,14 @@ async function main(): Promise<void> {
   try {
     await broker.start();
   } catch (err) {
+    // SHUTDOWN or a signal stopped the load: the shutdown exits the process.
+    if (err instanceof LoadCancelled) return;
     if (!(err instanceof ListenError) && !(err instanceof PersistenceStartError)) throw err;
     broker.log.fatal(err.message);
     // pino writes asynchronously to a file: let it finish before exiting.
     broker.log.flush();
     process.exit(1);
   }
-  started = true;
 }
 
 void main();

@@ -89,6 +89,8 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', min: 0, max: INT_MAX },
   { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '67108864', min: 0, max: LLONG_MAX },
   { name: 'aof-load-truncated', kind: 'bool', default: 'yes' },
+  // Microseconds to block after each key or command loaded, so that tests can watch a load (loading.ts).
+  { name: 'key-load-delay', kind: 'int', default: '0', min: INT_MIN, max: INT_MAX, hidden: true },
   // Yes: the AOF base is a snapshot (the broker's own format, engine/persist/snapshot.ts).
   { name: 'aof-use-rdb-preamble', kind: 'bool', default: 'yes' },
   // Replication.

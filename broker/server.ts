@@ -24,6 +24,7 @@ import { OutputLimits } from './output-limit.js';
 import { discardTransaction, execAbortError, flagTransaction, queueIfInMulti, transactionState } from './transaction.js';
 import { Persistence } from './aof/persistence.js';
 import { ReplyFlusher } from './reply-flusher.js';
+import { LOADING_ERROR, LoadCancelled } from './aof/loading.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -230,6 +231,8 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    // Loading from the first listener on: a command that gets in before the load must be refused too.
+    this.persistence.loading.begin();
     const port = this.config.int('port');
     for (const spec of this.config.get('bind').split(/\s+/).filter((s) => s !== '')) {
       // A leading '-' marks an address that may be unavailable (redis-server's syntax).
@@ -256,12 +259,13 @@ export class Broker {
         }
       }
     }
-    // As redis-server: bound first, then the dataset loaded (synchronously: connections
-    // wait in the backlog), then ready.
+    // As redis-server: bound first, then the dataset loaded while clients are answered
+    // (most commands with -LOADING), then ready.
     try {
-      this.persistence.start();
+      await this.persistence.start();
     } catch (err) {
-      await this.stop();
+      // A cancelled load: the shutdown that cancelled it is stopping the broker.
+      if (!(err instanceof LoadCancelled)) await this.stop();
       throw err;
     }
     this.startupMemory = usedMemory();
@@ -371,6 +375,10 @@ export class Broker {
         argv,
         `ERR Can't execute '${command.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
       );
+      return true;
+    }
+    if (this.persistence.loading.active && deniedWhileLoading(c, command)) {
+      this.reject(c, command, argv, LOADING_ERROR);
       return true;
     }
     if (this.pause !== null && this.isPaused(c, command)) return false;
@@ -564,9 +572,10 @@ export class Broker {
   private cron(hz: number): void {
     const now = Date.now();
     if (this.pause !== null && now >= this.pause.until) this.unpause();
-    // Keys do not expire while clients are paused (their writes would be held too).
+    // Keys do not expire while clients are paused (their writes would be held too), nor
+    // during the load (what the rest of the AOF does to a key must find it as it was).
     // The slow expire cycle may use a quarter of each tick, as in redis-server.
-    if (this.pause === null) this.engine.activeExpireCycle(250 / hz);
+    if (this.pause === null && !this.persistence.loading.active) this.engine.activeExpireCycle(250 / hz);
     const every = (ms: number): boolean => ms <= 1000 / hz || this.cronLoops % Math.round(ms / (1000 / hz)) === 0;
     if (every(100)) {
       this.metrics.ops.sample(this.engine.stats.totalCommands, now);
@@ -597,6 +606,15 @@ export class Broker {
 export function usedMemory(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
+}
+
+/**
+ * processCommand's is_denyloading_command: a command without the `loading` flag, or an
+ * EXEC with such a command queued.
+ */
+function deniedWhileLoading(c: Connection, command: Command<Connection>): boolean {
+  if (!command.has(Flag.Loading)) return true;
+  return command.fullname === 'exec' && c.multi !== null && c.multi.queue.some((q) => !q.command.has(Flag.Loading));
 }
 
 function isSecurityAttack(name: string): boolean {

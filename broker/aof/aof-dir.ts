@@ -23,7 +23,11 @@ export class AofDir {
   /** appendfilename: the files' names start with it. */
   prefix = '';
   manifest = new Manifest();
-  /** Byte sizes: the base file, incremental files before the current one (aof_current_size is their sum plus the current one). */
+  /**
+   * Byte sizes: the base file, incremental files before the current one (aof_current_size
+   * is their sum plus the current one). As redis-server's, they are the sizes of the
+   * files loaded at start: a base created at start (nothing to load) is not counted.
+   */
   baseFileSize = 0;
   olderIncrBytes = 0;
 
@@ -115,7 +119,6 @@ export class AofDir {
       const base = m.newBase(this.prefix, suffix);
       const bytes = snapshotBytes(this.broker.engine.dbs, Date.now(), suffix === 'rdb' ? 'snapshot' : 'resp');
       writeFileDurablySync(this.file(base.name), this.file(`temp-${base.name}`), bytes);
-      this.baseFileSize = bytes.length;
       log.info(`Creating AOF base file ${base.name} on server start`);
     }
     const existing = m.incr.length > 0;
@@ -123,10 +126,15 @@ export class AofDir {
     const fd = fs.openSync(this.file(incr.name), 'a', 0o644);
     persistManifestSync(this.path, this.prefix, m);
     const size = fs.fstatSync(fd).size;
-    this.olderIncrBytes = 0;
-    for (const f of m.incr.slice(0, -1)) this.olderIncrBytes += fs.statSync(this.file(f.name)).size;
+    this.measureOlderIncr();
     log.info(`${existing ? 'Opening' : 'Creating'} AOF incr file ${incr.name} on server start`);
     return { fd, size };
+  }
+
+  /** Sets `olderIncrBytes` from the files on disk. */
+  measureOlderIncr(): void {
+    this.olderIncrBytes = 0;
+    for (const f of this.manifest.incr.slice(0, -1)) this.olderIncrBytes += fs.statSync(this.file(f.name)).size;
   }
 
   /** Writes `m` as the manifest, atomically and durably, off the event loop. */

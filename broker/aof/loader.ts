@@ -2,7 +2,9 @@
  * Loading the AOF at start (and DEBUG LOADAOF), as redis-server's loadAppendOnlyFiles:
  * the base file (a snapshot, or RESP commands), then each incremental file in order,
  * replayed through the engine by a client that never blocks and whose replies are
- * dropped. Progress is logged every second (percentage and rate).
+ * dropped. The load is a generator of steps of a few keys or commands each
+ * (loading.ts runs it, at once or a slice at a time). Progress is logged every second
+ * (percentage and rate).
  *
  * Damage is handled as redis-server does, with the offset added to every message:
  * a last file that ends in the middle of a command (or of a MULTI block) is cut back
@@ -17,8 +19,9 @@ import { Client } from '../../engine/client.js';
 import type { Command, CommandTable } from '../../engine/command.js';
 import type { Engine } from '../../engine/engine.js';
 import { FormatError } from '../../engine/persist/bytes.js';
-import { isSnapshot, loadSnapshot } from '../../engine/persist/snapshot.js';
+import { isSnapshot, snapshotLoadSteps, type SnapshotLoad } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
+import type { Load, LoadSteps } from './loading.js';
 import type { AofFileInfo, Manifest } from './manifest.js';
 import { AofFormatError, readCommand, type ReadCommand } from './resp-log.js';
 import { strerror } from './strerror.js';
@@ -122,9 +125,9 @@ class Progress {
   }
 }
 
-export function loadAppendOnlyFiles(dir: string, manifest: Manifest, deps: LoadDeps): LoadResult {
+/** The load of the files `manifest` lists; throws AofLoadError at once when one of them cannot be read. */
+export function appendOnlyFilesLoad(dir: string, manifest: Manifest, deps: LoadDeps): Load<LoadResult> {
   const files = manifest.loadList();
-  const result: LoadResult = { status: 'ok', baseSize: 0, totalSize: 0, commands: 0, keysLoaded: 0, keysExpired: 0 };
   const sizes = files.map((f) => {
     try {
       return fs.statSync(path.join(dir, f.name)).size;
@@ -134,51 +137,70 @@ export function loadAppendOnlyFiles(dir: string, manifest: Manifest, deps: LoadD
       );
     }
   });
-  result.totalSize = sizes.reduce((a, b) => a + b, 0);
-  if (result.totalSize === 0) return { ...result, status: 'empty' };
-  const progress = new Progress(deps.log, result.totalSize);
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  return { totalBytes, steps: loadFiles(dir, files, sizes, totalBytes, deps) };
+}
+
+/** One file of a load, and the load it is part of. */
+interface FileLoad {
+  file: AofFileInfo;
+  path: string;
+  /** The last file the manifest lists (the only one whose tail may be cut). */
+  last: boolean;
+  /** Bytes of the files before it: offsets in the load's progress are the whole load's. */
+  before: number;
+  deps: LoadDeps;
+  result: LoadResult;
+  progress: Progress;
+}
+
+function* loadFiles(dir: string, files: AofFileInfo[], sizes: number[], totalSize: number, deps: LoadDeps): LoadSteps<LoadResult> {
+  const result: LoadResult = { status: 'ok', baseSize: 0, totalSize, commands: 0, keysLoaded: 0, keysExpired: 0 };
+  if (totalSize === 0) return { ...result, status: 'empty' };
+  const progress = new Progress(deps.log, totalSize);
   const started = performance.now();
   let before = 0;
-  files.forEach((file, i) => {
-    const last = i === files.length - 1;
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i];
     const start = performance.now();
     if (sizes[i] > 0) {
-      const truncated = loadFile(dir, file, last, deps, result, progress, before);
+      const job: FileLoad = { file, path: path.join(dir, file.name), last: i === files.length - 1, before, deps, result, progress };
+      const truncated = yield* loadFile(job);
       if (truncated) result.status = 'truncated';
       const kind = file.type === 'b' ? 'base' : 'incr';
       deps.log.info(`DB loaded from ${kind} file ${file.name}: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
     }
     if (file.type === 'b') result.baseSize = sizes[i];
     before += sizes[i];
-  });
+  }
   deps.log.info(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
   return result;
 }
 
 /** Loads one file; returns true when it was cut back (truncated tail accepted). */
-function loadFile(dir: string, file: AofFileInfo, last: boolean, deps: LoadDeps, result: LoadResult, progress: Progress, before: number): boolean {
-  const filePath = path.join(dir, file.name);
+function* loadFile(job: FileLoad): LoadSteps<boolean> {
   let fd: number;
   try {
-    fd = fs.openSync(filePath, 'r');
+    fd = fs.openSync(job.path, 'r');
   } catch (err) {
-    throw new AofLoadError(`Fatal error: can't open the append log file ${file.name} for reading: ${strerror(err)}`);
+    throw new AofLoadError(`Fatal error: can't open the append log file ${job.file.name} for reading: ${strerror(err)}`);
   }
   try {
     const size = fs.fstatSync(fd).size;
     const head = Buffer.alloc(Math.min(16, size));
     fs.readSync(fd, head, 0, head.length, 0);
     if (isSnapshot(head)) {
-      loadSnapshotFile(fd, size, file, deps, result, progress, before);
+      yield* loadSnapshotFile(fd, size, job);
       return false;
     }
-    return replayFile(fd, size, filePath, file, last, deps, result, progress, before);
+    return yield* replayFile(fd, size, job);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function loadSnapshotFile(fd: number, size: number, file: AofFileInfo, deps: LoadDeps, result: LoadResult, progress: Progress, before: number): void {
+function* loadSnapshotFile(fd: number, size: number, job: FileLoad): LoadSteps<void> {
+  const { file, deps, result, before } = job;
   deps.log.info('Reading RDB base file on AOF loading...');
   const buf = Buffer.allocUnsafe(size);
   let got = 0;
@@ -187,16 +209,27 @@ function loadSnapshotFile(fd: number, size: number, file: AofFileInfo, deps: Loa
     if (n === 0) break;
     got += n;
   }
-  try {
-    const loaded = loadSnapshot(deps.engine.dbs, buf.subarray(0, got), {
-      now: Date.now(),
-      progress: (offset, keys) => progress.report(file.name, before + offset, keys, 'keys'),
-    });
-    result.keysLoaded += loaded.keys;
-    result.keysExpired += loaded.expired;
-  } catch (err) {
-    if (!(err instanceof FormatError)) throw err;
-    throw new AofLoadError(`Error reading the RDB base file ${file.name} at offset ${err.offset}: ${err.message}, AOF loading aborted`);
+  const steps = snapshotLoadSteps(deps.engine.dbs, buf.subarray(0, got), { now: Date.now() });
+  // The snapshot's steps under this file's: the same budget, offsets moved past the files
+  // before. A step that does not end the load loads exactly its budget of keys.
+  let budget = 1;
+  let keys = 0;
+  for (;;) {
+    let step: IteratorResult<number, SnapshotLoad>;
+    try {
+      step = steps.next(budget);
+    } catch (err) {
+      if (!(err instanceof FormatError)) throw err;
+      throw new AofLoadError(`Error reading the RDB base file ${file.name} at offset ${err.offset}: ${err.message}, AOF loading aborted`);
+    }
+    if (step.done) {
+      result.keysLoaded += step.value.keys;
+      result.keysExpired += step.value.expired;
+      return;
+    }
+    keys += budget;
+    job.progress.report(file.name, before + step.value, keys, 'keys');
+    budget = yield before + step.value;
   }
 }
 
@@ -207,24 +240,16 @@ function replayClient(engine: Engine): Client {
   return client;
 }
 
-function replayFile(
-  fd: number,
-  size: number,
-  filePath: string,
-  file: AofFileInfo,
-  last: boolean,
-  deps: LoadDeps,
-  result: LoadResult,
-  progress: Progress,
-  before: number,
-): boolean {
-  const { engine, commands, log } = deps;
+function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean> {
+  const { file, result, progress, before } = job;
+  const { engine, commands, log } = job.deps;
   const client = replayClient(engine);
   const stream = new CommandStream(fd, size);
   /** Commands of an open MULTI block, run at its EXEC; a SELECT inside is queued too (as a db index). */
   let multi: ({ command: Command<Client>; argv: string[] } | number)[] | null = null;
   let validUpTo = 0;
   let validBeforeMulti = 0;
+  let budget = 0;
   for (;;) {
     let cmd: ReadCommand | null | 'truncated';
     try {
@@ -236,7 +261,7 @@ function replayFile(
     if (cmd === null && multi === null) break;
     if (cmd === null || cmd === 'truncated') {
       if (cmd === null) log.warn(`Revert incomplete MULTI/EXEC transaction in AOF file ${file.name}`);
-      return acceptTruncated(filePath, file, last, multi !== null ? validBeforeMulti : validUpTo, deps);
+      return acceptTruncated(job, multi !== null ? validBeforeMulti : validUpTo);
     }
     const { argv } = cmd;
     const name = argv[0].toLowerCase();
@@ -273,6 +298,7 @@ function replayFile(
     validUpTo = cmd.end;
     result.commands++;
     if ((result.commands & 1023) === 0) progress.report(file.name, before + cmd.end, result.commands, 'commands');
+    if (--budget <= 0) budget = yield before + cmd.end;
   }
   return false;
 }
@@ -283,13 +309,14 @@ function run(client: Client, command: Command<Client>, argv: string[]): void {
 }
 
 /** A file that ends inside a command: cut back and go on, or stop (aof-load-truncated). */
-function acceptTruncated(filePath: string, file: AofFileInfo, last: boolean, validUpTo: number, deps: LoadDeps): boolean {
+function acceptTruncated(job: FileLoad, validUpTo: number): boolean {
+  const { file, last, deps } = job;
   const { log } = deps;
   if (deps.loadTruncated && last) {
     log.warn(`!!! Warning: short read while loading the AOF file ${file.name}!!!`);
     log.warn(`!!! Truncating the AOF ${file.name} at offset ${validUpTo} !!!`);
     try {
-      fs.truncateSync(filePath, validUpTo);
+      fs.truncateSync(job.path, validUpTo);
     } catch (err) {
       throw new AofLoadError(`Error truncating the AOF file ${file.name}: ${strerror(err)}`);
     }

@@ -9,7 +9,8 @@
  * the first base (effects meanwhile go to a temporary incremental file that joins the
  * manifest with that base).
  *
- * This module coordinates: start-up (load, open) and stop, effects into the writer,
+ * This module coordinates: start-up (load, a slice at a time while clients get
+ * -LOADING, see loading.ts; then open) and stop, effects into the writer,
  * turning the AOF on and off, DEBUG LOADAOF, the periodic tick that starts scheduled
  * and automatic work (one snapshot at a time: a rewrite or a BGSAVE), shutdown, the
  * -MISCONF state and INFO persistence. Rewrites are rewrites.ts's; holding replies
@@ -24,7 +25,8 @@ import type { Broker, ShutdownOptions } from '../server.js';
 import { AofDir } from './aof-dir.js';
 import { GroupCommit } from './durability.js';
 import { FsyncFaults } from './fsync-faults.js';
-import { AofLoadError, loadAppendOnlyFiles, type LoadResult } from './loader.js';
+import { AofLoadError, appendOnlyFilesLoad, type LoadResult } from './loader.js';
+import { Loading, type Load } from './loading.js';
 import { EffectEncoder } from './resp-log.js';
 import { Rewrites } from './rewrites.js';
 import { PersistenceStartError, Snapshots } from './snapshots.js';
@@ -68,8 +70,10 @@ export class Persistence {
   writer: AofWriter | null = null;
   /** Effects as RESP; its selectedDb is reset (-1) where a new file must begin with a SELECT. */
   readonly encoder = new EffectEncoder();
-  /** True while the AOF itself is being loaded: its replay must not be appended again. */
-  private loading = false;
+  /** The load of the dataset in progress (at start-up, DEBUG LOADAOF). */
+  readonly loading: Loading;
+  /** The dataset is loaded: start-up is over (until then a shutdown must not save). */
+  private ready = false;
   /** SAVE, BGSAVE and the snapshot file. */
   readonly snapshots: Snapshots;
   /** BGREWRITEAOF, automatic rewrites, and the one that enables the AOF. */
@@ -85,13 +89,15 @@ export class Persistence {
   private denied: string | null = null;
 
   constructor(private readonly broker: Broker) {
+    this.loading = new Loading(broker.engine, broker.config);
     this.snapshots = new Snapshots(broker, () => this.refreshDiskError());
     this.dir = new AofDir(broker, this.fsyncFaults);
     this.rewrites = new Rewrites(broker, this);
     this.groupCommit = new GroupCommit(this);
     broker.engine.onEffects((unit) => this.feed(unit));
     const config = broker.config;
-    config.onChange('appendonly', (_, value) => this.setAppendOnly(value === 'yes'));
+    // During the start-up load the AOF is neither on nor off yet: `start` applies the value after it.
+    config.onChange('appendonly', (_, value) => (this.ready ? this.setAppendOnly(value === 'yes') : undefined));
     config.onChange('appendfsync', (_, value) => {
       if (this.writer !== null) this.writer.policy = value as FsyncPolicy;
       this.groupCommit.policyChanged();
@@ -103,33 +109,50 @@ export class Persistence {
 
   // --- start and stop --------------------------------------------------------------
 
-  /** Loads the dataset (the AOF when on, else the snapshot file) and opens the AOF; before clients. */
-  start(): void {
+  /**
+   * Loads the dataset (the AOF when on, else the snapshot file) a slice at a time, the
+   * broker answering clients meanwhile (`loading.begin()` was called before it
+   * listened), then opens the AOF: nothing is appended before the load is done.
+   * Rejects with PersistenceStartError, or LoadCancelled when a shutdown stopped the load.
+   */
+  async start(): Promise<void> {
     const config = this.broker.config;
-    const saved = { ...this.broker.engine.stats };
-    if (config.bool('appendonly')) {
-      this.dir.locate();
-      this.loadAof();
-      try {
-        const { fd, size } = this.dir.openAtStart();
-        this.writer = this.newWriter(fd, size);
-      } catch (err) {
-        if (err instanceof PersistenceStartError) throw err;
-        throw new PersistenceStartError(`Can't open or create the append-only files in ${this.dir.path}: ${strerror(err)}`);
+    try {
+      if (config.bool('appendonly')) {
+        this.dir.locate();
+        await this.loadAof();
+        this.openAtStart();
+      } else {
+        const load = this.snapshots.loadAtStart();
+        if (load !== null) await this.loading.runSliced(load);
       }
-      this.state = 'on';
-      this.rewrites.rewriteBaseSize = this.currentSize;
-    } else {
-      this.snapshots.loadAtStart();
+    } finally {
+      this.loading.end();
     }
-    Object.assign(this.broker.engine.stats, saved);
-    this.snapshots.dirtyAtSave = this.broker.engine.dirty;
+    // engine.dirty keeps the changes the AOF replayed: as in redis-server they count as
+    // not saved (rdb_changes_since_last_save) until the next save.
+    this.ready = true;
+    const wanted = config.bool('appendonly');
+    if (wanted !== (this.state !== 'off')) this.setAppendOnly(wanted);
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }
 
+  private openAtStart(): void {
+    try {
+      const { fd, size } = this.dir.openAtStart();
+      this.writer = this.newWriter(fd, size);
+    } catch (err) {
+      if (err instanceof PersistenceStartError) throw err;
+      throw new PersistenceStartError(`Can't open or create the append-only files in ${this.dir.path}: ${strerror(err)}`);
+    }
+    this.state = 'on';
+    this.rewrites.rewriteBaseSize = this.dir.baseFileSize;
+  }
+
   /** Stops the AOF (pending writes flushed and synced) and background work. */
   async stop(): Promise<void> {
+    this.loading.cancel();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.rewrites.cancel();
@@ -143,37 +166,34 @@ export class Persistence {
     this.groupCommit.releaseAll();
   }
 
-  private loadAof(): void {
+  private async loadAof(): Promise<void> {
     const manifest = this.dir.readAtStart();
     if (!manifest.isEmpty) {
       this.dir.warnUnlisted();
-      let result: LoadResult;
       try {
-        result = this.replay();
+        this.loaded(await this.loading.runSliced(this.aofLoad()));
       } catch (err) {
         if (err instanceof AofLoadError) throw new PersistenceStartError(err.message);
         throw err;
       }
-      this.dir.baseFileSize = result.baseSize;
     }
     this.dir.removeHistorySync();
   }
 
-  /** Replays the files the manifest lists into the engine; throws AofLoadError. */
-  private replay(): LoadResult {
-    this.loading = true;
-    try {
-      const result = loadAppendOnlyFiles(this.dir.path, this.dir.manifest, {
-        engine: this.broker.engine,
-        commands: this.replayTable(),
-        log: this.broker.log,
-        loadTruncated: this.broker.config.bool('aof-load-truncated'),
-      });
-      this.snapshots.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
-      return result;
-    } finally {
-      this.loading = false;
-    }
+  /** The load of the files the manifest lists; throws AofLoadError (also from its steps). */
+  private aofLoad(): Load<LoadResult> {
+    return appendOnlyFilesLoad(this.dir.path, this.dir.manifest, {
+      engine: this.broker.engine,
+      commands: this.replayTable(),
+      log: this.broker.log,
+      loadTruncated: this.broker.config.bool('aof-load-truncated'),
+    });
+  }
+
+  /** After the AOF is loaded: keys loaded, and the sizes aof_current_size and aof_base_size start from. */
+  private loaded(result: LoadResult): void {
+    this.snapshots.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
+    this.dir.baseFileSize = result.baseSize;
   }
 
   /** The engine's commands, for replaying an AOF (built once, on first use). */
@@ -198,7 +218,8 @@ export class Persistence {
 
   private feed(unit: Effect[]): void {
     const writer = this.writer;
-    if (writer === null || this.loading) return;
+    // What the AOF's own replay does (DEBUG LOADAOF) is in it already.
+    if (writer === null || this.loading.active) return;
     let effects = unit;
     // PUBLISH goes to replicas only, never to the AOF (as redis-server's PROPAGATE_REPL).
     for (const e of unit) {
@@ -307,15 +328,22 @@ export class Persistence {
     writer.enqueue({ run: async () => done() });
   }
 
-  /** The load part of DEBUG LOADAOF; throws AofLoadError (fatal, as in redis-server). */
+  /**
+   * The load part of DEBUG LOADAOF, at once (every effect so far is written); throws
+   * AofLoadError (fatal, as in redis-server). The file sizes are measured again, as the
+   * files may have changed on disk.
+   */
   loadAofNow(): void {
     const engine = this.broker.engine;
-    const saved = { ...engine.stats };
     this.rewrites.cancel();
     engine.flushAll();
     this.dir.readManifest();
-    this.replay();
-    Object.assign(engine.stats, saved);
+    this.loaded(this.loading.runNow(this.aofLoad()));
+    this.dir.measureOlderIncr();
+    this.writer?.measure();
+    this.rewrites.rewriteBaseSize = this.dir.baseFileSize;
+    // Nothing changed that is not on disk (redis-server: server.dirty = 0).
+    this.snapshots.dirtyAtSave = engine.dirty;
     this.broker.log.warn('Append Only File loaded by DEBUG LOADAOF');
   }
 
@@ -341,6 +369,12 @@ export class Persistence {
   // --- shutdown ------------------------------------------------------------------------
 
   private async shutdown(options: ShutdownOptions): Promise<string | null> {
+    if (!this.ready) {
+      // During the start-up load (SHUTDOWN, a signal) the load stops, and there is no
+      // final save, as redis-server: it would replace the files with part of the dataset.
+      this.loading.cancel();
+      return null;
+    }
     // A rewrite recovering from a failed fsync is what the wait below is for.
     if (!this.recovering) this.rewrites.cancel();
     this.snapshots.cancel();
@@ -365,7 +399,7 @@ export class Persistence {
     const snapshot = (this.rewrites.job ?? this.snapshots.job)?.snapshot;
     const writer = this.writer;
     const fields = [
-      'loading:0',
+      `loading:${this.loading.active ? 1 : 0}`,
       'async_loading:0',
       'current_cow_peak:0',
       'current_cow_size:0',
@@ -381,16 +415,18 @@ export class Persistence {
       'module_fork_in_progress:0',
       'module_fork_last_cow_size:0',
     ];
-    if (this.state !== 'off' && writer !== null) {
+    // By the setting, as redis-server (aof_enabled above is the state: 0 during the start-up load).
+    if (this.broker.config.bool('appendonly')) {
       fields.push(
         `aof_current_size:${this.currentSize}`,
         `aof_base_size:${this.rewrites.rewriteBaseSize}`,
         `aof_pending_rewrite:${this.rewrites.scheduled ? 1 : 0}`,
-        `aof_buffer_length:${writer.buffered}`,
-        `aof_pending_bio_fsync:${writer.fsyncInProgress ? 1 : 0}`,
-        `aof_delayed_fsync:${writer.delayedFsync}`,
+        `aof_buffer_length:${writer?.buffered ?? 0}`,
+        `aof_pending_bio_fsync:${writer?.fsyncInProgress === true ? 1 : 0}`,
+        `aof_delayed_fsync:${writer?.delayedFsync ?? 0}`,
       );
     }
+    fields.push(...this.loading.infoFields());
     return fields;
   }
 }

@@ -45,7 +45,7 @@ export class Rewrites {
   job: RewriteJob | null = null;
   /** To start when no other snapshot runs: BGREWRITEAOF meanwhile or inside EXEC, enabling the AOF (and its retries). */
   scheduled = false;
-  /** aof_base_size: aof_current_size after the last rewrite or load. */
+  /** aof_base_size: aof_current_size after the last rewrite; after a load, the loaded base file's size (as redis-server). */
   rewriteBaseSize = 0;
   private lastOk = true;
   private lastTimeSec = -1;

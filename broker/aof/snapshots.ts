@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError } from '../../engine/persist/bytes.js';
-import { loadSnapshot, snapshotBytes, SnapshotWriter } from '../../engine/persist/snapshot.js';
+import { loadSnapshot, snapshotBytes, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Broker } from '../server.js';
+import type { Load, LoadSteps } from './loading.js';
 import { Cancelled, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
 
@@ -52,19 +53,23 @@ export class Snapshots {
     return path.join(this.broker.config.get('dir'), this.broker.config.get('dbfilename'));
   }
 
-  /** With the AOF off: the snapshot file, if there is one. */
-  loadAtStart(): void {
+  /** With the AOF off: the load of the snapshot file, null when there is none. */
+  loadAtStart(): Load<void> | null {
     const file = this.path();
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new PersistenceStartError(`Fatal error loading the DB: ${strerror(err)}. Exiting.`);
     }
+    return { totalBytes: bytes.length, steps: this.loadSteps(file, bytes) };
+  }
+
+  private *loadSteps(file: string, bytes: Buffer): LoadSteps<void> {
     const started = performance.now();
     try {
-      const loaded = loadSnapshot(this.broker.engine.dbs, bytes, { now: Date.now() });
+      const loaded = yield* snapshotLoadSteps(this.broker.engine.dbs, bytes, { now: Date.now() });
       this.lastLoad = { loaded: loaded.keys, expired: loaded.expired };
     } catch (err) {
       if (!(err instanceof FormatError)) throw err;

@@ -215,6 +215,11 @@ export class AofWriter {
     this.fileDurable(target);
   }
 
+  /** Inside a control step: takes `fileSize` from the file on disk (which others may have changed). */
+  measure(): void {
+    this.fileSize = fs.fstatSync(this.fd).size;
+  }
+
   /** Inside a control step: makes `fd` (just opened, empty) the file written from now on. */
   switchTo(fd: number): void {
     this.fd = fd;

@@ -9,15 +9,13 @@ import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import type { Connection } from '../connection.js';
 import { allowProtectedAction } from '../protected.js';
 import { AofLoadError } from '../aof/loader.js';
+import { blockFor } from '../block.js';
 
 interface Subcommand {
   /** Accepts this many arguments, DEBUG itself included (redis-server's `c->argc` tests). */
   argc: (n: number) => boolean;
   run: (c: Connection, argv: string[]) => void;
 }
-
-/** A word Atomics.wait can block on: nothing ever notifies it. */
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** The longest decimal prefix C's strtod would read (DEBUG SLEEP's argument), or 0. */
 function strtodPrefix(s: string): number {
@@ -34,7 +32,7 @@ function atoi(s: string): number {
 /** Blocks the whole process, as redis-server's nanosleep does: no client is served meanwhile. */
 function sleep(c: Connection, argv: string[]): void {
   const ms = strtodPrefix(argv[2]) * 1000;
-  if (ms > 0 && Number.isFinite(ms)) Atomics.wait(sleeper, 0, 0, ms);
+  if (ms > 0 && Number.isFinite(ms)) blockFor(ms);
   c.reply.ok();
 }
 

@@ -251,8 +251,6 @@ export interface SnapshotLoad {
 export interface SnapshotLoadOptions {
   /** Keys whose time is before this are skipped. */
   now: number;
-  /** Called every so many keys with the offset reached. */
-  progress?: (offset: number, keys: number) => void;
 }
 
 /**
@@ -261,6 +259,18 @@ export interface SnapshotLoadOptions {
  * count does not match.
  */
 export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): SnapshotLoad {
+  const steps = snapshotLoadSteps(dbs, buf, options);
+  for (;;) {
+    const step = steps.next(Infinity);
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `loadSnapshot` in steps, so that the caller can stop between keys (and serve clients
+ * meanwhile): `next(n)` loads up to n more keys, then yields the offset reached.
+ */
+export function* snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
   if (!isSnapshot(buf)) throw new FormatError('not a snapshot (bad signature)', 0);
   const r = new ByteReader(buf, SNAPSHOT_MAGIC.length);
   const version = r.u8();
@@ -270,6 +280,7 @@ export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotL
   let expireAt: U64 = 0;
   let keys = 0;
   let expired = 0;
+  let budget = 0;
   for (;;) {
     const at = r.pos;
     const op = r.u8();
@@ -308,6 +319,6 @@ export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotL
       keys++;
     }
     expireAt = 0;
-    if (options.progress !== undefined && (keys + expired) % 1024 === 0) options.progress(r.pos, keys + expired);
+    if (--budget <= 0) budget = yield r.pos;
   }
 }

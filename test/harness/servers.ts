@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Broker } from '../../broker/server.js';
+import { RawClient } from './raw.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The project root, whether this file runs from test/harness or compiled from dist/test/harness. */
@@ -69,13 +70,21 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
   return { broker, port: broker.port, stop: () => broker.stop() };
 }
 
-/** Our broker as a child process (`node dist/broker/main.js`); `output` is what it printed so far. */
-export async function spawnBroker(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess; output(): string }> {
+/**
+ * Our broker as a child process (`node dist/broker/main.js`); `output` is what it printed
+ * so far. Returns once its dataset is loaded, or with `loaded: false` as soon as it
+ * accepts connections (it answers -LOADING while it loads).
+ */
+export async function spawnBroker(
+  args: readonly string[] = [],
+  { loaded = true }: { loaded?: boolean } = {},
+): Promise<RunningServer & { child: ChildProcess; output(): string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = await waitForPort(port, child);
+  if (loaded) await untilLoaded(port, child);
   return { port, child, output, stop: () => stopChild(child) };
 }
 
@@ -122,6 +131,24 @@ async function waitForPort(port: number, child: ChildProcess): Promise<() => str
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`server on port ${port} did not start: ${output}`);
+}
+
+/**
+ * Until PING is answered with something else than -LOADING (NOAUTH, with a password,
+ * says nothing of the load: a server with one is taken as loaded).
+ */
+async function untilLoaded(port: number, child: ChildProcess): Promise<void> {
+  const c = await RawClient.connect(port);
+  try {
+    for (let i = 0; i < 3000; i++) {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} while loading`);
+      if (!(await c.call('PING')).raw.toString('latin1').startsWith('-LOADING')) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    c.close();
+  }
+  throw new Error(`server on port ${port} did not finish loading`);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -19,8 +19,8 @@ export function tempDir(name: string): string {
 }
 
 /** A broker process with the AOF on in `dir`; its log is kept for assertions. */
-export async function startAof(dir: string, args: readonly string[] = []): Promise<Spawned> {
-  return spawnBroker(['--dir', dir, '--appendonly', 'yes', '--enable-debug-command', 'yes', ...args]);
+export async function startAof(dir: string, args: readonly string[] = [], options: { loaded?: boolean } = {}): Promise<Spawned> {
+  return spawnBroker(['--dir', dir, '--appendonly', 'yes', '--enable-debug-command', 'yes', ...args], options);
 }
 
 /** SIGKILL, and wait until the process is gone. */
