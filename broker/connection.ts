@@ -148,6 +148,7 @@ export class Connection extends Client {
       this.closeAfterReply = true;
     }
     this.scheduleFlush();
+    this.broker.replies.betweenCommands();
   }
 
   /**
