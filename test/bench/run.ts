@@ -203,9 +203,13 @@ const WORKLOADS: Workload[] = [
 /** A fresh temp directory for one server process, removed when this process exits. */
 function serverDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  serverDirs.push(dir);
   return dir;
 }
+const serverDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of serverDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const TARGETS: Target[] = [
   { name: 'redis-server', start: (args) => startProcess('redis-server', (port) => ['--port', port, '--bind', '127.0.0.1', '--dir', serverDir(), ...args]) },
