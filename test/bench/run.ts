@@ -382,7 +382,10 @@ async function startProcess(command: string, args: (port: string) => string[]): 
   child.stdout?.on('data', (d) => (stderr += d));
   child.stderr?.on('data', (d) => (stderr += d));
   const stop = () => stopProcess(child);
-  process.once('exit', () => child.kill('SIGKILL'));
+  // If this process exits first, the server goes with it.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  child.once('exit', () => process.off('exit', killChild));
   for (let i = 0; i < 2400; i++) {
     if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${stderr}`);
     if (await canConnect(port)) return { port, stop, output: () => stderr };
