@@ -271,7 +271,7 @@ export class Broker {
     this.startupMemory = usedMemory();
     this.peakMemory = this.startupMemory;
     this.startCron();
-    this.log.info({ port: this.port }, 'Ready to accept connections tcp');
+    this.log.info({ port: this.port }, 'Ready to accept connections');
   }
 
   async stop(): Promise<void> {
