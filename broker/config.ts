@@ -47,6 +47,8 @@ export interface ParamSpec {
    * even when the file lacks it (force); when absent the kind decides.
    */
   rewrite?: (value: string, defaultValue: string) => RewriteLine[];
+  /** The text CONFIG GET shows for the value, where it differs from the value itself. */
+  show?: (value: string) => string;
 }
 
 /** A config file line CONFIG REWRITE writes, and whether it must be written even if the file lacks it. */
@@ -125,6 +127,13 @@ export class Config {
     const spec = this.specs.get(name);
     if (spec === undefined) throw new Error(`unknown config parameter ${name}`);
     return this.values.get(spec.name)!;
+  }
+
+  /** The value as CONFIG GET shows it (see `ParamSpec.show`). */
+  shown(name: string): string {
+    const spec = this.specs.get(name)!;
+    const value = this.values.get(spec.name)!;
+    return spec.show !== undefined ? spec.show(value) : value;
   }
 
   int(name: string): number {

@@ -10,6 +10,7 @@ import { ConfigError, type ParamSpec, type RewriteLine } from './config.js';
 import { formatMemory } from './config-rewrite.js';
 import { quoteRepr } from './repr.js';
 import { parseMemory } from './units.js';
+import { NotifyFlag } from '../engine/notify.js';
 
 const INT_MAX = 2147483647;
 const INT_MIN = -2147483648;
@@ -127,7 +128,14 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', min: 0, max: LLONG_MAX },
   { name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: LLONG_MAX },
   // Keyspace notifications (flags as CONFIG GET shows them, see keyspaceEventsToString).
-  { name: 'notify-keyspace-events', kind: 'special', default: '', parse: parseKeyspaceEvents },
+  {
+    name: 'notify-keyspace-events',
+    kind: 'special',
+    default: '',
+    parse: parseKeyspaceEvents,
+    // redis-server 7.0 shows `A` alone when `n` (which `A` leaves out) is on too.
+    show: (value) => value.replace('An', 'A'),
+  },
 ];
 
 /** File names that must not be paths (redis-server's pathIsBaseName checks). */
@@ -239,23 +247,8 @@ export function trimDouble(s: string): string {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
-/** Keyspace notification classes, as redis-server's NOTIFY_* bits. */
-export const NotifyFlag = {
-  Keyspace: 1 << 0, // K
-  Keyevent: 1 << 1, // E
-  Generic: 1 << 2, // g
-  String: 1 << 3, // $
-  List: 1 << 4, // l
-  Set: 1 << 5, // s
-  Hash: 1 << 6, // h
-  Zset: 1 << 7, // z
-  Expired: 1 << 8, // x
-  Evicted: 1 << 9, // e
-  Stream: 1 << 10, // t
-  KeyMiss: 1 << 11, // m
-  Module: 1 << 12, // d
-  New: 1 << 13, // n
-} as const;
+/** Keyspace notification classes: engine/notify.ts owns them (the engine publishes the events). */
+export { NotifyFlag };
 
 const NOTIFY_CHARS: Record<string, number> = {
   g: NotifyFlag.Generic,
@@ -289,10 +282,14 @@ export function keyspaceEventFlags(value: string): number {
   return flags;
 }
 
-/** redis-server's keyspaceEventsFlagsToString: the canonical spelling CONFIG GET shows. */
+/**
+ * redis-server's keyspaceEventsFlagsToString: the canonical spelling, which CONFIG GET
+ * shows (but for `An`, shown as `A`).
+ */
 export function keyspaceEventsToString(flags: number): string {
   let s = '';
-  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s += 'A';
+  // The value keeps `n` next to `A` (redis-server's flags keep it; its text drops it, see `show`).
+  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s += flags & NotifyFlag.New ? 'An' : 'A';
   else for (const ch of 'g$lshzxetdn') if (flags & NOTIFY_CHARS[ch]) s += ch;
   for (const ch of 'KEm') if (flags & NOTIFY_CHARS[ch]) s += ch;
   return s;

@@ -9,7 +9,7 @@ import { Engine } from '../engine/engine.js';
 import { CommandTable, Flag, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
 import { Config } from './config.js';
-import { PARAMS } from './params.js';
+import { PARAMS, keyspaceEventFlags } from './params.js';
 import { Connection } from './connection.js';
 import { createLogger, setLogLevel, type Logger } from './log.js';
 import { brokerCommands } from './commands/index.js';
@@ -201,6 +201,10 @@ export class Broker {
     });
     this.config.onChange('stream-node-max-bytes', (_, value) => {
       settings.streamNodeMaxBytes = Number(value);
+    });
+    this.engine.notifyFlags = keyspaceEventFlags(this.config.get('notify-keyspace-events'));
+    this.config.onChange('notify-keyspace-events', (_, value) => {
+      this.engine.notifyFlags = keyspaceEventFlags(value);
     });
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);

@@ -14,6 +14,7 @@ import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
 import { Watches } from './transaction.js';
+import { notify, NotifyFlag } from './notify.js';
 
 export interface Effect {
   db: number;
@@ -51,6 +52,8 @@ export class Engine {
   /** Seconds clock for per-key access times (OBJECT IDLETIME). */
   lruClock = Math.floor(Date.now() / 1000);
   activeExpireEnabled = true;
+  /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
+  notifyFlags = 0;
   /** Data type tunables, kept current by the broker from its config (stream-node-max-*). */
   readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096 };
   /** maxmemory-policy; set it with `setMaxmemoryPolicy`. */
@@ -226,6 +229,7 @@ export class Engine {
   expireKey(db: Db, e: Entry): boolean {
     db.remove(e);
     this.stats.expiredKeys++;
+    notify(this, NotifyFlag.Expired, 'expired', e.key, db.id);
     this.blocking.signal(db, e.key);
     this.watches.touch(db, e.key);
     this.alsoPropagate(db.id, ['DEL', e.key]);

@@ -10,6 +10,7 @@
 import type { Engine } from './engine.js';
 import type { ValueDigest } from './digest.js';
 import type { Int64 } from './util/int64.js';
+import { notify, NotifyFlag } from './notify.js';
 
 export type TypeName = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
 
@@ -207,6 +208,8 @@ export class Db {
       if (this.guard !== null) e.epoch = this.guard.epoch;
       this.slots[e.slot] = e;
       this.dict.set(key, e);
+      // redis-server's dbAdd: before the event of the command that created the key.
+      notify(this.engine, NotifyFlag.New, 'new', key, this.id);
     } else {
       e.value = value;
       e.form = form;

@@ -20,13 +20,13 @@ function configGet(c: Connection, argv: string[]): void {
     if (!/[[*?]/.test(arg)) {
       const spec = config.spec(arg);
       if (spec !== undefined && !matches.has(arg.toLowerCase())) {
-        matches.set(arg.toLowerCase(), [arg, config.get(spec.name)]);
+        matches.set(arg.toLowerCase(), [arg, config.shown(spec.name)]);
       }
       continue;
     }
     for (const name of config.names()) {
       if (matches.has(name) || !globMatch(arg, name, true)) continue;
-      matches.set(name, [name, config.get(config.spec(name)!.name)]);
+      matches.set(name, [name, config.shown(config.spec(name)!.name)]);
     }
   }
   c.reply.map(matches.size);

@@ -26,6 +26,7 @@ import { cString, replyHelp } from '../help.js';
 import { lfuCounter } from '../lfu.js';
 import { parseScanCursor, parseScanOptions } from '../scan.js';
 import { compareInt64, INT64_MAX, parseInt64, type Int64 } from '../util/int64.js';
+import { notify, NotifyFlag } from '../notify.js';
 
 // ---------------------------------------------------------------- DEL, EXISTS, ...
 
@@ -37,6 +38,7 @@ function del(c: Client, argv: string[]): void {
     if (e === undefined) continue;
     db.remove(e);
     c.engine.modified(db, argv[i]);
+    notify(c.engine, NotifyFlag.Generic, 'del', argv[i], db.id);
     deleted++;
   }
   c.reply.int(deleted);
@@ -141,10 +143,12 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
     // Already expired: the key goes now, and replicas see a plain DEL.
     db.remove(e);
     engine.modified(db, key);
+    notify(engine, NotifyFlag.Generic, 'del', key, db.id);
     engine.rewriteEffect(['DEL', key]);
   } else {
     db.setExpire(e, when);
     engine.modified(db, key);
+    notify(engine, NotifyFlag.Generic, 'expire', key, db.id);
     engine.rewriteEffect(['PEXPIREAT', key, String(when)]);
   }
   c.reply.int(1);
@@ -173,6 +177,7 @@ function persist(c: Client, argv: string[]): void {
   if (e.expireAt === 0) return c.reply.int(0);
   db.clearExpire(e);
   c.engine.modified(db, argv[1]);
+  notify(c.engine, NotifyFlag.Generic, 'persist', argv[1], db.id);
   c.reply.int(1);
 }
 
@@ -203,6 +208,8 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   db.remove(src);
   c.engine.modified(db, from, 0);
   c.engine.modified(db, to);
+  notify(c.engine, NotifyFlag.Generic, 'rename_from', from, db.id);
+  notify(c.engine, NotifyFlag.Generic, 'rename_to', to, db.id);
   if (nx) c.reply.int(1);
   else c.reply.ok();
 }
@@ -251,6 +258,8 @@ function move(c: Client, argv: string[]): void {
   src.remove(e);
   c.engine.modified(src, key, 0);
   c.engine.modified(dst, key);
+  notify(c.engine, NotifyFlag.Generic, 'move_from', key, src.id);
+  notify(c.engine, NotifyFlag.Generic, 'move_to', key, dst.id);
   c.reply.int(1);
 }
 
@@ -305,6 +314,7 @@ function copy(c: Client, argv: string[]): void {
   const copied = dst.set(to, typeof value === 'string' ? value : value.clone(), false, form);
   if (e.expireAt !== 0) dst.setExpire(copied, src.expireTime(e));
   c.engine.modified(dst, to);
+  notify(c.engine, NotifyFlag.Generic, 'copy_to', to, dst.id);
   c.reply.int(1);
 }
 

@@ -33,6 +33,7 @@ import { List } from '../types/list.js';
 import { parseInt64 } from '../util/int64.js';
 import { parseSecondsTimeout } from '../util/timeout.js';
 import { isOption } from '../util/option.js';
+import { notify, NotifyFlag } from '../notify.js';
 
 const LPOS_RANK_ZERO =
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
@@ -103,13 +104,22 @@ function readableList(c: Client, key: string): List | undefined | null {
 }
 
 /**
- * Records that `n` elements left the list at `key`, deleting the key when the list
- * is empty (listElementsRemoved).
+ * Records that `n` elements left the list at `key` by `event` (lpop, rpop, lrem,
+ * ltrim), deleting the key when the list is empty (listElementsRemoved): the event,
+ * then `del` for a deleted key.
  */
-function removed(c: Client, db: Db, key: string, list: List, n: number): void {
-  if (list.length === 0) db.delete(key);
+function removed(c: Client, db: Db, key: string, list: List, n: number, event: string): void {
+  notify(c.engine, NotifyFlag.List, event, key, db.id);
+  if (list.length === 0) {
+    db.delete(key);
+    notify(c.engine, NotifyFlag.Generic, 'del', key, db.id);
+  }
   c.engine.modified(db, key, n);
 }
+
+/** redis-server's event names of the two ends. */
+const popEvent = (head: boolean): string => (head ? 'lpop' : 'rpop');
+const pushEvent = (head: boolean): string => (head ? 'lpush' : 'rpush');
 
 /** Pushes onto the list at `key`, creating it (lmoveHandlePush / pushGenericCommand). */
 function listForPush(db: Db, key: string, existing: List | undefined): List {
@@ -156,6 +166,7 @@ function push(c: Client, argv: string[], head: boolean, onlyExisting: boolean): 
   for (let j = 2; j < argv.length; j++) list.push(argv[j], head);
   c.reply.int(list.length);
   c.engine.modified(db, key, argv.length - 2);
+  notify(c.engine, NotifyFlag.List, pushEvent(head), key, db.id);
 }
 
 function linsert(c: Client, argv: string[]): void {
@@ -172,6 +183,7 @@ function linsert(c: Client, argv: string[]): void {
     if (cursor.next() === pivot) {
       list.insert(after ? i + 1 : i, argv[4]);
       c.engine.modified(c.db, argv[1]);
+      notify(c.engine, NotifyFlag.List, 'linsert', argv[1], c.db.id);
       return c.reply.int(list.length);
     }
   }
@@ -283,6 +295,7 @@ function lset(c: Client, argv: string[]): void {
   v.set(i, argv[3]);
   c.reply.ok();
   c.engine.modified(c.db, argv[1]);
+  notify(c.engine, NotifyFlag.List, 'lset', argv[1], c.db.id);
 }
 
 function lrem(c: Client, argv: string[]): void {
@@ -293,7 +306,7 @@ function lrem(c: Client, argv: string[]): void {
   if (list === null) return;
   if (list === undefined) return c.reply.int(0);
   const n = list.removeMatching(argv[3], Math.abs(toRemove), toRemove < 0);
-  if (n > 0) removed(c, c.db, key, list, n);
+  if (n > 0) removed(c, c.db, key, list, n, 'lrem');
   c.reply.int(n);
 }
 
@@ -322,7 +335,7 @@ function ltrim(c: Client, argv: string[]): void {
   }
   list.trim(front, back);
   // Trimming nothing changes nothing: not counted, so not propagated either.
-  removed(c, c.db, key, list, front + back);
+  removed(c, c.db, key, list, front + back, 'ltrim');
   c.reply.ok();
 }
 
@@ -343,12 +356,12 @@ function pop(c: Client, argv: string[], head: boolean): void {
   if (list === undefined) return hasCount ? c.reply.nilArray() : c.reply.nil();
   if (!hasCount) {
     c.reply.bulk(list.pop(head)!);
-    return removed(c, c.db, key, list, 1);
+    return removed(c, c.db, key, list, 1, popEvent(head));
   }
   if (count === 0) return c.reply.array(0);
   const n = Math.min(count, list.length);
   popInto(c, list, n, head);
-  removed(c, c.db, key, list, n);
+  removed(c, c.db, key, list, n, popEvent(head));
 }
 
 /**
@@ -360,7 +373,7 @@ function popWithKey(c: Client, db: Db, key: string, list: List, head: boolean, c
   c.reply.array(2);
   c.reply.bulk(key);
   popInto(c, list, n, head);
-  removed(c, db, key, list, n);
+  removed(c, db, key, list, n, popEvent(head));
   return n;
 }
 
@@ -442,7 +455,8 @@ function moveOne(c: Client, db: Db, src: string, source: List, dst: string, targ
   listForPush(db, dst, target).push(value, to);
   c.reply.bulk(value);
   c.engine.modified(db, dst, 0);
-  removed(c, db, src, source, changes);
+  notify(c.engine, NotifyFlag.List, pushEvent(to), dst, db.id);
+  removed(c, db, src, source, changes, popEvent(from));
 }
 
 /** BLPOP/BRPOP's reply `[key, element]`, popping the element; counts `changes`. */
@@ -450,7 +464,7 @@ function popOneWithKey(c: Client, db: Db, key: string, list: List, head: boolean
   c.reply.array(2);
   c.reply.bulk(key);
   c.reply.bulk(list.pop(head)!);
-  removed(c, db, key, list, changes);
+  removed(c, db, key, list, changes, popEvent(head));
 }
 
 // ---------------------------------------------------------------- blocking

@@ -23,6 +23,7 @@
  *   as XGROUP CREATECONSUMER (redis-server propagates neither).
  */
 import type { CommandDef } from '../command.js';
+import { notify, NotifyFlag } from '../notify.js';
 import type { Client } from '../client.js';
 import type { Engine } from '../engine.js';
 import type { Reply } from '../../protocol/reply.js';
@@ -98,12 +99,14 @@ function incInt64(v: Int64): Int64 {
  * The consumer `name` of `group`, seen now; created if missing (streamCreateConsumer
  * counts a change). Returns whether it was created.
  */
-export function lookupOrCreateConsumer(engine: Engine, group: ConsumerGroup, name: string): [Consumer, boolean] {
+export function lookupOrCreateConsumer(engine: Engine, group: ConsumerGroup, name: string, key: string, db: number): [Consumer, boolean] {
   const now = engine.now();
   const existing = group.consumer(name, now);
   if (existing !== undefined) return [existing, false];
   engine.dirty++;
-  return [group.createConsumer(name, now), true];
+  const created = group.createConsumer(name, now);
+  notify(engine, NotifyFlag.Stream, 'xgroup-createconsumer', key, db);
+  return [created, true];
 }
 
 /** The consumer creation a NOACK read propagates (streamPropagateConsumerCreation). */
@@ -274,6 +277,7 @@ function xgroupCreate(c: Client, argv: string[]): void {
   groups.set(argv[3], new ConsumerGroup(id, t.entriesRead));
   c.engine.dirty++;
   c.reply.ok();
+  notify(c.engine, NotifyFlag.Stream, 'xgroup-create', key, c.db.id);
 }
 
 function xgroupSetid(c: Client, argv: string[]): void {
@@ -288,6 +292,7 @@ function xgroupSetid(c: Client, argv: string[]): void {
   t.group!.entriesRead = t.entriesRead;
   c.engine.dirty++;
   c.reply.ok();
+  notify(c.engine, NotifyFlag.Stream, 'xgroup-setid', argv[2], c.db.id);
 }
 
 function xgroupDestroy(c: Client, argv: string[]): void {
@@ -300,6 +305,7 @@ function xgroupDestroy(c: Client, argv: string[]): void {
   s.wakeups++;
   c.engine.modified(c.db, argv[2]);
   c.reply.int(1);
+  notify(c.engine, NotifyFlag.Stream, 'xgroup-destroy', argv[2], c.db.id);
 }
 
 function xgroupCreateConsumer(c: Client, argv: string[]): void {
@@ -310,6 +316,7 @@ function xgroupCreateConsumer(c: Client, argv: string[]): void {
   group.createConsumer(argv[4], c.engine.now());
   c.engine.dirty++;
   c.reply.int(1);
+  notify(c.engine, NotifyFlag.Stream, 'xgroup-createconsumer', argv[2], c.db.id);
 }
 
 function xgroupDelConsumer(c: Client, argv: string[]): void {
@@ -321,6 +328,7 @@ function xgroupDelConsumer(c: Client, argv: string[]): void {
   if (consumer !== undefined) {
     pending = group.deleteConsumer(consumer);
     c.engine.dirty++;
+    notify(c.engine, NotifyFlag.Stream, 'xgroup-delconsumer', argv[2], c.db.id);
   }
   c.reply.int(pending);
 }
@@ -516,7 +524,7 @@ interface ClaimTarget {
 
 /** The claiming consumer, looked up (or created) at the first claim, as redis-server. */
 function claimer(c: Client, t: ClaimTarget): Consumer {
-  return (t.consumer ??= lookupOrCreateConsumer(c.engine, t.group, t.consumerName)[0]);
+  return (t.consumer ??= lookupOrCreateConsumer(c.engine, t.group, t.consumerName, t.key, c.db.id)[0]);
 }
 
 /** A pending entry whose stream entry is gone: dropped, the drop propagated. */

@@ -138,7 +138,7 @@ function parseIds(c: Client, argv: string[], a: ReadArgs, groups: ConsumerGroup[
  * (a new consumer has no history).
  */
 function readingConsumer(c: Client, db: Db, key: string, a: ReadArgs, group: ConsumerGroup, history: boolean): Delivery {
-  const [consumer, created] = lookupOrCreateConsumer(c.engine, group, a.consumerName);
+  const [consumer, created] = lookupOrCreateConsumer(c.engine, group, a.consumerName, key, db.id);
   if (created && (a.noack || history)) propagateConsumerCreation(c.engine, db.id, key, a.groupName!, a.consumerName);
   return { db: db.id, key, groupName: a.groupName!, group, consumer, noack: a.noack };
 }

@@ -18,6 +18,7 @@ import { LISTPACK_MAX_SIZE, Stream, type TrimStrategy } from '../types/stream.js
 import { incU64, INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
 import { asStream, fail, longLong, replyEntry, replyRange } from './stream-common.js';
 import { isOption } from '../util/option.js';
+import { notify, NotifyFlag } from '../notify.js';
 import { streamReadCommands } from './stream-read.js';
 import { replyGroupsFull, streamGroupCommands } from './stream-group.js';
 
@@ -199,10 +200,12 @@ function xadd(c: Client, argv: string[]): void {
   const idString = id.toString();
   c.reply.bulk(idString);
   c.engine.modified(c.db, key);
+  notify(c.engine, NotifyFlag.Stream, 'xadd', key, c.db.id);
 
   let effect: string[] | null = null;
   if (a.strategy !== null) {
-    s.trim({ strategy: a.strategy, maxLen: a.maxLen, minId: a.minId, approx: a.approx, limit: a.limit });
+    const trimmed = s.trim({ strategy: a.strategy, maxLen: a.maxLen, minId: a.minId, approx: a.approx, limit: a.limit });
+    if (trimmed > 0) notify(c.engine, NotifyFlag.Stream, 'xtrim', key, c.db.id);
     if (a.approx) rewriteApproxTrim(s, a, (effect = argv.slice()));
   }
   if (a.id === null || !a.seqGiven) (effect ??= argv.slice())[a.idPos] = idString;
@@ -226,6 +229,7 @@ function xtrim(c: Client, argv: string[]): void {
       c.engine.rewriteEffect(effect);
     }
     c.engine.modified(c.db, argv[1], removed);
+    notify(c.engine, NotifyFlag.Stream, 'xtrim', argv[1], c.db.id);
   }
   c.reply.int(removed);
 }
@@ -288,7 +292,10 @@ function xdel(c: Client, argv: string[]): void {
     ids.push(id);
   }
   const deleted = s.delete(ids);
-  if (deleted > 0) c.engine.modified(c.db, argv[1], deleted);
+  if (deleted > 0) {
+    c.engine.modified(c.db, argv[1], deleted);
+    notify(c.engine, NotifyFlag.Stream, 'xdel', argv[1], c.db.id);
+  }
   c.reply.int(deleted);
 }
 
@@ -332,6 +339,7 @@ function xsetid(c: Client, argv: string[]): void {
   if (!maxDeleted.isZero()) s.maxDeletedId = maxDeleted;
   c.reply.ok();
   c.engine.modified(c.db, argv[1]);
+  notify(c.engine, NotifyFlag.Stream, 'xsetid', argv[1], c.db.id);
 }
 
 const XINFO_HELP = [

@@ -25,6 +25,7 @@ import { addInt64, INT64_MIN, mulInt64, negateInt64, parseInt64, type Int64 } fr
 import { StringForm } from '../keyspace.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 import { isOption } from '../util/option.js';
+import { notify, NotifyFlag } from '../notify.js';
 
 /**
  * Largest string a command may build (APPEND, SETRANGE): redis-server's default
@@ -145,8 +146,10 @@ function setGeneric(
     return;
   }
   const e = c.db.set(key, value, (flags & KEEPTTL) !== 0);
+  notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   if (at !== null) {
     c.db.setExpire(e, at);
+    notify(c.engine, NotifyFlag.Generic, 'expire', key, c.db.id);
     c.engine.rewriteEffect(['SET', key, value, 'PXAT', String(at)]);
   } else if (flags & GET) {
     c.engine.rewriteEffect(withoutGet(argv));
@@ -169,6 +172,7 @@ function set(c: Client, argv: string[]): void {
     // The common case, kept free of option parsing.
     c.db.set(argv[1], argv[2]);
     c.engine.modified(c.db, argv[1]);
+    notify(c.engine, NotifyFlag.String, 'set', argv[1], c.db.id);
     c.reply.ok();
     return;
   }
@@ -209,14 +213,17 @@ function getex(c: Client, argv: string[]): void {
     c.db.remove(e);
     c.engine.rewriteEffect(['DEL', key]);
     c.engine.modified(c.db, key);
+    notify(c.engine, NotifyFlag.Generic, 'del', key, c.db.id);
   } else if (at !== null) {
     c.db.setExpire(e, at);
     c.engine.rewriteEffect(['PEXPIREAT', key, String(at)]);
     c.engine.modified(c.db, key);
+    notify(c.engine, NotifyFlag.Generic, 'expire', key, c.db.id);
   } else if (flags & PERSIST && e.expireAt !== 0) {
     c.db.clearExpire(e);
     c.engine.rewriteEffect(['PERSIST', key]);
     c.engine.modified(c.db, key);
+    notify(c.engine, NotifyFlag.Generic, 'persist', key, c.db.id);
   }
 }
 
@@ -225,12 +232,14 @@ function getdel(c: Client, argv: string[]): void {
   if (!replyValue(c, key) || !c.db.delete(key)) return;
   c.engine.rewriteEffect(['DEL', key]);
   c.engine.modified(c.db, key);
+  notify(c.engine, NotifyFlag.Generic, 'del', key, c.db.id);
 }
 
 function getset(c: Client, argv: string[]): void {
   const key = argv[1];
   if (!replyValue(c, key)) return;
   c.db.set(key, argv[2]);
+  notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   c.engine.rewriteEffect(['SET', key, argv[2]]);
   c.engine.modified(c.db, key);
 }
@@ -255,6 +264,7 @@ function msetGeneric(c: Client, argv: string[], nx: boolean): void {
   for (let j = 1; j < argv.length; j += 2) {
     c.db.set(argv[j], argv[j + 1]);
     c.engine.modified(c.db, argv[j]);
+    notify(c.engine, NotifyFlag.String, 'set', argv[j], c.db.id);
   }
   if (nx) c.reply.int(1);
   else c.reply.ok();
@@ -280,6 +290,7 @@ function incrDecr(c: Client, key: string, by: Int64): void {
   if (sum === null) return c.reply.error(OVERFLOW);
   c.db.set(key, String(sum), true);
   c.engine.modified(c.db, key);
+  notify(c.engine, NotifyFlag.String, 'incrby', key, c.db.id);
   c.reply.int(sum);
 }
 
@@ -312,6 +323,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   if (result === NOT_FLOAT || result === NAN_OR_INFINITY) return c.reply.error(result);
   c.db.set(key, result, true, StringForm.NotInt);
   c.engine.modified(c.db, key);
+  notify(c.engine, NotifyFlag.String, 'incrbyfloat', key, c.db.id);
   c.reply.bulk(result);
   // The exact result, so replicas and AOF replays need not redo float arithmetic.
   c.engine.rewriteEffect(['SET', key, result, 'KEEPTTL']);
@@ -347,6 +359,7 @@ function append(c: Client, argv: string[]): void {
     c.db.set(key, v + suffix, true, StringForm.Raw);
   }
   c.engine.modified(c.db, key);
+  notify(c.engine, NotifyFlag.String, 'append', key, c.db.id);
   c.reply.int(length);
 }
 
@@ -396,6 +409,7 @@ function setrange(c: Client, argv: string[]): void {
   // SETRANGE builds the value in place, so redis-server stores it "raw" even if new.
   c.db.set(key, updated, true, StringForm.Raw);
   c.engine.modified(c.db, key);
+  notify(c.engine, NotifyFlag.String, 'setrange', key, c.db.id);
   c.reply.int(updated.length);
 }
 

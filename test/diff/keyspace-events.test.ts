@@ -1,0 +1,429 @@
+/**
+ * Keyspace notifications against redis-server, byte for byte: the same commands run
+ * on both servers while a PSUBSCRIBE `__key*@*__:*` client on each collects what is
+ * published; the messages are compared in order, family by family, under several
+ * `notify-keyspace-events` settings, in RESP2 and RESP3, and for expiry (lazy and
+ * active). After each command the writer publishes on a sync channel the listener
+ * also subscribes to, so "every event of this command" is read without any timing.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { encodeCommand, RawClient } from '../harness/raw.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+
+const DEBUG = ['--enable-debug-command', 'yes'];
+const SYNC = 'keyspace-events-sync';
+const PATTERN = '__key*@*__:*';
+
+/** One listener per server, subscribed to every keyspace channel and to SYNC. */
+class Listeners {
+  private constructor(
+    readonly ours: RawClient,
+    readonly ref: RawClient,
+  ) {}
+
+  /** Listeners of PATTERN, or of the given `channels` (SUBSCRIBE) when there are some. */
+  static async open(servers: DiffServers, resp3 = false, channels: string[] = []): Promise<Listeners> {
+    const l = new Listeners(await RawClient.connect(servers.ours.port), await RawClient.connect(servers.ref.port));
+    for (const c of [l.ours, l.ref]) {
+      if (resp3) await c.call('HELLO', '3');
+      if (channels.length === 0) await c.call('PSUBSCRIBE', PATTERN);
+      else for (const channel of channels) await c.call('SUBSCRIBE', channel);
+      await c.call('SUBSCRIBE', SYNC);
+    }
+    return l;
+  }
+
+  /** Every message up to the next SYNC message, as raw frames, on one side. */
+  static async drain(c: RawClient): Promise<string[]> {
+    const out: string[] = [];
+    for (;;) {
+      const r = await c.read();
+      const text = r.raw.toString('latin1');
+      if (text.includes(SYNC)) return out;
+      out.push(show(r.raw));
+    }
+  }
+
+  close(): void {
+    this.ours.close();
+    this.ref.close();
+  }
+}
+
+describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () => {
+  let servers: DiffServers;
+  let p: DiffPair;
+  let l: Listeners;
+  /** Every listener pair the events are compared on (a test may add one). */
+  let listeners: Listeners[] = [];
+
+  beforeAll(async () => {
+    servers = await startDiffServers(DEBUG, DEBUG);
+    p = await servers.pair();
+    l = await Listeners.open(servers);
+    listeners = [l];
+  });
+  afterAll(async () => {
+    l?.close();
+    await servers?.stop();
+  });
+  beforeEach(async () => {
+    await p.same('CONFIG', 'SET', 'notify-keyspace-events', '');
+    await p.same('FLUSHALL');
+    await p.same('SELECT', '0');
+    await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+  });
+
+  /**
+   * Runs each command on both servers (replies compared), then compares the events it
+   * published on each side; returns how many there were.
+   */
+  async function events(...commands: string[][]): Promise<number> {
+    let total = 0;
+    for (const argv of commands) {
+      await p.same(...argv);
+      total += await sameEvents(`events of ${JSON.stringify(argv)}`);
+    }
+    return total;
+  }
+
+  /** Publishes the sync message on both sides and compares what each listener got before it. */
+  async function sameEvents(what: string): Promise<number> {
+    await p.both('PUBLISH', SYNC, 'x');
+    let total = 0;
+    for (const pair of listeners) {
+      const [ours, ref] = await Promise.all([Listeners.drain(pair.ours), Listeners.drain(pair.ref)]);
+      expect(ours, what).toEqual(ref);
+      total += ref.length;
+    }
+    return total;
+  }
+
+  it('strings: SET and its options, counters, ranges, GETDEL, GETEX, GETSET, MSET', async () => {
+    const n = await events(
+      ['SET', 's', 'v'],
+      ['SET', 's', 'w', 'EX', '100'],
+      ['SET', 's', 'w', 'PX', '100000', 'GET'],
+      ['SET', 's', 'x', 'KEEPTTL'],
+      ['SET', 's', 'y', 'NX'],
+      ['SET', 'nx', 'y', 'NX'],
+      ['SET', 'none', 'y', 'XX'],
+      ['SET', 's', 'z', 'EXAT', '1'],
+      ['GET', 's'],
+      ['SETNX', 'a', '1'],
+      ['SETNX', 'a', '2'],
+      ['SETEX', 'b', '100', 'v'],
+      ['PSETEX', 'c', '100000', 'v'],
+      ['GETSET', 'a', '5'],
+      ['GETSET', 'new', '5'],
+      ['MSET', 'm1', '1', 'm2', '2', 'a', '3'],
+      ['MSETNX', 'm3', '1', 'm4', '2'],
+      ['MSETNX', 'm3', '1', 'm5', '2'],
+      ['INCR', 'i'],
+      ['INCRBY', 'i', '10'],
+      ['DECR', 'i'],
+      ['DECRBY', 'i', '3'],
+      ['INCR', 'm1'],
+      ['INCRBYFLOAT', 'f', '1.5'],
+      ['INCRBYFLOAT', 'f', '1.5'],
+      ['INCR', 'f'],
+      ['APPEND', 'ap', 'x'],
+      ['APPEND', 'ap', 'y'],
+      ['SETRANGE', 'sr', '3', 'abc'],
+      ['SETRANGE', 'sr', '0', ''],
+      ['SETRANGE', 'nokey', '0', ''],
+      ['SETRANGE', 'sr', '1', 'Z'],
+      ['GETDEL', 'sr'],
+      ['GETDEL', 'sr'],
+      ['GETEX', 'ap', 'EX', '100'],
+      ['GETEX', 'ap', 'PERSIST'],
+      ['GETEX', 'ap', 'PERSIST'],
+      ['GETEX', 'ap'],
+      ['GETEX', 'ap', 'PXAT', '1'],
+      ['GETEX', 'nokey', 'EX', '1'],
+    );
+    expect(n).toBeGreaterThan(20);
+  });
+
+  it('generic: DEL, UNLINK, EXPIRE family, PERSIST, RENAME, MOVE, COPY, SWAPDB, FLUSHDB, FLUSHALL', async () => {
+    const n = await events(
+      ['MSET', 'a', '1', 'b', '2', 'c', '3'],
+      ['DEL', 'a', 'nokey', 'b'],
+      ['UNLINK', 'c', 'nokey'],
+      ['SET', 'k', 'v'],
+      ['EXPIRE', 'k', '100'],
+      ['PEXPIRE', 'k', '200000', 'GT'],
+      ['PEXPIRE', 'k', '1000', 'GT'],
+      ['EXPIRE', 'k', '100', 'NX'],
+      ['EXPIREAT', 'k', '99999999999'],
+      ['PEXPIREAT', 'k', '99999999999000'],
+      ['EXPIRE', 'nokey', '100'],
+      ['PERSIST', 'k'],
+      ['PERSIST', 'k'],
+      ['EXPIRE', 'k', '-1'],
+      ['SET', 'k', 'v'],
+      ['PEXPIREAT', 'k', '1'],
+      ['SET', 'r', 'v', 'EX', '100'],
+      ['SET', 'r2', 'x'],
+      ['RENAME', 'r', 'r2'],
+      ['RENAME', 'r2', 'r2'],
+      ['RENAME', 'r2', 'r3'],
+      ['RENAMENX', 'r3', 'r4'],
+      ['SET', 'r5', 'x'],
+      ['RENAMENX', 'r4', 'r5'],
+      ['MOVE', 'r4', '1'],
+      ['MOVE', 'r5', '1'],
+      ['SET', 'r5', 'y'],
+      ['MOVE', 'r5', '1'],
+      ['COPY', 'r5', 'cp'],
+      ['COPY', 'r5', 'cp'],
+      ['COPY', 'r5', 'cp', 'REPLACE'],
+      ['COPY', 'r5', 'cp', 'DB', '2'],
+      ['SELECT', '1'],
+      ['DEL', 'r4'],
+      ['SELECT', '0'],
+      ['SWAPDB', '0', '1'],
+      ['FLUSHDB'],
+      ['SET', 'x', 'y'],
+      ['FLUSHALL'],
+    );
+    expect(n).toBeGreaterThan(20);
+  });
+
+  it('lists: pushes, pops, LINSERT, LSET, LREM, LTRIM, moves, LMPOP, and del of an emptied list', async () => {
+    const n = await events(
+      ['RPUSH', 'l', 'a', 'b', 'c', 'd', 'e', 'a'],
+      ['LPUSH', 'l', 'z'],
+      ['LPUSHX', 'l', 'y'],
+      ['RPUSHX', 'nol', 'y'],
+      ['LINSERT', 'l', 'BEFORE', 'c', 'x'],
+      ['LINSERT', 'l', 'AFTER', 'nopivot', 'x'],
+      ['LSET', 'l', '0', 'Y'],
+      ['LREM', 'l', '0', 'a'],
+      ['LREM', 'l', '0', 'nothing'],
+      ['LTRIM', 'l', '0', '-1'],
+      ['LTRIM', 'l', '1', '-2'],
+      ['LPOP', 'l'],
+      ['RPOP', 'l', '2'],
+      ['LPOP', 'l', '0'],
+      ['RPUSH', 'src', '1', '2', '3'],
+      ['LMOVE', 'src', 'dst', 'LEFT', 'RIGHT'],
+      ['RPOPLPUSH', 'src', 'dst'],
+      ['LMOVE', 'src', 'src', 'LEFT', 'LEFT'],
+      ['LMOVE', 'src', 'dst', 'RIGHT', 'LEFT'],
+      ['LMOVE', 'src', 'dst', 'RIGHT', 'LEFT'],
+      ['LMPOP', '2', 'nol', 'dst', 'RIGHT', 'COUNT', '2'],
+      ['BLPOP', 'dst', '0'],
+      ['BLMPOP', '0', '1', 'l', 'LEFT', 'COUNT', '10'],
+      ['RPUSH', 't', 'a'],
+      ['LTRIM', 't', '1', '0'],
+      ['RPUSH', 't', 'a', 'a'],
+      ['LREM', 't', '0', 'a'],
+      ['RPUSH', 'one', 'x'],
+      ['BRPOPLPUSH', 'one', 'one', '0'],
+      ['BLMOVE', 'one', 'other', 'LEFT', 'LEFT', '0'],
+    );
+    expect(n).toBeGreaterThan(30);
+  });
+
+  it('lists: clients served after blocking (BLPOP, BLMPOP, BLMOVE, BRPOPLPUSH)', async () => {
+    const waiters = await Promise.all([RawClient.connect(servers.ours.port), RawClient.connect(servers.ref.port)]);
+    try {
+      for (const argv of [
+        ['BLPOP', 'q', '0'],
+        ['BLMPOP', '0', '1', 'q', 'RIGHT', 'COUNT', '3'],
+        ['BLMOVE', 'q', 'q2', 'LEFT', 'RIGHT', '0'],
+        ['BRPOPLPUSH', 'q', 'q', '0'],
+      ]) {
+        for (const w of waiters) w.write(encodeCommand(argv));
+        await untilBlocked(1);
+        await events(['RPUSH', 'q', 'a', 'b']);
+        const [o, r] = await Promise.all(waiters.map((w) => w.read()));
+        expect(show(o.raw)).toBe(show(r.raw));
+        await events(['DEL', 'q', 'q2']);
+      }
+    } finally {
+      for (const w of waiters) w.close();
+    }
+  });
+
+  /** Waits (deterministically: until the servers say so) for `n` blocked clients on each side. */
+  async function untilBlocked(n: number): Promise<void> {
+    for (const c of [p.ours, p.ref]) {
+      for (;;) {
+        const info = String((await c.call('INFO', 'clients')).value);
+        if (info.includes(`blocked_clients:${n}\r\n`)) break;
+      }
+    }
+  }
+
+  it('streams: XADD (and its trimming), XTRIM, XDEL, XSETID, XGROUP, consumers created by reads and claims', async () => {
+    const n = await events(
+      ['XADD', 's', '1-1', 'f', 'v'],
+      ['XADD', 's', '2-1', 'f', 'v'],
+      ['XADD', 's', '3-1', 'f', 'v'],
+      ['XADD', 's', 'MAXLEN', '2', '4-1', 'f', 'v'],
+      ['XADD', 's', 'MAXLEN', '5', '5-1', 'f', 'v'],
+      ['XADD', 'nos', 'NOMKSTREAM', '*', 'f', 'v'],
+      ['XADD', 's', '1-0', 'f', 'v'],
+      ['XTRIM', 's', 'MAXLEN', '2'],
+      ['XTRIM', 's', 'MAXLEN', '2'],
+      ['XDEL', 's', '4-1', '9-9'],
+      ['XDEL', 's', '9-9'],
+      ['XSETID', 's', '10-0'],
+      ['XGROUP', 'CREATE', 's', 'g', '0'],
+      ['XGROUP', 'CREATE', 's', 'g', '0'],
+      ['XGROUP', 'CREATE', 'mk', 'g', '$', 'MKSTREAM'],
+      ['XGROUP', 'SETID', 's', 'g', '0'],
+      ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c1'],
+      ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c1'],
+      ['XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '1', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'c2', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'c3', 'NOACK', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'c4', 'STREAMS', 's', '0'],
+      ['XACK', 's', 'g', '5-1'],
+      ['XCLAIM', 's', 'g', 'c5', '0', '5-1', '4-1'],
+      ['XCLAIM', 's', 'g', 'c6', '0', '5-1'],
+      ['XAUTOCLAIM', 's', 'g', 'c7', '0', '0'],
+      ['XAUTOCLAIM', 's', 'g', 'c8', '0', '0', 'JUSTID'],
+      ['XGROUP', 'DELCONSUMER', 's', 'g', 'c2'],
+      ['XGROUP', 'DELCONSUMER', 's', 'g', 'nobody'],
+      ['XGROUP', 'DESTROY', 's', 'g'],
+      ['XGROUP', 'DESTROY', 's', 'g'],
+      ['DEL', 's'],
+    );
+    expect(n).toBeGreaterThan(20);
+  });
+
+  it('new-key events (n) come before the event of the command that created the key', async () => {
+    await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
+    const n = await events(
+      ['SET', 'a', '1'],
+      ['SET', 'a', '2'],
+      ['INCR', 'i'],
+      ['APPEND', 'ap', 'x'],
+      ['SETRANGE', 'sr', '2', 'x'],
+      ['MSET', 'a', '1', 'b', '2'],
+      ['RENAME', 'b', 'c'],
+      ['COPY', 'c', 'd'],
+      ['MOVE', 'd', '3'],
+      ['RPUSH', 'l', 'a'],
+      ['LPUSH', 'l', 'b'],
+      ['XADD', 's', '1-1', 'f', 'v'],
+      ['XGROUP', 'CREATE', 's2', 'g', '$', 'MKSTREAM'],
+    );
+    expect(n).toBeGreaterThan(10);
+  });
+
+  /** A mixed sequence touching every family, for the flag-filtering cases. */
+  const MIXED: string[][] = [
+    ['SET', 'a', '1'],
+    ['INCR', 'a'],
+    ['EXPIRE', 'a', '100'],
+    ['RPUSH', 'l', 'x', 'y'],
+    ['LPOP', 'l', '2'],
+    ['XADD', 's', '1-1', 'f', 'v'],
+    ['XGROUP', 'CREATE', 's', 'g', '0'],
+    ['RENAME', 'a', 'b'],
+    ['DEL', 'b', 's'],
+  ];
+
+  for (const flags of ['Kl', 'Ex', 'g$', 'Kn', 'E$', 'KEt', 'Kg', 'En', 'KE', 'A', 'Kx', 'KA$l', 'AKn']) {
+    it(`flag filtering: notify-keyspace-events ${flags}`, async () => {
+      await p.same('CONFIG', 'SET', 'notify-keyspace-events', flags);
+      await p.same('CONFIG', 'GET', 'notify-keyspace-events');
+      await events(...MIXED);
+      // Whatever the flags, an expiry is seen by the x class alone.
+      await p.same('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+      try {
+        await events(['SET', 'e', 'v', 'PX', '1']);
+        await untilGone('e');
+        await sameEvents('events of a lazy expiry');
+      } finally {
+        await p.same('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+      }
+    });
+  }
+
+  /** Reads `key` on each side until it has expired (which a read does lazily). */
+  async function untilGone(key: string): Promise<void> {
+    for (const c of [p.ours, p.ref]) while ((await c.call('EXISTS', key)).value !== 0);
+  }
+
+  it('expired events: lazy expiry by a read and by a write (then new, set), active expiry', async () => {
+    await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
+    await p.same('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    try {
+      await events(['SET', 'k', 'v', 'PX', '1'], ['SET', 'w', 'v', 'PX', '1'], ['RPUSH', 'l', 'a'], ['PEXPIRE', 'l', '1']);
+      await untilGone('k');
+      expect(await sameEvents('events of a lazy expiry by a read')).toBe(2);
+      // The write expires `w` first (lookupKeyWrite), then creates it again.
+      for (const c of [p.ours, p.ref]) while ((await c.call('PTTL', 'l')).value !== -2);
+      await sameEvents('events of a lazy expiry by PTTL');
+      await events(['SET', 'w', 'again']);
+    } finally {
+      await p.same('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    }
+    // Active expiry: nothing reads the key, the cycle deletes it; wait for the message itself.
+    await events(['SET', 'gone', 'v', 'PX', '1']);
+    const [ours, ref] = await Promise.all([l.ours.read(), l.ref.read()]);
+    expect(show(ours.raw)).toBe(show(ref.raw));
+    const [ours2, ref2] = await Promise.all([l.ours.read(), l.ref.read()]);
+    expect(show(ours2.raw)).toBe(show(ref2.raw));
+    expect(ours2.raw.toString('latin1')).toContain('__keyevent@0__:expired');
+    expect(await sameEvents('nothing after the active expiry')).toBe(0);
+  });
+
+  it('RESP3 listeners get the same events as pushes, SUBSCRIBE (not only PSUBSCRIBE) listeners too', async () => {
+    const resp3 = await Listeners.open(servers, true);
+    const plain = await Listeners.open(servers, false, ['__keyspace@0__:k', '__keyevent@0__:del', '__keyevent@1__:set']);
+    listeners = [l, resp3, plain];
+    try {
+      await events(
+        ['SET', 'k', 'v'],
+        ['RPUSH', 'k2', 'a'],
+        ['DEL', 'k', 'k2'],
+        ['SELECT', '1'],
+        ['SET', 'k', 'v'],
+        ['SELECT', '0'],
+        ['SET', 'bin\x00\xff', 'v'],
+      );
+    } finally {
+      listeners = [l];
+      resp3.close();
+      plain.close();
+    }
+  });
+
+  it('random string and list command sequences (fast-check, seeded)', async () => {
+    await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
+    const key = fc.constantFrom('k1', 'k2', 'k3');
+    const value = fc.constantFrom('1', '2', 'a', '', '10.5');
+    const command: fc.Arbitrary<string[]> = fc.oneof(
+      fc.tuple(fc.constantFrom('SET', 'GETSET', 'APPEND', 'SETNX', 'INCRBYFLOAT'), key, value),
+      fc.tuple(fc.constantFrom('INCR', 'DECR', 'GETDEL', 'DEL', 'PERSIST', 'LPOP', 'RPOP'), key),
+      fc.tuple(fc.constantFrom('EXPIRE', 'SETRANGE'), key, fc.constantFrom('0', '5', '-1', '1000')),
+      fc.tuple(fc.constantFrom('LPUSH', 'RPUSH', 'LPUSHX', 'RPUSHX'), key, value, value),
+      fc.tuple(fc.constantFrom('LMOVE'), key, key, fc.constantFrom('LEFT', 'RIGHT'), fc.constantFrom('LEFT', 'RIGHT')),
+      fc.tuple(fc.constantFrom('LTRIM'), key, fc.constantFrom('0', '1', '-1'), fc.constantFrom('0', '-1', '-2')),
+      fc.tuple(fc.constantFrom('LREM'), key, fc.constantFrom('0', '1', '-1'), value),
+      fc.tuple(fc.constantFrom('RENAME', 'COPY'), key, key),
+      fc.tuple(fc.constantFrom('SET'), key, value, fc.constantFrom('EX', 'KEEPTTL', 'GET', 'XX')).map((t) =>
+        t[3] === 'EX' ? [...t, '100'] : t,
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 20 }), async (commands) => {
+        await p.same('FLUSHALL');
+        await events(...commands);
+      }),
+      { seed: 20260521, numRuns: 40 },
+    );
+  });
+});
+
+
+if (!hasRedisServer()) console.warn(NO_REDIS);
