@@ -157,12 +157,12 @@ export class Db {
 
   /**
    * The value of `key` for a command that reads it: updates its access time and
-   * the keyspace hit/miss counters (redis-server's lookupKeyRead).
+   * the keyspace hit/miss counters, a miss is a `keymiss` event (redis-server's lookupKeyRead).
    */
   lookupRead(key: string): Value | undefined {
     const e = this.entry(key);
     if (e === undefined) {
-      this.engine.stats.keyspaceMisses++;
+      this.missed(key, true);
       return undefined;
     }
     this.engine.stats.keyspaceHits++;
@@ -173,13 +173,20 @@ export class Db {
   /**
    * The entry of `key` for a command that inspects it without using it (TTL, TYPE,
    * EXISTS, OBJECT): counts a hit or miss but keeps the access time
-   * (lookupKeyReadWithFlags with LOOKUP_NOTOUCH).
+   * (lookupKeyReadWithFlags with LOOKUP_NOTOUCH); OBJECT's miss is no `keymiss`
+   * event (`notifyMiss` false, LOOKUP_NONOTIFY).
    */
-  inspect(key: string): Entry | undefined {
+  inspect(key: string, notifyMiss = true): Entry | undefined {
     const e = this.entry(key);
-    if (e === undefined) this.engine.stats.keyspaceMisses++;
+    if (e === undefined) this.missed(key, notifyMiss);
     else this.engine.stats.keyspaceHits++;
     return e;
+  }
+
+  /** A read's miss: counted, and unless `notifyMiss` is false a `keymiss` event. */
+  private missed(key: string, notifyMiss: boolean): void {
+    this.engine.stats.keyspaceMisses++;
+    if (notifyMiss) notify(this.engine, NotifyFlag.KeyMiss, 'keymiss', key, this.id);
   }
 
   /** The value of `key` for a command about to change it (lookupKeyWrite). */

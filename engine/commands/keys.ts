@@ -421,7 +421,7 @@ const LFU_NOT_SELECTED =
 
 /** OBJECT's key lookup: a null reply when the key is missing. */
 function objectEntry(c: Client, key: string): Entry | undefined {
-  const e = c.db.inspect(key);
+  const e = c.db.inspect(key, false);
   if (e === undefined) c.reply.nil();
   return e;
 }

@@ -348,6 +348,58 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
     });
   }
 
+  it('key-miss events (m): reads of missing keys, not writes, not OBJECT', async () => {
+    for (const flags of ['KEm', 'Em', 'Km', 'KEA']) {
+      await p.same('CONFIG', 'SET', 'notify-keyspace-events', flags);
+      await p.same('CONFIG', 'GET', 'notify-keyspace-events');
+      const n = await events(
+        ['GET', 'nokey'],
+        ['MGET', 'a', 'b'],
+        ['SET', 'a', '1'],
+        ['MGET', 'a', 'b'],
+        ['EXISTS', 'a', 'x'],
+        ['TYPE', 'x'],
+        ['TTL', 'x'],
+        ['PTTL', 'x'],
+        ['STRLEN', 'x'],
+        ['GETRANGE', 'x', '0', '1'],
+        ['OBJECT', 'ENCODING', 'x'],
+        ['OBJECT', 'IDLETIME', 'x'],
+        ['TOUCH', 'x', 'a'],
+        ['GETEX', 'x'],
+        ['GETDEL', 'x'],
+        ['GETSET', 'x', '1'],
+        ['INCR', 'y'],
+        ['APPEND', 'z', 'v'],
+        ['LRANGE', 'l', '0', '-1'],
+        ['LLEN', 'l'],
+        ['LINDEX', 'l', '0'],
+        ['LPOS', 'l', 'a'],
+        ['LPOP', 'l'],
+        ['RPUSHX', 'l', 'a'],
+        ['LMOVE', 'l', 'm', 'LEFT', 'LEFT'],
+        ['LMPOP', '1', 'l', 'LEFT'],
+        ['XLEN', 's'],
+        ['XRANGE', 's', '-', '+'],
+        ['XREAD', 'STREAMS', 's', '0'],
+        ['XINFO', 'STREAM', 's'],
+        ['XPENDING', 's', 'g'],
+        ['XADD', 's', 'NOMKSTREAM', '*', 'f', 'v'],
+        ['XTRIM', 's', 'MAXLEN', '0'],
+        ['XDEL', 's', '1-1'],
+        ['COPY', 'x', 'y'],
+        ['RENAME', 'x', 'y'],
+        ['MOVE', 'x', '1'],
+        ['DEL', 'x'],
+        ['EXPIRE', 'x', '10'],
+        ['PERSIST', 'x'],
+        ['LCS', 'x', 'a'],
+        ['DEL', 'a', 'y', 'z'],
+      );
+      expect(n).toBeGreaterThan(flags === 'KEm' ? 40 : 15);
+    }
+  });
+
   /** Reads `key` on each side until it has expired (which a read does lazily). */
   async function untilGone(key: string): Promise<void> {
     for (const c of [p.ours, p.ref]) while ((await c.call('EXISTS', key)).value !== 0);
