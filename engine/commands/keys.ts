@@ -145,13 +145,15 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
     engine.modified(db, key);
     notify(engine, NotifyFlag.Generic, 'del', key, db.id);
     engine.rewriteEffect(['DEL', key]);
+    c.reply.int(1);
   } else {
     db.setExpire(e, when);
     engine.modified(db, key);
-    notify(engine, NotifyFlag.Generic, 'expire', key, db.id);
     engine.rewriteEffect(['PEXPIREAT', key, String(when)]);
+    // redis-server replies before this event (the deletion's comes before its reply).
+    c.reply.int(1);
+    notify(engine, NotifyFlag.Generic, 'expire', key, db.id);
   }
-  c.reply.int(1);
 }
 
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME (ttlGenericCommand). */

@@ -453,9 +453,10 @@ function lmove(c: Client, src: string, dst: string, from: boolean, to: boolean, 
 function moveOne(c: Client, db: Db, src: string, source: List, dst: string, target: List | undefined, from: boolean, to: boolean, changes: number): void {
   const value = source.pop(from)!;
   listForPush(db, dst, target).push(value, to);
-  c.reply.bulk(value);
   c.engine.modified(db, dst, 0);
   notify(c.engine, NotifyFlag.List, pushEvent(to), dst, db.id);
+  // Replied between the push and the pop events, as redis-server's lmoveHandlePush.
+  c.reply.bulk(value);
   removed(c, db, src, source, changes, popEvent(from));
 }
 

@@ -315,8 +315,9 @@ function xgroupCreateConsumer(c: Client, argv: string[]): void {
   if (group.consumers.has(argv[4])) return c.reply.int(0);
   group.createConsumer(argv[4], c.engine.now());
   c.engine.dirty++;
-  c.reply.int(1);
+  // streamCreateConsumer notifies, then the reply.
   notify(c.engine, NotifyFlag.Stream, 'xgroup-createconsumer', argv[2], c.db.id);
+  c.reply.int(1);
 }
 
 function xgroupDelConsumer(c: Client, argv: string[]): void {

@@ -16,6 +16,203 @@ const DEBUG = ['--enable-debug-command', 'yes'];
 const SYNC = 'keyspace-events-sync';
 const PATTERN = '__key*@*__:*';
 
+/** The command sequences of each family, run by several tests. */
+const SEQUENCES: Record<'strings' | 'generic' | 'lists' | 'streams' | 'misses', string[][]> = {
+  strings: [
+    ['SET', 's', 'v'],
+    ['SET', 's', 'w', 'EX', '100'],
+    ['SET', 's', 'w', 'PX', '100000', 'GET'],
+    ['SET', 's', 'x', 'KEEPTTL'],
+    ['SET', 's', 'y', 'NX'],
+    ['SET', 'nx', 'y', 'NX'],
+    ['SET', 'none', 'y', 'XX'],
+    ['SET', 's', 'z', 'EXAT', '1'],
+    ['GET', 's'],
+    ['SETNX', 'a', '1'],
+    ['SETNX', 'a', '2'],
+    ['SETEX', 'b', '100', 'v'],
+    ['PSETEX', 'c', '100000', 'v'],
+    ['GETSET', 'a', '5'],
+    ['GETSET', 'new', '5'],
+    ['MSET', 'm1', '1', 'm2', '2', 'a', '3'],
+    ['MSETNX', 'm3', '1', 'm4', '2'],
+    ['MSETNX', 'm3', '1', 'm5', '2'],
+    ['INCR', 'i'],
+    ['INCRBY', 'i', '10'],
+    ['DECR', 'i'],
+    ['DECRBY', 'i', '3'],
+    ['INCR', 'm1'],
+    ['INCRBYFLOAT', 'f', '1.5'],
+    ['INCRBYFLOAT', 'f', '1.5'],
+    ['INCR', 'f'],
+    ['APPEND', 'ap', 'x'],
+    ['APPEND', 'ap', 'y'],
+    ['SETRANGE', 'sr', '3', 'abc'],
+    ['SETRANGE', 'sr', '0', ''],
+    ['SETRANGE', 'nokey', '0', ''],
+    ['SETRANGE', 'sr', '1', 'Z'],
+    ['GETDEL', 'sr'],
+    ['GETDEL', 'sr'],
+    ['GETEX', 'ap', 'EX', '100'],
+    ['GETEX', 'ap', 'PERSIST'],
+    ['GETEX', 'ap', 'PERSIST'],
+    ['GETEX', 'ap'],
+    ['GETEX', 'ap', 'PXAT', '1'],
+    ['GETEX', 'nokey', 'EX', '1'],
+  ],
+  generic: [
+    ['MSET', 'a', '1', 'b', '2', 'c', '3'],
+    ['DEL', 'a', 'nokey', 'b'],
+    ['UNLINK', 'c', 'nokey'],
+    ['SET', 'k', 'v'],
+    ['EXPIRE', 'k', '100'],
+    ['PEXPIRE', 'k', '200000', 'GT'],
+    ['PEXPIRE', 'k', '1000', 'GT'],
+    ['EXPIRE', 'k', '100', 'NX'],
+    ['EXPIREAT', 'k', '99999999999'],
+    ['PEXPIREAT', 'k', '99999999999000'],
+    ['EXPIRE', 'nokey', '100'],
+    ['PERSIST', 'k'],
+    ['PERSIST', 'k'],
+    ['EXPIRE', 'k', '-1'],
+    ['SET', 'k', 'v'],
+    ['PEXPIREAT', 'k', '1'],
+    ['SET', 'r', 'v', 'EX', '100'],
+    ['SET', 'r2', 'x'],
+    ['RENAME', 'r', 'r2'],
+    ['RENAME', 'r2', 'r2'],
+    ['RENAME', 'r2', 'r3'],
+    ['RENAMENX', 'r3', 'r4'],
+    ['SET', 'r5', 'x'],
+    ['RENAMENX', 'r4', 'r5'],
+    ['MOVE', 'r4', '1'],
+    ['MOVE', 'r5', '1'],
+    ['SET', 'r5', 'y'],
+    ['MOVE', 'r5', '1'],
+    ['COPY', 'r5', 'cp'],
+    ['COPY', 'r5', 'cp'],
+    ['COPY', 'r5', 'cp', 'REPLACE'],
+    ['COPY', 'r5', 'cp', 'DB', '2'],
+    ['SELECT', '1'],
+    ['DEL', 'r4'],
+    ['SELECT', '0'],
+    ['SWAPDB', '0', '1'],
+    ['FLUSHDB'],
+    ['SET', 'x', 'y'],
+    ['FLUSHALL'],
+  ],
+  lists: [
+    ['RPUSH', 'l', 'a', 'b', 'c', 'd', 'e', 'a'],
+    ['LPUSH', 'l', 'z'],
+    ['LPUSHX', 'l', 'y'],
+    ['RPUSHX', 'nol', 'y'],
+    ['LINSERT', 'l', 'BEFORE', 'c', 'x'],
+    ['LINSERT', 'l', 'AFTER', 'nopivot', 'x'],
+    ['LSET', 'l', '0', 'Y'],
+    ['LREM', 'l', '0', 'a'],
+    ['LREM', 'l', '0', 'nothing'],
+    ['LTRIM', 'l', '0', '-1'],
+    ['LTRIM', 'l', '1', '-2'],
+    ['LPOP', 'l'],
+    ['RPOP', 'l', '2'],
+    ['LPOP', 'l', '0'],
+    ['RPUSH', 'src', '1', '2', '3'],
+    ['LMOVE', 'src', 'dst', 'LEFT', 'RIGHT'],
+    ['RPOPLPUSH', 'src', 'dst'],
+    ['LMOVE', 'src', 'src', 'LEFT', 'LEFT'],
+    ['LMOVE', 'src', 'dst', 'RIGHT', 'LEFT'],
+    ['LMOVE', 'src', 'dst', 'RIGHT', 'LEFT'],
+    ['LMPOP', '2', 'nol', 'dst', 'RIGHT', 'COUNT', '2'],
+    ['BLPOP', 'dst', '0'],
+    ['BLMPOP', '0', '1', 'l', 'LEFT', 'COUNT', '10'],
+    ['RPUSH', 't', 'a'],
+    ['LTRIM', 't', '1', '0'],
+    ['RPUSH', 't', 'a', 'a'],
+    ['LREM', 't', '0', 'a'],
+    ['RPUSH', 'one', 'x'],
+    ['BRPOPLPUSH', 'one', 'one', '0'],
+    ['BLMOVE', 'one', 'other', 'LEFT', 'LEFT', '0'],
+  ],
+  streams: [
+    ['XADD', 's', '1-1', 'f', 'v'],
+    ['XADD', 's', '2-1', 'f', 'v'],
+    ['XADD', 's', '3-1', 'f', 'v'],
+    ['XADD', 's', 'MAXLEN', '2', '4-1', 'f', 'v'],
+    ['XADD', 's', 'MAXLEN', '5', '5-1', 'f', 'v'],
+    ['XADD', 'nos', 'NOMKSTREAM', '*', 'f', 'v'],
+    ['XADD', 's', '1-0', 'f', 'v'],
+    ['XTRIM', 's', 'MAXLEN', '2'],
+    ['XTRIM', 's', 'MAXLEN', '2'],
+    ['XDEL', 's', '4-1', '9-9'],
+    ['XDEL', 's', '9-9'],
+    ['XSETID', 's', '10-0'],
+    ['XGROUP', 'CREATE', 's', 'g', '0'],
+    ['XGROUP', 'CREATE', 's', 'g', '0'],
+    ['XGROUP', 'CREATE', 'mk', 'g', '$', 'MKSTREAM'],
+    ['XGROUP', 'SETID', 's', 'g', '0'],
+    ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c1'],
+    ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c1'],
+    ['XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '1', 'STREAMS', 's', '>'],
+    ['XREADGROUP', 'GROUP', 'g', 'c2', 'STREAMS', 's', '>'],
+    ['XREADGROUP', 'GROUP', 'g', 'c3', 'NOACK', 'STREAMS', 's', '>'],
+    ['XREADGROUP', 'GROUP', 'g', 'c4', 'STREAMS', 's', '0'],
+    ['XACK', 's', 'g', '5-1'],
+    ['XCLAIM', 's', 'g', 'c5', '0', '5-1', '4-1'],
+    ['XCLAIM', 's', 'g', 'c6', '0', '5-1'],
+    ['XAUTOCLAIM', 's', 'g', 'c7', '0', '0'],
+    ['XAUTOCLAIM', 's', 'g', 'c8', '0', '0', 'JUSTID'],
+    ['XGROUP', 'DELCONSUMER', 's', 'g', 'c2'],
+    ['XGROUP', 'DELCONSUMER', 's', 'g', 'nobody'],
+    ['XGROUP', 'DESTROY', 's', 'g'],
+    ['XGROUP', 'DESTROY', 's', 'g'],
+    ['DEL', 's'],
+  ],
+  misses: [
+    ['GET', 'nokey'],
+    ['MGET', 'a', 'b'],
+    ['SET', 'a', '1'],
+    ['MGET', 'a', 'b'],
+    ['EXISTS', 'a', 'x'],
+    ['TYPE', 'x'],
+    ['TTL', 'x'],
+    ['PTTL', 'x'],
+    ['STRLEN', 'x'],
+    ['GETRANGE', 'x', '0', '1'],
+    ['OBJECT', 'ENCODING', 'x'],
+    ['OBJECT', 'IDLETIME', 'x'],
+    ['TOUCH', 'x', 'a'],
+    ['GETEX', 'x'],
+    ['GETDEL', 'x'],
+    ['GETSET', 'x', '1'],
+    ['INCR', 'y'],
+    ['APPEND', 'z', 'v'],
+    ['LRANGE', 'l', '0', '-1'],
+    ['LLEN', 'l'],
+    ['LINDEX', 'l', '0'],
+    ['LPOS', 'l', 'a'],
+    ['LPOP', 'l'],
+    ['RPUSHX', 'l', 'a'],
+    ['LMOVE', 'l', 'm', 'LEFT', 'LEFT'],
+    ['LMPOP', '1', 'l', 'LEFT'],
+    ['XLEN', 's'],
+    ['XRANGE', 's', '-', '+'],
+    ['XREAD', 'STREAMS', 's', '0'],
+    ['XINFO', 'STREAM', 's'],
+    ['XPENDING', 's', 'g'],
+    ['XADD', 's', 'NOMKSTREAM', '*', 'f', 'v'],
+    ['XTRIM', 's', 'MAXLEN', '0'],
+    ['XDEL', 's', '1-1'],
+    ['COPY', 'x', 'y'],
+    ['RENAME', 'x', 'y'],
+    ['MOVE', 'x', '1'],
+    ['DEL', 'x'],
+    ['EXPIRE', 'x', '10'],
+    ['PERSIST', 'x'],
+    ['LCS', 'x', 'a'],
+    ['DEL', 'a', 'y', 'z'],
+  ],
+};
+
 /** One listener per server, subscribed to every keyspace channel and to SYNC. */
 class Listeners {
   private constructor(
@@ -102,129 +299,17 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
   }
 
   it('strings: SET and its options, counters, ranges, GETDEL, GETEX, GETSET, MSET', async () => {
-    const n = await events(
-      ['SET', 's', 'v'],
-      ['SET', 's', 'w', 'EX', '100'],
-      ['SET', 's', 'w', 'PX', '100000', 'GET'],
-      ['SET', 's', 'x', 'KEEPTTL'],
-      ['SET', 's', 'y', 'NX'],
-      ['SET', 'nx', 'y', 'NX'],
-      ['SET', 'none', 'y', 'XX'],
-      ['SET', 's', 'z', 'EXAT', '1'],
-      ['GET', 's'],
-      ['SETNX', 'a', '1'],
-      ['SETNX', 'a', '2'],
-      ['SETEX', 'b', '100', 'v'],
-      ['PSETEX', 'c', '100000', 'v'],
-      ['GETSET', 'a', '5'],
-      ['GETSET', 'new', '5'],
-      ['MSET', 'm1', '1', 'm2', '2', 'a', '3'],
-      ['MSETNX', 'm3', '1', 'm4', '2'],
-      ['MSETNX', 'm3', '1', 'm5', '2'],
-      ['INCR', 'i'],
-      ['INCRBY', 'i', '10'],
-      ['DECR', 'i'],
-      ['DECRBY', 'i', '3'],
-      ['INCR', 'm1'],
-      ['INCRBYFLOAT', 'f', '1.5'],
-      ['INCRBYFLOAT', 'f', '1.5'],
-      ['INCR', 'f'],
-      ['APPEND', 'ap', 'x'],
-      ['APPEND', 'ap', 'y'],
-      ['SETRANGE', 'sr', '3', 'abc'],
-      ['SETRANGE', 'sr', '0', ''],
-      ['SETRANGE', 'nokey', '0', ''],
-      ['SETRANGE', 'sr', '1', 'Z'],
-      ['GETDEL', 'sr'],
-      ['GETDEL', 'sr'],
-      ['GETEX', 'ap', 'EX', '100'],
-      ['GETEX', 'ap', 'PERSIST'],
-      ['GETEX', 'ap', 'PERSIST'],
-      ['GETEX', 'ap'],
-      ['GETEX', 'ap', 'PXAT', '1'],
-      ['GETEX', 'nokey', 'EX', '1'],
-    );
+    const n = await events(...SEQUENCES.strings);
     expect(n).toBeGreaterThan(20);
   });
 
   it('generic: DEL, UNLINK, EXPIRE family, PERSIST, RENAME, MOVE, COPY, SWAPDB, FLUSHDB, FLUSHALL', async () => {
-    const n = await events(
-      ['MSET', 'a', '1', 'b', '2', 'c', '3'],
-      ['DEL', 'a', 'nokey', 'b'],
-      ['UNLINK', 'c', 'nokey'],
-      ['SET', 'k', 'v'],
-      ['EXPIRE', 'k', '100'],
-      ['PEXPIRE', 'k', '200000', 'GT'],
-      ['PEXPIRE', 'k', '1000', 'GT'],
-      ['EXPIRE', 'k', '100', 'NX'],
-      ['EXPIREAT', 'k', '99999999999'],
-      ['PEXPIREAT', 'k', '99999999999000'],
-      ['EXPIRE', 'nokey', '100'],
-      ['PERSIST', 'k'],
-      ['PERSIST', 'k'],
-      ['EXPIRE', 'k', '-1'],
-      ['SET', 'k', 'v'],
-      ['PEXPIREAT', 'k', '1'],
-      ['SET', 'r', 'v', 'EX', '100'],
-      ['SET', 'r2', 'x'],
-      ['RENAME', 'r', 'r2'],
-      ['RENAME', 'r2', 'r2'],
-      ['RENAME', 'r2', 'r3'],
-      ['RENAMENX', 'r3', 'r4'],
-      ['SET', 'r5', 'x'],
-      ['RENAMENX', 'r4', 'r5'],
-      ['MOVE', 'r4', '1'],
-      ['MOVE', 'r5', '1'],
-      ['SET', 'r5', 'y'],
-      ['MOVE', 'r5', '1'],
-      ['COPY', 'r5', 'cp'],
-      ['COPY', 'r5', 'cp'],
-      ['COPY', 'r5', 'cp', 'REPLACE'],
-      ['COPY', 'r5', 'cp', 'DB', '2'],
-      ['SELECT', '1'],
-      ['DEL', 'r4'],
-      ['SELECT', '0'],
-      ['SWAPDB', '0', '1'],
-      ['FLUSHDB'],
-      ['SET', 'x', 'y'],
-      ['FLUSHALL'],
-    );
+    const n = await events(...SEQUENCES.generic);
     expect(n).toBeGreaterThan(20);
   });
 
   it('lists: pushes, pops, LINSERT, LSET, LREM, LTRIM, moves, LMPOP, and del of an emptied list', async () => {
-    const n = await events(
-      ['RPUSH', 'l', 'a', 'b', 'c', 'd', 'e', 'a'],
-      ['LPUSH', 'l', 'z'],
-      ['LPUSHX', 'l', 'y'],
-      ['RPUSHX', 'nol', 'y'],
-      ['LINSERT', 'l', 'BEFORE', 'c', 'x'],
-      ['LINSERT', 'l', 'AFTER', 'nopivot', 'x'],
-      ['LSET', 'l', '0', 'Y'],
-      ['LREM', 'l', '0', 'a'],
-      ['LREM', 'l', '0', 'nothing'],
-      ['LTRIM', 'l', '0', '-1'],
-      ['LTRIM', 'l', '1', '-2'],
-      ['LPOP', 'l'],
-      ['RPOP', 'l', '2'],
-      ['LPOP', 'l', '0'],
-      ['RPUSH', 'src', '1', '2', '3'],
-      ['LMOVE', 'src', 'dst', 'LEFT', 'RIGHT'],
-      ['RPOPLPUSH', 'src', 'dst'],
-      ['LMOVE', 'src', 'src', 'LEFT', 'LEFT'],
-      ['LMOVE', 'src', 'dst', 'RIGHT', 'LEFT'],
-      ['LMOVE', 'src', 'dst', 'RIGHT', 'LEFT'],
-      ['LMPOP', '2', 'nol', 'dst', 'RIGHT', 'COUNT', '2'],
-      ['BLPOP', 'dst', '0'],
-      ['BLMPOP', '0', '1', 'l', 'LEFT', 'COUNT', '10'],
-      ['RPUSH', 't', 'a'],
-      ['LTRIM', 't', '1', '0'],
-      ['RPUSH', 't', 'a', 'a'],
-      ['LREM', 't', '0', 'a'],
-      ['RPUSH', 'one', 'x'],
-      ['BRPOPLPUSH', 'one', 'one', '0'],
-      ['BLMOVE', 'one', 'other', 'LEFT', 'LEFT', '0'],
-    );
+    const n = await events(...SEQUENCES.lists);
     expect(n).toBeGreaterThan(30);
   });
 
@@ -260,40 +345,7 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
   }
 
   it('streams: XADD (and its trimming), XTRIM, XDEL, XSETID, XGROUP, consumers created by reads and claims', async () => {
-    const n = await events(
-      ['XADD', 's', '1-1', 'f', 'v'],
-      ['XADD', 's', '2-1', 'f', 'v'],
-      ['XADD', 's', '3-1', 'f', 'v'],
-      ['XADD', 's', 'MAXLEN', '2', '4-1', 'f', 'v'],
-      ['XADD', 's', 'MAXLEN', '5', '5-1', 'f', 'v'],
-      ['XADD', 'nos', 'NOMKSTREAM', '*', 'f', 'v'],
-      ['XADD', 's', '1-0', 'f', 'v'],
-      ['XTRIM', 's', 'MAXLEN', '2'],
-      ['XTRIM', 's', 'MAXLEN', '2'],
-      ['XDEL', 's', '4-1', '9-9'],
-      ['XDEL', 's', '9-9'],
-      ['XSETID', 's', '10-0'],
-      ['XGROUP', 'CREATE', 's', 'g', '0'],
-      ['XGROUP', 'CREATE', 's', 'g', '0'],
-      ['XGROUP', 'CREATE', 'mk', 'g', '$', 'MKSTREAM'],
-      ['XGROUP', 'SETID', 's', 'g', '0'],
-      ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c1'],
-      ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c1'],
-      ['XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '1', 'STREAMS', 's', '>'],
-      ['XREADGROUP', 'GROUP', 'g', 'c2', 'STREAMS', 's', '>'],
-      ['XREADGROUP', 'GROUP', 'g', 'c3', 'NOACK', 'STREAMS', 's', '>'],
-      ['XREADGROUP', 'GROUP', 'g', 'c4', 'STREAMS', 's', '0'],
-      ['XACK', 's', 'g', '5-1'],
-      ['XCLAIM', 's', 'g', 'c5', '0', '5-1', '4-1'],
-      ['XCLAIM', 's', 'g', 'c6', '0', '5-1'],
-      ['XAUTOCLAIM', 's', 'g', 'c7', '0', '0'],
-      ['XAUTOCLAIM', 's', 'g', 'c8', '0', '0', 'JUSTID'],
-      ['XGROUP', 'DELCONSUMER', 's', 'g', 'c2'],
-      ['XGROUP', 'DELCONSUMER', 's', 'g', 'nobody'],
-      ['XGROUP', 'DESTROY', 's', 'g'],
-      ['XGROUP', 'DESTROY', 's', 'g'],
-      ['DEL', 's'],
-    );
+    const n = await events(...SEQUENCES.streams);
     expect(n).toBeGreaterThan(20);
   });
 
@@ -352,50 +404,7 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
     for (const flags of ['KEm', 'Em', 'Km', 'KEA']) {
       await p.same('CONFIG', 'SET', 'notify-keyspace-events', flags);
       await p.same('CONFIG', 'GET', 'notify-keyspace-events');
-      const n = await events(
-        ['GET', 'nokey'],
-        ['MGET', 'a', 'b'],
-        ['SET', 'a', '1'],
-        ['MGET', 'a', 'b'],
-        ['EXISTS', 'a', 'x'],
-        ['TYPE', 'x'],
-        ['TTL', 'x'],
-        ['PTTL', 'x'],
-        ['STRLEN', 'x'],
-        ['GETRANGE', 'x', '0', '1'],
-        ['OBJECT', 'ENCODING', 'x'],
-        ['OBJECT', 'IDLETIME', 'x'],
-        ['TOUCH', 'x', 'a'],
-        ['GETEX', 'x'],
-        ['GETDEL', 'x'],
-        ['GETSET', 'x', '1'],
-        ['INCR', 'y'],
-        ['APPEND', 'z', 'v'],
-        ['LRANGE', 'l', '0', '-1'],
-        ['LLEN', 'l'],
-        ['LINDEX', 'l', '0'],
-        ['LPOS', 'l', 'a'],
-        ['LPOP', 'l'],
-        ['RPUSHX', 'l', 'a'],
-        ['LMOVE', 'l', 'm', 'LEFT', 'LEFT'],
-        ['LMPOP', '1', 'l', 'LEFT'],
-        ['XLEN', 's'],
-        ['XRANGE', 's', '-', '+'],
-        ['XREAD', 'STREAMS', 's', '0'],
-        ['XINFO', 'STREAM', 's'],
-        ['XPENDING', 's', 'g'],
-        ['XADD', 's', 'NOMKSTREAM', '*', 'f', 'v'],
-        ['XTRIM', 's', 'MAXLEN', '0'],
-        ['XDEL', 's', '1-1'],
-        ['COPY', 'x', 'y'],
-        ['RENAME', 'x', 'y'],
-        ['MOVE', 'x', '1'],
-        ['DEL', 'x'],
-        ['EXPIRE', 'x', '10'],
-        ['PERSIST', 'x'],
-        ['LCS', 'x', 'a'],
-        ['DEL', 'a', 'y', 'z'],
-      );
+      const n = await events(...SEQUENCES.misses);
       expect(n).toBeGreaterThan(flags === 'KEm' ? 40 : 15);
     }
   });
@@ -448,6 +457,36 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
       resp3.close();
       plain.close();
     }
+  });
+
+  it('a RESP3 client subscribed to its own events gets them in order with its replies, every family, in MULTI', async () => {
+    const self = await servers.pair();
+    await self.both('HELLO', '3');
+    await self.same('PSUBSCRIBE', PATTERN);
+    await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEAnm');
+    /** Runs the commands on both, then PING: every frame before the PONG (events and replies) compared in order. */
+    const sameFrames = async (...argvs: string[][]): Promise<void> => {
+      const bytes = Buffer.concat([...argvs.map((argv) => encodeCommand(argv)), encodeCommand(['PING'])]);
+      self.ours.write(bytes);
+      self.ref.write(bytes);
+      const [ours, ref] = await Promise.all([self.ours, self.ref].map(async (c) => {
+        const frames: string[] = [];
+        for (;;) {
+          const raw = (await c.read()).raw;
+          if (raw.toString('latin1') === '+PONG\r\n') return frames;
+          frames.push(show(raw));
+        }
+      }));
+      expect(ours, `frames of ${JSON.stringify(argvs)}`).toEqual(ref);
+    };
+    const transaction = [['MULTI'], ['SET', 'k', 'w'], ['RPUSH', 'l', 'b', 'c'], ['LMOVE', 'l', 'l2', 'LEFT', 'RIGHT'], ['INCR', 'nokey'], ['EXEC']];
+    for (const argv of [...SEQUENCES.strings, ...SEQUENCES.lists, ...SEQUENCES.streams, ...SEQUENCES.misses, ...SEQUENCES.generic]) {
+      await sameFrames(argv);
+    }
+    // PING is queued too: the transaction is sent whole.
+    await sameFrames(...transaction);
+    await self.same('PUNSUBSCRIBE');
+    await sameEvents('events seen by the other listener');
   });
 
   it('random string and list command sequences (fast-check, seeded)', async () => {
