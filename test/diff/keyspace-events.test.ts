@@ -334,6 +334,34 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
     }
   });
 
+  it('streams: readers served after blocking (XREAD, XREADGROUP creating its consumer, a deleted stream)', async () => {
+    await events(['XGROUP', 'CREATE', 'bs', 'g', '$', 'MKSTREAM']);
+    const waiters = await Promise.all([RawClient.connect(servers.ours.port), RawClient.connect(servers.ref.port)]);
+    try {
+      for (const argv of [
+        ['XREAD', 'BLOCK', '0', 'STREAMS', 'bs', '$'],
+        ['XREADGROUP', 'GROUP', 'g', 'newbie', 'BLOCK', '0', 'STREAMS', 'bs', '>'],
+        ['XREADGROUP', 'GROUP', 'g', 'other', 'NOACK', 'BLOCK', '0', 'STREAMS', 'bs', '>'],
+      ]) {
+        // Nothing new for the group: the read blocks.
+        await events(['XGROUP', 'SETID', 'bs', 'g', '$']);
+        for (const w of waiters) w.write(encodeCommand(argv));
+        await untilBlocked(1);
+        await sameEvents(`events of blocking ${JSON.stringify(argv)}`);
+        await events(['XADD', 'bs', '*', 'f', 'v']);
+        await Promise.all(waiters.map((w) => w.read()));
+      }
+      await events(['XGROUP', 'SETID', 'bs', 'g', '$']);
+      for (const w of waiters) w.write(encodeCommand(['XREADGROUP', 'GROUP', 'g', 'third', 'BLOCK', '0', 'STREAMS', 'bs', '>']));
+      await untilBlocked(1);
+      await events(['DEL', 'bs']);
+      const [o, r] = await Promise.all(waiters.map((w) => w.read()));
+      expect(show(o.raw)).toBe(show(r.raw));
+    } finally {
+      for (const w of waiters) w.close();
+    }
+  });
+
   /** Waits (deterministically: until the servers say so) for `n` blocked clients on each side. */
   async function untilBlocked(n: number): Promise<void> {
     for (const c of [p.ours, p.ref]) {
