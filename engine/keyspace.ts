@@ -210,11 +210,7 @@ export class Db {
   set(key: string, value: Value, keepTtl = false, form = StringForm.Auto): Entry {
     let e = this.entry(key);
     if (e === undefined) {
-      e = new Entry(key, value, this.takeSlot(), this.engine.initialAccessWord());
-      e.form = form;
-      if (this.guard !== null) e.epoch = this.guard.epoch;
-      this.slots[e.slot] = e;
-      this.dict.set(key, e);
+      e = this.add(key, value, form);
       // redis-server's dbAdd: before the event of the command that created the key.
       notify(this.engine, NotifyFlag.New, 'new', key, this.id);
     } else {
@@ -224,6 +220,24 @@ export class Db {
       if (!this.engine.lfuMode) e.lru = this.engine.lruClock;
       if (!keepTtl && e.expireAt !== 0) this.clearExpire(e);
     }
+    return e;
+  }
+
+  /**
+   * Stores a key read from a snapshot: as `set`, but no `new` event (redis-server's
+   * dbAddRDBLoad); a key the snapshot repeats is overwritten.
+   */
+  load(key: string, value: Value): Entry {
+    return this.dict.has(key) ? this.set(key, value) : this.add(key, value, StringForm.Auto);
+  }
+
+  /** A new entry for `key`, which must be absent. */
+  private add(key: string, value: Value, form: StringForm): Entry {
+    const e = new Entry(key, value, this.takeSlot(), this.engine.initialAccessWord());
+    e.form = form;
+    if (this.guard !== null) e.epoch = this.guard.epoch;
+    this.slots[e.slot] = e;
+    this.dict.set(key, e);
     return e;
   }
 

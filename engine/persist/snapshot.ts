@@ -314,7 +314,7 @@ export function* snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: Sna
     if (expireAt !== 0 && expireAt < options.now) {
       expired++;
     } else {
-      const e = db.set(key, value);
+      const e = db.load(key, value);
       if (expireAt !== 0) db.setExpire(e, expireAt);
       keys++;
     }
