@@ -521,7 +521,7 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
     await sameEvents('events seen by the other listener');
   });
 
-  it('random string and list command sequences (fast-check, seeded)', async () => {
+  it('random string, list and stream command sequences (fast-check, seeded)', async () => {
     await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
     const key = fc.constantFrom('k1', 'k2', 'k3');
     const value = fc.constantFrom('1', '2', 'a', '', '10.5');
@@ -537,13 +537,25 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
       fc.tuple(fc.constantFrom('SET'), key, value, fc.constantFrom('EX', 'KEEPTTL', 'GET', 'XX')).map((t) =>
         t[3] === 'EX' ? [...t, '100'] : t,
       ),
+      // Streams with explicit IDs only, so both servers store the same entries.
+      fc.tuple(fc.constant('XADD'), key, fc.integer({ min: 1, max: 9 }).map((n) => `${n}-1`), fc.constant('f'), value),
+      fc.tuple(fc.constant('XADD'), key, fc.constantFrom('MAXLEN', 'NOMKSTREAM'), fc.constantFrom('1', '2')).map(
+        ([cmd, k, opt, n]) => (opt === 'MAXLEN' ? [cmd, k, opt, n, `1${n}-${n}`, 'f', 'v'] : [cmd, k, opt, `2${n}-1`, 'f', 'v']),
+      ),
+      fc.tuple(fc.constantFrom('XTRIM'), key, fc.constant('MAXLEN'), fc.constantFrom('0', '1', '3')),
+      fc.tuple(fc.constantFrom('XDEL'), key, fc.constantFrom('1-1', '2-1', '11-1')),
+      fc.tuple(fc.constant('XGROUP'), fc.constant('CREATE'), key, fc.constantFrom('g', 'h'), fc.constantFrom('0', '$'), fc.constant('MKSTREAM')),
+      fc.tuple(fc.constant('XGROUP'), fc.constantFrom('CREATECONSUMER', 'DELCONSUMER'), key, fc.constantFrom('g', 'h'), fc.constantFrom('c1', 'c2')),
+      fc.tuple(fc.constant('XGROUP'), fc.constant('DESTROY'), key, fc.constantFrom('g', 'h')),
+      fc.tuple(fc.constantFrom('c1', 'c2'), key).map(([consumer, k]) => ['XREADGROUP', 'GROUP', 'g', consumer, 'COUNT', '1', 'STREAMS', k, '>']),
+      fc.tuple(fc.constantFrom('c1', 'c3'), key).map(([consumer, k]) => ['XAUTOCLAIM', k, 'g', consumer, '0', '0', 'JUSTID']),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 20 }), async (commands) => {
         await p.same('FLUSHALL');
         await events(...commands);
       }),
-      { seed: 20260521, numRuns: 40 },
+      { seed: 20260521, numRuns: 60 },
     );
   });
 });
