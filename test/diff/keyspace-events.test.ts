@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
 import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -560,5 +560,30 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
   });
 });
 
+
+describe('keyspace notifications configured at start-up', () => {
+  it('--notify-keyspace-events takes effect from the start, CONFIG SET "" turns it off', async () => {
+    const broker = await startBroker(['--notify-keyspace-events', 'Kg$']);
+    const [listener, writer] = await Promise.all([RawClient.connect(broker.port), RawClient.connect(broker.port)]);
+    try {
+      await listener.call('PSUBSCRIBE', '__key*__:*');
+      await listener.call('SUBSCRIBE', SYNC);
+      await writer.call('SET', 'k', 'v');
+      await writer.call('RPUSH', 'l', 'a');
+      await writer.call('PUBLISH', SYNC, 'x');
+      expect((await Listeners.drain(listener)).map((m) => JSON.parse(m) as string)).toEqual([
+        '*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n',
+      ]);
+      await writer.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+      await writer.call('SET', 'k', 'w');
+      await writer.call('PUBLISH', SYNC, 'x');
+      expect(await Listeners.drain(listener)).toEqual([]);
+    } finally {
+      listener.close();
+      writer.close();
+      await broker.stop();
+    }
+  });
+});
 
 if (!hasRedisServer()) console.warn(NO_REDIS);
