@@ -3,13 +3,12 @@
  * redis-server, each on a free loopback port, stopped by the test that started it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Broker } from '../../broker/server.js';
+import { tempDir } from './temp.js';
 import { RawClient } from './raw.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -42,14 +41,12 @@ let scratch: string | undefined;
 
 /**
  * The directory servers started here work in unless a test passes `--dir`: a temp
- * directory of this test process, removed when it exits, so that nothing a server
+ * directory of this test file, removed when it is done (temp.ts), so that nothing a server
  * saves (SHUTDOWN SAVE, an AOF a test turns on) lands in the repository.
  */
 export function scratchDir(): string {
   if (scratch === undefined) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'broker-test-'));
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    scratch = dir;
+    scratch = tempDir('broker-test-');
   }
   return scratch;
 }

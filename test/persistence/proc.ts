@@ -3,19 +3,15 @@
  * start one with the AOF on, kill it with SIGKILL, start the next on the same files.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { RawClient } from '../harness/raw.js';
+import { tempDir as harnessTempDir } from '../harness/temp.js';
 import { BROKER_BIN, spawnBroker, type RunningServer } from '../harness/servers.js';
 
 export type Spawned = RunningServer & { child: ChildProcess; output: () => string };
 
-/** A fresh temp directory for one test's files (removed with the scratch dirs at exit). */
+/** A fresh temp directory for one test's files (removed when the test file is done). */
 export function tempDir(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `broker-${name}-`));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return harnessTempDir(`broker-${name}-`);
 }
 
 /** A broker process with the AOF on in `dir`; its log is kept for assertions. */

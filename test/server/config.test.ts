@@ -3,8 +3,7 @@
  * listener refuses, and the parameters whose change acts on live connections
  * (requirepass, proto-max-bulk-len) or is protected (dir).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -12,6 +11,7 @@ import { Config, ConfigError } from '../../broker/config.js';
 import { Broker } from '../../broker/server.js';
 import { PARAMS, keyspaceEventFlags, NotifyFlag } from '../../broker/params.js';
 import { RawClient } from '../harness/raw.js';
+import { tempDir } from '../harness/temp.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
 
 describe('Config', () => {
@@ -78,7 +78,7 @@ describe('CONFIG SET on a running broker', () => {
     expect((await admin.call('CONFIG', 'SET', 'dir', '.')).raw.toString()).toContain("can't set protected config");
     const open = await startBroker(['--enable-protected-configs', 'local']);
     const c = await RawClient.connect(open.port);
-    const target = mkdtempSync(path.join(tmpdir(), 'broker-dir-'));
+    const target = tempDir('broker-dir-');
     expect((await c.call('CONFIG', 'SET', 'dir', target)).raw.toString()).toBe('+OK\r\n');
     expect((await c.call('CONFIG', 'GET', 'dir')).value).toEqual(['dir', target]);
     expect((await c.call('CONFIG', 'SET', 'dir', path.join(target, 'missing'))).raw.toString()).toMatch(
@@ -91,7 +91,7 @@ describe('CONFIG SET on a running broker', () => {
 
 describe('CONFIG REWRITE', () => {
   it('rewrites the config file in place, appending what differs from the defaults', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'broker-rewrite-'));
+    const dir = tempDir('broker-rewrite-');
     const file = path.join(dir, 'broker.conf');
     writeFileSync(
       file,

@@ -4,14 +4,14 @@
  * child process and in-process (where shutdown hooks may refuse).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
+import { tempDir } from '../harness/temp.js';
 import { BROKER_BIN, freePort, hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'broker-lifecycle-'));
+const dir = tempDir('broker-lifecycle-');
 const children: ChildProcess[] = [];
 
 afterAll(() => {
