@@ -688,13 +688,18 @@ function xautoclaim(c: Client, argv: string[]): void {
 // ---------------------------------------------------------------------------------------
 // XINFO GROUPS, CONSUMERS, and the groups of XINFO STREAM FULL
 
-/** `entries-read`: the counter, or nil when unknown. */
-function replyEntriesRead(reply: Reply, group: ConsumerGroup): void {
+/**
+ * A group's position, the same three fields in XINFO GROUPS and XINFO STREAM FULL:
+ * `last-delivered-id`, `entries-read` (nil when unknown) and `lag` (nil when it cannot
+ * be computed).
+ */
+function replyGroupPosition(reply: Reply, s: Stream, group: ConsumerGroup): void {
+  reply.bulk('last-delivered-id');
+  reply.bulk(group.lastId.toString());
+  reply.bulk('entries-read');
   if (group.entriesRead === ENTRIES_READ_UNKNOWN) reply.nil();
   else reply.int(group.entriesRead);
-}
-
-function replyLag(reply: Reply, s: Stream, group: ConsumerGroup): void {
+  reply.bulk('lag');
   const lag = s.groupLag(group);
   if (lag === null) reply.nil();
   else reply.int(lag);
@@ -721,12 +726,7 @@ function xinfoGroups(c: Client, argv: string[]): void {
     reply.int(group.consumers.size);
     reply.bulk('pending');
     reply.int(group.pel.size);
-    reply.bulk('last-delivered-id');
-    reply.bulk(group.lastId.toString());
-    reply.bulk('entries-read');
-    replyEntriesRead(reply, group);
-    reply.bulk('lag');
-    replyLag(reply, s, group);
+    replyGroupPosition(reply, s, group);
   }
 }
 
@@ -759,12 +759,7 @@ export function replyGroupsFull(reply: Reply, s: Stream, count: number): void {
     reply.map(7);
     reply.bulk('name');
     reply.bulk(name);
-    reply.bulk('last-delivered-id');
-    reply.bulk(group.lastId.toString());
-    reply.bulk('entries-read');
-    replyEntriesRead(reply, group);
-    reply.bulk('lag');
-    replyLag(reply, s, group);
+    replyGroupPosition(reply, s, group);
     reply.bulk('pel-count');
     reply.int(group.pel.size);
     reply.bulk('pending');
