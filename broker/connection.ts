@@ -49,10 +49,12 @@ export class Connection extends Client {
   /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
   softLimitSince = 0;
   /**
-   * Under `appendfsync always`: the AOF offset this client's output waits for (its
-   * last write's effects, or those of a write that served it); 0 when it waits for nothing.
+   * Group commit (aof/durability.ts): output positions with the AOF offsets they wait
+   * for, oldest first; null when no output waits for an fsync.
    */
-  durableAt = 0;
+  syncMarks: number[] | null = null;
+  /** What the output produced since the last mark shows: nothing, data ('read'), or a write's result. */
+  syncNeed: 'none' | 'read' | 'write' = 'none';
   /** Inside MULTI: the commands queued so far; null otherwise. */
   multi: Transaction | null = null;
   /** A command read but not yet run because the client is paused. */
@@ -198,15 +200,15 @@ export class Connection extends Client {
   flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.broker.outputLimits.enforce(this)) return;
-    // Group commit: replies after a write go out once the fsync covering it completes.
-    if (this.durableAt !== 0 && this.broker.persistence.groupCommit.holdOutput(this)) return;
-    const out = this.reply.take();
+    // Group commit: output waiting for an fsync stays, and goes when it completes.
+    const groupCommit = this.broker.persistence.groupCommit;
+    const out = groupCommit.takeDurable(this);
     if (out.length > 0) {
       this.socket.write(out, 'latin1');
       this.broker.stats.netOutputBytes += out.length;
       this.broker.stats.writesProcessed++;
     }
-    if (this.closeAfterReply) {
+    if (this.closeAfterReply && !groupCommit.holding(this)) {
       // Close fully once the last reply is written, as redis-server does: a half-closed
       // socket would linger for as long as the peer keeps its side open.
       const socket = this.socket;
@@ -217,6 +219,8 @@ export class Connection extends Client {
 
   /** A published message was appended: within the output buffer limit, it goes out this turn. */
   override pushed(): void {
+    // A message shows data (keyspace events show writes): under group commit it waits like a read.
+    if (this.syncNeed === 'none') this.syncNeed = 'read';
     if (!this.broker.outputLimits.enforce(this)) this.scheduleFlush();
   }
 

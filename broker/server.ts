@@ -393,7 +393,7 @@ export class Broker {
     } finally {
       this.running = false;
     }
-    this.persistence.groupCommit.afterCommand(c, this.unblocked);
+    this.persistence.groupCommit.afterCommand(c, command, this.unblocked);
     if (this.unblocked.length !== 0) this.resumeUnblocked();
     return true;
   }

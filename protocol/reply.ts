@@ -41,6 +41,16 @@ export class Reply {
     return out;
   }
 
+  /** Takes the pending output up to `position` (a `position` value), leaving the rest. */
+  takeUpTo(position: number): string {
+    const n = position - this.taken;
+    if (n >= this.out.length) return this.take();
+    const out = this.out.slice(0, n);
+    this.out = this.out.slice(n);
+    this.taken = position;
+    return out;
+  }
+
   /** The position of the end of the output in everything ever written here. */
   get position(): number {
     return this.taken + this.out.length;

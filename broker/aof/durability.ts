@@ -1,17 +1,36 @@
 /**
- * Group commit (DESIGN.md decision 5): under `appendfsync always`, the reply to a
- * command that wrote, and the replies of the clients it woke, stay in their
- * connections' output until the AOF is synced up to its effects. The event loop never
- * waits for the disk: the connection is flushed when the fsync covering it completes,
- * and every command written before that fsync shares it.
+ * Group commit (DESIGN.md decision 5). Under `appendfsync always` no output leaves
+ * before the effects of every command that ran before it are on disk, as in
+ * redis-server, which fsyncs in beforeSleep before writing any reply: a client never
+ * sees a write, its own or another's, that a crash could take back. The event loop
+ * never waits for the disk: output waits in the connection, and every command written
+ * before an fsync starts shares it.
+ *
+ * Output is released in order, in prefixes: each flush marks the output produced since
+ * the last one with the AOF offset it needs (`syncMarks`), and what is synced goes out
+ * while the rest waits. So a client that pipelines writes without pause gets its
+ * replies fsync after fsync, not once it stops sending.
+ *
+ * While the AOF is failing (a write or fsync error), output that only read goes out
+ * (reads keep working); the replies of writes, and of clients they woke, wait until
+ * the AOF has recovered. A mark records which of the two it is.
  */
+import { Flag, type Command } from '../../engine/command.js';
 import type { Connection } from '../connection.js';
 import type { Persistence } from './persistence.js';
+import type { AofWriter } from './writer.js';
+
+/** syncMarks holds triples: an output position, the AOF offset it waits for, and READ or WRITE. */
+const MARK = 3;
+/** Output of commands that only read: goes out while the AOF is failing. */
+const READ = 0;
+/** Output of a command that wrote, or of a client a write woke. */
+const WRITE = 1;
 
 export class GroupCommit {
   /** writer.appended after the last command a client ran (to tell which commands wrote). */
   private appendedMark = 0;
-  /** Connections whose output waits for an fsync (appendfsync always). */
+  /** Connections whose output waits for an fsync. */
   private readonly held = new Set<Connection>();
 
   /** `aof`: the writer of the moment, and whether the AOF is on. */
@@ -23,50 +42,107 @@ export class GroupCommit {
   }
 
   /**
-   * After each client command (dispatch): under `appendfsync always`, a command that
-   * wrote, and the clients it woke, get their replies only once the AOF is synced
-   * up to its effects.
+   * After each client command (dispatch): output that shows data waits for the effects
+   * appended before it; a command that wrote, and the clients it woke, wait for theirs
+   * even while the AOF is failing. Replies that show no data (INFO, PING, CONFIG...)
+   * do not wait, so the broker can be looked at while a disk hangs.
    */
-  afterCommand(c: Connection, woken: readonly Connection[]): void {
+  afterCommand(c: Connection, command: Command<Connection>, woken: readonly Connection[]): void {
     const writer = this.aof.writer;
-    if (writer === null || writer.appended === this.appendedMark) return;
+    if (writer === null) return;
+    const wrote = writer.appended !== this.appendedMark;
     this.appendedMark = writer.appended;
-    if (this.aof.state !== 'on' || writer.policy !== 'always') return;
-    c.durableAt = writer.appended;
-    for (const w of woken) w.durableAt = writer.appended;
+    if (!this.groupCommitting(writer)) return;
+    if (wrote) {
+      c.syncNeed = 'write';
+      for (const w of woken) w.syncNeed = 'write';
+    } else if (c.syncNeed === 'none' && showsData(command)) c.syncNeed = 'read';
   }
 
-  /** Connection.flush: true when `c`'s output must wait for an fsync (it is flushed then). */
-  holdOutput(c: Connection): boolean {
-    // Infinity: held until whoever set it (DEBUG LOADAOF) lets go.
-    if (c.durableAt === Infinity) return true;
+  /** Connection.flush: takes the part of `c`'s output that may be written now; the rest waits for its fsync. */
+  takeDurable(c: Connection): string {
     const writer = this.aof.writer;
-    if (writer === null || writer.synced >= c.durableAt) {
-      c.durableAt = 0;
-      return false;
+    if (writer !== null && this.groupCommitting(writer)) this.mark(c, writer);
+    const marks = c.syncMarks;
+    if (marks === null) return c.reply.take();
+    const synced = writer?.synced ?? 0;
+    const failing = writer?.failing ?? false;
+    let i = 0;
+    while (i < marks.length && (marks[i + 1] <= synced || (failing && marks[i + 2] === READ))) i += MARK;
+    if (i === marks.length) {
+      c.syncMarks = null;
+      return c.reply.take();
     }
-    if (!this.held.has(c)) {
-      this.held.add(c);
-      writer.whenSynced(c.durableAt, () => this.release(c));
-    }
-    return true;
+    const out = i === 0 ? '' : c.reply.takeUpTo(marks[i - MARK]);
+    if (i !== 0) marks.splice(0, i);
+    this.wait(c, marks[1]);
+    return out;
   }
 
-  /** appendfsync changed: replies held for an fsync under `always` get it now. */
+  /** True while part of `c`'s output waits for an fsync. */
+  holding(c: Connection): boolean {
+    return c.syncMarks !== null;
+  }
+
+  /** appendfsync changed: output held for an fsync under `always` gets it now. */
   policyChanged(): void {
-    for (const c of this.held) this.aof.writer?.whenSynced(c.durableAt, () => this.release(c));
+    for (const c of this.held) this.aof.writer?.whenSynced(c.syncMarks?.[1] ?? 0, () => this.release(c));
   }
 
-  /** The AOF stopped: no fsync will come, every held reply goes out. */
+  /** The AOF started or stopped failing: output that only read goes out now. */
+  statusChanged(): void {
+    if (this.aof.writer?.failing === true) for (const c of [...this.held]) this.release(c);
+  }
+
+  /** The AOF stopped: no fsync will come, all held output goes out. */
   releaseAll(): void {
     for (const c of [...this.held]) {
-      c.durableAt = 0;
+      c.syncMarks = null;
       this.release(c);
     }
+  }
+
+  /** True when group commit applies: the AOF is on and appendfsync is always. */
+  private groupCommitting(writer: AofWriter): boolean {
+    return this.aof.state === 'on' && writer.policy === 'always';
+  }
+
+  /** Marks `c`'s output produced since its last mark with the offset it waits for, if any is unsynced. */
+  private mark(c: Connection, writer: AofWriter): void {
+    const need = c.syncNeed;
+    if (need === 'none') return;
+    c.syncNeed = 'none';
+    if (writer.synced >= writer.appended || (need === 'read' && writer.failing)) return;
+    const kind = need === 'write' ? WRITE : READ;
+    const position = c.reply.position;
+    const marks = c.syncMarks;
+    if (marks === null) {
+      if (c.reply.out.length !== 0) c.syncMarks = [position, writer.appended, kind];
+      return;
+    }
+    const last = marks.length - MARK;
+    if (position === marks[last]) return;
+    if (marks[last + 1] !== writer.appended) marks.push(position, writer.appended, kind);
+    else {
+      // The same fsync covers both: one mark, a write's if either is.
+      marks[last] = position;
+      marks[last + 2] = Math.max(marks[last + 2], kind);
+    }
+  }
+
+  private wait(c: Connection, target: number): void {
+    if (this.held.has(c)) return;
+    this.held.add(c);
+    this.aof.writer?.whenSynced(target, () => this.release(c));
   }
 
   private release(c: Connection): void {
     if (!this.held.delete(c)) return;
     c.flush();
   }
+}
+
+/** Commands whose replies show the dataset (EXEC: whatever it ran might). */
+function showsData(command: Command<Connection>): boolean {
+  return command.has(Flag.ReadOnly) || command.has(Flag.Write) || command.fullname === 'exec';
 }

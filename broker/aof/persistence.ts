@@ -246,6 +246,7 @@ export class Persistence {
   /** Recomputes `denied` after a write, fsync or save succeeded or failed, or the rules changed. */
   private refreshDiskError(): void {
     this.denied = this.computeDiskError();
+    this.groupCommit.statusChanged();
   }
 
   private computeDiskError(): string | null {

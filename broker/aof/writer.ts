@@ -127,6 +127,11 @@ export class AofWriter {
     return this.appended - this.written;
   }
 
+  /** A write or fsync error is unresolved (-MISCONF). */
+  get failing(): boolean {
+    return this.writeError !== null || this.fsyncError !== null;
+  }
+
   /** aof_pending_bio_fsync. */
   get fsyncInProgress(): boolean {
     return this.syncing > 0;
@@ -469,12 +474,11 @@ export class AofWriter {
     return true;
   }
 
+  /** Calls the waiters whose target is synced (not in target order: a waiter may come back for a later one). */
   private release(): void {
-    const w = this.waiters;
-    let i = 0;
-    while (i < w.length && w[i].target <= this.synced) i++;
-    if (i === 0) return;
-    const ready = w.splice(0, i);
+    const ready = this.waiters.filter((w) => w.target <= this.synced);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.target > this.synced);
     for (const waiter of ready) waiter.done();
   }
 

@@ -68,26 +68,23 @@ const LOADAOF_PAUSE_MS = 86_400_000;
 /**
  * DEBUG LOADAOF: once every effect so far is written, empties the dataset and loads
  * the AOF. The writes finish off the event loop, so meanwhile every client is paused
- * (nothing may run between the command and the load) and this reply is held.
+ * (nothing may run between the command and the load) and the reply comes after the load.
  */
 function loadAof(c: Connection): void {
   const broker = c.broker;
   const persistence = broker.persistence;
   if (persistence.state !== 'on') return c.reply.error('ERR Append only file is not enabled');
   broker.pauseClients(Date.now() + LOADAOF_PAUSE_MS, 'all');
-  c.reply.ok();
-  c.durableAt = Infinity;
   persistence.whenWritten(() => {
     try {
       persistence.loadAofNow();
+      c.reply.ok();
     } catch (err) {
       if (!(err instanceof AofLoadError)) throw err;
       broker.log.error(err.message);
-      c.reply.out = '';
       c.reply.error(`ERR Error loading the AOF: ${err.message}`);
     }
     broker.unpause();
-    c.durableAt = 0;
     c.flush();
   });
 }

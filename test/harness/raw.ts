@@ -61,6 +61,12 @@ export class RawClient {
     this.socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   }
 
+  /** Sends bytes, waiting while the socket's buffer is full (for long pipelines). */
+  async send(bytes: Buffer): Promise<void> {
+    if (!this.socket.write(bytes)) await new Promise((resolve) => this.socket.once('drain', resolve));
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+
   /** The next reply; rejects if the connection closes first or after `timeoutMs`. */
   async read(timeoutMs = 10_000): Promise<RawReply> {
     const deadline = Date.now() + timeoutMs;

@@ -11,7 +11,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, encodeCommand } from '../harness/raw.js';
 import { fillMixedDataset } from './dataset.js';
-import { digest, infoField, kill9, outputWith, sleep, startAof, tempDir, type Spawned } from './proc.js';
+import { digest, infoField, kill9, outputWith, sleep, startAof, tempDir, watch, type Spawned } from './proc.js';
 
 /** More failures than any test gets through: every fsync fails until DEBUG AOF-FSYNC-FAIL 0. */
 const FOREVER = '1000000';
@@ -33,16 +33,6 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 const writeStatus = async (c: RawClient): Promise<string> => infoField(await persistenceInfo(c), 'aof_last_write_status');
-
-/** Whether `reply` has arrived, as it stands. */
-function watch(reply: Promise<unknown>): { arrived: boolean } {
-  const state = { arrived: false };
-  void reply.then(
-    () => (state.arrived = true),
-    () => undefined,
-  );
-  return state;
-}
 
 describe('recovery from a failed AOF fsync', () => {
   const servers: Spawned[] = [];
@@ -174,11 +164,17 @@ describe('recovery from a failed AOF fsync', () => {
     await admin.call('DEBUG', 'AOF-FSYNC-FAIL', '1');
     second.write(encodeCommand(['SET', 'second', '2']));
     const secondReply = second.read(60_000);
+    // A read waits for the fsyncs of the writes before it...
+    const reader = await connect(server);
+    const read = reader.call('GET', 'str:plain');
     await sleep(SETTLE_MS);
     const replies = [watch(firstReply), watch(secondReply)];
+    expect(watch(read).arrived).toBe(false);
     // Both complete now; the rewrites that follow fail until told otherwise.
     admin.write(Buffer.concat([encodeCommand(['DEBUG', 'AOF-FSYNC-HOLD', '0']), encodeCommand(['DEBUG', 'AOF-FSYNC-FAIL', FOREVER])]));
     expect((await admin.readMany(2)).map((r) => r.raw.toString())).toEqual(['+OK\r\n', '+OK\r\n']);
+    // ...but goes out once they have failed: reads keep working.
+    expect((await read).value).toBe('hello');
     await until('the fsync error reported', async () => (await writeStatus(admin)) === 'err');
     await until('a failed rewrite', async () => Number(infoField(await persistenceInfo(admin), 'aof_rewrites_consecutive_failures')) >= 1);
     expect(replies.map((r) => r.arrived)).toEqual([false, false]);

@@ -67,3 +67,13 @@ export async function outputWith(server: Spawned, text: string): Promise<string>
   for (let i = 0; i < 250 && !server.output().includes(text); i++) await sleep(20);
   return server.output();
 }
+
+/** Whether `reply` has arrived, as it stands. */
+export function watch(reply: Promise<unknown>): { arrived: boolean } {
+  const state = { arrived: false };
+  void reply.then(
+    () => (state.arrived = true),
+    () => undefined,
+  );
+  return state;
+}
