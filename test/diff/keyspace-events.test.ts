@@ -439,9 +439,8 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
   it('DEBUG RELOAD loads keys without new-key events', async () => {
     await p.same('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
     await events(['SET', 'a', '1'], ['RPUSH', 'l', 'x'], ['XADD', 's', '1-1', 'f', 'v']);
-    // Ours alone (the reference's DEBUG RELOAD fails in the test's set-up): nothing published, as redis-server's rdbLoad.
-    expect((await p.ours.call('DEBUG', 'RELOAD')).value).toEqual({ simple: 'OK' });
-    expect((await p.ours.call('DBSIZE')).value).toBe(3);
+    await p.same('DEBUG', 'RELOAD');
+    await p.same('DBSIZE');
     expect(await sameEvents('events of DEBUG RELOAD')).toBe(0);
   });
 

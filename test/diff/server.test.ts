@@ -9,10 +9,10 @@ import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
 import type { Decoded } from '../../protocol/decoder.js';
 
-/** Parameters whose values agree between our broker and a redis-server started by the harness. */
+/** Parameters whose values agree between our broker and a redis-server started by the harness (each has its own `dir`). */
 const SAME_VALUE_PARAMS = [
   'maxclients', 'timeout', 'tcp-keepalive', 'tcp-backlog', 'databases', 'hz', 'loglevel', 'bind',
-  'dir', 'logfile', 'pidfile', 'daemonize', 'protected-mode', 'requirepass', 'masterauth', 'masteruser',
+  'logfile', 'pidfile', 'daemonize', 'protected-mode', 'requirepass', 'masterauth', 'masteruser',
   'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'latency-tracking',
   'latency-tracking-info-percentiles', 'proto-max-bulk-len', 'client-query-buffer-limit',
   'client-output-buffer-limit', 'save', 'appendonly', 'appendfsync', 'appendfilename', 'appenddirname',

@@ -37,18 +37,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-let scratch: string | undefined;
-
 /**
- * The directory servers started here work in unless a test passes `--dir`: a temp
- * directory of this test file, removed when it is done (temp.ts), so that nothing a server
- * saves (SHUTDOWN SAVE, an AOF a test turns on) lands in the repository.
+ * The directory a server started here works in unless a test passes `--dir`: a temp
+ * directory of its own, removed when the test file is done (temp.ts), so that nothing a
+ * server saves (SHUTDOWN SAVE, an AOF a test turns on) lands in the repository, and the
+ * broker and the reference never read each other's dump.rdb.
  */
-export function scratchDir(): string {
-  if (scratch === undefined) {
-    scratch = tempDir('broker-test-');
-  }
-  return scratch;
+function scratchDir(): string {
+  return tempDir('broker-test-');
 }
 
 /**
