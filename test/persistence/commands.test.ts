@@ -92,6 +92,32 @@ describe.skipIf(!hasRedisServer())('persistence commands vs redis-server', () =>
       await both.stop();
     }
   });
+
+  it('DEBUG RELOAD reloads the saved dataset; emptying and loading are not changes', async () => {
+    const debug = ['--enable-debug-command', 'yes', '--save', ''];
+    const both = await startDiffServers(['--dir', tempDir('reload-ours'), ...debug], ['--dir', tempDir('reload-ref'), ...debug]);
+    const changes = (info: string): string | undefined => /rdb_changes_since_last_save:(\d+)/.exec(info)?.[1];
+    try {
+      const q = await both.pair();
+      await q.same('RPUSH', 'l', 'a', 'b');
+      await q.same('SET', 's', 'v');
+      await q.same('DEBUG', 'RELOAD');
+      await q.same('LRANGE', 'l', '0', '-1');
+      await q.same('DBSIZE');
+      let info = await q.both('INFO', 'persistence');
+      expect(changes(info.ours.value as string)).toBe(changes(info.ref.value as string));
+      expect(changes(info.ours.value as string)).toBe('0');
+      // NOSAVE loads the file as it is: the SET after the save is gone, and still counted.
+      await q.same('SET', 'after', '1');
+      await q.same('DEBUG', 'RELOAD', 'NOSAVE');
+      await q.same('GET', 'after');
+      info = await q.both('INFO', 'persistence');
+      expect(changes(info.ours.value as string)).toBe(changes(info.ref.value as string));
+      await q.same('DEBUG', 'RELOAD', 'BOGUS');
+    } finally {
+      await both.stop();
+    }
+  });
 });
 
 if (!hasRedisServer()) console.warn(NO_REDIS);
