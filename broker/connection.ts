@@ -217,9 +217,9 @@ export class Connection extends Client {
     }
   }
 
-  /** A published message was appended: within the output buffer limit, it goes out this turn. */
+  /** A message (pub/sub, keyspace event, MONITOR line) was appended: within the output buffer limit, it goes out this turn. */
   override pushed(): void {
-    // A message shows data (keyspace events show writes): under group commit it waits like a read.
+    // A message shows data (keyspace events and MONITOR show writes): under group commit it waits like a read.
     if (this.syncNeed === 'none') this.syncNeed = 'read';
     if (!this.broker.outputLimits.enforce(this)) this.scheduleFlush();
   }

@@ -477,7 +477,7 @@ export class Broker {
     const line = monitorLine(db, source, argv);
     for (const m of this.monitors) {
       m.reply.raw(line);
-      m.scheduleFlush();
+      m.pushed();
     }
   }
 

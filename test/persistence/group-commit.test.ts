@@ -35,10 +35,12 @@ describe('group commit', () => {
     const admin = await connect();
     const reader = await connect();
     const blocked = await connect();
+    const monitor = await connect();
     const writers = await Promise.all(Array.from({ length: 20 }, () => connect()));
     await reader.call('SET', 'unrelated', 'x');
+    expect((await monitor.call('MONITOR')).raw.toString()).toBe('+OK\r\n');
     blocked.write('*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$6\r\nstream\r\n$1\r\n$\r\n');
-    await sleep(50);
+    expect((await monitor.read()).raw.toString()).toMatch(/"XREAD" "BLOCK"/);
     expect((await admin.call('DEBUG', 'AOF-FSYNC-HOLD', '1')).raw.toString()).toBe('+OK\r\n');
     const replies = writers.map((c, i) => {
       c.write(`*3\r\n$3\r\nSET\r\n$2\r\nk${i % 10}\r\n$1\r\n${i % 10}\r\n*2\r\n$3\r\nGET\r\n$9\r\nunrelated\r\n`);
@@ -57,17 +59,22 @@ describe('group commit', () => {
     expect(blockedArrived).toBe(false);
     const read = reader.call('GET', 'unrelated');
     const readWatch = watch(read);
+    const monitored = monitor.read(20_000);
+    const monitoredWatch = watch(monitored);
     // Replies that show no data go out: the broker can be looked at while the disk hangs.
     const release = await RawClient.connect(server.port);
     clients.push(release);
     const info = (await release.call('INFO', 'persistence')).value as string;
     expect(infoField(info, 'aof_pending_bio_fsync')).toBe('1');
     expect(readWatch.arrived).toBe(false);
+    expect(monitoredWatch.arrived).toBe(false);
     expect((await release.call('DEBUG', 'AOF-FSYNC-HOLD', '0')).raw.toString()).toBe('+OK\r\n');
     for (const r of await Promise.all(replies)) expect(r.map((x) => x.raw.toString())).toEqual(['+OK\r\n', '$1\r\nx\r\n']);
     expect((await woke).value).toBe('1-1');
     expect(((await blockedReply).value as unknown[])[0]).toEqual(['stream', [['1-1', ['f', 'v']]]]);
     expect((await read).value).toBe('x');
+    // MONITOR shows the writes too: its lines came after the same fsync.
+    expect((await monitored).raw.toString()).toMatch(/"SET" "k\d"/);
   });
 
   it('appendfsync always: a client that pipelines writes without pause gets its replies fsync by fsync', async () => {
