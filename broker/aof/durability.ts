@@ -89,7 +89,7 @@ export class GroupCommit {
     for (const c of this.held) this.aof.writer?.whenSynced(c.syncMarks?.[1] ?? 0, () => this.release(c));
   }
 
-  /** The AOF started or stopped failing: output that only read goes out now. */
+  /** The AOF's write status changed: once it is failing, output that only read goes out. */
   statusChanged(): void {
     if (this.aof.writer?.failing === true) for (const c of [...this.held]) this.release(c);
   }
