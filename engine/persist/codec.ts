@@ -16,7 +16,7 @@
  */
 import type { DataObject, TypeName } from '../keyspace.js';
 import { List } from '../types/list.js';
-import { Stream } from '../types/stream.js';
+import { Stream, type StreamView } from '../types/stream.js';
 import { NODE_META_WORDS, StreamNode } from '../types/stream-node.js';
 import { StreamId } from '../types/stream-id.js';
 import { byName, ConsumerGroup, Nack } from '../types/stream-group.js';
@@ -73,50 +73,78 @@ function readId(r: ByteReader): StreamId {
   return new StreamId(r.u64(), r.u64());
 }
 
+/**
+ * Writes a stream's record (after its tag and key) from a view, `maxNodes` nodes per
+ * `step`, so that a snapshot can spread a long stream over several time slices
+ * (snapshot.ts): the header, the nodes raw, then the consumer groups.
+ */
+export class StreamRecordWriter {
+  private next = -1;
+
+  constructor(private readonly view: StreamView) {}
+
+  /** Writes up to `maxNodes` more nodes; true once the whole record is written. */
+  step(w: ByteWriter, maxNodes: number): boolean {
+    const { nodes, groups } = this.view;
+    if (this.next < 0) {
+      const v = this.view;
+      w.varuint(v.length);
+      writeId(w, v.lastId);
+      writeId(w, v.firstId);
+      writeId(w, v.maxDeletedId);
+      w.u64(v.entriesAdded);
+      w.varuint(nodes.length);
+      this.next = 0;
+    }
+    const end = Math.min(nodes.length, this.next + maxNodes);
+    for (; this.next < end; this.next++) writeNode(w, nodes[this.next]);
+    if (this.next < nodes.length) return false;
+    writeGroups(w, groups);
+    return true;
+  }
+}
+
+function writeNode(w: ByteWriter, node: StreamNode): void {
+  const p = node.parts();
+  w.u64(p.masterMs);
+  w.u64(p.masterSeq);
+  w.varuint(p.masterFields.length);
+  for (const f of p.masterFields) w.str(f);
+  w.varuint(p.size);
+  w.varuint(p.live);
+  w.u8(p.monotonic ? 1 : 0);
+  w.varuint(p.lpFixed);
+  w.bytes(new Uint8Array(p.meta.buffer, p.meta.byteOffset, p.meta.byteLength));
+  w.str(p.data);
+}
+
+function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerGroup> | null): void {
+  if (groups === null) return w.u8(0);
+  w.u8(1);
+  w.varuint(groups.size);
+  for (const [name, group] of groups) {
+    w.str(name);
+    writeId(w, group.lastId);
+    w.i64(group.entriesRead);
+    w.varuint(group.consumers.size);
+    for (const consumer of group.consumers.values()) {
+      w.str(consumer.name);
+      w.i64(consumer.seenTime);
+      w.varuint(consumer.pel.size);
+      for (const nack of consumer.pel.from(StreamId.MIN)) {
+        writeId(w, nack.id);
+        w.i64(nack.deliveryTime);
+        w.u64(nack.deliveryCount);
+      }
+    }
+  }
+}
+
 const streamCodec: TypeCodec = {
   type: 'stream',
   tag: 2,
   write(w, value) {
-    const s = value as Stream;
-    w.varuint(s.length);
-    writeId(w, s.lastId);
-    writeId(w, s.firstId);
-    writeId(w, s.maxDeletedId);
-    w.u64(s.entriesAdded);
-    const nodes = s.nodeList();
-    w.varuint(nodes.length);
-    for (const node of nodes) {
-      const p = node.parts();
-      w.u64(p.masterMs);
-      w.u64(p.masterSeq);
-      w.varuint(p.masterFields.length);
-      for (const f of p.masterFields) w.str(f);
-      w.varuint(p.size);
-      w.varuint(p.live);
-      w.u8(p.monotonic ? 1 : 0);
-      w.varuint(p.lpFixed);
-      w.bytes(new Uint8Array(p.meta.buffer, p.meta.byteOffset, p.meta.byteLength));
-      w.str(p.data);
-    }
-    if (s.groups === null) return w.u8(0);
-    w.u8(1);
-    w.varuint(s.groups.size);
-    for (const [name, group] of s.groups) {
-      w.str(name);
-      writeId(w, group.lastId);
-      w.i64(group.entriesRead);
-      w.varuint(group.consumers.size);
-      for (const consumer of group.consumers.values()) {
-        w.str(consumer.name);
-        w.i64(consumer.seenTime);
-        w.varuint(consumer.pel.size);
-        for (const nack of consumer.pel.from(StreamId.MIN)) {
-          writeId(w, nack.id);
-          w.i64(nack.deliveryTime);
-          w.u64(nack.deliveryCount);
-        }
-      }
-    }
+    new StreamRecordWriter((value as Stream).view()).step(w, Infinity);
   },
   read(r) {
     const s = new Stream();

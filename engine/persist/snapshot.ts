@@ -20,7 +20,11 @@
  * db's key table when it starts and walks them a slice at a time. Meanwhile it is the
  * dbs' `EntryGuard`: any entry about to be read or changed that it has not saved yet
  * is saved first, as it still is (copy-on-write at key granularity), and keys created
- * after the start are born marked as not part of it. FLUSHDB leaves the old table to
+ * after the start are born marked as not part of it. A long stream is not written when
+ * it is saved: it is frozen (Stream.freeze: its nodes shared, the ones it changes
+ * meanwhile copied first) and written over the following slices, its record built
+ * apart and added whole, so neither a write to it nor the walk reaching it stalls the
+ * clients for as long as the whole stream takes. FLUSHDB leaves the old table to
  * the walk and SWAPDB moves tables whole, so each key lands in the db it was in at
  * the start. Keys already expired at the start are left out, as redis-server's
  * rewrite does.
@@ -32,8 +36,10 @@
 import { crc32 } from 'node:zlib';
 import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { U64 } from '../types/stream-id.js';
+import type { Int64 } from '../util/int64.js';
 import { ByteReader, ByteWriter, FormatError } from './bytes.js';
-import { CODECS, codecByTag, STRING_TAG } from './codec.js';
+import { CODECS, codecByTag, STRING_TAG, StreamRecordWriter } from './codec.js';
+import { Stream, thaw, type StreamView } from '../types/stream.js';
 
 export const SNAPSHOT_MAGIC = 'BRKSNAP';
 const VERSION = 1;
@@ -72,6 +78,22 @@ interface CapturedTable {
   walk: Iterator<Entry>;
 }
 
+/** A long stream being saved over several slices: its record is built apart, then added whole. */
+interface StreamInProgress {
+  db: number;
+  key: string;
+  /** The key's expiry (ms) when it was saved, or null. */
+  expireAt: Int64 | null;
+  view: StreamView;
+  record: StreamRecordWriter;
+  out: ByteWriter;
+}
+
+/** A live snapshot saves a stream with more nodes than this across slices (about 6,400 entries). */
+const STREAM_NODES_AT_ONCE = 64;
+/** Stream nodes written between two looks at the clock. */
+const NODES_PER_CHECK = 16;
+
 export class SnapshotWriter implements EntryGuard {
   readonly epoch = nextEpoch++;
   /** Keys in the dataset when the snapshot started, and keys saved (or skipped) since. */
@@ -86,6 +108,8 @@ export class SnapshotWriter implements EntryGuard {
   private lastDb = -1;
   private crc = 0;
   private finished = false;
+  /** Long streams saved (frozen) but not yet written, oldest first. */
+  private readonly streams: StreamInProgress[] = [];
 
   private readonly live: boolean;
   private readonly resp: boolean;
@@ -124,10 +148,11 @@ export class SnapshotWriter implements EntryGuard {
 
   /**
    * Saves keys for about `budgetMs` of wall time (Infinity: all of them). Returns
-   * true once every key of the start is saved; then call `finish`.
+   * true once every key of the start is saved and written; then call `finish`.
    */
   step(budgetMs: number): boolean {
     const deadline = performance.now() + budgetMs;
+    if (!this.writeStreams(deadline)) return false;
     let n = 0;
     while (this.next < this.tables.length) {
       const captured = this.tables[this.next];
@@ -140,7 +165,7 @@ export class SnapshotWriter implements EntryGuard {
       }
       this.next++;
     }
-    return true;
+    return this.writeStreams(deadline);
   }
 
   /** Bytes produced so far (by steps and by copy-on-write saves), for the file. */
@@ -176,6 +201,39 @@ export class SnapshotWriter implements EntryGuard {
     if (this.finished) return;
     this.finished = true;
     for (const db of this.dbs) if (db.guard === this) db.guard = null;
+    for (const stream of this.streams.splice(0)) thaw(stream.view);
+  }
+
+  /** Writes the long streams saved so far, until `deadline`; true once none is left. */
+  private writeStreams(deadline: number): boolean {
+    const streams = this.streams;
+    while (streams.length > 0) {
+      const s = streams[0];
+      while (!s.record.step(s.out, NODES_PER_CHECK)) if (performance.now() >= deadline) return false;
+      streams.shift();
+      thaw(s.view);
+      this.recordHead(s.db, s.expireAt, CODECS.stream!.tag, s.key);
+      this.w.bytes(s.out.take());
+      this.keys++;
+      if (streams.length > 0 && performance.now() >= deadline) return false;
+    }
+    return true;
+  }
+
+  /** What precedes a key's value: its db (when it changes), its expiry, its type's tag and its name. */
+  private recordHead(db: number, expireAt: Int64 | null, tag: number, key: string): void {
+    const w = this.w;
+    if (db !== this.lastDb) {
+      w.u8(OP_SELECTDB);
+      w.varuint(db);
+      this.lastDb = db;
+    }
+    if (expireAt !== null) {
+      w.u8(OP_EXPIRE);
+      w.u64(expireAt);
+    }
+    w.u8(tag);
+    w.str(key);
   }
 
   /** RESP mode: the commands that rebuild the entry. */
@@ -206,27 +264,23 @@ export class SnapshotWriter implements EntryGuard {
     this.done++;
     if (e.expireAt !== 0 && e.expireAt < this.startedAt) return;
     if (this.resp) return this.saveCommands(db, e);
-    const w = this.w;
-    if (db !== this.lastDb) {
-      w.u8(OP_SELECTDB);
-      w.varuint(db);
-      this.lastDb = db;
-    }
-    if (e.expireAt !== 0) {
-      w.u8(OP_EXPIRE);
-      w.u64(Db.expireTimeIn(this.dbs, e));
-    }
+    const expireAt = e.expireAt === 0 ? null : Db.expireTimeIn(this.dbs, e);
     const value = e.value;
+    if (this.live && value instanceof Stream && value.nodeCount > STREAM_NODES_AT_ONCE) {
+      // Written over the next slices from a frozen view: saving it now would stall
+      // the clients for as long as the whole stream takes.
+      const view = value.freeze();
+      this.streams.push({ db, key: e.key, expireAt, view, record: new StreamRecordWriter(view), out: new ByteWriter() });
+      return;
+    }
     if (typeof value === 'string') {
-      w.u8(STRING_TAG);
-      w.str(e.key);
-      w.str(value);
+      this.recordHead(db, expireAt, STRING_TAG, e.key);
+      this.w.str(value);
     } else {
       const codec = CODECS[value.type];
       if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
-      w.u8(codec.tag);
-      w.str(e.key);
-      codec.write(w, value);
+      this.recordHead(db, expireAt, codec.tag, e.key);
+      codec.write(this.w, value);
     }
     this.keys++;
   }

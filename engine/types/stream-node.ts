@@ -109,6 +109,11 @@ export class StreamNode {
    * deleted entry, and the next XADD then stores a smaller ID after that entry.
    */
   monotonic = true;
+  /**
+   * A snapshot being written holds this node (Stream.freeze): the stream changes a
+   * copy instead (Stream.own), so the snapshot keeps the node as it was.
+   */
+  shared = false;
   private meta: Uint32Array;
   /** The simulated listpack's bytes, except the live and deleted counters. */
   private lpFixed: number;

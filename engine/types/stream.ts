@@ -61,6 +61,22 @@ export interface TrimArgs {
   limit: number;
 }
 
+/** A stream's state for a snapshot (engine/persist): `Stream.view` or `Stream.freeze`. */
+export interface StreamView {
+  readonly length: number;
+  readonly lastId: StreamId;
+  readonly firstId: StreamId;
+  readonly maxDeletedId: StreamId;
+  readonly entriesAdded: U64;
+  readonly nodes: readonly StreamNode[];
+  readonly groups: ReadonlyMap<string, ConsumerGroup> | null;
+}
+
+/** The snapshot that froze `view` is done with it: its nodes are the stream's own again. */
+export function thaw(view: StreamView): void {
+  for (const node of view.nodes) node.shared = false;
+}
+
 export class Stream implements DataObject {
   readonly type = 'stream';
   /** Live entries. */
@@ -115,6 +131,8 @@ export class Stream implements DataObject {
       // After XSETID lowered the last ID the new key may sort before existing ones.
       const before = this.seekNode(new IdWords(id));
       this.nodes.splice(before < 0 ? this.head : before + 1, 0, tail);
+    } else {
+      tail = this.own(this.nodes.length - 1);
     }
     const wasMonotonic = tail.monotonic;
     tail.append(id, argv, start);
@@ -160,10 +178,11 @@ export class Stream implements DataObject {
         continue;
       }
       if (args.approx) break;
-      for (let i = 0; i < node.size; i++) {
-        if (byLength ? this.length <= args.maxLen : node.compareAt(i, minWords!) >= 0) break;
-        if (!node.isDeleted(i)) {
-          node.markDeleted(i);
+      const partial = this.own(this.head);
+      for (let i = 0; i < partial.size; i++) {
+        if (byLength ? this.length <= args.maxLen : partial.compareAt(i, minWords!) >= 0) break;
+        if (!partial.isDeleted(i)) {
+          partial.markDeleted(i);
           this.length--;
           removed++;
         }
@@ -210,9 +229,18 @@ export class Stream implements DataObject {
     const it = this.range(id, id, false);
     if (!it.next()) return false;
     if (it.node.live === 1) this.removeNode(it.nodeIndex);
-    else it.node.markDeleted(it.index);
+    else this.own(it.nodeIndex).markDeleted(it.index);
     this.length--;
     return true;
+  }
+
+  /** Node k, safe to change: a copy takes its place if a snapshot shares it (`freeze`). */
+  private own(k: number): StreamNode {
+    const node = this.nodes[k];
+    if (!node.shared) return node;
+    const copy = node.clone();
+    this.nodes[k] = copy;
+    return copy;
   }
 
   private removeNode(k: number): void {
@@ -369,6 +397,37 @@ export class Stream implements DataObject {
   /** The nodes in order, for snapshots (engine/persist); they must not be changed. */
   nodeList(): readonly StreamNode[] {
     return this.head === 0 ? this.nodes : this.nodes.slice(this.head);
+  }
+
+  /** The stream as it is now, for a snapshot written at once. */
+  view(): StreamView {
+    return { ...this.counters(), nodes: this.nodeList(), groups: this.groups };
+  }
+
+  /**
+   * The stream as it is now, for a snapshot written over time while clients keep
+   * writing: the nodes are shared, not copied (a node the stream changes meanwhile is
+   * copied first, see `own`), the consumer groups are copied. `thaw` ends the sharing.
+   */
+  freeze(): StreamView {
+    const nodes = this.nodes.slice(this.head);
+    for (const node of nodes) node.shared = true;
+    let groups: Map<string, ConsumerGroup> | null = null;
+    if (this.groups !== null) {
+      groups = new Map();
+      for (const [name, group] of this.groups) groups.set(name, group.clone());
+    }
+    return { ...this.counters(), nodes, groups };
+  }
+
+  private counters(): Omit<StreamView, 'nodes' | 'groups'> {
+    return {
+      length: this.length,
+      lastId: this.lastId,
+      firstId: this.firstId,
+      maxDeletedId: this.maxDeletedId,
+      entriesAdded: this.entriesAdded,
+    };
   }
 
   /** Installs the nodes of a snapshot into an empty stream; its counters are set by the caller. */

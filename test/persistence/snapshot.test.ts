@@ -99,6 +99,74 @@ describe('snapshot format', () => {
     }
   });
 
+  it('long streams saved while clients change them hold their start; the live streams keep every change', async () => {
+    await c.call('FLUSHALL');
+    await c.call('CONFIG', 'SET', 'stream-node-max-entries', '10');
+    const fill = (key: string): string[][] =>
+      Array.from({ length: 2000 }, (_, i) => ['XADD', key, `${i + 1}-1`, 'f', `v${i}`, ...(i % 3 === 0 ? ['g', 'x'] : [])]);
+    try {
+      // Two streams of 200 nodes: one frozen by its first write (copy-on-write), one by the walk.
+      for (const key of ['by-write', 'by-walk']) {
+        await run(c, fill(key));
+        await run(c, [['XGROUP', 'CREATE', key, 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '50', 'STREAMS', key, '>']]);
+      }
+      const before = { digest: (await c.call('DEBUG', 'DIGEST')).value, a: await streamState(c, 'by-write'), b: await streamState(c, 'by-walk') };
+      // The same changes on a broker without a snapshot running: what the live streams must become.
+      const reference = await loaded(snapshotBytes(server.broker.engine.dbs, Date.now()));
+      await reference.c.call('CONFIG', 'SET', 'stream-node-max-entries', '10');
+      const changes = (round: number): string[][] => {
+        const key = round % 2 === 0 ? 'by-write' : 'by-walk';
+        return [
+          ['XADD', key, `${5000 + round}-1`, 'f', 'after'],
+          ['XDEL', key, `${(round * 37) % 2000 + 1}-1`],
+          ['XTRIM', key, 'MAXLEN', String(1990 - round * 3)],
+          ['XTRIM', key, 'MAXLEN', '~', String(1900 - round * 20)],
+          ['XREADGROUP', 'GROUP', 'g', `c${round % 3}`, 'COUNT', '5', 'STREAMS', key, '>'],
+          ['XACK', key, 'g', `${(round * 11) % 2000 + 1}-1`],
+        ];
+      };
+      const writer = new SnapshotWriter(server.broker.engine.dbs, Date.now());
+      const parts: Buffer[] = [];
+      let round = 0;
+      for (let done = false; !done; round++) {
+        const commands = changes(round);
+        await run(c, commands);
+        await run(reference.c, commands);
+        done = writer.step(0);
+        parts.push(writer.drain());
+      }
+      parts.push(writer.finish());
+      // Enough rounds that the changes met the streams while they were being written.
+      expect(round).toBeGreaterThan(10);
+      const other = await loaded(Buffer.concat(parts));
+      try {
+        expect((await other.c.call('DEBUG', 'DIGEST')).value).toEqual(before.digest);
+        expect(await streamState(other.c, 'by-write')).toEqual(before.a);
+        expect(await streamState(other.c, 'by-walk')).toEqual(before.b);
+        for (const key of ['by-write', 'by-walk']) {
+          expect(await contents(c, key), key).toEqual(await contents(reference.c, key));
+        }
+      } finally {
+        other.c.close();
+        await other.server.stop();
+        reference.c.close();
+        await reference.server.stop();
+      }
+    } finally {
+      await c.call('CONFIG', 'SET', 'stream-node-max-entries', '100');
+    }
+  });
+
+  /** A stream's entries, node layout and pending entries, without the times that differ between two brokers. */
+  async function contents(client: RawClient, key: string): Promise<unknown> {
+    const [entries, info, pending] = await run(client, [
+      ['XRANGE', key, '-', '+'],
+      ['XINFO', 'STREAM', key],
+      ['XPENDING', key, 'g', '-', '+', '100000'],
+    ]);
+    return { entries, info, pending: (pending as unknown[][]).map(([id, consumer, , count]) => [id, consumer, count]) };
+  }
+
   it('reports damaged bytes with their offset', () => {
     const engine = new Engine({ databases: 16 });
     engine.dbs[0].set('k', 'v');
