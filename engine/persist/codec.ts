@@ -15,8 +15,8 @@
  * seen times).
  */
 import type { DataObject, TypeName } from '../keyspace.js';
-import { List } from '../types/list.js';
-import { Stream, type StreamView } from '../types/stream.js';
+import { List, thawList, type ListView } from '../types/list.js';
+import { Stream, thaw, type StreamView } from '../types/stream.js';
 import { NODE_META_WORDS, StreamNode } from '../types/stream-node.js';
 import { StreamId } from '../types/stream-id.js';
 import { byName, ConsumerGroup, Nack } from '../types/stream-group.js';
@@ -30,6 +30,21 @@ export interface TypeCodec {
   read(r: ByteReader): DataObject;
   /** The commands that rebuild `value` under `key`, as redis-server's AOF rewrite emits them. */
   commands(key: string, value: DataObject, emit: (argv: string[]) => void): void;
+  /**
+   * For a snapshot written while clients keep writing: when `value` has more than
+   * `parts` parts (list chunks, stream nodes), a frozen view of it to write a few parts
+   * at a time (the value shares its parts with the view until `thaw`); else null, and
+   * the value is written at once.
+   */
+  freeze(value: DataObject, parts: number): RecordInProgress | null;
+}
+
+/** A value's record written from a frozen view, a few parts at a time (snapshot.ts). */
+export interface RecordInProgress {
+  /** Writes up to `parts` more parts; true once the whole record is written. */
+  step(w: ByteWriter, parts: number): boolean;
+  /** The value's parts are its own again. */
+  thaw(): void;
 }
 
 /** Elements per command when a collection is rebuilt (redis-server's AOF_REWRITE_ITEMS_PER_CMD). */
@@ -38,6 +53,27 @@ const ITEMS_PER_COMMAND = 64;
 /** Record tag of a string key (strings are plain JS strings, not DataObjects). */
 export const STRING_TAG = 0;
 
+/** Writes a list's record from a view, `maxChunks` chunks per `step`: the length, then every element. */
+class ListRecordWriter {
+  private next = -1;
+
+  constructor(private readonly view: ListView) {}
+
+  step(w: ByteWriter, maxChunks: number): boolean {
+    const chunks = this.view.chunks;
+    if (this.next < 0) {
+      w.varuint(this.view.length);
+      this.next = 0;
+    }
+    const end = Math.min(chunks.length, this.next + maxChunks);
+    for (; this.next < end; this.next++) {
+      const chunk = chunks[this.next];
+      for (let i = 0; i < chunk.length; i++) w.str(chunk.at(i));
+    }
+    return this.next === chunks.length;
+  }
+}
+
 const listCodec: TypeCodec = {
   type: 'list',
   tag: 1,
@@ -45,6 +81,13 @@ const listCodec: TypeCodec = {
     const list = value as List;
     w.varuint(list.length);
     for (const element of list.values()) w.str(element);
+  },
+  freeze(value, parts) {
+    const list = value as List;
+    if (list.chunkCount <= parts) return null;
+    const view = list.freeze();
+    const record = new ListRecordWriter(view);
+    return { step: (w, n) => record.step(w, n), thaw: () => thawList(view) };
   },
   read(r) {
     const list = new List();
@@ -75,10 +118,9 @@ function readId(r: ByteReader): StreamId {
 
 /**
  * Writes a stream's record (after its tag and key) from a view, `maxNodes` nodes per
- * `step`, so that a snapshot can spread a long stream over several time slices
- * (snapshot.ts): the header, the nodes raw, then the consumer groups.
+ * `step`: the header, the nodes raw, then the consumer groups.
  */
-export class StreamRecordWriter {
+class StreamRecordWriter {
   private next = -1;
 
   constructor(private readonly view: StreamView) {}
@@ -145,6 +187,13 @@ const streamCodec: TypeCodec = {
   tag: 2,
   write(w, value) {
     new StreamRecordWriter((value as Stream).view()).step(w, Infinity);
+  },
+  freeze(value, parts) {
+    const s = value as Stream;
+    if (s.nodeCount <= parts) return null;
+    const view = s.freeze();
+    const record = new StreamRecordWriter(view);
+    return { step: (w, n) => record.step(w, n), thaw: () => thaw(view) };
   },
   read(r) {
     const s = new Stream();

@@ -20,11 +20,12 @@
  * db's key table when it starts and walks them a slice at a time. Meanwhile it is the
  * dbs' `EntryGuard`: any entry about to be read or changed that it has not saved yet
  * is saved first, as it still is (copy-on-write at key granularity), and keys created
- * after the start are born marked as not part of it. A long stream is not written when
- * it is saved: it is frozen (Stream.freeze: its nodes shared, the ones it changes
- * meanwhile copied first) and written over the following slices, its record built
- * apart and added whole, so neither a write to it nor the walk reaching it stalls the
- * clients for as long as the whole stream takes. FLUSHDB leaves the old table to
+ * after the start are born marked as not part of it. A long value (a stream of many
+ * nodes, a list of many chunks) is not written when it is saved: it is frozen (its
+ * parts shared with the snapshot, the ones it changes meanwhile copied first) and
+ * written over the following slices, its record built apart and added whole, so
+ * neither a write to it nor the walk reaching it stalls the clients for as long as the
+ * whole value takes. FLUSHDB leaves the old table to
  * the walk and SWAPDB moves tables whole, so each key lands in the db it was in at
  * the start. Keys already expired at the start are left out, as redis-server's
  * rewrite does.
@@ -38,8 +39,7 @@ import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from 
 import type { U64 } from '../types/stream-id.js';
 import type { Int64 } from '../util/int64.js';
 import { ByteReader, ByteWriter, FormatError } from './bytes.js';
-import { CODECS, codecByTag, STRING_TAG, StreamRecordWriter } from './codec.js';
-import { Stream, thaw, type StreamView } from '../types/stream.js';
+import { CODECS, codecByTag, STRING_TAG, type RecordInProgress } from './codec.js';
 
 export const SNAPSHOT_MAGIC = 'BRKSNAP';
 const VERSION = 1;
@@ -78,21 +78,24 @@ interface CapturedTable {
   walk: Iterator<Entry>;
 }
 
-/** A long stream being saved over several slices: its record is built apart, then added whole. */
-interface StreamInProgress {
+/** A long value being saved over several slices: its record is built apart, then added whole. */
+interface ValueInProgress {
   db: number;
   key: string;
   /** The key's expiry (ms) when it was saved, or null. */
   expireAt: Int64 | null;
-  view: StreamView;
-  record: StreamRecordWriter;
+  tag: number;
+  record: RecordInProgress;
   out: ByteWriter;
 }
 
-/** A live snapshot saves a stream with more nodes than this across slices (about 6,400 entries). */
-const STREAM_NODES_AT_ONCE = 64;
-/** Stream nodes written between two looks at the clock. */
-const NODES_PER_CHECK = 16;
+/**
+ * A live snapshot saves a value of more parts than this across slices (stream nodes:
+ * about 6,400 entries; list chunks: 8,192 elements).
+ */
+const PARTS_AT_ONCE = 64;
+/** Parts written between two looks at the clock. */
+const PARTS_PER_CHECK = 16;
 
 export class SnapshotWriter implements EntryGuard {
   readonly epoch = nextEpoch++;
@@ -108,8 +111,8 @@ export class SnapshotWriter implements EntryGuard {
   private lastDb = -1;
   private crc = 0;
   private finished = false;
-  /** Long streams saved (frozen) but not yet written, oldest first. */
-  private readonly streams: StreamInProgress[] = [];
+  /** Long values saved (frozen) but not yet written, oldest first. */
+  private readonly long: ValueInProgress[] = [];
 
   private readonly live: boolean;
   private readonly resp: boolean;
@@ -152,7 +155,7 @@ export class SnapshotWriter implements EntryGuard {
    */
   step(budgetMs: number): boolean {
     const deadline = performance.now() + budgetMs;
-    if (!this.writeStreams(deadline)) return false;
+    if (!this.writeLong(deadline)) return false;
     let n = 0;
     while (this.next < this.tables.length) {
       const captured = this.tables[this.next];
@@ -165,7 +168,7 @@ export class SnapshotWriter implements EntryGuard {
       }
       this.next++;
     }
-    return this.writeStreams(deadline);
+    return this.writeLong(deadline);
   }
 
   /** Bytes produced so far (by steps and by copy-on-write saves), for the file. */
@@ -201,21 +204,21 @@ export class SnapshotWriter implements EntryGuard {
     if (this.finished) return;
     this.finished = true;
     for (const db of this.dbs) if (db.guard === this) db.guard = null;
-    for (const stream of this.streams.splice(0)) thaw(stream.view);
+    for (const value of this.long.splice(0)) value.record.thaw();
   }
 
-  /** Writes the long streams saved so far, until `deadline`; true once none is left. */
-  private writeStreams(deadline: number): boolean {
-    const streams = this.streams;
-    while (streams.length > 0) {
-      const s = streams[0];
-      while (!s.record.step(s.out, NODES_PER_CHECK)) if (performance.now() >= deadline) return false;
-      streams.shift();
-      thaw(s.view);
-      this.recordHead(s.db, s.expireAt, CODECS.stream!.tag, s.key);
-      this.w.bytes(s.out.take());
+  /** Writes the long values saved so far, until `deadline`; true once none is left. */
+  private writeLong(deadline: number): boolean {
+    const long = this.long;
+    while (long.length > 0) {
+      const v = long[0];
+      while (!v.record.step(v.out, PARTS_PER_CHECK)) if (performance.now() >= deadline) return false;
+      long.shift();
+      v.record.thaw();
+      this.recordHead(v.db, v.expireAt, v.tag, v.key);
+      this.w.bytes(v.out.take());
       this.keys++;
-      if (streams.length > 0 && performance.now() >= deadline) return false;
+      if (long.length > 0 && performance.now() >= deadline) return false;
     }
     return true;
   }
@@ -266,22 +269,23 @@ export class SnapshotWriter implements EntryGuard {
     if (this.resp) return this.saveCommands(db, e);
     const expireAt = e.expireAt === 0 ? null : Db.expireTimeIn(this.dbs, e);
     const value = e.value;
-    if (this.live && value instanceof Stream && value.nodeCount > STREAM_NODES_AT_ONCE) {
-      // Written over the next slices from a frozen view: saving it now would stall
-      // the clients for as long as the whole stream takes.
-      const view = value.freeze();
-      this.streams.push({ db, key: e.key, expireAt, view, record: new StreamRecordWriter(view), out: new ByteWriter() });
-      return;
-    }
     if (typeof value === 'string') {
       this.recordHead(db, expireAt, STRING_TAG, e.key);
       this.w.str(value);
-    } else {
-      const codec = CODECS[value.type];
-      if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
-      this.recordHead(db, expireAt, codec.tag, e.key);
-      codec.write(this.w, value);
+      this.keys++;
+      return;
     }
+    const codec = CODECS[value.type];
+    if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
+    // A long value is written over the next slices from a frozen view: writing it now
+    // would stall the clients for as long as the whole value takes.
+    const record = this.live ? codec.freeze(value, PARTS_AT_ONCE) : null;
+    if (record !== null) {
+      this.long.push({ db, key: e.key, expireAt, tag: codec.tag, record, out: new ByteWriter() });
+      return;
+    }
+    this.recordHead(db, expireAt, codec.tag, e.key);
+    codec.write(this.w, value);
     this.keys++;
   }
 }

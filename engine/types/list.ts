@@ -26,6 +26,9 @@ const MIN_FRONT_SLACK = 4;
  * chunk and for the chunks of a list.
  */
 class Run<T> {
+  /** A snapshot being written holds this run, a list's chunk (List.freeze): the list changes a copy. */
+  shared = false;
+
   constructor(
     public items: (T | undefined)[] = [],
     public start = 0,
@@ -154,6 +157,23 @@ class Run<T> {
 
 type Chunk = Run<string>;
 
+/** A list's state for a snapshot (engine/persist): `List.freeze`. */
+export interface ListView {
+  readonly length: number;
+  readonly chunks: readonly ListChunk[];
+}
+
+export interface ListChunk {
+  readonly length: number;
+  at(i: number): string;
+  shared: boolean;
+}
+
+/** The snapshot that froze `view` is done with it: its chunks are the list's own again. */
+export function thawList(view: ListView): void {
+  for (const chunk of view.chunks) chunk.shared = false;
+}
+
 export class List implements DataObject {
   readonly type = 'list';
   private chunks = new Run<Chunk>();
@@ -176,11 +196,11 @@ export class List implements DataObject {
     const chunks = this.chunks;
     if (head) {
       const first = chunks.length > 0 ? chunks.at(0) : null;
-      if (first !== null && first.length < CHUNK_SIZE) first.pushFront(value, CHUNK_SIZE);
+      if (first !== null && first.length < CHUNK_SIZE) this.own(0).pushFront(value, CHUNK_SIZE);
       else chunks.pushFront(new Run<string>([value]));
     } else {
       const last = chunks.length > 0 ? chunks.at(chunks.length - 1) : null;
-      if (last !== null && last.length < CHUNK_SIZE) last.pushBack(value);
+      if (last !== null && last.length < CHUNK_SIZE) this.own(chunks.length - 1).pushBack(value);
       else chunks.pushBack(new Run<string>([value]));
     }
     this.size++;
@@ -190,7 +210,7 @@ export class List implements DataObject {
   pop(head: boolean): string | undefined {
     const chunks = this.chunks;
     if (this.size === 0) return undefined;
-    const chunk = head ? chunks.at(0) : chunks.at(chunks.length - 1);
+    const chunk = this.own(head ? 0 : chunks.length - 1);
     const value = head ? chunk.popFront() : chunk.popBack();
     if (chunk.length === 0) {
       if (head) chunks.popFront();
@@ -211,7 +231,7 @@ export class List implements DataObject {
   set(i: number, value: string): boolean {
     if (i < 0 || i >= this.size) return false;
     this.locate(i);
-    this.chunks.at(this.foundChunk).set(this.foundOffset, value);
+    this.own(this.foundChunk).set(this.foundOffset, value);
     return true;
   }
 
@@ -221,7 +241,7 @@ export class List implements DataObject {
     this.locate(i);
     const ci = this.foundChunk;
     const offset = this.foundOffset;
-    const chunk = this.chunks.at(ci);
+    const chunk = this.own(ci);
     if (chunk.length < CHUNK_SIZE) {
       chunk.insertAt(offset, value);
     } else {
@@ -248,7 +268,7 @@ export class List implements DataObject {
     const n = chunks.length;
     for (let k = 0; k < n && removed < max; k++) {
       const ci = fromTail ? n - 1 - k : k;
-      const got = chunks.at(ci).removeEqual(value, max - removed, fromTail);
+      const got = this.own(ci).removeEqual(value, max - removed, fromTail);
       if (got === 0) continue;
       removed += got;
       if (first < 0 || ci < first) first = ci;
@@ -271,7 +291,7 @@ export class List implements DataObject {
         front -= chunk.length;
         chunks.popFront();
       } else {
-        chunk.dropFront(front);
+        this.own(0).dropFront(front);
         front = 0;
       }
     }
@@ -281,7 +301,7 @@ export class List implements DataObject {
         back -= chunk.length;
         chunks.popBack();
       } else {
-        chunk.dropBack(back);
+        this.own(chunks.length - 1).dropBack(back);
         back = 0;
       }
     }
@@ -316,9 +336,33 @@ export class List implements DataObject {
     return copy;
   }
 
-  /** Number of chunks (for tests of the layout). */
+  /** Number of chunks (for tests of the layout, and snapshots). */
   get chunkCount(): number {
     return this.chunks.length;
+  }
+
+  /**
+   * The list as it is now, for a snapshot written over time while clients keep
+   * writing: the chunks are shared, not copied (one the list changes meanwhile is
+   * copied first, see `own`). `thawList` ends the sharing.
+   */
+  freeze(): ListView {
+    const chunks: Chunk[] = [];
+    for (let ci = 0; ci < this.chunks.length; ci++) {
+      const chunk = this.chunks.at(ci);
+      chunk.shared = true;
+      chunks.push(chunk);
+    }
+    return { length: this.size, chunks };
+  }
+
+  /** Chunk ci, safe to change: a copy takes its place if a snapshot shares it (`freeze`). */
+  private own(ci: number): Chunk {
+    const chunk = this.chunks.at(ci);
+    if (!chunk.shared) return chunk;
+    const copy = chunk.copy();
+    this.chunks.set(ci, copy);
+    return copy;
   }
 
   /** Sets `foundChunk`/`foundOffset` to index i (0 <= i < length), walking from the nearer end. */
@@ -358,8 +402,9 @@ export class List implements DataObject {
     for (let ci = from; ci <= to; ci++) {
       const chunk = chunks.at(ci);
       if (chunk.length === 0) continue;
-      const prev = kept.length > 0 ? kept[kept.length - 1] : null;
+      let prev = kept.length > 0 ? kept[kept.length - 1] : null;
       if (prev !== null && (prev.length < MERGE_BELOW || chunk.length < MERGE_BELOW) && prev.length + chunk.length <= CHUNK_SIZE) {
+        if (prev.shared) kept[kept.length - 1] = prev = prev.copy();
         prev.append(chunk);
       } else {
         kept.push(chunk);
