@@ -126,20 +126,10 @@ describe('snapshot format', () => {
           ['XACK', key, 'g', `${(round * 11) % 2000 + 1}-1`],
         ];
       };
-      const writer = new SnapshotWriter(server.broker.engine.dbs, Date.now());
-      const parts: Buffer[] = [];
-      let round = 0;
-      for (let done = false; !done; round++) {
-        const commands = changes(round);
-        await run(c, commands);
-        await run(reference.c, commands);
-        done = writer.step(0);
-        parts.push(writer.drain());
-      }
-      parts.push(writer.finish());
+      const { bytes, rounds } = await snapshotWhileChanging(changes, reference.c);
       // Enough rounds that the changes met the streams while they were being written.
-      expect(round).toBeGreaterThan(10);
-      const other = await loaded(Buffer.concat(parts));
+      expect(rounds).toBeGreaterThan(10);
+      const other = await loaded(bytes);
       try {
         expect((await other.c.call('DEBUG', 'DIGEST')).value).toEqual(before.digest);
         expect(await streamState(other.c, 'by-write')).toEqual(before.a);
@@ -187,19 +177,9 @@ describe('snapshot format', () => {
         ...(round === 2 || round === 3 ? [['LREM', key, '-126', 'zz']] : []),
       ];
     };
-    const writer = new SnapshotWriter(server.broker.engine.dbs, Date.now());
-    const parts: Buffer[] = [];
-    let round = 0;
-    for (let done = false; !done; round++) {
-      const commands = changes(round);
-      await run(c, commands);
-      await run(reference.c, commands);
-      done = writer.step(0);
-      parts.push(writer.drain());
-    }
-    parts.push(writer.finish());
-    expect(round).toBeGreaterThan(5);
-    const other = await loaded(Buffer.concat(parts));
+    const { bytes, rounds } = await snapshotWhileChanging(changes, reference.c);
+    expect(rounds).toBeGreaterThan(5);
+    const other = await loaded(bytes);
     try {
       expect((await other.c.call('DEBUG', 'DIGEST')).value).toEqual(before);
       expect((await c.call('DEBUG', 'DIGEST')).value).toEqual((await reference.c.call('DEBUG', 'DIGEST')).value);
@@ -210,6 +190,25 @@ describe('snapshot format', () => {
       await reference.server.stop();
     }
   });
+
+  /**
+   * Writes a live snapshot one slice at a time, running `changes(round)` before each
+   * slice here and on `reference`; returns the snapshot and the number of rounds.
+   */
+  async function snapshotWhileChanging(changes: (round: number) => string[][], reference: RawClient): Promise<{ bytes: Buffer; rounds: number }> {
+    const writer = new SnapshotWriter(server.broker.engine.dbs, Date.now());
+    const parts: Buffer[] = [];
+    let rounds = 0;
+    for (let done = false; !done; rounds++) {
+      const commands = changes(rounds);
+      await run(c, commands);
+      await run(reference, commands);
+      done = writer.step(0);
+      parts.push(writer.drain());
+    }
+    parts.push(writer.finish());
+    return { bytes: Buffer.concat(parts), rounds };
+  }
 
   /** A stream's entries, node layout and pending entries, without the times that differ between two brokers. */
   async function contents(client: RawClient, key: string): Promise<unknown> {
