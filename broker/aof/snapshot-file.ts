@@ -14,6 +14,12 @@ import type { Logger } from '../log.js';
 
 /** Wall time one slice of serialization may take before clients are served again. */
 export const SLICE_MS = 2;
+/**
+ * Bytes taken for the file after a slice, at most (more stay for the next slices): a
+ * long value's record arrives whole, and copying and checksumming it at once would
+ * stall the clients as long as writing it at once.
+ */
+const DRAIN_MAX = 8 << 20;
 const PROGRESS_EVERY_MS = 1000;
 
 export class Cancelled extends Error {
@@ -52,7 +58,7 @@ export async function writeSnapshotFile(
       if (job.cancelled) throw new Cancelled();
       const done = snapshot.step(SLICE_MS);
       if (done) break;
-      await write(snapshot.drain());
+      await write(snapshot.drain(DRAIN_MAX));
       // Let clients run between slices even when the disk keeps up.
       await new Promise((resolve) => setImmediate(resolve));
       const now = Date.now();
@@ -64,8 +70,12 @@ export async function writeSnapshotFile(
         lastDone = snapshot.done;
       }
     }
+    while (snapshot.buffered > 0) {
+      if (job.cancelled) throw new Cancelled();
+      await write(snapshot.drain(DRAIN_MAX));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (job.cancelled) throw new Cancelled();
-    await write(snapshot.drain());
     await write(snapshot.finish());
     await datasync(handle.fd);
     await handle.close();

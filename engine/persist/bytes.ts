@@ -34,14 +34,43 @@ export class ByteWriter {
     return this.doneBytes + this.pos;
   }
 
-  /** Everything written since the last take, as one buffer; the writer starts empty again. */
-  take(): Buffer {
+  /**
+   * What was written since the last take, as one buffer: everything, or when that is
+   * more than `max` bytes, the oldest full chunks up to `max` (at least one).
+   */
+  take(max = Infinity): Buffer {
+    if (this.length > max && this.done.length > 0) {
+      let n = 1;
+      let bytes = this.done[0].length;
+      while (n < this.done.length && bytes + this.done[n].length <= max) bytes += this.done[n++].length;
+      const parts = this.done.splice(0, n);
+      this.doneBytes -= bytes;
+      // Full chunks are never written again: no copy needed for one.
+      return n === 1 ? parts[0] : Buffer.concat(parts, bytes);
+    }
     const tail = this.buf.subarray(0, this.pos);
     const out = this.done.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.done, tail]);
     this.done = [];
     this.doneBytes = 0;
     this.pos = 0;
     return out;
+  }
+
+  /** Moves everything written to `other` to the end of this writer, without copying; `other` is left empty. */
+  append(other: ByteWriter): void {
+    if (this.pos > 0) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.doneBytes += this.pos;
+      this.buf = this.buf.subarray(this.pos);
+      this.pos = 0;
+    }
+    for (const b of other.done) this.done.push(b);
+    if (other.pos > 0) this.done.push(other.buf.subarray(0, other.pos));
+    this.doneBytes += other.length;
+    other.done = [];
+    other.doneBytes = 0;
+    other.buf = Buffer.allocUnsafe(0);
+    other.pos = 0;
   }
 
   private ensure(n: number): void {
@@ -88,7 +117,14 @@ export class ByteWriter {
 
   i64(v: Int64): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(BigInt(v), this.pos);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      // Two's complement in two halves, without a BigInt per value.
+      const lo = ((v % TWO32) + TWO32) % TWO32;
+      this.buf.writeUInt32LE(lo, this.pos);
+      this.buf.writeInt32LE((v - lo) / TWO32, this.pos + 4);
+    } else {
+      this.buf.writeBigInt64LE(BigInt(v), this.pos);
+    }
     this.pos += 8;
   }
 

@@ -20,7 +20,7 @@ import { Stream, thaw, type StreamView } from '../types/stream.js';
 import { NODE_META_WORDS, StreamNode } from '../types/stream-node.js';
 import { StreamId } from '../types/stream-id.js';
 import { byName, ConsumerGroup, Nack } from '../types/stream-group.js';
-import { FormatError, type ByteReader, type ByteWriter } from './bytes.js';
+import { ByteWriter, FormatError, type ByteReader } from './bytes.js';
 
 export interface TypeCodec {
   readonly type: TypeName;
@@ -118,16 +118,19 @@ function readId(r: ByteReader): StreamId {
 
 /**
  * Writes a stream's record (after its tag and key) from a view, `maxNodes` nodes per
- * `step`: the header, the nodes raw, then the consumer groups.
+ * `step`: the header, the nodes raw, then the consumer groups (`writeGroups`).
  */
 class StreamRecordWriter {
   private next = -1;
 
-  constructor(private readonly view: StreamView) {}
+  constructor(
+    private readonly view: StreamView,
+    private readonly writeGroups: (w: ByteWriter) => void,
+  ) {}
 
   /** Writes up to `maxNodes` more nodes; true once the whole record is written. */
   step(w: ByteWriter, maxNodes: number): boolean {
-    const { nodes, groups } = this.view;
+    const nodes = this.view.nodes;
     if (this.next < 0) {
       const v = this.view;
       w.varuint(v.length);
@@ -141,7 +144,7 @@ class StreamRecordWriter {
     const end = Math.min(nodes.length, this.next + maxNodes);
     for (; this.next < end; this.next++) writeNode(w, nodes[this.next]);
     if (this.next < nodes.length) return false;
-    writeGroups(w, groups);
+    this.writeGroups(w);
     return true;
   }
 }
@@ -186,13 +189,18 @@ const streamCodec: TypeCodec = {
   type: 'stream',
   tag: 2,
   write(w, value) {
-    new StreamRecordWriter((value as Stream).view()).step(w, Infinity);
+    const s = value as Stream;
+    new StreamRecordWriter(s.view(), (out) => writeGroups(out, s.groups)).step(w, Infinity);
   },
   freeze(value, parts) {
     const s = value as Stream;
     if (s.nodeCount <= parts) return null;
     const view = s.freeze();
-    const record = new StreamRecordWriter(view);
+    // The groups are written now: serializing them costs less than copying them.
+    const groups = new ByteWriter();
+    writeGroups(groups, s.groups);
+    const groupBytes = groups.take();
+    const record = new StreamRecordWriter(view, (out) => out.bytes(groupBytes));
     return { step: (w, n) => record.step(w, n), thaw: () => thaw(view) };
   },
   read(r) {

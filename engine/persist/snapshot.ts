@@ -171,9 +171,9 @@ export class SnapshotWriter implements EntryGuard {
     return this.writeLong(deadline);
   }
 
-  /** Bytes produced so far (by steps and by copy-on-write saves), for the file. */
-  drain(): Buffer {
-    const out = this.w.take();
+  /** Bytes produced so far (by steps and by copy-on-write saves), for the file; at most about `max` at a time. */
+  drain(max = Infinity): Buffer {
+    const out = this.w.take(max);
     this.crc = crc32(out, this.crc);
     return out;
   }
@@ -216,7 +216,7 @@ export class SnapshotWriter implements EntryGuard {
       long.shift();
       v.record.thaw();
       this.recordHead(v.db, v.expireAt, v.tag, v.key);
-      this.w.bytes(v.out.take());
+      this.w.append(v.out);
       this.keys++;
       if (long.length > 0 && performance.now() >= deadline) return false;
     }

@@ -61,7 +61,7 @@ export interface TrimArgs {
   limit: number;
 }
 
-/** A stream's state for a snapshot (engine/persist): `Stream.view` or `Stream.freeze`. */
+/** A stream's entries for a snapshot (engine/persist): `Stream.view` or `Stream.freeze`; the groups are apart. */
 export interface StreamView {
   readonly length: number;
   readonly lastId: StreamId;
@@ -69,7 +69,6 @@ export interface StreamView {
   readonly maxDeletedId: StreamId;
   readonly entriesAdded: U64;
   readonly nodes: readonly StreamNode[];
-  readonly groups: ReadonlyMap<string, ConsumerGroup> | null;
 }
 
 /** The snapshot that froze `view` is done with it: its nodes are the stream's own again. */
@@ -399,28 +398,23 @@ export class Stream implements DataObject {
     return this.head === 0 ? this.nodes : this.nodes.slice(this.head);
   }
 
-  /** The stream as it is now, for a snapshot written at once. */
+  /** The stream's entries as they are now, for a snapshot written at once. */
   view(): StreamView {
-    return { ...this.counters(), nodes: this.nodeList(), groups: this.groups };
+    return { ...this.counters(), nodes: this.nodeList() };
   }
 
   /**
-   * The stream as it is now, for a snapshot written over time while clients keep
-   * writing: the nodes are shared, not copied (a node the stream changes meanwhile is
-   * copied first, see `own`), the consumer groups are copied. `thaw` ends the sharing.
+   * The stream's entries as they are now, for a snapshot written over time while
+   * clients keep writing: the nodes are shared, not copied (a node the stream changes
+   * meanwhile is copied first, see `own`). `thaw` ends the sharing.
    */
   freeze(): StreamView {
     const nodes = this.nodes.slice(this.head);
     for (const node of nodes) node.shared = true;
-    let groups: Map<string, ConsumerGroup> | null = null;
-    if (this.groups !== null) {
-      groups = new Map();
-      for (const [name, group] of this.groups) groups.set(name, group.clone());
-    }
-    return { ...this.counters(), nodes, groups };
+    return { ...this.counters(), nodes };
   }
 
-  private counters(): Omit<StreamView, 'nodes' | 'groups'> {
+  private counters(): Omit<StreamView, 'nodes'> {
     return {
       length: this.length,
       lastId: this.lastId,

@@ -2,11 +2,13 @@
  * Exact number handling shared by commands: int64 parsing as redis-server's
  * string2ll and overflow-checked arithmetic, and x87 long double parsing, addition
  * and `%.17Lf` formatting. The long double vectors were produced by a C program
- * running redis-server's own string2ld/ld2string code against glibc on x86-64.
+ * running redis-server's own string2ld/ld2string code against glibc on x86-64. And the
+ * snapshot format's 64-bit integers.
  */
 import { describe, expect, it } from 'vitest';
 import { addInt64, INT64_MAX, INT64_MIN, mulInt64, negateInt64, parseInt64 } from '../../engine/util/int64.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../../engine/util/long-double.js';
+import { ByteReader, ByteWriter } from '../../engine/persist/bytes.js';
 
 describe('parseInt64 (string2ll)', () => {
   it('accepts canonical integers across the whole int64 range', () => {
@@ -143,5 +145,50 @@ describe('long double (string2ld, +, ld2string human)', () => {
     expect(incrbyfloat('inf', '-inf')).toBe('NANINF');
     expect(incrbyfloat('1' + '0'.repeat(5119), '0')).toBe('INVALID');
     expect(incrbyfloat('1' + '0'.repeat(4000), '-1' + '0'.repeat(4000))).toBe('0');
+  });
+});
+
+describe('snapshot integers (persist/bytes.ts)', () => {
+  it('write and read back int64 and uint64 values exactly, numbers and BigInts alike', () => {
+    const int64s = [0, 1, -1, 42, -42, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, -(2 ** 32), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, INT64_MAX, INT64_MIN, 2n ** 60n, -(2n ** 60n)];
+    const uint64s = [0, 1, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, 2n ** 64n - 1n, 2n ** 53n];
+    const w = new ByteWriter();
+    for (const v of int64s) w.i64(v);
+    for (const v of uint64s) w.u64(v);
+    const bytes = w.take();
+    const r = new ByteReader(bytes);
+    for (const v of int64s) expect(r.i64()).toEqual(typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+    for (const v of uint64s) expect(r.u64()).toEqual(typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+    // The same bytes as Node's own little-endian 64-bit writers.
+    const expected = Buffer.alloc(8 * int64s.length);
+    int64s.forEach((v, i) => expected.writeBigInt64LE(BigInt(v), 8 * i));
+    expect(bytes.subarray(0, expected.length)).toEqual(expected);
+  });
+
+  it('append moves another writer\'s bytes in order, without copying them', () => {
+    const big = 'b'.repeat(1_500_000);
+    const a = new ByteWriter();
+    const b = new ByteWriter();
+    a.latin1('x');
+    b.latin1('y');
+    b.latin1(big);
+    b.latin1('z');
+    a.append(b);
+    a.latin1('w');
+    expect(b.length).toBe(0);
+    expect(b.take().length).toBe(0);
+    expect(a.length).toBe(big.length + 4);
+    expect(a.take().toString('latin1')).toBe('xy' + big + 'zw');
+  });
+
+  it('take(max) gives the oldest full chunks first, then the rest', () => {
+    const w = new ByteWriter();
+    const chunk = 'c'.repeat(1 << 20);
+    for (let i = 0; i < 5; i++) w.latin1(String(i) + chunk.slice(1));
+    w.latin1('end');
+    const pieces: string[] = [];
+    while (w.length > 0) pieces.push(w.take(2 << 20).toString('latin1'));
+    expect(pieces.join('')).toBe([0, 1, 2, 3, 4].map((i) => String(i) + chunk.slice(1)).join('') + 'end');
+    expect(pieces.length).toBeGreaterThan(1);
   });
 });
