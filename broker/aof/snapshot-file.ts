@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 
@@ -60,7 +61,7 @@ export async function writeSnapshotFile(
       if (done) break;
       await write(snapshot.drain(DRAIN_MAX));
       // Let clients run between slices even when the disk keeps up.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       const now = Date.now();
       if (now - lastLog >= PROGRESS_EVERY_MS) {
         const rate = Math.round(((snapshot.done - lastDone) * 1000) / (now - lastLog));
@@ -73,7 +74,7 @@ export async function writeSnapshotFile(
     while (snapshot.buffered > 0) {
       if (job.cancelled) throw new Cancelled();
       await write(snapshot.drain(DRAIN_MAX));
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     if (job.cancelled) throw new Cancelled();
     await write(snapshot.finish());

@@ -393,14 +393,9 @@ export class Stream implements DataObject {
     }
   }
 
-  /** The nodes in order, for snapshots (engine/persist); they must not be changed. */
-  nodeList(): readonly StreamNode[] {
-    return this.head === 0 ? this.nodes : this.nodes.slice(this.head);
-  }
-
-  /** The stream's entries as they are now, for a snapshot written at once. */
+  /** The stream's entries as they are now, for a snapshot written at once (the nodes must not be changed). */
   view(): StreamView {
-    return { ...this.counters(), nodes: this.nodeList() };
+    return { ...this.counters(), nodes: this.head === 0 ? this.nodes : this.nodes.slice(this.head) };
   }
 
   /**
