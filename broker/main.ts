@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /** The `broker` executable: flags and config file as redis-server takes them. */
 import { Broker, ListenError } from './server.js';
-import { ConfigError } from './config.js';
-import { PersistenceStartError } from './aof/persistence.js';
-import { LoadCancelled } from './aof/loading.js';
-import { checkAofMain } from './aof/check.js';
+import { ConfigError } from './config/config.js';
+import { PersistenceStartError } from './persistence/persistence.js';
+import { LoadCancelled } from './persistence/loading.js';
+import { checkAofMain } from './persistence/aof/check.js';
 
 async function main(): Promise<void> {
   // `broker check-aof [--fix] <dir>`: the redis-check-aof of this broker's AOF.

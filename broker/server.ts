@@ -8,23 +8,23 @@ import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { CommandTable, Flag, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
-import { Config } from './config.js';
-import { PARAMS, keyspaceEventFlags } from './params.js';
-import { Connection } from './connection.js';
+import { Config } from './config/config.js';
+import { PARAMS, keyspaceEventFlags } from './config/params.js';
+import { Connection } from './net/connection.js';
 import { createLogger, setLogLevel, type Logger } from './log.js';
 import { brokerCommands } from './commands/index.js';
-import { SlowLog } from './slowlog.js';
-import { LatencyMonitor } from './latency.js';
-import { LatencyHistogram } from './histogram.js';
-import { InstantaneousMetric } from './instantaneous.js';
-import { monitorLine } from './monitor.js';
-import { redactArgv } from './redact.js';
-import { isLocalClient } from './protected.js';
-import { OutputLimits } from './output-limit.js';
-import { discardTransaction, execAbortError, flagTransaction, queueIfInMulti, transactionState } from './transaction.js';
-import { Persistence } from './aof/persistence.js';
-import { ReplyFlusher } from './reply-flusher.js';
-import { LOADING_ERROR, LoadCancelled } from './aof/loading.js';
+import { SlowLog } from './introspection/slowlog.js';
+import { LatencyMonitor } from './introspection/latency.js';
+import { LatencyHistogram } from './introspection/histogram.js';
+import { InstantaneousMetric } from './introspection/instantaneous.js';
+import { monitorLine } from './introspection/monitor.js';
+import { redactArgv } from './introspection/redact.js';
+import { isLocalClient } from './net/protected.js';
+import { OutputLimits } from './net/output-limit.js';
+import { discardTransaction, execAbortError, flagTransaction, queueIfInMulti, transactionState } from './dispatch/multi.js';
+import { Persistence } from './persistence/persistence.js';
+import { ReplyFlusher } from './net/reply-flusher.js';
+import { LOADING_ERROR, LoadCancelled } from './persistence/loading.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -135,7 +135,7 @@ export class Broker {
   clientState: ClientStateHooks = NO_STATE;
   readonly outputLimits: OutputLimits;
   readonly shutdownHooks: ShutdownHook[] = [];
-  /** The AOF and snapshots (broker/aof/persistence.ts). */
+  /** The AOF and snapshots (broker/persistence/persistence.ts). */
   readonly persistence: Persistence;
   /** Connections' replies, written at the end of each event-loop turn. */
   readonly replies = new ReplyFlusher(() => this.persistence.writer?.writeQueued());

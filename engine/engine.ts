@@ -13,7 +13,7 @@ import type { Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
-import { Watches } from './transaction.js';
+import { Watches } from './watches.js';
 import { notify, NotifyFlag } from './notify.js';
 
 export interface Effect {

@@ -1,7 +1,7 @@
 /** Server administration: TIME, MONITOR, SHUTDOWN. */
 import type { CommandDef } from '../../engine/command.js';
 import { SYNTAX } from '../../engine/errors.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 
 function time(c: Connection): void {
   const usec = Math.floor((performance.timeOrigin + performance.now()) * 1000);

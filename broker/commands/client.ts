@@ -3,7 +3,7 @@ import type { CommandDef } from '../../engine/command.js';
 import { NOT_INTEGER, SYNTAX } from '../../engine/errors.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 import type { PauseMode } from '../server.js';
 
 const LLONG_MAX = 9223372036854775807;

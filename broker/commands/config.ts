@@ -3,10 +3,10 @@ import type { CommandDef } from '../../engine/command.js';
 import { SYNTAX } from '../../engine/errors.js';
 import { globMatch } from '../../engine/glob.js';
 import { replyHelp } from '../../engine/help.js';
-import { ConfigError } from '../config.js';
-import { rewriteConfigFile } from '../config-rewrite.js';
-import type { Connection } from '../connection.js';
-import { allowProtectedAction } from '../protected.js';
+import { ConfigError } from '../config/config.js';
+import { rewriteConfigFile } from '../config/rewrite.js';
+import type { Connection } from '../net/connection.js';
+import { allowProtectedAction } from '../net/protected.js';
 
 /**
  * CONFIG GET name-or-pattern...: names without glob characters are looked up exactly

@@ -4,7 +4,7 @@ import type { CommandDef } from '../../engine/command.js';
 import { DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, SYNTAX } from '../../engine/errors.js';
 import { cString } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 import { REDIS_VERSION } from '../version.js';
 import { clientNameError } from './client.js';
 

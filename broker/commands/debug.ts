@@ -6,9 +6,9 @@
 import type { CommandDef } from '../../engine/command.js';
 import { datasetDigest, valueDigest } from '../../engine/digest.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
-import type { Connection } from '../connection.js';
-import { allowProtectedAction } from '../protected.js';
-import { AofLoadError } from '../aof/loader.js';
+import type { Connection } from '../net/connection.js';
+import { allowProtectedAction } from '../net/protected.js';
+import { AofLoadError } from '../persistence/loader.js';
 import { blockFor } from '../block.js';
 
 interface Subcommand {

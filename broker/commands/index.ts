@@ -1,6 +1,6 @@
 /** Every broker-level command family (connection and server administration). */
 import type { CommandDef } from '../../engine/command.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 import { connectionCommands } from './connection.js';
 import { clientCommands } from './client.js';
 import { infoCommands } from './info.js';

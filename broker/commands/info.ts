@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import type { CommandDef } from '../../engine/command.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 import { usedMemory, type Broker } from '../server.js';
 import { BROKER_VERSION, REDIS_VERSION } from '../version.js';
 
@@ -176,7 +176,7 @@ function memory(b: Broker): string[] {
   ];
 }
 
-/** Snapshots and the AOF (broker/aof/persistence.ts). */
+/** Snapshots and the AOF (broker/persistence/persistence.ts). */
 function persistence(b: Broker): string[] {
   return b.persistence.infoFields();
 }

@@ -8,7 +8,7 @@ import { SYNTAX } from '../../engine/errors.js';
 import { globMatch } from '../../engine/glob.js';
 import { replyHelp } from '../../engine/help.js';
 import type { RespValue } from '../../protocol/reply.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 import { commandKeys, hasKeys } from './getkeys.js';
 
 type Cmd = Command<Connection>;

@@ -1,8 +1,8 @@
 /** LATENCY LATEST/HISTORY/RESET/DOCTOR/HISTOGRAM/HELP over the broker's latency monitor and histograms. */
 import type { Command, CommandDef } from '../../engine/command.js';
 import { replyHelp } from '../../engine/help.js';
-import type { Connection } from '../connection.js';
-import type { LatencyHistogram } from '../histogram.js';
+import type { Connection } from '../net/connection.js';
+import type { LatencyHistogram } from '../introspection/histogram.js';
 
 function latencyLatest(c: Connection): void {
   const events = c.broker.latency.events;

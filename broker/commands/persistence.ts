@@ -1,12 +1,12 @@
 /**
  * BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE with redis-server 7.0's replies. The work is
- * broker/aof/'s (rewrites.ts, snapshots.ts, coordinated by persistence.ts); a snapshot
+ * broker/persistence/'s (aof/rewrites.ts, snapshots.ts, coordinated by persistence.ts); a snapshot
  * (a rewrite's or BGSAVE's) runs one at a time, and one asked for while another runs,
  * or inside EXEC, is scheduled.
  */
 import type { CommandDef } from '../../engine/command.js';
 import { SYNTAX } from '../../engine/errors.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 
 /** Inside EXEC (the client stays in MULTI while its queued commands run). */
 const inExec = (c: Connection): boolean => c.multi !== null;

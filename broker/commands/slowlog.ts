@@ -2,7 +2,7 @@
 import type { CommandDef } from '../../engine/command.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
-import type { Connection } from '../connection.js';
+import type { Connection } from '../net/connection.js';
 
 const COUNT_ERROR = 'ERR count should be greater than or equal to -1';
 

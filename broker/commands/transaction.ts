@@ -7,8 +7,8 @@
  * and blocked clients their writes woke are served after the whole EXEC.
  */
 import type { CommandDef } from '../../engine/command.js';
-import type { Connection } from '../connection.js';
-import { discardTransaction, EXECABORT, Transaction } from '../transaction.js';
+import type { Connection } from '../net/connection.js';
+import { discardTransaction, EXECABORT, Transaction } from '../dispatch/multi.js';
 
 function multi(c: Connection): void {
   if (c.multi !== null) return c.reply.error('ERR MULTI calls can not be nested');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
-import { checkAof } from '../../broker/aof/check.js';
+import { checkAof } from '../../broker/persistence/aof/check.js';
 import { digest, kill9, prng, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
 const ROUNDS = 20;

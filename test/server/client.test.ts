@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
-import type { Connection } from '../../broker/connection.js';
+import type { Connection } from '../../broker/net/connection.js';
 
 /** redis-server 7.0's CLIENT LIST fields, in order. */
 const FIELDS = ['id', 'addr', 'laddr', 'fd', 'name', 'age', 'idle', 'flags', 'db', 'sub', 'psub', 'ssub', 'multi',

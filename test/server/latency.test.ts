@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
-import { LatencyMonitor } from '../../broker/latency.js';
-import { LatencyHistogram } from '../../broker/histogram.js';
+import { LatencyMonitor } from '../../broker/introspection/latency.js';
+import { LatencyHistogram } from '../../broker/introspection/histogram.js';
 
 describe('LATENCY', () => {
   let server: InProcessBroker;

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EffectEncoder, readCommand, RespBuffer } from '../../broker/aof/resp-log.js';
+import { EffectEncoder, readCommand, RespBuffer } from '../../broker/persistence/aof/resp-log.js';
 
 /** Latin1 strings (one char per byte), from empty to past the short-argument loop and the initial capacity. */
 const arg = fc.oneof(

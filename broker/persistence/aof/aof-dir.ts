@@ -9,13 +9,13 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { snapshotBytes } from '../../engine/persist/snapshot.js';
-import type { Broker } from '../server.js';
+import { snapshotBytes } from '../../../engine/persist/snapshot.js';
+import type { Broker } from '../../server.js';
 import type { FsyncFaults } from './fsync-faults.js';
 import { Manifest, ManifestError, persistManifest, persistManifestSync, readManifest } from './manifest.js';
-import { writeFileDurablySync } from './snapshot-file.js';
-import { PersistenceStartError } from './snapshots.js';
-import { strerror } from './strerror.js';
+import { writeFileDurablySync } from '../snapshot-file.js';
+import { PersistenceStartError } from '../snapshots.js';
+import { strerror } from '../strerror.js';
 
 export class AofDir {
   /** Absolute path, fixed when the AOF starts (a later CONFIG SET dir does not move it). */

@@ -7,10 +7,10 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ParamSpec, type RewriteLine } from './config.js';
-import { formatMemory } from './config-rewrite.js';
-import { quoteRepr } from './repr.js';
+import { formatMemory } from './rewrite.js';
+import { quoteRepr } from '../introspection/repr.js';
 import { parseMemory } from './units.js';
-import { NotifyFlag } from '../engine/notify.js';
+import { NotifyFlag } from '../../engine/notify.js';
 
 const INT_MAX = 2147483647;
 const INT_MIN = -2147483648;

@@ -7,10 +7,10 @@
  * Unsent output is what the connection holds (the pending reply) plus what the
  * socket has accepted but not yet handed to the kernel (`writableLength`).
  */
-import type { Config } from './config.js';
+import type { Config } from '../config/config.js';
 import type { Connection } from './connection.js';
-import type { Logger } from './log.js';
-import { clientInfoLine } from './commands/client.js';
+import type { Logger } from '../log.js';
+import { clientInfoLine } from '../commands/client.js';
 
 type LimitClass = 'normal' | 'slave' | 'pubsub';
 

@@ -3,7 +3,7 @@
  * redactClientCommandArgument: AUTH's arguments, HELLO's AUTH pair, MIGRATE's
  * AUTH/AUTH2 passwords and the values of sensitive parameters in CONFIG SET.
  */
-import type { Config } from './config.js';
+import type { Config } from '../config/config.js';
 
 const REDACTED = '(redacted)';
 

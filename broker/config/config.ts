@@ -9,11 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { splitArgs } from '../protocol/parser.js';
-import { parseInt64 } from '../engine/util/int64.js';
+import { splitArgs } from '../../protocol/parser.js';
+import { parseInt64 } from '../../engine/util/int64.js';
 import { parseMemory } from './units.js';
-import { quoteRepr } from './repr.js';
-import { REDIS_VERSION } from './version.js';
+import { quoteRepr } from '../introspection/repr.js';
+import { REDIS_VERSION } from '../version.js';
 
 export type ParamKind = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'special';
 

@@ -8,7 +8,7 @@
  * command is `*<argc>` then `$<len>` arguments. Unlike redis-server, the CRLF after
  * each argument is checked, so a corrupted middle is caught where it starts.
  */
-import type { Effect } from '../../engine/engine.js';
+import type { Effect } from '../../../engine/engine.js';
 
 /**
  * Bytes waiting for the AOF file (redis-server's aof_buf): RESP is encoded straight into

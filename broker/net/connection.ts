@@ -3,11 +3,11 @@
  * writes the replies back once per event-loop turn (DESIGN.md decision 3).
  */
 import type { Socket } from 'node:net';
-import { Client } from '../engine/client.js';
-import { RespParser } from '../protocol/parser.js';
-import type { Command } from '../engine/command.js';
-import type { Broker } from './server.js';
-import type { Transaction } from './transaction.js';
+import { Client } from '../../engine/client.js';
+import { RespParser } from '../../protocol/parser.js';
+import type { Command } from '../../engine/command.js';
+import type { Broker } from '../server.js';
+import type { Transaction } from '../dispatch/multi.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -49,7 +49,7 @@ export class Connection extends Client {
   /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
   softLimitSince = 0;
   /**
-   * Group commit (aof/durability.ts): output positions with the AOF offsets they wait
+   * Group commit (broker/persistence/aof/group-commit.ts): output positions with the AOF offsets they wait
    * for, oldest first; null when no output waits for an fsync.
    */
   syncMarks: number[] | null = null;
@@ -224,7 +224,7 @@ export class Connection extends Client {
     if (!this.broker.outputLimits.enforce(this)) this.scheduleFlush();
   }
 
-  /** Flushes at the end of this event-loop turn, with every other client's replies (broker/reply-flusher.ts). */
+  /** Flushes at the end of this event-loop turn, with every other client's replies (broker/net/reply-flusher.ts). */
   scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;

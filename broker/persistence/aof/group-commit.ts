@@ -15,9 +15,9 @@
  * (reads keep working); the replies of writes, and of clients they woke, wait until
  * the AOF has recovered. A mark records which of the two it is.
  */
-import { Flag, type Command } from '../../engine/command.js';
-import type { Connection } from '../connection.js';
-import type { Persistence } from './persistence.js';
+import { Flag, type Command } from '../../../engine/command.js';
+import type { Connection } from '../../net/connection.js';
+import type { Persistence } from '../persistence.js';
 import type { AofWriter } from './writer.js';
 
 /** syncMarks holds triples: an output position, the AOF offset it waits for, and READ or WRITE. */

@@ -13,13 +13,13 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { SnapshotWriter } from '../../engine/persist/snapshot.js';
-import type { Logger } from '../log.js';
-import type { Broker } from '../server.js';
+import { SnapshotWriter } from '../../../engine/persist/snapshot.js';
+import type { Logger } from '../../log.js';
+import type { Broker } from '../../server.js';
 import { Manifest } from './manifest.js';
-import type { Persistence } from './persistence.js';
-import { Cancelled, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
-import { strerror } from './strerror.js';
+import type { Persistence } from '../persistence.js';
+import { Cancelled, writeSnapshotFile, type SnapshotJob } from '../snapshot-file.js';
+import { strerror } from '../strerror.js';
 import { NEW_APPEND_FLAGS, type AofWriter } from './writer.js';
 
 interface RewriteJob extends SnapshotJob {

@@ -34,10 +34,10 @@
  * writer to a new file (`covered`).
  */
 import fs from 'node:fs';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 import type { FsyncFaults } from './fsync-faults.js';
 import { RespBuffer } from './resp-log.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../strerror.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 

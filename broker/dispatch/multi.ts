@@ -3,10 +3,10 @@
  * MULTI, commands are queued instead of run; a command rejected meanwhile (unknown,
  * wrong arity, NOAUTH, not allowed in a transaction...) dooms the transaction, whose
  * EXEC then fails with EXECABORT. The queued commands run in EXEC
- * (broker/commands/transaction.ts); WATCH state lives in the engine (engine/transaction.ts).
+ * (broker/commands/transaction.ts); WATCH state lives in the engine (engine/watches.ts).
  */
-import { Flag, type Command } from '../engine/command.js';
-import type { Connection } from './connection.js';
+import { Flag, type Command } from '../../engine/command.js';
+import type { Connection } from '../net/connection.js';
 
 export interface QueuedCommand {
   command: Command<Connection>;

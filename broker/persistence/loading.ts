@@ -11,7 +11,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Engine } from '../../engine/engine.js';
 import { blockFor } from '../block.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 
 export interface Load<R> {
   /** Bytes the load reads in all (loading_total_bytes). */

@@ -14,7 +14,7 @@
  * turning the AOF on and off, DEBUG LOADAOF, the periodic tick that starts scheduled
  * and automatic work (one snapshot at a time: a rewrite or a BGSAVE), shutdown, the
  * -MISCONF state and INFO persistence. Rewrites are rewrites.ts's; holding replies
- * until the fsync covering them (group commit) is durability.ts's.
+ * until the fsync covering them (group commit) is aof/group-commit.ts's.
  */
 import fs from 'node:fs';
 import { Client } from '../../engine/client.js';
@@ -22,16 +22,16 @@ import { CommandTable } from '../../engine/command.js';
 import type { Effect } from '../../engine/engine.js';
 import { engineCommands } from '../../engine/commands/index.js';
 import type { Broker, ShutdownOptions } from '../server.js';
-import { AofDir } from './aof-dir.js';
-import { GroupCommit } from './durability.js';
-import { FsyncFaults } from './fsync-faults.js';
+import { AofDir } from './aof/aof-dir.js';
+import { GroupCommit } from './aof/group-commit.js';
+import { FsyncFaults } from './aof/fsync-faults.js';
 import { AofLoadError, appendOnlyFilesLoad, type LoadResult } from './loader.js';
 import { Loading, type Load } from './loading.js';
-import { EffectEncoder } from './resp-log.js';
-import { Rewrites } from './rewrites.js';
+import { EffectEncoder } from './aof/resp-log.js';
+import { Rewrites } from './aof/rewrites.js';
 import { PersistenceStartError, Snapshots } from './snapshots.js';
 import { strerror } from './strerror.js';
-import { AofWriter, type FsyncPolicy } from './writer.js';
+import { AofWriter, type FsyncPolicy } from './aof/writer.js';
 
 export { PersistenceStartError };
 

@@ -12,13 +12,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Engine } from '../../engine/engine.js';
-import { FormatError } from '../../engine/persist/bytes.js';
-import { isSnapshot, loadSnapshot } from '../../engine/persist/snapshot.js';
-import { CommandStream } from './loader.js';
+import { Engine } from '../../../engine/engine.js';
+import { FormatError } from '../../../engine/persist/bytes.js';
+import { isSnapshot, loadSnapshot } from '../../../engine/persist/snapshot.js';
+import { CommandStream } from '../loader.js';
 import { Manifest, ManifestError, type AofFileInfo } from './manifest.js';
 import { AofFormatError } from './resp-log.js';
-import { strerror } from './strerror.js';
+import { strerror } from '../strerror.js';
 
 type Print = (line: string) => void;
 

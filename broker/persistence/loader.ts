@@ -22,8 +22,8 @@ import { FormatError } from '../../engine/persist/bytes.js';
 import { isSnapshot, snapshotLoadSteps, type SnapshotLoad } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 import type { Load, LoadSteps } from './loading.js';
-import type { AofFileInfo, Manifest } from './manifest.js';
-import { AofFormatError, readCommand, type ReadCommand } from './resp-log.js';
+import type { AofFileInfo, Manifest } from './aof/manifest.js';
+import { AofFormatError, readCommand, type ReadCommand } from './aof/resp-log.js';
 import { strerror } from './strerror.js';
 
 export class AofLoadError extends Error {}
