@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
+import { componentPresent } from '../harness/servers.js';
 import { run } from './dataset.js';
 import { kill9, outputWith, runBroker, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
@@ -166,14 +167,18 @@ function mountTmpfs(size: string): string | null {
   return r.status === 0 ? dir : null;
 }
 
-const CAN_MOUNT = (() => {
-  const dir = mountTmpfs('64k');
-  if (dir === null) return false;
-  spawnSync('umount', [dir]);
-  return true;
-})();
+const NO_MOUNT = 'full-disk test skipped: mounting a tmpfs needs root (and mount(8))';
+const CAN_MOUNT = componentPresent(
+  (() => {
+    const dir = mountTmpfs('64k');
+    if (dir === null) return false;
+    spawnSync('umount', [dir]);
+    return true;
+  })(),
+  NO_MOUNT,
+);
 
-if (!CAN_MOUNT) console.warn('full-disk test skipped: mounting a tmpfs needs root (and mount(8))');
+if (!CAN_MOUNT) console.warn(NO_MOUNT);
 
 describe.skipIf(!CAN_MOUNT)('a full disk', () => {
   const mounts: string[] = [];
