@@ -97,15 +97,33 @@ export async function untilTaken(observer: RawClient, counts: Record<string, num
 }
 
 /**
- * The reply to the command just written on `c`, and whether the server holds it:
- * once the server has taken `command` `taken` times in all (untilTaken), a reply
- * that has not arrived is held. `reply` resolves when it is released.
+ * The reply to the command just written on `c`, and whether the server holds it.
+ * Waits until the server has taken `command` `taken` times in all (untilTaken), then
+ * until the reply arrives or `holding` (asked on `observer`) reports the state in
+ * which the server holds replies, and one more round trip: a reply that has not
+ * arrived then is held. Not arrived alone proves nothing: under `always` every
+ * write's reply waits for its fsync, which takes a while on a loaded machine.
+ * `reply` resolves when it is released.
  */
-export async function replyOrHeld(c: RawClient, observer: RawClient, command: string, taken: number): Promise<{ reply: Promise<RawReply>; held: boolean }> {
+export async function replyOrHeld(
+  c: RawClient,
+  observer: RawClient,
+  command: string,
+  taken: number,
+  holding: (observer: RawClient) => Promise<boolean>,
+): Promise<{ reply: Promise<RawReply>; held: boolean }> {
   const reply = c.read(60_000);
   const state = watch(reply);
   await untilTaken(observer, { [command]: taken });
-  return { reply, held: !state.arrived };
+  for (let i = 0; !state.arrived; i++) {
+    if (await holding(observer)) {
+      await observer.call('INFO', 'server');
+      return { reply, held: !state.arrived };
+    }
+    if (i === 3000) throw new Error(`no reply to ${command}, and the server is not in the state that holds replies`);
+    await sleep(10);
+  }
+  return { reply, held: false };
 }
 
 /** Whether `reply` has arrived, as it stands. */
