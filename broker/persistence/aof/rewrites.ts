@@ -15,9 +15,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { SnapshotWriter } from '../../../engine/persist/snapshot.js';
 import type { Logger } from '../../log.js';
-import type { Broker } from '../../server.js';
 import { Manifest } from './manifest.js';
-import type { Persistence } from '../persistence.js';
+import type { Persistence, PersistenceHost } from '../persistence.js';
 import { Cancelled, writeSnapshotFile, type SnapshotJob } from '../snapshot-file.js';
 import { strerror } from '../strerror.js';
 import { NEW_APPEND_FLAGS, type AofWriter } from './writer.js';
@@ -56,9 +55,9 @@ export class Rewrites {
   private quietLog: Logger | null = null;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: PersistenceHost,
     /** The AOF whose files, writer and state a rewrite changes. */
-    private readonly aof: Persistence,
+    private readonly aof: Pick<Persistence, 'state' | 'dir' | 'writer' | 'newWriter' | 'encoder' | 'fsyncFaults' | 'currentSize' | 'recovering'>,
   ) {}
 
   /** BGREWRITEAOF while a snapshot runs or inside EXEC: as soon as possible, limits reset. */
