@@ -4,7 +4,7 @@
  * cron. Each module gets only the part of `Broker` it uses (`ConnectionHost`,
  * `CommandHost`, `DispatchHost`, `PersistenceHost`); subsystems to come
  * (replication, HTTP, gateway) bring their own state rather than new fields here
- * (ARCHITECTURE.md, "Where things live").
+ * (ARCHITECTURE.md, "Layers" and "Subsystems to come").
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
  * One client connection: reads commands off the socket, hands them to dispatch and
- * writes the replies back once per event-loop turn (DESIGN.md decision 3).
+ * writes the replies back once per event-loop turn (ARCHITECTURE.md, "Replies").
  */
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';

@@ -1,6 +1,7 @@
 /**
- * Persistence for the broker: the append-only file (DESIGN.md decisions 5 and 6) and
- * snapshots (snapshots.ts: SAVE, BGSAVE, the `save` schedule, DEBUG RELOAD).
+ * Persistence for the broker: the append-only file (ARCHITECTURE.md, "The AOF and group
+ * commit" and "Snapshots without fork") and snapshots (snapshots.ts: SAVE, BGSAVE, the
+ * `save` schedule, DEBUG RELOAD).
  *
  * The AOF is the stream of effects on disk, in redis-server 7's multi-part layout
  * (aof-dir.ts): a base file, incremental files of RESP effects (resp-log.ts) appended

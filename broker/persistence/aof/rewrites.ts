@@ -1,14 +1,14 @@
 /**
  * AOF rewrites (BGREWRITEAOF, automatic growth, enabling the AOF, recovering from a
- * failed fsync), without a fork
- * (DESIGN.md decision 6): at one instant, between two effect units, a rewrite starts
- * a point-in-time snapshot and the writer switches to a new incremental file (listed
- * in the manifest before anything written to it counts as synced). The snapshot is
- * written a slice at a time into a temp file; then, in the writer's order of
- * operations, the temp file becomes the new base, the old base and incremental files
- * become history in a new durable manifest, and only then are they deleted. Every
- * moment leaves a loadable set. Also the rewrites' schedule, their failure limit, and
- * the aof_*rewrite* fields of INFO persistence.
+ * failed fsync), without a fork (ARCHITECTURE.md, "Snapshots without fork"): at one
+ * instant, between two effect units, a rewrite starts a point-in-time snapshot and the
+ * writer switches to a new incremental file (listed in the manifest before anything
+ * written to it counts as synced). The snapshot is written a slice at a time into a
+ * temp file; then, in the writer's order of operations, the temp file becomes the new
+ * base, the old base and incremental files become history in a new durable manifest,
+ * and only then are they deleted. Every moment leaves a loadable set. Also the
+ * rewrites' schedule, their failure limit, and the aof_*rewrite* fields of INFO
+ * persistence.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
