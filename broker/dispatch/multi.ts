@@ -17,7 +17,7 @@ export class Transaction {
   readonly queue: QueuedCommand[] = [];
   /** A command was rejected while queueing (CLIENT_DIRTY_EXEC): EXEC will abort. */
   failed = false;
-  /** Some queued command writes or may replicate: CLIENT PAUSE WRITE holds the EXEC. */
+  /** Some queued command writes or may replicate: the EXEC counts as a write (execWrites). */
   writes = false;
 }
 
