@@ -78,8 +78,8 @@ const PROTECTED_MODE_DENIED =
 /** What a connection itself uses of the broker (broker/net/connection.ts). */
 export type ConnectionHost = Pick<
   Broker,
-  'engine' | 'config' | 'log' | 'stats' | 'authRequired' | 'dispatcher' | 'replies' | 'outputLimits' | 'persistence' | 'countError' | 'removeConnection'
->;
+  'engine' | 'config' | 'log' | 'stats' | 'authRequired' | 'dispatcher' | 'replies' | 'outputLimits' | 'countError' | 'removeConnection'
+> & { readonly persistence: Pick<Persistence, 'groupCommit'> };
 
 /**
  * What the broker's commands (broker/commands/) use of it, through their connection's
