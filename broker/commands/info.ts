@@ -82,7 +82,7 @@ function clientBuffers(b: Broker): { input: number; output: number; maxInput: nu
   let maxOutput = 0;
   for (const c of b.connections.values()) {
     const i = c.parser.pendingBytes;
-    const o = c.reply.out.length + c.socket.writableLength;
+    const o = c.reply.length + c.socket.writableLength;
     input += i;
     output += o;
     maxInput = Math.max(maxInput, i);
