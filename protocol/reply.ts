@@ -182,6 +182,30 @@ export class Reply {
     this.crlf();
   }
 
+  /** A bulk of `s.slice(start, end)`, without making that string when it is short. */
+  bulkSlice(s: string, start: number, end: number): void {
+    const len = end - start;
+    if (len >= SHORT_STRING) return this.bulk(s.slice(start, end));
+    this.room(len + HEADER_ROOM + 2);
+    this.header(36, len);
+    let p = used;
+    for (let i = start; i < end; i++) slab[p++] = s.charCodeAt(i);
+    used = p;
+    this.crlf();
+  }
+
+  /** A stream ID `<ms>-<seq>` as a bulk, written without making its text. */
+  bulkStreamId(ms: number | bigint, seq: number | bigint): void {
+    if (typeof ms === 'bigint' || typeof seq === 'bigint') return this.bulk(ms + '-' + seq);
+    const len = digitCount(ms) + 1 + digitCount(seq);
+    this.room(len + HEADER_ROOM + 2);
+    this.header(36, len);
+    let p = writeDigits(slab, used, ms);
+    slab[p++] = 45;
+    used = writeDigits(slab, p, seq);
+    this.crlf();
+  }
+
   /** A bulk whose payload is bytes; they are copied, so the caller may change them afterwards. */
   bulkBytes(bytes: Uint8Array): void {
     const len = bytes.length;
@@ -528,22 +552,27 @@ export function writeHeader(buf: Buffer, p: number, type: number, n: number): nu
     buf[p++] = 45;
     n = -n;
   }
-  if (n < 10) {
-    buf[p++] = 48 + n;
-  } else {
-    const end = p + digitCount(n);
-    let q = end;
-    while (n >= 10) {
-      const div = Math.floor(n / 10);
-      buf[--q] = 48 + (n - div * 10);
-      n = div;
-    }
-    buf[--q] = 48 + n;
-    p = end;
-  }
+  p = writeDigits(buf, p, n);
   buf[p++] = CR;
   buf[p++] = LF;
   return p;
+}
+
+/** Writes the decimal digits of `n` (a safe integer >= 0) at `p`; returns the offset after them. */
+function writeDigits(buf: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  const end = p + digitCount(n);
+  let q = end;
+  while (n >= 10) {
+    const div = Math.floor(n / 10);
+    buf[--q] = 48 + (n - div * 10);
+    n = div;
+  }
+  buf[--q] = 48 + n;
+  return end;
 }
 
 /** C's `printf("%.17g", d)` as redis-server uses for doubles, with `inf`/`-inf`/`nan`. */

@@ -4,7 +4,6 @@ import type { Reply } from '../../protocol/reply.js';
 import type { Value } from '../keyspace.js';
 import { WRONGTYPE } from '../errors.js';
 import { Stream, type StreamRange } from '../types/stream.js';
-import type { StreamNode } from '../types/stream-node.js';
 import type { StreamId } from '../types/stream-id.js';
 
 /**
@@ -23,17 +22,6 @@ export function fail(c: Client, error: string): null {
   return null;
 }
 
-/** Reusable buffer for one entry's fields and values while replying. */
-const pairs: string[] = [];
-
-/** Entry `index` of `node` as `[id, [field, value, ...]]`. */
-export function replyEntry(reply: Reply, node: StreamNode, index: number): void {
-  node.readPairs(index, pairs);
-  reply.array(2);
-  reply.bulk(node.idString(index));
-  reply.bulks(pairs);
-}
-
 /**
  * streamReplyWithRange without a group: the live entries from start to end (or end
  * to start with `rev`), at most `count` of them unless it is 0, as an array.
@@ -44,7 +32,7 @@ export function replyRange(reply: Reply, s: Stream, start: StreamId, end: Stream
   const mark = reply.beginDeferred();
   let n = 0;
   while ((count === 0 || n < count) && it.next()) {
-    replyEntry(reply, it.node, it.index);
+    it.node.replyEntry(it.index, reply);
     n++;
   }
   reply.endDeferred(mark, 'array', n);

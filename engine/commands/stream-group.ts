@@ -33,7 +33,7 @@ import { parseInt64, type Int64 } from '../util/int64.js';
 import { Stream, type StreamRange } from '../types/stream.js';
 import { INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type U64 } from '../types/stream-id.js';
 import { byName, ConsumerGroup, ENTRIES_READ_UNKNOWN, Nack, toInt64, type Consumer } from '../types/stream-group.js';
-import { asStream, fail, findEntry, longLong, replyEntry } from './stream-common.js';
+import { asStream, fail, findEntry, longLong } from './stream-common.js';
 import { isOption } from '../util/option.js';
 
 const XGROUP_NEEDS_KEY =
@@ -147,7 +147,7 @@ export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId,
       group.lastId = id;
       lastIdMoved = true;
     }
-    replyEntry(c.reply, it.node, it.index);
+    it.node.replyEntry(it.index, c.reply);
     if (!d.noack) {
       const nack = group.deliver(id, d.consumer, now);
       propagateClaim(engine, d.db, d.key, d.groupName, id.toString(), nack, group);
@@ -181,7 +181,7 @@ export function replyHistory(c: Client, s: Stream, d: Delivery, start: StreamId,
       reply.bulk(nack.id.toString());
       reply.nilArray();
     } else {
-      replyEntry(reply, entry.node, entry.index);
+      entry.node.replyEntry(entry.index, reply);
       nack.deliveryTime = now;
       nack.deliveryCount = incCount(nack.deliveryCount);
       propagateClaim(engine, d.db, d.key, d.groupName, nack.id.toString(), nack, d.group);
@@ -595,7 +595,7 @@ function xclaim(c: Client, argv: string[]): void {
     if (o.retryCount >= 0) nack.deliveryCount = o.retryCount;
     else if (!o.justId) nack.deliveryCount = incCount(nack.deliveryCount);
     if (o.justId) reply.bulk(id.toString());
-    else replyEntry(reply, entry.node, entry.index);
+    else entry.node.replyEntry(entry.index, reply);
     n++;
     propagateClaim(engine, c.db.id, t.key, t.groupName, idArg, nack, group);
     lastIdMoved = false;
@@ -678,7 +678,7 @@ function xautoclaim(c: Client, argv: string[]): void {
   reply.array(claimed.length);
   for (const e of claimed) {
     if (typeof e === 'string') reply.bulk(e);
-    else replyEntry(reply, e.node, e.index);
+    else e.node.replyEntry(e.index, reply);
   }
   reply.bulks(deleted);
 }

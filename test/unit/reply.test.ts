@@ -45,6 +45,10 @@ describe('Reply', () => {
     ['verbatim', (r) => r.verbatim('hello'), '$5\r\nhello\r\n', '=9\r\ntxt:hello\r\n'],
     ['verbatim mkd', (r) => r.verbatim('# x', 'mkd'), '$3\r\n# x\r\n', '=7\r\nmkd:# x\r\n'],
     ['bulks', (r) => r.bulks(['a', '']), '*2\r\n$1\r\na\r\n$0\r\n\r\n', '*2\r\n$1\r\na\r\n$0\r\n\r\n'],
+    ['bulkSlice short', (r) => r.bulkSlice('xabcx', 1, 4), '$3\r\nabc\r\n', '$3\r\nabc\r\n'],
+    ['bulkSlice long', (r) => r.bulkSlice('x' + 'y'.repeat(30) + 'x', 1, 31), `$30\r\n${'y'.repeat(30)}\r\n`, `$30\r\n${'y'.repeat(30)}\r\n`],
+    ['bulkStreamId', (r) => r.bulkStreamId(1733500000000, 12), '$16\r\n1733500000000-12\r\n', '$16\r\n1733500000000-12\r\n'],
+    ['bulkStreamId 2^64 - 1', (r) => r.bulkStreamId(18446744073709551615n, 0), '$22\r\n18446744073709551615-0\r\n', '$22\r\n18446744073709551615-0\r\n'],
     ['bulkBytes', (r) => r.bulkBytes(Buffer.from([0, 255, 13])), '$3\r\n\0\xff\r\r\n', '$3\r\n\0\xff\r\r\n'],
     ['message', (r) => r.message(new PushMessage(['message', 'ch', 'hi'])), '*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n', '>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n'],
   ];
