@@ -533,13 +533,11 @@ function headerSize(n: number): number {
   return 3 + (n < 0 ? 1 + digitCount(-n) : digitCount(n));
 }
 
+/** Decimal digits of `n` (a safe integer >= 0). */
 function digitCount(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
-  return d;
+  if (n >= 1e9) return 9 + digitCount(Math.floor(n / 1e9));
+  if (n < 1e4) return n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : 4;
+  return n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
 }
 
 /**
@@ -558,21 +556,35 @@ export function writeHeader(buf: Buffer, p: number, type: number, n: number): nu
   return p;
 }
 
-/** Writes the decimal digits of `n` (a safe integer >= 0) at `p`; returns the offset after them. */
+/**
+ * Writes the decimal digits of `n` (a safe integer >= 0) at `p`; returns the offset
+ * after them. Below 1e9 in int32 arithmetic; above, as two halves (millisecond
+ * timestamps are not small integers for V8).
+ */
 function writeDigits(buf: Buffer, p: number, n: number): number {
-  if (n < 10) {
-    buf[p] = 48 + n;
-    return p + 1;
+  if (n >= 1e9) {
+    const high = Math.floor(n / 1e9);
+    return writeNine(buf, writeDigits(buf, p, high), n - high * 1e9);
   }
   const end = p + digitCount(n);
   let q = end;
   while (n >= 10) {
-    const div = Math.floor(n / 10);
+    const div = (n / 10) | 0;
     buf[--q] = 48 + (n - div * 10);
     n = div;
   }
   buf[--q] = 48 + n;
   return end;
+}
+
+/** Writes `n` (below 1e9) as exactly nine digits, zero-padded. */
+function writeNine(buf: Buffer, p: number, n: number): number {
+  for (let q = p + 8; q >= p; q--) {
+    const div = (n / 10) | 0;
+    buf[q] = 48 + (n - div * 10);
+    n = div;
+  }
+  return p + 9;
 }
 
 /** C's `printf("%.17g", d)` as redis-server uses for doubles, with `inf`/`-inf`/`nan`. */
