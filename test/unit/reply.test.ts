@@ -119,7 +119,7 @@ describe('Reply', () => {
     b.bulk('b');
     a.int(2);
     const first = a.take();
-    expect(first.map((x) => x.toString('latin1'))).toEqual(['+OK\r\n:1\r\n', ':2\r\n']);
+    expect(first.map((x) => x.toString('latin1'))).toEqual(['+OK\r\n:1\r\n:2\r\n']);
     const copy = Buffer.concat(first);
     b.bulk('x'.repeat(100_000));
     a.bulk('y'.repeat(100));
@@ -143,6 +143,7 @@ describe('Reply', () => {
     type Op =
       | { kind: 'bulk'; who: number; size: number }
       | { kind: 'int'; who: number; n: number }
+      | { kind: 'message'; who: number; size: number }
       | { kind: 'begin'; who: number }
       | { kind: 'end'; who: number; n: number }
       | { kind: 'mark'; who: number }
@@ -153,6 +154,7 @@ describe('Reply', () => {
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('bulk' as const), who, size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 3000, max: 70_000 })) }),
       fc.record({ kind: fc.constant('int' as const), who, n: fc.oneof(fc.integer(), fc.maxSafeInteger()) }),
+      fc.record({ kind: fc.constant('message' as const), who, size: fc.integer({ min: 0, max: 3000 }) }),
       fc.record({ kind: fc.constant('begin' as const), who }),
       fc.record({ kind: fc.constant('end' as const), who, n: fc.integer({ min: 0, max: 1e9 }) }),
       fc.record({ kind: fc.constant('mark' as const), who }),
@@ -179,6 +181,10 @@ describe('Reply', () => {
           } else if (o.kind === 'int') {
             w.r.int(o.n);
             w.model += `:${o.n}\r\n`;
+          } else if (o.kind === 'message') {
+            const payload = 'm'.repeat(o.size);
+            w.r.message(new PushMessage(['message', 'ch', payload]));
+            w.model += `*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$${o.size}\r\n${payload}\r\n`;
           } else if (o.kind === 'begin') {
             w.deferred.push({ mark: w.r.beginDeferred(), at: w.model.length });
           } else if (o.kind === 'end') {
@@ -216,7 +222,7 @@ describe('Reply', () => {
           expect(w.sent + text(w.r.take())).toBe(w.sent + w.model);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });
