@@ -12,6 +12,7 @@
  * Integers and short strings are written byte by byte, longer ones by one native copy.
  *
  * Every string given here must already be latin1 bytes (one byte per char).
+ * ARCHITECTURE.md, "Replies", has the measurements.
  */
 
 export type Protocol = 2 | 3;
