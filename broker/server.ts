@@ -21,10 +21,15 @@ import { monitorLine } from './introspection/monitor.js';
 import { redactArgv } from './introspection/redact.js';
 import { isLocalClient } from './net/protected.js';
 import { OutputLimits } from './net/output-limit.js';
+import { ClientMemory } from './net/client-memory.js';
+import { checkOpenFilesLimit, maxclientsRefusal, openFilesLimit } from './net/fd-limit.js';
+import { guarded, type GuardedClient } from './guard.js';
+import { usedMemory } from './introspection/process-memory.js';
 import { discardTransaction, execAbortError, flagTransaction, queueIfInMulti, transactionState } from './dispatch/multi.js';
 import { Persistence } from './persistence/persistence.js';
 import { ReplyFlusher } from './net/reply-flusher.js';
 import { LOADING_ERROR, LoadCancelled } from './persistence/loading.js';
+import { ConfigError } from './config/config.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -134,6 +139,8 @@ export class Broker {
   readonly histograms = new Map<Command<Connection>, LatencyHistogram>();
   clientState: ClientStateHooks = NO_STATE;
   readonly outputLimits: OutputLimits;
+  /** Every client's memory, and maxmemory-clients (broker/net/client-memory.ts). */
+  readonly clientMemory: ClientMemory;
   readonly shutdownHooks: ShutdownHook[] = [];
   /** The AOF and snapshots (broker/persistence/persistence.ts). */
   readonly persistence: Persistence;
@@ -220,7 +227,25 @@ export class Broker {
     };
     this.clientState = { ...this.clientState, transaction: transactionState, reset: discardTransaction };
     this.outputLimits = new OutputLimits(this.config, this.log);
+    this.clientMemory = new ClientMemory(this.config, this.log);
+    this.fitMaxclientsToOpenFiles();
     this.persistence = new Persistence(this);
+  }
+
+  /**
+   * Lowers maxclients to what the open-files limit holds, and refuses CONFIG SET
+   * beyond it (broker/net/fd-limit.ts). Throws ConfigError when nothing fits.
+   */
+  private fitMaxclientsToOpenFiles(): void {
+    const verdict = checkOpenFilesLimit(this.config.int('maxclients'), openFilesLimit(), this.log);
+    if ('fatal' in verdict) throw new ConfigError(verdict.fatal);
+    if ('maxclients' in verdict) this.config.set('maxclients', String(verdict.maxclients));
+    this.config.onChange('maxclients', (_, value) => maxclientsRefusal(Number(value), this.log));
+  }
+
+  /** `fn` guarded against exceptions (broker/guard.ts): logged, and `client` disconnected, instead of ending the process. */
+  guard<A extends unknown[]>(what: string, fn: (...args: A) => void, client?: GuardedClient): (...args: A) => void {
+    return guarded(this.log, what, fn, client);
   }
 
   /** The port actually listened on (differs from the `port` parameter when that is 0). */
@@ -242,7 +267,10 @@ export class Broker {
       // A leading '-' marks an address that may be unavailable (redis-server's syntax).
       const optional = spec.startsWith('-');
       const host = optional ? spec.slice(1) : spec;
-      const server = net.createServer((socket) => this.accept(socket));
+      const server = net.createServer((socket) => {
+        const dropped = { addr: formatPeer(socket), close: () => socket.destroy() };
+        this.guard('accepting a client', () => this.accept(socket), dropped)();
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -252,6 +280,9 @@ export class Broker {
             () => resolve(),
           );
         });
+        server.removeAllListeners('error');
+        // Failures to accept (EMFILE, ENFILE: out of descriptors) end no one: the peer is dropped, as redis-server's acceptTcpHandler does.
+        server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`Accepting client connection: ${acceptError(err)}`));
         this.servers.push(server);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -316,7 +347,8 @@ export class Broker {
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
       socket.on('error', () => undefined);
-      socket.end('-ERR max number of clients reached\r\n');
+      // Closed once written, whatever the peer does: a half-closed socket would keep its descriptor.
+      socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
       return;
     }
     const keepAlive = this.config.int('tcp-keepalive');
@@ -334,6 +366,7 @@ export class Broker {
 
   removeConnection(c: Connection): void {
     this.connections.delete(c.id);
+    this.clientMemory.remove(c);
     this.monitors.delete(c);
     this.engine.blocking.cancel(c);
     this.engine.pubsub.unsubscribeAll(c);
@@ -518,7 +551,7 @@ export class Broker {
     const left = this.pause.until - Date.now();
     if (left <= 0) return this.unpause();
     // Timers cannot wait longer than 2^31-1 ms: wait in steps.
-    this.pauseTimer = setTimeout(() => this.checkPause(), Math.min(left, MAX_TIMER_MS));
+    this.pauseTimer = setTimeout(this.guard('the CLIENT PAUSE timer', () => this.checkPause()), Math.min(left, MAX_TIMER_MS));
     this.pauseTimer.unref();
   }
 
@@ -529,7 +562,9 @@ export class Broker {
     this.pauseTimer = null;
     // Resumed later in this turn: the caller may be one of them, mid-command.
     setImmediate(() => {
-      for (const c of this.connections.values()) if (c.heldCommand !== null) c.processInput();
+      for (const c of this.connections.values()) {
+        if (c.heldCommand !== null) this.guard('resuming a paused client', () => c.processInput(), c)();
+      }
     });
   }
 
@@ -551,6 +586,7 @@ export class Broker {
     s.netOutputBytes = 0;
     s.readsProcessed = 0;
     s.writesProcessed = 0;
+    this.clientMemory.evicted = 0;
     const e = this.engine.stats;
     for (const key of Object.keys(e) as (keyof typeof e)[]) e[key] = 0;
     for (const command of this.commands.commands()) {
@@ -569,7 +605,7 @@ export class Broker {
   private startCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     const hz = this.config.int('hz');
-    this.cronTimer = setInterval(() => this.cron(hz), 1000 / hz);
+    this.cronTimer = setInterval(this.guard('in the cron', () => this.cron(hz)), 1000 / hz);
     this.cronTimer.unref();
   }
 
@@ -587,7 +623,10 @@ export class Broker {
       this.metrics.netOutput.sample(this.stats.netOutputBytes, now);
       this.peakMemory = Math.max(this.peakMemory, usedMemory());
     }
-    if (every(1000)) this.closeIdleClients(now);
+    if (every(1000)) {
+      this.closeIdleClients(now);
+      this.clientMemory.sampleRecent(this.connections.values(), Math.floor(now / 1000));
+    }
     this.cronLoops++;
   }
 
@@ -606,10 +645,15 @@ export class Broker {
   }
 }
 
-/** Memory the process uses for data, as INFO used_memory reports it. */
-export function usedMemory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+/** A peer for a log line before it is a client. */
+function formatPeer(socket: net.Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+}
+
+/** accept(2)'s failure as redis-server's anetTcpAccept reports it: `accept: <strerror>`. */
+function acceptError(err: NodeJS.ErrnoException): string {
+  const text: Record<string, string> = { EMFILE: 'Too many open files', ENFILE: 'Too many open files in system' };
+  return `accept: ${(err.code !== undefined ? text[err.code] : undefined) ?? err.message}`;
 }
 
 /**

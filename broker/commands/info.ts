@@ -10,7 +10,8 @@
 import os from 'node:os';
 import type { CommandDef } from '../../engine/command.js';
 import type { Connection } from '../net/connection.js';
-import { usedMemory, type Broker } from '../server.js';
+import type { Broker } from '../server.js';
+import { processMemory, usedMemory } from '../introspection/process-memory.js';
 import { BROKER_VERSION, REDIS_VERSION } from '../version.js';
 
 export interface InfoSection {
@@ -74,31 +75,14 @@ function server(b: Broker): string[] {
   ];
 }
 
-/** Bytes buffered for clients: pending input and output (INFO mem_clients_normal). */
-function clientBuffers(b: Broker): { input: number; output: number; maxInput: number; maxOutput: number } {
-  let input = 0;
-  let output = 0;
-  let maxInput = 0;
-  let maxOutput = 0;
-  for (const c of b.connections.values()) {
-    const i = c.parser.pendingBytes;
-    const o = c.reply.out.length + c.socket.writableLength;
-    input += i;
-    output += o;
-    maxInput = Math.max(maxInput, i);
-    maxOutput = Math.max(maxOutput, o);
-  }
-  return { input, output, maxInput, maxOutput };
-}
-
 function clients(b: Broker): string[] {
-  const buffers = clientBuffers(b);
+  const recent = b.clientMemory.recentMax(b.connections.values());
   return [
     `connected_clients:${b.connections.size}`,
     'cluster_connections:0',
     `maxclients:${b.config.get('maxclients')}`,
-    `client_recent_max_input_buffer:${buffers.maxInput}`,
-    `client_recent_max_output_buffer:${buffers.maxOutput}`,
+    `client_recent_max_input_buffer:${recent.input}`,
+    `client_recent_max_output_buffer:${recent.output}`,
     `blocked_clients:${b.engine.blocking.size}`,
     'tracking_clients:0',
     'clients_in_timeout_table:0',
@@ -106,12 +90,11 @@ function clients(b: Broker): string[] {
 }
 
 function memory(b: Broker): string[] {
-  const m = process.memoryUsage();
+  const m = processMemory();
   const used = usedMemory();
   b.peakMemory = Math.max(b.peakMemory, used);
   const peak = b.peakMemory;
-  const buffers = clientBuffers(b);
-  const clientsMem = buffers.input + buffers.output;
+  const clientsMem = b.clientMemory.normalClients + b.clientMemory.replicaClients;
   const startup = Math.min(b.startupMemory, used);
   const overhead = Math.min(used, startup + clientsMem);
   const dataset = used - overhead;
@@ -165,8 +148,8 @@ function memory(b: Broker): string[] {
     'mem_not_counted_for_evict:0',
     'mem_replication_backlog:0',
     'mem_total_replication_buffers:0',
-    'mem_clients_slaves:0',
-    `mem_clients_normal:${clientsMem}`,
+    `mem_clients_slaves:${b.clientMemory.replicaClients}`,
+    `mem_clients_normal:${b.clientMemory.normalClients}`,
     'mem_cluster_links:0',
     'mem_aof_buffer:0',
     'mem_allocator:libc',
@@ -206,7 +189,7 @@ function stats(b: Broker): string[] {
     `expired_time_cap_reached_count:${e.expiredTimeCapReachedCount}`,
     `expire_cycle_cpu_milliseconds:${Math.floor(e.expireCycleCpuMs)}`,
     'evicted_keys:0',
-    'evicted_clients:0',
+    `evicted_clients:${b.clientMemory.evicted}`,
     'total_eviction_exceeded_time:0',
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${e.keyspaceHits}`,
