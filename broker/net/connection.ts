@@ -34,7 +34,7 @@ export interface BlockedCall {
 export type ReplyMode = 'on' | 'off' | 'skip-next' | 'skip';
 
 /** Time one client's input may run for before the others get their turn. */
-const INPUT_BUDGET_MS = 20;
+const INPUT_BUDGET_MS = 10;
 /** Input held for a blocked or paused client beyond which reading its socket stops. */
 const INPUT_HOLD_BYTES = 1024 * 1024;
 
