@@ -291,7 +291,11 @@ export class Connection extends Client {
     const groupCommit = this.broker.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
     if (out.length > 0) {
-      this.socket.write(out, 'latin1');
+      // A socket still writing queues what it is given as is: a reply string (often a rope
+      // of thousands of pieces, many times its length in heap) would stay on the V8 heap
+      // for as long as the peer does not read. Queued as bytes, it sits outside the heap.
+      if (this.socket.writableLength > 0) this.socket.write(Buffer.from(out, 'latin1'));
+      else this.socket.write(out, 'latin1');
       this.broker.stats.netOutputBytes += out.length;
       this.broker.stats.writesProcessed++;
       this.broker.clientMemory.update(this);
