@@ -1,6 +1,6 @@
 /**
  * One client connection: reads commands off the socket, hands them to dispatch and
- * writes the replies back once per event-loop turn (DESIGN.md decision 3).
+ * writes the replies back once per event-loop turn (ARCHITECTURE.md, "Replies").
  *
  * A client's memory is checked after every command (output buffer limits,
  * maxmemory-clients), and one client's long pipeline does not hold the event loop: after
@@ -13,9 +13,10 @@ import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
 import { RespParser } from '../../protocol/parser.js';
 import type { Command } from '../../engine/command.js';
-import type { Broker } from '../server.js';
-import type { Transaction } from '../dispatch/multi.js';
+import type { CommandHost, ConnectionHost } from '../server.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { clientInfoLine } from '../commands/client.js';
+import type { Transaction } from '../dispatch/multi.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -80,12 +81,21 @@ export class Connection extends Client {
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
 
+  /** The broker as the commands run on this connection see it (broker/commands/). */
+  readonly broker: CommandHost;
+  /** The broker as the connection itself uses it. */
+  private readonly host: ConnectionHost;
+  private readonly dispatcher: Dispatcher;
+
   constructor(
-    readonly broker: Broker,
+    broker: ConnectionHost & CommandHost,
     readonly socket: Socket,
     id: number,
   ) {
     super(broker.engine, id);
+    this.broker = broker;
+    this.host = broker;
+    this.dispatcher = broker.dispatcher;
     this.authenticated = !broker.authRequired;
     this.parser.unauthenticated = !this.authenticated;
     this.parser.maxBulkLen = broker.config.int('proto-max-bulk-len');
@@ -132,11 +142,11 @@ export class Connection extends Client {
 
   private onData(chunk: Buffer): void {
     this.lastInteraction = Date.now();
-    this.broker.stats.netInputBytes += chunk.length;
-    this.broker.stats.readsProcessed++;
+    this.host.stats.netInputBytes += chunk.length;
+    this.host.stats.readsProcessed++;
     this.parser.feed(chunk);
-    if (this.queryBufferBytes > this.broker.config.int('client-query-buffer-limit') && this.kind !== 'master') {
-      this.broker.log.warn(`Closing client that reached max query buffer length: ${clientInfoLine(this)}`);
+    if (this.queryBufferBytes > this.host.config.int('client-query-buffer-limit') && this.kind !== 'master') {
+      this.host.log.warn(`Closing client that reached max query buffer length: ${clientInfoLine(this)}`);
       this.close();
       return;
     }
@@ -150,7 +160,7 @@ export class Connection extends Client {
 
   /** The wait ended (served, timed out, CLIENT UNBLOCK): the broker resumes us after the running command. */
   override unblocked(): void {
-    this.broker.resumeAfterCommand(this);
+    this.dispatcher.resumeAfterCommand(this);
   }
 
   /** Counts the command that was blocked, then sends its reply and reads on. */
@@ -161,15 +171,15 @@ export class Connection extends Client {
       this.settleMuted(this.mutedSince);
       this.mutedSince = null;
     }
-    if (call !== null) this.broker.recordCall(this, call.command, call.argv, call.ms, this.reply.errors !== call.errors);
+    if (call !== null) this.dispatcher.recordCall(this, call.command, call.argv, call.ms, this.reply.errors !== call.errors);
     // Not inside another client's command loop: carry on with this client's input later in this turn.
     setImmediate(() => this.continueInput());
   }
 
-  /** processInput from a later turn (after a wait ended, or the time budget ran out). */
-  private continueInput(): void {
+  /** processInput from a later turn (a wait or CLIENT PAUSE ended, or the time budget ran out), guarded. */
+  continueInput(): void {
     this.inputYielded = false;
-    this.broker.guard('running a client\'s input', () => this.processInput(), this)();
+    this.host.guard("running a client's input", () => this.processInput(), this)();
   }
 
   /**
@@ -196,14 +206,14 @@ export class Connection extends Client {
     }
     if (this.closed) return;
     if (parser.error !== null && !this.closeAfterReply) {
-      this.broker.log.info({ client: this.addr }, `Protocol error (${parser.error}) from client`);
+      this.host.log.info({ client: this.addr }, `Protocol error (${parser.error}) from client`);
       this.reply.error(parser.error);
       this.closeAfterReply = true;
     }
     this.updateReading();
     if (this.overLimits()) return;
     this.scheduleFlush();
-    this.broker.replies.betweenCommands();
+    this.host.replies.betweenCommands();
   }
 
   /**
@@ -214,10 +224,10 @@ export class Connection extends Client {
   private runCommand(argv: string[]): boolean {
     const before = this.reply.position;
     try {
-      return this.replyMode === 'on' ? this.broker.dispatch(this, argv) : this.dispatchMuted(argv);
+      return this.replyMode === 'on' ? this.dispatcher.dispatch(this, argv) : this.dispatchMuted(argv);
     } catch (err) {
       const name = argv[0]?.toLowerCase() ?? '';
-      this.broker.log.error({ err, command: name, client: this.addr }, `Internal error executing '${name}'`);
+      this.host.log.error({ err, command: name, client: this.addr }, `Internal error executing '${name}'`);
       if (this.reply.position === before) this.reply.error(`ERR internal error executing '${name}'`);
       return true;
     }
@@ -225,10 +235,10 @@ export class Connection extends Client {
 
   /** Checks output buffer limits and maxmemory-clients after output or input grew; true when this client is gone. */
   private overLimits(): boolean {
-    const broker = this.broker;
-    if (broker.outputLimits.enforce(this)) return true;
-    broker.clientMemory.update(this);
-    broker.clientMemory.evictIfOver();
+    const host = this.host;
+    if (host.outputLimits.enforce(this)) return true;
+    host.clientMemory.update(this);
+    host.clientMemory.evictIfOver();
     return this.closed;
   }
 
@@ -248,7 +258,7 @@ export class Connection extends Client {
     const wasSkipNext = this.replyMode === 'skip-next';
     if (wasSkipNext) this.replyMode = 'skip';
     const mark = this.muteFrom();
-    if (!this.broker.dispatch(this, argv)) {
+    if (!this.dispatcher.dispatch(this, argv)) {
       this.reply.settlePushes(null);
       if (wasSkipNext) this.replyMode = 'skip-next';
       return false;
@@ -286,9 +296,9 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.broker.outputLimits.enforce(this)) return;
+    if (this.closed || this.host.outputLimits.enforce(this)) return;
     // Group commit: output waiting for an fsync stays, and goes when it completes.
-    const groupCommit = this.broker.persistence.groupCommit;
+    const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
     if (out.length > 0) {
       // A socket still writing queues what it is given as is: a reply string (often a rope
@@ -296,9 +306,9 @@ export class Connection extends Client {
       // for as long as the peer does not read. Queued as bytes, it sits outside the heap.
       if (this.socket.writableLength > 0) this.socket.write(Buffer.from(out, 'latin1'));
       else this.socket.write(out, 'latin1');
-      this.broker.stats.netOutputBytes += out.length;
-      this.broker.stats.writesProcessed++;
-      this.broker.clientMemory.update(this);
+      this.host.stats.netOutputBytes += out.length;
+      this.host.stats.writesProcessed++;
+      this.host.clientMemory.update(this);
     }
     if (this.closeAfterReply && !groupCommit.holding(this)) {
       // Close fully once the last reply is written, as redis-server does: a half-closed
@@ -313,8 +323,8 @@ export class Connection extends Client {
   override pushed(): void {
     // A message shows data (keyspace events and MONITOR show writes): under group commit it waits like a read.
     if (this.syncNeed === 'none') this.syncNeed = 'read';
-    if (this.broker.outputLimits.enforce(this)) return;
-    this.broker.clientMemory.update(this);
+    if (this.host.outputLimits.enforce(this)) return;
+    this.host.clientMemory.update(this);
     this.scheduleFlush();
   }
 
@@ -322,14 +332,14 @@ export class Connection extends Client {
   scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    this.broker.replies.add(this);
+    this.host.replies.add(this);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     if (!this.socket.destroyed && !this.closeAfterReply) this.socket.destroy();
-    this.broker.removeConnection(this);
+    this.host.removeConnection(this);
   }
 }
 

@@ -68,15 +68,15 @@ describe('internal errors outside command handlers', () => {
 
   it('dispatch failing after the command answered: no second reply, the client stays in step', async () => {
     const b = broker.broker;
-    const record = b.recordCall.bind(b);
-    b.recordCall = (c, command, ...rest) => {
+    const record = b.dispatcher.recordCall.bind(b.dispatcher);
+    b.dispatcher.recordCall = (c, command, ...rest) => {
       if (command.fullname === 'echo') throw new Error('accounting bug');
       record(c, command, ...rest);
     };
     const client = await RawClient.connect(broker.port);
     expect((await client.call('ECHO', 'x')).raw.toString()).toBe('$1\r\nx\r\n');
     expect((await client.call('PING')).raw.toString()).toBe('+PONG\r\n');
-    b.recordCall = record;
+    b.dispatcher.recordCall = record;
     client.close();
   });
 
