@@ -38,6 +38,14 @@ export type ReplyMode = 'on' | 'off' | 'skip-next' | 'skip';
 const INPUT_BUDGET_MS = 10;
 /** Input held for a blocked or paused client beyond which reading its socket stops. */
 const INPUT_HOLD_BYTES = 1024 * 1024;
+/**
+ * Between commands the limits are checked again once the reply grew by this much (every
+ * command for a client that has not authenticated, whose limit is this small): checking
+ * after each small reply cost 10-15% of pipelined GET throughput.
+ */
+const LIMIT_CHECK_STEP = 16 * 1024;
+/** Commands between two looks at the clock against INPUT_BUDGET_MS. */
+const BUDGET_CHECK_EVERY = 8;
 
 export class Connection extends Client {
   name = '';
@@ -78,6 +86,8 @@ export class Connection extends Client {
   private flushScheduled = false;
   /** processInput stopped at its time budget and continues in a later turn. */
   private inputYielded = false;
+  /** `reply.position` when the limits were last checked. */
+  private checkedAt = 0;
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
 
@@ -189,6 +199,7 @@ export class Connection extends Client {
   processInput(): void {
     const parser = this.parser;
     const started = performance.now();
+    let ran = 0;
     while (!this.closed && !this.closeAfterReply && this.blockedCall === null) {
       const argv = this.held ?? parser.next();
       if (argv === null) break;
@@ -197,8 +208,8 @@ export class Connection extends Client {
         this.held = argv;
         break;
       }
-      if (this.overLimits()) return;
-      if (performance.now() - started > INPUT_BUDGET_MS) {
+      if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
+      if (++ran % BUDGET_CHECK_EVERY === 0 && performance.now() - started > INPUT_BUDGET_MS) {
         this.inputYielded = true;
         setImmediate(() => this.continueInput());
         break;
@@ -236,6 +247,7 @@ export class Connection extends Client {
   /** Checks output buffer limits and maxmemory-clients after output or input grew; true when this client is gone. */
   private overLimits(): boolean {
     const host = this.host;
+    this.checkedAt = this.reply.position;
     if (host.outputLimits.enforce(this)) return true;
     host.clientMemory.update(this);
     host.clientMemory.evictIfOver();
