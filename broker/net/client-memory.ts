@@ -105,10 +105,7 @@ export class ClientMemory {
   /** Re-accounts `c` after its buffers changed (a read, a command, a write). */
   update(c: Connection): void {
     if (c.closed) return;
-    const multi = c.multi;
-    const held = c.heldCommand;
-    const bytes =
-      c.queryBufferBytes + c.outputBytes + CLIENT_OVERHEAD + (held === null ? 0 : argvBytes(held)) + (multi === null ? 0 : multi.argvBytes);
+    const bytes = clientMemoryUsage(c).total;
     const cls = memoryClass(c);
     const entry = this.accounted.get(c);
     if (entry === undefined) {
