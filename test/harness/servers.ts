@@ -64,10 +64,15 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
   return { broker, port: broker.port, stop: () => broker.stop() };
 }
 
-/** Our broker in this process with its HTTP server (broker/http/) on a free port, as main.ts builds them. */
+/**
+ * Our broker in this process with its HTTP server (broker/http/) on a free port, as
+ * main.ts builds them. `port` is read once the broker is loaded (with `loaded: false`,
+ * from `broker.port` once `started` resolves).
+ */
 export async function startBrokerWithHttp(
   args: readonly string[] = [],
-): Promise<InProcessBroker & { http: HttpServer; httpPort: number }> {
+  { loaded = true }: { loaded?: boolean } = {},
+): Promise<InProcessBroker & { http: HttpServer; httpPort: number; started: Promise<void> }> {
   let http: HttpServer | null = null;
   const broker = new Broker({
     args: ['--port', '0', '--bind', '127.0.0.1', ...brokerArgs(['--http-port', String(await freePort()), ...args])],
@@ -76,12 +81,15 @@ export async function startBrokerWithHttp(
   });
   const server = (http = new HttpServer(broker));
   await server.listen();
-  await broker.start();
+  // With `loaded: false`, returns while the dataset loads (the HTTP server answers meanwhile).
+  const started = broker.start();
+  if (loaded) await started;
   const stop = async (): Promise<void> => {
     await server.close();
+    await started.catch(() => undefined);
     await broker.stop();
   };
-  return { broker, http: server, port: broker.port, httpPort: server.port, stop };
+  return { broker, http: server, port: broker.port, httpPort: server.port, stop, started };
 }
 
 /**
