@@ -6,8 +6,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { componentPresent, freePort } from './servers.js';
+import { RawClient } from './raw.js';
 import { tempDir } from './temp.js';
+
+/** The project root, whether this file runs from test/harness or compiled from dist/test/harness. */
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.basename(path.resolve(HERE, '../..')) === 'dist' ? path.resolve(HERE, '../../..') : path.resolve(HERE, '../..');
 
 export const NO_PROMETHEUS = 'prometheus/promtool is not installed (apt-get install prometheus): Prometheus checks skipped';
 
@@ -37,13 +43,17 @@ export interface PromSample {
   value: [number, string];
 }
 
-/** Starts Prometheus scraping `targets` (host:port) every second; returns once it answers. */
-export async function startPrometheus(targets: readonly string[]): Promise<RunningPrometheus> {
+/**
+ * Starts Prometheus scraping `targets` (host:port) every second, as job `broker`, with
+ * `ruleFiles` (paths from the repository root) loaded; returns once it answers.
+ */
+export async function startPrometheus(targets: readonly string[], ruleFiles: readonly string[] = []): Promise<RunningPrometheus> {
   const dir = tempDir('prometheus-');
   const config = [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
+    ...(ruleFiles.length > 0 ? ['rule_files:', ...ruleFiles.map((f) => `  - '${path.resolve(ROOT, f)}'`)] : []),
     'scrape_configs:',
     '  - job_name: broker',
     '    static_configs:',
@@ -99,4 +109,46 @@ async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Clients producing to and consuming from a stream, a list queue and a channel, and one
+ * blocked in BLPOP, until the returned function stops them.
+ */
+export async function startLoad(port: number): Promise<() => Promise<void>> {
+  const c = await RawClient.connect(port);
+  const subscriber = await RawClient.connect(port);
+  await subscriber.call('SUBSCRIBE', 'events');
+  const blocked = await RawClient.connect(port);
+  blocked.write('*3\r\n$5\r\nBLPOP\r\n$7\r\nwaiting\r\n$1\r\n0\r\n');
+  await c.call('XGROUP', 'CREATE', 'orders', 'billing', '$', 'MKSTREAM');
+  let running = true;
+  const loop = (async () => {
+    let n = 0;
+    while (running) {
+      await c.call('XADD', 'orders', '*', 'n', String(n));
+      await c.call('RPUSH', 'jobs', String(n));
+      await c.call('PUBLISH', 'events', String(n));
+      // Every other round consumes: a backlog and pending entries stay.
+      if (n % 2 === 0) {
+        const read = (await c.call('XREADGROUP', 'GROUP', 'billing', 'worker', 'COUNT', '1', 'STREAMS', 'orders', '>')).value as [string, [string, string[]][]][] | null;
+        const id = read?.[0]?.[1]?.[0]?.[0];
+        if (id !== undefined && n % 4 === 0) await c.call('XACK', 'orders', 'billing', id);
+        await c.call('LPOP', 'jobs');
+      }
+      n++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  let stopped: Promise<void> | null = null;
+  return () => {
+    stopped ??= (async () => {
+      running = false;
+      await loop;
+      c.close();
+      subscriber.close();
+      blocked.close();
+    })();
+    return stopped;
+  };
 }

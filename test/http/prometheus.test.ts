@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerWithHttp } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
-import { hasPrometheus, NO_PROMETHEUS, startPrometheus, type PromSample, type RunningPrometheus } from '../harness/prometheus.js';
+import { hasPrometheus, NO_PROMETHEUS, startLoad, startPrometheus, type PromSample, type RunningPrometheus } from '../harness/prometheus.js';
+import { alertExpressions, dashboards, relaxThresholds, substitute, variables } from './dashboard-files.js';
 
 const present = hasPrometheus();
 
@@ -29,7 +30,7 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
 
   beforeAll(async () => {
     broker = await startBrokerWithHttp(['--appendonly', 'yes']);
-    prom = await startPrometheus([`127.0.0.1:${broker.httpPort}`, `127.0.0.1:${broker.port}`]);
+    prom = await startPrometheus([`127.0.0.1:${broker.httpPort}`, `127.0.0.1:${broker.port}`], ['dashboards/prometheus/alerts.yml']);
     stopLoad = await startLoad(broker.port);
   });
 
@@ -70,6 +71,34 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
     expect(Number((await prom.query(`sum(rate(broker_commands_total{${instance}}[5s]))`))[0].value[1])).toBeGreaterThan(0);
   });
 
+  it('returns data for every panel of every dashboard and every alert expression (thresholds relaxed)', async () => {
+    const instance = `127.0.0.1:${broker.httpPort}`;
+    // Queries the panels and alerts use; ones that need a moment of load (rates, histograms) are retried.
+    const hasData = (r: PromSample[]): boolean => r.length > 0;
+    const without: string[] = [];
+    for (const d of dashboards()) {
+      const values: Record<string, string> = { instance };
+      for (const v of variables(d)) {
+        if (v.name === 'instance' || v.type !== 'query') continue;
+        const { metric, label } = v.labelValues!;
+        const seriesFor = await until(prom, substitute(metric, values), hasData);
+        const value = seriesFor[0]?.metric[label];
+        expect(value, `${d.file}: $${v.name}`).toBeDefined();
+        values[v.name] = value!;
+      }
+      for (const { panel, expr } of d.targets) {
+        const query = substitute(expr, values);
+        if (!hasData(await until(prom, query, hasData))) without.push(`${d.file} "${panel}": ${query}`);
+      }
+    }
+    for (const { alert, expr } of alertExpressions()) {
+      const query = relaxThresholds(expr);
+      if (!hasData(await until(prom, query, hasData))) without.push(`alert ${alert}: ${query}`);
+    }
+    expect(without).toEqual([]);
+  });
+
+  // Last: it stops the load.
   it('settles on what the broker says once the load stops', async () => {
     await stopLoad();
     const c = await RawClient.connect(broker.port);
@@ -86,39 +115,3 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
     }
   });
 });
-
-/** Clients producing to and consuming from a stream, a list queue and a channel, until stopped. */
-async function startLoad(port: number): Promise<() => Promise<void>> {
-  const c = await RawClient.connect(port);
-  const subscriber = await RawClient.connect(port);
-  await subscriber.call('SUBSCRIBE', 'events');
-  await c.call('XGROUP', 'CREATE', 'orders', 'billing', '$', 'MKSTREAM');
-  let running = true;
-  const loop = (async () => {
-    let n = 0;
-    while (running) {
-      await c.call('XADD', 'orders', '*', 'n', String(n));
-      await c.call('RPUSH', 'jobs', String(n));
-      await c.call('PUBLISH', 'events', String(n));
-      // Every other round consumes: a backlog and pending entries stay.
-      if (n % 2 === 0) {
-        const read = (await c.call('XREADGROUP', 'GROUP', 'billing', 'worker', 'COUNT', '1', 'STREAMS', 'orders', '>')).value as [string, [string, string[]][]][] | null;
-        const id = read?.[0]?.[1]?.[0]?.[0];
-        if (id !== undefined && n % 4 === 0) await c.call('XACK', 'orders', 'billing', id);
-        await c.call('LPOP', 'jobs');
-      }
-      n++;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  })();
-  let stopped: Promise<void> | null = null;
-  return () => {
-    stopped ??= (async () => {
-      running = false;
-      await loop;
-      c.close();
-      subscriber.close();
-    })();
-    return stopped;
-  };
-}
