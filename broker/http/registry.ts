@@ -1,34 +1,18 @@
 /**
- * The prom-client registries /metrics renders: the families of families.ts, filled by
- * one scrape of the collectors, plus prom-client's default process and Node.js
- * metrics (CPU, RSS, heap, event-loop lag, GC). One registry per exposition format,
- * each with its own metric objects: prom-client renames counters in place when it
- * renders OpenMetrics.
+ * What /metrics renders: the families of families.ts, filled by one scrape of the
+ * collectors and written out here (scrape.ts says why not by prom-client), then
+ * prom-client's default process and Node.js metrics (CPU, RSS, heap, event-loop lag,
+ * GC) from its registries, one per exposition format (prom-client renames counters in
+ * place when it renders OpenMetrics, so they cannot share metric objects).
  */
 import { Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import { FAMILIES, type Family, type FamilyName } from './families.js';
-import { Scrape, type Sample } from './scrape.js';
+import { Scrape } from './scrape.js';
 import { KeySelection } from './collectors/key-selection.js';
 import { collectKeys } from './collectors/keys.js';
 import { ServerCollector } from './collectors/server.js';
 import { collectPersistence } from './collectors/persistence.js';
 import type { MetricsHost } from './host.js';
-
-/** A family as prom-client's registry reads it (`get()`), its values taken from the current scrape. */
-class ScrapedFamily {
-  readonly aggregator = 'sum';
-
-  constructor(
-    public name: string,
-    readonly help: string,
-    readonly type: Family['type'],
-    private readonly samples: () => readonly Sample[],
-  ) {}
-
-  get(): { name: string; help: string; type: string; aggregator: string; values: readonly Sample[] } {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.samples() };
-  }
-}
 
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -37,7 +21,6 @@ export type Format = 'prometheus' | 'openmetrics';
 export class Metrics {
   private readonly registries: Record<Format, Registry<RegistryContentType>>;
   private readonly server: ServerCollector;
-  private current: Scrape = new Scrape();
 
   constructor(private readonly broker: MetricsHost) {
     this.server = new ServerCollector(broker);
@@ -53,8 +36,15 @@ export class Metrics {
 
   /** Reads the broker's state now and renders it. */
   async render(format: Format): Promise<string> {
-    this.current = this.scrape();
-    return this.registries[format].metrics();
+    const scrape = this.scrape();
+    let out = '';
+    for (const [name, family] of Object.entries(FAMILIES) as [FamilyName, Family][]) {
+      // OpenMetrics names a counter family without its samples' `_total`.
+      const familyName = format === 'openmetrics' && family.type === 'counter' ? name.replace(/_total$/, '') : name;
+      out += `# HELP ${familyName} ${family.help}\n# TYPE ${familyName} ${family.type}\n${scrape.lines.get(name)!}`;
+    }
+    // prom-client's text ends with a newline, and OpenMetrics' with `# EOF`.
+    return out + (await this.registries[format].metrics());
   }
 
   /** One reading of every collector (exported for tests that compare values). */
@@ -71,10 +61,6 @@ export class Metrics {
   private registry(contentType: RegistryContentType): Registry<RegistryContentType> {
     const registry = new Registry<RegistryContentType>();
     registry.setContentType(contentType);
-    for (const [name, family] of Object.entries(FAMILIES) as [FamilyName, Family][]) {
-      const metric = new ScrapedFamily(name, family.help, family.type, () => this.current.samples.get(name) ?? []);
-      registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
-    }
     collectDefaultMetrics({ register: registry });
     // Gauges whose `_total` names break Prometheus's naming rules (promtool check metrics
     // rejects them); what they count (handles, requests) says little about a broker.

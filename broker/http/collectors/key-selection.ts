@@ -7,7 +7,7 @@
  */
 import { globMatch } from '../../../engine/glob.js';
 import type { Config } from '../../config/config.js';
-import type { Scrape } from '../scrape.js';
+import { labels, type Scrape } from '../scrape.js';
 
 function patterns(value: string): string[] {
   return value.split(/\s+/).filter((p) => p !== '');
@@ -40,7 +40,7 @@ export class KeySelection {
 
   report(scrape: Scrape): void {
     for (const type of ['stream', 'list', 'blocked-key']) {
-      scrape.set('broker_metrics_keys_omitted', this.omitted.get(type) ?? 0, { type });
+      scrape.set('broker_metrics_keys_omitted', this.omitted.get(type) ?? 0, labels({ type }));
     }
   }
 }

@@ -9,7 +9,7 @@ import type { Db } from '../../../engine/keyspace.js';
 import { Stream } from '../../../engine/types/stream.js';
 import { List } from '../../../engine/types/list.js';
 import type { ConsumerGroup } from '../../../engine/types/stream-group.js';
-import type { Labels, Scrape } from '../scrape.js';
+import { labels, withLabel, type LabelText, type Scrape } from '../scrape.js';
 import type { KeySelection } from './key-selection.js';
 
 interface Totals {
@@ -31,7 +31,7 @@ export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelect
   scrape.histogram('broker_stream_first_delivery_seconds', engine.streamStats.firstDelivery);
   scrape.histogram('broker_stream_ack_seconds', engine.streamStats.acknowledgement);
   for (const [db, key, waiting] of engine.blocking.waitingByKey()) {
-    if (selection.admit('blocked-key', key)) scrape.set('broker_blocked_clients_by_key', waiting, { db: String(db), key: text(key) });
+    if (selection.admit('blocked-key', key)) scrape.set('broker_blocked_clients_by_key', waiting, labels({ db: String(db), key: text(key) }));
   }
 }
 
@@ -44,41 +44,41 @@ function collectDb(db: Db, scrape: Scrape, selection: KeySelection, totals: Tota
       totals.streams++;
       totals.entries += value.length;
       for (const group of value.groups?.values() ?? []) totals.pending += group.pel.size;
-      if (selection.admit('stream', entry.key)) collectStream(value, { db: String(db.id), stream: text(entry.key) }, scrape);
+      if (selection.admit('stream', entry.key)) collectStream(value, labels({ db: String(db.id), stream: text(entry.key) }), scrape);
     } else if (value instanceof List) {
       totals.lists++;
       totals.elements += value.length;
-      if (selection.admit('list', entry.key)) scrape.set('broker_list_length', value.length, { db: String(db.id), list: text(entry.key) });
+      if (selection.admit('list', entry.key)) scrape.set('broker_list_length', value.length, labels({ db: String(db.id), list: text(entry.key) }));
     }
   }
 }
 
-function collectStream(s: Stream, labels: Labels, scrape: Scrape): void {
-  scrape.set('broker_stream_length', s.length, labels);
-  scrape.set('broker_stream_entries_added_total', Number(s.entriesAdded), labels);
+function collectStream(s: Stream, streamLabels: LabelText, scrape: Scrape): void {
+  scrape.set('broker_stream_length', s.length, streamLabels);
+  scrape.set('broker_stream_entries_added_total', Number(s.entriesAdded), streamLabels);
   // XINFO STREAM's first entry: none when the stream is empty.
-  if (s.length > 0) scrape.set('broker_stream_first_entry_timestamp_seconds', Number(s.edgeId(true, true).ms) / 1000, labels);
-  scrape.set('broker_stream_last_entry_timestamp_seconds', Number(s.lastId.ms) / 1000, labels);
-  scrape.set('broker_stream_groups', s.groups?.size ?? 0, labels);
-  for (const [name, group] of s.groups ?? []) collectGroup(s, group, { ...labels, group: text(name) }, scrape);
+  if (s.length > 0) scrape.set('broker_stream_first_entry_timestamp_seconds', Number(s.edgeId(true, true).ms) / 1000, streamLabels);
+  scrape.set('broker_stream_last_entry_timestamp_seconds', Number(s.lastId.ms) / 1000, streamLabels);
+  scrape.set('broker_stream_groups', s.groups?.size ?? 0, streamLabels);
+  for (const [name, group] of s.groups ?? []) collectGroup(s, group, withLabel(streamLabels, 'group', text(name)), scrape);
 }
 
-function collectGroup(s: Stream, group: ConsumerGroup, labels: Labels, scrape: Scrape): void {
+function collectGroup(s: Stream, group: ConsumerGroup, groupLabels: LabelText, scrape: Scrape): void {
   const now = scrape.now;
-  scrape.set('broker_stream_group_pending_entries', group.pel.size, labels);
+  scrape.set('broker_stream_group_pending_entries', group.pel.size, groupLabels);
   const lag = s.groupLag(group);
-  if (lag !== null) scrape.set('broker_stream_group_lag_entries', Number(lag), labels);
-  scrape.set('broker_stream_group_lag_seconds', ageSeconds(now, oldestUndelivered(s, group)), labels);
+  if (lag !== null) scrape.set('broker_stream_group_lag_entries', Number(lag), groupLabels);
+  scrape.set('broker_stream_group_lag_seconds', ageSeconds(now, oldestUndelivered(s, group)), groupLabels);
   const oldest = group.pel.first();
-  scrape.set('broker_stream_group_oldest_pending_age_seconds', oldest === undefined ? 0 : ageSeconds(now, oldest.deliveryTime), labels);
-  scrape.set('broker_stream_group_consumers', group.consumers.size, labels);
+  scrape.set('broker_stream_group_oldest_pending_age_seconds', oldest === undefined ? 0 : ageSeconds(now, oldest.deliveryTime), groupLabels);
+  scrape.set('broker_stream_group_consumers', group.consumers.size, groupLabels);
   const counters = group.counters;
-  scrape.set('broker_stream_group_delivered_total', counters.delivered, labels);
-  scrape.set('broker_stream_group_acknowledged_total', counters.acknowledged, labels);
-  scrape.set('broker_stream_group_claimed_total', counters.claimed, labels);
-  scrape.set('broker_stream_group_redelivered_total', counters.redelivered, labels);
+  scrape.set('broker_stream_group_delivered_total', counters.delivered, groupLabels);
+  scrape.set('broker_stream_group_acknowledged_total', counters.acknowledged, groupLabels);
+  scrape.set('broker_stream_group_claimed_total', counters.claimed, groupLabels);
+  scrape.set('broker_stream_group_redelivered_total', counters.redelivered, groupLabels);
   for (const consumer of group.consumers.values()) {
-    const consumerLabels = { ...labels, consumer: text(consumer.name) };
+    const consumerLabels = withLabel(groupLabels, 'consumer', text(consumer.name));
     scrape.set('broker_stream_consumer_pending_entries', consumer.pel.size, consumerLabels);
     scrape.set('broker_stream_consumer_idle_seconds', ageSeconds(now, consumer.seenTime), consumerLabels);
   }

@@ -4,7 +4,7 @@
  * from pub/sub: the command path bumps nothing more for the metrics.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { Scrape } from '../scrape.js';
+import { labels, type Scrape } from '../scrape.js';
 import type { MetricsHost } from '../host.js';
 
 /** Bounds of the per-command latency histogram, in seconds: 10 µs to 10 s. */
@@ -23,7 +23,7 @@ export class ServerCollector {
     this.keyspace(scrape);
     this.pubsub(scrape);
     const b = this.broker;
-    for (const [code, count] of b.stats.errors) scrape.set('broker_error_replies_total', count, { error: code });
+    for (const [code, count] of b.stats.errors) scrape.set('broker_error_replies_total', count, labels({ error: code }));
     scrape.set('broker_memory_used_bytes', b.memory.sample());
     const loop = performance.eventLoopUtilization(this.loop);
     this.loop = performance.eventLoopUtilization();
@@ -38,17 +38,17 @@ export class ServerCollector {
       for (const command of [top, ...(top.subcommands?.values() ?? [])]) {
         const stats = command.stats;
         if (stats.calls === 0 && stats.rejectedCalls === 0 && stats.failedCalls === 0) continue;
-        const labels = { command: command.fullname };
-        scrape.set('broker_commands_total', stats.calls, labels);
-        scrape.set('broker_command_errors_total', stats.failedCalls + stats.rejectedCalls, labels);
+        const commandLabels = labels({ command: command.fullname });
+        scrape.set('broker_commands_total', stats.calls, commandLabels);
+        scrape.set('broker_command_errors_total', stats.failedCalls + stats.rejectedCalls, commandLabels);
       }
     }
     for (const [command, histogram] of b.histograms) {
-      const labels = { command: command.fullname };
+      const commandLabels = labels({ command: command.fullname });
       const cumulative = histogram.cumulativeAt(COMMAND_BUCKETS_NS);
-      COMMAND_BUCKETS.forEach((le, i) => scrape.bucket('broker_command_duration_seconds', le, cumulative[i], labels));
+      COMMAND_BUCKETS.forEach((le, i) => scrape.bucket('broker_command_duration_seconds', le, cumulative[i], commandLabels));
       // The histogram has no sum of its own: commandstats' usec is the same calls' time.
-      scrape.histogramTotals('broker_command_duration_seconds', histogram.total, command.stats.usec / 1e6, labels);
+      scrape.histogramTotals('broker_command_duration_seconds', histogram.total, command.stats.usec / 1e6, commandLabels);
     }
   }
 
@@ -58,7 +58,7 @@ export class ServerCollector {
     scrape.set('broker_connections_received_total', b.stats.totalConnectionsReceived);
     scrape.set('broker_connections_rejected_total', b.stats.rejectedConnections);
     for (const [cls, count] of Object.entries(b.outputLimits.closed)) {
-      scrape.set('broker_output_limit_disconnections_total', count, { class: cls });
+      scrape.set('broker_output_limit_disconnections_total', count, labels({ class: cls }));
     }
     scrape.set('broker_blocked_clients', b.engine.blocking.size);
   }
@@ -67,8 +67,8 @@ export class ServerCollector {
     const engine = this.broker.engine;
     for (const db of engine.dbs) {
       if (db.size === 0) continue;
-      scrape.set('broker_keys', db.size, { db: String(db.id) });
-      scrape.set('broker_keys_expiring', db.expiresCount, { db: String(db.id) });
+      scrape.set('broker_keys', db.size, labels({ db: String(db.id) }));
+      scrape.set('broker_keys_expiring', db.expiresCount, labels({ db: String(db.id) }));
     }
     scrape.set('broker_expired_keys_total', engine.stats.expiredKeys);
   }
