@@ -256,7 +256,7 @@ describe('a command that blocks', () => {
           const list = lists.get(argv[1]) ?? [];
           list.unshift(...argv.slice(2));
           lists.set(argv[1], list);
-          c.engine.modified(c.db, argv[1]);
+          c.engine.keyChanged(c.db, argv[1]);
           c.reply.int(list.length);
         },
       },
