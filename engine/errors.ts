@@ -1,6 +1,6 @@
 /**
  * Every error reply of the engine's and the broker's commands, with redis-server
- * 7.0's exact text, in one list (test/unit/errors.test.ts fixes each text and
+ * 7.0's exact text, in one list (test/unit/error-list.test.ts fixes each text and
  * compares it with what redis-server answers). A text that depends on the command's
  * arguments is a function, called only on the error path; `%s` arguments go through
  * `cString` where redis-server prints them as C strings (cut at a NUL).
@@ -28,11 +28,8 @@ export const DECREMENT_OVERFLOW = 'ERR decrement would overflow';
 export const NAN_OR_INFINITY = 'ERR increment would produce NaN or Infinity';
 export const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 export const OFFSET_OUT_OF_RANGE = 'ERR offset is out of range';
-/** getRangeLongFromObjectOrReply's error for an integer outside [min, max] (sic: "must between"). */
-export const VALUE_OUT_OF_RANGE = (min: number | bigint, max: number | bigint): string =>
-  `ERR value is out of range, value must between ${min} and ${max}`;
-/** getIntFromObjectOrReply's error for an integer outside a C int. */
-export const INT_OUT_OF_RANGE = VALUE_OUT_OF_RANGE(-2147483648, 2147483647);
+/** getIntFromObjectOrReply's error for an integer outside a C int (sic: "must between"). */
+export const INT_OUT_OF_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 /** getPositiveLongFromObjectOrReply's default error, for a bad or negative count (LPOP, SPOP...). */
 export const MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
 /** LMPOP/ZMPOP and their blocking forms: a numkeys or COUNT below 1 (or not a number). */
