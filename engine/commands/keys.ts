@@ -396,7 +396,7 @@ const EMBSTR_SIZE_LIMIT = 44;
  * stored by SET ("int" for a canonical 64-bit integer, "embstr" up to 44 bytes,
  * else "raw"), unless the value was built another way (`StringForm`).
  */
-export function stringEncoding(v: string, form: StringForm): string {
+function stringEncoding(v: string, form: StringForm): string {
   if (form === StringForm.Raw) return 'raw';
   if (form !== StringForm.NotInt && v.length <= 20 && parseInt64(v) !== null) return 'int';
   return v.length <= EMBSTR_SIZE_LIMIT ? 'embstr' : 'raw';

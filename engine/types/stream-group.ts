@@ -40,7 +40,7 @@ export class Nack {
 }
 
 /** Pending entries ordered by ID. */
-export class Pel {
+class Pel {
   private readonly tree = new BTree<StreamId, Nack>(undefined, compareIds);
   /** Reused by `atOrAfter` so that stepping through the PEL allocates nothing. */
   private readonly pair: [StreamId, Nack] = [StreamId.MIN, undefined as unknown as Nack];

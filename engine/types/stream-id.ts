@@ -26,7 +26,7 @@ export function incU64(v: U64): U64 {
 }
 
 /** v - 1; the caller guarantees v > 0. */
-export function decU64(v: U64): U64 {
+function decU64(v: U64): U64 {
   return typeof v === 'number' ? v - 1 : exactU64(v - 1n);
 }
 
