@@ -147,10 +147,8 @@ export class Engine {
     const replyMark = c.reply.out.length;
     try {
       command.handler!(c, argv);
-      if (this.ownEffect !== null && (this.forcedEffect || this.changes !== changesBefore)) {
-        // The own effect goes out when the command changed the dataset (or was forced to).
-        this.alsoPropagate(c.db.id, this.ownEffect);
-      }
+      const effect = this.ownEffectToPropagate(changesBefore);
+      if (effect !== null) this.alsoPropagate(c.db.id, effect);
       // Blocked clients are served after the whole command (or EXEC) that readied
       // their keys, never in the middle of it; their effects join the same unit.
       if (outer && this.blocking.hasReady) this.blocking.serveReady();
@@ -168,6 +166,16 @@ export class Engine {
       if (outer) this.callTime = 0;
       this.stats.totalCommands++;
     }
+  }
+
+  /**
+   * The running command's own effect if it is to be propagated, as redis-server's
+   * call() decides: when the command counted a change since `changesBefore` (its
+   * server.dirty moved) or forced propagation, and never once it prevented it.
+   */
+  private ownEffectToPropagate(changesBefore: number): string[] | null {
+    if (this.ownEffect === null) return null;
+    return this.forcedEffect || this.changes !== changesBefore ? this.ownEffect : null;
   }
 
   /** Groups the effects of several calls (EXEC) into one unit. */
