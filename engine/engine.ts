@@ -7,7 +7,7 @@
  * rdb_changes_since_last_save, as redis-server's `server.dirty`, and nothing else
  * writes that count.
  *
- * Effects (DESIGN.md decision 4): a write command's effect is, by default, its own
+ * Effects (ARCHITECTURE.md, "Effects"): a write command's effect is, by default, its own
  * argv, propagated when the command counted a change (redis-server's call() decides
  * the same way); `forcePropagation` sends it regardless, `preventPropagation` never.
  * A command whose replay would not be deterministic rewrites it (`rewriteEffect`) or

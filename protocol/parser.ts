@@ -3,7 +3,8 @@
  *
  * It mirrors redis-server's `processMultibulkBuffer`/`processInlineBuffer`: the same
  * limits, the same error texts, and the same acceptance of integers (`string2ll`).
- * Arguments come out as latin1 strings, one char per byte (DESIGN.md decision 1).
+ * Arguments come out as latin1 strings, one char per byte (ARCHITECTURE.md, "Bytes as
+ * latin1 strings").
  *
  * Usage: `feed()` every chunk read from the socket, then call `next()` until it
  * returns null. After a protocol error `error` holds the message to reply with

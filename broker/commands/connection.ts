@@ -16,6 +16,7 @@ import {
 } from '../../engine/errors.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
+import { discardTransaction } from '../dispatch/multi.js';
 import { REDIS_VERSION } from '../version.js';
 import { clientNameError } from './client.js';
 
@@ -124,7 +125,7 @@ function reset(c: Connection): void {
     c.monitor = false;
     broker.monitors.delete(c);
   }
-  broker.clientState.reset(c);
+  discardTransaction(c);
   c.engine.pubsub.unsubscribeAll(c);
   c.db = c.engine.dbs[0];
   c.reply.resp = 2;

@@ -81,7 +81,7 @@ function loadAof(c: Connection): void {
   const broker = c.broker;
   const persistence = broker.persistence;
   if (persistence.state !== 'on') return c.reply.error(AOF_NOT_ENABLED);
-  broker.pauseClients(Date.now() + LOADAOF_PAUSE_MS, 'all');
+  broker.pause.start(Date.now() + LOADAOF_PAUSE_MS, 'all');
   persistence.whenWritten(() => {
     try {
       persistence.loadAofNow();
@@ -91,7 +91,7 @@ function loadAof(c: Connection): void {
       broker.log.error(err.message);
       c.reply.error(AOF_LOAD_FAILED(err.message));
     }
-    broker.unpause();
+    broker.pause.end();
     c.flush();
   });
 }

@@ -2,7 +2,7 @@
  * MONITOR lines, byte for byte as redis-server's replicationFeedMonitors writes them:
  * `+<sec>.<usec> [<db> <client addr>] "arg" "arg"...` with sdscatrepr quoting.
  */
-import { quoteRepr } from './repr.js';
+import { quoteRepr } from '../repr.js';
 
 /** One MONITOR line as a status reply; `source` is the client's address (or `lua`). */
 export function monitorLine(db: number, source: string, argv: readonly string[]): string {
