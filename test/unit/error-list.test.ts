@@ -201,7 +201,7 @@ const ENTRIES: Record<Name, Entry> = {
   NO_SUCH_GROUP: {
     text: "NOGROUP No such consumer group 'g' for key name 's'",
     args: ['s', 'g'],
-    trigger: [['XADD', 's', '*', 'f', 'v'], ['XINFO', 'CONSUMERS', 's', 'g']],
+    trigger: [['XADD', 's', '1-0', 'f', 'v'], ['XINFO', 'CONSUMERS', 's', 'g']],
   },
   XCLAIM_MIN_IDLE: {
     text: 'ERR Invalid min-idle-time argument for XCLAIM',
