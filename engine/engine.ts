@@ -108,6 +108,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
+    this.blocking.onInternalError = (err, what) => this.onInternalError(err, what);
   }
 
   /**
@@ -144,7 +145,7 @@ export class Engine {
     this.ownEffect = argv;
     this.forcedEffect = false;
     this.beginUnit();
-    const replyMark = c.reply.out.length;
+    const replyMark = c.reply.position;
     try {
       command.handler!(c, argv);
       const effect = this.ownEffectToPropagate(changesBefore);
@@ -156,7 +157,7 @@ export class Engine {
       // A bug in one handler must neither stop the server nor leave the client with
       // half a reply (it would misread every later one): drop what the command wrote,
       // answer with an error, and report it.
-      c.reply.out = c.reply.out.slice(0, replyMark);
+      c.reply.truncate(replyMark);
       c.reply.error(INTERNAL_ERROR(command.fullname));
       this.onInternalError(err, command.fullname);
     } finally {

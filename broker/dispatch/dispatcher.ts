@@ -204,7 +204,7 @@ export class Dispatcher {
   private feedMonitors(db: number, source: string, argv: readonly string[]): void {
     const line = monitorLine(db, source, argv);
     for (const m of this.monitors) {
-      m.reply.raw(line);
+      m.reply.simple(line);
       m.pushed();
     }
   }

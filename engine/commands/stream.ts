@@ -36,7 +36,7 @@ import { replyHelp, subcommandSyntaxError } from '../help.js';
 import { asLongLong, parseInt64, type Int64 } from '../util/int64.js';
 import { LISTPACK_MAX_SIZE, Stream, type TrimStrategy } from '../types/stream.js';
 import { incU64, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
-import { asStreamOrReply, fail, parseRangeEndOrReply, parseRangeStartOrReply, replyEntry, replyRange } from './stream-common.js';
+import { asStreamOrReply, fail, parseRangeEndOrReply, parseRangeStartOrReply, replyRange } from './stream-common.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 import { streamReadCommands } from './stream-read.js';
@@ -409,7 +409,7 @@ function xinfoStream(c: Client, argv: string[]): void {
   for (const rev of [false, true]) {
     reply.bulk(rev ? 'last-entry' : 'first-entry');
     const it = s.range(StreamId.MIN, StreamId.MAX, rev);
-    if (it.next()) replyEntry(reply, it.node, it.index);
+    if (it.next()) it.node.replyEntry(it.index, reply);
     else reply.nil();
   }
 }

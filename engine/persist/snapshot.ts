@@ -34,6 +34,7 @@
  * without RDB preamble; no header, no trailer.
  */
 import { crc32 } from 'node:zlib';
+import { commandString } from '../../protocol/reply.js';
 import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { U64 } from '../types/stream-id.js';
 import type { Int64 } from '../util/int64.js';
@@ -240,11 +241,7 @@ export class SnapshotWriter implements EntryGuard {
 
   /** RESP mode: the commands that rebuild the entry. */
   private saveCommands(db: number, e: Entry): void {
-    const emit = (argv: readonly string[]): void => {
-      let out = '*' + argv.length + '\r\n';
-      for (const a of argv) out += '$' + a.length + '\r\n' + a + '\r\n';
-      this.w.latin1(out);
-    };
+    const emit = (argv: readonly string[]): void => this.w.latin1(commandString(argv));
     if (db !== this.lastDb) {
       emit(['SELECT', String(db)]);
       this.lastDb = db;

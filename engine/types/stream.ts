@@ -452,7 +452,7 @@ export class Stream implements DataObject {
  * true, `node` and `index` address the current entry. The stream must not change
  * while it is used.
  */
-class StreamRange {
+export class StreamRange {
   node!: StreamNode;
   index = -1;
   private done = false;

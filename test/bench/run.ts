@@ -31,6 +31,7 @@ import { freePort } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
 import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
+import { largeWorkloads } from './large-workloads.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
 const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
@@ -72,15 +73,17 @@ interface Workload {
 const CLIENTS = 50;
 
 /** One redis-benchmark invocation; `spec` is `-t <tests>` or a custom command line. */
-function redisBenchmark(name: string, spec: string[], pipeline: number, requests: number): Workload {
+function redisBenchmark(name: string, spec: string[], pipeline: number, requests: number, clients = CLIENTS): Workload {
   return {
     name,
     pipeline,
-    run: (port, scale) => benchmarkRun(port, CLIENTS, scaled(requests, scale), pipeline, spec),
+    run: (port, scale) => benchmarkRun(port, clients, scaled(requests, scale, clients), pipeline, spec),
   };
 }
 
-const scaled = (requests: number, scale: number): number => Math.max(1000, Math.round(requests * scale));
+/** Requests for a run at `scale`: at least 1000, or a few per client for workloads with fewer requests than that. */
+const scaled = (requests: number, scale: number, clients = CLIENTS): number =>
+  Math.max(Math.min(1000, requests), 2 * clients, Math.round(requests * scale));
 
 async function benchmarkRun(port: number, clients: number, requests: number, pipeline: number, spec: string[]): Promise<Measurement[]> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '--csv', '-c', String(clients), '-n', String(requests), '-P', String(pipeline), ...spec];
@@ -207,6 +210,7 @@ const WORKLOADS: Workload[] = [
   publishFanout('publish', 1, REQUESTS[1]),
   publishFanout('publish', 16, REQUESTS[16] / 5),
   ...streamWorkloads(redisBenchmark, REQUESTS),
+  ...largeWorkloads(redisBenchmark),
 ];
 
 /** A fresh temp directory for one server process, removed when this process exits. */
