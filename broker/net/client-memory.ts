@@ -41,7 +41,7 @@ export function defaultClientsLimit(): number {
 }
 
 /** Bytes of argument strings (one byte per char, DESIGN.md decision 1). */
-export function argvBytes(argv: readonly string[] | null): number {
+function argvBytes(argv: readonly string[] | null): number {
   let n = 0;
   if (argv !== null) for (const a of argv) n += a.length;
   return n;
