@@ -7,6 +7,8 @@
 import type { RespValue } from '../protocol/reply.js';
 import meta from './command-meta.json' with { type: 'json' };
 import type { Client } from './client.js';
+import { cString } from './util/c-string.js';
+import { UNKNOWN_COMMAND, UNKNOWN_SUBCOMMAND, WRONG_ARGS } from './errors.js';
 
 export type Handler<C extends Client> = (c: C, argv: string[]) => void;
 
@@ -202,14 +204,14 @@ export class CommandTable<C extends Client> {
       const sub = command.subcommands.get(argv[1].toLowerCase());
       if (sub === undefined || sub.handler === null) {
         return {
-          error: `ERR unknown subcommand '${cString(argv[1], 128)}'. Try ${cString(argv[0], Infinity).toUpperCase()} HELP.`,
+          error: UNKNOWN_SUBCOMMAND(argv[0], argv[1]),
         };
       }
       command = sub;
     }
     const arity = command.arity;
     if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
-      return { error: `ERR wrong number of arguments for '${command.fullname}' command`, command };
+      return { error: WRONG_ARGS(command.fullname), command };
     }
     return { command };
   }
@@ -220,14 +222,5 @@ function unknownCommandError(argv: string[]): string {
   for (let i = 1; i < argv.length && args.length < 128; i++) {
     args += `'${cString(argv[i], 128 - args.length)}' `;
   }
-  return `ERR unknown command '${cString(argv[0], 128)}', with args beginning with: ${args}`;
-}
-
-/**
- * An argument as redis-server's `%.<max>s` prints it: at most `max` bytes, and cut at
- * the first NUL since the C string ends there.
- */
-function cString(s: string, max: number): string {
-  const nul = s.indexOf('\0');
-  return s.slice(0, Math.min(nul < 0 ? s.length : nul, max));
+  return UNKNOWN_COMMAND(argv[0], args);
 }

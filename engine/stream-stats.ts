@@ -6,7 +6,7 @@
  */
 
 /** Upper bounds of the buckets, in seconds (from 1 ms to a day). */
-export const DURATION_BUCKETS: readonly number[] = [
+const DURATION_BUCKETS: readonly number[] = [
   0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400,
 ];
 

@@ -17,7 +17,7 @@ function samePassword(given: string, password: string): boolean {
 }
 
 /** The password an Authorization header carries, or null. */
-export function passwordOf(header: string | undefined): string | null {
+function passwordOf(header: string | undefined): string | null {
   if (header === undefined) return null;
   const space = header.indexOf(' ');
   const scheme = header.slice(0, space).toLowerCase();

@@ -11,6 +11,10 @@ import type { Client } from '../client.js';
 import {
   DECREMENT_OVERFLOW,
   INVALID_EXPIRE,
+  LCS_IDX_AND_LEN,
+  LCS_NO_MEMORY,
+  LCS_NOT_STRINGS,
+  LCS_TOO_LARGE,
   NAN_OR_INFINITY,
   NOT_FLOAT,
   NOT_INTEGER,
@@ -68,7 +72,7 @@ interface StringOptions {
  * GETEX's from argv[2]. A repeated option is allowed (the last value wins), a
  * conflicting one is a syntax error. Null after replying with the error.
  */
-function parseOptions(c: Client, argv: string[], forSet: boolean): StringOptions | null {
+function parseOptionsOrReply(c: Client, argv: string[], forSet: boolean): StringOptions | null {
   let flags = 0;
   let expire: string | undefined;
   for (let j = forSet ? 3 : 2; j < argv.length; j++) {
@@ -98,7 +102,7 @@ function parseOptions(c: Client, argv: string[], forSet: boolean): StringOptions
  * argument, or null after replying with the error (not an integer, not positive,
  * or overflowing int64 once scaled and made absolute).
  */
-function expireAt(c: Client, arg: string, flags: number, command: string): Int64 | null {
+function expireAtOrReply(c: Client, arg: string, flags: number, command: string): Int64 | null {
   const value = parseInt64(arg);
   if (value === null) {
     c.reply.error(NOT_INTEGER);
@@ -136,7 +140,7 @@ function setGeneric(
   abortReply: number | null,
 ): void {
   let at: Int64 | null = null;
-  if (expire !== undefined && (at = expireAt(c, expire, flags, argv[0])) === null) return;
+  if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, argv[0])) === null) return;
   if (flags & GET && !replyValue(c, key)) return;
   const found = c.db.lookupWrite(key) !== undefined;
   if ((flags & NX && found) || (flags & XX && !found)) {
@@ -154,7 +158,7 @@ function setGeneric(
   } else if (flags & GET) {
     c.engine.rewriteEffect(withoutGet(argv));
   }
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   if (flags & GET) return;
   if (okReply === null) c.reply.ok();
   else c.reply.int(okReply);
@@ -171,12 +175,12 @@ function set(c: Client, argv: string[]): void {
   if (argv.length === 3) {
     // The common case, kept free of option parsing.
     c.db.set(argv[1], argv[2]);
-    c.engine.modified(c.db, argv[1]);
+    c.engine.keyChanged(c.db, argv[1]);
     notify(c.engine, NotifyFlag.String, 'set', argv[1], c.db.id);
     c.reply.ok();
     return;
   }
-  const options = parseOptions(c, argv, true);
+  const options = parseOptionsOrReply(c, argv, true);
   if (options !== null) setGeneric(c, argv, argv[1], argv[2], options.flags, options.expire, null, null);
 }
 
@@ -197,7 +201,7 @@ function get(c: Client, argv: string[]): void {
 }
 
 function getex(c: Client, argv: string[]): void {
-  const options = parseOptions(c, argv, false);
+  const options = parseOptionsOrReply(c, argv, false);
   if (options === null) return;
   const key = argv[1];
   const v = c.db.lookupRead(key);
@@ -205,24 +209,24 @@ function getex(c: Client, argv: string[]): void {
   if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
   const { flags, expire } = options;
   let at: Int64 | null = null;
-  if (expire !== undefined && (at = expireAt(c, expire, flags, argv[0])) === null) return;
+  if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, argv[0])) === null) return;
   c.reply.bulk(v);
   const e = c.db.entry(key)!;
   if (at !== null && flags & (EXAT | PXAT) && at <= c.engine.now()) {
     // An absolute time already past deletes the key, as its expiry would.
     c.db.remove(e);
     c.engine.rewriteEffect(['DEL', key]);
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.Generic, 'del', key, c.db.id);
   } else if (at !== null) {
     c.db.setExpire(e, at);
     c.engine.rewriteEffect(['PEXPIREAT', key, String(at)]);
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.Generic, 'expire', key, c.db.id);
   } else if (flags & PERSIST && e.expireAt !== 0) {
     c.db.clearExpire(e);
     c.engine.rewriteEffect(['PERSIST', key]);
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.Generic, 'persist', key, c.db.id);
   }
 }
@@ -231,7 +235,7 @@ function getdel(c: Client, argv: string[]): void {
   const key = argv[1];
   if (!replyValue(c, key) || !c.db.delete(key)) return;
   c.engine.rewriteEffect(['DEL', key]);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.Generic, 'del', key, c.db.id);
 }
 
@@ -241,7 +245,7 @@ function getset(c: Client, argv: string[]): void {
   c.db.set(key, argv[2]);
   notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   c.engine.rewriteEffect(['SET', key, argv[2]]);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
 }
 
 function mget(c: Client, argv: string[]): void {
@@ -263,7 +267,7 @@ function msetGeneric(c: Client, argv: string[], nx: boolean): void {
   }
   for (let j = 1; j < argv.length; j += 2) {
     c.db.set(argv[j], argv[j + 1]);
-    c.engine.modified(c.db, argv[j]);
+    c.engine.keyChanged(c.db, argv[j]);
     notify(c.engine, NotifyFlag.String, 'set', argv[j], c.db.id);
   }
   if (nx) c.reply.int(1);
@@ -289,7 +293,7 @@ function incrDecr(c: Client, key: string, by: Int64): void {
   const sum = addInt64(current, by);
   if (sum === null) return c.reply.error(OVERFLOW);
   c.db.set(key, String(sum), true);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'incrby', key, c.db.id);
   c.reply.int(sum);
 }
@@ -322,7 +326,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   const result = addFloatStrings(v ?? '0', argv[2]);
   if (result === NOT_FLOAT || result === NAN_OR_INFINITY) return c.reply.error(result);
   c.db.set(key, result, true, StringForm.NotInt);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'incrbyfloat', key, c.db.id);
   c.reply.bulk(result);
   // The exact result, so replicas and AOF replays need not redo float arithmetic.
@@ -358,7 +362,7 @@ function append(c: Client, argv: string[]): void {
     if (length > MAX_STRING_LENGTH) return c.reply.error(STRING_TOO_LONG);
     c.db.set(key, v + suffix, true, StringForm.Raw);
   }
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'append', key, c.db.id);
   c.reply.int(length);
 }
@@ -406,7 +410,7 @@ function setrange(c: Client, argv: string[]): void {
   const updated = head + patch + old.slice(offset + patch.length);
   // SETRANGE builds the value in place, so redis-server stores it "raw" even if new.
   c.db.set(key, updated, true, StringForm.Raw);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'setrange', key, c.db.id);
   c.reply.int(updated.length);
 }
@@ -415,7 +419,7 @@ function lcs(c: Client, argv: string[]): void {
   const va = c.db.lookupRead(argv[1]);
   const vb = c.db.lookupRead(argv[2]);
   if ((va !== undefined && typeof va !== 'string') || (vb !== undefined && typeof vb !== 'string')) {
-    return c.reply.error('ERR The specified keys must contain string values');
+    return c.reply.error(LCS_NOT_STRINGS);
   }
   let idx = false;
   let len = false;
@@ -432,14 +436,14 @@ function lcs(c: Client, argv: string[]): void {
       minMatchLen = n < 0 ? 0 : n;
     } else return c.reply.error(SYNTAX);
   }
-  if (idx && len) return c.reply.error('ERR If you want both the length and indexes, please just use IDX.');
+  if (idx && len) return c.reply.error(LCS_IDX_AND_LEN);
   const a = va ?? '';
   const b = vb ?? '';
   if ((a.length + 1) * (b.length + 1) * 4 > MAX_LCS_TABLE_BYTES) {
-    return c.reply.error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+    return c.reply.error(LCS_TOO_LARGE);
   }
   const table = lcsTable(a, b);
-  if (table === null) return c.reply.error('ERR Insufficient memory, failed allocating transient memory for LCS');
+  if (table === null) return c.reply.error(LCS_NO_MEMORY);
   const total = table[table.length - 1];
   if (!idx && len) return c.reply.int(total);
   if (idx) {

@@ -41,7 +41,7 @@ import type { Int64 } from '../util/int64.js';
 import { ByteReader, ByteWriter, FormatError } from './bytes.js';
 import { CODECS, codecByTag, STRING_TAG, type RecordInProgress } from './codec.js';
 
-export const SNAPSHOT_MAGIC = 'BRKSNAP';
+const SNAPSHOT_MAGIC = 'BRKSNAP';
 const VERSION = 1;
 const OP_SELECTDB = 0xfe;
 const OP_EXPIRE = 0xfc;
