@@ -6,11 +6,12 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
-import { CommandTable, Flag, type Command } from '../engine/command.js';
+import { argsOf, CommandTable, Flag, ValueCall, type Arg, type Argv, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
 import { Config } from './config/config.js';
 import { PARAMS, keyspaceEventFlags } from './config/params.js';
 import { Connection } from './net/connection.js';
+import type { LargeCommand } from '../protocol/parser.js';
 import { createLogger, setLogLevel, type Logger } from './log.js';
 import { brokerCommands } from './commands/index.js';
 import { SlowLog } from './introspection/slowlog.js';
@@ -179,6 +180,7 @@ export class Broker {
     });
     this.config.onChange('proto-max-bulk-len', (_, value) => {
       for (const c of this.connections.values()) c.parser.maxBulkLen = Number(value);
+      this.engine.settings.protoMaxBulkLen = Number(value);
     });
     const cacheThresholds = (): void => {
       const slower = this.config.int('slowlog-log-slower-than');
@@ -196,6 +198,7 @@ export class Broker {
     const settings = this.engine.settings;
     settings.streamNodeMaxEntries = this.config.int('stream-node-max-entries');
     settings.streamNodeMaxBytes = this.config.int('stream-node-max-bytes');
+    settings.protoMaxBulkLen = this.config.int('proto-max-bulk-len');
     this.config.onChange('stream-node-max-entries', (_, value) => {
       settings.streamNodeMaxEntries = Number(value);
     });
@@ -344,11 +347,23 @@ export class Broker {
    * Runs one command line from a client, as redis-server's processCommand and call
    * do. Returns false when CLIENT PAUSE holds the command: the caller retries later.
    */
-  dispatch(c: Connection, argv: string[]): boolean {
+  dispatch(c: Connection, line: string[] | LargeCommand): boolean {
+    let argv: string[];
+    if (Array.isArray(line)) argv = line;
+    else {
+      // Long bulks: bytes at the command's value slots, strings elsewhere, or refused.
+      const admitted = this.commands.admit(line);
+      if (admitted instanceof ValueCall) return this.dispatchCommand(c, admitted.command, admitted);
+      if (!Array.isArray(admitted)) {
+        c.lastCommand = admitted.command?.fullname ?? 'NULL';
+        this.reject(c, admitted.command, [], admitted.error);
+        return true;
+      }
+      argv = admitted;
+    }
     const found = this.commands.lookup(argv);
-    // Set before running, as redis-server does: CLIENT INFO shows itself.
-    c.lastCommand = found.command?.fullname ?? 'NULL';
     if (found.error !== undefined) {
+      c.lastCommand = found.command?.fullname ?? 'NULL';
       if (isSecurityAttack(argv[0])) {
         this.log.warn({ client: c.addr }, 'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis.');
         c.close();
@@ -357,7 +372,13 @@ export class Broker {
       this.reject(c, found.command, argv, found.error);
       return true;
     }
-    const command = found.command;
+    return this.dispatchCommand(c, found.command, argv);
+  }
+
+  /** `dispatch` once the command is known and its arity checked. */
+  private dispatchCommand(c: Connection, command: Command<Connection>, argv: Argv<Connection>): boolean {
+    // Set before running, as redis-server does: CLIENT INFO shows itself.
+    c.lastCommand = command.fullname;
     if (!c.authenticated && !command.has(Flag.NoAuth)) {
       this.reject(c, command, argv, 'NOAUTH Authentication required.');
       return true;
@@ -408,14 +429,14 @@ export class Broker {
    * redis-server's call(): runs a validated command, then shows it to MONITOR and
    * counts it (stats, slow log). EXEC calls it for each queued command, nested.
    */
-  execute(c: Connection, command: Command<Connection>, argv: string[]): void {
+  execute(c: Connection, command: Command<Connection>, argv: Argv<Connection>): void {
     const errorsBefore = c.reply.errors;
     this.errorMark = errorsBefore;
     const start = performance.now();
     this.engine.call(c, command, argv);
     const ms = performance.now() - start;
     if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
-      this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.config));
+      this.feedMonitors(c.db.id, c.addr, this.shownArgs(command, argv));
     }
     const blocking = this.engine.blocking;
     if (blocking.size !== 0 && blocking.isBlocked(c)) {
@@ -447,7 +468,7 @@ export class Broker {
    * The bookkeeping of a command that ran (or a blocked one that ended): command
    * stats, latency histogram, slow log and latency monitor.
    */
-  recordCall(c: Connection, command: Command<Connection>, argv: readonly string[], ms: number, failed: boolean): void {
+  recordCall(c: Connection, command: Command<Connection>, argv: Argv<Connection>, ms: number, failed: boolean): void {
     const usec = ms * 1000;
     const stats = command.stats;
     stats.usec += usec;
@@ -455,7 +476,7 @@ export class Broker {
     if (failed) stats.failedCalls++;
     if (this.latencyTracking) this.recordLatency(command, ms);
     if (usec >= this.slowlogThreshold && !command.has(Flag.SkipSlowlog)) {
-      const shown = redactArgv(command.fullname, argv, this.config);
+      const shown = this.shownArgs(command, argv);
       this.slowlog.push(shown, Math.floor(usec), c.addr, c.name, this.config.int('slowlog-max-len'));
     }
     if (this.latencyThreshold !== 0 && ms >= this.latencyThreshold) {
@@ -473,7 +494,12 @@ export class Broker {
   }
 
   /** Sends a command line to every MONITOR client; `source` is the client address or `lua`. */
-  feedMonitors(db: number, source: string, argv: readonly string[]): void {
+  /** A command line as MONITOR and SLOWLOG show it: secrets redacted (no command taking values has any). */
+  private shownArgs(command: Command<Connection>, argv: Argv<Connection>): readonly Arg[] {
+    return Array.isArray(argv) ? redactArgv(command.fullname, argv, this.config) : argsOf(argv);
+  }
+
+  feedMonitors(db: number, source: string, argv: readonly Arg[]): void {
     const line = monitorLine(db, source, argv);
     for (const m of this.monitors) {
       m.reply.raw(line);
@@ -481,13 +507,13 @@ export class Broker {
     }
   }
 
-  private reject(c: Connection, command: Command<Connection> | undefined, argv: readonly string[], error: string): void {
+  private reject(c: Connection, command: Command<Connection> | undefined, argv: Argv<Connection>, error: string): void {
     if (command !== undefined) command.stats.rejectedCalls++;
     flagTransaction(c);
     if (command?.fullname !== 'exec') return c.reply.error(error);
     // EXEC itself rejected: the transaction is discarded, and MONITOR still sees EXEC (execCommandAbort).
     c.reply.error(execAbortError(c, error));
-    if (this.monitors.size !== 0) this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.config));
+    if (this.monitors.size !== 0) this.feedMonitors(c.db.id, c.addr, this.shownArgs(command, argv));
   }
 
   /** True when CLIENT PAUSE holds this command back. */

@@ -81,6 +81,12 @@ export class Reply {
     this.out += '$' + s.length + '\r\n' + s + '\r\n';
   }
 
+  /** A bulk whose payload is bytes (a long string value kept off the V8 heap). */
+  bulkBuffer(payload: Uint8Array): void {
+    // Until replies are encoded as bytes (issue 11), the payload joins the output string.
+    this.out += '$' + payload.length + '\r\n' + Buffer.from(payload.buffer, payload.byteOffset, payload.length).latin1Slice() + '\r\n';
+  }
+
   /** A bulk, or the null bulk for undefined/null. */
   bulkOrNil(s: string | null | undefined): void {
     if (s === null || s === undefined) this.nil();

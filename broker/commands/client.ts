@@ -1,4 +1,5 @@
 /** CLIENT: introspection and control of client connections, as redis-server 7.0's. */
+import { LargeCommand } from '../../protocol/parser.js';
 import type { CommandDef } from '../../engine/command.js';
 import { NOT_INTEGER, SYNTAX } from '../../engine/errors.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
@@ -43,9 +44,9 @@ function clientType(c: Connection): ClientType {
   return channels + patterns + shard > 0 ? 'pubsub' : 'normal';
 }
 
-function argvBytes(argv: readonly string[] | null): number {
+function argvBytes(argv: readonly string[] | LargeCommand | null): number {
   let n = 0;
-  for (const a of argv ?? []) n += a.length;
+  for (const a of argv === null ? [] : argv instanceof LargeCommand ? argv.args : argv) n += a.length;
   return n;
 }
 

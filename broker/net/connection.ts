@@ -4,15 +4,15 @@
  */
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
-import { RespParser } from '../../protocol/parser.js';
-import type { Command } from '../../engine/command.js';
+import { RespParser, type LargeCommand } from '../../protocol/parser.js';
+import type { Argv, Command } from '../../engine/command.js';
 import type { Broker } from '../server.js';
 import type { Transaction } from '../dispatch/multi.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
   command: Command<Connection>;
-  argv: readonly string[];
+  argv: Argv<Connection>;
   /** Time its first execution took. */
   ms: number;
   /** Error replies counted before it ran: more at the end means it failed. */
@@ -58,7 +58,7 @@ export class Connection extends Client {
   /** Inside MULTI: the commands queued so far; null otherwise. */
   multi: Transaction | null = null;
   /** A command read but not yet run because the client is paused. */
-  private held: string[] | null = null;
+  private held: string[] | LargeCommand | null = null;
   /** The blocking command (BLPOP, XREAD BLOCK...) this client waits in; input waits too. */
   private blockedCall: BlockedCall | null = null;
   private flushScheduled = false;
@@ -90,7 +90,7 @@ export class Connection extends Client {
   }
 
   /** The command held by CLIENT PAUSE, if any (CLIENT LIST argv-mem). */
-  get heldCommand(): readonly string[] | null {
+  get heldCommand(): string[] | LargeCommand | null {
     return this.held;
   }
 
@@ -157,7 +157,7 @@ export class Connection extends Client {
    * Dispatch under CLIENT REPLY OFF or SKIP: the command runs, its reply (errors
    * included) is discarded, as redis-server does when adding it to the buffer.
    */
-  private dispatchMuted(argv: string[]): boolean {
+  private dispatchMuted(argv: string[] | LargeCommand): boolean {
     const wasSkipNext = this.replyMode === 'skip-next';
     if (wasSkipNext) this.replyMode = 'skip';
     const mark = this.muteFrom();

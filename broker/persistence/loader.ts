@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '../../engine/client.js';
-import type { Command, CommandTable } from '../../engine/command.js';
+import { ValueCall, type Argv, type Command, type CommandTable } from '../../engine/command.js';
 import type { Engine } from '../../engine/engine.js';
 import { FormatError } from '../../engine/persist/bytes.js';
 import { isSnapshot, snapshotLoadSteps, type SnapshotLoad } from '../../engine/persist/snapshot.js';
@@ -246,7 +246,7 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
   const client = replayClient(engine);
   const stream = new CommandStream(fd, size);
   /** Commands of an open MULTI block, run at its EXEC; a SELECT inside is queued too (as a db index). */
-  let multi: ({ command: Command<Client>; argv: string[] } | number)[] | null = null;
+  let multi: ({ command: Command<Client>; argv: Argv<Client> } | number)[] | null = null;
   let validUpTo = 0;
   let validBeforeMulti = 0;
   let budget = 0;
@@ -263,9 +263,16 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
       if (cmd === null) log.warn(`Revert incomplete MULTI/EXEC transaction in AOF file ${file.name}`);
       return acceptTruncated(job, multi !== null ? validBeforeMulti : validUpTo);
     }
-    const { argv } = cmd;
-    const name = argv[0].toLowerCase();
-    if (name === 'multi') {
+    // A command with long bulks: its values as bytes, the rest as strings (or refused).
+    const argv = Array.isArray(cmd.argv) ? cmd.argv : commands.admit(cmd.argv);
+    const name = Array.isArray(argv) ? argv[0].toLowerCase() : '';
+    if (!Array.isArray(argv)) {
+      if (!(argv instanceof ValueCall)) {
+        throw new AofLoadError(`Invalid command (${argv.error}) reading the append only file ${file.name} at offset ${validUpTo}`);
+      }
+      if (multi !== null) multi.push({ command: argv.command, argv });
+      else run(client, argv.command, argv);
+    } else if (name === 'multi') {
       validBeforeMulti = validUpTo;
       multi = [];
     } else if (name === 'exec' && multi !== null) {
@@ -303,7 +310,7 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
   return false;
 }
 
-function run(client: Client, command: Command<Client>, argv: string[]): void {
+function run(client: Client, command: Command<Client>, argv: Argv<Client>): void {
   client.engine.call(client, command, argv);
   client.reply.out = '';
 }

@@ -8,7 +8,7 @@
  *   header   "BRKSNAP" 0x01, u64 creation time (ms since the epoch)
  *   records  0xFE varuint db       the keys that follow belong to db
  *            0xFC u64 ms           the next key expires at this time
- *            tag str key <value>   one key: tag 0 a string (str value); any other
+ *            tag str key <value>   one key: tag 0 a string (str value, however long); any other
  *                                  tag a type's codec (codec.ts: 1 list, 2 stream)
  *   trailer  0xFF u64 keys u32 crc the number of keys, then the CRC-32 of every
  *                                  byte before the crc field
@@ -40,6 +40,7 @@ import type { U64 } from '../types/stream-id.js';
 import type { Int64 } from '../util/int64.js';
 import { ByteReader, ByteWriter, FormatError } from './bytes.js';
 import { CODECS, codecByTag, STRING_TAG, type RecordInProgress } from './codec.js';
+import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
 
 export const SNAPSHOT_MAGIC = 'BRKSNAP';
 const VERSION = 1;
@@ -241,9 +242,18 @@ export class SnapshotWriter implements EntryGuard {
 
   /** RESP mode: the commands that rebuild the entry. */
   private saveCommands(db: number, e: Entry): void {
-    const emit = (argv: readonly string[]): void => {
+    const emit = (argv: readonly (string | LargeString)[]): void => {
       let out = '*' + argv.length + '\r\n';
-      for (const a of argv) out += '$' + a.length + '\r\n' + a + '\r\n';
+      for (const a of argv) {
+        if (typeof a === 'string') {
+          out += '$' + a.length + '\r\n' + a + '\r\n';
+          continue;
+        }
+        // A long value's bytes go in as they are, shared until written (no JS string that long).
+        this.w.latin1(out + '$' + a.length + '\r\n');
+        this.w.shared(a.share());
+        out = '\r\n';
+      }
       this.w.latin1(out);
     };
     if (db !== this.lastDb) {
@@ -251,7 +261,7 @@ export class SnapshotWriter implements EntryGuard {
       this.lastDb = db;
     }
     const value = e.value;
-    if (typeof value === 'string') {
+    if (typeof value === 'string' || value instanceof LargeString) {
       emit(['SET', e.key, value]);
     } else {
       const codec = CODECS[value.type];
@@ -272,6 +282,14 @@ export class SnapshotWriter implements EntryGuard {
     if (typeof value === 'string') {
       this.recordHead(db, expireAt, STRING_TAG, e.key);
       this.w.str(value);
+      this.keys++;
+      return;
+    }
+    if (value instanceof LargeString) {
+      // Shared, not copied: a change meanwhile copies the value instead (copy on write).
+      this.recordHead(db, expireAt, STRING_TAG, e.key);
+      this.w.varuint(value.length);
+      this.w.shared(value.share());
       this.keys++;
       return;
     }
@@ -363,7 +381,7 @@ export function* snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: Sna
     const key = r.str();
     let value: string | DataObject;
     if (op === STRING_TAG) {
-      value = r.str();
+      value = readStringValue(r);
     } else {
       const codec = codecByTag(op);
       if (codec === undefined) throw new FormatError(`unknown record type ${op}`, at);
@@ -379,4 +397,10 @@ export function* snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: Sna
     expireAt = 0;
     if (--budget <= 0) budget = yield r.pos;
   }
+}
+
+/** A string record's value: a JS string, or past LARGE_VALUE a LargeString (copied out of the file's buffer). */
+function readStringValue(r: ByteReader): StringValue {
+  const bytes = r.view(r.varuint());
+  return bytes.length > LARGE_VALUE ? LargeString.copyOf(bytes) : bytes.latin1Slice();
 }
