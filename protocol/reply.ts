@@ -82,7 +82,7 @@ export class Reply {
   }
 
   /** A bulk whose payload is bytes (a long string value kept off the V8 heap). */
-  bulkBuffer(payload: Uint8Array): void {
+  bulkBytes(payload: Uint8Array): void {
     // Until replies are encoded as bytes (issue 11), the payload joins the output string.
     this.out += '$' + payload.length + '\r\n' + Buffer.from(payload.buffer, payload.byteOffset, payload.length).latin1Slice() + '\r\n';
   }

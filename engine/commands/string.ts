@@ -129,7 +129,7 @@ function replyValue(c: Client, key: string): boolean {
   const v = c.db.lookupRead(key);
   if (v === undefined) c.reply.nil();
   else if (typeof v === 'string') c.reply.bulk(v);
-  else if (v instanceof LargeString) c.reply.bulkBuffer(v.view());
+  else if (v instanceof LargeString) c.reply.bulkBytes(v.view());
   else {
     c.reply.error(WRONGTYPE);
     return false;
@@ -224,7 +224,7 @@ function getex(c: Client, argv: string[]): void {
   let at: Int64 | null = null;
   if (expire !== undefined && (at = expireAt(c, expire, flags, argv[0])) === null) return;
   if (typeof v === 'string') c.reply.bulk(v);
-  else c.reply.bulkBuffer(v.view());
+  else c.reply.bulkBytes(v.view());
   const e = c.db.entry(key)!;
   if (at !== null && flags & (EXAT | PXAT) && at <= c.engine.now()) {
     // An absolute time already past deletes the key, as its expiry would.
@@ -267,7 +267,7 @@ function mget(c: Client, argv: string[]): void {
   for (let j = 1; j < argv.length; j++) {
     const v = c.db.lookupRead(argv[j]);
     if (typeof v === 'string') c.reply.bulk(v);
-    else if (v instanceof LargeString) c.reply.bulkBuffer(v.view());
+    else if (v instanceof LargeString) c.reply.bulkBytes(v.view());
     else c.reply.nil();
   }
 }
@@ -419,7 +419,7 @@ function getrange(c: Client, argv: string[]): void {
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return c.reply.raw(EMPTY_BULK);
   if (typeof v === 'string') c.reply.bulk(v.slice(start, end + 1));
-  else c.reply.bulkBuffer(v.view().subarray(start, end + 1));
+  else c.reply.bulkBytes(v.view().subarray(start, end + 1));
 }
 
 function setrange(c: Client, argv: readonly Arg[]): void {
