@@ -8,15 +8,18 @@ import type { RespValue } from '../protocol/reply.js';
 import type { LargeCommand } from '../protocol/parser.js';
 import meta from './command-meta.json' with { type: 'json' };
 import type { Client } from './client.js';
-import { LargeString, MAX_JS_STRING } from './types/large-string.js';
+import { MAX_JS_STRING } from './types/large-string.js';
 
 export type Handler<C extends Client> = (c: C, argv: string[]) => void;
 
 /**
  * An argument as a command that takes values sees it: a latin1 string, or at one of
- * its value slots a long value's bytes (a bulk longer than LARGE_BULK, adopted).
+ * its value slots a long value's bytes (a bulk longer than LARGE_BULK, as the parser
+ * assembled it). Those bytes are never changed: the effect of the command, which
+ * carries them to the AOF after the whole EXEC, must see them as they came; a value
+ * made of them (LargeString.adopt) copies them before changing in place.
  */
-export type Arg = string | LargeString;
+export type Arg = string | Buffer;
 
 /** The handler of a command with value slots: called with plain strings too (the usual case). */
 export type ValueHandler<C extends Client> = (c: C, argv: readonly Arg[]) => void;
@@ -54,7 +57,7 @@ export type Argv<C extends Client> = string[] | ValueCall<C>;
 
 /**
  * Argument `i` of a value handler's argv where the command takes no value (a key,
- * an option, a number): always a string, since `CommandTable.admit` puts LargeStrings
+ * an option, a number): always a string, since `CommandTable.admit` leaves bytes
  * at value slots only. Throws (an internal error for the client) if that ever breaks.
  */
 export function textAt(argv: readonly Arg[], i: number): string {
@@ -283,8 +286,7 @@ export class CommandTable<C extends Client> {
 
   /**
    * A command line with long bulks (from the parser or an AOF): a long bulk at one of
-   * the command's value slots becomes a LargeString (its bytes adopted, not copied);
-   * any other is converted to a string, as every argument was before values could be
+   * the command's value slots stays bytes (not copied); any other is converted to a string, as every argument was before values could be
    * bytes, or refused when longer than a JS string can be. Without a long value left,
    * the result is a plain string[] that goes the usual way (arity checks and all).
    */
@@ -307,7 +309,7 @@ export class CommandTable<C extends Client> {
     if ((arity > 0 && arity !== argc) || argc < -arity) {
       return { error: `ERR wrong number of arguments for '${command.fullname}' command`, command };
     }
-    const args = raw.map((a, i) => (typeof a === 'string' ? a : command.isValueSlot(i, argc) ? LargeString.adopt(a) : a.latin1Slice()));
+    const args = raw.map((a, i) => (typeof a === 'string' || command.isValueSlot(i, argc) ? a : a.latin1Slice()));
     return new ValueCall(command, args);
   }
 }

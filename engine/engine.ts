@@ -18,7 +18,7 @@ import { notify, NotifyFlag } from './notify.js';
 
 export interface Effect {
   db: number;
-  /** Strings, and LargeStrings where a command's value was one. */
+  /** Strings, and Buffers where a command's value was a long bulk (never changed: see Arg). */
   argv: readonly Arg[];
 }
 

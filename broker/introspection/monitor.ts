@@ -1,7 +1,7 @@
 /**
  * MONITOR lines, byte for byte as redis-server's replicationFeedMonitors writes them:
  * `+<sec>.<usec> [<db> <client addr>] "arg" "arg"...` with sdscatrepr quoting.
- * Unlike redis-server, a long value held as bytes (LargeString) is shown cut at 128
+ * Unlike redis-server, a long value held as bytes (a bulk over 1 MiB) is shown cut at 128
  * bytes as the slow log cuts arguments: its full quoted text could exceed what a JS
  * string holds.
  */

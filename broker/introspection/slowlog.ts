@@ -67,10 +67,10 @@ function trimArgv(argv: readonly Arg[]): string[] {
 
 /**
  * An argument cut at 128 bytes with "... (N more bytes)", as the slow log keeps it;
- * MONITOR shows long values (kept as bytes, LargeString) this way too.
+ * MONITOR shows long values (kept as bytes) this way too.
  */
 export function trimArg(arg: Arg): string {
-  if (arg.length <= MAX_STRING) return typeof arg === 'string' ? arg : arg.view().latin1Slice();
-  const head = typeof arg === 'string' ? arg.slice(0, MAX_STRING) : arg.view().latin1Slice(0, MAX_STRING);
+  if (arg.length <= MAX_STRING) return typeof arg === 'string' ? arg : arg.latin1Slice();
+  const head = typeof arg === 'string' ? arg.slice(0, MAX_STRING) : arg.latin1Slice(0, MAX_STRING);
   return `${head}... (${arg.length - MAX_STRING} more bytes)`;
 }

@@ -29,7 +29,7 @@ import {
 } from '../errors.js';
 import { addInt64, INT64_MIN, mulInt64, negateInt64, parseInt64, type Int64 } from '../util/int64.js';
 import { StringForm, type Value } from '../keyspace.js';
-import { LARGE_VALUE, LargeString, valueBytes, type StringValue } from '../types/large-string.js';
+import { LARGE_VALUE, LargeString, valueBytes, valueOfArg, type StringValue } from '../types/large-string.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
@@ -161,7 +161,7 @@ function setGeneric(
     else c.reply.raw(abortReply);
     return;
   }
-  const e = c.db.set(key, value, (flags & KEEPTTL) !== 0);
+  const e = c.db.set(key, valueOfArg(value), (flags & KEEPTTL) !== 0);
   notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   if (at !== null) {
     c.db.setExpire(e, at);
@@ -187,7 +187,7 @@ function set(c: Client, argv: readonly Arg[]): void {
   const key = textAt(argv, 1);
   if (argv.length === 3) {
     // The common case, kept free of option parsing.
-    c.db.set(key, argv[2]);
+    c.db.set(key, valueOfArg(argv[2]));
     c.engine.modified(c.db, key);
     notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
     c.reply.ok();
@@ -256,7 +256,7 @@ function getdel(c: Client, argv: string[]): void {
 function getset(c: Client, argv: readonly Arg[]): void {
   const key = textAt(argv, 1);
   if (!replyValue(c, key)) return;
-  c.db.set(key, argv[2]);
+  c.db.set(key, valueOfArg(argv[2]));
   notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   c.engine.rewriteEffect(['SET', key, argv[2]]);
   c.engine.modified(c.db, key);
@@ -282,7 +282,7 @@ function msetGeneric(c: Client, argv: readonly Arg[], nx: boolean): void {
   }
   for (let j = 1; j < argv.length; j += 2) {
     const key = textAt(argv, j);
-    c.db.set(key, argv[j + 1]);
+    c.db.set(key, valueOfArg(argv[j + 1]));
     c.engine.modified(c.db, key);
     notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   }
@@ -373,7 +373,7 @@ function append(c: Client, argv: readonly Arg[]): void {
   const v = c.db.lookupWrite(key);
   let length = suffix.length;
   if (v === undefined) {
-    c.db.set(key, suffix);
+    c.db.set(key, valueOfArg(suffix));
   } else {
     if (!isString(v)) return c.reply.error(WRONGTYPE);
     length += v.length;
@@ -386,7 +386,7 @@ function append(c: Client, argv: readonly Arg[]): void {
 }
 
 /** `v` followed by `suffix` (`length` bytes in all): a JS string while short, else the LargeString `v` grown in place. */
-function appended(v: StringValue, suffix: StringValue, length: number): StringValue {
+function appended(v: StringValue, suffix: Arg, length: number): StringValue {
   if (typeof v === 'string' && typeof suffix === 'string' && length <= LARGE_VALUE) return v + suffix;
   const grown = typeof v === 'string' ? LargeString.from(v, length) : v;
   grown.append(suffix);
@@ -445,7 +445,7 @@ function setrange(c: Client, argv: readonly Arg[]): void {
 }
 
 /** `old` with `patch` written at `offset` (zero-padded up to it): a JS string while short, else a LargeString changed in place. */
-function patched(old: StringValue, offset: number, patch: StringValue): StringValue {
+function patched(old: StringValue, offset: number, patch: Arg): StringValue {
   const length = Math.max(old.length, offset + patch.length);
   if (typeof old === 'string' && typeof patch === 'string' && length <= LARGE_VALUE) {
     const head = offset <= old.length ? old.slice(0, offset) : old + '\0'.repeat(offset - old.length);

@@ -14,7 +14,7 @@
  * in-place change copies them first. Those holders are a snapshot being written
  * (engine/persist/snapshot.ts takes them with `share()`) and, for a value adopted from
  * a command line, that command line itself: its effect (which reaches the AOF when the
- * whole EXEC is done) or a MULTI queue.
+ * whole EXEC is done) or a MULTI queue hold the same Buffer.
  */
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
@@ -95,8 +95,8 @@ export class LargeString implements DataObject {
     return this.view();
   }
 
-  /** Appends a string value's bytes. */
-  append(suffix: StringValue): void {
+  /** Appends bytes: a latin1 string, or a Buffer (never retained). */
+  append(suffix: string | Uint8Array): void {
     const at = this.length;
     this.reserve(at + suffix.length);
     writeAt(this.buf, at, suffix);
@@ -104,7 +104,7 @@ export class LargeString implements DataObject {
   }
 
   /** SETRANGE: writes `patch` at `offset`, zero-padding the gap past the end. */
-  setRange(offset: number, patch: StringValue): void {
+  setRange(offset: number, patch: string | Uint8Array): void {
     const end = offset + patch.length;
     this.reserve(Math.max(end, this.length));
     if (offset > this.length) this.buf.fill(0, this.length, offset);
@@ -126,9 +126,14 @@ export class LargeString implements DataObject {
   }
 }
 
-function writeAt(buf: Buffer, at: number, value: StringValue): void {
-  if (typeof value === 'string') buf.latin1Write(value, at, value.length);
-  else buf.set(value.view(), at);
+function writeAt(buf: Buffer, at: number, bytes: string | Uint8Array): void {
+  if (typeof bytes === 'string') buf.latin1Write(bytes, at, bytes.length);
+  else buf.set(bytes, at);
+}
+
+/** A command line's value (a string, or a long bulk's bytes) as a stored string value. */
+export function valueOfArg(arg: string | Buffer): StringValue {
+  return typeof arg === 'string' ? arg : LargeString.adopt(arg);
 }
 
 /** The bytes of a string value, as a Buffer (a view of a LargeString's, a copy of a JS string's). */

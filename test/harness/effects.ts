@@ -6,7 +6,7 @@ export interface TextEffect {
   argv: string[];
 }
 
-/** A unit of effects with long values (LargeString) turned into strings, for tests with small values. */
+/** A unit of effects with long values (bytes) turned into strings, for tests with small values. */
 export function effectsAsText(unit: readonly Effect[]): TextEffect[] {
-  return unit.map((e) => ({ db: e.db, argv: e.argv.map((a) => (typeof a === 'string' ? a : a.view().latin1Slice())) }));
+  return unit.map((e) => ({ db: e.db, argv: e.argv.map((a) => (typeof a === 'string' ? a : a.latin1Slice())) }));
 }

@@ -40,7 +40,7 @@ export class RespBuffer {
       p = header(b, p, 0x24, n);
       // Short arguments: a loop beats the native call's fixed cost.
       if (typeof arg !== 'string') {
-        b.set(arg.view(), p);
+        b.set(arg, p);
         p += n;
       } else if (n <= 32) for (let j = 0; j < n; j++) b[p++] = arg.charCodeAt(j);
       else p += b.latin1Write(arg, p);
