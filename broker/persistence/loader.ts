@@ -26,6 +26,9 @@ import type { AofFileInfo, Manifest } from './aof/manifest.js';
 import { AofFormatError, readCommand, type ReadCommand } from './aof/resp-log.js';
 import { strerror } from './strerror.js';
 
+/** At most this much per read(2): Node refuses reads over 2 GB. */
+const READ_PIECE = 1 << 30;
+
 export class AofLoadError extends Error {}
 
 export interface LoadDeps {
@@ -205,7 +208,7 @@ function* loadSnapshotFile(fd: number, size: number, job: FileLoad): LoadSteps<v
   const buf = Buffer.allocUnsafe(size);
   let got = 0;
   while (got < size) {
-    const n = fs.readSync(fd, buf, got, size - got, got);
+    const n = fs.readSync(fd, buf, got, Math.min(size - got, READ_PIECE), got);
     if (n === 0) break;
     got += n;
   }

@@ -16,6 +16,9 @@ import type { Load, LoadSteps } from './loading.js';
 import { Cancelled, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
 
+/** At most this much per read(2): Node refuses reads over 2 GB. */
+const READ_PIECE = 1 << 30;
+
 /** Start-up cannot go on (a damaged AOF, an unreadable snapshot): log the message, exit 1. */
 export class PersistenceStartError extends Error {}
 
@@ -58,7 +61,7 @@ export class Snapshots {
     const file = this.path();
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      bytes = readWholeFile(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new PersistenceStartError(`Fatal error loading the DB: ${strerror(err)}. Exiting.`);
@@ -144,7 +147,7 @@ export class Snapshots {
     const failed = 'Error trying to load the RDB dump, check server logs.';
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      bytes = readWholeFile(file);
     } catch (err) {
       this.broker.log.warn(`Fatal error loading the DB: ${strerror(err)}.`);
       return failed;
@@ -210,5 +213,26 @@ export class Snapshots {
   private setOk(ok: boolean): void {
     this.lastOk = ok;
     this.onStatus();
+  }
+}
+
+/**
+ * A file's bytes in one Buffer. fs.readFileSync refuses files over 2 GB, which a
+ * snapshot holding a few values near proto-max-bulk-len exceeds; a Buffer holds 4 GB.
+ */
+function readWholeFile(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = fs.readSync(fd, buf, got, Math.min(size - got, READ_PIECE), got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
   }
 }
