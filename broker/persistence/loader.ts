@@ -24,10 +24,8 @@ import type { Logger } from '../log.js';
 import type { Load, LoadSteps } from './loading.js';
 import type { AofFileInfo, Manifest } from './aof/manifest.js';
 import { AofFormatError, readCommand, type ReadCommand } from './aof/resp-log.js';
+import { readWholeSync } from './snapshot-file.js';
 import { strerror } from './strerror.js';
-
-/** At most this much per read(2): Node refuses reads over 2 GB. */
-const READ_PIECE = 1 << 30;
 
 export class AofLoadError extends Error {}
 
@@ -205,14 +203,7 @@ function* loadFile(job: FileLoad): LoadSteps<boolean> {
 function* loadSnapshotFile(fd: number, size: number, job: FileLoad): LoadSteps<void> {
   const { file, deps, result, before } = job;
   deps.log.info('Reading RDB base file on AOF loading...');
-  const buf = Buffer.allocUnsafe(size);
-  let got = 0;
-  while (got < size) {
-    const n = fs.readSync(fd, buf, got, Math.min(size - got, READ_PIECE), got);
-    if (n === 0) break;
-    got += n;
-  }
-  const steps = snapshotLoadSteps(deps.engine.dbs, buf.subarray(0, got), { now: Date.now() });
+  const steps = snapshotLoadSteps(deps.engine.dbs, readWholeSync(fd, size), { now: Date.now() });
   // The snapshot's steps under this file's: the same budget, offsets moved past the files
   // before. A step that does not end the load loads exactly its budget of keys.
   let budget = 1;

@@ -13,11 +13,8 @@ import { FormatError } from '../../engine/persist/bytes.js';
 import { loadSnapshot, snapshotBytes, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Broker } from '../server.js';
 import type { Load, LoadSteps } from './loading.js';
-import { Cancelled, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
+import { Cancelled, readWholeSync, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
-
-/** At most this much per read(2): Node refuses reads over 2 GB. */
-const READ_PIECE = 1 << 30;
 
 /** Start-up cannot go on (a damaged AOF, an unreadable snapshot): log the message, exit 1. */
 export class PersistenceStartError extends Error {}
@@ -216,22 +213,11 @@ export class Snapshots {
   }
 }
 
-/**
- * A file's bytes in one Buffer. fs.readFileSync refuses files over 2 GB, which a
- * snapshot holding a few values near proto-max-bulk-len exceeds; a Buffer holds 4 GB.
- */
+/** A file's bytes in one Buffer, over 2 GB too (see readWholeSync). */
 function readWholeFile(file: string): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
-    const buf = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = fs.readSync(fd, buf, got, Math.min(size - got, READ_PIECE), got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    return readWholeSync(fd, fs.fstatSync(fd).size);
   } finally {
     fs.closeSync(fd);
   }
