@@ -2,8 +2,7 @@
 /** The `broker` executable: flags and config file as redis-server takes them. */
 import { Broker, ListenError } from './server.js';
 import { ConfigError } from './config/config.js';
-import { PersistenceStartError } from './persistence/persistence.js';
-import { LoadCancelled } from './persistence/loading.js';
+import { LoadCancelled, PersistenceStartError } from './persistence/loading.js';
 import { checkAofMain } from './persistence/aof/check.js';
 
 async function main(): Promise<void> {

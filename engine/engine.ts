@@ -1,7 +1,7 @@
 /**
  * The engine: databases, command execution, expiry and the propagation of effects.
  *
- * Effects (DESIGN.md decision 4): a write command's effect is, by default, its own
+ * Effects (ARCHITECTURE.md, "Effects"): a write command's effect is, by default, its own
  * argv; a command whose replay would not be deterministic rewrites it
  * (`rewriteEffect`), adds others (`alsoPropagate`) or suppresses it. All effects of
  * one execution unit (a command, or a whole EXEC) reach the sinks together, so a

@@ -3,9 +3,10 @@
  *
  * It mirrors redis-server's `processMultibulkBytes`/`processInlineBuffer`: the same
  * limits, the same error texts, and the same acceptance of integers (`string2ll`).
- * Arguments come out as latin1 strings, one char per byte (DESIGN.md decision 1),
- * except bulks longer than LARGE_BULK: those come out as Buffers (a `LargeCommand`),
- * kept off the V8 heap and never turned into a string longer than V8 allows.
+ * Arguments come out as latin1 strings, one char per byte (ARCHITECTURE.md, "Bytes as
+ * latin1 strings"), except bulks longer than LARGE_BULK: those come out as Buffers (a
+ * `LargeCommand`), kept off the V8 heap and never turned into a string longer than V8
+ * allows.
  *
  * Usage: `feed()` every chunk read from the socket, then call `next()` until it
  * returns null. After a protocol error `error` holds the message to reply with

@@ -1,7 +1,7 @@
 /**
  * RESP2/RESP3 reply writer. Replies accumulate as one latin1 string (V8 ropes make
  * appending cheap) that the connection writes once per event-loop turn
- * (DESIGN.md decision 3). Every string given here must already be latin1 bytes.
+ * (ARCHITECTURE.md, "Replies"). Every string given here must already be latin1 bytes.
  */
 
 export type Protocol = 2 | 3;

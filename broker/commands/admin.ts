@@ -11,7 +11,7 @@ function time(c: Connection): void {
   c.reply.bulk(String(usec - sec * 1e6));
 }
 
-/** MONITOR: from now on the connection receives every command run (see Broker.recordCall). */
+/** MONITOR: from now on the connection receives every command run (broker/dispatch/dispatcher.ts). */
 function monitor(c: Connection): void {
   // Inside EXEC a client expects one reply per command: no stream of lines.
   if (c.denyBlocking) return c.reply.error("ERR MONITOR isn't allowed for DENY BLOCKING client");

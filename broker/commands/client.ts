@@ -5,7 +5,7 @@ import { NOT_INTEGER, SYNTAX } from '../../engine/errors.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
-import type { PauseMode } from '../server.js';
+import type { PauseMode } from '../dispatch/pause.js';
 
 const LLONG_MAX = 9223372036854775807;
 
@@ -40,8 +40,7 @@ function clientTypeByName(name: string): ClientType | null {
 /** redis-server's getClientType: MONITOR clients count as normal. */
 function clientType(c: Connection): ClientType {
   if (c.kind !== 'normal') return c.kind;
-  const [channels, patterns, shard] = c.broker.clientState.subscriptions(c);
-  return channels + patterns + shard > 0 ? 'pubsub' : 'normal';
+  return c.subscriptions !== null ? 'pubsub' : 'normal';
 }
 
 function argvBytes(argv: readonly string[] | LargeCommand | null): number {
@@ -55,16 +54,17 @@ function argvBytes(argv: readonly string[] | LargeCommand | null): number {
  * `running` is the argv of the command being executed when `c` is the caller.
  */
 export function clientInfoLine(c: Connection, running: readonly string[] | null = null): string {
-  const broker = c.broker;
-  const [channels, patterns, shard] = broker.clientState.subscriptions(c);
-  const transaction = broker.clientState.transaction(c);
-  const blocked = broker.engine.blocking.isBlocked(c) || c.heldCommand !== null;
+  const subscriptions = c.subscriptions;
+  const channels = subscriptions?.channel.size ?? 0;
+  const patterns = subscriptions?.pattern.size ?? 0;
+  const shard = subscriptions?.shard.size ?? 0;
+  const blocked = c.engine.blocking.isBlocked(c) || c.heldCommand !== null;
   let flags = '';
   if (c.monitor) flags += 'O';
   else if (c.kind === 'replica') flags += 'S';
   if (c.kind === 'master') flags += 'M';
-  if (channels + patterns + shard > 0) flags += 'P';
-  if (transaction !== null) flags += 'x';
+  if (subscriptions !== null) flags += 'P';
+  if (c.multi !== null) flags += 'x';
   if (blocked) flags += 'b';
   if (c.closeAfterReply) flags += 'c';
   if (c.noEvict) flags += 'e';
@@ -79,7 +79,7 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} ` +
     `age=${nowSec - Math.floor(c.createdAt / 1000)} idle=${nowSec - Math.floor(c.lastInteraction / 1000)} ` +
     `flags=${flags} db=${c.db.id} sub=${channels} psub=${patterns} ssub=${shard} ` +
-    `multi=${transaction === null ? -1 : transaction.queued} qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} ` +
+    `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} ` +
     `multi-mem=0 rbs=1024 rbp=0 obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${totMem} ` +
     `events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCommand} user=default redir=-1 resp=${c.reply.resp}`
   );
@@ -211,12 +211,12 @@ function clientPause(c: Connection, argv: string[]): void {
   }
   const end = parseTimeoutMs(c, argv[2]);
   if (end === null) return;
-  c.broker.pauseClients(end, mode);
+  c.broker.pause.start(end, mode);
   c.reply.ok();
 }
 
 function clientUnpause(c: Connection): void {
-  c.broker.unpause();
+  c.broker.pause.end();
   c.reply.ok();
 }
 

@@ -5,6 +5,7 @@ import { DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, SYNTAX } from '../../engine/errors.
 import { cString } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
+import { discardTransaction } from '../dispatch/multi.js';
 import { REDIS_VERSION } from '../version.js';
 import { clientNameError } from './client.js';
 
@@ -122,7 +123,7 @@ function reset(c: Connection): void {
     c.monitor = false;
     broker.monitors.delete(c);
   }
-  broker.clientState.reset(c);
+  discardTransaction(c);
   c.engine.pubsub.unsubscribeAll(c);
   c.db = c.engine.dbs[0];
   c.reply.resp = 2;

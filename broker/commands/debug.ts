@@ -74,7 +74,7 @@ function loadAof(c: Connection): void {
   const broker = c.broker;
   const persistence = broker.persistence;
   if (persistence.state !== 'on') return c.reply.error('ERR Append only file is not enabled');
-  broker.pauseClients(Date.now() + LOADAOF_PAUSE_MS, 'all');
+  broker.pause.start(Date.now() + LOADAOF_PAUSE_MS, 'all');
   persistence.whenWritten(() => {
     try {
       persistence.loadAofNow();
@@ -84,7 +84,7 @@ function loadAof(c: Connection): void {
       broker.log.error(err.message);
       c.reply.error(`ERR Error loading the AOF: ${err.message}`);
     }
-    broker.unpause();
+    broker.pause.end();
     c.flush();
   });
 }

@@ -5,7 +5,7 @@ import { connectionCommands } from './connection.js';
 import { clientCommands } from './client.js';
 import { infoCommands } from './info.js';
 import { configCommands } from './config.js';
-import { introspectionCommands } from './introspection.js';
+import { commandCommands } from './command.js';
 import { adminCommands } from './admin.js';
 import { slowlogCommands } from './slowlog.js';
 import { latencyCommands } from './latency.js';
@@ -18,7 +18,7 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...clientCommands,
   ...infoCommands,
   ...configCommands,
-  ...introspectionCommands,
+  ...commandCommands,
   ...adminCommands,
   ...slowlogCommands,
   ...latencyCommands,

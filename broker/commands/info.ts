@@ -10,8 +10,14 @@
 import os from 'node:os';
 import type { CommandDef } from '../../engine/command.js';
 import type { Connection } from '../net/connection.js';
-import { usedMemory, type Broker } from '../server.js';
+import type { CommandHost } from '../server.js';
 import { BROKER_VERSION, REDIS_VERSION } from '../version.js';
+
+/** What INFO reads of the broker. */
+type InfoSource = Pick<
+  CommandHost,
+  'commands' | 'config' | 'connections' | 'engine' | 'histograms' | 'memory' | 'metrics' | 'persistence' | 'port' | 'role' | 'runId' | 'stats'
+>;
 
 export interface InfoSection {
   /** Lowercase name as INFO takes it. */
@@ -21,7 +27,7 @@ export interface InfoSection {
   /** Part of `INFO` / `INFO default`; every section is part of `all` and `everything`. */
   default: boolean;
   /** `name:value` lines. */
-  fields(broker: Broker): string[];
+  fields(broker: InfoSource): string[];
 }
 
 /** redis-server's bytesToHuman. */
@@ -40,7 +46,7 @@ const fixed = (n: number, digits: number): string => n.toFixed(digits);
 /** A ratio as redis-server prints it, 0 when the divisor is. */
 const ratio = (a: number, b: number): string => fixed(b === 0 ? 0 : a / b, 2);
 
-function server(b: Broker): string[] {
+function server(b: InfoSource): string[] {
   const now = Date.now();
   const uptime = Math.floor((now - b.stats.startedAt) / 1000);
   const hz = b.config.int('hz');
@@ -75,7 +81,7 @@ function server(b: Broker): string[] {
 }
 
 /** Bytes buffered for clients: pending input and output (INFO mem_clients_normal). */
-function clientBuffers(b: Broker): { input: number; output: number; maxInput: number; maxOutput: number } {
+function clientBuffers(b: InfoSource): { input: number; output: number; maxInput: number; maxOutput: number } {
   let input = 0;
   let output = 0;
   let maxInput = 0;
@@ -91,7 +97,7 @@ function clientBuffers(b: Broker): { input: number; output: number; maxInput: nu
   return { input, output, maxInput, maxOutput };
 }
 
-function clients(b: Broker): string[] {
+function clients(b: InfoSource): string[] {
   const buffers = clientBuffers(b);
   return [
     `connected_clients:${b.connections.size}`,
@@ -105,14 +111,13 @@ function clients(b: Broker): string[] {
   ];
 }
 
-function memory(b: Broker): string[] {
+function memory(b: InfoSource): string[] {
   const m = process.memoryUsage();
-  const used = usedMemory();
-  b.peakMemory = Math.max(b.peakMemory, used);
-  const peak = b.peakMemory;
+  const used = b.memory.sample();
+  const peak = b.memory.peak;
   const buffers = clientBuffers(b);
   const clientsMem = buffers.input + buffers.output;
-  const startup = Math.min(b.startupMemory, used);
+  const startup = Math.min(b.memory.startup, used);
   const overhead = Math.min(used, startup + clientsMem);
   const dataset = used - overhead;
   const net = Math.max(used - startup, 1);
@@ -177,14 +182,14 @@ function memory(b: Broker): string[] {
 }
 
 /** Snapshots and the AOF (broker/persistence/persistence.ts). */
-function persistence(b: Broker): string[] {
+function persistence(b: InfoSource): string[] {
   return b.persistence.infoFields();
 }
 
-function stats(b: Broker): string[] {
+function stats(b: InfoSource): string[] {
   const s = b.stats;
   const e = b.engine.stats;
-  const [channels, patterns, shardChannels] = b.clientState.pubsubTotals();
+  const pubsub = b.engine.pubsub;
   return [
     `total_connections_received:${s.totalConnectionsReceived}`,
     `total_commands_processed:${e.totalCommands}`,
@@ -211,9 +216,9 @@ function stats(b: Broker): string[] {
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${e.keyspaceHits}`,
     `keyspace_misses:${e.keyspaceMisses}`,
-    `pubsub_channels:${channels}`,
-    `pubsub_patterns:${patterns}`,
-    `pubsubshard_channels:${shardChannels}`,
+    `pubsub_channels:${pubsub.count('channel')}`,
+    `pubsub_patterns:${pubsub.count('pattern')}`,
+    `pubsubshard_channels:${pubsub.count('shard')}`,
     'latest_fork_usec:0',
     'total_forks:0',
     'migrate_cached_sockets:0',
@@ -240,7 +245,7 @@ function stats(b: Broker): string[] {
 }
 
 /** A primary without replicas until replication arrives. */
-function replication(b: Broker): string[] {
+function replication(b: InfoSource): string[] {
   return [
     `role:${b.role}`,
     'connected_slaves:0',
@@ -271,11 +276,11 @@ function cpu(): string[] {
 }
 
 /** Implemented commands and subcommands, parents first, in table order. */
-function allCommands(b: Broker) {
+function allCommands(b: InfoSource) {
   return b.commands.commands().flatMap((cmd) => [cmd, ...(cmd.subcommands?.values() ?? [])]);
 }
 
-function commandstats(b: Broker): string[] {
+function commandstats(b: InfoSource): string[] {
   const lines: string[] = [];
   for (const cmd of allCommands(b)) {
     const s = cmd.stats;
@@ -289,14 +294,14 @@ function commandstats(b: Broker): string[] {
   return lines;
 }
 
-function errorstats(b: Broker): string[] {
+function errorstats(b: InfoSource): string[] {
   // redis-server keeps them in a radix tree: sorted by code.
   return [...b.stats.errors.entries()]
     .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
     .map(([code, count]) => `errorstat_${code}:count=${count}`);
 }
 
-function latencystats(b: Broker): string[] {
+function latencystats(b: InfoSource): string[] {
   const percentiles = b.config.get('latency-tracking-info-percentiles').split(' ').filter((p) => p !== '');
   const lines: string[] = [];
   for (const cmd of allCommands(b)) {
@@ -308,7 +313,7 @@ function latencystats(b: Broker): string[] {
   return lines;
 }
 
-function keyspace(b: Broker): string[] {
+function keyspace(b: InfoSource): string[] {
   const lines: string[] = [];
   for (const db of b.engine.dbs) {
     if (db.size === 0) continue;
@@ -336,7 +341,7 @@ export const INFO_SECTIONS: InfoSection[] = [
 ];
 
 /** The INFO text for the requested section names (redis-server's genInfoSectionDict rules). */
-export function infoText(b: Broker, requested: readonly string[]): string {
+export function infoText(b: InfoSource, requested: readonly string[]): string {
   const names = new Set<string>();
   let all = false;
   if (requested.length === 0) names.add('default');

@@ -33,11 +33,12 @@ function exec(c: Connection): void {
   try {
     c.reply.array(tx.queue.length);
     // The client stays in MULTI meanwhile: CLIENT INFO inside EXEC shows flag x.
+    const dispatcher = c.broker.dispatcher;
     for (const { command, argv } of tx.queue) {
       // A queued CLIENT REPLY OFF mutes the rest of the EXEC as in redis-server, even
       // though its array then announces more replies than follow.
-      if (c.replyMode === 'off') c.muted(() => c.broker.execute(c, command, argv));
-      else c.broker.execute(c, command, argv);
+      if (c.replyMode === 'off') c.muted(() => dispatcher.execute(c, command, argv));
+      else dispatcher.execute(c, command, argv);
     }
   } finally {
     c.denyBlocking = denied;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { splitArgs } from '../../protocol/parser.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import { parseMemory } from './units.js';
-import { quoteRepr } from '../introspection/repr.js';
+import { quoteRepr } from '../repr.js';
 import { REDIS_VERSION } from '../version.js';
 
 export type ParamKind = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'special';

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ParamSpec, type RewriteLine } from './config.js';
 import { formatMemory } from './rewrite.js';
-import { quoteRepr } from '../introspection/repr.js';
+import { quoteRepr } from '../repr.js';
 import { parseMemory } from './units.js';
 import { NotifyFlag } from '../../engine/notify.js';
 

@@ -17,7 +17,7 @@ export class Transaction {
   readonly queue: QueuedCommand[] = [];
   /** A command was rejected while queueing (CLIENT_DIRTY_EXEC): EXEC will abort. */
   failed = false;
-  /** Some queued command writes or may replicate: CLIENT PAUSE WRITE holds the EXEC. */
+  /** Some queued command writes or may replicate: the EXEC counts as a write (execWrites). */
   writes = false;
 }
 
@@ -62,8 +62,15 @@ export function execAbortError(c: Connection, error: string): string {
   return `EXECABORT Transaction discarded because of: ${error.startsWith('ERR ') ? error.slice(4) : error}`;
 }
 
-/** CLIENT LIST multi= and flag x, and CLIENT PAUSE WRITE of EXEC. */
-export function transactionState(c: Connection): { queued: number; writes: boolean } | null {
-  const tx = c.multi;
-  return tx === null ? null : { queued: tx.queue.length, writes: tx.writes };
+/**
+ * EXEC of a transaction with a command that writes or may replicate queued: it counts
+ * as a write (CLIENT PAUSE WRITE holds it, -MISCONF refuses it), as in processCommand.
+ */
+export function execWrites(c: Connection, command: Command<Connection>): boolean {
+  return command.fullname === 'exec' && c.multi?.writes === true;
+}
+
+/** EXEC of a transaction with a command without `flag` queued (processCommand's is_denyloading_command...). */
+export function execQueuedWithout(c: Connection, command: Command<Connection>, flag: Flag): boolean {
+  return command.fullname === 'exec' && c.multi !== null && c.multi.queue.some((q) => !q.command.has(flag));
 }

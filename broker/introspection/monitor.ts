@@ -6,7 +6,7 @@
  * string holds.
  */
 import type { Arg } from '../../engine/command.js';
-import { quoteRepr } from './repr.js';
+import { quoteRepr } from '../repr.js';
 import { trimArg } from './slowlog.js';
 
 /** One MONITOR line as a status reply; `source` is the client's address (or `lua`). */

@@ -1,12 +1,13 @@
 /**
  * One client connection: reads commands off the socket, hands them to dispatch and
- * writes the replies back once per event-loop turn (DESIGN.md decision 3).
+ * writes the replies back once per event-loop turn (ARCHITECTURE.md, "Replies").
  */
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
 import { RespParser, type LargeCommand } from '../../protocol/parser.js';
 import type { Argv, Command } from '../../engine/command.js';
-import type { Broker } from '../server.js';
+import type { CommandHost, ConnectionHost } from '../server.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Transaction } from '../dispatch/multi.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
@@ -65,12 +66,21 @@ export class Connection extends Client {
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
 
+  /** The broker as the commands run on this connection see it (broker/commands/). */
+  readonly broker: CommandHost;
+  /** The broker as the connection itself uses it. */
+  private readonly host: ConnectionHost;
+  private readonly dispatcher: Dispatcher;
+
   constructor(
-    readonly broker: Broker,
+    broker: ConnectionHost & CommandHost,
     readonly socket: Socket,
     id: number,
   ) {
     super(broker.engine, id);
+    this.broker = broker;
+    this.host = broker;
+    this.dispatcher = broker.dispatcher;
     this.authenticated = !broker.authRequired;
     this.parser.unauthenticated = !this.authenticated;
     this.parser.maxBulkLen = broker.config.int('proto-max-bulk-len');
@@ -102,8 +112,8 @@ export class Connection extends Client {
 
   private onData(chunk: Buffer): void {
     this.lastInteraction = Date.now();
-    this.broker.stats.netInputBytes += chunk.length;
-    this.broker.stats.readsProcessed++;
+    this.host.stats.netInputBytes += chunk.length;
+    this.host.stats.readsProcessed++;
     this.parser.feed(chunk);
     this.processInput();
   }
@@ -115,7 +125,7 @@ export class Connection extends Client {
 
   /** The wait ended (served, timed out, CLIENT UNBLOCK): the broker resumes us after the running command. */
   override unblocked(): void {
-    this.broker.resumeAfterCommand(this);
+    this.dispatcher.resumeAfterCommand(this);
   }
 
   /** Counts the command that was blocked, then sends its reply and reads on. */
@@ -126,7 +136,7 @@ export class Connection extends Client {
       this.settleMuted(this.mutedSince);
       this.mutedSince = null;
     }
-    if (call !== null) this.broker.recordCall(this, call.command, call.argv, call.ms, this.reply.errors !== call.errors);
+    if (call !== null) this.dispatcher.recordCall(this, call.command, call.argv, call.ms, this.reply.errors !== call.errors);
     // Not inside another client's command loop: carry on with this client's input later in this turn.
     setImmediate(() => this.processInput());
   }
@@ -138,19 +148,19 @@ export class Connection extends Client {
       const argv = this.held ?? parser.next();
       if (argv === null) break;
       this.held = null;
-      const ran = this.replyMode === 'on' ? this.broker.dispatch(this, argv) : this.dispatchMuted(argv);
+      const ran = this.replyMode === 'on' ? this.dispatcher.dispatch(this, argv) : this.dispatchMuted(argv);
       if (!ran) {
         this.held = argv;
         break;
       }
     }
     if (parser.error !== null && !this.closeAfterReply && !this.closed) {
-      this.broker.log.info({ client: this.addr }, `Protocol error (${parser.error}) from client`);
+      this.host.log.info({ client: this.addr }, `Protocol error (${parser.error}) from client`);
       this.reply.error(parser.error);
       this.closeAfterReply = true;
     }
     this.scheduleFlush();
-    this.broker.replies.betweenCommands();
+    this.host.replies.betweenCommands();
   }
 
   /**
@@ -161,7 +171,7 @@ export class Connection extends Client {
     const wasSkipNext = this.replyMode === 'skip-next';
     if (wasSkipNext) this.replyMode = 'skip';
     const mark = this.muteFrom();
-    if (!this.broker.dispatch(this, argv)) {
+    if (!this.dispatcher.dispatch(this, argv)) {
       this.reply.settlePushes(null);
       if (wasSkipNext) this.replyMode = 'skip-next';
       return false;
@@ -199,14 +209,14 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.broker.outputLimits.enforce(this)) return;
+    if (this.closed || this.host.outputLimits.enforce(this)) return;
     // Group commit: output waiting for an fsync stays, and goes when it completes.
-    const groupCommit = this.broker.persistence.groupCommit;
+    const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
     if (out.length > 0) {
       this.socket.write(out, 'latin1');
-      this.broker.stats.netOutputBytes += out.length;
-      this.broker.stats.writesProcessed++;
+      this.host.stats.netOutputBytes += out.length;
+      this.host.stats.writesProcessed++;
     }
     if (this.closeAfterReply && !groupCommit.holding(this)) {
       // Close fully once the last reply is written, as redis-server does: a half-closed
@@ -221,21 +231,21 @@ export class Connection extends Client {
   override pushed(): void {
     // A message shows data (keyspace events and MONITOR show writes): under group commit it waits like a read.
     if (this.syncNeed === 'none') this.syncNeed = 'read';
-    if (!this.broker.outputLimits.enforce(this)) this.scheduleFlush();
+    if (!this.host.outputLimits.enforce(this)) this.scheduleFlush();
   }
 
   /** Flushes at the end of this event-loop turn, with every other client's replies (broker/net/reply-flusher.ts). */
   scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    this.broker.replies.add(this);
+    this.host.replies.add(this);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     if (!this.socket.destroyed && !this.closeAfterReply) this.socket.destroy();
-    this.broker.removeConnection(this);
+    this.host.removeConnection(this);
   }
 }
 

@@ -32,6 +32,9 @@ export class LoadCancelled extends Error {
   }
 }
 
+/** Start-up cannot go on (a damaged AOF, an unreadable snapshot): main.ts logs the message and exits 1. */
+export class PersistenceStartError extends Error {}
+
 export const LOADING_ERROR = 'LOADING Redis is loading the dataset in memory';
 
 /** Wall time of one slice of a start-up load, before clients are served again. */

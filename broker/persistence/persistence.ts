@@ -1,6 +1,7 @@
 /**
- * Persistence for the broker: the append-only file (DESIGN.md decisions 5 and 6) and
- * snapshots (snapshots.ts: SAVE, BGSAVE, the `save` schedule, DEBUG RELOAD).
+ * Persistence for the broker: the append-only file (ARCHITECTURE.md, "The AOF and group
+ * commit" and "Snapshots without fork") and snapshots (snapshots.ts: SAVE, BGSAVE, the
+ * `save` schedule, DEBUG RELOAD).
  *
  * The AOF is the stream of effects on disk, in redis-server 7's multi-part layout
  * (aof-dir.ts): a base file, incremental files of RESP effects (resp-log.ts) appended
@@ -26,14 +27,18 @@ import { AofDir } from './aof/aof-dir.js';
 import { GroupCommit } from './aof/group-commit.js';
 import { FsyncFaults } from './aof/fsync-faults.js';
 import { AofLoadError, appendOnlyFilesLoad, type LoadResult } from './loader.js';
-import { Loading, type Load } from './loading.js';
+import { Loading, PersistenceStartError, type Load } from './loading.js';
 import { EffectEncoder } from './aof/resp-log.js';
 import { Rewrites } from './aof/rewrites.js';
-import { PersistenceStartError, Snapshots } from './snapshots.js';
+import { Snapshots } from './snapshots.js';
 import { strerror } from './strerror.js';
 import { AofWriter, type FsyncPolicy } from './aof/writer.js';
 
-export { PersistenceStartError };
+/**
+ * What persistence uses of the broker: the dataset, the parameters and the log (the
+ * AOF's directory, rewrites and snapshots take no more than this either).
+ */
+export type PersistenceHost = Pick<Broker, 'config' | 'engine' | 'log'>;
 
 export type AofState = 'off' | 'on' | 'wait-rewrite';
 
@@ -88,7 +93,7 @@ export class Persistence {
   /** What diskError() returns, kept current on every status change (it is read on every write). */
   private denied: string | null = null;
 
-  constructor(private readonly broker: Broker) {
+  constructor(private readonly broker: PersistenceHost & Pick<Broker, 'shutdownHooks'>) {
     this.loading = new Loading(broker.engine, broker.config);
     this.snapshots = new Snapshots(broker, () => this.refreshDiskError());
     this.dir = new AofDir(broker, this.fsyncFaults);

@@ -11,13 +11,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError } from '../../engine/persist/bytes.js';
 import { loadSnapshot, snapshotBytes, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
-import type { Broker } from '../server.js';
-import type { Load, LoadSteps } from './loading.js';
+import type { PersistenceHost } from './persistence.js';
+import { PersistenceStartError, type Load, type LoadSteps } from './loading.js';
 import { Cancelled, readWholeSync, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
-
-/** Start-up cannot go on (a damaged AOF, an unreadable snapshot): log the message, exit 1. */
-export class PersistenceStartError extends Error {}
 
 export interface SaveJob extends SnapshotJob {
   startedAt: number;
@@ -44,7 +41,7 @@ export class Snapshots {
   private saves = 0;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: PersistenceHost,
     /** Called when the last save's status changes (it may deny writes: -MISCONF). */
     private readonly onStatus: () => void,
   ) {}

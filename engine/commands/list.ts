@@ -4,7 +4,7 @@
  * LMPOP, and the blocking BLPOP, BRPOP, BRPOPLPUSH, BLMOVE and BLMPOP.
  *
  * Argument errors, reply shapes (RESP2 and RESP3 nulls) and the order in which
- * things are checked follow redis-server, as do the effects (DESIGN.md decision 4):
+ * things are checked follow redis-server, as do the effects (ARCHITECTURE.md, "Effects"):
  * LMPOP goes out as `LPOP|RPOP key n`; a blocking command served at once as its
  * non-blocking form (BLPOP as `LPOP key`, BRPOPLPUSH as `RPOPLPUSH`, BLMOVE as
  * `LMOVE` with the directions as typed); one served after waiting propagates its own

@@ -5,7 +5,7 @@
  * redis-server 7.0's t_stream.c: checks in the same order, the same errors, the
  * same replies.
  *
- * Effects (DESIGN.md decision 4) are redis-server's: every change to a pending
+ * Effects (ARCHITECTURE.md, "Effects") are redis-server's: every change to a pending
  * entry goes out as `XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE
  * JUSTID LASTID last-id`, which recreates it exactly (delivery time included)
  * whatever the replica's state; a group's last ID moved without a claim goes out as

@@ -5,7 +5,7 @@
  * every error follow redis-server 7.0's t_stream.c, check for check and in the
  * same order.
  *
- * Effects (DESIGN.md decision 4): XADD goes out with the ID it generated, and an
+ * Effects (ARCHITECTURE.md, "Effects"): XADD goes out with the ID it generated, and an
  * approximate trim (`~`, which depends on node boundaries) goes out as an exact one
  * (`=`) to the length or first ID it produced, as redis-server rewrites them.
  */

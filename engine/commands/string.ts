@@ -2,7 +2,7 @@
  * The string family, as redis-server 7.0's t_string.c: GET/SET and their variants,
  * counters (INCR..., INCRBYFLOAT), ranges (GETRANGE, SETRANGE, APPEND) and LCS.
  *
- * Effects (DESIGN.md decision 4) follow redis-server exactly: relative or absolute
+ * Effects (ARCHITECTURE.md, "Effects") follow redis-server exactly: relative or absolute
  * expiries go out as `SET key value PXAT <ms>`, SET's GET option is dropped, GETEX as
  * PEXPIREAT/PERSIST/DEL, GETDEL as DEL, GETSET as SET, INCRBYFLOAT as SET ... KEEPTTL.
  *

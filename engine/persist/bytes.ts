@@ -4,7 +4,7 @@
  * Integers: `varuint` is unsigned LEB128 (7 bits a byte, up to 2^53); `u64` and
  * `i64` are 8 bytes little-endian, exact for the engine's number|bigint values;
  * `u32` is 4 bytes little-endian. Strings are a varuint length then their latin1
- * bytes (one byte per char, DESIGN.md decision 1).
+ * bytes (one byte per char, ARCHITECTURE.md, "Bytes as latin1 strings").
  */
 import type { Int64 } from '../util/int64.js';
 import type { U64 } from '../types/stream-id.js';

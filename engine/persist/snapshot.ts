@@ -16,19 +16,18 @@
  * Keys appear in any order and a db may come back several times: a snapshot written
  * while clients keep writing saves some keys early (below).
  *
- * Point in time without fork (DESIGN.md decision 6): `SnapshotWriter` captures every
- * db's key table when it starts and walks them a slice at a time. Meanwhile it is the
- * dbs' `EntryGuard`: any entry about to be read or changed that it has not saved yet
- * is saved first, as it still is (copy-on-write at key granularity), and keys created
- * after the start are born marked as not part of it. A long value (a stream of many
- * nodes, a list of many chunks) is not written when it is saved: it is frozen (its
- * parts shared with the snapshot, the ones it changes meanwhile copied first) and
- * written over the following slices, its record built apart and added whole, so
- * neither a write to it nor the walk reaching it stalls the clients for as long as the
- * whole value takes. FLUSHDB leaves the old table to
- * the walk and SWAPDB moves tables whole, so each key lands in the db it was in at
- * the start. Keys already expired at the start are left out, as redis-server's
- * rewrite does.
+ * Point in time without fork (ARCHITECTURE.md, "Snapshots without fork"):
+ * `SnapshotWriter` captures every db's key table when it starts and walks them a slice
+ * at a time. Meanwhile it is the dbs' `EntryGuard`: any entry about to be read or
+ * changed that it has not saved yet is saved first, as it still is (copy-on-write at
+ * key granularity), and keys created after the start are born marked as not part of it.
+ * A long value (a stream of many nodes, a list of many chunks) is not written when it
+ * is saved: it is frozen (its parts shared with the snapshot, the ones it changes
+ * meanwhile copied first) and written over the following slices, its record built apart
+ * and added whole, so neither a write to it nor the walk reaching it stalls the clients
+ * for as long as the whole value takes. FLUSHDB leaves the old table to the walk and
+ * SWAPDB moves tables whole, so each key lands in the db it was in at the start. Keys
+ * already expired at the start are left out, as redis-server's rewrite does.
  *
  * The same walk can write RESP commands instead (`format: 'resp'`): SELECT, then each
  * key's rebuilding commands (codec.ts) and PEXPIREAT, as redis-server's AOF rewrite

@@ -5,10 +5,10 @@
  * end is found by walking whole chunks from that end, and an insertion or removal in
  * the middle moves at most one chunk's elements (plus, rarely, the chunk pointers).
  *
- * Elements are latin1 strings (DESIGN.md decision 1). redis-server stores integer-
- * looking elements as integers inside a listpack but only when the text is the
- * canonical form of that integer, so every element reads back byte for byte as it
- * was written: no conversion is needed here.
+ * Elements are latin1 strings (ARCHITECTURE.md, "Bytes as latin1 strings").
+ * redis-server stores integer-looking elements as integers inside a listpack but only
+ * when the text is the canonical form of that integer, so every element reads back
+ * byte for byte as it was written: no conversion is needed here.
  */
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';

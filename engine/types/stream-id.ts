@@ -1,6 +1,6 @@
 /**
- * Stream IDs: `<ms>-<seq>`, both parts exact unsigned 64-bit integers (DESIGN.md
- * decision 2), and the integer parsing redis-server applies to them.
+ * Stream IDs: `<ms>-<seq>`, both parts exact unsigned 64-bit integers (ARCHITECTURE.md,
+ * "Exact 64-bit stream IDs"), and the integer parsing redis-server applies to them.
  *
  * A `U64` is a JS number while it is a safe integer (the fast path: every ID a clock
  * produces) and a bigint above 2^53 - 1. One value has one representation, so `===`

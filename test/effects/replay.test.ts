@@ -1,5 +1,5 @@
 /**
- * Effects replay (DESIGN.md decision 4): whatever broker A propagates, replayed
+ * Effects replay (ARCHITECTURE.md, "Effects"): whatever broker A propagates, replayed
  * in order into an empty broker B, must rebuild A's dataset exactly. Datasets are
  * compared with DEBUG DIGEST, which is checked against redis-server's as well.
  *

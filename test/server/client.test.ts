@@ -176,7 +176,7 @@ describe('CLIENT against live connections', () => {
     const unpause = admin.call('CLIENT', 'UNPAUSE');
     expect((await held).raw.toString()).toBe('+PONG\r\n');
     expect((await unpause).raw.toString()).toBe('+OK\r\n');
-    expect(server.broker.pause).toBe(null);
+    expect(server.broker.pause.active).toBe(false);
   });
 
   it('CLIENT UNBLOCK wakes a client waiting in the engine, by timeout or error', async () => {

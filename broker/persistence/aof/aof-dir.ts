@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { snapshotBytes } from '../../../engine/persist/snapshot.js';
-import type { Broker } from '../../server.js';
+import type { PersistenceHost } from '../persistence.js';
 import type { FsyncFaults } from './fsync-faults.js';
 import { Manifest, ManifestError, persistManifest, persistManifestSync, readManifest } from './manifest.js';
 import { writeFileDurablySync } from '../snapshot-file.js';
-import { PersistenceStartError } from '../snapshots.js';
+import { PersistenceStartError } from '../loading.js';
 import { strerror } from '../strerror.js';
 
 export class AofDir {
@@ -32,7 +32,7 @@ export class AofDir {
   olderIncrBytes = 0;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: PersistenceHost,
     /** The fdatasync of its files, with DEBUG AOF-FSYNC-FAIL's faults. */
     private readonly faults: FsyncFaults,
   ) {}

@@ -1,10 +1,10 @@
 /**
- * Group commit (DESIGN.md decision 5). Under `appendfsync always` no output leaves
- * before the effects of every command that ran before it are on disk, as in
- * redis-server, which fsyncs in beforeSleep before writing any reply: a client never
- * sees a write, its own or another's, that a crash could take back. The event loop
- * never waits for the disk: output waits in the connection, and every command written
- * before an fsync starts shares it.
+ * Group commit (ARCHITECTURE.md, "The AOF and group commit"). Under `appendfsync
+ * always` no output leaves before the effects of every command that ran before it are
+ * on disk, as in redis-server, which fsyncs in beforeSleep before writing any reply: a
+ * client never sees a write, its own or another's, that a crash could take back. The
+ * event loop never waits for the disk: output waits in the connection, and every
+ * command written before an fsync starts shares it.
  *
  * Output is released in order, in prefixes: each flush marks the output produced since
  * the last one with the AOF offset it needs (`syncMarks`), and what is synced goes out

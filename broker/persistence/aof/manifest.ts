@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { splitArgs } from '../../../protocol/parser.js';
-import { quoteRepr } from '../../introspection/repr.js';
+import { quoteRepr } from '../../repr.js';
 
 export type AofFileType = 'b' | 'h' | 'i';
 

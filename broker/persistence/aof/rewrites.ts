@@ -1,23 +1,22 @@
 /**
  * AOF rewrites (BGREWRITEAOF, automatic growth, enabling the AOF, recovering from a
- * failed fsync), without a fork
- * (DESIGN.md decision 6): at one instant, between two effect units, a rewrite starts
- * a point-in-time snapshot and the writer switches to a new incremental file (listed
- * in the manifest before anything written to it counts as synced). The snapshot is
- * written a slice at a time into a temp file; then, in the writer's order of
- * operations, the temp file becomes the new base, the old base and incremental files
- * become history in a new durable manifest, and only then are they deleted. Every
- * moment leaves a loadable set. Also the rewrites' schedule, their failure limit, and
- * the aof_*rewrite* fields of INFO persistence.
+ * failed fsync), without a fork (ARCHITECTURE.md, "Snapshots without fork"): at one
+ * instant, between two effect units, a rewrite starts a point-in-time snapshot and the
+ * writer switches to a new incremental file (listed in the manifest before anything
+ * written to it counts as synced). The snapshot is written a slice at a time into a
+ * temp file; then, in the writer's order of operations, the temp file becomes the new
+ * base, the old base and incremental files become history in a new durable manifest,
+ * and only then are they deleted. Every moment leaves a loadable set. Also the
+ * rewrites' schedule, their failure limit, and the aof_*rewrite* fields of INFO
+ * persistence.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { SnapshotWriter } from '../../../engine/persist/snapshot.js';
 import type { Logger } from '../../log.js';
-import type { Broker } from '../../server.js';
 import { Manifest } from './manifest.js';
-import type { Persistence } from '../persistence.js';
+import type { Persistence, PersistenceHost } from '../persistence.js';
 import { Cancelled, writeSnapshotFile, type SnapshotJob } from '../snapshot-file.js';
 import { strerror } from '../strerror.js';
 import { NEW_APPEND_FLAGS, type AofWriter } from './writer.js';
@@ -56,9 +55,9 @@ export class Rewrites {
   private quietLog: Logger | null = null;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: PersistenceHost,
     /** The AOF whose files, writer and state a rewrite changes. */
-    private readonly aof: Persistence,
+    private readonly aof: Pick<Persistence, 'state' | 'dir' | 'writer' | 'newWriter' | 'encoder' | 'fsyncFaults' | 'currentSize' | 'recovering'>,
   ) {}
 
   /** BGREWRITEAOF while a snapshot runs or inside EXEC: as soon as possible, limits reset. */

@@ -156,7 +156,7 @@ const HELP = [
   '    Return the keys and the access flags from a full Redis command.',
 ];
 
-export const introspectionCommands: readonly CommandDef<Connection>[] = [
+export const commandCommands: readonly CommandDef<Connection>[] = [
   { name: 'command', handler: commandAll },
   { name: 'command|count', handler: commandCount },
   { name: 'command|info', handler: commandInfo },

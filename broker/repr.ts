@@ -1,4 +1,4 @@
-/** Quoting as redis-server's sdscatrepr, for MONITOR lines and config file values. */
+/** Quoting as redis-server's sdscatrepr, for MONITOR lines, config files and the AOF manifest. */
 
 /** redis-server's sdscatrepr: a quoted string with C escapes, non-printables as \xHH. */
 export function quoteRepr(s: string): string {

@@ -1,0 +1,255 @@
+/**
+ * Dispatch of one command line, as redis-server's processCommand and call: the
+ * checks before a command may run (known name and arity, AUTH, MULTI, -MISCONF,
+ * RESP2 subscribed mode, -LOADING, CLIENT PAUSE), MULTI queueing, the engine call,
+ * then what follows it: MONITOR, command stats, latency histograms, the slow log and
+ * the latency monitor, group commit, and the clients the command woke.
+ *
+ * This is the hot path: what it reads on every command is held in fields here, not
+ * looked up through the broker.
+ */
+import type { Engine } from '../../engine/engine.js';
+import { argsOf, Flag, ValueCall, type Arg, type Argv, type Command, type CommandTable } from '../../engine/command.js';
+import type { LargeCommand } from '../../protocol/parser.js';
+import type { Connection } from '../net/connection.js';
+import type { Broker } from '../server.js';
+import type { Persistence } from '../persistence/persistence.js';
+import { LOADING_ERROR } from '../persistence/loading.js';
+import { LatencyHistogram } from '../introspection/histogram.js';
+import { monitorLine } from '../introspection/monitor.js';
+import { redactArgv } from '../introspection/redact.js';
+import type { ClientPause } from './pause.js';
+import { execAbortError, execQueuedWithout, execWrites, flagTransaction, queueIfInMulti } from './multi.js';
+
+/** What dispatch uses of the broker. */
+export type DispatchHost = Pick<
+  Broker,
+  'commands' | 'engine' | 'config' | 'log' | 'persistence' | 'pause' | 'monitors' | 'slowlog' | 'latency' | 'histograms'
+>;
+
+/** Commands a RESP2 client may run while subscribed (redis-server's processCommand). */
+const SUBSCRIBED_MODE_COMMANDS = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
+
+export class Dispatcher {
+  private readonly commands: CommandTable<Connection>;
+  private readonly engine: Engine;
+  private readonly persistence: Persistence;
+  private readonly pause: ClientPause;
+  private readonly monitors: ReadonlySet<Connection>;
+  /** True while a command runs; clients unblocked meanwhile wait in `unblocked` until it ends. */
+  private running = false;
+  private readonly unblocked: Connection[] = [];
+  /** Cached parameters read on every command: microseconds (Infinity when off) and ms (0 when off). */
+  private slowlogThreshold = 0;
+  private latencyThreshold = 0;
+  private latencyTracking = true;
+  /** Error replies counted when the last call began or ended (redis-server's prev_err_count). */
+  private errorMark = 0;
+
+  constructor(private readonly broker: DispatchHost) {
+    this.commands = broker.commands;
+    this.engine = broker.engine;
+    this.persistence = broker.persistence;
+    this.pause = broker.pause;
+    this.monitors = broker.monitors;
+    const config = broker.config;
+    const cacheThresholds = (): void => {
+      const slower = config.int('slowlog-log-slower-than');
+      this.slowlogThreshold = slower < 0 ? Infinity : slower;
+      this.latencyThreshold = config.int('latency-monitor-threshold');
+      this.latencyTracking = config.bool('latency-tracking');
+    };
+    cacheThresholds();
+    for (const name of ['slowlog-log-slower-than', 'latency-monitor-threshold', 'latency-tracking']) {
+      config.onChange(name, cacheThresholds);
+    }
+  }
+
+  /**
+   * Runs one command line from a client, as redis-server's processCommand and call
+   * do. Returns false when CLIENT PAUSE holds the command: the caller retries later.
+   */
+  dispatch(c: Connection, line: string[] | LargeCommand): boolean {
+    let argv: string[];
+    if (Array.isArray(line)) argv = line;
+    else {
+      // Long bulks: bytes at the command's value slots, strings elsewhere, or refused.
+      const admitted = this.commands.admit(line);
+      if (admitted instanceof ValueCall) return this.dispatchCommand(c, admitted.command, admitted);
+      if (!Array.isArray(admitted)) {
+        c.lastCommand = admitted.command?.fullname ?? 'NULL';
+        this.reject(c, admitted.command, [], admitted.error);
+        return true;
+      }
+      argv = admitted;
+    }
+    const found = this.commands.lookup(argv);
+    if (found.error !== undefined) {
+      // Set before running, as redis-server does: CLIENT INFO shows itself.
+      c.lastCommand = found.command?.fullname ?? 'NULL';
+      if (isSecurityAttack(argv[0])) {
+        this.broker.log.warn({ client: c.addr }, 'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis.');
+        c.close();
+        return true;
+      }
+      this.reject(c, found.command, argv, found.error);
+      return true;
+    }
+    return this.dispatchCommand(c, found.command, argv);
+  }
+
+  /** `dispatch` once the command is known and its arity checked. */
+  private dispatchCommand(c: Connection, command: Command<Connection>, argv: Argv<Connection>): boolean {
+    c.lastCommand = command.fullname;
+    if (!c.authenticated && !command.has(Flag.NoAuth)) {
+      this.reject(c, command, argv, 'NOAUTH Authentication required.');
+      return true;
+    }
+    if (c.multi !== null && command.has(Flag.NoMulti)) {
+      this.reject(c, command, argv, 'ERR Command not allowed inside a transaction');
+      return true;
+    }
+    // Writes (and PING, so monitoring notices) are refused while the disk refuses them.
+    if (this.writesDenied(c, command)) {
+      this.reject(c, command, argv, this.persistence.diskError()!);
+      return true;
+    }
+    if (c.subscriptions !== null && c.reply.resp === 2 && !SUBSCRIBED_MODE_COMMANDS.has(command.fullname)) {
+      // RESP2 subscribed mode: replies would be mistaken for messages (RESP3 tells them apart).
+      this.reject(
+        c,
+        command,
+        argv,
+        `ERR Can't execute '${command.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      );
+      return true;
+    }
+    if (this.persistence.loading.active && deniedWhileLoading(c, command)) {
+      this.reject(c, command, argv, LOADING_ERROR);
+      return true;
+    }
+    if (this.pause.active && this.pause.holds(c, command)) return false;
+    if (c.multi !== null && queueIfInMulti(c, command, argv)) return true;
+    this.running = true;
+    try {
+      this.execute(c, command, argv);
+    } finally {
+      this.running = false;
+    }
+    this.persistence.groupCommit.afterCommand(c, command, this.unblocked);
+    if (this.unblocked.length !== 0) this.resumeUnblocked();
+    return true;
+  }
+
+  /** writeCommandsDeniedByDiskError applied to a command (processCommand's is_write_command, and PING). */
+  private writesDenied(c: Connection, command: Command<Connection>): boolean {
+    if (this.persistence.diskError() === null) return false;
+    return command.has(Flag.Write) || command.fullname === 'ping' || execWrites(c, command);
+  }
+
+  /**
+   * redis-server's call(): runs a validated command, then shows it to MONITOR and
+   * counts it (stats, slow log). EXEC calls it for each queued command, nested.
+   */
+  execute(c: Connection, command: Command<Connection>, argv: Argv<Connection>): void {
+    const errorsBefore = c.reply.errors;
+    this.errorMark = errorsBefore;
+    const start = performance.now();
+    this.engine.call(c, command, argv);
+    const ms = performance.now() - start;
+    if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
+      this.feedMonitors(c.db.id, c.addr, this.shownArgs(command, argv));
+    }
+    const blocking = this.engine.blocking;
+    if (blocking.size !== 0 && blocking.isBlocked(c)) {
+      // Counted when the wait ends (Connection.unblocked), as redis-server does.
+      c.waitFor({ command, argv, ms, errors: errorsBefore });
+    } else {
+      // Nested calls move the mark past their errors: EXEC fails only by its own.
+      this.recordCall(c, command, argv, ms, c.reply.errors !== this.errorMark);
+    }
+    this.errorMark = c.reply.errors;
+  }
+
+  /**
+   * A blocked client's wait ended. As redis-server's handleClientsBlockedOnKeys, it
+   * is accounted for and resumed after the command that woke it, or at once when a
+   * timer woke it.
+   */
+  resumeAfterCommand(c: Connection): void {
+    this.unblocked.push(c);
+    if (!this.running) this.resumeUnblocked();
+  }
+
+  private resumeUnblocked(): void {
+    const woken = this.unblocked.splice(0);
+    for (const c of woken) c.resume();
+  }
+
+  /**
+   * The bookkeeping of a command that ran (or a blocked one that ended): command
+   * stats, latency histogram, slow log and latency monitor.
+   */
+  recordCall(c: Connection, command: Command<Connection>, argv: Argv<Connection>, ms: number, failed: boolean): void {
+    const usec = ms * 1000;
+    const stats = command.stats;
+    stats.usec += usec;
+    stats.calls++;
+    if (failed) stats.failedCalls++;
+    if (this.latencyTracking) this.recordLatency(command, ms);
+    if (usec >= this.slowlogThreshold && !command.has(Flag.SkipSlowlog)) {
+      const config = this.broker.config;
+      const shown = this.shownArgs(command, argv);
+      this.broker.slowlog.push(shown, Math.floor(usec), c.addr, c.name, config.int('slowlog-max-len'));
+    }
+    if (this.latencyThreshold !== 0 && ms >= this.latencyThreshold) {
+      this.broker.latency.addSample(command.has(Flag.Fast) ? 'fast-command' : 'command', Math.floor(ms));
+    }
+  }
+
+  private recordLatency(command: Command<Connection>, ms: number): void {
+    const histograms = this.broker.histograms;
+    let histogram = histograms.get(command);
+    if (histogram === undefined) {
+      histogram = new LatencyHistogram();
+      histograms.set(command, histogram);
+    }
+    histogram.record(ms * 1e6);
+  }
+
+  /** A command line as MONITOR and SLOWLOG show it: secrets redacted (no command taking values has any). */
+  private shownArgs(command: Command<Connection>, argv: Argv<Connection>): readonly Arg[] {
+    return Array.isArray(argv) ? redactArgv(command.fullname, argv, this.broker.config) : argsOf(argv);
+  }
+
+  /** Sends a command line to every MONITOR client; `source` is the client address or `lua`. */
+  private feedMonitors(db: number, source: string, argv: readonly Arg[]): void {
+    const line = monitorLine(db, source, argv);
+    for (const m of this.monitors) {
+      m.reply.raw(line);
+      m.pushed();
+    }
+  }
+
+  private reject(c: Connection, command: Command<Connection> | undefined, argv: Argv<Connection>, error: string): void {
+    if (command !== undefined) command.stats.rejectedCalls++;
+    flagTransaction(c);
+    if (command?.fullname !== 'exec') return c.reply.error(error);
+    // EXEC itself rejected: the transaction is discarded, and MONITOR still sees EXEC (execCommandAbort).
+    c.reply.error(execAbortError(c, error));
+    if (this.monitors.size !== 0) this.feedMonitors(c.db.id, c.addr, this.shownArgs(command, argv));
+  }
+}
+
+/**
+ * processCommand's is_denyloading_command: a command without the `loading` flag, or an
+ * EXEC with such a command queued.
+ */
+function deniedWhileLoading(c: Connection, command: Command<Connection>): boolean {
+  return !command.has(Flag.Loading) || execQueuedWithout(c, command, Flag.Loading);
+}
+
+function isSecurityAttack(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === 'post' || lower === 'host:';
+}
