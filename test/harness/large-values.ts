@@ -92,16 +92,27 @@ export class BulkClient {
     if (!this.socket.write(b)) await new Promise((resolve) => this.socket.once('drain', resolve));
   }
 
-  /** The next reply; a bulk is hashed as it streams in. */
-  async read(): Promise<HashedReply> {
+  /** The next reply; a bulk is hashed as it streams in (into `hash` when given, its digest then left to the caller). */
+  async read(hash?: Hash): Promise<HashedReply> {
     const n = await this.lineLength();
     const line = (await this.take(n)).latin1Slice(0, n - 2);
     if (line[0] !== '$' || line === '$-1') return { line };
     const length = Number(line.slice(1));
-    const hash = createHash('sha1');
-    await this.drainInto(length, hash);
+    const into = hash ?? createHash('sha1');
+    await this.drainInto(length, into);
     await this.take(2);
-    return { line, length, sha1: hash.digest('hex') };
+    return hash === undefined ? { line, length, sha1: into.digest('hex') } : { line, length };
+  }
+
+  /** The SHA-1 of a string value read with GETRANGE in pieces of `piece` bytes (each reply short of V8's string limit). */
+  async rangeSha1(key: string, length: number, piece = 64 * 1024 * 1024): Promise<string> {
+    const hash = createHash('sha1');
+    for (let at = 0; at < length; at += piece) {
+      await this.send(['GETRANGE', key, String(at), String(Math.min(at + piece, length) - 1)]);
+      const reply = await this.read(hash);
+      if (reply.length !== Math.min(piece, length - at)) throw new Error(`GETRANGE at ${at}: ${reply.line}`);
+    }
+    return hash.digest('hex');
   }
 
   close(): void {
