@@ -9,6 +9,7 @@ import type { LargeCommand } from '../protocol/parser.js';
 import meta from './command-meta.json' with { type: 'json' };
 import type { Client } from './client.js';
 import { MAX_JS_STRING } from './types/large-string.js';
+import { ARGUMENT_TOO_LONG, WRONG_ARGS } from './errors.js';
 
 export type Handler<C extends Client> = (c: C, argv: string[]) => void;
 
@@ -130,7 +131,7 @@ export interface CommandStats {
 export class Command<C extends Client> {
   readonly stats: CommandStats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
   handler: Handler<C> | null = null;
-  /** For a command with value slots: its handler, typed to take LargeStrings there. */
+  /** For a command with value slots: its handler, typed to take bytes there. */
   valueHandler: ValueHandler<C> | null = null;
   values: ValueSlots | null = null;
   readonly subcommands: Map<string, Command<C>> | null;
@@ -279,16 +280,17 @@ export class CommandTable<C extends Client> {
     }
     const arity = command.arity;
     if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
-      return { error: `ERR wrong number of arguments for '${command.fullname}' command`, command };
+      return { error: WRONG_ARGS(command.fullname), command };
     }
     return { command };
   }
 
   /**
    * A command line with long bulks (from the parser or an AOF): a long bulk at one of
-   * the command's value slots stays bytes (not copied); any other is converted to a string, as every argument was before values could be
-   * bytes, or refused when longer than a JS string can be. Without a long value left,
-   * the result is a plain string[] that goes the usual way (arity checks and all).
+   * the command's value slots stays bytes (not copied); any other becomes a string, as
+   * every argument was before values could be bytes, or is refused when longer than a
+   * JS string can be. Without a long value left, the result is a plain string[] that
+   * goes the usual way (arity checks and all).
    */
   admit(large: LargeCommand): string[] | ValueCall<C> | { error: string; command?: Command<C> } {
     const raw = large.args;
@@ -301,13 +303,13 @@ export class CommandTable<C extends Client> {
       if (typeof a === 'string') continue;
       if (command?.isValueSlot(i, argc) === true) values = true;
       else if (a.length > MAX_JS_STRING) {
-        return { error: `ERR argument #${i} is too long (${a.length} bytes) for this broker: only a value can exceed ${MAX_JS_STRING} bytes`, command };
+        return { error: ARGUMENT_TOO_LONG(i, a.length, MAX_JS_STRING), command };
       }
     }
     if (!values || command === undefined) return raw.map((a) => (typeof a === 'string' ? a : a.latin1Slice()));
     const arity = command.arity;
     if ((arity > 0 && arity !== argc) || argc < -arity) {
-      return { error: `ERR wrong number of arguments for '${command.fullname}' command`, command };
+      return { error: WRONG_ARGS(command.fullname), command };
     }
     const args = raw.map((a, i) => (typeof a === 'string' || command.isValueSlot(i, argc) ? a : a.latin1Slice()));
     return new ValueCall(command, args);

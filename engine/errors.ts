@@ -23,3 +23,6 @@ export const MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
 /** LMPOP/ZMPOP and their blocking forms: a numkeys or COUNT below 1 (or not a number). */
 export const NUMKEYS_NOT_POSITIVE = 'ERR numkeys should be greater than 0';
 export const COUNT_NOT_POSITIVE = 'ERR count should be greater than 0';
+/** This broker's own: an argument that is no value (a key, an element) longer than a JS string can be. */
+export const ARGUMENT_TOO_LONG = (index: number, length: number, max: number): string =>
+  `ERR argument #${index} is too long (${length} bytes) for this broker: only a value can exceed ${max} bytes`;
