@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
+import { errorLine } from '../protocol/reply.js';
 import { CommandTable, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
 import { Config } from './config/config.js';
@@ -63,7 +64,7 @@ export interface ShutdownOptions {
 export type ShutdownHook = (options: ShutdownOptions) => Promise<string | null> | string | null;
 
 const PROTECTED_MODE_DENIED =
-  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
+  'DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
   'for the default user. In this mode connections are only accepted from the loopback interface. If you ' +
   'want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just ' +
   "disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by " +
@@ -73,7 +74,7 @@ const PROTECTED_MODE_DENIED =
   "mode option to 'no', and then restarting the server. 3) If you started the server manually just for " +
   "testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the " +
   'default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
-  'connections from the outside.\r\n';
+  'connections from the outside.';
 
 /** What a connection itself uses of the broker (broker/net/connection.ts). */
 export type ConnectionHost = Pick<
@@ -294,7 +295,7 @@ export class Broker {
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
       socket.on('error', () => undefined);
-      socket.end('-ERR max number of clients reached\r\n');
+      socket.end(errorLine('ERR max number of clients reached'));
       return;
     }
     const keepAlive = this.config.int('tcp-keepalive');
@@ -304,9 +305,10 @@ export class Broker {
     if (this.config.bool('protected-mode') && !this.authRequired && !isLocalClient(c)) {
       // Without a password only the loopback interface may talk to us (redis-server's protected mode).
       this.stats.rejectedConnections++;
-      c.reply.raw(PROTECTED_MODE_DENIED);
+      // Written as redis-server does (connWrite), not as a reply: no error statistics.
       c.closeAfterReply = true;
-      c.flush();
+      socket.end(errorLine(PROTECTED_MODE_DENIED), () => socket.destroy());
+      c.close();
     }
   }
 

@@ -129,7 +129,7 @@ export class Engine {
     this.ownEffect = plain ? argv : argv.args;
     this.forcedEffect = false;
     this.beginUnit();
-    const replyMark = c.reply.out.length;
+    const replyMark = c.reply.position;
     try {
       if (plain) command.handler!(c, argv);
       else command.valueHandler!(c, argv.args);
@@ -143,7 +143,7 @@ export class Engine {
       // A bug in one handler must neither stop the server nor leave the client with
       // half a reply (it would misread every later one): drop what the command wrote,
       // answer with an error, and report it.
-      c.reply.out = c.reply.out.slice(0, replyMark);
+      c.reply.truncate(replyMark);
       c.reply.error(`ERR internal error executing '${command.fullname}'`);
       this.onInternalError(err, command.fullname);
     } finally {

@@ -72,7 +72,7 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
   const nowSec = Math.floor(Date.now() / 1000);
   const qbuf = c.parser.pendingBytes;
   const argvMem = argvBytes(running ?? c.heldCommand);
-  const obl = c.reply.out.length;
+  const obl = c.reply.length;
   const omem = c.socket.writableLength;
   const totMem = qbuf + argvMem + obl + omem + 1024;
   return (

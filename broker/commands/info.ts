@@ -88,7 +88,7 @@ function clientBuffers(b: InfoSource): { input: number; output: number; maxInput
   let maxOutput = 0;
   for (const c of b.connections.values()) {
     const i = c.parser.pendingBytes;
-    const o = c.reply.out.length + c.socket.writableLength;
+    const o = c.reply.length + c.socket.writableLength;
     input += i;
     output += o;
     maxInput = Math.max(maxInput, i);

@@ -213,11 +213,7 @@ export class Connection extends Client {
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
-    if (out.length > 0) {
-      this.socket.write(out, 'latin1');
-      this.host.stats.netOutputBytes += out.length;
-      this.host.stats.writesProcessed++;
-    }
+    if (out.length > 0) this.write(out);
     if (this.closeAfterReply && !groupCommit.holding(this)) {
       // Close fully once the last reply is written, as redis-server does: a half-closed
       // socket would linger for as long as the peer keeps its side open.
@@ -225,6 +221,28 @@ export class Connection extends Client {
       socket.end(() => socket.destroy());
       this.close();
     }
+  }
+
+  /**
+   * Hands Buffers to the socket: one write for one Buffer, a corked batch (one writev)
+   * for a chain.
+   */
+  private write(out: readonly Buffer[]): void {
+    const socket = this.socket;
+    let bytes = 0;
+    if (out.length === 1) {
+      socket.write(out[0]);
+      bytes = out[0].length;
+    } else {
+      socket.cork();
+      for (const chunk of out) {
+        socket.write(chunk);
+        bytes += chunk.length;
+      }
+      socket.uncork();
+    }
+    this.host.stats.netOutputBytes += bytes;
+    this.host.stats.writesProcessed++;
   }
 
   /** A message (pub/sub, keyspace event, MONITOR line) was appended: within the output buffer limit, it goes out this turn. */

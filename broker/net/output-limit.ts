@@ -62,7 +62,7 @@ export class OutputLimits {
    * each write.
    */
   enforce(c: Connection): boolean {
-    const used = c.reply.out.length + c.socket.writableLength;
+    const used = c.reply.length + c.socket.writableLength;
     if (used === 0 || c.closed || !this.exceeded(c, used)) return false;
     this.log.warn(`Client ${clientInfoLine(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
     c.close();

@@ -34,6 +34,7 @@
  * without RDB preamble; no header, no trailer.
  */
 import { crc32 } from 'node:zlib';
+import { commandPieces, commandString } from '../../protocol/reply.js';
 import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { U64 } from '../types/stream-id.js';
 import type { Int64 } from '../util/int64.js';
@@ -241,27 +242,20 @@ export class SnapshotWriter implements EntryGuard {
 
   /** RESP mode: the commands that rebuild the entry. */
   private saveCommands(db: number, e: Entry): void {
-    const emit = (argv: readonly (string | LargeString)[]): void => {
-      let out = '*' + argv.length + '\r\n';
-      for (const a of argv) {
-        if (typeof a === 'string') {
-          out += '$' + a.length + '\r\n' + a + '\r\n';
-          continue;
-        }
-        // A long value's bytes go in as they are, shared until written (no JS string that long).
-        this.w.latin1(out + '$' + a.length + '\r\n');
-        this.w.shared(a.share());
-        out = '\r\n';
-      }
-      this.w.latin1(out);
-    };
+    const emit = (argv: readonly string[]): void => this.w.latin1(commandString(argv));
     if (db !== this.lastDb) {
       emit(['SELECT', String(db)]);
       this.lastDb = db;
     }
     const value = e.value;
-    if (typeof value === 'string' || value instanceof LargeString) {
+    if (typeof value === 'string') {
       emit(['SET', e.key, value]);
+    } else if (value instanceof LargeString) {
+      // Its bytes shared, not copied (copy on write), and never made a JS string.
+      for (const piece of commandPieces(['SET', e.key, value.share()])) {
+        if (typeof piece === 'string') this.w.latin1(piece);
+        else this.w.shared(piece);
+      }
     } else {
       const codec = CODECS[value.type];
       if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
