@@ -24,6 +24,10 @@ import { InstantaneousMetric } from './introspection/instantaneous.js';
 import { MemoryUsage } from './introspection/memory.js';
 import { isLocalClient } from './net/protected.js';
 import { OutputLimits } from './net/output-limit.js';
+import { ClientMemory } from './net/client-memory.js';
+import { checkOpenFilesLimit, maxclientsRefusal, openFilesLimit } from './net/fd-limit.js';
+import { guarded, type GuardedClient } from './guard.js';
+import { ConfigError } from './config/config.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ClientPause } from './dispatch/pause.js';
 import { Persistence } from './persistence/persistence.js';
@@ -79,7 +83,18 @@ const PROTECTED_MODE_DENIED =
 /** What a connection itself uses of the broker (broker/net/connection.ts). */
 export type ConnectionHost = Pick<
   Broker,
-  'engine' | 'config' | 'log' | 'stats' | 'authRequired' | 'dispatcher' | 'replies' | 'outputLimits' | 'countError' | 'removeConnection'
+  | 'engine'
+  | 'config'
+  | 'log'
+  | 'stats'
+  | 'authRequired'
+  | 'dispatcher'
+  | 'replies'
+  | 'outputLimits'
+  | 'clientMemory'
+  | 'guard'
+  | 'countError'
+  | 'removeConnection'
 > & { readonly persistence: Pick<Persistence, 'groupCommit'> };
 
 /**
@@ -89,6 +104,7 @@ export type ConnectionHost = Pick<
 export type CommandHost = Pick<
   Broker,
   | 'authRequired'
+  | 'clientMemory'
   | 'commands'
   | 'config'
   | 'connections'
@@ -142,6 +158,8 @@ export class Broker {
   /** INFO latencystats: per command, while `latency-tracking` is on. */
   readonly histograms = new Map<Command<Connection>, LatencyHistogram>();
   readonly outputLimits: OutputLimits;
+  /** Every client's memory, and maxmemory-clients (broker/net/client-memory.ts). */
+  readonly clientMemory: ClientMemory;
   readonly shutdownHooks: ShutdownHook[] = [];
   /** The AOF and snapshots (broker/persistence/persistence.ts). */
   readonly persistence: Persistence;
@@ -200,8 +218,26 @@ export class Broker {
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);
     this.outputLimits = new OutputLimits(this.config, this.log);
+    this.clientMemory = new ClientMemory(this.config, this.log);
+    this.fitMaxclientsToOpenFiles();
     this.persistence = new Persistence(this);
     this.dispatcher = new Dispatcher(this);
+  }
+
+  /**
+   * Lowers maxclients to what the open-files limit holds, and refuses CONFIG SET
+   * beyond it (broker/net/fd-limit.ts). Throws ConfigError when nothing fits.
+   */
+  private fitMaxclientsToOpenFiles(): void {
+    const verdict = checkOpenFilesLimit(this.config.int('maxclients'), openFilesLimit(), this.log);
+    if ('fatal' in verdict) throw new ConfigError(verdict.fatal);
+    if ('maxclients' in verdict) this.config.set('maxclients', String(verdict.maxclients));
+    this.config.onChange('maxclients', (_, value) => maxclientsRefusal(Number(value), this.log));
+  }
+
+  /** `fn` guarded against exceptions (broker/guard.ts): logged, and `client` disconnected, instead of ending the process. */
+  guard<A extends unknown[]>(what: string, fn: (...args: A) => void, client?: GuardedClient): (...args: A) => void {
+    return guarded(this.log, what, fn, client);
   }
 
   /** The port actually listened on (differs from the `port` parameter when that is 0). */
@@ -223,7 +259,10 @@ export class Broker {
       // A leading '-' marks an address that may be unavailable (redis-server's syntax).
       const optional = spec.startsWith('-');
       const host = optional ? spec.slice(1) : spec;
-      const server = net.createServer((socket) => this.accept(socket));
+      const server = net.createServer((socket) => {
+        const dropped = { addr: formatPeer(socket), close: () => socket.destroy() };
+        this.guard('accepting a client', () => this.accept(socket), dropped)();
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -233,6 +272,9 @@ export class Broker {
             () => resolve(),
           );
         });
+        server.removeAllListeners('error');
+        // Failures to accept (EMFILE, ENFILE: out of descriptors) end no one: the peer is dropped, as redis-server's acceptTcpHandler does.
+        server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`Accepting client connection: ${acceptError(err)}`));
         this.servers.push(server);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -295,7 +337,8 @@ export class Broker {
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
       socket.on('error', () => undefined);
-      socket.end(errorLine('ERR max number of clients reached'));
+      // Closed once written, whatever the peer does: a half-closed socket would keep its descriptor.
+      socket.end(errorLine('ERR max number of clients reached'), () => socket.destroy());
       return;
     }
     const keepAlive = this.config.int('tcp-keepalive');
@@ -314,6 +357,7 @@ export class Broker {
 
   removeConnection(c: Connection): void {
     this.connections.delete(c.id);
+    this.clientMemory.remove(c);
     this.monitors.delete(c);
     this.engine.blocking.cancel(c);
     this.engine.pubsub.unsubscribeAll(c);
@@ -338,6 +382,7 @@ export class Broker {
     s.netOutputBytes = 0;
     s.readsProcessed = 0;
     s.writesProcessed = 0;
+    this.clientMemory.evicted = 0;
     const e = this.engine.stats;
     for (const key of Object.keys(e) as (keyof typeof e)[]) e[key] = 0;
     for (const command of this.commands.commands()) {
@@ -356,7 +401,7 @@ export class Broker {
   private startCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     const hz = this.config.int('hz');
-    this.cronTimer = setInterval(() => this.cron(hz), 1000 / hz);
+    this.cronTimer = setInterval(this.guard('in the cron', () => this.cron(hz)), 1000 / hz);
     this.cronTimer.unref();
   }
 
@@ -374,7 +419,10 @@ export class Broker {
       this.metrics.netOutput.sample(this.stats.netOutputBytes, now);
       this.memory.sample();
     }
-    if (every(1000)) this.closeIdleClients(now);
+    if (every(1000)) {
+      this.closeIdleClients(now);
+      this.clientMemory.sampleRecent(this.connections.values(), Math.floor(now / 1000));
+    }
     this.cronLoops++;
   }
 
@@ -390,4 +438,15 @@ export class Broker {
       c.close();
     }
   }
+}
+
+/** A peer for a log line before it is a client. */
+function formatPeer(socket: net.Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+}
+
+/** accept(2)'s failure as redis-server's anetTcpAccept reports it: `accept: <strerror>`. */
+function acceptError(err: NodeJS.ErrnoException): string {
+  const text: Record<string, string> = { EMFILE: 'Too many open files', ENFILE: 'Too many open files in system' };
+  return `accept: ${(err.code !== undefined ? text[err.code] : undefined) ?? err.message}`;
 }

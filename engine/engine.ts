@@ -100,6 +100,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
+    this.blocking.onInternalError = (err, what) => this.onInternalError(err, what);
   }
 
   /** Milliseconds since the epoch; constant for the duration of a command. */

@@ -66,16 +66,19 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
 /**
  * Our broker as a child process (`node dist/broker/main.js`); `output` is what it printed
  * so far. Returns once its dataset is loaded, or with `loaded: false` as soon as it
- * accepts connections (it answers -LOADING while it loads).
+ * accepts connections (it answers -LOADING while it loads). `openFiles` runs it under
+ * that `ulimit -n` (soft and hard).
  */
 export async function spawnBroker(
   args: readonly string[] = [],
-  { loaded = true }: { loaded?: boolean } = {},
+  { loaded = true, openFiles }: { loaded?: boolean; openFiles?: number } = {},
 ): Promise<RunningServer & { child: ChildProcess; output(): string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const argv = [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)];
+  const child =
+    openFiles === undefined
+      ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -n ${openFiles} && exec "$0" "$@"`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = await waitForPort(port, child);
   if (loaded) await untilLoaded(port, child);
   return { port, child, output, stop: () => stopChild(child) };
