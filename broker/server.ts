@@ -211,6 +211,9 @@ export class Broker {
     this.config.onChange('stream-node-max-bytes', (_, value) => {
       settings.streamNodeMaxBytes = Number(value);
     });
+    // An LFU policy turns the engine's access words into LFU counters (OBJECT FREQ).
+    this.engine.setMaxmemoryPolicy(this.config.get('maxmemory-policy'));
+    this.config.onChange('maxmemory-policy', (_, value) => this.engine.setMaxmemoryPolicy(value));
     this.engine.notifyFlags = keyspaceEventFlags(this.config.get('notify-keyspace-events'));
     this.config.onChange('notify-keyspace-events', (_, value) => {
       this.engine.notifyFlags = keyspaceEventFlags(value);

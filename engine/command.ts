@@ -9,7 +9,8 @@ import type { LargeCommand } from '../protocol/parser.js';
 import meta from './command-meta.json' with { type: 'json' };
 import type { Client } from './client.js';
 import { MAX_JS_STRING } from './types/large-string.js';
-import { ARGUMENT_TOO_LONG, WRONG_ARGS } from './errors.js';
+import { cString } from './util/c-string.js';
+import { ARGUMENT_TOO_LONG, UNKNOWN_COMMAND, UNKNOWN_SUBCOMMAND, WRONG_ARGS } from './errors.js';
 
 export type Handler<C extends Client> = (c: C, argv: string[]) => void;
 
@@ -273,7 +274,7 @@ export class CommandTable<C extends Client> {
       const sub = command.subcommands.get(argv[1].toLowerCase());
       if (sub === undefined || sub.handler === null) {
         return {
-          error: `ERR unknown subcommand '${cString(argv[1], 128)}'. Try ${cString(argv[0], Infinity).toUpperCase()} HELP.`,
+          error: UNKNOWN_SUBCOMMAND(argv[0], argv[1]),
         };
       }
       command = sub;
@@ -321,14 +322,5 @@ function unknownCommandError(argv: string[]): string {
   for (let i = 1; i < argv.length && args.length < 128; i++) {
     args += `'${cString(argv[i], 128 - args.length)}' `;
   }
-  return `ERR unknown command '${cString(argv[0], 128)}', with args beginning with: ${args}`;
-}
-
-/**
- * An argument as redis-server's `%.<max>s` prints it: at most `max` bytes, and cut at
- * the first NUL since the C string ends there.
- */
-function cString(s: string, max: number): string {
-  const nul = s.indexOf('\0');
-  return s.slice(0, Math.min(nul < 0 ? s.length : nul, max));
+  return UNKNOWN_COMMAND(argv[0], args);
 }

@@ -41,8 +41,8 @@ export function defaultClientsLimit(): number {
   return Math.floor(Math.min(heap, machine) / 4);
 }
 
-/** Bytes of argument strings (one byte per char, DESIGN.md decision 1). */
-export function argvBytes(argv: readonly string[] | LargeCommand | null): number {
+/** Bytes of argument strings (one byte per char: ARCHITECTURE.md, "Bytes as latin1 strings"). */
+function argvBytes(argv: readonly string[] | LargeCommand | null): number {
   let n = 0;
   if (argv !== null) for (const a of argv instanceof LargeCommand ? argv.args : argv) n += a.length;
   return n;

@@ -14,7 +14,7 @@ import type { SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 
 /** Wall time one slice of serialization may take before clients are served again. */
-export const SLICE_MS = 2;
+const SLICE_MS = 2;
 /**
  * Bytes taken for the file after a slice, at most (more stay for the next slices): a
  * long value's record arrives whole, and copying and checksumming it at once would
@@ -103,7 +103,7 @@ export function writeFileDurablySync(file: string, temp: string, data: Buffer): 
   fsyncDirSync(path.dirname(file));
 }
 
-export function fsyncDirSync(dir: string): void {
+function fsyncDirSync(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
     fs.fsyncSync(fd);

@@ -149,7 +149,6 @@ export class Snapshots {
     const engine = this.broker.engine;
     // Emptying and loading are not changes (rdb_changes_since_last_save), as redis-server's
     // emptyData and rdbLoad leave server.dirty alone.
-    const dirty = engine.dirty;
     if (flush) engine.flushAll();
     try {
       const loaded = loadSnapshot(engine.dbs, bytes, { now: Date.now() });
@@ -157,8 +156,6 @@ export class Snapshots {
     } catch (err) {
       this.broker.log.warn(`Error reading the snapshot file ${file}: ${(err as Error).message}`);
       return failed;
-    } finally {
-      engine.dirty = dirty;
     }
     this.broker.log.info('DB reloaded by DEBUG RELOAD');
     return null;

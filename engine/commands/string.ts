@@ -17,6 +17,10 @@ import type { Client } from '../client.js';
 import {
   DECREMENT_OVERFLOW,
   INVALID_EXPIRE,
+  LCS_IDX_AND_LEN,
+  LCS_NO_MEMORY,
+  LCS_NOT_STRINGS,
+  LCS_TOO_LARGE,
   NAN_OR_INFINITY,
   NOT_FLOAT,
   NOT_INTEGER,
@@ -82,7 +86,7 @@ interface StringOptions {
  * GETEX's from argv[2]. A repeated option is allowed (the last value wins), a
  * conflicting one is a syntax error. Null after replying with the error.
  */
-function parseOptions(c: Client, argv: readonly Arg[], forSet: boolean): StringOptions | null {
+function parseOptionsOrReply(c: Client, argv: readonly Arg[], forSet: boolean): StringOptions | null {
   let flags = 0;
   let expire: string | undefined;
   for (let j = forSet ? 3 : 2; j < argv.length; j++) {
@@ -112,7 +116,7 @@ function parseOptions(c: Client, argv: readonly Arg[], forSet: boolean): StringO
  * argument, or null after replying with the error (not an integer, not positive,
  * or overflowing int64 once scaled and made absolute).
  */
-function expireAt(c: Client, arg: string, flags: number, command: string): Int64 | null {
+function expireAtOrReply(c: Client, arg: string, flags: number, command: string): Int64 | null {
   const value = parseInt64(arg);
   if (value === null) {
     c.reply.error(NOT_INTEGER);
@@ -152,7 +156,7 @@ function setGeneric(
   abortReply: number | null,
 ): void {
   let at: Int64 | null = null;
-  if (expire !== undefined && (at = expireAt(c, expire, flags, textAt(argv, 0))) === null) return;
+  if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, textAt(argv, 0))) === null) return;
   if (flags & GET && !replyValue(c, key)) return;
   const found = c.db.lookupWrite(key) !== undefined;
   if ((flags & NX && found) || (flags & XX && !found)) {
@@ -170,7 +174,7 @@ function setGeneric(
   } else if (flags & GET) {
     c.engine.rewriteEffect(withoutGet(argv));
   }
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   if (flags & GET) return;
   if (okReply === null) c.reply.ok();
   else c.reply.int(okReply);
@@ -188,12 +192,12 @@ function set(c: Client, argv: readonly Arg[]): void {
   if (argv.length === 3) {
     // The common case, kept free of option parsing.
     c.db.set(key, valueOfArg(argv[2]));
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
     c.reply.ok();
     return;
   }
-  const options = parseOptions(c, argv, true);
+  const options = parseOptionsOrReply(c, argv, true);
   if (options !== null) setGeneric(c, argv, key, argv[2], options.flags, options.expire, null, null);
 }
 
@@ -214,7 +218,7 @@ function get(c: Client, argv: string[]): void {
 }
 
 function getex(c: Client, argv: string[]): void {
-  const options = parseOptions(c, argv, false);
+  const options = parseOptionsOrReply(c, argv, false);
   if (options === null) return;
   const key = argv[1];
   const v = c.db.lookupRead(key);
@@ -222,7 +226,7 @@ function getex(c: Client, argv: string[]): void {
   if (!isString(v)) return c.reply.error(WRONGTYPE);
   const { flags, expire } = options;
   let at: Int64 | null = null;
-  if (expire !== undefined && (at = expireAt(c, expire, flags, argv[0])) === null) return;
+  if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, argv[0])) === null) return;
   if (typeof v === 'string') c.reply.bulk(v);
   else c.reply.bulkBytes(v.view());
   const e = c.db.entry(key)!;
@@ -230,17 +234,17 @@ function getex(c: Client, argv: string[]): void {
     // An absolute time already past deletes the key, as its expiry would.
     c.db.remove(e);
     c.engine.rewriteEffect(['DEL', key]);
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.Generic, 'del', key, c.db.id);
   } else if (at !== null) {
     c.db.setExpire(e, at);
     c.engine.rewriteEffect(['PEXPIREAT', key, String(at)]);
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.Generic, 'expire', key, c.db.id);
   } else if (flags & PERSIST && e.expireAt !== 0) {
     c.db.clearExpire(e);
     c.engine.rewriteEffect(['PERSIST', key]);
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.Generic, 'persist', key, c.db.id);
   }
 }
@@ -249,7 +253,7 @@ function getdel(c: Client, argv: string[]): void {
   const key = argv[1];
   if (!replyValue(c, key) || !c.db.delete(key)) return;
   c.engine.rewriteEffect(['DEL', key]);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.Generic, 'del', key, c.db.id);
 }
 
@@ -259,7 +263,7 @@ function getset(c: Client, argv: readonly Arg[]): void {
   c.db.set(key, valueOfArg(argv[2]));
   notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   c.engine.rewriteEffect(['SET', key, argv[2]]);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
 }
 
 function mget(c: Client, argv: string[]): void {
@@ -283,7 +287,7 @@ function msetGeneric(c: Client, argv: readonly Arg[], nx: boolean): void {
   for (let j = 1; j < argv.length; j += 2) {
     const key = textAt(argv, j);
     c.db.set(key, valueOfArg(argv[j + 1]));
-    c.engine.modified(c.db, key);
+    c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   }
   if (nx) c.reply.int(1);
@@ -310,7 +314,7 @@ function incrDecr(c: Client, key: string, by: Int64): void {
   const sum = addInt64(current, by);
   if (sum === null) return c.reply.error(OVERFLOW);
   c.db.set(key, String(sum), true);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'incrby', key, c.db.id);
   c.reply.int(sum);
 }
@@ -344,7 +348,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   const result = v instanceof LargeString ? NOT_FLOAT : addFloatStrings(v ?? '0', argv[2]);
   if (result === NOT_FLOAT || result === NAN_OR_INFINITY) return c.reply.error(result);
   c.db.set(key, result, true, StringForm.NotInt);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'incrbyfloat', key, c.db.id);
   c.reply.bulk(result);
   // The exact result, so replicas and AOF replays need not redo float arithmetic.
@@ -380,7 +384,7 @@ function append(c: Client, argv: readonly Arg[]): void {
     if (!checkLengthOrReply(c, length)) return;
     c.db.set(key, appended(v, suffix, length), true, StringForm.Raw);
   }
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'append', key, c.db.id);
   c.reply.int(length);
 }
@@ -437,7 +441,7 @@ function setrange(c: Client, argv: readonly Arg[]): void {
   const updated = patched(old, offset, patch);
   // SETRANGE builds the value in place, so redis-server stores it "raw" even if new.
   c.db.set(key, updated, true, StringForm.Raw);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'setrange', key, c.db.id);
   c.reply.int(updated.length);
 }
@@ -458,7 +462,7 @@ function lcs(c: Client, argv: string[]): void {
   const va = c.db.lookupRead(argv[1]);
   const vb = c.db.lookupRead(argv[2]);
   if ((va !== undefined && !isString(va)) || (vb !== undefined && !isString(vb))) {
-    return c.reply.error('ERR The specified keys must contain string values');
+    return c.reply.error(LCS_NOT_STRINGS);
   }
   let idx = false;
   let len = false;
@@ -475,16 +479,16 @@ function lcs(c: Client, argv: string[]): void {
       minMatchLen = n < 0 ? 0 : n;
     } else return c.reply.error(SYNTAX);
   }
-  if (idx && len) return c.reply.error('ERR If you want both the length and indexes, please just use IDX.');
+  if (idx && len) return c.reply.error(LCS_IDX_AND_LEN);
   // redis-server refuses tables (4 bytes a cell) larger than proto-max-bulk-len: a long
   // value only meets a short one here, and is read as bytes, never as a JS string.
   if (((va?.length ?? 0) + 1) * ((vb?.length ?? 0) + 1) * 4 > c.engine.settings.protoMaxBulkLen) {
-    return c.reply.error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+    return c.reply.error(LCS_TOO_LARGE);
   }
   const a = valueBytes(va ?? '');
   const b = valueBytes(vb ?? '');
   const table = lcsTable(a, b);
-  if (table === null) return c.reply.error('ERR Insufficient memory, failed allocating transient memory for LCS');
+  if (table === null) return c.reply.error(LCS_NO_MEMORY);
   const total = table[table.length - 1];
   if (!idx && len) return c.reply.int(total);
   if (idx) {

@@ -42,7 +42,7 @@ import { ByteReader, ByteWriter, FormatError } from './bytes.js';
 import { CODECS, codecByTag, STRING_TAG, type RecordInProgress } from './codec.js';
 import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
 
-export const SNAPSHOT_MAGIC = 'BRKSNAP';
+const SNAPSHOT_MAGIC = 'BRKSNAP';
 const VERSION = 1;
 const OP_SELECTDB = 0xfe;
 const OP_EXPIRE = 0xfc;
