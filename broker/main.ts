@@ -4,13 +4,17 @@ import { Broker, ListenError } from './server.js';
 import { ConfigError } from './config/config.js';
 import { LoadCancelled, PersistenceStartError } from './persistence/loading.js';
 import { checkAofMain } from './persistence/aof/check.js';
+import { HttpListenError, HttpServer } from './http/server.js';
 
 async function main(): Promise<void> {
   // `broker check-aof [--fix] <dir>`: the redis-check-aof of this broker's AOF.
   if (process.argv[2] === 'check-aof') process.exit(checkAofMain(process.argv.slice(3)));
   let broker: Broker;
+  let http: HttpServer | null = null;
   try {
-    broker = new Broker({ args: process.argv.slice(2) });
+    // A scrape on the RESP port is answered by the HTTP server, built once the broker is.
+    broker = new Broker({ args: process.argv.slice(2), respPortHttp: (head) => http!.inject(head) });
+    http = new HttpServer(broker);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -38,11 +42,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   try {
+    // HTTP first: /readyz answers while the dataset loads.
+    await http.listen();
     await broker.start();
   } catch (err) {
     // SHUTDOWN or a signal stopped the load: the shutdown exits the process.
     if (err instanceof LoadCancelled) return;
-    if (!(err instanceof ListenError) && !(err instanceof PersistenceStartError)) throw err;
+    if (!(err instanceof ListenError) && !(err instanceof PersistenceStartError) && !(err instanceof HttpListenError)) throw err;
     broker.log.fatal(err.message);
     // pino writes asynchronously to a file: let it finish before exiting.
     broker.log.flush();

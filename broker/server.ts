@@ -33,12 +33,15 @@ import { ClientPause } from './dispatch/pause.js';
 import { Persistence } from './persistence/persistence.js';
 import { ReplyFlusher } from './net/reply-flusher.js';
 import { LoadCancelled } from './persistence/loading.js';
+import type { RespPortHttp } from './net/resp-http.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
   args?: readonly string[];
   /** A logger to use instead of one built from `loglevel`/`logfile` (tests pass a silent one). */
   log?: Logger;
+  /** Answers a `GET /metrics` sent to the RESP port (broker/net/resp-http.ts); without it such a request is RESP. */
+  respPortHttp?: RespPortHttp;
 }
 
 export interface BrokerStats {
@@ -95,6 +98,7 @@ export type ConnectionHost = Pick<
   | 'guard'
   | 'countError'
   | 'removeConnection'
+  | 'respPortHttp'
 > & { readonly persistence: Pick<Persistence, 'groupCommit'> };
 
 /**
@@ -176,6 +180,8 @@ export class Broker {
   };
   /** Memory in use once started, and the highest seen (INFO memory). */
   readonly memory = new MemoryUsage();
+  /** The HTTP server's answer to a scrape on the RESP port, given by main.ts (broker/http/ keeps its state). */
+  readonly respPortHttp: RespPortHttp | null;
   /** This broker's replication role (HELLO, INFO replication); replication (to come) will own it. */
   readonly role: 'master' | 'replica' = 'master';
 
@@ -187,6 +193,7 @@ export class Broker {
 
   constructor(options: BrokerOptions = {}) {
     this.config.loadArgs(options.args ?? []);
+    this.respPortHttp = options.respPortHttp ?? null;
     this.log = options.log ?? createLogger(this.config.get('loglevel'), this.config.get('logfile'));
     this.config.onChange('loglevel', (_, value) => setLogLevel(this.log, value));
     this.config.onChange('hz', () => this.startCron());

@@ -61,6 +61,11 @@ export class Blocking {
     return n;
   }
 
+  /** Each key clients wait on, with its db and how many wait (the metrics' per-key gauge). */
+  *waitingByKey(): IterableIterator<[db: number, key: string, waiting: number]> {
+    for (const [db, byKey] of this.queues) for (const [key, waits] of byKey) yield [db.id, key, waits.length];
+  }
+
   isBlocked(c: Client): boolean {
     return this.waits.has(c);
   }

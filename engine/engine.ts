@@ -21,6 +21,7 @@ import type { Arg, Argv, Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
+import { StreamStats } from './stream-stats.js';
 import { Watches } from './watches.js';
 import { notify, NotifyFlag } from './notify.js';
 import { INTERNAL_ERROR } from './errors.js';
@@ -79,6 +80,8 @@ export class Engine {
   readonly blocking = new Blocking();
   /** Pub/sub subscriptions and message delivery. */
   readonly pubsub = new PubSub();
+  /** Delivery and acknowledgement times of stream entries (the metrics' histograms). */
+  readonly streamStats = new StreamStats();
   /** Keys WATCHed by clients, invalidated by every change to them. */
   readonly watches = new Watches();
   readonly stats: EngineStats = {

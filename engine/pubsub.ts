@@ -37,6 +37,9 @@ export class Subscriptions {
 }
 
 export class PubSub {
+  /** Messages published and deliveries made (the metrics' counters). */
+  published = 0;
+  delivered = 0;
   /** Subscribers by name, per namespace; a name without subscribers is removed. */
   private readonly registry: Record<Namespace, Map<string, Set<Client>>> = {
     channel: new Map(),
@@ -108,6 +111,13 @@ export class PubSub {
    * Returns the number of deliveries (PUBLISH's reply).
    */
   publish(channel: string, message: string, shard: boolean): number {
+    this.published++;
+    const receivers = this.deliverToAll(channel, message, shard);
+    this.delivered += receivers;
+    return receivers;
+  }
+
+  private deliverToAll(channel: string, message: string, shard: boolean): number {
     let receivers = 0;
     const direct = this.registry[shard ? 'shard' : 'channel'].get(channel);
     if (direct !== undefined) {

@@ -120,6 +120,17 @@ export const PARAMS: readonly ParamSpec[] = [
   // Not 0 (off) as in redis-server: see broker/net/client-memory.ts.
   { name: 'maxmemory-clients', kind: 'special', default: String(defaultClientsLimit()), parse: parseClientsLimit },
   { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 255 },
+  // Observability (broker/http/, this broker's own): the HTTP server for /metrics, /healthz
+  // and /readyz. 9121 is the port of redis_exporter, which it replaces; 0 turns it off.
+  { name: 'http-port', kind: 'int', default: '9121', min: 0, max: 65535, immutable: true },
+  // With `requirepass` set, whether /metrics and /healthz ask for it too ('no' leaves them
+  // open, as operators often want; /readyz always asks).
+  { name: 'http-metrics-auth', kind: 'bool', default: 'yes' },
+  // Streams and lists given series of their own, at most (the rest counted in the aggregates).
+  { name: 'metrics-max-keys', kind: 'int', default: '1000', min: 0, max: INT_MAX },
+  // Space-separated globs: keys with series of their own match an include (none: every key) and no exclude.
+  { name: 'metrics-include-keys', kind: 'string', default: '' },
+  { name: 'metrics-exclude-keys', kind: 'string', default: '' },
   // Data types: encoding thresholds and stream node sizes.
   { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], kind: 'int', default: '512', min: 0, max: LLONG_MAX },
   { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], kind: 'int', default: '64', min: 0, max: LLONG_MAX },

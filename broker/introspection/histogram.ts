@@ -54,6 +54,23 @@ export class LatencyHistogram {
   }
 
   /**
+   * For each bound (ns, ascending), how many values were recorded at or below it, as
+   * far as the buckets tell (a bucket counts under the bound its lowest value is
+   * under): the Prometheus histogram's cumulative buckets (broker/http/).
+   */
+  cumulativeAt(boundsNs: readonly number[]): number[] {
+    const out: number[] = [];
+    let index = 0;
+    let seen = 0;
+    for (const bound of boundsNs) {
+      const last = Math.min(indexOf(Math.min(Math.max(1, Math.floor(bound)), MAX_NS)), this.top);
+      for (; index <= last; index++) seen += this.counts[index];
+      out.push(seen);
+    }
+    return out;
+  }
+
+  /**
    * LATENCY HISTOGRAM's cumulative distribution: hdr's logarithmic iteration from
    * 1024 ns doubling, as [highest equivalent value in µs, values at or below it],
    * where the count grows.

@@ -17,6 +17,7 @@ import type { CommandHost, ConnectionHost } from '../server.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { clientInfoLine } from '../commands/client.js';
 import type { Transaction } from '../dispatch/multi.js';
+import { formatResponse, parseHead, sniff } from './resp-http.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -90,6 +91,8 @@ export class Connection extends Client {
   private checkedAt = 0;
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
+  /** The first bytes read, while they may still be a scrape's request line (resp-http.ts); null once RESP. */
+  private firstBytes: Buffer | null;
 
   /** The broker as the commands run on this connection see it (broker/commands/). */
   readonly broker: CommandHost;
@@ -112,6 +115,7 @@ export class Connection extends Client {
     this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
     this.laddr = formatAddress(socket.localAddress, socket.localPort);
     this.reply.onError = (message) => broker.countError(message);
+    this.firstBytes = broker.respPortHttp !== null ? Buffer.alloc(0) : null;
     socket.setNoDelay(true);
     socket.on('data', broker.guard('reading from a client', (chunk: Buffer) => this.onData(chunk), this));
     socket.on('error', broker.guard('on a client socket error', () => this.close(), this));
@@ -154,6 +158,11 @@ export class Connection extends Client {
     this.lastInteraction = Date.now();
     this.host.stats.netInputBytes += chunk.length;
     this.host.stats.readsProcessed++;
+    if (this.firstBytes !== null) {
+      const input = this.sniffInput(chunk);
+      if (input === null) return;
+      chunk = input;
+    }
     this.parser.feed(chunk);
     if (this.queryBufferBytes > this.host.config.int('client-query-buffer-limit') && this.kind !== 'master') {
       this.host.log.warn(`Closing client that reached max query buffer length: ${clientInfoLine(this)}`);
@@ -161,6 +170,42 @@ export class Connection extends Client {
       return;
     }
     this.processInput();
+  }
+
+  /** The input to parse as RESP, or null while the first bytes may be (or are) a scrape. */
+  private sniffInput(chunk: Buffer): Buffer | null {
+    const head = Buffer.concat([this.firstBytes!, chunk]);
+    const kind = sniff(head);
+    if (kind === 'resp') {
+      this.firstBytes = null;
+      return head;
+    }
+    this.firstBytes = head;
+    if (kind === 'http') this.answerScrape(head);
+    return null;
+  }
+
+  /** Answers a `GET /metrics` read off the RESP port once its head is complete, then closes. */
+  private answerScrape(bytes: Buffer): void {
+    const head = parseHead(bytes);
+    if (head === null) return;
+    this.socket.pause();
+    if (head === 'bad') return this.close();
+    void this.host.respPortHttp!(head).then(
+      (response) => {
+        if (this.closed) return;
+        const out = formatResponse(response);
+        this.host.stats.netOutputBytes += out.length;
+        this.closeAfterReply = true;
+        const socket = this.socket;
+        socket.end(out, () => socket.destroy());
+        this.close();
+      },
+      (err: unknown) => {
+        this.host.log.warn({ err, client: this.addr }, 'Could not answer a scrape on the RESP port');
+        this.close();
+      },
+    );
   }
 
   /** Called by dispatch when the command left the client blocked. */

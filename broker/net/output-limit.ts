@@ -55,6 +55,8 @@ function limitClass(c: Connection): LimitClass {
 }
 
 export class OutputLimits {
+  /** Clients closed for going over their limit, by class (the metrics' counter). */
+  readonly closed: Record<LimitClass, number> = { normal: 0, slave: 0, pubsub: 0 };
   private limits: Record<LimitClass, Limit>;
 
   constructor(
@@ -76,6 +78,7 @@ export class OutputLimits {
     const used = c.outputBytes;
     if (used === 0 || c.closed || !this.exceeded(c, used)) return false;
     this.log.warn(`Client ${clientInfoLine(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.closed[limitClass(c)]++;
     c.close();
     return true;
   }

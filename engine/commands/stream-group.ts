@@ -151,6 +151,8 @@ export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId,
     it.node.replyEntry(it.index, c.reply);
     if (!d.noack) {
       const nack = group.deliver(id, d.consumer, now);
+      group.counters.delivered++;
+      engine.streamStats.firstDelivery.observe(now - Number(id.ms));
       propagateClaim(engine, d.db, d.key, d.groupName, id.toString(), nack, group);
     }
     n++;
@@ -185,6 +187,7 @@ export function replyHistory(c: Client, s: Stream, d: Delivery, start: StreamId,
       entry.node.replyEntry(entry.index, reply);
       nack.deliveryTime = now;
       nack.deliveryCount = incCount(nack.deliveryCount);
+      d.group.counters.redelivered++;
       propagateClaim(engine, d.db, d.key, d.groupName, nack.id.toString(), nack, d.group);
     }
     n++;
@@ -350,12 +353,16 @@ function xack(c: Client, argv: string[]): void {
     ids.push(id);
   }
   let acknowledged = 0;
+  const now = c.engine.now();
+  const ackTimes = c.engine.streamStats.acknowledgement;
   for (const id of ids) {
     const nack = group.pel.get(id);
     if (nack === undefined) continue;
     group.remove(nack);
+    ackTimes.observe(now - nack.deliveryTime);
     acknowledged++;
   }
+  group.counters.acknowledged += acknowledged;
   c.engine.changed(acknowledged);
   c.reply.int(acknowledged);
 }
@@ -589,6 +596,7 @@ function xclaim(c: Client, argv: string[]): void {
       group.moveTo(nack, claimer(c, t));
     }
     nack.deliveryTime = o.deliveryTime;
+    group.counters.claimed++;
     if (o.retryCount >= 0) nack.deliveryCount = o.retryCount;
     else if (!o.justId) nack.deliveryCount = incCount(nack.deliveryCount);
     if (o.justId) reply.bulk(id.toString());
@@ -659,6 +667,7 @@ function xautoclaim(c: Client, argv: string[]): void {
     if (minIdle !== 0 && now - nack.deliveryTime < minIdle) continue;
     group.moveTo(nack, claimer(c, t));
     nack.deliveryTime = now;
+    t.group.counters.claimed++;
     if (!justId) nack.deliveryCount = incCount(nack.deliveryCount);
     claimed.push(justId ? text : entry);
     count--;

@@ -94,10 +94,23 @@ export class Consumer {
   ) {}
 }
 
+/**
+ * What a group did since it was created or loaded (the metrics' counters; not saved,
+ * not in Redis): entries delivered for the first time, acknowledged, claimed (XCLAIM,
+ * XAUTOCLAIM) and delivered again from a consumer's history.
+ */
+export interface GroupCounters {
+  delivered: number;
+  acknowledged: number;
+  claimed: number;
+  redelivered: number;
+}
+
 /** A consumer group (streamCG). */
 export class ConsumerGroup {
   readonly pel = new Pel();
   readonly consumers = new Map<string, Consumer>();
+  readonly counters: GroupCounters = { delivered: 0, acknowledged: 0, claimed: 0, redelivered: 0 };
 
   constructor(
     /** The last ID delivered to the group. */

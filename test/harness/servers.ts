@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Broker } from '../../broker/server.js';
+import { HttpServer } from '../../broker/http/server.js';
 import { tempDir } from './temp.js';
 import { RawClient } from './raw.js';
 
@@ -48,12 +49,12 @@ function scratchDir(): string {
 }
 
 /**
- * Our broker's defaults for tests: the scratch dir and no AOF (this broker's default
- * is `appendonly yes`). They come first, so a test's own `--dir` or `--appendonly`
+ * Our broker's defaults for tests: the scratch dir, no AOF (this broker's default
+ * is `appendonly yes`) and no HTTP listener (its default port is one for all). They come first, so a test's own `--dir` or `--appendonly`
  * wins (a later flag overrides an earlier one).
  */
 function brokerArgs(args: readonly string[]): string[] {
-  return ['--dir', scratchDir(), '--appendonly', 'no', ...args];
+  return ['--dir', scratchDir(), '--appendonly', 'no', '--http-port', '0', ...args];
 }
 
 /** Our broker in this process, on a free port, logging nothing. */
@@ -61,6 +62,34 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
   const broker = new Broker({ args: ['--port', '0', '--bind', '127.0.0.1', ...brokerArgs(args)], log: pino({ level: 'silent' }) });
   await broker.start();
   return { broker, port: broker.port, stop: () => broker.stop() };
+}
+
+/**
+ * Our broker in this process with its HTTP server (broker/http/) on a free port, as
+ * main.ts builds them. `port` is read once the broker is loaded (with `loaded: false`,
+ * from `broker.port` once `started` resolves).
+ */
+export async function startBrokerWithHttp(
+  args: readonly string[] = [],
+  { loaded = true }: { loaded?: boolean } = {},
+): Promise<InProcessBroker & { http: HttpServer; httpPort: number; started: Promise<void> }> {
+  let http: HttpServer | null = null;
+  const broker = new Broker({
+    args: ['--port', '0', '--bind', '127.0.0.1', ...brokerArgs(['--http-port', String(await freePort()), ...args])],
+    log: pino({ level: 'silent' }),
+    respPortHttp: (head) => http!.inject(head),
+  });
+  const server = (http = new HttpServer(broker));
+  await server.listen();
+  // With `loaded: false`, returns while the dataset loads (the HTTP server answers meanwhile).
+  const started = broker.start();
+  if (loaded) await started;
+  const stop = async (): Promise<void> => {
+    await server.close();
+    await started.catch(() => undefined);
+    await broker.stop();
+  };
+  return { broker, http: server, port: broker.port, httpPort: server.port, stop, started };
 }
 
 /**

@@ -33,6 +33,7 @@
  * until a rewrite from memory (rewrites.ts) has made a new base durable and moved the
  * writer to a new file (`covered`).
  */
+import { DurationHistogram } from '../../../engine/stream-stats.js';
 import fs from 'node:fs';
 import type { Logger } from '../../log.js';
 import type { FsyncFaults } from './fsync-faults.js';
@@ -58,6 +59,8 @@ const RETRY_MS = 1000;
 const ERROR_LOG_EVERY_MS = 30_000;
 /** How long everysec postpones writes behind a running fsync (redis-server's 2 s). */
 const POSTPONE_MAX_MS = 2000;
+/** Buckets of the fsync duration histogram, in seconds: 0.1 ms to 10 s. */
+const FSYNC_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 /** fsyncs in flight at once under `always` (each takes a thread of libuv's pool of 4). */
 const MAX_FSYNCS = 2;
 /**
@@ -74,6 +77,8 @@ export class AofWriter {
   fileSize: number;
   /** aof_delayed_fsync. */
   delayedFsync = 0;
+  /** How long fsyncs took (the metrics' histogram, broker/http/). */
+  readonly fsyncTimes = new DurationHistogram(FSYNC_BUCKETS);
   /** The last write error as strerror text, until a retry succeeds. */
   writeError: string | null = null;
   /** The last fsync error as strerror text, until a rewrite has covered it (`covered`). */
@@ -401,7 +406,9 @@ export class AofWriter {
     const target = this.written;
     this.syncing++;
     this.syncTarget = target;
+    const start = performance.now();
     this.faults.datasync(this.fd, (err) => {
+      this.fsyncTimes.observe(performance.now() - start);
       if (this.fsyncHeld !== null) this.fsyncHeld.push(() => this.fsyncDone(err, target));
       else this.fsyncDone(err, target);
     });

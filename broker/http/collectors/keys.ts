@@ -1,0 +1,102 @@
+/**
+ * Streams, consumer groups, consumers and lists, read from the keyspace at scrape
+ * time: one walk over every db's keys (O(keys); the benchmark measures it). Values
+ * are the ones XINFO GROUPS and XINFO CONSUMERS show at the same instant, plus what
+ * XINFO cannot say: how old a group's backlog and its oldest pending entry are.
+ */
+import type { Engine } from '../../../engine/engine.js';
+import type { Db } from '../../../engine/keyspace.js';
+import { Stream } from '../../../engine/types/stream.js';
+import { List } from '../../../engine/types/list.js';
+import type { ConsumerGroup } from '../../../engine/types/stream-group.js';
+import { labels, withLabel, type LabelText, type Scrape } from '../scrape.js';
+import type { KeySelection } from './key-selection.js';
+
+interface Totals {
+  streams: number;
+  entries: number;
+  pending: number;
+  lists: number;
+  elements: number;
+}
+
+export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelection): void {
+  const totals: Totals = { streams: 0, entries: 0, pending: 0, lists: 0, elements: 0 };
+  for (const db of engine.dbs) collectDb(db, scrape, selection, totals);
+  scrape.set('broker_streams', totals.streams);
+  scrape.set('broker_stream_entries', totals.entries);
+  scrape.set('broker_stream_group_pending_entries_all', totals.pending);
+  scrape.set('broker_lists', totals.lists);
+  scrape.set('broker_list_elements', totals.elements);
+  scrape.histogram('broker_stream_first_delivery_seconds', engine.streamStats.firstDelivery);
+  scrape.histogram('broker_stream_ack_seconds', engine.streamStats.acknowledgement);
+  for (const [db, key, waiting] of engine.blocking.waitingByKey()) {
+    if (selection.admit('blocked-key', key)) scrape.set('broker_blocked_clients_by_key', waiting, labels({ db: String(db), key: text(key) }));
+  }
+}
+
+function collectDb(db: Db, scrape: Scrape, selection: KeySelection, totals: Totals): void {
+  for (const entry of db.entries()) {
+    // An expired key not yet reclaimed is gone for clients: it is gone here too.
+    if (db.isExpired(entry)) continue;
+    const value = entry.value;
+    if (value instanceof Stream) {
+      totals.streams++;
+      totals.entries += value.length;
+      for (const group of value.groups?.values() ?? []) totals.pending += group.pel.size;
+      if (selection.admit('stream', entry.key)) collectStream(value, labels({ db: String(db.id), stream: text(entry.key) }), scrape);
+    } else if (value instanceof List) {
+      totals.lists++;
+      totals.elements += value.length;
+      if (selection.admit('list', entry.key)) scrape.set('broker_list_length', value.length, labels({ db: String(db.id), list: text(entry.key) }));
+    }
+  }
+}
+
+function collectStream(s: Stream, streamLabels: LabelText, scrape: Scrape): void {
+  scrape.set('broker_stream_length', s.length, streamLabels);
+  scrape.set('broker_stream_entries_added_total', Number(s.entriesAdded), streamLabels);
+  // XINFO STREAM's first entry: none when the stream is empty.
+  if (s.length > 0) scrape.set('broker_stream_first_entry_timestamp_seconds', Number(s.edgeId(true, true).ms) / 1000, streamLabels);
+  scrape.set('broker_stream_last_entry_timestamp_seconds', Number(s.lastId.ms) / 1000, streamLabels);
+  scrape.set('broker_stream_groups', s.groups?.size ?? 0, streamLabels);
+  for (const [name, group] of s.groups ?? []) collectGroup(s, group, withLabel(streamLabels, 'group', text(name)), scrape);
+}
+
+function collectGroup(s: Stream, group: ConsumerGroup, groupLabels: LabelText, scrape: Scrape): void {
+  const now = scrape.now;
+  scrape.set('broker_stream_group_pending_entries', group.pel.size, groupLabels);
+  const lag = s.groupLag(group);
+  if (lag !== null) scrape.set('broker_stream_group_lag_entries', Number(lag), groupLabels);
+  scrape.set('broker_stream_group_lag_seconds', ageSeconds(now, oldestUndelivered(s, group)), groupLabels);
+  const oldest = group.pel.first();
+  scrape.set('broker_stream_group_oldest_pending_age_seconds', oldest === undefined ? 0 : ageSeconds(now, oldest.deliveryTime), groupLabels);
+  scrape.set('broker_stream_group_consumers', group.consumers.size, groupLabels);
+  const counters = group.counters;
+  scrape.set('broker_stream_group_delivered_total', counters.delivered, groupLabels);
+  scrape.set('broker_stream_group_acknowledged_total', counters.acknowledged, groupLabels);
+  scrape.set('broker_stream_group_claimed_total', counters.claimed, groupLabels);
+  scrape.set('broker_stream_group_redelivered_total', counters.redelivered, groupLabels);
+  for (const consumer of group.consumers.values()) {
+    const consumerLabels = withLabel(groupLabels, 'consumer', text(consumer.name));
+    scrape.set('broker_stream_consumer_pending_entries', consumer.pel.size, consumerLabels);
+    scrape.set('broker_stream_consumer_idle_seconds', ageSeconds(now, consumer.seenTime), consumerLabels);
+  }
+}
+
+/** The ID time (ms) of the first live entry after the group's last delivered ID, or null. */
+function oldestUndelivered(s: Stream, group: ConsumerGroup): number | null {
+  const next = group.lastId.next();
+  if (next === null || s.length === 0) return null;
+  const range = s.range(next, s.lastId, false);
+  return range.next() ? Number(range.node.idAt(range.index).ms) : null;
+}
+
+function ageSeconds(now: number, since: number | null): number {
+  return since === null ? 0 : Math.max(0, now - since) / 1000;
+}
+
+/** Keys and names are latin1 byte strings; label values are text: decoded as UTF-8. */
+function text(bytes: string): string {
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}

@@ -1,0 +1,70 @@
+/**
+ * What /metrics renders: the families of families.ts, filled by one scrape of the
+ * collectors and written out here (scrape.ts says why not by prom-client), then
+ * prom-client's default process and Node.js metrics (CPU, RSS, heap, event-loop lag,
+ * GC) from its registries, one per exposition format (prom-client renames counters in
+ * place when it renders OpenMetrics, so they cannot share metric objects).
+ */
+import { Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
+import { FAMILIES, type Family, type FamilyName } from './families.js';
+import { Scrape } from './scrape.js';
+import { KeySelection } from './collectors/key-selection.js';
+import { collectKeys } from './collectors/keys.js';
+import { ServerCollector } from './collectors/server.js';
+import { collectPersistence } from './collectors/persistence.js';
+import type { MetricsHost } from './host.js';
+
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export type Format = 'prometheus' | 'openmetrics';
+
+export class Metrics {
+  private readonly registries: Record<Format, Registry<RegistryContentType>>;
+  private readonly server: ServerCollector;
+
+  constructor(private readonly broker: MetricsHost) {
+    this.server = new ServerCollector(broker);
+    this.registries = {
+      prometheus: this.registry(Registry.PROMETHEUS_CONTENT_TYPE),
+      openmetrics: this.registry(Registry.OPENMETRICS_CONTENT_TYPE),
+    };
+  }
+
+  contentType(format: Format): string {
+    return this.registries[format].contentType;
+  }
+
+  /** Reads the broker's state now and renders it. */
+  async render(format: Format): Promise<string> {
+    const scrape = this.scrape();
+    let out = '';
+    for (const [name, family] of Object.entries(FAMILIES) as [FamilyName, Family][]) {
+      // OpenMetrics names a counter family without its samples' `_total`.
+      const familyName = format === 'openmetrics' && family.type === 'counter' ? name.replace(/_total$/, '') : name;
+      out += `# HELP ${familyName} ${family.help}\n# TYPE ${familyName} ${family.type}\n${scrape.lines.get(name)!}`;
+    }
+    // prom-client's text ends with a newline, and OpenMetrics' with `# EOF`.
+    return out + (await this.registries[format].metrics());
+  }
+
+  /** One reading of every collector (exported for tests that compare values). */
+  scrape(): Scrape {
+    const scrape = new Scrape();
+    const selection = new KeySelection(this.broker.config);
+    collectKeys(this.broker.engine, scrape, selection);
+    selection.report(scrape);
+    this.server.collect(scrape);
+    collectPersistence(this.broker, scrape);
+    return scrape;
+  }
+
+  private registry(contentType: RegistryContentType): Registry<RegistryContentType> {
+    const registry = new Registry<RegistryContentType>();
+    registry.setContentType(contentType);
+    collectDefaultMetrics({ register: registry });
+    // Gauges whose `_total` names break Prometheus's naming rules (promtool check metrics
+    // rejects them); what they count (handles, requests) says little about a broker.
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+    return registry;
+  }
+}
