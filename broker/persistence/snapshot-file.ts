@@ -10,7 +10,7 @@ import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { SnapshotWriter } from '../../engine/persist/snapshot.js';
+import type { SnapshotInfo, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 
 /** Wall time one slice of serialization may take before clients are served again. */
@@ -22,6 +22,12 @@ export const SLICE_MS = 2;
  */
 const DRAIN_MAX = 8 << 20;
 const PROGRESS_EVERY_MS = 1000;
+
+/** The aux fields of an RDB file the broker writes: memory in use now (INFO's used_memory), and whether it is an AOF base. */
+export function rdbInfo(aofBase: boolean): SnapshotInfo {
+  const m = process.memoryUsage();
+  return { usedMem: m.heapUsed + m.external, aofBase };
+}
 
 export class Cancelled extends Error {
   constructor() {
