@@ -5,18 +5,7 @@
  * suites compare the datasets the commands leave.
  */
 import { encodeCommand, type RawClient } from '../harness/raw.js';
-
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './proc.js';
 
 /** `n` random commands over a few keys of each type. */
 export function randomCommands(seed: number, n: number): string[][] {

@@ -9,7 +9,7 @@ import { Crc64 } from '../../engine/persist/rdb/crc64.js';
 import { RdbInput, writeLen, writeString } from '../../engine/persist/rdb/encoding.js';
 import { ListpackReader, ListpackWriter, listpackStrings } from '../../engine/persist/rdb/listpack.js';
 import { lzfCompress, lzfDecompress } from '../../engine/persist/rdb/lzf.js';
-import { prng } from '../persistence/rdb-workload.js';
+import { prng } from '../persistence/proc.js';
 
 describe('CRC-64 (Jones)', () => {
   it('matches redis-server crc64.c check value', () => {
