@@ -16,7 +16,7 @@ import { Stream, thaw } from '../types/stream.js';
 import { StreamId } from '../types/stream-id.js';
 import { byName, type ConsumerGroup } from '../types/stream-group.js';
 import { ByteWriter } from './bytes.js';
-import { RdbType, UNSUPPORTED_TYPES, type RdbInput } from './rdb/encoding.js';
+import { RdbType, UNSUPPORTED_TYPES, UnsupportedTypeError, writeString, type RdbInput } from './rdb/encoding.js';
 import { LIST_RDB_TYPE, ListRecordWriter, readList } from './rdb/list.js';
 import { readStream, STREAM_RDB_TYPE, StreamRecordWriter, writeGroups } from './rdb/stream.js';
 
@@ -122,6 +122,25 @@ const streamCodec: TypeCodec = {
 /** Every non-string type's codec, by type name. */
 export const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, stream: streamCodec };
 
+/** The RDB type a value is written with. */
+export function rdbTypeOf(value: Value): RdbType {
+  if (typeof value === 'string') return RdbType.String;
+  return codecOf(value).rdbType;
+}
+
+/** A non-string value's codec. */
+export function codecOf(value: DataObject): TypeCodec {
+  const codec = CODECS[value.type];
+  if (codec === undefined) throw new Error(`no RDB codec for type ${value.type}`);
+  return codec;
+}
+
+/** Writes a value's encoding (after its type byte and key), all at once. */
+export function writeValue(w: ByteWriter, value: Value): void {
+  if (typeof value === 'string') writeString(w, value);
+  else codecOf(value).write(w, value);
+}
+
 /**
  * Reads a value of RDB type `type` (the type byte already read); null for a key
  * redis-server would skip as empty. A type the engine lacks is refused by name.
@@ -140,7 +159,7 @@ export function readValue(r: RdbInput, type: number, at: number): Value | null {
       return readStream(r, type);
     default: {
       const name = UNSUPPORTED_TYPES[type];
-      if (name !== undefined) return r.fail(`RDB type ${type} (${name}) is not supported by this broker yet`, at);
+      if (name !== undefined) throw new UnsupportedTypeError(`RDB type ${type} (${name}) is not supported by this broker yet`, r.base + at);
       return r.fail(`unknown RDB type ${type}`, at);
     }
   }

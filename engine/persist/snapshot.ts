@@ -40,7 +40,7 @@
 import { Db, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { Int64 } from '../util/int64.js';
 import { ByteWriter } from './bytes.js';
-import { CODECS, readValue, type RecordInProgress } from './codec.js';
+import { codecOf, readValue, type RecordInProgress } from './codec.js';
 import { brksnapLoadSteps, isBrksnap } from './brksnap.js';
 import { Crc64 } from './rdb/crc64.js';
 import { RDB_MAGIC, RDB_VERSION, RdbInput, RdbOp, RdbType, writeLen, writeMillis, writeString } from './rdb/encoding.js';
@@ -296,9 +296,7 @@ export class SnapshotWriter implements EntryGuard {
     if (typeof value === 'string') {
       emit(['SET', e.key, value]);
     } else {
-      const codec = CODECS[value.type];
-      if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
-      codec.commands(e.key, value, emit);
+      codecOf(value).commands(e.key, value, emit);
     }
     if (e.expireAt !== 0) emit(['PEXPIREAT', e.key, String(Db.expireTimeIn(this.dbs, e))]);
     this.keys++;
@@ -317,8 +315,7 @@ export class SnapshotWriter implements EntryGuard {
       this.keys++;
       return;
     }
-    const codec = CODECS[value.type];
-    if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
+    const codec = codecOf(value);
     // A long value is written over the next slices from a frozen view: writing it now
     // would stall the clients for as long as the whole value takes.
     const record = this.live ? codec.freeze(value, PARTS_AT_ONCE) : null;

@@ -71,6 +71,9 @@ export const UNSUPPORTED_TYPES: Readonly<Record<number, string>> = {
   [RdbType.ZsetListpack]: 'zset (listpack)',
 };
 
+/** A value of a type the engine does not have yet (a FormatError: loading stops there). */
+export class UnsupportedTypeError extends FormatError {}
+
 const ENC_INT8 = 0;
 const ENC_INT16 = 1;
 const ENC_INT32 = 2;

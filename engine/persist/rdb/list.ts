@@ -4,18 +4,20 @@
  * older `LIST_QUICKLIST` (ziplists), `LIST_ZIPLIST` and `LIST` read.
  *
  * Our list's chunks are not redis-server's quicklist nodes: elements are packed into
- * listpacks of at most 8 KB as `list-max-listpack-size -2` (the default) fills them;
- * an element larger than that gets a listpack of its own. The node count precedes the
+ * listpacks of at most 8 KB as `list-max-listpack-size -2` (the default) fills them
+ * when elements are appended at the tail (so a list built by RPUSH is written as
+ * redis-server writes it); an element larger than that gets a listpack of its own. The node count precedes the
  * nodes, so the listpacks are gathered apart and counted before they are written.
  */
 import { ByteWriter } from '../bytes.js';
 import { List, type ListView } from '../../types/list.js';
-import { lpStringSize } from '../../types/stream-listpack.js';
 import { RdbType, writeBlob, writeLen, type RdbInput } from './encoding.js';
 import { ListpackWriter, listpackStrings, ziplistStrings } from './listpack.js';
 
 /** list-max-listpack-size -2: a quicklist node's listpack stays within 8 KB. */
 const NODE_MAX_BYTES = 8192;
+/** SIZE_ESTIMATE_OVERHEAD: what quicklist adds to an element's length when it checks the size. */
+const INSERT_OVERHEAD = 8;
 const CONTAINER_PLAIN = 1;
 const CONTAINER_PACKED = 2;
 
@@ -38,7 +40,8 @@ export class ListRecordWriter {
       const chunk = chunks[this.next];
       for (let i = 0; i < chunk.length; i++) {
         const element = chunk.at(i);
-        if (lp.length > 0 && lp.bytes + lpStringSize(element) > NODE_MAX_BYTES) this.flush();
+        // _quicklistNodeAllowInsert: the listpack's bytes, the element's length and 8 bytes of slack.
+        if (lp.length > 0 && lp.bytes + element.length + INSERT_OVERHEAD > NODE_MAX_BYTES) this.flush();
         lp.string(element);
       }
     }

@@ -1,6 +1,6 @@
 /**
- * LZF, the compression of RDB strings (redis-server's bundled liblzf, lzf_c.c and
- * lzf_d.c). Written here rather than taken from npm: the packages there are small and
+ * LZF, the compression of RDB strings (redis-server 7.0's bundled liblzf 3.6, lzf_c.c
+ * and lzf_d.c). Written here rather than taken from npm: the packages there are small and
  * unmaintained, and the compressor must make redis-server's choices (HLOG 16, the
  * VERY_FAST hash, matches of 3 to 264 bytes within 8 KB) for DUMP payloads to come out
  * as redis-server's do.
@@ -56,7 +56,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
     table[slot] = b + ip + 1;
     const ref = stored >= b ? stored - b - 1 : -1;
     const off = ip - ref - 1;
-    if (ref > 0 && off < MAX_OFF && off >= 0 && ip + 4 < inLen && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
+    if (ref > 0 && off < MAX_OFF && off >= 0 && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
       let len = 2;
       const maxLen = Math.min(inLen - ip - len, MAX_REF);
       out[op - lit - 1] = lit - 1;
