@@ -167,8 +167,12 @@ export function writeBlob(w: ByteWriter, bytes: Uint8Array): void {
 }
 
 /** Reads an RDB file's bytes; every failure is a FormatError at the offset where it happened. */
+/** LZF strings up to this size are decompressed into a buffer reused from one to the next. */
+const SCRATCH_MAX = 1 << 20;
+
 export class RdbInput {
   pos: number;
+  private scratch = Buffer.allocUnsafe(1 << 14);
 
   constructor(
     readonly buf: Buffer,
@@ -264,7 +268,10 @@ export class RdbInput {
     return this.fail(`unknown length encoding 0x${first.toString(16)}`, this.pos - 1);
   }
 
-  /** rdbGenericLoadStringObject, as bytes (a view of the file, or a fresh buffer for LZF). */
+  /**
+   * rdbGenericLoadStringObject, as bytes: a view of the file, or for an LZF string of
+   * a buffer the next LZF string reuses. Valid until the next read: copy what is kept.
+   */
   blob(): Buffer {
     const at = this.pos;
     const first = this.u8();
@@ -292,7 +299,8 @@ export class RdbInput {
     const len = this.len();
     if (typeof clen !== 'number' || typeof len !== 'number' || clen > this.end - this.pos) this.fail('invalid LZF compressed string', at);
     if (len === 0 || len > 0x7fffffff) this.fail('invalid LZF compressed string', at);
-    const out = lzfDecompress(this.raw(clen), len);
+    if (len > this.scratch.length && len <= SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(Math.max(len, this.scratch.length * 2));
+    const out = lzfDecompress(this.raw(clen), len, this.scratch);
     if (out === null) this.fail('invalid LZF compressed string', at);
     return out;
   }

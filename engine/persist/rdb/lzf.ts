@@ -121,11 +121,12 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
 }
 
 /**
- * Decompresses `input` into exactly `outLen` bytes; null when the data is not valid
- * LZF or does not give exactly that many bytes (a corrupt file).
+ * Decompresses `input` into exactly `outLen` bytes (in `into` when it is large
+ * enough); null when the data is not valid LZF or does not give exactly that many
+ * bytes (a corrupt file).
  */
-export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null {
-  const out = Buffer.allocUnsafe(outLen);
+export function lzfDecompress(input: Uint8Array, outLen: number, into?: Buffer): Buffer | null {
+  const out = into !== undefined && into.length >= outLen ? into.subarray(0, outLen) : Buffer.allocUnsafe(outLen);
   let ip = 0;
   let op = 0;
   const inLen = input.length;
@@ -134,7 +135,8 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer | null 
     if (ctrl < 32) {
       ctrl++;
       if (op + ctrl > outLen || ip + ctrl > inLen) return null;
-      out.set(input.subarray(ip, ip + ctrl), op);
+      // At most 32 bytes: a loop costs less than a native copy's call.
+      for (let i = 0; i < ctrl; i++) out[op + i] = input[ip + i];
       op += ctrl;
       ip += ctrl;
       continue;
