@@ -83,9 +83,13 @@ export class FullSyncs {
     const gathered = targets.filter((t) => !t.eof);
     const chunks: Buffer[] = [];
     let live = streamed.slice();
+    // Sends to every streamed target; one that fails is ended and dropped, and the
+    // snapshot stops once no target is left.
     const send = async (bytes: Buffer): Promise<void> => {
       const results = await Promise.allSettled(live.map((t) => t.write(bytes)));
-      live = live.filter((t, i) => results[i].status === 'fulfilled' || (t.end(false), false));
+      const failed = live.filter((_, i) => results[i].status === 'rejected');
+      for (const t of failed) t.end(false);
+      live = live.filter((t) => !failed.includes(t));
       if (live.length === 0 && gathered.length === 0) job.cancelled = true;
     };
     try {

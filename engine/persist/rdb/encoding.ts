@@ -298,7 +298,8 @@ export class RdbInput {
     const clen = this.len();
     const len = this.len();
     if (typeof clen !== 'number' || typeof len !== 'number' || clen > this.end - this.pos) this.fail('invalid LZF compressed string', at);
-    if (len === 0 || len > 0x7fffffff) this.fail('invalid LZF compressed string', at);
+    // LZF expands at most 264 bytes from a 3-byte back reference: a larger claim is corrupt.
+    if (len === 0 || len > clen * 132 + 32) this.fail('invalid LZF compressed string', at);
     if (len > this.scratch.length && len <= SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(Math.max(len, this.scratch.length * 2));
     const out = lzfDecompress(this.raw(clen), len, this.scratch);
     if (out === null) this.fail('invalid LZF compressed string', at);

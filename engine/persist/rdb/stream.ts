@@ -20,7 +20,7 @@ import type { ByteWriter } from '../bytes.js';
 import { Stream, type StreamView } from '../../types/stream.js';
 import { NODE_META_WORDS, StreamNode } from '../../types/stream-node.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
-import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
+import { byName, ConsumerGroup, Nack, type Consumer } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
 import type { Int64 } from '../../util/int64.js';
 import { RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
@@ -41,6 +41,14 @@ function encodeId(ms: U64, seq: U64, out: Buffer, at = 0): Buffer {
 
 function decodeId(b: Buffer, at = 0): StreamId {
   return new StreamId(fromHiLo(b.readUInt32BE(at), b.readUInt32BE(at + 4)), fromHiLo(b.readUInt32BE(at + 8), b.readUInt32BE(at + 12)));
+}
+
+/** An ID as the PEL stores it: 16 bytes big-endian, no length. */
+function writeRawId(w: ByteWriter, id: StreamId): void {
+  w.u32be(hi32(id.ms));
+  w.u32be(lo32(id.ms));
+  w.u32be(hi32(id.seq));
+  w.u32be(lo32(id.seq));
 }
 
 function writeId(w: ByteWriter, id: StreamId): void {
@@ -206,7 +214,8 @@ export function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: n
   for (let f = 0; f < fieldCount; f++) masterFields.push(r.expect().text());
   if (r.expect().integer() !== 0) fail('bad master entry terminator');
   const size = live + deleted;
-  if (size === 0) fail('no entries');
+  // Every entry takes at least four elements of a byte or more.
+  if (size === 0 || size > lp.length) fail('bad entry count');
   const meta = new Uint32Array(size * NODE_META_WORDS);
   const payload = new PayloadBuilder();
   let seenLive = 0;
@@ -289,14 +298,13 @@ export class StreamRecordWriter {
 export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerGroup> | null): void {
   const sorted = groups === null ? [] : byName(groups);
   writeLen(w, sorted.length);
-  const id = Buffer.allocUnsafe(ID_BYTES);
   for (const [name, group] of sorted) {
     writeString(w, name);
     writeId(w, group.lastId);
     writeSignedLen(w, group.entriesRead);
     writeLen(w, group.pel.size);
     for (const nack of group.pel.from(StreamId.MIN)) {
-      w.bytes(encodeId(nack.id.ms, nack.id.seq, id));
+      writeRawId(w, nack.id);
       writeMillis(w, nack.deliveryTime);
       writeLen(w, nack.deliveryCount);
     }
@@ -305,7 +313,7 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
       writeString(w, consumer.name);
       writeMillis(w, consumer.seenTime);
       writeLen(w, consumer.pel.size);
-      for (const nack of consumer.pel.from(StreamId.MIN)) w.bytes(encodeId(nack.id.ms, nack.id.seq, id));
+      for (const nack of consumer.pel.from(StreamId.MIN)) writeRawId(w, nack.id);
     }
   }
 }
@@ -371,32 +379,72 @@ function readGroups(r: RdbInput, s: Stream, v2: boolean): void {
   }
 }
 
-/** A group's PEL, then its consumers, each claiming its entries of that PEL. */
+/**
+ * A group's PEL, then its consumers, each claiming its entries of that PEL. The PEL
+ * is kept as the file has it, in ID order: a consumer's entry is found by binary
+ * search over its ID's 32-bit words (no string or object per entry but the Nack).
+ */
 function readPel(r: RdbInput, group: ConsumerGroup): void {
-  const pending = new Map<string, { id: StreamId; time: number; count: U64; owned: boolean }>();
-  for (let n = r.count(); n > 0; n--) {
+  const n = r.count();
+  if (n > r.end - r.pos) r.fail('pending entries list longer than the file');
+  const words = new Uint32Array(n * 4);
+  const times = new Float64Array(n);
+  const counts: U64[] = new Array<U64>(n);
+  const owner: (Consumer | undefined)[] = new Array<Consumer | undefined>(n);
+  const buf = r.buf;
+  for (let i = 0; i < n; i++) {
     const at = r.pos;
-    const raw = r.raw(ID_BYTES);
-    const time = Number(r.millis());
-    const count = r.len();
-    const key = raw.latin1Slice();
-    if (pending.has(key)) r.fail('duplicated pending entry in a group', at);
-    pending.set(key, { id: decodeId(raw), time, count, owned: false });
+    r.raw(ID_BYTES);
+    for (let w = 0; w < 4; w++) words[i * 4 + w] = buf.readUInt32BE(at + w * 4);
+    if (i > 0 && compareWordsAt(words, i - 1, words, i) >= 0) r.fail('pending entries out of order', at);
+    times[i] = Number(r.millis());
+    counts[i] = r.len();
   }
+  const key = new Uint32Array(4);
+  const nacks: Nack[] = new Array<Nack>(n);
   for (let c = r.count(); c > 0; c--) {
     const atName = r.pos;
     const name = r.string();
     if (group.consumers.has(name)) r.fail('duplicated consumer name', atName);
     const consumer = group.createConsumer(name, Number(r.millis()));
-    for (let n = r.count(); n > 0; n--) {
+    for (let k = r.count(); k > 0; k--) {
       const at = r.pos;
-      const p = pending.get(r.raw(ID_BYTES).latin1Slice());
-      if (p === undefined || p.owned) r.fail("consumer's pending entry not in its group's PEL", at);
-      p.owned = true;
-      const nack = new Nack(p.id, consumer, p.time, p.count);
-      group.pel.add(nack);
+      r.raw(ID_BYTES);
+      for (let w = 0; w < 4; w++) key[w] = buf.readUInt32BE(at + w * 4);
+      const i = findWords(words, n, key);
+      if (i < 0 || owner[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
+      owner[i] = consumer;
+      const id = new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3]));
+      const nack = new Nack(id, consumer, times[i], counts[i]);
+      nacks[i] = nack;
       consumer.pel.add(nack);
     }
   }
-  if (group.pel.size !== pending.size) r.fail('a pending entry has no consumer');
+  for (let i = 0; i < n; i++) {
+    if (owner[i] === undefined) r.fail('a pending entry has no consumer');
+    group.pel.add(nacks[i]);
+  }
+}
+
+/** Sign of (ID a of `x`) - (ID b of `y`), IDs as four 32-bit words each. */
+function compareWordsAt(x: Uint32Array, a: number, y: Uint32Array, b: number): number {
+  for (let w = 0; w < 4; w++) {
+    const d = x[a * 4 + w] - y[b * 4 + w];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Index of the ID `key` among the n sorted IDs of `words`, or -1. */
+function findWords(words: Uint32Array, n: number, key: Uint32Array): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const d = compareWordsAt(words, mid, key, 0);
+    if (d === 0) return mid;
+    if (d < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
