@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
+import { errorLine } from '../protocol/reply.js';
 import { CommandTable, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
 import { Config } from './config/config.js';
@@ -23,6 +24,10 @@ import { InstantaneousMetric } from './introspection/instantaneous.js';
 import { MemoryUsage } from './introspection/memory.js';
 import { isLocalClient } from './net/protected.js';
 import { OutputLimits } from './net/output-limit.js';
+import { ClientMemory } from './net/client-memory.js';
+import { checkOpenFilesLimit, maxclientsRefusal, openFilesLimit } from './net/fd-limit.js';
+import { guarded, type GuardedClient } from './guard.js';
+import { ConfigError } from './config/config.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { ClientPause } from './dispatch/pause.js';
 import { Persistence } from './persistence/persistence.js';
@@ -63,7 +68,7 @@ export interface ShutdownOptions {
 export type ShutdownHook = (options: ShutdownOptions) => Promise<string | null> | string | null;
 
 const PROTECTED_MODE_DENIED =
-  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
+  'DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
   'for the default user. In this mode connections are only accepted from the loopback interface. If you ' +
   'want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just ' +
   "disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by " +
@@ -73,12 +78,23 @@ const PROTECTED_MODE_DENIED =
   "mode option to 'no', and then restarting the server. 3) If you started the server manually just for " +
   "testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the " +
   'default user. NOTE: You only need to do one of the above things in order for the server to start accepting ' +
-  'connections from the outside.\r\n';
+  'connections from the outside.';
 
 /** What a connection itself uses of the broker (broker/net/connection.ts). */
 export type ConnectionHost = Pick<
   Broker,
-  'engine' | 'config' | 'log' | 'stats' | 'authRequired' | 'dispatcher' | 'replies' | 'outputLimits' | 'countError' | 'removeConnection'
+  | 'engine'
+  | 'config'
+  | 'log'
+  | 'stats'
+  | 'authRequired'
+  | 'dispatcher'
+  | 'replies'
+  | 'outputLimits'
+  | 'clientMemory'
+  | 'guard'
+  | 'countError'
+  | 'removeConnection'
 > & { readonly persistence: Pick<Persistence, 'groupCommit'> };
 
 /**
@@ -88,6 +104,7 @@ export type ConnectionHost = Pick<
 export type CommandHost = Pick<
   Broker,
   | 'authRequired'
+  | 'clientMemory'
   | 'commands'
   | 'config'
   | 'connections'
@@ -141,6 +158,8 @@ export class Broker {
   /** INFO latencystats: per command, while `latency-tracking` is on. */
   readonly histograms = new Map<Command<Connection>, LatencyHistogram>();
   readonly outputLimits: OutputLimits;
+  /** Every client's memory, and maxmemory-clients (broker/net/client-memory.ts). */
+  readonly clientMemory: ClientMemory;
   readonly shutdownHooks: ShutdownHook[] = [];
   /** The AOF and snapshots (broker/persistence/persistence.ts). */
   readonly persistence: Persistence;
@@ -197,8 +216,26 @@ export class Broker {
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);
     this.outputLimits = new OutputLimits(this.config, this.log);
+    this.clientMemory = new ClientMemory(this.config, this.log);
+    this.fitMaxclientsToOpenFiles();
     this.persistence = new Persistence(this);
     this.dispatcher = new Dispatcher(this);
+  }
+
+  /**
+   * Lowers maxclients to what the open-files limit holds, and refuses CONFIG SET
+   * beyond it (broker/net/fd-limit.ts). Throws ConfigError when nothing fits.
+   */
+  private fitMaxclientsToOpenFiles(): void {
+    const verdict = checkOpenFilesLimit(this.config.int('maxclients'), openFilesLimit(), this.log);
+    if ('fatal' in verdict) throw new ConfigError(verdict.fatal);
+    if ('maxclients' in verdict) this.config.set('maxclients', String(verdict.maxclients));
+    this.config.onChange('maxclients', (_, value) => maxclientsRefusal(Number(value), this.log));
+  }
+
+  /** `fn` guarded against exceptions (broker/guard.ts): logged, and `client` disconnected, instead of ending the process. */
+  guard<A extends unknown[]>(what: string, fn: (...args: A) => void, client?: GuardedClient): (...args: A) => void {
+    return guarded(this.log, what, fn, client);
   }
 
   /** The port actually listened on (differs from the `port` parameter when that is 0). */
@@ -220,7 +257,10 @@ export class Broker {
       // A leading '-' marks an address that may be unavailable (redis-server's syntax).
       const optional = spec.startsWith('-');
       const host = optional ? spec.slice(1) : spec;
-      const server = net.createServer((socket) => this.accept(socket));
+      const server = net.createServer((socket) => {
+        const dropped = { addr: formatPeer(socket), close: () => socket.destroy() };
+        this.guard('accepting a client', () => this.accept(socket), dropped)();
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -230,6 +270,9 @@ export class Broker {
             () => resolve(),
           );
         });
+        server.removeAllListeners('error');
+        // Failures to accept (EMFILE, ENFILE: out of descriptors) end no one: the peer is dropped, as redis-server's acceptTcpHandler does.
+        server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`Accepting client connection: ${acceptError(err)}`));
         this.servers.push(server);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -292,7 +335,8 @@ export class Broker {
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
       socket.on('error', () => undefined);
-      socket.end('-ERR max number of clients reached\r\n');
+      // Closed once written, whatever the peer does: a half-closed socket would keep its descriptor.
+      socket.end(errorLine('ERR max number of clients reached'), () => socket.destroy());
       return;
     }
     const keepAlive = this.config.int('tcp-keepalive');
@@ -302,14 +346,16 @@ export class Broker {
     if (this.config.bool('protected-mode') && !this.authRequired && !isLocalClient(c)) {
       // Without a password only the loopback interface may talk to us (redis-server's protected mode).
       this.stats.rejectedConnections++;
-      c.reply.raw(PROTECTED_MODE_DENIED);
+      // Written as redis-server does (connWrite), not as a reply: no error statistics.
       c.closeAfterReply = true;
-      c.flush();
+      socket.end(errorLine(PROTECTED_MODE_DENIED), () => socket.destroy());
+      c.close();
     }
   }
 
   removeConnection(c: Connection): void {
     this.connections.delete(c.id);
+    this.clientMemory.remove(c);
     this.monitors.delete(c);
     this.engine.blocking.cancel(c);
     this.engine.pubsub.unsubscribeAll(c);
@@ -334,6 +380,7 @@ export class Broker {
     s.netOutputBytes = 0;
     s.readsProcessed = 0;
     s.writesProcessed = 0;
+    this.clientMemory.evicted = 0;
     const e = this.engine.stats;
     for (const key of Object.keys(e) as (keyof typeof e)[]) e[key] = 0;
     for (const command of this.commands.commands()) {
@@ -352,7 +399,7 @@ export class Broker {
   private startCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     const hz = this.config.int('hz');
-    this.cronTimer = setInterval(() => this.cron(hz), 1000 / hz);
+    this.cronTimer = setInterval(this.guard('in the cron', () => this.cron(hz)), 1000 / hz);
     this.cronTimer.unref();
   }
 
@@ -370,7 +417,10 @@ export class Broker {
       this.metrics.netOutput.sample(this.stats.netOutputBytes, now);
       this.memory.sample();
     }
-    if (every(1000)) this.closeIdleClients(now);
+    if (every(1000)) {
+      this.closeIdleClients(now);
+      this.clientMemory.sampleRecent(this.connections.values(), Math.floor(now / 1000));
+    }
     this.cronLoops++;
   }
 
@@ -386,4 +436,15 @@ export class Broker {
       c.close();
     }
   }
+}
+
+/** A peer for a log line before it is a client. */
+function formatPeer(socket: net.Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+}
+
+/** accept(2)'s failure as redis-server's anetTcpAccept reports it: `accept: <strerror>`. */
+function acceptError(err: NodeJS.ErrnoException): string {
+  const text: Record<string, string> = { EMFILE: 'Too many open files', ENFILE: 'Too many open files in system' };
+  return `accept: ${(err.code !== undefined ? text[err.code] : undefined) ?? err.message}`;
 }

@@ -45,6 +45,9 @@ export class Blocking {
   private ready: { db: Db; key: string }[] = [];
   private readonly readySet = new Set<string>();
 
+  /** Told about an exception thrown while a wait timed out (the engine reports it as a handler's). */
+  onInternalError: (err: unknown, what: string) => void = () => undefined;
+
   /** Number of blocked clients (INFO blocked_clients). */
   get size(): number {
     return this.waits.size;
@@ -84,7 +87,7 @@ export class Blocking {
     if (delay > MAX_TIMER_MS) {
       w.timer = setTimeout(() => this.arm(w, deadline), MAX_TIMER_MS);
     } else {
-      w.timer = setTimeout(() => this.finish(w, () => w.spec.timedOut()), Math.max(delay, 0));
+      w.timer = setTimeout(() => this.timeOut(w), Math.max(delay, 0));
     }
   }
 
@@ -141,6 +144,22 @@ export class Blocking {
   cancel(c: Client): void {
     const w = this.waits.get(c);
     if (w !== undefined) this.remove(w);
+  }
+
+  /**
+   * A wait timed out. A timer's exception would end the process: it is reported, and
+   * the client answered with an error (unless its reply was already written) and let go.
+   */
+  private timeOut(w: Wait): void {
+    const reply = w.client.reply;
+    const before = reply.position;
+    try {
+      this.finish(w, () => w.spec.timedOut());
+    } catch (err) {
+      this.onInternalError(err, 'blocking timeout');
+      if (reply.position === before) reply.error("ERR internal error executing 'blocking timeout'");
+      if (this.waits.get(w.client) === w) this.release(w);
+    }
   }
 
   private finish(w: Wait, reply: () => void): void {

@@ -99,6 +99,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
+    this.blocking.onInternalError = (err, what) => this.onInternalError(err, what);
   }
 
   /** Milliseconds since the epoch; constant for the duration of a command. */
@@ -127,7 +128,7 @@ export class Engine {
     this.ownEffect = argv;
     this.forcedEffect = false;
     this.beginUnit();
-    const replyMark = c.reply.out.length;
+    const replyMark = c.reply.position;
     try {
       command.handler!(c, argv);
       if ((this.dirty !== dirtyBefore || this.forcedEffect) && this.ownEffect !== null) {
@@ -140,7 +141,7 @@ export class Engine {
       // A bug in one handler must neither stop the server nor leave the client with
       // half a reply (it would misread every later one): drop what the command wrote,
       // answer with an error, and report it.
-      c.reply.out = c.reply.out.slice(0, replyMark);
+      c.reply.truncate(replyMark);
       c.reply.error(`ERR internal error executing '${command.fullname}'`);
       this.onInternalError(err, command.fullname);
     } finally {

@@ -12,6 +12,7 @@
  */
 import type { Client } from './client.js';
 import { globMatch } from './glob.js';
+import { PushMessage } from '../protocol/reply.js';
 
 export type Namespace = 'channel' | 'pattern' | 'shard';
 
@@ -33,17 +34,6 @@ export class Subscriptions {
   get total(): number {
     return this.channel.size + this.pattern.size + this.shard.size;
   }
-}
-
-/** Array headers of a message as RESP2 sees it (a plain array) and RESP3 (a push). */
-const HEAD3 = ['*3\r\n', '>3\r\n'] as const;
-const HEAD4 = ['*4\r\n', '>4\r\n'] as const;
-const MESSAGE = '$7\r\nmessage\r\n';
-const SMESSAGE = '$8\r\nsmessage\r\n';
-const PMESSAGE = '$8\r\npmessage\r\n';
-
-function bulk(s: string): string {
-  return '$' + s.length + '\r\n' + s + '\r\n';
 }
 
 export class PubSub {
@@ -119,13 +109,11 @@ export class PubSub {
    */
   publish(channel: string, message: string, shard: boolean): number {
     let receivers = 0;
-    const channelBulk = bulk(channel);
-    const messageBulk = bulk(message);
     const direct = this.registry[shard ? 'shard' : 'channel'].get(channel);
     if (direct !== undefined) {
-      const frame = new Frame(HEAD3, (shard ? SMESSAGE : MESSAGE) + channelBulk + messageBulk);
+      const m = new PushMessage([shard ? 'smessage' : 'message', channel, message]);
       for (const c of direct) {
-        deliver(c, frame);
+        deliver(c, m);
         receivers++;
       }
     }
@@ -133,9 +121,9 @@ export class PubSub {
     if (shard) return receivers;
     for (const [pattern, clients] of this.registry.pattern) {
       if (!globMatch(pattern, channel)) continue;
-      const frame = new Frame(HEAD4, PMESSAGE + bulk(pattern) + channelBulk + messageBulk);
+      const m = new PushMessage(['pmessage', pattern, channel, message]);
       for (const c of clients) {
-        deliver(c, frame);
+        deliver(c, m);
         receivers++;
       }
     }
@@ -148,29 +136,10 @@ export class PubSub {
  * (output buffer limit), which unsubscribes it: the caller's iteration over a
  * subscriber set tolerates that, as JS Set and Map iteration skip deleted entries.
  */
-function deliver(c: Client, frame: Frame): void {
+function deliver(c: Client, m: PushMessage): void {
   const reply = c.reply;
   const start = reply.position;
-  reply.raw(frame.as(reply.resp));
+  reply.message(m);
   reply.markPush(start);
   c.pushed();
-}
-
-/**
- * One message framed for RESP2 and RESP3, each built once and shared by every
- * subscriber: one append per delivery keeps the pending-output ropes short.
- */
-class Frame {
-  private resp2: string | null = null;
-  private resp3: string | null = null;
-
-  constructor(
-    private readonly heads: readonly [string, string],
-    private readonly body: string,
-  ) {}
-
-  as(resp: 2 | 3): string {
-    if (resp === 2) return (this.resp2 ??= this.heads[0] + this.body);
-    return (this.resp3 ??= this.heads[1] + this.body);
-  }
 }

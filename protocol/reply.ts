@@ -1,7 +1,18 @@
 /**
- * RESP2/RESP3 reply writer. Replies accumulate as one latin1 string (V8 ropes make
- * appending cheap) that the connection writes once per event-loop turn
- * (ARCHITECTURE.md, "Replies"). Every string given here must already be latin1 bytes.
+ * RESP2/RESP3 reply writer, the one place the wire format is written (as redis-server's
+ * addReply* family in networking.c).
+ *
+ * Replies are encoded as bytes into slabs: Buffers outside the V8 heap, shared by every
+ * writer in the process. The writer that writes owns the current slab; its bytes form one
+ * piece of it, which joins its pending pieces (slab and offsets) when another writer
+ * takes the slab over, when the slab is full, or when the output is taken. Bytes handed
+ * out are never written again (the slab moves on past them), so the socket may hold them
+ * for as long as it needs. A turn of small replies is then one Buffer for the socket, a
+ * large reply a chain of them, and no reply is ever limited by V8's string length.
+ * Integers and short strings are written byte by byte, longer ones by one native copy.
+ *
+ * Every string given here must already be latin1 bytes (one byte per char).
+ * ARCHITECTURE.md, "Replies", has the measurements.
  */
 
 export type Protocol = 2 | 3;
@@ -16,9 +27,39 @@ export type RespValue =
   | { map: [RespValue, RespValue][] }
   | { set: RespValue[] };
 
+/**
+ * Slab size: large enough that a turn's replies rarely span two, small enough that a
+ * slab held by a few unsent bytes costs little.
+ */
+const SLAB_SIZE = 64 * 1024;
+/** Strings shorter than this are copied char by char, cheaper than a native call. */
+const SHORT_STRING = 24;
+/** Room for a header: type byte, a 64-bit count or length (20 digits with a sign) and CRLF. */
+const HEADER_ROOM = 23;
+/** Room a deferred header keeps: a type byte, up to 16 digits, CRLF. */
+const DEFERRED_ROOM = 19;
+/** Pending output below this size is handed to the socket as one Buffer. */
+const MERGE_BELOW = 64 * 1024;
+/** Bytes after a deferred header moved back over its unused room, beyond which the piece is split instead. */
+const MOVE_LIMIT = 4096;
+
+declare global {
+  interface Buffer {
+    /** Node's latin1 encoder (Buffer.prototype.latin1Write), which `write(s, o, n, 'latin1')` calls. */
+    latin1Write(s: string, offset: number, length: number): number;
+  }
+}
+
+const CR = 13;
+const LF = 10;
+const EMPTY: readonly Buffer[] = [];
+
+/** The shared slab, where the writer `owner` has its piece; `used` is the end of what is written. */
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let used = 0;
+let owner: Reply | null = null;
+
 export class Reply {
-  /** Pending bytes not yet handed to the socket. */
-  out = '';
   /** Error replies written so far; lets callers tell whether a command failed. */
   errors = 0;
   /** Called with each error reply's text, for INFO errorstats. */
@@ -28,40 +69,75 @@ export class Reply {
    * ever written here (`position`), which stay valid when the output is taken.
    */
   private pushSpans: number[] | null = null;
-  /** Characters taken so far: `out` starts at this position. */
+  /** Pending output before this writer's piece of the slab, oldest first. */
+  private readonly pieces = new Pieces();
+  /** Where this writer's piece of the slab begins; meaningful while it owns the slab. */
+  private pieceStart = 0;
+  /** Bytes taken so far: the pending output starts at this position. */
   private taken = 0;
 
   constructor(public resp: Protocol = 2) {}
 
-  /** Takes the pending output, leaving the writer empty. */
-  take(): string {
-    const out = this.out;
-    this.out = '';
-    this.taken += out.length;
-    return out;
-  }
-
-  /** Takes the pending output up to `position` (a `position` value), leaving the rest. */
-  takeUpTo(position: number): string {
-    const n = position - this.taken;
-    if (n >= this.out.length) return this.take();
-    const out = this.out.slice(0, n);
-    this.out = this.out.slice(n);
-    this.taken = position;
-    return out;
+  /** Bytes pending, not yet handed to the socket (output buffer accounting). */
+  get length(): number {
+    return owner === this ? this.pieces.size + used - this.pieceStart : this.pieces.size;
   }
 
   /** The position of the end of the output in everything ever written here. */
   get position(): number {
-    return this.taken + this.out.length;
+    return this.taken + this.length;
+  }
+
+  /**
+   * Takes the pending output, leaving the writer empty: the Buffers to write, in order.
+   * Small pieces are joined into one Buffer (a copy of at most MERGE_BELOW bytes): a
+   * subscriber that got one message from each of many publishers in a turn holds as
+   * many pieces, and writev of many small buffers cost more than the copy (PUBLISH to
+   * 50 subscribers spent 14% of its time in writev).
+   */
+  take(): readonly Buffer[] {
+    if (owner === this) this.seal();
+    const size = this.pieces.size;
+    if (size === 0) return EMPTY;
+    this.taken += size;
+    if (this.pieces.count === 1 || size >= MERGE_BELOW) return this.pieces.take(size);
+    // Joined in the slab: no Buffer of its own to allocate (and collect) per turn.
+    this.room(size);
+    const start = used;
+    used = this.pieces.drainInto(slab, used);
+    this.pieceStart = used;
+    return [slab.subarray(start, used)];
+  }
+
+  /** Takes the pending output up to `position` (a `position` value), leaving the rest. */
+  takeUpTo(position: number): readonly Buffer[] {
+    let n = position - this.taken;
+    if (n >= this.length) return this.take();
+    if (n <= 0) return EMPTY;
+    if (owner === this) this.seal();
+    this.taken = position;
+    return this.pieces.take(n);
+  }
+
+  /** Drops the output written after `mark` (a `position`) and not taken yet: a failed command's partial reply. */
+  truncate(mark: number): void {
+    let drop = this.position - Math.max(mark, this.taken);
+    if (drop <= 0) return;
+    if (owner === this) {
+      // Bytes of our own piece were never handed out: the slab can reuse them.
+      const inPiece = Math.min(drop, used - this.pieceStart);
+      used -= inPiece;
+      drop -= inPiece;
+    }
+    this.pieces.dropLast(drop);
   }
 
   simple(s: string): void {
-    this.out += '+' + s + '\r\n';
+    this.line(43, s);
   }
 
   ok(): void {
-    this.out += '+OK\r\n';
+    this.constant('+OK\r\n');
   }
 
   /** An error reply; `message` starts with its code, e.g. `ERR syntax error`. */
@@ -70,50 +146,114 @@ export class Reply {
     if (message.includes('\n') || message.includes('\r')) message = message.replace(/[\r\n]/g, ' ');
     this.errors++;
     if (this.onError !== null) this.onError(message);
-    this.out += '-' + message + '\r\n';
+    this.line(45, message);
   }
 
   int(n: number | bigint): void {
-    this.out += ':' + n + '\r\n';
+    if (typeof n === 'number' && Number.isSafeInteger(n)) {
+      this.room(HEADER_ROOM);
+      this.header(58, n);
+    } else {
+      this.line(58, String(n));
+    }
   }
 
   bulk(s: string): void {
-    this.out += '$' + s.length + '\r\n' + s + '\r\n';
+    const len = s.length;
+    this.room(len + HEADER_ROOM + 2);
+    this.header(36, len);
+    this.latin1(s);
+    this.crlf();
+  }
+
+  /** A bulk of `s.slice(start, end)`, without making that string when it is short. */
+  bulkSlice(s: string, start: number, end: number): void {
+    const len = end - start;
+    if (len >= SHORT_STRING) return this.bulk(s.slice(start, end));
+    this.room(len + HEADER_ROOM + 2);
+    this.header(36, len);
+    let p = used;
+    for (let i = start; i < end; i++) slab[p++] = s.charCodeAt(i);
+    used = p;
+    this.crlf();
+  }
+
+  /** A stream ID `<ms>-<seq>` as a bulk, written without making its text. */
+  bulkStreamId(ms: number | bigint, seq: number | bigint): void {
+    if (typeof ms === 'bigint' || typeof seq === 'bigint') return this.bulk(ms + '-' + seq);
+    const len = digitCount(ms) + 1 + digitCount(seq);
+    this.room(len + HEADER_ROOM + 2);
+    this.header(36, len);
+    let p = writeDigits(slab, used, ms);
+    slab[p++] = 45;
+    used = writeDigits(slab, p, seq);
+    this.crlf();
+  }
+
+  /** A bulk whose payload is bytes; they are copied, so the caller may change them afterwards. */
+  bulkBytes(bytes: Uint8Array): void {
+    const len = bytes.length;
+    this.room(len + HEADER_ROOM + 2);
+    this.header(36, len);
+    slab.set(bytes, used);
+    used += len;
+    this.crlf();
   }
 
   /** A bulk, or the null bulk for undefined/null. */
   bulkOrNil(s: string | null | undefined): void {
     if (s === null || s === undefined) this.nil();
-    else this.out += '$' + s.length + '\r\n' + s + '\r\n';
+    else this.bulk(s);
   }
 
   /** The null bulk string (`$-1` / `_`). */
   nil(): void {
-    this.out += this.resp === 2 ? '$-1\r\n' : '_\r\n';
+    this.constant(this.resp === 2 ? '$-1\r\n' : '_\r\n');
   }
 
   /** The null array (`*-1` / `_`). */
   nilArray(): void {
-    this.out += this.resp === 2 ? '*-1\r\n' : '_\r\n';
+    this.constant(this.resp === 2 ? '*-1\r\n' : '_\r\n');
   }
 
   array(n: number): void {
-    this.out += '*' + n + '\r\n';
+    this.room(HEADER_ROOM);
+    this.header(42, n);
   }
 
   /** A map of n pairs; a flat array of 2n elements in RESP2. */
   map(n: number): void {
-    this.out += this.resp === 2 ? '*' + 2 * n + '\r\n' : '%' + n + '\r\n';
+    this.room(HEADER_ROOM);
+    if (this.resp === 2) this.header(42, 2 * n);
+    else this.header(37, n);
   }
 
   /** A set of n elements; an array in RESP2. */
   set(n: number): void {
-    this.out += this.resp === 2 ? '*' + n + '\r\n' : '~' + n + '\r\n';
+    this.room(HEADER_ROOM);
+    this.header(this.resp === 2 ? 42 : 126, n);
   }
 
   /** An out-of-band push of n elements; an array in RESP2. */
   push(n: number): void {
-    this.out += this.resp === 2 ? '*' + n + '\r\n' : '>' + n + '\r\n';
+    this.room(HEADER_ROOM);
+    this.header(this.resp === 2 ? 42 : 62, n);
+  }
+
+  /**
+   * A message encoded once for all its receivers (pub/sub), written as a push. A
+   * receiver that is not writing holds the shared bytes as a piece, without taking
+   * the slab: a PUBLISH to 50 subscribers is then not 50 pieces of the publisher's slab.
+   */
+  message(m: PushMessage): void {
+    const bytes = m.encoded(this.resp);
+    if (owner === this) {
+      this.room(bytes.length);
+      slab.set(bytes, used);
+      used += bytes.length;
+    } else {
+      this.pieces.push(bytes, 0, bytes.length);
+    }
   }
 
   /** Notes that a push (a pub/sub message or confirmation) began at `start` (a `position`) and ends here. */
@@ -136,39 +276,44 @@ export class Reply {
     this.pushSpans = null;
     if (dropFrom === null) return;
     const from = Math.max(dropFrom, this.taken);
-    let kept = '';
+    const kept: Buffer[] = [];
     for (let i = 0; i < spans.length; i += 2) {
-      if (spans[i] >= from) kept += this.out.slice(spans[i] - this.taken, spans[i + 1] - this.taken);
+      if (spans[i] >= from) kept.push(this.copyOf(spans[i], spans[i + 1]));
     }
-    this.out = this.out.slice(0, from - this.taken) + kept;
+    this.truncate(from);
+    for (const bytes of kept) {
+      this.room(bytes.length);
+      slab.set(bytes, used);
+      used += bytes.length;
+    }
   }
 
   bool(b: boolean): void {
-    if (this.resp === 2) this.out += b ? ':1\r\n' : ':0\r\n';
-    else this.out += b ? '#t\r\n' : '#f\r\n';
+    if (this.resp === 2) this.constant(b ? ':1\r\n' : ':0\r\n');
+    else this.constant(b ? '#t\r\n' : '#f\r\n');
   }
 
   /** A double as redis-server formats it (`%.17g`); a bulk string in RESP2. */
   double(d: number): void {
     const s = formatDouble(d);
     if (this.resp === 2) this.bulk(s);
-    else this.out += ',' + s + '\r\n';
+    else this.line(44, s);
   }
 
   /** Verbatim text (`=len\r\ntxt:...`); a bulk string in RESP2. */
   verbatim(s: string, format = 'txt'): void {
-    if (this.resp === 2) this.bulk(s);
-    else this.out += '=' + (s.length + 4) + '\r\n' + format + ':' + s + '\r\n';
+    if (this.resp === 2) return this.bulk(s);
+    this.room(s.length + format.length + HEADER_ROOM + 3);
+    this.header(61, s.length + format.length + 1);
+    this.latin1(format);
+    slab[used++] = 58;
+    this.latin1(s);
+    this.crlf();
   }
 
   bulks(items: readonly string[]): void {
     this.array(items.length);
     for (const s of items) this.bulk(s);
-  }
-
-  /** Bytes already encoded as RESP, passed through unchanged. */
-  raw(resp: string): void {
-    this.out += resp;
   }
 
   value(v: RespValue): void {
@@ -192,21 +337,338 @@ export class Reply {
   }
 
   /**
-   * Starts a reply whose element count is known only once it is written: returns
-   * a mark to pass to `endDeferred`, which inserts the header before the elements.
+   * Starts a reply whose element count is known only once it is written (redis-server's
+   * addReplyDeferredLen): keeps room for the header and returns a mark to pass to
+   * `endDeferred`, which writes the header there.
    */
-  beginDeferred(): string {
-    const head = this.out;
-    this.out = '';
-    return head;
+  beginDeferred(): number {
+    this.room(DEFERRED_ROOM);
+    const mark = this.position;
+    used += DEFERRED_ROOM;
+    return mark;
   }
 
-  endDeferred(mark: string, kind: 'array' | 'map' | 'set', n: number): void {
-    const body = this.out;
-    this.out = mark;
-    this[kind](n);
-    this.out += body;
+  /**
+   * Writes the header of the reply begun at `mark`. The header ends where the kept room
+   * ends; the room left before it is cut out: by moving a short body back over it, by
+   * starting the piece after it, or by splitting the piece around it (no copy).
+   */
+  endDeferred(mark: number, kind: 'array' | 'map' | 'set', n: number): void {
+    const type = kind === 'array' || this.resp === 2 ? 42 : kind === 'map' ? 37 : 126;
+    const count = kind === 'map' && this.resp === 2 ? 2 * n : n;
+    const size = headerSize(count);
+    const gap = DEFERRED_ROOM - size;
+    const offset = mark - this.taken;
+    const inPiece = offset - this.pieces.size;
+    if (owner === this && inPiece >= 0) {
+      const start = this.pieceStart + inPiece;
+      const bodyStart = start + DEFERRED_ROOM;
+      if (start === this.pieceStart) {
+        writeHeader(slab, start + gap, type, count);
+        this.pieceStart += gap;
+      } else if (used - bodyStart <= MOVE_LIMIT) {
+        writeHeader(slab, start, type, count);
+        slab.copyWithin(start + size, bodyStart, used);
+        used -= gap;
+      } else {
+        this.pieces.push(slab, this.pieceStart, start);
+        writeHeader(slab, start + gap, type, count);
+        this.pieceStart = start + gap;
+      }
+      return;
+    }
+    const [buf, at] = this.pieces.locate(offset);
+    writeHeader(buf, at + gap, type, count);
+    this.pieces.cut(offset, gap);
   }
+
+  /** A copy of the pending bytes between two positions. */
+  private copyOf(from: number, to: number): Buffer {
+    if (owner === this) this.seal();
+    const out = Buffer.allocUnsafe(to - from);
+    this.pieces.copy(from - this.taken, to - this.taken, out);
+    return out;
+  }
+
+  /** Makes room for `n` more bytes in the slab, owned by this writer from here on. */
+  private room(n: number): void {
+    if (owner !== this) {
+      if (owner !== null) owner.seal();
+      owner = this;
+      this.pieceStart = used;
+    }
+    if (slab.length - used < n) this.newSlab(n);
+  }
+
+  /** Moves this writer's piece of the slab into its chunks; the slab is still its own. */
+  private seal(): void {
+    if (used > this.pieceStart) this.pieces.push(slab, this.pieceStart, used);
+    this.pieceStart = used;
+  }
+
+  /** A new slab with room for `n` bytes (a reply larger than a slab gets one of its own size). */
+  private newSlab(n: number): void {
+    this.seal();
+    slab = Buffer.allocUnsafeSlow(Math.max(n, SLAB_SIZE));
+    used = 0;
+    this.pieceStart = 0;
+  }
+
+  /** `<type><text>\r\n` (simple strings, errors, doubles, big integers). */
+  private line(type: number, s: string): void {
+    this.room(s.length + 3);
+    slab[used++] = type;
+    this.latin1(s);
+    this.crlf();
+  }
+
+  /** A short ASCII constant such as `+OK\r\n`. */
+  private constant(s: string): void {
+    this.room(s.length);
+    let p = used;
+    for (let i = 0; i < s.length; i++) slab[p++] = s.charCodeAt(i);
+    used = p;
+  }
+
+  /** `<type><n>\r\n`; room already made. */
+  private header(type: number, n: number): void {
+    used = writeHeader(slab, used, type, n);
+  }
+
+  /** Room already made. */
+  private latin1(s: string): void {
+    const len = s.length;
+    if (len < SHORT_STRING) {
+      let p = used;
+      for (let i = 0; i < len; i++) slab[p++] = s.charCodeAt(i);
+      used = p;
+    } else {
+      used += slab.latin1Write(s, used, len);
+    }
+  }
+
+  /** Room already made. */
+  private crlf(): void {
+    slab[used++] = CR;
+    slab[used++] = LF;
+  }
+}
+
+/**
+ * A writer's pending pieces: slab ranges, oldest first. Kept as offsets, not as
+ * subarrays: a Buffer object per piece cost more than the message itself when each
+ * PUBLISH to 50 subscribers made 50 pieces (half the throughput).
+ */
+class Pieces {
+  /** Bytes in all pieces. */
+  size = 0;
+  private bufs: Buffer[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
+
+  push(buf: Buffer, start: number, end: number): void {
+    const last = this.bufs.length - 1;
+    // A piece that continues the last one (its writer sealed and wrote on) extends it.
+    if (last >= 0 && this.bufs[last] === buf && this.ends[last] === start) this.ends[last] = end;
+    else {
+      this.bufs.push(buf);
+      this.starts.push(start);
+      this.ends.push(end);
+    }
+    this.size += end - start;
+  }
+
+  get count(): number {
+    return this.bufs.length;
+  }
+
+  /** Takes the first `n` bytes (all of them when n is `size`). */
+  take(n: number): Buffer[] {
+    const { bufs, starts, ends } = this;
+    let count = 0;
+    let left = n;
+    while (left > 0 && left >= ends[count] - starts[count]) left -= ends[count] - starts[count++];
+    const out: Buffer[] = [];
+    for (let i = 0; i < count; i++) out.push(bufs[i].subarray(starts[i], ends[i]));
+    if (left > 0) out.push(bufs[count].subarray(starts[count], starts[count] + left));
+    if (left > 0) starts[count] += left;
+    bufs.splice(0, count);
+    starts.splice(0, count);
+    ends.splice(0, count);
+    this.size -= n;
+    return out;
+  }
+
+  /** Copies every piece to `target` from `p` on, and empties the list; returns the offset after them. */
+  drainInto(target: Buffer, p: number): number {
+    const { bufs, starts, ends } = this;
+    for (let i = 0; i < bufs.length; i++) {
+      const buf = bufs[i];
+      const start = starts[i];
+      const end = ends[i];
+      target.set(start === 0 && end === buf.length ? buf : new Uint8Array(buf.buffer, buf.byteOffset + start, end - start), p);
+      p += end - start;
+    }
+    this.bufs = [];
+    this.starts = [];
+    this.ends = [];
+    this.size = 0;
+    return p;
+  }
+
+  /** Drops the last `n` bytes. */
+  dropLast(n: number): void {
+    this.size -= n;
+    while (n > 0) {
+      const last = this.bufs.length - 1;
+      const len = this.ends[last] - this.starts[last];
+      if (len > n) {
+        this.ends[last] -= n;
+        return;
+      }
+      this.bufs.pop();
+      this.starts.pop();
+      this.ends.pop();
+      n -= len;
+    }
+  }
+
+  /** The Buffer holding the byte at `offset`, and that byte's index in it. */
+  locate(offset: number): [Buffer, number] {
+    let i = 0;
+    while (offset >= this.ends[i] - this.starts[i]) offset -= this.ends[i] - this.starts[i++];
+    return [this.bufs[i], this.starts[i] + offset];
+  }
+
+  /** Removes the `gap` bytes at `offset` (within one piece), splitting that piece. */
+  cut(offset: number, gap: number): void {
+    let i = 0;
+    while (offset >= this.ends[i] - this.starts[i]) offset -= this.ends[i] - this.starts[i++];
+    const at = this.starts[i] + offset;
+    if (offset === 0) this.starts[i] += gap;
+    else {
+      this.bufs.splice(i + 1, 0, this.bufs[i]);
+      this.starts.splice(i + 1, 0, at + gap);
+      this.ends.splice(i + 1, 0, this.ends[i]);
+      this.ends[i] = at;
+    }
+    this.size -= gap;
+  }
+
+  /** Copies the bytes between offsets `from` and `to` into `out`. */
+  copy(from: number, to: number, out: Buffer): void {
+    let pos = 0;
+    for (let i = 0; i < this.bufs.length && pos < to; i++) {
+      const len = this.ends[i] - this.starts[i];
+      if (pos + len > from) {
+        const a = Math.max(from, pos);
+        const b = Math.min(to, pos + len);
+        this.bufs[i].copy(out, a - from, this.starts[i] + a - pos, this.starts[i] + b - pos);
+      }
+      pos += len;
+    }
+  }
+}
+
+/**
+ * A pub/sub message (`message`/`pmessage`/`smessage` and its strings), encoded once
+ * per protocol and copied into each receiver's output.
+ */
+export class PushMessage {
+  private resp2: Buffer | null = null;
+  private resp3: Buffer | null = null;
+
+  constructor(private readonly items: readonly string[]) {}
+
+  encoded(resp: Protocol): Buffer {
+    if (resp === 2) return (this.resp2 ??= this.encode(42));
+    return (this.resp3 ??= this.encode(62));
+  }
+
+  private encode(type: number): Buffer {
+    let size = headerSize(this.items.length);
+    for (const s of this.items) size += headerSize(s.length) + s.length + 2;
+    const out = Buffer.allocUnsafe(size);
+    let p = writeHeader(out, 0, type, this.items.length);
+    for (const s of this.items) {
+      p = writeHeader(out, p, 36, s.length);
+      p += out.latin1Write(s, p, s.length);
+      out[p++] = CR;
+      out[p++] = LF;
+    }
+    return out;
+  }
+}
+
+/** An error reply as bytes, for the few replies written without a client (a refused connection). */
+export function errorLine(message: string): Buffer {
+  return Buffer.from('-' + message + '\r\n', 'latin1');
+}
+
+/** A command as a RESP multibulk of bulk strings (snapshots in RESP form). */
+export function commandString(argv: readonly string[]): string {
+  let out = '*' + argv.length + '\r\n';
+  for (const a of argv) out += '$' + a.length + '\r\n' + a + '\r\n';
+  return out;
+}
+
+/** Size of `<type><n>\r\n` for a safe integer n. */
+function headerSize(n: number): number {
+  return 3 + (n < 0 ? 1 + digitCount(-n) : digitCount(n));
+}
+
+/** Decimal digits of `n` (a safe integer >= 0). */
+function digitCount(n: number): number {
+  if (n >= 1e9) return 9 + digitCount(Math.floor(n / 1e9));
+  if (n < 1e4) return n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : 4;
+  return n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+}
+
+/**
+ * Writes `<type><n>\r\n` (n a safe integer) at `p` in `buf`; returns the offset after it.
+ * Shared with the AOF's encoder (broker/persistence/aof/resp-log.ts).
+ */
+export function writeHeader(buf: Buffer, p: number, type: number, n: number): number {
+  buf[p++] = type;
+  if (n < 0) {
+    buf[p++] = 45;
+    n = -n;
+  }
+  p = writeDigits(buf, p, n);
+  buf[p++] = CR;
+  buf[p++] = LF;
+  return p;
+}
+
+/**
+ * Writes the decimal digits of `n` (a safe integer >= 0) at `p`; returns the offset
+ * after them. Below 1e9 in int32 arithmetic; above, as two halves (millisecond
+ * timestamps are not small integers for V8).
+ */
+function writeDigits(buf: Buffer, p: number, n: number): number {
+  if (n >= 1e9) {
+    const high = Math.floor(n / 1e9);
+    return writeNine(buf, writeDigits(buf, p, high), n - high * 1e9);
+  }
+  const end = p + digitCount(n);
+  let q = end;
+  while (n >= 10) {
+    const div = (n / 10) | 0;
+    buf[--q] = 48 + (n - div * 10);
+    n = div;
+  }
+  buf[--q] = 48 + n;
+  return end;
+}
+
+/** Writes `n` (below 1e9) as exactly nine digits, zero-padded. */
+function writeNine(buf: Buffer, p: number, n: number): number {
+  for (let q = p + 8; q >= p; q--) {
+    const div = (n / 10) | 0;
+    buf[q] = 48 + (n - div * 10);
+    n = div;
+  }
+  return p + 9;
 }
 
 /** C's `printf("%.17g", d)` as redis-server uses for doubles, with `inf`/`-inf`/`nan`. */

@@ -5,6 +5,7 @@ import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
 import type { PauseMode } from '../dispatch/pause.js';
+import { CLIENT_OVERHEAD, clientMemoryUsage } from '../net/client-memory.js';
 
 const LLONG_MAX = 9223372036854775807;
 
@@ -42,12 +43,6 @@ function clientType(c: Connection): ClientType {
   return c.subscriptions !== null ? 'pubsub' : 'normal';
 }
 
-function argvBytes(argv: readonly string[] | null): number {
-  let n = 0;
-  for (const a of argv ?? []) n += a.length;
-  return n;
-}
-
 /**
  * One CLIENT LIST line, fields and order of redis-server 7.0's catClientInfoString.
  * `running` is the argv of the command being executed when `c` is the caller.
@@ -69,17 +64,16 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
   if (c.noEvict) flags += 'e';
   if (flags === '') flags = 'N';
   const nowSec = Math.floor(Date.now() / 1000);
-  const qbuf = c.parser.pendingBytes;
-  const argvMem = argvBytes(running ?? c.heldCommand);
-  const obl = c.reply.out.length;
+  const memory = clientMemoryUsage(c, running);
+  // Output not yet handed to the socket is the buffer (obl); what the socket holds for the kernel, the list (oll, omem).
   const omem = c.socket.writableLength;
-  const totMem = qbuf + argvMem + obl + omem + 1024;
+  const obl = memory.output - omem;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} ` +
     `age=${nowSec - Math.floor(c.createdAt / 1000)} idle=${nowSec - Math.floor(c.lastInteraction / 1000)} ` +
     `flags=${flags} db=${c.db.id} sub=${channels} psub=${patterns} ssub=${shard} ` +
-    `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} ` +
-    `multi-mem=0 rbs=1024 rbp=0 obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${totMem} ` +
+    `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${memory.qbuf} qbuf-free=0 argv-mem=${memory.argvMem} ` +
+    `multi-mem=${memory.multiMem} rbs=${CLIENT_OVERHEAD} rbp=0 obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${memory.total} ` +
     `events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCommand} user=default redir=-1 resp=${c.reply.resp}`
   );
 }

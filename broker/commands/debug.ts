@@ -36,6 +36,17 @@ function sleep(c: Connection, argv: string[]): void {
   c.reply.ok();
 }
 
+/**
+ * DEBUG PANIC: crashes the process as a bug would, with the report (broker/main.ts).
+ * Thrown in a turn of its own, outside every guard, where a real bug would surface.
+ */
+function panic(): void {
+  const message = `DEBUG PANIC called at Unix time ${Math.floor(Date.now() / 1000)}`;
+  setImmediate(() => {
+    throw new Error(message);
+  });
+}
+
 function digest(c: Connection): void {
   c.reply.simple(datasetDigest(c.engine));
 }
@@ -126,6 +137,8 @@ const HELP = [
   '    Output a hex signature of the values of all the specified keys.',
   'LOADAOF',
   '    Flush the AOF buffers on disk and reload the AOF in memory.',
+  'PANIC',
+  '    Crash the server simulating a panic.',
   'RELOAD [option ...]',
   '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
   '    * MERGE: conflicting keys will be loaded from RDB.',
@@ -152,6 +165,7 @@ const SUBCOMMANDS = new Map<string, Subcommand>([
   ['digest', { argc: (n) => n === 2, run: digest }],
   ['digest-value', { argc: (n) => n >= 2, run: digestValue }],
   ['sleep', { argc: (n) => n === 3, run: sleep }],
+  ['panic', { argc: (n) => n === 2, run: panic }],
   ['set-active-expire', { argc: (n) => n === 3, run: setActiveExpire }],
   ['reload', { argc: (n) => n >= 2, run: reload }],
   ['loadaof', { argc: (n) => n === 2, run: loadAof }],

@@ -12,11 +12,24 @@ import type { CommandDef } from '../../engine/command.js';
 import type { Connection } from '../net/connection.js';
 import type { CommandHost } from '../server.js';
 import { BROKER_VERSION, REDIS_VERSION } from '../version.js';
+import { processMemory } from '../introspection/memory.js';
 
 /** What INFO reads of the broker. */
 type InfoSource = Pick<
   CommandHost,
-  'commands' | 'config' | 'connections' | 'engine' | 'histograms' | 'memory' | 'metrics' | 'persistence' | 'port' | 'role' | 'runId' | 'stats'
+  | 'clientMemory'
+  | 'commands'
+  | 'config'
+  | 'connections'
+  | 'engine'
+  | 'histograms'
+  | 'memory'
+  | 'metrics'
+  | 'persistence'
+  | 'port'
+  | 'role'
+  | 'runId'
+  | 'stats'
 >;
 
 export interface InfoSection {
@@ -80,31 +93,14 @@ function server(b: InfoSource): string[] {
   ];
 }
 
-/** Bytes buffered for clients: pending input and output (INFO mem_clients_normal). */
-function clientBuffers(b: InfoSource): { input: number; output: number; maxInput: number; maxOutput: number } {
-  let input = 0;
-  let output = 0;
-  let maxInput = 0;
-  let maxOutput = 0;
-  for (const c of b.connections.values()) {
-    const i = c.parser.pendingBytes;
-    const o = c.reply.out.length + c.socket.writableLength;
-    input += i;
-    output += o;
-    maxInput = Math.max(maxInput, i);
-    maxOutput = Math.max(maxOutput, o);
-  }
-  return { input, output, maxInput, maxOutput };
-}
-
 function clients(b: InfoSource): string[] {
-  const buffers = clientBuffers(b);
+  const recent = b.clientMemory.recentMax(b.connections.values());
   return [
     `connected_clients:${b.connections.size}`,
     'cluster_connections:0',
     `maxclients:${b.config.get('maxclients')}`,
-    `client_recent_max_input_buffer:${buffers.maxInput}`,
-    `client_recent_max_output_buffer:${buffers.maxOutput}`,
+    `client_recent_max_input_buffer:${recent.input}`,
+    `client_recent_max_output_buffer:${recent.output}`,
     `blocked_clients:${b.engine.blocking.size}`,
     'tracking_clients:0',
     'clients_in_timeout_table:0',
@@ -112,11 +108,10 @@ function clients(b: InfoSource): string[] {
 }
 
 function memory(b: InfoSource): string[] {
-  const m = process.memoryUsage();
+  const m = processMemory();
   const used = b.memory.sample();
   const peak = b.memory.peak;
-  const buffers = clientBuffers(b);
-  const clientsMem = buffers.input + buffers.output;
+  const clientsMem = b.clientMemory.normalClients + b.clientMemory.replicaClients;
   const startup = Math.min(b.memory.startup, used);
   const overhead = Math.min(used, startup + clientsMem);
   const dataset = used - overhead;
@@ -170,8 +165,8 @@ function memory(b: InfoSource): string[] {
     'mem_not_counted_for_evict:0',
     'mem_replication_backlog:0',
     'mem_total_replication_buffers:0',
-    'mem_clients_slaves:0',
-    `mem_clients_normal:${clientsMem}`,
+    `mem_clients_slaves:${b.clientMemory.replicaClients}`,
+    `mem_clients_normal:${b.clientMemory.normalClients}`,
     'mem_cluster_links:0',
     'mem_aof_buffer:0',
     'mem_allocator:libc',
@@ -211,7 +206,7 @@ function stats(b: InfoSource): string[] {
     `expired_time_cap_reached_count:${e.expiredTimeCapReachedCount}`,
     `expire_cycle_cpu_milliseconds:${Math.floor(e.expireCycleCpuMs)}`,
     'evicted_keys:0',
-    'evicted_clients:0',
+    `evicted_clients:${b.clientMemory.evicted}`,
     'total_eviction_exceeded_time:0',
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${e.keyspaceHits}`,

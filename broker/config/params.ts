@@ -11,6 +11,7 @@ import { formatMemory } from './rewrite.js';
 import { quoteRepr } from '../repr.js';
 import { parseMemory } from './units.js';
 import { NotifyFlag } from '../../engine/notify.js';
+import { defaultClientsLimit } from '../net/client-memory.js';
 
 const INT_MAX = 2147483647;
 const INT_MIN = -2147483648;
@@ -116,6 +117,8 @@ export const PARAMS: readonly ParamSpec[] = [
       'noeviction',
     ],
   },
+  // Not 0 (off) as in redis-server: see broker/net/client-memory.ts.
+  { name: 'maxmemory-clients', kind: 'special', default: String(defaultClientsLimit()), parse: parseClientsLimit },
   { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 255 },
   // Data types: encoding thresholds and stream node sizes.
   { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], kind: 'int', default: '512', min: 0, max: LLONG_MAX },
@@ -189,6 +192,18 @@ function rewriteSave(value: string): RewriteLine[] {
   const lines: RewriteLine[] = [];
   for (let i = 0; i < n.length; i += 2) lines.push([`save ${n[i]} ${n[i + 1]}`, true]);
   return lines;
+}
+
+/** A memory value or a percentage of maxmemory ("10%"), as redis-server's PERCENT_CONFIG parameters. */
+function parseClientsLimit(value: string): string {
+  const percent = /^(\d+)%$/.exec(value);
+  if (percent !== null) {
+    if (Number(percent[1]) > 100) throw new ConfigError('percentage argument must be less or equal to 100');
+    return `${Number(percent[1])}%`;
+  }
+  const n = value.includes('-') ? undefined : parseMemory(value);
+  if (n === undefined) throw new ConfigError('argument must be a memory or percent value');
+  return String(n);
 }
 
 const BUFFER_CLASSES: Record<string, string> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };

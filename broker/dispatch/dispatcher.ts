@@ -141,9 +141,11 @@ export class Dispatcher {
     if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
       this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.broker.config));
     }
+    // A call counts when it runs, blocked or not; the rest of its bookkeeping waits for the end of its wait, as in redis-server.
+    command.stats.calls++;
     const blocking = this.engine.blocking;
     if (blocking.size !== 0 && blocking.isBlocked(c)) {
-      // Counted when the wait ends (Connection.unblocked), as redis-server does.
+      // Timed, logged and histogrammed when the wait ends (Connection.unblocked), as redis-server does.
       c.waitFor({ command, argv, ms, errors: errorsBefore });
     } else {
       // Nested calls move the mark past their errors: EXEC fails only by its own.
@@ -168,14 +170,14 @@ export class Dispatcher {
   }
 
   /**
-   * The bookkeeping of a command that ran (or a blocked one that ended): command
-   * stats, latency histogram, slow log and latency monitor.
+   * The bookkeeping of a command that ran (or a blocked one that ended), but its
+   * count of calls (execute): command time and failures, latency histogram, slow
+   * log and latency monitor.
    */
   recordCall(c: Connection, command: Command<Connection>, argv: readonly string[], ms: number, failed: boolean): void {
     const usec = ms * 1000;
     const stats = command.stats;
     stats.usec += usec;
-    stats.calls++;
     if (failed) stats.failedCalls++;
     if (this.latencyTracking) this.recordLatency(command, ms);
     if (usec >= this.slowlogThreshold && !command.has(Flag.SkipSlowlog)) {
@@ -202,7 +204,7 @@ export class Dispatcher {
   private feedMonitors(db: number, source: string, argv: readonly string[]): void {
     const line = monitorLine(db, source, argv);
     for (const m of this.monitors) {
-      m.reply.raw(line);
+      m.reply.simple(line);
       m.pushed();
     }
   }

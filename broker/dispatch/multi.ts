@@ -19,6 +19,8 @@ export class Transaction {
   failed = false;
   /** Some queued command writes or may replicate: the EXEC counts as a write (execWrites). */
   writes = false;
+  /** Bytes of the queued commands' arguments (CLIENT LIST multi-mem, client memory). */
+  argvBytes = 0;
 }
 
 /** Commands that run at once inside MULTI instead of being queued (processCommand). */
@@ -36,6 +38,7 @@ export function queueIfInMulti(c: Connection, command: Command<Connection>, argv
   // A doomed transaction keeps nothing more (redis-server's queueMultiCommand).
   if (!tx.failed) {
     tx.queue.push({ command, argv });
+    for (const a of argv) tx.argvBytes += a.length;
     if (command.has(Flag.Write) || command.has(Flag.MayReplicate)) tx.writes = true;
   }
   c.reply.simple('QUEUED');

@@ -60,7 +60,7 @@ export class ClientPause {
     this.clearTimer();
     // Resumed later in this turn: the caller may be one of them, mid-command.
     setImmediate(() => {
-      for (const c of this.connections.values()) if (c.heldCommand !== null) c.processInput();
+      for (const c of this.connections.values()) if (c.heldCommand !== null) c.continueInput();
     });
   }
 

@@ -4,12 +4,12 @@
  */
 import { quoteRepr } from '../repr.js';
 
-/** One MONITOR line as a status reply; `source` is the client's address (or `lua`). */
+/** One MONITOR line, the text of a status reply; `source` is the client's address (or `lua`). */
 export function monitorLine(db: number, source: string, argv: readonly string[]): string {
   // Microseconds since the epoch from the high-resolution clock.
   const usec = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   const sec = Math.floor(usec / 1e6);
-  let line = `+${sec}.${String(usec - sec * 1e6).padStart(6, '0')} [${db} ${source}]`;
+  let line = `${sec}.${String(usec - sec * 1e6).padStart(6, '0')} [${db} ${source}]`;
   for (const arg of argv) line += ' ' + quoteRepr(arg);
-  return line + '\r\n';
+  return line;
 }

@@ -4,8 +4,16 @@
  * disconnected, as redis-server's checkClientOutputBufferLimits does. This is what
  * keeps memory bounded when a subscriber stops reading while a publisher floods it.
  *
- * Unsent output is what the connection holds (the pending reply) plus what the
- * socket has accepted but not yet handed to the kernel (`writableLength`).
+ * Unsent output is `Connection.outputBytes`: the pending reply plus what the socket
+ * has accepted but not yet handed to the kernel.
+ *
+ * A client that has not authenticated (with `requirepass` set) is disconnected once its
+ * unsent output passes UNAUTHENTICATED_LIMIT, whatever its class: redis-server's fix for
+ * CVE-2025-21605 (`used_mem > 1024 && authRequired(c)` in checkClientOutputBufferLimits),
+ * in Debian's 7.0.15. redis-server's count leaves out its 16 KB reply buffer, and the
+ * reply that overflows it starts a 16 KB block, over the 1024 allowed at once: a client
+ * is cut off as soon as more than 16384 bytes wait for it (480 unread -NOAUTH replies of
+ * 34 bytes are kept, 500 are not, test/server/client-limits.test.ts).
  */
 import type { Config } from '../config/config.js';
 import type { Connection } from './connection.js';
@@ -13,6 +21,9 @@ import type { Logger } from '../log.js';
 import { clientInfoLine } from '../commands/client.js';
 
 type LimitClass = 'normal' | 'slave' | 'pubsub';
+
+/** redis-server's PROTO_REPLY_CHUNK_BYTES: its reply buffer, beyond which an unauthenticated client goes. */
+const UNAUTHENTICATED_LIMIT = 16 * 1024;
 
 interface Limit {
   hard: number;
@@ -62,7 +73,7 @@ export class OutputLimits {
    * each write.
    */
   enforce(c: Connection): boolean {
-    const used = c.reply.out.length + c.socket.writableLength;
+    const used = c.outputBytes;
     if (used === 0 || c.closed || !this.exceeded(c, used)) return false;
     this.log.warn(`Client ${clientInfoLine(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
     c.close();
@@ -71,6 +82,7 @@ export class OutputLimits {
 
   /** checkClientOutputBufferLimits: the hard limit at once, the soft one once held long enough. */
   private exceeded(c: Connection, used: number): boolean {
+    if (!c.authenticated && used > UNAUTHENTICATED_LIMIT) return true;
     const cls = limitClass(c);
     const limit = this.limits[cls];
     let hard = limit.hard;

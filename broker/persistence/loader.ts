@@ -304,8 +304,9 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
 }
 
 function run(client: Client, command: Command<Client>, argv: string[]): void {
+  const mark = client.reply.position;
   client.engine.call(client, command, argv);
-  client.reply.out = '';
+  client.reply.truncate(mark);
 }
 
 /** A file that ends inside a command: cut back and go on, or stop (aof-load-truncated). */

@@ -25,7 +25,7 @@ const BAD_DATA = 'ERR Bad data format';
 function dump(c: Client, argv: string[]): void {
   const value = c.db.lookupRead(argv[1]);
   if (value === undefined) return c.reply.nil();
-  c.reply.bulk(dumpPayload(value).latin1Slice());
+  c.reply.bulkBytes(dumpPayload(value));
 }
 
 interface RestoreOptions {

@@ -3,8 +3,7 @@ import type { Client } from '../client.js';
 import type { Reply } from '../../protocol/reply.js';
 import type { Value } from '../keyspace.js';
 import { WRONGTYPE } from '../errors.js';
-import { Stream } from '../types/stream.js';
-import type { StreamNode } from '../types/stream-node.js';
+import { Stream, type StreamRange } from '../types/stream.js';
 import type { StreamId } from '../types/stream-id.js';
 
 /**
@@ -23,26 +22,6 @@ export function fail(c: Client, error: string): null {
   return null;
 }
 
-/** Reusable buffer for one entry's fields and values while replying. */
-const pairs: string[] = [];
-
-/**
- * Entry `index` as RESP `[id, [field, value, ...]]`. Built as one local string and
- * written with one `raw` call: cheaper than a writer call per element.
- */
-export function entryResp(node: StreamNode, index: number): string {
-  node.readPairs(index, pairs);
-  const id = node.idString(index);
-  let out = '*2\r\n$' + id.length + '\r\n' + id + '\r\n*' + pairs.length + '\r\n';
-  for (let i = 0; i < pairs.length; i++) out += '$' + pairs[i].length + '\r\n' + pairs[i] + '\r\n';
-  return out;
-}
-
-/** One entry as `[id, [field, value, ...]]`. */
-export function replyEntry(reply: Reply, node: StreamNode, index: number): void {
-  reply.raw(entryResp(node, index));
-}
-
 /**
  * streamReplyWithRange without a group: the live entries from start to end (or end
  * to start with `rev`), at most `count` of them unless it is 0, as an array.
@@ -50,21 +29,20 @@ export function replyEntry(reply: Reply, node: StreamNode, index: number): void 
  */
 export function replyRange(reply: Reply, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
   const it = s.range(start, end, rev);
-  let body = '';
+  const mark = reply.beginDeferred();
   let n = 0;
   while ((count === 0 || n < count) && it.next()) {
-    body += entryResp(it.node, it.index);
+    it.node.replyEntry(it.index, reply);
     n++;
   }
-  reply.array(n);
-  reply.raw(body);
+  reply.endDeferred(mark, 'array', n);
   return n;
 }
 
-/** The entry with this ID as `[id, [field, value, ...]]`, or false if it does not exist. */
-export function entryById(s: Stream, id: StreamId): string | false {
+/** The live entry with this ID (its node and index), or null if there is none (streamEntryExists). */
+export function findEntry(s: Stream, id: StreamId): StreamRange | null {
   const it = s.range(id, id, false);
-  return it.next() ? entryResp(it.node, it.index) : false;
+  return it.next() ? it : null;
 }
 
 /** A uint64 counter as redis-server replies it through a long long. */

@@ -30,10 +30,10 @@ import type { Reply } from '../../protocol/reply.js';
 import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from '../errors.js';
 import { cString, replyHelp, subcommandSyntaxError } from '../help.js';
 import { parseInt64, type Int64 } from '../util/int64.js';
-import { Stream } from '../types/stream.js';
+import { Stream, type StreamRange } from '../types/stream.js';
 import { INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type U64 } from '../types/stream-id.js';
 import { byName, ConsumerGroup, ENTRIES_READ_UNKNOWN, Nack, toInt64, type Consumer } from '../types/stream-group.js';
-import { asStream, entryById, entryResp, fail, longLong } from './stream-common.js';
+import { asStream, fail, findEntry, longLong } from './stream-common.js';
 import { isOption } from '../util/option.js';
 
 const XGROUP_NEEDS_KEY =
@@ -135,7 +135,7 @@ export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId,
   const group = d.group;
   const now = engine.now();
   const it = s.range(start, StreamId.MAX, false);
-  let body = '';
+  const mark = c.reply.beginDeferred();
   let n = 0;
   let lastIdMoved = false;
   while ((count === 0 || n < count) && it.next()) {
@@ -147,15 +147,14 @@ export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId,
       group.lastId = id;
       lastIdMoved = true;
     }
-    body += entryResp(it.node, it.index);
+    it.node.replyEntry(it.index, c.reply);
     if (!d.noack) {
       const nack = group.deliver(id, d.consumer, now);
       propagateClaim(engine, d.db, d.key, d.groupName, id.toString(), nack, group);
     }
     n++;
   }
-  c.reply.array(n);
-  c.reply.raw(body);
+  c.reply.endDeferred(mark, 'array', n);
   // The claims carry the last ID (LASTID) but not the read counter.
   if (lastIdMoved) propagateGroupId(engine, d.db, d.key, d.groupName, group);
   return n;
@@ -171,25 +170,25 @@ export function replyHistory(c: Client, s: Stream, d: Delivery, start: StreamId,
   const engine = c.engine;
   const now = engine.now();
   const consumer = d.consumer;
-  const nilArray = c.reply.resp === 2 ? '*-1\r\n' : '_\r\n';
-  let body = '';
+  const reply = c.reply;
+  const mark = reply.beginDeferred();
   let n = 0;
   for (const nack of consumer.pel.from(start)) {
     if (count !== 0 && n >= count) break;
-    const entry = entryById(s, nack.id);
-    if (entry === false) {
-      const id = nack.id.toString();
-      body += '*2\r\n$' + id.length + '\r\n' + id + '\r\n' + nilArray;
+    const entry = findEntry(s, nack.id);
+    if (entry === null) {
+      reply.array(2);
+      reply.bulk(nack.id.toString());
+      reply.nilArray();
     } else {
-      body += entry;
+      entry.node.replyEntry(entry.index, reply);
       nack.deliveryTime = now;
       nack.deliveryCount = incCount(nack.deliveryCount);
       propagateClaim(engine, d.db, d.key, d.groupName, nack.id.toString(), nack, d.group);
     }
     n++;
   }
-  c.reply.array(n);
-  c.reply.raw(body);
+  reply.endDeferred(mark, 'array', n);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -415,22 +414,31 @@ function xpending(c: Client, argv: string[]): void {
   }
   const now = c.engine.now();
   let count = range.count;
-  let body = '';
+  const mark = reply.beginDeferred();
   let n = 0;
   if (count > 0) {
     for (const nack of pel.from(range.start)) {
       if (nack.id.compare(range.end) > 0) break;
       const idle = now - nack.deliveryTime;
       if (range.minIdle !== 0 && idle < range.minIdle) continue;
-      const id = nack.id.toString();
-      const name = nack.consumer.name;
-      body += `*4\r\n$${id.length}\r\n${id}\r\n$${name.length}\r\n${name}\r\n:${idle < 0 ? 0 : idle}\r\n:${longLong(nack.deliveryCount)}\r\n`;
+      replyPendingEntry(reply, nack, true, idle < 0 ? 0 : idle);
       n++;
       if (--count === 0) break;
     }
   }
-  reply.array(n);
-  reply.raw(body);
+  reply.endDeferred(mark, 'array', n);
+}
+
+/**
+ * One pending entry as XPENDING and XINFO STREAM FULL show it: its ID, its owner
+ * (unless listed under it), a time (idle or delivery) and the delivery count.
+ */
+function replyPendingEntry(reply: Reply, nack: Nack, withOwner: boolean, time: number): void {
+  reply.array(withOwner ? 4 : 3);
+  reply.bulk(nack.id.toString());
+  if (withOwner) reply.bulk(nack.consumer.name);
+  reply.int(time);
+  reply.int(longLong(nack.deliveryCount));
 }
 
 /** XPENDING key group: count, smallest and greatest ID, and each consumer's count. */
@@ -456,11 +464,6 @@ function replyPendingSummary(reply: Reply, group: ConsumerGroup): void {
 
 // ---------------------------------------------------------------------------------------
 // XCLAIM, XAUTOCLAIM
-
-/** Whether the stream has a live entry with this ID (streamEntryExists). */
-function entryExists(s: Stream, id: StreamId): boolean {
-  return s.range(id, id, false).next();
-}
 
 /** A delivery time given as IDLE (relative) or TIME (absolute), clamped into [0, now] as XCLAIM does. */
 function clampDeliveryTime(time: Int64, now: number): number {
@@ -563,14 +566,15 @@ function xclaim(c: Client, argv: string[]): void {
     lastIdMoved = true;
   }
   const t: ClaimTarget = { s, group, key: argv[1], groupName: argv[2], consumerName: argv[3], consumer: undefined };
-  let body = '';
+  const reply = c.reply;
+  const mark = reply.beginDeferred();
   let n = 0;
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k];
     const idArg = argv[5 + k];
     let nack = group.pel.get(id);
-    const entry = o.justId ? entryExists(s, id) : entryById(s, id);
-    if (entry === false) {
+    const entry = findEntry(s, id);
+    if (entry === null) {
       if (nack !== undefined) {
         dropDeleted(c, t, nack, idArg);
         lastIdMoved = false; // the claim carries it
@@ -590,12 +594,8 @@ function xclaim(c: Client, argv: string[]): void {
     nack.deliveryTime = o.deliveryTime;
     if (o.retryCount >= 0) nack.deliveryCount = o.retryCount;
     else if (!o.justId) nack.deliveryCount = incCount(nack.deliveryCount);
-    if (o.justId) {
-      const text = id.toString();
-      body += '$' + text.length + '\r\n' + text + '\r\n';
-    } else {
-      body += entry;
-    }
+    if (o.justId) reply.bulk(id.toString());
+    else entry.node.replyEntry(entry.index, reply);
     n++;
     propagateClaim(engine, c.db.id, t.key, t.groupName, idArg, nack, group);
     lastIdMoved = false;
@@ -605,8 +605,7 @@ function xclaim(c: Client, argv: string[]): void {
     propagateGroupId(engine, c.db.id, t.key, t.groupName, group);
     engine.dirty++;
   }
-  c.reply.array(n);
-  c.reply.raw(body);
+  reply.endDeferred(mark, 'array', n);
 }
 
 function xautoclaim(c: Client, argv: string[]): void {
@@ -643,10 +642,9 @@ function xautoclaim(c: Client, argv: string[]): void {
   const t: ClaimTarget = { s, group, key: argv[1], groupName: argv[2], consumerName: argv[3], consumer: undefined };
   let attempts = count * AUTOCLAIM_ATTEMPTS_FACTOR;
   let cursor: StreamId | null = start;
-  let body = '';
-  let n = 0;
-  let deleted = '';
-  let deletedCount = 0;
+  // Written once the loop has found the cursor, which comes first in the reply.
+  const claimed: (StreamRange | string)[] = [];
+  const deleted: string[] = [];
   while (attempts-- > 0 && count > 0 && cursor !== null) {
     const nack = group.pel.atOrAfter(cursor);
     if (nack === undefined) {
@@ -656,11 +654,10 @@ function xautoclaim(c: Client, argv: string[]): void {
     const id = nack.id;
     cursor = id.next();
     const text = id.toString();
-    const entry = justId ? entryExists(s, id) : entryById(s, id);
-    if (entry === false) {
+    const entry = findEntry(s, id);
+    if (entry === null) {
       dropDeleted(c, t, nack, text);
-      deleted += '$' + text.length + '\r\n' + text + '\r\n';
-      deletedCount++;
+      deleted.push(text);
       count--; // COUNT limits the reply's size, deleted IDs included
       continue;
     }
@@ -668,8 +665,7 @@ function xautoclaim(c: Client, argv: string[]): void {
     group.moveTo(nack, claimer(c, t));
     nack.deliveryTime = now;
     if (!justId) nack.deliveryCount = incCount(nack.deliveryCount);
-    body += justId ? '$' + text.length + '\r\n' + text + '\r\n' : entry;
-    n++;
+    claimed.push(justId ? text : entry);
     count--;
     propagateClaim(engine, c.db.id, t.key, t.groupName, text, nack, group);
     engine.dirty++;
@@ -679,10 +675,12 @@ function xautoclaim(c: Client, argv: string[]): void {
   const reply = c.reply;
   reply.array(3);
   reply.bulk((next === undefined ? StreamId.MIN : next.id).toString());
-  reply.array(n);
-  reply.raw(body);
-  reply.array(deletedCount);
-  reply.raw(deleted);
+  reply.array(claimed.length);
+  for (const e of claimed) {
+    if (typeof e === 'string') reply.bulk(e);
+    else e.node.replyEntry(e.index, reply);
+  }
+  reply.bulks(deleted);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -763,17 +761,7 @@ export function replyGroupsFull(reply: Reply, s: Stream, count: number): void {
     reply.bulk('pel-count');
     reply.int(group.pel.size);
     reply.bulk('pending');
-    let body = '';
-    let n = 0;
-    for (const nack of group.pel.from(StreamId.MIN)) {
-      if (count !== 0 && n >= count) break;
-      const id = nack.id.toString();
-      const owner = nack.consumer.name;
-      body += `*4\r\n$${id.length}\r\n${id}\r\n$${owner.length}\r\n${owner}\r\n:${nack.deliveryTime}\r\n:${longLong(nack.deliveryCount)}\r\n`;
-      n++;
-    }
-    reply.array(n);
-    reply.raw(body);
+    replyPending(reply, group.pel.from(StreamId.MIN), true, count);
     reply.bulk('consumers');
     reply.array(group.consumers.size);
     for (const consumer of group.sortedConsumers()) {
@@ -785,18 +773,21 @@ export function replyGroupsFull(reply: Reply, s: Stream, count: number): void {
       reply.bulk('pel-count');
       reply.int(consumer.pel.size);
       reply.bulk('pending');
-      body = '';
-      n = 0;
-      for (const nack of consumer.pel.from(StreamId.MIN)) {
-        if (count !== 0 && n >= count) break;
-        const id = nack.id.toString();
-        body += `*3\r\n$${id.length}\r\n${id}\r\n:${nack.deliveryTime}\r\n:${longLong(nack.deliveryCount)}\r\n`;
-        n++;
-      }
-      reply.array(n);
-      reply.raw(body);
+      replyPending(reply, consumer.pel.from(StreamId.MIN), false, count);
     }
   }
+}
+
+/** XINFO STREAM FULL's pending entries (with their owner for a group's), at most `count` (0: all). */
+function replyPending(reply: Reply, nacks: Iterable<Nack>, withOwner: boolean, count: number): void {
+  const mark = reply.beginDeferred();
+  let n = 0;
+  for (const nack of nacks) {
+    if (count !== 0 && n >= count) break;
+    replyPendingEntry(reply, nack, withOwner, nack.deliveryTime);
+    n++;
+  }
+  reply.endDeferred(mark, 'array', n);
 }
 
 export const streamGroupCommands: readonly CommandDef<Client>[] = [

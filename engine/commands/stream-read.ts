@@ -154,7 +154,7 @@ function xreadGeneric(c: Client, argv: string[], isGroup: boolean): void {
 
   const reply = c.reply;
   let served = 0;
-  let mark = '';
+  let mark = 0;
   for (let k = 0; k < a.streams; k++) {
     const key = argv[a.keysAt + k];
     // Type checked by parseIds, within the same command.

@@ -16,7 +16,7 @@ import { replyHelp, subcommandSyntaxError } from '../help.js';
 import { parseInt64, type Int64 } from '../util/int64.js';
 import { LISTPACK_MAX_SIZE, Stream, type TrimStrategy } from '../types/stream.js';
 import { incU64, INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
-import { asStream, fail, longLong, replyEntry, replyRange } from './stream-common.js';
+import { asStream, fail, longLong, replyRange } from './stream-common.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 import { streamReadCommands } from './stream-read.js';
@@ -401,7 +401,7 @@ function xinfoStream(c: Client, argv: string[]): void {
   for (const rev of [false, true]) {
     reply.bulk(rev ? 'last-entry' : 'first-entry');
     const it = s.range(StreamId.MIN, StreamId.MAX, rev);
-    if (it.next()) replyEntry(reply, it.node, it.index);
+    if (it.next()) it.node.replyEntry(it.index, reply);
     else reply.nil();
   }
 }

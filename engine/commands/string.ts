@@ -122,7 +122,7 @@ function replyValue(c: Client, key: string): boolean {
 }
 
 /**
- * setGenericCommand. `okReply`/`abortReply` are the raw replies for a performed or
+ * setGenericCommand. `okReply`/`abortReply` are the integer replies (SETNX) for a performed or
  * an NX/XX-refused set (null: +OK and nil); with GET the old value is the reply.
  */
 function setGeneric(
@@ -132,8 +132,8 @@ function setGeneric(
   value: string,
   flags: number,
   expire: string | undefined,
-  okReply: string | null,
-  abortReply: string | null,
+  okReply: number | null,
+  abortReply: number | null,
 ): void {
   let at: Int64 | null = null;
   if (expire !== undefined && (at = expireAt(c, expire, flags, argv[0])) === null) return;
@@ -142,7 +142,7 @@ function setGeneric(
   if ((flags & NX && found) || (flags & XX && !found)) {
     if (flags & GET) return;
     if (abortReply === null) c.reply.nil();
-    else c.reply.raw(abortReply);
+    else c.reply.int(abortReply);
     return;
   }
   const e = c.db.set(key, value, (flags & KEEPTTL) !== 0);
@@ -157,7 +157,7 @@ function setGeneric(
   c.engine.modified(c.db, key);
   if (flags & GET) return;
   if (okReply === null) c.reply.ok();
-  else c.reply.raw(okReply);
+  else c.reply.int(okReply);
 }
 
 /** SET's argv without its GET options, as redis-server propagates it. */
@@ -181,7 +181,7 @@ function set(c: Client, argv: string[]): void {
 }
 
 function setnx(c: Client, argv: string[]): void {
-  setGeneric(c, argv, argv[1], argv[2], NX, undefined, ':1\r\n', ':0\r\n');
+  setGeneric(c, argv, argv[1], argv[2], NX, undefined, 1, 0);
 }
 
 function setex(c: Client, argv: string[]): void {
@@ -370,24 +370,22 @@ function strlen(c: Client, argv: string[]): void {
   c.reply.int(v.length);
 }
 
-const EMPTY_BULK = '$0\r\n\r\n';
-
 function getrange(c: Client, argv: string[]): void {
   const startArg = parseInt64(argv[2]);
   const endArg = parseInt64(argv[3]);
   if (startArg === null || endArg === null) return c.reply.error(NOT_INTEGER);
   const v = c.db.lookupRead(argv[1]);
-  if (v === undefined) return c.reply.raw(EMPTY_BULK);
+  if (v === undefined) return c.reply.bulk('');
   if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
   // Past ±2^53 only the sign matters, so rounding to a double is harmless.
   let start = Number(startArg);
   let end = Number(endArg);
   const len = v.length;
-  if (start < 0 && end < 0 && start > end) return c.reply.raw(EMPTY_BULK);
+  if (start < 0 && end < 0 && start > end) return c.reply.bulk('');
   if (start < 0) start = Math.max(0, len + start);
   if (end < 0) end = Math.max(0, len + end);
   if (end >= len) end = len - 1;
-  if (start > end || len === 0) return c.reply.raw(EMPTY_BULK);
+  if (start > end || len === 0) return c.reply.bulk('');
   c.reply.bulk(v.slice(start, end + 1));
 }
 

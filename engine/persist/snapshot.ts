@@ -37,6 +37,7 @@
  * key's rebuilding commands (codec.ts) and PEXPIREAT, as redis-server's AOF rewrite
  * without RDB preamble; no header, no trailer.
  */
+import { commandString } from '../../protocol/reply.js';
 import { Db, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { Int64 } from '../util/int64.js';
 import { ByteWriter } from './bytes.js';
@@ -283,11 +284,7 @@ export class SnapshotWriter implements EntryGuard {
 
   /** RESP mode: the commands that rebuild the entry. */
   private saveCommands(db: number, e: Entry): void {
-    const emit = (argv: readonly string[]): void => {
-      let out = '*' + argv.length + '\r\n';
-      for (const a of argv) out += '$' + a.length + '\r\n' + a + '\r\n';
-      this.w.latin1(out);
-    };
+    const emit = (argv: readonly string[]): void => this.w.latin1(commandString(argv));
     if (db !== this.lastDb) {
       emit(['SELECT', String(db)]);
       this.lastDb = db;

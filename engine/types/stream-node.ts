@@ -15,6 +15,7 @@
  * Deleted entries stay in place, flagged, as in a listpack: the node is dropped when
  * none of its entries is live.
  */
+import type { Reply } from '../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, u64String, type U64 } from './stream-id.js';
 import { LP_EMPTY_BYTES, lpIntSize, lpStringSize } from './stream-listpack.js';
 
@@ -296,6 +297,41 @@ export class StreamNode {
       const len = readVarint(d, p);
       p += varintSize(len);
       out.push(d.slice(p, p + len));
+      p += len;
+    }
+  }
+
+  /**
+   * Entry i as the reply `[id, [field, value, ...]]` (streamReplyWithRange's part per
+   * entry), written from the node's own text: no string is made per ID or value.
+   */
+  replyEntry(i: number, reply: Reply): void {
+    const m = this.meta;
+    const b = i * STRIDE;
+    reply.array(2);
+    reply.bulkStreamId(fromHiLo(m[b], m[b + 1]), fromHiLo(m[b + 2], m[b + 3]));
+    const word = m[b + 4];
+    const d = this.data;
+    let p = word >>> 2;
+    if ((word & FLAG_SAMEFIELDS) !== 0) {
+      const fields = this.masterFields;
+      reply.array(2 * fields.length);
+      for (let f = 0; f < fields.length; f++) {
+        const len = readVarint(d, p);
+        p += varintSize(len);
+        reply.bulk(fields[f]);
+        reply.bulkSlice(d, p, p + len);
+        p += len;
+      }
+      return;
+    }
+    const items = 2 * readVarint(d, p);
+    p += varintSize(items / 2);
+    reply.array(items);
+    for (let k = 0; k < items; k++) {
+      const len = readVarint(d, p);
+      p += varintSize(len);
+      reply.bulkSlice(d, p, p + len);
       p += len;
     }
   }

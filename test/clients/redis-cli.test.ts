@@ -2,11 +2,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand } from '../harness/raw.js';
-import type { RunningServer } from '../harness/servers.js';
+import { componentPresent, type RunningServer } from '../harness/servers.js';
 import { TARGETS } from './targets.js';
 
-const HAS_CLI = spawnSync('redis-cli', ['--version']).status === 0;
-if (!HAS_CLI) console.warn('redis-cli is not installed (apt-get install redis-tools): redis-cli suite skipped');
+const NO_CLI = 'redis-cli is not installed (apt-get install redis-tools): redis-cli suite skipped';
+const HAS_CLI = componentPresent(spawnSync('redis-cli', ['--version']).status === 0, NO_CLI);
+if (!HAS_CLI) console.warn(NO_CLI);
 
 interface CliResult {
   stdout: string;
@@ -24,6 +25,12 @@ function cli(port: number, args: string[], input?: string | Buffer): Promise<Cli
     child.stderr.on('data', (d) => (stderr += d.toString('latin1')));
     child.on('error', reject);
     child.on('close', (code) => resolve({ stdout, stderr, code }));
+    // redis-cli may exit before reading all of stdin (it is done, or it failed): the
+    // write then fails with EPIPE, and what redis-cli printed and its exit code tell
+    // the test what happened. Any other error on the pipe fails the call.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
     child.stdin.end(input ?? '');
   });
 }

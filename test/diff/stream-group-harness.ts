@@ -5,7 +5,7 @@
  * same command a few milliseconds apart.
  */
 import { expect } from 'vitest';
-import { show, type DiffPair } from '../harness/diff.js';
+import { maskRadixTreeNodes, show, type DiffPair } from '../harness/diff.js';
 import { encodeCommand, type RawReply } from '../harness/raw.js';
 
 /** How far apart two servers' clock readings for the same command may be, in ms. */
@@ -41,9 +41,7 @@ export function maskTimes(raw: Buffer, ignoreSeenTime = false): { masked: string
       return prefix + '?';
     });
   }
-  // radix-tree-nodes is an estimate of redis-server's internal node count.
-  text = text.replace(/(radix-tree-nodes\r\n:)\d+/, '$1?');
-  return { masked: JSON.stringify(text), times };
+  return { masked: JSON.stringify(maskRadixTreeNodes(text)), times };
 }
 
 /** Expects two replies equal except clock fields, which must be close (seen times may be ignored). */

@@ -5,9 +5,10 @@
  * XAUTOCLAIM with every option and with deleted entries, XINFO GROUPS / CONSUMERS /
  * STREAM FULL with entries-read and lag after XDEL, XTRIM and XSETID, and groups in
  * COPY, RENAME and DEL. Replies are compared byte for byte except the fields read
- * from the clock (idle and delivery times), compared within a tolerance.
+ * from the clock (idle and delivery times), compared within a tolerance; entries
+ * aged an hour on purpose check the delivery times of claims and reads exactly.
  */
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 import { startDiffServers, type DiffServers } from '../harness/diff.js';
 import { GroupDiff } from './stream-group-harness.js';
@@ -353,6 +354,73 @@ describe.skipIf(!hasRedisServer())('consumer groups vs redis-server', () => {
       XINFO STREAM s FULL
     `);
   });
+
+  it('aged entries: XCLAIM TIME sets delivery times exactly; XCLAIM, XAUTOCLAIM and history reads restart them', async () => {
+    // Entries an hour old, made so on purpose: the ±2 s tolerance of the other tests
+    // cannot tell a restarted delivery time from a kept one, an hour apart can.
+    const hour = 3_600_000;
+    const startedAt = Date.now();
+    const aged = startedAt - hour;
+    await run(`
+      XADD s 1-1 f 1
+      XADD s 2-1 f 2
+      XADD s 3-1 f 3
+      XADD s 4-1 f 4
+      XADD s 5-1 f 5
+      XADD s 6-1 f 6
+      XADD s 7-1 f 7
+      XGROUP CREATE s g 0
+      XREADGROUP GROUP g alice STREAMS s >
+      XCLAIM s g alice 0 1-1 2-1 3-1 4-1 5-1 6-1 7-1 TIME ${aged} JUSTID
+    `);
+    await expectDeliveries(startedAt, aged, {
+      '1-1': ['alice', 1, 'aged'], '2-1': ['alice', 1, 'aged'], '3-1': ['alice', 1, 'aged'], '4-1': ['alice', 1, 'aged'],
+      '5-1': ['alice', 1, 'aged'], '6-1': ['alice', 1, 'aged'], '7-1': ['alice', 1, 'aged'],
+    });
+    await run(`
+      XCLAIM s g bob 0 1-1
+      XAUTOCLAIM s g carol 1800000 0-0 COUNT 2
+      XAUTOCLAIM s g dave 1800000 0-0 COUNT 1 JUSTID
+      XCLAIM s g erin 0 5-1 IDLE ${2 * hour}
+      XCLAIM s g frank 1800000 6-1 RETRYCOUNT 9
+      XAUTOCLAIM s g gina 10800000 0-0
+      XPENDING s g IDLE 1800000 - + 10
+    `);
+    await expectDeliveries(startedAt, aged, {
+      '1-1': ['bob', 2, 'restarted'], '2-1': ['carol', 2, 'restarted'], '3-1': ['carol', 2, 'restarted'], '4-1': ['dave', 1, 'restarted'],
+      '5-1': ['erin', 2, 'two hours'], '6-1': ['frank', 9, 'restarted'], '7-1': ['alice', 1, 'aged'],
+    });
+    await run(`
+      XREADGROUP GROUP g alice STREAMS s 0
+      XAUTOCLAIM s g gina 5400000 0-0
+    `);
+    await expectDeliveries(startedAt, aged, {
+      '1-1': ['bob', 2, 'restarted'], '2-1': ['carol', 2, 'restarted'], '3-1': ['carol', 2, 'restarted'], '4-1': ['dave', 1, 'restarted'],
+      '5-1': ['gina', 3, 'restarted'], '6-1': ['frank', 9, 'restarted'], '7-1': ['alice', 2, 'restarted'],
+    });
+  });
+
+  /**
+   * Expects, on each server, the group's pending entries (XINFO STREAM FULL) to have
+   * the owners and delivery counts given, and delivery times as given: 'aged' exactly
+   * the `aged` time set with XCLAIM TIME, 'two hours' (XCLAIM IDLE 2 h) two hours
+   * before the check within its duration, 'restarted' no earlier than the check began.
+   */
+  async function expectDeliveries(startedAt: number, aged: number, expected: Record<string, [string, number, 'aged' | 'two hours' | 'restarted']>): Promise<void> {
+    for (const [name, client] of [['ours', d.p.ours], ['redis-server', d.p.ref]] as const) {
+      const now = Date.now();
+      const full = (await client.call('XINFO', 'STREAM', 's', 'FULL')).value as unknown[];
+      const group = (full[full.indexOf('groups') + 1] as unknown[][])[0];
+      const pending = group[group.indexOf('pending') + 1] as [string, string, number, number][];
+      const seen = Object.fromEntries(
+        pending.map(([id, owner, time, count]) => {
+          const when = time === aged ? 'aged' : time >= startedAt && time <= now ? 'restarted' : time >= startedAt - 7_200_000 && time <= now - 7_200_000 ? 'two hours' : time;
+          return [id, [owner, count, when]];
+        }),
+      );
+      expect(seen, `${name}: owners, delivery counts and times of the pending entries`).toEqual(expected);
+    }
+  }
 
   it('XINFO GROUPS, CONSUMERS and STREAM FULL with COUNT', async () => {
     const adds = Array.from({ length: 15 }, (_, i) => `XADD s ${i + 1}-1 f ${i}`).join('\n');

@@ -5,7 +5,6 @@
  * rewritten command (checked against redis-server's AOF by hand: see string.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataObject } from '../../engine/keyspace.js';
 import type { Effect } from '../../engine/engine.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
@@ -19,28 +18,6 @@ const I64_MIN = '-9223372036854775808';
 /** Runs each command on both servers, expecting identical replies. */
 async function all(p: DiffPair, commands: Argv[]): Promise<void> {
   for (const argv of commands) await p.same(...argv);
-}
-
-/**
- * Makes `key` a non-string on both servers, for WRONGTYPE checks: with RPUSH while
- * our broker lacks the list type, by planting a stand-in list value in ours.
- */
-async function makeList(servers: DiffServers, p: DiffPair, key: string): Promise<void> {
-  const { ours, ref } = await p.both('RPUSH', key, 'x');
-  expect(ref.raw.toString()).toBe(':1\r\n');
-  if (ours.raw.toString() === ':1\r\n') return;
-  const standIn = { type: 'list', encoding: () => 'quicklist', clone: () => standIn, digest: () => undefined };
-  servers.ours.broker.engine.dbs[0].set(key, standIn as unknown as DataObject);
-}
-
-/** Switches a pair to RESP3: HELLO 3 on both (or, until ours has HELLO, its writer directly). */
-async function resp3(servers: DiffServers, p: DiffPair): Promise<void> {
-  const { ours } = await p.both('HELLO', '3');
-  if (!ours.raw.toString().startsWith('-')) return;
-  const port = p.ours.socket.localPort;
-  for (const c of servers.ours.broker.connections.values()) {
-    if (c.socket.remotePort === port) c.reply.resp = 3;
-  }
 }
 
 describe.skipIf(!hasRedisServer())('string commands vs redis-server', () => {
@@ -175,7 +152,7 @@ describe.skipIf(!hasRedisServer())('string commands vs redis-server', () => {
   });
 
   it('SET GET, GETSET, GETDEL and the other SETs on a wrong type', async () => {
-    await makeList(servers, p, 'wt:list');
+    await p.same('RPUSH', 'wt:list', 'x');
     await all(p, [
       ['GET', 'wt:list'],
       ['SET', 'wt:list', 'v', 'GET'],
@@ -565,8 +542,7 @@ describe.skipIf(!hasRedisServer())('string commands vs redis-server', () => {
 
   it('RESP3: nil replies and the LCS IDX map', async () => {
     const q = await servers.pair();
-    await resp3(servers, q);
-    await all(q, [
+    await q.inResp3(() => all(q, [
       ['GET', 'r3:missing'],
       ['SET', 'r3:a', 'v', 'XX'],
       ['SET', 'r3:a', 'v', 'GET'],
@@ -582,7 +558,7 @@ describe.skipIf(!hasRedisServer())('string commands vs redis-server', () => {
       ['LCS', 'r3:1', 'r3:2', 'IDX', 'MINMATCHLEN', '4', 'WITHMATCHLEN'],
       ['LCS', 'r3:1', 'r3:missing', 'IDX'],
       ['LCS', 'r3:1', 'r3:2', 'LEN'],
-    ]);
+    ]));
   });
 
   it('OBJECT ENCODING of values built by APPEND, SETRANGE and INCRBYFLOAT', async () => {

@@ -20,11 +20,15 @@ export class RawClient {
   private readonly framer = new ReplyFramer();
   private readonly queue: RawReply[] = [];
   private waiters: (() => void)[] = [];
+  /** Bytes received that do not make a whole reply yet. */
+  private unframed = 0;
   closed = false;
 
   private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk) => {
-      this.queue.push(...this.framer.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      const replies = this.framer.push(chunk);
+      this.unframed += chunk.length - replies.reduce((n, r) => n + r.raw.length, 0);
+      this.queue.push(...replies);
       this.wake();
     });
     socket.on('close', () => {
@@ -99,6 +103,11 @@ export class RawClient {
       if (Date.now() > deadline) throw new Error('connection still open');
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  /** What arrived and was not read: whole replies (latin1), and the bytes of an incomplete one. */
+  leftover(): { replies: string[]; partialBytes: number } {
+    return { replies: this.queue.map((r) => r.raw.toString('latin1')), partialBytes: this.unframed };
   }
 
   close(): void {

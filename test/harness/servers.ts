@@ -66,29 +66,56 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
 /**
  * Our broker as a child process (`node dist/broker/main.js`); `output` is what it printed
  * so far. Returns once its dataset is loaded, or with `loaded: false` as soon as it
- * accepts connections (it answers -LOADING while it loads).
+ * accepts connections (it answers -LOADING while it loads). `openFiles` runs it under
+ * that `ulimit -n` (soft and hard).
  */
 export async function spawnBroker(
   args: readonly string[] = [],
-  { loaded = true }: { loaded?: boolean } = {},
+  { loaded = true, openFiles }: { loaded?: boolean; openFiles?: number } = {},
 ): Promise<RunningServer & { child: ChildProcess; output(): string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const argv = [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)];
+  const child =
+    openFiles === undefined
+      ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `ulimit -n ${openFiles} && exec "$0" "$@"`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = await waitForPort(port, child);
   if (loaded) await untilLoaded(port, child);
   return { port, child, output, stop: () => stopChild(child) };
 }
 
-let redisAvailable: boolean | undefined;
+/** In CI (CI=true) a suite whose component is missing fails: a skip there is a silent green. */
+export const IN_CI = process.env.CI === 'true';
 
-/** Whether a redis-server binary is installed; suites skip with this message when not. */
+/**
+ * Whether a component a suite needs (redis-server, redis-cli, a tmpfs mount) is
+ * present. Outside CI the suite skips with `message` when it is not; in CI this
+ * throws, which fails the test file that asked.
+ */
+export function componentPresent(present: boolean, message: string): boolean {
+  if (!present && IN_CI) throw new Error(`${message}; CI=true, where a missing component fails its suite instead of skipping it`);
+  return present;
+}
+
+/** The version of redis-server whose replies the broker matches (the reference). */
+const REFERENCE_VERSION = /^Redis server v=7\.0\.\d+ /;
+
+let redisVersion: string | null | undefined;
+
+/**
+ * Whether a redis-server binary is installed; suites skip with NO_REDIS when not
+ * (fail in CI). One of another version than 7.0.x is an error everywhere: its
+ * replies are not the ones the broker matches, and the comparisons would mislead.
+ */
 export function hasRedisServer(): boolean {
-  if (redisAvailable === undefined) {
-    redisAvailable = spawnSync('redis-server', ['--version']).status === 0;
+  if (redisVersion === undefined) {
+    const run = spawnSync('redis-server', ['--version'], { encoding: 'latin1' });
+    redisVersion = run.status === 0 ? run.stdout.trim() : null;
   }
-  return redisAvailable;
+  if (redisVersion !== null && !REFERENCE_VERSION.test(redisVersion)) {
+    throw new Error(`the reference must be redis-server 7.0.x, and the one on the PATH says: ${redisVersion}`);
+  }
+  return componentPresent(redisVersion !== null, NO_REDIS);
 }
 
 export const NO_REDIS = 'redis-server is not installed (apt-get install redis-server): reference comparison skipped';

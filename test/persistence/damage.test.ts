@@ -14,9 +14,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
+import { RawClient, type RawReply } from '../harness/raw.js';
+import { componentPresent } from '../harness/servers.js';
 import { run } from './dataset.js';
-import { kill9, outputWith, runBroker, sleep, startAof, tempDir, type Spawned } from './proc.js';
+import { kill9, outputWith, replyOrHeld, runBroker, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
 const INCR = 'appendonly.aof.1.incr.aof';
 const BASE = 'appendonly.aof.1.base.rdb';
@@ -158,6 +159,11 @@ describe('damaged AOF files', () => {
   });
 });
 
+/** Whether the AOF's last write failed: then, under `always`, the replies waiting for it are held. */
+async function writeFailing(observer: RawClient): Promise<boolean> {
+  return ((await observer.call('INFO', 'persistence')).value as string).includes('\r\naof_last_write_status:err\r\n');
+}
+
 /** A tmpfs of `size` mounted on a new dir, or null when mounting is not possible here. */
 function mountTmpfs(size: string): string | null {
   if (process.getuid?.() !== 0) return null;
@@ -166,14 +172,18 @@ function mountTmpfs(size: string): string | null {
   return r.status === 0 ? dir : null;
 }
 
-const CAN_MOUNT = (() => {
-  const dir = mountTmpfs('64k');
-  if (dir === null) return false;
-  spawnSync('umount', [dir]);
-  return true;
-})();
+const NO_MOUNT = 'full-disk test skipped: mounting a tmpfs needs root (and mount(8))';
+const CAN_MOUNT = componentPresent(
+  (() => {
+    const dir = mountTmpfs('64k');
+    if (dir === null) return false;
+    spawnSync('umount', [dir]);
+    return true;
+  })(),
+  NO_MOUNT,
+);
 
-if (!CAN_MOUNT) console.warn('full-disk test skipped: mounting a tmpfs needs root (and mount(8))');
+if (!CAN_MOUNT) console.warn(NO_MOUNT);
 
 describe.skipIf(!CAN_MOUNT)('a full disk', () => {
   const mounts: string[] = [];
@@ -190,19 +200,20 @@ describe.skipIf(!CAN_MOUNT)('a full disk', () => {
       let server = await startAof(dir, ['--appendfsync', policy]);
       servers.push(server);
       const c = await RawClient.connect(server.port);
+      const other = await RawClient.connect(server.port);
       const big = 'x'.repeat(8 * 1024);
       const acked: number[] = [];
       let error = '';
       let heldAt = -1;
+      let heldReply: Promise<RawReply> | null = null;
       for (let i = 0; i < 200 && error === '' && heldAt < 0; i++) {
         c.write(`*3\r\n$3\r\nSET\r\n$${`k${i}`.length}\r\nk${i}\r\n$${big.length}\r\n${big}\r\n`);
         // Under always a write that cannot be persisted is not answered until it is.
-        const reply = await c.read(1000).catch(() => null);
-        if (reply === null) heldAt = i;
-        else if (reply.raw.toString().startsWith('+OK')) acked.push(i);
-        else error = reply.raw.toString();
+        const { reply, held } = await replyOrHeld(c, other, 'set', i + 1, writeFailing);
+        if (held) [heldAt, heldReply] = [i, reply];
+        else if ((await reply).raw.toString().startsWith('+OK')) acked.push(i);
+        else error = (await reply).raw.toString();
       }
-      const other = await RawClient.connect(server.port);
       if (policy === 'everysec') {
         expect(error).toBe('-MISCONF Errors writing to the AOF file: No space left on device\r\n');
       } else {
@@ -221,8 +232,8 @@ describe.skipIf(!CAN_MOUNT)('a full disk', () => {
         recovered = (await other.call('SET', 'after', 'recovery')).raw.toString() === '+OK\r\n';
       }
       expect(recovered).toBe(true);
-      if (heldAt >= 0) {
-        expect((await c.read(10_000)).raw.toString()).toBe('+OK\r\n');
+      if (heldReply !== null) {
+        expect((await heldReply).raw.toString()).toBe('+OK\r\n');
         acked.push(heldAt);
       }
       expect((await other.call('INFO', 'persistence')).value).toContain('\r\naof_last_write_status:ok\r\n');
@@ -255,15 +266,18 @@ describe.skipIf(!CAN_MOUNT)('a full disk', () => {
     const big = 'y'.repeat(7 * 1024 + 13);
     const acked: number[] = [];
     let heldAt = -1;
+    let heldReply: Promise<RawReply> | null = null;
+    const observer = await RawClient.connect(server.port);
     for (let i = 0; i < 200 && heldAt < 0; i++) {
       c.write(`*3\r\n$3\r\nSET\r\n$${`k${i}`.length}\r\nk${i}\r\n$${big.length}\r\n${big}\r\n`);
-      const reply = await c.read(1000).catch(() => null);
-      if (reply === null) heldAt = i;
+      const { reply, held } = await replyOrHeld(c, observer, 'set', i + 1, writeFailing);
+      if (held) [heldAt, heldReply] = [i, reply];
       else acked.push(i);
     }
+    observer.close();
     expect(heldAt).toBeGreaterThan(0);
     execFileSync('mount', ['-o', 'remount,size=16m', dir]);
-    expect((await c.read(10_000)).raw.toString()).toBe('+OK\r\n');
+    expect((await heldReply!).raw.toString()).toBe('+OK\r\n');
     acked.push(heldAt);
     c.close();
     await kill9(server);

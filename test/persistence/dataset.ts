@@ -97,3 +97,77 @@ export function maskSeenTime(v: unknown): unknown {
   return out;
 }
 
+
+/**
+ * Every stream of dbs 0 to `dbs - 1` as consumer groups see it: XINFO STREAM FULL
+ * (COUNT 0: all entries, all pending entries), XINFO GROUPS, and XINFO CONSUMERS of
+ * each group, keyed `db/key`. DEBUG DIGEST, in redis-server too, ignores consumer
+ * groups: a lost XACK or XCLAIM shows only here. Clock fields are masked as `clock`
+ * says: 'relative' masks what reads the clock at the query (idle, inactive,
+ * seen-time); 'all' also masks delivery times, which two servers that ran the same
+ * commands a few milliseconds apart read from their own clocks.
+ */
+export async function allStreams(c: RawClient, dbs: number, clock: 'relative' | 'all'): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (let db = 0; db < dbs; db++) {
+    await run(c, [['SELECT', String(db)]]);
+    for (const key of await streamKeys(c)) {
+      const [full, groups] = await run(c, [
+        ['XINFO', 'STREAM', key, 'FULL', 'COUNT', '0'],
+        ['XINFO', 'GROUPS', key],
+      ]);
+      const names = (groups as Decoded[][]).map((g) => g[1] as string);
+      const consumers = await run(c, names.map((g) => ['XINFO', 'CONSUMERS', key, g]));
+      const state = { full, groups, consumers: Object.fromEntries(names.map((g, i) => [g, consumers[i]])) };
+      out[`${db}/${key}`] = maskClock(state, clock);
+    }
+  }
+  await run(c, [['SELECT', '0']]);
+  return out;
+}
+
+async function streamKeys(c: RawClient): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [reply] = await run(c, [['SCAN', cursor, 'COUNT', '1000', 'TYPE', 'stream']]);
+    const [next, batch] = reply as [string, string[]];
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+const ID = /^\d+-\d+$/;
+
+/** Read from the clock at the query, or (radix-tree-nodes) redis-server's own estimate (harness/diff.ts). */
+const MASKED_FIELDS = new Set(['idle', 'inactive', 'seen-time', 'radix-tree-nodes']);
+
+/**
+ * The XINFO values with their clock fields replaced by `*`: the values after `idle`,
+ * `inactive`, `seen-time` (and radix-tree-nodes), and (clock 'all') the delivery time of a pending entry,
+ * `[id, consumer, time, count]` in a group's PEL, `[id, time, count]` in a consumer's.
+ */
+function maskClock(v: unknown, clock: 'relative' | 'all'): unknown {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskClock(x, clock)]));
+  }
+  if (!Array.isArray(v)) return v;
+  if (clock === 'all' && isPendingEntry(v)) return v.map((x, i) => (i === v.length - 2 ? '*' : x));
+  const out: unknown[] = [];
+  for (let i = 0; i < v.length; i++) {
+    out.push(maskClock(v[i], clock));
+    if (typeof v[i] === 'string' && MASKED_FIELDS.has(v[i] as string)) {
+      out.push('*');
+      i++;
+    }
+  }
+  return out;
+}
+
+function isPendingEntry(v: unknown[]): boolean {
+  const [id, ...rest] = v;
+  if (typeof id !== 'string' || !ID.test(id)) return false;
+  if (rest.length === 2) return typeof rest[0] === 'number' && typeof rest[1] === 'number';
+  return rest.length === 3 && typeof rest[0] === 'string' && typeof rest[1] === 'number' && typeof rest[2] === 'number';
+}

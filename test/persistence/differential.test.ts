@@ -1,7 +1,9 @@
 /**
  * Differential: the same random command sequence (strings, lists, streams with
  * consumer groups, MULTI/EXEC, several dbs, SWAPDB, FLUSHDB) goes to our broker with
- * the AOF on and to a reference redis-server. Then, with DEBUG DIGEST:
+ * the AOF on and to a reference redis-server. Then, with DEBUG DIGEST and, since the
+ * digest ignores consumer groups, XINFO STREAM FULL, GROUPS and CONSUMERS of every
+ * stream (pending entries, delivery counts and times, consumers, last-delivered IDs):
  * - our broker restarted from its AOF equals redis-server;
  * - our incremental file, sent as it is to a fresh redis-server and to a fresh
  *   broker without AOF, rebuilds the same dataset there (the AOF is valid input for
@@ -14,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
 import { digest, prng, sleep, tempDir } from './proc.js';
-import { fillMixedDataset, maskSeenTime, streamState, STREAMS } from './dataset.js';
+import { allStreams, fillMixedDataset, maskSeenTime, streamState, STREAMS } from './dataset.js';
 
 const KEYS = ['a', 'b', 'c', 'l1', 'l2', 's1', 's2', '\x00bin'];
 
@@ -66,6 +68,52 @@ function generator(seed: number): () => string[][] {
   };
 }
 
+/**
+ * Consumer groups only, on two streams whose IDs XACK, XCLAIM and XDEL do hit: the
+ * mixed sequences above end with few pending entries, and a broker that lost XACK,
+ * XCLAIM or XAUTOCLAIM from its AOF shows only in the pending entries that remain.
+ */
+function groupGenerator(seed: number): () => string[][] {
+  const random = prng(seed);
+  const int = (n: number): number => Math.floor(random() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  let nextId = 1;
+  const id = (): string => `${1 + int(nextId)}-0`;
+  const one = (): string[] => {
+    const k = pick(['s1', 's2']);
+    const g = pick(['g1', 'g2']);
+    const c = pick(['c1', 'c2', 'c3']);
+    switch (int(16)) {
+      case 0:
+      case 1:
+      case 2: return ['XADD', k, `${nextId++}-0`, 'f', `v${int(10)}`];
+      case 3: return ['XGROUP', 'CREATE', k, g, pick(['0', '$']), 'MKSTREAM'];
+      case 4:
+      case 5:
+      case 6: return ['XREADGROUP', 'GROUP', g, c, 'COUNT', String(1 + int(4)), 'STREAMS', k, '>'];
+      case 7:
+      case 8: return ['XACK', k, g, id(), id()];
+      case 9: return ['XCLAIM', k, g, c, '0', id(), id(), ...pick([[], ['RETRYCOUNT', '5'], ['JUSTID'], ['FORCE']])];
+      case 10: return ['XAUTOCLAIM', k, g, c, '0', '0-0', 'COUNT', String(1 + int(3)), ...(int(3) === 0 ? ['JUSTID'] : [])];
+      case 11: return ['XDEL', k, id()];
+      case 12: return int(4) === 0 ? ['XGROUP', 'DELCONSUMER', k, g, c] : ['XGROUP', 'CREATECONSUMER', k, g, c];
+      case 13: return ['XGROUP', 'SETID', k, g, id(), ...(int(2) === 0 ? ['ENTRIESREAD', String(int(nextId))] : [])];
+      case 14: return int(4) === 0 ? ['XTRIM', k, 'MAXLEN', String(20 + int(20))] : ['XREADGROUP', 'GROUP', g, c, 'STREAMS', k, '0'];
+      default: return ['SELECT', pick(['0', '1'])];
+    }
+  };
+  return () => (int(8) !== 0 ? [one()] : [['MULTI'], ...Array.from({ length: 2 + int(3) }, one), ['EXEC']]);
+}
+
+/** How many entries are pending in all the groups of `streams` (allStreams' shape). */
+function pendingEntries(streams: Record<string, unknown>): number {
+  let n = 0;
+  for (const s of Object.values(streams)) {
+    for (const g of (s as { groups: unknown[][] }).groups) n += g[g.indexOf('pending') + 1] as number;
+  }
+  return n;
+}
+
 /** Sends an AOF's bytes to a server as one client would, and waits until all of it has run. */
 async function replay(port: number, bytes: Buffer): Promise<void> {
   const c = await RawClient.connect(port);
@@ -75,6 +123,29 @@ async function replay(port: number, bytes: Buffer): Promise<void> {
   } finally {
     c.close();
   }
+}
+
+/** Dbs the random sequences use (SELECT 0 to 2). */
+const DBS = 3;
+
+async function streamsOf(port: number, clock: 'relative' | 'all'): Promise<Record<string, unknown>> {
+  const c = await RawClient.connect(port);
+  try {
+    return await allStreams(c, DBS, clock);
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * Expects our live broker's streams, consumer groups included, to equal the
+ * reference's (delivery times aside: each server read its own clock); returns ours
+ * with delivery times, which a restart or a replay of the AOF must keep exactly.
+ */
+async function expectSameStreams(refPort: number, oursPort: number): Promise<Record<string, unknown>> {
+  const expected = await streamsOf(refPort, 'all');
+  expect(await streamsOf(oursPort, 'all'), 'live streams').toEqual(expected);
+  return streamsOf(oursPort, 'relative');
 }
 
 async function rewriteDone(c: RawClient): Promise<void> {
@@ -104,10 +175,13 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
     return b;
   }
 
-  for (const seed of [1, 2, 3]) {
-    it(`random sequence ${seed}: restart from the AOF and replays of it equal redis-server`, async () => {
+  const sequences = [
+    ...[1, 2, 3].map((seed) => ({ name: `random sequence ${seed}`, next: generator(seed), groups: false })),
+    ...[4, 5].map((seed) => ({ name: `random consumer-group sequence ${seed}`, next: groupGenerator(seed), groups: true })),
+  ];
+  for (const { name, next, groups: ofGroups } of sequences) {
+    it(`${name}: restart from the AOF and replays of it equal redis-server`, async () => {
       const dir = tempDir('differential');
-      const next = generator(seed);
       const batches = Array.from({ length: 600 }, next);
       const ref = await redis();
       const ours = await broker(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']);
@@ -121,9 +195,12 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
       const expected = await digest(ref.port);
       expect(expected, 'an empty dataset proves nothing').not.toBe('0'.repeat(40));
       expect(await digest(ours.port), 'live').toBe(expected);
+      const groups = await expectSameStreams(ref.port, ours.port);
+      if (ofGroups) expect(pendingEntries(groups), 'a sequence of consumer groups that leaves nothing pending proves little').toBeGreaterThan(20);
       await ours.stop();
       const restarted = await broker(['--dir', dir, '--appendonly', 'yes']);
       expect(await digest(restarted.port), 'restarted from the AOF').toBe(expected);
+      expect(await streamsOf(restarted.port, 'relative'), 'streams restarted from the AOF').toEqual(groups);
       await restarted.stop();
 
       // The incremental file as input: the base of a fresh start holds no keys.
@@ -131,6 +208,7 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
       for (const fresh of [await redis(), await broker([])]) {
         await replay(fresh.port, incr);
         expect(await digest(fresh.port), 'incr file replayed').toBe(expected);
+        expect(await streamsOf(fresh.port, 'relative'), 'streams of the incr file replayed').toEqual(groups);
       }
     });
   }
@@ -171,9 +249,11 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
     co.close();
     const expected = await digest(ref.port);
     expect(await digest(ours.port)).toBe(expected);
+    const groups = await expectSameStreams(ref.port, ours.port);
     await ours.stop();
     const restarted = await broker(['--dir', dir, '--appendonly', 'yes']);
     expect(await digest(restarted.port)).toBe(expected);
+    expect(await streamsOf(restarted.port, 'relative'), 'streams restarted from the AOF').toEqual(groups);
   });
 });
 

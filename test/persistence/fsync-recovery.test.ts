@@ -11,12 +11,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, encodeCommand } from '../harness/raw.js';
 import { fillMixedDataset } from './dataset.js';
-import { digest, infoField, kill9, outputWith, sleep, startAof, tempDir, watch, type Spawned } from './proc.js';
+import { commandsTaken, digest, infoField, kill9, outputWith, sleep, startAof, tempDir, untilTaken, watch, type Spawned } from './proc.js';
 
 /** More failures than any test gets through: every fsync fails until DEBUG AOF-FSYNC-FAIL 0. */
 const FOREVER = '1000000';
-/** Long enough for a reply that is not held to arrive on any machine. */
-const SETTLE_MS = 300;
 const MISCONF = '-MISCONF Errors writing to the AOF file: Input/output error\r\n';
 
 async function persistenceInfo(c: RawClient): Promise<string> {
@@ -157,6 +155,7 @@ describe('recovery from a failed AOF fsync', () => {
     const first = await connect(server);
     const second = await connect(server);
     await admin.call('DEBUG', 'AOF-FSYNC-HOLD', '1');
+    const sets = await commandsTaken(admin, 'set');
     first.write(encodeCommand(['SET', 'first', '1']));
     const firstReply = first.read(60_000);
     await until('the first fsync running', async () => infoField(await persistenceInfo(admin), 'aof_pending_bio_fsync') === '1');
@@ -166,10 +165,12 @@ describe('recovery from a failed AOF fsync', () => {
     const secondReply = second.read(60_000);
     // A read waits for the fsyncs of the writes before it...
     const reader = await connect(server);
+    const gets = await commandsTaken(admin, 'get');
     const read = reader.call('GET', 'str:plain');
-    await sleep(SETTLE_MS);
     const replies = [watch(firstReply), watch(secondReply)];
-    expect(watch(read).arrived).toBe(false);
+    const readWatch = watch(read);
+    await untilTaken(admin, { get: gets + 1, set: sets + 2 });
+    expect(readWatch.arrived).toBe(false);
     // Both complete now; the rewrites that follow fail until told otherwise.
     admin.write(Buffer.concat([encodeCommand(['DEBUG', 'AOF-FSYNC-HOLD', '0']), encodeCommand(['DEBUG', 'AOF-FSYNC-FAIL', FOREVER])]));
     expect((await admin.readMany(2)).map((r) => r.raw.toString())).toEqual(['+OK\r\n', '+OK\r\n']);

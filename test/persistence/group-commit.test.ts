@@ -10,10 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
-import { infoField, sleep, tempDir, watch } from './proc.js';
-
-/** Long enough for a reply that is not held to arrive on any machine. */
-const SETTLE_MS = 300;
+import { infoField, sleep, tempDir, untilTaken, watch } from './proc.js';
 
 describe('group commit', () => {
   let server: InProcessBroker | null = null;
@@ -52,7 +49,10 @@ describe('group commit', () => {
     const blockedReply = blocked.read(20_000);
     let blockedArrived = false;
     void blockedReply.then(() => (blockedArrived = true));
-    await sleep(SETTLE_MS);
+    // Replies that show no data go out: the broker can be looked at while the disk hangs.
+    const release = await connect();
+    // Once every write ran (and the XREAD they woke), a reply not held would be here.
+    await untilTaken(release, { set: 21, get: 20, xadd: 1, xread: 1 });
     // Nobody who wrote (or was woken by a write) has a reply, nor a reader: the data it
     // reads may be what the pending fsync covers, as in redis-server.
     expect(arrived.filter(Boolean)).toEqual([]);
@@ -61,9 +61,7 @@ describe('group commit', () => {
     const readWatch = watch(read);
     const monitored = monitor.read(20_000);
     const monitoredWatch = watch(monitored);
-    // Replies that show no data go out: the broker can be looked at while the disk hangs.
-    const release = await RawClient.connect(server.port);
-    clients.push(release);
+    await untilTaken(release, { get: 21 });
     const info = (await release.call('INFO', 'persistence')).value as string;
     expect(infoField(info, 'aof_pending_bio_fsync')).toBe('1');
     expect(readWatch.arrived).toBe(false);

@@ -3,7 +3,7 @@
  * start one with the AOF on, kill it with SIGKILL, start the next on the same files.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { RawClient } from '../harness/raw.js';
+import { RawClient, type RawReply } from '../harness/raw.js';
 import { tempDir as harnessTempDir } from '../harness/temp.js';
 import { BROKER_BIN, spawnBroker, type RunningServer } from '../harness/servers.js';
 
@@ -66,6 +66,64 @@ export function infoField(info: string, name: string): string {
 export async function outputWith(server: Spawned, text: string): Promise<string> {
   for (let i = 0; i < 250 && !server.output().includes(text); i++) await sleep(20);
   return server.output();
+}
+
+/**
+ * How many times the server has taken `command` (lower case, as in cmdstat_): the
+ * calls it ran plus the ones it rejected (-MISCONF, ...), from INFO commandstats.
+ */
+export async function commandsTaken(observer: RawClient, command: string): Promise<number> {
+  const info = (await observer.call('INFO', 'commandstats')).value as string;
+  const line = new RegExp(`\\r\\ncmdstat_${command}:calls=(\\d+),.*rejected_calls=(\\d+),`).exec(info);
+  return line === null ? 0 : Number(line[1]) + Number(line[2]);
+}
+
+/**
+ * Waits until the server has taken each command as many times as `counts` says
+ * (commandsTaken, polled on `observer`, a connection whose replies are never held),
+ * then makes one more round trip on `observer`. Any reply the server did not hold
+ * was then written before that round trip's reply, and has reached this process:
+ * "it has not arrived" now means "it is held", however slow the machine, where a
+ * fixed sleep would let a reply that is merely late look held.
+ */
+export async function untilTaken(observer: RawClient, counts: Record<string, number>): Promise<void> {
+  for (let i = 0; ; i++) {
+    const taken = await Promise.all(Object.keys(counts).map((command) => commandsTaken(observer, command)));
+    if (Object.values(counts).every((n, j) => taken[j] >= n)) break;
+    if (i === 3000) throw new Error(`the server never took ${JSON.stringify(counts)} (it took ${JSON.stringify(taken)})`);
+    await sleep(10);
+  }
+  await observer.call('INFO', 'server');
+}
+
+/**
+ * The reply to the command just written on `c`, and whether the server holds it.
+ * Waits until the server has taken `command` `taken` times in all (untilTaken), then
+ * until the reply arrives or `holding` (asked on `observer`) reports the state in
+ * which the server holds replies, and one more round trip: a reply that has not
+ * arrived then is held. Not arrived alone proves nothing: under `always` every
+ * write's reply waits for its fsync, which takes a while on a loaded machine.
+ * `reply` resolves when it is released.
+ */
+export async function replyOrHeld(
+  c: RawClient,
+  observer: RawClient,
+  command: string,
+  taken: number,
+  holding: (observer: RawClient) => Promise<boolean>,
+): Promise<{ reply: Promise<RawReply>; held: boolean }> {
+  const reply = c.read(60_000);
+  const state = watch(reply);
+  await untilTaken(observer, { [command]: taken });
+  for (let i = 0; !state.arrived; i++) {
+    if (await holding(observer)) {
+      await observer.call('INFO', 'server');
+      return { reply, held: !state.arrived };
+    }
+    if (i === 3000) throw new Error(`no reply to ${command}, and the server is not in the state that holds replies`);
+    await sleep(10);
+  }
+  return { reply, held: false };
 }
 
 /** Whether `reply` has arrived, as it stands. */

@@ -10,10 +10,14 @@ import { startDiffServers, type DiffPair, type DiffServers } from '../harness/di
 
 const ERR = (what: string) => `-ERR Protocol error: ${what}\r\n`;
 
-/** Sends `bytes` to both servers, expects `replies` identical replies, then both to close. */
+/**
+ * Sends `bytes` to both servers, expects `replies` identical replies, then both to
+ * close, having sent nothing more (no extra reply, no part of one) than the other.
+ */
 async function closesAfter(p: DiffPair, bytes: string | Buffer, replies: number): Promise<void> {
   await p.sameRaw(bytes, replies);
   await Promise.all([p.ours.waitClosed(), p.ref.waitClosed()]);
+  expect(p.ours.leftover(), 'what came after the replies, before the close').toEqual(p.ref.leftover());
 }
 
 /** Sends `bytes`, expects identical replies, then checks both connections still work. */
@@ -59,9 +63,11 @@ describe.skipIf(!hasRedisServer())('protocol errors vs redis-server', () => {
     const p = await servers.pair();
     p.ref.write('*abc\r\n');
     expect((await p.ref.read()).raw.toString('latin1')).toBe(ERR('invalid multibulk length'));
-    p.ours.write('*1\r\n$' + '2'.repeat(70_000));
-    expect((await p.ours.read()).raw.toString('latin1')).toBe(ERR('too big bulk count string'));
     p.close();
+    const q = await servers.pair();
+    q.ref.write('*1\r\n$' + '2'.repeat(70_000));
+    expect((await q.ref.read()).raw.toString('latin1')).toBe(ERR('too big bulk count string'));
+    q.close();
   });
 
   const open: [string, string | Buffer, number][] = [

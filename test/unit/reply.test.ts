@@ -4,14 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatDouble, formatG, Reply, type Protocol, type RespValue } from '../../protocol/reply.js';
+import { formatDouble, formatG, PushMessage, Reply, type Protocol, type RespValue } from '../../protocol/reply.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
 
 function written(resp: Protocol, write: (r: Reply) => void): string {
   const r = new Reply(resp);
   write(r);
-  return r.take();
+  return text(r.take());
+}
+
+/** Taken output as a latin1 string. */
+function text(out: readonly Buffer[]): string {
+  return Buffer.concat(out).toString('latin1');
 }
 
 describe('Reply', () => {
@@ -20,6 +25,7 @@ describe('Reply', () => {
     ['ok', (r) => r.ok(), '+OK\r\n', '+OK\r\n'],
     ['error', (r) => r.error('ERR boom'), '-ERR boom\r\n', '-ERR boom\r\n'],
     ['int', (r) => r.int(-42), ':-42\r\n', ':-42\r\n'],
+    ['int 2^53 - 1', (r) => r.int(-(2 ** 53 - 1)), ':-9007199254740991\r\n', ':-9007199254740991\r\n'],
     ['int bigint', (r) => r.int(18446744073709551615n), ':18446744073709551615\r\n', ':18446744073709551615\r\n'],
     ['bulk', (r) => r.bulk('a\r\nb\0\xff'), '$6\r\na\r\nb\0\xff\r\n', '$6\r\na\r\nb\0\xff\r\n'],
     ['empty bulk', (r) => r.bulk(''), '$0\r\n\r\n', '$0\r\n\r\n'],
@@ -39,7 +45,12 @@ describe('Reply', () => {
     ['verbatim', (r) => r.verbatim('hello'), '$5\r\nhello\r\n', '=9\r\ntxt:hello\r\n'],
     ['verbatim mkd', (r) => r.verbatim('# x', 'mkd'), '$3\r\n# x\r\n', '=7\r\nmkd:# x\r\n'],
     ['bulks', (r) => r.bulks(['a', '']), '*2\r\n$1\r\na\r\n$0\r\n\r\n', '*2\r\n$1\r\na\r\n$0\r\n\r\n'],
-    ['raw', (r) => r.raw(':1\r\n'), ':1\r\n', ':1\r\n'],
+    ['bulkSlice short', (r) => r.bulkSlice('xabcx', 1, 4), '$3\r\nabc\r\n', '$3\r\nabc\r\n'],
+    ['bulkSlice long', (r) => r.bulkSlice('x' + 'y'.repeat(30) + 'x', 1, 31), `$30\r\n${'y'.repeat(30)}\r\n`, `$30\r\n${'y'.repeat(30)}\r\n`],
+    ['bulkStreamId', (r) => r.bulkStreamId(1733500000000, 12), '$16\r\n1733500000000-12\r\n', '$16\r\n1733500000000-12\r\n'],
+    ['bulkStreamId 2^64 - 1', (r) => r.bulkStreamId(18446744073709551615n, 0), '$22\r\n18446744073709551615-0\r\n', '$22\r\n18446744073709551615-0\r\n'],
+    ['bulkBytes', (r) => r.bulkBytes(Buffer.from([0, 255, 13])), '$3\r\n\0\xff\r\r\n', '$3\r\n\0\xff\r\r\n'],
+    ['message', (r) => r.message(new PushMessage(['message', 'ch', 'hi'])), '*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n', '>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n'],
   ];
   it.each(both)('%s', (_, write, resp2, resp3) => {
     expect(written(2, write)).toBe(resp2);
@@ -52,7 +63,7 @@ describe('Reply', () => {
     r.onError = (m) => seen.push(m);
     r.error('ERR line one\r\nline two\n');
     r.error('WRONGTYPE x');
-    expect(r.take()).toBe('-ERR line one  line two \r\n-WRONGTYPE x\r\n');
+    expect(text(r.take())).toBe('-ERR line one  line two \r\n-WRONGTYPE x\r\n');
     expect(r.errors).toBe(2);
     expect(seen).toEqual(['ERR line one  line two ', 'WRONGTYPE x']);
   });
@@ -89,15 +100,130 @@ describe('Reply', () => {
       r.bulk('after');
       const head = resp === 2 ? '*2\r\n' : '%1\r\n';
       const set = resp === 2 ? '*2\r\n' : '~2\r\n';
-      expect(r.take()).toBe(`+OK\r\n${head}$1\r\na\r\n${set}:1\r\n:2\r\n$5\r\nafter\r\n`);
+      expect(text(r.take())).toBe(`+OK\r\n${head}$1\r\na\r\n${set}:1\r\n:2\r\n$5\r\nafter\r\n`);
     }
   });
 
   it('take() empties the pending output', () => {
     const r = new Reply();
     r.ok();
-    expect(r.take()).toBe('+OK\r\n');
-    expect(r.take()).toBe('');
+    expect(text(r.take())).toBe('+OK\r\n');
+    expect(r.take()).toEqual([]);
+  });
+
+  it('hands out a turn of small replies as one Buffer, and never rewrites bytes handed out', () => {
+    const a = new Reply();
+    const b = new Reply();
+    a.ok();
+    a.int(1);
+    b.bulk('b');
+    a.int(2);
+    const first = a.take();
+    expect(first.map((x) => x.toString('latin1'))).toEqual(['+OK\r\n:1\r\n:2\r\n']);
+    const copy = Buffer.concat(first);
+    b.bulk('x'.repeat(100_000));
+    a.bulk('y'.repeat(100));
+    a.truncate(a.position - 50);
+    a.bulk('z'.repeat(100));
+    expect(Buffer.concat(first)).toEqual(copy);
+    expect(text(b.take())).toBe('$1\r\nb\r\n$100000\r\n' + 'x'.repeat(100_000) + '\r\n');
+  });
+
+  it('writes a reply larger than any JS string could hold in pieces (length counts bytes)', () => {
+    const r = new Reply();
+    const value = 'v'.repeat(1 << 20);
+    for (let i = 0; i < 600; i++) r.bulk(value);
+    expect(r.length).toBe(600 * ((1 << 20) + 12));
+    const out = r.take();
+    expect(out.reduce((n, b) => n + b.length, 0)).toBe(600 * ((1 << 20) + 12));
+    expect(r.length).toBe(0);
+  });
+
+  it('behaves as one growing string would, whatever the interleaving, sizes and marks', () => {
+    type Op =
+      | { kind: 'bulk'; who: number; size: number }
+      | { kind: 'int'; who: number; n: number }
+      | { kind: 'message'; who: number; size: number }
+      | { kind: 'begin'; who: number }
+      | { kind: 'end'; who: number; n: number }
+      | { kind: 'mark'; who: number }
+      | { kind: 'truncate'; who: number }
+      | { kind: 'take'; who: number }
+      | { kind: 'takeUpTo'; who: number; back: number };
+    const who = fc.integer({ min: 0, max: 1 });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('bulk' as const), who, size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 3000, max: 70_000 })) }),
+      fc.record({ kind: fc.constant('int' as const), who, n: fc.oneof(fc.integer(), fc.maxSafeInteger()) }),
+      fc.record({ kind: fc.constant('message' as const), who, size: fc.integer({ min: 0, max: 3000 }) }),
+      fc.record({ kind: fc.constant('begin' as const), who }),
+      fc.record({ kind: fc.constant('end' as const), who, n: fc.integer({ min: 0, max: 1e9 }) }),
+      fc.record({ kind: fc.constant('mark' as const), who }),
+      fc.record({ kind: fc.constant('truncate' as const), who }),
+      fc.record({ kind: fc.constant('take' as const), who }),
+      fc.record({ kind: fc.constant('takeUpTo' as const), who, back: fc.integer({ min: 0, max: 5000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const writers = [0, 1].map(() => ({
+          r: new Reply(),
+          model: '',
+          sent: '',
+          deferred: [] as { mark: number; at: number }[],
+          mark: null as { mark: number; at: number } | null,
+        }));
+        for (const o of ops) {
+          const w = writers[o.who];
+          const before = w.r.position;
+          if (o.kind === 'bulk') {
+            const s = String.fromCharCode(97 + (o.size % 26)).repeat(o.size);
+            w.r.bulk(s);
+            w.model += `$${o.size}\r\n${s}\r\n`;
+          } else if (o.kind === 'int') {
+            w.r.int(o.n);
+            w.model += `:${o.n}\r\n`;
+          } else if (o.kind === 'message') {
+            const payload = 'm'.repeat(o.size);
+            w.r.message(new PushMessage(['message', 'ch', payload]));
+            w.model += `*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$${o.size}\r\n${payload}\r\n`;
+          } else if (o.kind === 'begin') {
+            w.deferred.push({ mark: w.r.beginDeferred(), at: w.model.length });
+          } else if (o.kind === 'end') {
+            const d = w.deferred.pop();
+            if (d === undefined) continue;
+            w.r.endDeferred(d.mark, 'array', o.n);
+            w.model = w.model.slice(0, d.at) + `*${o.n}\r\n` + w.model.slice(d.at);
+          } else if (w.deferred.length > 0) {
+            // Marks, truncation and taking happen between commands, never inside a deferred reply.
+            continue;
+          } else if (o.kind === 'mark') {
+            w.mark = { mark: before, at: w.model.length };
+          } else if (o.kind === 'truncate') {
+            if (w.mark === null) continue;
+            w.r.truncate(w.mark.mark);
+            w.model = w.model.slice(0, w.mark.at);
+            w.mark = null;
+          } else if (o.kind === 'take') {
+            w.sent += text(w.r.take());
+            w.model = '';
+            w.mark = null;
+          } else {
+            const n = Math.max(0, w.model.length - o.back);
+            w.sent += text(w.r.takeUpTo(w.r.position - w.model.length + n));
+            w.model = w.model.slice(n);
+            w.mark = null;
+          }
+          if (w.deferred.length === 0) expect(w.r.length).toBe(w.model.length);
+        }
+        for (const w of writers) {
+          for (const d of w.deferred.reverse()) {
+            w.r.endDeferred(d.mark, 'array', 0);
+            w.model = w.model.slice(0, d.at) + '*0\r\n' + w.model.slice(d.at);
+          }
+          expect(w.sent + text(w.r.take())).toBe(w.sent + w.model);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

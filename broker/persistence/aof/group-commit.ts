@@ -60,7 +60,7 @@ export class GroupCommit {
   }
 
   /** Connection.flush: takes the part of `c`'s output that may be written now; the rest waits for its fsync. */
-  takeDurable(c: Connection): string {
+  takeDurable(c: Connection): readonly Buffer[] {
     const writer = this.aof.writer;
     if (writer !== null && this.groupCommitting(writer)) this.mark(c, writer);
     const marks = c.syncMarks;
@@ -73,7 +73,7 @@ export class GroupCommit {
       c.syncMarks = null;
       return c.reply.take();
     }
-    const out = i === 0 ? '' : c.reply.takeUpTo(marks[i - MARK]);
+    const out = i === 0 ? [] : c.reply.takeUpTo(marks[i - MARK]);
     if (i !== 0) marks.splice(0, i);
     this.wait(c, marks[1]);
     return out;
@@ -117,7 +117,7 @@ export class GroupCommit {
     const position = c.reply.position;
     const marks = c.syncMarks;
     if (marks === null) {
-      if (c.reply.out.length !== 0) c.syncMarks = [position, writer.appended, kind];
+      if (c.reply.length !== 0) c.syncMarks = [position, writer.appended, kind];
       return;
     }
     const last = marks.length - MARK;

@@ -9,6 +9,7 @@
  * each argument is checked, so a corrupted middle is caught where it starts.
  */
 import type { Effect } from '../../../engine/engine.js';
+import { writeHeader } from '../../../protocol/reply.js';
 
 /**
  * Bytes waiting for the AOF file (redis-server's aof_buf): RESP is encoded straight into
@@ -31,11 +32,11 @@ export class RespBuffer {
     for (let i = 0; i < argv.length; i++) need += HEADER_MAX + argv[i].length + 2;
     this.reserve(need);
     const b = this.bytes;
-    let p = header(b, this.length, 0x2a, argv.length);
+    let p = writeHeader(b, this.length, 0x2a, argv.length);
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
       const n = arg.length;
-      p = header(b, p, 0x24, n);
+      p = writeHeader(b, p, 0x24, n);
       // Short arguments: a loop beats the native call's fixed cost.
       if (n <= 32) for (let j = 0; j < n; j++) b[p++] = arg.charCodeAt(j);
       else p += b.latin1Write(arg, p);
@@ -63,16 +64,6 @@ export class RespBuffer {
 
 /** `*` or `$`, at most 16 digits (lengths and counts are below 2^53), CRLF. */
 const HEADER_MAX = 19;
-
-/** Writes `*<n>\r\n` or `$<n>\r\n` at `p`; returns the offset after it. */
-function header(b: Buffer, p: number, type: number, n: number): number {
-  b[p++] = type;
-  if (n < 10) b[p++] = 0x30 + n;
-  else p += b.latin1Write(String(n), p);
-  b[p++] = 0x0d;
-  b[p++] = 0x0a;
-  return p;
-}
 
 /** A pending buffer larger than this is reallocated at this size once it empties. */
 const SHRINK_ABOVE = 4 * 1024 * 1024;

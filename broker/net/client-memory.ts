@@ -1,0 +1,181 @@
+/**
+ * What each client costs in memory, and `maxmemory-clients`: when all normal and
+ * pub/sub clients together use more, the biggest are disconnected until they fit, as
+ * redis-server 7.0's evictClients does (CLIENT NO-EVICT exempts a client; replicas and
+ * a primary's link are never evicted).
+ *
+ * A client's memory is redis-server's getClientMemoryUsage in this broker's terms: its
+ * query buffer (input read but not yet run), the arguments of a command held back by
+ * CLIENT PAUSE, the commands queued in MULTI, its unsent output (`Connection.outputBytes`)
+ * and a fixed overhead. It is accounted after each command, read and write, so the totals
+ * cost nothing to read (INFO, eviction).
+ *
+ * Deliberate difference: redis-server's default is 0 (no limit), and its process can hold
+ * whatever the machine has. This one runs inside V8, whose heap has a hard limit, and
+ * dies when it is exceeded: the default is a quarter of the smaller of V8's heap limit and
+ * the memory the process may use (`DEFAULT_MAXMEMORY_CLIENTS`). `CONFIG SET
+ * maxmemory-clients 0` still turns it off.
+ */
+import os from 'node:os';
+import v8 from 'node:v8';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import type { Connection } from './connection.js';
+import { clientInfoLine } from '../commands/client.js';
+
+/** The fixed part of a client's memory (CLIENT LIST rbs=). */
+export const CLIENT_OVERHEAD = 1024;
+
+/** redis-server's floor under maxmemory-clients, so that a bad setting cannot cut everybody off. */
+const MIN_LIMIT = 128 * 1024;
+
+/** How many one-second slots INFO's client_recent_max_* look back over (CLIENTS_PEAK_MEM_USAGE_SLOTS). */
+const RECENT_SLOTS = 8;
+
+/** A quarter of what this process may grow to: V8's heap limit, or less when the machine or cgroup has less. */
+export function defaultClientsLimit(): number {
+  const heap = v8.getHeapStatistics().heap_size_limit;
+  const constrained = process.constrainedMemory?.() ?? 0;
+  const machine = constrained > 0 ? Math.min(constrained, os.totalmem()) : os.totalmem();
+  return Math.floor(Math.min(heap, machine) / 4);
+}
+
+/** Bytes of argument strings (one byte per char, DESIGN.md decision 1). */
+export function argvBytes(argv: readonly string[] | null): number {
+  let n = 0;
+  if (argv !== null) for (const a of argv) n += a.length;
+  return n;
+}
+
+/** The parts of one client's memory, as CLIENT LIST shows them. */
+export interface ClientMemoryUsage {
+  qbuf: number;
+  argvMem: number;
+  multiMem: number;
+  output: number;
+  total: number;
+}
+
+/** `running` is the argv of the command executing for `c`, if any (CLIENT LIST argv-mem of the caller). */
+export function clientMemoryUsage(c: Connection, running: readonly string[] | null = null): ClientMemoryUsage {
+  const qbuf = c.queryBufferBytes;
+  const argvMem = argvBytes(running ?? c.heldCommand);
+  const multiMem = c.multi?.argvBytes ?? 0;
+  const output = c.outputBytes;
+  return { qbuf, argvMem, multiMem, output, total: qbuf + argvMem + multiMem + output + CLIENT_OVERHEAD };
+}
+
+/** Which INFO memory total a client counts in; only `normal` ones may be evicted. */
+type MemoryClass = 'normal' | 'primary' | 'replica';
+
+function memoryClass(c: Connection): MemoryClass {
+  if (c.kind === 'replica' && !c.monitor) return 'replica';
+  return c.kind === 'master' ? 'primary' : 'normal';
+}
+
+export class ClientMemory {
+  /** Clients disconnected by maxmemory-clients (INFO evicted_clients). */
+  evicted = 0;
+  private readonly totals: Record<MemoryClass, number> = { normal: 0, primary: 0, replica: 0 };
+  /** What each client was last accounted at, and in which total. */
+  private readonly accounted = new Map<Connection, { bytes: number; cls: MemoryClass }>();
+  private limit = 0;
+  private readonly recentInput: number[] = new Array<number>(RECENT_SLOTS).fill(0);
+  private readonly recentOutput: number[] = new Array<number>(RECENT_SLOTS).fill(0);
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    const apply = (): void => {
+      this.limit = this.effectiveLimit();
+    };
+    apply();
+    config.onChange('maxmemory-clients', apply);
+    config.onChange('maxmemory', apply);
+  }
+
+  /** redis-server's getClientEvictionLimit: bytes, a percentage of maxmemory (none without one), 0 when off. */
+  private effectiveLimit(): number {
+    const value = this.config.get('maxmemory-clients');
+    const bytes = value.endsWith('%') ? Math.floor((this.config.int('maxmemory') * Number(value.slice(0, -1))) / 100) : Number(value);
+    return bytes === 0 ? 0 : Math.max(bytes, MIN_LIMIT);
+  }
+
+  /** Re-accounts `c` after its buffers changed (a read, a command, a write). */
+  update(c: Connection): void {
+    if (c.closed) return;
+    const bytes = clientMemoryUsage(c).total;
+    const cls = memoryClass(c);
+    const entry = this.accounted.get(c);
+    if (entry === undefined) {
+      this.accounted.set(c, { bytes, cls });
+    } else {
+      this.totals[entry.cls] -= entry.bytes;
+      entry.bytes = bytes;
+      entry.cls = cls;
+    }
+    this.totals[cls] += bytes;
+  }
+
+  /** The client is gone: its memory no longer counts. */
+  remove(c: Connection): void {
+    const entry = this.accounted.get(c);
+    if (entry === undefined) return;
+    this.totals[entry.cls] -= entry.bytes;
+    this.accounted.delete(c);
+  }
+
+  /** INFO memory mem_clients_normal (normal, pub/sub and a primary's link) and mem_clients_slaves. */
+  get normalClients(): number {
+    return this.totals.normal + this.totals.primary;
+  }
+
+  get replicaClients(): number {
+    return this.totals.replica;
+  }
+
+  /**
+   * evictClients: while normal and pub/sub clients use maxmemory-clients or more,
+   * disconnects the biggest evictable one. Returns true when it disconnected anyone.
+   */
+  evictIfOver(): boolean {
+    if (this.limit === 0 || this.totals.normal < this.limit) return false;
+    const candidates = [...this.accounted]
+      .filter(([c, e]) => e.cls === 'normal' && !c.noEvict)
+      .sort((a, b) => b[1].bytes - a[1].bytes);
+    let evicted = false;
+    for (const [c] of candidates) {
+      if (this.totals.normal < this.limit) break;
+      this.log.info(`Evicting client: ${clientInfoLine(c)}`);
+      this.evicted++;
+      evicted = true;
+      c.close();
+    }
+    if (this.totals.normal >= this.limit) this.log.warn('Over client maxmemory after evicting all evictable clients');
+    return evicted;
+  }
+
+  /** Once a second: remembers the largest input and output buffers (INFO client_recent_max_*). */
+  sampleRecent(clients: Iterable<Connection>, second: number): void {
+    let input = 0;
+    let output = 0;
+    for (const c of clients) {
+      input = Math.max(input, c.queryBufferBytes);
+      output = Math.max(output, c.outputBytes);
+    }
+    this.recentInput[second % RECENT_SLOTS] = input;
+    this.recentOutput[second % RECENT_SLOTS] = output;
+  }
+
+  /** The largest input and output buffers of the last few seconds, and of now. */
+  recentMax(clients: Iterable<Connection>): { input: number; output: number } {
+    let input = Math.max(...this.recentInput);
+    let output = Math.max(...this.recentOutput);
+    for (const c of clients) {
+      input = Math.max(input, c.queryBufferBytes);
+      output = Math.max(output, c.outputBytes);
+    }
+    return { input, output };
+  }
+}
