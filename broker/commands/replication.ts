@@ -10,7 +10,8 @@
  * asks for exactly that, so backups work as with redis-server.
  */
 import type { CommandDef } from '../../engine/command.js';
-import { SYNTAX } from '../../engine/errors.js';
+import { NOT_INTEGER, SYNTAX, VALUE_OUT_OF_RANGE } from '../../engine/errors.js';
+import { parseInt64 } from '../../engine/util/int64.js';
 import type { SyncTarget } from '../persistence/full-sync.js';
 import type { Connection } from '../net/connection.js';
 
@@ -42,10 +43,13 @@ function replconf(c: Connection, argv: string[]): void {
       case 'capa':
         if (value.toLowerCase() === 'eof') caps.eof = true;
         break;
-      case 'rdb-only':
-        if (value !== '0' && value !== '1') return c.reply.error('ERR rdb-only value must be 0 or 1');
-        caps.rdbOnly = value === '1';
+      case 'rdb-only': {
+        const v = parseInt64(value);
+        if (v === null) return c.reply.error(NOT_INTEGER);
+        if (v !== 0 && v !== 1) return c.reply.error(VALUE_OUT_OF_RANGE(0, 1));
+        caps.rdbOnly = v === 1;
         break;
+      }
       case 'listening-port':
       case 'ip-address':
       case 'getack':

@@ -2,12 +2,13 @@
  * Full resyncs: `redis-cli --rdb` (REPLCONF capa eof, REPLCONF rdb-only, SYNC) takes a
  * backup of a broker under write load, a file redis-check-rdb accepts and redis-server
  * loads, holding the dataset of one instant; `PSYNC ? -1` answers +FULLRESYNC and a
- * length-framed RDB.
+ * length-framed RDB; REPLCONF's and PSYNC's errors are redis-server's.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startDiffServers } from '../harness/diff.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
@@ -107,5 +108,30 @@ describe.skipIf(!hasRedisServer())('SYNC and PSYNC', () => {
     fs.writeFileSync(path.join(dir, 'dump.rdb'), rdb);
     const ref = await connect(await startRedis(['--dir', dir]));
     expect((await ref.call('LRANGE', 'l', '0', '-1')).value).toEqual(['a', 'b']);
+  });
+});
+
+describe.skipIf(!hasRedisServer())('REPLCONF, SYNC and PSYNC replies vs redis-server', () => {
+  it('errors and options as redis-server answers them', async () => {
+    const diff = await startDiffServers();
+    const p = await diff.pair();
+    try {
+      await p.samePipeline([
+        ['REPLCONF', 'foo'],
+        ['REPLCONF', 'foo', 'bar'],
+        ['REPLCONF', 'capa', 'eof', 'capa', 'psync2'],
+        ['REPLCONF', 'rdb-only', '2'],
+        ['REPLCONF', 'rdb-only', 'x'],
+        ['REPLCONF', 'listening-port', '1234', 'ip-address', '1.2.3.4'],
+        ['PSYNC', 'a'],
+        ['MULTI'],
+        ['SYNC'],
+        ['PSYNC', '?', '-1'],
+        ['EXEC'],
+      ]);
+    } finally {
+      p.close();
+      await diff.stop();
+    }
   });
 });
