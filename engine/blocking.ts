@@ -7,6 +7,7 @@
  * are offered the data in arrival order, and each either completes (writes its reply)
  * or keeps waiting. Nothing polls: only writes and timers wake a waiter.
  */
+import { INTERNAL_ERROR } from './errors.js';
 import type { Client } from './client.js';
 import type { Db } from './keyspace.js';
 
@@ -157,7 +158,7 @@ export class Blocking {
       this.finish(w, () => w.spec.timedOut());
     } catch (err) {
       this.onInternalError(err, 'blocking timeout');
-      if (reply.position === before) reply.error("ERR internal error executing 'blocking timeout'");
+      if (reply.position === before) reply.error(INTERNAL_ERROR('blocking timeout'));
       if (this.waits.get(w.client) === w) this.release(w);
     }
   }

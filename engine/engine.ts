@@ -1,24 +1,34 @@
 /**
  * The engine: databases, command execution, expiry and the propagation of effects.
  *
+ * Changes: a command that changes the dataset says so through `changed` (or
+ * `keyChanged` for a change to a key's value, which also wakes the clients blocked
+ * on the key and invalidates its WATCHers). They count toward
+ * rdb_changes_since_last_save, as redis-server's `server.dirty`, and nothing else
+ * writes that count.
+ *
  * Effects (ARCHITECTURE.md, "Effects"): a write command's effect is, by default, its own
- * argv; a command whose replay would not be deterministic rewrites it
- * (`rewriteEffect`), adds others (`alsoPropagate`) or suppresses it. All effects of
- * one execution unit (a command, or a whole EXEC) reach the sinks together, so a
- * consumer can wrap a multi-effect unit in MULTI/EXEC.
+ * argv, propagated when the command counted a change (redis-server's call() decides
+ * the same way); `forcePropagation` sends it regardless, `preventPropagation` never.
+ * A command whose replay would not be deterministic rewrites it (`rewriteEffect`) or
+ * adds others (`alsoPropagate`). All effects of one execution unit (a command, or a
+ * whole EXEC) reach the sinks together, so a consumer can wrap a multi-effect unit in
+ * MULTI/EXEC.
  */
 import { Db, type Entry } from './keyspace.js';
 import type { Client } from './client.js';
-import type { Command } from './command.js';
+import type { Arg, Argv, Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
 import { Watches } from './watches.js';
 import { notify, NotifyFlag } from './notify.js';
+import { INTERNAL_ERROR } from './errors.js';
 
 export interface Effect {
   db: number;
-  argv: string[];
+  /** Strings, and Buffers where a command's value was a long bulk (never changed: see Arg). */
+  argv: readonly Arg[];
 }
 
 export type EffectSink = (unit: Effect[]) => void;
@@ -47,15 +57,13 @@ const EXPIRE_DBS_PER_CALL = 16;
 
 export class Engine {
   readonly dbs: Db[];
-  /** Changes since the last save (rdb_changes_since_last_save). */
-  dirty = 0;
   /** Seconds clock for per-key access times (OBJECT IDLETIME). */
   lruClock = Math.floor(Date.now() / 1000);
   activeExpireEnabled = true;
   /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
   notifyFlags = 0;
-  /** Data type tunables, kept current by the broker from its config (stream-node-max-*). */
-  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096 };
+  /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len). */
+  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024 };
   /** maxmemory-policy; set it with `setMaxmemoryPolicy`. */
   maxmemoryPolicy = 'noeviction';
   /** True under an LFU policy: per-key access words are LFU counters (engine/lfu.ts). */
@@ -83,6 +91,8 @@ export class Engine {
     totalCommands: 0,
   };
 
+  /** Changes counted since the start (redis-server's server.dirty); see `dirty`. */
+  private changes = 0;
   private readonly sinks: EffectSink[] = [];
   /** Depth of nested execution units; effects flush when it returns to 0. */
   private unitDepth = 0;
@@ -90,7 +100,7 @@ export class Engine {
   /** Time of the command being executed, so one command sees one instant. */
   private callTime = 0;
   /** The running command's own effect: its argv, a rewrite, or null when suppressed. */
-  private ownEffect: string[] | null = null;
+  private ownEffect: readonly Arg[] | null = null;
   /** Set by `forcePropagation`: the running command's effect goes out even if nothing changed. */
   private forcedEffect = false;
   private expireDbCursor = 0;
@@ -100,6 +110,14 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
     this.blocking.onInternalError = (err, what) => this.onInternalError(err, what);
+  }
+
+  /**
+   * Changes counted since the start, as redis-server's server.dirty:
+   * rdb_changes_since_last_save is this minus its value at the last save.
+   */
+  get dirty(): number {
+    return this.changes;
   }
 
   /** Milliseconds since the epoch; constant for the duration of a command. */
@@ -116,24 +134,25 @@ export class Engine {
   }
 
   /** Runs a command that dispatch has already validated. */
-  call<C extends Client>(c: C, command: Command<C>, argv: string[]): void {
+  call<C extends Client>(c: C, command: Command<C>, argv: Argv<C>): void {
     const outer = this.callTime === 0;
     if (outer) {
       this.callTime = Date.now();
       this.lruClock = Math.floor(this.callTime / 1000);
     }
-    const dirtyBefore = this.dirty;
+    const changesBefore = this.changes;
     const savedEffect = this.ownEffect;
     const savedForced = this.forcedEffect;
-    this.ownEffect = argv;
+    const plain = Array.isArray(argv);
+    this.ownEffect = plain ? argv : argv.args;
     this.forcedEffect = false;
     this.beginUnit();
     const replyMark = c.reply.position;
     try {
-      command.handler!(c, argv);
-      if ((this.dirty !== dirtyBefore || this.forcedEffect) && this.ownEffect !== null) {
-        this.alsoPropagate(c.db.id, this.ownEffect);
-      }
+      if (plain) command.handler!(c, argv);
+      else command.valueHandler!(c, argv.args);
+      const effect = this.ownEffectToPropagate(changesBefore);
+      if (effect !== null) this.alsoPropagate(c.db.id, effect);
       // Blocked clients are served after the whole command (or EXEC) that readied
       // their keys, never in the middle of it; their effects join the same unit.
       if (outer && this.blocking.hasReady) this.blocking.serveReady();
@@ -142,7 +161,7 @@ export class Engine {
       // half a reply (it would misread every later one): drop what the command wrote,
       // answer with an error, and report it.
       c.reply.truncate(replyMark);
-      c.reply.error(`ERR internal error executing '${command.fullname}'`);
+      c.reply.error(INTERNAL_ERROR(command.fullname));
       this.onInternalError(err, command.fullname);
     } finally {
       this.ownEffect = savedEffect;
@@ -151,6 +170,16 @@ export class Engine {
       if (outer) this.callTime = 0;
       this.stats.totalCommands++;
     }
+  }
+
+  /**
+   * The running command's own effect if it is to be propagated, as redis-server's
+   * call() decides: when the command counted a change since `changesBefore` (its
+   * server.dirty moved) or forced propagation, and never once it prevented it.
+   */
+  private ownEffectToPropagate(changesBefore: number): readonly Arg[] | null {
+    if (this.ownEffect === null) return null;
+    return this.forcedEffect || this.changes !== changesBefore ? this.ownEffect : null;
   }
 
   /** Groups the effects of several calls (EXEC) into one unit. */
@@ -171,17 +200,30 @@ export class Engine {
   }
 
   /**
-   * Records a change to `key`: adds `changes` to `dirty`. A command that counts one
-   * change for several keys, as redis-server does (RENAME, MOVE), passes 0 for the others.
+   * The running command changed the dataset `count` times (redis-server's
+   * `server.dirty += count`): counted toward rdb_changes_since_last_save, and its own
+   * effect will be propagated. Alone, for changes that redis-server signals to nobody
+   * (consumer group state, SWAPDB, FLUSHALL's own count); a change to a key's value
+   * goes through `keyChanged`.
    */
-  modified(db: Db, key: string, changes = 1): void {
-    this.dirty += changes;
+  changed(count = 1): void {
+    this.changes += count;
+  }
+
+  /**
+   * `changed(count)` for a change to `key`'s value, which also wakes the clients
+   * blocked on the key and invalidates its WATCHers (signalKeyAsReady and
+   * signalModifiedKey). A command that counts one change for several keys, as
+   * redis-server does (RENAME, MOVE), passes 0 for the others.
+   */
+  keyChanged(db: Db, key: string, count = 1): void {
+    this.changes += count;
     this.blocking.signal(db, key);
     this.watches.touch(db, key);
   }
 
   /** Replaces the running command's effect with `argv` (e.g. SET EX as SET PXAT). */
-  rewriteEffect(argv: string[]): void {
+  rewriteEffect(argv: readonly Arg[]): void {
     this.ownEffect = argv;
   }
 
@@ -215,7 +257,7 @@ export class Engine {
   }
 
   /** Emits an effect in addition to (before) the running command's own. */
-  alsoPropagate(db: number, argv: string[]): void {
+  alsoPropagate(db: number, argv: readonly Arg[]): void {
     this.unit.push({ db, argv });
     // Outside any command (the active expire cycle) each effect is a unit of its own.
     if (this.unitDepth === 0) this.flushUnit();
@@ -224,7 +266,7 @@ export class Engine {
   /**
    * Deletes an expired entry and propagates its deletion. Returns true when the key
    * is gone (always, for now; a replica will keep it until its primary deletes it).
-   * Like redis-server this does not count as a change (`dirty`): a read that happens
+   * Like redis-server this does not count as a change (`changed`): a read that happens
    * to expire a key must not propagate itself, only the DEL.
    */
   expireKey(db: Db, e: Entry): boolean {
@@ -300,17 +342,19 @@ export class Engine {
     this.stats.expiredStalePerc = perc * 0.05 + this.stats.expiredStalePerc * 0.95;
   }
 
-  /** Removes every key of every database; returns how many there were. */
+  /**
+   * Removes every key of every database; returns how many there were. Not counted as
+   * changes: FLUSHALL counts them, a reload does not (redis-server's emptyData).
+   */
   flushAll(): number {
     let removed = 0;
     for (const db of this.dbs) removed += this.flushDb(db);
     return removed;
   }
 
-  /** Removes every key of one database, counting each as a change; returns how many. */
+  /** Removes every key of one database; returns how many (not counted, as `flushAll`). */
   flushDb(db: Db): number {
     const removed = db.size;
-    this.dirty += removed;
     // Watchers learn which of their keys existed, so before the keys go.
     this.watches.touchDb(db, null);
     db.clear();

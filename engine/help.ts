@@ -1,5 +1,6 @@
 /** The HELP replies and the subcommand error shared by container commands (OBJECT, DEBUG, ...). */
 import type { Reply } from '../protocol/reply.js';
+import { SUBCOMMAND_SYNTAX } from './errors.js';
 
 /**
  * redis-server's addReplyHelp: a header naming the command as typed (uppercased),
@@ -15,13 +16,5 @@ export function replyHelp(reply: Reply, command: string, lines: readonly string[
 
 /** redis-server's addReplySubcommandSyntaxError text, for argv[1] under argv[0]. */
 export function subcommandSyntaxError(argv: readonly string[]): string {
-  // %.128s: at most 128 bytes, and C stops at a NUL byte.
-  const sub = cString(argv[1]).slice(0, 128);
-  return `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try ${argv[0].toUpperCase()} HELP.`;
-}
-
-/** The part of `s` a C string function sees: everything before the first NUL byte. */
-export function cString(s: string): string {
-  const nul = s.indexOf('\0');
-  return nul < 0 ? s : s.slice(0, nul);
+  return SUBCOMMAND_SYNTAX(argv[0], argv[1]);
 }

@@ -6,7 +6,7 @@
  */
 
 /** The counter a new key starts with, so it is not evicted before it can be used. */
-export const LFU_INIT_VAL = 5;
+const LFU_INIT_VAL = 5;
 
 function minutesNow(nowMs: number): number {
   return Math.floor(nowMs / 60000) & 65535;

@@ -51,7 +51,7 @@ export function parseScanCursor(s: string): number | null {
  * Parses `[MATCH pattern] [COUNT count] [TYPE type]` from `argv[start]` on, replying
  * the error and returning null when invalid. TYPE is accepted only when `allowType`.
  */
-export function parseScanOptions(c: Client, argv: readonly string[], start: number, allowType: boolean): ScanOptions | null {
+export function parseScanOptionsOrReply(c: Client, argv: readonly string[], start: number, allowType: boolean): ScanOptions | null {
   const options: ScanOptions = { count: DEFAULT_COUNT, pattern: null, type: null };
   for (let i = start; i < argv.length; i += 2) {
     const opt = argv[i].toLowerCase();

@@ -26,7 +26,7 @@ export interface DecodeResult {
 const INCOMPLETE = undefined;
 
 /** Decodes one reply starting at `pos`; undefined if `buf` does not hold all of it yet. */
-export function decodeReply(buf: Buffer, pos = 0): DecodeResult | undefined {
+function decodeReply(buf: Buffer, pos = 0): DecodeResult | undefined {
   const lineEnd = buf.indexOf('\r\n', pos, 'latin1');
   if (lineEnd < 0) return INCOMPLETE;
   const type = String.fromCharCode(buf[pos]);

@@ -2,6 +2,8 @@
 // They skip the encoding dispatch of toString/write, which matters on the hot path.
 export {};
 declare global {
+  // Merging into Buffer needs its type parameter, used or not.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface Buffer<TArrayBuffer extends ArrayBufferLike = ArrayBufferLike> {
     latin1Slice(start?: number, end?: number): string;
     latin1Write(s: string, offset?: number, length?: number): number;

@@ -1,6 +1,6 @@
 /** Server administration: TIME, MONITOR, SHUTDOWN. */
 import type { CommandDef } from '../../engine/command.js';
-import { SYNTAX } from '../../engine/errors.js';
+import { MONITOR_DENY_BLOCKING, NO_SHUTDOWN_IN_PROGRESS, SYNTAX } from '../../engine/errors.js';
 import type { Connection } from '../net/connection.js';
 
 function time(c: Connection): void {
@@ -14,7 +14,7 @@ function time(c: Connection): void {
 /** MONITOR: from now on the connection receives every command run (broker/dispatch/dispatcher.ts). */
 function monitor(c: Connection): void {
   // Inside EXEC a client expects one reply per command: no stream of lines.
-  if (c.denyBlocking) return c.reply.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+  if (c.denyBlocking) return c.reply.error(MONITOR_DENY_BLOCKING);
   // Already a monitor (or a replication link): redis-server ignores it, without a reply.
   if (c.monitor || c.kind !== 'normal') return;
   c.monitor = true;
@@ -41,7 +41,7 @@ function shutdown(c: Connection, argv: string[]): void {
   const anyFlag = options.save || options.nosave || options.now || options.force;
   if ((abort && anyFlag) || (options.save && options.nosave)) return c.reply.error(SYNTAX);
   // Shutdown never waits for replicas here, so there is never one in progress to abort.
-  if (abort) return c.reply.error('ERR No shutdown in progress.');
+  if (abort) return c.reply.error(NO_SHUTDOWN_IN_PROGRESS);
   void c.broker.shutdown(options).then((error) => {
     if (error === null || c.closed) return;
     c.reply.error(error);

@@ -1,6 +1,20 @@
 /** CLIENT: introspection and control of client connections, as redis-server 7.0's. */
 import type { CommandDef } from '../../engine/command.js';
-import { NOT_INTEGER, SYNTAX } from '../../engine/errors.js';
+import {
+  CLIENT_ID_NOT_POSITIVE,
+  CLIENT_NAME_CHARACTERS,
+  CLIENT_PAUSE_MODE,
+  CLIENT_UNBLOCK_REASON,
+  INVALID_CLIENT_ID,
+  NO_SUCH_CLIENT,
+  NO_SUCH_USER,
+  NOT_INTEGER,
+  SYNTAX,
+  TIMEOUT_NEGATIVE,
+  TIMEOUT_NOT_INTEGER,
+  UNBLOCKED_BY_CLIENT,
+  UNKNOWN_CLIENT_TYPE,
+} from '../../engine/errors.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
@@ -13,7 +27,7 @@ const LLONG_MAX = 9223372036854775807;
 export function clientNameError(name: string): string | null {
   for (let i = 0; i < name.length; i++) {
     const ch = name.charCodeAt(i);
-    if (ch < 0x21 || ch > 0x7e) return 'ERR Client names cannot contain spaces, newlines or special characters.';
+    if (ch < 0x21 || ch > 0x7e) return CLIENT_NAME_CHARACTERS;
   }
   return null;
 }
@@ -91,13 +105,13 @@ function clientList(c: Connection, argv: string[]): void {
   let selected: Connection[];
   if (argv.length === 4 && argv[2].toLowerCase() === 'type') {
     const type = clientTypeByName(argv[3]);
-    if (type === null) return c.reply.error(`ERR Unknown client type '${argv[3]}'`);
+    if (type === null) return c.reply.error(UNKNOWN_CLIENT_TYPE(argv[3]));
     selected = [...connections.values()].filter((x) => clientType(x) === type);
   } else if (argv.length > 3 && argv[2].toLowerCase() === 'id') {
     selected = [];
     for (const arg of argv.slice(3)) {
       const id = parseInt64(arg);
-      if (id === null) return c.reply.error('ERR Invalid client ID');
+      if (id === null) return c.reply.error(INVALID_CLIENT_ID);
       const found = connections.get(Number(id));
       if (found !== undefined) selected.push(found);
     }
@@ -140,17 +154,17 @@ function clientKill(c: Connection, argv: string[]): void {
       const value = argv[i + 1];
       if (option === 'id') {
         const n = parseInt64(value);
-        if (n === null || n < 1) return c.reply.error('ERR client-id should be greater than 0');
+        if (n === null || n < 1) return c.reply.error(CLIENT_ID_NOT_POSITIVE);
         id = Number(n);
       } else if (option === 'type') {
         type = clientTypeByName(value);
-        if (type === null) return c.reply.error(`ERR Unknown client type '${value}'`);
+        if (type === null) return c.reply.error(UNKNOWN_CLIENT_TYPE(value));
       } else if (option === 'addr') {
         addr = value;
       } else if (option === 'laddr') {
         laddr = value;
       } else if (option === 'user') {
-        if (value !== 'default') return c.reply.error(`ERR No such user '${value}'`);
+        if (value !== 'default') return c.reply.error(NO_SUCH_USER(value));
       } else if (option === 'skipme') {
         const v = value.toLowerCase();
         if (v !== 'yes' && v !== 'no') return c.reply.error(SYNTAX);
@@ -173,19 +187,19 @@ function clientKill(c: Connection, argv: string[]): void {
     killed++;
   }
   if (argv.length !== 3) return c.reply.int(killed);
-  if (killed === 0) c.reply.error('ERR No such client');
+  if (killed === 0) c.reply.error(NO_SUCH_CLIENT);
   else c.reply.ok();
 }
 
 /** redis-server's getTimeoutFromObjectOrReply in milliseconds: the absolute end, or an error. */
-function parseTimeoutMs(c: Connection, arg: string): number | null {
+function parseTimeoutMsOrReply(c: Connection, arg: string): number | null {
   const ms = parseInt64(arg);
   if (ms === null) {
-    c.reply.error('ERR timeout is not an integer or out of range');
+    c.reply.error(TIMEOUT_NOT_INTEGER);
     return null;
   }
   if (ms < 0) {
-    c.reply.error('ERR timeout is negative');
+    c.reply.error(TIMEOUT_NEGATIVE);
     return null;
   }
   const now = Date.now();
@@ -199,10 +213,10 @@ function clientPause(c: Connection, argv: string[]): void {
   let mode: PauseMode = 'all';
   if (argv.length === 4) {
     const m = argv[3].toLowerCase();
-    if (m !== 'write' && m !== 'all') return c.reply.error('ERR CLIENT PAUSE mode must be WRITE or ALL');
+    if (m !== 'write' && m !== 'all') return c.reply.error(CLIENT_PAUSE_MODE);
     mode = m;
   }
-  const end = parseTimeoutMs(c, argv[2]);
+  const end = parseTimeoutMsOrReply(c, argv[2]);
   if (end === null) return;
   c.broker.pause.start(end, mode);
   c.reply.ok();
@@ -218,8 +232,8 @@ function clientUnblock(c: Connection, argv: string[]): void {
   let error: string | null = null;
   if (argv.length === 4) {
     const reason = argv[3].toLowerCase();
-    if (reason === 'error') error = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
-    else if (reason !== 'timeout') return c.reply.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    if (reason === 'error') error = UNBLOCKED_BY_CLIENT;
+    else if (reason !== 'timeout') return c.reply.error(CLIENT_UNBLOCK_REASON);
   }
   const id = parseInt64(argv[2]);
   if (id === null) return c.reply.error(NOT_INTEGER);
@@ -227,7 +241,7 @@ function clientUnblock(c: Connection, argv: string[]): void {
   c.reply.int(target !== undefined && c.broker.engine.blocking.unblock(target, error) ? 1 : 0);
 }
 
-function onOff(c: Connection, value: string): boolean | null {
+function onOffOrReply(c: Connection, value: string): boolean | null {
   const v = value.toLowerCase();
   if (v === 'on') return true;
   if (v === 'off') return false;
@@ -236,7 +250,7 @@ function onOff(c: Connection, value: string): boolean | null {
 }
 
 function clientNoEvict(c: Connection, argv: string[]): void {
-  const on = onOff(c, argv[2]);
+  const on = onOffOrReply(c, argv[2]);
   if (on === null) return;
   c.noEvict = on;
   c.reply.ok();

@@ -4,7 +4,13 @@
  * container command shows its implemented subcommands only.
  */
 import type { Command, CommandDef } from '../../engine/command.js';
-import { SYNTAX } from '../../engine/errors.js';
+import {
+  COMMAND_HAS_NO_KEYS,
+  INVALID_COMMAND,
+  INVALID_COMMAND_ARGUMENT_COUNT,
+  INVALID_COMMAND_ARGUMENTS,
+  SYNTAX,
+} from '../../engine/errors.js';
 import { globMatch } from '../../engine/glob.js';
 import { replyHelp } from '../../engine/help.js';
 import type { RespValue } from '../../protocol/reply.js';
@@ -117,15 +123,15 @@ function getKeys(c: Connection, argv: string[], withFlags: boolean): void {
     const sub = cmd.subcommands.get(line[1].toLowerCase());
     cmd = sub?.handler != null ? sub : undefined;
   }
-  if (cmd === undefined || cmd.handler === null) return c.reply.error('ERR Invalid command specified');
-  if (!hasKeys(cmd)) return c.reply.error('ERR The command has no key arguments');
+  if (cmd === undefined || cmd.handler === null) return c.reply.error(INVALID_COMMAND);
+  if (!hasKeys(cmd)) return c.reply.error(COMMAND_HAS_NO_KEYS);
   if ((cmd.arity > 0 && cmd.arity !== line.length) || line.length < -cmd.arity) {
-    return c.reply.error('ERR Invalid number of arguments specified for command');
+    return c.reply.error(INVALID_COMMAND_ARGUMENT_COUNT);
   }
   const keys = commandKeys(cmd, line);
   if (keys.length === 0) {
     if (flagNames(cmd).includes('no_mandatory_keys')) return c.reply.array(0);
-    return c.reply.error('ERR Invalid arguments specified for command');
+    return c.reply.error(INVALID_COMMAND_ARGUMENTS);
   }
   c.reply.array(keys.length);
   for (const key of keys) {

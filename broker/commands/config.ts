@@ -1,6 +1,6 @@
 /** CONFIG GET/SET/RESETSTAT/REWRITE/HELP over the broker's parameters, as redis-server 7.0's. */
 import type { CommandDef } from '../../engine/command.js';
-import { SYNTAX } from '../../engine/errors.js';
+import { CONFIG_REWRITE_FAILED, CONFIG_SET_FAILED, NO_CONFIG_FILE, SYNTAX } from '../../engine/errors.js';
 import { globMatch } from '../../engine/glob.js';
 import { replyHelp } from '../../engine/help.js';
 import { ConfigError } from '../config/config.js';
@@ -44,7 +44,7 @@ function configSet(c: Connection, argv: string[]): void {
     c.broker.config.setMany(pairs, allowProtectedAction(c.broker.config.get('enable-protected-configs'), c));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return c.reply.error(`ERR ${err.message}`);
+    return c.reply.error(CONFIG_SET_FAILED(err.message));
   }
   c.reply.ok();
 }
@@ -62,12 +62,12 @@ function strerror(err: NodeJS.ErrnoException): string {
 
 function configRewrite(c: Connection): void {
   const broker = c.broker;
-  if (broker.config.file === '') return c.reply.error('ERR The server is running without a config file');
+  if (broker.config.file === '') return c.reply.error(NO_CONFIG_FILE);
   try {
     rewriteConfigFile(broker.config);
   } catch (err) {
     broker.log.warn(`CONFIG REWRITE failed: ${(err as Error).message}`);
-    return c.reply.error(`ERR Rewriting config file: ${strerror(err as NodeJS.ErrnoException)}`);
+    return c.reply.error(CONFIG_REWRITE_FAILED(strerror(err as NodeJS.ErrnoException)));
   }
   broker.log.info('CONFIG REWRITE executed with success.');
   c.reply.ok();

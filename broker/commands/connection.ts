@@ -1,26 +1,28 @@
 /** Commands about the connection itself: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandDef } from '../../engine/command.js';
-import { DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, SYNTAX } from '../../engine/errors.js';
-import { cString } from '../../engine/help.js';
+import {
+  AUTH_WITHOUT_PASSWORD,
+  DB_INDEX_OUT_OF_RANGE,
+  HELLO_NOAUTH,
+  HELLO_SYNTAX,
+  INT_OUT_OF_RANGE,
+  NOPROTO,
+  NOT_INTEGER,
+  PROTOCOL_NOT_INTEGER,
+  SYNTAX,
+  WRONG_ARGS,
+  WRONGPASS,
+} from '../../engine/errors.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
 import { discardTransaction } from '../dispatch/multi.js';
 import { REDIS_VERSION } from '../version.js';
 import { clientNameError } from './client.js';
 
-const INT_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
-const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
-const AUTH_WITHOUT_PASSWORD =
-  'ERR AUTH <password> called without any password configured for the default user. ' +
-  'Are you sure your configuration is correct?';
-const HELLO_NOAUTH =
-  'NOAUTH HELLO must be called with the client already authenticated, otherwise the ' +
-  'HELLO AUTH <user> <pass> option can be used to authenticate the client and select ' +
-  'the RESP protocol version at the same time';
 
 function ping(c: Connection, argv: string[]): void {
-  if (argv.length > 2) return c.reply.error("ERR wrong number of arguments for 'ping' command");
+  if (argv.length > 2) return c.reply.error(WRONG_ARGS('ping'));
   if (c.subscriptions !== null && c.reply.resp === 2) {
     // In RESP2 subscribed mode a reply must look like a message: ["pong", argument or ""].
     c.reply.array(2);
@@ -44,7 +46,7 @@ function quit(c: Connection): void {
 function select(c: Connection, argv: string[]): void {
   const index = parseInt64(argv[1]);
   if (index === null) return c.reply.error(NOT_INTEGER);
-  if (index < -2147483648 || index > 2147483647) return c.reply.error(INT_RANGE);
+  if (index < -2147483648 || index > 2147483647) return c.reply.error(INT_OUT_OF_RANGE);
   if (index < 0 || index >= c.engine.dbs.length) return c.reply.error(DB_INDEX_OUT_OF_RANGE);
   c.db = c.engine.dbs[Number(index)];
   c.reply.ok();
@@ -77,8 +79,8 @@ function hello(c: Connection, argv: string[]): void {
   let protocol: 2 | 3 | 0 = 0;
   if (argv.length >= 2) {
     const version = parseInt64(argv[1]);
-    if (version === null) return c.reply.error('ERR Protocol version is not an integer or out of range');
-    if (version !== 2 && version !== 3) return c.reply.error('NOPROTO unsupported protocol version');
+    if (version === null) return c.reply.error(PROTOCOL_NOT_INTEGER);
+    if (version !== 2 && version !== 3) return c.reply.error(NOPROTO);
     protocol = version;
   }
   for (let j = 2; j < argv.length; j++) {
@@ -94,7 +96,7 @@ function hello(c: Connection, argv: string[]): void {
       c.name = argv[j + 1];
       j++;
     } else {
-      return c.reply.error(`ERR Syntax error in HELLO option '${cString(argv[j])}'`);
+      return c.reply.error(HELLO_SYNTAX(argv[j]));
     }
   }
   if (!c.authenticated) return c.reply.error(HELLO_NOAUTH);

@@ -10,6 +10,13 @@ import type { Connection } from '../net/connection.js';
 import { allowProtectedAction } from '../net/protected.js';
 import { AofLoadError } from '../persistence/loader.js';
 import { blockFor } from '../block.js';
+import {
+  AOF_LOAD_FAILED,
+  AOF_NOT_ENABLED,
+  DEBUG_NOT_ALLOWED,
+  DEBUG_RELOAD_FAILED,
+  DEBUG_RELOAD_OPTIONS,
+} from '../../engine/errors.js';
 
 interface Subcommand {
   /** Accepts this many arguments, DEBUG itself included (redis-server's `c->argc` tests). */
@@ -64,12 +71,12 @@ function reload(c: Connection, argv: string[]): void {
     const option = argv[i].toLowerCase();
     if (option === 'nosave') save = false;
     else if (option === 'noflush') flush = false;
-    else if (option !== 'merge') return c.reply.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+    else if (option !== 'merge') return c.reply.error(DEBUG_RELOAD_OPTIONS);
   }
   // Emptying and reloading the same data is no effect.
   c.engine.preventPropagation();
   const error = c.broker.persistence.snapshots.reload(save, flush);
-  if (error !== null) return c.reply.error(`ERR ${error}`);
+  if (error !== null) return c.reply.error(DEBUG_RELOAD_FAILED(error));
   c.reply.ok();
 }
 
@@ -84,7 +91,7 @@ const LOADAOF_PAUSE_MS = 86_400_000;
 function loadAof(c: Connection): void {
   const broker = c.broker;
   const persistence = broker.persistence;
-  if (persistence.state !== 'on') return c.reply.error('ERR Append only file is not enabled');
+  if (persistence.state !== 'on') return c.reply.error(AOF_NOT_ENABLED);
   broker.pause.start(Date.now() + LOADAOF_PAUSE_MS, 'all');
   persistence.whenWritten(() => {
     try {
@@ -93,7 +100,7 @@ function loadAof(c: Connection): void {
     } catch (err) {
       if (!(err instanceof AofLoadError)) throw err;
       broker.log.error(err.message);
-      c.reply.error(`ERR Error loading the AOF: ${err.message}`);
+      c.reply.error(AOF_LOAD_FAILED(err.message));
     }
     broker.pause.end();
     c.flush();
@@ -106,7 +113,7 @@ function loadAof(c: Connection): void {
  */
 function aofFsyncHold(c: Connection, argv: string[]): void {
   const writer = c.broker.persistence.writer;
-  if (writer === null) return c.reply.error('ERR Append only file is not enabled');
+  if (writer === null) return c.reply.error(AOF_NOT_ENABLED);
   writer.holdFsyncs(atoi(argv[2]) !== 0);
   c.reply.ok();
 }
@@ -173,12 +180,10 @@ const SUBCOMMANDS = new Map<string, Subcommand>([
   ['aof-fsync-fail', { argc: (n) => n === 3, run: aofFsyncFail }],
 ]);
 
-const NOT_ALLOWED =
-  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
 
 function debug(c: Connection, argv: string[]): void {
   // As redis-server: off by default (enable-debug-command no), checked before the subcommand.
-  if (!allowProtectedAction(c.broker.config.get('enable-debug-command'), c)) return c.reply.error(NOT_ALLOWED);
+  if (!allowProtectedAction(c.broker.config.get('enable-debug-command'), c)) return c.reply.error(DEBUG_NOT_ALLOWED);
   const sub = SUBCOMMANDS.get(argv[1].toLowerCase());
   if (sub === undefined || !sub.argc(argv.length)) return c.reply.error(subcommandSyntaxError(argv));
   sub.run(c, argv);

@@ -44,7 +44,7 @@ export interface InfoSection {
 }
 
 /** redis-server's bytesToHuman. */
-export function bytesToHuman(n: number): string {
+function bytesToHuman(n: number): string {
   const units = ['K', 'M', 'G', 'T', 'P'];
   if (n < 1024) return `${n}B`;
   let d = n;
@@ -319,7 +319,7 @@ function keyspace(b: InfoSource): string[] {
 }
 
 /** Every section, in the order redis-server prints them. */
-export const INFO_SECTIONS: InfoSection[] = [
+const INFO_SECTIONS: InfoSection[] = [
   { name: 'server', title: 'Server', default: true, fields: server },
   { name: 'clients', title: 'Clients', default: true, fields: clients },
   { name: 'memory', title: 'Memory', default: true, fields: memory },
@@ -336,7 +336,7 @@ export const INFO_SECTIONS: InfoSection[] = [
 ];
 
 /** The INFO text for the requested section names (redis-server's genInfoSectionDict rules). */
-export function infoText(b: InfoSource, requested: readonly string[]): string {
+function infoText(b: InfoSource, requested: readonly string[]): string {
   const names = new Set<string>();
   let all = false;
   if (requested.length === 0) names.add('default');

@@ -5,7 +5,13 @@
  * or inside EXEC, is scheduled.
  */
 import type { CommandDef } from '../../engine/command.js';
-import { SYNTAX } from '../../engine/errors.js';
+import {
+  AOF_REWRITE_FAILED,
+  AOF_REWRITE_IN_PROGRESS,
+  BGSAVE_IN_PROGRESS,
+  BGSAVE_WHILE_AOF_REWRITE,
+  SYNTAX,
+} from '../../engine/errors.js';
 import type { Connection } from '../net/connection.js';
 
 /** Inside EXEC (the client stays in MULTI while its queued commands run). */
@@ -13,18 +19,18 @@ const inExec = (c: Connection): boolean => c.multi !== null;
 
 function bgrewriteaof(c: Connection): void {
   const p = c.broker.persistence;
-  if (p.rewrites.job !== null) return c.reply.error('ERR Background append only file rewriting already in progress');
+  if (p.rewrites.job !== null) return c.reply.error(AOF_REWRITE_IN_PROGRESS);
   if (p.snapshotBusy || inExec(c)) {
     p.rewrites.schedule();
     return c.reply.simple('Background append only file rewriting scheduled');
   }
   if (p.rewrites.start()) return c.reply.simple('Background append only file rewriting started');
-  c.reply.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+  c.reply.error(AOF_REWRITE_FAILED);
 }
 
 function save(c: Connection): void {
   const snapshots = c.broker.persistence.snapshots;
-  if (snapshots.job !== null) return c.reply.error('ERR Background save already in progress');
+  if (snapshots.job !== null) return c.reply.error(BGSAVE_IN_PROGRESS);
   const error = snapshots.save();
   if (error !== null) return c.reply.error(error);
   c.reply.ok();
@@ -37,11 +43,11 @@ function bgsave(c: Connection, argv: string[]): void {
     schedule = true;
   }
   const p = c.broker.persistence;
-  if (p.snapshots.job !== null) return c.reply.error('ERR Background save already in progress');
+  if (p.snapshots.job !== null) return c.reply.error(BGSAVE_IN_PROGRESS);
   if (p.snapshotBusy || inExec(c)) {
     if (!schedule && !inExec(c)) {
       return c.reply.error(
-        "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        BGSAVE_WHILE_AOF_REWRITE,
       );
     }
     p.snapshots.scheduled = true;

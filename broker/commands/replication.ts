@@ -10,7 +10,7 @@
  * asks for exactly that, so backups work as with redis-server.
  */
 import type { CommandDef } from '../../engine/command.js';
-import { NOT_INTEGER, SYNTAX, VALUE_OUT_OF_RANGE } from '../../engine/errors.js';
+import { NOT_INTEGER, RDB_ONLY_RANGE, REPLCONF_UNRECOGNIZED, SYNTAX } from '../../engine/errors.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { SyncTarget } from '../persistence/full-sync.js';
 import type { Connection } from '../net/connection.js';
@@ -46,7 +46,7 @@ function replconf(c: Connection, argv: string[]): void {
       case 'rdb-only': {
         const v = parseInt64(value);
         if (v === null) return c.reply.error(NOT_INTEGER);
-        if (v !== 0 && v !== 1) return c.reply.error(VALUE_OUT_OF_RANGE(0, 1));
+        if (v !== 0 && v !== 1) return c.reply.error(RDB_ONLY_RANGE);
         caps.rdbOnly = v === 1;
         break;
       }
@@ -58,7 +58,7 @@ function replconf(c: Connection, argv: string[]): void {
         // An acknowledgement gets no reply (there is no stream to acknowledge yet).
         return;
       default:
-        return c.reply.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);
+        return c.reply.error(REPLCONF_UNRECOGNIZED(argv[j]));
     }
   }
   c.reply.ok();

@@ -3,8 +3,8 @@ import type { CommandDef } from '../../engine/command.js';
 import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
+import { SLOWLOG_COUNT } from '../../engine/errors.js';
 
-const COUNT_ERROR = 'ERR count should be greater than or equal to -1';
 
 function slowlogGet(c: Connection, argv: string[]): void {
   if (argv.length > 3) return c.reply.error(subcommandSyntaxError(argv));
@@ -12,7 +12,7 @@ function slowlogGet(c: Connection, argv: string[]): void {
   let count = 10;
   if (argv.length === 3) {
     const n = parseInt64(argv[2]);
-    if (n === null || n < -1) return c.reply.error(COUNT_ERROR);
+    if (n === null || n < -1) return c.reply.error(SLOWLOG_COUNT);
     count = n === -1 ? entries.length : Number(n);
   }
   const shown = entries.slice(0, count);

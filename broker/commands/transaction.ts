@@ -9,16 +9,17 @@
 import type { CommandDef } from '../../engine/command.js';
 import type { Connection } from '../net/connection.js';
 import { discardTransaction, EXECABORT, Transaction } from '../dispatch/multi.js';
+import { DISCARD_WITHOUT_MULTI, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_INSIDE_MULTI } from '../../engine/errors.js';
 
 function multi(c: Connection): void {
-  if (c.multi !== null) return c.reply.error('ERR MULTI calls can not be nested');
+  if (c.multi !== null) return c.reply.error(MULTI_NESTED);
   c.multi = new Transaction();
   c.reply.ok();
 }
 
 function exec(c: Connection): void {
   const tx = c.multi;
-  if (tx === null) return c.reply.error('ERR EXEC without MULTI');
+  if (tx === null) return c.reply.error(EXEC_WITHOUT_MULTI);
   const engine = c.engine;
   // EXEC itself is no effect: the queued commands' effects are.
   engine.preventPropagation();
@@ -47,13 +48,13 @@ function exec(c: Connection): void {
 }
 
 function discard(c: Connection): void {
-  if (c.multi === null) return c.reply.error('ERR DISCARD without MULTI');
+  if (c.multi === null) return c.reply.error(DISCARD_WITHOUT_MULTI);
   discardTransaction(c);
   c.reply.ok();
 }
 
 function watch(c: Connection, argv: string[]): void {
-  if (c.multi !== null) return c.reply.error('ERR WATCH inside MULTI is not allowed');
+  if (c.multi !== null) return c.reply.error(WATCH_INSIDE_MULTI);
   for (let i = 1; i < argv.length; i++) c.engine.watches.watch(c, argv[i]);
   c.reply.ok();
 }

@@ -258,7 +258,7 @@ function parsePercentiles(value: string): string {
 }
 
 /** redis-server's trimDoubleString: `99.900000` -> `99.9`, `50.000000` -> `50`. */
-export function trimDouble(s: string): string {
+function trimDouble(s: string): string {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
@@ -301,7 +301,7 @@ export function keyspaceEventFlags(value: string): number {
  * redis-server's keyspaceEventsFlagsToString: the canonical spelling, which CONFIG GET
  * shows (but for `An`, shown as `A`).
  */
-export function keyspaceEventsToString(flags: number): string {
+function keyspaceEventsToString(flags: number): string {
   let s = '';
   // The value keeps `n` next to `A` (redis-server's flags keep it; its text drops it, see `show`).
   if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s += flags & NotifyFlag.New ? 'An' : 'A';

@@ -14,7 +14,7 @@ export interface LatencySample {
   latency: number;
 }
 
-export class LatencySeries {
+class LatencySeries {
   /** Oldest first, at most SERIES_LEN. */
   readonly samples: LatencySample[] = [];
   /** Worst latency ever seen for the event. */

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 
 /** CONFIG_MIN_RESERVED_FDS: descriptors kept for the process's own files. */
-export const RESERVED_FDS = 32;
+const RESERVED_FDS = 32;
 
 /** The soft RLIMIT_NOFILE of this process, Infinity when unlimited, null when unknown. */
 export function openFilesLimit(): number | null {

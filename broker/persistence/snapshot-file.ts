@@ -15,7 +15,7 @@ import type { SnapshotInfo, SnapshotWriter } from '../../engine/persist/snapshot
 import type { Logger } from '../log.js';
 
 /** Wall time one slice of serialization may take before clients are served again. */
-export const SLICE_MS = 2;
+const SLICE_MS = 2;
 /**
  * Bytes taken for the file after a slice, at most (more stay for the next slices): a
  * long value's record arrives whole, and copying and checksumming it at once would
@@ -125,11 +125,30 @@ export function writeFileDurablySync(file: string, temp: string, data: Buffer): 
   fsyncDirSync(path.dirname(file));
 }
 
-export function fsyncDirSync(dir: string): void {
+function fsyncDirSync(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** At most this much per read(2): Node refuses reads over 2 GB. */
+const READ_PIECE = 1 << 30;
+
+/**
+ * The first `size` bytes of an open file in one Buffer (fewer if it is shorter).
+ * fs.readFileSync refuses files over 2 GB, which a snapshot holding a few values near
+ * proto-max-bulk-len exceeds; a Buffer holds 4 GB.
+ */
+export function readWholeSync(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = fs.readSync(fd, buf, got, Math.min(size - got, READ_PIECE), got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }

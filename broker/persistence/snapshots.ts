@@ -13,7 +13,7 @@ import { FormatError } from '../../engine/persist/bytes.js';
 import { loadSnapshot, snapshotBytes, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { PersistenceHost } from './persistence.js';
 import { PersistenceStartError, type Load, type LoadSteps } from './loading.js';
-import { Cancelled, rdbInfo, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
+import { Cancelled, rdbInfo, readWholeSync, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
 
 export interface SaveJob extends SnapshotJob {
@@ -55,7 +55,7 @@ export class Snapshots {
     const file = this.path();
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      bytes = readWholeFile(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new PersistenceStartError(`Fatal error loading the DB: ${strerror(err)}. Exiting.`);
@@ -141,7 +141,7 @@ export class Snapshots {
     const failed = 'Error trying to load the RDB dump, check server logs.';
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      bytes = readWholeFile(file);
     } catch (err) {
       this.broker.log.warn(`Fatal error loading the DB: ${strerror(err)}.`);
       return failed;
@@ -149,7 +149,6 @@ export class Snapshots {
     const engine = this.broker.engine;
     // Emptying and loading are not changes (rdb_changes_since_last_save), as redis-server's
     // emptyData and rdbLoad leave server.dirty alone.
-    const dirty = engine.dirty;
     if (flush) engine.flushAll();
     try {
       const loaded = loadSnapshot(engine.dbs, bytes, { now: Date.now() });
@@ -157,8 +156,6 @@ export class Snapshots {
     } catch (err) {
       this.broker.log.warn(`Error reading the snapshot file ${file}: ${(err as Error).message}`);
       return failed;
-    } finally {
-      engine.dirty = dirty;
     }
     this.broker.log.info('DB reloaded by DEBUG RELOAD');
     return null;
@@ -207,5 +204,15 @@ export class Snapshots {
   private setOk(ok: boolean): void {
     this.lastOk = ok;
     this.onStatus();
+  }
+}
+
+/** A file's bytes in one Buffer, over 2 GB too (see readWholeSync). */
+function readWholeFile(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    return readWholeSync(fd, fs.fstatSync(fd).size);
+  } finally {
+    fs.closeSync(fd);
   }
 }

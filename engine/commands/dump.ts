@@ -11,16 +11,22 @@
  */
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
-import { NOT_INTEGER, SYNTAX } from '../errors.js';
+import {
+  BAD_DATA_FORMAT,
+  BUSYKEY,
+  DUMP_PAYLOAD_INVALID,
+  INVALID_FREQ,
+  INVALID_IDLETIME,
+  INVALID_TTL,
+  NOT_INTEGER,
+  SYNTAX,
+  UNSUPPORTED_DATA_TYPE,
+} from '../errors.js';
 import { lfuWord } from '../lfu.js';
 import { notify, NotifyFlag } from '../notify.js';
 import { dumpPayload, restoreValue, verifyDumpPayload } from '../persist/dump.js';
 import { UnsupportedTypeError } from '../persist/rdb/encoding.js';
 import { parseInt64 } from '../util/int64.js';
-
-const BUSYKEY = 'BUSYKEY Target key name already exists.';
-const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
-const BAD_DATA = 'ERR Bad data format';
 
 function dump(c: Client, argv: string[]): void {
   const value = c.db.lookupRead(argv[1]);
@@ -50,12 +56,12 @@ function parseRestoreOptionsOrReply(c: Client, argv: string[]): RestoreOptions |
     } else if (opt === 'idletime' && more && o.freq === -1) {
       const v = parseInt64(argv[++j]);
       if (v === null) return c.reply.error(NOT_INTEGER), null;
-      if (v < 0) return c.reply.error('ERR Invalid IDLETIME value, must be >= 0'), null;
+      if (v < 0) return c.reply.error(INVALID_IDLETIME), null;
       o.idle = Number(v);
     } else if (opt === 'freq' && more && o.idle === -1) {
       const v = parseInt64(argv[++j]);
       if (v === null) return c.reply.error(NOT_INTEGER), null;
-      if (v < 0 || v > 255) return c.reply.error('ERR Invalid FREQ value, must be >= 0 and <= 255'), null;
+      if (v < 0 || v > 255) return c.reply.error(INVALID_FREQ), null;
       o.freq = Number(v);
     } else {
       return c.reply.error(SYNTAX), null;
@@ -72,12 +78,12 @@ function restore(c: Client, argv: string[]): void {
   if (!o.replace && db.lookupWrite(key) !== undefined) return c.reply.error(BUSYKEY);
   const parsedTtl = parseInt64(argv[2]);
   if (parsedTtl === null) return c.reply.error(NOT_INTEGER);
-  if (parsedTtl < 0) return c.reply.error('ERR Invalid TTL value, must be >= 0');
+  if (parsedTtl < 0) return c.reply.error(INVALID_TTL);
   const payload = Buffer.from(argv[3], 'latin1');
-  if (!verifyDumpPayload(payload)) return c.reply.error(BAD_PAYLOAD);
+  if (!verifyDumpPayload(payload)) return c.reply.error(DUMP_PAYLOAD_INVALID);
   const value = restoreValue(payload);
-  if (value instanceof UnsupportedTypeError) return c.reply.error(`${BAD_DATA}: ${value.message}`);
-  if (value instanceof Error) return c.reply.error(BAD_DATA);
+  if (value instanceof UnsupportedTypeError) return c.reply.error(UNSUPPORTED_DATA_TYPE(value.message));
+  if (value instanceof Error) return c.reply.error(BAD_DATA_FORMAT);
 
   const engine = c.engine;
   const deleted = o.replace && db.delete(key);
@@ -86,7 +92,7 @@ function restore(c: Client, argv: string[]): void {
   if (ttl !== 0 && ttl <= engine.now()) {
     if (deleted) {
       engine.rewriteEffect(['DEL', key]);
-      engine.modified(db, key);
+      engine.keyChanged(db, key);
       notify(engine, NotifyFlag.Generic, 'del', key, db.id);
     } else {
       engine.preventPropagation();
@@ -103,7 +109,7 @@ function restore(c: Client, argv: string[]): void {
   } else if (o.idle >= 0) {
     e.lru = engine.lruClock - o.idle;
   }
-  engine.modified(db, key);
+  engine.keyChanged(db, key);
   notify(engine, NotifyFlag.Generic, 'restore', key, db.id);
   c.reply.ok();
 }

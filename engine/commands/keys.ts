@@ -13,18 +13,26 @@ import type { Db, Entry } from '../keyspace.js';
 import { StringForm, typeOf } from '../keyspace.js';
 import {
   DB_INDEX_OUT_OF_RANGE,
+  EXPIRE_GT_AND_LT,
+  EXPIRE_NX_AND_XX_GT_LT,
+  EXPIRE_UNSUPPORTED_OPTION,
+  INT_OUT_OF_RANGE,
   INVALID_CURSOR,
   INVALID_EXPIRE,
+  INVALID_FIRST_DB,
+  INVALID_SECOND_DB,
+  LFU_NOT_SELECTED,
+  LFU_SELECTED,
   NO_SUCH_KEY,
   NOT_INTEGER,
   SAME_OBJECT,
   SYNTAX,
-  VALUE_OUT_OF_RANGE,
 } from '../errors.js';
 import { globMatch } from '../glob.js';
-import { cString, replyHelp } from '../help.js';
+import { replyHelp } from '../help.js';
+import { cString } from '../util/c-string.js';
 import { lfuCounter } from '../lfu.js';
-import { parseScanCursor, parseScanOptions } from '../scan.js';
+import { parseScanCursor, parseScanOptionsOrReply } from '../scan.js';
 import { compareInt64, INT64_MAX, parseInt64, type Int64 } from '../util/int64.js';
 import { notify, NotifyFlag } from '../notify.js';
 
@@ -37,7 +45,7 @@ function del(c: Client, argv: string[]): void {
     const e = db.entry(argv[i]);
     if (e === undefined) continue;
     db.remove(e);
-    c.engine.modified(db, argv[i]);
+    c.engine.keyChanged(db, argv[i]);
     notify(c.engine, NotifyFlag.Generic, 'del', argv[i], db.id);
     deleted++;
   }
@@ -69,7 +77,7 @@ const EXPIRE_GT = 4;
 const EXPIRE_LT = 8;
 
 /** The NX/XX/GT/LT flags from argv[3] on, or -1 after replying the error. */
-function parseExpireFlags(c: Client, argv: string[]): number {
+function parseExpireFlagsOrReply(c: Client, argv: string[]): number {
   let flags = 0;
   for (let i = 3; i < argv.length; i++) {
     const opt = argv[i].toLowerCase();
@@ -78,16 +86,16 @@ function parseExpireFlags(c: Client, argv: string[]): number {
     else if (opt === 'gt') flags |= EXPIRE_GT;
     else if (opt === 'lt') flags |= EXPIRE_LT;
     else {
-      c.reply.error(`ERR Unsupported option ${cString(argv[i])}`);
+      c.reply.error(EXPIRE_UNSUPPORTED_OPTION(argv[i]));
       return -1;
     }
   }
   if (flags & EXPIRE_NX && flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) {
-    c.reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+    c.reply.error(EXPIRE_NX_AND_XX_GT_LT);
     return -1;
   }
   if (flags & EXPIRE_GT && flags & EXPIRE_LT) {
-    c.reply.error('ERR GT and LT options at the same time are not compatible');
+    c.reply.error(EXPIRE_GT_AND_LT);
     return -1;
   }
   return flags;
@@ -118,7 +126,7 @@ function absoluteExpire(input: Int64, basetime: number, seconds: boolean): Int64
 
 /** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (expireGenericCommand). */
 function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: boolean): void {
-  const flags = parseExpireFlags(c, argv);
+  const flags = parseExpireFlagsOrReply(c, argv);
   if (flags < 0) return;
   const input = parseInt64(argv[2]);
   if (input === null) return c.reply.error(NOT_INTEGER);
@@ -142,13 +150,13 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
   if (compareInt64(when, engine.now()) <= 0) {
     // Already expired: the key goes now, and replicas see a plain DEL.
     db.remove(e);
-    engine.modified(db, key);
+    engine.keyChanged(db, key);
     notify(engine, NotifyFlag.Generic, 'del', key, db.id);
     engine.rewriteEffect(['DEL', key]);
     c.reply.int(1);
   } else {
     db.setExpire(e, when);
-    engine.modified(db, key);
+    engine.keyChanged(db, key);
     engine.rewriteEffect(['PEXPIREAT', key, String(when)]);
     // redis-server replies before this event (the deletion's comes before its reply).
     c.reply.int(1);
@@ -178,7 +186,7 @@ function persist(c: Client, argv: string[]): void {
   const e = db.peek(argv[1])!;
   if (e.expireAt === 0) return c.reply.int(0);
   db.clearExpire(e);
-  c.engine.modified(db, argv[1]);
+  c.engine.keyChanged(db, argv[1]);
   notify(c.engine, NotifyFlag.Generic, 'persist', argv[1], db.id);
   c.reply.int(1);
 }
@@ -208,8 +216,8 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   }
   addMoved(db, src, db, to);
   db.remove(src);
-  c.engine.modified(db, from, 0);
-  c.engine.modified(db, to);
+  c.engine.keyChanged(db, from, 0);
+  c.engine.keyChanged(db, to);
   notify(c.engine, NotifyFlag.Generic, 'rename_from', from, db.id);
   notify(c.engine, NotifyFlag.Generic, 'rename_to', to, db.id);
   if (nx) c.reply.int(1);
@@ -223,10 +231,10 @@ const INT_MIN = -2147483648;
  * A C int argument (getIntFromObjectOrReply), or null after replying the error:
  * `message` for every failure if given, else redis-server's two default texts.
  */
-function intArgument(c: Client, arg: string, message?: string): number | null {
+function intArgumentOrReply(c: Client, arg: string, message?: string): number | null {
   const n = parseInt64(arg);
   if (n === null || typeof n === 'bigint' || n > INT_MAX || n < INT_MIN) {
-    c.reply.error(message ?? (n === null ? NOT_INTEGER : VALUE_OUT_OF_RANGE(INT_MIN, INT_MAX)));
+    c.reply.error(message ?? (n === null ? NOT_INTEGER : INT_OUT_OF_RANGE));
     return null;
   }
   return n;
@@ -236,8 +244,8 @@ function intArgument(c: Client, arg: string, message?: string): number | null {
  * A db index argument (getIntFromObjectOrReply, then selectDb's range check), or
  * null after replying the error.
  */
-function dbArgument(c: Client, arg: string): Db | null {
-  const index = intArgument(c, arg);
+function dbArgumentOrReply(c: Client, arg: string): Db | null {
+  const index = intArgumentOrReply(c, arg);
   if (index === null) return null;
   const db = c.engine.dbs[index];
   if (index < 0 || db === undefined) {
@@ -249,7 +257,7 @@ function dbArgument(c: Client, arg: string): Db | null {
 
 function move(c: Client, argv: string[]): void {
   const src = c.db;
-  const dst = dbArgument(c, argv[2]);
+  const dst = dbArgumentOrReply(c, argv[2]);
   if (dst === null) return;
   if (dst === src) return c.reply.error(SAME_OBJECT);
   const key = argv[1];
@@ -258,17 +266,17 @@ function move(c: Client, argv: string[]): void {
   if (dst.lookupWrite(key) !== undefined) return c.reply.int(0);
   addMoved(src, e, dst, key);
   src.remove(e);
-  c.engine.modified(src, key, 0);
-  c.engine.modified(dst, key);
+  c.engine.keyChanged(src, key, 0);
+  c.engine.keyChanged(dst, key);
   notify(c.engine, NotifyFlag.Generic, 'move_from', key, src.id);
   notify(c.engine, NotifyFlag.Generic, 'move_to', key, dst.id);
   c.reply.int(1);
 }
 
 function swapdb(c: Client, argv: string[]): void {
-  const first = intArgument(c, argv[1], 'ERR invalid first DB index');
+  const first = intArgumentOrReply(c, argv[1], INVALID_FIRST_DB);
   if (first === null) return;
-  const second = intArgument(c, argv[2], 'ERR invalid second DB index');
+  const second = intArgumentOrReply(c, argv[2], INVALID_SECOND_DB);
   if (second === null) return;
   const dbs = c.engine.dbs;
   if (first < 0 || first >= dbs.length || second < 0 || second >= dbs.length) return c.reply.error(DB_INDEX_OUT_OF_RANGE);
@@ -282,7 +290,7 @@ function swapdb(c: Client, argv: string[]): void {
     c.engine.blocking.signalDb(dbs[second]);
   }
   // Even swapping a db with itself counts as a change and is propagated.
-  c.engine.dirty++;
+  c.engine.changed();
   c.reply.ok();
 }
 
@@ -295,7 +303,7 @@ function copy(c: Client, argv: string[]): void {
     if (opt === 'replace') {
       replace = true;
     } else if (opt === 'db' && i + 1 < argv.length) {
-      const db = dbArgument(c, argv[++i]);
+      const db = dbArgumentOrReply(c, argv[++i]);
       if (db === null) return;
       dst = db;
     } else {
@@ -315,7 +323,7 @@ function copy(c: Client, argv: string[]): void {
   const form = e.form === StringForm.Auto ? StringForm.Unshared : e.form;
   const copied = dst.set(to, typeof value === 'string' ? value : value.clone(), false, form);
   if (e.expireAt !== 0) dst.setExpire(copied, src.expireTime(e));
-  c.engine.modified(dst, to);
+  c.engine.keyChanged(dst, to);
   notify(c.engine, NotifyFlag.Generic, 'copy_to', to, dst.id);
   c.reply.int(1);
 }
@@ -337,7 +345,7 @@ function keysCommand(c: Client, argv: string[]): void {
 function scan(c: Client, argv: string[]): void {
   const cursor = parseScanCursor(argv[1]);
   if (cursor === null) return c.reply.error(INVALID_CURSOR);
-  const options = parseScanOptions(c, argv, 2, true);
+  const options = parseScanOptionsOrReply(c, argv, 2, true);
   if (options === null) return;
   const db = c.db;
   const visited: Entry[] = [];
@@ -388,7 +396,7 @@ const EMBSTR_SIZE_LIMIT = 44;
  * stored by SET ("int" for a canonical 64-bit integer, "embstr" up to 44 bytes,
  * else "raw"), unless the value was built another way (`StringForm`).
  */
-export function stringEncoding(v: string, form: StringForm): string {
+function stringEncoding(v: string, form: StringForm): string {
   if (form === StringForm.Raw) return 'raw';
   if (form !== StringForm.NotInt && v.length <= 20 && parseInt64(v) !== null) return 'int';
   return v.length <= EMBSTR_SIZE_LIMIT ? 'embstr' : 'raw';
@@ -416,13 +424,9 @@ const OBJECT_HELP = [
   '    <key>.',
 ];
 
-const LFU_SELECTED =
-  'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
-const LFU_NOT_SELECTED =
-  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
 /** OBJECT's key lookup: a null reply when the key is missing. */
-function objectEntry(c: Client, key: string): Entry | undefined {
+function objectLookupOrReply(c: Client, key: string): Entry | undefined {
   const e = c.db.inspect(key, false);
   if (e === undefined) c.reply.nil();
   return e;
@@ -433,27 +437,27 @@ function objectHelp(c: Client, argv: string[]): void {
 }
 
 function objectEncoding(c: Client, argv: string[]): void {
-  const e = objectEntry(c, argv[2]);
+  const e = objectLookupOrReply(c, argv[2]);
   if (e === undefined) return;
   const v = e.value;
   c.reply.bulk(typeof v === 'string' ? stringEncoding(v, e.form) : v.encoding());
 }
 
 function objectRefcount(c: Client, argv: string[]): void {
-  const e = objectEntry(c, argv[2]);
+  const e = objectLookupOrReply(c, argv[2]);
   if (e === undefined) return;
   c.reply.int(typeof e.value === 'string' ? stringRefcount(e.value, e.form) : 1);
 }
 
 function objectIdletime(c: Client, argv: string[]): void {
-  const e = objectEntry(c, argv[2]);
+  const e = objectLookupOrReply(c, argv[2]);
   if (e === undefined) return;
   if (c.engine.lfuMode) return c.reply.error(LFU_SELECTED);
   c.reply.int(Math.max(c.engine.lruClock - e.lru, 0));
 }
 
 function objectFreq(c: Client, argv: string[]): void {
-  const e = objectEntry(c, argv[2]);
+  const e = objectLookupOrReply(c, argv[2]);
   if (e === undefined) return;
   const engine = c.engine;
   if (!engine.lfuMode) return c.reply.error(LFU_NOT_SELECTED);

@@ -20,6 +20,9 @@ import type { Client } from '../client.js';
 import type { Db } from '../keyspace.js';
 import {
   COUNT_NOT_POSITIVE,
+  LPOS_COUNT_NEGATIVE,
+  LPOS_MAXLEN_NEGATIVE,
+  LPOS_RANK_ZERO,
   MUST_BE_POSITIVE,
   NO_SUCH_KEY,
   NOT_INTEGER,
@@ -35,10 +38,6 @@ import { parseSecondsTimeout } from '../util/timeout.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 
-const LPOS_RANK_ZERO =
-  "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
-const LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";
-const LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 
 /** LLONG_MIN, the one RANK whose negation overflows (see lpos). */
 const LONG_MIN = -9223372036854775808n;
@@ -47,7 +46,7 @@ const LONG_MIN = -9223372036854775808n;
  * getLongFromObjectOrReply: an int64 as a JS number (exact below 2^53, which every
  * list index or count that can matter is), or null after replying `error`.
  */
-function parseLong(c: Client, arg: string, error = NOT_INTEGER): number | null {
+function parseLongOrReply(c: Client, arg: string, error = NOT_INTEGER): number | null {
   const v = parseInt64(arg);
   if (v === null) {
     c.reply.error(error);
@@ -57,7 +56,7 @@ function parseLong(c: Client, arg: string, error = NOT_INTEGER): number | null {
 }
 
 /** getRangeLongFromObjectOrReply with one message for both failures, as its callers here pass one. */
-function parseAtLeast(c: Client, arg: string, min: number, error: string): number | null {
+function parseAtLeastOrReply(c: Client, arg: string, min: number, error: string): number | null {
   const v = parseInt64(arg);
   if (v === null || v < min) {
     c.reply.error(error);
@@ -67,7 +66,7 @@ function parseAtLeast(c: Client, arg: string, min: number, error: string): numbe
 }
 
 /** LEFT|RIGHT (getListPositionFromObjectOrReply): true for LEFT (the head), null after a syntax error. */
-function parseSide(c: Client, arg: string): boolean | null {
+function parseSideOrReply(c: Client, arg: string): boolean | null {
   if (isOption(arg, 'left')) return true;
   if (isOption(arg, 'right')) return false;
   c.reply.error(SYNTAX);
@@ -75,7 +74,7 @@ function parseSide(c: Client, arg: string): boolean | null {
 }
 
 /** The timeout of a blocking command in ms (0: forever), or null after replying the error. */
-function parseTimeout(c: Client, arg: string): number | null {
+function parseTimeoutOrReply(c: Client, arg: string): number | null {
   const t = parseSecondsTimeout(arg, c.engine.now());
   if (typeof t === 'string') {
     c.reply.error(t);
@@ -88,7 +87,7 @@ function parseTimeout(c: Client, arg: string): number | null {
  * The list at `key` for a command that changes it: undefined when the key is
  * missing, null after a WRONGTYPE reply.
  */
-function writableList(c: Client, db: Db, key: string): List | undefined | null {
+function writableListOrReply(c: Client, db: Db, key: string): List | undefined | null {
   const v = db.lookupWrite(key);
   if (v === undefined || v instanceof List) return v;
   c.reply.error(WRONGTYPE);
@@ -96,7 +95,7 @@ function writableList(c: Client, db: Db, key: string): List | undefined | null {
 }
 
 /** The same for a command that only reads it (counts keyspace hits and misses). */
-function readableList(c: Client, key: string): List | undefined | null {
+function readableListOrReply(c: Client, key: string): List | undefined | null {
   const v = c.db.lookupRead(key);
   if (v === undefined || v instanceof List) return v;
   c.reply.error(WRONGTYPE);
@@ -114,7 +113,7 @@ function removed(c: Client, db: Db, key: string, list: List, n: number, event: s
     db.delete(key);
     notify(c.engine, NotifyFlag.Generic, 'del', key, db.id);
   }
-  c.engine.modified(db, key, n);
+  c.engine.keyChanged(db, key, n);
 }
 
 /** redis-server's event names of the two ends. */
@@ -159,13 +158,13 @@ function replyRange(c: Client, list: List, start: number, end: number): void {
 function push(c: Client, argv: string[], head: boolean, onlyExisting: boolean): void {
   const db = c.db;
   const key = argv[1];
-  const existing = writableList(c, db, key);
+  const existing = writableListOrReply(c, db, key);
   if (existing === null) return;
   if (existing === undefined && onlyExisting) return c.reply.int(0);
   const list = listForPush(db, key, existing);
   for (let j = 2; j < argv.length; j++) list.push(argv[j], head);
   c.reply.int(list.length);
-  c.engine.modified(db, key, argv.length - 2);
+  c.engine.keyChanged(db, key, argv.length - 2);
   notify(c.engine, NotifyFlag.List, pushEvent(head), key, db.id);
 }
 
@@ -174,7 +173,7 @@ function linsert(c: Client, argv: string[]): void {
   if (isOption(argv[2], 'after')) after = true;
   else if (isOption(argv[2], 'before')) after = false;
   else return c.reply.error(SYNTAX);
-  const list = writableList(c, c.db, argv[1]);
+  const list = writableListOrReply(c, c.db, argv[1]);
   if (list === null) return;
   if (list === undefined) return c.reply.int(0);
   const pivot = argv[3];
@@ -182,7 +181,7 @@ function linsert(c: Client, argv: string[]): void {
   for (let i = 0; i < list.length; i++) {
     if (cursor.next() === pivot) {
       list.insert(after ? i + 1 : i, argv[4]);
-      c.engine.modified(c.db, argv[1]);
+      c.engine.keyChanged(c.db, argv[1]);
       notify(c.engine, NotifyFlag.List, 'linsert', argv[1], c.db.id);
       return c.reply.int(list.length);
     }
@@ -193,7 +192,7 @@ function linsert(c: Client, argv: string[]): void {
 // ---------------------------------------------------------------- read
 
 function llen(c: Client, argv: string[]): void {
-  const list = readableList(c, argv[1]);
+  const list = readableListOrReply(c, argv[1]);
   if (list !== null) c.reply.int(list === undefined ? 0 : list.length);
 }
 
@@ -207,10 +206,10 @@ function resolveIndex(list: List, index: number): number {
 }
 
 function lindex(c: Client, argv: string[]): void {
-  const list = readableList(c, argv[1]);
+  const list = readableListOrReply(c, argv[1]);
   if (list === null) return;
   if (list === undefined) return c.reply.nil();
-  const index = parseLong(c, argv[2]);
+  const index = parseLongOrReply(c, argv[2]);
   if (index === null) return;
   const i = resolveIndex(list, index);
   if (i < 0) c.reply.nil();
@@ -218,11 +217,11 @@ function lindex(c: Client, argv: string[]): void {
 }
 
 function lrange(c: Client, argv: string[]): void {
-  const start = parseLong(c, argv[2]);
+  const start = parseLongOrReply(c, argv[2]);
   if (start === null) return;
-  const end = parseLong(c, argv[3]);
+  const end = parseLongOrReply(c, argv[3]);
   if (end === null) return;
-  const list = readableList(c, argv[1]);
+  const list = readableListOrReply(c, argv[1]);
   if (list === null) return;
   if (list === undefined) return c.reply.array(0);
   replyRange(c, list, start, end);
@@ -244,18 +243,18 @@ function lpos(c: Client, argv: string[]): void {
       // and a COUNT that is never reached, i.e. all matches from the tail.
       rank = v === LONG_MIN ? Number.NEGATIVE_INFINITY : Number(v);
     } else if (isOption(opt, 'count') && more) {
-      const v = parseAtLeast(c, argv[++j], 0, LPOS_COUNT_NEGATIVE);
+      const v = parseAtLeastOrReply(c, argv[++j], 0, LPOS_COUNT_NEGATIVE);
       if (v === null) return;
       count = v;
     } else if (isOption(opt, 'maxlen') && more) {
-      const v = parseAtLeast(c, argv[++j], 0, LPOS_MAXLEN_NEGATIVE);
+      const v = parseAtLeastOrReply(c, argv[++j], 0, LPOS_MAXLEN_NEGATIVE);
       if (v === null) return;
       maxlen = v;
     } else {
       return c.reply.error(SYNTAX);
     }
   }
-  const list = readableList(c, argv[1]);
+  const list = readableListOrReply(c, argv[1]);
   if (list === null) return;
   if (list === undefined) return count !== -1 ? c.reply.array(0) : c.reply.nil();
   const fromTail = rank < 0;
@@ -288,21 +287,21 @@ function lset(c: Client, argv: string[]): void {
   const v = c.db.lookupWrite(argv[1]);
   if (v === undefined) return c.reply.error(NO_SUCH_KEY);
   if (!(v instanceof List)) return c.reply.error(WRONGTYPE);
-  const index = parseLong(c, argv[2]);
+  const index = parseLongOrReply(c, argv[2]);
   if (index === null) return;
   const i = resolveIndex(v, index);
   if (i < 0) return c.reply.error(OUT_OF_RANGE);
   v.set(i, argv[3]);
   c.reply.ok();
-  c.engine.modified(c.db, argv[1]);
+  c.engine.keyChanged(c.db, argv[1]);
   notify(c.engine, NotifyFlag.List, 'lset', argv[1], c.db.id);
 }
 
 function lrem(c: Client, argv: string[]): void {
-  const toRemove = parseLong(c, argv[2]);
+  const toRemove = parseLongOrReply(c, argv[2]);
   if (toRemove === null) return;
   const key = argv[1];
-  const list = writableList(c, c.db, key);
+  const list = writableListOrReply(c, c.db, key);
   if (list === null) return;
   if (list === undefined) return c.reply.int(0);
   const n = list.removeMatching(argv[3], Math.abs(toRemove), toRemove < 0);
@@ -311,12 +310,12 @@ function lrem(c: Client, argv: string[]): void {
 }
 
 function ltrim(c: Client, argv: string[]): void {
-  let start = parseLong(c, argv[2]);
+  let start = parseLongOrReply(c, argv[2]);
   if (start === null) return;
-  let end = parseLong(c, argv[3]);
+  let end = parseLongOrReply(c, argv[3]);
   if (end === null) return;
   const key = argv[1];
-  const list = writableList(c, c.db, key);
+  const list = writableListOrReply(c, c.db, key);
   if (list === null) return;
   if (list === undefined) return c.reply.ok();
   const length = list.length;
@@ -346,12 +345,12 @@ function pop(c: Client, argv: string[], head: boolean): void {
   const hasCount = argv.length === 3;
   let count = 0;
   if (hasCount) {
-    const v = parseAtLeast(c, argv[2], 0, MUST_BE_POSITIVE);
+    const v = parseAtLeastOrReply(c, argv[2], 0, MUST_BE_POSITIVE);
     if (v === null) return;
     count = v;
   }
   const key = argv[1];
-  const list = writableList(c, c.db, key);
+  const list = writableListOrReply(c, c.db, key);
   if (list === null) return;
   if (list === undefined) return hasCount ? c.reply.nilArray() : c.reply.nil();
   if (!hasCount) {
@@ -385,20 +384,20 @@ interface MpopArgs {
 }
 
 /** LMPOP/BLMPOP: numkeys at argv[at], the keys, LEFT|RIGHT, [COUNT n]; null after an error reply. */
-function parseMpop(c: Client, argv: string[], at: number): MpopArgs | null {
-  const numkeys = parseAtLeast(c, argv[at], 1, NUMKEYS_NOT_POSITIVE);
+function parseMpopOrReply(c: Client, argv: string[], at: number): MpopArgs | null {
+  const numkeys = parseAtLeastOrReply(c, argv[at], 1, NUMKEYS_NOT_POSITIVE);
   if (numkeys === null) return null;
   const sideAt = at + numkeys + 1;
   if (sideAt >= argv.length) {
     c.reply.error(SYNTAX);
     return null;
   }
-  const head = parseSide(c, argv[sideAt]);
+  const head = parseSideOrReply(c, argv[sideAt]);
   if (head === null) return null;
   let count = -1;
   for (let j = sideAt + 1; j < argv.length; j++) {
     if (count === -1 && isOption(argv[j], 'count') && j < argv.length - 1) {
-      const v = parseAtLeast(c, argv[++j], 1, COUNT_NOT_POSITIVE);
+      const v = parseAtLeastOrReply(c, argv[++j], 1, COUNT_NOT_POSITIVE);
       if (v === null) return null;
       count = v;
     } else {
@@ -413,9 +412,9 @@ function parseMpop(c: Client, argv: string[], at: number): MpopArgs | null {
  * The first key holding a list among `keys` (missing keys are skipped), undefined
  * when there is none, null after a WRONGTYPE reply for a key of another type met first.
  */
-function firstList(c: Client, keys: readonly string[]): { key: string; list: List } | undefined | null {
+function firstListOrReply(c: Client, keys: readonly string[]): { key: string; list: List } | undefined | null {
   for (const key of keys) {
-    const list = writableList(c, c.db, key);
+    const list = writableListOrReply(c, c.db, key);
     if (list === null) return null;
     if (list !== undefined) return { key, list };
   }
@@ -423,9 +422,9 @@ function firstList(c: Client, keys: readonly string[]): { key: string; list: Lis
 }
 
 function lmpop(c: Client, argv: string[]): void {
-  const args = parseMpop(c, argv, 1);
+  const args = parseMpopOrReply(c, argv, 1);
   if (args === null) return;
-  const found = firstList(c, args.keys);
+  const found = firstListOrReply(c, args.keys);
   if (found === null) return;
   if (found === undefined) return c.reply.nilArray();
   const n = popWithKey(c, c.db, found.key, found.list, args.head, args.count);
@@ -440,10 +439,10 @@ function lmpop(c: Client, argv: string[]): void {
  */
 function lmove(c: Client, src: string, dst: string, from: boolean, to: boolean, effect: string[] | null): void {
   const db = c.db;
-  const source = writableList(c, db, src);
+  const source = writableListOrReply(c, db, src);
   if (source === null) return;
   if (source === undefined) return c.reply.nil();
-  const target = writableList(c, db, dst);
+  const target = writableListOrReply(c, db, dst);
   if (target === null) return;
   moveOne(c, db, src, source, dst, target, from, to, 1);
   if (effect !== null) c.engine.rewriteEffect(effect);
@@ -453,7 +452,7 @@ function lmove(c: Client, src: string, dst: string, from: boolean, to: boolean, 
 function moveOne(c: Client, db: Db, src: string, source: List, dst: string, target: List | undefined, from: boolean, to: boolean, changes: number): void {
   const value = source.pop(from)!;
   listForPush(db, dst, target).push(value, to);
-  c.engine.modified(db, dst, 0);
+  c.engine.keyChanged(db, dst, 0);
   notify(c.engine, NotifyFlag.List, pushEvent(to), dst, db.id);
   // Replied between the push and the pop events, as redis-server's lmoveHandlePush.
   c.reply.bulk(value);
@@ -475,9 +474,9 @@ function popOneWithKey(c: Client, db: Db, key: string, list: List, head: boolean
  * single-element forms, whose reply is `[key, element]`; BLMPOP's is `[key, [elements]]`.
  */
 function blockingPop(c: Client, keys: string[], head: boolean, timeoutArg: string, count: number): void {
-  const timeoutMs = parseTimeout(c, timeoutArg);
+  const timeoutMs = parseTimeoutOrReply(c, timeoutArg);
   if (timeoutMs === null) return;
-  const found = firstList(c, keys);
+  const found = firstListOrReply(c, keys);
   if (found === null) return;
   if (found !== undefined) {
     const { key, list } = found;
@@ -516,7 +515,7 @@ function blockingPop(c: Client, keys: string[], head: boolean, timeoutArg: strin
 /** BLMOVE and BRPOPLPUSH (blmoveGenericCommand); `effect` is their non-blocking form. */
 function blockingMove(c: Client, src: string, dst: string, from: boolean, to: boolean, timeoutMs: number, effect: string[]): void {
   const db = c.db;
-  const source = writableList(c, db, src);
+  const source = writableListOrReply(c, db, src);
   if (source === null) return;
   if (source !== undefined) return lmove(c, src, dst, from, to, effect);
   if (c.denyBlocking) return c.reply.nil();
@@ -545,23 +544,23 @@ function blockingMove(c: Client, src: string, dst: string, from: boolean, to: bo
 }
 
 function blmove(c: Client, argv: string[]): void {
-  const from = parseSide(c, argv[3]);
+  const from = parseSideOrReply(c, argv[3]);
   if (from === null) return;
-  const to = parseSide(c, argv[4]);
+  const to = parseSideOrReply(c, argv[4]);
   if (to === null) return;
-  const timeoutMs = parseTimeout(c, argv[5]);
+  const timeoutMs = parseTimeoutOrReply(c, argv[5]);
   if (timeoutMs === null) return;
   blockingMove(c, argv[1], argv[2], from, to, timeoutMs, ['LMOVE', argv[1], argv[2], argv[3], argv[4]]);
 }
 
 function brpoplpush(c: Client, argv: string[]): void {
-  const timeoutMs = parseTimeout(c, argv[3]);
+  const timeoutMs = parseTimeoutOrReply(c, argv[3]);
   if (timeoutMs === null) return;
   blockingMove(c, argv[1], argv[2], false, true, timeoutMs, ['RPOPLPUSH', argv[1], argv[2]]);
 }
 
 function blmpop(c: Client, argv: string[]): void {
-  const args = parseMpop(c, argv, 2);
+  const args = parseMpopOrReply(c, argv, 2);
   if (args !== null) blockingPop(c, args.keys, args.head, argv[1], args.count);
 }
 
@@ -584,9 +583,9 @@ export const listCommands: readonly CommandDef<Client>[] = [
   {
     name: 'lmove',
     handler: (c, argv) => {
-      const from = parseSide(c, argv[3]);
+      const from = parseSideOrReply(c, argv[3]);
       if (from === null) return;
-      const to = parseSide(c, argv[4]);
+      const to = parseSideOrReply(c, argv[4]);
       if (to !== null) lmove(c, argv[1], argv[2], from, to, null);
     },
   },

@@ -8,6 +8,7 @@ import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
 import { replyHelp, subcommandSyntaxError } from '../help.js';
 import type { Namespace } from '../pubsub.js';
+import { SSUBSCRIBE_DENY_BLOCKING } from '../errors.js';
 
 /** The confirmation kinds of each namespace, as in redis-server's shared objects. */
 const VERBS: Record<Namespace, { subscribe: string; unsubscribe: string }> = {
@@ -58,7 +59,7 @@ const subscribeShard = subscribeTo('shard');
  * check; SUBSCRIBE and PSUBSCRIBE stay allowed there for backward compatibility).
  */
 function ssubscribe(c: Client, argv: string[]): void {
-  if (c.denyBlocking) return c.reply.error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+  if (c.denyBlocking) return c.reply.error(SSUBSCRIBE_DENY_BLOCKING);
   subscribeShard(c, argv);
 }
 

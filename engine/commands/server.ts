@@ -12,7 +12,7 @@ function dbsize(c: Client): void {
  * The optional SYNC|ASYNC argument (getFlushCommandFlags). Both flush at once here:
  * freeing is the garbage collector's job, so ASYNC has nothing to defer.
  */
-function validFlushArgs(c: Client, argv: string[]): boolean {
+function validFlushArgsOrReply(c: Client, argv: string[]): boolean {
   if (argv.length === 1) return true;
   if (argv.length === 2) {
     const mode = argv[1].toLowerCase();
@@ -23,19 +23,18 @@ function validFlushArgs(c: Client, argv: string[]): boolean {
 }
 
 function flushdb(c: Client, argv: string[]): void {
-  if (!validFlushArgs(c, argv)) return;
-  c.engine.flushDb(c.db);
+  if (!validFlushArgsOrReply(c, argv)) return;
+  c.engine.changed(c.engine.flushDb(c.db));
   // Replicas must flush too even when this db was already empty.
   c.engine.forcePropagation();
   c.reply.ok();
 }
 
 function flushall(c: Client, argv: string[]): void {
-  if (!validFlushArgs(c, argv)) return;
+  if (!validFlushArgsOrReply(c, argv)) return;
   const engine = c.engine;
-  engine.flushAll();
-  // redis-server counts FLUSHALL itself as one more change.
-  engine.dirty++;
+  // Each key removed is a change, and redis-server counts FLUSHALL itself as one more.
+  engine.changed(engine.flushAll() + 1);
   engine.forcePropagation();
   c.reply.ok();
 }

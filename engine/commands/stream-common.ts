@@ -2,15 +2,15 @@
 import type { Client } from '../client.js';
 import type { Reply } from '../../protocol/reply.js';
 import type { Value } from '../keyspace.js';
-import { WRONGTYPE } from '../errors.js';
+import { INVALID_END_ID, INVALID_ID, INVALID_START_ID, WRONGTYPE } from '../errors.js';
 import { Stream, type StreamRange } from '../types/stream.js';
-import type { StreamId } from '../types/stream-id.js';
+import { parseIntervalId, U64_MAX, type StreamId } from '../types/stream-id.js';
 
 /**
  * A looked-up value as a stream (undefined when the key is missing). Replies
  * WRONGTYPE and returns null when the key holds another type.
  */
-export function asStream(c: Client, value: Value | undefined): Stream | undefined | null {
+export function asStreamOrReply(c: Client, value: Value | undefined): Stream | undefined | null {
   if (value === undefined || value instanceof Stream) return value;
   c.reply.error(WRONGTYPE);
   return null;
@@ -20,6 +20,26 @@ export function asStream(c: Client, value: Value | undefined): Stream | undefine
 export function fail(c: Client, error: string): null {
   c.reply.error(error);
   return null;
+}
+
+/**
+ * The first ID of a range given as its start bound (XRANGE, XREVRANGE, XPENDING,
+ * XAUTOCLAIM): streamParseIntervalIDOrReply, then for `(id` the ID after it, as
+ * their redis-server commands do. Null after replying the error.
+ */
+export function parseRangeStartOrReply(c: Client, arg: string): StreamId | null {
+  const bound = parseIntervalId(arg, 0);
+  if (bound === null) return fail(c, INVALID_ID);
+  const start = bound.exclusive ? bound.id.next() : bound.id;
+  return start ?? fail(c, INVALID_START_ID);
+}
+
+/** The last ID of a range given as its end bound: for `(id` the ID before it. Null after replying the error. */
+export function parseRangeEndOrReply(c: Client, arg: string): StreamId | null {
+  const bound = parseIntervalId(arg, U64_MAX);
+  if (bound === null) return fail(c, INVALID_ID);
+  const end = bound.exclusive ? bound.id.prev() : bound.id;
+  return end ?? fail(c, INVALID_END_ID);
 }
 
 /**
@@ -43,9 +63,4 @@ export function replyRange(reply: Reply, s: Stream, start: StreamId, end: Stream
 export function findEntry(s: Stream, id: StreamId): StreamRange | null {
   const it = s.range(id, id, false);
   return it.next() ? it : null;
-}
-
-/** A uint64 counter as redis-server replies it through a long long. */
-export function longLong(v: number | bigint): number | bigint {
-  return typeof v === 'number' ? v : BigInt.asIntN(64, v);
 }

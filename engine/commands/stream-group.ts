@@ -27,21 +27,32 @@ import { notify, NotifyFlag } from '../notify.js';
 import type { Client } from '../client.js';
 import type { Engine } from '../engine.js';
 import type { Reply } from '../../protocol/reply.js';
-import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from '../errors.js';
-import { cString, replyHelp, subcommandSyntaxError } from '../help.js';
-import { parseInt64, type Int64 } from '../util/int64.js';
+import {
+  BUSYGROUP,
+  ENTRIESREAD_RANGE,
+  INVALID_ID,
+  NO_SUCH_GROUP,
+  NO_SUCH_KEY,
+  NOGROUP,
+  NOT_INTEGER,
+  SYNTAX,
+  XAUTOCLAIM_COUNT,
+  XAUTOCLAIM_MIN_IDLE,
+  XAUTOCLAIM_NO_MEMORY,
+  XCLAIM_MIN_IDLE,
+  XCLAIM_OPTION_ARGUMENT,
+  XCLAIM_UNRECOGNIZED_OPTION,
+  XGROUP_NEEDS_KEY,
+} from '../errors.js';
+import { replyHelp, subcommandSyntaxError } from '../help.js';
+import { cString } from '../util/c-string.js';
+import { asLongLong, parseInt64, toInt64, type Int64 } from '../util/int64.js';
 import { Stream, type StreamRange } from '../types/stream.js';
-import { INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type U64 } from '../types/stream-id.js';
-import { byName, ConsumerGroup, ENTRIES_READ_UNKNOWN, Nack, toInt64, type Consumer } from '../types/stream-group.js';
-import { asStream, fail, findEntry, longLong } from './stream-common.js';
+import { parseStreamId, StreamId, U64_MAX, type U64 } from '../types/stream-id.js';
+import { byName, ConsumerGroup, ENTRIES_READ_UNKNOWN, Nack, type Consumer } from '../types/stream-group.js';
+import { asStreamOrReply, fail, findEntry, parseRangeEndOrReply, parseRangeStartOrReply } from './stream-common.js';
 import { isOption } from '../util/option.js';
 
-const XGROUP_NEEDS_KEY =
-  'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
-const BUSYGROUP = 'BUSYGROUP Consumer Group name already exists';
-const ENTRIESREAD_RANGE = 'ERR value for ENTRIESREAD must be positive or -1';
-const AUTOCLAIM_COUNT = 'ERR COUNT must be > 0';
-const AUTOCLAIM_NO_MEMORY = 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.';
 /** XAUTOCLAIM's largest COUNT: LONG_MAX / max(sizeof(streamID), attempts factor 10). */
 const AUTOCLAIM_MAX_COUNT = 576460752303423487n;
 /**
@@ -53,16 +64,6 @@ const AUTOCLAIM_ALLOCATABLE_COUNT = 2 ** 42;
 /** XAUTOCLAIM looks at up to this many PEL entries per entry it may return. */
 const AUTOCLAIM_ATTEMPTS_FACTOR = 10;
 
-/** `NOGROUP` as XPENDING, XCLAIM and XAUTOCLAIM word it (names cut at a NUL, as %s). */
-export function noGroup(key: string, group: string, suffix = ''): string {
-  return `NOGROUP No such key '${cString(key)}' or consumer group '${cString(group)}'${suffix}`;
-}
-
-/** `NOGROUP` as XGROUP and XINFO CONSUMERS word it. */
-function noSuchGroup(key: string, group: string): string {
-  return `NOGROUP No such consumer group '${cString(group)}' for key name '${cString(key)}'`;
-}
-
 // ---------------------------------------------------------------------------------------
 // Effects
 
@@ -70,7 +71,7 @@ function noSuchGroup(key: string, group: string): string {
 function propagateClaim(engine: Engine, db: number, key: string, groupName: string, idArg: string, nack: Nack, group: ConsumerGroup): void {
   engine.alsoPropagate(db, [
     'XCLAIM', key, groupName, nack.consumer.name, '0', idArg,
-    'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(longLong(nack.deliveryCount)),
+    'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(asLongLong(nack.deliveryCount)),
     'FORCE', 'JUSTID', 'LASTID', group.lastId.toString(),
   ]);
 }
@@ -103,7 +104,7 @@ export function lookupOrCreateConsumer(engine: Engine, group: ConsumerGroup, nam
   const now = engine.now();
   const existing = group.consumer(name, now);
   if (existing !== undefined) return [existing, false];
-  engine.dirty++;
+  engine.changed();
   const created = group.createConsumer(name, now);
   notify(engine, NotifyFlag.Stream, 'xgroup-createconsumer', key, db);
   return [created, true];
@@ -227,7 +228,7 @@ interface XgroupTarget {
  * xgroupCommand's common part: options (CREATE and SETID), the key and its type,
  * then the key's and (for SETID, CREATECONSUMER, DELCONSUMER) the group's existence.
  */
-function xgroupTarget(c: Client, argv: string[]): XgroupTarget | null {
+function xgroupTargetOrReply(c: Client, argv: string[]): XgroupTarget | null {
   const sub = argv[1];
   const create = isOption(sub, 'create');
   const setid = isOption(sub, 'setid');
@@ -246,19 +247,19 @@ function xgroupTarget(c: Client, argv: string[]): XgroupTarget | null {
       return fail(c, subcommandSyntaxError(argv));
     }
   }
-  const s = asStream(c, c.db.lookupWrite(argv[2]));
+  const s = asStreamOrReply(c, c.db.lookupWrite(argv[2]));
   if (s === null) return null;
   t.s = s;
   if (!t.mkstream) {
     if (s === undefined) return fail(c, XGROUP_NEEDS_KEY);
     t.group = s.group(argv[3]);
-    if (t.group === undefined && !create && !isOption(sub, 'destroy')) return fail(c, noSuchGroup(argv[2], argv[3]));
+    if (t.group === undefined && !create && !isOption(sub, 'destroy')) return fail(c, NO_SUCH_GROUP(argv[2], argv[3]));
   }
   return t;
 }
 
 function xgroupCreate(c: Client, argv: string[]): void {
-  const t = xgroupTarget(c, argv);
+  const t = xgroupTargetOrReply(c, argv);
   if (t === null) return;
   if (argv.length > 8) return c.reply.error(subcommandSyntaxError(argv));
   const key = argv[2];
@@ -269,18 +270,18 @@ function xgroupCreate(c: Client, argv: string[]): void {
   if (s === undefined) {
     s = new Stream();
     c.db.set(key, s);
-    c.engine.modified(c.db, key, 0);
+    c.engine.keyChanged(c.db, key, 0);
   }
   const groups = (s.groups ??= new Map());
   if (groups.has(argv[3])) return c.reply.error(BUSYGROUP);
   groups.set(argv[3], new ConsumerGroup(id, t.entriesRead));
-  c.engine.dirty++;
+  c.engine.changed();
   c.reply.ok();
   notify(c.engine, NotifyFlag.Stream, 'xgroup-create', key, c.db.id);
 }
 
 function xgroupSetid(c: Client, argv: string[]): void {
-  const t = xgroupTarget(c, argv);
+  const t = xgroupTargetOrReply(c, argv);
   if (t === null) return;
   if (argv.length !== 5 && argv.length !== 7) return c.reply.error(subcommandSyntaxError(argv));
   const s = t.s!;
@@ -289,45 +290,45 @@ function xgroupSetid(c: Client, argv: string[]): void {
   else if ((id = parseStreamId(argv[4], 0, false)) === null) return c.reply.error(INVALID_ID);
   t.group!.lastId = id;
   t.group!.entriesRead = t.entriesRead;
-  c.engine.dirty++;
+  c.engine.changed();
   c.reply.ok();
   notify(c.engine, NotifyFlag.Stream, 'xgroup-setid', argv[2], c.db.id);
 }
 
 function xgroupDestroy(c: Client, argv: string[]): void {
-  const t = xgroupTarget(c, argv);
+  const t = xgroupTargetOrReply(c, argv);
   if (t === null) return;
   if (t.group === undefined) return c.reply.int(0);
   const s = t.s!;
   s.groups!.delete(argv[3]);
   // Readers blocked on the group are woken to fail with NOGROUP.
   s.wakeups++;
-  c.engine.modified(c.db, argv[2]);
+  c.engine.keyChanged(c.db, argv[2]);
   c.reply.int(1);
   notify(c.engine, NotifyFlag.Stream, 'xgroup-destroy', argv[2], c.db.id);
 }
 
 function xgroupCreateConsumer(c: Client, argv: string[]): void {
-  const t = xgroupTarget(c, argv);
+  const t = xgroupTargetOrReply(c, argv);
   if (t === null) return;
   const group = t.group!;
   if (group.consumers.has(argv[4])) return c.reply.int(0);
   group.createConsumer(argv[4], c.engine.now());
-  c.engine.dirty++;
+  c.engine.changed();
   // streamCreateConsumer notifies, then the reply.
   notify(c.engine, NotifyFlag.Stream, 'xgroup-createconsumer', argv[2], c.db.id);
   c.reply.int(1);
 }
 
 function xgroupDelConsumer(c: Client, argv: string[]): void {
-  const t = xgroupTarget(c, argv);
+  const t = xgroupTargetOrReply(c, argv);
   if (t === null) return;
   const group = t.group!;
   const consumer = group.consumer(argv[4], null);
   let pending = 0;
   if (consumer !== undefined) {
     pending = group.deleteConsumer(consumer);
-    c.engine.dirty++;
+    c.engine.changed();
     notify(c.engine, NotifyFlag.Stream, 'xgroup-delconsumer', argv[2], c.db.id);
   }
   c.reply.int(pending);
@@ -337,7 +338,7 @@ function xgroupDelConsumer(c: Client, argv: string[]): void {
 // XACK, XPENDING
 
 function xack(c: Client, argv: string[]): void {
-  const s = asStream(c, c.db.lookupRead(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupRead(argv[1]));
   if (s === null) return;
   const group = s?.group(argv[2]);
   if (group === undefined) return c.reply.int(0);
@@ -355,7 +356,7 @@ function xack(c: Client, argv: string[]): void {
     group.remove(nack);
     acknowledged++;
   }
-  c.engine.dirty += acknowledged;
+  c.engine.changed(acknowledged);
   c.reply.int(acknowledged);
 }
 
@@ -369,7 +370,7 @@ interface PendingRange {
 }
 
 /** xpendingCommand's argument checks, in its order: IDLE, count, start, end. */
-function parsePendingRange(c: Client, argv: string[]): PendingRange | null {
+function parsePendingRangeOrReply(c: Client, argv: string[]): PendingRange | null {
   let at = 3;
   let minIdle: Int64 = 0;
   if (isOption(argv[3], 'idle')) {
@@ -383,26 +384,22 @@ function parsePendingRange(c: Client, argv: string[]): PendingRange | null {
   const n = parseInt64(argv[at + 2]);
   if (n === null) return fail(c, NOT_INTEGER);
   const count = n < 0 ? 0 : Number(n);
-  const startBound = parseIntervalId(argv[at], 0);
-  if (startBound === null) return fail(c, INVALID_ID);
-  const start = startBound.exclusive ? startBound.id.next() : startBound.id;
-  if (start === null) return fail(c, 'ERR invalid start ID for the interval');
-  const endBound = parseIntervalId(argv[at + 1], U64_MAX);
-  if (endBound === null) return fail(c, INVALID_ID);
-  const end = endBound.exclusive ? endBound.id.prev() : endBound.id;
-  if (end === null) return fail(c, 'ERR invalid end ID for the interval');
+  const start = parseRangeStartOrReply(c, argv[at]);
+  if (start === null) return null;
+  const end = parseRangeEndOrReply(c, argv[at + 1]);
+  if (end === null) return null;
   return { minIdle, start, end, count, consumer: at + 3 < argv.length ? argv[at + 3] : null };
 }
 
 function xpending(c: Client, argv: string[]): void {
   const summary = argv.length === 3;
   if (!summary && (argv.length < 6 || argv.length > 9)) return c.reply.error(SYNTAX);
-  const range = summary ? null : parsePendingRange(c, argv);
+  const range = summary ? null : parsePendingRangeOrReply(c, argv);
   if (!summary && range === null) return;
-  const s = asStream(c, c.db.lookupRead(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupRead(argv[1]));
   if (s === null) return;
   const group = s?.group(argv[2]);
-  if (group === undefined) return c.reply.error(noGroup(argv[1], argv[2]));
+  if (group === undefined) return c.reply.error(NOGROUP(argv[1], argv[2]));
   const reply = c.reply;
   if (range === null) return replyPendingSummary(reply, group);
 
@@ -438,7 +435,7 @@ function replyPendingEntry(reply: Reply, nack: Nack, withOwner: boolean, time: n
   reply.bulk(nack.id.toString());
   if (withOwner) reply.bulk(nack.consumer.name);
   reply.int(time);
-  reply.int(longLong(nack.deliveryCount));
+  reply.int(asLongLong(nack.deliveryCount));
 }
 
 /** XPENDING key group: count, smallest and greatest ID, and each consumer's count. */
@@ -479,11 +476,11 @@ interface ClaimOptions {
   lastId: StreamId;
 }
 
-function parseClaimOptions(c: Client, argv: string[], from: number, now: number): ClaimOptions | null {
+function parseClaimOptionsOrReply(c: Client, argv: string[], from: number, now: number): ClaimOptions | null {
   const o: ClaimOptions = { force: false, justId: false, deliveryTime: now, retryCount: -1, lastId: StreamId.MIN };
-  const integer = (arg: string, option: string): Int64 | null => {
+  const integerOrReply = (arg: string, option: string): Int64 | null => {
     const n = parseInt64(arg);
-    return n === null ? fail(c, `ERR Invalid ${option} option argument for XCLAIM`) : n;
+    return n === null ? fail(c, XCLAIM_OPTION_ARGUMENT(option)) : n;
   };
   for (let j = from; j < argv.length; j++) {
     const more = argv.length - 1 - j > 0;
@@ -493,16 +490,16 @@ function parseClaimOptions(c: Client, argv: string[], from: number, now: number)
     } else if (isOption(opt, 'justid')) {
       o.justId = true;
     } else if (isOption(opt, 'idle') && more) {
-      const idle = integer(argv[++j], 'IDLE');
+      const idle = integerOrReply(argv[++j], 'IDLE');
       if (idle === null) return null;
       // now - idle, which lands outside [0, now] for any idle outside [0, now].
       o.deliveryTime = typeof idle === 'number' && idle >= 0 && idle <= now ? now - idle : now;
     } else if (isOption(opt, 'time') && more) {
-      const time = integer(argv[++j], 'TIME');
+      const time = integerOrReply(argv[++j], 'TIME');
       if (time === null) return null;
       o.deliveryTime = clampDeliveryTime(time, now);
     } else if (isOption(opt, 'retrycount') && more) {
-      const n = integer(argv[++j], 'RETRYCOUNT');
+      const n = integerOrReply(argv[++j], 'RETRYCOUNT');
       if (n === null) return null;
       o.retryCount = n;
     } else if (isOption(opt, 'lastid') && more) {
@@ -510,7 +507,7 @@ function parseClaimOptions(c: Client, argv: string[], from: number, now: number)
       if (id === null) return fail(c, INVALID_ID);
       o.lastId = id;
     } else {
-      return fail(c, `ERR Unrecognized XCLAIM option '${cString(opt)}'`);
+      return fail(c, XCLAIM_UNRECOGNIZED_OPTION(opt));
     }
   }
   return o;
@@ -534,17 +531,17 @@ function claimer(c: Client, t: ClaimTarget): Consumer {
 /** A pending entry whose stream entry is gone: dropped, the drop propagated. */
 function dropDeleted(c: Client, t: ClaimTarget, nack: Nack, idArg: string): void {
   propagateClaim(c.engine, c.db.id, t.key, t.groupName, idArg, nack, t.group);
-  c.engine.dirty++;
+  c.engine.changed();
   t.group.remove(nack);
 }
 
 function xclaim(c: Client, argv: string[]): void {
-  const s = asStream(c, c.db.lookupRead(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupRead(argv[1]));
   if (s === null) return;
   const group = s?.group(argv[2]);
-  if (s === undefined || group === undefined) return c.reply.error(noGroup(argv[1], argv[2]));
+  if (s === undefined || group === undefined) return c.reply.error(NOGROUP(argv[1], argv[2]));
   const minIdleArg = parseInt64(argv[4]);
-  if (minIdleArg === null) return c.reply.error('ERR Invalid min-idle-time argument for XCLAIM');
+  if (minIdleArg === null) return c.reply.error(XCLAIM_MIN_IDLE);
   const minIdle = minIdleArg < 0 ? 0 : minIdleArg;
   // The IDs run up to the first argument that is not one; options follow.
   const ids: StreamId[] = [];
@@ -555,7 +552,7 @@ function xclaim(c: Client, argv: string[]): void {
     ids.push(id);
   }
   const now = c.engine.now();
-  const o = parseClaimOptions(c, argv, j, now);
+  const o = parseClaimOptionsOrReply(c, argv, j, now);
   if (o === null) return;
   c.engine.preventPropagation();
 
@@ -599,30 +596,28 @@ function xclaim(c: Client, argv: string[]): void {
     n++;
     propagateClaim(engine, c.db.id, t.key, t.groupName, idArg, nack, group);
     lastIdMoved = false;
-    engine.dirty++;
+    engine.changed();
   }
   if (lastIdMoved) {
     propagateGroupId(engine, c.db.id, t.key, t.groupName, group);
-    engine.dirty++;
+    engine.changed();
   }
   reply.endDeferred(mark, 'array', n);
 }
 
 function xautoclaim(c: Client, argv: string[]): void {
   const minIdleArg = parseInt64(argv[4]);
-  if (minIdleArg === null) return c.reply.error('ERR Invalid min-idle-time argument for XAUTOCLAIM');
+  if (minIdleArg === null) return c.reply.error(XAUTOCLAIM_MIN_IDLE);
   const minIdle = minIdleArg < 0 ? 0 : minIdleArg;
-  const startBound = parseIntervalId(argv[5], 0);
-  if (startBound === null) return c.reply.error(INVALID_ID);
-  const start = startBound.exclusive ? startBound.id.next() : startBound.id;
-  if (start === null) return c.reply.error('ERR invalid start ID for the interval');
+  const start = parseRangeStartOrReply(c, argv[5]);
+  if (start === null) return;
   let count = 100;
   let justId = false;
   for (let j = 6; j < argv.length; j++) {
     const more = argv.length - 1 - j > 0;
     if (isOption(argv[j], 'count') && more) {
       const n = parseInt64(argv[++j]);
-      if (n === null || n < 1 || BigInt(n) > AUTOCLAIM_MAX_COUNT) return c.reply.error(AUTOCLAIM_COUNT);
+      if (n === null || n < 1 || BigInt(n) > AUTOCLAIM_MAX_COUNT) return c.reply.error(XAUTOCLAIM_COUNT);
       count = Number(n);
     } else if (isOption(argv[j], 'justid')) {
       justId = true;
@@ -630,11 +625,11 @@ function xautoclaim(c: Client, argv: string[]): void {
       return c.reply.error(SYNTAX);
     }
   }
-  const s = asStream(c, c.db.lookupRead(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupRead(argv[1]));
   if (s === null) return;
   const group = s?.group(argv[2]);
-  if (s === undefined || group === undefined) return c.reply.error(noGroup(argv[1], argv[2]));
-  if (count > AUTOCLAIM_ALLOCATABLE_COUNT) return c.reply.error(AUTOCLAIM_NO_MEMORY);
+  if (s === undefined || group === undefined) return c.reply.error(NOGROUP(argv[1], argv[2]));
+  if (count > AUTOCLAIM_ALLOCATABLE_COUNT) return c.reply.error(XAUTOCLAIM_NO_MEMORY);
   c.engine.preventPropagation();
 
   const engine = c.engine;
@@ -668,7 +663,7 @@ function xautoclaim(c: Client, argv: string[]): void {
     claimed.push(justId ? text : entry);
     count--;
     propagateClaim(engine, c.db.id, t.key, t.groupName, text, nack, group);
-    engine.dirty++;
+    engine.changed();
   }
   // The cursor for the next call: the next pending ID, or 0-0 when the scan is done.
   const next = cursor === null ? undefined : group.pel.atOrAfter(cursor);
@@ -704,14 +699,14 @@ function replyGroupPosition(reply: Reply, s: Stream, group: ConsumerGroup): void
 }
 
 /** XINFO STREAM/GROUPS/CONSUMERS' key: the stream, or null after replying an error. */
-function xinfoStream(c: Client, key: string): Stream | null {
-  const s = asStream(c, c.db.lookupRead(key));
+function xinfoStreamOrReply(c: Client, key: string): Stream | null {
+  const s = asStreamOrReply(c, c.db.lookupRead(key));
   if (s === undefined) return fail(c, NO_SUCH_KEY);
   return s;
 }
 
 function xinfoGroups(c: Client, argv: string[]): void {
-  const s = xinfoStream(c, argv[2]);
+  const s = xinfoStreamOrReply(c, argv[2]);
   if (s === null) return;
   const reply = c.reply;
   if (s.groups === null) return reply.array(0);
@@ -729,10 +724,10 @@ function xinfoGroups(c: Client, argv: string[]): void {
 }
 
 function xinfoConsumers(c: Client, argv: string[]): void {
-  const s = xinfoStream(c, argv[2]);
+  const s = xinfoStreamOrReply(c, argv[2]);
   if (s === null) return;
   const group = s.group(argv[3]);
-  if (group === undefined) return c.reply.error(noSuchGroup(argv[2], argv[3]));
+  if (group === undefined) return c.reply.error(NO_SUCH_GROUP(argv[2], argv[3]));
   const reply = c.reply;
   const now = c.engine.now();
   const consumers = group.sortedConsumers();

@@ -16,24 +16,31 @@
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
 import type { Db } from '../keyspace.js';
-import { NOT_INTEGER, SYNTAX } from '../errors.js';
-import { cString } from '../help.js';
+import {
+  INVALID_ID,
+  NOGROUP,
+  NOGROUP_BLOCKED,
+  NOT_INTEGER,
+  SYNTAX,
+  TIMEOUT_NEGATIVE,
+  TIMEOUT_NOT_INTEGER,
+  UNBLOCKED_STREAM_DELETED,
+  XREAD_GROUP_OPTION,
+  XREAD_GT_WITHOUT_GROUP,
+  XREAD_NOACK_OPTION,
+  XREAD_UNBALANCED,
+  XREADGROUP_DOLLAR,
+  XREADGROUP_MISSING_GROUP,
+} from '../errors.js';
+import { cString } from '../util/c-string.js';
 import { INT64_MAX, parseInt64 } from '../util/int64.js';
 import { Stream } from '../types/stream.js';
-import { INVALID_ID, parseStreamId, StreamId } from '../types/stream-id.js';
+import { parseStreamId, StreamId } from '../types/stream-id.js';
 import type { ConsumerGroup } from '../types/stream-group.js';
-import { asStream, fail, replyRange } from './stream-common.js';
+import { asStreamOrReply, fail, replyRange } from './stream-common.js';
 import { isOption } from '../util/option.js';
-import { deliverRange, lookupOrCreateConsumer, noGroup, propagateConsumerCreation, replyHistory, type Delivery } from './stream-group.js';
+import { deliverRange, lookupOrCreateConsumer, propagateConsumerCreation, replyHistory, type Delivery } from './stream-group.js';
 
-const TIMEOUT_NOT_INTEGER = 'ERR timeout is not an integer or out of range';
-const TIMEOUT_NEGATIVE = 'ERR timeout is negative';
-const UNBALANCED = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
-const DOLLAR_IN_GROUP =
-  'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.';
-const GT_WITHOUT_GROUP = 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.';
-const STREAM_DELETED = 'UNBLOCKED the stream key no longer exists';
-const GROUP_DESTROYED = 'NOGROUP the consumer group this client was blocked on no longer exists';
 /** How many entries a blocked read without COUNT gets (XREAD_BLOCKED_DEFAULT_COUNT). */
 const BLOCKED_DEFAULT_COUNT = 1000;
 
@@ -54,7 +61,7 @@ interface ReadArgs {
  * The BLOCK timeout in ms (getTimeoutFromObjectOrReply, UNIT_MILLISECONDS); a
  * deadline beyond INT64_MAX never arrives, so it waits forever.
  */
-function parseTimeout(c: Client, arg: string): number | null {
+function parseTimeoutOrReply(c: Client, arg: string): number | null {
   const ms = parseInt64(arg);
   if (ms === null) return fail(c, TIMEOUT_NOT_INTEGER);
   if (ms < 0) return fail(c, TIMEOUT_NEGATIVE);
@@ -62,13 +69,13 @@ function parseTimeout(c: Client, arg: string): number | null {
   return Number(ms);
 }
 
-function parseReadArgs(c: Client, argv: string[], group: boolean): ReadArgs | null {
+function parseReadArgsOrReply(c: Client, argv: string[], group: boolean): ReadArgs | null {
   const a: ReadArgs = { timeout: -1, count: 0, keysAt: 0, streams: 0, groupName: null, consumerName: '', noack: false };
   for (let i = 1; i < argv.length; i++) {
     const more = argv.length - 1 - i;
     const opt = argv[i];
     if (isOption(opt, 'block') && more > 0) {
-      const timeout = parseTimeout(c, argv[++i]);
+      const timeout = parseTimeoutOrReply(c, argv[++i]);
       if (timeout === null) return null;
       a.timeout = timeout;
     } else if (isOption(opt, 'count') && more > 0) {
@@ -78,23 +85,23 @@ function parseReadArgs(c: Client, argv: string[], group: boolean): ReadArgs | nu
     } else if (isOption(opt, 'streams') && more > 0) {
       a.keysAt = i + 1;
       const rest = argv.length - a.keysAt;
-      if (rest % 2 !== 0) return fail(c, UNBALANCED);
+      if (rest % 2 !== 0) return fail(c, XREAD_UNBALANCED);
       a.streams = rest / 2;
       break;
     } else if (isOption(opt, 'group') && more >= 2) {
-      if (!group) return fail(c, 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+      if (!group) return fail(c, XREAD_GROUP_OPTION);
       a.groupName = argv[i + 1];
       a.consumerName = argv[i + 2];
       i += 2;
     } else if (isOption(opt, 'noack')) {
-      if (!group) return fail(c, 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+      if (!group) return fail(c, XREAD_NOACK_OPTION);
       a.noack = true;
     } else {
       return fail(c, SYNTAX);
     }
   }
   if (a.keysAt === 0) return fail(c, SYNTAX);
-  if (group && a.groupName === null) return fail(c, 'ERR Missing GROUP option for XREADGROUP');
+  if (group && a.groupName === null) return fail(c, XREADGROUP_MISSING_GROUP);
   return a;
 }
 
@@ -103,25 +110,25 @@ function parseReadArgs(c: Client, argv: string[], group: boolean): ReadArgs | nu
  * ID, as in redis-server: the group's last ID replaces it when serving). Every key
  * is looked up and type checked as it is parsed.
  */
-function parseIds(c: Client, argv: string[], a: ReadArgs, groups: ConsumerGroup[]): StreamId[] | null {
+function parseIdsOrReply(c: Client, argv: string[], a: ReadArgs, groups: ConsumerGroup[]): StreamId[] | null {
   const after: StreamId[] = [];
   for (let k = 0; k < a.streams; k++) {
     const key = argv[a.keysAt + k];
-    const s = asStream(c, c.db.lookupRead(key));
+    const s = asStreamOrReply(c, c.db.lookupRead(key));
     if (s === null) return null;
     if (a.groupName !== null) {
       const group = s?.group(a.groupName);
-      if (group === undefined) return fail(c, noGroup(key, a.groupName, ' in XREADGROUP with GROUP option'));
+      if (group === undefined) return fail(c, NOGROUP(key, a.groupName, ' in XREADGROUP with GROUP option'));
       groups.push(group);
     }
     const arg = argv[a.keysAt + a.streams + k];
     const text = cString(arg);
     let id: StreamId | null;
     if (text === '$') {
-      if (a.groupName !== null) return fail(c, DOLLAR_IN_GROUP);
+      if (a.groupName !== null) return fail(c, XREADGROUP_DOLLAR);
       id = s === undefined ? StreamId.MIN : s.lastId;
     } else if (text === '>') {
-      if (a.groupName === null) return fail(c, GT_WITHOUT_GROUP);
+      if (a.groupName === null) return fail(c, XREAD_GT_WITHOUT_GROUP);
       id = StreamId.MAX;
     } else {
       id = parseStreamId(arg, 0, true);
@@ -144,10 +151,10 @@ function readingConsumer(c: Client, db: Db, key: string, a: ReadArgs, group: Con
 }
 
 function xreadGeneric(c: Client, argv: string[], isGroup: boolean): void {
-  const a = parseReadArgs(c, argv, isGroup);
+  const a = parseReadArgsOrReply(c, argv, isGroup);
   if (a === null) return;
   const groups: ConsumerGroup[] = [];
-  const after = parseIds(c, argv, a, groups);
+  const after = parseIdsOrReply(c, argv, a, groups);
   if (after === null) return;
   // Entries read by a group go out as claims and group IDs, not as this command.
   c.engine.preventPropagation();
@@ -157,7 +164,7 @@ function xreadGeneric(c: Client, argv: string[], isGroup: boolean): void {
   let mark = 0;
   for (let k = 0; k < a.streams; k++) {
     const key = argv[a.keysAt + k];
-    // Type checked by parseIds, within the same command.
+    // Type checked by parseIdsOrReply, within the same command.
     const s = c.db.lookupRead(key) as Stream | undefined;
     if (s === undefined) continue;
     let gt = after[k];
@@ -180,7 +187,7 @@ function xreadGeneric(c: Client, argv: string[], isGroup: boolean): void {
     const d = readingConsumer(c, c.db, key, a, group, history);
     if (history) replyHistory(c, s, d, start, a.count);
     else deliverRange(c, s, d, start, a.count);
-    c.engine.dirty++;
+    c.engine.changed();
   }
   if (served > 0) return reply.endDeferred(mark, reply.resp === 2 ? 'array' : 'map', served);
   // Inside MULTI/EXEC a read cannot wait: it answers as a timeout would.
@@ -226,7 +233,7 @@ function serveBlocked(c: Client, db: Db, key: string, w: WaitedKey, a: ReadArgs,
     w.stream = undefined;
     // The group went with the stream: an XREADGROUP reader can never be served.
     if (a.groupName === null) return false;
-    c.reply.error(STREAM_DELETED);
+    c.reply.error(UNBLOCKED_STREAM_DELETED);
     return true;
   }
   if (value === w.stream && value.wakeups === w.wakeups) return false;
@@ -236,7 +243,7 @@ function serveBlocked(c: Client, db: Db, key: string, w: WaitedKey, a: ReadArgs,
   if (a.groupName !== null) {
     group = value.group(a.groupName);
     if (group === undefined) {
-      c.reply.error(GROUP_DESTROYED);
+      c.reply.error(NOGROUP_BLOCKED);
       return true;
     }
     w.after = group.lastId;

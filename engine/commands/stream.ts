@@ -11,25 +11,37 @@
  */
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
-import { NO_SUCH_KEY, NOT_INTEGER, SYNTAX, WRONG_ARGS } from '../errors.js';
+import {
+  INVALID_ID,
+  LIMIT_NEGATIVE,
+  LIMIT_WITHOUT_APPROX,
+  LIMIT_WITHOUT_STRATEGY,
+  MAXLEN_AND_MINID,
+  MAXLEN_NEGATIVE,
+  NO_SUCH_KEY,
+  NOT_INTEGER,
+  STREAM_ELEMENTS_TOO_LARGE,
+  STREAM_IDS_EXHAUSTED,
+  SYNTAX,
+  WRONG_ARGS,
+  XADD_ID_NOT_ABOVE_TOP,
+  XADD_ID_ZERO,
+  XSETID_BELOW_MAX_DELETED,
+  XSETID_BELOW_TOP,
+  XSETID_ENTRIES_ADDED_BELOW_LENGTH,
+  XSETID_ENTRIES_ADDED_NEGATIVE,
+  XTRIM_WITHOUT_STRATEGY,
+} from '../errors.js';
 import { replyHelp, subcommandSyntaxError } from '../help.js';
-import { parseInt64, type Int64 } from '../util/int64.js';
+import { asLongLong, parseInt64, type Int64 } from '../util/int64.js';
 import { LISTPACK_MAX_SIZE, Stream, type TrimStrategy } from '../types/stream.js';
-import { incU64, INVALID_ID, parseIntervalId, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
-import { asStream, fail, longLong, replyRange } from './stream-common.js';
+import { incU64, parseStreamId, StreamId, U64_MAX, type SeqGiven } from '../types/stream-id.js';
+import { asStreamOrReply, fail, parseRangeEndOrReply, parseRangeStartOrReply, replyRange } from './stream-common.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 import { streamReadCommands } from './stream-read.js';
 import { replyGroupsFull, streamGroupCommands } from './stream-group.js';
 
-const MAXLEN_AND_MINID = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
-const LIMIT_WITHOUT_STRATEGY = 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy';
-const LIMIT_WITHOUT_APPROX = 'ERR syntax error, LIMIT cannot be used without the special ~ option';
-const XTRIM_WITHOUT_STRATEGY = 'ERR syntax error, XTRIM must be called with a trimming strategy';
-const ID_NOT_ABOVE_ZERO = 'ERR The ID specified in XADD must be greater than 0-0';
-const ID_NOT_ABOVE_TOP = 'ERR The ID specified in XADD is equal or smaller than the target stream top item';
-const IDS_EXHAUSTED = 'ERR The stream has exhausted the last possible ID, unable to add more items';
-const ELEMENTS_TOO_LARGE = 'ERR Elements are too large to be stored';
 
 /** The options of XADD and XTRIM (streamAddTrimArgs). */
 interface AddTrimArgs {
@@ -52,7 +64,7 @@ interface AddTrimArgs {
 }
 
 /** streamParseAddOrTrimArgsOrReply: null after replying an error. */
-function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): AddTrimArgs | null {
+function parseAddTrimArgsOrReply(c: Client, argv: readonly string[], xadd: boolean): AddTrimArgs | null {
   const a: AddTrimArgs = {
     idPos: argv.length,
     id: null,
@@ -87,7 +99,7 @@ function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): Ad
       if (byLength) {
         const n = parseInt64(argv[i + 1]);
         if (n === null) return fail(c, NOT_INTEGER);
-        if (n < 0) return fail(c, 'ERR The MAXLEN argument must be >= 0.');
+        if (n < 0) return fail(c, MAXLEN_NEGATIVE);
         a.maxLen = Number(n);
       } else {
         const id = parseStreamId(argv[i + 1], 0, true);
@@ -100,7 +112,7 @@ function parseAddTrimArgs(c: Client, argv: readonly string[], xadd: boolean): Ad
     } else if (isOption(opt, 'limit') && more > 0) {
       const n = parseInt64(argv[i + 1]);
       if (n === null) return fail(c, NOT_INTEGER);
-      if (n < 0) return fail(c, 'ERR The LIMIT argument must be >= 0.');
+      if (n < 0) return fail(c, LIMIT_NEGATIVE);
       a.limit = Number(n);
       a.limitIndex = i;
       limitGiven = true;
@@ -163,43 +175,43 @@ function xaddId(s: Stream, a: AddTrimArgs, now: number): StreamId | string {
     // redis-server 7.0 fails here without setting errno, and XADD picks its error by
     // errno: a stale value, usually not EDOM (iterating or updating its radix tree
     // clears errno), hence this message. After some commands redis-server says
-    // ID_NOT_ABOVE_TOP instead; emulating its errno exactly is out of reach.
-    if (last.seq === U64_MAX) return ELEMENTS_TOO_LARGE;
+    // XADD_ID_NOT_ABOVE_TOP instead; emulating its errno exactly is out of reach.
+    if (last.seq === U64_MAX) return STREAM_ELEMENTS_TOO_LARGE;
     id = new StreamId(last.ms, incU64(last.seq));
   } else {
     id = a.id;
   }
-  return id.compare(last) > 0 ? id : ID_NOT_ABOVE_TOP;
+  return id.compare(last) > 0 ? id : XADD_ID_NOT_ABOVE_TOP;
 }
 
 function xadd(c: Client, argv: string[]): void {
-  const a = parseAddTrimArgs(c, argv, true);
+  const a = parseAddTrimArgsOrReply(c, argv, true);
   if (a === null) return;
   const fieldPos = a.idPos + 1;
   const pairArgs = argv.length - fieldPos;
   if (pairArgs < 2 || pairArgs % 2 === 1) return c.reply.error(WRONG_ARGS('xadd'));
-  if (a.id !== null && a.seqGiven && a.id.isZero()) return c.reply.error(ID_NOT_ABOVE_ZERO);
+  if (a.id !== null && a.seqGiven && a.id.isZero()) return c.reply.error(XADD_ID_ZERO);
 
   const key = argv[1];
-  let s = asStream(c, c.db.lookupWrite(key));
+  let s = asStreamOrReply(c, c.db.lookupWrite(key));
   if (s === null) return;
   if (s === undefined) {
     if (a.noMkStream) return c.reply.nil();
     s = new Stream();
     c.db.set(key, s);
   }
-  if (s.lastId.isMax()) return c.reply.error(IDS_EXHAUSTED);
+  if (s.lastId.isMax()) return c.reply.error(STREAM_IDS_EXHAUSTED);
   const id = xaddId(s, a, c.engine.now());
   if (typeof id === 'string') return c.reply.error(id);
   let bytes = 0;
   for (let i = fieldPos; i < argv.length; i++) bytes += argv[i].length;
-  if (bytes > LISTPACK_MAX_SIZE) return c.reply.error(ELEMENTS_TOO_LARGE);
+  if (bytes > LISTPACK_MAX_SIZE) return c.reply.error(STREAM_ELEMENTS_TOO_LARGE);
 
   s.append(id, argv, fieldPos, c.engine.settings);
   s.wakeups++;
   const idString = id.toString();
   c.reply.bulk(idString);
-  c.engine.modified(c.db, key);
+  c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.Stream, 'xadd', key, c.db.id);
 
   let effect: string[] | null = null;
@@ -215,9 +227,9 @@ function xadd(c: Client, argv: string[]): void {
 }
 
 function xtrim(c: Client, argv: string[]): void {
-  const a = parseAddTrimArgs(c, argv, false);
+  const a = parseAddTrimArgsOrReply(c, argv, false);
   if (a === null) return;
-  const s = asStream(c, c.db.lookupWrite(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupWrite(argv[1]));
   if (s === null) return;
   if (s === undefined) return c.reply.int(0);
   const removed = s.trim({ strategy: a.strategy!, maxLen: a.maxLen, minId: a.minId, approx: a.approx, limit: a.limit });
@@ -228,20 +240,20 @@ function xtrim(c: Client, argv: string[]): void {
       dropLimit(a, effect);
       c.engine.rewriteEffect(effect);
     }
-    c.engine.modified(c.db, argv[1], removed);
+    c.engine.keyChanged(c.db, argv[1], removed);
     notify(c.engine, NotifyFlag.Stream, 'xtrim', argv[1], c.db.id);
   }
   c.reply.int(removed);
 }
 
 function xlen(c: Client, argv: string[]): void {
-  const s = asStream(c, c.db.lookupRead(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupRead(argv[1]));
   if (s === null) return;
   c.reply.int(s === undefined ? 0 : s.length);
 }
 
 /** An optional `COUNT n` at argv[from..]; -1 when absent, negative counts as 0. */
-function parseRangeCount(c: Client, argv: readonly string[], from: number): number | null {
+function parseRangeCountOrReply(c: Client, argv: readonly string[], from: number): number | null {
   let count = -1;
   for (let j = from; j < argv.length; j++) {
     if (!isOption(argv[j], 'count') || j + 1 >= argv.length) return fail(c, SYNTAX);
@@ -253,18 +265,14 @@ function parseRangeCount(c: Client, argv: readonly string[], from: number): numb
 }
 
 function xrangeGeneric(c: Client, argv: string[], rev: boolean): void {
-  const startArg = parseIntervalId(rev ? argv[3] : argv[2], 0);
-  if (startArg === null) return c.reply.error(INVALID_ID);
-  const start = startArg.exclusive ? startArg.id.next() : startArg.id;
-  if (start === null) return c.reply.error('ERR invalid start ID for the interval');
-  const endArg = parseIntervalId(rev ? argv[2] : argv[3], U64_MAX);
-  if (endArg === null) return c.reply.error(INVALID_ID);
-  const end = endArg.exclusive ? endArg.id.prev() : endArg.id;
-  if (end === null) return c.reply.error('ERR invalid end ID for the interval');
-  const count = parseRangeCount(c, argv, 4);
+  const start = parseRangeStartOrReply(c, rev ? argv[3] : argv[2]);
+  if (start === null) return;
+  const end = parseRangeEndOrReply(c, rev ? argv[2] : argv[3]);
+  if (end === null) return;
+  const count = parseRangeCountOrReply(c, argv, 4);
   if (count === null) return;
 
-  const s = asStream(c, c.db.lookupRead(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupRead(argv[1]));
   if (s === null) return;
   if (s === undefined) return c.reply.array(0);
   // An explicit COUNT 0 answers a null array, as redis-server does.
@@ -281,7 +289,7 @@ function xrevrange(c: Client, argv: string[]): void {
 }
 
 function xdel(c: Client, argv: string[]): void {
-  const s = asStream(c, c.db.lookupWrite(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupWrite(argv[1]));
   if (s === null) return;
   if (s === undefined) return c.reply.int(0);
   // Every ID is checked first, so an invalid one leaves the stream untouched.
@@ -293,7 +301,7 @@ function xdel(c: Client, argv: string[]): void {
   }
   const deleted = s.delete(ids);
   if (deleted > 0) {
-    c.engine.modified(c.db, argv[1], deleted);
+    c.engine.keyChanged(c.db, argv[1], deleted);
     notify(c.engine, NotifyFlag.Stream, 'xdel', argv[1], c.db.id);
   }
   c.reply.int(deleted);
@@ -309,13 +317,13 @@ function xsetid(c: Client, argv: string[]): void {
     if (isOption(argv[i], 'entriesadded') && more > 0) {
       const n = parseInt64(argv[i + 1]);
       if (n === null) return c.reply.error(NOT_INTEGER);
-      if (n < 0) return c.reply.error('ERR entries_added must be positive');
+      if (n < 0) return c.reply.error(XSETID_ENTRIES_ADDED_NEGATIVE);
       entriesAdded = n;
     } else if (isOption(argv[i], 'maxdeletedid') && more > 0) {
       const max = parseStreamId(argv[i + 1], 0, true);
       if (max === null) return c.reply.error(INVALID_ID);
       if (id.compare(max) < 0) {
-        return c.reply.error('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
+        return c.reply.error(XSETID_BELOW_MAX_DELETED);
       }
       maxDeleted = max;
     } else {
@@ -323,22 +331,22 @@ function xsetid(c: Client, argv: string[]): void {
     }
   }
 
-  const s = asStream(c, c.db.lookupWrite(argv[1]));
+  const s = asStreamOrReply(c, c.db.lookupWrite(argv[1]));
   if (s === null) return;
   if (s === undefined) return c.reply.error(NO_SUCH_KEY);
   if (s.length > 0) {
     if (id.compare(s.lastValidId()) < 0) {
-      return c.reply.error('ERR The ID specified in XSETID is smaller than the target stream top item');
+      return c.reply.error(XSETID_BELOW_TOP);
     }
     if (entriesAdded !== -1 && s.length > entriesAdded) {
-      return c.reply.error('ERR The entries_added specified in XSETID is smaller than the target stream length');
+      return c.reply.error(XSETID_ENTRIES_ADDED_BELOW_LENGTH);
     }
   }
   s.lastId = id;
   if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
   if (!maxDeleted.isZero()) s.maxDeletedId = maxDeleted;
   c.reply.ok();
-  c.engine.modified(c.db, argv[1]);
+  c.engine.keyChanged(c.db, argv[1]);
   notify(c.engine, NotifyFlag.Stream, 'xsetid', argv[1], c.db.id);
 }
 
@@ -357,7 +365,7 @@ function xinfoHelp(c: Client, argv: string[]): void {
 
 /** XINFO STREAM key [FULL [COUNT n]] (xinfoReplyWithStreamInfo). */
 function xinfoStream(c: Client, argv: string[]): void {
-  const s = asStream(c, c.db.lookupRead(argv[2]));
+  const s = asStreamOrReply(c, c.db.lookupRead(argv[2]));
   if (s === null) return;
   if (s === undefined) return c.reply.error(NO_SUCH_KEY);
   const options = argv.length - 3;
@@ -386,7 +394,7 @@ function xinfoStream(c: Client, argv: string[]): void {
   reply.bulk('max-deleted-entry-id');
   reply.bulk(s.maxDeletedId.toString());
   reply.bulk('entries-added');
-  reply.int(longLong(s.entriesAdded));
+  reply.int(asLongLong(s.entriesAdded));
   reply.bulk('recorded-first-entry-id');
   reply.bulk(s.firstId.toString());
   if (full) {

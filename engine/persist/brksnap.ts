@@ -7,7 +7,7 @@
  *   header   "BRKSNAP" 0x01, u64 creation time (ms since the epoch)
  *   records  0xFE varuint db       the keys that follow belong to db
  *            0xFC u64 ms           the next key expires at this time
- *            tag str key <value>   one key: tag 0 a string (str value), 1 a list
+ *            tag str key <value>   one key: tag 0 a string (str value, however long), 1 a list
  *                                  (varuint length, the elements), 2 a stream
  *   trailer  0xFF u64 keys u32 crc the number of keys, then the CRC-32 of every
  *                                  byte before the crc field
@@ -26,6 +26,7 @@ import { NODE_META_WORDS, StreamNode } from '../types/stream-node.js';
 import { StreamId, type U64 } from '../types/stream-id.js';
 import { ConsumerGroup, Nack } from '../types/stream-group.js';
 import { ByteReader, FormatError } from './bytes.js';
+import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
 import type { SnapshotLoad, SnapshotLoadOptions } from './snapshot.js';
 
 export const BRKSNAP_MAGIC = 'BRKSNAP';
@@ -105,10 +106,16 @@ function readStream(r: ByteReader): Stream {
   return s;
 }
 
+/** A string record's value: a JS string, or past LARGE_VALUE a LargeString (copied out of the file's buffer). */
+function readStringValue(r: ByteReader): StringValue {
+  const bytes = r.view(r.varuint());
+  return bytes.length > LARGE_VALUE ? LargeString.copyOf(bytes) : bytes.latin1Slice();
+}
+
 function readValue(r: ByteReader, tag: number, at: number): Value {
   switch (tag) {
     case TAG_STRING:
-      return r.str();
+      return readStringValue(r);
     case TAG_LIST:
       return readList(r);
     case TAG_STREAM:

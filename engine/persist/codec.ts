@@ -16,7 +16,8 @@ import { Stream, thaw } from '../types/stream.js';
 import { StreamId } from '../types/stream-id.js';
 import { byName, type ConsumerGroup } from '../types/stream-group.js';
 import { ByteWriter } from './bytes.js';
-import { RdbType, UNSUPPORTED_TYPES, UnsupportedTypeError, writeString, type RdbInput } from './rdb/encoding.js';
+import { RdbType, UNSUPPORTED_TYPES, UnsupportedTypeError, writeBlob, writeString, type RdbInput } from './rdb/encoding.js';
+import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
 import { LIST_RDB_TYPE, ListRecordWriter, readList } from './rdb/list.js';
 import { readStream, STREAM_RDB_TYPE, StreamRecordWriter, writeGroups } from './rdb/stream.js';
 
@@ -124,7 +125,7 @@ export const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, s
 
 /** The RDB type a value is written with. */
 export function rdbTypeOf(value: Value): RdbType {
-  if (typeof value === 'string') return RdbType.String;
+  if (typeof value === 'string' || value instanceof LargeString) return RdbType.String;
   return codecOf(value).rdbType;
 }
 
@@ -138,7 +139,15 @@ export function codecOf(value: DataObject): TypeCodec {
 /** Writes a value's encoding (after its type byte and key), all at once. */
 export function writeValue(w: ByteWriter, value: Value): void {
   if (typeof value === 'string') writeString(w, value);
+  else if (value instanceof LargeString) writeBlob(w, value.view());
   else codecOf(value).write(w, value);
+}
+
+/** A string value: a JS string, or past LARGE_VALUE bytes a LargeString (copied out of the file). */
+function readStringValue(r: RdbInput): StringValue {
+  if (r.atIntString()) return r.string();
+  const bytes = r.blob();
+  return bytes.length > LARGE_VALUE ? LargeString.copyOf(bytes) : bytes.latin1Slice();
 }
 
 /**
@@ -148,7 +157,7 @@ export function writeValue(w: ByteWriter, value: Value): void {
 export function readValue(r: RdbInput, type: number, at: number): Value | null {
   switch (type) {
     case RdbType.String:
-      return r.string();
+      return readStringValue(r);
     case RdbType.List:
     case RdbType.ListZiplist:
     case RdbType.ListQuicklist:

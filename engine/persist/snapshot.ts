@@ -37,12 +37,13 @@
  * key's rebuilding commands (codec.ts) and PEXPIREAT, as redis-server's AOF rewrite
  * without RDB preamble; no header, no trailer.
  */
-import { commandString } from '../../protocol/reply.js';
+import { commandPieces, commandString } from '../../protocol/reply.js';
 import { Db, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { Int64 } from '../util/int64.js';
 import { ByteWriter } from './bytes.js';
 import { codecOf, readValue, type RecordInProgress } from './codec.js';
 import { brksnapLoadSteps, isBrksnap } from './brksnap.js';
+import { LargeString } from '../types/large-string.js';
 import { Crc64 } from './rdb/crc64.js';
 import { RDB_MAGIC, RDB_VERSION, RdbInput, RdbOp, RdbType, writeLen, writeMillis, writeString } from './rdb/encoding.js';
 
@@ -292,6 +293,12 @@ export class SnapshotWriter implements EntryGuard {
     const value = e.value;
     if (typeof value === 'string') {
       emit(['SET', e.key, value]);
+    } else if (value instanceof LargeString) {
+      // Its bytes shared, not copied (copy on write), and never made a JS string.
+      for (const piece of commandPieces(['SET', e.key, value.share()])) {
+        if (typeof piece === 'string') this.w.latin1(piece);
+        else this.w.shared(piece);
+      }
     } else {
       codecOf(value).commands(e.key, value, emit);
     }
@@ -309,6 +316,15 @@ export class SnapshotWriter implements EntryGuard {
     if (typeof value === 'string') {
       this.recordHead(db, expireAt, RdbType.String, e.key);
       writeString(this.w, value);
+      this.keys++;
+      return;
+    }
+    if (value instanceof LargeString) {
+      // Shared, not copied: a change meanwhile copies the value instead (copy on write).
+      // Written as it is, without LZF: compressing hundreds of MB would stall the clients.
+      this.recordHead(db, expireAt, RdbType.String, e.key);
+      writeLen(this.w, value.length);
+      this.w.shared(value.share());
       this.keys++;
       return;
     }

@@ -427,7 +427,7 @@ export class List implements DataObject {
  * Walks a list from one element towards the tail (or the head when reversed).
  * The list must not change while a cursor is in use.
  */
-export class ListCursor {
+class ListCursor {
   constructor(
     private readonly chunks: Run<Chunk>,
     private chunk: number,

@@ -26,12 +26,6 @@ export const ENTRIES_READ_UNKNOWN = -1;
 
 const compareIds = (a: StreamId, b: StreamId): number => a.compare(b);
 
-/** A long long result as an Int64: a number when exact, else a bigint (wrapping as C does). */
-export function toInt64(v: bigint): Int64 {
-  const w = BigInt.asIntN(64, v);
-  return w >= -9007199254740991n && w <= 9007199254740991n ? Number(w) : w;
-}
-
 /** A delivered entry awaiting acknowledgement (streamNACK). */
 export class Nack {
   constructor(
@@ -46,7 +40,7 @@ export class Nack {
 }
 
 /** Pending entries ordered by ID. */
-export class Pel {
+class Pel {
   private readonly tree = new BTree<StreamId, Nack>(undefined, compareIds);
   /** Reused by `atOrAfter` so that stepping through the PEL allocates nothing. */
   private readonly pair: [StreamId, Nack] = [StreamId.MIN, undefined as unknown as Nack];

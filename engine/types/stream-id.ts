@@ -7,7 +7,7 @@
  * is equality, and `<`/`>` compare numbers and bigints exactly even when mixed.
  */
 import { parseInt64 } from '../util/int64.js';
-import { cString } from '../help.js';
+import { cString } from '../util/c-string.js';
 
 export type U64 = number | bigint;
 
@@ -26,7 +26,7 @@ export function incU64(v: U64): U64 {
 }
 
 /** v - 1; the caller guarantees v > 0. */
-export function decU64(v: U64): U64 {
+function decU64(v: U64): U64 {
   return typeof v === 'number' ? v - 1 : exactU64(v - 1n);
 }
 
@@ -134,7 +134,6 @@ function string2ull(s: string): U64 | null {
   return strtoull(s);
 }
 
-export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 
 /** Receives whether `<ms>-*` was used, when that form is accepted (XADD). */
 export interface SeqGiven {
@@ -142,9 +141,9 @@ export interface SeqGiven {
 }
 
 /**
- * streamGenericParseIDOrReply: `<ms>-<seq>`, `<ms>` (seq = `missingSeq`), and unless
- * `strict`, `-` and `+`. With `seqOut`, `<ms>-*` is accepted and reported there.
- * Returns null for an invalid ID (reply INVALID_ID).
+ * streamGenericParseIDOrReply without the reply: `<ms>-<seq>`, `<ms>` (seq =
+ * `missingSeq`), and unless `strict`, `-` and `+`. With `seqOut`, `<ms>-*` is
+ * accepted and reported there. Null for an invalid ID: the caller replies INVALID_ID.
  */
 export function parseStreamId(arg: string, missingSeq: U64, strict: boolean, seqOut?: SeqGiven): StreamId | null {
   if (arg.length > 127) return null;
@@ -179,8 +178,9 @@ export interface IntervalBound {
 }
 
 /**
- * streamParseIntervalIDOrReply: an ID as `parseStreamId` takes it, or `(<id>` for an
- * exclusive bound (where `-`/`+` are invalid).
+ * streamParseIntervalIDOrReply without the reply: an ID as `parseStreamId` takes it,
+ * or `(<id>` for an exclusive bound (where `-`/`+` are invalid). Null for an invalid
+ * ID: the caller replies INVALID_ID (see parseRangeStartOrReply in commands/stream-common.ts).
  */
 export function parseIntervalId(arg: string, missingSeq: U64): IntervalBound | null {
   const exclusive = arg.length > 1 && arg.charCodeAt(0) === 40;

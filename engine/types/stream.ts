@@ -25,8 +25,8 @@ import type { DataObject } from '../keyspace.js';
 import type { ValueDigest } from '../digest.js';
 import { incU64, StreamId, type U64 } from './stream-id.js';
 import { IdWords, StreamNode } from './stream-node.js';
-import { ENTRIES_READ_UNKNOWN, toInt64, type ConsumerGroup } from './stream-group.js';
-import type { Int64 } from '../util/int64.js';
+import { ENTRIES_READ_UNKNOWN, type ConsumerGroup } from './stream-group.js';
+import { asLongLong, toInt64, type Int64 } from '../util/int64.js';
 
 /** The configured node size limits (`stream-node-max-entries`, `stream-node-max-bytes`). */
 export interface StreamNodeLimits {
@@ -442,11 +442,6 @@ export class Stream implements DataObject {
     }
     return copy;
   }
-}
-
-/** A uint64 counter as redis-server replies it through a long long. */
-function asLongLong(v: U64): Int64 {
-  return typeof v === 'number' ? v : toInt64(v);
 }
 
 /**

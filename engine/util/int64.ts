@@ -54,6 +54,16 @@ export function parseInt64(s: string): Int64 | null {
   return v > INT64_MAX || v < INT64_MIN ? null : fromBig(v);
 }
 
+/** A long long result as an Int64: wraps modulo 2^64 as C does. */
+export function toInt64(v: bigint): Int64 {
+  return fromBig(BigInt.asIntN(64, v));
+}
+
+/** A uint64 counter as redis-server replies it through a long long: from 2^63 up it wraps negative. */
+export function asLongLong(v: number | bigint): Int64 {
+  return typeof v === 'number' ? v : toInt64(v);
+}
+
 /** a + b, or null when the sum leaves the int64 range (INCRBY's overflow error). */
 export function addInt64(a: Int64, b: Int64): Int64 | null {
   if (typeof a === 'number' && typeof b === 'number') {

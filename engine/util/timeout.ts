@@ -12,9 +12,8 @@
  */
 import { INT64_MAX, parseInt64 } from './int64.js';
 import { parseLongDouble, type LongDouble } from './long-double.js';
+import { TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT } from '../errors.js';
 
-export const TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
-export const TIMEOUT_NEGATIVE = 'ERR timeout is negative';
 
 /** Whole seconds up to this many take the fast path: their milliseconds are exact doubles. */
 const FAST_SECONDS = 1e12;

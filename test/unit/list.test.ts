@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { List } from '../../engine/types/list.js';
-import { parseSecondsTimeout, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT } from '../../engine/util/timeout.js';
+import { parseSecondsTimeout } from '../../engine/util/timeout.js';
+import { TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT } from '../../engine/errors.js';
 
 type Op =
   | { kind: 'push'; head: boolean; values: string[] }

@@ -172,7 +172,7 @@ function atoll(s: string): number {
   return m === null ? 0 : Number.parseInt(m[1], 10);
 }
 
-export const manifestName = (prefix: string): string => `${prefix}.manifest`;
+const manifestName = (prefix: string): string => `${prefix}.manifest`;
 const tempManifestName = (prefix: string): string => `temp-${prefix}.manifest`;
 
 /** Reads the manifest of `dir`; null when it does not exist. Throws ManifestError when invalid. */
@@ -221,7 +221,7 @@ export function persistManifestSync(dir: string, prefix: string, m: Manifest): v
 }
 
 /** Makes a rename or a new file in `dir` durable. */
-export async function fsyncDir(dir: string): Promise<void> {
+async function fsyncDir(dir: string): Promise<void> {
   const handle = await fsp.open(dir, 'r');
   try {
     await handle.sync();

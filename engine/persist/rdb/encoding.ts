@@ -306,12 +306,17 @@ export class RdbInput {
     return out;
   }
 
+  /** True when the next string is integer-encoded (no bytes to hold). */
+  atIntString(): boolean {
+    const first = this.buf[this.pos];
+    return first !== undefined && first >= 0xc0 && first <= 0xc2;
+  }
+
   /** A string as latin1 text (keys, short values, names). */
   string(): string {
-    const first = this.buf[this.pos];
-    if (first !== undefined && first >= 0xc0 && first <= 0xc2) {
+    if (this.atIntString()) {
       // Integer encodings: no Buffer needed.
-      this.pos++;
+      const first = this.buf[this.pos++];
       const size = first === 0xc0 ? 1 : first === 0xc1 ? 2 : 4;
       this.need(size);
       const v = size === 1 ? this.buf.readInt8(this.pos) : size === 2 ? this.buf.readInt16LE(this.pos) : this.buf.readInt32LE(this.pos);
