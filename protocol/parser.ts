@@ -1,7 +1,7 @@
 /**
  * Streaming RESP request parser: multibulk (`*N\r\n$L\r\n...`) and inline commands.
  *
- * It mirrors redis-server's `processMultibulkBytes`/`processInlineBuffer`: the same
+ * It mirrors redis-server's `processMultibulkBuffer`/`processInlineBuffer`: the same
  * limits, the same error texts, and the same acceptance of integers (`string2ll`).
  * Arguments come out as latin1 strings, one char per byte (ARCHITECTURE.md, "Bytes as
  * latin1 strings"), except bulks longer than LARGE_BULK: those come out as Buffers (a
