@@ -27,7 +27,7 @@ export function checkRdbMain(args: readonly string[]): number {
   return checkRdb(args[0], (line) => process.stdout.write(`${line}\n`));
 }
 
-export function checkRdb(file: string, print: Print): number {
+function checkRdb(file: string, print: Print): number {
   print(`[offset 0] Checking RDB file ${file}`);
   let bytes: Buffer;
   try {

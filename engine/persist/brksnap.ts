@@ -29,7 +29,7 @@ import { ByteReader, FormatError } from './bytes.js';
 import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
 import type { SnapshotLoad, SnapshotLoadOptions } from './snapshot.js';
 
-export const BRKSNAP_MAGIC = 'BRKSNAP';
+const BRKSNAP_MAGIC = 'BRKSNAP';
 const VERSION = 1;
 const OP_SELECTDB = 0xfe;
 const OP_EXPIRE = 0xfc;

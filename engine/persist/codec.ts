@@ -121,7 +121,7 @@ const streamCodec: TypeCodec = {
 };
 
 /** Every non-string type's codec, by type name. */
-export const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, stream: streamCodec };
+const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, stream: streamCodec };
 
 /** The RDB type a value is written with. */
 export function rdbTypeOf(value: Value): RdbType {

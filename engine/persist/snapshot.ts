@@ -48,7 +48,7 @@ import { Crc64 } from './rdb/crc64.js';
 import { RDB_MAGIC, RDB_VERSION, RdbInput, RdbOp, RdbType, writeLen, writeMillis, writeString } from './rdb/encoding.js';
 
 /** The Redis version whose RDB dialect is written (the `redis-ver` aux field). */
-export const RDB_REDIS_VERSION = '7.0.15';
+const RDB_REDIS_VERSION = '7.0.15';
 /** Keys between two looks at the clock in a time slice. */
 const CLOCK_EVERY = 32;
 
@@ -58,7 +58,7 @@ export function isSnapshot(buf: Buffer): boolean {
 }
 
 /** True when `buf` starts with the RDB signature. */
-export function isRdb(buf: Buffer): boolean {
+function isRdb(buf: Buffer): boolean {
   return buf.length >= RDB_MAGIC.length && buf.latin1Slice(0, RDB_MAGIC.length) === RDB_MAGIC;
 }
 

@@ -84,8 +84,3 @@ export class Crc64 {
     return out;
   }
 }
-
-/** The CRC-64 of `buf` as its 8 little-endian bytes. */
-export function crc64Bytes(buf: Uint8Array, start = 0, end = buf.length): Buffer {
-  return new Crc64().update(buf, start, end).bytes();
-}

@@ -96,7 +96,7 @@ function element(lp: ListpackWriter, data: Buffer, start: number, end: number): 
 }
 
 /** A node as the listpack redis-server would hold for it. */
-export function nodeToListpack(node: StreamNode): Buffer {
+function nodeToListpack(node: StreamNode): Buffer {
   const p = node.parts();
   const lp = lpOut;
   lp.reset();
@@ -201,7 +201,7 @@ class PayloadBuilder {
 }
 
 /** A node from its listpack and master ID (`at`: the listpack's offset, for errors). */
-export function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number): StreamNode {
+function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number): StreamNode {
   const r = new ListpackReader(lp, r0.base + at);
   const fail = (what: string): never => r0.fail(`invalid stream listpack: ${what}`, at);
   const live = r.expect().integer();
