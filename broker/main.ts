@@ -5,10 +5,13 @@ import { ConfigError } from './config/config.js';
 import { LoadCancelled, PersistenceStartError } from './persistence/loading.js';
 import { checkAofMain } from './persistence/aof/check.js';
 import { HttpListenError, HttpServer } from './http/server.js';
+import { checkRdbMain } from './persistence/check-rdb.js';
 
 async function main(): Promise<void> {
   // `broker check-aof [--fix] <dir>`: the redis-check-aof of this broker's AOF.
   if (process.argv[2] === 'check-aof') process.exit(checkAofMain(process.argv.slice(3)));
+  // `broker check-rdb <file>`: the redis-check-rdb of a snapshot file.
+  if (process.argv[2] === 'check-rdb') process.exit(checkRdbMain(process.argv.slice(3)));
   let broker: Broker;
   let http: HttpServer | null = null;
   try {

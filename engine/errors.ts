@@ -187,3 +187,18 @@ export const DEBUG_RELOAD_FAILED = (reason: string): string => `ERR ${reason}`;
 /** Ours: DEBUG LOADAOF, AOF-FSYNC-HOLD and AOF-FSYNC-FAIL need the AOF on. */
 export const AOF_NOT_ENABLED = 'ERR Append only file is not enabled';
 export const AOF_LOAD_FAILED = (reason: string): string => `ERR Error loading the AOF: ${reason}`;
+
+// ---------------------------------------------------------------------------------------
+// DUMP, RESTORE, REPLCONF (engine/commands/dump.ts, broker/commands/replication.ts)
+
+export const BUSYKEY = 'BUSYKEY Target key name already exists.';
+export const INVALID_TTL = 'ERR Invalid TTL value, must be >= 0';
+export const INVALID_IDLETIME = 'ERR Invalid IDLETIME value, must be >= 0';
+export const INVALID_FREQ = 'ERR Invalid FREQ value, must be >= 0 and <= 255';
+export const DUMP_PAYLOAD_INVALID = 'ERR DUMP payload version or checksum are wrong';
+export const BAD_DATA_FORMAT = 'ERR Bad data format';
+/** Ours: a payload of a type the engine does not have yet (redis-server would restore it). */
+export const UNSUPPORTED_DATA_TYPE = (reason: string): string => `ERR Bad data format: ${reason}`;
+export const REPLCONF_UNRECOGNIZED = (option: string): string => `ERR Unrecognized REPLCONF option: ${cString(option)}`;
+/** getRangeLongFromObjectOrReply's error for REPLCONF rdb-only (sic: "must between"). */
+export const RDB_ONLY_RANGE = 'ERR value is out of range, value must between 0 and 1';

@@ -19,7 +19,12 @@ function minutesElapsed(since: number, nowMs: number): number {
 
 /** The access word of a key created now. */
 export function lfuInitial(nowMs: number): number {
-  return (minutesNow(nowMs) << 8) | LFU_INIT_VAL;
+  return lfuWord(nowMs, LFU_INIT_VAL);
+}
+
+/** The access word of a key accessed now with counter `counter` (RESTORE ... FREQ). */
+export function lfuWord(nowMs: number, counter: number): number {
+  return (minutesNow(nowMs) << 8) | counter;
 }
 
 /** The counter after applying the decay owed since the last access (LFUDecrAndReturn). */

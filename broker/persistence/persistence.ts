@@ -31,6 +31,7 @@ import { Loading, PersistenceStartError, type Load } from './loading.js';
 import { EffectEncoder } from './aof/resp-log.js';
 import { Rewrites } from './aof/rewrites.js';
 import { Snapshots } from './snapshots.js';
+import { FullSyncs } from './full-sync.js';
 import { strerror } from './strerror.js';
 import { AofWriter, type FsyncPolicy } from './aof/writer.js';
 
@@ -83,6 +84,8 @@ export class Persistence {
   readonly snapshots: Snapshots;
   /** BGREWRITEAOF, automatic rewrites, and the one that enables the AOF. */
   readonly rewrites: Rewrites;
+  /** SYNC and PSYNC's payloads (full-sync.ts). */
+  readonly fullSyncs: FullSyncs;
   /** Replies held until the fsync covering them (appendfsync always). */
   readonly groupCommit: GroupCommit;
   /** DEBUG AOF-FSYNC-FAIL: fsyncs of the AOF's files made to fail. */
@@ -93,11 +96,12 @@ export class Persistence {
   /** What diskError() returns, kept current on every status change (it is read on every write). */
   private denied: string | null = null;
 
-  constructor(private readonly broker: PersistenceHost & Pick<Broker, 'shutdownHooks'>) {
+  constructor(private readonly broker: PersistenceHost & Pick<Broker, 'shutdownHooks' | 'runId'>) {
     this.loading = new Loading(broker.engine, broker.config);
     this.snapshots = new Snapshots(broker, () => this.refreshDiskError());
     this.dir = new AofDir(broker, this.fsyncFaults);
     this.rewrites = new Rewrites(broker, this);
+    this.fullSyncs = new FullSyncs(broker);
     this.groupCommit = new GroupCommit(this);
     broker.engine.onEffects((unit) => this.feed(unit));
     const config = broker.config;
@@ -162,6 +166,7 @@ export class Persistence {
     this.timer = null;
     this.rewrites.cancel();
     this.snapshots.cancel();
+    this.fullSyncs.cancel();
     const writer = this.writer;
     this.writer = null;
     this.state = 'off';
@@ -280,9 +285,9 @@ export class Persistence {
     return this.writer !== null && this.writer.fsyncError !== null;
   }
 
-  /** True while a snapshot is being written (a rewrite or BGSAVE: one at a time). */
+  /** True while a snapshot is being written (a rewrite, BGSAVE or a full resync: one at a time). */
   get snapshotBusy(): boolean {
-    return this.rewrites.job !== null || this.snapshots.job !== null;
+    return this.rewrites.job !== null || this.snapshots.job !== null || this.fullSyncs.job !== null;
   }
 
   // --- turning the AOF on and off --------------------------------------------------
@@ -365,6 +370,7 @@ export class Persistence {
       const { snapshots, rewrites } = this;
       // After a failed fsync only a rewrite makes the AOF trustworthy again: retried every second.
       if (this.recovering) rewrites.recover(now);
+      else if (this.fullSyncs.pending) this.fullSyncs.startNext();
       else if (rewrites.scheduledDue(now)) rewrites.start();
       else if (snapshots.scheduled) snapshots.startBgsave();
       else if (rewrites.autoDue(now)) rewrites.start();
@@ -384,6 +390,7 @@ export class Persistence {
     // A rewrite recovering from a failed fsync is what the wait below is for.
     if (!this.recovering) this.rewrites.cancel();
     this.snapshots.cancel();
+    this.fullSyncs.cancel();
     const log = this.broker.log;
     if (options.save || (!options.nosave && this.broker.config.get('save') !== '')) {
       log.info('Saving the final RDB snapshot before exiting.');

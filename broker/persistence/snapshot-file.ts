@@ -2,7 +2,8 @@
  * Writes a point-in-time snapshot (engine/persist/snapshot.ts) to a file while the
  * broker keeps serving: the snapshot advances a time slice at a time, each slice's
  * bytes are written off the event loop, and the loop yields between slices. Used by
- * the AOF rewrite (the base file) and BGSAVE. The file is fsynced and closed when
+ * the AOF rewrite (the base file) and BGSAVE; `pumpSnapshot` feeds a full resync's
+ * socket the same way (full-sync.ts). The file is fsynced and closed when
  * done; on failure or cancellation it is removed and the snapshot released.
  */
 import fs from 'node:fs';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { SnapshotWriter } from '../../engine/persist/snapshot.js';
+import type { SnapshotInfo, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 
 /** Wall time one slice of serialization may take before clients are served again. */
@@ -22,6 +23,12 @@ const SLICE_MS = 2;
  */
 const DRAIN_MAX = 8 << 20;
 const PROGRESS_EVERY_MS = 1000;
+
+/** The aux fields of an RDB file the broker writes: memory in use now (INFO's used_memory), and whether it is an AOF base. */
+export function rdbInfo(aofBase: boolean): SnapshotInfo {
+  const m = process.memoryUsage();
+  return { usedMem: m.heapUsed + m.external, aofBase };
+}
 
 export class Cancelled extends Error {
   constructor() {
@@ -47,11 +54,31 @@ export async function writeSnapshotFile(
   const handle = await fsp.open(file, 'w', 0o644);
   let size = 0;
   const write = async (chunk: Buffer): Promise<void> => {
-    if (chunk.length === 0) return;
     await handle.write(chunk, 0, chunk.length, size);
     size += chunk.length;
   };
+  try {
+    await pumpSnapshot(job, write, what, log);
+    await datasync(handle.fd);
+    await handle.close();
+    return size;
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fsp.unlink(file).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Runs `job.snapshot` to its end a slice at a time, handing its bytes to `write` (a
+ * file, a replica's socket) and letting clients run between slices; logs progress.
+ * On failure or cancellation the snapshot is released and the error thrown.
+ */
+export async function pumpSnapshot(job: SnapshotJob, write: (chunk: Buffer) => Promise<void>, what: string, log: Logger): Promise<void> {
   const snapshot = job.snapshot;
+  const put = async (chunk: Buffer): Promise<void> => {
+    if (chunk.length > 0) await write(chunk);
+  };
   let lastLog = Date.now();
   let lastDone = 0;
   try {
@@ -59,7 +86,7 @@ export async function writeSnapshotFile(
       if (job.cancelled) throw new Cancelled();
       const done = snapshot.step(SLICE_MS);
       if (done) break;
-      await write(snapshot.drain(DRAIN_MAX));
+      await put(snapshot.drain(DRAIN_MAX));
       // Let clients run between slices even when the disk keeps up.
       await nextTurn();
       const now = Date.now();
@@ -73,18 +100,13 @@ export async function writeSnapshotFile(
     }
     while (snapshot.buffered > 0) {
       if (job.cancelled) throw new Cancelled();
-      await write(snapshot.drain(DRAIN_MAX));
+      await put(snapshot.drain(DRAIN_MAX));
       await nextTurn();
     }
     if (job.cancelled) throw new Cancelled();
-    await write(snapshot.finish());
-    await datasync(handle.fd);
-    await handle.close();
-    return size;
+    await put(snapshot.finish());
   } catch (err) {
     snapshot.abort();
-    await handle.close().catch(() => undefined);
-    await fsp.unlink(file).catch(() => undefined);
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Snapshots of the dataset in `<dir>/<dbfilename>`, in the broker's snapshot format
- * (engine/persist/snapshot.ts; not Redis RDB, whatever the file is called): SAVE
+ * Snapshots of the dataset in `<dir>/<dbfilename>`, Redis RDB files
+ * (engine/persist/snapshot.ts) that redis-server loads and writes: SAVE
  * (blocking, as redis-server's), BGSAVE (a slice at a time, as an AOF rewrite), the
  * `save <seconds> <changes>` schedule, loading at start when the AOF is off, DEBUG
  * RELOAD, and the rdb_* fields of INFO persistence. One point-in-time snapshot runs at
@@ -13,7 +13,7 @@ import { FormatError } from '../../engine/persist/bytes.js';
 import { loadSnapshot, snapshotBytes, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { PersistenceHost } from './persistence.js';
 import { PersistenceStartError, type Load, type LoadSteps } from './loading.js';
-import { Cancelled, readWholeSync, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
+import { Cancelled, rdbInfo, readWholeSync, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
 
 export interface SaveJob extends SnapshotJob {
@@ -84,7 +84,7 @@ export class Snapshots {
     this.lastTry = Date.now();
     const temp = `temp-${process.pid}.rdb`;
     try {
-      const bytes = snapshotBytes(this.broker.engine.dbs, Date.now());
+      const bytes = snapshotBytes(this.broker.engine.dbs, Date.now(), 'snapshot', rdbInfo(false));
       writeFileDurablySync(file, path.join(path.dirname(file), temp), bytes);
     } catch (err) {
       this.broker.log.warn(`Failed opening the temp RDB file ${temp} (in server root dir ${path.dirname(file)}) for saving: ${strerror(err)}`);
@@ -101,7 +101,7 @@ export class Snapshots {
     const log = this.broker.log;
     const file = this.path();
     const temp = path.join(path.dirname(file), `temp-${process.pid}.rdb`);
-    const job: SaveJob = { snapshot: new SnapshotWriter(this.broker.engine.dbs, Date.now()), cancelled: false, startedAt: Date.now() };
+    const job: SaveJob = { snapshot: new SnapshotWriter(this.broker.engine.dbs, Date.now(), { info: rdbInfo(false) }), cancelled: false, startedAt: Date.now() };
     const dirty = this.broker.engine.dirty;
     this.job = job;
     this.scheduled = false;

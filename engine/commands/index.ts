@@ -7,5 +7,6 @@ import { serverCommands } from './server.js';
 import { streamCommands } from './stream.js';
 import { listCommands } from './list.js';
 import { pubsubCommands } from './pubsub.js';
+import { dumpCommands } from './dump.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands];

@@ -94,6 +94,13 @@ export class ByteWriter {
     this.pos += 4;
   }
 
+  /** 4 bytes big-endian (RDB's raw stream IDs and lengths). */
+  u32be(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(n >>> 0, this.pos);
+    this.pos += 4;
+  }
+
   varuint(n: number): void {
     this.ensure(8);
     const buf = this.buf;

@@ -1,33 +1,32 @@
 /**
  * How each data type is written into and read from a snapshot (snapshot.ts has the
- * file layout). One `TypeCodec` per type; a new type adds its codec to `CODECS`
- * with a tag of its own, and the snapshot format covers it.
- *
- * Streams are saved as their nodes, raw (the same per-entry words and payload string
- * the node keeps in memory), so node boundaries, deleted entries and the lag
- * metadata survive exactly, as a listpack-level RDB dump does in redis-server; then
- * every consumer group with its consumers (seen times included) and their pending
- * entries (delivery time and count). A group's PEL is the union of its consumers'.
+ * file layout, a Redis RDB file). One `TypeCodec` per type, writing the RDB encoding
+ * redis-server 7.0 writes for it (engine/persist/rdb/); `readValue` reads every
+ * encoding a 7.0 file may hold for the types the engine has. A new type adds its codec
+ * to `CODECS` and its encodings to `readValue`.
  *
  * Each codec also gives the commands that rebuild a value (`commands`), for an AOF
  * base written as RESP (`aof-use-rdb-preamble no`), as redis-server's rewrite
  * functions do: they lose what no command can set (stream node layout, consumers'
  * seen times).
  */
-import type { DataObject, TypeName } from '../keyspace.js';
-import { List, thawList, type ListView } from '../types/list.js';
-import { Stream, thaw, type StreamView } from '../types/stream.js';
-import { NODE_META_WORDS, StreamNode } from '../types/stream-node.js';
+import type { DataObject, TypeName, Value } from '../keyspace.js';
+import { List, thawList } from '../types/list.js';
+import { Stream, thaw } from '../types/stream.js';
 import { StreamId } from '../types/stream-id.js';
-import { byName, ConsumerGroup, Nack } from '../types/stream-group.js';
-import { ByteWriter, FormatError, type ByteReader } from './bytes.js';
+import { byName, type ConsumerGroup } from '../types/stream-group.js';
+import { ByteWriter } from './bytes.js';
+import { RdbType, UNSUPPORTED_TYPES, UnsupportedTypeError, writeBlob, writeString, type RdbInput } from './rdb/encoding.js';
+import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
+import { LIST_RDB_TYPE, ListRecordWriter, readList } from './rdb/list.js';
+import { readStream, STREAM_RDB_TYPE, StreamRecordWriter, writeGroups } from './rdb/stream.js';
 
 export interface TypeCodec {
   readonly type: TypeName;
-  /** The record tag this type's keys carry in a snapshot; never reused. */
-  readonly tag: number;
+  /** The RDB value type written for this type. */
+  readonly rdbType: RdbType;
+  /** Writes the value's RDB encoding (after its type byte and key). */
   write(w: ByteWriter, value: DataObject): void;
-  read(r: ByteReader): DataObject;
   /** The commands that rebuild `value` under `key`, as redis-server's AOF rewrite emits them. */
   commands(key: string, value: DataObject, emit: (argv: string[]) => void): void;
   /**
@@ -50,37 +49,11 @@ export interface RecordInProgress {
 /** Elements per command when a collection is rebuilt (redis-server's AOF_REWRITE_ITEMS_PER_CMD). */
 const ITEMS_PER_COMMAND = 64;
 
-/** Record tag of a string key (strings are plain JS strings, not DataObjects). */
-export const STRING_TAG = 0;
-
-/** Writes a list's record from a view, `maxChunks` chunks per `step`: the length, then every element. */
-class ListRecordWriter {
-  private next = -1;
-
-  constructor(private readonly view: ListView) {}
-
-  step(w: ByteWriter, maxChunks: number): boolean {
-    const chunks = this.view.chunks;
-    if (this.next < 0) {
-      w.varuint(this.view.length);
-      this.next = 0;
-    }
-    const end = Math.min(chunks.length, this.next + maxChunks);
-    for (; this.next < end; this.next++) {
-      const chunk = chunks[this.next];
-      for (let i = 0; i < chunk.length; i++) w.str(chunk.at(i));
-    }
-    return this.next === chunks.length;
-  }
-}
-
 const listCodec: TypeCodec = {
   type: 'list',
-  tag: 1,
+  rdbType: LIST_RDB_TYPE,
   write(w, value) {
-    const list = value as List;
-    w.varuint(list.length);
-    for (const element of list.values()) w.str(element);
+    new ListRecordWriter((value as List).view()).step(w, Infinity);
   },
   freeze(value, parts) {
     const list = value as List;
@@ -88,11 +61,6 @@ const listCodec: TypeCodec = {
     const view = list.freeze();
     const record = new ListRecordWriter(view);
     return { step: (w, n) => record.step(w, n), thaw: () => thawList(view) };
-  },
-  read(r) {
-    const list = new List();
-    for (let n = r.varuint(); n > 0; n--) list.push(r.str(), false);
-    return list;
   },
   commands(key, value, emit) {
     let argv = ['RPUSH', key];
@@ -107,87 +75,9 @@ const listCodec: TypeCodec = {
   },
 };
 
-function writeId(w: ByteWriter, id: StreamId): void {
-  w.u64(id.ms);
-  w.u64(id.seq);
-}
-
-function readId(r: ByteReader): StreamId {
-  return new StreamId(r.u64(), r.u64());
-}
-
-/**
- * Writes a stream's record (after its tag and key) from a view, `maxNodes` nodes per
- * `step`: the header, the nodes raw, then the consumer groups (`writeGroups`).
- */
-class StreamRecordWriter {
-  private next = -1;
-
-  constructor(
-    private readonly view: StreamView,
-    private readonly writeGroups: (w: ByteWriter) => void,
-  ) {}
-
-  /** Writes up to `maxNodes` more nodes; true once the whole record is written. */
-  step(w: ByteWriter, maxNodes: number): boolean {
-    const nodes = this.view.nodes;
-    if (this.next < 0) {
-      const v = this.view;
-      w.varuint(v.length);
-      writeId(w, v.lastId);
-      writeId(w, v.firstId);
-      writeId(w, v.maxDeletedId);
-      w.u64(v.entriesAdded);
-      w.varuint(nodes.length);
-      this.next = 0;
-    }
-    const end = Math.min(nodes.length, this.next + maxNodes);
-    for (; this.next < end; this.next++) writeNode(w, nodes[this.next]);
-    if (this.next < nodes.length) return false;
-    this.writeGroups(w);
-    return true;
-  }
-}
-
-function writeNode(w: ByteWriter, node: StreamNode): void {
-  const p = node.parts();
-  w.u64(p.masterMs);
-  w.u64(p.masterSeq);
-  w.varuint(p.masterFields.length);
-  for (const f of p.masterFields) w.str(f);
-  w.varuint(p.size);
-  w.varuint(p.live);
-  w.u8(p.monotonic ? 1 : 0);
-  w.varuint(p.lpFixed);
-  w.bytes(new Uint8Array(p.meta.buffer, p.meta.byteOffset, p.meta.byteLength));
-  w.str(p.data);
-}
-
-function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerGroup> | null): void {
-  if (groups === null) return w.u8(0);
-  w.u8(1);
-  w.varuint(groups.size);
-  for (const [name, group] of groups) {
-    w.str(name);
-    writeId(w, group.lastId);
-    w.i64(group.entriesRead);
-    w.varuint(group.consumers.size);
-    for (const consumer of group.consumers.values()) {
-      w.str(consumer.name);
-      w.i64(consumer.seenTime);
-      w.varuint(consumer.pel.size);
-      for (const nack of consumer.pel.from(StreamId.MIN)) {
-        writeId(w, nack.id);
-        w.i64(nack.deliveryTime);
-        w.u64(nack.deliveryCount);
-      }
-    }
-  }
-}
-
 const streamCodec: TypeCodec = {
   type: 'stream',
-  tag: 2,
+  rdbType: STREAM_RDB_TYPE,
   write(w, value) {
     const s = value as Stream;
     new StreamRecordWriter(s.view(), (out) => writeGroups(out, s.groups)).step(w, Infinity);
@@ -199,54 +89,8 @@ const streamCodec: TypeCodec = {
     // The groups are written now: serializing them costs less than copying them.
     const groups = new ByteWriter();
     writeGroups(groups, s.groups);
-    const groupBytes = groups.take();
-    const record = new StreamRecordWriter(view, (out) => out.bytes(groupBytes));
+    const record = new StreamRecordWriter(view, (out) => out.append(groups));
     return { step: (w, n) => record.step(w, n), thaw: () => thaw(view) };
-  },
-  read(r) {
-    const s = new Stream();
-    s.length = r.varuint();
-    s.lastId = readId(r);
-    s.firstId = readId(r);
-    s.maxDeletedId = readId(r);
-    s.entriesAdded = r.u64();
-    const nodes: StreamNode[] = [];
-    let live = 0;
-    for (let n = r.varuint(); n > 0; n--) {
-      const masterMs = r.u64();
-      const masterSeq = r.u64();
-      const masterFields: string[] = [];
-      for (let f = r.varuint(); f > 0; f--) masterFields.push(r.str());
-      const size = r.varuint();
-      const nodeLive = r.varuint();
-      const monotonic = r.u8() === 1;
-      const lpFixed = r.varuint();
-      if (size === 0 || nodeLive > size) throw new FormatError('invalid stream node', r.pos);
-      const meta = new Uint32Array(size * NODE_META_WORDS);
-      r.bytesInto(new Uint8Array(meta.buffer));
-      const data = r.str();
-      nodes.push(StreamNode.fromParts({ masterFields, masterMs, masterSeq, meta, data, size, live: nodeLive, monotonic, lpFixed }));
-      live += nodeLive;
-    }
-    if (live !== s.length) throw new FormatError('stream length does not match its nodes', r.pos);
-    s.adoptNodes(nodes);
-    if (r.u8() === 0) return s;
-    s.groups = new Map();
-    for (let g = r.varuint(); g > 0; g--) {
-      const name = r.str();
-      const group = new ConsumerGroup(readId(r), r.i64());
-      for (let c = r.varuint(); c > 0; c--) {
-        const consumerName = r.str();
-        const consumer = group.createConsumer(consumerName, Number(r.i64()));
-        for (let p = r.varuint(); p > 0; p--) {
-          const nack = new Nack(readId(r), consumer, Number(r.i64()), r.u64());
-          if (!group.pel.add(nack)) throw new FormatError('an entry pending twice in a group', r.pos);
-          consumer.pel.add(nack);
-        }
-      }
-      s.groups.set(name, group);
-    }
-    return s;
   },
   commands(key, value, emit) {
     const s = value as Stream;
@@ -277,10 +121,55 @@ const streamCodec: TypeCodec = {
 };
 
 /** Every non-string type's codec, by type name. */
-export const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, stream: streamCodec };
+const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, stream: streamCodec };
 
-/** The codec for a record tag, if one has it. */
-export function codecByTag(tag: number): TypeCodec | undefined {
-  for (const codec of Object.values(CODECS)) if (codec.tag === tag) return codec;
-  return undefined;
+/** The RDB type a value is written with. */
+export function rdbTypeOf(value: Value): RdbType {
+  if (typeof value === 'string' || value instanceof LargeString) return RdbType.String;
+  return codecOf(value).rdbType;
+}
+
+/** A non-string value's codec. */
+export function codecOf(value: DataObject): TypeCodec {
+  const codec = CODECS[value.type];
+  if (codec === undefined) throw new Error(`no RDB codec for type ${value.type}`);
+  return codec;
+}
+
+/** Writes a value's encoding (after its type byte and key), all at once. */
+export function writeValue(w: ByteWriter, value: Value): void {
+  if (typeof value === 'string') writeString(w, value);
+  else if (value instanceof LargeString) writeBlob(w, value.view());
+  else codecOf(value).write(w, value);
+}
+
+/** A string value: a JS string, or past LARGE_VALUE bytes a LargeString (copied out of the file). */
+function readStringValue(r: RdbInput): StringValue {
+  if (r.atIntString()) return r.string();
+  const bytes = r.blob();
+  return bytes.length > LARGE_VALUE ? LargeString.copyOf(bytes) : bytes.latin1Slice();
+}
+
+/**
+ * Reads a value of RDB type `type` (the type byte already read); null for a key
+ * redis-server would skip as empty. A type the engine lacks is refused by name.
+ */
+export function readValue(r: RdbInput, type: number, at: number): Value | null {
+  switch (type) {
+    case RdbType.String:
+      return readStringValue(r);
+    case RdbType.List:
+    case RdbType.ListZiplist:
+    case RdbType.ListQuicklist:
+    case RdbType.ListQuicklist2:
+      return readList(r, type);
+    case RdbType.StreamListpacks:
+    case RdbType.StreamListpacks2:
+      return readStream(r, type);
+    default: {
+      const name = UNSUPPORTED_TYPES[type];
+      if (name !== undefined) throw new UnsupportedTypeError(`RDB type ${type} (${name}) is not supported by this broker yet`, r.base + at);
+      return r.fail(`unknown RDB type ${type}`, at);
+    }
+  }
 }

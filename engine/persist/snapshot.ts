@@ -1,20 +1,24 @@
 /**
- * Snapshots of the whole dataset, as bytes: the AOF base file and SAVE/BGSAVE's file.
- * Pure: this module produces and consumes buffers; the broker does the file I/O.
+ * Snapshots of the whole dataset, as bytes: SAVE/BGSAVE's `dump.rdb`, the AOF base,
+ * DEBUG RELOAD, DUMP. Pure: this module produces and consumes buffers; the broker does
+ * the file I/O.
  *
- * Format "BRKSNAP" version 1 (integers as in bytes.ts: varuint LEB128, u64/i64/u32
- * little-endian; str = varuint length + latin1 bytes):
+ * Format: Redis RDB version 10, as redis-server 7.0 writes it (rdb.c, rdbSaveRio), so
+ * redis-server and its tools load what the broker writes and the other way round:
  *
- *   header   "BRKSNAP" 0x01, u64 creation time (ms since the epoch)
- *   records  0xFE varuint db       the keys that follow belong to db
- *            0xFC u64 ms           the next key expires at this time
- *            tag str key <value>   one key: tag 0 a string (str value, however long); any other
- *                                  tag a type's codec (codec.ts: 1 list, 2 stream)
- *   trailer  0xFF u64 keys u32 crc the number of keys, then the CRC-32 of every
- *                                  byte before the crc field
+ *   "REDIS0010"
+ *   0xFA aux fields     redis-ver, redis-bits, ctime, used-mem, [repl-stream-db,
+ *                       repl-id, repl-offset], aof-base (strings, numbers int-encoded)
+ *   0xFE db  0xFB n e   SELECTDB, then RESIZEDB: keys and keys with an expiry
+ *   [0xFC ms] type key value    one key: its expiry (8 bytes LE), RDB type, name, value
+ *   0xFF crc64          EOF, then the CRC-64 of every byte before it (little-endian)
  *
- * Keys appear in any order and a db may come back several times: a snapshot written
- * while clients keep writing saves some keys early (below).
+ * Values are encoded by the types' codecs (codec.ts, rdb/). Where this differs from
+ * redis-server: keys appear in any order and a db's SELECTDB may come back several
+ * times, because a snapshot written while clients keep writing saves some keys early
+ * (below); RESIZEDB gives the db's sizes when the snapshot started. Loading accepts
+ * every RDB version up to 10 that holds types the engine has, and the broker's former
+ * format, BRKSNAP (brksnap.ts), so older files are not stranded.
  *
  * Point in time without fork (ARCHITECTURE.md, "Snapshots without fork"):
  * `SnapshotWriter` captures every db's key table when it starts and walks them a slice
@@ -33,34 +37,44 @@
  * key's rebuilding commands (codec.ts) and PEXPIREAT, as redis-server's AOF rewrite
  * without RDB preamble; no header, no trailer.
  */
-import { crc32 } from 'node:zlib';
 import { commandPieces, commandString } from '../../protocol/reply.js';
-import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
-import type { U64 } from '../types/stream-id.js';
+import { Db, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { Int64 } from '../util/int64.js';
-import { ByteReader, ByteWriter, FormatError } from './bytes.js';
-import { CODECS, codecByTag, STRING_TAG, type RecordInProgress } from './codec.js';
-import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
+import { ByteWriter } from './bytes.js';
+import { codecOf, readValue, type RecordInProgress } from './codec.js';
+import { brksnapLoadSteps, isBrksnap } from './brksnap.js';
+import { LargeString } from '../types/large-string.js';
+import { Crc64 } from './rdb/crc64.js';
+import { RDB_MAGIC, RDB_VERSION, RdbInput, RdbOp, RdbType, writeLen, writeMillis, writeString } from './rdb/encoding.js';
 
-const SNAPSHOT_MAGIC = 'BRKSNAP';
-const VERSION = 1;
-const OP_SELECTDB = 0xfe;
-const OP_EXPIRE = 0xfc;
-const OP_EOF = 0xff;
+/** The Redis version whose RDB dialect is written (the `redis-ver` aux field). */
+const RDB_REDIS_VERSION = '7.0.15';
 /** Keys between two looks at the clock in a time slice. */
 const CLOCK_EVERY = 32;
 
-// Stream nodes are saved as raw 32-bit words in the host's order: little-endian only.
-if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('snapshots need a little-endian host');
-
-/** True when `buf` starts like a snapshot (the AOF loader tells base formats apart by this). */
+/** True when `buf` starts like a snapshot the broker loads: RDB, or the former BRKSNAP. */
 export function isSnapshot(buf: Buffer): boolean {
-  return buf.length >= SNAPSHOT_MAGIC.length && buf.latin1Slice(0, SNAPSHOT_MAGIC.length) === SNAPSHOT_MAGIC;
+  return isRdb(buf) || isBrksnap(buf);
+}
+
+/** True when `buf` starts with the RDB signature. */
+function isRdb(buf: Buffer): boolean {
+  return buf.length >= RDB_MAGIC.length && buf.latin1Slice(0, RDB_MAGIC.length) === RDB_MAGIC;
+}
+
+/** What the aux fields of the file say besides the data (rdbSaveInfoAuxFields). */
+export interface SnapshotInfo {
+  /** used-mem: the process's memory use, as INFO's used_memory. */
+  usedMem?: number;
+  /** aof-base: the file is an AOF base. */
+  aofBase?: boolean;
+  /** The replication position the file stands for (a full resync's payload). */
+  repl?: { streamDb: number; id: string; offset: number };
 }
 
 let nextEpoch = 1;
 
-/** 'snapshot': the binary format above; 'resp': commands that rebuild the dataset. */
+/** 'snapshot': the RDB format above; 'resp': commands that rebuild the dataset. */
 export type SnapshotFormat = 'snapshot' | 'resp';
 
 export interface SnapshotOptions {
@@ -71,6 +85,8 @@ export interface SnapshotOptions {
    */
   live?: boolean;
   format?: SnapshotFormat;
+  /** The aux fields' content (RDB format only). */
+  info?: SnapshotInfo;
 }
 
 interface CapturedTable {
@@ -85,7 +101,7 @@ interface ValueInProgress {
   key: string;
   /** The key's expiry (ms) when it was saved, or null. */
   expireAt: Int64 | null;
-  tag: number;
+  type: RdbType;
   record: RecordInProgress;
   out: ByteWriter;
 }
@@ -110,7 +126,11 @@ export class SnapshotWriter implements EntryGuard {
   private readonly byTable = new Map<KeyTable, CapturedTable>();
   private next = 0;
   private lastDb = -1;
-  private crc = 0;
+  private readonly crc = new Crc64();
+  /** Dbs whose SELECTDB (and RESIZEDB) was written. */
+  private readonly dbsStarted = new Set<number>();
+  /** Each db's key and expiry counts when the snapshot started, for RESIZEDB. */
+  private readonly sizes = new Map<number, [number, number]>();
   private finished = false;
   /** Long values saved (frozen) but not yet written, oldest first. */
   private readonly long: ValueInProgress[] = [];
@@ -131,6 +151,7 @@ export class SnapshotWriter implements EntryGuard {
     for (const db of dbs) {
       if (live && db.guard !== null) throw new Error('another snapshot is in progress');
       total += db.size;
+      this.sizes.set(db.id, [db.size, db.expiresCount]);
       const captured = { table: db.table, db: db.id, walk: db.table.values() };
       this.tables.push(captured);
       this.byTable.set(captured.table, captured);
@@ -138,9 +159,27 @@ export class SnapshotWriter implements EntryGuard {
     this.total = total;
     if (live) for (const db of dbs) db.guard = this;
     if (this.resp) return;
-    this.w.bytes(Buffer.from(SNAPSHOT_MAGIC, 'latin1'));
-    this.w.u8(VERSION);
-    this.w.u64(startedAt);
+    this.w.latin1(RDB_MAGIC + String(RDB_VERSION).padStart(4, '0'));
+    this.writeAux(options.info ?? {});
+  }
+
+  /** The aux fields, in redis-server's order (rdbSaveInfoAuxFields). */
+  private writeAux(info: SnapshotInfo): void {
+    const aux = (name: string, value: string | number): void => {
+      this.w.u8(RdbOp.Aux);
+      writeString(this.w, name);
+      writeString(this.w, String(value));
+    };
+    aux('redis-ver', RDB_REDIS_VERSION);
+    aux('redis-bits', 64);
+    aux('ctime', Math.floor(this.startedAt / 1000));
+    aux('used-mem', info.usedMem ?? 0);
+    if (info.repl !== undefined) {
+      aux('repl-stream-db', info.repl.streamDb);
+      aux('repl-id', info.repl.id);
+      aux('repl-offset', info.repl.offset);
+    }
+    aux('aof-base', info.aofBase === true ? 1 : 0);
   }
 
   /** EntryGuard: saves `e` before it is read or changed. */
@@ -175,7 +214,7 @@ export class SnapshotWriter implements EntryGuard {
   /** Bytes produced so far (by steps and by copy-on-write saves), for the file; at most about `max` at a time. */
   drain(max = Infinity): Buffer {
     const out = this.w.take(max);
-    this.crc = crc32(out, this.crc);
+    if (!this.resp) this.crc.update(out);
     return out;
   }
 
@@ -188,12 +227,9 @@ export class SnapshotWriter implements EntryGuard {
   finish(): Buffer {
     this.release();
     if (this.resp) return this.drain();
-    this.w.u8(OP_EOF);
-    this.w.u64(this.keys);
+    this.w.u8(RdbOp.Eof);
     const body = this.drain();
-    const trailer = Buffer.allocUnsafe(4);
-    trailer.writeUInt32LE(this.crc, 0);
-    return Buffer.concat([body, trailer]);
+    return Buffer.concat([body, this.crc.bytes()]);
   }
 
   /** Stops without finishing: the dbs are no longer guarded. */
@@ -216,7 +252,7 @@ export class SnapshotWriter implements EntryGuard {
       while (!v.record.step(v.out, PARTS_PER_CHECK)) if (performance.now() >= deadline) return false;
       long.shift();
       v.record.thaw();
-      this.recordHead(v.db, v.expireAt, v.tag, v.key);
+      this.recordHead(v.db, v.expireAt, v.type, v.key);
       this.w.append(v.out);
       this.keys++;
       if (long.length > 0 && performance.now() >= deadline) return false;
@@ -224,20 +260,27 @@ export class SnapshotWriter implements EntryGuard {
     return true;
   }
 
-  /** What precedes a key's value: its db (when it changes), its expiry, its type's tag and its name. */
-  private recordHead(db: number, expireAt: Int64 | null, tag: number, key: string): void {
+  /** What precedes a key's value: its db (when it changes), its expiry, its RDB type and its name. */
+  private recordHead(db: number, expireAt: Int64 | null, type: RdbType, key: string): void {
     const w = this.w;
     if (db !== this.lastDb) {
-      w.u8(OP_SELECTDB);
-      w.varuint(db);
+      w.u8(RdbOp.SelectDb);
+      writeLen(w, db);
       this.lastDb = db;
+      if (!this.dbsStarted.has(db)) {
+        this.dbsStarted.add(db);
+        const [keys, expires] = this.sizes.get(db) ?? [0, 0];
+        w.u8(RdbOp.ResizeDb);
+        writeLen(w, keys);
+        writeLen(w, expires);
+      }
     }
     if (expireAt !== null) {
-      w.u8(OP_EXPIRE);
-      w.u64(expireAt);
+      w.u8(RdbOp.ExpireTimeMs);
+      writeMillis(w, expireAt);
     }
-    w.u8(tag);
-    w.str(key);
+    w.u8(type);
+    writeString(w, key);
   }
 
   /** RESP mode: the commands that rebuild the entry. */
@@ -257,9 +300,7 @@ export class SnapshotWriter implements EntryGuard {
         else this.w.shared(piece);
       }
     } else {
-      const codec = CODECS[value.type];
-      if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
-      codec.commands(e.key, value, emit);
+      codecOf(value).commands(e.key, value, emit);
     }
     if (e.expireAt !== 0) emit(['PEXPIREAT', e.key, String(Db.expireTimeIn(this.dbs, e))]);
     this.keys++;
@@ -273,37 +314,37 @@ export class SnapshotWriter implements EntryGuard {
     const expireAt = e.expireAt === 0 ? null : Db.expireTimeIn(this.dbs, e);
     const value = e.value;
     if (typeof value === 'string') {
-      this.recordHead(db, expireAt, STRING_TAG, e.key);
-      this.w.str(value);
+      this.recordHead(db, expireAt, RdbType.String, e.key);
+      writeString(this.w, value);
       this.keys++;
       return;
     }
     if (value instanceof LargeString) {
       // Shared, not copied: a change meanwhile copies the value instead (copy on write).
-      this.recordHead(db, expireAt, STRING_TAG, e.key);
-      this.w.varuint(value.length);
+      // Written as it is, without LZF: compressing hundreds of MB would stall the clients.
+      this.recordHead(db, expireAt, RdbType.String, e.key);
+      writeLen(this.w, value.length);
       this.w.shared(value.share());
       this.keys++;
       return;
     }
-    const codec = CODECS[value.type];
-    if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
+    const codec = codecOf(value);
     // A long value is written over the next slices from a frozen view: writing it now
     // would stall the clients for as long as the whole value takes.
     const record = this.live ? codec.freeze(value, PARTS_AT_ONCE) : null;
     if (record !== null) {
-      this.long.push({ db, key: e.key, expireAt, tag: codec.tag, record, out: new ByteWriter() });
+      this.long.push({ db, key: e.key, expireAt, type: codec.rdbType, record, out: new ByteWriter() });
       return;
     }
-    this.recordHead(db, expireAt, codec.tag, e.key);
+    this.recordHead(db, expireAt, codec.rdbType, e.key);
     codec.write(this.w, value);
     this.keys++;
   }
 }
 
 /** The whole dataset as one snapshot, at once (SAVE, DEBUG RELOAD, a first AOF base). */
-export function snapshotBytes(dbs: readonly Db[], now: number, format: SnapshotFormat = 'snapshot'): Buffer {
-  const writer = new SnapshotWriter(dbs, now, { live: false, format });
+export function snapshotBytes(dbs: readonly Db[], now: number, format: SnapshotFormat = 'snapshot', info: SnapshotInfo = {}): Buffer {
+  const writer = new SnapshotWriter(dbs, now, { live: false, format, info });
   writer.step(Infinity);
   const body = writer.drain();
   return Buffer.concat([body, writer.finish()]);
@@ -315,6 +356,8 @@ export interface SnapshotLoad {
   expired: number;
   /** Offset just past the snapshot's last byte. */
   end: number;
+  /** The aux fields read (RDB), by name. */
+  aux?: Map<string, string>;
 }
 
 export interface SnapshotLoadOptions {
@@ -324,8 +367,8 @@ export interface SnapshotLoadOptions {
 
 /**
  * Loads a snapshot into `dbs` (normally empty). Throws FormatError with the offset
- * of the first byte that does not parse, or of the trailer when the checksum or key
- * count does not match.
+ * of the first byte that does not parse, or of the trailer when the checksum does not
+ * match.
  */
 export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): SnapshotLoad {
   const steps = snapshotLoadSteps(dbs, buf, options);
@@ -339,61 +382,95 @@ export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotL
  * `loadSnapshot` in steps, so that the caller can stop between keys (and serve clients
  * meanwhile): `next(n)` loads up to n more keys, then yields the offset reached.
  */
-export function* snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
-  if (!isSnapshot(buf)) throw new FormatError('not a snapshot (bad signature)', 0);
-  const r = new ByteReader(buf, SNAPSHOT_MAGIC.length);
-  const version = r.u8();
-  if (version !== VERSION) throw new FormatError(`unsupported snapshot version ${version}`, r.pos - 1);
-  r.u64();
+export function snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
+  if (isBrksnap(buf)) return brksnapLoadSteps(dbs, buf, options);
+  return rdbLoadSteps(dbs, buf, options);
+}
+
+/** The RDB version in a file's signature, checked as rdbLoadRio does. */
+function readSignature(r: RdbInput): number {
+  if (!isRdb(r.buf)) r.fail('Wrong signature trying to load DB from file', 0);
+  const text = r.raw(9).latin1Slice(5);
+  const version = /^[0-9]{4}$/.test(text) ? Number(text) : NaN;
+  if (!(version >= 1 && version <= RDB_VERSION)) r.fail(`Can't handle RDB format version ${text}`, 5);
+  return version;
+}
+
+function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
+  const r = new RdbInput(buf);
+  const version = readSignature(r);
+  const aux = new Map<string, string>();
   let db: Db = dbs[0];
-  let expireAt: U64 = 0;
+  let expireAt: Int64 | null = null;
   let keys = 0;
   let expired = 0;
   let budget = 0;
   for (;;) {
     const at = r.pos;
     const op = r.u8();
-    if (op === OP_EOF) {
-      const count = r.u64();
-      const crcAt = r.pos;
-      const expected = r.u32();
-      if (crc32(buf.subarray(0, crcAt)) !== expected) throw new FormatError('checksum mismatch', crcAt);
-      if (count !== keys + expired) throw new FormatError('key count mismatch', at);
-      return { keys, expired, end: r.pos };
+    switch (op) {
+      case RdbOp.Eof:
+        return { keys, expired, end: checkTrailer(r, version), aux };
+      case RdbOp.SelectDb: {
+        const index = r.len();
+        if (typeof index !== 'number' || index >= dbs.length) {
+          return r.fail(`FATAL: Data file was created with a Redis server configured to handle more than ${dbs.length} databases. Exiting`, at);
+        }
+        db = dbs[index];
+        continue;
+      }
+      case RdbOp.ResizeDb:
+        r.len();
+        r.len();
+        continue;
+      case RdbOp.ExpireTimeMs:
+        expireAt = r.millis();
+        continue;
+      case RdbOp.ExpireTime:
+        expireAt = r.seconds() * 1000;
+        continue;
+      case RdbOp.Aux: {
+        const name = r.string();
+        aux.set(name, r.string());
+        continue;
+      }
+      case RdbOp.Idle:
+        r.len();
+        continue;
+      case RdbOp.Freq:
+        r.u8();
+        continue;
+      case RdbOp.ModuleAux:
+        return r.fail("The RDB file contains AUX module data I can't load: no matching module", at);
+      case RdbOp.Function2:
+      case RdbOp.FunctionPreGa:
+        return r.fail('The RDB file contains functions (FUNCTION LOAD), which this broker does not support yet', at);
+      default:
+        break;
     }
-    if (op === OP_SELECTDB) {
-      const index = r.varuint();
-      if (index >= dbs.length) throw new FormatError(`db index ${index} out of range`, at);
-      db = dbs[index];
-      continue;
-    }
-    if (op === OP_EXPIRE) {
-      expireAt = r.u64();
-      continue;
-    }
-    const key = r.str();
-    let value: string | DataObject;
-    if (op === STRING_TAG) {
-      value = readStringValue(r);
-    } else {
-      const codec = codecByTag(op);
-      if (codec === undefined) throw new FormatError(`unknown record type ${op}`, at);
-      value = codec.read(r);
-    }
-    if (expireAt !== 0 && expireAt < options.now) {
+    const key = r.string();
+    const value = readValue(r, op, at);
+    if (value === null) {
+      // An empty collection: redis-server skips the key too.
+    } else if (expireAt !== null && expireAt < options.now) {
       expired++;
     } else {
       const e = db.load(key, value);
-      if (expireAt !== 0) db.setExpire(e, expireAt);
+      if (expireAt !== null) db.setExpire(e, expireAt);
       keys++;
     }
-    expireAt = 0;
+    expireAt = null;
     if (--budget <= 0) budget = yield r.pos;
   }
 }
 
-/** A string record's value: a JS string, or past LARGE_VALUE a LargeString (copied out of the file's buffer). */
-function readStringValue(r: ByteReader): StringValue {
-  const bytes = r.view(r.varuint());
-  return bytes.length > LARGE_VALUE ? LargeString.copyOf(bytes) : bytes.latin1Slice();
+/** After EOF: the CRC-64 of everything before it (version 5 on; zero means not computed). Returns the end offset. */
+function checkTrailer(r: RdbInput, version: number): number {
+  if (version < 5) return r.pos;
+  const at = r.pos;
+  const stored = r.raw(8);
+  if (!stored.equals(Buffer.alloc(8)) && !stored.equals(new Crc64().update(r.buf, 0, at).bytes())) {
+    r.fail('Wrong RDB checksum. Aborting now.', at);
+  }
+  return r.pos;
 }

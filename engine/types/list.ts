@@ -341,6 +341,13 @@ export class List implements DataObject {
     return this.chunks.length;
   }
 
+  /** The list as it is now, for a snapshot written at once (the list must not change meanwhile). */
+  view(): ListView {
+    const chunks: Chunk[] = [];
+    for (let ci = 0; ci < this.chunks.length; ci++) chunks.push(this.chunks.at(ci));
+    return { length: this.size, chunks };
+  }
+
   /**
    * The list as it is now, for a snapshot written over time while clients keep
    * writing: the chunks are shared, not copied (one the list changes meanwhile is

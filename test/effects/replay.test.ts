@@ -3,8 +3,8 @@
  * in order into an empty broker B, must rebuild A's dataset exactly. Datasets are
  * compared with DEBUG DIGEST, which is checked against redis-server's as well.
  *
- * The workload mixes string and keyspace commands over a socket, across dbs, with
- * relative expiries (propagated as absolute times), and keys with short TTLs that
+ * The workload mixes string and keyspace commands (RESTORE included) over a socket,
+ * across dbs, with relative expiries (propagated as absolute times), and keys with short TTLs that
  * expire lazily and actively while the workload runs.
  *
  * Replay happens after the fact, so every short expiry time is already past when B
@@ -15,6 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { Flag } from '../../engine/command.js';
+import { dumpPayload } from '../../engine/persist/dump.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
 
@@ -32,6 +33,8 @@ const P = ['p:a', 'p:b', 'p:c', 'p:n', 'p:\x00\xff'];
 const T = ['t:a', 't:b', 't:c'];
 const DBS = ['0', '1', '2'];
 const VALUES = ['v', '10', '-7', '3.5', '1e3', 'hello world', '', '9223372036854775807'];
+/** DUMP payloads of a string and of an int-encoded string (RESTORE, with a relative TTL going out as ABSTTL). */
+const PAYLOADS = [dumpPayload('restored value').latin1Slice(), dumpPayload('42').latin1Slice()];
 /** Far enough that nothing expires during a test, exact enough to replay identically. */
 const FAR_S = '5000000000';
 
@@ -42,7 +45,7 @@ function persistentCommand(pick: Pick, int: (n: number) => number): string[] {
   const k = pick(P);
   const k2 = pick(P);
   const v = pick(VALUES);
-  switch (int(30)) {
+  switch (int(31)) {
     case 0: return ['SET', k, v];
     case 1: return ['SET', k, v, pick([['EX', '1000'], ['PX', '900000'], ['KEEPTTL'], ['NX'], ['XX'], ['GET'], ['EXAT', FAR_S]])].flat();
     case 2: return ['SETEX', k, '1000', v];
@@ -72,6 +75,7 @@ function persistentCommand(pick: Pick, int: (n: number) => number): string[] {
     case 26: return ['GET', k];
     case 27: return ['SETNX', k, v];
     case 28: return int(10) === 0 ? ['FLUSHDB'] : int(4) === 0 ? ['SWAPDB', pick(DBS), pick(DBS)] : ['DECRBY', k, '3'];
+    case 29: return ['RESTORE', k, pick(['0', '1000000']), pick(PAYLOADS), ...pick([[], ['REPLACE'], ['REPLACE', 'IDLETIME', '5']])];
     default: return ['EXISTS', k, k2];
   }
 }

@@ -265,7 +265,7 @@ describe('snapshot format', () => {
       expect((err as FormatError).offset).toBeGreaterThan(0);
     }
     const dbs = fresh();
-    expect(loadSnapshot(dbs, bytes, { now: 0 })).toEqual({ keys: 1, expired: 0, end: bytes.length });
+    expect(loadSnapshot(dbs, bytes, { now: 0 })).toMatchObject({ keys: 1, expired: 0, end: bytes.length });
     expect(dbs[0].peek('k')?.value).toBe('v');
   });
 });

@@ -315,6 +315,21 @@ const ENTRIES: Record<Name, Entry> = {
   },
   AOF_NOT_ENABLED: { text: 'ERR Append only file is not enabled', untriggered: "ours: this broker's DEBUG LOADAOF and AOF-FSYNC-* need the AOF" },
   AOF_LOAD_FAILED: { text: 'ERR Error loading the AOF: bad file', args: ['bad file'], untriggered: 'needs a damaged AOF (test/persistence/damage.test.ts)' },
+
+  // DUMP, RESTORE, REPLCONF
+  BUSYKEY: { text: 'BUSYKEY Target key name already exists.', trigger: [['SET', 'k', 'v'], ['RESTORE', 'k', '0', 'x']] },
+  INVALID_TTL: { text: 'ERR Invalid TTL value, must be >= 0', trigger: [['RESTORE', 'k', '-1', 'x']] },
+  INVALID_IDLETIME: { text: 'ERR Invalid IDLETIME value, must be >= 0', trigger: [['RESTORE', 'k', '0', 'x', 'IDLETIME', '-1']] },
+  INVALID_FREQ: { text: 'ERR Invalid FREQ value, must be >= 0 and <= 255', trigger: [['RESTORE', 'k', '0', 'x', 'FREQ', '256']] },
+  DUMP_PAYLOAD_INVALID: { text: 'ERR DUMP payload version or checksum are wrong', trigger: [['RESTORE', 'k', '0', 'not a payload']] },
+  BAD_DATA_FORMAT: { text: 'ERR Bad data format', untriggered: 'needs a payload with a valid footer (test/diff/dump.test.ts)' },
+  UNSUPPORTED_DATA_TYPE: {
+    text: 'ERR Bad data format: RDB type 4 (hash) is not supported by this broker yet',
+    args: ['RDB type 4 (hash) is not supported by this broker yet'],
+    untriggered: 'ours: redis-server restores a hash',
+  },
+  REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
+  RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
 };
 
 /** An entry's text: the constant, or the function applied to the entry's arguments. */

@@ -1,7 +1,8 @@
 /**
  * `broker check-aof [--fix] <dir>`: checks an AOF directory as redis-check-aof checks
- * a multi-part AOF, with its report lines: the manifest, then the base file (a
- * snapshot is parsed and its checksum verified; a RESP base is read as commands),
+ * a multi-part AOF, with its report lines: the manifest, then the base file (an RDB
+ * base, redis-server's or ours, is parsed and its checksum verified; a RESP base is
+ * read as commands),
  * then each incremental file, command by command, MULTI blocks included.
  *
  * A file that ends inside a command, or has bytes that are not a command, is valid
@@ -19,11 +20,10 @@ import { CommandStream } from '../loader.js';
 import { Manifest, ManifestError, type AofFileInfo } from './manifest.js';
 import { AofFormatError } from './resp-log.js';
 import { strerror } from '../strerror.js';
+import { CHECK_DATABASES } from '../check-rdb.js';
 
 type Print = (line: string) => void;
 
-/** Databases of the engine a snapshot is test-loaded into: more than any configuration uses in practice. */
-const CHECK_DATABASES = 4096;
 
 interface Analysis {
   size: number;

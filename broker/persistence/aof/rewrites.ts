@@ -17,7 +17,7 @@ import { SnapshotWriter } from '../../../engine/persist/snapshot.js';
 import type { Logger } from '../../log.js';
 import { Manifest } from './manifest.js';
 import type { Persistence, PersistenceHost } from '../persistence.js';
-import { Cancelled, writeSnapshotFile, type SnapshotJob } from '../snapshot-file.js';
+import { Cancelled, rdbInfo, writeSnapshotFile, type SnapshotJob } from '../snapshot-file.js';
 import { strerror } from '../strerror.js';
 import { NEW_APPEND_FLAGS, type AofWriter } from './writer.js';
 
@@ -130,7 +130,7 @@ export class Rewrites {
       return false;
     }
     const suffix = dir.baseSuffix();
-    const snapshot = new SnapshotWriter(this.broker.engine.dbs, Date.now(), { format: suffix === 'rdb' ? 'snapshot' : 'resp' });
+    const snapshot = new SnapshotWriter(this.broker.engine.dbs, Date.now(), { format: suffix === 'rdb' ? 'snapshot' : 'resp', info: rdbInfo(true) });
     const covers = aof.writer?.appended ?? 0;
     const job: RewriteJob = { snapshot, cancelled: false, startedAt: Date.now(), temp, failed: null, suffix, covers, log };
     this.job = job;

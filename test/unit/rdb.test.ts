@@ -1,0 +1,102 @@
+/**
+ * The RDB primitives (engine/persist/rdb/): CRC-64 against redis-server's check value,
+ * LZF round trips and refusals, listpack integer and string encodings at every size
+ * boundary, RDB lengths and integer-encoded strings.
+ */
+import { describe, expect, it } from 'vitest';
+import { ByteWriter, FormatError } from '../../engine/persist/bytes.js';
+import { Crc64 } from '../../engine/persist/rdb/crc64.js';
+import { RdbInput, writeLen, writeString } from '../../engine/persist/rdb/encoding.js';
+import { ListpackReader, ListpackWriter, listpackStrings } from '../../engine/persist/rdb/listpack.js';
+import { lzfCompress, lzfDecompress } from '../../engine/persist/rdb/lzf.js';
+import { prng } from '../persistence/proc.js';
+
+describe('CRC-64 (Jones)', () => {
+  it('matches redis-server crc64.c check value', () => {
+    expect(new Crc64().update(Buffer.from('123456789')).value()).toBe(0xe9c6d914c4b8d9can);
+  });
+
+  it('gives the same value fed in pieces of any size', () => {
+    const rnd = prng(7);
+    const data = Buffer.from(Array.from({ length: 5000 }, () => Math.floor(rnd() * 256)));
+    const whole = new Crc64().update(data).value();
+    for (const step of [1, 3, 4, 7, 1000]) {
+      const crc = new Crc64();
+      for (let i = 0; i < data.length; i += step) crc.update(data, i, Math.min(data.length, i + step));
+      expect(crc.value()).toBe(whole);
+    }
+  });
+});
+
+describe('LZF', () => {
+  it('round-trips compressible and random data, and refuses what does not shrink', () => {
+    const rnd = prng(11);
+    const texts = [Buffer.from('payload-'.repeat(100)), Buffer.from('a'.repeat(70000)), Buffer.from('abcabcabd'.repeat(3) + 'xyz'.repeat(50))];
+    for (const input of texts) {
+      const packed = lzfCompress(input, input.length - 4);
+      expect(packed).not.toBeNull();
+      expect(lzfDecompress(packed!, input.length)?.equals(input)).toBe(true);
+    }
+    const noise = Buffer.from(Array.from({ length: 300 }, () => Math.floor(rnd() * 256)));
+    expect(lzfCompress(noise, noise.length - 4)).toBeNull();
+  });
+
+  it('refuses corrupt input instead of reading or writing out of bounds', () => {
+    const packed = lzfCompress(Buffer.from('hello hello hello hello hello'), 25)!;
+    expect(lzfDecompress(packed, 10)).toBeNull();
+    expect(lzfDecompress(packed.subarray(0, packed.length - 2), 29)).toBeNull();
+    expect(lzfDecompress(Buffer.from([0xe0, 0xff, 0xff]), 100)).toBeNull();
+  });
+});
+
+describe('listpack', () => {
+  it('stores integers in the smallest encoding and reads them back', () => {
+    const values = [0, 127, 128, -1, -4096, 4095, 4096, -4097, 32767, -32768, 32768, 8388607, -8388608, 8388608, 2147483647, -2147483648, 2147483648, 9007199254740991, 9223372036854775807n, -9223372036854775808n];
+    const lp = new ListpackWriter();
+    for (const v of values) lp.int(v);
+    const buf = lp.finish();
+    const sizes = [1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 9, 9, 9, 9];
+    expect(buf.length).toBe(7 + sizes.reduce((a, s) => a + s + 1, 0));
+    const r = new ListpackReader(Buffer.from(buf));
+    for (const v of values) {
+      expect(r.next()).toBe(true);
+      expect(r.isInt).toBe(true);
+      expect(r.int).toBe(typeof v === 'bigint' && v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v);
+    }
+    expect(r.next()).toBe(false);
+  });
+
+  it('stores strings as lpAppend does: canonical integers as integers, the rest by length', () => {
+    const strings = ['', 'a', '12', '012', '-0', '+1', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(4095), 'w'.repeat(4096), '99999999999999999999', '\x00\xff'];
+    const lp = new ListpackWriter();
+    for (const s of strings) lp.string(s);
+    expect(listpackStrings(Buffer.from(lp.finish()))).toEqual(strings);
+  });
+
+  it('rejects a listpack whose element runs past its end', () => {
+    const lp = new ListpackWriter();
+    lp.string('hello');
+    const buf = Buffer.from(lp.finish());
+    buf[6] = 0x80 | 40;
+    expect(() => listpackStrings(buf)).toThrow(FormatError);
+  });
+});
+
+describe('RDB encodings', () => {
+  it('lengths and strings round-trip, integers and long strings encoded as redis-server does', () => {
+    const w = new ByteWriter();
+    const lengths = [0, 63, 64, 16383, 16384, 4294967295, 4294967296, 2n ** 64n - 1n];
+    for (const n of lengths) writeLen(w, n);
+    const strings = ['', '0', '-128', '127', '-32768', '32767', '-2147483648', '2147483647', '2147483648', '007', 'x'.repeat(21), 'ab'.repeat(40)];
+    for (const s of strings) writeString(w, s);
+    const buf = w.take();
+    const r = new RdbInput(buf);
+    for (const n of lengths) expect(r.len()).toBe(typeof n === 'bigint' && n <= 9007199254740991n ? Number(n) : n);
+    const at = r.pos;
+    for (const s of strings) expect(r.string()).toBe(s);
+    expect(r.pos).toBe(buf.length);
+    // '0' is 0xC0 0x00; '2147483648' does not fit 32 bits and is written as text.
+    expect(buf.subarray(at, at + 3)).toEqual(Buffer.from([0x00, 0xc0, 0x00]));
+    expect(buf.includes(Buffer.from('\x0a2147483648', 'latin1'))).toBe(true);
+  });
+});
