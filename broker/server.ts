@@ -196,6 +196,7 @@ export class Broker {
     });
     this.config.onChange('proto-max-bulk-len', (_, value) => {
       for (const c of this.connections.values()) c.parser.maxBulkLen = Number(value);
+      this.engine.settings.protoMaxBulkLen = Number(value);
     });
     this.engine = new Engine({ databases: this.config.int('databases') });
     this.engine.onInternalError = (err, command) =>
@@ -203,6 +204,7 @@ export class Broker {
     const settings = this.engine.settings;
     settings.streamNodeMaxEntries = this.config.int('stream-node-max-entries');
     settings.streamNodeMaxBytes = this.config.int('stream-node-max-bytes');
+    settings.protoMaxBulkLen = this.config.int('proto-max-bulk-len');
     this.config.onChange('stream-node-max-entries', (_, value) => {
       settings.streamNodeMaxEntries = Number(value);
     });

@@ -5,17 +5,72 @@
  * reference exactly. Code supplies only the handler.
  */
 import type { RespValue } from '../protocol/reply.js';
+import type { LargeCommand } from '../protocol/parser.js';
 import meta from './command-meta.json' with { type: 'json' };
 import type { Client } from './client.js';
+import { MAX_JS_STRING } from './types/large-string.js';
 import { cString } from './util/c-string.js';
-import { UNKNOWN_COMMAND, UNKNOWN_SUBCOMMAND, WRONG_ARGS } from './errors.js';
+import { ARGUMENT_TOO_LONG, UNKNOWN_COMMAND, UNKNOWN_SUBCOMMAND, WRONG_ARGS } from './errors.js';
 
 export type Handler<C extends Client> = (c: C, argv: string[]) => void;
 
-/** A handler for a command (`get`) or a subcommand (`client|kill`). */
-export interface CommandDef<C extends Client> {
-  name: string;
-  handler: Handler<C>;
+/**
+ * An argument as a command that takes values sees it: a latin1 string, or at one of
+ * its value slots a long value's bytes (a bulk longer than LARGE_BULK, as the parser
+ * assembled it). Those bytes are never changed: the effect of the command, which
+ * carries them to the AOF after the whole EXEC, must see them as they came; a value
+ * made of them (LargeString.adopt) copies them before changing in place.
+ */
+export type Arg = string | Buffer;
+
+/** The handler of a command with value slots: called with plain strings too (the usual case). */
+export type ValueHandler<C extends Client> = (c: C, argv: readonly Arg[]) => void;
+
+/**
+ * The arguments that are values (SET's value, MSET's every second argument...),
+ * as redis-server's key specs give key positions: from `first` to `last` (negative:
+ * counted from the end, -1 the last) every `step`.
+ */
+export interface ValueSlots {
+  first: number;
+  last: number;
+  step: number;
+}
+
+/** A handler for a command (`get`) or a subcommand (`client|kill`); a command taking values says where. */
+export type CommandDef<C extends Client> =
+  | { name: string; handler: Handler<C>; values?: undefined }
+  | { name: string; handler: ValueHandler<C>; values: ValueSlots };
+
+/**
+ * A command line holding long values as bytes, at the command's value slots only
+ * (everything else is a string). Made by `CommandTable.admit`; rare, so the usual
+ * command line stays a plain `string[]`.
+ */
+export class ValueCall<C extends Client> {
+  constructor(
+    readonly command: Command<C>,
+    readonly args: readonly Arg[],
+  ) {}
+}
+
+/** A command line on its way to the engine. */
+export type Argv<C extends Client> = string[] | ValueCall<C>;
+
+/**
+ * Argument `i` of a value handler's argv where the command takes no value (a key,
+ * an option, a number): always a string, since `CommandTable.admit` leaves bytes
+ * at value slots only. Throws (an internal error for the client) if that ever breaks.
+ */
+export function textAt(argv: readonly Arg[], i: number): string {
+  const a = argv[i];
+  if (typeof a !== 'string') throw new TypeError(`argument ${i} is a value, not text`);
+  return a;
+}
+
+/** The arguments of a command line, whatever its form (for effects, MONITOR, SLOWLOG). */
+export function argsOf<C extends Client>(argv: Argv<C>): readonly Arg[] {
+  return Array.isArray(argv) ? argv : argv.args;
 }
 
 /** Flags from the command metadata that dispatch looks at, as bits for cheap tests. */
@@ -77,6 +132,9 @@ export interface CommandStats {
 export class Command<C extends Client> {
   readonly stats: CommandStats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
   handler: Handler<C> | null = null;
+  /** For a command with value slots: its handler, typed to take bytes there. */
+  valueHandler: ValueHandler<C> | null = null;
+  values: ValueSlots | null = null;
   readonly subcommands: Map<string, Command<C>> | null;
 
   constructor(
@@ -96,6 +154,14 @@ export class Command<C extends Client> {
 
   has(flag: Flag): boolean {
     return (this.flags & flag) !== 0;
+  }
+
+  /** True when argument `i` of a command line of `argc` arguments is one of the command's values. */
+  isValueSlot(i: number, argc: number): boolean {
+    const v = this.values;
+    if (v === null || i < v.first) return false;
+    const last = v.last < 0 ? argc + v.last : v.last;
+    return i <= last && (i - v.first) % v.step === 0;
   }
 
   /** Indices of the key arguments in argv, from first/last/step (COMMAND GETKEYS). */
@@ -176,6 +242,10 @@ export class CommandTable<C extends Client> {
       const command = subName === undefined ? parent : parent?.subcommands?.get(subName);
       if (command === undefined) throw new Error(`no metadata for command '${def.name}'`);
       command.handler = def.handler;
+      if (def.values !== undefined) {
+        command.valueHandler = def.handler;
+        command.values = def.values;
+      }
       if (parent !== undefined) {
         this.byName.set(parentName, parent);
         this.byName.set(parentName.toUpperCase(), parent);
@@ -214,6 +284,36 @@ export class CommandTable<C extends Client> {
       return { error: WRONG_ARGS(command.fullname), command };
     }
     return { command };
+  }
+
+  /**
+   * A command line with long bulks (from the parser or an AOF): a long bulk at one of
+   * the command's value slots stays bytes (not copied); any other becomes a string, as
+   * every argument was before values could be bytes, or is refused when longer than a
+   * JS string can be. Without a long value left, the result is a plain string[] that
+   * goes the usual way (arity checks and all).
+   */
+  admit(large: LargeCommand): string[] | ValueCall<C> | { error: string; command?: Command<C> } {
+    const raw = large.args;
+    const argc = raw.length;
+    const name = raw[0];
+    const command = typeof name === 'string' ? this.get(name) : undefined;
+    let values = false;
+    for (let i = 0; i < argc; i++) {
+      const a = raw[i];
+      if (typeof a === 'string') continue;
+      if (command?.isValueSlot(i, argc) === true) values = true;
+      else if (a.length > MAX_JS_STRING) {
+        return { error: ARGUMENT_TOO_LONG(i, a.length, MAX_JS_STRING), command };
+      }
+    }
+    if (!values || command === undefined) return raw.map((a) => (typeof a === 'string' ? a : a.latin1Slice()));
+    const arity = command.arity;
+    if ((arity > 0 && arity !== argc) || argc < -arity) {
+      return { error: WRONG_ARGS(command.fullname), command };
+    }
+    const args = raw.map((a, i) => (typeof a === 'string' || command.isValueSlot(i, argc) ? a : a.latin1Slice()));
+    return new ValueCall(command, args);
   }
 }
 

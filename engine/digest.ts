@@ -32,6 +32,8 @@ import type { Db, Entry, TypeName } from './keyspace.js';
 export interface ValueDigest {
   /** Order-sensitive: digest = SHA1(digest xor SHA1(bytes)) (`mixDigest`). */
   mix(bytes: string): void;
+  /** `mix` of bytes held in a buffer (a long string value). */
+  mixBytes(bytes: Uint8Array): void;
   /** Order-insensitive: digest ^= SHA1(bytes) (`xorDigest`). */
   xor(bytes: string): void;
   /**
@@ -47,7 +49,7 @@ const TYPE_NUMBER: Record<TypeName, number> = { string: 0, list: 1, set: 2, zset
 const EXPIRE_MARK = '!!expire!!';
 const SIZE = 20;
 
-function sha1(data: Buffer): Buffer {
+function sha1(data: Uint8Array): Buffer {
   return createHash('sha1').update(data).digest();
 }
 
@@ -56,6 +58,10 @@ class Sha1Digest implements ValueDigest {
 
   mix(bytes: string): void {
     this.mixData(Buffer.from(bytes, 'latin1'));
+  }
+
+  mixBytes(bytes: Uint8Array): void {
+    this.mixData(bytes);
   }
 
   xor(bytes: string): void {
@@ -70,13 +76,13 @@ class Sha1Digest implements ValueDigest {
   }
 
   /** `mixDigest`: xorData, then the digest becomes the SHA1 of itself. */
-  mixData(data: Buffer): void {
+  mixData(data: Uint8Array): void {
     this.xorData(data);
     sha1(this.bytes).copy(this.bytes);
   }
 
   /** `xorDigest`: XORs the SHA1 of `data` into the digest. */
-  xorData(data: Buffer): void {
+  xorData(data: Uint8Array): void {
     const hash = sha1(data);
     for (let i = 0; i < SIZE; i++) this.bytes[i] ^= hash[i];
   }

@@ -17,7 +17,7 @@
  */
 import { Db, type Entry } from './keyspace.js';
 import type { Client } from './client.js';
-import type { Command } from './command.js';
+import type { Arg, Argv, Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
@@ -27,7 +27,8 @@ import { INTERNAL_ERROR } from './errors.js';
 
 export interface Effect {
   db: number;
-  argv: string[];
+  /** Strings, and Buffers where a command's value was a long bulk (never changed: see Arg). */
+  argv: readonly Arg[];
 }
 
 export type EffectSink = (unit: Effect[]) => void;
@@ -61,8 +62,8 @@ export class Engine {
   activeExpireEnabled = true;
   /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
   notifyFlags = 0;
-  /** Data type tunables, kept current by the broker from its config (stream-node-max-*). */
-  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096 };
+  /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len). */
+  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024 };
   /** maxmemory-policy; set it with `setMaxmemoryPolicy`. */
   maxmemoryPolicy = 'noeviction';
   /** True under an LFU policy: per-key access words are LFU counters (engine/lfu.ts). */
@@ -99,7 +100,7 @@ export class Engine {
   /** Time of the command being executed, so one command sees one instant. */
   private callTime = 0;
   /** The running command's own effect: its argv, a rewrite, or null when suppressed. */
-  private ownEffect: string[] | null = null;
+  private ownEffect: readonly Arg[] | null = null;
   /** Set by `forcePropagation`: the running command's effect goes out even if nothing changed. */
   private forcedEffect = false;
   private expireDbCursor = 0;
@@ -133,7 +134,7 @@ export class Engine {
   }
 
   /** Runs a command that dispatch has already validated. */
-  call<C extends Client>(c: C, command: Command<C>, argv: string[]): void {
+  call<C extends Client>(c: C, command: Command<C>, argv: Argv<C>): void {
     const outer = this.callTime === 0;
     if (outer) {
       this.callTime = Date.now();
@@ -142,12 +143,14 @@ export class Engine {
     const changesBefore = this.changes;
     const savedEffect = this.ownEffect;
     const savedForced = this.forcedEffect;
-    this.ownEffect = argv;
+    const plain = Array.isArray(argv);
+    this.ownEffect = plain ? argv : argv.args;
     this.forcedEffect = false;
     this.beginUnit();
     const replyMark = c.reply.position;
     try {
-      command.handler!(c, argv);
+      if (plain) command.handler!(c, argv);
+      else command.valueHandler!(c, argv.args);
       const effect = this.ownEffectToPropagate(changesBefore);
       if (effect !== null) this.alsoPropagate(c.db.id, effect);
       // Blocked clients are served after the whole command (or EXEC) that readied
@@ -174,7 +177,7 @@ export class Engine {
    * call() decides: when the command counted a change since `changesBefore` (its
    * server.dirty moved) or forced propagation, and never once it prevented it.
    */
-  private ownEffectToPropagate(changesBefore: number): string[] | null {
+  private ownEffectToPropagate(changesBefore: number): readonly Arg[] | null {
     if (this.ownEffect === null) return null;
     return this.forcedEffect || this.changes !== changesBefore ? this.ownEffect : null;
   }
@@ -220,7 +223,7 @@ export class Engine {
   }
 
   /** Replaces the running command's effect with `argv` (e.g. SET EX as SET PXAT). */
-  rewriteEffect(argv: string[]): void {
+  rewriteEffect(argv: readonly Arg[]): void {
     this.ownEffect = argv;
   }
 
@@ -254,7 +257,7 @@ export class Engine {
   }
 
   /** Emits an effect in addition to (before) the running command's own. */
-  alsoPropagate(db: number, argv: string[]): void {
+  alsoPropagate(db: number, argv: readonly Arg[]): void {
     this.unit.push({ db, argv });
     // Outside any command (the active expire cycle) each effect is a unit of its own.
     if (this.unitDepth === 0) this.flushUnit();

@@ -53,6 +53,9 @@ export const UNKNOWN_COMMAND = (command: string, args: string): string =>
   `ERR unknown command '${cString(command, 128)}', with args beginning with: ${args}`;
 /** Ours: a command handler threw (a bug); the client gets this instead of half a reply. */
 export const INTERNAL_ERROR = (command: string): string => `ERR internal error executing '${command}'`;
+/** Ours: an argument that is no value (a key, an element) longer than a JS string can be. */
+export const ARGUMENT_TOO_LONG = (index: number, length: number, max: number): string =>
+  `ERR argument #${index} is too long (${length} bytes) for this broker: only a value can exceed ${max} bytes`;
 
 // ---------------------------------------------------------------------------------------
 // Keys

@@ -14,7 +14,10 @@ import { notify, NotifyFlag } from './notify.js';
 
 export type TypeName = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
 
-/** A non-string value. Strings are stored as plain latin1 JS strings. */
+/**
+ * A value other than a short string. Strings are stored as plain latin1 JS strings,
+ * except long ones: a LargeString (engine/types/large-string.ts) is a DataObject of type string.
+ */
 export interface DataObject {
   readonly type: TypeName;
   /** The name OBJECT ENCODING reports. */

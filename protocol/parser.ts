@@ -4,7 +4,9 @@
  * It mirrors redis-server's `processMultibulkBuffer`/`processInlineBuffer`: the same
  * limits, the same error texts, and the same acceptance of integers (`string2ll`).
  * Arguments come out as latin1 strings, one char per byte (ARCHITECTURE.md, "Bytes as
- * latin1 strings").
+ * latin1 strings"), except bulks longer than LARGE_BULK: those come out as Buffers (a
+ * `LargeCommand`), kept off the V8 heap and never turned into a string longer than V8
+ * allows.
  *
  * Usage: `feed()` every chunk read from the socket, then call `next()` until it
  * returns null. After a protocol error `error` holds the message to reply with
@@ -24,6 +26,22 @@ const STAR = 42;
 const DOLLAR = 36;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Bulks longer than this come out as Buffers rather than strings. 1 MiB: below it a
+ * JS string costs the same to build and is faster to use; above it a Buffer avoids
+ * copying the bytes into the V8 heap (the bulk's buffer is handed over as it is), and
+ * it is the only way past V8's string limit (2^29-24 chars) up to `proto-max-bulk-len`.
+ */
+export const LARGE_BULK = 1024 * 1024;
+
+/** An argument as the parser yields it: a latin1 string, or the bytes of a bulk longer than LARGE_BULK. */
+export type RawArg = string | Buffer;
+
+/** A command with at least one bulk longer than LARGE_BULK (rare: `next` yields plain string arrays otherwise). */
+export class LargeCommand {
+  constructor(readonly args: RawArg[]) {}
+}
+
 export class RespParser {
   /** Largest bulk argument accepted (`proto-max-bulk-len`). */
   maxBulkLen = 512 * 1024 * 1024;
@@ -39,6 +57,8 @@ export class RespParser {
   /** Length of the bulk whose `$N` header was read, or -1. */
   private bulkLen = -1;
   private argv: string[] = [];
+  /** The arguments of the current command once one of them is a Buffer (they all move here); else null. */
+  private large: RawArg[] | null = null;
   /**
    * A bulk whose header was read but whose bytes span reads is assembled here, sized
    * for it, so each input byte is copied once: re-concatenating the unread input on
@@ -67,12 +87,15 @@ export class RespParser {
     return this.buf.length - this.pos + this.partialFilled;
   }
 
-  /** The next complete command, or null when more input is needed (or after an error). */
-  next(): string[] | null {
+  /**
+   * The next complete command, or null when more input is needed (or after an error):
+   * its arguments as strings, or a LargeCommand when one of them is a long bulk.
+   */
+  next(): string[] | LargeCommand | null {
     while (this.error === null) {
       if (this.partial !== null) return null;
       // Between commands, unless a partial bulk just completed the last one.
-      if (this.pendingArgs === 0 && this.argv.length === 0) {
+      if (this.pendingArgs === 0 && this.argv.length === 0 && this.large === null) {
         if (this.pos >= this.buf.length) return this.release();
         if (this.buf[this.pos] !== STAR) {
           const inline = this.parseInline();
@@ -86,11 +109,32 @@ export class RespParser {
         this.pendingArgs = count;
       }
       if (!this.readBulks()) return null;
-      const argv = this.argv;
-      this.argv = [];
-      return argv;
+      return this.takeCommand();
     }
     return null;
+  }
+
+  /** The command just completed, leaving the parser ready for the next one. */
+  private takeCommand(): string[] | LargeCommand {
+    const large = this.large;
+    if (large !== null) {
+      this.large = null;
+      return new LargeCommand(large);
+    }
+    const argv = this.argv;
+    this.argv = [];
+    return argv;
+  }
+
+  /** Adds a bulk to the current command: a string, or past LARGE_BULK its bytes. */
+  private pushArg(arg: RawArg): void {
+    if (this.large !== null) this.large.push(arg);
+    else if (typeof arg === 'string') this.argv.push(arg);
+    else {
+      this.large = this.argv;
+      this.argv = [];
+      this.large.push(arg);
+    }
   }
 
   /** Drops the consumed input so a fully read buffer can be garbage collected. */
@@ -107,6 +151,7 @@ export class RespParser {
     this.partial = null;
     this.partialFilled = 0;
     this.argv = [];
+    this.large = null;
     return null;
   }
 
@@ -191,7 +236,11 @@ export class RespParser {
         this.startPartial();
         return false;
       }
-      this.argv.push(buf.latin1Slice(this.pos, end));
+      // A long bulk that came whole in one read still gets a buffer of its own: the
+      // input buffer is shared with the following commands.
+      if (this.bulkLen > LARGE_BULK) this.pushArg(Buffer.from(buf.subarray(this.pos, end)));
+      else if (this.large !== null) this.pushArg(buf.latin1Slice(this.pos, end));
+      else this.argv.push(buf.latin1Slice(this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;
       this.pendingArgs--;
@@ -267,7 +316,8 @@ export class RespParser {
     const copied = chunk.copy(partial, this.partialFilled, 0, wanted - this.partialFilled);
     this.partialFilled += copied;
     if (this.partialFilled < total) return EMPTY;
-    this.argv.push(partial.latin1Slice(0, this.bulkLen));
+    // The buffer was sized for this bulk: a long one is handed over as it is.
+    this.pushArg(this.bulkLen > LARGE_BULK ? partial.subarray(0, this.bulkLen) : partial.latin1Slice(0, this.bulkLen));
     this.partial = null;
     this.partialFilled = 0;
     this.bulkLen = -1;

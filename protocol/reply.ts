@@ -635,6 +635,26 @@ export function commandString(argv: readonly string[]): string {
   return out;
 }
 
+/**
+ * `commandString` for arguments that may be bytes (a long value): the RESP in pieces,
+ * latin1 text around the byte arguments, which are passed through, never joined into
+ * one JS string (it could exceed V8's limit).
+ */
+export function commandPieces<B extends Uint8Array>(argv: readonly (string | B)[]): (string | B)[] {
+  const pieces: (string | B)[] = [];
+  let text = '*' + argv.length + '\r\n';
+  for (const a of argv) {
+    if (typeof a === 'string') {
+      text += '$' + a.length + '\r\n' + a + '\r\n';
+      continue;
+    }
+    pieces.push(text + '$' + a.length + '\r\n', a);
+    text = '\r\n';
+  }
+  pieces.push(text);
+  return pieces;
+}
+
 /** Size of `<type><n>\r\n` for a safe integer n. */
 function headerSize(n: number): number {
   return 3 + (n < 0 ? 1 + digitCount(-n) : digitCount(n));

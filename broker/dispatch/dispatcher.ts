@@ -9,7 +9,8 @@
  * looked up through the broker.
  */
 import type { Engine } from '../../engine/engine.js';
-import { Flag, type Command, type CommandTable } from '../../engine/command.js';
+import { argsOf, Flag, ValueCall, type Arg, type Argv, type Command, type CommandTable } from '../../engine/command.js';
+import type { LargeCommand } from '../../protocol/parser.js';
 import type { Connection } from '../net/connection.js';
 import type { Broker } from '../server.js';
 import type { Persistence } from '../persistence/persistence.js';
@@ -68,11 +69,24 @@ export class Dispatcher {
    * Runs one command line from a client, as redis-server's processCommand and call
    * do. Returns false when CLIENT PAUSE holds the command: the caller retries later.
    */
-  dispatch(c: Connection, argv: string[]): boolean {
+  dispatch(c: Connection, line: string[] | LargeCommand): boolean {
+    let argv: string[];
+    if (Array.isArray(line)) argv = line;
+    else {
+      // Long bulks: bytes at the command's value slots, strings elsewhere, or refused.
+      const admitted = this.commands.admit(line);
+      if (admitted instanceof ValueCall) return this.dispatchCommand(c, admitted.command, admitted);
+      if (!Array.isArray(admitted)) {
+        c.lastCommand = admitted.command?.fullname ?? 'NULL';
+        this.reject(c, admitted.command, [], admitted.error);
+        return true;
+      }
+      argv = admitted;
+    }
     const found = this.commands.lookup(argv);
-    // Set before running, as redis-server does: CLIENT INFO shows itself.
-    c.lastCommand = found.command?.fullname ?? 'NULL';
     if (found.error !== undefined) {
+      // Set before running, as redis-server does: CLIENT INFO shows itself.
+      c.lastCommand = found.command?.fullname ?? 'NULL';
       if (isSecurityAttack(argv[0])) {
         this.broker.log.warn({ client: c.addr }, 'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis.');
         c.close();
@@ -81,7 +95,12 @@ export class Dispatcher {
       this.reject(c, found.command, argv, found.error);
       return true;
     }
-    const command = found.command;
+    return this.dispatchCommand(c, found.command, argv);
+  }
+
+  /** `dispatch` once the command is known and its arity checked. */
+  private dispatchCommand(c: Connection, command: Command<Connection>, argv: Argv<Connection>): boolean {
+    c.lastCommand = command.fullname;
     if (!c.authenticated && !command.has(Flag.NoAuth)) {
       this.reject(c, command, argv, 'NOAUTH Authentication required.');
       return true;
@@ -132,14 +151,14 @@ export class Dispatcher {
    * redis-server's call(): runs a validated command, then shows it to MONITOR and
    * counts it (stats, slow log). EXEC calls it for each queued command, nested.
    */
-  execute(c: Connection, command: Command<Connection>, argv: string[]): void {
+  execute(c: Connection, command: Command<Connection>, argv: Argv<Connection>): void {
     const errorsBefore = c.reply.errors;
     this.errorMark = errorsBefore;
     const start = performance.now();
     this.engine.call(c, command, argv);
     const ms = performance.now() - start;
     if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
-      this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.broker.config));
+      this.feedMonitors(c.db.id, c.addr, this.shownArgs(command, argv));
     }
     // A call counts when it runs, blocked or not; the rest of its bookkeeping waits for the end of its wait, as in redis-server.
     command.stats.calls++;
@@ -174,7 +193,7 @@ export class Dispatcher {
    * count of calls (execute): command time and failures, latency histogram, slow
    * log and latency monitor.
    */
-  recordCall(c: Connection, command: Command<Connection>, argv: readonly string[], ms: number, failed: boolean): void {
+  recordCall(c: Connection, command: Command<Connection>, argv: Argv<Connection>, ms: number, failed: boolean): void {
     const usec = ms * 1000;
     const stats = command.stats;
     stats.usec += usec;
@@ -182,7 +201,7 @@ export class Dispatcher {
     if (this.latencyTracking) this.recordLatency(command, ms);
     if (usec >= this.slowlogThreshold && !command.has(Flag.SkipSlowlog)) {
       const config = this.broker.config;
-      const shown = redactArgv(command.fullname, argv, config);
+      const shown = this.shownArgs(command, argv);
       this.broker.slowlog.push(shown, Math.floor(usec), c.addr, c.name, config.int('slowlog-max-len'));
     }
     if (this.latencyThreshold !== 0 && ms >= this.latencyThreshold) {
@@ -200,8 +219,13 @@ export class Dispatcher {
     histogram.record(ms * 1e6);
   }
 
+  /** A command line as MONITOR and SLOWLOG show it: secrets redacted (no command taking values has any). */
+  private shownArgs(command: Command<Connection>, argv: Argv<Connection>): readonly Arg[] {
+    return Array.isArray(argv) ? redactArgv(command.fullname, argv, this.broker.config) : argsOf(argv);
+  }
+
   /** Sends a command line to every MONITOR client; `source` is the client address or `lua`. */
-  private feedMonitors(db: number, source: string, argv: readonly string[]): void {
+  private feedMonitors(db: number, source: string, argv: readonly Arg[]): void {
     const line = monitorLine(db, source, argv);
     for (const m of this.monitors) {
       m.reply.simple(line);
@@ -209,13 +233,13 @@ export class Dispatcher {
     }
   }
 
-  private reject(c: Connection, command: Command<Connection> | undefined, argv: readonly string[], error: string): void {
+  private reject(c: Connection, command: Command<Connection> | undefined, argv: Argv<Connection>, error: string): void {
     if (command !== undefined) command.stats.rejectedCalls++;
     flagTransaction(c);
     if (command?.fullname !== 'exec') return c.reply.error(error);
     // EXEC itself rejected: the transaction is discarded, and MONITOR still sees EXEC (execCommandAbort).
     c.reply.error(execAbortError(c, error));
-    if (this.monitors.size !== 0) this.feedMonitors(c.db.id, c.addr, redactArgv(command.fullname, argv, this.broker.config));
+    if (this.monitors.size !== 0) this.feedMonitors(c.db.id, c.addr, this.shownArgs(command, argv));
   }
 }
 

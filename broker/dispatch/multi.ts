@@ -5,12 +5,12 @@
  * EXEC then fails with EXECABORT. The queued commands run in EXEC
  * (broker/commands/transaction.ts); WATCH state lives in the engine (engine/watches.ts).
  */
-import { Flag, type Command } from '../../engine/command.js';
+import { argsOf, Flag, type Argv, type Command } from '../../engine/command.js';
 import type { Connection } from '../net/connection.js';
 
 export interface QueuedCommand {
   command: Command<Connection>;
-  argv: string[];
+  argv: Argv<Connection>;
 }
 
 export class Transaction {
@@ -32,13 +32,13 @@ export const EXECABORT = 'EXECABORT Transaction discarded because of previous er
  * Queues the command if `c` is inside MULTI (replying +QUEUED) and returns true;
  * false when it must run now.
  */
-export function queueIfInMulti(c: Connection, command: Command<Connection>, argv: string[]): boolean {
+export function queueIfInMulti(c: Connection, command: Command<Connection>, argv: Argv<Connection>): boolean {
   const tx = c.multi;
   if (tx === null || NOT_QUEUED.has(command.fullname)) return false;
   // A doomed transaction keeps nothing more (redis-server's queueMultiCommand).
   if (!tx.failed) {
     tx.queue.push({ command, argv });
-    for (const a of argv) tx.argvBytes += a.length;
+    for (const a of argsOf(argv)) tx.argvBytes += a.length;
     if (command.has(Flag.Write) || command.has(Flag.MayReplicate)) tx.writes = true;
   }
   c.reply.simple('QUEUED');

@@ -3,6 +3,7 @@
  * microseconds, newest first, at most `slowlog-max-len` of them. Entries keep
  * arguments trimmed as redis-server does, so a huge command cannot pin its memory.
  */
+import type { Arg } from '../../engine/command.js';
 
 /** redis-server's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
 const MAX_ARGC = 32;
@@ -26,7 +27,7 @@ export class SlowLog {
   private nextId = 0;
 
   /** Adds an entry, dropping the oldest ones beyond `maxLen`. */
-  push(argv: readonly string[], duration: number, peer: string, name: string, maxLen: number): void {
+  push(argv: readonly Arg[], duration: number, peer: string, name: string, maxLen: number): void {
     this.entries.unshift({
       id: this.nextId++,
       time: Math.floor(Date.now() / 1000),
@@ -51,17 +52,25 @@ export class SlowLog {
  * At most 32 arguments, the last one standing for the rest ("... (N more arguments)"),
  * and strings over 128 bytes cut with "... (N more bytes)".
  */
-function trimArgv(argv: readonly string[]): string[] {
+function trimArgv(argv: readonly Arg[]): string[] {
   const count = Math.min(argv.length, MAX_ARGC);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     if (count !== argv.length && i === count - 1) {
       out.push(`... (${argv.length - count + 1} more arguments)`);
-    } else if (argv[i].length > MAX_STRING) {
-      out.push(`${argv[i].slice(0, MAX_STRING)}... (${argv[i].length - MAX_STRING} more bytes)`);
     } else {
-      out.push(argv[i]);
+      out.push(trimArg(argv[i]));
     }
   }
   return out;
+}
+
+/**
+ * An argument cut at 128 bytes with "... (N more bytes)", as the slow log keeps it;
+ * MONITOR shows long values (kept as bytes) this way too.
+ */
+export function trimArg(arg: Arg): string {
+  if (arg.length <= MAX_STRING) return typeof arg === 'string' ? arg : arg.latin1Slice();
+  const head = typeof arg === 'string' ? arg.slice(0, MAX_STRING) : arg.latin1Slice(0, MAX_STRING);
+  return `${head}... (${arg.length - MAX_STRING} more bytes)`;
 }

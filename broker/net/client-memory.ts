@@ -21,6 +21,7 @@ import v8 from 'node:v8';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Connection } from './connection.js';
+import { LargeCommand } from '../../protocol/parser.js';
 import { clientInfoLine } from '../commands/client.js';
 
 /** The fixed part of a client's memory (CLIENT LIST rbs=). */
@@ -41,9 +42,9 @@ export function defaultClientsLimit(): number {
 }
 
 /** Bytes of argument strings (one byte per char: ARCHITECTURE.md, "Bytes as latin1 strings"). */
-function argvBytes(argv: readonly string[] | null): number {
+function argvBytes(argv: readonly string[] | LargeCommand | null): number {
   let n = 0;
-  if (argv !== null) for (const a of argv) n += a.length;
+  if (argv !== null) for (const a of argv instanceof LargeCommand ? argv.args : argv) n += a.length;
   return n;
 }
 

@@ -11,8 +11,8 @@
  */
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
-import { RespParser } from '../../protocol/parser.js';
-import type { Command } from '../../engine/command.js';
+import { RespParser, type LargeCommand } from '../../protocol/parser.js';
+import type { Argv, Command } from '../../engine/command.js';
 import type { CommandHost, ConnectionHost } from '../server.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { clientInfoLine } from '../commands/client.js';
@@ -21,7 +21,7 @@ import type { Transaction } from '../dispatch/multi.js';
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
   command: Command<Connection>;
-  argv: readonly string[];
+  argv: Argv<Connection>;
   /** Time its first execution took. */
   ms: number;
   /** Error replies counted before it ran: more at the end means it failed. */
@@ -80,7 +80,7 @@ export class Connection extends Client {
   /** Inside MULTI: the commands queued so far; null otherwise. */
   multi: Transaction | null = null;
   /** A command read but not yet run because the client is paused. */
-  private held: string[] | null = null;
+  private held: string[] | LargeCommand | null = null;
   /** The blocking command (BLPOP, XREAD BLOCK...) this client waits in; input waits too. */
   private blockedCall: BlockedCall | null = null;
   private flushScheduled = false;
@@ -140,7 +140,7 @@ export class Connection extends Client {
   }
 
   /** The command held by CLIENT PAUSE, if any (CLIENT LIST argv-mem). */
-  get heldCommand(): readonly string[] | null {
+  get heldCommand(): string[] | LargeCommand | null {
     return this.held;
   }
 
@@ -232,12 +232,13 @@ export class Connection extends Client {
    * already turns a handler's into an error reply) is logged with the command; the
    * client gets an error reply unless the command had already answered.
    */
-  private runCommand(argv: string[]): boolean {
+  private runCommand(argv: string[] | LargeCommand): boolean {
     const before = this.reply.position;
     try {
       return this.replyMode === 'on' ? this.dispatcher.dispatch(this, argv) : this.dispatchMuted(argv);
     } catch (err) {
-      const name = argv[0]?.toLowerCase() ?? '';
+      const first = Array.isArray(argv) ? argv[0] : argv.args[0];
+      const name = typeof first === 'string' ? first.toLowerCase() : '';
       this.host.log.error({ err, command: name, client: this.addr }, `Internal error executing '${name}'`);
       if (this.reply.position === before) this.reply.error(`ERR internal error executing '${name}'`);
       return true;
@@ -266,7 +267,7 @@ export class Connection extends Client {
    * Dispatch under CLIENT REPLY OFF or SKIP: the command runs, its reply (errors
    * included) is discarded, as redis-server does when adding it to the buffer.
    */
-  private dispatchMuted(argv: string[]): boolean {
+  private dispatchMuted(argv: string[] | LargeCommand): boolean {
     const wasSkipNext = this.replyMode === 'skip-next';
     if (wasSkipNext) this.replyMode = 'skip';
     const mark = this.muteFrom();

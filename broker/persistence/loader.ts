@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '../../engine/client.js';
-import type { Command, CommandTable } from '../../engine/command.js';
+import { ValueCall, type Argv, type Command, type CommandTable } from '../../engine/command.js';
 import type { Engine } from '../../engine/engine.js';
 import { FormatError } from '../../engine/persist/bytes.js';
 import { isSnapshot, snapshotLoadSteps, type SnapshotLoad } from '../../engine/persist/snapshot.js';
@@ -24,6 +24,7 @@ import type { Logger } from '../log.js';
 import type { Load, LoadSteps } from './loading.js';
 import type { AofFileInfo, Manifest } from './aof/manifest.js';
 import { AofFormatError, readCommand, type ReadCommand } from './aof/resp-log.js';
+import { readWholeSync } from './snapshot-file.js';
 import { strerror } from './strerror.js';
 
 export class AofLoadError extends Error {}
@@ -202,14 +203,7 @@ function* loadFile(job: FileLoad): LoadSteps<boolean> {
 function* loadSnapshotFile(fd: number, size: number, job: FileLoad): LoadSteps<void> {
   const { file, deps, result, before } = job;
   deps.log.info('Reading RDB base file on AOF loading...');
-  const buf = Buffer.allocUnsafe(size);
-  let got = 0;
-  while (got < size) {
-    const n = fs.readSync(fd, buf, got, size - got, got);
-    if (n === 0) break;
-    got += n;
-  }
-  const steps = snapshotLoadSteps(deps.engine.dbs, buf.subarray(0, got), { now: Date.now() });
+  const steps = snapshotLoadSteps(deps.engine.dbs, readWholeSync(fd, size), { now: Date.now() });
   // The snapshot's steps under this file's: the same budget, offsets moved past the files
   // before. A step that does not end the load loads exactly its budget of keys.
   let budget = 1;
@@ -246,7 +240,7 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
   const client = replayClient(engine);
   const stream = new CommandStream(fd, size);
   /** Commands of an open MULTI block, run at its EXEC; a SELECT inside is queued too (as a db index). */
-  let multi: ({ command: Command<Client>; argv: string[] } | number)[] | null = null;
+  let multi: ({ command: Command<Client>; argv: Argv<Client> } | number)[] | null = null;
   let validUpTo = 0;
   let validBeforeMulti = 0;
   let budget = 0;
@@ -263,9 +257,16 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
       if (cmd === null) log.warn(`Revert incomplete MULTI/EXEC transaction in AOF file ${file.name}`);
       return acceptTruncated(job, multi !== null ? validBeforeMulti : validUpTo);
     }
-    const { argv } = cmd;
-    const name = argv[0].toLowerCase();
-    if (name === 'multi') {
+    // A command with long bulks: its values as bytes, the rest as strings (or refused).
+    const argv = Array.isArray(cmd.argv) ? cmd.argv : commands.admit(cmd.argv);
+    const name = Array.isArray(argv) ? argv[0].toLowerCase() : '';
+    if (!Array.isArray(argv)) {
+      if (!(argv instanceof ValueCall)) {
+        throw new AofLoadError(`Invalid command (${argv.error}) reading the append only file ${file.name} at offset ${validUpTo}`);
+      }
+      if (multi !== null) multi.push({ command: argv.command, argv });
+      else run(client, argv.command, argv);
+    } else if (name === 'multi') {
       validBeforeMulti = validUpTo;
       multi = [];
     } else if (name === 'exec' && multi !== null) {
@@ -303,7 +304,7 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
   return false;
 }
 
-function run(client: Client, command: Command<Client>, argv: string[]): void {
+function run(client: Client, command: Command<Client>, argv: Argv<Client>): void {
   const mark = client.reply.position;
   client.engine.call(client, command, argv);
   client.reply.truncate(mark);

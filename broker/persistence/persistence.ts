@@ -229,8 +229,8 @@ export class Persistence {
     // PUBLISH goes to replicas only, never to the AOF (as redis-server's PROPAGATE_REPL).
     for (const e of unit) {
       const name = e.argv[0];
-      if ((name.length === 7 || name.length === 8) && /^s?publish$/i.test(name)) {
-        effects = unit.filter((x) => !/^s?publish$/i.test(x.argv[0]));
+      if (typeof name === 'string' && (name.length === 7 || name.length === 8) && /^s?publish$/i.test(name)) {
+        effects = unit.filter((x) => typeof x.argv[0] !== 'string' || !/^s?publish$/i.test(x.argv[0]));
         break;
       }
     }

@@ -111,3 +111,22 @@ function fsyncDirSync(dir: string): void {
     fs.closeSync(fd);
   }
 }
+
+/** At most this much per read(2): Node refuses reads over 2 GB. */
+const READ_PIECE = 1 << 30;
+
+/**
+ * The first `size` bytes of an open file in one Buffer (fewer if it is shorter).
+ * fs.readFileSync refuses files over 2 GB, which a snapshot holding a few values near
+ * proto-max-bulk-len exceeds; a Buffer holds 4 GB.
+ */
+export function readWholeSync(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = fs.readSync(fd, buf, got, Math.min(size - got, READ_PIECE), got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}

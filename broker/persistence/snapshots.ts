@@ -13,7 +13,7 @@ import { FormatError } from '../../engine/persist/bytes.js';
 import { loadSnapshot, snapshotBytes, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { PersistenceHost } from './persistence.js';
 import { PersistenceStartError, type Load, type LoadSteps } from './loading.js';
-import { Cancelled, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
+import { Cancelled, readWholeSync, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
 import { strerror } from './strerror.js';
 
 export interface SaveJob extends SnapshotJob {
@@ -55,7 +55,7 @@ export class Snapshots {
     const file = this.path();
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      bytes = readWholeFile(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new PersistenceStartError(`Fatal error loading the DB: ${strerror(err)}. Exiting.`);
@@ -141,7 +141,7 @@ export class Snapshots {
     const failed = 'Error trying to load the RDB dump, check server logs.';
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      bytes = readWholeFile(file);
     } catch (err) {
       this.broker.log.warn(`Fatal error loading the DB: ${strerror(err)}.`);
       return failed;
@@ -204,5 +204,15 @@ export class Snapshots {
   private setOk(ok: boolean): void {
     this.lastOk = ok;
     this.onStatus();
+  }
+}
+
+/** A file's bytes in one Buffer, over 2 GB too (see readWholeSync). */
+function readWholeFile(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    return readWholeSync(fd, fs.fstatSync(fd).size);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -5,8 +5,14 @@
  * Effects (ARCHITECTURE.md, "Effects") follow redis-server exactly: relative or absolute
  * expiries go out as `SET key value PXAT <ms>`, SET's GET option is dropped, GETEX as
  * PEXPIREAT/PERSIST/DEL, GETDEL as DEL, GETSET as SET, INCRBYFLOAT as SET ... KEEPTTL.
+ *
+ * Values up to `proto-max-bulk-len`: a value longer than LARGE_VALUE is a LargeString
+ * (bytes off the V8 heap, engine/types/large-string.ts), whether it arrived so (the
+ * commands that take values declare their value slots and get it as bytes) or was
+ * built here (APPEND, SETRANGE). Shorter values stay JS strings: the checks for the
+ * long kind come after the `typeof v === 'string'` ones, so small values pay nothing.
  */
-import type { CommandDef } from '../command.js';
+import { textAt, type Arg, type CommandDef } from '../command.js';
 import type { Client } from '../client.js';
 import {
   DECREMENT_OVERFLOW,
@@ -26,19 +32,27 @@ import {
   WRONGTYPE,
 } from '../errors.js';
 import { addInt64, INT64_MIN, mulInt64, negateInt64, parseInt64, type Int64 } from '../util/int64.js';
-import { StringForm } from '../keyspace.js';
+import { StringForm, type Value } from '../keyspace.js';
+import { LARGE_VALUE, LargeString, valueBytes, valueOfArg, type StringValue } from '../types/large-string.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 
+/** True for a string value, short (a JS string) or long (a LargeString). */
+function isString(v: Value): v is StringValue {
+  return typeof v === 'string' || v instanceof LargeString;
+}
+
 /**
- * Largest string a command may build (APPEND, SETRANGE): redis-server's default
- * `proto-max-bulk-len`, capped by V8's own string limit (2^29 - 24 chars), above
- * which we answer with the same error rather than fail.
+ * checkStringLength: a string a command builds (APPEND, SETRANGE) may not exceed
+ * `proto-max-bulk-len` (redis-server 7.0 checks that setting, not a fixed 512 MB).
+ * Replies with the error and returns false when `length` does.
  */
-const MAX_STRING_LENGTH = Math.min(512 * 1024 * 1024, (1 << 29) - 24);
-/** redis-server refuses LCS tables (4 bytes a cell) larger than `proto-max-bulk-len`. */
-const MAX_LCS_TABLE_BYTES = 512 * 1024 * 1024;
+function checkLengthOrReply(c: Client, length: number): boolean {
+  if (length <= c.engine.settings.protoMaxBulkLen) return true;
+  c.reply.error(STRING_TOO_LONG);
+  return false;
+}
 
 // Option bits of SET and GETEX (redis-server's OBJ_* flags).
 const NX = 1 << 0;
@@ -72,11 +86,11 @@ interface StringOptions {
  * GETEX's from argv[2]. A repeated option is allowed (the last value wins), a
  * conflicting one is a syntax error. Null after replying with the error.
  */
-function parseOptionsOrReply(c: Client, argv: string[], forSet: boolean): StringOptions | null {
+function parseOptionsOrReply(c: Client, argv: readonly Arg[], forSet: boolean): StringOptions | null {
   let flags = 0;
   let expire: string | undefined;
   for (let j = forSet ? 3 : 2; j < argv.length; j++) {
-    const opt = argv[j];
+    const opt = textAt(argv, j);
     const hasNext = j < argv.length - 1;
     if (forSet && isOption(opt, 'nx') && !(flags & XX)) flags |= NX;
     else if (forSet && isOption(opt, 'xx') && !(flags & NX)) flags |= XX;
@@ -91,7 +105,7 @@ function parseOptionsOrReply(c: Client, argv: string[], forSet: boolean): String
         return null;
       }
       flags |= kind;
-      expire = argv[++j];
+      expire = textAt(argv, ++j);
     }
   }
   return { flags, expire };
@@ -118,10 +132,12 @@ function expireAtOrReply(c: Client, arg: string, flags: number, command: string)
 function replyValue(c: Client, key: string): boolean {
   const v = c.db.lookupRead(key);
   if (v === undefined) c.reply.nil();
-  else if (typeof v !== 'string') {
+  else if (typeof v === 'string') c.reply.bulk(v);
+  else if (v instanceof LargeString) c.reply.bulkBytes(v.view());
+  else {
     c.reply.error(WRONGTYPE);
     return false;
-  } else c.reply.bulk(v);
+  }
   return true;
 }
 
@@ -131,16 +147,16 @@ function replyValue(c: Client, key: string): boolean {
  */
 function setGeneric(
   c: Client,
-  argv: string[],
+  argv: readonly Arg[],
   key: string,
-  value: string,
+  value: Arg,
   flags: number,
   expire: string | undefined,
   okReply: number | null,
   abortReply: number | null,
 ): void {
   let at: Int64 | null = null;
-  if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, argv[0])) === null) return;
+  if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, textAt(argv, 0))) === null) return;
   if (flags & GET && !replyValue(c, key)) return;
   const found = c.db.lookupWrite(key) !== undefined;
   if ((flags & NX && found) || (flags & XX && !found)) {
@@ -149,7 +165,7 @@ function setGeneric(
     else c.reply.int(abortReply);
     return;
   }
-  const e = c.db.set(key, value, (flags & KEEPTTL) !== 0);
+  const e = c.db.set(key, valueOfArg(value), (flags & KEEPTTL) !== 0);
   notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   if (at !== null) {
     c.db.setExpire(e, at);
@@ -165,35 +181,36 @@ function setGeneric(
 }
 
 /** SET's argv without its GET options, as redis-server propagates it. */
-function withoutGet(argv: string[]): string[] {
+function withoutGet(argv: readonly Arg[]): Arg[] {
   const out = argv.slice(0, 3);
-  for (let j = 3; j < argv.length; j++) if (!isOption(argv[j], 'get')) out.push(argv[j]);
+  for (let j = 3; j < argv.length; j++) if (!isOption(textAt(argv, j), 'get')) out.push(argv[j]);
   return out;
 }
 
-function set(c: Client, argv: string[]): void {
+function set(c: Client, argv: readonly Arg[]): void {
+  const key = textAt(argv, 1);
   if (argv.length === 3) {
     // The common case, kept free of option parsing.
-    c.db.set(argv[1], argv[2]);
-    c.engine.keyChanged(c.db, argv[1]);
-    notify(c.engine, NotifyFlag.String, 'set', argv[1], c.db.id);
+    c.db.set(key, valueOfArg(argv[2]));
+    c.engine.keyChanged(c.db, key);
+    notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
     c.reply.ok();
     return;
   }
   const options = parseOptionsOrReply(c, argv, true);
-  if (options !== null) setGeneric(c, argv, argv[1], argv[2], options.flags, options.expire, null, null);
+  if (options !== null) setGeneric(c, argv, key, argv[2], options.flags, options.expire, null, null);
 }
 
-function setnx(c: Client, argv: string[]): void {
-  setGeneric(c, argv, argv[1], argv[2], NX, undefined, 1, 0);
+function setnx(c: Client, argv: readonly Arg[]): void {
+  setGeneric(c, argv, textAt(argv, 1), argv[2], NX, undefined, 1, 0);
 }
 
-function setex(c: Client, argv: string[]): void {
-  setGeneric(c, argv, argv[1], argv[3], EX, argv[2], null, null);
+function setex(c: Client, argv: readonly Arg[]): void {
+  setGeneric(c, argv, textAt(argv, 1), argv[3], EX, textAt(argv, 2), null, null);
 }
 
-function psetex(c: Client, argv: string[]): void {
-  setGeneric(c, argv, argv[1], argv[3], PX, argv[2], null, null);
+function psetex(c: Client, argv: readonly Arg[]): void {
+  setGeneric(c, argv, textAt(argv, 1), argv[3], PX, textAt(argv, 2), null, null);
 }
 
 function get(c: Client, argv: string[]): void {
@@ -206,11 +223,12 @@ function getex(c: Client, argv: string[]): void {
   const key = argv[1];
   const v = c.db.lookupRead(key);
   if (v === undefined) return c.reply.nil();
-  if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
+  if (!isString(v)) return c.reply.error(WRONGTYPE);
   const { flags, expire } = options;
   let at: Int64 | null = null;
   if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, argv[0])) === null) return;
-  c.reply.bulk(v);
+  if (typeof v === 'string') c.reply.bulk(v);
+  else c.reply.bulkBytes(v.view());
   const e = c.db.entry(key)!;
   if (at !== null && flags & (EXAT | PXAT) && at <= c.engine.now()) {
     // An absolute time already past deletes the key, as its expiry would.
@@ -239,10 +257,10 @@ function getdel(c: Client, argv: string[]): void {
   notify(c.engine, NotifyFlag.Generic, 'del', key, c.db.id);
 }
 
-function getset(c: Client, argv: string[]): void {
-  const key = argv[1];
+function getset(c: Client, argv: readonly Arg[]): void {
+  const key = textAt(argv, 1);
   if (!replyValue(c, key)) return;
-  c.db.set(key, argv[2]);
+  c.db.set(key, valueOfArg(argv[2]));
   notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   c.engine.rewriteEffect(['SET', key, argv[2]]);
   c.engine.keyChanged(c.db, key);
@@ -253,32 +271,34 @@ function mget(c: Client, argv: string[]): void {
   for (let j = 1; j < argv.length; j++) {
     const v = c.db.lookupRead(argv[j]);
     if (typeof v === 'string') c.reply.bulk(v);
+    else if (v instanceof LargeString) c.reply.bulkBytes(v.view());
     else c.reply.nil();
   }
 }
 
 /** MSET and MSETNX: with `nx`, nothing is set if any key exists. */
-function msetGeneric(c: Client, argv: string[], nx: boolean): void {
-  if (argv.length % 2 === 0) return c.reply.error(WRONG_ARGS(argv[0].toLowerCase()));
+function msetGeneric(c: Client, argv: readonly Arg[], nx: boolean): void {
+  if (argv.length % 2 === 0) return c.reply.error(WRONG_ARGS(textAt(argv, 0).toLowerCase()));
   if (nx) {
     for (let j = 1; j < argv.length; j += 2) {
-      if (c.db.lookupWrite(argv[j]) !== undefined) return c.reply.int(0);
+      if (c.db.lookupWrite(textAt(argv, j)) !== undefined) return c.reply.int(0);
     }
   }
   for (let j = 1; j < argv.length; j += 2) {
-    c.db.set(argv[j], argv[j + 1]);
-    c.engine.keyChanged(c.db, argv[j]);
-    notify(c.engine, NotifyFlag.String, 'set', argv[j], c.db.id);
+    const key = textAt(argv, j);
+    c.db.set(key, valueOfArg(argv[j + 1]));
+    c.engine.keyChanged(c.db, key);
+    notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   }
   if (nx) c.reply.int(1);
   else c.reply.ok();
 }
 
-function mset(c: Client, argv: string[]): void {
+function mset(c: Client, argv: readonly Arg[]): void {
   msetGeneric(c, argv, false);
 }
 
-function msetnx(c: Client, argv: string[]): void {
+function msetnx(c: Client, argv: readonly Arg[]): void {
   msetGeneric(c, argv, true);
 }
 
@@ -287,8 +307,9 @@ function incrDecr(c: Client, key: string, by: Int64): void {
   const v = c.db.lookupWrite(key);
   let current: Int64 | null = 0;
   if (v !== undefined) {
-    if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
-    if ((current = parseInt64(v)) === null) return c.reply.error(NOT_INTEGER);
+    if (!isString(v)) return c.reply.error(WRONGTYPE);
+    // A long value is never an integer.
+    if (typeof v !== 'string' || (current = parseInt64(v)) === null) return c.reply.error(NOT_INTEGER);
   }
   const sum = addInt64(current, by);
   if (sum === null) return c.reply.error(OVERFLOW);
@@ -322,8 +343,9 @@ function decrby(c: Client, argv: string[]): void {
 function incrbyfloat(c: Client, argv: string[]): void {
   const key = argv[1];
   const v = c.db.lookupWrite(key);
-  if (v !== undefined && typeof v !== 'string') return c.reply.error(WRONGTYPE);
-  const result = addFloatStrings(v ?? '0', argv[2]);
+  if (v !== undefined && !isString(v)) return c.reply.error(WRONGTYPE);
+  // A long value is never a number.
+  const result = v instanceof LargeString ? NOT_FLOAT : addFloatStrings(v ?? '0', argv[2]);
   if (result === NOT_FLOAT || result === NAN_OR_INFINITY) return c.reply.error(result);
   c.db.set(key, result, true, StringForm.NotInt);
   c.engine.keyChanged(c.db, key);
@@ -349,28 +371,36 @@ function addFloatStrings(a: string, b: string): string {
   return sum === null ? NAN_OR_INFINITY : formatLongDouble(sum);
 }
 
-function append(c: Client, argv: string[]): void {
-  const key = argv[1];
+function append(c: Client, argv: readonly Arg[]): void {
+  const key = textAt(argv, 1);
   const suffix = argv[2];
   const v = c.db.lookupWrite(key);
   let length = suffix.length;
   if (v === undefined) {
-    c.db.set(key, suffix);
+    c.db.set(key, valueOfArg(suffix));
   } else {
-    if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
+    if (!isString(v)) return c.reply.error(WRONGTYPE);
     length += v.length;
-    if (length > MAX_STRING_LENGTH) return c.reply.error(STRING_TOO_LONG);
-    c.db.set(key, v + suffix, true, StringForm.Raw);
+    if (!checkLengthOrReply(c, length)) return;
+    c.db.set(key, appended(v, suffix, length), true, StringForm.Raw);
   }
   c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'append', key, c.db.id);
   c.reply.int(length);
 }
 
+/** `v` followed by `suffix` (`length` bytes in all): a JS string while short, else the LargeString `v` grown in place. */
+function appended(v: StringValue, suffix: Arg, length: number): StringValue {
+  if (typeof v === 'string' && typeof suffix === 'string' && length <= LARGE_VALUE) return v + suffix;
+  const grown = typeof v === 'string' ? LargeString.from(v, length) : v;
+  grown.append(suffix);
+  return grown;
+}
+
 function strlen(c: Client, argv: string[]): void {
   const v = c.db.lookupRead(argv[1]);
   if (v === undefined) return c.reply.int(0);
-  if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
+  if (!isString(v)) return c.reply.error(WRONGTYPE);
   c.reply.int(v.length);
 }
 
@@ -380,7 +410,7 @@ function getrange(c: Client, argv: string[]): void {
   if (startArg === null || endArg === null) return c.reply.error(NOT_INTEGER);
   const v = c.db.lookupRead(argv[1]);
   if (v === undefined) return c.reply.bulk('');
-  if (typeof v !== 'string') return c.reply.error(WRONGTYPE);
+  if (!isString(v)) return c.reply.error(WRONGTYPE);
   // Past ±2^53 only the sign matters, so rounding to a double is harmless.
   let start = Number(startArg);
   let end = Number(endArg);
@@ -390,24 +420,25 @@ function getrange(c: Client, argv: string[]): void {
   if (end < 0) end = Math.max(0, len + end);
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return c.reply.bulk('');
-  c.reply.bulk(v.slice(start, end + 1));
+  if (typeof v === 'string') c.reply.bulk(v.slice(start, end + 1));
+  else c.reply.bulkBytes(v.view().subarray(start, end + 1));
 }
 
-function setrange(c: Client, argv: string[]): void {
-  const key = argv[1];
+function setrange(c: Client, argv: readonly Arg[]): void {
+  const key = textAt(argv, 1);
   const patch = argv[3];
-  const offsetArg = parseInt64(argv[2]);
+  const offsetArg = parseInt64(textAt(argv, 2));
   if (offsetArg === null) return c.reply.error(NOT_INTEGER);
   if (offsetArg < 0) return c.reply.error(OFFSET_OUT_OF_RANGE);
   const v = c.db.lookupWrite(key);
-  if (v !== undefined && typeof v !== 'string') return c.reply.error(WRONGTYPE);
+  if (v !== undefined && !isString(v)) return c.reply.error(WRONGTYPE);
   const old = v ?? '';
   // Setting nothing changes nothing, not even creates the key.
   if (patch.length === 0) return c.reply.int(old.length);
-  if (Number(offsetArg) + patch.length > MAX_STRING_LENGTH) return c.reply.error(STRING_TOO_LONG);
+  // Past ±2^53 only the size matters, so rounding to a double is harmless.
   const offset = Number(offsetArg);
-  const head = offset <= old.length ? old.slice(0, offset) : old + '\0'.repeat(offset - old.length);
-  const updated = head + patch + old.slice(offset + patch.length);
+  if (!checkLengthOrReply(c, offset + patch.length)) return;
+  const updated = patched(old, offset, patch);
   // SETRANGE builds the value in place, so redis-server stores it "raw" even if new.
   c.db.set(key, updated, true, StringForm.Raw);
   c.engine.keyChanged(c.db, key);
@@ -415,10 +446,22 @@ function setrange(c: Client, argv: string[]): void {
   c.reply.int(updated.length);
 }
 
+/** `old` with `patch` written at `offset` (zero-padded up to it): a JS string while short, else a LargeString changed in place. */
+function patched(old: StringValue, offset: number, patch: Arg): StringValue {
+  const length = Math.max(old.length, offset + patch.length);
+  if (typeof old === 'string' && typeof patch === 'string' && length <= LARGE_VALUE) {
+    const head = offset <= old.length ? old.slice(0, offset) : old + '\0'.repeat(offset - old.length);
+    return head + patch + old.slice(offset + patch.length);
+  }
+  const updated = typeof old === 'string' ? LargeString.from(old, length) : old;
+  updated.setRange(offset, patch);
+  return updated;
+}
+
 function lcs(c: Client, argv: string[]): void {
   const va = c.db.lookupRead(argv[1]);
   const vb = c.db.lookupRead(argv[2]);
-  if ((va !== undefined && typeof va !== 'string') || (vb !== undefined && typeof vb !== 'string')) {
+  if ((va !== undefined && !isString(va)) || (vb !== undefined && !isString(vb))) {
     return c.reply.error(LCS_NOT_STRINGS);
   }
   let idx = false;
@@ -437,11 +480,13 @@ function lcs(c: Client, argv: string[]): void {
     } else return c.reply.error(SYNTAX);
   }
   if (idx && len) return c.reply.error(LCS_IDX_AND_LEN);
-  const a = va ?? '';
-  const b = vb ?? '';
-  if ((a.length + 1) * (b.length + 1) * 4 > MAX_LCS_TABLE_BYTES) {
+  // redis-server refuses tables (4 bytes a cell) larger than proto-max-bulk-len: a long
+  // value only meets a short one here, and is read as bytes, never as a JS string.
+  if (((va?.length ?? 0) + 1) * ((vb?.length ?? 0) + 1) * 4 > c.engine.settings.protoMaxBulkLen) {
     return c.reply.error(LCS_TOO_LARGE);
   }
+  const a = valueBytes(va ?? '');
+  const b = valueBytes(vb ?? '');
   const table = lcsTable(a, b);
   if (table === null) return c.reply.error(LCS_NO_MEMORY);
   const total = table[table.length - 1];
@@ -466,23 +511,25 @@ function lcs(c: Client, argv: string[]): void {
 
 /**
  * The dynamic-programming table: cell (i, j) holds the LCS length of a[0..i) and
- * b[0..j). Lengths never exceed 65535 once the size limit has passed (the shorter
- * string is then below 11586 bytes), so 16-bit cells suffice. Null if out of memory.
+ * b[0..j). Lengths never exceed the shorter string's: below 65536 bytes (always so
+ * under the default size limit, which keeps it below 11586) 16-bit cells suffice.
+ * Null if out of memory.
  */
-function lcsTable(a: string, b: string): Uint16Array | null {
+function lcsTable(a: Uint8Array, b: Uint8Array): Uint16Array | Uint32Array | null {
   const width = b.length + 1;
-  let table: Uint16Array;
+  let table: Uint16Array | Uint32Array;
   try {
-    table = new Uint16Array((a.length + 1) * width);
+    const cells = (a.length + 1) * width;
+    table = Math.min(a.length, b.length) < 65536 ? new Uint16Array(cells) : new Uint32Array(cells);
   } catch {
     return null;
   }
   for (let i = 1; i <= a.length; i++) {
-    const ca = a.charCodeAt(i - 1);
+    const ca = a[i - 1];
     const row = i * width;
     const up = row - width;
     for (let j = 1; j < width; j++) {
-      if (ca === b.charCodeAt(j - 1)) table[row + j] = table[up + j - 1] + 1;
+      if (ca === b[j - 1]) table[row + j] = table[up + j - 1] + 1;
       else {
         const l1 = table[up + j];
         const l2 = table[row + j - 1];
@@ -500,9 +547,9 @@ function lcsTable(a: string, b: string): Uint16Array | null {
  */
 function lcsWalk(
   c: Client,
-  a: string,
-  b: string,
-  table: Uint16Array,
+  a: Uint8Array,
+  b: Uint8Array,
+  table: Uint16Array | Uint32Array,
   minMatchLen: number,
   withMatchLen: boolean,
   chars: number[] | null,
@@ -519,8 +566,8 @@ function lcsWalk(
   let j = b.length;
   while (i > 0 && j > 0) {
     let emit = false;
-    const ch = a.charCodeAt(i - 1);
-    if (ch === b.charCodeAt(j - 1)) {
+    const ch = a[i - 1];
+    if (ch === b[j - 1]) {
       if (chars !== null) chars[pos - 1] = ch;
       if (aStart === alen) {
         aStart = aEnd = i - 1;
@@ -558,27 +605,32 @@ function lcsWalk(
   return ranges;
 }
 
+/** Value slots (see ValueSlots): the third argument, the fourth, every second from the third. */
+const THIRD = { first: 2, last: 2, step: 1 };
+const FOURTH = { first: 3, last: 3, step: 1 };
+const PAIRS = { first: 2, last: -1, step: 2 };
+
 export const stringCommands: readonly CommandDef<Client>[] = [
   { name: 'get', handler: get },
-  { name: 'set', handler: set },
-  { name: 'setnx', handler: setnx },
-  { name: 'setex', handler: setex },
-  { name: 'psetex', handler: psetex },
+  { name: 'set', handler: set, values: THIRD },
+  { name: 'setnx', handler: setnx, values: THIRD },
+  { name: 'setex', handler: setex, values: FOURTH },
+  { name: 'psetex', handler: psetex, values: FOURTH },
   { name: 'getex', handler: getex },
   { name: 'getdel', handler: getdel },
-  { name: 'getset', handler: getset },
+  { name: 'getset', handler: getset, values: THIRD },
   { name: 'mget', handler: mget },
-  { name: 'mset', handler: mset },
-  { name: 'msetnx', handler: msetnx },
+  { name: 'mset', handler: mset, values: PAIRS },
+  { name: 'msetnx', handler: msetnx, values: PAIRS },
   { name: 'incr', handler: incr },
   { name: 'decr', handler: decr },
   { name: 'incrby', handler: incrby },
   { name: 'decrby', handler: decrby },
   { name: 'incrbyfloat', handler: incrbyfloat },
-  { name: 'append', handler: append },
+  { name: 'append', handler: append, values: THIRD },
   { name: 'strlen', handler: strlen },
   { name: 'getrange', handler: getrange },
   { name: 'substr', handler: getrange },
-  { name: 'setrange', handler: setrange },
+  { name: 'setrange', handler: setrange, values: FOURTH },
   { name: 'lcs', handler: lcs },
 ];

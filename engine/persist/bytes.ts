@@ -148,6 +148,22 @@ export class ByteWriter {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
+
+  /**
+   * Bytes added by reference, not copied (a long string value's, which stay as they
+   * are until taken: see LargeString.share). Short ones are copied all the same.
+   */
+  shared(b: Buffer): void {
+    if (b.length < CHUNK) return this.bytes(b);
+    if (this.pos > 0) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.doneBytes += this.pos;
+      this.buf = this.buf.subarray(this.pos);
+      this.pos = 0;
+    }
+    this.done.push(b);
+    this.doneBytes += b.length;
+  }
 }
 
 export class ByteReader {
@@ -217,6 +233,14 @@ export class ByteReader {
     const s = this.buf.latin1Slice(this.pos, this.pos + len);
     this.pos += len;
     return s;
+  }
+
+  /** The next `n` bytes, as a view of the buffer read. */
+  view(n: number): Buffer {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
   }
 
   /** `n` raw bytes, copied into a fresh buffer aligned for typed arrays. */

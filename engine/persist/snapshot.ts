@@ -8,7 +8,7 @@
  *   header   "BRKSNAP" 0x01, u64 creation time (ms since the epoch)
  *   records  0xFE varuint db       the keys that follow belong to db
  *            0xFC u64 ms           the next key expires at this time
- *            tag str key <value>   one key: tag 0 a string (str value); any other
+ *            tag str key <value>   one key: tag 0 a string (str value, however long); any other
  *                                  tag a type's codec (codec.ts: 1 list, 2 stream)
  *   trailer  0xFF u64 keys u32 crc the number of keys, then the CRC-32 of every
  *                                  byte before the crc field
@@ -34,12 +34,13 @@
  * without RDB preamble; no header, no trailer.
  */
 import { crc32 } from 'node:zlib';
-import { commandString } from '../../protocol/reply.js';
+import { commandPieces, commandString } from '../../protocol/reply.js';
 import { Db, type DataObject, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { U64 } from '../types/stream-id.js';
 import type { Int64 } from '../util/int64.js';
 import { ByteReader, ByteWriter, FormatError } from './bytes.js';
 import { CODECS, codecByTag, STRING_TAG, type RecordInProgress } from './codec.js';
+import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
 
 const SNAPSHOT_MAGIC = 'BRKSNAP';
 const VERSION = 1;
@@ -249,6 +250,12 @@ export class SnapshotWriter implements EntryGuard {
     const value = e.value;
     if (typeof value === 'string') {
       emit(['SET', e.key, value]);
+    } else if (value instanceof LargeString) {
+      // Its bytes shared, not copied (copy on write), and never made a JS string.
+      for (const piece of commandPieces(['SET', e.key, value.share()])) {
+        if (typeof piece === 'string') this.w.latin1(piece);
+        else this.w.shared(piece);
+      }
     } else {
       const codec = CODECS[value.type];
       if (codec === undefined) throw new Error(`no snapshot codec for type ${value.type}`);
@@ -268,6 +275,14 @@ export class SnapshotWriter implements EntryGuard {
     if (typeof value === 'string') {
       this.recordHead(db, expireAt, STRING_TAG, e.key);
       this.w.str(value);
+      this.keys++;
+      return;
+    }
+    if (value instanceof LargeString) {
+      // Shared, not copied: a change meanwhile copies the value instead (copy on write).
+      this.recordHead(db, expireAt, STRING_TAG, e.key);
+      this.w.varuint(value.length);
+      this.w.shared(value.share());
       this.keys++;
       return;
     }
@@ -359,7 +374,7 @@ export function* snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: Sna
     const key = r.str();
     let value: string | DataObject;
     if (op === STRING_TAG) {
-      value = r.str();
+      value = readStringValue(r);
     } else {
       const codec = codecByTag(op);
       if (codec === undefined) throw new FormatError(`unknown record type ${op}`, at);
@@ -375,4 +390,10 @@ export function* snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: Sna
     expireAt = 0;
     if (--budget <= 0) budget = yield r.pos;
   }
+}
+
+/** A string record's value: a JS string, or past LARGE_VALUE a LargeString (copied out of the file's buffer). */
+function readStringValue(r: ByteReader): StringValue {
+  const bytes = r.view(r.varuint());
+  return bytes.length > LARGE_VALUE ? LargeString.copyOf(bytes) : bytes.latin1Slice();
 }

@@ -14,7 +14,7 @@
  * and the effects of served clients replayed on redis-server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Effect } from '../../engine/engine.js';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
 import { show } from '../harness/diff.js';
@@ -85,10 +85,10 @@ async function runScript(port: number, steps: readonly Step[]): Promise<string[]
 describe.skipIf(!hasRedisServer())('blocking list commands vs redis-server', () => {
   let ours: InProcessBroker;
   let ref: RunningServer;
-  const units: Effect[][] = [];
+  const units: TextEffect[][] = [];
   beforeAll(async () => {
     [ours, ref] = await Promise.all([startBroker(['--enable-debug-command', 'yes']), startRedis(['--enable-debug-command', 'yes'])]);
-    ours.broker.engine.onEffects((unit) => units.push(unit.map((e) => ({ db: e.db, argv: [...e.argv] }))));
+    ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
   });
   afterAll(async () => {
     await Promise.all([ours?.stop(), ref?.stop()]);

@@ -11,8 +11,8 @@
  * rebuild that dataset.
  */
 import fc from 'fast-check';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Effect } from '../../engine/engine.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
 import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
@@ -76,13 +76,13 @@ describe.skipIf(!hasRedisServer())('random list command sequences vs redis-serve
   let servers: DiffServers;
   let p: DiffPair;
   let run = 0;
-  const units: Effect[][] = [];
+  const units: TextEffect[][] = [];
   beforeAll(async () => {
     const debug = ['--enable-debug-command', 'yes'];
     // redis-server checks blocked clients' timeouts when its event loop wakes: at
     // least hz times a second, so a high hz keeps its 1 ms timeouts short.
     servers = await startDiffServers(debug, [...debug, '--hz', '500']);
-    servers.ours.broker.engine.onEffects((unit) => units.push(unit.map((e) => ({ db: e.db, argv: [...e.argv] }))));
+    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
     p = await servers.pair();
   });
   afterAll(() => servers?.stop());

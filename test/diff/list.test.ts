@@ -7,7 +7,7 @@
  * Blocking proper is in list-blocking.test.ts.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Effect } from '../../engine/engine.js';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
 import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
@@ -369,8 +369,8 @@ describe.skipIf(!hasRedisServer())('list effects replayed on redis-server', () =
   });
 
   it('rebuild the dataset: LMPOP as [LR]POP n, blocking forms as their plain ones, no-ops not sent', async () => {
-    const units: Effect[][] = [];
-    servers.ours.broker.engine.onEffects((unit) => units.push(unit.map((e) => ({ db: e.db, argv: [...e.argv] }))));
+    const units: TextEffect[][] = [];
+    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
     const p = await servers.pair();
     const workload = [
       ['RPUSH', 'a', '1', '2', '3', '4', '5', '6'],

@@ -10,10 +10,10 @@
  * report the clients blocked, then writes.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
 import { show, startDiffServers, type DiffServers } from '../harness/diff.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import type { Effect } from '../../engine/engine.js';
 import { expectSameTimed } from './stream-group-harness.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -312,8 +312,8 @@ describe.skipIf(!hasRedisServer())('blocking stream reads vs redis-server', () =
 describe.skipIf(!hasRedisServer())('blocked XREADGROUP effects replay', () => {
   it('replays to the same XINFO STREAM FULL and DEBUG DIGEST', async () => {
     const servers = await startDiffServers(DEBUG, DEBUG);
-    const effects: Effect[] = [];
-    servers.ours.broker.engine.onEffects((unit) => effects.push(...unit));
+    const effects: TextEffect[] = [];
+    servers.ours.broker.engine.onEffects((unit) => effects.push(...effectsAsText(unit)));
     const [w, r1, r2] = [await RawClient.connect(servers.ours.port), await RawClient.connect(servers.ours.port), await RawClient.connect(servers.ours.port)];
     try {
       await w.call('XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');

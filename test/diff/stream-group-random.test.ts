@@ -11,11 +11,11 @@
  * consumers' seen times aside) and the same DEBUG DIGEST.
  */
 import fc from 'fast-check';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
 import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
-import type { Effect } from '../../engine/engine.js';
 import { expectSameTimed } from './stream-group-harness.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -159,10 +159,10 @@ describe.skipIf(!hasRedisServer())('random consumer group sequences: effects rep
   let replica: InProcessBroker;
   let ref: RunningServer;
   let clients: RawClient[];
-  const effects: Effect[] = [];
+  const effects: TextEffect[] = [];
   beforeAll(async () => {
     [source, replica, ref] = await Promise.all([startBroker(DEBUG), startBroker(DEBUG), startRedis(DEBUG)]);
-    source.broker.engine.onEffects((unit) => effects.push(...unit));
+    source.broker.engine.onEffects((unit) => effects.push(...effectsAsText(unit)));
     clients = await Promise.all([source, replica, ref].map((s) => RawClient.connect(s.port)));
   });
   afterAll(async () => {

@@ -10,10 +10,10 @@
  * explicit and `<ms>-*` IDs unless they only look at the shape of a reply.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
 import { show, showXinfo, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import type { Effect } from '../../engine/engine.js';
 
 const MAX = '18446744073709551615';
 /** DEBUG DIGEST(-VALUE) compares datasets; both servers refuse DEBUG by default. */
@@ -668,8 +668,8 @@ describe.skipIf(!hasRedisServer())('stream effects replay to the same dataset', 
   it('XADD *, <ms>-*, MAXLEN ~ / MINID ~ with LIMIT, XTRIM ~, XDEL, XSETID', async () => {
     const args = ['--stream-node-max-entries', '5'];
     const servers = await startDiffServers([...args, ...DEBUG], [...args, ...DEBUG]);
-    const effects: Effect[] = [];
-    servers.ours.broker.engine.onEffects((unit) => effects.push(...unit));
+    const effects: TextEffect[] = [];
+    servers.ours.broker.engine.onEffects((unit) => effects.push(...effectsAsText(unit)));
     const ours = await RawClient.connect(servers.ours.port);
     try {
       const run = async (...argv: string[]): Promise<void> => void (await ours.call(...argv));

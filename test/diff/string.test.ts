@@ -5,7 +5,7 @@
  * rewritten command (checked against redis-server's AOF by hand: see string.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Effect } from '../../engine/engine.js';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
 import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
@@ -593,10 +593,10 @@ if (!hasRedisServer()) console.warn(NO_REDIS);
 describe('string command effects', () => {
   let server: InProcessBroker;
   let client: RawClient;
-  let effects: Effect[];
+  let effects: TextEffect[];
   beforeAll(async () => {
     server = await startBroker();
-    server.broker.engine.onEffects((unit) => effects.push(...unit));
+    server.broker.engine.onEffects((unit) => effects.push(...effectsAsText(unit)));
     client = await RawClient.connect(server.port);
   });
   afterAll(async () => {

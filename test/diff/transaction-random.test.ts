@@ -11,8 +11,8 @@
  * fresh redis-server and a fresh broker, must rebuild the same dataset.
  */
 import fc from 'fast-check';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Effect } from '../../engine/engine.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
 import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
@@ -71,12 +71,12 @@ const steps: fc.Arbitrary<Step[]> = fc
 describe.skipIf(!hasRedisServer())('random transactions vs redis-server', () => {
   let servers: DiffServers;
   let clients: DiffPair[];
-  const units: Effect[][] = [];
+  const units: TextEffect[][] = [];
   beforeAll(async () => {
     const debug = ['--enable-debug-command', 'yes'];
     // A high hz keeps redis-server's 1 ms blocking timeouts short.
     servers = await startDiffServers(debug, [...debug, '--hz', '500']);
-    servers.ours.broker.engine.onEffects((unit) => units.push(unit.map((e) => ({ db: e.db, argv: [...e.argv] }))));
+    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
     clients = [await servers.pair(), await servers.pair()];
   });
   afterAll(() => servers?.stop());

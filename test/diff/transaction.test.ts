@@ -13,7 +13,7 @@
  * as it takes: no step depends on how fast anything runs.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Effect } from '../../engine/engine.js';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
 import { DiffPair, show, startDiffServers, type DiffServers } from '../harness/diff.js';
@@ -528,10 +528,10 @@ describe.skipIf(!hasRedisServer())('transactions vs redis-server', () => {
 
 describe('the effects of EXEC', () => {
   let ours: InProcessBroker;
-  const units: Effect[][] = [];
+  const units: TextEffect[][] = [];
   beforeAll(async () => {
     ours = await startBroker(DEBUG);
-    ours.broker.engine.onEffects((unit) => units.push(unit.map((e) => ({ db: e.db, argv: [...e.argv] }))));
+    ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
   });
   afterAll(() => ours?.stop());
 

@@ -13,7 +13,7 @@
  * among themselves, which keeps the final dataset independent of when B drops them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Effect } from '../../engine/engine.js';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { Flag } from '../../engine/command.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
@@ -105,7 +105,7 @@ function workload(seed: number, length: number, withShortTtls: boolean): string[
 }
 
 /** Sends every effect, in order, selecting each effect's db first. */
-async function replay(units: readonly Effect[][], into: RawClient): Promise<void> {
+async function replay(units: readonly TextEffect[][], into: RawClient): Promise<void> {
   let db = -1;
   for (const unit of units) {
     for (const effect of unit) {
@@ -144,7 +144,7 @@ async function dump(c: RawClient): Promise<string[]> {
 
 interface Recorded {
   server: InProcessBroker;
-  units: Effect[][];
+  units: TextEffect[][];
   /** DEL effects emitted by the active expire cycle (outside any command). */
   activeDeletes: number;
 }
@@ -166,7 +166,7 @@ async function recordedBroker(args: string[] = []): Promise<Recorded> {
   };
   engine.onEffects((unit) => {
     if (inCycle) recorded.activeDeletes += unit.length;
-    recorded.units.push(unit.map((e) => ({ db: e.db, argv: [...e.argv] })));
+    recorded.units.push(effectsAsText(unit));
   });
   return recorded;
 }

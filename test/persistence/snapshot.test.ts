@@ -191,6 +191,35 @@ describe('snapshot format', () => {
     }
   });
 
+  it('long string values (bytes) saved while clients change them in place hold their start', async () => {
+    await c.call('FLUSHALL');
+    // Two long values saved by the walk's first slice, two by their first change (copy on write).
+    const long = (i: number): string => String.fromCharCode(97 + i).repeat(1024 * 1024 + 100 * i);
+    await run(c, [['SET', 'L0', long(0)], ['SET', 'L1', long(1)]]);
+    await run(c, Array.from({ length: 100 }, (_, i) => ['SET', `small${i}`, String(i)]));
+    await run(c, [['SET', 'L2', long(2)], ['APPEND', 'L3', long(3)], ['APPEND', 'L3', 'grown in place']]);
+    const before = (await c.call('DEBUG', 'DIGEST')).value;
+    const reference = await loaded(snapshotBytes(server.broker.engine.dbs, Date.now()));
+    const changes = (round: number): string[][] => [
+      ['APPEND', `L${round % 4}`, `+${round}`],
+      ['SETRANGE', `L${(round + 1) % 4}`, String(100 + round), 'patched'],
+      ['SETRANGE', `L${(round + 2) % 4}`, String(1024 * 1024 + 1000), 'past the end'],
+      ['SET', `small${round}`, 'changed'],
+    ];
+    const { bytes, rounds } = await snapshotWhileChanging(changes, reference.c);
+    expect(rounds).toBeGreaterThan(2);
+    const other = await loaded(bytes);
+    try {
+      expect((await other.c.call('DEBUG', 'DIGEST')).value).toEqual(before);
+      expect((await c.call('DEBUG', 'DIGEST')).value).toEqual((await reference.c.call('DEBUG', 'DIGEST')).value);
+    } finally {
+      other.c.close();
+      await other.server.stop();
+      reference.c.close();
+      await reference.server.stop();
+    }
+  });
+
   /**
    * Writes a live snapshot one slice at a time, running `changes(round)` before each
    * slice here and on `reference`; returns the snapshot and the number of rounds.

@@ -116,6 +116,24 @@ describe.skipIf(!hasRedisServer())('MONITOR and SLOWLOG vs redis-server', () => 
     await p.same('SLOWLOG', 'GET', '0');
     await p.same('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
   });
+
+  it('a long value (kept as bytes) is trimmed in SLOWLOG as redis-server does, and cut the same way in MONITOR', async () => {
+    const p = await servers.pair();
+    const value = 'v'.repeat(2 * 1024 * 1024);
+    await p.same('SLOWLOG', 'RESET');
+    await p.same('SET', 'long', value);
+    const { ours, ref } = await p.both('SLOWLOG', 'GET', '1');
+    const argv = (r: typeof ours): unknown => (r.value as unknown[][])[0][3];
+    expect(argv(ours)).toEqual(argv(ref));
+    expect(argv(ours)).toEqual(['SET', 'long', `${'v'.repeat(128)}... (${value.length - 128} more bytes)`]);
+    // redis-server would show all 2 MB; this broker shows the value as the slow log keeps it.
+    const monitor = await RawClient.connect(servers.ours.port);
+    await monitor.call('MONITOR');
+    await p.ours.call('SET', 'long', value);
+    const line = maskLine((await monitor.read()).raw, p.ours.socket.localPort!);
+    expect(line).toBe(`[0] "SET" "long" "${'v'.repeat(128)}... (${value.length - 128} more bytes)"`);
+    monitor.close();
+  });
 });
 
 if (!hasRedisServer()) console.warn(NO_REDIS);

@@ -69,6 +69,11 @@ const ENTRIES: Record<Name, Entry> = {
     trigger: [['FOO', 'a']],
   },
   INTERNAL_ERROR: { text: "ERR internal error executing 'get'", args: ['get'], untriggered: 'ours: answers a handler that threw' },
+  ARGUMENT_TOO_LONG: {
+    text: 'ERR argument #1 is too long (536870889 bytes) for this broker: only a value can exceed 536870888 bytes',
+    args: [1, 536870889, 536870888],
+    untriggered: 'ours: a 512 MB key, tested in test/server/large-values.test.ts',
+  },
 
   // Keys
   EXPIRE_UNSUPPORTED_OPTION: { text: 'ERR Unsupported option FOO', args: ['FOO'], trigger: [['SET', 'k', 'v'], ['EXPIRE', 'k', '10', 'FOO']] },

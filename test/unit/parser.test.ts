@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PROTO_INLINE_MAX_SIZE, RespParser, splitArgs } from '../../protocol/parser.js';
+import { LargeCommand, PROTO_INLINE_MAX_SIZE, RespParser, splitArgs } from '../../protocol/parser.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
 
@@ -21,11 +21,13 @@ function parseChunks(chunks: Iterable<Buffer>, setup?: (p: RespParser) => void):
   const commands: string[][] = [];
   for (const chunk of chunks) {
     parser.feed(chunk);
-    for (let argv = parser.next(); argv !== null; argv = parser.next()) commands.push(argv);
+    for (let argv = parser.next(); argv !== null; argv = parser.next()) commands.push(Array.isArray(argv) ? argv : latin1Args(argv));
   }
   return { commands, error: parser.error };
 }
 
+/** A command with long bulks as strings, to compare with the expected arguments. */
+const latin1Args = (large: LargeCommand): string[] => large.args.map((a) => (typeof a === 'string' ? a : a.latin1Slice()));
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 const parse = (s: string | Buffer, setup?: (p: RespParser) => void): Parsed =>
   parseChunks([typeof s === 'string' ? bytes(s) : s], setup);

@@ -18,7 +18,7 @@ function readAll(bytes: Buffer): string[][] {
   for (let pos = 0; pos < bytes.length; ) {
     const cmd = readCommand(bytes, pos, 0);
     if (cmd === null) throw new Error(`incomplete command at ${pos}`);
-    out.push(cmd.argv);
+    out.push(Array.isArray(cmd.argv) ? cmd.argv : cmd.argv.args.map((a) => (typeof a === 'string' ? a : a.latin1Slice())));
     pos = cmd.end;
   }
   return out;

@@ -173,8 +173,9 @@ function analyzeResp(fd: number, size: number): Analysis {
       const problem = cmd === null ? 'a MULTI block without EXEC at the end' : `the file ends inside a command (after offset ${okUpTo})`;
       return { size, okUpTo: at.at, okLines: at.lines, problem };
     }
-    lines += 1 + 2 * cmd.argv.length;
-    const name = cmd.argv[0].toLowerCase();
+    const args = Array.isArray(cmd.argv) ? cmd.argv : cmd.argv.args;
+    lines += 1 + 2 * args.length;
+    const name = typeof args[0] === 'string' ? args[0].toLowerCase() : '';
     if (name === 'multi') {
       if (inMulti) return { size, okUpTo: beforeMulti.at, okLines: beforeMulti.lines, problem: `nested MULTI at offset ${okUpTo}` };
       beforeMulti = { at: okUpTo, lines: okLines };

@@ -8,7 +8,9 @@
  * command is `*<argc>` then `$<len>` arguments. Unlike redis-server, the CRLF after
  * each argument is checked, so a corrupted middle is caught where it starts.
  */
+import type { Arg } from '../../../engine/command.js';
 import type { Effect } from '../../../engine/engine.js';
+import { LARGE_BULK, LargeCommand, type RawArg } from '../../../protocol/parser.js';
 import { writeHeader } from '../../../protocol/reply.js';
 
 /**
@@ -24,8 +26,8 @@ export class RespBuffer {
     this.bytes = Buffer.allocUnsafe(capacity);
   }
 
-  /** One command as a RESP multibulk of bulk strings. */
-  command(argv: readonly string[]): void {
+  /** One command as a RESP multibulk of bulk strings (a long value's bytes copied as they are). */
+  command(argv: readonly Arg[]): void {
     // Room for the worst case first, then one pass with the offset in a local: this
     // runs for every effect, and per-byte property updates cost twice as much.
     let need = HEADER_MAX;
@@ -38,7 +40,10 @@ export class RespBuffer {
       const n = arg.length;
       p = writeHeader(b, p, 0x24, n);
       // Short arguments: a loop beats the native call's fixed cost.
-      if (n <= 32) for (let j = 0; j < n; j++) b[p++] = arg.charCodeAt(j);
+      if (typeof arg !== 'string') {
+        b.set(arg, p);
+        p += n;
+      } else if (n <= 32) for (let j = 0; j < n; j++) b[p++] = arg.charCodeAt(j);
       else p += b.latin1Write(arg, p);
       b[p++] = 0x0d;
       b[p++] = 0x0a;
@@ -95,7 +100,8 @@ export class EffectEncoder {
 
 /** A command read from an AOF, and the offset just past it. */
 export interface ReadCommand {
-  argv: string[];
+  /** As the client parser gives them: bulks longer than LARGE_BULK as Buffers (copied out of the file's buffer). */
+  argv: string[] | LargeCommand;
   end: number;
 }
 
@@ -136,6 +142,7 @@ export function readCommand(buf: Buffer, pos: number, base: number): ReadCommand
   if (argc < 1) throw new AofFormatError(`invalid argument count ${argc}`, base + start);
   p = header.next;
   const argv = new Array<string>(argc);
+  let large: RawArg[] | null = null;
   for (let j = 0; j < argc; j++) {
     if (p >= buf.length) return null;
     if (buf[p] !== 0x24) throw new AofFormatError(`expected '$' (got ${describe(buf[p])})`, base + p);
@@ -144,12 +151,14 @@ export function readCommand(buf: Buffer, pos: number, base: number): ReadCommand
     if (len.value < 0) throw new AofFormatError(`invalid bulk length ${len.value}`, base + p);
     p = len.next;
     if (p + len.value + 2 > buf.length) return null;
-    argv[j] = buf.latin1Slice(p, p + len.value);
+    if (len.value > LARGE_BULK) (large ??= argv.slice(0, j)).push(Buffer.from(buf.subarray(p, p + len.value)));
+    else if (large !== null) large.push(buf.latin1Slice(p, p + len.value));
+    else argv[j] = buf.latin1Slice(p, p + len.value);
     p += len.value;
     if (buf[p] !== CR || buf[p + 1] !== LF) throw new AofFormatError('expected CRLF after an argument', base + p);
     p += 2;
   }
-  return { argv, end: p };
+  return { argv: large === null ? argv : new LargeCommand(large), end: p };
 }
 
 /** A decimal number ending in CRLF at `p`; null when the line is incomplete. */
