@@ -36,6 +36,8 @@ const SLAB_SIZE = 64 * 1024;
 const SHORT_STRING = 24;
 /** Room for a header: type byte, a 64-bit count or length (20 digits with a sign) and CRLF. */
 const HEADER_ROOM = 23;
+/** Room a bulk takes beyond its payload: its header and the closing CRLF. */
+const BULK_ROOM = HEADER_ROOM + 2;
 /** Room a deferred header keeps: a type byte, up to 16 digits, CRLF. */
 const DEFERRED_ROOM = 19;
 /** Pending output below this size is handed to the socket as one Buffer. */
@@ -159,11 +161,31 @@ export class Reply {
   }
 
   bulk(s: string): void {
-    const len = s.length;
-    this.room(len + HEADER_ROOM + 2);
-    this.header(36, len);
-    this.latin1(s);
-    this.crlf();
+    this.room(s.length + BULK_ROOM);
+    used = writeBulk(slab, used, s);
+  }
+
+  /**
+   * A bulk for each of `values[from..to)` (LRANGE's elements, a chunk at a time): room
+   * is made once for as many as fit in the slab, then they are written with the slab
+   * and the offset in locals, rather than through a `bulk` call per element.
+   */
+  bulkRun(values: readonly string[], from: number, to: number): void {
+    let i = from;
+    while (i < to) {
+      let need = 0;
+      let end = i;
+      while (end < to && need + values[end].length + BULK_ROOM <= SLAB_SIZE) need += values[end++].length + BULK_ROOM;
+      if (end === i) {
+        this.bulk(values[i++]); // larger than a slab
+        continue;
+      }
+      this.room(need);
+      const buf = slab;
+      let p = used;
+      for (; i < end; i++) p = writeBulk(buf, p, values[i]);
+      used = p;
+    }
   }
 
   /** A bulk of `s.slice(start, end)`, without making that string when it is short. */
@@ -311,9 +333,10 @@ export class Reply {
     this.crlf();
   }
 
+  /** An array of bulks. */
   bulks(items: readonly string[]): void {
     this.array(items.length);
-    for (const s of items) this.bulk(s);
+    this.bulkRun(items, 0, items.length);
   }
 
   value(v: RespValue): void {
@@ -642,6 +665,20 @@ function digitCount(n: number): number {
   if (n >= 1e9) return 9 + digitCount(Math.floor(n / 1e9));
   if (n < 1e4) return n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : 4;
   return n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+}
+
+/** `$<len>\r\n<s>\r\n` at `p` in `buf` (room made); returns the offset after it. */
+function writeBulk(buf: Buffer, p: number, s: string): number {
+  const len = s.length;
+  p = writeHeader(buf, p, 36, len);
+  if (len < SHORT_STRING) {
+    for (let j = 0; j < len; j++) buf[p++] = s.charCodeAt(j);
+  } else {
+    p += buf.latin1Write(s, p, len);
+  }
+  buf[p++] = CR;
+  buf[p++] = LF;
+  return p;
 }
 
 /**

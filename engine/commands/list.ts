@@ -147,10 +147,10 @@ function replyRange(c: Client, list: List, start: number, end: number): void {
   if (start < 0) start = 0;
   if (start > end || start >= length) return c.reply.array(0);
   if (end >= length) end = length - 1;
-  let n = end - start + 1;
-  c.reply.array(n);
-  const cursor = list.cursor(start, false);
-  while (n-- > 0) c.reply.bulk(cursor.next()!);
+  const n = end - start + 1;
+  const reply = c.reply;
+  reply.array(n);
+  list.visitRange(start, n, (values, from, to) => reply.bulkRun(values, from, to));
 }
 
 // ---------------------------------------------------------------- push

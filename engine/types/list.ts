@@ -314,6 +314,27 @@ export class List implements DataObject {
     return new ListCursor(this.chunks, this.foundChunk, this.foundOffset, reverse, reverse ? i + 1 : this.size - i);
   }
 
+  /**
+   * Visits the `n` elements from index `i` (0 <= i, i + n <= length) head to tail, as
+   * slices of the chunks they live in: `values[from..to)`. For LRANGE, whose reply
+   * writer then loops over each chunk's array without a call per element.
+   */
+  visitRange(i: number, n: number, visit: (values: readonly string[], from: number, to: number) => void): void {
+    if (n <= 0) return;
+    this.locate(i);
+    const chunks = this.chunks;
+    let ci = this.foundChunk;
+    let offset = this.foundOffset;
+    while (n > 0) {
+      const chunk = chunks.at(ci++);
+      const from = chunk.start + offset;
+      const count = Math.min(n, chunk.length - offset);
+      visit(chunk.items as readonly string[], from, from + count);
+      n -= count;
+      offset = 0;
+    }
+  }
+
   /** Every element, head to tail. */
   *values(): IterableIterator<string> {
     const chunks = this.chunks;

@@ -99,6 +99,9 @@ function check(list: List, model: string[]): void {
     const backward = list.cursor(from, true);
     for (let i = from; i >= 0; i--) expect(backward.next()).toBe(model[i]);
     expect(backward.next()).toBeUndefined();
+    const visited: string[] = [];
+    list.visitRange(from >> 1, from, (values, start, end) => visited.push(...values.slice(start, end)));
+    expect(visited).toEqual(model.slice(from >> 1, (from >> 1) + from));
   }
   // No empty chunks, and no more chunks than a packing at a quarter full would need.
   expect(list.chunkCount).toBeLessThanOrEqual(Math.max(1, Math.ceil(model.length / 32) * 2 + 2));
@@ -160,6 +163,12 @@ describe('List (chunked deque)', () => {
     const kept = model.filter((v) => v !== 'x');
     expect([...list.values()]).toEqual(kept);
     expect(list.chunkCount).toBeLessThanOrEqual(Math.ceil(kept.length / 32) + 2);
+    // Ranges across chunks of uneven sizes, as LRANGE visits them.
+    for (const [start, n] of [[0, kept.length], [5, 300], [kept.length - 130, 130], [777, 1]]) {
+      const visited: string[] = [];
+      list.visitRange(start, n, (values, from, to) => visited.push(...values.slice(from, to)));
+      expect(visited).toEqual(kept.slice(start, start + n));
+    }
   });
 });
 

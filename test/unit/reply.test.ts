@@ -142,6 +142,7 @@ describe('Reply', () => {
   it('behaves as one growing string would, whatever the interleaving, sizes and marks', () => {
     type Op =
       | { kind: 'bulk'; who: number; size: number }
+      | { kind: 'bulkRun'; who: number; sizes: number[] }
       | { kind: 'int'; who: number; n: number }
       | { kind: 'message'; who: number; size: number }
       | { kind: 'begin'; who: number }
@@ -153,6 +154,11 @@ describe('Reply', () => {
     const who = fc.integer({ min: 0, max: 1 });
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('bulk' as const), who, size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 3000, max: 70_000 })) }),
+      fc.record({
+        kind: fc.constant('bulkRun' as const),
+        who,
+        sizes: fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 3000, max: 70_000 })), { maxLength: 30 }),
+      }),
       fc.record({ kind: fc.constant('int' as const), who, n: fc.oneof(fc.integer(), fc.maxSafeInteger()) }),
       fc.record({ kind: fc.constant('message' as const), who, size: fc.integer({ min: 0, max: 3000 }) }),
       fc.record({ kind: fc.constant('begin' as const), who }),
@@ -178,6 +184,11 @@ describe('Reply', () => {
             const s = String.fromCharCode(97 + (o.size % 26)).repeat(o.size);
             w.r.bulk(s);
             w.model += `$${o.size}\r\n${s}\r\n`;
+          } else if (o.kind === 'bulkRun') {
+            // Written from the middle of an array, as LRANGE writes a chunk's slice.
+            const values = ['before', ...o.sizes.map((n) => String.fromCharCode(97 + (n % 26)).repeat(n)), 'after'];
+            w.r.bulkRun(values, 1, values.length - 1);
+            for (const v of values.slice(1, -1)) w.model += `$${v.length}\r\n${v}\r\n`;
           } else if (o.kind === 'int') {
             w.r.int(o.n);
             w.model += `:${o.n}\r\n`;
