@@ -1,7 +1,7 @@
 /**
  * The string type for long values: bytes in a Buffer, off the V8 heap.
  *
- * Keys and ordinary values are latin1 JS strings (DESIGN.md decision 1), but a JS
+ * Keys and ordinary values are latin1 JS strings (ARCHITECTURE.md, "Bytes as latin1 strings"), but a JS
  * string cannot exceed 2^29-24 characters while redis-server takes values up to
  * `proto-max-bulk-len` (512 MB by default, more if configured), and many long strings
  * on the heap would exhaust V8's heap long before the machine's memory. A value longer
