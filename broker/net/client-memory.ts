@@ -81,6 +81,11 @@ export class ClientMemory {
   /** What each client was last accounted at, and in which total. */
   private readonly accounted = new Map<Connection, { bytes: number; cls: MemoryClass }>();
   private limit = 0;
+  /**
+   * client-query-buffer-limit, kept current here because a connection checks it on
+   * every read: a config lookup and a number parse per read cost the hot path.
+   */
+  queryBufferLimit = 0;
   private readonly recentInput: number[] = new Array<number>(RECENT_SLOTS).fill(0);
   private readonly recentOutput: number[] = new Array<number>(RECENT_SLOTS).fill(0);
 
@@ -94,6 +99,10 @@ export class ClientMemory {
     apply();
     config.onChange('maxmemory-clients', apply);
     config.onChange('maxmemory', apply);
+    this.queryBufferLimit = config.int('client-query-buffer-limit');
+    config.onChange('client-query-buffer-limit', (_, value) => {
+      this.queryBufferLimit = Number(value);
+    });
   }
 
   /** redis-server's getClientEvictionLimit: bytes, a percentage of maxmemory (none without one), 0 when off. */

@@ -164,7 +164,7 @@ export class Connection extends Client {
       chunk = input;
     }
     this.parser.feed(chunk);
-    if (this.queryBufferBytes > this.host.config.int('client-query-buffer-limit') && this.kind !== 'master') {
+    if (this.queryBufferBytes > this.host.clientMemory.queryBufferLimit && this.kind !== 'master') {
       this.host.log.warn(`Closing client that reached max query buffer length: ${clientInfoLine(this)}`);
       this.close();
       return;
