@@ -202,3 +202,10 @@ export const UNSUPPORTED_DATA_TYPE = (reason: string): string => `ERR Bad data f
 export const REPLCONF_UNRECOGNIZED = (option: string): string => `ERR Unrecognized REPLCONF option: ${cString(option)}`;
 /** getRangeLongFromObjectOrReply's error for REPLCONF rdb-only (sic: "must between"). */
 export const RDB_ONLY_RANGE = 'ERR value is out of range, value must between 0 and 1';
+
+// ---------------------------------------------------------------------------------------
+// The follower side of replication (broker/replication/following.ts)
+
+export const REPLICAOF_INVALID_PORT = 'ERR Invalid master port';
+export const REPLICAOF_FROM_REPLICA = 'ERR Command is not valid when client is a replica.';
+export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
