@@ -189,7 +189,7 @@ export const AOF_NOT_ENABLED = 'ERR Append only file is not enabled';
 export const AOF_LOAD_FAILED = (reason: string): string => `ERR Error loading the AOF: ${reason}`;
 
 // ---------------------------------------------------------------------------------------
-// DUMP, RESTORE, REPLCONF (engine/commands/dump.ts, broker/commands/replication.ts)
+// DUMP, RESTORE, replication (engine/commands/dump.ts, broker/replication/)
 
 export const BUSYKEY = 'BUSYKEY Target key name already exists.';
 export const INVALID_TTL = 'ERR Invalid TTL value, must be >= 0';
@@ -202,6 +202,12 @@ export const UNSUPPORTED_DATA_TYPE = (reason: string): string => `ERR Bad data f
 export const REPLCONF_UNRECOGNIZED = (option: string): string => `ERR Unrecognized REPLCONF option: ${cString(option)}`;
 /** getRangeLongFromObjectOrReply's error for REPLCONF rdb-only (sic: "must between"). */
 export const RDB_ONLY_RANGE = 'ERR value is out of range, value must between 0 and 1';
+export const SYNC_PENDING_OUTPUT = 'ERR SYNC and PSYNC are invalid with pending output';
+export const WAIT_ON_REPLICA =
+  'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
+  '(which is not the default) writes to replicas are just local and are not propagated.';
+export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+export const NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
 
 // ---------------------------------------------------------------------------------------
 // The follower side of replication (broker/replication/following.ts)

@@ -100,6 +100,18 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'masteruser', kind: 'string', default: '' },
   { name: 'replica-read-only', aliases: ['slave-read-only'], kind: 'bool', default: 'yes' },
   { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX },
+  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: LLONG_MAX },
+  { name: 'repl-ping-replica-period', aliases: ['repl-ping-slave-period'], kind: 'int', default: '10', min: 1, max: INT_MAX },
+  { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: INT_MAX },
+  { name: 'repl-disable-tcp-nodelay', kind: 'bool', default: 'no' },
+  { name: 'min-replicas-to-write', aliases: ['min-slaves-to-write'], kind: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'min-replicas-max-lag', aliases: ['min-slaves-max-lag'], kind: 'int', default: '10', min: 0, max: INT_MAX },
+  // Followers' payloads are always streamed from the snapshot (broker/replication/leader.ts); `no` is accepted.
+  { name: 'repl-diskless-sync', kind: 'bool', default: 'yes' },
+  { name: 'repl-diskless-sync-delay', kind: 'int', default: '5', min: 0, max: INT_MAX },
+  { name: 'repl-diskless-sync-max-replicas', kind: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'replica-priority', aliases: ['slave-priority'], kind: 'int', default: '100', min: 0, max: INT_MAX },
+  { name: 'replica-announced', kind: 'bool', default: 'yes' },
   // The follower's side (broker/replication/follower.ts). `replicaof` is the leader
   // followed now: REPLICAOF changes it, CONFIG SET cannot (redis-server's immutable).
   {
@@ -115,9 +127,6 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'replica-serve-stale-data', aliases: ['slave-serve-stale-data'], kind: 'bool', default: 'yes' },
   { name: 'replica-announce-ip', aliases: ['slave-announce-ip'], kind: 'string', default: '' },
   { name: 'replica-announce-port', aliases: ['slave-announce-port'], kind: 'int', default: '0', min: 0, max: 65535 },
-  { name: 'replica-priority', aliases: ['slave-priority'], kind: 'int', default: '100', min: 0, max: INT_MAX },
-  { name: 'replica-announced', kind: 'bool', default: 'yes' },
-  { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: INT_MAX },
   // Memory.
   { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: ULLONG_MAX },
   {

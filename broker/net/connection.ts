@@ -69,6 +69,11 @@ export class Connection extends Client {
   monitor = false;
   /** What the connection is to this broker (CLIENT LIST TYPE); replication marks its links. */
   kind: 'normal' | 'replica' | 'master' = 'normal';
+  /**
+   * Output is kept, not written: a follower's stream while its full resync's payload
+   * goes to the socket directly (broker/replication/leader.ts).
+   */
+  outputHeld = false;
   /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
   softLimitSince = 0;
   /**
@@ -358,7 +363,7 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.host.outputLimits.enforce(this)) return;
+    if (this.closed || this.host.outputLimits.enforce(this) || this.outputHeld) return;
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);

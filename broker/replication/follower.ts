@@ -27,6 +27,7 @@ import path from 'node:path';
 import { snapshotLoadSteps } from '../../engine/persist/snapshot.js';
 import { FormatError } from '../../engine/persist/bytes.js';
 import type { Broker, CommandHost, ConnectionHost } from '../server.js';
+import type { Replication } from './replication.js';
 import { LoadCancelled } from '../persistence/loading.js';
 import { readWholeSync } from '../persistence/snapshot-file.js';
 import { strerror } from '../persistence/strerror.js';
@@ -50,30 +51,12 @@ export interface FollowerStatus {
   processedOffset: number;
   /** ROLE's third field. */
   state: 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
-  /** master_link_down_since_seconds (-1 when the link was never up), shown while down. */
-  linkDownSinceSeconds: number;
-  /** While the payload arrives: master_sync_total_bytes (-1 when not announced), master_sync_read_bytes, master_sync_last_io_seconds_ago. */
-  transfer: { totalBytes: number; readBytes: number; lastIoSecondsAgo: number } | null;
+  /** INFO lines after slave_repl_offset: the transfer's progress while it runs, master_link_down_since_seconds while down. */
+  extraInfo: readonly string[];
 }
 
-/** The part of the replication log the link uses (broker/replication/log.ts). */
-export interface FollowedLog {
-  readonly replid: string;
-  readonly offset: number;
-  /** Bytes of the stream applied here: to the backlog and this broker's own followers. */
-  append(bytes: Buffer): void;
-  /** After a full resync: the leader's history from `offset` on. */
-  adopt(replid: string, offset: number): void;
-  /** `+CONTINUE <newid>`: the same history under the leader's new id (the old one kept as the second id). */
-  shiftIds(replid: string): void;
-}
-
-/** What the link needs of replication: the log, and this broker's own followers. */
-export interface FollowerReplication {
-  readonly log: FollowedLog;
-  /** This broker's history changed under them (a full resync, a new id): its followers must resync. */
-  dropFollowers(): void;
-}
+/** What the link uses of replication (replication.ts): the log, and this broker's own followers (`leader`). */
+export type FollowerReplication = Pick<Replication, 'log' | 'leader'>;
 
 /** What the link uses of the broker; the leader's connection is a full connection. */
 export type FollowerHost = ConnectionHost & CommandHost & Pick<Broker, 'adopt' | 'shutdownHooks'>;
@@ -129,12 +112,14 @@ export class FollowerLink {
     return this.canContinue;
   }
 
-  /** Starts connecting now, and the once-a-second work. */
-  start(): void {
+  /**
+   * Starts the once-a-second work, which connects; `now`: connect at once (REPLICAOF)
+   * rather than at the first tick (`replicaof` at start-up: once the broker's own load is over).
+   */
+  start(now: boolean): void {
     this.timer = setInterval(this.broker.guard('in the replication cron', () => this.cron()), CRON_MS);
     this.timer.unref();
-    // During the start-up load the cron connects once it is over.
-    if (!this.broker.persistence.loading.active) this.connect('Connecting');
+    if (now) this.connect('Connecting');
   }
 
   /** Ends the link for good (REPLICAOF NO ONE or another leader, shutdown). */
@@ -148,23 +133,39 @@ export class FollowerLink {
   get status(): FollowerStatus {
     const now = Date.now();
     const up = this.phase === 'stream';
-    const transferring = this.phase === 'payload' || this.phase === 'loading';
-    const payload = this.payload;
+    // Without a stream or a position to continue, redis-server shows offsets of 1.
+    const known = up || this.canContinue;
     return {
       host: this.host,
       port: this.port,
       linkStatus: up ? 'up' : 'down',
       lastIoSecondsAgo: up ? Math.floor((now - this.lastIo) / 1000) : -1,
-      syncInProgress: transferring,
-      readOffset: this.readOffset,
-      processedOffset: this.processed,
+      syncInProgress: this.phase === 'payload' || this.phase === 'loading',
+      readOffset: known ? this.readOffset : 1,
+      processedOffset: known ? this.processed : 1,
       state: this.state(),
-      linkDownSinceSeconds: this.everUp ? Math.floor((now - this.linkDownSince) / 1000) : -1,
-      transfer:
-        transferring && payload !== null
-          ? { totalBytes: payload.announced, readBytes: payload.received, lastIoSecondsAgo: Math.floor((now - this.lastIo) / 1000) }
-          : null,
+      extraInfo: this.extraInfo(now),
     };
+  }
+
+  /** replicationInfo's transfer fields (master_sync_*) and master_link_down_since_seconds. */
+  private extraInfo(now: number): string[] {
+    const lines: string[] = [];
+    const payload = this.payload;
+    if ((this.phase === 'payload' || this.phase === 'loading') && payload !== null) {
+      const total = payload.announced;
+      const left = total < 0 ? 0 : total - payload.received;
+      const perc = total <= 0 ? 0 : (payload.received * 100) / total;
+      lines.push(
+        `master_sync_total_bytes:${total}`,
+        `master_sync_read_bytes:${payload.received}`,
+        `master_sync_left_bytes:${left}`,
+        `master_sync_perc:${perc.toFixed(2)}`,
+        `master_sync_last_io_seconds_ago:${Math.floor((now - this.lastIo) / 1000)}`,
+      );
+    }
+    if (this.phase !== 'stream') lines.push(`master_link_down_since_seconds:${this.everUp ? Math.floor((now - this.linkDownSince) / 1000) : -1}`);
+    return lines;
   }
 
   private state(): FollowerStatus['state'] {
@@ -314,7 +315,7 @@ export class FollowerLink {
       log.info(`Master replication ID changed to ${newId}`);
       replicationLog.shiftIds(newId);
       // Their history continues under the new id too: they reconnect and learn it.
-      this.replication.dropFollowers();
+      this.replication.leader.dropAll();
     }
     log.info('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
     const rest = this.input;
@@ -376,7 +377,7 @@ export class FollowerLink {
       const aofWasOn = persistence.suspendAofForSync();
       log.info('MASTER <-> REPLICA sync: Flushing old data');
       engine.flushAll();
-      this.replication.dropFollowers();
+      this.replication.leader.dropAll();
       log.info('MASTER <-> REPLICA sync: Loading DB in memory');
       // A follower keeps keys past their time: the leader's DEL removes them (now: 0).
       const loaded = await persistence.loading.runLoad({ totalBytes: size, steps: snapshotLoadSteps(engine.dbs, buf, { now: 0 }) });

@@ -15,13 +15,11 @@ import { MASTERDOWN, REPLICAOF_FROM_REPLICA, REPLICAOF_INVALID_PORT } from '../.
 import { parseInt64 } from '../../engine/util/int64.js';
 import { clientInfoLine } from '../commands/client.js';
 import type { Connection } from '../net/connection.js';
-import { FollowerLink, type FollowerHost, type FollowerReplication } from './follower.js';
+import { FollowerLink, type FollowerHost } from './follower.js';
+import type { Replication } from './replication.js';
 
-/** What following changes in replication (replication.ts): the role and its follower slot. */
-export interface RoleSwitch extends FollowerReplication {
-  becomeFollower(link: FollowerLink): void;
-  becomeLeader(): void;
-}
+/** What following uses of replication: the log and followers the link needs, and the role switch. */
+type RoleSwitch = Pick<Replication, 'log' | 'leader' | 'becomeFollower' | 'becomeLeader'>;
 
 export class Following {
   /** The link to the leader followed now, or null when this broker leads. */
@@ -42,15 +40,16 @@ export class Following {
     const configured = config.get('replicaof');
     if (configured !== '') {
       const [host, port] = configured.split(' ');
-      this.follow(host, Number(port), false);
+      this.follow(host, Number(port), false, false);
     }
   }
 
   /**
    * Follows `host:port` from now on (an earlier link ends). `resumable`: the dataset is
-   * this broker's own history, which the new leader may continue.
+   * this broker's own history, which the new leader may continue; `now`: connect at
+   * once, else within a second, after the start-up load.
    */
-  follow(host: string, port: number, resumable: boolean): void {
+  follow(host: string, port: number, resumable: boolean, now = true): void {
     this.link?.stop();
     const link = new FollowerLink(this.broker, this.replication, host, port, resumable, () => this.updateStaleGate());
     this.link = link;
@@ -58,7 +57,7 @@ export class Following {
     this.broker.config.assign('replicaof', `${host} ${port}`);
     this.replication.becomeFollower(link);
     this.updateStaleGate();
-    link.start();
+    link.start(now);
   }
 
   /** Leads again (REPLICAOF NO ONE): the link ends, keys expire here again. */

@@ -330,7 +330,19 @@ const ENTRIES: Record<Name, Entry> = {
   },
   REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
   RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
-
+  SYNC_PENDING_OUTPUT: { text: 'ERR SYNC and PSYNC are invalid with pending output', untriggered: 'needs pipelined output before SYNC; test/replication/ covers the handshake' },
+  WAIT_ON_REPLICA: {
+    text:
+      'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
+      '(which is not the default) writes to replicas are just local and are not propagated.',
+    untriggered: 'needs a follower; test/replication/ covers it',
+  },
+  READONLY_REPLICA: { text: "READONLY You can't write against a read only replica.", untriggered: 'needs a follower; test/replication/ covers it' },
+  NOREPLICAS: {
+    text: 'NOREPLICAS Not enough good replicas to write.',
+    trigger: [['CONFIG', 'SET', 'min-replicas-to-write', '1'], ['SET', 'k', 'v']],
+    cleanup: [['CONFIG', 'SET', 'min-replicas-to-write', '0']],
+  },
   // The follower side of replication
   REPLICAOF_INVALID_PORT: { text: 'ERR Invalid master port', trigger: [['REPLICAOF', '127.0.0.1', 'x']] },
   REPLICAOF_FROM_REPLICA: { text: 'ERR Command is not valid when client is a replica.', untriggered: 'needs a connection that is a follower of this server' },

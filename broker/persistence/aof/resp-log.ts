@@ -51,6 +51,13 @@ export class RespBuffer {
     this.length = p;
   }
 
+  /** Bytes already encoded (a replication stream passed on as received). */
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   /** Drops the first `n` bytes (they reached the file). */
   consume(n: number): void {
     if (n < this.length) this.bytes.copy(this.bytes, 0, n, this.length);
