@@ -362,6 +362,13 @@ export class Broker {
     }
   }
 
+  /** Registers a connection this broker opened itself (the link from its leader): an id, and a place among the clients. */
+  adopt<C extends Connection>(make: (id: number) => C): C {
+    const c = make(this.nextClientId++);
+    this.connections.set(c.id, c);
+    return c;
+  }
+
   removeConnection(c: Connection): void {
     this.connections.delete(c.id);
     this.clientMemory.remove(c);

@@ -18,6 +18,12 @@ export class Client {
    * CLIENT_DENY_BLOCKING).
    */
   denyBlocking = false;
+  /**
+   * The link from this broker's leader, when it follows one (broker/replication/): it
+   * sees keys past their expiry as alive, since only the leader's DEL removes them
+   * (redis-server's expireIfNeeded for `server.master`).
+   */
+  fromLeader = false;
 
   constructor(
     readonly engine: Engine,

@@ -208,3 +208,10 @@ export const WAIT_ON_REPLICA =
   '(which is not the default) writes to replicas are just local and are not propagated.';
 export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
 export const NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
+
+// ---------------------------------------------------------------------------------------
+// The follower side of replication (broker/replication/following.ts)
+
+export const REPLICAOF_INVALID_PORT = 'ERR Invalid master port';
+export const REPLICAOF_FROM_REPLICA = 'ERR Command is not valid when client is a replica.';
+export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";

@@ -112,6 +112,21 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'repl-diskless-sync-max-replicas', kind: 'int', default: '0', min: 0, max: INT_MAX },
   { name: 'replica-priority', aliases: ['slave-priority'], kind: 'int', default: '100', min: 0, max: INT_MAX },
   { name: 'replica-announced', kind: 'bool', default: 'yes' },
+  // The follower's side (broker/replication/follower.ts). `replicaof` is the leader
+  // followed now: REPLICAOF changes it, CONFIG SET cannot (redis-server's immutable).
+  {
+    name: 'replicaof',
+    aliases: ['slaveof'],
+    kind: 'special',
+    default: '',
+    immutable: true,
+    multiArg: true,
+    parse: parseReplicaof,
+    rewrite: (value) => (value === '' ? [] : [[`replicaof ${value}`, true]]),
+  },
+  { name: 'replica-serve-stale-data', aliases: ['slave-serve-stale-data'], kind: 'bool', default: 'yes' },
+  { name: 'replica-announce-ip', aliases: ['slave-announce-ip'], kind: 'string', default: '' },
+  { name: 'replica-announce-port', aliases: ['slave-announce-port'], kind: 'int', default: '0', min: 0, max: 65535 },
   // Memory.
   { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: ULLONG_MAX },
   {
@@ -227,6 +242,14 @@ function parseClientsLimit(value: string): string {
   const n = value.includes('-') ? undefined : parseMemory(value);
   if (n === undefined) throw new ConfigError('argument must be a memory or percent value');
   return String(n);
+}
+
+/** `replicaof <host> <port>` (one argument "host port" from a flag too), or nothing. */
+function parseReplicaof(value: string): string {
+  const words = value.split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return '';
+  if (words.length !== 2) throw new ConfigError('wrong number of arguments');
+  return `${words[0]} ${words[1]}`;
 }
 
 const BUFFER_CLASSES: Record<string, string> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };

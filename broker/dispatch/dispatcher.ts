@@ -48,6 +48,11 @@ export class Dispatcher {
   private slowlogThreshold = 0;
   private latencyThreshold = 0;
   private latencyTracking = true;
+  /**
+   * -MASTERDOWN while this broker follows a leader whose link is down and
+   * `replica-serve-stale-data` is no (broker/replication/following.ts), else null.
+   */
+  staleRefusal: string | null = null;
   /** Error replies counted when the last call began or ended (redis-server's prev_err_count). */
   private errorMark = 0;
 
@@ -134,6 +139,10 @@ export class Dispatcher {
         argv,
         `ERR Can't execute '${command.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
       );
+      return true;
+    }
+    if (this.staleRefusal !== null && (!command.has(Flag.Stale) || execQueuedWithout(c, command, Flag.Stale))) {
+      this.reject(c, command, argv, this.staleRefusal);
       return true;
     }
     if (this.persistence.loading.active && deniedWhileLoading(c, command)) {

@@ -97,7 +97,7 @@ export class Connection extends Client {
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
   /** The first bytes read, while they may still be a scrape's request line (resp-http.ts); null once RESP. */
-  private firstBytes: Buffer | null;
+  protected firstBytes: Buffer | null;
 
   /** The broker as the commands run on this connection see it (broker/commands/). */
   readonly broker: CommandHost;
@@ -258,6 +258,7 @@ export class Connection extends Client {
         this.held = argv;
         break;
       }
+      this.commandProcessed();
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
       if (++ran % BUDGET_CHECK_EVERY === 0 && performance.now() - started > INPUT_BUDGET_MS) {
         this.inputYielded = true;
@@ -276,6 +277,9 @@ export class Connection extends Client {
     this.scheduleFlush();
     this.host.replies.betweenCommands();
   }
+
+  /** After each command of the input has run (the link from a leader counts its offset here). */
+  protected commandProcessed(): void {}
 
   /**
    * Dispatches one command. A failure of the broker's own code around it (the engine

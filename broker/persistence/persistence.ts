@@ -327,6 +327,25 @@ export class Persistence {
     if (writer !== null) void writer.close();
   }
 
+  // --- a follower's full resync ---------------------------------------------------------
+
+  /**
+   * Before a follower replaces its dataset with its leader's: the AOF stops (the files
+   * keep the old dataset whole), as redis-server's readSyncBulkPayload. Returns whether
+   * it was on, to be started again with `resumeAofAfterSync`.
+   */
+  suspendAofForSync(): boolean {
+    if (this.state === 'off') return false;
+    this.stopAppendOnly();
+    return true;
+  }
+
+  /** After the load: the AOF starts again with a rewrite of the new dataset (restartAOFAfterSYNC). */
+  resumeAofAfterSync(): void {
+    const error = this.setAppendOnly(true);
+    if (error !== undefined) this.broker.log.warn(`Failed enabling the AOF after successful master synchronization! ${error}`);
+  }
+
   // --- DEBUG LOADAOF -----------------------------------------------------------------
 
   /**

@@ -9,6 +9,7 @@ import { NOT_INTEGER, RDB_ONLY_RANGE, REPLCONF_UNRECOGNIZED, SYNC_PENDING_OUTPUT
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
 import type { FollowerCapabilities } from './leader.js';
+import { LeaderConnection } from './leader-connection.js';
 import type { Replication } from './replication.js';
 
 const announced = new WeakMap<Connection, FollowerCapabilities>();
@@ -60,7 +61,8 @@ function replconf(replication: Replication, c: Connection, argv: string[]): void
         return;
       }
       case 'getack':
-        // Answered by the follower side on its leader's link; never a reply here.
+        // From this broker's leader: the link sends REPLCONF ACK (follower.ts); never a reply.
+        if (c instanceof LeaderConnection) c.ackNow();
         return;
       default:
         return c.reply.error(REPLCONF_UNRECOGNIZED(argv[j]));

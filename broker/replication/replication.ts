@@ -16,6 +16,8 @@ import { NOREPLICAS, READONLY_REPLICA } from '../../engine/errors.js';
 import { ReplicationLog } from './log.js';
 import { Leader } from './leader.js';
 import { replicationCommands } from './commands.js';
+import type { FollowerStatus, FollowerHost } from './follower.js';
+import { Following } from './following.js';
 
 /** What replication uses of the broker. */
 export type ReplicationHost = Pick<
@@ -35,26 +37,6 @@ export type ReplicationHost = Pick<
 
 export type Role = 'master' | 'replica';
 
-/** The follower side's state, as INFO replication and ROLE show it. */
-export interface FollowerStatus {
-  host: string;
-  port: number;
-  /** master_link_status. */
-  linkStatus: 'up' | 'down';
-  /** master_last_io_seconds_ago (-1 when never). */
-  lastIoSecondsAgo: number;
-  /** master_sync_in_progress. */
-  syncInProgress: boolean;
-  /** slave_read_repl_offset. */
-  readOffset: number;
-  /** slave_repl_offset. */
-  processedOffset: number;
-  /** ROLE's third field. */
-  state: 'connect' | 'connecting' | 'sync' | 'connected';
-  /** INFO lines after slave_repl_offset when there are any (master_sync_total_bytes..., master_link_down_since_seconds). */
-  extraInfo?: readonly string[];
-}
-
 /** The follower side as the rest of replication sees it (follower.ts's FollowerLink). */
 export interface FollowerSide {
   readonly status: FollowerStatus;
@@ -68,9 +50,11 @@ export function replicationOf(broker: object): Replication | null {
 }
 
 /** Builds replication for `broker` (main.ts, and tests that start a broker as main.ts does). */
-export function attachReplication(broker: ReplicationHost): Replication {
+export function attachReplication(broker: ReplicationHost & FollowerHost): Replication {
   const replication = new Replication(broker);
   attached.set(broker, replication);
+  // The follower side: REPLICAOF, and `replicaof` from the configuration.
+  replication.following = new Following(broker, replication);
   return replication;
 }
 
@@ -82,6 +66,8 @@ export class Replication {
   readonly leader: Leader;
   /** The link to this broker's leader while it follows one. */
   follower: FollowerSide | null = null;
+  /** Whether and whom this broker follows (following.ts); set by attachReplication. */
+  following: Following | null = null;
 
   constructor(private readonly host: ReplicationHost) {
     const config = host.config;

@@ -343,6 +343,13 @@ const ENTRIES: Record<Name, Entry> = {
     trigger: [['CONFIG', 'SET', 'min-replicas-to-write', '1'], ['SET', 'k', 'v']],
     cleanup: [['CONFIG', 'SET', 'min-replicas-to-write', '0']],
   },
+  // The follower side of replication
+  REPLICAOF_INVALID_PORT: { text: 'ERR Invalid master port', trigger: [['REPLICAOF', '127.0.0.1', 'x']] },
+  REPLICAOF_FROM_REPLICA: { text: 'ERR Command is not valid when client is a replica.', untriggered: 'needs a connection that is a follower of this server' },
+  MASTERDOWN: {
+    text: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    untriggered: 'needs a leader that cannot be reached; test/replication/follower-redis.test.ts triggers it',
+  },
 };
 
 /** An entry's text: the constant, or the function applied to the entry's arguments. */

@@ -1,0 +1,41 @@
+/**
+ * The link from this broker's leader once the command stream flows, as redis-server's
+ * `server.master` client: a connection (CLIENT LIST flags=M, CLIENT KILL TYPE master)
+ * whose commands run through dispatch like anyone's, with what redis-server grants its
+ * master: no authentication, no bulk length or query buffer limit, no replies (the
+ * leader reads none but REPLCONF ACK, which the link writes itself), keys past their
+ * expiry still visible (engine/client.ts `fromLeader`), and writes on a read-only
+ * follower (dispatch exempts the `master` kind).
+ *
+ * After each command the link counts its offset: the bytes of whole commands applied,
+ * held still inside MULTI so that a transaction counts once its EXEC has run (as
+ * redis-server's commandProcessed).
+ */
+import type { Socket } from 'node:net';
+import { Connection } from '../net/connection.js';
+import type { CommandHost, ConnectionHost } from '../server.js';
+
+export class LeaderConnection extends Connection {
+  constructor(
+    broker: ConnectionHost & CommandHost,
+    socket: Socket,
+    id: number,
+    /** Called after each whole command (a whole transaction) was applied. */
+    private readonly applied: (c: LeaderConnection) => void,
+    /** REPLCONF GETACK: the link sends its acknowledgement now. */
+    readonly ackNow: () => void,
+  ) {
+    super(broker, socket, id);
+    this.kind = 'master';
+    this.fromLeader = true;
+    // The stream is RESP from its first byte: no sniffing for a metrics scrape.
+    this.firstBytes = null;
+    this.setAuthenticated(true);
+    this.parser.maxBulkLen = Number.MAX_SAFE_INTEGER;
+    this.replyMode = 'off';
+  }
+
+  protected override commandProcessed(): void {
+    if (this.multi === null) this.applied(this);
+  }
+}
