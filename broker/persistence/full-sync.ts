@@ -32,6 +32,8 @@ export interface SyncTarget {
 export interface SyncPosition {
   replid: string;
   offset: number;
+  /** The db the stream is on at that offset (RDB aux repl-stream-db). */
+  streamDb: number;
 }
 
 export type FullSyncHost = Pick<Broker, 'engine' | 'log' | 'runId'>;
@@ -47,7 +49,7 @@ export class FullSyncs {
   constructor(private readonly host: FullSyncHost) {}
 
   /** The position a payload made now stands for; replication (broker/replication/) sets its own. */
-  positionOf: () => SyncPosition = () => ({ replid: this.host.runId, offset: 0 });
+  positionOf: () => SyncPosition = () => ({ replid: this.host.runId, offset: 0, streamDb: 0 });
 
   /** Queues full resyncs that will share one snapshot; `busy` says whether another snapshot runs now. */
   request(targets: readonly SyncTarget[], busy: boolean): void {
@@ -69,8 +71,8 @@ export class FullSyncs {
     log.info('Starting BGSAVE for SYNC with target: replicas sockets');
     // The instant of the snapshot, made just below with nothing in between: its position.
     for (const t of targets) t.begin(position);
-    const { replid, offset } = position;
-    const snapshot = new SnapshotWriter(engine.dbs, Date.now(), { info: { ...rdbInfo(false), repl: { streamDb: 0, id: replid, offset } } });
+    const { replid, offset, streamDb } = position;
+    const snapshot = new SnapshotWriter(engine.dbs, Date.now(), { info: { ...rdbInfo(false), repl: { streamDb, id: replid, offset } } });
     const job: SnapshotJob = { snapshot, cancelled: false };
     this.job = job;
     void this.run(job, targets).finally(() => {

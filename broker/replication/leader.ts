@@ -119,10 +119,19 @@ export class Leader {
       clearInterval(this.timer);
       return null;
     });
-    host.persistence.fullSyncs.positionOf = () => ({ replid: log.replid, offset: log.offset });
+    host.persistence.fullSyncs.positionOf = () => ({ replid: log.replid, offset: log.offset, streamDb: this.streamDb() });
   }
 
   // --- the stream ------------------------------------------------------------------
+
+  /**
+   * The db the stream is on at this offset: a leader restarts it with a SELECT for the
+   * new follower (0 then, as redis-server says); a follower passes its leader's on.
+   */
+  private streamDb(): number {
+    const replication = this.replication;
+    return replication.role === 'replica' ? (replication.follower?.streamDb ?? 0) : 0;
+  }
 
   /** An own unit went into the log: the running client's WAIT offset moves (c->woff). */
   wrote(): void {
@@ -312,7 +321,7 @@ export class Leader {
   private beginFullSync(f: AttachedFollower, position: SyncPosition): void {
     const c = f.conn;
     this.deliver();
-    this.replication.log.encoder.selectedDb = -1;
+    if (this.replication.role === 'master') this.replication.log.encoder.selectedDb = -1;
     if (f.psync) c.reply.simple(`FULLRESYNC ${position.replid} ${position.offset}`);
     c.flush();
     c.outputHeld = true;

@@ -101,15 +101,16 @@ export class ReplicationLog {
   resize(size: number): void {
     size = Math.max(size, BACKLOG_MIN_SIZE);
     if (size === this.size) return;
-    const old = this.ring;
+    if (this.ring === null) {
+      this.size = size;
+      return;
+    }
+    const bytes = this.tail(this.offset - Math.min(this.held, size) + 1);
     this.size = size;
-    if (old === null) return;
-    const kept = Math.min(this.held, size);
-    const bytes = this.tail(this.offset - kept + 1);
-    this.ring = Buffer.allocUnsafe(size);
+    const ring = (this.ring = Buffer.allocUnsafe(size));
     this.next = 0;
     this.held = 0;
-    for (const b of bytes) this.record(b, 0, b.length);
+    for (const b of bytes) this.store(ring, b, 0, b.length);
   }
 
   /** A unit of this broker's own effects, encoded once for the backlog and every follower. */
@@ -201,11 +202,15 @@ export class ReplicationLog {
 
   /** feedReplicationBuffer's bookkeeping: bytes into the ring (when there is one), the offset moved on. */
   private record(src: Uint8Array, start: number, end: number): void {
-    const ring = this.ring;
-    const n = end - start;
-    if (ring === null) return;
-    this.offset += n;
+    if (this.ring === null) return;
+    this.offset += end - start;
+    this.store(this.ring, src, start, end);
+  }
+
+  /** Writes bytes into the ring after the last ones, overwriting the oldest. */
+  private store(ring: Buffer, src: Uint8Array, start: number, end: number): void {
     const size = this.size;
+    const n = end - start;
     // Only the last `size` bytes can be kept.
     if (n > size) start = end - size;
     let p = start;

@@ -40,6 +40,8 @@ export type Role = 'master' | 'replica';
 /** The follower side as the rest of replication sees it (follower.ts's FollowerLink). */
 export interface FollowerSide {
   readonly status: FollowerStatus;
+  /** The db the leader's stream is on (its last SELECT): a chained follower's full resync says it (RDB repl-stream-db). */
+  readonly streamDb?: number;
 }
 
 const attached = new WeakMap<object, Replication>();
@@ -100,14 +102,18 @@ export class Replication {
 
   /**
    * This broker leads again (REPLICAOF NO ONE, FAILOVER): the history goes on under a
-   * new id, the old one kept as replid2, so former siblings continue partially
-   * (redis-server's shiftReplicationId); chained followers stay attached.
+   * new id, the old one kept as replid2 (redis-server's shiftReplicationId). As
+   * replicationUnsetMaster, its own followers are disconnected so that they learn the
+   * new id: they continue partially (`+CONTINUE <newid>`), and the stream restarts with
+   * a SELECT.
    */
   becomeLeader(): void {
     if (this.role === 'master') return;
     this.follower = null;
     this.role = 'master';
     this.log.shiftIds();
+    this.log.encoder.selectedDb = -1;
+    this.leader.dropAll();
     this.updateWriteGate();
   }
 
