@@ -67,24 +67,28 @@ export class StreamReader {
   private payloadLeft = -1;
   private eofMark: string | null = null;
   private readonly framer = new ReplyFramer();
+  /** Stream bytes received after the payload. */
+  processed = 0;
   private waiters: (() => void)[] = [];
 
-  constructor(readonly client: RawClient) {
+  private constructor(readonly client: RawClient) {
     client.socket.removeAllListeners('data');
     client.socket.on('data', (chunk: Buffer) => this.feed(chunk));
   }
 
-  /** Sends the handshake of a follower that takes `$EOF:` payloads. */
-  start(): void {
-    this.client.write('REPLCONF capa eof capa psync2\r\n');
-    this.client.write('PSYNC ? -1\r\n');
+  /** The handshake of a follower that takes `$EOF:` payloads (one command at a time, as a follower's). */
+  static async start(client: RawClient): Promise<StreamReader> {
+    await client.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2');
+    const reader = new StreamReader(client);
+    client.write('PSYNC ? -1\r\n');
+    return reader;
   }
 
   private feed(chunk: Buffer): void {
     this.buffered = Buffer.concat([this.buffered, chunk]);
     for (;;) {
       if (this.offset < 0) {
-        // +OK of REPLCONF, then +FULLRESYNC, then the payload's header line.
+        // +FULLRESYNC, then the payload's header line.
         const nl = this.buffered.indexOf('\r\n');
         if (nl < 0) return;
         const line = this.buffered.latin1Slice(0, nl);
@@ -113,8 +117,7 @@ export class StreamReader {
         this.buffered = this.buffered.subarray(at + this.eofMark.length);
         this.eofMark = null;
         this.payloadLeft = 0;
-        // A follower tells it loaded: the leader then starts the stream.
-        this.client.write('REPLCONF ACK 0\r\n');
+        this.acknowledge();
         continue;
       }
       if (this.payloadLeft > 0) {
@@ -126,6 +129,7 @@ export class StreamReader {
       }
       const rest = this.buffered;
       this.buffered = Buffer.alloc(0);
+      this.processed += rest.length;
       for (const reply of this.framer.push(rest)) {
         const value = reply.value;
         if (Array.isArray(value)) this.commands.push(value.map((v) => String(v)));
@@ -135,6 +139,18 @@ export class StreamReader {
       for (const f of w) f();
       return;
     }
+  }
+
+  /**
+   * A follower acknowledges what it processed every second from the end of the payload
+   * on (its first ACK is what starts the stream); this one every 100 ms.
+   */
+  private acknowledge(): void {
+    const timer = setInterval(() => {
+      if (this.client.closed) clearInterval(timer);
+      else this.client.write(`REPLCONF ACK ${this.offset + this.processed}\r\n`);
+    }, 100);
+    timer.unref();
   }
 
   /** The commands received so far, PINGs left out (their timing is the leader's cron's). */
