@@ -92,6 +92,8 @@ export class FollowerLink {
   private stopped = false;
   /** A payload is being loaded: no new attempt starts until it is done. */
   private loadRunning = false;
+  /** The position is to be recorded in the AOF at the end of this turn's commands. */
+  private annotationQueued = false;
 
   constructor(
     private readonly broker: FollowerHost,
@@ -385,7 +387,10 @@ export class FollowerLink {
       this.replication.log.adopt(replid, offset);
       this.processed = offset;
       this.canContinue = true;
-      if (aofWasOn) persistence.resumeAofAfterSync();
+      if (aofWasOn) {
+        persistence.resumeAofAfterSync();
+        this.recordPosition();
+      }
     } catch (err) {
       if (err instanceof LoadCancelled) return;
       engine.flushAll();
@@ -438,6 +443,11 @@ export class FollowerLink {
     const processed = this.readOffset - c.parser.pendingBytes;
     let bytes = processed - this.processed;
     this.processed = processed;
+    if (!this.annotationQueued && this.broker.persistence.state !== 'off') {
+      // Once the turn's commands ran: their effects are in the AOF before it.
+      this.annotationQueued = true;
+      queueMicrotask(this.recordPosition);
+    }
     while (bytes > 0) {
       const chunk = this.unapplied[0];
       if (chunk.length <= bytes) {
@@ -450,6 +460,31 @@ export class FollowerLink {
         bytes = 0;
       }
     }
+  }
+
+  /**
+   * Records the position the AOF's content stands for, as an annotation after the
+   * effects of the commands applied so far: a follower restarted from its AOF continues
+   * from there (ARCHITECTURE.md, "Replication").
+   */
+  private readonly recordPosition = (): void => {
+    this.annotationQueued = false;
+    this.broker.persistence.annotate(`REPL ${this.replication.log.replid} ${this.processed}`);
+  };
+
+  /**
+   * `replicaof` at start-up: the AOF loaded may stand for a position in the leader's
+   * stream (persistence.ts `recordedReplPosition`); the log takes it, and PSYNC asks to
+   * continue from it, where redis-server 7.0 would need a full resync.
+   */
+  private resumeFromAof(): void {
+    const recorded = this.broker.persistence.recordedReplPosition;
+    this.broker.persistence.recordedReplPosition = null;
+    if (recorded === null || this.canContinue) return;
+    this.broker.log.info(`Resuming from the position recorded in the AOF: ${recorded.replid}:${recorded.offset}`);
+    this.replication.log.adopt(recorded.replid, recorded.offset);
+    this.readOffset = this.processed = recorded.offset;
+    this.canContinue = true;
   }
 
   private sendAck(): void {
@@ -508,7 +543,9 @@ export class FollowerLink {
     const silent = Date.now() - this.lastIo > timeoutMs;
     switch (this.phase) {
       case 'idle':
-        if (!this.stopped && !this.loadRunning && !this.broker.persistence.loading.active) this.connect('Connecting');
+        if (this.stopped || this.loadRunning || this.broker.persistence.loading.active) return;
+        this.resumeFromAof();
+        this.connect('Connecting');
         return;
       case 'connecting':
       case 'ping':

@@ -32,10 +32,16 @@ export class LeaderConnection extends Connection {
     this.firstBytes = null;
     this.setAuthenticated(true);
     this.parser.maxBulkLen = Number.MAX_SAFE_INTEGER;
-    this.replyMode = 'off';
+  }
+
+  /** Replies are dropped, never written: the leader reads none (redis-server's prepareClientToWrite for its master). */
+  override flush(): void {
+    this.reply.truncate(0);
+    if (this.closeAfterReply) this.close();
   }
 
   protected override commandProcessed(): void {
+    this.reply.truncate(0);
     if (this.multi === null) this.applied(this);
   }
 }
