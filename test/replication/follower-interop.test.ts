@@ -188,6 +188,27 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
     expect(await infoField(c, 'replication', 'master_replid2')).toBe(await infoField(admin, 'replication', 'master_replid'));
   });
 
+  it('migrates live from redis-server: the broker follows, is promoted, and redis-server follows it with a partial resync', async () => {
+    const { server, admin } = await redisLeader();
+    const { c, server: ours } = await brokerFollower(server.port);
+    await linkUp(c);
+    const stop = await mixedLoad(await connect(server.port, 5));
+    loads.push(stop);
+    await new Promise((r) => setTimeout(r, 500));
+    // The switch: writes paused on redis-server (its expiry too), the broker has everything, it leads, redis-server follows it.
+    await stop();
+    await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+    await converged(admin, c);
+    expect(text((await c.call('REPLICAOF', 'NO', 'ONE')).raw)).toBe('+OK\r\n');
+    expect(text((await admin.call('REPLICAOF', '127.0.0.1', String(ours.port))).raw)).toBe('+OK\r\n');
+    await until('redis-server follows the broker', async () => (await infoField(admin, 'replication', 'master_link_status')) === 'up');
+    await admin.call('CLIENT', 'UNPAUSE');
+    const stats = await info(c, 'stats');
+    expect([stats.get('sync_partial_ok'), stats.get('sync_full')]).toEqual(['1', '0']);
+    await c.call('XADD', 'orders', '*', 'after', 'migration');
+    await converged(c, admin);
+  });
+
   it('reads keys past their time as nil without deleting them, until the leader deletes them', async () => {
     const { server, admin } = await redisLeader();
     const { c } = await brokerFollower(server.port);
