@@ -209,6 +209,25 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
     await converged(c, admin);
   });
 
+  it('replaces its dataset with the payload a slice at a time, answering -LOADING meanwhile', async () => {
+    const { server, admin } = await redisLeader();
+    await admin.call('DEBUG', 'POPULATE', '20000');
+    // 200 µs per key loaded: the load lasts long enough to be seen.
+    const ours = await spawnBroker([...DEBUG, '--key-load-delay', '200']);
+    servers.push(ours);
+    const [c] = await connect(ours.port);
+    await c.call('SET', 'old', 'data');
+    expect(text((await c.call('REPLICAOF', '127.0.0.1', String(server.port))).raw)).toBe('+OK\r\n');
+    await until('the load is under way', async () => text((await c.call('GET', 'old')).raw) === '-LOADING Redis is loading the dataset in memory\r\n');
+    const during = await info(c, 'replication');
+    expect([during.get('master_sync_in_progress'), during.get('master_link_status')]).toEqual(['1', 'down']);
+    expect((await infoField(c, 'persistence', 'loading'))).toBe('1');
+    await linkUp(c);
+    expect((await c.call('GET', 'old')).value).toBe(null);
+    expect((await c.call('DBSIZE')).value).toBe(20000);
+    await converged(admin, c);
+  });
+
   it('reads keys past their time as nil without deleting them, until the leader deletes them', async () => {
     const { server, admin } = await redisLeader();
     const { c } = await brokerFollower(server.port);
