@@ -215,6 +215,7 @@ export const NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
 export const REPLICAOF_INVALID_PORT = 'ERR Invalid master port';
 export const REPLICAOF_FROM_REPLICA = 'ERR Command is not valid when client is a replica.';
 export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+export const UNBLOCKED_STATE_CHANGED = 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)';
 export const REPLICAOF_DURING_FAILOVER = 'ERR REPLICAOF not allowed while failing over.';
 export const NO_FAILOVER = 'ERR No failover in progress.';
 export const FAILOVER_TIMEOUT_NOT_POSITIVE = 'ERR FAILOVER timeout must be greater than 0';

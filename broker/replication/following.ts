@@ -11,7 +11,7 @@
  * broker started with `replicaof` asks for a full resync (`PSYNC ? -1`).
  */
 import type { CommandDef } from '../../engine/command.js';
-import { MASTERDOWN, REPLICAOF_DURING_FAILOVER, REPLICAOF_FROM_REPLICA, REPLICAOF_INVALID_PORT } from '../../engine/errors.js';
+import { MASTERDOWN, REPLICAOF_DURING_FAILOVER, REPLICAOF_FROM_REPLICA, REPLICAOF_INVALID_PORT, UNBLOCKED_STATE_CHANGED } from '../../engine/errors.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import { clientInfoLine } from '../commands/client.js';
 import type { Connection } from '../net/connection.js';
@@ -51,6 +51,7 @@ export class Following {
    * leader to take over first (failover.ts), and this is told whether it did.
    */
   follow(host: string, port: number, resumable: boolean, now = true, failover: ((accepted: boolean) => void) | null = null): void {
+    if (this.link === null) this.disconnectBlockedClients();
     this.link?.stop();
     const link = new FollowerLink(this.broker, this.replication, host, port, resumable, () => this.updateStaleGate(), failover);
     this.link = link;
@@ -59,6 +60,21 @@ export class Following {
     this.replication.becomeFollower(link);
     this.updateStaleGate();
     link.start(now);
+  }
+
+  /**
+   * A leader turning follower: its blocked clients (they waited for writes this broker
+   * no longer takes from them) get -UNBLOCKED and are disconnected, as redis-server's
+   * disconnectAllBlockedClients.
+   */
+  private disconnectBlockedClients(): void {
+    const blocking = this.broker.engine.blocking;
+    if (blocking.size === 0) return;
+    for (const c of this.broker.connections.values()) {
+      if (!blocking.isBlocked(c)) continue;
+      c.closeAfterReply = true;
+      blocking.unblock(c, UNBLOCKED_STATE_CHANGED);
+    }
   }
 
   /** Leads again (REPLICAOF NO ONE): the link ends, keys expire here again. */

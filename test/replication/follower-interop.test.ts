@@ -215,9 +215,14 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
     // 200 µs per key loaded: the load lasts long enough to be seen.
     const ours = await spawnBroker([...DEBUG, '--key-load-delay', '200']);
     servers.push(ours);
-    const [c] = await connect(ours.port);
+    const [c, blocked] = await connect(ours.port, 2);
     await c.call('SET', 'old', 'data');
+    // A client blocked while this broker led is told and let go, as by redis-server.
+    blocked.write('*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n');
+    await until('the reader blocks', async () => (await infoField(c, 'clients', 'blocked_clients')) === '1');
     expect(text((await c.call('REPLICAOF', '127.0.0.1', String(server.port))).raw)).toBe('+OK\r\n');
+    expect(text((await blocked.read()).raw)).toBe('-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n');
+    await blocked.waitClosed();
     await until('the load is under way', async () => text((await c.call('GET', 'old')).raw) === '-LOADING Redis is loading the dataset in memory\r\n');
     const during = await info(c, 'replication');
     expect([during.get('master_sync_in_progress'), during.get('master_link_status')]).toEqual(['1', 'down']);

@@ -350,6 +350,10 @@ const ENTRIES: Record<Name, Entry> = {
     text: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
     untriggered: 'needs a leader that cannot be reached; test/replication/follower-interop.test.ts triggers it',
   },
+  UNBLOCKED_STATE_CHANGED: {
+    text: 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+    untriggered: 'needs a leader to follow; test/replication/follower-interop.test.ts',
+  },
   REPLICAOF_DURING_FAILOVER: { text: 'ERR REPLICAOF not allowed while failing over.', untriggered: 'needs a failover in progress; test/replication/failover.test.ts' },
   NO_FAILOVER: { text: 'ERR No failover in progress.', trigger: [['FAILOVER', 'ABORT']] },
   FAILOVER_TIMEOUT_NOT_POSITIVE: { text: 'ERR FAILOVER timeout must be greater than 0', trigger: [['FAILOVER', 'TIMEOUT', '0']] },
