@@ -233,6 +233,31 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
     await converged(admin, c);
   });
 
+  it('takes the $<length> payload of a leader that syncs through a file, and drops a silent leader after repl-timeout', async () => {
+    const leader = await startRedis([...DEBUG, '--repl-diskless-sync', 'no', '--repl-backlog-size', '16mb']);
+    servers.push(leader);
+    const [admin] = await connect(leader.port);
+    await admin.call('DEBUG', 'POPULATE', '2000');
+    await admin.call('XADD', 's', '*', 'f', 'v');
+    const { c, server: ours } = await brokerFollower(leader.port, ['--repl-timeout', '2']);
+    await linkUp(c);
+    await converged(admin, c);
+    expect(ours.output()).toMatch(/MASTER <-> REPLICA sync: receiving \d+ bytes from master to disk/);
+    // The leader frozen past repl-timeout: the follower gives up on the link, then continues once it answers again.
+    const partialBefore = Number(await infoField(admin, 'stats', 'sync_partial_ok'));
+    leader.child.kill('SIGSTOP');
+    try {
+      await until('the follower dropped the silent link', async () => (await infoField(c, 'replication', 'master_link_status')) === 'down');
+    } finally {
+      leader.child.kill('SIGCONT');
+    }
+    await linkUp(c);
+    expect(Number(await infoField(admin, 'stats', 'sync_partial_ok'))).toBe(partialBefore + 1);
+    expect(ours.output()).toContain('MASTER timeout: no data nor PING received...');
+    await admin.call('SET', 'after', 'freeze');
+    await converged(admin, c);
+  });
+
   it('reads keys past their time as nil without deleting them, until the leader deletes them', async () => {
     const { server, admin } = await redisLeader();
     const { c } = await brokerFollower(server.port);
