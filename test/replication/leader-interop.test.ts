@@ -6,9 +6,9 @@
  * and one that stops reading is dropped at its output limit and resyncs.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
+import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, until } from './topology.js';
+import { converged, info, infoField, mixedLoad, runLoops, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const servers: RunningServer[] = [];
@@ -69,6 +69,37 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     const role = (await admin.call('ROLE')).value as unknown[];
     expect(role[0]).toBe('master');
     expect((role[2] as unknown[]).length).toBe(1);
+  });
+
+  it('converges when the snapshot spans many slices while the load goes on (the stream held meanwhile)', async () => {
+    const { server, admin } = await leader();
+    const [loader] = await connect(server.port);
+    for (let batch = 0; batch < 150; batch++) {
+      const lines: Buffer[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const n = batch * 1000 + i;
+        lines.push(encodeCommand(['XADD', 'big', '*', 'n', String(n), 'payload', 'p'.repeat(40)]));
+        lines.push(encodeCommand(i % 2 === 0 ? ['RPUSH', 'biglist', String(n)] : ['SET', `k:${n}`, String(n)]));
+      }
+      loader.write(Buffer.concat(lines));
+      await loader.readMany(2000);
+    }
+    const stop = await mixedLoad(await connect(server.port, 5));
+    // Writes into what the snapshot is walking: its keys changed before they are saved.
+    const touching = runLoops([
+      async () => {
+        await loader.call('XADD', 'big', 'MAXLEN', '~', '140000', '*', 'n', 'late');
+        await loader.call('LPOP', 'biglist');
+        await loader.call('INCR', `k:${1 + 2 * Math.floor(Math.random() * 70_000)}`);
+      },
+    ]);
+    const { c } = await follower(server.port);
+    await linkUp(c);
+    await new Promise((r) => setTimeout(r, 300));
+    await touching();
+    await stop();
+    await converged(admin, c, 60_000);
+    expect((await c.call('XLEN', 'big')).value).toBe((await admin.call('XLEN', 'big')).value);
   });
 
   it('continues partially after CLIENT KILL TYPE replica under load', async () => {
