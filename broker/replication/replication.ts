@@ -30,6 +30,7 @@ export type ReplicationHost = Pick<
   | 'guard'
   | 'log'
   | 'outputLimits'
+  | 'pause'
   | 'persistence'
   | 'shutdownHooks'
   | 'stats'
