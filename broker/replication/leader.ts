@@ -49,6 +49,8 @@ export class AttachedFollower {
   ackTime = Date.now();
   /** When it began waiting for a snapshot (repl-diskless-sync-delay). */
   readonly since = Date.now();
+  /** When its payload last moved (a write taken by the socket): repl-timeout during a full resync. */
+  payloadMoved = Date.now();
 
   constructor(
     readonly conn: Connection,
@@ -301,10 +303,12 @@ export class Leader {
         new Promise<void>((resolve, reject) => {
           if (socket.destroyed || c.closed) return reject(new Error('replica gone'));
           this.host.stats.netOutputBytes += bytes.length;
+          f.payloadMoved = Date.now();
           if (socket.write(bytes)) return resolve();
           const done = (): void => {
             socket.off('drain', done);
             socket.off('close', done);
+            f.payloadMoved = Date.now();
             if (socket.destroyed) reject(new Error('replica gone'));
             else resolve();
           };
@@ -519,9 +523,13 @@ export class Leader {
     this.cronLoops++;
     const timeout = config.int('repl-timeout') * 1000;
     for (const f of [...this.followers.values()]) {
-      if (f.state !== 'online' || !f.psync) continue;
-      if (now - f.ackTime > timeout) {
+      if (f.state === 'online' && f.psync && now - f.ackTime > timeout) {
         this.host.log.warn(`Disconnecting timedout replica (streaming sync): ${f.name}`);
+        f.conn.close();
+      } else if (f.state === 'wait_bgsave_end' && now - f.payloadMoved > timeout) {
+        // A follower that stopped reading its payload would hold the shared snapshot (and
+        // every BGSAVE and rewrite behind it) for good.
+        this.host.log.warn(`Disconnecting timedout replica (full sync): ${f.name}`);
         f.conn.close();
       }
     }

@@ -5,6 +5,7 @@
  * snapshot when they attach together, are counted by WAIT and min-replicas-to-write,
  * and one that stops reading is dropped at its output limit and resyncs.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
@@ -167,6 +168,20 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     await until('the leader exited', async () => server.child.exitCode !== null);
     expect(server.output()).toContain('1 of 1 replicas are in sync when shutting down.');
     expect((await f.c.call('GET', 'last')).value).toBe('write');
+  });
+
+  it('a follower that stops reading its payload is dropped after repl-timeout, and the next one syncs', async () => {
+    const { server, admin } = await leader(['--repl-timeout', '1']);
+    // Incompressible values: the payload must outgrow what the sockets buffer.
+    for (let i = 0; i < 300; i++) admin.write(encodeCommand(['SET', `big:${i}`, randomBytes(100_000)]));
+    await admin.readMany(300);
+    const [stuck] = await connect(server.port);
+    await stuck.call('REPLCONF', 'capa', 'eof');
+    stuck.write('PSYNC ? -1\r\n');
+    stuck.socket.pause();
+    await until('the stuck follower was dropped', async () => server.output().includes('Disconnecting timedout replica (full sync)'));
+    const { c } = await follower(server.port);
+    await converged(admin, c);
   });
 
   it('a follower over its output limit is dropped, and resyncs', async () => {
