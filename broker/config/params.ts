@@ -101,6 +101,8 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'replica-read-only', aliases: ['slave-read-only'], kind: 'bool', default: 'yes' },
   { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX },
   { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: LLONG_MAX },
+  // Seconds SHUTDOWN (and SIGTERM) waits for followers to acknowledge everything (0: not at all).
+  { name: 'shutdown-timeout', kind: 'int', default: '10', min: 0, max: INT_MAX },
   { name: 'repl-ping-replica-period', aliases: ['repl-ping-slave-period'], kind: 'int', default: '10', min: 1, max: INT_MAX },
   { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: INT_MAX },
   { name: 'repl-disable-tcp-nodelay', kind: 'bool', default: 'no' },

@@ -14,7 +14,8 @@
  * dropped (and resyncs) rather than grow the leader's memory.
  *
  * Also: REPLCONF ACK bookkeeping, PING every repl-ping-replica-period, repl-timeout,
- * WAIT, min-replicas-to-write, repl-backlog-ttl, and what INFO and ROLE show.
+ * WAIT, min-replicas-to-write, repl-backlog-ttl, SHUTDOWN waiting for the followers, and
+ * what INFO and ROLE show.
  *
  * Where it differs from redis-server: no fork and no temporary file, ever
  * (`repl-diskless-sync no` still streams; a follower without `capa eof` gets the
@@ -22,6 +23,7 @@
  * caller's last write as redis-server's `c->woff`.
  */
 import type { Connection } from '../net/connection.js';
+import type { ShutdownOptions } from '../server.js';
 import type { SyncPosition, SyncTarget } from '../persistence/full-sync.js';
 import type { Replication, ReplicationHost } from './replication.js';
 
@@ -47,6 +49,8 @@ export class AttachedFollower {
   ackTime = Date.now();
   /** When it began waiting for a snapshot (repl-diskless-sync-delay). */
   readonly since = Date.now();
+  /** When its payload last moved (a write taken by the socket): repl-timeout during a full resync. */
+  payloadMoved = Date.now();
 
   constructor(
     readonly conn: Connection,
@@ -91,6 +95,8 @@ export class Leader {
   /** Clients blocked in WAIT. */
   private readonly waits: AckWait[] = [];
   private getAckScheduled = false;
+  /** Called on every ACK while a shutdown waits for the followers. */
+  private onAck: (() => void) | null = null;
   private deliveryScheduled = false;
   private noFollowersSince = Date.now();
   private cronLoops = 0;
@@ -115,10 +121,8 @@ export class Leader {
     }
     this.timer = setInterval(host.guard('in the replication cron', () => this.cron()), CRON_MS);
     this.timer.unref();
-    host.shutdownHooks.push(() => {
-      clearInterval(this.timer);
-      return null;
-    });
+    // First of the hooks: the followers catch up before the final save, writes held meanwhile.
+    host.shutdownHooks.unshift((options) => this.beforeShutdown(options));
     host.persistence.fullSyncs.positionOf = () => ({ replid: log.replid, offset: log.offset, streamDb: this.streamDb() });
   }
 
@@ -299,10 +303,12 @@ export class Leader {
         new Promise<void>((resolve, reject) => {
           if (socket.destroyed || c.closed) return reject(new Error('replica gone'));
           this.host.stats.netOutputBytes += bytes.length;
+          f.payloadMoved = Date.now();
           if (socket.write(bytes)) return resolve();
           const done = (): void => {
             socket.off('drain', done);
             socket.off('close', done);
+            f.payloadMoved = Date.now();
             if (socket.destroyed) reject(new Error('replica gone'));
             else resolve();
           };
@@ -368,6 +374,7 @@ export class Leader {
     f.ackTime = Date.now();
     if (f.state === 'online' && !f.streaming) this.startStream(f);
     if (this.waits.length !== 0) this.wakeWaits();
+    this.onAck?.();
   }
 
   /** replicationCountAcksByOffset. */
@@ -447,6 +454,64 @@ export class Leader {
     this.goodReplicas = good;
   }
 
+  // --- shutdown --------------------------------------------------------------------
+
+  /**
+   * SHUTDOWN and SIGTERM, as redis-server 7.0's prepareForShutdown: unless NOW (or
+   * shutdown-timeout 0), writes are held and the followers asked for an ACK, and the
+   * shutdown waits up to shutdown-timeout seconds for every online follower to have the
+   * whole stream; then it says which ones lag. Unlike redis-server, SHUTDOWN ABORT does
+   * not end the wait.
+   */
+  private async beforeShutdown(options: ShutdownOptions): Promise<null> {
+    clearInterval(this.timer);
+    const timeoutMs = this.host.config.int('shutdown-timeout') * 1000;
+    const log = this.host.log;
+    if (!options.now && timeoutMs > 0 && !this.followersInSync()) {
+      this.host.pause.start(Date.now() + timeoutMs, 'write');
+      this.feed(GETACK);
+      this.deliver();
+      log.info('Waiting for replicas before shutting down.');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.onAck = () => {
+          if (this.followersInSync()) done();
+        };
+      });
+      this.onAck = null;
+    }
+    this.reportLagging();
+    return null;
+  }
+
+  /** isReadyToShutdown: every online follower acknowledged the whole stream. */
+  private followersInSync(): boolean {
+    const offset = this.replication.log.offset;
+    for (const f of this.followers.values()) if (f.state === 'online' && f.ackOffset < offset) return false;
+    return true;
+  }
+
+  /** finishShutdown's account of the followers. */
+  private reportLagging(): void {
+    if (this.followers.size === 0) return;
+    const log = this.host.log;
+    const offset = this.replication.log.offset;
+    const now = Date.now();
+    let lagging = 0;
+    for (const f of this.followers.values()) {
+      if (f.ackOffset === offset) continue;
+      lagging++;
+      const lag = f.state === 'online' ? Math.floor((now - f.ackTime) / 1000) : 0;
+      const state = f.state === 'online' ? 'online' : 'wait_bgsave';
+      log.warn(`Lagging replica ${f.name} reported offset ${offset - f.ackOffset} behind master, lag=${lag}, state=${state}.`);
+    }
+    log.info(`${this.followers.size - lagging} of ${this.followers.size} replicas are in sync when shutting down.`);
+  }
+
   // --- the cron ------------------------------------------------------------------------
 
   /** replicationCron's leader half, every second. */
@@ -458,9 +523,13 @@ export class Leader {
     this.cronLoops++;
     const timeout = config.int('repl-timeout') * 1000;
     for (const f of [...this.followers.values()]) {
-      if (f.state !== 'online' || !f.psync) continue;
-      if (now - f.ackTime > timeout) {
+      if (f.state === 'online' && f.psync && now - f.ackTime > timeout) {
         this.host.log.warn(`Disconnecting timedout replica (streaming sync): ${f.name}`);
+        f.conn.close();
+      } else if (f.state === 'wait_bgsave_end' && now - f.payloadMoved > timeout) {
+        // A follower that stopped reading its payload would hold the shared snapshot (and
+        // every BGSAVE and rewrite behind it) for good.
+        this.host.log.warn(`Disconnecting timedout replica (full sync): ${f.name}`);
         f.conn.close();
       }
     }

@@ -31,6 +31,7 @@ export type ReplicationHost = Pick<
   | 'guard'
   | 'log'
   | 'outputLimits'
+  | 'pause'
   | 'persistence'
   | 'shutdownHooks'
   | 'stats'

@@ -19,7 +19,8 @@
  * runs in a temp directory of its own.
  *
  * After the table: the cost of each AOF mode relative to the same server without AOF,
- * of each follower relative to the same leader without followers,
+ * of each follower relative to the same leader without followers, replication lag under
+ * a steady XADD load and the time of a full resync (replication-lag.ts),
  * and the time each server takes to load a 1,000,000-entry stream from its own AOF
  * (as written, and after a rewrite).
  */
@@ -33,6 +34,7 @@ import { freePort } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
 import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
+import { lagSteps, replicationLag } from './replication-lag.js';
 import { largeWorkloads } from './large-workloads.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
@@ -272,7 +274,11 @@ async function main(): Promise<void> {
   const selected = WORKLOADS.filter((w) => only === null || only.includes(w.name));
   const plan = SCENARIOS.map((scenario) => ({ scenario, workloads: selected.filter((w) => scenario.workloads?.includes(w.name) ?? true) }));
   const loadTimes = only === null || only.includes('aof_load');
-  const steps = plan.reduce((n, p) => n + ROUNDS * p.workloads.length * TARGETS.length, 0) + (loadTimes ? LOAD_STEPS * TARGETS.length : 0);
+  const lagTimes = only === null || only.includes('replication_lag');
+  const steps =
+    plan.reduce((n, p) => n + ROUNDS * p.workloads.length * TARGETS.length, 0) +
+    (loadTimes ? LOAD_STEPS * TARGETS.length : 0) +
+    (lagTimes ? lagSteps(TARGETS) : 0);
   const progress = new Progress(steps);
   const results: Result[] = [];
   let runs = 0;
@@ -308,11 +314,12 @@ async function main(): Promise<void> {
     }
   }
   const loadReport = loadTimes ? await aofLoadTimes(TARGETS, scale, progress) : [];
+  const lagReport = lagTimes ? await replicationLag(TARGETS, scale, progress) : [];
   progress.done();
   const failed = printTable(results);
   printAofCost(results);
   printFollowerCost(results);
-  for (const line of loadReport) process.stdout.write(`${line}\n`);
+  for (const line of [...loadReport, ...lagReport]) process.stdout.write(`${line}\n`);
   if (failed) process.exitCode = 1;
 }
 

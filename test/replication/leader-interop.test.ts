@@ -5,10 +5,11 @@
  * snapshot when they attach together, are counted by WAIT and min-replicas-to-write,
  * and one that stops reading is dropped at its output limit and resyncs.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
+import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, until } from './topology.js';
+import { converged, info, infoField, mixedLoad, runLoops, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const servers: RunningServer[] = [];
@@ -71,6 +72,37 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     expect((role[2] as unknown[]).length).toBe(1);
   });
 
+  it('converges when the snapshot spans many slices while the load goes on (the stream held meanwhile)', async () => {
+    const { server, admin } = await leader();
+    const [loader] = await connect(server.port);
+    for (let batch = 0; batch < 40; batch++) {
+      const lines: Buffer[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const n = batch * 1000 + i;
+        lines.push(encodeCommand(['XADD', 'big', '*', 'n', String(n), 'payload', 'p'.repeat(40)]));
+        lines.push(encodeCommand(i % 2 === 0 ? ['RPUSH', 'biglist', String(n)] : ['SET', `k:${n}`, String(n)]));
+      }
+      loader.write(Buffer.concat(lines));
+      await loader.readMany(2000);
+    }
+    const stop = await mixedLoad(await connect(server.port, 5));
+    // Writes into what the snapshot is walking: its keys changed before they are saved.
+    const touching = runLoops([
+      async () => {
+        await loader.call('XADD', 'big', 'MAXLEN', '~', '38000', '*', 'n', 'late');
+        await loader.call('LPOP', 'biglist');
+        await loader.call('INCR', `k:${1 + 2 * Math.floor(Math.random() * 20_000)}`);
+      },
+    ]);
+    const { c } = await follower(server.port);
+    await linkUp(c);
+    await new Promise((r) => setTimeout(r, 300));
+    await touching();
+    await stop();
+    await converged(admin, c, 60_000);
+    expect((await c.call('XLEN', 'big')).value).toBe((await admin.call('XLEN', 'big')).value);
+  });
+
   it('continues partially after CLIENT KILL TYPE replica under load', async () => {
     const { server, admin } = await leader();
     const { c } = await follower(server.port);
@@ -119,6 +151,37 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     expect(await infoField(admin, 'replication', 'min_slaves_good_slaves')).toBe('1');
     await f.server.stop();
     await until('writes are refused again', async () => (await admin.call('SET', 'k', 'v')).raw.toString().startsWith('-NOREPLICAS'));
+  });
+
+  it('SHUTDOWN waits for a lagging follower to have every write', async () => {
+    const { server, admin } = await leader();
+    const f = await follower(server.port);
+    await linkUp(f.c);
+    f.server.child?.kill('SIGSTOP');
+    try {
+      await admin.call('SET', 'last', 'write');
+      admin.write('SHUTDOWN\r\n');
+      await until('the leader waits', async () => server.output().includes('Waiting for replicas before shutting down.'));
+    } finally {
+      f.server.child?.kill('SIGCONT');
+    }
+    await until('the leader exited', async () => server.child.exitCode !== null);
+    expect(server.output()).toContain('1 of 1 replicas are in sync when shutting down.');
+    expect((await f.c.call('GET', 'last')).value).toBe('write');
+  });
+
+  it('a follower that stops reading its payload is dropped after repl-timeout, and the next one syncs', async () => {
+    const { server, admin } = await leader(['--repl-timeout', '1']);
+    // Incompressible values: the payload must outgrow what the sockets buffer.
+    for (let i = 0; i < 300; i++) admin.write(encodeCommand(['SET', `big:${i}`, randomBytes(100_000)]));
+    await admin.readMany(300);
+    const [stuck] = await connect(server.port);
+    await stuck.call('REPLCONF', 'capa', 'eof');
+    stuck.write('PSYNC ? -1\r\n');
+    stuck.socket.pause();
+    await until('the stuck follower was dropped', async () => server.output().includes('Disconnecting timedout replica (full sync)'));
+    const { c } = await follower(server.port);
+    await converged(admin, c);
   });
 
   it('a follower over its output limit is dropped, and resyncs', async () => {
