@@ -270,6 +270,15 @@ export class Reply {
     this.line(43, s);
   }
 
+  /** A simple string given as bytes (a MONITOR line too long for a JS string); they must hold no CR or LF. */
+  simpleBytes(bytes: Uint8Array): void {
+    this.room(bytes.length + 3);
+    slab[used++] = 43;
+    slab.set(bytes, used);
+    used += bytes.length;
+    this.crlf();
+  }
+
   ok(): void {
     this.constant('+OK\r\n');
   }
