@@ -14,7 +14,7 @@
  * client meanwhile (0.44 s for 2,000,000 entries) and holding all of it in memory.
  */
 import type { Reply, ReplyProducer } from '../protocol/reply.js';
-import type { FrozenListRange } from './types/list.js';
+import type { FrozenListRange, List } from './types/list.js';
 import type { FrozenStreamRange } from './types/stream.js';
 
 /**
@@ -24,8 +24,23 @@ import type { FrozenStreamRange } from './types/stream.js';
  */
 export const STREAMED_STREAM_ENTRIES = 2000;
 export const STREAMED_LIST_ELEMENTS = 16384;
+/** Or when the entries' payloads reach this many bytes (large values): about 1 ms of copying too. */
+export const STREAMED_BYTES = 4 << 20;
+/** Ranges shorter than this are not measured at all: LRANGE 0 99 and XRANGE COUNT 100 pay nothing. */
+export const MEASURED_FROM = 256;
 /** Stream entries written between two looks at the reply's size. */
 const ENTRIES_PER_CHECK = 32;
+
+/** Whether the `n` elements of `list` from `start` are worth streaming: many of them, or large in all. */
+export function streamsListRange(list: List, start: number, n: number): boolean {
+  if (n >= STREAMED_LIST_ELEMENTS) return true;
+  if (n < MEASURED_FROM) return false;
+  let bytes = 0;
+  list.visitRange(start, n, (values, from, to) => {
+    for (let i = from; i < to; i++) bytes += values[i].length;
+  });
+  return bytes >= STREAMED_BYTES;
+}
 
 /** Streamed replies in progress across all clients (INFO `streamed_replies`): each holds a frozen range. */
 export class StreamedReplies {

@@ -4,7 +4,7 @@ import type { Value } from '../keyspace.js';
 import { INVALID_END_ID, INVALID_ID, INVALID_START_ID, WRONGTYPE } from '../errors.js';
 import { Stream, type StreamRange } from '../types/stream.js';
 import { parseIntervalId, U64_MAX, type StreamId } from '../types/stream-id.js';
-import { STREAMED_STREAM_ENTRIES, StreamRangeReply } from '../streamed-reply.js';
+import { MEASURED_FROM, STREAMED_BYTES, STREAMED_STREAM_ENTRIES, StreamRangeReply } from '../streamed-reply.js';
 
 /**
  * A looked-up value as a stream (undefined when the key is missing). Replies
@@ -49,9 +49,9 @@ export function parseRangeEndOrReply(c: Client, arg: string): StreamId | null {
  */
 export function replyRange(c: Client, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
   const reply = c.reply;
-  if (reply.canStream && s.length >= STREAMED_STREAM_ENTRIES && (count === 0 || count >= STREAMED_STREAM_ENTRIES)) {
-    const n = s.range(start, end, rev).countRest(count);
-    if (n >= STREAMED_STREAM_ENTRIES) {
+  if (reply.canStream && s.length >= MEASURED_FROM && (count === 0 || count >= MEASURED_FROM)) {
+    const { entries: n, bytes } = s.range(start, end, rev).countRest(count);
+    if (n >= STREAMED_STREAM_ENTRIES || bytes >= STREAMED_BYTES) {
       reply.array(n);
       reply.stream(new StreamRangeReply(s.freezeRange(start, end, rev), n, c.engine.streamedReplies));
       return n;

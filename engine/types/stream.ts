@@ -527,28 +527,32 @@ export class StreamRange {
   }
 
   /**
-   * Counts the live entries left in range, stopping at `limit` (0: no limit), and uses
-   * the cursor up. A node that lies wholly in range (sorted, its first and last IDs
-   * within the bounds) counts its live entries at once: the walk would yield every one
-   * and stop at none, so the count is the walk's.
+   * Counts the live entries left in range, stopping at `limit` (0: no limit), and
+   * estimates their payload bytes (a node's payload shared evenly among its entries);
+   * uses the cursor up. A node that lies wholly in range (sorted, its first and last
+   * IDs within the bounds) counts its live entries at once: the walk would yield every
+   * one and stop at none, so the count is the walk's.
    */
-  countRest(limit: number): number {
+  countRest(limit: number): { entries: number; bytes: number } {
     const max = limit === 0 ? Infinity : limit;
     let n = 0;
+    let bytes = 0;
     while (n < max && !this.done) {
       if (this.rev ? this.index <= 0 : this.index >= this.node.size - 1) {
         if (!this.stepNode()) break;
         const node = this.node;
         if (node.monotonic && node.size > 0 && node.compareAt(0, this.start) >= 0 && node.compareAt(node.size - 1, this.end) <= 0) {
           n += node.live;
+          bytes += (node.data.length * node.live) / node.size;
           this.index = this.rev ? 0 : node.size - 1;
           continue;
         }
       }
       if (!this.next()) break;
       n++;
+      bytes += this.node.data.length / this.node.size;
     }
-    return Math.min(n, max);
+    return { entries: Math.min(n, max), bytes };
   }
 
   /** Moves before the first entry of the next node (after the last of the previous one, reversed); false past the end. */

@@ -231,6 +231,26 @@ describe('streamed range replies', () => {
     await noneStreamed();
   });
 
+  it('streams a few hundred large entries too (their bytes, not their count, make it large)', { timeout: 120_000 }, async () => {
+    const big = (i: number): string => String.fromCharCode(65 + (i % 26)).repeat(40_000) + i;
+    const ids = Array.from({ length: 400 }, (_, i) => i);
+    for (const i of ids) {
+      await c.call('RPUSH', 'bigl', big(i));
+      await c.call('XADD', 'bigs', `${i + 1}-0`, 'f', big(i));
+    }
+    const reader = await SlowReader.connect(server.port);
+    reader.send(['XRANGE', 'bigs', '-', '+'], ['LRANGE', 'bigl', '0', '-1']);
+    await reader.pauseAfter();
+    expect(await streamedReplies()).toBeGreaterThan(0);
+    const entries = Buffer.from(`*400\r\n` + ids.map((i) => `*2\r\n${bulk(`${i + 1}-0`)}*2\r\n$1\r\nf\r\n${bulk(big(i))}`).join(''), 'latin1');
+    const elements = Buffer.from(`*400\r\n` + ids.map((i) => bulk(big(i))).join(''), 'latin1');
+    const want = Buffer.concat([entries, elements]);
+    expectBytes(await reader.bytes(want.length), want);
+    reader.close();
+    await noneStreamed();
+    await c.call('DEL', 'bigl', 'bigs');
+  });
+
   it('streams inside MULTI/EXEC and in RESP3, replies after them in order', { timeout: 120_000 }, async () => {
     const reader = await SlowReader.connect(server.port);
     reader.send(['HELLO', '3'], ['ECHO', 'resp3']);
