@@ -37,7 +37,7 @@ import { parseInt64 } from '../util/int64.js';
 import { parseSecondsTimeout } from '../util/timeout.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
-import { ListRangeReply, streamsListRange } from '../streamed-reply.js';
+import { ListRangeReply, MEASURED_FROM, streamsListRange } from '../streamed-reply.js';
 
 
 /** LLONG_MIN, the one RANK whose negation overflows (see lpos). */
@@ -151,7 +151,7 @@ function replyRange(c: Client, list: List, start: number, end: number): void {
   const n = end - start + 1;
   const reply = c.reply;
   reply.array(n);
-  if (reply.canStream && streamsListRange(list, start, n)) return reply.stream(new ListRangeReply(list.freezeRange(start, n), c.engine.streamedReplies));
+  if (n >= MEASURED_FROM && reply.canStream && streamsListRange(list, start, n)) return reply.stream(new ListRangeReply(list.freezeRange(start, n), c.engine.streamedReplies));
   list.visitRange(start, n, (values, from, to) => reply.bulkRun(values, from, to));
 }
 

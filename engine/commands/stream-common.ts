@@ -49,7 +49,7 @@ export function parseRangeEndOrReply(c: Client, arg: string): StreamId | null {
  */
 export function replyRange(c: Client, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
   const reply = c.reply;
-  if (reply.canStream && s.length >= MEASURED_FROM && (count === 0 || count >= MEASURED_FROM)) {
+  if ((count === 0 || count >= MEASURED_FROM) && s.length >= MEASURED_FROM && reply.canStream) {
     const { entries: n, bytes } = s.range(start, end, rev).countRest(count);
     if (n >= STREAMED_STREAM_ENTRIES || bytes >= STREAMED_BYTES) {
       reply.array(n);
