@@ -186,6 +186,29 @@ describe('streamed range replies', () => {
     await c.call('DEL', 'l');
   });
 
+  it('a snapshot that shares the list with a streamed reply and finishes first leaves the reply its value', { timeout: 120_000 }, async () => {
+    await c.call('DEL', 'l');
+    await fill(c, 'l', 'list');
+    const reader = await SlowReader.connect(server.port);
+    reader.send(['LRANGE', 'l', '0', '-1']);
+    await reader.pauseAfter();
+    expect((await c.call('BGSAVE')).raw.toString()).toBe('+Background saving started\r\n');
+    await c.call('LSET', 'l', '1000', 'during the snapshot');
+    for (let tries = 0; tries < 400; tries++) {
+      if (/rdb_bgsave_in_progress:0/.test((await c.call('INFO', 'persistence')).value as string)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // The snapshot no longer holds the chunks; the reply still does.
+    await c.call('LSET', 'l', '200000', 'after the snapshot');
+    await c.call('LPOP', 'l');
+    await c.call('RPUSH', 'l', 'tail');
+    const want = expectedElements(ALL);
+    expectBytes(await reader.bytes(want.length), want);
+    reader.close();
+    await noneStreamed();
+    await c.call('DEL', 'l');
+  });
+
   it('a client that disconnects or is killed mid-reply releases the frozen range', { timeout: 120_000 }, async () => {
     await fill(c, 's', 'stream');
     await fill(c, 'l', 'list');
