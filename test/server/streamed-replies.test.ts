@@ -274,6 +274,25 @@ describe('streamed range replies', () => {
     await c.call('DEL', 'bigl', 'bigs');
   });
 
+  it('streams the reply of a blocked XREAD served thousands of entries at once', { timeout: 120_000 }, async () => {
+    await c.call('DEL', 'blocked');
+    const reader = await SlowReader.connect(server.port);
+    reader.send(['XREAD', 'COUNT', '5000', 'BLOCK', '0', 'STREAMS', 'blocked', '$'], ['ECHO', 'after']);
+    for (let tries = 0; tries < 200; tries++) {
+      if (/blocked_clients:1/.test((await c.call('INFO', 'clients')).value as string)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const ids = Array.from({ length: 3000 }, (_, i) => i);
+    const adds = ids.map((i) => encodeCommand(['XADD', 'blocked', `${i + 1}-0`, 'f', entryValue(i)]));
+    c.write(Buffer.concat([encodeCommand(['MULTI']), ...adds, encodeCommand(['EXEC'])]));
+    await c.readMany(ids.length + 2);
+    const want = Buffer.concat([Buffer.from(`*1\r\n*2\r\n${bulk('blocked')}`), expectedEntries(ids), Buffer.from(bulk('after'))]);
+    expectBytes(await reader.bytes(want.length), want);
+    reader.close();
+    await noneStreamed();
+    await c.call('DEL', 'blocked');
+  });
+
   it('streams inside MULTI/EXEC and in RESP3, replies after them in order', { timeout: 120_000 }, async () => {
     const reader = await SlowReader.connect(server.port);
     reader.send(['HELLO', '3'], ['ECHO', 'resp3']);
