@@ -10,6 +10,7 @@ import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
 import type { FollowerCapabilities } from './leader.js';
 import { LeaderConnection } from './leader-connection.js';
+import { failoverRequested } from './failover.js';
 import type { Replication } from './replication.js';
 
 const announced = new WeakMap<Connection, FollowerCapabilities>();
@@ -75,6 +76,11 @@ function replconf(replication: Replication, c: Connection, argv: string[]): void
 function sync(replication: Replication, c: Connection, argv: string[]): void {
   // Already a follower: ignored, as redis-server does.
   if (c.kind === 'replica') return;
+  // A handover from this broker's leader (FAILOVER): it takes over first (failover.ts).
+  if (argv.length > 3 && argv[0].toLowerCase() === 'psync' && argv[3].toLowerCase() === 'failover') {
+    const error = failoverRequested(replication, c, argv[1]);
+    if (error !== null) return c.reply.error(error);
+  }
   const status = replication.follower?.status;
   if (status !== undefined && status.linkStatus !== 'up') return c.reply.error("ERR Can't SYNC while not connected with my master");
   if (c.reply.length > 0) return c.reply.error(SYNC_PENDING_OUTPUT);

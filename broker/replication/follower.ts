@@ -104,6 +104,8 @@ export class FollowerLink {
     resumable: boolean,
     /** Called when the link goes up or down. */
     private readonly linkChanged: () => void,
+    /** A handover (FAILOVER): PSYNC asks the leader to take over, and this learns whether it did. */
+    private failover: ((accepted: boolean) => void) | null = null,
   ) {
     this.canContinue = resumable;
     this.readOffset = this.processed = replication.log.offset;
@@ -290,12 +292,18 @@ export class FollowerLink {
       log.info('Partial resynchronization not possible (no cached master)');
     }
     this.phase = 'psync';
-    this.socket!.write(psyncCommand(position));
+    this.socket!.write(psyncCommand(position, this.failover !== null));
   }
 
   private psyncReplied(line: string): void {
     const log = this.broker.log;
     const reply = parsePsyncReply(line);
+    const failover = this.failover;
+    if (failover !== null) {
+      this.failover = null;
+      failover(reply.kind === 'full' || reply.kind === 'continue');
+      if (reply.kind !== 'full' && reply.kind !== 'continue') return;
+    }
     switch (reply.kind) {
       case 'full':
         log.info(`Full resync from master: ${reply.replid}:${reply.offset}`);

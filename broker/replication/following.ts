@@ -11,7 +11,7 @@
  * broker started with `replicaof` asks for a full resync (`PSYNC ? -1`).
  */
 import type { CommandDef } from '../../engine/command.js';
-import { MASTERDOWN, REPLICAOF_FROM_REPLICA, REPLICAOF_INVALID_PORT } from '../../engine/errors.js';
+import { MASTERDOWN, REPLICAOF_DURING_FAILOVER, REPLICAOF_FROM_REPLICA, REPLICAOF_INVALID_PORT, UNBLOCKED_STATE_CHANGED } from '../../engine/errors.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import { clientInfoLine } from '../commands/client.js';
 import type { Connection } from '../net/connection.js';
@@ -19,7 +19,7 @@ import { FollowerLink, type FollowerHost } from './follower.js';
 import type { Replication } from './replication.js';
 
 /** What following uses of replication: the log and followers the link needs, and the role switch. */
-type RoleSwitch = Pick<Replication, 'log' | 'leader' | 'becomeFollower' | 'becomeLeader'>;
+type RoleSwitch = Pick<Replication, 'log' | 'leader' | 'becomeFollower' | 'becomeLeader' | 'failover'>;
 
 export class Following {
   /** The link to the leader followed now, or null when this broker leads. */
@@ -47,17 +47,34 @@ export class Following {
   /**
    * Follows `host:port` from now on (an earlier link ends). `resumable`: the dataset is
    * this broker's own history, which the new leader may continue; `now`: connect at
-   * once, else within a second, after the start-up load.
+   * once, else within a second, after the start-up load; `failover`: the PSYNC asks the
+   * leader to take over first (failover.ts), and this is told whether it did.
    */
-  follow(host: string, port: number, resumable: boolean, now = true): void {
+  follow(host: string, port: number, resumable: boolean, now = true, failover: ((accepted: boolean) => void) | null = null): void {
+    if (this.link === null) this.disconnectBlockedClients();
     this.link?.stop();
-    const link = new FollowerLink(this.broker, this.replication, host, port, resumable, () => this.updateStaleGate());
+    const link = new FollowerLink(this.broker, this.replication, host, port, resumable, () => this.updateStaleGate(), failover);
     this.link = link;
     this.broker.engine.followsLeader = true;
     this.broker.config.assign('replicaof', `${host} ${port}`);
     this.replication.becomeFollower(link);
     this.updateStaleGate();
     link.start(now);
+  }
+
+  /**
+   * A leader turning follower: its blocked clients (they waited for writes this broker
+   * no longer takes from them) get -UNBLOCKED and are disconnected, as redis-server's
+   * disconnectAllBlockedClients.
+   */
+  private disconnectBlockedClients(): void {
+    const blocking = this.broker.engine.blocking;
+    if (blocking.size === 0) return;
+    for (const c of this.broker.connections.values()) {
+      if (!blocking.isBlocked(c)) continue;
+      c.closeAfterReply = true;
+      blocking.unblock(c, UNBLOCKED_STATE_CHANGED);
+    }
   }
 
   /** Leads again (REPLICAOF NO ONE): the link ends, keys expire here again. */
@@ -79,6 +96,7 @@ export class Following {
 
   private replicaof(c: Connection, argv: string[]): void {
     const log = this.broker.log;
+    if (this.replication.failover !== null && this.replication.failover.state !== 'no-failover') return c.reply.error(REPLICAOF_DURING_FAILOVER);
     if (argv[1].toLowerCase() === 'no' && argv[2].toLowerCase() === 'one') {
       if (this.link !== null) {
         this.unfollow();

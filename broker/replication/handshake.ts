@@ -45,9 +45,13 @@ export function handshakeSteps(settings: HandshakeSettings): HandshakeStep[] {
   return steps;
 }
 
-/** `PSYNC <replid> <offset>` to continue from a known position, or `PSYNC ? -1` for a full resync. */
-export function psyncCommand(position: { replid: string; offset: number } | null): Buffer {
-  return position === null ? encode(['PSYNC', '?', '-1']) : encode(['PSYNC', position.replid, String(position.offset)]);
+/**
+ * `PSYNC <replid> <offset>` to continue from a known position, or `PSYNC ? -1` for a
+ * full resync; with `FAILOVER` the leader is asked to take over first (FAILOVER's handover).
+ */
+export function psyncCommand(position: { replid: string; offset: number } | null, failover = false): Buffer {
+  const argv = position === null ? ['PSYNC', '?', '-1'] : ['PSYNC', position.replid, String(position.offset)];
+  return encode(failover ? [...argv, 'FAILOVER'] : argv);
 }
 
 /** `REPLCONF ACK <offset>`: the follower's processed offset, every second and on GETACK. */

@@ -18,6 +18,7 @@ import { Leader } from './leader.js';
 import { replicationCommands } from './commands.js';
 import type { FollowerStatus, FollowerHost } from './follower.js';
 import { Following } from './following.js';
+import { Failover } from './failover.js';
 
 /** What replication uses of the broker. */
 export type ReplicationHost = Pick<
@@ -58,6 +59,7 @@ export function attachReplication(broker: ReplicationHost & FollowerHost): Repli
   attached.set(broker, replication);
   // The follower side: REPLICAOF, and `replicaof` from the configuration.
   replication.following = new Following(broker, replication);
+  replication.failover = new Failover(broker, replication, replication.following);
   return replication;
 }
 
@@ -71,6 +73,8 @@ export class Replication {
   follower: FollowerSide | null = null;
   /** Whether and whom this broker follows (following.ts); set by attachReplication. */
   following: Following | null = null;
+  /** FAILOVER (failover.ts); set by attachReplication. */
+  failover: Failover | null = null;
 
   constructor(private readonly host: ReplicationHost) {
     const config = host.config;
@@ -150,7 +154,7 @@ export class Replication {
       lines.push(`slave${i++}:ip=${f.ip},port=${f.caps.listeningPort},state=${state},offset=${f.ackOffset},lag=${lag}`);
     }
     lines.push(
-      'master_failover_state:no-failover',
+      `master_failover_state:${this.failover?.state ?? 'no-failover'}`,
       `master_replid:${log.replid}`,
       `master_replid2:${log.replid2}`,
       `master_repl_offset:${log.offset}`,

@@ -188,6 +188,76 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
     expect(await infoField(c, 'replication', 'master_replid2')).toBe(await infoField(admin, 'replication', 'master_replid'));
   });
 
+  it('migrates live from redis-server: the broker follows, is promoted, and redis-server follows it with a partial resync', async () => {
+    const { server, admin } = await redisLeader();
+    const { c, server: ours } = await brokerFollower(server.port);
+    await linkUp(c);
+    const stop = await mixedLoad(await connect(server.port, 5));
+    loads.push(stop);
+    await new Promise((r) => setTimeout(r, 500));
+    // The switch: writes paused on redis-server (its expiry too), the broker has everything, it leads, redis-server follows it.
+    await stop();
+    await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+    await converged(admin, c);
+    expect(text((await c.call('REPLICAOF', 'NO', 'ONE')).raw)).toBe('+OK\r\n');
+    expect(text((await admin.call('REPLICAOF', '127.0.0.1', String(ours.port))).raw)).toBe('+OK\r\n');
+    await until('redis-server follows the broker', async () => (await infoField(admin, 'replication', 'master_link_status')) === 'up');
+    await admin.call('CLIENT', 'UNPAUSE');
+    const stats = await info(c, 'stats');
+    expect([stats.get('sync_partial_ok'), stats.get('sync_full')]).toEqual(['1', '0']);
+    await c.call('XADD', 'orders', '*', 'after', 'migration');
+    await converged(c, admin);
+  });
+
+  it('replaces its dataset with the payload a slice at a time, answering -LOADING meanwhile', async () => {
+    const { server, admin } = await redisLeader();
+    await admin.call('DEBUG', 'POPULATE', '20000');
+    // 200 µs per key loaded: the load lasts long enough to be seen.
+    const ours = await spawnBroker([...DEBUG, '--key-load-delay', '200']);
+    servers.push(ours);
+    const [c, blocked] = await connect(ours.port, 2);
+    await c.call('SET', 'old', 'data');
+    // A client blocked while this broker led is told and let go, as by redis-server.
+    blocked.write('*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n');
+    await until('the reader blocks', async () => (await infoField(c, 'clients', 'blocked_clients')) === '1');
+    expect(text((await c.call('REPLICAOF', '127.0.0.1', String(server.port))).raw)).toBe('+OK\r\n');
+    expect(text((await blocked.read()).raw)).toBe('-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n');
+    await blocked.waitClosed();
+    await until('the load is under way', async () => text((await c.call('GET', 'old')).raw) === '-LOADING Redis is loading the dataset in memory\r\n');
+    const during = await info(c, 'replication');
+    expect([during.get('master_sync_in_progress'), during.get('master_link_status')]).toEqual(['1', 'down']);
+    expect((await infoField(c, 'persistence', 'loading'))).toBe('1');
+    await linkUp(c);
+    expect((await c.call('GET', 'old')).value).toBe(null);
+    expect((await c.call('DBSIZE')).value).toBe(20000);
+    await converged(admin, c);
+  });
+
+  it('takes the $<length> payload of a leader that syncs through a file, and drops a silent leader after repl-timeout', async () => {
+    const leader = await startRedis([...DEBUG, '--repl-diskless-sync', 'no', '--repl-backlog-size', '16mb']);
+    servers.push(leader);
+    const [admin] = await connect(leader.port);
+    await admin.call('DEBUG', 'POPULATE', '2000');
+    await admin.call('XADD', 's', '*', 'f', 'v');
+    const { c, server: ours } = await brokerFollower(leader.port, ['--repl-timeout', '2']);
+    await linkUp(c);
+    await converged(admin, c);
+    expect(ours.output()).toMatch(/MASTER <-> REPLICA sync: receiving \d+ bytes from master to disk/);
+    // The leader frozen past repl-timeout: the follower gives up on the link, then continues once it answers again.
+    const partialBefore = Number(await infoField(admin, 'stats', 'sync_partial_ok'));
+    leader.child.kill('SIGSTOP');
+    try {
+      await until('the follower dropped the silent link', async () => (await infoField(c, 'replication', 'master_link_status')) === 'down');
+    } finally {
+      leader.child.kill('SIGCONT');
+    }
+    await linkUp(c);
+    expect(Number(await infoField(admin, 'stats', 'sync_partial_ok'))).toBe(partialBefore + 1);
+    expect(ours.output()).toContain('MASTER timeout: no data nor PING received...');
+    await admin.call('SET', 'after', 'freeze');
+    await converged(admin, c);
+  });
+
   it('reads keys past their time as nil without deleting them, until the leader deletes them', async () => {
     const { server, admin } = await redisLeader();
     const { c } = await brokerFollower(server.port);
