@@ -33,9 +33,13 @@ async function connect(port: number, count = 1): Promise<RawClient[]> {
   return made;
 }
 
-/** A redis-server leader that streams its payload at once. */
+/**
+ * A redis-server leader that streams its payload at once, with a backlog that holds
+ * several seconds of the mixed load (over 1 MB a second): a link dropped on a loaded
+ * machine continues partially rather than outliving the default 1 MB.
+ */
 async function redisLeader() {
-  const server = await startRedis([...DEBUG, '--repl-diskless-sync-delay', '0']);
+  const server = await startRedis([...DEBUG, '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '64mb']);
   servers.push(server);
   const [admin] = await connect(server.port);
   return { server, admin };
