@@ -29,8 +29,9 @@ async function connect(port: number, count = 1): Promise<RawClient[]> {
   return made;
 }
 
+/** A broker whose backlog holds several seconds of the mixed load (see follower-interop.test.ts). */
 async function broker(extra: string[] = []) {
-  const server = await spawnBroker([...DEBUG, '--repl-diskless-sync-delay', '0', ...extra]);
+  const server = await spawnBroker([...DEBUG, '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '64mb', ...extra]);
   servers.push(server);
   const [c] = await connect(server.port);
   return { server, c };
