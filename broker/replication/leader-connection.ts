@@ -34,6 +34,12 @@ export class LeaderConnection extends Connection {
     this.firstBytes = null;
     this.setAuthenticated(true);
     this.parser.maxBulkLen = Number.MAX_SAFE_INTEGER;
+    // A command of the stream that fails here (a type this broker lacks, a diverged
+    // dataset) is said loudly, in redis-server's words: the leader never sees the error.
+    this.reply.onError = (message) => {
+      broker.countError(message);
+      broker.log.warn(`== CRITICAL == This replica is sending an error to its master: '${message}' after processing the command '${this.lastCommand}'`);
+    };
   }
 
   /** Replies are dropped, never written: the leader reads none (redis-server's prepareClientToWrite for its master). */

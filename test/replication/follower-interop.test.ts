@@ -264,7 +264,7 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
 
   it('reads keys past their time as nil without deleting them, until the leader deletes them', async () => {
     const { server, admin } = await redisLeader();
-    const { c } = await brokerFollower(server.port);
+    const { c, server: ours } = await brokerFollower(server.port);
     await linkUp(c);
     await admin.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
     await admin.call('SET', 'gone', 'v', 'PX', '50');
@@ -276,6 +276,11 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
     // The leader's own access expires it: its DEL removes it here.
     await admin.call('GET', 'gone');
     await until('the DEL arrived', async () => (await c.call('DBSIZE')).value === 0);
+    // A command of the stream this broker cannot apply (no sorted sets yet) is logged loudly, and the stream goes on.
+    await admin.call('ZADD', 'z', '1', 'a');
+    await admin.call('SET', 'after', 'zadd');
+    await until('the stream went on', async () => (await c.call('GET', 'after')).value === 'zadd');
+    expect(ours.output()).toContain("== CRITICAL == This replica is sending an error to its master: 'ERR unknown command 'ZADD'");
   });
 
   it('answers -MASTERDOWN while the link is down under replica-serve-stale-data no, and repeats REPLICAOF as redis-server', async () => {
