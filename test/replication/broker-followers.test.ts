@@ -100,6 +100,8 @@ describe('brokers following a broker', () => {
     loads.push(stop);
     await new Promise((r) => setTimeout(r, 500));
     await stop();
+    // Writes (and expiry, whose DELs would reach one sibling and not the other) held while the leader changes.
+    await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
     await converged(admin, a.c);
     await converged(admin, b.c);
     const oldId = await infoField(admin, 'replication', 'master_replid');
