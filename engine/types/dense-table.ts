@@ -133,6 +133,11 @@ export class DenseTable {
     return t;
   }
 
+  /** The arrays as they are now, for a record written at once (nothing changes meanwhile). */
+  view(): FrozenTable {
+    return { keys: this.keyArray, values: this.valueArray };
+  }
+
   /** The arrays as they are now, for a snapshot; the table copies them before its next change. */
   freeze(): FrozenTable {
     this.shared = true;

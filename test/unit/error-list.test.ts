@@ -337,9 +337,9 @@ const ENTRIES: Record<Name, Entry> = {
   DUMP_PAYLOAD_INVALID: { text: 'ERR DUMP payload version or checksum are wrong', trigger: [['RESTORE', 'k', '0', 'not a payload']] },
   BAD_DATA_FORMAT: { text: 'ERR Bad data format', untriggered: 'needs a payload with a valid footer (test/diff/dump.test.ts)' },
   UNSUPPORTED_DATA_TYPE: {
-    text: 'ERR Bad data format: RDB type 4 (hash) is not supported by this broker yet',
-    args: ['RDB type 4 (hash) is not supported by this broker yet'],
-    untriggered: 'ours: redis-server restores a hash',
+    text: 'ERR Bad data format: RDB type 5 (zset) is not supported by this broker yet',
+    args: ['RDB type 5 (zset) is not supported by this broker yet'],
+    untriggered: 'ours: redis-server restores a sorted set',
   },
   REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
   RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
