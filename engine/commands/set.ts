@@ -18,7 +18,7 @@
 import type { CommandDef } from '../command.js';
 import type { Client } from '../client.js';
 import type { Db } from '../keyspace.js';
-import { LIMIT_CANT_BE_NEGATIVE, MUST_BE_POSITIVE, NOT_INTEGER, NUMKEYS_ABOVE_ARGS, NUMKEYS_NOT_POSITIVE, SYNTAX, WRONGTYPE } from '../errors.js';
+import { LIMIT_CANT_BE_NEGATIVE, MUST_BE_POSITIVE, NUMKEYS_ABOVE_ARGS, NUMKEYS_NOT_POSITIVE, SYNTAX, WRONGTYPE } from '../errors.js';
 import { SetValue, setFromMembers } from '../types/set.js';
 import { distinctIndexes, randomIndex } from '../types/random-pick.js';
 import { parseInt64 } from '../util/int64.js';
@@ -143,8 +143,7 @@ function spop(c: Client, argv: string[]): void {
 /** SPOP key count (spopWithCountCommand). */
 function spopWithCount(c: Client, argv: string[]): void {
   const count = parseInt64(argv[2]);
-  if (count === null) return c.reply.error(NOT_INTEGER);
-  if (count < 0) return c.reply.error(MUST_BE_POSITIVE);
+  if (count === null || count < 0) return c.reply.error(MUST_BE_POSITIVE);
   const db = c.db;
   const key = argv[1];
   const s = writableOrReply(c, db, key, SetValue);
