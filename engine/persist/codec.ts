@@ -123,8 +123,8 @@ const streamCodec: TypeCodec = {
   },
 };
 
-/** Members of a hashtable hash or set written per part of a frozen record. */
-const TABLE_PART = 1024;
+/** Members of a hashtable hash or set per part of a frozen record: as many as a list chunk holds. */
+const TABLE_PART = 128;
 
 /**
  * Hashes and sets: a small encoding (listpack, intset) written at once; a hashtable
