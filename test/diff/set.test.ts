@@ -344,6 +344,58 @@ describe.skipIf(!hasRedisServer())('set commands vs redis-server', () => {
   });
 });
 
+describe.skipIf(!hasRedisServer())('WATCH, SCAN TYPE and DEBUG RELOAD with hashes and sets', () => {
+  let servers: DiffServers;
+  beforeAll(async () => {
+    servers = await startDiffServers(DEBUG, DEBUG);
+  });
+  afterAll(() => servers?.stop());
+
+  it('a change by another client fails the EXEC; a command that changed nothing does not', async () => {
+    const [p, other] = [await servers.pair(), await servers.pair()];
+    await p.same('FLUSHALL');
+    await p.same('HSET', 'h', 'a', '1');
+    await p.same('SADD', 's', '1', '2');
+    const changes = [
+      ['HSET', 'h', 'a', '2'],
+      ['HINCRBY', 'h', 'n', '1'],
+      ['HDEL', 'h', 'n'],
+      ['SADD', 's', '3'],
+      ['SREM', 's', '3'],
+      ['SMOVE', 's', 't', '1'],
+      ['SINTERSTORE', 'h', 's', 's'],
+    ];
+    const noChanges = [['HDEL', 'h', 'nope'], ['SREM', 's', 'nope'], ['SADD', 's', '2'], ['HSETNX', 'h', 'a', 'x'], ['SMOVE', 's', 'u', 'nope']];
+    for (const [argv, expectChange] of [...changes.map((c) => [c, true] as const), ...noChanges.map((c) => [c, false] as const)]) {
+      const key = argv[0] === 'SINTERSTORE' || argv[0].startsWith('H') ? 'h' : 's';
+      await p.same('WATCH', key);
+      await other.same(...argv);
+      await p.same('MULTI');
+      await p.same('PING');
+      const exec = await p.same('EXEC');
+      expect(exec.value === null, JSON.stringify(argv)).toBe(expectChange);
+    }
+  });
+
+  it('SCAN TYPE finds them; DEBUG RELOAD keeps contents and encodings', async () => {
+    const p = await servers.pair();
+    await p.same('FLUSHALL');
+    await p.same('HSET', 'hs', 'a', '1');
+    await p.same('HSET', 'hb', 'f', 'x'.repeat(80));
+    await p.same('SADD', 'si', '1', '2');
+    await p.same('SADD', 'sw', 'w');
+    await p.same('SET', 'str', 'v');
+    for (const type of ['hash', 'set']) {
+      const { ours, ref } = await p.both('SCAN', '0', 'TYPE', type, 'COUNT', '100');
+      expect(((ours.value as Decoded[])[1] as string[]).sort()).toEqual(((ref.value as Decoded[])[1] as string[]).sort());
+    }
+    const digest = await p.same('DEBUG', 'DIGEST');
+    await p.same('DEBUG', 'RELOAD');
+    expect((await p.same('DEBUG', 'DIGEST')).raw).toEqual(digest.raw);
+    for (const key of ['hs', 'hb', 'si', 'sw']) await p.same('OBJECT', 'ENCODING', key);
+  });
+});
+
 describe.skipIf(!hasRedisServer())('set effects replayed on redis-server', () => {
   let servers: DiffServers;
   let replayTarget: RunningServer;
