@@ -74,11 +74,3 @@ export class Hash implements DataObject {
     return h;
   }
 }
-
-/** A hash made of pairs read from a file or payload, with the encoding `limits` give it. */
-export function hashFromPairs(fields: readonly string[], values: readonly string[], limits: EncodingLimits): Hash {
-  const h = new Hash();
-  if (fields.length > limits.hashMaxListpackEntries) h.toHashtable();
-  for (let i = 0; i < fields.length; i++) h.set(fields[i], values[i], limits);
-  return h;
-}

@@ -11,13 +11,6 @@ export function randomIndex(size: number): number {
   return Math.floor(Math.random() * size);
 }
 
-/** `count` positions in [0, size), drawn independently (repetitions allowed). */
-export function repeatedIndexes(size: number, count: number): number[] {
-  const out = new Array<number>(count);
-  for (let i = 0; i < count; i++) out[i] = randomIndex(size);
-  return out;
-}
-
 /**
  * `count` distinct positions in [0, size) (count < size), ascending: the order
  * redis-server gives a listpack's unique sample, and as good as any for a hashtable's.

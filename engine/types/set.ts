@@ -95,9 +95,8 @@ export class SetValue implements DataObject {
 }
 
 /** A set of `members` (distinct or not) with the encoding `limits` give it, as setTypeAdd builds one. */
-export function setFromMembers(members: Iterable<string>, limits: EncodingLimits, sizeHint = 0): SetValue {
+export function setFromMembers(members: Iterable<string>, limits: EncodingLimits): SetValue {
   const s = new SetValue();
-  if (sizeHint > limits.setMaxIntsetEntries) s.toHashtable();
   for (const m of members) s.add(m, limits);
   return s;
 }
