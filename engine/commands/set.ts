@@ -152,7 +152,10 @@ function spopWithCount(c: Client, argv: string[]): void {
   const size = s.size;
   notify(c.engine, NotifyFlag.Set, 'spop', key, db.id);
   if (count >= size) {
-    replyMembers(c, s.members);
+    // redis-server replies with the SUNION of the set, a set built anew: an intset
+    // (sorted) whenever its members allow, whatever the set's own encoding.
+    const limits = c.engine.settings;
+    replyMembers(c, size <= limits.setMaxIntsetEntries ? setFromMembers(s.members, limits).members : s.members);
     db.delete(key);
     notify(c.engine, NotifyFlag.Generic, 'del', key, db.id);
     c.engine.rewriteEffect(['DEL', key]);

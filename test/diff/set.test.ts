@@ -156,7 +156,9 @@ describe.skipIf(!hasRedisServer())('set commands vs redis-server', () => {
         ['SCARD', 's'],
         ['SPOP', 's', '3'],
         ['EXISTS', 's'],
-        ['SADD', 't', '1', '2', '3'],
+        ['SADD', 't', '3', 'x', '1', '2'],
+        ['SREM', 't', 'x'],
+        ['OBJECT', 'ENCODING', 't'],
         ['SPOP', 't', '9223372036854775807'],
         ['EXISTS', 't'],
       );
