@@ -52,10 +52,10 @@ export function sampleIndexesOrReply(c: Client, size: number, count: Int64): Arr
   return out;
 }
 
-/** What HSCAN and SSCAN walk: the collection's table; hashes give each member's value too. */
+/** What HSCAN and SSCAN (and ZSCAN) walk: the collection's table, and for a hash (or a zset) each member's value (score). */
 export interface ScanSource {
   table: DenseTable;
-  withValues: boolean;
+  valueAt?: (i: number) => string;
 }
 
 /**
@@ -77,7 +77,7 @@ export function replyCollectionScan(c: Client, argv: string[], lookup: (key: str
   }
   const options = parseScanOptionsOrReply(c, argv, 3, false);
   if (options === null) return;
-  const { table, withValues } = source;
+  const { table, valueAt } = source;
   const positions: number[] = [];
   let next = 0;
   if (table.ordered) for (let i = 0; i < table.size; i++) positions.push(i);
@@ -86,9 +86,9 @@ export function replyCollectionScan(c: Client, argv: string[], lookup: (key: str
   const found = pattern === null ? positions : positions.filter((i) => globMatch(pattern, table.keyAt(i)));
   reply.array(2);
   reply.bulk(String(next));
-  reply.array(withValues ? found.length * 2 : found.length);
+  reply.array(valueAt !== undefined ? found.length * 2 : found.length);
   for (const i of found) {
     reply.bulk(table.keyAt(i));
-    if (withValues) reply.bulk(table.valueAt(i));
+    if (valueAt !== undefined) reply.bulk(valueAt(i));
   }
 }

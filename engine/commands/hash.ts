@@ -229,7 +229,7 @@ function hrandfield(c: Client, argv: string[]): void {
 function hscan(c: Client, argv: string[]): void {
   replyCollectionScan(c, argv, (key) => {
     const h = readableOrReply(c, key, Hash);
-    return h === null || h === undefined ? h : { table: h.table, withValues: true };
+    return h === null || h === undefined ? h : { table: h.table, valueAt: (i) => h.table.valueAt(i) };
   });
 }
 

@@ -292,7 +292,7 @@ function sunionDiff(c: Client, keys: readonly string[], dst: string | null, unio
 function sscan(c: Client, argv: string[]): void {
   replyCollectionScan(c, argv, (key) => {
     const s = readableOrReply(c, key, SetValue);
-    return s === null || s === undefined ? s : { table: s.table, withValues: false };
+    return s === null || s === undefined ? s : { table: s.table };
   });
 }
 
