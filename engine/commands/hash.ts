@@ -183,14 +183,14 @@ function hgetall(c: Client, argv: string[], fields: boolean, values: boolean): v
   if (fields && values) reply.map(n);
   else reply.array(n);
   if (h === undefined) return;
-  const { keys, values: vals } = h.table;
+  const t = h.table;
   if (fields && values) {
     for (let i = 0; i < n; i++) {
-      reply.bulk(keys[i]);
-      reply.bulk(vals[i]);
+      reply.bulk(t.keyAt(i));
+      reply.bulk(t.valueAt(i));
     }
   } else {
-    reply.bulkRun(fields ? keys : vals, 0, n);
+    t.runs((keys, vals, from, to) => reply.bulkRun(fields ? keys : vals!, from, to));
   }
 }
 
@@ -214,15 +214,15 @@ function hrandfield(c: Client, argv: string[]): void {
   const picks = sampleIndexesOrReply(c, h.size, count);
   if (picks === null) return;
   const reply = c.reply;
-  const { keys, values } = h.table;
+  const t = h.table;
   // RESP3 pairs each field with its value; RESP2 lays them out flat.
   const nested = withValues && reply.resp === 3;
   reply.array(withValues && !nested ? picks.length * 2 : picks.length);
   for (let j = 0; j < picks.length; j++) {
     const i = picks[j];
     if (nested) reply.array(2);
-    reply.bulk(keys[i]);
-    if (withValues) reply.bulk(values[i]);
+    reply.bulk(t.keyAt(i));
+    if (withValues) reply.bulk(t.valueAt(i));
   }
 }
 

@@ -34,10 +34,17 @@ function deleteIfEmpty(c: Client, db: Db, key: string, s: SetValue): void {
   notify(c.engine, NotifyFlag.Generic, 'del', key, db.id);
 }
 
-/** Writes a set's members as a RESP3 set (an array in RESP2), in the set's order. */
+/** Writes members as a RESP3 set (an array in RESP2), in order. */
 function replyMembers(c: Client, members: readonly string[]): void {
   c.reply.set(members.length);
   c.reply.bulkRun(members, 0, members.length);
+}
+
+/** Writes a set's members as a RESP3 set (an array in RESP2), in the set's order, a chunk at a time. */
+function replySet(c: Client, s: SetValue): void {
+  const reply = c.reply;
+  reply.set(s.size);
+  s.table.runs((keys, _, from, to) => reply.bulkRun(keys, from, to));
 }
 
 // ---------------------------------------------------------------- add, remove, move
@@ -155,7 +162,7 @@ function spopWithCount(c: Client, argv: string[]): void {
     // redis-server replies with the SUNION of the set, a set built anew: an intset
     // (sorted) whenever its members allow, whatever the set's own encoding.
     const limits = c.engine.settings;
-    replyMembers(c, size <= limits.setMaxIntsetEntries ? setFromMembers(s.members, limits).members : s.members);
+    replySet(c, size <= limits.setMaxIntsetEntries ? setFromMembers(s.memberList(), limits) : s);
     db.delete(key);
     notify(c.engine, NotifyFlag.Generic, 'del', key, db.id);
     c.engine.rewriteEffect(['DEL', key]);
@@ -179,7 +186,7 @@ function srandmember(c: Client, argv: string[]): void {
     const s = readableOrReply(c, argv[1], SetValue);
     if (s === null) return;
     if (s === undefined) return c.reply.nil();
-    return c.reply.bulk(s.members[randomIndex(s.size)]);
+    return c.reply.bulk(s.memberAt(randomIndex(s.size)));
   }
   const count = parseSampleCountOrReply(c, argv[2]);
   if (count === null) return;
@@ -188,9 +195,8 @@ function srandmember(c: Client, argv: string[]): void {
   if (s === undefined || count === 0) return c.reply.array(0);
   const picks = sampleIndexesOrReply(c, s.size, count);
   if (picks === null) return;
-  const members = s.members;
   c.reply.array(picks.length);
-  for (let j = 0; j < picks.length; j++) c.reply.bulk(members[picks[j]]);
+  for (let j = 0; j < picks.length; j++) c.reply.bulk(s.memberAt(picks[j]));
 }
 
 // ---------------------------------------------------------------- algebra
@@ -233,7 +239,8 @@ function intersection(sets: readonly SetValue[], limit: number): string[] {
   // The smallest set first (a stable sort, as glibc's qsort is here), the others probed.
   const [smallest, ...others] = [...sets].sort((a, b) => a.size - b.size);
   const found: string[] = [];
-  for (const m of smallest.members) {
+  for (let i = 0; i < smallest.size; i++) {
+    const m = smallest.memberAt(i);
     if (!others.every((s) => s.has(m))) continue;
     found.push(m);
     if (found.length === limit) break;
@@ -272,12 +279,15 @@ function sintercard(c: Client, argv: string[]): void {
 /** The members of the union of `sets`, or of the first minus the others. */
 function* unionOrDiff(sets: readonly (SetValue | undefined)[], union: boolean): Generator<string> {
   if (union) {
-    for (const s of sets) if (s !== undefined) yield* s.members;
+    for (const s of sets) for (let i = 0; s !== undefined && i < s.size; i++) yield s.memberAt(i);
     return;
   }
   const [first, ...others] = sets;
   if (first === undefined) return;
-  for (const m of first.members) if (!others.some((s) => s?.has(m) === true)) yield m;
+  for (let i = 0; i < first.size; i++) {
+    const m = first.memberAt(i);
+    if (!others.some((s) => s?.has(m) === true)) yield m;
+  }
 }
 
 /** SUNION, SDIFF and their STORE forms (sunionDiffGenericCommand). */
@@ -286,7 +296,7 @@ function sunionDiff(c: Client, keys: readonly string[], dst: string | null, unio
   if (sets === null) return;
   const result = setFromMembers(unionOrDiff(sets, union), c.engine.settings);
   if (dst !== null) return storeResult(c, dst, result, union ? 'sunionstore' : 'sdiffstore');
-  replyMembers(c, result.members);
+  replySet(c, result);
 }
 
 function sscan(c: Client, argv: string[]): void {

@@ -145,16 +145,15 @@ function tableCodec<T extends Hash | SetValue>(type: 'hash' | 'set', rdbType: (v
     freeze(value, parts) {
       const v = value as T;
       if (isSmall(v) || v.size <= parts * TABLE_PART) return null;
-      const view = v.table.freeze();
-      const record = new TableRecordWriter(view, TABLE_PART);
-      return { step: (w, n) => record.step(w, n), thaw: () => v.table.thaw(view) };
+      const record = new TableRecordWriter(v.table.freeze(), TABLE_PART);
+      return { step: (w, n) => record.step(w, n), thaw: () => v.table.thaw() };
     },
     commands(key, value, emit) {
-      const { keys, values } = (value as T).table;
+      const t = (value as T).table;
       let argv = [command, key];
-      for (let i = 0; i < keys.length; i++) {
-        argv.push(keys[i]);
-        if (type === 'hash') argv.push(values[i]);
+      for (let i = 0; i < t.size; i++) {
+        argv.push(t.keyAt(i));
+        if (type === 'hash') argv.push(t.valueAt(i));
         if (argv.length - 2 === ITEMS_PER_COMMAND * (type === 'hash' ? 2 : 1)) {
           emit(argv);
           argv = [command, key];

@@ -60,8 +60,8 @@ export class Hash implements DataObject {
 
   /** Each field and value in the hash's order. */
   forEach(visit: (field: string, value: string) => void): void {
-    const { keys, values } = this.table;
-    for (let i = 0; i < keys.length; i++) visit(keys[i], values[i]);
+    const t = this.table;
+    for (let i = 0; i < t.size; i++) visit(t.keyAt(i), t.valueAt(i));
   }
 
   digest(d: ValueDigest): void {

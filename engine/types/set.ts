@@ -67,24 +67,30 @@ export class SetValue implements DataObject {
 
   /** Where an int64 goes in the sorted intset (binary search). */
   private sortedPosition(v: Int64): number {
-    const keys = this.table.keys;
+    const t = this.table;
     let lo = 0;
-    let hi = keys.length;
+    let hi = t.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareInt64(parseInt64(keys[mid])!, v) < 0) lo = mid + 1;
+      if (compareInt64(parseInt64(t.keyAt(mid))!, v) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** The members in the set's order. */
-  get members(): readonly string[] {
-    return this.table.keys;
+  /** The member at position `i` (0 to size - 1), in the set's order. */
+  memberAt(i: number): string {
+    return this.table.keyAt(i);
+  }
+
+  /** The members in the set's order, as a new array. */
+  memberList(): string[] {
+    return this.table.keyList();
   }
 
   digest(d: ValueDigest): void {
-    for (const m of this.table.keys) d.xor(m);
+    const t = this.table;
+    for (let i = 0; i < t.size; i++) d.xor(t.keyAt(i));
   }
 
   clone(): SetValue {

@@ -51,8 +51,8 @@ describe('DenseTable', () => {
           expect(t.indexOf(t.keyAt(i))).toBe(i);
           expect(model.get(t.keyAt(i))).toBe(t.valueAt(i));
         }
-        if (ordered) expect([...t.keys]).toEqual([...model.keys()]);
-        else expect([...t.keys].sort()).toEqual([...model.keys()].sort());
+        if (ordered) expect(t.keyList()).toEqual([...model.keys()]);
+        else expect(t.keyList().sort()).toEqual([...model.keys()].sort());
       }),
     );
   });
@@ -94,13 +94,66 @@ describe('DenseTable', () => {
         const model = new Map<string, string>();
         before.forEach((o, i) => apply(t, model, o, i));
         const view = t.freeze();
-        const expected = [...t.keys].map((k, i) => [k, t.valueAt(i)]);
+        const expected = t.keyList().map((k, i) => [k, t.valueAt(i)]);
         after.forEach((o, i) => apply(t, model, o, 1000 + i));
-        expect(view.keys.map((k, i) => [k, view.values![i]])).toEqual(expected);
-        t.thaw(view);
+        expect(Array.from({ length: view.size }, (_, i) => [view.keyAt(i), view.valueAt(i)])).toEqual(expected);
+        t.thaw();
         for (let i = 0; i < t.size; i++) expect(model.get(t.keyAt(i))).toBe(t.valueAt(i));
       }),
     );
+  });
+
+  it('across many chunks: ordered inserts and removals, swaps, a frozen view, runs', () => {
+    for (const ordered of [true, false]) {
+      let seed = 7;
+      const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+      const t = new DenseTable(true);
+      t.ordered = ordered;
+      const model: [string, string][] = [];
+      for (let i = 0; i < 5000; i++) {
+        t.append(`k${i}`, `v${i}`);
+        model.push([`k${i}`, `v${i}`]);
+      }
+      const view = t.freeze();
+      const frozen = model.map((e) => [...e]);
+      for (let n = 0; n < 3000; n++) {
+        const i = rnd(model.length);
+        if (n % 3 === 0) {
+          t.setValueAt(i, `w${n}`);
+          model[i][1] = `w${n}`;
+        } else {
+          t.removeAt(i);
+          if (ordered || i === model.length - 1) model.splice(i, 1);
+          else model[i] = model.pop()!;
+        }
+        if (n % 7 === 0) {
+          t.append(`n${n}`, `x${n}`);
+          model.push([`n${n}`, `x${n}`]);
+        }
+      }
+      expect(Array.from({ length: t.size }, (_, i) => [t.keyAt(i), t.valueAt(i)])).toEqual(model);
+      for (const [i, [k]] of model.entries()) expect(t.indexOf(k)).toBe(i);
+      expect(Array.from({ length: view.size }, (_, i) => [view.keyAt(i), view.valueAt(i)])).toEqual(frozen);
+      t.thaw();
+      const fromRuns: string[] = [];
+      t.runs((keys, _, from, to) => fromRuns.push(...keys.slice(from, to)), 100, 3000);
+      expect(fromRuns).toEqual(model.slice(100, 3000).map(([k]) => k));
+    }
+  });
+
+  it('sorted inserts across chunks (intset order)', () => {
+    const t = new DenseTable(false);
+    const sorted: string[] = [];
+    for (let n = 0; n < 2500; n++) {
+      const key = String((n * 7919) % 10007);
+      if (t.has(key)) continue;
+      let at = 0;
+      while (at < sorted.length && Number(sorted[at]) < Number(key)) at++;
+      t.insertAt(at, key);
+      sorted.splice(at, 0, key);
+    }
+    expect(t.keyList()).toEqual(sorted);
+    for (const [i, k] of sorted.entries()) expect(t.indexOf(k)).toBe(i);
   });
 
   it('distinct sample positions are distinct, in range and ascending, for small and large counts', () => {
@@ -148,11 +201,11 @@ function zipmap(pairs: [string, string][]): Buffer {
 describe('older RDB encodings of hashes and sets', () => {
   it('a ziplist hash and a zipmap hash read as listpack hashes; duplicates are refused', () => {
     const fromZiplist = readHash(blobValue(ziplist(['a', '1', 'bb', 'two'])), RdbType.HashZiplist, DEFAULT_LIMITS)!;
-    expect([...fromZiplist.table.keys]).toEqual(['a', 'bb']);
+    expect(fromZiplist.table.keyList()).toEqual(['a', 'bb']);
     expect(fromZiplist.get('bb')).toBe('two');
     expect(fromZiplist.encoding()).toBe('listpack');
     const fromZipmap = readHash(blobValue(zipmap([['f', 'v'], ['g', 'w']])), RdbType.HashZipmap, DEFAULT_LIMITS)!;
-    expect([...fromZipmap.table.keys]).toEqual(['f', 'g']);
+    expect(fromZipmap.table.keyList()).toEqual(['f', 'g']);
     expect(fromZipmap.get('g')).toBe('w');
     expect(() => readHash(blobValue(ziplist(['a', '1', 'a', '2'])), RdbType.HashZiplist, DEFAULT_LIMITS)).toThrow(/Duplicate hash fields/);
     expect(() => readHash(blobValue(ziplist(['a', '1', 'b'])), RdbType.HashZiplist, DEFAULT_LIMITS)).toThrow(/odd/);

@@ -13,7 +13,7 @@
 import type { ByteWriter } from '../bytes.js';
 import { Hash } from '../../types/hash.js';
 import { SetValue } from '../../types/set.js';
-import type { FrozenTable } from '../../types/dense-table.js';
+import type { TableView } from '../../types/dense-table.js';
 import type { EncodingLimits } from '../../types/encoding-limits.js';
 import { parseInt64 } from '../../util/int64.js';
 import { RdbType, writeBlob, writeLen, writeString, type RdbInput } from './encoding.js';
@@ -40,7 +40,7 @@ export function writeSmall(w: ByteWriter, value: Hash | SetValue): void {
     });
     writeBlob(w, lp.finish());
   } else {
-    writeBlob(w, writeIntset(value.members.map((m) => parseInt64(m)!)));
+    writeBlob(w, writeIntset(value.memberList().map((m) => parseInt64(m)!)));
   }
 }
 
@@ -52,20 +52,20 @@ export class TableRecordWriter {
   private next = 0;
 
   constructor(
-    private readonly view: FrozenTable,
+    private readonly view: TableView,
     private readonly chunk: number,
   ) {}
 
   step(w: ByteWriter, parts: number): boolean {
-    const { keys, values } = this.view;
-    if (this.next === 0) writeLen(w, keys.length);
-    const end = Math.min(keys.length, this.next + parts * this.chunk);
+    const view = this.view;
+    if (this.next === 0) writeLen(w, view.size);
+    const end = Math.min(view.size, this.next + parts * this.chunk);
     for (let i = this.next; i < end; i++) {
-      writeString(w, keys[i]);
-      if (values !== null) writeString(w, values[i]);
+      writeString(w, view.keyAt(i));
+      if (view.hasValues) writeString(w, view.valueAt(i));
     }
     this.next = end;
-    return end === keys.length;
+    return end === view.size;
   }
 }
 
