@@ -234,18 +234,22 @@ function storeResult(c: Client, dst: string, result: SetValue, event: string): v
   }
 }
 
-/** The members of every set in `sets` that `smallest` walks (sinterGenericCommand), up to `limit` (0: all). */
-function intersection(sets: readonly SetValue[], limit: number): string[] {
+/**
+ * How many members every set in `sets` has, up to `limit` (0: all), walking the
+ * smallest (sinterGenericCommand); they are pushed onto `found` when given.
+ */
+function intersection(sets: readonly SetValue[], limit: number, found: string[] | null): number {
   // The smallest set first (a stable sort, as glibc's qsort is here), the others probed.
-  const [smallest, ...others] = [...sets].sort((a, b) => a.size - b.size);
-  const found: string[] = [];
-  for (let i = 0; i < smallest.size; i++) {
+  const bySize = [...sets].sort((a, b) => a.size - b.size);
+  const smallest = bySize[0];
+  let n = 0;
+  next: for (let i = 0; i < smallest.size; i++) {
     const m = smallest.memberAt(i);
-    if (!others.every((s) => s.has(m))) continue;
-    found.push(m);
-    if (found.length === limit) break;
+    for (let j = 1; j < bySize.length; j++) if (bySize[j] !== smallest && !bySize[j].has(m)) continue next;
+    found?.push(m);
+    if (++n === limit) break;
   }
-  return found;
+  return n;
 }
 
 /** SINTER, SINTERSTORE (`dst`) and SMEMBERS (sinterGenericCommand). */
@@ -253,7 +257,8 @@ function sinter(c: Client, keys: readonly string[], dst: string | null): void {
   const sets = setsOrReply(c, keys);
   if (sets === null) return;
   const present = sets.filter((s): s is SetValue => s !== undefined);
-  const found = present.length < sets.length ? [] : intersection(present, 0);
+  const found: string[] = [];
+  if (present.length === sets.length) intersection(present, 0, found);
   if (dst !== null) return storeResult(c, dst, setFromMembers(found, c.engine.settings), 'sinterstore');
   replyMembers(c, found);
 }
@@ -273,7 +278,7 @@ function sintercard(c: Client, argv: string[]): void {
   const sets = setsOrReply(c, argv.slice(2, keysEnd));
   if (sets === null) return;
   const present = sets.filter((s): s is SetValue => s !== undefined);
-  c.reply.int(present.length < sets.length ? 0 : intersection(present, limit).length);
+  c.reply.int(present.length < sets.length ? 0 : intersection(present, limit, null));
 }
 
 /** The members of the union of `sets`, or of the first minus the others. */

@@ -320,6 +320,16 @@ export class RdbInput {
       this.pos += size;
       return String(v);
     }
+    const first = this.buf[this.pos];
+    if (first !== undefined && first >>> 6 !== 3 && this.pos < this.end) {
+      // A plain string: read straight from the file, without a Buffer view per string.
+      const at = this.pos++;
+      const n = this.lenAfter(first);
+      if (typeof n !== 'number' || n > this.end - this.pos) this.fail('string length past the end of the file', at);
+      const text = this.buf.latin1Slice(this.pos, this.pos + n);
+      this.pos += n;
+      return text;
+    }
     return this.blob().latin1Slice();
   }
 }
