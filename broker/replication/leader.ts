@@ -40,7 +40,7 @@ export interface FollowerCapabilities {
 }
 
 /** One connection this broker leads (redis-server's client with CLIENT_SLAVE). */
-export class AttachedFollower {
+class AttachedFollower {
   state: FollowerState = 'wait_bgsave_start';
   /** The stream flows to the socket (false while the payload goes or the first ACK is awaited). */
   streaming = false;
