@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, runLoops, until } from './topology.js';
+import { converged, info, infoField, mixedLoad, runLoops, StreamReader, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const servers: RunningServer[] = [];
@@ -101,6 +101,23 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     await stop();
     await converged(admin, c, 60_000);
     expect((await c.call('XLEN', 'big')).value).toBe((await admin.call('XLEN', 'big')).value);
+  });
+
+  it('a follower asking while a BGSAVE runs waits for it, then gets +FULLRESYNC before any of the stream', async () => {
+    const { server, admin } = await leader();
+    for (let batch = 0; batch < 40; batch++) {
+      admin.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => encodeCommand(['XADD', 'big', '*', 'n', String(batch * 1000 + i)]))));
+      await admin.readMany(1000);
+    }
+    const stop = await mixedLoad(await connect(server.port, 5));
+    const [raw] = await connect(server.port);
+    await raw.call('REPLCONF', 'capa', 'eof');
+    expect((await admin.call('BGSAVE')).raw.toString()).toBe('+Background saving started\r\n');
+    const reader = await StreamReader.start(raw);
+    await until('the stream began', async () => reader.offset >= 0);
+    await stop();
+    expect(reader.firstLine).toMatch(/^\+FULLRESYNC [0-9a-f]{40} \d+$/);
+    await until('the stream reached the leader offset', async () => String(reader.offset + reader.processed) === (await infoField(admin, 'replication', 'master_repl_offset')));
   });
 
   it('continues partially after CLIENT KILL TYPE replica under load', async () => {
