@@ -24,6 +24,13 @@ export class Client {
    * (redis-server's expireIfNeeded for `server.master`).
    */
   fromLeader = false;
+  /**
+   * Commands applied as they come, past the limits that guard against clients
+   * (redis-server's mustObeyClient): set for the AOF loader and the link from a leader,
+   * so that APPEND and SETRANGE apply past a `proto-max-bulk-len` lower than where they
+   * were written.
+   */
+  mustObey = false;
 
   constructor(
     readonly engine: Engine,

@@ -245,6 +245,7 @@ function* loadSnapshotFile(fd: number, size: number, job: FileLoad): LoadSteps<v
 /** The client that replays commands: never blocks, its replies are dropped. */
 function replayClient(engine: Engine): Client {
   const client = new Client(engine, Number.MAX_SAFE_INTEGER);
+  client.mustObey = true;
   client.denyBlocking = true;
   // On a follower keys past their time stay as the leader's stream left them (redis-server expires nothing while loading).
   client.fromLeader = true;

@@ -4,7 +4,8 @@
  * whose commands run through dispatch like anyone's, with what redis-server grants its
  * master: no authentication, no bulk length or query buffer limit, no replies (the
  * leader reads none but REPLCONF ACK, which the link writes itself), keys past their
- * expiry still visible (engine/client.ts `fromLeader`), and writes on a read-only
+ * expiry still visible (engine/client.ts `fromLeader`), its commands obeyed past the
+ * limits set for clients (`mustObey`), and writes on a read-only
  * follower (dispatch exempts the `master` kind).
  *
  * After each command the link counts its offset: the bytes of whole commands applied,
@@ -28,10 +29,17 @@ export class LeaderConnection extends Connection {
     super(broker, socket, id);
     this.kind = 'master';
     this.fromLeader = true;
+    this.mustObey = true;
     // The stream is RESP from its first byte: no sniffing for a metrics scrape.
     this.firstBytes = null;
     this.setAuthenticated(true);
     this.parser.maxBulkLen = Number.MAX_SAFE_INTEGER;
+    // A command of the stream that fails here (a type this broker lacks, a diverged
+    // dataset) is said loudly, in redis-server's words: the leader never sees the error.
+    this.reply.onError = (message) => {
+      broker.countError(message);
+      broker.log.warn(`== CRITICAL == This replica is sending an error to its master: '${message}' after processing the command '${this.lastCommand}'`);
+    };
   }
 
   /** Replies are dropped, never written: the leader reads none (redis-server's prepareClientToWrite for its master). */
