@@ -40,7 +40,7 @@ export interface FollowerCapabilities {
 }
 
 /** One connection this broker leads (redis-server's client with CLIENT_SLAVE). */
-export class AttachedFollower {
+class AttachedFollower {
   state: FollowerState = 'wait_bgsave_start';
   /** The stream flows to the socket (false while the payload goes or the first ACK is awaited). */
   streaming = false;
@@ -295,7 +295,6 @@ export class Leader {
   private syncTarget(f: AttachedFollower): SyncTarget {
     const c = f.conn;
     const socket = c.socket;
-    f.state = 'wait_bgsave_end';
     return {
       eof: f.caps.eof,
       begin: (position: SyncPosition) => this.beginFullSync(f, position),
@@ -326,7 +325,11 @@ export class Leader {
    */
   private beginFullSync(f: AttachedFollower, position: SyncPosition): void {
     const c = f.conn;
+    // What is pending came before the instant (and goes to the others); only now does
+    // this follower start receiving the stream, held behind +FULLRESYNC and the payload.
     this.deliver();
+    f.state = 'wait_bgsave_end';
+    f.payloadMoved = Date.now();
     if (this.replication.role === 'master') this.replication.log.encoder.selectedDb = -1;
     if (f.psync) c.reply.simple(`FULLRESYNC ${position.replid} ${position.offset}`);
     c.flush();

@@ -30,7 +30,7 @@ export const NO_REPLID = '0000000000000000000000000000000000000000';
 export const BACKLOG_MIN_SIZE = 16 * 1024;
 
 /** A new replication id (redis-server's changeReplicationId): 40 random hex characters. */
-export function newReplid(): string {
+function newReplid(): string {
   return randomBytes(20).toString('hex');
 }
 

@@ -63,6 +63,8 @@ export class StreamReader {
   readonly commands: string[][] = [];
   replid = '';
   offset = -1;
+  /** The first line the leader sent (+FULLRESYNC, unless something came before it). */
+  firstLine: string | null = null;
   private buffered = Buffer.alloc(0);
   private payloadLeft = -1;
   private eofMark: string | null = null;
@@ -93,6 +95,7 @@ export class StreamReader {
         if (nl < 0) return;
         const line = this.buffered.latin1Slice(0, nl);
         this.buffered = this.buffered.subarray(nl + 2);
+        this.firstLine ??= line;
         const full = /^\+FULLRESYNC (\S+) (\d+)$/.exec(line);
         if (full !== null) {
           this.replid = full[1];
