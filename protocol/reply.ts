@@ -431,6 +431,11 @@ export class Reply {
     if (this.pushSpans !== null) this.pushSpans.push(start, this.position);
   }
 
+  /** Whether pushes are being recorded (a muted command runs). */
+  get tracksPushes(): boolean {
+    return this.pushSpans !== null;
+  }
+
   /** Records where pushes are from now on, until `settlePushes`. */
   trackPushes(): void {
     this.pushSpans = [];

@@ -345,8 +345,13 @@ export class Connection extends Client {
     return true;
   }
 
-  /** Runs `run` with its output muted as the reply mode says (EXEC's queued commands). */
+  /**
+   * Runs `run` with its output muted as the reply mode says (EXEC's queued commands).
+   * Inside a command that is muted itself (EXEC under CLIENT REPLY OFF), the outer mute
+   * settles everything once it is done.
+   */
   muted(run: () => void): void {
+    if (this.reply.tracksPushes) return run();
     const mark = this.muteFrom();
     run();
     this.settleMuted(mark);
