@@ -342,7 +342,11 @@ export class Broker {
     return null;
   }
 
-  private accept(socket: net.Socket): void {
+  /**
+   * Takes a new client connection: the listeners' sockets, and the WebSocket gateway's
+   * in-process ones (broker/gateway/link.ts), under the same maxclients and protected mode.
+   */
+  accept(socket: net.Socket): void {
     this.stats.totalConnectionsReceived++;
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
