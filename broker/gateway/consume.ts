@@ -139,6 +139,16 @@ export class GroupConsumer extends Subscription {
     this.pump();
   }
 
+  /**
+   * A read waiting for new entries holds the credit it asked for: it is ended (as its
+   * timeout would, CLIENT UNBLOCK) so the credit serves the redeliveries first. A
+   * read not blocked is not touched (CLIENT UNBLOCK answers 0), and delivers next.
+   */
+  private interruptRead(): void {
+    if (this.recovering || this.link.clientId === 0) return;
+    this.host.commands.send(['CLIENT', 'UNBLOCK', String(this.link.clientId)]);
+  }
+
   /** Entries claimed back after a nack go first, as far as the credit goes. */
   private redeliver(): void {
     if (this.redeliveries.length === 0) return;
@@ -171,7 +181,7 @@ export class GroupConsumer extends Subscription {
           if (Array.isArray(pending)) for (const p of pending as [string, string, number, number][]) counts.set(p[0], p[3]);
           for (const e of entries) this.redeliveries.push(message({ id: e.id, fields: e.fields!.map(bytesOf), deliveries: counts.get(e.id) ?? 1 }));
           if (!this.reading) this.pump();
-          else this.redeliver();
+          else this.interruptRead();
         });
       });
     };

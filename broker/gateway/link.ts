@@ -143,20 +143,22 @@ export class EngineLink {
     host.accept(this.socket as unknown as net.Socket);
     const password = host.config.get('requirepass');
     if (host.authRequired) this.send(['AUTH', password]);
+    this.send(['CLIENT', 'ID'], (id) => {
+      if (typeof id === 'number') this.clientId = id;
+    });
   }
+
+  /** The link's client ID (CLIENT LIST id=, CLIENT UNBLOCK), known once its first replies are in. */
+  clientId = 0;
 
   get isClosed(): boolean {
     return this.closedReason !== null;
   }
 
-  /** Runs a command; resolves with its reply (an error reply as `{ error }`). */
-  call(argv: readonly string[]): Promise<Decoded> {
-    return new Promise((resolve) => this.send(argv, resolve));
-  }
-
   /** Sends a command; `then` gets its reply (none for a closed link's). */
   send(argv: readonly string[], then: Waiter = () => undefined): void {
-    if (this.closedReason !== null) return then({ error: `CLOSED ${this.closedReason}` });
+    // A closed link's commands are dropped: its session or subscription is ending.
+    if (this.closedReason !== null) return;
     this.waiters.push(then);
     this.socket.input(Buffer.from(commandString(argv), 'latin1'));
   }
@@ -182,7 +184,8 @@ export class EngineLink {
   private closed(reason: string): void {
     if (this.closedReason !== null) return;
     this.closedReason = reason;
-    for (const waiter of this.waiters.splice(0)) waiter({ error: `CLOSED ${reason}` });
+    // Replies that will not come: whoever waited for them is ending with the link.
+    this.waiters.length = 0;
     if (!this.closing) this.onClose(reason);
   }
 }
