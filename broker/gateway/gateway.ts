@@ -93,7 +93,7 @@ export class Gateway implements GatewayState {
   }
 
   private open(ws: WebSocket, req: IncomingMessage, url: URL): void {
-    if (this.sessions.size >= this.broker.config.int('gateway-max-sessions')) {
+    if (this.openSessions() >= this.broker.config.int('gateway-max-sessions')) {
       this.stats.drop('session_limit');
       ws.close(CLOSE_CODES.TRY_AGAIN_LATER, 'too many sessions (gateway-max-sessions)');
       return;
@@ -148,18 +148,29 @@ export class Gateway implements GatewayState {
     this.sessions.clear();
   }
 
+  /** Sessions not closing: those count against gateway-max-sessions. */
+  private openSessions(): number {
+    let n = 0;
+    for (const s of this.sessions) if (!s.closed) n++;
+    return n;
+  }
+
   sessionFigures(): ReturnType<GatewayState['sessionFigures']> {
     const subscriptions = new Map<string, number>();
     let credits = 0;
     let bufferedBytes = 0;
+    let sessions = 0;
     for (const s of this.sessions) {
+      // A closed session's output still takes memory until its peer is gone.
       bufferedBytes += s.bufferedBytes;
+      if (s.closed) continue;
+      sessions++;
       for (const sub of s.subscriptions.values()) {
         subscriptions.set(sub.kind, (subscriptions.get(sub.kind) ?? 0) + 1);
         credits += sub.outstanding;
       }
     }
-    return { sessions: this.sessions.size, subscriptions, credits, bufferedBytes };
+    return { sessions, subscriptions, credits, bufferedBytes };
   }
 }
 

@@ -41,8 +41,8 @@ export async function startGatewayBroker(args: readonly string[] = []) {
       return c;
     },
     /** An ioredis client, closed by `stop`. */
-    redis(): Redis {
-      const r = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 });
+    redis(password?: string): Redis {
+      const r = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 1, password });
       clients.push(r);
       return r;
     },
