@@ -112,6 +112,8 @@ export interface ProduceOptions { id?: string; maxlen?: number | string; minid?:
 
 const OPEN = 1;
 const DEFAULT_PREFETCH = 100;
+/** Acks sent in one frame at most. */
+const ACK_BATCH = 500;
 /** Close codes after which reconnecting cannot help. */
 const FATAL_CLOSES = new Set([4001]);
 
@@ -147,7 +149,7 @@ export class GatewayClient {
   /** Frames sent while not ready: they go once the session is. */
   private queued: ClientFrame[] = [];
   private readonly acks = new Map<string, string[]>();
-  private ackScheduled = false;
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
   private openWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private readonly encoding: 'json' | 'protobuf';
 
@@ -341,18 +343,23 @@ export class GatewayClient {
     this.subscriptions.delete(sub.name);
   }
 
-  /** @internal Acks of one turn go in one frame per subscription. */
+  /**
+   * @internal Acks go in one frame per subscription per event-loop turn (a timer, not a
+   * microtask: an async iterator's consumer acks one message per microtask), or at
+   * ACK_BATCH ids.
+   */
   queueAck(sub: string, id: string): void {
     const ids = this.acks.get(sub);
     if (ids === undefined) this.acks.set(sub, [id]);
     else ids.push(id);
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    queueMicrotask(() => this.flushAcks());
+    if ((ids?.length ?? 1) >= ACK_BATCH) return this.flushAcks();
+    if (this.ackTimer !== null) return;
+    this.ackTimer = setTimeout(() => this.flushAcks(), 0);
   }
 
   private flushAcks(): void {
-    this.ackScheduled = false;
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
     for (const [sub, ids] of this.acks) this.send(frame('ack', { sub, ids }));
     this.acks.clear();
   }
@@ -370,6 +377,52 @@ export class GatewayClient {
       };
       socket.close(1000, 'client closing');
     });
+  }
+}
+
+/** Text of bytes; most messages have no channel, pattern or value: no decoder call for those. */
+function text(bytes: Uint8Array): string {
+  return bytes.length === 0 ? '' : utf8.decode(bytes);
+}
+
+class ReceivedMessage implements Message {
+  readonly pairs: [string, string][] = [];
+  readonly fields: Record<string, string> = {};
+  readonly value: string;
+  readonly channel: string;
+  readonly pattern: string;
+
+  constructor(
+    readonly raw: DeliveredMessage,
+    private readonly client: GatewayClient,
+    private readonly sub: string,
+  ) {
+    for (let i = 0; i + 1 < raw.fields.length; i += 2) {
+      const pair: [string, string] = [text(raw.fields[i]), text(raw.fields[i + 1])];
+      this.pairs.push(pair);
+      // A field named __proto__ is data, not the object's prototype.
+      if (pair[0] === '__proto__') Object.defineProperty(this.fields, pair[0], { value: pair[1], enumerable: true, writable: true, configurable: true });
+      else this.fields[pair[0]] = pair[1];
+    }
+    this.value = text(raw.value);
+    this.channel = text(raw.channel);
+    this.pattern = text(raw.pattern);
+  }
+
+  get id(): string {
+    return this.raw.id;
+  }
+
+  get deliveries(): number {
+    return this.raw.deliveries;
+  }
+
+  ack(): void {
+    this.client.queueAck(this.sub, this.raw.id);
+  }
+
+  nack(delayMs = 0): void {
+    this.client.send(frame('nack', { sub: this.sub, ids: [this.raw.id], delayMs }));
   }
 }
 
@@ -432,22 +485,7 @@ export class Subscription implements AsyncIterable<Message> {
   }
 
   private toMessage(raw: DeliveredMessage): Message {
-    const pairs: [string, string][] = [];
-    for (let i = 0; i + 1 < raw.fields.length; i += 2) pairs.push([utf8.decode(raw.fields[i]), utf8.decode(raw.fields[i + 1])]);
-    const client = this.client;
-    const sub = this.name;
-    return {
-      id: raw.id,
-      fields: Object.fromEntries(pairs),
-      pairs,
-      value: utf8.decode(raw.value),
-      channel: utf8.decode(raw.channel),
-      pattern: utf8.decode(raw.pattern),
-      deliveries: raw.deliveries,
-      raw,
-      ack: () => client.queueAck(sub, raw.id),
-      nack: (delayMs = 0) => client.send(frame('nack', { sub, ids: [raw.id], delayMs })),
-    };
+    return new ReceivedMessage(raw, this.client, this.name);
   }
 
   private wake(): void {

@@ -253,6 +253,17 @@ function fieldsOf(rows: readonly FieldRow[]): FieldSpec[] {
 }
 
 const MESSAGE_SPECS = fieldsOf(MESSAGE_FIELDS);
+/** Each field list's specs by field number, for decoding. */
+const BY_NUMBER = new Map<FieldSpec[], (FieldSpec | undefined)[]>();
+function byNumber(fields: FieldSpec[]): (FieldSpec | undefined)[] {
+  let index = BY_NUMBER.get(fields);
+  if (index === undefined) {
+    index = [];
+    for (const f of fields) index[f.no] = f;
+    BY_NUMBER.set(fields, index);
+  }
+  return index;
+}
 const TYPE_SPECS = new Map<string, { no: number; fields: FieldSpec[] }>();
 const TYPE_BY_NUMBER = new Map<number, FrameType>();
 for (const [type, [no, rows]] of Object.entries(FRAME_TABLE) as [FrameType, readonly [number, readonly FieldRow[]]][]) {
@@ -289,8 +300,12 @@ const utf8Decoder = new TextDecoder('utf-8');
 // ---- Protobuf ---------------------------------------------------------------------
 
 class Writer {
-  buf = new Uint8Array(256);
+  buf: Uint8Array;
   pos = 0;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -302,12 +317,8 @@ class Writer {
   }
 
   varint(n: number): void {
-    this.room(10);
-    while (n > 0x7f) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
+    if (this.pos + 10 > this.buf.length) this.room(10);
+    this.pos = putVarint(this.buf, this.pos, n);
   }
 
   bytes(b: Uint8Array): void {
@@ -345,6 +356,20 @@ function varintSize(n: number): number {
   return size;
 }
 
+/** Writes `n` as a varint at `pos`; returns the offset after it. */
+function putVarint(buf: Uint8Array, pos: number, n: number): number {
+  while (n > 0x7f) {
+    buf[pos++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+const SCRATCH_KEEP = 1024 * 1024;
+const bodyScratch = new Writer(4096);
+const messageScratch = new Writer(1024);
+
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 
@@ -361,9 +386,10 @@ function writeField(w: Writer, spec: FieldSpec, value: unknown): void {
     if (spec.kind === 'string') w.string(v as string);
     else if (spec.kind === 'bytes') w.bytes(v as Uint8Array);
     else {
-      const inner = new Writer();
-      writeFields(inner, MESSAGE_SPECS, v as Record<string, unknown>);
-      w.bytes(inner.finish());
+      // Nested messages are encoded in a scratch writer of their own (they nest one deep).
+      messageScratch.pos = 0;
+      writeFields(messageScratch, MESSAGE_SPECS, v as Record<string, unknown>);
+      w.bytes(messageScratch.finish());
     }
   }
 }
@@ -383,12 +409,17 @@ function writeFields(w: Writer, fields: FieldSpec[], frame: Record<string, unkno
 /** A frame as a protobuf `Frame` message. */
 export function encodeProtobuf(frame: Frame): Uint8Array {
   const type = TYPE_SPECS.get(frame.type)!;
-  const inner = new Writer();
-  writeFields(inner, type.fields, frame as unknown as Record<string, unknown>);
-  const w = new Writer();
-  w.varint((type.no << 3) | WIRE_LEN);
-  w.bytes(inner.finish());
-  return w.finish();
+  // The member's body in a reused scratch writer, then copied once into a frame of its exact size.
+  bodyScratch.pos = 0;
+  writeFields(bodyScratch, type.fields, frame as unknown as Record<string, unknown>);
+  const body = bodyScratch.finish();
+  const tag = (type.no << 3) | WIRE_LEN;
+  const out = new Uint8Array(varintSize(tag) + varintSize(body.length) + body.length);
+  out.set(body, putVarint(out, putVarint(out, 0, tag), body.length));
+  // A scratch writer grown for one huge frame does not keep its memory.
+  if (bodyScratch.buf.length > SCRATCH_KEEP) bodyScratch.buf = new Uint8Array(4096);
+  if (messageScratch.buf.length > SCRATCH_KEEP) messageScratch.buf = new Uint8Array(1024);
+  return out;
 }
 
 class Reader {
@@ -437,11 +468,12 @@ class Reader {
 
 function readFields(r: Reader, fields: FieldSpec[], where: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const index = byNumber(fields);
   while (r.pos < r.end) {
     const tag = r.varint();
     const no = Math.floor(tag / 8);
     const wire = tag & 7;
-    const spec = fields.find((f) => f.no === no);
+    const spec = index[no];
     if (spec === undefined) {
       r.skip(wire);
       continue;
