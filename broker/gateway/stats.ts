@@ -5,14 +5,19 @@
  */
 import { labels, type Scrape } from '../http/scrape.js';
 
-export type DropReason = 'slow_consumer' | 'heartbeat' | 'bad_frame' | 'auth' | 'link_closed' | 'session_limit';
+const DROP_REASONS = ['slow_consumer', 'heartbeat', 'bad_frame', 'auth', 'link_closed', 'session_limit'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** Every kind, with 0 when there is none: a dashboard's query has data from the start. */
+const SUBSCRIPTION_KINDS = ['consume', 'read', 'pop', 'subscribe'];
 
 export class GatewayStats {
   sessionsOpened = 0;
   delivered = 0;
   acked = 0;
   nacked = 0;
-  readonly dropped = new Map<DropReason, number>();
+  /** Each reason from the start, at 0: a counter that appears late loses its first increase in rate(). */
+  readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
 
   drop(reason: DropReason): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
@@ -30,7 +35,7 @@ export function collectGateway(gateway: GatewayState, scrape: Scrape): void {
   const figures = gateway.sessionFigures();
   const s = gateway.stats;
   scrape.set('broker_gateway_sessions', figures.sessions);
-  for (const [kind, n] of figures.subscriptions) scrape.set('broker_gateway_subscriptions', n, labels({ kind }));
+  for (const kind of SUBSCRIPTION_KINDS) scrape.set('broker_gateway_subscriptions', figures.subscriptions.get(kind) ?? 0, labels({ kind }));
   scrape.set('broker_gateway_credits_outstanding', figures.credits);
   scrape.set('broker_gateway_buffered_bytes', figures.bufferedBytes);
   scrape.set('broker_gateway_sessions_opened_total', s.sessionsOpened);

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerWithHttp } from '../harness/servers.js';
+import { Gateway } from '../../broker/gateway/gateway.js';
 import { RawClient } from '../harness/raw.js';
 import { hasPrometheus, NO_PROMETHEUS, startLoad, startPrometheus, type PromSample, type RunningPrometheus } from '../harness/prometheus.js';
 import { alertExpressions, dashboards, relaxThresholds, substitute, variables } from './dashboard-files.js';
@@ -29,7 +30,8 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
   let stopLoad: () => Promise<void>;
 
   beforeAll(async () => {
-    broker = await startBrokerWithHttp(['--appendonly', 'yes']);
+    // With the WebSocket gateway, as main.ts builds it (its panels need its metrics).
+    broker = await startBrokerWithHttp(['--appendonly', 'yes'], { setup: (http, b) => new Gateway(b).register(http) });
     prom = await startPrometheus([`127.0.0.1:${broker.httpPort}`, `127.0.0.1:${broker.port}`], ['dashboards/prometheus/alerts.yml']);
     stopLoad = await startLoad(broker.port);
   });
