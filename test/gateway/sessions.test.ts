@@ -322,3 +322,29 @@ describe('a client that stops reading', () => {
     expect(closed.reason).toMatch(/not reading/);
   });
 });
+
+describe('heartbeats', () => {
+  let b: GatewayBroker;
+  beforeAll(async () => {
+    b = await startGatewayBroker(['--gateway-heartbeat-interval', '1', '--requirepass', 'pw']);
+  });
+  afterAll(async () => b.stop());
+
+  it('cut off a peer that does not answer the pings; keep one that does', async () => {
+    const deaf = new WebSocket(b.url, [SUBPROTOCOL_JSON], { autoPong: false, headers: { authorization: 'Bearer pw' } });
+    const deafClosed = new Promise<number>((resolve) => deaf.on('close', (code) => resolve(code)));
+    const live = await rawSession(b.url, { headers: { authorization: 'Bearer pw' } });
+    const pinged = new Promise<void>((resolve) => live.ws.once('ping', () => resolve()));
+    expect(await deafClosed).toBe(1006);
+    await pinged;
+    expect(b.gateway.stats.dropped.get('heartbeat')).toBe(1);
+    live.send(frame('ping', { ref: 1 }));
+    expect(await live.next('pong')).toEqual({ type: 'pong', ref: 1 });
+    live.ws.close();
+  });
+
+  it('close a session that does not authenticate in time with 4001', async () => {
+    const s = await rawSession(b.url, { waitReady: false });
+    expect(await s.closed).toEqual({ code: 4001, reason: 'authentication timed out' });
+  });
+});
