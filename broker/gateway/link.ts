@@ -129,6 +129,8 @@ export class EngineLink {
   private readonly framer = new ReplyFramer();
   private readonly waiters: Waiter[] = [];
   private closedReason: string | null = null;
+  /** Replies come as pushes (a subscribed link): no command waits for them. */
+  private pushMode = false;
   /** Closed by the gateway itself: not reported to `onClose`. */
   private closing = false;
   /** Replies nobody waits for (pub/sub messages on a subscribed link). */
@@ -165,7 +167,17 @@ export class EngineLink {
 
   /** Sends a command whose replies arrive as pushes (SUBSCRIBE on a subscribed link). */
   sendForPushes(argv: readonly string[]): void {
+    this.pushMode = true;
     if (this.closedReason === null) this.socket.input(Buffer.from(commandString(argv), 'latin1'));
+  }
+
+  /**
+   * A PING, so that the link is not idle for the broker's `timeout` while its session
+   * lives (the heartbeat sends it). On a subscribed link its answer is a push, ignored.
+   */
+  keepAlive(): void {
+    if (this.pushMode) this.sendForPushes(['PING']);
+    else this.send(['PING']);
   }
 
   close(): void {

@@ -288,8 +288,10 @@ export class Session implements SubscriptionHost {
     this.ws.close(code, truncateReason(reason));
   }
 
+  /** The heartbeat: a WebSocket ping to the peer, and a PING on each link (see EngineLink.keepAlive). */
   ping(): void {
     this.ws.ping();
+    for (const link of this.links) link.keepAlive();
   }
 
   /** Cut off a peer that did not answer the heartbeat, or did not take its close frame. */

@@ -52,6 +52,7 @@ async function startBroker(): Promise<{ port: number; httpPort: number; stop(): 
   process.once('exit', stop);
   for (let i = 0; i < 200; i++) {
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
     try {
       await probe.connect();
       await probe.ping();
