@@ -186,10 +186,10 @@ export class GroupConsumer extends Subscription {
       });
     };
     if (delayMs === 0) return claimBack();
-    const timer = setTimeout(() => {
+    const timer = this.host.setTimer(delayMs, () => {
       this.timers.delete(timer);
       if (!this.ended) claimBack();
-    }, delayMs);
+    });
     this.timers.add(timer);
   }
 

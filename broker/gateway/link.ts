@@ -19,7 +19,7 @@ import { ReplyFramer, type Decoded } from '../../protocol/decoder.js';
 import type { Broker } from '../server.js';
 
 /** What a link uses of the broker: it hands its socket to the broker's accept path. */
-export type LinkHost = Pick<Broker, 'accept' | 'authRequired' | 'config'>;
+export type LinkHost = Pick<Broker, 'accept' | 'authRequired' | 'config' | 'guard'>;
 
 /** The WebSocket peer a link stands for (CLIENT LIST addr, protected mode). */
 export interface Peer {
@@ -139,7 +139,11 @@ export class EngineLink {
   onClose: (reason: string) => void = () => undefined;
 
   constructor(host: LinkHost, peer: Peer, buffered: () => number) {
-    this.socket = new LinkSocket(peer.address, peer.port, (chunk) => this.received(chunk), buffered);
+    // What the gateway does with a reply runs outside any event handler of its own (a
+    // microtask): guarded, an exception there closes the link (and its session), not the process.
+    const client = { addr: `${peer.address}:${peer.port}`, close: () => this.close(true) };
+    const received = host.guard('handling a gateway link reply', (chunk: Buffer) => this.received(chunk), client);
+    this.socket = new LinkSocket(peer.address, peer.port, received, buffered);
     this.socket.on('close', () => this.closed('the broker closed the link'));
     // The broker's own accept path: maxclients and protected mode apply as to a TCP client.
     host.accept(this.socket as unknown as net.Socket);
@@ -180,8 +184,9 @@ export class EngineLink {
     else this.send(['PING']);
   }
 
-  close(): void {
-    this.closing = true;
+  /** Closes the link; `failed` when the gateway's own code failed on it: its session is told, and closes. */
+  close(failed = false): void {
+    this.closing = !failed;
     this.socket.destroy();
   }
 

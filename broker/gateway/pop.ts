@@ -115,10 +115,10 @@ export class ListPopper extends Subscription {
     };
     if (delayMs === 0) return putBack();
     // Kept in the processing list meanwhile: a session that ends before has it back on its return.
-    const timer = setTimeout(() => {
+    const timer = this.host.setTimer(delayMs, () => {
       this.timers.delete(timer);
       putBack();
-    }, delayMs);
+    });
     this.timers.add(timer);
   }
 

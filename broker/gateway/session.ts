@@ -115,6 +115,10 @@ export class Session implements SubscriptionHost {
     );
   }
 
+  setTimer(delayMs: number, fn: () => void): NodeJS.Timeout {
+    return setTimeout(this.host.guard('in a gateway timer', fn, this), delayMs);
+  }
+
   get commands(): EngineLink {
     return (this.commandLink ??= this.openLink());
   }

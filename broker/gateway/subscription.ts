@@ -27,6 +27,8 @@ export interface SubscriptionHost {
   /** Answers a request: `ok` (error null) or an `error` frame. */
   answer(ref: number, sub: string, error: string | null): void;
   readonly stats: GatewayStats;
+  /** A timer whose callback is guarded as the session's event handlers are. */
+  setTimer(delayMs: number, fn: () => void): NodeJS.Timeout;
 }
 
 /** Bytes from the engine's latin1 string (one char per byte). */

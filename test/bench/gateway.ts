@@ -6,7 +6,8 @@
  * sent with the next read), for 1 and 50 consumers. The target: the gateway delivers
  * at least 0.8x of the RESP workers' rate.
  *
- * Two runs per case, alternating which of the two kinds goes first:
+ * Two measurements per case, each the median of ROUNDS rounds, the kind that goes
+ * first alternating from round to round (the machine's load drifts):
  * - throughput: MESSAGES entries added as fast as a pipelining producer can, the
  *   rate is entries delivered per second from the first XADD to the last delivery;
  * - latency: entries added one at a time at a steady pace, each carrying its send
@@ -29,6 +30,7 @@ const MESSAGES = 100_000;
 const PACED_MESSAGES = 2_000;
 /** Pause between two paced XADDs. */
 const PACE_MS = 1;
+const ROUNDS = 3;
 
 type Kind = 'websocket' | 'resp';
 
@@ -211,24 +213,38 @@ async function measure(broker: { port: number; httpPort: number }, kind: Kind, c
   return { kind, consumers, rate, p50: percentile(group.latencies, 50), p99: percentile(group.latencies, 99) };
 }
 
-/** The report's lines. */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The report's lines: each figure the median of ROUNDS runs, the kind that goes first alternating. */
 export async function gatewayReport(scale: number, log: (line: string) => void = () => undefined): Promise<string[]> {
   const broker = await startBroker();
-  const rows: Row[] = [];
+  const runs: Row[] = [];
   try {
     let run = 0;
     for (const consumers of [1, 50]) {
-      // Which kind goes first alternates, so that both see the same machine.
-      const kinds: Kind[] = consumers === 1 ? ['resp', 'websocket'] : ['websocket', 'resp'];
-      for (const kind of kinds) {
-        log(`gateway benchmark: ${kind}, ${consumers} consumer(s)`);
-        rows.push(await measure(broker, kind, consumers, Math.round(MESSAGES * scale), Math.round(PACED_MESSAGES * scale), run++));
+      for (let round = 1; round <= ROUNDS; round++) {
+        const kinds: Kind[] = run % 2 === 0 ? ['resp', 'websocket'] : ['websocket', 'resp'];
+        for (const kind of kinds) {
+          log(`gateway benchmark: ${kind}, ${consumers} consumer(s), round ${round}`);
+          runs.push(await measure(broker, kind, consumers, Math.round(MESSAGES * scale), Math.round(PACED_MESSAGES * scale), run++));
+        }
       }
     }
   } finally {
     broker.stop();
   }
-  const lines = ['', 'WebSocket gateway vs RESP XREADGROUP workers (same broker, same run):'];
+  const rows: Row[] = [];
+  for (const consumers of [1, 50]) {
+    for (const kind of ['resp', 'websocket'] as const) {
+      const mine = runs.filter((r) => r.kind === kind && r.consumers === consumers);
+      rows.push({ kind, consumers, rate: median(mine.map((r) => r.rate)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)) });
+    }
+  }
+  const lines = ['', `WebSocket gateway vs RESP XREADGROUP workers (same broker, same run; medians of ${ROUNDS} rounds):`];
   lines.push('  consumers  kind        delivered/s   p50 ms   p99 ms   gateway/RESP');
   for (const r of rows) {
     const resp = rows.find((x) => x.kind === 'resp' && x.consumers === r.consumers)!;
