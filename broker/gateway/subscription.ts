@@ -36,9 +36,10 @@ export function bytesOf(s: string): Uint8Array {
   return Buffer.from(s, 'latin1');
 }
 
-/** A name from a frame (UTF-8 text) as the engine's latin1 string of its bytes. */
+/** A name from a frame (UTF-8 text) as the engine's latin1 string of its bytes (ASCII, as IDs are, as it is). */
 export function latin1Of(text: string): string {
-  return Buffer.from(text, 'utf8').latin1Slice();
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.from(text, 'utf8').latin1Slice();
+  return text;
 }
 
 /** Text for a frame from the engine's latin1 string (error messages hold key names). */
