@@ -6,7 +6,6 @@ import { LoadCancelled, PersistenceStartError } from './persistence/loading.js';
 import { checkAofMain } from './persistence/aof/check.js';
 import { HttpListenError, HttpServer } from './http/server.js';
 import { checkRdbMain } from './persistence/check-rdb.js';
-import { Gateway } from './gateway/gateway.js';
 
 async function main(): Promise<void> {
   // `broker check-aof [--fix] <dir>`: the redis-check-aof of this broker's AOF.
@@ -19,8 +18,6 @@ async function main(): Promise<void> {
     // A scrape on the RESP port is answered by the HTTP server, built once the broker is.
     broker = new Broker({ args: process.argv.slice(2), respPortHttp: (head) => http!.inject(head) });
     http = new HttpServer(broker);
-    // The WebSocket gateway, GET /ws on the HTTP server.
-    new Gateway(broker).register(http);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -48,6 +45,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   try {
+    // The WebSocket gateway, GET /ws on the HTTP server: loaded only when there is one
+    // (with ws, its import costs about 0.1 s of every start).
+    if (broker.config.int('http-port') !== 0) {
+      const { Gateway } = await import('./gateway/gateway.js');
+      new Gateway(broker).register(http);
+    }
     // HTTP first: /readyz answers while the dataset loads.
     await http.listen();
     await broker.start();

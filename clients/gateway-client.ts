@@ -161,6 +161,11 @@ export class GatewayClient {
     this.open();
   }
 
+  /** Whether the session is ready (connected and authenticated). */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
   /** Resolves once the session is ready; rejects if the first connection fails for good. */
   opened(): Promise<void> {
     if (this.ready) return Promise.resolve();
@@ -506,6 +511,8 @@ export class Subscription implements AsyncIterable<Message> {
     const m = this.buffer.shift()!;
     if (m.id !== '' && m.channel.length === 0) this.lastId = m.id;
     this.granted--;
+    // Disconnected: the restart after the reconnect grants a whole window.
+    if (!this.client.isReady) return m;
     const used = this.prefetch - this.granted;
     if (used >= Math.max(1, this.prefetch / 2)) {
       this.granted += used;
