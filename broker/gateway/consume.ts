@@ -17,9 +17,8 @@
 import type { Decoded } from '../../protocol/decoder.js';
 import type { ConsumeFrame, DeliveredMessage } from '../../protocol/gateway-frames.js';
 import { isError, type EngineLink } from './link.js';
-import { bytesOf, latin1Of, message, readEntries, streamEntries, Subscription, type StreamEntry, type SubscriptionHost } from './subscription.js';
+import { bytesOf, latin1Of, message, readBatch, readEntries, streamEntries, Subscription, type StreamEntry, type SubscriptionHost } from './subscription.js';
 
-const DEFAULT_BATCH = 100;
 
 export class GroupConsumer extends Subscription {
   readonly kind = 'consume';
@@ -45,7 +44,7 @@ export class GroupConsumer extends Subscription {
     this.stream = latin1Of(frame.stream);
     this.group = latin1Of(frame.group);
     this.consumer = latin1Of(frame.consumer);
-    this.batch = frame.batch === 0 ? DEFAULT_BATCH : frame.batch;
+    this.batch = readBatch(frame.batch);
     this.claimIdleMs = frame.claimIdleMs;
     this.create = frame.create;
     this.link = host.openLink();
@@ -114,9 +113,7 @@ export class GroupConsumer extends Subscription {
     const first = entries[0].id;
     const last = entries[entries.length - 1].id;
     this.link.send(['XPENDING', this.stream, this.group, first, last, String(entries.length), this.consumer], (pending) => {
-      const counts = new Map<string, number>();
-      if (Array.isArray(pending)) for (const p of pending as [string, string, number, number][]) counts.set(p[0], p[3]);
-      this.delivered(reply, asked, entries, counts);
+      this.delivered(reply, asked, entries, deliveryCounts(pending));
     });
   }
 
@@ -177,8 +174,7 @@ export class GroupConsumer extends Subscription {
         const first = entries[0].id;
         // Delivery counts for the entries claimed back (XCLAIM counted this delivery).
         this.host.commands.send(['XPENDING', this.stream, this.group, first, '+', String(entries.length), this.consumer], (pending) => {
-          const counts = new Map<string, number>();
-          if (Array.isArray(pending)) for (const p of pending as [string, string, number, number][]) counts.set(p[0], p[3]);
+          const counts = deliveryCounts(pending);
           for (const e of entries) this.redeliveries.push(message({ id: e.id, fields: e.fields!.map(bytesOf), deliveries: counts.get(e.id) ?? 1 }));
           if (!this.reading) this.pump();
           else this.interruptRead();
@@ -199,4 +195,11 @@ export class GroupConsumer extends Subscription {
     this.timers.clear();
     this.link.close();
   }
+}
+
+/** Delivery counts by ID from an extended XPENDING reply (`[id, consumer, idle, count]` each). */
+function deliveryCounts(pending: Decoded): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (Array.isArray(pending)) for (const p of pending as [string, string, number, number][]) counts.set(p[0], p[3]);
+  return counts;
 }

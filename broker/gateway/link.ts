@@ -54,6 +54,9 @@ class LinkSocket extends EventEmitter {
   readonly localAddress = 'gateway';
   readonly localPort = 0;
 
+  /** Output is handed on as it is written: a streamed reply's next piece never waits for a drain. */
+  readonly writableNeedDrain = false;
+
   /** The session's unsent bytes: the broker's output limits count them as this client's. */
   get writableLength(): number {
     return this.buffered();

@@ -7,9 +7,8 @@
  */
 import type { ReadFrame } from '../../protocol/gateway-frames.js';
 import { isError, type EngineLink } from './link.js';
-import { bytesOf, latin1Of, message, readEntries, streamEntries, Subscription, type SubscriptionHost } from './subscription.js';
+import { bytesOf, latin1Of, message, readBatch, readEntries, streamEntries, Subscription, type SubscriptionHost } from './subscription.js';
 
-const DEFAULT_BATCH = 100;
 
 export class StreamReader extends Subscription {
   readonly kind = 'read';
@@ -22,7 +21,7 @@ export class StreamReader extends Subscription {
   constructor(host: SubscriptionHost, frame: ReadFrame) {
     super(host, frame.sub, frame.credit);
     this.stream = latin1Of(frame.stream);
-    this.batch = frame.batch === 0 ? DEFAULT_BATCH : frame.batch;
+    this.batch = readBatch(frame.batch);
     this.cursor = frame.from === '' ? '$' : frame.from;
     this.link = host.openLink();
   }

@@ -31,6 +31,15 @@ export interface SubscriptionHost {
   setTimer(delayMs: number, fn: () => void): NodeJS.Timeout;
 }
 
+const DEFAULT_BATCH = 100;
+/** Entries per read at most, whatever is asked: one frame holds one read's entries. */
+const MAX_BATCH = 1000;
+
+/** The COUNT of a stream subscription's reads for the `batch` asked (0: the default). */
+export function readBatch(asked: number): number {
+  return asked === 0 ? DEFAULT_BATCH : Math.min(asked, MAX_BATCH);
+}
+
 /** Bytes from the engine's latin1 string (one char per byte). */
 export function bytesOf(s: string): Uint8Array {
   return Buffer.from(s, 'latin1');
