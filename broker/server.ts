@@ -218,6 +218,13 @@ export class Broker {
     this.config.onChange('stream-node-max-bytes', (_, value) => {
       settings.streamNodeMaxBytes = Number(value);
     });
+    const limits = { 'hash-max-listpack-entries': 'hashMaxListpackEntries', 'hash-max-listpack-value': 'hashMaxListpackValue', 'set-max-intset-entries': 'setMaxIntsetEntries' } as const;
+    for (const [name, field] of Object.entries(limits)) {
+      settings[field] = this.config.int(name);
+      this.config.onChange(name, (_, value) => {
+        settings[field] = Number(value);
+      });
+    }
     // An LFU policy turns the engine's access words into LFU counters (OBJECT FREQ).
     this.engine.setMaxmemoryPolicy(this.config.get('maxmemory-policy'));
     this.config.onChange('maxmemory-policy', (_, value) => this.engine.setMaxmemoryPolicy(value));

@@ -25,6 +25,7 @@ import { StreamStats } from './stream-stats.js';
 import { Watches } from './watches.js';
 import { notify, NotifyFlag } from './notify.js';
 import { INTERNAL_ERROR } from './errors.js';
+import { DEFAULT_LIMITS } from './types/encoding-limits.js';
 import { StreamedReplies } from './streamed-reply.js';
 
 export interface Effect {
@@ -64,8 +65,8 @@ export class Engine {
   activeExpireEnabled = true;
   /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
   notifyFlags = 0;
-  /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len). */
-  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024 };
+  /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len, the encoding limits). */
+  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024, ...DEFAULT_LIMITS };
   /** maxmemory-policy; set it with `setMaxmemoryPolicy`. */
   maxmemoryPolicy = 'noeviction';
   /** True under an LFU policy: per-key access words are LFU counters (engine/lfu.ts). */

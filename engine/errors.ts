@@ -83,6 +83,21 @@ export const LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";
 export const LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 
 // ---------------------------------------------------------------------------------------
+// Hashes and sets
+
+export const HASH_VALUE_NOT_INTEGER = 'ERR hash value is not an integer';
+export const HASH_VALUE_NOT_FLOAT = 'ERR hash value is not a float';
+export const INCREMENT_NAN_OR_INFINITY = 'ERR value is NaN or Infinity';
+/** getRangeLongFromObjectOrReply over -LONG_MAX..LONG_MAX (SRANDMEMBER, HRANDFIELD counts). */
+export const COUNT_OUT_OF_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+/** HRANDFIELD ... WITHVALUES with a count whose doubled reply length overflows. */
+export const VALUE_OUT_OF_RANGE = 'ERR value is out of range';
+/** Ours: a sample with repetitions (negative count) longer than any reply can be; redis-server tries and dies. */
+export const SAMPLE_TOO_LARGE = (max: number): string => `ERR count is out of range for this broker: a sample holds at most ${max} elements`;
+export const NUMKEYS_ABOVE_ARGS = "ERR Number of keys can't be greater than number of args";
+export const LIMIT_CANT_BE_NEGATIVE = "ERR LIMIT can't be negative";
+
+// ---------------------------------------------------------------------------------------
 // Streams
 
 export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';

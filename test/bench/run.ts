@@ -203,6 +203,7 @@ const WORKLOADS: Workload[] = [
   ...([1, 16] as const).flatMap((pipeline) => [
     ...['ping', 'set', 'get', 'incr', 'mset'].map((test) => redisBenchmark(test, ['-t', test], pipeline, REQUESTS[pipeline])),
     redisBenchmark('lists', ['-t', 'lpush,rpop'], pipeline, REQUESTS[pipeline]),
+    redisBenchmark('hashes-sets', ['-t', 'hset,sadd,spop'], pipeline, REQUESTS[pipeline]),
     // 100 elements a reply: a tenth of the requests takes about as long.
     redisBenchmark('lrange_100', ['-t', 'lrange_100'], pipeline, REQUESTS[pipeline] / 10),
   ]),

@@ -56,6 +56,19 @@ const ENTRIES: Record<Name, Entry> = {
   TIMEOUT_NOT_INTEGER: { text: 'ERR timeout is not an integer or out of range', trigger: [['XREAD', 'BLOCK', 'x', 'STREAMS', 's', '0']] },
   TIMEOUT_NEGATIVE: { text: 'ERR timeout is negative', trigger: [['BLPOP', 'l', '-1']] },
 
+  // Hashes and sets
+  HASH_VALUE_NOT_INTEGER: { text: 'ERR hash value is not an integer', trigger: [['HSET', 'h', 'f', 'x'], ['HINCRBY', 'h', 'f', '1']] },
+  HASH_VALUE_NOT_FLOAT: { text: 'ERR hash value is not a float', trigger: [['HSET', 'h', 'f', 'x'], ['HINCRBYFLOAT', 'h', 'f', '1']] },
+  INCREMENT_NAN_OR_INFINITY: { text: 'ERR value is NaN or Infinity', trigger: [['HINCRBYFLOAT', 'h', 'f', 'inf']] },
+  COUNT_OUT_OF_RANGE: {
+    text: 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+    trigger: [['SRANDMEMBER', 's', '-9223372036854775808']],
+  },
+  VALUE_OUT_OF_RANGE: { text: 'ERR value is out of range', trigger: [['HRANDFIELD', 'h', '-4611686018427387904', 'WITHVALUES']] },
+  SAMPLE_TOO_LARGE: { text: 'ERR count is out of range for this broker: a sample holds at most 16777216 elements', args: [16777216], untriggered: 'ours: redis-server builds the reply and dies' },
+  NUMKEYS_ABOVE_ARGS: { text: "ERR Number of keys can't be greater than number of args", trigger: [['SINTERCARD', '2', 's']] },
+  LIMIT_CANT_BE_NEGATIVE: { text: "ERR LIMIT can't be negative", trigger: [['SINTERCARD', '1', 's', 'LIMIT', '-1']] },
+
   // Dispatch and containers
   SUBCOMMAND_SYNTAX: {
     text: "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.",
@@ -324,9 +337,9 @@ const ENTRIES: Record<Name, Entry> = {
   DUMP_PAYLOAD_INVALID: { text: 'ERR DUMP payload version or checksum are wrong', trigger: [['RESTORE', 'k', '0', 'not a payload']] },
   BAD_DATA_FORMAT: { text: 'ERR Bad data format', untriggered: 'needs a payload with a valid footer (test/diff/dump.test.ts)' },
   UNSUPPORTED_DATA_TYPE: {
-    text: 'ERR Bad data format: RDB type 4 (hash) is not supported by this broker yet',
-    args: ['RDB type 4 (hash) is not supported by this broker yet'],
-    untriggered: 'ours: redis-server restores a hash',
+    text: 'ERR Bad data format: RDB type 5 (zset) is not supported by this broker yet',
+    args: ['RDB type 5 (zset) is not supported by this broker yet'],
+    untriggered: 'ours: redis-server restores a sorted set',
   },
   REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
   RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
