@@ -4,7 +4,7 @@
  * cron. Each module gets only the part of `Broker` it uses (`ConnectionHost`,
  * `CommandHost`, `DispatchHost`, `PersistenceHost`); subsystems (replication, HTTP,
  * the gateway to come) bring their own state rather than new fields here
- * (ARCHITECTURE.md, "Layers" and "Subsystems to come").
+ * (ARCHITECTURE.md, "Layers" and "Subsystems").
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -346,7 +346,11 @@ export class Broker {
     return null;
   }
 
-  private accept(socket: net.Socket): void {
+  /**
+   * Takes a new client connection: the listeners' sockets, and the WebSocket gateway's
+   * in-process ones (broker/gateway/link.ts), under the same maxclients and protected mode.
+   */
+  accept(socket: net.Socket): void {
     this.stats.totalConnectionsReceived++;
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;

@@ -160,6 +160,13 @@ export const PARAMS: readonly ParamSpec[] = [
   // Space-separated globs: keys with series of their own match an include (none: every key) and no exclude.
   { name: 'metrics-include-keys', kind: 'string', default: '' },
   { name: 'metrics-exclude-keys', kind: 'string', default: '' },
+  // The WebSocket gateway (GET /ws on the HTTP port): sessions at most, a frame's size at
+  // most, a session's unsent output before it is closed as not reading, and the ping interval
+  // in seconds (0: no pings; also the time to authenticate and to take a close frame).
+  { name: 'gateway-max-sessions', kind: 'int', default: '1000', min: 0, max: INT_MAX },
+  { name: 'gateway-max-frame-bytes', kind: 'memory', default: '1048576', min: 1024, max: INT_MAX, immutable: true },
+  { name: 'gateway-session-buffer-limit', kind: 'memory', default: '16777216', min: 0, max: LLONG_MAX },
+  { name: 'gateway-heartbeat-interval', kind: 'int', default: '15', min: 0, max: INT_MAX },
   // Data types: encoding thresholds and stream node sizes.
   { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], kind: 'int', default: '512', min: 0, max: LLONG_MAX },
   { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], kind: 'int', default: '64', min: 0, max: LLONG_MAX },

@@ -10,14 +10,15 @@ import type { Config } from '../config/config.js';
 /** Endpoints `http-metrics-auth no` leaves open. */
 const OPTIONAL_AUTH = new Set(['/metrics', '/healthz']);
 
-function samePassword(given: string, password: string): boolean {
+/** Compares in constant time (the gateway checks its passwords with it too). */
+export function samePassword(given: string, password: string): boolean {
   const a = Buffer.from(given, 'latin1');
   const b = Buffer.from(password, 'latin1');
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The password an Authorization header carries, or null. */
-function passwordOf(header: string | undefined): string | null {
+export function passwordOf(header: string | undefined): string | null {
   if (header === undefined) return null;
   const space = header.indexOf(' ');
   const scheme = header.slice(0, space).toLowerCase();

@@ -62,6 +62,16 @@ export const FAMILIES = {
   broker_pubsub_messages_published_total: c('Messages published (PUBLISH, SPUBLISH).'),
   broker_pubsub_messages_delivered_total: c('Messages delivered to subscribers (one per receiving subscription).'),
   broker_pubsub_subscribers_dropped_total: c('Subscribers disconnected by the pubsub output buffer limit.'),
+  // The WebSocket gateway (broker/gateway/).
+  broker_gateway_sessions: g('WebSocket sessions open.'),
+  broker_gateway_subscriptions: g('Subscriptions of the open sessions (label kind: consume, read, pop, subscribe).'),
+  broker_gateway_credits_outstanding: g('Messages the sessions\' clients have granted and not yet received (credit).'),
+  broker_gateway_buffered_bytes: g('Bytes the sessions hold for their clients, unsent.'),
+  broker_gateway_sessions_opened_total: c('WebSocket sessions opened.'),
+  broker_gateway_messages_delivered_total: c('Messages delivered to WebSocket clients.'),
+  broker_gateway_messages_acked_total: c('Messages acknowledged by WebSocket clients.'),
+  broker_gateway_messages_nacked_total: c('Messages negatively acknowledged by WebSocket clients (given back for redelivery).'),
+  broker_gateway_sessions_dropped_total: c('Sessions the gateway closed (label reason: slow_consumer, heartbeat, bad_frame, auth, link_closed, session_limit).'),
   // Server.
   broker_commands_total: c('Calls per command (INFO commandstats calls; label command).'),
   broker_command_errors_total: c('Calls per command that failed or were rejected (INFO commandstats failed_calls + rejected_calls).'),

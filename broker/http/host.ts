@@ -1,6 +1,6 @@
 /**
  * What the HTTP subsystem reads of the broker: a read-only view, named here as the
- * other modules name theirs (ARCHITECTURE.md, "Subsystems to come"). Collectors read
+ * other modules name theirs (ARCHITECTURE.md, "Subsystems"). Collectors read
  * it at scrape time only.
  */
 import type { Broker } from '../server.js';

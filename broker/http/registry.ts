@@ -15,6 +15,9 @@ import { collectPersistence } from './collectors/persistence.js';
 import { collectReplication } from './collectors/replication.js';
 import type { MetricsHost } from './host.js';
 
+/** A collector a subsystem adds (the gateway's): it writes its families' samples at each scrape. */
+export type Collector = (scrape: Scrape) => void;
+
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export type Format = 'prometheus' | 'openmetrics';
@@ -23,7 +26,10 @@ export class Metrics {
   private readonly registries: Record<Format, Registry<RegistryContentType>>;
   private readonly server: ServerCollector;
 
-  constructor(private readonly broker: MetricsHost) {
+  constructor(
+    private readonly broker: MetricsHost,
+    private readonly collectors: readonly Collector[] = [],
+  ) {
     this.server = new ServerCollector(broker);
     this.registries = {
       prometheus: this.registry(Registry.PROMETHEUS_CONTENT_TYPE),
@@ -57,6 +63,7 @@ export class Metrics {
     this.server.collect(scrape);
     collectPersistence(this.broker, scrape);
     collectReplication(this.broker, scrape);
+    for (const collect of this.collectors) collect(scrape);
     return scrape;
   }
 

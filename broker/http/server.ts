@@ -3,14 +3,14 @@
  * `http-port` at the `bind` addresses (0: no listener; the RESP port still answers a
  * scrape through `inject`). It is built next to the broker by main.ts and reads it
  * through `HttpHost`; its state lives in its fastify plugins (ARCHITECTURE.md,
- * "Subsystems to come").
+ * "Subsystems").
  */
 import http from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from '../log.js';
 import type { HttpRequestHead, HttpResponse } from '../net/resp-http.js';
 import { authHook } from './auth.js';
-import { Metrics } from './registry.js';
+import { Metrics, type Collector } from './registry.js';
 import type { MetricsHost } from './host.js';
 
 export type HttpHost = MetricsHost;
@@ -22,9 +22,9 @@ const DEFAULT_PORT = 9121;
 export class HttpListenError extends Error {}
 
 /** GET /metrics: Prometheus text, or OpenMetrics when the Accept header asks for it. */
-function metricsPlugin(broker: HttpHost): FastifyPluginAsync {
+function metricsPlugin(broker: HttpHost, collectors: readonly Collector[]): FastifyPluginAsync {
   return async (app) => {
-    const metrics = new Metrics(broker);
+    const metrics = new Metrics(broker, collectors);
     app.get('/metrics', async (request, reply) => {
       const format = (request.headers.accept ?? '').includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
       const body = await metrics.render(format);
@@ -48,6 +48,8 @@ function healthPlugin(broker: HttpHost): FastifyPluginAsync {
 
 export class HttpServer {
   readonly app: FastifyInstance;
+  /** Collectors of other subsystems (the gateway's), run at each scrape after the broker's own. */
+  readonly collectors: Collector[] = [];
   private readonly log: Logger;
   private readonly extraServers: http.Server[] = [];
 
@@ -56,7 +58,7 @@ export class HttpServer {
     // Scrapes come every few seconds: requests are not logged one by one.
     this.app = Fastify({ loggerInstance: this.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
     this.app.addHook('onRequest', authHook(broker.config));
-    void this.app.register(metricsPlugin(broker));
+    void this.app.register(metricsPlugin(broker, this.collectors));
     void this.app.register(healthPlugin(broker));
   }
 
@@ -96,6 +98,8 @@ export class HttpServer {
 
   private async listenAlso(port: number, host: string): Promise<void> {
     const server = http.createServer((req, res) => this.app.routing(req, res));
+    // WebSocket upgrades (the gateway's) are handled where fastify's own server's are.
+    server.on('upgrade', (req, socket, head) => this.app.server.emit('upgrade', req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host }, () => resolve());

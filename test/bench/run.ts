@@ -36,6 +36,7 @@ import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 import { lagSteps, replicationLag } from './replication-lag.js';
 import { largeWorkloads } from './large-workloads.js';
+import { gatewayReport } from './gateway.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
 const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
@@ -316,11 +317,13 @@ async function main(): Promise<void> {
   }
   const loadReport = loadTimes ? await aofLoadTimes(TARGETS, scale, progress) : [];
   const lagReport = lagTimes ? await replicationLag(TARGETS, scale, progress) : [];
+  // The WebSocket gateway against RESP workers, on the broker alone (test/bench/gateway.ts).
+  const gatewayLines = only === null || only.includes('gateway') ? await gatewayReport(scale) : [];
   progress.done();
   const failed = printTable(results);
   printAofCost(results);
   printFollowerCost(results);
-  for (const line of [...loadReport, ...lagReport]) process.stdout.write(`${line}\n`);
+  for (const line of [...loadReport, ...lagReport, ...gatewayLines]) process.stdout.write(`${line}\n`);
   if (failed) process.exitCode = 1;
 }
 

@@ -73,7 +73,7 @@ export async function startBroker(args: readonly string[] = []): Promise<InProce
  */
 export async function startBrokerWithHttp(
   args: readonly string[] = [],
-  { loaded = true }: { loaded?: boolean } = {},
+  { loaded = true, setup }: { loaded?: boolean; setup?: (http: HttpServer, broker: Broker) => void } = {},
 ): Promise<InProcessBroker & { http: HttpServer; httpPort: number; started: Promise<void> }> {
   let http: HttpServer | null = null;
   const broker = new Broker({
@@ -83,6 +83,8 @@ export async function startBrokerWithHttp(
   });
   const server = (http = new HttpServer(broker));
   attachReplication(broker);
+  // What main.ts adds to the HTTP server besides (the WebSocket gateway), before it listens.
+  setup?.(server, broker);
   await server.listen();
   // With `loaded: false`, returns while the dataset loads (the HTTP server answers meanwhile).
   const started = broker.start();

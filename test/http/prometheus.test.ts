@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerWithHttp } from '../harness/servers.js';
+import { Gateway } from '../../broker/gateway/gateway.js';
 import { RawClient } from '../harness/raw.js';
 import { hasPrometheus, NO_PROMETHEUS, startLoad, startPrometheus, type PromSample, type RunningPrometheus } from '../harness/prometheus.js';
 import { alertExpressions, dashboards, relaxThresholds, substitute, variables } from './dashboard-files.js';
@@ -31,7 +32,10 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
   let stopLoad: () => Promise<void>;
 
   beforeAll(async () => {
-    broker = await startBrokerWithHttp(['--appendonly', 'yes', '--repl-diskless-sync-delay', '0']);
+    // With the WebSocket gateway, as main.ts builds it (its panels need its metrics), and a follower.
+    broker = await startBrokerWithHttp(['--appendonly', 'yes', '--repl-diskless-sync-delay', '0'], {
+      setup: (http, b) => new Gateway(b).register(http),
+    });
     follower = await startBrokerWithHttp(['--replicaof', '127.0.0.1', String(broker.port)]);
     prom = await startPrometheus(
       [`127.0.0.1:${broker.httpPort}`, `127.0.0.1:${broker.port}`, `127.0.0.1:${follower.httpPort}`],
