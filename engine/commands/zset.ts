@@ -72,12 +72,17 @@ function parseLongOrReply(c: Client, arg: string): number | null {
   return v === null ? null : Number(v);
 }
 
-/** Adds members in order to a new sorted set with the encoding the limits give it. */
-function zsetFrom(c: Client, items: readonly Scored[]): ZSet {
+/**
+ * A new sorted set of `items` with the encoding the limits give it. ZRANGESTORE starts
+ * a listpack and converts as it grows; the algebra (`convertAfter`) builds a skiplist
+ * and converts it when small enough (zsetConvertToListpackIfNeeded). Only -0 can tell.
+ */
+function zsetFrom(c: Client, items: readonly Scored[], convertAfter: boolean): ZSet {
   const z = new ZSet();
-  const { zsetMaxListpackEntries, zsetMaxListpackValue } = c.engine.settings;
-  if (zsetMaxListpackEntries === 0) z.toSkiplist();
-  for (const { member, score } of items) z.set(member, score, zsetMaxListpackEntries, zsetMaxListpackValue);
+  const { zsetMaxListpackEntries: maxEntries, zsetMaxListpackValue: maxValue } = c.engine.settings;
+  if (maxEntries === 0 || convertAfter) z.toSkiplist();
+  for (const { member, score } of items) z.set(member, score, maxEntries, maxValue);
+  if (convertAfter && z.size <= maxEntries && z.longestMember() <= maxValue) z.toListpack();
   return z;
 }
 
@@ -100,7 +105,7 @@ function replyScored(c: Client, items: readonly Scored[], withScores: boolean): 
 function storeResult(c: Client, dst: string, items: readonly Scored[], event: string): void {
   const db = c.db;
   if (items.length > 0) {
-    db.set(dst, zsetFrom(c, items));
+    db.set(dst, zsetFrom(c, items, event !== 'zrangestore'));
     c.reply.int(items.length);
     notify(c.engine, NotifyFlag.Zset, event, dst, db.id);
     return c.engine.keyChanged(db, dst);

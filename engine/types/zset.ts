@@ -134,6 +134,23 @@ export class ZSet implements DataObject {
     this.scanTable = t;
   }
 
+  /**
+   * Converts a skiplist back to a listpack (zsetConvert to a listpack, done only to a
+   * value built anew or loaded): a listpack holds -0 as 0.
+   */
+  toListpack(): void {
+    if (this.scanTable === null) return;
+    for (let n = this.head.next[0]; n !== null; n = n.next[0]) if (n.score === 0) n.score = 0;
+    this.scanTable = null;
+  }
+
+  /** The longest member's length, for the listpack rule. */
+  longestMember(): number {
+    let longest = 0;
+    for (const member of this.nodes.keys()) longest = Math.max(longest, member.length);
+    return longest;
+  }
+
   /** The table ZSCAN walks: the skiplist's positions, or the listpack's order (a new table). */
   scanView(): DenseTable {
     if (this.scanTable !== null) return this.scanTable;
@@ -379,9 +396,8 @@ export class ZSet implements DataObject {
 
   clone(): ZSet {
     const z = new ZSet();
-    // Inserting in order; the limits are irrelevant once the encoding is copied.
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) z.set(n.member, n.score, Infinity, Infinity);
     if (this.isSkiplist) z.toSkiplist();
+    for (let n = this.head.next[0]; n !== null; n = n.next[0]) z.set(n.member, n.score, Infinity, Infinity);
     return z;
   }
 }

@@ -61,15 +61,11 @@ export function readZset(r: RdbInput, type: RdbType, limits: EncodingLimits): ZS
     if (!z.set(member, score, Infinity, Infinity)) r.fail('Duplicate zset fields detected', at);
   };
   if (type === RdbType.Zset || type === RdbType.Zset2) {
-    const n = r.count();
-    let longest = 0;
-    for (let i = 0; i < n; i++) {
-      const member = r.string();
-      longest = Math.max(longest, member.length);
-      add(member, type === RdbType.Zset2 ? r.raw(8).readDoubleLE(0) : textDouble(r));
-    }
     // Loaded as a skiplist, converted when small enough (rdbLoadObject).
-    if (n > limits.zsetMaxListpackEntries || longest > limits.zsetMaxListpackValue) z.toSkiplist();
+    z.toSkiplist();
+    const n = r.count();
+    for (let i = 0; i < n; i++) add(r.string(), type === RdbType.Zset2 ? r.raw(8).readDoubleLE(0) : textDouble(r));
+    if (n <= limits.zsetMaxListpackEntries && z.longestMember() <= limits.zsetMaxListpackValue) z.toListpack();
   } else {
     const pairs = type === RdbType.ZsetListpack ? pairsOfListpack(r) : pairsOfZiplist(r);
     for (let i = 0; i < pairs.length; i += 2) add(pairs[i], parseDouble(pairs[i + 1]) ?? r.fail('invalid zset score', at));
