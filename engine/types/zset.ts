@@ -98,6 +98,10 @@ function lexRangeNonEmpty(r: LexRange): boolean {
   return !(min > max || (min === max && (r.minex || r.maxex)));
 }
 
+/** Scratch for the search path and its ranks, reused: one insert or removal at a time. */
+const UPDATE = new Array<ZNode>(MAX_LEVEL);
+const RANK = new Array<number>(MAX_LEVEL).fill(0);
+
 function randomLevel(): number {
   let level = 1;
   while (level < MAX_LEVEL && Math.random() < P) level++;
@@ -208,9 +212,12 @@ export class ZSet implements DataObject {
     this.scanTable?.delete(node.member);
   }
 
-  /** The last node before (score, member) at each level (zslInsert's update[]), with ranks. */
+  /**
+   * The last node before (score, member) at each level (zslInsert's update[]), with
+   * ranks when asked; both in the shared scratch arrays, valid until the next call.
+   */
   private pathTo(score: number, member: string, ranks?: number[]): ZNode[] {
-    const update = new Array<ZNode>(MAX_LEVEL);
+    const update = UPDATE;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       if (ranks !== undefined) ranks[i] = i === this.level - 1 ? 0 : ranks[i + 1];
@@ -227,7 +234,7 @@ export class ZSet implements DataObject {
 
   /** zslInsert: (score, member) must not be in the list. */
   private insert(score: number, member: string): ZNode {
-    const rank = new Array<number>(MAX_LEVEL).fill(0);
+    const rank = RANK;
     const update = this.pathTo(score, member, rank);
     const level = randomLevel();
     if (level > this.level) {
