@@ -409,7 +409,14 @@ export class Reply {
    * the slab: a PUBLISH to 50 subscribers is then not 50 pieces of the publisher's slab.
    */
   message(m: PushMessage): void {
-    const bytes = m.encoded(this.resp);
+    this.shared(m.encoded(this.resp));
+  }
+
+  /**
+   * Bytes encoded once for several receivers (a replication stream's turn, a pub/sub
+   * message), never changed afterwards: held by reference unless this writer owns the slab.
+   */
+  shared(bytes: Buffer): void {
     if (owner === this) {
       this.room(bytes.length);
       slab.set(bytes, used);

@@ -74,6 +74,11 @@ export class Connection extends Client {
   monitor = false;
   /** What the connection is to this broker (CLIENT LIST TYPE); replication marks its links. */
   kind: 'normal' | 'replica' | 'master' = 'normal';
+  /**
+   * Output is kept, not written: a follower's stream while its full resync's payload
+   * goes to the socket directly (broker/replication/leader.ts).
+   */
+  outputHeld = false;
   /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
   softLimitSince = 0;
   /**
@@ -99,7 +104,7 @@ export class Connection extends Client {
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
   /** The first bytes read, while they may still be a scrape's request line (resp-http.ts); null once RESP. */
-  private firstBytes: Buffer | null;
+  protected firstBytes: Buffer | null;
 
   /** The broker as the commands run on this connection see it (broker/commands/). */
   readonly broker: CommandHost;
@@ -261,6 +266,7 @@ export class Connection extends Client {
         this.held = argv;
         break;
       }
+      this.commandProcessed();
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
       if (++ran % BUDGET_CHECK_EVERY === 0 && performance.now() - started > INPUT_BUDGET_MS) {
         this.inputYielded = true;
@@ -280,6 +286,9 @@ export class Connection extends Client {
     this.scheduleFlush();
     this.host.replies.betweenCommands();
   }
+
+  /** After each command of the input has run (the link from a leader counts its offset here). */
+  protected commandProcessed(): void {}
 
   /**
    * Dispatches one command. A failure of the broker's own code around it (the engine
@@ -363,7 +372,7 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.host.outputLimits.enforce(this)) return;
+    if (this.closed || this.host.outputLimits.enforce(this) || this.outputHeld) return;
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);

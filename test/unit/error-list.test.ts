@@ -358,6 +358,44 @@ const ENTRIES: Record<Name, Entry> = {
   },
   REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
   RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
+  SYNC_PENDING_OUTPUT: { text: 'ERR SYNC and PSYNC are invalid with pending output', untriggered: 'needs pipelined output before SYNC; test/replication/ covers the handshake' },
+  WAIT_ON_REPLICA: {
+    text:
+      'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
+      '(which is not the default) writes to replicas are just local and are not propagated.',
+    untriggered: 'needs a follower; test/replication/ covers it',
+  },
+  READONLY_REPLICA: { text: "READONLY You can't write against a read only replica.", untriggered: 'needs a follower; test/replication/ covers it' },
+  NOREPLICAS: {
+    text: 'NOREPLICAS Not enough good replicas to write.',
+    trigger: [['CONFIG', 'SET', 'min-replicas-to-write', '1'], ['SET', 'k', 'v']],
+    cleanup: [['CONFIG', 'SET', 'min-replicas-to-write', '0']],
+  },
+  // The follower side of replication
+  REPLICAOF_INVALID_PORT: { text: 'ERR Invalid master port', trigger: [['REPLICAOF', '127.0.0.1', 'x']] },
+  REPLICAOF_FROM_REPLICA: { text: 'ERR Command is not valid when client is a replica.', untriggered: 'needs a connection that is a follower of this server' },
+  MASTERDOWN: {
+    text: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    untriggered: 'needs a leader that cannot be reached; test/replication/follower-interop.test.ts triggers it',
+  },
+  UNBLOCKED_STATE_CHANGED: {
+    text: 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+    untriggered: 'needs a leader to follow; test/replication/follower-interop.test.ts',
+  },
+  REPLICAOF_DURING_FAILOVER: { text: 'ERR REPLICAOF not allowed while failing over.', untriggered: 'needs a failover in progress; test/replication/failover.test.ts' },
+  NO_FAILOVER: { text: 'ERR No failover in progress.', trigger: [['FAILOVER', 'ABORT']] },
+  FAILOVER_TIMEOUT_NOT_POSITIVE: { text: 'ERR FAILOVER timeout must be greater than 0', trigger: [['FAILOVER', 'TIMEOUT', '0']] },
+  FAILOVER_IN_PROGRESS: { text: 'ERR FAILOVER already in progress.', untriggered: 'needs a failover in progress; test/replication/failover.test.ts' },
+  FAILOVER_ON_REPLICA: { text: 'ERR FAILOVER is not valid when server is a replica.', untriggered: 'needs a follower; test/replication/failover.test.ts' },
+  FAILOVER_NO_REPLICAS: { text: 'ERR FAILOVER requires connected replicas.', trigger: [['FAILOVER']] },
+  FAILOVER_FORCE_ARGS: {
+    text: 'ERR FAILOVER with force option requires both a timeout and target HOST and IP.',
+    untriggered: 'needs a follower attached (without one, FAILOVER requires connected replicas first)',
+  },
+  FAILOVER_NOT_A_REPLICA: { text: 'ERR FAILOVER target HOST and PORT is not a replica.', untriggered: 'needs a follower attached; test/replication/failover.test.ts' },
+  FAILOVER_TARGET_OFFLINE: { text: 'ERR FAILOVER target replica is not online.', untriggered: 'needs a follower in its full resync' },
+  PSYNC_FAILOVER_REPLID: { text: 'ERR PSYNC FAILOVER replid must match my replid.', untriggered: 'needs a follower; test/replication/failover.test.ts sends the matching one' },
+  PSYNC_FAILOVER_ON_MASTER: { text: "ERR PSYNC FAILOVER can't be sent to a master.", trigger: [['PSYNC', 'x', '1', 'FAILOVER']] },
 };
 
 /** An entry's text: the constant, or the function applied to the entry's arguments. */
