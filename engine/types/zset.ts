@@ -347,8 +347,14 @@ export class ZSet implements DataObject {
     return x !== this.head && scoreGteMin(x.score, r) ? x : null;
   }
 
+  /** zslIsInLexRange: the range is not empty, the last member is not below it nor the first above it. */
+  private mayHoldLex(r: LexRange): boolean {
+    const first = this.head.next[0];
+    return lexRangeNonEmpty(r) && first !== null && lexGteMin(this.tail!.member, r) && lexLteMax(first.member, r);
+  }
+
   firstInLexRange(r: LexRange): ZNode | null {
-    if (!lexRangeNonEmpty(r)) return null;
+    if (!this.mayHoldLex(r)) return null;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       let n = x.next[i];
@@ -362,7 +368,7 @@ export class ZSet implements DataObject {
   }
 
   lastInLexRange(r: LexRange): ZNode | null {
-    if (!lexRangeNonEmpty(r)) return null;
+    if (!this.mayHoldLex(r)) return null;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       let n = x.next[i];
