@@ -215,7 +215,13 @@ export class Broker {
     this.config.onChange('stream-node-max-bytes', (_, value) => {
       settings.streamNodeMaxBytes = Number(value);
     });
-    const limits = { 'hash-max-listpack-entries': 'hashMaxListpackEntries', 'hash-max-listpack-value': 'hashMaxListpackValue', 'set-max-intset-entries': 'setMaxIntsetEntries' } as const;
+    const limits = {
+      'hash-max-listpack-entries': 'hashMaxListpackEntries',
+      'hash-max-listpack-value': 'hashMaxListpackValue',
+      'set-max-intset-entries': 'setMaxIntsetEntries',
+      'zset-max-listpack-entries': 'zsetMaxListpackEntries',
+      'zset-max-listpack-value': 'zsetMaxListpackValue',
+    } as const;
     for (const [name, field] of Object.entries(limits)) {
       settings[field] = this.config.int(name);
       this.config.onChange(name, (_, value) => {

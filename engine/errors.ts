@@ -98,6 +98,20 @@ export const NUMKEYS_ABOVE_ARGS = "ERR Number of keys can't be greater than numb
 export const LIMIT_CANT_BE_NEGATIVE = "ERR LIMIT can't be negative";
 
 // ---------------------------------------------------------------------------------------
+// Sorted sets
+
+export const ZADD_XX_NX = 'ERR XX and NX options at the same time are not compatible';
+export const ZADD_GT_LT_NX = 'ERR GT, LT, and/or NX options at the same time are not compatible';
+export const ZADD_INCR_SINGLE_PAIR = 'ERR INCR option supports a single increment-element pair';
+export const ZSET_NAN_SCORE = 'ERR resulting score is not a number (NaN)';
+export const ZSET_SCORE_RANGE_INVALID = 'ERR min or max is not a float';
+export const ZSET_LEX_RANGE_INVALID = 'ERR min or max not valid string range item';
+export const ZSET_LIMIT_NEEDS_BY = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
+export const ZSET_WITHSCORES_BYLEX = 'ERR syntax error, WITHSCORES not supported in combination with BYLEX';
+export const ZSET_WEIGHT_NOT_FLOAT = 'ERR weight value is not a float';
+export const ZSET_INPUT_KEY_NEEDED = (command: string): string => `ERR at least 1 input key is needed for '${command}' command`;
+
+// ---------------------------------------------------------------------------------------
 // Streams
 
 export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';

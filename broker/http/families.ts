@@ -46,11 +46,13 @@ export const FAMILIES = {
   broker_list_length: g('Elements in the list (LLEN).'),
   broker_lists: g('List keys, all of them.'),
   broker_list_elements: g('Elements in all lists.'),
-  // Hashes and sets: totals only (no per-key series).
+  // Hashes, sets and sorted sets: totals only (no per-key series).
   broker_hashes: g('Hash keys, all of them.'),
   broker_hash_fields: g('Fields in all hashes.'),
   broker_sets: g('Set keys, all of them.'),
   broker_set_members: g('Members of all sets.'),
+  broker_zsets: g('Sorted set keys, all of them.'),
+  broker_zset_members: g('Members of all sorted sets.'),
   broker_blocked_clients_by_key: g('Clients blocked on the key (BLPOP, XREAD BLOCK...; labels db, key), within the key limit.'),
   // Cardinality control.
   broker_metrics_keys_omitted: g('Keys left without series of their own at this scrape (metrics-max-keys, include/exclude patterns; label type).'),

@@ -10,5 +10,6 @@ import { pubsubCommands } from './pubsub.js';
 import { dumpCommands } from './dump.js';
 import { hashCommands } from './hash.js';
 import { setCommands } from './set.js';
+import { zsetCommands } from './zset.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands];

@@ -220,6 +220,9 @@ const WORKLOADS: Workload[] = [
     ...['ping', 'set', 'get', 'incr', 'mset'].map((test) => redisBenchmark(test, ['-t', test], pipeline, REQUESTS[pipeline])),
     redisBenchmark('lists', ['-t', 'lpush,rpop'], pipeline, REQUESTS[pipeline]),
     redisBenchmark('hashes-sets', ['-t', 'hset,sadd,spop'], pipeline, REQUESTS[pipeline]),
+    // ZADD of random members (100,000 of them at most) and ZPOPMIN, then ZRANGE of the first 100.
+    redisBenchmark('zsets', ['-r', '100000', '-t', 'zadd,zpopmin'], pipeline, REQUESTS[pipeline]),
+    redisBenchmark('zrange_100', ['ZRANGE', 'myzset', '0', '99'], pipeline, REQUESTS[pipeline] / 10),
     // 100 elements a reply: a tenth of the requests takes about as long.
     redisBenchmark('lrange_100', ['-t', 'lrange_100'], pipeline, REQUESTS[pipeline] / 10),
   ]),

@@ -16,7 +16,7 @@ export async function run(c: RawClient, commands: readonly (readonly string[])[]
   return replies.map((r) => r.value);
 }
 
-/** Strings (with TTLs, binary, in several dbs), lists, hashes and sets in each encoding, and streams in every state. */
+/** Strings (with TTLs, binary, in several dbs), lists, hashes, sets and sorted sets in each encoding, and streams in every state. */
 export async function fillMixedDataset(c: RawClient): Promise<void> {
   const commands: string[][] = [
     ['SET', 'str:plain', 'hello'],
@@ -36,6 +36,9 @@ export async function fillMixedDataset(c: RawClient): Promise<void> {
     ['SADD', 'set:ints', '3', '1', '-70000', '9223372036854775807'],
     ['SADD', 'set:words', 'a', 'b', '\x00'],
     ['SADD', 'set:big', ...Array.from({ length: 1000 }, (_, i) => String(i * 7))],
+    ['ZADD', 'zset:small', '1', 'a', '-0', 'zero', '1.5', 'b', 'inf', 'top', '-inf', '\x00', '0.1', '\xff', '100000', 'big'],
+    ['ZADD', 'zset:long', '1', 'y'.repeat(100), '-1', 'low'],
+    ['ZADD', 'zset:big', ...Array.from({ length: 500 }, (_, i) => [String(i / 3), `member-${i}`]).flat()],
     ...Array.from({ length: 300 }, (_, i) => ['XADD', 's:plain', '*', 'field', `value-${i}`, ...(i % 7 === 0 ? ['other', 'x'] : [])]),
     ...Array.from({ length: 30 }, (_, i) => ['XADD', 's:groups', `${1000 + i}-0`, 'n', String(i)]),
     ['XGROUP', 'CREATE', 's:groups', 'g1', '0'],

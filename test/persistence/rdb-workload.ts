@@ -1,6 +1,6 @@
 /**
  * Seeded random command sequences for the RDB suites: strings (ints, short, long
- * enough for LZF, binary), lists, hashes and sets (small and large encodings), and
+ * enough for LZF, binary), lists, hashes, sets and sorted sets (small and large encodings), and
  * streams with consumer groups, pending entries, deleted entries, trims and XSETID,
  * with expiries. Replies are not checked: the
  * suites compare the datasets the commands leave.
@@ -67,6 +67,26 @@ export function randomCommands(seed: number, n: number): string[][] {
     else if (k === 27) commands.push(['SADD', setKey(), ...Array.from({ length: 1 + int(rnd() < 0.1 ? 400 : 10) }, member)]);
     else if (k === 28) commands.push(rnd() < 0.5 ? ['SREM', setKey(), ...Array.from({ length: 1 + int(30) }, member)] : ['SPOP', setKey(), String(int(5))]);
     else commands.push([pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), setKey(), setKey(), setKey()]);
+  }
+  // Sorted sets from a generator of their own, so the other types' sequences stay as they were.
+  return [...commands, ...randomZsetCommands(seed, Math.ceil(n / 10))];
+}
+
+/** `n` random sorted set commands (both encodings, -0, infinities, stores from sets too). */
+function randomZsetCommands(seed: number, n: number): string[][] {
+  const rnd = prng(seed + 0x25e7);
+  const int = (k: number): number => Math.floor(rnd() * k);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  const key = (): string => 'zset:' + int(4);
+  const member = (): string => pick([String(int(300)), 'm' + int(300), 'long-'.repeat(1 + int(20)), '\x00' + int(9)]);
+  const score = (): string => pick(['inf', '-inf', '-0', String(int(100)), String(rnd() * 1000 - 500)]);
+  const commands: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    const k = int(5);
+    if (k <= 1) commands.push(['ZADD', key(), ...Array.from({ length: 1 + int(rnd() < 0.1 ? 200 : 10) }, () => [score(), member()]).flat()]);
+    else if (k === 2) commands.push(['ZREM', key(), ...Array.from({ length: 1 + int(30) }, member)]);
+    else if (k === 3) commands.push([pick(['ZPOPMIN', 'ZPOPMAX']), key(), String(int(5))]);
+    else commands.push([pick(['ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE']), key(), '2', key(), pick([key(), 'set:' + int(4)])]);
   }
   return commands;
 }

@@ -69,6 +69,21 @@ const ENTRIES: Record<Name, Entry> = {
   NUMKEYS_ABOVE_ARGS: { text: "ERR Number of keys can't be greater than number of args", trigger: [['SINTERCARD', '2', 's']] },
   LIMIT_CANT_BE_NEGATIVE: { text: "ERR LIMIT can't be negative", trigger: [['SINTERCARD', '1', 's', 'LIMIT', '-1']] },
 
+  // Sorted sets
+  ZADD_XX_NX: { text: 'ERR XX and NX options at the same time are not compatible', trigger: [['ZADD', 'z', 'NX', 'XX', '1', 'a']] },
+  ZADD_GT_LT_NX: { text: 'ERR GT, LT, and/or NX options at the same time are not compatible', trigger: [['ZADD', 'z', 'GT', 'LT', '1', 'a']] },
+  ZADD_INCR_SINGLE_PAIR: { text: 'ERR INCR option supports a single increment-element pair', trigger: [['ZADD', 'z', 'INCR', '1', 'a', '2', 'b']] },
+  ZSET_NAN_SCORE: { text: 'ERR resulting score is not a number (NaN)', trigger: [['ZADD', 'z', 'inf', 'a'], ['ZINCRBY', 'z', '-inf', 'a']] },
+  ZSET_SCORE_RANGE_INVALID: { text: 'ERR min or max is not a float', trigger: [['ZCOUNT', 'z', 'x', '1']] },
+  ZSET_LEX_RANGE_INVALID: { text: 'ERR min or max not valid string range item', trigger: [['ZLEXCOUNT', 'z', 'a', '+']] },
+  ZSET_LIMIT_NEEDS_BY: {
+    text: 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX',
+    trigger: [['ZRANGE', 'z', '0', '1', 'LIMIT', '0', '1']],
+  },
+  ZSET_WITHSCORES_BYLEX: { text: 'ERR syntax error, WITHSCORES not supported in combination with BYLEX', trigger: [['ZRANGE', 'z', '-', '+', 'BYLEX', 'WITHSCORES']] },
+  ZSET_WEIGHT_NOT_FLOAT: { text: 'ERR weight value is not a float', trigger: [['ZUNION', '1', 'z', 'WEIGHTS', 'x']] },
+  ZSET_INPUT_KEY_NEEDED: { text: "ERR at least 1 input key is needed for 'zunionstore' command", args: ['zunionstore'], trigger: [['ZUNIONSTORE', 'd', '0', 'z']] },
+
   // Dispatch and containers
   SUBCOMMAND_SYNTAX: {
     text: "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.",

@@ -1,5 +1,5 @@
 /**
- * Streams, consumer groups, consumers, lists, and the totals of hashes and sets, read from the keyspace at scrape
+ * Streams, consumer groups, consumers, lists, and the totals of hashes, sets and sorted sets, read from the keyspace at scrape
  * time: one walk over every db's keys (O(keys); the benchmark measures it). Values
  * are the ones XINFO GROUPS and XINFO CONSUMERS show at the same instant, plus what
  * XINFO cannot say: how old a group's backlog and its oldest pending entry are.
@@ -10,6 +10,7 @@ import { Stream } from '../../../engine/types/stream.js';
 import { List } from '../../../engine/types/list.js';
 import { Hash } from '../../../engine/types/hash.js';
 import { SetValue } from '../../../engine/types/set.js';
+import { ZSet } from '../../../engine/types/zset.js';
 import type { ConsumerGroup } from '../../../engine/types/stream-group.js';
 import { labels, withLabel, type LabelText, type Scrape } from '../scrape.js';
 import type { KeySelection } from './key-selection.js';
@@ -24,10 +25,12 @@ interface Totals {
   fields: number;
   sets: number;
   members: number;
+  zsets: number;
+  zsetMembers: number;
 }
 
 export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelection): void {
-  const totals: Totals = { streams: 0, entries: 0, pending: 0, lists: 0, elements: 0, hashes: 0, fields: 0, sets: 0, members: 0 };
+  const totals: Totals = { streams: 0, entries: 0, pending: 0, lists: 0, elements: 0, hashes: 0, fields: 0, sets: 0, members: 0, zsets: 0, zsetMembers: 0 };
   for (const db of engine.dbs) collectDb(db, scrape, selection, totals);
   scrape.set('broker_streams', totals.streams);
   scrape.set('broker_stream_entries', totals.entries);
@@ -38,6 +41,8 @@ export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelect
   scrape.set('broker_hash_fields', totals.fields);
   scrape.set('broker_sets', totals.sets);
   scrape.set('broker_set_members', totals.members);
+  scrape.set('broker_zsets', totals.zsets);
+  scrape.set('broker_zset_members', totals.zsetMembers);
   scrape.histogram('broker_stream_first_delivery_seconds', engine.streamStats.firstDelivery);
   scrape.histogram('broker_stream_ack_seconds', engine.streamStats.acknowledgement);
   for (const [db, key, waiting] of engine.blocking.waitingByKey()) {
@@ -65,6 +70,9 @@ function collectDb(db: Db, scrape: Scrape, selection: KeySelection, totals: Tota
     } else if (value instanceof SetValue) {
       totals.sets++;
       totals.members += value.size;
+    } else if (value instanceof ZSet) {
+      totals.zsets++;
+      totals.zsetMembers += value.size;
     }
   }
 }

@@ -59,11 +59,7 @@ export const enum RdbOp {
 
 /** The names of value types the engine does not have (yet), for the error that refuses them. */
 export const UNSUPPORTED_TYPES: Readonly<Record<number, string>> = {
-  [RdbType.Zset]: 'zset',
-  [RdbType.Zset2]: 'zset',
   [RdbType.Module2]: 'module',
-  [RdbType.ZsetZiplist]: 'zset (ziplist)',
-  [RdbType.ZsetListpack]: 'zset (listpack)',
 };
 
 /** A value of a type the engine does not have yet (a FormatError: loading stops there). */

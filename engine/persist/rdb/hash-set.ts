@@ -7,8 +7,8 @@
  * field or member is refused, as redis-server refuses it. Each value loaded takes the
  * encoding the loading server's limits give it (redis-server converts the same way).
  *
- * The paired readers (`pairsOfListpack`, `pairsOfZiplist`) fit sorted sets' listpacks and
- * ziplists too (member, score pairs): export them when those arrive.
+ * The paired readers (`pairsOfListpack`, `pairsOfZiplist`) read sorted sets' listpacks and
+ * ziplists too (member, score pairs: engine/persist/rdb/zset.ts).
  */
 import type { ByteWriter } from '../bytes.js';
 import { Hash } from '../../types/hash.js';
@@ -70,7 +70,7 @@ export class TableRecordWriter {
 }
 
 /** Pairs of a listpack (hash fields and values, zset members and scores), checked to be pairs. */
-function pairsOfListpack(r: RdbInput): string[] {
+export function pairsOfListpack(r: RdbInput): string[] {
   const at = r.pos;
   const elements = listpackStrings(r.blob(), r.base + at);
   if (elements.length % 2 !== 0) r.fail('listpack of pairs with an odd element count', at);
@@ -78,7 +78,7 @@ function pairsOfListpack(r: RdbInput): string[] {
 }
 
 /** The same for a ziplist (RDB files of Redis before 7.0). */
-function pairsOfZiplist(r: RdbInput): string[] {
+export function pairsOfZiplist(r: RdbInput): string[] {
   const at = r.pos;
   const elements = ziplistStrings(r.blob(), r.base + at);
   if (elements.length % 2 !== 0) r.fail('ziplist of pairs with an odd element count', at);
