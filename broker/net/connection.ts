@@ -18,6 +18,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { clientInfoLine } from '../commands/client.js';
 import type { Transaction } from '../dispatch/multi.js';
 import { formatResponse, parseHead, sniff } from './resp-http.js';
+import { UNACCOUNTED } from './client-memory.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -78,6 +79,9 @@ export class Connection extends Client {
   syncMarks: number[] | null = null;
   /** What the output produced since the last mark shows: nothing, data ('read'), or a write's result. */
   syncNeed: 'none' | 'read' | 'write' = 'none';
+  /** What ClientMemory last accounted this client at (bytes), and in which of its totals. */
+  accountedBytes = 0;
+  accountedClass = UNACCOUNTED;
   /** Inside MULTI: the commands queued so far; null otherwise. */
   multi: Transaction | null = null;
   /** A command read but not yet run because the client is paused. */
@@ -243,18 +247,20 @@ export class Connection extends Client {
    */
   processInput(): void {
     const parser = this.parser;
-    const started = performance.now();
+    // The clock starts only once input is left after a command: a read of one command (no pipelining) never needs it.
+    let started = -1;
     let ran = 0;
     while (!this.closed && !this.closeAfterReply && this.blockedCall === null) {
       const argv = this.held ?? parser.next();
       if (argv === null) break;
       this.held = null;
+      if (started < 0 && parser.pendingBytes !== 0) started = performance.now();
       if (!this.runCommand(argv)) {
         this.held = argv;
         break;
       }
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
-      if (++ran % BUDGET_CHECK_EVERY === 0 && performance.now() - started > INPUT_BUDGET_MS) {
+      if (++ran % BUDGET_CHECK_EVERY === 0 && started >= 0 && performance.now() - started > INPUT_BUDGET_MS) {
         this.inputYielded = true;
         setImmediate(() => this.continueInput());
         break;
