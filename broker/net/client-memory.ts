@@ -66,11 +66,11 @@ export function clientMemoryUsage(c: Connection, running: readonly string[] | nu
   return { qbuf, argvMem, multiMem, output, total: qbuf + argvMem + multiMem + output + CLIENT_OVERHEAD };
 }
 
-/** `clientMemoryUsage(c).total` without making the parts: accounting runs it twice per command. */
-function clientMemoryTotal(c: Connection): number {
+/** `clientMemoryUsage(c).total` without making the parts, given the output: accounting runs it per command. */
+function clientMemoryTotal(c: Connection, output: number): number {
   const held = c.heldCommand;
   const multi = c.multi;
-  return c.queryBufferBytes + (held === null ? 0 : argvBytes(held)) + (multi === null ? 0 : multi.argvBytes) + c.outputBytes + CLIENT_OVERHEAD;
+  return c.queryBufferBytes + (held === null ? 0 : argvBytes(held)) + (multi === null ? 0 : multi.argvBytes) + output + CLIENT_OVERHEAD;
 }
 
 /**
@@ -130,10 +130,10 @@ export class ClientMemory {
     return bytes === 0 ? 0 : Math.max(bytes, MIN_LIMIT);
   }
 
-  /** Re-accounts `c` after its buffers changed (a read, a command, a write). */
-  update(c: Connection): void {
+  /** Re-accounts `c` after its buffers changed (a read, a command, a write); `output` is its `outputBytes`. */
+  update(c: Connection, output = c.outputBytes): void {
     if (c.closed) return;
-    const bytes = clientMemoryTotal(c);
+    const bytes = clientMemoryTotal(c, output);
     const cls = memoryClass(c);
     const totals = this.totals;
     if (c.accountedClass === UNACCOUNTED) this.accounted.add(c);

@@ -2,8 +2,9 @@
  * One client connection: reads commands off the socket, hands them to dispatch and
  * writes the replies back once per event-loop turn (ARCHITECTURE.md, "Replies").
  *
- * A client's memory is checked after every command (output buffer limits,
- * maxmemory-clients), and one client's long pipeline does not hold the event loop: after
+ * A client's memory (output buffer limits, maxmemory-clients) is checked after each
+ * write, and between commands once their output grew by LIMIT_CHECK_STEP (after every
+ * command before AUTH); one client's long pipeline does not hold the event loop: after
  * INPUT_BUDGET_MS of commands it yields, and reading stops until its input is consumed
  * (redis-server reads 16 KB per event instead). Where redis-server keeps reading the
  * input of a blocked or paused client into its query buffer, this one stops reading it
@@ -259,6 +260,7 @@ export class Connection extends Client {
         this.held = argv;
         break;
       }
+      // Small output is checked once written (flush, at the end of this turn).
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
       if (++ran % BUDGET_CHECK_EVERY === 0 && started >= 0 && performance.now() - started > INPUT_BUDGET_MS) {
         this.inputYielded = true;
@@ -273,7 +275,6 @@ export class Connection extends Client {
       this.closeAfterReply = true;
     }
     this.updateReading();
-    if (this.overLimits()) return;
     this.scheduleFlush();
     this.host.replies.betweenCommands();
   }
@@ -299,9 +300,10 @@ export class Connection extends Client {
   /** Checks output buffer limits and maxmemory-clients after output or input grew; true when this client is gone. */
   private overLimits(): boolean {
     const host = this.host;
+    const output = this.outputBytes;
     this.checkedAt = this.reply.position;
-    if (host.outputLimits.enforce(this)) return true;
-    host.clientMemory.update(this);
+    if (host.outputLimits.enforce(this, output)) return true;
+    host.clientMemory.update(this, output);
     host.clientMemory.evictIfOver();
     return this.closed;
   }
@@ -360,14 +362,15 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.host.outputLimits.enforce(this)) return;
+    if (this.closed) return;
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
-    if (out.length > 0) {
-      this.write(out);
-      this.host.clientMemory.update(this);
-    }
+    if (out.length > 0) this.write(out);
+    // The limits and the memory after the write: what the socket could not take and what
+    // the turn's commands left (input, held output) count. Over a limit, the socket is
+    // destroyed with what it still holds.
+    if (this.overLimits()) return;
     if (this.closeAfterReply && !groupCommit.holding(this)) {
       // Close fully once the last reply is written, as redis-server does: a half-closed
       // socket would linger for as long as the peer keeps its side open.
@@ -403,8 +406,9 @@ export class Connection extends Client {
   override pushed(): void {
     // A message shows data (keyspace events and MONITOR show writes): under group commit it waits like a read.
     if (this.syncNeed === 'none') this.syncNeed = 'read';
-    if (this.host.outputLimits.enforce(this)) return;
-    this.host.clientMemory.update(this);
+    const output = this.outputBytes;
+    if (this.host.outputLimits.enforce(this, output)) return;
+    this.host.clientMemory.update(this, output);
     this.scheduleFlush();
   }
 

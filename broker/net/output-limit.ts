@@ -85,12 +85,11 @@ export class OutputLimits {
   }
 
   /**
-   * Disconnects `c` if its unsent output is over its limit; returns true when it did.
-   * Called after output is added outside a read (a published message) and before
-   * each write.
+   * Disconnects `c` if its unsent output (`used`) is over its limit; returns true when
+   * it did. Called after output is added outside a read (a published message), after
+   * much output in a read, and after each write.
    */
-  enforce(c: Connection): boolean {
-    const used = c.outputBytes;
+  enforce(c: Connection, used = c.outputBytes): boolean {
     if (used === 0 || c.closed) return false;
     if (used < this.smallest && (c.authenticated || used <= UNAUTHENTICATED_LIMIT)) {
       // Under every soft limit too (as `exceeded` would find): its clock stops.
