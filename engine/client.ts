@@ -18,6 +18,12 @@ export class Client {
    * CLIENT_DENY_BLOCKING).
    */
   denyBlocking = false;
+  /**
+   * Commands applied as they come, past the limits that guard against clients
+   * (redis-server's mustObeyClient): set for the AOF loader, so that APPEND and SETRANGE
+   * replay past a `proto-max-bulk-len` lowered since they were written.
+   */
+  mustObey = false;
 
   constructor(
     readonly engine: Engine,

@@ -25,6 +25,7 @@ import { StreamStats } from './stream-stats.js';
 import { Watches } from './watches.js';
 import { notify, NotifyFlag } from './notify.js';
 import { INTERNAL_ERROR } from './errors.js';
+import { StreamedReplies } from './streamed-reply.js';
 
 export interface Effect {
   db: number;
@@ -78,6 +79,8 @@ export class Engine {
   };
   /** Clients waiting in blocking commands, woken by writes to their keys. */
   readonly blocking = new Blocking();
+  /** Range replies being written in pieces, each holding a frozen range (engine/streamed-reply.ts). */
+  readonly streamedReplies = new StreamedReplies();
   /** Pub/sub subscriptions and message delivery. */
   readonly pubsub = new PubSub();
   /** Delivery and acknowledgement times of stream entries (the metrics' histograms). */

@@ -11,6 +11,11 @@
  * large reply a chain of them, and no reply is ever limited by V8's string length.
  * Integers and short strings are written byte by byte, longer ones by one native copy.
  *
+ * A reply too large to write at once (a range of millions of entries) is written in
+ * pieces: the command writes its header and hands the rest to a `ReplyProducer`
+ * (`stream`), which the connection runs a piece at a time as its socket drains. Output
+ * written after it (pipelined replies, the rest of an EXEC) waits behind it, in order.
+ *
  * Every string given here must already be latin1 bytes (one byte per char).
  * ARCHITECTURE.md, "Replies", has the measurements.
  */
@@ -45,6 +50,23 @@ const MERGE_BELOW = 64 * 1024;
 /** Bytes after a deferred header moved back over its unused room, beyond which the piece is split instead. */
 const MOVE_LIMIT = 4096;
 
+/**
+ * The rest of a reply too large to write at once, written in pieces as the client's
+ * socket drains (`Reply.stream`, ARCHITECTURE.md "Replies").
+ */
+export interface ReplyProducer {
+  /** Writes the next part into `reply`, stopping once `reply.length` reaches `budget`; true when the reply is complete. */
+  produce(reply: Reply, budget: number): boolean;
+  /** Called once when the reply is complete or dropped (the client left): releases what the producer holds. */
+  release(): void;
+}
+
+/** A producer and the output written before it (after the previous producer). */
+interface Segment {
+  bytes: Pieces;
+  producer: ReplyProducer;
+}
+
 declare global {
   interface Buffer {
     /** Node's latin1 encoder (Buffer.prototype.latin1Write), which `write(s, o, n, 'latin1')` calls. */
@@ -74,17 +96,95 @@ export class Reply {
    */
   private pushSpans: number[] | null = null;
   /** Pending output before this writer's piece of the slab, oldest first. */
-  private readonly pieces = new Pieces();
+  private pieces = new Pieces();
   /** Where this writer's piece of the slab begins; meaningful while it owns the slab. */
   private pieceStart = 0;
   /** Bytes taken so far: the pending output starts at this position. */
   private taken = 0;
+  /**
+   * Producers of streamed replies, oldest first, each with the output written before
+   * it; `pieces` then holds what was written after the last one. Null when there is none.
+   * Positions count the bytes commands write, not those producers write.
+   */
+  private segments: Segment[] | null = null;
+  /** Bytes in `segments`. */
+  private queued = 0;
+  /** Set by the owner of a socket that runs producers (the broker's connection): may `stream`. */
+  streamable = false;
 
   constructor(public resp: Protocol = 2) {}
 
   /** Bytes pending, not yet handed to the socket (output buffer accounting). */
   get length(): number {
-    return owner === this ? this.pieces.size + used - this.pieceStart : this.pieces.size;
+    return this.queued + (owner === this ? this.pieces.size + used - this.pieceStart : this.pieces.size);
+  }
+
+  /** Whether a command may hand the rest of its reply to a producer: not while replies are muted (pushes tracked). */
+  get canStream(): boolean {
+    return this.streamable && this.pushSpans === null;
+  }
+
+  /** Producers waiting or running. */
+  get streams(): number {
+    return this.segments === null ? 0 : this.segments.length;
+  }
+
+  /** True when the next output is a producer's: everything before it was taken. */
+  get producerNext(): boolean {
+    return this.segments !== null && this.segments[0].bytes.size === 0;
+  }
+
+  /**
+   * Hands the rest of the reply to `producer`, which writes it when `produce` asks,
+   * after what was written so far; what is written afterwards follows it.
+   */
+  stream(producer: ReplyProducer): void {
+    if (owner === this) this.seal();
+    (this.segments ??= []).push({ bytes: this.pieces, producer });
+    this.queued += this.pieces.size;
+    this.pieces = new Pieces();
+  }
+
+  /**
+   * Runs the first producer, once everything before it is taken, until it wrote about
+   * `budget` bytes; returns what it wrote (nothing when it may not run yet). Once it
+   * completes it is released, and the output after it comes next.
+   */
+  produce(budget: number): readonly Buffer[] {
+    const segments = this.segments;
+    if (segments === null || segments[0].bytes.size > 0) return EMPTY;
+    const first = segments[0];
+    // The producer writes through the usual methods into empty pieces of its own.
+    if (owner === this) this.seal();
+    const after = this.pieces;
+    const queued = this.queued;
+    this.pieces = new Pieces();
+    this.queued = 0;
+    let done: boolean;
+    let made: Pieces;
+    try {
+      done = first.producer.produce(this, budget);
+    } finally {
+      if (owner === this) this.seal();
+      made = this.pieces;
+      this.pieces = after;
+      this.queued = queued;
+    }
+    if (done) {
+      segments.shift();
+      if (segments.length === 0) this.segments = null;
+      first.producer.release();
+    }
+    return made.size === 0 ? EMPTY : made.take(made.size);
+  }
+
+  /** Drops every producer (the client is gone), releasing what they hold. */
+  dropProducers(): void {
+    const segments = this.segments;
+    if (segments === null) return;
+    this.segments = null;
+    this.queued = 0;
+    for (const s of segments) s.producer.release();
   }
 
   /** The position of the end of the output in everything ever written here. */
@@ -100,6 +200,7 @@ export class Reply {
    * 50 subscribers spent 14% of its time in writev).
    */
   take(): readonly Buffer[] {
+    if (this.segments !== null) return this.takeQueued(Infinity);
     if (owner === this) {
       // The usual turn: all of it is our piece of the current slab, one Buffer as it is.
       if (this.pieces.size === 0) return this.takePiece();
@@ -128,7 +229,8 @@ export class Reply {
 
   /** Takes the pending output up to `position` (a `position` value), leaving the rest. */
   takeUpTo(position: number): readonly Buffer[] {
-    let n = position - this.taken;
+    const n = position - this.taken;
+    if (this.segments !== null) return this.takeQueued(n);
     if (n >= this.length) return this.take();
     if (n <= 0) return EMPTY;
     if (owner === this) this.seal();
@@ -136,9 +238,39 @@ export class Reply {
     return this.pieces.take(n);
   }
 
-  /** Drops the output written after `mark` (a `position`) and not taken yet: a failed command's partial reply. */
+  /** Up to `n` bytes of the output before the first producer. */
+  private takeQueued(n: number): readonly Buffer[] {
+    const head = this.segments![0].bytes;
+    n = Math.min(n, head.size);
+    if (n <= 0) return EMPTY;
+    this.taken += n;
+    this.queued -= n;
+    return head.take(n);
+  }
+
+  /**
+   * Drops the output written after `mark` (a `position`) and not taken yet: a failed
+   * command's partial reply, with the producers it started.
+   */
   truncate(mark: number): void {
-    let drop = this.position - Math.max(mark, this.taken);
+    const from = Math.max(mark, this.taken);
+    while (this.segments !== null && from < this.taken + this.queued) this.dropLastProducer();
+    this.dropLast(this.position - from);
+  }
+
+  /** Drops the output after the last producer, and the producer: the output before it is the newest again. */
+  private dropLastProducer(): void {
+    const segments = this.segments!;
+    this.dropLast(this.length - this.queued);
+    const last = segments.pop()!;
+    if (segments.length === 0) this.segments = null;
+    this.queued -= last.bytes.size;
+    this.pieces = last.bytes;
+    last.producer.release();
+  }
+
+  /** Drops the last `drop` bytes written after the last producer. */
+  private dropLast(drop: number): void {
     if (drop <= 0) return;
     if (owner === this) {
       // Bytes of our own piece were never handed out: the slab can reuse them.
@@ -151,6 +283,15 @@ export class Reply {
 
   simple(s: string): void {
     this.line(43, s);
+  }
+
+  /** A simple string given as bytes (a MONITOR line too long for a JS string); they must hold no CR or LF. */
+  simpleBytes(bytes: Uint8Array): void {
+    this.room(bytes.length + 3);
+    slab[used++] = 43;
+    slab.set(bytes, used);
+    used += bytes.length;
+    this.crlf();
   }
 
   ok(): void {
@@ -396,7 +537,8 @@ export class Reply {
     const count = kind === 'map' && this.resp === 2 ? 2 * n : n;
     const size = headerSize(count);
     const gap = DEFERRED_ROOM - size;
-    const offset = mark - this.taken;
+    const offset = mark - this.taken - this.queued;
+    if (offset < 0) return this.endDeferredQueued(mark, type, count, gap);
     const inPiece = offset - this.pieces.size;
     if (owner === this && inPiece >= 0) {
       const start = this.pieceStart + inPiece;
@@ -420,11 +562,27 @@ export class Reply {
     this.pieces.cut(offset, gap);
   }
 
-  /** A copy of the pending bytes between two positions. */
+  /** endDeferred for a header written before a producer (XREAD of several streams). */
+  private endDeferredQueued(mark: number, type: number, count: number, gap: number): void {
+    let offset = mark - this.taken;
+    for (const { bytes } of this.segments!) {
+      if (offset < bytes.size) {
+        const [buf, at] = bytes.locate(offset);
+        writeHeader(buf, at + gap, type, count);
+        bytes.cut(offset, gap);
+        this.queued -= gap;
+        return;
+      }
+      offset -= bytes.size;
+    }
+  }
+
+  /** A copy of the pending bytes between two positions written after the last producer. */
   private copyOf(from: number, to: number): Buffer {
     if (owner === this) this.seal();
     const out = Buffer.allocUnsafe(to - from);
-    this.pieces.copy(from - this.taken, to - this.taken, out);
+    const base = this.taken + this.queued;
+    this.pieces.copy(from - base, to - base, out);
     return out;
   }
 

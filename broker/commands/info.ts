@@ -104,6 +104,7 @@ function clients(b: InfoSource): string[] {
     `blocked_clients:${b.engine.blocking.size}`,
     'tracking_clients:0',
     'clients_in_timeout_table:0',
+    `streamed_replies:${b.engine.streamedReplies.live}`,
   ];
 }
 

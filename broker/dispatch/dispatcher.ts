@@ -228,7 +228,8 @@ export class Dispatcher {
   private feedMonitors(db: number, source: string, argv: readonly Arg[]): void {
     const line = monitorLine(db, source, argv);
     for (const m of this.monitors) {
-      m.reply.simple(line);
+      if (typeof line === 'string') m.reply.simple(line);
+      else m.reply.simpleBytes(line);
       m.pushed();
     }
   }

@@ -65,11 +65,8 @@ function trimArgv(argv: readonly Arg[]): string[] {
   return out;
 }
 
-/**
- * An argument cut at 128 bytes with "... (N more bytes)", as the slow log keeps it;
- * MONITOR shows long values (kept as bytes) this way too.
- */
-export function trimArg(arg: Arg): string {
+/** An argument cut at 128 bytes with "... (N more bytes)", as the slow log keeps it. */
+function trimArg(arg: Arg): string {
   if (arg.length <= MAX_STRING) return typeof arg === 'string' ? arg : arg.latin1Slice();
   const head = typeof arg === 'string' ? arg.slice(0, MAX_STRING) : arg.latin1Slice(0, MAX_STRING);
   return `${head}... (${arg.length - MAX_STRING} more bytes)`;

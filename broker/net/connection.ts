@@ -49,6 +49,11 @@ const INPUT_HOLD_BYTES = 1024 * 1024;
 const LIMIT_CHECK_STEP = 16 * 1024;
 /** Commands between two looks at the clock against INPUT_BUDGET_MS. */
 const BUDGET_CHECK_EVERY = 8;
+/**
+ * Streamed replies (Reply.stream) a client may have waiting before its input waits too:
+ * each holds a frozen range that output limits do not see.
+ */
+const MAX_STREAMED_REPLIES = 4;
 
 export class Connection extends Client {
   name = '';
@@ -92,6 +97,8 @@ export class Connection extends Client {
   private flushScheduled = false;
   /** processInput stopped at its time budget and continues in a later turn. */
   private inputYielded = false;
+  /** processInput stopped at MAX_STREAMED_REPLIES and continues once one is complete. */
+  private inputAfterStreams = false;
   /** `reply.position` when the limits were last checked. */
   private checkedAt = 0;
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
@@ -120,13 +127,14 @@ export class Connection extends Client {
     this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
     this.laddr = formatAddress(socket.localAddress, socket.localPort);
     this.reply.onError = (message) => broker.countError(message);
+    this.reply.streamable = true;
     this.firstBytes = broker.respPortHttp !== null ? Buffer.alloc(0) : null;
     socket.setNoDelay(true);
     socket.on('data', broker.guard('reading from a client', (chunk: Buffer) => this.onData(chunk), this));
     socket.on('error', broker.guard('on a client socket error', () => this.close(), this));
     socket.on('close', broker.guard('closing a client', () => this.close(), this));
-    // Output left for the kernel went out: the client holds less memory.
-    socket.on('drain', broker.guard('after a client socket drained', () => broker.clientMemory.update(this), this));
+    // Output left for the kernel went out: the client holds less memory, and a streamed reply goes on.
+    socket.on('drain', broker.guard('after a client socket drained', () => this.drained(), this));
   }
 
   /**
@@ -251,7 +259,7 @@ export class Connection extends Client {
     // The clock starts only once input is left after a command: a read of one command (no pipelining) never needs it.
     let started = -1;
     let ran = 0;
-    while (!this.closed && !this.closeAfterReply && this.blockedCall === null) {
+    while (!this.closed && !this.closeAfterReply && this.blockedCall === null && this.reply.streams < MAX_STREAMED_REPLIES) {
       const argv = this.held ?? parser.next();
       if (argv === null) break;
       this.held = null;
@@ -269,6 +277,7 @@ export class Connection extends Client {
       }
     }
     if (this.closed) return;
+    if (this.reply.streams >= MAX_STREAMED_REPLIES) this.inputAfterStreams = true;
     if (parser.error !== null && !this.closeAfterReply) {
       this.host.log.info({ client: this.addr }, `Protocol error (${parser.error}) from client`);
       this.reply.error(parser.error);
@@ -310,7 +319,7 @@ export class Connection extends Client {
 
   /** Stops reading while input waits (budget used up, or blocked/paused with much held); reads again once it has run. */
   private updateReading(): void {
-    const waiting = this.blockedCall !== null || this.held !== null;
+    const waiting = this.blockedCall !== null || this.held !== null || this.inputAfterStreams;
     const hold = this.inputYielded || (waiting && this.queryBufferBytes > INPUT_HOLD_BYTES);
     if (hold && !this.socket.isPaused()) this.socket.pause();
     else if (!hold && this.socket.isPaused()) this.socket.resume();
@@ -371,6 +380,11 @@ export class Connection extends Client {
     // the turn's commands left (input, held output) count. Over a limit, the socket is
     // destroyed with what it still holds.
     if (this.overLimits()) return;
+    // A streamed reply goes on in pieces once what precedes it is out (reply-flusher.ts).
+    if (this.reply.streams > 0) {
+      if (this.reply.producerNext) this.host.replies.stream(this);
+      return;
+    }
     if (this.closeAfterReply && !groupCommit.holding(this)) {
       // Close fully once the last reply is written, as redis-server does: a half-closed
       // socket would linger for as long as the peer keeps its side open.
@@ -378,6 +392,30 @@ export class Connection extends Client {
       socket.end(() => socket.destroy());
       this.close();
     }
+  }
+
+  /**
+   * Writes the next piece (about `budget` bytes) of the streamed reply the output has
+   * reached, then what may follow it; called by the reply flusher in its turn. A socket
+   * that has not drained the last piece gets the next one on 'drain'.
+   */
+  writeNextPiece(budget: number): void {
+    if (this.closed || this.socket.writableNeedDrain) return;
+    this.host.guard('writing a streamed reply', () => {
+      const out = this.reply.produce(budget);
+      if (out.length > 0) this.write(out);
+      if (this.inputAfterStreams && this.reply.streams < MAX_STREAMED_REPLIES) {
+        this.inputAfterStreams = false;
+        setImmediate(() => this.continueInput());
+      }
+      this.flush();
+    }, this)();
+  }
+
+  /** The socket handed its output to the kernel. */
+  private drained(): void {
+    this.host.clientMemory.update(this);
+    if (this.reply.producerNext) this.host.replies.stream(this);
   }
 
   /**
@@ -422,6 +460,7 @@ export class Connection extends Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.reply.dropProducers();
     if (!this.socket.destroyed && !this.closeAfterReply) this.socket.destroy();
     this.host.removeConnection(this);
   }

@@ -230,6 +230,7 @@ function* loadSnapshotFile(fd: number, size: number, job: FileLoad): LoadSteps<v
 /** The client that replays commands: never blocks, its replies are dropped. */
 function replayClient(engine: Engine): Client {
   const client = new Client(engine, Number.MAX_SAFE_INTEGER);
+  client.mustObey = true;
   client.denyBlocking = true;
   return client;
 }

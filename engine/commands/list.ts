@@ -37,6 +37,7 @@ import { parseInt64 } from '../util/int64.js';
 import { parseSecondsTimeout } from '../util/timeout.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
+import { ListRangeReply, MEASURED_FROM, streamsListRange } from '../streamed-reply.js';
 
 
 /** LLONG_MIN, the one RANK whose negation overflows (see lpos). */
@@ -139,7 +140,7 @@ function popInto(c: Client, list: List, n: number, head: boolean): void {
   for (let i = 0; i < n; i++) c.reply.bulk(list.pop(head)!);
 }
 
-/** addListRangeReply: the elements from start to end (inclusive, negative from the tail). */
+/** addListRangeReply: the elements from start to end (inclusive, negative from the tail); a long range is streamed (engine/streamed-reply.ts). */
 function replyRange(c: Client, list: List, start: number, end: number): void {
   const length = list.length;
   if (start < 0) start += length;
@@ -150,6 +151,7 @@ function replyRange(c: Client, list: List, start: number, end: number): void {
   const n = end - start + 1;
   const reply = c.reply;
   reply.array(n);
+  if (n >= MEASURED_FROM && reply.canStream && streamsListRange(list, start, n)) return reply.stream(new ListRangeReply(list.freezeRange(start, n), c.engine.streamedReplies));
   list.visitRange(start, n, (values, from, to) => reply.bulkRun(values, from, to));
 }
 

@@ -1,10 +1,10 @@
 /** What the stream command families share: the stream lookup with its type check, and entry replies. */
 import type { Client } from '../client.js';
-import type { Reply } from '../../protocol/reply.js';
 import type { Value } from '../keyspace.js';
 import { INVALID_END_ID, INVALID_ID, INVALID_START_ID, WRONGTYPE } from '../errors.js';
 import { Stream, type StreamRange } from '../types/stream.js';
 import { parseIntervalId, U64_MAX, type StreamId } from '../types/stream-id.js';
+import { MEASURED_FROM, STREAMED_BYTES, STREAMED_STREAM_ENTRIES, StreamRangeReply } from '../streamed-reply.js';
 
 /**
  * A looked-up value as a stream (undefined when the key is missing). Replies
@@ -45,9 +45,18 @@ export function parseRangeEndOrReply(c: Client, arg: string): StreamId | null {
 /**
  * streamReplyWithRange without a group: the live entries from start to end (or end
  * to start with `rev`), at most `count` of them unless it is 0, as an array.
- * Returns how many were sent.
+ * Returns how many were sent. A long range is streamed (engine/streamed-reply.ts).
  */
-export function replyRange(reply: Reply, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
+export function replyRange(c: Client, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
+  const reply = c.reply;
+  if ((count === 0 || count >= MEASURED_FROM) && s.length >= MEASURED_FROM && reply.canStream) {
+    const { entries: n, bytes } = s.range(start, end, rev).countRest(count);
+    if (n >= STREAMED_STREAM_ENTRIES || bytes >= STREAMED_BYTES) {
+      reply.array(n);
+      reply.stream(new StreamRangeReply(s.freezeRange(start, end, rev), n, c.engine.streamedReplies));
+      return n;
+    }
+  }
   const it = s.range(start, end, rev);
   const mark = reply.beginDeferred();
   let n = 0;

@@ -181,7 +181,7 @@ function xreadGeneric(c: Client, argv: string[], isGroup: boolean): void {
     // streamIncrID: past the last possible ID it wraps to 0-0.
     const start = gt.next() ?? StreamId.MIN;
     if (group === null) {
-      replyRange(reply, s, start, StreamId.MAX, a.count, false);
+      replyRange(c, s, start, StreamId.MAX, a.count, false);
       continue;
     }
     const d = readingConsumer(c, c.db, key, a, group, history);
@@ -260,7 +260,7 @@ function serveBlocked(c: Client, db: Db, key: string, w: WaitedKey, a: ReadArgs,
     reply.map(1);
   }
   reply.bulk(key);
-  if (group === undefined) replyRange(reply, value, start, StreamId.MAX, count, false);
+  if (group === undefined) replyRange(c, value, start, StreamId.MAX, count, false);
   else deliverRange(c, value, readingConsumer(c, db, key, a, group, false), start, count);
   return true;
 }

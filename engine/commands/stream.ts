@@ -277,7 +277,7 @@ function xrangeGeneric(c: Client, argv: string[], rev: boolean): void {
   if (s === undefined) return c.reply.array(0);
   // An explicit COUNT 0 answers a null array, as redis-server does.
   if (count === 0) return c.reply.nilArray();
-  replyRange(c.reply, s, start, end, count === -1 ? 0 : count, rev);
+  replyRange(c, s, start, end, count === -1 ? 0 : count, rev);
 }
 
 function xrange(c: Client, argv: string[]): void {
@@ -399,7 +399,7 @@ function xinfoStream(c: Client, argv: string[]): void {
   reply.bulk(s.firstId.toString());
   if (full) {
     reply.bulk('entries');
-    replyRange(reply, s, StreamId.MIN, StreamId.MAX, count, false);
+    replyRange(c, s, StreamId.MIN, StreamId.MAX, count, false);
     reply.bulk('groups');
     replyGroupsFull(reply, s, count);
     return;

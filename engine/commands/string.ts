@@ -45,11 +45,12 @@ function isString(v: Value): v is StringValue {
 
 /**
  * checkStringLength: a string a command builds (APPEND, SETRANGE) may not exceed
- * `proto-max-bulk-len` (redis-server 7.0 checks that setting, not a fixed 512 MB).
- * Replies with the error and returns false when `length` does.
+ * `proto-max-bulk-len` (redis-server 7.0 checks that setting, not a fixed 512 MB),
+ * except for a client that must be obeyed (the AOF loader). Replies with the error and
+ * returns false when `length` does.
  */
 function checkLengthOrReply(c: Client, length: number): boolean {
-  if (length <= c.engine.settings.protoMaxBulkLen) return true;
+  if (length <= c.engine.settings.protoMaxBulkLen || c.mustObey) return true;
   c.reply.error(STRING_TOO_LONG);
   return false;
 }

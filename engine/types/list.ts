@@ -26,8 +26,11 @@ const MIN_FRONT_SLACK = 4;
  * chunk and for the chunks of a list.
  */
 class Run<T> {
-  /** A snapshot being written holds this run, a list's chunk (List.freeze): the list changes a copy. */
-  shared = false;
+  /**
+   * Holders of this run, a list's chunk, as it is (a snapshot being written, a streamed
+   * reply: List.freeze, List.freezeRange): while any, the list changes a copy.
+   */
+  sharers = 0;
 
   constructor(
     public items: (T | undefined)[] = [],
@@ -166,12 +169,48 @@ export interface ListView {
 export interface ListChunk {
   readonly length: number;
   at(i: number): string;
-  shared: boolean;
+  sharers: number;
 }
 
-/** The snapshot that froze `view` is done with it: its chunks are the list's own again. */
+/** The snapshot that froze `view` is done with it: its chunks are no longer held for it. */
 export function thawList(view: ListView): void {
-  for (const chunk of view.chunks) chunk.shared = false;
+  for (const chunk of view.chunks) chunk.sharers--;
+}
+
+/**
+ * Elements of a list as they were when it was made (`List.freezeRange`), for a reply
+ * written over time while clients keep writing: its chunks are shared with the list,
+ * which copies one before changing it, until `release`.
+ */
+export class FrozenListRange {
+  private next = 0;
+
+  constructor(
+    private readonly chunks: readonly Chunk[],
+    /** Index of the first element in the first chunk. */
+    private offset: number,
+    /** Elements still to visit. */
+    private left: number,
+  ) {}
+
+  get remaining(): number {
+    return this.left;
+  }
+
+  /** Visits the next chunk's slice of the elements left, as `values[from..to)` (List.visitRange). */
+  visitNext(visit: (values: readonly string[], from: number, to: number) => void): void {
+    const chunk = this.chunks[this.next++];
+    const from = chunk.start + this.offset;
+    const count = Math.min(this.left, chunk.length - this.offset);
+    this.offset = 0;
+    this.left -= count;
+    visit(chunk.items as readonly string[], from, from + count);
+  }
+
+  /** The chunks are no longer held. */
+  release(): void {
+    for (const chunk of this.chunks) chunk.sharers--;
+  }
 }
 
 export class List implements DataObject {
@@ -378,16 +417,33 @@ export class List implements DataObject {
     const chunks: Chunk[] = [];
     for (let ci = 0; ci < this.chunks.length; ci++) {
       const chunk = this.chunks.at(ci);
-      chunk.shared = true;
+      chunk.sharers++;
       chunks.push(chunk);
     }
     return { length: this.size, chunks };
   }
 
-  /** Chunk ci, safe to change: a copy takes its place if a snapshot shares it (`freeze`). */
+  /**
+   * The `n` elements from index `i` (0 <= i, i + n <= length) as they are now, shared
+   * as `freeze` shares them, for a reply written over time (a streamed LRANGE).
+   */
+  freezeRange(i: number, n: number): FrozenListRange {
+    this.locate(i);
+    const offset = this.foundOffset;
+    const chunks: Chunk[] = [];
+    for (let ci = this.foundChunk, left = n + offset; left > 0; ci++) {
+      const chunk = this.chunks.at(ci);
+      chunk.sharers++;
+      chunks.push(chunk);
+      left -= chunk.length;
+    }
+    return new FrozenListRange(chunks, offset, n);
+  }
+
+  /** Chunk ci, safe to change: a copy takes its place if a snapshot or a reply shares it (`freeze`). */
   private own(ci: number): Chunk {
     const chunk = this.chunks.at(ci);
-    if (!chunk.shared) return chunk;
+    if (chunk.sharers === 0) return chunk;
     const copy = chunk.copy();
     this.chunks.set(ci, copy);
     return copy;
@@ -432,7 +488,7 @@ export class List implements DataObject {
       if (chunk.length === 0) continue;
       let prev = kept.length > 0 ? kept[kept.length - 1] : null;
       if (prev !== null && (prev.length < MERGE_BELOW || chunk.length < MERGE_BELOW) && prev.length + chunk.length <= CHUNK_SIZE) {
-        if (prev.shared) kept[kept.length - 1] = prev = prev.copy();
+        if (prev.sharers > 0) kept[kept.length - 1] = prev = prev.copy();
         prev.append(chunk);
       } else {
         kept.push(chunk);

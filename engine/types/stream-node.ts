@@ -111,10 +111,10 @@ export class StreamNode {
    */
   monotonic = true;
   /**
-   * A snapshot being written holds this node (Stream.freeze): the stream changes a
-   * copy instead (Stream.own), so the snapshot keeps the node as it was.
+   * Holders of this node as it is (a snapshot being written, a streamed reply:
+   * Stream.freeze): while any, the stream changes a copy instead (Stream.own).
    */
-  shared = false;
+  sharers = 0;
   private meta: Uint32Array;
   /** The simulated listpack's bytes, except the live and deleted counters. */
   private lpFixed: number;

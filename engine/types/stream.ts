@@ -71,9 +71,27 @@ export interface StreamView {
   readonly nodes: readonly StreamNode[];
 }
 
-/** The snapshot that froze `view` is done with it: its nodes are the stream's own again. */
+/** The snapshot that froze `view` is done with it: its nodes are no longer held for it. */
 export function thaw(view: StreamView): void {
-  for (const node of view.nodes) node.shared = false;
+  for (const node of view.nodes) node.sharers--;
+}
+
+/**
+ * A range of a stream's entries as they were when it was made (`Stream.freezeRange`),
+ * for a reply written over time while clients keep writing: the nodes are shared as
+ * `Stream.freeze` shares them, until `release`.
+ */
+export class FrozenStreamRange {
+  constructor(
+    private readonly nodes: readonly StreamNode[],
+    /** Walks the entries of `nodes`. */
+    readonly it: StreamRange,
+  ) {}
+
+  /** The nodes are no longer held. */
+  release(): void {
+    for (const node of this.nodes) node.sharers--;
+  }
 }
 
 export class Stream implements DataObject {
@@ -236,7 +254,7 @@ export class Stream implements DataObject {
   /** Node k, safe to change: a copy takes its place if a snapshot shares it (`freeze`). */
   private own(k: number): StreamNode {
     const node = this.nodes[k];
-    if (!node.shared) return node;
+    if (node.sharers === 0) return node;
     const copy = node.clone();
     this.nodes[k] = copy;
     return copy;
@@ -250,14 +268,7 @@ export class Stream implements DataObject {
 
   /** Index of the last node whose first ID is <= w, or -1 if there is none. */
   private seekNode(w: IdWords): number {
-    let lo = this.head;
-    let hi = this.nodes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.nodes[mid].compareAt(0, w) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1 >= this.head ? lo - 1 : -1;
+    return seekNode(this.nodes, this.head, w);
   }
 
   /**
@@ -265,9 +276,18 @@ export class Stream implements DataObject {
    * start = end it finds one entry by ID (redis-server's streamEntryExists).
    */
   range(start: StreamId, end: StreamId, rev: boolean): StreamRange {
-    const from = new IdWords(start);
-    const to = new IdWords(end);
-    return new StreamRange(this.nodes, this.head, from, to, rev, this.seekNode(rev ? to : from), this.unsortedNodes > 0);
+    return rangeOf(this.nodes, this.head, start, end, rev, this.unsortedNodes > 0);
+  }
+
+  /**
+   * `range` over the stream as it is now, for a reply written over time while
+   * clients keep writing (a streamed XRANGE): the nodes are shared as `freeze`
+   * shares them, until the range is released.
+   */
+  freezeRange(start: StreamId, end: StreamId, rev: boolean): FrozenStreamRange {
+    const nodes = this.nodes.slice(this.head);
+    for (const node of nodes) node.sharers++;
+    return new FrozenStreamRange(nodes, rangeOf(nodes, 0, start, end, rev, this.unsortedNodes > 0));
   }
 
   /** streamLastValidID: the last live entry's ID, 0-0 if there is none. */
@@ -405,7 +425,7 @@ export class Stream implements DataObject {
    */
   freeze(): StreamView {
     const nodes = this.nodes.slice(this.head);
-    for (const node of nodes) node.shared = true;
+    for (const node of nodes) node.sharers++;
     return { ...this.counters(), nodes };
   }
 
@@ -442,6 +462,24 @@ export class Stream implements DataObject {
     }
     return copy;
   }
+}
+
+/** Index of the last node of nodes[head..] whose first ID is <= w, or -1 if there is none. */
+function seekNode(nodes: readonly StreamNode[], head: number, w: IdWords): number {
+  let lo = head;
+  let hi = nodes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (nodes[mid].compareAt(0, w) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1 >= head ? lo - 1 : -1;
+}
+
+function rangeOf(nodes: readonly StreamNode[], head: number, start: StreamId, end: StreamId, rev: boolean, unsorted: boolean): StreamRange {
+  const from = new IdWords(start);
+  const to = new IdWords(end);
+  return new StreamRange(nodes, head, from, to, rev, seekNode(nodes, head, rev ? to : from), unsorted);
 }
 
 /**
@@ -486,6 +524,44 @@ export class StreamRange {
   /** Index of the current node in the stream's node array. */
   get nodeIndex(): number {
     return this.k;
+  }
+
+  /**
+   * Counts the live entries left in range, stopping at `limit` (0: no limit), and
+   * estimates their payload bytes (a node's payload shared evenly among its entries);
+   * uses the cursor up. A node that lies wholly in range (sorted, its first and last
+   * IDs within the bounds) counts its live entries at once: the walk would yield every
+   * one and stop at none, so the count is the walk's.
+   */
+  countRest(limit: number): { entries: number; bytes: number } {
+    const max = limit === 0 ? Infinity : limit;
+    let n = 0;
+    let bytes = 0;
+    while (n < max && !this.done) {
+      if (this.rev ? this.index <= 0 : this.index >= this.node.size - 1) {
+        if (!this.stepNode()) break;
+        const node = this.node;
+        if (node.monotonic && node.size > 0 && node.compareAt(0, this.start) >= 0 && node.compareAt(node.size - 1, this.end) <= 0) {
+          n += node.live;
+          bytes += (node.data.length * node.live) / node.size;
+          this.index = this.rev ? 0 : node.size - 1;
+          continue;
+        }
+      }
+      if (!this.next()) break;
+      n++;
+      bytes += this.node.data.length / this.node.size;
+    }
+    return { entries: Math.min(n, max), bytes };
+  }
+
+  /** Moves before the first entry of the next node (after the last of the previous one, reversed); false past the end. */
+  private stepNode(): boolean {
+    this.k += this.rev ? -1 : 1;
+    if (this.k < this.head || this.k >= this.nodes.length) return this.finish();
+    this.node = this.nodes[this.k];
+    this.index = this.rev ? this.node.size : -1;
+    return true;
   }
 
   /** Moves to the next live entry in range; false when there is none. */

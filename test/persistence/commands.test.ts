@@ -3,13 +3,15 @@
  * BGSAVE, LASTSAVE, BGREWRITEAOF (errors, scheduling inside MULTI), CONFIG GET/SET of
  * the persistence parameters, INFO persistence's fields with the AOF off and on; and
  * our own behaviour where redis-server has no equivalent run here: turning the AOF on
- * and off at run time, the manifest's exact text, automatic rewrites on growth.
+ * and off at run time, the manifest's exact text, automatic rewrites on growth. And the
+ * AOF replay applying APPEND and SETRANGE past a `proto-max-bulk-len` lowered since, as
+ * redis-server does (its AOF client must be obeyed).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
 import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
 import { sleep, tempDir } from './proc.js';
 
@@ -175,4 +177,36 @@ describe('the AOF at run time', () => {
       await auto.stop();
     }
   });
+});
+
+describe.skipIf(!hasRedisServer())('AOF replay past a lowered proto-max-bulk-len, vs redis-server', () => {
+  it('loads strings APPEND and SETRANGE built longer than the limit now set, and refuses a live APPEND past it', async () => {
+    const dirs = [tempDir('bulk-ours'), tempDir('bulk-ref')];
+    const start = (i: number, args: string[]): Promise<RunningServer> =>
+      i === 0 ? startBroker(['--dir', dirs[0], '--appendonly', 'yes', ...args]) : startRedis(['--dir', dirs[1], '--appendonly', 'yes', ...args]);
+    const piece = 'p'.repeat(600_000);
+    for (const i of [0, 1]) {
+      const server = await start(i, []);
+      const c = await RawClient.connect(server.port);
+      for (let k = 0; k < 3; k++) await c.call('APPEND', 'big', piece);
+      expect((await c.call('SETRANGE', 'big', '2000000', 'end')).value).toBe(2_000_003);
+      c.close();
+      await server.stop();
+    }
+    const replies: string[][] = [];
+    for (const i of [0, 1]) {
+      const server = await start(i, ['--proto-max-bulk-len', '1mb']);
+      const c = await RawClient.connect(server.port);
+      const got: string[] = [];
+      for (const argv of [['STRLEN', 'big'], ['GETRANGE', 'big', '1799998', '1800002'], ['GETRANGE', 'big', '-3', '-1'], ['APPEND', 'big', 'x'], ['SETRANGE', 'small', '1048576', 'x']]) {
+        got.push((await c.call(...argv)).raw.toString('latin1'));
+      }
+      replies.push(got);
+      c.close();
+      await server.stop();
+    }
+    expect(replies[0]).toEqual(replies[1]);
+    expect(replies[0][0]).toBe(':2000003\r\n');
+    expect(replies[0][3]).toMatch(/^-ERR string exceeds maximum allowed size/);
+  }, 60_000);
 });

@@ -4,7 +4,7 @@
  * megabytes, reach the client whole and in order; the broker stays up. The client
  * checks every byte as it streams in, without holding the replies. Ranges over two hundred
  * thousand entries (their replies span many slabs, the array header written
- * last) are byte for byte redis-server's.
+ * last, or streamed as the client reads) are byte for byte redis-server's.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -100,7 +100,7 @@ describe('replies larger than a JS string', () => {
 });
 
 describe.skipIf(!hasRedisServer())('huge ranges vs redis-server', () => {
-  it('XRANGE, XREVRANGE, XREAD and LRANGE of 200,000 entries, RESP2 and RESP3', async () => {
+  it('XRANGE, XREVRANGE, XREAD and LRANGE of 200,000 entries, RESP2 and RESP3, pipelined and in MULTI', async () => {
     const [broker, redis] = await Promise.all([spawnBroker(), startRedis()]);
     servers.push(broker, redis);
     const replies: Buffer[] = [];
@@ -121,6 +121,13 @@ describe.skipIf(!hasRedisServer())('huge ranges vs redis-server', () => {
         ['XREVRANGE', 's', '+', '-', 'COUNT', '150000'],
         ['XREAD', 'STREAMS', 's', '5-0'],
         ['LRANGE', 'l', '0', '-1'],
+        // Streamed (engine/streamed-reply.ts): two ranges under one deferred header, and inside EXEC.
+        ['XREAD', 'COUNT', '0', 'STREAMS', 's', 's', '0', '150000-0'],
+        ['MULTI'],
+        ['XRANGE', 's', '-', '+'],
+        ['LRANGE', 'l', '1', '-2'],
+        ['XREVRANGE', 's', '+', '-', 'COUNT', '2000'],
+        ['EXEC'],
       ];
       const request = ['2', '3'].flatMap((resp) => [['HELLO', resp], ...ranges]).concat([['ECHO', 'the-end']]);
       const got = await readUntil(server.port, Buffer.concat(request.map((argv) => encodeCommand(argv))), '$7\r\nthe-end\r\n');

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatDouble, formatG, PushMessage, Reply, type Protocol, type RespValue } from '../../protocol/reply.js';
+import { formatDouble, formatG, PushMessage, Reply, type Protocol, type ReplyProducer, type RespValue } from '../../protocol/reply.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
 
@@ -235,6 +235,178 @@ describe('Reply', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** A producer writing `parts` as bulks, as engine/streamed-reply.ts's write ranges. */
+class BulkProducer implements ReplyProducer {
+  released = 0;
+  constructor(readonly parts: string[]) {}
+  produce(reply: Reply, budget: number): boolean {
+    while (this.parts.length > 0 && reply.length < budget) reply.bulk(this.parts.shift()!);
+    return this.parts.length === 0;
+  }
+  release(): void {
+    this.released++;
+  }
+}
+
+describe('Reply.stream', () => {
+  const bulkText = (s: string): string => `$${s.length}\r\n${s}\r\n`;
+
+  it('writes producers in order between the output before and after them, whatever the interleaving, marks and takes', () => {
+    type Op =
+      | { kind: 'bulk'; who: number; size: number }
+      | { kind: 'stream'; who: number; sizes: number[] }
+      | { kind: 'begin'; who: number }
+      | { kind: 'end'; who: number; n: number }
+      | { kind: 'mark'; who: number }
+      | { kind: 'truncate'; who: number }
+      | { kind: 'take'; who: number }
+      | { kind: 'takeUpTo'; who: number; back: number }
+      | { kind: 'produce'; who: number; budget: number };
+    const who = fc.integer({ min: 0, max: 1 });
+    const size = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 3000, max: 70_000 }));
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('bulk' as const), who, size }),
+      fc.record({ kind: fc.constant('stream' as const), who, sizes: fc.array(size, { maxLength: 12 }) }),
+      fc.record({ kind: fc.constant('begin' as const), who }),
+      fc.record({ kind: fc.constant('end' as const), who, n: fc.integer({ min: 0, max: 1e9 }) }),
+      fc.record({ kind: fc.constant('mark' as const), who }),
+      fc.record({ kind: fc.constant('truncate' as const), who }),
+      fc.record({ kind: fc.constant('take' as const), who }),
+      fc.record({ kind: fc.constant('takeUpTo' as const), who, back: fc.integer({ min: 0, max: 5000 }) }),
+      fc.record({ kind: fc.constant('produce' as const), who, budget: fc.integer({ min: 1, max: 200_000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        type Item = string | BulkProducer;
+        const writers = [0, 1].map(() => {
+          const r = new Reply();
+          r.streamable = true;
+          return {
+            r,
+            /** The pending output: strings written by commands, producers between them. */
+            items: [] as Item[],
+            sent: '',
+            producers: [] as BulkProducer[],
+            deferred: [] as { mark: number; item: number; at: number }[],
+            mark: null as { mark: number; items: Item[] } | null,
+          };
+        });
+        const append = (items: Item[], text: string): void => {
+          if (typeof items[items.length - 1] === 'string') items[items.length - 1] += text;
+          else items.push(text);
+        };
+        const pendingText = (items: Item[]): number => items.reduce((n, i) => n + (typeof i === 'string' ? i.length : 0), 0);
+        for (const o of ops) {
+          const w = writers[o.who];
+          const before = w.r.position;
+          if (o.kind === 'bulk') {
+            const text = String.fromCharCode(97 + (o.size % 26)).repeat(o.size);
+            w.r.bulk(text);
+            append(w.items, bulkText(text));
+          } else if (o.kind === 'stream') {
+            // As a command streams: its header, then the producer of the elements.
+            const p = new BulkProducer(o.sizes.map((n) => String.fromCharCode(65 + (n % 26)).repeat(n)));
+            w.producers.push(p);
+            w.r.array(o.sizes.length);
+            append(w.items, `*${o.sizes.length}\r\n`);
+            w.r.stream(p);
+            w.items.push(p);
+          } else if (o.kind === 'begin') {
+            append(w.items, '');
+            w.deferred.push({ mark: w.r.beginDeferred(), item: w.items.length - 1, at: (w.items[w.items.length - 1] as string).length });
+          } else if (o.kind === 'end') {
+            const d = w.deferred.pop();
+            if (d === undefined) continue;
+            w.r.endDeferred(d.mark, 'array', o.n);
+            const text = w.items[d.item] as string;
+            w.items[d.item] = text.slice(0, d.at) + `*${o.n}\r\n` + text.slice(d.at);
+          } else if (w.deferred.length > 0) {
+            // Marks, truncation, taking and producing happen between commands.
+            continue;
+          } else if (o.kind === 'mark') {
+            w.mark = { mark: before, items: [...w.items] };
+          } else if (o.kind === 'truncate') {
+            if (w.mark === null) continue;
+            w.r.truncate(w.mark.mark);
+            w.items = w.mark.items;
+            w.mark = null;
+          } else if (o.kind === 'take' || o.kind === 'takeUpTo') {
+            let n = o.kind === 'take' ? Infinity : Math.max(0, pendingText(w.items) - o.back);
+            const out = text(o.kind === 'take' ? w.r.take() : w.r.takeUpTo(w.r.position - pendingText(w.items) + n));
+            let want = '';
+            while (typeof w.items[0] === 'string' && n > 0) {
+              const head = w.items[0];
+              want += head.slice(0, n);
+              if (head.length <= n) w.items.shift();
+              else w.items[0] = head.slice(n);
+              n -= head.length;
+            }
+            expect(out).toBe(want);
+            w.sent += out;
+            w.mark = null;
+          } else {
+            const first = w.items[0];
+            const out = text(w.r.produce(o.budget));
+            if (!(first instanceof BulkProducer)) {
+              expect(out).toBe('');
+              continue;
+            }
+            w.sent += out;
+            if (first.parts.length === 0) w.items.shift();
+            w.mark = null;
+          }
+          if (w.deferred.length === 0) {
+            expect(w.r.length).toBe(pendingText(w.items));
+            if (typeof w.items[0] === 'string' && w.items[0] === '') w.items.shift();
+          }
+        }
+        for (const w of writers) {
+          for (const d of w.deferred.reverse()) {
+            w.r.endDeferred(d.mark, 'array', 0);
+            const t = w.items[d.item] as string;
+            w.items[d.item] = t.slice(0, d.at) + '*0\r\n' + t.slice(d.at);
+          }
+          // The whole output, producers' parts where they stand.
+          let want = w.sent;
+          for (const item of w.items) want += typeof item === 'string' ? item : item.parts.map(bulkText).join('');
+          let got = w.sent;
+          while (w.r.length > 0 || w.r.streams > 0) got += text(w.r.take()) + text(w.r.produce(1 << 20));
+          expect(got).toBe(want);
+          // Each producer released once: when complete, or dropped by a truncate.
+          for (const p of w.producers) expect(p.released).toBe(1);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('drops the producers of a dropped client, releasing each once', () => {
+    const r = new Reply();
+    r.streamable = true;
+    const producers = [new BulkProducer(['a', 'b']), new BulkProducer(['c'])];
+    r.array(2);
+    r.stream(producers[0]);
+    r.bulk('x');
+    r.stream(producers[1]);
+    expect(text(r.take())).toBe('*2\r\n');
+    expect(text(r.produce(1))).toBe('$1\r\na\r\n');
+    r.dropProducers();
+    expect(r.streams).toBe(0);
+    expect(producers.map((p) => p.released)).toEqual([1, 1]);
+  });
+
+  it('may not stream while replies are muted (pushes tracked), nor where no socket runs producers', () => {
+    const r = new Reply();
+    expect(r.canStream).toBe(false);
+    r.streamable = true;
+    expect(r.canStream).toBe(true);
+    r.trackPushes();
+    expect(r.canStream).toBe(false);
+    r.settlePushes(null);
+    expect(r.canStream).toBe(true);
   });
 });
 

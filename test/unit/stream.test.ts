@@ -131,17 +131,19 @@ type Op =
   | { op: 'add'; gap: number; pairs: string[] }
   | { op: 'del'; pick: number }
   | { op: 'trim'; maxLen: number }
-  | { op: 'range'; a: number; b: number; rev: boolean };
+  | { op: 'range'; a: number; b: number; rev: boolean }
+  | { op: 'setid' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('add' as const), gap: fc.integer({ min: 1, max: 3 }), pairs: fc.constantFrom<string[]>(['f', 'v'], ['f', 'w', 'g', 'x'], ['h', '1']) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('del' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('trim' as const), maxLen: fc.integer({ min: 0, max: 30 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('range' as const), a: fc.nat({ max: 200 }), b: fc.nat({ max: 200 }), rev: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('setid' as const) }) },
 );
 
 describe('Stream', () => {
-  it('matches a sorted-array model under appends, deletes, exact trims and ranges', () => {
+  it('matches a sorted-array model under appends, deletes, exact trims and ranges (counted, and over frozen nodes)', () => {
     const base = 2n ** 64n * 5n + 2n ** 53n - 40n;
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 200 }), fc.constantFrom(1, 3, 100), (ops, maxEntries) => {
@@ -162,6 +164,10 @@ describe('Stream', () => {
             const removed = s.trim({ strategy: 'maxlen', maxLen: o.maxLen, minId: StreamId.MIN, approx: false, limit: 0 });
             expect(removed).toBe(Math.max(0, model.length - o.maxLen));
             model.splice(0, removed);
+          } else if (o.op === 'setid' && model.length > 0) {
+            // XSETID down to the last live entry: the next entries follow bigger deleted ones (unsorted nodes).
+            next = model[model.length - 1].id;
+            s.lastId = idOf(next);
           } else if (o.op === 'range') {
             const lo = base + BigInt(Math.min(o.a, o.b));
             const hi = base + BigInt(Math.max(o.a, o.b));
@@ -173,6 +179,14 @@ describe('Stream', () => {
             }
             const want = model.filter((e) => e.id >= lo && e.id <= hi).map((e) => idOf(e.id).toString() + ' ' + e.pairs.join(','));
             expect(got).toEqual(o.rev ? want.reverse() : want);
+            // What a streamed reply counts first (whole nodes at once), and walks later over its frozen nodes.
+            expect(s.range(idOf(lo), idOf(hi), o.rev).countRest(0).entries).toBe(got.length);
+            expect(s.range(idOf(lo), idOf(hi), o.rev).countRest(3).entries).toBe(Math.min(3, got.length));
+            const frozen = s.freezeRange(idOf(lo), idOf(hi), o.rev);
+            let walked = 0;
+            while (frozen.it.next()) walked++;
+            frozen.release();
+            expect(walked).toBe(got.length);
           }
           expect(s.length).toBe(model.length);
           expect(s.firstId.toString()).toBe(model.length > 0 ? idOf(model[0].id).toString() : '0-0');
