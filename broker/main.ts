@@ -6,6 +6,7 @@ import { LoadCancelled, PersistenceStartError } from './persistence/loading.js';
 import { checkAofMain } from './persistence/aof/check.js';
 import { HttpListenError, HttpServer } from './http/server.js';
 import { checkRdbMain } from './persistence/check-rdb.js';
+import { attachReplication } from './replication/replication.js';
 
 async function main(): Promise<void> {
   // `broker check-aof [--fix] <dir>`: the redis-check-aof of this broker's AOF.
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     // A scrape on the RESP port is answered by the HTTP server, built once the broker is.
     broker = new Broker({ args: process.argv.slice(2), respPortHttp: (head) => http!.inject(head) });
     http = new HttpServer(broker);
+    attachReplication(broker);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -2,8 +2,8 @@
  * The broker process, the hub the other modules hang from: owns the engine, the
  * command table, the TCP listeners and the connections, start-up, shutdown and the
  * cron. Each module gets only the part of `Broker` it uses (`ConnectionHost`,
- * `CommandHost`, `DispatchHost`, `PersistenceHost`); subsystems to come
- * (replication, HTTP, gateway) bring their own state rather than new fields here
+ * `CommandHost`, `DispatchHost`, `PersistenceHost`); subsystems (replication, HTTP,
+ * the gateway to come) bring their own state rather than new fields here
  * (ARCHITECTURE.md, "Layers" and "Subsystems to come").
  */
 import net from 'node:net';
@@ -124,7 +124,6 @@ export type CommandHost = Pick<
   | 'persistence'
   | 'port'
   | 'resetStats'
-  | 'role'
   | 'runId'
   | 'shutdown'
   | 'slowlog'
@@ -182,8 +181,6 @@ export class Broker {
   readonly memory = new MemoryUsage();
   /** The HTTP server's answer to a scrape on the RESP port, given by main.ts (broker/http/ keeps its state). */
   readonly respPortHttp: RespPortHttp | null;
-  /** This broker's replication role (HELLO, INFO replication); replication (to come) will own it. */
-  readonly role: 'master' | 'replica' = 'master';
 
   private readonly servers: net.Server[] = [];
   private nextClientId = 1;
@@ -218,6 +215,13 @@ export class Broker {
     this.config.onChange('stream-node-max-bytes', (_, value) => {
       settings.streamNodeMaxBytes = Number(value);
     });
+    const limits = { 'hash-max-listpack-entries': 'hashMaxListpackEntries', 'hash-max-listpack-value': 'hashMaxListpackValue', 'set-max-intset-entries': 'setMaxIntsetEntries' } as const;
+    for (const [name, field] of Object.entries(limits)) {
+      settings[field] = this.config.int(name);
+      this.config.onChange(name, (_, value) => {
+        settings[field] = Number(value);
+      });
+    }
     // An LFU policy turns the engine's access words into LFU counters (OBJECT FREQ).
     this.engine.setMaxmemoryPolicy(this.config.get('maxmemory-policy'));
     this.config.onChange('maxmemory-policy', (_, value) => this.engine.setMaxmemoryPolicy(value));
@@ -363,6 +367,13 @@ export class Broker {
       socket.end(errorLine(PROTECTED_MODE_DENIED), () => socket.destroy());
       c.close();
     }
+  }
+
+  /** Registers a connection this broker opened itself (the link from its leader): an id, and a place among the clients. */
+  adopt<C extends Connection>(make: (id: number) => C): C {
+    const c = make(this.nextClientId++);
+    this.connections.set(c.id, c);
+    return c;
   }
 
   removeConnection(c: Connection): void {

@@ -19,9 +19,16 @@ export class Client {
    */
   denyBlocking = false;
   /**
+   * The link from this broker's leader, when it follows one (broker/replication/): it
+   * sees keys past their expiry as alive, since only the leader's DEL removes them
+   * (redis-server's expireIfNeeded for `server.master`).
+   */
+  fromLeader = false;
+  /**
    * Commands applied as they come, past the limits that guard against clients
-   * (redis-server's mustObeyClient): set for the AOF loader, so that APPEND and SETRANGE
-   * replay past a `proto-max-bulk-len` lowered since they were written.
+   * (redis-server's mustObeyClient): set for the AOF loader and the link from a leader,
+   * so that APPEND and SETRANGE apply past a `proto-max-bulk-len` lower than where they
+   * were written.
    */
   mustObey = false;
 

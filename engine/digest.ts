@@ -24,7 +24,7 @@
  * - stream: for each entry in ID order: mix("<ms>.<seq>"), then mix(field) and
  *           mix(value) for each of its fields. Consumer groups are not digested.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Engine } from './engine.js';
 import type { Db, Entry, TypeName } from './keyspace.js';
 
@@ -49,8 +49,9 @@ const TYPE_NUMBER: Record<TypeName, number> = { string: 0, list: 1, set: 2, zset
 const EXPIRE_MARK = '!!expire!!';
 const SIZE = 20;
 
+/** One-shot hashing: about twice as fast as createHash per call, which a digest of millions of members feels. */
 function sha1(data: Uint8Array): Buffer {
-  return createHash('sha1').update(data).digest();
+  return hash('sha1', data, 'buffer');
 }
 
 class Sha1Digest implements ValueDigest {

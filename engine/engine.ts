@@ -25,6 +25,7 @@ import { StreamStats } from './stream-stats.js';
 import { Watches } from './watches.js';
 import { notify, NotifyFlag } from './notify.js';
 import { INTERNAL_ERROR } from './errors.js';
+import { DEFAULT_LIMITS } from './types/encoding-limits.js';
 import { StreamedReplies } from './streamed-reply.js';
 
 export interface Effect {
@@ -62,10 +63,16 @@ export class Engine {
   /** Seconds clock for per-key access times (OBJECT IDLETIME). */
   lruClock = Math.floor(Date.now() / 1000);
   activeExpireEnabled = true;
+  /**
+   * This engine follows a leader (broker/replication/): keys are not expired here, the
+   * leader's DEL effects remove them. Meanwhile a key past its expiry reads as absent to
+   * every client but the leader's link, as on redis-server's replicas.
+   */
+  followsLeader = false;
   /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
   notifyFlags = 0;
-  /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len). */
-  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024 };
+  /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len, the encoding limits). */
+  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024, ...DEFAULT_LIMITS };
   /** maxmemory-policy; set it with `setMaxmemoryPolicy`. */
   maxmemoryPolicy = 'noeviction';
   /** True under an LFU policy: per-key access words are LFU counters (engine/lfu.ts). */
@@ -109,6 +116,8 @@ export class Engine {
   private ownEffect: readonly Arg[] | null = null;
   /** Set by `forcePropagation`: the running command's effect goes out even if nothing changed. */
   private forcedEffect = false;
+  /** The client of the outermost command running, or null between commands. */
+  private caller: Client | null = null;
   private expireDbCursor = 0;
   /** Whether the last active expire cycle ran out of time (it then visits every db). */
   private expireTimedOut = false;
@@ -145,6 +154,7 @@ export class Engine {
     if (outer) {
       this.callTime = Date.now();
       this.lruClock = Math.floor(this.callTime / 1000);
+      this.caller = c;
     }
     const changesBefore = this.changes;
     const savedEffect = this.ownEffect;
@@ -173,7 +183,10 @@ export class Engine {
       this.ownEffect = savedEffect;
       this.forcedEffect = savedForced;
       this.endUnit();
-      if (outer) this.callTime = 0;
+      if (outer) {
+        this.callTime = 0;
+        this.caller = null;
+      }
       this.stats.totalCommands++;
     }
   }
@@ -271,11 +284,13 @@ export class Engine {
 
   /**
    * Deletes an expired entry and propagates its deletion. Returns true when the key
-   * is gone (always, for now; a replica will keep it until its primary deletes it).
+   * is gone, or on a follower reads as gone: there the key stays until the leader's
+   * DEL, and the leader's own commands still see it (false).
    * Like redis-server this does not count as a change (`changed`): a read that happens
    * to expire a key must not propagate itself, only the DEL.
    */
   expireKey(db: Db, e: Entry): boolean {
+    if (this.followsLeader) return this.caller === null || !this.caller.fromLeader;
     db.remove(e);
     this.stats.expiredKeys++;
     notify(this, NotifyFlag.Expired, 'expired', e.key, db.id);
@@ -292,7 +307,7 @@ export class Engine {
    * after a call that ran out of time), resuming where the last call stopped.
    */
   activeExpireCycle(budgetMs: number): void {
-    if (!this.activeExpireEnabled) return;
+    if (!this.activeExpireEnabled || this.followsLeader) return;
     const start = performance.now();
     const dbCount = this.dbs.length;
     const dbsPerCall = this.expireTimedOut ? dbCount : Math.min(EXPIRE_DBS_PER_CALL, dbCount);

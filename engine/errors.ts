@@ -83,6 +83,21 @@ export const LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";
 export const LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 
 // ---------------------------------------------------------------------------------------
+// Hashes and sets
+
+export const HASH_VALUE_NOT_INTEGER = 'ERR hash value is not an integer';
+export const HASH_VALUE_NOT_FLOAT = 'ERR hash value is not a float';
+export const INCREMENT_NAN_OR_INFINITY = 'ERR value is NaN or Infinity';
+/** getRangeLongFromObjectOrReply over -LONG_MAX..LONG_MAX (SRANDMEMBER, HRANDFIELD counts). */
+export const COUNT_OUT_OF_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+/** HRANDFIELD ... WITHVALUES with a count whose doubled reply length overflows. */
+export const VALUE_OUT_OF_RANGE = 'ERR value is out of range';
+/** Ours: a sample with repetitions (negative count) longer than any reply can be; redis-server tries and dies. */
+export const SAMPLE_TOO_LARGE = (max: number): string => `ERR count is out of range for this broker: a sample holds at most ${max} elements`;
+export const NUMKEYS_ABOVE_ARGS = "ERR Number of keys can't be greater than number of args";
+export const LIMIT_CANT_BE_NEGATIVE = "ERR LIMIT can't be negative";
+
+// ---------------------------------------------------------------------------------------
 // Streams
 
 export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
@@ -189,7 +204,7 @@ export const AOF_NOT_ENABLED = 'ERR Append only file is not enabled';
 export const AOF_LOAD_FAILED = (reason: string): string => `ERR Error loading the AOF: ${reason}`;
 
 // ---------------------------------------------------------------------------------------
-// DUMP, RESTORE, REPLCONF (engine/commands/dump.ts, broker/commands/replication.ts)
+// DUMP, RESTORE, replication (engine/commands/dump.ts, broker/replication/)
 
 export const BUSYKEY = 'BUSYKEY Target key name already exists.';
 export const INVALID_TTL = 'ERR Invalid TTL value, must be >= 0';
@@ -202,3 +217,28 @@ export const UNSUPPORTED_DATA_TYPE = (reason: string): string => `ERR Bad data f
 export const REPLCONF_UNRECOGNIZED = (option: string): string => `ERR Unrecognized REPLCONF option: ${cString(option)}`;
 /** getRangeLongFromObjectOrReply's error for REPLCONF rdb-only (sic: "must between"). */
 export const RDB_ONLY_RANGE = 'ERR value is out of range, value must between 0 and 1';
+export const SYNC_PENDING_OUTPUT = 'ERR SYNC and PSYNC are invalid with pending output';
+export const WAIT_ON_REPLICA =
+  'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
+  '(which is not the default) writes to replicas are just local and are not propagated.';
+export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
+export const NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
+
+// ---------------------------------------------------------------------------------------
+// The follower side of replication (broker/replication/following.ts)
+
+export const REPLICAOF_INVALID_PORT = 'ERR Invalid master port';
+export const REPLICAOF_FROM_REPLICA = 'ERR Command is not valid when client is a replica.';
+export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+export const UNBLOCKED_STATE_CHANGED = 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)';
+export const REPLICAOF_DURING_FAILOVER = 'ERR REPLICAOF not allowed while failing over.';
+export const NO_FAILOVER = 'ERR No failover in progress.';
+export const FAILOVER_TIMEOUT_NOT_POSITIVE = 'ERR FAILOVER timeout must be greater than 0';
+export const FAILOVER_IN_PROGRESS = 'ERR FAILOVER already in progress.';
+export const FAILOVER_ON_REPLICA = 'ERR FAILOVER is not valid when server is a replica.';
+export const FAILOVER_NO_REPLICAS = 'ERR FAILOVER requires connected replicas.';
+export const FAILOVER_FORCE_ARGS = 'ERR FAILOVER with force option requires both a timeout and target HOST and IP.';
+export const FAILOVER_NOT_A_REPLICA = 'ERR FAILOVER target HOST and PORT is not a replica.';
+export const FAILOVER_TARGET_OFFLINE = 'ERR FAILOVER target replica is not online.';
+export const PSYNC_FAILOVER_REPLID = 'ERR PSYNC FAILOVER replid must match my replid.';
+export const PSYNC_FAILOVER_ON_MASTER = "ERR PSYNC FAILOVER can't be sent to a master.";

@@ -124,6 +124,11 @@ export class Db {
     return this.dict.size;
   }
 
+  /** The engine's data type settings, for values loaded into this db (their encoding limits). */
+  get settings(): Engine['settings'] {
+    return this.engine.settings;
+  }
+
   get expiresCount(): number {
     return this.volatile.length;
   }

@@ -23,7 +23,7 @@ import type { FrozenStreamRange } from './types/stream.js';
  * would only add a turn of latency. ARCHITECTURE.md, "Replies", has the measurements.
  */
 export const STREAMED_STREAM_ENTRIES = 2000;
-export const STREAMED_LIST_ELEMENTS = 16384;
+const STREAMED_LIST_ELEMENTS = 16384;
 /** Or when the entries' payloads reach this many bytes (large values): about 1 ms of copying too. */
 export const STREAMED_BYTES = 4 << 20;
 /** Ranges shorter than this are not measured at all: LRANGE 0 99 and XRANGE COUNT 100 pay nothing. */

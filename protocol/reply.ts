@@ -84,16 +84,16 @@ const NO_BYTES = Buffer.alloc(0);
  * The shared slab (`buf`), where the writer `owner` has its piece; `used` is the end of
  * what is written. Fields of one object, not module variables: V8 knows a field's type
  * (the slab is always a Buffer) where it checks a module `let` at every use, which
- * made writing a 9-byte bulk cost about twice as many instructions.
+ * made nine byte stores cost twice the instructions in a micro-benchmark.
  */
-class SharedSlab {
+class CurrentSlab {
   buf = Buffer.allocUnsafeSlow(SLAB_SIZE);
   /** `buf.buffer`, which V8 looks up in C++ at each read. */
   memory = this.buf.buffer;
   used = 0;
   owner: Reply | null = null;
 }
-const shared = new SharedSlab();
+const current = new CurrentSlab();
 
 /**
  * A Buffer over part of a slab, made as Node makes its own (a Uint8Array whose
@@ -106,8 +106,8 @@ Object.setPrototypeOf(SlabView.prototype, Buffer.prototype);
 
 /** `buf.subarray(start, end)`, made directly for the current slab. */
 function view(buf: Buffer, start: number, end: number): Buffer {
-  if (buf !== shared.buf) return buf.subarray(start, end);
-  return new SlabView(shared.memory, start, end - start) as unknown as Buffer;
+  if (buf !== current.buf) return buf.subarray(start, end);
+  return new SlabView(current.memory, start, end - start) as unknown as Buffer;
 }
 
 export class Reply {
@@ -243,10 +243,10 @@ export class Reply {
     if (this.pieces.count === 1 || size >= MERGE_BELOW) return this.pieces.take(size);
     // Joined in the slab: no Buffer of its own to allocate (and collect) per turn.
     this.room(size);
-    const start = shared.used;
-    shared.used = this.pieces.drainInto(shared.buf, shared.used);
-    this.pieceStart = shared.used;
-    return [view(shared.buf, start, shared.used)];
+    const start = current.used;
+    current.used = this.pieces.drainInto(current.buf, current.used);
+    this.pieceStart = current.used;
+    return [view(current.buf, start, current.used)];
   }
 
   /** `take` when the pending output is the open piece and nothing else. */
@@ -307,7 +307,7 @@ export class Reply {
     if (drop <= 0) return;
     const inPiece = Math.min(drop, this.pieceEndNow() - this.pieceStart);
     // Bytes of the open piece were never handed out: while it owns the slab, the slab can reuse them.
-    if (shared.owner === this) shared.used -= inPiece;
+    if (current.owner === this) current.used -= inPiece;
     else this.pieceEnd -= inPiece;
     this.pieces.dropLast(drop - inPiece);
   }
@@ -319,9 +319,9 @@ export class Reply {
   /** A simple string given as bytes (a MONITOR line too long for a JS string); they must hold no CR or LF. */
   simpleBytes(bytes: Uint8Array): void {
     this.room(bytes.length + 3);
-    shared.buf[shared.used++] = 43;
-    shared.buf.set(bytes, shared.used);
-    shared.used += bytes.length;
+    current.buf[current.used++] = 43;
+    current.buf.set(bytes, current.used);
+    current.used += bytes.length;
     this.crlf();
   }
 
@@ -349,7 +349,7 @@ export class Reply {
 
   bulk(s: string): void {
     this.room(s.length + BULK_ROOM);
-    shared.used = writeBulk(shared.buf, shared.used, s);
+    current.used = writeBulk(current.buf, current.used, s);
   }
 
   /**
@@ -368,10 +368,10 @@ export class Reply {
         continue;
       }
       this.room(need);
-      const buf = shared.buf;
-      let p = shared.used;
+      const buf = current.buf;
+      let p = current.used;
       for (; i < end; i++) p = writeBulk(buf, p, values[i]);
-      shared.used = p;
+      current.used = p;
     }
   }
 
@@ -381,9 +381,9 @@ export class Reply {
     if (len >= SHORT_STRING) return this.bulk(s.slice(start, end));
     this.room(len + HEADER_ROOM + 2);
     this.header(36, len);
-    let p = shared.used;
-    for (let i = start; i < end; i++) shared.buf[p++] = s.charCodeAt(i);
-    shared.used = p;
+    let p = current.used;
+    for (let i = start; i < end; i++) current.buf[p++] = s.charCodeAt(i);
+    current.used = p;
     this.crlf();
   }
 
@@ -393,9 +393,9 @@ export class Reply {
     const len = digitCount(ms) + 1 + digitCount(seq);
     this.room(len + HEADER_ROOM + 2);
     this.header(36, len);
-    let p = writeDigits(shared.buf, shared.used, ms);
-    shared.buf[p++] = 45;
-    shared.used = writeDigits(shared.buf, p, seq);
+    let p = writeDigits(current.buf, current.used, ms);
+    current.buf[p++] = 45;
+    current.used = writeDigits(current.buf, p, seq);
     this.crlf();
   }
 
@@ -404,8 +404,8 @@ export class Reply {
     const len = bytes.length;
     this.room(len + HEADER_ROOM + 2);
     this.header(36, len);
-    shared.buf.set(bytes, shared.used);
-    shared.used += len;
+    current.buf.set(bytes, current.used);
+    current.used += len;
     this.crlf();
   }
 
@@ -455,11 +455,18 @@ export class Reply {
    * the slab: a PUBLISH to 50 subscribers is then not 50 pieces of the publisher's slab.
    */
   message(m: PushMessage): void {
-    const bytes = m.encoded(this.resp);
-    if (shared.owner === this) {
+    this.shared(m.encoded(this.resp));
+  }
+
+  /**
+   * Bytes encoded once for several receivers (a replication stream's turn, a pub/sub
+   * message), never changed afterwards: held by reference unless this writer owns the slab.
+   */
+  shared(bytes: Buffer): void {
+    if (current.owner === this) {
       this.room(bytes.length);
-      shared.buf.set(bytes, shared.used);
-      shared.used += bytes.length;
+      current.buf.set(bytes, current.used);
+      current.used += bytes.length;
     } else {
       this.seal();
       this.pieces.push(bytes, 0, bytes.length);
@@ -469,6 +476,11 @@ export class Reply {
   /** Notes that a push (a pub/sub message or confirmation) began at `start` (a `position`) and ends here. */
   markPush(start: number): void {
     if (this.pushSpans !== null) this.pushSpans.push(start, this.position);
+  }
+
+  /** Whether pushes are being recorded (a muted command runs). */
+  get tracksPushes(): boolean {
+    return this.pushSpans !== null;
   }
 
   /** Records where pushes are from now on, until `settlePushes`. */
@@ -493,8 +505,8 @@ export class Reply {
     this.truncate(from);
     for (const bytes of kept) {
       this.room(bytes.length);
-      shared.buf.set(bytes, shared.used);
-      shared.used += bytes.length;
+      current.buf.set(bytes, current.used);
+      current.used += bytes.length;
     }
   }
 
@@ -516,7 +528,7 @@ export class Reply {
     this.room(s.length + format.length + HEADER_ROOM + 3);
     this.header(61, s.length + format.length + 1);
     this.latin1(format);
-    shared.buf[shared.used++] = 58;
+    current.buf[current.used++] = 58;
     this.latin1(s);
     this.crlf();
   }
@@ -555,7 +567,7 @@ export class Reply {
   beginDeferred(): number {
     this.room(DEFERRED_ROOM);
     const mark = this.position;
-    shared.used += DEFERRED_ROOM;
+    current.used += DEFERRED_ROOM;
     return mark;
   }
 
@@ -572,19 +584,19 @@ export class Reply {
     const offset = mark - this.taken - this.queued;
     if (offset < 0) return this.endDeferredQueued(mark, type, count, gap);
     const inPiece = offset - this.pieces.size;
-    if (shared.owner === this && inPiece >= 0) {
+    if (current.owner === this && inPiece >= 0) {
       const start = this.pieceStart + inPiece;
       const bodyStart = start + DEFERRED_ROOM;
       if (start === this.pieceStart) {
-        writeHeader(shared.buf, start + gap, type, count);
+        writeHeader(current.buf, start + gap, type, count);
         this.pieceStart += gap;
-      } else if (shared.used - bodyStart <= MOVE_LIMIT) {
-        writeHeader(shared.buf, start, type, count);
-        shared.buf.copyWithin(start + size, bodyStart, shared.used);
-        shared.used -= gap;
+      } else if (current.used - bodyStart <= MOVE_LIMIT) {
+        writeHeader(current.buf, start, type, count);
+        current.buf.copyWithin(start + size, bodyStart, current.used);
+        current.used -= gap;
       } else {
-        this.pieces.push(shared.buf, this.pieceStart, start);
-        writeHeader(shared.buf, start + gap, type, count);
+        this.pieces.push(current.buf, this.pieceStart, start);
+        writeHeader(current.buf, start + gap, type, count);
         this.pieceStart = start + gap;
       }
       return;
@@ -621,8 +633,8 @@ export class Reply {
 
   /** Makes room for `n` more bytes in the slab, owned by this writer from here on. */
   private room(n: number): void {
-    if (shared.owner !== this) this.takeSlab();
-    if (shared.buf.length - shared.used < n) this.newSlab(n);
+    if (current.owner !== this) this.takeSlab();
+    if (current.buf.length - current.used < n) this.newSlab(n);
   }
 
   /**
@@ -630,19 +642,19 @@ export class Reply {
    * if nothing was written after it since, else it joins the pieces and a new one opens.
    */
   private takeSlab(): void {
-    const last = shared.owner;
-    if (last !== null) last.pieceEnd = shared.used;
-    if (this.pieceBuf !== shared.buf || this.pieceEnd !== shared.used) {
+    const last = current.owner;
+    if (last !== null) last.pieceEnd = current.used;
+    if (this.pieceBuf !== current.buf || this.pieceEnd !== current.used) {
       this.seal();
-      this.pieceBuf = shared.buf;
-      this.pieceStart = shared.used;
+      this.pieceBuf = current.buf;
+      this.pieceStart = current.used;
     }
-    shared.owner = this;
+    current.owner = this;
   }
 
   /** Where the open piece ends now. */
   private pieceEndNow(): number {
-    return shared.owner === this ? shared.used : this.pieceEnd;
+    return current.owner === this ? current.used : this.pieceEnd;
   }
 
   /** Moves the open piece into the pieces; the one that follows opens where it ended. */
@@ -656,17 +668,17 @@ export class Reply {
   /** A new slab with room for `n` bytes (a reply larger than a slab gets one of its own size). */
   private newSlab(n: number): void {
     this.seal();
-    shared.buf = Buffer.allocUnsafeSlow(Math.max(n, SLAB_SIZE));
-    shared.memory = shared.buf.buffer;
-    shared.used = 0;
-    this.pieceBuf = shared.buf;
+    current.buf = Buffer.allocUnsafeSlow(Math.max(n, SLAB_SIZE));
+    current.memory = current.buf.buffer;
+    current.used = 0;
+    this.pieceBuf = current.buf;
     this.pieceStart = 0;
   }
 
   /** `<type><text>\r\n` (simple strings, errors, doubles, big integers). */
   private line(type: number, s: string): void {
     this.room(s.length + 3);
-    shared.buf[shared.used++] = type;
+    current.buf[current.used++] = type;
     this.latin1(s);
     this.crlf();
   }
@@ -674,32 +686,32 @@ export class Reply {
   /** A short ASCII constant such as `+OK\r\n`. */
   private constant(s: string): void {
     this.room(s.length);
-    let p = shared.used;
-    for (let i = 0; i < s.length; i++) shared.buf[p++] = s.charCodeAt(i);
-    shared.used = p;
+    let p = current.used;
+    for (let i = 0; i < s.length; i++) current.buf[p++] = s.charCodeAt(i);
+    current.used = p;
   }
 
   /** `<type><n>\r\n`; room already made. */
   private header(type: number, n: number): void {
-    shared.used = writeHeader(shared.buf, shared.used, type, n);
+    current.used = writeHeader(current.buf, current.used, type, n);
   }
 
   /** Room already made. */
   private latin1(s: string): void {
     const len = s.length;
     if (len < SHORT_STRING) {
-      let p = shared.used;
-      for (let i = 0; i < len; i++) shared.buf[p++] = s.charCodeAt(i);
-      shared.used = p;
+      let p = current.used;
+      for (let i = 0; i < len; i++) current.buf[p++] = s.charCodeAt(i);
+      current.used = p;
     } else {
-      shared.used += shared.buf.latin1Write(s, shared.used, len);
+      current.used += current.buf.latin1Write(s, current.used, len);
     }
   }
 
   /** Room already made. */
   private crlf(): void {
-    shared.buf[shared.used++] = CR;
-    shared.buf[shared.used++] = LF;
+    current.buf[current.used++] = CR;
+    current.buf[current.used++] = LF;
   }
 }
 

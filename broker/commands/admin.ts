@@ -40,7 +40,7 @@ function shutdown(c: Connection, argv: string[]): void {
   }
   const anyFlag = options.save || options.nosave || options.now || options.force;
   if ((abort && anyFlag) || (options.save && options.nosave)) return c.reply.error(SYNTAX);
-  // Shutdown never waits for replicas here, so there is never one in progress to abort.
+  // A shutdown waiting for followers (broker/replication/leader.ts) cannot be aborted yet.
   if (abort) return c.reply.error(NO_SHUTDOWN_IN_PROGRESS);
   void c.broker.shutdown(options).then((error) => {
     if (error === null || c.closed) return;

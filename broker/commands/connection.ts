@@ -19,6 +19,7 @@ import type { Connection } from '../net/connection.js';
 import { discardTransaction } from '../dispatch/multi.js';
 import { REDIS_VERSION } from '../version.js';
 import { clientNameError } from './client.js';
+import { replicationOf } from '../replication/replication.js';
 
 
 function ping(c: Connection, argv: string[]): void {
@@ -113,7 +114,7 @@ function hello(c: Connection, argv: string[]): void {
   c.reply.bulk('mode');
   c.reply.bulk('standalone');
   c.reply.bulk('role');
-  c.reply.bulk(c.broker.role);
+  c.reply.bulk(replicationOf(c.broker)?.role ?? 'master');
   c.reply.bulk('modules');
   c.reply.array(0);
 }

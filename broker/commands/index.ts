@@ -12,7 +12,6 @@ import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
 import { transactionCommands } from './transaction.js';
 import { persistenceCommands } from './persistence.js';
-import { replicationCommands } from './replication.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
@@ -26,5 +25,4 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...debugCommands,
   ...transactionCommands,
   ...persistenceCommands,
-  ...replicationCommands,
 ];

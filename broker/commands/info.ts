@@ -13,6 +13,7 @@ import type { Connection } from '../net/connection.js';
 import type { CommandHost } from '../server.js';
 import { BROKER_VERSION, REDIS_VERSION } from '../version.js';
 import { processMemory } from '../introspection/memory.js';
+import { replicationOf } from '../replication/replication.js';
 
 /** What INFO reads of the broker. */
 type InfoSource = Pick<
@@ -27,7 +28,6 @@ type InfoSource = Pick<
   | 'metrics'
   | 'persistence'
   | 'port'
-  | 'role'
   | 'runId'
   | 'stats'
 >;
@@ -182,6 +182,12 @@ function persistence(b: InfoSource): string[] {
   return b.persistence.infoFields();
 }
 
+/** sync_full, sync_partial_ok, sync_partial_err: the leader side's counts. */
+function syncStats(b: InfoSource): string[] {
+  const leader = replicationOf(b)?.leader;
+  return [`sync_full:${leader?.syncFull ?? 0}`, `sync_partial_ok:${leader?.syncPartialOk ?? 0}`, `sync_partial_err:${leader?.syncPartialErr ?? 0}`];
+}
+
 function stats(b: InfoSource): string[] {
   const s = b.stats;
   const e = b.engine.stats;
@@ -199,9 +205,7 @@ function stats(b: InfoSource): string[] {
     'instantaneous_input_repl_kbps:0.00',
     'instantaneous_output_repl_kbps:0.00',
     `rejected_connections:${s.rejectedConnections}`,
-    'sync_full:0',
-    'sync_partial_ok:0',
-    'sync_partial_err:0',
+    ...syncStats(b),
     `expired_keys:${e.expiredKeys}`,
     `expired_stale_perc:${fixed(e.expiredStalePerc * 100, 2)}`,
     `expired_time_cap_reached_count:${e.expiredTimeCapReachedCount}`,
@@ -240,10 +244,12 @@ function stats(b: InfoSource): string[] {
   ];
 }
 
-/** A primary without replicas until replication arrives. */
+/** Replication's own fields (broker/replication/); a broker built without it leads no one. */
 function replication(b: InfoSource): string[] {
+  const attached = replicationOf(b);
+  if (attached !== null) return attached.infoFields();
   return [
-    `role:${b.role}`,
+    'role:master',
     'connected_slaves:0',
     'master_failover_state:no-failover',
     `master_replid:${b.runId}`,

@@ -152,6 +152,14 @@ export class Config {
     else list.push(listener);
   }
 
+  /**
+   * A value the broker itself changed (REPLICAOF sets `replicaof`): no checks, no
+   * listeners, immutable or not; CONFIG GET and REWRITE show it.
+   */
+  assign(name: string, value: string): void {
+    this.values.set(this.specs.get(name)!.name, value);
+  }
+
   /** Changes one parameter at run time, as CONFIG SET would (listeners run, errors in its words). */
   set(name: string, value: string): void {
     this.setMany([[name, value]], true);

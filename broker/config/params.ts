@@ -100,6 +100,35 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'masteruser', kind: 'string', default: '' },
   { name: 'replica-read-only', aliases: ['slave-read-only'], kind: 'bool', default: 'yes' },
   { name: 'repl-backlog-size', kind: 'memory', default: '1048576', min: 1, max: LLONG_MAX },
+  { name: 'repl-backlog-ttl', kind: 'int', default: '3600', min: 0, max: LLONG_MAX },
+  // Seconds SHUTDOWN (and SIGTERM) waits for followers to acknowledge everything (0: not at all).
+  { name: 'shutdown-timeout', kind: 'int', default: '10', min: 0, max: INT_MAX },
+  { name: 'repl-ping-replica-period', aliases: ['repl-ping-slave-period'], kind: 'int', default: '10', min: 1, max: INT_MAX },
+  { name: 'repl-timeout', kind: 'int', default: '60', min: 1, max: INT_MAX },
+  { name: 'repl-disable-tcp-nodelay', kind: 'bool', default: 'no' },
+  { name: 'min-replicas-to-write', aliases: ['min-slaves-to-write'], kind: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'min-replicas-max-lag', aliases: ['min-slaves-max-lag'], kind: 'int', default: '10', min: 0, max: INT_MAX },
+  // Followers' payloads are always streamed from the snapshot (broker/replication/leader.ts); `no` is accepted.
+  { name: 'repl-diskless-sync', kind: 'bool', default: 'yes' },
+  { name: 'repl-diskless-sync-delay', kind: 'int', default: '5', min: 0, max: INT_MAX },
+  { name: 'repl-diskless-sync-max-replicas', kind: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'replica-priority', aliases: ['slave-priority'], kind: 'int', default: '100', min: 0, max: INT_MAX },
+  { name: 'replica-announced', kind: 'bool', default: 'yes' },
+  // The follower's side (broker/replication/follower.ts). `replicaof` is the leader
+  // followed now: REPLICAOF changes it, CONFIG SET cannot (redis-server's immutable).
+  {
+    name: 'replicaof',
+    aliases: ['slaveof'],
+    kind: 'special',
+    default: '',
+    immutable: true,
+    multiArg: true,
+    parse: parseReplicaof,
+    rewrite: (value) => (value === '' ? [] : [[`replicaof ${value}`, true]]),
+  },
+  { name: 'replica-serve-stale-data', aliases: ['slave-serve-stale-data'], kind: 'bool', default: 'yes' },
+  { name: 'replica-announce-ip', aliases: ['slave-announce-ip'], kind: 'string', default: '' },
+  { name: 'replica-announce-port', aliases: ['slave-announce-port'], kind: 'int', default: '0', min: 0, max: 65535 },
   // Memory.
   { name: 'maxmemory', kind: 'memory', default: '0', min: 0, max: ULLONG_MAX },
   {
@@ -215,6 +244,14 @@ function parseClientsLimit(value: string): string {
   const n = value.includes('-') ? undefined : parseMemory(value);
   if (n === undefined) throw new ConfigError('argument must be a memory or percent value');
   return String(n);
+}
+
+/** `replicaof <host> <port>` (one argument "host port" from a flag too), or nothing. */
+function parseReplicaof(value: string): string {
+  const words = value.split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return '';
+  if (words.length !== 2) throw new ConfigError('wrong number of arguments');
+  return `${words[0]} ${words[1]}`;
 }
 
 const BUFFER_CLASSES: Record<string, string> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };

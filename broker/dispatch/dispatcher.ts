@@ -1,7 +1,7 @@
 /**
  * Dispatch of one command line, as redis-server's processCommand and call: the
  * checks before a command may run (known name and arity, AUTH, MULTI, -MISCONF,
- * RESP2 subscribed mode, -LOADING, CLIENT PAUSE), MULTI queueing, the engine call,
+ * replication's -NOREPLICAS and -READONLY, RESP2 subscribed mode, -LOADING, CLIENT PAUSE), MULTI queueing, the engine call,
  * then what follows it: MONITOR, command stats, latency histograms, the slow log and
  * the latency monitor, group commit, and the clients the command woke.
  *
@@ -36,13 +36,23 @@ export class Dispatcher {
   private readonly persistence: Persistence;
   private readonly pause: ClientPause;
   private readonly monitors: ReadonlySet<Connection>;
-  /** True while a command runs; clients unblocked meanwhile wait in `unblocked` until it ends. */
-  private running = false;
+  /** The client whose command runs (null between commands); clients unblocked meanwhile wait in `unblocked` until it ends. */
+  current: Connection | null = null;
+  /**
+   * Replication's refusal of a write (-READONLY on a read-only follower, -NOREPLICAS),
+   * set by broker/replication/ only while it can refuse: null costs one test per command.
+   */
+  writeGate: ((c: Connection) => string | null) | null = null;
   private readonly unblocked: Connection[] = [];
   /** Cached parameters read on every command: microseconds (Infinity when off) and ms (0 when off). */
   private slowlogThreshold = 0;
   private latencyThreshold = 0;
   private latencyTracking = true;
+  /**
+   * -MASTERDOWN while this broker follows a leader whose link is down and
+   * `replica-serve-stale-data` is no (broker/replication/following.ts), else null.
+   */
+  staleRefusal: string | null = null;
   /** Error replies counted when the last call began or ended (redis-server's prev_err_count). */
   private errorMark = 0;
 
@@ -114,6 +124,13 @@ export class Dispatcher {
       this.reject(c, command, argv, this.persistence.diskError()!);
       return true;
     }
+    if (this.writeGate !== null && (command.has(Flag.Write) || execWrites(c, command))) {
+      const refusal = this.writeGate(c);
+      if (refusal !== null) {
+        this.reject(c, command, argv, refusal);
+        return true;
+      }
+    }
     if (c.subscriptions !== null && c.reply.resp === 2 && !SUBSCRIBED_MODE_COMMANDS.has(command.fullname)) {
       // RESP2 subscribed mode: replies would be mistaken for messages (RESP3 tells them apart).
       this.reject(
@@ -124,17 +141,21 @@ export class Dispatcher {
       );
       return true;
     }
+    if (this.staleRefusal !== null && (!command.has(Flag.Stale) || execQueuedWithout(c, command, Flag.Stale))) {
+      this.reject(c, command, argv, this.staleRefusal);
+      return true;
+    }
     if (this.persistence.loading.active && deniedWhileLoading(c, command)) {
       this.reject(c, command, argv, LOADING_ERROR);
       return true;
     }
     if (this.pause.active && this.pause.holds(c, command)) return false;
     if (c.multi !== null && queueIfInMulti(c, command, argv)) return true;
-    this.running = true;
+    this.current = c;
     try {
       this.execute(c, command, argv);
     } finally {
-      this.running = false;
+      this.current = null;
     }
     this.persistence.groupCommit.afterCommand(c, command, this.unblocked);
     if (this.unblocked.length !== 0) this.resumeUnblocked();
@@ -180,7 +201,7 @@ export class Dispatcher {
    */
   resumeAfterCommand(c: Connection): void {
     this.unblocked.push(c);
-    if (!this.running) this.resumeUnblocked();
+    if (this.current === null) this.resumeUnblocked();
   }
 
   private resumeUnblocked(): void {

@@ -46,6 +46,11 @@ export const FAMILIES = {
   broker_list_length: g('Elements in the list (LLEN).'),
   broker_lists: g('List keys, all of them.'),
   broker_list_elements: g('Elements in all lists.'),
+  // Hashes and sets: totals only (no per-key series).
+  broker_hashes: g('Hash keys, all of them.'),
+  broker_hash_fields: g('Fields in all hashes.'),
+  broker_sets: g('Set keys, all of them.'),
+  broker_set_members: g('Members of all sets.'),
   broker_blocked_clients_by_key: g('Clients blocked on the key (BLPOP, XREAD BLOCK...; labels db, key), within the key limit.'),
   // Cardinality control.
   broker_metrics_keys_omitted: g('Keys left without series of their own at this scrape (metrics-max-keys, include/exclude patterns; label type).'),
@@ -87,6 +92,17 @@ export const FAMILIES = {
   broker_aof_last_rewrite_ok: g('1 when the last AOF rewrite succeeded.'),
   broker_loading: g('1 while the dataset loads at start-up.'),
   broker_loading_progress_ratio: g('Share of the dataset loaded (1 once loaded).'),
+  // Replication.
+  broker_replication_leader: g('1 while this broker leads (role master), 0 while it follows a leader.'),
+  broker_replication_offset_bytes: g('Position in the replication stream (INFO master_repl_offset).'),
+  broker_replication_backlog_bytes: g('Bytes of the stream kept for partial resyncs (INFO repl_backlog_histlen).'),
+  broker_replication_followers: g('Followers attached to this broker, in any state (INFO connected_slaves).'),
+  broker_replication_follower_lag_bytes: g('Stream bytes a follower has not acknowledged yet (label follower, ip:port).'),
+  broker_replication_follower_ack_age_seconds: g('Time since a follower last acknowledged (REPLCONF ACK; label follower).'),
+  broker_replication_full_syncs_total: c('Full resyncs served to followers (INFO sync_full).'),
+  broker_replication_partial_syncs_total: c('Partial resync requests from followers (label result: ok, or err when a full resync followed).'),
+  broker_replication_link_up: g('On a follower: 1 when the link to its leader is up (INFO master_link_status); absent on a leader.'),
+  broker_replication_link_last_io_seconds: g('On a follower: time since the last bytes from its leader (INFO master_last_io_seconds_ago); absent on a leader.'),
 } satisfies Record<string, Family>;
 
 export type FamilyName = keyof typeof FAMILIES;

@@ -12,6 +12,7 @@ import { KeySelection } from './collectors/key-selection.js';
 import { collectKeys } from './collectors/keys.js';
 import { ServerCollector } from './collectors/server.js';
 import { collectPersistence } from './collectors/persistence.js';
+import { collectReplication } from './collectors/replication.js';
 import type { MetricsHost } from './host.js';
 
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -55,6 +56,7 @@ export class Metrics {
     selection.report(scrape);
     this.server.collect(scrape);
     collectPersistence(this.broker, scrape);
+    collectReplication(this.broker, scrape);
     return scrape;
   }
 

@@ -76,6 +76,11 @@ export class Connection extends Client {
   monitor = false;
   /** What the connection is to this broker (CLIENT LIST TYPE); replication marks its links. */
   kind: 'normal' | 'replica' | 'master' = 'normal';
+  /**
+   * Output is kept, not written: a follower's stream while its full resync's payload
+   * goes to the socket directly (broker/replication/leader.ts).
+   */
+  outputHeld = false;
   /** When (unix seconds) output last went over the soft output buffer limit; 0 when under it. */
   softLimitSince = 0;
   /**
@@ -104,7 +109,7 @@ export class Connection extends Client {
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
   /** The first bytes read, while they may still be a scrape's request line (resp-http.ts); null once RESP. */
-  private firstBytes: Buffer | null;
+  protected firstBytes: Buffer | null;
 
   /** The broker as the commands run on this connection see it (broker/commands/). */
   readonly broker: CommandHost;
@@ -268,6 +273,7 @@ export class Connection extends Client {
         this.held = argv;
         break;
       }
+      this.commandProcessed();
       // Small output is checked once written (flush, at the end of this turn).
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
       if (++ran % BUDGET_CHECK_EVERY === 0 && started >= 0 && performance.now() - started > INPUT_BUDGET_MS) {
@@ -287,6 +293,9 @@ export class Connection extends Client {
     this.scheduleFlush();
     this.host.replies.betweenCommands();
   }
+
+  /** After each command of the input has run (the link from a leader counts its offset here). */
+  protected commandProcessed(): void {}
 
   /**
    * Dispatches one command. A failure of the broker's own code around it (the engine
@@ -344,8 +353,13 @@ export class Connection extends Client {
     return true;
   }
 
-  /** Runs `run` with its output muted as the reply mode says (EXEC's queued commands). */
+  /**
+   * Runs `run` with its output muted as the reply mode says (EXEC's queued commands).
+   * Inside a command that is muted itself (EXEC under CLIENT REPLY OFF), the outer mute
+   * settles everything once it is done.
+   */
   muted(run: () => void): void {
+    if (this.reply.tracksPushes) return run();
     const mark = this.muteFrom();
     run();
     this.settleMuted(mark);
@@ -372,6 +386,10 @@ export class Connection extends Client {
   flush(): void {
     this.flushScheduled = false;
     if (this.closed) return;
+    if (this.outputHeld) {
+      this.host.outputLimits.enforce(this);
+      return;
+    }
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);

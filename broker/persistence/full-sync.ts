@@ -4,8 +4,7 @@
  * as BGSAVE (snapshot-file.ts, `pumpSnapshot`), one snapshot at a time with them: a
  * sync asked for while a rewrite or BGSAVE runs waits for it to end.
  *
- * The payload goes to a `SyncTarget`, the narrow interface replication
- * (broker/replication/, to come) will build on: today a client's socket. Framing as
+ * The payload goes to a `SyncTarget`: a follower's connection (broker/replication/leader.ts). Framing as
  * redis-server's: `$EOF:<40-char mark>\r\n`, the RDB as it is made, the mark again, for a
  * peer that announced `REPLCONF capa eof` (redis-cli --rdb and every replica since 4.0
  * do); otherwise `$<length>\r\n` and the RDB, gathered in memory first since its length
@@ -21,6 +20,8 @@ import { strerror } from './strerror.js';
 export interface SyncTarget {
   /** The peer takes `$EOF:` framing (REPLCONF capa eof). */
   readonly eof: boolean;
+  /** The snapshot's instant: the replication position its payload stands for (`+FULLRESYNC`). */
+  begin(position: SyncPosition): void;
   /** Sends bytes; resolves once the peer can take more, rejects when it is gone. */
   write(bytes: Buffer): Promise<void>;
   /** The payload was sent whole (`ok`) or could not be: the target is done with. */
@@ -31,6 +32,8 @@ export interface SyncTarget {
 export interface SyncPosition {
   replid: string;
   offset: number;
+  /** The db the stream is on at that offset (RDB aux repl-stream-db). */
+  streamDb: number;
 }
 
 export type FullSyncHost = Pick<Broker, 'engine' | 'log' | 'runId'>;
@@ -45,14 +48,12 @@ export class FullSyncs {
 
   constructor(private readonly host: FullSyncHost) {}
 
-  /** The position a payload made now stands for (no replication stream yet: offset 0). */
-  position(): SyncPosition {
-    return { replid: this.host.runId, offset: 0 };
-  }
+  /** The position a payload made now stands for; replication (broker/replication/) sets its own. */
+  positionOf: () => SyncPosition = () => ({ replid: this.host.runId, offset: 0, streamDb: 0 });
 
-  /** Queues a full resync for `target`; `busy` says whether another snapshot runs now. */
-  request(target: SyncTarget, busy: boolean): void {
-    this.waiting.push(target);
+  /** Queues full resyncs that will share one snapshot; `busy` says whether another snapshot runs now. */
+  request(targets: readonly SyncTarget[], busy: boolean): void {
+    this.waiting.push(...targets);
     if (!busy) this.startNext();
   }
 
@@ -63,14 +64,17 @@ export class FullSyncs {
 
   /** Starts the waiting syncs, all from one snapshot. */
   startNext(): void {
+    if (this.job !== null || this.waiting.length === 0) return;
     const targets = this.waiting.splice(0);
-    if (targets.length === 0 || this.job !== null) return;
     const { engine, log } = this.host;
-    const { replid, offset } = this.position();
-    const snapshot = new SnapshotWriter(engine.dbs, Date.now(), { info: { ...rdbInfo(false), repl: { streamDb: 0, id: replid, offset } } });
+    const position = this.positionOf();
+    log.info('Starting BGSAVE for SYNC with target: replicas sockets');
+    // The instant of the snapshot, made just below with nothing in between: its position.
+    for (const t of targets) t.begin(position);
+    const { replid, offset, streamDb } = position;
+    const snapshot = new SnapshotWriter(engine.dbs, Date.now(), { info: { ...rdbInfo(false), repl: { streamDb, id: replid, offset } } });
     const job: SnapshotJob = { snapshot, cancelled: false };
     this.job = job;
-    log.info(`Starting BGSAVE for SYNC with target: replicas sockets (${targets.length})`);
     void this.run(job, targets).finally(() => {
       if (this.job === job) this.job = null;
     });
@@ -107,7 +111,7 @@ export class FullSyncs {
           () => t.end(false),
         );
       }
-      log.info('Synchronization with replica succeeded');
+      log.info('Background RDB transfer terminated with success');
     } catch (err) {
       for (const t of [...live, ...gathered]) t.end(false);
       if (!(err instanceof Cancelled)) log.warn(`SYNC failed: ${strerror(err)}`);

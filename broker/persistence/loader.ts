@@ -47,6 +47,12 @@ export interface LoadResult {
   commands: number;
   keysLoaded: number;
   keysExpired: number;
+  /**
+   * A follower's position in its leader's stream that the data loaded stands for: the
+   * last file's last annotation when it is a `REPL <replid> <offset>` one with no
+   * command after it (broker/replication/follower.ts writes them); else null.
+   */
+  replPosition: { replid: string; offset: number } | null;
 }
 
 const CHUNK = 4 << 20;
@@ -63,6 +69,12 @@ export class CommandStream {
   private pos = 0;
   private eof = false;
 
+  /** The last annotation line read (without `#` and line end), and the file offset just past it. */
+  lastAnnotation: { text: string; end: number } | null = null;
+  private readonly noteAnnotation = (text: string, end: number): void => {
+    this.lastAnnotation = { text, end };
+  };
+
   constructor(
     private readonly fd: number,
     readonly size: number,
@@ -76,12 +88,15 @@ export class CommandStream {
   /** The next command; null at a clean end; 'truncated' when the file ends inside one. */
   next(): ReadCommand | null | 'truncated' {
     for (;;) {
-      const cmd = readCommand(this.buf, this.pos, this.base);
+      const cmd = readCommand(this.buf, this.pos, this.base, this.noteAnnotation);
       if (cmd !== null) {
         this.pos = cmd.end;
         return { argv: cmd.argv, end: this.base + cmd.end };
       }
-      if (!this.fill()) return this.pos >= this.buf.length ? null : 'truncated';
+      if (this.fill()) continue;
+      // Annotation lines up to the end of the file end it cleanly.
+      if (this.lastAnnotation !== null && this.lastAnnotation.end === this.base + this.buf.length) this.pos = this.buf.length;
+      return this.pos >= this.buf.length ? null : 'truncated';
     }
   }
 
@@ -156,7 +171,7 @@ interface FileLoad {
 }
 
 function* loadFiles(dir: string, files: AofFileInfo[], sizes: number[], totalSize: number, deps: LoadDeps): LoadSteps<LoadResult> {
-  const result: LoadResult = { status: 'ok', baseSize: 0, totalSize, commands: 0, keysLoaded: 0, keysExpired: 0 };
+  const result: LoadResult = { status: 'ok', baseSize: 0, totalSize, commands: 0, keysLoaded: 0, keysExpired: 0, replPosition: null };
   if (totalSize === 0) return { ...result, status: 'empty' };
   const progress = new Progress(deps.log, totalSize);
   const started = performance.now();
@@ -232,6 +247,8 @@ function replayClient(engine: Engine): Client {
   const client = new Client(engine, Number.MAX_SAFE_INTEGER);
   client.mustObey = true;
   client.denyBlocking = true;
+  // On a follower keys past their time stay as the leader's stream left them (redis-server expires nothing while loading).
+  client.fromLeader = true;
   return client;
 }
 
@@ -256,7 +273,11 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
     if (cmd === null && multi === null) break;
     if (cmd === null || cmd === 'truncated') {
       if (cmd === null) log.warn(`Revert incomplete MULTI/EXEC transaction in AOF file ${file.name}`);
-      return acceptTruncated(job, multi !== null ? validBeforeMulti : validUpTo);
+      const cut = multi !== null ? validBeforeMulti : validUpTo;
+      // A follower's position after the last whole command is kept with it.
+      const position = replPositionAt(stream, cut);
+      result.replPosition = position;
+      return acceptTruncated(job, position?.end ?? cut);
     }
     // A command with long bulks: its values as bytes, the rest as strings (or refused).
     const argv = Array.isArray(cmd.argv) ? cmd.argv : commands.admit(cmd.argv);
@@ -302,7 +323,20 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
     if ((result.commands & 1023) === 0) progress.report(file.name, before + cmd.end, result.commands, 'commands');
     if (--budget <= 0) budget = yield before + cmd.end;
   }
+  result.replPosition = replPositionAt(stream, validUpTo);
   return false;
+}
+
+/**
+ * The follower position the data read so far stands for: the last annotation line, if
+ * it is `REPL <replid> <offset>` and no command came after it (`lastCommandEnd`);
+ * with the file offset just past it.
+ */
+function replPositionAt(stream: CommandStream, lastCommandEnd: number): { replid: string; offset: number; end: number } | null {
+  const annotation = stream.lastAnnotation;
+  if (annotation === null || annotation.end <= lastCommandEnd) return null;
+  const m = /^REPL ([0-9a-zA-Z]{40}) (\d+)$/.exec(annotation.text);
+  return m === null ? null : { replid: m[1], offset: Number(m[2]), end: annotation.end };
 }
 
 function run(client: Client, command: Command<Client>, argv: Argv<Client>): void {

@@ -100,6 +100,19 @@ export class Loading {
     }
   }
 
+  /**
+   * A load while the broker runs (a follower's full resync): from `begin` to `end`,
+   * a slice at a time, clients answered -LOADING meanwhile.
+   */
+  async runLoad<R>(load: Load<R>): Promise<R> {
+    this.begin();
+    try {
+      return await this.runSliced(load);
+    } finally {
+      this.end();
+    }
+  }
+
   /** loading_* fields of INFO persistence while loading, as redis-server computes them. */
   infoFields(): string[] {
     if (!this.active) return [];

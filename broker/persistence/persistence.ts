@@ -86,6 +86,11 @@ export class Persistence {
   readonly rewrites: Rewrites;
   /** SYNC and PSYNC's payloads (full-sync.ts). */
   readonly fullSyncs: FullSyncs;
+  /**
+   * The position in a leader's stream the AOF loaded at start-up stands for (a follower
+   * killed and restarted continues from it: broker/replication/follower.ts), else null.
+   */
+  recordedReplPosition: { replid: string; offset: number } | null = null;
   /** Replies held until the fsync covering them (appendfsync always). */
   readonly groupCommit: GroupCommit;
   /** DEBUG AOF-FSYNC-FAIL: fsyncs of the AOF's files made to fail. */
@@ -202,6 +207,7 @@ export class Persistence {
 
   /** After the AOF is loaded: keys loaded, and the sizes aof_current_size and aof_base_size start from. */
   private loaded(result: LoadResult): void {
+    this.recordedReplPosition = result.replPosition === null ? null : { replid: result.replPosition.replid, offset: result.replPosition.offset };
     this.snapshots.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
     this.dir.baseFileSize = result.baseSize;
   }
@@ -325,6 +331,38 @@ export class Persistence {
     this.refreshDiskError();
     this.groupCommit.releaseAll();
     if (writer !== null) void writer.close();
+  }
+
+  /**
+   * An annotation line (`#<text>`) after the effects so far, skipped by every loader (a
+   * follower records its position in its leader's stream this way: follower.ts).
+   */
+  annotate(text: string): void {
+    const writer = this.writer;
+    if (writer === null || this.loading.active) return;
+    const out = writer.tail();
+    const before = out.length;
+    out.raw(Buffer.from(`#${text}\r\n`, 'latin1'));
+    writer.added(out.length - before);
+  }
+
+  // --- a follower's full resync ---------------------------------------------------------
+
+  /**
+   * Before a follower replaces its dataset with its leader's: the AOF stops (the files
+   * keep the old dataset whole), as redis-server's readSyncBulkPayload. Returns whether
+   * it was on, to be started again with `resumeAofAfterSync`.
+   */
+  suspendAofForSync(): boolean {
+    if (this.state === 'off') return false;
+    this.stopAppendOnly();
+    return true;
+  }
+
+  /** After the load: the AOF starts again with a rewrite of the new dataset (restartAOFAfterSYNC). */
+  resumeAofAfterSync(): void {
+    const error = this.setAppendOnly(true);
+    if (error !== undefined) this.broker.log.warn(`Failed enabling the AOF after successful master synchronization! ${error}`);
   }
 
   // --- DEBUG LOADAOF -----------------------------------------------------------------

@@ -81,7 +81,7 @@ function restore(c: Client, argv: string[]): void {
   if (parsedTtl < 0) return c.reply.error(INVALID_TTL);
   const payload = Buffer.from(argv[3], 'latin1');
   if (!verifyDumpPayload(payload)) return c.reply.error(DUMP_PAYLOAD_INVALID);
-  const value = restoreValue(payload);
+  const value = restoreValue(payload, c.engine.settings);
   if (value instanceof UnsupportedTypeError) return c.reply.error(UNSUPPORTED_DATA_TYPE(value.message));
   if (value instanceof Error) return c.reply.error(BAD_DATA_FORMAT);
 

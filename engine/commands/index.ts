@@ -8,5 +8,7 @@ import { streamCommands } from './stream.js';
 import { listCommands } from './list.js';
 import { pubsubCommands } from './pubsub.js';
 import { dumpCommands } from './dump.js';
+import { hashCommands } from './hash.js';
+import { setCommands } from './set.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands];

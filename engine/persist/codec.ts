@@ -20,11 +20,14 @@ import { RdbType, UNSUPPORTED_TYPES, UnsupportedTypeError, writeBlob, writeStrin
 import { LARGE_VALUE, LargeString, type StringValue } from '../types/large-string.js';
 import { LIST_RDB_TYPE, ListRecordWriter, readList } from './rdb/list.js';
 import { readStream, STREAM_RDB_TYPE, StreamRecordWriter, writeGroups } from './rdb/stream.js';
+import { Hash } from '../types/hash.js';
+import { SetValue } from '../types/set.js';
+import { hashRdbType, readHash, readSet, setRdbType, TableRecordWriter, writeSmall } from './rdb/hash-set.js';
 
 export interface TypeCodec {
   readonly type: TypeName;
-  /** The RDB value type written for this type. */
-  readonly rdbType: RdbType;
+  /** The RDB value type written for this value (a type's encodings may differ). */
+  rdbType(value: DataObject): RdbType;
   /** Writes the value's RDB encoding (after its type byte and key). */
   write(w: ByteWriter, value: DataObject): void;
   /** The commands that rebuild `value` under `key`, as redis-server's AOF rewrite emits them. */
@@ -51,7 +54,7 @@ const ITEMS_PER_COMMAND = 64;
 
 const listCodec: TypeCodec = {
   type: 'list',
-  rdbType: LIST_RDB_TYPE,
+  rdbType: () => LIST_RDB_TYPE,
   write(w, value) {
     new ListRecordWriter((value as List).view()).step(w, Infinity);
   },
@@ -77,7 +80,7 @@ const listCodec: TypeCodec = {
 
 const streamCodec: TypeCodec = {
   type: 'stream',
-  rdbType: STREAM_RDB_TYPE,
+  rdbType: () => STREAM_RDB_TYPE,
   write(w, value) {
     const s = value as Stream;
     new StreamRecordWriter(s.view(), (out) => writeGroups(out, s.groups)).step(w, Infinity);
@@ -120,13 +123,59 @@ const streamCodec: TypeCodec = {
   },
 };
 
+/** Members of a hashtable hash or set per part of a frozen record: as many as a list chunk holds. */
+const TABLE_PART = 128;
+
+/**
+ * Hashes and sets: a small encoding (listpack, intset) written at once; a hashtable
+ * from a frozen view of its table when larger than `parts` parts (copy-on-write:
+ * engine/types/dense-table.ts). `command` rebuilds it 64 members per command, as
+ * redis-server's rewriteHashObject and rewriteSetObject do (HMSET, SADD).
+ */
+function tableCodec<T extends Hash | SetValue>(type: 'hash' | 'set', rdbType: (v: T) => RdbType, command: string): TypeCodec {
+  const isSmall = (v: T): boolean => v.table.ordered;
+  return {
+    type,
+    rdbType: (value) => rdbType(value as T),
+    write(w, value) {
+      const v = value as T;
+      if (isSmall(v)) writeSmall(w, v);
+      else new TableRecordWriter(v.table.view(), TABLE_PART).step(w, Infinity);
+    },
+    freeze(value, parts) {
+      const v = value as T;
+      if (isSmall(v) || v.size <= parts * TABLE_PART) return null;
+      const record = new TableRecordWriter(v.table.freeze(), TABLE_PART);
+      return { step: (w, n) => record.step(w, n), thaw: () => v.table.thaw() };
+    },
+    commands(key, value, emit) {
+      const t = (value as T).table;
+      let argv = [command, key];
+      for (let i = 0; i < t.size; i++) {
+        argv.push(t.keyAt(i));
+        if (type === 'hash') argv.push(t.valueAt(i));
+        if (argv.length - 2 === ITEMS_PER_COMMAND * (type === 'hash' ? 2 : 1)) {
+          emit(argv);
+          argv = [command, key];
+        }
+      }
+      if (argv.length > 2) emit(argv);
+    },
+  };
+}
+
 /** Every non-string type's codec, by type name. */
-const CODECS: Partial<Record<TypeName, TypeCodec>> = { list: listCodec, stream: streamCodec };
+const CODECS: Partial<Record<TypeName, TypeCodec>> = {
+  list: listCodec,
+  stream: streamCodec,
+  hash: tableCodec<Hash>('hash', hashRdbType, 'HMSET'),
+  set: tableCodec<SetValue>('set', setRdbType, 'SADD'),
+};
 
 /** The RDB type a value is written with. */
 export function rdbTypeOf(value: Value): RdbType {
   if (typeof value === 'string' || value instanceof LargeString) return RdbType.String;
-  return codecOf(value).rdbType;
+  return codecOf(value).rdbType(value);
 }
 
 /** A non-string value's codec. */
@@ -166,6 +215,14 @@ export function readValue(r: RdbInput, type: number, at: number): Value | null {
     case RdbType.StreamListpacks:
     case RdbType.StreamListpacks2:
       return readStream(r, type);
+    case RdbType.Hash:
+    case RdbType.HashZipmap:
+    case RdbType.HashZiplist:
+    case RdbType.HashListpack:
+      return readHash(r, type, r.limits);
+    case RdbType.Set:
+    case RdbType.SetIntset:
+      return readSet(r, type, r.limits);
     default: {
       const name = UNSUPPORTED_TYPES[type];
       if (name !== undefined) throw new UnsupportedTypeError(`RDB type ${type} (${name}) is not supported by this broker yet`, r.base + at);

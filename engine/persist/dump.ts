@@ -9,6 +9,7 @@ import { ByteWriter, FormatError } from './bytes.js';
 import { rdbTypeOf, readValue, writeValue } from './codec.js';
 import { Crc64 } from './rdb/crc64.js';
 import { RDB_VERSION, RdbInput } from './rdb/encoding.js';
+import type { EncodingLimits } from '../types/encoding-limits.js';
 
 const FOOTER = 10;
 
@@ -37,10 +38,11 @@ export function verifyDumpPayload(p: Buffer): boolean {
  * "Bad data format": an unknown type, a corrupt encoding, an empty collection; an
  * UnsupportedTypeError for a type the engine does not have yet).
  */
-export function restoreValue(p: Buffer): Value | FormatError {
+export function restoreValue(p: Buffer, limits: EncodingLimits): Value | FormatError {
   // The whole payload, footer included, as redis-server reads it: a value cut short
   // reads into the footer rather than failing.
   const r = new RdbInput(p);
+  r.limits = limits;
   try {
     const value = readValue(r, r.u8(), 0);
     return value ?? new FormatError('empty collection', 0);

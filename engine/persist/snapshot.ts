@@ -333,10 +333,10 @@ export class SnapshotWriter implements EntryGuard {
     // would stall the clients for as long as the whole value takes.
     const record = this.live ? codec.freeze(value, PARTS_AT_ONCE) : null;
     if (record !== null) {
-      this.long.push({ db, key: e.key, expireAt, type: codec.rdbType, record, out: new ByteWriter() });
+      this.long.push({ db, key: e.key, expireAt, type: codec.rdbType(value), record, out: new ByteWriter() });
       return;
     }
-    this.recordHead(db, expireAt, codec.rdbType, e.key);
+    this.recordHead(db, expireAt, codec.rdbType(value), e.key);
     codec.write(this.w, value);
     this.keys++;
   }
@@ -398,6 +398,7 @@ function readSignature(r: RdbInput): number {
 
 function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
   const r = new RdbInput(buf);
+  r.limits = dbs[0].settings;
   const version = readSignature(r);
   const aux = new Map<string, string>();
   let db: Db = dbs[0];

@@ -15,9 +15,12 @@
  * To add a workload, append to WORKLOADS (a redis-benchmark test or custom command line,
  * or any `run` function returning requests per second); to add a server mode (AOF,
  * replication...), append to SCENARIOS the flags both servers take (and, optionally,
- * the workloads it runs). Every server runs in a temp directory of its own.
+ * the workloads it runs and the redis-server followers attached to each). Every server
+ * runs in a temp directory of its own.
  *
  * After the table: the cost of each AOF mode relative to the same server without AOF,
+ * of each follower relative to the same leader without followers, replication lag under
+ * a steady XADD load and the time of a full resync (replication-lag.ts),
  * and the time each server takes to load a 1,000,000-entry stream from its own AOF
  * (as written, and after a rewrite).
  */
@@ -31,6 +34,7 @@ import { freePort } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
 import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
+import { lagSteps, replicationLag } from './replication-lag.js';
 import { largeWorkloads } from './large-workloads.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
@@ -54,6 +58,8 @@ interface Scenario {
   serverArgs: string[];
   /** The workloads (by name) this scenario runs; all of them when absent. */
   workloads?: string[];
+  /** redis-server followers attached to each server (`--replicaof` it) before the runs. */
+  followers?: number;
 }
 
 interface Measurement {
@@ -183,11 +189,21 @@ function parseCsv(csv: string): Measurement[] {
 
 /** What the AOF scenarios measure: stream and list writes. */
 const AOF_WORKLOADS = ['xadd', 'lists'];
+/** Leader write throughput with followers attached (issue 13's figures: XADD, LPUSH, SET, 50 clients). */
+const REPLICATION_WORKLOADS = ['xadd', 'lists', 'set'];
+const IN_MEMORY = ['--save', '', '--appendonly', 'no'];
 
 const SCENARIOS: Scenario[] = [
-  { name: 'in-memory', serverArgs: ['--save', '', '--appendonly', 'no'] },
+  { name: 'in-memory', serverArgs: IN_MEMORY },
   { name: 'aof-everysec', serverArgs: ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], workloads: AOF_WORKLOADS },
   { name: 'aof-always', serverArgs: ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], workloads: AOF_WORKLOADS },
+  // Followers are redis-server processes for both leaders, so that only the leaders differ.
+  ...[1, 2].map((followers) => ({
+    name: `followers-${followers}`,
+    serverArgs: [...IN_MEMORY, '--repl-diskless-sync-delay', '0'],
+    workloads: REPLICATION_WORKLOADS,
+    followers,
+  })),
 ];
 
 /** Requests per run; every run happens ROUNDS times and the median counts (3 rounds of
@@ -202,6 +218,7 @@ const WORKLOADS: Workload[] = [
   ...([1, 16] as const).flatMap((pipeline) => [
     ...['ping', 'set', 'get', 'incr', 'mset'].map((test) => redisBenchmark(test, ['-t', test], pipeline, REQUESTS[pipeline])),
     redisBenchmark('lists', ['-t', 'lpush,rpop'], pipeline, REQUESTS[pipeline]),
+    redisBenchmark('hashes-sets', ['-t', 'hset,sadd,spop'], pipeline, REQUESTS[pipeline]),
     // 100 elements a reply: a tenth of the requests takes about as long.
     redisBenchmark('lrange_100', ['-t', 'lrange_100'], pipeline, REQUESTS[pipeline] / 10),
   ]),
@@ -258,13 +275,18 @@ async function main(): Promise<void> {
   const selected = WORKLOADS.filter((w) => only === null || only.includes(w.name));
   const plan = SCENARIOS.map((scenario) => ({ scenario, workloads: selected.filter((w) => scenario.workloads?.includes(w.name) ?? true) }));
   const loadTimes = only === null || only.includes('aof_load');
-  const steps = plan.reduce((n, p) => n + ROUNDS * p.workloads.length * TARGETS.length, 0) + (loadTimes ? LOAD_STEPS * TARGETS.length : 0);
+  const lagTimes = only === null || only.includes('replication_lag');
+  const steps =
+    plan.reduce((n, p) => n + ROUNDS * p.workloads.length * TARGETS.length, 0) +
+    (loadTimes ? LOAD_STEPS * TARGETS.length : 0) +
+    (lagTimes ? lagSteps(TARGETS) : 0);
   const progress = new Progress(steps);
   const results: Result[] = [];
   let runs = 0;
   for (const { scenario, workloads } of plan) {
     if (workloads.length === 0) continue;
     const servers = await Promise.all(TARGETS.map((t) => t.start(scenario.serverArgs)));
+    const followers = (await Promise.all(servers.map((s) => attachFollowers(s.port, scenario.followers ?? 0)))).flat();
     try {
       for (let round = 1; round <= ROUNDS; round++) {
         for (const workload of workloads) {
@@ -289,14 +311,16 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      await Promise.all(servers.map((s) => s.stop()));
+      await Promise.all([...followers, ...servers].map((s) => s.stop()));
     }
   }
   const loadReport = loadTimes ? await aofLoadTimes(TARGETS, scale, progress) : [];
+  const lagReport = lagTimes ? await replicationLag(TARGETS, scale, progress) : [];
   progress.done();
   const failed = printTable(results);
   printAofCost(results);
-  for (const line of loadReport) process.stdout.write(`${line}\n`);
+  printFollowerCost(results);
+  for (const line of [...loadReport, ...lagReport]) process.stdout.write(`${line}\n`);
   if (failed) process.exitCode = 1;
 }
 
@@ -317,6 +341,38 @@ function printAofCost(results: Result[]): void {
     }
   }
   if (lines.length > 0) process.stdout.write(`\nAOF cost (throughput with the AOF / without, same server):\n${lines.join('\n')}\n`);
+}
+
+/** Each followers scenario's throughput relative to the same server without followers. */
+function printFollowerCost(results: Result[]): void {
+  const lines: string[] = [];
+  for (const r of results.filter((x) => x.scenario.startsWith('followers-'))) {
+    const alone = results.find((x) => x.scenario === 'in-memory' && x.target === r.target && x.test === r.test && x.workload.pipeline === r.workload.pipeline);
+    if (alone === undefined) continue;
+    lines.push(`  ${r.target.padEnd(12)} ${r.scenario} ${r.test} -P ${r.workload.pipeline}: ${(r.rps / alone.rps).toFixed(2)}`);
+  }
+  if (lines.length > 0) process.stdout.write(`\nFollower cost (leader throughput with N followers / with none, same server):\n${lines.join('\n')}\n`);
+}
+
+/** Starts `count` redis-server followers of the server on `port` and waits until all are online. */
+async function attachFollowers(port: number, count: number): Promise<Server[]> {
+  if (count === 0) return [];
+  const followers = await Promise.all(
+    Array.from({ length: count }, () =>
+      startProcess('redis-server', (own) => ['--port', own, ...COMMON_ARGS, '--dir', serverDir(), ...IN_MEMORY, '--replicaof', '127.0.0.1', String(port)]),
+    ),
+  );
+  const leader = await RawClient.connect(port);
+  try {
+    for (let i = 0; i < 600; i++) {
+      const text = (await leader.call('INFO', 'replication')).raw.toString('latin1');
+      if ((text.match(/state=online/g)?.length ?? 0) === count) return followers;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${count} followers of port ${port} did not come online`);
+  } finally {
+    leader.close();
+  }
 }
 
 /** Adds a round's figures to the same measurement's earlier rounds; rps and p50 become the medians, a failure stays. */

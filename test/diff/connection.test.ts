@@ -185,6 +185,9 @@ describe.skipIf(!hasRedisServer())('connection commands without a password vs re
     );
     await p.sameRaw(pipeline(['MULTI'], ['CLIENT', 'REPLY', 'OFF'], ['SET', 'k', '2'], ['EXEC'], ['PING'], ['CLIENT', 'REPLY', 'ON'], ['PING']), 4);
     await p.sameRaw(pipeline(['MULTI'], ['CLIENT', 'REPLY', 'SKIP'], ['SET', 'k', '3'], ['GET', 'k'], ['EXEC'], ['PING'], ['ECHO', 'x']), 5);
+    // A whole transaction under OFF or SKIP: nothing of it is sent, not even EXEC's array.
+    await p.sameRaw(pipeline(['CLIENT', 'REPLY', 'OFF'], ['MULTI'], ['SET', 'k', '4'], ['EXEC'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'k']), 2);
+    await p.sameRaw(pipeline(['MULTI'], ['SET', 'k', '5'], ['CLIENT', 'REPLY', 'SKIP'], ['EXEC'], ['GET', 'k']), 3);
   });
 
   it('mutes the late reply of a command blocked under CLIENT REPLY SKIP or OFF', async () => {

@@ -17,7 +17,7 @@ const SYNC = 'keyspace-events-sync';
 const PATTERN = '__key*@*__:*';
 
 /** The command sequences of each family, run by several tests. */
-const SEQUENCES: Record<'strings' | 'generic' | 'lists' | 'streams' | 'misses', string[][]> = {
+const SEQUENCES: Record<'strings' | 'generic' | 'lists' | 'streams' | 'hashes' | 'sets' | 'misses', string[][]> = {
   strings: [
     ['SET', 's', 'v'],
     ['SET', 's', 'w', 'EX', '100'],
@@ -59,6 +59,60 @@ const SEQUENCES: Record<'strings' | 'generic' | 'lists' | 'streams' | 'misses', 
     ['GETEX', 'ap'],
     ['GETEX', 'ap', 'PXAT', '1'],
     ['GETEX', 'nokey', 'EX', '1'],
+  ],
+  hashes: [
+    ['HSET', 'h', 'a', '1', 'b', '2'],
+    ['HSET', 'h', 'a', '1'],
+    ['HMSET', 'h', 'c', '3'],
+    ['HSETNX', 'h', 'a', 'x'],
+    ['HSETNX', 'h', 'd', '4'],
+    ['HINCRBY', 'h', 'a', '5'],
+    ['HINCRBY', 'h', 'b', 'x'],
+    ['HINCRBYFLOAT', 'h', 'f', '1.5'],
+    ['HINCRBYFLOAT', 'h', 'x', 'abc'],
+    ['HDEL', 'h', 'a', 'nope'],
+    ['HDEL', 'h', 'nope'],
+    ['HGET', 'h', 'b'],
+    ['HGETALL', 'h'],
+    ['HRANDFIELD', 'h', '10'],
+    ['HDEL', 'h', 'b', 'c', 'd', 'f'],
+    ['HINCRBY', 'n', 'a', '1'],
+    ['HSET', 'e', 'f', 'v'],
+    ['EXPIRE', 'e', '100'],
+    ['COPY', 'e', 'e2'],
+    ['RENAME', 'e2', 'e3'],
+    ['DEL', 'e3'],
+  ],
+  sets: [
+    ['SADD', 's', '1', '2', '3'],
+    ['SADD', 's', '1'],
+    ['SREM', 's', '1', 'nope'],
+    ['SREM', 's', 'nope'],
+    ['SADD', 't', '3', '4'],
+    ['SMOVE', 's', 't', '2'],
+    ['SMOVE', 's', 't', '9'],
+    ['SMOVE', 't', 't', '3'],
+    ['SMOVE', 's', 'u', '3'],
+    ['SADD', 'one', 'x'],
+    ['SPOP', 'one'],
+    ['SADD', 'two', '1', '2'],
+    ['SPOP', 'two', '0'],
+    ['SPOP', 'two', '5'],
+    ['SPOP', 'nokey', '5'],
+    ['SADD', 'a', '1', '2', '3'],
+    ['SADD', 'b', '2', '3', '4'],
+    ['SINTERSTORE', 'i', 'a', 'b'],
+    ['SINTERSTORE', 'i', 'a', 'b'],
+    ['SUNIONSTORE', 'un', 'a', 'b'],
+    ['SDIFFSTORE', 'd', 'a', 'b'],
+    ['SDIFFSTORE', 'd', 'a', 'a'],
+    ['SINTERSTORE', 'i', 'a', 'nokey'],
+    ['SINTERSTORE', 'i', 'a', 'nokey'],
+    ['SUNIONSTORE', 'un', 'nokey'],
+    ['SINTER', 'a', 'b'],
+    ['SMEMBERS', 'nokey'],
+    ['SISMEMBER', 'nokey', 'a'],
+    ['SRANDMEMBER', 'a', '10'],
   ],
   generic: [
     ['MSET', 'a', '1', 'b', '2', 'c', '3'],
@@ -312,6 +366,16 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
 
   it('lists: pushes, pops, LINSERT, LSET, LREM, LTRIM, moves, LMPOP, and del of an emptied list', async () => {
     const n = await events(...SEQUENCES.lists);
+    expect(n).toBeGreaterThan(30);
+  });
+
+  it('hashes: HSET family, counters, HDEL and del of an emptied hash, generic commands on a hash', async () => {
+    const n = await events(...SEQUENCES.hashes);
+    expect(n).toBeGreaterThan(20);
+  });
+
+  it('sets: SADD, SREM, SMOVE, SPOP (del of the emptied set), the STORE forms and their del', async () => {
+    const n = await events(...SEQUENCES.sets);
     expect(n).toBeGreaterThan(30);
   });
 

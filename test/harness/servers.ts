@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Broker } from '../../broker/server.js';
 import { HttpServer } from '../../broker/http/server.js';
+import { attachReplication } from '../../broker/replication/replication.js';
 import { tempDir } from './temp.js';
 import { RawClient } from './raw.js';
 
@@ -60,6 +61,7 @@ function brokerArgs(args: readonly string[]): string[] {
 /** Our broker in this process, on a free port, logging nothing. */
 export async function startBroker(args: readonly string[] = []): Promise<InProcessBroker> {
   const broker = new Broker({ args: ['--port', '0', '--bind', '127.0.0.1', ...brokerArgs(args)], log: pino({ level: 'silent' }) });
+  attachReplication(broker);
   await broker.start();
   return { broker, port: broker.port, stop: () => broker.stop() };
 }
@@ -80,6 +82,7 @@ export async function startBrokerWithHttp(
     respPortHttp: (head) => http!.inject(head),
   });
   const server = (http = new HttpServer(broker));
+  attachReplication(broker);
   await server.listen();
   // With `loaded: false`, returns while the dataset loads (the HTTP server answers meanwhile).
   const started = broker.start();

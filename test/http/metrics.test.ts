@@ -172,12 +172,14 @@ describe('stream metrics', () => {
 });
 
 describe('other families', () => {
-  it('lists, blocked clients per key, pub/sub, commands and keyspace', async () => {
+  it('lists, hashes and sets, blocked clients per key, pub/sub, commands and keyspace', async () => {
     const { port, httpPort } = await start();
     const c = await RawClient.connect(port);
     const blocked = await RawClient.connect(port);
     const subscriber = await RawClient.connect(port);
     await c.call('RPUSH', 'jobs', 'a', 'b', 'c');
+    await c.call('HSET', 'job:1', 'state', 'done', 'tries', '2');
+    await c.call('SADD', 'seen', 'a', 'b', 'c', 'd');
     blocked.write('*3\r\n$5\r\nBLPOP\r\n$4\r\nidle\r\n$1\r\n0\r\n');
     await subscriber.call('SUBSCRIBE', 'news');
     await subscriber.call('PSUBSCRIBE', 'n*');
@@ -190,6 +192,10 @@ describe('other families', () => {
     expect(valueOf(text, 'broker_list_length', { db: '0', list: 'jobs' })).toBe(3);
     expect(valueOf(text, 'broker_lists')).toBe(1);
     expect(valueOf(text, 'broker_list_elements')).toBe(3);
+    expect(valueOf(text, 'broker_hashes')).toBe(1);
+    expect(valueOf(text, 'broker_hash_fields')).toBe(2);
+    expect(valueOf(text, 'broker_sets')).toBe(1);
+    expect(valueOf(text, 'broker_set_members')).toBe(4);
     expect(valueOf(text, 'broker_blocked_clients_by_key', { db: '0', key: 'idle' })).toBe(1);
     expect(valueOf(text, 'broker_blocked_clients')).toBe(1);
     expect(valueOf(text, 'broker_pubsub_channels')).toBe(1);
@@ -202,7 +208,7 @@ describe('other families', () => {
     expect(valueOf(text, 'broker_error_replies_total', { error: 'WRONGTYPE' })).toBe(1);
     expect(valueOf(text, 'broker_command_duration_seconds_count', { command: 'rpush' })).toBe(1);
     expect(valueOf(text, 'broker_command_duration_seconds_bucket', { command: 'rpush', le: '+Inf' })).toBe(1);
-    expect(valueOf(text, 'broker_keys', { db: '0' })).toBe(2);
+    expect(valueOf(text, 'broker_keys', { db: '0' })).toBe(4);
     expect(valueOf(text, 'broker_keys_expiring', { db: '0' })).toBe(1);
     expect(valueOf(text, 'broker_connected_clients')).toBe(3);
     expect(valueOf(text, 'broker_aof_enabled')).toBe(0);

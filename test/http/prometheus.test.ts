@@ -25,23 +25,30 @@ async function until(prom: RunningPrometheus, expr: string, accept: (r: PromSamp
 
 describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHEUS, { timeout: 600_000 }, () => {
   let broker: Awaited<ReturnType<typeof startBrokerWithHttp>>;
+  /** A follower of `broker`, for the replication panels and alerts. */
+  let follower: Awaited<ReturnType<typeof startBrokerWithHttp>>;
   let prom: RunningPrometheus;
   let stopLoad: () => Promise<void>;
 
   beforeAll(async () => {
-    broker = await startBrokerWithHttp(['--appendonly', 'yes']);
-    prom = await startPrometheus([`127.0.0.1:${broker.httpPort}`, `127.0.0.1:${broker.port}`], ['dashboards/prometheus/alerts.yml']);
+    broker = await startBrokerWithHttp(['--appendonly', 'yes', '--repl-diskless-sync-delay', '0']);
+    follower = await startBrokerWithHttp(['--replicaof', '127.0.0.1', String(broker.port)]);
+    prom = await startPrometheus(
+      [`127.0.0.1:${broker.httpPort}`, `127.0.0.1:${broker.port}`, `127.0.0.1:${follower.httpPort}`],
+      ['dashboards/prometheus/alerts.yml'],
+    );
     stopLoad = await startLoad(broker.port);
   });
 
   afterAll(async () => {
     await stopLoad?.();
     await prom?.stop();
+    await follower?.stop();
     await broker?.stop();
   });
 
   it('scrapes both ports', async () => {
-    for (const port of [broker.httpPort, broker.port]) {
+    for (const port of [broker.httpPort, broker.port, follower.httpPort]) {
       const up = await until(prom, `up{instance="127.0.0.1:${port}"}`, (r) => r.length === 1 && r[0].value[1] === '1');
       expect(up.map((s) => s.value[1]), `port ${port}`).toEqual(['1']);
     }

@@ -56,7 +56,7 @@ describe('broker check-rdb and damaged RDB files', () => {
       ['truncated', good.subarray(0, good.length - 12), 'unexpected end of file'],
       ['bad checksum', Buffer.concat([body, Buffer.alloc(8, 1)]), 'Wrong RDB checksum'],
       ['unknown type', withCrc(Buffer.concat([body.subarray(0, record), Buffer.from([30]), body.subarray(record + 1)])), 'unknown RDB type 30'],
-      ['hash', withCrc(Buffer.concat([body.subarray(0, record), Buffer.from([4]), body.subarray(record + 1)])), 'hash'],
+      ['zset', withCrc(Buffer.concat([body.subarray(0, record), Buffer.from([5]), body.subarray(record + 1)])), 'zset'],
       ['absurd length', withCrc(Buffer.concat([body.subarray(0, eof), Buffer.from([0, 0x81, 0x7f, 0, 0, 0, 0, 0, 0, 0]), body.subarray(eof)])), 'length'],
     ];
     for (const [what, bytes, reason] of cases) {

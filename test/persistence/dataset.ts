@@ -16,7 +16,7 @@ export async function run(c: RawClient, commands: readonly (readonly string[])[]
   return replies.map((r) => r.value);
 }
 
-/** Strings (with TTLs, binary, in several dbs), lists, and streams in every state. */
+/** Strings (with TTLs, binary, in several dbs), lists, hashes and sets in each encoding, and streams in every state. */
 export async function fillMixedDataset(c: RawClient): Promise<void> {
   const commands: string[][] = [
     ['SET', 'str:plain', 'hello'],
@@ -29,6 +29,13 @@ export async function fillMixedDataset(c: RawClient): Promise<void> {
     ['PEXPIRE', 'list:small', '500000000'],
     ...Array.from({ length: 50 }, (_, i) => ['LPUSH', 'list:big', ...Array.from({ length: 20 }, (__, j) => `item-${i}-${j}`)]),
     ['LREM', 'list:big', '3', 'item-10-5'],
+    ['HSET', 'hash:small', 'a', '1', 'b', 'two', 'c', '-3', '\x00', '\xff'],
+    ['PEXPIRE', 'hash:small', '500000000'],
+    ['HSET', 'hash:long', 'f', 'x'.repeat(100)],
+    ...Array.from({ length: 3 }, (_, i) => ['HSET', 'hash:big', ...Array.from({ length: 300 }, (__, j) => [`field-${i}-${j}`, String(j)]).flat()]),
+    ['SADD', 'set:ints', '3', '1', '-70000', '9223372036854775807'],
+    ['SADD', 'set:words', 'a', 'b', '\x00'],
+    ['SADD', 'set:big', ...Array.from({ length: 1000 }, (_, i) => String(i * 7))],
     ...Array.from({ length: 300 }, (_, i) => ['XADD', 's:plain', '*', 'field', `value-${i}`, ...(i % 7 === 0 ? ['other', 'x'] : [])]),
     ...Array.from({ length: 30 }, (_, i) => ['XADD', 's:groups', `${1000 + i}-0`, 'n', String(i)]),
     ['XGROUP', 'CREATE', 's:groups', 'g1', '0'],

@@ -28,7 +28,7 @@ function generator(seed: number): () => string[][] {
   const one = (): string[] => {
     const k = pick(KEYS);
     const k2 = pick(KEYS);
-    switch (int(30)) {
+    switch (int(36)) {
       case 0: return ['SET', k, `v${int(100)}`];
       case 1: return ['INCRBY', k, String(int(50) - 25)];
       case 2: return ['APPEND', k, 'xy'];
@@ -58,6 +58,12 @@ function generator(seed: number): () => string[][] {
       case 26: return int(15) === 0 ? ['FLUSHDB'] : ['RENAME', k, k2];
       case 27: return ['SETEX', k, '100000', 'temp'];
       case 28: return ['PERSIST', k];
+      case 29: return ['HSET', k, `f${int(5)}`, `v${int(10)}`, ...(int(20) === 0 ? [`long${int(3)}`, 'x'.repeat(70)] : [])];
+      case 30: return ['HDEL', k, `f${int(5)}`];
+      case 31: return [pick(['HINCRBY', 'HINCRBYFLOAT']), k, `n${int(2)}`, pick(['1', '-3', '2.5'])];
+      case 32: return ['SADD', k, String(int(10)), ...(int(3) === 0 ? [`m${int(5)}`] : [])];
+      case 33: return ['SREM', k, String(int(10)), `m${int(5)}`];
+      case 34: return int(2) === 0 ? ['SMOVE', k, k2, String(int(10))] : [pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), k, k2, pick(KEYS)];
       default: return ['GET', k];
     }
   };

@@ -1,7 +1,8 @@
 /**
  * Seeded random command sequences for the RDB suites: strings (ints, short, long
- * enough for LZF, binary), lists, and streams with consumer groups, pending entries,
- * deleted entries, trims and XSETID, with expiries. Replies are not checked: the
+ * enough for LZF, binary), lists, hashes and sets (small and large encodings), and
+ * streams with consumer groups, pending entries, deleted entries, trims and XSETID,
+ * with expiries. Replies are not checked: the
  * suites compare the datasets the commands leave.
  */
 import { encodeCommand, type RawClient } from '../harness/raw.js';
@@ -25,6 +26,9 @@ export function randomCommands(seed: number, n: number): string[][] {
   const strKey = (): string => 'str:' + int(8);
   const listKey = (): string => 'list:' + int(4);
   const streamKey = (): string => 'stream:' + int(4);
+  const hashKey = (): string => 'hash:' + int(4);
+  const setKey = (): string => 'set:' + int(4);
+  const member = (): string => (rnd() < 0.6 ? String(int(2000) - 1000) : value());
   const group = (): string => 'g' + int(3);
   const consumer = (): string => 'c' + int(4);
   const id = (): string => `${1 + int(400)}-${int(3)}`;
@@ -36,7 +40,7 @@ export function randomCommands(seed: number, n: number): string[][] {
   };
   const commands: string[][] = [];
   for (let i = 0; i < n; i++) {
-    const k = int(24);
+    const k = int(30);
     if (k === 0) commands.push(['SET', strKey(), value()]);
     else if (k === 1) commands.push(['APPEND', strKey(), value()]);
     else if (k === 2) commands.push(['INCRBY', 'str:n' + int(3), String(int(100000))]);
@@ -54,9 +58,15 @@ export function randomCommands(seed: number, n: number): string[][] {
     else if (k === 18) commands.push(['XCLAIM', streamKey(), group(), consumer(), '0', id(), id(), 'RETRYCOUNT', String(int(9))]);
     else if (k === 19) commands.push(['XGROUP', pick(['CREATECONSUMER', 'DELCONSUMER']), streamKey(), group(), consumer()]);
     else if (k === 20) commands.push(['XGROUP', 'SETID', streamKey(), group(), pick(['0', '$', id()]), 'ENTRIESREAD', String(int(50))]);
-    else if (k === 21) commands.push(['PEXPIRE', pick([strKey(), listKey(), streamKey()]), String(1_000_000 + int(1_000_000))]);
-    else if (k === 22) commands.push(['DEL', pick([strKey(), listKey()])]);
-    else commands.push(['XAUTOCLAIM', streamKey(), group(), consumer(), '0', '0-0', 'COUNT', String(1 + int(5))]);
+    else if (k === 21) commands.push(['PEXPIRE', pick([strKey(), listKey(), streamKey(), hashKey(), setKey()]), String(1_000_000 + int(1_000_000))]);
+    else if (k === 22) commands.push(['DEL', pick([strKey(), listKey(), hashKey(), setKey()])]);
+    else if (k === 23) commands.push(['XAUTOCLAIM', streamKey(), group(), consumer(), '0', '0-0', 'COUNT', String(1 + int(5))]);
+    else if (k === 24) commands.push(['HSET', hashKey(), ...Array.from({ length: 1 + int(rnd() < 0.1 ? 300 : 8) }, () => ['h' + int(700), value()]).flat()]);
+    else if (k === 25) commands.push(['HDEL', hashKey(), ...Array.from({ length: 1 + int(20) }, () => 'h' + int(700))]);
+    else if (k === 26) commands.push(['HINCRBY', hashKey(), 'n' + int(3), String(int(1000))]);
+    else if (k === 27) commands.push(['SADD', setKey(), ...Array.from({ length: 1 + int(rnd() < 0.1 ? 400 : 10) }, member)]);
+    else if (k === 28) commands.push(rnd() < 0.5 ? ['SREM', setKey(), ...Array.from({ length: 1 + int(30) }, member)] : ['SPOP', setKey(), String(int(5))]);
+    else commands.push([pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), setKey(), setKey(), setKey()]);
   }
   return commands;
 }

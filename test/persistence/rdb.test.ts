@@ -19,6 +19,8 @@ const DEBUG = ['--enable-debug-command', 'yes'];
 /** Small nodes, so streams span many listpacks and lists many quicklist nodes. */
 const SMALL_NODES = ['--stream-node-max-entries', '7'];
 const STREAM_KEYS = ['stream:0', 'stream:1', 'stream:2', 'stream:3', 's:plain', 's:groups', 's:deleted', 's:empty'];
+/** Hashes and sets, whose encodings (listpack or hashtable, intset or hashtable) must survive too. */
+const COLLECTION_KEYS = [0, 1, 2, 3].flatMap((i) => [`hash:${i}`, `set:${i}`]).concat(['hash:small', 'hash:long', 'hash:big', 'set:ints', 'set:words', 'set:big']);
 
 const servers: RunningServer[] = [];
 const clients: RawClient[] = [];
@@ -39,12 +41,14 @@ async function connect(server: RunningServer): Promise<RawClient> {
   throw new Error('server still loading');
 }
 
-/** DEBUG DIGEST, per-db sizes and every stream's XINFO: what must survive a file. */
+/** DEBUG DIGEST, per-db sizes, every stream's XINFO and every collection's encoding: what must survive a file. */
 async function dataset(c: RawClient): Promise<unknown> {
   const streams: Record<string, unknown> = {};
   for (const key of STREAM_KEYS) {
     if ((await c.call('TYPE', key)).raw.toString() === '+stream\r\n') streams[key] = await streamState(c, key);
   }
+  const encodings: Record<string, unknown> = {};
+  for (const key of COLLECTION_KEYS) encodings[key] = (await c.call('OBJECT', 'ENCODING', key)).value;
   const sizes: unknown[] = [];
   for (const db of ['0', '3']) {
     await c.call('SELECT', db);
@@ -55,7 +59,7 @@ async function dataset(c: RawClient): Promise<unknown> {
   // Not an empty dataset: a file that failed to load would compare equal to another.
   expect(digest).not.toBe('0'.repeat(40));
   expect(Object.keys(streams).length).toBeGreaterThan(2);
-  return { digest, sizes, streams };
+  return { digest, sizes, streams, encodings };
 }
 
 function checkRdb(file: string): string {

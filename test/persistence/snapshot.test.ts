@@ -2,7 +2,8 @@
  * The snapshot format (engine/persist): a dataset of every type written and read back
  * gives the same DEBUG DIGEST and the same XINFO STREAM FULL; a snapshot taken while
  * clients keep writing (copy-on-write, time-sliced) holds the dataset of its start,
- * long streams and lists (written over several slices, their parts shared) included,
+ * long streams, lists, hashes and sets (written over several slices, their parts
+ * shared) included,
  * and the live values keep every change; damaged bytes are reported with their offset.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +180,34 @@ describe('snapshot format', () => {
     };
     const { bytes, rounds } = await snapshotWhileChanging(changes, reference.c);
     expect(rounds).toBeGreaterThan(5);
+    await expectStartHeld(bytes, before, reference);
+  });
+
+  it('long hashes and sets saved while clients change them hold their start; the live values keep every change', async () => {
+    await c.call('FLUSHALL');
+    // Past 64 parts of 128 members: frozen, one of each by its first write, one by the walk.
+    const n = 10_000;
+    for (const key of ['h-write', 'h-walk', 's-write', 's-walk']) {
+      for (let i = 0; i < n; i += 1000) {
+        const members = Array.from({ length: 1000 }, (_, j) => `m${i + j}`);
+        await run(c, [key.startsWith('h') ? ['HSET', key, ...members.flatMap((m) => [m, String(i)])] : ['SADD', key, ...members]]);
+      }
+    }
+    const before = (await c.call('DEBUG', 'DIGEST')).value;
+    const reference = await loaded(snapshotBytes(server.broker.engine.dbs, Date.now()));
+    const changes = (round: number): string[][] => {
+      const which = round % 2 === 0 ? 'write' : 'walk';
+      return [
+        ['HSET', `h-${which}`, `m${round * 7}`, 'changed', `new${round}`, 'v'],
+        ['HDEL', `h-${which}`, `m${round * 11 + 1}`, `m${n - 1 - round}`],
+        ['HINCRBY', `h-${which}`, `m${round * 13 + 2}`, '5'],
+        ['SADD', `s-${which}`, `new${round}`],
+        ['SREM', `s-${which}`, `m${round * 11 + 1}`, `m${n - 1 - round}`],
+        ['SMOVE', `s-${which}`, 'moved', `m${round * 17 + 3}`],
+      ];
+    };
+    const { bytes, rounds } = await snapshotWhileChanging(changes, reference.c);
+    expect(rounds).toBeGreaterThan(2);
     await expectStartHeld(bytes, before, reference);
   });
 

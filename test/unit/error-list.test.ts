@@ -56,6 +56,19 @@ const ENTRIES: Record<Name, Entry> = {
   TIMEOUT_NOT_INTEGER: { text: 'ERR timeout is not an integer or out of range', trigger: [['XREAD', 'BLOCK', 'x', 'STREAMS', 's', '0']] },
   TIMEOUT_NEGATIVE: { text: 'ERR timeout is negative', trigger: [['BLPOP', 'l', '-1']] },
 
+  // Hashes and sets
+  HASH_VALUE_NOT_INTEGER: { text: 'ERR hash value is not an integer', trigger: [['HSET', 'h', 'f', 'x'], ['HINCRBY', 'h', 'f', '1']] },
+  HASH_VALUE_NOT_FLOAT: { text: 'ERR hash value is not a float', trigger: [['HSET', 'h', 'f', 'x'], ['HINCRBYFLOAT', 'h', 'f', '1']] },
+  INCREMENT_NAN_OR_INFINITY: { text: 'ERR value is NaN or Infinity', trigger: [['HINCRBYFLOAT', 'h', 'f', 'inf']] },
+  COUNT_OUT_OF_RANGE: {
+    text: 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+    trigger: [['SRANDMEMBER', 's', '-9223372036854775808']],
+  },
+  VALUE_OUT_OF_RANGE: { text: 'ERR value is out of range', trigger: [['HRANDFIELD', 'h', '-4611686018427387904', 'WITHVALUES']] },
+  SAMPLE_TOO_LARGE: { text: 'ERR count is out of range for this broker: a sample holds at most 16777216 elements', args: [16777216], untriggered: 'ours: redis-server builds the reply and dies' },
+  NUMKEYS_ABOVE_ARGS: { text: "ERR Number of keys can't be greater than number of args", trigger: [['SINTERCARD', '2', 's']] },
+  LIMIT_CANT_BE_NEGATIVE: { text: "ERR LIMIT can't be negative", trigger: [['SINTERCARD', '1', 's', 'LIMIT', '-1']] },
+
   // Dispatch and containers
   SUBCOMMAND_SYNTAX: {
     text: "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.",
@@ -324,12 +337,50 @@ const ENTRIES: Record<Name, Entry> = {
   DUMP_PAYLOAD_INVALID: { text: 'ERR DUMP payload version or checksum are wrong', trigger: [['RESTORE', 'k', '0', 'not a payload']] },
   BAD_DATA_FORMAT: { text: 'ERR Bad data format', untriggered: 'needs a payload with a valid footer (test/diff/dump.test.ts)' },
   UNSUPPORTED_DATA_TYPE: {
-    text: 'ERR Bad data format: RDB type 4 (hash) is not supported by this broker yet',
-    args: ['RDB type 4 (hash) is not supported by this broker yet'],
-    untriggered: 'ours: redis-server restores a hash',
+    text: 'ERR Bad data format: RDB type 5 (zset) is not supported by this broker yet',
+    args: ['RDB type 5 (zset) is not supported by this broker yet'],
+    untriggered: 'ours: redis-server restores a sorted set',
   },
   REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
   RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
+  SYNC_PENDING_OUTPUT: { text: 'ERR SYNC and PSYNC are invalid with pending output', untriggered: 'needs pipelined output before SYNC; test/replication/ covers the handshake' },
+  WAIT_ON_REPLICA: {
+    text:
+      'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
+      '(which is not the default) writes to replicas are just local and are not propagated.',
+    untriggered: 'needs a follower; test/replication/ covers it',
+  },
+  READONLY_REPLICA: { text: "READONLY You can't write against a read only replica.", untriggered: 'needs a follower; test/replication/ covers it' },
+  NOREPLICAS: {
+    text: 'NOREPLICAS Not enough good replicas to write.',
+    trigger: [['CONFIG', 'SET', 'min-replicas-to-write', '1'], ['SET', 'k', 'v']],
+    cleanup: [['CONFIG', 'SET', 'min-replicas-to-write', '0']],
+  },
+  // The follower side of replication
+  REPLICAOF_INVALID_PORT: { text: 'ERR Invalid master port', trigger: [['REPLICAOF', '127.0.0.1', 'x']] },
+  REPLICAOF_FROM_REPLICA: { text: 'ERR Command is not valid when client is a replica.', untriggered: 'needs a connection that is a follower of this server' },
+  MASTERDOWN: {
+    text: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    untriggered: 'needs a leader that cannot be reached; test/replication/follower-interop.test.ts triggers it',
+  },
+  UNBLOCKED_STATE_CHANGED: {
+    text: 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+    untriggered: 'needs a leader to follow; test/replication/follower-interop.test.ts',
+  },
+  REPLICAOF_DURING_FAILOVER: { text: 'ERR REPLICAOF not allowed while failing over.', untriggered: 'needs a failover in progress; test/replication/failover.test.ts' },
+  NO_FAILOVER: { text: 'ERR No failover in progress.', trigger: [['FAILOVER', 'ABORT']] },
+  FAILOVER_TIMEOUT_NOT_POSITIVE: { text: 'ERR FAILOVER timeout must be greater than 0', trigger: [['FAILOVER', 'TIMEOUT', '0']] },
+  FAILOVER_IN_PROGRESS: { text: 'ERR FAILOVER already in progress.', untriggered: 'needs a failover in progress; test/replication/failover.test.ts' },
+  FAILOVER_ON_REPLICA: { text: 'ERR FAILOVER is not valid when server is a replica.', untriggered: 'needs a follower; test/replication/failover.test.ts' },
+  FAILOVER_NO_REPLICAS: { text: 'ERR FAILOVER requires connected replicas.', trigger: [['FAILOVER']] },
+  FAILOVER_FORCE_ARGS: {
+    text: 'ERR FAILOVER with force option requires both a timeout and target HOST and IP.',
+    untriggered: 'needs a follower attached (without one, FAILOVER requires connected replicas first)',
+  },
+  FAILOVER_NOT_A_REPLICA: { text: 'ERR FAILOVER target HOST and PORT is not a replica.', untriggered: 'needs a follower attached; test/replication/failover.test.ts' },
+  FAILOVER_TARGET_OFFLINE: { text: 'ERR FAILOVER target replica is not online.', untriggered: 'needs a follower in its full resync' },
+  PSYNC_FAILOVER_REPLID: { text: 'ERR PSYNC FAILOVER replid must match my replid.', untriggered: 'needs a follower; test/replication/failover.test.ts sends the matching one' },
+  PSYNC_FAILOVER_ON_MASTER: { text: "ERR PSYNC FAILOVER can't be sent to a master.", trigger: [['PSYNC', 'x', '1', 'FAILOVER']] },
 };
 
 /** An entry's text: the constant, or the function applied to the entry's arguments. */

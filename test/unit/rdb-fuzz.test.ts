@@ -14,6 +14,7 @@ import { Stream } from '../../engine/types/stream.js';
 import { StreamId } from '../../engine/types/stream-id.js';
 import { ConsumerGroup } from '../../engine/types/stream-group.js';
 import { prng } from '../persistence/proc.js';
+import { DEFAULT_LIMITS } from '../../engine/types/encoding-limits.js';
 
 function sampleEngine(): Engine {
   const engine = new Engine({ databases: 16 });
@@ -69,7 +70,7 @@ describe('damaged RDB bytes', () => {
     const rnd = prng(99);
     for (let i = 0; i < 3000; i++) {
       const bytes = damaged(payloads[i % payloads.length], rnd);
-      const result = restoreValue(bytes);
+      const result = restoreValue(bytes, DEFAULT_LIMITS);
       expect(result).toBeDefined();
     }
   });

@@ -1,5 +1,5 @@
 /**
- * Streams, consumer groups, consumers and lists, read from the keyspace at scrape
+ * Streams, consumer groups, consumers, lists, and the totals of hashes and sets, read from the keyspace at scrape
  * time: one walk over every db's keys (O(keys); the benchmark measures it). Values
  * are the ones XINFO GROUPS and XINFO CONSUMERS show at the same instant, plus what
  * XINFO cannot say: how old a group's backlog and its oldest pending entry are.
@@ -8,6 +8,8 @@ import type { Engine } from '../../../engine/engine.js';
 import type { Db } from '../../../engine/keyspace.js';
 import { Stream } from '../../../engine/types/stream.js';
 import { List } from '../../../engine/types/list.js';
+import { Hash } from '../../../engine/types/hash.js';
+import { SetValue } from '../../../engine/types/set.js';
 import type { ConsumerGroup } from '../../../engine/types/stream-group.js';
 import { labels, withLabel, type LabelText, type Scrape } from '../scrape.js';
 import type { KeySelection } from './key-selection.js';
@@ -18,16 +20,24 @@ interface Totals {
   pending: number;
   lists: number;
   elements: number;
+  hashes: number;
+  fields: number;
+  sets: number;
+  members: number;
 }
 
 export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelection): void {
-  const totals: Totals = { streams: 0, entries: 0, pending: 0, lists: 0, elements: 0 };
+  const totals: Totals = { streams: 0, entries: 0, pending: 0, lists: 0, elements: 0, hashes: 0, fields: 0, sets: 0, members: 0 };
   for (const db of engine.dbs) collectDb(db, scrape, selection, totals);
   scrape.set('broker_streams', totals.streams);
   scrape.set('broker_stream_entries', totals.entries);
   scrape.set('broker_stream_group_pending_entries_all', totals.pending);
   scrape.set('broker_lists', totals.lists);
   scrape.set('broker_list_elements', totals.elements);
+  scrape.set('broker_hashes', totals.hashes);
+  scrape.set('broker_hash_fields', totals.fields);
+  scrape.set('broker_sets', totals.sets);
+  scrape.set('broker_set_members', totals.members);
   scrape.histogram('broker_stream_first_delivery_seconds', engine.streamStats.firstDelivery);
   scrape.histogram('broker_stream_ack_seconds', engine.streamStats.acknowledgement);
   for (const [db, key, waiting] of engine.blocking.waitingByKey()) {
@@ -49,6 +59,12 @@ function collectDb(db: Db, scrape: Scrape, selection: KeySelection, totals: Tota
       totals.lists++;
       totals.elements += value.length;
       if (selection.admit('list', entry.key)) scrape.set('broker_list_length', value.length, labels({ db: String(db.id), list: text(entry.key) }));
+    } else if (value instanceof Hash) {
+      totals.hashes++;
+      totals.fields += value.size;
+    } else if (value instanceof SetValue) {
+      totals.sets++;
+      totals.members += value.size;
     }
   }
 }

@@ -51,6 +51,13 @@ export class RespBuffer {
     this.length = p;
   }
 
+  /** Bytes already encoded (a replication stream passed on as received). */
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   /** Drops the first `n` bytes (they reached the file). */
   consume(n: number): void {
     if (n < this.length) this.bytes.copy(this.bytes, 0, n, this.length);
@@ -123,15 +130,23 @@ const MAX_HEADER = 1024;
 /**
  * Reads one command from `buf` at `pos` (an absolute file offset is `base + pos`).
  * Returns null when the buffer ends before the command does (more bytes needed, or a
- * truncated file); throws AofFormatError on bytes that cannot be a command.
+ * truncated file); throws AofFormatError on bytes that cannot be a command. Annotation
+ * lines before it (`#...`, skipped as redis-server 7 does) are shown to `annotation`
+ * with the file offset just past each (a follower's position, broker/replication/).
  */
-export function readCommand(buf: Buffer, pos: number, base: number): ReadCommand | null {
+export function readCommand(
+  buf: Buffer,
+  pos: number,
+  base: number,
+  annotation?: (text: string, end: number) => void,
+): ReadCommand | null {
   let p = pos;
   for (;;) {
     if (p >= buf.length) return null;
     if (buf[p] !== 0x23) break; // '#': an annotation line
     const nl = buf.indexOf(LF, p);
     if (nl < 0) return null;
+    annotation?.(buf.latin1Slice(p + 1, nl > p + 1 && buf[nl - 1] === CR ? nl - 1 : nl), base + nl + 1);
     p = nl + 1;
   }
   const start = p;

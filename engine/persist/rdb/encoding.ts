@@ -15,6 +15,7 @@ import { ByteWriter, FormatError } from '../bytes.js';
 import type { U64 } from '../../types/stream-id.js';
 import type { Int64 } from '../../util/int64.js';
 import { lzfCompress, lzfDecompress } from './lzf.js';
+import { DEFAULT_LIMITS, type EncodingLimits } from '../../types/encoding-limits.js';
 
 export const RDB_VERSION = 10;
 export const RDB_MAGIC = 'REDIS';
@@ -58,16 +59,10 @@ export const enum RdbOp {
 
 /** The names of value types the engine does not have (yet), for the error that refuses them. */
 export const UNSUPPORTED_TYPES: Readonly<Record<number, string>> = {
-  [RdbType.Set]: 'set',
   [RdbType.Zset]: 'zset',
-  [RdbType.Hash]: 'hash',
   [RdbType.Zset2]: 'zset',
   [RdbType.Module2]: 'module',
-  [RdbType.HashZipmap]: 'hash (zipmap)',
-  [RdbType.SetIntset]: 'set (intset)',
   [RdbType.ZsetZiplist]: 'zset (ziplist)',
-  [RdbType.HashZiplist]: 'hash (ziplist)',
-  [RdbType.HashListpack]: 'hash (listpack)',
   [RdbType.ZsetListpack]: 'zset (listpack)',
 };
 
@@ -172,6 +167,8 @@ const SCRATCH_MAX = 1 << 20;
 
 export class RdbInput {
   pos: number;
+  /** The encoding rules the values read are given (the loading engine's settings). */
+  limits: EncodingLimits = DEFAULT_LIMITS;
   private scratch = Buffer.allocUnsafe(1 << 14);
 
   constructor(
@@ -322,6 +319,16 @@ export class RdbInput {
       const v = size === 1 ? this.buf.readInt8(this.pos) : size === 2 ? this.buf.readInt16LE(this.pos) : this.buf.readInt32LE(this.pos);
       this.pos += size;
       return String(v);
+    }
+    const first = this.buf[this.pos];
+    if (first !== undefined && first >>> 6 !== 3 && this.pos < this.end) {
+      // A plain string: read straight from the file, without a Buffer view per string.
+      const at = this.pos++;
+      const n = this.lenAfter(first);
+      if (typeof n !== 'number' || n > this.end - this.pos) this.fail('string length past the end of the file', at);
+      const text = this.buf.latin1Slice(this.pos, this.pos + n);
+      this.pos += n;
+      return text;
     }
     return this.blob().latin1Slice();
   }

@@ -1,0 +1,175 @@
+/**
+ * Benchmark: replication lag under a steady XADD load (issue 13). For each server, a
+ * leader and one follower of the same kind (redis-server following redis-server, a broker
+ * following a broker, and redis-server following a broker to tell the leader's part from
+ * the follower's); a writer adds RATE entries a second to the leader for SECONDS,
+ * while a reader on the follower waits with XREAD BLOCK. Reported: the time from the
+ * leader's reply to an XADD to the follower's XREAD returning that entry (p50, p99), and
+ * the offset difference between leader and follower sampled every 10 ms (p50, p99 bytes).
+ * Also the time of a full resync of a 1,000,000-entry stream (from REPLICAOF to a running
+ * follower until its link is up).
+ */
+import { RawClient } from '../harness/raw.js';
+
+interface LagServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface LagTarget {
+  name: string;
+  start(args: readonly string[]): Promise<LagServer>;
+}
+
+interface ProgressLine {
+  start(label: string): void;
+  end(summary: string): void;
+}
+
+/** Progress steps per pair: the lag run and the full resync. */
+const LAG_STEPS = 2;
+
+const RATE = 10_000;
+const SECONDS = 5;
+const RESYNC_ENTRIES = 1_000_000;
+const LEADER_ARGS = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
+
+/** Leader and follower kinds measured: each server following its own kind, and redis-server following the broker. */
+function pairs(targets: readonly LagTarget[]): [LagTarget, LagTarget][] {
+  const out = targets.map((t): [LagTarget, LagTarget] => [t, t]);
+  const redis = targets.find((t) => t.name === 'redis-server');
+  const broker = targets.find((t) => t.name === 'broker');
+  // Separates the leader's part from the follower's.
+  if (redis !== undefined && broker !== undefined) out.push([broker, redis]);
+  return out;
+}
+
+export const lagSteps = (targets: readonly LagTarget[]): number => pairs(targets).length * LAG_STEPS;
+
+export async function replicationLag(targets: readonly LagTarget[], scale: number, progress: ProgressLine): Promise<string[]> {
+  const rows: string[] = [];
+  const seconds = Math.max(1, SECONDS * scale);
+  for (const [lead, follow] of pairs(targets)) {
+    const name = `${lead.name} -> ${follow.name}`;
+    progress.start(`replication lag at ${RATE} XADD/s, ${name}`);
+    const lag = await withPair(lead, follow, (leader, follower) => measureLag(leader, follower, seconds));
+    progress.end(`p50 ${lag.p50.toFixed(2)} ms, p99 ${lag.p99.toFixed(2)} ms`);
+    rows.push(
+      `  ${name.padEnd(28)} reply to follower's XREAD: p50 ${lag.p50.toFixed(2)} ms, p99 ${lag.p99.toFixed(2)} ms; ` +
+        `offset difference: p50 ${lag.bytes50} B, p99 ${lag.bytes99} B (${lag.entries} entries)`,
+    );
+    const entries = Math.round(RESYNC_ENTRIES * scale);
+    progress.start(`full resync of a ${entries}-entry stream, ${name}`);
+    const took = await fullResyncTime(lead, follow, entries);
+    progress.end(`${took.toFixed(2)} s`);
+    rows.push(`  ${name.padEnd(28)} full resync of a ${entries.toLocaleString('en-US')}-entry stream: ${took.toFixed(2)} s`);
+  }
+  return ['', `Replication (one follower, ${RATE} XADD/s for ${seconds} s; the resync from REPLICAOF to the link up):`, ...rows];
+}
+
+/** A leader and a follower, the follower's link up. */
+async function withPair<T>(lead: LagTarget, follow: LagTarget, run: (leaderPort: number, followerPort: number) => Promise<T>): Promise<T> {
+  const leader = await lead.start(LEADER_ARGS);
+  const follower = await follow.start(['--save', '', '--appendonly', 'no', '--replicaof', '127.0.0.1', String(leader.port)]);
+  try {
+    const f = await RawClient.connect(follower.port);
+    await linkUp(f);
+    f.close();
+    return await run(leader.port, follower.port);
+  } finally {
+    await follower.stop();
+    await leader.stop();
+  }
+}
+
+async function linkUp(follower: RawClient): Promise<void> {
+  for (;;) {
+    const text = (await follower.call('INFO', 'replication')).raw.toString('latin1');
+    if (text.includes('master_link_status:up')) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function measureLag(leaderPort: number, followerPort: number, seconds: number) {
+  const [leader, follower, offsetClient, followerInfo] = await Promise.all(
+    [leaderPort, followerPort, leaderPort, followerPort].map((port) => RawClient.connect(port)),
+  );
+  const replied = new Map<string, number>();
+  const lags: number[] = [];
+  const offsets: number[] = [];
+  let writing = true;
+  // The reader: every entry the follower shows, timed against the leader's reply.
+  const reading = (async () => {
+    let last = '$';
+    while (writing || lags.length < replied.size) {
+      const reply = await follower.call('XREAD', 'COUNT', '1000', 'BLOCK', '100', 'STREAMS', 'lag', last);
+      const now = performance.now();
+      for (const m of reply.raw.latin1Slice().matchAll(/\r\n\$\d+\r\n(\d+-\d+)\r\n\*/g)) {
+        last = m[1];
+        const at = replied.get(m[1]);
+        if (at !== undefined) lags.push(now - at);
+      }
+      if (!writing && reply.value === null) break;
+    }
+  })();
+  const sampling = (async () => {
+    while (writing) {
+      const [l, f] = await Promise.all([offsetClient.call('INFO', 'replication'), followerInfo.call('INFO', 'replication')]);
+      const lo = /master_repl_offset:(\d+)/.exec(l.raw.latin1Slice());
+      const fo = /slave_repl_offset:(\d+)/.exec(f.raw.latin1Slice());
+      if (lo !== null && fo !== null) offsets.push(Math.max(0, Number(lo[1]) - Number(fo[1])));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  // The writer: RATE entries a second, paced by the clock, in small pipelines.
+  const began = performance.now();
+  let sent = 0;
+  while (performance.now() - began < seconds * 1000) {
+    const due = Math.floor(((performance.now() - began) / 1000) * RATE);
+    const batch = Math.min(due - sent, 100);
+    if (batch > 0) {
+      const replies = await Promise.all(Array.from({ length: batch }, () => leader.call('XADD', 'lag', '*', 'f', 'v')));
+      const now = performance.now();
+      for (const r of replies) replied.set(String(r.value), now);
+      sent += batch;
+    } else {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+  writing = false;
+  await Promise.all([reading, sampling]);
+  for (const c of [leader, follower, offsetClient, followerInfo]) c.close();
+  return { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), bytes50: quantile(offsets, 0.5), bytes99: quantile(offsets, 0.99), entries: lags.length };
+}
+
+/** Loads `entries` into a leader, then times a running follower from REPLICAOF to its link up. */
+async function fullResyncTime(lead: LagTarget, follow: LagTarget, entries: number): Promise<number> {
+  const leader = await lead.start(LEADER_ARGS);
+  const follower = await follow.start(['--save', '', '--appendonly', 'no']);
+  const [l, f] = await Promise.all([RawClient.connect(leader.port), RawClient.connect(follower.port)]);
+  try {
+    for (let done = 0; done < entries; ) {
+      const n = Math.min(1000, entries - done);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < n; i++) parts.push(Buffer.from(`*5\r\n$4\r\nXADD\r\n$3\r\nbig\r\n$1\r\n*\r\n$1\r\nn\r\n$${String(done + i).length}\r\n${done + i}\r\n`));
+      l.write(Buffer.concat(parts));
+      await l.readMany(n);
+      done += n;
+    }
+    const began = performance.now();
+    await f.call('REPLICAOF', '127.0.0.1', String(leader.port));
+    await linkUp(f);
+    return (performance.now() - began) / 1000;
+  } finally {
+    l.close();
+    f.close();
+    await follower.stop();
+    await leader.stop();
+  }
+}
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}

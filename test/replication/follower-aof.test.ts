@@ -1,0 +1,69 @@
+/**
+ * A follower with the AOF on records its position in the leader's stream with its AOF
+ * (`#REPL <replid> <offset>` annotations after the effects they cover): killed with
+ * SIGKILL under load and restarted from its AOF, it continues with a partial resync
+ * where redis-server 7.0 needs a full one, and converges.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RawClient } from '../harness/raw.js';
+import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { tempDir } from '../harness/temp.js';
+import { converged, infoField, mixedLoad, until } from './topology.js';
+
+const DEBUG = ['--enable-debug-command', 'yes'];
+const servers: RunningServer[] = [];
+const clients: RawClient[] = [];
+const loads: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const stop of loads.splice(0)) await stop().catch(() => undefined);
+  for (const c of clients.splice(0)) c.close();
+  for (const s of servers.splice(0).reverse()) await s.stop();
+});
+
+async function connect(port: number, count = 1): Promise<RawClient[]> {
+  const made = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
+  clients.push(...made);
+  return made;
+}
+
+async function linkUp(c: RawClient): Promise<void> {
+  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
+}
+
+describe.skipIf(!hasRedisServer())('a follower restarted from its AOF', () => {
+  if (!hasRedisServer()) console.warn(NO_REDIS);
+
+  it('continues partially after SIGKILL under load', async () => {
+    const leader = await startRedis([...DEBUG, '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '64mb']);
+    servers.push(leader);
+    const [admin] = await connect(leader.port);
+    const dir = tempDir('follower-aof-');
+    const args = [...DEBUG, '--dir', dir, '--appendonly', 'yes', '--replicaof', `127.0.0.1 ${leader.port}`];
+    const first = await spawnBroker(args);
+    servers.push(first);
+    const [c1] = await connect(first.port);
+    await linkUp(c1);
+    const stop = await mixedLoad(await connect(leader.port, 5));
+    loads.push(stop);
+    await new Promise((r) => setTimeout(r, 800));
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const incr = fs.readdirSync(path.join(dir, 'appendonlydir')).filter((f) => f.endsWith('.incr.aof'));
+    expect(fs.readFileSync(path.join(dir, 'appendonlydir', incr.at(-1)!), 'latin1')).toMatch(/\n#REPL [0-9a-f]{40} \d+\r\n/);
+    await new Promise((r) => setTimeout(r, 300));
+    const fullBefore = await infoField(admin, 'stats', 'sync_full');
+    const partialBefore = Number(await infoField(admin, 'stats', 'sync_partial_ok'));
+    const second = await spawnBroker(args);
+    servers.push(second);
+    const [c2] = await connect(second.port);
+    await linkUp(c2);
+    expect(Number(await infoField(admin, 'stats', 'sync_partial_ok'))).toBe(partialBefore + 1);
+    expect(await infoField(admin, 'stats', 'sync_full')).toBe(fullBefore);
+    await new Promise((r) => setTimeout(r, 300));
+    await stop();
+    await converged(admin, c2);
+  });
+});
