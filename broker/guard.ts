@@ -17,11 +17,15 @@ export interface GuardedClient {
   close(): void;
 }
 
-/** `fn` wrapped so that what it throws is logged (and `client`, if given, disconnected) instead of thrown. */
-export function guarded<A extends unknown[]>(log: Logger, what: string, fn: (...args: A) => void, client?: GuardedClient): (...args: A) => void {
-  return (...args: A): void => {
+/**
+ * `fn` wrapped so that what it throws is logged (and `client`, if given, disconnected)
+ * instead of thrown. One argument at most, passed as it is: a rest parameter spread
+ * into `fn` cost every read of every client an array.
+ */
+export function guarded<T = void>(log: Logger, what: string, fn: (arg: T) => void, client?: GuardedClient): (arg: T) => void {
+  return (arg: T): void => {
     try {
-      fn(...args);
+      fn(arg);
     } catch (err) {
       if (client === undefined) {
         log.error({ err }, `Internal error ${what}; carrying on`);

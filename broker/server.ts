@@ -256,7 +256,7 @@ export class Broker {
   }
 
   /** `fn` guarded against exceptions (broker/guard.ts): logged, and `client` disconnected, instead of ending the process. */
-  guard<A extends unknown[]>(what: string, fn: (...args: A) => void, client?: GuardedClient): (...args: A) => void {
+  guard<T = void>(what: string, fn: (arg: T) => void, client?: GuardedClient): (arg: T) => void {
     return guarded(this.log, what, fn, client);
   }
 

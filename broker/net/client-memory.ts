@@ -66,20 +66,38 @@ export function clientMemoryUsage(c: Connection, running: readonly string[] | nu
   return { qbuf, argvMem, multiMem, output, total: qbuf + argvMem + multiMem + output + CLIENT_OVERHEAD };
 }
 
-/** Which INFO memory total a client counts in; only `normal` ones may be evicted. */
-type MemoryClass = 'normal' | 'primary' | 'replica';
+/** `clientMemoryUsage(c).total` without making the parts, given the output: accounting runs it per command. */
+function clientMemoryTotal(c: Connection, output: number): number {
+  const held = c.heldCommand;
+  const multi = c.multi;
+  return c.queryBufferBytes + (held === null ? 0 : argvBytes(held)) + (multi === null ? 0 : multi.argvBytes) + output + CLIENT_OVERHEAD;
+}
 
-function memoryClass(c: Connection): MemoryClass {
-  if (c.kind === 'replica' && !c.monitor) return 'replica';
-  return c.kind === 'master' ? 'primary' : 'normal';
+/**
+ * Which INFO memory total a client counts in (an index into `totals`); only NORMAL
+ * ones may be evicted. UNACCOUNTED marks a client not accounted yet.
+ */
+const NORMAL = 0;
+const PRIMARY = 1;
+const REPLICA = 2;
+export const UNACCOUNTED = -1;
+
+function memoryClass(c: Connection): number {
+  if (c.kind === 'replica' && !c.monitor) return REPLICA;
+  return c.kind === 'master' ? PRIMARY : NORMAL;
 }
 
 export class ClientMemory {
   /** Clients disconnected by maxmemory-clients (INFO evicted_clients). */
   evicted = 0;
-  private readonly totals: Record<MemoryClass, number> = { normal: 0, primary: 0, replica: 0 };
-  /** What each client was last accounted at, and in which total. */
-  private readonly accounted = new Map<Connection, { bytes: number; cls: MemoryClass }>();
+  /** Bytes accounted per class (NORMAL, PRIMARY, REPLICA). */
+  private readonly totals = [0, 0, 0];
+  /**
+   * The clients accounted; what each was last accounted at, and in which total, is
+   * kept on the connection (`accountedBytes`, `accountedClass`): a map lookup per
+   * update cost the hot path.
+   */
+  private readonly accounted = new Set<Connection>();
   private limit = 0;
   /**
    * client-query-buffer-limit, kept current here because a connection checks it on
@@ -112,37 +130,34 @@ export class ClientMemory {
     return bytes === 0 ? 0 : Math.max(bytes, MIN_LIMIT);
   }
 
-  /** Re-accounts `c` after its buffers changed (a read, a command, a write). */
-  update(c: Connection): void {
+  /** Re-accounts `c` after its buffers changed (a read, a command, a write); `output` is its `outputBytes`. */
+  update(c: Connection, output = c.outputBytes): void {
     if (c.closed) return;
-    const bytes = clientMemoryUsage(c).total;
+    const bytes = clientMemoryTotal(c, output);
     const cls = memoryClass(c);
-    const entry = this.accounted.get(c);
-    if (entry === undefined) {
-      this.accounted.set(c, { bytes, cls });
-    } else {
-      this.totals[entry.cls] -= entry.bytes;
-      entry.bytes = bytes;
-      entry.cls = cls;
-    }
-    this.totals[cls] += bytes;
+    const totals = this.totals;
+    if (c.accountedClass === UNACCOUNTED) this.accounted.add(c);
+    else totals[c.accountedClass] -= c.accountedBytes;
+    c.accountedBytes = bytes;
+    c.accountedClass = cls;
+    totals[cls] += bytes;
   }
 
   /** The client is gone: its memory no longer counts. */
   remove(c: Connection): void {
-    const entry = this.accounted.get(c);
-    if (entry === undefined) return;
-    this.totals[entry.cls] -= entry.bytes;
+    if (c.accountedClass === UNACCOUNTED) return;
+    this.totals[c.accountedClass] -= c.accountedBytes;
+    c.accountedClass = UNACCOUNTED;
     this.accounted.delete(c);
   }
 
   /** INFO memory mem_clients_normal (normal, pub/sub and a primary's link) and mem_clients_slaves. */
   get normalClients(): number {
-    return this.totals.normal + this.totals.primary;
+    return this.totals[NORMAL] + this.totals[PRIMARY];
   }
 
   get replicaClients(): number {
-    return this.totals.replica;
+    return this.totals[REPLICA];
   }
 
   /**
@@ -150,19 +165,17 @@ export class ClientMemory {
    * disconnects the biggest evictable one. Returns true when it disconnected anyone.
    */
   evictIfOver(): boolean {
-    if (this.limit === 0 || this.totals.normal < this.limit) return false;
-    const candidates = [...this.accounted]
-      .filter(([c, e]) => e.cls === 'normal' && !c.noEvict)
-      .sort((a, b) => b[1].bytes - a[1].bytes);
+    if (this.limit === 0 || this.totals[NORMAL] < this.limit) return false;
+    const candidates = [...this.accounted].filter((c) => c.accountedClass === NORMAL && !c.noEvict).sort((a, b) => b.accountedBytes - a.accountedBytes);
     let evicted = false;
-    for (const [c] of candidates) {
-      if (this.totals.normal < this.limit) break;
+    for (const c of candidates) {
+      if (this.totals[NORMAL] < this.limit) break;
       this.log.info(`Evicting client: ${clientInfoLine(c)}`);
       this.evicted++;
       evicted = true;
       c.close();
     }
-    if (this.totals.normal >= this.limit) this.log.warn('Over client maxmemory after evicting all evictable clients');
+    if (this.totals[NORMAL] >= this.limit) this.log.warn('Over client maxmemory after evicting all evictable clients');
     return evicted;
   }
 

@@ -2,8 +2,9 @@
  * One client connection: reads commands off the socket, hands them to dispatch and
  * writes the replies back once per event-loop turn (ARCHITECTURE.md, "Replies").
  *
- * A client's memory is checked after every command (output buffer limits,
- * maxmemory-clients), and one client's long pipeline does not hold the event loop: after
+ * A client's memory (output buffer limits, maxmemory-clients) is checked after each
+ * write, and between commands once their output grew by LIMIT_CHECK_STEP (after every
+ * command before AUTH); one client's long pipeline does not hold the event loop: after
  * INPUT_BUDGET_MS of commands it yields, and reading stops until its input is consumed
  * (redis-server reads 16 KB per event instead). Where redis-server keeps reading the
  * input of a blocked or paused client into its query buffer, this one stops reading it
@@ -18,6 +19,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { clientInfoLine } from '../commands/client.js';
 import type { Transaction } from '../dispatch/multi.js';
 import { formatResponse, parseHead, sniff } from './resp-http.js';
+import { UNACCOUNTED } from './client-memory.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -88,6 +90,9 @@ export class Connection extends Client {
   syncMarks: number[] | null = null;
   /** What the output produced since the last mark shows: nothing, data ('read'), or a write's result. */
   syncNeed: 'none' | 'read' | 'write' = 'none';
+  /** What ClientMemory last accounted this client at (bytes), and in which of its totals. */
+  accountedBytes = 0;
+  accountedClass = UNACCOUNTED;
   /** Inside MULTI: the commands queued so far; null otherwise. */
   multi: Transaction | null = null;
   /** A command read but not yet run because the client is paused. */
@@ -256,19 +261,22 @@ export class Connection extends Client {
    */
   processInput(): void {
     const parser = this.parser;
-    const started = performance.now();
+    // The clock starts only once input is left after a command: a read of one command (no pipelining) never needs it.
+    let started = -1;
     let ran = 0;
     while (!this.closed && !this.closeAfterReply && this.blockedCall === null && this.reply.streams < MAX_STREAMED_REPLIES) {
       const argv = this.held ?? parser.next();
       if (argv === null) break;
       this.held = null;
+      if (started < 0 && parser.pendingBytes !== 0) started = performance.now();
       if (!this.runCommand(argv)) {
         this.held = argv;
         break;
       }
       this.commandProcessed();
+      // Small output is checked once written (flush, at the end of this turn).
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
-      if (++ran % BUDGET_CHECK_EVERY === 0 && performance.now() - started > INPUT_BUDGET_MS) {
+      if (++ran % BUDGET_CHECK_EVERY === 0 && started >= 0 && performance.now() - started > INPUT_BUDGET_MS) {
         this.inputYielded = true;
         setImmediate(() => this.continueInput());
         break;
@@ -282,7 +290,6 @@ export class Connection extends Client {
       this.closeAfterReply = true;
     }
     this.updateReading();
-    if (this.overLimits()) return;
     this.scheduleFlush();
     this.host.replies.betweenCommands();
   }
@@ -311,9 +318,10 @@ export class Connection extends Client {
   /** Checks output buffer limits and maxmemory-clients after output or input grew; true when this client is gone. */
   private overLimits(): boolean {
     const host = this.host;
+    const output = this.outputBytes;
     this.checkedAt = this.reply.position;
-    if (host.outputLimits.enforce(this)) return true;
-    host.clientMemory.update(this);
+    if (host.outputLimits.enforce(this, output)) return true;
+    host.clientMemory.update(this, output);
     host.clientMemory.evictIfOver();
     return this.closed;
   }
@@ -377,14 +385,19 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.host.outputLimits.enforce(this) || this.outputHeld) return;
+    if (this.closed) return;
+    if (this.outputHeld) {
+      this.host.outputLimits.enforce(this);
+      return;
+    }
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
-    if (out.length > 0) {
-      this.write(out);
-      this.host.clientMemory.update(this);
-    }
+    if (out.length > 0) this.write(out);
+    // The limits and the memory after the write: what the socket could not take and what
+    // the turn's commands left (input, held output) count. Over a limit, the socket is
+    // destroyed with what it still holds.
+    if (this.overLimits()) return;
     // A streamed reply goes on in pieces once what precedes it is out (reply-flusher.ts).
     if (this.reply.streams > 0) {
       if (this.reply.producerNext) this.host.replies.stream(this);
@@ -449,8 +462,9 @@ export class Connection extends Client {
   override pushed(): void {
     // A message shows data (keyspace events and MONITOR show writes): under group commit it waits like a read.
     if (this.syncNeed === 'none') this.syncNeed = 'read';
-    if (this.host.outputLimits.enforce(this)) return;
-    this.host.clientMemory.update(this);
+    const output = this.outputBytes;
+    if (this.host.outputLimits.enforce(this, output)) return;
+    this.host.clientMemory.update(this, output);
     this.scheduleFlush();
   }
 

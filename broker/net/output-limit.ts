@@ -58,25 +58,45 @@ export class OutputLimits {
   /** Clients closed for going over their limit, by class (the metrics' counter). */
   readonly closed: Record<LimitClass, number> = { normal: 0, slave: 0, pubsub: 0 };
   private limits: Record<LimitClass, Limit>;
+  /**
+   * The smallest hard or soft limit of any class (Infinity when none): output below it
+   * is within every limit, which is all `enforce` needs to know after a small reply.
+   */
+  private smallest = Infinity;
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
   ) {
-    this.limits = parseLimits(config.get('client-output-buffer-limit'));
+    this.limits = this.apply(config.get('client-output-buffer-limit'));
     config.onChange('client-output-buffer-limit', (_, value) => {
-      this.limits = parseLimits(value);
+      this.limits = this.apply(value);
     });
   }
 
+  private apply(value: string): Record<LimitClass, Limit> {
+    const limits = parseLimits(value);
+    this.smallest = Infinity;
+    for (const { hard, soft } of Object.values(limits)) {
+      if (hard !== 0) this.smallest = Math.min(this.smallest, hard);
+      if (soft !== 0) this.smallest = Math.min(this.smallest, soft);
+    }
+    return limits;
+  }
+
   /**
-   * Disconnects `c` if its unsent output is over its limit; returns true when it did.
-   * Called after output is added outside a read (a published message) and before
-   * each write.
+   * Disconnects `c` if its unsent output (`used`) is over its limit; returns true when
+   * it did. Called after output is added outside a read (a published message), after
+   * much output in a read, and after each write.
    */
-  enforce(c: Connection): boolean {
-    const used = c.outputBytes;
-    if (used === 0 || c.closed || !this.exceeded(c, used)) return false;
+  enforce(c: Connection, used = c.outputBytes): boolean {
+    if (used === 0 || c.closed) return false;
+    if (used < this.smallest && (c.authenticated || used <= UNAUTHENTICATED_LIMIT)) {
+      // Under every soft limit too (as `exceeded` would find): its clock stops.
+      c.softLimitSince = 0;
+      return false;
+    }
+    if (!this.exceeded(c, used)) return false;
     this.log.warn(`Client ${clientInfoLine(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
     this.closed[limitClass(c)]++;
     c.close();
