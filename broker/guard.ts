@@ -19,13 +19,18 @@ export interface GuardedClient {
 
 /**
  * `fn` wrapped so that what it throws is logged (and `client`, if given, disconnected)
- * instead of thrown. One argument at most, passed as it is: a rest parameter spread
- * into `fn` cost every read of every client an array.
+ * instead of thrown. Three arguments at most (the WebSocket upgrade listener's), passed
+ * as they are: a rest parameter spread into `fn` cost every read of every client an array.
  */
-export function guarded<T = void>(log: Logger, what: string, fn: (arg: T) => void, client?: GuardedClient): (arg: T) => void {
-  return (arg: T): void => {
+export function guarded<A = void, B = void, C = void>(
+  log: Logger,
+  what: string,
+  fn: (a: A, b: B, c: C) => void,
+  client?: GuardedClient,
+): (a: A, b: B, c: C) => void {
+  return (a: A, b: B, c: C): void => {
     try {
-      fn(arg);
+      fn(a, b, c);
     } catch (err) {
       if (client === undefined) {
         log.error({ err }, `Internal error ${what}; carrying on`);

@@ -256,7 +256,7 @@ export class Broker {
   }
 
   /** `fn` guarded against exceptions (broker/guard.ts): logged, and `client` disconnected, instead of ending the process. */
-  guard<T = void>(what: string, fn: (arg: T) => void, client?: GuardedClient): (arg: T) => void {
+  guard<A = void, B = void, C = void>(what: string, fn: (a: A, b: B, c: C) => void, client?: GuardedClient): (a: A, b: B, c: C) => void {
     return guarded(this.log, what, fn, client);
   }
 

@@ -45,7 +45,7 @@ export interface SessionHost {
   readonly log: Logger;
   readonly stats: GatewayStats;
   /** Protects an event handler: an exception is logged and closes this session, never the process. */
-  guard<A extends unknown[]>(what: string, fn: (...args: A) => void, session: Session): (...args: A) => void;
+  guard<A = void, B = void, C = void>(what: string, fn: (a: A, b: B, c: C) => void, session: Session): (a: A, b: B, c: C) => void;
   closed(session: Session): void;
 }
 
