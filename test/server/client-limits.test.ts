@@ -114,7 +114,8 @@ describe('maxmemory-clients', () => {
     }
     expect(maxClients).toBeLessThan(bound + 1024 * 1024);
     expect(infoField(await info(admin, 'stats'), 'evicted_clients')).toBe('1');
-    expect(broker.output()).toContain('Evicting client: id=');
+    // The log is written asynchronously (pino): poll for the line.
+    await expect.poll(() => broker.output()).toContain('Evicting client: id=');
     expect((await admin.call('PING')).raw.toString()).toBe('+PONG\r\n');
     admin.close();
   }, 60_000);
@@ -157,7 +158,7 @@ describe('client-query-buffer-limit', () => {
     const broker = await spawnBroker([]);
     servers.push(broker);
     expect(await queryBufferCutOff(broker.port)).toBe(true);
-    expect(broker.output()).toContain('Closing client that reached max query buffer length');
+    await expect.poll(() => broker.output()).toContain('Closing client that reached max query buffer length');
   });
 
   it.skipIf(!hasRedisServer())('redis-server closes it too', async () => {
