@@ -78,6 +78,8 @@ describe.skipIf(!hasRedisServer())('SYNC and PSYNC', () => {
     const check = spawnSync('redis-check-rdb', [file], { encoding: 'latin1' });
     expect(check.stdout).toContain('RDB looks OK!');
     const ref = await connect(await startRedis(['--dir', dir, '--dbfilename', 'dump.rdb', ...DEBUG]));
+    // redis-server listens before it loads (-LOADING meanwhile; DEBUG is served even then).
+    await expect.poll(async () => (await ref.call('INFO', 'persistence')).raw.toString('latin1')).toContain('loading:0');
     expect((await ref.call('DEBUG', 'DIGEST-VALUE', 'big', 'str:0', 'list:0', 'stream:0')).raw).toEqual(fixed);
     // One instant: the entries written before it, all of them, in order.
     const length = (await ref.call('XLEN', 'load')).value as number;
