@@ -34,6 +34,9 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (broker.persistence.loading.active) broker.log.warn('Received shutdown signal during loading, scheduling shutdown.');
     else broker.log.info(`Received ${signal} scheduling shutdown...`);
+    // Unlike redis-server, which keeps accepting while followers catch up: an
+    // orchestrator's SIGTERM (docker stop) means clients should go elsewhere now.
+    void broker.stopAccepting();
     void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((error) => {
       // A failed final save does not keep a signalled process alive.
       if (error !== null) process.exit(1);

@@ -183,6 +183,8 @@ export class Broker {
   readonly respPortHttp: RespPortHttp | null;
 
   private readonly servers: net.Server[] = [];
+  /** Resolves once every listener has closed (set by stopAccepting). */
+  private listenersClosed: Promise<unknown> | null = null;
   private nextClientId = 1;
   private cronTimer: NodeJS.Timeout | null = null;
   private cronLoops = 0;
@@ -320,13 +322,24 @@ export class Broker {
     this.log.info({ port: this.port }, 'Ready to accept connections');
   }
 
+  /**
+   * No new connections: the listeners close, the clients connected are served until
+   * `stop` (a signalled shutdown's first step, while followers catch up). Once per stop.
+   */
+  stopAccepting(): Promise<unknown> {
+    this.listenersClosed ??= Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    return this.listenersClosed;
+  }
+
   async stop(): Promise<void> {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     this.cronTimer = null;
     this.pause.clearTimer();
+    const closed = this.stopAccepting();
     for (const c of [...this.connections.values()]) c.close();
-    await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await closed;
     this.servers.length = 0;
+    this.listenersClosed = null;
     await this.persistence.stop();
   }
 

@@ -4,6 +4,7 @@
 # pulled: the base image is the official one when it is already here, else a stand-in
 # made from this machine's own Node.js.
 #
+#   test/container/docker-env.sh install      apt-get installs docker.io and docker-compose when missing (.ci/run)
 #   test/container/docker-env.sh up [OWNER]   daemon answering, base image, project image built
 #   test/container/docker-env.sh down [OWNER] stops dockerd if `up` started it and no one else uses it
 #   test/container/docker-env.sh test [ARGS]  `npx vitest run --project container ARGS` (which calls up and down)
@@ -45,7 +46,8 @@ start_daemon() {
   [[ "$(id -u)" == 0 ]] || missing "no Docker daemon answers and starting dockerd needs root"
   log "starting dockerd (log: $STATE/dockerd.log)"
   # setsid: the daemon outlives this script and is not in the terminal's process group.
-  setsid dockerd >"$STATE/dockerd.log" 2>&1 </dev/null &
+  # 9>&-: the daemon must not hold the lock of this script (below) for its lifetime.
+  setsid dockerd >"$STATE/dockerd.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/dockerd.pid"
   for _ in $(seq 1 120); do
     daemon_answers && return 0
@@ -160,11 +162,33 @@ clean() {
   [[ -z "$ids" ]] || docker volume rm -f $ids >/dev/null
 }
 
+# --- packages -----------------------------------------------------------------------
+
+# Debian's docker.io (dockerd, containerd, runc and a CLI) and, where the compose plugin
+# is missing, docker-compose (test/http/compose.test.ts validates the compose files).
+install() {
+  local packages=()
+  command -v dockerd >/dev/null 2>&1 || packages+=(docker.io)
+  { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || packages+=(docker-compose)
+  if ((${#packages[@]} == 0)); then
+    log "docker.io and a compose tool already installed"
+    return 0
+  fi
+  [[ "$(id -u)" == 0 ]] || {
+    log "installing ${packages[*]} needs root"
+    exit 1
+  }
+  log "installing ${packages[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+}
+
 # --- commands -----------------------------------------------------------------------
 
 mkdir -p "$STATE/owners"
 command=${1:-}
 case "$command" in
+install) install ;;
 up)
   owner="${2:-$PPID}"
   command -v docker >/dev/null 2>&1 || missing "the docker CLI is not installed (apt-get install docker.io)"
@@ -190,7 +214,7 @@ test)
   ;;
 clean) clean ;;
 *)
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
   ;;
 esac

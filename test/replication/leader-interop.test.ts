@@ -187,6 +187,27 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     expect((await f.c.call('GET', 'last')).value).toBe('write');
   });
 
+  it('SIGTERM stops accepting connections at once, waits for the lagging follower, and exits 0', async () => {
+    const { server, admin } = await leader();
+    const f = await follower(server.port);
+    await linkUp(f.c);
+    f.server.child?.kill('SIGSTOP');
+    try {
+      await admin.call('SET', 'last', 'write');
+      server.child.kill('SIGTERM');
+      await until('the leader waits', async () => server.output().includes('Waiting for replicas before shutting down.'));
+      await expect(RawClient.connect(server.port)).rejects.toThrow(/ECONNREFUSED/);
+      // The clients connected are still served meanwhile (writes are held).
+      expect((await admin.call('GET', 'last')).value).toBe('write');
+    } finally {
+      f.server.child?.kill('SIGCONT');
+    }
+    await until('the leader exited', async () => server.child.exitCode !== null);
+    expect(server.child.exitCode).toBe(0);
+    expect(server.output()).toContain('1 of 1 replicas are in sync when shutting down.');
+    expect((await f.c.call('GET', 'last')).value).toBe('write');
+  });
+
   it('a follower that stops reading its payload is dropped after repl-timeout, and the next one syncs', async () => {
     const { server, admin } = await leader(['--repl-timeout', '1']);
     // Incompressible values: the payload must outgrow what the sockets buffer.
