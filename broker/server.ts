@@ -53,6 +53,9 @@ export interface BrokerStats {
   totalErrorReplies: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** What followers read from their leader and leaders write to followers, counted apart as redis-server does. */
+  netReplInputBytes: number;
+  netReplOutputBytes: number;
   readsProcessed: number;
   writesProcessed: number;
 }
@@ -147,6 +150,8 @@ export class Broker {
     totalErrorReplies: 0,
     netInputBytes: 0,
     netOutputBytes: 0,
+    netReplInputBytes: 0,
+    netReplOutputBytes: 0,
     readsProcessed: 0,
     writesProcessed: 0,
   };
@@ -176,6 +181,8 @@ export class Broker {
     ops: new InstantaneousMetric(),
     netInput: new InstantaneousMetric(),
     netOutput: new InstantaneousMetric(),
+    netReplInput: new InstantaneousMetric(),
+    netReplOutput: new InstantaneousMetric(),
   };
   /** Memory in use once started, and the highest seen (INFO memory). */
   readonly memory = new MemoryUsage();
@@ -411,6 +418,8 @@ export class Broker {
     s.totalErrorReplies = 0;
     s.netInputBytes = 0;
     s.netOutputBytes = 0;
+    s.netReplInputBytes = 0;
+    s.netReplOutputBytes = 0;
     s.readsProcessed = 0;
     s.writesProcessed = 0;
     this.clientMemory.evicted = 0;
@@ -426,6 +435,8 @@ export class Broker {
     this.metrics.ops.reset(0, now);
     this.metrics.netInput.reset(0, now);
     this.metrics.netOutput.reset(0, now);
+    this.metrics.netReplInput.reset(0, now);
+    this.metrics.netReplOutput.reset(0, now);
   }
 
   /** redis-server's serverCron: periodic work at `hz` times a second. */
@@ -448,6 +459,8 @@ export class Broker {
       this.metrics.ops.sample(this.engine.stats.totalCommands, now);
       this.metrics.netInput.sample(this.stats.netInputBytes, now);
       this.metrics.netOutput.sample(this.stats.netOutputBytes, now);
+      this.metrics.netReplInput.sample(this.stats.netReplInputBytes, now);
+      this.metrics.netReplOutput.sample(this.stats.netReplOutputBytes, now);
       this.memory.sample();
     }
     if (every(1000)) {

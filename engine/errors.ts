@@ -232,6 +232,7 @@ export const REPLCONF_UNRECOGNIZED = (option: string): string => `ERR Unrecogniz
 /** getRangeLongFromObjectOrReply's error for REPLCONF rdb-only (sic: "must between"). */
 export const RDB_ONLY_RANGE = 'ERR value is out of range, value must between 0 and 1';
 export const SYNC_PENDING_OUTPUT = 'ERR SYNC and PSYNC are invalid with pending output';
+export const SYNC_WITHOUT_LEADER = "NOMASTERLINK Can't SYNC while not connected with my master";
 export const WAIT_ON_REPLICA =
   'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
   '(which is not the default) writes to replicas are just local and are not propagated.';

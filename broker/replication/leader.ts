@@ -301,7 +301,7 @@ export class Leader {
       write: (bytes) =>
         new Promise<void>((resolve, reject) => {
           if (socket.destroyed || c.closed) return reject(new Error('replica gone'));
-          this.host.stats.netOutputBytes += bytes.length;
+          this.host.stats.netReplOutputBytes += bytes.length;
           f.payloadMoved = Date.now();
           if (socket.write(bytes)) return resolve();
           const done = (): void => {

@@ -359,6 +359,7 @@ const ENTRIES: Record<Name, Entry> = {
   REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
   RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
   SYNC_PENDING_OUTPUT: { text: 'ERR SYNC and PSYNC are invalid with pending output', untriggered: 'needs pipelined output before SYNC; test/replication/ covers the handshake' },
+  SYNC_WITHOUT_LEADER: { text: "NOMASTERLINK Can't SYNC while not connected with my master", untriggered: 'needs a follower whose link is down; test/replication/follower-interop.test.ts compares it with redis-server' },
   WAIT_ON_REPLICA: {
     text:
       'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
