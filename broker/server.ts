@@ -10,6 +10,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { errorLine } from '../protocol/reply.js';
+import { SHUTDOWN_FAILED } from '../engine/errors.js';
 import { CommandTable, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
 import { Config } from './config/config.js';
@@ -70,8 +71,17 @@ export interface ShutdownOptions {
   force: boolean;
 }
 
-/** Work before the process goes (persistence flushes); returns an error text to abort. */
-export type ShutdownHook = (options: ShutdownOptions) => Promise<string | null> | string | null;
+/** Why a shutdown did not happen: the error for the client that asked, and whether SHUTDOWN ABORT cancelled it. */
+export interface ShutdownRefusal {
+  error: string;
+  aborted: boolean;
+}
+
+/**
+ * Work before the process goes (persistence flushes); returns an error text to abort.
+ * `aborted` fires on SHUTDOWN ABORT: a hook that waits stops waiting.
+ */
+export type ShutdownHook = (options: ShutdownOptions, aborted: AbortSignal) => Promise<string | null> | string | null;
 
 const PROTECTED_MODE_DENIED =
   'DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
@@ -110,6 +120,7 @@ export type ConnectionHost = Pick<
  */
 export type CommandHost = Pick<
   Broker,
+  | 'abortShutdown'
   | 'authRequired'
   | 'clientMemory'
   | 'commands'
@@ -194,6 +205,8 @@ export class Broker {
   private cronTimer: NodeJS.Timeout | null = null;
   private cronLoops = 0;
   private shuttingDown = false;
+  /** Set while the shutdown hooks run: SHUTDOWN ABORT can still cancel it. */
+  private shutdownAbort: AbortController | null = null;
 
   constructor(options: BrokerOptions = {}) {
     this.config.loadArgs(options.args ?? []);
@@ -339,24 +352,38 @@ export class Broker {
 
   /**
    * SHUTDOWN and the termination signals: runs the shutdown hooks, then stops and
-   * calls `onShutdown`. Returns the error text when a hook failed and it is not forced.
+   * calls `onShutdown`. Returns why not when a hook failed and it is not forced, or
+   * SHUTDOWN ABORT cancelled it.
    */
-  async shutdown(options: ShutdownOptions): Promise<string | null> {
+  async shutdown(options: ShutdownOptions): Promise<ShutdownRefusal | null> {
     if (this.shuttingDown) return null;
     this.shuttingDown = true;
+    const abort = new AbortController();
+    this.shutdownAbort = abort;
     this.log.warn('User requested shutdown...');
     for (const hook of this.shutdownHooks) {
-      const error = await hook(options);
-      if (error !== null && !options.force) {
-        this.log.warn(`Error trying to shut down: ${error}`);
+      const error = await hook(options, abort.signal);
+      if (abort.signal.aborted || (error !== null && !options.force)) {
+        if (!abort.signal.aborted) this.log.warn(`Error trying to shut down: ${error}`);
         this.shuttingDown = false;
-        return 'ERR Errors trying to SHUTDOWN. Check logs.';
+        this.shutdownAbort = null;
+        return { error: SHUTDOWN_FAILED, aborted: abort.signal.aborted };
       }
     }
+    this.shutdownAbort = null;
     this.log.warn('Redis is now ready to exit, bye bye...');
     await this.stop();
     this.onShutdown?.();
     return null;
+  }
+
+  /** SHUTDOWN ABORT (abortShutdown): false when no shutdown can be cancelled any more. */
+  abortShutdown(): boolean {
+    const abort = this.shutdownAbort;
+    if (abort === null || abort.signal.aborted) return false;
+    abort.abort();
+    this.log.info('Shutdown manually aborted.');
+    return true;
   }
 
   /**
