@@ -10,7 +10,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { errorLine } from '../protocol/reply.js';
-import { SHUTDOWN_FAILED } from '../engine/errors.js';
+import { MAXCLIENTS, SHUTDOWN_FAILED } from '../engine/errors.js';
 import { CommandTable, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
 import { Config } from './config/config.js';
@@ -396,7 +396,7 @@ export class Broker {
       this.stats.rejectedConnections++;
       socket.on('error', () => undefined);
       // Closed once written, whatever the peer does: a half-closed socket would keep its descriptor.
-      socket.end(errorLine('ERR max number of clients reached'), () => socket.destroy());
+      socket.end(errorLine(MAXCLIENTS), () => socket.destroy());
       return;
     }
     const keepAlive = this.config.int('tcp-keepalive');

@@ -194,6 +194,7 @@ export const UNBLOCKED_BY_CLIENT = 'UNBLOCKED client unblocked via CLIENT UNBLOC
 
 export const MONITOR_DENY_BLOCKING = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 export const NO_SHUTDOWN_IN_PROGRESS = 'ERR No shutdown in progress.';
+export const MAXCLIENTS = 'ERR max number of clients reached';
 export const SHUTDOWN_FAILED = 'ERR Errors trying to SHUTDOWN. Check logs.';
 export const INVALID_COMMAND = 'ERR Invalid command specified';
 export const COMMAND_HAS_NO_KEYS = 'ERR The command has no key arguments';

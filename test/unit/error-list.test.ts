@@ -299,6 +299,7 @@ const ENTRIES: Record<Name, Entry> = {
   // Server
   MONITOR_DENY_BLOCKING: { text: "ERR MONITOR isn't allowed for DENY BLOCKING client", trigger: [['MULTI'], ['MONITOR'], ['EXEC']] },
   NO_SHUTDOWN_IN_PROGRESS: { text: 'ERR No shutdown in progress.', trigger: [['SHUTDOWN', 'ABORT']] },
+  MAXCLIENTS: { text: 'ERR max number of clients reached', untriggered: 'needs maxclients reached; test/server/client-limits.test.ts compares it with redis-server' },
   SHUTDOWN_FAILED: { text: 'ERR Errors trying to SHUTDOWN. Check logs.', untriggered: 'needs a failing final save or an aborted wait; test/server/lifecycle.test.ts and test/replication/leader-interop.test.ts cover them' },
   INVALID_COMMAND: { text: 'ERR Invalid command specified', trigger: [['COMMAND', 'GETKEYS', 'foo', 'x']] },
   COMMAND_HAS_NO_KEYS: { text: 'ERR The command has no key arguments', trigger: [['COMMAND', 'GETKEYS', 'ping', 'x']] },
