@@ -61,15 +61,21 @@ start_daemon() {
   missing "dockerd did not answer within 60 s (see $STATE/dockerd.log)"
 }
 
+# Whether a run that is still alive uses the daemon (the owners of dead ones are forgotten).
+owned() {
+  local found=1 file
+  for file in "$STATE"/owners/*; do
+    [[ -e "$file" ]] || continue
+    if kill -0 "$(basename "$file")" 2>/dev/null; then found=0; else rm -f "$file"; fi
+  done
+  return $found
+}
+
 # Stops the dockerd `up` started, once no owner that is still alive uses it.
 stop_daemon() {
   local pidfile="$STATE/dockerd.pid"
   [[ -f "$pidfile" ]] || return 0
-  for owner in "$STATE"/owners/*; do
-    [[ -e "$owner" ]] || continue
-    if kill -0 "$(basename "$owner")" 2>/dev/null; then return 0; fi
-    rm -f "$owner"
-  done
+  owned && return 0
   local pid
   pid="$(cat "$pidfile")"
   log "stopping the dockerd it started (pid $pid)"
@@ -194,8 +200,10 @@ up)
   command -v docker >/dev/null 2>&1 || missing "the docker CLI is not installed (apt-get install docker.io)"
   # One `up` at a time: concurrent runs share the daemon and the build cache.
   exec 9>"$STATE/lock"
-  flock 9
+  flock -w 1200 9 || missing "another docker-env.sh holds $STATE/lock for 20 minutes"
   start_daemon
+  # No other run is going on: what a crashed one left goes.
+  owned || clean
   touch "$STATE/owners/$owner"
   build_image
   echo "image=$BROKER_IMAGE"
@@ -203,7 +211,7 @@ up)
 down)
   owner="${2:-$PPID}"
   exec 9>"$STATE/lock"
-  flock 9
+  flock -w 1200 9
   rm -f "$STATE/owners/$owner"
   stop_daemon
   ;;
