@@ -256,3 +256,11 @@ export const FAILOVER_NOT_A_REPLICA = 'ERR FAILOVER target HOST and PORT is not 
 export const FAILOVER_TARGET_OFFLINE = 'ERR FAILOVER target replica is not online.';
 export const PSYNC_FAILOVER_REPLID = 'ERR PSYNC FAILOVER replid must match my replid.';
 export const PSYNC_FAILOVER_ON_MASTER = "ERR PSYNC FAILOVER can't be sent to a master.";
+
+// ---------------------------------------------------------------------------------------
+// The server surface: MODULE, CLIENT TRACKING/CACHING (broker/commands/module.ts, tracking.ts)
+
+export const MODULE_NOT_ALLOWED =
+  'ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+export const MODULE_LOAD_FAILED = 'ERR Error loading the extension. Please check the server logs.';
+export const MODULE_UNLOAD_NO_SUCH_MODULE = 'ERR Error unloading module: no such module with that name';

@@ -12,6 +12,8 @@ import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
 import { transactionCommands } from './transaction.js';
 import { persistenceCommands } from './persistence.js';
+import { moduleCommands } from './module.js';
+import { lolwutCommands } from './lolwut.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
@@ -25,4 +27,6 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...debugCommands,
   ...transactionCommands,
   ...persistenceCommands,
+  ...moduleCommands,
+  ...lolwutCommands,
 ];

@@ -396,6 +396,13 @@ const ENTRIES: Record<Name, Entry> = {
   FAILOVER_TARGET_OFFLINE: { text: 'ERR FAILOVER target replica is not online.', untriggered: 'needs a follower in its full resync' },
   PSYNC_FAILOVER_REPLID: { text: 'ERR PSYNC FAILOVER replid must match my replid.', untriggered: 'needs a follower; test/replication/failover.test.ts sends the matching one' },
   PSYNC_FAILOVER_ON_MASTER: { text: "ERR PSYNC FAILOVER can't be sent to a master.", trigger: [['PSYNC', 'x', '1', 'FAILOVER']] },
+  // The server surface
+  MODULE_NOT_ALLOWED: {
+    text: 'ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+    trigger: [['MODULE', 'LOAD', '/nonexistent/module.so']],
+  },
+  MODULE_LOAD_FAILED: { text: 'ERR Error loading the extension. Please check the server logs.', untriggered: 'needs enable-module-command (test/diff/server-surface.test.ts)' },
+  MODULE_UNLOAD_NO_SUCH_MODULE: { text: 'ERR Error unloading module: no such module with that name', untriggered: 'needs enable-module-command (test/diff/server-surface.test.ts)' },
 };
 
 /** An entry's text: the constant, or the function applied to the entry's arguments. */
