@@ -17,6 +17,7 @@ import { PARAMS, keyspaceEventFlags } from './config/params.js';
 import { Connection } from './net/connection.js';
 import { createLogger, setLogLevel, type Logger } from './log.js';
 import { brokerCommands } from './commands/index.js';
+import { connectTracking } from './commands/tracking.js';
 import { SlowLog } from './introspection/slowlog.js';
 import { LatencyMonitor } from './introspection/latency.js';
 import type { LatencyHistogram } from './introspection/histogram.js';
@@ -235,6 +236,7 @@ export class Broker {
     this.config.onChange('notify-keyspace-events', (_, value) => {
       this.engine.notifyFlags = keyspaceEventFlags(value);
     });
+    connectTracking(this.engine, this.config, this.connections, (fn) => this.guard('sending invalidations', fn));
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);
     this.outputLimits = new OutputLimits(this.config, this.log);
@@ -393,6 +395,7 @@ export class Broker {
     this.engine.blocking.cancel(c);
     this.engine.pubsub.unsubscribeAll(c);
     this.engine.watches.unwatch(c);
+    this.engine.tracking.disable(c);
   }
 
   countError(message: string): void {

@@ -74,6 +74,10 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
   if (subscriptions !== null) flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (blocked) flags += 'b';
+  const tracking = c.tracking;
+  if (tracking !== null) flags += 't';
+  if (tracking?.brokenRedirect === true) flags += 'R';
+  if (tracking?.bcast === true) flags += 'B';
   if (c.closeAfterReply) flags += 'c';
   if (c.noEvict) flags += 'e';
   if (flags === '') flags = 'N';
@@ -88,7 +92,7 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
     `flags=${flags} db=${c.db.id} sub=${channels} psub=${patterns} ssub=${shard} ` +
     `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${memory.qbuf} qbuf-free=0 argv-mem=${memory.argvMem} ` +
     `multi-mem=${memory.multiMem} rbs=${CLIENT_OVERHEAD} rbp=0 obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${memory.total} ` +
-    `events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCommand} user=default redir=-1 resp=${c.reply.resp}`
+    `events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCommand} user=default redir=${tracking === null ? -1 : tracking.redirect} resp=${c.reply.resp}`
   );
 }
 
@@ -271,12 +275,9 @@ function clientReply(c: Connection, argv: string[]): void {
   }
 }
 
-function clientGetRedir(c: Connection): void {
-  // No client-side caching: tracking never redirects.
-  c.reply.int(-1);
-}
-
 const HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
   'GETREDIR',
   '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME',
@@ -311,6 +312,11 @@ const HELP = [
   '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
   '    Unblock the specified blocked client.',
   'NO-EVICT (ON|OFF)',
@@ -333,6 +339,5 @@ export const clientCommands: readonly CommandDef<Connection>[] = [
   { name: 'client|unblock', handler: clientUnblock },
   { name: 'client|no-evict', handler: clientNoEvict },
   { name: 'client|reply', handler: clientReply },
-  { name: 'client|getredir', handler: clientGetRedir },
   { name: 'client|help', handler: clientHelp },
 ];

@@ -14,10 +14,12 @@ import { transactionCommands } from './transaction.js';
 import { persistenceCommands } from './persistence.js';
 import { moduleCommands } from './module.js';
 import { lolwutCommands } from './lolwut.js';
+import { trackingCommands } from './tracking.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
   ...clientCommands,
+  ...trackingCommands,
   ...infoCommands,
   ...configCommands,
   ...commandCommands,

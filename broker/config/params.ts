@@ -70,6 +70,7 @@ export const PARAMS: readonly ParamSpec[] = [
   // Diagnostics.
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
+  { name: 'tracking-table-max-keys', kind: 'int', default: '1000000', min: 0, max: LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
   {

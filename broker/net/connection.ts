@@ -20,6 +20,7 @@ import { clientInfoLine } from '../commands/client.js';
 import type { Transaction } from '../dispatch/multi.js';
 import { formatResponse, parseHead, sniff } from './resp-http.js';
 import { UNACCOUNTED } from './client-memory.js';
+import { afterTrackedCommand } from '../commands/tracking.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -273,6 +274,7 @@ export class Connection extends Client {
         this.held = argv;
         break;
       }
+      if (this.tracking !== null) afterTrackedCommand(this);
       this.commandProcessed();
       // Small output is checked once written (flush, at the end of this turn).
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
