@@ -19,7 +19,8 @@ import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
 import type { PauseMode } from '../dispatch/pause.js';
-import { CLIENT_OVERHEAD, clientMemoryUsage } from '../net/client-memory.js';
+import { clientMemoryUsage } from '../net/client-memory.js';
+import { SLAB_SIZE } from '../../protocol/reply.js';
 
 const LLONG_MAX = 9223372036854775807;
 
@@ -83,15 +84,16 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
   if (flags === '') flags = 'N';
   const nowSec = Math.floor(Date.now() / 1000);
   const memory = clientMemoryUsage(c, running);
-  // Output not yet handed to the socket is the buffer (obl); what the socket holds for the kernel, the list (oll, omem).
+  // Output not yet handed to the socket is the buffer (obl), written into the shared reply slabs (rbs, and rbp its
+  // recent peak); what the socket holds for the kernel, the list (oll, omem).
   const omem = c.socket.writableLength;
   const obl = memory.output - omem;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} ` +
     `age=${nowSec - Math.floor(c.createdAt / 1000)} idle=${nowSec - Math.floor(c.lastInteraction / 1000)} ` +
     `flags=${flags} db=${c.db.id} sub=${channels} psub=${patterns} ssub=${shard} ` +
-    `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${memory.qbuf} qbuf-free=0 argv-mem=${memory.argvMem} ` +
-    `multi-mem=${memory.multiMem} rbs=${CLIENT_OVERHEAD} rbp=0 obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${memory.total} ` +
+    `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${memory.qbuf} qbuf-free=${memory.qbufFree} argv-mem=${memory.argvMem} ` +
+    `multi-mem=${memory.multiMem} rbs=${SLAB_SIZE} rbp=${c.outputPeak} obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${memory.total} ` +
     `events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCommand} user=default redir=${tracking === null ? -1 : tracking.redirect} resp=${c.reply.resp}`
   );
 }

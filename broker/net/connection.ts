@@ -13,7 +13,7 @@
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
 import { RespParser, type LargeCommand } from '../../protocol/parser.js';
-import type { Argv, Command } from '../../engine/command.js';
+import { argsOf, type Arg, type Argv, type Command } from '../../engine/command.js';
 import type { CommandHost, ConnectionHost } from '../server.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { clientInfoLine } from '../commands/client.js';
@@ -91,6 +91,8 @@ export class Connection extends Client {
   syncMarks: number[] | null = null;
   /** What the output produced since the last mark shows: nothing, data ('read'), or a write's result. */
   syncNeed: 'none' | 'read' | 'write' = 'none';
+  /** The most output a flush found waiting for the socket since the last reset, every 5 s (CLIENT LIST rbp). */
+  outputPeak = 0;
   /** What ClientMemory last accounted this client at (bytes), and in which of its totals. */
   accountedBytes = 0;
   accountedClass = UNACCOUNTED;
@@ -160,6 +162,11 @@ export class Connection extends Client {
   get fd(): number {
     const handle = (this.socket as unknown as { _handle?: { fd?: number } })._handle;
     return handle?.fd ?? -1;
+  }
+
+  /** The arguments of the blocking command this client waits in, if any (CLIENT LIST argv-mem: redis-server keeps them). */
+  get blockedArgs(): readonly Arg[] | null {
+    return this.blockedCall === null ? null : argsOf(this.blockedCall.argv);
   }
 
   /** The command held by CLIENT PAUSE, if any (CLIENT LIST argv-mem). */
@@ -392,6 +399,8 @@ export class Connection extends Client {
       this.host.outputLimits.enforce(this);
       return;
     }
+    const pending = this.reply.length;
+    if (pending > this.outputPeak) this.outputPeak = pending;
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
