@@ -154,7 +154,7 @@ export class Broker {
   /** 40 hex characters identifying this run (INFO run_id). */
   readonly runId = randomBytes(20).toString('hex');
   /** CLIENT PAUSE. */
-  readonly pause = new ClientPause(this.connections);
+  readonly pause = new ClientPause();
   /** Connections in MONITOR mode. */
   readonly monitors = new Set<Connection>();
   readonly slowlog = new SlowLog();
@@ -236,6 +236,9 @@ export class Broker {
     this.config.onChange('notify-keyspace-events', (_, value) => {
       this.engine.notifyFlags = keyspaceEventFlags(value);
     });
+    this.pause.onChange = (paused) => {
+      this.engine.deletionsPaused = paused;
+    };
     connectTracking(this.engine, this.config, this.connections, (fn) => this.guard('sending invalidations', fn));
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);

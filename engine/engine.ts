@@ -70,6 +70,12 @@ export class Engine {
    * every client but the leader's link, as on redis-server's replicas.
    */
   followsLeader = false;
+  /**
+   * CLIENT PAUSE (either mode) is on: keys are neither expired nor evicted (redis-server's
+   * PAUSE_ACTION_EXPIRE and PAUSE_ACTION_EVICT); an expired key reads as absent meanwhile
+   * and is deleted once the pause ends. Eviction checks it too.
+   */
+  deletionsPaused = false;
   /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
   notifyFlags = 0;
   /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len, the encoding limits). */
@@ -310,6 +316,7 @@ export class Engine {
    */
   expireKey(db: Db, e: Entry): boolean {
     if (this.followsLeader) return this.caller === null || !this.caller.fromLeader;
+    if (this.deletionsPaused) return true;
     db.remove(e);
     this.stats.expiredKeys++;
     notify(this, NotifyFlag.Expired, 'expired', e.key, db.id);
@@ -326,7 +333,7 @@ export class Engine {
    * after a call that ran out of time), resuming where the last call stopped.
    */
   activeExpireCycle(budgetMs: number): void {
-    if (!this.activeExpireEnabled || this.followsLeader) return;
+    if (!this.activeExpireEnabled || this.followsLeader || this.deletionsPaused) return;
     const start = performance.now();
     const dbCount = this.dbs.length;
     const dbsPerCall = this.expireTimedOut ? dbCount : Math.min(EXPIRE_DBS_PER_CALL, dbCount);
