@@ -107,11 +107,12 @@ describe.skipIf(!hasRedisServer())('server surface vs redis-server', () => {
   });
 });
 
-describe.skipIf(!hasRedisServer())('MODULE with enable-module-command yes vs redis-server', () => {
+describe.skipIf(!hasRedisServer())('MODULE and DEBUG enabled vs redis-server', () => {
   let servers: DiffServers;
   let p: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers(['--enable-module-command', 'yes'], ['--enable-module-command', 'yes']);
+    const args = ['--enable-module-command', 'yes', '--enable-debug-command', 'yes'];
+    servers = await startDiffServers(args, args);
     p = await servers.pair();
   });
   afterAll(() => servers?.stop());
@@ -121,6 +122,19 @@ describe.skipIf(!hasRedisServer())('MODULE with enable-module-command yes vs red
     await p.same('MODULE', 'LOADEX', '/nonexistent/module.so', 'ARGS', 'x');
     await p.same('MODULE', 'UNLOAD', 'nosuch');
     await p.same('CONFIG', 'GET', 'enable-module-command');
+  });
+
+  it('LATENCY RESET counts the event series it reset', async () => {
+    await p.same('CONFIG', 'SET', 'latency-monitor-threshold', '1');
+    await p.same('DEBUG', 'SLEEP', '0.01');
+    await p.same('DEBUG', 'SLEEP', '0.01');
+    await p.same('LATENCY', 'RESET', 'nosuch');
+    await p.same('LATENCY', 'RESET', 'command', 'command', 'nosuch');
+    await p.same('DEBUG', 'SLEEP', '0.01');
+    await p.same('LATENCY', 'RESET');
+    await p.same('LATENCY', 'RESET');
+    await p.same('LATENCY', 'LATEST');
+    await p.same('CONFIG', 'SET', 'latency-monitor-threshold', '0');
   });
 });
 
