@@ -25,7 +25,7 @@ import { LargeCommand } from '../../protocol/parser.js';
 import { clientInfoLine } from '../commands/client.js';
 
 /** The fixed part of a client's memory (CLIENT LIST rbs=). */
-export const CLIENT_OVERHEAD = 1024;
+const CLIENT_OVERHEAD = 1024;
 
 /** redis-server's floor under maxmemory-clients, so that a bad setting cannot cut everybody off. */
 const MIN_LIMIT = 128 * 1024;
