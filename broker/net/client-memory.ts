@@ -24,7 +24,7 @@ import type { Connection } from './connection.js';
 import { LargeCommand } from '../../protocol/parser.js';
 import { clientInfoLine } from '../commands/client.js';
 
-/** The fixed part of a client's memory (CLIENT LIST rbs=). */
+/** The fixed part of a client's memory (its own structures, counted in CLIENT LIST tot-mem). */
 const CLIENT_OVERHEAD = 1024;
 
 /** redis-server's floor under maxmemory-clients, so that a bad setting cannot cut everybody off. */
