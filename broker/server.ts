@@ -18,6 +18,7 @@ import { PARAMS, keyspaceEventFlags } from './config/params.js';
 import { Connection } from './net/connection.js';
 import { createLogger, setLogLevel, type Logger } from './log.js';
 import { brokerCommands } from './commands/index.js';
+import { connectTracking } from './commands/tracking.js';
 import { SlowLog } from './introspection/slowlog.js';
 import { LatencyMonitor } from './introspection/latency.js';
 import type { LatencyHistogram } from './introspection/histogram.js';
@@ -169,7 +170,7 @@ export class Broker {
   /** 40 hex characters identifying this run (INFO run_id). */
   readonly runId = randomBytes(20).toString('hex');
   /** CLIENT PAUSE. */
-  readonly pause = new ClientPause(this.connections);
+  readonly pause = new ClientPause();
   /** Connections in MONITOR mode. */
   readonly monitors = new Set<Connection>();
   readonly slowlog = new SlowLog();
@@ -257,6 +258,10 @@ export class Broker {
     this.config.onChange('notify-keyspace-events', (_, value) => {
       this.engine.notifyFlags = keyspaceEventFlags(value);
     });
+    this.pause.onChange = (paused) => {
+      this.engine.deletionsPaused = paused;
+    };
+    connectTracking(this.engine, this.config, this.connections, (fn) => this.guard('sending invalidations', fn));
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);
     this.outputLimits = new OutputLimits(this.config, this.log);
@@ -442,6 +447,7 @@ export class Broker {
     this.engine.blocking.cancel(c);
     this.engine.pubsub.unsubscribeAll(c);
     this.engine.watches.unwatch(c);
+    this.engine.tracking.disable(c);
   }
 
   countError(message: string): void {

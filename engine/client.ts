@@ -6,12 +6,15 @@ import { Reply } from '../protocol/reply.js';
 import type { Db } from './keyspace.js';
 import type { Engine } from './engine.js';
 import type { Subscriptions } from './pubsub.js';
+import type { ClientTracking } from './tracking.js';
 
 export class Client {
   db: Db;
   readonly reply = new Reply(2);
   /** Pub/sub subscriptions; null when there are none (not in subscribed mode). */
   subscriptions: Subscriptions | null = null;
+  /** CLIENT TRACKING's mode; null while tracking is off (engine/tracking.ts). */
+  tracking: ClientTracking | null = null;
   /**
    * True while the client's commands run inside EXEC: a blocking command then must
    * not wait, and answers at once as if its timeout had expired (redis-server's

@@ -17,12 +17,13 @@
  */
 import { Db, type Entry } from './keyspace.js';
 import type { Client } from './client.js';
-import type { Arg, Argv, Command } from './command.js';
+import { argsOf, Flag, type Arg, type Argv, type Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
 import { StreamStats } from './stream-stats.js';
 import { Watches } from './watches.js';
+import { Tracking } from './tracking.js';
 import { notify, NotifyFlag } from './notify.js';
 import { INTERNAL_ERROR } from './errors.js';
 import { DEFAULT_LIMITS } from './types/encoding-limits.js';
@@ -69,6 +70,12 @@ export class Engine {
    * every client but the leader's link, as on redis-server's replicas.
    */
   followsLeader = false;
+  /**
+   * CLIENT PAUSE (either mode) is on: keys are neither expired nor evicted (redis-server's
+   * PAUSE_ACTION_EXPIRE and PAUSE_ACTION_EVICT); an expired key reads as absent meanwhile
+   * and is deleted once the pause ends. Eviction checks it too.
+   */
+  deletionsPaused = false;
   /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
   notifyFlags = 0;
   /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len, the encoding limits). */
@@ -94,6 +101,8 @@ export class Engine {
   readonly streamStats = new StreamStats();
   /** Keys WATCHed by clients, invalidated by every change to them. */
   readonly watches = new Watches();
+  /** Client-side caching: who may cache which keys, and their invalidation (CLIENT TRACKING). */
+  readonly tracking = new Tracking();
   readonly stats: EngineStats = {
     keyspaceHits: 0,
     keyspaceMisses: 0,
@@ -167,6 +176,10 @@ export class Engine {
     try {
       if (plain) command.handler!(c, argv);
       else command.valueHandler!(c, argv.args);
+      // Client-side caching remembers the keys a tracking client read (redis-server's call()).
+      if (c.tracking !== null && !c.tracking.bcast && command.has(Flag.ReadOnly)) {
+        this.tracking.remember(c, command as unknown as Command<Client>, argsOf(argv));
+      }
       const effect = this.ownEffectToPropagate(changesBefore);
       if (effect !== null) this.alsoPropagate(c.db.id, effect);
       // Blocked clients are served after the whole command (or EXEC) that readied
@@ -186,6 +199,8 @@ export class Engine {
       if (outer) {
         this.callTime = 0;
         this.caller = null;
+        // Invalidations of the keys this client changed follow its reply (afterCommand).
+        this.tracking.flushPending(c);
       }
       this.stats.totalCommands++;
     }
@@ -238,7 +253,17 @@ export class Engine {
   keyChanged(db: Db, key: string, count = 1): void {
     this.changes += count;
     this.blocking.signal(db, key);
+    this.signalModifiedKey(db, key);
+  }
+
+  /**
+   * redis-server's signalModifiedKey: `key`'s WATCHers and the clients that may cache
+   * it (CLIENT TRACKING) learn it changed. `keyChanged` and expiry call it; so does
+   * eviction, for each key it deletes.
+   */
+  signalModifiedKey(db: Db, key: string): void {
     this.watches.touch(db, key);
+    if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.caller);
   }
 
   /** Replaces the running command's effect with `argv` (e.g. SET EX as SET PXAT). */
@@ -291,11 +316,12 @@ export class Engine {
    */
   expireKey(db: Db, e: Entry): boolean {
     if (this.followsLeader) return this.caller === null || !this.caller.fromLeader;
+    if (this.deletionsPaused) return true;
     db.remove(e);
     this.stats.expiredKeys++;
     notify(this, NotifyFlag.Expired, 'expired', e.key, db.id);
     this.blocking.signal(db, e.key);
-    this.watches.touch(db, e.key);
+    this.signalModifiedKey(db, e.key);
     this.alsoPropagate(db.id, ['DEL', e.key]);
     return true;
   }
@@ -307,7 +333,7 @@ export class Engine {
    * after a call that ran out of time), resuming where the last call stopped.
    */
   activeExpireCycle(budgetMs: number): void {
-    if (!this.activeExpireEnabled || this.followsLeader) return;
+    if (!this.activeExpireEnabled || this.followsLeader || this.deletionsPaused) return;
     const start = performance.now();
     const dbCount = this.dbs.length;
     const dbsPerCall = this.expireTimedOut ? dbCount : Math.min(EXPIRE_DBS_PER_CALL, dbCount);
@@ -369,12 +395,20 @@ export class Engine {
    */
   flushAll(): number {
     let removed = 0;
-    for (const db of this.dbs) removed += this.flushDb(db);
+    for (const db of this.dbs) removed += this.emptyDb(db);
+    this.tracking.invalidateAll(this.caller);
     return removed;
   }
 
   /** Removes every key of one database; returns how many (not counted, as `flushAll`). */
   flushDb(db: Db): number {
+    const removed = this.emptyDb(db);
+    // Cached keys are not per database: every tracking client forgets them all (a null invalidation).
+    this.tracking.invalidateAll(this.caller);
+    return removed;
+  }
+
+  private emptyDb(db: Db): number {
     const removed = db.size;
     // Watchers learn which of their keys existed, so before the keys go.
     this.watches.touchDb(db, null);

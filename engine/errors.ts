@@ -259,3 +259,28 @@ export const FAILOVER_NOT_A_REPLICA = 'ERR FAILOVER target HOST and PORT is not 
 export const FAILOVER_TARGET_OFFLINE = 'ERR FAILOVER target replica is not online.';
 export const PSYNC_FAILOVER_REPLID = 'ERR PSYNC FAILOVER replid must match my replid.';
 export const PSYNC_FAILOVER_ON_MASTER = "ERR PSYNC FAILOVER can't be sent to a master.";
+
+// ---------------------------------------------------------------------------------------
+// The server surface: MODULE, CLIENT TRACKING/CACHING (broker/commands/module.ts, tracking.ts)
+
+export const MODULE_NOT_ALLOWED =
+  'ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+export const MODULE_LOAD_FAILED = 'ERR Error loading the extension. Please check the server logs.';
+export const MODULE_UNLOAD_NO_SUCH_MODULE = 'ERR Error unloading module: no such module with that name';
+export const TRACKING_SINGLE_REDIRECT = 'ERR A client can only redirect to a single other client';
+export const TRACKING_NO_REDIRECT_CLIENT = 'ERR The client ID you want redirect to does not exist';
+export const TRACKING_PREFIX_WITHOUT_BCAST = 'ERR PREFIX option requires BCAST mode to be enabled';
+export const TRACKING_BCAST_SWITCH =
+  "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+export const TRACKING_OPTIN_OPTOUT_WITH_BCAST = 'ERR OPTIN and OPTOUT are not compatible with BCAST';
+export const TRACKING_OPTIN_AND_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode";
+export const TRACKING_OPTIN_OPTOUT_SWITCH =
+  "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+export const TRACKING_PREFIX_OVERLAPS_EXISTING = (prefix: string, existing: string): string =>
+  `ERR Prefix '${cString(prefix)}' overlaps with an existing prefix '${cString(existing)}'. Prefixes for a single client must not overlap.`;
+export const TRACKING_PREFIX_OVERLAPS_GIVEN = (prefix: string, other: string): string =>
+  `ERR Prefix '${cString(prefix)}' overlaps with another provided prefix '${cString(other)}'. Prefixes for a single client must not overlap.`;
+export const CACHING_WITHOUT_TRACKING =
+  'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
+export const CACHING_YES_WITHOUT_OPTIN = 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
+export const CACHING_NO_WITHOUT_OPTOUT = 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';

@@ -82,6 +82,21 @@ export class RespParser {
     this.pos = 0;
   }
 
+  /**
+   * Room allocated for input not received yet: the rest of the Buffer a long bulk is
+   * being assembled in (CLIENT LIST qbuf-free; redis-server's sdsavail of its query buffer).
+   */
+  get reservedBytes(): number {
+    return this.partial === null ? 0 : this.partial.length - this.partialFilled;
+  }
+
+  /** Bytes of the arguments of the command being read, so far (CLIENT LIST argv-mem while a command arrives). */
+  get argsBytesSoFar(): number {
+    let n = 0;
+    for (const a of this.large ?? this.argv) n += a.length;
+    return n;
+  }
+
   /** Bytes received but not yet consumed as part of a complete command. */
   get pendingBytes(): number {
     return this.buf.length - this.pos + this.partialFilled;

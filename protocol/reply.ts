@@ -36,7 +36,7 @@ export type RespValue =
  * Slab size: large enough that a turn's replies rarely span two, small enough that a
  * slab held by a few unsent bytes costs little.
  */
-const SLAB_SIZE = 64 * 1024;
+export const SLAB_SIZE = 64 * 1024;
 /** Strings shorter than this are copied char by char, cheaper than a native call. */
 const SHORT_STRING = 24;
 /** Room for a header: type byte, a 64-bit count or length (20 digits with a sign) and CRLF. */

@@ -19,7 +19,8 @@ import { replyHelp, subcommandSyntaxError } from '../../engine/help.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
 import type { PauseMode } from '../dispatch/pause.js';
-import { CLIENT_OVERHEAD, clientMemoryUsage } from '../net/client-memory.js';
+import { clientMemoryUsage } from '../net/client-memory.js';
+import { SLAB_SIZE } from '../../protocol/reply.js';
 
 const LLONG_MAX = 9223372036854775807;
 
@@ -74,21 +75,26 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
   if (subscriptions !== null) flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (blocked) flags += 'b';
+  const tracking = c.tracking;
+  if (tracking !== null) flags += 't';
+  if (tracking?.brokenRedirect === true) flags += 'R';
+  if (tracking?.bcast === true) flags += 'B';
   if (c.closeAfterReply) flags += 'c';
   if (c.noEvict) flags += 'e';
   if (flags === '') flags = 'N';
   const nowSec = Math.floor(Date.now() / 1000);
   const memory = clientMemoryUsage(c, running);
-  // Output not yet handed to the socket is the buffer (obl); what the socket holds for the kernel, the list (oll, omem).
+  // Output not yet handed to the socket is the buffer (obl), written into the shared reply slabs (rbs, and rbp its
+  // recent peak); what the socket holds for the kernel, the list (oll, omem).
   const omem = c.socket.writableLength;
   const obl = memory.output - omem;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} ` +
     `age=${nowSec - Math.floor(c.createdAt / 1000)} idle=${nowSec - Math.floor(c.lastInteraction / 1000)} ` +
     `flags=${flags} db=${c.db.id} sub=${channels} psub=${patterns} ssub=${shard} ` +
-    `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${memory.qbuf} qbuf-free=0 argv-mem=${memory.argvMem} ` +
-    `multi-mem=${memory.multiMem} rbs=${CLIENT_OVERHEAD} rbp=0 obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${memory.total} ` +
-    `events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCommand} user=default redir=-1 resp=${c.reply.resp}`
+    `multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=${memory.qbuf} qbuf-free=${memory.qbufFree} argv-mem=${memory.argvMem} ` +
+    `multi-mem=${memory.multiMem} rbs=${SLAB_SIZE} rbp=${c.outputPeak} obl=${obl} oll=${omem > 0 ? 1 : 0} omem=${omem} tot-mem=${memory.total} ` +
+    `events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCommand} user=default redir=${tracking === null ? -1 : tracking.redirect} resp=${c.reply.resp}`
   );
 }
 
@@ -271,12 +277,9 @@ function clientReply(c: Connection, argv: string[]): void {
   }
 }
 
-function clientGetRedir(c: Connection): void {
-  // No client-side caching: tracking never redirects.
-  c.reply.int(-1);
-}
-
 const HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
   'GETREDIR',
   '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME',
@@ -311,6 +314,11 @@ const HELP = [
   '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
   '    Unblock the specified blocked client.',
   'NO-EVICT (ON|OFF)',
@@ -333,6 +341,5 @@ export const clientCommands: readonly CommandDef<Connection>[] = [
   { name: 'client|unblock', handler: clientUnblock },
   { name: 'client|no-evict', handler: clientNoEvict },
   { name: 'client|reply', handler: clientReply },
-  { name: 'client|getredir', handler: clientGetRedir },
   { name: 'client|help', handler: clientHelp },
 ];

@@ -128,6 +128,7 @@ function reset(c: Connection): void {
   }
   discardTransaction(c);
   c.engine.pubsub.unsubscribeAll(c);
+  c.engine.tracking.disable(c);
   c.db = c.engine.dbs[0];
   c.reply.resp = 2;
   c.setAuthenticated(!broker.authRequired);

@@ -12,10 +12,14 @@ import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
 import { transactionCommands } from './transaction.js';
 import { persistenceCommands } from './persistence.js';
+import { moduleCommands } from './module.js';
+import { lolwutCommands } from './lolwut.js';
+import { trackingCommands } from './tracking.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
   ...clientCommands,
+  ...trackingCommands,
   ...infoCommands,
   ...configCommands,
   ...commandCommands,
@@ -25,4 +29,6 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...debugCommands,
   ...transactionCommands,
   ...persistenceCommands,
+  ...moduleCommands,
+  ...lolwutCommands,
 ];

@@ -66,9 +66,11 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'hz', kind: 'int', default: '10', min: 0, max: INT_MAX, parse: clampHz },
   { name: 'enable-protected-configs', kind: 'enum', default: 'no', values: YES_NO_LOCAL, immutable: true },
   { name: 'enable-debug-command', kind: 'enum', default: 'no', values: YES_NO_LOCAL, immutable: true },
+  { name: 'enable-module-command', kind: 'enum', default: 'no', values: YES_NO_LOCAL, immutable: true },
   // Diagnostics.
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: LLONG_MAX },
+  { name: 'tracking-table-max-keys', kind: 'int', default: '1000000', min: 0, max: LLONG_MAX },
   { name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: LLONG_MAX },
   { name: 'latency-tracking', kind: 'bool', default: 'yes' },
   {

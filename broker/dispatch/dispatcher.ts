@@ -149,6 +149,8 @@ export class Dispatcher {
       this.reject(c, command, argv, LOADING_ERROR);
       return true;
     }
+    // A tracking table over tracking-table-max-keys forgets keys before the command (processCommand).
+    if (this.engine.tracking.clients !== 0) this.engine.tracking.enforceLimit();
     if (this.pause.active && this.pause.holds(c, command)) return false;
     if (c.multi !== null && queueIfInMulti(c, command, argv)) return true;
     this.current = c;

@@ -19,12 +19,18 @@ export class Transaction {
   failed = false;
   /** Some queued command writes or may replicate: the EXEC counts as a write (execWrites). */
   writes = false;
-  /** Bytes of the queued commands' arguments (CLIENT LIST multi-mem, client memory). */
+  /**
+   * Bytes of the queued commands' arguments and a pointer per argument, as
+   * redis-server's argv_len_sums counts them (CLIENT LIST multi-mem, client memory).
+   */
   argvBytes = 0;
 }
 
 /** Commands that run at once inside MULTI instead of being queued (processCommand). */
 const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/** sizeof(robj *): what redis-server's multi-mem adds for each queued argument. */
+const POINTER_BYTES = 8;
 
 export const EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
 
@@ -38,7 +44,9 @@ export function queueIfInMulti(c: Connection, command: Command<Connection>, argv
   // A doomed transaction keeps nothing more (redis-server's queueMultiCommand).
   if (!tx.failed) {
     tx.queue.push({ command, argv });
-    for (const a of argsOf(argv)) tx.argvBytes += a.length;
+    const args = argsOf(argv);
+    tx.argvBytes += POINTER_BYTES * args.length;
+    for (const a of args) tx.argvBytes += a.length;
     if (command.has(Flag.Write) || command.has(Flag.MayReplicate)) tx.writes = true;
   }
   c.reply.simple('QUEUED');

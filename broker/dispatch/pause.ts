@@ -1,8 +1,12 @@
 /**
  * CLIENT PAUSE, as redis-server's pauseClients and checkClientPauseTimeoutAndReturnIfPaused:
- * until a time, every command or only those that write waits; dispatch holds the
- * command in its connection, which runs it once the pause ends (CLIENT UNPAUSE, the
- * time, or DEBUG LOADAOF's load done).
+ * until a time, every command (ALL, CLIENT UNPAUSE included) or only those that may
+ * write (WRITE: the `write` and `may_replicate` flags, so PUBLISH and EVAL/FCALL wait,
+ * a write queued in MULTI and an EXEC holding one) waits; dispatch holds the command
+ * in its connection, which runs it once the pause ends (CLIENT UNPAUSE, the time, or
+ * DEBUG LOADAOF's load done), clients in the order they were held. Meanwhile keys
+ * neither expire nor are evicted (`Engine.deletionsPaused`, set through `onChange`);
+ * a client already blocked still times out.
  */
 import { Flag, type Command } from '../../engine/command.js';
 import type { Connection } from '../net/connection.js';
@@ -17,9 +21,11 @@ export class ClientPause {
   /** Until when, and whether all commands or only writes wait; null when not paused. */
   private pause: { until: number; mode: PauseMode } | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Told when a pause starts and ends (the engine stops expiring and evicting keys meanwhile). */
+  onChange: (paused: boolean) => void = () => undefined;
 
-  /** `connections`: where the held commands are, to run them when the pause ends. */
-  constructor(private readonly connections: ReadonlyMap<number, Connection>) {}
+  /** Clients holding a command, in the order they were held: they resume in that order (unblockPostponedClients). */
+  private readonly waiting = new Set<Connection>();
 
   get active(): boolean {
     return this.pause !== null;
@@ -33,9 +39,9 @@ export class ClientPause {
       this.end();
       return false;
     }
-    if (pause.mode === 'all') return true;
-    if (command.has(Flag.Write) || command.has(Flag.MayReplicate)) return true;
-    return execWrites(c, command);
+    if (pause.mode === 'write' && !command.has(Flag.Write) && !command.has(Flag.MayReplicate) && !execWrites(c, command)) return false;
+    this.waiting.add(c);
+    return true;
   }
 
   /** CLIENT PAUSE: the longer of the current and new pause, the stronger of the modes. */
@@ -46,6 +52,7 @@ export class ClientPause {
       mode: current?.mode === 'all' ? 'all' : mode,
     };
     this.clearTimer();
+    this.onChange(true);
     this.check();
   }
 
@@ -58,9 +65,12 @@ export class ClientPause {
   end(): void {
     this.pause = null;
     this.clearTimer();
+    this.onChange(false);
     // Resumed later in this turn: the caller may be one of them, mid-command.
+    const waiting = [...this.waiting];
+    this.waiting.clear();
     setImmediate(() => {
-      for (const c of this.connections.values()) if (c.heldCommand !== null) c.continueInput();
+      for (const c of waiting) if (c.heldCommand !== null) c.continueInput();
     });
   }
 

@@ -24,11 +24,14 @@ import type { Connection } from './connection.js';
 import { LargeCommand } from '../../protocol/parser.js';
 import { clientInfoLine } from '../commands/client.js';
 
-/** The fixed part of a client's memory (CLIENT LIST rbs=). */
-export const CLIENT_OVERHEAD = 1024;
+/** The fixed part of a client's memory (its own structures, counted in CLIENT LIST tot-mem). */
+const CLIENT_OVERHEAD = 1024;
 
 /** redis-server's floor under maxmemory-clients, so that a bad setting cannot cut everybody off. */
 const MIN_LIMIT = 128 * 1024;
+
+/** How often the output peaks of CLIENT LIST rbp start again (redis-server's reply buffer peak reset). */
+const PEAK_RESET_SECONDS = 5;
 
 /** How many one-second slots INFO's client_recent_max_* look back over (CLIENTS_PEAK_MEM_USAGE_SLOTS). */
 const RECENT_SLOTS = 8;
@@ -41,36 +44,51 @@ export function defaultClientsLimit(): number {
   return Math.floor(Math.min(heap, machine) / 4);
 }
 
-/** Bytes of argument strings (one byte per char: ARCHITECTURE.md, "Bytes as latin1 strings"). */
-function argvBytes(argv: readonly string[] | LargeCommand | null): number {
+/** Bytes of argument strings (one byte per char: ARCHITECTURE.md, "Bytes as latin1 strings") or Buffers. */
+function argvBytes(argv: readonly (string | Buffer)[] | LargeCommand | null): number {
   let n = 0;
   if (argv !== null) for (const a of argv instanceof LargeCommand ? argv.args : argv) n += a.length;
+  return n;
+}
+
+/** The bytes of a command line as a RESP multibulk: what it took in the input. */
+function requestBytes(argv: readonly string[]): number {
+  let n = 3 + String(argv.length).length;
+  for (const a of argv) n += 5 + String(a.length).length + a.length;
   return n;
 }
 
 /** The parts of one client's memory, as CLIENT LIST shows them. */
 export interface ClientMemoryUsage {
   qbuf: number;
+  qbufFree: number;
   argvMem: number;
   multiMem: number;
   output: number;
   total: number;
 }
 
-/** `running` is the argv of the command executing for `c`, if any (CLIENT LIST argv-mem of the caller). */
+/**
+ * `running` is the argv of the command executing for `c`, if any: like redis-server,
+ * the caller's query buffer still holds that command, and its arguments count in
+ * argv-mem, as do those of a command waiting (blocked, or held by CLIENT PAUSE).
+ */
 export function clientMemoryUsage(c: Connection, running: readonly string[] | null = null): ClientMemoryUsage {
-  const qbuf = c.queryBufferBytes;
-  const argvMem = argvBytes(running ?? c.heldCommand);
+  const qbuf = c.queryBufferBytes + (running === null ? 0 : requestBytes(running));
+  const qbufFree = c.parser.reservedBytes;
+  const waiting = running ?? c.blockedArgs ?? c.heldCommand;
+  const argvMem = waiting === null ? c.parser.argsBytesSoFar : argvBytes(waiting);
   const multiMem = c.multi?.argvBytes ?? 0;
   const output = c.outputBytes;
-  return { qbuf, argvMem, multiMem, output, total: qbuf + argvMem + multiMem + output + CLIENT_OVERHEAD };
+  return { qbuf, qbufFree, argvMem, multiMem, output, total: qbuf + qbufFree + argvMem + multiMem + output + CLIENT_OVERHEAD };
 }
 
 /** `clientMemoryUsage(c).total` without making the parts, given the output: accounting runs it per command. */
 function clientMemoryTotal(c: Connection, output: number): number {
-  const held = c.heldCommand;
+  const waiting = c.blockedArgs ?? c.heldCommand;
   const multi = c.multi;
-  return c.queryBufferBytes + (held === null ? 0 : argvBytes(held)) + (multi === null ? 0 : multi.argvBytes) + output + CLIENT_OVERHEAD;
+  const input = c.queryBufferBytes + c.parser.reservedBytes;
+  return input + (waiting === null ? 0 : argvBytes(waiting)) + (multi === null ? 0 : multi.argvBytes) + output + CLIENT_OVERHEAD;
 }
 
 /**
@@ -179,11 +197,17 @@ export class ClientMemory {
     return evicted;
   }
 
-  /** Once a second: remembers the largest input and output buffers (INFO client_recent_max_*). */
+  /**
+   * Once a second: remembers the largest input and output buffers (INFO
+   * client_recent_max_*); every 5 s restarts each client's output peak (CLIENT LIST rbp),
+   * as redis-server resets its reply buffer peaks.
+   */
   sampleRecent(clients: Iterable<Connection>, second: number): void {
     let input = 0;
     let output = 0;
+    const resetPeaks = second % PEAK_RESET_SECONDS === 0;
     for (const c of clients) {
+      if (resetPeaks) c.outputPeak = c.outputBytes;
       input = Math.max(input, c.queryBufferBytes);
       output = Math.max(output, c.outputBytes);
     }

@@ -13,13 +13,14 @@
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
 import { RespParser, type LargeCommand } from '../../protocol/parser.js';
-import type { Argv, Command } from '../../engine/command.js';
+import { argsOf, type Arg, type Argv, type Command } from '../../engine/command.js';
 import type { CommandHost, ConnectionHost } from '../server.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { clientInfoLine } from '../commands/client.js';
 import type { Transaction } from '../dispatch/multi.js';
 import { formatResponse, parseHead, sniff } from './resp-http.js';
 import { UNACCOUNTED } from './client-memory.js';
+import { afterTrackedCommand } from '../commands/tracking.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -90,6 +91,8 @@ export class Connection extends Client {
   syncMarks: number[] | null = null;
   /** What the output produced since the last mark shows: nothing, data ('read'), or a write's result. */
   syncNeed: 'none' | 'read' | 'write' = 'none';
+  /** The most output a flush found waiting for the socket since the last reset, every 5 s (CLIENT LIST rbp). */
+  outputPeak = 0;
   /** What ClientMemory last accounted this client at (bytes), and in which of its totals. */
   accountedBytes = 0;
   accountedClass = UNACCOUNTED;
@@ -159,6 +162,11 @@ export class Connection extends Client {
   get fd(): number {
     const handle = (this.socket as unknown as { _handle?: { fd?: number } })._handle;
     return handle?.fd ?? -1;
+  }
+
+  /** The arguments of the blocking command this client waits in, if any (CLIENT LIST argv-mem: redis-server keeps them). */
+  get blockedArgs(): readonly Arg[] | null {
+    return this.blockedCall === null ? null : argsOf(this.blockedCall.argv);
   }
 
   /** The command held by CLIENT PAUSE, if any (CLIENT LIST argv-mem). */
@@ -274,6 +282,7 @@ export class Connection extends Client {
         this.held = argv;
         break;
       }
+      if (this.tracking !== null) afterTrackedCommand(this);
       this.commandProcessed();
       // Small output is checked once written (flush, at the end of this turn).
       if ((!this.authenticated || this.reply.position - this.checkedAt >= LIMIT_CHECK_STEP) && this.overLimits()) return;
@@ -391,6 +400,8 @@ export class Connection extends Client {
       this.host.outputLimits.enforce(this);
       return;
     }
+    const pending = this.reply.length;
+    if (pending > this.outputPeak) this.outputPeak = pending;
     // Group commit: output waiting for an fsync stays, and goes when it completes.
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);

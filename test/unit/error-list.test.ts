@@ -399,6 +399,51 @@ const ENTRIES: Record<Name, Entry> = {
   FAILOVER_TARGET_OFFLINE: { text: 'ERR FAILOVER target replica is not online.', untriggered: 'needs a follower in its full resync' },
   PSYNC_FAILOVER_REPLID: { text: 'ERR PSYNC FAILOVER replid must match my replid.', untriggered: 'needs a follower; test/replication/failover.test.ts sends the matching one' },
   PSYNC_FAILOVER_ON_MASTER: { text: "ERR PSYNC FAILOVER can't be sent to a master.", trigger: [['PSYNC', 'x', '1', 'FAILOVER']] },
+  // The server surface
+  MODULE_NOT_ALLOWED: {
+    text: 'ERR MODULE command not allowed. If the enable-module-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+    trigger: [['MODULE', 'LOAD', '/nonexistent/module.so']],
+  },
+  MODULE_LOAD_FAILED: { text: 'ERR Error loading the extension. Please check the server logs.', untriggered: 'needs enable-module-command (test/diff/server-surface.test.ts)' },
+  MODULE_UNLOAD_NO_SUCH_MODULE: { text: 'ERR Error unloading module: no such module with that name', untriggered: 'needs enable-module-command (test/diff/server-surface.test.ts)' },
+  TRACKING_SINGLE_REDIRECT: {
+    text: 'ERR A client can only redirect to a single other client',
+    untriggered: 'needs a second client id to redirect to (test/diff/tracking.test.ts)',
+  },
+  TRACKING_NO_REDIRECT_CLIENT: { text: 'ERR The client ID you want redirect to does not exist', trigger: [['CLIENT', 'TRACKING', 'on', 'REDIRECT', '999999']] },
+  TRACKING_PREFIX_WITHOUT_BCAST: { text: 'ERR PREFIX option requires BCAST mode to be enabled', trigger: [['CLIENT', 'TRACKING', 'on', 'PREFIX', 'a']] },
+  TRACKING_BCAST_SWITCH: {
+    text: "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+    trigger: [['CLIENT', 'TRACKING', 'on'], ['CLIENT', 'TRACKING', 'on', 'BCAST']],
+  },
+  TRACKING_OPTIN_OPTOUT_WITH_BCAST: { text: 'ERR OPTIN and OPTOUT are not compatible with BCAST', trigger: [['CLIENT', 'TRACKING', 'on', 'BCAST', 'OPTIN']] },
+  TRACKING_OPTIN_AND_OPTOUT: { text: "ERR You can't specify both OPTIN mode and OPTOUT mode", trigger: [['CLIENT', 'TRACKING', 'on', 'OPTIN', 'OPTOUT']] },
+  TRACKING_OPTIN_OPTOUT_SWITCH: {
+    text: "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+    trigger: [['CLIENT', 'TRACKING', 'on', 'OPTIN'], ['CLIENT', 'TRACKING', 'on', 'OPTOUT']],
+  },
+  TRACKING_PREFIX_OVERLAPS_EXISTING: {
+    text: "ERR Prefix 'ab' overlaps with an existing prefix 'a'. Prefixes for a single client must not overlap.",
+    args: ['ab', 'a'],
+    trigger: [['CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'a'], ['CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'ab']],
+  },
+  TRACKING_PREFIX_OVERLAPS_GIVEN: {
+    text: "ERR Prefix 'a' overlaps with another provided prefix 'ab'. Prefixes for a single client must not overlap.",
+    args: ['a', 'ab'],
+    trigger: [['CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'a', 'PREFIX', 'ab']],
+  },
+  CACHING_WITHOUT_TRACKING: {
+    text: 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled',
+    trigger: [['CLIENT', 'CACHING', 'yes']],
+  },
+  CACHING_YES_WITHOUT_OPTIN: {
+    text: 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.',
+    trigger: [['CLIENT', 'TRACKING', 'on'], ['CLIENT', 'CACHING', 'yes']],
+  },
+  CACHING_NO_WITHOUT_OPTOUT: {
+    text: 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.',
+    trigger: [['CLIENT', 'TRACKING', 'on'], ['CLIENT', 'CACHING', 'no']],
+  },
 };
 
 /** An entry's text: the constant, or the function applied to the entry's arguments. */
