@@ -134,6 +134,9 @@ export type CommandHost = Pick<
   | 'stats'
 >;
 
+/** redis-server's `save` when its configuration has none. */
+const REDIS_DEFAULT_SAVE = '3600 1 300 100 60 10000';
+
 /** The broker could not listen where it was told to. */
 export class ListenError extends Error {}
 
@@ -194,6 +197,9 @@ export class Broker {
 
   constructor(options: BrokerOptions = {}) {
     this.config.loadArgs(options.args ?? []);
+    // Snapshots are off by default because the AOF is on: a configuration that turns the
+    // AOF off without a `save` line (Debian's redis.conf) keeps redis-server's snapshots.
+    if (!this.config.bool('appendonly') && !this.config.configured.has('save')) this.config.assign('save', REDIS_DEFAULT_SAVE);
     this.respPortHttp = options.respPortHttp ?? null;
     this.log =
       options.log ??
