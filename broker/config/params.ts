@@ -34,6 +34,7 @@ import {
   rewriteSave,
 } from './special.js';
 import { quoteRepr } from '../repr.js';
+import { formatMemory } from './rewrite.js';
 
 export { keyspaceEventFlags, NotifyFlag } from './special.js';
 
@@ -96,8 +97,9 @@ export const PARAMS: readonly ParamSpec[] = [
   int('port', '6379', 0, 65535),
   special('bind', '127.0.0.1 -::1', parseBind, {
     multiArg: true,
-    // The default is not written (and an old line of it goes); others as plain words.
-    rewrite: (value, defaultValue) => (value === defaultValue ? [] : [[`bind ${value}`, true]]),
+    // redis-server's default is not written (and an old line of it goes); others as plain
+    // words, the broker's own default included, so that redis-server reads the same.
+    rewrite: (value) => (value === '* -::*' ? [] : [[`bind ${value}`, true]]),
   }),
   text('bind-source-addr', '', NO_EFFECT),
   bool('protected-mode', 'yes'),
@@ -114,7 +116,7 @@ export const PARAMS: readonly ParamSpec[] = [
   }),
   int('socket-mark-id', '0', 0, UINT_MAX, IMMUTABLE_NO_EFFECT),
   text('unixsocket', '', IMMUTABLE_NO_EFFECT),
-  special('unixsocketperm', '0', parseOctalMode, IMMUTABLE_NO_EFFECT),
+  special('unixsocketperm', '0', parseOctalMode, { ...IMMUTABLE_NO_EFFECT, rewrite: (v, d) => [[`unixsocketperm ${v}`, v !== d]] }),
   int('io-threads', '1', 1, 128, IMMUTABLE_NO_EFFECT),
   bool('io-threads-do-reads', 'no', IMMUTABLE_NO_EFFECT),
   int('tracking-table-max-keys', '1000000', 0, LONG_MAX, NO_EFFECT),
@@ -244,7 +246,9 @@ export const PARAMS: readonly ParamSpec[] = [
   int('maxmemory-eviction-tenacity', '10', 0, 100, NO_EFFECT),
   bool('replica-ignore-maxmemory', 'yes', { ...NO_EFFECT, aliases: ['slave-ignore-maxmemory'] }),
   // Not 0 (off) as in redis-server: see broker/net/client-memory.ts.
-  special('maxmemory-clients', String(defaultClientsLimit()), parseClientsLimit),
+  special('maxmemory-clients', String(defaultClientsLimit()), parseClientsLimit, {
+    rewrite: (v, d) => [[`maxmemory-clients ${v.endsWith('%') ? v : formatMemory(Number(v))}`, v !== d]],
+  }),
   int('lfu-log-factor', '10', 0, INT_MAX),
   int('lfu-decay-time', '1', 0, INT_MAX),
   // The V8 heap has its own collector and compaction: nothing to defragment or rehash.
