@@ -39,9 +39,9 @@ async function main(): Promise<void> {
     // shutdown-on-sigint/-sigterm: `default`, or SHUTDOWN's flags (save, nosave, now, force).
     const flags = broker.config.get(signal === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm').split(' ');
     const has = (flag: string): boolean => flags.includes(flag);
-    void broker.shutdown({ save: has('save'), nosave: has('nosave'), now: has('now'), force: has('force') }).then((error) => {
-      // A failed final save does not keep a signalled process alive.
-      if (error !== null) process.exit(1);
+    void broker.shutdown({ save: has('save'), nosave: has('nosave'), now: has('now'), force: has('force') }).then((refusal) => {
+      // A failed final save does not keep a signalled process alive; SHUTDOWN ABORT does.
+      if (refusal !== null && !refusal.aborted) process.exit(1);
     });
   };
   // What escapes every guard (broker/guard.ts) is a bug outside any client's action: its
