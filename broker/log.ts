@@ -87,7 +87,7 @@ export function createLogger({ level, file, format, role }: LogOptions): Logger 
   if (!human) return pino(options, destination);
   const stream = {
     write: (json: string) => destination.write(humanLine(json, role())),
-    flush: () => destination.flush(),
+    flush: (done?: (err?: Error) => void) => destination.flush(done),
     flushSync: () => destination.flushSync(),
   };
   return pino(options, stream);
