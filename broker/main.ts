@@ -36,12 +36,16 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (broker.persistence.loading.active) broker.log.warn('Received shutdown signal during loading, scheduling shutdown.');
     else broker.log.info(`Received ${signal} scheduling shutdown...`);
+    // Unlike redis-server, which takes clients until the end: an orchestrator's SIGTERM
+    // (docker stop) means clients should go elsewhere now, while followers catch up.
+    broker.refuseNewClients(true);
     // shutdown-on-sigint/-sigterm: `default`, or SHUTDOWN's flags (save, nosave, now, force).
     const flags = broker.config.get(signal === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm').split(' ');
     const has = (flag: string): boolean => flags.includes(flag);
     void broker.shutdown({ save: has('save'), nosave: has('nosave'), now: has('now'), force: has('force') }).then((refusal) => {
       // A failed final save does not keep a signalled process alive; SHUTDOWN ABORT does.
       if (refusal !== null && !refusal.aborted) process.exit(1);
+      if (refusal !== null) broker.refuseNewClients(false);
     });
   };
   // What escapes every guard (broker/guard.ts) is a bug outside any client's action: its
