@@ -3,16 +3,18 @@
 import { Broker, ListenError } from './server.js';
 import { ConfigError } from './config/config.js';
 import { LoadCancelled, PersistenceStartError } from './persistence/loading.js';
-import { checkAofMain } from './persistence/aof/check.js';
 import { HttpListenError, HttpServer } from './http/server.js';
-import { checkRdbMain } from './persistence/check-rdb.js';
+import { runCommandLineOption } from './cli.js';
 import { attachReplication } from './replication/replication.js';
 
 async function main(): Promise<void> {
-  // `broker check-aof [--fix] <dir>`: the redis-check-aof of this broker's AOF.
-  if (process.argv[2] === 'check-aof') process.exit(checkAofMain(process.argv.slice(3)));
-  // `broker check-rdb <file>`: the redis-check-rdb of a snapshot file.
-  if (process.argv[2] === 'check-rdb') process.exit(checkRdbMain(process.argv.slice(3)));
+  // --version, --help, check-aof, check-rdb: answered without starting anything.
+  const status = runCommandLineOption(
+    process.argv.slice(2),
+    (text) => process.stdout.write(text),
+    (text) => process.stderr.write(text),
+  );
+  if (status !== null) process.exit(status);
   let broker: Broker;
   let http: HttpServer | null = null;
   try {
@@ -37,7 +39,10 @@ async function main(): Promise<void> {
     // Unlike redis-server, which takes clients until the end: an orchestrator's SIGTERM
     // (docker stop) means clients should go elsewhere now, while followers catch up.
     broker.refuseNewClients(true);
-    void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((refusal) => {
+    // shutdown-on-sigint/-sigterm: `default`, or SHUTDOWN's flags (save, nosave, now, force).
+    const flags = broker.config.get(signal === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm').split(' ');
+    const has = (flag: string): boolean => flags.includes(flag);
+    void broker.shutdown({ save: has('save'), nosave: has('nosave'), now: has('now'), force: has('force') }).then((refusal) => {
       // A failed final save does not keep a signalled process alive; SHUTDOWN ABORT does.
       if (refusal !== null && !refusal.aborted) process.exit(1);
       if (refusal !== null) broker.refuseNewClients(false);

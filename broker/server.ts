@@ -7,6 +7,7 @@
  * (ARCHITECTURE.md, "Layers" and "Subsystems").
  */
 import net from 'node:net';
+import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { errorLine } from '../protocol/reply.js';
@@ -36,6 +37,8 @@ import { Persistence } from './persistence/persistence.js';
 import { ReplyFlusher } from './net/reply-flusher.js';
 import { LoadCancelled } from './persistence/loading.js';
 import type { RespPortHttp } from './net/resp-http.js';
+import { REDIS_VERSION } from './version.js';
+import { strerror } from './persistence/strerror.js';
 
 export interface BrokerOptions {
   /** redis-server style arguments: optional config file, then `--name value` pairs. */
@@ -138,12 +141,16 @@ export type CommandHost = Pick<
   | 'pause'
   | 'persistence'
   | 'port'
+  | 'rebind'
   | 'resetStats'
   | 'runId'
   | 'shutdown'
   | 'slowlog'
   | 'stats'
 >;
+
+/** redis-server's `save` when its configuration has none. */
+const REDIS_DEFAULT_SAVE = '3600 1 300 100 60 10000';
 
 /** The broker could not listen where it was told to. */
 export class ListenError extends Error {}
@@ -213,8 +220,18 @@ export class Broker {
 
   constructor(options: BrokerOptions = {}) {
     this.config.loadArgs(options.args ?? []);
+    // Snapshots are off by default because the AOF is on: a configuration that turns the
+    // AOF off without a `save` line (Debian's redis.conf) keeps redis-server's snapshots.
+    if (!this.config.bool('appendonly') && !this.config.configured.has('save')) this.config.assign('save', REDIS_DEFAULT_SAVE);
     this.respPortHttp = options.respPortHttp ?? null;
-    this.log = options.log ?? createLogger(this.config.get('loglevel'), this.config.get('logfile'));
+    this.log =
+      options.log ??
+      createLogger({
+        level: this.config.get('loglevel'),
+        file: this.config.get('logfile'),
+        format: this.config.get('log-format'),
+        role: () => (this.config.get('replicaof') === '' ? 'M' : 'S'),
+      });
     this.config.onChange('loglevel', (_, value) => setLogLevel(this.log, value));
     this.config.onChange('hz', () => this.startCron());
     this.config.onChange('requirepass', (_, value) => {
@@ -254,6 +271,10 @@ export class Broker {
     // An LFU policy turns the engine's access words into LFU counters (OBJECT FREQ).
     this.engine.setMaxmemoryPolicy(this.config.get('maxmemory-policy'));
     this.config.onChange('maxmemory-policy', (_, value) => this.engine.setMaxmemoryPolicy(value));
+    this.engine.lfuLogFactor = this.config.int('lfu-log-factor');
+    this.engine.lfuDecayTime = this.config.int('lfu-decay-time');
+    this.config.onChange('lfu-log-factor', (_, value) => void (this.engine.lfuLogFactor = Number(value)));
+    this.config.onChange('lfu-decay-time', (_, value) => void (this.engine.lfuDecayTime = Number(value)));
     this.engine.notifyFlags = keyspaceEventFlags(this.config.get('notify-keyspace-events'));
     this.config.onChange('notify-keyspace-events', (_, value) => {
       this.engine.notifyFlags = keyspaceEventFlags(value);
@@ -264,6 +285,10 @@ export class Broker {
     connectTracking(this.engine, this.config, this.connections, (fn) => this.guard('sending invalidations', fn));
     this.commands.register(engineCommands);
     this.commands.register(brokerCommands);
+    for (const [from, to] of this.config.renamedCommands) {
+      const refusal = this.commands.rename(from, to);
+      if (refusal !== null) throw new ConfigError(`\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_VERSION}) ***\n>>> 'rename-command ${from} ${to}'\n${refusal}`);
+    }
     this.outputLimits = new OutputLimits(this.config, this.log);
     this.clientMemory = new ClientMemory(this.config, this.log);
     this.fitMaxclientsToOpenFiles();
@@ -299,40 +324,17 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    this.reportNoEffectParams();
+    this.writePidFile();
     // Loading from the first listener on: a command that gets in before the load must be refused too.
     this.persistence.loading.begin();
     const port = this.config.int('port');
-    for (const spec of this.config.get('bind').split(/\s+/).filter((s) => s !== '')) {
-      // A leading '-' marks an address that may be unavailable (redis-server's syntax).
-      const optional = spec.startsWith('-');
-      const host = optional ? spec.slice(1) : spec;
-      const server = net.createServer((socket) => {
-        const dropped = { addr: formatPeer(socket), close: () => socket.destroy() };
-        this.guard('accepting a client', () => this.accept(socket), dropped)();
-      });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          // With port 0 every address after the first reuses the port the first one got.
-          server.listen(
-            { port: this.servers.length > 0 ? this.port : port, host, backlog: this.config.int('tcp-backlog') },
-            () => resolve(),
-          );
-        });
-        server.removeAllListeners('error');
-        // Failures to accept (EMFILE, ENFILE: out of descriptors) end no one: the peer is dropped, as redis-server's acceptTcpHandler does.
-        server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`Accepting client connection: ${acceptError(err)}`));
-        this.servers.push(server);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const reason = code === 'EADDRINUSE' ? 'bind: Address already in use' : (err as Error).message;
-        this.log.warn(`Could not create server TCP listening socket ${host}:${port}: ${reason}`);
-        if (!optional) {
-          await this.stop();
-          throw new ListenError(`Failed listening on port ${port} (tcp), aborting.`);
-        }
-      }
+    const servers = await this.listenAll(this.config.get('bind'), port);
+    if (servers === null) {
+      await this.stop();
+      throw new ListenError(`Failed listening on port ${port} (tcp), aborting.`);
     }
+    this.servers.push(...servers);
     // As redis-server: bound first, then the dataset loaded while clients are answered
     // (most commands with -LOADING), then ready.
     try {
@@ -344,7 +346,109 @@ export class Broker {
     }
     this.memory.started();
     this.startCron();
-    this.log.info({ port: this.port }, 'Ready to accept connections');
+    this.log.info(`Ready to accept connections tcp on ${this.listeningAddresses().join(' ')}`);
+  }
+
+  /**
+   * Listeners on every `bind` address at `port` (redis-server's listenToPort): an
+   * address with a leading '-' may be unavailable; any other failure (logged) closes
+   * what was opened and gives null. With port 0 the addresses share the first one's port.
+   */
+  private async listenAll(bind: string, port: number): Promise<net.Server[] | null> {
+    const servers: net.Server[] = [];
+    for (const spec of bind === '' ? [] : bind.split(' ')) {
+      // A leading '-' marks an address that may be unavailable (redis-server's syntax).
+      const optional = spec.startsWith('-');
+      const host = listenHost(optional ? spec.slice(1) : spec);
+      const at = servers.length > 0 ? (servers[0].address() as net.AddressInfo).port : port;
+      try {
+        servers.push(await this.listenOn(host, at));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const reason = code === 'EADDRINUSE' ? 'bind: Address already in use' : (err as Error).message;
+        this.log.warn(`Could not create server TCP listening socket ${host}:${at}: ${reason}`);
+        if (!optional) {
+          await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+          return null;
+        }
+      }
+    }
+    return servers;
+  }
+
+  private async listenOn(host: string, port: number): Promise<net.Server> {
+    // An empty address (two spaces in `bind`) fails, as it does in redis-server.
+    if (host === '') throw new Error('Name or service not known');
+    const server = net.createServer((socket) => {
+      const dropped = { addr: formatPeer(socket), close: () => socket.destroy() };
+      this.guard('accepting a client', () => this.accept(socket), dropped)();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host, ipv6Only: host === '::', backlog: this.config.int('tcp-backlog') }, () => resolve());
+    });
+    server.removeAllListeners('error');
+    // Failures to accept (EMFILE, ENFILE: out of descriptors) end no one: the peer is dropped, as redis-server's acceptTcpHandler does.
+    server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`Accepting client connection: ${acceptError(err)}`));
+    return server;
+  }
+
+  /**
+   * CONFIG SET port/bind (redis-server's changeBindAddr and changeListenPort): the old
+   * listeners closed (open connections stay), then listening where `port` and `bind` now
+   * say; on failure, listening again where it was (`previous`) and the answer is false.
+   */
+  async rebind(previous: { bind: string; port: number }): Promise<boolean> {
+    const oldPort = this.port;
+    // Not awaited: close() calls back only once the connections it accepted are gone, and
+    // they stay. The address is free at once (libuv closes the descriptor synchronously).
+    for (const server of this.servers.splice(0)) server.close();
+    const servers = await this.listenAll(this.config.get('bind'), this.config.int('port'));
+    if (servers !== null) {
+      this.servers.push(...servers);
+      this.log.info(`Listening again, on ${this.listeningAddresses().join(' ')}`);
+      return true;
+    }
+    const restored = await this.listenAll(previous.bind, previous.port === 0 ? oldPort : previous.port);
+    if (restored === null) this.log.warn('Failed to restore the old listeners: no TCP listener is left');
+    else this.servers.push(...restored);
+    return false;
+  }
+
+  /** Where the listeners are, as `host:port` (IPv6 in brackets). */
+  private listeningAddresses(): string[] {
+    return this.servers.flatMap((s) => {
+      const a = s.address();
+      if (a === null || typeof a === 'string') return [];
+      return [a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`];
+    });
+  }
+
+  /**
+   * One warning line naming the parameters the configuration set that have no effect
+   * here (params.ts, `noEffect`), with their values: accepted, never silently pretended.
+   */
+  private reportNoEffectParams(): void {
+    const inert = [...this.config.configured].filter((name) => this.config.spec(name)?.noEffect === true);
+    if (inert.length === 0) return;
+    const listed = inert.map((name) => `${name} ${JSON.stringify(this.config.shown(name))}`).join(', ');
+    this.log.warn(`Configuration accepted with no effect in this broker: ${listed} (README, "Accepted, no effect")`);
+  }
+
+  /** `pidfile`: the process id written at start and removed at the end; a failure is only logged, as in redis-server. */
+  private writePidFile(): void {
+    const file = this.config.get('pidfile');
+    if (file === '') return;
+    try {
+      writeFileSync(file, `${process.pid}\n`);
+    } catch (err) {
+      this.log.warn(`Failed to write PID file: ${strerror(err)}`);
+    }
+  }
+
+  private removePidFile(): void {
+    const file = this.config.get('pidfile');
+    if (file !== '') rmSync(file, { force: true });
   }
 
   /**
@@ -364,6 +468,7 @@ export class Broker {
     await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
     this.servers.length = 0;
     await this.persistence.stop();
+    this.removePidFile();
   }
 
   /**
@@ -376,7 +481,7 @@ export class Broker {
     this.shuttingDown = true;
     const abort = new AbortController();
     this.shutdownAbort = abort;
-    this.log.warn('User requested shutdown...');
+    this.log.info('User requested shutdown...');
     for (const hook of this.shutdownHooks) {
       const error = await hook(options, abort.signal);
       if (abort.signal.aborted || (error !== null && !options.force)) {
@@ -387,7 +492,7 @@ export class Broker {
       }
     }
     this.shutdownAbort = null;
-    this.log.warn('Redis is now ready to exit, bye bye...');
+    this.log.info('Redis is now ready to exit, bye bye...');
     await this.stop();
     this.onShutdown?.();
     return null;
@@ -500,8 +605,10 @@ export class Broker {
     this.pause.expire(now);
     // Keys do not expire while clients are paused (their writes would be held too), nor
     // during the load (what the rest of the AOF does to a key must find it as it was).
-    // The slow expire cycle may use a quarter of each tick, as in redis-server.
-    if (!this.pause.active && !this.persistence.loading.active) this.engine.activeExpireCycle(250 / hz);
+    // The slow expire cycle may use a quarter of each tick, more with active-expire-effort
+    // (redis-server's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC + 2 * (effort - 1) percent).
+    const percent = 25 + 2 * (this.config.int('active-expire-effort') - 1);
+    if (!this.pause.active && !this.persistence.loading.active) this.engine.activeExpireCycle((percent * 10) / hz);
     const every = (ms: number): boolean => ms <= 1000 / hz || this.cronLoops % Math.round(ms / (1000 / hz)) === 0;
     if (every(100)) {
       this.metrics.ops.sample(this.engine.stats.totalCommands, now);
@@ -530,6 +637,13 @@ export class Broker {
       c.close();
     }
   }
+}
+
+/** redis-server's wildcard addresses: `*` every IPv4 one, `::*` every IPv6 one. */
+function listenHost(address: string): string {
+  if (address === '*') return '0.0.0.0';
+  if (address === '::*') return '::';
+  return address;
 }
 
 /** A peer for a log line before it is a client. */

@@ -253,6 +253,19 @@ export class CommandTable<C extends Client> {
     }
   }
 
+  /**
+   * redis.conf's `rename-command`: the command answers to `to` instead of `from` (to
+   * nobody when `to` is ""). Why it cannot, as redis-server says it, or null.
+   */
+  rename(from: string, to: string): string | null {
+    const command = this.get(from);
+    if (command === undefined) return 'No such command in rename-command';
+    if (to !== '' && this.get(to) !== undefined) return 'Target command name already exists';
+    for (const name of [from.toLowerCase(), from.toUpperCase()]) this.byName.delete(name);
+    if (to !== '') for (const name of [to.toLowerCase(), to.toUpperCase()]) this.byName.set(name, command);
+    return null;
+  }
+
   /** The implemented command (with a handler, or with implemented subcommands) by name. */
   get(name: string): Command<C> | undefined {
     return this.byName.get(name) ?? this.byName.get(name.toLowerCase());

@@ -38,15 +38,65 @@ function configGet(c: Connection, argv: string[]): void {
 
 function configSet(c: Connection, argv: string[]): void {
   if (argv.length % 2 !== 0) return c.reply.error(SYNTAX);
+  const config = c.broker.config;
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
+  const previous = pairs.flatMap(([name]) => {
+    const spec = config.spec(name);
+    return spec === undefined ? [] : [[spec.name, config.get(spec.name)] as [string, string]];
+  });
   try {
-    c.broker.config.setMany(pairs, allowProtectedAction(c.broker.config.get('enable-protected-configs'), c));
+    config.setMany(pairs, allowProtectedAction(config.get('enable-protected-configs'), c));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return c.reply.error(CONFIG_SET_FAILED(err.message));
   }
-  c.reply.ok();
+  const listener = previous.find(([name]) => name === 'port' || name === 'bind');
+  if (listener === undefined || previous.every(([name, value]) => name !== listener[0] || value === config.get(name))) {
+    return c.reply.ok();
+  }
+  rebindOrReply(c, listener[0], previous);
+}
+
+/** Puts back the values a CONFIG SET changed: port and bind as they were (no listener of theirs), the others through their listeners. */
+function restore(c: Connection, previous: [string, string][]): void {
+  const config = c.broker.config;
+  const others = previous.filter(([name]) => name !== 'port' && name !== 'bind');
+  for (const [name, value] of previous) if (name === 'port' || name === 'bind') config.assign(name, value);
+  try {
+    config.setMany(others, true);
+  } catch (err) {
+    c.broker.log.warn(`Failed restoring failed CONFIG SET command: ${(err as Error).message}`);
+  }
+}
+
+/** Why a new listener failed, as redis-server's apply functions say it. */
+const REBIND_FAILED: Record<string, string> = {
+  port: 'Unable to listen on this port. Check server logs.',
+  bind: 'Failed to bind to specified addresses.',
+};
+
+/**
+ * CONFIG SET port/bind: the reply waits (the client blocked meanwhile) until the broker
+ * listens where they say; if it cannot, every value of the command is put back, as
+ * redis-server restores them. Inside MULTI, which cannot wait, OK goes out at once and a
+ * failure is only logged.
+ */
+function rebindOrReply(c: Connection, name: string, previous: [string, string][]): void {
+  let refusal: string | null = null;
+  const answer = (): void => (refusal === null ? c.reply.ok() : c.reply.error(CONFIG_SET_FAILED(refusal)));
+  const blocked = !c.denyBlocking;
+  if (blocked) c.engine.blocking.block(c, { keys: [], timeoutMs: 0, serve: () => false, timedOut: answer });
+  else c.reply.ok();
+  const value = (param: string): string => previous.find(([n]) => n === param)?.[1] ?? c.broker.config.get(param);
+  void c.broker.rebind({ bind: value('bind'), port: Number(value('port')) }).then((ok) => {
+    if (!ok) {
+      refusal = `CONFIG SET failed (possibly related to argument '${name}') - ${REBIND_FAILED[name]}`;
+      c.broker.log.warn(`CONFIG SET ${name} failed: the listeners stay where they were`);
+      restore(c, previous);
+    }
+    if (blocked) c.engine.blocking.unblock(c, null);
+  });
 }
 
 /** C's strerror for the errors a rewrite can meet; Node's own message otherwise. */

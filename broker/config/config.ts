@@ -7,13 +7,15 @@
  * sharing the value of its parameter: CONFIG GET patterns list both names, and CONFIG
  * SET may set both in one call (the last one wins) without a duplicate error.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../../protocol/parser.js';
 import { parseInt64 } from '../../engine/util/int64.js';
-import { parseMemory } from './units.js';
+import { memtoull } from './units.js';
 import { quoteRepr } from '../repr.js';
 import { REDIS_VERSION } from '../version.js';
+import { globMatch } from '../../engine/glob.js';
+import { strerror } from '../persistence/strerror.js';
 
 export type ParamKind = 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'special';
 
@@ -38,6 +40,8 @@ export interface ParamSpec {
   protected?: boolean;
   /** Takes several words in a config file line (`save 900 1 300 10`); others take exactly one. */
   multiArg?: boolean;
+  /** Accepted and shown, but the feature has no meaning in this broker (params.ts). */
+  noEffect?: boolean;
   /** Its value is a secret: hidden from MONITOR and SLOWLOG. */
   sensitive?: boolean;
   /** A debugging knob CONFIG GET shows by its exact name only, not by pattern (redis-server's HIDDEN_CONFIG). */
@@ -70,7 +74,7 @@ function normalize(spec: ParamSpec, raw: string, previous: string): string {
     }
     case 'int':
     case 'memory': {
-      const n = spec.kind === 'int' ? parseInt64(raw) : parseMemoryValue(raw);
+      const n = spec.kind === 'int' ? parseInt64(raw) : memoryValue(spec, raw);
       if (n === null) throw new ConfigError(spec.kind === 'int' ? INT_ERROR : MEMORY_ERROR);
       const big = BigInt(n);
       if ((spec.min !== undefined && big < BigInt(spec.min)) || (spec.max !== undefined && big > BigInt(spec.max))) {
@@ -94,10 +98,16 @@ function normalize(spec: ParamSpec, raw: string, previous: string): string {
   return spec.parse !== undefined ? spec.parse(value, previous) : value;
 }
 
-/** redis-server's memtoull as config values use it: no sign allowed. */
-function parseMemoryValue(raw: string): number | null {
-  if (raw.includes('-')) return null;
-  return parseMemory(raw) ?? null;
+/**
+ * A memory value as redis-server's numeric configs read it: memtoull's unsigned result,
+ * seen as signed (above 2^63-1 it is negative, so out of range) unless the parameter
+ * is an unsigned long long (its maximum is 2^64-1).
+ */
+function memoryValue(spec: ParamSpec, raw: string): bigint | null {
+  const n = memtoull(raw);
+  if (n === null) return null;
+  const unsigned = spec.max !== undefined && BigInt(spec.max) > 9223372036854775807n;
+  return unsigned || n <= 9223372036854775807n ? n : n - 18446744073709551616n;
 }
 
 export type ChangeListener = (name: string, value: string) => string | void;
@@ -109,6 +119,10 @@ export class Config {
   private readonly listeners = new Map<string, ChangeListener[]>();
   /** Absolute path of the config file loaded at startup, or '' (INFO config_file). */
   file = '';
+  /** Parameters a config file or a flag set (whatever the value): the start-up report of those without effect. */
+  readonly configured = new Set<string>();
+  /** `rename-command <old> <new>` lines, in order, applied once the command table is built (`new` "" removes). */
+  readonly renamedCommands: [from: string, to: string][] = [];
 
   constructor(specs: readonly ParamSpec[]) {
     for (const spec of specs) {
@@ -248,20 +262,24 @@ export class Config {
 
   /**
    * Applies command-line arguments as redis-server does: an optional config file
-   * first, then `--name value...` flags, which become config lines of their own
-   * after the file's (so error line numbers count from the file's start).
+   * first, `-` (first or last) for config text on standard input, then `--name value...`
+   * flags, which become config lines of their own after the file's and stdin's (so error
+   * line numbers count from the file's start).
    */
-  loadArgs(argv: readonly string[]): void {
+  loadArgs(argv: readonly string[], readStdin: () => string = () => readFileSync(0, 'latin1')): void {
     let text = '';
     let i = 0;
-    if (argv.length > 0 && !argv[0].startsWith('--')) {
+    if (argv.length > 0 && !argv[0].startsWith('-')) {
       text = readConfigFile(argv[0]);
       this.file = path.resolve(argv[0]);
       i = 1;
     }
     let options = '';
+    let fromStdin = false;
     for (; i < argv.length; i++) {
-      if (argv[i].startsWith('--')) {
+      if (argv[i] === '-' && (i === 0 || i === argv.length - 1)) {
+        fromStdin = true;
+      } else if (argv[i].startsWith('--')) {
         if (options !== '') options += '\n';
         options += argv[i].slice(2) + ' ';
         // `--save` alone means no snapshots.
@@ -270,6 +288,7 @@ export class Config {
         options += quoteRepr(argv[i]) + ' ';
       }
     }
+    if (fromStdin) text += readStdin();
     if (options !== '') text += '\n' + options;
     this.loadText(text);
   }
@@ -286,23 +305,73 @@ export class Config {
         );
       const args = splitArgs(trimmed);
       if (args === null) throw fail('Unbalanced quotes in configuration line');
+      if (args.length === 0) return;
       const spec = this.spec(args[0]);
-      if (spec === undefined) throw fail('Bad directive or wrong number of arguments');
+      if (spec === undefined) {
+        const refusal = this.directive(args);
+        if (refusal !== null) throw fail(refusal);
+        return;
+      }
       if (!spec.multiArg && args.length !== 2) throw fail('wrong number of arguments');
       try {
         this.values.set(spec.name, normalize(spec, args.slice(1).join(' '), this.values.get(spec.name)!));
       } catch (err) {
         throw fail((err as Error).message);
       }
+      this.configured.add(spec.name);
     });
   }
+
+  /**
+   * The config file lines that are not parameters (redis-server's loadServerConfigFromString):
+   * `include`, `rename-command`, the deprecated ones it skips; why a line is refused, or null.
+   */
+  private directive(args: string[]): string | null {
+    const name = args[0].toLowerCase();
+    if (DEPRECATED.has(name) && args.length === 2) return null;
+    if (name === 'include' && args.length === 2) {
+      for (const file of includedFiles(args[1])) this.loadText(readConfigFile(file));
+      return null;
+    }
+    if (name === 'rename-command' && args.length === 3) {
+      this.renamedCommands.push([args[1], args[2]]);
+      return null;
+    }
+    if (name === 'user' && args.length >= 2) return 'ACL users are not supported by this broker: use requirepass';
+    if (name === 'loadmodule' && args.length >= 2) return 'Modules are not supported by this broker';
+    if (name === 'sentinel') return 'sentinel directive while not in sentinel mode';
+    return 'Bad directive or wrong number of arguments';
+  }
+}
+
+/** Directives redis-server 7.0 still reads and ignores (with one argument). */
+const DEPRECATED = new Set(['list-max-ziplist-entries', 'list-max-ziplist-value', 'lua-replicate-commands']);
+
+/**
+ * The files an `include` names: the path itself, or with wildcards every match in
+ * name order (none is fine, so that an empty conf.d may be included), as redis-server's glob.
+ */
+function includedFiles(pattern: string): string[] {
+  if (!/[*?[]/.test(pattern)) return [pattern];
+  const dir = path.dirname(pattern);
+  if (/[*?[]/.test(dir)) throw new ConfigError(`Fatal error, can't open config file '${pattern}': wildcards are supported in the file name only`);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const base = path.basename(pattern);
+  return names
+    .filter((n) => !n.startsWith('.') && globMatch(base, n))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 function readConfigFile(file: string): string {
   try {
     return readFileSync(file, 'latin1');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message;
-    throw new ConfigError(`Fatal error, can't open config file '${file}': ${reason}`);
+    throw new ConfigError(`Fatal error, can't open config file '${file}': ${strerror(err)}`);
   }
 }

@@ -1,10 +1,13 @@
 /**
  * CONFIG REWRITE: the config file the broker started from, rewritten with the current
- * values as redis-server's rewriteConfig does. Comments and unknown lines stay;
+ * values as redis-server's rewriteConfig does. Comments and unknown lines stay (lines
+ * trimmed, runs of empty lines made one);
  * each parameter reuses its old lines (aliases included) in place; parameters not in
  * the file are appended after a signature comment only when they differ from their
  * default (or always, for the few redis-server always writes); leftover lines of
- * rewritten parameters are dropped. The file is replaced atomically.
+ * rewritten parameters are dropped. The file is replaced atomically. Differs: the lines
+ * appended follow params.ts's order (redis-server's follow its hash table's), and no
+ * `user default ...` line is written (ACLs are not implemented).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { splitArgs } from '../../protocol/parser.js';
@@ -28,17 +31,28 @@ function linesFor(spec: ParamSpec, value: string, defaultValue: string): Rewrite
   switch (spec.kind) {
     case 'memory':
       return [[`${spec.name} ${formatMemory(Number(value))}`, force]];
-    case 'string':
     case 'special':
+      // Several words (oom-score-adj-values, shutdown-on-sigterm) are written as words.
+      return [[`${spec.name} ${spec.multiArg ? value : quoteRepr(value)}`, force]];
+    case 'string':
       return [[`${spec.name} ${quoteRepr(value)}`, force]];
     default:
       return [[`${spec.name} ${value}`, force]];
   }
 }
 
+/** The nearest line before `i` that is kept (dropped orphans are marked with NUL). */
+function previousKept(lines: readonly string[], i: number): string | undefined {
+  for (let j = i - 1; j >= 0; j--) if (lines[j] !== '\u0000') return lines[j];
+  return undefined;
+}
+
 /** Rewrites `config.file`; throws the error to report (as `ERR Rewriting config file: ...`). */
 export function rewriteConfigFile(config: Config): void {
-  const lines = readFileSync(config.file, 'latin1').split('\n');
+  // Lines are kept trimmed, as redis-server reads them (rewriteConfigReadOldFile).
+  const lines = readFileSync(config.file, 'latin1')
+    .split('\n')
+    .map((line) => line.replace(/^[\r\n\t ]+|[\r\n\t ]+$/g, ''));
   if (lines[lines.length - 1] === '') lines.pop();
   /** Line numbers of each parameter (by canonical name) in the old file. */
   const positions = new Map<string, number[]>();
@@ -69,7 +83,8 @@ export function rewriteConfigFile(config: Config): void {
     // Lines of this parameter beyond the ones reused are orphans.
     for (const at of old) lines[at] = '\u0000';
   }
-  const kept = lines.filter((line) => line !== '\u0000');
+  // Every run of empty lines becomes one, as redis-server writes the file back.
+  const kept = lines.filter((line, i) => line !== '\u0000' && !(line === '' && i > 0 && previousKept(lines, i) === ''));
   if (appended.length > 0 && !hasSignature) kept.push(SIGNATURE);
   const text = [...kept, ...appended].join('\n') + '\n';
   const temporary = `${config.file}.tmp-${process.pid}`;

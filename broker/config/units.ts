@@ -1,19 +1,33 @@
 /**
  * redis-server's `memtoull`: a byte count with an optional unit, case-insensitive:
- * k/m/g are powers of 1000, kb/mb/gb powers of 1024. Undefined if malformed.
+ * k/m/g are powers of 1000, kb/mb/gb powers of 1024, b is bytes. As in C: no sign
+ * (a leading `-` is an error, a `+` is not a digit), no digits reads as 0, digits beyond
+ * 2^64-1 saturate (strtoull's ERANGE, unchecked there) and the product wraps around.
+ * Null if malformed.
  */
-export function parseMemory(s: string): number | undefined {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s);
-  if (m === null) return undefined;
-  const units: Record<string, number> = {
-    b: 1,
-    k: 1000,
-    kb: 1024,
-    m: 1000 ** 2,
-    mb: 1024 ** 2,
-    g: 1000 ** 3,
-    gb: 1024 ** 3,
-  };
-  const n = Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()];
-  return Number.isSafeInteger(n) ? n : undefined;
+export function memtoull(s: string): bigint | null {
+  const m = /^(\d*)(.*)$/s.exec(s)!;
+  const multiplier = UNITS[m[2].toLowerCase()];
+  if (s.startsWith('-') || multiplier === undefined || m[1].length >= 128) return null;
+  const digits = m[1] === '' ? 0n : BigInt(m[1]);
+  return ((digits > ULLONG_MAX ? ULLONG_MAX : digits) * multiplier) & ULLONG_MAX;
 }
+
+/** `memtoull` as a number, for limits whose useful values fit one; undefined if malformed. */
+export function parseMemory(s: string): number | undefined {
+  const n = memtoull(s);
+  return n === null ? undefined : Number(n);
+}
+
+const ULLONG_MAX = 18446744073709551615n;
+
+const UNITS: Record<string, bigint> = {
+  '': 1n,
+  b: 1n,
+  k: 1000n,
+  kb: 1024n,
+  m: 1000n ** 2n,
+  mb: 1024n ** 2n,
+  g: 1000n ** 3n,
+  gb: 1024n ** 3n,
+};

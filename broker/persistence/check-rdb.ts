@@ -19,9 +19,15 @@ type Print = (line: string) => void;
 /** Databases of the engine a file is test-loaded into: more than any configuration uses in practice. */
 export const CHECK_DATABASES = 4096;
 
+const CHECK_RDB_USAGE = 'Usage: broker check-rdb <rdb-file-name>\n  Checks a snapshot file (dump.rdb, or an AOF base) and lists what it holds.\n';
+
 export function checkRdbMain(args: readonly string[]): number {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(CHECK_RDB_USAGE);
+    return 0;
+  }
   if (args.length !== 1) {
-    process.stderr.write('Usage: broker check-rdb <rdb-file-name>\n');
+    process.stderr.write(CHECK_RDB_USAGE);
     return 1;
   }
   return checkRdb(args[0], (line) => process.stdout.write(`${line}\n`));

@@ -43,6 +43,21 @@ export class DiffPair {
   }
 
   /**
+   * `samePipeline`, but collecting every difference (`reply to <argv>: ours <> ref`)
+   * instead of stopping at the first: for sweeps over many cases.
+   */
+  async differences(argvs: readonly (readonly (string | Buffer)[])[], view: (raw: Buffer) => string = show): Promise<string[]> {
+    const bytes = Buffer.concat(argvs.map((argv) => encodeCommand(argv)));
+    this.ours.write(bytes);
+    this.ref.write(bytes);
+    const [ours, ref] = await Promise.all([this.ours.readMany(argvs.length), this.ref.readMany(argvs.length)]);
+    return argvs.flatMap((argv, i) => {
+      const [o, r] = [view(ours[i].raw), view(ref[i].raw)];
+      return o === r ? [] : [`reply to ${JSON.stringify(argv)}: ours ${o} <> ref ${r}`];
+    });
+  }
+
+  /**
    * Runs `body` with both connections switched to RESP3 (HELLO 3, which must answer
    * with a map on both: its fields, the server's version and id, differ), then back.
    */

@@ -51,11 +51,12 @@ function scratchDir(): string {
 
 /**
  * Our broker's defaults for tests: the scratch dir, no AOF (this broker's default
- * is `appendonly yes`) and no HTTP listener (its default port is one for all). They come first, so a test's own `--dir` or `--appendonly`
+ * is `appendonly yes`) nor snapshots (the AOF off, `save` would take redis-server's
+ * default), and no HTTP listener (its default port is one for all). They come first, so a test's own `--dir` or `--appendonly`
  * wins (a later flag overrides an earlier one).
  */
 function brokerArgs(args: readonly string[]): string[] {
-  return ['--dir', scratchDir(), '--appendonly', 'no', '--http-port', '0', ...args];
+  return ['--dir', scratchDir(), '--appendonly', 'no', '--save', '', '--http-port', '0', ...args];
 }
 
 /** Our broker in this process, on a free port, logging nothing. */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Config, ConfigError } from '../../broker/config/config.js';
 import { Broker } from '../../broker/server.js';
-import { PARAMS, keyspaceEventFlags, NotifyFlag } from '../../broker/config/params.js';
+import { PARAMS, keyspaceEventFlags, noEffectNames, NotifyFlag } from '../../broker/config/params.js';
 import { RawClient } from '../harness/raw.js';
 import { tempDir } from '../harness/temp.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
@@ -40,6 +40,17 @@ describe('Config', () => {
     expect(() => config.loadArgs(['--nosuch', '1'])).toThrow(
       "Reading the configuration file, at line 2\n>>> 'nosuch \"1\"'\nBad directive or wrong number of arguments",
     );
+  });
+});
+
+describe('the parameters accepted with no effect', () => {
+  it('are each listed in the README, and nothing else is listed there', () => {
+    const readme = readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Accepted, no effect'), readme.indexOf('## Supported commands'));
+    const listed = [...section.matchAll(/`([a-z_-]+)`/g)].map((m) => m[1]).filter((name) => PARAMS.some((p) => p.name === name));
+    const refusedOrReal = ['activedefrag', 'cluster-enabled', 'tls-port', 'tls-replication', 'tls-cluster', 'requirepass'];
+    expect(noEffectNames().filter((name) => !listed.includes(name))).toEqual([]);
+    expect(listed.filter((name) => !noEffectNames().includes(name) && !refusedOrReal.includes(name))).toEqual([]);
   });
 });
 

@@ -35,11 +35,20 @@ interface Analysis {
   problem: string | null;
 }
 
+const CHECK_AOF_USAGE =
+  'Usage: broker check-aof [--fix] <dir>\n' +
+  '  <dir>: the AOF directory (appendonlydir), or its manifest file\n' +
+  '  --fix: truncate a damaged last file after its last complete command (without asking)\n';
+
 export function checkAofMain(args: readonly string[]): number {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(CHECK_AOF_USAGE);
+    return 0;
+  }
   const fix = args.includes('--fix');
   const rest = args.filter((a) => a !== '--fix');
   if (rest.length !== 1) {
-    process.stderr.write('Usage: broker check-aof [--fix] <dir>\n  <dir>: the AOF directory (appendonlydir), or its manifest file\n');
+    process.stderr.write(CHECK_AOF_USAGE);
     return 1;
   }
   // A manifest file stands for its directory (redis-check-aof takes the manifest).

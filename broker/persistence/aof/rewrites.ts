@@ -153,6 +153,9 @@ export class Rewrites {
     const job = this.job;
     if (job === null) return;
     job.cancelled = true;
+    // The keyspace is free for the next snapshot now, as when redis-server kills its child
+    // (`CONFIG SET appendonly no` then `yes` starts a new rewrite at once).
+    job.snapshot.abort();
     this.job = null;
     this.broker.log.info('Killing running AOF rewrite');
     this.discardTempIncr();
