@@ -177,6 +177,7 @@ export const PARAMS: readonly ParamSpec[] = [
   { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], kind: 'int', default: '64', min: 0, max: LLONG_MAX },
   { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', min: 0, max: LLONG_MAX },
   { name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: LLONG_MAX },
+  { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', min: 0, max: LLONG_MAX },
   // Keyspace notifications: the canonical flags (keyspaceEventsToString), read by the engine.
   {
     name: 'notify-keyspace-events',
