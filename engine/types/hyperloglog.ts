@@ -61,6 +61,37 @@ function writeZeros(out: Uint8Array, at: number, len: number): number {
   return 1;
 }
 
+/**
+ * Visits the runs of a sparse value's opcodes in order: a register value (0 for ZERO and
+ * XZERO) over `run` registers from `first`. False, the walk stopped, if the opcodes do
+ * not cover exactly the 16384 registers: redis-server (with the CVE-2025-32023 fix)
+ * refuses a value at the first opcode that would go past the last register.
+ */
+function forEachRun(bytes: Uint8Array, visit: (value: number, first: number, run: number) => void): boolean {
+  let idx = 0;
+  let p = HLL_HDR_SIZE;
+  while (p < bytes.length) {
+    const b = bytes[p];
+    let run: number;
+    let value = 0;
+    if (isZero(b)) {
+      run = zeroLen(b);
+      p++;
+    } else if (isXzero(b)) {
+      run = xzeroLen(b, p + 1 < bytes.length ? bytes[p + 1] : 0);
+      p += 2;
+    } else {
+      run = valLen(b);
+      value = valValue(b);
+      p++;
+    }
+    if (run + idx > HLL_REGISTERS) return false;
+    visit(value, idx, run);
+    idx += run;
+  }
+  return idx === HLL_REGISTERS;
+}
+
 // ---------------------------------------------------------------------------------------
 // Header and validity
 
@@ -164,25 +195,10 @@ export function sparseToDense(hll: LargeString): boolean {
   const dense = Buffer.alloc(HLL_DENSE_SIZE);
   sparse.copy(dense, 0, 0, HLL_HDR_SIZE);
   dense[ENCODING_AT] = HLL_DENSE;
-  let idx = 0;
-  let p = HLL_HDR_SIZE;
-  while (p < sparse.length) {
-    const b = sparse[p];
-    if (isZero(b)) {
-      idx += zeroLen(b);
-      p++;
-    } else if (isXzero(b)) {
-      idx += xzeroLen(b, p + 1 < sparse.length ? sparse[p + 1] : 0);
-      p += 2;
-    } else {
-      let runlen = valLen(b);
-      const value = valValue(b);
-      if (runlen + idx > HLL_REGISTERS) break;
-      while (runlen--) denseSetRegister(dense, HLL_HDR_SIZE, idx++, value);
-      p++;
-    }
-  }
-  if (idx !== HLL_REGISTERS) return false;
+  const valid = forEachRun(sparse, (value, first, run) => {
+    for (let i = first; value !== 0 && i < first + run; i++) denseSetRegister(dense, HLL_HDR_SIZE, i, value);
+  });
+  if (!valid) return false;
   hll.replaceWith(dense);
   return true;
 }
@@ -325,28 +341,9 @@ function registerHistogram(bytes: Uint8Array, histo: Int32Array): boolean {
     for (let i = 0; i < HLL_REGISTERS; i++) histo[denseGet(bytes, HLL_HDR_SIZE, i)]++;
     return true;
   }
-  let idx = 0;
-  let p = HLL_HDR_SIZE;
-  while (p < bytes.length) {
-    const b = bytes[p];
-    if (isZero(b)) {
-      const run = zeroLen(b);
-      idx += run;
-      histo[0] += run;
-      p++;
-    } else if (isXzero(b)) {
-      const run = xzeroLen(b, p + 1 < bytes.length ? bytes[p + 1] : 0);
-      idx += run;
-      histo[0] += run;
-      p += 2;
-    } else {
-      const run = valLen(b);
-      idx += run;
-      histo[valValue(b)] += run;
-      p++;
-    }
-  }
-  return idx === HLL_REGISTERS;
+  return forEachRun(bytes, (value, _, run) => {
+    histo[value] += run;
+  });
 }
 
 /** hllSigma (Ertl). */
@@ -416,28 +413,9 @@ export function hllMerge(max: Uint8Array, bytes: Uint8Array): boolean {
     }
     return true;
   }
-  let i = 0;
-  let p = HLL_HDR_SIZE;
-  while (p < bytes.length) {
-    const b = bytes[p];
-    if (isZero(b)) {
-      i += zeroLen(b);
-      p++;
-    } else if (isXzero(b)) {
-      i += xzeroLen(b, p + 1 < bytes.length ? bytes[p + 1] : 0);
-      p += 2;
-    } else {
-      let run = valLen(b);
-      const v = valValue(b);
-      if (run + i > HLL_REGISTERS) break;
-      while (run--) {
-        if (v > max[i]) max[i] = v;
-        i++;
-      }
-      p++;
-    }
-  }
-  return i === HLL_REGISTERS;
+  return forEachRun(bytes, (value, first, run) => {
+    for (let i = first; i < first + run; i++) if (value > max[i]) max[i] = value;
+  });
 }
 
 /** Sets register `index` of a valid value to at least `count` (PFMERGE's writing of the result). */
