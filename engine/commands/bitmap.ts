@@ -10,8 +10,12 @@
  * Where 7.0.15 has quirks they are kept: BITCOUNT and BITPOS look the key up before
  * parsing their range (a missing key answers 0 or -1 to any range, even a bad one);
  * SETBIT and BITFIELD count a change (and so propagate) only when a bit changed or the
- * string was created or grown, and a BITFIELD whose writes all FAIL creates or grows
- * the key without counting it, as redis-server does (its replicas miss that key too).
+ * string was created or grown.
+ *
+ * Where this broker differs on purpose: a BITFIELD whose writes all FAIL still creates
+ * or grows the key; redis-server then counts no change, so its replicas and AOF never
+ * see that key. Here the growth counts as a change (the command propagates, replicas
+ * stay equal), without the keyspace event or the WATCH touch redis-server omits too.
  */
 import type { Client } from '../client.js';
 import type { Db } from '../keyspace.js';
@@ -568,6 +572,8 @@ function bitfieldGeneric(c: Client, argv: string[], readOnly: boolean): void {
   if (changes > 0) {
     c.engine.keyChanged(c.db, key, changes);
     notify(c.engine, NotifyFlag.String, 'setbit', key, c.db.id);
+  } else if (target?.grown === true) {
+    c.engine.changed();
   }
 }
 

@@ -11,6 +11,12 @@
  * counts as a change (WATCH sees it, rdb_changes grows) and PFCOUNT itself is then
  * propagated, so replicas and the AOF keep the same bytes; a cached answer changes
  * nothing. PFDEBUG GETREG and TODENSE propagate when they make a value dense.
+ *
+ * Where this broker differs on purpose: a PFADD that meets a corrupt value after it
+ * changed registers for earlier elements answers the error as redis-server does and
+ * keeps those changes, but also counts them, so the command propagates and a replica
+ * or the AOF, replaying it on the same bytes, ends with the same value (redis-server
+ * propagates nothing there, and its replicas keep the value as it was).
  */
 import type { Client } from '../client.js';
 import type { CommandDef } from '../command.js';
@@ -83,8 +89,11 @@ function pfadd(c: Client, argv: string[]): void {
   const maxBytes = c.engine.settings.hllSparseMaxBytes;
   for (let j = 2; j < argv.length; j++) {
     const result = hllAdd(hll, argv[j], maxBytes);
-    // A corrupt value is refused midway, as redis-server does: the changes so far stay, uncounted.
-    if (result === -1) return c.reply.error(HLL_CORRUPT);
+    if (result === -1) {
+      // A corrupt value is refused midway, the registers set so far kept (see the header).
+      if (updated > 0) c.engine.changed(updated);
+      return c.reply.error(HLL_CORRUPT);
+    }
     updated += result;
   }
   if (updated > 0) {
