@@ -350,7 +350,7 @@ describe.skipIf(!hasRedisServer())('bitmap commands vs redis-server', () => {
     }
   });
 
-  it('DUMP and RESTORE of bitmaps both ways, DEBUG DIGEST-VALUE, COPY', async () => {
+  it('DUMP and RESTORE of bitmaps both ways, DEBUG DIGEST-VALUE, COPY, DEBUG RELOAD', async () => {
     await same(['SETBIT', 'b', '9', '1'], ['SETBIT', 'd', '0', '0'], ['BITFIELD', 'n', 'SET', 'u8', '0', '49', 'SET', 'u8', '8', '50']);
     for (const key of ['b', 'd', 'n']) {
       const dumped = await p.same('DUMP', key);
@@ -358,6 +358,8 @@ describe.skipIf(!hasRedisServer())('bitmap commands vs redis-server', () => {
       await same(['RESTORE', `${key}2`, '0', payload], ['GET', `${key}2`], ['DEBUG', 'DIGEST-VALUE', key, `${key}2`]);
     }
     await same(['COPY', 'b', 'b3'], ['SETBIT', 'b3', '0', '1'], ['GET', 'b'], ['GET', 'b3'], ['OBJECT', 'ENCODING', 'b3']);
+    // Through a snapshot and back: the same bytes, and the encodings a loaded string gets.
+    await same(['DEBUG', 'RELOAD'], ['GET', 'b'], ['GET', 'n'], ['OBJECT', 'ENCODING', 'b'], ['OBJECT', 'ENCODING', 'n'], ['SETBIT', 'n', '0', '0'], ['OBJECT', 'ENCODING', 'n']);
   });
 });
 

@@ -173,13 +173,14 @@ describe.skipIf(!hasRedisServer())('HyperLogLog commands vs redis-server', () =>
     await same(['RPUSH', 'l', 'a'], ['PFADD', 'l', 'a'], ['PFCOUNT', 'l'], ['PFCOUNT', 'h', 'l'], ['PFMERGE', 'h', 'l'], ['PFMERGE', 'l', 'h'], ['PFDEBUG', 'ENCODING', 'l']);
   });
 
-  it('values move between the servers: redis-server counts ours, we count its (GET, SET, DUMP, RESTORE)', async () => {
+  it('values move between the servers: redis-server counts ours, we count its (GET, SET, DUMP, RESTORE, DEBUG RELOAD)', async () => {
     await same(['PFADD', 's', ...elements(200, 'm')], ['PFADD', 'd', ...elements(20000, 'm')]);
     for (const key of ['s', 'd']) {
       const bytes = (await p.ours.call('GET', key)).value as string;
       const payload = (await p.same('DUMP', key)).value as string;
       await same(['SET', `${key}2`, bytes], ['PFCOUNT', `${key}2`], ['PFADD', `${key}2`, 'more'], ['GET', `${key}2`], ['RESTORE', `${key}3`, '0', payload], ['PFCOUNT', `${key}3`, key]);
     }
+    await same(['DEBUG', 'RELOAD'], ['GET', 's'], ['GET', 'd'], ['PFADD', 's', 'after'], ['GET', 's'], ['OBJECT', 'ENCODING', 's']);
   });
 
   it('PFCOUNT writes its cache: WATCH sees it, a cached count does not; effects replay on redis-server', async () => {
