@@ -22,7 +22,7 @@ import type { Client } from '../client.js';
 import type { CommandDef } from '../command.js';
 import { StringForm, type Value } from '../keyspace.js';
 import { HLL_CORRUPT, HLL_NOT_HLL, PFDEBUG_NO_KEY, PFDEBUG_NOT_SPARSE, PFDEBUG_UNKNOWN, WRONGTYPE } from '../errors.js';
-import { isStringValue, LargeString, type StringValue } from '../types/large-string.js';
+import { isStringValue, LargeString, valueBytes, type StringValue } from '../types/large-string.js';
 import {
   cachedCardinality,
   decodeSparse,
@@ -64,7 +64,7 @@ function hllOrReply(c: Client, v: Value): FoundHll | null {
     c.reply.error(WRONGTYPE);
     return null;
   }
-  const bytes = typeof v === 'string' ? Buffer.from(v, 'latin1') : v.view();
+  const bytes = valueBytes(v);
   if (!isHll(bytes)) {
     c.reply.error(HLL_NOT_HLL);
     return null;
