@@ -255,6 +255,10 @@ export class Broker {
     this.config.onChange('stream-node-max-bytes', (_, value) => {
       settings.streamNodeMaxBytes = Number(value);
     });
+    settings.hllSparseMaxBytes = this.config.int('hll-sparse-max-bytes');
+    this.config.onChange('hll-sparse-max-bytes', (_, value) => {
+      settings.hllSparseMaxBytes = Number(value);
+    });
     const limits = {
       'hash-max-listpack-entries': 'hashMaxListpackEntries',
       'hash-max-listpack-value': 'hashMaxListpackValue',

@@ -79,7 +79,7 @@ export class Engine {
   /** The NotifyFlag bits of `notify-keyspace-events` (0: keyspace notifications off). */
   notifyFlags = 0;
   /** Data type tunables, kept current by the broker from its config (stream-node-max-*, proto-max-bulk-len, the encoding limits). */
-  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024, ...DEFAULT_LIMITS };
+  readonly settings = { streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, protoMaxBulkLen: 512 * 1024 * 1024, hllSparseMaxBytes: 3000, ...DEFAULT_LIMITS };
   /** maxmemory-policy; set it with `setMaxmemoryPolicy`. */
   maxmemoryPolicy = 'noeviction';
   /** True under an LFU policy: per-key access words are LFU counters (engine/lfu.ts). */

@@ -112,6 +112,22 @@ export const ZSET_WEIGHT_NOT_FLOAT = 'ERR weight value is not a float';
 export const ZSET_INPUT_KEY_NEEDED = (command: string): string => `ERR at least 1 input key is needed for '${command}' command`;
 
 // ---------------------------------------------------------------------------------------
+// Bitmaps and HyperLogLogs
+
+export const BIT_OFFSET_INVALID = 'ERR bit offset is not an integer or out of range';
+export const BIT_VALUE_INVALID = 'ERR bit is not an integer or out of range';
+export const BITPOS_BIT_INVALID = 'ERR The bit argument must be 1 or 0.';
+export const BITOP_NOT_ONE_KEY = 'ERR BITOP NOT must be called with a single source key.';
+export const BITFIELD_TYPE_INVALID = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
+export const BITFIELD_OVERFLOW_INVALID = 'ERR Invalid OVERFLOW type specified';
+export const BITFIELD_RO_GET_ONLY = 'ERR BITFIELD_RO only supports the GET subcommand';
+export const HLL_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
+export const HLL_CORRUPT = 'INVALIDOBJ Corrupted HLL object detected';
+export const PFDEBUG_NO_KEY = 'ERR The specified key does not exist';
+export const PFDEBUG_NOT_SPARSE = 'ERR HLL encoding is not sparse';
+export const PFDEBUG_UNKNOWN = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${cString(sub)}'`;
+
+// ---------------------------------------------------------------------------------------
 // Streams
 
 export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';

@@ -275,7 +275,7 @@ export const PARAMS: readonly ParamSpec[] = [
   int('set-max-intset-entries', '512', 0, LONG_MAX),
   int('zset-max-listpack-entries', '128', 0, LONG_MAX, { aliases: ['zset-max-ziplist-entries'] }),
   memory('zset-max-listpack-value', '64', 0, LONG_MAX, { aliases: ['zset-max-ziplist-value'] }),
-  memory('hll-sparse-max-bytes', '3000', 0, LONG_MAX, NO_EFFECT),
+  memory('hll-sparse-max-bytes', '3000', 0, LONG_MAX),
   memory('stream-node-max-bytes', '4096', 0, LONG_MAX),
   int('stream-node-max-entries', '100', 0, LLONG_MAX),
   // Keyspace notifications: the canonical flags (keyspaceEventsToString), read by the engine.

@@ -11,5 +11,7 @@ import { dumpCommands } from './dump.js';
 import { hashCommands } from './hash.js';
 import { setCommands } from './set.js';
 import { zsetCommands } from './zset.js';
+import { bitmapCommands } from './bitmap.js';
+import { hyperloglogCommands } from './hyperloglog.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands, ...bitmapCommands, ...hyperloglogCommands];

@@ -9,8 +9,9 @@
  * Values up to `proto-max-bulk-len`: a value longer than LARGE_VALUE is a LargeString
  * (bytes off the V8 heap, engine/types/large-string.ts), whether it arrived so (the
  * commands that take values declare their value slots and get it as bytes) or was
- * built here (APPEND, SETRANGE). Shorter values stay JS strings: the checks for the
- * long kind come after the `typeof v === 'string'` ones, so small values pay nothing.
+ * built here (APPEND, SETRANGE). Shorter values stay JS strings, except bitmaps and
+ * HyperLogLogs, changed in place as bytes (engine/commands/bitmap.ts): the checks for
+ * the bytes kind come after the `typeof v === 'string'` ones, so small values pay nothing.
  */
 import { textAt, type Arg, type CommandDef } from '../command.js';
 import type { Client } from '../client.js';
@@ -32,16 +33,23 @@ import {
   WRONGTYPE,
 } from '../errors.js';
 import { addInt64, INT64_MIN, mulInt64, negateInt64, parseInt64, type Int64 } from '../util/int64.js';
-import { StringForm, type Value } from '../keyspace.js';
-import { LARGE_VALUE, LargeString, valueBytes, valueOfArg, type StringValue } from '../types/large-string.js';
+import { StringForm } from '../keyspace.js';
+import { isStringValue, LARGE_VALUE, LargeString, valueBytes, valueOfArg, type StringValue } from '../types/large-string.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 
-/** True for a string value, short (a JS string) or long (a LargeString). */
-function isString(v: Value): v is StringValue {
-  return typeof v === 'string' || v instanceof LargeString;
+/**
+ * A string value as text where it may be a number: a JS string, or a LargeString short
+ * enough (a bitmap SETBIT made of digits is one); null for a long value, never a number.
+ */
+function shortText(v: StringValue): string | null {
+  if (typeof v === 'string') return v;
+  return v.length <= MAX_NUMBER_TEXT ? v.view().latin1Slice() : null;
 }
+
+/** Longer than this, no text is a number INCR or INCRBYFLOAT accepts (redis-server's MAX_LONG_DOUBLE_CHARS). */
+const MAX_NUMBER_TEXT = 5 * 1024;
 
 /**
  * checkStringLength: a string a command builds (APPEND, SETRANGE) may not exceed
@@ -224,7 +232,7 @@ function getex(c: Client, argv: string[]): void {
   const key = argv[1];
   const v = c.db.lookupRead(key);
   if (v === undefined) return c.reply.nil();
-  if (!isString(v)) return c.reply.error(WRONGTYPE);
+  if (!isStringValue(v)) return c.reply.error(WRONGTYPE);
   const { flags, expire } = options;
   let at: Int64 | null = null;
   if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, argv[0])) === null) return;
@@ -308,9 +316,9 @@ function incrDecr(c: Client, key: string, by: Int64): void {
   const v = c.db.lookupWrite(key);
   let current: Int64 | null = 0;
   if (v !== undefined) {
-    if (!isString(v)) return c.reply.error(WRONGTYPE);
-    // A long value is never an integer.
-    if (typeof v !== 'string' || (current = parseInt64(v)) === null) return c.reply.error(NOT_INTEGER);
+    if (!isStringValue(v)) return c.reply.error(WRONGTYPE);
+    const text = shortText(v);
+    if (text === null || (current = parseInt64(text)) === null) return c.reply.error(NOT_INTEGER);
   }
   const sum = addInt64(current, by);
   if (sum === null) return c.reply.error(OVERFLOW);
@@ -344,9 +352,9 @@ function decrby(c: Client, argv: string[]): void {
 function incrbyfloat(c: Client, argv: string[]): void {
   const key = argv[1];
   const v = c.db.lookupWrite(key);
-  if (v !== undefined && !isString(v)) return c.reply.error(WRONGTYPE);
-  // A long value is never a number.
-  const result = v instanceof LargeString ? NOT_FLOAT : addFloatStrings(v ?? '0', argv[2]);
+  if (v !== undefined && !isStringValue(v)) return c.reply.error(WRONGTYPE);
+  const text = v === undefined ? '0' : shortText(v);
+  const result = text === null ? NOT_FLOAT : addFloatStrings(text, argv[2]);
   if (result === NOT_FLOAT || result === NAN_OR_INFINITY) return c.reply.error(result);
   c.db.set(key, result, true, StringForm.NotInt);
   c.engine.keyChanged(c.db, key);
@@ -380,7 +388,7 @@ function append(c: Client, argv: readonly Arg[]): void {
   if (v === undefined) {
     c.db.set(key, valueOfArg(suffix));
   } else {
-    if (!isString(v)) return c.reply.error(WRONGTYPE);
+    if (!isStringValue(v)) return c.reply.error(WRONGTYPE);
     length += v.length;
     if (!checkLengthOrReply(c, length)) return;
     c.db.set(key, appended(v, suffix, length), true, StringForm.Raw);
@@ -401,7 +409,7 @@ function appended(v: StringValue, suffix: Arg, length: number): StringValue {
 function strlen(c: Client, argv: string[]): void {
   const v = c.db.lookupRead(argv[1]);
   if (v === undefined) return c.reply.int(0);
-  if (!isString(v)) return c.reply.error(WRONGTYPE);
+  if (!isStringValue(v)) return c.reply.error(WRONGTYPE);
   c.reply.int(v.length);
 }
 
@@ -411,7 +419,7 @@ function getrange(c: Client, argv: string[]): void {
   if (startArg === null || endArg === null) return c.reply.error(NOT_INTEGER);
   const v = c.db.lookupRead(argv[1]);
   if (v === undefined) return c.reply.bulk('');
-  if (!isString(v)) return c.reply.error(WRONGTYPE);
+  if (!isStringValue(v)) return c.reply.error(WRONGTYPE);
   // Past ±2^53 only the sign matters, so rounding to a double is harmless.
   let start = Number(startArg);
   let end = Number(endArg);
@@ -432,7 +440,7 @@ function setrange(c: Client, argv: readonly Arg[]): void {
   if (offsetArg === null) return c.reply.error(NOT_INTEGER);
   if (offsetArg < 0) return c.reply.error(OFFSET_OUT_OF_RANGE);
   const v = c.db.lookupWrite(key);
-  if (v !== undefined && !isString(v)) return c.reply.error(WRONGTYPE);
+  if (v !== undefined && !isStringValue(v)) return c.reply.error(WRONGTYPE);
   const old = v ?? '';
   // Setting nothing changes nothing, not even creates the key.
   if (patch.length === 0) return c.reply.int(old.length);
@@ -462,7 +470,7 @@ function patched(old: StringValue, offset: number, patch: Arg): StringValue {
 function lcs(c: Client, argv: string[]): void {
   const va = c.db.lookupRead(argv[1]);
   const vb = c.db.lookupRead(argv[2]);
-  if ((va !== undefined && !isString(va)) || (vb !== undefined && !isString(vb))) {
+  if ((va !== undefined && !isStringValue(va)) || (vb !== undefined && !isStringValue(vb))) {
     return c.reply.error(LCS_NOT_STRINGS);
   }
   let idx = false;

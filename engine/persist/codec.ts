@@ -216,6 +216,8 @@ export function codecOf(value: DataObject): TypeCodec {
 /** Writes a value's encoding (after its type byte and key), all at once. */
 export function writeValue(w: ByteWriter, value: Value): void {
   if (typeof value === 'string') writeString(w, value);
+  // A short one (a bitmap) may be digits, which rdbSaveRawString writes as an integer.
+  else if (value instanceof LargeString && value.length <= 20) writeString(w, value.view().latin1Slice());
   else if (value instanceof LargeString) writeBlob(w, value.view());
   else codecOf(value).write(w, value);
 }

@@ -1,5 +1,5 @@
 /**
- * The string type for long values: bytes in a Buffer, off the V8 heap.
+ * The string type held as bytes: long values, and values changed in place byte by byte.
  *
  * Keys and ordinary values are latin1 JS strings (ARCHITECTURE.md, "Bytes as latin1 strings"), but a JS
  * string cannot exceed 2^29-24 characters while redis-server takes values up to
@@ -10,6 +10,11 @@
  * APPEND and SETRANGE with spare room reserved ahead, as sds does (`sdsMakeRoomFor`),
  * so a run of appends costs amortized O(1) per byte.
  *
+ * Short values changed bit by bit (SETBIT, BITFIELD, BITOP's result, HyperLogLogs) are
+ * held here too, whatever their length: redis-server changes those sds strings in
+ * place, and rebuilding a JS string of up to 1 MiB per SETBIT would cost O(n) per bit.
+ * redis-server reports them "raw" as well (it unshares an embstr or int before a change).
+ *
  * Copy on write: bytes another holder may still read are marked shared, and the next
  * in-place change copies them first. Those holders are a snapshot being written
  * (engine/persist/snapshot.ts takes them with `share()`) and, for a value adopted from
@@ -17,7 +22,7 @@
  * whole EXEC is done) or a MULTI queue hold the same Buffer.
  */
 import type { ValueDigest } from '../digest.js';
-import type { DataObject } from '../keyspace.js';
+import type { DataObject, Value } from '../keyspace.js';
 import { LARGE_BULK } from '../../protocol/parser.js';
 
 /**
@@ -64,6 +69,11 @@ export class LargeString implements DataObject {
     return new LargeString(buf, bytes.length, false);
   }
 
+  /** `length` zero bytes (a bitmap made by SETBIT, BITFIELD). */
+  static zeroed(length: number): LargeString {
+    return new LargeString(Buffer.alloc(length), length, false);
+  }
+
   /** A string value's bytes as a LargeString, with room for `capacity` bytes. */
   static from(value: StringValue, capacity = value.length): LargeString {
     const buf = Buffer.allocUnsafe(Math.max(capacity, value.length));
@@ -103,6 +113,32 @@ export class LargeString implements DataObject {
     this.length = at + suffix.length;
   }
 
+  /**
+   * The backing bytes for a change in place (bitmaps, HyperLogLogs): ours, copied first
+   * if shared, at least `capacity` bytes long. The value is the first `length` bytes;
+   * a caller writing past them sets `length` afterwards.
+   */
+  editable(capacity = this.length): Buffer {
+    this.reserve(capacity);
+    return this.buf;
+  }
+
+  /** sdsgrowzero: at least `length` bytes long, new bytes zero; our own bytes either way. */
+  growZero(length: number): void {
+    this.reserve(Math.max(length, this.length));
+    if (length > this.length) {
+      this.buf.fill(0, this.length, length);
+      this.length = length;
+    }
+  }
+
+  /** Replaces the whole value with `bytes`, which become ours (a HyperLogLog's new encoding). */
+  replaceWith(bytes: Buffer): void {
+    this.buf = bytes;
+    this.length = bytes.length;
+    this.shared = false;
+  }
+
   /** SETRANGE: writes `patch` at `offset`, zero-padding the gap past the end. */
   setRange(offset: number, patch: string | Uint8Array): void {
     const end = offset + patch.length;
@@ -129,6 +165,11 @@ export class LargeString implements DataObject {
 function writeAt(buf: Buffer, at: number, bytes: string | Uint8Array): void {
   if (typeof bytes === 'string') buf.latin1Write(bytes, at, bytes.length);
   else buf.set(bytes, at);
+}
+
+/** True for a string value: a JS string, or bytes (a LargeString). */
+export function isStringValue(v: Value): v is StringValue {
+  return typeof v === 'string' || v instanceof LargeString;
 }
 
 /** A command line's value (a string, or a long bulk's bytes) as a stored string value. */

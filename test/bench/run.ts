@@ -31,7 +31,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RawClient } from '../harness/raw.js';
+import { encodeCommand, RawClient } from '../harness/raw.js';
 import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 import { lagSteps, replicationLag } from './replication-lag.js';
@@ -103,6 +103,43 @@ function queuePipeline(name: string, requests: number): Workload {
         { ...consumed[0], test: 'BRPOPLPUSH consumers (LPUSH producers)' },
         { ...produced[0], test: 'LPUSH producers (BRPOPLPUSH consumers)' },
       ];
+    },
+  };
+}
+
+/**
+ * Commands redis-benchmark cannot vary (its __rand_int__ is zero-padded, which no
+ * integer argument takes): CLIENTS connections of this process each send `pipeline`
+ * commands made by `command` at a time until `requests` were answered. p50 is the
+ * median time a batch waited for its replies.
+ */
+function clientWorkload(name: string, test: string, pipeline: number, requests: number, command: () => string[]): Workload {
+  return {
+    name,
+    pipeline,
+    async run(port, scale) {
+      const n = scaled(requests, scale);
+      const clients = await Promise.all(Array.from({ length: CLIENTS }, () => RawClient.connect(port)));
+      const waits: number[] = [];
+      let sent = 0;
+      const start = performance.now();
+      try {
+        await Promise.all(
+          clients.map(async (client) => {
+            while (sent < n) {
+              sent += pipeline;
+              const batch = Buffer.concat(Array.from({ length: pipeline }, () => encodeCommand(command())));
+              const t = performance.now();
+              client.write(batch);
+              await client.readMany(pipeline);
+              waits.push(performance.now() - t);
+            }
+          }),
+        );
+      } finally {
+        for (const client of clients) client.close();
+      }
+      return [{ test, rps: sent / ((performance.now() - start) / 1000), p50ms: median(waits) }];
     },
   };
 }
@@ -193,6 +230,14 @@ const WORKLOADS: Workload[] = [
     redisBenchmark('zrange_100', ['ZRANGE', 'myzset', '0', '99'], pipeline, REQUESTS[pipeline] / 10),
     // 100 elements a reply: a tenth of the requests takes about as long.
     redisBenchmark('lrange_100', ['-t', 'lrange_100'], pipeline, REQUESTS[pipeline] / 10),
+    // A bitmap of 1,000,000 bits (125 KB) set at random offsets, then counted whole.
+    clientWorkload('setbit', 'SETBIT bitmap <random offset> 1', pipeline, REQUESTS[pipeline], () => ['SETBIT', 'bitmap', String(Math.floor(Math.random() * 1_000_000)), '1']),
+    redisBenchmark('bitcount', ['BITCOUNT', 'bitmap'], pipeline, REQUESTS[pipeline] / 10),
+    // Random elements into one HyperLogLog (dense after a few thousand); PFCOUNT of it
+    // (cached until the next change), and of two keys (their union, computed every time).
+    redisBenchmark('pfadd', ['-r', '1000000', 'PFADD', 'hll', 'element:__rand_int__'], pipeline, REQUESTS[pipeline]),
+    redisBenchmark('pfcount', ['PFCOUNT', 'hll'], pipeline, REQUESTS[pipeline]),
+    redisBenchmark('pfcount_union', ['PFCOUNT', 'hll', 'bitmap:none'], pipeline, REQUESTS[pipeline] / 10),
   ]),
   queuePipeline('brpoplpush', REQUESTS[1]),
   // Every PUBLISH is 50 deliveries: a fifth of the pipelined requests.

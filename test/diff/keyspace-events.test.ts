@@ -379,6 +379,27 @@ describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () 
     expect(n).toBeGreaterThan(30);
   });
 
+  it('bitmaps and HyperLogLogs: setbit, set, del, pfadd only when something changed', async () => {
+    const n = await events(
+      ['SETBIT', 'b', '3', '1'],
+      ['SETBIT', 'b', '3', '1'],
+      ['SETBIT', 'b', '30', '0'],
+      ['BITFIELD', 'b', 'SET', 'u8', '0', '1', 'GET', 'u8', '0'],
+      ['BITFIELD', 'b', 'GET', 'u8', '0'],
+      ['BITFIELD', 'f', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9'],
+      ['BITOP', 'OR', 'd', 'b', 'nokey'],
+      ['BITOP', 'AND', 'd', 'nokey'],
+      ['BITOP', 'AND', 'd', 'nokey'],
+      ['PFADD', 'h', 'a', 'b'],
+      ['PFADD', 'h', 'a'],
+      ['PFADD', 'h2'],
+      ['PFCOUNT', 'h'],
+      ['PFMERGE', 'h3', 'h', 'h2'],
+      ['PFDEBUG', 'TODENSE', 'h'],
+    );
+    expect(n).toBeGreaterThan(10);
+  });
+
   it('lists: clients served after blocking (BLPOP, BLMPOP, BLMOVE, BRPOPLPUSH)', async () => {
     const waiters = await Promise.all([RawClient.connect(servers.ours.port), RawClient.connect(servers.ref.port)]);
     try {

@@ -11,14 +11,8 @@
  * rebuild that dataset.
  */
 import fc from 'fast-check';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { KEY, randomDiffSuite } from '../harness/random-diff.js';
 
-/** Key arguments carry this mark; each run replaces it with a fresh prefix. */
-const KEY = '\u0001';
 const key = fc.constantFrom('a', 'b', 'c', 's').map((k) => KEY + k);
 const keys = fc.array(key, { minLength: 1, maxLength: 3 });
 
@@ -72,61 +66,12 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(key).map(([k]) => ['TYPE', k]),
 );
 
-describe.skipIf(!hasRedisServer())('random list command sequences vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  let run = 0;
-  const units: TextEffect[][] = [];
-  beforeAll(async () => {
-    const debug = ['--enable-debug-command', 'yes'];
-    // redis-server checks blocked clients' timeouts when its event loop wakes: at
-    // least hz times a second, so a high hz keeps its 1 ms timeouts short.
-    servers = await startDiffServers(debug, [...debug, '--hz', '500']);
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-
-  /** Sends the whole sequence pipelined to both servers and compares reply by reply. */
-  async function compare(commands: string[][], resp3: boolean): Promise<void> {
-    const prefix = `rnd${run++}:`;
-    const argvs = commands.map((argv) => argv.map((a) => (a.startsWith(KEY) ? prefix + a.slice(1) : a)));
-    argvs.push(['DEBUG', 'DIGEST']);
-    if (resp3) await p.both('HELLO', '3');
-    try {
-      await p.samePipeline(argvs);
-    } finally {
-      if (resp3) await p.both('HELLO', '2');
-    }
-  }
-
-  it('gives byte-identical replies to 200 random sequences (RESP2 and RESP3)', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 20, maxLength: 60 }), fc.boolean(), (commands, resp3) => compare(commands, resp3)),
-      { numRuns: 200, seed: 0x11575 },
-    );
-  });
-
-  it('propagates effects that rebuild the same dataset on a fresh redis-server and a fresh broker', async () => {
-    expect(units.length).toBeGreaterThan(1000);
-    const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-    const debug = ['--enable-debug-command', 'yes'];
-    for (const fresh of await Promise.all([startRedis(debug), startBroker(debug)])) {
-      const replay = await RawClient.connect(fresh.port);
-      try {
-        let db = -1;
-        for (const e of units.flat()) {
-          if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-          const reply = await replay.call(...e.argv);
-          expect(show(reply.raw).startsWith('"-'), `effect ${JSON.stringify(e.argv)}`).toBe(false);
-        }
-        expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-      } finally {
-        replay.close();
-        await fresh.stop();
-      }
-    }
-  });
+randomDiffSuite({
+  family: 'list command',
+  command,
+  seed: 0x11575,
+  // redis-server checks blocked clients' timeouts when its event loop wakes: at
+  // least hz times a second, so a high hz keeps its 1 ms timeouts short.
+  refArgs: ['--hz', '500'],
+  replayOnBroker: true,
 });
-
-if (!hasRedisServer()) console.warn(NO_REDIS);

@@ -6,12 +6,8 @@
  * no reply depends on how fast the test runs.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { KEY, randomDiffSuite } from '../harness/random-diff.js';
 
-/** Key arguments carry this mark; each run replaces it with a fresh prefix. */
-const KEY = '\u0001';
 const key = fc.constantFrom('a', 'b', 'c').map((k) => KEY + k);
 
 const I64_MAX = 2n ** 63n - 1n;
@@ -85,28 +81,4 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   key.map((k) => ['PERSIST', k]),
 );
 
-describe.skipIf(!hasRedisServer())('random string command sequences vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  let run = 0;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-
-  /** Sends the whole sequence pipelined to both servers and compares reply by reply. */
-  async function compare(commands: string[][]): Promise<void> {
-    const prefix = `rnd${run++}:`;
-    await p.samePipeline(commands.map((argv) => argv.map((a) => (a.startsWith(KEY) ? prefix + a.slice(1) : a))));
-  }
-
-  it('gives byte-identical replies to 200 random sequences', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 20, maxLength: 40 }), (commands) => compare(commands)),
-      { numRuns: 200, seed: 0x57e1 },
-    );
-  });
-});
-
-if (!hasRedisServer()) console.warn(NO_REDIS);
+randomDiffSuite({ family: 'string command', command, seed: 0x57e1, minLength: 20, maxLength: 40, digest: false, resp3: false });

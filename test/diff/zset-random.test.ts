@@ -11,14 +11,8 @@
  * same dataset.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { KEY, randomDiffSuite } from '../harness/random-diff.js';
 
-/** Key arguments carry this mark; each run replaces it with a fresh prefix. */
-const KEY = '\u0001';
 const key = fc.constantFrom('a', 'b', 'c', 's').map((k) => KEY + k);
 const keys = fc.array(key, { minLength: 1, maxLength: 3 });
 const member = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', '', '1', '\x00', 'x'.repeat(70));
@@ -75,59 +69,10 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(key, key).map(([a, b]) => ['COPY', a, b, 'REPLACE']),
 );
 
-describe.skipIf(!hasRedisServer())('random sorted set command sequences vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  let run = 0;
-  const units: TextEffect[][] = [];
-  beforeAll(async () => {
-    const debug = ['--enable-debug-command', 'yes'];
-    servers = await startDiffServers(debug, debug);
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-    p = await servers.pair();
-    await p.same('CONFIG', 'SET', 'zset-max-listpack-entries', '4');
-  });
-  afterAll(() => servers?.stop());
-
-  async function compare(commands: string[][], resp3: boolean): Promise<void> {
-    const prefix = `rnd${run++}:`;
-    const argvs = commands.map((argv) => argv.map((a) => (a.startsWith(KEY) ? prefix + a.slice(1) : a)));
-    // Each sequence starts empty, so a failing digest is this sequence's (and shrinks).
-    argvs.unshift(['FLUSHALL']);
-    argvs.push(['DEBUG', 'DIGEST']);
-    if (resp3) await p.both('HELLO', '3');
-    try {
-      await p.samePipeline(argvs);
-    } finally {
-      if (resp3) await p.both('HELLO', '2');
-    }
-  }
-
-  it('gives the same replies to 200 random sequences (RESP2 and RESP3)', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 20, maxLength: 60 }), fc.boolean(), (commands, resp3) => compare(commands, resp3)),
-      { numRuns: 200, seed: 0x25e7 },
-    );
-  });
-
-  it('propagates effects that rebuild the same dataset on a fresh redis-server', async () => {
-    expect(units.length).toBeGreaterThan(1000);
-    const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-    const fresh = await startRedis(['--enable-debug-command', 'yes']);
-    const replay = await RawClient.connect(fresh.port);
-    try {
-      let db = -1;
-      for (const e of units.flat()) {
-        if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-        const reply = await replay.call(...e.argv);
-        expect(show(reply.raw).startsWith('"-'), `effect ${JSON.stringify(e.argv)}`).toBe(false);
-      }
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-      await fresh.stop();
-    }
-  });
+randomDiffSuite({
+  family: 'sorted set command',
+  command,
+  seed: 0x25e7,
+  setup: [['CONFIG', 'SET', 'zset-max-listpack-entries', '4']],
+  flush: true,
 });
-
-if (!hasRedisServer()) console.warn(NO_REDIS);

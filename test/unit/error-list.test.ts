@@ -69,6 +69,26 @@ const ENTRIES: Record<Name, Entry> = {
   NUMKEYS_ABOVE_ARGS: { text: "ERR Number of keys can't be greater than number of args", trigger: [['SINTERCARD', '2', 's']] },
   LIMIT_CANT_BE_NEGATIVE: { text: "ERR LIMIT can't be negative", trigger: [['SINTERCARD', '1', 's', 'LIMIT', '-1']] },
 
+  // Bitmaps and HyperLogLogs
+  BIT_OFFSET_INVALID: { text: 'ERR bit offset is not an integer or out of range', trigger: [['SETBIT', 'b', '4294967296', '1']] },
+  BIT_VALUE_INVALID: { text: 'ERR bit is not an integer or out of range', trigger: [['SETBIT', 'b', '0', '2']] },
+  BITPOS_BIT_INVALID: { text: 'ERR The bit argument must be 1 or 0.', trigger: [['BITPOS', 'b', '2']] },
+  BITOP_NOT_ONE_KEY: { text: 'ERR BITOP NOT must be called with a single source key.', trigger: [['BITOP', 'NOT', 'd', 'a', 'b']] },
+  BITFIELD_TYPE_INVALID: {
+    text: 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.',
+    trigger: [['BITFIELD', 'b', 'GET', 'u64', '0']],
+  },
+  BITFIELD_OVERFLOW_INVALID: { text: 'ERR Invalid OVERFLOW type specified', trigger: [['BITFIELD', 'b', 'OVERFLOW', 'x']] },
+  BITFIELD_RO_GET_ONLY: { text: 'ERR BITFIELD_RO only supports the GET subcommand', trigger: [['BITFIELD_RO', 'b', 'SET', 'u8', '0', '1']] },
+  HLL_NOT_HLL: { text: 'WRONGTYPE Key is not a valid HyperLogLog string value.', trigger: [['SET', 'h', 'x'], ['PFADD', 'h', 'a']] },
+  HLL_CORRUPT: {
+    text: 'INVALIDOBJ Corrupted HLL object detected',
+    trigger: [['PFADD', 'h', 'a'], ['SETRANGE', 'h', '16', '\x7f'], ['PFCOUNT', 'h']],
+  },
+  PFDEBUG_NO_KEY: { text: 'ERR The specified key does not exist', trigger: [['PFDEBUG', 'ENCODING', 'h']] },
+  PFDEBUG_NOT_SPARSE: { text: 'ERR HLL encoding is not sparse', trigger: [['PFADD', 'h', 'a'], ['PFDEBUG', 'TODENSE', 'h'], ['PFDEBUG', 'DECODE', 'h']] },
+  PFDEBUG_UNKNOWN: { text: "ERR Unknown PFDEBUG subcommand 'x'", args: ['x'], trigger: [['PFADD', 'h', 'a'], ['PFDEBUG', 'x', 'h']] },
+
   // Sorted sets
   ZADD_XX_NX: { text: 'ERR XX and NX options at the same time are not compatible', trigger: [['ZADD', 'z', 'NX', 'XX', '1', 'a']] },
   ZADD_GT_LT_NX: { text: 'ERR GT, LT, and/or NX options at the same time are not compatible', trigger: [['ZADD', 'z', 'GT', 'LT', '1', 'a']] },
