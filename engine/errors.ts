@@ -112,6 +112,26 @@ export const ZSET_WEIGHT_NOT_FLOAT = 'ERR weight value is not a float';
 export const ZSET_INPUT_KEY_NEEDED = (command: string): string => `ERR at least 1 input key is needed for '${command}' command`;
 
 // ---------------------------------------------------------------------------------------
+// Geo and SORT
+
+/** extractLongLatOrReply: the pair as `%f` prints it. */
+export const GEO_INVALID_LONLAT = (lon: string, lat: string): string => `ERR invalid longitude,latitude pair ${lon},${lat}`;
+export const GEO_UNSUPPORTED_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
+export const GEO_NEED_NUMERIC_RADIUS = 'ERR need numeric radius';
+export const GEO_NEED_NUMERIC_WIDTH = 'ERR need numeric width';
+export const GEO_NEED_NUMERIC_HEIGHT = 'ERR need numeric height';
+export const GEO_RADIUS_NEGATIVE = 'ERR radius cannot be negative';
+export const GEO_BOX_NEGATIVE = 'ERR height or width cannot be negative';
+export const GEO_MEMBER_UNDECODABLE = 'ERR could not decode requested zset member';
+export const GEO_COUNT_NOT_POSITIVE = 'ERR COUNT must be > 0';
+export const GEO_ANY_NEEDS_COUNT = 'ERR the ANY argument requires COUNT argument';
+/** `what` is GEOSEARCHSTORE, or "STORE option in GEORADIUS" for the older commands. */
+export const GEO_STORE_WITH_OPTIONS = (what: string): string => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`;
+/** `command` as the client spelled it. */
+export const GEO_FROM_NEEDED = (command: string): string => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${cString(command)}`;
+export const GEO_BY_NEEDED = (command: string): string => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${cString(command)}`;
+
+// ---------------------------------------------------------------------------------------
 // Streams
 
 export const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';

@@ -11,5 +11,6 @@ import { dumpCommands } from './dump.js';
 import { hashCommands } from './hash.js';
 import { setCommands } from './set.js';
 import { zsetCommands } from './zset.js';
+import { geoCommands } from './geo.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands, ...geoCommands];
