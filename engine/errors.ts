@@ -130,6 +130,7 @@ export const GEO_STORE_WITH_OPTIONS = (what: string): string => `ERR ${what} is 
 /** `command` as the client spelled it. */
 export const GEO_FROM_NEEDED = (command: string): string => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${cString(command)}`;
 export const GEO_BY_NEEDED = (command: string): string => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${cString(command)}`;
+export const SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
 
 // ---------------------------------------------------------------------------------------
 // Streams

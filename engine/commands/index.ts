@@ -12,5 +12,6 @@ import { hashCommands } from './hash.js';
 import { setCommands } from './set.js';
 import { zsetCommands } from './zset.js';
 import { geoCommands } from './geo.js';
+import { sortCommands } from './sort.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands, ...geoCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands, ...geoCommands, ...sortCommands];

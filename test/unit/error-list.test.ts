@@ -171,6 +171,7 @@ const ENTRIES: Record<Name, Entry> = {
     args: ['GEOSEARCH'],
     trigger: [['GEOSEARCH', 'g', 'FROMLONLAT', '0', '0', 'ASC', 'ASC']],
   },
+  SORT_NOT_DOUBLE: { text: "ERR One or more scores can't be converted into double", trigger: [['RPUSH', 'l', 'a'], ['SORT', 'l']] },
 
   // Streams
   INVALID_ID: { text: 'ERR Invalid stream ID specified as stream command argument', trigger: [['XADD', 's', 'bad', 'f', 'v']] },
