@@ -12,8 +12,8 @@
  * way), so it propagates and notifies as ZADD (`zadd`); the STORE forms go out as
  * they are (`georadiusstore`/`geosearchstore` events, or `del` for an empty result).
  *
- * Sorting is Redis's: a stable sort of all matches, or its partial quicksort (pqsort)
- * when COUNT keeps fewer, so points at the same distance come in the same order.
+ * Sorting is 7.0's: glibc's qsort (a stable merge sort) of all matches, even when COUNT
+ * keeps fewer, so points at the same distance come in the order they were found.
  *
  * Where this differs: distances may differ in the last bit (see geohash.ts).
  */
@@ -57,7 +57,6 @@ import { parseDouble } from '../util/double.js';
 import { parseInt64 } from '../util/int64.js';
 import { formatFixed, formatLongDouble, longDoubleOf } from '../util/long-double.js';
 import { isOption } from '../util/option.js';
-import { pqsort } from '../util/pqsort.js';
 import { readableOrReply } from './typed-lookup.js';
 import { storeResult, zaddCommand, type Scored } from './zset.js';
 
@@ -443,12 +442,8 @@ function geosearch(c: Client, argv: string[], src: number, kind: Kind): void {
   // COUNT without an order takes the nearest (ANY takes the first found).
   const order = o.count !== 0 && o.order === Order.None && !o.any ? Order.Asc : o.order;
   const points = collectPoints(z, shape, o.any ? o.count : 0);
+  if (order !== Order.None) points.sort(order === Order.Asc ? byDistance : (a, b) => -byDistance(a, b));
   const n = o.count === 0 ? points.length : Math.min(o.count, points.length);
-  if (order !== Order.None) {
-    const cmp = order === Order.Asc ? byDistance : (a: GeoPoint, b: GeoPoint): number => -byDistance(a, b);
-    if (n === points.length) points.sort(cmp);
-    else pqsort(points, cmp, 0, n - 1);
-  }
   if (store === null) return replyPoints(c, points, n, o, parts.conversion);
   const items: Scored[] = [];
   for (let i = 0; i < n; i++) items.push({ member: points[i].member, score: o.storeDist ? points[i].dist / parts.conversion : points[i].score });

@@ -1,7 +1,6 @@
 /**
  * redis-server's pqsort.c (NetBSD's qsort, Bentley and McIlroy, extended to sort only
- * what lands in a range), ported step for step: SORT with BY and LIMIT and the geo
- * searches with COUNT use it, and the order it leaves elements that compare equal is
+ * what lands in a range), ported step for step: SORT with BY and LIMIT uses it, and the order it leaves elements that compare equal is
  * part of their replies. A full sort in redis-server is glibc's qsort, a stable merge
  * sort, which Array.prototype.sort matches.
  */
