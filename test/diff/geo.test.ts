@@ -3,8 +3,8 @@
  * RESP3: GEOADD's options and range errors, coordinates (their `%.17Lf` printing),
  * distances in every unit, geohash strings, scores that are no geohash, every search
  * form with its options, orders, limits and errors, the STORE forms, searches near the
- * poles and across the antimeridian, keyspace events, and the effects replayed on a
- * fresh redis-server.
+ * poles and across the antimeridian, keyspace events, WATCH, and the effects replayed
+ * on a fresh redis-server.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
@@ -276,6 +276,25 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
       oursSub.close();
       refSub.close();
       await p.same('CONFIG', 'SET', 'notify-keyspace-events', '');
+    }
+  });
+
+  it('WATCH sees GEOADD, the STORE forms and SORT ... STORE', async () => {
+    const other = await servers.pair();
+    await p.same(...SICILY);
+    for (const write of [
+      ['GEOADD', 'Sicily', '1', '1', 'x'],
+      ['GEOSEARCHSTORE', 'w', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
+      ['GEORADIUS', 'Sicily', '15', '37', '200', 'km', 'STOREDIST', 'w'],
+      ['SORT', 'Sicily', 'BY', 'nosort', 'STORE', 'w'],
+      ['GEOADD', 'Sicily', 'NX', '1', '1', 'x'],
+    ]) {
+      const watched = write[0] === 'GEOADD' ? 'Sicily' : 'w';
+      await p.same('WATCH', watched);
+      await other.same(...write);
+      await p.same('MULTI');
+      await p.same('PING');
+      await p.same('EXEC');
     }
   });
 
