@@ -140,9 +140,12 @@ function loadElements(v: Value | undefined, o: SortOptions, range: [number, numb
   const [start, end] = range;
   const n = end - start + 1;
   if (v instanceof List) {
-    if (!o.dontSort) return Array.from({ length: v.length }, (_, i) => v.at(i)!);
-    const from = o.desc ? v.length - start - 1 : start;
-    return Array.from({ length: Math.max(n, 0) }, (_, i) => v.at(o.desc ? from - i : from + i)!);
+    const count = o.dontSort ? Math.max(n, 0) : v.length;
+    const out: string[] = [];
+    if (count === 0) return out;
+    const cursor = o.dontSort ? v.cursor(o.desc ? v.length - start - 1 : start, o.desc) : v.cursor(0, false);
+    for (let i = 0; i < count; i++) out.push(cursor.next()!);
+    return out;
   }
   if (v instanceof SetValue) return v.memberList();
   if (v instanceof ZSet) {
