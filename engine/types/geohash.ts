@@ -173,7 +173,13 @@ export function decodeArea(cell: Cell): Area {
  * clamped to the valid ranges (a score that is no geohash still decodes to something).
  */
 export function decodeScore(score: number): [number, number] {
-  const [hi, lo] = scoreWord(score);
+  let hi: number;
+  let lo: number;
+  // Every score GEOADD writes is an integer below 2^52: no BigInt on that path.
+  if (score >= 0 && score < 2 ** 53 && Number.isInteger(score)) {
+    hi = Math.floor(score / TWO_32);
+    lo = score - hi * TWO_32;
+  } else [hi, lo] = scoreWord(score);
   const lat = (squash16(lo) | (squash16(hi) << 16)) >>> 0;
   const lon = (squash16(lo >>> 1) | (squash16(hi >>> 1) << 16)) >>> 0;
   const area = decodeArea({ lat, lon, step: GEO_STEP_MAX });
