@@ -243,7 +243,7 @@ interface SearchOptions {
   storeDist: boolean;
 }
 
-/** What a search matched: a member, its score, decoded position and distance (meters). */
+/** What a search matched: a member, its score, decoded position and distance (meters, V8's: to sort by). */
 interface GeoPoint {
   member: string;
   score: number;
@@ -383,7 +383,12 @@ function byDistance(a: GeoPoint, b: GeoPoint): number {
   return a.dist === b.dist ? 0 : -1;
 }
 
-function replyPoints(c: Client, points: readonly GeoPoint[], n: number, o: SearchOptions, conversion: number): void {
+/** A matched point's distance from the centre in the search's unit, to the bit as redis-server computes it. */
+function shownDistance(shape: Shape, p: GeoPoint): number {
+  return distance(shape.lon, shape.lat, p.lon, p.lat) / shape.conversion;
+}
+
+function replyPoints(c: Client, points: readonly GeoPoint[], n: number, o: SearchOptions, shape: Shape): void {
   const reply = c.reply;
   const extras = (o.withDist ? 1 : 0) + (o.withHash ? 1 : 0) + (o.withCoord ? 1 : 0);
   reply.array(n);
@@ -391,7 +396,7 @@ function replyPoints(c: Client, points: readonly GeoPoint[], n: number, o: Searc
     const p = points[i];
     if (extras > 0) reply.array(extras + 1);
     reply.bulk(p.member);
-    if (o.withDist) reply.bulk(fixed(p.dist / conversion, 4));
+    if (o.withDist) reply.bulk(fixed(shownDistance(shape, p), 4));
     if (o.withHash) reply.int(Math.trunc(p.score));
     if (o.withCoord) {
       reply.array(2);
@@ -444,9 +449,9 @@ function geosearch(c: Client, argv: string[], src: number, kind: Kind): void {
   const points = collectPoints(z, shape, o.any ? o.count : 0);
   if (order !== Order.None) points.sort(order === Order.Asc ? byDistance : (a, b) => -byDistance(a, b));
   const n = o.count === 0 ? points.length : Math.min(o.count, points.length);
-  if (store === null) return replyPoints(c, points, n, o, parts.conversion);
+  if (store === null) return replyPoints(c, points, n, o, shape);
   const items: Scored[] = [];
-  for (let i = 0; i < n; i++) items.push({ member: points[i].member, score: o.storeDist ? points[i].dist / parts.conversion : points[i].score });
+  for (let i = 0; i < n; i++) items.push({ member: points[i].member, score: o.storeDist ? shownDistance(shape, points[i]) : points[i].score });
   storeResult(c, store, items, event, n);
 }
 
