@@ -5,7 +5,7 @@
  * rounded result for nearly every argument (measured: all but about 0.1% of them),
  * where V8's fdlibm ports differ in the last bit for several percent; a distance built
  * from these matches redis-server's in all but about 0.3% of cases, against 13% with
- * Math.sin/cos/asin. Several times slower than Math.*: callers use it for the
+ * Math.sin/cos/asin. Some twenty times slower than Math.*: callers use it for the
  * distances they reply or compare closely, not to sort out far points.
  *
  * Allocation-free: a double-double result is returned as its high part, its low part
