@@ -201,6 +201,8 @@ export class Broker {
   readonly respPortHttp: RespPortHttp | null;
 
   private readonly servers: net.Server[] = [];
+  /** refuseNewClients: a signalled shutdown is under way. */
+  private refusingClients = false;
   private nextClientId = 1;
   private cronTimer: NodeJS.Timeout | null = null;
   private cronLoops = 0;
@@ -340,6 +342,15 @@ export class Broker {
     this.log.info({ port: this.port }, 'Ready to accept connections');
   }
 
+  /**
+   * While on, a new connection is closed as soon as it is accepted, unanswered (a
+   * signalled shutdown, while followers catch up); the clients connected are served
+   * until the end. The listeners stay open, so SHUTDOWN ABORT can turn it off.
+   */
+  refuseNewClients(on: boolean): void {
+    this.refusingClients = on;
+  }
+
   async stop(): Promise<void> {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     this.cronTimer = null;
@@ -391,6 +402,10 @@ export class Broker {
    * in-process ones (broker/gateway/link.ts), under the same maxclients and protected mode.
    */
   accept(socket: net.Socket): void {
+    if (this.refusingClients) {
+      socket.destroy();
+      return;
+    }
     this.stats.totalConnectionsReceived++;
     if (this.connections.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;

@@ -78,8 +78,10 @@ describe.skipIf(!promtool)(promtool ? 'alert rules' : `alert rules: ${NO_PROMETH
     const rules = spawnSync('promtool', ['check', 'rules', 'alerts.yml'], { cwd: PROMETHEUS_DIR, encoding: 'utf8' });
     expect(rules.stdout + rules.stderr).toContain(`SUCCESS: ${alertExpressions().length} rules found`);
     expect(rules.status).toBe(0);
-    const config = spawnSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: PROMETHEUS_DIR, encoding: 'utf8' });
-    expect(config.status, config.stdout + config.stderr).toBe(0);
+    for (const file of ['prometheus.yml', 'prometheus-replication.yml']) {
+      const config = spawnSync('promtool', ['check', 'config', file], { cwd: PROMETHEUS_DIR, encoding: 'utf8' });
+      expect(config.status, config.stdout + config.stderr).toBe(0);
+    }
   });
 
   it('pass their unit tests (promtool test rules)', () => {

@@ -187,6 +187,30 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     expect((await f.c.call('GET', 'last')).value).toBe('write');
   });
 
+  it('SIGTERM closes new connections at once, waits for the lagging follower, and exits 0', async () => {
+    const { server, admin } = await leader();
+    const f = await follower(server.port);
+    await linkUp(f.c);
+    f.server.child?.kill('SIGSTOP');
+    try {
+      await admin.call('SET', 'last', 'write');
+      server.child.kill('SIGTERM');
+      await until('the leader waits', async () => server.output().includes('Waiting for replicas before shutting down.'));
+      const late = await RawClient.connect(server.port);
+      late.write('PING\r\n');
+      await late.waitClosed();
+      expect(late.leftover().replies).toEqual([]);
+      // The clients connected are still served meanwhile (writes are held).
+      expect((await admin.call('GET', 'last')).value).toBe('write');
+    } finally {
+      f.server.child?.kill('SIGCONT');
+    }
+    await until('the leader exited', async () => server.child.exitCode !== null);
+    expect(server.child.exitCode).toBe(0);
+    expect(server.output()).toContain('1 of 1 replicas are in sync when shutting down.');
+    expect((await f.c.call('GET', 'last')).value).toBe('write');
+  });
+
   it('SHUTDOWN ABORT ends the wait for a lagging follower: the SHUTDOWN fails and writes go on, as on redis-server', async () => {
     /** The replies of the waiting SHUTDOWN, of SHUTDOWN ABORT, of a write after it, and of a second ABORT. */
     const abortedShutdown = async (leading: RunningServer): Promise<string[]> => {
