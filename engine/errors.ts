@@ -126,6 +126,25 @@ export const HLL_CORRUPT = 'INVALIDOBJ Corrupted HLL object detected';
 export const PFDEBUG_NO_KEY = 'ERR The specified key does not exist';
 export const PFDEBUG_NOT_SPARSE = 'ERR HLL encoding is not sparse';
 export const PFDEBUG_UNKNOWN = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${cString(sub)}'`;
+// Geo and SORT
+
+/** extractLongLatOrReply: the pair as `%f` prints it. */
+export const GEO_INVALID_LONLAT = (lon: string, lat: string): string => `ERR invalid longitude,latitude pair ${lon},${lat}`;
+export const GEO_UNSUPPORTED_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
+export const GEO_NEED_NUMERIC_RADIUS = 'ERR need numeric radius';
+export const GEO_NEED_NUMERIC_WIDTH = 'ERR need numeric width';
+export const GEO_NEED_NUMERIC_HEIGHT = 'ERR need numeric height';
+export const GEO_RADIUS_NEGATIVE = 'ERR radius cannot be negative';
+export const GEO_BOX_NEGATIVE = 'ERR height or width cannot be negative';
+export const GEO_MEMBER_UNDECODABLE = 'ERR could not decode requested zset member';
+export const GEO_COUNT_NOT_POSITIVE = 'ERR COUNT must be > 0';
+export const GEO_ANY_NEEDS_COUNT = 'ERR the ANY argument requires COUNT argument';
+/** `what` is GEOSEARCHSTORE, or "STORE option in GEORADIUS" for the older commands. */
+export const GEO_STORE_WITH_OPTIONS = (what: string): string => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`;
+/** `command` as the client spelled it. */
+export const GEO_FROM_NEEDED = (command: string): string => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${cString(command)}`;
+export const GEO_BY_NEEDED = (command: string): string => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${cString(command)}`;
+export const SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
 
 // ---------------------------------------------------------------------------------------
 // Streams

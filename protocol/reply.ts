@@ -522,6 +522,15 @@ export class Reply {
     else this.line(44, s);
   }
 
+  /**
+   * A double its caller formatted (addReplyHumanLongDouble: `%.17Lf` trimmed, as GEOPOS
+   * writes coordinates); a bulk string in RESP2.
+   */
+  doubleText(s: string): void {
+    if (this.resp === 2) this.bulk(s);
+    else this.line(44, s);
+  }
+
   /** Verbatim text (`=len\r\ntxt:...`); a bulk string in RESP2. */
   verbatim(s: string, format = 'txt'): void {
     if (this.resp === 2) return this.bulk(s);

@@ -13,5 +13,22 @@ import { setCommands } from './set.js';
 import { zsetCommands } from './zset.js';
 import { bitmapCommands } from './bitmap.js';
 import { hyperloglogCommands } from './hyperloglog.js';
+import { geoCommands } from './geo.js';
+import { sortCommands } from './sort.js';
 
-export const engineCommands: readonly CommandDef<Client>[] = [...stringCommands, ...keysCommands, ...serverCommands, ...streamCommands, ...listCommands, ...pubsubCommands, ...dumpCommands, ...hashCommands, ...setCommands, ...zsetCommands, ...bitmapCommands, ...hyperloglogCommands];
+export const engineCommands: readonly CommandDef<Client>[] = [
+  ...stringCommands,
+  ...keysCommands,
+  ...serverCommands,
+  ...streamCommands,
+  ...listCommands,
+  ...pubsubCommands,
+  ...dumpCommands,
+  ...hashCommands,
+  ...setCommands,
+  ...zsetCommands,
+  ...bitmapCommands,
+  ...hyperloglogCommands,
+  ...geoCommands,
+  ...sortCommands,
+];

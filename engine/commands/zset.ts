@@ -52,7 +52,7 @@ import { parseSampleCountOrReply, replyCollectionScan, sampleIndexesOrReply } fr
 import { formatDouble } from '../../protocol/reply.js';
 
 /** A member and its score, as a range or an algebra result lists them. */
-interface Scored {
+export interface Scored {
   member: string;
   score: number;
 }
@@ -100,15 +100,16 @@ function replyScored(c: Client, items: readonly Scored[], withScores: boolean): 
 
 /**
  * Stores `items` (in order) at `dst` (setKey) with `event`, or deletes `dst` when
- * there are none; replies the count (ZRANGESTORE and the algebra's STORE forms).
+ * there are none; replies the count (ZRANGESTORE, the algebra's STORE forms, and the
+ * geo commands' STORE, which count one change per member).
  */
-function storeResult(c: Client, dst: string, items: readonly Scored[], event: string): void {
+export function storeResult(c: Client, dst: string, items: readonly Scored[], event: string, changes = 1): void {
   const db = c.db;
   if (items.length > 0) {
     db.set(dst, zsetFrom(c, items, event !== 'zrangestore'));
     c.reply.int(items.length);
     notify(c.engine, NotifyFlag.Zset, event, dst, db.id);
-    return c.engine.keyChanged(db, dst);
+    return c.engine.keyChanged(db, dst, changes);
   }
   c.reply.int(0);
   if (db.delete(dst)) {
@@ -282,6 +283,11 @@ const enum AddFlag {
   Lt = 8,
   Incr = 16,
   Ch = 32,
+}
+
+/** ZADD (GEOADD turns itself into one, as redis-server's geoaddCommand does). */
+export function zaddCommand(c: Client, argv: string[]): void {
+  zadd(c, argv, AddFlag.None);
 }
 
 /** ZADD and ZINCRBY (zaddGenericCommand): `flags` holds INCR for ZINCRBY. */
@@ -787,7 +793,7 @@ function zalgebra(c: Client, argv: string[], at: number, dst: string | null, op:
 }
 
 export const zsetCommands: readonly CommandDef<Client>[] = [
-  { name: 'zadd', handler: (c, argv) => zadd(c, argv, AddFlag.None) },
+  { name: 'zadd', handler: zaddCommand },
   { name: 'zincrby', handler: (c, argv) => zadd(c, argv, AddFlag.Incr) },
   { name: 'zrem', handler: zrem },
   { name: 'zremrangebyrank', handler: (c, argv) => zremrange(c, argv, RangeBy.Rank) },

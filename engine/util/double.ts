@@ -51,3 +51,17 @@ export function parseRangeDouble(s: string): number | null {
   if (bound === '') return 0;
   return strtod(bound.replace(LEADING_SPACE, ''))?.value ?? null;
 }
+
+/**
+ * sortCommand's bare strtod over the whole C string: leading space allowed, the empty
+ * string is 0 (nothing read, and the end pointer at the NUL), a result out of range
+ * (ERANGE) and NaN fail; null when Redis refuses it.
+ */
+export function parseSortDouble(s: string): number | null {
+  const nul = s.indexOf('\0');
+  const text = nul < 0 ? s : s.slice(0, nul);
+  if (text === '') return 0;
+  const r = strtod(text.replace(LEADING_SPACE, ''));
+  if (r === null || r.range || Number.isNaN(r.value)) return null;
+  return r.value;
+}

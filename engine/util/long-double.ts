@@ -130,26 +130,43 @@ export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
 }
 
 const FRACTION_DIGITS = 17;
-const FRACTION_SCALE = 10n ** BigInt(FRACTION_DIGITS);
 
-/** `ld2string(LD_STR_HUMAN)`: `%.17Lf`, trailing fraction zeros and "-0" removed. */
-export function formatLongDouble(v: LongDouble): string {
+/** C's `%.<digits>Lf`: the exact binary value rounded to `digits` fraction digits, ties to even. */
+export function formatFixed(v: LongDouble, digits: number): string {
   if (v.infinite) return v.negative ? '-inf' : 'inf';
+  const fractionScale = 10n ** BigInt(digits);
   let scaled: bigint;
   if (v.exponent >= 0) {
-    scaled = (v.significand << BigInt(v.exponent)) * FRACTION_SCALE;
+    scaled = (v.significand << BigInt(v.exponent)) * fractionScale;
   } else {
     // glibc's printf rounds the exact binary value, ties to even.
-    const num = v.significand * FRACTION_SCALE;
+    const num = v.significand * fractionScale;
     const shift = BigInt(-v.exponent);
     scaled = num >> shift;
     const rest = num - (scaled << shift);
     const half = 1n << (shift - 1n);
     if (rest > half || (rest === half && (scaled & 1n) === 1n)) scaled++;
   }
-  const digits = scaled.toString().padStart(FRACTION_DIGITS + 1, '0');
-  const integer = digits.slice(0, -FRACTION_DIGITS);
-  const fraction = digits.slice(-FRACTION_DIGITS).replace(/0+$/, '');
-  const text = (v.negative ? '-' : '') + integer + (fraction === '' ? '' : '.' + fraction);
+  const text = scaled.toString().padStart(digits + 1, '0');
+  const sign = v.negative ? '-' : '';
+  return digits === 0 ? sign + text : sign + text.slice(0, -digits) + '.' + text.slice(-digits);
+}
+
+/** `ld2string(LD_STR_HUMAN)`: `%.17Lf`, trailing fraction zeros and "-0" removed. */
+export function formatLongDouble(v: LongDouble): string {
+  const text = formatFixed(v, FRACTION_DIGITS).replace(/\.?0+$/, '');
   return text === '-0' ? '0' : text;
+}
+
+/** A double as the long double it widens to, exactly (NaN is not expected). */
+export function longDoubleOf(d: number): LongDouble {
+  if (!Number.isFinite(d)) return { negative: d < 0, significand: 0n, exponent: 0, infinite: true };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, d);
+  const bits = view.getBigUint64(0);
+  const negative = bits >> 63n === 1n;
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  if (biased === 0) return fraction === 0n ? zero(negative) : { negative, significand: fraction, exponent: -1074, infinite: false };
+  return { negative, significand: fraction | (1n << 52n), exponent: biased - 1075, infinite: false };
 }

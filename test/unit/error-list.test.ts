@@ -161,6 +161,38 @@ const ENTRIES: Record<Name, Entry> = {
   LPOS_COUNT_NEGATIVE: { text: "ERR COUNT can't be negative", trigger: [['RPUSH', 'l', 'a'], ['LPOS', 'l', 'a', 'COUNT', '-1']] },
   LPOS_MAXLEN_NEGATIVE: { text: "ERR MAXLEN can't be negative", trigger: [['RPUSH', 'l', 'a'], ['LPOS', 'l', 'a', 'MAXLEN', '-1']] },
 
+  // Geo and SORT
+  GEO_INVALID_LONLAT: {
+    text: 'ERR invalid longitude,latitude pair 181.000000,-0.500000',
+    args: ['181.000000', '-0.500000'],
+    trigger: [['GEOADD', 'g', '181', '-0.5', 'm']],
+  },
+  GEO_UNSUPPORTED_UNIT: { text: 'ERR unsupported unit provided. please use M, KM, FT, MI', trigger: [['GEODIST', 'g', 'a', 'b', 'yd']] },
+  GEO_NEED_NUMERIC_RADIUS: { text: 'ERR need numeric radius', trigger: [['GEORADIUS', 'g', '0', '0', 'x', 'm']] },
+  GEO_NEED_NUMERIC_WIDTH: { text: 'ERR need numeric width', trigger: [['GEOSEARCH', 'g', 'FROMLONLAT', '0', '0', 'BYBOX', 'x', '1', 'm']] },
+  GEO_NEED_NUMERIC_HEIGHT: { text: 'ERR need numeric height', trigger: [['GEOSEARCH', 'g', 'FROMLONLAT', '0', '0', 'BYBOX', '1', 'x', 'm']] },
+  GEO_RADIUS_NEGATIVE: { text: 'ERR radius cannot be negative', trigger: [['GEORADIUS', 'g', '0', '0', '-1', 'm']] },
+  GEO_BOX_NEGATIVE: { text: 'ERR height or width cannot be negative', trigger: [['GEOSEARCH', 'g', 'FROMLONLAT', '0', '0', 'BYBOX', '1', '-1', 'm']] },
+  GEO_MEMBER_UNDECODABLE: { text: 'ERR could not decode requested zset member', trigger: [['GEOADD', 'g', '0', '0', 'a'], ['GEORADIUSBYMEMBER', 'g', 'b', '1', 'm']] },
+  GEO_COUNT_NOT_POSITIVE: { text: 'ERR COUNT must be > 0', trigger: [['GEORADIUS', 'g', '0', '0', '1', 'm', 'COUNT', '0']] },
+  GEO_ANY_NEEDS_COUNT: { text: 'ERR the ANY argument requires COUNT argument', trigger: [['GEORADIUS', 'g', '0', '0', '1', 'm', 'ANY']] },
+  GEO_STORE_WITH_OPTIONS: {
+    text: 'ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options',
+    args: ['GEOSEARCHSTORE'],
+    trigger: [['GEOSEARCHSTORE', 'd', 'g', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'm', 'WITHDIST']],
+  },
+  GEO_FROM_NEEDED: {
+    text: 'ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for geoSearch',
+    args: ['geoSearch'],
+    trigger: [['geoSearch', 'g', 'BYRADIUS', '1', 'm', 'ASC', 'ASC']],
+  },
+  GEO_BY_NEEDED: {
+    text: 'ERR exactly one of BYRADIUS and BYBOX can be specified for GEOSEARCH',
+    args: ['GEOSEARCH'],
+    trigger: [['GEOSEARCH', 'g', 'FROMLONLAT', '0', '0', 'ASC', 'ASC']],
+  },
+  SORT_NOT_DOUBLE: { text: "ERR One or more scores can't be converted into double", trigger: [['RPUSH', 'l', 'a'], ['SORT', 'l']] },
+
   // Streams
   INVALID_ID: { text: 'ERR Invalid stream ID specified as stream command argument', trigger: [['XADD', 's', 'bad', 'f', 'v']] },
   INVALID_START_ID: { text: 'ERR invalid start ID for the interval', trigger: [['XRANGE', 's', `(${MAX_ID}`, '+']] },
