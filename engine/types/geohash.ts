@@ -19,7 +19,7 @@
 import { asinCR, cosCR, sinCR } from '../util/cr-math.js';
 
 
-export const GEO_STEP_MAX = 26;
+const GEO_STEP_MAX = 26;
 export const GEO_LONG_MIN = -180;
 export const GEO_LONG_MAX = 180;
 export const GEO_LAT_MIN = -85.05112878;
@@ -96,7 +96,7 @@ function interleave(lat: number, lon: number): number {
 }
 
 /** The 52-bit score of a cell's first point (geohashAlign52Bits). */
-export function cellScore(cell: Cell): number {
+function cellScore(cell: Cell): number {
   return interleave(cell.lat, cell.lon) * 2 ** (52 - cell.step * 2);
 }
 
@@ -146,7 +146,7 @@ function encode(lonRange: Range, latRange: Range, lon: number, lat: number, step
 }
 
 /** The cell of a valid position at full precision (geohashEncodeWGS84 with GEO_STEP_MAX). */
-export function encodeCell(lon: number, lat: number, step = GEO_STEP_MAX): Cell | null {
+function encodeCell(lon: number, lat: number, step = GEO_STEP_MAX): Cell | null {
   return encode(LONG_RANGE, LAT_RANGE, lon, lat, step);
 }
 
@@ -168,7 +168,7 @@ function decode(lonRange: Range, latRange: Range, cell: Cell): Area {
   };
 }
 
-export function decodeArea(cell: Cell): Area {
+function decodeArea(cell: Cell): Area {
   return decode(LONG_RANGE, LAT_RANGE, cell);
 }
 
