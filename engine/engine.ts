@@ -16,6 +16,7 @@
  * MULTI/EXEC.
  */
 import { Db, type Entry } from './keyspace.js';
+import { entryBytes } from './memory.js';
 import type { Client } from './client.js';
 import type { Arg, Argv, Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
@@ -121,6 +122,9 @@ export class Engine {
   private expireDbCursor = 0;
   /** Whether the last active expire cycle ran out of time (it then visits every db). */
   private expireTimedOut = false;
+  /** Keys to measure again when the command ends, and their dbs (engine/memory.ts). */
+  private touchedEntries: Entry[] = [];
+  private touchedDbs: Db[] = [];
 
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
@@ -186,6 +190,7 @@ export class Engine {
       if (outer) {
         this.callTime = 0;
         this.caller = null;
+        if (this.touchedEntries.length !== 0) this.settleMemory();
       }
       this.stats.totalCommands++;
     }
@@ -273,6 +278,41 @@ export class Engine {
   /** Records an access to an entry (lookupKey's LRU/LFU update). */
   accessed(e: Entry): void {
     e.lru = this.lfuMode ? lfuAccess(e.lru, this.now(), this.lfuLogFactor, this.lfuDecayTime) : this.lruClock;
+  }
+
+  /**
+   * A key looked up to change (or a collection read) by the running command: measured
+   * again when it ends. Outside commands (a snapshot loading) the notes are settled in
+   * batches so they do not pile up.
+   */
+  noteTouched(db: Db, e: Entry): void {
+    this.touchedEntries.push(e);
+    this.touchedDbs.push(db);
+    if (this.callTime === 0 && this.touchedEntries.length >= 1024) this.settleMemory();
+  }
+
+  /** Measures the noted keys again and brings their dbs' totals up to date. */
+  settleMemory(): void {
+    const entries = this.touchedEntries;
+    const dbs = this.touchedDbs;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      // Removed since: its bytes already left the total.
+      if (e.bytes < 0) continue;
+      const bytes = entryBytes(e);
+      dbs[i].usedBytes += bytes - e.bytes;
+      e.bytes = bytes;
+    }
+    entries.length = 0;
+    dbs.length = 0;
+  }
+
+  /** The estimated bytes of every key of every db (engine/memory.ts). */
+  datasetBytes(): number {
+    this.settleMemory();
+    let bytes = 0;
+    for (const db of this.dbs) bytes += db.usedBytes;
+    return bytes;
   }
 
   /** Emits an effect in addition to (before) the running command's own. */
