@@ -17,6 +17,7 @@
  */
 import { Db, type Entry } from './keyspace.js';
 import { entryBytes } from './memory.js';
+import { Evictor } from './evict.js';
 import type { Client } from './client.js';
 import type { Arg, Argv, Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
@@ -95,6 +96,8 @@ export class Engine {
   readonly streamStats = new StreamStats();
   /** Keys WATCHed by clients, invalidated by every change to them. */
   readonly watches = new Watches();
+  /** Picks and evicts keys under maxmemory (engine/evict.ts); the broker says when. */
+  readonly evictor = new Evictor(this);
   readonly stats: EngineStats = {
     keyspaceHits: 0,
     keyspaceMisses: 0,
@@ -268,6 +271,12 @@ export class Engine {
   setMaxmemoryPolicy(policy: string): void {
     this.maxmemoryPolicy = policy;
     this.lfuMode = policy.endsWith('-lfu');
+    this.evictor.forget();
+  }
+
+  /** Seconds since the entry was last accessed (OBJECT IDLETIME, LRU eviction); meaningless under LFU. */
+  idleSeconds(e: Entry): number {
+    return Math.max(this.lruClock - e.lru, 0);
   }
 
   /** The access word of a new key. */

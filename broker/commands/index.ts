@@ -12,6 +12,7 @@ import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
 import { transactionCommands } from './transaction.js';
 import { persistenceCommands } from './persistence.js';
+import { memoryCommands } from './memory.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
@@ -25,4 +26,5 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...debugCommands,
   ...transactionCommands,
   ...persistenceCommands,
+  ...memoryCommands,
 ];

@@ -149,6 +149,10 @@ export const PARAMS: readonly ParamSpec[] = [
   // Not 0 (off) as in redis-server: see broker/net/client-memory.ts.
   { name: 'maxmemory-clients', kind: 'special', default: String(defaultClientsLimit()), parse: parseClientsLimit },
   { name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 255 },
+  { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100 },
+  { name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: INT_MAX },
+  { name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: INT_MAX },
+  { name: 'replica-ignore-maxmemory', aliases: ['slave-ignore-maxmemory'], kind: 'bool', default: 'yes' },
   // Observability (broker/http/, this broker's own): the HTTP server for /metrics, /healthz
   // and /readyz. 9121 is the port of redis_exporter, which it replaces; 0 turns it off.
   { name: 'http-port', kind: 'int', default: '9121', min: 0, max: 65535, immutable: true },
