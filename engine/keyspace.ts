@@ -68,7 +68,7 @@ export function typeOf(v: Value): TypeName {
 }
 
 /** `Entry.bytes` of a key no longer in its db: a pending measurement of it is dropped. */
-export const REMOVED = -1;
+const REMOVED = -1;
 
 export class Entry {
   /**

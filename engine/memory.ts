@@ -80,7 +80,7 @@ const STREAM_NACK = 24 + 4 * 8 + 24 + 2 * 8 + 2 * 16 + 2 * 2 * 8 + 16;
 const UNKNOWN_VALUE = 256;
 
 /** A string's bytes on the heap: header and chars. */
-export function stringBytes(length: number): number {
+function stringBytes(length: number): number {
   return STRING_HEADER + length;
 }
 
@@ -114,7 +114,7 @@ function streamBytes(s: Stream): number {
 }
 
 /** The estimated bytes of a value. */
-export function valueBytes(v: Value): number {
+function valueBytes(v: Value): number {
   if (typeof v === 'string') return stringBytes(v.length);
   if (v instanceof Stream) return streamBytes(v);
   if (v instanceof List) return listBytes(v);

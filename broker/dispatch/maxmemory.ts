@@ -17,7 +17,7 @@ import type { Connection } from '../net/connection.js';
 import type { Broker } from '../server.js';
 import { execQueuedWith } from './multi.js';
 
-export const enum EvictResult {
+const enum EvictResult {
   /** Under the limit, or evicting is not allowed now. */
   Ok,
   /** Over the limit, evictions go on in later turns. */
