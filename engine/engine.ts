@@ -125,9 +125,14 @@ export class Engine {
   private expireDbCursor = 0;
   /** Whether the last active expire cycle ran out of time (it then visits every db). */
   private expireTimedOut = false;
-  /** Keys to measure again when the command ends, and their dbs (engine/memory.ts). */
-  private touchedEntries: Entry[] = [];
-  private touchedDbs: Db[] = [];
+  /**
+   * Keys to measure again when the command ends, and their dbs (engine/memory.ts): the
+   * first `touchedCount` of these arrays, reused from command to command (emptying an
+   * array by its length costs a runtime call per command).
+   */
+  private readonly touchedEntries: Entry[] = [];
+  private readonly touchedDbs: Db[] = [];
+  private touchedCount = 0;
 
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
@@ -193,7 +198,7 @@ export class Engine {
       if (outer) {
         this.callTime = 0;
         this.caller = null;
-        if (this.touchedEntries.length !== 0) this.settleMemory();
+        if (this.touchedCount !== 0) this.settleMemory();
       }
       this.stats.totalCommands++;
     }
@@ -295,16 +300,18 @@ export class Engine {
    * batches so they do not pile up.
    */
   noteTouched(db: Db, e: Entry): void {
-    this.touchedEntries.push(e);
-    this.touchedDbs.push(db);
-    if (this.callTime === 0 && this.touchedEntries.length >= 1024) this.settleMemory();
+    const n = this.touchedCount++;
+    this.touchedEntries[n] = e;
+    this.touchedDbs[n] = db;
+    if (n >= 1023 && this.callTime === 0) this.settleMemory();
   }
 
   /** Measures the noted keys again and brings their dbs' totals up to date. */
   settleMemory(): void {
     const entries = this.touchedEntries;
     const dbs = this.touchedDbs;
-    for (let i = 0; i < entries.length; i++) {
+    const n = this.touchedCount;
+    for (let i = 0; i < n; i++) {
       const e = entries[i];
       // Removed since: its bytes already left the total.
       if (e.bytes < 0) continue;
@@ -312,8 +319,12 @@ export class Engine {
       dbs[i].usedBytes += bytes - e.bytes;
       e.bytes = bytes;
     }
-    entries.length = 0;
-    dbs.length = 0;
+    this.touchedCount = 0;
+    // A command that touched many keys (MSET, FLUSHALL's load) does not keep them alive.
+    if (entries.length > 4096) {
+      entries.length = 0;
+      dbs.length = 0;
+    }
   }
 
   /** The estimated bytes of every key of every db (engine/memory.ts). */
