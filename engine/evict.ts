@@ -3,7 +3,8 @@
  * approximations of LRU, LFU and nearest expiry with an eviction pool, and the random
  * policies. The broker decides when memory is over the limit and how long to go on
  * (broker/dispatch/maxmemory.ts); this module picks one key at a time and deletes it
- * as redis-server does: an `evicted` keyspace event, WATCH invalidated, `DEL`
+ * as redis-server does: an `evicted` keyspace event, WATCH invalidated, blocked readers
+ * of a stream told it is gone, `DEL`
  * propagated (as propagateDeletion without lazyfree-lazy-eviction), counted in
  * `evicted_keys`, never counted as a change.
  *
@@ -133,6 +134,8 @@ export class Evictor {
     db.remove(e);
     this.evictedKeys++;
     engine.watches.touch(db, e.key);
+    // Readers blocked on a stream learn it is gone (signalDeletedKeyAsReady), after the next command.
+    engine.blocking.signal(db, e.key);
     notify(engine, NotifyFlag.Evicted, 'evicted', e.key, db.id);
     engine.alsoPropagate(db.id, ['DEL', e.key]);
     return bytes;
