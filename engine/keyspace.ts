@@ -11,6 +11,7 @@ import type { Engine } from './engine.js';
 import type { ValueDigest } from './digest.js';
 import type { Int64 } from './util/int64.js';
 import { notify, NotifyFlag } from './notify.js';
+import { entryBytes } from './memory.js';
 
 export type TypeName = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
 
@@ -240,7 +241,7 @@ export class Db {
       // An overwrite keeps the LFU history, as redis-server's dbOverwrite does.
       if (!this.engine.lfuMode) e.lru = this.engine.lruClock;
       if (!keepTtl && e.expireAt !== 0) this.clearExpire(e);
-      this.engine.noteTouched(this, e);
+      this.account(e);
     }
     return e;
   }
@@ -260,8 +261,19 @@ export class Db {
     if (this.guard !== null) e.epoch = this.guard.epoch;
     this.slots[e.slot] = e;
     this.dict.set(key, e);
-    this.engine.noteTouched(this, e);
+    this.account(e);
     return e;
+  }
+
+  /**
+   * A key just given a value: a string, which cannot change in place, is measured now
+   * (SET's path, without a note); anything else when the command ends, once filled.
+   */
+  private account(e: Entry): void {
+    if (typeof e.value !== 'string') return this.engine.noteTouched(this, e);
+    const bytes = entryBytes(e);
+    this.usedBytes += bytes - e.bytes;
+    e.bytes = bytes;
   }
 
   /** Removes `key`; false if it did not exist. */
