@@ -204,7 +204,7 @@ export class Broker {
     netReplOutput: new InstantaneousMetric(),
   };
   /** Memory in use once started, and the highest seen (INFO memory). */
-  readonly memory = new MemoryUsage();
+  readonly memory: MemoryUsage;
   /** The HTTP server's answer to a scrape on the RESP port, given by main.ts (broker/http/ keeps its state). */
   readonly respPortHttp: RespPortHttp | null;
 
@@ -297,6 +297,7 @@ export class Broker {
     this.clientMemory = new ClientMemory(this.config, this.log);
     this.fitMaxclientsToOpenFiles();
     this.persistence = new Persistence(this);
+    this.memory = new MemoryUsage(this);
     this.dispatcher = new Dispatcher(this);
   }
 
@@ -340,7 +341,8 @@ export class Broker {
     }
     this.servers.push(...servers);
     // As redis-server: bound first, then the dataset loaded while clients are answered
-    // (most commands with -LOADING), then ready.
+    // (most commands with -LOADING), then ready. The memory baseline is taken before the load.
+    this.memory.started();
     try {
       await this.persistence.start();
     } catch (err) {
@@ -348,7 +350,6 @@ export class Broker {
       if (!(err instanceof LoadCancelled)) await this.stop();
       throw err;
     }
-    this.memory.started();
     this.startCron();
     this.log.info(`Ready to accept connections tcp on ${this.listeningAddresses().join(' ')}`);
   }
@@ -465,6 +466,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.dispatcher.maxmemory.stop();
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     this.cronTimer = null;
     this.pause.clearTimer();
@@ -580,6 +582,8 @@ export class Broker {
     s.readsProcessed = 0;
     s.writesProcessed = 0;
     this.clientMemory.evicted = 0;
+    this.engine.evictor.evictedKeys = 0;
+    this.dispatcher.maxmemory.resetStats();
     const e = this.engine.stats;
     for (const key of Object.keys(e) as (keyof typeof e)[]) e[key] = 0;
     for (const command of this.commands.commands()) {

@@ -16,6 +16,8 @@
  * MULTI/EXEC.
  */
 import { Db, type Entry } from './keyspace.js';
+import { entryBytes } from './memory.js';
+import { Evictor } from './evict.js';
 import type { Client } from './client.js';
 import { argsOf, Flag, type Arg, type Argv, type Command } from './command.js';
 import { lfuAccess, lfuInitial } from './lfu.js';
@@ -103,6 +105,8 @@ export class Engine {
   readonly watches = new Watches();
   /** Client-side caching: who may cache which keys, and their invalidation (CLIENT TRACKING). */
   readonly tracking = new Tracking();
+  /** Picks and evicts keys under maxmemory (engine/evict.ts); the broker says when. */
+  readonly evictor = new Evictor(this);
   readonly stats: EngineStats = {
     keyspaceHits: 0,
     keyspaceMisses: 0,
@@ -130,6 +134,14 @@ export class Engine {
   private expireDbCursor = 0;
   /** Whether the last active expire cycle ran out of time (it then visits every db). */
   private expireTimedOut = false;
+  /**
+   * Keys to measure again when the command ends, and their dbs (engine/memory.ts): the
+   * first `touchedCount` of these arrays, reused from command to command (emptying an
+   * array by its length costs a runtime call per command).
+   */
+  private readonly touchedEntries: Entry[] = [];
+  private readonly touchedDbs: Db[] = [];
+  private touchedCount = 0;
 
   constructor(options: EngineOptions) {
     this.dbs = Array.from({ length: options.databases }, (_, i) => new Db(i, this));
@@ -199,6 +211,7 @@ export class Engine {
       if (outer) {
         this.callTime = 0;
         this.caller = null;
+        if (this.touchedCount !== 0) this.settleMemory();
         // Invalidations of the keys this client changed follow its reply (afterCommand).
         this.tracking.flushPending(c);
       }
@@ -288,6 +301,12 @@ export class Engine {
   setMaxmemoryPolicy(policy: string): void {
     this.maxmemoryPolicy = policy;
     this.lfuMode = policy.endsWith('-lfu');
+    this.evictor.forget();
+  }
+
+  /** Seconds since the entry was last accessed (OBJECT IDLETIME, LRU eviction); meaningless under LFU. */
+  idleSeconds(e: Entry): number {
+    return Math.max(this.lruClock - e.lru, 0);
   }
 
   /** The access word of a new key. */
@@ -298,6 +317,47 @@ export class Engine {
   /** Records an access to an entry (lookupKey's LRU/LFU update). */
   accessed(e: Entry): void {
     e.lru = this.lfuMode ? lfuAccess(e.lru, this.now(), this.lfuLogFactor, this.lfuDecayTime) : this.lruClock;
+  }
+
+  /**
+   * A key looked up to change (or a collection read) by the running command: measured
+   * again when it ends. Outside commands (a snapshot loading) the notes are settled in
+   * batches so they do not pile up.
+   */
+  noteTouched(db: Db, e: Entry): void {
+    const n = this.touchedCount++;
+    this.touchedEntries[n] = e;
+    this.touchedDbs[n] = db;
+    if (n >= 1023 && this.callTime === 0) this.settleMemory();
+  }
+
+  /** Measures the noted keys again and brings their dbs' totals up to date. */
+  settleMemory(): void {
+    const entries = this.touchedEntries;
+    const dbs = this.touchedDbs;
+    const n = this.touchedCount;
+    for (let i = 0; i < n; i++) {
+      const e = entries[i];
+      // Removed since: its bytes already left the total.
+      if (e.bytes < 0) continue;
+      const bytes = entryBytes(e);
+      dbs[i].usedBytes += bytes - e.bytes;
+      e.bytes = bytes;
+    }
+    this.touchedCount = 0;
+    // A command that touched many keys (MSET, FLUSHALL's load) does not keep them alive.
+    if (entries.length > 4096) {
+      entries.length = 0;
+      dbs.length = 0;
+    }
+  }
+
+  /** The estimated bytes of every key of every db (engine/memory.ts). */
+  datasetBytes(): number {
+    this.settleMemory();
+    let bytes = 0;
+    for (const db of this.dbs) bytes += db.usedBytes;
+    return bytes;
   }
 
   /** Emits an effect in addition to (before) the running command's own. */

@@ -57,6 +57,9 @@ export const INTERNAL_ERROR = (command: string): string => `ERR internal error e
 export const ARGUMENT_TOO_LONG = (index: number, length: number, max: number): string =>
   `ERR argument #${index} is too long (${length} bytes) for this broker: only a value can exceed ${max} bytes`;
 
+/** processCommand under maxmemory when nothing (more) can be evicted: the command would need memory. */
+export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+
 // ---------------------------------------------------------------------------------------
 // Keys
 

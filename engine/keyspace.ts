@@ -11,6 +11,7 @@ import type { Engine } from './engine.js';
 import type { ValueDigest } from './digest.js';
 import type { Int64 } from './util/int64.js';
 import { notify, NotifyFlag } from './notify.js';
+import { entryBytes } from './memory.js';
 
 export type TypeName = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
 
@@ -67,6 +68,9 @@ export function typeOf(v: Value): TypeName {
   return typeof v === 'string' ? 'string' : v.type;
 }
 
+/** `Entry.bytes` of a key no longer in its db: a pending measurement of it is dropped. */
+const REMOVED = -1;
+
 export class Entry {
   /**
    * Absolute expiry in ms since the epoch; 0 when the key does not expire. Exact up
@@ -85,6 +89,11 @@ export class Entry {
   form = StringForm.Auto;
   /** The last snapshot (`EntryGuard.epoch`) that has saved this entry, or 0. */
   epoch = 0;
+  /**
+   * What the memory accounting last measured this key at (engine/memory.ts), counted in
+   * its db's `usedBytes`; `REMOVED` once the key is gone.
+   */
+  bytes = 0;
 
   constructor(
     readonly key: string,
@@ -114,6 +123,8 @@ export class Db {
   private hugeExpires = new Map<Entry, bigint>();
   /** Set while a point-in-time snapshot is being written; see `EntryGuard`. */
   guard: EntryGuard | null = null;
+  /** The estimated bytes of this db's keys, as last measured (engine/memory.ts; `Engine.settleMemory`). */
+  usedBytes = 0;
 
   constructor(
     readonly id: number,
@@ -175,6 +186,8 @@ export class Db {
     }
     this.engine.stats.keyspaceHits++;
     this.engine.accessed(e);
+    // A read may still grow a collection (XREADGROUP's PEL): measured again after the command.
+    if (typeof e.value !== 'string') this.engine.noteTouched(this, e);
     return e.value;
   }
 
@@ -202,6 +215,7 @@ export class Db {
     const e = this.entry(key);
     if (e === undefined) return undefined;
     this.engine.accessed(e);
+    this.engine.noteTouched(this, e);
     return e.value;
   }
 
@@ -227,6 +241,7 @@ export class Db {
       // An overwrite keeps the LFU history, as redis-server's dbOverwrite does.
       if (!this.engine.lfuMode) e.lru = this.engine.lruClock;
       if (!keepTtl && e.expireAt !== 0) this.clearExpire(e);
+      this.account(e);
     }
     return e;
   }
@@ -246,7 +261,19 @@ export class Db {
     if (this.guard !== null) e.epoch = this.guard.epoch;
     this.slots[e.slot] = e;
     this.dict.set(key, e);
+    this.account(e);
     return e;
+  }
+
+  /**
+   * A key just given a value: a string, which cannot change in place, is measured now
+   * (SET's path, without a note); anything else when the command ends, once filled.
+   */
+  private account(e: Entry): void {
+    if (typeof e.value !== 'string') return this.engine.noteTouched(this, e);
+    const bytes = entryBytes(e);
+    this.usedBytes += bytes - e.bytes;
+    e.bytes = bytes;
   }
 
   /** Removes `key`; false if it did not exist. */
@@ -263,6 +290,8 @@ export class Db {
     this.dict.delete(e.key);
     if (e.expireAt !== 0) this.clearExpire(e);
     this.releaseSlot(e.slot);
+    if (e.bytes > 0) this.usedBytes -= e.bytes;
+    e.bytes = REMOVED;
   }
 
   /**
@@ -275,6 +304,7 @@ export class Db {
     if (e.expireAt === 0) {
       e.volatileIndex = this.volatile.length;
       this.volatile.push(e);
+      this.engine.noteTouched(this, e);
     } else if (this.hugeExpires.size !== 0) {
       this.hugeExpires.delete(e);
     }
@@ -299,10 +329,13 @@ export class Db {
     if (this.hugeExpires.size !== 0) this.hugeExpires.delete(e);
     e.volatileIndex = -1;
     e.expireAt = 0;
+    this.engine.noteTouched(this, e);
   }
 
   /** Removes every key. A snapshot still reading the old table keeps it (a new one replaces it). */
   clear(): void {
+    this.engine.settleMemory();
+    this.usedBytes = 0;
     this.dict = new Map();
     this.slots.length = 0;
     this.freeSlots.length = 0;
@@ -317,6 +350,8 @@ export class Db {
    * SWAPDB does: clients keep their selected db number and see the other data.
    */
   swapContents(other: Db): void {
+    this.engine.settleMemory();
+    [this.usedBytes, other.usedBytes] = [other.usedBytes, this.usedBytes];
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.slots, other.slots] = [other.slots, this.slots];
     [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];

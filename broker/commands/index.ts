@@ -15,6 +15,7 @@ import { persistenceCommands } from './persistence.js';
 import { moduleCommands } from './module.js';
 import { lolwutCommands } from './lolwut.js';
 import { trackingCommands } from './tracking.js';
+import { memoryCommands } from './memory.js';
 
 export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...connectionCommands,
@@ -31,4 +32,5 @@ export const brokerCommands: readonly CommandDef<Connection>[] = [
   ...persistenceCommands,
   ...moduleCommands,
   ...lolwutCommands,
+  ...memoryCommands,
 ];

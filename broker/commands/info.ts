@@ -22,6 +22,7 @@ type InfoSource = Pick<
   | 'commands'
   | 'config'
   | 'connections'
+  | 'dispatcher'
   | 'engine'
   | 'histograms'
   | 'memory'
@@ -110,14 +111,15 @@ function clients(b: InfoSource): string[] {
 
 function memory(b: InfoSource): string[] {
   const m = processMemory();
-  const used = b.memory.sample();
+  const f = b.memory.figures();
+  const used = f.used;
   const peak = b.memory.peak;
-  const clientsMem = b.clientMemory.normalClients + b.clientMemory.replicaClients;
-  const startup = Math.min(b.memory.startup, used);
-  const overhead = Math.min(used, startup + clientsMem);
-  const dataset = used - overhead;
+  const startup = f.startup;
+  const dataset = f.dataset;
+  const overhead = used - dataset;
   const net = Math.max(used - startup, 1);
-  const allocated = used;
+  // The allocator's figures are V8's: the heap in use and reserved, with the memory outside it.
+  const allocated = m.heapUsed + m.external;
   const active = m.heapTotal + m.external;
   const resident = m.rss;
   const maxmemory = b.config.int('maxmemory');
@@ -163,13 +165,13 @@ function memory(b: InfoSource): string[] {
     'rss_overhead_bytes:0',
     `mem_fragmentation_ratio:${ratio(m.rss, used)}`,
     `mem_fragmentation_bytes:${m.rss - used}`,
-    'mem_not_counted_for_evict:0',
-    'mem_replication_backlog:0',
-    'mem_total_replication_buffers:0',
-    `mem_clients_slaves:${b.clientMemory.replicaClients}`,
-    `mem_clients_normal:${b.clientMemory.normalClients}`,
+    `mem_not_counted_for_evict:${f.notCountedForEvict}`,
+    `mem_replication_backlog:${f.replicationBacklog}`,
+    `mem_total_replication_buffers:${f.replicationBacklog + f.clientsReplicas}`,
+    `mem_clients_slaves:${f.clientsReplicas}`,
+    `mem_clients_normal:${f.clientsNormal}`,
     'mem_cluster_links:0',
-    'mem_aof_buffer:0',
+    `mem_aof_buffer:${f.aofBuffer}`,
     'mem_allocator:libc',
     'active_defrag_running:0',
     'lazyfree_pending_objects:0',
@@ -192,6 +194,7 @@ function stats(b: InfoSource): string[] {
   const s = b.stats;
   const e = b.engine.stats;
   const pubsub = b.engine.pubsub;
+  const exceeded = b.dispatcher.maxmemory.exceededTimes();
   return [
     `total_connections_received:${s.totalConnectionsReceived}`,
     `total_commands_processed:${e.totalCommands}`,
@@ -210,10 +213,10 @@ function stats(b: InfoSource): string[] {
     `expired_stale_perc:${fixed(e.expiredStalePerc * 100, 2)}`,
     `expired_time_cap_reached_count:${e.expiredTimeCapReachedCount}`,
     `expire_cycle_cpu_milliseconds:${Math.floor(e.expireCycleCpuMs)}`,
-    'evicted_keys:0',
+    `evicted_keys:${b.engine.evictor.evictedKeys}`,
     `evicted_clients:${b.clientMemory.evicted}`,
-    'total_eviction_exceeded_time:0',
-    'current_eviction_exceeded_time:0',
+    `total_eviction_exceeded_time:${exceeded.total}`,
+    `current_eviction_exceeded_time:${exceeded.current}`,
     `keyspace_hits:${e.keyspaceHits}`,
     `keyspace_misses:${e.keyspaceMisses}`,
     `pubsub_channels:${pubsub.count('channel')}`,

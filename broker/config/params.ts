@@ -239,12 +239,12 @@ export const PARAMS: readonly ParamSpec[] = [
   oneOf('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb'], NO_EFFECT),
   oneOf('propagation-error-behavior', 'ignore', ['ignore', 'panic', 'panic-on-replicas'], NO_EFFECT),
 
-  // Memory. maxmemory-eviction-tenacity and replica-ignore-maxmemory await key eviction.
+  // Memory (engine/memory.ts, engine/evict.ts).
   memory('maxmemory', '0', 0, ULLONG_MAX),
   oneOf('maxmemory-policy', 'noeviction', MAXMEMORY_POLICIES),
   int('maxmemory-samples', '5', 1, INT_MAX),
-  int('maxmemory-eviction-tenacity', '10', 0, 100, NO_EFFECT),
-  bool('replica-ignore-maxmemory', 'yes', { ...NO_EFFECT, aliases: ['slave-ignore-maxmemory'] }),
+  int('maxmemory-eviction-tenacity', '10', 0, 100),
+  bool('replica-ignore-maxmemory', 'yes', { aliases: ['slave-ignore-maxmemory'] }),
   // Not 0 (off) as in redis-server: see broker/net/client-memory.ts.
   special('maxmemory-clients', String(defaultClientsLimit()), parseClientsLimit, {
     rewrite: (v, d) => [[`maxmemory-clients ${v.endsWith('%') ? v : formatMemory(Number(v))}`, v !== d]],

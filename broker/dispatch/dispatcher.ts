@@ -20,11 +20,13 @@ import { monitorLine } from '../introspection/monitor.js';
 import { redactArgv } from '../introspection/redact.js';
 import type { ClientPause } from './pause.js';
 import { execAbortError, execQueuedWithout, execWrites, flagTransaction, queueIfInMulti } from './multi.js';
+import { Maxmemory } from './maxmemory.js';
+import { OOM } from '../../engine/errors.js';
 
 /** What dispatch uses of the broker. */
 export type DispatchHost = Pick<
   Broker,
-  'commands' | 'engine' | 'config' | 'log' | 'persistence' | 'pause' | 'monitors' | 'slowlog' | 'latency' | 'histograms'
+  'commands' | 'engine' | 'config' | 'log' | 'persistence' | 'pause' | 'monitors' | 'slowlog' | 'latency' | 'histograms' | 'memory' | 'guard'
 >;
 
 /** Commands a RESP2 client may run while subscribed (redis-server's processCommand). */
@@ -55,6 +57,8 @@ export class Dispatcher {
   staleRefusal: string | null = null;
   /** Error replies counted when the last call began or ended (redis-server's prev_err_count). */
   private errorMark = 0;
+  /** maxmemory: evictions before each command and the -OOM refusal (dispatch/maxmemory.ts). */
+  readonly maxmemory: Maxmemory;
 
   constructor(private readonly broker: DispatchHost) {
     this.commands = broker.commands;
@@ -62,6 +66,7 @@ export class Dispatcher {
     this.persistence = broker.persistence;
     this.pause = broker.pause;
     this.monitors = broker.monitors;
+    this.maxmemory = new Maxmemory(broker);
     const config = broker.config;
     const cacheThresholds = (): void => {
       const slower = config.int('slowlog-log-slower-than');
@@ -117,6 +122,12 @@ export class Dispatcher {
     }
     if (c.multi !== null && command.has(Flag.NoMulti)) {
       this.reject(c, command, argv, 'ERR Command not allowed inside a transaction');
+      return true;
+    }
+    // The leader's link is never refused: a follower applies what its leader did.
+    const maxmemory = this.maxmemory;
+    if (maxmemory.limit !== 0 && c.kind !== 'master' && maxmemory.refuses(c, command)) {
+      this.reject(c, command, argv, OOM);
       return true;
     }
     // Writes (and PING, so monitoring notices) are refused while the disk refuses them.

@@ -81,6 +81,11 @@ export function execWrites(c: Connection, command: Command<Connection>): boolean
   return command.fullname === 'exec' && c.multi?.writes === true;
 }
 
+/** EXEC of a transaction with a command with `flag` queued (processCommand's is_denyoom_command). */
+export function execQueuedWith(c: Connection, command: Command<Connection>, flag: Flag): boolean {
+  return command.fullname === 'exec' && c.multi !== null && c.multi.queue.some((q) => q.command.has(flag));
+}
+
 /** EXEC of a transaction with a command without `flag` queued (processCommand's is_denyloading_command...). */
 export function execQueuedWithout(c: Connection, command: Command<Connection>, flag: Flag): boolean {
   return command.fullname === 'exec' && c.multi !== null && c.multi.queue.some((q) => !q.command.has(flag));

@@ -87,7 +87,7 @@ export const FAMILIES = {
   broker_keys: g('Keys per database (label db).'),
   broker_keys_expiring: g('Keys with an expiry per database (label db).'),
   broker_expired_keys_total: c('Keys removed because they expired.'),
-  broker_memory_used_bytes: g('Memory the broker uses for data: V8 heap in use plus external memory (INFO used_memory).'),
+  broker_memory_used_bytes: g("The broker's memory account (INFO used_memory): the start-up heap, the keys' estimated bytes, client buffers, the replication backlog and the AOF buffer."),
   broker_event_loop_utilization_ratio: g('Share of time the event loop was busy since the previous scrape.'),
   broker_uptime_seconds: g('Time since the broker started.'),
   // Persistence.

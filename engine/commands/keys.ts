@@ -453,7 +453,7 @@ function objectIdletime(c: Client, argv: string[]): void {
   const e = objectLookupOrReply(c, argv[2]);
   if (e === undefined) return;
   if (c.engine.lfuMode) return c.reply.error(LFU_SELECTED);
-  c.reply.int(Math.max(c.engine.lruClock - e.lru, 0));
+  c.reply.int(c.engine.idleSeconds(e));
 }
 
 function objectFreq(c: Client, argv: string[]): void {

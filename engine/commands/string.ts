@@ -199,7 +199,9 @@ function withoutGet(argv: readonly Arg[]): Arg[] {
 function set(c: Client, argv: readonly Arg[]): void {
   const key = textAt(argv, 1);
   if (argv.length === 3) {
-    // The common case, kept free of option parsing.
+    // The common case, kept free of option parsing. Under LFU the overwritten key's
+    // access counts first, as setGenericCommand's lookupKeyWrite (its counter is kept).
+    if (c.engine.lfuMode) c.db.lookupWrite(key);
     c.db.set(key, valueOfArg(argv[2]));
     c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);

@@ -47,6 +47,8 @@ export class DenseTable {
   private keyChunks: string[][] = [];
   private valueChunks: string[][] | null;
   private length = 0;
+  /** The members' and values' bytes together, for the memory accounting (engine/memory.ts). */
+  private chars = 0;
   private readonly index = new Map<string, number>();
   /** Removals keep the members' order (small encodings) instead of moving the last one. */
   ordered = true;
@@ -59,6 +61,11 @@ export class DenseTable {
 
   get size(): number {
     return this.length;
+  }
+
+  /** The members' and values' bytes together (one per char). */
+  get payloadBytes(): number {
+    return this.chars;
   }
 
   /** The position of `key`, or -1. */
@@ -111,6 +118,7 @@ export class DenseTable {
     this.valueChunks?.[ci].push(value!);
     this.index.set(key, i);
     this.length++;
+    this.chars += key.length + (value === undefined ? 0 : value.length);
   }
 
   /** Adds `key` (absent) at position `i`, moving the following members up (ordered tables). */
@@ -119,6 +127,8 @@ export class DenseTable {
     if (i === last) return this.append(key);
     const valueAt = (j: number): string | undefined => (this.valueChunks === null ? undefined : this.valueAt(j));
     this.append(this.keyAt(last - 1), valueAt(last - 1));
+    // The appended copy of the last member only makes room: the shift keeps every member once.
+    this.chars += key.length - this.keyAt(last - 1).length - (valueAt(last - 1)?.length ?? 0);
     for (let j = last - 1; j > i; j--) this.put(j, this.keyAt(j - 1), valueAt(j - 1));
     this.put(i, key, this.valueChunks === null ? undefined : '');
   }
@@ -126,12 +136,16 @@ export class DenseTable {
   setValueAt(i: number, value: string): void {
     const ci = i >>> CHUNK_BITS;
     this.own(ci);
-    this.valueChunks![ci][i & MASK] = value;
+    const values = this.valueChunks![ci];
+    this.chars += value.length - values[i & MASK].length;
+    values[i & MASK] = value;
   }
 
   /** Removes the member at position `i`. */
   removeAt(i: number): void {
-    this.index.delete(this.keyAt(i));
+    const key = this.keyAt(i);
+    this.chars -= key.length + (this.valueChunks === null ? 0 : this.valueAt(i).length);
+    this.index.delete(key);
     const last = this.length - 1;
     if (i !== last) {
       if (this.ordered) {
@@ -188,6 +202,7 @@ export class DenseTable {
     t.keyChunks = this.keyChunks.map((c) => c.slice());
     t.valueChunks = this.valueChunks?.map((c) => c.slice()) ?? null;
     t.length = this.length;
+    t.chars = this.chars;
     for (const [k, i] of this.index) t.index.set(k, i);
     t.ordered = this.ordered;
     return t;

@@ -45,6 +45,11 @@ export class LargeString implements DataObject {
   private buf: Buffer;
   /** Bytes of the value. */
   length: number;
+
+  /** The bytes held, spare room included (the memory accounting counts them: engine/memory.ts). */
+  get capacity(): number {
+    return this.buf.length;
+  }
   /** True while another holder may read `buf` (see the header): the next change copies it first. */
   private shared: boolean;
 

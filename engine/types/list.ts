@@ -217,12 +217,19 @@ export class List implements DataObject {
   readonly type = 'list';
   private chunks = new Run<Chunk>();
   private size = 0;
+  /** The elements' bytes together (one per char), for the memory accounting (engine/memory.ts). */
+  private chars = 0;
   /** Where `locate` found its index: the chunk's position and the offset in it. */
   private foundChunk = 0;
   private foundOffset = 0;
 
   get length(): number {
     return this.size;
+  }
+
+  /** The elements' bytes together: what the accounting adds to the per-element cost (engine/memory.ts). */
+  get payloadBytes(): number {
+    return this.chars;
   }
 
   /** redis-server 7.0 stores every list as a quicklist, however small. */
@@ -243,6 +250,7 @@ export class List implements DataObject {
       else chunks.pushBack(new Run<string>([value]));
     }
     this.size++;
+    this.chars += value.length;
   }
 
   /** Removes and returns the head or tail element; undefined when the list is empty. */
@@ -256,6 +264,7 @@ export class List implements DataObject {
       else chunks.popBack();
     }
     this.size--;
+    this.chars -= value.length;
     return value;
   }
 
@@ -270,7 +279,9 @@ export class List implements DataObject {
   set(i: number, value: string): boolean {
     if (i < 0 || i >= this.size) return false;
     this.locate(i);
-    this.own(this.foundChunk).set(this.foundOffset, value);
+    const chunk = this.own(this.foundChunk);
+    this.chars += value.length - chunk.at(this.foundOffset).length;
+    chunk.set(this.foundOffset, value);
     return true;
   }
 
@@ -292,6 +303,7 @@ export class List implements DataObject {
       else right.insertAt(offset - half, value);
     }
     this.size++;
+    this.chars += value.length;
   }
 
   /**
@@ -315,6 +327,7 @@ export class List implements DataObject {
     }
     if (removed > 0) {
       this.size -= removed;
+      this.chars -= removed * value.length;
       this.tidy(first, last);
     }
     return removed;
@@ -323,6 +336,7 @@ export class List implements DataObject {
   /** LTRIM: removes `front` elements from the head and `back` from the tail. */
   trim(front: number, back: number): void {
     const chunks = this.chunks;
+    this.chars -= this.rangeChars(0, front) + this.rangeChars(this.size - back, back);
     this.size -= front + back;
     while (front > 0) {
       const chunk = chunks.at(0);
@@ -393,7 +407,17 @@ export class List implements DataObject {
     const chunks = this.chunks;
     for (let ci = 0; ci < chunks.length; ci++) copy.chunks.pushBack(chunks.at(ci).copy());
     copy.size = this.size;
+    copy.chars = this.chars;
     return copy;
+  }
+
+  /** The bytes of the `n` elements from index `i` (LTRIM's, before it drops them). */
+  private rangeChars(i: number, n: number): number {
+    let chars = 0;
+    this.visitRange(i, n, (values, from, to) => {
+      for (let j = from; j < to; j++) chars += values[j].length;
+    });
+    return chars;
   }
 
   /** Number of chunks (for tests of the layout, and snapshots). */

@@ -24,6 +24,11 @@ const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
 /** The listpack encoding of the flags element (values 0-3): always 2 bytes. */
 const LP_FLAGS_BYTES = 2;
+/**
+ * What one append leaves in the payload until it is flattened: a cons string (32 bytes)
+ * and the piece's own string header (16).
+ */
+const ROPE_PIECE = 48;
 /** The master entry's zero terminator element. */
 const LP_ZERO_BYTES = 2;
 
@@ -115,6 +120,8 @@ export class StreamNode {
    * Stream.freeze): while any, the stream changes a copy instead (Stream.own).
    */
   sharers = 0;
+  /** Appends since the payload was last flattened (`seal`): each left a rope piece. */
+  private unflattened = 0;
   private meta: Uint32Array;
   /** The simulated listpack's bytes, except the live and deleted counters. */
   private lpFixed: number;
@@ -144,6 +151,14 @@ export class StreamNode {
     }
     lp += lpIntSize(fields.length);
     return new StreamNode(fields, id, new Uint32Array(capacity * STRIDE), lp);
+  }
+
+  /**
+   * The bytes this node's payload and IDs take (the ID words' typed array and the
+   * payload string), without the fixed cost of its objects (engine/memory.ts adds that).
+   */
+  get payloadBytes(): number {
+    return this.meta.byteLength + this.data.length + this.unflattened * ROPE_PIECE;
   }
 
   /** The byte size redis-server's listpack for this node would have (lpBytes). */
@@ -185,6 +200,7 @@ export class StreamNode {
       lp += lpIntSize(numFields) + lpIntSize(2 * numFields + 4);
     }
     this.data += payload;
+    this.unflattened++;
     this.lpFixed += lp;
     this.size++;
     this.live++;
@@ -204,6 +220,7 @@ export class StreamNode {
     if (this.meta.length > this.size * STRIDE) this.meta = this.meta.slice(0, this.size * STRIDE);
     // Reading a char makes V8 flatten the rope of appended payloads into one string.
     this.data.charCodeAt(0);
+    this.unflattened = 0;
   }
 
   isDeleted(i: number): boolean {
@@ -368,6 +385,7 @@ export class StreamNode {
     copy.live = this.live;
     copy.monotonic = this.monotonic;
     copy.data = this.data;
+    copy.unflattened = this.unflattened;
     return copy;
   }
 }

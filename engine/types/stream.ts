@@ -118,11 +118,18 @@ export class Stream implements DataObject {
   private nodes: StreamNode[] = [];
   /** Index of the first node in use; the ones before it were trimmed. */
   private head = 0;
+  /** The live nodes' `payloadBytes` together, for the memory accounting (engine/memory.ts). */
+  private nodeChars = 0;
   /** Nodes whose IDs are out of order (not `monotonic`); usually 0. */
   private unsortedNodes = 0;
 
   encoding(): string {
     return 'stream';
+  }
+
+  /** The nodes' payload bytes together (IDs and entries): what the accounting adds to the per-node cost. */
+  get payloadBytes(): number {
+    return this.nodeChars;
   }
 
   /** Number of nodes (XINFO STREAM's radix-tree-keys). */
@@ -138,13 +145,16 @@ export class Stream implements DataObject {
     // redis-server appends to the node with the greatest key, the last one.
     let tail = this.nodes.length > this.head ? this.nodes[this.nodes.length - 1] : null;
     if (tail !== null && this.isFull(tail, argv, start, limits)) {
+      const unsealed = tail.payloadBytes;
       tail.seal();
+      this.nodeChars += tail.payloadBytes - unsealed;
       tail = null;
     }
     if (tail === null) {
       const maxEntries = limits.streamNodeMaxEntries;
       const capacity = maxEntries > 0 ? Math.min(maxEntries, MAX_PREALLOCATED_CAPACITY) : DEFAULT_NODE_CAPACITY;
       tail = StreamNode.create(id, argv, start, capacity);
+      this.nodeChars += tail.payloadBytes;
       // After XSETID lowered the last ID the new key may sort before existing ones.
       const before = this.seekNode(new IdWords(id));
       this.nodes.splice(before < 0 ? this.head : before + 1, 0, tail);
@@ -152,7 +162,9 @@ export class Stream implements DataObject {
       tail = this.own(this.nodes.length - 1);
     }
     const wasMonotonic = tail.monotonic;
+    const before = tail.payloadBytes;
     tail.append(id, argv, start);
+    this.nodeChars += tail.payloadBytes - before;
     if (wasMonotonic && !tail.monotonic) this.unsortedNodes++;
     this.length++;
     this.entriesAdded = incU64(this.entriesAdded);
@@ -212,7 +224,9 @@ export class Stream implements DataObject {
   }
 
   private dropHeadNode(): void {
-    if (!this.nodes[this.head].monotonic) this.unsortedNodes--;
+    const node = this.nodes[this.head];
+    if (!node.monotonic) this.unsortedNodes--;
+    this.nodeChars -= node.payloadBytes;
     this.nodes[this.head++] = TRIMMED;
     // Compact once the dead prefix dominates, keeping trims amortized O(1) per node.
     if (this.head > 64 && this.head * 2 > this.nodes.length) {
@@ -257,12 +271,14 @@ export class Stream implements DataObject {
     if (node.sharers === 0) return node;
     const copy = node.clone();
     this.nodes[k] = copy;
+    this.nodeChars += copy.payloadBytes - node.payloadBytes;
     return copy;
   }
 
   private removeNode(k: number): void {
     if (k === this.head) return this.dropHeadNode();
     if (!this.nodes[k].monotonic) this.unsortedNodes--;
+    this.nodeChars -= this.nodes[k].payloadBytes;
     this.nodes.splice(k, 1);
   }
 
@@ -444,7 +460,11 @@ export class Stream implements DataObject {
     this.nodes = nodes;
     this.head = 0;
     this.unsortedNodes = 0;
-    for (const node of nodes) if (!node.monotonic) this.unsortedNodes++;
+    this.nodeChars = 0;
+    for (const node of nodes) {
+      if (!node.monotonic) this.unsortedNodes++;
+      this.nodeChars += node.payloadBytes;
+    }
   }
 
   clone(): Stream {
@@ -456,6 +476,7 @@ export class Stream implements DataObject {
     copy.entriesAdded = this.entriesAdded;
     copy.nodes = this.nodes.slice(this.head).map((n) => n.clone());
     copy.unsortedNodes = this.unsortedNodes;
+    for (const node of copy.nodes) copy.nodeChars += node.payloadBytes;
     if (this.groups !== null) {
       copy.groups = new Map();
       for (const [name, group] of this.groups) copy.groups.set(name, group.clone());

@@ -116,9 +116,16 @@ export class ZSet implements DataObject {
   private readonly nodes = new Map<string, ZNode>();
   /** Positions for ZSCAN's cursors, kept only once the set is a skiplist. */
   private scanTable: DenseTable | null = null;
+  /** The members' bytes together, for the memory accounting (engine/memory.ts). */
+  private chars = 0;
 
   get size(): number {
     return this.nodes.size;
+  }
+
+  /** The members' bytes together (one per char). */
+  get payloadBytes(): number {
+    return this.chars;
   }
 
   get isSkiplist(): boolean {
@@ -194,6 +201,7 @@ export class ZSet implements DataObject {
     if (this.scanTable === null && (this.size + 1 > maxEntries || member.length > maxValue)) this.toSkiplist();
     this.nodes.set(member, this.insert(value === 0 && this.scanTable === null ? 0 : value, member));
     this.scanTable?.append(member);
+    this.chars += member.length;
     return true;
   }
 
@@ -210,6 +218,7 @@ export class ZSet implements DataObject {
     this.deleteNode(node, update);
     this.nodes.delete(node.member);
     this.scanTable?.delete(node.member);
+    this.chars -= node.member.length;
   }
 
   /**

@@ -132,6 +132,11 @@ const ENTRIES: Record<Name, Entry> = {
   EXPIRE_GT_AND_LT: { text: 'ERR GT and LT options at the same time are not compatible', trigger: [['SET', 'k', 'v'], ['EXPIRE', 'k', '10', 'GT', 'LT']] },
   INVALID_FIRST_DB: { text: 'ERR invalid first DB index', trigger: [['SWAPDB', 'x', '1']] },
   INVALID_SECOND_DB: { text: 'ERR invalid second DB index', trigger: [['SWAPDB', '0', 'x']] },
+  OOM: {
+    text: "OOM command not allowed when used memory > 'maxmemory'.",
+    trigger: [['CONFIG', 'SET', 'maxmemory', '1'], ['SET', 'k', 'v']],
+    cleanup: [['CONFIG', 'SET', 'maxmemory', '0']],
+  },
   LFU_SELECTED: {
     text: 'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
     trigger: [['SET', 'k', 'v'], ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu'], ['OBJECT', 'IDLETIME', 'k']],
