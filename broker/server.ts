@@ -12,6 +12,7 @@ import { Engine } from '../engine/engine.js';
 import { errorLine } from '../protocol/reply.js';
 import { CommandTable, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
+import { setUpScripting } from './scripting.js';
 import { Config } from './config/config.js';
 import { PARAMS, keyspaceEventFlags } from './config/params.js';
 import { Connection } from './net/connection.js';
@@ -242,6 +243,7 @@ export class Broker {
     this.fitMaxclientsToOpenFiles();
     this.persistence = new Persistence(this);
     this.dispatcher = new Dispatcher(this);
+    setUpScripting(this);
   }
 
   /**
