@@ -298,7 +298,7 @@ function functionList<C extends Client>(scripting: Scripting<C>, c: C, argv: str
       out.bulkOrNil(f.description);
       out.bulk('flags');
       out.set(f.flags.size);
-      for (const flag of f.flags) out.bulk(flag);
+      for (const flag of f.flags) out.simple(flag);
     }
     if (withCode) {
       out.bulk('library_code');

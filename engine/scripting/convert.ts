@@ -129,7 +129,7 @@ const MAX_DEPTH = 1000;
  * Writes the Lua value at `idx` as a reply, as luaReplyToRedisReply does. An error
  * table's text is written as is (its code included, a leading '-' dropped).
  */
-export function writeLuaValue(L: LuaState, idx: number, out: Reply, depth = 0): void {
+export function writeLuaValue(L: LuaState, idx: number, out: Reply, scriptResp: 2 | 3, depth = 0): void {
   switch (lua.lua_type(L, idx)) {
     case lua.LUA_TSTRING:
       out.bulkBytes(lua.lua_tolstring(L, idx)!);
@@ -138,14 +138,15 @@ export function writeLuaValue(L: LuaState, idx: number, out: Reply, depth = 0): 
       out.int(luaNumberToInteger(lua.lua_tonumber(L, idx)));
       return;
     case lua.LUA_TBOOLEAN: {
+      // The script's RESP version decides (redis.setresp), not the caller's.
       const b = lua.lua_toboolean(L, idx);
-      if (out.resp === 3) out.bool(b);
+      if (scriptResp === 3) out.bool(b);
       else if (b) out.int(1);
       else out.nil();
       return;
     }
     case lua.LUA_TTABLE:
-      writeTable(L, lua.lua_absindex(L, idx), out, depth);
+      writeTable(L, lua.lua_absindex(L, idx), out, scriptResp, depth);
       return;
     default:
       out.nil();
@@ -160,7 +161,7 @@ function luaNumberToInteger(n: number): number | bigint {
   return BigInt(t);
 }
 
-function writeTable(L: LuaState, idx: number, out: Reply, depth: number): void {
+function writeTable(L: LuaState, idx: number, out: Reply, scriptResp: 2 | 3, depth: number): void {
   if (depth > MAX_DEPTH) {
     out.error('ERR reached lua stack limit');
     return;
@@ -183,13 +184,13 @@ function writeTable(L: LuaState, idx: number, out: Reply, depth: number): void {
     out.bigNumber(stringField(L, idx, 'big_number').replace(/[\r\n]/g, ' '));
     return;
   }
-  if (fieldType(L, idx, 'map') === lua.LUA_TTABLE) return writeMapOrSet(L, idx, 'map', out, depth);
-  if (fieldType(L, idx, 'set') === lua.LUA_TTABLE) return writeMapOrSet(L, idx, 'set', out, depth);
+  if (fieldType(L, idx, 'map') === lua.LUA_TTABLE) return writeMapOrSet(L, idx, 'map', out, scriptResp, depth);
+  if (fieldType(L, idx, 'set') === lua.LUA_TTABLE) return writeMapOrSet(L, idx, 'set', out, scriptResp, depth);
   if (fieldType(L, idx, 'verbatim_string') === lua.LUA_TTABLE) return writeVerbatim(L, idx, out);
-  writeArray(L, idx, out, depth);
+  writeArray(L, idx, out, scriptResp, depth);
 }
 
-function writeArray(L: LuaState, idx: number, out: Reply, depth: number): void {
+function writeArray(L: LuaState, idx: number, out: Reply, scriptResp: 2 | 3, depth: number): void {
   const mark = out.beginDeferred();
   let n = 0;
   for (;;) {
@@ -197,14 +198,14 @@ function writeArray(L: LuaState, idx: number, out: Reply, depth: number): void {
       lua.lua_pop(L, 1);
       break;
     }
-    writeLuaValue(L, -1, out, depth + 1);
+    writeLuaValue(L, -1, out, scriptResp, depth + 1);
     lua.lua_pop(L, 1);
     n++;
   }
   out.endDeferred(mark, 'array', n);
 }
 
-function writeMapOrSet(L: LuaState, idx: number, kind: 'map' | 'set', out: Reply, depth: number): void {
+function writeMapOrSet(L: LuaState, idx: number, kind: 'map' | 'set', out: Reply, scriptResp: 2 | 3, depth: number): void {
   lua.lua_getfield(L, idx, luaName(kind));
   const t = lua.lua_gettop(L);
   const mark = out.beginDeferred();
@@ -213,9 +214,9 @@ function writeMapOrSet(L: LuaState, idx: number, kind: 'map' | 'set', out: Reply
   while (lua.lua_next(L, t) !== 0) {
     // The key is written from a copy: writing a number key must not turn it into a string under lua_next.
     lua.lua_pushvalue(L, -2);
-    writeLuaValue(L, -1, out, depth + 1);
+    writeLuaValue(L, -1, out, scriptResp, depth + 1);
     lua.lua_pop(L, 1);
-    if (kind === 'map') writeLuaValue(L, -1, out, depth + 1);
+    if (kind === 'map') writeLuaValue(L, -1, out, scriptResp, depth + 1);
     lua.lua_pop(L, 1);
     n++;
   }
@@ -245,8 +246,7 @@ function stringField(L: LuaState, idx: number, name: string): string {
   return bytes === null ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).latin1Slice();
 }
 
-/** An error reply's text from a Lua error string: a leading '-' is dropped, newlines blanked (addReplyErrorFormatEx). */
+/** An error reply's text from a Lua error string, newlines blanked (addReplyErrorFormatEx). */
 export function errorText(message: string): string {
-  const text = message.startsWith('-') ? message.slice(1) : message;
-  return text.replace(/[\r\n]/g, ' ');
+  return message.replace(/[\r\n]/g, ' ');
 }

@@ -636,6 +636,13 @@ math.frexp = function(x)
   return m, e
 end
 string.gfind = string.gmatch
+-- redis-server 7.0's luaRedisPcall: an error table's err string is what pcall returns.
+local rawpcall, type, pack, unpack = pcall, type, table.pack, table.unpack
+pcall = function(...)
+  local r = pack(rawpcall(...))
+  if not r[1] and type(r[2]) == 'table' and type(r[2].err) == 'string' then return false, r[2].err end
+  return unpack(r, 1, r.n)
+end
 `;
 
 /** Lua 5.1's error(): a number message gets the position too (5.3 adds it to strings only). */

@@ -114,20 +114,26 @@ interface NumberSlot {
 const require = createRequire(import.meta.url);
 
 /**
- * Lua 5.1's LUAI_NUMFFORMAT, "%.14g", exactly: 14 significant digits, trailing
- * zeros dropped, exponent form below 1e-4 and from 1e14 with at least two exponent digits.
+ * C's printf `%.<precision>g` exactly: `precision` significant digits, ties to even,
+ * trailing zeros dropped, exponent form below 1e-4 and from 10^precision with at
+ * least two exponent digits; glibc's words for infinities and x86's default NaN.
  */
-export function formatG14(n: number): string {
+export function formatG(n: number, precision: number): string {
   // x86's default NaN (0/0, inf - inf) has its sign bit set: glibc prints '-nan'.
   if (Number.isNaN(n)) return '-nan';
   if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
-  const [mantissa, expText] = n.toExponential(13).split('e');
+  const [mantissa, expText] = n.toExponential(precision - 1).split('e');
   const exp = Number(expText);
   const negative = mantissa.startsWith('-');
-  const digits = mantissa.replace('-', '').replace('.', '');
+  let digits = mantissa.replace('-', '').replace('.', '');
+  // JavaScript rounds a tie up, C to even: redo a tie that went up from an even digit.
+  const exact = exactDigits(Math.abs(n));
+  if (exact !== null && exact.length > precision && exact[precision] === '5' && /^0*$/.test(exact.slice(precision + 1)) && Number(exact[precision - 1]) % 2 === 0) {
+    digits = exact.slice(0, precision);
+  }
   let out: string;
-  if (exp < -4 || exp >= 14) {
+  if (exp < -4 || exp >= precision) {
     const m = stripZeros(`${digits[0]}.${digits.slice(1)}`);
     const e = Math.abs(exp);
     out = `${m}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
@@ -137,6 +143,18 @@ export function formatG14(n: number): string {
     out = stripZeros(`${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`);
   }
   return negative ? `-${out}` : out;
+}
+
+/** Lua 5.1's LUAI_NUMFFORMAT, "%.14g": how numbers print. */
+export function formatG14(n: number): string {
+  return formatG(n, 14);
+}
+
+/** The significant digits of a double's exact decimal value, when short enough to hold a tie; else null. */
+function exactDigits(a: number): string | null {
+  if (a >= 1e21 || a < 1e-6) return null;
+  const text = Number.isInteger(a) ? BigInt(a).toString() : a.toFixed(100);
+  return text.replace('.', '').replace(/^0+/, '');
 }
 
 function stripZeros(s: string): string {

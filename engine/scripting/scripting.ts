@@ -41,6 +41,15 @@ export interface Library {
 
 const NAME_PATTERN = /^[A-Za-z0-9_]+$/;
 
+/**
+ * A compiler message as Lua 5.1 words it: a statement that is neither a call nor an
+ * assignment is "'=' expected" there, "syntax error" in 5.3 (which 5.1 also says of a
+ * bad assignment target, a rarer mistake worded differently here).
+ */
+function lua51CompileError(message: string): string {
+  return message.replace(/: syntax error near /, ": '=' expected near ");
+}
+
 /** The shebang of a script or library: its first line when it starts with `#!`. */
 export interface Shebang {
   engine: string;
@@ -117,7 +126,7 @@ export class Scripting<C extends Client> {
     }
     const source = shebang === null ? body : body.slice(shebang.length);
     const ref = this.vm.compile(source, '@user_script');
-    if (typeof ref !== 'number') return { error: `ERR Error compiling script (new function): ${ref.error}` };
+    if (typeof ref !== 'number') return { error: `ERR Error compiling script (new function): ${lua51CompileError(ref.error)}` };
     const script = { ref, body, flags };
     this.scripts.set(sha, script);
     return { sha, script };
@@ -181,7 +190,7 @@ export class Scripting<C extends Client> {
     if (lauxlib.luaL_loadbuffer(L, source, source.length, luaName('@user_function')) !== lua.LUA_OK) {
       const message = latin1(lua.lua_tolstring(L, -1)!);
       lua.lua_pop(L, 1);
-      return { error: `ERR Error compiling function: ${message}` };
+      return { error: `ERR Error compiling function: ${lua51CompileError(message)}` };
     }
     const library: Library = { name, code, functions: new Map(), envRef: this.libraryEnvironment() };
     this.vm.setEnvironment(-1, library.envRef);
@@ -305,6 +314,8 @@ export class Scripting<C extends Client> {
       if (lua.lua_type(L, 2) !== lua.LUA_TFUNCTION) return raiseErrorTable(L, 'ERR second argument to redis.register_function must be a function');
       name = latin1(lua.lua_tolstring(L, 1)!);
       lua.lua_pushvalue(L, 2);
+    } else if (argc === 1) {
+      return raiseErrorTable(L, 'ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).');
     } else {
       return raiseErrorTable(L, 'ERR wrong number of arguments to redis.register_function');
     }
@@ -382,6 +393,13 @@ export class Scripting<C extends Client> {
     if (policy === 'flush') this.flushLibraries();
     const added: string[] = [];
     for (const code of codes) {
+      const shebang = parseShebang(code);
+      const name = shebang === null ? null : this.libraryName(shebang);
+      // functionsLibCtxFunctionsLoad's own wording, without the quotes of FUNCTION LOAD's.
+      if (policy === 'append' && typeof name === 'string' && this.libraries.has(name)) {
+        for (const earlier of added) this.deleteLibrary(earlier);
+        return `ERR Library ${name} already exists`;
+      }
       const loaded = this.loadLibrary(code, policy === 'replace');
       if ('error' in loaded) {
         if (policy !== 'replace') for (const name of added) this.deleteLibrary(name);

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
-import { lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { formatG, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
 
@@ -286,7 +286,7 @@ export class ScriptVM<C extends Client> {
       lua.lua_sethook(L, (L) => this.hook(L), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
       const status = lua.lua_pcall(L, asArguments ? 2 : 0, 1, base + 1);
       lua.lua_sethook(L, null, 0, 0);
-      if (status === lua.LUA_OK) writeLuaValue(L, -1, c.reply);
+      if (status === lua.LUA_OK) writeLuaValue(L, -1, c.reply, ctx.resp);
       else c.reply.error(this.errorReply(L, ctx));
     } finally {
       lua.lua_settop(L, base);
@@ -447,7 +447,7 @@ export class ScriptVM<C extends Client> {
 
   /** redis.set_repl: every command's effect is propagated here (AOF and followers share one stream), so only the argument is checked. */
   private setRepl(L: LuaState): number {
-    if (lua.lua_gettop(L) !== 1) return raiseErrorTable(L, 'ERR redis.set_repl() requires one argument.');
+    if (lua.lua_gettop(L) !== 1) return raiseErrorTable(L, 'ERR redis.set_repl() requires two arguments.');
     const flags = lua.lua_tonumber(L, 1);
     if (!(flags >= 0 && flags <= 3 && Number.isInteger(flags))) {
       return raiseErrorTable(L, 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
@@ -456,10 +456,7 @@ export class ScriptVM<C extends Client> {
   }
 }
 
-/** A number argument of redis.call as redis-server 7.0 writes it (fpconv_dtoa: the shortest text that reads back). */
+/** A number argument of redis.call as redis-server 7.0 writes it: "%.17g". */
 function formatArgNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n);
-  if (Number.isNaN(n)) return 'nan';
-  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
-  return String(n).replace(/e([+-])(\d)$/, 'e$1$2');
+  return Number.isSafeInteger(n) ? String(n) : formatG(n, 17);
 }
