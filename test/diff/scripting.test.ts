@@ -6,8 +6,8 @@
  * the effects a script propagates.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Decoded } from '../../protocol/decoder.js';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
+import { sortedFunctionList } from '../harness/function-list.js';
 import { hasRedisServer } from '../harness/servers.js';
 import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
 
@@ -16,27 +16,6 @@ redis.register_function('echo', function(keys, args) return {keys[1], args[1]} e
 redis.register_function{function_name='setter', callback=function(keys, args) return redis.call('SET', keys[1], args[1]) end, description='sets'}
 redis.register_function{function_name='reader', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}
 redis.register_function{function_name='bad_writer', callback=function() return redis.call('SET', 'x', '1') end, flags={'no-writes'}}`;
-
-/** A FUNCTION LIST reply with the functions of each library sorted by name. */
-function sortedFunctions(value: Decoded): Decoded {
-  if (!Array.isArray(value)) return value;
-  return value.map((library) => {
-    const fields = fieldsOf(library);
-    const i = fields.findIndex((f) => f === 'functions');
-    const functions = fields[i + 1];
-    if (Array.isArray(functions)) {
-      fields[i + 1] = [...functions].sort((a, b) => JSON.stringify(fieldsOf(a)[1]).localeCompare(JSON.stringify(fieldsOf(b)[1])));
-    }
-    return fields;
-  });
-}
-
-/** A map's fields as a flat array, whether it came as a RESP2 array or a RESP3 map. */
-function fieldsOf(v: Decoded): Decoded[] {
-  if (Array.isArray(v)) return [...v];
-  if (v !== null && typeof v === 'object' && 'map' in v) return v.map.flat();
-  return [v];
-}
 
 describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
   let servers: DiffServers;
@@ -55,7 +34,7 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
   /** FUNCTION LIST compared with each library's functions in name order (redis-server lists them in its dict's order). */
   const sameList = async (...argv: string[]): Promise<void> => {
     const { ours, ref } = await p.both(...argv);
-    expect(JSON.stringify(sortedFunctions(ours.value))).toBe(JSON.stringify(sortedFunctions(ref.value)));
+    expect(JSON.stringify(sortedFunctionList(ours.value))).toBe(JSON.stringify(sortedFunctionList(ref.value)));
   };
 
   const evals = async (...scripts: string[]): Promise<void> => {
