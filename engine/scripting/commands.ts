@@ -18,7 +18,7 @@ import { ByteWriter } from '../persist/bytes.js';
 import { Crc64 } from '../persist/rdb/crc64.js';
 import { RDB_VERSION, RdbInput, RdbOp, writeString } from '../persist/rdb/encoding.js';
 import { verifyDumpPayload } from '../persist/dump.js';
-import type { Scripting, ScriptFlag } from './scripting.js';
+import { busyError, type Scripting, type ScriptFlag } from './scripting.js';
 import type { RunContext } from './vm.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
@@ -110,8 +110,8 @@ function refusedFlagsOrReply(c: Client, flags: ReadonlySet<ScriptFlag> | null, r
   return false;
 }
 
-function newContext<C extends Client>(c: C, name: string, readOnly: boolean): RunContext<C> {
-  return { caller: c, readOnly, name, resp: 2, wrote: false, killed: false, startedAt: Date.now() };
+function newContext<C extends Client>(c: C, name: string, isFunction: boolean, readOnly: boolean): RunContext<C> {
+  return { caller: c, readOnly, name, isFunction, resp: 2, wrote: false, killed: false, busy: false, startedAt: Date.now() };
 }
 
 /** The command table entries, bound to one engine's scripting state. */
@@ -134,7 +134,7 @@ export function scriptingCommands<C extends Client>(scripting: Scripting<C>): re
     // The commands the script runs are its effects; its own line is not.
     c.engine.preventPropagation();
     const readOnly = readOnlyCommand || script.flags?.has('no-writes') === true;
-    runScript(argv, () => scripting.vm.run(script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, sha, readOnly), false));
+    runScript(c, argv, () => scripting.vm.run(script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, sha, false, readOnly), false));
   };
 
   const fcallGeneric = (c: C, argv: string[], readOnlyCommand: boolean): void => {
@@ -145,16 +145,19 @@ export function scriptingCommands<C extends Client>(scripting: Scripting<C>): re
     if (refusedFlagsOrReply(c, f.flags, readOnlyCommand)) return;
     c.engine.preventPropagation();
     const readOnly = readOnlyCommand || f.flags.has('no-writes');
-    runScript(argv, () => scripting.vm.run(f.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, f.name, readOnly), true));
+    runScript(c, argv, () => scripting.vm.run(f.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, f.name, true, readOnly), true));
   };
 
-  const runScript = (argv: string[], run: () => void): void => {
+  /** Runs a script to its end, or until it yields past busy-reply-threshold: then it goes on in later turns. */
+  const runScript = (c: C, argv: string[], run: () => boolean): void => {
     scripting.runningCommand = argv;
+    let done = true;
     try {
-      run();
+      done = run();
     } finally {
-      scripting.runningCommand = null;
+      if (done) scripting.runningCommand = null;
     }
+    if (!done) scripting.continueLater(c);
   };
 
   const killOrReply = (c: C, byFunction: boolean): void => {
@@ -163,10 +166,7 @@ export function scriptingCommands<C extends Client>(scripting: Scripting<C>): re
     if (running.wrote) {
       return c.reply.error('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
     }
-    const isFunction = scripting.functions.has(running.name);
-    if (byFunction !== isFunction) {
-      return c.reply.error(byFunction ? 'NOTBUSY No scripts in execution right now.' : 'BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.');
-    }
+    if (byFunction !== running.isFunction) return c.reply.error(busyError(running.isFunction));
     running.killed = true;
     c.reply.ok();
   };
@@ -313,7 +313,7 @@ function functionStats<C extends Client>(scripting: Scripting<C>, c: C): void {
   out.bulk('running_script');
   const running = scripting.running;
   const argv = scripting.runningCommand;
-  if (running === null || argv === null || !scripting.functions.has(running.name)) out.nil();
+  if (running === null || argv === null || !running.isFunction) out.nil();
   else {
     out.map(3);
     out.bulk('name');

@@ -7,6 +7,7 @@
  * (ScriptCommandHost); snapshots reach the libraries through `Engine.functionLibraries`.
  */
 import type { Client } from '../client.js';
+import { INTERNAL_ERROR } from '../errors.js';
 import type { Engine, FunctionLibraryStore } from '../engine.js';
 import { lua, lauxlib, latin1, luaBytes, luaName, type LuaState } from './lua.js';
 import { missingGlobal, raiseErrorTable, readonlyTable, ScriptVM, sha1hex, type RunContext, type ScriptCommandHost } from './vm.js';
@@ -40,6 +41,11 @@ export interface Library {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_]+$/;
+
+/** redis-server's shared.slowevalerr and shared.slowscripterr. */
+export function busyError(isFunction: boolean): string {
+  return `BUSY Redis is busy running a script. You can only call ${isFunction ? 'FUNCTION' : 'SCRIPT'} KILL or SHUTDOWN NOSAVE.`;
+}
 
 /**
  * A compiler message as Lua 5.1 words it: a statement that is neither a call nor an
@@ -94,6 +100,8 @@ export class Scripting<C extends Client> {
   /** The library being loaded (FUNCTION LOAD), whose functions register_function adds to. */
   private loading: Library | null = null;
   private readonly loadEnvRef: number;
+  /** Told when a script starts and stops yielding past busy-reply-threshold (dispatch refuses commands meanwhile). */
+  busyChanged: (busy: boolean) => void = () => {};
   /** The command (EVAL, FCALL...) that runs the current script, for FUNCTION STATS. */
   runningCommand: string[] | null = null;
 
@@ -108,6 +116,42 @@ export class Scripting<C extends Client> {
 
   get running(): RunContext<C> | null {
     return this.vm.running;
+  }
+
+  /**
+   * The script of `c` yielded past busy-reply-threshold: it goes on in later turns,
+   * `c`'s input held meanwhile, its effects gathered into one unit with those it had.
+   */
+  continueLater(c: C): void {
+    c.suspended = true;
+    this.engine.beginUnit();
+    this.busyChanged(true);
+    const next = (): void => {
+      let done = true;
+      try {
+        done = this.vm.resume();
+      } catch (err) {
+        c.reply.error(INTERNAL_ERROR(this.runningCommand?.[0]?.toLowerCase() ?? 'eval'));
+        this.engine.onInternalError(err, 'eval');
+      }
+      if (!done) {
+        setImmediate(next);
+        return;
+      }
+      this.runningCommand = null;
+      c.suspended = false;
+      this.engine.endUnit();
+      this.busyChanged(false);
+      c.unblocked();
+    };
+    setImmediate(next);
+  }
+
+  /** The -BUSY refusal of a command while a script yields past busy-reply-threshold (null: it may run). */
+  busyRefusal(allowedWhileBusy: boolean): string | null {
+    const running = this.running;
+    if (running === null || !running.busy || allowedWhileBusy) return null;
+    return busyError(running.isFunction);
   }
 
   // ---- EVAL scripts ----

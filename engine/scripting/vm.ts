@@ -26,6 +26,18 @@ export interface ScriptCommandHost<C extends Client> {
   execute(c: C, command: Command<C>, argv: string[]): void;
   /** redis.log: `level` is 0 (debug) to 3 (warning). */
   log(level: number, message: string): void;
+  /** busy-reply-threshold in milliseconds (0: scripts are never interrupted). */
+  busyThresholdMs(): number;
+}
+
+/** A script between its start and its end: its coroutine and what it changed on the caller. */
+interface Suspension<C extends Client> {
+  thread: LuaState;
+  threadRef: number;
+  ctx: RunContext<C>;
+  asArguments: boolean;
+  saved: { db: Client['db']; denyBlocking: boolean; streamable: boolean };
+  mayYield: boolean;
 }
 
 /** What one running script (or function) is allowed and has done. */
@@ -35,12 +47,16 @@ export interface RunContext<C extends Client> {
   readOnly: boolean;
   /** The name errors cite: the script's SHA1, or the function's name. */
   name: string;
+  /** A function (FCALL), not an EVAL script: SCRIPT KILL and FUNCTION KILL tell them apart. */
+  isFunction: boolean;
   /** RESP version of the replies commands give the script (redis.setresp). */
   resp: 2 | 3;
   /** The script ran a write command (SCRIPT KILL then answers -UNKILLABLE). */
   wrote: boolean;
   /** Set by SCRIPT KILL / FUNCTION KILL: the next hook stops the script. */
   killed: boolean;
+  /** It ran past busy-reply-threshold and yields between slices (other clients get -BUSY). */
+  busy: boolean;
   startedAt: number;
 }
 
@@ -67,6 +83,11 @@ return function(err)
   end
   return err
 end`;
+
+/** Runs a script in its coroutine under the error handler (xpcall lets the hook yield through it). */
+const RUNNER = `
+local xpcall = xpcall
+return function(handler, f, ...) return xpcall(f, handler, ...) end`;
 
 /**
  * The globals protection: `protect(t)` returns a proxy of t that refuses writes;
@@ -113,6 +134,8 @@ export class ScriptVM<C extends Client> {
   readonly L: LuaState;
   /** The script running now, or null. */
   running: RunContext<C> | null = null;
+  private current: Suspension<C> | null = null;
+  private readonly runnerRef: number;
   /** Registry references: the error handler, the protected globals proxy, the globals themselves. */
   readonly handlerRef: number;
   readonly globalsProxyRef: number;
@@ -135,6 +158,7 @@ export class ScriptVM<C extends Client> {
     openRedisLibraries(L);
     this.openRedisTable();
     this.handlerRef = this.refOf(ERROR_HANDLER, 0);
+    this.runnerRef = this.refOf(RUNNER, 0);
     for (const name of REMOVED_GLOBALS) {
       lua.lua_pushnil(L);
       lua.lua_setglobal(L, luaName(name));
@@ -258,45 +282,80 @@ export class ScriptVM<C extends Client> {
   }
 
   /**
-   * Runs the function `ref` with `keys` and `args`, as KEYS and ARGV (scripts) or as
-   * its two arguments (functions), and writes its result or error to the caller.
+   * Starts the function `ref` with `keys` and `args`, as KEYS and ARGV (scripts) or as
+   * its two arguments (functions), in a coroutine of its own. Returns true once it
+   * ended, its result or error written to the caller; false when it yielded past
+   * busy-reply-threshold: `resume` continues it (meanwhile other clients get -BUSY).
    */
-  run(ref: number, keys: readonly string[], args: readonly string[], ctx: RunContext<C>, asArguments: boolean): void {
+  run(ref: number, keys: readonly string[], args: readonly string[], ctx: RunContext<C>, asArguments: boolean): boolean {
     const L = this.L;
     const c = ctx.caller;
-    const db = c.db;
-    const denyBlocking = c.denyBlocking;
-    const streamable = c.reply.streamable;
+    const saved = { db: c.db, denyBlocking: c.denyBlocking, streamable: c.reply.streamable };
     c.denyBlocking = true;
     c.reply.streamable = false;
     this.running = ctx;
-    const base = lua.lua_gettop(L);
-    try {
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.handlerRef);
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-      this.pushStrings(keys);
-      this.pushStrings(args);
-      if (!asArguments) {
-        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
-        lua.lua_insert(L, -3);
-        lua.lua_setfield(L, -3, luaName('ARGV'));
-        lua.lua_setfield(L, -2, luaName('KEYS'));
-        lua.lua_pop(L, 1);
-      }
-      lua.lua_sethook(L, (L) => this.hook(L), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-      const status = lua.lua_pcall(L, asArguments ? 2 : 0, 1, base + 1);
-      lua.lua_sethook(L, null, 0, 0);
-      if (status === lua.LUA_OK) writeLuaValue(L, -1, c.reply, ctx.resp);
-      else c.reply.error(this.errorReply(L, ctx));
-    } finally {
-      lua.lua_settop(L, base);
-      // Functions run in redis-server's other Lua state, where no KEYS/ARGV were ever set.
-      if (!asArguments) this.clearKeysAndArgv();
-      this.running = null;
-      c.db = db;
-      c.denyBlocking = denyBlocking;
-      c.reply.streamable = streamable;
+    const thread = lua.lua_newthread(L);
+    const threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    this.pushStrings(thread, keys);
+    this.pushStrings(thread, args);
+    if (!asArguments) {
+      lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
+      lua.lua_insert(thread, -3);
+      lua.lua_setfield(thread, -3, luaName('ARGV'));
+      lua.lua_setfield(thread, -2, luaName('KEYS'));
+      lua.lua_pop(thread, 1);
     }
+    // Inside EXEC, or for a command a leader sent, the script must end within the command.
+    const mayYield = !saved.denyBlocking && !c.mustObey;
+    this.current = { thread, threadRef, ctx, asArguments, saved, mayYield };
+    lua.lua_sethook(thread, (T) => this.hook(T), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    return this.step(asArguments ? 4 : 2);
+  }
+
+  /** Continues the script that yielded; true once it ended (see `run`). */
+  resume(): boolean {
+    return this.step(0);
+  }
+
+  private step(nargs: number): boolean {
+    const s = this.current!;
+    let status: number;
+    try {
+      status = lua.lua_resume(s.thread, null, nargs);
+    } catch (err) {
+      this.endRun(s);
+      throw err;
+    }
+    if (status === lua.LUA_YIELD) return false;
+    const T = s.thread;
+    const out = s.ctx.caller.reply;
+    try {
+      // The runner returns xpcall's results: true and the result, or false and the error.
+      if (status === lua.LUA_OK && lua.lua_toboolean(T, 1)) writeLuaValue(T, 2, out, s.ctx.resp);
+      else {
+        lua.lua_settop(T, status === lua.LUA_OK ? 2 : lua.lua_gettop(T));
+        out.error(this.errorReply(T, s.ctx));
+      }
+    } finally {
+      this.endRun(s);
+    }
+    return true;
+  }
+
+  /** The script ended: its coroutine is let go, the caller's state restored. */
+  private endRun(s: Suspension<C>): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, s.threadRef);
+    // Functions run in redis-server's other Lua state, where no KEYS/ARGV were ever set.
+    if (!s.asArguments) this.clearKeysAndArgv();
+    const c = s.ctx.caller;
+    c.db = s.saved.db;
+    c.denyBlocking = s.saved.denyBlocking;
+    c.reply.streamable = s.saved.streamable;
+    this.running = null;
+    this.current = null;
   }
 
   private clearKeysAndArgv(): void {
@@ -310,14 +369,23 @@ export class ScriptVM<C extends Client> {
     lua.lua_pop(L, 1);
   }
 
-  /** Called every HOOK_INSTRUCTIONS instructions: a script killed by SCRIPT KILL stops here. */
-  private hook(L: LuaState): void {
-    const ctx = this.running;
-    if (ctx !== null && ctx.killed) raiseErrorTable(L, 'ERR Script killed by user with SCRIPT KILL...');
+  /**
+   * Called every HOOK_INSTRUCTIONS instructions: a script killed by SCRIPT KILL stops
+   * here; one running past busy-reply-threshold yields, so that the event loop answers
+   * other clients (-BUSY, SCRIPT KILL) before it goes on.
+   */
+  private hook(T: LuaState): void {
+    const s = this.current;
+    if (s === null) return;
+    if (s.ctx.killed) raiseErrorTable(T, 'ERR Script killed by user with SCRIPT KILL...');
+    const threshold = this.host.busyThresholdMs();
+    if (s.mayYield && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
+      s.ctx.busy = true;
+      lua.lua_yield(T, 0);
+    }
   }
 
-  private pushStrings(values: readonly string[]): void {
-    const L = this.L;
+  private pushStrings(L: LuaState, values: readonly string[]): void {
     lua.lua_createtable(L, values.length, 0);
     for (let i = 0; i < values.length; i++) {
       lua.lua_pushstring(L, luaBytes(values[i]));
