@@ -528,11 +528,6 @@ export class Reply {
     else this.line(40, digits);
   }
 
-  /** A copy of what was written since `mark` (a `position` after the last producer), left in place: how a script reads its command's reply. */
-  bytesSince(mark: number): Buffer {
-    return this.copyOf(mark, this.position);
-  }
-
   /** Verbatim text (`=len\r\ntxt:...`); a bulk string in RESP2. */
   verbatim(s: string, format = 'txt'): void {
     if (this.resp === 2) return this.bulk(s);

@@ -162,10 +162,12 @@ function stripZeros(s: string): string {
   return s.replace(/0+$/, '').replace(/\.$/, '');
 }
 
-/** Whether a numeral is hexadecimal (fengari reads those as integers modulo 2^32). */
+/** Whether a numeral is hexadecimal (fengari reads those as integers modulo 2^32): spaces, a sign, then 0x. */
 function isHexNumeral(s: Str): boolean {
-  const text = latin1(s).trim();
-  return /^[-+]?0[xX]/.test(text);
+  let i = 0;
+  while (i < s.length && (s[i] === 32 || (s[i] >= 9 && s[i] <= 13))) i++;
+  if (s[i] === 45 || s[i] === 43) i++;
+  return s[i] === 48 && (s[i + 1] === 120 || s[i + 1] === 88);
 }
 
 /** A hexadecimal integer numeral's value as a float, as Lua 5.1's strtod reads it. */

@@ -14,6 +14,7 @@
  * broker's dispatch so that they count, show in MONITOR and propagate as effects.
  */
 import { createHash } from 'node:crypto';
+import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
 import { formatG, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
@@ -135,6 +136,8 @@ export class ScriptVM<C extends Client> {
   /** The script running now, or null. */
   running: RunContext<C> | null = null;
   private current: Suspension<C> | null = null;
+  /** Where the commands a script calls write their replies (callCommand). */
+  private readonly scratch = new Reply(2);
   private readonly runnerRef: number;
   /** Registry references: the error handler, the protected globals proxy, the globals themselves. */
   readonly handlerRef: number;
@@ -449,23 +452,24 @@ export class ScriptVM<C extends Client> {
     return 1;
   }
 
-  /** Runs one command for the script; returns the reply it wrote, in the script's RESP version. */
+  /**
+   * Runs one command for the script; returns the reply it wrote, in the script's RESP
+   * version. The caller's reply is swapped for a scratch one meanwhile (as redis-server
+   * runs script commands on a fake client): the caller's pending output is untouched.
+   */
   private callCommand(ctx: RunContext<C>, command: Command<C>, argv: string[]): Buffer {
-    const c = ctx.caller;
-    const out = c.reply;
-    const resp = out.resp;
-    const errors = out.errors;
-    out.resp = ctx.resp;
-    const mark = out.position;
+    const c = ctx.caller as { reply: Reply };
+    const own = c.reply;
+    const scratch = this.scratch;
+    scratch.resp = ctx.resp;
+    c.reply = scratch;
     try {
-      this.host.execute(c, command, argv);
-      return out.bytesSince(mark);
+      this.host.execute(ctx.caller, command, argv);
     } finally {
-      out.truncate(mark);
-      out.resp = resp;
-      // Errors a script handles are not the caller's (the script's own error counts once).
-      out.errors = errors;
+      c.reply = own;
     }
+    const pieces = scratch.take();
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
   }
 
   private callError(L: LuaState, raiseErrors: boolean, message: string): number {

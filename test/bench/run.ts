@@ -37,6 +37,7 @@ import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 import { lagSteps, replicationLag } from './replication-lag.js';
 import { largeWorkloads } from './large-workloads.js';
 import { gatewayReport } from './gateway.js';
+import { scriptWorkloads } from './script-workloads.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
 const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
@@ -232,6 +233,7 @@ const WORKLOADS: Workload[] = [
   publishFanout('publish', 16, REQUESTS[16] / 5),
   ...streamWorkloads(redisBenchmark, REQUESTS),
   ...largeWorkloads(redisBenchmark),
+  ...scriptWorkloads(redisBenchmark, REQUESTS),
 ];
 
 /** A fresh temp directory for one server process, removed when this process exits. */
