@@ -34,9 +34,9 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (broker.persistence.loading.active) broker.log.warn('Received shutdown signal during loading, scheduling shutdown.');
     else broker.log.info(`Received ${signal} scheduling shutdown...`);
-    void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((error) => {
-      // A failed final save does not keep a signalled process alive.
-      if (error !== null) process.exit(1);
+    void broker.shutdown({ save: false, nosave: false, now: false, force: false }).then((refusal) => {
+      // A failed final save does not keep a signalled process alive; SHUTDOWN ABORT does.
+      if (refusal !== null && !refusal.aborted) process.exit(1);
     });
   };
   // What escapes every guard (broker/guard.ts) is a bug outside any client's action: its

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { errorLine } from '../protocol/reply.js';
+import { MAXCLIENTS, SHUTDOWN_FAILED } from '../engine/errors.js';
 import { CommandTable, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
 import { setUpScripting } from './scripting.js';
@@ -54,6 +55,9 @@ export interface BrokerStats {
   totalErrorReplies: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** What followers read from their leader and leaders write to followers, counted apart as redis-server does. */
+  netReplInputBytes: number;
+  netReplOutputBytes: number;
   readsProcessed: number;
   writesProcessed: number;
 }
@@ -68,8 +72,17 @@ export interface ShutdownOptions {
   force: boolean;
 }
 
-/** Work before the process goes (persistence flushes); returns an error text to abort. */
-export type ShutdownHook = (options: ShutdownOptions) => Promise<string | null> | string | null;
+/** Why a shutdown did not happen: the error for the client that asked, and whether SHUTDOWN ABORT cancelled it. */
+export interface ShutdownRefusal {
+  error: string;
+  aborted: boolean;
+}
+
+/**
+ * Work before the process goes (persistence flushes); returns an error text to abort.
+ * `aborted` fires on SHUTDOWN ABORT: a hook that waits stops waiting.
+ */
+export type ShutdownHook = (options: ShutdownOptions, aborted: AbortSignal) => Promise<string | null> | string | null;
 
 const PROTECTED_MODE_DENIED =
   'DENIED Redis is running in protected mode because protected mode is enabled and no password is set ' +
@@ -108,6 +121,7 @@ export type ConnectionHost = Pick<
  */
 export type CommandHost = Pick<
   Broker,
+  | 'abortShutdown'
   | 'authRequired'
   | 'clientMemory'
   | 'commands'
@@ -148,6 +162,8 @@ export class Broker {
     totalErrorReplies: 0,
     netInputBytes: 0,
     netOutputBytes: 0,
+    netReplInputBytes: 0,
+    netReplOutputBytes: 0,
     readsProcessed: 0,
     writesProcessed: 0,
   };
@@ -177,6 +193,8 @@ export class Broker {
     ops: new InstantaneousMetric(),
     netInput: new InstantaneousMetric(),
     netOutput: new InstantaneousMetric(),
+    netReplInput: new InstantaneousMetric(),
+    netReplOutput: new InstantaneousMetric(),
   };
   /** Memory in use once started, and the highest seen (INFO memory). */
   readonly memory = new MemoryUsage();
@@ -188,6 +206,8 @@ export class Broker {
   private cronTimer: NodeJS.Timeout | null = null;
   private cronLoops = 0;
   private shuttingDown = false;
+  /** Set while the shutdown hooks run: SHUTDOWN ABORT can still cancel it. */
+  private shutdownAbort: AbortController | null = null;
 
   constructor(options: BrokerOptions = {}) {
     this.config.loadArgs(options.args ?? []);
@@ -334,24 +354,38 @@ export class Broker {
 
   /**
    * SHUTDOWN and the termination signals: runs the shutdown hooks, then stops and
-   * calls `onShutdown`. Returns the error text when a hook failed and it is not forced.
+   * calls `onShutdown`. Returns why not when a hook failed and it is not forced, or
+   * SHUTDOWN ABORT cancelled it.
    */
-  async shutdown(options: ShutdownOptions): Promise<string | null> {
+  async shutdown(options: ShutdownOptions): Promise<ShutdownRefusal | null> {
     if (this.shuttingDown) return null;
     this.shuttingDown = true;
+    const abort = new AbortController();
+    this.shutdownAbort = abort;
     this.log.warn('User requested shutdown...');
     for (const hook of this.shutdownHooks) {
-      const error = await hook(options);
-      if (error !== null && !options.force) {
-        this.log.warn(`Error trying to shut down: ${error}`);
+      const error = await hook(options, abort.signal);
+      if (abort.signal.aborted || (error !== null && !options.force)) {
+        if (!abort.signal.aborted) this.log.warn(`Error trying to shut down: ${error}`);
         this.shuttingDown = false;
-        return 'ERR Errors trying to SHUTDOWN. Check logs.';
+        this.shutdownAbort = null;
+        return { error: SHUTDOWN_FAILED, aborted: abort.signal.aborted };
       }
     }
+    this.shutdownAbort = null;
     this.log.warn('Redis is now ready to exit, bye bye...');
     await this.stop();
     this.onShutdown?.();
     return null;
+  }
+
+  /** SHUTDOWN ABORT (abortShutdown): false when no shutdown can be cancelled any more. */
+  abortShutdown(): boolean {
+    const abort = this.shutdownAbort;
+    if (abort === null || abort.signal.aborted) return false;
+    abort.abort();
+    this.log.info('Shutdown manually aborted.');
+    return true;
   }
 
   /**
@@ -364,7 +398,7 @@ export class Broker {
       this.stats.rejectedConnections++;
       socket.on('error', () => undefined);
       // Closed once written, whatever the peer does: a half-closed socket would keep its descriptor.
-      socket.end(errorLine('ERR max number of clients reached'), () => socket.destroy());
+      socket.end(errorLine(MAXCLIENTS), () => socket.destroy());
       return;
     }
     const keepAlive = this.config.int('tcp-keepalive');
@@ -413,6 +447,8 @@ export class Broker {
     s.totalErrorReplies = 0;
     s.netInputBytes = 0;
     s.netOutputBytes = 0;
+    s.netReplInputBytes = 0;
+    s.netReplOutputBytes = 0;
     s.readsProcessed = 0;
     s.writesProcessed = 0;
     this.clientMemory.evicted = 0;
@@ -428,6 +464,8 @@ export class Broker {
     this.metrics.ops.reset(0, now);
     this.metrics.netInput.reset(0, now);
     this.metrics.netOutput.reset(0, now);
+    this.metrics.netReplInput.reset(0, now);
+    this.metrics.netReplOutput.reset(0, now);
   }
 
   /** redis-server's serverCron: periodic work at `hz` times a second. */
@@ -450,6 +488,8 @@ export class Broker {
       this.metrics.ops.sample(this.engine.stats.totalCommands, now);
       this.metrics.netInput.sample(this.stats.netInputBytes, now);
       this.metrics.netOutput.sample(this.stats.netOutputBytes, now);
+      this.metrics.netReplInput.sample(this.stats.netReplInputBytes, now);
+      this.metrics.netReplOutput.sample(this.stats.netReplOutputBytes, now);
       this.memory.sample();
     }
     if (every(1000)) {

@@ -194,6 +194,8 @@ export const UNBLOCKED_BY_CLIENT = 'UNBLOCKED client unblocked via CLIENT UNBLOC
 
 export const MONITOR_DENY_BLOCKING = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 export const NO_SHUTDOWN_IN_PROGRESS = 'ERR No shutdown in progress.';
+export const MAXCLIENTS = 'ERR max number of clients reached';
+export const SHUTDOWN_FAILED = 'ERR Errors trying to SHUTDOWN. Check logs.';
 export const INVALID_COMMAND = 'ERR Invalid command specified';
 export const COMMAND_HAS_NO_KEYS = 'ERR The command has no key arguments';
 export const INVALID_COMMAND_ARGUMENT_COUNT = 'ERR Invalid number of arguments specified for command';
@@ -232,6 +234,7 @@ export const REPLCONF_UNRECOGNIZED = (option: string): string => `ERR Unrecogniz
 /** getRangeLongFromObjectOrReply's error for REPLCONF rdb-only (sic: "must between"). */
 export const RDB_ONLY_RANGE = 'ERR value is out of range, value must between 0 and 1';
 export const SYNC_PENDING_OUTPUT = 'ERR SYNC and PSYNC are invalid with pending output';
+export const SYNC_WITHOUT_LEADER = "NOMASTERLINK Can't SYNC while not connected with my master";
 export const WAIT_ON_REPLICA =
   'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
   '(which is not the default) writes to replicas are just local and are not propagated.';

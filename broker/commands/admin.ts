@@ -40,11 +40,11 @@ function shutdown(c: Connection, argv: string[]): void {
   }
   const anyFlag = options.save || options.nosave || options.now || options.force;
   if ((abort && anyFlag) || (options.save && options.nosave)) return c.reply.error(SYNTAX);
-  // A shutdown waiting for followers (broker/replication/leader.ts) cannot be aborted yet.
-  if (abort) return c.reply.error(NO_SHUTDOWN_IN_PROGRESS);
-  void c.broker.shutdown(options).then((error) => {
-    if (error === null || c.closed) return;
-    c.reply.error(error);
+  // Cancels a shutdown still waiting for its followers (broker/replication/leader.ts).
+  if (abort) return c.broker.abortShutdown() ? c.reply.ok() : c.reply.error(NO_SHUTDOWN_IN_PROGRESS);
+  void c.broker.shutdown(options).then((refusal) => {
+    if (refusal === null || c.closed) return;
+    c.reply.error(refusal.error);
     c.flush();
   });
 }

@@ -23,7 +23,7 @@ export const CLOSE_CODES = {
   GOING_AWAY: 1001,
   /** A frame larger than `gateway-max-frame-bytes` (sent by `ws` itself). */
   TOO_BIG: 1009,
-  /** `gateway-max-sessions` sessions are open already. */
+  /** `gateway-max-sessions` sessions are open already, or the broker has `maxclients` clients. */
   TRY_AGAIN_LATER: 1013,
   /** A frame that does not decode, or of a type only the server sends. */
   BAD_FRAME: 4000,

@@ -150,15 +150,21 @@ export class EngineLink {
     this.socket.on('close', () => this.closed('the broker closed the link'));
     // The broker's own accept path: maxclients and protected mode apply as to a TCP client.
     host.accept(this.socket as unknown as net.Socket);
-    const password = host.config.get('requirepass');
-    if (host.authRequired) this.send(['AUTH', password]);
+    // An error before the link's client ID is the broker refusing it (maxclients), or its password.
+    const refused = (value: Decoded): void => {
+      if (isError(value) && this.clientId === 0) this.refusal ??= value.error;
+    };
+    if (host.authRequired) this.send(['AUTH', host.config.get('requirepass')], refused);
     this.send(['CLIENT', 'ID'], (id) => {
       if (typeof id === 'number') this.clientId = id;
+      else refused(id);
     });
   }
 
   /** The link's client ID (CLIENT LIST id=, CLIENT UNBLOCK), known once its first replies are in. */
   clientId = 0;
+  /** Why the broker would not take the link (`ERR max number of clients reached`), else null. */
+  refusal: string | null = null;
 
   get isClosed(): boolean {
     return this.closedReason !== null;

@@ -30,6 +30,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { samePassword } from '../http/auth.js';
 import { CLOSE_CODES, ERROR_CODES, replyError } from './errors.js';
+import { MAXCLIENTS } from '../../engine/errors.js';
 import { EngineLink, isError, type LinkHost, type Peer } from './link.js';
 import { latin1Of, textOf, type Subscription, type SubscriptionHost } from './subscription.js';
 import { GroupConsumer } from './consume.js';
@@ -126,7 +127,11 @@ export class Session implements SubscriptionHost {
   openLink(): EngineLink {
     const link = new EngineLink(this.host.links, this.peer, () => this.bufferedBytes);
     this.links.add(link);
-    link.onClose = (reason) => this.close(CLOSE_CODES.LINK_CLOSED, `the broker closed a connection of this session (${reason})`, 'link_closed');
+    link.onClose = (reason) => {
+      // At maxclients the session can come back later, as a RESP client can.
+      if (link.refusal === MAXCLIENTS) return this.close(CLOSE_CODES.TRY_AGAIN_LATER, 'max number of clients reached (maxclients)', 'session_limit');
+      this.close(CLOSE_CODES.LINK_CLOSED, `the broker closed a connection of this session (${link.refusal ?? reason})`, 'link_closed');
+    };
     return link;
   }
 

@@ -73,7 +73,7 @@ export const FAMILIES = {
   broker_gateway_messages_delivered_total: c('Messages delivered to WebSocket clients.'),
   broker_gateway_messages_acked_total: c('Messages acknowledged by WebSocket clients.'),
   broker_gateway_messages_nacked_total: c('Messages negatively acknowledged by WebSocket clients (given back for redelivery).'),
-  broker_gateway_sessions_dropped_total: c('Sessions the gateway closed (label reason: slow_consumer, heartbeat, bad_frame, auth, link_closed, session_limit).'),
+  broker_gateway_sessions_dropped_total: c('Sessions the gateway closed (label reason: slow_consumer, heartbeat, bad_frame, auth, link_closed, session_limit: gateway-max-sessions or maxclients).'),
   // Server.
   broker_commands_total: c('Calls per command (INFO commandstats calls; label command).'),
   broker_command_errors_total: c('Calls per command that failed or were rejected (INFO commandstats failed_calls + rejected_calls).'),

@@ -174,7 +174,8 @@ export class Connection extends Client {
 
   private onData(chunk: Buffer): void {
     this.lastInteraction = Date.now();
-    this.host.stats.netInputBytes += chunk.length;
+    if (this.kind === 'master') this.host.stats.netReplInputBytes += chunk.length;
+    else this.host.stats.netInputBytes += chunk.length;
     this.host.stats.readsProcessed++;
     if (this.firstBytes !== null) {
       const input = this.sniffInput(chunk);
@@ -454,7 +455,8 @@ export class Connection extends Client {
       }
       socket.uncork();
     }
-    this.host.stats.netOutputBytes += bytes;
+    if (this.kind === 'replica') this.host.stats.netReplOutputBytes += bytes;
+    else this.host.stats.netOutputBytes += bytes;
     this.host.stats.writesProcessed++;
   }
 

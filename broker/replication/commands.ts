@@ -5,7 +5,7 @@
  * REPLICAOF/SLAVEOF (follower.ts).
  */
 import type { CommandDef } from '../../engine/command.js';
-import { NOT_INTEGER, RDB_ONLY_RANGE, REPLCONF_UNRECOGNIZED, SYNC_PENDING_OUTPUT, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, WAIT_ON_REPLICA } from '../../engine/errors.js';
+import { NOT_INTEGER, RDB_ONLY_RANGE, REPLCONF_UNRECOGNIZED, SYNC_PENDING_OUTPUT, SYNC_WITHOUT_LEADER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, WAIT_ON_REPLICA } from '../../engine/errors.js';
 import { parseInt64 } from '../../engine/util/int64.js';
 import type { Connection } from '../net/connection.js';
 import type { FollowerCapabilities } from './leader.js';
@@ -82,7 +82,7 @@ function sync(replication: Replication, c: Connection, argv: string[]): void {
     if (error !== null) return c.reply.error(error);
   }
   const status = replication.follower?.status;
-  if (status !== undefined && status.linkStatus !== 'up') return c.reply.error("ERR Can't SYNC while not connected with my master");
+  if (status !== undefined && status.linkStatus !== 'up') return c.reply.error(SYNC_WITHOUT_LEADER);
   if (c.reply.length > 0) return c.reply.error(SYNC_PENDING_OUTPUT);
   const psync = argv[0].toLowerCase() === 'psync' ? { replid: argv[1], offset: argv[2] } : null;
   replication.leader.attach(c, capabilities(c), psync);

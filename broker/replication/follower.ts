@@ -225,7 +225,7 @@ export class FollowerLink {
 
   private handshakeData(chunk: Buffer): void {
     this.lastIo = Date.now();
-    this.broker.stats.netInputBytes += chunk.length;
+    this.broker.stats.netReplInputBytes += chunk.length;
     if (this.phase === 'payload') return this.payloadData(chunk);
     this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
     while (this.socket !== null && (this.phase === 'ping' || this.phase === 'handshake' || this.phase === 'psync')) {

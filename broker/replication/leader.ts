@@ -100,7 +100,7 @@ export class Leader {
   private deliveryScheduled = false;
   private noFollowersSince = Date.now();
   private cronLoops = 0;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly host: ReplicationHost,
@@ -119,10 +119,9 @@ export class Leader {
         replication.updateWriteGate();
       });
     }
-    this.timer = setInterval(host.guard('in the replication cron', () => this.cron()), CRON_MS);
-    this.timer.unref();
+    this.startCron();
     // First of the hooks: the followers catch up before the final save, writes held meanwhile.
-    host.shutdownHooks.unshift((options) => this.beforeShutdown(options));
+    host.shutdownHooks.unshift((options, aborted) => this.beforeShutdown(options, aborted));
     host.persistence.fullSyncs.positionOf = () => ({ replid: log.replid, offset: log.offset, streamDb: this.streamDb() });
   }
 
@@ -301,7 +300,7 @@ export class Leader {
       write: (bytes) =>
         new Promise<void>((resolve, reject) => {
           if (socket.destroyed || c.closed) return reject(new Error('replica gone'));
-          this.host.stats.netOutputBytes += bytes.length;
+          this.host.stats.netReplOutputBytes += bytes.length;
           f.payloadMoved = Date.now();
           if (socket.write(bytes)) return resolve();
           const done = (): void => {
@@ -463,11 +462,12 @@ export class Leader {
    * SHUTDOWN and SIGTERM, as redis-server 7.0's prepareForShutdown: unless NOW (or
    * shutdown-timeout 0), writes are held and the followers asked for an ACK, and the
    * shutdown waits up to shutdown-timeout seconds for every online follower to have the
-   * whole stream; then it says which ones lag. Unlike redis-server, SHUTDOWN ABORT does
-   * not end the wait.
+   * whole stream; then it says which ones lag. SHUTDOWN ABORT ends the wait, and the
+   * pause, and the leader goes on as before (cancelShutdown).
    */
-  private async beforeShutdown(options: ShutdownOptions): Promise<null> {
-    clearInterval(this.timer);
+  private async beforeShutdown(options: ShutdownOptions, aborted: AbortSignal): Promise<null> {
+    // The cron's PINGs would move the offset the followers must reach.
+    this.stopCron();
     const timeoutMs = this.host.config.int('shutdown-timeout') * 1000;
     const log = this.host.log;
     if (!options.now && timeoutMs > 0 && !this.followersInSync()) {
@@ -479,15 +479,19 @@ export class Leader {
         const timer = setTimeout(done, timeoutMs);
         function done(): void {
           clearTimeout(timer);
+          aborted.removeEventListener('abort', done);
           resolve();
         }
+        aborted.addEventListener('abort', done);
         this.onAck = () => {
           if (this.followersInSync()) done();
         };
       });
       this.onAck = null;
+      if (aborted.aborted) this.host.pause.end();
     }
-    this.reportLagging();
+    if (aborted.aborted) this.startCron();
+    else this.reportLagging();
     return null;
   }
 
@@ -516,6 +520,16 @@ export class Leader {
   }
 
   // --- the cron ------------------------------------------------------------------------
+
+  private startCron(): void {
+    this.timer = setInterval(this.host.guard('in the replication cron', () => this.cron()), CRON_MS);
+    this.timer.unref();
+  }
+
+  private stopCron(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
 
   /** replicationCron's leader half, every second. */
   private cron(): void {

@@ -348,3 +348,36 @@ describe('heartbeats', () => {
     expect(await s.closed).toEqual({ code: 4001, reason: 'authentication timed out' });
   });
 });
+
+describe("the broker's client limit and its shutdown", () => {
+  it('closes a session the broker has no room for (maxclients) with 1013; it is served once a client leaves', async () => {
+    const b = await startGatewayBroker(['--maxclients', '1']);
+    try {
+      const redis = b.redis();
+      await redis.ping();
+      const s = await rawSession(b.url);
+      s.send(frame('produce', { ref: 1, stream: 's', fields: [bytes('a'), bytes('1')] }));
+      expect(await s.closed).toEqual({ code: 1013, reason: 'max number of clients reached (maxclients)' });
+      redis.disconnect();
+      await expect.poll(() => b.broker.connections.size).toBe(0);
+      const again = await rawSession(b.url);
+      again.send(frame('produce', { ref: 2, stream: 's', id: '1-1', fields: [bytes('a'), bytes('1')] }));
+      expect(await again.next('produced')).toEqual({ type: 'produced', ref: 2, id: '1-1' });
+      again.ws.close();
+      expect(b.gateway.stats.dropped.get('session_limit')).toBe(1);
+    } finally {
+      await b.stop();
+    }
+  });
+
+  it('closes every session with 1001 when the broker shuts down', async () => {
+    const b = await startGatewayBroker();
+    try {
+      const sessions = [await rawSession(b.url), await rawSession(b.url, { encoding: 'protobuf' })];
+      expect(await b.broker.shutdown({ save: false, nosave: false, now: false, force: false })).toBe(null);
+      for (const s of sessions) expect(await s.closed).toEqual({ code: 1001, reason: 'the broker is shutting down' });
+    } finally {
+      await b.stop();
+    }
+  });
+});

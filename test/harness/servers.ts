@@ -101,13 +101,13 @@ export async function startBrokerWithHttp(
  * Our broker as a child process (`node dist/broker/main.js`); `output` is what it printed
  * so far. Returns once its dataset is loaded, or with `loaded: false` as soon as it
  * accepts connections (it answers -LOADING while it loads). `openFiles` runs it under
- * that `ulimit -n` (soft and hard).
+ * that `ulimit -n` (soft and hard); `port` restarts a broker where one was.
  */
 export async function spawnBroker(
   args: readonly string[] = [],
-  { loaded = true, openFiles }: { loaded?: boolean; openFiles?: number } = {},
+  { loaded = true, openFiles, port: where }: { loaded?: boolean; openFiles?: number; port?: number } = {},
 ): Promise<RunningServer & { child: ChildProcess; output(): string }> {
-  const port = await freePort();
+  const port = where ?? (await freePort());
   const argv = [BROKER_BIN, '--port', String(port), '--bind', '127.0.0.1', ...brokerArgs(args)];
   const child =
     openFiles === undefined

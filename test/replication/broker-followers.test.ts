@@ -88,6 +88,12 @@ describe('brokers following a broker', () => {
     await sameStreams(admin, chained.c);
     expect(await infoField(chained.c, 'replication', 'master_replid')).toBe(await infoField(admin, 'replication', 'master_replid'));
     expect(await infoField(a.c, 'replication', 'connected_slaves')).toBe('1');
+    // Replication traffic is counted apart from clients' traffic, as redis-server counts it.
+    const replBytes = async (c: RawClient, way: 'input' | 'output'): Promise<number> => Number(await infoField(c, 'stats', `total_net_repl_${way}_bytes`));
+    expect(await replBytes(admin, 'output')).toBeGreaterThan(0);
+    expect(await replBytes(admin, 'input')).toBe(0);
+    expect(await replBytes(a.c, 'input')).toBeGreaterThan(0);
+    expect(await replBytes(a.c, 'output')).toBeGreaterThan(0);
   });
 
   it('a follower promoted with REPLICAOF NO ONE is followed by its sibling with a partial resync', async () => {

@@ -334,6 +334,18 @@ describe.skipIf(!hasRedisServer())('the broker following a redis-server', () => 
     expect(text((await c.call('GET', 'k')).raw)).toBe('$-1\r\n');
     expect((await c.call('CONFIG', 'GET', 'replicaof')).value).toEqual(['replicaof', '']);
   });
+
+  it('refuses PSYNC while its own link is down with -NOMASTERLINK, as redis-server (a chained follower retries)', async () => {
+    const port = await freePort();
+    const { c } = await brokerFollower(port);
+    const ref = await startRedis(['--replicaof', '127.0.0.1', String(port)]);
+    servers.push(ref);
+    const [r] = await connect(ref.port);
+    const expected = "-NOMASTERLINK Can't SYNC while not connected with my master\r\n";
+    expect(text((await r.call('PSYNC', '?', '-1')).raw)).toBe(expected);
+    expect(text((await c.call('PSYNC', '?', '-1')).raw)).toBe(expected);
+    expect(text((await c.call('PING')).raw)).toBe('+PONG\r\n');
+  });
 });
 
 /** The first of `commands` this broker does not know (COMMAND INFO answers nil for it). */

@@ -187,6 +187,46 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     expect((await f.c.call('GET', 'last')).value).toBe('write');
   });
 
+  it('SHUTDOWN ABORT ends the wait for a lagging follower: the SHUTDOWN fails and writes go on, as on redis-server', async () => {
+    /** The replies of the waiting SHUTDOWN, of SHUTDOWN ABORT, of a write after it, and of a second ABORT. */
+    const abortedShutdown = async (leading: RunningServer): Promise<string[]> => {
+      const f = await follower(leading.port);
+      await linkUp(f.c);
+      const [shutdown, other] = await connect(leading.port, 2);
+      f.server.child?.kill('SIGSTOP');
+      try {
+        await other.call('SET', 'last', 'write');
+        const failed = shutdown.call('SHUTDOWN');
+        // SHUTDOWN ran (and so waits): CLIENT LIST shows it as its client's last command.
+        await until('the leader waits', async () => (await other.call('CLIENT', 'LIST')).raw.toString('latin1').includes('cmd=shutdown'));
+        const aborted = await other.call('SHUTDOWN', 'ABORT');
+        const replies = [(await failed).raw, aborted.raw, (await other.call('SET', 'after', 'abort')).raw, (await other.call('SHUTDOWN', 'ABORT')).raw];
+        return replies.map((raw) => raw.toString('latin1'));
+      } finally {
+        f.server.child?.kill('SIGCONT');
+      }
+    };
+    const ours = await leader();
+    const ref = await startRedis(DEBUG);
+    servers.push(ref);
+    expect(await abortedShutdown(ours.server)).toEqual(await abortedShutdown(ref));
+    expect(ours.server.output()).toContain('Shutdown manually aborted.');
+    // A shutdown a signal started is cancelled the same way, and the process goes on.
+    const f = await follower(ours.server.port);
+    await linkUp(f.c);
+    f.server.child?.kill('SIGSTOP');
+    try {
+      await ours.admin.call('SET', 'before', 'signal');
+      ours.server.child.kill('SIGTERM');
+      await until('the leader waits', async () => ours.server.output().split('Waiting for replicas before shutting down.').length === 3);
+      expect((await ours.admin.call('SHUTDOWN', 'ABORT')).raw.toString('latin1')).toBe('+OK\r\n');
+    } finally {
+      f.server.child?.kill('SIGCONT');
+    }
+    expect((await ours.admin.call('SET', 'after', 'signal')).raw.toString('latin1')).toBe('+OK\r\n');
+    expect(ours.server.child.exitCode).toBe(null);
+  });
+
   it('a follower that stops reading its payload is dropped after repl-timeout, and the next one syncs', async () => {
     const { server, admin } = await leader(['--repl-timeout', '1']);
     // Incompressible values: the payload must outgrow what the sockets buffer.

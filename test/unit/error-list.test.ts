@@ -299,6 +299,8 @@ const ENTRIES: Record<Name, Entry> = {
   // Server
   MONITOR_DENY_BLOCKING: { text: "ERR MONITOR isn't allowed for DENY BLOCKING client", trigger: [['MULTI'], ['MONITOR'], ['EXEC']] },
   NO_SHUTDOWN_IN_PROGRESS: { text: 'ERR No shutdown in progress.', trigger: [['SHUTDOWN', 'ABORT']] },
+  MAXCLIENTS: { text: 'ERR max number of clients reached', untriggered: 'needs maxclients reached; test/server/client-limits.test.ts compares it with redis-server' },
+  SHUTDOWN_FAILED: { text: 'ERR Errors trying to SHUTDOWN. Check logs.', untriggered: 'needs a failing final save or an aborted wait; test/server/lifecycle.test.ts and test/replication/leader-interop.test.ts cover them' },
   INVALID_COMMAND: { text: 'ERR Invalid command specified', trigger: [['COMMAND', 'GETKEYS', 'foo', 'x']] },
   COMMAND_HAS_NO_KEYS: { text: 'ERR The command has no key arguments', trigger: [['COMMAND', 'GETKEYS', 'ping', 'x']] },
   INVALID_COMMAND_ARGUMENT_COUNT: { text: 'ERR Invalid number of arguments specified for command', trigger: [['COMMAND', 'GETKEYS', 'get', 'a', 'b']] },
@@ -359,6 +361,7 @@ const ENTRIES: Record<Name, Entry> = {
   REPLCONF_UNRECOGNIZED: { text: 'ERR Unrecognized REPLCONF option: foo', args: ['foo'], trigger: [['REPLCONF', 'foo', 'bar']] },
   RDB_ONLY_RANGE: { text: 'ERR value is out of range, value must between 0 and 1', trigger: [['REPLCONF', 'rdb-only', '2']] },
   SYNC_PENDING_OUTPUT: { text: 'ERR SYNC and PSYNC are invalid with pending output', untriggered: 'needs pipelined output before SYNC; test/replication/ covers the handshake' },
+  SYNC_WITHOUT_LEADER: { text: "NOMASTERLINK Can't SYNC while not connected with my master", untriggered: 'needs a follower whose link is down; test/replication/follower-interop.test.ts compares it with redis-server' },
   WAIT_ON_REPLICA: {
     text:
       'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable ' +
