@@ -14,6 +14,7 @@ import { errorLine } from '../protocol/reply.js';
 import { MAXCLIENTS, SHUTDOWN_FAILED } from '../engine/errors.js';
 import { CommandTable, type Command } from '../engine/command.js';
 import { engineCommands } from '../engine/commands/index.js';
+import { setUpScripting } from './scripting.js';
 import { Config } from './config/config.js';
 import { PARAMS, keyspaceEventFlags } from './config/params.js';
 import { Connection } from './net/connection.js';
@@ -299,6 +300,7 @@ export class Broker {
     this.persistence = new Persistence(this);
     this.memory = new MemoryUsage(this);
     this.dispatcher = new Dispatcher(this);
+    setUpScripting(this);
   }
 
   /**

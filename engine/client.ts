@@ -34,6 +34,11 @@ export class Client {
    * were written.
    */
   mustObey = false;
+  /**
+   * Its command has not ended yet (a script past busy-reply-threshold, continuing in
+   * later turns): dispatch holds its input as for a blocked client until `unblocked()`.
+   */
+  suspended = false;
 
   constructor(
     readonly engine: Engine,

@@ -39,6 +39,22 @@ export interface Effect {
 
 export type EffectSink = (unit: Effect[]) => void;
 
+/**
+ * The function libraries (engine/scripting/), as FUNCTION's writing subcommands, the
+ * AOF replay and snapshots reach them.
+ */
+export interface FunctionLibraryStore {
+  /** Each library's code, in load order. */
+  codes(): string[];
+  /** FUNCTION LOAD [REPLACE]: the library's name, or the error reply. */
+  load(code: string, replace: boolean): { name: string } | { error: string };
+  /** FUNCTION DELETE; false when there is no such library. */
+  delete(name: string): boolean;
+  flush(): void;
+  /** FUNCTION RESTORE of the codes in a payload under a policy; null, or the error reply. */
+  restore(codes: readonly string[], policy: 'flush' | 'append' | 'replace'): string | null;
+}
+
 export interface EngineOptions {
   databases: number;
 }
@@ -89,6 +105,8 @@ export class Engine {
   /** lfu-log-factor and lfu-decay-time (minutes), redis-server's defaults. */
   lfuLogFactor = 10;
   lfuDecayTime = 1;
+  /** Function libraries, once the broker set scripting up (engine/scripting/scripting.ts). */
+  functionLibraries: FunctionLibraryStore | null = null;
   /** Told about an exception thrown by a command handler; the broker logs it. */
   onInternalError: (err: unknown, command: string) => void = (err, command) => {
     console.error(`internal error executing '${command}':`, err);

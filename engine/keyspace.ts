@@ -128,7 +128,7 @@ export class Db {
 
   constructor(
     readonly id: number,
-    private readonly engine: Engine,
+    readonly engine: Engine,
   ) {}
 
   get size(): number {

@@ -531,6 +531,12 @@ export class Reply {
     else this.line(44, s);
   }
 
+  /** A big number (`(digits`); a bulk string in RESP2. */
+  bigNumber(digits: string): void {
+    if (this.resp === 2) this.bulk(digits);
+    else this.line(40, digits);
+  }
+
   /** Verbatim text (`=len\r\ntxt:...`); a bulk string in RESP2. */
   verbatim(s: string, format = 'txt'): void {
     if (this.resp === 2) return this.bulk(s);

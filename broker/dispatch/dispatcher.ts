@@ -55,6 +55,11 @@ export class Dispatcher {
    * `replica-serve-stale-data` is no (broker/replication/following.ts), else null.
    */
   staleRefusal: string | null = null;
+  /**
+   * -BUSY while a script runs past busy-reply-threshold (broker/scripting.ts): the
+   * refusal of a command without the allow_busy flag, or null; null when no script runs.
+   */
+  busyGate: ((command: Command<Connection>) => string | null) | null = null;
   /** Error replies counted when the last call began or ended (redis-server's prev_err_count). */
   private errorMark = 0;
   /** maxmemory: evictions before each command and the -OOM refusal (dispatch/maxmemory.ts). */
@@ -119,6 +124,13 @@ export class Dispatcher {
     if (!c.authenticated && !command.has(Flag.NoAuth)) {
       this.reject(c, command, argv, 'NOAUTH Authentication required.');
       return true;
+    }
+    if (this.busyGate !== null) {
+      const refusal = this.busyGate(command);
+      if (refusal !== null) {
+        this.reject(c, command, argv, refusal);
+        return true;
+      }
     }
     if (c.multi !== null && command.has(Flag.NoMulti)) {
       this.reject(c, command, argv, 'ERR Command not allowed inside a transaction');
@@ -197,7 +209,7 @@ export class Dispatcher {
     // A call counts when it runs, blocked or not; the rest of its bookkeeping waits for the end of its wait, as in redis-server.
     command.stats.calls++;
     const blocking = this.engine.blocking;
-    if (blocking.size !== 0 && blocking.isBlocked(c)) {
+    if (c.suspended || (blocking.size !== 0 && blocking.isBlocked(c))) {
       // Timed, logged and histogrammed when the wait ends (Connection.unblocked), as redis-server does.
       c.waitFor({ command, argv, ms, errors: errorsBefore });
     } else {

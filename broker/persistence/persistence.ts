@@ -22,6 +22,7 @@ import { Client } from '../../engine/client.js';
 import { CommandTable } from '../../engine/command.js';
 import type { Effect } from '../../engine/engine.js';
 import { engineCommands } from '../../engine/commands/index.js';
+import { functionWriteCommands } from '../../engine/scripting/commands.js';
 import type { Broker, ShutdownOptions } from '../server.js';
 import { AofDir } from './aof/aof-dir.js';
 import { GroupCommit } from './aof/group-commit.js';
@@ -217,6 +218,8 @@ export class Persistence {
     if (this.replayCommands === null) {
       this.replayCommands = new CommandTable<Client>();
       this.replayCommands.register(engineCommands);
+      // Function libraries are data: FUNCTION LOAD/DELETE/FLUSH/RESTORE replay too.
+      this.replayCommands.register(functionWriteCommands);
     }
     return this.replayCommands;
   }

@@ -158,9 +158,19 @@ export class SnapshotWriter implements EntryGuard {
     }
     this.total = total;
     if (live) for (const db of dbs) db.guard = this;
-    if (this.resp) return;
+    const libraries = dbs[0]?.engine.functionLibraries?.codes() ?? [];
+    if (this.resp) {
+      // As redis-server's AOF rewrite: the libraries first, as FUNCTION LOAD commands.
+      for (const code of libraries) this.w.latin1(commandString(['FUNCTION', 'LOAD', code]));
+      return;
+    }
     this.w.latin1(RDB_MAGIC + String(RDB_VERSION).padStart(4, '0'));
     this.writeAux(options.info ?? {});
+    // rdbSaveFunctions: each library's code after the aux fields, before the keys.
+    for (const code of libraries) {
+      this.w.u8(RdbOp.Function2);
+      writeString(this.w, code);
+    }
   }
 
   /** The aux fields, in redis-server's order (rdbSaveInfoAuxFields). */
@@ -443,9 +453,17 @@ function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOpt
         continue;
       case RdbOp.ModuleAux:
         return r.fail("The RDB file contains AUX module data I can't load: no matching module", at);
-      case RdbOp.Function2:
+      case RdbOp.Function2: {
+        const code = r.string();
+        const libraries = db.engine.functionLibraries;
+        if (libraries === null) return r.fail('The RDB file contains functions (FUNCTION LOAD), and scripting is not set up here', at);
+        // Replacing, as a full resync or DEBUG RELOAD reloads libraries the engine may have.
+        const loaded = libraries.load(code, true);
+        if ('error' in loaded) return r.fail(`Failed loading library: ${loaded.error}`, at);
+        continue;
+      }
       case RdbOp.FunctionPreGa:
-        return r.fail('The RDB file contains functions (FUNCTION LOAD), which this broker does not support yet', at);
+        return r.fail('The RDB file contains functions in the format of a Redis 7.0 release candidate, which this broker does not load', at);
       default:
         break;
     }

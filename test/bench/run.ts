@@ -37,6 +37,7 @@ import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 import { lagSteps, replicationLag } from './replication-lag.js';
 import { largeWorkloads } from './large-workloads.js';
 import { gatewayReport } from './gateway.js';
+import { scriptWorkloads } from './script-workloads.js';
 import { metricsCostReport } from './metrics-cost.js';
 import { benchmarkRun, startProcess, type Measurement, type Server } from './tools.js';
 
@@ -245,6 +246,7 @@ const WORKLOADS: Workload[] = [
   publishFanout('publish', 16, REQUESTS[16] / 5),
   ...streamWorkloads(redisBenchmark, REQUESTS),
   ...largeWorkloads(redisBenchmark),
+  ...scriptWorkloads(redisBenchmark, REQUESTS),
 ];
 
 /** A fresh temp directory for one server process, removed when this process exits. */

@@ -1,0 +1,688 @@
+/**
+ * The libraries redis-server gives scripts beyond Lua's own: `bit` (LuaBitOp),
+ * `cjson`, `cmsgpack` and `struct`, written here against the Lua stack, plus the
+ * Lua 5.1 functions that 5.3 dropped and scripts still call (`unpack`, `table.getn`,
+ * `loadstring`, `math.pow`...), and math.floor/ceil returning floats (lua.ts says why).
+ *
+ * Differences from redis-server's C libraries: cjson decodes through JSON.parse (a
+ * number beyond 2^53 loses digits the same way, an invalid document's error text
+ * differs); struct supports the formats b B h H i I l L T f d s c x and < > ! = with
+ * optional sizes, not Lua 5.1 struct's alignment padding ('!' sets it, unused).
+ */
+import { lua, lauxlib, latin1, luaBytes, luaName, raise, formatG14, type LuaJsFunction, type LuaState } from './lua.js';
+
+/** Registers `fns` as fields of the table on top of the stack. */
+export function setFunctions(L: LuaState, fns: Record<string, LuaJsFunction>): void {
+  for (const [name, fn] of Object.entries(fns)) {
+    lua.lua_pushjsfunction(L, fn);
+    lua.lua_setfield(L, -2, luaName(name));
+  }
+}
+
+/** Creates global table `name` holding `fns`. */
+function globalLibrary(L: LuaState, name: string, fns: Record<string, LuaJsFunction>): void {
+  lua.lua_createtable(L, 0, Object.keys(fns).length);
+  setFunctions(L, fns);
+  lua.lua_setglobal(L, luaName(name));
+}
+
+// ---- bit (LuaBitOp 1.0.2) ----
+
+/** LuaBitOp's normalization: the number modulo 2^32 as a signed 32-bit integer. */
+function tobit(L: LuaState, i: number): number {
+  const n = lauxlib.luaL_checknumber(L, i);
+  return Number(BigInt.asIntN(32, BigInt(Math.round(n) === n ? n : Math.round(n))));
+}
+
+function bitFold(op: (a: number, b: number) => number): LuaJsFunction {
+  return (L) => {
+    let r = tobit(L, 1);
+    const n = lua.lua_gettop(L);
+    for (let i = 2; i <= n; i++) r = op(r, tobit(L, i));
+    lua.lua_pushnumber(L, r | 0);
+    return 1;
+  };
+}
+
+function bitShift(op: (a: number, s: number) => number): LuaJsFunction {
+  return (L) => {
+    lua.lua_pushnumber(L, op(tobit(L, 1), tobit(L, 2) & 31) | 0);
+    return 1;
+  };
+}
+
+const bitLibrary: Record<string, LuaJsFunction> = {
+  tobit: (L) => (lua.lua_pushnumber(L, tobit(L, 1)), 1),
+  bnot: (L) => (lua.lua_pushnumber(L, ~tobit(L, 1)), 1),
+  band: bitFold((a, b) => a & b),
+  bor: bitFold((a, b) => a | b),
+  bxor: bitFold((a, b) => a ^ b),
+  lshift: bitShift((a, s) => a << s),
+  rshift: bitShift((a, s) => a >>> s),
+  arshift: bitShift((a, s) => a >> s),
+  rol: bitShift((a, s) => (a << s) | (a >>> (32 - s))),
+  ror: bitShift((a, s) => (a >>> s) | (a << (32 - s))),
+  bswap: (L) => {
+    const b = tobit(L, 1);
+    lua.lua_pushnumber(L, ((b >>> 24) | ((b >> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24)) | 0);
+    return 1;
+  },
+  tohex: (L) => {
+    const b = tobit(L, 1);
+    let n = lua.lua_type(L, 2) <= lua.LUA_TNIL ? 8 : tobit(L, 2);
+    const upper = n < 0;
+    if (upper) n = -n;
+    if (n > 8) n = 8;
+    let hex = (b >>> 0).toString(16).padStart(8, '0').slice(8 - n);
+    if (upper) hex = hex.toUpperCase();
+    lua.lua_pushstring(L, luaBytes(hex));
+    return 1;
+  },
+};
+
+// ---- cjson ----
+
+const JSON_NULL = luaName('cjson.null');
+
+function jsonEncodeValue(L: LuaState, idx: number, depth: number): string {
+  if (depth > 1000) raise(L, 'Cannot serialise, excessive nesting (1001)');
+  switch (lua.lua_type(L, idx)) {
+    case lua.LUA_TSTRING:
+      return jsonString(Buffer.from(lua.lua_tolstring(L, idx)!).toString('utf8'));
+    case lua.LUA_TNUMBER: {
+      const n = lua.lua_tonumber(L, idx);
+      if (!Number.isFinite(n)) raise(L, 'Cannot serialise number: must not be NaN or Inf');
+      return formatG14(n);
+    }
+    case lua.LUA_TBOOLEAN:
+      return lua.lua_toboolean(L, idx) ? 'true' : 'false';
+    case lua.LUA_TNIL:
+      return 'null';
+    case lua.LUA_TTABLE:
+      if (isJsonNull(L, idx)) return 'null';
+      return jsonEncodeTable(L, lua.lua_absindex(L, idx), depth);
+    default:
+      return raise(L, `Cannot serialise ${typeName(L, idx)}: type not supported`);
+  }
+}
+
+function isJsonNull(L: LuaState, idx: number): boolean {
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, JSON_NULL);
+  const same = lua.lua_rawequal(L, -1, idx < 0 ? idx - 1 : idx);
+  lua.lua_pop(L, 1);
+  return same;
+}
+
+function typeName(L: LuaState, idx: number): string {
+  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][lua.lua_type(L, idx)] ?? 'value';
+}
+
+/** A table is an array when its keys are exactly 1..n (lua-cjson also accepts a few holes; this does not). */
+function jsonEncodeTable(L: LuaState, t: number, depth: number): string {
+  let count = 0;
+  let maxIndex = 0;
+  let array = true;
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, t) !== 0) {
+    lua.lua_pop(L, 1);
+    count++;
+    if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
+      const k = lua.lua_tonumber(L, -1);
+      if (Number.isInteger(k) && k >= 1) maxIndex = Math.max(maxIndex, k);
+      else array = false;
+    } else array = false;
+  }
+  if (array && count > 0 && maxIndex === count) {
+    const parts: string[] = [];
+    for (let i = 1; i <= count; i++) {
+      lua.lua_rawgeti(L, t, i);
+      parts.push(jsonEncodeValue(L, -1, depth + 1));
+      lua.lua_pop(L, 1);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  const parts: string[] = [];
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, t) !== 0) {
+    const keyType = lua.lua_type(L, -2);
+    let key: string;
+    if (keyType === lua.LUA_TSTRING) key = Buffer.from(lua.lua_tolstring(L, -2)!).toString('utf8');
+    else if (keyType === lua.LUA_TNUMBER) key = formatG14(lua.lua_tonumber(L, -2));
+    else raise(L, 'Cannot serialise table: table key must be a number or string');
+    parts.push(`${jsonString(key)}:${jsonEncodeValue(L, -1, depth + 1)}`);
+    lua.lua_pop(L, 1);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** lua-cjson escapes '/' too. */
+function jsonString(s: string): string {
+  return JSON.stringify(s).replace(/\//g, '\\/');
+}
+
+function pushJsonValue(L: LuaState, v: unknown): void {
+  if (v === null) lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, JSON_NULL);
+  else if (typeof v === 'string') lua.lua_pushstring(L, Buffer.from(v, 'utf8'));
+  else if (typeof v === 'number') lua.lua_pushnumber(L, v);
+  else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
+  else if (Array.isArray(v)) {
+    lua.lua_createtable(L, v.length, 0);
+    v.forEach((e, i) => {
+      pushJsonValue(L, e);
+      lua.lua_rawseti(L, -2, i + 1);
+    });
+  } else {
+    const entries = Object.entries(v as Record<string, unknown>);
+    lua.lua_createtable(L, 0, entries.length);
+    for (const [k, e] of entries) {
+      lua.lua_pushstring(L, Buffer.from(k, 'utf8'));
+      pushJsonValue(L, e);
+      lua.lua_rawset(L, -3);
+    }
+  }
+}
+
+const cjsonLibrary: Record<string, LuaJsFunction> = {
+  encode: (L) => {
+    if (lua.lua_gettop(L) !== 1) raise(L, 'bad argument #1 to \'encode\' (expected 1 argument)');
+    lua.lua_pushstring(L, Buffer.from(jsonEncodeValue(L, 1, 0), 'utf8'));
+    return 1;
+  },
+  decode: (L) => {
+    const text = Buffer.from(lauxlib.luaL_checklstring(L, 1)).toString('utf8');
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return raise(L, `Expected value but found invalid token at character 1`);
+    }
+    pushJsonValue(L, v);
+    return 1;
+  },
+};
+
+// ---- cmsgpack ----
+
+class Packer {
+  private parts: Buffer[] = [];
+  add(b: Buffer): void {
+    this.parts.push(b);
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+  header(small: number, smallMax: number, codes: [number, number, number], n: number): void {
+    if (n <= smallMax && small !== 0) return this.add(Buffer.of(small | n));
+    if (n < 0x100 && codes[0] !== 0) return this.add(Buffer.of(codes[0], n));
+    if (n < 0x10000) {
+      const b = Buffer.alloc(3);
+      b[0] = codes[1];
+      b.writeUInt16BE(n, 1);
+      return this.add(b);
+    }
+    const b = Buffer.alloc(5);
+    b[0] = codes[2];
+    b.writeUInt32BE(n, 1);
+    this.add(b);
+  }
+}
+
+function packNumber(p: Packer, n: number): void {
+  if (!Number.isInteger(n) || !Number.isSafeInteger(n)) {
+    // lua_cmsgpack writes a float when the value survives the round trip, else a double.
+    if (Math.fround(n) === n || Number.isNaN(n)) {
+      const b = Buffer.alloc(5);
+      b[0] = 0xca;
+      b.writeFloatBE(n, 1);
+      return p.add(b);
+    }
+    const b = Buffer.alloc(9);
+    b[0] = 0xcb;
+    b.writeDoubleBE(n, 1);
+    return p.add(b);
+  }
+  if (n >= 0) {
+    if (n < 128) return p.add(Buffer.of(n));
+    if (n < 0x100) return p.add(Buffer.of(0xcc, n));
+    if (n < 0x10000) return p.add(Buffer.from([0xcd, n >> 8, n & 0xff]));
+    if (n < 0x100000000) {
+      const b = Buffer.alloc(5);
+      b[0] = 0xce;
+      b.writeUInt32BE(n, 1);
+      return p.add(b);
+    }
+    const b = Buffer.alloc(9);
+    b[0] = 0xcf;
+    b.writeBigUInt64BE(BigInt(n), 1);
+    return p.add(b);
+  }
+  if (n >= -32) return p.add(Buffer.of(n & 0xff));
+  if (n >= -128) return p.add(Buffer.of(0xd0, n & 0xff));
+  if (n >= -32768) {
+    const b = Buffer.alloc(3);
+    b[0] = 0xd1;
+    b.writeInt16BE(n, 1);
+    return p.add(b);
+  }
+  if (n >= -2147483648) {
+    const b = Buffer.alloc(5);
+    b[0] = 0xd2;
+    b.writeInt32BE(n, 1);
+    return p.add(b);
+  }
+  const b = Buffer.alloc(9);
+  b[0] = 0xd3;
+  b.writeBigInt64BE(BigInt(n), 1);
+  p.add(b);
+}
+
+function packValue(L: LuaState, idx: number, p: Packer, depth: number): void {
+  switch (lua.lua_type(L, idx)) {
+    case lua.LUA_TSTRING: {
+      const s = lua.lua_tolstring(L, idx)!;
+      p.header(0xa0, 31, [0xd9, 0xda, 0xdb], s.length);
+      p.add(Buffer.from(s));
+      return;
+    }
+    case lua.LUA_TNUMBER:
+      return packNumber(p, lua.lua_tonumber(L, idx));
+    case lua.LUA_TBOOLEAN:
+      return p.add(Buffer.of(lua.lua_toboolean(L, idx) ? 0xc3 : 0xc2));
+    case lua.LUA_TTABLE:
+      if (depth < 16) return packTable(L, lua.lua_absindex(L, idx), p, depth);
+      return p.add(Buffer.of(0xc0));
+    default:
+      p.add(Buffer.of(0xc0));
+  }
+}
+
+function packTable(L: LuaState, t: number, p: Packer, depth: number): void {
+  let count = 0;
+  let array = true;
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, t) !== 0) {
+    lua.lua_pop(L, 1);
+    count++;
+    const k = lua.lua_type(L, -1) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, -1) : NaN;
+    if (!(Number.isInteger(k) && k >= 1)) array = false;
+  }
+  if (array) {
+    for (let i = 1; i <= count; i++) {
+      if (lua.lua_rawgeti(L, t, i) === lua.LUA_TNIL) array = false;
+      lua.lua_pop(L, 1);
+    }
+  }
+  if (array) {
+    p.header(0x90, 15, [0, 0xdc, 0xdd], count);
+    for (let i = 1; i <= count; i++) {
+      lua.lua_rawgeti(L, t, i);
+      packValue(L, -1, p, depth + 1);
+      lua.lua_pop(L, 1);
+    }
+    return;
+  }
+  p.header(0x80, 15, [0, 0xde, 0xdf], count);
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, t) !== 0) {
+    packValue(L, -2, p, depth + 1);
+    packValue(L, -1, p, depth + 1);
+    lua.lua_pop(L, 1);
+  }
+}
+
+/** Pushes the msgpack value at `pos`; returns the position after it, or -1 when the input ends first. */
+function unpackValue(L: LuaState, b: Buffer, pos: number): number {
+  if (pos >= b.length) return -1;
+  const t = b[pos++];
+  const need = (n: number): boolean => pos + n <= b.length;
+  if (t < 0x80) return (lua.lua_pushnumber(L, t), pos);
+  if (t >= 0xe0) return (lua.lua_pushnumber(L, t - 256), pos);
+  if ((t & 0xe0) === 0xa0) return pushBytes(L, b, pos, t & 0x1f);
+  if ((t & 0xf0) === 0x90) return unpackArray(L, b, pos, t & 0x0f);
+  if ((t & 0xf0) === 0x80) return unpackMap(L, b, pos, t & 0x0f);
+  switch (t) {
+    case 0xc0:
+      return (lua.lua_pushnil(L), pos);
+    case 0xc2:
+    case 0xc3:
+      return (lua.lua_pushboolean(L, t === 0xc3), pos);
+    case 0xcc:
+      return need(1) ? (lua.lua_pushnumber(L, b[pos]), pos + 1) : -1;
+    case 0xcd:
+      return need(2) ? (lua.lua_pushnumber(L, b.readUInt16BE(pos)), pos + 2) : -1;
+    case 0xce:
+      return need(4) ? (lua.lua_pushnumber(L, b.readUInt32BE(pos)), pos + 4) : -1;
+    case 0xcf:
+      return need(8) ? (lua.lua_pushnumber(L, Number(b.readBigUInt64BE(pos))), pos + 8) : -1;
+    case 0xd0:
+      return need(1) ? (lua.lua_pushnumber(L, b.readInt8(pos)), pos + 1) : -1;
+    case 0xd1:
+      return need(2) ? (lua.lua_pushnumber(L, b.readInt16BE(pos)), pos + 2) : -1;
+    case 0xd2:
+      return need(4) ? (lua.lua_pushnumber(L, b.readInt32BE(pos)), pos + 4) : -1;
+    case 0xd3:
+      return need(8) ? (lua.lua_pushnumber(L, Number(b.readBigInt64BE(pos))), pos + 8) : -1;
+    case 0xca:
+      return need(4) ? (lua.lua_pushnumber(L, b.readFloatBE(pos)), pos + 4) : -1;
+    case 0xcb:
+      return need(8) ? (lua.lua_pushnumber(L, b.readDoubleBE(pos)), pos + 8) : -1;
+    case 0xd9:
+    case 0xc4:
+      return need(1) ? pushBytes(L, b, pos + 1, b[pos]) : -1;
+    case 0xda:
+    case 0xc5:
+      return need(2) ? pushBytes(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
+    case 0xdb:
+    case 0xc6:
+      return need(4) ? pushBytes(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
+    case 0xdc:
+      return need(2) ? unpackArray(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
+    case 0xdd:
+      return need(4) ? unpackArray(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
+    case 0xde:
+      return need(2) ? unpackMap(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
+    case 0xdf:
+      return need(4) ? unpackMap(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
+    default:
+      // Extension types and unused codes: nil, as lua_cmsgpack leaves them.
+      lua.lua_pushnil(L);
+      return pos;
+  }
+}
+
+function pushBytes(L: LuaState, b: Buffer, pos: number, n: number): number {
+  if (pos + n > b.length) return -1;
+  lua.lua_pushstring(L, b.subarray(pos, pos + n));
+  return pos + n;
+}
+
+function unpackArray(L: LuaState, b: Buffer, pos: number, n: number): number {
+  lua.lua_createtable(L, Math.min(n, 1024), 0);
+  for (let i = 1; i <= n; i++) {
+    pos = unpackValue(L, b, pos);
+    if (pos < 0) return -1;
+    lua.lua_rawseti(L, -2, i);
+  }
+  return pos;
+}
+
+function unpackMap(L: LuaState, b: Buffer, pos: number, n: number): number {
+  lua.lua_createtable(L, 0, Math.min(n, 1024));
+  for (let i = 0; i < n; i++) {
+    pos = unpackValue(L, b, pos);
+    if (pos < 0) return -1;
+    pos = unpackValue(L, b, pos);
+    if (pos < 0) return -1;
+    if (lua.lua_type(L, -2) === lua.LUA_TNIL) lua.lua_pop(L, 2);
+    else lua.lua_rawset(L, -3);
+  }
+  return pos;
+}
+
+function msgpackUnpack(L: LuaState, b: Buffer, limit: number, offset: number): number {
+  let pos = offset;
+  let n = 0;
+  while (pos < b.length && (limit <= 0 || n < limit)) {
+    pos = unpackValue(L, b, pos);
+    if (pos < 0) raise(L, 'Missing bytes in input.');
+    n++;
+  }
+  return n;
+}
+
+const cmsgpackLibrary: Record<string, LuaJsFunction> = {
+  pack: (L) => {
+    const n = lua.lua_gettop(L);
+    if (n < 1) raise(L, 'MessagePack pack needs input.');
+    const p = new Packer();
+    for (let i = 1; i <= n; i++) packValue(L, i, p, 0);
+    lua.lua_pushstring(L, p.bytes());
+    return 1;
+  },
+  unpack: (L) => {
+    const b = Buffer.from(lauxlib.luaL_checklstring(L, 1));
+    lua.lua_settop(L, 1);
+    return msgpackUnpack(L, b, 0, 0);
+  },
+  unpack_one: (L) => {
+    const b = Buffer.from(lauxlib.luaL_checklstring(L, 1));
+    const offset = lauxlib.luaL_optinteger(L, 2, 0);
+    lua.lua_settop(L, 1);
+    lua.lua_pushnumber(L, 0);
+    const n = msgpackUnpack(L, b, 1, offset);
+    return n + 1;
+  },
+};
+
+// ---- struct (Roberto Ierusalimschy's struct library, as redis-server bundles it) ----
+
+interface StructItem {
+  code: string;
+  size: number;
+}
+
+function structItems(L: LuaState, fmt: string): { items: StructItem[]; little: boolean[] } {
+  const items: StructItem[] = [];
+  const little: boolean[] = [];
+  let le = true; // native order on x86-64
+  for (let i = 0; i < fmt.length; i++) {
+    const code = fmt[i];
+    let digits = '';
+    while (i + 1 < fmt.length && /[0-9]/.test(fmt[i + 1])) digits += fmt[++i];
+    const size = digits === '' ? -1 : Number(digits);
+    switch (code) {
+      case '<':
+      case '=':
+        le = true;
+        continue;
+      case '>':
+        le = false;
+        continue;
+      case '!':
+      case ' ':
+        continue;
+      case 'b':
+      case 'B':
+      case 'x':
+        items.push({ code, size: 1 });
+        break;
+      case 'h':
+      case 'H':
+        items.push({ code, size: 2 });
+        break;
+      case 'i':
+      case 'I':
+        items.push({ code, size: size === -1 ? 4 : size });
+        break;
+      case 'l':
+      case 'L':
+      case 'T':
+        items.push({ code, size: 8 });
+        break;
+      case 'f':
+        items.push({ code, size: 4 });
+        break;
+      case 'd':
+        items.push({ code, size: 8 });
+        break;
+      case 's':
+        items.push({ code, size: 0 });
+        break;
+      case 'c':
+        items.push({ code, size: size === -1 ? 1 : size });
+        break;
+      default:
+        raise(L, `invalid format option '${code}'`);
+    }
+    little.push(le);
+  }
+  return { items, little };
+}
+
+function structPack(L: LuaState): number {
+  const fmt = latin1(lauxlib.luaL_checklstring(L, 1));
+  const { items, little } = structItems(L, fmt);
+  const parts: Buffer[] = [];
+  let arg = 2;
+  items.forEach((item, k) => {
+    const le = little[k];
+    switch (item.code) {
+      case 'x':
+        parts.push(Buffer.of(0));
+        return;
+      case 'f':
+      case 'd': {
+        const b = Buffer.alloc(item.size);
+        const n = lauxlib.luaL_checknumber(L, arg++);
+        if (item.code === 'f' && le) b.writeFloatLE(n);
+        else if (item.code === 'f') b.writeFloatBE(n);
+        else if (le) b.writeDoubleLE(n);
+        else b.writeDoubleBE(n);
+        parts.push(b);
+        return;
+      }
+      case 's':
+      case 'c': {
+        const s = Buffer.from(lauxlib.luaL_checklstring(L, arg++));
+        if (item.code === 's') parts.push(s, Buffer.of(0));
+        else parts.push(item.size === 0 ? s : Buffer.concat([s, Buffer.alloc(Math.max(0, item.size - s.length))]).subarray(0, item.size));
+        return;
+      }
+      default: {
+        const n = BigInt.asUintN(item.size * 8, BigInt(Math.trunc(lauxlib.luaL_checknumber(L, arg++))));
+        const b = Buffer.alloc(item.size);
+        for (let i = 0; i < item.size; i++) b[le ? i : item.size - 1 - i] = Number((n >> BigInt(8 * i)) & 0xffn);
+        parts.push(b);
+      }
+    }
+  });
+  lua.lua_pushstring(L, Buffer.concat(parts));
+  return 1;
+}
+
+function structUnpack(L: LuaState): number {
+  const fmt = latin1(lauxlib.luaL_checklstring(L, 1));
+  const data = Buffer.from(lauxlib.luaL_checklstring(L, 2));
+  let pos = lauxlib.luaL_optinteger(L, 3, 1) - 1;
+  const { items, little } = structItems(L, fmt);
+  let pushed = 0;
+  items.forEach((item, k) => {
+    const le = little[k];
+    const size = item.code === 's' ? data.indexOf(0, pos) - pos + 1 : item.size;
+    if (size <= 0 || pos + size > data.length) raise(L, 'data string too short');
+    switch (item.code) {
+      case 'x':
+        break;
+      case 'f':
+        lua.lua_pushnumber(L, le ? data.readFloatLE(pos) : data.readFloatBE(pos));
+        pushed++;
+        break;
+      case 'd':
+        lua.lua_pushnumber(L, le ? data.readDoubleLE(pos) : data.readDoubleBE(pos));
+        pushed++;
+        break;
+      case 's':
+        lua.lua_pushstring(L, data.subarray(pos, pos + size - 1));
+        pushed++;
+        break;
+      case 'c':
+        lua.lua_pushstring(L, data.subarray(pos, pos + size));
+        pushed++;
+        break;
+      default: {
+        let n = 0n;
+        for (let i = 0; i < size; i++) n |= BigInt(data[pos + (le ? i : size - 1 - i)]) << BigInt(8 * i);
+        const signed = item.code === 'b' || item.code === 'h' || item.code === 'i' || item.code === 'l';
+        lua.lua_pushnumber(L, Number(signed ? BigInt.asIntN(size * 8, n) : n));
+        pushed++;
+      }
+    }
+    pos += size;
+  });
+  lua.lua_pushnumber(L, pos + 1);
+  return pushed + 1;
+}
+
+const structLibrary: Record<string, LuaJsFunction> = {
+  pack: structPack,
+  unpack: structUnpack,
+  size: (L) => {
+    const { items } = structItems(L, latin1(lauxlib.luaL_checklstring(L, 1)));
+    lua.lua_pushnumber(L, items.reduce((sum, item) => sum + item.size, 0));
+    return 1;
+  },
+};
+
+// ---- Lua 5.1 compatibility ----
+
+/** Lua source run once at start: the 5.1 names 5.3 dropped. */
+const COMPAT_SOURCE = `
+unpack = table.unpack
+table.getn = function(t) return #t end
+table.maxn = function(t) local n = 0 for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end return n end
+table.setn = function() error('setn is obsolete', 2) end
+table.foreach = function(t, f) for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end end
+table.foreachi = function(t, f) for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end end
+loadstring = load
+math.pow = function(x, y) return x ^ y end
+math.log10 = function(x) return math.log(x, 10) end
+math.mod = math.fmod
+math.ldexp = function(m, e) return m * 2.0 ^ e end
+math.frexp = function(x)
+  if x == 0 then return 0.0, 0 end
+  local e = math.floor(math.log(math.abs(x), 2)) + 1
+  local m = x / 2.0 ^ e
+  if math.abs(m) >= 1 then m = m / 2; e = e + 1 end
+  return m, e
+end
+string.gfind = string.gmatch
+-- redis-server 7.0's luaRedisPcall: an error table's err string is what pcall returns.
+local rawpcall, type, pack, unpack = pcall, type, table.pack, table.unpack
+pcall = function(...)
+  local r = pack(rawpcall(...))
+  if not r[1] and type(r[2]) == 'table' and type(r[2].err) == 'string' then return false, r[2].err end
+  return unpack(r, 1, r.n)
+end
+`;
+
+/** Lua 5.1's error(): a number message gets the position too (5.3 adds it to strings only). */
+function luaError(L: LuaState): number {
+  const level = lauxlib.luaL_optinteger(L, 2, 1);
+  lua.lua_settop(L, 1);
+  const t = lua.lua_type(L, 1);
+  if ((t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER) && level > 0) {
+    lauxlib.luaL_where(L, level);
+    lua.lua_pushvalue(L, 1);
+    lua.lua_concat(L, 2);
+  }
+  return lua.lua_error(L);
+}
+
+const floatMath: Record<string, LuaJsFunction> = {
+  floor: (L) => (lua.lua_pushnumber(L, Math.floor(lauxlib.luaL_checknumber(L, 1))), 1),
+  ceil: (L) => (lua.lua_pushnumber(L, Math.ceil(lauxlib.luaL_checknumber(L, 1))), 1),
+};
+
+/** Opens `bit`, `cjson`, `cmsgpack`, `struct` and the 5.1 compatibility names in the global table. */
+export function openRedisLibraries(L: LuaState): void {
+  globalLibrary(L, 'bit', bitLibrary);
+  globalLibrary(L, 'cjson', cjsonLibrary);
+  // cjson.null: a unique value scripts compare against (a lightuserdata NULL in lua-cjson).
+  lua.lua_getglobal(L, luaName('cjson'));
+  lua.lua_createtable(L, 0, 0);
+  lua.lua_pushvalue(L, -1);
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, JSON_NULL);
+  lua.lua_setfield(L, -2, luaName('null'));
+  lua.lua_pop(L, 1);
+  globalLibrary(L, 'cmsgpack', cmsgpackLibrary);
+  globalLibrary(L, 'struct', structLibrary);
+  lua.lua_pushjsfunction(L, luaError);
+  lua.lua_setglobal(L, luaName('error'));
+  lua.lua_getglobal(L, luaName('math'));
+  setFunctions(L, floatMath);
+  lua.lua_pop(L, 1);
+  if (lauxlib.luaL_loadbuffer(L, luaBytes(COMPAT_SOURCE), null, luaName('=compat')) !== lua.LUA_OK) {
+    throw new Error(`Lua compatibility source: ${latin1(lua.lua_tolstring(L, -1)!)}`);
+  }
+  lua.lua_call(L, 0, 0);
+}

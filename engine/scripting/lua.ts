@@ -1,0 +1,239 @@
+/**
+ * The Lua VM: fengari (Lua 5.3 written in JavaScript, from the npm registry), loaded
+ * once and adjusted to behave as the Lua 5.1 that redis-server embeds where scripts
+ * can tell the difference. Why fengari and not a WebAssembly Lua: ARCHITECTURE.md,
+ * "Scripting" (a script that calls the engine 20 times ran 13x faster here than under
+ * wasmoon, whose every call crosses the JS/WebAssembly border through proxies).
+ *
+ * Where Lua 5.3 differs from 5.1 and how this bridges it:
+ * - 5.3 has a separate integer subtype, and fengari's integers are 32-bit: 0x100000000
+ *   would read as 0 and 100000 * 100000 would wrap. Every numeral (source literals,
+ *   `tonumber`, string coercions) is read as a float here, as 5.1 reads all numbers,
+ *   and math.floor/ceil return floats (engine/scripting/stdlib.ts).
+ * - Numbers print as 5.1 prints them (`%.14g`, no `.0` on integral floats).
+ * The rest (unpack, table.getn, loadstring...) is restored by the sandbox.
+ */
+import { createRequire } from 'node:module';
+
+/** The part of fengari's C-like API that the scripting engine uses (fengari ships no types). */
+export interface LuaState {
+  readonly __luaState: unique symbol;
+}
+export type LuaJsFunction = (L: LuaState) => number;
+type Str = Uint8Array;
+
+export interface LuaApi {
+  LUA_OK: number;
+  LUA_YIELD: number;
+  LUA_ERRRUN: number;
+  LUA_ERRSYNTAX: number;
+  LUA_MULTRET: number;
+  LUA_REGISTRYINDEX: number;
+  LUA_RIDX_GLOBALS: number;
+  LUA_TNIL: number;
+  LUA_TBOOLEAN: number;
+  LUA_TNUMBER: number;
+  LUA_TSTRING: number;
+  LUA_TTABLE: number;
+  LUA_TFUNCTION: number;
+  LUA_MASKCOUNT: number;
+  lua_absindex(L: LuaState, i: number): number;
+  lua_call(L: LuaState, nargs: number, nresults: number): void;
+  lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
+  lua_createtable(L: LuaState, narr: number, nrec: number): void;
+  lua_concat(L: LuaState, n: number): void;
+  lua_error(L: LuaState): never;
+  lua_getfield(L: LuaState, i: number, k: Str): number;
+  lua_getglobal(L: LuaState, name: Str): number;
+  lua_gettop(L: LuaState): number;
+  lua_insert(L: LuaState, i: number): void;
+  lua_isinteger(L: LuaState, i: number): boolean;
+  lua_isyieldable(L: LuaState): boolean;
+  lua_newthread(L: LuaState): LuaState;
+  lua_next(L: LuaState, i: number): number;
+  lua_pop(L: LuaState, n: number): void;
+  lua_pushboolean(L: LuaState, b: boolean): void;
+  lua_pushjsfunction(L: LuaState, f: LuaJsFunction): void;
+  lua_pushnil(L: LuaState): void;
+  lua_pushnumber(L: LuaState, n: number): void;
+  lua_pushstring(L: LuaState, s: Str): void;
+  lua_pushvalue(L: LuaState, i: number): void;
+  lua_pushglobaltable(L: LuaState): void;
+  lua_rawequal(L: LuaState, a: number, b: number): boolean;
+  lua_rawget(L: LuaState, i: number): number;
+  lua_rawgeti(L: LuaState, i: number, n: number): number;
+  lua_rawlen(L: LuaState, i: number): number;
+  lua_rawset(L: LuaState, i: number): void;
+  lua_rawseti(L: LuaState, i: number, n: number): void;
+  lua_remove(L: LuaState, i: number): void;
+  lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
+  lua_setfield(L: LuaState, i: number, k: Str): void;
+  lua_setglobal(L: LuaState, name: Str): void;
+  lua_sethook(L: LuaState, f: ((L: LuaState) => void) | null, mask: number, count: number): void;
+  lua_setmetatable(L: LuaState, i: number): void;
+  lua_setupvalue(L: LuaState, f: number, n: number): Str | null;
+  lua_settop(L: LuaState, n: number): void;
+  lua_toboolean(L: LuaState, i: number): boolean;
+  lua_tolstring(L: LuaState, i: number): Str | null;
+  lua_tonumber(L: LuaState, i: number): number;
+  lua_type(L: LuaState, i: number): number;
+  lua_xmove(from: LuaState, to: LuaState, n: number): void;
+  lua_yield(L: LuaState, n: number): number;
+}
+
+export interface LauxApi {
+  luaL_newstate(): LuaState;
+  luaL_loadbuffer(L: LuaState, buff: Str, size: number | null, name: Str): number;
+  luaL_ref(L: LuaState, t: number): number;
+  luaL_unref(L: LuaState, t: number, ref: number): void;
+  luaL_checknumber(L: LuaState, arg: number): number;
+  luaL_checklstring(L: LuaState, arg: number): Str;
+  luaL_checkinteger(L: LuaState, arg: number): number;
+  luaL_optinteger(L: LuaState, arg: number, d: number): number;
+  luaL_checktype(L: LuaState, arg: number, t: number): void;
+  luaL_error(L: LuaState, fmt: Str): never;
+  luaL_where(L: LuaState, level: number): void;
+  luaL_requiref(L: LuaState, name: Str, open: LuaJsFunction, global: number): void;
+}
+
+export interface LualibApi {
+  luaopen_base: LuaJsFunction;
+  luaopen_table: LuaJsFunction;
+  luaopen_string: LuaJsFunction;
+  luaopen_math: LuaJsFunction;
+  luaopen_debug: LuaJsFunction;
+  luaopen_coroutine: LuaJsFunction;
+}
+
+interface NumberSlot {
+  ttisinteger(): boolean;
+  value: number;
+  setfltvalue(n: number): void;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * C's printf `%.<precision>g` exactly: `precision` significant digits, ties to even,
+ * trailing zeros dropped, exponent form below 1e-4 and from 10^precision with at
+ * least two exponent digits; glibc's words for infinities and x86's default NaN.
+ */
+export function formatG(n: number, precision: number): string {
+  // x86's default NaN (0/0, inf - inf) has its sign bit set: glibc prints '-nan'.
+  if (Number.isNaN(n)) return '-nan';
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  const [mantissa, expText] = n.toExponential(precision - 1).split('e');
+  const exp = Number(expText);
+  const negative = mantissa.startsWith('-');
+  let digits = mantissa.replace('-', '').replace('.', '');
+  // JavaScript rounds a tie up, C to even: redo a tie that went up from an even digit.
+  const exact = exactDigits(Math.abs(n));
+  if (exact !== null && exact.length > precision && exact[precision] === '5' && /^0*$/.test(exact.slice(precision + 1)) && Number(exact[precision - 1]) % 2 === 0) {
+    digits = exact.slice(0, precision);
+  }
+  let out: string;
+  if (exp < -4 || exp >= precision) {
+    const m = stripZeros(`${digits[0]}.${digits.slice(1)}`);
+    const e = Math.abs(exp);
+    out = `${m}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+  } else if (exp < 0) {
+    out = stripZeros(`0.${'0'.repeat(-exp - 1)}${digits}`);
+  } else {
+    out = stripZeros(`${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`);
+  }
+  return negative ? `-${out}` : out;
+}
+
+/** Lua 5.1's LUAI_NUMFFORMAT, "%.14g": how numbers print. */
+export function formatG14(n: number): string {
+  return formatG(n, 14);
+}
+
+/** The significant digits of a double's exact decimal value, when short enough to hold a tie; else null. */
+function exactDigits(a: number): string | null {
+  if (a >= 1e21 || a < 1e-6) return null;
+  const text = Number.isInteger(a) ? BigInt(a).toString() : a.toFixed(100);
+  return text.replace('.', '').replace(/^0+/, '');
+}
+
+function stripZeros(s: string): string {
+  if (!s.includes('.')) return s;
+  return s.replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/** Whether a numeral is hexadecimal (fengari reads those as integers modulo 2^32): spaces, a sign, then 0x. */
+function isHexNumeral(s: Str): boolean {
+  let i = 0;
+  while (i < s.length && (s[i] === 32 || (s[i] >= 9 && s[i] <= 13))) i++;
+  if (s[i] === 45 || s[i] === 43) i++;
+  return s[i] === 48 && (s[i + 1] === 120 || s[i + 1] === 88);
+}
+
+/** A hexadecimal integer numeral's value as a float, as Lua 5.1's strtod reads it. */
+function hexNumeralValue(s: Str): number {
+  const text = latin1(s).replace(/\0.*$/, '').trim();
+  const negative = text.startsWith('-');
+  const value = Number(text.replace(/^[-+]/, ''));
+  return negative ? -value : value;
+}
+
+function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
+  // luaconf's exports are read by the other modules as they load: change them first
+  // (through defs.js, which loads luaconf in the order fengari's own cycle expects).
+  require('fengari/src/defs.js');
+  const conf = require('fengari/src/luaconf.js') as Record<string, unknown>;
+  conf.LUA_COMPAT_FLOATSTRING = true;
+  conf.lua_number2str = formatG14;
+  const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
+  // Loaded after the whole of fengari (its modules require each other in a cycle).
+  const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
+  const str2num = lobject.luaO_str2num;
+  // Callers reach it through the module object (lexer, tonumber, coercions): every numeral becomes a float.
+  lobject.luaO_str2num = (s, o) => {
+    const size = str2num(s, o);
+    if (size !== 0 && o.ttisinteger()) o.setfltvalue(isHexNumeral(s) ? hexNumeralValue(s) : o.value);
+    return size;
+  };
+  return loaded;
+}
+
+const fengari = loadFengari();
+export const lua = fengari.lua;
+export const lauxlib = fengari.lauxlib;
+export const lualib = fengari.lualib;
+
+/** A latin1 string (the engine's byte strings) as a Lua string. */
+export function luaBytes(s: string): Str {
+  return Buffer.from(s, 'latin1');
+}
+
+/** A Lua string's bytes as a latin1 string. */
+export function latin1(bytes: Str): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).latin1Slice();
+}
+
+/** Interned names (field and global names used on every call). */
+const names = new Map<string, Str>();
+export function luaName(s: string): Str {
+  let n = names.get(s);
+  if (n === undefined) {
+    n = Buffer.from(s, 'latin1');
+    names.set(s, n);
+  }
+  return n;
+}
+
+/** Raises a Lua error whose value is the string `message` (no position prefix). */
+export function raise(L: LuaState, message: string): never {
+  lua.lua_pushstring(L, luaBytes(message));
+  return lua.lua_error(L);
+}
+
+/** Raises a Lua error with the position of the calling Lua code in front, as luaL_error does. */
+export function raiseWhere(L: LuaState, message: string): never {
+  lauxlib.luaL_where(L, 1);
+  const where = lua.lua_tolstring(L, -1);
+  lua.lua_pop(L, 1);
+  return raise(L, (where === null ? '' : latin1(where)) + message);
+}

@@ -1,0 +1,534 @@
+/**
+ * One Lua state for all scripts and function libraries, as redis-server keeps one per
+ * engine: its libraries, the `redis` table, the globals protection, and the running of
+ * one script (KEYS/ARGV, the error handler, the conversion of its result).
+ *
+ * Globals protection (redis-server 7.0's readonly tables): scripts see the globals
+ * through a proxy whose writes fail with "Attempt to modify a readonly table" and
+ * whose misses fail with "Script attempted to access nonexistent global variable";
+ * the libraries (`redis`, `string`, `cjson`...) are proxied the same way. Unlike
+ * redis-server's flag on the table itself, `pairs(string)` sees an empty proxy.
+ *
+ * Commands called by a script run on the calling client itself (its reply switched to
+ * the script's RESP version, what they wrote read back and removed), through the
+ * broker's dispatch so that they count, show in MONITOR and propagate as effects.
+ */
+import { createHash } from 'node:crypto';
+import { Reply } from '../../protocol/reply.js';
+import type { Client } from '../client.js';
+import { Flag, type Command, type Lookup } from '../command.js';
+import { formatG, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { openRedisLibraries, setFunctions } from './libs.js';
+import { errorText, pushReply, writeLuaValue } from './convert.js';
+
+/** How the scripting commands reach the command table and dispatch (the broker's). */
+export interface ScriptCommandHost<C extends Client> {
+  lookup(argv: string[]): Lookup<C>;
+  execute(c: C, command: Command<C>, argv: string[]): void;
+  /** redis.log: `level` is 0 (debug) to 3 (warning). */
+  log(level: number, message: string): void;
+  /** busy-reply-threshold in milliseconds (0: scripts are never interrupted). */
+  busyThresholdMs(): number;
+}
+
+/** A script between its start and its end: its coroutine and what it changed on the caller. */
+interface Suspension<C extends Client> {
+  thread: LuaState;
+  threadRef: number;
+  ctx: RunContext<C>;
+  asArguments: boolean;
+  saved: { db: Client['db']; denyBlocking: boolean; streamable: boolean };
+  mayYield: boolean;
+}
+
+/** What one running script (or function) is allowed and has done. */
+export interface RunContext<C extends Client> {
+  caller: C;
+  /** EVAL_RO, FCALL_RO, or the `no-writes` flag: write commands are refused. */
+  readOnly: boolean;
+  /** The name errors cite: the script's SHA1, or the function's name. */
+  name: string;
+  /** A function (FCALL), not an EVAL script: SCRIPT KILL and FUNCTION KILL tell them apart. */
+  isFunction: boolean;
+  /** RESP version of the replies commands give the script (redis.setresp). */
+  resp: 2 | 3;
+  /** The script ran a write command (SCRIPT KILL then answers -UNKILLABLE). */
+  wrote: boolean;
+  /** Set by SCRIPT KILL / FUNCTION KILL: the next hook stops the script. */
+  killed: boolean;
+  /** It ran past busy-reply-threshold and yields between slices (other clients get -BUSY). */
+  busy: boolean;
+  startedAt: number;
+}
+
+export const REDIS_VERSION = '7.0.15';
+const REDIS_VERSION_NUM = 0x07000f;
+
+/** Instructions between two looks at the clock (and at SCRIPT KILL). */
+const HOOK_INSTRUCTIONS = 100_000;
+
+/**
+ * redis-server 7.0's error handler (script_lua.c, luaRegisterErrorHandler): a string
+ * error becomes {err='ERR ...'}, and every error records where it was raised.
+ */
+const ERROR_HANDLER = `
+local dbg = debug
+return function(err)
+  local i = dbg.getinfo(2, 'nSl')
+  -- fengari reports its JavaScript functions as 'J' where C Lua says 'C'.
+  if i and (i.what == 'C' or i.what == 'J') then i = dbg.getinfo(3, 'nSl') end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end`;
+
+/** Runs a script in its coroutine under the error handler (xpcall lets the hook yield through it). */
+const RUNNER = `
+local xpcall = xpcall
+return function(handler, f, ...) return xpcall(f, handler, ...) end`;
+
+/**
+ * The globals protection: `protect(t)` returns a proxy of t that refuses writes;
+ * missing globals raise redis-server's error. Both errors are raised by JavaScript
+ * functions, as redis-server's are by C ones, so the error handler places them at
+ * the script's line.
+ */
+const PROTECTION = `
+local G, setmetatable, missing, refuse = ...
+setmetatable(G, {__index = missing})
+return function(t)
+  return setmetatable({}, {__index = t, __newindex = refuse, __metatable = false})
+end`;
+
+/** __index of the globals: a miss is an error. */
+export function missingGlobal(L: LuaState): number {
+  const s = lua.lua_tolstring(L, 2);
+  return raiseWhere(L, `Script attempted to access nonexistent global variable '${s === null ? '?' : latin1(s)}'`);
+}
+
+/** __newindex of a protected table. */
+export function readonlyTable(L: LuaState): number {
+  return raiseWhere(L, 'Attempt to modify a readonly table');
+}
+
+/** Globals scripts may not see at all (redis-server removes them or never loads them). */
+const REMOVED_GLOBALS = ['loadfile', 'dofile', 'print', 'require', 'module', 'package', 'collectgarbage'];
+/** Libraries made read-only for scripts. */
+const PROTECTED_LIBRARIES = ['redis', 'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'debug'];
+
+export function sha1hex(body: string): string {
+  return createHash('sha1').update(body, 'latin1').digest('hex');
+}
+
+/** A Lua error raised with {err=message}, as luaPushError + luaError do. */
+export function raiseErrorTable(L: LuaState, message: string): never {
+  lua.lua_createtable(L, 0, 1);
+  lua.lua_pushstring(L, luaBytes(message));
+  lua.lua_setfield(L, -2, luaName('err'));
+  return lua.lua_error(L);
+}
+
+export class ScriptVM<C extends Client> {
+  readonly L: LuaState;
+  /** The script running now, or null. */
+  running: RunContext<C> | null = null;
+  private current: Suspension<C> | null = null;
+  /** Where the commands a script calls write their replies (callCommand). */
+  private readonly scratch = new Reply(2);
+  private readonly runnerRef: number;
+  /** Registry references: the error handler, the protected globals proxy, the globals themselves. */
+  readonly handlerRef: number;
+  readonly globalsProxyRef: number;
+  private readonly globalsRef: number;
+
+  constructor(private readonly host: ScriptCommandHost<C>) {
+    const L = lauxlib.luaL_newstate();
+    this.L = L;
+    const libs: [string, LuaJsFunction][] = [
+      ['_G', lualib.luaopen_base],
+      ['table', lualib.luaopen_table],
+      ['string', lualib.luaopen_string],
+      ['math', lualib.luaopen_math],
+      ['debug', lualib.luaopen_debug],
+    ];
+    for (const [name, open] of libs) {
+      lauxlib.luaL_requiref(L, luaName(name), open, 1);
+      lua.lua_pop(L, 1);
+    }
+    openRedisLibraries(L);
+    this.openRedisTable();
+    this.handlerRef = this.refOf(ERROR_HANDLER, 0);
+    this.runnerRef = this.refOf(RUNNER, 0);
+    for (const name of REMOVED_GLOBALS) {
+      lua.lua_pushnil(L);
+      lua.lua_setglobal(L, luaName(name));
+    }
+    lua.lua_pushglobaltable(L);
+    this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.globalsProxyRef = this.protectGlobals();
+  }
+
+  /** Compiles Lua source and returns a registry reference to the function it returns (or the chunk itself with `results` 0). */
+  private refOf(source: string, args: number, ...values: (() => void)[]): number {
+    const L = this.L;
+    if (lauxlib.luaL_loadbuffer(L, luaBytes(source), null, luaName('=redis')) !== lua.LUA_OK) {
+      throw new Error(latin1(lua.lua_tolstring(L, -1)!));
+    }
+    for (const push of values) push();
+    lua.lua_call(L, args, 1);
+    return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  /** Installs the protection: the library tables become proxies; returns the ref of the globals proxy. */
+  private protectGlobals(): number {
+    const L = this.L;
+    const G = this.globalsRef;
+    const protect = this.refOf(
+      PROTECTION,
+      4,
+      () => lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, G),
+      () => lua.lua_getglobal(L, luaName('setmetatable')),
+      () => lua.lua_pushjsfunction(L, missingGlobal),
+      () => lua.lua_pushjsfunction(L, readonlyTable),
+    );
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, G);
+    for (const name of PROTECTED_LIBRARIES) {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, protect);
+      lua.lua_getfield(L, -2, luaName(name));
+      lua.lua_call(L, 1, 1);
+      lua.lua_pushstring(L, luaName(name));
+      lua.lua_insert(L, -2);
+      lua.lua_rawset(L, -3);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, protect);
+    lua.lua_pushvalue(L, -2);
+    lua.lua_call(L, 1, 1);
+    // _G names the proxy, so `_G.x = 1` is refused too.
+    lua.lua_pushstring(L, luaName('_G'));
+    lua.lua_pushvalue(L, -2);
+    lua.lua_rawset(L, -4);
+    const env = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pop(L, 1);
+    return env;
+  }
+
+  private openRedisTable(): void {
+    const L = this.L;
+    lua.lua_createtable(L, 0, 32);
+    setFunctions(L, {
+      call: (L) => this.redisCall(L, true),
+      pcall: (L) => this.redisCall(L, false),
+      error_reply: (L) => this.replyTable(L, 'err'),
+      status_reply: (L) => this.replyTable(L, 'ok'),
+      sha1hex: (L) => {
+        if (lua.lua_gettop(L) !== 1) raise(L, 'wrong number of arguments');
+        lua.lua_pushstring(L, luaBytes(sha1hex(latin1(lauxlib.luaL_checklstring(L, 1)))));
+        return 1;
+      },
+      log: (L) => this.redisLog(L),
+      setresp: (L) => this.setResp(L),
+      set_repl: (L) => this.setRepl(L),
+      replicate_commands: (L) => (lua.lua_pushboolean(L, true), 1),
+      breakpoint: (L) => (lua.lua_pushboolean(L, false), 1),
+      debug: () => 0,
+    });
+    const constants: [string, number][] = [
+      ['LOG_DEBUG', 0],
+      ['LOG_VERBOSE', 1],
+      ['LOG_NOTICE', 2],
+      ['LOG_WARNING', 3],
+      ['REPL_NONE', 0],
+      ['REPL_SLAVE', 1],
+      ['REPL_REPLICA', 1],
+      ['REPL_AOF', 2],
+      ['REPL_ALL', 3],
+      ['REDIS_VERSION_NUM', REDIS_VERSION_NUM],
+    ];
+    for (const [name, value] of constants) {
+      lua.lua_pushnumber(L, value);
+      lua.lua_setfield(L, -2, luaName(name));
+    }
+    lua.lua_pushstring(L, luaBytes(REDIS_VERSION));
+    lua.lua_setfield(L, -2, luaName('REDIS_VERSION'));
+    lua.lua_setglobal(L, luaName('redis'));
+  }
+
+  /**
+   * Compiles a script body as a function of its own whose globals are the protected
+   * ones; returns its registry reference, or the compiler's message.
+   */
+  compile(body: string, chunkName: string): number | { error: string } {
+    const L = this.L;
+    const bytes = luaBytes(body);
+    if (lauxlib.luaL_loadbuffer(L, bytes, bytes.length, luaName(chunkName)) !== lua.LUA_OK) {
+      const message = latin1(lua.lua_tolstring(L, -1) ?? luaBytes('unknown error'));
+      lua.lua_pop(L, 1);
+      return { error: message };
+    }
+    this.setEnvironment(-1, this.globalsProxyRef);
+    return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  /** Sets the globals (`_ENV`, the first upvalue) of the function at `idx` to the table referenced by `ref`. */
+  setEnvironment(idx: number, ref: number): void {
+    const L = this.L;
+    const f = lua.lua_absindex(L, idx);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_setupvalue(L, f, 1);
+  }
+
+  release(ref: number): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  /**
+   * Starts the function `ref` with `keys` and `args`, as KEYS and ARGV (scripts) or as
+   * its two arguments (functions), in a coroutine of its own. Returns true once it
+   * ended, its result or error written to the caller; false when it yielded past
+   * busy-reply-threshold: `resume` continues it (meanwhile other clients get -BUSY).
+   */
+  run(ref: number, keys: readonly string[], args: readonly string[], ctx: RunContext<C>, asArguments: boolean): boolean {
+    const L = this.L;
+    const c = ctx.caller;
+    const saved = { db: c.db, denyBlocking: c.denyBlocking, streamable: c.reply.streamable };
+    c.denyBlocking = true;
+    c.reply.streamable = false;
+    this.running = ctx;
+    const thread = lua.lua_newthread(L);
+    const threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    this.pushStrings(thread, keys);
+    this.pushStrings(thread, args);
+    if (!asArguments) {
+      lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
+      lua.lua_insert(thread, -3);
+      lua.lua_setfield(thread, -3, luaName('ARGV'));
+      lua.lua_setfield(thread, -2, luaName('KEYS'));
+      lua.lua_pop(thread, 1);
+    }
+    // Inside EXEC, or for a command a leader sent, the script must end within the command.
+    const mayYield = !saved.denyBlocking && !c.mustObey;
+    this.current = { thread, threadRef, ctx, asArguments, saved, mayYield };
+    lua.lua_sethook(thread, (T) => this.hook(T), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    return this.step(asArguments ? 4 : 2);
+  }
+
+  /** Continues the script that yielded; true once it ended (see `run`). */
+  resume(): boolean {
+    return this.step(0);
+  }
+
+  private step(nargs: number): boolean {
+    const s = this.current!;
+    let status: number;
+    try {
+      status = lua.lua_resume(s.thread, null, nargs);
+    } catch (err) {
+      this.endRun(s);
+      throw err;
+    }
+    if (status === lua.LUA_YIELD) return false;
+    const T = s.thread;
+    const out = s.ctx.caller.reply;
+    try {
+      // The runner returns xpcall's results: true and the result, or false and the error.
+      if (status === lua.LUA_OK && lua.lua_toboolean(T, 1)) writeLuaValue(T, 2, out, s.ctx.resp);
+      else {
+        lua.lua_settop(T, status === lua.LUA_OK ? 2 : lua.lua_gettop(T));
+        out.error(this.errorReply(T, s.ctx));
+      }
+    } finally {
+      this.endRun(s);
+    }
+    return true;
+  }
+
+  /** The script ended: its coroutine is let go, the caller's state restored. */
+  private endRun(s: Suspension<C>): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, s.threadRef);
+    // Functions run in redis-server's other Lua state, where no KEYS/ARGV were ever set.
+    if (!s.asArguments) this.clearKeysAndArgv();
+    const c = s.ctx.caller;
+    c.db = s.saved.db;
+    c.denyBlocking = s.saved.denyBlocking;
+    c.reply.streamable = s.saved.streamable;
+    this.running = null;
+    this.current = null;
+  }
+
+  private clearKeysAndArgv(): void {
+    const L = this.L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    for (const name of ['KEYS', 'ARGV']) {
+      lua.lua_pushstring(L, luaName(name));
+      lua.lua_pushnil(L);
+      lua.lua_rawset(L, -3);
+    }
+    lua.lua_pop(L, 1);
+  }
+
+  /**
+   * Called every HOOK_INSTRUCTIONS instructions: a script killed by SCRIPT KILL stops
+   * here; one running past busy-reply-threshold yields, so that the event loop answers
+   * other clients (-BUSY, SCRIPT KILL) before it goes on.
+   */
+  private hook(T: LuaState): void {
+    const s = this.current;
+    if (s === null) return;
+    if (s.ctx.killed) raiseErrorTable(T, 'ERR Script killed by user with SCRIPT KILL...');
+    const threshold = this.host.busyThresholdMs();
+    if (s.mayYield && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
+      s.ctx.busy = true;
+      lua.lua_yield(T, 0);
+    }
+  }
+
+  private pushStrings(L: LuaState, values: readonly string[]): void {
+    lua.lua_createtable(L, values.length, 0);
+    for (let i = 0; i < values.length; i++) {
+      lua.lua_pushstring(L, luaBytes(values[i]));
+      lua.lua_rawseti(L, -2, i + 1);
+    }
+  }
+
+  /** The error reply for a script that raised an error (luaCallFunction). */
+  private errorReply(L: LuaState, ctx: RunContext<C>): string {
+    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+      const s = lua.lua_tolstring(L, -1);
+      return `ERR Error running script (call to ${ctx.name}): @user_script: ${s === null ? 'unknown error' : latin1(s)}`;
+    }
+    const t = lua.lua_gettop(L);
+    const field = (name: string): string | null => {
+      lua.lua_getfield(L, t, luaName(name));
+      const s = lua.lua_type(L, -1) === lua.LUA_TSTRING || lua.lua_type(L, -1) === lua.LUA_TNUMBER ? lua.lua_tolstring(L, -1) : null;
+      lua.lua_pop(L, 1);
+      return s === null ? null : latin1(s);
+    };
+    const err = field('err');
+    const source = field('source');
+    const line = field('line');
+    let message = err === null ? 'ERR unknown error' : errorText(err);
+    if (source !== null && line !== null) message += ` script: ${ctx.name}, on ${source}:${line}.`;
+    return message;
+  }
+
+  /** redis.call and redis.pcall (luaRedisGenericCommand). */
+  private redisCall(L: LuaState, raiseErrors: boolean): number {
+    const ctx = this.running;
+    const argc = lua.lua_gettop(L);
+    if (ctx === null) return raiseErrorTable(L, 'ERR redis.call/pcall can only be called inside a script invocation');
+    if (argc === 0) return this.callError(L, raiseErrors, 'ERR Please specify at least one argument for this redis lib call');
+    const argv = new Array<string>(argc);
+    for (let i = 1; i <= argc; i++) {
+      const t = lua.lua_type(L, i);
+      if (t === lua.LUA_TSTRING) argv[i - 1] = latin1(lua.lua_tolstring(L, i)!);
+      else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatArgNumber(lua.lua_tonumber(L, i));
+      else return this.callError(L, raiseErrors, 'ERR Lua redis lib command arguments must be strings or integers');
+    }
+    const found = this.host.lookup(argv);
+    if (found.error !== undefined) {
+      const unknown = found.command === undefined;
+      return this.callError(L, raiseErrors, unknown ? 'ERR Unknown Redis command called from script' : 'ERR Wrong number of args calling Redis command from script');
+    }
+    const command = found.command;
+    if (command.has(Flag.NoScript)) return this.callError(L, raiseErrors, 'ERR This Redis command is not allowed from script');
+    if (command.has(Flag.Write)) {
+      if (ctx.readOnly) return this.callError(L, raiseErrors, 'ERR Write commands are not allowed from read-only scripts.');
+      ctx.wrote = true;
+    }
+    const reply = this.callCommand(ctx, command, argv);
+    if (raiseErrors && reply[0] === 45) {
+      // The command's error, raised as {err=...} for the script's error handler to place.
+      lua.lua_settop(L, 0);
+      pushReply(L, reply, 0);
+      return lua.lua_error(L);
+    }
+    pushReply(L, reply, 0);
+    return 1;
+  }
+
+  /**
+   * Runs one command for the script; returns the reply it wrote, in the script's RESP
+   * version. The caller's reply is swapped for a scratch one meanwhile (as redis-server
+   * runs script commands on a fake client): the caller's pending output is untouched.
+   */
+  private callCommand(ctx: RunContext<C>, command: Command<C>, argv: string[]): Buffer {
+    const c = ctx.caller as { reply: Reply };
+    const own = c.reply;
+    const scratch = this.scratch;
+    scratch.resp = ctx.resp;
+    c.reply = scratch;
+    try {
+      this.host.execute(ctx.caller, command, argv);
+    } finally {
+      c.reply = own;
+    }
+    const pieces = scratch.take();
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+  }
+
+  private callError(L: LuaState, raiseErrors: boolean, message: string): number {
+    if (raiseErrors) return raiseErrorTable(L, message);
+    lua.lua_createtable(L, 0, 1);
+    lua.lua_pushstring(L, luaBytes(message));
+    lua.lua_setfield(L, -2, luaName('err'));
+    return 1;
+  }
+
+  /** redis.error_reply / redis.status_reply: {err=...} or {ok=...}. */
+  private replyTable(L: LuaState, field: 'err' | 'ok'): number {
+    if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) {
+      return raiseErrorTable(L, 'ERR wrong number or type of arguments');
+    }
+    let text = latin1(lua.lua_tolstring(L, 1)!);
+    if (field === 'err' && text.startsWith('-')) text = text.slice(1);
+    lua.lua_createtable(L, 0, 1);
+    lua.lua_pushstring(L, luaBytes(text));
+    lua.lua_setfield(L, -2, luaName(field));
+    return 1;
+  }
+
+  private redisLog(L: LuaState): number {
+    const argc = lua.lua_gettop(L);
+    if (argc < 2) return raiseErrorTable(L, 'ERR redis.log() requires two arguments or more.');
+    if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) return raiseErrorTable(L, 'ERR First argument must be a number (log level).');
+    const level = lua.lua_tonumber(L, 1);
+    if (level < 0 || level > 3) return raiseErrorTable(L, 'ERR Invalid debug level.');
+    const parts: string[] = [];
+    for (let i = 2; i <= argc; i++) {
+      const s = lua.lua_tolstring(L, i);
+      if (s !== null) parts.push(latin1(s));
+    }
+    this.host.log(level, parts.join(' '));
+    return 0;
+  }
+
+  private setResp(L: LuaState): number {
+    const ctx = this.running;
+    if (lua.lua_gettop(L) !== 1) return raiseErrorTable(L, 'ERR redis.setresp() requires one argument.');
+    const resp = lua.lua_tonumber(L, 1);
+    if (resp !== 2 && resp !== 3) return raiseErrorTable(L, 'ERR RESP version must be 2 or 3.');
+    if (ctx !== null) ctx.resp = resp;
+    return 0;
+  }
+
+  /** redis.set_repl: every command's effect is propagated here (AOF and followers share one stream), so only the argument is checked. */
+  private setRepl(L: LuaState): number {
+    if (lua.lua_gettop(L) !== 1) return raiseErrorTable(L, 'ERR redis.set_repl() requires two arguments.');
+    const flags = lua.lua_tonumber(L, 1);
+    if (!(flags >= 0 && flags <= 3 && Number.isInteger(flags))) {
+      return raiseErrorTable(L, 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
+    }
+    return 0;
+  }
+}
+
+/** A number argument of redis.call as redis-server 7.0 writes it: "%.17g". */
+function formatArgNumber(n: number): string {
+  return Number.isSafeInteger(n) ? String(n) : formatG(n, 17);
+}

@@ -1,0 +1,389 @@
+/**
+ * Scripting against redis-server, reply for reply, byte for byte: EVAL and its
+ * variants, the conversion rules both ways (RESP2 and RESP3, the caller's protocol
+ * and redis.setresp), the errors of every kind with their texts and positions, the
+ * sandbox, the libraries scripts use, shebang flags, SCRIPT, FUNCTION and FCALL; and
+ * the effects a script propagates.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { effectsAsText, type TextEffect } from '../harness/effects.js';
+import { sortedFunctionList } from '../harness/function-list.js';
+import { hasRedisServer } from '../harness/servers.js';
+import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+
+const LIB = `#!lua name=mylib
+redis.register_function('echo', function(keys, args) return {keys[1], args[1]} end)
+redis.register_function{function_name='setter', callback=function(keys, args) return redis.call('SET', keys[1], args[1]) end, description='sets'}
+redis.register_function{function_name='reader', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}
+redis.register_function{function_name='bad_writer', callback=function() return redis.call('SET', 'x', '1') end, flags={'no-writes'}}`;
+
+describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
+  let servers: DiffServers;
+  let p: DiffPair;
+  beforeAll(async () => {
+    servers = await startDiffServers();
+    p = await servers.pair();
+  });
+  afterAll(() => servers?.stop());
+  beforeEach(async () => {
+    await p.same('FLUSHALL');
+    await p.same('SCRIPT', 'FLUSH');
+    await p.same('FUNCTION', 'FLUSH');
+  });
+
+  /** FUNCTION LIST compared with each library's functions in name order (redis-server lists them in its dict's order). */
+  const sameList = async (...argv: string[]): Promise<void> => {
+    const { ours, ref } = await p.both(...argv);
+    expect(JSON.stringify(sortedFunctionList(ours.value))).toBe(JSON.stringify(sortedFunctionList(ref.value)));
+  };
+
+  const evals = async (...scripts: string[]): Promise<void> => {
+    for (const script of scripts) await p.same('EVAL', script, '0');
+  };
+
+  it('Lua values to replies: numbers truncate, false is nil, arrays stop at nil, err/ok tables', async () => {
+    await evals(
+      'return 1',
+      'return -1.9',
+      'return 3.99e20',
+      'return math.huge',
+      'return -math.huge',
+      "return 'str'",
+      "return ''",
+      'return true',
+      'return false',
+      'return nil',
+      'return {}',
+      "return {1, 2, 3, 'x', nil, 4}",
+      'return {1.9, -2.7, true, false, {1, {2, {3}}}}',
+      "return {err='My error'}",
+      "return {err='-ERR dash'}",
+      "return {ok='fine'}",
+      "return {ok='a\\r\\nb'}",
+      "return {1, {err='nested'}, {ok='in'}}",
+      "return redis.error_reply('x y')",
+      "return redis.error_reply('-ERR x')",
+      "return redis.status_reply('-ERR x')",
+      "return {double=1.5}",
+      "return {map={a=1}}",
+      "return {set={a=true}}",
+      "return {big_number='123456789012345678901234567890'}",
+      "return {key='value'}",
+      'return 0x100000000 + 1',
+      'return 100000 * 100000',
+      'return 2^53 + 1',
+      'return 7 % 3',
+      'return -7 % 3',
+    );
+  });
+
+  it('Lua values to RESP3 replies (the caller speaks RESP3)', async () => {
+    await p.inResp3(async () => {
+      await evals(
+        'return true',
+        'return false',
+        'return nil',
+        "return {double=1.5}",
+        "return {double=0.1}",
+        "return {big_number='123456789012345678901234567890'}",
+        "return {verbatim_string={format='txt', string='hello'}}",
+        "return {1, false, true}",
+      );
+    });
+  });
+
+  it('replies to Lua values: RESP2 and RESP3 (redis.setresp) shapes seen from the script', async () => {
+    await p.same('SET', 's', 'v');
+    await p.same('HSET', 'h', 'f', '1');
+    await p.same('RPUSH', 'l', 'a', 'b');
+    await p.same('ZADD', 'z', '1.5', 'm');
+    await evals(
+      "return type(redis.call('GET', 'nokey'))",
+      "return tostring(redis.call('GET', 'nokey'))",
+      "return redis.call('GET', 's')",
+      "return redis.call('SET', 'x', 'y')['ok']",
+      "return type(redis.call('INCR', 'n'))",
+      "return redis.call('LRANGE', 'l', 0, -1)",
+      "return #redis.call('LRANGE', 'nokey', 0, -1)",
+      "local t = redis.pcall('INCR', 's'); return t['err']",
+      "redis.setresp(3); return type(redis.call('GET', 'nokey'))",
+      "redis.setresp(3); local m = redis.call('HGETALL', 'h'); return m['map']['f']",
+      "redis.setresp(3); local r = redis.call('ZSCORE', 'z', 'm'); return tostring(r['double'])",
+      "redis.setresp(3); return redis.call('HGETALL', 'h')",
+      "redis.setresp(3); return redis.call('SMEMBERS', 'nokey')",
+      "redis.setresp(3); return redis.call('ZSCORE', 'z', 'm')",
+      'redis.setresp(4)',
+      "redis.setresp('x')",
+      'redis.setresp()',
+      "return redis.call('ZSCORE', 'z', 'm')",
+    );
+    await p.inResp3(async () => {
+      await evals("redis.setresp(3); return redis.call('HGETALL', 'h')", "redis.setresp(3); return redis.call('ZSCORE', 'z', 'm')", "return redis.call('HGETALL', 'h')");
+    });
+  });
+
+  it('numbers as Lua 5.1 prints them and as redis.call passes them', async () => {
+    await evals(
+      "return tostring(10/2) .. ' ' .. tostring(2^53) .. ' ' .. 1e20 .. ' ' .. 0.1 .. ' ' .. 1e-7 .. ' ' .. 1/3",
+      "return tostring(1e15) .. ' ' .. tostring(123456789012345) .. ' ' .. tostring(-0.5) .. ' ' .. 3.14159265358979",
+      "return tostring(0/0)",
+      "return string.format('%d %s %5.2f', 3, 4.5, 1/3)",
+      "return tonumber('0x10') .. ' ' .. tonumber('  12  ') .. ' ' .. tostring(tonumber('1e3'))",
+      "return math.floor(2^40 / 3) * 1000",
+      "redis.call('SET', 'k', 1.5); redis.call('SET', 'k2', 0.1 + 0.2); redis.call('SET', 'k3', 1e20); redis.call('SET', 'k4', 2^53); return redis.call('MGET', 'k', 'k2', 'k3', 'k4')",
+      "redis.call('SET', 'a', 1700000000000); redis.call('SET', 'b', 0.000001); redis.call('SET', 'c', 123456.789); redis.call('SET', 'd', -1e21); redis.call('SET', 'e', 1/0); redis.call('SET', 'f', 0/0); return redis.call('MGET', 'a', 'b', 'c', 'd', 'e', 'f')",
+      "return redis.call('INCRBY', 'n', 2^40)",
+    );
+  });
+
+  it('KEYS and ARGV, numkeys errors, EVALSHA, SCRIPT LOAD/EXISTS/FLUSH', async () => {
+    await p.same('EVAL', 'return {#KEYS, #ARGV, KEYS[1], ARGV[2]}', '2', 'a', 'b', 'c', 'd');
+    await p.same('EVAL', 'return 1', '-1');
+    await p.same('EVAL', 'return 1', '3', 'a');
+    await p.same('EVAL', 'return 1', 'x');
+    await p.same('EVAL', 'return 1', '1.5');
+    await p.same('EVAL', 'return 1');
+    await p.same('EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0');
+    await p.same('EVALSHA', 'short', '0');
+    const sha = (await p.same('SCRIPT', 'LOAD', 'return ARGV[1]')).value as string;
+    await p.same('EVALSHA', sha, '0', 'hello');
+    await p.same('EVALSHA', sha.toUpperCase(), '0', 'upper');
+    await p.same('EVALSHA_RO', sha, '0', 'ro');
+    await p.same('SCRIPT', 'EXISTS', sha, 'ffffffffffffffffffffffffffffffffffffffff', sha.toUpperCase());
+    await p.same('EVAL', 'return 2', '0');
+    await p.same('SCRIPT', 'EXISTS', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db');
+    await p.same('SCRIPT', 'FLUSH', 'ASYNC');
+    await p.same('SCRIPT', 'FLUSH', 'SYNC');
+    await p.same('SCRIPT', 'FLUSH', 'bad');
+    await p.same('SCRIPT', 'EXISTS', sha);
+    await p.same('EVALSHA', sha, '0');
+    await p.same('SCRIPT', 'LOAD', 'syntax error here');
+    await p.same('SCRIPT', 'KILL');
+    await p.same('SCRIPT', 'HELP');
+    await p.same('SCRIPT', 'NOSUCH');
+  });
+
+  it('errors: runtime, compile, redis.call and redis.pcall, with positions', async () => {
+    await p.same('SET', 's', 'foo');
+    await evals(
+      'return x',
+      'x = 5',
+      '_G.y = 1',
+      'redis.call = 1',
+      "string.foo = 'x'",
+      "error('boom')",
+      "error('boom', 0)",
+      "error('deep', 2)",
+      'error(123)',
+      'error(nil)',
+      "error({err='XX custom'})",
+      "error({err='ERR with code'})",
+      "local function f() error('in f') end\nf()",
+      "\n\nerror('line three')",
+      "return redis.call('nosuch')",
+      "return redis.call('get')",
+      "return redis.pcall('get')",
+      "return redis.call('set', 'a')",
+      "return redis.call('incr', 's')",
+      "return redis.pcall('incr', 's')",
+      'return redis.call()',
+      'return redis.pcall()',
+      'return redis.call({})',
+      "return redis.call('get', {})",
+      "return redis.pcall('get', {})",
+      "return redis.call('set', 'k', true)",
+      "return redis.call('subscribe', 'x')",
+      "return redis.call('eval', 'return 1', 0)",
+      "return redis.call('multi')",
+      "return redis.call('script', 'load', 'return 1')",
+      "return redis.call('function', 'list')",
+      "local ok, e = pcall(function() redis.call('incr', 's') end); return e['err']",
+      "local ok, e = pcall(function() error('x') end); return e",
+      "return redis.sha1hex()",
+      "redis.log(redis.LOG_WARNING)",
+      "redis.log('x', 'y')",
+      'redis.set_repl(99)',
+      'redis.set_repl()',
+      'return redis.set_repl(redis.REPL_ALL)',
+      'return redis.replicate_commands()',
+    );
+  });
+
+  it('the sandbox: removed globals, libraries and their results', async () => {
+    await evals(
+      'return type(os)',
+      'return loadfile',
+      'return dofile',
+      "return type(loadstring) .. type(unpack) .. type(table.getn) .. type(pcall) .. type(setmetatable)",
+      'return table.getn({1, 2, 3})',
+      'return {unpack({1, 2, 3})}',
+      'return select(2, unpack({1, 2, 3}))',
+      "return loadstring('return 1 + 1')()",
+      'return redis.REDIS_VERSION',
+      'return redis.REDIS_VERSION_NUM',
+      "return redis.sha1hex('')",
+      "return redis.sha1hex('abc')",
+      "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}",
+      "redis.log(redis.LOG_WARNING, 'from a script', 1)",
+      "return cjson.encode({b = {1, 2, 3}})",
+      "return cjson.encode({c = 'x/y'})",
+      "return cjson.encode({1.5, 'two', true})",
+      'return cjson.encode({})',
+      "local t = cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}'); return {t.a[2], t.c, tostring(t.a[3].b == cjson.null)}",
+      "return cjson.decode('[1,2,3]')",
+      'return cmsgpack.pack(1, -1, 300, -300, 70000, 2^40)',
+      "return cmsgpack.pack('abc', {1, 2, 3}, true, false)",
+      "return cmsgpack.pack(1.5)",
+      "return {cmsgpack.unpack(cmsgpack.pack(1, 'two', {3, 4}))}",
+      "local t = cmsgpack.unpack(cmsgpack.pack({a = 1})); return t.a",
+      'return {bit.band(0xff, 0x0f), bit.bor(1, 2, 4), bit.bxor(5, 1), bit.bnot(0), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-16, 2)}',
+      "return {bit.tohex(255), bit.tohex(-1, 4), bit.tohex(255, -2), bit.tobit(2^32 + 5), bit.rol(1, 33), bit.bswap(0x01020304)}",
+      "return struct.pack('>I2', 258)",
+      "return {struct.unpack('<i4', struct.pack('<i4', -2))}",
+      "return struct.size('>iH')",
+      "return string.rep('ab', 3) .. string.upper('x') .. string.sub('hello', 2, -2) .. #('\\0\\255')",
+      "return {string.byte('A'), string.char(72, 105), string.find('hello', 'll')}",
+      "local t = {} for w in string.gmatch('a b c', '%a') do t[#t + 1] = w end return t",
+      "local t = {3, 1, 2} table.sort(t) return t",
+      "return table.concat({1, 2, 3}, ',')",
+      'return math.max(1, 5, 3) + math.min(4, 2) + math.abs(-3)',
+      "return tostring(math.floor(3.7)) .. tostring(math.ceil(3.2)) .. tostring(math.sqrt(16))",
+    );
+  });
+
+  it('shebang flags, EVAL_RO and no-writes', async () => {
+    await p.same('SET', 'k', 'v');
+    await evals(
+      "#!lua flags=no-writes\nreturn redis.call('get', 'k')",
+      "#!lua flags=no-writes\nreturn redis.call('set', 'a', 'b')",
+      "#!lua flags=no-writes,allow-oom\nreturn 1",
+      '#!lua\nreturn 2',
+      '#!lua flags=\nreturn 3',
+      "#!lua flags=bad\nreturn 1",
+      '#!js\nreturn 1',
+      '#!lua foo=bar\nreturn 1',
+      "#!lua\nerror('second line')",
+    );
+    await p.same('EVAL_RO', "return redis.call('get', 'k')", '0');
+    await p.same('EVAL_RO', "return redis.call('set', 'a', 'b')", '0');
+    await p.same('EVAL_RO', "#!lua\nreturn redis.call('get', 'k')", '0');
+    await p.same('EVAL_RO', "#!lua flags=no-writes\nreturn redis.call('get', 'k')", '0');
+    await p.same('GET', 'a');
+  });
+
+  it('FUNCTION LOAD, FCALL, FCALL_RO, LIST, STATS, DELETE, DUMP and RESTORE', async () => {
+    await p.same('FUNCTION', 'LOAD', LIB);
+    await p.same('FUNCTION', 'LOAD', LIB);
+    await p.same('FUNCTION', 'LOAD', 'REPLACE', LIB);
+    await p.same('FCALL', 'echo', '1', 'k', 'a');
+    await p.same('FCALL', 'setter', '1', 'k', 'v');
+    await p.same('FCALL_RO', 'reader', '1', 'k');
+    await p.same('FCALL_RO', 'setter', '1', 'k', 'v');
+    await p.same('FCALL', 'bad_writer', '0');
+    await p.same('FCALL', 'nosuch', '0');
+    await p.same('FCALL', 'echo', '-1');
+    await p.same('FCALL', 'echo', '5');
+    await sameList('FUNCTION', 'LIST');
+    await sameList('FUNCTION', 'LIST', 'WITHCODE');
+    await sameList('FUNCTION', 'LIST', 'LIBRARYNAME', 'my*');
+    await p.same('FUNCTION', 'LIST', 'LIBRARYNAME', 'other');
+    await p.same('FUNCTION', 'LIST', 'LIBRARYNAME');
+    await p.same('FUNCTION', 'LIST', 'bad');
+    await p.same('FUNCTION', 'STATS');
+    await p.inResp3(async () => {
+      await sameList('FUNCTION', 'LIST');
+      await p.same('FUNCTION', 'STATS');
+    });
+    const dump = (await p.same('FUNCTION', 'DUMP')).value as string;
+    await p.same('FUNCTION', 'RESTORE', Buffer.from(dump, 'latin1'));
+    await p.same('FUNCTION', 'RESTORE', Buffer.from(dump, 'latin1'), 'REPLACE');
+    await p.same('FUNCTION', 'RESTORE', Buffer.from(dump, 'latin1'), 'bad');
+    await p.same('FUNCTION', 'RESTORE', 'garbage');
+    await p.same('FUNCTION', 'DELETE', 'mylib');
+    await p.same('FUNCTION', 'DELETE', 'mylib');
+    await p.same('FCALL', 'echo', '0');
+    await p.same('FUNCTION', 'RESTORE', Buffer.from(dump, 'latin1'));
+    await p.same('FCALL', 'echo', '1', 'restored', 'yes');
+    await p.same('FUNCTION', 'RESTORE', Buffer.from(dump, 'latin1'), 'FLUSH');
+    await p.same('FUNCTION', 'FLUSH', 'bad');
+    await p.same('FUNCTION', 'FLUSH', 'ASYNC');
+    await p.same('FUNCTION', 'LIST');
+    await p.same('FUNCTION', 'KILL');
+    await p.same('FUNCTION', 'HELP');
+  });
+
+  it('FUNCTION LOAD errors: metadata, names, registration, the load environment', async () => {
+    const loads = [
+      'return 1',
+      '#!lua',
+      '#!lua\nreturn 1',
+      '#!lua name=mylib',
+      '#!lua name=mylib foo=bar\nreturn 1',
+      "#!lua name=my-lib\nredis.register_function('f', function() return 1 end)",
+      "#!lua name=lib\nredis.register_function('f-x', function() return 1 end)",
+      "#!lua name=lib\nredis.call('ping')",
+      '#!lua name=lib\nlocal x = 1',
+      "#!lua name=lib\nredis.register_function('h', function() end)\nredis.register_function('h', function() end)",
+      "#!lua name=lib\nredis.register_function('h2', 'notfunc')",
+      "#!lua name=lib\nredis.register_function('h2')",
+      "#!lua name=lib\nredis.register_function{function_name='h3', callback=function() end, flags={'bad'}}",
+      "#!lua name=lib\nredis.register_function{function_name='h3', callback=function() end, other=1}",
+      "#!lua name=lib\nredis.register_function{callback=function() end}",
+      "#!lua name=lib\nredis.register_function{function_name='h4'}",
+      '#!lua name=lib\nsyntax error',
+      "#!lua name=lib\nerror('x')",
+      '#!lua name=lib\nlocal s = string',
+      "#!lua name=lib\nredis.log(redis.LOG_NOTICE, redis.REDIS_VERSION)\nredis.register_function('ok', function() return 1 end)",
+      "#!lua name=lib2\nredis.register_function('ok', function() return 2 end)",
+      "#!lua name=lib3\nredis.register_function('g', function() return x end)",
+    ];
+    for (const code of loads) await p.same('FUNCTION', 'LOAD', code);
+    await p.same('FUNCTION', 'LOAD', 'REPLACE', 'x', 'y');
+    await p.same('FCALL', 'ok', '0');
+    await p.same('FCALL', 'g', '0');
+  });
+
+  it('propagates the commands a script ran, wrapped in MULTI/EXEC when several, and FUNCTION LOAD as itself', async () => {
+    const units: TextEffect[][] = [];
+    const off = servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
+    try {
+      await p.same('EVAL', "redis.call('SET', KEYS[1], ARGV[1]); redis.call('INCR', 'n'); return redis.call('GET', KEYS[1])", '1', 'k', 'v');
+      await p.same('EVAL', "return redis.call('GET', 'k')", '0');
+      await p.same('EVAL', "redis.call('SET', 'x', 'y'); return 1", '0');
+      await p.same('EVAL', "redis.call('SET', 'y', 'z'); error('after a write')", '0');
+      await p.same('FUNCTION', 'LOAD', LIB);
+      await p.same('FCALL', 'setter', '1', 'f', 'v');
+    } finally {
+      off();
+    }
+    expect(units).toEqual([
+      [
+        { db: 0, argv: ['SET', 'k', 'v'] },
+        { db: 0, argv: ['INCR', 'n'] },
+      ],
+      [{ db: 0, argv: ['SET', 'x', 'y'] }],
+      [{ db: 0, argv: ['SET', 'y', 'z'] }],
+      [{ db: 0, argv: ['FUNCTION', 'LOAD', LIB] }],
+      [{ db: 0, argv: ['SET', 'f', 'v'] }],
+    ]);
+    await p.same('MGET', 'k', 'n', 'x', 'y', 'f');
+  });
+
+  it('scripts inside MULTI/EXEC, SELECT inside a script, WATCH sees a script write', async () => {
+    await p.same('MULTI');
+    await p.same('EVAL', "return redis.call('INCR', 'c')", '0');
+    await p.same('EVAL', "return redis.call('INCR', 'c')", '0');
+    await p.same('EXEC');
+    await p.same('EVAL', "redis.call('SELECT', 1); redis.call('SET', 'in1', 'v'); return redis.call('DBSIZE')", '0');
+    await p.same('EXISTS', 'in1');
+    await p.same('SELECT', '1');
+    await p.same('GET', 'in1');
+    await p.same('SELECT', '0');
+    await p.same('WATCH', 'w');
+    await p.same('EVAL', "return redis.call('SET', 'w', '1')", '0');
+    await p.same('MULTI');
+    await p.same('GET', 'w');
+    await p.same('EXEC');
+    await p.same('EVAL', "return redis.call('BLPOP', 'nolist', 0)", '0');
+  });
+});
