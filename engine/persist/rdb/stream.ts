@@ -29,6 +29,7 @@ import { ListpackReader, ListpackWriter, lpStringAsInt } from './listpack.js';
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
 const ID_BYTES = 16;
+const TWO32 = 4294967296;
 
 /** 16 bytes big-endian (streamEncodeID): the rax key of a node and the PEL's IDs. */
 function encodeId(ms: U64, seq: U64, out: Buffer, at = 0): Buffer {
@@ -76,6 +77,24 @@ function undelta(master: U64, d: Int64): U64 {
   return v <= 9007199254740991n ? Number(v) : v;
 }
 
+/**
+ * Writes master + d (mod 2^64) as two 32-bit words at meta[b]; `words` are the
+ * master's. Most deltas stay within the master's low word: no 64-bit arithmetic then.
+ */
+function putUndelta(meta: Uint32Array, b: number, words: readonly [number, number], master: U64, d: Int64): void {
+  if (typeof d === 'number') {
+    const lo = words[1] + d;
+    if (lo >= 0 && lo < TWO32) {
+      meta[b] = words[0];
+      meta[b + 1] = lo;
+      return;
+    }
+  }
+  const v = undelta(master, d);
+  meta[b] = hi32(v);
+  meta[b + 1] = lo32(v);
+}
+
 /** Reusable buffers for converting nodes (one conversion at a time, never re-entered). */
 let scratch = Buffer.allocUnsafe(1 << 16);
 const lpOut = new ListpackWriter(1 << 14);
@@ -109,45 +128,51 @@ function nodeToListpack(node: StreamNode): Buffer {
   data.latin1Write(p.data, 0, p.data.length);
   const meta = p.meta;
   const masterCount = p.masterFields.length;
+  const masterMs = p.masterMs;
+  const masterSeq = p.masterSeq;
   for (let i = 0; i < p.size; i++) {
     const b = i * NODE_META_WORDS;
     const word = meta[b + 4];
     const flags = word & 3;
     let at = word >>> 2;
     lp.int(flags);
-    lp.int(delta(fromHiLo(meta[b], meta[b + 1]), p.masterMs));
-    lp.int(delta(fromHiLo(meta[b + 2], meta[b + 3]), p.masterSeq));
-    let strings: number;
-    if ((flags & FLAG_SAMEFIELDS) !== 0) {
-      strings = masterCount;
-    } else {
-      const [n, next] = readVarint(data, at);
-      at = next;
+    lp.int(delta(fromHiLo(meta[b], meta[b + 1]), masterMs));
+    lp.int(delta(fromHiLo(meta[b + 2], meta[b + 3]), masterSeq));
+    let strings = masterCount;
+    if ((flags & FLAG_SAMEFIELDS) === 0) {
+      const n = readVarint(data, at);
+      at += varintSize(n);
       lp.int(n);
       strings = 2 * n;
     }
     for (let k = 0; k < strings; k++) {
-      const [len, start] = readVarint(data, at);
-      element(lp, data, start, start + len);
-      at = start + len;
+      const len = readVarint(data, at);
+      at += varintSize(len);
+      element(lp, data, at, at + len);
+      at += len;
     }
     lp.int((flags & FLAG_SAMEFIELDS) !== 0 ? masterCount + 3 : strings + 4);
   }
   return lp.finish();
 }
 
-/** The node payload's length prefix (stream-node.ts: 7 bits a byte): [value, next offset]. */
-function readVarint(d: Buffer, p: number): [number, number] {
-  let c = d[p++];
-  if (c < 128) return [c, p];
+/** The node payload's length prefix (stream-node.ts: 7 bits a byte) at `p`. */
+function readVarint(d: Buffer, p: number): number {
+  let c = d[p];
+  if (c < 128) return c;
   let n = 0;
   let scale = 1;
   while (c >= 128) {
     n += (c - 128) * scale;
     scale *= 128;
-    c = d[p++];
+    c = d[++p];
   }
-  return [n + c * scale, p];
+  return n + c * scale;
+}
+
+/** Bytes of the length prefix of `n`. */
+function varintSize(n: number): number {
+  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : n < 268435456 ? 4 : 5;
 }
 
 function writeVarint(d: Buffer, p: number, n: number): number {
@@ -217,19 +242,17 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
   // Every entry takes at least four elements of a byte or more.
   if (size === 0 || size > lp.length) fail('bad entry count');
   const meta = new Uint32Array(size * NODE_META_WORDS);
+  const msWords = [hi32(master.ms), lo32(master.ms)] as const;
+  const seqWords = [hi32(master.seq), lo32(master.seq)] as const;
   const payload = new PayloadBuilder();
   let seenLive = 0;
   let monotonic = true;
   for (let i = 0; i < size; i++) {
     const flags = r.expect().integer();
     if (typeof flags !== 'number' || flags < 0 || flags > 3) fail('bad entry flags');
-    const ms = undelta(master.ms, r.expect().integer());
-    const seq = undelta(master.seq, r.expect().integer());
     const b = i * NODE_META_WORDS;
-    meta[b] = hi32(ms);
-    meta[b + 1] = lo32(ms);
-    meta[b + 2] = hi32(seq);
-    meta[b + 3] = lo32(seq);
+    putUndelta(meta, b, msWords, master.ms, r.expect().integer());
+    putUndelta(meta, b + 2, seqWords, master.seq, r.expect().integer());
     meta[b + 4] = payload.pos * 4 + (flags as number);
     if (i > 0 && !isAfter(meta, b)) monotonic = false;
     let strings = fieldCount;
@@ -393,8 +416,7 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
   const owner: (Consumer | undefined)[] = new Array<Consumer | undefined>(n);
   const buf = r.buf;
   for (let i = 0; i < n; i++) {
-    const at = r.pos;
-    r.raw(ID_BYTES);
+    const at = r.skip(ID_BYTES);
     for (let w = 0; w < 4; w++) words[i * 4 + w] = buf.readUInt32BE(at + w * 4);
     if (i > 0 && compareWordsAt(words, i - 1, words, i) >= 0) r.fail('pending entries out of order', at);
     times[i] = Number(r.millis());
@@ -408,8 +430,7 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
     if (group.consumers.has(name)) r.fail('duplicated consumer name', atName);
     const consumer = group.createConsumer(name, Number(r.millis()));
     for (let k = r.count(); k > 0; k--) {
-      const at = r.pos;
-      r.raw(ID_BYTES);
+      const at = r.skip(ID_BYTES);
       for (let w = 0; w < 4; w++) key[w] = buf.readUInt32BE(at + w * 4);
       const i = findWords(words, n, key);
       if (i < 0 || owner[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
