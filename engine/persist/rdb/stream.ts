@@ -46,10 +46,21 @@ function decodeId(b: Buffer, at = 0): StreamId {
 
 /** An ID as the PEL stores it: 16 bytes big-endian, no length. */
 function writeRawId(w: ByteWriter, id: StreamId): void {
-  w.u32be(hi32(id.ms));
-  w.u32be(lo32(id.ms));
-  w.u32be(hi32(id.seq));
-  w.u32be(lo32(id.seq));
+  const buf = w.room(ID_BYTES);
+  const p = w.end;
+  putU32be(buf, p, hi32(id.ms));
+  putU32be(buf, p + 4, lo32(id.ms));
+  putU32be(buf, p + 8, hi32(id.seq));
+  putU32be(buf, p + 12, lo32(id.seq));
+  w.wrote(ID_BYTES);
+}
+
+/** A PEL holds one ID per pending entry, twice: bytes stored directly, no call per word. */
+function putU32be(buf: Buffer, p: number, v: number): void {
+  buf[p] = v >>> 24;
+  buf[p + 1] = v >>> 16;
+  buf[p + 2] = v >>> 8;
+  buf[p + 3] = v;
 }
 
 function writeId(w: ByteWriter, id: StreamId): void {
@@ -279,6 +290,15 @@ function isAfter(m: Uint32Array, b: number): boolean {
   return (m[b] - m[a] || m[b + 1] - m[a + 1] || m[b + 2] - m[a + 2] || m[b + 3] - m[a + 3]) > 0;
 }
 
+/** writeBlob, returning the bytes it wrote as latin1 text. */
+function writeBlobKept(w: ByteWriter, bytes: Buffer): string {
+  // The longest encoding writeBlob can choose fits: it writes into this same buffer.
+  const buf = w.room(bytes.length + 16);
+  const start = w.end;
+  writeBlob(w, bytes);
+  return buf.latin1Slice(start, w.end);
+}
+
 /**
  * Writes a stream's value (after its type and key) from a view, `maxNodes` nodes per
  * `step`: the nodes, the counters, then the consumer groups (`writeGroups`).
@@ -303,7 +323,10 @@ export class StreamRecordWriter {
       const node = nodes[this.next];
       const p = node.parts();
       writeBlob(w, encodeId(p.masterMs, p.masterSeq, this.key));
-      writeBlob(w, nodeToListpack(node));
+      if (node.rdbEncoded !== null) w.latin1(node.rdbEncoded);
+      else if (this.next === nodes.length - 1) writeBlob(w, nodeToListpack(node));
+      // Not the tail: it changes only if entries are deleted, keep what was written.
+      else node.rdbEncoded = writeBlobKept(w, nodeToListpack(node));
     }
     if (this.next < nodes.length) return false;
     const v = this.view;
@@ -355,6 +378,8 @@ export function readStream(r: RdbInput, type: RdbType): Stream {
     if (key.length !== ID_BYTES) r.fail('stream node key is not a 128-bit ID', at);
     const lpAt = r.pos;
     const node = listpackToNode(r.blob(), decodeId(key), r, lpAt);
+    // Kept for the next snapshot (StreamNode.rdbEncoded); not the tail's, which XADD changes.
+    if (n > 1) node.rdbEncoded = r.buf.latin1Slice(lpAt, r.pos);
     if (nodes.length > 0 && !isAscendingKey(nodes[nodes.length - 1], node)) {
       r.fail('stream nodes out of order', at);
     }
