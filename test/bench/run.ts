@@ -21,32 +21,27 @@
  * After the table: the cost of each AOF mode relative to the same server without AOF,
  * of each follower relative to the same leader without followers, replication lag under
  * a steady XADD load and the time of a full resync (replication-lag.ts),
- * and the time each server takes to load a 1,000,000-entry stream from its own AOF
- * (as written, and after a rewrite).
+ * the time each server takes to load a 1,000,000-entry stream from its own AOF
+ * (as written, and after a rewrite), the WebSocket gateway against RESP workers
+ * (gateway.ts), and what the metrics cost the commands (metrics-cost.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
 import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 import { lagSteps, replicationLag } from './replication-lag.js';
 import { largeWorkloads } from './large-workloads.js';
 import { gatewayReport } from './gateway.js';
+import { metricsCostReport } from './metrics-cost.js';
+import { benchmarkRun, startProcess, type Measurement, type Server } from './tools.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
 const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
-
-interface Server {
-  port: number;
-  stop(): Promise<void>;
-  /** What the process printed (its log) so far. */
-  output(): string;
-}
 
 interface Target {
   name: string;
@@ -61,13 +56,6 @@ interface Scenario {
   workloads?: string[];
   /** redis-server followers attached to each server (`--replicaof` it) before the runs. */
   followers?: number;
-}
-
-interface Measurement {
-  /** The test name as redis-benchmark reports it (PING_INLINE, SET, MSET (10 keys)...). */
-  test: string;
-  rps: number;
-  p50ms: number;
 }
 
 interface Workload {
@@ -91,13 +79,6 @@ function redisBenchmark(name: string, spec: string[], pipeline: number, requests
 /** Requests for a run at `scale`: at least 1000, or a few per client for workloads with fewer requests than that. */
 const scaled = (requests: number, scale: number, clients = CLIENTS): number =>
   Math.max(Math.min(1000, requests), 2 * clients, Math.round(requests * scale));
-
-async function benchmarkRun(port: number, clients: number, requests: number, pipeline: number, spec: string[]): Promise<Measurement[]> {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '--csv', '-c', String(clients), '-n', String(requests), '-P', String(pipeline), ...spec];
-  const { stdout, stderr, code } = await run('redis-benchmark', args);
-  if (code !== 0) throw new Error(`redis-benchmark ${args.join(' ')} exited with ${code}: ${stderr}`);
-  return parseCsv(stdout);
-}
 
 /**
  * A work queue: half the clients LPUSH jobs while the other half, started at the same
@@ -173,19 +154,6 @@ async function countingSubscriber(port: number, channel: string): Promise<{ sock
     }
   };
   return { socket, until };
-}
-
-/** redis-benchmark --csv: a header line, then `"TEST","rps","avg","min","p50",...` per test. */
-function parseCsv(csv: string): Measurement[] {
-  const rows = csv
-    .split('\n')
-    .filter((line) => line.startsWith('"'))
-    .map((line) => line.split('","').map((cell) => cell.replace(/^"|"$/g, '')));
-  const header = rows.shift() ?? [];
-  const rps = header.indexOf('rps');
-  const p50 = header.indexOf('p50_latency_ms');
-  if (rps < 0 || p50 < 0) throw new Error(`unexpected redis-benchmark output:\n${csv}`);
-  return rows.map((cells) => ({ test: cells[0], rps: Number(cells[rps]), p50ms: Number(cells[p50]) }));
 }
 
 /** What the AOF scenarios measure: stream and list writes. */
@@ -322,11 +290,13 @@ async function main(): Promise<void> {
   const lagReport = lagTimes ? await replicationLag(TARGETS, scale, progress) : [];
   // The WebSocket gateway against RESP workers, on the broker alone (test/bench/gateway.ts).
   const gatewayLines = only === null || only.includes('gateway') ? await gatewayReport(scale) : [];
+  // The metrics' cost: the broker with and without its HTTP server, scraped (test/bench/metrics-cost.ts).
+  const metricsLines = only === null || only.includes('metrics_cost') ? await metricsCostReport(scale) : [];
   progress.done();
   const failed = printTable(results);
   printAofCost(results);
   printFollowerCost(results);
-  for (const line of [...loadReport, ...lagReport, ...gatewayLines]) process.stdout.write(`${line}\n`);
+  for (const line of [...loadReport, ...lagReport, ...gatewayLines, ...metricsLines]) process.stdout.write(`${line}\n`);
   if (failed) process.exitCode = 1;
 }
 
@@ -474,57 +444,6 @@ class Progress {
     if (this.tty) process.stderr.write(`\r\x1b[K${text}`);
     else if (summary !== '') process.stderr.write(`${text}\n`);
   }
-}
-
-async function startProcess(command: string, args: (port: string) => string[]): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(command, args(String(port)), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stdout?.on('data', (d) => (stderr += d));
-  child.stderr?.on('data', (d) => (stderr += d));
-  const stop = () => stopProcess(child);
-  // If this process exits first, the server goes with it.
-  const killChild = () => child.kill('SIGKILL');
-  process.once('exit', killChild);
-  child.once('exit', () => process.off('exit', killChild));
-  for (let i = 0; i < 2400; i++) {
-    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${stderr}`);
-    if (await canConnect(port)) return { port, stop, output: () => stderr };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await stop();
-  throw new Error(`${command} did not listen on port ${port}: ${stderr}`);
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code }));
-  });
 }
 
 main().catch((err: unknown) => {

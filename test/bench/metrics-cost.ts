@@ -1,0 +1,150 @@
+/**
+ * Benchmark: what the metrics cost the commands (issue 14's target: under 3% at
+ * `-P 16`). Two brokers side by side with the same flags, one without its HTTP
+ * server (`--http-port 0`: no /metrics) and one with it, scraped every second (a
+ * tighter interval than Prometheus's default 15 s) while 1,000 streams with 3
+ * consumer groups each give every scrape work. The same redis-benchmark runs go to
+ * both, which one goes first alternating run by run, ROUNDS times; each figure is the
+ * median. The command path bumps the same counters either way (README, "Cost"): the
+ * difference is the HTTP server and the scrapes, whose share shrinks with a longer
+ * interval (15 s in dashboards/prometheus/prometheus.yml). Two ratios per workload, on/off: throughput, and the broker's CPU time per
+ * request (from /proc), which a machine busy with other work disturbs less.
+ *
+ * Workloads: SET, XADD to a stream with a consumer group, and XREADGROUP of one
+ * entry at a time from a stream filled beforehand (each delivery feeds the
+ * delivery-latency histogram), each at -P 16 with 50 clients.
+ *
+ *   npm run build && node dist/test/bench/metrics-cost.js [--quick]
+ *
+ * run.ts runs it after its table (`npm run bench`, or `-- --only metrics_cost`).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeCommand, RawClient } from '../harness/raw.js';
+import { freePort } from '../harness/servers.js';
+import { benchmarkRun, cpuSeconds, startProcess, type Server } from './tools.js';
+
+const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
+const ROUNDS = 3;
+const CLIENTS = 50;
+const PIPELINE = 16;
+const REQUESTS = 500_000;
+const STREAMS = 1_000;
+const SCRAPE_EVERY_MS = 1_000;
+
+interface Case {
+  name: string;
+  /** Work done before each run, not measured (the entries XREADGROUP delivers). */
+  prepare?(port: number, requests: number): Promise<void>;
+  spec: string[];
+}
+
+const CASES: Case[] = [
+  { name: 'SET', spec: ['-t', 'set'] },
+  { name: 'XADD', spec: ['XADD', 'bench:metrics', '*', 'field', 'value'] },
+  {
+    name: 'XREADGROUP',
+    prepare: (port, requests) => benchmarkRun(port, CLIENTS, requests, PIPELINE, ['XADD', 'bench:deliver', '*', 'field', 'value']).then(() => undefined),
+    spec: ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', 'bench:deliver', '>'],
+  },
+];
+
+/** 1,000 streams with 3 groups each, some entries pending: the metrics report every one. */
+async function populate(port: number): Promise<void> {
+  const c = await RawClient.connect(port);
+  const commands: Buffer[] = [encodeCommand(['XGROUP', 'CREATE', 'bench:metrics', 'g', '$', 'MKSTREAM']), encodeCommand(['XGROUP', 'CREATE', 'bench:deliver', 'g', '$', 'MKSTREAM'])];
+  for (let s = 0; s < STREAMS; s++) {
+    const key = `stream:${s}`;
+    for (let e = 0; e < 10; e++) commands.push(encodeCommand(['XADD', key, '*', 'n', String(e)]));
+    for (let g = 0; g < 3; g++) {
+      commands.push(encodeCommand(['XGROUP', 'CREATE', key, `group-${g}`, '0']));
+      commands.push(encodeCommand(['XREADGROUP', 'GROUP', `group-${g}`, 'consumer', 'COUNT', '2', 'STREAMS', key, '>']));
+    }
+  }
+  await c.send(Buffer.concat(commands));
+  await c.readMany(commands.length);
+  c.close();
+}
+
+/** GET /metrics every SCRAPE_EVERY_MS until stopped; fails the run if a scrape does. */
+function scrapeEverySecond(httpPort: number): () => Promise<number> {
+  let scrapes = 0;
+  let failure: Error | null = null;
+  const timer = setInterval(() => {
+    fetch(`http://127.0.0.1:${httpPort}/metrics`)
+      .then(async (res) => {
+        if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
+        await res.arrayBuffer();
+        scrapes++;
+      })
+      .catch((err: unknown) => (failure = err instanceof Error ? err : new Error(String(err))));
+  }, SCRAPE_EVERY_MS);
+  return async () => {
+    clearInterval(timer);
+    if (failure !== null) throw failure;
+    return scrapes;
+  };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function startBroker(httpPort: number): Promise<Server> {
+  const server = await startProcess(process.execPath, (port) => [
+    BROKER_BIN,
+    ...['--port', port, '--bind', '127.0.0.1', '--http-port', String(httpPort), '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+  ]);
+  await populate(server.port);
+  return server;
+}
+
+/** The report's lines: per workload, throughput and CPU per request with metrics on and off, and their ratios. */
+export async function metricsCostReport(scale: number): Promise<string[]> {
+  const requests = Math.max(10_000, Math.round(REQUESTS * scale));
+  const httpPort = await freePort();
+  const [off, on] = [await startBroker(0), await startBroker(httpPort)];
+  const stopScraping = scrapeEverySecond(httpPort);
+  const figures = new Map<string, { rps: number[]; cpuUs: number[] }>();
+  let scrapes = 0;
+  try {
+    let runs = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const c of CASES) {
+        const order = runs++ % 2 === 0 ? [off, on] : [on, off];
+        for (const server of order) {
+          await c.prepare?.(server.port, requests);
+          const cpuBefore = cpuSeconds(server.pid);
+          const [m] = await benchmarkRun(server.port, CLIENTS, requests, PIPELINE, c.spec);
+          const cpuUs = ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / requests;
+          const key = `${c.name} ${server === on ? 'on' : 'off'}`;
+          const f = figures.get(key) ?? { rps: [], cpuUs: [] };
+          f.rps.push(m.rps);
+          f.cpuUs.push(cpuUs);
+          figures.set(key, f);
+        }
+      }
+    }
+  } finally {
+    scrapes = await stopScraping().finally(() => Promise.all([off.stop(), on.stop()]));
+  }
+  const lines = [
+    `\nMetrics cost (-P ${PIPELINE}, ${CLIENTS} clients; ${STREAMS} streams x 3 groups; /metrics scraped every ${SCRAPE_EVERY_MS / 1000} s, ${scrapes} scrapes; on/off):`,
+  ];
+  for (const c of CASES) {
+    const [on, off] = [figures.get(`${c.name} on`)!, figures.get(`${c.name} off`)!];
+    const rps = (f: typeof on) => median(f.rps);
+    const cpu = (f: typeof on) => median(f.cpuUs);
+    lines.push(
+      `  ${c.name.padEnd(11)} ${Math.round(rps(on))} vs ${Math.round(rps(off))} rps: ${(rps(on) / rps(off)).toFixed(3)};` +
+        ` CPU ${cpu(on).toFixed(2)} vs ${cpu(off).toFixed(2)} us/request: ${(cpu(on) / cpu(off)).toFixed(3)}`,
+    );
+  }
+  return lines;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const scale = process.argv.includes('--quick') ? 0.1 : 1;
+  for (const line of await metricsCostReport(scale)) process.stdout.write(`${line}\n`);
+}
