@@ -48,12 +48,22 @@ export class ByteWriter {
       // Full chunks are never written again: no copy needed for one.
       return n === 1 ? parts[0] : Buffer.concat(parts, bytes);
     }
-    const tail = this.buf.subarray(0, this.pos);
-    const out = this.done.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.done, tail]);
+    const pieces = this.takePieces();
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+  }
+
+  /**
+   * Everything written since the last take, as the pieces it is held in: views, not
+   * copies (writing goes on after the tail taken, never over it).
+   */
+  takePieces(): Buffer[] {
+    const pieces = this.done;
+    pieces.push(this.buf.subarray(0, this.pos));
+    this.buf = this.buf.subarray(this.pos);
     this.done = [];
     this.doneBytes = 0;
     this.pos = 0;
-    return out;
+    return pieces;
   }
 
   /** Moves everything written to `other` to the end of this writer, without copying; `other` is left empty. */
@@ -81,6 +91,24 @@ export class ByteWriter {
     }
     this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
     this.pos = 0;
+  }
+
+  /**
+   * Room for `n` more bytes: the buffer to write them into, from offset `end`; then
+   * `wrote` says how many were written. For encoders that write in place.
+   */
+  room(n: number): Buffer {
+    this.ensure(n);
+    return this.buf;
+  }
+
+  /** Where the next byte goes in the buffer `room` returned. */
+  get end(): number {
+    return this.pos;
+  }
+
+  wrote(n: number): void {
+    this.pos += n;
   }
 
   u8(n: number): void {

@@ -224,7 +224,7 @@ export function writeValue(w: ByteWriter, value: Value): void {
 
 /** A string value: a JS string, or past LARGE_VALUE bytes a LargeString (copied out of the file). */
 function readStringValue(r: RdbInput): StringValue {
-  if (r.atIntString()) return r.string();
+  if (r.atShortString(LARGE_VALUE)) return r.string();
   const bytes = r.blob();
   return bytes.length > LARGE_VALUE ? LargeString.copyOf(bytes) : bytes.latin1Slice();
 }

@@ -238,8 +238,11 @@ export class SnapshotWriter implements EntryGuard {
     this.release();
     if (this.resp) return this.drain();
     this.w.u8(RdbOp.Eof);
-    const body = this.drain();
-    return Buffer.concat([body, this.crc.bytes()]);
+    // The pieces as they are, copied once with the checksum.
+    const pieces = this.w.takePieces();
+    for (const piece of pieces) this.crc.update(piece);
+    pieces.push(this.crc.bytes());
+    return Buffer.concat(pieces);
   }
 
   /** Stops without finishing: the dbs are no longer guarded. */
@@ -356,8 +359,7 @@ export class SnapshotWriter implements EntryGuard {
 export function snapshotBytes(dbs: readonly Db[], now: number, format: SnapshotFormat = 'snapshot', info: SnapshotInfo = {}): Buffer {
   const writer = new SnapshotWriter(dbs, now, { live: false, format, info });
   writer.step(Infinity);
-  const body = writer.drain();
-  return Buffer.concat([body, writer.finish()]);
+  return writer.finish();
 }
 
 export interface SnapshotLoad {

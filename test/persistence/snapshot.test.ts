@@ -57,6 +57,37 @@ describe('snapshot format', () => {
     }
   });
 
+  it("a stream's nodes kept encoded by one save or load are encoded again once changed", async () => {
+    await c.call('FLUSHALL');
+    await c.call('CONFIG', 'SET', 'stream-node-max-entries', '10');
+    try {
+      await run(c, Array.from({ length: 100 }, (_, i) => ['XADD', 'st', `${i + 1}-1`, 'f', `v${i}`]));
+      await run(c, [['XGROUP', 'CREATE', 'st', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '20', 'STREAMS', 'st', '>']]);
+      // The first save keeps each full node's listpack (StreamNode.rdbEncoded).
+      snapshotBytes(server.broker.engine.dbs, Date.now());
+      await run(c, [['XDEL', 'st', '5-1', '57-1'], ['XTRIM', 'st', 'MINID', '23-1'], ['XADD', 'st', '101-1', 'f', 'new'], ['XACK', 'st', 'g', '3-1']]);
+      const saved = await loaded(snapshotBytes(server.broker.engine.dbs, Date.now()));
+      try {
+        expect(await streamState(saved.c, 'st')).toEqual(await streamState(c, 'st'));
+        // Loaded nodes keep their listpacks too: change one on the loaded side and save again.
+        await saved.c.call('XDEL', 'st', '88-1');
+        const again = await loaded(snapshotBytes(saved.server.broker.engine.dbs, Date.now()));
+        try {
+          expect(await streamState(again.c, 'st')).toEqual(await streamState(saved.c, 'st'));
+          expect((await again.c.call('XLEN', 'st')).value).toBe(77);
+        } finally {
+          again.c.close();
+          await again.server.stop();
+        }
+      } finally {
+        saved.c.close();
+        await saved.server.stop();
+      }
+    } finally {
+      await c.call('CONFIG', 'SET', 'stream-node-max-entries', '100');
+    }
+  });
+
   it('a snapshot taken while clients write holds the dataset of its start', async () => {
     await c.call('FLUSHALL');
     await run(c, Array.from({ length: 3000 }, (_, i) => ['RPUSH', `l:${i % 300}`, String(i)]));

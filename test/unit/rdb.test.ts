@@ -8,7 +8,7 @@ import { ByteWriter, FormatError } from '../../engine/persist/bytes.js';
 import { Crc64 } from '../../engine/persist/rdb/crc64.js';
 import { RdbInput, writeLen, writeString } from '../../engine/persist/rdb/encoding.js';
 import { ListpackReader, ListpackWriter, listpackStrings } from '../../engine/persist/rdb/listpack.js';
-import { lzfCompress, lzfDecompress } from '../../engine/persist/rdb/lzf.js';
+import { lzfCompressInto, lzfDecompress } from '../../engine/persist/rdb/lzf.js';
 import { prng } from '../persistence/proc.js';
 
 describe('CRC-64 (Jones)', () => {
@@ -27,6 +27,13 @@ describe('CRC-64 (Jones)', () => {
     }
   });
 });
+
+/** `input` compressed in at most `maxOut` bytes, or null when it does not fit. */
+function lzfCompress(input: Buffer, maxOut: number): Buffer | null {
+  const out = Buffer.alloc(maxOut + 1);
+  const n = lzfCompressInto(input, out, 0, maxOut);
+  return n === 0 ? null : out.subarray(0, n);
+}
 
 describe('LZF', () => {
   it('round-trips compressible and random data, and refuses what does not shrink', () => {

@@ -4,17 +4,21 @@
  * xor; crc64(0, "123456789") is 0xe9c6d914c4b8d9ca.
  *
  * The value is kept as two 32-bit halves (no BigInt per byte), and the input is
- * taken four bytes a step with four tables (slice-by-4), as redis-server's crcspeed
- * takes eight.
+ * taken eight bytes a step with eight tables (slice-by-8, as redis-server's crcspeed):
+ * a snapshot checksums every byte it writes and every byte it loads.
  */
 
 /** The reflected Jones polynomial, as halves. */
 const POLY_HI = 0x95ac9329;
 const POLY_LO = 0xac4bc9b5;
 
-/** T[k][b]: the CRC of byte b followed by k zero bytes; halves in separate arrays. */
-const HI = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
-const LO = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+/**
+ * T[k][b], the CRC of byte b followed by k zero bytes, at HI/LO[k * 256 + b]: one flat
+ * array per half, which V8 indexes faster than eight separate tables.
+ */
+const SLICES = 8;
+const HI = new Uint32Array(256 * SLICES);
+const LO = new Uint32Array(256 * SLICES);
 
 for (let b = 0; b < 256; b++) {
   let hi = 0;
@@ -28,16 +32,16 @@ for (let b = 0; b < 256; b++) {
       lo = (lo ^ POLY_LO) >>> 0;
     }
   }
-  HI[0][b] = hi;
-  LO[0][b] = lo;
+  HI[b] = hi;
+  LO[b] = lo;
 }
-for (let k = 1; k < 4; k++) {
+for (let k = 1; k < SLICES; k++) {
   for (let b = 0; b < 256; b++) {
-    const hi = HI[k - 1][b];
-    const lo = LO[k - 1][b];
+    const hi = HI[(k - 1) * 256 + b];
+    const lo = LO[(k - 1) * 256 + b];
     const i = lo & 0xff;
-    HI[k][b] = (HI[0][i] ^ (hi >>> 8)) >>> 0;
-    LO[k][b] = (LO[0][i] ^ ((lo >>> 8) | (hi << 24))) >>> 0;
+    HI[k * 256 + b] = (HI[i] ^ (hi >>> 8)) >>> 0;
+    LO[k * 256 + b] = (LO[i] ^ ((lo >>> 8) | (hi << 24))) >>> 0;
   }
 }
 
@@ -49,22 +53,26 @@ export class Crc64 {
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     let hi = this.hi;
     let lo = this.lo;
-    const [h0, h1, h2, h3] = HI;
-    const [l0, l1, l2, l3] = LO;
     let p = start;
-    for (; p + 4 <= end; p += 4) {
+    for (; p + 8 <= end; p += 8) {
       const x = lo ^ (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24));
-      const a = x & 0xff;
-      const b = (x >>> 8) & 0xff;
-      const c = (x >>> 16) & 0xff;
-      const d = x >>> 24;
-      lo = hi ^ l3[a] ^ l2[b] ^ l1[c] ^ l0[d];
-      hi = h3[a] ^ h2[b] ^ h1[c] ^ h0[d];
+      const y = hi ^ (buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24));
+      // Byte j of the eight is followed by 7 - j more: table 7 - j.
+      const a = 7 * 256 + (x & 0xff);
+      const b = 6 * 256 + ((x >>> 8) & 0xff);
+      const c = 5 * 256 + ((x >>> 16) & 0xff);
+      const d = 4 * 256 + (x >>> 24);
+      const e = 3 * 256 + (y & 0xff);
+      const f = 2 * 256 + ((y >>> 8) & 0xff);
+      const g = 256 + ((y >>> 16) & 0xff);
+      const h = y >>> 24;
+      lo = LO[a] ^ LO[b] ^ LO[c] ^ LO[d] ^ LO[e] ^ LO[f] ^ LO[g] ^ LO[h];
+      hi = HI[a] ^ HI[b] ^ HI[c] ^ HI[d] ^ HI[e] ^ HI[f] ^ HI[g] ^ HI[h];
     }
     for (; p < end; p++) {
       const i = (lo ^ buf[p]) & 0xff;
-      lo = LO[0][i] ^ ((lo >>> 8) | (hi << 24));
-      hi = HI[0][i] ^ (hi >>> 8);
+      lo = LO[i] ^ ((lo >>> 8) | (hi << 24));
+      hi = HI[i] ^ (hi >>> 8);
     }
     this.hi = hi >>> 0;
     this.lo = lo >>> 0;

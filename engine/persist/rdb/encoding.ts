@@ -14,7 +14,7 @@
 import { ByteWriter, FormatError } from '../bytes.js';
 import type { U64 } from '../../types/stream-id.js';
 import type { Int64 } from '../../util/int64.js';
-import { lzfCompress, lzfDecompress } from './lzf.js';
+import { lzfCompressInto, lzfDecompress } from './lzf.js';
 import { DEFAULT_LIMITS, type EncodingLimits } from '../../types/encoding-limits.js';
 
 export const RDB_VERSION = 10;
@@ -73,28 +73,32 @@ const TWO32 = 4294967296;
 
 /** rdbSaveLen. */
 export function writeLen(w: ByteWriter, n: U64): void {
-  if (typeof n === 'number' && n < 64) return w.u8(n);
-  if (typeof n === 'number' && n < 16384) {
-    w.u8((n >>> 8) | 0x40);
-    return w.u8(n & 0xff);
-  }
-  if (typeof n === 'number' && n < TWO32) {
-    w.u8(0x80);
-    w.u8(n >>> 24);
-    w.u8((n >>> 16) & 0xff);
-    w.u8((n >>> 8) & 0xff);
-    return w.u8(n & 0xff);
-  }
+  if (typeof n === 'number' && n < TWO32) return w.wrote(putLen(w.room(5), w.end, n) - w.end);
   w.u8(0x81);
   const big = BigInt(n);
-  const hi = Number(big >> 32n);
-  const lo = Number(big & 0xffffffffn);
-  for (const word of [hi, lo]) {
-    w.u8(word >>> 24);
-    w.u8((word >>> 16) & 0xff);
-    w.u8((word >>> 8) & 0xff);
-    w.u8(word & 0xff);
+  w.u32be(Number(big >> 32n));
+  w.u32be(Number(big & 0xffffffffn));
+}
+
+/** Bytes rdbSaveLen takes for `n` < 2^32. */
+function lenSize(n: number): number {
+  return n < 64 ? 1 : n < 16384 ? 2 : 5;
+}
+
+/** rdbSaveLen of `n` < 2^32 into `buf` at `p`; returns the offset after it. */
+function putLen(buf: Buffer, p: number, n: number): number {
+  if (n < 64) {
+    buf[p] = n;
+    return p + 1;
   }
+  if (n < 16384) {
+    buf[p] = (n >>> 8) | 0x40;
+    buf[p + 1] = n & 0xff;
+    return p + 2;
+  }
+  buf[p] = 0x80;
+  buf.writeUInt32BE(n, p + 1);
+  return p + 5;
 }
 
 /** A signed counter saved through rdbSaveLen (a long long cast to uint64, as entries_read). */
@@ -141,16 +145,24 @@ export function writeString(w: ByteWriter, s: string): void {
   w.latin1(s);
 }
 
-/** rdbSaveRawString for bytes that are never an integer's text (listpacks, long values). */
+/**
+ * rdbSaveRawString for bytes that are never an integer's text (listpacks, long
+ * values). LZF compresses straight into the output, after room for the longest
+ * header; a shorter one moves the compressed bytes back.
+ */
 export function writeBlob(w: ByteWriter, bytes: Uint8Array): void {
   const len = bytes.length;
   if (len > 20) {
-    const packed = lzfCompress(bytes, len - 4);
-    if (packed !== null) {
-      w.u8(0xc0 | ENC_LZF);
-      writeLen(w, packed.length);
-      writeLen(w, len);
-      return w.bytes(packed);
+    const maxOut = len - 4;
+    const room = 1 + lenSize(maxOut) + lenSize(len);
+    const buf = w.room(room + maxOut + 1);
+    const at = w.end;
+    const packed = lzfCompressInto(bytes, buf, at + room, maxOut);
+    if (packed > 0) {
+      buf[at] = 0xc0 | ENC_LZF;
+      const head = putLen(buf, putLen(buf, at + 1, packed), len);
+      if (head < at + room) buf.copyWithin(head, at + room, at + room + packed);
+      return w.wrote(head - at + packed);
     }
   }
   writeLen(w, len);
@@ -193,8 +205,12 @@ export class RdbInput {
   /** rdbLoadMillisecondTime. */
   millis(): Int64 {
     this.need(8);
-    const v = this.buf.readBigInt64LE(this.pos);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readInt32LE(this.pos + 4);
     this.pos += 8;
+    // Well within +-2^53 the halves give the value exactly, without a BigInt.
+    if (hi > -0x200000 && hi < 0x200000) return hi * TWO32 + lo;
+    const v = (BigInt(hi) << 32n) | BigInt(lo);
     return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
   }
 
@@ -204,6 +220,13 @@ export class RdbInput {
     const v = this.buf.readInt32LE(this.pos);
     this.pos += 4;
     return v;
+  }
+
+  /** Steps over `n` bytes; returns where they start. */
+  skip(n: number): number {
+    this.need(n);
+    this.pos += n;
+    return this.pos - n;
   }
 
   raw(n: number): Buffer {
@@ -303,6 +326,18 @@ export class RdbInput {
   atIntString(): boolean {
     const first = this.buf[this.pos];
     return first !== undefined && first >= 0xc0 && first <= 0xc2;
+  }
+
+  /**
+   * True when the next string is integer-encoded or stored plain in at most `max`
+   * bytes: `string` then reads it straight from the file, without a Buffer.
+   */
+  atShortString(max: number): boolean {
+    const first = this.buf[this.pos];
+    if (first === undefined) return false;
+    if (first < 0x80) return ((first & 0x40) === 0 ? first : ((first & 0x3f) << 8) | (this.buf[this.pos + 1] ?? 0)) <= max;
+    if (first === 0x80) return this.pos + 5 <= this.end && this.buf.readUInt32BE(this.pos + 1) <= max;
+    return first >= 0xc0 && first <= 0xc2;
   }
 
   /** A string as latin1 text (keys, short values, names). */

@@ -146,7 +146,14 @@ export class ListpackWriter {
   rawBytes(src: Uint8Array, start: number, end: number): void {
     const len = end - start;
     this.stringHeader(len);
-    this.buf.set(src.subarray(start, end), this.pos);
+    const b = this.buf;
+    // Stream fields and values are mostly short: a loop costs less than a view and a native copy.
+    if (len < 64) {
+      let p = this.pos;
+      for (let i = start; i < end; i++) b[p++] = src[i];
+    } else {
+      b.set(src.subarray(start, end), this.pos);
+    }
     this.pos += len;
     this.backlen(this.stringEncodedSize(len));
   }

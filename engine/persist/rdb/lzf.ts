@@ -32,20 +32,21 @@ function hashIndex(h: number): number {
 }
 
 /**
- * Compresses `input` into at most `maxOut` bytes; null when it does not fit (the
- * caller then stores the bytes as they are, as redis-server does).
+ * Compresses `input` into `out` from offset `at`, in at most `maxOut` bytes (`out`
+ * must have room for `maxOut + 1`): the compressed size, or 0 when it does not fit.
+ * Nothing is allocated: a snapshot compresses every stream node and list chunk.
  */
-export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
+export function lzfCompressInto(input: Uint8Array, out: Uint8Array, at: number, maxOut: number): number {
   const inLen = input.length;
-  if (inLen === 0 || maxOut === 0) return null;
+  if (inLen === 0 || maxOut === 0) return 0;
   if (base + inLen + 2 >= 0x7fffffff) {
     table.fill(0);
     base = 1;
   }
   const b = base;
   base += inLen + 1;
-  const out = Buffer.allocUnsafe(maxOut + 1);
-  let op = 1; // the literal run's length byte is written when the run ends
+  const outEnd = at + maxOut;
+  let op = at + 1; // the literal run's length byte is written when the run ends
   let lit = 0;
   let ip = 0;
   let hval = (input[0] << 8) | input[1];
@@ -61,7 +62,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       const maxLen = Math.min(inLen - ip - len, MAX_REF);
       out[op - lit - 1] = lit - 1;
       if (lit === 0) op--;
-      if (op + 3 + 1 >= maxOut) return null;
+      if (op + 3 + 1 >= outEnd) return 0;
       // liblzf first compares 16 bytes unrolled when the match may be that long, which
       // can take the match past maxLen; kept for identical output.
       let mismatch = false;
@@ -95,7 +96,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       table[hashIndex(hval)] = b + ip + 1;
       ip++;
     } else {
-      if (op >= maxOut) return null;
+      if (op >= outEnd) return 0;
       lit++;
       out[op++] = input[ip++];
       if (lit === MAX_LIT) {
@@ -105,7 +106,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       }
     }
   }
-  if (op + 3 > maxOut) return null;
+  if (op + 3 > outEnd) return 0;
   while (ip < inLen) {
     lit++;
     out[op++] = input[ip++];
@@ -117,7 +118,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
   }
   out[op - lit - 1] = lit - 1;
   if (lit === 0) op--;
-  return out.subarray(0, op);
+  return op - at;
 }
 
 /**

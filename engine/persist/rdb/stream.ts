@@ -29,6 +29,7 @@ import { ListpackReader, ListpackWriter, lpStringAsInt } from './listpack.js';
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
 const ID_BYTES = 16;
+const TWO32 = 4294967296;
 
 /** 16 bytes big-endian (streamEncodeID): the rax key of a node and the PEL's IDs. */
 function encodeId(ms: U64, seq: U64, out: Buffer, at = 0): Buffer {
@@ -45,10 +46,21 @@ function decodeId(b: Buffer, at = 0): StreamId {
 
 /** An ID as the PEL stores it: 16 bytes big-endian, no length. */
 function writeRawId(w: ByteWriter, id: StreamId): void {
-  w.u32be(hi32(id.ms));
-  w.u32be(lo32(id.ms));
-  w.u32be(hi32(id.seq));
-  w.u32be(lo32(id.seq));
+  const buf = w.room(ID_BYTES);
+  const p = w.end;
+  putU32be(buf, p, hi32(id.ms));
+  putU32be(buf, p + 4, lo32(id.ms));
+  putU32be(buf, p + 8, hi32(id.seq));
+  putU32be(buf, p + 12, lo32(id.seq));
+  w.wrote(ID_BYTES);
+}
+
+/** A PEL holds one ID per pending entry, twice: bytes stored directly, no call per word. */
+function putU32be(buf: Buffer, p: number, v: number): void {
+  buf[p] = v >>> 24;
+  buf[p + 1] = v >>> 16;
+  buf[p + 2] = v >>> 8;
+  buf[p + 3] = v;
 }
 
 function writeId(w: ByteWriter, id: StreamId): void {
@@ -74,6 +86,24 @@ function undelta(master: U64, d: Int64): U64 {
   }
   const v = BigInt.asUintN(64, BigInt(master) + BigInt(d));
   return v <= 9007199254740991n ? Number(v) : v;
+}
+
+/**
+ * Writes master + d (mod 2^64) as two 32-bit words at meta[b]; `words` are the
+ * master's. Most deltas stay within the master's low word: no 64-bit arithmetic then.
+ */
+function putUndelta(meta: Uint32Array, b: number, words: readonly [number, number], master: U64, d: Int64): void {
+  if (typeof d === 'number') {
+    const lo = words[1] + d;
+    if (lo >= 0 && lo < TWO32) {
+      meta[b] = words[0];
+      meta[b + 1] = lo;
+      return;
+    }
+  }
+  const v = undelta(master, d);
+  meta[b] = hi32(v);
+  meta[b + 1] = lo32(v);
 }
 
 /** Reusable buffers for converting nodes (one conversion at a time, never re-entered). */
@@ -109,45 +139,51 @@ function nodeToListpack(node: StreamNode): Buffer {
   data.latin1Write(p.data, 0, p.data.length);
   const meta = p.meta;
   const masterCount = p.masterFields.length;
+  const masterMs = p.masterMs;
+  const masterSeq = p.masterSeq;
   for (let i = 0; i < p.size; i++) {
     const b = i * NODE_META_WORDS;
     const word = meta[b + 4];
     const flags = word & 3;
     let at = word >>> 2;
     lp.int(flags);
-    lp.int(delta(fromHiLo(meta[b], meta[b + 1]), p.masterMs));
-    lp.int(delta(fromHiLo(meta[b + 2], meta[b + 3]), p.masterSeq));
-    let strings: number;
-    if ((flags & FLAG_SAMEFIELDS) !== 0) {
-      strings = masterCount;
-    } else {
-      const [n, next] = readVarint(data, at);
-      at = next;
+    lp.int(delta(fromHiLo(meta[b], meta[b + 1]), masterMs));
+    lp.int(delta(fromHiLo(meta[b + 2], meta[b + 3]), masterSeq));
+    let strings = masterCount;
+    if ((flags & FLAG_SAMEFIELDS) === 0) {
+      const n = readVarint(data, at);
+      at += varintSize(n);
       lp.int(n);
       strings = 2 * n;
     }
     for (let k = 0; k < strings; k++) {
-      const [len, start] = readVarint(data, at);
-      element(lp, data, start, start + len);
-      at = start + len;
+      const len = readVarint(data, at);
+      at += varintSize(len);
+      element(lp, data, at, at + len);
+      at += len;
     }
     lp.int((flags & FLAG_SAMEFIELDS) !== 0 ? masterCount + 3 : strings + 4);
   }
   return lp.finish();
 }
 
-/** The node payload's length prefix (stream-node.ts: 7 bits a byte): [value, next offset]. */
-function readVarint(d: Buffer, p: number): [number, number] {
-  let c = d[p++];
-  if (c < 128) return [c, p];
+/** The node payload's length prefix (stream-node.ts: 7 bits a byte) at `p`. */
+function readVarint(d: Buffer, p: number): number {
+  let c = d[p];
+  if (c < 128) return c;
   let n = 0;
   let scale = 1;
   while (c >= 128) {
     n += (c - 128) * scale;
     scale *= 128;
-    c = d[p++];
+    c = d[++p];
   }
-  return [n + c * scale, p];
+  return n + c * scale;
+}
+
+/** Bytes of the length prefix of `n`. */
+function varintSize(n: number): number {
+  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : n < 268435456 ? 4 : 5;
 }
 
 function writeVarint(d: Buffer, p: number, n: number): number {
@@ -217,19 +253,17 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
   // Every entry takes at least four elements of a byte or more.
   if (size === 0 || size > lp.length) fail('bad entry count');
   const meta = new Uint32Array(size * NODE_META_WORDS);
+  const msWords = [hi32(master.ms), lo32(master.ms)] as const;
+  const seqWords = [hi32(master.seq), lo32(master.seq)] as const;
   const payload = new PayloadBuilder();
   let seenLive = 0;
   let monotonic = true;
   for (let i = 0; i < size; i++) {
     const flags = r.expect().integer();
     if (typeof flags !== 'number' || flags < 0 || flags > 3) fail('bad entry flags');
-    const ms = undelta(master.ms, r.expect().integer());
-    const seq = undelta(master.seq, r.expect().integer());
     const b = i * NODE_META_WORDS;
-    meta[b] = hi32(ms);
-    meta[b + 1] = lo32(ms);
-    meta[b + 2] = hi32(seq);
-    meta[b + 3] = lo32(seq);
+    putUndelta(meta, b, msWords, master.ms, r.expect().integer());
+    putUndelta(meta, b + 2, seqWords, master.seq, r.expect().integer());
     meta[b + 4] = payload.pos * 4 + (flags as number);
     if (i > 0 && !isAfter(meta, b)) monotonic = false;
     let strings = fieldCount;
@@ -256,6 +290,15 @@ function isAfter(m: Uint32Array, b: number): boolean {
   return (m[b] - m[a] || m[b + 1] - m[a + 1] || m[b + 2] - m[a + 2] || m[b + 3] - m[a + 3]) > 0;
 }
 
+/** writeBlob, returning the bytes it wrote as latin1 text. */
+function writeBlobKept(w: ByteWriter, bytes: Buffer): string {
+  // The longest encoding writeBlob can choose fits: it writes into this same buffer.
+  const buf = w.room(bytes.length + 16);
+  const start = w.end;
+  writeBlob(w, bytes);
+  return buf.latin1Slice(start, w.end);
+}
+
 /**
  * Writes a stream's value (after its type and key) from a view, `maxNodes` nodes per
  * `step`: the nodes, the counters, then the consumer groups (`writeGroups`).
@@ -280,7 +323,10 @@ export class StreamRecordWriter {
       const node = nodes[this.next];
       const p = node.parts();
       writeBlob(w, encodeId(p.masterMs, p.masterSeq, this.key));
-      writeBlob(w, nodeToListpack(node));
+      if (node.rdbEncoded !== null) w.latin1(node.rdbEncoded);
+      else if (this.next === nodes.length - 1) writeBlob(w, nodeToListpack(node));
+      // Not the tail: it changes only if entries are deleted, keep what was written.
+      else node.rdbEncoded = writeBlobKept(w, nodeToListpack(node));
     }
     if (this.next < nodes.length) return false;
     const v = this.view;
@@ -332,6 +378,8 @@ export function readStream(r: RdbInput, type: RdbType): Stream {
     if (key.length !== ID_BYTES) r.fail('stream node key is not a 128-bit ID', at);
     const lpAt = r.pos;
     const node = listpackToNode(r.blob(), decodeId(key), r, lpAt);
+    // Kept for the next snapshot (StreamNode.rdbEncoded); not the tail's, which XADD changes.
+    if (n > 1) node.rdbEncoded = r.buf.latin1Slice(lpAt, r.pos);
     if (nodes.length > 0 && !isAscendingKey(nodes[nodes.length - 1], node)) {
       r.fail('stream nodes out of order', at);
     }
@@ -393,8 +441,7 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
   const owner: (Consumer | undefined)[] = new Array<Consumer | undefined>(n);
   const buf = r.buf;
   for (let i = 0; i < n; i++) {
-    const at = r.pos;
-    r.raw(ID_BYTES);
+    const at = r.skip(ID_BYTES);
     for (let w = 0; w < 4; w++) words[i * 4 + w] = buf.readUInt32BE(at + w * 4);
     if (i > 0 && compareWordsAt(words, i - 1, words, i) >= 0) r.fail('pending entries out of order', at);
     times[i] = Number(r.millis());
@@ -408,8 +455,7 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
     if (group.consumers.has(name)) r.fail('duplicated consumer name', atName);
     const consumer = group.createConsumer(name, Number(r.millis()));
     for (let k = r.count(); k > 0; k--) {
-      const at = r.pos;
-      r.raw(ID_BYTES);
+      const at = r.skip(ID_BYTES);
       for (let w = 0; w < 4; w++) key[w] = buf.readUInt32BE(at + w * 4);
       const i = findWords(words, n, key);
       if (i < 0 || owner[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
