@@ -61,6 +61,8 @@ describe('rewrite under load with kills at random moments', () => {
     await reference?.stop();
   });
 
+  // Twenty kill-restart rounds of real processes: on a machine busy with other work this
+  // outlasts the suite's 60 s default, so the test has a budget of its own.
   it(`${ROUNDS} rounds: each restart holds exactly the surviving units`, async () => {
     const dir = tempDir('rewrite');
     const aofDir = path.join(dir, 'appendonlydir');
@@ -138,5 +140,5 @@ describe('rewrite under load with kills at random moments', () => {
     // The kills must have hit rewrites in progress, or this test proves little.
     console.log(`rewrite test: ${killedMidRewrite} of ${ROUNDS} kills landed during a rewrite`);
     expect(killedMidRewrite).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });
