@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { BROKER_BIN, freePort } from '../harness/servers.js';
+import { cpuSeconds } from './tools.js';
 
 const SCALE = Number(process.argv[2] ?? 1);
 const N = Math.round(1_000_000 * SCALE);
@@ -49,15 +50,6 @@ async function start(kind: 'redis-server' | 'broker', dir: string): Promise<Serv
     }
   }
   return { port, child, output: () => out };
-}
-
-/**
- * CPU seconds (user and system) the process has used, from /proc: on a machine shared
- * with other work, SAVE's wall time says more about the neighbours than about SAVE.
- */
-function cpuSeconds(child: ChildProcess): number {
-  const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'latin1').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function stop(s: Server): Promise<void> {
@@ -96,16 +88,16 @@ async function measure(kind: 'redis-server' | 'broker', fill: Fill): Promise<str
     let s = await start(kind, dir);
     const c = await RawClient.connect(s.port);
     await fill(c);
-    const cpuBefore = cpuSeconds(s.child);
+    const cpuBefore = cpuSeconds(s.child.pid!);
     const t = performance.now();
     const reply = (await c.call('SAVE')).raw.toString();
     const save = (performance.now() - t) / 1000;
-    const saveCpu = cpuSeconds(s.child) - cpuBefore;
+    const saveCpu = cpuSeconds(s.child.pid!) - cpuBefore;
     if (reply !== '+OK\r\n') throw new Error(`SAVE: ${reply}`);
     // Again, unchanged: the broker's stream nodes keep what the first SAVE encoded.
-    const againBefore = cpuSeconds(s.child);
+    const againBefore = cpuSeconds(s.child.pid!);
     await c.call('SAVE');
-    const againCpu = cpuSeconds(s.child) - againBefore;
+    const againCpu = cpuSeconds(s.child.pid!) - againBefore;
     c.close();
     const size = fs.statSync(path.join(dir, 'dump.rdb')).size;
     await stop(s);
