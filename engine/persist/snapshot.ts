@@ -396,7 +396,89 @@ export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotL
  */
 export function snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
   if (isBrksnap(buf)) return brksnapLoadSteps(dbs, buf, options);
-  return rdbLoadSteps(dbs, buf, options);
+  return rdbLoadSteps(dbs, new RdbInput(buf), options, null);
+}
+
+/** An input too long to hold whole (a follower's full-resync payload, in a file): read a window at a time. */
+export interface SnapshotSource {
+  /** The input's length in bytes. */
+  readonly size: number;
+  /** Copies up to `length` bytes from input offset `position` into `into` at `offset`; returns how many (0 at the end). */
+  read(into: Buffer, offset: number, length: number, position: number): number;
+}
+
+/** Bytes a window holds at least (more when one record is longer). */
+const WINDOW_BYTES = 1 << 20;
+
+/**
+ * `snapshotLoadSteps` over a `SnapshotSource` held a window at a time: whatever the
+ * input's length, about the window plus twice its longest record is in memory at most.
+ * RDB only (the former BRKSNAP format loads from a Buffer).
+ */
+export function snapshotSourceLoadSteps(
+  dbs: readonly Db[],
+  source: SnapshotSource,
+  options: SnapshotLoadOptions,
+  windowBytes = WINDOW_BYTES,
+): Generator<number, SnapshotLoad, number> {
+  const window = new InputWindow(source, windowBytes);
+  return rdbLoadSteps(dbs, window.input, options, window);
+}
+
+/**
+ * An `RdbInput`'s window over a source: extended in place while a record goes past its
+ * end (the bytes at the same offsets, so what the record's readers hold stays valid),
+ * and moved on at a record's start once little is left of it or much is behind; the
+ * bytes it leaves behind go into the CRC-64 the trailer is checked against. Each window
+ * is a Buffer of its own: what the loader kept of the last one (it copies what it keeps,
+ * RdbInput.blob) is never written over. It holds about `bytes` plus twice the longest
+ * record at most.
+ */
+class InputWindow {
+  readonly input = new RdbInput(Buffer.alloc(0));
+  /** The CRC-64 of the input before the window. */
+  readonly crc = new Crc64();
+  private readonly bytes: number;
+
+  constructor(
+    private readonly source: SnapshotSource,
+    bytes: number,
+  ) {
+    // The signature is read from the first window.
+    this.bytes = Math.max(bytes, 64);
+    this.input.extend = (want) => this.fill(0, Math.max(want, 2 * this.input.end));
+    this.fill(0, this.bytes);
+  }
+
+  /** At a record's start: the window starts there anew when less than a quarter of it is left, or half of it is behind. */
+  recordStart(): void {
+    const r = this.input;
+    if (r.base + r.end >= this.source.size) return;
+    if (r.end - r.pos >= this.bytes / 4 && r.pos < this.bytes / 2) return;
+    this.crc.update(r.buf, 0, r.pos);
+    this.fill(r.pos, this.bytes);
+  }
+
+  /** A new window: the input from `from` (an offset in the present one) on, `size` bytes if the input is that long. */
+  private fill(from: number, size: number): void {
+    const r = this.input;
+    const source = this.source;
+    const base = r.base + from;
+    const kept = r.end - from;
+    size = Math.max(kept, Math.min(size, source.size - base));
+    const buf = Buffer.allocUnsafe(size);
+    r.buf.copy(buf, 0, from, r.end);
+    let got = kept;
+    while (got < size) {
+      const n = source.read(buf, got, size - got, base + got);
+      if (n === 0) break;
+      got += n;
+    }
+    r.buf = got === size ? buf : buf.subarray(0, got);
+    r.end = got;
+    r.base = base;
+    r.pos -= from;
+  }
 }
 
 /** The RDB version in a file's signature, checked as rdbLoadRio does. */
@@ -408,8 +490,8 @@ function readSignature(r: RdbInput): number {
   return version;
 }
 
-function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
-  const r = new RdbInput(buf);
+/** Loads an RDB from `r`: the whole input, or with `window` a window of it. */
+function* rdbLoadSteps(dbs: readonly Db[], r: RdbInput, options: SnapshotLoadOptions, window: InputWindow | null): Generator<number, SnapshotLoad, number> {
   r.limits = dbs[0].settings;
   const version = readSignature(r);
   const aux = new Map<string, string>();
@@ -419,11 +501,12 @@ function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOpt
   let expired = 0;
   let budget = 0;
   for (;;) {
+    window?.recordStart();
     const at = r.pos;
     const op = r.u8();
     switch (op) {
       case RdbOp.Eof:
-        return { keys, expired, end: checkTrailer(r, version), aux };
+        return { keys, expired, end: checkTrailer(r, version, window?.crc ?? new Crc64()), aux };
       case RdbOp.SelectDb: {
         const index = r.len();
         if (typeof index !== 'number' || index >= dbs.length) {
@@ -481,17 +564,20 @@ function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOpt
       keys++;
     }
     expireAt = null;
-    if (--budget <= 0) budget = yield r.pos;
+    if (--budget <= 0) budget = yield r.base + r.pos;
   }
 }
 
-/** After EOF: the CRC-64 of everything before it (version 5 on; zero means not computed). Returns the end offset. */
-function checkTrailer(r: RdbInput, version: number): number {
-  if (version < 5) return r.pos;
+/**
+ * After EOF: the CRC-64 of everything before it (version 5 on; zero means not
+ * computed), `before` holding that of the input before `r`'s buffer. Returns the end offset.
+ */
+function checkTrailer(r: RdbInput, version: number, before: Crc64): number {
+  if (version < 5) return r.base + r.pos;
   const at = r.pos;
   const stored = r.raw(8);
-  if (!stored.equals(Buffer.alloc(8)) && !stored.equals(new Crc64().update(r.buf, 0, at).bytes())) {
+  if (!stored.equals(Buffer.alloc(8)) && !stored.equals(before.update(r.buf, 0, at).bytes())) {
     r.fail('Wrong RDB checksum. Aborting now.', at);
   }
-  return r.pos;
+  return r.base + r.pos;
 }
