@@ -504,7 +504,7 @@ export class FollowerLink {
    */
   private readonly recordPosition = (): void => {
     this.annotationQueued = false;
-    this.broker.persistence.annotate(`REPL ${this.replication.log.replid} ${this.processed}`);
+    this.broker.persistence.annotate(`REPL ${this.replication.log.replid} ${this.processed} ${this.streamDb}`);
   };
 
   /**
@@ -519,6 +519,7 @@ export class FollowerLink {
     this.broker.log.info(`Resuming from the position recorded in the AOF: ${recorded.replid}:${recorded.offset}`);
     this.replication.log.adopt(recorded.replid, recorded.offset);
     this.readOffset = this.processed = recorded.offset;
+    this.lastStreamDb = recorded.db < this.broker.engine.dbs.length ? recorded.db : 0;
     this.canContinue = true;
   }
 
