@@ -5,11 +5,12 @@
  * history (a sibling of B, same id), C never loses its link and gets the new leader's
  * stream at the same offsets; when the id changes (`+CONTINUE <newid>` from a promoted
  * sibling), C is dropped and continues partially under the new id (PSYNC2); when B must
- * resync fully, C is dropped once B loads, and resyncs fully from B.
+ * resync fully, C is dropped once B loads, and resyncs fully from B. The same with
+ * redis-server as A, B's new leader and C around a broker B.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { spawnBroker, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { converged, info, infoField, mixedLoad, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -29,14 +30,18 @@ async function connect(port: number, count = 1): Promise<RawClient[]> {
   return made;
 }
 
-async function broker(extra: string[] = []) {
+interface Node {
+  server: RunningServer;
+  c: RawClient;
+  port: number;
+}
+
+async function broker(extra: string[] = []): Promise<Node> {
   const server = await spawnBroker([...DEBUG, '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '64mb', ...extra]);
   servers.push(server);
   const [c] = await connect(server.port);
   return { server, c, port: server.port };
 }
-
-type Node = Awaited<ReturnType<typeof broker>>;
 
 async function followerOf(leader: Node): Promise<Node> {
   const node = await broker(['--replicaof', `127.0.0.1 ${leader.port}`]);
@@ -143,5 +148,46 @@ describe('REPLICAOF on a broker with followers', () => {
     await linkUp(c.c);
     await converged(other.c, c.c);
     expect((await c.c.call('GET', 'elsewhere')).value).toBe('yes');
+  });
+});
+
+describe.skipIf(!hasRedisServer())('REPLICAOF on a broker with followers, among redis-servers', () => {
+  if (!hasRedisServer()) console.warn(NO_REDIS);
+
+  async function redis(extra: string[] = []): Promise<Node> {
+    const server = await startRedis([...DEBUG, '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '64mb', ...extra]);
+    servers.push(server);
+    const [c] = await connect(server.port);
+    return { server, c, port: server.port };
+  }
+
+  it('a broker between redis-servers keeps its redis-server follower on the same history', async () => {
+    const a = await redis();
+    const stop = await mixedLoad(await connect(a.port, 5));
+    loads.push(stop);
+    const d = await redis(['--replicaof', '127.0.0.1', String(a.port)]);
+    const b = await followerOf(a);
+    const c = await redis(['--replicaof', '127.0.0.1', String(b.port)]);
+    await linkUp(d.c);
+    await linkUp(c.c);
+    await new Promise((r) => setTimeout(r, 500));
+    await stop();
+    await until('the short-lived keys expired', async () => text((await a.c.call('KEYS', 'short:*')).raw) === '*0\r\n');
+    const [dbOne] = await connect(a.port);
+    await dbOne.call('SELECT', '1');
+    await dbOne.call('SET', 'db1:last', 'before');
+    await a.c.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+    for (const f of [d, b, c]) await converged(a.c, f.c);
+    const attached = await followerIds(b);
+    expect(text((await b.c.call('REPLICAOF', '127.0.0.1', String(d.port))).raw)).toBe('+OK\r\n');
+    await linkUp(b.c);
+    expect(await infoField(d.c, 'stats', 'sync_partial_ok')).toBe('1');
+    expect(await followerIds(b)).toEqual(attached);
+    await a.c.call('CLIENT', 'UNPAUSE');
+    await dbOne.call('SET', 'db1:after', 'repoint');
+    await a.c.call('XADD', 'orders', '*', 'after', 'repoint');
+    for (const f of [d, b, c]) await converged(a.c, f.c);
+    expect(await followerIds(b)).toEqual(attached);
+    expect(await infoField(c.c, 'replication', 'master_replid')).toBe(await infoField(a.c, 'replication', 'master_replid'));
   });
 });
