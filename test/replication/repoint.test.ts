@@ -151,6 +151,23 @@ describe('REPLICAOF on a broker with followers', () => {
   });
 });
 
+describe('a follower of a follower', () => {
+  it('starts in the db its leader\'s stream is on when it resyncs fully from a follower (RDB repl-stream-db)', async () => {
+    const a = await broker();
+    const b = await followerOf(a);
+    const [dbOne] = await connect(a.port);
+    await dbOne.call('SELECT', '1');
+    await dbOne.call('SET', 'db1:first', 'x');
+    await converged(a.c, b.c);
+    // C's full resync comes from B, whose stream is on db 1 at that offset.
+    const c = await followerOf(b);
+    await dbOne.call('SET', 'db1:after', 'chained sync');
+    for (const f of [b, c]) await converged(a.c, f.c);
+    await c.c.call('SELECT', '1');
+    expect((await c.c.call('GET', 'db1:after')).value).toBe('chained sync');
+  });
+});
+
 describe.skipIf(!hasRedisServer())('REPLICAOF on a broker with followers, among redis-servers', () => {
   if (!hasRedisServer()) console.warn(NO_REDIS);
 
