@@ -426,19 +426,20 @@ export function snapshotSourceLoadSteps(
 }
 
 /**
- * An `RdbInput`'s window over a source: extended in place while a record goes past its
- * end (the bytes at the same offsets, so what the record's readers hold stays valid),
- * and moved on at a record's start once little is left of it or much is behind; the
- * bytes it leaves behind go into the CRC-64 the trailer is checked against. Each window
- * is a Buffer of its own: what the loader kept of the last one (it copies what it keeps,
- * RdbInput.blob) is never written over. It holds about `bytes` plus twice the longest
- * record at most.
+ * An `RdbInput`'s window over a source: extended while a record goes past its end (into
+ * a longer Buffer holding the same bytes at the same offsets, so what the record's
+ * readers hold stays valid), and moved on at a record's start once little of it is left
+ * or much is behind, within the same Buffer (the loader copies whatever it keeps,
+ * RdbInput.blob). The bytes it leaves behind go into the CRC-64 the trailer is checked
+ * against. It holds `bytes` and, while a longer record is read, twice that record at most.
  */
 class InputWindow {
   readonly input = new RdbInput(Buffer.alloc(0));
   /** The CRC-64 of the input before the window. */
   readonly crc = new Crc64();
   private readonly bytes: number;
+  /** The Buffer the window is in (`input.buf` is its first `input.end` bytes). */
+  private space: Buffer;
 
   constructor(
     private readonly source: SnapshotSource,
@@ -446,8 +447,9 @@ class InputWindow {
   ) {
     // The signature is read from the first window.
     this.bytes = Math.max(bytes, 64);
-    this.input.extend = (want) => this.fill(0, Math.max(want, 2 * this.input.end));
-    this.fill(0, this.bytes);
+    this.space = Buffer.allocUnsafe(Math.min(this.bytes, source.size));
+    this.input.extend = (want) => this.extend(want);
+    this.take(0, 0);
   }
 
   /** At a record's start: the window starts there anew when less than a quarter of it is left, or half of it is behind. */
@@ -456,25 +458,45 @@ class InputWindow {
     if (r.base + r.end >= this.source.size) return;
     if (r.end - r.pos >= this.bytes / 4 && r.pos < this.bytes / 2) return;
     this.crc.update(r.buf, 0, r.pos);
-    this.fill(r.pos, this.bytes);
+    const kept = r.end - r.pos;
+    if (this.space.length > 2 * this.bytes && kept < this.bytes) {
+      // A long record made the window larger: back to `bytes`.
+      const space = Buffer.allocUnsafe(this.bytes);
+      this.space.copy(space, 0, r.pos, r.end);
+      this.space = space;
+    } else {
+      this.space.copyWithin(0, r.pos, r.end);
+    }
+    this.take(r.pos, kept);
   }
 
-  /** A new window: the input from `from` (an offset in the present one) on, `size` bytes if the input is that long. */
-  private fill(from: number, size: number): void {
+  /** A record goes on past the window: a longer one, at least to `want` (an offset in it) if the input is that long. */
+  private extend(want: number): void {
     const r = this.input;
-    const source = this.source;
+    const size = Math.min(Math.max(want, 2 * r.end), this.source.size - r.base);
+    if (size <= r.end) return;
+    const space = Buffer.allocUnsafe(size);
+    this.space.copy(space, 0, 0, r.end);
+    this.space = space;
+    this.take(0, r.end);
+  }
+
+  /**
+   * The window is now the input from `from` (an offset in the last one) on: its first
+   * `kept` bytes are in `space` already, the rest of `space` is read from the source.
+   */
+  private take(from: number, kept: number): void {
+    const r = this.input;
     const base = r.base + from;
-    const kept = r.end - from;
-    size = Math.max(kept, Math.min(size, source.size - base));
-    const buf = Buffer.allocUnsafe(size);
-    r.buf.copy(buf, 0, from, r.end);
+    const space = this.space;
+    const size = Math.min(space.length, this.source.size - base);
     let got = kept;
     while (got < size) {
-      const n = source.read(buf, got, size - got, base + got);
+      const n = this.source.read(space, got, size - got, base + got);
       if (n === 0) break;
       got += n;
     }
-    r.buf = got === size ? buf : buf.subarray(0, got);
+    r.buf = got === space.length ? space : space.subarray(0, got);
     r.end = got;
     r.base = base;
     r.pos -= from;
