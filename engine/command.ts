@@ -8,7 +8,7 @@ import type { RespValue } from '../protocol/reply.js';
 import type { LargeCommand } from '../protocol/parser.js';
 import meta from './command-meta.json' with { type: 'json' };
 import type { Client } from './client.js';
-import { MAX_JS_STRING } from './types/large-string.js';
+import { bytesToString, MAX_PACKED } from '../protocol/packed-string.js';
 import { cString } from './util/c-string.js';
 import { ARGUMENT_TOO_LONG, UNKNOWN_COMMAND, UNKNOWN_SUBCOMMAND, WRONG_ARGS } from './errors.js';
 
@@ -302,8 +302,9 @@ export class CommandTable<C extends Client> {
   /**
    * A command line with long bulks (from the parser or an AOF): a long bulk at one of
    * the command's value slots stays bytes (not copied); any other becomes a string, as
-   * every argument was before values could be bytes, or is refused when longer than a
-   * JS string can be. Without a long value left, the result is a plain string[] that
+   * every argument was before values could be bytes: latin1, or past V8's string limit
+   * a packed string (protocol/packed-string.ts: a list element or a stream value of up to
+   * 512 MB, as redis-server takes them), refused only when not even that can hold it. Without a long value left, the result is a plain string[] that
    * goes the usual way (arity checks and all).
    */
   admit(large: LargeCommand): string[] | ValueCall<C> | { error: string; command?: Command<C> } {
@@ -316,16 +317,16 @@ export class CommandTable<C extends Client> {
       const a = raw[i];
       if (typeof a === 'string') continue;
       if (command?.isValueSlot(i, argc) === true) values = true;
-      else if (a.length > MAX_JS_STRING) {
-        return { error: ARGUMENT_TOO_LONG(i, a.length, MAX_JS_STRING), command };
+      else if (a.length > MAX_PACKED) {
+        return { error: ARGUMENT_TOO_LONG(i, a.length, MAX_PACKED), command };
       }
     }
-    if (!values || command === undefined) return raw.map((a) => (typeof a === 'string' ? a : a.latin1Slice()));
+    if (!values || command === undefined) return raw.map((a) => (typeof a === 'string' ? a : bytesToString(a)));
     const arity = command.arity;
     if ((arity > 0 && arity !== argc) || argc < -arity) {
       return { error: WRONG_ARGS(command.fullname), command };
     }
-    const args = raw.map((a, i) => (typeof a === 'string' || command.isValueSlot(i, argc) ? a : a.latin1Slice()));
+    const args = raw.map((a, i) => (typeof a === 'string' || command.isValueSlot(i, argc) ? a : bytesToString(a)));
     return new ValueCall(command, args);
   }
 }

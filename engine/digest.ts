@@ -25,6 +25,7 @@
  *           mix(value) for each of its fields. Consumer groups are not digested.
  */
 import { hash } from 'node:crypto';
+import { stringBytes } from '../protocol/packed-string.js';
 import type { Engine } from './engine.js';
 import type { Db, Entry, TypeName } from './keyspace.js';
 
@@ -58,7 +59,7 @@ class Sha1Digest implements ValueDigest {
   readonly bytes = Buffer.alloc(SIZE);
 
   mix(bytes: string): void {
-    this.mixData(Buffer.from(bytes, 'latin1'));
+    this.mixData(stringBytes(bytes));
   }
 
   mixBytes(bytes: Uint8Array): void {
@@ -66,7 +67,7 @@ class Sha1Digest implements ValueDigest {
   }
 
   xor(bytes: string): void {
-    this.xorData(Buffer.from(bytes, 'latin1'));
+    this.xorData(stringBytes(bytes));
   }
 
   xorPair(a: string, b: string): void {

@@ -215,7 +215,8 @@ export class Db {
     const e = this.entry(key);
     if (e === undefined) return undefined;
     this.engine.accessed(e);
-    this.engine.noteTouched(this, e);
+    // A plain string cannot change in place: a new one goes through `set`, which measures it (INCR, SET).
+    if (typeof e.value !== 'string') this.engine.noteTouched(this, e);
     return e.value;
   }
 

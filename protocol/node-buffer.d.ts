@@ -1,4 +1,4 @@
-// Node's fast latin1 codecs exist on every Buffer but are missing from @types/node.
+// Node's fast latin1 and utf16le codecs exist on every Buffer but are missing from @types/node.
 // They skip the encoding dispatch of toString/write, which matters on the hot path.
 export {};
 declare global {
@@ -7,5 +7,7 @@ declare global {
   interface Buffer<TArrayBuffer extends ArrayBufferLike = ArrayBufferLike> {
     latin1Slice(start?: number, end?: number): string;
     latin1Write(s: string, offset?: number, length?: number): number;
+    ucs2Slice(start?: number, end?: number): string;
+    ucs2Write(s: string, offset?: number, length?: number): number;
   }
 }

@@ -16,9 +16,13 @@
  * (`stream`), which the connection runs a piece at a time as its socket drains. Output
  * written after it (pipelined replies, the rest of an EXEC) waits behind it, in order.
  *
- * Every string given here must already be latin1 bytes (one byte per char).
+ * Every string given here must already be latin1 bytes (one byte per char); a bulk may
+ * also be a packed string (protocol/packed-string.ts: a list element or stream value
+ * too long for a latin1 string).
  * ARCHITECTURE.md, "Replies", has the measurements.
  */
+
+import { byteLength, isPacked, stringBytes, writeStringBytes } from './packed-string.js';
 
 export type Protocol = 2 | 3;
 
@@ -94,6 +98,28 @@ class CurrentSlab {
   owner: Reply | null = null;
 }
 const current = new CurrentSlab();
+
+/** The digits of the last stream ID millisecond part written (`Reply.streamEntryHead`), by its 32-bit halves. */
+class LastMs {
+  hi = -1;
+  lo = -1;
+  length = 0;
+  readonly digits = Buffer.alloc(20);
+
+  set(hi: number, lo: number): void {
+    this.hi = hi;
+    this.lo = lo;
+    // Below 2^53 (hi under 2^21) a double holds it exactly: its digits in two int halves, no string.
+    if (hi < 0x200000) {
+      this.length = writeDigits(this.digits, 0, hi * 4294967296 + lo);
+      return;
+    }
+    const text = ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+    for (let i = 0; i < text.length; i++) this.digits[i] = text.charCodeAt(i);
+    this.length = text.length;
+  }
+}
+const lastMs = new LastMs();
 
 /**
  * A Buffer over part of a slab, made as Node makes its own (a Uint8Array whose
@@ -348,8 +374,18 @@ export class Reply {
   }
 
   bulk(s: string): void {
+    if (isPacked(s)) return this.packedBulk(s);
     this.room(s.length + BULK_ROOM);
     current.used = writeBulk(current.buf, current.used, s);
+  }
+
+  /** A bulk of the bytes a packed string stands for (protocol/packed-string.ts). */
+  private packedBulk(s: string): void {
+    const len = byteLength(s);
+    this.room(len + BULK_ROOM);
+    this.header(36, len);
+    current.used += writeStringBytes(current.buf, current.used, s);
+    this.crlf();
   }
 
   /**
@@ -387,16 +423,101 @@ export class Reply {
     this.crlf();
   }
 
-  /** A stream ID `<ms>-<seq>` as a bulk, written without making its text. */
-  bulkStreamId(ms: number | bigint, seq: number | bigint): void {
-    if (typeof ms === 'bigint' || typeof seq === 'bigint') return this.bulk(ms + '-' + seq);
-    const len = digitCount(ms) + 1 + digitCount(seq);
-    this.room(len + HEADER_ROOM + 2);
-    this.header(36, len);
-    let p = writeDigits(current.buf, current.used, ms);
-    current.buf[p++] = 45;
-    current.used = writeDigits(current.buf, p, seq);
-    this.crlf();
+  /**
+   * The head of a stream entry as XRANGE and XREAD reply it (streamReplyWithRange):
+   * `*2`, the ID `<ms>-<seq>` as a bulk, and the header of the array of its `items`
+   * fields and values, with room made once. The millisecond part comes as its two 32-bit
+   * halves; consecutive entries mostly share it (those added in the same millisecond),
+   * so its digits are kept from the last ID written (`lastMs`) and copied: a digit loop
+   * over a 13-digit double took a third of XRANGE's time, a copy of the string's chars
+   * twice the copy of bytes. `seq` is a safe integer.
+   */
+  streamEntryHead(msHi: number, msLo: number, seq: number, items: number): void {
+    const ms = lastMs;
+    if (msLo !== ms.lo || msHi !== ms.hi) ms.set(msHi, msLo);
+    const digits = ms.digits;
+    const msLen = ms.length;
+    const len = msLen + 1 + digitCount(seq);
+    this.room(len + 3 * HEADER_ROOM + 2);
+    const buf = current.buf;
+    let p = current.used;
+    buf[p++] = 42;
+    buf[p++] = 50;
+    buf[p++] = CR;
+    buf[p++] = LF;
+    p = writeHeader(buf, p, 36, len);
+    for (let i = 0; i < msLen; i++) buf[p++] = digits[i];
+    buf[p++] = 45;
+    p = writeDigits(buf, p, seq);
+    buf[p++] = CR;
+    buf[p++] = LF;
+    if (items < 10) {
+      buf[p++] = 42;
+      buf[p++] = 48 + items;
+      buf[p++] = CR;
+      buf[p++] = LF;
+      current.used = p;
+    } else current.used = writeHeader(buf, p, 42, items);
+  }
+
+  /**
+   * `items` bulks of a stream entry's fields and values (streamReplyWithRange's part
+   * after the ID): each value, and each field unless `names` gives them (alternating with
+   * the values: a stream node's master fields), is a run of `text` from `at` on, after
+   * its length prefix (`readLengthPrefix`: the stream node's payload layout,
+   * engine/types/stream-node.ts). Their size is added up first so that room is made
+   * once: a call per bulk cost more than writing it.
+   */
+  prefixedBulks(names: readonly string[] | null, text: string, at: number, items: number): void {
+    let need = 0;
+    let p = at;
+    for (let k = 0; k < items; k++) {
+      if (names !== null && (k & 1) === 0) {
+        need += names[k >> 1].length + BULK_ROOM;
+        continue;
+      }
+      const len = readLengthPrefix(text, p);
+      p += lengthPrefixSize(len) + len;
+      need += len + BULK_ROOM;
+    }
+    if (need > SLAB_SIZE) return this.prefixedBulksOneByOne(names, text, at, items);
+    this.room(need);
+    const buf = current.buf;
+    let q = current.used;
+    p = at;
+    for (let k = 0; k < items; k++) {
+      if (names !== null && (k & 1) === 0) {
+        q = writeBulk(buf, q, names[k >> 1]);
+        continue;
+      }
+      const len = readLengthPrefix(text, p);
+      p += lengthPrefixSize(len);
+      q = writeHeader(buf, q, 36, len);
+      if (len < SHORT_STRING) {
+        for (let j = p; j < p + len; j++) buf[q++] = text.charCodeAt(j);
+      } else {
+        q += buf.latin1Write(text.slice(p, p + len), q, len);
+      }
+      buf[q++] = CR;
+      buf[q++] = LF;
+      p += len;
+    }
+    current.used = q;
+  }
+
+  /** `prefixedBulks` larger than a slab (long values, packed ones among them), a bulk at a time. */
+  private prefixedBulksOneByOne(names: readonly string[] | null, text: string, at: number, items: number): void {
+    let p = at;
+    for (let k = 0; k < items; k++) {
+      if (names !== null && (k & 1) === 0) {
+        this.bulk(names[k >> 1]);
+        continue;
+      }
+      const len = readLengthPrefix(text, p);
+      p += lengthPrefixSize(len);
+      this.bulkSlice(text, p, p + len);
+      p += len;
+    }
   }
 
   /** A bulk whose payload is bytes; they are copied, so the caller may change them afterwards. */
@@ -940,23 +1061,47 @@ export function commandString(argv: readonly string[]): string {
 }
 
 /**
- * `commandString` for arguments that may be bytes (a long value): the RESP in pieces,
- * latin1 text around the byte arguments, which are passed through, never joined into
- * one JS string (it could exceed V8's limit).
+ * `commandString` for arguments that may be bytes (a long value) or packed strings
+ * (protocol/packed-string.ts): the RESP in pieces, latin1 text around the byte
+ * arguments, which are passed through (packed ones unpacked), never joined into one
+ * JS string (it could exceed V8's limit).
  */
-export function commandPieces<B extends Uint8Array>(argv: readonly (string | B)[]): (string | B)[] {
-  const pieces: (string | B)[] = [];
+export function commandPieces(argv: readonly (string | Buffer)[]): (string | Buffer)[] {
+  const pieces: (string | Buffer)[] = [];
   let text = '*' + argv.length + '\r\n';
   for (const a of argv) {
-    if (typeof a === 'string') {
+    if (typeof a === 'string' && !isPacked(a)) {
       text += '$' + a.length + '\r\n' + a + '\r\n';
       continue;
     }
-    pieces.push(text + '$' + a.length + '\r\n', a);
+    const bytes = typeof a === 'string' ? stringBytes(a) : a;
+    pieces.push(text + '$' + bytes.length + '\r\n', bytes);
     text = '\r\n';
   }
   pieces.push(text);
   return pieces;
+}
+
+/**
+ * The length prefix at `p` in `text`: base 128, low digits first, one char per digit
+ * with 128 added to all but the last (the stream node's payload layout).
+ */
+export function readLengthPrefix(text: string, p: number): number {
+  let c = text.charCodeAt(p);
+  if (c < 128) return c;
+  let n = 0;
+  let scale = 1;
+  while (c >= 128) {
+    n += (c - 128) * scale;
+    scale *= 128;
+    c = text.charCodeAt(++p);
+  }
+  return n + c * scale;
+}
+
+/** Chars of the length prefix of `n` (below 2^35). */
+export function lengthPrefixSize(n: number): number {
+  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : n < 268435456 ? 4 : 5;
 }
 
 /** Size of `<type><n>\r\n` for a safe integer n. */
@@ -1007,10 +1152,7 @@ export function writeHeader(buf: Buffer, p: number, type: number, n: number): nu
  * timestamps are not small integers for V8).
  */
 function writeDigits(buf: Buffer, p: number, n: number): number {
-  if (n >= 1e9) {
-    const high = Math.floor(n / 1e9);
-    return writeNine(buf, writeDigits(buf, p, high), n - high * 1e9);
-  }
+  if (n >= 1e9) return writeLargeDigits(buf, p, n);
   const end = p + digitCount(n);
   let q = end;
   while (n >= 10) {
@@ -1020,6 +1162,12 @@ function writeDigits(buf: Buffer, p: number, n: number): number {
   }
   buf[--q] = 48 + n;
   return end;
+}
+
+/** writeDigits for n >= 1e9: its high part, then nine digits (apart, so that the usual small n's path is not recursive). */
+function writeLargeDigits(buf: Buffer, p: number, n: number): number {
+  const high = Math.floor(n / 1e9);
+  return writeNine(buf, writeDigits(buf, p, high), n - high * 1e9);
 }
 
 /** Writes `n` (below 1e9) as exactly nine digits, zero-padded. */

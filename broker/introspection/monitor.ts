@@ -7,6 +7,7 @@
  */
 import type { Arg } from '../../engine/command.js';
 import { quoteRepr, quoteReprBytes } from '../repr.js';
+import { isPacked, stringBytes } from '../../protocol/packed-string.js';
 
 /** Arguments up to this many bytes in all make a line of text; longer ones, bytes. */
 const TEXT_LINE_MAX = 1 << 20;
@@ -19,7 +20,11 @@ export function monitorLine(db: number, source: string, argv: readonly Arg[]): s
   const head = `${sec}.${String(usec - sec * 1e6).padStart(6, '0')} [${db} ${source}]`;
   let size = 0;
   for (const arg of argv) size += typeof arg === 'string' ? arg.length : Infinity;
-  if (size > TEXT_LINE_MAX) return Buffer.concat([Buffer.from(head, 'latin1'), ...argv.flatMap((arg) => [SPACE, quoteReprBytes(arg)])]);
+  if (size > TEXT_LINE_MAX) {
+    // A packed argument (protocol/packed-string.ts) is quoted from the bytes it stands for.
+    const quoted = argv.flatMap((arg) => [SPACE, quoteReprBytes(typeof arg === 'string' && isPacked(arg) ? stringBytes(arg) : arg)]);
+    return Buffer.concat([Buffer.from(head, 'latin1'), ...quoted]);
+  }
   let line = head;
   for (const arg of argv) line += ' ' + quoteRepr(arg as string);
   return line;

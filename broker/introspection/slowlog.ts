@@ -4,6 +4,7 @@
  * arguments trimmed as redis-server does, so a huge command cannot pin its memory.
  */
 import type { Arg } from '../../engine/command.js';
+import { isPacked, stringBytes } from '../../protocol/packed-string.js';
 
 /** redis-server's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
 const MAX_ARGC = 32;
@@ -68,6 +69,8 @@ function trimArgv(argv: readonly Arg[]): string[] {
 /** An argument cut at 128 bytes with "... (N more bytes)", as the slow log keeps it. */
 function trimArg(arg: Arg): string {
   if (arg.length <= MAX_STRING) return typeof arg === 'string' ? arg : arg.latin1Slice();
-  const head = typeof arg === 'string' ? arg.slice(0, MAX_STRING) : arg.latin1Slice(0, MAX_STRING);
-  return `${head}... (${arg.length - MAX_STRING} more bytes)`;
+  // A packed argument (protocol/packed-string.ts) is cut from the bytes it stands for.
+  const bytes = typeof arg === 'string' && isPacked(arg) ? stringBytes(arg) : arg;
+  const head = typeof bytes === 'string' ? bytes.slice(0, MAX_STRING) : bytes.latin1Slice(0, MAX_STRING);
+  return `${head}... (${bytes.length - MAX_STRING} more bytes)`;
 }

@@ -41,6 +41,7 @@ import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 import { streamReadCommands } from './stream-read.js';
 import { replyGroupsFull, streamGroupCommands } from './stream-group.js';
+import { byteLength } from '../../protocol/packed-string.js';
 
 
 /** The options of XADD and XTRIM (streamAddTrimArgs). */
@@ -204,7 +205,7 @@ function xadd(c: Client, argv: string[]): void {
   const id = xaddId(s, a, c.engine.now());
   if (typeof id === 'string') return c.reply.error(id);
   let bytes = 0;
-  for (let i = fieldPos; i < argv.length; i++) bytes += argv[i].length;
+  for (let i = fieldPos; i < argv.length; i++) bytes += byteLength(argv[i]);
   if (bytes > LISTPACK_MAX_SIZE) return c.reply.error(STREAM_ELEMENTS_TOO_LARGE);
 
   s.append(id, argv, fieldPos, c.engine.settings);

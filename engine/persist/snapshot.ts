@@ -38,6 +38,7 @@
  * without RDB preamble; no header, no trailer.
  */
 import { commandPieces, commandString } from '../../protocol/reply.js';
+import { isPacked } from '../../protocol/packed-string.js';
 import { Db, type Entry, type EntryGuard, type KeyTable } from '../keyspace.js';
 import type { Int64 } from '../util/int64.js';
 import { ByteWriter } from './bytes.js';
@@ -298,7 +299,11 @@ export class SnapshotWriter implements EntryGuard {
 
   /** RESP mode: the commands that rebuild the entry. */
   private saveCommands(db: number, e: Entry): void {
-    const emit = (argv: readonly string[]): void => this.w.latin1(commandString(argv));
+    const emit = (argv: readonly string[]): void => {
+      // A packed element (a list element or stream value past V8's string limit) goes out as bytes.
+      if (argv.some(isPacked)) this.pieces(argv);
+      else this.w.latin1(commandString(argv));
+    };
     if (db !== this.lastDb) {
       emit(['SELECT', String(db)]);
       this.lastDb = db;
@@ -308,15 +313,21 @@ export class SnapshotWriter implements EntryGuard {
       emit(['SET', e.key, value]);
     } else if (value instanceof LargeString) {
       // Its bytes shared, not copied (copy on write), and never made a JS string.
-      for (const piece of commandPieces(['SET', e.key, value.share()])) {
-        if (typeof piece === 'string') this.w.latin1(piece);
-        else this.w.shared(piece);
-      }
+      // Its bytes shared, not copied (copy on write), and never made a JS string.
+      this.pieces(['SET', e.key, value.share()]);
     } else {
       codecOf(value).commands(e.key, value, emit);
     }
     if (e.expireAt !== 0) emit(['PEXPIREAT', e.key, String(Db.expireTimeIn(this.dbs, e))]);
     this.keys++;
+  }
+
+  /** A command with byte arguments, written in pieces: its bytes shared, not copied. */
+  private pieces(argv: readonly (string | Buffer)[]): void {
+    for (const piece of commandPieces(argv)) {
+      if (typeof piece === 'string') this.w.latin1(piece);
+      else this.w.shared(piece);
+    }
   }
 
   private save(db: number, e: Entry): void {

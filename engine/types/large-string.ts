@@ -31,8 +31,6 @@ import { LARGE_BULK } from '../../protocol/parser.js';
  * longer than this over as Buffers, which a LargeString adopts without a copy.
  */
 export const LARGE_VALUE = LARGE_BULK;
-/** Longest JS string V8 can build (2^29 - 24 characters, one byte each here). */
-export const MAX_JS_STRING = (1 << 29) - 24;
 /** Growth beyond this size adds this much room rather than doubling (sds's SDS_MAX_PREALLOC, scaled). */
 const MAX_PREALLOC = 64 * 1024 * 1024;
 

@@ -8,6 +8,7 @@
  * encoded size of each listpack element as listpack.c does.
  */
 import { parseInt64 } from '../util/int64.js';
+import { byteLength } from '../../protocol/packed-string.js';
 
 /** An empty listpack: 4 bytes total size, 2 bytes element count, 1 end byte. */
 export const LP_EMPTY_BYTES = 7;
@@ -43,7 +44,7 @@ export function lpStringSize(s: string): number {
     const v = parseInt64(s);
     if (v !== null) return lpIntSize(v);
   }
-  const len = s.length;
+  const len = byteLength(s);
   const enc = len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len;
   return enc + backlenSize(enc);
 }

@@ -15,7 +15,7 @@
  * Deleted entries stay in place, flagged, as in a listpack: the node is dropped when
  * none of its entries is live.
  */
-import type { Reply } from '../../protocol/reply.js';
+import { lengthPrefixSize, readLengthPrefix, type Reply } from '../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, u64String, type U64 } from './stream-id.js';
 import { LP_EMPTY_BYTES, lpIntSize, lpStringSize } from './stream-listpack.js';
 
@@ -61,28 +61,6 @@ function varint(n: number): string {
     n = Math.floor(n / 128);
   }
   return s + String.fromCharCode(n);
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function readVarint(d: string, p: number): number {
-  let c = d.charCodeAt(p);
-  if (c < 128) return c;
-  let n = 0;
-  let scale = 1;
-  while (c >= 128) {
-    n += (c - 128) * scale;
-    scale *= 128;
-    c = d.charCodeAt(++p);
-  }
-  return n + c * scale;
 }
 
 /** Everything a node holds, as plain values (snapshots). */
@@ -312,18 +290,18 @@ export class StreamNode {
     if ((word & FLAG_SAMEFIELDS) !== 0) {
       const fields = this.masterFields;
       for (let f = 0; f < fields.length; f++) {
-        const len = readVarint(d, p);
-        p += varintSize(len);
+        const len = readLengthPrefix(d, p);
+        p += lengthPrefixSize(len);
         out.push(fields[f], d.slice(p, p + len));
         p += len;
       }
       return;
     }
-    const items = 2 * readVarint(d, p);
-    p += varintSize(items / 2);
+    const items = 2 * readLengthPrefix(d, p);
+    p += lengthPrefixSize(items / 2);
     for (let k = 0; k < items; k++) {
-      const len = readVarint(d, p);
-      p += varintSize(len);
+      const len = readLengthPrefix(d, p);
+      p += lengthPrefixSize(len);
       out.push(d.slice(p, p + len));
       p += len;
     }
@@ -336,32 +314,24 @@ export class StreamNode {
   replyEntry(i: number, reply: Reply): void {
     const m = this.meta;
     const b = i * STRIDE;
-    reply.array(2);
-    reply.bulkStreamId(fromHiLo(m[b], m[b + 1]), fromHiLo(m[b + 2], m[b + 3]));
     const word = m[b + 4];
     const d = this.data;
     let p = word >>> 2;
-    if ((word & FLAG_SAMEFIELDS) !== 0) {
-      const fields = this.masterFields;
-      reply.array(2 * fields.length);
-      for (let f = 0; f < fields.length; f++) {
-        const len = readVarint(d, p);
-        p += varintSize(len);
-        reply.bulk(fields[f]);
-        reply.bulkSlice(d, p, p + len);
-        p += len;
-      }
-      return;
+    const same = (word & FLAG_SAMEFIELDS) !== 0;
+    let items: number;
+    if (same) items = 2 * this.masterFields.length;
+    else {
+      items = 2 * readLengthPrefix(d, p);
+      p += lengthPrefixSize(items / 2);
     }
-    const items = 2 * readVarint(d, p);
-    p += varintSize(items / 2);
-    reply.array(items);
-    for (let k = 0; k < items; k++) {
-      const len = readVarint(d, p);
-      p += varintSize(len);
-      reply.bulkSlice(d, p, p + len);
-      p += len;
+    // A sequence number past 32 bits (only an explicit ID makes one) takes the long way.
+    if (m[b + 2] === 0) reply.streamEntryHead(m[b], m[b + 1], m[b + 3], items);
+    else {
+      reply.array(2);
+      reply.bulk(this.idString(i));
+      reply.array(items);
     }
+    reply.prefixedBulks(same ? this.masterFields : null, d, p, items);
   }
 
   /** The node's whole state, for snapshots (engine/persist); `meta` is a view, not a copy. */

@@ -33,14 +33,15 @@ export class Payload {
   }
 }
 
-/** A reply: its first byte and line (`+OK`, `:5`, `-ERR ...`), or for a bulk its length and SHA-1. */
+/** A reply: its first byte and line (`+OK`, `:5`, `-ERR ...`), for a bulk its length and SHA-1, for an array its elements. */
 export interface HashedReply {
   line: string;
   length?: number;
   sha1?: string;
+  items?: HashedReply[];
 }
 
-/** A RESP2 client for single replies (no arrays), sending payloads in pieces and hashing bulks. */
+/** A RESP2 client sending payloads in pieces and hashing bulks (in arrays too) as they arrive. */
 export class BulkClient {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -96,6 +97,11 @@ export class BulkClient {
   async read(hash?: Hash): Promise<HashedReply> {
     const n = await this.lineLength();
     const line = (await this.take(n)).latin1Slice(0, n - 2);
+    if (line[0] === '*' && line !== '*-1') {
+      const items: HashedReply[] = [];
+      for (let i = Number(line.slice(1)); i > 0; i--) items.push(await this.read());
+      return { line, items };
+    }
     if (line[0] !== '$' || line === '$-1') return { line };
     const length = Number(line.slice(1));
     const into = hash ?? createHash('sha1');

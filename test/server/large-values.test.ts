@@ -15,6 +15,8 @@ import { kill9, sleep, startAof, tempDir, type Spawned } from '../persistence/pr
 /** proto-max-bulk-len's default, and V8's longest string (the longest value that used to work). */
 const MAX_BULK = 536_870_912;
 const MAX_JS_STRING = 536_870_888;
+/** The most bytes a packed string (protocol/packed-string.ts) holds: any other argument up to this is taken. */
+const MAX_PACKED = 2 * (MAX_JS_STRING - 2);
 /** Above the broker's threshold for keeping values as bytes (1 MiB), far below 512 MB. */
 const MID = 3 * 1024 * 1024 + 7;
 const LONG_TEST = 600_000;
@@ -74,12 +76,12 @@ describe('values up to proto-max-bulk-len', () => {
   );
 
   it(
-    'refuses a key longer than a JS string can be with a clear error, and carries on',
+    'refuses an argument longer than a packed string can hold (proto-max-bulk-len raised past 1 GB) with a clear error, and carries on',
     async () => {
-      const s = await broker();
+      const s = await broker(['--proto-max-bulk-len', '2gb']);
       await withClient(s.port, async (c) => {
-        const reply = await c.call('GET', new Payload(MAX_JS_STRING + 1));
-        expect(reply.line).toBe(`-ERR argument #1 is too long (${MAX_JS_STRING + 1} bytes) for this broker: only a value can exceed ${MAX_JS_STRING} bytes`);
+        const reply = await c.call('GET', new Payload(MAX_PACKED + 1));
+        expect(reply.line).toBe(`-ERR argument #1 is too long (${MAX_PACKED + 1} bytes) for this broker: only a value can exceed ${MAX_PACKED} bytes`);
         expect(await c.call('PING')).toEqual({ line: '+PONG' });
       });
     },
@@ -137,6 +139,53 @@ describe.skipIf(!hasRedisServer())('values near 512 MB vs redis-server', () => {
             // RANGES: the whole value compared, read with GETRANGE in pieces.
             if (step[0] === 'RANGES') expect(await o.rangeSha1(step[1] as string, MAX_BULK), shown).toBe(await r.rangeSha1(step[1] as string, MAX_BULK));
             else expect(await o.call(...step), shown).toEqual(await r.call(...step));
+          }
+        }),
+      );
+    },
+    LONG_TEST,
+  );
+});
+
+/**
+ * LARGE (about 1.5 GB sent to each server, a few GB of memory each): list elements and
+ * stream field values past V8's string limit (packed strings in the broker), up to
+ * proto-max-bulk-len, one even and one odd length, through RPUSH/LPOS/LRANGE, XADD/XRANGE,
+ * the digest and DEBUG RELOAD (the RDB codecs of lists and streams).
+ */
+describe.skipIf(!hasRedisServer())('list elements and stream values near 512 MB vs redis-server', () => {
+  it(
+    'RPUSH, LPOS, LRANGE, LINDEX, XADD, XRANGE, the digest and a reload agree',
+    async () => {
+      const ours = await broker();
+      const ref = await startRedis(['--enable-debug-command', 'yes']);
+      running.push(ref);
+      const even = new Payload(MAX_BULK, 11);
+      const odd = new Payload(MAX_JS_STRING + 1, 12);
+      const steps: (string | Payload)[][] = [
+        ['RPUSH', 'l', 'first', even, 'last'],
+        ['LPOS', 'l', even],
+        ['LPOS', 'l', odd],
+        ['LRANGE', 'l', '0', '-1'],
+        ['LINDEX', 'l', '1'],
+        ['XADD', 's', '1-1', 'f', odd, 'g', 'v'],
+        ['XADD', 's', '1-2', 'f', 'small', 'g', 'v'],
+        ['XRANGE', 's', '-', '+'],
+        ['XREVRANGE', 's', '+', '-', 'COUNT', '1'],
+        ['GET', odd],
+        ['DEBUG', 'DIGEST'],
+        ['DEBUG', 'RELOAD'],
+        ['DEBUG', 'DIGEST'],
+        ['LRANGE', 'l', '1', '1'],
+        ['XRANGE', 's', '-', '+', 'COUNT', '1'],
+        ['LREM', 'l', '0', even],
+        ['LLEN', 'l'],
+      ];
+      await withClient(ours.port, (o) =>
+        withClient(ref.port, async (r) => {
+          for (const step of steps) {
+            const shown = step.map((a) => (typeof a === 'string' ? a : `<${a.length} bytes>`)).join(' ');
+            expect(await o.call(...step), shown).toEqual(await r.call(...step));
           }
         }),
       );

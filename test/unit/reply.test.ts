@@ -47,8 +47,11 @@ describe('Reply', () => {
     ['bulks', (r) => r.bulks(['a', '']), '*2\r\n$1\r\na\r\n$0\r\n\r\n', '*2\r\n$1\r\na\r\n$0\r\n\r\n'],
     ['bulkSlice short', (r) => r.bulkSlice('xabcx', 1, 4), '$3\r\nabc\r\n', '$3\r\nabc\r\n'],
     ['bulkSlice long', (r) => r.bulkSlice('x' + 'y'.repeat(30) + 'x', 1, 31), `$30\r\n${'y'.repeat(30)}\r\n`, `$30\r\n${'y'.repeat(30)}\r\n`],
-    ['bulkStreamId', (r) => r.bulkStreamId(1733500000000, 12), '$16\r\n1733500000000-12\r\n', '$16\r\n1733500000000-12\r\n'],
-    ['bulkStreamId 2^64 - 1', (r) => r.bulkStreamId(18446744073709551615n, 0), '$22\r\n18446744073709551615-0\r\n', '$22\r\n18446744073709551615-0\r\n'],
+    ['streamEntryHead', (r) => r.streamEntryHead(403, 2628179712, 12, 2), '*2\r\n$16\r\n1733500000000-12\r\n*2\r\n', '*2\r\n$16\r\n1733500000000-12\r\n*2\r\n'],
+    ['streamEntryHead 2^64 - 1', (r) => r.streamEntryHead(0xffffffff, 0xffffffff, 4294967295, 10), '*2\r\n$31\r\n18446744073709551615-4294967295\r\n*10\r\n', '*2\r\n$31\r\n18446744073709551615-4294967295\r\n*10\r\n'],
+    ['streamEntryHead ms then another', (r) => (r.streamEntryHead(0, 5, 0, 0), r.streamEntryHead(0, 17, 1, 0)), '*2\r\n$3\r\n5-0\r\n*0\r\n*2\r\n$4\r\n17-1\r\n*0\r\n', '*2\r\n$3\r\n5-0\r\n*0\r\n*2\r\n$4\r\n17-1\r\n*0\r\n'],
+    ['prefixedBulks with names', (r) => r.prefixedBulks(['f', 'g'], 'x\x02ab\x00', 1, 4), '$1\r\nf\r\n$2\r\nab\r\n$1\r\ng\r\n$0\r\n\r\n', '$1\r\nf\r\n$2\r\nab\r\n$1\r\ng\r\n$0\r\n\r\n'],
+    ['prefixedBulks inline, long', (r) => r.prefixedBulks(null, '\x01k\x9e\x01' + 'v'.repeat(158), 0, 2), `$1\r\nk\r\n$158\r\n${'v'.repeat(158)}\r\n`, `$1\r\nk\r\n$158\r\n${'v'.repeat(158)}\r\n`],
     ['bulkBytes', (r) => r.bulkBytes(Buffer.from([0, 255, 13])), '$3\r\n\0\xff\r\r\n', '$3\r\n\0\xff\r\r\n'],
     ['message', (r) => r.message(new PushMessage(['message', 'ch', 'hi'])), '*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n', '>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n'],
   ];

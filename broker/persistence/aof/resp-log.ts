@@ -12,6 +12,7 @@ import type { Arg } from '../../../engine/command.js';
 import type { Effect } from '../../../engine/engine.js';
 import { LARGE_BULK, LargeCommand, type RawArg } from '../../../protocol/parser.js';
 import { writeHeader } from '../../../protocol/reply.js';
+import { byteLength, writeStringBytes } from '../../../protocol/packed-string.js';
 
 /**
  * Bytes waiting for the AOF file (redis-server's aof_buf): RESP is encoded straight into
@@ -31,20 +32,20 @@ export class RespBuffer {
     // Room for the worst case first, then one pass with the offset in a local: this
     // runs for every effect, and per-byte property updates cost twice as much.
     let need = HEADER_MAX;
-    for (let i = 0; i < argv.length; i++) need += HEADER_MAX + argv[i].length + 2;
+    for (let i = 0; i < argv.length; i++) need += HEADER_MAX + argLength(argv[i]) + 2;
     this.reserve(need);
     const b = this.bytes;
     let p = writeHeader(b, this.length, 0x2a, argv.length);
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i];
-      const n = arg.length;
+      const n = argLength(arg);
       p = writeHeader(b, p, 0x24, n);
       // Short arguments: a loop beats the native call's fixed cost.
       if (typeof arg !== 'string') {
         b.set(arg, p);
         p += n;
       } else if (n <= 32) for (let j = 0; j < n; j++) b[p++] = arg.charCodeAt(j);
-      else p += b.latin1Write(arg, p);
+      else p += writeStringBytes(b, p, arg);
       b[p++] = 0x0d;
       b[p++] = 0x0a;
     }
@@ -72,6 +73,11 @@ export class RespBuffer {
     this.bytes.copy(grown, 0, 0, this.length);
     this.bytes = grown;
   }
+}
+
+/** Bytes of an argument: a Buffer's, a latin1 string's, or a packed string's (protocol/packed-string.ts). */
+function argLength(arg: Arg): number {
+  return typeof arg === 'string' ? byteLength(arg) : arg.length;
 }
 
 /** `*` or `$`, at most 16 digits (lengths and counts are below 2^53), CRLF. */

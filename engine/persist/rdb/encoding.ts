@@ -12,6 +12,7 @@
  * (`rdbcompression yes`, which the broker always applies).
  */
 import { ByteWriter, FormatError } from '../bytes.js';
+import { bytesToString, MAX_LATIN1, stringBytes } from '../../../protocol/packed-string.js';
 import type { U64 } from '../../types/stream-id.js';
 import type { Int64 } from '../../util/int64.js';
 import { lzfCompressInto, lzfDecompress } from './lzf.js';
@@ -136,11 +137,11 @@ function writeEncodedInt(w: ByteWriter, v: number): void {
   w.u32(v >>> 0);
 }
 
-/** rdbSaveRawString for a latin1 string. */
+/** rdbSaveRawString for a string (latin1, or packed: protocol/packed-string.ts). */
 export function writeString(w: ByteWriter, s: string): void {
   const v = asEncodableInt(s);
   if (v !== null) return writeEncodedInt(w, v);
-  if (s.length > 20) return writeBlob(w, Buffer.from(s, 'latin1'));
+  if (s.length > 20) return writeBlob(w, stringBytes(s));
   writeLen(w, s.length);
   w.latin1(s);
 }
@@ -360,7 +361,7 @@ export class RdbInput {
     return first >= 0xc0 && first <= 0xc2;
   }
 
-  /** A string as latin1 text (keys, short values, names). */
+  /** A string as latin1 text (keys, short values, names), packed past V8's limit (protocol/packed-string.ts). */
   string(): string {
     if (this.atIntString()) {
       // Integer encodings: no Buffer needed.
@@ -378,10 +379,10 @@ export class RdbInput {
       const n = this.lenAfter(first);
       if (typeof n !== 'number') this.fail('string length past the end of the file', at);
       if (n > this.end - this.pos) this.reach(this.pos + n, 'string length past the end of the file', at);
-      const text = this.buf.latin1Slice(this.pos, this.pos + n);
+      const text = n > MAX_LATIN1 ? bytesToString(this.buf.subarray(this.pos, this.pos + n)) : this.buf.latin1Slice(this.pos, this.pos + n);
       this.pos += n;
       return text;
     }
-    return this.blob().latin1Slice();
+    return bytesToString(this.blob());
   }
 }

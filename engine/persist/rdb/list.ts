@@ -10,6 +10,7 @@
  * nodes, so the listpacks are gathered apart and counted before they are written.
  */
 import { ByteWriter } from '../bytes.js';
+import { byteLength, bytesToString } from '../../../protocol/packed-string.js';
 import { List, type ListView } from '../../types/list.js';
 import { RdbType, writeBlob, writeLen, type RdbInput } from './encoding.js';
 import { ListpackWriter, listpackStrings, ziplistStrings } from './listpack.js';
@@ -41,7 +42,7 @@ export class ListRecordWriter {
       for (let i = 0; i < chunk.length; i++) {
         const element = chunk.at(i);
         // _quicklistNodeAllowInsert: the listpack's bytes, the element's length and 8 bytes of slack.
-        if (lp.length > 0 && lp.bytes + element.length + INSERT_OVERHEAD > NODE_MAX_BYTES) this.flush();
+        if (lp.length > 0 && lp.bytes + byteLength(element) + INSERT_OVERHEAD > NODE_MAX_BYTES) this.flush();
         lp.string(element);
       }
     }
@@ -78,7 +79,7 @@ export function readList(r: RdbInput, type: RdbType): List | null {
       const at = r.pos;
       const data = r.blob();
       if (data.length === 0) r.fail('empty quicklist node', at);
-      if (container === CONTAINER_PLAIN) list.push(data.latin1Slice(), false);
+      if (container === CONTAINER_PLAIN) list.push(bytesToString(data), false);
       else push(type === RdbType.ListQuicklist2 ? listpackStrings(data, r.base + at) : ziplistStrings(data, r.base + at));
     }
   }

@@ -13,6 +13,7 @@
  * each prefixed by the previous element's length, 0xFF.
  */
 import { FormatError } from '../bytes.js';
+import { byteLength, bytesToString, MAX_LATIN1, writeStringBytes } from '../../../protocol/packed-string.js';
 import { parseInt64, type Int64 } from '../../util/int64.js';
 
 const LP_HEADER = 6;
@@ -132,14 +133,14 @@ export class ListpackWriter {
     this.backlen(size);
   }
 
-  /** A latin1 string element, stored as an integer when lpAppend would. */
+  /** A string element (latin1, or packed: protocol/packed-string.ts), stored as an integer when lpAppend would. */
   string(s: string): void {
     const v = lpStringAsInt(s);
     if (v !== null) return this.int(v);
-    this.stringHeader(s.length);
-    this.buf.latin1Write(s, this.pos, s.length);
-    this.pos += s.length;
-    this.backlen(this.stringEncodedSize(s.length));
+    const len = byteLength(s);
+    this.stringHeader(len);
+    this.pos += writeStringBytes(this.buf, this.pos, s);
+    this.backlen(this.stringEncodedSize(len));
   }
 
   /** A string element from bytes (never taken as an integer: the caller has checked). */
@@ -306,9 +307,11 @@ export class ListpackReader {
     return len;
   }
 
-  /** The current element as a latin1 string (integers in decimal). */
+  /** The current element as a string (integers in decimal; past V8's limit for latin1, packed: protocol/packed-string.ts). */
   text(): string {
-    return this.isInt ? String(this.int) : this.buf.latin1Slice(this.start, this.stop);
+    if (this.isInt) return String(this.int);
+    if (this.stop - this.start > MAX_LATIN1) return bytesToString(this.buf.subarray(this.start, this.stop));
+    return this.buf.latin1Slice(this.start, this.stop);
   }
 
   /** The current element as an integer; a string element must be one (stream metadata). */
@@ -370,7 +373,7 @@ export function ziplistStrings(buf: Buffer, fileOffset = 0): string[] {
       }
     }
     if (start + len > end) fail(p);
-    out.push(buf.latin1Slice(start, start + len));
+    out.push(len > MAX_LATIN1 ? bytesToString(buf.subarray(start, start + len)) : buf.latin1Slice(start, start + len));
     p = start + len;
   }
   return out;

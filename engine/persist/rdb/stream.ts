@@ -18,7 +18,8 @@
  */
 import type { ByteWriter } from '../bytes.js';
 import { Stream, type StreamView } from '../../types/stream.js';
-import { NODE_META_WORDS, StreamNode } from '../../types/stream-node.js';
+import { NODE_META_WORDS, StreamNode, type StreamNodeParts } from '../../types/stream-node.js';
+import { bytesToString, MAX_LATIN1, PACKED_MIN_CHARS } from '../../../protocol/packed-string.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
 import { byName, ConsumerGroup, Nack, type Consumer } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
@@ -135,6 +136,8 @@ function nodeToListpack(node: StreamNode): Buffer {
   lp.int(p.masterFields.length);
   for (const f of p.masterFields) lp.string(f);
   lp.int(0);
+  // A payload this long may hold a packed value (protocol/packed-string.ts), which its latin1 bytes would not carry.
+  if (p.data.length >= PACKED_MIN_CHARS) return entriesToListpack(node, p, lp);
   const data = scratchOf(p.data.length);
   data.latin1Write(p.data, 0, p.data.length);
   const meta = p.meta;
@@ -163,6 +166,25 @@ function nodeToListpack(node: StreamNode): Buffer {
       at += len;
     }
     lp.int((flags & FLAG_SAMEFIELDS) !== 0 ? masterCount + 3 : strings + 4);
+  }
+  return lp.finish();
+}
+
+/** nodeToListpack's entries read as strings, one entry at a time (a node holding a value past V8's string limit). */
+function entriesToListpack(node: StreamNode, p: StreamNodeParts, lp: ListpackWriter): Buffer {
+  const pairs: string[] = [];
+  const masterCount = p.masterFields.length;
+  for (let i = 0; i < p.size; i++) {
+    const b = i * NODE_META_WORDS;
+    const flags = p.meta[b + 4] & 3;
+    lp.int(flags);
+    lp.int(delta(fromHiLo(p.meta[b], p.meta[b + 1]), p.masterMs));
+    lp.int(delta(fromHiLo(p.meta[b + 2], p.meta[b + 3]), p.masterSeq));
+    node.readPairs(i, pairs);
+    const same = (flags & FLAG_SAMEFIELDS) !== 0;
+    if (!same) lp.int(pairs.length / 2);
+    for (let k = same ? 1 : 0; k < pairs.length; k += same ? 2 : 1) lp.string(pairs[k]);
+    lp.int(same ? masterCount + 3 : pairs.length + 4);
   }
   return lp.finish();
 }
@@ -199,6 +221,32 @@ function writeVarint(d: Buffer, p: number, n: number): number {
 class PayloadBuilder {
   buf = scratchOf(1 << 12);
   pos = 0;
+  /**
+   * The payload before `buf`, as strings, once an element too long for a latin1 string
+   * came (packed: protocol/packed-string.ts); null until then. `before` counts their chars.
+   */
+  private parts: string[] | null = null;
+  private before = 0;
+
+  /** Offset in the payload string of what comes next. */
+  get offset(): number {
+    return this.before + this.pos;
+  }
+
+  /** The payload string. */
+  finish(): string {
+    const tail = this.buf.latin1Slice(0, this.pos);
+    return this.parts === null ? tail : this.parts.join('') + tail;
+  }
+
+  /** An element past V8's latin1 limit: its packed string, prefixed by its length in chars. */
+  private packed(bytes: Buffer): void {
+    const s = bytesToString(bytes);
+    this.count(s.length);
+    (this.parts ??= []).push(this.buf.latin1Slice(0, this.pos), s);
+    this.before += this.pos + s.length;
+    this.pos = 0;
+  }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -221,6 +269,7 @@ class PayloadBuilder {
       return;
     }
     const len = r.stop - r.start;
+    if (len > MAX_LATIN1) return this.packed(r.buf.subarray(r.start, r.stop));
     this.ensure(8 + len);
     const out = this.buf;
     let p = writeVarint(out, this.pos, len);
@@ -264,7 +313,7 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
     const b = i * NODE_META_WORDS;
     putUndelta(meta, b, msWords, master.ms, r.expect().integer());
     putUndelta(meta, b + 2, seqWords, master.seq, r.expect().integer());
-    meta[b + 4] = payload.pos * 4 + (flags as number);
+    meta[b + 4] = payload.offset * 4 + (flags as number);
     if (i > 0 && !isAfter(meta, b)) monotonic = false;
     let strings = fieldCount;
     if (((flags as number) & FLAG_SAMEFIELDS) === 0) {
@@ -279,7 +328,7 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
   }
   if (r.next()) fail('elements after the last entry');
   if (seenLive !== live) fail('live count does not match the entries');
-  const data = payload.buf.latin1Slice(0, payload.pos);
+  const data = payload.finish();
   const lpFixed = lp.length - lpIntSize(live) - lpIntSize(deleted);
   return StreamNode.fromParts({ masterFields, masterMs: master.ms, masterSeq: master.seq, meta, data, size, live, monotonic, lpFixed });
 }
@@ -290,8 +339,13 @@ function isAfter(m: Uint32Array, b: number): boolean {
   return (m[b] - m[a] || m[b + 1] - m[a + 1] || m[b + 2] - m[a + 2] || m[b + 3] - m[a + 3]) > 0;
 }
 
-/** writeBlob, returning the bytes it wrote as latin1 text. */
-function writeBlobKept(w: ByteWriter, bytes: Buffer): string {
+/** writeBlob, returning the bytes it wrote as latin1 text (null past V8's string limit). */
+function writeBlobKept(w: ByteWriter, bytes: Buffer): string | null {
+  // The longest encoding writeBlob can choose: the bytes and a header of up to 16.
+  if (bytes.length + 16 > MAX_LATIN1) {
+    writeBlob(w, bytes);
+    return null;
+  }
   // The longest encoding writeBlob can choose fits: it writes into this same buffer.
   const buf = w.room(bytes.length + 16);
   const start = w.end;
@@ -379,7 +433,7 @@ export function readStream(r: RdbInput, type: RdbType): Stream {
     const lpAt = r.pos;
     const node = listpackToNode(r.blob(), decodeId(key), r, lpAt);
     // Kept for the next snapshot (StreamNode.rdbEncoded); not the tail's, which XADD changes.
-    if (n > 1) node.rdbEncoded = r.buf.latin1Slice(lpAt, r.pos);
+    if (n > 1 && r.pos - lpAt <= MAX_LATIN1) node.rdbEncoded = r.buf.latin1Slice(lpAt, r.pos);
     if (nodes.length > 0 && !isAscendingKey(nodes[nodes.length - 1], node)) {
       r.fail('stream nodes out of order', at);
     }
