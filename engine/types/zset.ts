@@ -1,40 +1,29 @@
 /**
- * The sorted set type, as redis-server 7.0's t_zset.c keeps one: a skiplist ordered by
- * (score, member) whose links carry spans, so a rank is found in O(log n) (zslGetRank,
- * zslGetElementByRank), plus a Map from member to its node for O(1) ZSCORE.
+ * The sorted set type, in the two encodings redis-server 7.0 gives one (t_zset.c):
  *
- * Encoding, as redis-server 7.0 reports and saves it: `listpack` while the set has at
- * most zset-max-listpack-entries members and none longer than zset-max-listpack-value
- * bytes, `skiplist` from the first change that breaks either rule, for good (a result
- * built anew, as ZUNIONSTORE's, starts small again). Both encodings here keep the same
- * skiplist: a listpack's order is the same (score, member) order, so replies match.
+ * - `listpack` while the set has at most zset-max-listpack-entries members and none
+ *   longer than zset-max-listpack-value bytes: two parallel arrays, members and scores
+ *   in (score, member) order, with no index; a member is found by a linear scan and
+ *   inserted by a binary search and a splice, O(n) as in redis-server's listpack, for
+ *   n of at most 128 by default. A set holding a few members costs a few hundred bytes
+ *   rather than a skiplist's and a Map's thousands.
+ * - `skiplist` from the first change that breaks either rule, for good (a result built
+ *   anew, as ZUNIONSTORE's, starts small again): redis-server's skiplist with spans
+ *   (engine/types/skiplist.ts), plus a Map from member to node for O(1) ZSCORE and the
+ *   nodes at dense positions for ZSCAN's cursors (a removal moves the last node into
+ *   the hole, as a DenseTable does: a scan misses nothing).
+ *
+ * Everything outside this module addresses members by rank (0-based, in (score,
+ * member) order), so the two encodings answer the same calls. A listpack holds a -0
+ * score as 0, a skiplist keeps -0, as redis-server's replies show.
  *
  * Members compare as JS strings of latin1 code units, i.e. byte by byte as memcmp.
  */
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
 import { formatDouble } from '../../protocol/reply.js';
-import { DenseTable } from './dense-table.js';
-
-/** redis-server's ZSKIPLIST_MAXLEVEL and ZSKIPLIST_P. */
-const MAX_LEVEL = 32;
-const P = 0.25;
-
-export class ZNode {
-  /** Next node at each level, and how many bottom-level links each one skips. */
-  readonly next: (ZNode | null)[];
-  readonly span: number[];
-  backward: ZNode | null = null;
-
-  constructor(
-    readonly member: string,
-    public score: number,
-    level: number,
-  ) {
-    this.next = new Array<ZNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
-  }
-}
+import { DenseTable, scanPositions, type ScanTable } from './dense-table.js';
+import { SkipList, compareScored, type ZNode } from './skiplist.js';
 
 /** A score interval (zrangespec); `minex`/`maxex` exclude the bound. */
 export interface ScoreRange {
@@ -53,12 +42,6 @@ export interface LexRange {
   max: string | number;
   minex: boolean;
   maxex: boolean;
-}
-
-/** (score, member) order: negative when a sorts first. */
-function compare(aScore: number, aMember: string, bScore: number, bMember: string): number {
-  if (aScore !== bScore) return aScore < bScore ? -1 : 1;
-  return aMember < bMember ? -1 : aMember > bMember ? 1 : 0;
 }
 
 export function scoreGteMin(score: number, r: ScoreRange): boolean {
@@ -98,29 +81,26 @@ function lexRangeNonEmpty(r: LexRange): boolean {
   return !(min > max || (min === max && (r.minex || r.maxex)));
 }
 
-/** Scratch for the search path and its ranks, reused: one insert or removal at a time. */
-const UPDATE = new Array<ZNode>(MAX_LEVEL);
-const RANK = new Array<number>(MAX_LEVEL).fill(0);
-
-function randomLevel(): number {
-  let level = 1;
-  while (level < MAX_LEVEL && Math.random() < P) level++;
-  return level;
+/** The large encoding's parts. */
+interface Large {
+  list: SkipList;
+  nodes: Map<string, ZNode>;
+  /** The nodes at dense positions (each node knows its `pos`), for ZSCAN's cursors. */
+  byPos: ZNode[];
 }
 
 export class ZSet implements DataObject {
   readonly type = 'zset';
-  private readonly head = new ZNode('', 0, MAX_LEVEL);
-  private tail: ZNode | null = null;
-  private level = 1;
-  private readonly nodes = new Map<string, ZNode>();
-  /** Positions for ZSCAN's cursors, kept only once the set is a skiplist. */
-  private scanTable: DenseTable | null = null;
+  /** The listpack encoding's members and scores, in order; empty once a skiplist. */
+  private members: string[] = [];
+  private scores: number[] = [];
+  /** The skiplist encoding; null while a listpack. */
+  private large: Large | null = null;
   /** The members' bytes together, for the memory accounting (engine/memory.ts). */
   private chars = 0;
 
   get size(): number {
-    return this.nodes.size;
+    return this.large === null ? this.members.length : this.large.list.length;
   }
 
   /** The members' bytes together (one per char). */
@@ -129,7 +109,7 @@ export class ZSet implements DataObject {
   }
 
   get isSkiplist(): boolean {
-    return this.scanTable !== null;
+    return this.large !== null;
   }
 
   encoding(): string {
@@ -138,11 +118,15 @@ export class ZSet implements DataObject {
 
   /** Converts to the skiplist encoding (zsetConvert), for good. */
   toSkiplist(): void {
-    if (this.scanTable !== null) return;
-    const t = new DenseTable(false);
-    t.ordered = false;
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) t.append(n.member);
-    this.scanTable = t;
+    if (this.large !== null) return;
+    const large: Large = { list: new SkipList(), nodes: new Map(), byPos: [] };
+    this.large = large;
+    const { members, scores } = this;
+    // addLarge counts each member's bytes again.
+    this.chars = 0;
+    for (let i = 0; i < members.length; i++) this.addLarge(members[i], scores[i]);
+    this.members = [];
+    this.scores = [];
   }
 
   /**
@@ -150,276 +134,289 @@ export class ZSet implements DataObject {
    * value built anew or loaded): a listpack holds -0 as 0.
    */
   toListpack(): void {
-    if (this.scanTable === null) return;
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) if (n.score === 0) n.score = 0;
-    this.scanTable = null;
+    const large = this.large;
+    if (large === null) return;
+    const members = new Array<string>(large.list.length);
+    const scores = new Array<number>(large.list.length);
+    let i = 0;
+    large.list.forEach((n) => {
+      members[i] = n.member;
+      scores[i++] = n.score === 0 ? 0 : n.score;
+    });
+    this.members = members;
+    this.scores = scores;
+    this.large = null;
   }
 
   /** The longest member's length, for the listpack rule. */
   longestMember(): number {
     let longest = 0;
-    for (const member of this.nodes.keys()) longest = Math.max(longest, member.length);
+    this.walk(0, false, (member) => ((longest = Math.max(longest, member.length)), true));
     return longest;
   }
 
   /** The table ZSCAN walks: the skiplist's positions, or the listpack's order (a new table). */
-  scanView(): DenseTable {
-    if (this.scanTable !== null) return this.scanTable;
-    const t = new DenseTable(false);
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) t.append(n.member);
-    return t;
+  scanView(): ScanTable {
+    if (this.large === null) {
+      const t = new DenseTable(false);
+      for (const m of this.members) t.append(m);
+      return t;
+    }
+    const byPos = this.large.byPos;
+    return {
+      ordered: false,
+      size: byPos.length,
+      keyAt: (i) => byPos[i].member,
+      scan: (cursor, count, visit) => scanPositions(byPos.length, cursor, count, visit),
+    };
   }
 
   score(member: string): number | undefined {
-    return this.nodes.get(member)?.score;
+    if (this.large !== null) return this.large.nodes.get(member)?.score;
+    const i = this.members.indexOf(member);
+    return i < 0 ? undefined : this.scores[i];
   }
 
   has(member: string): boolean {
-    return this.nodes.has(member);
-  }
-
-  first(): ZNode | null {
-    return this.head.next[0];
-  }
-
-  last(): ZNode | null {
-    return this.tail;
+    return this.large !== null ? this.large.nodes.has(member) : this.members.includes(member);
   }
 
   /**
    * Sets `member`'s score, inserting it when new (zsetAdd without its flags); converts
    * to a skiplist when `maxEntries`/`maxValue` say so. True when the member is new.
    */
-  set(member: string, value: number, maxEntries: number, maxValue: number): boolean {
-    // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
-    const score = value === 0 && this.scanTable === null ? 0 : value;
-    const node = this.nodes.get(member);
+  set(member: string, score: number, maxEntries: number, maxValue: number): boolean {
+    if (this.large === null) {
+      const i = this.members.indexOf(member);
+      // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
+      const normalized = score === 0 ? 0 : score;
+      if (i >= 0) {
+        if (this.scores[i] !== normalized) this.moveSmall(i, normalized);
+        return false;
+      }
+      if (this.members.length + 1 <= maxEntries && member.length <= maxValue) {
+        this.insertSmall(normalized, member);
+        this.chars += member.length;
+        return true;
+      }
+      this.toSkiplist();
+    }
+    const large = this.large!;
+    const node = large.nodes.get(member);
     if (node !== undefined) {
-      if (node.score !== score) this.updateScore(node, score);
+      if (node.score !== score) large.list.updateScore(node, score);
       return false;
     }
-    if (this.scanTable === null && (this.size + 1 > maxEntries || member.length > maxValue)) this.toSkiplist();
-    this.nodes.set(member, this.insert(value === 0 && this.scanTable === null ? 0 : value, member));
-    this.scanTable?.append(member);
-    this.chars += member.length;
+    this.addLarge(member, score);
     return true;
+  }
+
+  /** Adds a member (absent) to the skiplist encoding. */
+  private addLarge(member: string, score: number): void {
+    const large = this.large!;
+    const node = large.list.insert(score, member);
+    large.nodes.set(member, node);
+    node.pos = large.byPos.length;
+    large.byPos.push(node);
+    this.chars += member.length;
+  }
+
+  /** Where (score, member) goes in the listpack arrays (binary search). */
+  private smallPosition(score: number, member: string): number {
+    const { members, scores } = this;
+    let lo = 0;
+    let hi = members.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareScored(scores[mid], members[mid], score, member) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private insertSmall(score: number, member: string): void {
+    const at = this.smallPosition(score, member);
+    if (at === this.members.length) {
+      this.members.push(member);
+      this.scores.push(score);
+    } else {
+      this.members.splice(at, 0, member);
+      this.scores.splice(at, 0, score);
+    }
+  }
+
+  /** Gives the listpack member at `i` a new score, moving it to its place. */
+  private moveSmall(i: number, score: number): void {
+    const member = this.members[i];
+    this.members.splice(i, 1);
+    this.scores.splice(i, 1);
+    this.insertSmall(score, member);
   }
 
   /** Removes `member`; false when it is not there. */
   delete(member: string): boolean {
-    const node = this.nodes.get(member);
+    const large = this.large;
+    if (large === null) {
+      const i = this.members.indexOf(member);
+      if (i < 0) return false;
+      this.removeSmall(i, 1);
+      return true;
+    }
+    const node = large.nodes.get(member);
     if (node === undefined) return false;
     this.unlink(node);
     return true;
   }
 
+  private removeSmall(at: number, n: number): void {
+    const { members, scores } = this;
+    for (let i = at; i < at + n; i++) this.chars -= members[i].length;
+    if (at === 0 && n === 1) {
+      members.shift();
+      scores.shift();
+    } else if (at + n === members.length && n === 1) {
+      members.pop();
+      scores.pop();
+    } else {
+      members.splice(at, n);
+      scores.splice(at, n);
+    }
+  }
+
   private unlink(node: ZNode): void {
-    const update = this.pathTo(node.score, node.member);
-    this.deleteNode(node, update);
-    this.nodes.delete(node.member);
-    this.scanTable?.delete(node.member);
+    const large = this.large!;
+    large.list.remove(node);
+    large.nodes.delete(node.member);
+    const last = large.byPos.pop()!;
+    if (last !== node) {
+      large.byPos[node.pos] = last;
+      last.pos = node.pos;
+    }
     this.chars -= node.member.length;
   }
 
-  /**
-   * The last node before (score, member) at each level (zslInsert's update[]), with
-   * ranks when asked; both in the shared scratch arrays, valid until the next call.
-   */
-  private pathTo(score: number, member: string, ranks?: number[]): ZNode[] {
-    const update = UPDATE;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      if (ranks !== undefined) ranks[i] = i === this.level - 1 ? 0 : ranks[i + 1];
-      let n = x.next[i];
-      while (n !== null && compare(n.score, n.member, score, member) < 0) {
-        if (ranks !== undefined) ranks[i] += x.span[i];
-        x = n;
-        n = x.next[i];
-      }
-      update[i] = x;
-    }
-    return update;
-  }
-
-  /** zslInsert: (score, member) must not be in the list. */
-  private insert(score: number, member: string): ZNode {
-    const rank = RANK;
-    const update = this.pathTo(score, member, rank);
-    const level = randomLevel();
-    if (level > this.level) {
-      for (let i = this.level; i < level; i++) {
-        rank[i] = 0;
-        update[i] = this.head;
-        this.head.span[i] = this.size;
-      }
-      this.level = level;
-    }
-    const x = new ZNode(member, score, level);
-    for (let i = 0; i < level; i++) {
-      x.next[i] = update[i].next[i];
-      update[i].next[i] = x;
-      x.span[i] = update[i].span[i] - (rank[0] - rank[i]);
-      update[i].span[i] = rank[0] - rank[i] + 1;
-    }
-    for (let i = level; i < this.level; i++) update[i].span[i]++;
-    x.backward = update[0] === this.head ? null : update[0];
-    if (x.next[0] !== null) x.next[0].backward = x;
-    else this.tail = x;
-    return x;
-  }
-
-  /** zslDeleteNode. */
-  private deleteNode(x: ZNode, update: ZNode[]): void {
-    for (let i = 0; i < this.level; i++) {
-      if (update[i].next[i] === x) {
-        update[i].span[i] += x.span[i] - 1;
-        update[i].next[i] = x.next[i];
-      } else {
-        update[i].span[i]--;
-      }
-    }
-    if (x.next[0] !== null) x.next[0].backward = x.backward;
-    else this.tail = x.backward;
-    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
-  }
-
-  /** zslUpdateScore: in place when the order holds, else removed and inserted again. */
-  private updateScore(node: ZNode, score: number): void {
-    const back = node.backward;
-    const next = node.next[0];
-    if ((back === null || compare(back.score, back.member, score, node.member) < 0) && (next === null || compare(next.score, next.member, score, node.member) > 0)) {
-      node.score = score;
-      return;
-    }
-    this.deleteNode(node, this.pathTo(node.score, node.member));
-    this.nodes.set(node.member, this.insert(score, node.member));
-  }
-
-  /** The 0-based rank of `member`, or -1 (zslGetRank minus one). */
+  /** The 0-based rank of `member`, or -1. */
   rank(member: string): number {
-    const node = this.nodes.get(member);
-    if (node === undefined) return -1;
-    let rank = 0;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && compare(n.score, n.member, node.score, member) <= 0) {
-        rank += x.span[i];
-        x = n;
-        n = x.next[i];
-      }
-      if (x === node) return rank - 1;
-    }
-    return -1;
+    const large = this.large;
+    if (large === null) return this.members.indexOf(member);
+    const node = large.nodes.get(member);
+    return node === undefined ? -1 : large.list.rank(node);
   }
 
-  /** The node at 0-based `rank` (below size), in O(log n) (zslGetElementByRank). */
-  at(rank: number): ZNode {
-    let traversed = 0;
-    let x = this.head;
-    const target = rank + 1;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && traversed + x.span[i] <= target) {
-        traversed += x.span[i];
-        x = x.next[i]!;
-      }
-      if (traversed === target) return x;
-    }
-    throw new Error(`rank ${rank} out of range`);
+  /** The member at 0-based `rank` (below size); O(log n) in a skiplist. */
+  memberAt(rank: number): string {
+    return this.large === null ? this.members[rank] : this.large.list.at(rank).member;
   }
 
-  /** The first node whose score is in `r`, or null (zslNthInRange with n = 0). */
-  firstInScoreRange(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && !scoreGteMin(n.score, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
-    const found = x.next[0];
-    return found !== null && scoreLteMax(found.score, r) ? found : null;
+  /** The score at 0-based `rank` (below size). */
+  scoreAt(rank: number): number {
+    return this.large === null ? this.scores[rank] : this.large.list.at(rank).score;
   }
 
-  lastInScoreRange(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && scoreLteMax(n.score, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
-    return x !== this.head && scoreGteMin(x.score, r) ? x : null;
+  /**
+   * The rank of the first member whose score is in `r`, or -1 (zslFirstInRange,
+   * zzlFirstInRange).
+   */
+  firstInScoreRange(r: ScoreRange): number {
+    if (!scoreRangeNonEmpty(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => !scoreGteMin(n.score, r));
+    else for (rank = 0; rank < this.scores.length && !scoreGteMin(this.scores[rank], r); rank++);
+    return rank < this.size && scoreLteMax(this.scoreAt(rank), r) ? rank : -1;
+  }
+
+  /** The rank of the last member whose score is in `r`, or -1. */
+  lastInScoreRange(r: ScoreRange): number {
+    if (!scoreRangeNonEmpty(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => scoreLteMax(n.score, r)) - 1;
+    else for (rank = this.scores.length - 1; rank >= 0 && !scoreLteMax(this.scores[rank], r); rank--);
+    return rank >= 0 && scoreGteMin(this.scoreAt(rank), r) ? rank : -1;
   }
 
   /** zslIsInLexRange: the range is not empty, the last member is not below it nor the first above it. */
   private mayHoldLex(r: LexRange): boolean {
-    const first = this.head.next[0];
-    return lexRangeNonEmpty(r) && first !== null && lexGteMin(this.tail!.member, r) && lexLteMax(first.member, r);
+    const n = this.size;
+    return lexRangeNonEmpty(r) && n > 0 && lexGteMin(this.memberAt(n - 1), r) && lexLteMax(this.memberAt(0), r);
   }
 
-  firstInLexRange(r: LexRange): ZNode | null {
-    if (!this.mayHoldLex(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && !lexGteMin(n.member, r)) {
-        x = n;
-        n = x.next[i];
-      }
+  /**
+   * The rank of the first member in `r`, or -1: a skiplist is searched from its top
+   * level, a listpack walked from its start, as redis-server does (they agree when all
+   * scores are equal, the only case lexicographic ranges are meant for).
+   */
+  firstInLexRange(r: LexRange): number {
+    if (!this.mayHoldLex(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => !lexGteMin(n.member, r));
+    else for (rank = 0; rank < this.members.length && !lexGteMin(this.members[rank], r); rank++);
+    return rank < this.size && lexLteMax(this.memberAt(rank), r) ? rank : -1;
+  }
+
+  /** The rank of the last member in `r`, or -1 (walked from the end in a listpack). */
+  lastInLexRange(r: LexRange): number {
+    if (!this.mayHoldLex(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => lexLteMax(n.member, r)) - 1;
+    else for (rank = this.members.length - 1; rank >= 0 && !lexLteMax(this.members[rank], r); rank--);
+    return rank >= 0 && lexGteMin(this.memberAt(rank), r) ? rank : -1;
+  }
+
+  /** Removes `n` members from rank `start` on (both within the set); returns how many. */
+  deleteRankRange(start: number, n: number): number {
+    if (n <= 0) return 0;
+    const large = this.large;
+    if (large === null) {
+      this.removeSmall(start, n);
+      return n;
     }
-    const found = x.next[0];
-    return found !== null && lexLteMax(found.member, r) ? found : null;
-  }
-
-  lastInLexRange(r: LexRange): ZNode | null {
-    if (!this.mayHoldLex(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && lexLteMax(n.member, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
-    return x !== this.head && lexGteMin(x.member, r) ? x : null;
-  }
-
-  /** The number of members from `from` to `to` (both in the set, from not after to). */
-  countBetween(from: ZNode, to: ZNode): number {
-    return this.rank(to.member) - this.rank(from.member) + 1;
-  }
-
-  /** Removes `n` members from rank `start` on; returns them in order. */
-  deleteRankRange(start: number, n: number): ZNode[] {
     const removed: ZNode[] = [];
-    if (n <= 0) return removed;
-    let node: ZNode | null = this.at(start);
+    let node: ZNode | null = large.list.at(start);
     for (let i = 0; i < n && node !== null; i++) {
       removed.push(node);
-      node = node.next[0];
+      node = node.next(0);
     }
     for (const r of removed) this.unlink(r);
-    return removed;
+    return removed.length;
   }
 
-  /** Each node from `from` on, forward or backward, while `visit` returns true. */
-  walk(from: ZNode | null, reverse: boolean, visit: (n: ZNode) => boolean): void {
-    for (let n = from; n !== null; n = reverse ? n.backward : n.next[0]) if (!visit(n)) return;
+  /**
+   * Each member and score from rank `from` on (nothing when -1 or past the end),
+   * forward or backward, while `visit` returns true.
+   */
+  walk(from: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
+    if (from < 0 || from >= this.size) return;
+    const large = this.large;
+    if (large === null) {
+      const { members, scores } = this;
+      if (reverse) {
+        for (let i = from; i >= 0; i--) if (!visit(members[i], scores[i])) return;
+      } else {
+        for (let i = from; i < members.length; i++) if (!visit(members[i], scores[i])) return;
+      }
+      return;
+    }
+    for (let n: ZNode | null = large.list.at(from); n !== null; n = reverse ? n.backward : n.next(0)) if (!visit(n.member, n.score)) return;
   }
 
   digest(d: ValueDigest): void {
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) d.xorPair(n.member, formatDouble(n.score));
+    this.walk(0, false, (member, score) => (d.xorPair(member, formatDouble(score)), true));
   }
 
   clone(): ZSet {
     const z = new ZSet();
-    if (this.isSkiplist) z.toSkiplist();
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) z.set(n.member, n.score, Infinity, Infinity);
+    if (this.large === null) {
+      z.members = this.members.slice();
+      z.scores = this.scores.slice();
+      z.chars = this.chars;
+      return z;
+    }
+    z.toSkiplist();
+    this.walk(0, false, (member, score) => (z.set(member, score, Infinity, Infinity), true));
     return z;
   }
 }
