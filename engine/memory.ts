@@ -68,15 +68,14 @@ const TABLE_FIXED = 2 * SMALL_OBJECT + 2 * (48 + 17 * 8);
 const ZSET_SMALL_FIXED = SMALL_OBJECT + 2 * (48 + 16 * 8);
 const ZSET_SMALL_MEMBER = 2 * ARRAY_SLOT + STRING_HEADER;
 /**
- * A skiplist member besides its name's bytes: Map entry, skiplist node (five fields, a
- * boxed score unless a small integer, its links array with 1.33 levels on average),
- * string header, and its slot in the ZSCAN positions. Their sum (~220) overshoots what
- * the heap grows by: 206 bytes a member of 14 bytes in a set of 1,000,000, 133 to 150
- * for 11 bytes in sets of 5,000; this figure sits between. The skiplist's head (32
- * levels) and Map are fixed.
+ * A skiplist member besides its name's bytes: its node's block in the skiplist's buffer
+ * (32 to 40 bytes, the buffer grown by half), its slots in the members and node ids by
+ * position, its Map entry and its string header. Measured: 115 bytes (1,000,000
+ * members) and 106 (5,000); the skiplist's head and Map are fixed.
  */
-const ZSET_MEMBER = 185;
-const ZSET_FIXED = 4 * SMALL_OBJECT + 48 + 64 * 8;
+const ZSET_MEMBER = 110;
+/** The set, its large parts, the Map; the skiplist's buffer (its head's block, room for 8 nodes) and its two views. */
+const ZSET_FIXED = 4 * SMALL_OBJECT + 600 + 3 * 96;
 
 /** A stream node: the node object, its typed array object and ArrayBuffer, its master fields array, its slot. */
 const STREAM_NODE = 24 + 12 * 8 + 72 + 56 + 32 + ARRAY_SLOT;

@@ -9,9 +9,8 @@
  *   rather than a skiplist's and a Map's thousands.
  * - `skiplist` from the first change that breaks either rule, for good (a result built
  *   anew, as ZUNIONSTORE's, starts small again): redis-server's skiplist with spans
- *   (engine/types/skiplist.ts), plus a Map from member to node for O(1) ZSCORE and the
- *   nodes at dense positions for ZSCAN's cursors (a removal moves the last node into
- *   the hole, as a DenseTable does: a scan misses nothing).
+ *   (engine/types/skiplist.ts: nodes are blocks of one buffer, and have dense
+ *   positions for ZSCAN's cursors), plus a Map from member to node for O(1) ZSCORE.
  *
  * Everything outside this module addresses members by rank (0-based, in (score,
  * member) order), so the two encodings answer the same calls. A listpack holds a -0
@@ -23,7 +22,7 @@ import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
 import { formatDouble } from '../../protocol/reply.js';
 import { DenseTable, scanPositions, type ScanTable } from './dense-table.js';
-import { SkipList, compareScored, type ZNode } from './skiplist.js';
+import { SkipList } from './skiplist.js';
 
 /** A score interval (zrangespec); `minex`/`maxex` exclude the bound. */
 export interface ScoreRange {
@@ -81,12 +80,16 @@ function lexRangeNonEmpty(r: LexRange): boolean {
   return !(min > max || (min === max && (r.minex || r.maxex)));
 }
 
-/** The large encoding's parts. */
+/** The large encoding's parts: the skiplist, and each member's node. */
 interface Large {
   list: SkipList;
-  nodes: Map<string, ZNode>;
-  /** The nodes at dense positions (each node knows its `pos`), for ZSCAN's cursors. */
-  byPos: ZNode[];
+  nodes: Map<string, number>;
+}
+
+/** (score, member) order: negative when a sorts first. */
+function compareScored(aScore: number, aMember: string, bScore: number, bMember: string): number {
+  if (aScore !== bScore) return aScore < bScore ? -1 : 1;
+  return aMember < bMember ? -1 : aMember > bMember ? 1 : 0;
 }
 
 export class ZSet implements DataObject {
@@ -119,7 +122,7 @@ export class ZSet implements DataObject {
   /** Converts to the skiplist encoding (zsetConvert), for good. */
   toSkiplist(): void {
     if (this.large !== null) return;
-    const large: Large = { list: new SkipList(), nodes: new Map(), byPos: [] };
+    const large: Large = { list: new SkipList(), nodes: new Map() };
     this.large = large;
     const { members, scores } = this;
     // addLarge counts each member's bytes again.
@@ -139,9 +142,10 @@ export class ZSet implements DataObject {
     const members = new Array<string>(large.list.length);
     const scores = new Array<number>(large.list.length);
     let i = 0;
-    large.list.forEach((n) => {
-      members[i] = n.member;
-      scores[i++] = n.score === 0 ? 0 : n.score;
+    this.walk(0, false, (member, score) => {
+      members[i] = member;
+      scores[i++] = score === 0 ? 0 : score;
+      return true;
     });
     this.members = members;
     this.scores = scores;
@@ -162,17 +166,21 @@ export class ZSet implements DataObject {
       for (const m of this.members) t.append(m);
       return t;
     }
-    const byPos = this.large.byPos;
+    const members = this.large.list.members;
     return {
       ordered: false,
-      size: byPos.length,
-      keyAt: (i) => byPos[i].member,
-      scan: (cursor, count, visit) => scanPositions(byPos.length, cursor, count, visit),
+      size: members.length,
+      keyAt: (i) => members[i],
+      scan: (cursor, count, visit) => scanPositions(members.length, cursor, count, visit),
     };
   }
 
   score(member: string): number | undefined {
-    if (this.large !== null) return this.large.nodes.get(member)?.score;
+    const large = this.large;
+    if (large !== null) {
+      const n = large.nodes.get(member);
+      return n === undefined ? undefined : large.list.score(n);
+    }
     const i = this.members.indexOf(member);
     return i < 0 ? undefined : this.scores[i];
   }
@@ -204,7 +212,7 @@ export class ZSet implements DataObject {
     const large = this.large!;
     const node = large.nodes.get(member);
     if (node !== undefined) {
-      if (node.score !== score) large.list.updateScore(node, score);
+      if (large.list.score(node) !== score) large.list.updateScore(node, score);
       return false;
     }
     this.addLarge(member, score);
@@ -214,10 +222,7 @@ export class ZSet implements DataObject {
   /** Adds a member (absent) to the skiplist encoding. */
   private addLarge(member: string, score: number): void {
     const large = this.large!;
-    const node = large.list.insert(score, member);
-    large.nodes.set(member, node);
-    node.pos = large.byPos.length;
-    large.byPos.push(node);
+    large.nodes.set(member, large.list.insert(score, member));
     this.chars += member.length;
   }
 
@@ -264,7 +269,7 @@ export class ZSet implements DataObject {
     }
     const node = large.nodes.get(member);
     if (node === undefined) return false;
-    this.unlink(node);
+    this.removeLarge(node);
     return true;
   }
 
@@ -283,16 +288,12 @@ export class ZSet implements DataObject {
     }
   }
 
-  private unlink(node: ZNode): void {
+  private removeLarge(node: number): void {
     const large = this.large!;
+    const member = large.list.member(node);
     large.list.remove(node);
-    large.nodes.delete(node.member);
-    const last = large.byPos.pop()!;
-    if (last !== node) {
-      large.byPos[node.pos] = last;
-      last.pos = node.pos;
-    }
-    this.chars -= node.member.length;
+    large.nodes.delete(member);
+    this.chars -= member.length;
   }
 
   /** The 0-based rank of `member`, or -1. */
@@ -305,12 +306,14 @@ export class ZSet implements DataObject {
 
   /** The member at 0-based `rank` (below size); O(log n) in a skiplist. */
   memberAt(rank: number): string {
-    return this.large === null ? this.members[rank] : this.large.list.at(rank).member;
+    const large = this.large;
+    return large === null ? this.members[rank] : large.list.member(large.list.at(rank));
   }
 
   /** The score at 0-based `rank` (below size). */
   scoreAt(rank: number): number {
-    return this.large === null ? this.scores[rank] : this.large.list.at(rank).score;
+    const large = this.large;
+    return large === null ? this.scores[rank] : large.list.score(large.list.at(rank));
   }
 
   /**
@@ -321,7 +324,7 @@ export class ZSet implements DataObject {
     if (!scoreRangeNonEmpty(r)) return -1;
     const large = this.large;
     let rank: number;
-    if (large !== null) rank = large.list.countWhile((n) => !scoreGteMin(n.score, r));
+    if (large !== null) rank = large.list.countWhile((n) => !scoreGteMin(large.list.score(n), r));
     else for (rank = 0; rank < this.scores.length && !scoreGteMin(this.scores[rank], r); rank++);
     return rank < this.size && scoreLteMax(this.scoreAt(rank), r) ? rank : -1;
   }
@@ -331,7 +334,7 @@ export class ZSet implements DataObject {
     if (!scoreRangeNonEmpty(r)) return -1;
     const large = this.large;
     let rank: number;
-    if (large !== null) rank = large.list.countWhile((n) => scoreLteMax(n.score, r)) - 1;
+    if (large !== null) rank = large.list.countWhile((n) => scoreLteMax(large.list.score(n), r)) - 1;
     else for (rank = this.scores.length - 1; rank >= 0 && !scoreLteMax(this.scores[rank], r); rank--);
     return rank >= 0 && scoreGteMin(this.scoreAt(rank), r) ? rank : -1;
   }
@@ -351,7 +354,7 @@ export class ZSet implements DataObject {
     if (!this.mayHoldLex(r)) return -1;
     const large = this.large;
     let rank: number;
-    if (large !== null) rank = large.list.countWhile((n) => !lexGteMin(n.member, r));
+    if (large !== null) rank = large.list.countWhile((n) => !lexGteMin(large.list.member(n), r));
     else for (rank = 0; rank < this.members.length && !lexGteMin(this.members[rank], r); rank++);
     return rank < this.size && lexLteMax(this.memberAt(rank), r) ? rank : -1;
   }
@@ -361,7 +364,7 @@ export class ZSet implements DataObject {
     if (!this.mayHoldLex(r)) return -1;
     const large = this.large;
     let rank: number;
-    if (large !== null) rank = large.list.countWhile((n) => lexLteMax(n.member, r)) - 1;
+    if (large !== null) rank = large.list.countWhile((n) => lexLteMax(large.list.member(n), r)) - 1;
     else for (rank = this.members.length - 1; rank >= 0 && !lexLteMax(this.members[rank], r); rank--);
     return rank >= 0 && lexGteMin(this.memberAt(rank), r) ? rank : -1;
   }
@@ -374,13 +377,9 @@ export class ZSet implements DataObject {
       this.removeSmall(start, n);
       return n;
     }
-    const removed: ZNode[] = [];
-    let node: ZNode | null = large.list.at(start);
-    for (let i = 0; i < n && node !== null; i++) {
-      removed.push(node);
-      node = node.next(0);
-    }
-    for (const r of removed) this.unlink(r);
+    const removed: number[] = [];
+    for (let node = large.list.at(start), i = 0; i < n && node !== 0; i++, node = large.list.next(node)) removed.push(node);
+    for (const r of removed) this.removeLarge(r);
     return removed.length;
   }
 
@@ -400,7 +399,8 @@ export class ZSet implements DataObject {
       }
       return;
     }
-    for (let n: ZNode | null = large.list.at(from); n !== null; n = reverse ? n.backward : n.next(0)) if (!visit(n.member, n.score)) return;
+    const list = large.list;
+    for (let n = list.at(from); n !== 0; n = reverse ? list.prev(n) : list.next(n)) if (!visit(list.member(n), list.score(n))) return;
   }
 
   digest(d: ValueDigest): void {
