@@ -62,11 +62,12 @@ const HASH_PACKED_FIXED = SMALL_OBJECT;
 const TABLE_FIXED = 2 * SMALL_OBJECT + 2 * (48 + 17 * 8);
 
 /**
- * A sorted set in the listpack encoding: the set and its two arrays (grown for 16 at
- * first); a member: its two slots (with their share of the growth slack) and its string.
+ * A sorted set in the listpack encoding: the set, its packed members (an object and its
+ * string's header) and its scores array (grown for 16 at first); a member: its length
+ * char and its score's slot (with its share of the growth slack).
  */
-const ZSET_SMALL_FIXED = SMALL_OBJECT + 2 * (48 + 16 * 8);
-const ZSET_SMALL_MEMBER = 2 * ARRAY_SLOT + STRING_HEADER;
+const ZSET_SMALL_FIXED = 2 * SMALL_OBJECT + STRING_HEADER + 48 + 16 * 8;
+const ZSET_SMALL_MEMBER = 1 + ARRAY_SLOT;
 /**
  * A skiplist member besides its name's bytes: its node's block in the skiplist's buffer
  * (32 to 40 bytes, the buffer grown by half), its slots in the members and node ids by

@@ -23,6 +23,7 @@ import type { DataObject } from '../keyspace.js';
 import { formatDouble } from '../../protocol/reply.js';
 import { DenseTable, scanPositions, type ScanTable } from './dense-table.js';
 import { SkipList } from './skiplist.js';
+import { PackedStrings } from './packed-strings.js';
 
 /** A score interval (zrangespec); `minex`/`maxex` exclude the bound. */
 export interface ScoreRange {
@@ -86,16 +87,11 @@ interface Large {
   nodes: Map<string, number>;
 }
 
-/** (score, member) order: negative when a sorts first. */
-function compareScored(aScore: number, aMember: string, bScore: number, bMember: string): number {
-  if (aScore !== bScore) return aScore < bScore ? -1 : 1;
-  return aMember < bMember ? -1 : aMember > bMember ? 1 : 0;
-}
 
 export class ZSet implements DataObject {
   readonly type = 'zset';
-  /** The listpack encoding's members and scores, in order; empty once a skiplist. */
-  private members: string[] = [];
+  /** The listpack encoding's members (packed: engine/types/packed-strings.ts) and scores, in order; empty once a skiplist. */
+  private members = new PackedStrings();
   private scores: number[] = [];
   /** The skiplist encoding; null while a listpack. */
   private large: Large | null = null;
@@ -103,7 +99,7 @@ export class ZSet implements DataObject {
   private chars = 0;
 
   get size(): number {
-    return this.large === null ? this.members.length : this.large.list.length;
+    return this.large === null ? this.members.size : this.large.list.length;
   }
 
   /** The members' bytes together (one per char). */
@@ -127,8 +123,8 @@ export class ZSet implements DataObject {
     const { members, scores } = this;
     // addLarge counts each member's bytes again.
     this.chars = 0;
-    for (let i = 0; i < members.length; i++) this.addLarge(members[i], scores[i]);
-    this.members = [];
+    members.forEach(0, false, (member, i) => (this.addLarge(member, scores[i]), true));
+    this.members = new PackedStrings();
     this.scores = [];
   }
 
@@ -139,15 +135,15 @@ export class ZSet implements DataObject {
   toListpack(): void {
     const large = this.large;
     if (large === null) return;
-    const members = new Array<string>(large.list.length);
+    const members: string[] = [];
     const scores = new Array<number>(large.list.length);
-    let i = 0;
     this.walk(0, false, (member, score) => {
-      members[i] = member;
-      scores[i++] = score === 0 ? 0 : score;
+      scores[members.length] = score === 0 ? 0 : score;
+      members.push(member);
       return true;
     });
-    this.members = members;
+    this.members = new PackedStrings();
+    this.members.insert(0, members);
     this.scores = scores;
     this.large = null;
   }
@@ -163,7 +159,7 @@ export class ZSet implements DataObject {
   scanView(): ScanTable {
     if (this.large === null) {
       const t = new DenseTable(false);
-      for (const m of this.members) t.append(m);
+      this.members.forEach(0, false, (m) => (t.append(m), true));
       return t;
     }
     const members = this.large.list.members;
@@ -186,7 +182,7 @@ export class ZSet implements DataObject {
   }
 
   has(member: string): boolean {
-    return this.large !== null ? this.large.nodes.has(member) : this.members.includes(member);
+    return this.large !== null ? this.large.nodes.has(member) : this.members.indexOf(member) >= 0;
   }
 
   /**
@@ -202,9 +198,8 @@ export class ZSet implements DataObject {
         if (this.scores[i] !== normalized) this.moveSmall(i, normalized);
         return false;
       }
-      if (this.members.length + 1 <= maxEntries && member.length <= maxValue) {
+      if (this.members.size + 1 <= maxEntries && member.length <= maxValue) {
         this.insertSmall(normalized, member);
-        this.chars += member.length;
         return true;
       }
       this.toSkiplist();
@@ -226,35 +221,47 @@ export class ZSet implements DataObject {
     this.chars += member.length;
   }
 
-  /** Where (score, member) goes in the listpack arrays (binary search). */
+  /**
+   * Where (score, member) goes in the listpack: a binary search of the scores, then a
+   * walk of the members with the same score (only those need reading).
+   */
   private smallPosition(score: number, member: string): number {
-    const { members, scores } = this;
-    let lo = 0;
-    let hi = members.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareScored(scores[mid], members[mid], score, member) < 0) lo = mid + 1;
-      else hi = mid;
+    const scores = this.scores;
+    const bound = (above: boolean): number => {
+      let lo = 0;
+      let hi = scores.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (scores[mid] < score || (above && scores[mid] === score)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const first = bound(false);
+    const end = bound(true);
+    let at = end;
+    if (first < end) {
+      this.members.forEach(first, false, (m, i) => {
+        if (i < end && m < member) return true;
+        at = Math.min(at, i);
+        return false;
+      });
     }
-    return lo;
+    return at;
   }
 
   private insertSmall(score: number, member: string): void {
     const at = this.smallPosition(score, member);
-    if (at === this.members.length) {
-      this.members.push(member);
-      this.scores.push(score);
-    } else {
-      this.members.splice(at, 0, member);
-      this.scores.splice(at, 0, score);
-    }
+    this.members.insert(at, [member]);
+    if (at === this.scores.length) this.scores.push(score);
+    else this.scores.splice(at, 0, score);
+    this.chars += member.length;
   }
 
   /** Gives the listpack member at `i` a new score, moving it to its place. */
   private moveSmall(i: number, score: number): void {
-    const member = this.members[i];
-    this.members.splice(i, 1);
-    this.scores.splice(i, 1);
+    const member = this.members.at(i);
+    this.removeSmall(i, 1);
     this.insertSmall(score, member);
   }
 
@@ -274,18 +281,11 @@ export class ZSet implements DataObject {
   }
 
   private removeSmall(at: number, n: number): void {
-    const { members, scores } = this;
-    for (let i = at; i < at + n; i++) this.chars -= members[i].length;
-    if (at === 0 && n === 1) {
-      members.shift();
-      scores.shift();
-    } else if (at + n === members.length && n === 1) {
-      members.pop();
-      scores.pop();
-    } else {
-      members.splice(at, n);
-      scores.splice(at, n);
-    }
+    const scores = this.scores;
+    this.chars -= this.members.remove(at, n);
+    if (at === 0 && n === 1) scores.shift();
+    else if (at + n === scores.length && n === 1) scores.pop();
+    else scores.splice(at, n);
   }
 
   private removeLarge(node: number): void {
@@ -307,7 +307,7 @@ export class ZSet implements DataObject {
   /** The member at 0-based `rank` (below size); O(log n) in a skiplist. */
   memberAt(rank: number): string {
     const large = this.large;
-    return large === null ? this.members[rank] : large.list.member(large.list.at(rank));
+    return large === null ? this.members.at(rank) : large.list.member(large.list.at(rank));
   }
 
   /** The score at 0-based `rank` (below size). */
@@ -355,7 +355,10 @@ export class ZSet implements DataObject {
     const large = this.large;
     let rank: number;
     if (large !== null) rank = large.list.countWhile((n) => !lexGteMin(large.list.member(n), r));
-    else for (rank = 0; rank < this.members.length && !lexGteMin(this.members[rank], r); rank++);
+    else {
+      rank = this.members.size;
+      this.members.forEach(0, false, (m, i) => (lexGteMin(m, r) ? ((rank = i), false) : true));
+    }
     return rank < this.size && lexLteMax(this.memberAt(rank), r) ? rank : -1;
   }
 
@@ -365,7 +368,10 @@ export class ZSet implements DataObject {
     const large = this.large;
     let rank: number;
     if (large !== null) rank = large.list.countWhile((n) => lexLteMax(large.list.member(n), r)) - 1;
-    else for (rank = this.members.length - 1; rank >= 0 && !lexLteMax(this.members[rank], r); rank--);
+    else {
+      rank = -1;
+      this.members.forEach(this.members.size - 1, true, (m, i) => (lexLteMax(m, r) ? ((rank = i), false) : true));
+    }
     return rank >= 0 && lexGteMin(this.memberAt(rank), r) ? rank : -1;
   }
 
@@ -391,12 +397,8 @@ export class ZSet implements DataObject {
     if (from < 0 || from >= this.size) return;
     const large = this.large;
     if (large === null) {
-      const { members, scores } = this;
-      if (reverse) {
-        for (let i = from; i >= 0; i--) if (!visit(members[i], scores[i])) return;
-      } else {
-        for (let i = from; i < members.length; i++) if (!visit(members[i], scores[i])) return;
-      }
+      const scores = this.scores;
+      this.members.forEach(from, reverse, (member, i) => visit(member, scores[i]));
       return;
     }
     const list = large.list;
@@ -410,7 +412,7 @@ export class ZSet implements DataObject {
   clone(): ZSet {
     const z = new ZSet();
     if (this.large === null) {
-      z.members = this.members.slice();
+      z.members = this.members.clone();
       z.scores = this.scores.slice();
       z.chars = this.chars;
       return z;
