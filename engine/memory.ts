@@ -56,8 +56,8 @@ const LIST_FIXED = 3 * SMALL_OBJECT + 16 + 16 * 8;
 /** A hash field or set member: its position slot(s) and its string(s), and its Map entry once the table has one. */
 const TABLE_MEMBER = ARRAY_SLOT + STRING_HEADER;
 const TABLE_VALUE = ARRAY_SLOT + STRING_HEADER;
-/** A packed hash (engine/types/hash.ts): the object; its string follows. */
-const HASH_PACKED_FIXED = SMALL_OBJECT;
+/** A packed hash (engine/types/hash.ts): the hash and its PackedStrings; the string follows. */
+const HASH_PACKED_FIXED = 2 * SMALL_OBJECT;
 /** The value, its table, and a first chunk's arrays (grown for 17 members). */
 const TABLE_FIXED = 2 * SMALL_OBJECT + 2 * (48 + 17 * 8);
 
@@ -100,7 +100,7 @@ function listBytes(l: List): number {
 }
 
 function hashBytes(h: Hash): number {
-  if (h.isPacked) return HASH_PACKED_FIXED + stringBytes(2 * h.size + h.payloadBytes);
+  if (h.isPacked) return HASH_PACKED_FIXED + stringBytes(h.packedLength);
   const t = h.table;
   return TABLE_FIXED + t.size * (TABLE_MEMBER + TABLE_VALUE + (t.indexed ? MAP_ENTRY : 0)) + t.payloadBytes;
 }

@@ -7,48 +7,30 @@
  * rule, for good (redis-server never converts back). A listpack keeps insertion order
  * and so does this hash while it is one (HGETALL then matches byte for byte).
  *
- * Storage: a small listpack hash (at most PACKED_ENTRIES fields, none of its fields or
- * values longer than 255 bytes) is one packed string, as a listpack is one allocation:
- * each field then its value, each preceded by one char giving its length. A field is
- * found by a linear scan and a change rebuilds the string, O(n) as in redis-server's
- * listpack; ten fields take about 200 bytes of heap where a table and its strings take
- * over a thousand. A larger hash, or one that breaks those bounds, is a `DenseTable`
- * (engine/types/dense-table.ts), ordered while still a listpack.
+ * Storage: a small listpack hash (at most PACKED_ENTRIES fields) is one packed string,
+ * as a listpack is one allocation: its fields and values in turn, in a `PackedStrings`
+ * (engine/types/packed-strings.ts). A field is found by a linear scan and a change
+ * rebuilds the string, O(n) as in redis-server's listpack; ten fields take about 200
+ * bytes of heap where a table and its strings take over a thousand. A larger hash is a
+ * `DenseTable` (engine/types/dense-table.ts), ordered while still a listpack.
  */
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
 import { DenseTable, TableView } from './dense-table.js';
 import type { EncodingLimits } from './encoding-limits.js';
+import { PackedStrings } from './packed-strings.js';
 
-/** The most fields a packed hash holds; the longest field or value is what one length char says. */
+/** The most fields a packed hash holds (each lookup scans them). */
 const PACKED_ENTRIES = 128;
-const PACKED_LENGTH = 255;
-
-/** The offset of `field`'s entry in a packed string, or -1. */
-function findPacked(packed: string, field: string): number {
-  const n = field.length;
-  for (let i = 0; i < packed.length; ) {
-    const length = packed.charCodeAt(i);
-    if (length === n && packed.startsWith(field, i + 1)) return i;
-    i += 2 + length + packed.charCodeAt(i + 1 + length);
-  }
-  return -1;
-}
-
-/** `parts` as one flat string (a concatenation would leave a tree of pieces behind). */
-function joined(...parts: string[]): string {
-  return parts.join('');
-}
 
 export class Hash implements DataObject {
   readonly type = 'hash';
-  /** The packed form (see the module header), or null once in `table`. */
-  private packed: string | null = '';
-  private packedCount = 0;
+  /** The packed form: field, value, field, value...; null once in `tableForm`. */
+  private packed: PackedStrings | null = new PackedStrings();
   private tableForm: DenseTable | null = null;
 
   get size(): number {
-    return this.packed !== null ? this.packedCount : this.tableForm!.size;
+    return this.packed !== null ? this.packed.size / 2 : this.tableForm!.size;
   }
 
   /** True while the hash is one packed string. */
@@ -56,9 +38,14 @@ export class Hash implements DataObject {
     return this.packed !== null;
   }
 
+  /** The packed string's length (0 once in a table), for the memory accounting. */
+  get packedLength(): number {
+    return this.packed?.packedLength ?? 0;
+  }
+
   /** The fields' and values' bytes together, for the memory accounting (engine/memory.ts). */
   get payloadBytes(): number {
-    return this.packed !== null ? this.packed.length - 2 * this.packedCount : this.tableForm!.payloadBytes;
+    return this.packed !== null ? this.packed.chars : this.tableForm!.payloadBytes;
   }
 
   /** The table the hash is in, unpacked first if it is packed (positions for SCAN and snapshots). */
@@ -83,30 +70,26 @@ export class Hash implements DataObject {
       const i = t.indexOf(field);
       return i < 0 ? undefined : t.valueAt(i);
     }
-    const at = findPacked(p, field);
-    if (at < 0) return undefined;
-    const v = at + 1 + field.length;
-    return p.slice(v + 1, v + 1 + p.charCodeAt(v));
+    const i = p.indexOf(field, 2);
+    return i < 0 ? undefined : p.at(i + 1);
   }
 
   has(field: string): boolean {
-    return this.packed !== null ? findPacked(this.packed, field) >= 0 : this.tableForm!.has(field);
+    return this.packed !== null ? this.packed.indexOf(field, 2) >= 0 : this.tableForm!.has(field);
   }
 
   /** Sets a field; true when it is new. */
   set(field: string, value: string, limits: EncodingLimits): boolean {
     const overLimits = field.length > limits.hashMaxListpackValue || value.length > limits.hashMaxListpackValue;
-    if (this.packed !== null && !overLimits && value.length <= PACKED_LENGTH && field.length <= PACKED_LENGTH) {
-      const p = this.packed;
-      const at = findPacked(p, field);
-      if (at >= 0) {
-        const v = at + 1 + field.length;
-        this.packed = joined(p.slice(0, v), String.fromCharCode(value.length), value, p.slice(v + 1 + p.charCodeAt(v)));
+    const p = this.packed;
+    if (p !== null && !overLimits) {
+      const i = p.indexOf(field, 2);
+      if (i >= 0) {
+        p.replace(i + 1, value);
         return false;
       }
-      if (this.packedCount < PACKED_ENTRIES && this.packedCount < limits.hashMaxListpackEntries) {
-        this.packed = joined(p, String.fromCharCode(field.length), field, String.fromCharCode(value.length), value);
-        this.packedCount++;
+      if (p.size / 2 < PACKED_ENTRIES && p.size / 2 < limits.hashMaxListpackEntries) {
+        p.insert(p.size, [field, value]);
         return true;
       }
     }
@@ -121,11 +104,9 @@ export class Hash implements DataObject {
   delete(field: string): boolean {
     const p = this.packed;
     if (p === null) return this.tableForm!.delete(field);
-    const at = findPacked(p, field);
-    if (at < 0) return false;
-    const v = at + 1 + field.length;
-    this.packed = joined(p.slice(0, at), p.slice(v + 1 + p.charCodeAt(v)));
-    this.packedCount--;
+    const i = p.indexOf(field, 2);
+    if (i < 0) return false;
+    p.remove(i, 2);
     return true;
   }
 
@@ -140,7 +121,6 @@ export class Hash implements DataObject {
     this.forEach((field, value) => t.append(field, value));
     this.tableForm = t;
     this.packed = null;
-    this.packedCount = 0;
   }
 
   /** Each field and value in the hash's order. */
@@ -151,13 +131,12 @@ export class Hash implements DataObject {
       for (let i = 0; i < t.size; i++) visit(t.keyAt(i), t.valueAt(i));
       return;
     }
-    for (let i = 0; i < p.length; ) {
-      const f = i + 1;
-      const v = f + p.charCodeAt(i);
-      const end = v + 1 + p.charCodeAt(v);
-      visit(p.slice(f, v), p.slice(v + 1, end));
-      i = end;
-    }
+    let field = '';
+    p.forEach(0, false, (s, i) => {
+      if (i % 2 === 0) field = s;
+      else visit(field, s);
+      return true;
+    });
   }
 
   /** The fields and values by position, as they are now (a packed hash decoded: HRANDFIELD's picks). */
@@ -178,8 +157,7 @@ export class Hash implements DataObject {
 
   clone(): Hash {
     const h = new Hash();
-    h.packed = this.packed;
-    h.packedCount = this.packedCount;
+    h.packed = this.packed?.clone() ?? null;
     h.tableForm = this.tableForm?.clone() ?? null;
     return h;
   }

@@ -17,10 +17,16 @@ function prefix(n: number): string {
 export class PackedStrings {
   private packed = '';
   private count = 0;
+  private entryChars = 0;
 
   /** Entries. */
   get size(): number {
     return this.count;
+  }
+
+  /** The entries' chars together. */
+  get chars(): number {
+    return this.entryChars;
   }
 
   /** The packed string's length: the entries' chars and their prefixes. */
@@ -85,7 +91,10 @@ export class PackedStrings {
   insert(i: number, strings: readonly string[]): void {
     const p = this.offsetOf(i);
     const parts = [this.packed.slice(0, p)];
-    for (const s of strings) parts.push(prefix(s.length), s);
+    for (const s of strings) {
+      parts.push(prefix(s.length), s);
+      this.entryChars += s.length;
+    }
     parts.push(this.packed.slice(p));
     this.packed = parts.join('');
     this.count += strings.length;
@@ -94,6 +103,7 @@ export class PackedStrings {
   /** Replaces entry `i` (below size) with `s`. */
   replace(i: number, s: string): void {
     const p = this.offsetOf(i);
+    this.entryChars += s.length - this.lengthAt(p);
     this.packed = [this.packed.slice(0, p), prefix(s.length), s, this.packed.slice(this.after(p))].join('');
   }
 
@@ -108,6 +118,7 @@ export class PackedStrings {
     }
     this.packed = [this.packed.slice(0, from), this.packed.slice(to)].join('');
     this.count -= n;
+    this.entryChars -= chars;
     return chars;
   }
 
@@ -142,6 +153,7 @@ export class PackedStrings {
     const copy = new PackedStrings();
     copy.packed = this.packed;
     copy.count = this.count;
+    copy.entryChars = this.entryChars;
     return copy;
   }
 }
