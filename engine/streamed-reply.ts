@@ -1,11 +1,13 @@
 /**
  * Range replies too large to write at once (XRANGE, XREVRANGE, XREAD, XINFO STREAM
- * FULL, LRANGE over millions of entries) are written in pieces as the client's socket
- * drains (`Reply.stream`, ARCHITECTURE.md "Replies"). The command counts the entries,
- * writes the header and freezes the range: the value's nodes or chunks are shared
- * copy-on-write, as a snapshot shares them, so the reply shows the value at the
- * command's instant while writers change copies. The frozen range is released when the
- * reply is complete or dropped (the client left).
+ * FULL, LRANGE, HGETALL/HKEYS/HVALS, SMEMBERS and ZRANGE by rank over millions of
+ * entries) are written in pieces as the client's socket drains (`Reply.stream`,
+ * ARCHITECTURE.md "Replies"). The command counts the entries, writes the header and
+ * freezes the range: the value's nodes or chunks are shared copy-on-write, as a
+ * snapshot shares them (a sorted set's range is copied instead: a reference and a score
+ * per member), so the reply shows the value at the command's instant while writers
+ * change copies. The frozen range is released when the reply is complete or dropped
+ * (the client left).
  *
  * The producers write arrays and bulks only, the same bytes in RESP2 and RESP3: a HELLO
  * pipelined after the command changes nothing in the rest of its reply.
@@ -13,9 +15,10 @@
  * Where it differs from Redis: redis-server builds such a reply whole, blocking every
  * client meanwhile (0.44 s for 2,000,000 entries) and holding all of it in memory.
  */
-import type { Reply, ReplyProducer } from '../protocol/reply.js';
+import { formatDouble, type Reply, type ReplyProducer } from '../protocol/reply.js';
 import type { FrozenListRange, List } from './types/list.js';
 import type { FrozenStreamRange } from './types/stream.js';
+import type { TableView } from './types/dense-table.js';
 
 /**
  * Ranges of at least this many entries are streamed when the client can take it
@@ -95,6 +98,80 @@ export class ListRangeReply implements ReplyProducer {
 
   release(): void {
     this.range.release();
+    this.replies.live--;
+  }
+}
+
+/** Whether a hash's or set's `n` members (of `bytes` bytes in all) are worth streaming whole. */
+export function streamsCollection(n: number, bytes: number): boolean {
+  return n >= STREAMED_LIST_ELEMENTS || (n >= MEASURED_FROM && bytes >= STREAMED_BYTES);
+}
+
+/** Table positions written between two looks at the reply's size. */
+const MEMBERS_PER_CHECK = 128;
+
+/** The rest of a streamed HGETALL, HKEYS, HVALS or SMEMBERS: a frozen table's members, values or both. */
+export class TableReply implements ReplyProducer {
+  private next = 0;
+
+  constructor(
+    private readonly view: TableView,
+    private readonly keys: boolean,
+    private readonly values: boolean,
+    private readonly thaw: () => void,
+    private readonly replies: StreamedReplies,
+  ) {
+    replies.live++;
+  }
+
+  produce(reply: Reply, budget: number): boolean {
+    const { view, keys, values } = this;
+    while (this.next < view.size && reply.length < budget) {
+      const end = Math.min(view.size, this.next + MEMBERS_PER_CHECK);
+      for (let i = this.next; i < end; i++) {
+        if (keys) reply.bulk(view.keyAt(i));
+        if (values) reply.bulk(view.valueAt(i));
+      }
+      this.next = end;
+    }
+    return this.next === view.size;
+  }
+
+  release(): void {
+    this.thaw();
+    this.replies.live--;
+  }
+}
+
+/**
+ * The rest of a streamed ZRANGE: members (and scores, as RESP2's bulks) copied from the
+ * sorted set when the command ran.
+ */
+export class ScoredRangeReply implements ReplyProducer {
+  private next = 0;
+
+  constructor(
+    private readonly members: readonly string[],
+    private readonly scores: Float64Array | null,
+    private readonly replies: StreamedReplies,
+  ) {
+    replies.live++;
+  }
+
+  produce(reply: Reply, budget: number): boolean {
+    const { members, scores } = this;
+    while (this.next < members.length && reply.length < budget) {
+      const end = Math.min(members.length, this.next + MEMBERS_PER_CHECK);
+      for (let i = this.next; i < end; i++) {
+        reply.bulk(members[i]);
+        if (scores !== null) reply.bulk(formatDouble(scores[i]));
+      }
+      this.next = end;
+    }
+    return this.next === members.length;
+  }
+
+  release(): void {
     this.replies.live--;
   }
 }

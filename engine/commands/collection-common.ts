@@ -1,7 +1,7 @@
 /**
  * What the collection families share (hashes and sets here; sorted sets can use the
  * same): the count argument of the sampling commands (SRANDMEMBER, HRANDFIELD), the
- * positions a sample takes, and HSCAN/SSCAN over a `DenseTable`.
+ * positions a sample takes, and HSCAN/SSCAN/ZSCAN over a `ScanTable`.
  *
  * Sampling follows redis-server's cases: a negative count draws that many positions
  * with repetitions; a count at least the size gives every member in the collection's
@@ -12,7 +12,7 @@ import type { Client } from '../client.js';
 import { COUNT_OUT_OF_RANGE, INVALID_CURSOR, NOT_INTEGER, SAMPLE_TOO_LARGE } from '../errors.js';
 import { globMatch } from '../glob.js';
 import { parseScanCursor, parseScanOptionsOrReply } from '../scan.js';
-import type { DenseTable } from '../types/dense-table.js';
+import type { ScanTable } from '../types/dense-table.js';
 import { distinctIndexes, randomIndex } from '../types/random-pick.js';
 import { INT64_MIN, parseInt64, type Int64 } from '../util/int64.js';
 
@@ -54,7 +54,7 @@ export function sampleIndexesOrReply(c: Client, size: number, count: Int64): Arr
 
 /** What HSCAN and SSCAN (and ZSCAN) walk: the collection's table, and for a hash (or a zset) each member's value (score). */
 export interface ScanSource {
-  table: DenseTable;
+  table: ScanTable;
   valueAt?: (i: number) => string;
 }
 

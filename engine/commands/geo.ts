@@ -347,11 +347,11 @@ function validSearchOrReply(c: Client, argv: string[], kind: Kind, o: SearchOpti
 function collectCell(z: ZSet, cell: Cell, shape: Shape, points: GeoPoint[], limit: number): void {
   const [min, max] = cellScoreRange(cell);
   const range: ScoreRange = { min, max, minex: false, maxex: true };
-  z.walk(z.firstInScoreRange(range), false, (n) => {
-    if (!scoreLteMax(n.score, range)) return false;
-    const [lon, lat] = decodeScore(n.score);
+  z.walk(z.firstInScoreRange(range), false, (member, score) => {
+    if (!scoreLteMax(score, range)) return false;
+    const [lon, lat] = decodeScore(score);
     const dist = distanceIfWithin(shape, lon, lat);
-    if (dist !== null) points.push({ member: n.member, score: n.score, lon, lat, dist });
+    if (dist !== null) points.push({ member, score, lon, lat, dist });
     return !(limit > 0 && points.length >= limit);
   });
 }

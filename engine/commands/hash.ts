@@ -28,6 +28,7 @@ import {
   WRONG_ARGS,
 } from '../errors.js';
 import { Hash } from '../types/hash.js';
+import { DenseTable } from '../types/dense-table.js';
 import { addInt64, INT64_MAX, parseInt64, type Int64 } from '../util/int64.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../util/long-double.js';
 import { isOption } from '../util/option.js';
@@ -35,6 +36,7 @@ import { randomIndex } from '../types/random-pick.js';
 import { notify, NotifyFlag } from '../notify.js';
 import { readableOrReply, writableOrReply } from './typed-lookup.js';
 import { parseSampleCountOrReply, replyCollectionScan, sampleIndexesOrReply } from './collection-common.js';
+import { streamsCollection, TableReply } from '../streamed-reply.js';
 
 /** LONG_MAX/2: HRANDFIELD WITHVALUES refuses counts beyond it. */
 const HALF_LONG_MAX = INT64_MAX / 2n;
@@ -60,6 +62,13 @@ function deleteIfEmpty(c: Client, db: Db, key: string, h: Hash): boolean {
 function changedHash(c: Client, db: Db, key: string, event: string, count = 1): void {
   c.engine.keyChanged(db, key, count);
   notify(c.engine, NotifyFlag.Hash, event, key, db.id);
+}
+
+/** A new (ordered) table of a hash's fields and values. */
+function tableOf(h: Hash): DenseTable {
+  const t = new DenseTable(true);
+  h.forEach((field, value) => t.append(field, value));
+  return t;
 }
 
 // ---------------------------------------------------------------- write
@@ -174,7 +183,7 @@ function hexists(c: Client, argv: string[]): void {
   if (h !== null) c.reply.int(h?.has(argv[2]) === true ? 1 : 0);
 }
 
-/** HGETALL (a map in RESP3), HKEYS and HVALS (genericHgetallCommand). */
+/** HGETALL (a map in RESP3), HKEYS and HVALS (genericHgetallCommand); a large hash's reply is streamed (engine/streamed-reply.ts). */
 function hgetall(c: Client, argv: string[], fields: boolean, values: boolean): void {
   const h = readableOrReply(c, argv[1], Hash);
   if (h === null) return;
@@ -183,14 +192,19 @@ function hgetall(c: Client, argv: string[], fields: boolean, values: boolean): v
   if (fields && values) reply.map(n);
   else reply.array(n);
   if (h === undefined) return;
-  const t = h.table;
+  if (!h.isPacked && reply.canStream && streamsCollection(n, h.payloadBytes)) {
+    const table = h.table;
+    return reply.stream(new TableReply(table.freeze(), fields, values, () => table.thaw(), c.engine.streamedReplies));
+  }
   if (fields && values) {
-    for (let i = 0; i < n; i++) {
-      reply.bulk(t.keyAt(i));
-      reply.bulk(t.valueAt(i));
-    }
+    h.forEach((field, value) => {
+      reply.bulk(field);
+      reply.bulk(value);
+    });
+  } else if (h.isPacked) {
+    h.forEach((field, value) => reply.bulk(fields ? field : value));
   } else {
-    t.runs((keys, vals, from, to) => reply.bulkRun(fields ? keys : vals!, from, to));
+    h.table.runs((keys, vals, from, to) => reply.bulkRun(fields ? keys : vals!, from, to));
   }
 }
 
@@ -200,7 +214,7 @@ function hrandfield(c: Client, argv: string[]): void {
     const h = readableOrReply(c, argv[1], Hash);
     if (h === null) return;
     if (h === undefined) return c.reply.nil();
-    return c.reply.bulk(h.table.keyAt(randomIndex(h.size)));
+    return c.reply.bulk(h.view().keyAt(randomIndex(h.size)));
   }
   const count = parseSampleCountOrReply(c, argv[2]);
   if (count === null) return;
@@ -214,7 +228,7 @@ function hrandfield(c: Client, argv: string[]): void {
   const picks = sampleIndexesOrReply(c, h.size, count);
   if (picks === null) return;
   const reply = c.reply;
-  const t = h.table;
+  const t = h.view();
   // RESP3 pairs each field with its value; RESP2 lays them out flat.
   const nested = withValues && reply.resp === 3;
   reply.array(withValues && !nested ? picks.length * 2 : picks.length);
@@ -229,7 +243,10 @@ function hrandfield(c: Client, argv: string[]): void {
 function hscan(c: Client, argv: string[]): void {
   replyCollectionScan(c, argv, (key) => {
     const h = readableOrReply(c, key, Hash);
-    return h === null || h === undefined ? h : { table: h.table, valueAt: (i) => h.table.valueAt(i) };
+    if (h === null || h === undefined) return h;
+    // A packed hash is a listpack, returned whole: a table of it for the scan, the hash left packed.
+    const table = h.isPacked ? tableOf(h) : h.table;
+    return { table, valueAt: (i) => table.valueAt(i) };
   });
 }
 

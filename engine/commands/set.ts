@@ -26,6 +26,7 @@ import { isOption } from '../util/option.js';
 import { notify, NotifyFlag } from '../notify.js';
 import { readableOrReply, writableOrReply } from './typed-lookup.js';
 import { parseSampleCountOrReply, replyCollectionScan, sampleIndexesOrReply } from './collection-common.js';
+import { streamsCollection, TableReply } from '../streamed-reply.js';
 
 /** Deletes the key of a set left empty, with its `del` event. */
 function deleteIfEmpty(c: Client, db: Db, key: string, s: SetValue): void {
@@ -40,11 +41,18 @@ function replyMembers(c: Client, members: readonly string[]): void {
   c.reply.bulkRun(members, 0, members.length);
 }
 
-/** Writes a set's members as a RESP3 set (an array in RESP2), in the set's order, a chunk at a time. */
+/**
+ * Writes a set's members as a RESP3 set (an array in RESP2), in the set's order, a
+ * chunk at a time; a large set's reply is streamed (engine/streamed-reply.ts).
+ */
 function replySet(c: Client, s: SetValue): void {
   const reply = c.reply;
-  reply.set(s.size);
-  s.table.runs((keys, _, from, to) => reply.bulkRun(keys, from, to));
+  const t = s.table;
+  reply.set(t.size);
+  if (reply.canStream && streamsCollection(t.size, t.payloadBytes)) {
+    return reply.stream(new TableReply(t.freeze(), true, false, () => t.thaw(), c.engine.streamedReplies));
+  }
+  t.runs((keys, _, from, to) => reply.bulkRun(keys, from, to));
 }
 
 // ---------------------------------------------------------------- add, remove, move
@@ -256,6 +264,8 @@ function intersection(sets: readonly SetValue[], limit: number, found: string[] 
 function sinter(c: Client, keys: readonly string[], dst: string | null): void {
   const sets = setsOrReply(c, keys);
   if (sets === null) return;
+  // SMEMBERS (or SINTER of one key): the set as it is, without a copy of its members.
+  if (dst === null && sets.length === 1) return sets[0] === undefined ? c.reply.set(0) : replySet(c, sets[0]);
   const present = sets.filter((s): s is SetValue => s !== undefined);
   const found: string[] = [];
   if (present.length === sets.length) intersection(present, 0, found);

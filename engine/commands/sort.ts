@@ -151,11 +151,11 @@ function loadElements(v: Value | undefined, o: SortOptions, range: [number, numb
   if (v instanceof ZSet) {
     const out: string[] = [];
     if (!o.dontSort) {
-      v.walk(v.first(), false, (node) => (out.push(node.member), true));
+      v.walk(0, false, (member) => (out.push(member), true));
       return out;
     }
     if (n <= 0) return out;
-    v.walk(v.at(o.desc ? v.size - 1 - start : start), o.desc, (node) => (out.push(node.member), out.length < n));
+    v.walk(o.desc ? v.size - 1 - start : start, o.desc, (member) => (out.push(member), out.length < n));
     return out;
   }
   return [];

@@ -39,7 +39,7 @@ import {
   ZSET_WEIGHT_NOT_FLOAT,
   ZSET_WITHSCORES_BYLEX,
 } from '../errors.js';
-import { ZSet, type LexRange, type ScoreRange, type ZNode, lexGteMin, lexLteMax, scoreGteMin, scoreLteMax } from '../types/zset.js';
+import { ZSet, type LexRange, type ScoreRange, lexGteMin, lexLteMax, scoreGteMin, scoreLteMax } from '../types/zset.js';
 import { SetValue } from '../types/set.js';
 import { randomIndex } from '../types/random-pick.js';
 import { parseDouble, parseRangeDouble } from '../util/double.js';
@@ -50,6 +50,7 @@ import { notify, NotifyFlag } from '../notify.js';
 import { readableOrReply, writableOrReply } from './typed-lookup.js';
 import { parseSampleCountOrReply, replyCollectionScan, sampleIndexesOrReply } from './collection-common.js';
 import { formatDouble } from '../../protocol/reply.js';
+import { ScoredRangeReply, streamsCollection } from '../streamed-reply.js';
 
 /** A member and its score, as a range or an algebra result lists them. */
 export interface Scored {
@@ -157,11 +158,43 @@ function parseLexRange(min: string, max: string): LexRange | null {
 function rankItems(z: ZSet, start: number, end: number, reverse: boolean): Scored[] {
   const out: Scored[] = [];
   const n = end - start + 1;
-  z.walk(z.at(reverse ? z.size - 1 - start : start), reverse, (node) => {
-    out.push({ member: node.member, score: node.score });
+  z.walk(reverse ? z.size - 1 - start : start, reverse, (member, score) => {
+    out.push({ member, score });
     return out.length < n;
   });
   return out;
+}
+
+/**
+ * ZRANGE by rank, written as the set is walked (no list of items in between); a long
+ * range is copied and streamed (engine/streamed-reply.ts), unless its RESP3 scores
+ * would need the protocol of the moment they are written.
+ */
+function replyRankRange(c: Client, z: ZSet, start: number, end: number, reverse: boolean, withScores: boolean): void {
+  const reply = c.reply;
+  const ranks = clampRanks(z.size, start, end);
+  if (ranks === null) return reply.array(0);
+  let left = ranks[1] - ranks[0] + 1;
+  const nested = withScores && reply.resp !== 2;
+  reply.array(withScores && !nested ? left * 2 : left);
+  const from = reverse ? z.size - 1 - ranks[0] : ranks[0];
+  if (!nested && reply.canStream && streamsCollection(left, (z.payloadBytes * left) / z.size)) {
+    const members = new Array<string>(left);
+    const scores = withScores ? new Float64Array(left) : null;
+    let i = 0;
+    z.walk(from, reverse, (member, score) => {
+      members[i] = member;
+      if (scores !== null) scores[i] = score;
+      return ++i < members.length;
+    });
+    return reply.stream(new ScoredRangeReply(members, scores, c.engine.streamedReplies));
+  }
+  z.walk(from, reverse, (member, score) => {
+    if (nested) reply.array(2);
+    reply.bulk(member);
+    if (withScores) reply.double(score);
+    return --left > 0;
+  });
 }
 
 /** Sanitized ranks [start, end] as zrange and zremrange clamp them, or null when empty. */
@@ -181,26 +214,26 @@ function clampRanks(size: number, start: number, end: number): [number, number] 
 function boundedItems(z: ZSet, range: { score: ScoreRange } | { lex: LexRange }, offset: number, limit: number, reverse: boolean): Scored[] {
   const out: Scored[] = [];
   if (offset > 0 && offset >= z.size) return out;
-  let start: ZNode | null;
-  let inRange: (n: ZNode) => boolean;
+  let start: number;
+  let inRange: (member: string, score: number) => boolean;
   if ('score' in range) {
     const r = range.score;
     start = reverse ? z.lastInScoreRange(r) : z.firstInScoreRange(r);
-    inRange = reverse ? (n) => scoreGteMin(n.score, r) : (n) => scoreLteMax(n.score, r);
+    inRange = reverse ? (_, score) => scoreGteMin(score, r) : (_, score) => scoreLteMax(score, r);
   } else {
     const r = range.lex;
     start = reverse ? z.lastInLexRange(r) : z.firstInLexRange(r);
-    inRange = reverse ? (n) => lexGteMin(n.member, r) : (n) => lexLteMax(n.member, r);
+    inRange = reverse ? (member) => lexGteMin(member, r) : (member) => lexLteMax(member, r);
   }
   // A negative offset skips past the end, as redis-server's `while (ln && offset--)`.
   let skip = offset < 0 ? Infinity : offset;
-  z.walk(start, reverse, (n) => {
+  z.walk(start, reverse, (member, score) => {
     if (skip > 0) {
       skip--;
       return true;
     }
-    if (limit === 0 || !inRange(n)) return false;
-    out.push({ member: n.member, score: n.score });
+    if (limit === 0 || !inRange(member, score)) return false;
+    out.push({ member, score });
     limit--;
     return true;
   });
@@ -248,14 +281,17 @@ function zrange(c: Client, argv: string[], at: number, dst: string | null, fixed
   // BYSCORE and BYLEX in reverse take the range as max, min.
   const [minArg, maxArg] = reverse && by !== RangeBy.Rank ? [argv[at + 2], argv[at + 1]] : [argv[at + 1], argv[at + 2]];
   let collect: (z: ZSet) => Scored[];
+  /** The ranks asked for, by rank: replied as the set is walked, without items in between. */
+  let ranks: [number, number] | null = null;
   if (by === RangeBy.Rank) {
     const start = parseLongOrReply(c, minArg);
     if (start === null) return;
     const end = parseLongOrReply(c, maxArg);
     if (end === null) return;
+    ranks = [start, end];
     collect = (z) => {
-      const ranks = clampRanks(z.size, start, end);
-      return ranks === null ? [] : rankItems(z, ranks[0], ranks[1], reverse);
+      const clamped = clampRanks(z.size, start, end);
+      return clamped === null ? [] : rankItems(z, clamped[0], clamped[1], reverse);
     };
   } else if (by === RangeBy.Score) {
     const score = parseScoreRange(minArg, maxArg);
@@ -268,6 +304,7 @@ function zrange(c: Client, argv: string[], at: number, dst: string | null, fixed
   }
   const z = readableOrReply(c, argv[at], ZSet);
   if (z === null) return;
+  if (dst === null && ranks !== null && z !== undefined) return replyRankRange(c, z, ranks[0], ranks[1], reverse, withScores);
   const items = z === undefined ? [] : collect(z);
   if (dst !== null) return storeResult(c, dst, items, 'zrangestore');
   replyScored(c, items, withScores);
@@ -290,22 +327,25 @@ export function zaddCommand(c: Client, argv: string[]): void {
   zadd(c, argv, AddFlag.None);
 }
 
+/** The ZADD option `arg` names, or None. */
+function addFlagOf(arg: string): AddFlag {
+  if (isOption(arg, 'nx')) return AddFlag.Nx;
+  if (isOption(arg, 'xx')) return AddFlag.Xx;
+  if (isOption(arg, 'ch')) return AddFlag.Ch;
+  if (isOption(arg, 'incr')) return AddFlag.Incr;
+  if (isOption(arg, 'gt')) return AddFlag.Gt;
+  if (isOption(arg, 'lt')) return AddFlag.Lt;
+  return AddFlag.None;
+}
+
 /** ZADD and ZINCRBY (zaddGenericCommand): `flags` holds INCR for ZINCRBY. */
 function zadd(c: Client, argv: string[], initial: AddFlag): void {
   let flags = initial;
-  const words: [string, AddFlag][] = [
-    ['nx', AddFlag.Nx],
-    ['xx', AddFlag.Xx],
-    ['ch', AddFlag.Ch],
-    ['incr', AddFlag.Incr],
-    ['gt', AddFlag.Gt],
-    ['lt', AddFlag.Lt],
-  ];
   let at = 2;
   for (; at < argv.length; at++) {
-    const word = words.find(([w]) => isOption(argv[at], w));
-    if (word === undefined) break;
-    flags |= word[1];
+    const flag = addFlagOf(argv[at]);
+    if (flag === AddFlag.None) break;
+    flags |= flag;
   }
   const pairs = argv.length - at;
   if (pairs === 0 || pairs % 2 === 1) return c.reply.error(SYNTAX);
@@ -400,7 +440,7 @@ function zremrange(c: Client, argv: string[], by: RangeBy): void {
     event = 'zremrangebyrank';
     remove = (z) => {
       const ranks = clampRanks(z.size, start, end);
-      return ranks === null ? 0 : z.deleteRankRange(ranks[0], ranks[1] - ranks[0] + 1).length;
+      return ranks === null ? 0 : z.deleteRankRange(ranks[0], ranks[1] - ranks[0] + 1);
     };
   } else if (by === RangeBy.Score) {
     const score = parseScoreRange(argv[2], argv[3]);
@@ -440,8 +480,8 @@ function zcard(c: Client, argv: string[]): void {
 }
 
 function zcount(c: Client, argv: string[], lex: boolean): void {
-  let first: (z: ZSet) => ZNode | null;
-  let last: (z: ZSet) => ZNode | null;
+  let first: (z: ZSet) => number;
+  let last: (z: ZSet) => number;
   if (lex) {
     const r = parseLexRange(argv[2], argv[3]);
     if (r === null) return c.reply.error(ZSET_LEX_RANGE_INVALID);
@@ -457,8 +497,8 @@ function zcount(c: Client, argv: string[], lex: boolean): void {
   if (z === null) return;
   if (z === undefined) return c.reply.int(0);
   const from = first(z);
-  const to = from === null ? null : last(z);
-  c.reply.int(from === null || to === null ? 0 : z.countBetween(from, to));
+  const to = from < 0 ? -1 : last(z);
+  c.reply.int(from < 0 || to < 0 ? 0 : to - from + 1);
 }
 
 function zscore(c: Client, argv: string[]): void {
@@ -493,7 +533,7 @@ function zrandmember(c: Client, argv: string[]): void {
     const z = readableOrReply(c, argv[1], ZSet);
     if (z === null) return;
     if (z === undefined) return c.reply.nil();
-    return c.reply.bulk(z.at(randomIndex(z.size)).member);
+    return c.reply.bulk(z.memberAt(randomIndex(z.size)));
   }
   const count = parseSampleCountOrReply(c, argv[2]);
   if (count === null) return;
@@ -510,10 +550,7 @@ function zrandmember(c: Client, argv: string[]): void {
   const picks = sampleIndexesOrReply(c, z.size, count === 1 && z.size > 1 ? -1 : count);
   if (picks === null) return;
   const items: Scored[] = [];
-  for (let j = 0; j < picks.length; j++) {
-    const n = z.at(picks[j]);
-    items.push({ member: n.member, score: n.score });
-  }
+  for (let j = 0; j < picks.length; j++) items.push({ member: z.memberAt(picks[j]), score: z.scoreAt(picks[j]) });
   replyScored(c, items, withScores);
 }
 
@@ -545,12 +582,16 @@ function popAndReply(c: Client, db: Db, key: string, z: ZSet, max: boolean, coun
     reply.bulk(key);
     reply.array(n);
   }
-  for (let i = 0; i < n; i++) {
-    const node = max ? z.last()! : z.first()!;
-    z.delete(node.member);
+  const write = (member: string, score: number): boolean => {
     if (nested) reply.array(2);
-    reply.bulk(node.member);
-    reply.double(node.score);
+    reply.bulk(member);
+    reply.double(score);
+    return false;
+  };
+  for (let i = 0; i < n; i++) {
+    const rank = max ? z.size - 1 : 0;
+    z.walk(rank, false, write);
+    z.deleteRankRange(rank, 1);
   }
   notify(c.engine, NotifyFlag.Zset, max ? 'zpopmax' : 'zpopmin', key, db.id);
   deleteIfEmpty(c, db, key, z);
@@ -689,7 +730,7 @@ function sourceOf(v: ZSet | SetValue | undefined): Source {
   if (v instanceof SetValue) {
     return { size: v.size, score: (m) => (v.has(m) ? 1 : undefined), each: (visit) => v.memberList().forEach((m) => visit(m, 1)) };
   }
-  return { size: v.size, score: (m) => v.score(m), each: (visit) => v.walk(v.first(), false, (n) => (visit(n.member, n.score), true)) };
+  return { size: v.size, score: (m) => v.score(m), each: (visit) => v.walk(0, false, (m, score) => (visit(m, score), true)) };
 }
 
 /** zunionInterAggregate; a NaN sum (inf + -inf) is 0. */

@@ -24,7 +24,7 @@ import { Hash } from '../types/hash.js';
 import { SetValue } from '../types/set.js';
 import { hashRdbType, readHash, readSet, setRdbType, TableRecordWriter, writeSmall } from './rdb/hash-set.js';
 import { ZSet } from '../types/zset.js';
-import { readZset, writeZset, zsetRdbType } from './rdb/zset.js';
+import { readZset, writeZset, ZSET_PART, ZsetRecordWriter, zsetRdbType } from './rdb/zset.js';
 import { formatDouble } from '../../protocol/reply.js';
 
 export interface TypeCodec {
@@ -136,7 +136,7 @@ const TABLE_PART = 128;
  * redis-server's rewriteHashObject and rewriteSetObject do (HMSET, SADD).
  */
 function tableCodec<T extends Hash | SetValue>(type: 'hash' | 'set', rdbType: (v: T) => RdbType, command: string): TypeCodec {
-  const isSmall = (v: T): boolean => v.table.ordered;
+  const isSmall = (v: T): boolean => (v instanceof Hash ? !v.isHashtable : v.isIntset);
   return {
     type,
     rdbType: (value) => rdbType(value as T),
@@ -152,7 +152,7 @@ function tableCodec<T extends Hash | SetValue>(type: 'hash' | 'set', rdbType: (v
       return { step: (w, n) => record.step(w, n), thaw: () => v.table.thaw() };
     },
     commands(key, value, emit) {
-      const t = (value as T).table;
+      const t = (value as T).view();
       let argv = [command, key];
       for (let i = 0; i < t.size; i++) {
         argv.push(t.keyAt(i));
@@ -168,19 +168,25 @@ function tableCodec<T extends Hash | SetValue>(type: 'hash' | 'set', rdbType: (v
 }
 
 /**
- * Sorted sets: written at once (no frozen view yet: a skiplist is not shared by a
- * snapshot); rebuilt with ZADD, 64 members per command (rewriteSortedSetObject).
+ * Sorted sets: a skiplist of more than `parts` parts of ZSET_PART members is copied and
+ * written over the next slices (rdb/zset.ts says why a copy); a smaller one at once.
+ * Rebuilt with ZADD, 64 members per command (rewriteSortedSetObject).
  */
 const zsetCodec: TypeCodec = {
   type: 'zset',
   rdbType: (value) => zsetRdbType(value as ZSet),
   write: (w, value) => writeZset(w, value as ZSet),
-  freeze: () => null,
+  freeze(value, parts) {
+    const z = value as ZSet;
+    if (!z.isSkiplist || z.size <= parts * ZSET_PART) return null;
+    const record = new ZsetRecordWriter(z);
+    return { step: (w, n) => record.step(w, n), thaw: () => undefined };
+  },
   commands(key, value, emit) {
     const z = value as ZSet;
     let argv = ['ZADD', key];
-    z.walk(z.first(), false, (n) => {
-      argv.push(formatDouble(n.score), n.member);
+    z.walk(0, false, (member, score) => {
+      argv.push(formatDouble(score), member);
       if (argv.length - 2 === ITEMS_PER_COMMAND * 2) {
         emit(argv);
         argv = ['ZADD', key];

@@ -1,8 +1,11 @@
 /**
- * The storage under hashes and sets (and the member table a sorted set may share):
- * members at dense positions, with their values at the same positions for a hash, and
- * a Map from member to position. ARCHITECTURE.md, "Hashes and sets", says why.
+ * The storage under hashes and sets: members at dense positions, with their values at
+ * the same positions for a hash, and a Map from member to position. ARCHITECTURE.md,
+ * "Hashes and sets", says why.
  *
+ * - A table of at most INDEXED_FROM members has no Map: a member is found by a linear
+ *   scan of its one chunk, as redis-server scans a listpack. Most hashes and sets are
+ *   that small, and a Map is most of their memory (hundreds of bytes for a few entries).
  * - Position access makes a random member O(1) (SPOP, SRANDMEMBER, HRANDFIELD), where
  *   a JS Map or Set can only be walked.
  * - Order: while `ordered` (the small encodings, listpack and intset, whose order
@@ -12,7 +15,8 @@
  * - SCAN (`scan`) walks positions from the end down: a removal moves only the last
  *   member, from a visited position to a lower one, so a member present for the whole
  *   scan is never missed (it may be returned twice, which SCAN allows).
- * - Positions live in chunks of CHUNK, so a snapshot shares the chunks (`freeze`) and
+ * - Positions live in chunks of CHUNK, so a snapshot (or a streamed reply: several
+ *   views may be frozen at once, each thawed in its time) shares the chunks (`freeze`) and
  *   the table copies one only before changing it (copy-on-write per chunk, as a list's
  *   chunks); the Map stays the table's, its positions hold in the copies.
  */
@@ -21,6 +25,8 @@ const CHUNK_BITS = 10;
 /** Members per chunk. */
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
+/** Tables above this many members index them in a Map; smaller ones scan (see the module header). */
+const INDEXED_FROM = 16;
 
 /** A table's members (and values) as they were when frozen or viewed. */
 export class TableView {
@@ -49,11 +55,14 @@ export class DenseTable {
   private length = 0;
   /** The members' and values' bytes together, for the memory accounting (engine/memory.ts). */
   private chars = 0;
-  private readonly index = new Map<string, number>();
+  /** Member to position, once the table has more than INDEXED_FROM members; null before. */
+  private index: Map<string, number> | null = null;
   /** Removals keep the members' order (small encodings) instead of moving the last one. */
   ordered = true;
-  /** Chunks a snapshot holds (`freeze`): copied before they change; null when none. */
+  /** Chunks frozen views hold (`freeze`): copied before they change; null when none. */
   private shared: Set<string[]> | null = null;
+  /** Frozen views not thawed yet. */
+  private frozen = 0;
 
   constructor(withValues: boolean) {
     this.valueChunks = withValues ? [] : null;
@@ -68,13 +77,19 @@ export class DenseTable {
     return this.chars;
   }
 
+  /** Whether the members are indexed in a Map (more than INDEXED_FROM of them at some point). */
+  get indexed(): boolean {
+    return this.index !== null;
+  }
+
   /** The position of `key`, or -1. */
   indexOf(key: string): number {
-    return this.index.get(key) ?? -1;
+    if (this.index !== null) return this.index.get(key) ?? -1;
+    return this.length === 0 ? -1 : this.keyChunks[0].indexOf(key);
   }
 
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.index !== null ? this.index.has(key) : this.indexOf(key) >= 0;
   }
 
   keyAt(i: number): string {
@@ -108,7 +123,11 @@ export class DenseTable {
   append(key: string, value?: string): void {
     const i = this.length;
     const ci = i >>> CHUNK_BITS;
-    if ((i & MASK) === 0) {
+    if (i === 0) {
+      // Literals: a first chunk's run of chunks holds just it, where a push would reserve 17 slots.
+      this.keyChunks = [[]];
+      if (this.valueChunks !== null) this.valueChunks = [[]];
+    } else if ((i & MASK) === 0) {
       this.keyChunks.push([]);
       this.valueChunks?.push([]);
     } else {
@@ -116,7 +135,8 @@ export class DenseTable {
     }
     this.keyChunks[ci].push(key);
     this.valueChunks?.[ci].push(value!);
-    this.index.set(key, i);
+    if (this.index !== null) this.index.set(key, i);
+    else if (i === INDEXED_FROM) this.buildIndex();
     this.length++;
     this.chars += key.length + (value === undefined ? 0 : value.length);
   }
@@ -145,7 +165,7 @@ export class DenseTable {
   removeAt(i: number): void {
     const key = this.keyAt(i);
     this.chars -= key.length + (this.valueChunks === null ? 0 : this.valueAt(i).length);
-    this.index.delete(key);
+    this.index?.delete(key);
     const last = this.length - 1;
     if (i !== last) {
       if (this.ordered) {
@@ -171,7 +191,14 @@ export class DenseTable {
     this.own(ci);
     this.keyChunks[ci][i & MASK] = key;
     if (this.valueChunks !== null) this.valueChunks[ci][i & MASK] = value!;
-    this.index.set(key, i);
+    this.index?.set(key, i);
+  }
+
+  /** The Map from member to position, for a table grown past INDEXED_FROM members. */
+  private buildIndex(): void {
+    const index = new Map<string, number>();
+    for (let i = 0; i <= INDEXED_FROM; i++) index.set(this.keyAt(i), i);
+    this.index = index;
   }
 
   private dropLast(): void {
@@ -203,7 +230,7 @@ export class DenseTable {
     t.valueChunks = this.valueChunks?.map((c) => c.slice()) ?? null;
     t.length = this.length;
     t.chars = this.chars;
-    for (const [k, i] of this.index) t.index.set(k, i);
+    if (this.index !== null) t.index = new Map(this.index);
     t.ordered = this.ordered;
     return t;
   }
@@ -213,25 +240,45 @@ export class DenseTable {
     return new TableView(this.length, this.keyChunks, this.valueChunks);
   }
 
-  /** The members as they are now, for a snapshot: the chunks are shared until `thaw`. */
+  /** The members as they are now, for a snapshot or a streamed reply: the chunks are shared until its `thaw`. */
   freeze(): TableView {
-    this.shared = new Set(this.keyChunks);
+    const shared = (this.shared ??= new Set());
+    for (const chunk of this.keyChunks) shared.add(chunk);
+    this.frozen++;
     return new TableView(this.length, this.keyChunks.slice(), this.valueChunks?.slice() ?? null);
   }
 
-  /** The snapshot is done: every chunk is the table's own again. */
+  /** A frozen view is done with: once none is left, every chunk is the table's own again. */
   thaw(): void {
-    this.shared = null;
+    if (--this.frozen === 0) this.shared = null;
   }
 
-  /**
-   * One step of a SCAN over positions (see the module header): visits up to `count`
-   * positions below `cursor` (0: start from the end), highest first; returns the
-   * next cursor, 0 once the scan is complete.
-   */
+  /** One step of a SCAN over the positions (`scanPositions`). */
   scan(cursor: number, count: number, visit: (i: number) => void): number {
-    let i = cursor === 0 || cursor > this.length ? this.length : cursor;
-    for (let n = 0; n < count && i > 0; n++) visit(--i);
-    return i;
+    return scanPositions(this.length, cursor, count, visit);
   }
+}
+
+/**
+ * What HSCAN, SSCAN and ZSCAN walk: members at dense positions where a removal moves
+ * only the last one into the hole (a DenseTable, or a skiplist sorted set's positions).
+ */
+export interface ScanTable {
+  /** A small encoding: the scan returns every member at once, in this order. */
+  readonly ordered: boolean;
+  readonly size: number;
+  keyAt(i: number): string;
+  /** One step of the scan: see `scanPositions`. */
+  scan(cursor: number, count: number, visit: (i: number) => void): number;
+}
+
+/**
+ * One step of a SCAN over `size` positions (see the module header): visits up to
+ * `count` positions below `cursor` (0: start from the end), highest first; returns the
+ * next cursor, 0 once the scan is complete.
+ */
+export function scanPositions(size: number, cursor: number, count: number, visit: (i: number) => void): number {
+  let i = cursor === 0 || cursor > size ? size : cursor;
+  for (let n = 0; n < count && i > 0; n++) visit(--i);
+  return i;
 }

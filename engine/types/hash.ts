@@ -1,28 +1,62 @@
 /**
- * The hash type: fields and values in a `DenseTable` (engine/types/dense-table.ts).
+ * The hash type.
  *
  * Encoding, as redis-server 7.0 reports and saves it: `listpack` while the hash has at
  * most hash-max-listpack-entries fields and no field or value longer than
  * hash-max-listpack-value bytes, `hashtable` from the first change that breaks either
  * rule, for good (redis-server never converts back). A listpack keeps insertion order
- * and so does the table while the hash is one (HGETALL then matches byte for byte).
+ * and so does this hash while it is one (HGETALL then matches byte for byte).
+ *
+ * Storage: a small listpack hash (at most PACKED_ENTRIES fields) is one packed string,
+ * as a listpack is one allocation: its fields and values in turn, in a `PackedStrings`
+ * (engine/types/packed-strings.ts). A field is found by a linear scan and a change
+ * rebuilds the string, O(n) as in redis-server's listpack; ten fields take about 200
+ * bytes of heap where a table and its strings take over a thousand. A larger hash is a
+ * `DenseTable` (engine/types/dense-table.ts), ordered while still a listpack.
  */
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
-import { DenseTable } from './dense-table.js';
+import { DenseTable, TableView } from './dense-table.js';
 import type { EncodingLimits } from './encoding-limits.js';
+import { PackedStrings } from './packed-strings.js';
+
+/** The most fields a packed hash holds (each lookup scans them). */
+const PACKED_ENTRIES = 128;
 
 export class Hash implements DataObject {
   readonly type = 'hash';
-  table = new DenseTable(true);
+  /** The packed form: field, value, field, value...; null once in `tableForm`. */
+  private packed: PackedStrings | null = new PackedStrings();
+  private tableForm: DenseTable | null = null;
 
   get size(): number {
-    return this.table.size;
+    return this.packed !== null ? this.packed.size / 2 : this.tableForm!.size;
+  }
+
+  /** True while the hash is one packed string. */
+  get isPacked(): boolean {
+    return this.packed !== null;
+  }
+
+  /** The packed string's length (0 once in a table), for the memory accounting. */
+  get packedLength(): number {
+    return this.packed?.packedLength ?? 0;
+  }
+
+  /** The fields' and values' bytes together, for the memory accounting (engine/memory.ts). */
+  get payloadBytes(): number {
+    return this.packed !== null ? this.packed.chars : this.tableForm!.payloadBytes;
+  }
+
+  /** The table the hash is in, unpacked first if it is packed (positions for SCAN and snapshots). */
+  get table(): DenseTable {
+    if (this.packed !== null) this.unpack();
+    return this.tableForm!;
   }
 
   /** True once the hash is a hashtable (see the module header). */
   get isHashtable(): boolean {
-    return !this.table.ordered;
+    return this.tableForm !== null && !this.tableForm.ordered;
   }
 
   encoding(): string {
@@ -30,38 +64,91 @@ export class Hash implements DataObject {
   }
 
   get(field: string): string | undefined {
-    const i = this.table.indexOf(field);
-    return i < 0 ? undefined : this.table.valueAt(i);
+    const p = this.packed;
+    if (p === null) {
+      const t = this.tableForm!;
+      const i = t.indexOf(field);
+      return i < 0 ? undefined : t.valueAt(i);
+    }
+    const i = p.indexOf(field, 2);
+    return i < 0 ? undefined : p.at(i + 1);
   }
 
   has(field: string): boolean {
-    return this.table.has(field);
+    return this.packed !== null ? this.packed.indexOf(field, 2) >= 0 : this.tableForm!.has(field);
   }
 
   /** Sets a field; true when it is new. */
   set(field: string, value: string, limits: EncodingLimits): boolean {
+    const overLimits = field.length > limits.hashMaxListpackValue || value.length > limits.hashMaxListpackValue;
+    const p = this.packed;
+    if (p !== null && !overLimits) {
+      const i = p.indexOf(field, 2);
+      if (i >= 0) {
+        p.replace(i + 1, value);
+        return false;
+      }
+      if (p.size / 2 < PACKED_ENTRIES && p.size / 2 < limits.hashMaxListpackEntries) {
+        p.insert(p.size, [field, value]);
+        return true;
+      }
+    }
     const t = this.table;
     const i = t.indexOf(field);
     if (i >= 0) t.setValueAt(i, value);
     else t.append(field, value);
-    if (!this.isHashtable && (t.size > limits.hashMaxListpackEntries || field.length > limits.hashMaxListpackValue || value.length > limits.hashMaxListpackValue)) {
-      this.toHashtable();
-    }
+    if (t.ordered && (t.size > limits.hashMaxListpackEntries || overLimits)) this.toHashtable();
     return i < 0;
   }
 
   delete(field: string): boolean {
-    return this.table.delete(field);
+    const p = this.packed;
+    if (p === null) return this.tableForm!.delete(field);
+    const i = p.indexOf(field, 2);
+    if (i < 0) return false;
+    p.remove(i, 2);
+    return true;
   }
 
+  /** Converts to the hashtable encoding, for good. */
   toHashtable(): void {
     this.table.ordered = false;
   }
 
+  /** Moves a packed hash into a table (still a listpack, in the same order). */
+  private unpack(): void {
+    const t = new DenseTable(true);
+    this.forEach((field, value) => t.append(field, value));
+    this.tableForm = t;
+    this.packed = null;
+  }
+
   /** Each field and value in the hash's order. */
   forEach(visit: (field: string, value: string) => void): void {
-    const t = this.table;
-    for (let i = 0; i < t.size; i++) visit(t.keyAt(i), t.valueAt(i));
+    const p = this.packed;
+    if (p === null) {
+      const t = this.tableForm!;
+      for (let i = 0; i < t.size; i++) visit(t.keyAt(i), t.valueAt(i));
+      return;
+    }
+    let field = '';
+    p.forEach(0, false, (s, i) => {
+      if (i % 2 === 0) field = s;
+      else visit(field, s);
+      return true;
+    });
+  }
+
+  /** The fields and values by position, as they are now (a packed hash decoded: HRANDFIELD's picks). */
+  view(): TableView {
+    if (this.packed === null) return this.tableForm!.view();
+    const fields: string[] = [];
+    const values: string[] = [];
+    this.forEach((f, v) => {
+      fields.push(f);
+      values.push(v);
+    });
+    return new TableView(fields.length, [fields], [values]);
   }
 
   digest(d: ValueDigest): void {
@@ -70,7 +157,8 @@ export class Hash implements DataObject {
 
   clone(): Hash {
     const h = new Hash();
-    h.table = this.table.clone();
+    h.packed = this.packed?.clone() ?? null;
+    h.tableForm = this.tableForm?.clone() ?? null;
     return h;
   }
 }

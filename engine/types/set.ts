@@ -10,7 +10,7 @@
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
 import { compareInt64, parseInt64, type Int64 } from '../util/int64.js';
-import { DenseTable } from './dense-table.js';
+import { DenseTable, type TableView } from './dense-table.js';
 import type { EncodingLimits } from './encoding-limits.js';
 
 export class SetValue implements DataObject {
@@ -81,6 +81,11 @@ export class SetValue implements DataObject {
   /** The member at position `i` (0 to size - 1), in the set's order. */
   memberAt(i: number): string {
     return this.table.keyAt(i);
+  }
+
+  /** The members by position, as they are now. */
+  view(): TableView {
+    return this.table.view();
   }
 
   /** The members in the set's order, as a new array. */

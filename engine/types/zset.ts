@@ -1,40 +1,29 @@
 /**
- * The sorted set type, as redis-server 7.0's t_zset.c keeps one: a skiplist ordered by
- * (score, member) whose links carry spans, so a rank is found in O(log n) (zslGetRank,
- * zslGetElementByRank), plus a Map from member to its node for O(1) ZSCORE.
+ * The sorted set type, in the two encodings redis-server 7.0 gives one (t_zset.c):
  *
- * Encoding, as redis-server 7.0 reports and saves it: `listpack` while the set has at
- * most zset-max-listpack-entries members and none longer than zset-max-listpack-value
- * bytes, `skiplist` from the first change that breaks either rule, for good (a result
- * built anew, as ZUNIONSTORE's, starts small again). Both encodings here keep the same
- * skiplist: a listpack's order is the same (score, member) order, so replies match.
+ * - `listpack` while the set has at most zset-max-listpack-entries members and none
+ *   longer than zset-max-listpack-value bytes: two parallel arrays, members and scores
+ *   in (score, member) order, with no index; a member is found by a linear scan and
+ *   inserted by a binary search and a splice, O(n) as in redis-server's listpack, for
+ *   n of at most 128 by default. A set holding a few members costs a few hundred bytes
+ *   rather than a skiplist's and a Map's thousands.
+ * - `skiplist` from the first change that breaks either rule, for good (a result built
+ *   anew, as ZUNIONSTORE's, starts small again): redis-server's skiplist with spans
+ *   (engine/types/skiplist.ts: nodes are blocks of one buffer, and have dense
+ *   positions for ZSCAN's cursors), plus a Map from member to node for O(1) ZSCORE.
+ *
+ * Everything outside this module addresses members by rank (0-based, in (score,
+ * member) order), so the two encodings answer the same calls. A listpack holds a -0
+ * score as 0, a skiplist keeps -0, as redis-server's replies show.
  *
  * Members compare as JS strings of latin1 code units, i.e. byte by byte as memcmp.
  */
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
 import { formatDouble } from '../../protocol/reply.js';
-import { DenseTable } from './dense-table.js';
-
-/** redis-server's ZSKIPLIST_MAXLEVEL and ZSKIPLIST_P. */
-const MAX_LEVEL = 32;
-const P = 0.25;
-
-export class ZNode {
-  /** Next node at each level, and how many bottom-level links each one skips. */
-  readonly next: (ZNode | null)[];
-  readonly span: number[];
-  backward: ZNode | null = null;
-
-  constructor(
-    readonly member: string,
-    public score: number,
-    level: number,
-  ) {
-    this.next = new Array<ZNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
-  }
-}
+import { DenseTable, scanPositions, type ScanTable } from './dense-table.js';
+import { SkipList } from './skiplist.js';
+import { PackedStrings } from './packed-strings.js';
 
 /** A score interval (zrangespec); `minex`/`maxex` exclude the bound. */
 export interface ScoreRange {
@@ -53,12 +42,6 @@ export interface LexRange {
   max: string | number;
   minex: boolean;
   maxex: boolean;
-}
-
-/** (score, member) order: negative when a sorts first. */
-function compare(aScore: number, aMember: string, bScore: number, bMember: string): number {
-  if (aScore !== bScore) return aScore < bScore ? -1 : 1;
-  return aMember < bMember ? -1 : aMember > bMember ? 1 : 0;
 }
 
 export function scoreGteMin(score: number, r: ScoreRange): boolean {
@@ -98,29 +81,25 @@ function lexRangeNonEmpty(r: LexRange): boolean {
   return !(min > max || (min === max && (r.minex || r.maxex)));
 }
 
-/** Scratch for the search path and its ranks, reused: one insert or removal at a time. */
-const UPDATE = new Array<ZNode>(MAX_LEVEL);
-const RANK = new Array<number>(MAX_LEVEL).fill(0);
-
-function randomLevel(): number {
-  let level = 1;
-  while (level < MAX_LEVEL && Math.random() < P) level++;
-  return level;
+/** The large encoding's parts: the skiplist, and each member's node. */
+interface Large {
+  list: SkipList;
+  nodes: Map<string, number>;
 }
+
 
 export class ZSet implements DataObject {
   readonly type = 'zset';
-  private readonly head = new ZNode('', 0, MAX_LEVEL);
-  private tail: ZNode | null = null;
-  private level = 1;
-  private readonly nodes = new Map<string, ZNode>();
-  /** Positions for ZSCAN's cursors, kept only once the set is a skiplist. */
-  private scanTable: DenseTable | null = null;
+  /** The listpack encoding's members (packed: engine/types/packed-strings.ts) and scores, in order; empty once a skiplist. */
+  private members = new PackedStrings();
+  private scores: number[] = [];
+  /** The skiplist encoding; null while a listpack. */
+  private large: Large | null = null;
   /** The members' bytes together, for the memory accounting (engine/memory.ts). */
   private chars = 0;
 
   get size(): number {
-    return this.nodes.size;
+    return this.large === null ? this.members.size : this.large.list.length;
   }
 
   /** The members' bytes together (one per char). */
@@ -129,7 +108,7 @@ export class ZSet implements DataObject {
   }
 
   get isSkiplist(): boolean {
-    return this.scanTable !== null;
+    return this.large !== null;
   }
 
   encoding(): string {
@@ -138,11 +117,15 @@ export class ZSet implements DataObject {
 
   /** Converts to the skiplist encoding (zsetConvert), for good. */
   toSkiplist(): void {
-    if (this.scanTable !== null) return;
-    const t = new DenseTable(false);
-    t.ordered = false;
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) t.append(n.member);
-    this.scanTable = t;
+    if (this.large !== null) return;
+    const large: Large = { list: new SkipList(), nodes: new Map() };
+    this.large = large;
+    const { members, scores } = this;
+    // addLarge counts each member's bytes again.
+    this.chars = 0;
+    members.forEach(0, false, (member, i) => (this.addLarge(member, scores[i]), true));
+    this.members = new PackedStrings();
+    this.scores = [];
   }
 
   /**
@@ -150,276 +133,292 @@ export class ZSet implements DataObject {
    * value built anew or loaded): a listpack holds -0 as 0.
    */
   toListpack(): void {
-    if (this.scanTable === null) return;
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) if (n.score === 0) n.score = 0;
-    this.scanTable = null;
+    const large = this.large;
+    if (large === null) return;
+    const members: string[] = [];
+    const scores = new Array<number>(large.list.length);
+    this.walk(0, false, (member, score) => {
+      scores[members.length] = score === 0 ? 0 : score;
+      members.push(member);
+      return true;
+    });
+    this.members = new PackedStrings();
+    this.members.insert(0, members);
+    this.scores = scores;
+    this.large = null;
   }
 
   /** The longest member's length, for the listpack rule. */
   longestMember(): number {
     let longest = 0;
-    for (const member of this.nodes.keys()) longest = Math.max(longest, member.length);
+    this.walk(0, false, (member) => ((longest = Math.max(longest, member.length)), true));
     return longest;
   }
 
   /** The table ZSCAN walks: the skiplist's positions, or the listpack's order (a new table). */
-  scanView(): DenseTable {
-    if (this.scanTable !== null) return this.scanTable;
-    const t = new DenseTable(false);
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) t.append(n.member);
-    return t;
+  scanView(): ScanTable {
+    if (this.large === null) {
+      const t = new DenseTable(false);
+      this.members.forEach(0, false, (m) => (t.append(m), true));
+      return t;
+    }
+    const members = this.large.list.members;
+    return {
+      ordered: false,
+      size: members.length,
+      keyAt: (i) => members[i],
+      scan: (cursor, count, visit) => scanPositions(members.length, cursor, count, visit),
+    };
   }
 
   score(member: string): number | undefined {
-    return this.nodes.get(member)?.score;
+    const large = this.large;
+    if (large !== null) {
+      const n = large.nodes.get(member);
+      return n === undefined ? undefined : large.list.score(n);
+    }
+    const i = this.members.indexOf(member);
+    return i < 0 ? undefined : this.scores[i];
   }
 
   has(member: string): boolean {
-    return this.nodes.has(member);
-  }
-
-  first(): ZNode | null {
-    return this.head.next[0];
-  }
-
-  last(): ZNode | null {
-    return this.tail;
+    return this.large !== null ? this.large.nodes.has(member) : this.members.indexOf(member) >= 0;
   }
 
   /**
    * Sets `member`'s score, inserting it when new (zsetAdd without its flags); converts
    * to a skiplist when `maxEntries`/`maxValue` say so. True when the member is new.
    */
-  set(member: string, value: number, maxEntries: number, maxValue: number): boolean {
-    // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
-    const score = value === 0 && this.scanTable === null ? 0 : value;
-    const node = this.nodes.get(member);
+  set(member: string, score: number, maxEntries: number, maxValue: number): boolean {
+    if (this.large === null) {
+      const i = this.members.indexOf(member);
+      // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
+      const normalized = score === 0 ? 0 : score;
+      if (i >= 0) {
+        if (this.scores[i] !== normalized) this.moveSmall(i, normalized);
+        return false;
+      }
+      if (this.members.size + 1 <= maxEntries && member.length <= maxValue) {
+        this.insertSmall(normalized, member);
+        return true;
+      }
+      this.toSkiplist();
+    }
+    const large = this.large!;
+    const node = large.nodes.get(member);
     if (node !== undefined) {
-      if (node.score !== score) this.updateScore(node, score);
+      if (large.list.score(node) !== score) large.list.updateScore(node, score);
       return false;
     }
-    if (this.scanTable === null && (this.size + 1 > maxEntries || member.length > maxValue)) this.toSkiplist();
-    this.nodes.set(member, this.insert(value === 0 && this.scanTable === null ? 0 : value, member));
-    this.scanTable?.append(member);
-    this.chars += member.length;
+    this.addLarge(member, score);
     return true;
+  }
+
+  /** Adds a member (absent) to the skiplist encoding. */
+  private addLarge(member: string, score: number): void {
+    const large = this.large!;
+    large.nodes.set(member, large.list.insert(score, member));
+    this.chars += member.length;
+  }
+
+  /**
+   * Where (score, member) goes in the listpack: a binary search of the scores, then a
+   * walk of the members with the same score (only those need reading).
+   */
+  private smallPosition(score: number, member: string): number {
+    const scores = this.scores;
+    const bound = (above: boolean): number => {
+      let lo = 0;
+      let hi = scores.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (scores[mid] < score || (above && scores[mid] === score)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const first = bound(false);
+    const end = bound(true);
+    let at = end;
+    if (first < end) {
+      this.members.forEach(first, false, (m, i) => {
+        if (i < end && m < member) return true;
+        at = Math.min(at, i);
+        return false;
+      });
+    }
+    return at;
+  }
+
+  private insertSmall(score: number, member: string): void {
+    const at = this.smallPosition(score, member);
+    this.members.insert(at, [member]);
+    if (at === this.scores.length) this.scores.push(score);
+    else this.scores.splice(at, 0, score);
+    this.chars += member.length;
+  }
+
+  /** Gives the listpack member at `i` a new score, moving it to its place. */
+  private moveSmall(i: number, score: number): void {
+    const member = this.members.at(i);
+    this.removeSmall(i, 1);
+    this.insertSmall(score, member);
   }
 
   /** Removes `member`; false when it is not there. */
   delete(member: string): boolean {
-    const node = this.nodes.get(member);
+    const large = this.large;
+    if (large === null) {
+      const i = this.members.indexOf(member);
+      if (i < 0) return false;
+      this.removeSmall(i, 1);
+      return true;
+    }
+    const node = large.nodes.get(member);
     if (node === undefined) return false;
-    this.unlink(node);
+    this.removeLarge(node);
     return true;
   }
 
-  private unlink(node: ZNode): void {
-    const update = this.pathTo(node.score, node.member);
-    this.deleteNode(node, update);
-    this.nodes.delete(node.member);
-    this.scanTable?.delete(node.member);
-    this.chars -= node.member.length;
+  private removeSmall(at: number, n: number): void {
+    const scores = this.scores;
+    this.chars -= this.members.remove(at, n);
+    if (at === 0 && n === 1) scores.shift();
+    else if (at + n === scores.length && n === 1) scores.pop();
+    else scores.splice(at, n);
+  }
+
+  private removeLarge(node: number): void {
+    const large = this.large!;
+    const member = large.list.member(node);
+    large.list.remove(node);
+    large.nodes.delete(member);
+    this.chars -= member.length;
+  }
+
+  /** The 0-based rank of `member`, or -1. */
+  rank(member: string): number {
+    const large = this.large;
+    if (large === null) return this.members.indexOf(member);
+    const node = large.nodes.get(member);
+    return node === undefined ? -1 : large.list.rank(node);
+  }
+
+  /** The member at 0-based `rank` (below size); O(log n) in a skiplist. */
+  memberAt(rank: number): string {
+    const large = this.large;
+    return large === null ? this.members.at(rank) : large.list.member(large.list.at(rank));
+  }
+
+  /** The score at 0-based `rank` (below size). */
+  scoreAt(rank: number): number {
+    const large = this.large;
+    return large === null ? this.scores[rank] : large.list.score(large.list.at(rank));
   }
 
   /**
-   * The last node before (score, member) at each level (zslInsert's update[]), with
-   * ranks when asked; both in the shared scratch arrays, valid until the next call.
+   * The rank of the first member whose score is in `r`, or -1 (zslFirstInRange,
+   * zzlFirstInRange).
    */
-  private pathTo(score: number, member: string, ranks?: number[]): ZNode[] {
-    const update = UPDATE;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      if (ranks !== undefined) ranks[i] = i === this.level - 1 ? 0 : ranks[i + 1];
-      let n = x.next[i];
-      while (n !== null && compare(n.score, n.member, score, member) < 0) {
-        if (ranks !== undefined) ranks[i] += x.span[i];
-        x = n;
-        n = x.next[i];
-      }
-      update[i] = x;
-    }
-    return update;
+  firstInScoreRange(r: ScoreRange): number {
+    if (!scoreRangeNonEmpty(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => !scoreGteMin(large.list.score(n), r));
+    else for (rank = 0; rank < this.scores.length && !scoreGteMin(this.scores[rank], r); rank++);
+    return rank < this.size && scoreLteMax(this.scoreAt(rank), r) ? rank : -1;
   }
 
-  /** zslInsert: (score, member) must not be in the list. */
-  private insert(score: number, member: string): ZNode {
-    const rank = RANK;
-    const update = this.pathTo(score, member, rank);
-    const level = randomLevel();
-    if (level > this.level) {
-      for (let i = this.level; i < level; i++) {
-        rank[i] = 0;
-        update[i] = this.head;
-        this.head.span[i] = this.size;
-      }
-      this.level = level;
-    }
-    const x = new ZNode(member, score, level);
-    for (let i = 0; i < level; i++) {
-      x.next[i] = update[i].next[i];
-      update[i].next[i] = x;
-      x.span[i] = update[i].span[i] - (rank[0] - rank[i]);
-      update[i].span[i] = rank[0] - rank[i] + 1;
-    }
-    for (let i = level; i < this.level; i++) update[i].span[i]++;
-    x.backward = update[0] === this.head ? null : update[0];
-    if (x.next[0] !== null) x.next[0].backward = x;
-    else this.tail = x;
-    return x;
-  }
-
-  /** zslDeleteNode. */
-  private deleteNode(x: ZNode, update: ZNode[]): void {
-    for (let i = 0; i < this.level; i++) {
-      if (update[i].next[i] === x) {
-        update[i].span[i] += x.span[i] - 1;
-        update[i].next[i] = x.next[i];
-      } else {
-        update[i].span[i]--;
-      }
-    }
-    if (x.next[0] !== null) x.next[0].backward = x.backward;
-    else this.tail = x.backward;
-    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
-  }
-
-  /** zslUpdateScore: in place when the order holds, else removed and inserted again. */
-  private updateScore(node: ZNode, score: number): void {
-    const back = node.backward;
-    const next = node.next[0];
-    if ((back === null || compare(back.score, back.member, score, node.member) < 0) && (next === null || compare(next.score, next.member, score, node.member) > 0)) {
-      node.score = score;
-      return;
-    }
-    this.deleteNode(node, this.pathTo(node.score, node.member));
-    this.nodes.set(node.member, this.insert(score, node.member));
-  }
-
-  /** The 0-based rank of `member`, or -1 (zslGetRank minus one). */
-  rank(member: string): number {
-    const node = this.nodes.get(member);
-    if (node === undefined) return -1;
-    let rank = 0;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && compare(n.score, n.member, node.score, member) <= 0) {
-        rank += x.span[i];
-        x = n;
-        n = x.next[i];
-      }
-      if (x === node) return rank - 1;
-    }
-    return -1;
-  }
-
-  /** The node at 0-based `rank` (below size), in O(log n) (zslGetElementByRank). */
-  at(rank: number): ZNode {
-    let traversed = 0;
-    let x = this.head;
-    const target = rank + 1;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && traversed + x.span[i] <= target) {
-        traversed += x.span[i];
-        x = x.next[i]!;
-      }
-      if (traversed === target) return x;
-    }
-    throw new Error(`rank ${rank} out of range`);
-  }
-
-  /** The first node whose score is in `r`, or null (zslNthInRange with n = 0). */
-  firstInScoreRange(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && !scoreGteMin(n.score, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
-    const found = x.next[0];
-    return found !== null && scoreLteMax(found.score, r) ? found : null;
-  }
-
-  lastInScoreRange(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && scoreLteMax(n.score, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
-    return x !== this.head && scoreGteMin(x.score, r) ? x : null;
+  /** The rank of the last member whose score is in `r`, or -1. */
+  lastInScoreRange(r: ScoreRange): number {
+    if (!scoreRangeNonEmpty(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => scoreLteMax(large.list.score(n), r)) - 1;
+    else for (rank = this.scores.length - 1; rank >= 0 && !scoreLteMax(this.scores[rank], r); rank--);
+    return rank >= 0 && scoreGteMin(this.scoreAt(rank), r) ? rank : -1;
   }
 
   /** zslIsInLexRange: the range is not empty, the last member is not below it nor the first above it. */
   private mayHoldLex(r: LexRange): boolean {
-    const first = this.head.next[0];
-    return lexRangeNonEmpty(r) && first !== null && lexGteMin(this.tail!.member, r) && lexLteMax(first.member, r);
+    const n = this.size;
+    return lexRangeNonEmpty(r) && n > 0 && lexGteMin(this.memberAt(n - 1), r) && lexLteMax(this.memberAt(0), r);
   }
 
-  firstInLexRange(r: LexRange): ZNode | null {
-    if (!this.mayHoldLex(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && !lexGteMin(n.member, r)) {
-        x = n;
-        n = x.next[i];
-      }
+  /**
+   * The rank of the first member in `r`, or -1: a skiplist is searched from its top
+   * level, a listpack walked from its start, as redis-server does (they agree when all
+   * scores are equal, the only case lexicographic ranges are meant for).
+   */
+  firstInLexRange(r: LexRange): number {
+    if (!this.mayHoldLex(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => !lexGteMin(large.list.member(n), r));
+    else {
+      rank = this.members.size;
+      this.members.forEach(0, false, (m, i) => (lexGteMin(m, r) ? ((rank = i), false) : true));
     }
-    const found = x.next[0];
-    return found !== null && lexLteMax(found.member, r) ? found : null;
+    return rank < this.size && lexLteMax(this.memberAt(rank), r) ? rank : -1;
   }
 
-  lastInLexRange(r: LexRange): ZNode | null {
-    if (!this.mayHoldLex(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n !== null && lexLteMax(n.member, r)) {
-        x = n;
-        n = x.next[i];
-      }
+  /** The rank of the last member in `r`, or -1 (walked from the end in a listpack). */
+  lastInLexRange(r: LexRange): number {
+    if (!this.mayHoldLex(r)) return -1;
+    const large = this.large;
+    let rank: number;
+    if (large !== null) rank = large.list.countWhile((n) => lexLteMax(large.list.member(n), r)) - 1;
+    else {
+      rank = -1;
+      this.members.forEach(this.members.size - 1, true, (m, i) => (lexLteMax(m, r) ? ((rank = i), false) : true));
     }
-    return x !== this.head && lexGteMin(x.member, r) ? x : null;
+    return rank >= 0 && lexGteMin(this.memberAt(rank), r) ? rank : -1;
   }
 
-  /** The number of members from `from` to `to` (both in the set, from not after to). */
-  countBetween(from: ZNode, to: ZNode): number {
-    return this.rank(to.member) - this.rank(from.member) + 1;
-  }
-
-  /** Removes `n` members from rank `start` on; returns them in order. */
-  deleteRankRange(start: number, n: number): ZNode[] {
-    const removed: ZNode[] = [];
-    if (n <= 0) return removed;
-    let node: ZNode | null = this.at(start);
-    for (let i = 0; i < n && node !== null; i++) {
-      removed.push(node);
-      node = node.next[0];
+  /** Removes `n` members from rank `start` on (both within the set); returns how many. */
+  deleteRankRange(start: number, n: number): number {
+    if (n <= 0) return 0;
+    const large = this.large;
+    if (large === null) {
+      this.removeSmall(start, n);
+      return n;
     }
-    for (const r of removed) this.unlink(r);
-    return removed;
+    const removed: number[] = [];
+    for (let node = large.list.at(start), i = 0; i < n && node !== 0; i++, node = large.list.next(node)) removed.push(node);
+    for (const r of removed) this.removeLarge(r);
+    return removed.length;
   }
 
-  /** Each node from `from` on, forward or backward, while `visit` returns true. */
-  walk(from: ZNode | null, reverse: boolean, visit: (n: ZNode) => boolean): void {
-    for (let n = from; n !== null; n = reverse ? n.backward : n.next[0]) if (!visit(n)) return;
+  /**
+   * Each member and score from rank `from` on (nothing when -1 or past the end),
+   * forward or backward, while `visit` returns true.
+   */
+  walk(from: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
+    if (from < 0 || from >= this.size) return;
+    const large = this.large;
+    if (large === null) {
+      const scores = this.scores;
+      this.members.forEach(from, reverse, (member, i) => visit(member, scores[i]));
+      return;
+    }
+    const list = large.list;
+    for (let n = list.at(from); n !== 0; n = reverse ? list.prev(n) : list.next(n)) if (!visit(list.member(n), list.score(n))) return;
   }
 
   digest(d: ValueDigest): void {
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) d.xorPair(n.member, formatDouble(n.score));
+    this.walk(0, false, (member, score) => (d.xorPair(member, formatDouble(score)), true));
   }
 
   clone(): ZSet {
     const z = new ZSet();
-    if (this.isSkiplist) z.toSkiplist();
-    for (let n = this.head.next[0]; n !== null; n = n.next[0]) z.set(n.member, n.score, Infinity, Infinity);
+    if (this.large === null) {
+      z.members = this.members.clone();
+      z.scores = this.scores.slice();
+      z.chars = this.chars;
+      return z;
+    }
+    z.toSkiplist();
+    this.walk(0, false, (member, score) => (z.set(member, score, Infinity, Infinity), true));
     return z;
   }
 }

@@ -40,7 +40,7 @@ function recount(v: Value): number | null {
   if (v instanceof SetValue) return v.memberList().reduce((n, s) => n + s.length, 0);
   if (v instanceof ZSet) {
     let n = 0;
-    v.walk(v.first(), false, (node) => ((n += node.member.length), true));
+    v.walk(0, false, (member) => ((n += member.length), true));
     return n;
   }
   // A copy sums its nodes afresh.
@@ -49,8 +49,8 @@ function recount(v: Value): number | null {
 }
 
 function payload(v: Value): number | null {
-  if (v instanceof Hash || v instanceof SetValue) return v.table.payloadBytes;
-  if (v instanceof List || v instanceof ZSet || v instanceof Stream) return v.payloadBytes;
+  if (v instanceof SetValue) return v.table.payloadBytes;
+  if (v instanceof List || v instanceof Hash || v instanceof ZSet || v instanceof Stream) return v.payloadBytes;
   return null;
 }
 

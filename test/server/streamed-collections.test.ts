@@ -1,0 +1,159 @@
+/**
+ * Streamed replies of hashes, sets and sorted sets (engine/streamed-reply.ts): HGETALL,
+ * HKEYS, HVALS, SMEMBERS and ZRANGE over hundreds of thousands of members are written in
+ * pieces as the client reads them, and show the value at the command's instant while
+ * another client changes it and is answered; a snapshot that freezes the same table
+ * meanwhile and finishes first leaves the reply its view; INFO counts the replies in
+ * progress and none is left at the end.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCommand, RawClient } from '../harness/raw.js';
+import { startBroker, type InProcessBroker } from '../harness/servers.js';
+
+const N = 200_000;
+const PAD = 'x'.repeat(40);
+const ids = Array.from({ length: N }, (_, i) => i);
+const field = (i: number): string => `field:${i}`;
+const value = (i: number): string => `value:${i}${PAD}`;
+const member = (i: number): string => `member:${i}${PAD}`;
+
+const bulk = (s: string): string => `$${s.length}\r\n${s}\r\n`;
+const array = (items: readonly string[]): Buffer => Buffer.from(`*${items.length}\r\n` + items.map(bulk).join(''), 'latin1');
+
+/**
+ * Sends `argv` on a new connection and reads `bytes` of reply; `meanwhile` runs once
+ * the first bytes arrived, while this connection reads nothing (the reply backs up).
+ */
+async function readReply(port: number, argv: string[], bytes: number, meanwhile: () => Promise<void>): Promise<Buffer> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let wake: (() => void) | null = null;
+  socket.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    size += chunk.length;
+    wake?.();
+  });
+  socket.write(encodeCommand(argv));
+  while (size === 0) await new Promise<void>((r) => (wake = r));
+  socket.pause();
+  await meanwhile();
+  socket.resume();
+  while (size < bytes) await new Promise<void>((r) => (wake = r));
+  socket.destroy();
+  return Buffer.concat(chunks);
+}
+
+/** Runs `commands` pipelined in batches. */
+async function fill(c: RawClient, commands: string[][]): Promise<void> {
+  for (let start = 0; start < commands.length; start += 1000) {
+    const batch = commands.slice(start, start + 1000);
+    c.write(Buffer.concat(batch.map((argv) => encodeCommand(argv))));
+    await c.readMany(batch.length);
+  }
+}
+
+/** `n` items in commands of 100: `command(items)` for each run. */
+function inHundreds<T>(items: readonly T[], command: (run: readonly T[]) => string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < items.length; i += 100) out.push(command(items.slice(i, i + 100)));
+  return out;
+}
+
+describe('streamed replies of hashes, sets and sorted sets', () => {
+  let server: InProcessBroker;
+  let c: RawClient;
+
+  const streamedReplies = async (): Promise<number> => {
+    const info = (await c.call('INFO', 'clients')).value as string;
+    return Number(/streamed_replies:(\d+)/.exec(info)![1]);
+  };
+
+  /** Reads `argv`'s reply while `changes` run, and expects `want` (the value before them). */
+  async function expectWhileChanged(argv: string[], want: Buffer, changes: string[][]): Promise<void> {
+    const got = await readReply(server.port, argv, want.length, async () => {
+      expect(await streamedReplies()).toBe(1);
+      for (const change of changes) await c.call(...change);
+      expect((await c.call('PING')).raw.toString()).toBe('+PONG\r\n');
+    });
+    expect(got.length).toBe(want.length);
+    expect(got.equals(want)).toBe(true);
+    for (let tries = 0; tries < 200 && (await streamedReplies()) !== 0; tries++) await new Promise((r) => setTimeout(r, 25));
+    expect(await streamedReplies()).toBe(0);
+  }
+
+  beforeAll(async () => {
+    server = await startBroker();
+    c = await RawClient.connect(server.port);
+  }, 120_000);
+  afterAll(async () => {
+    c.close();
+    await server.stop();
+  });
+
+  it('HGETALL, HKEYS and HVALS show the hash as it was', { timeout: 120_000 }, async () => {
+    // Only added to: a hashtable's positions are the insertion order.
+    const wants: [string, Buffer][] = [
+      ['HGETALL', array(ids.flatMap((i) => [field(i), value(i)]))],
+      ['HKEYS', array(ids.map(field))],
+      ['HVALS', array(ids.map(value))],
+    ];
+    for (const [command, want] of wants) {
+      await c.call('DEL', 'h');
+      await fill(c, inHundreds(ids, (run) => ['HSET', 'h', ...run.flatMap((i) => [field(i), value(i)])]));
+      await expectWhileChanged([command, 'h'], want, [
+        ['HSET', 'h', field(7), 'changed', 'new', 'field'],
+        ['HDEL', 'h', field(100), field(150_000)],
+      ]);
+    }
+    await c.call('DEL', 'h');
+  });
+
+  it('SMEMBERS shows the set as it was, also when a snapshot froze it too and finished first', { timeout: 120_000 }, async () => {
+    const want = array(ids.map(member));
+    const fresh = async (): Promise<void> => {
+      await c.call('DEL', 's');
+      await fill(c, inHundreds(ids, (run) => ['SADD', 's', ...run.map(member)]));
+    };
+    await fresh();
+    await expectWhileChanged(['SMEMBERS', 's'], want, [
+      ['SREM', 's', member(5)],
+      ['SADD', 's', 'new'],
+      ['SPOP', 's', '1000'],
+    ]);
+    await fresh();
+    await expectWhileChanged(['SMEMBERS', 's'], want, [
+      ['BGSAVE'],
+      ['SREM', 's', member(10)],
+    ]);
+    for (let tries = 0; tries < 400; tries++) {
+      if (/rdb_bgsave_in_progress:0/.test((await c.call('INFO', 'persistence')).value as string)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // After the snapshot thawed the table, a reply that froze it later still holds its chunks.
+    await fresh();
+    await expectWhileChanged(['SMEMBERS', 's'], want, [['BGSAVE'], ['SPOP', 's', '5000']]);
+    await c.call('DEL', 's');
+  });
+
+  it('ZRANGE shows the sorted set as it was, with scores in RESP2', { timeout: 120_000 }, async () => {
+    const score = (i: number): string => String(i * 1.5);
+    const fresh = async (): Promise<void> => {
+      await c.call('DEL', 'z');
+      await fill(c, inHundreds(ids, (run) => ['ZADD', 'z', ...run.flatMap((i) => [score(i), member(i)])]));
+    };
+    const changes = [
+      ['ZADD', 'z', '-1', 'first', '1e9', 'last'],
+      ['ZREM', 'z', member(5)],
+      ['ZPOPMIN', 'z', '100'],
+    ];
+    await fresh();
+    await expectWhileChanged(['ZRANGE', 'z', '0', '-1'], array(ids.map(member)), changes);
+    await fresh();
+    const reversed = ids.slice(10, -10).reverse();
+    await expectWhileChanged(['ZRANGE', 'z', '10', '-11', 'REV', 'WITHSCORES'], array(reversed.flatMap((i) => [member(i), score(i)])), changes);
+    await c.call('DEL', 'z');
+  });
+});
