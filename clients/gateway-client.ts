@@ -90,7 +90,7 @@ export interface Message {
   readonly raw: DeliveredMessage;
   /** Acknowledges it (sent with the other acks of this turn). */
   ack(): void;
-  /** Gives it back: delivered again after `delayMs`. */
+  /** Gives it back: claimable by any consumer (and delivered here again) at once, or after `delayMs`. */
   nack(delayMs?: number): void;
 }
 

@@ -347,7 +347,8 @@ class Writer {
   }
 }
 
-function varintSize(n: number): number {
+/** How many bytes `n` takes as a varint. */
+export function varintSize(n: number): number {
   let size = 1;
   while (n > 0x7f) {
     n = Math.floor(n / 128);
@@ -357,7 +358,7 @@ function varintSize(n: number): number {
 }
 
 /** Writes `n` as a varint at `pos`; returns the offset after it. */
-function putVarint(buf: Uint8Array, pos: number, n: number): number {
+export function putVarint(buf: Uint8Array, pos: number, n: number): number {
   while (n > 0x7f) {
     buf[pos++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
@@ -604,6 +605,20 @@ export function frame<T extends Frame>(type: T['type'], fields: Partial<Omit<T, 
   const out: Record<string, unknown> = { type, ...fields };
   withDefaults(TYPE_SPECS.get(type)!.fields, out);
   return out as unknown as T;
+}
+
+/**
+ * A field's number in gateway.proto: a frame type's field (`fieldNumber('messages',
+ * 'sub')`), a `Message` field (`fieldNumber('Message', 'fields')`), or a frame type's
+ * own number in `Frame` (`fieldNumber('Frame', 'messages')`).
+ */
+export function fieldNumber(message: FrameType | 'Message' | 'Frame', name: string): number {
+  const no =
+    message === 'Frame'
+      ? TYPE_SPECS.get(name)?.no
+      : (message === 'Message' ? MESSAGE_SPECS : TYPE_SPECS.get(message)!.fields).find((f) => f.name === name)?.no;
+  if (no === undefined) throw new Error(`gateway.proto has no field ${message}.${name}`);
+  return no;
 }
 
 /** The frame types, with their fields' names (the protocol document's tables are checked against it). */
