@@ -86,7 +86,7 @@ export interface Message {
   readonly pattern: string;
   /** Times delivered by the group (1 the first time). */
   readonly deliveries: number;
-  /** The message as received, bytes untouched. */
+  /** The message as received, bytes untouched (its bytes fields are views into the frame received). */
   readonly raw: DeliveredMessage;
   /** Acknowledges it (sent with the other acks of this turn). */
   ack(): void;

@@ -37,17 +37,13 @@ const MISMATCH = -2;
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
-function tag(no: number, wire: number): Buffer {
-  const out = Buffer.alloc(varintSize((no << 3) | wire));
-  putVarint(out, 0, (no << 3) | wire);
-  return out;
-}
-const FRAME_TAG = tag(fieldNumber('Frame', 'messages'), WIRE_LEN);
-const SUB_TAG = tag(fieldNumber('messages', 'sub'), WIRE_LEN);
-const MESSAGE_TAG = tag(fieldNumber('messages', 'messages'), WIRE_LEN);
-const ID_TAG = tag(fieldNumber('Message', 'id'), WIRE_LEN);
-const FIELD_TAG = tag(fieldNumber('Message', 'fields'), WIRE_LEN);
-const DELIVERIES_TAG = tag(fieldNumber('Message', 'deliveries'), WIRE_VARINT);
+/** The fields' keys (tag varints) the frame is written with. */
+const FRAME_KEY = (fieldNumber('Frame', 'messages') << 3) | WIRE_LEN;
+const SUB_KEY = (fieldNumber('messages', 'sub') << 3) | WIRE_LEN;
+const MESSAGE_KEY = (fieldNumber('messages', 'messages') << 3) | WIRE_LEN;
+const ID_KEY = (fieldNumber('Message', 'id') << 3) | WIRE_LEN;
+const FIELD_KEY = (fieldNumber('Message', 'fields') << 3) | WIRE_LEN;
+const DELIVERIES_KEY = (fieldNumber('Message', 'deliveries') << 3) | WIRE_VARINT;
 
 const utf8Decoder = new TextDecoder('utf-8');
 
@@ -151,7 +147,8 @@ export class DeliveryEncoder {
   ) {
     if (encoding === 'protobuf') {
       const name = Buffer.from(sub, 'utf8');
-      this.head = name.length === 0 ? Buffer.alloc(0) : Buffer.concat([SUB_TAG, lengthPrefix(name.length), name]);
+      this.head = Buffer.alloc(name.length === 0 ? 0 : varintSize(SUB_KEY) + varintSize(name.length) + name.length);
+      if (name.length !== 0) putBytes(this.head, 0, SUB_KEY, name, 0, name.length);
     } else {
       this.head = Buffer.from(`{"type":"messages"${sub === '' ? '' : `,"sub":${JSON.stringify(sub)}`},"messages":[`, 'utf8');
     }
@@ -172,59 +169,59 @@ export class DeliveryEncoder {
   }
 }
 
-function lengthPrefix(n: number): Buffer {
-  const out = Buffer.alloc(varintSize(n));
-  putVarint(out, 0, n);
-  return out;
-}
-
 // ---- Protobuf ---------------------------------------------------------------------
+
+/** Each message's encoded size, from the first pass to the second. */
+let sizes = new Int32Array(1024);
 
 /** A `Message`'s encoded size for the entry recorded at `at` (proto3: an empty ID is left out). */
 function messageSize(at: number, deliveries: number): number {
   const idLen = spans[at + 1];
-  let size = idLen === 0 ? 0 : ID_TAG.length + varintSize(idLen) + idLen;
+  let size = idLen === 0 ? 0 : varintSize(ID_KEY) + varintSize(idLen) + idLen;
   const fields = spans[at + 2];
   for (let f = 0; f < fields; f++) {
     const len = spans[at + 4 + 2 * f];
-    size += FIELD_TAG.length + varintSize(len) + len;
+    size += varintSize(FIELD_KEY) + varintSize(len) + len;
   }
-  if (deliveries !== 0) size += DELIVERIES_TAG.length + varintSize(deliveries);
+  if (deliveries !== 0) size += varintSize(DELIVERIES_KEY) + varintSize(deliveries);
   return size;
+}
+
+/** Below this many bytes a loop copies faster than Buffer.copy, whose every call makes a view. */
+const LOOP_COPY_MAX = 128;
+
+/** `len` bytes of `src` from `start` into `dst` at `pos`; returns the offset after them. */
+function copyBytes(src: Buffer, start: number, len: number, dst: Buffer, pos: number): number {
+  if (len >= LOOP_COPY_MAX) return pos + src.copy(dst, pos, start, start + len);
+  for (let i = 0; i < len; i++) dst[pos + i] = src[start + i];
+  return pos + len;
+}
+
+/** A length-delimited field: its key, the length, the bytes. */
+function putBytes(out: Buffer, pos: number, key: number, src: Buffer, start: number, len: number): number {
+  pos = putVarint(out, putVarint(out, pos, key), len);
+  return copyBytes(src, start, len, out, pos);
 }
 
 /** The frame in two passes: the sizes (length prefixes come first), then the bytes into a buffer of the exact size. */
 function protobufFrame(raw: Buffer, count: number, head: Buffer, deliveries: number): Buffer {
+  if (sizes.length < count) sizes = new Int32Array(Math.max(count, sizes.length * 2));
   let body = head.length;
   for (let e = 0, at = 0; e < count; e++, at += 3 + 2 * spans[at + 2]) {
     const size = messageSize(at, deliveries);
-    body += MESSAGE_TAG.length + varintSize(size) + size;
+    sizes[e] = size;
+    body += varintSize(MESSAGE_KEY) + varintSize(size) + size;
   }
-  const out = Buffer.allocUnsafe(FRAME_TAG.length + varintSize(body) + body);
-  let pos = FRAME_TAG.copy(out, 0);
-  pos = putVarint(out, pos, body);
-  pos += head.copy(out, pos);
+  const out = Buffer.allocUnsafe(varintSize(FRAME_KEY) + varintSize(body) + body);
+  let pos = putVarint(out, putVarint(out, 0, FRAME_KEY), body);
+  pos = copyBytes(head, 0, head.length, out, pos);
   for (let e = 0, at = 0; e < count; e++, at += 3 + 2 * spans[at + 2]) {
-    pos += MESSAGE_TAG.copy(out, pos);
-    pos = putVarint(out, pos, messageSize(at, deliveries));
+    pos = putVarint(out, putVarint(out, pos, MESSAGE_KEY), sizes[e]);
     const idLen = spans[at + 1];
-    if (idLen !== 0) {
-      pos += ID_TAG.copy(out, pos);
-      pos = putVarint(out, pos, idLen);
-      pos += raw.copy(out, pos, spans[at], spans[at] + idLen);
-    }
+    if (idLen !== 0) pos = putBytes(out, pos, ID_KEY, raw, spans[at], idLen);
     const fields = spans[at + 2];
-    for (let f = 0; f < fields; f++) {
-      const start = spans[at + 3 + 2 * f];
-      const len = spans[at + 4 + 2 * f];
-      pos += FIELD_TAG.copy(out, pos);
-      pos = putVarint(out, pos, len);
-      pos += raw.copy(out, pos, start, start + len);
-    }
-    if (deliveries !== 0) {
-      pos += DELIVERIES_TAG.copy(out, pos);
-      pos = putVarint(out, pos, deliveries);
-    }
+    for (let f = 0; f < fields; f++) pos = putBytes(out, pos, FIELD_KEY, raw, spans[at + 3 + 2 * f], spans[at + 4 + 2 * f]);
+    if (deliveries !== 0) pos = putVarint(out, putVarint(out, pos, DELIVERIES_KEY), deliveries);
   }
   return out;
 }
@@ -269,7 +266,7 @@ function jsonString(raw: Buffer, start: number, len: number): void {
   if (plain) {
     room(len + 2);
     json[jsonPos++] = 0x22;
-    jsonPos += raw.copy(json, jsonPos, start, end);
+    jsonPos = copyBytes(raw, start, len, json, jsonPos);
     json[jsonPos++] = 0x22;
     return;
   }
@@ -281,7 +278,7 @@ function jsonString(raw: Buffer, start: number, len: number): void {
 function jsonFrame(raw: Buffer, count: number, head: Buffer, deliveries: number): Buffer {
   jsonPos = 0;
   room(head.length);
-  jsonPos += head.copy(json, 0);
+  jsonPos = copyBytes(head, 0, head.length, json, 0);
   for (let e = 0, at = 0; e < count; e++, at += 3 + 2 * spans[at + 2]) {
     ascii(e === 0 ? '{' : ',{');
     // Zero values are left out, as encodeJson does; `sep` is what precedes the next key.

@@ -273,13 +273,16 @@ for (const [type, [no, rows]] of Object.entries(FRAME_TABLE) as [FrameType, read
 
 type Value = string | number | boolean | Uint8Array | Record<string, unknown> | unknown[];
 
+/** Every absent bytes field's value: empty, so nothing can be written into it. */
+const NO_BYTES = new Uint8Array(0);
+
 function zeroValue(spec: FieldSpec): Value {
   if (spec.repeated) return [];
   switch (spec.kind) {
     case 'string':
       return '';
     case 'bytes':
-      return new Uint8Array(0);
+      return NO_BYTES;
     case 'uint32':
       return 0;
     case 'bool':
@@ -447,13 +450,13 @@ class Reader {
     throw new FrameError('varint longer than 10 bytes');
   }
 
-  /** A length-delimited field's extent. */
-  span(): [number, number] {
+  /** Passes over a length-delimited field: returns where its bytes start; they end at `pos`. */
+  span(): number {
     const len = this.varint();
     if (len > this.end - this.pos) throw new FrameError('length-delimited field runs past the end of its message');
     const start = this.pos;
     this.pos += len;
-    return [start, this.pos];
+    return start;
   }
 
   skip(wire: number): void {
@@ -468,7 +471,9 @@ class Reader {
 }
 
 function readFields(r: Reader, fields: FieldSpec[], where: string): Record<string, unknown> {
+  // Every field from the start, in the table's order: the objects of one type share a shape.
   const out: Record<string, unknown> = {};
+  for (const spec of fields) out[spec.name] = zeroValue(spec);
   const index = byNumber(fields);
   while (r.pos < r.end) {
     const tag = r.varint();
@@ -480,10 +485,9 @@ function readFields(r: Reader, fields: FieldSpec[], where: string): Record<strin
       continue;
     }
     const value = readValue(r, spec, wire, where);
-    if (spec.repeated) ((out[spec.name] ??= []) as unknown[]).push(value);
+    if (spec.repeated) (out[spec.name] as unknown[]).push(value);
     else out[spec.name] = value;
   }
-  withDefaults(fields, out);
   return out;
 }
 
@@ -496,9 +500,11 @@ function readValue(r: Reader, spec: FieldSpec, wire: number, where: string): unk
     if (n > 0xffffffff) throw new FrameError(`field ${where}.${spec.name} is out of the uint32 range`);
     return n;
   }
-  const [start, end] = r.span();
+  const start = r.span();
+  const end = r.pos;
   if (spec.kind === 'string') return utf8Decoder.decode(r.buf.subarray(start, end));
-  if (spec.kind === 'bytes') return r.buf.slice(start, end);
+  // A view, not a copy: a frame's bytes fields share its buffer (a copy each cost more than the rest of the decoding).
+  if (spec.kind === 'bytes') return r.buf.subarray(start, end);
   return readFields(new Reader(r.buf, start, end), MESSAGE_SPECS, 'Message');
 }
 
@@ -513,7 +519,8 @@ export function decodeProtobuf(bytes: Uint8Array): Frame {
       r.skip(tag & 7);
       continue;
     }
-    const [start, end] = r.span();
+    const start = r.span();
+    const end = r.pos;
     // As protobuf does for a oneof, the last member present wins.
     frame = { type, ...readFields(new Reader(bytes, start, end), TYPE_SPECS.get(type)!.fields, type) };
   }

@@ -123,7 +123,11 @@ export class GroupConsumer extends Subscription {
       if (this.ended) return;
       this.settle(n, delivery.count);
       this.sendEncoded(delivery);
-      this.pump();
+      // A read that found fewer entries than it asked for caught up with the stream: the
+      // next waits a turn, so that the writes of this one (a producer's pipeline) are in
+      // before it, rather than each of them waking it for an entry or two.
+      if (delivery.count < n) this.host.nextTurn(() => this.pump());
+      else this.pump();
     });
   }
 

@@ -120,6 +120,10 @@ export class Session implements SubscriptionHost {
     return setTimeout(this.host.guard('in a gateway timer', fn, this), delayMs);
   }
 
+  nextTurn(fn: () => void): void {
+    setImmediate(this.host.guard('in a gateway turn', fn, this));
+  }
+
   get commands(): EngineLink {
     return (this.commandLink ??= this.openLink());
   }

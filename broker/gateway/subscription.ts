@@ -34,6 +34,8 @@ export interface SubscriptionHost {
   readonly stats: GatewayStats;
   /** A timer whose callback is guarded as the session's event handlers are. */
   setTimer(delayMs: number, fn: () => void): NodeJS.Timeout;
+  /** Runs `fn` in the next turn of the event loop (setImmediate), guarded as the timers are. */
+  nextTurn(fn: () => void): void;
 }
 
 const DEFAULT_BATCH = 100;
