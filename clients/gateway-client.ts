@@ -86,11 +86,11 @@ export interface Message {
   readonly pattern: string;
   /** Times delivered by the group (1 the first time). */
   readonly deliveries: number;
-  /** The message as received, bytes untouched. */
+  /** The message as received, bytes untouched (its bytes fields are views into the frame received). */
   readonly raw: DeliveredMessage;
   /** Acknowledges it (sent with the other acks of this turn). */
   ack(): void;
-  /** Gives it back: delivered again after `delayMs`. */
+  /** Gives it back: claimable by any consumer (and delivered here again) at once, or after `delayMs`. */
   nack(delayMs?: number): void;
 }
 

@@ -104,9 +104,96 @@ function parseDouble(s: string): number {
   return Number(s);
 }
 
+/** Decodes one whole reply (as `ReplyFramer.pushRaw` returns them). */
+export function decodeWhole(raw: Buffer): Decoded {
+  const r = decodeReply(raw, 0);
+  if (r === undefined) throw new Error('incomplete RESP reply');
+  return r.value;
+}
+
+const CR = 13;
+
+/** The number of a RESP header line `<type><digits>` from `start` (after the type byte) to `end`. */
+function headerNumber(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  let i = start;
+  const negative = buf[i] === 0x2d;
+  if (negative) i++;
+  for (; i < end; i++) n = n * 10 + (buf[i] - 0x30);
+  return negative ? -n : n;
+}
+
+/**
+ * The offset just past the reply that starts at `pos`, or -1 when `buf` does not hold
+ * all of it yet: the framing of decodeReply without building any value (a reply
+ * handed on as bytes is never decoded twice).
+ */
+export function replyEnd(buf: Buffer, pos: number): number {
+  // Replies still to pass over: an aggregate's header adds its elements.
+  let pending = 1;
+  while (pending > 0) {
+    if (pos >= buf.length) return -1;
+    const lineEnd = buf.indexOf(CR, pos + 1);
+    if (lineEnd < 0 || lineEnd + 1 >= buf.length) return -1;
+    const next = lineEnd + 2;
+    pending--;
+    switch (buf[pos]) {
+      case 0x24: // $
+      case 0x3d: {
+        // =
+        const len = headerNumber(buf, pos + 1, lineEnd);
+        pos = len < 0 ? next : next + len + 2;
+        if (pos > buf.length) return -1;
+        break;
+      }
+      case 0x2a: // *
+      case 0x7e: // ~
+      case 0x3e: // >
+        pending += Math.max(0, headerNumber(buf, pos + 1, lineEnd));
+        pos = next;
+        break;
+      case 0x25: // %
+        pending += 2 * Math.max(0, headerNumber(buf, pos + 1, lineEnd));
+        pos = next;
+        break;
+      case 0x7c: // |: an attribute's pairs, then the reply it annotates
+        pending += 2 * Math.max(0, headerNumber(buf, pos + 1, lineEnd)) + 1;
+        pos = next;
+        break;
+      case 0x2b: // + - : ( , # _
+      case 0x2d:
+      case 0x3a:
+      case 0x28:
+      case 0x2c:
+      case 0x23:
+      case 0x5f:
+        pos = next;
+        break;
+      default:
+        throw new Error(`invalid RESP type byte 0x${buf[pos].toString(16)} at offset ${pos}`);
+    }
+  }
+  return pos;
+}
+
 /** Splits a byte stream into whole raw replies, keeping what is incomplete for later. */
 export class ReplyFramer {
   private buf: Buffer = Buffer.alloc(0);
+
+  /** Adds input and returns each complete reply's raw bytes, undecoded. */
+  pushRaw(chunk: Buffer): Buffer[] {
+    const buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: Buffer[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      const end = replyEnd(buf, pos);
+      if (end < 0) break;
+      out.push(buf.subarray(pos, end));
+      pos = end;
+    }
+    this.buf = buf.subarray(pos);
+    return out;
+  }
 
   /** Adds input and returns each complete reply as its raw bytes and decoded value. */
   push(chunk: Buffer): { raw: Buffer; value: Decoded }[] {

@@ -273,13 +273,16 @@ for (const [type, [no, rows]] of Object.entries(FRAME_TABLE) as [FrameType, read
 
 type Value = string | number | boolean | Uint8Array | Record<string, unknown> | unknown[];
 
+/** Every absent bytes field's value: empty, so nothing can be written into it. */
+const NO_BYTES = new Uint8Array(0);
+
 function zeroValue(spec: FieldSpec): Value {
   if (spec.repeated) return [];
   switch (spec.kind) {
     case 'string':
       return '';
     case 'bytes':
-      return new Uint8Array(0);
+      return NO_BYTES;
     case 'uint32':
       return 0;
     case 'bool':
@@ -347,7 +350,8 @@ class Writer {
   }
 }
 
-function varintSize(n: number): number {
+/** How many bytes `n` takes as a varint. */
+export function varintSize(n: number): number {
   let size = 1;
   while (n > 0x7f) {
     n = Math.floor(n / 128);
@@ -357,7 +361,7 @@ function varintSize(n: number): number {
 }
 
 /** Writes `n` as a varint at `pos`; returns the offset after it. */
-function putVarint(buf: Uint8Array, pos: number, n: number): number {
+export function putVarint(buf: Uint8Array, pos: number, n: number): number {
   while (n > 0x7f) {
     buf[pos++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
@@ -446,13 +450,13 @@ class Reader {
     throw new FrameError('varint longer than 10 bytes');
   }
 
-  /** A length-delimited field's extent. */
-  span(): [number, number] {
+  /** Passes over a length-delimited field: returns where its bytes start; they end at `pos`. */
+  span(): number {
     const len = this.varint();
     if (len > this.end - this.pos) throw new FrameError('length-delimited field runs past the end of its message');
     const start = this.pos;
     this.pos += len;
-    return [start, this.pos];
+    return start;
   }
 
   skip(wire: number): void {
@@ -467,7 +471,9 @@ class Reader {
 }
 
 function readFields(r: Reader, fields: FieldSpec[], where: string): Record<string, unknown> {
+  // Every field from the start, in the table's order: the objects of one type share a shape.
   const out: Record<string, unknown> = {};
+  for (const spec of fields) out[spec.name] = zeroValue(spec);
   const index = byNumber(fields);
   while (r.pos < r.end) {
     const tag = r.varint();
@@ -479,10 +485,9 @@ function readFields(r: Reader, fields: FieldSpec[], where: string): Record<strin
       continue;
     }
     const value = readValue(r, spec, wire, where);
-    if (spec.repeated) ((out[spec.name] ??= []) as unknown[]).push(value);
+    if (spec.repeated) (out[spec.name] as unknown[]).push(value);
     else out[spec.name] = value;
   }
-  withDefaults(fields, out);
   return out;
 }
 
@@ -495,9 +500,11 @@ function readValue(r: Reader, spec: FieldSpec, wire: number, where: string): unk
     if (n > 0xffffffff) throw new FrameError(`field ${where}.${spec.name} is out of the uint32 range`);
     return n;
   }
-  const [start, end] = r.span();
+  const start = r.span();
+  const end = r.pos;
   if (spec.kind === 'string') return utf8Decoder.decode(r.buf.subarray(start, end));
-  if (spec.kind === 'bytes') return r.buf.slice(start, end);
+  // A view, not a copy: a frame's bytes fields share its buffer (a copy each cost more than the rest of the decoding).
+  if (spec.kind === 'bytes') return r.buf.subarray(start, end);
   return readFields(new Reader(r.buf, start, end), MESSAGE_SPECS, 'Message');
 }
 
@@ -512,7 +519,8 @@ export function decodeProtobuf(bytes: Uint8Array): Frame {
       r.skip(tag & 7);
       continue;
     }
-    const [start, end] = r.span();
+    const start = r.span();
+    const end = r.pos;
     // As protobuf does for a oneof, the last member present wins.
     frame = { type, ...readFields(new Reader(bytes, start, end), TYPE_SPECS.get(type)!.fields, type) };
   }
@@ -604,6 +612,20 @@ export function frame<T extends Frame>(type: T['type'], fields: Partial<Omit<T, 
   const out: Record<string, unknown> = { type, ...fields };
   withDefaults(TYPE_SPECS.get(type)!.fields, out);
   return out as unknown as T;
+}
+
+/**
+ * A field's number in gateway.proto: a frame type's field (`fieldNumber('messages',
+ * 'sub')`), a `Message` field (`fieldNumber('Message', 'fields')`), or a frame type's
+ * own number in `Frame` (`fieldNumber('Frame', 'messages')`).
+ */
+export function fieldNumber(message: FrameType | 'Message' | 'Frame', name: string): number {
+  const no =
+    message === 'Frame'
+      ? TYPE_SPECS.get(name)?.no
+      : (message === 'Message' ? MESSAGE_SPECS : TYPE_SPECS.get(message)!.fields).find((f) => f.name === name)?.no;
+  if (no === undefined) throw new Error(`gateway.proto has no field ${message}.${name}`);
+  return no;
 }
 
 /** The frame types, with their fields' names (the protocol document's tables are checked against it). */

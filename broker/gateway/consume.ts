@@ -7,15 +7,21 @@
  * nothing polls. With `claimIdleMs` it also takes the group's entries idle that long
  * (XAUTOCLAIM) before each read, and blocks for at most that long so it looks again.
  *
- * Acks are XACKs on the session's command link. A nack makes the entries idle at
- * once (XCLAIM ... TIME 0 JUSTID: last delivered at the epoch: claimable by any consumer claiming idle entries),
- * then after its delay claims them back for this consumer (XCLAIM with that delay
- * as min-idle-time: not if another consumer took them meanwhile) and delivers them
- * again. Entries deleted from the stream while pending are acknowledged when met:
- * there is nothing left to deliver.
+ * Acks are XACKs on the session's command link. A nack releases the entries: they
+ * become claimable by any consumer of the group at once (last delivered at the epoch,
+ * `XCLAIM ... TIME 0 JUSTID`: XAUTOCLAIM and XCLAIM with any min-idle-time take them),
+ * or after the nack's delay, during which they stay this consumer's, idle from the nack
+ * (`XCLAIM ... 0 <ids> JUSTID`) as if just delivered. Once released, this consumer
+ * claims them back (`XCLAIM` with a min-idle-time only an entry nobody took since has)
+ * and delivers them again, before new entries, as soon as its credit allows. A nack
+ * only touches entries pending for this consumer (XCLAIM would take anyone's).
+ * Entries deleted from the stream while pending are acknowledged when met: there is
+ * nothing left to deliver.
  */
 import type { Decoded } from '../../protocol/decoder.js';
 import type { ConsumeFrame, DeliveredMessage } from '../../protocol/gateway-frames.js';
+import { DeliveryEncoder } from '../../protocol/gateway-delivery.js';
+import { decodeWhole } from '../../protocol/decoder.js';
 import { isError, type EngineLink } from './link.js';
 import { bytesOf, latin1Of, message, readBatch, readEntries, streamEntries, Subscription, type StreamEntry, type SubscriptionHost } from './subscription.js';
 
@@ -35,9 +41,10 @@ export class GroupConsumer extends Subscription {
   private claimCursor = '0-0';
   private lastClaim = 0;
   private reading = false;
-  /** Entries claimed back after a nack, waiting for credit. */
-  private readonly redeliveries: DeliveredMessage[] = [];
+  /** Entries released by a nack, to claim back and deliver again once credit allows; `at`: when released. */
+  private released: { id: string; at: number }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly encoder: DeliveryEncoder;
 
   constructor(host: SubscriptionHost, frame: ConsumeFrame) {
     super(host, frame.sub, frame.credit);
@@ -48,6 +55,7 @@ export class GroupConsumer extends Subscription {
     this.claimIdleMs = frame.claimIdleMs;
     this.create = frame.create;
     this.link = host.openLink();
+    this.encoder = new DeliveryEncoder(this.name, host.encoding);
   }
 
   start(ref: number): void {
@@ -72,11 +80,11 @@ export class GroupConsumer extends Subscription {
 
   protected pump(): void {
     if (this.ended || this.reading) return;
-    this.redeliver();
-    const n = this.reserve(this.batch);
+    const n = this.reserve(this.released.length > 0 ? this.released.length : this.batch);
     if (n === 0) return;
     this.reading = true;
-    if (this.recovering) this.readHistory(n);
+    if (this.released.length > 0) this.claimBack(n);
+    else if (this.recovering) this.readHistory(n);
     else if (this.claimIdleMs > 0 && Date.now() - this.lastClaim >= this.claimIdleMs) this.claimIdle(n);
     else this.readNew(n);
   }
@@ -101,10 +109,26 @@ export class GroupConsumer extends Subscription {
     });
   }
 
+  /** New entries, each delivered for the first time: their frame is made from the reply's bytes. */
   private readNew(n: number): void {
     const block = String(this.claimIdleMs);
     const argv = ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(n), 'BLOCK', block, 'STREAMS', this.stream, '>'];
-    this.link.send(argv, (reply) => this.delivered(reply, n, readEntries(reply), null));
+    this.link.sendForBytes(argv, (raw) => {
+      const delivery = this.encoder.encode(raw, 1);
+      if (delivery === null) {
+        const reply = decodeWhole(raw);
+        return this.delivered(reply, n, readEntries(reply), null);
+      }
+      this.reading = false;
+      if (this.ended) return;
+      this.settle(n, delivery.count);
+      this.sendEncoded(delivery);
+      // A read that found fewer entries than it asked for caught up with the stream: the
+      // next waits a turn, so that the writes of this one (a producer's pipeline) are in
+      // before it, rather than each of them waking it for an entry or two.
+      if (delivery.count < n) this.host.nextTurn(() => this.pump());
+      else this.pump();
+    });
   }
 
   /** Redelivered entries: their delivery counts from XPENDING (XREADGROUP does not say). */
@@ -137,21 +161,25 @@ export class GroupConsumer extends Subscription {
   }
 
   /**
+   * Released entries, claimed back unless another consumer took them since: they are
+   * idle since the epoch, and one taken since its release at `at` has been idle at
+   * most `now - at`.
+   */
+  private claimBack(n: number): void {
+    const claimed = this.released.splice(0, n);
+    const minIdle = Date.now() - Math.min(...claimed.map((r) => r.at)) + 1;
+    const argv = ['XCLAIM', this.stream, this.group, this.consumer, String(minIdle), ...claimed.map((r) => r.id)];
+    this.link.send(argv, (reply) => this.withDeliveryCounts(reply, n, streamEntries(reply)));
+  }
+
+  /**
    * A read waiting for new entries holds the credit it asked for: it is ended (as its
-   * timeout would, CLIENT UNBLOCK) so the credit serves the redeliveries first. A
+   * timeout would, CLIENT UNBLOCK) so the credit serves the released entries first. A
    * read not blocked is not touched (CLIENT UNBLOCK answers 0), and delivers next.
    */
   private interruptRead(): void {
     if (this.recovering || this.link.clientId === 0) return;
     this.host.commands.send(['CLIENT', 'UNBLOCK', String(this.link.clientId)]);
-  }
-
-  /** Entries claimed back after a nack go first, as far as the credit goes. */
-  private redeliver(): void {
-    if (this.redeliveries.length === 0) return;
-    const n = this.reserve(this.redeliveries.length);
-    this.settle(n, n);
-    this.send(this.redeliveries.splice(0, n));
   }
 
   override ack(ref: number, ids: readonly string[]): void {
@@ -162,31 +190,55 @@ export class GroupConsumer extends Subscription {
   }
 
   override nack(ref: number, ids: readonly string[], delayMs: number): void {
-    const claim = ['XCLAIM', this.stream, this.group, this.consumer];
-    this.host.commands.send([...claim, '0', ...ids, 'TIME', '0', 'JUSTID'], (reply) => {
-      if (Array.isArray(reply)) this.host.stats.nacked += reply.length;
-      this.host.answer(ref, this.name, isError(reply) ? reply.error : null);
-    });
-    const claimBack = (): void => {
-      this.host.commands.send([...claim, String(delayMs), ...ids], (reply) => {
-        const entries = streamEntries(reply).filter((e) => e.fields !== null);
-        if (entries.length === 0 || this.ended) return;
-        const first = entries[0].id;
-        // Delivery counts for the entries claimed back (XCLAIM counted this delivery).
-        this.host.commands.send(['XPENDING', this.stream, this.group, first, '+', String(entries.length), this.consumer], (pending) => {
-          const counts = deliveryCounts(pending);
-          for (const e of entries) this.redeliveries.push(message({ id: e.id, fields: e.fields!.map(bytesOf), deliveries: counts.get(e.id) ?? 1 }));
-          if (!this.reading) this.pump();
-          else this.interruptRead();
+    this.pendingHere(ids, (mine, error) => {
+      if (error !== null) return this.host.answer(ref, this.name, error);
+      this.host.stats.nacked += mine.length;
+      if (mine.length === 0 || delayMs === 0) {
+        this.release(mine);
+        return this.host.answer(ref, this.name, null);
+      }
+      // Held back: idle from now, as if just delivered, until the delay has passed.
+      this.host.commands.send(['XCLAIM', this.stream, this.group, this.consumer, '0', ...mine, 'JUSTID'], (reply) => {
+        this.host.answer(ref, this.name, isError(reply) ? reply.error : null);
+        if (isError(reply) || this.ended) return;
+        const timer = this.host.setTimer(delayMs, () => {
+          this.timers.delete(timer);
+          // Still held (idle that long) unless another consumer claimed them meanwhile.
+          if (!this.ended) this.release(mine, delayMs);
         });
+        this.timers.add(timer);
       });
-    };
-    if (delayMs === 0) return claimBack();
-    const timer = this.host.setTimer(delayMs, () => {
-      this.timers.delete(timer);
-      if (!this.ended) claimBack();
     });
-    this.timers.add(timer);
+  }
+
+  /**
+   * `then` gets those of `ids` pending for this consumer (one XPENDING each), or the
+   * error a bad ID or a missing group gives.
+   */
+  private pendingHere(ids: readonly string[], then: (mine: string[], error: string | null) => void): void {
+    const mine: string[] = [];
+    let error: string | null = null;
+    let left = ids.length;
+    if (left === 0) return then(mine, null);
+    for (const id of ids) {
+      this.host.commands.send(['XPENDING', this.stream, this.group, id, id, '1', this.consumer], (reply) => {
+        if (isError(reply)) error ??= reply.error;
+        else if (Array.isArray(reply) && reply.length > 0) mine.push(id);
+        if (--left === 0) then(mine, error);
+      });
+    }
+  }
+
+  /** Makes entries claimable by any consumer at once (those idle at least `minIdle`), then claims them back when credit allows. */
+  private release(ids: readonly string[], minIdle = 0): void {
+    if (ids.length === 0) return;
+    this.host.commands.send(['XCLAIM', this.stream, this.group, this.consumer, String(minIdle), ...ids, 'TIME', '0', 'JUSTID'], (reply) => {
+      if (!Array.isArray(reply) || reply.length === 0 || this.ended) return;
+      const at = Date.now();
+      for (const id of reply as string[]) this.released.push({ id, at });
+      if (!this.reading) this.pump();
+      else this.interruptRead();
+    });
   }
 
   override end(): void {

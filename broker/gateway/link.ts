@@ -7,15 +7,15 @@
  * KILL): the gateway is a client of the broker like any other, only without the
  * kernel in between (ARCHITECTURE.md, "Subsystems").
  *
- * Commands go in as RESP bytes and replies come back as RESP and are decoded, in
- * order. A link that blocks (XREADGROUP BLOCK, BLMOVE) serves one subscription; a
+ * Commands go in as RESP bytes and replies come back as RESP, in order: decoded, or
+ * as their bytes for a reader that turns them into frames itself (`sendForBytes`). A link that blocks (XREADGROUP BLOCK, BLMOVE) serves one subscription; a
  * session's other commands (XACK, XADD...) go through a link of their own, as a RESP
  * worker would use two connections.
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { commandString } from '../../protocol/reply.js';
-import { ReplyFramer, type Decoded } from '../../protocol/decoder.js';
+import { decodeWhole, ReplyFramer, type Decoded } from '../../protocol/decoder.js';
 import type { Broker } from '../server.js';
 
 /** What a link uses of the broker: it hands its socket to the broker's accept path. */
@@ -126,11 +126,13 @@ class LinkSocket extends EventEmitter {
 }
 
 type Waiter = (value: Decoded) => void;
+/** Gets a reply as its RESP bytes (valid during the call only). */
+type RawWaiter = (raw: Buffer) => void;
 
 export class EngineLink {
   private readonly socket: LinkSocket;
   private readonly framer = new ReplyFramer();
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters: RawWaiter[] = [];
   private closedReason: string | null = null;
   /** Replies come as pushes (a subscribed link): no command waits for them. */
   private pushMode = false;
@@ -172,6 +174,11 @@ export class EngineLink {
 
   /** Sends a command; `then` gets its reply (none for a closed link's). */
   send(argv: readonly string[], then: Waiter = () => undefined): void {
+    this.sendForBytes(argv, (raw) => then(decodeWhole(raw)));
+  }
+
+  /** Sends a command; `then` gets its reply undecoded, as RESP bytes. */
+  sendForBytes(argv: readonly string[], then: RawWaiter): void {
     // A closed link's commands are dropped: its session or subscription is ending.
     if (this.closedReason !== null) return;
     this.waiters.push(then);
@@ -200,10 +207,10 @@ export class EngineLink {
   }
 
   private received(chunk: Buffer): void {
-    for (const { value } of this.framer.push(chunk)) {
+    for (const raw of this.framer.pushRaw(chunk)) {
       const waiter = this.waiters.shift();
-      if (waiter !== undefined) waiter(value);
-      else this.onPush(value);
+      if (waiter !== undefined) waiter(raw);
+      else this.onPush(decodeWhole(raw));
     }
   }
 

@@ -6,8 +6,10 @@
  * link of their own (`XREAD ... BLOCK 0`), woken by the engine after each XADD.
  */
 import type { ReadFrame } from '../../protocol/gateway-frames.js';
+import { decodeWhole } from '../../protocol/decoder.js';
+import { DeliveryEncoder } from '../../protocol/gateway-delivery.js';
 import { isError, type EngineLink } from './link.js';
-import { bytesOf, latin1Of, message, readBatch, readEntries, streamEntries, Subscription, type SubscriptionHost } from './subscription.js';
+import { latin1Of, readBatch, streamEntries, Subscription, type SubscriptionHost } from './subscription.js';
 
 
 export class StreamReader extends Subscription {
@@ -17,6 +19,7 @@ export class StreamReader extends Subscription {
   private readonly batch: number;
   private cursor: string;
   private reading = false;
+  private readonly encoder: DeliveryEncoder;
 
   constructor(host: SubscriptionHost, frame: ReadFrame) {
     super(host, frame.sub, frame.credit);
@@ -24,6 +27,7 @@ export class StreamReader extends Subscription {
     this.batch = readBatch(frame.batch);
     this.cursor = frame.from === '' ? '$' : frame.from;
     this.link = host.openLink();
+    this.encoder = new DeliveryEncoder(this.name, host.encoding);
   }
 
   start(ref: number): void {
@@ -50,17 +54,19 @@ export class StreamReader extends Subscription {
     const n = this.reserve(this.batch);
     if (n === 0) return;
     this.reading = true;
-    this.link.send(['XREAD', 'COUNT', String(n), 'BLOCK', '0', 'STREAMS', this.stream, this.cursor], (reply) => {
+    // The frame is made from the reply's bytes; what is not entries (an error) is decoded.
+    this.link.sendForBytes(['XREAD', 'COUNT', String(n), 'BLOCK', '0', 'STREAMS', this.stream, this.cursor], (raw) => {
       this.reading = false;
       if (this.ended) return;
-      if (isError(reply)) {
+      const delivery = this.encoder.encode(raw, 0);
+      if (delivery === null) {
         this.settle(n, 0);
-        return this.host.failed(this, 0, reply.error);
+        const reply = decodeWhole(raw);
+        return this.host.failed(this, 0, isError(reply) ? reply.error : 'ERR unexpected reply to XREAD');
       }
-      const entries = readEntries(reply);
-      if (entries.length > 0) this.cursor = entries[entries.length - 1].id;
-      this.settle(n, entries.length);
-      this.send(entries.map((e) => message({ id: e.id, fields: (e.fields ?? []).map(bytesOf) })));
+      if (delivery.count > 0) this.cursor = delivery.lastId;
+      this.settle(n, delivery.count);
+      this.sendEncoded(delivery);
       this.pump();
     });
   }

@@ -38,6 +38,7 @@ import { StreamReader } from './read.js';
 import { ListPopper } from './pop.js';
 import { PubSubSubscriber } from './pubsub.js';
 import type { DropReason, GatewayStats } from './stats.js';
+import type { Encoding } from '../../protocol/gateway-delivery.js';
 
 /** What a session uses of the gateway. */
 export interface SessionHost {
@@ -50,7 +51,6 @@ export interface SessionHost {
   closed(session: Session): void;
 }
 
-export type Encoding = 'json' | 'protobuf';
 
 /** WebSocket close reasons are at most 123 bytes. */
 const MAX_REASON_BYTES = 123;
@@ -118,6 +118,10 @@ export class Session implements SubscriptionHost {
 
   setTimer(delayMs: number, fn: () => void): NodeJS.Timeout {
     return setTimeout(this.host.guard('in a gateway timer', fn, this), delayMs);
+  }
+
+  nextTurn(fn: () => void): void {
+    setImmediate(this.host.guard('in a gateway turn', fn, this));
   }
 
   get commands(): EngineLink {
@@ -254,6 +258,10 @@ export class Session implements SubscriptionHost {
     this.send(frame<MessagesFrame>('messages', { sub: sub.name, messages }));
   }
 
+  deliverEncoded(encoded: Buffer): void {
+    this.sendBytes(encoded);
+  }
+
   failed(sub: Subscription, ref: number, error: string): void {
     if (this.subscriptions.get(sub.name) === sub) this.endSubscription(sub);
     this.answer(ref, sub.name, error, true);
@@ -277,7 +285,13 @@ export class Session implements SubscriptionHost {
 
   private send(f: Frame): void {
     if (this.closed) return;
-    this.ws.send(this.encoding === 'json' ? encodeJson(f) : encodeProtobuf(f), { binary: this.encoding === 'protobuf' });
+    this.sendBytes(this.encoding === 'json' ? encodeJson(f) : encodeProtobuf(f));
+  }
+
+  /** A frame in the session's encoding: a text message of JSON, or a binary one of protobuf. */
+  private sendBytes(encoded: string | Uint8Array): void {
+    if (this.closed) return;
+    this.ws.send(encoded, { binary: this.encoding === 'protobuf' });
     if (this.bufferedBytes > this.bufferLimit && this.bufferLimit > 0) {
       this.close(CLOSE_CODES.SLOW_CONSUMER, `the session's unsent output went over ${this.bufferLimit} bytes: the client is not reading`, 'slow_consumer');
     }

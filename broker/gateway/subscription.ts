@@ -11,6 +11,7 @@
  */
 import type { Decoded } from '../../protocol/decoder.js';
 import type { DeliveredMessage } from '../../protocol/gateway-frames.js';
+import type { EncodedDelivery, Encoding } from '../../protocol/gateway-delivery.js';
 import type { EngineLink } from './link.js';
 import type { GatewayStats } from './stats.js';
 
@@ -22,6 +23,10 @@ export interface SubscriptionHost {
   openLink(): EngineLink;
   /** Sends a `messages` frame; the caller has counted them against the credit. */
   deliver(sub: Subscription, messages: DeliveredMessage[]): void;
+  /** The session's encoding, for frames encoded by the subscription itself (protocol/gateway-delivery.ts). */
+  readonly encoding: Encoding;
+  /** Sends a frame already encoded in the session's encoding. */
+  deliverEncoded(frame: Buffer): void;
   /** The subscription failed (an error reply of the broker): an `error` frame, and it ends. */
   failed(sub: Subscription, ref: number, error: string): void;
   /** Answers a request: `ok` (error null) or an `error` frame. */
@@ -29,6 +34,8 @@ export interface SubscriptionHost {
   readonly stats: GatewayStats;
   /** A timer whose callback is guarded as the session's event handlers are. */
   setTimer(delayMs: number, fn: () => void): NodeJS.Timeout;
+  /** Runs `fn` in the next turn of the event loop (setImmediate), guarded as the timers are. */
+  nextTurn(fn: () => void): void;
 }
 
 const DEFAULT_BATCH = 100;
@@ -152,5 +159,12 @@ export abstract class Subscription {
     if (messages.length === 0 || this.ended) return;
     this.host.stats.delivered += messages.length;
     this.host.deliver(this, messages);
+  }
+
+  /** Delivers a read's entries encoded as a frame (credit reserved for them). */
+  protected sendEncoded(delivery: EncodedDelivery): void {
+    if (delivery.frame === null || this.ended) return;
+    this.host.stats.delivered += delivery.count;
+    this.host.deliverEncoded(delivery.frame);
   }
 }

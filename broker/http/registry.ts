@@ -22,8 +22,18 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 
 export type Format = 'prometheus' | 'openmetrics';
 
+const CONTENT_TYPES: Record<Format, RegistryContentType> = {
+  prometheus: Registry.PROMETHEUS_CONTENT_TYPE,
+  openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
+};
+
 export class Metrics {
-  private readonly registries: Record<Format, Registry<RegistryContentType>>;
+  /**
+   * Made at the first scrape in each format: each one's default metrics watch the
+   * process (a GC observer, an event-loop delay timer every 10 ms), and a Prometheus
+   * server asks for one format only.
+   */
+  private readonly registries: Partial<Record<Format, Registry<RegistryContentType>>> = {};
   private readonly server: ServerCollector;
 
   constructor(
@@ -31,27 +41,24 @@ export class Metrics {
     private readonly collectors: readonly Collector[] = [],
   ) {
     this.server = new ServerCollector(broker);
-    this.registries = {
-      prometheus: this.registry(Registry.PROMETHEUS_CONTENT_TYPE),
-      openmetrics: this.registry(Registry.OPENMETRICS_CONTENT_TYPE),
-    };
   }
 
   contentType(format: Format): string {
-    return this.registries[format].contentType;
+    return CONTENT_TYPES[format];
   }
 
-  /** Reads the broker's state now and renders it. */
-  async render(format: Format): Promise<string> {
+  /** Reads the broker's state now and renders it, as UTF-8 bytes. */
+  async render(format: Format): Promise<Buffer> {
     const scrape = this.scrape();
-    let out = '';
+    const parts: Buffer[] = [];
     for (const [name, family] of Object.entries(FAMILIES) as [FamilyName, Family][]) {
       // OpenMetrics names a counter family without its samples' `_total`.
       const familyName = format === 'openmetrics' && family.type === 'counter' ? name.replace(/_total$/, '') : name;
-      out += `# HELP ${familyName} ${family.help}\n# TYPE ${familyName} ${family.type}\n${scrape.lines.get(name)!}`;
+      parts.push(Buffer.from(`# HELP ${familyName} ${family.help}\n# TYPE ${familyName} ${family.type}\n`, 'utf8'), scrape.linesOf(name));
     }
     // prom-client's text ends with a newline, and OpenMetrics' with `# EOF`.
-    return out + (await this.registries[format].metrics());
+    parts.push(Buffer.from(await (this.registries[format] ??= this.registry(CONTENT_TYPES[format])).metrics(), 'utf8'));
+    return Buffer.concat(parts);
   }
 
   /** One reading of every collector (exported for tests that compare values). */

@@ -10,6 +10,8 @@
  * first alternating from round to round (the machine's load drifts):
  * - throughput: MESSAGES entries added as fast as a pipelining producer can, the
  *   rate is entries delivered per second from the first XADD to the last delivery;
+ *   with it the broker's CPU time (from /proc) per entry added, delivered and acked,
+ *   which the other work on a shared machine disturbs less than the rate;
  * - latency: entries added one at a time at a steady pace, each carrying its send
  *   time; the latency is the time from the XADD being sent to the delivery in the
  *   consumer (p50, p99).
@@ -18,11 +20,11 @@
  *
  * run.ts runs it after its table (`npm run bench`, or `-- --only gateway`).
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort } from '../harness/servers.js';
+import { cpuSeconds, startProcess } from './tools.js';
 import { connect, type GatewayClient } from '../../clients/gateway-client.js';
 
 const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
@@ -42,31 +44,11 @@ interface Consumers {
   stop(): Promise<void>;
 }
 
-async function startBroker(): Promise<{ port: number; httpPort: number; stop(): void }> {
-  const port = await freePort();
+async function startBroker(): Promise<{ port: number; httpPort: number; pid: number; stop(): Promise<void> }> {
   const httpPort = await freePort();
-  const child = spawn(process.execPath, [BROKER_BIN, '--port', String(port), '--http-port', String(httpPort), '--bind', '127.0.0.1', '--appendonly', 'no', '--save', '', '--loglevel', 'warning'], {
-    stdio: 'ignore',
-  });
-  const stop = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', stop);
-  for (let i = 0; i < 200; i++) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return { port, httpPort, stop };
-    } catch {
-      probe.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  stop();
-  throw new Error('the broker did not start');
+  const args = (port: string): string[] => [BROKER_BIN, '--port', port, '--http-port', String(httpPort), '--bind', '127.0.0.1', '--appendonly', 'no', '--save', '', '--loglevel', 'warning'];
+  const server = await startProcess(process.execPath, args);
+  return { port: server.port, httpPort, pid: server.pid, stop: server.stop };
 }
 
 function sendTime(fields: string[] | Record<string, string>): number {
@@ -185,11 +167,13 @@ interface Row {
   kind: Kind;
   consumers: number;
   rate: number;
+  /** The broker's CPU time per entry (µs), added, delivered and acked. */
+  cpuUs: number;
   p50: number;
   p99: number;
 }
 
-async function measure(broker: { port: number; httpPort: number }, kind: Kind, consumers: number, messages: number, paceMessages: number, run: number): Promise<Row> {
+async function measure(broker: { port: number; httpPort: number; pid: number }, kind: Kind, consumers: number, messages: number, paceMessages: number, run: number): Promise<Row> {
   const producer = new Redis({ port: broker.port, host: '127.0.0.1' });
   const stream = `bench-${kind}-${consumers}-${run}`;
   await producer.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
@@ -198,9 +182,13 @@ async function measure(broker: { port: number; httpPort: number }, kind: Kind, c
   // Throughput.
   let group = await start();
   const began = performance.now();
+  const cpuBefore = cpuSeconds(broker.pid);
   await flood(producer, stream, messages);
   await group.until(messages);
   const rate = messages / ((performance.now() - began) / 1000);
+  // The last acks: XPENDING answers after them (each consumer's connection is its own, so wait for none pending).
+  while (((await producer.xpending(stream, 'g')) as [number])[0] > 0) await new Promise((r) => setTimeout(r, 5));
+  const cpuUs = ((cpuSeconds(broker.pid) - cpuBefore) * 1e6) / messages;
   await group.stop();
   // Latency, on a stream of its own.
   const pacedStream = `${stream}-paced`;
@@ -210,7 +198,7 @@ async function measure(broker: { port: number; httpPort: number }, kind: Kind, c
   await group.until(paceMessages);
   await group.stop();
   producer.disconnect();
-  return { kind, consumers, rate, p50: percentile(group.latencies, 50), p99: percentile(group.latencies, 99) };
+  return { kind, consumers, rate, cpuUs, p50: percentile(group.latencies, 50), p99: percentile(group.latencies, 99) };
 }
 
 function median(xs: number[]): number {
@@ -235,21 +223,30 @@ export async function gatewayReport(scale: number, log: (line: string) => void =
       }
     }
   } finally {
-    broker.stop();
+    await broker.stop();
   }
   const rows: Row[] = [];
   for (const consumers of [1, 50]) {
     for (const kind of ['resp', 'websocket'] as const) {
       const mine = runs.filter((r) => r.kind === kind && r.consumers === consumers);
-      rows.push({ kind, consumers, rate: median(mine.map((r) => r.rate)), p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)) });
+      rows.push({
+        kind,
+        consumers,
+        rate: median(mine.map((r) => r.rate)),
+        cpuUs: median(mine.map((r) => r.cpuUs)),
+        p50: median(mine.map((r) => r.p50)),
+        p99: median(mine.map((r) => r.p99)),
+      });
     }
   }
   const lines = ['', `WebSocket gateway vs RESP XREADGROUP workers (same broker, same run; medians of ${ROUNDS} rounds):`];
-  lines.push('  consumers  kind        delivered/s   p50 ms   p99 ms   gateway/RESP');
+  lines.push('  consumers  kind        delivered/s   p50 ms   p99 ms   broker CPU µs/entry   gateway/RESP: rate, CPU');
   for (const r of rows) {
     const resp = rows.find((x) => x.kind === 'resp' && x.consumers === r.consumers)!;
-    const ratio = r.kind === 'websocket' ? (r.rate / resp.rate).toFixed(2) : '';
-    lines.push(`  ${String(r.consumers).padStart(9)}  ${r.kind.padEnd(10)} ${Math.round(r.rate).toString().padStart(12)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}   ${ratio}`);
+    const ratio = r.kind === 'websocket' ? `${(r.rate / resp.rate).toFixed(2)}, ${(r.cpuUs / resp.cpuUs).toFixed(2)}` : '';
+    lines.push(
+      `  ${String(r.consumers).padStart(9)}  ${r.kind.padEnd(10)} ${Math.round(r.rate).toString().padStart(12)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.cpuUs.toFixed(2).padStart(21)}   ${ratio}`,
+    );
   }
   return lines;
 }

@@ -1,14 +1,18 @@
 /**
  * Benchmark: what the metrics cost the commands (issue 14's target: under 3% at
- * `-P 16`). Two brokers side by side with the same flags, one without its HTTP
- * server (`--http-port 0`: no /metrics) and one with it, scraped every second (a
- * tighter interval than Prometheus's default 15 s) while 1,000 streams with 3
- * consumer groups each give every scrape work. The same redis-benchmark runs go to
- * both, which one goes first alternating run by run, ROUNDS times; each figure is the
- * median. The command path bumps the same counters either way (README, "Cost"): the
- * difference is the HTTP server and the scrapes, whose share shrinks with a longer
- * interval (15 s in dashboards/prometheus/prometheus.yml). Two ratios per workload, on/off: throughput, and the broker's CPU time per
- * request (from /proc), which a machine busy with other work disturbs less.
+ * `-P 16`). Three brokers side by side with the same flags: one with its HTTP server,
+ * scraped every second (a tighter interval than the 15 s of
+ * dashboards/prometheus/prometheus.yml) while 1,000 streams with 3 consumer groups
+ * each give every scrape work, and two without it (`--http-port 0`: no /metrics), the
+ * second a control: off against off shows how far two identical brokers differ on
+ * this machine, the noise any on/off figure must be read against. The same
+ * redis-benchmark runs go to all three, in an order rotating run by run, ROUNDS
+ * times; each figure is the median. The command path bumps the same counters either
+ * way (README, "Cost"): the difference is the HTTP server and the scrapes, whose share
+ * shrinks with a longer interval. Ratios per workload: throughput, and the broker's
+ * CPU time per request (from /proc), which a machine busy with other work disturbs
+ * less. Each scrape's own CPU time is measured apart (SCRAPES scrapes of the idle
+ * broker), so the cost at any interval follows: scrape time / interval.
  *
  * Workloads: SET, XADD to a stream with a consumer group, and XREADGROUP of one
  * entry at a time from a stream filled beforehand (each delivery feeds the
@@ -31,6 +35,8 @@ const PIPELINE = 16;
 const REQUESTS = 500_000;
 const STREAMS = 1_000;
 const SCRAPE_EVERY_MS = 1_000;
+/** Scrapes of the idle broker whose CPU time is measured. */
+const SCRAPES = 20;
 
 interface Case {
   name: string;
@@ -100,11 +106,31 @@ async function startBroker(httpPort: number): Promise<Server> {
   return server;
 }
 
-/** The report's lines: per workload, throughput and CPU per request with metrics on and off, and their ratios. */
+/** CPU time of one scrape of the idle broker (ms): the median of SCRAPES. */
+async function scrapeCpuMs(server: Server, httpPort: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < SCRAPES; i++) {
+    const before = cpuSeconds(server.pid);
+    await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).arrayBuffer();
+    times.push((cpuSeconds(server.pid) - before) * 1000);
+  }
+  // /proc counts in 10 ms ticks: the mean of many is the figure, not one of them.
+  return times.reduce((a, b) => a + b, 0) / times.length;
+}
+
+type Role = 'on' | 'off' | 'control';
+
+/** The report's lines: per workload, throughput and CPU per request with metrics on and off (and off again), and their ratios. */
 export async function metricsCostReport(scale: number): Promise<string[]> {
   const requests = Math.max(10_000, Math.round(REQUESTS * scale));
   const httpPort = await freePort();
-  const [off, on] = [await startBroker(0), await startBroker(httpPort)];
+  const servers: [Role, Server][] = [
+    ['off', await startBroker(0)],
+    ['on', await startBroker(httpPort)],
+    ['control', await startBroker(0)],
+  ];
+  const on = servers[1][1];
+  const scrapeMs = await scrapeCpuMs(on, httpPort);
   const stopScraping = scrapeEverySecond(httpPort);
   const figures = new Map<string, { rps: number[]; cpuUs: number[] }>();
   let scrapes = 0;
@@ -112,13 +138,13 @@ export async function metricsCostReport(scale: number): Promise<string[]> {
     let runs = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of CASES) {
-        const order = runs++ % 2 === 0 ? [off, on] : [on, off];
-        for (const server of order) {
+        const first = runs++ % servers.length;
+        for (const [role, server] of [...servers.slice(first), ...servers.slice(0, first)]) {
           await c.prepare?.(server.port, requests);
           const cpuBefore = cpuSeconds(server.pid);
           const [m] = await benchmarkRun(server.port, CLIENTS, requests, PIPELINE, c.spec);
           const cpuUs = ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / requests;
-          const key = `${c.name} ${server === on ? 'on' : 'off'}`;
+          const key = `${c.name} ${role}`;
           const f = figures.get(key) ?? { rps: [], cpuUs: [] };
           f.rps.push(m.rps);
           f.cpuUs.push(cpuUs);
@@ -127,18 +153,21 @@ export async function metricsCostReport(scale: number): Promise<string[]> {
       }
     }
   } finally {
-    scrapes = await stopScraping().finally(() => Promise.all([off.stop(), on.stop()]));
+    scrapes = await stopScraping().finally(() => Promise.all(servers.map(([, s]) => s.stop())));
   }
   const lines = [
-    `\nMetrics cost (-P ${PIPELINE}, ${CLIENTS} clients; ${STREAMS} streams x 3 groups; /metrics scraped every ${SCRAPE_EVERY_MS / 1000} s, ${scrapes} scrapes; on/off):`,
+    `\nMetrics cost (-P ${PIPELINE}, ${CLIENTS} clients; ${STREAMS} streams x 3 groups; /metrics scraped every ${SCRAPE_EVERY_MS / 1000} s, ${scrapes} scrapes):`,
+    `  one scrape: ${scrapeMs.toFixed(1)} ms of the broker's CPU (mean of ${SCRAPES}, idle broker): ${((scrapeMs / SCRAPE_EVERY_MS) * 100).toFixed(1)}% of a core at 1 s, ${((scrapeMs / 15_000) * 100).toFixed(2)}% at 15 s`,
+    '  workload    rps on/off (control off/off)   CPU µs/request on, off, control   CPU on/off (control off/off)',
   ];
   for (const c of CASES) {
-    const [on, off] = [figures.get(`${c.name} on`)!, figures.get(`${c.name} off`)!];
-    const rps = (f: typeof on) => median(f.rps);
-    const cpu = (f: typeof on) => median(f.cpuUs);
+    const f = (role: Role) => figures.get(`${c.name} ${role}`)!;
+    const rps = (role: Role) => median(f(role).rps);
+    const cpu = (role: Role) => median(f(role).cpuUs);
     lines.push(
-      `  ${c.name.padEnd(11)} ${Math.round(rps(on))} vs ${Math.round(rps(off))} rps: ${(rps(on) / rps(off)).toFixed(3)};` +
-        ` CPU ${cpu(on).toFixed(2)} vs ${cpu(off).toFixed(2)} us/request: ${(cpu(on) / cpu(off)).toFixed(3)}`,
+      `  ${c.name.padEnd(11)} ${(rps('on') / rps('off')).toFixed(3)} (${(rps('control') / rps('off')).toFixed(3)})` +
+        `               ${cpu('on').toFixed(2)}, ${cpu('off').toFixed(2)}, ${cpu('control').toFixed(2)}` +
+        `                ${(cpu('on') / cpu('off')).toFixed(3)} (${(cpu('control') / cpu('off')).toFixed(3)})`,
     );
   }
   return lines;

@@ -49,6 +49,12 @@ async function receive(s: RawSession, n: number): Promise<DeliveredMessage[]> {
   return out;
 }
 
+/** An entry's line in XPENDING's extended form, or null when it is not pending. */
+async function pendingEntry(stream: string, id: string): Promise<{ consumer: string; idle: number; deliveries: number } | null> {
+  const rows = (await redis.xpending(stream, 'g', id, id, 1)) as [string, string, number, number][];
+  return rows.length === 0 ? null : { consumer: rows[0][1], idle: rows[0][2], deliveries: rows[0][3] };
+}
+
 async function pendingCount(stream: string, group: string, consumer?: string): Promise<number> {
   if (consumer === undefined) return ((await redis.xpending(stream, group)) as [number])[0];
   return ((await redis.xpending(stream, group, '-', '+', 1_000_000, consumer)) as unknown[]).length;
@@ -145,7 +151,7 @@ describe.each(['json', 'protobuf'] as const)('consume (%s)', (encoding) => {
     expect(await pendingCount(stream, 'g')).toBe(0);
   });
 
-  it('a nacked entry comes back, at once or after its delay, and others may claim it meanwhile', async () => {
+  it('a nacked entry comes back, at once or after its delay, held by its consumer meanwhile', async () => {
     const stream = key('nack');
     await redis.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
     const [id1, id2] = await produce(stream, 2);
@@ -158,13 +164,50 @@ describe.each(['json', 'protobuf'] as const)('consume (%s)', (encoding) => {
     expect(again.deliveries).toBe(2);
     second.nack(60_000);
     await client.ping();
-    // Idle since the epoch while it waits: XAUTOCLAIM with any min-idle-time takes it.
-    const claimed = (await redis.xautoclaim(stream, 'g', 'other', 1_000_000, '0-0', 'COUNT', 10, 'JUSTID')) as [string, string[]];
-    expect(claimed[1]).toEqual([id2]);
+    // Held back for its delay: still c's, idle from the nack, not taken by a claimer of idle entries.
+    expect(await pendingEntry(stream, id2)).toEqual({ consumer: 'c', idle: expect.any(Number), deliveries: 1 });
+    expect((await pendingEntry(stream, id2))!.idle).toBeLessThan(60_000);
+    const claimed = (await redis.xautoclaim(stream, 'g', 'other', 60_000, '0-0', 'COUNT', 10, 'JUSTID')) as [string, string[]];
+    expect(claimed[1]).toEqual([]);
     again.nack(50);
     const [third] = await take(sub, 1);
     expect(third.id).toBe(id1);
     expect(third.deliveries).toBe(3);
+  });
+
+  it('a nacked entry is claimable by any consumer once released (at once, or after its delay), over RESP', async () => {
+    const stream = key('nack-claimable');
+    await redis.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
+    const [id1, id2, id3] = await produce(stream, 3);
+    // An entry of another consumer: a nack through this subscription leaves it alone.
+    await redis.xreadgroup('GROUP', 'g', 'other', 'COUNT', 1, 'STREAMS', stream, '>');
+    const s = await rawSession(b.url, { encoding });
+    // Credit for two: the released entries wait for credit, claimable meanwhile.
+    s.send(frame('consume', { ref: 1, sub: 'a', stream, group: 'g', consumer: 'c', credit: 2 }));
+    await s.next('ok');
+    expect((await receive(s, 2)).map((m) => m.id)).toEqual([id2, id3]);
+    s.send(frame('nack', { ref: 2, sub: 'a', ids: [id2, id1] }));
+    await s.next('ok');
+    // Released at once: last delivered at the epoch, so XAUTOCLAIM with any min-idle-time takes it.
+    expect((await pendingEntry(stream, id2))!.idle).toBeGreaterThan(Date.now() - 60_000);
+    expect(await pendingEntry(stream, id1)).toMatchObject({ consumer: 'other', deliveries: 1 });
+    const taken = (await redis.xautoclaim(stream, 'g', 'other', 3_600_000, '0-0', 'COUNT', 10, 'JUSTID')) as [string, string[]];
+    expect(taken[1]).toEqual([id2]);
+    // With a delay: held by c, idle from the nack, then released.
+    s.send(frame('nack', { ref: 3, sub: 'a', ids: [id3], delayMs: 50 }));
+    await s.next('ok');
+    expect(await pendingEntry(stream, id3)).toMatchObject({ consumer: 'c', deliveries: 1 });
+    while ((await pendingEntry(stream, id3))!.idle < Date.now() - 60_000) await new Promise((r) => setTimeout(r, 20));
+    // Credit again: c claims back what nobody took (id3), not what `other` took (id2).
+    s.send(frame('credit', { sub: 'a', n: 5 }));
+    const back = await receive(s, 1);
+    expect(back.map((m) => [m.id, m.deliveries])).toEqual([[id3, 2]]);
+    s.send(frame('ping', { ref: 9 }));
+    await s.next('pong');
+    expect(s.frames.filter((f) => f.type === 'messages')).toEqual([]);
+    expect(await pendingEntry(stream, id2)).toMatchObject({ consumer: 'other', deliveries: 1 });
+    s.ws.close();
+    await s.closed;
   });
 
   it('never sends more than the credit granted', async () => {
