@@ -20,7 +20,7 @@ import type { ByteWriter } from '../bytes.js';
 import { Stream, type StreamView } from '../../types/stream.js';
 import { NODE_META_WORDS, StreamNode } from '../../types/stream-node.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
-import { byName, ConsumerGroup, Nack, type Consumer } from '../../types/stream-group.js';
+import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
 import type { Int64 } from '../../util/int64.js';
 import { RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
@@ -309,6 +309,8 @@ export class StreamRecordWriter {
 
   constructor(
     private readonly view: StreamView,
+    /** The stream the view is of, which keeps the nodes' encodings (`Stream.keepEncoded`). */
+    private readonly stream: Stream,
     private readonly writeGroups: (w: ByteWriter) => void,
   ) {}
 
@@ -326,7 +328,7 @@ export class StreamRecordWriter {
       if (node.rdbEncoded !== null) w.latin1(node.rdbEncoded);
       else if (this.next === nodes.length - 1) writeBlob(w, nodeToListpack(node));
       // Not the tail: it changes only if entries are deleted, keep what was written.
-      else node.rdbEncoded = writeBlobKept(w, nodeToListpack(node));
+      else this.stream.keepEncoded(node, writeBlobKept(w, nodeToListpack(node)));
     }
     if (this.next < nodes.length) return false;
     const v = this.view;
@@ -430,7 +432,8 @@ function readGroups(r: RdbInput, s: Stream, v2: boolean): void {
 /**
  * A group's PEL, then its consumers, each claiming its entries of that PEL. The PEL
  * is kept as the file has it, in ID order: a consumer's entry is found by binary
- * search over its ID's 32-bit words (no string or object per entry but the Nack).
+ * search over its ID's 32-bit words (no string or object per entry but the Nack and
+ * its ID). Both PELs are built in one pass from sorted entries (`Pel.loadSorted`).
  */
 function readPel(r: RdbInput, group: ConsumerGroup): void {
   const n = r.count();
@@ -438,7 +441,6 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
   const words = new Uint32Array(n * 4);
   const times = new Float64Array(n);
   const counts: U64[] = new Array<U64>(n);
-  const owner: (Consumer | undefined)[] = new Array<Consumer | undefined>(n);
   const buf = r.buf;
   for (let i = 0; i < n; i++) {
     const at = r.skip(ID_BYTES);
@@ -449,27 +451,30 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
   }
   const key = new Uint32Array(4);
   const nacks: Nack[] = new Array<Nack>(n);
+  let claimed = 0;
   for (let c = r.count(); c > 0; c--) {
     const atName = r.pos;
     const name = r.string();
     if (group.consumers.has(name)) r.fail('duplicated consumer name', atName);
     const consumer = group.createConsumer(name, Number(r.millis()));
+    const own: number[] = [];
+    let sorted = true;
     for (let k = r.count(); k > 0; k--) {
       const at = r.skip(ID_BYTES);
       for (let w = 0; w < 4; w++) key[w] = buf.readUInt32BE(at + w * 4);
       const i = findWords(words, n, key);
-      if (i < 0 || owner[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
-      owner[i] = consumer;
-      const id = new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3]));
-      const nack = new Nack(id, consumer, times[i], counts[i]);
-      nacks[i] = nack;
-      consumer.pel.add(nack);
+      if (i < 0 || nacks[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
+      nacks[i] = new Nack(new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3])), consumer, times[i], counts[i]);
+      if (own.length > 0 && own[own.length - 1] > i) sorted = false;
+      own.push(i);
     }
+    // redis-server writes a consumer's PEL in ID order, but does not require it.
+    if (!sorted) own.sort((a, b) => a - b);
+    consumer.pel.loadSorted(own.map((i) => nacks[i]));
+    claimed += own.length;
   }
-  for (let i = 0; i < n; i++) {
-    if (owner[i] === undefined) r.fail('a pending entry has no consumer');
-    group.pel.add(nacks[i]);
-  }
+  if (claimed !== n) r.fail('a pending entry has no consumer');
+  group.pel.loadSorted(nacks);
 }
 
 /** Sign of (ID a of `x`) - (ID b of `y`), IDs as four 32-bit words each. */
