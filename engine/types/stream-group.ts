@@ -92,6 +92,11 @@ class Pel {
     return id === undefined ? undefined : this.tree.get(id);
   }
 
+  /** Calls `f` with every entry, in order (no iterator: a snapshot writes every PEL whole). */
+  forEach(f: (nack: Nack) => void): void {
+    this.tree.forEach(f);
+  }
+
   /** The entries with IDs >= `from`, in order; the PEL must not change meanwhile. */
   from(from: StreamId): IterableIterator<Nack> {
     return this.tree.values(from);

@@ -390,17 +390,17 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
     writeId(w, group.lastId);
     writeSignedLen(w, group.entriesRead);
     writeLen(w, group.pel.size);
-    for (const nack of group.pel.from(StreamId.MIN)) {
+    group.pel.forEach((nack) => {
       writeRawId(w, nack.id);
       writeMillis(w, nack.deliveryTime);
       writeLen(w, nack.deliveryCount);
-    }
+    });
     writeLen(w, group.consumers.size);
     for (const consumer of group.sortedConsumers()) {
       writeString(w, consumer.name);
       writeMillis(w, consumer.seenTime);
       writeLen(w, consumer.pel.size);
-      for (const nack of consumer.pel.from(StreamId.MIN)) writeRawId(w, nack.id);
+      consumer.pel.forEach((nack) => writeRawId(w, nack.id));
     }
   }
 }
