@@ -482,13 +482,14 @@ function u32be(b: Buffer, p: number): number {
  */
 function readPel(r: RdbInput, group: ConsumerGroup): void {
   const n = r.count();
-  if (n > r.end - r.pos) r.fail('pending entries list longer than the file');
+  if (n > r.end - r.pos) r.reach(r.pos + n, 'pending entries list longer than the file');
   const words = new Uint32Array(n * 4);
   const times = new Float64Array(n);
   const counts: U64[] = new Array<U64>(n);
-  const buf = r.buf;
   for (let i = 0; i < n; i++) {
     const at = r.skip(ID_BYTES);
+    // r.buf taken after the read: a window may have been extended by it.
+    const buf = r.buf;
     const w = i * 4;
     words[w] = u32be(buf, at);
     words[w + 1] = u32be(buf, at + 4);
@@ -511,6 +512,7 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
     let i = -1;
     for (let k = r.count(); k > 0; k--) {
       const at = r.skip(ID_BYTES);
+      const buf = r.buf;
       key[0] = u32be(buf, at);
       key[1] = u32be(buf, at + 4);
       key[2] = u32be(buf, at + 8);
