@@ -42,6 +42,11 @@ export interface TypeCodec {
    * the value is written at once.
    */
   freeze(value: DataObject, parts: number): RecordInProgress | null;
+  /**
+   * True when writing the value may keep bytes in it (a stream's nodes keep their
+   * encodings): the key is measured again once written (engine/memory.ts).
+   */
+  readonly keepsEncoding?: boolean;
 }
 
 /** A value's record written from a frozen view, a few parts at a time (snapshot.ts). */
@@ -83,10 +88,11 @@ const listCodec: TypeCodec = {
 
 const streamCodec: TypeCodec = {
   type: 'stream',
+  keepsEncoding: true,
   rdbType: () => STREAM_RDB_TYPE,
   write(w, value) {
     const s = value as Stream;
-    new StreamRecordWriter(s.view(), (out) => writeGroups(out, s.groups)).step(w, Infinity);
+    new StreamRecordWriter(s.view(), s, (out) => writeGroups(out, s.groups)).step(w, Infinity);
   },
   freeze(value, parts) {
     const s = value as Stream;
@@ -95,7 +101,7 @@ const streamCodec: TypeCodec = {
     // The groups are written now: serializing them costs less than copying them.
     const groups = new ByteWriter();
     writeGroups(groups, s.groups);
-    const record = new StreamRecordWriter(view, (out) => out.append(groups));
+    const record = new StreamRecordWriter(view, s, (out) => out.append(groups));
     return { step: (w, n) => record.step(w, n), thaw: () => thaw(view) };
   },
   commands(key, value, emit) {

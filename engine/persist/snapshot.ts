@@ -100,6 +100,9 @@ interface CapturedTable {
 interface ValueInProgress {
   db: number;
   key: string;
+  /** The key's entry, measured again once written when the codec `keepsEncoding`. */
+  entry: Entry;
+  keepsEncoding: boolean;
   /** The key's expiry (ms) when it was saved, or null. */
   expireAt: Int64 | null;
   type: RdbType;
@@ -268,6 +271,7 @@ export class SnapshotWriter implements EntryGuard {
       v.record.thaw();
       this.recordHead(v.db, v.expireAt, v.type, v.key);
       this.w.append(v.out);
+      if (v.keepsEncoding) this.remeasure(v.db, v.entry);
       this.keys++;
       if (long.length > 0 && performance.now() >= deadline) return false;
     }
@@ -357,12 +361,19 @@ export class SnapshotWriter implements EntryGuard {
     // would stall the clients for as long as the whole value takes.
     const record = this.live ? codec.freeze(value, PARTS_AT_ONCE) : null;
     if (record !== null) {
-      this.long.push({ db, key: e.key, expireAt, type: codec.rdbType(value), record, out: new ByteWriter() });
+      this.long.push({ db, key: e.key, entry: e, keepsEncoding: codec.keepsEncoding === true, expireAt, type: codec.rdbType(value), record, out: new ByteWriter() });
       return;
     }
     this.recordHead(db, expireAt, codec.rdbType(value), e.key);
     codec.write(this.w, value);
+    if (codec.keepsEncoding === true) this.remeasure(db, e);
     this.keys++;
+  }
+
+  /** A key whose value kept what was written of it (`TypeCodec.keepsEncoding`): its bytes changed. */
+  private remeasure(db: number, e: Entry): void {
+    const owner = this.dbs.find((d) => d.id === db);
+    if (owner !== undefined) owner.engine.noteTouched(owner, e);
   }
 }
 

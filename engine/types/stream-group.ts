@@ -15,6 +15,7 @@
  * byte order of their names: JS string order on our latin1 strings.
  */
 import sortedBtree from 'sorted-btree';
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js';
 import { StreamId, type U64 } from './stream-id.js';
 import type { Int64 } from '../util/int64.js';
 
@@ -41,7 +42,7 @@ export class Nack {
 
 /** Pending entries ordered by ID. */
 class Pel {
-  private readonly tree = new BTree<StreamId, Nack>(undefined, compareIds);
+  private tree = new BTree<StreamId, Nack>(undefined, compareIds);
   /** Reused by `atOrAfter` so that stepping through the PEL allocates nothing. */
   private readonly pair: [StreamId, Nack] = [StreamId.MIN, undefined as unknown as Nack];
 
@@ -51,6 +52,20 @@ class Pel {
 
   get(id: StreamId): Nack | undefined {
     return this.tree.get(id);
+  }
+
+  /**
+   * Fills an empty PEL with `nacks`, in strictly ascending ID order (a snapshot's load):
+   * the tree built bottom-up in one pass, several times cheaper than adding them one by one.
+   */
+  loadSorted(nacks: Nack[]): void {
+    if (this.tree.size !== 0) throw new Error('loadSorted into a PEL that is not empty');
+    this.tree = bulkLoad(
+      nacks.map((nack) => nack.id),
+      nacks,
+      this.tree.maxNodeSize,
+      compareIds,
+    );
   }
 
   /** Adds `nack` unless its ID is already pending; returns whether it was added. */
@@ -75,6 +90,11 @@ class Pel {
   last(): Nack | undefined {
     const id = this.tree.maxKey();
     return id === undefined ? undefined : this.tree.get(id);
+  }
+
+  /** Calls `f` with every entry, in order (no iterator: a snapshot writes every PEL whole). */
+  forEach(f: (nack: Nack) => void): void {
+    this.tree.forEach(f);
   }
 
   /** The entries with IDs >= `from`, in order; the PEL must not change meanwhile. */

@@ -102,11 +102,11 @@ export class StreamNode {
   private unflattened = 0;
   /**
    * The node's listpack as an RDB string (engine/persist/rdb/stream.ts), as latin1
-   * text, kept when a snapshot wrote it or a load read it and the node was not the
-   * stream's tail, so the next snapshot copies it instead of encoding and compressing
-   * the node again; any change drops it. It costs its bytes (the listpack LZF-compressed,
-   * about 7 per `field value` entry): 1,000,000 such entries take 2.3x redis-server's
-   * used_memory after a save instead of 1.9x.
+   * text, kept when a snapshot wrote it (`Stream.keepEncoded`) or a load read it and the
+   * node was not the stream's tail, so the next snapshot copies it instead of encoding
+   * and compressing the node again; any change drops it. It costs its bytes (the listpack
+   * LZF-compressed, about 7 per `field value` entry), counted in `payloadBytes`:
+   * 1,000,000 such entries take 2.3x redis-server's used_memory after a save instead of 1.9x.
    */
   rdbEncoded: string | null = null;
   private meta: Uint32Array;
@@ -141,11 +141,14 @@ export class StreamNode {
   }
 
   /**
-   * The bytes this node's payload and IDs take (the ID words' typed array and the
-   * payload string), without the fixed cost of its objects (engine/memory.ts adds that).
+   * The bytes this node's payload and IDs take (the ID words' typed array, the payload
+   * string and the kept RDB encoding), without the fixed cost of its objects
+   * (engine/memory.ts adds that). The stream keeps the sum over its nodes: whatever
+   * changes a node of a stream tells the stream the difference.
    */
   get payloadBytes(): number {
-    return this.meta.byteLength + this.data.length + this.unflattened * ROPE_PIECE;
+    const kept = this.rdbEncoded === null ? 0 : this.rdbEncoded.length;
+    return this.meta.byteLength + this.data.length + this.unflattened * ROPE_PIECE + kept;
   }
 
   /** The byte size redis-server's listpack for this node would have (lpBytes). */

@@ -208,6 +208,7 @@ export class Stream implements DataObject {
       }
       if (args.approx) break;
       const partial = this.own(this.head);
+      const before = partial.payloadBytes;
       for (let i = 0; i < partial.size; i++) {
         if (byLength ? this.length <= args.maxLen : partial.compareAt(i, minWords!) >= 0) break;
         if (!partial.isDeleted(i)) {
@@ -216,6 +217,8 @@ export class Stream implements DataObject {
           removed++;
         }
       }
+      // A deletion drops the node's kept RDB encoding.
+      this.nodeChars += partial.payloadBytes - before;
       break;
     }
     if (this.length === 0) this.firstId = StreamId.MIN;
@@ -260,7 +263,13 @@ export class Stream implements DataObject {
     const it = this.range(id, id, false);
     if (!it.next()) return false;
     if (it.node.live === 1) this.removeNode(it.nodeIndex);
-    else this.own(it.nodeIndex).markDeleted(it.index);
+    else {
+      const node = this.own(it.nodeIndex);
+      const before = node.payloadBytes;
+      node.markDeleted(it.index);
+      // A deletion drops the node's kept RDB encoding.
+      this.nodeChars += node.payloadBytes - before;
+    }
     this.length--;
     return true;
   }
@@ -280,6 +289,18 @@ export class Stream implements DataObject {
     if (!this.nodes[k].monotonic) this.unsortedNodes--;
     this.nodeChars -= this.nodes[k].payloadBytes;
     this.nodes.splice(k, 1);
+  }
+
+  /**
+   * Keeps `encoded`, the RDB string a snapshot wrote for `node`, in the node
+   * (`StreamNode.rdbEncoded`), counted in the stream's bytes; nothing when the node is
+   * no longer this stream's (changed or removed while a live snapshot held it).
+   */
+  keepEncoded(node: StreamNode, encoded: string): void {
+    const k = node.size === 0 ? -1 : this.seekNode(new IdWords(node.idAt(0)));
+    if (k < 0 || this.nodes[k] !== node) return;
+    node.rdbEncoded = encoded;
+    this.nodeChars += encoded.length;
   }
 
   /** Index of the last node whose first ID is <= w, or -1 if there is none. */

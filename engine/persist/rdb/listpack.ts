@@ -23,8 +23,66 @@ const LP_COUNT_UNKNOWN = 65535;
 const TWO32 = 4294967296;
 
 /** Bytes of the back length for an element of `l` bytes (lpEncodeBacklen). */
-function backlenSize(l: number): number {
+export function backlenSize(l: number): number {
   return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+}
+
+/**
+ * Bytes of the listpack element at `p` of `b`, its encoding byte and data without the
+ * back length; 0 for an unknown encoding. The caller checks that they lie within the
+ * listpack (bytes read past `b` count as zeros).
+ */
+export function lpElementSize(b: Buffer, p: number): number {
+  const enc = b[p];
+  if (enc < 0x80) return 1;
+  if (enc < 0xc0) return 1 + (enc & 0x3f);
+  if (enc < 0xe0) return 2;
+  if (enc < 0xf0) return 2 + (((enc & 0x0f) << 8) | b[p + 1]);
+  switch (enc) {
+    case 0xf0:
+      return 5 + ((b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24)) >>> 0);
+    case 0xf1:
+      return 3;
+    case 0xf2:
+      return 4;
+    case 0xf3:
+      return 5;
+    case 0xf4:
+      return 9;
+    default:
+      return 0;
+  }
+}
+
+/** Where the data of the string element at `p` starts (its encoding byte says it is one). */
+export function lpStringStart(b: Buffer, p: number): number {
+  const enc = b[p];
+  return p + (enc < 0xc0 ? 1 : enc < 0xf0 ? 2 : 5);
+}
+
+/** The integer element at `p` of `b` (lpElementSize found it whole), or null for a string element. */
+export function lpIntAt(b: Buffer, p: number): Int64 | null {
+  const enc = b[p];
+  if (enc < 0x80) return enc;
+  if (enc < 0xc0) return null;
+  if (enc < 0xe0) {
+    const u = ((enc & 0x1f) << 8) | b[p + 1];
+    return u >= 4096 ? u - 8192 : u;
+  }
+  switch (enc) {
+    case 0xf1:
+      return ((b[p + 1] | (b[p + 2] << 8)) << 16) >> 16;
+    case 0xf2:
+      return ((b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16)) << 8) >> 8;
+    case 0xf3:
+      return b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24);
+    case 0xf4: {
+      const v = b.readBigInt64LE(p + 1);
+      return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+    }
+    default:
+      return null;
+  }
 }
 
 /**
@@ -233,78 +291,34 @@ export class ListpackReader {
   /** Moves to the next element; false at the end. */
   next(): boolean {
     const b = this.buf;
-    let p = this.pos;
+    const p = this.pos;
     if (p >= this.end) return false;
-    const enc = b[p];
-    let size: number;
-    if (enc < 0x80) {
-      this.setInt(enc);
-      size = 1;
-    } else if (enc < 0xc0) {
-      size = this.setString(p + 1, enc & 0x3f) + 1;
-    } else if (enc < 0xe0) {
-      this.need(p, 2);
-      const u = ((enc & 0x1f) << 8) | b[p + 1];
-      this.setInt(u >= 4096 ? u - 8192 : u);
-      size = 2;
-    } else if (enc < 0xf0) {
-      this.need(p, 2);
-      size = this.setString(p + 2, ((enc & 0x0f) << 8) | b[p + 1]) + 2;
+    const size = lpElementSize(b, p);
+    if (size === 0) this.fail(`unknown encoding 0x${b[p].toString(16)}`);
+    const next = p + size + backlenSize(size);
+    if (next > this.end) this.fail('element past the end');
+    const v = lpIntAt(b, p);
+    if (v !== null) {
+      this.isInt = true;
+      this.int = v;
     } else {
-      size = this.wideElement(enc, p);
+      this.isInt = false;
+      this.start = lpStringStart(b, p);
+      this.stop = p + size;
     }
-    p += size;
-    const back = backlenSize(size);
-    if (p + back > this.end) this.fail('element past the end');
     this.elementSize = size;
-    this.pos = p + back;
+    this.pos = next;
     return true;
   }
 
-  private wideElement(enc: number, p: number): number {
-    const b = this.buf;
-    switch (enc) {
-      case 0xf0:
-        this.need(p, 5);
-        return this.setString(p + 5, b.readUInt32LE(p + 1)) + 5;
-      case 0xf1:
-        this.need(p, 3);
-        this.setInt(b.readInt16LE(p + 1));
-        return 3;
-      case 0xf2:
-        this.need(p, 4);
-        this.setInt(b.readIntLE(p + 1, 3));
-        return 4;
-      case 0xf3:
-        this.need(p, 5);
-        this.setInt(b.readInt32LE(p + 1));
-        return 5;
-      case 0xf4: {
-        this.need(p, 9);
-        const v = b.readBigInt64LE(p + 1);
-        this.setInt(v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v);
-        return 9;
-      }
-      default:
-        return this.fail(`unknown encoding 0x${enc.toString(16)}`);
-    }
+  /** Where the next element starts (for a reader of its own from there: `moveTo`). */
+  get position(): number {
+    return this.pos;
   }
 
-  private need(p: number, n: number): void {
-    if (p + n > this.end) this.fail('element past the end');
-  }
-
-  private setInt(v: Int64): void {
-    this.isInt = true;
-    this.int = v;
-  }
-
-  private setString(start: number, len: number): number {
-    this.need(start, len);
-    this.isInt = false;
-    this.start = start;
-    this.stop = start + len;
-    return len;
+  /** Continues from `pos`, the start of an element. */
+  moveTo(pos: number): void {
+    this.pos = pos;
   }
 
   /** The current element as a string (integers in decimal; past V8's limit for latin1, packed: protocol/packed-string.ts). */

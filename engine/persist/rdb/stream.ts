@@ -21,11 +21,11 @@ import { Stream, type StreamView } from '../../types/stream.js';
 import { NODE_META_WORDS, StreamNode, type StreamNodeParts } from '../../types/stream-node.js';
 import { bytesToString, MAX_LATIN1, PACKED_MIN_CHARS } from '../../../protocol/packed-string.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
-import { byName, ConsumerGroup, Nack, type Consumer } from '../../types/stream-group.js';
+import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
-import type { Int64 } from '../../util/int64.js';
+import { parseInt64, type Int64 } from '../../util/int64.js';
 import { RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
-import { ListpackReader, ListpackWriter, lpStringAsInt } from './listpack.js';
+import { backlenSize, ListpackReader, ListpackWriter, lpElementSize, lpIntAt, lpStringAsInt, lpStringStart } from './listpack.js';
 
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
@@ -260,32 +260,58 @@ class PayloadBuilder {
     this.pos = writeVarint(this.buf, this.pos, n);
   }
 
-  element(r: ListpackReader): void {
-    if (r.isInt) {
-      const s = String(r.int);
-      this.ensure(8 + s.length);
-      this.pos = writeVarint(this.buf, this.pos, s.length);
-      this.pos += this.buf.latin1Write(s, this.pos);
-      return;
-    }
-    const len = r.stop - r.start;
-    if (len > MAX_LATIN1) return this.packed(r.buf.subarray(r.start, r.stop));
+  /** A string element's bytes, `src` from `start` to `stop`, after their length. */
+  bytes(src: Buffer, start: number, stop: number): void {
+    const len = stop - start;
+    if (len > MAX_LATIN1) return this.packed(src.subarray(start, stop));
     this.ensure(8 + len);
     const out = this.buf;
     let p = writeVarint(out, this.pos, len);
     // Stream fields and values are mostly short: a loop costs less than a native copy's call.
     if (len < 64) {
-      const src = r.buf;
-      for (let i = r.start; i < r.stop; i++) out[p++] = src[i];
+      for (let i = start; i < stop; i++) out[p++] = src[i];
     } else {
-      r.buf.copy(out, p, r.start, r.stop);
+      src.copy(out, p, start, stop);
       p += len;
     }
     this.pos = p;
   }
+
+  /** An integer element, as the text it stands for. */
+  text(s: string): void {
+    this.ensure(8 + s.length);
+    this.pos = writeVarint(this.buf, this.pos, s.length);
+    this.pos += this.buf.latin1Write(s, this.pos);
+  }
 }
 
-/** A node from its listpack and master ID (`at`: the listpack's offset, for errors). */
+/** Where the element after the one `intElement` read starts. */
+let afterElement = 0;
+
+/** Where the element after the one at `p` of the listpack `lp` (whose terminator is at `end`) starts. */
+function elementEnd(lp: Buffer, p: number, end: number, fail: (what: string) => never): number {
+  const size = lpElementSize(lp, p);
+  const next = p + size + backlenSize(size);
+  if (size === 0 || next > end) fail('bad element');
+  return next;
+}
+
+/**
+ * The integer element at `p` of the listpack `lp` (whose terminator is at `end`); a
+ * string element must spell one (stream metadata). `afterElement` is set past it.
+ */
+function intElement(lp: Buffer, p: number, end: number, fail: (what: string) => never): Int64 {
+  afterElement = elementEnd(lp, p, end, fail);
+  const v = lpIntAt(lp, p);
+  if (v !== null) return v;
+  return parseInt64(lp.latin1Slice(lpStringStart(lp, p), p + lpElementSize(lp, p))) ?? fail('an integer was expected');
+}
+
+/**
+ * A node from its listpack and master ID (`at`: the listpack's offset, for errors).
+ * The master entry is read with a ListpackReader, the entries in one pass over the
+ * bytes: their IDs into the node's words, their strings into its payload.
+ */
 function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number): StreamNode {
   const r = new ListpackReader(lp, r0.base + at);
   const fail = (what: string): never => r0.fail(`invalid stream listpack: ${what}`, at);
@@ -305,28 +331,41 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
   const msWords = [hi32(master.ms), lo32(master.ms)] as const;
   const seqWords = [hi32(master.seq), lo32(master.seq)] as const;
   const payload = new PayloadBuilder();
+  const end = lp.length - 1;
+  let p = r.position;
   let seenLive = 0;
   let monotonic = true;
   for (let i = 0; i < size; i++) {
-    const flags = r.expect().integer();
+    const flags = intElement(lp, p, end, fail);
     if (typeof flags !== 'number' || flags < 0 || flags > 3) fail('bad entry flags');
     const b = i * NODE_META_WORDS;
-    putUndelta(meta, b, msWords, master.ms, r.expect().integer());
-    putUndelta(meta, b + 2, seqWords, master.seq, r.expect().integer());
+    putUndelta(meta, b, msWords, master.ms, intElement(lp, afterElement, end, fail));
+    putUndelta(meta, b + 2, seqWords, master.seq, intElement(lp, afterElement, end, fail));
+    p = afterElement;
     meta[b + 4] = payload.offset * 4 + (flags as number);
     if (i > 0 && !isAfter(meta, b)) monotonic = false;
     let strings = fieldCount;
     if (((flags as number) & FLAG_SAMEFIELDS) === 0) {
-      const n = r.expect().integer();
+      const n = intElement(lp, p, end, fail);
       if (typeof n !== 'number' || n < 0) fail('bad field count');
+      p = afterElement;
       payload.count(n as number);
       strings = 2 * (n as number);
     }
-    for (let k = 0; k < strings; k++) payload.element(r.expect());
-    r.expect();
+    for (let k = 0; k < strings; k++) {
+      const elementSize = lpElementSize(lp, p);
+      const next = p + elementSize + backlenSize(elementSize);
+      if (elementSize === 0 || next > end) fail('bad element');
+      const v = lpIntAt(lp, p);
+      if (v === null) payload.bytes(lp, lpStringStart(lp, p), p + elementSize);
+      else payload.text(String(v));
+      p = next;
+    }
+    // The entry's element count, which nothing needs.
+    p = elementEnd(lp, p, end, fail);
     if (((flags as number) & FLAG_DELETED) === 0) seenLive++;
   }
-  if (r.next()) fail('elements after the last entry');
+  if (p < end) fail('elements after the last entry');
   if (seenLive !== live) fail('live count does not match the entries');
   const data = payload.finish();
   const lpFixed = lp.length - lpIntSize(live) - lpIntSize(deleted);
@@ -363,6 +402,8 @@ export class StreamRecordWriter {
 
   constructor(
     private readonly view: StreamView,
+    /** The stream the view is of, which keeps the nodes' encodings (`Stream.keepEncoded`). */
+    private readonly stream: Stream,
     private readonly writeGroups: (w: ByteWriter) => void,
   ) {}
 
@@ -380,7 +421,10 @@ export class StreamRecordWriter {
       if (node.rdbEncoded !== null) w.latin1(node.rdbEncoded);
       else if (this.next === nodes.length - 1) writeBlob(w, nodeToListpack(node));
       // Not the tail: it changes only if entries are deleted, keep what was written.
-      else node.rdbEncoded = writeBlobKept(w, nodeToListpack(node));
+      else {
+        const kept = writeBlobKept(w, nodeToListpack(node));
+        if (kept !== null) this.stream.keepEncoded(node, kept);
+      }
     }
     if (this.next < nodes.length) return false;
     const v = this.view;
@@ -403,17 +447,17 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
     writeId(w, group.lastId);
     writeSignedLen(w, group.entriesRead);
     writeLen(w, group.pel.size);
-    for (const nack of group.pel.from(StreamId.MIN)) {
+    group.pel.forEach((nack) => {
       writeRawId(w, nack.id);
       writeMillis(w, nack.deliveryTime);
       writeLen(w, nack.deliveryCount);
-    }
+    });
     writeLen(w, group.consumers.size);
     for (const consumer of group.sortedConsumers()) {
       writeString(w, consumer.name);
       writeMillis(w, consumer.seenTime);
       writeLen(w, consumer.pel.size);
-      for (const nack of consumer.pel.from(StreamId.MIN)) writeRawId(w, nack.id);
+      consumer.pel.forEach((nack) => writeRawId(w, nack.id));
     }
   }
 }
@@ -481,10 +525,17 @@ function readGroups(r: RdbInput, s: Stream, v2: boolean): void {
   }
 }
 
+/** The big-endian 32-bit word at `p` of `b` (the caller checked the bounds). */
+function u32be(b: Buffer, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
 /**
  * A group's PEL, then its consumers, each claiming its entries of that PEL. The PEL
- * is kept as the file has it, in ID order: a consumer's entry is found by binary
- * search over its ID's 32-bit words (no string or object per entry but the Nack).
+ * is kept as the file has it, in ID order, as 32-bit words; a consumer's entries are
+ * matched against it in order (redis-server writes both PELs in ID order), by binary
+ * search when they skip. No string or object per entry but the Nack and its ID; both
+ * PELs are built in one pass from sorted entries (`Pel.loadSorted`).
  */
 function readPel(r: RdbInput, group: ConsumerGroup): void {
   const n = r.count();
@@ -492,49 +543,57 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
   const words = new Uint32Array(n * 4);
   const times = new Float64Array(n);
   const counts: U64[] = new Array<U64>(n);
-  const owner: (Consumer | undefined)[] = new Array<Consumer | undefined>(n);
   for (let i = 0; i < n; i++) {
     const at = r.skip(ID_BYTES);
     // r.buf taken after the read: a window may have been extended by it.
     const buf = r.buf;
-    for (let w = 0; w < 4; w++) words[i * 4 + w] = buf.readUInt32BE(at + w * 4);
+    const w = i * 4;
+    words[w] = u32be(buf, at);
+    words[w + 1] = u32be(buf, at + 4);
+    words[w + 2] = u32be(buf, at + 8);
+    words[w + 3] = u32be(buf, at + 12);
     if (i > 0 && compareWordsAt(words, i - 1, words, i) >= 0) r.fail('pending entries out of order', at);
     times[i] = Number(r.millis());
     counts[i] = r.len();
   }
   const key = new Uint32Array(4);
   const nacks: Nack[] = new Array<Nack>(n);
+  let claimed = 0;
   for (let c = r.count(); c > 0; c--) {
     const atName = r.pos;
     const name = r.string();
     if (group.consumers.has(name)) r.fail('duplicated consumer name', atName);
     const consumer = group.createConsumer(name, Number(r.millis()));
+    const own: number[] = [];
+    let sorted = true;
+    let i = -1;
     for (let k = r.count(); k > 0; k--) {
       const at = r.skip(ID_BYTES);
       const buf = r.buf;
-      for (let w = 0; w < 4; w++) key[w] = buf.readUInt32BE(at + w * 4);
-      const i = findWords(words, n, key);
-      if (i < 0 || owner[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
-      owner[i] = consumer;
-      const id = new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3]));
-      const nack = new Nack(id, consumer, times[i], counts[i]);
-      nacks[i] = nack;
-      consumer.pel.add(nack);
+      key[0] = u32be(buf, at);
+      key[1] = u32be(buf, at + 4);
+      key[2] = u32be(buf, at + 8);
+      key[3] = u32be(buf, at + 12);
+      i = i + 1 < n && compareWordsAt(words, i + 1, key, 0) === 0 ? i + 1 : findWords(words, n, key);
+      if (i < 0 || nacks[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
+      nacks[i] = new Nack(new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3])), consumer, times[i], counts[i]);
+      if (own.length > 0 && own[own.length - 1] > i) sorted = false;
+      own.push(i);
     }
+    // redis-server writes a consumer's PEL in ID order, but does not require it.
+    if (!sorted) own.sort((a, b) => a - b);
+    consumer.pel.loadSorted(own.map((x) => nacks[x]));
+    claimed += own.length;
   }
-  for (let i = 0; i < n; i++) {
-    if (owner[i] === undefined) r.fail('a pending entry has no consumer');
-    group.pel.add(nacks[i]);
-  }
+  if (claimed !== n) r.fail('a pending entry has no consumer');
+  group.pel.loadSorted(nacks);
 }
 
 /** Sign of (ID a of `x`) - (ID b of `y`), IDs as four 32-bit words each. */
 function compareWordsAt(x: Uint32Array, a: number, y: Uint32Array, b: number): number {
-  for (let w = 0; w < 4; w++) {
-    const d = x[a * 4 + w] - y[b * 4 + w];
-    if (d !== 0) return d;
-  }
-  return 0;
+  const i = a * 4;
+  const j = b * 4;
+  return x[i] - y[j] || x[i + 1] - y[j + 1] || x[i + 2] - y[j + 2] || x[i + 3] - y[j + 3];
 }
 
 /** Index of the ID `key` among the n sorted IDs of `words`, or -1. */
