@@ -206,6 +206,8 @@ export const PARAMS: readonly ParamSpec[] = [
   bool('aof-disable-auto-gc', 'no', NO_EFFECT),
   // Microseconds to block after each key or command loaded, so that tests can watch a load (loading.ts).
   int('key-load-delay', '0', INT_MIN, INT_MAX, { hidden: true }),
+  // Microseconds waited per key saved by a full resync's snapshot, so that tests can watch one (full-sync.ts).
+  int('rdb-key-save-delay', '0', INT_MIN, INT_MAX, { hidden: true }),
 
   // Replication (broker/replication).
   text('masterauth', '', { sensitive: true }),
@@ -232,7 +234,7 @@ export const PARAMS: readonly ParamSpec[] = [
   bool('repl-disable-tcp-nodelay', 'no'),
   int('min-replicas-to-write', '0', 0, INT_MAX, { aliases: ['min-slaves-to-write'] }),
   int('min-replicas-max-lag', '10', 0, INT_MAX, { aliases: ['min-slaves-max-lag'] }),
-  // Followers' payloads are always streamed from the snapshot (broker/replication/leader.ts); `no` is accepted.
+  // `no`: followers' payloads go through a temp file in `dir` (broker/persistence/full-sync.ts).
   bool('repl-diskless-sync', 'yes'),
   int('repl-diskless-sync-delay', '5', 0, INT_MAX),
   int('repl-diskless-sync-max-replicas', '0', 0, INT_MAX),

@@ -49,10 +49,11 @@ export interface LoadResult {
   keysExpired: number;
   /**
    * A follower's position in its leader's stream that the data loaded stands for: the
-   * last file's last annotation when it is a `REPL <replid> <offset>` one with no
-   * command after it (broker/replication/follower.ts writes them); else null.
+   * last file's last annotation when it is a `REPL <replid> <offset> [<db>]` one with no
+   * command after it (broker/replication/follower.ts writes them; `db`, the db the
+   * stream is on there, 0 when absent); else null.
    */
-  replPosition: { replid: string; offset: number } | null;
+  replPosition: { replid: string; offset: number; db: number } | null;
 }
 
 const CHUNK = 4 << 20;
@@ -329,14 +330,14 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
 
 /**
  * The follower position the data read so far stands for: the last annotation line, if
- * it is `REPL <replid> <offset>` and no command came after it (`lastCommandEnd`);
+ * it is `REPL <replid> <offset> [<db>]` and no command came after it (`lastCommandEnd`);
  * with the file offset just past it.
  */
-function replPositionAt(stream: CommandStream, lastCommandEnd: number): { replid: string; offset: number; end: number } | null {
+function replPositionAt(stream: CommandStream, lastCommandEnd: number): { replid: string; offset: number; db: number; end: number } | null {
   const annotation = stream.lastAnnotation;
   if (annotation === null || annotation.end <= lastCommandEnd) return null;
-  const m = /^REPL ([0-9a-zA-Z]{40}) (\d+)$/.exec(annotation.text);
-  return m === null ? null : { replid: m[1], offset: Number(m[2]), end: annotation.end };
+  const m = /^REPL ([0-9a-zA-Z]{40}) (\d+)(?: (\d+))?$/.exec(annotation.text);
+  return m === null ? null : { replid: m[1], offset: Number(m[2]), db: Number(m[3] ?? 0), end: annotation.end };
 }
 
 function run(client: Client, command: Command<Client>, argv: Argv<Client>): void {

@@ -91,7 +91,7 @@ export class Persistence {
    * The position in a leader's stream the AOF loaded at start-up stands for (a follower
    * killed and restarted continues from it: broker/replication/follower.ts), else null.
    */
-  recordedReplPosition: { replid: string; offset: number } | null = null;
+  recordedReplPosition: { replid: string; offset: number; db: number } | null = null;
   /** Replies held until the fsync covering them (appendfsync always). */
   readonly groupCommit: GroupCommit;
   /** DEBUG AOF-FSYNC-FAIL: fsyncs of the AOF's files made to fail. */
@@ -208,7 +208,8 @@ export class Persistence {
 
   /** After the AOF is loaded: keys loaded, and the sizes aof_current_size and aof_base_size start from. */
   private loaded(result: LoadResult): void {
-    this.recordedReplPosition = result.replPosition === null ? null : { replid: result.replPosition.replid, offset: result.replPosition.offset };
+    const position = result.replPosition;
+    this.recordedReplPosition = position === null ? null : { replid: position.replid, offset: position.offset, db: position.db };
     this.snapshots.lastLoad = { loaded: result.keysLoaded, expired: result.keysExpired };
     this.dir.baseFileSize = result.baseSize;
   }

@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { SnapshotInfo, SnapshotWriter } from '../../engine/persist/snapshot.js';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { SnapshotInfo, SnapshotSource, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 
 /** Wall time one slice of serialization may take before clients are served again. */
@@ -39,6 +39,11 @@ export class Cancelled extends Error {
 export interface SnapshotJob {
   readonly snapshot: SnapshotWriter;
   cancelled: boolean;
+  /**
+   * rdb-key-save-delay (full resyncs' snapshots): microseconds waited per key saved, so
+   * that tests can watch a snapshot in progress; clients are served meanwhile.
+   */
+  keySaveDelayUs?: number;
 }
 
 const fdatasync = promisify(fs.fdatasync);
@@ -84,7 +89,10 @@ export async function pumpSnapshot(job: SnapshotJob, write: (chunk: Buffer) => P
   try {
     for (;;) {
       if (job.cancelled) throw new Cancelled();
+      const before = snapshot.done;
       const done = snapshot.step(SLICE_MS);
+      const delayUs = job.keySaveDelayUs ?? 0;
+      if (delayUs > 0) await sleep(((snapshot.done - before) * delayUs) / 1000);
       if (done) break;
       await put(snapshot.drain(DRAIN_MAX));
       // Let clients run between slices even when the disk keeps up.
@@ -151,4 +159,9 @@ export function readWholeSync(fd: number, size: number): Buffer {
     got += n;
   }
   return buf.subarray(0, got);
+}
+
+/** The first `size` bytes of an open file as a SnapshotSource, read a window at a time (snapshotSourceLoadSteps). */
+export function fileSource(fd: number, size: number): SnapshotSource {
+  return { size, read: (into, offset, length, position) => fs.readSync(fd, into, offset, Math.min(length, READ_PIECE), position) };
 }

@@ -10,8 +10,10 @@
  *    the payload is written to a temp file in `dir` as it arrives (payload.ts) while
  *    clients keep the old data (replica-serve-stale-data); then the AOF is stopped, the
  *    dataset flushed and the file loaded a slice at a time (clients get -LOADING, as
- *    during the start-up load), the log adopts the leader's id and offset, and the AOF
- *    is started again with a rewrite (redis-server's restartAOFAfterSYNC);
+ *    during the start-up load), read a window at a time (never whole in memory), the
+ *    log adopts the leader's id and offset, and the AOF is started again with a rewrite
+ *    (redis-server's restartAOFAfterSYNC); this broker's own followers are dropped then,
+ *    and when the leader's id changes, else they stay attached (replication.ts);
  * 3. the command stream runs on a `LeaderConnection` (leader-connection.ts); after each
  *    whole command the bytes applied are appended to the log, which feeds this broker's
  *    own followers the same stream at the same offsets (chained replication);
@@ -24,12 +26,12 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { snapshotLoadSteps } from '../../engine/persist/snapshot.js';
+import { snapshotSourceLoadSteps } from '../../engine/persist/snapshot.js';
 import { FormatError } from '../../engine/persist/bytes.js';
 import type { Broker, CommandHost, ConnectionHost } from '../server.js';
 import type { Replication } from './replication.js';
 import { LoadCancelled } from '../persistence/loading.js';
-import { readWholeSync } from '../persistence/snapshot-file.js';
+import { fileSource } from '../persistence/snapshot-file.js';
 import { strerror } from '../persistence/strerror.js';
 import { PayloadReceiver } from './payload.js';
 import { LeaderConnection } from './leader-connection.js';
@@ -92,6 +94,12 @@ export class FollowerLink {
   private stopped = false;
   /** A payload is being loaded: no new attempt starts until it is done. */
   private loadRunning = false;
+  /**
+   * The db the stream was on when the last connection ended (or as the payload's
+   * repl-stream-db says): a partial resync continues there, as redis-server's cached
+   * master keeps its db, since the leader sends no SELECT where nothing changed.
+   */
+  private lastStreamDb: number;
   /** The position is to be recorded in the AOF at the end of this turn's commands. */
   private annotationQueued = false;
 
@@ -102,13 +110,21 @@ export class FollowerLink {
     readonly port: number,
     /** True when the dataset is the log's history (REPLICAOF on a running broker): PSYNC tries to continue it. */
     resumable: boolean,
+    /** The db the stream is on at that position (the link this one replaces was on it). */
+    streamDb: number,
     /** Called when the link goes up or down. */
     private readonly linkChanged: () => void,
     /** A handover (FAILOVER): PSYNC asks the leader to take over, and this learns whether it did. */
     private failover: ((accepted: boolean) => void) | null = null,
   ) {
     this.canContinue = resumable;
+    this.lastStreamDb = streamDb;
     this.readOffset = this.processed = replication.log.offset;
+  }
+
+  /** The db the leader's stream is on at the offset applied (a chained follower's full resync says it: RDB repl-stream-db). */
+  get streamDb(): number {
+    return this.connection?.db.id ?? this.lastStreamDb;
   }
 
   /** Whether the dataset is a whole history a leader may continue (false while it is being replaced). */
@@ -346,7 +362,12 @@ export class FollowerLink {
     }
     this.temp = { fd, path: file };
     this.fullSync = { replid, offset };
-    this.payload = new PayloadReceiver({ write: (bytes) => fs.writeSync(fd, bytes) });
+    this.payload = new PayloadReceiver({
+      write: (bytes) => {
+        // writeSync may take part of the bytes.
+        for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+      },
+    });
     this.phase = 'payload';
   }
 
@@ -380,8 +401,6 @@ export class FollowerLink {
     const { log, engine, persistence } = this.broker;
     const size = this.payload!.received;
     try {
-      const buf = readWholeSync(temp.fd, size);
-      fs.closeSync(temp.fd);
       log.info('Discarding previously cached master state.');
       this.canContinue = false;
       const aofWasOn = persistence.suspendAofForSync();
@@ -389,9 +408,14 @@ export class FollowerLink {
       engine.flushAll();
       this.replication.leader.dropAll();
       log.info('MASTER <-> REPLICA sync: Loading DB in memory');
-      // A follower keeps keys past their time: the leader's DEL removes them (now: 0).
-      const loaded = await persistence.loading.runLoad({ totalBytes: size, steps: snapshotLoadSteps(engine.dbs, buf, { now: 0 }) });
+      // Read from the file a window at a time, never whole (a payload may be larger than
+      // the memory it leaves once loaded). A follower keeps keys past their time: the
+      // leader's DEL removes them (now: 0).
+      const steps = snapshotSourceLoadSteps(engine.dbs, fileSource(temp.fd, size), { now: 0 });
+      const loaded = await persistence.loading.runLoad({ totalBytes: size, steps });
       log.info(`Done loading RDB, keys loaded: ${loaded.keys}, keys expired: ${loaded.expired}.`);
+      const streamDb = Number(loaded.aux?.get('repl-stream-db') ?? 0);
+      this.lastStreamDb = Number.isInteger(streamDb) && streamDb >= 0 && streamDb < engine.dbs.length ? streamDb : 0;
       this.replication.log.adopt(replid, offset);
       this.processed = offset;
       this.canContinue = true;
@@ -406,6 +430,7 @@ export class FollowerLink {
       return this.abort(`Failed trying to load the MASTER synchronization DB from disk: ${why}`);
     } finally {
       this.loadRunning = false;
+      fs.closeSync(temp.fd);
       fs.rmSync(temp.path, { force: true });
     }
     // The link dropped or was stopped meanwhile: the next attempt continues from the loaded position.
@@ -426,9 +451,11 @@ export class FollowerLink {
     this.fullSync = null;
     this.readOffset = this.processed;
     this.unapplied = [];
-    this.connection = this.broker.adopt(
+    const connection = this.broker.adopt(
       (id) => new LeaderConnection(this.broker, socket, id, (c) => this.applied(c), () => this.sendAck()),
     );
+    connection.db = this.broker.engine.dbs[this.lastStreamDb];
+    this.connection = connection;
     // Counted before the connection parses them: its offset is what was read minus what it has not consumed.
     socket.prependListener('data', this.onStreamData);
     if (rest.length > 0) socket.unshift(rest);
@@ -477,7 +504,7 @@ export class FollowerLink {
    */
   private readonly recordPosition = (): void => {
     this.annotationQueued = false;
-    this.broker.persistence.annotate(`REPL ${this.replication.log.replid} ${this.processed}`);
+    this.broker.persistence.annotate(`REPL ${this.replication.log.replid} ${this.processed} ${this.streamDb}`);
   };
 
   /**
@@ -492,6 +519,7 @@ export class FollowerLink {
     this.broker.log.info(`Resuming from the position recorded in the AOF: ${recorded.replid}:${recorded.offset}`);
     this.replication.log.adopt(recorded.replid, recorded.offset);
     this.readOffset = this.processed = recorded.offset;
+    this.lastStreamDb = recorded.db < this.broker.engine.dbs.length ? recorded.db : 0;
     this.canContinue = true;
   }
 
@@ -514,6 +542,7 @@ export class FollowerLink {
     this.socket = null;
     const wasUp = this.phase === 'stream';
     if (this.connection !== null) {
+      this.lastStreamDb = this.connection.db.id;
       this.connection.close();
       this.connection = null;
     }

@@ -53,7 +53,9 @@ export class Following {
   follow(host: string, port: number, resumable: boolean, now = true, failover: ((accepted: boolean) => void) | null = null): void {
     if (this.link === null) this.disconnectBlockedClients();
     this.link?.stop();
-    const link = new FollowerLink(this.broker, this.replication, host, port, resumable, () => this.updateStaleGate(), failover);
+    // A follower re-pointed goes on in the db its stream was on (a leader's own stream starts with a SELECT).
+    const streamDb = this.link?.streamDb ?? 0;
+    const link = new FollowerLink(this.broker, this.replication, host, port, resumable, streamDb, () => this.updateStaleGate(), failover);
     this.link = link;
     this.broker.engine.followsLeader = true;
     this.broker.config.assign('replicaof', `${host} ${port}`);

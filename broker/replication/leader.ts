@@ -17,14 +17,19 @@
  * WAIT, min-replicas-to-write, repl-backlog-ttl, SHUTDOWN waiting for the followers, and
  * what INFO and ROLE show.
  *
- * Where it differs from redis-server: no fork and no temporary file, ever
- * (`repl-diskless-sync no` still streams; a follower without `capa eof` gets the
- * `$<length>` form, gathered in memory first); WAIT counts from the offset of the
- * caller's last write as redis-server's `c->woff`.
+ * With `repl-diskless-sync no`, or for a follower without `capa eof`, the snapshot goes
+ * through a temp file sent as `$<length>` (full-sync.ts), and a follower arriving while
+ * it is written shares it: its `+FULLRESYNC` names the snapshot's offset and its output
+ * starts with the stream since, from the backlog (redis-server copies another waiting
+ * replica's output buffer instead).
+ *
+ * Where it differs from redis-server: no fork; the disk-based payload is a temp file of
+ * its own, not `dbfilename`; WAIT counts from the offset of the caller's last write as
+ * redis-server's `c->woff`.
  */
 import type { Connection } from '../net/connection.js';
 import type { ShutdownOptions } from '../server.js';
-import type { SyncPosition, SyncTarget } from '../persistence/full-sync.js';
+import { syncsDiskless, type SyncPosition, type SyncTarget } from '../persistence/full-sync.js';
 import type { Replication, ReplicationHost } from './replication.js';
 
 /** redis-server's replstate for a replica, as INFO names them. */
@@ -44,6 +49,8 @@ class AttachedFollower {
   state: FollowerState = 'wait_bgsave_start';
   /** The stream flows to the socket (false while the payload goes or the first ACK is awaited). */
   streaming = false;
+  /** Its payload is streamed as it is made (else sent from a file): the stream then waits for its first ACK. */
+  diskless = true;
   /** repl_ack_off and repl_ack_time (ms). */
   ackOffset = 0;
   ackTime = Date.now();
@@ -51,6 +58,8 @@ class AttachedFollower {
   readonly since = Date.now();
   /** When its payload last moved (a write taken by the socket): repl-timeout during a full resync. */
   payloadMoved = Date.now();
+  /** Its payload's first bytes were sent. */
+  payloadStarted = false;
 
   constructor(
     readonly conn: Connection,
@@ -182,7 +191,30 @@ export class Leader {
     c.kind = 'replica';
     this.add(follower);
     this.ensureBacklog();
-    if (!this.startFullSyncIfDue() && this.host.persistence.fullSyncs.job === null) log.info('Delay next BGSAVE for diskless SYNC');
+    const fullSyncs = this.host.persistence.fullSyncs;
+    if (fullSyncs.job !== null) {
+      // syncCommand's cases 1 and 2: a snapshot is being made.
+      if (fullSyncs.joinable === null) log.info('Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC');
+      else if (this.joinFileSync(follower)) log.info('Waiting for end of BGSAVE for SYNC');
+      else log.info("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+      return;
+    }
+    if (!this.startFullSyncIfDue()) log.info('Delay next BGSAVE for diskless SYNC');
+  }
+
+  /**
+   * A follower arriving while a snapshot is written to a file for others shares it when
+   * the backlog still holds the stream since the snapshot's instant (beginFullSync
+   * gives it that stream).
+   */
+  private joinFileSync(f: AttachedFollower): boolean {
+    const fullSyncs = this.host.persistence.fullSyncs;
+    const position = fullSyncs.joinable!;
+    // What is pending is in the backlog once delivered.
+    this.deliver();
+    if (!this.replication.log.continueFrom(position.replid, position.offset + 1)) return false;
+    fullSyncs.join(this.syncTarget(f));
+    return true;
   }
 
   /** masterTryPartialResynchronization: true when the follower continues from the backlog. */
@@ -251,7 +283,7 @@ export class Leader {
     this.refreshGoodReplicas();
   }
 
-  /** Disconnects every follower (this broker now follows another: they must resync). */
+  /** Disconnects every follower (disconnectSlaves: the history changed id or was replaced, they must resync to learn it). */
   dropAll(): void {
     for (const f of [...this.followers.values()]) f.conn.close();
   }
@@ -279,7 +311,8 @@ export class Leader {
     const config = this.host.config;
     const persistence = this.host.persistence;
     if (persistence.fullSyncs.job !== null || persistence.fullSyncs.pending) return false;
-    const delay = config.int('repl-diskless-sync-delay') * 1000;
+    // The delay gathers followers for a diskless snapshot; one through a file starts now, and later ones join it.
+    const delay = syncsDiskless(config, waiting.map((f) => f.caps)) ? config.int('repl-diskless-sync-delay') * 1000 : 0;
     const enough = config.int('repl-diskless-sync-max-replicas');
     const oldest = Math.min(...waiting.map((f) => f.since));
     if (delay > 0 && Date.now() - oldest < delay && !(enough > 0 && waiting.length >= enough)) return false;
@@ -296,12 +329,13 @@ export class Leader {
     const socket = c.socket;
     return {
       eof: f.caps.eof,
-      begin: (position: SyncPosition) => this.beginFullSync(f, position),
+      begin: (position: SyncPosition, diskless: boolean) => this.beginFullSync(f, position, diskless),
       write: (bytes) =>
         new Promise<void>((resolve, reject) => {
           if (socket.destroyed || c.closed) return reject(new Error('replica gone'));
           this.host.stats.netReplOutputBytes += bytes.length;
           f.payloadMoved = Date.now();
+          f.payloadStarted = true;
           if (socket.write(bytes)) return resolve();
           const done = (): void => {
             socket.off('drain', done);
@@ -320,19 +354,24 @@ export class Leader {
   /**
    * The snapshot's instant (replicationSetupSlaveForFullResync): `+FULLRESYNC` with
    * the offset it stands for; the stream from here on is held in the follower's output,
-   * starting with a SELECT (slaveseldb = -1).
+   * starting with a SELECT (slaveseldb = -1). A follower joining a snapshot being
+   * written to a file gets the stream since its instant from the backlog first (which
+   * begins with that SELECT).
    */
-  private beginFullSync(f: AttachedFollower, position: SyncPosition): void {
+  private beginFullSync(f: AttachedFollower, position: SyncPosition, diskless: boolean): void {
     const c = f.conn;
-    // What is pending came before the instant (and goes to the others); only now does
+    // What is pending came before now (and goes to the others); only now does
     // this follower start receiving the stream, held behind +FULLRESYNC and the payload.
     this.deliver();
+    const log = this.replication.log;
     f.state = 'wait_bgsave_end';
+    f.diskless = diskless;
     f.payloadMoved = Date.now();
-    if (this.replication.role === 'master') this.replication.log.encoder.selectedDb = -1;
+    if (this.replication.role === 'master') log.encoder.selectedDb = -1;
     if (f.psync) c.reply.simple(`FULLRESYNC ${position.replid} ${position.offset}`);
     c.flush();
     c.outputHeld = true;
+    for (const b of log.tail(position.offset + 1)) c.reply.shared(b);
   }
 
   private endFullSync(f: AttachedFollower, ok: boolean): void {
@@ -351,9 +390,10 @@ export class Leader {
     f.state = 'online';
     f.ackTime = Date.now();
     this.refreshGoodReplicas();
-    if (f.caps.eof) {
+    if (f.diskless) {
       this.host.log.info(`Streamed RDB transfer with replica ${f.name} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming`);
     } else {
+      // A payload from a file: the stream follows it at once (redis-server's replicaPutOnline after sendBulkToSlave).
       this.startStream(f);
     }
     this.host.log.info(`Synchronization with replica ${f.name} succeeded`);
@@ -543,11 +583,15 @@ export class Leader {
       if (f.state === 'online' && f.psync && now - f.ackTime > timeout) {
         this.host.log.warn(`Disconnecting timedout replica (streaming sync): ${f.name}`);
         f.conn.close();
-      } else if (f.state === 'wait_bgsave_end' && now - f.payloadMoved > timeout) {
+      } else if (f.state === 'wait_bgsave_end' && (f.diskless || f.payloadStarted) && now - f.payloadMoved > timeout) {
         // A follower that stopped reading its payload would hold the shared snapshot (and
-        // every BGSAVE and rewrite behind it) for good.
+        // every BGSAVE and rewrite behind it), or the sync file, for good.
         this.host.log.warn(`Disconnecting timedout replica (full sync): ${f.name}`);
         f.conn.close();
+      } else if (f.state === 'wait_bgsave_end' && !f.diskless && !f.payloadStarted) {
+        // While the sync file is written: a newline keeps the follower from timing out
+        // (replicationCron's, to replicas in their pre-synchronization stage).
+        f.conn.socket.write('\n');
       }
     }
     this.expireBacklog(now);

@@ -94,14 +94,16 @@ export class Replication {
   }
 
   /**
-   * This broker now follows a leader through `link` (REPLICAOF host port): followers
-   * attached to it are dropped so that they resync with the new history, as
-   * redis-server's replicationSetMaster disconnects its sub-replicas.
+   * This broker now follows a leader through `link` (REPLICAOF host port). Followers
+   * attached to it stay, as redis-server 7.0's replicationSetMaster keeps its
+   * sub-replicas: when the new leader continues this history under the same id, they
+   * go on receiving its stream at the same offsets; the link drops them only when the
+   * id changes (`+CONTINUE <newid>`) or a full resync replaces the dataset
+   * (follower.ts), so that they learn the new history.
    */
   becomeFollower(link: FollowerSide): void {
     this.follower = link;
     this.role = 'replica';
-    this.leader.dropAll();
     this.updateWriteGate();
   }
 

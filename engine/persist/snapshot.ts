@@ -396,7 +396,111 @@ export function loadSnapshot(dbs: readonly Db[], buf: Buffer, options: SnapshotL
  */
 export function snapshotLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
   if (isBrksnap(buf)) return brksnapLoadSteps(dbs, buf, options);
-  return rdbLoadSteps(dbs, buf, options);
+  return rdbLoadSteps(dbs, new RdbInput(buf), options, null);
+}
+
+/** An input too long to hold whole (a follower's full-resync payload, in a file): read a window at a time. */
+export interface SnapshotSource {
+  /** The input's length in bytes. */
+  readonly size: number;
+  /** Copies up to `length` bytes from input offset `position` into `into` at `offset`; returns how many (0 at the end). */
+  read(into: Buffer, offset: number, length: number, position: number): number;
+}
+
+/** Bytes a window holds at least (more when one record is longer). */
+const WINDOW_BYTES = 1 << 20;
+
+/**
+ * `snapshotLoadSteps` over a `SnapshotSource` held a window at a time: whatever the
+ * input's length, about the window plus twice its longest record is in memory at most.
+ * RDB only (the former BRKSNAP format loads from a Buffer).
+ */
+export function snapshotSourceLoadSteps(
+  dbs: readonly Db[],
+  source: SnapshotSource,
+  options: SnapshotLoadOptions,
+  windowBytes = WINDOW_BYTES,
+): Generator<number, SnapshotLoad, number> {
+  const window = new InputWindow(source, windowBytes);
+  return rdbLoadSteps(dbs, window.input, options, window);
+}
+
+/**
+ * An `RdbInput`'s window over a source: extended while a record goes past its end (into
+ * a longer Buffer holding the same bytes at the same offsets, so what the record's
+ * readers hold stays valid), and moved on at a record's start once little of it is left
+ * or much is behind, within the same Buffer (the loader copies whatever it keeps,
+ * RdbInput.blob). The bytes it leaves behind go into the CRC-64 the trailer is checked
+ * against. It holds `bytes` and, while a longer record is read, twice that record at most.
+ */
+class InputWindow {
+  readonly input = new RdbInput(Buffer.alloc(0));
+  /** The CRC-64 of the input before the window. */
+  readonly crc = new Crc64();
+  private readonly bytes: number;
+  /** The Buffer the window is in (`input.buf` is its first `input.end` bytes). */
+  private space: Buffer;
+
+  constructor(
+    private readonly source: SnapshotSource,
+    bytes: number,
+  ) {
+    // The signature is read from the first window.
+    this.bytes = Math.max(bytes, 64);
+    this.space = Buffer.allocUnsafe(Math.min(this.bytes, source.size));
+    this.input.extend = (want) => this.extend(want);
+    this.take(0, 0);
+  }
+
+  /** At a record's start: the window starts there anew when less than a quarter of it is left, or half of it is behind. */
+  recordStart(): void {
+    const r = this.input;
+    if (r.base + r.end >= this.source.size) return;
+    if (r.end - r.pos >= this.bytes / 4 && r.pos < this.bytes / 2) return;
+    this.crc.update(r.buf, 0, r.pos);
+    const kept = r.end - r.pos;
+    if (this.space.length > 2 * this.bytes && kept < this.bytes) {
+      // A long record made the window larger: back to `bytes`.
+      const space = Buffer.allocUnsafe(this.bytes);
+      this.space.copy(space, 0, r.pos, r.end);
+      this.space = space;
+    } else {
+      this.space.copyWithin(0, r.pos, r.end);
+    }
+    this.take(r.pos, kept);
+  }
+
+  /** A record goes on past the window: a longer one, at least to `want` (an offset in it) if the input is that long. */
+  private extend(want: number): void {
+    const r = this.input;
+    const size = Math.min(Math.max(want, 2 * r.end), this.source.size - r.base);
+    if (size <= r.end) return;
+    const space = Buffer.allocUnsafe(size);
+    this.space.copy(space, 0, 0, r.end);
+    this.space = space;
+    this.take(0, r.end);
+  }
+
+  /**
+   * The window is now the input from `from` (an offset in the last one) on: its first
+   * `kept` bytes are in `space` already, the rest of `space` is read from the source.
+   */
+  private take(from: number, kept: number): void {
+    const r = this.input;
+    const base = r.base + from;
+    const space = this.space;
+    const size = Math.min(space.length, this.source.size - base);
+    let got = kept;
+    while (got < size) {
+      const n = this.source.read(space, got, size - got, base + got);
+      if (n === 0) break;
+      got += n;
+    }
+    r.buf = got === space.length ? space : space.subarray(0, got);
+    r.end = got;
+    r.base = base;
+    r.pos -= from;
+  }
 }
 
 /** The RDB version in a file's signature, checked as rdbLoadRio does. */
@@ -408,8 +512,8 @@ function readSignature(r: RdbInput): number {
   return version;
 }
 
-function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOptions): Generator<number, SnapshotLoad, number> {
-  const r = new RdbInput(buf);
+/** Loads an RDB from `r`: the whole input, or with `window` a window of it. */
+function* rdbLoadSteps(dbs: readonly Db[], r: RdbInput, options: SnapshotLoadOptions, window: InputWindow | null): Generator<number, SnapshotLoad, number> {
   r.limits = dbs[0].settings;
   const version = readSignature(r);
   const aux = new Map<string, string>();
@@ -419,11 +523,12 @@ function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOpt
   let expired = 0;
   let budget = 0;
   for (;;) {
+    window?.recordStart();
     const at = r.pos;
     const op = r.u8();
     switch (op) {
       case RdbOp.Eof:
-        return { keys, expired, end: checkTrailer(r, version), aux };
+        return { keys, expired, end: checkTrailer(r, version, window?.crc ?? new Crc64()), aux };
       case RdbOp.SelectDb: {
         const index = r.len();
         if (typeof index !== 'number' || index >= dbs.length) {
@@ -481,17 +586,20 @@ function* rdbLoadSteps(dbs: readonly Db[], buf: Buffer, options: SnapshotLoadOpt
       keys++;
     }
     expireAt = null;
-    if (--budget <= 0) budget = yield r.pos;
+    if (--budget <= 0) budget = yield r.base + r.pos;
   }
 }
 
-/** After EOF: the CRC-64 of everything before it (version 5 on; zero means not computed). Returns the end offset. */
-function checkTrailer(r: RdbInput, version: number): number {
-  if (version < 5) return r.pos;
+/**
+ * After EOF: the CRC-64 of everything before it (version 5 on; zero means not
+ * computed), `before` holding that of the input before `r`'s buffer. Returns the end offset.
+ */
+function checkTrailer(r: RdbInput, version: number, before: Crc64): number {
+  if (version < 5) return r.base + r.pos;
   const at = r.pos;
   const stored = r.raw(8);
-  if (!stored.equals(Buffer.alloc(8)) && !stored.equals(new Crc64().update(r.buf, 0, at).bytes())) {
+  if (!stored.equals(Buffer.alloc(8)) && !stored.equals(before.update(r.buf, 0, at).bytes())) {
     r.fail('Wrong RDB checksum. Aborting now.', at);
   }
-  return r.pos;
+  return r.base + r.pos;
 }

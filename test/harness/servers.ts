@@ -156,15 +156,15 @@ export function hasRedisServer(): boolean {
 export const NO_REDIS = 'redis-server is not installed (apt-get install redis-server): reference comparison skipped';
 
 /** A reference redis-server on a free port, without persistence. */
-export async function startRedis(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess }> {
+export async function startRedis(args: readonly string[] = []): Promise<RunningServer & { child: ChildProcess; output(): string }> {
   const port = await freePort();
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', scratchDir(), '--save', '', '--appendonly', 'no', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  await waitForPort(port, child);
-  return { port, child, stop: () => stopChild(child) };
+  const output = await waitForPort(port, child);
+  return { port, child, output, stop: () => stopChild(child) };
 }
 
 /** Waits until the server accepts connections; returns a getter of everything it printed. */

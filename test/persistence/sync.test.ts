@@ -103,13 +103,14 @@ describe.skipIf(!hasRedisServer())('SYNC and PSYNC', () => {
       arrived();
     });
     c.write('PSYNC ? -1\r\n');
-    const headerPattern = /^\+FULLRESYNC ([0-9a-f]{40}) 0\r\n\$(\d+)\r\n/;
+    // Newlines may keep the link alive while the payload is prepared (from a file, as this one is: no `capa eof`).
+    const headerPattern = /^\+FULLRESYNC ([0-9a-f]{40}) 0\r\n\n*\$(\d+)\r\n/;
     let all = Buffer.alloc(0);
     let header: RegExpExecArray | null = null;
     while (header === null || all.length < header[0].length + Number(header[2])) {
       await new Promise<void>((resolve) => (arrived = resolve));
       all = Buffer.concat(received);
-      header = headerPattern.exec(all.latin1Slice(0, 100));
+      header = headerPattern.exec(all.latin1Slice(0, Math.min(100, all.length)));
     }
     const rdb = all.subarray(header[0].length, header[0].length + Number(header[2]));
     expect(rdb.latin1Slice(0, 9)).toBe('REDIS0010');

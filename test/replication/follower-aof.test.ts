@@ -1,6 +1,6 @@
 /**
  * A follower with the AOF on records its position in the leader's stream with its AOF
- * (`#REPL <replid> <offset>` annotations after the effects they cover): killed with
+ * (`#REPL <replid> <offset> <db>` annotations after the effects they cover): killed with
  * SIGKILL under load and restarted from its AOF, it continues with a partial resync
  * where redis-server 7.0 needs a full one, and converges.
  */
@@ -52,7 +52,7 @@ describe.skipIf(!hasRedisServer())('a follower restarted from its AOF', () => {
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
     const incr = fs.readdirSync(path.join(dir, 'appendonlydir')).filter((f) => f.endsWith('.incr.aof'));
-    expect(fs.readFileSync(path.join(dir, 'appendonlydir', incr.at(-1)!), 'latin1')).toMatch(/\n#REPL [0-9a-f]{40} \d+\r\n/);
+    expect(fs.readFileSync(path.join(dir, 'appendonlydir', incr.at(-1)!), 'latin1')).toMatch(/\n#REPL [0-9a-f]{40} \d+ \d+\r\n/);
     await new Promise((r) => setTimeout(r, 300));
     const fullBefore = await infoField(admin, 'stats', 'sync_full');
     const partialBefore = Number(await infoField(admin, 'stats', 'sync_partial_ok'));
@@ -65,5 +65,30 @@ describe.skipIf(!hasRedisServer())('a follower restarted from its AOF', () => {
     await new Promise((r) => setTimeout(r, 300));
     await stop();
     await converged(admin, c2);
+  });
+
+  it('continues in the db the stream was on when it was killed (the leader sends no SELECT where nothing changed)', async () => {
+    const leader = await startRedis([...DEBUG, '--repl-diskless-sync-delay', '0']);
+    servers.push(leader);
+    const [admin, dbOne] = await connect(leader.port, 2);
+    const dir = tempDir('follower-aof-db-');
+    const args = [...DEBUG, '--dir', dir, '--appendonly', 'yes', '--replicaof', `127.0.0.1 ${leader.port}`];
+    const first = await spawnBroker(args);
+    servers.push(first);
+    const [c1] = await connect(first.port);
+    await linkUp(c1);
+    await dbOne.call('SELECT', '1');
+    await dbOne.call('SET', 'before', 'kill');
+    await converged(admin, c1);
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const second = await spawnBroker(args);
+    servers.push(second);
+    const [c2] = await connect(second.port);
+    await linkUp(c2);
+    await dbOne.call('SET', 'after', 'restart');
+    await converged(admin, c2);
+    await c2.call('SELECT', '1');
+    expect((await c2.call('GET', 'after')).value).toBe('restart');
   });
 });

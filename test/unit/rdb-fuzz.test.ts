@@ -1,13 +1,15 @@
 /**
  * Damaged RDB bytes never crash: random byte flips and cuts in a file of every type
  * (with the CRC-64 recomputed, so the damage reaches the decoders) load or fail with a
- * FormatError, and the same holds for DUMP payloads given to RESTORE's decoder.
+ * FormatError, and the same holds for DUMP payloads given to RESTORE's decoder; loaded a
+ * small window at a time (a follower's payload), a damaged file gives the outcome a
+ * whole-buffer load gives, to the error's offset.
  */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
 import { FormatError } from '../../engine/persist/bytes.js';
 import { dumpPayload, restoreValue } from '../../engine/persist/dump.js';
-import { loadSnapshot, snapshotBytes } from '../../engine/persist/snapshot.js';
+import { loadSnapshot, snapshotBytes, snapshotSourceLoadSteps, type SnapshotLoad } from '../../engine/persist/snapshot.js';
 import { Crc64 } from '../../engine/persist/rdb/crc64.js';
 import { List } from '../../engine/types/list.js';
 import { Stream } from '../../engine/types/stream.js';
@@ -61,6 +63,32 @@ describe('damaged RDB bytes', () => {
       } catch (err) {
         if (!(err instanceof FormatError)) throw new Error(`case ${i}: ${String(err)}\n${bytes.toString('hex')}`);
       }
+    }
+  });
+
+  it('a file loaded a window at a time fails or loads as a whole-buffer load does, 1000 random damages', () => {
+    const good = snapshotBytes(sampleEngine().dbs, Date.now());
+    const rnd = prng(4321);
+    const outcome = (load: () => SnapshotLoad): unknown => {
+      try {
+        const { keys, expired, end } = load();
+        return { keys, expired, end };
+      } catch (err) {
+        if (!(err instanceof FormatError)) throw err;
+        return { error: err.message, offset: err.offset };
+      }
+    };
+    for (let i = 0; i < 1000; i++) {
+      const bytes = damaged(good, rnd);
+      const windowed = (): SnapshotLoad => {
+        const source = { size: bytes.length, read: (into: Buffer, offset: number, length: number, position: number) => bytes.copy(into, offset, position, position + length) };
+        const steps = snapshotSourceLoadSteps(new Engine({ databases: 16 }).dbs, source, { now: 0 }, 64 + (i % 200));
+        for (;;) {
+          const step = steps.next(Infinity);
+          if (step.done) return step.value;
+        }
+      };
+      expect(outcome(windowed), `case ${i}`).toEqual(outcome(() => loadSnapshot(new Engine({ databases: 16 }).dbs, bytes, { now: 0 })));
     }
   });
 

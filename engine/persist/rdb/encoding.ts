@@ -169,22 +169,34 @@ export function writeBlob(w: ByteWriter, bytes: Uint8Array): void {
   w.bytes(bytes);
 }
 
-/** Reads an RDB file's bytes; every failure is a FormatError at the offset where it happened. */
 /** LZF strings up to this size are decompressed into a buffer reused from one to the next. */
 const SCRATCH_MAX = 1 << 20;
 
+/**
+ * Reads an RDB file's bytes; every failure is a FormatError at the offset where it
+ * happened. It holds the whole input, or a window of it (snapshot.ts's
+ * `snapshotSourceLoadSteps`: `buf` starts at the input's offset `base`, and `extend`
+ * lengthens it when a read goes past its end). Readers take `buf` anew after each read:
+ * an extension replaces it (with the same bytes at the same offsets, and more).
+ */
 export class RdbInput {
   pos: number;
   /** The encoding rules the values read are given (the loading engine's settings). */
   limits: EncodingLimits = DEFAULT_LIMITS;
+  /**
+   * Set when `buf` is a window of a longer input: makes `buf` reach offset `want` (in
+   * `buf`) if the input is that long, replacing it with a longer Buffer that holds the
+   * same bytes at the same offsets.
+   */
+  extend: ((want: number) => void) | null = null;
   private scratch = Buffer.allocUnsafe(1 << 14);
 
   constructor(
-    readonly buf: Buffer,
+    public buf: Buffer,
     start = 0,
-    readonly end = buf.length,
-    /** Added to offsets in errors (a payload inside a larger file). */
-    readonly base = 0,
+    public end = buf.length,
+    /** Added to offsets in errors (a payload inside a larger file, a window). */
+    public base = 0,
   ) {
     this.pos = start;
   }
@@ -193,8 +205,14 @@ export class RdbInput {
     throw new FormatError(message, this.base + at);
   }
 
+  /** A read up to offset `want` goes past `end`: the window is extended, or the input is cut short (`message`). */
+  reach(want: number, message: string, at = this.pos): void {
+    this.extend?.(want);
+    if (want > this.end) this.fail(message, at);
+  }
+
   private need(n: number): void {
-    if (this.pos + n > this.end) this.fail('unexpected end of file');
+    if (this.pos + n > this.end) this.reach(this.pos + n, 'unexpected end of file');
   }
 
   u8(): number {
@@ -293,7 +311,8 @@ export class RdbInput {
     const first = this.u8();
     if (first >>> 6 !== 3) {
       const n = this.lenAfter(first);
-      if (typeof n !== 'number' || n > this.end - this.pos) this.fail('string length past the end of the file', at);
+      if (typeof n !== 'number') this.fail('string length past the end of the file', at);
+      if (n > this.end - this.pos) this.reach(this.pos + n, 'string length past the end of the file', at);
       return this.raw(n);
     }
     switch (first & 0x3f) {
@@ -313,7 +332,8 @@ export class RdbInput {
   private lzf(at: number): Buffer {
     const clen = this.len();
     const len = this.len();
-    if (typeof clen !== 'number' || typeof len !== 'number' || clen > this.end - this.pos) this.fail('invalid LZF compressed string', at);
+    if (typeof clen !== 'number' || typeof len !== 'number') this.fail('invalid LZF compressed string', at);
+    if (clen > this.end - this.pos) this.reach(this.pos + clen, 'invalid LZF compressed string', at);
     // LZF expands at most 264 bytes from a 3-byte back reference: a larger claim is corrupt.
     if (len === 0 || len > clen * 132 + 32) this.fail('invalid LZF compressed string', at);
     if (len > this.scratch.length && len <= SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(Math.max(len, this.scratch.length * 2));
@@ -356,7 +376,8 @@ export class RdbInput {
       // A plain string: read straight from the file, without a Buffer view per string.
       const at = this.pos++;
       const n = this.lenAfter(first);
-      if (typeof n !== 'number' || n > this.end - this.pos) this.fail('string length past the end of the file', at);
+      if (typeof n !== 'number') this.fail('string length past the end of the file', at);
+      if (n > this.end - this.pos) this.reach(this.pos + n, 'string length past the end of the file', at);
       const text = this.buf.latin1Slice(this.pos, this.pos + n);
       this.pos += n;
       return text;

@@ -434,14 +434,15 @@ function readGroups(r: RdbInput, s: Stream, v2: boolean): void {
  */
 function readPel(r: RdbInput, group: ConsumerGroup): void {
   const n = r.count();
-  if (n > r.end - r.pos) r.fail('pending entries list longer than the file');
+  if (n > r.end - r.pos) r.reach(r.pos + n, 'pending entries list longer than the file');
   const words = new Uint32Array(n * 4);
   const times = new Float64Array(n);
   const counts: U64[] = new Array<U64>(n);
   const owner: (Consumer | undefined)[] = new Array<Consumer | undefined>(n);
-  const buf = r.buf;
   for (let i = 0; i < n; i++) {
     const at = r.skip(ID_BYTES);
+    // r.buf taken after the read: a window may have been extended by it.
+    const buf = r.buf;
     for (let w = 0; w < 4; w++) words[i * 4 + w] = buf.readUInt32BE(at + w * 4);
     if (i > 0 && compareWordsAt(words, i - 1, words, i) >= 0) r.fail('pending entries out of order', at);
     times[i] = Number(r.millis());
@@ -456,6 +457,7 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
     const consumer = group.createConsumer(name, Number(r.millis()));
     for (let k = r.count(); k > 0; k--) {
       const at = r.skip(ID_BYTES);
+      const buf = r.buf;
       for (let w = 0; w < 4; w++) key[w] = buf.readUInt32BE(at + w * 4);
       const i = findWords(words, n, key);
       if (i < 0 || owner[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
