@@ -19,8 +19,14 @@ export function setUpScripting(broker: Pick<Broker, 'engine' | 'commands' | 'dis
       else broker.log.debug(message);
     },
     busyThresholdMs: () => broker.config.int('busy-reply-threshold'),
+    outOfMemory: (c) => broker.dispatcher.maxmemory.outOfMemory(c),
   });
   broker.commands.register(scriptingCommands(scripting));
+  // Dispatch sees EVAL and FCALL with their script's flags (OOM, CLIENT PAUSE WRITE, disk errors, a follower).
+  for (const name of ['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro']) {
+    const command = broker.commands.get(name)!;
+    command.flagsFor = (argv) => scripting.commandFlags(command, argv);
+  }
   // Only while a script yields: between scripts the gate costs one test per command.
   const gate = (command: Command<Connection>): string | null => scripting.busyRefusal(command.has(Flag.AllowBusy));
   scripting.busyChanged = (busy) => {

@@ -22,6 +22,12 @@ export class Client {
    */
   denyBlocking = false;
   /**
+   * While a script's commands run on this client (redis-server's CLIENT_SCRIPT on its
+   * Lua client): the keys the script declared (its EVAL's or FCALL's), which a read
+   * inside it remembers for CLIENT TRACKING; null otherwise.
+   */
+  scriptKeys: readonly string[] | null = null;
+  /**
    * The link from this broker's leader, when it follows one (broker/replication/): it
    * sees keys past their expiry as alive, since only the leader's DEL removes them
    * (redis-server's expireIfNeeded for `server.master`).

@@ -114,11 +114,15 @@ const FLAG_BITS: Record<string, Flag> = {
 
 /**
  * Flags redis-server 7.0 applies but leaves out of COMMAND INFO, so the generated
- * metadata lacks them: PUBLISH and SPUBLISH may replicate (CLIENT PAUSE WRITE holds them).
+ * metadata lacks them: PUBLISH, SPUBLISH, and EVAL, EVALSHA and FCALL (unless their
+ * script's flags say otherwise) may replicate (CLIENT PAUSE WRITE holds them).
  */
 const HIDDEN_FLAGS: Record<string, Flag> = {
   publish: Flag.MayReplicate,
   spublish: Flag.MayReplicate,
+  eval: Flag.MayReplicate,
+  evalsha: Flag.MayReplicate,
+  fcall: Flag.MayReplicate,
 };
 
 /** Per-command counters for INFO commandstats. */
@@ -136,6 +140,16 @@ export class Command<C extends Client> {
   valueHandler: ValueHandler<C> | null = null;
   values: ValueSlots | null = null;
   readonly subcommands: Map<string, Command<C>> | null;
+  /**
+   * For a command whose flags depend on its arguments (EVAL and FCALL take their
+   * script's shebang flags: redis-server's getCommandFlags), the flags dispatch checks
+   * (OOM, CLIENT PAUSE, disk errors, a read-only follower); null for all others.
+   */
+  flagsFor: ((argv: string[]) => number) | null = null;
+  /** The views `withFlags` made, by flags. */
+  private views: Map<number, Command<C>> | null = null;
+  /** The command a view was made from (itself for a command of the table): what per-command tables key on. */
+  original: Command<C> = this;
 
   constructor(
     /** `get`, or `client|kill` for a subcommand. */
@@ -154,6 +168,24 @@ export class Command<C extends Client> {
 
   has(flag: Flag): boolean {
     return (this.flags & flag) !== 0;
+  }
+
+  /** This command seen with other flags (same handler, stats and metadata): what `flagsFor` gives dispatch. */
+  withFlags(flags: number): Command<C> {
+    if (flags === this.flags) return this;
+    this.views ??= new Map();
+    let view = this.views.get(flags);
+    if (view === undefined) {
+      // A Command of its own (not a prototype view), so that dispatch sees one shape of object.
+      view = new Command<C>(this.fullname, this.arity, flags, this.firstKey, this.lastKey, this.keyStep, this.info, this.docs, [...(this.subcommands?.values() ?? [])]);
+      view.handler = this.handler;
+      view.valueHandler = this.valueHandler;
+      view.values = this.values;
+      (view as { stats: CommandStats }).stats = this.stats;
+      view.original = this;
+      this.views.set(flags, view);
+    }
+    return view;
   }
 
   /** True when argument `i` of a command line of `argc` arguments is one of the command's values. */

@@ -207,9 +207,7 @@ export class Engine {
       if (plain) command.handler!(c, argv);
       else command.valueHandler!(c, argv.args);
       // Client-side caching remembers the keys a tracking client read (redis-server's call()).
-      if (c.tracking !== null && !c.tracking.bcast && command.has(Flag.ReadOnly)) {
-        this.tracking.remember(c, command as unknown as Command<Client>, argsOf(argv));
-      }
+      if (c.tracking !== null && !c.tracking.bcast && command.has(Flag.ReadOnly)) this.rememberRead(c, command, argv);
       const effect = this.ownEffectToPropagate(changesBefore);
       if (effect !== null) this.alsoPropagate(c.db.id, effect);
       // Blocked clients are served after the whole command (or EXEC) that readied
@@ -235,6 +233,17 @@ export class Engine {
       }
       this.stats.totalCommands++;
     }
+  }
+
+  /**
+   * What a tracking client's read command makes CLIENT TRACKING remember (redis-server
+   * 7.0's call()): inside a script, the keys the script declared; EVAL_RO, EVALSHA_RO
+   * and FCALL_RO themselves (the only readonly commands refused in scripts) nothing,
+   * their scripts' reads do; any other, its keys.
+   */
+  private rememberRead<C extends Client>(c: C, command: Command<C>, argv: Argv<C>): void {
+    if (c.scriptKeys !== null) this.tracking.rememberScriptKeys(c, c.scriptKeys);
+    else if (!command.has(Flag.NoScript)) this.tracking.remember(c, command as unknown as Command<Client>, argsOf(argv));
   }
 
   /**

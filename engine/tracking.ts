@@ -139,14 +139,25 @@ export class Tracking {
     const t = c.tracking!;
     if ((t.optin && !t.caching) || (t.optout && t.caching) || command.has(Flag.PubSub)) return;
     const line = argv as readonly string[];
-    for (const pos of this.keysOf(command, line)) {
-      const key = line[pos];
-      let ids = this.table.get(key);
-      if (ids === undefined) this.table.set(key, (ids = new Set()));
-      if (!ids.has(c.id)) {
-        ids.add(c.id);
-        this.items++;
-      }
+    for (const pos of this.keysOf(command, line)) this.rememberKey(c, line[pos]);
+  }
+
+  /**
+   * A read by a script's command: the keys the script declared are remembered, not the
+   * command's (redis-server 7.0 remembers its caller's EVAL or FCALL keys).
+   */
+  rememberScriptKeys(c: Client, keys: readonly string[]): void {
+    const t = c.tracking!;
+    if ((t.optin && !t.caching) || (t.optout && t.caching)) return;
+    for (const key of keys) this.rememberKey(c, key);
+  }
+
+  private rememberKey(c: Client, key: string): void {
+    let ids = this.table.get(key);
+    if (ids === undefined) this.table.set(key, (ids = new Set()));
+    if (!ids.has(c.id)) {
+      ids.add(c.id);
+      this.items++;
     }
   }
 

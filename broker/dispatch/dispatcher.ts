@@ -115,7 +115,8 @@ export class Dispatcher {
       this.reject(c, found.command, argv, found.error);
       return true;
     }
-    return this.dispatchCommand(c, found.command, argv);
+    const command = found.command;
+    return this.dispatchCommand(c, command.flagsFor === null ? command : command.withFlags(command.flagsFor(argv)), argv);
   }
 
   /** `dispatch` once the command is known and its arity checked. */
@@ -257,10 +258,10 @@ export class Dispatcher {
 
   private recordLatency(command: Command<Connection>, ms: number): void {
     const histograms = this.broker.histograms;
-    let histogram = histograms.get(command);
+    let histogram = histograms.get(command.original);
     if (histogram === undefined) {
       histogram = new LatencyHistogram();
-      histograms.set(command, histogram);
+      histograms.set(command.original, histogram);
     }
     histogram.record(ms * 1e6);
   }

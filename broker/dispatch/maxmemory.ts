@@ -45,6 +45,8 @@ export class Maxmemory {
   private readonly engine: Engine;
   private timeLimitMs = evictionTimeLimitMs(10);
   private ignoreOnFollower = true;
+  /** Nothing could be freed under the limit before the last command (redis-server's pre_command_oom_state). */
+  private failedAtCommand = false;
   /** The eviction "time proc": evictions continuing between turns. */
   private continuing: NodeJS.Immediate | null = null;
   /** Since when memory has been over the limit (performance.now()), 0 when it is not. */
@@ -79,9 +81,18 @@ export class Maxmemory {
    * refused with -OOM because nothing more could be freed.
    */
   refuses(c: Connection, command: Command<Connection>): boolean {
-    if (this.performEvictions() !== EvictResult.Fail) return false;
+    this.failedAtCommand = this.performEvictions() === EvictResult.Fail;
+    if (!this.failedAtCommand) return false;
     if (command.has(Flag.DenyOom) || execQueuedWith(c, command, Flag.DenyOom)) return true;
     return c.multi !== null && !ALLOWED_IN_MULTI.has(command.fullname);
+  }
+
+  /**
+   * Whether a script run by `c`'s command started out of memory: its first write that
+   * may grow memory is refused (scriptVerifyOOM). Not for a leader's commands nor on a follower.
+   */
+  outOfMemory(c: Connection): boolean {
+    return this.limit !== 0 && this.failedAtCommand && c.kind !== 'master' && !c.mustObey && !this.engine.followsLeader;
   }
 
   /** Bytes over the limit, not counting replicas' output and the AOF buffer (getMaxmemoryState); 0 when within. */

@@ -6,8 +6,8 @@
  * LIMIT then reads only the range), GET patterns (`#` for the element itself), LIMIT,
  * ASC/DESC, and SORT's STORE into a list (deleted when the result is empty).
  *
- * As in Redis: a set with a constant BY and STORE is sorted with ALPHA anyway (so the
- * stored list does not depend on a hash table's order); SORT turns a listpack sorted
+ * As in Redis: a set with a constant BY and STORE, or in a script, is sorted with ALPHA
+ * anyway (so what is stored or replicated does not depend on a hash table's order); SORT turns a listpack sorted
  * set into a skiplist for good, so OBJECT ENCODING says `skiplist` afterwards; a value
  * that is not a number fails the whole command ("One or more scores can't be converted
  * into double") after the lookups, a missing BY key sorts as 0 (numeric) or first (ALPHA).
@@ -17,8 +17,7 @@
  * under the C and C.UTF-8 locales only; elements that tie under BY ... ALPHA keep the
  * order they were read in (Redis's qsort is a stable merge sort, its partial sort for
  * BY with LIMIT is ported as it is), which for a hashtable set or a sorted set without
- * a constant BY is redis-server's dict order, here our own. A script's SORT of a set
- * with a constant BY is not yet forced to sort (no script clients yet). redis-server
+ * a constant BY is redis-server's dict order, here our own. redis-server
  * does not clear errno before its strtod, so a number out of range read earlier in the
  * same batch of commands can fail a later SORT there; not here.
  */
@@ -245,8 +244,8 @@ function sort(c: Client, argv: string[], readonly: boolean): void {
   if (o === null) return;
   const v = c.db.lookupRead(argv[1]);
   if (v !== undefined && !(v instanceof List) && !(v instanceof SetValue) && !(v instanceof ZSet)) return c.reply.error(WRONGTYPE);
-  // A set has no order of its own to keep: what is stored must not depend on it.
-  if (o.dontSort && v instanceof SetValue && o.store !== null) {
+  // A set has no order of its own to keep: what is stored, or what a script sees, must not depend on it.
+  if (o.dontSort && v instanceof SetValue && (o.store !== null || c.scriptKeys !== null)) {
     o.dontSort = false;
     o.alpha = true;
     o.by = null;

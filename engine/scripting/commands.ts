@@ -110,8 +110,9 @@ function refusedFlagsOrReply(c: Client, flags: ReadonlySet<ScriptFlag> | null, r
   return false;
 }
 
-function newContext<C extends Client>(c: C, name: string, isFunction: boolean, readOnly: boolean): RunContext<C> {
-  return { caller: c, readOnly, name, isFunction, resp: 2, wrote: false, killed: false, busy: false, startedAt: Date.now() };
+function newContext<C extends Client>(c: C, name: string, isFunction: boolean, readOnly: boolean, flags: ReadonlySet<ScriptFlag> | null): RunContext<C> {
+  const allowOom = flags?.has('allow-oom') === true;
+  return { caller: c, readOnly, name, isFunction, resp: 2, wrote: false, allowOom, outOfMemory: false, killed: false, busy: false, startedAt: Date.now() };
 }
 
 /** The command table entries, bound to one engine's scripting state. */
@@ -134,7 +135,7 @@ export function scriptingCommands<C extends Client>(scripting: Scripting<C>): re
     // The commands the script runs are its effects; its own line is not.
     c.engine.preventPropagation();
     const readOnly = readOnlyCommand || script.flags?.has('no-writes') === true;
-    runScript(c, argv, () => scripting.vm.run(script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, sha, false, readOnly), false));
+    runScript(c, argv, () => scripting.vm.run(script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, sha, false, readOnly, script.flags), false));
   };
 
   const fcallGeneric = (c: C, argv: string[], readOnlyCommand: boolean): void => {
@@ -145,7 +146,7 @@ export function scriptingCommands<C extends Client>(scripting: Scripting<C>): re
     if (refusedFlagsOrReply(c, f.flags, readOnlyCommand)) return;
     c.engine.preventPropagation();
     const readOnly = readOnlyCommand || f.flags.has('no-writes');
-    runScript(c, argv, () => scripting.vm.run(f.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, f.name, true, readOnly), true));
+    runScript(c, argv, () => scripting.vm.run(f.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), newContext(c, f.name, true, readOnly, f.flags), true));
   };
 
   /** Runs a script to its end, or until it yields past busy-reply-threshold: then it goes on in later turns. */

@@ -3,7 +3,11 @@
  * once and adjusted to behave as the Lua 5.1 that redis-server embeds where scripts
  * can tell the difference. Why fengari and not a WebAssembly Lua: ARCHITECTURE.md,
  * "Scripting" (a script that calls the engine 20 times ran 13x faster here than under
- * wasmoon, whose every call crosses the JS/WebAssembly border through proxies).
+ * wasmoon, whose every call crosses the JS/WebAssembly border through proxies; through
+ * wasmoon's raw C API a BullMQ-sized script would cost about 40% less Lua time, short
+ * of the target either way, for a Lua 5.4 that cannot be bent to 5.1). fengari's
+ * sources are loaded patched for speed (withPatchedSources) and its string keys are
+ * made one latin1 character per byte (stringKey).
  *
  * Where Lua 5.3 differs from 5.1 and how this bridges it:
  * - 5.3 has a separate integer subtype, and fengari's integers are 32-bit: 0x100000000
@@ -13,7 +17,9 @@
  * - Numbers print as 5.1 prints them (`%.14g`, no `.0` on integral floats).
  * The rest (unpack, table.getn, loadstring...) is restored by the sandbox.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 /** The part of fengari's C-like API that the scripting engine uses (fengari ships no types). */
 export interface LuaState {
@@ -72,6 +78,7 @@ export interface LuaApi {
   lua_sethook(L: LuaState, f: ((L: LuaState) => void) | null, mask: number, count: number): void;
   lua_setmetatable(L: LuaState, i: number): void;
   lua_setupvalue(L: LuaState, f: number, n: number): Str | null;
+  lua_status(L: LuaState): number;
   lua_settop(L: LuaState, n: number): void;
   lua_toboolean(L: LuaState, i: number): boolean;
   lua_tolstring(L: LuaState, i: number): Str | null;
@@ -147,6 +154,8 @@ export function formatG(n: number, precision: number): string {
 
 /** Lua 5.1's LUAI_NUMFFORMAT, "%.14g": how numbers print. */
 export function formatG14(n: number): string {
+  // Integers of up to 14 digits print as themselves (tostring of a counter, a concatenation).
+  if (Number.isInteger(n) && Math.abs(n) < 1e14 && !Object.is(n, -0)) return String(n);
   return formatG(n, 14);
 }
 
@@ -178,13 +187,95 @@ function hexNumeralValue(s: Str): number {
   return negative ? -value : value;
 }
 
+/** A Lua string's bytes as a latin1 JavaScript string (no Buffer made: latin1Slice takes any Uint8Array). */
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+
+interface FengariString {
+  hash: string | null;
+  realstring: Str;
+}
+
+/**
+ * The key under which fengari's tables (JavaScript Maps) file a string, and by which
+ * it orders strings (`<`, table.sort). fengari's own writes each byte's hexadecimal
+ * digits without padding: slow (a string concatenation per byte, on every string a
+ * script makes and uses as a key), ambiguous ("\x01\x23" and "\x12\x03" are the same
+ * key) and out of byte order ("\x0f" sorted after "\x10"). One character per byte
+ * is exact, ordered as C's strcmp (redis-server's Lua compares with strcoll, the C
+ * locale's strcmp) and made natively.
+ */
+function stringKey(s: Str): string {
+  return '|' + latin1Slice.call(s, 0, s.length);
+}
+
+/** The CommonJS loader's hook for `.js` files (node:module's Module._extensions). */
+interface ModuleLoader {
+  _extensions: Record<string, (m: { _compile(source: string, file: string): void }, file: string) => void>;
+}
+
+/** fengari's pops of stack slots: `delete L.stack[--L.top];` and the like. */
+const STACK_DELETE = /delete ([A-Za-z_][A-Za-z0-9_]*\.stack\[[^\]]+\]);/g;
+
+/**
+ * Exact corrections of fengari's sources, by file. lua_pcallk inside a coroutine means
+ * to save the caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
+ * `&= ~CIST_OAH | allowhook` changes nothing: an error caught by xpcall in a coroutine
+ * then restores allowhook as 0, and that coroutine never calls its count hook again
+ * (a script reusing it could neither be interrupted past busy-reply-threshold nor killed).
+ */
+const SOURCE_FIXES: Record<string, [string, string][]> = {
+  'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
+};
+
+/** One fengari module's source as loaded here: its stack pops patched and its fixes applied. */
+function patchedSource(file: string, source: string): string {
+  let out = source.replace(STACK_DELETE, '$1 = undefined;');
+  for (const [from, to] of SOURCE_FIXES[path.basename(file)] ?? []) {
+    if (out.split(from).length !== 2) throw new Error(`fengari's ${path.basename(file)} is not the one this fix was written for: ${from}`);
+    out = out.replace(from, to);
+  }
+  return out;
+}
+
+/**
+ * Loads fengari with its sources patched (patchedSource). fengari pops a value by
+ * `delete`-ing its slot of the stack array: V8 then finds an array of 64 slots or more
+ * too sparse and turns it into a dictionary, and from then on every push and pop of
+ * every call is a hash-table operation (a third of the VM's time on a BullMQ-sized
+ * script). Its modules are compiled here with each such `delete X.stack[i];` turned
+ * into `X.stack[i] = undefined;`: the same to the VM (nothing reads a slot above the
+ * top), and the array stays an array. fengari 0.1.5 is its last release.
+ */
+function withPatchedSources<T>(load: () => T): T {
+  const loader = require('node:module') as ModuleLoader;
+  const original = loader._extensions['.js'];
+  const fengariSource = `${path.sep}fengari${path.sep}src${path.sep}`;
+  loader._extensions['.js'] = (m, file) => {
+    if (!file.includes(fengariSource)) return original(m, file);
+    m._compile(patchedSource(file, fs.readFileSync(file, 'utf8')), file);
+  };
+  try {
+    return load();
+  } finally {
+    loader._extensions['.js'] = original;
+  }
+}
+
 function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   // luaconf's exports are read by the other modules as they load: change them first
   // (through defs.js, which loads luaconf in the order fengari's own cycle expects).
-  require('fengari/src/defs.js');
+  // The same holds for defs' and lstring's functions that the other modules import.
+  const defs = require('fengari/src/defs.js') as { luastring_from: (a: ArrayLike<number>) => Str };
+  const from = defs.luastring_from;
+  // Every string pushed is copied with it: copying a typed array is native, Uint8Array.from
+  // iterates (and a Buffer's slice would be a view, not a copy).
+  defs.luastring_from = (a) => (a instanceof Uint8Array ? new Uint8Array(a) : from(a));
   const conf = require('fengari/src/luaconf.js') as Record<string, unknown>;
   conf.LUA_COMPAT_FLOATSTRING = true;
   conf.lua_number2str = formatG14;
+  const lstring = require('fengari/src/lstring.js') as { luaS_hash: (s: Str) => string; luaS_hashlongstr: (ts: FengariString) => string };
+  lstring.luaS_hash = stringKey;
+  lstring.luaS_hashlongstr = (ts) => (ts.hash ??= stringKey(ts.realstring));
   const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
   // Loaded after the whole of fengari (its modules require each other in a cycle).
   const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
@@ -198,7 +289,7 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   return loaded;
 }
 
-const fengari = loadFengari();
+const fengari = withPatchedSources(loadFengari);
 export const lua = fengari.lua;
 export const lauxlib = fengari.lauxlib;
 export const lualib = fengari.lualib;
@@ -210,7 +301,7 @@ export function luaBytes(s: string): Str {
 
 /** A Lua string's bytes as a latin1 string. */
 export function latin1(bytes: Str): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).latin1Slice();
+  return latin1Slice.call(bytes, 0, bytes.length);
 }
 
 /** Interned names (field and global names used on every call). */

@@ -7,6 +7,7 @@
  * (ScriptCommandHost); snapshots reach the libraries through `Engine.functionLibraries`.
  */
 import type { Client } from '../client.js';
+import { Flag, type Command } from '../command.js';
 import { INTERNAL_ERROR } from '../errors.js';
 import type { Engine, FunctionLibraryStore } from '../engine.js';
 import { lua, lauxlib, latin1, luaBytes, luaName, type LuaState } from './lua.js';
@@ -83,6 +84,21 @@ function parseFlags(list: readonly string[]): Set<ScriptFlag> | { unknown: strin
   return flags;
 }
 
+/**
+ * scriptFlagsToCmdFlags: a script that declares flags (a shebang, a function's flags)
+ * replaces its command's `write`, `denyoom` and `stale` flags by what they imply, and
+ * is no longer `may_replicate` (its flags say whether it writes).
+ */
+function scriptCommandFlags(commandFlags: number, flags: ReadonlySet<ScriptFlag>): number {
+  let bits = commandFlags & ~(Flag.Stale | Flag.DenyOom | Flag.Write | Flag.MayReplicate);
+  const noWrites = flags.has('no-writes');
+  // no-writes implies allow-oom.
+  if (!noWrites && !flags.has('allow-oom')) bits |= Flag.DenyOom;
+  if (!noWrites) bits |= Flag.Write;
+  if (flags.has('allow-stale')) bits |= Flag.Stale;
+  return bits;
+}
+
 /** The environment library code loads in: `redis.register_function`, `redis.log` and constants only. */
 const LOAD_ENVIRONMENT = `
 local register, log, version, versionNum, setmetatable, missing, refuse = ...
@@ -154,11 +170,51 @@ export class Scripting<C extends Client> {
     return busyError(running.isFunction);
   }
 
+  /**
+   * The flags dispatch checks for a command line of EVAL, EVALSHA, FCALL and their _RO
+   * forms (evalGetCommandFlags, fcallGetCommandFlags): the command's own, or those its
+   * script's or function's flags imply; a script without a shebang, or not found, keeps
+   * the command's.
+   */
+  commandFlags(command: Command<C>, argv: string[]): number {
+    const flags = this.declaredFlags(command.fullname, argv);
+    return flags === null ? command.flags : scriptCommandFlags(command.flags, flags);
+  }
+
+  private declaredFlags(command: string, argv: string[]): ReadonlySet<ScriptFlag> | null {
+    switch (command) {
+      case 'fcall':
+      case 'fcall_ro':
+        return this.functions.get(argv[1])?.flags ?? null;
+      case 'evalsha':
+      case 'evalsha_ro':
+        return argv[1].length === 40 ? (this.scripts.get(argv[1].toLowerCase())?.flags ?? null) : null;
+      default: {
+        const cached = this.scripts.get(this.shaOf(argv[1]));
+        if (cached !== undefined) return cached.flags;
+        const shebang = parseShebang(argv[1]);
+        const parsed = shebang === null ? null : this.shebangFlags(shebang);
+        return parsed === null || 'error' in parsed ? null : parsed.flags;
+      }
+    }
+  }
+
+  /** SHA1 of a script body, the last one remembered (EVAL asks twice: for its flags, then to run it). */
+  private shaOf(body: string): string {
+    if (body !== this.lastBody) {
+      this.lastBody = body;
+      this.lastSha = sha1hex(body);
+    }
+    return this.lastSha;
+  }
+  private lastBody = '';
+  private lastSha = sha1hex('');
+
   // ---- EVAL scripts ----
 
   /** Compiles and caches a script (EVAL, SCRIPT LOAD); its SHA1, or the error reply. */
   loadScript(body: string): { sha: string; script: Script } | { error: string } {
-    const sha = sha1hex(body);
+    const sha = this.shaOf(body);
     const cached = this.scripts.get(sha);
     if (cached !== undefined) return { sha, script: cached };
     const shebang = parseShebang(body);

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
+import { OOM } from '../errors.js';
 import { formatG, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
@@ -29,6 +30,12 @@ export interface ScriptCommandHost<C extends Client> {
   log(level: number, message: string): void;
   /** busy-reply-threshold in milliseconds (0: scripts are never interrupted). */
   busyThresholdMs(): number;
+  /**
+   * Whether memory was over maxmemory, nothing left to evict, when the command that
+   * runs the script started (redis-server's OOM state saved before a script): its
+   * first write that may grow memory is then refused. Never for a leader's command.
+   */
+  outOfMemory(c: C): boolean;
 }
 
 /** A script between its start and its end: its coroutine and what it changed on the caller. */
@@ -52,8 +59,12 @@ export interface RunContext<C extends Client> {
   isFunction: boolean;
   /** RESP version of the replies commands give the script (redis.setresp). */
   resp: 2 | 3;
-  /** The script ran a write command (SCRIPT KILL then answers -UNKILLABLE). */
+  /** The script ran a write command (SCRIPT KILL then answers -UNKILLABLE; past maxmemory it may go on writing). */
   wrote: boolean;
+  /** The `allow-oom` flag: writes run past maxmemory. */
+  allowOom: boolean;
+  /** Memory was over maxmemory when the script started (ScriptCommandHost.outOfMemory). */
+  outOfMemory: boolean;
   /** Set by SCRIPT KILL / FUNCTION KILL: the next hook stops the script. */
   killed: boolean;
   /** It ran past busy-reply-threshold and yields between slices (other clients get -BUSY). */
@@ -139,6 +150,10 @@ export class ScriptVM<C extends Client> {
   /** Where the commands a script calls write their replies (callCommand). */
   private readonly scratch = new Reply(2);
   private readonly runnerRef: number;
+  /** A coroutine whose script ended normally, kept for the next one (making one costs more than the set-up it saves). */
+  private idle: { thread: LuaState; threadRef: number } | null = null;
+  /** KEYS and ARGV hold a script's values: cleared before a function runs (redis-server's functions never see them). */
+  private keysSet = false;
   /** Registry references: the error handler, the protected globals proxy, the globals themselves. */
   readonly handlerRef: number;
   readonly globalsProxyRef: number;
@@ -291,14 +306,16 @@ export class ScriptVM<C extends Client> {
    * busy-reply-threshold: `resume` continues it (meanwhile other clients get -BUSY).
    */
   run(ref: number, keys: readonly string[], args: readonly string[], ctx: RunContext<C>, asArguments: boolean): boolean {
-    const L = this.L;
     const c = ctx.caller;
     const saved = { db: c.db, denyBlocking: c.denyBlocking, streamable: c.reply.streamable };
     c.denyBlocking = true;
+    c.scriptKeys = keys;
+    ctx.outOfMemory = this.host.outOfMemory(c);
     c.reply.streamable = false;
     this.running = ctx;
-    const thread = lua.lua_newthread(L);
-    const threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    const { thread, threadRef } = this.takeThread();
+    this.idle = null;
+    if (asArguments && this.keysSet) this.clearKeysAndArgv();
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
@@ -310,12 +327,22 @@ export class ScriptVM<C extends Client> {
       lua.lua_setfield(thread, -3, luaName('ARGV'));
       lua.lua_setfield(thread, -2, luaName('KEYS'));
       lua.lua_pop(thread, 1);
+      this.keysSet = true;
     }
     // Inside EXEC, or for a command a leader sent, the script must end within the command.
     const mayYield = !saved.denyBlocking && !c.mustObey;
     this.current = { thread, threadRef, ctx, asArguments, saved, mayYield };
-    lua.lua_sethook(thread, (T) => this.hook(T), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     return this.step(asArguments ? 4 : 2);
+  }
+
+  /** The idle coroutine, or a new one with the hook that watches the clock and SCRIPT KILL. */
+  private takeThread(): { thread: LuaState; threadRef: number } {
+    if (this.idle !== null) return this.idle;
+    const L = this.L;
+    const thread = lua.lua_newthread(L);
+    const threadRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_sethook(thread, (T) => this.hook(T), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    return { thread, threadRef };
   }
 
   /** Continues the script that yielded; true once it ended (see `run`). */
@@ -329,7 +356,8 @@ export class ScriptVM<C extends Client> {
     try {
       status = lua.lua_resume(s.thread, null, nargs);
     } catch (err) {
-      this.endRun(s);
+      // A JavaScript exception left the coroutine midway: it is not reused.
+      this.endRun(s, false);
       throw err;
     }
     if (status === lua.LUA_YIELD) return false;
@@ -343,25 +371,30 @@ export class ScriptVM<C extends Client> {
         out.error(this.errorReply(T, s.ctx));
       }
     } finally {
-      this.endRun(s);
+      this.endRun(s, status === lua.LUA_OK);
     }
     return true;
   }
 
-  /** The script ended: its coroutine is let go, the caller's state restored. */
-  private endRun(s: Suspension<C>): void {
-    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, s.threadRef);
-    // Functions run in redis-server's other Lua state, where no KEYS/ARGV were ever set.
-    if (!s.asArguments) this.clearKeysAndArgv();
+  /** The script ended: its coroutine is kept for the next one when it ended normally, the caller's state restored. */
+  private endRun(s: Suspension<C>, reusable: boolean): void {
+    if (reusable) {
+      lua.lua_settop(s.thread, 0);
+      this.idle = { thread: s.thread, threadRef: s.threadRef };
+    } else {
+      lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, s.threadRef);
+    }
     const c = s.ctx.caller;
     c.db = s.saved.db;
     c.denyBlocking = s.saved.denyBlocking;
+    c.scriptKeys = null;
     c.reply.streamable = s.saved.streamable;
     this.running = null;
     this.current = null;
   }
 
   private clearKeysAndArgv(): void {
+    this.keysSet = false;
     const L = this.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
     for (const name of ['KEYS', 'ARGV']) {
@@ -437,10 +470,11 @@ export class ScriptVM<C extends Client> {
     }
     const command = found.command;
     if (command.has(Flag.NoScript)) return this.callError(L, raiseErrors, 'ERR This Redis command is not allowed from script');
-    if (command.has(Flag.Write)) {
-      if (ctx.readOnly) return this.callError(L, raiseErrors, 'ERR Write commands are not allowed from read-only scripts.');
-      ctx.wrote = true;
-    }
+    const write = command.has(Flag.Write);
+    if (write && ctx.readOnly) return this.callError(L, raiseErrors, 'ERR Write commands are not allowed from read-only scripts.');
+    // scriptVerifyOOM: only before the script's first write (once it wrote, it must be able to finish).
+    if (ctx.outOfMemory && !ctx.wrote && !ctx.allowOom && command.has(Flag.DenyOom)) return this.callError(L, raiseErrors, OOM);
+    if (write) ctx.wrote = true;
     const reply = this.callCommand(ctx, command, argv);
     if (raiseErrors && reply[0] === 45) {
       // The command's error, raised as {err=...} for the script's error handler to place.

@@ -251,6 +251,14 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
     );
   });
 
+  it('strings as table keys and in comparisons are their bytes (fengari keyed them by unpadded hex digits)', async () => {
+    await evals(
+      "local t = {} t['\\1#'] = 'a' t['\\18\\3'] = 'b' return {t['\\1#'], t['\\18\\3']}",
+      "return {('\\15' < '\\16') and 1 or 0, ('a\\255' > 'a\\1') and 1 or 0, ('' < '\\0') and 1 or 0}",
+      "local t = {'\\16', '\\15', 'b', 'a\\0', 'a'} table.sort(t) return t",
+    );
+  });
+
   it('shebang flags, EVAL_RO and no-writes', async () => {
     await p.same('SET', 'k', 'v');
     await evals(
