@@ -83,6 +83,8 @@ export class FollowerLink {
   /** Stream bytes received (slave_read_repl_offset), and applied (slave_repl_offset). */
   private readOffset: number;
   private processed: number;
+  /** The part of `processed` already passed on to the log. */
+  private passedOn: number;
   /** Stream bytes received but not yet appended to the log, oldest first. */
   private unapplied: Buffer[] = [];
   private lastIo = 0;
@@ -94,6 +96,8 @@ export class FollowerLink {
   private loadRunning = false;
   /** The position is to be recorded in the AOF at the end of this turn's commands. */
   private annotationQueued = false;
+  /** The applied bytes are to be passed on to the log once this read's commands have run. */
+  private passOnQueued = false;
 
   constructor(
     private readonly broker: FollowerHost,
@@ -108,7 +112,7 @@ export class FollowerLink {
     private failover: ((accepted: boolean) => void) | null = null,
   ) {
     this.canContinue = resumable;
-    this.readOffset = this.processed = replication.log.offset;
+    this.readOffset = this.processed = this.passedOn = replication.log.offset;
   }
 
   /** Whether the dataset is a whole history a leader may continue (false while it is being replaced). */
@@ -424,7 +428,7 @@ export class FollowerLink {
     socket.off('data', this.onHandshakeData);
     this.payload = null;
     this.fullSync = null;
-    this.readOffset = this.processed;
+    this.readOffset = this.passedOn = this.processed;
     this.unapplied = [];
     this.connection = this.broker.adopt(
       (id) => new LeaderConnection(this.broker, socket, id, (c) => this.applied(c), () => this.sendAck()),
@@ -445,18 +449,32 @@ export class FollowerLink {
     this.unapplied.push(chunk);
   };
 
-  /** After a whole command was applied: its bytes go to the log (the backlog and chained followers). */
+  /**
+   * After a whole command was applied: the offset moves (REPLCONF ACK and GETACK say it),
+   * and once the read's commands have run, their bytes go to the log (the backlog and
+   * chained followers) together, as redis-server feeds its sub-replicas once per read.
+   */
   private applied(c: LeaderConnection): void {
-    const log = this.replication.log;
-    const processed = this.readOffset - c.parser.pendingBytes;
-    let bytes = processed - this.processed;
-    this.processed = processed;
+    this.processed = this.readOffset - c.parser.pendingBytes;
     if (!this.annotationQueued && this.broker.persistence.state !== 'off') {
       // Once the turn's commands ran: their effects are in the AOF before it.
       this.annotationQueued = true;
       queueMicrotask(this.recordPosition);
     }
-    while (bytes > 0) {
+    if (!this.passOnQueued) {
+      this.passOnQueued = true;
+      queueMicrotask(this.passOn);
+    }
+  }
+
+  /** The bytes of the commands applied since the last call, into the log: the Buffers read, or views of them. */
+  private readonly passOn = (): void => {
+    this.passOnQueued = false;
+    const log = this.replication.log;
+    let bytes = this.processed - this.passedOn;
+    this.passedOn = this.processed;
+    // (Nothing is left when the link dropped meanwhile.)
+    while (bytes > 0 && this.unapplied.length > 0) {
       const chunk = this.unapplied[0];
       if (chunk.length <= bytes) {
         this.unapplied.shift();
@@ -468,7 +486,7 @@ export class FollowerLink {
         bytes = 0;
       }
     }
-  }
+  };
 
   /**
    * Records the position the AOF's content stands for, as an annotation after the
