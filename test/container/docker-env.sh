@@ -7,10 +7,11 @@
 #   test/container/docker-env.sh install      apt-get installs docker.io and docker-compose when missing (.ci/run)
 #   test/container/docker-env.sh up [OWNER]   daemon answering, base image, project image built
 #   test/container/docker-env.sh down [OWNER] stops dockerd if `up` started it and no one else uses it
+#   test/container/docker-env.sh prometheus   a Prometheus image from this machine's prometheus (after `up`)
 #   test/container/docker-env.sh test [ARGS]  `npx vitest run --project container ARGS` (which calls up and down)
 #   test/container/docker-env.sh clean        removes what the suites left (containers, networks, volumes)
 #
-# `up` prints `image=<tag>` on its last line; when Docker cannot run here it prints
+# `up` and `prometheus` print `image=<tag>` on their last line; when Docker cannot run here it prints
 # `missing=<what is missing>` and exits 3 (the suites then skip, or fail under CI=true).
 # OWNER is the process that uses the daemon (default: the caller), so that several runs
 # share one dockerd and the last one out stops it.
@@ -155,6 +156,39 @@ build_image() {
   docker image prune -f --filter "label=$SUITE_LABEL.image" >/dev/null
 }
 
+# A Prometheus image laid out as the official one (the binary as /bin/prometheus, the
+# working directory /prometheus owned by `nobody`, the same entrypoint and default
+# command) from the prometheus Debian installs here: the compose stack's Prometheus
+# (test/container/compose.test.ts), since prom/prometheus cannot be pulled.
+prometheus_image() {
+  command -v prometheus >/dev/null 2>&1 || missing "prometheus is not installed (apt-get install prometheus): no Prometheus image"
+  local binary version tag rootfs
+  binary="$(readlink -f "$(command -v prometheus)")"
+  version="$(prometheus --version 2>&1 | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p' | tr '+~' '--')"
+  tag="streams-broker/prometheus-standin:${version:-unknown}"
+  if ! has_image "$tag"; then
+    log "building the Prometheus stand-in $tag from $binary"
+    rootfs="$(mktemp -d "$STATE/rootfs.XXXXXX")"
+    copy_with_libs "$rootfs" "$binary"
+    mkdir -p "$rootfs/bin" "$rootfs/etc/prometheus" "$rootfs/prometheus" "$rootfs/tmp"
+    [[ "$binary" == /bin/prometheus ]] || mv "$rootfs$binary" "$rootfs/bin/prometheus"
+    printf 'root:x:0:0:root:/root:/bin/false\nnobody:x:65534:65534:nobody:/home:/bin/false\n' >"$rootfs/etc/passwd"
+    printf 'root:x:0:\nnobody:x:65534:\n' >"$rootfs/etc/group"
+    chown 65534:65534 "$rootfs/prometheus"
+    chmod 1777 "$rootfs/tmp"
+    tar -C "$rootfs" -c . | docker import \
+      --change 'USER nobody' \
+      --change 'WORKDIR /prometheus' \
+      --change 'EXPOSE 9090' \
+      --change 'VOLUME ["/prometheus"]' \
+      --change 'ENTRYPOINT ["/bin/prometheus"]' \
+      --change 'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' \
+      - "$tag" >/dev/null
+    rm -rf "$rootfs"
+  fi
+  echo "image=$tag"
+}
+
 # --- what the suites leave ------------------------------------------------------------
 
 clean() {
@@ -220,9 +254,15 @@ test)
   shift
   cd "$ROOT" && exec npx vitest run --project container "$@"
   ;;
+prometheus)
+  daemon_answers || missing "no Docker daemon answers (run \`up\` first)"
+  exec 9>"$STATE/lock"
+  flock -w 1200 9 || missing "another docker-env.sh holds $STATE/lock for 20 minutes"
+  prometheus_image
+  ;;
 clean) clean ;;
 *)
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
   ;;
 esac

@@ -38,6 +38,35 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
+/** Instant queries against the Prometheus at `url` (one the test did not start: a container). */
+export function prometheusAt(url: string): Pick<RunningPrometheus, 'url' | 'query'> {
+  return {
+    url,
+    query: async (expr) => {
+      const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const body = (await response.json()) as { status: string; error?: string; data: { result: PromSample[] } };
+      if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error ?? response.status}`);
+      return body.data.result;
+    },
+  };
+}
+
+/** Polls `expr` until `accept` holds for its result; the last result otherwise, after `timeoutMs`. */
+export async function queryUntil(
+  prom: Pick<RunningPrometheus, 'query'>,
+  expr: string,
+  accept: (r: PromSample[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<PromSample[]> {
+  const deadline = Date.now() + timeoutMs;
+  let result = await prom.query(expr);
+  while (!accept(result) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    result = await prom.query(expr);
+  }
+  return result;
+}
+
 export interface PromSample {
   metric: Record<string, string>;
   value: [number, string];
@@ -75,22 +104,23 @@ export async function startPrometheus(targets: readonly string[], ruleFiles: rea
   let output = '';
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await untilReady(url, child, () => output);
-  return {
-    url,
-    query: async (expr) => {
-      const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      const body = (await response.json()) as { status: string; error?: string; data: { result: PromSample[] } };
-      if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error ?? response.status}`);
-      return body.data.result;
-    },
-    stop: () => stop(child),
-  };
+  try {
+    await untilPrometheusReady(url, () => (child.exitCode === null ? null : `prometheus exited (${child.exitCode}): ${output}`));
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return { ...prometheusAt(url), stop: () => stop(child) };
 }
 
-async function untilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+/**
+ * Waits until the Prometheus at `url` answers ready; `failed` says why it never will
+ * (its process exited), or null while it may.
+ */
+export async function untilPrometheusReady(url: string, failed: () => string | null = () => null): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${output()}`);
+    const failure = failed();
+    if (failure !== null) throw new Error(failure);
     try {
       if ((await fetch(`${url}/-/ready`)).status === 200) return;
     } catch {
@@ -98,8 +128,7 @@ async function untilReady(url: string, child: ChildProcess, output: () => string
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  child.kill('SIGKILL');
-  throw new Error(`prometheus did not become ready: ${output()}`);
+  throw new Error(`Prometheus at ${url} did not become ready`);
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -115,11 +144,16 @@ async function stop(child: ChildProcess): Promise<void> {
  * Clients producing to and consuming from a stream, a list queue and a channel, and one
  * blocked in BLPOP, until the returned function stops them.
  */
-export async function startLoad(port: number): Promise<() => Promise<void>> {
-  const c = await RawClient.connect(port);
-  const subscriber = await RawClient.connect(port);
+export async function startLoad(port: number, { host = '127.0.0.1', password }: { host?: string; password?: string } = {}): Promise<() => Promise<void>> {
+  const connect = async (): Promise<RawClient> => {
+    const client = await RawClient.connect(port, host);
+    if (password !== undefined) await client.call('AUTH', password);
+    return client;
+  };
+  const c = await connect();
+  const subscriber = await connect();
   await subscriber.call('SUBSCRIBE', 'events');
-  const blocked = await RawClient.connect(port);
+  const blocked = await connect();
   blocked.write('*3\r\n$5\r\nBLPOP\r\n$7\r\nwaiting\r\n$1\r\n0\r\n');
   await c.call('XGROUP', 'CREATE', 'orders', 'billing', '$', 'MKSTREAM');
   let running = true;

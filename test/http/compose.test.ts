@@ -2,26 +2,19 @@
  * The compose files (README, "Docker"): dashboards/compose.yml (a broker, Prometheus,
  * Grafana) and compose.yaml, which extends it with two followers, pass `docker compose
  * config` (or Debian's docker-compose where the compose plugin is missing: `.ci/run`
- * installs it), and refuse to start without BROKER_PASSWORD. Running the stack needs
- * the Prometheus and Grafana images, which cannot be pulled here.
+ * installs it), and refuse to start without BROKER_PASSWORD. The stack running is
+ * test/container/compose.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../harness/prometheus.js';
+import { composeCommand, NO_COMPOSE } from '../harness/compose.js';
 import { componentPresent } from '../harness/servers.js';
 
-/** `docker compose` (the plugin), else `docker-compose`, else null. */
-function composeCommand(): string[] | null {
-  for (const command of [['docker', 'compose'], ['docker-compose']]) {
-    if (spawnSync(command[0], [...command.slice(1), 'version'], { stdio: 'ignore' }).status === 0) return command;
-  }
-  return null;
-}
-
-const NO_COMPOSE = 'neither `docker compose` nor docker-compose is installed (apt-get install docker-compose): compose files not validated';
+const NO_COMPOSE_FILES = `${NO_COMPOSE}: compose files not validated`;
 const compose = composeCommand();
-const present = componentPresent(compose !== null, NO_COMPOSE);
+const present = componentPresent(compose !== null, NO_COMPOSE_FILES);
 
 function config(file: string, env: Record<string, string>, ...args: string[]) {
   const [command, ...prefix] = compose!;
@@ -29,7 +22,7 @@ function config(file: string, env: Record<string, string>, ...args: string[]) {
   return spawnSync(command, [...prefix, '-f', path.join(ROOT, file), 'config', ...args], { env: { ...inherited, ...env }, encoding: 'utf8' });
 }
 
-describe.skipIf(!present)(present ? 'compose files' : `compose files: ${NO_COMPOSE}`, () => {
+describe.skipIf(!present)(present ? 'compose files' : `compose files: ${NO_COMPOSE_FILES}`, () => {
   it('the observability stack: a broker, Prometheus and Grafana', () => {
     const run = config('dashboards/compose.yml', { BROKER_PASSWORD: 'test' }, '--services');
     expect(run.status, run.stderr).toBe(0);
@@ -49,6 +42,15 @@ describe.skipIf(!present)(present ? 'compose files' : `compose files: ${NO_COMPO
     expect(run.stdout.match(/BROKER_REPLICAOF: leader 6379/g)).toHaveLength(2);
     expect(run.stdout).toContain('prometheus-replication.yml:/etc/prometheus/prometheus.yml:ro');
     expect(run.stdout).toContain('dashboards/grafana/provisioning:/etc/grafana/provisioning:ro');
+  });
+
+  it('publish on the ports and run the images the variables name', () => {
+    const env = { BROKER_PASSWORD: 'test', BROKER_PORT: '7001', FOLLOWER_2_PORT: '7003', PROMETHEUS_PORT: '7005', BROKER_IMAGE: 'mine:1', PROMETHEUS_IMAGE: 'mirror/prometheus:2' };
+    const run = config('compose.yaml', env);
+    expect(run.status, run.stderr).toBe(0);
+    for (const text of ['127.0.0.1:7001:6379', '127.0.0.1:6380:6379', '127.0.0.1:7003:6379', '127.0.0.1:7005:9090', 'image: mine:1', 'image: mirror/prometheus:2']) {
+      expect(run.stdout, text).toContain(text);
+    }
   });
 
   it('refuse to start without a password', () => {

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../harness/prometheus.js';
+import { queryUntil, ROOT, type PromSample, type RunningPrometheus } from '../harness/prometheus.js';
 
 export const GRAFANA_DIR = path.join(ROOT, 'dashboards/grafana');
 export const PROMETHEUS_DIR = path.join(ROOT, 'dashboards/prometheus');
@@ -79,4 +79,37 @@ export function alertExpressions(): { alert: string; expr: string }[] {
  */
 export function relaxThresholds(expr: string): string {
   return expr.replace(/(==|!=|>=|<=|>|<)\s*-?\d+(\.\d+)?/g, '> -Inf');
+}
+
+/**
+ * Every panel query of every dashboard and every alert expression (thresholds relaxed)
+ * that returns no data from `prom`, with the template variables set to values the
+ * metrics of `instance` have: empty when the dashboards and alerts all work.
+ */
+export async function queriesWithoutData(prom: Pick<RunningPrometheus, 'query'>, instance: string): Promise<string[]> {
+  // Queries that need a moment of load (rates, histograms) are retried.
+  const hasData = (r: PromSample[]): boolean => r.length > 0;
+  const without: string[] = [];
+  for (const d of dashboards()) {
+    const values: Record<string, string> = { instance };
+    for (const v of variables(d)) {
+      if (v.name === 'instance' || v.type !== 'query') continue;
+      const { metric, label } = v.labelValues!;
+      const value = (await queryUntil(prom, substitute(metric, values), hasData))[0]?.metric[label];
+      if (value === undefined) {
+        without.push(`${d.file}: no value for $${v.name} (${metric})`);
+        continue;
+      }
+      values[v.name] = value;
+    }
+    for (const { panel, expr } of d.targets) {
+      const query = substitute(expr, values);
+      if (!hasData(await queryUntil(prom, query, hasData))) without.push(`${d.file} "${panel}": ${query}`);
+    }
+  }
+  for (const { alert, expr } of alertExpressions()) {
+    const query = relaxThresholds(expr);
+    if (!hasData(await queryUntil(prom, query, hasData))) without.push(`alert ${alert}: ${query}`);
+  }
+  return without;
 }

@@ -8,21 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerWithHttp } from '../harness/servers.js';
 import { Gateway } from '../../broker/gateway/gateway.js';
 import { RawClient } from '../harness/raw.js';
-import { hasPrometheus, NO_PROMETHEUS, startLoad, startPrometheus, type PromSample, type RunningPrometheus } from '../harness/prometheus.js';
-import { alertExpressions, dashboards, relaxThresholds, substitute, variables } from './dashboard-files.js';
+import { hasPrometheus, NO_PROMETHEUS, queryUntil, startLoad, startPrometheus, type PromSample, type RunningPrometheus } from '../harness/prometheus.js';
+import { queriesWithoutData } from './dashboard-files.js';
 
 const present = hasPrometheus();
-
-/** Polls `expr` until `accept` holds for its result; the last result otherwise, after about 30 s. */
-async function until(prom: RunningPrometheus, expr: string, accept: (r: PromSample[]) => boolean): Promise<PromSample[]> {
-  let result: PromSample[] = [];
-  for (let i = 0; i < 300; i++) {
-    result = await prom.query(expr);
-    if (accept(result)) return result;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return result;
-}
 
 describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHEUS, { timeout: 600_000 }, () => {
   let broker: Awaited<ReturnType<typeof startBrokerWithHttp>>;
@@ -53,7 +42,7 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
 
   it('scrapes both ports', async () => {
     for (const port of [broker.httpPort, broker.port, follower.httpPort]) {
-      const up = await until(prom, `up{instance="127.0.0.1:${port}"}`, (r) => r.length === 1 && r[0].value[1] === '1');
+      const up = await queryUntil(prom, `up{instance="127.0.0.1:${port}"}`, (r) => r.length === 1 && r[0].value[1] === '1');
       expect(up.map((s) => s.value[1]), `port ${port}`).toEqual(['1']);
     }
   });
@@ -77,36 +66,13 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
     // Each returns data, every value a number (a rate over no change gives NaN quantiles).
     const hasData = (r: PromSample[]): boolean => r.length > 0 && r.every((s) => Number.isFinite(Number(s.value[1])));
     const without: string[] = [];
-    for (const expr of expressions) if (!hasData(await until(prom, expr, hasData))) without.push(expr);
+    for (const expr of expressions) if (!hasData(await queryUntil(prom, expr, hasData))) without.push(expr);
     expect(without).toEqual([]);
     expect(Number((await prom.query(`sum(rate(broker_commands_total{${instance}}[5s]))`))[0].value[1])).toBeGreaterThan(0);
   });
 
   it('returns data for every panel of every dashboard and every alert expression (thresholds relaxed)', async () => {
-    const instance = `127.0.0.1:${broker.httpPort}`;
-    // Queries the panels and alerts use; ones that need a moment of load (rates, histograms) are retried.
-    const hasData = (r: PromSample[]): boolean => r.length > 0;
-    const without: string[] = [];
-    for (const d of dashboards()) {
-      const values: Record<string, string> = { instance };
-      for (const v of variables(d)) {
-        if (v.name === 'instance' || v.type !== 'query') continue;
-        const { metric, label } = v.labelValues!;
-        const seriesFor = await until(prom, substitute(metric, values), hasData);
-        const value = seriesFor[0]?.metric[label];
-        expect(value, `${d.file}: $${v.name}`).toBeDefined();
-        values[v.name] = value!;
-      }
-      for (const { panel, expr } of d.targets) {
-        const query = substitute(expr, values);
-        if (!hasData(await until(prom, query, hasData))) without.push(`${d.file} "${panel}": ${query}`);
-      }
-    }
-    for (const { alert, expr } of alertExpressions()) {
-      const query = relaxThresholds(expr);
-      if (!hasData(await until(prom, query, hasData))) without.push(`alert ${alert}: ${query}`);
-    }
-    expect(without).toEqual([]);
+    expect(await queriesWithoutData(prom, `127.0.0.1:${broker.httpPort}`)).toEqual([]);
   });
 
   // Last: it stops the load.
@@ -121,7 +87,7 @@ describe.skipIf(!present)(present ? 'scraped by a real Prometheus' : NO_PROMETHE
       [`broker_stream_length{instance="127.0.0.1:${broker.httpPort}",stream="orders"}`, length],
       [`broker_stream_group_pending_entries{instance="127.0.0.1:${broker.port}",group="billing"}`, pending],
     ]) {
-      const result = await until(prom, expr, (r) => r.length === 1 && r[0].value[1] === expected);
+      const result = await queryUntil(prom, expr, (r) => r.length === 1 && r[0].value[1] === expected);
       expect(result.map((s) => s.value[1]), expr).toEqual([expected]);
     }
   });
