@@ -3,11 +3,17 @@
  * (tools.ts cpuSeconds) for the same pipelined writes with 0, 1 and 2 followers:
  * SET, LPUSH and XADD, redis-benchmark with 50 clients at -P 16. Throughput on this
  * shared machine says more about the neighbours than about the leader; its CPU time per
- * write does not. The followers are redis-server processes for both leaders, so that
- * only the leaders differ; the runs alternate between the two leaders, which run side by
- * side. Reported per leader: µs of CPU per write, and with N followers / with none.
+ * write does not. The followers are stream readers in this process (`streamReader`:
+ * the handshake, the payload, then the stream read and acknowledged, nothing applied),
+ * the same for both leaders: a follower process on the same two cores would be measured
+ * too, its applying competing with the leader for the CPU (the `followers-N` scenarios
+ * of run.ts show that, with redis-server followers). The runs alternate between the two
+ * leaders, which run side by side. Reported per leader: µs of CPU per write, and with N
+ * followers / with none.
  */
-import { RawClient } from '../harness/raw.js';
+import net from 'node:net';
+import { PayloadReceiver } from '../../broker/replication/payload.js';
+import { encodeCommand, RawClient } from '../harness/raw.js';
 import { benchmarkRun, cpuSeconds, type Server } from './tools.js';
 
 interface CostTarget {
@@ -35,21 +41,13 @@ const LEADER_ARGS = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-d
 
 export const COST_STEPS = FOLLOWERS.length;
 
-/**
- * `startFollower(port)` starts a redis-server following the leader on `port`.
- */
-export async function replicationCost(
-  targets: readonly CostTarget[],
-  startFollower: (leaderPort: number) => Promise<Server>,
-  scale: number,
-  progress: ProgressLine,
-): Promise<string[]> {
+export async function replicationCost(targets: readonly CostTarget[], scale: number, progress: ProgressLine): Promise<string[]> {
   const n = Math.max(10_000, Math.round(REQUESTS * scale));
   // usPerWrite[target][write][followers]
   const cost = targets.map(() => WRITES.map(() => FOLLOWERS.map(() => Infinity)));
   for (const followers of FOLLOWERS) {
     const leaders = await Promise.all(targets.map((t) => t.start(LEADER_ARGS)));
-    const attached = (await Promise.all(leaders.map((l) => attachFollowers(l.port, followers, startFollower)))).flat();
+    const attached = (await Promise.all(leaders.map((l) => attachFollowers(l.port, followers, streamReader)))).flat();
     try {
       progress.start(`leader CPU per write with ${followers} followers`);
       for (let round = 0; round < ROUNDS; round++) {
@@ -79,13 +77,16 @@ export async function replicationCost(
   }
   return [
     '',
-    `Follower cost as leader CPU (${n.toLocaleString('en-US')} writes, ${CLIENTS} clients, -P ${PIPELINE}, lowest of ${ROUNDS} rounds; redis-server followers):`,
+    `Follower cost as leader CPU (${n.toLocaleString('en-US')} writes, ${CLIENTS} clients, -P ${PIPELINE}, lowest of ${ROUNDS} rounds; followers that read the stream and apply nothing):`,
     ...rows,
   ];
 }
 
+/** What attachFollowers starts and later stops. */
+type Follower = Pick<Server, 'stop'>;
+
 /** Starts `count` followers of the leader on `port` and waits until all are online. */
-export async function attachFollowers(port: number, count: number, startFollower: (leaderPort: number) => Promise<Server>): Promise<Server[]> {
+export async function attachFollowers<F extends Follower>(port: number, count: number, startFollower: (leaderPort: number) => Promise<F>): Promise<F[]> {
   if (count === 0) return [];
   const followers = await Promise.all(Array.from({ length: count }, () => startFollower(port)));
   const leader = await RawClient.connect(port);
@@ -99,4 +100,66 @@ export async function attachFollowers(port: number, count: number, startFollower
   } finally {
     leader.close();
   }
+}
+
+/** A follower's handshake before its PSYNC. */
+const HANDSHAKE = [['PING'], ['REPLCONF', 'listening-port', '0'], ['REPLCONF', 'capa', 'eof', 'capa', 'psync2']];
+
+function countLines(bytes: Buffer): number {
+  let n = 0;
+  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+/**
+ * A follower that reads the stream and applies nothing, as cheap as a follower can be:
+ * redis-server's handshake with `PSYNC ? -1`, the payload read and dropped, then the
+ * stream read, with `REPLCONF ACK <offset>` once loaded (the leader starts the stream on
+ * it) and every second.
+ */
+async function streamReader(port: number): Promise<Follower> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.setNoDelay(true);
+  const payload = new PayloadReceiver({ write: () => undefined });
+  let phase: 'handshake' | 'payload' | 'stream' = 'handshake';
+  let head = Buffer.alloc(0);
+  let offset = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let psyncSent = false;
+  const ack = (): void => void socket.write(encodeCommand(['REPLCONF', 'ACK', String(offset)]));
+  socket.on('data', (chunk: Buffer) => {
+    if (phase === 'stream') {
+      offset += chunk.length;
+      return;
+    }
+    if (phase === 'handshake') {
+      head = Buffer.concat([head, chunk]);
+      // redis-server refuses a PSYNC sent before the replies to what precedes it are read.
+      if (!psyncSent && countLines(head) >= HANDSHAKE.length) {
+        psyncSent = true;
+        socket.write(encodeCommand(['PSYNC', '?', '-1']));
+      }
+      const at = head.indexOf('+FULLRESYNC ');
+      const end = at < 0 ? -1 : head.indexOf('\r\n', at);
+      if (end < 0) return;
+      offset = Number(head.latin1Slice(at, end).split(' ')[2]);
+      phase = 'payload';
+      chunk = head.subarray(end + 2);
+    }
+    const progress = payload.feed(chunk);
+    if (progress.state !== 'done') return;
+    phase = 'stream';
+    offset += progress.rest.length;
+    ack();
+    timer = setInterval(ack, 1000);
+  });
+  socket.on('error', () => undefined);
+  socket.write(Buffer.concat(HANDSHAKE.map(encodeCommand)));
+  return {
+    stop: async () => {
+      if (timer !== null) clearInterval(timer);
+      socket.destroy();
+    },
+  };
 }

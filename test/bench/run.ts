@@ -339,7 +339,7 @@ async function main(): Promise<void> {
   }
   const loadReport = loadTimes ? await aofLoadTimes(TARGETS, scale, progress) : [];
   const lagReport = lagTimes ? await replicationLag(TARGETS, scale, progress) : [];
-  const costReport = replCost ? await replicationCost(TARGETS, startRedisFollower, scale, progress) : [];
+  const costReport = replCost ? await replicationCost(TARGETS, scale, progress) : [];
   // The WebSocket gateway against RESP workers, on the broker alone (test/bench/gateway.ts).
   const gatewayLines = only === null || only.includes('gateway') ? await gatewayReport(scale) : [];
   // The metrics' cost: the broker with and without its HTTP server, scraped (test/bench/metrics-cost.ts).
@@ -382,7 +382,7 @@ function printFollowerCost(results: Result[]): void {
   if (lines.length > 0) process.stdout.write(`\nFollower cost (leader throughput with N followers / with none, same server):\n${lines.join('\n')}\n`);
 }
 
-/** A redis-server following the server on `port` (the followers scenarios, replication-cost.ts). */
+/** A redis-server following the server on `port` (the followers scenarios). */
 function startRedisFollower(port: number): Promise<Server> {
   return startProcess('redis-server', (own) => ['--port', own, ...COMMON_ARGS, '--dir', serverDir(), ...IN_MEMORY, '--replicaof', '127.0.0.1', String(port)]);
 }
