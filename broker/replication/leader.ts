@@ -9,7 +9,8 @@
  * connection output, held while the payload goes to the socket directly, and sent
  * after it (once the follower's first REPLCONF ACK says it loaded, as redis-server's
  * repl_start_cmd_stream_on_ack). The link then carries the stream: each turn's bytes
- * are one Buffer shared by every follower's output, under its
+ * are views of the log's blocks (log.ts), the same Buffers in every follower's output
+ * and in the backlog, under its
  * client-output-buffer-limit (replica class), so a follower that falls behind is
  * dropped (and resyncs) rather than grow the leader's memory.
  *
@@ -101,12 +102,16 @@ export class Leader {
   goodReplicas = 0;
   /** Each client's offset after its last write (redis-server's c->woff), for WAIT. */
   private readonly writeOffsets = new WeakMap<Connection, number>();
+  /** The client that wrote last (null: none, or the server itself) and its offset, not yet in writeOffsets. */
+  private lastWriter: Connection | null = null;
+  private lastWriteOffset = 0;
   /** Clients blocked in WAIT. */
   private readonly waits: AckWait[] = [];
   private getAckScheduled = false;
   /** Called on every ACK while a shutdown waits for the followers. */
   private onAck: (() => void) | null = null;
   private deliveryScheduled = false;
+  private readonly deliverTurn = (): void => this.deliver();
   private noFollowersSince = Date.now();
   private cronLoops = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -119,7 +124,7 @@ export class Leader {
     log.onTurnStart = () => {
       if (this.deliveryScheduled) return;
       this.deliveryScheduled = true;
-      setImmediate(() => this.deliver());
+      setImmediate(this.deliverTurn);
     };
     const config = host.config;
     for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) {
@@ -145,10 +150,18 @@ export class Leader {
     return replication.role === 'replica' ? (replication.follower?.streamDb ?? 0) : 0;
   }
 
-  /** An own unit went into the log: the running client's WAIT offset moves (c->woff). */
+  /**
+   * An own unit went into the log: the running client's WAIT offset moves (c->woff).
+   * The last writer's is kept aside and goes into the WeakMap only once another client
+   * writes, so a pipeline of writes costs one WeakMap update rather than one a write.
+   */
   wrote(): void {
     const c = this.host.dispatcher.current;
-    if (c !== null) this.writeOffsets.set(c, this.replication.log.offset);
+    if (c !== this.lastWriter) {
+      if (this.lastWriter !== null) this.writeOffsets.set(this.lastWriter, this.lastWriteOffset);
+      this.lastWriter = c;
+    }
+    this.lastWriteOffset = this.replication.log.offset;
   }
 
   /**
@@ -158,11 +171,11 @@ export class Leader {
    */
   deliver(): void {
     this.deliveryScheduled = false;
-    const bytes = this.replication.log.takeTurn();
-    if (bytes === null) return;
+    const turn = this.replication.log.takeTurn();
+    if (turn === null) return;
     for (const f of this.followers.values()) {
       if (f.state === 'wait_bgsave_start') continue;
-      f.conn.reply.shared(bytes);
+      for (const bytes of turn) f.conn.reply.shared(bytes);
       if (f.streaming) f.conn.flush();
       else this.host.outputLimits.enforce(f.conn);
     }
@@ -428,7 +441,7 @@ export class Leader {
 
   /** The offset WAIT waits for on behalf of `c`: that of its last write (0 when none). */
   writeOffsetOf(c: Connection): number {
-    return this.writeOffsets.get(c) ?? 0;
+    return c === this.lastWriter ? this.lastWriteOffset : (this.writeOffsets.get(c) ?? 0);
   }
 
   /**

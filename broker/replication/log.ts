@@ -14,10 +14,13 @@
  * and writes cost nothing here. `repl-backlog-ttl` frees it again after a while
  * without followers, with a new replication id.
  *
- * Where it differs: the backlog is one ring Buffer of `repl-backlog-size` bytes
- * (redis-server 7.0 shares its reply blocks between the backlog and the replicas'
- * output); followers here get each event-loop turn's bytes as one shared Buffer
- * (`takeTurn`), which is what that sharing buys.
+ * The bytes are encoded once, into blocks that are never written over (as redis-server
+ * 7.0's shared replication buffer): a turn's bytes are a view of the block, handed as
+ * they are to every follower's socket and kept as they are in the backlog, a list of
+ * such views trimmed from the front to the last `repl-backlog-size` bytes. No byte is
+ * copied after it is encoded; a block is freed once no view of it is left (in the
+ * backlog or unsent in an output). A follower passes its leader's stream on the same
+ * way, the Buffers read off the link becoming views of the backlog.
  */
 import { randomBytes } from 'node:crypto';
 import type { Effect } from '../../engine/engine.js';
@@ -29,9 +32,67 @@ export const NO_REPLID = '0000000000000000000000000000000000000000';
 /** redis-server's CONFIG_REPL_BACKLOG_MIN_SIZE: a smaller repl-backlog-size is raised to this. */
 export const BACKLOG_MIN_SIZE = 16 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /** A new replication id (redis-server's changeReplicationId): 40 random hex characters. */
 function newReplid(): string {
   return randomBytes(20).toString('hex');
+}
+
+/** Bytes of a block the stream is encoded into (a longer command gets a block of its own size). */
+const BLOCK_BYTES = 64 * 1024;
+/**
+ * A view whose front is trimmed: a copy of the rest when that is a small part of a large
+ * Buffer (a long command's own block), which would otherwise stay in memory for it.
+ */
+function keptPart(view: Buffer, drop: number): Buffer {
+  const rest = view.subarray(drop);
+  return rest.buffer.byteLength > 2 * BLOCK_BYTES && rest.length * 4 < rest.buffer.byteLength ? Buffer.from(rest) : rest;
+}
+
+/** Dropped views at the front of the backlog's list beyond which the list is compacted. */
+const COMPACT_AFTER = 1024;
+
+/**
+ * The encoder's output: RESP written into a block until it is full, then into a new one,
+ * so that bytes once written never move and views of them can be shared.
+ */
+class BlockBuffer extends RespBuffer {
+  /** Where the bytes not yet made into a view start in `bytes`. */
+  sealedTo = 0;
+  /** Bytes written into earlier blocks, so that `total` counts every byte ever written. */
+  private before = 0;
+
+  constructor(private readonly onFull: () => void) {
+    super(BLOCK_BYTES);
+  }
+
+  get total(): number {
+    return this.before + this.length;
+  }
+
+  /** The bytes written since the last call, as a view (null when none). */
+  seal(): Buffer | null {
+    const start = this.sealedTo;
+    if (this.length === start) return null;
+    this.sealedTo = this.length;
+    return this.bytes.subarray(start, this.length);
+  }
+
+  /** Drops the bytes not yet sealed (a history given up). */
+  discard(): void {
+    this.length = this.sealedTo;
+  }
+
+  protected override reserve(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    // The bytes written so far become a view first; the block is never written again.
+    this.onFull();
+    this.before += this.length;
+    this.bytes = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
+    this.length = 0;
+    this.sealedTo = 0;
+  }
 }
 
 export class ReplicationLog {
@@ -45,18 +106,21 @@ export class ReplicationLog {
   offset = 0;
   /** Encodes this broker's own effect units (its SELECT state is the stream's, redis-server's slaveseldb). */
   readonly encoder = new EffectEncoder();
-  /** The bytes appended since the last `takeTurn`, kept only while `keepTurn` (followers are attached). */
-  private readonly turn = new RespBuffer();
+  /** Views of the bytes appended since the last `takeTurn`, kept only while `keepTurn` (followers are attached). */
+  private turn: Buffer[] = [];
+  /** Whether something was appended since the last `takeTurn` (onTurnStart was called). */
+  private turnOpen = false;
   keepTurn = false;
   /** Called on the first append after a `takeTurn` while `keepTurn`: the owner schedules delivery. */
   onTurnStart: (() => void) | null = null;
-  /** The ring; null while there is no backlog (repl_backlog_active:0). */
-  private ring: Buffer | null = null;
+  private readonly blocks = new BlockBuffer(() => this.seal());
+  private backlogActive = false;
+  /** The backlog: views of the stream's last bytes, oldest first, from `head` on. */
+  private views: Buffer[] = [];
+  private head = 0;
+  /** Bytes in `views` (at most `size` once trimmed). */
+  private stored = 0;
   private size: number;
-  /** Where the next byte goes in the ring. */
-  private next = 0;
-  /** repl_backlog_histlen. */
-  private held = 0;
 
   constructor(size: number) {
     this.size = Math.max(size, BACKLOG_MIN_SIZE);
@@ -64,17 +128,17 @@ export class ReplicationLog {
 
   /** repl_backlog_active. */
   get active(): boolean {
-    return this.ring !== null;
+    return this.backlogActive;
   }
 
-  /** repl_backlog_histlen. */
+  /** repl_backlog_histlen: the backlog's bytes, the encoded ones not yet made into views included. */
   get histlen(): number {
-    return this.held;
+    return Math.min(this.stored + this.blocks.length - this.blocks.sealedTo, this.size);
   }
 
   /** repl_backlog_first_byte_offset (0 without a backlog). */
   get firstByteOffset(): number {
-    return this.ring === null ? 0 : this.offset - this.held + 1;
+    return this.backlogActive ? this.offset - this.histlen + 1 : 0;
   }
 
   /** repl_backlog_size as configured (at least BACKLOG_MIN_SIZE). */
@@ -84,66 +148,58 @@ export class ReplicationLog {
 
   /** createReplicationBacklog: an empty backlog whose first byte is the next one produced. */
   createBacklog(): void {
-    if (this.ring !== null) return;
-    this.ring = Buffer.allocUnsafe(this.size);
-    this.next = 0;
-    this.held = 0;
+    if (this.backlogActive) return;
+    this.backlogActive = true;
+    this.dropViews();
   }
 
   /** freeReplicationBacklog (repl-backlog-ttl): the history is forgotten. */
   freeBacklog(): void {
-    this.ring = null;
-    this.next = 0;
-    this.held = 0;
+    this.backlogActive = false;
+    this.blocks.discard();
+    this.dropViews();
   }
 
   /** A new repl-backlog-size: the most recent bytes that fit are kept (redis-server 7.0 trims the same way). */
   resize(size: number): void {
     size = Math.max(size, BACKLOG_MIN_SIZE);
-    if (size === this.size) return;
-    if (this.ring === null) {
-      this.size = size;
-      return;
-    }
-    const bytes = this.tail(this.offset - Math.min(this.held, size) + 1);
+    // What the old size kept, and no more, is what the new one starts from.
+    this.seal();
     this.size = size;
-    const ring = (this.ring = Buffer.allocUnsafe(size));
-    this.next = 0;
-    this.held = 0;
-    for (const b of bytes) this.store(ring, b, 0, b.length);
+    this.trim();
   }
 
   /** A unit of this broker's own effects, encoded once for the backlog and every follower. */
   appendUnit(unit: readonly Effect[]): void {
-    const turn = this.turn;
-    const before = turn.length;
-    if (before === 0 && this.keepTurn) this.onTurnStart?.();
-    this.encoder.encode(unit, turn);
-    this.record(turn.bytes, before, turn.length);
-    if (!this.keepTurn) turn.length = 0;
+    if (!this.turnOpen && this.keepTurn) this.openTurn();
+    const blocks = this.blocks;
+    const before = blocks.total;
+    this.encoder.encode(unit, blocks);
+    this.offset += blocks.total - before;
   }
 
   /**
-   * Stream bytes: into the backlog ring, offset += length, and to attached followers
-   * (a follower passes what its leader sent on, so chained followers see the same
-   * stream and offsets).
+   * Stream bytes: into the backlog, offset += length, and to attached followers (a
+   * follower passes what its leader sent on, so chained followers see the same stream
+   * and offsets). `bytes` is kept as it is: it must never be written again.
    */
   append(bytes: Buffer): void {
-    if (this.keepTurn) {
-      if (this.turn.length === 0) this.onTurnStart?.();
-      this.turn.raw(bytes);
-    }
-    this.record(bytes, 0, bytes.length);
+    if (!this.backlogActive || bytes.length === 0) return;
+    if (!this.turnOpen && this.keepTurn) this.openTurn();
+    // What was encoded before goes first.
+    this.seal();
+    this.offset += bytes.length;
+    this.keep(bytes);
   }
 
-  /** The bytes appended since the last call, as one Buffer of their own (shared by every follower); null when none. */
-  takeTurn(): Buffer | null {
+  /** The bytes appended since the last call, as views shared by every follower; null when none. */
+  takeTurn(): Buffer[] | null {
+    this.seal();
+    this.turnOpen = false;
     const turn = this.turn;
     if (turn.length === 0) return null;
-    const out = Buffer.allocUnsafe(turn.length);
-    turn.bytes.copy(out, 0, 0, turn.length);
-    turn.consume(turn.length);
-    return out;
+    this.turn = [];
+    return turn;
   }
 
   /** A history no follower can continue (changeReplicationId and clearReplicationId2). */
@@ -162,7 +218,7 @@ export class ReplicationLog {
     this.replid2 = NO_REPLID;
     this.secondReplOffset = -1;
     this.offset = offset;
-    this.turn.consume(this.turn.length);
+    this.turn = [];
     this.freeBacklog();
     this.createBacklog();
   }
@@ -186,40 +242,68 @@ export class ReplicationLog {
   continueFrom(replid: string, psyncOffset: number): boolean {
     const sameHistory =
       replid.toLowerCase() === this.replid || (replid.toLowerCase() === this.replid2 && psyncOffset <= this.secondReplOffset);
-    if (!sameHistory || this.ring === null) return false;
+    if (!sameHistory || !this.backlogActive) return false;
     return psyncOffset >= this.firstByteOffset && psyncOffset <= this.offset + 1 && Number.isSafeInteger(psyncOffset);
   }
 
-  /** The backlog's bytes from stream offset `from` (within it) to the end, as at most two Buffers (copies). */
+  /** The backlog's bytes from stream offset `from` (within it) to the end, as views (never written again). */
   tail(from: number): Buffer[] {
-    const ring = this.ring;
-    const n = this.offset + 1 - from;
-    if (ring === null || n <= 0) return [];
-    const start = (this.next - n + this.size) % this.size;
-    if (start + n <= this.size) return [Buffer.from(ring.subarray(start, start + n))];
-    return [Buffer.from(ring.subarray(start)), Buffer.from(ring.subarray(0, n - (this.size - start)))];
-  }
-
-  /** feedReplicationBuffer's bookkeeping: bytes into the ring (when there is one), the offset moved on. */
-  private record(src: Uint8Array, start: number, end: number): void {
-    if (this.ring === null) return;
-    this.offset += end - start;
-    this.store(this.ring, src, start, end);
-  }
-
-  /** Writes bytes into the ring after the last ones, overwriting the oldest. */
-  private store(ring: Buffer, src: Uint8Array, start: number, end: number): void {
-    const size = this.size;
-    const n = end - start;
-    // Only the last `size` bytes can be kept.
-    if (n > size) start = end - size;
-    let p = start;
-    while (p < end) {
-      const chunk = Math.min(end - p, size - this.next);
-      ring.set(src.subarray(p, p + chunk), this.next);
-      this.next = (this.next + chunk) % size;
-      p += chunk;
+    this.seal();
+    let n = this.offset + 1 - from;
+    if (!this.backlogActive || n <= 0) return [];
+    const out: Buffer[] = [];
+    for (let i = this.views.length - 1; i >= this.head && n > 0; i--) {
+      const view = this.views[i];
+      out.push(view.length <= n ? view : view.subarray(view.length - n));
+      n -= view.length;
     }
-    this.held = Math.min(this.held + n, size);
+    return out.reverse();
+  }
+
+  private openTurn(): void {
+    this.turnOpen = true;
+    this.onTurnStart?.();
+  }
+
+  /** The bytes encoded since the last seal become a view: into the backlog, and the turn. */
+  private seal(): void {
+    const view = this.blocks.seal();
+    if (view !== null && this.backlogActive) this.keep(view);
+  }
+
+  private keep(view: Buffer): void {
+    if (this.keepTurn) this.turn.push(view);
+    this.views.push(view);
+    this.stored += view.length;
+    this.trim();
+  }
+
+  /** Drops the oldest bytes beyond `size`: whole views, then the front of one. */
+  private trim(): void {
+    let excess = this.stored - this.size;
+    if (excess <= 0) return;
+    const views = this.views;
+    while (excess > 0) {
+      const first = views[this.head];
+      if (first.length <= excess) {
+        views[this.head++] = EMPTY;
+        excess -= first.length;
+        this.stored -= first.length;
+      } else {
+        views[this.head] = keptPart(first, excess);
+        this.stored -= excess;
+        excess = 0;
+      }
+    }
+    if (this.head > COMPACT_AFTER && this.head * 2 > views.length) {
+      this.views = views.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private dropViews(): void {
+    this.views = [];
+    this.head = 0;
+    this.stored = 0;
   }
 }

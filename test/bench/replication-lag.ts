@@ -9,7 +9,7 @@
  * Also the time of a full resync of a 1,000,000-entry stream (from REPLICAOF to a running
  * follower until its link is up).
  */
-import { RawClient } from '../harness/raw.js';
+import { encodeCommand, RawClient } from '../harness/raw.js';
 
 interface LagServer {
   port: number;
@@ -90,26 +90,33 @@ async function linkUp(follower: RawClient): Promise<void> {
   }
 }
 
+/**
+ * The writer adds entries with explicit IDs (0-1, 0-2...), so that each one's reply
+ * time and the time the follower showed it are paired by ID whichever comes first: an
+ * entry the reader sees before the writer has read its reply counts as no lag (dropping
+ * it would keep only the slow ones). Reply times are taken as each reply arrives.
+ */
 async function measureLag(leaderPort: number, followerPort: number, seconds: number) {
   const [leader, follower, offsetClient, followerInfo] = await Promise.all(
     [leaderPort, followerPort, leaderPort, followerPort].map((port) => RawClient.connect(port)),
   );
-  const replied = new Map<string, number>();
-  const lags: number[] = [];
+  const repliedAt: number[] = [];
+  const seenAt: number[] = [];
   const offsets: number[] = [];
   let writing = true;
-  // The reader: every entry the follower shows, timed against the leader's reply.
+  let sent = 0;
+  // The reader: every entry the follower shows, with the time it showed it.
   const reading = (async () => {
-    let last = '$';
-    while (writing || lags.length < replied.size) {
+    let last = '0-0';
+    for (;;) {
       const reply = await follower.call('XREAD', 'COUNT', '1000', 'BLOCK', '100', 'STREAMS', 'lag', last);
       const now = performance.now();
-      for (const m of reply.raw.latin1Slice().matchAll(/\r\n\$\d+\r\n(\d+-\d+)\r\n\*/g)) {
-        last = m[1];
-        const at = replied.get(m[1]);
-        if (at !== undefined) lags.push(now - at);
+      for (const m of reply.raw.latin1Slice().matchAll(/\r\n\$\d+\r\n0-(\d+)\r\n\*/g)) {
+        last = `0-${m[1]}`;
+        seenAt[Number(m[1])] = now;
       }
-      if (!writing && reply.value === null) break;
+      // Done once the last entry showed, or nothing more came for 100 ms after the writer stopped.
+      if (!writing && (seenAt.length > sent || reply.value === null)) break;
     }
   })();
   const sampling = (async () => {
@@ -123,15 +130,17 @@ async function measureLag(leaderPort: number, followerPort: number, seconds: num
   })();
   // The writer: RATE entries a second, paced by the clock, in small pipelines.
   const began = performance.now();
-  let sent = 0;
   while (performance.now() - began < seconds * 1000) {
     const due = Math.floor(((performance.now() - began) / 1000) * RATE);
     const batch = Math.min(due - sent, 100);
     if (batch > 0) {
-      const replies = await Promise.all(Array.from({ length: batch }, () => leader.call('XADD', 'lag', '*', 'f', 'v')));
-      const now = performance.now();
-      for (const r of replies) replied.set(String(r.value), now);
+      const first = sent + 1;
+      leader.write(Buffer.concat(Array.from({ length: batch }, (_, i) => encodeCommand(['XADD', 'lag', `0-${first + i}`, 'f', 'v']))));
       sent += batch;
+      for (let i = 0; i < batch; i++) {
+        await leader.read();
+        repliedAt[first + i] = performance.now();
+      }
     } else {
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -139,6 +148,8 @@ async function measureLag(leaderPort: number, followerPort: number, seconds: num
   writing = false;
   await Promise.all([reading, sampling]);
   for (const c of [leader, follower, offsetClient, followerInfo]) c.close();
+  const lags: number[] = [];
+  for (let id = 1; id <= sent; id++) if (seenAt[id] !== undefined) lags.push(Math.max(0, seenAt[id] - repliedAt[id]));
   return { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), bytes50: quantile(offsets, 0.5), bytes99: quantile(offsets, 0.99), entries: lags.length };
 }
 

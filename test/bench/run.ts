@@ -20,7 +20,8 @@
  *
  * After the table: the cost of each AOF mode relative to the same server without AOF,
  * of each follower relative to the same leader without followers, replication lag under
- * a steady XADD load and the time of a full resync (replication-lag.ts),
+ * a steady XADD load and the time of a full resync (replication-lag.ts), each follower's
+ * cost as the leader's CPU time per write (replication-cost.ts),
  * the time each server takes to load a 1,000,000-entry stream from its own AOF
  * (as written, and after a rewrite), the WebSocket gateway against RESP workers
  * (gateway.ts), and what the metrics cost the commands (metrics-cost.ts).
@@ -35,6 +36,7 @@ import { encodeCommand, RawClient } from '../harness/raw.js';
 import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 import { lagSteps, replicationLag } from './replication-lag.js';
+import { attachFollowers, COST_STEPS, replicationCost } from './replication-cost.js';
 import { largeWorkloads } from './large-workloads.js';
 import { gatewayReport } from './gateway.js';
 import { scriptWorkloads } from './script-workloads.js';
@@ -313,17 +315,19 @@ async function main(): Promise<void> {
   const plan = SCENARIOS.map((scenario) => ({ scenario, workloads: selected.filter((w) => scenario.workloads?.includes(w.name) ?? true) }));
   const loadTimes = only === null || only.includes('aof_load');
   const lagTimes = only === null || only.includes('replication_lag');
+  const replCost = only === null || only.includes('replication_cost');
   const steps =
     plan.reduce((n, p) => n + ROUNDS * p.workloads.length * TARGETS.length, 0) +
     (loadTimes ? LOAD_STEPS * TARGETS.length : 0) +
-    (lagTimes ? lagSteps(TARGETS) : 0);
+    (lagTimes ? lagSteps(TARGETS) : 0) +
+    (replCost ? COST_STEPS : 0);
   const progress = new Progress(steps);
   const results: Result[] = [];
   let runs = 0;
   for (const { scenario, workloads } of plan) {
     if (workloads.length === 0) continue;
     const servers = await Promise.all(TARGETS.map((t) => t.start(scenario.serverArgs)));
-    const followers = (await Promise.all(servers.map((s) => attachFollowers(s.port, scenario.followers ?? 0)))).flat();
+    const followers = (await Promise.all(servers.map((s) => attachFollowers(s.port, scenario.followers ?? 0, startRedisFollower)))).flat();
     try {
       for (let round = 1; round <= ROUNDS; round++) {
         for (const workload of workloads) {
@@ -353,6 +357,7 @@ async function main(): Promise<void> {
   }
   const loadReport = loadTimes ? await aofLoadTimes(TARGETS, scale, progress) : [];
   const lagReport = lagTimes ? await replicationLag(TARGETS, scale, progress) : [];
+  const costReport = replCost ? await replicationCost(TARGETS, scale, progress) : [];
   // The WebSocket gateway against RESP workers, on the broker alone (test/bench/gateway.ts).
   const gatewayLines = only === null || only.includes('gateway') ? await gatewayReport(scale) : [];
   // The metrics' cost: the broker with and without its HTTP server, scraped (test/bench/metrics-cost.ts).
@@ -361,7 +366,7 @@ async function main(): Promise<void> {
   const failed = printTable(results);
   printAofCost(results);
   printFollowerCost(results);
-  for (const line of [...loadReport, ...lagReport, ...gatewayLines, ...metricsLines]) process.stdout.write(`${line}\n`);
+  for (const line of [...loadReport, ...lagReport, ...costReport, ...gatewayLines, ...metricsLines]) process.stdout.write(`${line}\n`);
   if (failed) process.exitCode = 1;
 }
 
@@ -395,25 +400,9 @@ function printFollowerCost(results: Result[]): void {
   if (lines.length > 0) process.stdout.write(`\nFollower cost (leader throughput with N followers / with none, same server):\n${lines.join('\n')}\n`);
 }
 
-/** Starts `count` redis-server followers of the server on `port` and waits until all are online. */
-async function attachFollowers(port: number, count: number): Promise<Server[]> {
-  if (count === 0) return [];
-  const followers = await Promise.all(
-    Array.from({ length: count }, () =>
-      startProcess('redis-server', (own) => ['--port', own, ...COMMON_ARGS, '--dir', serverDir(), ...IN_MEMORY, '--replicaof', '127.0.0.1', String(port)]),
-    ),
-  );
-  const leader = await RawClient.connect(port);
-  try {
-    for (let i = 0; i < 600; i++) {
-      const text = (await leader.call('INFO', 'replication')).raw.toString('latin1');
-      if ((text.match(/state=online/g)?.length ?? 0) === count) return followers;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`${count} followers of port ${port} did not come online`);
-  } finally {
-    leader.close();
-  }
+/** A redis-server following the server on `port` (the followers scenarios). */
+function startRedisFollower(port: number): Promise<Server> {
+  return startProcess('redis-server', (own) => ['--port', own, ...COMMON_ARGS, '--dir', serverDir(), ...IN_MEMORY, '--replicaof', '127.0.0.1', String(port)]);
 }
 
 /** Adds a round's figures to the same measurement's earlier rounds; rps and p50 become the medians, a failure stays. */

@@ -95,9 +95,34 @@ describe('ReplicationLog', () => {
       '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n' +
       '*1\r\n$5\r\nMULTI\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*1\r\n$4\r\nEXEC\r\n';
     expect(turns).toBe(1);
-    expect(log.takeTurn()!.latin1Slice()).toBe(expected);
+    expect(Buffer.concat(log.takeTurn()!).latin1Slice()).toBe(expected);
     expect(log.takeTurn()).toBeNull();
     expect(log.offset).toBe(expected.length);
     expect(Buffer.concat(log.tail(1)).latin1Slice()).toBe(expected);
+  });
+
+  it('hands out views that later writes never change, across blocks and long commands', () => {
+    const log = new ReplicationLog(1024 * 1024);
+    log.createBacklog();
+    log.keepTurn = true;
+    const turns: Buffer[][] = [];
+    const copies: Buffer[] = [];
+    // Small units, then one longer than a block, then small ones again: several blocks.
+    const values = [...Array.from({ length: 3000 }, (_, i) => `v${i}`), 'x'.repeat(100_000), ...Array.from({ length: 3000 }, (_, i) => `w${i}`)];
+    for (let i = 0; i < values.length; i++) {
+      // A turn taken every 500 units, the last one included.
+      log.appendUnit([{ db: 0, argv: ['SET', `k${i}`, values[i]] }]);
+      if (i % 500 === 0) {
+        const turn = log.takeTurn()!;
+        turns.push(turn);
+        copies.push(Buffer.concat(turn));
+      }
+    }
+    expect(log.takeTurn()).toBeNull();
+    const stream = Buffer.concat(turns.flat());
+    expect(turns.every((t, i) => Buffer.concat(t).equals(copies[i]))).toBe(true);
+    expect(stream.length).toBe(log.offset);
+    expect(Buffer.concat(log.tail(1)).equals(stream)).toBe(true);
+    expect(stream.latin1Slice(0, 52)).toBe('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$2\r\nk0\r\n$2\r\nv0\r\n');
   });
 });

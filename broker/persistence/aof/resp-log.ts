@@ -67,7 +67,8 @@ export class RespBuffer {
     if (this.length === 0 && this.bytes.length > SHRINK_ABOVE) this.bytes = Buffer.allocUnsafe(SHRINK_ABOVE);
   }
 
-  private reserve(n: number): void {
+  /** Makes room for `n` more bytes after `length` (a subclass may start a new Buffer instead of growing this one). */
+  protected reserve(n: number): void {
     if (this.length + n <= this.bytes.length) return;
     const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + n));
     this.bytes.copy(grown, 0, 0, this.length);
