@@ -15,6 +15,7 @@
 import net from 'node:net';
 import { startBroker, startRedis } from '../harness/servers.js';
 import { encodeCommand } from '../harness/raw.js';
+import { gc, heapBytes, usedMemory } from './memory-tools.js';
 
 interface Case {
   /** Elements the data holds (fields, members). */
@@ -90,32 +91,6 @@ async function send(port: number, commands: Iterable<string[]>): Promise<void> {
   if (batch.length > 0) await flush();
   while (replied < sent) await new Promise<void>((r) => (wake = r));
   socket.destroy();
-}
-
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined) throw new Error('run with node --expose-gc');
-  collect();
-  collect();
-}
-
-function heapBytes(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
-async function usedMemory(port: number): Promise<number> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.write(encodeCommand(['INFO', 'memory']));
-  const text = await new Promise<string>((resolve) => {
-    let got = '';
-    socket.on('data', (d) => {
-      got += d.toString('latin1');
-      if (got.includes('used_memory_peak:')) resolve(got);
-    });
-  });
-  socket.destroy();
-  return Number(/used_memory:(\d+)/.exec(text)![1]);
 }
 
 async function main(): Promise<void> {

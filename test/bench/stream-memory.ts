@@ -13,6 +13,7 @@
 import net from 'node:net';
 import { startBroker, startRedis } from '../harness/servers.js';
 import { encodeCommand } from '../harness/raw.js';
+import { gc, heapBytes, usedMemory } from './memory-tools.js';
 
 const ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const NODE_MAX_ENTRIES = process.argv[3];
@@ -46,49 +47,23 @@ async function addEntries(port: number, count: number): Promise<void> {
   socket.destroy();
 }
 
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined) throw new Error('run with node --expose-gc');
-  collect();
-  collect();
-}
-
-function usedBytes(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
-async function infoMemory(port: number): Promise<number> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.write(encodeCommand(['INFO', 'memory']));
-  const text = await new Promise<string>((resolve) => {
-    let got = '';
-    socket.on('data', (d) => {
-      got += d.toString('latin1');
-      if (got.includes('used_memory_peak:')) resolve(got);
-    });
-  });
-  socket.destroy();
-  return Number(/used_memory:(\d+)/.exec(text)![1]);
-}
-
 const mb = (n: number): string => (n / 1048576).toFixed(1) + ' MB';
 
 async function main(): Promise<void> {
   const args = NODE_MAX_ENTRIES === undefined ? [] : ['--stream-node-max-entries', NODE_MAX_ENTRIES];
 
   const redis = await startRedis(args);
-  const redisBefore = await infoMemory(redis.port);
+  const redisBefore = await usedMemory(redis.port);
   await addEntries(redis.port, ENTRIES);
-  const redisAfter = await infoMemory(redis.port);
+  const redisAfter = await usedMemory(redis.port);
   await redis.stop();
 
   const broker = await startBroker(args);
   gc();
-  const oursBefore = usedBytes();
+  const oursBefore = heapBytes();
   await addEntries(broker.port, ENTRIES);
   gc();
-  const oursAfter = usedBytes();
+  const oursAfter = heapBytes();
   const heap = process.memoryUsage();
   await broker.stop();
 
