@@ -6,28 +6,14 @@
  * follower promoted with REPLICAOF NO ONE is followed by its former sibling with a
  * partial resync (PSYNC2).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { maskRadixTreeNodes } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
-import { spawnBroker, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, until } from './topology.js';
+import { spawnBroker } from '../harness/servers.js';
+import { converged, info, infoField, mixedLoad, testResources, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-const loads: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const stop of loads.splice(0)) await stop().catch(() => undefined);
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
-
-async function connect(port: number, count = 1): Promise<RawClient[]> {
-  const made = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
-  clients.push(...made);
-  return made;
-}
+const { servers, loads, connect } = testResources();
 
 /** A broker whose backlog holds several seconds of the mixed load (see follower-interop.test.ts). */
 async function broker(extra: string[] = []) {

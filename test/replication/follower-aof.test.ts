@@ -6,28 +6,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, until } from './topology.js';
+import { converged, infoField, mixedLoad, testResources, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-const loads: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const stop of loads.splice(0)) await stop().catch(() => undefined);
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
-
-async function connect(port: number, count = 1): Promise<RawClient[]> {
-  const made = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
-  clients.push(...made);
-  return made;
-}
+const { servers, loads, connect } = testResources();
 
 async function linkUp(c: RawClient): Promise<void> {
   await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');

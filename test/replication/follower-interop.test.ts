@@ -12,30 +12,15 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { maskRadixTreeNodes } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 import { BROKER_BIN, freePort, hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, info, infoField, mixedLoad, until } from './topology.js';
+import { converged, info, infoField, mixedLoad, testResources, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-/** Loads to stop before the servers go, whether the test passed or not. */
-const loads: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const stop of loads.splice(0)) await stop().catch(() => undefined);
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
-
-async function connect(port: number, count = 1): Promise<RawClient[]> {
-  const made = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
-  clients.push(...made);
-  return made;
-}
+const { servers, loads, connect } = testResources();
 
 /**
  * A redis-server leader that streams its payload at once, with a backlog that holds

@@ -10,23 +10,14 @@
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, runLoops, until } from './topology.js';
+import { converged, infoField, mixedLoad, runLoops, testResources, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-const loads: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const stop of loads.splice(0)) await stop().catch(() => undefined);
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
-
+const { servers, clients, loads } = testResources();
 async function connect(port: number): Promise<RawClient> {
   const c = await RawClient.connect(port);
   clients.push(c);

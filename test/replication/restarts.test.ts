@@ -6,28 +6,14 @@
  * replication id, as redis-server 7.0 does after loading its AOF), and a follower frozen with SIGSTOP past
  * `repl-timeout` (the leader drops it; resumed, it resyncs and converges).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { spawnBroker, type RunningServer } from '../harness/servers.js';
+import { spawnBroker } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, runLoops, until } from './topology.js';
+import { converged, infoField, mixedLoad, runLoops, testResources, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-const loads: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const stop of loads.splice(0)) await stop().catch(() => undefined);
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
-
-async function connect(port: number, count = 1): Promise<RawClient[]> {
-  const made = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
-  clients.push(...made);
-  return made;
-}
+const { servers, loads, connect } = testResources();
 
 async function broker(extra: string[], port?: number) {
   const server = await spawnBroker([...DEBUG, '--repl-diskless-sync-delay', '0', '--repl-backlog-size', '64mb', ...extra], { port });
