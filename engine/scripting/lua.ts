@@ -213,12 +213,65 @@ interface ModuleLoader {
   _extensions: Record<string, (m: { _compile(source: string, file: string): void }, file: string) => void>;
 }
 
-/** fengari's pops of stack slots: `delete L.stack[--L.top];` and the like. */
-const STACK_DELETE = /delete ([A-Za-z_][A-Za-z0-9_]*\.stack\[[^\]]+\]);/g;
+/** fengari's pops of stack slots (`delete L.stack[--L.top];` and the like): only their index expression is kept. */
+const STACK_DELETE = /delete ([A-Za-z_][A-Za-z0-9_]*\.stack)\[([^\]]+)\];/g;
+
+/** A slot at or above the top that may be reused: not there yet, or held by a closure as its upvalue. */
+const FRESH_SLOT = `const tv = stack[i];
+        if (tv === undefined || tv.captured) stack[i] = new lobject.TValue(LUA_TNIL, null);`;
 
 /**
- * Exact corrections of fengari's sources, by file. lua_pcallk inside a coroutine means
- * to save the caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
+ * The stack's slots reused, not made anew. fengari keeps one TValue object per stack
+ * slot and writes registers into it in place; it popped a slot by `delete` (which also
+ * makes V8 turn a stack of 64 slots or more into a dictionary) and gave every slot a
+ * new object each time the top rose over it: after every call from a script's main
+ * body to a library function (redis.call, tostring...), one object per register of the
+ * frame. Here pops only move the top, and a rising top keeps the objects it finds, as
+ * C Lua keeps its slots (their stale values are never read: the compiler writes a
+ * register before reading it, and lua_settop still clears what it exposes).
+ *
+ * The one object a slot must not keep is one a closure holds: an open upvalue is the
+ * slot's object itself (luaF_findupval), and luaF_close moves it out to the closure by
+ * giving the slot a copy, but only for slots below the top (`return a` with a captured
+ * local above `a` leaves it behind). Such objects are marked `captured` and replaced,
+ * never reused; luaF_close then needs to copy only those.
+ */
+const STACK_REUSE: Record<string, [string, string][]> = {
+  'lobject.js': [
+    [
+      'constructor(type, value) {\n        this.type = type;\n        this.value = value;\n    }',
+      'constructor(type, value) {\n        this.type = type;\n        this.value = value;\n        this.captured = false;\n    }',
+    ],
+  ],
+  'lfunc.js': [
+    [
+      'const luaF_findupval = function(L, level) {\n    return L.stack[level];\n};',
+      'const luaF_findupval = function(L, level) {\n    const uv = L.stack[level];\n    uv.captured = true;\n    return uv;\n};',
+    ],
+    [
+      '        let old = L.stack[i];\n        L.stack[i] = new lobject.TValue(old.type, old.value);',
+      '        let old = L.stack[i];\n        if (old.captured) L.stack[i] = new lobject.TValue(old.type, old.value);',
+    ],
+  ],
+  'ldo.js': [
+    [
+      'const adjust_top = function(L, newtop) {\n    if (L.top < newtop) {\n        while (L.top < newtop)\n            L.stack[L.top++] = new lobject.TValue(LUA_TNIL, null);\n    } else {\n        while (L.top > newtop)\n            delete L.stack[--L.top];\n    }\n};',
+      `const adjust_top = function(L, newtop) {\n    const stack = L.stack;\n    for (let i = L.top; i < newtop; i++) {\n        ${FRESH_SLOT}\n    }\n    L.top = newtop;\n};`,
+    ],
+    ['            for (let i=L.top; i>=(res + nres); i--)\n                delete L.stack[i];\n', ''],
+    ['    let newtop = res + wanted; /* top points after the last result */\n    for (let i=L.top; i>=newtop; i--)\n        delete L.stack[i];\n', '    let newtop = res + wanted; /* top points after the last result */\n'],
+  ],
+  'lapi.js': [
+    [
+      "        newtop = L.top + idx + 1; /* 'subtract' index (index is negative) */\n    }\n    ldo.adjust_top(L, newtop);",
+      `        newtop = L.top + idx + 1; /* 'subtract' index (index is negative) */\n    }\n    const stack = L.stack;\n    for (let i = L.top; i < newtop; i++) {\n        ${FRESH_SLOT}\n        else tv.setnilvalue();\n    }\n    L.top = newtop;`,
+    ],
+  ],
+};
+
+/**
+ * Corrections of fengari's bugs. lua_pcallk inside a coroutine means to save the
+ * caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
  * `&= ~CIST_OAH | allowhook` changes nothing: an error caught by xpcall in a coroutine
  * then restores allowhook as 0, and that coroutine never calls its count hook again
  * (a script reusing it could neither be interrupted past busy-reply-threshold nor killed).
@@ -227,24 +280,21 @@ const SOURCE_FIXES: Record<string, [string, string][]> = {
   'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
 };
 
-/** One fengari module's source as loaded here: its stack pops patched and its fixes applied. */
+/** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
-  let out = source.replace(STACK_DELETE, '$1 = undefined;');
-  for (const [from, to] of SOURCE_FIXES[path.basename(file)] ?? []) {
-    if (out.split(from).length !== 2) throw new Error(`fengari's ${path.basename(file)} is not the one this fix was written for: ${from}`);
-    out = out.replace(from, to);
+  const name = path.basename(file);
+  let out = source;
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? [])]) {
+    if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
+    out = out.replace(from, () => to);
   }
-  return out;
+  return out.replace(STACK_DELETE, '$2;');
 }
 
 /**
- * Loads fengari with its sources patched (patchedSource). fengari pops a value by
- * `delete`-ing its slot of the stack array: V8 then finds an array of 64 slots or more
- * too sparse and turns it into a dictionary, and from then on every push and pop of
- * every call is a hash-table operation (a third of the VM's time on a BullMQ-sized
- * script). Its modules are compiled here with each such `delete X.stack[i];` turned
- * into `X.stack[i] = undefined;`: the same to the VM (nothing reads a slot above the
- * top), and the array stays an array. fengari 0.1.5 is its last release.
+ * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE) and
+ * correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
+ * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {
   const loader = require('node:module') as ModuleLoader;
@@ -313,6 +363,16 @@ export function luaName(s: string): Str {
     names.set(s, n);
   }
   return n;
+}
+
+/**
+ * Drops what a thread's stack still holds above its top. The patched VM leaves popped
+ * slots in place to reuse them (patchedSource); a thread kept between scripts would
+ * otherwise hold the last script's values until overwritten.
+ */
+export function clearAboveTop(L: LuaState): void {
+  const state = L as unknown as { stack: unknown[]; top: number };
+  state.stack.fill(undefined, state.top);
 }
 
 /** Raises a Lua error whose value is the string `message` (no position prefix). */

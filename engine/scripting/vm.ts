@@ -18,7 +18,7 @@ import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
 import { OOM } from '../errors.js';
-import { formatG, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { clearAboveTop, formatG, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
 
@@ -380,6 +380,7 @@ export class ScriptVM<C extends Client> {
   private endRun(s: Suspension<C>, reusable: boolean): void {
     if (reusable) {
       lua.lua_settop(s.thread, 0);
+      clearAboveTop(s.thread);
       this.idle = { thread: s.thread, threadRef: s.threadRef };
     } else {
       lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, s.threadRef);
