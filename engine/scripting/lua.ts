@@ -189,10 +189,18 @@ function hexNumeralValue(s: Str): number {
 
 /** A Lua string's bytes as a latin1 JavaScript string (no Buffer made: latin1Slice takes any Uint8Array). */
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const latin1Write = Buffer.prototype.latin1Write as (this: Uint8Array, s: string, offset: number, length: number) => number;
 
 interface FengariString {
   hash: string | null;
   realstring: Str;
+  /** Its bytes as a latin1 JavaScript string, once asked for (textOf). */
+  text: string | null;
+}
+
+/** A Lua string's bytes as latin1, made once per string object: a script's constants are asked for on every run. */
+function textOf(ts: FengariString): string {
+  return (ts.text ??= latin1Slice.call(ts.realstring, 0, ts.realstring.length));
 }
 
 /**
@@ -206,6 +214,11 @@ interface FengariString {
  */
 function stringKey(s: Str): string {
   return '|' + latin1Slice.call(s, 0, s.length);
+}
+
+/** A string object's key (stringKey), from its latin1 text. */
+function stringObjectKey(ts: FengariString): string {
+  return (ts.hash ??= '|' + textOf(ts));
 }
 
 /** The CommonJS loader's hook for `.js` files (node:module's Module._extensions). */
@@ -277,6 +290,8 @@ const STACK_REUSE: Record<string, [string, string][]> = {
  * (a script reusing it could neither be interrupted past busy-reply-threshold nor killed).
  */
 const SOURCE_FIXES: Record<string, [string, string][]> = {
+  // Room for the string's text (FengariString), so that every string object has one shape.
+  'lstring.js': [['        this.hash = null;\n        this.realstring = str;\n', '        this.hash = null;\n        this.realstring = str;\n        this.text = null;\n']],
   'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
 };
 
@@ -323,10 +338,11 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   const conf = require('fengari/src/luaconf.js') as Record<string, unknown>;
   conf.LUA_COMPAT_FLOATSTRING = true;
   conf.lua_number2str = formatG14;
-  const lstring = require('fengari/src/lstring.js') as { luaS_hash: (s: Str) => string; luaS_hashlongstr: (ts: FengariString) => string };
+  const lstring = require('fengari/src/lstring.js') as FengariStrings;
   lstring.luaS_hash = stringKey;
-  lstring.luaS_hashlongstr = (ts) => (ts.hash ??= stringKey(ts.realstring));
+  lstring.luaS_hashlongstr = stringObjectKey;
   const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
+  internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects };
   // Loaded after the whole of fengari (its modules require each other in a cycle).
   const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
   const str2num = lobject.luaO_str2num;
@@ -338,6 +354,17 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   };
   return loaded;
 }
+
+/** The fengari modules the direct string paths below use (FengariInternals). */
+interface FengariStrings {
+  luaS_hash: (s: Str) => string;
+  luaS_hashlongstr: (ts: FengariString) => string;
+  luaS_bless: (L: LuaState, s: Uint8Array) => FengariString;
+}
+interface FengariObjects {
+  pushsvalue2s: (L: LuaState, ts: FengariString) => void;
+}
+let internals!: { lstring: FengariStrings; lobject: FengariObjects };
 
 const fengari = withPatchedSources(loadFengari);
 export const lua = fengari.lua;
@@ -373,6 +400,58 @@ export function luaName(s: string): Str {
 export function clearAboveTop(L: LuaState): void {
   const state = L as unknown as { stack: unknown[]; top: number };
   state.stack.fill(undefined, state.top);
+}
+
+/** The parts of a lua_State read here: the value slots of the stack and the running call's base. */
+interface StateInternals {
+  stack: { type: number; value: unknown }[];
+  ci: { funcOff: number };
+}
+
+/**
+ * The string argument `i` (1-based, as lua_type said it is a string) of the running
+ * JavaScript function, as latin1: from its string object, whose text is kept (textOf).
+ */
+export function stringArg(L: LuaState, i: number): string {
+  const state = L as unknown as StateInternals;
+  return textOf(state.stack[state.ci.funcOff + i].value as FengariString);
+}
+
+/** Pushes a Lua string made of `bytes`, which the string takes as its own (no copy). */
+function pushOwned(L: LuaState, bytes: Uint8Array, text: string | null): void {
+  const ts = internals.lstring.luaS_bless(L, bytes);
+  ts.text = text;
+  internals.lobject.pushsvalue2s(L, ts);
+}
+
+/** Pushes a latin1 string as a Lua string, its bytes made once (lua_pushstring copies what it is given). */
+export function pushLatin1(L: LuaState, s: string): void {
+  const bytes = new Uint8Array(s.length);
+  if (s.length <= 32) for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  else latin1Write.call(bytes, s, 0, s.length);
+  pushOwned(L, bytes, s);
+}
+
+/** Pushes a copy of `buf[start, end)` as a Lua string. */
+export function pushBytes(L: LuaState, buf: Uint8Array, start: number, end: number): void {
+  const bytes = new Uint8Array(end - start);
+  if (end - start <= 32) for (let i = start; i < end; i++) bytes[i - start] = buf[i];
+  else bytes.set(buf.subarray(start, end));
+  pushOwned(L, bytes, null);
+}
+
+/** Names' string objects, made once: a name pushed on every call is neither copied nor keyed again. */
+const nameStrings = new Map<string, FengariString>();
+
+/** Pushes the name `s` (a field name, a reply table's key). */
+export function pushName(L: LuaState, s: string): void {
+  let ts = nameStrings.get(s);
+  if (ts === undefined) {
+    ts = internals.lstring.luaS_bless(L, Buffer.from(s, 'latin1'));
+    ts.text = s;
+    nameStrings.set(s, ts);
+  }
+  internals.lobject.pushsvalue2s(L, ts);
 }
 
 /** Raises a Lua error whose value is the string `message` (no position prefix). */

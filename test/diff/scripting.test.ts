@@ -58,6 +58,8 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'return {1.9, -2.7, true, false, {1, {2, {3}}}}',
       "return {err='My error'}",
       "return {err='-ERR dash'}",
+      // The err/ok fields and array elements are read raw: a metatable's __index is not asked.
+      "return setmetatable({}, {__index = function(t, k) if k == 'ok' then return 'meta' end if k == 1 then return 'one' end end})",
       "return {ok='fine'}",
       "return {ok='a\\r\\nb'}",
       "return {1, {err='nested'}, {ok='in'}}",
