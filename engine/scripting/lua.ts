@@ -81,6 +81,7 @@ export interface LuaApi {
   lua_status(L: LuaState): number;
   lua_settop(L: LuaState, n: number): void;
   lua_toboolean(L: LuaState, i: number): boolean;
+  lua_tocfunction(L: LuaState, i: number): LuaJsFunction | null;
   lua_tolstring(L: LuaState, i: number): Str | null;
   lua_tonumber(L: LuaState, i: number): number;
   lua_type(L: LuaState, i: number): number;
@@ -405,16 +406,19 @@ export function clearAboveTop(L: LuaState): void {
 /** The parts of a lua_State read here: the value slots of the stack and the running call's base. */
 interface StateInternals {
   stack: { type: number; value: unknown }[];
+  top: number;
   ci: { funcOff: number };
 }
 
 /**
- * The string argument `i` (1-based, as lua_type said it is a string) of the running
- * JavaScript function, as latin1: from its string object, whose text is kept (textOf).
+ * The string at `idx` (a positive index in the running JavaScript function's frame, or
+ * a negative one from the top; lua_type said it is a string) as latin1: from its string
+ * object, whose text is kept (textOf).
  */
-export function stringArg(L: LuaState, i: number): string {
+export function stringAt(L: LuaState, idx: number): string {
   const state = L as unknown as StateInternals;
-  return textOf(state.stack[state.ci.funcOff + i].value as FengariString);
+  const slot = idx > 0 ? state.ci.funcOff + idx : state.top + idx;
+  return textOf(state.stack[slot].value as FengariString);
 }
 
 /** Pushes a Lua string made of `bytes`, which the string takes as its own (no copy). */

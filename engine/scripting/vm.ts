@@ -18,7 +18,7 @@ import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
 import { OOM } from '../errors.js';
-import { clearAboveTop, formatG, pushLatin1, pushName, stringArg, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { clearAboveTop, formatG, pushLatin1, pushName, stringAt, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
 
@@ -471,7 +471,7 @@ export class ScriptVM<C extends Client> {
     const argv = new Array<string>(argc);
     for (let i = 1; i <= argc; i++) {
       const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv[i - 1] = stringArg(L, i);
+      if (t === lua.LUA_TSTRING) argv[i - 1] = stringAt(L, i);
       else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatArgNumber(lua.lua_tonumber(L, i));
       else return this.callError(L, raiseErrors, 'ERR Lua redis lib command arguments must be strings or integers');
     }
