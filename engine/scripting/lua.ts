@@ -284,6 +284,15 @@ const STACK_REUSE: Record<string, [string, string][]> = {
 };
 
 /**
+ * A new table entry forgets the entries deleted during a traversal (kept so that `next`
+ * can go on from a deleted key); fengari empties that Map on every insertion, a runtime
+ * call even when it is empty, as it nearly always is.
+ */
+const TABLE_INSERT: Record<string, [string, string][]> = {
+  'ltable.js': [['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();']],
+};
+
+/**
  * Corrections of fengari's bugs. lua_pcallk inside a coroutine means to save the
  * caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
  * `&= ~CIST_OAH | allowhook` changes nothing: an error caught by xpcall in a coroutine
@@ -300,7 +309,7 @@ const SOURCE_FIXES: Record<string, [string, string][]> = {
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
@@ -308,8 +317,8 @@ function patchedSource(file: string, source: string): string {
 }
 
 /**
- * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE) and
- * correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
+ * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
+ * TABLE_INSERT) and correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {
