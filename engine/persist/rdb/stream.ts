@@ -301,6 +301,17 @@ function elementEnd(lp: Buffer, p: number, end: number, fail: (what: string) => 
  * string element must spell one (stream metadata). `afterElement` is set past it.
  */
 function intElement(lp: Buffer, p: number, end: number, fail: (what: string) => never): Int64 {
+  // Most are 7-bit or 13-bit integers (flags, deltas, counts): a back length of one byte.
+  const enc = lp[p];
+  if (enc < 0x80 && p + 2 <= end) {
+    afterElement = p + 2;
+    return enc;
+  }
+  if (enc >= 0xc0 && enc < 0xe0 && p + 3 <= end) {
+    afterElement = p + 3;
+    const u = ((enc & 0x1f) << 8) | lp[p + 1];
+    return u >= 4096 ? u - 8192 : u;
+  }
   afterElement = elementEnd(lp, p, end, fail);
   const v = lpIntAt(lp, p);
   if (v !== null) return v;
@@ -353,6 +364,15 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
       strings = 2 * (n as number);
     }
     for (let k = 0; k < strings; k++) {
+      const enc = lp[p];
+      if (enc >= 0x80 && enc < 0xc0) {
+        // A string of up to 63 bytes (most fields and values): its back length is one byte.
+        const start = p + 1;
+        p = start + (enc & 0x3f) + 1;
+        if (p > end) fail('bad element');
+        payload.bytes(lp, start, p - 1);
+        continue;
+      }
       const elementSize = lpElementSize(lp, p);
       const next = p + elementSize + backlenSize(elementSize);
       if (elementSize === 0 || next > end) fail('bad element');
@@ -361,8 +381,8 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
       else payload.text(String(v));
       p = next;
     }
-    // The entry's element count, which nothing needs.
-    p = elementEnd(lp, p, end, fail);
+    // The entry's element count, which nothing needs (most often a 7-bit integer).
+    p = lp[p] < 0x80 && p + 2 <= end ? p + 2 : elementEnd(lp, p, end, fail);
     if (((flags as number) & FLAG_DELETED) === 0) seenLive++;
   }
   if (p < end) fail('elements after the last entry');
