@@ -144,14 +144,19 @@ function nodeToListpack(node: StreamNode): Buffer {
   const masterCount = p.masterFields.length;
   const masterMs = p.masterMs;
   const masterSeq = p.masterSeq;
+  const msHi = hi32(masterMs);
+  const msLo = lo32(masterMs);
+  const seqHi = hi32(masterSeq);
+  const seqLo = lo32(masterSeq);
   for (let i = 0; i < p.size; i++) {
     const b = i * NODE_META_WORDS;
     const word = meta[b + 4];
     const flags = word & 3;
     let at = word >>> 2;
     lp.int(flags);
-    lp.int(delta(fromHiLo(meta[b], meta[b + 1]), masterMs));
-    lp.int(delta(fromHiLo(meta[b + 2], meta[b + 3]), masterSeq));
+    // Within the master's high word the delta is that of the low words: no 53-bit double to box.
+    lp.int(meta[b] === msHi ? meta[b + 1] - msLo : delta(fromHiLo(meta[b], meta[b + 1]), masterMs));
+    lp.int(meta[b + 2] === seqHi ? meta[b + 3] - seqLo : delta(fromHiLo(meta[b + 2], meta[b + 3]), masterSeq));
     let strings = masterCount;
     if ((flags & FLAG_SAMEFIELDS) === 0) {
       const n = readVarint(data, at);
