@@ -24,7 +24,7 @@ import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.
 import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
 import { parseInt64, type Int64 } from '../../util/int64.js';
-import { RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
+import { putLen, RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
 import { backlenSize, ListpackReader, ListpackWriter, lpElementSize, lpIntAt, lpStringAsInt, lpStringStart } from './listpack.js';
 
 const FLAG_DELETED = 1;
@@ -47,13 +47,48 @@ function decodeId(b: Buffer, at = 0): StreamId {
 
 /** An ID as the PEL stores it: 16 bytes big-endian, no length. */
 function writeRawId(w: ByteWriter, id: StreamId): void {
-  const buf = w.room(ID_BYTES);
-  const p = w.end;
+  putRawId(w.room(ID_BYTES), w.end, id);
+  w.wrote(ID_BYTES);
+}
+
+function putRawId(buf: Buffer, p: number, id: StreamId): void {
   putU32be(buf, p, hi32(id.ms));
   putU32be(buf, p + 4, lo32(id.ms));
   putU32be(buf, p + 8, hi32(id.seq));
   putU32be(buf, p + 12, lo32(id.seq));
-  w.wrote(ID_BYTES);
+}
+
+/** The largest delivery time written by `writeNack`'s short path: up to 2^53, as two exact words. */
+const MAX_SAFE = 9007199254740991;
+
+/**
+ * A group PEL's entry: its raw ID, its delivery time (8 bytes little-endian) and its
+ * delivery count, in one reservation of the output (a PEL may hold millions).
+ */
+function writeNack(w: ByteWriter, nack: Nack): void {
+  const time = nack.deliveryTime;
+  const count = nack.deliveryCount;
+  if (typeof count !== 'number' || count >= TWO32 || !(time >= 0 && time <= MAX_SAFE)) {
+    writeRawId(w, nack.id);
+    writeMillis(w, time);
+    return writeLen(w, count);
+  }
+  const buf = w.room(ID_BYTES + 8 + 5);
+  const start = w.end;
+  putRawId(buf, start, nack.id);
+  const lo = time % TWO32;
+  const hi = (time - lo) / TWO32;
+  let p = start + ID_BYTES;
+  buf[p] = lo;
+  buf[p + 1] = lo >>> 8;
+  buf[p + 2] = lo >>> 16;
+  buf[p + 3] = lo >>> 24;
+  buf[p + 4] = hi;
+  buf[p + 5] = hi >>> 8;
+  buf[p + 6] = hi >>> 16;
+  buf[p + 7] = hi >>> 24;
+  p = putLen(buf, p + 8, count);
+  w.wrote(p - start);
 }
 
 /** A PEL holds one ID per pending entry, twice: bytes stored directly, no call per word. */
@@ -472,11 +507,7 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
     writeId(w, group.lastId);
     writeSignedLen(w, group.entriesRead);
     writeLen(w, group.pel.size);
-    group.pel.forEach((nack) => {
-      writeRawId(w, nack.id);
-      writeMillis(w, nack.deliveryTime);
-      writeLen(w, nack.deliveryCount);
-    });
+    group.pel.forEach((nack) => writeNack(w, nack));
     writeLen(w, group.consumers.size);
     for (const consumer of group.sortedConsumers()) {
       writeString(w, consumer.name);
