@@ -507,13 +507,17 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
     writeId(w, group.lastId);
     writeSignedLen(w, group.entriesRead);
     writeLen(w, group.pel.size);
-    group.pel.forEach((nack) => writeNack(w, nack));
+    group.pel.forEachRun((nacks, n) => {
+      for (let i = 0; i < n; i++) writeNack(w, nacks[i]);
+    });
     writeLen(w, group.consumers.size);
     for (const consumer of group.sortedConsumers()) {
       writeString(w, consumer.name);
       writeMillis(w, consumer.seenTime);
       writeLen(w, consumer.pel.size);
-      consumer.pel.forEach((nack) => writeRawId(w, nack.id));
+      consumer.pel.forEachRun((nacks, n) => {
+        for (let i = 0; i < n; i++) writeRawId(w, nacks[i].id);
+      });
     }
   }
 }
