@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show, type DiffPair } from '../harness/diff.js';
 import { encodeCommand } from '../harness/raw.js';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -32,17 +32,13 @@ async function sameNext(p: DiffPair, what: string): Promise<void> {
 }
 
 describe.skipIf(!hasRedisServer())('CLIENT PAUSE vs redis-server', () => {
-  let servers: DiffServers;
-  let admin: DiffPair;
+  const { servers, p: admin } = diffSuite();
   let other: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers();
-    admin = await servers.pair();
     other = await servers.pair();
   });
   afterAll(async () => {
-    await admin?.both('CLIENT', 'UNPAUSE');
-    await servers?.stop();
+    await admin.both('CLIENT', 'UNPAUSE');
   });
 
   it('WRITE holds writes, PUBLISH and transactions that write; reads run meanwhile', async () => {

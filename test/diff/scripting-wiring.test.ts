@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show, type DiffPair } from '../harness/diff.js';
 import { encodeCommand, type RawClient } from '../harness/raw.js';
 
 const LIB = `#!lua name=wiring
@@ -45,21 +45,16 @@ async function received(c: RawClient): Promise<string[]> {
 }
 
 describe.skipIf(!hasRedisServer())('scripting with maxmemory, CLIENT PAUSE, tracking and SORT vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
+  const { servers, p } = diffSuite({ flushEach: true });
   let other: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
     other = await servers.pair();
   });
   afterAll(async () => {
-    await p?.both('CONFIG', 'SET', 'maxmemory', '0');
-    await p?.both('CLIENT', 'UNPAUSE');
-    await servers?.stop();
+    await p.both('CONFIG', 'SET', 'maxmemory', '0');
+    await p.both('CLIENT', 'UNPAUSE');
   });
   beforeEach(async () => {
-    await p.same('FLUSHALL');
     await p.same('SCRIPT', 'FLUSH');
     await p.same('FUNCTION', 'FLUSH');
     await p.same('FUNCTION', 'LOAD', LIB);

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
-import { DiffPair, show, startDiffServers, type DiffServers } from '../harness/diff.js';
+import { DiffPair, diffSuite, show } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 
@@ -47,16 +47,12 @@ function monitorLine(raw: Buffer): string {
 }
 
 describe.skipIf(!hasRedisServer())('transactions vs redis-server', () => {
-  let servers: DiffServers;
   /** Two clients: `a` runs the transactions, `b` writes behind its back. */
-  let a: DiffPair;
+  const { servers, p: a } = diffSuite({ ours: DEBUG, ref: DEBUG });
   let b: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    a = await servers.pair();
     b = await servers.pair();
   });
-  afterAll(() => servers?.stop());
   beforeEach(async () => {
     await a.same('RESET');
     await b.same('RESET');
