@@ -6,8 +6,8 @@
  * they make, and their effects (only real changes propagate) replayed on a fresh
  * redis-server.
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { effectsAsText, replayedDigest, type TextEffect } from '../harness/effects.js';
+import { describe, expect, it } from 'vitest';
+import { effectsOfEachTest, replayedDigest } from '../harness/effects.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 import { diffSuite } from '../harness/diff.js';
 
@@ -19,13 +19,7 @@ const INDEXES = ['0', '1', '2', '-1', '-2', '-3', '5', '9', '15', '17', '-9', '-
 
 describe.skipIf(!hasRedisServer())('bitmap commands vs redis-server', () => {
   const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
-  const units: TextEffect[][] = [];
-  beforeAll(() => {
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-  });
-  beforeEach(() => {
-    units.length = 0;
-  });
+  const units = effectsOfEachTest(servers);
 
   async function same(...commands: string[][]): Promise<void> {
     await p.samePipeline(commands);

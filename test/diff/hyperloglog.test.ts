@@ -7,8 +7,8 @@
  * PFCOUNT's cache write seen by WATCH and propagated; the effects replayed on a fresh
  * redis-server.
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { effectsAsText, replayedDigest, type TextEffect } from '../harness/effects.js';
+import { describe, expect, it } from 'vitest';
+import { effectsOfEachTest, replayedDigest } from '../harness/effects.js';
 import { encodeCommand } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 import { diffSuite } from '../harness/diff.js';
@@ -18,13 +18,7 @@ const elements = (n: number, prefix: string, from = 0): string[] => Array.from({
 
 describe.skipIf(!hasRedisServer())('HyperLogLog commands vs redis-server', () => {
   const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
-  const units: TextEffect[][] = [];
-  beforeAll(() => {
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-  });
-  beforeEach(() => {
-    units.length = 0;
-  });
+  const units = effectsOfEachTest(servers);
 
   async function same(...commands: string[][]): Promise<void> {
     await p.samePipeline(commands);

@@ -105,6 +105,19 @@ export class DiffPair {
     await this.inResp3(() => this.samePipeline(commands));
   }
 
+  /** Sends a command to both without reading its reply (it may wait: see `sameNext`). */
+  send(...argv: (string | Buffer)[]): void {
+    const bytes = encodeCommand(argv);
+    this.ours.write(bytes);
+    this.ref.write(bytes);
+  }
+
+  /** Reads the next reply on both and expects the same bytes. */
+  async sameNext(what: string): Promise<void> {
+    const [o, r] = await Promise.all([this.ours.read(), this.ref.read()]);
+    expect(show(o.raw), what).toBe(show(r.raw));
+  }
+
   /** Sends raw bytes to both and expects the same replies (as many as the reference gives). */
   async sameRaw(bytes: string | Buffer, replies = 1): Promise<void> {
     this.ours.write(bytes);

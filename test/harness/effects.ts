@@ -4,8 +4,9 @@
  * dataset it holds (the same DEBUG DIGEST): that is how the effects suites check the
  * AOF's and the replicas' view of each command.
  */
-import { expect } from 'vitest';
+import { beforeAll, beforeEach, expect } from 'vitest';
 import type { Effect, EffectSink } from '../../engine/engine.js';
+import type { DiffServers } from './diff.js';
 import { RawClient } from './raw.js';
 import { startRedis, type RunningServer } from './servers.js';
 
@@ -24,6 +25,22 @@ export function recordEffects(engine: { onEffects(sink: EffectSink): () => void 
   const units: TextEffect[][] = [];
   const stop = engine.onEffects((unit) => units.push(effectsAsText(unit)));
   return { units, stop };
+}
+
+/**
+ * The units each test of a describe block propagates: recorded from the broker of
+ * `servers` (`suiteServers`, `diffSuite`) once started, emptied before each test,
+ * after the hooks registered earlier (a `flushEach` FLUSHALL is not counted).
+ */
+export function effectsOfEachTest(servers: Pick<DiffServers, 'ours'>): TextEffect[][] {
+  const units: TextEffect[][] = [];
+  beforeAll(() => {
+    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
+  });
+  beforeEach(() => {
+    units.length = 0;
+  });
+  return units;
 }
 
 export interface ReplayOptions {
