@@ -52,6 +52,8 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'return {1.9, -2.7, true, false, {1, {2, {3}}}}',
       "return {err='My error'}",
       "return {err='-ERR dash'}",
+      // The err/ok fields and array elements are read raw: a metatable's __index is not asked.
+      "return setmetatable({}, {__index = function(t, k) if k == 'ok' then return 'meta' end if k == 1 then return 'one' end end})",
       "return {ok='fine'}",
       "return {ok='a\\r\\nb'}",
       "return {1, {err='nested'}, {ok='in'}}",
@@ -221,6 +223,8 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       "redis.log(redis.LOG_WARNING, 'from a script', 1)",
       "return cjson.encode({b = {1, 2, 3}})",
       "return cjson.encode({c = 'x/y'})",
+      "return cjson.encode({'plain text', 'q\"u', 'a\\\\b', 'del\\127', 'tab\\there'})",
+      "return {tostring(12), tostring(-0.5), tostring(1e15), tostring('s'), tonumber('42'), tonumber('-7'), tonumber(' 8 '), tonumber('0x10'), tonumber('12', 8)}",
       "return cjson.encode({1.5, 'two', true})",
       'return cjson.encode({})',
       "local t = cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}'); return {t.a[2], t.c, tostring(t.a[3].b == cjson.null)}",
