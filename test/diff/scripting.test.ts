@@ -5,11 +5,11 @@
  * sandbox, the libraries scripts use, shebang flags, SCRIPT, FUNCTION and FCALL; and
  * the effects a script propagates.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { sortedFunctionList } from '../harness/function-list.js';
 import { hasRedisServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 
 const LIB = `#!lua name=mylib
 redis.register_function('echo', function(keys, args) return {keys[1], args[1]} end)
@@ -18,13 +18,7 @@ redis.register_function{function_name='reader', callback=function(keys) return r
 redis.register_function{function_name='bad_writer', callback=function() return redis.call('SET', 'x', '1') end, flags={'no-writes'}}`;
 
 describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { servers, p } = diffSuite();
   beforeEach(async () => {
     await p.same('FLUSHALL');
     await p.same('SCRIPT', 'FLUSH');
