@@ -116,7 +116,9 @@ export class PackedStrings {
     if (k < 0) return false;
     const p = this.after(k);
     const length = this.lengthAt(p);
-    if (length === s.length && this.packed.startsWith(s, this.startAt(p))) return true;
+    const start = this.startAt(p);
+    // The first char before the call: a changed value mostly differs there.
+    if (length === s.length && (length === 0 || this.packed.charCodeAt(start) === s.charCodeAt(0)) && this.packed.startsWith(s, start)) return true;
     this.entryChars += s.length - length;
     this.packed = [this.packed.slice(0, p), prefix(s.length), s, this.packed.slice(this.after(p))].join('');
     return true;
