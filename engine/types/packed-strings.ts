@@ -116,7 +116,9 @@ export class PackedStrings {
     if (k < 0) return false;
     const p = this.after(k);
     const length = this.lengthAt(p);
-    if (length === s.length && this.packed.startsWith(s, this.startAt(p))) return true;
+    const start = this.startAt(p);
+    // The first char before the call: a changed value mostly differs there.
+    if (length === s.length && (length === 0 || this.packed.charCodeAt(start) === s.charCodeAt(0)) && this.packed.startsWith(s, start)) return true;
     this.entryChars += s.length - length;
     this.packed = [this.packed.slice(0, p), prefix(s.length), s, this.packed.slice(this.after(p))].join('');
     return true;
@@ -156,22 +158,29 @@ export class PackedStrings {
   }
 
   /**
+   * Each entry from `from` on (nothing when -1 or past the end), forward, where it lies:
+   * `length` chars of `packed` from `start` (nothing copied), with its index, while
+   * `visit` returns true.
+   */
+  scan(from: number, visit: (packed: string, start: number, length: number, i: number) => boolean): void {
+    if (from < 0 || from >= this.count) return;
+    const packed = this.packed;
+    let p = this.offsetOf(from);
+    for (let i = from; i < this.count; i++) {
+      const start = this.startAt(p);
+      const length = this.lengthAt(p);
+      if (!visit(packed, start, length, i)) return;
+      p = start + length;
+    }
+  }
+
+  /**
    * Each entry from `from` on (nothing when -1 or past the end), forward or backward,
    * with its index, while `visit` returns true.
    */
   forEach(from: number, reverse: boolean, visit: (s: string, i: number) => boolean): void {
     if (from < 0 || from >= this.count) return;
-    const packed = this.packed;
-    if (!reverse) {
-      let p = this.offsetOf(from);
-      for (let i = from; i < this.count; i++) {
-        const start = this.startAt(p);
-        const end = start + this.lengthAt(p);
-        if (!visit(packed.slice(start, end), i)) return;
-        p = end;
-      }
-      return;
-    }
+    if (!reverse) return this.scan(from, (packed, start, length, i) => visit(packed.slice(start, start + length), i));
     // Backward: the offsets first (prefixes only read forward).
     const offsets = new Array<number>(from + 1);
     for (let i = 0, p = 0; i <= from; i++, p = this.after(p)) offsets[i] = p;

@@ -95,21 +95,38 @@ function scoreText(score: number): string {
   return String(score);
 }
 
-/** A score kept by `scoreText`: integers (times, counters: the common case) without Number's general parse. */
-function parseScore(s: string): number {
-  const n = s.length;
-  const negative = s.charCodeAt(0) === 45;
-  if (n < 16 && n > (negative ? 1 : 0)) {
+/**
+ * A score kept by `scoreText`, as `length` chars of `text` from `start`: integers
+ * (times, counters: the common case) read in place, others by Number.
+ */
+function scoreIn(text: string, start: number, length: number): number {
+  const end = start + length;
+  const negative = text.charCodeAt(start) === 45;
+  if (length < 16 && length > (negative ? 1 : 0)) {
     let v = 0;
-    let i = negative ? 1 : 0;
-    for (; i < n; i++) {
-      const d = s.charCodeAt(i) - 48;
+    let i = negative ? start + 1 : start;
+    for (; i < end; i++) {
+      const d = text.charCodeAt(i) - 48;
       if (d < 0 || d > 9) break;
       v = v * 10 + d;
     }
-    if (i === n) return negative ? -v : v;
+    if (i === end) return negative ? -v : v;
   }
-  return Number(s);
+  return Number(text.slice(start, end));
+}
+
+function parseScore(s: string): number {
+  return scoreIn(s, 0, s.length);
+}
+
+/** `length` chars of `text` from `start` against `s`, in JS string order (memcmp for latin1); negative when before. */
+function compareIn(text: string, start: number, length: number, s: string): number {
+  const n = Math.min(length, s.length);
+  for (let k = 0; k < n; k++) {
+    const d = text.charCodeAt(start + k) - s.charCodeAt(k);
+    if (d !== 0) return d;
+  }
+  return length - s.length;
 }
 
 export class ZSet implements DataObject {
@@ -216,12 +233,12 @@ export class ZSet implements DataObject {
    */
   set(member: string, score: number, maxEntries: number, maxValue: number): boolean {
     if (this.large === null) {
-      const i = this.small.indexOf(member, 2);
+      const current = this.small.entryAfter(member, 2);
       // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
       const normalized = score === 0 ? 0 : score;
-      if (i >= 0) {
-        if (parseScore(this.small.at(i + 1)) !== normalized) {
-          this.removeSmall(i / 2, 1);
+      if (current !== undefined) {
+        if (parseScore(current) !== normalized) {
+          this.removeSmall(this.small.indexOf(member, 2) / 2, 1);
           this.insertSmall(normalized, member);
         }
         return false;
@@ -252,9 +269,18 @@ export class ZSet implements DataObject {
   /** Inserts (score, member), absent, at its place in the listpack: before the first pair that sorts after it (zzlInsert's walk). */
   private insertSmall(score: number, member: string): void {
     let at = this.size;
-    this.walkSmall(0, false, (m, s, rank) => {
-      if (s < score || (s === score && m < member)) return true;
-      at = rank;
+    // In place: a member's chars are read only when its score ties.
+    let memberStart = 0;
+    let memberLength = 0;
+    this.small.scan(0, (packed, start, length, i) => {
+      if ((i & 1) === 0) {
+        memberStart = start;
+        memberLength = length;
+        return true;
+      }
+      const s = scoreIn(packed, start, length);
+      if (s < score || (s === score && compareIn(packed, memberStart, memberLength, member) < 0)) return true;
+      at = (i - 1) / 2;
       return false;
     });
     this.small.insert(2 * at, [member, scoreText(score)]);
@@ -268,7 +294,9 @@ export class ZSet implements DataObject {
   private walkSmall(from: number, reverse: boolean, visit: (member: string, score: number, rank: number) => boolean): void {
     let held = '';
     if (!reverse) {
-      this.small.forEach(2 * from, false, (s, i) => ((i & 1) === 0 ? ((held = s), true) : visit(held, parseScore(s), (i - 1) / 2)));
+      this.small.scan(2 * from, (packed, start, length, i) =>
+        (i & 1) === 0 ? ((held = packed.slice(start, start + length)), true) : visit(held, scoreIn(packed, start, length), (i - 1) / 2),
+      );
     } else if (from >= 0) {
       this.small.forEach(2 * from + 1, true, (s, i) => ((i & 1) === 1 ? ((held = s), true) : visit(s, parseScore(held), i / 2)));
     }
@@ -299,9 +327,10 @@ export class ZSet implements DataObject {
   /** Removes `n` listpack members from rank `at` on (all within the set). */
   private removeSmall(at: number, n: number): void {
     let memberChars = 0;
-    this.walkSmall(at, false, (m, _, rank) => {
-      memberChars += m.length;
-      return rank < at + n - 1;
+    const last = 2 * (at + n) - 1;
+    this.small.scan(2 * at, (_, __, length, i) => {
+      if ((i & 1) === 0) memberChars += length;
+      return i < last;
     });
     this.small.remove(2 * at, 2 * n);
     this.chars -= memberChars;
