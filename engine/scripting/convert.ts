@@ -16,7 +16,7 @@
  * its fake client's reply buffer.
  */
 import type { Reply } from '../../protocol/reply.js';
-import { lua, luaName, type LuaState } from './lua.js';
+import { lua, luaName, pushBytes, pushName, type LuaState } from './lua.js';
 
 const CR = 13;
 
@@ -33,7 +33,7 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
       pushField(L, 'err', buf.subarray(pos + 1, lineEnd));
       return next;
     case 58: // : integer
-      lua.lua_pushnumber(L, Number(buf.latin1Slice(pos + 1, lineEnd)));
+      lua.lua_pushnumber(L, parseInteger(buf, pos + 1, lineEnd));
       return next;
     case 36: // $ bulk
     case 61: {
@@ -43,9 +43,8 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
         lua.lua_pushboolean(L, false);
         return next;
       }
-      const body = buf.subarray(next, next + len);
-      if (type === 36) lua.lua_pushstring(L, body);
-      else pushVerbatim(L, body);
+      if (type === 36) pushBytes(L, buf, next, next + len);
+      else pushVerbatim(L, buf.subarray(next, next + len));
       return next + len + 2;
     }
     case 42: // * array
@@ -111,8 +110,19 @@ function pushVerbatim(L: LuaState, body: Buffer): void {
 /** Pushes `{[name] = value}`. */
 function pushField(L: LuaState, name: string, value: Uint8Array): void {
   lua.lua_createtable(L, 0, 1);
-  lua.lua_pushstring(L, value);
-  lua.lua_setfield(L, -2, luaName(name));
+  pushName(L, name);
+  pushBytes(L, value, 0, value.length);
+  lua.lua_rawset(L, -3);
+}
+
+/** A RESP integer's digits (the line is the server's own: a sign, then digits) as a number. */
+function parseInteger(buf: Buffer, start: number, end: number): number {
+  const negative = buf[start] === 45;
+  let n = 0;
+  for (let i = negative ? start + 1 : start; i < end; i++) n = n * 10 + (buf[i] - 48);
+  // Beyond 2^53 a digit at a time would round differently from one conversion.
+  if (end - start > 15) return Number(buf.latin1Slice(start, end));
+  return negative ? -n : n;
 }
 
 function parseRespDouble(s: string): number {
@@ -233,14 +243,17 @@ function writeVerbatim(L: LuaState, idx: number, out: Reply): void {
   out.verbatim(text, format);
 }
 
+/** The type of the table's field `name` (`idx` is absolute), read raw as redis-server 7.0.15's luaReplyToRedisReply does (no __index). */
 function fieldType(L: LuaState, idx: number, name: string): number {
-  const t = lua.lua_getfield(L, idx, luaName(name));
+  pushName(L, name);
+  const t = lua.lua_rawget(L, idx);
   lua.lua_pop(L, 1);
   return t;
 }
 
 function stringField(L: LuaState, idx: number, name: string): string {
-  lua.lua_getfield(L, idx, luaName(name));
+  pushName(L, name);
+  lua.lua_rawget(L, idx);
   const bytes = lua.lua_tolstring(L, -1);
   lua.lua_pop(L, 1);
   return bytes === null ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).latin1Slice();

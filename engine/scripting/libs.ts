@@ -9,7 +9,7 @@
  * differs); struct supports the formats b B h H i I l L T f d s c x and < > ! = with
  * optional sizes, not Lua 5.1 struct's alignment padding ('!' sets it, unused).
  */
-import { lua, lauxlib, latin1, luaBytes, luaName, raise, formatG14, type LuaJsFunction, type LuaState } from './lua.js';
+import { lua, lauxlib, latin1, luaBytes, luaName, pushLatin1, pushName, raise, formatG14, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
 
 /** Registers `fns` as fields of the table on top of the stack. */
 export function setFunctions(L: LuaState, fns: Record<string, LuaJsFunction>): void {
@@ -83,12 +83,14 @@ const bitLibrary: Record<string, LuaJsFunction> = {
 // ---- cjson ----
 
 const JSON_NULL = luaName('cjson.null');
+/** Text whose UTF-8 bytes are its latin1 bytes. */
+const ASCII = /^[\x00-\x7f]*$/;
 
 function jsonEncodeValue(L: LuaState, idx: number, depth: number): string {
   if (depth > 1000) raise(L, 'Cannot serialise, excessive nesting (1001)');
   switch (lua.lua_type(L, idx)) {
     case lua.LUA_TSTRING:
-      return jsonString(Buffer.from(lua.lua_tolstring(L, idx)!).toString('utf8'));
+      return jsonStringAt(L, idx);
     case lua.LUA_TNUMBER: {
       const n = lua.lua_tonumber(L, idx);
       if (!Number.isFinite(n)) raise(L, 'Cannot serialise number: must not be NaN or Inf');
@@ -107,7 +109,8 @@ function jsonEncodeValue(L: LuaState, idx: number, depth: number): string {
 }
 
 function isJsonNull(L: LuaState, idx: number): boolean {
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, JSON_NULL);
+  pushName(L, 'cjson.null');
+  lua.lua_rawget(L, lua.LUA_REGISTRYINDEX);
   const same = lua.lua_rawequal(L, -1, idx < 0 ? idx - 1 : idx);
   lua.lua_pop(L, 1);
   return same;
@@ -146,18 +149,28 @@ function jsonEncodeTable(L: LuaState, t: number, depth: number): string {
   while (lua.lua_next(L, t) !== 0) {
     const keyType = lua.lua_type(L, -2);
     let key: string;
-    if (keyType === lua.LUA_TSTRING) key = Buffer.from(lua.lua_tolstring(L, -2)!).toString('utf8');
-    else if (keyType === lua.LUA_TNUMBER) key = formatG14(lua.lua_tonumber(L, -2));
+    if (keyType === lua.LUA_TSTRING) key = jsonStringAt(L, -2);
+    else if (keyType === lua.LUA_TNUMBER) key = jsonString(formatG14(lua.lua_tonumber(L, -2)));
     else raise(L, 'Cannot serialise table: table key must be a number or string');
-    parts.push(`${jsonString(key)}:${jsonEncodeValue(L, -1, depth + 1)}`);
+    parts.push(`${key}:${jsonEncodeValue(L, -1, depth + 1)}`);
     lua.lua_pop(L, 1);
   }
   return `{${parts.join(',')}}`;
 }
 
-/** lua-cjson escapes '/' too. */
+/** lua-cjson escapes '/' and DEL too. */
 function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/\//g, '\\/');
+  return JSON.stringify(s).replace(/[/\x7f]/g, (c) => (c === '/' ? '\\/' : '\\u007f'));
+}
+
+/** Printable ASCII but `"`, `/` and `\`: a JSON string's text as it is. */
+const JSON_PLAIN = /^[ !#-.0-[\]-~]*$/;
+
+/** The Lua string at `idx` as a JSON string (its bytes read as UTF-8). */
+function jsonStringAt(L: LuaState, idx: number): string {
+  const text = stringAt(L, idx);
+  if (JSON_PLAIN.test(text)) return `"${text}"`;
+  return jsonString(Buffer.from(lua.lua_tolstring(L, idx)!).toString('utf8'));
 }
 
 function pushJsonValue(L: LuaState, v: unknown): void {
@@ -185,7 +198,9 @@ function pushJsonValue(L: LuaState, v: unknown): void {
 const cjsonLibrary: Record<string, LuaJsFunction> = {
   encode: (L) => {
     if (lua.lua_gettop(L) !== 1) raise(L, 'bad argument #1 to \'encode\' (expected 1 argument)');
-    lua.lua_pushstring(L, Buffer.from(jsonEncodeValue(L, 1, 0), 'utf8'));
+    const json = jsonEncodeValue(L, 1, 0);
+    if (ASCII.test(json)) pushLatin1(L, json);
+    else lua.lua_pushstring(L, Buffer.from(json, 'utf8'));
     return 1;
   },
   decode: (L) => {
@@ -663,6 +678,45 @@ const floatMath: Record<string, LuaJsFunction> = {
   ceil: (L) => (lua.lua_pushnumber(L, Math.ceil(lauxlib.luaL_checknumber(L, 1))), 1),
 };
 
+/** A plain decimal integer that a double holds exactly: what tonumber reads most often (IDs, timestamps). */
+const PLAIN_INTEGER = /^-?[0-9]{1,15}$/;
+
+/**
+ * tostring and tonumber with their common cases done here, the rest by Lua's own
+ * functions (called on the same frame, so their errors read as theirs): a number's text
+ * made directly (Lua's goes through its printf-like formatter), a string returned as
+ * it is, a decimal integer read directly.
+ */
+function withFastPaths(L: LuaState): void {
+  const tostring = globalJsFunction(L, 'tostring');
+  lua.lua_pushjsfunction(L, (L) => {
+    if (lua.lua_gettop(L) === 1) {
+      const t = lua.lua_type(L, 1);
+      if (t === lua.LUA_TSTRING) return 1;
+      if (t === lua.LUA_TNUMBER) return (pushLatin1(L, formatG14(lua.lua_tonumber(L, 1))), 1);
+    }
+    return tostring(L);
+  });
+  lua.lua_setglobal(L, luaName('tostring'));
+  const tonumber = globalJsFunction(L, 'tonumber');
+  lua.lua_pushjsfunction(L, (L) => {
+    if (lua.lua_gettop(L) === 1 && lua.lua_type(L, 1) === lua.LUA_TSTRING) {
+      const text = stringAt(L, 1);
+      if (PLAIN_INTEGER.test(text)) return (lua.lua_pushnumber(L, Number(text)), 1);
+    }
+    return tonumber(L);
+  });
+  lua.lua_setglobal(L, luaName('tonumber'));
+}
+
+function globalJsFunction(L: LuaState, name: string): LuaJsFunction {
+  lua.lua_getglobal(L, luaName(name));
+  const f = lua.lua_tocfunction(L, -1);
+  lua.lua_pop(L, 1);
+  if (f === null) throw new Error(`Lua's ${name} is not a JavaScript function`);
+  return f;
+}
+
 /** Opens `bit`, `cjson`, `cmsgpack`, `struct` and the 5.1 compatibility names in the global table. */
 export function openRedisLibraries(L: LuaState): void {
   globalLibrary(L, 'bit', bitLibrary);
@@ -678,6 +732,7 @@ export function openRedisLibraries(L: LuaState): void {
   globalLibrary(L, 'struct', structLibrary);
   lua.lua_pushjsfunction(L, luaError);
   lua.lua_setglobal(L, luaName('error'));
+  withFastPaths(L);
   lua.lua_getglobal(L, luaName('math'));
   setFunctions(L, floatMath);
   lua.lua_pop(L, 1);

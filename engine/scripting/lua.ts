@@ -81,6 +81,7 @@ export interface LuaApi {
   lua_status(L: LuaState): number;
   lua_settop(L: LuaState, n: number): void;
   lua_toboolean(L: LuaState, i: number): boolean;
+  lua_tocfunction(L: LuaState, i: number): LuaJsFunction | null;
   lua_tolstring(L: LuaState, i: number): Str | null;
   lua_tonumber(L: LuaState, i: number): number;
   lua_type(L: LuaState, i: number): number;
@@ -189,10 +190,18 @@ function hexNumeralValue(s: Str): number {
 
 /** A Lua string's bytes as a latin1 JavaScript string (no Buffer made: latin1Slice takes any Uint8Array). */
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const latin1Write = Buffer.prototype.latin1Write as (this: Uint8Array, s: string, offset: number, length: number) => number;
 
 interface FengariString {
   hash: string | null;
   realstring: Str;
+  /** Its bytes as a latin1 JavaScript string, once asked for (textOf). */
+  text: string | null;
+}
+
+/** A Lua string's bytes as latin1, made once per string object: a script's constants are asked for on every run. */
+function textOf(ts: FengariString): string {
+  return (ts.text ??= latin1Slice.call(ts.realstring, 0, ts.realstring.length));
 }
 
 /**
@@ -208,43 +217,109 @@ function stringKey(s: Str): string {
   return '|' + latin1Slice.call(s, 0, s.length);
 }
 
+/** A string object's key (stringKey), from its latin1 text. */
+function stringObjectKey(ts: FengariString): string {
+  return (ts.hash ??= '|' + textOf(ts));
+}
+
 /** The CommonJS loader's hook for `.js` files (node:module's Module._extensions). */
 interface ModuleLoader {
   _extensions: Record<string, (m: { _compile(source: string, file: string): void }, file: string) => void>;
 }
 
-/** fengari's pops of stack slots: `delete L.stack[--L.top];` and the like. */
-const STACK_DELETE = /delete ([A-Za-z_][A-Za-z0-9_]*\.stack\[[^\]]+\]);/g;
+/** fengari's pops of stack slots (`delete L.stack[--L.top];` and the like): only their index expression is kept. */
+const STACK_DELETE = /delete ([A-Za-z_][A-Za-z0-9_]*\.stack)\[([^\]]+)\];/g;
+
+/** A slot at or above the top that may be reused: not there yet, or held by a closure as its upvalue. */
+const FRESH_SLOT = `const tv = stack[i];
+        if (tv === undefined || tv.captured) stack[i] = new lobject.TValue(LUA_TNIL, null);`;
 
 /**
- * Exact corrections of fengari's sources, by file. lua_pcallk inside a coroutine means
- * to save the caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
+ * The stack's slots reused, not made anew. fengari keeps one TValue object per stack
+ * slot and writes registers into it in place; it popped a slot by `delete` (which also
+ * makes V8 turn a stack of 64 slots or more into a dictionary) and gave every slot a
+ * new object each time the top rose over it: after every call from a script's main
+ * body to a library function (redis.call, tostring...), one object per register of the
+ * frame. Here pops only move the top, and a rising top keeps the objects it finds, as
+ * C Lua keeps its slots (their stale values are never read: the compiler writes a
+ * register before reading it, and lua_settop still clears what it exposes).
+ *
+ * The one object a slot must not keep is one a closure holds: an open upvalue is the
+ * slot's object itself (luaF_findupval), and luaF_close moves it out to the closure by
+ * giving the slot a copy, but only for slots below the top (`return a` with a captured
+ * local above `a` leaves it behind). Such objects are marked `captured` and replaced,
+ * never reused; luaF_close then needs to copy only those.
+ */
+const STACK_REUSE: Record<string, [string, string][]> = {
+  'lobject.js': [
+    [
+      'constructor(type, value) {\n        this.type = type;\n        this.value = value;\n    }',
+      'constructor(type, value) {\n        this.type = type;\n        this.value = value;\n        this.captured = false;\n    }',
+    ],
+  ],
+  'lfunc.js': [
+    [
+      'const luaF_findupval = function(L, level) {\n    return L.stack[level];\n};',
+      'const luaF_findupval = function(L, level) {\n    const uv = L.stack[level];\n    uv.captured = true;\n    return uv;\n};',
+    ],
+    [
+      '        let old = L.stack[i];\n        L.stack[i] = new lobject.TValue(old.type, old.value);',
+      '        let old = L.stack[i];\n        if (old.captured) L.stack[i] = new lobject.TValue(old.type, old.value);',
+    ],
+  ],
+  'ldo.js': [
+    [
+      'const adjust_top = function(L, newtop) {\n    if (L.top < newtop) {\n        while (L.top < newtop)\n            L.stack[L.top++] = new lobject.TValue(LUA_TNIL, null);\n    } else {\n        while (L.top > newtop)\n            delete L.stack[--L.top];\n    }\n};',
+      `const adjust_top = function(L, newtop) {\n    const stack = L.stack;\n    for (let i = L.top; i < newtop; i++) {\n        ${FRESH_SLOT}\n    }\n    L.top = newtop;\n};`,
+    ],
+    ['            for (let i=L.top; i>=(res + nres); i--)\n                delete L.stack[i];\n', ''],
+    ['    let newtop = res + wanted; /* top points after the last result */\n    for (let i=L.top; i>=newtop; i--)\n        delete L.stack[i];\n', '    let newtop = res + wanted; /* top points after the last result */\n'],
+  ],
+  'lapi.js': [
+    [
+      "        newtop = L.top + idx + 1; /* 'subtract' index (index is negative) */\n    }\n    ldo.adjust_top(L, newtop);",
+      `        newtop = L.top + idx + 1; /* 'subtract' index (index is negative) */\n    }\n    const stack = L.stack;\n    for (let i = L.top; i < newtop; i++) {\n        ${FRESH_SLOT}\n        else tv.setnilvalue();\n    }\n    L.top = newtop;`,
+    ],
+  ],
+};
+
+/**
+ * A new table entry forgets the entries deleted during a traversal (kept so that `next`
+ * can go on from a deleted key); fengari empties that Map on every insertion, a runtime
+ * call even when it is empty, as it nearly always is.
+ */
+const TABLE_INSERT: Record<string, [string, string][]> = {
+  'ltable.js': [['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();']],
+};
+
+/**
+ * Corrections of fengari's bugs. lua_pcallk inside a coroutine means to save the
+ * caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
  * `&= ~CIST_OAH | allowhook` changes nothing: an error caught by xpcall in a coroutine
  * then restores allowhook as 0, and that coroutine never calls its count hook again
  * (a script reusing it could neither be interrupted past busy-reply-threshold nor killed).
  */
 const SOURCE_FIXES: Record<string, [string, string][]> = {
+  // Room for the string's text (FengariString), so that every string object has one shape.
+  'lstring.js': [['        this.hash = null;\n        this.realstring = str;\n', '        this.hash = null;\n        this.realstring = str;\n        this.text = null;\n']],
   'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
 };
 
-/** One fengari module's source as loaded here: its stack pops patched and its fixes applied. */
+/** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
-  let out = source.replace(STACK_DELETE, '$1 = undefined;');
-  for (const [from, to] of SOURCE_FIXES[path.basename(file)] ?? []) {
-    if (out.split(from).length !== 2) throw new Error(`fengari's ${path.basename(file)} is not the one this fix was written for: ${from}`);
-    out = out.replace(from, to);
+  const name = path.basename(file);
+  let out = source;
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? [])]) {
+    if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
+    out = out.replace(from, () => to);
   }
-  return out;
+  return out.replace(STACK_DELETE, '$2;');
 }
 
 /**
- * Loads fengari with its sources patched (patchedSource). fengari pops a value by
- * `delete`-ing its slot of the stack array: V8 then finds an array of 64 slots or more
- * too sparse and turns it into a dictionary, and from then on every push and pop of
- * every call is a hash-table operation (a third of the VM's time on a BullMQ-sized
- * script). Its modules are compiled here with each such `delete X.stack[i];` turned
- * into `X.stack[i] = undefined;`: the same to the VM (nothing reads a slot above the
- * top), and the array stays an array. fengari 0.1.5 is its last release.
+ * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
+ * TABLE_INSERT) and correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
+ * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {
   const loader = require('node:module') as ModuleLoader;
@@ -273,10 +348,11 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   const conf = require('fengari/src/luaconf.js') as Record<string, unknown>;
   conf.LUA_COMPAT_FLOATSTRING = true;
   conf.lua_number2str = formatG14;
-  const lstring = require('fengari/src/lstring.js') as { luaS_hash: (s: Str) => string; luaS_hashlongstr: (ts: FengariString) => string };
+  const lstring = require('fengari/src/lstring.js') as FengariStrings;
   lstring.luaS_hash = stringKey;
-  lstring.luaS_hashlongstr = (ts) => (ts.hash ??= stringKey(ts.realstring));
+  lstring.luaS_hashlongstr = stringObjectKey;
   const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
+  internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects };
   // Loaded after the whole of fengari (its modules require each other in a cycle).
   const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
   const str2num = lobject.luaO_str2num;
@@ -288,6 +364,17 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   };
   return loaded;
 }
+
+/** The fengari modules the direct string paths below use (FengariInternals). */
+interface FengariStrings {
+  luaS_hash: (s: Str) => string;
+  luaS_hashlongstr: (ts: FengariString) => string;
+  luaS_bless: (L: LuaState, s: Uint8Array) => FengariString;
+}
+interface FengariObjects {
+  pushsvalue2s: (L: LuaState, ts: FengariString) => void;
+}
+let internals!: { lstring: FengariStrings; lobject: FengariObjects };
 
 const fengari = withPatchedSources(loadFengari);
 export const lua = fengari.lua;
@@ -313,6 +400,71 @@ export function luaName(s: string): Str {
     names.set(s, n);
   }
   return n;
+}
+
+/**
+ * Drops what a thread's stack still holds above its top. The patched VM leaves popped
+ * slots in place to reuse them (patchedSource); a thread kept between scripts would
+ * otherwise hold the last script's values until overwritten.
+ */
+export function clearAboveTop(L: LuaState): void {
+  const state = L as unknown as { stack: unknown[]; top: number };
+  state.stack.fill(undefined, state.top);
+}
+
+/** The parts of a lua_State read here: the value slots of the stack and the running call's base. */
+interface StateInternals {
+  stack: { type: number; value: unknown }[];
+  top: number;
+  ci: { funcOff: number };
+}
+
+/**
+ * The string at `idx` (a positive index in the running JavaScript function's frame, or
+ * a negative one from the top; lua_type said it is a string) as latin1: from its string
+ * object, whose text is kept (textOf).
+ */
+export function stringAt(L: LuaState, idx: number): string {
+  const state = L as unknown as StateInternals;
+  const slot = idx > 0 ? state.ci.funcOff + idx : state.top + idx;
+  return textOf(state.stack[slot].value as FengariString);
+}
+
+/** Pushes a Lua string made of `bytes`, which the string takes as its own (no copy). */
+function pushOwned(L: LuaState, bytes: Uint8Array, text: string | null): void {
+  const ts = internals.lstring.luaS_bless(L, bytes);
+  ts.text = text;
+  internals.lobject.pushsvalue2s(L, ts);
+}
+
+/** Pushes a latin1 string as a Lua string, its bytes made once (lua_pushstring copies what it is given). */
+export function pushLatin1(L: LuaState, s: string): void {
+  const bytes = new Uint8Array(s.length);
+  if (s.length <= 32) for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  else latin1Write.call(bytes, s, 0, s.length);
+  pushOwned(L, bytes, s);
+}
+
+/** Pushes a copy of `buf[start, end)` as a Lua string. */
+export function pushBytes(L: LuaState, buf: Uint8Array, start: number, end: number): void {
+  const bytes = new Uint8Array(end - start);
+  if (end - start <= 32) for (let i = start; i < end; i++) bytes[i - start] = buf[i];
+  else bytes.set(buf.subarray(start, end));
+  pushOwned(L, bytes, null);
+}
+
+/** Names' string objects, made once: a name pushed on every call is neither copied nor keyed again. */
+const nameStrings = new Map<string, FengariString>();
+
+/** Pushes the name `s` (a field name, a reply table's key). */
+export function pushName(L: LuaState, s: string): void {
+  let ts = nameStrings.get(s);
+  if (ts === undefined) {
+    ts = internals.lstring.luaS_bless(L, Buffer.from(s, 'latin1'));
+    ts.text = s;
+    nameStrings.set(s, ts);
+  }
+  internals.lobject.pushsvalue2s(L, ts);
 }
 
 /** Raises a Lua error whose value is the string `message` (no position prefix). */

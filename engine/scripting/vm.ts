@@ -18,7 +18,7 @@ import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
 import { OOM } from '../errors.js';
-import { formatG, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { clearAboveTop, formatG, pushLatin1, pushName, stringAt, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
 
@@ -134,11 +134,17 @@ export function sha1hex(body: string): string {
   return createHash('sha1').update(body, 'latin1').digest('hex');
 }
 
+/** Pushes {err=message}, as luaPushError does. */
+function pushErrorTable(L: LuaState, message: string): void {
+  lua.lua_createtable(L, 0, 1);
+  pushName(L, 'err');
+  pushLatin1(L, message);
+  lua.lua_rawset(L, -3);
+}
+
 /** A Lua error raised with {err=message}, as luaPushError + luaError do. */
 export function raiseErrorTable(L: LuaState, message: string): never {
-  lua.lua_createtable(L, 0, 1);
-  lua.lua_pushstring(L, luaBytes(message));
-  lua.lua_setfield(L, -2, luaName('err'));
+  pushErrorTable(L, message);
   return lua.lua_error(L);
 }
 
@@ -324,8 +330,13 @@ export class ScriptVM<C extends Client> {
     if (!asArguments) {
       lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
       lua.lua_insert(thread, -3);
-      lua.lua_setfield(thread, -3, luaName('ARGV'));
-      lua.lua_setfield(thread, -2, luaName('KEYS'));
+      // G's metatable has no __newindex: raw sets are what lua_setfield would do.
+      pushName(thread, 'ARGV');
+      lua.lua_insert(thread, -2);
+      lua.lua_rawset(thread, -4);
+      pushName(thread, 'KEYS');
+      lua.lua_insert(thread, -2);
+      lua.lua_rawset(thread, -3);
       lua.lua_pop(thread, 1);
       this.keysSet = true;
     }
@@ -380,6 +391,7 @@ export class ScriptVM<C extends Client> {
   private endRun(s: Suspension<C>, reusable: boolean): void {
     if (reusable) {
       lua.lua_settop(s.thread, 0);
+      clearAboveTop(s.thread);
       this.idle = { thread: s.thread, threadRef: s.threadRef };
     } else {
       lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, s.threadRef);
@@ -424,7 +436,7 @@ export class ScriptVM<C extends Client> {
   private pushStrings(L: LuaState, values: readonly string[]): void {
     lua.lua_createtable(L, values.length, 0);
     for (let i = 0; i < values.length; i++) {
-      lua.lua_pushstring(L, luaBytes(values[i]));
+      pushLatin1(L, values[i]);
       lua.lua_rawseti(L, -2, i + 1);
     }
   }
@@ -459,7 +471,7 @@ export class ScriptVM<C extends Client> {
     const argv = new Array<string>(argc);
     for (let i = 1; i <= argc; i++) {
       const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv[i - 1] = latin1(lua.lua_tolstring(L, i)!);
+      if (t === lua.LUA_TSTRING) argv[i - 1] = stringAt(L, i);
       else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatArgNumber(lua.lua_tonumber(L, i));
       else return this.callError(L, raiseErrors, 'ERR Lua redis lib command arguments must be strings or integers');
     }
@@ -508,9 +520,7 @@ export class ScriptVM<C extends Client> {
 
   private callError(L: LuaState, raiseErrors: boolean, message: string): number {
     if (raiseErrors) return raiseErrorTable(L, message);
-    lua.lua_createtable(L, 0, 1);
-    lua.lua_pushstring(L, luaBytes(message));
-    lua.lua_setfield(L, -2, luaName('err'));
+    pushErrorTable(L, message);
     return 1;
   }
 

@@ -8,7 +8,7 @@
  * neighbours' load on a shared machine disturbs far less than throughput. The ratio is
  * redis-server's CPU time over the broker's: 0.5 means the broker spends twice as much.
  *
- *   npm run build && node dist/test/bench/script-cpu.js [requests] [--only evalsha_bullmq] [--prof DIR]
+ *   npm run build && node dist/test/bench/script-cpu.js [requests] [--only evalsha_bullmq] [--pipelines 16] [--prof DIR]
  *
  * With --prof the broker runs under `node --cpu-prof` and writes its profile into DIR
  * when the runs end (summarise it with any .cpuprofile reader).
@@ -44,6 +44,7 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const requests = Number(process.argv[2]?.startsWith('--') === false ? process.argv[2] : 20_000);
   const only = argAfter('--only')?.split(',') ?? null;
+  const pipelines = argAfter('--pipelines')?.split(',').map(Number) ?? [1, 16];
   const profDir = argAfter('--prof');
   const profArgs = profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir];
   const servers = {
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   };
   try {
     for (const scriptCase of SCRIPT_CASES.filter((c) => only === null || only.includes(c.name))) {
-      for (const pipeline of [1, 16]) {
+      for (const pipeline of pipelines) {
         const figures = { redis: [] as number[], broker: [] as number[] };
         for (let round = 0; round < ROUNDS; round++) {
           const order = round % 2 === 0 ? (['redis', 'broker'] as const) : (['broker', 'redis'] as const);

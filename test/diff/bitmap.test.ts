@@ -6,11 +6,10 @@
  * they make, and their effects (only real changes propagate) replayed on a fresh
  * redis-server.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { describe, expect, it } from 'vitest';
+import { effectsOfEachTest, replayedDigest } from '../harness/effects.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 
@@ -19,19 +18,8 @@ const VALUES = ['', '\xff', '\x00', '\xff\xf0\x00', '\x00\x00\xff', '\x00\x0f\xf
 const INDEXES = ['0', '1', '2', '-1', '-2', '-3', '5', '9', '15', '17', '-9', '-17', '100', '-100'];
 
 describe.skipIf(!hasRedisServer())('bitmap commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  const units: TextEffect[][] = [];
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-    units.length = 0;
-  });
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
+  const units = effectsOfEachTest(servers);
 
   async function same(...commands: string[][]): Promise<void> {
     await p.samePipeline(commands);
@@ -339,15 +327,7 @@ describe.skipIf(!hasRedisServer())('bitmap commands vs redis-server', () => {
       'BITFIELD c INCRBY i5 #3 7',
     ]);
     const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-    const fresh = await startRedis(DEBUG);
-    const replay = await RawClient.connect(fresh.port);
-    try {
-      for (const e of units.flat()) expect(show((await replay.call(...e.argv)).raw).startsWith('"-')).toBe(false);
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-      await fresh.stop();
-    }
+    expect(await replayedDigest(units)).toBe(ours);
   });
 
   it('DUMP and RESTORE of bitmaps both ways, DEBUG DIGEST-VALUE, COPY, DEBUG RELOAD', async () => {

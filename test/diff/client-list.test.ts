@@ -6,9 +6,9 @@
  * they are checked for what they must show (room reserved for a long bulk, a peak
  * after a long reply), not compared.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 import { encodeCommand, type RawClient } from '../harness/raw.js';
 
 const COMPARED = ['flags', 'multi', 'qbuf', 'argv-mem', 'multi-mem', 'obl', 'oll', 'omem', 'cmd', 'redir', 'resp', 'sub'];
@@ -34,14 +34,10 @@ async function listByName(c: RawClient): Promise<Map<string, string>> {
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!hasRedisServer())('CLIENT LIST buffer fields vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
+  const { servers, p } = diffSuite();
   beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
     await p.same('CLIENT', 'SETNAME', 'caller');
   });
-  afterAll(() => servers?.stop());
 
   it("shows the caller's own command in its query buffer and argv-mem", async () => {
     const { ours, ref } = await p.both('CLIENT', 'INFO');

@@ -5,9 +5,9 @@
  * CONFIG GET shows afterwards included. `port` and `bind` rebind the listeners: their
  * own tests are in test/server/rebind.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show } from '../harness/diff.js';
 
 /** This broker's own parameters (README, "Configuration"): HTTP, metrics, the gateway, the log format. */
 const BROKER_OWN = [
@@ -71,16 +71,8 @@ function byName(flat: string[]): Map<string, string> {
 }
 
 describe.skipIf(!hasRedisServer())('every configuration parameter vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    // The broker's own defaults that differ from redis-server's are aligned here (README, "Configuration").
-    servers = await startDiffServers(['--maxmemory-clients', '0']);
-    p = await servers.pair();
-  });
-  afterAll(async () => {
-    await servers?.stop();
-  });
+  // The broker's own defaults that differ from redis-server's are aligned here (README, "Configuration").
+  const { p } = diffSuite({ ours: ['--maxmemory-clients', '0'] });
 
   it('CONFIG GET * lists the same parameters, plus the broker\'s own', async () => {
     const { ours, ref } = await p.both('CONFIG', 'GET', '*');

@@ -4,9 +4,9 @@
  * depend on the connection (names, REPLY modes, error texts).
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show, suiteServers, type DiffPair } from '../harness/diff.js';
 import { encodeCommand } from '../harness/raw.js';
 
 /** HELLO's map carries the connection id, which differs between the two servers. */
@@ -25,11 +25,7 @@ function pipeline(...commands: string[][]): Buffer {
 }
 
 describe.skipIf(!hasRedisServer())('AUTH and HELLO with requirepass vs redis-server', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--requirepass', 'secret'], ['--requirepass', 'secret']);
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers({ ours: ['--requirepass', 'secret'], ref: ['--requirepass', 'secret'] });
 
   it('refuses commands before AUTH, after the unknown-command and arity checks', async () => {
     const p = await servers.pair();
@@ -124,13 +120,7 @@ describe.skipIf(!hasRedisServer())('AUTH and HELLO with requirepass vs redis-ser
 });
 
 describe.skipIf(!hasRedisServer())('connection commands without a password vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { servers, p } = diffSuite();
 
   it('answers AUTH as the nopass default user does', async () => {
     await p.same('AUTH', 'x');

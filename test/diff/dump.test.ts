@@ -5,9 +5,9 @@
  * options, TTLs, BUSYKEY, RDB version and CRC-64 footer, truncated and corrupted
  * payloads (never a crash).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Crc64 } from '../../engine/persist/rdb/crc64.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show } from '../harness/diff.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 
 /** A payload with its footer recomputed after a change to its body or version. */
@@ -18,16 +18,7 @@ function resealed(payload: Buffer, change: (body: Buffer) => Buffer): Buffer {
 
 describe.skipIf(!hasRedisServer())('DUMP and RESTORE vs redis-server', () => {
   if (!hasRedisServer()) console.warn(NO_REDIS);
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-  });
+  const { p } = diffSuite({ flushEach: true });
 
   async function payloads(key: string): Promise<{ ours: Buffer; ref: Buffer }> {
     const { ours, ref } = await p.both('DUMP', key);

@@ -7,9 +7,9 @@
  * scores (STOREDIST's full doubles), GEODIST, GEOPOS and GEOHASH.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 
 const LAT_MAX = 85.05112878;
 
@@ -67,13 +67,7 @@ const command: fc.Arbitrary<string[][]> = fc.oneof(
 );
 
 describe.skipIf(!hasRedisServer())('random geo workloads vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { p } = diffSuite();
 
   it('replies match byte for byte (fast-check)', async () => {
     await fc.assert(

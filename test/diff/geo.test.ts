@@ -6,10 +6,10 @@
  * poles and across the antimeridian, keyspace events, WATCH, and the effects replayed
  * on a fresh redis-server.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
+import { describe, expect, it } from 'vitest';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
+import { recordEffects, replayedDigest } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -17,26 +17,10 @@ const DEBUG = ['--enable-debug-command', 'yes'];
 const SICILY = ['GEOADD', 'Sicily', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania', '12.758489', '38.788135', 'edge1', '17.241510', '38.788135', 'edge2'];
 
 describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-  });
-
-  /** Runs the commands in RESP2 on a fresh dataset, then again in RESP3. */
-  async function bothProtocols(commands: string[][]): Promise<void> {
-    await p.samePipeline(commands);
-    await p.same('FLUSHALL');
-    await p.inResp3(() => p.samePipeline(commands));
-  }
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
 
   it('GEOADD options and errors, GEOPOS, GEODIST, GEOHASH', async () => {
-    await bothProtocols([
+    await p.sameInBothProtocols([
       SICILY,
       ['GEOADD', 'Sicily', 'NX', '13', '38', 'Palermo', '1', '1', 'new'],
       ['GEOADD', 'Sicily', 'XX', '13', '38', 'Palermo', '2', '2', 'nope'],
@@ -89,7 +73,7 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
   });
 
   it('scores that are no geohash decode as redis-server decodes them', async () => {
-    await bothProtocols([
+    await p.sameInBothProtocols([
       ['ZADD', 'z', '4503599627370495', 'max', '4503599627370496', 'over', '-1', 'neg', '1e300', 'huge', '0.5', 'half', 'inf', 'pinf', '-inf', 'ninf'],
       ['ZADD', 'z', '0', 'zero', '9223372036854775807', 'i63', '-9223372036854775808', 'n63', '1e19', 'e19', '-1e19', 'ne19', '123456789.75', 'frac'],
       ['GEOPOS', 'z', 'max', 'over', 'neg', 'huge', 'half', 'pinf', 'ninf', 'zero', 'i63', 'n63', 'e19', 'ne19', 'frac'],
@@ -101,7 +85,7 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
 
   it('GEORADIUS and GEORADIUSBYMEMBER: options, orders, counts, errors', async () => {
     const search = (...rest: string[]): string[] => ['GEORADIUS', 'Sicily', '15', '37', ...rest];
-    await bothProtocols([
+    await p.sameInBothProtocols([
       SICILY,
       search('200', 'km'),
       search('200', 'km', 'ASC'),
@@ -151,7 +135,7 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
 
   it('GEOSEARCH: FROMMEMBER/FROMLONLAT, BYRADIUS/BYBOX, options and errors', async () => {
     const search = (...rest: string[]): string[] => ['GEOSEARCH', 'Sicily', ...rest];
-    await bothProtocols([
+    await p.sameInBothProtocols([
       SICILY,
       search('FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC'),
       search('FROMLONLAT', '15', '37', 'BYBOX', '400', '400', 'km', 'ASC', 'WITHCOORD', 'WITHDIST', 'WITHHASH'),
@@ -188,7 +172,7 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
   });
 
   it('GEOSEARCHSTORE and the STORE forms: results, STOREDIST, empty results delete, events', async () => {
-    await bothProtocols([
+    await p.sameInBothProtocols([
       SICILY,
       ['GEOSEARCHSTORE', 'd1', 'Sicily', 'FROMLONLAT', '15', '37', 'BYBOX', '400', '400', 'km', 'ASC', 'COUNT', '3'],
       ['ZRANGE', 'd1', '0', '-1', 'WITHSCORES'],
@@ -245,7 +229,7 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
       }
     }
     for (const [, , name] of points) commands.push(['GEOSEARCH', 'w', 'FROMMEMBER', name, 'BYRADIUS', '3000', 'km', 'WITHDIST']);
-    await bothProtocols(commands);
+    await p.sameInBothProtocols(commands);
   });
 
   it('keyspace events of GEOADD and the STORE forms', async () => {
@@ -299,12 +283,7 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
   });
 
   it('effects replayed on a fresh redis-server rebuild the dataset', async () => {
-    const effects: TextEffect[] = [];
-    let recording = true;
-    servers.ours.broker.engine.onEffects((unit) => {
-      if (recording) effects.push(...effectsAsText(unit));
-    });
-    let fresh: RunningServer | undefined;
+    const recorded = recordEffects(servers.ours.broker.engine);
     try {
       const commands = [
         SICILY,
@@ -315,16 +294,11 @@ describe.skipIf(!hasRedisServer())('geo commands vs redis-server', () => {
         ['GEORADIUS', 'Sicily', '15', '37', '1', 'm', 'STORE', 'd2'],
       ];
       await p.samePipeline(commands);
-      expect(effects.map((e) => e.argv[0])).toEqual(['zadd', 'zadd', 'GEOSEARCHSTORE', 'GEORADIUSBYMEMBER', 'GEORADIUS']);
-      fresh = await startRedis(DEBUG);
-      const replay = await RawClient.connect(fresh.port);
-      for (const e of effects) await replay.call(...e.argv);
-      const [digest, expected] = await Promise.all([replay.call('DEBUG', 'DIGEST'), p.ref.call('DEBUG', 'DIGEST')]);
-      expect(digest.raw.toString()).toBe(expected.raw.toString());
-      replay.close();
+      expect(recorded.units.flat().map((e) => e.argv[0])).toEqual(['zadd', 'zadd', 'GEOSEARCHSTORE', 'GEORADIUSBYMEMBER', 'GEORADIUS']);
+      const expected = (await p.ref.call('DEBUG', 'DIGEST')).raw.toString();
+      expect(await replayedDigest(recorded.units)).toBe(expected);
     } finally {
-      recording = false;
-      await fresh?.stop();
+      recorded.stop();
     }
   });
 });

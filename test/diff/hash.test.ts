@@ -7,27 +7,17 @@
  * Random replies (HRANDFIELD) are compared by shape; a hashtable's order, which
  * redis-server's dict decides, by content.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Decoded } from '../../protocol/decoder.js';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { recordEffects, replayedDigest } from '../harness/effects.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const fields = (n: number, prefix = 'f'): string[] => Array.from({ length: n }, (_, i) => [`${prefix}${i}`, `v${i}`]).flat();
 
 describe.skipIf(!hasRedisServer())('hash commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-  });
+  const { p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
 
   async function same(...commands: string[][]): Promise<void> {
     for (const argv of commands) await p.same(...argv);
@@ -360,19 +350,10 @@ function shapeOf(v: Decoded): string {
  * propagated on a fresh redis-server gives the dataset both servers hold.
  */
 describe.skipIf(!hasRedisServer())('hash effects replayed on redis-server', () => {
-  let servers: DiffServers;
-  let replayTarget: RunningServer;
-  beforeAll(async () => {
-    [servers, replayTarget] = await Promise.all([startDiffServers(DEBUG, DEBUG), startRedis(DEBUG)]);
-  });
-  afterAll(async () => {
-    await Promise.all([servers?.stop(), replayTarget?.stop()]);
-  });
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG });
 
   it('HINCRBYFLOAT goes out as HSET with its result; the rest as they are', async () => {
-    const p = await servers.pair();
-    const units: TextEffect[][] = [];
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
+    const { units } = recordEffects(servers.ours.broker.engine);
     const workload = [
       ['HSET', 'h', 'a', '1', 'b', '2'],
       ['HMSET', 'h', 'c', '3'],
@@ -397,18 +378,8 @@ describe.skipIf(!hasRedisServer())('hash effects replayed on redis-server', () =
     // Commands that changed nothing are not propagated.
     expect(effects.filter((e) => e.argv[0] === 'HSETNX')).toHaveLength(1);
     expect(effects.filter((e) => e.argv.join(' ') === 'HDEL h nope')).toHaveLength(0);
-    const replay = await RawClient.connect(replayTarget.port);
-    try {
-      let db = -1;
-      for (const e of effects) {
-        if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-        await replay.call(...e.argv);
-      }
-      const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-    }
+    const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
+    expect(await replayedDigest(units)).toBe(ours);
   });
 });
 

@@ -7,29 +7,18 @@
  * PFCOUNT's cache write seen by WATCH and propagated; the effects replayed on a fresh
  * redis-server.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { encodeCommand, RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { describe, expect, it } from 'vitest';
+import { effectsOfEachTest, replayedDigest } from '../harness/effects.js';
+import { encodeCommand } from '../harness/raw.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const elements = (n: number, prefix: string, from = 0): string[] => Array.from({ length: n }, (_, i) => `${prefix}${from + i}`);
 
 describe.skipIf(!hasRedisServer())('HyperLogLog commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  const units: TextEffect[][] = [];
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-    units.length = 0;
-  });
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
+  const units = effectsOfEachTest(servers);
 
   async function same(...commands: string[][]): Promise<void> {
     await p.samePipeline(commands);
@@ -214,15 +203,7 @@ describe.skipIf(!hasRedisServer())('HyperLogLog commands vs redis-server', () =>
     const effects = units.flat().map((e) => e.argv.join(' '));
     expect(effects).toEqual(['PFADD h a b', 'PFCOUNT h', 'PFADD h c', 'PFDEBUG GETREG h', 'PFADD g', 'PFMERGE m g h', 'PFCOUNT m']);
     const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-    const fresh = await startRedis(DEBUG);
-    const replay = await RawClient.connect(fresh.port);
-    try {
-      for (const e of units.flat()) expect(show((await replay.call(...e.argv)).raw).startsWith('"-')).toBe(false);
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-      await fresh.stop();
-    }
+    expect(await replayedDigest(units)).toBe(ours);
   });
 
   it('PFSELFTEST passes (ours only: 10,000,000 additions take redis-server minutes on a loaded machine)', async () => {

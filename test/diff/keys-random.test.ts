@@ -5,9 +5,9 @@
  * in the past), so every reply is deterministic; KEYS and SCAN are compared as sets.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Decoded } from '../../protocol/decoder.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show } from '../harness/diff.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 
 const KEYS = ['a', 'b', '', 'k\x00\xff'];
@@ -60,13 +60,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
 );
 
 describe.skipIf(!hasRedisServer())('random keyspace sequences vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--enable-debug-command', 'yes'], ['--enable-debug-command', 'yes']);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { p } = diffSuite({ ours: ['--enable-debug-command', 'yes'], ref: ['--enable-debug-command', 'yes'] });
 
   /** Every key of a full SCAN, sorted. */
   async function scanAll(call: (...argv: string[]) => Promise<{ value: Decoded }>): Promise<string[]> {

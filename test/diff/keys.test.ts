@@ -4,9 +4,9 @@
  * KEYS/SCAN patterns, OBJECT, COPY/MOVE across dbs, RENAME of volatile keys,
  * FLUSHDB/FLUSHALL, DEBUG DIGEST.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show, startDiffServers, type DiffServers } from '../harness/diff.js';
 import type { Decoded } from '../../protocol/decoder.js';
 
 /** Far in the future (year 2128) but exact: EXPIRETIME/PEXPIRETIME replies are deterministic. */
@@ -14,13 +14,7 @@ const FAR_MS = '5000000000000';
 const FAR_S = '5000000000';
 
 describe.skipIf(!hasRedisServer())('keyspace commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--enable-debug-command', 'yes'], ['--enable-debug-command', 'yes']);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { p } = diffSuite({ ours: ['--enable-debug-command', 'yes'], ref: ['--enable-debug-command', 'yes'] });
   beforeEach(async () => {
     await p.same('SELECT', '0');
     await p.same('FLUSHALL');

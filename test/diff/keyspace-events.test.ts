@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show, type DiffServers } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const SYNC = 'keyspace-events-sync';
@@ -304,21 +304,17 @@ class Listeners {
 }
 
 describe.skipIf(!hasRedisServer())('keyspace notifications vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG });
   let l: Listeners;
   /** Every listener pair the events are compared on (a test may add one). */
   let listeners: Listeners[] = [];
 
   beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
     l = await Listeners.open(servers);
     listeners = [l];
   });
-  afterAll(async () => {
+  afterAll(() => {
     l?.close();
-    await servers?.stop();
   });
   beforeEach(async () => {
     await p.same('CONFIG', 'SET', 'notify-keyspace-events', '');

@@ -5,8 +5,8 @@
  * several times (their effects must carry each step's bytes), and a reload from the
  * AOF. test/server/large-values.test.ts covers the real 512 MB sizes.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { DiffPair, startDiffServers, type DiffServers } from '../harness/diff.js';
+import { describe, it } from 'vitest';
+import { DiffPair, diffSuite } from '../harness/diff.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 
 /** Distinct bytes of every value, a little over 1 MiB and more. */
@@ -25,13 +25,7 @@ async function all(p: DiffPair, commands: (string | Buffer)[][]): Promise<void> 
 }
 
 describe.skipIf(!hasRedisServer())('long values (kept as bytes) vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--enable-debug-command', 'yes', '--appendonly', 'yes'], ['--enable-debug-command', 'yes']);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { p } = diffSuite({ ours: ['--enable-debug-command', 'yes', '--appendonly', 'yes'], ref: ['--enable-debug-command', 'yes'] });
 
   it('SET and its variants, GET, GETSET, GETDEL, GETEX, MSET, MSETNX, COPY', async () => {
     await all(p, [

@@ -13,11 +13,11 @@
  * behind a blocked one, a blocked client going away, dbs, pushes inside MULTI/EXEC,
  * and the effects of served clients replayed on redis-server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { effectsAsText, replayedDigest, type TextEffect } from '../harness/effects.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-import { show } from '../harness/diff.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { show, suiteServers } from '../harness/diff.js';
 
 type Step =
   /** Client `c` sends a command that blocks; the step ends once the server counts it blocked. */
@@ -83,20 +83,15 @@ async function runScript(port: number, steps: readonly Step[]): Promise<string[]
 }
 
 describe.skipIf(!hasRedisServer())('blocking list commands vs redis-server', () => {
-  let ours: InProcessBroker;
-  let ref: RunningServer;
+  const servers = suiteServers({ ours: ['--enable-debug-command', 'yes'], ref: ['--enable-debug-command', 'yes'] });
   const units: TextEffect[][] = [];
-  beforeAll(async () => {
-    [ours, ref] = await Promise.all([startBroker(['--enable-debug-command', 'yes']), startRedis(['--enable-debug-command', 'yes'])]);
-    ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-  });
-  afterAll(async () => {
-    await Promise.all([ours?.stop(), ref?.stop()]);
+  beforeAll(() => {
+    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
   });
 
   async function same(steps: Step[]): Promise<string[]> {
-    const expected = await runScript(ref.port, steps);
-    const got = await runScript(ours.port, steps);
+    const expected = await runScript(servers.ref.port, steps);
+    const got = await runScript(servers.ours.port, steps);
     expect(got).toEqual(expected);
     return got;
   }
@@ -228,8 +223,8 @@ describe.skipIf(!hasRedisServer())('blocking list commands vs redis-server', () 
     }
     // HELLO's own reply differs (ids, versions): keep only what follows each switch.
     const filter = (out: string[]): string[] => out.filter((line) => !line.includes(' HELLO '));
-    const expected = filter(await runScript(ref.port, steps));
-    expect(filter(await runScript(ours.port, steps))).toEqual(expected);
+    const expected = filter(await runScript(servers.ref.port, steps));
+    expect(filter(await runScript(servers.ours.port, steps))).toEqual(expected);
   });
 
   it('CLIENT UNBLOCK ends a wait with the timeout reply or an error', async () => {
@@ -322,21 +317,13 @@ describe.skipIf(!hasRedisServer())('blocking list commands vs redis-server', () 
   });
 
   it("served clients' effects replayed on redis-server rebuild the dataset", async () => {
-    const replay = await RawClient.connect(ref.port);
-    const check = await RawClient.connect(ours.port);
+    const check = await RawClient.connect(servers.ours.port);
     try {
-      await replay.call('FLUSHALL');
-      let db = -1;
-      for (const e of units.flat()) {
-        if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-        await replay.call(...e.argv);
-      }
       const ops = units.flat().map((e) => e.argv[0].toUpperCase());
       for (const blocking of ['BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BLMPOP']) expect(ops).not.toContain(blocking);
       expect(ops).toEqual(expect.arrayContaining(['LPOP', 'RPOP', 'RPOPLPUSH', 'LMOVE']));
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe((await check.call('DEBUG', 'DIGEST')).raw.toString());
+      expect(await replayedDigest(units)).toBe((await check.call('DEBUG', 'DIGEST')).raw.toString());
     } finally {
-      replay.close();
       check.close();
     }
   });

@@ -6,25 +6,15 @@
  * broker propagates, replayed on a fresh redis-server, rebuilds the same dataset.
  * Blocking proper is in list-blocking.test.ts.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { describe, expect, it } from 'vitest';
+import { recordEffects, replayedDigest } from '../harness/effects.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 
 describe.skipIf(!hasRedisServer())('list commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-  });
+  const { p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
 
   /** Runs each command on both servers and compares the replies. */
   async function same(...commands: string[][]): Promise<void> {
@@ -359,19 +349,10 @@ describe.skipIf(!hasRedisServer())('list commands vs redis-server', () => {
  * propagated on a fresh redis-server must give the same DEBUG DIGEST as our dataset.
  */
 describe.skipIf(!hasRedisServer())('list effects replayed on redis-server', () => {
-  let servers: DiffServers;
-  let replayTarget: RunningServer;
-  beforeAll(async () => {
-    [servers, replayTarget] = await Promise.all([startDiffServers(DEBUG, DEBUG), startRedis(DEBUG)]);
-  });
-  afterAll(async () => {
-    await Promise.all([servers?.stop(), replayTarget?.stop()]);
-  });
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG });
 
   it('rebuild the dataset: LMPOP as [LR]POP n, blocking forms as their plain ones, no-ops not sent', async () => {
-    const units: TextEffect[][] = [];
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-    const p = await servers.pair();
+    const { units } = recordEffects(servers.ours.broker.engine);
     const workload = [
       ['RPUSH', 'a', '1', '2', '3', '4', '5', '6'],
       ['LPUSH', 'b', 'x', 'y'],
@@ -410,19 +391,9 @@ describe.skipIf(!hasRedisServer())('list effects replayed on redis-server', () =
     expect(ops).not.toContain('BLMOVE');
     expect(ops).not.toContain('BLMPOP');
     expect(effects.map((e) => e.argv.join(' '))).toEqual(expect.arrayContaining(['LPOP d', 'RPOPLPUSH d e', 'LMOVE d e left Left', 'LPOP f 2', 'RPOP a 2']));
-    const replay = await RawClient.connect(replayTarget.port);
-    try {
-      let db = -1;
-      for (const e of effects) {
-        if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-        await replay.call(...e.argv);
-      }
-      // Our dataset equals the reference's (same), and the replayed one equals both.
-      const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-    }
+    // Our dataset equals the reference's (same), and the replayed one equals both.
+    const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
+    expect(await replayedDigest(units)).toBe(ours);
   });
 });
 

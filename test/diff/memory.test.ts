@@ -8,9 +8,9 @@
  * Both servers get `maxmemory 1` (far below what either uses) so that nothing fits;
  * figures themselves differ by design and are compared by type only.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 import type { Decoded } from '../../protocol/decoder.js';
 
 /** A reply with every integer and double replaced, for comparing shapes. */
@@ -23,13 +23,7 @@ function shape(raw: Buffer): string {
 }
 
 describe.skipIf(!hasRedisServer())('MEMORY and maxmemory vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { servers, p } = diffSuite();
   beforeEach(async () => {
     await p.same('CONFIG', 'SET', 'maxmemory', '0', 'maxmemory-policy', 'noeviction');
     await p.same('FLUSHALL');

@@ -11,38 +11,20 @@
  * forever in redis-server 7.0.15 (its expireIfNeeded never deletes then); this broker
  * answers a nil.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
-import { encodeCommand } from '../harness/raw.js';
+import { diffSuite, type DiffPair } from '../harness/diff.js';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Sends a command to both sides without reading its reply (it may wait). */
-function send(p: DiffPair, ...argv: string[]): void {
-  const bytes = encodeCommand(argv);
-  p.ours.write(bytes);
-  p.ref.write(bytes);
-}
-
-/** Reads the next reply on both sides and expects the same bytes. */
-async function sameNext(p: DiffPair, what: string): Promise<void> {
-  const [o, r] = await Promise.all([p.ours.read(), p.ref.read()]);
-  expect(show(o.raw), what).toBe(show(r.raw));
-}
-
 describe.skipIf(!hasRedisServer())('CLIENT PAUSE vs redis-server', () => {
-  let servers: DiffServers;
-  let admin: DiffPair;
+  const { servers, p: admin } = diffSuite();
   let other: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers();
-    admin = await servers.pair();
     other = await servers.pair();
   });
   afterAll(async () => {
-    await admin?.both('CLIENT', 'UNPAUSE');
-    await servers?.stop();
+    await admin.both('CLIENT', 'UNPAUSE');
   });
 
   it('WRITE holds writes, PUBLISH and transactions that write; reads run meanwhile', async () => {
@@ -52,34 +34,34 @@ describe.skipIf(!hasRedisServer())('CLIENT PAUSE vs redis-server', () => {
     for (const argv of [['GET', 'k'], ['PING'], ['DBSIZE'], ['CLIENT', 'PAUSE', '100000', 'WRITE'], ['INFO', 'nosuch'], ['EXISTS', 'k']]) {
       await other.same(...argv);
     }
-    send(other, 'SET', 'k', 'new');
+    other.send('SET', 'k', 'new');
     await admin.same('GET', 'k');
     await admin.same('CLIENT', 'UNPAUSE');
-    await sameNext(other, 'SET after the pause');
+    await other.sameNext('SET after the pause');
     await admin.same('GET', 'k');
 
     const subscriber = await servers.pair();
     await subscriber.same('SUBSCRIBE', 'ch');
     await admin.same('CLIENT', 'PAUSE', '100000', 'WRITE');
-    send(other, 'PUBLISH', 'ch', 'm');
+    other.send('PUBLISH', 'ch', 'm');
     await admin.same('PUBSUB', 'NUMSUB', 'ch');
     await admin.same('CLIENT', 'UNPAUSE');
-    await sameNext(other, 'PUBLISH after the pause');
-    await sameNext(subscriber, 'the message');
+    await other.sameNext('PUBLISH after the pause');
+    await subscriber.sameNext('the message');
     subscriber.close();
 
     await admin.same('CLIENT', 'PAUSE', '100000', 'WRITE');
     await other.same('MULTI');
     await other.same('GET', 'k');
-    send(other, 'SET', 'k', 'in-multi');
+    other.send('SET', 'k', 'in-multi');
     await admin.same('GET', 'k');
     await admin.same('CLIENT', 'UNPAUSE');
-    await sameNext(other, 'a write queued in MULTI once the pause ends');
+    await other.sameNext('a write queued in MULTI once the pause ends');
     await admin.same('CLIENT', 'PAUSE', '100000', 'WRITE');
-    send(other, 'EXEC');
+    other.send('EXEC');
     await admin.same('GET', 'k');
     await admin.same('CLIENT', 'UNPAUSE');
-    await sameNext(other, 'EXEC with a write');
+    await other.sameNext('EXEC with a write');
     await admin.same('CLIENT', 'PAUSE', '100000', 'WRITE');
     await other.same('MULTI');
     await other.same('GET', 'k');
@@ -91,25 +73,25 @@ describe.skipIf(!hasRedisServer())('CLIENT PAUSE vs redis-server', () => {
     await admin.same('FLUSHALL');
     await admin.same('PFADD', 'hll', 'a', 'b', 'c');
     await admin.same('CLIENT', 'PAUSE', '100000', 'WRITE');
-    send(other, 'PFCOUNT', 'hll');
+    other.send('PFCOUNT', 'hll');
     // The cached count (bytes 8-15) is still marked stale: the PFCOUNT has not run.
     await admin.same('GETRANGE', 'hll', '0', '15');
     await admin.same('CLIENT', 'UNPAUSE');
-    await sameNext(other, 'PFCOUNT after the pause');
+    await other.sameNext('PFCOUNT after the pause');
     await admin.same('GETRANGE', 'hll', '0', '15');
   });
 
   it('ALL holds every command, PING and CLIENT UNPAUSE included, until its time is over', async () => {
     await admin.same('SET', 'k', 'before');
     await admin.same('CLIENT', 'PAUSE', '300', 'ALL');
-    send(other, 'PING');
-    send(other, 'SET', 'k', 'during');
-    send(admin, 'CLIENT', 'UNPAUSE');
-    send(admin, 'GET', 'k');
-    await sameNext(other, 'PING after the pause');
-    await sameNext(other, 'SET after the pause');
-    await sameNext(admin, 'UNPAUSE after the pause');
-    await sameNext(admin, 'GET after the pause');
+    other.send('PING');
+    other.send('SET', 'k', 'during');
+    admin.send('CLIENT', 'UNPAUSE');
+    admin.send('GET', 'k');
+    await other.sameNext('PING after the pause');
+    await other.sameNext('SET after the pause');
+    await admin.sameNext('UNPAUSE after the pause');
+    await admin.sameNext('GET after the pause');
   });
 
   it('keys do not expire during a pause: they read as absent and stay counted until it ends', async () => {
@@ -132,10 +114,10 @@ describe.skipIf(!hasRedisServer())('CLIENT PAUSE vs redis-server', () => {
 
   it('a client blocked before the pause still times out during it', async () => {
     const blocked = await servers.pair();
-    send(blocked, 'BLPOP', 'nosuchlist', '0.2');
+    blocked.send('BLPOP', 'nosuchlist', '0.2');
     await pause(50);
     await admin.same('CLIENT', 'PAUSE', '100000', 'WRITE');
-    await sameNext(blocked, 'BLPOP timing out');
+    await blocked.sameNext('BLPOP timing out');
     await admin.same('CLIENT', 'UNPAUSE');
     blocked.close();
   });

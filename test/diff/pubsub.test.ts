@@ -7,9 +7,9 @@
  * channels without arguments, pmessages of several matching patterns, PUBSUB
  * CHANNELS) the replies are compared as sorted lists; everything else exactly.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { show, suiteServers, type DiffPair } from '../harness/diff.js';
 import { encodeCommand, type RawClient } from '../harness/raw.js';
 import type { Effect } from '../../engine/engine.js';
 
@@ -73,11 +73,7 @@ async function eventually(cond: () => Promise<boolean>): Promise<void> {
 }
 
 describe.skipIf(!hasRedisServer())('pub/sub vs redis-server', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers();
 
   it('subscribes and unsubscribes channels, counting channels plus patterns', async () => {
     const s = await servers.pair();

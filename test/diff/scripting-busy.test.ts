@@ -5,8 +5,8 @@
  * other kind), and one that wrote is -UNKILLABLE and runs to its end. No timing is
  * asserted: the tests wait until the server answers -BUSY.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { show, startDiffServers, type DiffServers } from '../harness/diff.js';
+import { describe, expect, it } from 'vitest';
+import { show, suiteServers } from '../harness/diff.js';
 import { RawClient, type RawReply } from '../harness/raw.js';
 import { hasRedisServer } from '../harness/servers.js';
 
@@ -29,11 +29,7 @@ async function untilBusy(c: RawClient): Promise<string> {
 }
 
 describe.skipIf(!hasRedisServer())('long scripts vs redis-server', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--busy-reply-threshold', '50'], ['--busy-reply-threshold', '50']);
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers({ ours: ['--busy-reply-threshold', '50'], ref: ['--busy-reply-threshold', '50'] });
 
   /** Runs `scenario` on each server with a script connection and an admin connection; returns what it saw, per server. */
   async function onBoth(scenario: (runner: RawClient, admin: RawClient) => Promise<string[]>): Promise<void> {

@@ -9,11 +9,10 @@
  * our broker propagated, replayed on a fresh redis-server, must rebuild the same dataset.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { effectsAsText, replayedDigest, type TextEffect } from '../harness/effects.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
 
 const key = fc.constantFrom("'a'", "'b'", "'l'", "'h'", "'z'", "'s'", 'KEYS[1]', 'KEYS[2]');
 const text = fc.constantFrom("'x'", "''", "'1'", "'-2'", "'1.5'", "'a\\0b'", "'\\255'", 'ARGV[1]', 'ARGV[2]');
@@ -63,16 +62,12 @@ const script = fc.tuple(fc.array(statement, { maxLength: 5 }), value).map(([body
 });
 
 describe.skipIf(!hasRedisServer())('random scripts vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
+  const debug = ['--enable-debug-command', 'yes'];
+  const { servers, p } = diffSuite({ ours: debug, ref: debug });
   const units: TextEffect[][] = [];
-  beforeAll(async () => {
-    const debug = ['--enable-debug-command', 'yes'];
-    servers = await startDiffServers(debug, debug);
+  beforeAll(() => {
     servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-    p = await servers.pair();
   });
-  afterAll(() => servers?.stop());
 
   async function compare(scripts: string[], resp3: boolean): Promise<void> {
     const argvs = [['FLUSHALL'], ...scripts.map((s) => ['EVAL', s, '2', 'a', 'z', '3', 'v']), ['DEBUG', 'DIGEST']];
@@ -94,25 +89,7 @@ describe.skipIf(!hasRedisServer())('random scripts vs redis-server', () => {
   it('propagates effects that rebuild the same dataset on a fresh redis-server', async () => {
     expect(units.length).toBeGreaterThan(100);
     const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-    const fresh = await startRedis(['--enable-debug-command', 'yes']);
-    const replay = await RawClient.connect(fresh.port);
-    try {
-      let db = -1;
-      for (const unit of units) {
-        const wrapped = unit.length > 1;
-        if (wrapped) await replay.call('MULTI');
-        for (const e of unit) {
-          if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-          const reply = await replay.call(...e.argv);
-          expect(show(reply.raw).startsWith('"-'), `effect ${JSON.stringify(e.argv)}`).toBe(false);
-        }
-        if (wrapped) await replay.call('EXEC');
-      }
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-      await fresh.stop();
-    }
+    expect(await replayedDigest(units, { multi: true })).toBe(ours);
   });
 });
 

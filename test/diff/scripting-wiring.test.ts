@@ -12,26 +12,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
-import { encodeCommand, type RawClient } from '../harness/raw.js';
+import { diffSuite, show, type DiffPair } from '../harness/diff.js';
+import { type RawClient } from '../harness/raw.js';
 
 const LIB = `#!lua name=wiring
 redis.register_function('fwrite', function(keys, args) return redis.call('SET', keys[1], args[1]) end)
 redis.register_function{function_name='fread', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}
 redis.register_function{function_name='foom', callback=function(keys, args) return redis.call('SET', keys[1], args[1]) end, flags={'allow-oom'}}`;
-
-/** Sends a command to both sides without reading its reply (it may wait). */
-function send(p: DiffPair, ...argv: string[]): void {
-  const bytes = encodeCommand(argv);
-  p.ours.write(bytes);
-  p.ref.write(bytes);
-}
-
-/** Reads the next reply on both sides and expects the same bytes. */
-async function sameNext(p: DiffPair, what: string): Promise<void> {
-  const [o, r] = await Promise.all([p.ours.read(), p.ref.read()]);
-  expect(show(o.raw), what).toBe(show(r.raw));
-}
 
 /** Everything `c` received before the reply to a PING sent now (invalidation pushes). */
 async function received(c: RawClient): Promise<string[]> {
@@ -45,21 +32,16 @@ async function received(c: RawClient): Promise<string[]> {
 }
 
 describe.skipIf(!hasRedisServer())('scripting with maxmemory, CLIENT PAUSE, tracking and SORT vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
+  const { servers, p } = diffSuite({ flushEach: true });
   let other: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
     other = await servers.pair();
   });
   afterAll(async () => {
-    await p?.both('CONFIG', 'SET', 'maxmemory', '0');
-    await p?.both('CLIENT', 'UNPAUSE');
-    await servers?.stop();
+    await p.both('CONFIG', 'SET', 'maxmemory', '0');
+    await p.both('CLIENT', 'UNPAUSE');
   });
   beforeEach(async () => {
-    await p.same('FLUSHALL');
     await p.same('SCRIPT', 'FLUSH');
     await p.same('FUNCTION', 'FLUSH');
     await p.same('FUNCTION', 'LOAD', LIB);
@@ -122,11 +104,11 @@ describe.skipIf(!hasRedisServer())('scripting with maxmemory, CLIENT PAUSE, trac
     try {
       for (const argv of runs) await other.same(...argv);
       for (const argv of waits) {
-        send(other, ...argv);
+        other.send(...argv);
         await p.same('GET', 'k');
         await p.same('CLIENT', 'PAUSE', '100000', 'WRITE');
         await p.same('CLIENT', 'UNPAUSE');
-        await sameNext(other, `${argv.join(' ')} after the pause`);
+        await other.sameNext(`${argv.join(' ')} after the pause`);
         await p.same('CLIENT', 'PAUSE', '100000', 'WRITE');
       }
     } finally {

@@ -5,11 +5,11 @@
  * sandbox, the libraries scripts use, shebang flags, SCRIPT, FUNCTION and FCALL; and
  * the effects a script propagates.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { sortedFunctionList } from '../harness/function-list.js';
 import { hasRedisServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 
 const LIB = `#!lua name=mylib
 redis.register_function('echo', function(keys, args) return {keys[1], args[1]} end)
@@ -18,13 +18,7 @@ redis.register_function{function_name='reader', callback=function(keys) return r
 redis.register_function{function_name='bad_writer', callback=function() return redis.call('SET', 'x', '1') end, flags={'no-writes'}}`;
 
 describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { servers, p } = diffSuite();
   beforeEach(async () => {
     await p.same('FLUSHALL');
     await p.same('SCRIPT', 'FLUSH');
@@ -58,6 +52,8 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'return {1.9, -2.7, true, false, {1, {2, {3}}}}',
       "return {err='My error'}",
       "return {err='-ERR dash'}",
+      // The err/ok fields and array elements are read raw: a metatable's __index is not asked.
+      "return setmetatable({}, {__index = function(t, k) if k == 'ok' then return 'meta' end if k == 1 then return 'one' end end})",
       "return {ok='fine'}",
       "return {ok='a\\r\\nb'}",
       "return {1, {err='nested'}, {ok='in'}}",
@@ -227,6 +223,8 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       "redis.log(redis.LOG_WARNING, 'from a script', 1)",
       "return cjson.encode({b = {1, 2, 3}})",
       "return cjson.encode({c = 'x/y'})",
+      "return cjson.encode({'plain text', 'q\"u', 'a\\\\b', 'del\\127', 'tab\\there'})",
+      "return {tostring(12), tostring(-0.5), tostring(1e15), tostring('s'), tonumber('42'), tonumber('-7'), tonumber(' 8 '), tonumber('0x10'), tonumber('12', 8)}",
       "return cjson.encode({1.5, 'two', true})",
       'return cjson.encode({})',
       "local t = cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}'); return {t.a[2], t.c, tostring(t.a[3].b == cjson.null)}",

@@ -5,18 +5,12 @@
  * command and subcommand this broker implements, so commands added later are covered
  * by this test without touching it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 
 describe.skipIf(!hasRedisServer())('server surface vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { p } = diffSuite();
 
   it('MODULE lists no modules and refuses to load or unload', async () => {
     for (const argv of [
@@ -108,14 +102,8 @@ describe.skipIf(!hasRedisServer())('server surface vs redis-server', () => {
 });
 
 describe.skipIf(!hasRedisServer())('MODULE and DEBUG enabled vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    const args = ['--enable-module-command', 'yes', '--enable-debug-command', 'yes'];
-    servers = await startDiffServers(args, args);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const args = ['--enable-module-command', 'yes', '--enable-debug-command', 'yes'];
+  const { p } = diffSuite({ ours: args, ref: args });
 
   it('a load fails as a missing library does, an unload finds no module', async () => {
     await p.same('MODULE', 'LOAD', '/nonexistent/module.so');

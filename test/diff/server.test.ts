@@ -4,9 +4,9 @@
  * GETKEYS/LIST, SLOWLOG and LATENCY with nothing recorded, TIME's shape, SHUTDOWN's
  * argument errors, INFO of an unknown section, MONITOR's +OK.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 import type { Decoded } from '../../protocol/decoder.js';
 
 /** Parameters whose values agree between our broker and a redis-server started by the harness (each has its own `dir`). */
@@ -33,13 +33,7 @@ function pairs(v: Decoded): string[] {
 }
 
 describe.skipIf(!hasRedisServer())('server administration vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--enable-debug-command', 'no']);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { servers, p } = diffSuite({ ours: ['--enable-debug-command', 'no'] });
 
   it('CONFIG GET gives the same values for the parameters both have', async () => {
     for (const name of SAME_VALUE_PARAMS) await p.same('CONFIG', 'GET', name);

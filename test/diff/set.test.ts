@@ -5,12 +5,11 @@
  * RESP2 and RESP3 shapes, the encodings, the generic commands on sets, DUMP/RESTORE
  * both ways, and the effects (SPOP as SREM or DEL) replayed on a fresh redis-server.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Decoded } from '../../protocol/decoder.js';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { recordEffects, replayedDigest } from '../harness/effects.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite, suiteServers } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const ints = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => String(from + i));
@@ -23,16 +22,7 @@ function sortedMembers(v: Decoded): string[] {
 }
 
 describe.skipIf(!hasRedisServer())('set commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-  });
+  const { p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
 
   async function same(...commands: string[][]): Promise<void> {
     for (const argv of commands) await p.same(...argv);
@@ -347,11 +337,7 @@ describe.skipIf(!hasRedisServer())('set commands vs redis-server', () => {
 });
 
 describe.skipIf(!hasRedisServer())('WATCH, SCAN TYPE and DEBUG RELOAD with hashes and sets', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers({ ours: DEBUG, ref: DEBUG });
 
   it('a change by another client fails the EXEC; a command that changed nothing does not', async () => {
     const [p, other] = [await servers.pair(), await servers.pair()];
@@ -399,19 +385,10 @@ describe.skipIf(!hasRedisServer())('WATCH, SCAN TYPE and DEBUG RELOAD with hashe
 });
 
 describe.skipIf(!hasRedisServer())('set effects replayed on redis-server', () => {
-  let servers: DiffServers;
-  let replayTarget: RunningServer;
-  beforeAll(async () => {
-    [servers, replayTarget] = await Promise.all([startDiffServers(DEBUG, DEBUG), startRedis(DEBUG)]);
-  });
-  afterAll(async () => {
-    await Promise.all([servers?.stop(), replayTarget?.stop()]);
-  });
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG });
 
   it('SPOP goes out as SREM per member or as DEL; the rest as they are; the replay gives the same dataset', async () => {
-    const p = await servers.pair();
-    const units: TextEffect[][] = [];
-    servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
+    const { units } = recordEffects(servers.ours.broker.engine);
     // SPOP picks at random: the two servers diverge, so the workload runs on ours alone.
     const workload = [
       ['SADD', 's', ...ints(30)],
@@ -443,18 +420,8 @@ describe.skipIf(!hasRedisServer())('set effects replayed on redis-server', () =>
     // The five members of one SPOP go out together, in one unit (MULTI/EXEC in the AOF).
     expect(units.some((u) => u.length === 5 && u.every((e) => e.argv[0] === 'SREM'))).toBe(true);
     expect(effects.filter((e) => e.argv[0] === 'SMOVE')).toHaveLength(1);
-    const replay = await RawClient.connect(replayTarget.port);
-    try {
-      let db = -1;
-      for (const e of effects) {
-        if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-        await replay.call(...e.argv);
-      }
-      const ours = (await p.ours.call('DEBUG', 'DIGEST')).raw.toString();
-      expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-    } finally {
-      replay.close();
-    }
+    const ours = (await p.ours.call('DEBUG', 'DIGEST')).raw.toString();
+    expect(await replayedDigest(units)).toBe(ours);
   });
 });
 

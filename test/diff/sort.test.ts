@@ -8,10 +8,10 @@
  * SORT ... STORE replayed on a fresh redis-server.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
+import { describe, expect, it } from 'vitest';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
+import { recordEffects, replayedDigest } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -33,22 +33,7 @@ const SEED = [
 ];
 
 describe.skipIf(!hasRedisServer())('SORT vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-  });
-
-  async function bothProtocols(commands: string[][]): Promise<void> {
-    await p.samePipeline(commands);
-    await p.same('FLUSHALL');
-    await p.inResp3(() => p.samePipeline(commands));
-  }
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
 
   it('orders, ALPHA, LIMIT and errors on lists, sets and sorted sets', async () => {
     const commands: string[][] = [...SEED];
@@ -81,7 +66,7 @@ describe.skipIf(!hasRedisServer())('SORT vs redis-server', () => {
       ['RPUSH', 'bad2', '1', '1e400', '  ', '1x'],
       ['SORT', 'bad2'],
     );
-    await bothProtocols(commands);
+    await p.sameInBothProtocols(commands);
     // Alone: redis-server's strtod leaves ERANGE in errno for the rest of the batch.
     await p.same('RPUSH', 'bad3', '1e-400');
     await p.same('SORT', 'bad3');
@@ -107,7 +92,7 @@ describe.skipIf(!hasRedisServer())('SORT vs redis-server', () => {
     }
     // Sorting the same list by a key that names its element (BY *) and GET *.
     commands.push(['RPUSH', 'keys', 'w_1', 'w_2', 'name_1', 'h_1'], ['SORT', 'keys', 'BY', '*', 'ALPHA', 'GET', '*'], ['SORT', 'keys', 'BY', '*', 'GET', '*']);
-    await bothProtocols(commands);
+    await p.sameInBothProtocols(commands);
   });
 
   it('STORE: the list stored, an empty result deletes, sets with a constant BY sorted, events', async () => {
@@ -221,12 +206,7 @@ describe.skipIf(!hasRedisServer())('SORT vs redis-server', () => {
   });
 
   it('SORT ... STORE effects replayed on a fresh redis-server rebuild the dataset', async () => {
-    const effects: TextEffect[] = [];
-    let recording = true;
-    servers.ours.broker.engine.onEffects((unit) => {
-      if (recording) effects.push(...effectsAsText(unit));
-    });
-    let fresh: RunningServer | undefined;
+    const recorded = recordEffects(servers.ours.broker.engine);
     try {
       await p.samePipeline([
         ...SEED,
@@ -237,15 +217,10 @@ describe.skipIf(!hasRedisServer())('SORT vs redis-server', () => {
         ['SORT', 'l', 'LIMIT', '0', '0', 'STORE', 'd1'],
         ['SORT', 'l'],
       ]);
-      fresh = await startRedis(DEBUG);
-      const replay = await RawClient.connect(fresh.port);
-      for (const e of effects) await replay.call(...e.argv);
-      const [digest, expected] = await Promise.all([replay.call('DEBUG', 'DIGEST'), p.ref.call('DEBUG', 'DIGEST')]);
-      expect(digest.raw.toString()).toBe(expected.raw.toString());
-      replay.close();
+      const expected = (await p.ref.call('DEBUG', 'DIGEST')).raw.toString();
+      expect(await replayedDigest(recorded.units)).toBe(expected);
     } finally {
-      recording = false;
-      await fresh?.stop();
+      recorded.stop();
     }
   });
 });

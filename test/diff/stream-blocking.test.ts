@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
-import { show, startDiffServers, type DiffServers } from '../harness/diff.js';
+import { show, startDiffServers, suiteServers } from '../harness/diff.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { expectSameTimed } from './stream-group-harness.js';
 
@@ -51,7 +51,7 @@ class Duo {
 }
 
 describe.skipIf(!hasRedisServer())('blocking stream reads vs redis-server', () => {
-  let servers: DiffServers;
+  const servers = suiteServers({ ours: DEBUG, ref: DEBUG });
   let admin: Duo;
   const open: Duo[] = [];
 
@@ -74,12 +74,10 @@ describe.skipIf(!hasRedisServer())('blocking stream reads vs redis-server', () =
   }
 
   beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
     admin = await duo();
   });
-  afterAll(async () => {
+  afterAll(() => {
     for (const d of open) d.close();
-    await servers?.stop();
   });
   beforeEach(async () => {
     await admin.call('FLUSHALL');

@@ -15,7 +15,7 @@ import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show } from '../harness/diff.js';
 import { expectSameTimed } from './stream-group-harness.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -131,15 +131,9 @@ for (const [entries, seed] of [
   [100, 0x6a02],
 ] as const) {
   describe.skipIf(!hasRedisServer())(`random consumer group sequences vs redis-server (node ${entries} entries)`, () => {
-    let servers: DiffServers;
-    let p: DiffPair;
+    const args = ['--stream-node-max-entries', String(entries), ...DEBUG];
+    const { p } = diffSuite({ ours: args, ref: args });
     let run = 0;
-    beforeAll(async () => {
-      const args = ['--stream-node-max-entries', String(entries), ...DEBUG];
-      servers = await startDiffServers(args, args);
-      p = await servers.pair();
-    });
-    afterAll(() => servers?.stop());
 
     it('gives the same replies to 120 random sequences', async () => {
       await fc.assert(

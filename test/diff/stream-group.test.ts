@@ -8,9 +8,9 @@
  * from the clock (idle and delivery times), compared within a tolerance; entries
  * aged an hour on purpose check the delivery times of claims and reads exactly.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 import { GroupDiff } from './stream-group-harness.js';
 
 const MAX = '18446744073709551615';
@@ -26,16 +26,8 @@ function commands(lines: string): string[][] {
 }
 
 describe.skipIf(!hasRedisServer())('consumer groups vs redis-server', () => {
-  let servers: DiffServers;
-  let d: GroupDiff;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    d = new GroupDiff(await servers.pair());
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await d.exact('FLUSHALL');
-  });
+  const { p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
+  const d = new GroupDiff(p);
 
   const run = (lines: string): Promise<void> => d.pipeline(commands(lines));
 

@@ -9,9 +9,9 @@
  * estimate) is masked out.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { showXinfo, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, showXinfo } from '../harness/diff.js';
 
 /** Key arguments carry this mark; each run replaces it with a fresh prefix. */
 const KEY = '\u0001';
@@ -77,15 +77,9 @@ for (const [entries, bytes, seed] of [
   [2, 0, 0x5715],
 ]) {
   describe.skipIf(!hasRedisServer())(`random stream command sequences vs redis-server (node ${entries} entries, ${bytes} bytes)`, () => {
-    let servers: DiffServers;
-    let p: DiffPair;
+    const args = ['--stream-node-max-entries', String(entries), '--stream-node-max-bytes', String(bytes)];
+    const { p } = diffSuite({ ours: [...args, ...DEBUG], ref: [...args, ...DEBUG] });
     let run = 0;
-    beforeAll(async () => {
-      const args = ['--stream-node-max-entries', String(entries), '--stream-node-max-bytes', String(bytes)];
-      servers = await startDiffServers([...args, ...DEBUG], [...args, ...DEBUG]);
-      p = await servers.pair();
-    });
-    afterAll(() => servers?.stop());
 
     /** Sends the whole sequence pipelined to both servers and compares reply by reply. */
     async function compare(commands: string[][]): Promise<void> {

@@ -9,10 +9,10 @@
  * IDs generated from the clock (`*`) differ between the servers, so tests use
  * explicit and `<ms>-*` IDs unless they only look at the shape of a reply.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
-import { show, showXinfo, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show, showXinfo, startDiffServers, type DiffPair } from '../harness/diff.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 
 const MAX = '18446744073709551615';
@@ -47,16 +47,8 @@ class StreamDiff {
 }
 
 describe.skipIf(!hasRedisServer())('stream commands vs redis-server', () => {
-  let servers: DiffServers;
-  let d: StreamDiff;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    d = new StreamDiff(await servers.pair());
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await d.same('FLUSHALL');
-  });
+  const { p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
+  const d = new StreamDiff(p);
 
   it('XADD with explicit, incomplete and <ms>-* IDs', async () => {
     await d.same('XADD', 's', '1-1', 'f', 'v');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, type DiffPair } from '../harness/diff.js';
 
 type Argv = (string | Buffer)[];
 
@@ -21,13 +21,7 @@ async function all(p: DiffPair, commands: Argv[]): Promise<void> {
 }
 
 describe.skipIf(!hasRedisServer())('string commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  const { servers, p } = diffSuite();
 
   it('GET and SET: plain, binary, empty, overwrite, missing', async () => {
     await all(p, [

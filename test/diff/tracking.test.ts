@@ -4,9 +4,9 @@
  * receives must be the same bytes, in the same order. Client ids differ between the
  * servers; where they show they are masked.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { show, suiteServers, type DiffPair } from '../harness/diff.js';
 import type { RawClient } from '../harness/raw.js';
 
 /** A RESP2 subscribed client's PING reply, or anyone else's. */
@@ -52,12 +52,8 @@ async function sameWithId(p: DiffPair, id: { ours: string; ref: string }, ...arg
 }
 
 describe.skipIf(!hasRedisServer())('CLIENT TRACKING vs redis-server', () => {
-  let servers: DiffServers;
+  const servers = suiteServers();
   const pairs: DiffPair[] = [];
-  beforeAll(async () => {
-    servers = await startDiffServers();
-  });
-  afterAll(() => servers?.stop());
 
   /** Fresh connections for one test, and an empty dataset. */
   async function clients(n: number): Promise<DiffPair[]> {

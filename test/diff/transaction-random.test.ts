@@ -12,10 +12,10 @@
  */
 import fc from 'fast-check';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show, type DiffPair } from '../harness/diff.js';
 
 const key = fc.constantFrom('a', 'b', 'l');
 const value = fc.constantFrom('1', 'x', '');
@@ -69,17 +69,15 @@ const steps: fc.Arbitrary<Step[]> = fc
   .map((chunks) => chunks.flat());
 
 describe.skipIf(!hasRedisServer())('random transactions vs redis-server', () => {
-  let servers: DiffServers;
+  const debug = ['--enable-debug-command', 'yes'];
+  // A high hz keeps redis-server's 1 ms blocking timeouts short.
+  const { servers, p } = diffSuite({ ours: debug, ref: [...debug, '--hz', '500'] });
   let clients: DiffPair[];
   const units: TextEffect[][] = [];
   beforeAll(async () => {
-    const debug = ['--enable-debug-command', 'yes'];
-    // A high hz keeps redis-server's 1 ms blocking timeouts short.
-    servers = await startDiffServers(debug, [...debug, '--hz', '500']);
     servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-    clients = [await servers.pair(), await servers.pair()];
+    clients = [p, await servers.pair()];
   });
-  afterAll(() => servers?.stop());
 
   async function compare(sequence: Step[], resp3: boolean): Promise<void> {
     // RESET: out of MULTI, nothing watched, db 0, RESP2.

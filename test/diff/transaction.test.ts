@@ -13,10 +13,10 @@
  * as it takes: no step depends on how fast anything runs.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
+import { effectsAsText, replayedDigest, type TextEffect } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
-import { DiffPair, show, startDiffServers, type DiffServers } from '../harness/diff.js';
+import { DiffPair, diffSuite } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 
@@ -47,16 +47,12 @@ function monitorLine(raw: Buffer): string {
 }
 
 describe.skipIf(!hasRedisServer())('transactions vs redis-server', () => {
-  let servers: DiffServers;
   /** Two clients: `a` runs the transactions, `b` writes behind its back. */
-  let a: DiffPair;
+  const { servers, p: a } = diffSuite({ ours: DEBUG, ref: DEBUG });
   let b: DiffPair;
   beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    a = await servers.pair();
     b = await servers.pair();
   });
-  afterAll(() => servers?.stop());
   beforeEach(async () => {
     await a.same('RESET');
     await b.same('RESET');
@@ -577,26 +573,12 @@ describe('the effects of EXEC', () => {
       waiter.close();
     }
 
-    const fresh = await startBroker(DEBUG);
-    const replay = await RawClient.connect(fresh.port);
     const check = await RawClient.connect(ours.port);
     try {
-      let db = 0;
-      for (const unit of units) {
-        const wrap = unit.length > 1;
-        if (wrap) await replay.call('MULTI');
-        for (const e of unit) {
-          if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-          await replay.call(...e.argv);
-        }
-        if (wrap) expect(show((await replay.call('EXEC')).raw)).not.toMatch(/\\r\\n-/);
-      }
-      const digest = async (client: RawClient): Promise<string> => (await client.call('DEBUG', 'DIGEST')).raw.toString();
-      expect(await digest(replay)).toBe(await digest(check));
+      const digest = (await check.call('DEBUG', 'DIGEST')).raw.toString();
+      expect(await replayedDigest(units, { args: DEBUG, start: startBroker, multi: true })).toBe(digest);
     } finally {
-      replay.close();
       check.close();
-      await fresh.stop();
     }
   });
 });

@@ -4,32 +4,19 @@
  * LIMIT offsets), the encodings and their limits, the generic commands on sorted sets,
  * DEBUG DIGEST, DUMP/RESTORE both ways and the effects replayed on a fresh redis-server.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
-import { effectsAsText, type TextEffect } from '../harness/effects.js';
+import { describe, expect, it } from 'vitest';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { diffSuite } from '../harness/diff.js';
+import { recordEffects, replayedDigest } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 
 describe.skipIf(!hasRedisServer())('sorted set commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
-  beforeEach(async () => {
-    await p.same('FLUSHALL');
-  });
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG, flushEach: true });
 
   /** Runs the commands in RESP2 on a fresh dataset, then again in RESP3. */
-  async function bothProtocols(commands: string[][]): Promise<void> {
-    await p.samePipeline(commands);
-    await p.same('FLUSHALL');
-    await p.inResp3(() => p.samePipeline(commands));
-  }
+  const bothProtocols = (commands: string[][]): Promise<void> => p.sameInBothProtocols(commands);
 
   const SEED = [
     ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '3', 'cc', '-inf', 'ninf', 'inf', 'pinf', '1.5', 'x', '0.1', 'tenth', '-0', 'zero'],
@@ -490,22 +477,10 @@ describe.skipIf(!hasRedisServer())('sorted set commands vs redis-server', () => 
 });
 
 describe.skipIf(!hasRedisServer())('sorted set effects replayed on a fresh redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  let replica: RunningServer;
-  beforeAll(async () => {
-    servers = await startDiffServers(DEBUG, DEBUG);
-    p = await servers.pair();
-    replica = await startRedis(DEBUG);
-  });
-  afterAll(async () => {
-    await servers?.stop();
-    await replica?.stop();
-  });
+  const { servers, p } = diffSuite({ ours: DEBUG, ref: DEBUG });
 
   it('ZMPOP as ZPOPMIN/ZPOPMAX, BZPOPMIN as ZPOPMIN: the replayed dataset digests the same', async () => {
-    const seen: TextEffect[] = [];
-    servers.ours.broker.engine.onEffects((unit) => seen.push(...effectsAsText(unit)));
+    const { units } = recordEffects(servers.ours.broker.engine);
     await p.samePipeline([
       ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '4', 'd', '5', 'e'],
       ['ZINCRBY', 'z', '2.5', 'a'],
@@ -514,14 +489,12 @@ describe.skipIf(!hasRedisServer())('sorted set effects replayed on a fresh redis
       ['BZMPOP', '0', '1', 'z', 'MAX', 'COUNT', '1'],
       ['ZUNIONSTORE', 'u', '1', 'z'],
     ]);
+    const seen = units.flat();
     const names = seen.map((e) => e.argv[0].toUpperCase());
     expect(names).toEqual(['ZADD', 'ZINCRBY', 'ZPOPMIN', 'ZPOPMAX', 'ZPOPMAX', 'ZUNIONSTORE']);
-    const r = await RawClient.connect(replica.port);
-    for (const e of seen) await r.call(...e.argv);
     expect(seen.every((e) => e.db === 0)).toBe(true);
-    const digest = await r.call('DEBUG', 'DIGEST');
-    expect((await p.ours.call('DEBUG', 'DIGEST')).value).toEqual(digest.value);
-    r.close();
+    const digest = await replayedDigest(units);
+    expect((await p.ours.call('DEBUG', 'DIGEST')).raw.toString()).toEqual(digest);
   });
 });
 

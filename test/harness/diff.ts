@@ -2,18 +2,41 @@
  * Differential testing: the same commands sent to our broker and to a reference
  * redis-server, replies compared byte for byte.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { encodeCommand, RawClient, type RawReply } from './raw.js';
 import { startBroker, startRedis, type InProcessBroker, type RunningServer } from './servers.js';
 
 export class DiffPair {
-  private constructor(
-    readonly ours: RawClient,
-    readonly ref: RawClient,
-  ) {}
+  private clients: { ours: RawClient; ref: RawClient } | null = null;
+
+  private constructor() {}
 
   static async connect(oursPort: number, refPort: number): Promise<DiffPair> {
-    return new DiffPair(await RawClient.connect(oursPort), await RawClient.connect(refPort));
+    const p = new DiffPair();
+    await p.open(oursPort, refPort);
+    return p;
+  }
+
+  /** A pair whose connections `open` makes later: `diffSuite` hands it out before its servers start. */
+  static unopened(): DiffPair {
+    return new DiffPair();
+  }
+
+  async open(oursPort: number, refPort: number): Promise<void> {
+    this.clients = { ours: await RawClient.connect(oursPort), ref: await RawClient.connect(refPort) };
+  }
+
+  get ours(): RawClient {
+    return this.opened().ours;
+  }
+
+  get ref(): RawClient {
+    return this.opened().ref;
+  }
+
+  private opened(): { ours: RawClient; ref: RawClient } {
+    if (this.clients === null) throw new Error('DiffPair used before it was opened (a diffSuite pair opens in its beforeAll)');
+    return this.clients;
   }
 
   /** Runs a command on both; returns both raw replies. */
@@ -72,6 +95,29 @@ export class DiffPair {
     }
   }
 
+  /**
+   * Runs the commands pipelined in RESP2, then FLUSHALL and the same again in RESP3:
+   * for commands that build their own data, whose replies differ by protocol.
+   */
+  async sameInBothProtocols(commands: readonly (readonly (string | Buffer)[])[]): Promise<void> {
+    await this.samePipeline(commands);
+    await this.same('FLUSHALL');
+    await this.inResp3(() => this.samePipeline(commands));
+  }
+
+  /** Sends a command to both without reading its reply (it may wait: see `sameNext`). */
+  send(...argv: (string | Buffer)[]): void {
+    const bytes = encodeCommand(argv);
+    this.ours.write(bytes);
+    this.ref.write(bytes);
+  }
+
+  /** Reads the next reply on both and expects the same bytes. */
+  async sameNext(what: string): Promise<void> {
+    const [o, r] = await Promise.all([this.ours.read(), this.ref.read()]);
+    expect(show(o.raw), what).toBe(show(r.raw));
+  }
+
   /** Sends raw bytes to both and expects the same replies (as many as the reference gives). */
   async sameRaw(bytes: string | Buffer, replies = 1): Promise<void> {
     this.ours.write(bytes);
@@ -82,9 +128,10 @@ export class DiffPair {
     }
   }
 
+  /** Closes both connections (nothing to do for a pair never opened). */
   close(): void {
-    this.ours.close();
-    this.ref.close();
+    this.clients?.ours.close();
+    this.clients?.ref.close();
   }
 }
 
@@ -114,7 +161,7 @@ export interface DiffServers {
   stop(): Promise<void>;
 }
 
-export async function startDiffServers(oursArgs: string[] = [], refArgs: string[] = []): Promise<DiffServers> {
+export async function startDiffServers(oursArgs: readonly string[] = [], refArgs: readonly string[] = []): Promise<DiffServers> {
   const [ours, ref] = await Promise.all([startBroker(oursArgs), startRedis(refArgs)]);
   const pairs: DiffPair[] = [];
   return {
@@ -130,4 +177,56 @@ export async function startDiffServers(oursArgs: string[] = [], refArgs: string[
       await Promise.all([ours.stop(), ref.stop()]);
     },
   };
+}
+
+export interface DiffSuiteOptions {
+  /** Our broker's arguments. */
+  ours?: readonly string[];
+  /** The reference redis-server's. */
+  ref?: readonly string[];
+}
+
+/**
+ * The servers of a describe block: registers the hooks that start our broker and a
+ * redis-server before its tests and stop them after. The object is returned at once,
+ * for the block's body to close over; its members answer from the first hook on.
+ */
+export function suiteServers({ ours = [], ref = [] }: DiffSuiteOptions = {}): DiffServers {
+  let started: DiffServers | undefined;
+  const running = (): DiffServers => {
+    if (started === undefined) throw new Error('suite servers used before their beforeAll started them');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startDiffServers(ours, ref);
+  });
+  afterAll(() => started?.stop());
+  return {
+    get ours() {
+      return running().ours;
+    },
+    get ref() {
+      return running().ref;
+    },
+    pair: () => running().pair(),
+    stop: () => running().stop(),
+  };
+}
+
+/**
+ * The usual set-up of a differential describe block: `suiteServers`, and a pair
+ * connected to both before the tests; with `flushEach`, a compared FLUSHALL before
+ * each test. A block's own hooks, registered after this call, run after these.
+ */
+export function diffSuite({ flushEach = false, ...servers }: DiffSuiteOptions & { flushEach?: boolean } = {}): { servers: DiffServers; p: DiffPair } {
+  const started = suiteServers(servers);
+  const p = DiffPair.unopened();
+  beforeAll(() => p.open(started.ours.port, started.ref.port));
+  afterAll(() => p.close());
+  if (flushEach) {
+    beforeEach(async () => {
+      await p.same('FLUSHALL');
+    });
+  }
+  return { servers: started, p };
 }

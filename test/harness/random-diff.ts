@@ -7,11 +7,10 @@
  * same dataset. A suite file gives its command generator and what differs.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { effectsAsText, type TextEffect } from './effects.js';
-import { RawClient } from './raw.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { effectsAsText, replayedDigest, type TextEffect } from './effects.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis } from './servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from './diff.js';
+import { diffSuite } from './diff.js';
 
 /** Key arguments start with this mark; each sequence replaces it with a prefix of its own. */
 export const KEY = '\u0001';
@@ -48,17 +47,13 @@ export function randomDiffSuite(suite: RandomDiffSuite): void {
   const digest = suite.digest ?? true;
   const debug = digest ? ['--enable-debug-command', 'yes'] : [];
   describe.skipIf(!hasRedisServer())(`random ${suite.family} sequences vs redis-server`, () => {
-    let servers: DiffServers;
-    let p: DiffPair;
+    const { servers, p } = diffSuite({ ours: [...debug, ...(suite.oursArgs ?? [])], ref: [...debug, ...(suite.refArgs ?? [])] });
     let run = 0;
     const units: TextEffect[][] = [];
     beforeAll(async () => {
-      servers = await startDiffServers([...debug, ...(suite.oursArgs ?? [])], [...debug, ...(suite.refArgs ?? [])]);
       servers.ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
-      p = await servers.pair();
       for (const argv of suite.setup ?? []) await p.same(...argv);
     });
-    afterAll(() => servers?.stop());
 
     /** Sends the whole sequence pipelined to both servers and compares reply by reply. */
     async function compare(commands: string[][], resp3: boolean): Promise<void> {
@@ -88,24 +83,10 @@ export function randomDiffSuite(suite: RandomDiffSuite): void {
     it(`propagates effects that rebuild the same dataset on a fresh redis-server${suite.replayOnBroker === true ? ' and a fresh broker' : ''}`, async () => {
       expect(units.length).toBeGreaterThan(runs);
       const ours = (await p.same('DEBUG', 'DIGEST')).raw.toString();
-      const fresh = [startRedis(debug), ...(suite.replayOnBroker === true ? [startBroker(debug)] : [])];
-      for (const server of await Promise.all(fresh)) {
-        const replay = await RawClient.connect(server.port);
-        try {
-          // The same settings, so the replayed commands build values the same way.
-          for (const argv of suite.setup ?? []) await replay.call(...argv);
-          let db = -1;
-          for (const e of units.flat()) {
-            if (e.db !== db) await replay.call('SELECT', String((db = e.db)));
-            const reply = show((await replay.call(...e.argv)).raw);
-            const tolerated = suite.replayError !== undefined && reply.startsWith(`"-${suite.replayError}`);
-            expect(reply.startsWith('"-') && !tolerated, `effect ${JSON.stringify(e.argv)}: ${reply}`).toBe(false);
-          }
-          expect((await replay.call('DEBUG', 'DIGEST')).raw.toString()).toBe(ours);
-        } finally {
-          replay.close();
-          await server.stop();
-        }
+      for (const start of [startRedis, ...(suite.replayOnBroker === true ? [startBroker] : [])]) {
+        // The same settings, so the replayed commands build values the same way.
+        const options = { args: debug, start, setup: suite.setup, tolerated: suite.replayError };
+        expect(await replayedDigest(units, options)).toBe(ours);
       }
     });
   });
