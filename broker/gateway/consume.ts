@@ -22,7 +22,7 @@ import type { Decoded } from '../../protocol/decoder.js';
 import type { ConsumeFrame, DeliveredMessage } from '../../protocol/gateway-frames.js';
 import { DeliveryEncoder } from '../../protocol/gateway-delivery.js';
 import { decodeWhole } from '../../protocol/decoder.js';
-import { isError, type EngineLink } from './link.js';
+import { encodeCommand, isError, type EngineLink } from './link.js';
 import { bytesOf, latin1Of, message, readBatch, readEntries, streamEntries, Subscription, type StreamEntry, type SubscriptionHost } from './subscription.js';
 
 
@@ -45,6 +45,7 @@ export class GroupConsumer extends Subscription {
   private released: { id: string; at: number }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly encoder: DeliveryEncoder;
+  private readCommand: { count: number; bytes: Buffer } | null = null;
 
   constructor(host: SubscriptionHost, frame: ConsumeFrame) {
     super(host, frame.sub, frame.credit);
@@ -109,11 +110,18 @@ export class GroupConsumer extends Subscription {
     });
   }
 
+  /** The read of new entries for a COUNT, encoded once: nearly every read asks for the same. */
+  private readNewCommand(n: number): Buffer {
+    if (this.readCommand?.count !== n) {
+      const argv = ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(n), 'BLOCK', String(this.claimIdleMs), 'STREAMS', this.stream, '>'];
+      this.readCommand = { count: n, bytes: encodeCommand(argv) };
+    }
+    return this.readCommand.bytes;
+  }
+
   /** New entries, each delivered for the first time: their frame is made from the reply's bytes. */
   private readNew(n: number): void {
-    const block = String(this.claimIdleMs);
-    const argv = ['XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', String(n), 'BLOCK', block, 'STREAMS', this.stream, '>'];
-    this.link.sendForBytes(argv, (raw) => {
+    this.link.sendEncoded(this.readNewCommand(n), (raw) => {
       const delivery = this.encoder.encode(raw, 1);
       if (delivery === null) {
         const reply = decodeWhole(raw);

@@ -27,6 +27,11 @@ export interface Peer {
   port: number;
 }
 
+/** A command as the RESP bytes a link sends (never changed once made: they may be sent again). */
+export function encodeCommand(argv: readonly string[]): Buffer {
+  return Buffer.from(commandString(argv), 'latin1');
+}
+
 /** A reply that is an error: `{ error: 'NOGROUP No such key...' }`. */
 export function isError(value: Decoded): value is { error: string } {
   return typeof value === 'object' && value !== null && 'error' in value;
@@ -179,10 +184,15 @@ export class EngineLink {
 
   /** Sends a command; `then` gets its reply undecoded, as RESP bytes. */
   sendForBytes(argv: readonly string[], then: RawWaiter): void {
+    this.sendEncoded(encodeCommand(argv), then);
+  }
+
+  /** Sends a command already encoded (`encodeCommand`), as a reader repeating one keeps it. */
+  sendEncoded(command: Buffer, then: RawWaiter): void {
     // A closed link's commands are dropped: its session or subscription is ending.
     if (this.closedReason !== null) return;
     this.waiters.push(then);
-    this.socket.input(Buffer.from(commandString(argv), 'latin1'));
+    this.socket.input(command);
   }
 
   /** Sends a command whose replies arrive as pushes (SUBSCRIBE on a subscribed link). */

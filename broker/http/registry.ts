@@ -10,6 +10,7 @@ import { FAMILIES, type Family, type FamilyName } from './families.js';
 import { Scrape } from './scrape.js';
 import { KeySelection } from './collectors/key-selection.js';
 import { collectKeys } from './collectors/keys.js';
+import { SeriesLabels } from './collectors/series-labels.js';
 import { ServerCollector } from './collectors/server.js';
 import { collectPersistence } from './collectors/persistence.js';
 import { collectReplication } from './collectors/replication.js';
@@ -27,6 +28,21 @@ const CONTENT_TYPES: Record<Format, RegistryContentType> = {
   openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
 };
 
+/** Each family's HELP and TYPE lines, per format, made once. */
+const HEADERS: Partial<Record<Format, Map<FamilyName, Buffer>>> = {};
+
+function familyHeaders(format: Format): Map<FamilyName, Buffer> {
+  let headers = HEADERS[format];
+  if (headers !== undefined) return headers;
+  headers = new Map();
+  for (const [name, family] of Object.entries(FAMILIES) as [FamilyName, Family][]) {
+    // OpenMetrics names a counter family without its samples' `_total`.
+    const familyName = format === 'openmetrics' && family.type === 'counter' ? name.replace(/_total$/, '') : name;
+    headers.set(name, Buffer.from(`# HELP ${familyName} ${family.help}\n# TYPE ${familyName} ${family.type}\n`, 'utf8'));
+  }
+  return (HEADERS[format] = headers);
+}
+
 export class Metrics {
   /**
    * Made at the first scrape in each format: each one's default metrics watch the
@@ -35,6 +51,10 @@ export class Metrics {
    */
   private readonly registries: Partial<Record<Format, Registry<RegistryContentType>>> = {};
   private readonly server: ServerCollector;
+  /** Labels of the per-key series, kept from scrape to scrape. */
+  private readonly series = new SeriesLabels();
+  /** Each family's bytes at the last scrape: the next one starts with that much room. */
+  private sizes: Map<FamilyName, number> | undefined;
 
   constructor(
     private readonly broker: MetricsHost,
@@ -49,28 +69,28 @@ export class Metrics {
 
   /** Reads the broker's state now and renders it, as UTF-8 bytes. */
   async render(format: Format): Promise<Buffer> {
+    // prom-client's part first: the scrape and its joining then run in one turn.
+    const defaults = await (this.registries[format] ??= this.registry(CONTENT_TYPES[format])).metrics();
     const scrape = this.scrape();
     const parts: Buffer[] = [];
-    for (const [name, family] of Object.entries(FAMILIES) as [FamilyName, Family][]) {
-      // OpenMetrics names a counter family without its samples' `_total`.
-      const familyName = format === 'openmetrics' && family.type === 'counter' ? name.replace(/_total$/, '') : name;
-      parts.push(Buffer.from(`# HELP ${familyName} ${family.help}\n# TYPE ${familyName} ${family.type}\n`, 'utf8'), scrape.linesOf(name));
-    }
+    const headers = familyHeaders(format);
+    for (const name of Object.keys(FAMILIES) as FamilyName[]) parts.push(headers.get(name)!, scrape.linesOf(name));
     // prom-client's text ends with a newline, and OpenMetrics' with `# EOF`.
-    parts.push(Buffer.from(await (this.registries[format] ??= this.registry(CONTENT_TYPES[format])).metrics(), 'utf8'));
+    parts.push(Buffer.from(defaults, 'utf8'));
     return Buffer.concat(parts);
   }
 
   /** One reading of every collector (exported for tests that compare values). */
   scrape(): Scrape {
-    const scrape = new Scrape();
+    const scrape = new Scrape(this.sizes);
     const selection = new KeySelection(this.broker.config);
-    collectKeys(this.broker.engine, scrape, selection);
+    collectKeys(this.broker.engine, scrape, selection, this.series);
     selection.report(scrape);
     this.server.collect(scrape);
     collectPersistence(this.broker, scrape);
     collectReplication(this.broker, scrape);
     for (const collect of this.collectors) collect(scrape);
+    this.sizes = scrape.sizes();
     return scrape;
   }
 

@@ -157,6 +157,34 @@ describe('stream metrics', () => {
     c.close();
   });
 
+  it('follow a stream from scrape to scrape: deleted entries, a rename, a new group, a UTF-8 name', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
+    const { port, httpPort } = await start();
+    const c = await RawClient.connect(port);
+    // Names as their UTF-8 bytes, as a client sends them.
+    const [flow, river, alice, bob] = ['поток', 'река', 'алиса', 'боб'].map((name) => Buffer.from(name, 'utf8'));
+    for (const ago of [60_000, 30_000]) await c.call('XADD', flow, id(ago), 'f', 'v');
+    await c.call('XGROUP', 'CREATE', flow, 'g', '0');
+    await c.call('XGROUP', 'CREATECONSUMER', flow, 'g', alice);
+    const g = { db: '0', stream: 'поток', group: 'g' };
+    expect(valueOf(await scrape(httpPort), 'broker_stream_group_lag_seconds', g)).toBe(60);
+    // The oldest undelivered entry deleted: the next one's age.
+    await c.call('XDEL', flow, id(60_000));
+    expect(valueOf(await scrape(httpPort), 'broker_stream_group_lag_seconds', g)).toBe(30);
+    await c.call('RENAME', flow, river);
+    await c.call('XGROUP', 'CREATE', river, 'g2', '$');
+    await c.call('XGROUP', 'CREATECONSUMER', river, 'g2', bob);
+    const text = await scrape(httpPort);
+    expect(valueOf(text, 'broker_stream_length', { db: '0', stream: 'поток' })).toBeUndefined();
+    expect(valueOf(text, 'broker_stream_length', { db: '0', stream: 'река' })).toBe(1);
+    expect(valueOf(text, 'broker_stream_group_lag_seconds', { ...g, stream: 'река' })).toBe(30);
+    expect(valueOf(text, 'broker_stream_consumer_pending_entries', { ...g, stream: 'река', consumer: 'алиса' })).toBe(0);
+    expect(valueOf(text, 'broker_stream_group_lag_seconds', { db: '0', stream: 'река', group: 'g2' })).toBe(0);
+    expect(valueOf(text, 'broker_stream_consumer_pending_entries', { db: '0', stream: 'река', group: 'g2', consumer: 'боб' })).toBe(0);
+    c.close();
+  });
+
   it('leave out the lag in entries where XINFO GROUPS shows nil', async () => {
     const { port, httpPort } = await start();
     const c = await RawClient.connect(port);

@@ -12,8 +12,9 @@ import { Hash } from '../../../engine/types/hash.js';
 import { SetValue } from '../../../engine/types/set.js';
 import { ZSet } from '../../../engine/types/zset.js';
 import type { ConsumerGroup } from '../../../engine/types/stream-group.js';
-import { labels, withLabel, type LabelText, type Scrape } from '../scrape.js';
+import { labels, type LabelBytes, type Scrape } from '../scrape.js';
 import type { KeySelection } from './key-selection.js';
+import type { SeriesLabels } from './series-labels.js';
 
 interface Totals {
   streams: number;
@@ -29,9 +30,9 @@ interface Totals {
   zsetMembers: number;
 }
 
-export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelection): void {
+export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelection, series: SeriesLabels): void {
   const totals: Totals = { streams: 0, entries: 0, pending: 0, lists: 0, elements: 0, hashes: 0, fields: 0, sets: 0, members: 0, zsets: 0, zsetMembers: 0 };
-  for (const db of engine.dbs) collectDb(db, scrape, selection, totals);
+  for (const db of engine.dbs) collectDb(db, scrape, selection, series, totals);
   scrape.set('broker_streams', totals.streams);
   scrape.set('broker_stream_entries', totals.entries);
   scrape.set('broker_stream_group_pending_entries_all', totals.pending);
@@ -50,7 +51,7 @@ export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelect
   }
 }
 
-function collectDb(db: Db, scrape: Scrape, selection: KeySelection, totals: Totals): void {
+function collectDb(db: Db, scrape: Scrape, selection: KeySelection, series: SeriesLabels, totals: Totals): void {
   for (const entry of db.entries()) {
     // An expired key not yet reclaimed is gone for clients: it is gone here too.
     if (db.isExpired(entry)) continue;
@@ -59,11 +60,11 @@ function collectDb(db: Db, scrape: Scrape, selection: KeySelection, totals: Tota
       totals.streams++;
       totals.entries += value.length;
       for (const group of value.groups?.values() ?? []) totals.pending += group.pel.size;
-      if (selection.admit('stream', entry.key)) collectStream(value, labels({ db: String(db.id), stream: text(entry.key) }), scrape);
+      if (selection.admit('stream', entry.key)) collectStream(value, series.key(value, db.id, 'stream', entry.key), series, scrape);
     } else if (value instanceof List) {
       totals.lists++;
       totals.elements += value.length;
-      if (selection.admit('list', entry.key)) scrape.set('broker_list_length', value.length, labels({ db: String(db.id), list: text(entry.key) }));
+      if (selection.admit('list', entry.key)) scrape.setSeries('broker_list_length', value.length, series.key(value, db.id, 'list', entry.key));
     } else if (value instanceof Hash) {
       totals.hashes++;
       totals.fields += value.size;
@@ -77,43 +78,37 @@ function collectDb(db: Db, scrape: Scrape, selection: KeySelection, totals: Tota
   }
 }
 
-function collectStream(s: Stream, streamLabels: LabelText, scrape: Scrape): void {
-  scrape.set('broker_stream_length', s.length, streamLabels);
-  scrape.set('broker_stream_entries_added_total', Number(s.entriesAdded), streamLabels);
+function collectStream(s: Stream, streamLabels: LabelBytes, series: SeriesLabels, scrape: Scrape): void {
+  scrape.setSeries('broker_stream_length', s.length, streamLabels);
+  scrape.setSeries('broker_stream_entries_added_total', Number(s.entriesAdded), streamLabels);
   // XINFO STREAM's first entry: none when the stream is empty.
-  if (s.length > 0) scrape.set('broker_stream_first_entry_timestamp_seconds', Number(s.edgeId(true, true).ms) / 1000, streamLabels);
-  scrape.set('broker_stream_last_entry_timestamp_seconds', Number(s.lastId.ms) / 1000, streamLabels);
-  scrape.set('broker_stream_groups', s.groups?.size ?? 0, streamLabels);
-  for (const [name, group] of s.groups ?? []) collectGroup(s, group, withLabel(streamLabels, 'group', text(name)), scrape);
+  if (s.length > 0) scrape.setSeries('broker_stream_first_entry_timestamp_seconds', Number(s.edgeId(true, true).ms) / 1000, streamLabels);
+  scrape.setSeries('broker_stream_last_entry_timestamp_seconds', Number(s.lastId.ms) / 1000, streamLabels);
+  scrape.setSeries('broker_stream_groups', s.groups?.size ?? 0, streamLabels);
+  for (const [name, group] of s.groups ?? []) collectGroup(s, group, series.group(group, streamLabels, name), series, scrape);
 }
 
-function collectGroup(s: Stream, group: ConsumerGroup, groupLabels: LabelText, scrape: Scrape): void {
+function collectGroup(s: Stream, group: ConsumerGroup, groupLabels: LabelBytes, series: SeriesLabels, scrape: Scrape): void {
   const now = scrape.now;
-  scrape.set('broker_stream_group_pending_entries', group.pel.size, groupLabels);
+  scrape.setSeries('broker_stream_group_pending_entries', group.pel.size, groupLabels);
   const lag = s.groupLag(group);
-  if (lag !== null) scrape.set('broker_stream_group_lag_entries', Number(lag), groupLabels);
-  scrape.set('broker_stream_group_lag_seconds', ageSeconds(now, oldestUndelivered(s, group)), groupLabels);
+  if (lag !== null) scrape.setSeries('broker_stream_group_lag_entries', Number(lag), groupLabels);
+  // Nothing undelivered once the group has read up to the stream's last ID (a group that keeps up).
+  const undelivered = group.lastId.compare(s.lastId) >= 0 ? null : series.oldestUndelivered(s, group);
+  scrape.setSeries('broker_stream_group_lag_seconds', ageSeconds(now, undelivered), groupLabels);
   const oldest = group.pel.first();
-  scrape.set('broker_stream_group_oldest_pending_age_seconds', oldest === undefined ? 0 : ageSeconds(now, oldest.deliveryTime), groupLabels);
-  scrape.set('broker_stream_group_consumers', group.consumers.size, groupLabels);
+  scrape.setSeries('broker_stream_group_oldest_pending_age_seconds', oldest === undefined ? 0 : ageSeconds(now, oldest.deliveryTime), groupLabels);
+  scrape.setSeries('broker_stream_group_consumers', group.consumers.size, groupLabels);
   const counters = group.counters;
-  scrape.set('broker_stream_group_delivered_total', counters.delivered, groupLabels);
-  scrape.set('broker_stream_group_acknowledged_total', counters.acknowledged, groupLabels);
-  scrape.set('broker_stream_group_claimed_total', counters.claimed, groupLabels);
-  scrape.set('broker_stream_group_redelivered_total', counters.redelivered, groupLabels);
+  scrape.setSeries('broker_stream_group_delivered_total', counters.delivered, groupLabels);
+  scrape.setSeries('broker_stream_group_acknowledged_total', counters.acknowledged, groupLabels);
+  scrape.setSeries('broker_stream_group_claimed_total', counters.claimed, groupLabels);
+  scrape.setSeries('broker_stream_group_redelivered_total', counters.redelivered, groupLabels);
   for (const consumer of group.consumers.values()) {
-    const consumerLabels = withLabel(groupLabels, 'consumer', text(consumer.name));
-    scrape.set('broker_stream_consumer_pending_entries', consumer.pel.size, consumerLabels);
-    scrape.set('broker_stream_consumer_idle_seconds', ageSeconds(now, consumer.seenTime), consumerLabels);
+    const consumerLabels = series.consumer(consumer, groupLabels);
+    scrape.setSeries('broker_stream_consumer_pending_entries', consumer.pel.size, consumerLabels);
+    scrape.setSeries('broker_stream_consumer_idle_seconds', ageSeconds(now, consumer.seenTime), consumerLabels);
   }
-}
-
-/** The ID time (ms) of the first live entry after the group's last delivered ID, or null. */
-function oldestUndelivered(s: Stream, group: ConsumerGroup): number | null {
-  const next = group.lastId.next();
-  if (next === null || s.length === 0) return null;
-  const range = s.range(next, s.lastId, false);
-  return range.next() ? Number(range.node.idAt(range.index).ms) : null;
 }
 
 function ageSeconds(now: number, since: number | null): number {
