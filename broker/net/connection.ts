@@ -21,6 +21,7 @@ import type { Transaction } from '../dispatch/multi.js';
 import { formatResponse, parseHead, sniff } from './resp-http.js';
 import { UNACCOUNTED } from './client-memory.js';
 import { afterTrackedCommand } from '../commands/tracking.js';
+import { readDirectly } from './direct-read.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -172,6 +173,22 @@ export class Connection extends Client {
   /** The command held by CLIENT PAUSE, if any (CLIENT LIST argv-mem). */
   get heldCommand(): string[] | LargeCommand | null {
     return this.held;
+  }
+
+  /**
+   * Reads the socket into the buffer shared by all clients (broker/net/direct-read.ts)
+   * rather than through 'data' events; accepted clients do, the link from a leader
+   * (which counts its input on 'data') does not.
+   */
+  readDirectly(): void {
+    const onRead = this.host.guard('reading from a client', (chunk: Buffer) => this.onSharedData(chunk), this);
+    readDirectly(this.socket, onRead);
+  }
+
+  /** A read into the shared buffer: what the parser has not consumed is copied before the buffer is read into again. */
+  private onSharedData(chunk: Buffer): void {
+    this.onData(chunk);
+    this.parser.keepInput();
   }
 
   /** Marks the client authenticated (or not), lifting the parser's pre-AUTH limits with it. */
