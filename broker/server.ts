@@ -535,7 +535,7 @@ export class Broker {
     const keepAlive = this.config.int('tcp-keepalive');
     if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
     const c = new Connection(this, socket, this.nextClientId++);
-    c.readDirectly();
+    c.useDirectIo();
     this.connections.set(c.id, c);
     if (this.config.bool('protected-mode') && !this.authRequired && !isLocalClient(c)) {
       // Without a password only the loopback interface may talk to us (redis-server's protected mode).
