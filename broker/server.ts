@@ -111,6 +111,7 @@ export type ConnectionHost = Pick<
   | 'authRequired'
   | 'dispatcher'
   | 'replies'
+  | 'clockMs'
   | 'outputLimits'
   | 'clientMemory'
   | 'guard'
@@ -191,6 +192,12 @@ export class Broker {
   readonly shutdownHooks: ShutdownHook[] = [];
   /** The AOF and snapshots (broker/persistence/persistence.ts). */
   readonly persistence: Persistence;
+  /**
+   * The time (ms since the epoch) at the last cron tick, as redis-server's server.unixtime:
+   * what a client's reads are stamped with (CLIENT LIST idle, `timeout`), a clock read per
+   * tick instead of per read.
+   */
+  clockMs = Date.now();
   /** Connections' replies, written at the end of each event-loop turn. */
   readonly replies = new ReplyFlusher(() => this.persistence.writer?.writeQueued());
   /** Runs each command a connection reads (broker/dispatch/dispatcher.ts). */
@@ -613,6 +620,7 @@ export class Broker {
 
   private cron(hz: number): void {
     const now = Date.now();
+    this.clockMs = now;
     this.pause.expire(now);
     // Keys do not expire while clients are paused (their writes would be held too), nor
     // during the load (what the rest of the AOF does to a key must find it as it was).

@@ -62,7 +62,7 @@ export class Connection extends Client {
   name = '';
   readonly parser = new RespParser();
   readonly createdAt = Date.now();
-  /** Last time input was read (CLIENT LIST idle, `timeout`); per read, as redis-server. */
+  /** Last time input was read (CLIENT LIST idle, `timeout`); per read, by the cron's clock, as redis-server (server.unixtime). */
   lastInteraction = Date.now();
   /** Full name of the last command run (CLIENT LIST cmd=). */
   lastCommand = 'NULL';
@@ -214,7 +214,7 @@ export class Connection extends Client {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastInteraction = Date.now();
+    this.lastInteraction = this.host.clockMs;
     if (this.kind === 'master') this.host.stats.netReplInputBytes += chunk.length;
     else this.host.stats.netInputBytes += chunk.length;
     this.host.stats.readsProcessed++;
@@ -334,7 +334,7 @@ export class Connection extends Client {
     }
     this.updateReading();
     this.scheduleFlush();
-    this.host.replies.betweenCommands();
+    this.host.replies.betweenCommands(this.dispatcher.lastCallEnd);
   }
 
   /** After each command of the input has run (the link from a leader counts its offset here). */

@@ -25,6 +25,14 @@ import type { Socket } from 'node:net';
 const READ_BYTES = 64 * 1024;
 
 const shared = Buffer.allocUnsafeSlow(READ_BYTES);
+const memory = shared.buffer;
+
+/**
+ * A read's bytes as a Buffer over the shared one, made as protocol/reply.ts makes its
+ * slab views: `subarray` looks the ArrayBuffer up in C++ and checks offsets again, per read.
+ */
+class ReadView extends Uint8Array {}
+Object.setPrototypeOf(ReadView.prototype, Buffer.prototype);
 
 /** The socket's fields for a user buffer and its callback (net.js kBuffer, kBufferCb), looked up on the first socket. */
 let fields: { buffer: symbol; callback: symbol } | null | undefined;
@@ -55,7 +63,7 @@ export function readDirectly(socket: Socket, onRead: (chunk: Buffer) => void): b
   if (fields === null) return false;
   const target = socket as unknown as Record<symbol, unknown>;
   target[fields.buffer] = shared;
-  target[fields.callback] = (nread: number): void => onRead(shared.subarray(0, nread));
+  target[fields.callback] = (nread: number): void => onRead(new ReadView(memory, 0, nread) as unknown as Buffer);
   handle.useUserBuffer(shared);
   return true;
 }
