@@ -114,12 +114,14 @@ const FLAG_BITS: Record<string, Flag> = {
 
 /**
  * Flags redis-server 7.0 applies but leaves out of COMMAND INFO, so the generated
- * metadata lacks them: PUBLISH, SPUBLISH, and EVAL, EVALSHA and FCALL (unless their
- * script's flags say otherwise) may replicate (CLIENT PAUSE WRITE holds them).
+ * metadata lacks them: PUBLISH, SPUBLISH, PFCOUNT (it writes its cached count back),
+ * and EVAL, EVALSHA and FCALL (unless their script's flags say otherwise) may replicate
+ * (CLIENT PAUSE WRITE holds them).
  */
 const HIDDEN_FLAGS: Record<string, Flag> = {
   publish: Flag.MayReplicate,
   spublish: Flag.MayReplicate,
+  pfcount: Flag.MayReplicate,
   eval: Flag.MayReplicate,
   evalsha: Flag.MayReplicate,
   fcall: Flag.MayReplicate,

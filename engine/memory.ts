@@ -61,13 +61,8 @@ const HASH_PACKED_FIXED = 2 * SMALL_OBJECT;
 /** The value, its table, and a first chunk's arrays (grown for 17 members). */
 const TABLE_FIXED = 2 * SMALL_OBJECT + 2 * (48 + 17 * 8);
 
-/**
- * A sorted set in the listpack encoding: the set, its packed members (an object and its
- * string's header) and its scores array (grown for 16 at first); a member: its length
- * char and its score's slot (with its share of the growth slack).
- */
-const ZSET_SMALL_FIXED = 2 * SMALL_OBJECT + STRING_HEADER + 48 + 16 * 8;
-const ZSET_SMALL_MEMBER = 1 + ARRAY_SLOT;
+/** A sorted set in the listpack encoding (engine/types/zset.ts): the set and its PackedStrings; the string follows. */
+const ZSET_SMALL_FIXED = 2 * SMALL_OBJECT;
 /**
  * A skiplist member besides its name's bytes: its node's block in the skiplist's buffer
  * (32 to 40 bytes, the buffer grown by half), its slots in the members and node ids by
@@ -111,7 +106,7 @@ function setBytes(s: SetValue): number {
 }
 
 function zsetBytes(z: ZSet): number {
-  if (!z.isSkiplist) return ZSET_SMALL_FIXED + z.size * ZSET_SMALL_MEMBER + z.payloadBytes;
+  if (!z.isSkiplist) return ZSET_SMALL_FIXED + stringBytes(z.packedLength);
   return ZSET_FIXED + z.size * ZSET_MEMBER + z.payloadBytes;
 }
 

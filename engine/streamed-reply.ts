@@ -9,13 +9,14 @@
  * change copies. The frozen range is released when the reply is complete or dropped
  * (the client left).
  *
- * The producers write arrays and bulks only, the same bytes in RESP2 and RESP3: a HELLO
+ * The producers write arrays and bulks only, the same bytes in RESP2 and RESP3, except
+ * ZRANGE's RESP3 scores, written in the protocol of the command's instant: a HELLO
  * pipelined after the command changes nothing in the rest of its reply.
  *
  * Where it differs from Redis: redis-server builds such a reply whole, blocking every
  * client meanwhile (0.44 s for 2,000,000 entries) and holding all of it in memory.
  */
-import { formatDouble, type Reply, type ReplyProducer } from '../protocol/reply.js';
+import type { Protocol, Reply, ReplyProducer } from '../protocol/reply.js';
 import type { FrozenListRange, List } from './types/list.js';
 import type { FrozenStreamRange } from './types/stream.js';
 import type { TableView } from './types/dense-table.js';
@@ -144,8 +145,8 @@ export class TableReply implements ReplyProducer {
 }
 
 /**
- * The rest of a streamed ZRANGE: members (and scores, as RESP2's bulks) copied from the
- * sorted set when the command ran.
+ * The rest of a streamed ZRANGE: members (and scores) copied from the sorted set when the
+ * command ran; with scores in RESP3, each pair an array of the member and a double.
  */
 export class ScoredRangeReply implements ReplyProducer {
   private next = 0;
@@ -153,6 +154,8 @@ export class ScoredRangeReply implements ReplyProducer {
   constructor(
     private readonly members: readonly string[],
     private readonly scores: Float64Array | null,
+    /** The client's protocol when the command ran (its scores' form). */
+    private readonly resp: Protocol,
     private readonly replies: StreamedReplies,
   ) {
     replies.live++;
@@ -160,13 +163,22 @@ export class ScoredRangeReply implements ReplyProducer {
 
   produce(reply: Reply, budget: number): boolean {
     const { members, scores } = this;
-    while (this.next < members.length && reply.length < budget) {
-      const end = Math.min(members.length, this.next + MEMBERS_PER_CHECK);
-      for (let i = this.next; i < end; i++) {
-        reply.bulk(members[i]);
-        if (scores !== null) reply.bulk(formatDouble(scores[i]));
+    const nested = scores !== null && this.resp !== 2;
+    // A HELLO run since switched the client's protocol: the rest of this reply keeps the command's.
+    const current = reply.resp;
+    reply.resp = this.resp;
+    try {
+      while (this.next < members.length && reply.length < budget) {
+        const end = Math.min(members.length, this.next + MEMBERS_PER_CHECK);
+        for (let i = this.next; i < end; i++) {
+          if (nested) reply.array(2);
+          reply.bulk(members[i]);
+          if (scores !== null) reply.double(scores[i]);
+        }
+        this.next = end;
       }
-      this.next = end;
+    } finally {
+      reply.resp = current;
     }
     return this.next === members.length;
   }

@@ -70,6 +70,17 @@ async function closeWithin(writer: AofWriter, ms: number): Promise<boolean> {
   return false;
 }
 
+/** A unit's RESP as the AOF encoded it (Persistence.lastEncoded). */
+export interface EncodedUnit {
+  unit: readonly Effect[] | null;
+  bytes: Buffer;
+  from: number;
+  to: number;
+  /** The encoder's SELECT state before and after (the bytes are the stream's only from the same state). */
+  dbBefore: number;
+  dbAfter: number;
+}
+
 export class Persistence {
   state: AofState = 'off';
   /** Where the AOF's files are, their manifest and sizes. */
@@ -92,6 +103,12 @@ export class Persistence {
    * killed and restarted continues from it: broker/replication/follower.ts), else null.
    */
   recordedReplPosition: { replid: string; offset: number; db: number } | null = null;
+  /**
+   * Where the last unit's RESP lies in the AOF's buffer and the dbs its encoding began and
+   * ended on, so that replication copies those bytes rather than encode the unit again
+   * (broker/replication/replication.ts); `unit` is null when the AOF left part of it out.
+   */
+  readonly lastEncoded: EncodedUnit = { unit: null, bytes: Buffer.alloc(0), from: 0, to: 0, dbBefore: -1, dbAfter: -1 };
   /** Replies held until the fsync covering them (appendfsync always). */
   readonly groupCommit: GroupCommit;
   /** DEBUG AOF-FSYNC-FAIL: fsyncs of the AOF's files made to fail. */
@@ -252,8 +269,15 @@ export class Persistence {
     if (effects.length === 0) return;
     const out = writer.tail();
     const before = out.length;
+    const last = this.lastEncoded;
+    last.dbBefore = this.encoder.selectedDb;
     this.encoder.encode(effects, out);
     writer.added(out.length - before);
+    last.unit = effects === unit ? unit : null;
+    last.bytes = out.bytes;
+    last.from = before;
+    last.to = out.length;
+    last.dbAfter = this.encoder.selectedDb;
   }
 
   // --- status ------------------------------------------------------------------------

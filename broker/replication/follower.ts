@@ -85,6 +85,8 @@ export class FollowerLink {
   /** Stream bytes received (slave_read_repl_offset), and applied (slave_repl_offset). */
   private readOffset: number;
   private processed: number;
+  /** Up to where the bytes applied went to the log (`processed` once appendApplied ran). */
+  private logged: number;
   /** Stream bytes received but not yet appended to the log, oldest first. */
   private unapplied: Buffer[] = [];
   private lastIo = 0;
@@ -102,6 +104,8 @@ export class FollowerLink {
   private lastStreamDb: number;
   /** The position is to be recorded in the AOF at the end of this turn's commands. */
   private annotationQueued = false;
+  /** The bytes applied are to be appended to the log at the end of this read's commands. */
+  private appendQueued = false;
 
   constructor(
     private readonly broker: FollowerHost,
@@ -119,7 +123,7 @@ export class FollowerLink {
   ) {
     this.canContinue = resumable;
     this.lastStreamDb = streamDb;
-    this.readOffset = this.processed = replication.log.offset;
+    this.readOffset = this.processed = this.logged = replication.log.offset;
   }
 
   /** The db the leader's stream is on at the offset applied (a chained follower's full resync says it: RDB repl-stream-db). */
@@ -449,7 +453,7 @@ export class FollowerLink {
     socket.off('data', this.onHandshakeData);
     this.payload = null;
     this.fullSync = null;
-    this.readOffset = this.processed;
+    this.readOffset = this.logged = this.processed;
     this.unapplied = [];
     const connection = this.broker.adopt(
       (id) => new LeaderConnection(this.broker, socket, id, (c) => this.applied(c), () => this.sendAck()),
@@ -472,18 +476,30 @@ export class FollowerLink {
     this.unapplied.push(chunk);
   };
 
-  /** After a whole command was applied: its bytes go to the log (the backlog and chained followers). */
+  /**
+   * After a whole command was applied: its bytes are the log's once this read's commands
+   * have run (appendApplied), as one view per read rather than one per command.
+   */
   private applied(c: LeaderConnection): void {
-    const log = this.replication.log;
-    const processed = this.readOffset - c.parser.pendingBytes;
-    let bytes = processed - this.processed;
-    this.processed = processed;
+    this.processed = this.readOffset - c.parser.pendingBytes;
+    if (!this.appendQueued) {
+      this.appendQueued = true;
+      queueMicrotask(this.appendApplied);
+    }
     if (!this.annotationQueued && this.broker.persistence.state !== 'off') {
       // Once the turn's commands ran: their effects are in the AOF before it.
       this.annotationQueued = true;
       queueMicrotask(this.recordPosition);
     }
-    while (bytes > 0) {
+  }
+
+  /** The bytes applied since the last call go to the log (the backlog and chained followers). */
+  private readonly appendApplied = (): void => {
+    this.appendQueued = false;
+    const log = this.replication.log;
+    let bytes = this.processed - this.logged;
+    this.logged = this.processed;
+    while (bytes > 0 && this.unapplied.length > 0) {
       const chunk = this.unapplied[0];
       if (chunk.length <= bytes) {
         this.unapplied.shift();
@@ -495,7 +511,7 @@ export class FollowerLink {
         bytes = 0;
       }
     }
-  }
+  };
 
   /**
    * Records the position the AOF's content stands for, as an annotation after the
@@ -541,6 +557,8 @@ export class FollowerLink {
     const socket = this.socket;
     this.socket = null;
     const wasUp = this.phase === 'stream';
+    // What was applied is the log's before the link's bytes are dropped.
+    this.appendApplied();
     if (this.connection !== null) {
       this.lastStreamDb = this.connection.db.id;
       this.connection.close();

@@ -179,6 +179,17 @@ export class ReplicationLog {
   }
 
   /**
+   * A unit whose RESP was made already from the stream's SELECT state (the AOF's bytes
+   * for it): copied rather than encoded again; `dbAfter` is the db they leave the stream on.
+   */
+  appendEncoded(src: Buffer, from: number, to: number, dbAfter: number): void {
+    if (!this.turnOpen && this.keepTurn) this.openTurn();
+    this.blocks.copy(src, from, to);
+    this.offset += to - from;
+    this.encoder.selectedDb = dbAfter;
+  }
+
+  /**
    * Stream bytes: into the backlog, offset += length, and to attached followers (a
    * follower passes what its leader sent on, so chained followers see the same stream
    * and offsets). `bytes` is kept as it is: it must never be written again.

@@ -87,7 +87,10 @@ export class Replication {
       // The start-up load (and DEBUG LOADAOF) replays what is in the stream already;
       // a follower's own effects are its leader's stream, passed on as received.
       if (this.role !== 'master' || !this.log.active || host.persistence.loading.active) return;
-      this.log.appendUnit(unit);
+      // The AOF (whose sink runs first) encoded the same unit from the same SELECT state: its bytes are the stream's.
+      const aof = host.persistence.lastEncoded;
+      if (aof.unit === unit && aof.dbBefore === this.log.encoder.selectedDb) this.log.appendEncoded(aof.bytes, aof.from, aof.to, aof.dbAfter);
+      else this.log.appendUnit(unit);
       this.leader.wrote();
     });
     this.updateWriteGate();

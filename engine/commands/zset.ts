@@ -154,47 +154,60 @@ function parseLexRange(min: string, max: string): LexRange | null {
   return { min: lo.bound, max: hi.bound, minex: lo.ex, maxex: hi.ex };
 }
 
-/** Members from rank `start` to `end` (already sanitized, inclusive), reversed when asked. */
-function rankItems(z: ZSet, start: number, end: number, reverse: boolean): Scored[] {
+/**
+ * A run of members: `count` of them walked from rank `from` (towards rank 0 when
+ * reversed). Every ZRANGE form selects one: by rank, by score and by lex alike.
+ */
+interface Run {
+  from: number;
+  count: number;
+}
+
+const EMPTY_RUN: Run = { from: 0, count: 0 };
+
+/** The members of `run`, in its order. */
+function runItems(z: ZSet, run: Run, reverse: boolean): Scored[] {
   const out: Scored[] = [];
-  const n = end - start + 1;
-  z.walk(reverse ? z.size - 1 - start : start, reverse, (member, score) => {
-    out.push({ member, score });
-    return out.length < n;
-  });
+  if (run.count === 0) return out;
+  z.walk(run.from, reverse, (member, score) => out.push({ member, score }) < run.count);
   return out;
 }
 
 /**
- * ZRANGE by rank, written as the set is walked (no list of items in between); a long
- * range is copied and streamed (engine/streamed-reply.ts), unless its RESP3 scores
- * would need the protocol of the moment they are written.
+ * ZRANGE's reply: written as the set is walked (no list of items in between); a long
+ * run is copied and streamed (engine/streamed-reply.ts), RESP3's scores in the protocol
+ * of the command's instant.
  */
-function replyRankRange(c: Client, z: ZSet, start: number, end: number, reverse: boolean, withScores: boolean): void {
+function replyRun(c: Client, z: ZSet, run: Run, reverse: boolean, withScores: boolean): void {
   const reply = c.reply;
-  const ranks = clampRanks(z.size, start, end);
-  if (ranks === null) return reply.array(0);
-  let left = ranks[1] - ranks[0] + 1;
+  let left = run.count;
   const nested = withScores && reply.resp !== 2;
   reply.array(withScores && !nested ? left * 2 : left);
-  const from = reverse ? z.size - 1 - ranks[0] : ranks[0];
-  if (!nested && reply.canStream && streamsCollection(left, (z.payloadBytes * left) / z.size)) {
+  if (left === 0) return;
+  if (reply.canStream && streamsCollection(left, (z.payloadBytes * left) / z.size)) {
     const members = new Array<string>(left);
     const scores = withScores ? new Float64Array(left) : null;
     let i = 0;
-    z.walk(from, reverse, (member, score) => {
+    z.walk(run.from, reverse, (member, score) => {
       members[i] = member;
       if (scores !== null) scores[i] = score;
       return ++i < members.length;
     });
-    return reply.stream(new ScoredRangeReply(members, scores, c.engine.streamedReplies));
+    return reply.stream(new ScoredRangeReply(members, scores, reply.resp, c.engine.streamedReplies));
   }
-  z.walk(from, reverse, (member, score) => {
+  z.walk(run.from, reverse, (member, score) => {
     if (nested) reply.array(2);
     reply.bulk(member);
     if (withScores) reply.double(score);
     return --left > 0;
   });
+}
+
+/** The run of ranks `start` to `end` (zrange's arguments, negative from the end), read forward or reversed. */
+function rankRun(size: number, start: number, end: number, reverse: boolean): Run {
+  const ranks = clampRanks(size, start, end);
+  if (ranks === null) return EMPTY_RUN;
+  return { from: reverse ? size - 1 - ranks[0] : ranks[0], count: ranks[1] - ranks[0] + 1 };
 }
 
 /** Sanitized ranks [start, end] as zrange and zremrange clamp them, or null when empty. */
@@ -207,13 +220,13 @@ function clampRanks(size: number, start: number, end: number): [number, number] 
 }
 
 /**
- * Members whose score (BYSCORE) or member (BYLEX) is in range, from the low end (or
- * the high end when `reverse`), skipping `offset` and taking at most `limit` (negative:
- * all), as genericZrangebyscoreCommand and genericZrangebylexCommand walk.
+ * The run of members whose score (BYSCORE) or member (BYLEX) is in range, from the low
+ * end (or the high end when `reverse`), skipping `offset` and taking at most `limit`
+ * (negative: all), as genericZrangebyscoreCommand and genericZrangebylexCommand walk.
  */
-function boundedItems(z: ZSet, range: { score: ScoreRange } | { lex: LexRange }, offset: number, limit: number, reverse: boolean): Scored[] {
-  const out: Scored[] = [];
-  if (offset > 0 && offset >= z.size) return out;
+function boundedRun(z: ZSet, range: { score: ScoreRange } | { lex: LexRange }, offset: number, limit: number, reverse: boolean): Run {
+  // A negative offset skips past the end, as redis-server's `while (ln && offset--)`.
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return EMPTY_RUN;
   let start: number;
   let inRange: (member: string, score: number) => boolean;
   if ('score' in range) {
@@ -225,19 +238,13 @@ function boundedItems(z: ZSet, range: { score: ScoreRange } | { lex: LexRange },
     start = reverse ? z.lastInLexRange(r) : z.firstInLexRange(r);
     inRange = reverse ? (member) => lexGteMin(member, r) : (member) => lexLteMax(member, r);
   }
-  // A negative offset skips past the end, as redis-server's `while (ln && offset--)`.
-  let skip = offset < 0 ? Infinity : offset;
-  z.walk(start, reverse, (member, score) => {
-    if (skip > 0) {
-      skip--;
-      return true;
-    }
-    if (limit === 0 || !inRange(member, score)) return false;
-    out.push({ member, score });
-    limit--;
-    return true;
-  });
-  return out;
+  if (start < 0) return EMPTY_RUN;
+  // The skipped members are not checked against the range, as redis-server skips them.
+  const from = reverse ? start - offset : start + offset;
+  if (from < 0 || from >= z.size) return EMPTY_RUN;
+  let count = 0;
+  z.walk(from, reverse, (member, score) => count !== limit && inRange(member, score) && ++count > 0);
+  return { from, count };
 }
 
 const enum RangeBy {
@@ -280,34 +287,27 @@ function zrange(c: Client, argv: string[], at: number, dst: string | null, fixed
   if (withScores && by === RangeBy.Lex) return c.reply.error(ZSET_WITHSCORES_BYLEX);
   // BYSCORE and BYLEX in reverse take the range as max, min.
   const [minArg, maxArg] = reverse && by !== RangeBy.Rank ? [argv[at + 2], argv[at + 1]] : [argv[at + 1], argv[at + 2]];
-  let collect: (z: ZSet) => Scored[];
-  /** The ranks asked for, by rank: replied as the set is walked, without items in between. */
-  let ranks: [number, number] | null = null;
+  let select: (z: ZSet) => Run;
   if (by === RangeBy.Rank) {
     const start = parseLongOrReply(c, minArg);
     if (start === null) return;
     const end = parseLongOrReply(c, maxArg);
     if (end === null) return;
-    ranks = [start, end];
-    collect = (z) => {
-      const clamped = clampRanks(z.size, start, end);
-      return clamped === null ? [] : rankItems(z, clamped[0], clamped[1], reverse);
-    };
+    select = (z) => rankRun(z.size, start, end, reverse);
   } else if (by === RangeBy.Score) {
     const score = parseScoreRange(minArg, maxArg);
     if (score === null) return c.reply.error(ZSET_SCORE_RANGE_INVALID);
-    collect = (z) => boundedItems(z, { score }, offset, limit, reverse);
+    select = (z) => boundedRun(z, { score }, offset, limit, reverse);
   } else {
     const lex = parseLexRange(minArg, maxArg);
     if (lex === null) return c.reply.error(ZSET_LEX_RANGE_INVALID);
-    collect = (z) => boundedItems(z, { lex }, offset, limit, reverse);
+    select = (z) => boundedRun(z, { lex }, offset, limit, reverse);
   }
   const z = readableOrReply(c, argv[at], ZSet);
   if (z === null) return;
-  if (dst === null && ranks !== null && z !== undefined) return replyRankRange(c, z, ranks[0], ranks[1], reverse, withScores);
-  const items = z === undefined ? [] : collect(z);
-  if (dst !== null) return storeResult(c, dst, items, 'zrangestore');
-  replyScored(c, items, withScores);
+  if (dst !== null) return storeResult(c, dst, z === undefined ? [] : runItems(z, select(z), reverse), 'zrangestore');
+  if (z === undefined) return c.reply.array(0);
+  replyRun(c, z, select(z), reverse, withScores);
 }
 
 // ---------------------------------------------------------------- add, increment, remove
@@ -446,12 +446,12 @@ function zremrange(c: Client, argv: string[], by: RangeBy): void {
     const score = parseScoreRange(argv[2], argv[3]);
     if (score === null) return c.reply.error(ZSET_SCORE_RANGE_INVALID);
     event = 'zremrangebyscore';
-    remove = (z) => removeAll(z, boundedItems(z, { score }, 0, -1, false));
+    remove = (z) => removeRun(z, boundedRun(z, { score }, 0, -1, false));
   } else {
     const lex = parseLexRange(argv[2], argv[3]);
     if (lex === null) return c.reply.error(ZSET_LEX_RANGE_INVALID);
     event = 'zremrangebylex';
-    remove = (z) => removeAll(z, boundedItems(z, { lex }, 0, -1, false));
+    remove = (z) => removeRun(z, boundedRun(z, { lex }, 0, -1, false));
   }
   const db = c.db;
   const key = argv[1];
@@ -467,9 +467,9 @@ function zremrange(c: Client, argv: string[], by: RangeBy): void {
   c.reply.int(deleted);
 }
 
-function removeAll(z: ZSet, items: readonly Scored[]): number {
-  for (const { member } of items) z.delete(member);
-  return items.length;
+/** Removes a run read forward; returns how many. */
+function removeRun(z: ZSet, run: Run): number {
+  return z.deleteRankRange(run.from, run.count);
 }
 
 // ---------------------------------------------------------------- reads
@@ -545,7 +545,7 @@ function zrandmember(c: Client, argv: string[]): void {
   if (z === null) return;
   if (z === undefined || count === 0) return c.reply.array(0);
   // A count covering the set replies all of it, from the highest (redis-server's CASE 2).
-  if (count >= z.size) return replyScored(c, rankItems(z, 0, z.size - 1, true), withScores);
+  if (count >= z.size) return replyScored(c, runItems(z, { from: z.size - 1, count: z.size }, true), withScores);
   // A count of 1 draws one member, as with repetitions (redis-server's CASE 1).
   const picks = sampleIndexesOrReply(c, z.size, count === 1 && z.size > 1 ? -1 : count);
   if (picks === null) return;

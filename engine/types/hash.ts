@@ -24,10 +24,14 @@ import { PackedStrings } from './packed-strings.js';
 const PACKED_ENTRIES = 128;
 
 export class Hash implements DataObject {
-  readonly type = 'hash';
   /** The packed form: field, value, field, value...; null once in `tableForm`. */
   private packed: PackedStrings | null = new PackedStrings();
   private tableForm: DenseTable | null = null;
+
+  /** On the prototype: a field would cost every hash 8 bytes. */
+  get type(): 'hash' {
+    return 'hash';
+  }
 
   get size(): number {
     return this.packed !== null ? this.packed.size / 2 : this.tableForm!.size;
@@ -70,8 +74,7 @@ export class Hash implements DataObject {
       const i = t.indexOf(field);
       return i < 0 ? undefined : t.valueAt(i);
     }
-    const i = p.indexOf(field, 2);
-    return i < 0 ? undefined : p.at(i + 1);
+    return p.entryAfter(field, 2);
   }
 
   has(field: string): boolean {
@@ -83,11 +86,7 @@ export class Hash implements DataObject {
     const overLimits = field.length > limits.hashMaxListpackValue || value.length > limits.hashMaxListpackValue;
     const p = this.packed;
     if (p !== null && !overLimits) {
-      const i = p.indexOf(field, 2);
-      if (i >= 0) {
-        p.replace(i + 1, value);
-        return false;
-      }
+      if (p.replaceAfter(field, 2, value)) return false;
       if (p.size / 2 < PACKED_ENTRIES && p.size / 2 < limits.hashMaxListpackEntries) {
         p.insert(p.size, [field, value]);
         return true;

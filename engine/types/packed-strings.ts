@@ -6,13 +6,21 @@
  * costs its bytes and one. An entry is found by a linear scan and a change rebuilds the
  * string (flat, by `join`: a concatenation would leave a tree of pieces behind), O(n)
  * as a listpack's memmove: for the small encodings only (the listpack hashes and sorted
- * sets of engine/types/hash.ts and zset.ts).
+ * sets of engine/types/hash.ts and zset.ts, which keep pairs: field and value, member
+ * and score).
+ *
+ * The common update, a pair's second entry looked up by its first and changed (HSET of
+ * a field that is there), scans once (`replaceAfter`), and leaves the string as it is
+ * when the new entry equals the old one.
  */
 
 /** The length prefix of an entry of `n` chars. */
 function prefix(n: number): string {
   return n < 255 ? String.fromCharCode(n) : String.fromCharCode(255, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 }
+
+/** The index of the entry the last `find` found (one scan at a time: no state kept per list). */
+let foundIndex = -1;
 
 export class PackedStrings {
   private packed = '';
@@ -59,8 +67,17 @@ export class PackedStrings {
     return p;
   }
 
-  /** The index of the first entry equal to `s` among entries `first`, `first + step`, ...; -1 when none. */
-  indexOf(s: string, step = 1, first = 0): number {
+  /** The entry at offset `p`. */
+  private entryAt(p: number): string {
+    const start = this.startAt(p);
+    return this.packed.slice(start, start + this.lengthAt(p));
+  }
+
+  /**
+   * The offset of the first entry equal to `s` among entries `first`, `first + step`,
+   * ... (its index in `foundIndex`); -1 when none.
+   */
+  private find(s: string, step: number, first: number): number {
     const packed = this.packed;
     const n = s.length;
     // The last char first: names that share a prefix (member:0001, member:0002) differ at the end.
@@ -68,23 +85,46 @@ export class PackedStrings {
     let p = this.offsetOf(first);
     for (let i = first; i < this.count; i += step) {
       const length = this.lengthAt(p);
-      if (length === n && (n === 0 || packed.charCodeAt(this.startAt(p) + n - 1) === last) && packed.startsWith(s, this.startAt(p))) return i;
+      if (length === n && (n === 0 || packed.charCodeAt(this.startAt(p) + n - 1) === last) && packed.startsWith(s, this.startAt(p))) {
+        foundIndex = i;
+        return p;
+      }
       p = this.after(p);
       for (let k = 1; k < step && i + k < this.count; k++) p = this.after(p);
     }
     return -1;
   }
 
-  /** Entry `i` (below size). */
-  at(i: number): string {
-    const p = this.offsetOf(i);
-    const start = this.startAt(p);
-    return this.packed.slice(start, start + this.lengthAt(p));
+  /** The index of the first entry equal to `s` among entries `first`, `first + step`, ...; -1 when none. */
+  indexOf(s: string, step = 1, first = 0): number {
+    return this.find(s, step, first) < 0 ? -1 : foundIndex;
   }
 
-  /** The length of entry `i` (below size). */
-  lengthOf(i: number): number {
-    return this.lengthAt(this.offsetOf(i));
+  /** The entry after the first entry equal to `s` among entries 0, `step`, 2 `step`...; undefined when none. */
+  entryAfter(s: string, step: number): string | undefined {
+    const p = this.find(s, step, 0);
+    return p < 0 ? undefined : this.entryAt(this.after(p));
+  }
+
+  /**
+   * Replaces the entry after the first entry equal to `key` among entries 0, `step`,
+   * 2 `step`... with `s` (the string stays as it is when they are equal); false when
+   * there is no such entry.
+   */
+  replaceAfter(key: string, step: number, s: string): boolean {
+    const k = this.find(key, step, 0);
+    if (k < 0) return false;
+    const p = this.after(k);
+    const length = this.lengthAt(p);
+    if (length === s.length && this.packed.startsWith(s, this.startAt(p))) return true;
+    this.entryChars += s.length - length;
+    this.packed = [this.packed.slice(0, p), prefix(s.length), s, this.packed.slice(this.after(p))].join('');
+    return true;
+  }
+
+  /** Entry `i` (below size). */
+  at(i: number): string {
+    return this.entryAt(this.offsetOf(i));
   }
 
   /** Inserts `strings` before entry `i` (at the end for i = size). */
@@ -98,13 +138,6 @@ export class PackedStrings {
     parts.push(this.packed.slice(p));
     this.packed = parts.join('');
     this.count += strings.length;
-  }
-
-  /** Replaces entry `i` (below size) with `s`. */
-  replace(i: number, s: string): void {
-    const p = this.offsetOf(i);
-    this.entryChars += s.length - this.lengthAt(p);
-    this.packed = [this.packed.slice(0, p), prefix(s.length), s, this.packed.slice(this.after(p))].join('');
   }
 
   /** Removes `n` entries from `i` on (all within the list); returns their chars. */
@@ -143,8 +176,7 @@ export class PackedStrings {
     const offsets = new Array<number>(from + 1);
     for (let i = 0, p = 0; i <= from; i++, p = this.after(p)) offsets[i] = p;
     for (let i = from; i >= 0; i--) {
-      const start = this.startAt(offsets[i]);
-      if (!visit(packed.slice(start, start + this.lengthAt(offsets[i])), i)) return;
+      if (!visit(this.entryAt(offsets[i]), i)) return;
     }
   }
 

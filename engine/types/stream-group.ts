@@ -40,6 +40,26 @@ export class Nack {
   ) {}
 }
 
+/**
+ * A node of sorted-btree 2's B+ tree (b+tree.js BNode, BNodeInternal): a leaf holds its
+ * keys and their values in key order (`values` may be longer: an empty tree's is shared
+ * padding); an internal node, its children in key order.
+ */
+interface TreeNode {
+  readonly keys: readonly unknown[];
+  readonly values: readonly Nack[];
+  readonly children?: readonly TreeNode[];
+}
+
+function forEachLeaf(node: TreeNode, f: (nacks: readonly Nack[], n: number) => void): void {
+  const children = node.children;
+  if (children === undefined) {
+    if (node.keys.length > 0) f(node.values, node.keys.length);
+    return;
+  }
+  for (const child of children) forEachLeaf(child, f);
+}
+
 /** Pending entries ordered by ID. */
 class Pel {
   private tree = new BTree<StreamId, Nack>(undefined, compareIds);
@@ -92,9 +112,14 @@ class Pel {
     return id === undefined ? undefined : this.tree.get(id);
   }
 
-  /** Calls `f` with every entry, in order (no iterator: a snapshot writes every PEL whole). */
-  forEach(f: (nack: Nack) => void): void {
-    this.tree.forEach(f);
+  /**
+   * Calls `f` with every entry in order, a run at a time (the first `n` of `nacks`): the
+   * B+ tree's leaves, walked directly (a snapshot writes every PEL whole; the tree's own
+   * forEach goes through its general range scan and a callback per entry, which cost
+   * more than the writing). `f` must neither keep a run nor change the PEL.
+   */
+  forEachRun(f: (nacks: readonly Nack[], n: number) => void): void {
+    forEachLeaf((this.tree as unknown as { _root: TreeNode })._root, f);
   }
 
   /** The entries with IDs >= `from`, in order; the PEL must not change meanwhile. */

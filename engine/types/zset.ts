@@ -2,11 +2,13 @@
  * The sorted set type, in the two encodings redis-server 7.0 gives one (t_zset.c):
  *
  * - `listpack` while the set has at most zset-max-listpack-entries members and none
- *   longer than zset-max-listpack-value bytes: two parallel arrays, members and scores
- *   in (score, member) order, with no index; a member is found by a linear scan and
- *   inserted by a binary search and a splice, O(n) as in redis-server's listpack, for
- *   n of at most 128 by default. A set holding a few members costs a few hundred bytes
- *   rather than a skiplist's and a Map's thousands.
+ *   longer than zset-max-listpack-value bytes: one packed string, as a listpack is one
+ *   allocation (engine/types/packed-strings.ts), of each member and its score in turn,
+ *   in (score, member) order, with no index. A score is kept as its shortest text
+ *   (`String`, which reads back as the same double; redis-server's listpack keeps
+ *   integer scores as integers and others as text too). A member is found, and a new
+ *   one placed, by a linear scan, O(n) as in redis-server's listpack, for n of at most
+ *   128 by default. Ten members take about 200 bytes where parallel arrays took 350.
  * - `skiplist` from the first change that breaks either rule, for good (a result built
  *   anew, as ZUNIONSTORE's, starts small again): redis-server's skiplist with spans
  *   (engine/types/skiplist.ts: nodes are blocks of one buffer, and have dense
@@ -88,23 +90,53 @@ interface Large {
 }
 
 
+/** A score as the listpack encoding keeps it: its shortest text, which reads back as the same double. */
+function scoreText(score: number): string {
+  return String(score);
+}
+
+/** A score kept by `scoreText`: integers (times, counters: the common case) without Number's general parse. */
+function parseScore(s: string): number {
+  const n = s.length;
+  const negative = s.charCodeAt(0) === 45;
+  if (n < 16 && n > (negative ? 1 : 0)) {
+    let v = 0;
+    let i = negative ? 1 : 0;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === n) return negative ? -v : v;
+  }
+  return Number(s);
+}
+
 export class ZSet implements DataObject {
-  readonly type = 'zset';
-  /** The listpack encoding's members (packed: engine/types/packed-strings.ts) and scores, in order; empty once a skiplist. */
-  private members = new PackedStrings();
-  private scores: number[] = [];
+  /** The listpack encoding: each member and its score's text in turn, in order; empty once a skiplist. */
+  private small = new PackedStrings();
   /** The skiplist encoding; null while a listpack. */
   private large: Large | null = null;
   /** The members' bytes together, for the memory accounting (engine/memory.ts). */
   private chars = 0;
 
+  /** On the prototype: a field would cost every sorted set 8 bytes. */
+  get type(): 'zset' {
+    return 'zset';
+  }
+
   get size(): number {
-    return this.large === null ? this.members.size : this.large.list.length;
+    return this.large === null ? this.small.size / 2 : this.large.list.length;
   }
 
   /** The members' bytes together (one per char). */
   get payloadBytes(): number {
     return this.chars;
+  }
+
+  /** The listpack encoding's packed string length (0 once a skiplist), for the memory accounting. */
+  get packedLength(): number {
+    return this.large === null ? this.small.packedLength : 0;
   }
 
   get isSkiplist(): boolean {
@@ -118,14 +150,13 @@ export class ZSet implements DataObject {
   /** Converts to the skiplist encoding (zsetConvert), for good. */
   toSkiplist(): void {
     if (this.large !== null) return;
-    const large: Large = { list: new SkipList(), nodes: new Map() };
-    this.large = large;
-    const { members, scores } = this;
+    const pairs: [string, number][] = [];
+    this.walkSmall(0, false, (member, score) => pairs.push([member, score]) > 0);
+    this.large = { list: new SkipList(), nodes: new Map() };
+    this.small = new PackedStrings();
     // addLarge counts each member's bytes again.
     this.chars = 0;
-    members.forEach(0, false, (member, i) => (this.addLarge(member, scores[i]), true));
-    this.members = new PackedStrings();
-    this.scores = [];
+    for (const [member, score] of pairs) this.addLarge(member, score);
   }
 
   /**
@@ -135,16 +166,10 @@ export class ZSet implements DataObject {
   toListpack(): void {
     const large = this.large;
     if (large === null) return;
-    const members: string[] = [];
-    const scores = new Array<number>(large.list.length);
-    this.walk(0, false, (member, score) => {
-      scores[members.length] = score === 0 ? 0 : score;
-      members.push(member);
-      return true;
-    });
-    this.members = new PackedStrings();
-    this.members.insert(0, members);
-    this.scores = scores;
+    const entries: string[] = [];
+    this.walk(0, false, (member, score) => entries.push(member, scoreText(score === 0 ? 0 : score)) > 0);
+    this.small = new PackedStrings();
+    this.small.insert(0, entries);
     this.large = null;
   }
 
@@ -159,7 +184,7 @@ export class ZSet implements DataObject {
   scanView(): ScanTable {
     if (this.large === null) {
       const t = new DenseTable(false);
-      this.members.forEach(0, false, (m) => (t.append(m), true));
+      this.walkSmall(0, false, (m) => (t.append(m), true));
       return t;
     }
     const members = this.large.list.members;
@@ -177,12 +202,12 @@ export class ZSet implements DataObject {
       const n = large.nodes.get(member);
       return n === undefined ? undefined : large.list.score(n);
     }
-    const i = this.members.indexOf(member);
-    return i < 0 ? undefined : this.scores[i];
+    const text = this.small.entryAfter(member, 2);
+    return text === undefined ? undefined : parseScore(text);
   }
 
   has(member: string): boolean {
-    return this.large !== null ? this.large.nodes.has(member) : this.members.indexOf(member) >= 0;
+    return this.large !== null ? this.large.nodes.has(member) : this.small.indexOf(member, 2) >= 0;
   }
 
   /**
@@ -191,14 +216,17 @@ export class ZSet implements DataObject {
    */
   set(member: string, score: number, maxEntries: number, maxValue: number): boolean {
     if (this.large === null) {
-      const i = this.members.indexOf(member);
+      const i = this.small.indexOf(member, 2);
       // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
       const normalized = score === 0 ? 0 : score;
       if (i >= 0) {
-        if (this.scores[i] !== normalized) this.moveSmall(i, normalized);
+        if (parseScore(this.small.at(i + 1)) !== normalized) {
+          this.removeSmall(i / 2, 1);
+          this.insertSmall(normalized, member);
+        }
         return false;
       }
-      if (this.members.size + 1 <= maxEntries && member.length <= maxValue) {
+      if (this.size + 1 <= maxEntries && member.length <= maxValue) {
         this.insertSmall(normalized, member);
         return true;
       }
@@ -221,57 +249,45 @@ export class ZSet implements DataObject {
     this.chars += member.length;
   }
 
-  /**
-   * Where (score, member) goes in the listpack: a binary search of the scores, then a
-   * walk of the members with the same score (only those need reading).
-   */
-  private smallPosition(score: number, member: string): number {
-    const scores = this.scores;
-    const bound = (above: boolean): number => {
-      let lo = 0;
-      let hi = scores.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (scores[mid] < score || (above && scores[mid] === score)) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    const first = bound(false);
-    const end = bound(true);
-    let at = end;
-    if (first < end) {
-      this.members.forEach(first, false, (m, i) => {
-        if (i < end && m < member) return true;
-        at = Math.min(at, i);
-        return false;
-      });
-    }
-    return at;
-  }
-
+  /** Inserts (score, member), absent, at its place in the listpack: before the first pair that sorts after it (zzlInsert's walk). */
   private insertSmall(score: number, member: string): void {
-    const at = this.smallPosition(score, member);
-    this.members.insert(at, [member]);
-    if (at === this.scores.length) this.scores.push(score);
-    else this.scores.splice(at, 0, score);
+    let at = this.size;
+    this.walkSmall(0, false, (m, s, rank) => {
+      if (s < score || (s === score && m < member)) return true;
+      at = rank;
+      return false;
+    });
+    this.small.insert(2 * at, [member, scoreText(score)]);
     this.chars += member.length;
   }
 
-  /** Gives the listpack member at `i` a new score, moving it to its place. */
-  private moveSmall(i: number, score: number): void {
-    const member = this.members.at(i);
-    this.removeSmall(i, 1);
-    this.insertSmall(score, member);
+  /**
+   * Each member, its score and its rank from rank `from` on in the listpack (nothing
+   * when -1 or past the end), forward or backward, while `visit` returns true.
+   */
+  private walkSmall(from: number, reverse: boolean, visit: (member: string, score: number, rank: number) => boolean): void {
+    let held = '';
+    if (!reverse) {
+      this.small.forEach(2 * from, false, (s, i) => ((i & 1) === 0 ? ((held = s), true) : visit(held, parseScore(s), (i - 1) / 2)));
+    } else if (from >= 0) {
+      this.small.forEach(2 * from + 1, true, (s, i) => ((i & 1) === 1 ? ((held = s), true) : visit(s, parseScore(held), i / 2)));
+    }
+  }
+
+  /** The count of the first listpack members for which `holds` is true. */
+  private countSmallWhile(holds: (member: string, score: number) => boolean): number {
+    let count = 0;
+    this.walkSmall(0, false, (m, s) => holds(m, s) && ++count > 0);
+    return count;
   }
 
   /** Removes `member`; false when it is not there. */
   delete(member: string): boolean {
     const large = this.large;
     if (large === null) {
-      const i = this.members.indexOf(member);
+      const i = this.small.indexOf(member, 2);
       if (i < 0) return false;
-      this.removeSmall(i, 1);
+      this.removeSmall(i / 2, 1);
       return true;
     }
     const node = large.nodes.get(member);
@@ -280,12 +296,15 @@ export class ZSet implements DataObject {
     return true;
   }
 
+  /** Removes `n` listpack members from rank `at` on (all within the set). */
   private removeSmall(at: number, n: number): void {
-    const scores = this.scores;
-    this.chars -= this.members.remove(at, n);
-    if (at === 0 && n === 1) scores.shift();
-    else if (at + n === scores.length && n === 1) scores.pop();
-    else scores.splice(at, n);
+    let memberChars = 0;
+    this.walkSmall(at, false, (m, _, rank) => {
+      memberChars += m.length;
+      return rank < at + n - 1;
+    });
+    this.small.remove(2 * at, 2 * n);
+    this.chars -= memberChars;
   }
 
   private removeLarge(node: number): void {
@@ -299,7 +318,10 @@ export class ZSet implements DataObject {
   /** The 0-based rank of `member`, or -1. */
   rank(member: string): number {
     const large = this.large;
-    if (large === null) return this.members.indexOf(member);
+    if (large === null) {
+      const i = this.small.indexOf(member, 2);
+      return i < 0 ? -1 : i / 2;
+    }
     const node = large.nodes.get(member);
     return node === undefined ? -1 : large.list.rank(node);
   }
@@ -307,13 +329,13 @@ export class ZSet implements DataObject {
   /** The member at 0-based `rank` (below size); O(log n) in a skiplist. */
   memberAt(rank: number): string {
     const large = this.large;
-    return large === null ? this.members.at(rank) : large.list.member(large.list.at(rank));
+    return large === null ? this.small.at(2 * rank) : large.list.member(large.list.at(rank));
   }
 
   /** The score at 0-based `rank` (below size). */
   scoreAt(rank: number): number {
     const large = this.large;
-    return large === null ? this.scores[rank] : large.list.score(large.list.at(rank));
+    return large === null ? parseScore(this.small.at(2 * rank + 1)) : large.list.score(large.list.at(rank));
   }
 
   /**
@@ -325,7 +347,7 @@ export class ZSet implements DataObject {
     const large = this.large;
     let rank: number;
     if (large !== null) rank = large.list.countWhile((n) => !scoreGteMin(large.list.score(n), r));
-    else for (rank = 0; rank < this.scores.length && !scoreGteMin(this.scores[rank], r); rank++);
+    else rank = this.countSmallWhile((_, score) => !scoreGteMin(score, r));
     return rank < this.size && scoreLteMax(this.scoreAt(rank), r) ? rank : -1;
   }
 
@@ -335,7 +357,8 @@ export class ZSet implements DataObject {
     const large = this.large;
     let rank: number;
     if (large !== null) rank = large.list.countWhile((n) => scoreLteMax(large.list.score(n), r)) - 1;
-    else for (rank = this.scores.length - 1; rank >= 0 && !scoreLteMax(this.scores[rank], r); rank--);
+    // Scores are in order: those not above the max come first.
+    else rank = this.countSmallWhile((_, score) => scoreLteMax(score, r)) - 1;
     return rank >= 0 && scoreGteMin(this.scoreAt(rank), r) ? rank : -1;
   }
 
@@ -355,10 +378,7 @@ export class ZSet implements DataObject {
     const large = this.large;
     let rank: number;
     if (large !== null) rank = large.list.countWhile((n) => !lexGteMin(large.list.member(n), r));
-    else {
-      rank = this.members.size;
-      this.members.forEach(0, false, (m, i) => (lexGteMin(m, r) ? ((rank = i), false) : true));
-    }
+    else rank = this.countSmallWhile((m) => !lexGteMin(m, r));
     return rank < this.size && lexLteMax(this.memberAt(rank), r) ? rank : -1;
   }
 
@@ -370,7 +390,7 @@ export class ZSet implements DataObject {
     if (large !== null) rank = large.list.countWhile((n) => lexLteMax(large.list.member(n), r)) - 1;
     else {
       rank = -1;
-      this.members.forEach(this.members.size - 1, true, (m, i) => (lexLteMax(m, r) ? ((rank = i), false) : true));
+      this.walkSmall(this.size - 1, true, (m, _, i) => (lexLteMax(m, r) ? ((rank = i), false) : true));
     }
     return rank >= 0 && lexGteMin(this.memberAt(rank), r) ? rank : -1;
   }
@@ -396,11 +416,7 @@ export class ZSet implements DataObject {
   walk(from: number, reverse: boolean, visit: (member: string, score: number) => boolean): void {
     if (from < 0 || from >= this.size) return;
     const large = this.large;
-    if (large === null) {
-      const scores = this.scores;
-      this.members.forEach(from, reverse, (member, i) => visit(member, scores[i]));
-      return;
-    }
+    if (large === null) return this.walkSmall(from, reverse, visit);
     const list = large.list;
     for (let n = list.at(from); n !== 0; n = reverse ? list.prev(n) : list.next(n)) if (!visit(list.member(n), list.score(n))) return;
   }
@@ -412,8 +428,7 @@ export class ZSet implements DataObject {
   clone(): ZSet {
     const z = new ZSet();
     if (this.large === null) {
-      z.members = this.members.clone();
-      z.scores = this.scores.slice();
+      z.small = this.small.clone();
       z.chars = this.chars;
       return z;
     }

@@ -9,7 +9,8 @@
  * too, its applying competing with the leader for the CPU (the `followers-N` scenarios
  * of run.ts show that, with redis-server followers). The runs alternate between the two
  * leaders, which run side by side. Reported per leader: µs of CPU per write, and with N
- * followers / with none.
+ * followers / with none. Then the follower's side: a real follower of each kind, its CPU
+ * per write applied.
  */
 import net from 'node:net';
 import { PayloadReceiver } from '../../broker/replication/payload.js';
@@ -39,7 +40,8 @@ const PIPELINE = 16;
 const ROUNDS = 2;
 const LEADER_ARGS = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
 
-export const COST_STEPS = FOLLOWERS.length;
+/** Progress steps: one per follower count, and the followers' apply cost. */
+export const COST_STEPS = FOLLOWERS.length + 1;
 
 export async function replicationCost(targets: readonly CostTarget[], scale: number, progress: ProgressLine): Promise<string[]> {
   const n = Math.max(10_000, Math.round(REQUESTS * scale));
@@ -79,7 +81,63 @@ export async function replicationCost(targets: readonly CostTarget[], scale: num
     '',
     `Follower cost as leader CPU (${n.toLocaleString('en-US')} writes, ${CLIENTS} clients, -P ${PIPELINE}, lowest of ${ROUNDS} rounds; followers that read the stream and apply nothing):`,
     ...rows,
+    ...(await applyCost(targets, n, progress)),
   ];
+}
+
+/**
+ * The follower's side: CPU time of a real follower (of the leader's kind) per write it
+ * applies, counted once it has caught up with the leader's offset, the same writes as
+ * above, the leaders and followers of both kinds side by side.
+ */
+async function applyCost(targets: readonly CostTarget[], n: number, progress: ProgressLine): Promise<string[]> {
+  const cost = targets.map(() => WRITES.map(() => Infinity));
+  const leaders = await Promise.all(targets.map((t) => t.start(LEADER_ARGS)));
+  const followers = await Promise.all(
+    targets.map(async (t, i) => (await attachFollowers(leaders[i].port, 1, (port) => t.start([...LEADER_ARGS, '--replicaof', '127.0.0.1', String(port)])))[0]),
+  );
+  try {
+    progress.start('follower CPU per applied write');
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let w = 0; w < WRITES.length; w++) {
+        const order = (round + w) % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i);
+        for (const i of order) {
+          const before = cpuSeconds(followers[i].pid);
+          await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINE, WRITES[w].spec);
+          await caughtUp(leaders[i].port, followers[i].port);
+          cost[i][w] = Math.min(cost[i][w], ((cpuSeconds(followers[i].pid) - before) * 1e6) / n);
+        }
+      }
+    }
+    progress.end(targets.map((t, i) => `${t.name}: ${WRITES.map((w, j) => `${w.name} ${cost[i][j].toFixed(2)}`).join(' ')} µs`).join('; '));
+  } finally {
+    await Promise.all([...followers, ...leaders].map((s) => s.stop()));
+  }
+  return [
+    '',
+    `Follower CPU per write applied (the same writes, one follower of the leader's kind, counted until its offset reaches the leader's):`,
+    ...targets.map((t, i) => `  ${t.name.padEnd(12)} ${WRITES.map((w, j) => `${w.name} ${cost[i][j].toFixed(2)}`).join(', ')} µs`),
+  ];
+}
+
+/** Waits until the follower on `followerPort` has applied the leader's whole stream. */
+async function caughtUp(leaderPort: number, followerPort: number): Promise<void> {
+  const [leader, follower] = await Promise.all([RawClient.connect(leaderPort), RawClient.connect(followerPort)]);
+  try {
+    const offset = async (c: RawClient, field: string): Promise<number> => {
+      const text = (await c.call('INFO', 'replication')).raw.toString('latin1');
+      return Number(new RegExp(`${field}:(\\d+)`).exec(text)?.[1] ?? NaN);
+    };
+    const target = await offset(leader, 'master_repl_offset');
+    for (let i = 0; i < 3000; i++) {
+      if ((await offset(follower, 'slave_repl_offset')) >= target) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`the follower on port ${followerPort} did not catch up`);
+  } finally {
+    leader.close();
+    follower.close();
+  }
 }
 
 /** What attachFollowers starts and later stops. */

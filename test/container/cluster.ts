@@ -14,9 +14,14 @@ import { RawClient } from '../harness/raw.js';
 import { componentPresent } from '../harness/servers.js';
 import { until } from '../replication/topology.js';
 
-/** docker-env.sh's label: what the suites leave behind is found by it. */
+/** docker-env.sh's label, valued with the run's owner PID: what a dead run left behind is found by it. */
 const SUITE_LABEL = 'streams-broker.test';
-const LABELS = { [SUITE_LABEL]: 'true' };
+
+/** The label for what this run creates. */
+export function suiteLabels(): Record<string, string> {
+  const setup = inject('docker');
+  return { [SUITE_LABEL]: 'owner' in setup ? setup.owner : 'unknown' };
+}
 /** Every broker of the suites has it (protected mode: the tests are not on the container's loopback). */
 export const PASSWORD = 'container-suite';
 const READY = /Ready to accept connections/;
@@ -88,7 +93,7 @@ export class Cluster {
   static async create(image: string): Promise<Cluster> {
     const client = await getContainerRuntimeClient();
     const network = `sb-test-${randomUUID().slice(0, 8)}`;
-    await client.container.dockerode.createNetwork({ Name: network, Labels: LABELS, CheckDuplicate: true });
+    await client.container.dockerode.createNetwork({ Name: network, Labels: suiteLabels(), CheckDuplicate: true });
     return new Cluster(image, network);
   }
 
@@ -96,7 +101,7 @@ export class Cluster {
   async volume(): Promise<string> {
     const client = await getContainerRuntimeClient();
     const name = `sb-test-${randomUUID().slice(0, 8)}`;
-    await client.container.dockerode.createVolume({ Name: name, Labels: LABELS });
+    await client.container.dockerode.createVolume({ Name: name, Labels: suiteLabels() });
     this.volumes.push(name);
     return name;
   }
@@ -105,7 +110,7 @@ export class Cluster {
   async start(name: string, options: BrokerOptions = {}): Promise<Broker> {
     let container = new GenericContainer(this.image)
       .withPullPolicy(NEVER_PULL)
-      .withLabels(LABELS)
+      .withLabels(suiteLabels())
       .withNetworkMode(this.network)
       .withNetworkAliases(name)
       .withEnvironment({ BROKER_PASSWORD: PASSWORD, ...options.env })

@@ -22,12 +22,11 @@ import { RawClient } from '../harness/raw.js';
 import { componentPresent, freePort } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
 import { queriesWithoutData } from '../http/dashboard-files.js';
-import { brokerImage, linkUp, PASSWORD } from './cluster.js';
+import { brokerImage, linkUp, PASSWORD, suiteLabels } from './cluster.js';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'docker-env.sh');
 const SERVICES = ['leader', 'follower-1', 'follower-2', 'prometheus'];
 const VOLUMES = ['leader-data', 'follower-1-data', 'follower-2-data'];
-const LABEL = { 'streams-broker.test': 'true' };
 
 interface Run {
   status: number | null;
@@ -89,7 +88,7 @@ describe.skipIf(image === null || !composePresent)('the compose stack (compose.y
     if (promImage === null) return;
     dir = tempDir('compose-');
     // The suites' label on what the project makes (compose files merge these in).
-    const labels = JSON.stringify(LABEL);
+    const labels = JSON.stringify(suiteLabels());
     writeFileSync(
       path.join(dir, 'labels.yml'),
       [

@@ -9,7 +9,7 @@
 #   test/container/docker-env.sh down [OWNER] stops dockerd if `up` started it and no one else uses it
 #   test/container/docker-env.sh prometheus   a Prometheus image from this machine's prometheus (after `up`)
 #   test/container/docker-env.sh test [ARGS]  `npx vitest run --project container ARGS` (which calls up and down)
-#   test/container/docker-env.sh clean        removes what the suites left (containers, networks, volumes)
+#   test/container/docker-env.sh clean        removes everything the suites made (containers, networks, volumes)
 #
 # `up` and `prometheus` print `image=<tag>` on their last line; when Docker cannot run here it prints
 # `missing=<what is missing>` and exits 3 (the suites then skip, or fail under CI=true).
@@ -191,15 +191,41 @@ prometheus_image() {
 
 # --- what the suites leave ------------------------------------------------------------
 
+# Whether the run that a resource's label names is gone. The label holds the owner's PID
+# (global-setup.ts); anything else (an older run's `true`) counts as gone.
+owner_gone() {
+  [[ "$1" =~ ^[0-9]+$ ]] || return 0
+  ! kill -0 "$1" 2>/dev/null
+}
+
+# The suites' resources of one kind, a line each: `<id> <owner label>`.
+labelled() {
+  local format="{{.Label \"$SUITE_LABEL\"}}"
+  case "$1" in
+  container) docker ps -a --filter "label=$SUITE_LABEL" --format "{{.ID}} $format" ;;
+  network) docker network ls --filter "label=$SUITE_LABEL" --format "{{.ID}} $format" ;;
+  volume) docker volume ls --filter "label=$SUITE_LABEL" --format "{{.Name}} $format" ;;
+  esac
+}
+
+# Removes the suites' containers, networks and volumes: all of them (`clean`), or only
+# those of runs that are gone (`up`, which must not pull a live run's out from under it).
 clean() {
+  local scope="${1:-all}" kind id owner
   daemon_answers || return 0
-  local ids
-  ids="$(docker ps -aq --filter "label=$SUITE_LABEL")"
-  [[ -z "$ids" ]] || docker rm -f -v $ids >/dev/null
-  ids="$(docker network ls -q --filter "label=$SUITE_LABEL")"
-  [[ -z "$ids" ]] || docker network rm $ids >/dev/null
-  ids="$(docker volume ls -q --filter "label=$SUITE_LABEL")"
-  [[ -z "$ids" ]] || docker volume rm -f $ids >/dev/null
+  for kind in container network volume; do
+    local ids=()
+    while read -r id owner; do
+      [[ -n "$id" ]] || continue
+      if [[ "$scope" == all ]] || owner_gone "$owner"; then ids+=("$id"); fi
+    done < <(labelled "$kind")
+    ((${#ids[@]} == 0)) && continue
+    case "$kind" in
+    container) docker rm -f -v "${ids[@]}" >/dev/null ;;
+    network) docker network rm "${ids[@]}" >/dev/null ;;
+    volume) docker volume rm -f "${ids[@]}" >/dev/null ;;
+    esac
+  done
 }
 
 # --- packages -----------------------------------------------------------------------
@@ -236,8 +262,8 @@ up)
   exec 9>"$STATE/lock"
   flock -w 1200 9 || missing "another docker-env.sh holds $STATE/lock for 20 minutes"
   start_daemon
-  # No other run is going on: what a crashed one left goes.
-  owned || clean
+  # What runs that are gone left behind goes; a live run's containers stay.
+  clean dead
   touch "$STATE/owners/$owner"
   build_image
   echo "image=$BROKER_IMAGE"

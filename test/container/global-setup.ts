@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
-export type DockerSetup = { image: string } | { missing: string };
+/** The image, and the owner whose PID labels what the suites create (docker-env.sh `clean` keeps a live owner's). */
+export type DockerSetup = { image: string; owner: string } | { missing: string };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,7 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const down = async (): Promise<void> => void (await script('down', owner));
   const up = await script('up', owner);
   const last = up.stdout.trim().split('\n').pop() ?? '';
-  if (up.status === 0 && last.startsWith('image=')) project.provide('docker', { image: last.slice('image='.length) });
+  if (up.status === 0 && last.startsWith('image=')) project.provide('docker', { image: last.slice('image='.length), owner });
   else if (up.status === 3 && last.startsWith('missing=')) project.provide('docker', { missing: last.slice('missing='.length) });
   else {
     await down();

@@ -1,6 +1,6 @@
 /**
  * CLIENT PAUSE against redis-server: under WRITE, which commands wait (writes,
- * commands that may replicate such as PUBLISH, a MULTI's queued writes and an EXEC
+ * commands that may replicate such as PUBLISH and PFCOUNT, a MULTI's queued writes and an EXEC
  * holding some) and which run (reads, PING, admin commands); under ALL, everything
  * waits (CLIENT UNPAUSE too: the pause ends with its time); meanwhile keys do not expire (an expired key reads as absent and stays
  * counted until the pause ends), and a blocked client still times out. Whether a
@@ -85,6 +85,18 @@ describe.skipIf(!hasRedisServer())('CLIENT PAUSE vs redis-server', () => {
     await other.same('GET', 'k');
     await other.same('EXEC');
     await admin.same('CLIENT', 'UNPAUSE');
+  });
+
+  it('WRITE holds PFCOUNT (it may replicate: it writes its cached count back)', async () => {
+    await admin.same('FLUSHALL');
+    await admin.same('PFADD', 'hll', 'a', 'b', 'c');
+    await admin.same('CLIENT', 'PAUSE', '100000', 'WRITE');
+    send(other, 'PFCOUNT', 'hll');
+    // The cached count (bytes 8-15) is still marked stale: the PFCOUNT has not run.
+    await admin.same('GETRANGE', 'hll', '0', '15');
+    await admin.same('CLIENT', 'UNPAUSE');
+    await sameNext(other, 'PFCOUNT after the pause');
+    await admin.same('GETRANGE', 'hll', '0', '15');
   });
 
   it('ALL holds every command, PING and CLIENT UNPAUSE included, until its time is over', async () => {

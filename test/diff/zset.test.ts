@@ -162,6 +162,36 @@ describe.skipIf(!hasRedisServer())('sorted set commands vs redis-server', () => 
     ]);
   });
 
+  it('long ranges (streamed past 16,384 members) by rank, score and lex, REV, LIMIT, WITHSCORES; ZRANGESTORE and ZREMRANGEBY* of them', async () => {
+    const N = 20_000;
+    const fill = (key: string, score: (i: number) => string): string[][] =>
+      Array.from({ length: N / 500 }, (_, b) => ['ZADD', key, ...Array.from({ length: 500 }, (_, j) => [score(b * 500 + j), `m:${String(b * 500 + j).padStart(6, '0')}`]).flat()]);
+    await bothProtocols([
+      // Scores with halves and ties; one set of equal scores for lex ranges.
+      ...fill('big', (i) => String(Math.floor(i / 2) * 0.5)),
+      ...fill('lex', () => '0'),
+      ['ZRANGE', 'big', '0', '-1', 'WITHSCORES'],
+      ['ZRANGE', 'big', '10', '-11', 'REV', 'WITHSCORES'],
+      ['ZRANGE', 'big', '-inf', '+inf', 'BYSCORE', 'WITHSCORES'],
+      ['ZRANGE', 'big', '(100', '4900.5', 'BYSCORE'],
+      ['ZRANGE', 'big', '+inf', '(10', 'BYSCORE', 'REV', 'WITHSCORES'],
+      ['ZRANGE', 'big', '-inf', '+inf', 'BYSCORE', 'LIMIT', '1000', '18000', 'WITHSCORES'],
+      ['ZRANGE', 'big', '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', '3', '-1'],
+      ['ZRANGEBYSCORE', 'big', '1', '+inf', 'WITHSCORES'],
+      ['ZREVRANGEBYSCORE', 'big', '+inf', '1', 'WITHSCORES', 'LIMIT', '2', '17000'],
+      ['ZRANGE', 'lex', '-', '+', 'BYLEX'],
+      ['ZRANGE', 'lex', '(m:000100', '[m:019000', 'BYLEX', 'LIMIT', '5', '17000'],
+      ['ZRANGE', 'lex', '+', '(m:000001', 'BYLEX', 'REV'],
+      ['ZREVRANGEBYLEX', 'lex', '+', '-', 'LIMIT', '1', '-1'],
+      ['ZRANGESTORE', 'dst', 'big', '(1', '+inf', 'BYSCORE', 'LIMIT', '0', '19000'],
+      ['ZRANGE', 'dst', '0', '-1', 'WITHSCORES'],
+      ['ZREMRANGEBYSCORE', 'big', '(2', '9000'],
+      ['ZREMRANGEBYLEX', 'lex', '[m:000500', '(m:019500'],
+      ['ZRANGE', 'big', '0', '-1', 'WITHSCORES'],
+      ['ZRANGE', 'lex', '0', '-1'],
+    ]);
+  });
+
   it('ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT', async () => {
     await bothProtocols([
       ...SEED,

@@ -4,7 +4,8 @@
  * sequence runs on both; the effects must match command by command once generated
  * values (stream IDs, absolute times) are normalized, except where ours go further on
  * purpose (engine/commands/stream-group.ts: XREADGROUP's XGROUP SETID ... ENTRIESREAD),
- * which is asserted as such. And `redis-cli --replica` against the broker shows the stream.
+ * which is asserted as such. The broker's stream is the same with the AOF on (it then
+ * copies the AOF's bytes). And `redis-cli --replica` against the broker shows the stream.
  */
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,6 +114,14 @@ describe.skipIf(!hasRedisServer())('the replication stream, command by command',
     expect(ours).toContain(setid);
     expect(theirs).not.toContain(setid);
     expect(ours.filter((e) => e !== setid)).toEqual(theirs);
+  });
+
+  it('is the same with the AOF on, where the stream copies the AOF\'s bytes for each unit', async () => {
+    const plain = await spawnBroker(['--repl-diskless-sync-delay', '0']);
+    servers.push(plain);
+    const withAof = await spawnBroker(['--repl-diskless-sync-delay', '0', '--appendonly', 'yes']);
+    servers.push(withAof);
+    expect(await record(withAof.port)).toEqual(await record(plain.port));
   });
 
   it('redis-cli --replica shows the stream', async () => {

@@ -22,10 +22,11 @@ const bulk = (s: string): string => `$${s.length}\r\n${s}\r\n`;
 const array = (items: readonly string[]): Buffer => Buffer.from(`*${items.length}\r\n` + items.map(bulk).join(''), 'latin1');
 
 /**
- * Sends `argv` on a new connection and reads `bytes` of reply; `meanwhile` runs once
+ * Sends `argv` (or several commands, pipelined) on a new connection and reads replies
+ * until `bytes` of them or until `done` says they are complete; `meanwhile` runs once
  * the first bytes arrived, while this connection reads nothing (the reply backs up).
  */
-async function readReply(port: number, argv: string[], bytes: number, meanwhile: () => Promise<void>): Promise<Buffer> {
+async function readReply(port: number, argv: string[] | string[][], until: number | ((got: Buffer) => boolean), meanwhile: () => Promise<void>): Promise<Buffer> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
   const chunks: Buffer[] = [];
@@ -36,12 +37,14 @@ async function readReply(port: number, argv: string[], bytes: number, meanwhile:
     size += chunk.length;
     wake?.();
   });
-  socket.write(encodeCommand(argv));
+  const commands = typeof argv[0] === 'string' ? [argv as string[]] : (argv as string[][]);
+  socket.write(Buffer.concat(commands.map((command) => encodeCommand(command))));
   while (size === 0) await new Promise<void>((r) => (wake = r));
   socket.pause();
   await meanwhile();
   socket.resume();
-  while (size < bytes) await new Promise<void>((r) => (wake = r));
+  const done = typeof until === 'number' ? () => size >= until : () => until(Buffer.concat(chunks));
+  while (!done()) await new Promise<void>((r) => (wake = r));
   socket.destroy();
   return Buffer.concat(chunks);
 }
@@ -154,6 +157,31 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     await fresh();
     const reversed = ids.slice(10, -10).reverse();
     await expectWhileChanged(['ZRANGE', 'z', '10', '-11', 'REV', 'WITHSCORES'], array(reversed.flatMap((i) => [member(i), score(i)])), changes);
+    await fresh();
+    // By score and by lex: the run the bounds select (20 to 199,979, the first 5 skipped).
+    const run = ids.slice(25, -20);
+    await expectWhileChanged(['ZRANGE', 'z', '(28.5', '299968.5', 'BYSCORE', 'LIMIT', '5', '-1', 'WITHSCORES'], array(run.flatMap((i) => [member(i), score(i)])), changes);
+    await c.call('DEL', 'z');
+    await fill(c, inHundreds(ids, (r) => ['ZADD', 'z', ...r.flatMap((i) => ['0', member(i)])]));
+    const lex = ids.map(member).sort().reverse();
+    await expectWhileChanged(['ZRANGE', 'z', '+', '-', 'BYLEX', 'REV'], array(lex), [['ZADD', 'z', '0', 'first'], ['ZREM', 'z', member(5)]]);
+    await c.call('DEL', 'z');
+  });
+
+  it('ZRANGE WITHSCORES in RESP3 streams its pairs, in RESP3 to the end when a HELLO 2 follows it', { timeout: 120_000 }, async () => {
+    await c.call('DEL', 'z');
+    await fill(c, inHundreds(ids, (run) => ['ZADD', 'z', ...run.flatMap((i) => [String(i / 4), member(i)])]));
+    const want = Buffer.from(`*${N}\r\n` + ids.map((i) => `*2\r\n${bulk(member(i))},${i / 4}\r\n`).join(''), 'latin1');
+    const pong = Buffer.from('+PONG\r\n');
+    const commands = [['HELLO', '3'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'], ['HELLO', '2'], ['PING']];
+    const got = await readReply(server.port, commands, (buf) => buf.subarray(-pong.length).equals(pong), async () => {
+      expect(await streamedReplies()).toBe(1);
+      await c.call('ZADD', 'z', '-1', 'first');
+    });
+    const at = got.indexOf(want);
+    expect(at).toBeGreaterThan(0);
+    // HELLO 2's reply, in RESP2, then PING's.
+    expect(got[at + want.length]).toBe('*'.charCodeAt(0));
     await c.call('DEL', 'z');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The stream data structure without a server: exact uint64 IDs and their parsing,
- * the simulated listpack sizes, node packing, and the Stream against a plain sorted
- * array model under random appends, deletes, trims and range queries.
+ * the simulated listpack sizes, node packing, the Stream against a plain sorted
+ * array model under random appends, deletes, trims and range queries, and a PEL's walk.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { fromHiLo, hi32, lo32, parseIntervalId, parseStreamId, StreamId, u64Stri
 import { lpIntSize, lpStringSize } from '../../engine/types/stream-listpack.js';
 import { StreamNode } from '../../engine/types/stream-node.js';
 import { Stream, type StreamNodeLimits } from '../../engine/types/stream.js';
+import { ConsumerGroup, Nack } from '../../engine/types/stream-group.js';
 
 const MAX = '18446744073709551615';
 const u64 = fc.oneof(
@@ -209,5 +210,33 @@ describe('Stream', () => {
     // Two keys differing in the last byte: a compressed root, a branching node, two leaves.
     s.append(new StreamId(1, 2), ['f', 'v'], 0, limits);
     expect(s.radixTreeNodes()).toBe(4);
+  });
+});
+
+describe('pending entries lists', () => {
+  it('walk their entries in ID order, a B+ tree leaf at a time, under random adds and deletes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 2000 })), { maxLength: 3000 }), (ops) => {
+        const group = new ConsumerGroup(StreamId.MIN, 0);
+        const consumer = group.createConsumer('c', 0);
+        const model = new Set<number>();
+        for (const [add, ms] of ops) {
+          const id = new StreamId(ms, 0);
+          if (add) {
+            group.pel.add(new Nack(id, consumer, 0, 1));
+            model.add(ms);
+          } else {
+            group.pel.delete(id);
+            model.delete(ms);
+          }
+        }
+        const walked: number[] = [];
+        group.pel.forEachRun((nacks, n) => {
+          for (let i = 0; i < n; i++) walked.push(Number(nacks[i].id.ms));
+        });
+        expect(walked).toEqual([...model].sort((a, b) => a - b));
+      }),
+      { seed: 12, numRuns: 60 },
+    );
   });
 });

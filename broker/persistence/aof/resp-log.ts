@@ -59,6 +59,14 @@ export class RespBuffer {
     this.length += bytes.length;
   }
 
+  /** Bytes `from` to `to` of `src`, RESP encoded already (a unit's AOF bytes copied into the replication stream). */
+  copy(src: Buffer, from: number, to: number): void {
+    const n = to - from;
+    this.reserve(n);
+    src.copy(this.bytes, this.length, from, to);
+    this.length += n;
+  }
+
   /** Drops the first `n` bytes (they reached the file). */
   consume(n: number): void {
     if (n < this.length) this.bytes.copy(this.bytes, 0, n, this.length);

@@ -86,8 +86,8 @@ function lenSize(n: number): number {
   return n < 64 ? 1 : n < 16384 ? 2 : 5;
 }
 
-/** rdbSaveLen of `n` < 2^32 into `buf` at `p`; returns the offset after it. */
-function putLen(buf: Buffer, p: number, n: number): number {
+/** rdbSaveLen of `n` < 2^32 into `buf` at `p` (room for 5 bytes); returns the offset after it. */
+export function putLen(buf: Buffer, p: number, n: number): number {
   if (n < 64) {
     buf[p] = n;
     return p + 1;

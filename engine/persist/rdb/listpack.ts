@@ -149,6 +149,30 @@ export class ListpackWriter {
   }
 
   int(v: Int64): void {
+    // Most are 7-bit or 13-bit (counts, flags, stream ID deltas): a short path V8 can inline.
+    if (typeof v === 'number' && v >= -4096 && v <= 4095) {
+      this.ensure(3);
+      const b = this.buf;
+      const p = this.pos;
+      if (v >= 0 && v <= 127) {
+        b[p] = v;
+        b[p + 1] = 1;
+        this.pos = p + 2;
+      } else {
+        const u = v < 0 ? v + 8192 : v;
+        b[p] = (u >>> 8) | 0xc0;
+        b[p + 1] = u & 0xff;
+        b[p + 2] = 2;
+        this.pos = p + 3;
+      }
+      this.count++;
+      return;
+    }
+    this.wideInt(v);
+  }
+
+  /** `int` for the values past 13 bits. */
+  private wideInt(v: Int64): void {
     this.ensure(10);
     const b = this.buf;
     const p = this.pos;
@@ -204,15 +228,20 @@ export class ListpackWriter {
   /** A string element from bytes (never taken as an integer: the caller has checked). */
   rawBytes(src: Uint8Array, start: number, end: number): void {
     const len = end - start;
-    this.stringHeader(len);
-    const b = this.buf;
-    // Stream fields and values are mostly short: a loop costs less than a view and a native copy.
     if (len < 64) {
+      // Header and back length of one byte each; a loop costs less than a view and a native copy.
+      this.ensure(len + 2);
+      const b = this.buf;
       let p = this.pos;
+      b[p++] = 0x80 | len;
       for (let i = start; i < end; i++) b[p++] = src[i];
-    } else {
-      b.set(src.subarray(start, end), this.pos);
+      b[p++] = len + 1;
+      this.pos = p;
+      this.count++;
+      return;
     }
+    this.stringHeader(len);
+    this.buf.set(src.subarray(start, end), this.pos);
     this.pos += len;
     this.backlen(this.stringEncodedSize(len));
   }

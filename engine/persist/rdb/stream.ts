@@ -24,7 +24,7 @@ import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.
 import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
 import { parseInt64, type Int64 } from '../../util/int64.js';
-import { RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
+import { putLen, RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
 import { backlenSize, ListpackReader, ListpackWriter, lpElementSize, lpIntAt, lpStringAsInt, lpStringStart } from './listpack.js';
 
 const FLAG_DELETED = 1;
@@ -47,13 +47,48 @@ function decodeId(b: Buffer, at = 0): StreamId {
 
 /** An ID as the PEL stores it: 16 bytes big-endian, no length. */
 function writeRawId(w: ByteWriter, id: StreamId): void {
-  const buf = w.room(ID_BYTES);
-  const p = w.end;
+  putRawId(w.room(ID_BYTES), w.end, id);
+  w.wrote(ID_BYTES);
+}
+
+function putRawId(buf: Buffer, p: number, id: StreamId): void {
   putU32be(buf, p, hi32(id.ms));
   putU32be(buf, p + 4, lo32(id.ms));
   putU32be(buf, p + 8, hi32(id.seq));
   putU32be(buf, p + 12, lo32(id.seq));
-  w.wrote(ID_BYTES);
+}
+
+/** The largest delivery time written by `writeNack`'s short path: up to 2^53, as two exact words. */
+const MAX_SAFE = 9007199254740991;
+
+/**
+ * A group PEL's entry: its raw ID, its delivery time (8 bytes little-endian) and its
+ * delivery count, in one reservation of the output (a PEL may hold millions).
+ */
+function writeNack(w: ByteWriter, nack: Nack): void {
+  const time = nack.deliveryTime;
+  const count = nack.deliveryCount;
+  if (typeof count !== 'number' || count >= TWO32 || !(time >= 0 && time <= MAX_SAFE)) {
+    writeRawId(w, nack.id);
+    writeMillis(w, time);
+    return writeLen(w, count);
+  }
+  const buf = w.room(ID_BYTES + 8 + 5);
+  const start = w.end;
+  putRawId(buf, start, nack.id);
+  const lo = time % TWO32;
+  const hi = (time - lo) / TWO32;
+  let p = start + ID_BYTES;
+  buf[p] = lo;
+  buf[p + 1] = lo >>> 8;
+  buf[p + 2] = lo >>> 16;
+  buf[p + 3] = lo >>> 24;
+  buf[p + 4] = hi;
+  buf[p + 5] = hi >>> 8;
+  buf[p + 6] = hi >>> 16;
+  buf[p + 7] = hi >>> 24;
+  p = putLen(buf, p + 8, count);
+  w.wrote(p - start);
 }
 
 /** A PEL holds one ID per pending entry, twice: bytes stored directly, no call per word. */
@@ -144,14 +179,19 @@ function nodeToListpack(node: StreamNode): Buffer {
   const masterCount = p.masterFields.length;
   const masterMs = p.masterMs;
   const masterSeq = p.masterSeq;
+  const msHi = hi32(masterMs);
+  const msLo = lo32(masterMs);
+  const seqHi = hi32(masterSeq);
+  const seqLo = lo32(masterSeq);
   for (let i = 0; i < p.size; i++) {
     const b = i * NODE_META_WORDS;
     const word = meta[b + 4];
     const flags = word & 3;
     let at = word >>> 2;
     lp.int(flags);
-    lp.int(delta(fromHiLo(meta[b], meta[b + 1]), masterMs));
-    lp.int(delta(fromHiLo(meta[b + 2], meta[b + 3]), masterSeq));
+    // Within the master's high word the delta is that of the low words: no 53-bit double to box.
+    lp.int(meta[b] === msHi ? meta[b + 1] - msLo : delta(fromHiLo(meta[b], meta[b + 1]), masterMs));
+    lp.int(meta[b + 2] === seqHi ? meta[b + 3] - seqLo : delta(fromHiLo(meta[b + 2], meta[b + 3]), masterSeq));
     let strings = masterCount;
     if ((flags & FLAG_SAMEFIELDS) === 0) {
       const n = readVarint(data, at);
@@ -301,6 +341,17 @@ function elementEnd(lp: Buffer, p: number, end: number, fail: (what: string) => 
  * string element must spell one (stream metadata). `afterElement` is set past it.
  */
 function intElement(lp: Buffer, p: number, end: number, fail: (what: string) => never): Int64 {
+  // Most are 7-bit or 13-bit integers (flags, deltas, counts): a back length of one byte.
+  const enc = lp[p];
+  if (enc < 0x80 && p + 2 <= end) {
+    afterElement = p + 2;
+    return enc;
+  }
+  if (enc >= 0xc0 && enc < 0xe0 && p + 3 <= end) {
+    afterElement = p + 3;
+    const u = ((enc & 0x1f) << 8) | lp[p + 1];
+    return u >= 4096 ? u - 8192 : u;
+  }
   afterElement = elementEnd(lp, p, end, fail);
   const v = lpIntAt(lp, p);
   if (v !== null) return v;
@@ -353,6 +404,15 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
       strings = 2 * (n as number);
     }
     for (let k = 0; k < strings; k++) {
+      const enc = lp[p];
+      if (enc >= 0x80 && enc < 0xc0) {
+        // A string of up to 63 bytes (most fields and values): its back length is one byte.
+        const start = p + 1;
+        p = start + (enc & 0x3f) + 1;
+        if (p > end) fail('bad element');
+        payload.bytes(lp, start, p - 1);
+        continue;
+      }
       const elementSize = lpElementSize(lp, p);
       const next = p + elementSize + backlenSize(elementSize);
       if (elementSize === 0 || next > end) fail('bad element');
@@ -361,8 +421,8 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
       else payload.text(String(v));
       p = next;
     }
-    // The entry's element count, which nothing needs.
-    p = elementEnd(lp, p, end, fail);
+    // The entry's element count, which nothing needs (most often a 7-bit integer).
+    p = lp[p] < 0x80 && p + 2 <= end ? p + 2 : elementEnd(lp, p, end, fail);
     if (((flags as number) & FLAG_DELETED) === 0) seenLive++;
   }
   if (p < end) fail('elements after the last entry');
@@ -447,17 +507,17 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
     writeId(w, group.lastId);
     writeSignedLen(w, group.entriesRead);
     writeLen(w, group.pel.size);
-    group.pel.forEach((nack) => {
-      writeRawId(w, nack.id);
-      writeMillis(w, nack.deliveryTime);
-      writeLen(w, nack.deliveryCount);
+    group.pel.forEachRun((nacks, n) => {
+      for (let i = 0; i < n; i++) writeNack(w, nacks[i]);
     });
     writeLen(w, group.consumers.size);
     for (const consumer of group.sortedConsumers()) {
       writeString(w, consumer.name);
       writeMillis(w, consumer.seenTime);
       writeLen(w, consumer.pel.size);
-      consumer.pel.forEach((nack) => writeRawId(w, nack.id));
+      consumer.pel.forEachRun((nacks, n) => {
+        for (let i = 0; i < n; i++) writeRawId(w, nacks[i].id);
+      });
     }
   }
 }
