@@ -111,6 +111,7 @@ export type ConnectionHost = Pick<
   | 'authRequired'
   | 'dispatcher'
   | 'replies'
+  | 'clockMs'
   | 'outputLimits'
   | 'clientMemory'
   | 'guard'
@@ -191,6 +192,12 @@ export class Broker {
   readonly shutdownHooks: ShutdownHook[] = [];
   /** The AOF and snapshots (broker/persistence/persistence.ts). */
   readonly persistence: Persistence;
+  /**
+   * The time (ms since the epoch) at the last cron tick, as redis-server's server.unixtime:
+   * what a client's reads are stamped with (CLIENT LIST idle, `timeout`), a clock read per
+   * tick instead of per read.
+   */
+  clockMs = Date.now();
   /** Connections' replies, written at the end of each event-loop turn. */
   readonly replies = new ReplyFlusher(() => this.persistence.writer?.writeQueued());
   /** Runs each command a connection reads (broker/dispatch/dispatcher.ts). */
@@ -535,6 +542,7 @@ export class Broker {
     const keepAlive = this.config.int('tcp-keepalive');
     if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
     const c = new Connection(this, socket, this.nextClientId++);
+    c.useDirectIo();
     this.connections.set(c.id, c);
     if (this.config.bool('protected-mode') && !this.authRequired && !isLocalClient(c)) {
       // Without a password only the loopback interface may talk to us (redis-server's protected mode).
@@ -612,6 +620,7 @@ export class Broker {
 
   private cron(hz: number): void {
     const now = Date.now();
+    this.clockMs = now;
     this.pause.expire(now);
     // Keys do not expire while clients are paused (their writes would be held too), nor
     // during the load (what the rest of the AOF does to a key must find it as it was).

@@ -83,6 +83,16 @@ export class RespParser {
   }
 
   /**
+   * Copies the input not consumed yet out of the Buffer last fed, for a reader that
+   * reuses that Buffer for its next read (broker/net/direct-read.ts).
+   */
+  keepInput(): void {
+    if (this.pos >= this.buf.length) return;
+    this.buf = Buffer.from(this.buf.subarray(this.pos));
+    this.pos = 0;
+  }
+
+  /**
    * Room allocated for input not received yet: the rest of the Buffer a long bulk is
    * being assembled in (CLIENT LIST qbuf-free; redis-server's sdsavail of its query buffer).
    */

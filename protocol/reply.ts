@@ -99,6 +99,9 @@ class CurrentSlab {
 }
 const current = new CurrentSlab();
 
+/** Millisecond parts this close to the last one written have their digits stepped (LastMs.step), not written anew. */
+const NEAR_MS = 1000;
+
 /** The digits of the last stream ID millisecond part written (`Reply.streamEntryHead`), by its 32-bit halves. */
 class LastMs {
   hi = -1;
@@ -107,8 +110,11 @@ class LastMs {
   readonly digits = Buffer.alloc(20);
 
   set(hi: number, lo: number): void {
+    // Entries added a few milliseconds apart: the digits move by that much, carried by hand.
+    const step = hi === this.hi ? lo - this.lo : 0;
     this.hi = hi;
     this.lo = lo;
+    if (step !== 0 && step < NEAR_MS && step > -NEAR_MS && this.step(step)) return;
     // Below 2^53 (hi under 2^21) a double holds it exactly: its digits in two int halves, no string.
     if (hi < 0x200000) {
       this.length = writeDigits(this.digits, 0, hi * 4294967296 + lo);
@@ -117,6 +123,22 @@ class LastMs {
     const text = ((BigInt(hi) << 32n) | BigInt(lo)).toString();
     for (let i = 0; i < text.length; i++) this.digits[i] = text.charCodeAt(i);
     this.length = text.length;
+  }
+
+  /**
+   * Adds `delta` (|delta| < NEAR_MS) to the digits in place, a digit and its carry or
+   * borrow at a time; false, with the digits unusable, when the count of digits changes.
+   */
+  private step(delta: number): boolean {
+    const digits = this.digits;
+    let i = this.length - 1;
+    let carry = delta;
+    while (carry !== 0 && i >= 0) {
+      const d = digits[i] - 48 + carry;
+      carry = Math.floor(d / 10);
+      digits[i--] = 48 + d - carry * 10;
+    }
+    return carry === 0 && digits[0] !== 48;
   }
 }
 const lastMs = new LastMs();

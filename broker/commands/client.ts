@@ -86,7 +86,7 @@ export function clientInfoLine(c: Connection, running: readonly string[] | null 
   const memory = clientMemoryUsage(c, running);
   // Output not yet handed to the socket is the buffer (obl), written into the shared reply slabs (rbs, and rbp its
   // recent peak); what the socket holds for the kernel, the list (oll, omem).
-  const omem = c.socket.writableLength;
+  const omem = c.socketBytes;
   const obl = memory.output - omem;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} ` +

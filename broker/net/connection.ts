@@ -21,6 +21,8 @@ import type { Transaction } from '../dispatch/multi.js';
 import { formatResponse, parseHead, sniff } from './resp-http.js';
 import { UNACCOUNTED } from './client-memory.js';
 import { afterTrackedCommand } from '../commands/tracking.js';
+import { readDirectly } from './direct-read.js';
+import { DirectWrites } from './direct-write.js';
 
 /** A command waiting in the engine's blocking registry: what to count once it ends. */
 export interface BlockedCall {
@@ -60,7 +62,7 @@ export class Connection extends Client {
   name = '';
   readonly parser = new RespParser();
   readonly createdAt = Date.now();
-  /** Last time input was read (CLIENT LIST idle, `timeout`); per read, as redis-server. */
+  /** Last time input was read (CLIENT LIST idle, `timeout`); per read, by the cron's clock, as redis-server (server.unixtime). */
   lastInteraction = Date.now();
   /** Full name of the last command run (CLIENT LIST cmd=). */
   lastCommand = 'NULL';
@@ -111,6 +113,8 @@ export class Connection extends Client {
   private checkedAt = 0;
   /** Output offset from which a blocked command's late reply is muted (CLIENT REPLY OFF/SKIP), else null. */
   private mutedSince: number | null = null;
+  /** Writes to the socket's handle past its Writable (net/direct-write.ts); null until `useDirectIo`, or where Node lacks them. */
+  private directWrites: DirectWrites | null = null;
   /** The first bytes read, while they may still be a scrape's request line (resp-http.ts); null once RESP. */
   protected firstBytes: Buffer | null;
 
@@ -150,7 +154,12 @@ export class Connection extends Client {
    * kernel. The one measure of a client's output (limits, eviction, INFO, CLIENT LIST).
    */
   get outputBytes(): number {
-    return this.reply.length + this.socket.writableLength;
+    return this.reply.length + this.socketBytes;
+  }
+
+  /** Output handed to the socket that the kernel has not taken yet (CLIENT LIST omem). */
+  get socketBytes(): number {
+    return this.socket.writableLength + (this.directWrites === null ? 0 : this.directWrites.pending);
   }
 
   /** Input read but not yet run (CLIENT LIST qbuf). */
@@ -174,6 +183,30 @@ export class Connection extends Client {
     return this.held;
   }
 
+  /**
+   * Reads the socket into the buffer shared by all clients (net/direct-read.ts) rather
+   * than through 'data' events, and writes replies to its handle past its Writable
+   * (net/direct-write.ts). Accepted clients do; the link from a leader (which counts its
+   * input on 'data') does not.
+   */
+  useDirectIo(): void {
+    const host = this.host;
+    readDirectly(this.socket, host.guard('reading from a client', (chunk: Buffer) => this.onSharedData(chunk), this));
+    this.directWrites = DirectWrites.for(this.socket, host.guard('after a write to a client', (status: number) => this.wrote(status), this));
+  }
+
+  /** A write that the kernel took in part is complete (status 0, then as 'drain'), or failed. */
+  private wrote(status: number): void {
+    if (status < 0) this.close();
+    else if (!this.closed) this.drained();
+  }
+
+  /** A read into the shared buffer: what the parser has not consumed is copied before the buffer is read into again. */
+  private onSharedData(chunk: Buffer): void {
+    this.onData(chunk);
+    this.parser.keepInput();
+  }
+
   /** Marks the client authenticated (or not), lifting the parser's pre-AUTH limits with it. */
   setAuthenticated(authenticated: boolean): void {
     this.authenticated = authenticated;
@@ -181,7 +214,7 @@ export class Connection extends Client {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastInteraction = Date.now();
+    this.lastInteraction = this.host.clockMs;
     if (this.kind === 'master') this.host.stats.netReplInputBytes += chunk.length;
     else this.host.stats.netInputBytes += chunk.length;
     this.host.stats.readsProcessed++;
@@ -301,7 +334,7 @@ export class Connection extends Client {
     }
     this.updateReading();
     this.scheduleFlush();
-    this.host.replies.betweenCommands();
+    this.host.replies.betweenCommands(this.dispatcher.lastCallEnd);
   }
 
   /** After each command of the input has run (the link from a leader counts its offset here). */
@@ -406,6 +439,7 @@ export class Connection extends Client {
     const groupCommit = this.host.persistence.groupCommit;
     const out = groupCommit.takeDurable(this);
     if (out.length > 0) this.write(out);
+    if (this.closed) return;
     // The limits and the memory after the write: what the socket could not take and what
     // the turn's commands left (input, held output) count. Over a limit, the socket is
     // destroyed with what it still holds.
@@ -430,7 +464,7 @@ export class Connection extends Client {
    * that has not drained the last piece gets the next one on 'drain'.
    */
   writeNextPiece(budget: number): void {
-    if (this.closed || this.socket.writableNeedDrain) return;
+    if (this.closed || this.socket.writableNeedDrain || (this.directWrites !== null && this.directWrites.pending > 0)) return;
     this.host.guard('writing a streamed reply', () => {
       const out = this.reply.produce(budget);
       if (out.length > 0) this.write(out);
@@ -449,13 +483,19 @@ export class Connection extends Client {
   }
 
   /**
-   * Hands Buffers to the socket: one write for one Buffer, a corked batch (one writev)
-   * for a chain.
+   * Hands Buffers to the socket: one write for one Buffer, one writev for a chain;
+   * directly to the handle when nothing waits in the socket's Writable, else through it
+   * (a corked batch for a chain). A direct write that fails ends the client, as the
+   * Writable's error would.
    */
   private write(out: readonly Buffer[]): void {
     const socket = this.socket;
     let bytes = 0;
-    if (out.length === 1) {
+    const direct = this.directWrites;
+    if (direct !== null && direct.usable) {
+      if (direct.write(out) !== 0) return this.close();
+      for (const chunk of out) bytes += chunk.length;
+    } else if (out.length === 1) {
       socket.write(out[0]);
       bytes = out[0].length;
     } else {

@@ -47,11 +47,12 @@ export class ReplyFlusher {
 
   /**
    * Called at the end of each read, between commands: sends what is ready if it has
-   * waited MAX_HOLD_MS. Never inside a command, where a flush could split a reply
-   * still being built (Reply.beginDeferred).
+   * waited MAX_HOLD_MS by `now` (performance.now() as of the last command's end). Never
+   * inside a command, where a flush could split a reply still being built
+   * (Reply.beginDeferred).
    */
-  betweenCommands(): void {
-    if (!this.scheduled || performance.now() - this.since <= MAX_HOLD_MS) return;
+  betweenCommands(now: number): void {
+    if (!this.scheduled || now - this.since <= MAX_HOLD_MS) return;
     this.writeBatch();
     this.since = performance.now();
   }

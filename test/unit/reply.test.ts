@@ -60,6 +60,14 @@ describe('Reply', () => {
     expect(written(3, write)).toBe(resp3);
   });
 
+  it('writes the millisecond parts of consecutive stream IDs right, stepped up, down and across a digit count', () => {
+    const r = new Reply();
+    const ms = [5, 17, 999, 1000, 1003, 998, 9, 10, 2004, 1005, 1733500000000, 1733500000999, 1733500001001, 1733499999999, 1733500000000, 4294967295, 4294967296, 4294967294];
+    for (const m of ms) r.streamEntryHead(Math.floor(m / 4294967296), m % 4294967296, 0, 0);
+    const expected = ms.map((m) => `*2\r\n$${String(m).length + 2}\r\n${m}-0\r\n*0\r\n`).join('');
+    expect(text(r.take())).toBe(expected);
+  });
+
   it('blanks CR and LF inside error texts, counts errors and reports each one', () => {
     const seen: string[] = [];
     const r = new Reply();
