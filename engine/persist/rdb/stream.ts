@@ -20,6 +20,7 @@ import type { ByteWriter } from '../bytes.js';
 import { Stream, type StreamView } from '../../types/stream.js';
 import { NODE_META_WORDS, StreamNode, type StreamNodeParts } from '../../types/stream-node.js';
 import { bytesToString, MAX_LATIN1, PACKED_MIN_CHARS } from '../../../protocol/packed-string.js';
+import { lengthPrefixSize } from '../../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
 import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
@@ -195,13 +196,13 @@ function nodeToListpack(node: StreamNode): Buffer {
     let strings = masterCount;
     if ((flags & FLAG_SAMEFIELDS) === 0) {
       const n = readVarint(data, at);
-      at += varintSize(n);
+      at += lengthPrefixSize(n);
       lp.int(n);
       strings = 2 * n;
     }
     for (let k = 0; k < strings; k++) {
       const len = readVarint(data, at);
-      at += varintSize(len);
+      at += lengthPrefixSize(len);
       element(lp, data, at, at + len);
       at += len;
     }
@@ -229,7 +230,7 @@ function entriesToListpack(node: StreamNode, p: StreamNodeParts, lp: ListpackWri
   return lp.finish();
 }
 
-/** The node payload's length prefix (stream-node.ts: 7 bits a byte) at `p`. */
+/** The node payload's length prefix (stream-node.ts: 7 bits a byte) at `p`, read from its bytes (protocol/reply.ts readLengthPrefix reads it from the payload string). */
 function readVarint(d: Buffer, p: number): number {
   let c = d[p];
   if (c < 128) return c;
@@ -241,11 +242,6 @@ function readVarint(d: Buffer, p: number): number {
     c = d[++p];
   }
   return n + c * scale;
-}
-
-/** Bytes of the length prefix of `n`. */
-function varintSize(n: number): number {
-  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : n < 268435456 ? 4 : 5;
 }
 
 function writeVarint(d: Buffer, p: number, n: number): number {
