@@ -10,6 +10,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
 const N = 200_000;
 const PAD = 'x'.repeat(40);
@@ -69,22 +70,16 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
   let server: InProcessBroker;
   let c: RawClient;
 
-  const streamedReplies = async (): Promise<number> => {
-    const info = (await c.call('INFO', 'clients')).value as string;
-    return Number(/streamed_replies:(\d+)/.exec(info)![1]);
-  };
-
   /** Reads `argv`'s reply while `changes` run, and expects `want` (the value before them). */
   async function expectWhileChanged(argv: string[], want: Buffer, changes: string[][]): Promise<void> {
     const got = await readReply(server.port, argv, want.length, async () => {
-      expect(await streamedReplies()).toBe(1);
+      expect(await streamedReplies(c)).toBe(1);
       for (const change of changes) await c.call(...change);
       expect((await c.call('PING')).raw.toString()).toBe('+PONG\r\n');
     });
     expect(got.length).toBe(want.length);
     expect(got.equals(want)).toBe(true);
-    for (let tries = 0; tries < 200 && (await streamedReplies()) !== 0; tries++) await new Promise((r) => setTimeout(r, 25));
-    expect(await streamedReplies()).toBe(0);
+    await noneStreamed(c, 25);
   }
 
   beforeAll(async () => {
@@ -175,7 +170,7 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     const pong = Buffer.from('+PONG\r\n');
     const commands = [['HELLO', '3'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'], ['HELLO', '2'], ['PING']];
     const got = await readReply(server.port, commands, (buf) => buf.subarray(-pong.length).equals(pong), async () => {
-      expect(await streamedReplies()).toBe(1);
+      expect(await streamedReplies(c)).toBe(1);
       await c.call('ZADD', 'z', '-1', 'first');
     });
     const at = got.indexOf(want);

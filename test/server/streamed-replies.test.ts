@@ -10,6 +10,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
 /** Entries of the stream and elements of the list: their replies, ~30 MB, outgrow the kernel's socket buffers. */
 const N = 300_000;
@@ -122,17 +123,6 @@ describe('streamed range replies', () => {
   let server: InProcessBroker;
   let c: RawClient;
 
-  const streamedReplies = async (): Promise<number> => {
-    const info = (await c.call('INFO', 'clients')).value as string;
-    return Number(/streamed_replies:(\d+)/.exec(info)![1]);
-  };
-
-  /** Polls INFO until no streamed reply is in progress (a freed range); fails after 10 s. */
-  const noneStreamed = async (): Promise<void> => {
-    for (let tries = 0; tries < 200 && (await streamedReplies()) !== 0; tries++) await new Promise((r) => setTimeout(r, 50));
-    expect(await streamedReplies()).toBe(0);
-  };
-
   beforeAll(async () => {
     server = await startBroker();
     c = await RawClient.connect(server.port);
@@ -148,7 +138,7 @@ describe('streamed range replies', () => {
     const reader = await SlowReader.connect(server.port);
     reader.send(['XRANGE', 's', '-', '+']);
     await reader.pauseAfter();
-    expect(await streamedReplies()).toBe(1);
+    expect(await streamedReplies(c)).toBe(1);
     // The writes change the tail node, a middle one and the head (XTRIM drops nodes).
     expect((await c.call('XADD', 's', `${N + 1}-0`, 'f', 'new')).value).toBe(`${N + 1}-0`);
     expect((await c.call('XDEL', 's', '150000-0', '5-0')).value).toBe(2);
@@ -156,11 +146,11 @@ describe('streamed range replies', () => {
     const pinger = await RawClient.connect(server.port);
     expect((await pinger.call('PING')).raw.toString()).toBe('+PONG\r\n');
     pinger.close();
-    expect(await streamedReplies()).toBe(1);
+    expect(await streamedReplies(c)).toBe(1);
     const want = expectedEntries(ALL);
     expectBytes(await reader.bytes(want.length), want);
     reader.close();
-    await noneStreamed();
+    await noneStreamed(c);
     expect((await c.call('XLEN', 's')).value).toBe(10);
     await c.call('DEL', 's');
   });
@@ -171,7 +161,7 @@ describe('streamed range replies', () => {
     const reader = await SlowReader.connect(server.port);
     reader.send(['LRANGE', 'l', '1', '-2']);
     await reader.pauseAfter();
-    expect(await streamedReplies()).toBe(1);
+    expect(await streamedReplies(c)).toBe(1);
     await c.call('LSET', 'l', '150000', 'changed');
     await c.call('LPUSH', 'l', 'head');
     await c.call('RPOP', 'l');
@@ -182,7 +172,7 @@ describe('streamed range replies', () => {
     const want = expectedElements(ALL.slice(1, -1));
     expectBytes(await reader.bytes(want.length), want);
     reader.close();
-    await noneStreamed();
+    await noneStreamed(c);
     await c.call('DEL', 'l');
   });
 
@@ -205,7 +195,7 @@ describe('streamed range replies', () => {
     const want = expectedElements(ALL);
     expectBytes(await reader.bytes(want.length), want);
     reader.close();
-    await noneStreamed();
+    await noneStreamed(c);
     await c.call('DEL', 'l');
   });
 
@@ -215,9 +205,9 @@ describe('streamed range replies', () => {
     const gone = await SlowReader.connect(server.port);
     gone.send(['XRANGE', 's', '-', '+'], ['LRANGE', 'l', '0', '-1']);
     await gone.pauseAfter();
-    expect(await streamedReplies()).toBe(2);
+    expect(await streamedReplies(c)).toBe(2);
     gone.close();
-    await noneStreamed();
+    await noneStreamed(c);
 
     const killed = await SlowReader.connect(server.port);
     killed.send(['CLIENT', 'ID']);
@@ -225,9 +215,9 @@ describe('streamed range replies', () => {
     const id = (await killed.bytes(idEnd)).toString('latin1', 1, idEnd - 2);
     killed.send(['XREVRANGE', 's', '+', '-']);
     await killed.pauseAfter(idEnd);
-    expect(await streamedReplies()).toBe(1);
+    expect(await streamedReplies(c)).toBe(1);
     expect((await c.call('CLIENT', 'KILL', 'ID', id)).value).toBe(1);
-    await noneStreamed();
+    await noneStreamed(c);
     killed.close();
     // The key is whole and still writable.
     expect((await c.call('XLEN', 's')).value).toBe(N);
@@ -251,7 +241,7 @@ describe('streamed range replies', () => {
     const want = Buffer.concat([entries, elements, Buffer.from('$1\r\nv\r\n'), entries, elements, Buffer.from('+PONG\r\n'), entries, elements, Buffer.from('$3\r\nend\r\n')]);
     expectBytes(await reader.bytes(want.length), want);
     reader.close();
-    await noneStreamed();
+    await noneStreamed(c);
   });
 
   it('streams a few hundred large entries too (their bytes, not their count, make it large)', { timeout: 120_000 }, async () => {
@@ -264,13 +254,13 @@ describe('streamed range replies', () => {
     const reader = await SlowReader.connect(server.port);
     reader.send(['XRANGE', 'bigs', '-', '+'], ['LRANGE', 'bigl', '0', '-1']);
     await reader.pauseAfter();
-    expect(await streamedReplies()).toBeGreaterThan(0);
+    expect(await streamedReplies(c)).toBeGreaterThan(0);
     const entries = Buffer.from(`*400\r\n` + ids.map((i) => `*2\r\n${bulk(`${i + 1}-0`)}*2\r\n$1\r\nf\r\n${bulk(big(i))}`).join(''), 'latin1');
     const elements = Buffer.from(`*400\r\n` + ids.map((i) => bulk(big(i))).join(''), 'latin1');
     const want = Buffer.concat([entries, elements]);
     expectBytes(await reader.bytes(want.length), want);
     reader.close();
-    await noneStreamed();
+    await noneStreamed(c);
     await c.call('DEL', 'bigl', 'bigs');
   });
 
@@ -289,7 +279,7 @@ describe('streamed range replies', () => {
     const want = Buffer.concat([Buffer.from(`*1\r\n*2\r\n${bulk('blocked')}`), expectedEntries(ids), Buffer.from(bulk('after'))]);
     expectBytes(await reader.bytes(want.length), want);
     reader.close();
-    await noneStreamed();
+    await noneStreamed(c);
     await c.call('DEL', 'blocked');
   });
 
@@ -320,7 +310,7 @@ describe('streamed range replies', () => {
     const got = await reader.bytes(start + after.length);
     expectBytes(got.subarray(start), after);
     reader.close();
-    await noneStreamed();
+    await noneStreamed(c);
   });
 });
 
