@@ -52,17 +52,12 @@ export async function replicationCost(targets: readonly CostTarget[], scale: num
     const attached = (await Promise.all(leaders.map((l) => attachFollowers(l.port, followers, streamReader)))).flat();
     try {
       progress.start(`leader CPU per write with ${followers} followers`);
-      for (let round = 0; round < ROUNDS; round++) {
-        for (let w = 0; w < WRITES.length; w++) {
-          const order = (round + w) % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i);
-          for (const i of order) {
-            const before = cpuSeconds(leaders[i].pid);
-            await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINE, WRITES[w].spec);
-            const us = ((cpuSeconds(leaders[i].pid) - before) * 1e6) / n;
-            cost[i][w][followers] = Math.min(cost[i][w][followers], us);
-          }
-        }
-      }
+      await interleaved(targets.length, async (i, w) => {
+        const before = cpuSeconds(leaders[i].pid);
+        await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINE, WRITES[w].spec);
+        const us = ((cpuSeconds(leaders[i].pid) - before) * 1e6) / n;
+        cost[i][w][followers] = Math.min(cost[i][w][followers], us);
+      });
       progress.end(targets.map((t, i) => `${t.name}: ${WRITES.map((w, j) => `${w.name} ${cost[i][j][followers].toFixed(2)}`).join(' ')} µs`).join('; '));
     } finally {
       await Promise.all([...attached, ...leaders].map((s) => s.stop()));
@@ -98,17 +93,12 @@ async function applyCost(targets: readonly CostTarget[], n: number, progress: Pr
   );
   try {
     progress.start('follower CPU per applied write');
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let w = 0; w < WRITES.length; w++) {
-        const order = (round + w) % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i);
-        for (const i of order) {
-          const before = cpuSeconds(followers[i].pid);
-          await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINE, WRITES[w].spec);
-          await caughtUp(leaders[i].port, followers[i].port);
-          cost[i][w] = Math.min(cost[i][w], ((cpuSeconds(followers[i].pid) - before) * 1e6) / n);
-        }
-      }
-    }
+    await interleaved(targets.length, async (i, w) => {
+      const before = cpuSeconds(followers[i].pid);
+      await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINE, WRITES[w].spec);
+      await caughtUp(leaders[i].port, followers[i].port);
+      cost[i][w] = Math.min(cost[i][w], ((cpuSeconds(followers[i].pid) - before) * 1e6) / n);
+    });
     progress.end(targets.map((t, i) => `${t.name}: ${WRITES.map((w, j) => `${w.name} ${cost[i][j].toFixed(2)}`).join(' ')} µs`).join('; '));
   } finally {
     await Promise.all([...followers, ...leaders].map((s) => s.stop()));
@@ -118,6 +108,19 @@ async function applyCost(targets: readonly CostTarget[], n: number, progress: Pr
     `Follower CPU per write applied (the same writes, one follower of the leader's kind, counted until its offset reaches the leader's):`,
     ...targets.map((t, i) => `  ${t.name.padEnd(12)} ${WRITES.map((w, j) => `${w.name} ${cost[i][j].toFixed(2)}`).join(', ')} µs`),
   ];
+}
+
+/**
+ * Runs `measure(target, write)` for every target and write, ROUNDS times, the target that
+ * goes first alternating from one write and round to the next (so that neither is always
+ * measured on a machine the other just warmed or loaded).
+ */
+async function interleaved(targets: number, measure: (target: number, write: number) => Promise<void>): Promise<void> {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let w = 0; w < WRITES.length; w++) {
+      for (let k = 0; k < targets; k++) await measure((round + w) % 2 === 0 ? k : targets - 1 - k, w);
+    }
+  }
 }
 
 /** Waits until the follower on `followerPort` has applied the leader's whole stream. */
