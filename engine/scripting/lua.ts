@@ -83,6 +83,8 @@ export interface LuaApi {
   lua_toboolean(L: LuaState, i: number): boolean;
   lua_tocfunction(L: LuaState, i: number): LuaJsFunction | null;
   lua_tolstring(L: LuaState, i: number): Str | null;
+  /** The table, function or thread object itself (identity comparisons). */
+  lua_topointer(L: LuaState, i: number): unknown;
   lua_tonumber(L: LuaState, i: number): number;
   lua_type(L: LuaState, i: number): number;
   lua_xmove(from: LuaState, to: LuaState, n: number): void;
@@ -293,6 +295,23 @@ const TABLE_INSERT: Record<string, [string, string][]> = {
 };
 
 /**
+ * Call frames reused, as C Lua reuses its CallInfo list (`next_ci`): fengari made a new
+ * CallInfo object on every call (a Lua function's or a library function's, redis.call
+ * included) and dropped it on return. Here a return keeps the frame linked after the
+ * caller's and the next call takes it; every field a call reads is set by the call
+ * (luaD_precall, lua_callk, lua_yieldk), as in C Lua.
+ */
+const CALL_INFO_REUSE: Record<string, [string, string][]> = {
+  'lstate.js': [
+    [
+      'const luaE_extendCI = function(L) {\n    let ci = new CallInfo();\n    L.ci.next = ci;\n    ci.previous = L.ci;\n    ci.next = null;\n    L.ci = ci;\n    return ci;\n};',
+      'const luaE_extendCI = function(L) {\n    let ci = L.ci.next;\n    if (ci === null) {\n        ci = new CallInfo();\n        L.ci.next = ci;\n        ci.previous = L.ci;\n    }\n    L.ci = ci;\n    return ci;\n};',
+    ],
+  ],
+  'ldo.js': [['    L.ci = ci.previous;\n    L.ci.next = null;\n    return moveresults(', '    L.ci = ci.previous;\n    return moveresults(']],
+};
+
+/**
  * Corrections of fengari's bugs. lua_pcallk inside a coroutine means to save the
  * caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
  * `&= ~CIST_OAH | allowhook` changes nothing: an error caught by xpcall in a coroutine
@@ -309,7 +328,7 @@ const SOURCE_FIXES: Record<string, [string, string][]> = {
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
@@ -318,7 +337,7 @@ function patchedSource(file: string, source: string): string {
 
 /**
  * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
- * TABLE_INSERT) and correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
+ * TABLE_INSERT, CALL_INFO_REUSE) and correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {
