@@ -294,6 +294,33 @@ const TABLE_INSERT: Record<string, [string, string][]> = {
   'ltable.js': [['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();']],
 };
 
+/** The API's pushes (lua_pushnumber, lua_pushstring, lua_rawgeti...): each made a new TValue for the slot at the top. */
+const API_PUSH = /L\.stack\[L\.top(\+\+)?\] = new (?:lobject\.)?TValue\(([^()]*), ([^()]*)\);/g;
+
+/**
+ * The API's pushes reuse the slot's object too (STACK_REUSE's rule: not one a closure
+ * holds), in lapi.js and lobject.js (pushobj2s, pushsvalue2s): every value a library
+ * function, the bridge or KEYS/ARGV pushed was a new object.
+ */
+const PUSH_REUSE: Record<string, string> = {
+  'lapi.js': 'TValue',
+  'lobject.js': 'TValue',
+};
+
+function withPushReuse(source: string, tvalue: string): string {
+  const helper = `
+const setslot = function(L, i, type, value) {
+    const tv = L.stack[i];
+    if (tv === undefined || tv.captured) L.stack[i] = new ${tvalue}(type, value);
+    else {
+        tv.type = type;
+        tv.value = value;
+    }
+};
+`;
+  return source.replace(API_PUSH, (_, incr: string | undefined, type: string, value: string) => `setslot(L, L.top${incr ?? ''}, ${type}, ${value});`) + helper;
+}
+
 /**
  * Call frames reused, as C Lua reuses its CallInfo list (`next_ci`): fengari made a new
  * CallInfo object on every call (a Lua function's or a library function's, redis.call
@@ -332,7 +359,8 @@ function patchedSource(file: string, source: string): string {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
-  return out.replace(STACK_DELETE, '$2;');
+  out = out.replace(STACK_DELETE, '$2;');
+  return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
 }
 
 /**
