@@ -322,23 +322,24 @@ export class ScriptVM<C extends Client> {
     const { thread, threadRef } = this.takeThread();
     this.idle = null;
     if (asArguments && this.keysSet) this.clearKeysAndArgv();
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
-    this.pushStrings(thread, keys);
-    this.pushStrings(thread, args);
     if (!asArguments) {
-      lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
-      lua.lua_insert(thread, -3);
       // G's metatable has no __newindex: raw sets are what lua_setfield would do.
-      pushName(thread, 'ARGV');
-      lua.lua_insert(thread, -2);
-      lua.lua_rawset(thread, -4);
+      lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
       pushName(thread, 'KEYS');
-      lua.lua_insert(thread, -2);
+      this.pushStrings(thread, keys);
+      lua.lua_rawset(thread, -3);
+      pushName(thread, 'ARGV');
+      this.pushStrings(thread, args);
       lua.lua_rawset(thread, -3);
       lua.lua_pop(thread, 1);
       this.keysSet = true;
+    }
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    if (asArguments) {
+      this.pushStrings(thread, keys);
+      this.pushStrings(thread, args);
     }
     // Inside EXEC, or for a command a leader sent, the script must end within the command.
     const mayYield = !saved.denyBlocking && !c.mustObey;
