@@ -9,7 +9,7 @@
  * differs); struct supports the formats b B h H i I l L T f d s c x and < > ! = with
  * optional sizes, not Lua 5.1 struct's alignment padding ('!' sets it, unused).
  */
-import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, formatG14, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
+import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
 
 /** Registers `fns` as fields of the table on top of the stack. */
 export function setFunctions(L: LuaState, fns: Record<string, LuaJsFunction>): void {
@@ -161,16 +161,16 @@ function jsonEncodeValue(L: LuaState, idx: number, depth: number): void {
       return json.ascii('null');
     case lua.LUA_TTABLE:
       if (lua.lua_topointer(L, idx) === jsonNull) return json.ascii('null');
-      if (depth >= 1000) raise(L, 'Cannot serialise, excessive nesting (1001)');
+      if (depth >= 1000) raiseWhere(L, 'Cannot serialise, excessive nesting (1001)');
       return jsonEncodeTable(L, lua.lua_absindex(L, idx), depth + 1);
     default:
-      return raise(L, `Cannot serialise ${typeName(L, idx)}: type not supported`);
+      return raiseWhere(L, `Cannot serialise ${typeName(L, idx)}: type not supported`);
   }
 }
 
 function jsonEncodeNumber(L: LuaState, idx: number): void {
   const n = lua.lua_tonumber(L, idx);
-  if (!Number.isFinite(n)) raise(L, 'Cannot serialise number: must not be NaN or Inf');
+  if (!Number.isFinite(n)) raiseWhere(L, 'Cannot serialise number: must not be NaN or Inf');
   json.ascii(formatG14(n));
 }
 
@@ -197,11 +197,13 @@ function jsonArrayLength(L: LuaState, t: number): number {
     if (k > max) max = k;
     items++;
   }
-  if (max > items * SPARSE_RATIO && max > SPARSE_SAFE) raise(L, 'Cannot serialise table: excessively sparse array');
+  if (max > items * SPARSE_RATIO && max > SPARSE_SAFE) raiseWhere(L, 'Cannot serialise table: excessively sparse array');
   return max;
 }
 
 function jsonEncodeTable(L: LuaState, t: number, depth: number): void {
+  // Each level holds a key and a value on the stack (lua-cjson's json_check_encode_depth).
+  if (!lua.lua_checkstack(L, 3)) raiseWhere(L, `Cannot serialise, excessive nesting (${depth})`);
   const length = jsonArrayLength(L, t);
   if (length > 0) {
     json.byte(91);
@@ -225,7 +227,7 @@ function jsonEncodeTable(L: LuaState, t: number, depth: number): void {
       json.byte(34);
       jsonEncodeNumber(L, -2);
       json.byte(34);
-    } else raise(L, `Cannot serialise ${typeName(L, -2)}: table key must be a number or string`);
+    } else raiseWhere(L, `Cannot serialise ${typeName(L, -2)}: table key must be a number or string`);
     json.byte(58);
     jsonEncodeValue(L, -1, depth);
     lua.lua_pop(L, 1);
@@ -234,6 +236,7 @@ function jsonEncodeTable(L: LuaState, t: number, depth: number): void {
 }
 
 function pushJsonValue(L: LuaState, v: unknown): void {
+  if (!lua.lua_checkstack(L, 3)) raise(L, 'Found too many nested data structures');
   if (v === null) lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, JSON_NULL);
   else if (typeof v === 'string') lua.lua_pushstring(L, Buffer.from(v, 'utf8'));
   else if (typeof v === 'number') lua.lua_pushnumber(L, v);

@@ -45,6 +45,7 @@ export interface LuaApi {
   LUA_MASKCOUNT: number;
   lua_absindex(L: LuaState, i: number): number;
   lua_call(L: LuaState, nargs: number, nresults: number): void;
+  lua_checkstack(L: LuaState, n: number): boolean;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
   lua_createtable(L: LuaState, narr: number, nrec: number): void;
   lua_concat(L: LuaState, n: number): void;
@@ -62,6 +63,7 @@ export interface LuaApi {
   lua_pushjsfunction(L: LuaState, f: LuaJsFunction): void;
   lua_pushnil(L: LuaState): void;
   lua_pushnumber(L: LuaState, n: number): void;
+  lua_pushthread(L: LuaState): boolean;
   lua_pushstring(L: LuaState, s: Str): void;
   lua_pushvalue(L: LuaState, i: number): void;
   lua_pushglobaltable(L: LuaState): void;
@@ -351,11 +353,75 @@ const SOURCE_FIXES: Record<string, [string, string][]> = {
   'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
 };
 
+/**
+ * Where scripts see Lua 5.1 rather than 5.3:
+ * - The wording of errors about a value: "attempt to index local 't' (a nil value)"
+ *   where 5.3 says "attempt to index a nil value (local 't')" (ldebug.c's
+ *   luaG_typeerror of each version; the variable's description comes from the same place).
+ * - `#` of a table a constructor filled (`{nil, nil, 3}`, `{f()}`) is 5.1's, whose
+ *   table has an array part of the constructor's size (OP_SETLIST's last index): 3
+ *   there, where fengari's tables, Maps without an array part, searched from their
+ *   count of keys and found 0. A new key outside that array part forgets it (5.1 may
+ *   then rehash into another size: fengari's search is used again).
+ * - A constructor's array items are inserted from the first (fengari went from the
+ *   last), so that `pairs` and cjson.encode visit them in order, as 5.1's array part.
+ */
+const LUA51: Record<string, [string, string][]> = {
+  'ltable.js': [
+    ['        this.flags = ~0;\n    }', '        this.flags = ~0;\n        this.sizearray = 0;\n    }'],
+    [
+      'const add = function(t, hash, key, value) {\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();',
+      "const add = function(t, hash, key, value) {\n    if (t.sizearray !== 0 && !(typeof hash === 'number' && hash >= 1 && hash <= t.sizearray)) t.sizearray = 0;\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();",
+    ],
+    [
+      'const luaH_getn = function(t) {\n    let i = 0;\n    let j = t.strong.size + 1; /* use known size of Map to kick start search */',
+      `const luaH_getn = function(t) {
+    let i = 0;
+    let j = t.sizearray;
+    if (j > 0 && luaH_getint(t, j).ttisnil()) { /* a boundary in the array part */
+        while (j - i > 1) {
+            let m = Math.floor((i+j)/2);
+            if (luaH_getint(t, m).ttisnil()) j = m;
+            else i = m;
+        }
+        return i;
+    }
+    if (j > 0) i = j++; /* 5.1's unbound_search from the array's end */
+    else j = t.strong.size + 1; /* use known size of Map to kick start search */`,
+    ],
+  ],
+  'lvm.js': [
+    [
+      '                for (; n > 0; n--) {\n                    ltable.luaH_setint(h, last--, L.stack[ra + n]);\n                }',
+      '                const first = last - n;\n                for (let k = 1; k <= n; k++) {\n                    ltable.luaH_setint(h, first + k, L.stack[ra + k]);\n                }\n                if (last > h.sizearray) h.sizearray = last;',
+    ],
+  ],
+  'ldebug.js': [
+    [
+      'const luaG_typeerror = function(L, o, op) {\n    let t = ltm.luaT_objtypename(L, o);\n    luaG_runerror(L, to_luastring("attempt to %s a %s value%s", true), op, t, varinfo(L, o));\n};',
+      `const luaG_typeerror = function(L, o, op) {
+    let t = ltm.luaT_objtypename(L, o);
+    let ci = L.ci;
+    let kind = null;
+    if (ci.callstatus & lstate.CIST_LUA) {
+        kind = getupvalname(L, ci, o);
+        let stkid = isinstack(L, ci, o);
+        if (!kind && stkid)
+            kind = getobjname(ci.func.value.p, currentpc(ci), stkid - ci.l_base);
+    }
+    if (kind)
+        luaG_runerror(L, to_luastring("attempt to %s %s '%s' (a %s value)", true), op, kind.funcname, kind.name, t);
+    luaG_runerror(L, to_luastring("attempt to %s a %s value", true), op, t);
+};`,
+    ],
+  ],
+};
+
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(LUA51[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
@@ -365,7 +431,8 @@ function patchedSource(file: string, source: string): string {
 
 /**
  * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
- * TABLE_INSERT, CALL_INFO_REUSE) and correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
+ * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE), correctness (SOURCE_FIXES) and Lua 5.1's
+ * behaviour (LUA51). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {

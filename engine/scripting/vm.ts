@@ -128,7 +128,7 @@ export function readonlyTable(L: LuaState): number {
 /** Globals scripts may not see at all (redis-server removes them or never loads them). */
 const REMOVED_GLOBALS = ['loadfile', 'dofile', 'print', 'require', 'module', 'package', 'collectgarbage'];
 /** Libraries made read-only for scripts. */
-const PROTECTED_LIBRARIES = ['redis', 'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'debug'];
+const PROTECTED_LIBRARIES = ['redis', 'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'debug', 'coroutine'];
 
 export function sha1hex(body: string): string {
   return createHash('sha1').update(body, 'latin1').digest('hex');
@@ -174,12 +174,14 @@ export class ScriptVM<C extends Client> {
       ['string', lualib.luaopen_string],
       ['math', lualib.luaopen_math],
       ['debug', lualib.luaopen_debug],
+      ['coroutine', lualib.luaopen_coroutine],
     ];
     for (const [name, open] of libs) {
       lauxlib.luaL_requiref(L, luaName(name), open, 1);
       lua.lua_pop(L, 1);
     }
     openRedisLibraries(L);
+    this.adaptCoroutines();
     this.openRedisTable();
     this.handlerRef = this.refOf(ERROR_HANDLER, 0);
     this.runnerRef = this.refOf(RUNNER, 0);
@@ -234,6 +236,35 @@ export class ScriptVM<C extends Client> {
     const env = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_pop(L, 1);
     return env;
+  }
+
+  /**
+   * Lua 5.1's coroutine library from 5.3's: no `isyieldable`; `running` is nil outside a
+   * coroutine the script made, and `yield` there fails as 5.1's does in redis-server
+   * (a script runs as a coroutine here, for the hook's yields: it must not yield itself).
+   */
+  private adaptCoroutines(): void {
+    const L = this.L;
+    lua.lua_getglobal(L, luaName('coroutine'));
+    lua.lua_getfield(L, -1, luaName('yield'));
+    const coroutineYield = lua.lua_tocfunction(L, -1)!;
+    lua.lua_pop(L, 1);
+    lua.lua_pushnil(L);
+    lua.lua_setfield(L, -2, luaName('isyieldable'));
+    setFunctions(L, {
+      yield: (T) => (this.isScriptThread(T) ? raise(T, 'attempt to yield across metamethod/C-call boundary') : coroutineYield(T)),
+      running: (T) => {
+        if (this.isScriptThread(T)) lua.lua_pushnil(T);
+        else lua.lua_pushthread(T);
+        return 1;
+      },
+    });
+    lua.lua_pop(L, 1);
+  }
+
+  /** Whether `T` runs a script's or a library's own code, not a coroutine the script made. */
+  private isScriptThread(T: LuaState): boolean {
+    return T === this.L || T === this.current?.thread;
   }
 
   private openRedisTable(): void {
@@ -428,7 +459,8 @@ export class ScriptVM<C extends Client> {
     if (s === null) return;
     if (s.ctx.killed) raiseErrorTable(T, 'ERR Script killed by user with SCRIPT KILL...');
     const threshold = this.host.busyThresholdMs();
-    if (s.mayYield && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
+    // Only the script's own coroutine yields to the event loop: one the script made would yield to the script.
+    if (s.mayYield && T === s.thread && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
       s.ctx.busy = true;
       lua.lua_yield(T, 0);
     }
