@@ -15,7 +15,10 @@
  *   `tonumber`, string coercions) is read as a float here, as 5.1 reads all numbers,
  *   and math.floor/ceil return floats (engine/scripting/stdlib.ts).
  * - Numbers print as 5.1 prints them (`%.14g`, no `.0` on integral floats).
- * The rest (unpack, table.getn, loadstring...) is restored by the sandbox.
+ * - Errors about values are worded as 5.1's, `#` of a constructor's table and the order
+ *   of its array items are 5.1's (LUA51).
+ * The rest (unpack, table.getn, loadstring, the coroutine library's 5.1 surface...) is
+ * restored by the sandbox (libs.ts, vm.ts).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
