@@ -291,12 +291,21 @@ const STACK_REUSE: Record<string, [string, string][]> = {
 };
 
 /**
- * A new table entry forgets the entries deleted during a traversal (kept so that `next`
- * can go on from a deleted key); fengari empties that Map on every insertion, a runtime
- * call even when it is empty, as it nearly always is.
+ * A table's Map of entries deleted during a traversal (kept so that `next` can go on
+ * from a deleted key) is made when the first is deleted: fengari made one with every
+ * table (two Maps per table, a script's reply tables and {ok=...} included) and emptied
+ * it on every new key, a runtime call even when it is empty, as it nearly always is.
  */
 const TABLE_INSERT: Record<string, [string, string][]> = {
-  'ltable.js': [['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();']],
+  'ltable.js': [
+    ['        this.dead_strong = new Map();', '        this.dead_strong = null;'],
+    ['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    t.dead_strong = null;'],
+    ['            t.dead_strong.set(hash, e);', '            (t.dead_strong ??= new Map()).set(hash, e);'],
+    [
+      'entry = (table.dead_weak && table.dead_weak.get(hash)) || table.dead_strong.get(hash);',
+      'entry = (table.dead_weak && table.dead_weak.get(hash)) || (table.dead_strong !== null ? table.dead_strong.get(hash) : undefined);',
+    ],
+  ],
 };
 
 /** The API's pushes (lua_pushnumber, lua_pushstring, lua_rawgeti...): each made a new TValue for the slot at the top. */
@@ -373,8 +382,8 @@ const LUA51: Record<string, [string, string][]> = {
   'ltable.js': [
     ['        this.flags = ~0;\n    }', '        this.flags = ~0;\n        this.sizearray = 0;\n    }'],
     [
-      'const add = function(t, hash, key, value) {\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();',
-      "const add = function(t, hash, key, value) {\n    if (t.sizearray !== 0 && !(typeof hash === 'number' && hash >= 1 && hash <= t.sizearray)) t.sizearray = 0;\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();",
+      'const add = function(t, hash, key, value) {\n    t.dead_strong = null;',
+      "const add = function(t, hash, key, value) {\n    if (t.sizearray !== 0 && !(typeof hash === 'number' && hash >= 1 && hash <= t.sizearray)) t.sizearray = 0;\n    t.dead_strong = null;",
     ],
     [
       'const luaH_getn = function(t) {\n    let i = 0;\n    let j = t.strong.size + 1; /* use known size of Map to kick start search */',

@@ -279,6 +279,7 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'local function f() return nil end return {#{nil, nil, 3}, #{1, nil, 3}, #{1, 2, nil}, #{1, 2, 3, nil}, #{f(), f(), 1, f()}, #{n = 1, nil, 2}, #{unpack({1, nil, 3})}, table.getn({nil, 2})}',
       'local x = {nil, 2} x[1] = 1 local y = {1, nil, 3} y.k = 1 local a = {1, 2, 3, 4} a[4] = nil return {#x, #y, #a}',
       "local r = {} for k in pairs({'a', 'b', 'c'}) do r[#r + 1] = k end return r",
+      'local t = {a = 1, b = 2, c = 3, d = 4} local n = 0 for k in pairs(t) do t[k] = nil n = n + 1 end local u = {1, 2, 3, 4, 5} for k in pairs(u) do u[k] = nil end return {n, next(t) == nil and 1 or 0, #u}',
       "return cjson.encode({[1] = 1, [2] = 2, [4] = 4})",
       "return cjson.encode({[1] = 1, [20] = 2})",
       'return cjson.encode({[true] = 1})',
