@@ -45,6 +45,7 @@ export interface LuaApi {
   LUA_TSTRING: number;
   LUA_TTABLE: number;
   LUA_TFUNCTION: number;
+  LUA_TTHREAD: number;
   LUA_MASKCOUNT: number;
   lua_absindex(L: LuaState, i: number): number;
   lua_call(L: LuaState, nargs: number, nresults: number): void;
@@ -57,6 +58,8 @@ export interface LuaApi {
   lua_getglobal(L: LuaState, name: Str): number;
   lua_gettop(L: LuaState): number;
   lua_insert(L: LuaState, i: number): void;
+  lua_iscfunction(L: LuaState, i: number): boolean;
+  lua_isfunction(L: LuaState, i: number): boolean;
   lua_isinteger(L: LuaState, i: number): boolean;
   lua_isyieldable(L: LuaState): boolean;
   lua_newthread(L: LuaState): LuaState;
@@ -107,6 +110,7 @@ export interface LauxApi {
   luaL_optinteger(L: LuaState, arg: number, d: number): number;
   luaL_checktype(L: LuaState, arg: number, t: number): void;
   luaL_error(L: LuaState, fmt: Str): never;
+  luaL_argerror(L: LuaState, arg: number, extramsg: Str): never;
   luaL_where(L: LuaState, level: number): void;
   luaL_requiref(L: LuaState, name: Str, open: LuaJsFunction, global: number): void;
 }

@@ -246,12 +246,29 @@ export class ScriptVM<C extends Client> {
   private adaptCoroutines(): void {
     const L = this.L;
     lua.lua_getglobal(L, luaName('coroutine'));
-    lua.lua_getfield(L, -1, luaName('yield'));
-    const coroutineYield = lua.lua_tocfunction(L, -1)!;
-    lua.lua_pop(L, 1);
+    const own = (name: string): LuaJsFunction => {
+      lua.lua_getfield(L, -1, luaName(name));
+      const f = lua.lua_tocfunction(L, -1)!;
+      lua.lua_pop(L, 1);
+      return f;
+    };
+    const [coroutineYield, create, wrap, resume, status] = ['yield', 'create', 'wrap', 'resume', 'status'].map(own);
     lua.lua_pushnil(L);
     lua.lua_setfield(L, -2, luaName('isyieldable'));
+    // 5.1's argument checks and words: a Lua function (not a library one), a coroutine.
+    const luaFunction = (f: LuaJsFunction): LuaJsFunction => (T) => {
+      if (!lua.lua_isfunction(T, 1) || lua.lua_iscfunction(T, 1)) lauxlib.luaL_argerror(T, 1, luaName('Lua function expected'));
+      return f(T);
+    };
+    const coroutine = (f: LuaJsFunction): LuaJsFunction => (T) => {
+      if (lua.lua_type(T, 1) !== lua.LUA_TTHREAD) lauxlib.luaL_argerror(T, 1, luaName('coroutine expected'));
+      return f(T);
+    };
     setFunctions(L, {
+      create: luaFunction(create),
+      wrap: luaFunction(wrap),
+      resume: coroutine(resume),
+      status: coroutine(status),
       yield: (T) => (this.isScriptThread(T) ? raise(T, 'attempt to yield across metamethod/C-call boundary') : coroutineYield(T)),
       running: (T) => {
         if (this.isScriptThread(T)) lua.lua_pushnil(T);
