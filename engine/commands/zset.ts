@@ -376,10 +376,18 @@ function zadd(c: Client, argv: string[], initial: AddFlag): void {
     if (maxEntries === 0 || maxValue < argv[at + 1].length) z.toSkiplist();
     db.set(key, z);
   }
+  // Without flags nothing depends on the score before: one lookup sets it.
+  const plain = (flags & ~AddFlag.Ch) === AddFlag.None;
   for (let j = 0; z !== undefined && j < scores.length; j++) {
     const member = argv[at + 1 + j * 2];
-    const current = z.score(member);
     score = scores[j];
+    if (plain) {
+      const before = z.put(member, score, maxEntries, maxValue);
+      if (before === undefined) added++;
+      else if (before !== score) updated++;
+      continue;
+    }
+    const current = z.score(member);
     if (current === undefined) {
       if (has(AddFlag.Xx)) continue;
       z.set(member, score, maxEntries, maxValue);

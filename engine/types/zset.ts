@@ -26,6 +26,7 @@ import { formatDouble } from '../../protocol/reply.js';
 import { DenseTable, scanPositions, type ScanTable } from './dense-table.js';
 import { SkipList } from './skiplist.js';
 import { PackedStrings } from './packed-strings.js';
+import { decimalIntegerIn } from '../util/double.js';
 
 /** A score interval (zrangespec); `minex`/`maxex` exclude the bound. */
 export interface ScoreRange {
@@ -100,19 +101,8 @@ function scoreText(score: number): string {
  * (times, counters: the common case) read in place, others by Number.
  */
 function scoreIn(text: string, start: number, length: number): number {
-  const end = start + length;
-  const negative = text.charCodeAt(start) === 45;
-  if (length < 16 && length > (negative ? 1 : 0)) {
-    let v = 0;
-    let i = negative ? start + 1 : start;
-    for (; i < end; i++) {
-      const d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    if (i === end) return negative ? -v : v;
-  }
-  return Number(text.slice(start, end));
+  const integer = decimalIntegerIn(text, start, start + length);
+  return Number.isNaN(integer) ? Number(text.slice(start, start + length)) : integer;
 }
 
 function parseScore(s: string): number {
@@ -232,31 +222,41 @@ export class ZSet implements DataObject {
    * to a skiplist when `maxEntries`/`maxValue` say so. True when the member is new.
    */
   set(member: string, score: number, maxEntries: number, maxValue: number): boolean {
+    return this.put(member, score, maxEntries, maxValue) === undefined;
+  }
+
+  /**
+   * `set` that returns the member's score before it, undefined when the member is new:
+   * a ZADD without flags looks the member up once.
+   */
+  put(member: string, score: number, maxEntries: number, maxValue: number): number | undefined {
     if (this.large === null) {
       const current = this.small.entryAfter(member, 2);
       // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
       const normalized = score === 0 ? 0 : score;
       if (current !== undefined) {
-        if (parseScore(current) !== normalized) {
+        const before = parseScore(current);
+        if (before !== normalized) {
           this.removeSmall(this.small.indexOf(member, 2) / 2, 1);
           this.insertSmall(normalized, member);
         }
-        return false;
+        return before;
       }
       if (this.size + 1 <= maxEntries && member.length <= maxValue) {
         this.insertSmall(normalized, member);
-        return true;
+        return undefined;
       }
       this.toSkiplist();
     }
     const large = this.large!;
     const node = large.nodes.get(member);
-    if (node !== undefined) {
-      if (large.list.score(node) !== score) large.list.updateScore(node, score);
-      return false;
+    if (node === undefined) {
+      this.addLarge(member, score);
+      return undefined;
     }
-    this.addLarge(member, score);
-    return true;
+    const before = large.list.score(node);
+    if (before !== score) large.list.updateScore(node, score);
+    return before;
   }
 
   /** Adds a member (absent) to the skiplist encoding. */
