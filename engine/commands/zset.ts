@@ -184,7 +184,9 @@ function replyRun(c: Client, z: ZSet, run: Run, reverse: boolean, withScores: bo
   const nested = withScores && reply.resp !== 2;
   reply.array(withScores && !nested ? left * 2 : left);
   if (left === 0) return;
-  if (reply.canStream && streamsCollection(left, (z.payloadBytes * left) / z.size)) {
+  // A listpack's packed length stands for its members' bytes (more, read without a scan).
+  const bytes = z.isSkiplist ? z.payloadBytes : z.packedLength;
+  if (reply.canStream && streamsCollection(left, (bytes * left) / z.size)) {
     const members = new Array<string>(left);
     const scores = withScores ? new Float64Array(left) : null;
     let i = 0;
