@@ -179,7 +179,7 @@ export class Stream implements DataObject {
     let maxBytes = limits.streamNodeMaxBytes;
     if (maxBytes === 0 || maxBytes > LISTPACK_MAX_SIZE) maxBytes = LISTPACK_MAX_SIZE;
     if (tail.lpBytes() + incoming >= maxBytes) return true;
-    if (tail.data.length + incoming > NODE_DATA_MAX) return true;
+    if (tail.payloadChars + incoming > NODE_DATA_MAX) return true;
     const maxEntries = limits.streamNodeMaxEntries;
     return maxEntries > 0 && tail.size >= maxEntries;
   }
@@ -296,7 +296,7 @@ export class Stream implements DataObject {
    * (`StreamNode.rdbEncoded`), counted in the stream's bytes; nothing when the node is
    * no longer this stream's (changed or removed while a live snapshot held it).
    */
-  keepEncoded(node: StreamNode, encoded: string): void {
+  keepEncoded(node: StreamNode, encoded: Buffer): void {
     const k = node.size === 0 ? -1 : this.seekNode(new IdWords(node.idAt(0)));
     if (k < 0 || this.nodes[k] !== node) return;
     node.rdbEncoded = encoded;
@@ -585,14 +585,14 @@ export class StreamRange {
         const node = this.node;
         if (node.monotonic && node.size > 0 && node.compareAt(0, this.start) >= 0 && node.compareAt(node.size - 1, this.end) <= 0) {
           n += node.live;
-          bytes += (node.data.length * node.live) / node.size;
+          bytes += (node.payloadChars * node.live) / node.size;
           this.index = this.rev ? 0 : node.size - 1;
           continue;
         }
       }
       if (!this.next()) break;
       n++;
-      bytes += this.node.data.length / this.node.size;
+      bytes += this.node.payloadChars / this.node.size;
     }
     return { entries: Math.min(n, max), bytes };
   }
