@@ -295,10 +295,14 @@ export class Stream implements DataObject {
    * Keeps `encoded`, the RDB string a snapshot wrote for `node`, in the node
    * (`StreamNode.rdbEncoded`), counted in the stream's bytes; nothing when the node is
    * no longer this stream's (changed or removed while a live snapshot held it).
+   * `at` is the node's index in the snapshot's `view` or `freeze`, where it still is
+   * unless the stream changed meanwhile: looked at first, before a search.
    */
-  keepEncoded(node: StreamNode, encoded: Buffer): void {
-    const k = node.size === 0 ? -1 : this.seekNode(new IdWords(node.idAt(0)));
-    if (k < 0 || this.nodes[k] !== node) return;
+  keepEncoded(node: StreamNode, encoded: Buffer, at: number): void {
+    if (this.nodes[this.head + at] !== node) {
+      const k = node.size === 0 ? -1 : this.seekNode(new IdWords(node.idAt(0)));
+      if (k < 0 || this.nodes[k] !== node) return;
+    }
     node.rdbEncoded = encoded;
     this.nodeChars += encoded.length;
   }

@@ -517,7 +517,7 @@ export class StreamRecordWriter {
       if (node.rdbEncoded !== null) w.bytes(node.rdbEncoded);
       else if (this.next === nodes.length - 1) writeBlob(w, nodeToListpack(node));
       // Not the tail: it changes only if entries are deleted, keep what was written.
-      else this.stream.keepEncoded(node, writeBlobKept(w, nodeToListpack(node)));
+      else this.stream.keepEncoded(node, writeBlobKept(w, nodeToListpack(node)), this.next);
     }
     if (this.next < nodes.length) return false;
     const v = this.view;
@@ -672,9 +672,10 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
     const name = r.string();
     if (group.consumers.has(name)) r.fail('duplicated consumer name', atName);
     const consumer = group.createConsumer(name, Number(r.millis()));
-    const own: number[] = [];
+    const own: Nack[] = [];
     let sorted = true;
     let i = -1;
+    let before = -1;
     for (let k = r.count(); k > 0; k--) {
       const at = r.skip(ID_BYTES);
       const buf = r.buf;
@@ -684,13 +685,15 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
       key[3] = u32be(buf, at + 12);
       i = i + 1 < n && compareWordsAt(words, i + 1, key, 0) === 0 ? i + 1 : findWords(words, n, key);
       if (i < 0 || nacks[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
-      nacks[i] = new Nack(new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3])), consumer, times[i], counts[i]);
-      if (own.length > 0 && own[own.length - 1] > i) sorted = false;
-      own.push(i);
+      const nack = new Nack(new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3])), consumer, times[i], counts[i]);
+      nacks[i] = nack;
+      own.push(nack);
+      if (i < before) sorted = false;
+      before = i;
     }
     // redis-server writes a consumer's PEL in ID order, but does not require it.
-    if (!sorted) own.sort((a, b) => a - b);
-    consumer.pel.loadSorted(own.map((x) => nacks[x]));
+    if (!sorted) own.sort((a, b) => a.id.compare(b.id));
+    consumer.pel.loadSorted(own);
     claimed += own.length;
   }
   if (claimed !== n) r.fail('a pending entry has no consumer');
