@@ -614,7 +614,8 @@ function readNode(r: RdbInput, master: StreamId, tail: boolean): StreamNode {
 
 /** Node keys must ascend; compares master IDs, which are the keys. */
 function isAscendingKey(prev: StreamNode, next: StreamNode): boolean {
-  return new StreamId(prev.masterMs, prev.masterSeq).compare(new StreamId(next.masterMs, next.masterSeq)) < 0;
+  // U64s: one representation per value, and < compares numbers and bigints exactly.
+  return prev.masterMs < next.masterMs || (prev.masterMs === next.masterMs && prev.masterSeq < next.masterSeq);
 }
 
 function readGroups(r: RdbInput, s: Stream, v2: boolean): void {
