@@ -557,7 +557,7 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
 
 export const STREAM_RDB_TYPE = RdbType.StreamListpacks2;
 
-/** Reads a stream value of type STREAM_LISTPACKS (v1) or STREAM_LISTPACKS_2; null for an empty key. */
+/** Reads a stream value of type STREAM_LISTPACKS (v1) or STREAM_LISTPACKS_2 (an empty stream is a key too). */
 export function readStream(r: RdbInput, type: RdbType): Stream {
   const v2 = type === RdbType.StreamListpacks2;
   const s = new Stream();
