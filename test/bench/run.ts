@@ -32,8 +32,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeCommand, RawClient } from '../harness/raw.js';
+import { BROKER_BIN } from '../harness/servers.js';
 import { streamWorkloads } from './stream-workloads.js';
 import { aofLoadTimes, LOAD_STEPS } from './aof-load.js';
 import { lagSteps, replicationLag } from './replication-lag.js';
@@ -45,7 +45,6 @@ import { metricsCostReport } from './metrics-cost.js';
 import { benchmarkRun, startProcess, type Measurement, type Server } from './tools.js';
 
 /** dist/test/bench/run.js -> dist/broker/main.js */
-const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
 
 interface Target {
   name: string;
@@ -293,7 +292,8 @@ const COMMON_ARGS = ['--bind', '127.0.0.1', '--loglevel', 'warning'];
 
 const TARGETS: Target[] = [
   { name: 'redis-server', start: (args) => startProcess('redis-server', (port) => ['--port', port, ...COMMON_ARGS, '--dir', serverDir(), ...args]) },
-  { name: 'broker', start: (args) => startProcess(process.execPath, (port) => [BROKER_BIN, '--port', port, ...COMMON_ARGS, '--dir', serverDir(), ...args]) },
+  // No HTTP listener: the servers of a run would contend for the default metrics port.
+  { name: 'broker', start: (args) => startProcess(process.execPath, (port) => [BROKER_BIN, '--port', port, '--http-port', '0', ...COMMON_ARGS, '--dir', serverDir(), ...args]) },
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -13,13 +13,11 @@
  * With --prof the broker runs under `node --cpu-prof` and writes its profile into DIR
  * when the runs end (summarise it with any .cpuprofile reader).
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RawClient } from '../harness/raw.js';
+import { BROKER_BIN } from '../harness/servers.js';
 import { loadScriptCase, SCRIPT_CASES } from './script-workloads.js';
 import { benchmarkRun, cpuSeconds, startProcess, type Server } from './tools.js';
 
-const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
 const CLIENTS = 50;
 const ROUNDS = 3;
 const COMMON_ARGS = ['--bind', '127.0.0.1', '--loglevel', 'warning', '--save', '', '--appendonly', 'no'];
