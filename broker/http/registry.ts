@@ -10,7 +10,7 @@ import { FAMILIES, type Family, type FamilyName } from './families.js';
 import { Scrape } from './scrape.js';
 import { KeySelection } from './collectors/key-selection.js';
 import { collectKeys } from './collectors/keys.js';
-import { SeriesLabels } from './collectors/series-labels.js';
+import { SeriesCache } from './collectors/series-cache.js';
 import { ServerCollector } from './collectors/server.js';
 import { collectPersistence } from './collectors/persistence.js';
 import { collectReplication } from './collectors/replication.js';
@@ -51,10 +51,10 @@ export class Metrics {
    */
   private readonly registries: Partial<Record<Format, Registry<RegistryContentType>>> = {};
   private readonly server: ServerCollector;
-  /** Labels of the per-key series, kept from scrape to scrape. */
-  private readonly series = new SeriesLabels();
-  /** Each family's bytes at the last scrape: the next one starts with that much room. */
-  private sizes: Map<FamilyName, number> | undefined;
+  /** The per-key series, kept from scrape to scrape. */
+  private readonly series = new SeriesCache();
+  /** The last scrape, already rendered: the next one writes over its buffers. */
+  private last: Scrape | undefined;
 
   constructor(
     private readonly broker: MetricsHost,
@@ -80,9 +80,9 @@ export class Metrics {
     return Buffer.concat(parts);
   }
 
-  /** One reading of every collector (exported for tests that compare values). */
+  /** One reading of every collector (exported for tests that compare values); its lines are valid until the next one. */
   scrape(): Scrape {
-    const scrape = new Scrape(this.sizes);
+    const scrape = new Scrape(this.last);
     const selection = new KeySelection(this.broker.config);
     collectKeys(this.broker.engine, scrape, selection, this.series);
     selection.report(scrape);
@@ -90,7 +90,7 @@ export class Metrics {
     collectPersistence(this.broker, scrape);
     collectReplication(this.broker, scrape);
     for (const collect of this.collectors) collect(scrape);
-    this.sizes = scrape.sizes();
+    this.last = scrape;
     return scrape;
   }
 

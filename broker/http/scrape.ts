@@ -12,6 +12,12 @@
 import type { DurationHistogram } from '../../engine/stream-stats.js';
 import { FAMILIES, type FamilyName } from './families.js';
 
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const SPACE_BYTE = Buffer.from(' ');
+
 /** Rendered labels, `name="value",...` without braces (see `labels`). */
 export type LabelText = string;
 
@@ -39,10 +45,17 @@ function formatValue(value: number): string {
 
 /**
  * Label sets as the bytes a sample carries, `{name="value",...}` in UTF-8: made once
- * for series a scrape writes again and again (collectors/series-labels.ts), and
- * copied as they are (a typed-array copy is several times faster than encoding a string).
+ * for series a scrape writes again and again (collectors/series-cache.ts).
  */
 export type LabelBytes = Buffer & { readonly labelBytes: true };
+
+/**
+ * The start of a sample line, `name{labels} `, as bytes: made once per series and
+ * copied as it is, so that a sample costs one copy and its value's digits (a
+ * typed-array copy is several times faster than encoding a string, and one copy
+ * instead of a name's and the labels' halves the copies of a scrape).
+ */
+export type SeriesPrefix = Buffer & { readonly seriesPrefix: true };
 
 /** `{labels}` as LabelBytes. */
 export function labelBytes(text: LabelText): LabelBytes {
@@ -62,29 +75,65 @@ export function withLabelBytes(base: LabelBytes, name: string, valueBytes: strin
   return Buffer.from(`{${inner}${inner === '' ? '' : ','}${name}="${valueBytes}"}`, 'latin1') as LabelBytes;
 }
 
+/**
+ * The prefixes of one label set's samples in each of `families` (keyed as
+ * `families` is): views of one buffer, made together.
+ */
+export function seriesPrefixes<K extends string>(families: Readonly<Record<K, FamilyName>>, series: LabelBytes): Record<K, SeriesPrefix> {
+  const keys = Object.keys(families) as K[];
+  const slab = Buffer.concat(keys.flatMap((k) => [Buffer.from(families[k], 'latin1'), series, SPACE_BYTE]));
+  const prefixes = {} as Record<K, SeriesPrefix>;
+  let start = 0;
+  for (const k of keys) {
+    const end = start + families[k].length + series.length + 1;
+    prefixes[k] = slab.subarray(start, end) as SeriesPrefix;
+    start = end;
+  }
+  return prefixes;
+}
+
 /** Node's writers without `write`'s argument juggling (missing from @types/node, as latin1Write is). */
 type Writable = Buffer & { utf8Write(s: string, offset: number): number; latin1Write(s: string, offset: number): number };
-
-const SPACE = 0x20;
-const NEWLINE = 0x0a;
 
 /**
  * A family's sample lines as UTF-8 bytes, written piece by piece as they come: joined
  * as strings they made a rope of tens of thousands of pieces, and flattening it (to
  * measure or send it) cost more than reading the broker's state; a line built as one
- * string still had to be flattened before its encoding. Sized at the start for what
- * the family took at the previous scrape, so that it seldom grows.
+ * string still had to be flattened before its encoding. The buffer is kept from
+ * scrape to scrape (the next scrape writes over it, see `Scrape`), so that it seldom
+ * grows and a scrape allocates none.
  */
-class Lines {
-  private buf: Writable;
+export class FamilyLines {
+  private buf: Writable = Buffer.allocUnsafe(256) as Writable;
   private pos = 0;
 
-  /** The family's name, which starts each of its plain samples. */
-  readonly name: Buffer;
+  /** Empties the lines for another scrape, keeping the buffer. */
+  reset(): void {
+    this.pos = 0;
+  }
 
-  constructor(name: FamilyName, size: number) {
-    this.name = Buffer.from(name, 'latin1');
-    this.buf = Buffer.allocUnsafe(Math.max(size, 256)) as Writable;
+  /** One sample of a series whose line start is made once (SeriesPrefix). */
+  sample(prefix: SeriesPrefix, value: number): void {
+    this.put(prefix);
+    this.value(value);
+    this.byte(NEWLINE);
+  }
+
+  /**
+   * One sample in seconds of a time in whole milliseconds (an ID's time, an age),
+   * written digit by digit without the string that `ms / 1000` would need: the
+   * same number once parsed.
+   */
+  sampleMillis(prefix: SeriesPrefix, ms: number): void {
+    this.put(prefix);
+    if (Number.isSafeInteger(ms) && ms >= 0) {
+      const fraction = ms % 1000;
+      this.value((ms - fraction) / 1000);
+      if (fraction !== 0) this.fraction(fraction);
+    } else {
+      this.value(ms / 1000);
+    }
+    this.byte(NEWLINE);
   }
 
   private room(n: number): void {
@@ -125,12 +174,20 @@ class Lines {
     let digits = 1;
     for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
     this.room(digits);
-    for (let i = this.pos + digits - 1; i >= this.pos; i--, v = Math.floor(v / 10)) this.buf[i] = 0x30 + (v % 10);
+    for (let i = this.pos + digits - 1; i >= this.pos; i--, v = Math.floor(v / 10)) this.buf[i] = ZERO + (v % 10);
     this.pos += digits;
   }
 
-  get length(): number {
-    return this.pos;
+  /** `.` and thousandths 1-999, without trailing zeros. */
+  private fraction(thousandths: number): void {
+    this.room(4);
+    const buf = this.buf;
+    buf[this.pos++] = DOT;
+    buf[this.pos++] = ZERO + Math.floor(thousandths / 100);
+    const rest = thousandths % 100;
+    if (rest === 0) return;
+    buf[this.pos++] = ZERO + Math.floor(rest / 10);
+    if (rest % 10 !== 0) buf[this.pos++] = ZERO + (rest % 10);
   }
 
   bytes(): Buffer {
@@ -139,28 +196,33 @@ class Lines {
 }
 
 export class Scrape {
-  private readonly lines = new Map<FamilyName, Lines>();
+  private readonly lines: Map<FamilyName, FamilyLines>;
   /** The scrape's instant (ms): every age is measured from it. */
   readonly now = Date.now();
 
-  /** `sizes`: each family's bytes at the previous scrape (`sizes()`), the room its lines start with. */
-  constructor(sizes?: ReadonlyMap<FamilyName, number>) {
-    for (const name of Object.keys(FAMILIES) as FamilyName[]) this.lines.set(name, new Lines(name, sizes?.get(name) ?? 0));
+  /**
+   * `previous`: a scrape whose lines are no longer wanted (already sent): this one
+   * writes over its buffers, which have the room the last scrape took.
+   */
+  constructor(previous?: Scrape) {
+    if (previous !== undefined) {
+      this.lines = previous.lines;
+      for (const lines of this.lines.values()) lines.reset();
+    } else {
+      this.lines = new Map((Object.keys(FAMILIES) as FamilyName[]).map((name) => [name, new FamilyLines()]));
+    }
+  }
+
+  /** The lines of each of `families` (keyed as `families` is), for a collector that writes many samples to them (`FamilyLines.sample`). */
+  families<K extends string>(families: Readonly<Record<K, FamilyName>>): Record<K, FamilyLines> {
+    const lines = {} as Record<K, FamilyLines>;
+    for (const k of Object.keys(families) as K[]) lines[k] = this.lines.get(families[k])!;
+    return lines;
   }
 
   /** One value of a gauge or a counter. */
   set(name: FamilyName, value: number, labelText: LabelText = ''): void {
     this.add(name, name, labelText, value);
-  }
-
-  /** One value of a gauge or a counter whose labels are made once (LabelBytes). */
-  setSeries(name: FamilyName, value: number, series: LabelBytes): void {
-    const lines = this.lines.get(name)!;
-    lines.put(lines.name);
-    lines.put(series);
-    lines.byte(SPACE);
-    lines.value(value);
-    lines.byte(NEWLINE);
   }
 
   /** A histogram from per-bucket counts (DurationHistogram). */
@@ -198,15 +260,8 @@ export class Scrape {
     lines.byte(NEWLINE);
   }
 
-  /** A family's sample lines, newline-terminated, as UTF-8. */
+  /** A family's sample lines, newline-terminated, as UTF-8 (valid until a later scrape takes this one's buffers). */
   linesOf(family: FamilyName): Buffer {
     return this.lines.get(family)!.bytes();
-  }
-
-  /** Each family's bytes, for the next scrape's constructor. */
-  sizes(): Map<FamilyName, number> {
-    const sizes = new Map<FamilyName, number>();
-    for (const [name, lines] of this.lines) sizes.set(name, lines.length);
-    return sizes;
   }
 }
