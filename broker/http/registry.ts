@@ -53,8 +53,10 @@ export class Metrics {
   private readonly server: ServerCollector;
   /** The per-key series, kept from scrape to scrape. */
   private readonly series = new SeriesCache();
-  /** The last scrape, already rendered: the next one writes over its buffers. */
+  /** The last scrape, already rendered: the next one takes over its lines. */
   private last: Scrape | undefined;
+  /** A body already sent (`recycle`), for the next. */
+  private spare: Buffer | null = null;
 
   constructor(
     private readonly broker: MetricsHost,
@@ -77,7 +79,27 @@ export class Metrics {
     for (const name of Object.keys(FAMILIES) as FamilyName[]) parts.push(headers.get(name)!, scrape.linesOf(name));
     // prom-client's text ends with a newline, and OpenMetrics' with `# EOF`.
     parts.push(Buffer.from(defaults, 'utf8'));
-    return Buffer.concat(parts);
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const spare = this.spare;
+    this.spare = null;
+    // A quarter more than needed: the next scrape, a little longer, still fits.
+    const body = spare !== null && spare.length >= length ? spare : Buffer.allocUnsafe(Math.ceil(length * 1.25));
+    let at = 0;
+    for (const part of parts) {
+      body.set(part, at);
+      at += part.length;
+    }
+    return body.subarray(0, length);
+  }
+
+  /**
+   * Gives back a body `render` made, once sent (its bytes are no longer read): the
+   * next scrape writes into it. A new buffer of several MB for every scrape cost more
+   * than copying into it (fresh pages); a body never given back is just collected.
+   */
+  recycle(body: Buffer): void {
+    this.spare = Buffer.from(body.buffer, body.byteOffset, body.buffer.byteLength - body.byteOffset);
   }
 
   /** One reading of every collector (exported for tests that compare values); its lines are valid until the next one. */

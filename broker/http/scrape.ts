@@ -96,35 +96,96 @@ export function seriesPrefixes<K extends string>(families: Readonly<Record<K, Fa
 type Writable = Buffer & { utf8Write(s: string, offset: number): number; latin1Write(s: string, offset: number): number };
 
 /**
+ * What a family's lines were at a scrape, line by line: the series (its SeriesPrefix,
+ * which stands for it), the value and where the line starts, so that the next scrape
+ * can copy the lines that did not change instead of writing them again.
+ */
+class LineIndex {
+  series: SeriesPrefix[] = [];
+  values = new Float64Array(64);
+  /** Line k spans `starts[k]` to `starts[k + 1]`. */
+  starts = new Uint32Array(65);
+  count = 0;
+  /** Some lines were not samples of a SeriesPrefix (`Scrape.set`): the index does not describe the bytes. */
+  plain = false;
+
+  clear(): void {
+    this.count = 0;
+    this.plain = false;
+    this.series.length = 0;
+  }
+
+  add(series: SeriesPrefix, value: number, start: number, end: number): void {
+    const k = this.count++;
+    if (k + 1 >= this.values.length) this.grow();
+    this.series.push(series);
+    this.values[k] = value;
+    this.starts[k] = start;
+    this.starts[k + 1] = end;
+  }
+
+  private grow(): void {
+    const values = new Float64Array(this.values.length * 2);
+    values.set(this.values);
+    this.values = values;
+    const starts = new Uint32Array(this.starts.length * 2);
+    starts.set(this.starts);
+    this.starts = starts;
+  }
+}
+
+/**
  * A family's sample lines as UTF-8 bytes, written piece by piece as they come: joined
  * as strings they made a rope of tens of thousands of pieces, and flattening it (to
  * measure or send it) cost more than reading the broker's state; a line built as one
- * string still had to be flattened before its encoding. The buffer is kept from
- * scrape to scrape (the next scrape writes over it, see `Scrape`), so that it seldom
- * grows and a scrape allocates none.
+ * string still had to be flattened before its encoding.
+ *
+ * Two buffers, swapped at each scrape: the last scrape's lines stay while the next
+ * one is written, and a sample of the same series with the same value as the line at
+ * its place last time is copied from there, in runs of such lines (one copy for a run
+ * of unchanged streams or groups), instead of written again; on an idle broker most
+ * lines are, all but the ages. The buffers are kept, so that they seldom grow and a
+ * scrape allocates none. A scrape's lines are valid until the next but one begins.
  */
 export class FamilyLines {
   private buf: Writable = Buffer.allocUnsafe(256) as Writable;
   private pos = 0;
+  private index = new LineIndex();
+  /** The last scrape's lines and their index. */
+  private last: Writable = Buffer.allocUnsafe(256) as Writable;
+  private lastIndex = new LineIndex();
+  /** A run of the last scrape's lines to copy, not copied yet: `last[runFrom, runTo)` goes to `buf` at `runAt` (`pos` is past it). */
+  private runFrom = 0;
+  private runTo = 0;
+  private runAt = 0;
 
-  /** Empties the lines for another scrape, keeping the buffer. */
+  /** Starts another scrape's lines: the last ones are kept to copy from. */
   reset(): void {
+    [this.buf, this.last] = [this.last, this.buf];
+    [this.index, this.lastIndex] = [this.lastIndex, this.index];
+    this.index.clear();
     this.pos = 0;
+    this.runFrom = this.runTo = this.runAt = 0;
   }
 
   /** One sample of a series whose line start is made once (SeriesPrefix). */
   sample(prefix: SeriesPrefix, value: number): void {
+    if (this.reused(prefix, value)) return;
+    const start = this.pos;
     this.put(prefix);
     this.value(value);
     this.byte(NEWLINE);
+    this.index.add(prefix, value, start, this.pos);
   }
 
   /**
    * One sample in seconds of a time in whole milliseconds (an ID's time, an age),
    * written digit by digit without the string that `ms / 1000` would need: the
-   * same number once parsed.
+   * same number once parsed. A family's samples are all `sample`s or all `sampleMillis`.
    */
   sampleMillis(prefix: SeriesPrefix, ms: number): void {
+    if (this.reused(prefix, ms)) return;
+    const start = this.pos;
     this.put(prefix);
     if (Number.isSafeInteger(ms) && ms >= 0) {
       const fraction = ms % 1000;
@@ -134,42 +195,92 @@ export class FamilyLines {
       this.value(ms / 1000);
     }
     this.byte(NEWLINE);
+    this.index.add(prefix, ms, start, this.pos);
   }
 
+  /** A line of a series without a SeriesPrefix: `series{labelText} value`. */
+  line(series: string, labelText: LabelText, value: number): void {
+    this.flush();
+    this.index.plain = true;
+    this.latin1(series);
+    if (labelText !== '') {
+      this.byte(0x7b);
+      this.text(labelText);
+      this.byte(0x7d);
+    }
+    this.byte(SPACE);
+    this.value(value);
+    this.byte(NEWLINE);
+  }
+
+  /**
+   * Whether the sample's line is the one at its place in the last scrape (same series,
+   * same value): then it joins the run to copy. Otherwise the run is copied, and the
+   * caller writes the line.
+   */
+  private reused(prefix: SeriesPrefix, value: number): boolean {
+    const last = this.lastIndex;
+    const k = this.index.count;
+    if (k < last.count && !last.plain && last.series[k] === prefix && last.values[k] === value) {
+      const from = last.starts[k];
+      const to = last.starts[k + 1];
+      if (from !== this.runTo || this.runFrom === this.runTo) {
+        this.flush();
+        this.runFrom = from;
+        this.runAt = this.pos;
+      }
+      this.runTo = to;
+      this.index.add(prefix, value, this.pos, this.pos + to - from);
+      this.pos += to - from;
+      return true;
+    }
+    this.flush();
+    return false;
+  }
+
+  /** Copies the pending run of unchanged lines into place. */
+  private flush(): void {
+    if (this.runFrom === this.runTo) return;
+    this.room(0);
+    this.last.copy(this.buf, this.runAt, this.runFrom, this.runTo);
+    this.runFrom = this.runTo = 0;
+  }
+
+  /** Room for `n` more bytes past `pos` (which may already be past the end, by a pending run). */
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
     const grown = Buffer.allocUnsafe(size) as Writable;
-    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf.copy(grown, 0, 0, Math.min(this.pos, this.buf.length));
     this.buf = grown;
   }
 
   /** One char per byte: ASCII names. */
-  latin1(s: string): void {
+  private latin1(s: string): void {
     this.room(s.length);
     this.pos += this.buf.latin1Write(s, this.pos);
   }
 
-  put(bytes: Uint8Array): void {
+  private put(bytes: Uint8Array): void {
     this.room(bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
 
-  text(s: string): void {
+  private text(s: string): void {
     // At most 3 bytes per UTF-16 unit.
     this.room(s.length * 3);
     this.pos += this.buf.utf8Write(s, this.pos);
   }
 
-  byte(c: number): void {
+  private byte(c: number): void {
     this.room(1);
     this.buf[this.pos++] = c;
   }
 
   /** A sample's value; counts and sizes (whole numbers, most samples) digit by digit, without a string. */
-  value(v: number): void {
+  private value(v: number): void {
     if (!Number.isSafeInteger(v) || v < 0) return this.latin1(formatValue(v));
     let digits = 1;
     for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
@@ -191,6 +302,7 @@ export class FamilyLines {
   }
 
   bytes(): Buffer {
+    this.flush();
     return this.buf.subarray(0, this.pos);
   }
 }
@@ -201,8 +313,8 @@ export class Scrape {
   readonly now = Date.now();
 
   /**
-   * `previous`: a scrape whose lines are no longer wanted (already sent): this one
-   * writes over its buffers, which have the room the last scrape took.
+   * `previous`: the last scrape, already sent: this one takes over its families' lines
+   * (FamilyLines), copying what did not change from them.
    */
   constructor(previous?: Scrape) {
     if (previous !== undefined) {
@@ -248,19 +360,10 @@ export class Scrape {
   }
 
   private add(family: FamilyName, series: string, labelText: LabelText, value: number): void {
-    const lines = this.lines.get(family)!;
-    lines.latin1(series);
-    if (labelText !== '') {
-      lines.byte(0x7b);
-      lines.text(labelText);
-      lines.byte(0x7d);
-    }
-    lines.byte(SPACE);
-    lines.value(value);
-    lines.byte(NEWLINE);
+    this.lines.get(family)!.line(series, labelText, value);
   }
 
-  /** A family's sample lines, newline-terminated, as UTF-8 (valid until a later scrape takes this one's buffers). */
+  /** A family's sample lines, newline-terminated, as UTF-8 (valid until the next scrape but one begins). */
   linesOf(family: FamilyName): Buffer {
     return this.lines.get(family)!.bytes();
   }
