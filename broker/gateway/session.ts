@@ -39,10 +39,13 @@ import { ListPopper } from './pop.js';
 import { PubSubSubscriber } from './pubsub.js';
 import type { DropReason, GatewayStats } from './stats.js';
 import type { Encoding } from '../../protocol/gateway-delivery.js';
+import type { AckBatcher } from './acks.js';
 
 /** What a session uses of the gateway. */
 export interface SessionHost {
   readonly links: LinkHost;
+  /** Every session's acks, one XACK per stream and group per turn. */
+  readonly acks: AckBatcher;
   readonly config: Config;
   readonly log: Logger;
   readonly stats: GatewayStats;
@@ -124,6 +127,10 @@ export class Session implements SubscriptionHost {
     setImmediate(this.host.guard('in a gateway turn', fn, this));
   }
 
+  get acks(): AckBatcher {
+    return this.host.acks;
+  }
+
   get commands(): EngineLink {
     return (this.commandLink ??= this.openLink());
   }
@@ -188,7 +195,8 @@ export class Session implements SubscriptionHost {
           this.answer(f.ref, f.sub, null);
         });
       case 'ping':
-        return this.send(frame('pong', { ref: f.ref }));
+        // After the acks sent before it are done: a client's sync waits for them.
+        return this.host.acks.afterAcks(() => this.send(frame('pong', { ref: f.ref })));
       case 'ready':
       case 'ok':
       case 'messages':
