@@ -68,6 +68,8 @@ export class Session implements SubscriptionHost {
   private commandLink: EngineLink | null = null;
   private readonly links = new Set<EngineLink>();
   readonly subscriptions = new Map<string, Subscription>();
+  /** The subscriptions that may hold messages for the client (pub/sub ones). */
+  private readonly holders = new Set<Subscription>();
   readonly stats: GatewayStats;
   private readonly bufferLimit: number;
 
@@ -91,10 +93,14 @@ export class Session implements SubscriptionHost {
     return this.closedAt !== 0;
   }
 
-  /** Unsent bytes: what the socket holds for the client, and pub/sub messages waiting for credit. */
+  /**
+   * Unsent bytes: what the socket holds for the client, and pub/sub messages waiting
+   * for credit. Read at every reply the session's links get (the broker's output
+   * limits): only the pub/sub subscriptions, the ones that hold messages, are asked.
+   */
   get bufferedBytes(): number {
     let held = 0;
-    for (const sub of this.subscriptions.values()) held += sub.heldBytes;
+    for (const sub of this.holders) held += sub.heldBytes;
     return this.ws.bufferedAmount + held;
   }
 
@@ -228,6 +234,7 @@ export class Session implements SubscriptionHost {
             ? new ListPopper(this, f)
             : new PubSubSubscriber(this, f);
     this.subscriptions.set(f.sub, sub);
+    if (sub.kind === 'subscribe') this.holders.add(sub);
     sub.start(f.ref);
   }
 
@@ -288,6 +295,7 @@ export class Session implements SubscriptionHost {
 
   private endSubscription(sub: Subscription): void {
     this.subscriptions.delete(sub.name);
+    this.holders.delete(sub);
     sub.end();
   }
 
@@ -346,6 +354,7 @@ export class Session implements SubscriptionHost {
   private release(): void {
     for (const sub of this.subscriptions.values()) sub.end();
     this.subscriptions.clear();
+    this.holders.clear();
     for (const link of this.links) link.close();
     this.links.clear();
   }
