@@ -8,9 +8,9 @@
  *
  * XACK answers with the count acknowledged: a batch that fails (NOGROUP, a bad ID in
  * one frame's IDs) is sent again frame by frame, so each frame gets the answer its own
- * XACK would have. A frame's acks are done when its answer comes; `afterAcks` waits for
- * all of them (a ping frame is answered after the acks sent before it, as a client's
- * sync expects).
+ * XACK would have. A session's frame other than an ack or a credit sends the acks
+ * waiting at once (`flushNow`), so what it does comes after them, as the protocol
+ * promises; a ping is also answered only once they are done (`afterAcks`).
  */
 import type { Decoded } from '../../protocol/decoder.js';
 import { EngineLink, isError, type LinkHost } from './link.js';
@@ -71,6 +71,14 @@ export class AckBatcher {
       this.scheduled = true;
       this.endOfTurn(() => this.flush());
     }
+  }
+
+  /**
+   * Sends the acks given so far now, not at the end of the turn: a session's frame
+   * after its acks then finds them applied (the link runs a command as it gets it).
+   */
+  flushNow(): void {
+    if (this.scheduled) this.flush();
   }
 
   /** Runs `fn` once every ack given so far is done (at once when none waits). */

@@ -178,6 +178,9 @@ export class Session implements SubscriptionHost {
     if (!this.authenticated && f.type !== 'auth') {
       return this.answer('ref' in f ? f.ref : 0, '', 'NOAUTH Authentication required: send an auth frame first.');
     }
+    // What a frame does comes after the acks before it (docs/websocket-protocol.md): they wait
+    // for the end of the turn (acks.ts) only while acks and credit come.
+    if (f.type !== 'ack' && f.type !== 'credit') this.host.acks.flushNow();
     switch (f.type) {
       case 'auth':
         return this.authenticateFrame(f.password);

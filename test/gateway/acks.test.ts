@@ -88,6 +88,17 @@ describe('AckBatcher', () => {
     acks.close();
   });
 
+  it('sends what waits at once when asked, before the end of the turn', async () => {
+    await c.call('XADD', 'now', '1-0', 'f', 'v');
+    await c.call('XGROUP', 'CREATE', 'now', 'g', '0');
+    await c.call('XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 'now', '>');
+    const { acks } = batcher();
+    acks.ack('now', 'g', ['1-0'], () => undefined);
+    acks.flushNow();
+    expect(await pendingIds('now')).toEqual([]);
+    acks.close();
+  });
+
   it('answers at once when no ack waits', () => {
     const { acks } = batcher();
     let synced = false;
