@@ -213,7 +213,7 @@ export class Connection extends Client {
     this.parser.unauthenticated = !authenticated;
   }
 
-  private onData(chunk: Buffer): void {
+  protected onData(chunk: Buffer): void {
     this.lastInteraction = this.host.clockMs;
     if (this.kind === 'master') this.host.stats.netReplInputBytes += chunk.length;
     else this.host.stats.netInputBytes += chunk.length;

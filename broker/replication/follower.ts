@@ -34,6 +34,7 @@ import { LoadCancelled } from '../persistence/loading.js';
 import { fileSource } from '../persistence/snapshot-file.js';
 import { strerror } from '../persistence/strerror.js';
 import { PayloadReceiver } from './payload.js';
+import { readDirectly } from '../net/direct-read.js';
 import { LeaderConnection } from './leader-connection.js';
 import { ackCommand, handshakeSteps, parsePsyncReply, pingReplyError, PING_COMMAND, psyncCommand, type HandshakeStep } from './handshake.js';
 
@@ -69,6 +70,30 @@ const CRON_MS = 1000;
 const EMPTY = Buffer.alloc(0);
 /** Longest reply line taken during the handshake. */
 const LINE_MAX = 64 * 1024;
+/** Bytes of a block the stream's reads are copied into (a longer read gets a block of its own size). */
+const READ_BLOCK_BYTES = 64 * 1024;
+
+/**
+ * The stream's reads, copied into blocks that are never written over (as the log's,
+ * log.ts): a read's copy is a view the parser, the backlog and chained followers keep as
+ * it is. The link reads into the buffer shared with the clients (net/direct-read.ts),
+ * which spares the Readable stream's work per read and a new ArrayBuffer per read, kept
+ * in the backlog until trimmed (for the young-generation GC, the most costly of garbage).
+ */
+class ReadCopies {
+  private block = EMPTY;
+  private used = 0;
+
+  copy(chunk: Buffer): Buffer {
+    if (this.used + chunk.length > this.block.length) {
+      this.block = Buffer.allocUnsafe(Math.max(READ_BLOCK_BYTES, chunk.length));
+      this.used = 0;
+    }
+    const start = this.used;
+    this.used += chunk.copy(this.block, start);
+    return this.block.subarray(start, this.used);
+  }
+}
 
 export class FollowerLink {
   private phase: Phase = 'idle';
@@ -89,6 +114,7 @@ export class FollowerLink {
   private logged: number;
   /** Stream bytes received but not yet appended to the log, oldest first. */
   private unapplied: Buffer[] = [];
+  private readonly readCopies = new ReadCopies();
   private lastIo = 0;
   private linkDownSince = 0;
   private everUp = false;
@@ -461,7 +487,16 @@ export class FollowerLink {
     connection.db = this.broker.engine.dbs[this.lastStreamDb];
     this.connection = connection;
     // Counted before the connection parses them: its offset is what was read minus what it has not consumed.
+    // What the socket's Readable holds already (and `rest`) still comes as 'data' events.
     socket.prependListener('data', this.onStreamData);
+    readDirectly(
+      socket,
+      this.broker.guard('reading from the leader', (chunk: Buffer) => {
+        const copy = this.readCopies.copy(chunk);
+        this.onStreamData(copy);
+        connection.input(copy);
+      }),
+    );
     if (rest.length > 0) socket.unshift(rest);
     this.phase = 'stream';
     this.everUp = true;

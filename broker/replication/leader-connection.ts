@@ -42,6 +42,11 @@ export class LeaderConnection extends Connection {
     };
   }
 
+  /** A read of the link (net/direct-read.ts's way, by the follower): a Buffer never written again, so the parser keeps it as it is. */
+  input(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
   /** Replies are dropped, never written: the leader reads none (redis-server's prepareClientToWrite for its master). */
   override flush(): void {
     this.reply.truncate(0);

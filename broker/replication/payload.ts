@@ -102,16 +102,32 @@ export class PayloadReceiver {
   }
 
   private feedUntilMark(chunk: Buffer, mark: Buffer): PayloadProgress {
-    const window = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
-    const at = window.indexOf(mark);
+    const tail = this.tail;
+    if (tail.length > 0 && chunk.length < MARK_LENGTH - 1) {
+      // A short read: the held tail and it are looked at together.
+      chunk = Buffer.concat([tail, chunk]);
+      this.tail = EMPTY;
+    } else if (tail.length > 0) {
+      // A mark that begins in the held tail ends in this chunk's first bytes: looked for
+      // in that seam, not in a copy of the whole chunk (a copy of the payload, 64 KB a read).
+      const seam = Buffer.concat([tail, chunk.subarray(0, MARK_LENGTH - 1)]);
+      const at = seam.indexOf(mark);
+      if (at >= 0 && at < tail.length) {
+        if (at > 0) this.write(tail.subarray(0, at));
+        return { state: 'done', rest: chunk.subarray(at + mark.length - tail.length) };
+      }
+      this.write(tail);
+      this.tail = EMPTY;
+    }
+    const at = chunk.indexOf(mark);
     if (at >= 0) {
-      if (at > 0) this.write(window.subarray(0, at));
-      return { state: 'done', rest: window.subarray(at + mark.length) };
+      if (at > 0) this.write(chunk.subarray(0, at));
+      return { state: 'done', rest: chunk.subarray(at + mark.length) };
     }
     // All but the last MARK_LENGTH - 1 bytes are payload for sure.
-    const keep = Math.min(window.length, MARK_LENGTH - 1);
-    if (window.length > keep) this.write(window.subarray(0, window.length - keep));
-    this.tail = Buffer.from(window.subarray(window.length - keep));
+    const keep = Math.min(chunk.length, MARK_LENGTH - 1);
+    if (chunk.length > keep) this.write(chunk.subarray(0, chunk.length - keep));
+    this.tail = Buffer.from(chunk.subarray(chunk.length - keep));
     return { state: 'more' };
   }
 

@@ -16,7 +16,7 @@
  * its fake client's reply buffer.
  */
 import type { Reply } from '../../protocol/reply.js';
-import { lua, luaName, pushBytes, pushName, type LuaState } from './lua.js';
+import { lua, luaName, pushBytes, pushName, stringAt, type LuaState } from './lua.js';
 
 const CR = 13;
 
@@ -27,10 +27,10 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
   const next = lineEnd + 2;
   switch (type) {
     case 43: // + status
-      pushField(L, 'ok', buf.subarray(pos + 1, lineEnd));
+      pushField(L, 'ok', buf, pos + 1, lineEnd);
       return next;
     case 45: // - error
-      pushField(L, 'err', buf.subarray(pos + 1, lineEnd));
+      pushField(L, 'err', buf, pos + 1, lineEnd);
       return next;
     case 58: // : integer
       lua.lua_pushnumber(L, parseInteger(buf, pos + 1, lineEnd));
@@ -64,7 +64,7 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
       lua.lua_setfield(L, -2, luaName('double'));
       return next;
     case 40: // ( big number
-      pushField(L, 'big_number', buf.subarray(pos + 1, lineEnd));
+      pushField(L, 'big_number', buf, pos + 1, lineEnd);
       return next;
     default:
       throw new Error(`unexpected reply type ${type} in a script's command reply`);
@@ -107,11 +107,11 @@ function pushVerbatim(L: LuaState, body: Buffer): void {
   lua.lua_setfield(L, -2, luaName('verbatim_string'));
 }
 
-/** Pushes `{[name] = value}`. */
-function pushField(L: LuaState, name: string, value: Uint8Array): void {
+/** Pushes `{[name] = buf[start, end)}`. */
+function pushField(L: LuaState, name: string, buf: Uint8Array, start: number, end: number): void {
   lua.lua_createtable(L, 0, 1);
   pushName(L, name);
-  pushBytes(L, value, 0, value.length);
+  pushBytes(L, buf, start, end);
   lua.lua_rawset(L, -3);
 }
 
@@ -254,9 +254,9 @@ function fieldType(L: LuaState, idx: number, name: string): number {
 function stringField(L: LuaState, idx: number, name: string): string {
   pushName(L, name);
   lua.lua_rawget(L, idx);
-  const bytes = lua.lua_tolstring(L, -1);
+  const text = lua.lua_type(L, -1) === lua.LUA_TSTRING ? stringAt(L, -1) : '';
   lua.lua_pop(L, 1);
-  return bytes === null ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).latin1Slice();
+  return text;
 }
 
 /** An error reply's text from a Lua error string, newlines blanked (addReplyErrorFormatEx). */

@@ -9,7 +9,7 @@
  * differs); struct supports the formats b B h H i I l L T f d s c x and < > ! = with
  * optional sizes, not Lua 5.1 struct's alignment padding ('!' sets it, unused).
  */
-import { lua, lauxlib, latin1, luaBytes, luaName, pushLatin1, pushName, raise, formatG14, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
+import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
 
 /** Registers `fns` as fields of the table on top of the stack. */
 export function setFunctions(L: LuaState, fns: Record<string, LuaJsFunction>): void {
@@ -83,97 +83,160 @@ const bitLibrary: Record<string, LuaJsFunction> = {
 // ---- cjson ----
 
 const JSON_NULL = luaName('cjson.null');
-/** Text whose UTF-8 bytes are its latin1 bytes. */
-const ASCII = /^[\x00-\x7f]*$/;
+/** The cjson.null table itself (openRedisLibraries), compared by identity. */
+let jsonNull: unknown = null;
 
-function jsonEncodeValue(L: LuaState, idx: number, depth: number): string {
-  if (depth > 1000) raise(L, 'Cannot serialise, excessive nesting (1001)');
-  switch (lua.lua_type(L, idx)) {
-    case lua.LUA_TSTRING:
-      return jsonStringAt(L, idx);
-    case lua.LUA_TNUMBER: {
-      const n = lua.lua_tonumber(L, idx);
-      if (!Number.isFinite(n)) raise(L, 'Cannot serialise number: must not be NaN or Inf');
-      return formatG14(n);
+/** lua-cjson's escapes by byte: control characters, `"`, `/`, `\\` and DEL; every other byte is written as it is. */
+const JSON_ESCAPES: (Uint8Array | null)[] = Array.from({ length: 256 }, (_, b) => {
+  const short: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r', 34: '\\"', 47: '\\/', 92: '\\\\' };
+  if (short[b] !== undefined) return luaBytes(short[b]);
+  if (b < 32 || b === 127) return luaBytes(`\\u${b.toString(16).padStart(4, '0')}`);
+  return null;
+});
+
+/** lua-cjson's defaults: an array whose largest index is over twice its items (and over 10) is refused. */
+const SPARSE_RATIO = 2;
+const SPARSE_SAFE = 10;
+
+/**
+ * cjson.encode's output bytes, one buffer reused from call to call (encoding calls no
+ * Lua code, so it never re-enters): the text is built as bytes, as lua-cjson's strbuf.
+ */
+class JsonWriter {
+  buf = new Uint8Array(256);
+  length = 0;
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    bigger.set(this.buf.subarray(0, this.length));
+    this.buf = bigger;
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.length++] = c;
+  }
+
+  /** ASCII text (numbers, literals). */
+  ascii(s: string): void {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
+  }
+
+  /** A Lua string's bytes as a JSON string, escaped as lua-cjson does. */
+  string(bytes: Uint8Array): void {
+    this.room(bytes.length * 6 + 2);
+    const buf = this.buf;
+    let n = this.length;
+    buf[n++] = 34;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i];
+      const escape = JSON_ESCAPES[b];
+      if (escape === null) buf[n++] = b;
+      else for (let j = 0; j < escape.length; j++) buf[n++] = escape[j];
     }
-    case lua.LUA_TBOOLEAN:
-      return lua.lua_toboolean(L, idx) ? 'true' : 'false';
-    case lua.LUA_TNIL:
-      return 'null';
-    case lua.LUA_TTABLE:
-      if (isJsonNull(L, idx)) return 'null';
-      return jsonEncodeTable(L, lua.lua_absindex(L, idx), depth);
-    default:
-      return raise(L, `Cannot serialise ${typeName(L, idx)}: type not supported`);
+    buf[n++] = 34;
+    this.length = n;
+  }
+
+  /** Forgets a buffer grown by one large document. */
+  reset(): void {
+    if (this.buf.length > 65536) this.buf = new Uint8Array(256);
+    this.length = 0;
   }
 }
 
-function isJsonNull(L: LuaState, idx: number): boolean {
-  pushName(L, 'cjson.null');
-  lua.lua_rawget(L, lua.LUA_REGISTRYINDEX);
-  const same = lua.lua_rawequal(L, -1, idx < 0 ? idx - 1 : idx);
-  lua.lua_pop(L, 1);
-  return same;
+const json = new JsonWriter();
+
+function jsonEncodeValue(L: LuaState, idx: number, depth: number): void {
+  switch (lua.lua_type(L, idx)) {
+    case lua.LUA_TSTRING:
+      return json.string(lua.lua_tolstring(L, idx)!);
+    case lua.LUA_TNUMBER:
+      return jsonEncodeNumber(L, idx);
+    case lua.LUA_TBOOLEAN:
+      return json.ascii(lua.lua_toboolean(L, idx) ? 'true' : 'false');
+    case lua.LUA_TNIL:
+      return json.ascii('null');
+    case lua.LUA_TTABLE:
+      if (lua.lua_topointer(L, idx) === jsonNull) return json.ascii('null');
+      if (depth >= 1000) raiseWhere(L, 'Cannot serialise, excessive nesting (1001)');
+      return jsonEncodeTable(L, lua.lua_absindex(L, idx), depth + 1);
+    default:
+      return raiseWhere(L, `Cannot serialise ${typeName(L, idx)}: type not supported`);
+  }
+}
+
+function jsonEncodeNumber(L: LuaState, idx: number): void {
+  const n = lua.lua_tonumber(L, idx);
+  if (!Number.isFinite(n)) raiseWhere(L, 'Cannot serialise number: must not be NaN or Inf');
+  json.ascii(formatG14(n));
 }
 
 function typeName(L: LuaState, idx: number): string {
   return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][lua.lua_type(L, idx)] ?? 'value';
 }
 
-/** A table is an array when its keys are exactly 1..n (lua-cjson also accepts a few holes; this does not). */
-function jsonEncodeTable(L: LuaState, t: number, depth: number): string {
-  let count = 0;
-  let maxIndex = 0;
-  let array = true;
+/**
+ * lua-cjson's lua_array_length: the largest key when every key is an integer from 1
+ * (holes encode as null), 0 for an empty table, -1 for an object; a too sparse array
+ * is an error.
+ */
+function jsonArrayLength(L: LuaState, t: number): number {
+  let max = 0;
+  let items = 0;
   lua.lua_pushnil(L);
   while (lua.lua_next(L, t) !== 0) {
     lua.lua_pop(L, 1);
-    count++;
-    if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
-      const k = lua.lua_tonumber(L, -1);
-      if (Number.isInteger(k) && k >= 1) maxIndex = Math.max(maxIndex, k);
-      else array = false;
-    } else array = false;
+    const k = lua.lua_type(L, -1) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, -1) : 0;
+    if (!(Number.isInteger(k) && k >= 1)) {
+      lua.lua_pop(L, 1);
+      return -1;
+    }
+    if (k > max) max = k;
+    items++;
   }
-  if (array && count > 0 && maxIndex === count) {
-    const parts: string[] = [];
-    for (let i = 1; i <= count; i++) {
+  if (max > items * SPARSE_RATIO && max > SPARSE_SAFE) raiseWhere(L, 'Cannot serialise table: excessively sparse array');
+  return max;
+}
+
+function jsonEncodeTable(L: LuaState, t: number, depth: number): void {
+  // Each level holds a key and a value on the stack (lua-cjson's json_check_encode_depth).
+  if (!lua.lua_checkstack(L, 3)) raiseWhere(L, `Cannot serialise, excessive nesting (${depth})`);
+  const length = jsonArrayLength(L, t);
+  if (length > 0) {
+    json.byte(91);
+    for (let i = 1; i <= length; i++) {
+      if (i > 1) json.byte(44);
       lua.lua_rawgeti(L, t, i);
-      parts.push(jsonEncodeValue(L, -1, depth + 1));
+      jsonEncodeValue(L, -1, depth);
       lua.lua_pop(L, 1);
     }
-    return `[${parts.join(',')}]`;
+    return json.byte(93);
   }
-  const parts: string[] = [];
+  json.byte(123);
+  let first = true;
   lua.lua_pushnil(L);
   while (lua.lua_next(L, t) !== 0) {
+    if (!first) json.byte(44);
+    first = false;
     const keyType = lua.lua_type(L, -2);
-    let key: string;
-    if (keyType === lua.LUA_TSTRING) key = jsonStringAt(L, -2);
-    else if (keyType === lua.LUA_TNUMBER) key = jsonString(formatG14(lua.lua_tonumber(L, -2)));
-    else raise(L, 'Cannot serialise table: table key must be a number or string');
-    parts.push(`${key}:${jsonEncodeValue(L, -1, depth + 1)}`);
+    if (keyType === lua.LUA_TSTRING) json.string(lua.lua_tolstring(L, -2)!);
+    else if (keyType === lua.LUA_TNUMBER) {
+      json.byte(34);
+      jsonEncodeNumber(L, -2);
+      json.byte(34);
+    } else raiseWhere(L, `Cannot serialise ${typeName(L, -2)}: table key must be a number or string`);
+    json.byte(58);
+    jsonEncodeValue(L, -1, depth);
     lua.lua_pop(L, 1);
   }
-  return `{${parts.join(',')}}`;
-}
-
-/** lua-cjson escapes '/' and DEL too. */
-function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[/\x7f]/g, (c) => (c === '/' ? '\\/' : '\\u007f'));
-}
-
-/** Printable ASCII but `"`, `/` and `\`: a JSON string's text as it is. */
-const JSON_PLAIN = /^[ !#-.0-[\]-~]*$/;
-
-/** The Lua string at `idx` as a JSON string (its bytes read as UTF-8). */
-function jsonStringAt(L: LuaState, idx: number): string {
-  const text = stringAt(L, idx);
-  if (JSON_PLAIN.test(text)) return `"${text}"`;
-  return jsonString(Buffer.from(lua.lua_tolstring(L, idx)!).toString('utf8'));
+  json.byte(125);
 }
 
 function pushJsonValue(L: LuaState, v: unknown): void {
+  if (!lua.lua_checkstack(L, 3)) raise(L, 'Found too many nested data structures');
   if (v === null) lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, JSON_NULL);
   else if (typeof v === 'string') lua.lua_pushstring(L, Buffer.from(v, 'utf8'));
   else if (typeof v === 'number') lua.lua_pushnumber(L, v);
@@ -198,9 +261,9 @@ function pushJsonValue(L: LuaState, v: unknown): void {
 const cjsonLibrary: Record<string, LuaJsFunction> = {
   encode: (L) => {
     if (lua.lua_gettop(L) !== 1) raise(L, 'bad argument #1 to \'encode\' (expected 1 argument)');
-    const json = jsonEncodeValue(L, 1, 0);
-    if (ASCII.test(json)) pushLatin1(L, json);
-    else lua.lua_pushstring(L, Buffer.from(json, 'utf8'));
+    json.reset();
+    jsonEncodeValue(L, 1, 0);
+    pushBytes(L, json.buf, 0, json.length);
     return 1;
   },
   decode: (L) => {
@@ -352,7 +415,7 @@ function unpackValue(L: LuaState, b: Buffer, pos: number): number {
   const need = (n: number): boolean => pos + n <= b.length;
   if (t < 0x80) return (lua.lua_pushnumber(L, t), pos);
   if (t >= 0xe0) return (lua.lua_pushnumber(L, t - 256), pos);
-  if ((t & 0xe0) === 0xa0) return pushBytes(L, b, pos, t & 0x1f);
+  if ((t & 0xe0) === 0xa0) return unpackBytes(L, b, pos, t & 0x1f);
   if ((t & 0xf0) === 0x90) return unpackArray(L, b, pos, t & 0x0f);
   if ((t & 0xf0) === 0x80) return unpackMap(L, b, pos, t & 0x0f);
   switch (t) {
@@ -383,13 +446,13 @@ function unpackValue(L: LuaState, b: Buffer, pos: number): number {
       return need(8) ? (lua.lua_pushnumber(L, b.readDoubleBE(pos)), pos + 8) : -1;
     case 0xd9:
     case 0xc4:
-      return need(1) ? pushBytes(L, b, pos + 1, b[pos]) : -1;
+      return need(1) ? unpackBytes(L, b, pos + 1, b[pos]) : -1;
     case 0xda:
     case 0xc5:
-      return need(2) ? pushBytes(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
+      return need(2) ? unpackBytes(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
     case 0xdb:
     case 0xc6:
-      return need(4) ? pushBytes(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
+      return need(4) ? unpackBytes(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
     case 0xdc:
       return need(2) ? unpackArray(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
     case 0xdd:
@@ -405,9 +468,9 @@ function unpackValue(L: LuaState, b: Buffer, pos: number): number {
   }
 }
 
-function pushBytes(L: LuaState, b: Buffer, pos: number, n: number): number {
+function unpackBytes(L: LuaState, b: Buffer, pos: number, n: number): number {
   if (pos + n > b.length) return -1;
-  lua.lua_pushstring(L, b.subarray(pos, pos + n));
+  pushBytes(L, b, pos, pos + n);
   return pos + n;
 }
 
@@ -726,6 +789,7 @@ export function openRedisLibraries(L: LuaState): void {
   lua.lua_createtable(L, 0, 0);
   lua.lua_pushvalue(L, -1);
   lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, JSON_NULL);
+  jsonNull = lua.lua_topointer(L, -1);
   lua.lua_setfield(L, -2, luaName('null'));
   lua.lua_pop(L, 1);
   globalLibrary(L, 'cmsgpack', cmsgpackLibrary);

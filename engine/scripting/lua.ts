@@ -15,7 +15,10 @@
  *   `tonumber`, string coercions) is read as a float here, as 5.1 reads all numbers,
  *   and math.floor/ceil return floats (engine/scripting/stdlib.ts).
  * - Numbers print as 5.1 prints them (`%.14g`, no `.0` on integral floats).
- * The rest (unpack, table.getn, loadstring...) is restored by the sandbox.
+ * - Errors about values are worded as 5.1's, `#` of a constructor's table and the order
+ *   of its array items are 5.1's (LUA51).
+ * The rest (unpack, table.getn, loadstring, the coroutine library's 5.1 surface...) is
+ * restored by the sandbox (libs.ts, vm.ts).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,9 +45,11 @@ export interface LuaApi {
   LUA_TSTRING: number;
   LUA_TTABLE: number;
   LUA_TFUNCTION: number;
+  LUA_TTHREAD: number;
   LUA_MASKCOUNT: number;
   lua_absindex(L: LuaState, i: number): number;
   lua_call(L: LuaState, nargs: number, nresults: number): void;
+  lua_checkstack(L: LuaState, n: number): boolean;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
   lua_createtable(L: LuaState, narr: number, nrec: number): void;
   lua_concat(L: LuaState, n: number): void;
@@ -53,6 +58,8 @@ export interface LuaApi {
   lua_getglobal(L: LuaState, name: Str): number;
   lua_gettop(L: LuaState): number;
   lua_insert(L: LuaState, i: number): void;
+  lua_iscfunction(L: LuaState, i: number): boolean;
+  lua_isfunction(L: LuaState, i: number): boolean;
   lua_isinteger(L: LuaState, i: number): boolean;
   lua_isyieldable(L: LuaState): boolean;
   lua_newthread(L: LuaState): LuaState;
@@ -62,6 +69,7 @@ export interface LuaApi {
   lua_pushjsfunction(L: LuaState, f: LuaJsFunction): void;
   lua_pushnil(L: LuaState): void;
   lua_pushnumber(L: LuaState, n: number): void;
+  lua_pushthread(L: LuaState): boolean;
   lua_pushstring(L: LuaState, s: Str): void;
   lua_pushvalue(L: LuaState, i: number): void;
   lua_pushglobaltable(L: LuaState): void;
@@ -83,6 +91,8 @@ export interface LuaApi {
   lua_toboolean(L: LuaState, i: number): boolean;
   lua_tocfunction(L: LuaState, i: number): LuaJsFunction | null;
   lua_tolstring(L: LuaState, i: number): Str | null;
+  /** The table, function or thread object itself (identity comparisons). */
+  lua_topointer(L: LuaState, i: number): unknown;
   lua_tonumber(L: LuaState, i: number): number;
   lua_type(L: LuaState, i: number): number;
   lua_xmove(from: LuaState, to: LuaState, n: number): void;
@@ -100,6 +110,7 @@ export interface LauxApi {
   luaL_optinteger(L: LuaState, arg: number, d: number): number;
   luaL_checktype(L: LuaState, arg: number, t: number): void;
   luaL_error(L: LuaState, fmt: Str): never;
+  luaL_argerror(L: LuaState, arg: number, extramsg: Str): never;
   luaL_where(L: LuaState, level: number): void;
   luaL_requiref(L: LuaState, name: Str, open: LuaJsFunction, global: number): void;
 }
@@ -284,12 +295,65 @@ const STACK_REUSE: Record<string, [string, string][]> = {
 };
 
 /**
- * A new table entry forgets the entries deleted during a traversal (kept so that `next`
- * can go on from a deleted key); fengari empties that Map on every insertion, a runtime
- * call even when it is empty, as it nearly always is.
+ * A table's Map of entries deleted during a traversal (kept so that `next` can go on
+ * from a deleted key) is made when the first is deleted: fengari made one with every
+ * table (two Maps per table, a script's reply tables and {ok=...} included) and emptied
+ * it on every new key, a runtime call even when it is empty, as it nearly always is.
  */
 const TABLE_INSERT: Record<string, [string, string][]> = {
-  'ltable.js': [['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    if (t.dead_strong.size !== 0) t.dead_strong.clear();']],
+  'ltable.js': [
+    ['        this.dead_strong = new Map();', '        this.dead_strong = null;'],
+    ['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    t.dead_strong = null;'],
+    ['            t.dead_strong.set(hash, e);', '            (t.dead_strong ??= new Map()).set(hash, e);'],
+    [
+      'entry = (table.dead_weak && table.dead_weak.get(hash)) || table.dead_strong.get(hash);',
+      'entry = (table.dead_weak && table.dead_weak.get(hash)) || (table.dead_strong !== null ? table.dead_strong.get(hash) : undefined);',
+    ],
+  ],
+};
+
+/** The API's pushes (lua_pushnumber, lua_pushstring, lua_rawgeti...): each made a new TValue for the slot at the top. */
+const API_PUSH = /L\.stack\[L\.top(\+\+)?\] = new (?:lobject\.)?TValue\(([^()]*), ([^()]*)\);/g;
+
+/**
+ * The API's pushes reuse the slot's object too (STACK_REUSE's rule: not one a closure
+ * holds), in lapi.js and lobject.js (pushobj2s, pushsvalue2s): every value a library
+ * function, the bridge or KEYS/ARGV pushed was a new object.
+ */
+const PUSH_REUSE: Record<string, string> = {
+  'lapi.js': 'TValue',
+  'lobject.js': 'TValue',
+};
+
+function withPushReuse(source: string, tvalue: string): string {
+  const helper = `
+const setslot = function(L, i, type, value) {
+    const tv = L.stack[i];
+    if (tv === undefined || tv.captured) L.stack[i] = new ${tvalue}(type, value);
+    else {
+        tv.type = type;
+        tv.value = value;
+    }
+};
+`;
+  return source.replace(API_PUSH, (_, incr: string | undefined, type: string, value: string) => `setslot(L, L.top${incr ?? ''}, ${type}, ${value});`) + helper;
+}
+
+/**
+ * Call frames reused, as C Lua reuses its CallInfo list (`next_ci`): fengari made a new
+ * CallInfo object on every call (a Lua function's or a library function's, redis.call
+ * included) and dropped it on return. Here a return keeps the frame linked after the
+ * caller's and the next call takes it; every field a call reads is set by the call
+ * (luaD_precall, lua_callk, lua_yieldk), as in C Lua.
+ */
+const CALL_INFO_REUSE: Record<string, [string, string][]> = {
+  'lstate.js': [
+    [
+      'const luaE_extendCI = function(L) {\n    let ci = new CallInfo();\n    L.ci.next = ci;\n    ci.previous = L.ci;\n    ci.next = null;\n    L.ci = ci;\n    return ci;\n};',
+      'const luaE_extendCI = function(L) {\n    let ci = L.ci.next;\n    if (ci === null) {\n        ci = new CallInfo();\n        L.ci.next = ci;\n        ci.previous = L.ci;\n    }\n    L.ci = ci;\n    return ci;\n};',
+    ],
+  ],
+  'ldo.js': [['    L.ci = ci.previous;\n    L.ci.next = null;\n    return moveresults(', '    L.ci = ci.previous;\n    return moveresults(']],
 };
 
 /**
@@ -305,20 +369,86 @@ const SOURCE_FIXES: Record<string, [string, string][]> = {
   'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
 };
 
+/**
+ * Where scripts see Lua 5.1 rather than 5.3:
+ * - The wording of errors about a value: "attempt to index local 't' (a nil value)"
+ *   where 5.3 says "attempt to index a nil value (local 't')" (ldebug.c's
+ *   luaG_typeerror of each version; the variable's description comes from the same place).
+ * - `#` of a table a constructor filled (`{nil, nil, 3}`, `{f()}`) is 5.1's, whose
+ *   table has an array part of the constructor's size (OP_SETLIST's last index): 3
+ *   there, where fengari's tables, Maps without an array part, searched from their
+ *   count of keys and found 0. A new key outside that array part forgets it (5.1 may
+ *   then rehash into another size: fengari's search is used again).
+ * - A constructor's array items are inserted from the first (fengari went from the
+ *   last), so that `pairs` and cjson.encode visit them in order, as 5.1's array part.
+ */
+const LUA51: Record<string, [string, string][]> = {
+  'ltable.js': [
+    ['        this.flags = ~0;\n    }', '        this.flags = ~0;\n        this.sizearray = 0;\n    }'],
+    [
+      'const add = function(t, hash, key, value) {\n    t.dead_strong = null;',
+      "const add = function(t, hash, key, value) {\n    if (t.sizearray !== 0 && !(typeof hash === 'number' && hash >= 1 && hash <= t.sizearray)) t.sizearray = 0;\n    t.dead_strong = null;",
+    ],
+    [
+      'const luaH_getn = function(t) {\n    let i = 0;\n    let j = t.strong.size + 1; /* use known size of Map to kick start search */',
+      `const luaH_getn = function(t) {
+    let i = 0;
+    let j = t.sizearray;
+    if (j > 0 && luaH_getint(t, j).ttisnil()) { /* a boundary in the array part */
+        while (j - i > 1) {
+            let m = Math.floor((i+j)/2);
+            if (luaH_getint(t, m).ttisnil()) j = m;
+            else i = m;
+        }
+        return i;
+    }
+    if (j > 0) i = j++; /* 5.1's unbound_search from the array's end */
+    else j = t.strong.size + 1; /* use known size of Map to kick start search */`,
+    ],
+  ],
+  'lvm.js': [
+    [
+      '                for (; n > 0; n--) {\n                    ltable.luaH_setint(h, last--, L.stack[ra + n]);\n                }',
+      '                const first = last - n;\n                for (let k = 1; k <= n; k++) {\n                    ltable.luaH_setint(h, first + k, L.stack[ra + k]);\n                }\n                if (last > h.sizearray) h.sizearray = last;',
+    ],
+  ],
+  'ldebug.js': [
+    [
+      'const luaG_typeerror = function(L, o, op) {\n    let t = ltm.luaT_objtypename(L, o);\n    luaG_runerror(L, to_luastring("attempt to %s a %s value%s", true), op, t, varinfo(L, o));\n};',
+      `const luaG_typeerror = function(L, o, op) {
+    let t = ltm.luaT_objtypename(L, o);
+    let ci = L.ci;
+    let kind = null;
+    if (ci.callstatus & lstate.CIST_LUA) {
+        kind = getupvalname(L, ci, o);
+        let stkid = isinstack(L, ci, o);
+        if (!kind && stkid)
+            kind = getobjname(ci.func.value.p, currentpc(ci), stkid - ci.l_base);
+    }
+    if (kind)
+        luaG_runerror(L, to_luastring("attempt to %s %s '%s' (a %s value)", true), op, kind.funcname, kind.name, t);
+    luaG_runerror(L, to_luastring("attempt to %s a %s value", true), op, t);
+};`,
+    ],
+  ],
+};
+
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(LUA51[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
-  return out.replace(STACK_DELETE, '$2;');
+  out = out.replace(STACK_DELETE, '$2;');
+  return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
 }
 
 /**
  * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
- * TABLE_INSERT) and correctness (SOURCE_FIXES). The patches are exact texts of fengari 0.1.5, its last
+ * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE), correctness (SOURCE_FIXES) and Lua 5.1's
+ * behaviour (LUA51). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {

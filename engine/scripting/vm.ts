@@ -128,7 +128,7 @@ export function readonlyTable(L: LuaState): number {
 /** Globals scripts may not see at all (redis-server removes them or never loads them). */
 const REMOVED_GLOBALS = ['loadfile', 'dofile', 'print', 'require', 'module', 'package', 'collectgarbage'];
 /** Libraries made read-only for scripts. */
-const PROTECTED_LIBRARIES = ['redis', 'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'debug'];
+const PROTECTED_LIBRARIES = ['redis', 'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'debug', 'coroutine'];
 
 export function sha1hex(body: string): string {
   return createHash('sha1').update(body, 'latin1').digest('hex');
@@ -174,12 +174,14 @@ export class ScriptVM<C extends Client> {
       ['string', lualib.luaopen_string],
       ['math', lualib.luaopen_math],
       ['debug', lualib.luaopen_debug],
+      ['coroutine', lualib.luaopen_coroutine],
     ];
     for (const [name, open] of libs) {
       lauxlib.luaL_requiref(L, luaName(name), open, 1);
       lua.lua_pop(L, 1);
     }
     openRedisLibraries(L);
+    this.adaptCoroutines();
     this.openRedisTable();
     this.handlerRef = this.refOf(ERROR_HANDLER, 0);
     this.runnerRef = this.refOf(RUNNER, 0);
@@ -234,6 +236,52 @@ export class ScriptVM<C extends Client> {
     const env = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_pop(L, 1);
     return env;
+  }
+
+  /**
+   * Lua 5.1's coroutine library from 5.3's: no `isyieldable`; `running` is nil outside a
+   * coroutine the script made, and `yield` there fails as 5.1's does in redis-server
+   * (a script runs as a coroutine here, for the hook's yields: it must not yield itself).
+   */
+  private adaptCoroutines(): void {
+    const L = this.L;
+    lua.lua_getglobal(L, luaName('coroutine'));
+    const own = (name: string): LuaJsFunction => {
+      lua.lua_getfield(L, -1, luaName(name));
+      const f = lua.lua_tocfunction(L, -1)!;
+      lua.lua_pop(L, 1);
+      return f;
+    };
+    const [coroutineYield, create, wrap, resume, status] = ['yield', 'create', 'wrap', 'resume', 'status'].map(own);
+    lua.lua_pushnil(L);
+    lua.lua_setfield(L, -2, luaName('isyieldable'));
+    // 5.1's argument checks and words: a Lua function (not a library one), a coroutine.
+    const luaFunction = (f: LuaJsFunction): LuaJsFunction => (T) => {
+      if (!lua.lua_isfunction(T, 1) || lua.lua_iscfunction(T, 1)) lauxlib.luaL_argerror(T, 1, luaName('Lua function expected'));
+      return f(T);
+    };
+    const coroutine = (f: LuaJsFunction): LuaJsFunction => (T) => {
+      if (lua.lua_type(T, 1) !== lua.LUA_TTHREAD) lauxlib.luaL_argerror(T, 1, luaName('coroutine expected'));
+      return f(T);
+    };
+    setFunctions(L, {
+      create: luaFunction(create),
+      wrap: luaFunction(wrap),
+      resume: coroutine(resume),
+      status: coroutine(status),
+      yield: (T) => (this.isScriptThread(T) ? raise(T, 'attempt to yield across metamethod/C-call boundary') : coroutineYield(T)),
+      running: (T) => {
+        if (this.isScriptThread(T)) lua.lua_pushnil(T);
+        else lua.lua_pushthread(T);
+        return 1;
+      },
+    });
+    lua.lua_pop(L, 1);
+  }
+
+  /** Whether `T` runs a script's or a library's own code, not a coroutine the script made. */
+  private isScriptThread(T: LuaState): boolean {
+    return T === this.L || T === this.current?.thread;
   }
 
   private openRedisTable(): void {
@@ -322,23 +370,24 @@ export class ScriptVM<C extends Client> {
     const { thread, threadRef } = this.takeThread();
     this.idle = null;
     if (asArguments && this.keysSet) this.clearKeysAndArgv();
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
-    this.pushStrings(thread, keys);
-    this.pushStrings(thread, args);
     if (!asArguments) {
-      lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
-      lua.lua_insert(thread, -3);
       // G's metatable has no __newindex: raw sets are what lua_setfield would do.
-      pushName(thread, 'ARGV');
-      lua.lua_insert(thread, -2);
-      lua.lua_rawset(thread, -4);
+      lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
       pushName(thread, 'KEYS');
-      lua.lua_insert(thread, -2);
+      this.pushStrings(thread, keys);
+      lua.lua_rawset(thread, -3);
+      pushName(thread, 'ARGV');
+      this.pushStrings(thread, args);
       lua.lua_rawset(thread, -3);
       lua.lua_pop(thread, 1);
       this.keysSet = true;
+    }
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    if (asArguments) {
+      this.pushStrings(thread, keys);
+      this.pushStrings(thread, args);
     }
     // Inside EXEC, or for a command a leader sent, the script must end within the command.
     const mayYield = !saved.denyBlocking && !c.mustObey;
@@ -427,7 +476,8 @@ export class ScriptVM<C extends Client> {
     if (s === null) return;
     if (s.ctx.killed) raiseErrorTable(T, 'ERR Script killed by user with SCRIPT KILL...');
     const threshold = this.host.busyThresholdMs();
-    if (s.mayYield && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
+    // Only the script's own coroutine yields to the event loop: one the script made would yield to the script.
+    if (s.mayYield && T === s.thread && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
       s.ctx.busy = true;
       lua.lua_yield(T, 0);
     }

@@ -257,6 +257,46 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
     );
   });
 
+  it('Lua 5.1 where fengari is 5.3: the coroutine library, error wording, # of constructed tables, array order', async () => {
+    await evals(
+      "local t = {} for _, k in ipairs({'create', 'resume', 'running', 'status', 'wrap', 'yield', 'isyieldable'}) do t[#t + 1] = type(coroutine[k]) end return t",
+      "local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) return b * 2 end) local r1 = {coroutine.resume(co, 1)} local r2 = {coroutine.resume(co, 10)} local r3 = {coroutine.resume(co)} return {tostring(r1[1]), r1[2], tostring(r2[1]), r2[2], tostring(r3[1]), r3[2], coroutine.status(co)}",
+      'return coroutine.yield(1)',
+      'return coroutine.create(1)',
+      'return coroutine.create(type)',
+      'return coroutine.wrap()',
+      'return coroutine.resume(1)',
+      'return coroutine.status({})',
+      'return tostring(coroutine.running())',
+      "local co = coroutine.create(function() return type(coroutine.running()) end) return {coroutine.resume(co)}",
+      "local f = coroutine.wrap(function() error('boom') end) f()",
+      "local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end) return {gen(), gen(), gen()}",
+      "local co = coroutine.create(function() redis.call('SET', 'co', 'x') coroutine.yield() return redis.call('GET', 'co') end) coroutine.resume(co) return {coroutine.resume(co)}",
+      'local x; return x + 1',
+      'local t = {} return t.a.b',
+      'return redis.nofunc()',
+      'local a; local function f() return a.x end return f()',
+      "local s = 'x' return s + 1",
+      "local t = {} return t .. 'x'",
+      'local t = {} return t:m()',
+      'return #KEYS + {}',
+      'return ARGV[1].x.y',
+      'local function f() return nil end return {#{nil, nil, 3}, #{1, nil, 3}, #{1, 2, nil}, #{1, 2, 3, nil}, #{f(), f(), 1, f()}, #{n = 1, nil, 2}, #{unpack({1, nil, 3})}, table.getn({nil, 2})}',
+      'local x = {nil, 2} x[1] = 1 local y = {1, nil, 3} y.k = 1 local a = {1, 2, 3, 4} a[4] = nil return {#x, #y, #a}',
+      "local r = {} for k in pairs({'a', 'b', 'c'}) do r[#r + 1] = k end return r",
+      'local t = {a = 1, b = 2, c = 3, d = 4} local n = 0 for k in pairs(t) do t[k] = nil n = n + 1 end local u = {1, 2, 3, 4, 5} for k in pairs(u) do u[k] = nil end return {n, next(t) == nil and 1 or 0, #u}',
+      "return cjson.encode({[1] = 1, [2] = 2, [4] = 4})",
+      "return cjson.encode({[1] = 1, [20] = 2})",
+      'return cjson.encode({[true] = 1})',
+      "return cjson.encode({'caf\\195\\169', '\\255\\254', 'a\\0b', 'x\\31y'})",
+      'return cjson.encode({[1.5] = 1})',
+      'local t = {} local c = t for i = 1, 1100 do c[1] = {} c = c[1] end return cjson.encode(t)',
+      'local t = {} local c = t for i = 1, 999 do c[1] = {} c = c[1] end return #cjson.encode(t)',
+      'return cjson.encode(0/0)',
+      'return cjson.encode(function() end)',
+    );
+  });
+
   it('shebang flags, EVAL_RO and no-writes', async () => {
     await p.same('SET', 'k', 'v');
     await evals(

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, startDiffServers } from '../harness/diff.js';
 import { sleep, tempDir } from './proc.js';
 
 /** INFO persistence's field names. */
@@ -32,14 +32,8 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 }
 
 describe.skipIf(!hasRedisServer())('persistence commands vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    // Each in its own dir: both would write a dump.rdb.
-    servers = await startDiffServers(['--dir', tempDir('cmd-ours')], ['--dir', tempDir('cmd-ref')]);
-    p = await servers.pair();
-  });
-  afterAll(() => servers?.stop());
+  // Each in its own dir: both would write a dump.rdb.
+  const { p } = diffSuite({ ours: ['--dir', tempDir('cmd-ours')], ref: ['--dir', tempDir('cmd-ref')] });
 
   it('argument errors and plain replies', async () => {
     await p.same('SAVE');

@@ -5,9 +5,9 @@
  * broker does not implement yet get a placeholder handler in this test's broker, so
  * the key-spec interpreter is exercised whatever the command families do.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite } from '../harness/diff.js';
 
 const PLACEHOLDERS = [
   'mset', 'msetnx', 'del', 'exists', 'touch', 'watch', 'rename', 'lmove', 'smove', 'blpop', 'brpoplpush',
@@ -94,10 +94,8 @@ const LINES: string[][] = [
 ];
 
 describe.skipIf(!hasRedisServer())('COMMAND GETKEYS over key specs vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
-  beforeAll(async () => {
-    servers = await startDiffServers();
+  const { servers, p } = diffSuite();
+  beforeAll(() => {
     const commands = servers.ours.broker.commands;
     const missing = PLACEHOLDERS.filter((name) => {
       const [base, sub] = name.split('|');
@@ -105,9 +103,7 @@ describe.skipIf(!hasRedisServer())('COMMAND GETKEYS over key specs vs redis-serv
       return cmd === undefined || (sub !== undefined && cmd.subcommands?.get(sub)?.handler == null) || (sub === undefined && cmd.handler === null);
     });
     commands.register(missing.map((name) => ({ name, handler: () => undefined })));
-    p = await servers.pair();
   });
-  afterAll(() => servers?.stop());
 
   it('finds the same keys and flags', async () => {
     for (const line of LINES) {

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { show, startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { diffSuite, show } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 
 async function refused(port: number): Promise<boolean> {
@@ -21,20 +21,16 @@ async function refused(port: number): Promise<boolean> {
 }
 
 describe.skipIf(!hasRedisServer())('CONFIG SET port and bind vs redis-server', () => {
-  let servers: DiffServers;
-  let p: DiffPair;
+  const { servers, p } = diffSuite();
   let occupied: net.Server;
   let occupiedPort: number;
   beforeAll(async () => {
-    servers = await startDiffServers();
-    p = await servers.pair();
     occupied = net.createServer();
     occupiedPort = await freePort();
     await new Promise<void>((resolve) => occupied.listen(occupiedPort, '127.0.0.1', resolve));
   });
-  afterAll(async () => {
+  afterAll(() => {
     occupied?.close();
-    await servers?.stop();
   });
 
   it('moves to a new port: new clients there, the old port closed, open connections kept', async () => {
