@@ -75,13 +75,26 @@ export function withLabelBytes(base: LabelBytes, name: string, valueBytes: strin
   return Buffer.from(`{${inner}${inner === '' ? '' : ','}${name}="${valueBytes}"}`, 'latin1') as LabelBytes;
 }
 
+const NAMES = new Map<FamilyName, Buffer>();
+
+/**
+ * A family's name as bytes, made once: made for every series, these small buffers came
+ * from Node's shared pool, and each pool slab stayed alive as long as one series' prefixes
+ * cut from it did (several times the prefixes' own bytes).
+ */
+function nameBytes(name: FamilyName): Buffer {
+  let bytes = NAMES.get(name);
+  if (bytes === undefined) NAMES.set(name, (bytes = Buffer.from(name, 'latin1')));
+  return bytes;
+}
+
 /**
  * The prefixes of one label set's samples in each of `families` (keyed as
  * `families` is): views of one buffer, made together.
  */
 export function seriesPrefixes<K extends string>(families: Readonly<Record<K, FamilyName>>, series: LabelBytes): Record<K, SeriesPrefix> {
   const keys = Object.keys(families) as K[];
-  const slab = Buffer.concat(keys.flatMap((k) => [Buffer.from(families[k], 'latin1'), series, SPACE_BYTE]));
+  const slab = Buffer.concat(keys.flatMap((k) => [nameBytes(families[k]), series, SPACE_BYTE]));
   const prefixes = {} as Record<K, SeriesPrefix>;
   let start = 0;
   for (const k of keys) {
