@@ -621,6 +621,7 @@ export class Broker {
   private cron(hz: number): void {
     const now = Date.now();
     this.clockMs = now;
+    this.dispatcher.clock.resync();
     this.pause.expire(now);
     // Keys do not expire while clients are paused (their writes would be held too), nor
     // during the load (what the rest of the AOF does to a key must find it as it was).

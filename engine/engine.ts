@@ -187,11 +187,14 @@ export class Engine {
     };
   }
 
-  /** Runs a command that dispatch has already validated. */
-  call<C extends Client>(c: C, command: Command<C>, argv: Argv<C>): void {
+  /**
+   * Runs a command that dispatch has already validated. `now` is the wall-clock time
+   * it runs at, when the caller has read the clock already (a reading costs 0.1-0.2 us).
+   */
+  call<C extends Client>(c: C, command: Command<C>, argv: Argv<C>, now?: number): void {
     const outer = this.callTime === 0;
     if (outer) {
-      this.callTime = Date.now();
+      this.callTime = now ?? Date.now();
       this.lruClock = Math.floor(this.callTime / 1000);
       this.caller = c;
     }

@@ -56,13 +56,13 @@ const LIST_FIXED = 3 * SMALL_OBJECT + 16 + 16 * 8;
 /** A hash field or set member: its position slot(s) and its string(s), and its Map entry once the table has one. */
 const TABLE_MEMBER = ARRAY_SLOT + STRING_HEADER;
 const TABLE_VALUE = ARRAY_SLOT + STRING_HEADER;
-/** A packed hash (engine/types/hash.ts): the hash and its PackedStrings; the string follows. */
-const HASH_PACKED_FIXED = 2 * SMALL_OBJECT;
+/** A packed hash (engine/types/hash.ts): the hash, its own PackedStrings; the string follows. */
+const HASH_PACKED_FIXED = SMALL_OBJECT;
 /** The value, its table, and a first chunk's arrays (grown for 17 members). */
 const TABLE_FIXED = 2 * SMALL_OBJECT + 2 * (48 + 17 * 8);
 
-/** A sorted set in the listpack encoding (engine/types/zset.ts): the set and its PackedStrings; the string follows. */
-const ZSET_SMALL_FIXED = 2 * SMALL_OBJECT;
+/** A sorted set in the listpack encoding (engine/types/zset.ts): the set, its own PackedStrings; the string follows. */
+const ZSET_SMALL_FIXED = SMALL_OBJECT;
 /**
  * A skiplist member besides its name's bytes: its node's block in the skiplist's buffer
  * (32 to 40 bytes, the buffer grown by half), its slots in the members and node ids by

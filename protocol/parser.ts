@@ -42,6 +42,32 @@ export class LargeCommand {
   constructor(readonly args: RawArg[]) {}
 }
 
+/** Longest first argument looked up in `names`: every command name is shorter. */
+const NAME_MAX = 24;
+/** Slots of `names` (a power of two). */
+const NAME_SLOTS = 64;
+/**
+ * The first arguments seen lately (command names), in slots by length and first and
+ * last bytes, shared by every parser: a command line's name is the same string each
+ * time rather than a new one, so no string is made for it and its hash, which the
+ * command table's lookup needs, is computed once (V8 keeps it in the string).
+ */
+const names: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+/** `buf.latin1Slice(start, end)`, for a command name: the string in `names` when it holds these bytes. */
+function commandName(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len === 0) return '';
+  const slot = (len * 7 + buf[start] * 3 + buf[end - 1]) & (NAME_SLOTS - 1);
+  const known = names[slot];
+  if (known.length === len) {
+    let i = 0;
+    while (i < len && known.charCodeAt(i) === buf[start + i]) i++;
+    if (i === len) return known;
+  }
+  return (names[slot] = buf.latin1Slice(start, end));
+}
+
 export class RespParser {
   /** Largest bulk argument accepted (`proto-max-bulk-len`). */
   maxBulkLen = 512 * 1024 * 1024;
@@ -265,6 +291,7 @@ export class RespParser {
       // input buffer is shared with the following commands.
       if (this.bulkLen > LARGE_BULK) this.pushArg(Buffer.from(buf.subarray(this.pos, end)));
       else if (this.large !== null) this.pushArg(buf.latin1Slice(this.pos, end));
+      else if (this.argv.length === 0 && this.bulkLen <= NAME_MAX) this.argv.push(commandName(buf, this.pos, end));
       else this.argv.push(buf.latin1Slice(this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;

@@ -21,6 +21,7 @@ import { redactArgv } from '../introspection/redact.js';
 import type { ClientPause } from './pause.js';
 import { execAbortError, execQueuedWithout, execWrites, flagTransaction, queueIfInMulti } from './multi.js';
 import { Maxmemory } from './maxmemory.js';
+import { WallClock } from './wall-clock.js';
 import { OOM } from '../../engine/errors.js';
 
 /** What dispatch uses of the broker. */
@@ -68,6 +69,8 @@ export class Dispatcher {
    * the clock once more per command.
    */
   lastCallEnd = 0;
+  /** The wall-clock time commands run at, from the reading that times them; the cron keeps it in step. */
+  readonly clock = new WallClock();
   /** maxmemory: evictions before each command and the -OOM refusal (dispatch/maxmemory.ts). */
   readonly maxmemory: Maxmemory;
 
@@ -208,7 +211,7 @@ export class Dispatcher {
     const errorsBefore = c.reply.errors;
     this.errorMark = errorsBefore;
     const start = performance.now();
-    this.engine.call(c, command, argv);
+    this.engine.call(c, command, argv, this.clock.at(start));
     const end = performance.now();
     this.lastCallEnd = end;
     const ms = end - start;

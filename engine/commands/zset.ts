@@ -184,7 +184,9 @@ function replyRun(c: Client, z: ZSet, run: Run, reverse: boolean, withScores: bo
   const nested = withScores && reply.resp !== 2;
   reply.array(withScores && !nested ? left * 2 : left);
   if (left === 0) return;
-  if (reply.canStream && streamsCollection(left, (z.payloadBytes * left) / z.size)) {
+  // A listpack's packed length stands for its members' bytes (more, read without a scan).
+  const bytes = z.isSkiplist ? z.payloadBytes : z.packedLength;
+  if (reply.canStream && streamsCollection(left, (bytes * left) / z.size)) {
     const members = new Array<string>(left);
     const scores = withScores ? new Float64Array(left) : null;
     let i = 0;
@@ -376,10 +378,18 @@ function zadd(c: Client, argv: string[], initial: AddFlag): void {
     if (maxEntries === 0 || maxValue < argv[at + 1].length) z.toSkiplist();
     db.set(key, z);
   }
+  // Without flags nothing depends on the score before: one lookup sets it.
+  const plain = (flags & ~AddFlag.Ch) === AddFlag.None;
   for (let j = 0; z !== undefined && j < scores.length; j++) {
     const member = argv[at + 1 + j * 2];
-    const current = z.score(member);
     score = scores[j];
+    if (plain) {
+      const before = z.put(member, score, maxEntries, maxValue);
+      if (before === undefined) added++;
+      else if (before !== score) updated++;
+      continue;
+    }
+    const current = z.score(member);
     if (current === undefined) {
       if (has(AddFlag.Xx)) continue;
       z.set(member, score, maxEntries, maxValue);

@@ -8,11 +8,12 @@
  * and so does this hash while it is one (HGETALL then matches byte for byte).
  *
  * Storage: a small listpack hash (at most PACKED_ENTRIES fields) is one packed string,
- * as a listpack is one allocation: its fields and values in turn, in a `PackedStrings`
- * (engine/types/packed-strings.ts). A field is found by a linear scan and a change
- * rebuilds the string, O(n) as in redis-server's listpack; ten fields take about 200
- * bytes of heap where a table and its strings take over a thousand. A larger hash is a
- * `DenseTable` (engine/types/dense-table.ts), ordered while still a listpack.
+ * as a listpack is one allocation: its fields and values in turn, the hash being a
+ * `PackedStrings` (engine/types/packed-strings.ts). A field is found by a linear scan
+ * and a change rebuilds the string, O(n) as in redis-server's listpack; ten fields take
+ * about 200 bytes of heap where a table and its strings take over a thousand. A larger
+ * hash is a `DenseTable` (engine/types/dense-table.ts), ordered while still a listpack;
+ * its packed string is then empty.
  */
 import type { ValueDigest } from '../digest.js';
 import type { DataObject } from '../keyspace.js';
@@ -23,9 +24,8 @@ import { PackedStrings } from './packed-strings.js';
 /** The most fields a packed hash holds (each lookup scans them). */
 const PACKED_ENTRIES = 128;
 
-export class Hash implements DataObject {
-  /** The packed form: field, value, field, value...; null once in `tableForm`. */
-  private packed: PackedStrings | null = new PackedStrings();
+/** A hash: packed (field, value, field, value... as its own entries) until `tableForm` holds it. */
+export class Hash extends PackedStrings implements DataObject {
   private tableForm: DenseTable | null = null;
 
   /** On the prototype: a field would cost every hash 8 bytes. */
@@ -34,28 +34,22 @@ export class Hash implements DataObject {
   }
 
   get size(): number {
-    return this.packed !== null ? this.packed.size / 2 : this.tableForm!.size;
+    return this.tableForm === null ? this.packedCount / 2 : this.tableForm.size;
   }
 
   /** True while the hash is one packed string. */
   get isPacked(): boolean {
-    return this.packed !== null;
+    return this.tableForm === null;
   }
 
-  /** The packed string's length (0 once in a table), for the memory accounting. */
-  get packedLength(): number {
-    return this.packed?.packedLength ?? 0;
-  }
-
-  /** The fields' and values' bytes together, for the memory accounting (engine/memory.ts). */
+  /** The fields' and values' bytes together (counted in a packed hash), for the memory accounting (engine/memory.ts). */
   get payloadBytes(): number {
-    return this.packed !== null ? this.packed.chars : this.tableForm!.payloadBytes;
+    return this.tableForm === null ? this.entryChars() : this.tableForm.payloadBytes;
   }
 
   /** The table the hash is in, unpacked first if it is packed (positions for SCAN and snapshots). */
   get table(): DenseTable {
-    if (this.packed !== null) this.unpack();
-    return this.tableForm!;
+    return this.tableForm ?? this.unpack();
   }
 
   /** True once the hash is a hashtable (see the module header). */
@@ -68,27 +62,24 @@ export class Hash implements DataObject {
   }
 
   get(field: string): string | undefined {
-    const p = this.packed;
-    if (p === null) {
-      const t = this.tableForm!;
-      const i = t.indexOf(field);
-      return i < 0 ? undefined : t.valueAt(i);
-    }
-    return p.entryAfter(field, 2);
+    const t = this.tableForm;
+    if (t === null) return this.entryAfter(field, 2);
+    const i = t.indexOf(field);
+    return i < 0 ? undefined : t.valueAt(i);
   }
 
   has(field: string): boolean {
-    return this.packed !== null ? this.packed.indexOf(field, 2) >= 0 : this.tableForm!.has(field);
+    return this.tableForm === null ? this.indexOfEntry(field, 2) >= 0 : this.tableForm.has(field);
   }
 
   /** Sets a field; true when it is new. */
   set(field: string, value: string, limits: EncodingLimits): boolean {
     const overLimits = field.length > limits.hashMaxListpackValue || value.length > limits.hashMaxListpackValue;
-    const p = this.packed;
-    if (p !== null && !overLimits) {
-      if (p.replaceAfter(field, 2, value)) return false;
-      if (p.size / 2 < PACKED_ENTRIES && p.size / 2 < limits.hashMaxListpackEntries) {
-        p.insert(p.size, [field, value]);
+    if (this.tableForm === null && !overLimits) {
+      if (this.replaceAfter(field, 2, value)) return false;
+      const n = this.packedCount / 2;
+      if (n < PACKED_ENTRIES && n < limits.hashMaxListpackEntries) {
+        this.insertEntries(this.packedCount, [field, value]);
         return true;
       }
     }
@@ -101,11 +92,10 @@ export class Hash implements DataObject {
   }
 
   delete(field: string): boolean {
-    const p = this.packed;
-    if (p === null) return this.tableForm!.delete(field);
-    const i = p.indexOf(field, 2);
+    if (this.tableForm !== null) return this.tableForm.delete(field);
+    const i = this.indexOfEntry(field, 2);
     if (i < 0) return false;
-    p.remove(i, 2);
+    this.removeEntries(i, 2);
     return true;
   }
 
@@ -114,24 +104,24 @@ export class Hash implements DataObject {
     this.table.ordered = false;
   }
 
-  /** Moves a packed hash into a table (still a listpack, in the same order). */
-  private unpack(): void {
+  /** Moves a packed hash into a table (still a listpack, in the same order); returns the table. */
+  private unpack(): DenseTable {
     const t = new DenseTable(true);
     this.forEach((field, value) => t.append(field, value));
     this.tableForm = t;
-    this.packed = null;
+    this.clearEntries();
+    return t;
   }
 
   /** Each field and value in the hash's order. */
   forEach(visit: (field: string, value: string) => void): void {
-    const p = this.packed;
-    if (p === null) {
-      const t = this.tableForm!;
+    const t = this.tableForm;
+    if (t !== null) {
       for (let i = 0; i < t.size; i++) visit(t.keyAt(i), t.valueAt(i));
       return;
     }
     let field = '';
-    p.forEach(0, false, (s, i) => {
+    this.forEachEntry(0, false, (s, i) => {
       if (i % 2 === 0) field = s;
       else visit(field, s);
       return true;
@@ -140,7 +130,7 @@ export class Hash implements DataObject {
 
   /** The fields and values by position, as they are now (a packed hash decoded: HRANDFIELD's picks). */
   view(): TableView {
-    if (this.packed === null) return this.tableForm!.view();
+    if (this.tableForm !== null) return this.tableForm.view();
     const fields: string[] = [];
     const values: string[] = [];
     this.forEach((f, v) => {
@@ -156,7 +146,7 @@ export class Hash implements DataObject {
 
   clone(): Hash {
     const h = new Hash();
-    h.packed = this.packed?.clone() ?? null;
+    h.copyEntries(this);
     h.tableForm = this.tableForm?.clone() ?? null;
     return h;
   }

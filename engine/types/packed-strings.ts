@@ -12,6 +12,10 @@
  * The common update, a pair's second entry looked up by its first and changed (HSET of
  * a field that is there), scans once (`replaceAfter`), and leaves the string as it is
  * when the new entry equals the old one.
+ *
+ * A base class, not a part: a hash or sorted set is its own packed list (its packed form
+ * empty once it moved to a table or a skiplist), one object where a part of its own
+ * cost a 48-byte object and a field to hold it, a fifth of a 10-member sorted set.
  */
 
 /** The length prefix of an entry of `n` chars. */
@@ -22,22 +26,12 @@ function prefix(n: number): string {
 /** The index of the entry the last `find` found (one scan at a time: no state kept per list). */
 let foundIndex = -1;
 
-export class PackedStrings {
+export abstract class PackedStrings {
   private packed = '';
-  private count = 0;
-  private entryChars = 0;
-
   /** Entries. */
-  get size(): number {
-    return this.count;
-  }
+  protected packedCount = 0;
 
-  /** The entries' chars together. */
-  get chars(): number {
-    return this.entryChars;
-  }
-
-  /** The packed string's length: the entries' chars and their prefixes. */
+  /** The packed string's length: the entries' chars and their prefixes (0 when empty), for the memory accounting. */
   get packedLength(): number {
     return this.packed.length;
   }
@@ -68,7 +62,7 @@ export class PackedStrings {
   }
 
   /** The entry at offset `p`. */
-  private entryAt(p: number): string {
+  private entryAtOffset(p: number): string {
     const start = this.startAt(p);
     return this.packed.slice(start, start + this.lengthAt(p));
   }
@@ -83,27 +77,27 @@ export class PackedStrings {
     // The last char first: names that share a prefix (member:0001, member:0002) differ at the end.
     const last = n === 0 ? 0 : s.charCodeAt(n - 1);
     let p = this.offsetOf(first);
-    for (let i = first; i < this.count; i += step) {
+    for (let i = first; i < this.packedCount; i += step) {
       const length = this.lengthAt(p);
       if (length === n && (n === 0 || packed.charCodeAt(this.startAt(p) + n - 1) === last) && packed.startsWith(s, this.startAt(p))) {
         foundIndex = i;
         return p;
       }
       p = this.after(p);
-      for (let k = 1; k < step && i + k < this.count; k++) p = this.after(p);
+      for (let k = 1; k < step && i + k < this.packedCount; k++) p = this.after(p);
     }
     return -1;
   }
 
   /** The index of the first entry equal to `s` among entries `first`, `first + step`, ...; -1 when none. */
-  indexOf(s: string, step = 1, first = 0): number {
+  protected indexOfEntry(s: string, step = 1, first = 0): number {
     return this.find(s, step, first) < 0 ? -1 : foundIndex;
   }
 
   /** The entry after the first entry equal to `s` among entries 0, `step`, 2 `step`...; undefined when none. */
-  entryAfter(s: string, step: number): string | undefined {
+  protected entryAfter(s: string, step: number): string | undefined {
     const p = this.find(s, step, 0);
-    return p < 0 ? undefined : this.entryAt(this.after(p));
+    return p < 0 ? undefined : this.entryAtOffset(this.after(p));
   }
 
   /**
@@ -111,7 +105,7 @@ export class PackedStrings {
    * 2 `step`... with `s` (the string stays as it is when they are equal); false when
    * there is no such entry.
    */
-  replaceAfter(key: string, step: number, s: string): boolean {
+  protected replaceAfter(key: string, step: number, s: string): boolean {
     const k = this.find(key, step, 0);
     if (k < 0) return false;
     const p = this.after(k);
@@ -119,42 +113,48 @@ export class PackedStrings {
     const start = this.startAt(p);
     // The first char before the call: a changed value mostly differs there.
     if (length === s.length && (length === 0 || this.packed.charCodeAt(start) === s.charCodeAt(0)) && this.packed.startsWith(s, start)) return true;
-    this.entryChars += s.length - length;
     this.packed = [this.packed.slice(0, p), prefix(s.length), s, this.packed.slice(this.after(p))].join('');
     return true;
   }
 
-  /** Entry `i` (below size). */
-  at(i: number): string {
-    return this.entryAt(this.offsetOf(i));
+  /** The chars of entries `first`, `first + step`, ... together: a scan, for what is rarely asked (a payload's bytes). */
+  protected entryChars(step = 1, first = 0): number {
+    let chars = 0;
+    this.scanEntries(first, (_, __, length, i) => {
+      if ((i - first) % step === 0) chars += length;
+      return true;
+    });
+    return chars;
   }
 
-  /** Inserts `strings` before entry `i` (at the end for i = size). */
-  insert(i: number, strings: readonly string[]): void {
+  /** Entry `i` (below the count). */
+  protected entry(i: number): string {
+    return this.entryAtOffset(this.offsetOf(i));
+  }
+
+  /** Inserts `strings` before entry `i` (at the end for i = the count). */
+  protected insertEntries(i: number, strings: readonly string[]): void {
     const p = this.offsetOf(i);
     const parts = [this.packed.slice(0, p)];
-    for (const s of strings) {
-      parts.push(prefix(s.length), s);
-      this.entryChars += s.length;
-    }
+    for (const s of strings) parts.push(prefix(s.length), s);
     parts.push(this.packed.slice(p));
     this.packed = parts.join('');
-    this.count += strings.length;
+    this.packedCount += strings.length;
   }
 
-  /** Removes `n` entries from `i` on (all within the list); returns their chars. */
-  remove(i: number, n: number): number {
+  /** Removes `n` entries from `i` on (all within the list). */
+  protected removeEntries(i: number, n: number): void {
     const from = this.offsetOf(i);
     let to = from;
-    let chars = 0;
-    for (let k = 0; k < n; k++) {
-      chars += this.lengthAt(to);
-      to = this.after(to);
-    }
+    for (let k = 0; k < n; k++) to = this.after(to);
     this.packed = [this.packed.slice(0, from), this.packed.slice(to)].join('');
-    this.count -= n;
-    this.entryChars -= chars;
-    return chars;
+    this.packedCount -= n;
+  }
+
+  /** Removes every entry. */
+  protected clearEntries(): void {
+    this.packed = '';
+    this.packedCount = 0;
   }
 
   /**
@@ -162,11 +162,11 @@ export class PackedStrings {
    * `length` chars of `packed` from `start` (nothing copied), with its index, while
    * `visit` returns true.
    */
-  scan(from: number, visit: (packed: string, start: number, length: number, i: number) => boolean): void {
-    if (from < 0 || from >= this.count) return;
+  protected scanEntries(from: number, visit: (packed: string, start: number, length: number, i: number) => boolean): void {
+    if (from < 0 || from >= this.packedCount) return;
     const packed = this.packed;
     let p = this.offsetOf(from);
-    for (let i = from; i < this.count; i++) {
+    for (let i = from; i < this.packedCount; i++) {
       const start = this.startAt(p);
       const length = this.lengthAt(p);
       if (!visit(packed, start, length, i)) return;
@@ -178,23 +178,20 @@ export class PackedStrings {
    * Each entry from `from` on (nothing when -1 or past the end), forward or backward,
    * with its index, while `visit` returns true.
    */
-  forEach(from: number, reverse: boolean, visit: (s: string, i: number) => boolean): void {
-    if (from < 0 || from >= this.count) return;
-    if (!reverse) return this.scan(from, (packed, start, length, i) => visit(packed.slice(start, start + length), i));
+  protected forEachEntry(from: number, reverse: boolean, visit: (s: string, i: number) => boolean): void {
+    if (from < 0 || from >= this.packedCount) return;
+    if (!reverse) return this.scanEntries(from, (packed, start, length, i) => visit(packed.slice(start, start + length), i));
     // Backward: the offsets first (prefixes only read forward).
     const offsets = new Array<number>(from + 1);
     for (let i = 0, p = 0; i <= from; i++, p = this.after(p)) offsets[i] = p;
     for (let i = from; i >= 0; i--) {
-      if (!visit(this.entryAt(offsets[i]), i)) return;
+      if (!visit(this.entryAtOffset(offsets[i]), i)) return;
     }
   }
 
-  /** A copy (the packed string is shared: strings do not change). */
-  clone(): PackedStrings {
-    const copy = new PackedStrings();
-    copy.packed = this.packed;
-    copy.count = this.count;
-    copy.entryChars = this.entryChars;
-    return copy;
+  /** Takes `other`'s entries as its own (the packed string is shared: strings do not change). */
+  protected copyEntries(other: PackedStrings): void {
+    this.packed = other.packed;
+    this.packedCount = other.packedCount;
   }
 }

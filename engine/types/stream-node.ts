@@ -14,6 +14,13 @@
  *   value pairs.
  * Deleted entries stay in place, flagged, as in a listpack: the node is dropped when
  * none of its entries is live.
+ *
+ * A node a load read (engine/persist/rdb/stream.ts) may stay undecoded: it holds the
+ * counters and master fields a scan of its listpack found, and builds `meta` and `data`
+ * from the kept RDB encoding the first time anything reads or changes an entry. A
+ * start-up load then costs a check of the bytes, not a string per entry, as
+ * redis-server's load keeps its listpacks; its memory figures are those of the decoded
+ * node from the start.
  */
 import { lengthPrefixSize, readLengthPrefix, type Reply } from '../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, u64String, type U64 } from './stream-id.js';
@@ -31,6 +38,8 @@ const LP_FLAGS_BYTES = 2;
 const ROPE_PIECE = 48;
 /** The master entry's zero terminator element. */
 const LP_ZERO_BYTES = 2;
+/** The `meta` of an undecoded node: shared, never written (`ready` replaces it first). */
+const EMPTY_META = new Uint32Array(0);
 
 /** The ID of a search bound as four 32-bit words, computed once per search. */
 export class IdWords {
@@ -80,13 +89,27 @@ export interface StreamNodeParts {
 /** Words of `StreamNodeParts.meta` per entry. */
 export const NODE_META_WORDS = STRIDE;
 
+/** The entries of a node, as `StreamNodeParts` has them. */
+export interface StreamNodeBody {
+  meta: Uint32Array;
+  data: string;
+}
+
+/** An undecoded node (`StreamNode.undecoded`): its counters, and how to build its entries. */
+export interface UndecodedNode extends Omit<StreamNodeParts, 'meta' | 'data'> {
+  /** The length `data` will have. */
+  dataChars: number;
+  /** Builds the entries; called at most once per node (each call returns fresh arrays). */
+  decode: () => StreamNodeBody;
+}
+
 export class StreamNode {
   /** Entries stored, live and deleted. */
   size = 0;
   /** Entries not deleted. */
   live = 0;
-  /** Payloads of all entries; see the file comment. */
-  data = '';
+  /** Payloads of all entries; see the file comment. Empty while `decoder` is set. */
+  private data = '';
   /**
    * True while every entry's ID is greater than the one stored before it, so that
    * binary search works. Only XSETID can break it: it may set the last ID below a
@@ -101,20 +124,24 @@ export class StreamNode {
   /** Appends since the payload was last flattened (`seal`): each left a rope piece. */
   private unflattened = 0;
   /**
-   * The node's listpack as an RDB string (engine/persist/rdb/stream.ts), as latin1
-   * text, kept when a snapshot wrote it (`Stream.keepEncoded`) or a load read it and the
+   * The node's listpack as an RDB string (engine/persist/rdb/stream.ts), off the JS
+   * heap (a load keeps thousands: no garbage collection copies them), kept when a snapshot wrote it (`Stream.keepEncoded`) or a load read it and the
    * node was not the stream's tail, so the next snapshot copies it instead of encoding
    * and compressing the node again; any change drops it. It costs its bytes (the listpack
    * LZF-compressed, about 7 per `field value` entry), counted in `payloadBytes`:
    * 1,000,000 such entries take 2.3x redis-server's used_memory after a save instead of 1.9x.
    */
-  rdbEncoded: string | null = null;
+  rdbEncoded: Buffer | null = null;
+  /** Set while the node is undecoded (the file comment): `meta` and `data` are empty until `ready`. */
+  private decoder: (() => StreamNodeBody) | null = null;
+  /** The length of `data` once decoded, while undecoded. */
+  private undecodedChars = 0;
   private meta: Uint32Array;
   /** The simulated listpack's bytes, except the live and deleted counters. */
   private lpFixed: number;
-  /** ID of the first entry ever stored here: the base of the listpack's deltas. */
-  private readonly masterMs: U64;
-  private readonly masterSeq: U64;
+  /** ID of the first entry ever stored here: the base of the listpack's deltas and the RDB node key. */
+  readonly masterMs: U64;
+  readonly masterSeq: U64;
 
   private constructor(
     readonly masterFields: readonly string[],
@@ -148,7 +175,22 @@ export class StreamNode {
    */
   get payloadBytes(): number {
     const kept = this.rdbEncoded === null ? 0 : this.rdbEncoded.length;
+    if (this.decoder !== null) return this.size * STRIDE * 4 + this.undecodedChars + kept;
     return this.meta.byteLength + this.data.length + this.unflattened * ROPE_PIECE + kept;
+  }
+
+  /** The payload's length in chars (`data`), without decoding an undecoded node. */
+  get payloadChars(): number {
+    return this.decoder !== null ? this.undecodedChars : this.data.length;
+  }
+
+  /** Builds the entries of an undecoded node; nothing for one decoded. */
+  private ready(): void {
+    if (this.decoder === null) return;
+    const body = this.decoder();
+    this.decoder = null;
+    this.meta = body.meta;
+    this.data = body.data;
   }
 
   /** The byte size redis-server's listpack for this node would have (lpBytes). */
@@ -158,6 +200,7 @@ export class StreamNode {
 
   /** Appends an entry with the field/value pairs argv[start..]. */
   append(id: StreamId, argv: readonly string[], start: number): void {
+    this.ready();
     this.rdbEncoded = null;
     const numFields = (argv.length - start) / 2;
     const master = this.masterFields;
@@ -208,6 +251,7 @@ export class StreamNode {
    * flattens the string built by appends, so a full node costs its bytes only.
    */
   seal(): void {
+    if (this.decoder !== null) return;
     if (this.meta.length > this.size * STRIDE) this.meta = this.meta.slice(0, this.size * STRIDE);
     // Reading a char makes V8 flatten the rope of appended payloads into one string.
     this.data.charCodeAt(0);
@@ -215,17 +259,20 @@ export class StreamNode {
   }
 
   isDeleted(i: number): boolean {
+    this.ready();
     return (this.meta[i * STRIDE + 4] & FLAG_DELETED) !== 0;
   }
 
   /** Flags entry i deleted; the caller keeps the stream's length in step. */
   markDeleted(i: number): void {
+    this.ready();
     this.rdbEncoded = null;
     this.meta[i * STRIDE + 4] |= FLAG_DELETED;
     this.live--;
   }
 
   idAt(i: number): StreamId {
+    this.ready();
     const m = this.meta;
     const b = i * STRIDE;
     return new StreamId(fromHiLo(m[b], m[b + 1]), fromHiLo(m[b + 2], m[b + 3]));
@@ -233,6 +280,7 @@ export class StreamNode {
 
   /** `<ms>-<seq>` of entry i, without building a StreamId. */
   idString(i: number): string {
+    this.ready();
     const m = this.meta;
     const b = i * STRIDE;
     return u64String(fromHiLo(m[b], m[b + 1])) + '-' + u64String(fromHiLo(m[b + 2], m[b + 3]));
@@ -246,6 +294,7 @@ export class StreamNode {
 
   /** Sign of (ID of entry i) - (the bound `w`). */
   compareAt(i: number, w: IdWords): number {
+    this.ready();
     const m = this.meta;
     const b = i * STRIDE;
     return m[b] - w.msHi || m[b + 1] - w.msLo || m[b + 2] - w.seqHi || m[b + 3] - w.seqLo;
@@ -277,6 +326,8 @@ export class StreamNode {
 
   /** Length in bytes of the common prefix of the two nodes' first IDs, big-endian (0-16). */
   commonPrefixBytes(other: StreamNode): number {
+    this.ready();
+    other.ready();
     for (let w = 0; w < 4; w++) {
       const x = (this.meta[w] ^ other.meta[w]) >>> 0;
       if (x !== 0) return w * 4 + (Math.clz32(x) >>> 3);
@@ -287,6 +338,7 @@ export class StreamNode {
   /** Replaces the contents of `out` with entry i's fields and values, alternating. */
   readPairs(i: number, out: string[]): void {
     out.length = 0;
+    this.ready();
     const word = this.meta[i * STRIDE + 4];
     const d = this.data;
     let p = word >>> 2;
@@ -315,6 +367,7 @@ export class StreamNode {
    * entry), written from the node's own text: no string is made per ID or value.
    */
   replyEntry(i: number, reply: Reply): void {
+    this.ready();
     const m = this.meta;
     const b = i * STRIDE;
     const word = m[b + 4];
@@ -339,6 +392,7 @@ export class StreamNode {
 
   /** The node's whole state, for snapshots (engine/persist); `meta` is a view, not a copy. */
   parts(): StreamNodeParts {
+    this.ready();
     return {
       masterFields: this.masterFields,
       masterMs: this.masterMs,
@@ -362,8 +416,23 @@ export class StreamNode {
     return node;
   }
 
-  /** A deep copy (COPY); strings are immutable and shared. */
+  /** A node whose entries are built when first needed (the file comment). */
+  static undecoded(u: UndecodedNode): StreamNode {
+    const node = new StreamNode(u.masterFields, new StreamId(u.masterMs, u.masterSeq), EMPTY_META, u.lpFixed);
+    node.size = u.size;
+    node.live = u.live;
+    node.monotonic = u.monotonic;
+    node.undecodedChars = u.dataChars;
+    node.decoder = u.decode;
+    return node;
+  }
+
+  /** A deep copy (COPY); strings are immutable and shared, an undecoded node's decoder too. */
   clone(): StreamNode {
+    if (this.decoder !== null) {
+      const { masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed } = this;
+      return StreamNode.undecoded({ masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed, dataChars: this.undecodedChars, decode: this.decoder });
+    }
     const copy = new StreamNode(this.masterFields, new StreamId(this.masterMs, this.masterSeq), this.meta.slice(), this.lpFixed);
     copy.size = this.size;
     copy.live = this.live;

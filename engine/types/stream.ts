@@ -179,7 +179,7 @@ export class Stream implements DataObject {
     let maxBytes = limits.streamNodeMaxBytes;
     if (maxBytes === 0 || maxBytes > LISTPACK_MAX_SIZE) maxBytes = LISTPACK_MAX_SIZE;
     if (tail.lpBytes() + incoming >= maxBytes) return true;
-    if (tail.data.length + incoming > NODE_DATA_MAX) return true;
+    if (tail.payloadChars + incoming > NODE_DATA_MAX) return true;
     const maxEntries = limits.streamNodeMaxEntries;
     return maxEntries > 0 && tail.size >= maxEntries;
   }
@@ -295,10 +295,14 @@ export class Stream implements DataObject {
    * Keeps `encoded`, the RDB string a snapshot wrote for `node`, in the node
    * (`StreamNode.rdbEncoded`), counted in the stream's bytes; nothing when the node is
    * no longer this stream's (changed or removed while a live snapshot held it).
+   * `at` is the node's index in the snapshot's `view` or `freeze`, where it still is
+   * unless the stream changed meanwhile: looked at first, before a search.
    */
-  keepEncoded(node: StreamNode, encoded: string): void {
-    const k = node.size === 0 ? -1 : this.seekNode(new IdWords(node.idAt(0)));
-    if (k < 0 || this.nodes[k] !== node) return;
+  keepEncoded(node: StreamNode, encoded: Buffer, at: number): void {
+    if (this.nodes[this.head + at] !== node) {
+      const k = node.size === 0 ? -1 : this.seekNode(new IdWords(node.idAt(0)));
+      if (k < 0 || this.nodes[k] !== node) return;
+    }
     node.rdbEncoded = encoded;
     this.nodeChars += encoded.length;
   }
@@ -585,14 +589,14 @@ export class StreamRange {
         const node = this.node;
         if (node.monotonic && node.size > 0 && node.compareAt(0, this.start) >= 0 && node.compareAt(node.size - 1, this.end) <= 0) {
           n += node.live;
-          bytes += (node.data.length * node.live) / node.size;
+          bytes += (node.payloadChars * node.live) / node.size;
           this.index = this.rev ? 0 : node.size - 1;
           continue;
         }
       }
       if (!this.next()) break;
       n++;
-      bytes += this.node.data.length / this.node.size;
+      bytes += this.node.payloadChars / this.node.size;
     }
     return { entries: Math.min(n, max), bytes };
   }

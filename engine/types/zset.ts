@@ -3,12 +3,13 @@
  *
  * - `listpack` while the set has at most zset-max-listpack-entries members and none
  *   longer than zset-max-listpack-value bytes: one packed string, as a listpack is one
- *   allocation (engine/types/packed-strings.ts), of each member and its score in turn,
- *   in (score, member) order, with no index. A score is kept as its shortest text
- *   (`String`, which reads back as the same double; redis-server's listpack keeps
- *   integer scores as integers and others as text too). A member is found, and a new
- *   one placed, by a linear scan, O(n) as in redis-server's listpack, for n of at most
- *   128 by default. Ten members take about 200 bytes where parallel arrays took 350.
+ *   allocation (the set is a PackedStrings, engine/types/packed-strings.ts), of each
+ *   member and its score in turn, in (score, member) order, with no index. A score is
+ *   kept as its shortest text (`String`, which reads back as the same double;
+ *   redis-server's listpack keeps integer scores as integers and others as text
+ *   too). A member is found, and a new one placed, by a linear scan, O(n) as in
+ *   redis-server's listpack, for n of at most 128 by default. Ten members take about
+ *   200 bytes where parallel arrays took 350.
  * - `skiplist` from the first change that breaks either rule, for good (a result built
  *   anew, as ZUNIONSTORE's, starts small again): redis-server's skiplist with spans
  *   (engine/types/skiplist.ts: nodes are blocks of one buffer, and have dense
@@ -26,6 +27,7 @@ import { formatDouble } from '../../protocol/reply.js';
 import { DenseTable, scanPositions, type ScanTable } from './dense-table.js';
 import { SkipList } from './skiplist.js';
 import { PackedStrings } from './packed-strings.js';
+import { decimalIntegerIn } from '../util/double.js';
 
 /** A score interval (zrangespec); `minex`/`maxex` exclude the bound. */
 export interface ScoreRange {
@@ -83,10 +85,11 @@ function lexRangeNonEmpty(r: LexRange): boolean {
   return !(min > max || (min === max && (r.minex || r.maxex)));
 }
 
-/** The large encoding's parts: the skiplist, and each member's node. */
+/** The large encoding's parts: the skiplist, each member's node, and the members' bytes together (for the memory accounting, engine/memory.ts). */
 interface Large {
   list: SkipList;
   nodes: Map<string, number>;
+  chars: number;
 }
 
 
@@ -100,19 +103,8 @@ function scoreText(score: number): string {
  * (times, counters: the common case) read in place, others by Number.
  */
 function scoreIn(text: string, start: number, length: number): number {
-  const end = start + length;
-  const negative = text.charCodeAt(start) === 45;
-  if (length < 16 && length > (negative ? 1 : 0)) {
-    let v = 0;
-    let i = negative ? start + 1 : start;
-    for (; i < end; i++) {
-      const d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    if (i === end) return negative ? -v : v;
-  }
-  return Number(text.slice(start, end));
+  const integer = decimalIntegerIn(text, start, start + length);
+  return Number.isNaN(integer) ? Number(text.slice(start, start + length)) : integer;
 }
 
 function parseScore(s: string): number {
@@ -129,13 +121,10 @@ function compareIn(text: string, start: number, length: number, s: string): numb
   return length - s.length;
 }
 
-export class ZSet implements DataObject {
-  /** The listpack encoding: each member and its score's text in turn, in order; empty once a skiplist. */
-  private small = new PackedStrings();
+/** A sorted set: its own packed entries (each member and its score's text in turn, in order) while a listpack, empty once a skiplist. */
+export class ZSet extends PackedStrings implements DataObject {
   /** The skiplist encoding; null while a listpack. */
   private large: Large | null = null;
-  /** The members' bytes together, for the memory accounting (engine/memory.ts). */
-  private chars = 0;
 
   /** On the prototype: a field would cost every sorted set 8 bytes. */
   get type(): 'zset' {
@@ -143,17 +132,12 @@ export class ZSet implements DataObject {
   }
 
   get size(): number {
-    return this.large === null ? this.small.size / 2 : this.large.list.length;
+    return this.large === null ? this.packedCount / 2 : this.large.list.length;
   }
 
-  /** The members' bytes together (one per char). */
+  /** The members' bytes together, one per char (counted in a listpack). */
   get payloadBytes(): number {
-    return this.chars;
-  }
-
-  /** The listpack encoding's packed string length (0 once a skiplist), for the memory accounting. */
-  get packedLength(): number {
-    return this.large === null ? this.small.packedLength : 0;
+    return this.large === null ? this.entryChars(2) : this.large.chars;
   }
 
   get isSkiplist(): boolean {
@@ -169,10 +153,8 @@ export class ZSet implements DataObject {
     if (this.large !== null) return;
     const pairs: [string, number][] = [];
     this.walkSmall(0, false, (member, score) => pairs.push([member, score]) > 0);
-    this.large = { list: new SkipList(), nodes: new Map() };
-    this.small = new PackedStrings();
-    // addLarge counts each member's bytes again.
-    this.chars = 0;
+    this.large = { list: new SkipList(), nodes: new Map(), chars: 0 };
+    this.clearEntries();
     for (const [member, score] of pairs) this.addLarge(member, score);
   }
 
@@ -185,8 +167,7 @@ export class ZSet implements DataObject {
     if (large === null) return;
     const entries: string[] = [];
     this.walk(0, false, (member, score) => entries.push(member, scoreText(score === 0 ? 0 : score)) > 0);
-    this.small = new PackedStrings();
-    this.small.insert(0, entries);
+    this.insertEntries(0, entries);
     this.large = null;
   }
 
@@ -219,12 +200,12 @@ export class ZSet implements DataObject {
       const n = large.nodes.get(member);
       return n === undefined ? undefined : large.list.score(n);
     }
-    const text = this.small.entryAfter(member, 2);
+    const text = this.entryAfter(member, 2);
     return text === undefined ? undefined : parseScore(text);
   }
 
   has(member: string): boolean {
-    return this.large !== null ? this.large.nodes.has(member) : this.small.indexOf(member, 2) >= 0;
+    return this.large !== null ? this.large.nodes.has(member) : this.indexOfEntry(member, 2) >= 0;
   }
 
   /**
@@ -232,38 +213,48 @@ export class ZSet implements DataObject {
    * to a skiplist when `maxEntries`/`maxValue` say so. True when the member is new.
    */
   set(member: string, score: number, maxEntries: number, maxValue: number): boolean {
+    return this.put(member, score, maxEntries, maxValue) === undefined;
+  }
+
+  /**
+   * `set` that returns the member's score before it, undefined when the member is new:
+   * a ZADD without flags looks the member up once.
+   */
+  put(member: string, score: number, maxEntries: number, maxValue: number): number | undefined {
     if (this.large === null) {
-      const current = this.small.entryAfter(member, 2);
+      const current = this.entryAfter(member, 2);
       // A listpack holds -0 as the integer 0 (redis-server replies 0 for it); a skiplist keeps it.
       const normalized = score === 0 ? 0 : score;
       if (current !== undefined) {
-        if (parseScore(current) !== normalized) {
-          this.removeSmall(this.small.indexOf(member, 2) / 2, 1);
+        const before = parseScore(current);
+        if (before !== normalized) {
+          this.removeSmall(this.indexOfEntry(member, 2) / 2, 1);
           this.insertSmall(normalized, member);
         }
-        return false;
+        return before;
       }
       if (this.size + 1 <= maxEntries && member.length <= maxValue) {
         this.insertSmall(normalized, member);
-        return true;
+        return undefined;
       }
       this.toSkiplist();
     }
     const large = this.large!;
     const node = large.nodes.get(member);
-    if (node !== undefined) {
-      if (large.list.score(node) !== score) large.list.updateScore(node, score);
-      return false;
+    if (node === undefined) {
+      this.addLarge(member, score);
+      return undefined;
     }
-    this.addLarge(member, score);
-    return true;
+    const before = large.list.score(node);
+    if (before !== score) large.list.updateScore(node, score);
+    return before;
   }
 
   /** Adds a member (absent) to the skiplist encoding. */
   private addLarge(member: string, score: number): void {
     const large = this.large!;
     large.nodes.set(member, large.list.insert(score, member));
-    this.chars += member.length;
+    large.chars += member.length;
   }
 
   /** Inserts (score, member), absent, at its place in the listpack: before the first pair that sorts after it (zzlInsert's walk). */
@@ -272,7 +263,7 @@ export class ZSet implements DataObject {
     // In place: a member's chars are read only when its score ties.
     let memberStart = 0;
     let memberLength = 0;
-    this.small.scan(0, (packed, start, length, i) => {
+    this.scanEntries(0, (packed, start, length, i) => {
       if ((i & 1) === 0) {
         memberStart = start;
         memberLength = length;
@@ -283,8 +274,7 @@ export class ZSet implements DataObject {
       at = (i - 1) / 2;
       return false;
     });
-    this.small.insert(2 * at, [member, scoreText(score)]);
-    this.chars += member.length;
+    this.insertEntries(2 * at, [member, scoreText(score)]);
   }
 
   /**
@@ -294,11 +284,11 @@ export class ZSet implements DataObject {
   private walkSmall(from: number, reverse: boolean, visit: (member: string, score: number, rank: number) => boolean): void {
     let held = '';
     if (!reverse) {
-      this.small.scan(2 * from, (packed, start, length, i) =>
+      this.scanEntries(2 * from, (packed, start, length, i) =>
         (i & 1) === 0 ? ((held = packed.slice(start, start + length)), true) : visit(held, scoreIn(packed, start, length), (i - 1) / 2),
       );
     } else if (from >= 0) {
-      this.small.forEach(2 * from + 1, true, (s, i) => ((i & 1) === 1 ? ((held = s), true) : visit(s, parseScore(held), i / 2)));
+      this.forEachEntry(2 * from + 1, true, (s, i) => ((i & 1) === 1 ? ((held = s), true) : visit(s, parseScore(held), i / 2)));
     }
   }
 
@@ -313,7 +303,7 @@ export class ZSet implements DataObject {
   delete(member: string): boolean {
     const large = this.large;
     if (large === null) {
-      const i = this.small.indexOf(member, 2);
+      const i = this.indexOfEntry(member, 2);
       if (i < 0) return false;
       this.removeSmall(i / 2, 1);
       return true;
@@ -326,14 +316,7 @@ export class ZSet implements DataObject {
 
   /** Removes `n` listpack members from rank `at` on (all within the set). */
   private removeSmall(at: number, n: number): void {
-    let memberChars = 0;
-    const last = 2 * (at + n) - 1;
-    this.small.scan(2 * at, (_, __, length, i) => {
-      if ((i & 1) === 0) memberChars += length;
-      return i < last;
-    });
-    this.small.remove(2 * at, 2 * n);
-    this.chars -= memberChars;
+    this.removeEntries(2 * at, 2 * n);
   }
 
   private removeLarge(node: number): void {
@@ -341,14 +324,14 @@ export class ZSet implements DataObject {
     const member = large.list.member(node);
     large.list.remove(node);
     large.nodes.delete(member);
-    this.chars -= member.length;
+    large.chars -= member.length;
   }
 
   /** The 0-based rank of `member`, or -1. */
   rank(member: string): number {
     const large = this.large;
     if (large === null) {
-      const i = this.small.indexOf(member, 2);
+      const i = this.indexOfEntry(member, 2);
       return i < 0 ? -1 : i / 2;
     }
     const node = large.nodes.get(member);
@@ -358,13 +341,13 @@ export class ZSet implements DataObject {
   /** The member at 0-based `rank` (below size); O(log n) in a skiplist. */
   memberAt(rank: number): string {
     const large = this.large;
-    return large === null ? this.small.at(2 * rank) : large.list.member(large.list.at(rank));
+    return large === null ? this.entry(2 * rank) : large.list.member(large.list.at(rank));
   }
 
   /** The score at 0-based `rank` (below size). */
   scoreAt(rank: number): number {
     const large = this.large;
-    return large === null ? parseScore(this.small.at(2 * rank + 1)) : large.list.score(large.list.at(rank));
+    return large === null ? parseScore(this.entry(2 * rank + 1)) : large.list.score(large.list.at(rank));
   }
 
   /**
@@ -457,8 +440,7 @@ export class ZSet implements DataObject {
   clone(): ZSet {
     const z = new ZSet();
     if (this.large === null) {
-      z.small = this.small.clone();
-      z.chars = this.chars;
+      z.copyEntries(this);
       return z;
     }
     z.toSkiplist();

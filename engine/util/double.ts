@@ -34,8 +34,29 @@ function strtod(s: string): { value: number; range: boolean } | null {
   return null;
 }
 
+/**
+ * The value of `end - start` chars of `text` from `start` when they spell a decimal
+ * integer of at most 15 digits with an optional `-` (exact in a double, and what
+ * strtod reads from them); NaN otherwise. Integer scores (times, counters) are the
+ * common case, read without a regex or a string.
+ */
+export function decimalIntegerIn(text: string, start: number, end: number): number {
+  const negative = text.charCodeAt(start) === 45;
+  let i = negative ? start + 1 : start;
+  if (i === end || end - i > 15) return NaN;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
+}
+
 /** getDoubleFromObject; null when Redis refuses the string. */
 export function parseDouble(s: string): number | null {
+  const integer = decimalIntegerIn(s, 0, s.length);
+  if (!Number.isNaN(integer)) return integer;
   if (s.length === 0 || LEADING_SPACE.test(s)) return null;
   const r = strtod(s);
   if (r === null || r.range) return null;

@@ -8,9 +8,11 @@
  *     it pending (XREADGROUP COUNT 1000);
  *   - string keys (`SET key:<i> value:<i>`).
  * Each is saved at once (`snapshotBytes`: SAVE, DEBUG RELOAD), the first time (every
- * stream node encoded) and again (the nodes' kept listpacks copied: StreamNode.rdbBlob),
+ * stream node encoded) and again (the nodes' kept listpacks copied: StreamNode.rdbEncoded),
  * saved live (`SnapshotWriter` in 5 ms slices with its CRC: BGSAVE, the AOF rewrite, a
- * full resync) and loaded (`loadSnapshot`). rdb-save-load.ts has redis-server's figures.
+ * full resync) and loaded (`loadSnapshot`), and loaded then every stream node decoded,
+ * as the first reads of a whole stream would (a load checks the nodes but decodes only
+ * each stream's last). rdb-save-load.ts has redis-server's figures.
  *
  *   npm run build && node --expose-gc dist/test/bench/rdb-cpu.js [entries] [runs]
  *
@@ -22,6 +24,7 @@ import { CommandTable } from '../../engine/command.js';
 import { engineCommands } from '../../engine/commands/index.js';
 import { Engine } from '../../engine/engine.js';
 import { loadSnapshot, snapshotBytes, SnapshotWriter } from '../../engine/persist/snapshot.js';
+import { Stream } from '../../engine/types/stream.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const RUNS = Number(process.argv[3] ?? 5);
@@ -81,6 +84,15 @@ function liveSnapshot(engine: Engine): number {
   return bytes + writer.finish().length;
 }
 
+/** Loads `bytes`, then decodes every stream node (reading an entry of each). */
+function decodeAll(bytes: Buffer): void {
+  const engine = newEngine();
+  loadSnapshot(engine.dbs, bytes, { now: 0 });
+  for (const e of engine.dbs[0].entries()) {
+    if (e.value instanceof Stream) for (const node of e.value.view().nodes) node.idAt(0);
+  }
+}
+
 function measure(name: string, fill: (engine: Engine) => void): void {
   const engine = newEngine();
   fill(engine);
@@ -94,7 +106,15 @@ function measure(name: string, fill: (engine: Engine) => void): void {
   const live = cpuMs(() => (liveBytes = liveSnapshot(engine)));
   if (liveBytes !== bytes.length) throw new Error(`live snapshot of ${liveBytes} bytes, ${bytes.length} at once`);
   const load = cpuMs(() => loadSnapshot(newEngine().dbs, bytes, { now: 0 }));
-  const row = [`first save ${first.toFixed(0)} ms`, `save ${save.toFixed(0)} ms`, `live save ${live.toFixed(0)} ms`, `load ${load.toFixed(0)} ms`, `file ${(bytes.length / 1e6).toFixed(1)} MB`];
+  const decoded = cpuMs(() => decodeAll(bytes));
+  const row = [
+    `first save ${first.toFixed(0)} ms`,
+    `save ${save.toFixed(0)} ms`,
+    `live save ${live.toFixed(0)} ms`,
+    `load ${load.toFixed(0)} ms`,
+    `load and decode ${decoded.toFixed(0)} ms`,
+    `file ${(bytes.length / 1e6).toFixed(1)} MB`,
+  ];
   process.stdout.write(`${name}: ${row.join(', ')} (CPU per run, ${RUNS} runs)\n`);
 }
 

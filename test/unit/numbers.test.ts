@@ -8,7 +8,26 @@
 import { describe, expect, it } from 'vitest';
 import { addInt64, INT64_MAX, INT64_MIN, mulInt64, negateInt64, parseInt64 } from '../../engine/util/int64.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../../engine/util/long-double.js';
+import { parseDouble } from '../../engine/util/double.js';
 import { ByteReader, ByteWriter } from '../../engine/persist/bytes.js';
+
+describe('parseDouble (getDoubleFromObject)', () => {
+  it('reads decimal integers (the fast path) as strtod does, leading zeros and -0 included', () => {
+    expect(parseDouble('000000012345')).toBe(12345);
+    expect(parseDouble('-7')).toBe(-7);
+    expect(Object.is(parseDouble('-0'), -0)).toBe(true);
+    expect(parseDouble('999999999999999')).toBe(999999999999999);
+    expect(parseDouble('12345678901234567890')).toBe(12345678901234567890);
+  });
+
+  it('leaves everything else to the strtod rules', () => {
+    expect(parseDouble('+5')).toBe(5);
+    expect(parseDouble('1e3')).toBe(1000);
+    expect(parseDouble('0x10')).toBe(16);
+    expect(parseDouble('-inf')).toBe(-Infinity);
+    for (const bad of ['', '-', ' 1', '1 ', '1-', 'nan', '1e400']) expect(parseDouble(bad)).toBeNull();
+  });
+});
 
 describe('parseInt64 (string2ll)', () => {
   it('accepts canonical integers across the whole int64 range', () => {

@@ -173,6 +173,15 @@ describe('RespParser: splitting input across reads', () => {
     expect(parsers[19].pendingBytes).toBe(1000);
   });
 
+  it('gives command names byte for byte, whatever names it saw before (names it keeps by slot)', () => {
+    // Names of one length with the same first and last bytes share a slot; case and bytes
+    // past latin1 letters must still come out as sent, first arguments only.
+    const names = ['get', 'GET', 'gEt', 'gxt', 'g\x00t', 'g\xfft', '', 'x', 'set', 'SET', 'a'.repeat(24), 'a'.repeat(25), 'b'.repeat(24)];
+    const cmds = fc.sample(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 3 }), { numRuns: 300, seed: 11 });
+    const input = Buffer.concat(cmds.map((argv) => encodeCommand(argv)));
+    expect(parseChunks([input]).commands).toEqual(cmds);
+  });
+
   it('reports the bytes of an incomplete command as pending', () => {
     const p = new RespParser();
     p.feed(bytes('*2\r\n$3\r\nGET\r\n$10\r\nabc'));

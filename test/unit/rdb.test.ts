@@ -1,7 +1,8 @@
 /**
  * The RDB primitives (engine/persist/rdb/): CRC-64 against redis-server's check value,
  * LZF round trips and refusals, listpack integer and string encodings at every size
- * boundary, RDB lengths and integer-encoded strings.
+ * boundary, RDB lengths and integer-encoded strings; stream nodes a load leaves
+ * undecoded, and a damaged one refused at load all the same.
  */
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, FormatError } from '../../engine/persist/bytes.js';
@@ -10,6 +11,10 @@ import { RdbInput, writeLen, writeString } from '../../engine/persist/rdb/encodi
 import { ListpackReader, ListpackWriter, listpackStrings } from '../../engine/persist/rdb/listpack.js';
 import { lzfCompressInto, lzfDecompress } from '../../engine/persist/rdb/lzf.js';
 import { prng } from '../persistence/proc.js';
+import { Engine } from '../../engine/engine.js';
+import { loadSnapshot, snapshotBytes } from '../../engine/persist/snapshot.js';
+import { Stream } from '../../engine/types/stream.js';
+import { StreamId } from '../../engine/types/stream-id.js';
 
 describe('CRC-64 (Jones)', () => {
   it('matches redis-server crc64.c check value', () => {
@@ -105,5 +110,57 @@ describe('RDB encodings', () => {
     // '0' is 0xC0 0x00; '2147483648' does not fit 32 bits and is written as text.
     expect(buf.subarray(at, at + 3)).toEqual(Buffer.from([0x00, 0xc0, 0x00]));
     expect(buf.includes(Buffer.from('\x0a2147483648', 'latin1'))).toBe(true);
+  });
+});
+
+describe('RDB streams', () => {
+  /** A stream of three nodes whose values do not compress: each node's listpack is stored as it is. */
+  function threeNodes(): { stream: Stream; bytes: Buffer } {
+    const engine = new Engine({ databases: 1 });
+    const rnd = prng(3);
+    const stream = new Stream();
+    const limits = { streamNodeMaxBytes: 4096, streamNodeMaxEntries: 4 };
+    for (let i = 1; i <= 12; i++) {
+      const value = i === 6 ? 'MIDDLE' : Array.from({ length: 30 }, () => String.fromCharCode(33 + Math.floor(rnd() * 90))).join('');
+      stream.append(new StreamId(i, 0), ['f', value], 0, limits);
+    }
+    engine.dbs[0].set('s', stream);
+    return { stream, bytes: snapshotBytes(engine.dbs, 0) };
+  }
+
+  it('loads the nodes before the last undecoded, which read and change as decoded ones and save the same bytes', () => {
+    const { bytes } = threeNodes();
+    const engine = new Engine({ databases: 1 });
+    loadSnapshot(engine.dbs, bytes, { now: 0 });
+    const loaded = engine.dbs[0].peek('s')!.value as Stream;
+    const bytesBefore = loaded.payloadBytes;
+    // Saved again before any use: the kept encodings, the same file.
+    expect(snapshotBytes(engine.dbs, 0).equals(bytes)).toBe(true);
+    const pairs: string[] = [];
+    const middle = loaded.view().nodes[1];
+    middle.readPairs(1, pairs);
+    expect(pairs).toEqual(['f', 'MIDDLE']);
+    // Decoding changes nothing the memory accounting sees.
+    expect(loaded.payloadBytes).toBe(bytesBefore);
+    expect(loaded.delete([new StreamId(6, 0)])).toBe(1);
+    expect(loaded.length).toBe(11);
+    // The changed node is encoded again: the file has the entry flagged deleted.
+    const again = new Engine({ databases: 1 });
+    loadSnapshot(again.dbs, snapshotBytes(engine.dbs, 0), { now: 0 });
+    const reloaded = again.dbs[0].peek('s')!.value as Stream;
+    expect(reloaded.length).toBe(11);
+    expect(reloaded.view().nodes[1].isDeleted(1)).toBe(true);
+  });
+
+  it('refuses at load a damaged listpack of a node it leaves undecoded', () => {
+    const { bytes } = threeNodes();
+    const damaged = Buffer.from(bytes);
+    // The middle node's value: its string header claims more bytes than the listpack holds.
+    const at = damaged.indexOf('MIDDLE');
+    expect(at).toBeGreaterThan(0);
+    damaged[at - 1] = 0xbf;
+    // No checksum (8 zero bytes): the listpack check is what must catch it.
+    damaged.fill(0, damaged.length - 8);
+    expect(() => loadSnapshot(new Engine({ databases: 1 }).dbs, damaged, { now: 0 })).toThrow(FormatError);
   });
 });

@@ -14,18 +14,20 @@
  * field count and the pairs, and the entry's element count. A StreamNode
  * (engine/types/stream-node.ts) holds exactly this, as packed words and one payload
  * string, so a node converts to and from its listpack without building entries, and
- * node boundaries, deleted entries and lag counters survive a save and load.
+ * node boundaries, deleted entries and lag counters survive a save and load. A load
+ * checks each node's listpack in full but decodes only the tail's: the others are
+ * decoded from their kept RDB strings when first used (stream-node.ts).
  */
 import type { ByteWriter } from '../bytes.js';
 import { Stream, type StreamView } from '../../types/stream.js';
-import { NODE_META_WORDS, StreamNode, type StreamNodeParts } from '../../types/stream-node.js';
+import { NODE_META_WORDS, StreamNode, type StreamNodeBody, type StreamNodeParts } from '../../types/stream-node.js';
 import { bytesToString, MAX_LATIN1, PACKED_MIN_CHARS } from '../../../protocol/packed-string.js';
 import { lengthPrefixSize } from '../../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
 import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
 import { parseInt64, type Int64 } from '../../util/int64.js';
-import { putLen, RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, type RdbInput } from './encoding.js';
+import { putLen, RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, RdbInput } from './encoding.js';
 import { backlenSize, ListpackReader, ListpackWriter, lpElementSize, lpIntAt, lpStringAsInt, lpStringStart } from './listpack.js';
 
 const FLAG_DELETED = 1;
@@ -253,7 +255,10 @@ function writeVarint(d: Buffer, p: number, n: number): number {
   return p;
 }
 
-/** Builds a node's payload string (stream-node.ts) from listpack elements. */
+/**
+ * Builds a node's payload string (stream-node.ts) from listpack elements, or only
+ * counts its chars (`measuring`: a load's scan of a node left undecoded).
+ */
 class PayloadBuilder {
   buf = scratchOf(1 << 12);
   pos = 0;
@@ -263,6 +268,8 @@ class PayloadBuilder {
    */
   private parts: string[] | null = null;
   private before = 0;
+
+  constructor(private readonly measuring: boolean) {}
 
   /** Offset in the payload string of what comes next. */
   get offset(): number {
@@ -279,6 +286,10 @@ class PayloadBuilder {
   private packed(bytes: Buffer): void {
     const s = bytesToString(bytes);
     this.count(s.length);
+    if (this.measuring) {
+      this.pos += s.length;
+      return;
+    }
     (this.parts ??= []).push(this.buf.latin1Slice(0, this.pos), s);
     this.before += this.pos + s.length;
     this.pos = 0;
@@ -292,6 +303,10 @@ class PayloadBuilder {
   }
 
   count(n: number): void {
+    if (this.measuring) {
+      this.pos += lengthPrefixSize(n);
+      return;
+    }
     this.ensure(8);
     this.pos = writeVarint(this.buf, this.pos, n);
   }
@@ -300,6 +315,10 @@ class PayloadBuilder {
   bytes(src: Buffer, start: number, stop: number): void {
     const len = stop - start;
     if (len > MAX_LATIN1) return this.packed(src.subarray(start, stop));
+    if (this.measuring) {
+      this.pos += lengthPrefixSize(len) + len;
+      return;
+    }
     this.ensure(8 + len);
     const out = this.buf;
     let p = writeVarint(out, this.pos, len);
@@ -315,6 +334,10 @@ class PayloadBuilder {
 
   /** An integer element, as the text it stands for. */
   text(s: string): void {
+    if (this.measuring) {
+      this.pos += lengthPrefixSize(s.length) + s.length;
+      return;
+    }
     this.ensure(8 + s.length);
     this.pos = writeVarint(this.buf, this.pos, s.length);
     this.pos += this.buf.latin1Write(s, this.pos);
@@ -354,14 +377,21 @@ function intElement(lp: Buffer, p: number, end: number, fail: (what: string) => 
   return parseInt64(lp.latin1Slice(lpStringStart(lp, p), p + lpElementSize(lp, p))) ?? fail('an integer was expected');
 }
 
+/** What `readListpack` finds: a node's parts, and the length its payload has or would have. */
+type NodeRead = StreamNodeParts & { dataChars: number };
+
+/** Two entries' words: the previous and the current ID of a scan that builds no node. */
+const scanMeta = new Uint32Array(2 * NODE_META_WORDS);
+
 /**
- * A node from its listpack and master ID (`at`: the listpack's offset, for errors).
- * The master entry is read with a ListpackReader, the entries in one pass over the
- * bytes: their IDs into the node's words, their strings into its payload.
+ * A node's parts from its listpack and master ID, every element checked (`fail` says
+ * what is wrong; `fileAt`: the listpack's offset in the file). The master entry is read
+ * with a ListpackReader, the entries in one pass over the bytes: with `decode`, their
+ * IDs into the node's words and their strings into its payload; without, only checked
+ * and measured (`meta` and `data` are then not the node's).
  */
-function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number): StreamNode {
-  const r = new ListpackReader(lp, r0.base + at);
-  const fail = (what: string): never => r0.fail(`invalid stream listpack: ${what}`, at);
+function readListpack(lp: Buffer, master: StreamId, fail: (what: string) => never, fileAt: number, decode: boolean): NodeRead {
+  const r = new ListpackReader(lp, fileAt);
   const live = r.expect().integer();
   const deleted = r.expect().integer();
   const fieldCount = r.expect().integer();
@@ -374,10 +404,10 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
   const size = live + deleted;
   // Every entry takes at least four elements of a byte or more.
   if (size === 0 || size > lp.length) fail('bad entry count');
-  const meta = new Uint32Array(size * NODE_META_WORDS);
+  const meta = decode ? new Uint32Array(size * NODE_META_WORDS) : scanMeta;
   const msWords = [hi32(master.ms), lo32(master.ms)] as const;
   const seqWords = [hi32(master.seq), lo32(master.seq)] as const;
-  const payload = new PayloadBuilder();
+  const payload = new PayloadBuilder(!decode);
   const end = lp.length - 1;
   let p = r.position;
   let seenLive = 0;
@@ -385,12 +415,12 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
   for (let i = 0; i < size; i++) {
     const flags = intElement(lp, p, end, fail);
     if (typeof flags !== 'number' || flags < 0 || flags > 3) fail('bad entry flags');
-    const b = i * NODE_META_WORDS;
+    const b = decode ? i * NODE_META_WORDS : (i & 1) * NODE_META_WORDS;
     putUndelta(meta, b, msWords, master.ms, intElement(lp, afterElement, end, fail));
     putUndelta(meta, b + 2, seqWords, master.seq, intElement(lp, afterElement, end, fail));
     p = afterElement;
     meta[b + 4] = payload.offset * 4 + (flags as number);
-    if (i > 0 && !isAfter(meta, b)) monotonic = false;
+    if (i > 0 && !isAfter(meta, b, decode ? b - NODE_META_WORDS : NODE_META_WORDS - b)) monotonic = false;
     let strings = fieldCount;
     if (((flags as number) & FLAG_SAMEFIELDS) === 0) {
       const n = intElement(lp, p, end, fail);
@@ -423,29 +453,40 @@ function listpackToNode(lp: Buffer, master: StreamId, r0: RdbInput, at: number):
   }
   if (p < end) fail('elements after the last entry');
   if (seenLive !== live) fail('live count does not match the entries');
-  const data = payload.finish();
+  const dataChars = payload.offset;
+  const data = decode ? payload.finish() : '';
   const lpFixed = lp.length - lpIntSize(live) - lpIntSize(deleted);
-  return StreamNode.fromParts({ masterFields, masterMs: master.ms, masterSeq: master.seq, meta, data, size, live, monotonic, lpFixed });
+  return { masterFields, masterMs: master.ms, masterSeq: master.seq, meta, data, size, live, monotonic, lpFixed, dataChars };
 }
 
-/** True when the ID at meta offset b is greater than the one before it. */
-function isAfter(m: Uint32Array, b: number): boolean {
-  const a = b - NODE_META_WORDS;
+/** Reads kept node encodings (`decodeKept`); one decode at a time, never re-entered. */
+const keptInput = new RdbInput(Buffer.alloc(0));
+
+/** The entries of a node left undecoded by a load, from its kept RDB string (checked when it was loaded). */
+function decodeKept(kept: Buffer, master: StreamId): StreamNodeBody {
+  keptInput.buf = kept;
+  keptInput.pos = 0;
+  keptInput.end = kept.length;
+  const fail = (what: string): never => {
+    throw new Error(`a stream node checked on load no longer decodes: ${what}`);
+  };
+  return readListpack(keptInput.blob(), master, fail, 0, true);
+}
+
+/** True when the ID at meta offset b is greater than the one at offset a. */
+function isAfter(m: Uint32Array, b: number, a: number): boolean {
   return (m[b] - m[a] || m[b + 1] - m[a + 1] || m[b + 2] - m[a + 2] || m[b + 3] - m[a + 3]) > 0;
 }
 
-/** writeBlob, returning the bytes it wrote as latin1 text (null past V8's string limit). */
-function writeBlobKept(w: ByteWriter, bytes: Buffer): string | null {
-  // The longest encoding writeBlob can choose: the bytes and a header of up to 16.
-  if (bytes.length + 16 > MAX_LATIN1) {
-    writeBlob(w, bytes);
-    return null;
-  }
-  // The longest encoding writeBlob can choose fits: it writes into this same buffer.
+/** writeBlob, returning a copy of the bytes it wrote. */
+function writeBlobKept(w: ByteWriter, bytes: Buffer): Buffer {
+  // The longest encoding writeBlob can choose (the bytes and a header of up to 16) fits: it writes into this same buffer.
   const buf = w.room(bytes.length + 16);
   const start = w.end;
   writeBlob(w, bytes);
-  return buf.latin1Slice(start, w.end);
+  const kept = Buffer.allocUnsafe(w.end - start);
+  buf.copy(kept, 0, start, w.end);
+  return kept;
 }
 
 /**
@@ -472,15 +513,11 @@ export class StreamRecordWriter {
     const end = Math.min(nodes.length, this.next + maxNodes);
     for (; this.next < end; this.next++) {
       const node = nodes[this.next];
-      const p = node.parts();
-      writeBlob(w, encodeId(p.masterMs, p.masterSeq, this.key));
-      if (node.rdbEncoded !== null) w.latin1(node.rdbEncoded);
+      writeBlob(w, encodeId(node.masterMs, node.masterSeq, this.key));
+      if (node.rdbEncoded !== null) w.bytes(node.rdbEncoded);
       else if (this.next === nodes.length - 1) writeBlob(w, nodeToListpack(node));
       // Not the tail: it changes only if entries are deleted, keep what was written.
-      else {
-        const kept = writeBlobKept(w, nodeToListpack(node));
-        if (kept !== null) this.stream.keepEncoded(node, kept);
-      }
+      else this.stream.keepEncoded(node, writeBlobKept(w, nodeToListpack(node)), this.next);
     }
     if (this.next < nodes.length) return false;
     const v = this.view;
@@ -520,7 +557,7 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
 
 export const STREAM_RDB_TYPE = RdbType.StreamListpacks2;
 
-/** Reads a stream value of type STREAM_LISTPACKS (v1) or STREAM_LISTPACKS_2; null for an empty key. */
+/** Reads a stream value of type STREAM_LISTPACKS (v1) or STREAM_LISTPACKS_2 (an empty stream is a key too). */
 export function readStream(r: RdbInput, type: RdbType): Stream {
   const v2 = type === RdbType.StreamListpacks2;
   const s = new Stream();
@@ -530,10 +567,7 @@ export function readStream(r: RdbInput, type: RdbType): Stream {
     const at = r.pos;
     const key = r.blob();
     if (key.length !== ID_BYTES) r.fail('stream node key is not a 128-bit ID', at);
-    const lpAt = r.pos;
-    const node = listpackToNode(r.blob(), decodeId(key), r, lpAt);
-    // Kept for the next snapshot (StreamNode.rdbEncoded); not the tail's, which XADD changes.
-    if (n > 1 && r.pos - lpAt <= MAX_LATIN1) node.rdbEncoded = r.buf.latin1Slice(lpAt, r.pos);
+    const node = readNode(r, decodeId(key), n === 1);
     if (nodes.length > 0 && !isAscendingKey(nodes[nodes.length - 1], node)) {
       r.fail('stream nodes out of order', at);
     }
@@ -558,11 +592,30 @@ export function readStream(r: RdbInput, type: RdbType): Stream {
   return s;
 }
 
+/**
+ * A node's listpack, checked. The tail, which XADD changes next, is decoded; any other
+ * node is left undecoded (stream-node.ts) with its RDB string kept
+ * (`StreamNode.rdbEncoded`), which the next snapshot copies and its decode reads.
+ */
+function readNode(r: RdbInput, master: StreamId, tail: boolean): StreamNode {
+  const at = r.pos;
+  const lp = r.blob();
+  const fail = (what: string): never => r.fail(`invalid stream listpack: ${what}`, at);
+  if (tail) return StreamNode.fromParts(readListpack(lp, master, fail, r.base + at, true));
+  const { masterFields, size, live, monotonic, lpFixed, dataChars } = readListpack(lp, master, fail, r.base + at, false);
+  // r.buf taken after the read: a window may have been extended by it.
+  const kept = Buffer.allocUnsafe(r.pos - at);
+  r.buf.copy(kept, 0, at, r.pos);
+  const decode = (): StreamNodeBody => decodeKept(kept, master);
+  const node = StreamNode.undecoded({ masterFields, masterMs: master.ms, masterSeq: master.seq, size, live, monotonic, lpFixed, dataChars, decode });
+  node.rdbEncoded = kept;
+  return node;
+}
+
 /** Node keys must ascend; compares master IDs, which are the keys. */
 function isAscendingKey(prev: StreamNode, next: StreamNode): boolean {
-  const a = prev.parts();
-  const b = next.parts();
-  return new StreamId(a.masterMs, a.masterSeq).compare(new StreamId(b.masterMs, b.masterSeq)) < 0;
+  // U64s: one representation per value, and < compares numbers and bigints exactly.
+  return prev.masterMs < next.masterMs || (prev.masterMs === next.masterMs && prev.masterSeq < next.masterSeq);
 }
 
 function readGroups(r: RdbInput, s: Stream, v2: boolean): void {
@@ -620,9 +673,10 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
     const name = r.string();
     if (group.consumers.has(name)) r.fail('duplicated consumer name', atName);
     const consumer = group.createConsumer(name, Number(r.millis()));
-    const own: number[] = [];
+    const own: Nack[] = [];
     let sorted = true;
     let i = -1;
+    let before = -1;
     for (let k = r.count(); k > 0; k--) {
       const at = r.skip(ID_BYTES);
       const buf = r.buf;
@@ -632,13 +686,15 @@ function readPel(r: RdbInput, group: ConsumerGroup): void {
       key[3] = u32be(buf, at + 12);
       i = i + 1 < n && compareWordsAt(words, i + 1, key, 0) === 0 ? i + 1 : findWords(words, n, key);
       if (i < 0 || nacks[i] !== undefined) r.fail("consumer's pending entry not in its group's PEL", at);
-      nacks[i] = new Nack(new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3])), consumer, times[i], counts[i]);
-      if (own.length > 0 && own[own.length - 1] > i) sorted = false;
-      own.push(i);
+      const nack = new Nack(new StreamId(fromHiLo(key[0], key[1]), fromHiLo(key[2], key[3])), consumer, times[i], counts[i]);
+      nacks[i] = nack;
+      own.push(nack);
+      if (i < before) sorted = false;
+      before = i;
     }
     // redis-server writes a consumer's PEL in ID order, but does not require it.
-    if (!sorted) own.sort((a, b) => a - b);
-    consumer.pel.loadSorted(own.map((x) => nacks[x]));
+    if (!sorted) own.sort((a, b) => a.id.compare(b.id));
+    consumer.pel.loadSorted(own);
     claimed += own.length;
   }
   if (claimed !== n) r.fail('a pending entry has no consumer');
