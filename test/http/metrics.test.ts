@@ -26,6 +26,9 @@ afterEach(async () => {
 
 async function start(args: string[] = [], options: { loaded?: boolean } = {}): Promise<Started> {
   running = await startBrokerWithHttp(args, options);
+  // Commands read the wall clock off performance.now() (broker/dispatch/wall-clock.ts): with
+  // the Date faked, they read it from Date.now() too, so that a frozen clock freezes them.
+  if (vi.isFakeTimers()) vi.spyOn(running.broker.dispatcher.clock, 'at').mockImplementation(() => Date.now());
   return running;
 }
 
