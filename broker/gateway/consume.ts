@@ -7,7 +7,7 @@
  * nothing polls. With `claimIdleMs` it also takes the group's entries idle that long
  * (XAUTOCLAIM) before each read, and blocks for at most that long so it looks again.
  *
- * Acks are XACKs on the session's command link. A nack releases the entries: they
+ * Acks are XACKs, with the other sessions' acks of the same turn (acks.ts). A nack releases the entries: they
  * become claimable by any consumer of the group at once (last delivered at the epoch,
  * `XCLAIM ... TIME 0 JUSTID`: XAUTOCLAIM and XCLAIM with any min-idle-time take them),
  * or after the nack's delay, during which they stay this consumer's, idle from the nack
@@ -191,10 +191,7 @@ export class GroupConsumer extends Subscription {
   }
 
   override ack(ref: number, ids: readonly string[]): void {
-    this.host.commands.send(['XACK', this.stream, this.group, ...ids], (reply) => {
-      if (typeof reply === 'number') this.host.stats.acked += reply;
-      this.host.answer(ref, this.name, isError(reply) ? reply.error : null);
-    });
+    this.host.acks.ack(this.stream, this.group, ids, (error) => this.host.answer(ref, this.name, error));
   }
 
   override nack(ref: number, ids: readonly string[], delayMs: number): void {

@@ -24,6 +24,7 @@ import { CLOSE_CODES } from './errors.js';
 import type { LinkHost } from './link.js';
 import { Session, type SessionHost } from './session.js';
 import { collectGateway, GatewayStats, type GatewayState } from './stats.js';
+import { AckBatcher } from './acks.js';
 
 /** What the gateway uses of the broker. */
 export type GatewayHost = LinkHost & Pick<Broker, 'log' | 'guard' | 'shutdownHooks'>;
@@ -39,14 +40,18 @@ export class Gateway implements GatewayState {
   readonly stats = new GatewayStats();
   private readonly sessions = new Set<Session>();
   private readonly sessionHost: SessionHost;
+  private readonly acks: AckBatcher;
   private wss: WebSocketServer | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private nextSessionId = 1;
 
   constructor(private readonly broker: GatewayHost) {
     const log = broker.log.child({ subsystem: 'gateway' });
+    const acks = new AckBatcher(broker, this.stats, (fn) => setImmediate(broker.guard("sending the gateway's acks", fn)));
+    this.acks = acks;
     this.sessionHost = {
       links: broker,
+      acks,
       config: broker.config,
       log,
       stats: this.stats,
@@ -146,6 +151,7 @@ export class Gateway implements GatewayState {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     for (const s of this.sessions) s.terminate();
     this.sessions.clear();
+    this.acks.close();
   }
 
   /** Sessions not closing: those count against gateway-max-sessions. */

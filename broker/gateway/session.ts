@@ -39,10 +39,13 @@ import { ListPopper } from './pop.js';
 import { PubSubSubscriber } from './pubsub.js';
 import type { DropReason, GatewayStats } from './stats.js';
 import type { Encoding } from '../../protocol/gateway-delivery.js';
+import type { AckBatcher } from './acks.js';
 
 /** What a session uses of the gateway. */
 export interface SessionHost {
   readonly links: LinkHost;
+  /** Every session's acks, one XACK per stream and group per turn. */
+  readonly acks: AckBatcher;
   readonly config: Config;
   readonly log: Logger;
   readonly stats: GatewayStats;
@@ -65,6 +68,8 @@ export class Session implements SubscriptionHost {
   private commandLink: EngineLink | null = null;
   private readonly links = new Set<EngineLink>();
   readonly subscriptions = new Map<string, Subscription>();
+  /** The subscriptions that may hold messages for the client (pub/sub ones). */
+  private readonly holders = new Set<Subscription>();
   readonly stats: GatewayStats;
   private readonly bufferLimit: number;
 
@@ -88,10 +93,14 @@ export class Session implements SubscriptionHost {
     return this.closedAt !== 0;
   }
 
-  /** Unsent bytes: what the socket holds for the client, and pub/sub messages waiting for credit. */
+  /**
+   * Unsent bytes: what the socket holds for the client, and pub/sub messages waiting
+   * for credit. Read at every reply the session's links get (the broker's output
+   * limits): only the pub/sub subscriptions, the ones that hold messages, are asked.
+   */
   get bufferedBytes(): number {
     let held = 0;
-    for (const sub of this.subscriptions.values()) held += sub.heldBytes;
+    for (const sub of this.holders) held += sub.heldBytes;
     return this.ws.bufferedAmount + held;
   }
 
@@ -122,6 +131,10 @@ export class Session implements SubscriptionHost {
 
   nextTurn(fn: () => void): void {
     setImmediate(this.host.guard('in a gateway turn', fn, this));
+  }
+
+  get acks(): AckBatcher {
+    return this.host.acks;
   }
 
   get commands(): EngineLink {
@@ -165,6 +178,9 @@ export class Session implements SubscriptionHost {
     if (!this.authenticated && f.type !== 'auth') {
       return this.answer('ref' in f ? f.ref : 0, '', 'NOAUTH Authentication required: send an auth frame first.');
     }
+    // What a frame does comes after the acks before it (docs/websocket-protocol.md): they wait
+    // for the end of the turn (acks.ts) only while acks and credit come.
+    if (f.type !== 'ack' && f.type !== 'credit') this.host.acks.flushNow();
     switch (f.type) {
       case 'auth':
         return this.authenticateFrame(f.password);
@@ -188,7 +204,8 @@ export class Session implements SubscriptionHost {
           this.answer(f.ref, f.sub, null);
         });
       case 'ping':
-        return this.send(frame('pong', { ref: f.ref }));
+        // After the acks sent before it are done: a client's sync waits for them.
+        return this.host.acks.afterAcks(() => this.send(frame('pong', { ref: f.ref })));
       case 'ready':
       case 'ok':
       case 'messages':
@@ -220,6 +237,7 @@ export class Session implements SubscriptionHost {
             ? new ListPopper(this, f)
             : new PubSubSubscriber(this, f);
     this.subscriptions.set(f.sub, sub);
+    if (sub.kind === 'subscribe') this.holders.add(sub);
     sub.start(f.ref);
   }
 
@@ -280,6 +298,7 @@ export class Session implements SubscriptionHost {
 
   private endSubscription(sub: Subscription): void {
     this.subscriptions.delete(sub.name);
+    this.holders.delete(sub);
     sub.end();
   }
 
@@ -338,6 +357,7 @@ export class Session implements SubscriptionHost {
   private release(): void {
     for (const sub of this.subscriptions.values()) sub.end();
     this.subscriptions.clear();
+    this.holders.clear();
     for (const link of this.links) link.close();
     this.links.clear();
   }

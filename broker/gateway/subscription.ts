@@ -13,12 +13,15 @@ import type { Decoded } from '../../protocol/decoder.js';
 import type { DeliveredMessage } from '../../protocol/gateway-frames.js';
 import type { EncodedDelivery, Encoding } from '../../protocol/gateway-delivery.js';
 import type { EngineLink } from './link.js';
+import type { AckBatcher } from './acks.js';
 import type { GatewayStats } from './stats.js';
 
 /** What a subscription uses of its session. */
 export interface SubscriptionHost {
-  /** The session's link for commands that do not block (XACK, XCLAIM, LREM...). */
+  /** The session's link for commands that do not block (XCLAIM, LREM...). */
   readonly commands: EngineLink;
+  /** Stream acks, batched with the other sessions' of the turn. */
+  readonly acks: AckBatcher;
   /** A new link of the session's own, for a subscription's blocking reads. */
   openLink(): EngineLink;
   /** Sends a `messages` frame; the caller has counted them against the credit. */

@@ -10,7 +10,7 @@ import { FAMILIES, type Family, type FamilyName } from './families.js';
 import { Scrape } from './scrape.js';
 import { KeySelection } from './collectors/key-selection.js';
 import { collectKeys } from './collectors/keys.js';
-import { SeriesLabels } from './collectors/series-labels.js';
+import { SeriesCache } from './collectors/series-cache.js';
 import { ServerCollector } from './collectors/server.js';
 import { collectPersistence } from './collectors/persistence.js';
 import { collectReplication } from './collectors/replication.js';
@@ -51,10 +51,12 @@ export class Metrics {
    */
   private readonly registries: Partial<Record<Format, Registry<RegistryContentType>>> = {};
   private readonly server: ServerCollector;
-  /** Labels of the per-key series, kept from scrape to scrape. */
-  private readonly series = new SeriesLabels();
-  /** Each family's bytes at the last scrape: the next one starts with that much room. */
-  private sizes: Map<FamilyName, number> | undefined;
+  /** The per-key series, kept from scrape to scrape. */
+  private readonly series = new SeriesCache();
+  /** The last scrape, already rendered: the next one takes over its lines. */
+  private last: Scrape | undefined;
+  /** A body already sent (`recycle`), for the next. */
+  private spare: Buffer | null = null;
 
   constructor(
     private readonly broker: MetricsHost,
@@ -77,12 +79,32 @@ export class Metrics {
     for (const name of Object.keys(FAMILIES) as FamilyName[]) parts.push(headers.get(name)!, scrape.linesOf(name));
     // prom-client's text ends with a newline, and OpenMetrics' with `# EOF`.
     parts.push(Buffer.from(defaults, 'utf8'));
-    return Buffer.concat(parts);
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const spare = this.spare;
+    this.spare = null;
+    // A quarter more than needed: the next scrape, a little longer, still fits.
+    const body = spare !== null && spare.length >= length ? spare : Buffer.allocUnsafe(Math.ceil(length * 1.25));
+    let at = 0;
+    for (const part of parts) {
+      body.set(part, at);
+      at += part.length;
+    }
+    return body.subarray(0, length);
   }
 
-  /** One reading of every collector (exported for tests that compare values). */
+  /**
+   * Gives back a body `render` made, once sent (its bytes are no longer read): the
+   * next scrape writes into it. A new buffer of several MB for every scrape cost more
+   * than copying into it (fresh pages); a body never given back is just collected.
+   */
+  recycle(body: Buffer): void {
+    this.spare = Buffer.from(body.buffer, body.byteOffset, body.buffer.byteLength - body.byteOffset);
+  }
+
+  /** One reading of every collector (exported for tests that compare values); its lines are valid until the next one. */
   scrape(): Scrape {
-    const scrape = new Scrape(this.sizes);
+    const scrape = new Scrape(this.last);
     const selection = new KeySelection(this.broker.config);
     collectKeys(this.broker.engine, scrape, selection, this.series);
     selection.report(scrape);
@@ -90,7 +112,7 @@ export class Metrics {
     collectPersistence(this.broker, scrape);
     collectReplication(this.broker, scrape);
     for (const collect of this.collectors) collect(scrape);
-    this.sizes = scrape.sizes();
+    this.last = scrape;
     return scrape;
   }
 

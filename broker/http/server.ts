@@ -28,6 +28,8 @@ function metricsPlugin(broker: HttpHost, collectors: readonly Collector[]): Fast
     app.get('/metrics', async (request, reply) => {
       const format = (request.headers.accept ?? '').includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
       const body = await metrics.render(format);
+      // Sent: the body's buffer serves the next scrape ('finish' only once it is all handed to the kernel).
+      reply.raw.once('finish', () => metrics.recycle(body));
       return reply.type(metrics.contentType(format)).send(body);
     });
   };

@@ -26,6 +26,9 @@ afterEach(async () => {
 
 async function start(args: string[] = [], options: { loaded?: boolean } = {}): Promise<Started> {
   running = await startBrokerWithHttp(args, options);
+  // Commands read the wall clock off performance.now() (broker/dispatch/wall-clock.ts): with
+  // the Date faked, they read it from Date.now() too, so that a frozen clock freezes them.
+  if (vi.isFakeTimers()) vi.spyOn(running.broker.dispatcher.clock, 'at').mockImplementation(() => Date.now());
   return running;
 }
 
@@ -182,6 +185,26 @@ describe('stream metrics', () => {
     expect(valueOf(text, 'broker_stream_consumer_pending_entries', { ...g, stream: 'река', consumer: 'алиса' })).toBe(0);
     expect(valueOf(text, 'broker_stream_group_lag_seconds', { db: '0', stream: 'река', group: 'g2' })).toBe(0);
     expect(valueOf(text, 'broker_stream_consumer_pending_entries', { db: '0', stream: 'река', group: 'g2', consumer: 'боб' })).toBe(0);
+    c.close();
+  });
+
+  it('keep each group and consumer under its own labels when one before it is deleted', async () => {
+    // The series are kept from scrape to scrape by position among the stream's groups and the group's consumers.
+    const { port, httpPort } = await start();
+    const c = await RawClient.connect(port);
+    await c.call('XADD', 's', '1-0', 'f', 'v');
+    for (const group of ['g1', 'g2']) await c.call('XGROUP', 'CREATE', 's', group, '0');
+    for (const consumer of ['a', 'b']) await c.call('XGROUP', 'CREATECONSUMER', 's', 'g2', consumer);
+    await c.call('XREADGROUP', 'GROUP', 'g2', 'b', 'STREAMS', 's', '>');
+    const g2 = { db: '0', stream: 's', group: 'g2' };
+    expect(valueOf(await scrape(httpPort), 'broker_stream_consumer_pending_entries', { ...g2, consumer: 'b' })).toBe(1);
+    await c.call('XGROUP', 'DESTROY', 's', 'g1');
+    await c.call('XGROUP', 'DELCONSUMER', 's', 'g2', 'a');
+    const text = await scrape(httpPort);
+    expect(text).not.toMatch(/group="g1"|consumer="a"/);
+    expect(valueOf(text, 'broker_stream_group_pending_entries', g2)).toBe(1);
+    expect(valueOf(text, 'broker_stream_group_consumers', g2)).toBe(1);
+    expect(valueOf(text, 'broker_stream_consumer_pending_entries', { ...g2, consumer: 'b' })).toBe(1);
     c.close();
   });
 

@@ -12,9 +12,21 @@ import { Hash } from '../../../engine/types/hash.js';
 import { SetValue } from '../../../engine/types/set.js';
 import { ZSet } from '../../../engine/types/zset.js';
 import type { ConsumerGroup } from '../../../engine/types/stream-group.js';
-import { labels, type LabelBytes, type Scrape } from '../scrape.js';
+import { labels, type FamilyLines, type Scrape } from '../scrape.js';
 import type { KeySelection } from './key-selection.js';
-import type { SeriesLabels } from './series-labels.js';
+import {
+  CONSUMER_FAMILIES,
+  consumerSeries,
+  GROUP_FAMILIES,
+  groupSeries,
+  keepChildren,
+  LIST_FAMILIES,
+  oldestUndelivered,
+  STREAM_FAMILIES,
+  type GroupSeries,
+  type SeriesCache,
+  type StreamSeries,
+} from './series-cache.js';
 
 interface Totals {
   streams: number;
@@ -30,9 +42,26 @@ interface Totals {
   zsetMembers: number;
 }
 
-export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelection, series: SeriesLabels): void {
+/** The per-key families' lines, taken from the scrape once. */
+interface Out {
+  stream: Record<keyof typeof STREAM_FAMILIES, FamilyLines>;
+  group: Record<keyof typeof GROUP_FAMILIES, FamilyLines>;
+  consumer: Record<keyof typeof CONSUMER_FAMILIES, FamilyLines>;
+  list: Record<keyof typeof LIST_FAMILIES, FamilyLines>;
+  /** The scrape's instant (ms): every age is measured from it. */
+  now: number;
+}
+
+export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelection, series: SeriesCache): void {
   const totals: Totals = { streams: 0, entries: 0, pending: 0, lists: 0, elements: 0, hashes: 0, fields: 0, sets: 0, members: 0, zsets: 0, zsetMembers: 0 };
-  for (const db of engine.dbs) collectDb(db, scrape, selection, series, totals);
+  const out: Out = {
+    stream: scrape.families(STREAM_FAMILIES),
+    group: scrape.families(GROUP_FAMILIES),
+    consumer: scrape.families(CONSUMER_FAMILIES),
+    list: scrape.families(LIST_FAMILIES),
+    now: scrape.now,
+  };
+  for (const db of engine.dbs) collectDb(db, out, selection, series, totals);
   scrape.set('broker_streams', totals.streams);
   scrape.set('broker_stream_entries', totals.entries);
   scrape.set('broker_stream_group_pending_entries_all', totals.pending);
@@ -51,7 +80,7 @@ export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelect
   }
 }
 
-function collectDb(db: Db, scrape: Scrape, selection: KeySelection, series: SeriesLabels, totals: Totals): void {
+function collectDb(db: Db, out: Out, selection: KeySelection, series: SeriesCache, totals: Totals): void {
   for (const entry of db.entries()) {
     // An expired key not yet reclaimed is gone for clients: it is gone here too.
     if (db.isExpired(entry)) continue;
@@ -60,11 +89,11 @@ function collectDb(db: Db, scrape: Scrape, selection: KeySelection, series: Seri
       totals.streams++;
       totals.entries += value.length;
       for (const group of value.groups?.values() ?? []) totals.pending += group.pel.size;
-      if (selection.admit('stream', entry.key)) collectStream(value, series.key(value, db.id, 'stream', entry.key), series, scrape);
+      if (selection.admit('stream', entry.key)) collectStream(value, series.stream(value, db.id, entry.key), out);
     } else if (value instanceof List) {
       totals.lists++;
       totals.elements += value.length;
-      if (selection.admit('list', entry.key)) scrape.setSeries('broker_list_length', value.length, series.key(value, db.id, 'list', entry.key));
+      if (selection.admit('list', entry.key)) out.list.length.sample(series.list(value, db.id, entry.key).line.length, value.length);
     } else if (value instanceof Hash) {
       totals.hashes++;
       totals.fields += value.size;
@@ -78,43 +107,51 @@ function collectDb(db: Db, scrape: Scrape, selection: KeySelection, series: Seri
   }
 }
 
-function collectStream(s: Stream, streamLabels: LabelBytes, series: SeriesLabels, scrape: Scrape): void {
-  scrape.setSeries('broker_stream_length', s.length, streamLabels);
-  scrape.setSeries('broker_stream_entries_added_total', Number(s.entriesAdded), streamLabels);
+function collectStream(s: Stream, streamSeries: StreamSeries, out: Out): void {
+  const line = streamSeries.line;
+  const w = out.stream;
+  w.length.sample(line.length, s.length);
+  w.added.sample(line.added, Number(s.entriesAdded));
   // XINFO STREAM's first entry: none when the stream is empty.
-  if (s.length > 0) scrape.setSeries('broker_stream_first_entry_timestamp_seconds', Number(s.edgeId(true, true).ms) / 1000, streamLabels);
-  scrape.setSeries('broker_stream_last_entry_timestamp_seconds', Number(s.lastId.ms) / 1000, streamLabels);
-  scrape.setSeries('broker_stream_groups', s.groups?.size ?? 0, streamLabels);
-  for (const [name, group] of s.groups ?? []) collectGroup(s, group, series.group(group, streamLabels, name), series, scrape);
+  if (s.length > 0) w.first.sampleMillis(line.first, Number(s.edgeId(true, true).ms));
+  w.last.sampleMillis(line.last, Number(s.lastId.ms));
+  w.groups.sample(line.groups, s.groups?.size ?? 0);
+  let index = 0;
+  for (const [name, group] of s.groups ?? []) collectGroup(s, group, groupSeries(streamSeries, index++, group, name), out);
+  keepChildren(streamSeries.groups, index);
 }
 
-function collectGroup(s: Stream, group: ConsumerGroup, groupLabels: LabelBytes, series: SeriesLabels, scrape: Scrape): void {
-  const now = scrape.now;
-  scrape.setSeries('broker_stream_group_pending_entries', group.pel.size, groupLabels);
+function collectGroup(s: Stream, group: ConsumerGroup, series: GroupSeries, out: Out): void {
+  const now = out.now;
+  const line = series.line;
+  const w = out.group;
+  w.pending.sample(line.pending, group.pel.size);
   const lag = s.groupLag(group);
-  if (lag !== null) scrape.setSeries('broker_stream_group_lag_entries', Number(lag), groupLabels);
+  if (lag !== null) w.lag.sample(line.lag, Number(lag));
   // Nothing undelivered once the group has read up to the stream's last ID (a group that keeps up).
-  const undelivered = group.lastId.compare(s.lastId) >= 0 ? null : series.oldestUndelivered(s, group);
-  scrape.setSeries('broker_stream_group_lag_seconds', ageSeconds(now, undelivered), groupLabels);
+  const undelivered = group.lastId.compare(s.lastId) >= 0 ? null : oldestUndelivered(s, group, series);
+  w.lagSeconds.sampleMillis(line.lagSeconds, ageMillis(now, undelivered));
   const oldest = group.pel.first();
-  scrape.setSeries('broker_stream_group_oldest_pending_age_seconds', oldest === undefined ? 0 : ageSeconds(now, oldest.deliveryTime), groupLabels);
-  scrape.setSeries('broker_stream_group_consumers', group.consumers.size, groupLabels);
+  w.oldestPending.sampleMillis(line.oldestPending, oldest === undefined ? 0 : ageMillis(now, oldest.deliveryTime));
+  w.consumers.sample(line.consumers, group.consumers.size);
   const counters = group.counters;
-  scrape.setSeries('broker_stream_group_delivered_total', counters.delivered, groupLabels);
-  scrape.setSeries('broker_stream_group_acknowledged_total', counters.acknowledged, groupLabels);
-  scrape.setSeries('broker_stream_group_claimed_total', counters.claimed, groupLabels);
-  scrape.setSeries('broker_stream_group_redelivered_total', counters.redelivered, groupLabels);
+  w.delivered.sample(line.delivered, counters.delivered);
+  w.acknowledged.sample(line.acknowledged, counters.acknowledged);
+  w.claimed.sample(line.claimed, counters.claimed);
+  w.redelivered.sample(line.redelivered, counters.redelivered);
+  const c = out.consumer;
+  let index = 0;
   for (const consumer of group.consumers.values()) {
-    const consumerLabels = series.consumer(consumer, groupLabels);
-    scrape.setSeries('broker_stream_consumer_pending_entries', consumer.pel.size, consumerLabels);
-    scrape.setSeries('broker_stream_consumer_idle_seconds', ageSeconds(now, consumer.seenTime), consumerLabels);
+    const consumerLine = consumerSeries(series, index++, consumer).line;
+    c.pending.sample(consumerLine.pending, consumer.pel.size);
+    c.idle.sampleMillis(consumerLine.idle, ageMillis(now, consumer.seenTime));
   }
+  keepChildren(series.consumers, index);
 }
 
-function ageSeconds(now: number, since: number | null): number {
-  return since === null ? 0 : Math.max(0, now - since) / 1000;
+function ageMillis(now: number, since: number | null): number {
+  return since === null ? 0 : Math.max(0, now - since);
 }
-
 /** Keys and names are latin1 byte strings; label values are text: decoded as UTF-8. */
 function text(bytes: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
