@@ -10,8 +10,12 @@
  * below it: the offset kept is the largest such reading, found exactly at start (on a
  * millisecond tick) and checked again at every cron tick (`resync`); a reading outside
  * that 1 ms band means the wall clock was set or slewed, and it is taken as it is.
- * `at` is thus never ahead of Date.now() and at most 1 ms behind it, as a clock read a
- * moment earlier would be.
+ * At that check `at` is at most 1 ms behind Date.now(), as a clock read a moment
+ * earlier would be. Between checks the two clocks drift apart where the wall clock is
+ * slewed (NTP: up to 500 ppm), and a drift of under a millisecond is not told apart from
+ * Date.now()'s truncation, so `at` may also run up to a millisecond ahead. Within 1 ms
+ * either way is what a command's times need (TTLs and stream IDs are in milliseconds,
+ * and stream IDs stay monotonic whatever the clock does).
  */
 export class WallClock {
   private offset: number;

@@ -23,11 +23,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort } from '../harness/servers.js';
+import { BROKER_BIN, freePort } from '../harness/servers.js';
 import { cpuSeconds, startProcess } from './tools.js';
 import { connect, type GatewayClient } from '../../clients/gateway-client.js';
 
-const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
 const MESSAGES = 100_000;
 const PACED_MESSAGES = 2_000;
 /** Pause between two paced XADDs. */

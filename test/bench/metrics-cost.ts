@@ -23,13 +23,11 @@
  *
  * run.ts runs it after its table (`npm run bench`, or `-- --only metrics_cost`).
  */
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { freePort } from '../harness/servers.js';
+import { BROKER_BIN, freePort } from '../harness/servers.js';
 import { benchmarkRun, cpuSeconds, startProcess, type Server } from './tools.js';
 
-const BROKER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../broker/main.js');
 const ROUNDS = 3;
 const CLIENTS = 50;
 const PIPELINE = 16;

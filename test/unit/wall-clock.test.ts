@@ -1,20 +1,21 @@
 /**
  * The wall clock dispatch gives commands (broker/dispatch/wall-clock.ts): read off a
- * performance.now() reading, it agrees with Date.now() to the millisecond, never ahead,
- * and follows a wall clock that moves.
+ * performance.now() reading, it agrees with Date.now() to the millisecond (either way: a
+ * slewed wall clock drifts from the monotonic one between resyncs), and follows a wall
+ * clock that moves.
  */
 import { describe, expect, it } from 'vitest';
 import { WallClock } from '../../broker/dispatch/wall-clock.js';
 
 describe('WallClock', () => {
-  it('gives Date.now() or a millisecond less, never more, for the same moment', () => {
+  it('gives Date.now() to within a millisecond for the same moment', () => {
     const clock = new WallClock();
     for (let i = 0; i < 100_000; i++) {
       const before = Date.now();
       const at = clock.at(performance.now());
       const after = Date.now();
       expect(at).toBeGreaterThanOrEqual(before - 1);
-      expect(at).toBeLessThanOrEqual(after);
+      expect(at).toBeLessThanOrEqual(after + 1);
       expect(Number.isInteger(at)).toBe(true);
     }
   });
