@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { diffSuite, show, startDiffServers, type DiffServers } from '../harness/diff.js';
+import { clearOfSecondBoundary, diffSuite, show, startDiffServers, type DiffServers } from '../harness/diff.js';
 import type { Decoded } from '../../protocol/decoder.js';
 
 /** Far in the future (year 2128) but exact: EXPIRETIME/PEXPIRETIME replies are deterministic. */
@@ -437,6 +437,7 @@ describe.skipIf(!hasRedisServer())('keyspace commands vs redis-server', () => {
       await p.same('OBJECT', 'ENCODING', 'k');
       await p.same('OBJECT', 'REFCOUNT', 'k');
     }
+    await clearOfSecondBoundary();
     await p.same('SET', 's', 'not an int');
     await p.same('OBJECT', 'IDLETIME', 's');
     await p.same('OBJECT', 'encoding', 'nokey');

@@ -10,7 +10,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { diffSuite } from '../harness/diff.js';
+import { clearOfSecondBoundary, diffSuite } from '../harness/diff.js';
 import type { Decoded } from '../../protocol/decoder.js';
 
 /** A reply with every integer and double replaced, for comparing shapes. */
@@ -91,6 +91,7 @@ describe.skipIf(!hasRedisServer())('MEMORY and maxmemory vs redis-server', () =>
   });
 
   it('OBJECT FREQ and IDLETIME by policy', async () => {
+    await clearOfSecondBoundary();
     await p.same('SET', 'k', 'v');
     await p.same('OBJECT', 'FREQ', 'k');
     await p.same('OBJECT', 'FREQ', 'missing');

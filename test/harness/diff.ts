@@ -230,3 +230,15 @@ export function diffSuite({ flushEach = false, ...servers }: DiffSuiteOptions & 
   }
   return { servers: started, p };
 }
+
+/**
+ * Waits, if need be, until the wall clock is at least 150 ms into a second with 300 ms
+ * of it left: OBJECT IDLETIME counts whole seconds, and a comparison of it must not
+ * straddle a second's boundary, which each server passes at its own moment
+ * (redis-server's LRU clock is its cron's, up to 100 ms late).
+ */
+export async function clearOfSecondBoundary(): Promise<void> {
+  const intoSecond = Date.now() % 1000;
+  if (intoSecond >= 150 && intoSecond < 700) return;
+  await new Promise((resolve) => setTimeout(resolve, (1150 - intoSecond) % 1000));
+}
