@@ -8,13 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckBatcher } from '../../broker/gateway/acks.js';
 import { GatewayStats } from '../../broker/gateway/stats.js';
-import { startBroker } from '../harness/servers.js';
+import { startBroker, type InProcessBroker } from '../harness/servers.js';
 import { RawClient } from '../harness/raw.js';
 
-type Started = Awaited<ReturnType<typeof startBroker>>;
-
 describe('AckBatcher', () => {
-  let server: Started;
+  let server: InProcessBroker;
   let c: RawClient;
   beforeAll(async () => {
     server = await startBroker();
