@@ -6,8 +6,10 @@
  * writer in the process. The writer that writes owns the current slab; its bytes form one
  * piece of it, which joins its pending pieces (slab and offsets) when another writer
  * takes the slab over, when the slab is full, or when the output is taken. Bytes handed
- * out are never written again (the slab moves on past them), so the socket may hold them
- * for as long as it needs. A turn of small replies is then one Buffer for the socket, a
+ * out are not written again (the slab moves on past them), so the socket may hold them
+ * for as long as it needs, until the connection reports that the kernel took them
+ * (`sent`): a slab whose bytes were all sent is written again from its start, so a
+ * steady load reuses a few slabs instead of making new ones. A turn of small replies is then one Buffer for the socket, a
  * large reply a chain of them, and no reply is ever limited by V8's string length.
  * Integers and short strings are written byte by byte, longer ones by one native copy.
  *
