@@ -69,6 +69,13 @@ export class Dispatcher {
    * the clock once more per command.
    */
   lastCallEnd = 0;
+  /**
+   * performance.now() at the end of the last command run since the last `dispatch`
+   * began (-1 when none ran): where the next command of the same input starts its time.
+   */
+  private runEnd = -1;
+  /** The start time `dispatch` hands the `execute` it leads to (-1: read the clock). */
+  private startAt = -1;
   /** The wall-clock time commands run at, from the reading that times them; the cron keeps it in step. */
   readonly clock = new WallClock();
   /** maxmemory: evictions before each command and the -OOM refusal (dispatch/maxmemory.ts). */
@@ -97,8 +104,16 @@ export class Dispatcher {
   /**
    * Runs one command line from a client, as redis-server's processCommand and call
    * do. Returns false when CLIENT PAUSE holds the command: the caller retries later.
+   *
+   * `follows`: the command comes right after the one before it in the same client's
+   * input, with nothing in between but parsing it. Its time then starts where the one
+   * before it ended, saving a clock reading (0.03-0.05 us, 5% of a pipelined GET's CPU):
+   * its command stats, latency histogram and slow log count the parsing of its own line
+   * too, a fraction of a microsecond.
    */
-  dispatch(c: Connection, line: string[] | LargeCommand): boolean {
+  dispatch(c: Connection, line: string[] | LargeCommand, follows = false): boolean {
+    this.startAt = follows ? this.runEnd : -1;
+    this.runEnd = -1;
     let argv: string[];
     if (Array.isArray(line)) argv = line;
     else {
@@ -210,10 +225,13 @@ export class Dispatcher {
   execute(c: Connection, command: Command<Connection>, argv: Argv<Connection>): void {
     const errorsBefore = c.reply.errors;
     this.errorMark = errorsBefore;
-    const start = performance.now();
+    // Only the outermost call of a dispatch may start from the time `dispatch` was handed.
+    const start = this.startAt >= 0 ? this.startAt : performance.now();
+    this.startAt = -1;
     this.engine.call(c, command, argv, this.clock.at(start));
     const end = performance.now();
     this.lastCallEnd = end;
+    this.runEnd = end;
     const ms = end - start;
     if (this.monitors.size !== 0 && !command.has(Flag.SkipMonitor) && !command.has(Flag.Admin)) {
       this.feedMonitors(c.db.id, c.addr, this.shownArgs(command, argv));

@@ -312,7 +312,7 @@ export class Connection extends Client {
       if (argv === null) break;
       this.held = null;
       if (started < 0 && parser.pendingBytes !== 0) started = performance.now();
-      if (!this.runCommand(argv)) {
+      if (!this.runCommand(argv, ran !== 0)) {
         this.held = argv;
         break;
       }
@@ -346,10 +346,10 @@ export class Connection extends Client {
    * already turns a handler's into an error reply) is logged with the command; the
    * client gets an error reply unless the command had already answered.
    */
-  private runCommand(argv: string[] | LargeCommand): boolean {
+  private runCommand(argv: string[] | LargeCommand, follows: boolean): boolean {
     const before = this.reply.position;
     try {
-      return this.replyMode === 'on' ? this.dispatcher.dispatch(this, argv) : this.dispatchMuted(argv);
+      return this.replyMode === 'on' ? this.dispatcher.dispatch(this, argv, follows) : this.dispatchMuted(argv);
     } catch (err) {
       const first = Array.isArray(argv) ? argv[0] : argv.args[0];
       const name = typeof first === 'string' ? first.toLowerCase() : '';
