@@ -47,6 +47,22 @@ const TRIMMED = StreamNode.create(StreamId.MIN, [], 0, 0);
 const DEFAULT_NODE_CAPACITY = 16;
 const MAX_PREALLOCATED_CAPACITY = 128;
 
+/**
+ * Encodes a node as its RDB string; set by the RDB codec (engine/persist/rdb/stream.ts,
+ * `encodeSealedNodesWith`), which this module does not import.
+ */
+let sealedNodeEncoder: ((node: StreamNode) => Buffer) | null = null;
+
+/**
+ * Makes every node that stops being a stream's tail keep its RDB encoding
+ * (`StreamNode.rdbEncoded`): such a node changes only when entries of it are deleted,
+ * and a snapshot (SAVE, BGSAVE, the AOF base, DUMP, a full resync) then copies its bytes
+ * instead of converting and compressing it, as redis-server's save copies its listpacks.
+ */
+export function encodeSealedNodesWith(encode: (node: StreamNode) => Buffer): void {
+  sealedNodeEncoder = encode;
+}
+
 export type TrimStrategy = 'maxlen' | 'minid';
 
 export interface TrimArgs {
@@ -147,6 +163,7 @@ export class Stream implements DataObject {
     if (tail !== null && this.isFull(tail, argv, start, limits)) {
       const unsealed = tail.payloadBytes;
       tail.seal();
+      if (sealedNodeEncoder !== null && tail.rdbEncoded === null) tail.rdbEncoded = sealedNodeEncoder(tail);
       this.nodeChars += tail.payloadBytes - unsealed;
       tail = null;
     }
