@@ -6,6 +6,7 @@
  * the gateway to come) bring their own state rather than new fields here
  * (ARCHITECTURE.md, "Layers" and "Subsystems").
  */
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -153,6 +154,10 @@ export type CommandHost = Pick<
 
 /** redis-server's `save` when its configuration has none. */
 const REDIS_DEFAULT_SAVE = '3600 1 300 100 60 10000';
+/** The event loop counts as idle for `encodeWhileIdle` below this share of a cron tick busy. */
+const IDLE_LOOP_USE = 0.5;
+/** One slice of idle work: what a client arriving meanwhile may wait for. */
+const IDLE_SLICE_MS = 2;
 
 /** The broker could not listen where it was told to. */
 export class ListenError extends Error {}
@@ -222,6 +227,10 @@ export class Broker {
   private nextClientId = 1;
   private cronTimer: NodeJS.Timeout | null = null;
   private cronLoops = 0;
+  /** The event loop's use when the cron last looked (`encodeWhileIdle`). */
+  private loopUse = performance.eventLoopUtilization();
+  /** Slices of `encodeWhileIdle` are running. */
+  private encodingSealed = false;
   private shuttingDown = false;
   /** Set while the shutdown hooks run: SHUTDOWN ABORT can still cancel it. */
   private shutdownAbort: AbortController | null = null;
@@ -638,11 +647,35 @@ export class Broker {
       this.metrics.netReplOutput.sample(this.stats.netReplOutputBytes, now);
       this.memory.sample();
     }
+    this.encodeWhileIdle(1000 / hz);
     if (every(1000)) {
       this.closeIdleClients(now);
       this.clientMemory.sampleRecent(this.connections.values(), Math.floor(now / 1000));
     }
     this.cronLoops++;
+  }
+
+  /**
+   * Idle work: when the event loop was busy for less than half of the last tick, the
+   * stream nodes XADD closed get the RDB encoding snapshots copy (Engine.encodeSealedNodes,
+   * engine/sealed-nodes.ts), for up to a quarter of a tick in slices of 2 ms, clients
+   * served between them. A server kept busy leaves them to its next snapshot.
+   */
+  private encodeWhileIdle(tickMs: number): void {
+    const use = performance.eventLoopUtilization(this.loopUse).utilization;
+    this.loopUse = performance.eventLoopUtilization();
+    if (this.encodingSealed || use >= IDLE_LOOP_USE || this.engine.sealedNodes.pending === 0) return;
+    let left = tickMs / 4;
+    const slice = this.guard('encoding stream nodes', () => {
+      this.encodingSealed = false;
+      const started = performance.now();
+      const done = this.engine.encodeSealedNodes(Math.min(IDLE_SLICE_MS, left));
+      left -= performance.now() - started;
+      if (done || left <= 0) return;
+      this.encodingSealed = true;
+      setImmediate(slice);
+    });
+    slice();
   }
 
   /** `timeout`: closes normal clients idle for longer, as redis-server's clientsCronHandleTimeout. */

@@ -17,6 +17,7 @@ import { loadSnapshot, snapshotBytes } from '../../engine/persist/snapshot.js';
 import { Stream } from '../../engine/types/stream.js';
 import { StreamId } from '../../engine/types/stream-id.js';
 import type { ConsumerGroup } from '../../engine/types/stream-group.js';
+import type { StreamNode } from '../../engine/types/stream-node.js';
 import { Client } from '../../engine/client.js';
 import { CommandTable } from '../../engine/command.js';
 import { engineCommands } from '../../engine/commands/index.js';
@@ -171,20 +172,52 @@ describe('RDB streams', () => {
 });
 
 describe('RDB stream nodes kept encoded', () => {
-  it('keeps the RDB string of each node that stops being the tail, the bytes a save would encode', () => {
+  it('gives each node that stopped being the tail the RDB string a save would encode', () => {
     const engine = new Engine({ databases: 1 });
     const stream = new Stream();
     const limits = { streamNodeMaxBytes: 4096, streamNodeMaxEntries: 50 };
-    for (let i = 1; i <= 120; i++) stream.append(new StreamId(1000 + i, i % 3), ['field', `value-${i}`], 0, limits);
+    const sealed: StreamNode[] = [];
+    for (let i = 1; i <= 120; i++) {
+      const node = stream.append(new StreamId(1000 + i, i % 3), ['field', `value-${i}`], 0, limits);
+      if (node !== null) sealed.push(node);
+    }
     engine.dbs[0].set('s', stream);
     const nodes = stream.view().nodes;
-    expect(nodes.length).toBe(3);
-    expect(nodes[0].rdbEncoded).not.toBeNull();
-    expect(nodes[1].rdbEncoded).not.toBeNull();
-    expect(nodes[2].rdbEncoded).toBeNull();
-    const kept = snapshotBytes(engine.dbs, 0);
+    expect(sealed).toEqual([nodes[0], nodes[1]]);
+    const unencoded = snapshotBytes(engine.dbs, 0);
     for (const node of nodes) node.rdbEncoded = null;
-    expect(snapshotBytes(engine.dbs, 0).equals(kept)).toBe(true);
+    const bytesBefore = stream.payloadBytes;
+    expect(sealed.map((node) => stream.encodeSealed(node))).toEqual([true, true]);
+    // The tail is not encoded, nor a node encoded already.
+    expect(stream.encodeSealed(nodes[2])).toBe(false);
+    expect(stream.encodeSealed(nodes[0])).toBe(false);
+    expect(stream.payloadBytes).toBe(bytesBefore + nodes[0].rdbEncoded!.length + nodes[1].rdbEncoded!.length);
+    expect(snapshotBytes(engine.dbs, 0).equals(unencoded)).toBe(true);
+  });
+
+  it('encodes the nodes XADD closed as idle work, skipping the keys deleted meanwhile, with the memory totals kept', () => {
+    const engine = new Engine({ databases: 1 });
+    const table = new CommandTable<Client>();
+    table.register(engineCommands);
+    const client = new Client(engine, 1);
+    const run = (...argv: string[]): void => {
+      const found = table.lookup(argv);
+      if (found.error !== undefined) throw new Error(found.error);
+      engine.call(client, found.command, argv);
+      client.reply.take();
+    };
+    for (let i = 0; i < 450; i++) run('XADD', i % 2 === 0 ? 'kept' : 'deleted', '*', 'field', `value-${i}`);
+    run('DEL', 'deleted');
+    expect(engine.sealedNodes.pending).toBe(4);
+    const kept = engine.dbs[0].peek('kept')!.value as Stream;
+    const before = engine.dbs[0].peek('kept')!;
+    const memoryBefore = engine.dbs[0].usedBytes;
+    expect(engine.encodeSealedNodes(Infinity)).toBe(true);
+    expect(engine.sealedNodes.pending).toBe(0);
+    expect(kept.view().nodes.map((node) => node.rdbEncoded !== null)).toEqual([true, true, false]);
+    const grew = kept.view().nodes[0].rdbEncoded!.length + kept.view().nodes[1].rdbEncoded!.length;
+    expect(engine.dbs[0].usedBytes).toBe(memoryBefore + grew);
+    expect(before).toBe(engine.dbs[0].peek('kept'));
   });
 });
 

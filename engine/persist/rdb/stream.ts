@@ -500,7 +500,7 @@ const nodeOut = new ByteWriter();
 
 /**
  * A node's RDB string (its listpack, LZF-compressed where that pays), in a Buffer of
- * its own: what a node keeps once it stops being its stream's tail (`Stream.append`
+ * its own: what a node keeps once it stops being its stream's tail (`Stream.encodeSealed`
  * calls this through `encodeSealedNodesWith`), so that snapshots copy it.
  */
 function encodeNode(node: StreamNode): Buffer {
