@@ -154,8 +154,8 @@ export type CommandHost = Pick<
 
 /** redis-server's `save` when its configuration has none. */
 const REDIS_DEFAULT_SAVE = '3600 1 300 100 60 10000';
-/** The event loop counts as idle for `encodeWhileIdle` below this share of a cron tick busy. */
-const IDLE_LOOP_USE = 0.5;
+/** `encodeWhileIdle` uses this share of the event loop's idle time in the last cron tick. */
+const IDLE_SHARE = 0.5;
 /** One slice of idle work: what a client arriving meanwhile may wait for. */
 const IDLE_SLICE_MS = 2;
 
@@ -656,16 +656,16 @@ export class Broker {
   }
 
   /**
-   * Idle work: when the event loop was busy for less than half of the last tick, the
-   * stream nodes XADD closed get the RDB encoding snapshots copy (Engine.encodeSealedNodes,
-   * engine/sealed-nodes.ts), for up to a quarter of a tick in slices of 2 ms, clients
-   * served between them. A server kept busy leaves them to its next snapshot.
+   * Idle work: the stream nodes XADD closed get the RDB encoding snapshots copy
+   * (Engine.encodeSealedNodes, engine/sealed-nodes.ts), for half the time the event loop
+   * was idle in the last tick, in slices of 2 ms with clients served between them. A
+   * server kept busy leaves them to its next snapshot.
    */
   private encodeWhileIdle(tickMs: number): void {
     const use = performance.eventLoopUtilization(this.loopUse).utilization;
     this.loopUse = performance.eventLoopUtilization();
-    if (this.encodingSealed || use >= IDLE_LOOP_USE || this.engine.sealedNodes.pending === 0) return;
-    let left = tickMs / 4;
+    let left = (1 - use) * tickMs * IDLE_SHARE;
+    if (this.encodingSealed || left < IDLE_SLICE_MS / 2 || this.engine.sealedNodes.pending === 0) return;
     const slice = this.guard('encoding stream nodes', () => {
       this.encodingSealed = false;
       const started = performance.now();
