@@ -156,6 +156,8 @@ export type CommandHost = Pick<
 const REDIS_DEFAULT_SAVE = '3600 1 300 100 60 10000';
 /** `encodeWhileIdle` uses this share of the event loop's idle time in the last cron tick. */
 const IDLE_SHARE = 0.5;
+/** `encodeWhileIdle` stops once used memory passes this share of `maxmemory`. */
+const IDLE_MEMORY_SHARE = 0.75;
 /** One slice of idle work: what a client arriving meanwhile may wait for. */
 const IDLE_SLICE_MS = 2;
 
@@ -659,13 +661,16 @@ export class Broker {
    * Idle work: the stream nodes XADD closed get the RDB encoding snapshots copy
    * (Engine.encodeSealedNodes, engine/sealed-nodes.ts), for half the time the event loop
    * was idle in the last tick, in slices of 2 ms with clients served between them. A
-   * server kept busy leaves them to its next snapshot.
+   * server kept busy, or near its `maxmemory`, leaves them to its next snapshot.
    */
   private encodeWhileIdle(tickMs: number): void {
     const use = performance.eventLoopUtilization(this.loopUse).utilization;
     this.loopUse = performance.eventLoopUtilization();
     let left = (1 - use) * tickMs * IDLE_SHARE;
     if (this.encodingSealed || left < IDLE_SLICE_MS / 2 || this.engine.sealedNodes.pending === 0) return;
+    // The kept bytes would take memory the data may need.
+    const limit = this.dispatcher.maxmemory.limit;
+    if (limit !== 0 && this.memory.figures().used > limit * IDLE_MEMORY_SHARE) return;
     const slice = this.guard('encoding stream nodes', () => {
       this.encodingSealed = false;
       const started = performance.now();
