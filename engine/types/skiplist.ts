@@ -105,20 +105,28 @@ export class SkipList {
   /**
    * The last node before (score, member) at each level (zslInsert's update[]), with
    * ranks when asked; both in the shared scratch arrays, valid until the next call.
+   * The comparison is written out (a member read only when the scores tie) and the
+   * arrays held in locals: this loop is most of a ZADD to a large set.
    */
   private pathTo(score: number, member: string, ranks: Float64Array | null): Int32Array {
     const update = UPDATE;
     const slots = this.slots;
+    const scores = this.scores;
+    const members = this.members;
     let x = 0;
+    let rank = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      if (ranks !== null) ranks[i] = i === this.level - 1 ? 0 : ranks[i + 1];
-      let n = slots[x + LINKS + 2 * i];
-      while (n !== 0 && this.before(n, score, member)) {
-        if (ranks !== null) ranks[i] += slots[x + LINKS + 2 * i + 1];
+      const link = LINKS + 2 * i;
+      let n = slots[x + link];
+      while (n !== 0) {
+        const s = scores[n >> 1];
+        if (s > score || (s === score && members[slots[n + POS]] >= member)) break;
+        rank += slots[x + link + 1];
         x = n;
-        n = slots[x + LINKS + 2 * i];
+        n = slots[x + link];
       }
       update[i] = x;
+      if (ranks !== null) ranks[i] = rank;
     }
     return update;
   }
