@@ -461,7 +461,8 @@ export class RankedTree {
         return;
       }
     }
-    this.unlink(id);
+    // Out from where the search above found it (its path is the one noted), then in again.
+    this.takeOut(l, at);
     this.scoreOf[id] = score;
     this.link(id);
   }
