@@ -23,7 +23,7 @@ const CR = 13;
 /** Parses one RESP reply from `buf` at `pos` onto the Lua stack; returns the position after it. */
 export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
   const type = buf[pos];
-  const lineEnd = buf.indexOf(CR, pos + 1);
+  const lineEnd = lineEndAt(buf, pos + 1);
   const next = lineEnd + 2;
   switch (type) {
     case 43: // + status
@@ -69,6 +69,12 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
     default:
       throw new Error(`unexpected reply type ${type} in a script's command reply`);
   }
+}
+
+/** Where the line from `pos` ends (its CR): a loop, the lines being short (Buffer.indexOf's argument checks cost more than the search). */
+function lineEndAt(buf: Buffer, pos: number): number {
+  while (pos < buf.length && buf[pos] !== CR) pos++;
+  return pos;
 }
 
 function pushAggregate(L: LuaState, buf: Buffer, type: number, n: number, pos: number): number {

@@ -56,6 +56,7 @@ export interface LuaApi {
   lua_error(L: LuaState): never;
   lua_getfield(L: LuaState, i: number, k: Str): number;
   lua_getglobal(L: LuaState, name: Str): number;
+  lua_getmetatable(L: LuaState, i: number): boolean;
   lua_gettop(L: LuaState): number;
   lua_insert(L: LuaState, i: number): void;
   lua_iscfunction(L: LuaState, i: number): boolean;
@@ -357,6 +358,21 @@ const CALL_INFO_REUSE: Record<string, [string, string][]> = {
 };
 
 /**
+ * The interpreter's loop. Every instruction called luaG_traceexec while a hook is set,
+ * and scripts always run with the count hook (busy-reply-threshold, SCRIPT KILL): that
+ * call only counted down when no line hook is set and the count is not at its end, so
+ * the loop counts down itself then (the same count, the same hook calls).
+ */
+const VM_LOOP: Record<string, [string, string][]> = {
+  'lvm.js': [
+    [
+      '        if (L.hookmask & (LUA_MASKLINE | LUA_MASKCOUNT)) {\n            ldebug.luaG_traceexec(L);\n        }',
+      '        if (L.hookmask & (LUA_MASKLINE | LUA_MASKCOUNT)) {\n            if ((L.hookmask & LUA_MASKLINE) === 0 && L.hookcount > 1) L.hookcount--;\n            else ldebug.luaG_traceexec(L);\n        }',
+    ],
+  ],
+};
+
+/**
  * Corrections of fengari's bugs. lua_pcallk inside a coroutine means to save the
  * caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
  * `&= ~CIST_OAH | allowhook` changes nothing: an error caught by xpcall in a coroutine
@@ -433,14 +449,49 @@ const LUA51: Record<string, [string, string][]> = {
   ],
 };
 
+/**
+ * redis-server 7.0's readonly tables (its Lua's `Table.readonly`, lua_enablereadonlytable):
+ * a table so marked refuses every write, `t.k = v` as `rawset` and `setmetatable`, with
+ * "Attempt to modify a readonly table" (luaV_settable checks each table of a __newindex
+ * chain; lua_rawset, lua_rawseti and lua_setmetatable check theirs). The globals and the
+ * libraries are marked (vm.ts), so scripts read them directly.
+ */
+const READONLY_TABLES: Record<string, [string, string][]> = {
+  'ltable.js': [['        this.metatable = null;\n', '        this.metatable = null;\n        this.readonly = false;\n']],
+  'lvm.js': [
+    [
+      "            let h = t.value; /* save 't' table */\n",
+      "            let h = t.value; /* save 't' table */\n            if (h.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n",
+    ],
+  ],
+  'lapi.js': [
+    [
+      '    ltable.luaH_setfrom(L, o.value, k, v);\n    ltable.invalidateTMcache(o.value);',
+      '    if (o.value.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n    ltable.luaH_setfrom(L, o.value, k, v);\n    ltable.invalidateTMcache(o.value);',
+    ],
+    [
+      '    ltable.luaH_setint(o.value, n, L.stack[L.top - 1]);',
+      '    if (o.value.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n    ltable.luaH_setint(o.value, n, L.stack[L.top - 1]);',
+    ],
+    [
+      '        case LUA_TTABLE: {\n            obj.value.metatable = mt;',
+      '        case LUA_TTABLE: {\n            if (obj.value.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n            obj.value.metatable = mt;',
+    ],
+  ],
+};
+
+/** Appended to the modules READONLY_TABLES patches: the message, made once. */
+const READONLY_MESSAGE = '\nconst READONLY_TABLE = to_luastring("Attempt to modify a readonly table", true);\n';
+
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(LUA51[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
+  if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
   out = out.replace(STACK_DELETE, '$2;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
 }
@@ -533,18 +584,28 @@ export function luaName(s: string): Str {
 }
 
 /**
- * Drops what a thread's stack still holds above its top. The patched VM leaves popped
+ * Empties what a thread's stack still holds above its top. The patched VM leaves popped
  * slots in place to reuse them (patchedSource); a thread kept between scripts would
- * otherwise hold the last script's values until overwritten.
+ * otherwise hold the last script's values until overwritten. The slots' objects stay
+ * for the next script (STACK_REUSE), but those a closure holds.
  */
 export function clearAboveTop(L: LuaState): void {
-  const state = L as unknown as { stack: unknown[]; top: number };
-  state.stack.fill(undefined, state.top);
+  const state = L as unknown as StateInternals;
+  const stack = state.stack;
+  for (let i = state.top; i < stack.length; i++) {
+    const slot = stack[i];
+    if (slot === undefined) continue;
+    if (slot.captured) stack[i] = undefined;
+    else {
+      slot.type = lua.LUA_TNIL;
+      slot.value = null;
+    }
+  }
 }
 
 /** The parts of a lua_State read here: the value slots of the stack and the running call's base. */
 interface StateInternals {
-  stack: { type: number; value: unknown }[];
+  stack: ({ type: number; value: unknown; captured: boolean } | undefined)[];
   top: number;
   ci: { funcOff: number };
 }
@@ -557,7 +618,7 @@ interface StateInternals {
 export function stringAt(L: LuaState, idx: number): string {
   const state = L as unknown as StateInternals;
   const slot = idx > 0 ? state.ci.funcOff + idx : state.top + idx;
-  return textOf(state.stack[slot].value as FengariString);
+  return textOf(state.stack[slot]!.value as FengariString);
 }
 
 /** Pushes a Lua string made of `bytes`, which the string takes as its own (no copy). */
@@ -595,6 +656,15 @@ export function pushName(L: LuaState, s: string): void {
     nameStrings.set(s, ts);
   }
   internals.lobject.pushsvalue2s(L, ts);
+}
+
+export function isReadonly(L: LuaState, idx: number): boolean {
+  return (lua.lua_topointer(L, idx) as { readonly: boolean }).readonly;
+}
+
+/** Marks the table at `idx` readonly or writable (READONLY_TABLES; redis-server's lua_enablereadonlytable). */
+export function setReadonly(L: LuaState, idx: number, readonly: boolean): void {
+  (lua.lua_topointer(L, idx) as { readonly: boolean }).readonly = readonly;
 }
 
 /** Raises a Lua error whose value is the string `message` (no position prefix). */

@@ -167,6 +167,16 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       '_G.y = 1',
       'redis.call = 1',
       "string.foo = 'x'",
+      // Readonly tables (redis-server 7.0's flag): raw writes and metatables too, the libraries' contents visible.
+      "rawset(_G, 'y', 1)",
+      "rawset(string, 'y', 1)",
+      'setmetatable(_G, nil)',
+      'setmetatable(string, {})',
+      'getmetatable(_G).__index = nil',
+      "local mt = getmetatable('') mt.__index = nil",
+      'table.insert(string, 1)',
+      "return {type(getmetatable(_G)), type(getmetatable(_G).__index), type(rawget(redis, 'call')), type(rawget(_G, 'redis')), tostring(getmetatable(cjson))}",
+      "KEYS[1] = 'z' table.insert(ARGV, 'x') return {KEYS[1], #ARGV}",
       "error('boom')",
       "error('boom', 0)",
       "error('deep', 2)",
@@ -356,6 +366,18 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
     await p.same('FUNCTION', 'LIST');
     await p.same('FUNCTION', 'KILL');
     await p.same('FUNCTION', 'HELP');
+  });
+
+  it("a function's globals: readonly as a script's, misses refused", async () => {
+    const library = `#!lua name=globals
+redis.register_function('write', function() y = 1 end)
+redis.register_function('miss', function() return nosuch end)
+redis.register_function('library', function() string.x = 1 end)
+redis.register_function('raw', function() rawset(_G, 'q', 1) end)
+redis.register_function('meta', function() return type(getmetatable(_G)) end)`;
+    await p.same('FUNCTION', 'LOAD', library);
+    for (const f of ['write', 'miss', 'library', 'raw', 'meta']) await p.same('FCALL', f, '0');
+    await p.same('FUNCTION', 'LOAD', '#!lua name=global_at_load\nz = 5');
   });
 
   it('FUNCTION LOAD errors: metadata, names, registration, the load environment', async () => {
