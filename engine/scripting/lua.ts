@@ -261,6 +261,11 @@ const FRESH_SLOT = `const tv = stack[i];
  * giving the slot a copy, but only for slots below the top (`return a` with a captured
  * local above `a` leaves it behind). Such objects are marked `captured` and replaced,
  * never reused; luaF_close then needs to copy only those.
+ *
+ * Each thread keeps `fresh`: every slot below it is there and held by no closure, so a
+ * rising top looks only at slots above it (after each library call from a frame of 20
+ * registers, C Lua's `L->top = ci->top` was a loop over the 20). Capturing a slot,
+ * shrinking the stack and clearAboveTop lower it.
  */
 const STACK_REUSE: Record<string, [string, string][]> = {
   'lobject.js': [
@@ -272,7 +277,7 @@ const STACK_REUSE: Record<string, [string, string][]> = {
   'lfunc.js': [
     [
       'const luaF_findupval = function(L, level) {\n    return L.stack[level];\n};',
-      'const luaF_findupval = function(L, level) {\n    const uv = L.stack[level];\n    uv.captured = true;\n    return uv;\n};',
+      'const luaF_findupval = function(L, level) {\n    const uv = L.stack[level];\n    uv.captured = true;\n    if (level < L.fresh) L.fresh = level;\n    return uv;\n};',
     ],
     [
       '        let old = L.stack[i];\n        L.stack[i] = new lobject.TValue(old.type, old.value);',
@@ -282,11 +287,16 @@ const STACK_REUSE: Record<string, [string, string][]> = {
   'ldo.js': [
     [
       'const adjust_top = function(L, newtop) {\n    if (L.top < newtop) {\n        while (L.top < newtop)\n            L.stack[L.top++] = new lobject.TValue(LUA_TNIL, null);\n    } else {\n        while (L.top > newtop)\n            delete L.stack[--L.top];\n    }\n};',
-      `const adjust_top = function(L, newtop) {\n    const stack = L.stack;\n    for (let i = L.top; i < newtop; i++) {\n        ${FRESH_SLOT}\n    }\n    L.top = newtop;\n};`,
+      `const adjust_top = function(L, newtop) {\n    let i = L.top < L.fresh ? L.fresh : L.top;\n    if (i < newtop) {\n        const stack = L.stack;\n        for (; i < newtop; i++) {\n            ${FRESH_SLOT}\n        }\n        if (L.top <= L.fresh) L.fresh = newtop;\n    }\n    L.top = newtop;\n};`,
+    ],
+    [
+      '    L.stack.length = newsize;\n    L.stack_last = newsize - lstate.EXTRA_STACK;',
+      '    L.stack.length = newsize;\n    if (L.fresh > newsize) L.fresh = newsize;\n    L.stack_last = newsize - lstate.EXTRA_STACK;',
     ],
     ['            for (let i=L.top; i>=(res + nres); i--)\n                delete L.stack[i];\n', ''],
     ['    let newtop = res + wanted; /* top points after the last result */\n    for (let i=L.top; i>=newtop; i--)\n        delete L.stack[i];\n', '    let newtop = res + wanted; /* top points after the last result */\n'],
   ],
+  'lstate.js': [['        this.errfunc = 0;\n    }', '        this.errfunc = 0;\n        this.fresh = 0;\n    }']],
   'lapi.js': [
     [
       "        newtop = L.top + idx + 1; /* 'subtract' index (index is negative) */\n    }\n    ldo.adjust_top(L, newtop);",
@@ -595,8 +605,10 @@ export function clearAboveTop(L: LuaState): void {
   for (let i = state.top; i < stack.length; i++) {
     const slot = stack[i];
     if (slot === undefined) continue;
-    if (slot.captured) stack[i] = undefined;
-    else {
+    if (slot.captured) {
+      stack[i] = undefined;
+      if (i < state.fresh) state.fresh = i;
+    } else {
       slot.type = lua.LUA_TNIL;
       slot.value = null;
     }
@@ -607,6 +619,8 @@ export function clearAboveTop(L: LuaState): void {
 interface StateInternals {
   stack: ({ type: number; value: unknown; captured: boolean } | undefined)[];
   top: number;
+  /** Slots below are there and held by no closure (STACK_REUSE). */
+  fresh: number;
   ci: { funcOff: number };
 }
 

@@ -282,6 +282,9 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       "local f = coroutine.wrap(function() error('boom') end) f()",
       "local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end) return {gen(), gen(), gen()}",
       "local co = coroutine.create(function() redis.call('SET', 'co', 'x') coroutine.yield() return redis.call('GET', 'co') end) coroutine.resume(co) return {coroutine.resume(co)}",
+      // Upvalues among reused stack slots (lua.ts STACK_REUSE): closures keep their own values as the stack moves on.
+      "local fs = {} for i = 1, 3 do local x = i * 10 fs[i] = function() return x end end local function g(a) local b = a + 1 local h = function() b = b + 1 return b end return h end local h1 = g(1) local h2 = g(2) tostring(1) local t = {} for i = 1, 5 do t[i] = tostring(i) .. string.rep('x', i) end return {fs[1](), fs[2](), fs[3](), h1(), h1(), h2(), t[5]}",
+      "local function mk() local a, b, c = 1, 2, 3 return function() return a + b + c end end local f = mk() local x = {mk(), mk()} local y = select('#', unpack({1, 2, 3, 4, 5, 6, 7, 8})) return {f(), x[1](), y}",
       'local x; return x + 1',
       'local t = {} return t.a.b',
       'return redis.nofunc()',
