@@ -264,8 +264,9 @@ const FRESH_SLOT = `const tv = stack[i];
  *
  * Each thread keeps `fresh`: every slot below it is there and held by no closure, so a
  * rising top looks only at slots above it (after each library call from a frame of 20
- * registers, C Lua's `L->top = ci->top` was a loop over the 20). Capturing a slot,
- * shrinking the stack and clearAboveTop lower it.
+ * registers, C Lua's `L->top = ci->top` was a loop over the 20). A rising top raises it
+ * past the live slots up to the first one captured; capturing a slot, shrinking the
+ * stack and clearAboveTop lower it.
  */
 const STACK_REUSE: Record<string, [string, string][]> = {
   'lobject.js': [
@@ -287,7 +288,7 @@ const STACK_REUSE: Record<string, [string, string][]> = {
   'ldo.js': [
     [
       'const adjust_top = function(L, newtop) {\n    if (L.top < newtop) {\n        while (L.top < newtop)\n            L.stack[L.top++] = new lobject.TValue(LUA_TNIL, null);\n    } else {\n        while (L.top > newtop)\n            delete L.stack[--L.top];\n    }\n};',
-      `const adjust_top = function(L, newtop) {\n    let i = L.top < L.fresh ? L.fresh : L.top;\n    if (i < newtop) {\n        const stack = L.stack;\n        for (; i < newtop; i++) {\n            ${FRESH_SLOT}\n        }\n        if (L.top <= L.fresh) L.fresh = newtop;\n    }\n    L.top = newtop;\n};`,
+      `const adjust_top = function(L, newtop) {\n    const top = L.top;\n    if (newtop > top && newtop > L.fresh) {\n        const stack = L.stack;\n        let live = L.fresh;\n        while (live < top && stack[live] !== undefined && !stack[live].captured) live++;\n        for (let i = top > L.fresh ? top : L.fresh; i < newtop; i++) {\n            ${FRESH_SLOT}\n        }\n        L.fresh = live < top ? live : newtop;\n    }\n    L.top = newtop;\n};`,
     ],
     [
       '    L.stack.length = newsize;\n    L.stack_last = newsize - lstate.EXTRA_STACK;',
@@ -543,7 +544,7 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   lstring.luaS_hash = stringKey;
   lstring.luaS_hashlongstr = stringObjectKey;
   const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
-  internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects };
+  internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects, ltable: require('fengari/src/ltable.js') as FengariTables };
   // Loaded after the whole of fengari (its modules require each other in a cycle).
   const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
   const str2num = lobject.luaO_str2num;
@@ -564,8 +565,12 @@ interface FengariStrings {
 }
 interface FengariObjects {
   pushsvalue2s: (L: LuaState, ts: FengariString) => void;
+  TValue: new (type: number, value: unknown) => { type: number; value: unknown };
 }
-let internals!: { lstring: FengariStrings; lobject: FengariObjects };
+interface FengariTables {
+  luaH_setint: (t: unknown, key: number, value: { type: number; value: unknown }) => void;
+}
+let internals!: { lstring: FengariStrings; lobject: FengariObjects; ltable: FengariTables };
 
 const fengari = withPatchedSources(loadFengari);
 export const lua = fengari.lua;
@@ -635,19 +640,38 @@ export function stringAt(L: LuaState, idx: number): string {
   return textOf(state.stack[slot]!.value as FengariString);
 }
 
-/** Pushes a Lua string made of `bytes`, which the string takes as its own (no copy). */
-function pushOwned(L: LuaState, bytes: Uint8Array, text: string | null): void {
-  const ts = internals.lstring.luaS_bless(L, bytes);
-  ts.text = text;
-  internals.lobject.pushsvalue2s(L, ts);
-}
 
 /** Pushes a latin1 string as a Lua string, its bytes made once (lua_pushstring copies what it is given). */
 export function pushLatin1(L: LuaState, s: string): void {
+  internals.lobject.pushsvalue2s(L, stringObject(L, s));
+}
+
+/** A latin1 string's Lua string object, its bytes its own. */
+function stringObject(L: LuaState, s: string): FengariString {
   const bytes = new Uint8Array(s.length);
   if (s.length <= 32) for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
   else latin1Write.call(bytes, s, 0, s.length);
-  pushOwned(L, bytes, s);
+  const ts = internals.lstring.luaS_bless(L, bytes);
+  ts.text = s;
+  return ts;
+}
+
+/** fengari's tag of every string value (lobject.pushsvalue2s). */
+const LUA_TLNGSTR = 4 | (1 << 4);
+
+/** The value lua_pushstring would push, written into by pushStringArray (luaH_setint copies it). */
+let stringSlot: { type: number; value: unknown } | null = null;
+
+/** Pushes a new table of `values` at 1..n (KEYS, ARGV), filled directly rather than through the stack. */
+export function pushStringArray(L: LuaState, values: readonly string[]): void {
+  lua.lua_createtable(L, values.length, 0);
+  const t = lua.lua_topointer(L, -1);
+  const slot = (stringSlot ??= new internals.lobject.TValue(LUA_TLNGSTR, null));
+  for (let i = 0; i < values.length; i++) {
+    slot.value = stringObject(L, values[i]);
+    internals.ltable.luaH_setint(t, i + 1, slot);
+  }
+  slot.value = null;
 }
 
 /** Pushes a copy of `buf[start, end)` as a Lua string. */
@@ -655,7 +679,7 @@ export function pushBytes(L: LuaState, buf: Uint8Array, start: number, end: numb
   const bytes = new Uint8Array(end - start);
   if (end - start <= 32) for (let i = start; i < end; i++) bytes[i - start] = buf[i];
   else bytes.set(buf.subarray(start, end));
-  pushOwned(L, bytes, null);
+  internals.lobject.pushsvalue2s(L, internals.lstring.luaS_bless(L, bytes));
 }
 
 /** Names' string objects, made once: a name pushed on every call is neither copied nor keyed again. */

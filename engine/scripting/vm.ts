@@ -19,7 +19,7 @@ import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
 import { OOM } from '../errors.js';
-import { clearAboveTop, formatG, isReadonly, pushLatin1, setReadonly, pushName, stringAt, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { clearAboveTop, formatG, isReadonly, pushLatin1, pushStringArray, setReadonly, pushName, stringAt, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
 
@@ -350,10 +350,10 @@ export class ScriptVM<C extends Client> {
       lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
       this.globals.readonly = false;
       pushName(thread, 'KEYS');
-      this.pushStrings(thread, keys);
+      pushStringArray(thread, keys);
       lua.lua_rawset(thread, -3);
       pushName(thread, 'ARGV');
-      this.pushStrings(thread, args);
+      pushStringArray(thread, args);
       lua.lua_rawset(thread, -3);
       this.globals.readonly = true;
       lua.lua_pop(thread, 1);
@@ -363,8 +363,8 @@ export class ScriptVM<C extends Client> {
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
     if (asArguments) {
-      this.pushStrings(thread, keys);
-      this.pushStrings(thread, args);
+      pushStringArray(thread, keys);
+      pushStringArray(thread, args);
     }
     // Inside EXEC, or for a command a leader sent, the script must end within the command.
     const mayYield = !saved.denyBlocking && !c.mustObey;
@@ -459,14 +459,6 @@ export class ScriptVM<C extends Client> {
     if (s.mayYield && T === s.thread && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
       s.ctx.busy = true;
       lua.lua_yield(T, 0);
-    }
-  }
-
-  private pushStrings(L: LuaState, values: readonly string[]): void {
-    lua.lua_createtable(L, values.length, 0);
-    for (let i = 0; i < values.length; i++) {
-      pushLatin1(L, values[i]);
-      lua.lua_rawseti(L, -2, i + 1);
     }
   }
 
