@@ -239,6 +239,14 @@ interface ModuleLoader {
   _extensions: Record<string, (m: { _compile(source: string, file: string): void }, file: string) => void>;
 }
 
+/**
+ * fengari's internal assertions (`lua_assert`, `api_check`), statements of one line:
+ * C Lua compiles them out of a release build, fengari evaluates them, `instanceof`
+ * checks included, on every table access, push and call. Each becomes an empty
+ * statement (an `if` whose body it was keeps one).
+ */
+const ASSERTION = /^([ \t]*)(?:lua_assert|api_check)\(.*\);[ \t]*(?:\/\*.*\*\/)?[ \t]*$/gm;
+
 /** fengari's pops of stack slots (`delete L.stack[--L.top];` and the like): only their index expression is kept. */
 const STACK_DELETE = /delete ([A-Za-z_][A-Za-z0-9_]*\.stack)\[([^\]]+)\];/g;
 
@@ -504,6 +512,7 @@ function patchedSource(file: string, source: string): string {
   }
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
   out = out.replace(STACK_DELETE, '$2;');
+  out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
 }
 
