@@ -16,7 +16,7 @@
  * its fake client's reply buffer.
  */
 import type { Reply } from '../../protocol/reply.js';
-import { lua, luaName, pushBytes, pushName, stringAt, type LuaState } from './lua.js';
+import { lua, luaName, pushBytes, pushName, stringAt, stringValueAt, type LuaState } from './lua.js';
 
 const CR = 13;
 
@@ -147,9 +147,12 @@ const MAX_DEPTH = 1000;
  */
 export function writeLuaValue(L: LuaState, idx: number, out: Reply, scriptResp: 2 | 3, depth = 0): void {
   switch (lua.lua_type(L, idx)) {
-    case lua.LUA_TSTRING:
-      out.bulkBytes(lua.lua_tolstring(L, idx)!);
+    case lua.LUA_TSTRING: {
+      const value = stringValueAt(L, idx);
+      if (typeof value === 'string') out.bulk(value);
+      else out.bulkBytes(value);
       return;
+    }
     case lua.LUA_TNUMBER:
       out.int(luaNumberToInteger(lua.lua_tonumber(L, idx)));
       return;

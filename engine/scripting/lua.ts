@@ -202,18 +202,18 @@ function hexNumeralValue(s: Str): number {
 
 /** A Lua string's bytes as a latin1 JavaScript string (no Buffer made: latin1Slice takes any Uint8Array). */
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
-const latin1Write = Buffer.prototype.latin1Write as (this: Uint8Array, s: string, offset: number, length: number) => number;
 
 interface FengariString {
   hash: string | null;
-  realstring: Str;
-  /** Its bytes as a latin1 JavaScript string, once asked for (textOf). */
+  /** Its bytes, null until asked for when it was made from text (TEXT_STRINGS). */
+  realstring: Str | null;
+  /** Its bytes as a latin1 JavaScript string, once asked for (textOf) or as it was made. */
   text: string | null;
 }
 
 /** A Lua string's bytes as latin1, made once per string object: a script's constants are asked for on every run. */
 function textOf(ts: FengariString): string {
-  return (ts.text ??= latin1Slice.call(ts.realstring, 0, ts.realstring.length));
+  return (ts.text ??= latin1Slice.call(ts.realstring!, 0, ts.realstring!.length));
 }
 
 /**
@@ -399,10 +399,38 @@ const VM_LOOP: Record<string, [string, string][]> = {
  * (a script reusing it could neither be interrupted past busy-reply-threshold nor killed).
  */
 const SOURCE_FIXES: Record<string, [string, string][]> = {
-  // Room for the string's text (FengariString), so that every string object has one shape.
-  'lstring.js': [['        this.hash = null;\n        this.realstring = str;\n', '        this.hash = null;\n        this.realstring = str;\n        this.text = null;\n']],
   'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
 };
+
+/**
+ * Strings made from text: a string object has its bytes (`realstring`) or its latin1
+ * text (`text`, FengariString) or both, and makes its bytes when first asked for them
+ * (getstr). KEYS, ARGV and the strings of commands' replies are made from text and
+ * mostly go back to the engine as text (redis.call's arguments, table keys, a
+ * script's result) without bytes ever made: a typed array costs several times the
+ * allocation of a string. Only lstring.js reads `realstring`.
+ */
+const TEXT_STRINGS: Record<string, [string, string][]> = {
+  'lstring.js': [
+    ['        this.hash = null;\n        this.realstring = str;\n', '        this.hash = null;\n        this.realstring = str;\n        this.text = null;\n'],
+    ['    getstr() {\n        return this.realstring;\n    }', '    getstr() {\n        return this.realstring ?? (this.realstring = latin1Bytes(this.text));\n    }'],
+    ['        return this.realstring.length;', '        return this.realstring !== null ? this.realstring.length : this.text.length;'],
+    [
+      '    return a == b || luastring_eq(a.realstring, b.realstring);',
+      '    return a == b || (a.text !== null && b.text !== null ? a.text === b.text : luastring_eq(a.getstr(), b.getstr()));',
+    ],
+  ],
+};
+
+/** Appended to lstring.js for TEXT_STRINGS. */
+const LATIN1_BYTES = `
+const latin1Bytes = function(text) {
+    const bytes = new Uint8Array(text.length);
+    if (text.length <= 32) for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    else Buffer.prototype.latin1Write.call(bytes, text, 0, text.length);
+    return bytes;
+};
+`;
 
 /**
  * Where scripts see Lua 5.1 rather than 5.3:
@@ -506,11 +534,12 @@ const READONLY_MESSAGE = '\nconst READONLY_TABLE = to_luastring("Attempt to modi
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(TEXT_STRINGS[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
+  if (name in TEXT_STRINGS) out += LATIN1_BYTES;
   out = out.replace(STACK_DELETE, '$2;');
   out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
@@ -571,6 +600,7 @@ interface FengariStrings {
   luaS_hash: (s: Str) => string;
   luaS_hashlongstr: (ts: FengariString) => string;
   luaS_bless: (L: LuaState, s: Uint8Array) => FengariString;
+  TString: new (L: LuaState, s: Uint8Array | null) => FengariString;
 }
 interface FengariObjects {
   pushsvalue2s: (L: LuaState, ts: FengariString) => void;
@@ -644,9 +674,11 @@ interface StateInternals {
  * object, whose text is kept (textOf).
  */
 export function stringAt(L: LuaState, idx: number): string {
-  const state = L as unknown as StateInternals;
-  const slot = idx > 0 ? state.ci.funcOff + idx : state.top + idx;
-  return textOf(state.stack[slot]!.value as FengariString);
+  return textOf(slotAt(L as unknown as StateInternals, idx).value as FengariString);
+}
+
+function slotAt(state: StateInternals, idx: number): { type: number; value: unknown } {
+  return state.stack[idx > 0 ? state.ci.funcOff + idx : state.top + idx]!;
 }
 
 
@@ -655,12 +687,9 @@ export function pushLatin1(L: LuaState, s: string): void {
   internals.lobject.pushsvalue2s(L, stringObject(L, s));
 }
 
-/** A latin1 string's Lua string object, its bytes its own. */
+/** A latin1 string's Lua string object, made from its text (TEXT_STRINGS). */
 function stringObject(L: LuaState, s: string): FengariString {
-  const bytes = new Uint8Array(s.length);
-  if (s.length <= 32) for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-  else latin1Write.call(bytes, s, 0, s.length);
-  const ts = internals.lstring.luaS_bless(L, bytes);
+  const ts = new internals.lstring.TString(L, null);
   ts.text = s;
   return ts;
 }
@@ -683,12 +712,15 @@ export function pushStringArray(L: LuaState, values: readonly string[]): void {
   slot.value = null;
 }
 
-/** Pushes a copy of `buf[start, end)` as a Lua string. */
+/** Pushes `buf[start, end)` as a Lua string (made from its text, TEXT_STRINGS). */
 export function pushBytes(L: LuaState, buf: Uint8Array, start: number, end: number): void {
-  const bytes = new Uint8Array(end - start);
-  if (end - start <= 32) for (let i = start; i < end; i++) bytes[i - start] = buf[i];
-  else bytes.set(buf.subarray(start, end));
-  internals.lobject.pushsvalue2s(L, internals.lstring.luaS_bless(L, bytes));
+  internals.lobject.pushsvalue2s(L, stringObject(L, latin1Slice.call(buf, start, end)));
+}
+
+/** The string at `idx` (lua_type said it is one) as its text when it has no bytes yet, else its bytes. */
+export function stringValueAt(L: LuaState, idx: number): string | Str {
+  const ts = slotAt(L as unknown as StateInternals, idx).value as FengariString;
+  return ts.realstring ?? ts.text!;
 }
 
 /** Names' string objects, made once: a name pushed on every call is neither copied nor keyed again. */

@@ -267,6 +267,20 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
     );
   });
 
+  it('KEYS, ARGV and reply strings (made from their text) as bytes, keys, operands and results', async () => {
+    const binary = Buffer.from([0, 255, 13, 10, 128, 65]);
+    await p.same('SET', 'bin', binary);
+    const scripts = [
+      'return {KEYS[1], ARGV[1], ARGV[2], #KEYS[1], #ARGV[1], #ARGV[2]}',
+      "return {KEYS[1] == 'k', ARGV[1] == ARGV[1], ARGV[2] == redis.call('GET', 'bin'), ARGV[1] < ARGV[2], ARGV[2] < 'z'}",
+      'local t = {[ARGV[1]] = 1} t[ARGV[2]] = 2 return {t.a, t[redis.call(\'GET\', \'bin\')], string.byte(ARGV[2], 1, -1)}',
+      "return {string.sub(KEYS[1] .. ARGV[2], 2), string.upper(ARGV[1]), ARGV[1]:rep(2), tostring(ARGV[2]) .. redis.call('GET', 'bin')}",
+      "return {cmsgpack.unpack(cmsgpack.pack(ARGV[2])) == ARGV[2], cjson.encode({ARGV[1]}), tonumber(ARGV[3]), redis.sha1hex(ARGV[2])}",
+      "redis.call('SET', KEYS[1], ARGV[2]) return redis.call('GET', KEYS[1])",
+    ];
+    for (const script of scripts) await p.same('EVAL', script, '1', 'k', 'a', binary, '12.5');
+  });
+
   it('Lua 5.1 where fengari is 5.3: the coroutine library, error wording, # of constructed tables, array order', async () => {
     await evals(
       "local t = {} for _, k in ipairs({'create', 'resume', 'running', 'status', 'wrap', 'yield', 'isyieldable'}) do t[#t + 1] = type(coroutine[k]) end return t",
