@@ -408,7 +408,9 @@ const SOURCE_FIXES: Record<string, [string, string][]> = {
  * (getstr). KEYS, ARGV and the strings of commands' replies are made from text and
  * mostly go back to the engine as text (redis.call's arguments, table keys, a
  * script's result) without bytes ever made: a typed array costs several times the
- * allocation of a string. Only lstring.js reads `realstring`.
+ * allocation of a string. So are numbers made strings and concatenations, whose texts
+ * join without a copy. Only lstring.js reads `realstring`; fengari's other modules ask
+ * with getstr().
  */
 const TEXT_STRINGS: Record<string, [string, string][]> = {
   'lstring.js': [
@@ -420,17 +422,60 @@ const TEXT_STRINGS: Record<string, [string, string][]> = {
       '    return a == b || (a.text !== null && b.text !== null ? a.text === b.text : luastring_eq(a.getstr(), b.getstr()));',
     ],
   ],
+  // Numbers made strings (a concatenation's operands, a coercion) are text.
+  'lobject.js': [
+    [
+      '        buff = to_luastring(lua_integer2str(obj.value));',
+      '        buff = lua_integer2str(obj.value);',
+    ],
+    [
+      '        buff = to_luastring(str);\n    }\n    obj.setsvalue(luaS_bless(L, buff));',
+      '        buff = str;\n    }\n    obj.setsvalue(lstringModule.luaS_text(L, buff));',
+    ],
+  ],
+  // A concatenation joins its operands' texts (a string of V8's ropes, no copy) up to CONCAT_TEXT_MAX.
+  'lvm.js': [
+    [
+      '            let buff = new Uint8Array(tl);\n            copy2buff(L, top, n, buff);\n            let ts = luaS_bless(L, buff);',
+      '            let ts = tl <= CONCAT_TEXT_MAX ? concatText(L, top, n) : null;\n            if (ts === null) {\n                let buff = new Uint8Array(tl);\n                copy2buff(L, top, n, buff);\n                ts = luaS_bless(L, buff);\n            }',
+    ],
+  ],
 };
 
-/** Appended to lstring.js for TEXT_STRINGS. */
-const LATIN1_BYTES = `
+/** Appended to the modules TEXT_STRINGS patches. */
+const TEXT_STRING_HELPERS: Record<string, string> = {
+  'lstring.js': `
 const latin1Bytes = function(text) {
     const bytes = new Uint8Array(text.length);
     if (text.length <= 32) for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     else Buffer.prototype.latin1Write.call(bytes, text, 0, text.length);
     return bytes;
 };
-`;
+const luaS_text = function(L, text) {
+    const ts = new TString(L, null);
+    ts.text = text;
+    return ts;
+};
+module.exports.luaS_text = luaS_text;
+`,
+  'lobject.js': `
+const lstringModule = require('./lstring.js');
+`,
+  // Below V8's longest string (2^29 - 24 characters), with room to spare.
+  'lvm.js': `
+const CONCAT_TEXT_MAX = 1 << 28;
+const latin1Slice = Buffer.prototype.latin1Slice;
+const lstringModule = require('./lstring.js');
+const concatText = function(L, top, n) {
+    let text = '';
+    for (let i = n; i > 0; i--) {
+        const ts = L.stack[top - i].tsvalue();
+        text += ts.text ?? (ts.text = latin1Slice.call(ts.realstring, 0, ts.realstring.length));
+    }
+    return lstringModule.luaS_text(L, text);
+};
+`,
+};
 
 /**
  * Where scripts see Lua 5.1 rather than 5.3:
@@ -539,7 +584,7 @@ function patchedSource(file: string, source: string): string {
     out = out.replace(from, () => to);
   }
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
-  if (name in TEXT_STRINGS) out += LATIN1_BYTES;
+  if (name in TEXT_STRING_HELPERS) out += TEXT_STRING_HELPERS[name];
   out = out.replace(STACK_DELETE, '$2;');
   out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);

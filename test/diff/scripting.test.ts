@@ -277,6 +277,10 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       "return {string.sub(KEYS[1] .. ARGV[2], 2), string.upper(ARGV[1]), ARGV[1]:rep(2), tostring(ARGV[2]) .. redis.call('GET', 'bin')}",
       "return {cmsgpack.unpack(cmsgpack.pack(ARGV[2])) == ARGV[2], cjson.encode({ARGV[1]}), tonumber(ARGV[3]), redis.sha1hex(ARGV[2])}",
       "redis.call('SET', KEYS[1], ARGV[2]) return redis.call('GET', KEYS[1])",
+      // Concatenations and numbers made strings (texts joined).
+      "local s = '' for i = 1, 100 do s = s .. i .. ',' end return {s, #s, s:sub(1, 10), s == s .. '', string.byte(s, 3)}",
+      "return {1 .. '', 1.5 .. 'x', -0.0 .. '', 1e100 .. '', (2^53) .. '', 'a' .. 'b' .. 'c' == 'abc', ARGV[2] .. KEYS[1]}",
+      "local t = {} t['x' .. 1] = 5 local a = 'A\\0B' .. '\\255' return {t.x1, ('x' .. 1) < 'x2', a, #a, string.byte(a, 1, -1), cmsgpack.pack('ab' .. ARGV[2])}",
     ];
     for (const script of scripts) await p.same('EVAL', script, '1', 'k', 'a', binary, '12.5');
   });
