@@ -722,6 +722,28 @@ export function stringAt(L: LuaState, idx: number): string {
   return textOf(slotAt(L as unknown as StateInternals, idx).value as FengariString);
 }
 
+/**
+ * The `argc` arguments of the running JavaScript function as strings (redis.call's):
+ * strings as their text, numbers as `formatNumber` writes them; null when one is
+ * neither. Read from the stack slots directly (lua_type and lua_tonumber per argument
+ * cost more than the reading).
+ */
+export function stringArguments(L: LuaState, argc: number, formatNumber: (n: number) => string): string[] | null {
+  const state = L as unknown as StateInternals;
+  const stack = state.stack;
+  const base = state.ci.funcOff;
+  const out = new Array<string>(argc);
+  for (let i = 1; i <= argc; i++) {
+    const slot = stack[base + i]!;
+    // The variant bits aside: 4 is a string (short or long), 3 a number (float or integer).
+    const type = slot.type & 0x0f;
+    if (type === 4) out[i - 1] = textOf(slot.value as FengariString);
+    else if (type === 3) out[i - 1] = formatNumber(slot.value as number);
+    else return null;
+  }
+  return out;
+}
+
 function slotAt(state: StateInternals, idx: number): { type: number; value: unknown } {
   return state.stack[idx > 0 ? state.ci.funcOff + idx : state.top + idx]!;
 }

@@ -19,7 +19,7 @@ import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
 import { OOM } from '../errors.js';
-import { clearAboveTop, formatG, isReadonly, pushLatin1, pushStringArray, setReadonly, pushName, stringAt, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { clearAboveTop, formatG, isReadonly, pushLatin1, pushStringArray, setReadonly, stringArguments, pushName, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
 
@@ -97,10 +97,6 @@ return function(err)
   return err
 end`;
 
-/** Runs a script in its coroutine under the error handler (xpcall lets the hook yield through it). */
-const RUNNER = `
-local xpcall = xpcall
-return function(handler, f, ...) return xpcall(f, handler, ...) end`;
 
 /** __index of the globals: a miss is an error (raised by a JavaScript function, as redis-server's by a C one, so the error handler places it at the script's line). */
 export function missingGlobal(L: LuaState): number {
@@ -141,7 +137,8 @@ export class ScriptVM<C extends Client> {
   private current: Suspension<C> | null = null;
   /** Where the commands a script calls write their replies (callCommand). */
   private readonly scratch = new Reply(2);
-  private readonly runnerRef: number;
+  /** xpcall, the base of a script's coroutine: it runs the script under the error handler, and the hook yields through it. */
+  private readonly xpcallRef: number;
   /** A coroutine whose script ended normally, kept for the next one (making one costs more than the set-up it saves). */
   private idle: { thread: LuaState; threadRef: number } | null = null;
   /** KEYS and ARGV hold a script's values: cleared before a function runs (redis-server's functions never see them). */
@@ -171,7 +168,8 @@ export class ScriptVM<C extends Client> {
     this.adaptCoroutines();
     this.openRedisTable();
     this.handlerRef = this.refOf(ERROR_HANDLER, 0);
-    this.runnerRef = this.refOf(RUNNER, 0);
+    lua.lua_getglobal(L, luaName('xpcall'));
+    this.xpcallRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     for (const name of REMOVED_GLOBALS) {
       lua.lua_pushnil(L);
       lua.lua_setglobal(L, luaName(name));
@@ -359,9 +357,9 @@ export class ScriptVM<C extends Client> {
       lua.lua_pop(thread, 1);
       this.keysSet = true;
     }
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.xpcallRef);
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
     if (asArguments) {
       pushStringArray(thread, keys);
       pushStringArray(thread, args);
@@ -401,7 +399,7 @@ export class ScriptVM<C extends Client> {
     const T = s.thread;
     const out = s.ctx.caller.reply;
     try {
-      // The runner returns xpcall's results: true and the result, or false and the error.
+      // The coroutine ends with xpcall's results: true and the result, or false and the error.
       if (status === lua.LUA_OK && lua.lua_toboolean(T, 1)) writeLuaValue(T, 2, out, s.ctx.resp);
       else {
         lua.lua_settop(T, status === lua.LUA_OK ? 2 : lua.lua_gettop(T));
@@ -489,13 +487,8 @@ export class ScriptVM<C extends Client> {
     const argc = lua.lua_gettop(L);
     if (ctx === null) return raiseErrorTable(L, 'ERR redis.call/pcall can only be called inside a script invocation');
     if (argc === 0) return this.callError(L, raiseErrors, 'ERR Please specify at least one argument for this redis lib call');
-    const argv = new Array<string>(argc);
-    for (let i = 1; i <= argc; i++) {
-      const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv[i - 1] = stringAt(L, i);
-      else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatArgNumber(lua.lua_tonumber(L, i));
-      else return this.callError(L, raiseErrors, 'ERR Lua redis lib command arguments must be strings or integers');
-    }
+    const argv = stringArguments(L, argc, formatArgNumber);
+    if (argv === null) return this.callError(L, raiseErrors, 'ERR Lua redis lib command arguments must be strings or integers');
     const found = this.host.lookup(argv);
     if (found.error !== undefined) {
       const unknown = found.command === undefined;
