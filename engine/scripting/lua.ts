@@ -6,8 +6,10 @@
  * wasmoon, whose every call crosses the JS/WebAssembly border through proxies; through
  * wasmoon's raw C API a BullMQ-sized script would cost about 40% less Lua time, short
  * of the target either way, for a Lua 5.4 that cannot be bent to 5.1). fengari's
- * sources are loaded patched for speed (withPatchedSources) and its string keys are
- * made one latin1 character per byte (stringKey).
+ * sources are loaded patched for speed (withPatchedSources), its string keys are made
+ * one latin1 character per byte (stringKey), its strings may hold latin1 text instead
+ * of bytes (TEXT_STRINGS), and its tables can be readonly as redis-server's
+ * (READONLY_TABLES).
  *
  * Where Lua 5.3 differs from 5.1 and how this bridges it:
  * - 5.3 has a separate integer subtype, and fengari's integers are 32-bit: 0x100000000
@@ -592,8 +594,9 @@ function patchedSource(file: string, source: string): string {
 
 /**
  * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
- * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE), correctness (SOURCE_FIXES) and Lua 5.1's
- * behaviour (LUA51). The patches are exact texts of fengari 0.1.5, its last
+ * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE, VM_LOOP, TEXT_STRINGS, ASSERTION),
+ * correctness (SOURCE_FIXES), Lua 5.1's behaviour (LUA51) and redis-server's readonly
+ * tables (READONLY_TABLES). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {
