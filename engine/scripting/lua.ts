@@ -379,13 +379,19 @@ const CALL_INFO_REUSE: Record<string, [string, string][]> = {
 };
 
 /**
- * The interpreter's loop. Every instruction called luaG_traceexec while a hook is set,
+ * The interpreter's loop, and its table reads by a string key (luaV_gettable: a key
+ * found in the table is one Map lookup). Every instruction called luaG_traceexec while a hook is set,
  * and scripts always run with the count hook (busy-reply-threshold, SCRIPT KILL): that
  * call only counted down when no line hook is set and the count is not at its end, so
  * the loop counts down itself then (the same count, the same hook calls).
  */
 const VM_LOOP: Record<string, [string, string][]> = {
   'lvm.js': [
+    // A string key found in the table itself (globals, library functions, fields): one Map lookup, no hashing by type.
+    [
+      'const luaV_gettable = function(L, t, key, ra) {\n',
+      'const luaV_gettable = function(L, t, key, ra) {\n    if (t.ttistable() && key.ttisstring()) {\n        const e = t.value.strong.get(luaS_hashlongstr(key.value));\n        if (e !== undefined) {\n            lobject.setobj2s(L, ra, e.value);\n            return;\n        }\n    }\n',
+    ],
     [
       '        if (L.hookmask & (LUA_MASKLINE | LUA_MASKCOUNT)) {\n            ldebug.luaG_traceexec(L);\n        }',
       '        if (L.hookmask & (LUA_MASKLINE | LUA_MASKCOUNT)) {\n            if ((L.hookmask & LUA_MASKLINE) === 0 && L.hookcount > 1) L.hookcount--;\n            else ldebug.luaG_traceexec(L);\n        }',
