@@ -24,7 +24,28 @@ export class RawClient {
   private unframed = 0;
   closed = false;
 
-  private constructor(readonly socket: net.Socket) {
+  private connection: net.Socket | null = null;
+
+  private constructor() {}
+
+  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    const c = new RawClient();
+    await c.open(port, host);
+    return c;
+  }
+
+  /** A client whose connection `open` makes later: `suiteClient` (suite.ts) hands it out before its server starts. */
+  static unopened(): RawClient {
+    return new RawClient();
+  }
+
+  async open(port: number, host = '127.0.0.1'): Promise<void> {
+    const socket = net.connect(port, host);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       const replies = this.framer.push(chunk);
       this.unframed += chunk.length - replies.reduce((n, r) => n + r.raw.length, 0);
@@ -36,16 +57,12 @@ export class RawClient {
       this.wake();
     });
     socket.on('error', () => undefined);
+    this.connection = socket;
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
-    const socket = net.connect(port, host);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    socket.setNoDelay(true);
-    return new RawClient(socket);
+  get socket(): net.Socket {
+    if (this.connection === null) throw new Error('RawClient used before it was opened (a suite client opens in its beforeAll)');
+    return this.connection;
   }
 
   private wake(): void {
@@ -110,7 +127,8 @@ export class RawClient {
     return { replies: this.queue.map((r) => r.raw.toString('latin1')), partialBytes: this.unframed };
   }
 
+  /** Closes the connection (nothing to do for a client never opened). */
   close(): void {
-    this.socket.destroy();
+    this.connection?.destroy();
   }
 }

@@ -3,10 +3,10 @@
  * must equal redis-server's (KEYS for the case-sensitive matcher, COMMAND LIST
  * FILTERBY PATTERN for the case-insensitive one).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { globMatch } from '../../engine/glob.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { suiteClient, suiteRedis } from '../harness/suite.js';
 
 /** A small deterministic PRNG (mulberry32), so failures reproduce. */
 function prng(seed: number): () => number {
@@ -91,16 +91,8 @@ describe('globMatch', () => {
 });
 
 describe.skipIf(!hasRedisServer())('globMatch vs redis-server', () => {
-  let server: RunningServer;
-  let client: RawClient;
-  beforeAll(async () => {
-    server = await startRedis();
-    client = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    client?.close();
-    await server?.stop();
-  });
+  const server = suiteRedis();
+  const client = suiteClient(server);
 
   it('agrees with KEYS on random patterns (case-sensitive)', async () => {
     const rand = prng(20240601);
