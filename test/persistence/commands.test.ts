@@ -9,9 +9,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { diffSuite, startDiffServers } from '../harness/diff.js';
 import { sleep, tempDir } from './proc.js';
 
@@ -119,18 +120,9 @@ describe.skipIf(!hasRedisServer())('persistence commands vs redis-server', () =>
 if (!hasRedisServer()) console.warn(NO_REDIS);
 
 describe('the AOF at run time', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  let dir: string;
-  beforeAll(async () => {
-    dir = tempDir('runtime');
-    server = await startBroker(['--dir', dir]);
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  const dir = tempDir('runtime');
+  const server = suiteBroker(['--dir', dir]);
+  const c = suiteClient(server);
 
   const info = async (): Promise<string> => (await c.call('INFO', 'persistence')).value as string;
 

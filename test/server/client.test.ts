@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { suiteBroker } from '../harness/suite.js';
 import type { Connection } from '../../broker/net/connection.js';
 
 /** redis-server 7.0's CLIENT LIST fields, in order. */
@@ -41,7 +42,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe('CLIENT against live connections', () => {
-  let server: InProcessBroker;
+  const server = suiteBroker();
   const clients: RawClient[] = [];
   const connect = async (): Promise<RawClient> => {
     const c = await RawClient.connect(server.port);
@@ -53,12 +54,8 @@ describe('CLIENT against live connections', () => {
     [...server.broker.connections.values()].find((x) => x.addr === `127.0.0.1:${c.socket.localPort}`)!;
   const idOf = async (c: RawClient): Promise<number> => (await c.call('CLIENT', 'ID')).value as number;
 
-  beforeAll(async () => {
-    server = await startBroker();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const c of clients) c.close();
-    await server.stop();
   });
 
   it('lists every connection with redis-server 7.0 fields and real values', async () => {

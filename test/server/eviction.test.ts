@@ -7,9 +7,10 @@
  * room; a follower does not evict on its own (replica-ignore-maxmemory) and mirrors its
  * leader's evictions.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient, type RawReply } from '../harness/raw.js';
-import { spawnBroker, startBroker, type InProcessBroker, type RunningServer } from '../harness/servers.js';
+import { spawnBroker, type RunningServer } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { infoField, until } from '../replication/topology.js';
 
 const VALUE = 'v'.repeat(100);
@@ -40,16 +41,8 @@ async function present(c: RawClient, keys: readonly string[]): Promise<Set<strin
 const range = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
 
 describe('maxmemory eviction', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  const server = suiteBroker();
+  const c = suiteClient(server);
   beforeEach(async () => {
     await c.call('CONFIG', 'SET', 'maxmemory', '0', 'maxmemory-policy', 'noeviction', 'maxmemory-samples', '5', 'lfu-log-factor', '10');
     await c.call('FLUSHALL');

@@ -4,15 +4,15 @@
  * The same for failures around commands, in socket events, the cron and timers; and
  * what no guard catches crashes the process with a report.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { spawnBroker, startBroker, type InProcessBroker } from '../harness/servers.js';
+import { spawnBroker } from '../harness/servers.js';
+import { suiteBroker } from '../harness/suite.js';
 
 describe('a command handler that throws', () => {
-  let broker: InProcessBroker;
+  const broker = suiteBroker();
   const reported: string[] = [];
-  beforeAll(async () => {
-    broker = await startBroker();
+  beforeAll(() => {
     broker.broker.engine.onInternalError = (_err, command) => reported.push(command);
     const echo = broker.broker.commands.get('echo')!;
     echo.handler = (c, argv) => {
@@ -22,7 +22,6 @@ describe('a command handler that throws', () => {
       c.reply.bulk('second');
     };
   });
-  afterAll(() => broker?.stop());
 
   it('answers with an error instead of half a reply, and keeps serving', async () => {
     const client = await RawClient.connect(broker.port);
@@ -45,11 +44,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('internal errors outside command handlers', () => {
-  let broker: InProcessBroker;
-  beforeAll(async () => {
-    broker = await startBroker(['--hz', '100']);
-  });
-  afterAll(() => broker?.stop());
+  const broker = suiteBroker(['--hz', '100']);
 
   it('dispatch failing before the command answers: an error reply, and the client goes on', async () => {
     const b = broker.broker;

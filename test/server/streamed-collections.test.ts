@@ -7,9 +7,9 @@
  * progress and none is left at the end.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
 const N = 200_000;
@@ -67,8 +67,8 @@ function inHundreds<T>(items: readonly T[], command: (run: readonly T[]) => stri
 }
 
 describe('streamed replies of hashes, sets and sorted sets', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
+  const server = suiteBroker([], { timeout: 120_000 });
+  const c = suiteClient(server);
 
   /** Reads `argv`'s reply while `changes` run, and expects `want` (the value before them). */
   async function expectWhileChanged(argv: string[], want: Buffer, changes: string[][]): Promise<void> {
@@ -81,15 +81,6 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     expect(got.equals(want)).toBe(true);
     await noneStreamed(c, 25);
   }
-
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  }, 120_000);
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
 
   it('HGETALL, HKEYS and HVALS show the hash as it was', { timeout: 120_000 }, async () => {
     // Only added to: a hashtable's positions are the insertion order.

@@ -7,9 +7,9 @@
  * later pipelined replies, MULTI, and group commit keep their order.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
 /** Entries of the stream and elements of the list: their replies, ~30 MB, outgrow the kernel's socket buffers. */
@@ -120,17 +120,8 @@ function expectBytes(got: Buffer, want: Buffer): void {
 }
 
 describe('streamed range replies', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  }, 120_000);
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
+  const server = suiteBroker([], { timeout: 120_000 });
+  const c = suiteClient(server);
 
   it('XRANGE shows the stream as it was while another client changes it, and a third is answered meanwhile', { timeout: 120_000 }, async () => {
     await c.call('DEL', 's');
@@ -315,16 +306,8 @@ describe('streamed range replies', () => {
 });
 
 describe('streamed replies under appendfsync always (group commit)', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker(['--appendonly', 'yes', '--appendfsync', 'always']);
-    c = await RawClient.connect(server.port);
-  }, 60_000);
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
+  const server = suiteBroker(['--appendonly', 'yes', '--appendfsync', 'always'], { timeout: 60_000 });
+  const c = suiteClient(server);
 
   it('a range that shows the writes before it waits for their fsync, and the replies after it keep their order', { timeout: 120_000 }, async () => {
     await fill(c, 's', 'stream');
