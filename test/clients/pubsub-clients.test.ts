@@ -4,10 +4,10 @@
  * subscribers on 100 channels and 10 patterns with every message counted. Each suite
  * also runs against redis-server, so the expectations are the reference's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -19,11 +19,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start());
 
   describe.each([2, 3] as const)('RESP%d', (protocol) => {
     const ioredis = async (): Promise<Redis> => {

@@ -16,7 +16,7 @@ export interface SuiteServerOptions {
 }
 
 /** Registers the hooks that start a server and stop it; returns a getter of the running server. */
-function suiteServer<S extends RunningServer>(what: string, start: () => Promise<S>, { timeout }: SuiteServerOptions): () => S {
+function startedInHooks<S extends RunningServer>(what: string, start: () => Promise<S>, { timeout }: SuiteServerOptions): () => S {
   let started: S | undefined;
   beforeAll(async () => {
     started = await start();
@@ -28,9 +28,20 @@ function suiteServer<S extends RunningServer>(what: string, start: () => Promise
   };
 }
 
+/** The server `start` makes (a client suite's target, say) for the block's tests. */
+export function suiteServer(start: () => Promise<RunningServer>, options: SuiteServerOptions = {}): RunningServer {
+  const running = startedInHooks('suite server', start, options);
+  return {
+    get port() {
+      return running().port;
+    },
+    stop: () => running().stop(),
+  };
+}
+
 /** Our broker in-process (`startBroker(args)`) for the block's tests. */
 export function suiteBroker(args: readonly string[] = [], options: SuiteServerOptions = {}): InProcessBroker {
-  const running = suiteServer('suite broker', () => startBroker(args), options);
+  const running = startedInHooks('suite broker', () => startBroker(args), options);
   return {
     get broker() {
       return running().broker;
@@ -44,18 +55,12 @@ export function suiteBroker(args: readonly string[] = [], options: SuiteServerOp
 
 /** A reference redis-server (`startRedis(args)`) for the block's tests. */
 export function suiteRedis(args: readonly string[] = [], options: SuiteServerOptions = {}): RunningServer {
-  const running = suiteServer('suite redis-server', () => startRedis(args), options);
-  return {
-    get port() {
-      return running().port;
-    },
-    stop: () => running().stop(),
-  };
+  return suiteServer(() => startRedis(args), options);
 }
 
 /**
- * A client of `server` (a `suiteBroker` or `suiteRedis`, called before this), connected
- * before the block's tests and closed after them, before the server stops.
+ * A client of `server` (a suite server's object, made before this), connected before
+ * the block's tests and closed after them, before the server stops.
  */
 export function suiteClient(server: Pick<RunningServer, 'port'>): RawClient {
   const client = RawClient.unopened();

@@ -3,10 +3,10 @@
  * values, KILL filters, PAUSE holding commands, UNBLOCK through the blocked-clients
  * registry, plus the idle `timeout` and `maxclients`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { suiteBroker } from '../harness/suite.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
+import { suiteBroker, suiteServer } from '../harness/suite.js';
 import type { Connection } from '../../broker/net/connection.js';
 
 /** redis-server 7.0's CLIENT LIST fields, in order. */
@@ -236,11 +236,7 @@ describe('CLIENT against live connections', () => {
 });
 
 describe.skipIf(!hasRedisServer()).each(BLOCKING_TARGETS)('a command that blocks, on $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start(['--slowlog-log-slower-than', '0']);
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start(['--slowlog-log-slower-than', '0']));
 
   it("holds the client's later commands, answers when served, and is counted then", async () => {
     const monitor = await RawClient.connect(server.port);
