@@ -15,8 +15,11 @@ export interface SuiteServerOptions {
   timeout?: number;
 }
 
-/** Registers the hooks that start a server and stop it; returns a getter of the running server. */
-function startedInHooks<S extends RunningServer>(what: string, start: () => Promise<S>, { timeout }: SuiteServerOptions): () => S {
+/**
+ * Registers the hooks that start a server and stop it; returns a getter of the running
+ * server, for a suite helper that wraps it in an object of its own (gateway/harness.ts).
+ */
+export function suiteRunning<S extends RunningServer>(what: string, start: () => Promise<S>, { timeout }: SuiteServerOptions): () => S {
   let started: S | undefined;
   beforeAll(async () => {
     started = await start();
@@ -30,7 +33,7 @@ function startedInHooks<S extends RunningServer>(what: string, start: () => Prom
 
 /** The server `start` makes (a client suite's target, say) for the block's tests. */
 export function suiteServer(start: () => Promise<RunningServer>, options: SuiteServerOptions = {}): RunningServer {
-  const running = startedInHooks('suite server', start, options);
+  const running = suiteRunning('suite server', start, options);
   return {
     get port() {
       return running().port;
@@ -41,7 +44,7 @@ export function suiteServer(start: () => Promise<RunningServer>, options: SuiteS
 
 /** Our broker in-process (`startBroker(args)`) for the block's tests. */
 export function suiteBroker(args: readonly string[] = [], options: SuiteServerOptions = {}): InProcessBroker {
-  const running = startedInHooks('suite broker', () => startBroker(args), options);
+  const running = suiteRunning('suite broker', () => startBroker(args), options);
   return {
     get broker() {
       return running().broker;
