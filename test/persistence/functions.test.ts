@@ -8,9 +8,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sortedFunctionList } from '../harness/function-list.js';
 import { RawClient } from '../harness/raw.js';
+import { testResources } from '../harness/resources.js';
 import { hasRedisServer, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
 
@@ -20,13 +21,7 @@ redis.register_function{function_name='peek', callback=function(keys) return red
 const LIB2 = `#!lua name=more
 redis.register_function('hello', function() return 'hello' end)`;
 
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
+const { servers, clients } = testResources();
 
 async function connect(server: RunningServer): Promise<RawClient> {
   servers.push(server);

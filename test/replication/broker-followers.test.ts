@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { maskRadixTreeNodes } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 import { spawnBroker } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, testResources, until } from './topology.js';
+import { converged, info, infoField, mixedLoad, until } from './topology.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, testResources, until } from './topology.js';
+import { converged, infoField, mixedLoad, until } from './topology.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();

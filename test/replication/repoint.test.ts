@@ -11,7 +11,8 @@
 import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, testResources, until } from './topology.js';
+import { converged, info, infoField, mixedLoad, until } from './topology.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();

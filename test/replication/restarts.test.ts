@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { spawnBroker } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, runLoops, testResources, until } from './topology.js';
+import { converged, infoField, mixedLoad, runLoops, until } from './topology.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();
