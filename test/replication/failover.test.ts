@@ -5,10 +5,9 @@
  * follower converges, and FAILOVER's refusals are redis-server's.
  */
 import { describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
 import { testResources } from '../harness/resources.js';
 import { spawnBroker } from '../harness/servers.js';
-import { converged, infoField, until } from './topology.js';
+import { converged, infoField, linkUp, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, connect } = testResources();
@@ -20,9 +19,6 @@ async function broker(extra: string[] = []) {
   return { server, c };
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 const text = (raw: Buffer): string => raw.toString('latin1');
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { testResources } from '../harness/resources.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, runLoops, StreamReader, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad, runLoops, StreamReader, until } from './topology.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, connect } = testResources();
@@ -31,9 +31,6 @@ async function follower(port: number, extra: string[] = []) {
   return { server, c };
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
   if (!hasRedisServer()) console.warn(NO_REDIS);

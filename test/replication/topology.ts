@@ -32,6 +32,11 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
 }
 
+/** Polls INFO replication until the follower `c` says its link to the leader is up. */
+export async function linkUp(c: RawClient, timeoutMs?: number): Promise<void> {
+  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up', timeoutMs);
+}
+
 /** DEBUG DIGEST of each db in use, as one string. */
 export async function digest(c: RawClient): Promise<string> {
   return (await c.call('DEBUG', 'DIGEST')).raw.toString('latin1');
