@@ -18,16 +18,7 @@ import { Flag } from '../../engine/command.js';
 import { dumpPayload } from '../../engine/persist/dump.js';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-
-/** A small deterministic PRNG (mulberry32), so a failing workload can be rerun. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../harness/prng.js';
 
 const P = ['p:a', 'p:b', 'p:c', 'p:n', 'p:\x00\xff'];
 const T = ['t:a', 't:b', 't:c'];

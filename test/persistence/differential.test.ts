@@ -15,7 +15,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-import { digest, prng, sleep, tempDir } from './proc.js';
+import { prng } from '../harness/prng.js';
+import { digest, sleep, tempDir } from './proc.js';
 import { allStreams, fillMixedDataset, maskSeenTime, streamState, STREAMS } from './dataset.js';
 
 const KEYS = ['a', 'b', 'c', 'l1', 'l2', 's1', 's2', '\x00bin'];

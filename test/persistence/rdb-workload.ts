@@ -6,7 +6,7 @@
  * suites compare the datasets the commands leave.
  */
 import { encodeCommand, type RawClient } from '../harness/raw.js';
-import { prng } from './proc.js';
+import { prng } from '../harness/prng.js';
 
 /** `n` random commands over a few keys of each type. */
 export function randomCommands(seed: number, n: number): string[][] {

@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
 import { checkAof } from '../../broker/persistence/aof/check.js';
-import { digest, kill9, prng, sleep, startAof, tempDir, type Spawned } from './proc.js';
+import { prng } from '../harness/prng.js';
+import { digest, kill9, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
 const ROUNDS = 20;
 const WRITERS = 8;

@@ -7,16 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { globMatch } from '../../engine/glob.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 import { suiteClient, suiteRedis } from '../harness/suite.js';
-
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../harness/prng.js';
 
 function randomString(rand: () => number, alphabet: readonly string[], maxLen: number): string {
   let s = '';
