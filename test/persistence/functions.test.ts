@@ -14,6 +14,7 @@ import { RawClient } from '../harness/raw.js';
 import { testResources } from '../harness/resources.js';
 import { hasRedisServer, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
+import { until } from '../harness/wait.js';
 
 const LIB = `#!lua name=counters
 redis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)
@@ -35,14 +36,6 @@ async function connect(server: RunningServer): Promise<RawClient> {
 }
 
 const text = (c: RawClient, ...argv: string[]): Promise<string> => c.call(...argv).then((r) => r.raw.toString('latin1'));
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 /** Loads the libraries and runs scripts that write. */
 async function fill(c: RawClient): Promise<void> {

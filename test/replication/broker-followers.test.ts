@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { maskRadixTreeNodes } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 import { spawnBroker } from '../harness/servers.js';
-import { converged, info, infoField, linkUp, mixedLoad, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad } from './topology.js';
+import { until } from '../harness/wait.js';
 import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];

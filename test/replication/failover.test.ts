@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { testResources } from '../harness/resources.js';
 import { spawnBroker } from '../harness/servers.js';
-import { converged, infoField, linkUp, until } from './topology.js';
+import { converged, infoField, linkUp } from './topology.js';
+import { until } from '../harness/wait.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, connect } = testResources();

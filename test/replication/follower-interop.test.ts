@@ -17,7 +17,8 @@ import { maskRadixTreeNodes } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 import { BROKER_BIN, freePort, hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, info, infoField, linkUp, mixedLoad, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad } from './topology.js';
+import { until } from '../harness/wait.js';
 import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];

@@ -14,7 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, linkUp, mixedLoad, runLoops, until } from './topology.js';
+import { converged, infoField, linkUp, mixedLoad, runLoops } from './topology.js';
+import { until } from '../harness/wait.js';
 import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { testResources } from '../harness/resources.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, linkUp, mixedLoad, runLoops, StreamReader, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad, runLoops, StreamReader } from './topology.js';
+import { until } from '../harness/wait.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, connect } = testResources();

@@ -10,7 +10,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { converged, infoField, linkUp, mixedLoad, runLoops, until } from './topology.js';
+import { converged, infoField, linkUp, mixedLoad, runLoops } from './topology.js';
+import { until } from '../harness/wait.js';
 import { hasNetns, Netns, NO_NETNS, type Link } from './netns.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { spawnBroker } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, linkUp, mixedLoad, runLoops, until } from './topology.js';
+import { converged, infoField, linkUp, mixedLoad, runLoops } from './topology.js';
+import { until } from '../harness/wait.js';
 import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];

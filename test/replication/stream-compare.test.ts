@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { testResources } from '../harness/resources.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
-import { infoField, StreamReader, until } from './topology.js';
+import { infoField, StreamReader } from './topology.js';
+import { until } from '../harness/wait.js';
 
 const { servers, clients } = testResources();
 

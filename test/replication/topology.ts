@@ -1,11 +1,12 @@
 /**
- * Helpers for the replication suites: INFO fields, waiting for a condition (never for a
- * time), convergence of a follower with its leader, a raw stream reader, and a mixed
+ * Helpers for the replication suites: INFO fields, a follower's link coming up and its
+ * convergence with its leader (states waited for, never times), a raw stream reader, and a mixed
  * write load (streams with consumer groups reading and acking, lists with BRPOPLPUSH
  * consumers, keys with TTLs, pub/sub, MULTI/EXEC, a second db).
  */
 import { ReplyFramer } from '../../protocol/decoder.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
+import { until } from '../harness/wait.js';
 
 /** `INFO <section>` as a map of its fields. */
 export async function info(c: RawClient, section: string): Promise<Map<string, string>> {
@@ -20,16 +21,6 @@ export async function info(c: RawClient, section: string): Promise<Map<string, s
 
 export async function infoField(c: RawClient, section: string, name: string): Promise<string | undefined> {
   return (await info(c, section)).get(name);
-}
-
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Polls INFO replication until the follower `c` says its link to the leader is up. */

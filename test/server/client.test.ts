@@ -8,6 +8,7 @@ import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
 import { suiteBroker, suiteServer } from '../harness/suite.js';
 import type { Connection } from '../../broker/net/connection.js';
+import { until } from '../harness/wait.js';
 
 /** redis-server 7.0's CLIENT LIST fields, in order. */
 const FIELDS = ['id', 'addr', 'laddr', 'fd', 'name', 'age', 'idle', 'flags', 'db', 'sub', 'psub', 'ssub', 'multi',
@@ -35,11 +36,6 @@ const BLOCKING_TARGETS = [
 ];
 
 if (!hasRedisServer()) console.warn(NO_REDIS);
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('CLIENT against live connections', () => {
   const server = suiteBroker();
@@ -149,7 +145,7 @@ describe('CLIENT against live connections', () => {
     const getAfter = writer.read();
     writer.write('*2\r\n$3\r\nGET\r\n$10\r\npaused-key\r\n');
     const writerConn = connectionOf(writer);
-    await until(() => writerConn.heldCommand !== null, 'the SET to be held');
+    await until('the SET to be held', () => writerConn.heldCommand !== null);
     expect(writerConn.heldCommand).toEqual(['SET', 'paused-key', 'v']);
     // Reads from others run; the held SET has not.
     expect((await reader.call('GET', 'paused-key')).value).toBe(null);
@@ -165,7 +161,7 @@ describe('CLIENT against live connections', () => {
     await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
     const published = publisher.call('PUBLISH', 'news', 'hello');
     const conn = connectionOf(publisher);
-    await until(() => conn.heldCommand !== null, 'the PUBLISH to be held');
+    await until('the PUBLISH to be held', () => conn.heldCommand !== null);
     expect(conn.heldCommand).toEqual(['PUBLISH', 'news', 'hello']);
     await admin.call('CLIENT', 'UNPAUSE');
     expect((await published).raw.toString()).toBe(':0\r\n');
@@ -177,7 +173,7 @@ describe('CLIENT against live connections', () => {
     await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
     const held = other.call('PING');
     const otherConn = connectionOf(other);
-    await until(() => otherConn.heldCommand !== null, 'the PING to be held');
+    await until('the PING to be held', () => otherConn.heldCommand !== null);
     const unpause = admin.call('CLIENT', 'UNPAUSE');
     expect((await held).raw.toString()).toBe('+PONG\r\n');
     expect((await unpause).raw.toString()).toBe('+OK\r\n');
@@ -202,7 +198,7 @@ describe('CLIENT against live connections', () => {
     // A wait whose connection closes is forgotten.
     blockForever();
     blocked.close();
-    await until(() => server.broker.engine.blocking.size === 0, 'the wait to be cancelled');
+    await until('the wait to be cancelled', () => server.broker.engine.blocking.size === 0);
   });
 
   it('closes clients idle longer than `timeout`, but not MONITOR clients', async () => {

@@ -11,7 +11,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient, type RawReply } from '../harness/raw.js';
 import { spawnBroker, type RunningServer } from '../harness/servers.js';
 import { suiteBroker, suiteClient } from '../harness/suite.js';
-import { infoField, until } from '../replication/topology.js';
+import { infoField } from '../replication/topology.js';
+import { until } from '../harness/wait.js';
 
 const VALUE = 'v'.repeat(100);
 

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { spawnBroker } from '../harness/servers.js';
 import { suiteBroker } from '../harness/suite.js';
+import { until } from '../harness/wait.js';
 
 describe('a command handler that throws', () => {
   const broker = suiteBroker();
@@ -33,15 +34,6 @@ describe('a command handler that throws', () => {
     client.close();
   });
 });
-
-/** Waits until `check` holds (a liveness bound of a few seconds, not a timing check). */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 describe('internal errors outside command handlers', () => {
   const broker = suiteBroker(['--hz', '100']);
@@ -85,7 +77,7 @@ describe('internal errors outside command handlers', () => {
       throw new Error('parser bug');
     };
     victim.write('PING\r\n');
-    await until(() => victim.closed, 'the victim closed');
+    await until('the victim closed', () => victim.closed);
     expect((await other.call('PING')).raw.toString()).toBe('+PONG\r\n');
     other.close();
   });
@@ -102,7 +94,7 @@ describe('internal errors outside command handlers', () => {
       return int(name);
     };
     const dropped = await RawClient.connect(broker.port);
-    await until(() => dropped.closed, 'the dropped connection closed');
+    await until('the dropped connection closed', () => dropped.closed);
     const next = await RawClient.connect(broker.port);
     expect((await next.call('PING')).raw.toString()).toBe('+PONG\r\n');
     b.config.int = int;
@@ -117,7 +109,7 @@ describe('internal errors outside command handlers', () => {
       calls++;
       throw new Error('cron bug');
     };
-    await until(() => calls >= 3, 'three cron ticks');
+    await until('three cron ticks', () => calls >= 3);
     engine.activeExpireCycle = cycle;
   });
 
