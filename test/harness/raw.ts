@@ -106,6 +106,20 @@ export class RawClient {
     return this.queue.shift()!;
   }
 
+  /**
+   * Sends the commands pipelined, `batch` at a time (a batch's replies read before the
+   * next is sent, so neither side's buffers grow without bound), and returns every reply.
+   */
+  async pipeline(argvs: readonly (readonly (string | Buffer)[])[], batch = argvs.length): Promise<RawReply[]> {
+    const replies: RawReply[] = [];
+    for (let at = 0; at < argvs.length; at += batch) {
+      const part = argvs.slice(at, at + batch);
+      this.write(Buffer.concat(part.map((argv) => encodeCommand(argv))));
+      for (const reply of await this.readMany(part.length)) replies.push(reply);
+    }
+    return replies;
+  }
+
   /** The next `n` replies, in order. */
   async readMany(n: number): Promise<RawReply[]> {
     const replies: RawReply[] = [];
