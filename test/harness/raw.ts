@@ -16,6 +16,22 @@ export function encodeCommand(argv: readonly (string | Buffer)[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * A plain TCP connection to `port`, once connected (rejects if it fails; errors after
+ * that are the caller's to handle): for clients that read the bytes their own way.
+ */
+export async function connectedSocket(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  const socket = net.connect(port, host);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return socket;
+}
+
 export class RawClient {
   private readonly framer = new ReplyFramer();
   private readonly queue: RawReply[] = [];
@@ -40,11 +56,7 @@ export class RawClient {
   }
 
   async open(port: number, host = '127.0.0.1'): Promise<void> {
-    const socket = net.connect(port, host);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
+    const socket = await connectedSocket(port, host);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       const replies = this.framer.push(chunk);

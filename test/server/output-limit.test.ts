@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReplyFramer } from '../../protocol/decoder.js';
-import { encodeCommand, RawClient } from '../harness/raw.js';
+import { connectedSocket, encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { until } from '../harness/wait.js';
 
@@ -50,13 +50,9 @@ class CountingSubscriber {
 }
 
 async function connect(port: number): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
+  const socket = await connectedSocket(port);
   sockets.push(socket);
   socket.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
   return socket;
 }
 

@@ -6,9 +6,8 @@
  * meanwhile and finishes first leaves the reply its view; INFO counts the replies in
  * progress and none is left at the end.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { encodeCommand } from '../harness/raw.js';
+import { connectedSocket, encodeCommand } from '../harness/raw.js';
 import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
@@ -28,8 +27,7 @@ const array = (items: readonly string[]): Buffer => Buffer.from(`*${items.length
  * the first bytes arrived, while this connection reads nothing (the reply backs up).
  */
 async function readReply(port: number, argv: string[] | string[][], until: number | ((got: Buffer) => boolean), meanwhile: () => Promise<void>): Promise<Buffer> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
+  const socket = await connectedSocket(port);
   const chunks: Buffer[] = [];
   let size = 0;
   let wake: (() => void) | null = null;

@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, RawClient } from '../harness/raw.js';
+import { connectedSocket, encodeCommand, RawClient } from '../harness/raw.js';
 import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
@@ -67,9 +67,7 @@ class SlowReader {
   }
 
   static async connect(port: number): Promise<SlowReader> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    return new SlowReader(socket);
+    return new SlowReader(await connectedSocket(port));
   }
 
   send(...argvs: string[][]): void {
