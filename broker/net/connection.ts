@@ -13,6 +13,7 @@
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
 import { RespParser, type LargeCommand } from '../../protocol/parser.js';
+import { sent } from '../../protocol/reply.js';
 import { argsOf, type Arg, type Argv, type Command } from '../../engine/command.js';
 import type { CommandHost, ConnectionHost } from '../server.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
@@ -493,7 +494,10 @@ export class Connection extends Client {
     let bytes = 0;
     const direct = this.directWrites;
     if (direct !== null && direct.usable) {
-      if (direct.write(out) !== 0) return this.close();
+      const written = direct.write(out);
+      if (written < 0) return this.close();
+      // Taken whole by the kernel: the reply writer may write over those bytes.
+      if (written === 0) sent(out);
       for (const chunk of out) bytes += chunk.length;
     } else if (out.length === 1) {
       socket.write(out[0]);

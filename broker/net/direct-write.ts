@@ -87,7 +87,11 @@ export class DirectWrites {
     return this.socket.writableLength === 0 && !this.socket.destroyed;
   }
 
-  /** Writes `out` in order (one writev for a chain); returns 0, or the negative errno of a failed write. */
+  /**
+   * Writes `out` in order (one writev for a chain); returns 0 when the kernel took it
+   * whole, 1 when part of it waits in libuv (`out` is held until then), or the negative
+   * errno of a failed write.
+   */
   write(out: readonly Buffer[]): number {
     const b = binding!;
     const req = spare ?? new b.WriteWrap();
@@ -105,7 +109,7 @@ export class DirectWrites {
     req.writer = this;
     this.waiting++;
     this.pending = this.handle.writeQueueSize;
-    return 0;
+    return 1;
   }
 
   /** @internal A partial write completed. */
