@@ -6,6 +6,7 @@
  * the gateway to come) bring their own state rather than new fields here
  * (ARCHITECTURE.md, "Layers" and "Subsystems").
  */
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -153,6 +154,12 @@ export type CommandHost = Pick<
 
 /** redis-server's `save` when its configuration has none. */
 const REDIS_DEFAULT_SAVE = '3600 1 300 100 60 10000';
+/** `encodeWhileIdle` uses this share of the event loop's idle time in the last cron tick. */
+const IDLE_SHARE = 0.5;
+/** `encodeWhileIdle` stops once used memory passes this share of `maxmemory`. */
+const IDLE_MEMORY_SHARE = 0.75;
+/** One slice of idle work: what a client arriving meanwhile may wait for. */
+const IDLE_SLICE_MS = 2;
 
 /** The broker could not listen where it was told to. */
 export class ListenError extends Error {}
@@ -222,6 +229,10 @@ export class Broker {
   private nextClientId = 1;
   private cronTimer: NodeJS.Timeout | null = null;
   private cronLoops = 0;
+  /** The event loop's use when the cron last looked (`encodeWhileIdle`). */
+  private loopUse = performance.eventLoopUtilization();
+  /** Slices of `encodeWhileIdle` are running. */
+  private encodingSealed = false;
   private shuttingDown = false;
   /** Set while the shutdown hooks run: SHUTDOWN ABORT can still cancel it. */
   private shutdownAbort: AbortController | null = null;
@@ -638,11 +649,38 @@ export class Broker {
       this.metrics.netReplOutput.sample(this.stats.netReplOutputBytes, now);
       this.memory.sample();
     }
+    this.encodeWhileIdle(1000 / hz);
     if (every(1000)) {
       this.closeIdleClients(now);
       this.clientMemory.sampleRecent(this.connections.values(), Math.floor(now / 1000));
     }
     this.cronLoops++;
+  }
+
+  /**
+   * Idle work: the stream nodes XADD closed get the RDB encoding snapshots copy
+   * (Engine.encodeSealedNodes, engine/sealed-nodes.ts), for half the time the event loop
+   * was idle in the last tick, in slices of 2 ms with clients served between them. A
+   * server kept busy, or near its `maxmemory`, leaves them to its next snapshot.
+   */
+  private encodeWhileIdle(tickMs: number): void {
+    const use = performance.eventLoopUtilization(this.loopUse).utilization;
+    this.loopUse = performance.eventLoopUtilization();
+    let left = (1 - use) * tickMs * IDLE_SHARE;
+    if (this.encodingSealed || left < IDLE_SLICE_MS / 2 || this.engine.sealedNodes.pending === 0) return;
+    // The kept bytes would take memory the data may need.
+    const limit = this.dispatcher.maxmemory.limit;
+    if (limit !== 0 && this.memory.figures().used > limit * IDLE_MEMORY_SHARE) return;
+    const slice = this.guard('encoding stream nodes', () => {
+      this.encodingSealed = false;
+      const started = performance.now();
+      const done = this.engine.encodeSealedNodes(Math.min(IDLE_SLICE_MS, left));
+      left -= performance.now() - started;
+      if (done || left <= 0) return;
+      this.encodingSealed = true;
+      setImmediate(slice);
+    });
+    slice();
   }
 
   /** `timeout`: closes normal clients idle for longer, as redis-server's clientsCronHandleTimeout. */

@@ -24,6 +24,7 @@ import { lfuAccess, lfuInitial } from './lfu.js';
 import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
 import { StreamStats } from './stream-stats.js';
+import { SealedNodes } from './sealed-nodes.js';
 import { Watches } from './watches.js';
 import { Tracking } from './tracking.js';
 import { notify, NotifyFlag } from './notify.js';
@@ -119,6 +120,8 @@ export class Engine {
   readonly pubsub = new PubSub();
   /** Delivery and acknowledgement times of stream entries (the metrics' histograms). */
   readonly streamStats = new StreamStats();
+  /** Stream nodes XADD closed, to encode for snapshots while the server is idle (`encodeSealedNodes`). */
+  readonly sealedNodes = new SealedNodes();
   /** Keys WATCHed by clients, invalidated by every change to them. */
   readonly watches = new Watches();
   /** Client-side caching: who may cache which keys, and their invalidation (CLIENT TRACKING). */
@@ -422,6 +425,16 @@ export class Engine {
    * expired, within `budgetMs` of wall time. Visits 16 databases per call (all of them
    * after a call that ran out of time), resuming where the last call stopped.
    */
+  /**
+   * Idle work: gives stream nodes XADD closed their kept RDB encoding for about
+   * `budgetMs` (engine/sealed-nodes.ts). Returns true once none is left.
+   */
+  encodeSealedNodes(budgetMs: number): boolean {
+    const done = this.sealedNodes.encode(performance.now() + budgetMs, (db, e) => this.noteTouched(db, e));
+    if (this.touchedCount !== 0 && this.callTime === 0) this.settleMemory();
+    return done;
+  }
+
   activeExpireCycle(budgetMs: number): void {
     if (!this.activeExpireEnabled || this.followsLeader || this.deletionsPaused) return;
     const start = performance.now();
@@ -484,6 +497,7 @@ export class Engine {
    * changes: FLUSHALL counts them, a reload does not (redis-server's emptyData).
    */
   flushAll(): number {
+    this.sealedNodes.clear();
     let removed = 0;
     for (const db of this.dbs) removed += this.emptyDb(db);
     this.tracking.invalidateAll(this.caller);

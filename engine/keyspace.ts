@@ -211,6 +211,15 @@ export class Db {
   }
 
   /** The value of `key` for a command about to change it (lookupKeyWrite). */
+  /**
+   * The entry of `key` if its value is `value`, without a lookup's side effects
+   * (expiry, access time, a snapshot's copy-on-write): for the engine's idle work.
+   */
+  entryHolding(key: string, value: Value): Entry | undefined {
+    const e = this.dict.get(key);
+    return e !== undefined && e.value === value ? e : undefined;
+  }
+
   lookupWrite(key: string): Value | undefined {
     const e = this.entry(key);
     if (e === undefined) return undefined;

@@ -42,31 +42,46 @@ export class LargeCommand {
   constructor(readonly args: RawArg[]) {}
 }
 
-/** Longest first argument looked up in `names`: every command name is shorter. */
-const NAME_MAX = 24;
-/** Slots of `names` (a power of two). */
-const NAME_SLOTS = 64;
 /**
- * The first arguments seen lately (command names), in slots by length and first and
- * last bytes, shared by every parser: a command line's name is the same string each
- * time rather than a new one, so no string is made for it and its hash, which the
- * command table's lookup needs, is computed once (V8 keeps it in the string).
+ * Strings made lately from short bulks, in slots by length and first and last bytes:
+ * a bulk holding the same bytes as its slot's string is that string again rather than a
+ * new one. Command lines repeat their short arguments (the command's name, a key, a
+ * field name, an option), the more so a leader's stream: no string is made for them
+ * (`latin1Slice` is a call into C++ and an allocation, the most costly part of parsing),
+ * and the hash a Map lookup needs is computed once (V8 keeps it in the string). A bulk
+ * that misses costs a few compares more, and takes the slot.
  */
-const names: string[] = new Array<string>(NAME_SLOTS).fill('');
+class RecentStrings {
+  private readonly strings: string[];
 
-/** `buf.latin1Slice(start, end)`, for a command name: the string in `names` when it holds these bytes. */
-function commandName(buf: Buffer, start: number, end: number): string {
-  const len = end - start;
-  if (len === 0) return '';
-  const slot = (len * 7 + buf[start] * 3 + buf[end - 1]) & (NAME_SLOTS - 1);
-  const known = names[slot];
-  if (known.length === len) {
-    let i = 0;
-    while (i < len && known.charCodeAt(i) === buf[start + i]) i++;
-    if (i === len) return known;
+  constructor(private readonly mask: number) {
+    this.strings = new Array<string>(mask + 1).fill('');
   }
-  return (names[slot] = buf.latin1Slice(start, end));
+
+  /** `buf.latin1Slice(start, end)`, or the string in its slot when that holds these bytes. */
+  slice(buf: Buffer, start: number, end: number): string {
+    const len = end - start;
+    if (len === 0) return '';
+    const slot = (len * 7 + buf[start] * 3 + buf[end - 1]) & this.mask;
+    const known = this.strings[slot];
+    if (known.length === len) {
+      let i = 0;
+      while (i < len && known.charCodeAt(i) === buf[start + i]) i++;
+      if (i === len) return known;
+    }
+    return (this.strings[slot] = buf.latin1Slice(start, end));
+  }
 }
+
+/** Longest bulk looked up in the recent strings: every command name is shorter. */
+const RECENT_MAX = 24;
+/**
+ * Command names, shared by every parser (apart from the other arguments, which must
+ * not push the names out).
+ */
+const names = new RecentStrings(63);
+/** The other short arguments, shared by every parser. */
+const args = new RecentStrings(255);
 
 export class RespParser {
   /** Largest bulk argument accepted (`proto-max-bulk-len`). */
@@ -291,8 +306,8 @@ export class RespParser {
       // input buffer is shared with the following commands.
       if (this.bulkLen > LARGE_BULK) this.pushArg(Buffer.from(buf.subarray(this.pos, end)));
       else if (this.large !== null) this.pushArg(buf.latin1Slice(this.pos, end));
-      else if (this.argv.length === 0 && this.bulkLen <= NAME_MAX) this.argv.push(commandName(buf, this.pos, end));
-      else this.argv.push(buf.latin1Slice(this.pos, end));
+      else if (this.bulkLen > RECENT_MAX) this.argv.push(buf.latin1Slice(this.pos, end));
+      else this.argv.push((this.argv.length === 0 ? names : args).slice(buf, this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;
       this.pendingArgs--;

@@ -119,12 +119,14 @@ export async function pumpSnapshot(job: SnapshotJob, write: (chunk: Buffer) => P
   }
 }
 
-/** Writes a whole file durably, blocking (SAVE): temp file, fsync, rename, fsync dir. */
-export function writeFileDurablySync(file: string, temp: string, data: Buffer): void {
+/** Writes a whole file (one Buffer or its pieces in order) durably, blocking (SAVE): temp file, fsync, rename, fsync dir. */
+export function writeFileDurablySync(file: string, temp: string, data: Buffer | readonly Buffer[]): void {
   const fd = fs.openSync(temp, 'w', 0o644);
   try {
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+    for (const piece of Array.isArray(data) ? data : [data]) {
+      let off = 0;
+      while (off < piece.length) off += fs.writeSync(fd, piece, off, piece.length - off);
+    }
     fs.fdatasyncSync(fd);
   } finally {
     fs.closeSync(fd);

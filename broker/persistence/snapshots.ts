@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError } from '../../engine/persist/bytes.js';
-import { loadSnapshot, snapshotBytes, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
+import { loadSnapshot, snapshotPieces, snapshotLoadSteps, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import type { PersistenceHost } from './persistence.js';
 import { PersistenceStartError, type Load, type LoadSteps } from './loading.js';
 import { Cancelled, rdbInfo, readWholeSync, writeFileDurablySync, writeSnapshotFile, type SnapshotJob } from './snapshot-file.js';
@@ -84,7 +84,7 @@ export class Snapshots {
     this.lastTry = Date.now();
     const temp = `temp-${process.pid}.rdb`;
     try {
-      const bytes = snapshotBytes(this.broker.engine.dbs, Date.now(), 'snapshot', rdbInfo(false));
+      const bytes = snapshotPieces(this.broker.engine.dbs, Date.now(), 'snapshot', rdbInfo(false));
       writeFileDurablySync(file, path.join(path.dirname(file), temp), bytes);
     } catch (err) {
       this.broker.log.warn(`Failed opening the temp RDB file ${temp} (in server root dir ${path.dirname(file)}) for saving: ${strerror(err)}`);

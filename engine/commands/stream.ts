@@ -208,7 +208,8 @@ function xadd(c: Client, argv: string[]): void {
   for (let i = fieldPos; i < argv.length; i++) bytes += byteLength(argv[i]);
   if (bytes > LISTPACK_MAX_SIZE) return c.reply.error(STREAM_ELEMENTS_TOO_LARGE);
 
-  s.append(id, argv, fieldPos, c.engine.settings);
+  const sealed = s.append(id, argv, fieldPos, c.engine.settings);
+  if (sealed !== null) c.engine.sealedNodes.add(c.db, key, s, sealed);
   s.wakeups++;
   const idString = id.toString();
   c.reply.bulk(idString);

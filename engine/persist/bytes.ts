@@ -66,6 +66,13 @@ export class ByteWriter {
     return pieces;
   }
 
+  /** Forgets what was written since the last take, to write anew into the same buffer (nothing may hold a view of it). */
+  discard(): void {
+    this.done = [];
+    this.doneBytes = 0;
+    this.pos = 0;
+  }
+
   /** Moves everything written to `other` to the end of this writer, without copying; `other` is left empty. */
   append(other: ByteWriter): void {
     if (this.pos > 0) {

@@ -239,14 +239,19 @@ export class SnapshotWriter implements EntryGuard {
 
   /** Ends the snapshot (after `step` returned true): the trailer, and the guard is lifted. */
   finish(): Buffer {
+    const pieces = this.finishPieces();
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+  }
+
+  /** `finish`, its bytes as the pieces they were written in (a file takes them without their being copied together). */
+  finishPieces(): Buffer[] {
     this.release();
-    if (this.resp) return this.drain();
+    if (this.resp) return [this.drain()];
     this.w.u8(RdbOp.Eof);
-    // The pieces as they are, copied once with the checksum.
     const pieces = this.w.takePieces();
     for (const piece of pieces) this.crc.update(piece);
     pieces.push(this.crc.bytes());
-    return Buffer.concat(pieces);
+    return pieces;
   }
 
   /** Stops without finishing: the dbs are no longer guarded. */
@@ -377,11 +382,16 @@ export class SnapshotWriter implements EntryGuard {
   }
 }
 
-/** The whole dataset as one snapshot, at once (SAVE, DEBUG RELOAD, a first AOF base). */
+/** The whole dataset as one snapshot, at once (DEBUG RELOAD, tests). */
 export function snapshotBytes(dbs: readonly Db[], now: number, format: SnapshotFormat = 'snapshot', info: SnapshotInfo = {}): Buffer {
+  return Buffer.concat(snapshotPieces(dbs, now, format, info));
+}
+
+/** `snapshotBytes` as the pieces it was written in, for a file (SAVE, a first AOF base): not copied into one Buffer. */
+export function snapshotPieces(dbs: readonly Db[], now: number, format: SnapshotFormat = 'snapshot', info: SnapshotInfo = {}): Buffer[] {
   const writer = new SnapshotWriter(dbs, now, { live: false, format, info });
   writer.step(Infinity);
-  return writer.finish();
+  return writer.finishPieces();
 }
 
 export interface SnapshotLoad {

@@ -16,14 +16,14 @@
  * its fake client's reply buffer.
  */
 import type { Reply } from '../../protocol/reply.js';
-import { lua, luaName, pushBytes, pushName, stringAt, type LuaState } from './lua.js';
+import { lua, luaName, pushBytes, pushName, stringAt, stringValueAt, type LuaState } from './lua.js';
 
 const CR = 13;
 
 /** Parses one RESP reply from `buf` at `pos` onto the Lua stack; returns the position after it. */
 export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
   const type = buf[pos];
-  const lineEnd = buf.indexOf(CR, pos + 1);
+  const lineEnd = lineEndAt(buf, pos + 1);
   const next = lineEnd + 2;
   switch (type) {
     case 43: // + status
@@ -69,6 +69,12 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
     default:
       throw new Error(`unexpected reply type ${type} in a script's command reply`);
   }
+}
+
+/** Where the line from `pos` ends (its CR): a loop, the lines being short (Buffer.indexOf's argument checks cost more than the search). */
+function lineEndAt(buf: Buffer, pos: number): number {
+  while (pos < buf.length && buf[pos] !== CR) pos++;
+  return pos;
 }
 
 function pushAggregate(L: LuaState, buf: Buffer, type: number, n: number, pos: number): number {
@@ -141,9 +147,12 @@ const MAX_DEPTH = 1000;
  */
 export function writeLuaValue(L: LuaState, idx: number, out: Reply, scriptResp: 2 | 3, depth = 0): void {
   switch (lua.lua_type(L, idx)) {
-    case lua.LUA_TSTRING:
-      out.bulkBytes(lua.lua_tolstring(L, idx)!);
+    case lua.LUA_TSTRING: {
+      const value = stringValueAt(L, idx);
+      if (typeof value === 'string') out.bulk(value);
+      else out.bulkBytes(value);
       return;
+    }
     case lua.LUA_TNUMBER:
       out.int(luaNumberToInteger(lua.lua_tonumber(L, idx)));
       return;

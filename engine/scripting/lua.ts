@@ -6,8 +6,10 @@
  * wasmoon, whose every call crosses the JS/WebAssembly border through proxies; through
  * wasmoon's raw C API a BullMQ-sized script would cost about 40% less Lua time, short
  * of the target either way, for a Lua 5.4 that cannot be bent to 5.1). fengari's
- * sources are loaded patched for speed (withPatchedSources) and its string keys are
- * made one latin1 character per byte (stringKey).
+ * sources are loaded patched for speed (withPatchedSources), its string keys are made
+ * one latin1 character per byte (stringKey), its strings may hold latin1 text instead
+ * of bytes (TEXT_STRINGS), and its tables can be readonly as redis-server's
+ * (READONLY_TABLES).
  *
  * Where Lua 5.3 differs from 5.1 and how this bridges it:
  * - 5.3 has a separate integer subtype, and fengari's integers are 32-bit: 0x100000000
@@ -56,6 +58,7 @@ export interface LuaApi {
   lua_error(L: LuaState): never;
   lua_getfield(L: LuaState, i: number, k: Str): number;
   lua_getglobal(L: LuaState, name: Str): number;
+  lua_getmetatable(L: LuaState, i: number): boolean;
   lua_gettop(L: LuaState): number;
   lua_insert(L: LuaState, i: number): void;
   lua_iscfunction(L: LuaState, i: number): boolean;
@@ -201,18 +204,18 @@ function hexNumeralValue(s: Str): number {
 
 /** A Lua string's bytes as a latin1 JavaScript string (no Buffer made: latin1Slice takes any Uint8Array). */
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
-const latin1Write = Buffer.prototype.latin1Write as (this: Uint8Array, s: string, offset: number, length: number) => number;
 
 interface FengariString {
   hash: string | null;
-  realstring: Str;
-  /** Its bytes as a latin1 JavaScript string, once asked for (textOf). */
+  /** Its bytes, null until asked for when it was made from text (TEXT_STRINGS). */
+  realstring: Str | null;
+  /** Its bytes as a latin1 JavaScript string, once asked for (textOf) or as it was made. */
   text: string | null;
 }
 
 /** A Lua string's bytes as latin1, made once per string object: a script's constants are asked for on every run. */
 function textOf(ts: FengariString): string {
-  return (ts.text ??= latin1Slice.call(ts.realstring, 0, ts.realstring.length));
+  return (ts.text ??= latin1Slice.call(ts.realstring!, 0, ts.realstring!.length));
 }
 
 /**
@@ -238,6 +241,14 @@ interface ModuleLoader {
   _extensions: Record<string, (m: { _compile(source: string, file: string): void }, file: string) => void>;
 }
 
+/**
+ * fengari's internal assertions (`lua_assert`, `api_check`), statements of one line:
+ * C Lua compiles them out of a release build, fengari evaluates them, `instanceof`
+ * checks included, on every table access, push and call. Each becomes an empty
+ * statement (an `if` whose body it was keeps one).
+ */
+const ASSERTION = /^([ \t]*)(?:lua_assert|api_check)\(.*\);[ \t]*(?:\/\*.*\*\/)?[ \t]*$/gm;
+
 /** fengari's pops of stack slots (`delete L.stack[--L.top];` and the like): only their index expression is kept. */
 const STACK_DELETE = /delete ([A-Za-z_][A-Za-z0-9_]*\.stack)\[([^\]]+)\];/g;
 
@@ -260,6 +271,12 @@ const FRESH_SLOT = `const tv = stack[i];
  * giving the slot a copy, but only for slots below the top (`return a` with a captured
  * local above `a` leaves it behind). Such objects are marked `captured` and replaced,
  * never reused; luaF_close then needs to copy only those.
+ *
+ * Each thread keeps `fresh`: every slot below it is there and held by no closure, so a
+ * rising top looks only at slots above it (after each library call from a frame of 20
+ * registers, C Lua's `L->top = ci->top` was a loop over the 20). A rising top raises it
+ * past the live slots up to the first one captured; capturing a slot, shrinking the
+ * stack and clearAboveTop lower it.
  */
 const STACK_REUSE: Record<string, [string, string][]> = {
   'lobject.js': [
@@ -271,7 +288,7 @@ const STACK_REUSE: Record<string, [string, string][]> = {
   'lfunc.js': [
     [
       'const luaF_findupval = function(L, level) {\n    return L.stack[level];\n};',
-      'const luaF_findupval = function(L, level) {\n    const uv = L.stack[level];\n    uv.captured = true;\n    return uv;\n};',
+      'const luaF_findupval = function(L, level) {\n    const uv = L.stack[level];\n    uv.captured = true;\n    if (level < L.fresh) L.fresh = level;\n    return uv;\n};',
     ],
     [
       '        let old = L.stack[i];\n        L.stack[i] = new lobject.TValue(old.type, old.value);',
@@ -281,11 +298,16 @@ const STACK_REUSE: Record<string, [string, string][]> = {
   'ldo.js': [
     [
       'const adjust_top = function(L, newtop) {\n    if (L.top < newtop) {\n        while (L.top < newtop)\n            L.stack[L.top++] = new lobject.TValue(LUA_TNIL, null);\n    } else {\n        while (L.top > newtop)\n            delete L.stack[--L.top];\n    }\n};',
-      `const adjust_top = function(L, newtop) {\n    const stack = L.stack;\n    for (let i = L.top; i < newtop; i++) {\n        ${FRESH_SLOT}\n    }\n    L.top = newtop;\n};`,
+      `const adjust_top = function(L, newtop) {\n    const top = L.top;\n    if (newtop > top && newtop > L.fresh) {\n        const stack = L.stack;\n        let live = L.fresh;\n        while (live < top && stack[live] !== undefined && !stack[live].captured) live++;\n        for (let i = top > L.fresh ? top : L.fresh; i < newtop; i++) {\n            ${FRESH_SLOT}\n        }\n        L.fresh = live < top ? live : newtop;\n    }\n    L.top = newtop;\n};`,
+    ],
+    [
+      '    L.stack.length = newsize;\n    L.stack_last = newsize - lstate.EXTRA_STACK;',
+      '    L.stack.length = newsize;\n    if (L.fresh > newsize) L.fresh = newsize;\n    L.stack_last = newsize - lstate.EXTRA_STACK;',
     ],
     ['            for (let i=L.top; i>=(res + nres); i--)\n                delete L.stack[i];\n', ''],
     ['    let newtop = res + wanted; /* top points after the last result */\n    for (let i=L.top; i>=newtop; i--)\n        delete L.stack[i];\n', '    let newtop = res + wanted; /* top points after the last result */\n'],
   ],
+  'lstate.js': [['        this.errfunc = 0;\n    }', '        this.errfunc = 0;\n        this.fresh = 0;\n    }']],
   'lapi.js': [
     [
       "        newtop = L.top + idx + 1; /* 'subtract' index (index is negative) */\n    }\n    ldo.adjust_top(L, newtop);",
@@ -357,6 +379,27 @@ const CALL_INFO_REUSE: Record<string, [string, string][]> = {
 };
 
 /**
+ * The interpreter's loop, and its table reads by a string key (luaV_gettable: a key
+ * found in the table is one Map lookup). Every instruction called luaG_traceexec while a hook is set,
+ * and scripts always run with the count hook (busy-reply-threshold, SCRIPT KILL): that
+ * call only counted down when no line hook is set and the count is not at its end, so
+ * the loop counts down itself then (the same count, the same hook calls).
+ */
+const VM_LOOP: Record<string, [string, string][]> = {
+  'lvm.js': [
+    // A string key found in the table itself (globals, library functions, fields): one Map lookup, no hashing by type.
+    [
+      'const luaV_gettable = function(L, t, key, ra) {\n',
+      'const luaV_gettable = function(L, t, key, ra) {\n    if (t.ttistable() && key.ttisstring()) {\n        const e = t.value.strong.get(luaS_hashlongstr(key.value));\n        if (e !== undefined) {\n            lobject.setobj2s(L, ra, e.value);\n            return;\n        }\n    }\n',
+    ],
+    [
+      '        if (L.hookmask & (LUA_MASKLINE | LUA_MASKCOUNT)) {\n            ldebug.luaG_traceexec(L);\n        }',
+      '        if (L.hookmask & (LUA_MASKLINE | LUA_MASKCOUNT)) {\n            if ((L.hookmask & LUA_MASKLINE) === 0 && L.hookcount > 1) L.hookcount--;\n            else ldebug.luaG_traceexec(L);\n        }',
+    ],
+  ],
+};
+
+/**
  * Corrections of fengari's bugs. lua_pcallk inside a coroutine means to save the
  * caller's `allowhook` in the call's CIST_OAH bit (C Lua's setoah), but its
  * `&= ~CIST_OAH | allowhook` changes nothing: an error caught by xpcall in a coroutine
@@ -364,9 +407,82 @@ const CALL_INFO_REUSE: Record<string, [string, string][]> = {
  * (a script reusing it could neither be interrupted past busy-reply-threshold nor killed).
  */
 const SOURCE_FIXES: Record<string, [string, string][]> = {
-  // Room for the string's text (FengariString), so that every string object has one shape.
-  'lstring.js': [['        this.hash = null;\n        this.realstring = str;\n', '        this.hash = null;\n        this.realstring = str;\n        this.text = null;\n']],
   'lapi.js': [['ci.callstatus &= ~lstate.CIST_OAH | L.allowhook;', 'ci.callstatus = (ci.callstatus & ~lstate.CIST_OAH) | L.allowhook;']],
+};
+
+/**
+ * Strings made from text: a string object has its bytes (`realstring`) or its latin1
+ * text (`text`, FengariString) or both, and makes its bytes when first asked for them
+ * (getstr). KEYS, ARGV and the strings of commands' replies are made from text and
+ * mostly go back to the engine as text (redis.call's arguments, table keys, a
+ * script's result) without bytes ever made: a typed array costs several times the
+ * allocation of a string. So are numbers made strings and concatenations, whose texts
+ * join without a copy. Only lstring.js reads `realstring`; fengari's other modules ask
+ * with getstr().
+ */
+const TEXT_STRINGS: Record<string, [string, string][]> = {
+  'lstring.js': [
+    ['        this.hash = null;\n        this.realstring = str;\n', '        this.hash = null;\n        this.realstring = str;\n        this.text = null;\n'],
+    ['    getstr() {\n        return this.realstring;\n    }', '    getstr() {\n        return this.realstring ?? (this.realstring = latin1Bytes(this.text));\n    }'],
+    ['        return this.realstring.length;', '        return this.realstring !== null ? this.realstring.length : this.text.length;'],
+    [
+      '    return a == b || luastring_eq(a.realstring, b.realstring);',
+      '    return a == b || (a.text !== null && b.text !== null ? a.text === b.text : luastring_eq(a.getstr(), b.getstr()));',
+    ],
+  ],
+  // Numbers made strings (a concatenation's operands, a coercion) are text.
+  'lobject.js': [
+    [
+      '        buff = to_luastring(lua_integer2str(obj.value));',
+      '        buff = lua_integer2str(obj.value);',
+    ],
+    [
+      '        buff = to_luastring(str);\n    }\n    obj.setsvalue(luaS_bless(L, buff));',
+      '        buff = str;\n    }\n    obj.setsvalue(lstringModule.luaS_text(L, buff));',
+    ],
+  ],
+  // A concatenation joins its operands' texts (a string of V8's ropes, no copy) up to CONCAT_TEXT_MAX.
+  'lvm.js': [
+    [
+      '            let buff = new Uint8Array(tl);\n            copy2buff(L, top, n, buff);\n            let ts = luaS_bless(L, buff);',
+      '            let ts = tl <= CONCAT_TEXT_MAX ? concatText(L, top, n) : null;\n            if (ts === null) {\n                let buff = new Uint8Array(tl);\n                copy2buff(L, top, n, buff);\n                ts = luaS_bless(L, buff);\n            }',
+    ],
+  ],
+};
+
+/** Appended to the modules TEXT_STRINGS patches. */
+const TEXT_STRING_HELPERS: Record<string, string> = {
+  'lstring.js': `
+const latin1Bytes = function(text) {
+    const bytes = new Uint8Array(text.length);
+    if (text.length <= 32) for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    else Buffer.prototype.latin1Write.call(bytes, text, 0, text.length);
+    return bytes;
+};
+const luaS_text = function(L, text) {
+    const ts = new TString(L, null);
+    ts.text = text;
+    return ts;
+};
+module.exports.luaS_text = luaS_text;
+`,
+  'lobject.js': `
+const lstringModule = require('./lstring.js');
+`,
+  // Below V8's longest string (2^29 - 24 characters), with room to spare.
+  'lvm.js': `
+const CONCAT_TEXT_MAX = 1 << 28;
+const latin1Slice = Buffer.prototype.latin1Slice;
+const lstringModule = require('./lstring.js');
+const concatText = function(L, top, n) {
+    let text = '';
+    for (let i = n; i > 0; i--) {
+        const ts = L.stack[top - i].tsvalue();
+        text += ts.text ?? (ts.text = latin1Slice.call(ts.realstring, 0, ts.realstring.length));
+    }
+    return lstringModule.luaS_text(L, text);
+};
+`,
 };
 
 /**
@@ -433,22 +549,60 @@ const LUA51: Record<string, [string, string][]> = {
   ],
 };
 
+/**
+ * redis-server 7.0's readonly tables (its Lua's `Table.readonly`, lua_enablereadonlytable):
+ * a table so marked refuses every write, `t.k = v` as `rawset` and `setmetatable`, with
+ * "Attempt to modify a readonly table" (luaV_settable checks each table of a __newindex
+ * chain; lua_rawset, lua_rawseti and lua_setmetatable check theirs). The globals and the
+ * libraries are marked (vm.ts), so scripts read them directly.
+ */
+const READONLY_TABLES: Record<string, [string, string][]> = {
+  'ltable.js': [['        this.metatable = null;\n', '        this.metatable = null;\n        this.readonly = false;\n']],
+  'lvm.js': [
+    [
+      "            let h = t.value; /* save 't' table */\n",
+      "            let h = t.value; /* save 't' table */\n            if (h.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n",
+    ],
+  ],
+  'lapi.js': [
+    [
+      '    ltable.luaH_setfrom(L, o.value, k, v);\n    ltable.invalidateTMcache(o.value);',
+      '    if (o.value.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n    ltable.luaH_setfrom(L, o.value, k, v);\n    ltable.invalidateTMcache(o.value);',
+    ],
+    [
+      '    ltable.luaH_setint(o.value, n, L.stack[L.top - 1]);',
+      '    if (o.value.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n    ltable.luaH_setint(o.value, n, L.stack[L.top - 1]);',
+    ],
+    [
+      '        case LUA_TTABLE: {\n            obj.value.metatable = mt;',
+      '        case LUA_TTABLE: {\n            if (obj.value.readonly) ldebug.luaG_runerror(L, READONLY_TABLE);\n            obj.value.metatable = mt;',
+    ],
+  ],
+};
+
+/** Appended to the modules READONLY_TABLES patches: the message, made once. */
+const READONLY_MESSAGE = '\nconst READONLY_TABLE = to_luastring("Attempt to modify a readonly table", true);\n';
+
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(LUA51[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(TEXT_STRINGS[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
+  if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
+  if (name in TEXT_STRING_HELPERS) out += TEXT_STRING_HELPERS[name];
   out = out.replace(STACK_DELETE, '$2;');
+  out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
 }
 
 /**
  * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
- * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE), correctness (SOURCE_FIXES) and Lua 5.1's
- * behaviour (LUA51). The patches are exact texts of fengari 0.1.5, its last
+ * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE, VM_LOOP, TEXT_STRINGS, ASSERTION),
+ * correctness (SOURCE_FIXES), Lua 5.1's behaviour (LUA51) and redis-server's readonly
+ * tables (READONLY_TABLES). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */
 function withPatchedSources<T>(load: () => T): T {
@@ -482,7 +636,7 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   lstring.luaS_hash = stringKey;
   lstring.luaS_hashlongstr = stringObjectKey;
   const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
-  internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects };
+  internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects, ltable: require('fengari/src/ltable.js') as FengariTables };
   // Loaded after the whole of fengari (its modules require each other in a cycle).
   const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
   const str2num = lobject.luaO_str2num;
@@ -500,11 +654,16 @@ interface FengariStrings {
   luaS_hash: (s: Str) => string;
   luaS_hashlongstr: (ts: FengariString) => string;
   luaS_bless: (L: LuaState, s: Uint8Array) => FengariString;
+  TString: new (L: LuaState, s: Uint8Array | null) => FengariString;
 }
 interface FengariObjects {
   pushsvalue2s: (L: LuaState, ts: FengariString) => void;
+  TValue: new (type: number, value: unknown) => { type: number; value: unknown };
 }
-let internals!: { lstring: FengariStrings; lobject: FengariObjects };
+interface FengariTables {
+  luaH_setint: (t: unknown, key: number, value: { type: number; value: unknown }) => void;
+}
+let internals!: { lstring: FengariStrings; lobject: FengariObjects; ltable: FengariTables };
 
 const fengari = withPatchedSources(loadFengari);
 export const lua = fengari.lua;
@@ -533,19 +692,33 @@ export function luaName(s: string): Str {
 }
 
 /**
- * Drops what a thread's stack still holds above its top. The patched VM leaves popped
+ * Empties what a thread's stack still holds above its top. The patched VM leaves popped
  * slots in place to reuse them (patchedSource); a thread kept between scripts would
- * otherwise hold the last script's values until overwritten.
+ * otherwise hold the last script's values until overwritten. The slots' objects stay
+ * for the next script (STACK_REUSE), but those a closure holds.
  */
 export function clearAboveTop(L: LuaState): void {
-  const state = L as unknown as { stack: unknown[]; top: number };
-  state.stack.fill(undefined, state.top);
+  const state = L as unknown as StateInternals;
+  const stack = state.stack;
+  for (let i = state.top; i < stack.length; i++) {
+    const slot = stack[i];
+    if (slot === undefined) continue;
+    if (slot.captured) {
+      stack[i] = undefined;
+      if (i < state.fresh) state.fresh = i;
+    } else {
+      slot.type = lua.LUA_TNIL;
+      slot.value = null;
+    }
+  }
 }
 
 /** The parts of a lua_State read here: the value slots of the stack and the running call's base. */
 interface StateInternals {
-  stack: { type: number; value: unknown }[];
+  stack: ({ type: number; value: unknown; captured: boolean } | undefined)[];
   top: number;
+  /** Slots below are there and held by no closure (STACK_REUSE). */
+  fresh: number;
   ci: { funcOff: number };
 }
 
@@ -555,32 +728,75 @@ interface StateInternals {
  * object, whose text is kept (textOf).
  */
 export function stringAt(L: LuaState, idx: number): string {
-  const state = L as unknown as StateInternals;
-  const slot = idx > 0 ? state.ci.funcOff + idx : state.top + idx;
-  return textOf(state.stack[slot].value as FengariString);
+  return textOf(slotAt(L as unknown as StateInternals, idx).value as FengariString);
 }
 
-/** Pushes a Lua string made of `bytes`, which the string takes as its own (no copy). */
-function pushOwned(L: LuaState, bytes: Uint8Array, text: string | null): void {
-  const ts = internals.lstring.luaS_bless(L, bytes);
-  ts.text = text;
-  internals.lobject.pushsvalue2s(L, ts);
+/**
+ * The `argc` arguments of the running JavaScript function as strings (redis.call's):
+ * strings as their text, numbers as `formatNumber` writes them; null when one is
+ * neither. Read from the stack slots directly (lua_type and lua_tonumber per argument
+ * cost more than the reading).
+ */
+export function stringArguments(L: LuaState, argc: number, formatNumber: (n: number) => string): string[] | null {
+  const state = L as unknown as StateInternals;
+  const stack = state.stack;
+  const base = state.ci.funcOff;
+  const out = new Array<string>(argc);
+  for (let i = 1; i <= argc; i++) {
+    const slot = stack[base + i]!;
+    // The variant bits aside: 4 is a string (short or long), 3 a number (float or integer).
+    const type = slot.type & 0x0f;
+    if (type === 4) out[i - 1] = textOf(slot.value as FengariString);
+    else if (type === 3) out[i - 1] = formatNumber(slot.value as number);
+    else return null;
+  }
+  return out;
 }
+
+function slotAt(state: StateInternals, idx: number): { type: number; value: unknown } {
+  return state.stack[idx > 0 ? state.ci.funcOff + idx : state.top + idx]!;
+}
+
 
 /** Pushes a latin1 string as a Lua string, its bytes made once (lua_pushstring copies what it is given). */
 export function pushLatin1(L: LuaState, s: string): void {
-  const bytes = new Uint8Array(s.length);
-  if (s.length <= 32) for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-  else latin1Write.call(bytes, s, 0, s.length);
-  pushOwned(L, bytes, s);
+  internals.lobject.pushsvalue2s(L, stringObject(L, s));
 }
 
-/** Pushes a copy of `buf[start, end)` as a Lua string. */
+/** A latin1 string's Lua string object, made from its text (TEXT_STRINGS). */
+function stringObject(L: LuaState, s: string): FengariString {
+  const ts = new internals.lstring.TString(L, null);
+  ts.text = s;
+  return ts;
+}
+
+/** fengari's tag of every string value (lobject.pushsvalue2s). */
+const LUA_TLNGSTR = 4 | (1 << 4);
+
+/** The value lua_pushstring would push, written into by pushStringArray (luaH_setint copies it). */
+let stringSlot: { type: number; value: unknown } | null = null;
+
+/** Pushes a new table of `values` at 1..n (KEYS, ARGV), filled directly rather than through the stack. */
+export function pushStringArray(L: LuaState, values: readonly string[]): void {
+  lua.lua_createtable(L, values.length, 0);
+  const t = lua.lua_topointer(L, -1);
+  const slot = (stringSlot ??= new internals.lobject.TValue(LUA_TLNGSTR, null));
+  for (let i = 0; i < values.length; i++) {
+    slot.value = stringObject(L, values[i]);
+    internals.ltable.luaH_setint(t, i + 1, slot);
+  }
+  slot.value = null;
+}
+
+/** Pushes `buf[start, end)` as a Lua string (made from its text, TEXT_STRINGS). */
 export function pushBytes(L: LuaState, buf: Uint8Array, start: number, end: number): void {
-  const bytes = new Uint8Array(end - start);
-  if (end - start <= 32) for (let i = start; i < end; i++) bytes[i - start] = buf[i];
-  else bytes.set(buf.subarray(start, end));
-  pushOwned(L, bytes, null);
+  internals.lobject.pushsvalue2s(L, stringObject(L, latin1Slice.call(buf, start, end)));
+}
+
+/** The string at `idx` (lua_type said it is one) as its text when it has no bytes yet, else its bytes. */
+export function stringValueAt(L: LuaState, idx: number): string | Str {
+  const ts = slotAt(L as unknown as StateInternals, idx).value as FengariString;
+  return ts.realstring ?? ts.text!;
 }
 
 /** Names' string objects, made once: a name pushed on every call is neither copied nor keyed again. */
@@ -595,6 +811,15 @@ export function pushName(L: LuaState, s: string): void {
     nameStrings.set(s, ts);
   }
   internals.lobject.pushsvalue2s(L, ts);
+}
+
+export function isReadonly(L: LuaState, idx: number): boolean {
+  return (lua.lua_topointer(L, idx) as { readonly: boolean }).readonly;
+}
+
+/** Marks the table at `idx` readonly or writable (READONLY_TABLES; redis-server's lua_enablereadonlytable). */
+export function setReadonly(L: LuaState, idx: number, readonly: boolean): void {
+  (lua.lua_topointer(L, idx) as { readonly: boolean }).readonly = readonly;
 }
 
 /** Raises a Lua error whose value is the string `message` (no position prefix). */

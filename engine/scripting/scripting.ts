@@ -344,9 +344,9 @@ export class Scripting<C extends Client> {
     const L = this.vm.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, envRef);
     lua.lua_createtable(L, 0, 2);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.vm.globalsProxyRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.vm.globalsRef);
     lua.lua_setfield(L, -2, luaName('__index'));
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.vm.globalsProxyRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.vm.globalsRef);
     lua.lua_setfield(L, -2, luaName('__newindex'));
     lua.lua_setmetatable(L, -2);
     lua.lua_pop(L, 1);

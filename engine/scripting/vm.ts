@@ -3,11 +3,12 @@
  * engine: its libraries, the `redis` table, the globals protection, and the running of
  * one script (KEYS/ARGV, the error handler, the conversion of its result).
  *
- * Globals protection (redis-server 7.0's readonly tables): scripts see the globals
- * through a proxy whose writes fail with "Attempt to modify a readonly table" and
- * whose misses fail with "Script attempted to access nonexistent global variable";
- * the libraries (`redis`, `string`, `cjson`...) are proxied the same way. Unlike
- * redis-server's flag on the table itself, `pairs(string)` sees an empty proxy.
+ * Globals protection, as redis-server 7.0's: the globals, every table reachable from
+ * them (the libraries: `redis`, `string`, `cjson`...) and the metatables of the globals
+ * and of strings are readonly tables (lua.ts, READONLY_TABLES), whose writes fail with
+ * "Attempt to modify a readonly table"; a missing global fails with "Script attempted
+ * to access nonexistent global variable" (the globals' metatable). KEYS and ARGV are
+ * set with the globals' flag lifted for the moment.
  *
  * Commands called by a script run on the calling client itself (its reply switched to
  * the script's RESP version, what they wrote read back and removed), through the
@@ -18,7 +19,7 @@ import { Reply } from '../../protocol/reply.js';
 import type { Client } from '../client.js';
 import { Flag, type Command, type Lookup } from '../command.js';
 import { OOM } from '../errors.js';
-import { clearAboveTop, formatG, pushLatin1, pushName, stringAt, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
+import { clearAboveTop, formatG, isReadonly, pushLatin1, pushStringArray, setReadonly, stringArguments, pushName, lua, lauxlib, lualib, latin1, luaBytes, luaName, raise, raiseWhere, type LuaJsFunction, type LuaState } from './lua.js';
 import { openRedisLibraries, setFunctions } from './libs.js';
 import { errorText, pushReply, writeLuaValue } from './convert.js';
 
@@ -96,39 +97,20 @@ return function(err)
   return err
 end`;
 
-/** Runs a script in its coroutine under the error handler (xpcall lets the hook yield through it). */
-const RUNNER = `
-local xpcall = xpcall
-return function(handler, f, ...) return xpcall(f, handler, ...) end`;
 
-/**
- * The globals protection: `protect(t)` returns a proxy of t that refuses writes;
- * missing globals raise redis-server's error. Both errors are raised by JavaScript
- * functions, as redis-server's are by C ones, so the error handler places them at
- * the script's line.
- */
-const PROTECTION = `
-local G, setmetatable, missing, refuse = ...
-setmetatable(G, {__index = missing})
-return function(t)
-  return setmetatable({}, {__index = t, __newindex = refuse, __metatable = false})
-end`;
-
-/** __index of the globals: a miss is an error. */
+/** __index of the globals: a miss is an error (raised by a JavaScript function, as redis-server's by a C one, so the error handler places it at the script's line). */
 export function missingGlobal(L: LuaState): number {
   const s = lua.lua_tolstring(L, 2);
   return raiseWhere(L, `Script attempted to access nonexistent global variable '${s === null ? '?' : latin1(s)}'`);
 }
 
-/** __newindex of a protected table. */
+/** __newindex of a protected table (the environment library code loads in). */
 export function readonlyTable(L: LuaState): number {
   return raiseWhere(L, 'Attempt to modify a readonly table');
 }
 
 /** Globals scripts may not see at all (redis-server removes them or never loads them). */
 const REMOVED_GLOBALS = ['loadfile', 'dofile', 'print', 'require', 'module', 'package', 'collectgarbage'];
-/** Libraries made read-only for scripts. */
-const PROTECTED_LIBRARIES = ['redis', 'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'debug', 'coroutine'];
 
 export function sha1hex(body: string): string {
   return createHash('sha1').update(body, 'latin1').digest('hex');
@@ -155,15 +137,17 @@ export class ScriptVM<C extends Client> {
   private current: Suspension<C> | null = null;
   /** Where the commands a script calls write their replies (callCommand). */
   private readonly scratch = new Reply(2);
-  private readonly runnerRef: number;
+  /** xpcall, the base of a script's coroutine: it runs the script under the error handler, and the hook yields through it. */
+  private readonly xpcallRef: number;
   /** A coroutine whose script ended normally, kept for the next one (making one costs more than the set-up it saves). */
   private idle: { thread: LuaState; threadRef: number } | null = null;
   /** KEYS and ARGV hold a script's values: cleared before a function runs (redis-server's functions never see them). */
   private keysSet = false;
-  /** Registry references: the error handler, the protected globals proxy, the globals themselves. */
+  /** Registry references: the error handler, the globals. */
   readonly handlerRef: number;
-  readonly globalsProxyRef: number;
-  private readonly globalsRef: number;
+  readonly globalsRef: number;
+  /** The globals table itself, whose readonly flag is lifted to set KEYS and ARGV. */
+  private readonly globals: { readonly: boolean };
 
   constructor(private readonly host: ScriptCommandHost<C>) {
     const L = lauxlib.luaL_newstate();
@@ -184,14 +168,16 @@ export class ScriptVM<C extends Client> {
     this.adaptCoroutines();
     this.openRedisTable();
     this.handlerRef = this.refOf(ERROR_HANDLER, 0);
-    this.runnerRef = this.refOf(RUNNER, 0);
+    lua.lua_getglobal(L, luaName('xpcall'));
+    this.xpcallRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     for (const name of REMOVED_GLOBALS) {
       lua.lua_pushnil(L);
       lua.lua_setglobal(L, luaName(name));
     }
     lua.lua_pushglobaltable(L);
+    this.globals = lua.lua_topointer(L, -1) as { readonly: boolean };
     this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    this.globalsProxyRef = this.protectGlobals();
+    this.protectGlobals();
   }
 
   /** Compiles Lua source and returns a registry reference to the function it returns (or the chunk itself with `results` 0). */
@@ -205,37 +191,25 @@ export class ScriptVM<C extends Client> {
     return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
-  /** Installs the protection: the library tables become proxies; returns the ref of the globals proxy. */
-  private protectGlobals(): number {
+  /**
+   * Installs the protection (scriptingInit's luaSetErrorMetatable and
+   * luaSetTableProtectionRecursively): a missing global raises an error, and the
+   * globals, what they reach, their metatable and strings' are readonly.
+   */
+  private protectGlobals(): void {
     const L = this.L;
-    const G = this.globalsRef;
-    const protect = this.refOf(
-      PROTECTION,
-      4,
-      () => lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, G),
-      () => lua.lua_getglobal(L, luaName('setmetatable')),
-      () => lua.lua_pushjsfunction(L, missingGlobal),
-      () => lua.lua_pushjsfunction(L, readonlyTable),
-    );
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, G);
-    for (const name of PROTECTED_LIBRARIES) {
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, protect);
-      lua.lua_getfield(L, -2, luaName(name));
-      lua.lua_call(L, 1, 1);
-      lua.lua_pushstring(L, luaName(name));
-      lua.lua_insert(L, -2);
-      lua.lua_rawset(L, -3);
-    }
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, protect);
-    lua.lua_pushvalue(L, -2);
-    lua.lua_call(L, 1, 1);
-    // _G names the proxy, so `_G.x = 1` is refused too.
-    lua.lua_pushstring(L, luaName('_G'));
-    lua.lua_pushvalue(L, -2);
-    lua.lua_rawset(L, -4);
-    const env = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    lua.lua_pop(L, 1);
-    return env;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    lua.lua_createtable(L, 0, 1);
+    lua.lua_pushjsfunction(L, missingGlobal);
+    lua.lua_setfield(L, -2, luaName('__index'));
+    lua.lua_setmetatable(L, -2);
+    protectRecursively(L);
+    lua.lua_getmetatable(L, -1);
+    protectRecursively(L);
+    lua.lua_pushstring(L, luaName(''));
+    lua.lua_getmetatable(L, -1);
+    protectRecursively(L);
+    lua.lua_pop(L, 4);
   }
 
   /**
@@ -337,7 +311,6 @@ export class ScriptVM<C extends Client> {
       lua.lua_pop(L, 1);
       return { error: message };
     }
-    this.setEnvironment(-1, this.globalsProxyRef);
     return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
@@ -373,21 +346,23 @@ export class ScriptVM<C extends Client> {
     if (!asArguments) {
       // G's metatable has no __newindex: raw sets are what lua_setfield would do.
       lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.globalsRef);
+      this.globals.readonly = false;
       pushName(thread, 'KEYS');
-      this.pushStrings(thread, keys);
+      pushStringArray(thread, keys);
       lua.lua_rawset(thread, -3);
       pushName(thread, 'ARGV');
-      this.pushStrings(thread, args);
+      pushStringArray(thread, args);
       lua.lua_rawset(thread, -3);
+      this.globals.readonly = true;
       lua.lua_pop(thread, 1);
       this.keysSet = true;
     }
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.runnerRef);
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.xpcallRef);
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
     if (asArguments) {
-      this.pushStrings(thread, keys);
-      this.pushStrings(thread, args);
+      pushStringArray(thread, keys);
+      pushStringArray(thread, args);
     }
     // Inside EXEC, or for a command a leader sent, the script must end within the command.
     const mayYield = !saved.denyBlocking && !c.mustObey;
@@ -424,7 +399,7 @@ export class ScriptVM<C extends Client> {
     const T = s.thread;
     const out = s.ctx.caller.reply;
     try {
-      // The runner returns xpcall's results: true and the result, or false and the error.
+      // The coroutine ends with xpcall's results: true and the result, or false and the error.
       if (status === lua.LUA_OK && lua.lua_toboolean(T, 1)) writeLuaValue(T, 2, out, s.ctx.resp);
       else {
         lua.lua_settop(T, status === lua.LUA_OK ? 2 : lua.lua_gettop(T));
@@ -458,11 +433,13 @@ export class ScriptVM<C extends Client> {
     this.keysSet = false;
     const L = this.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    this.globals.readonly = false;
     for (const name of ['KEYS', 'ARGV']) {
       lua.lua_pushstring(L, luaName(name));
       lua.lua_pushnil(L);
       lua.lua_rawset(L, -3);
     }
+    this.globals.readonly = true;
     lua.lua_pop(L, 1);
   }
 
@@ -480,14 +457,6 @@ export class ScriptVM<C extends Client> {
     if (s.mayYield && T === s.thread && threshold > 0 && Date.now() - s.ctx.startedAt >= threshold && lua.lua_isyieldable(T)) {
       s.ctx.busy = true;
       lua.lua_yield(T, 0);
-    }
-  }
-
-  private pushStrings(L: LuaState, values: readonly string[]): void {
-    lua.lua_createtable(L, values.length, 0);
-    for (let i = 0; i < values.length; i++) {
-      pushLatin1(L, values[i]);
-      lua.lua_rawseti(L, -2, i + 1);
     }
   }
 
@@ -518,13 +487,8 @@ export class ScriptVM<C extends Client> {
     const argc = lua.lua_gettop(L);
     if (ctx === null) return raiseErrorTable(L, 'ERR redis.call/pcall can only be called inside a script invocation');
     if (argc === 0) return this.callError(L, raiseErrors, 'ERR Please specify at least one argument for this redis lib call');
-    const argv = new Array<string>(argc);
-    for (let i = 1; i <= argc; i++) {
-      const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv[i - 1] = stringAt(L, i);
-      else if (t === lua.LUA_TNUMBER) argv[i - 1] = formatArgNumber(lua.lua_tonumber(L, i));
-      else return this.callError(L, raiseErrors, 'ERR Lua redis lib command arguments must be strings or integers');
-    }
+    const argv = stringArguments(L, argc, formatArgNumber);
+    if (argv === null) return this.callError(L, raiseErrors, 'ERR Lua redis lib command arguments must be strings or integers');
     const found = this.host.lookup(argv);
     if (found.error !== undefined) {
       const unknown = found.command === undefined;
@@ -619,6 +583,17 @@ export class ScriptVM<C extends Client> {
       return raiseErrorTable(L, 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
     }
     return 0;
+  }
+}
+
+/** Marks the table on top of the stack readonly, and the tables it holds, once each (luaSetTableProtectionRecursively). */
+function protectRecursively(L: LuaState): void {
+  if (isReadonly(L, -1)) return;
+  setReadonly(L, -1, true);
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, -2) !== 0) {
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) protectRecursively(L);
+    lua.lua_pop(L, 1);
   }
 }
 

@@ -61,7 +61,7 @@ function forEachLeaf(node: TreeNode, f: (nacks: readonly Nack[], n: number) => v
 }
 
 /** Pending entries ordered by ID. */
-class Pel {
+export class Pel {
   private tree = new BTree<StreamId, Nack>(undefined, compareIds);
   /** Reused by `atOrAfter` so that stepping through the PEL allocates nothing. */
   private readonly pair: [StreamId, Nack] = [StreamId.MIN, undefined as unknown as Nack];

@@ -125,11 +125,12 @@ export class StreamNode {
   private unflattened = 0;
   /**
    * The node's listpack as an RDB string (engine/persist/rdb/stream.ts), off the JS
-   * heap (a load keeps thousands: no garbage collection copies them), kept when a snapshot wrote it (`Stream.keepEncoded`) or a load read it and the
-   * node was not the stream's tail, so the next snapshot copies it instead of encoding
-   * and compressing the node again; any change drops it. It costs its bytes (the listpack
-   * LZF-compressed, about 7 per `field value` entry), counted in `payloadBytes`:
-   * 1,000,000 such entries take 2.3x redis-server's used_memory after a save instead of 1.9x.
+   * heap (a stream keeps thousands: no garbage collection copies them), made when the
+   * node stops being its stream's tail (`Stream.append`, `encodeSealedNodesWith`), or
+   * kept when a snapshot wrote it (`Stream.keepEncoded`) or a load read it and the node
+   * was not the stream's tail, so a snapshot copies it instead of encoding and
+   * compressing the node; any change drops it. It costs its bytes (the listpack
+   * LZF-compressed, about 7 per `field value` entry), counted in `payloadBytes`.
    */
   rdbEncoded: Buffer | null = null;
   /** Set while the node is undecoded (the file comment): `meta` and `data` are empty until `ready`. */

@@ -47,6 +47,17 @@ const TRIMMED = StreamNode.create(StreamId.MIN, [], 0, 0);
 const DEFAULT_NODE_CAPACITY = 16;
 const MAX_PREALLOCATED_CAPACITY = 128;
 
+/**
+ * Encodes a node as its RDB string (`encodeSealed`); set by the RDB codec
+ * (engine/persist/rdb/stream.ts, `encodeSealedNodesWith`), which this module does not import.
+ */
+let sealedNodeEncoder: ((node: StreamNode) => Buffer) | null = null;
+
+/** Sets the encoder `Stream.encodeSealed` uses (the RDB codec, at its import). */
+export function encodeSealedNodesWith(encode: (node: StreamNode) => Buffer): void {
+  sealedNodeEncoder = encode;
+}
+
 export type TrimStrategy = 'maxlen' | 'minid';
 
 export interface TrimArgs {
@@ -139,15 +150,18 @@ export class Stream implements DataObject {
 
   /**
    * Adds an entry with the field/value pairs argv[start..]. The caller has checked
-   * that `id` is greater than `lastId`.
+   * that `id` is greater than `lastId`. Returns the node this closed (it stopped being
+   * the tail) when it has no kept RDB encoding, for `encodeSealed` later; else null.
    */
-  append(id: StreamId, argv: readonly string[], start: number, limits: StreamNodeLimits): void {
+  append(id: StreamId, argv: readonly string[], start: number, limits: StreamNodeLimits): StreamNode | null {
     // redis-server appends to the node with the greatest key, the last one.
     let tail = this.nodes.length > this.head ? this.nodes[this.nodes.length - 1] : null;
+    let sealed: StreamNode | null = null;
     if (tail !== null && this.isFull(tail, argv, start, limits)) {
       const unsealed = tail.payloadBytes;
       tail.seal();
       this.nodeChars += tail.payloadBytes - unsealed;
+      if (tail.rdbEncoded === null) sealed = tail;
       tail = null;
     }
     if (tail === null) {
@@ -170,6 +184,25 @@ export class Stream implements DataObject {
     this.entriesAdded = incU64(this.entriesAdded);
     this.lastId = id;
     if (this.length === 1) this.firstId = id;
+    return sealed;
+  }
+
+  /**
+   * Gives `node`, which `append` closed, its kept RDB encoding (`StreamNode.rdbEncoded`),
+   * so that snapshots (SAVE, BGSAVE, the AOF base, DUMP, a full resync) copy its bytes
+   * instead of converting and compressing it, as redis-server's save copies its
+   * listpacks. Nothing when it has one, is the tail again or left the stream. Returns
+   * whether it encoded. Idle-time work (engine/sealed-nodes.ts): never on a command's path.
+   */
+  encodeSealed(node: StreamNode): boolean {
+    if (sealedNodeEncoder === null || node.rdbEncoded !== null || node.size === 0) return false;
+    if (node === this.nodes[this.nodes.length - 1]) return false;
+    const k = this.seekNode(new IdWords(node.idAt(0)));
+    if (k < 0 || this.nodes[k] !== node) return false;
+    const encoded = sealedNodeEncoder(node);
+    node.rdbEncoded = encoded;
+    this.nodeChars += encoded.length;
+    return true;
   }
 
   /** streamAppendItem's test for starting a new node. */

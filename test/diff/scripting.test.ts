@@ -167,6 +167,16 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       '_G.y = 1',
       'redis.call = 1',
       "string.foo = 'x'",
+      // Readonly tables (redis-server 7.0's flag): raw writes and metatables too, the libraries' contents visible.
+      "rawset(_G, 'y', 1)",
+      "rawset(string, 'y', 1)",
+      'setmetatable(_G, nil)',
+      'setmetatable(string, {})',
+      'getmetatable(_G).__index = nil',
+      "local mt = getmetatable('') mt.__index = nil",
+      'table.insert(string, 1)',
+      "return {type(getmetatable(_G)), type(getmetatable(_G).__index), type(rawget(redis, 'call')), type(rawget(_G, 'redis')), tostring(getmetatable(cjson))}",
+      "KEYS[1] = 'z' table.insert(ARGV, 'x') return {KEYS[1], #ARGV}",
       "error('boom')",
       "error('boom', 0)",
       "error('deep', 2)",
@@ -257,6 +267,24 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
     );
   });
 
+  it('KEYS, ARGV and reply strings (made from their text) as bytes, keys, operands and results', async () => {
+    const binary = Buffer.from([0, 255, 13, 10, 128, 65]);
+    await p.same('SET', 'bin', binary);
+    const scripts = [
+      'return {KEYS[1], ARGV[1], ARGV[2], #KEYS[1], #ARGV[1], #ARGV[2]}',
+      "return {KEYS[1] == 'k', ARGV[1] == ARGV[1], ARGV[2] == redis.call('GET', 'bin'), ARGV[1] < ARGV[2], ARGV[2] < 'z'}",
+      'local t = {[ARGV[1]] = 1} t[ARGV[2]] = 2 return {t.a, t[redis.call(\'GET\', \'bin\')], string.byte(ARGV[2], 1, -1)}',
+      "return {string.sub(KEYS[1] .. ARGV[2], 2), string.upper(ARGV[1]), ARGV[1]:rep(2), tostring(ARGV[2]) .. redis.call('GET', 'bin')}",
+      "return {cmsgpack.unpack(cmsgpack.pack(ARGV[2])) == ARGV[2], cjson.encode({ARGV[1]}), tonumber(ARGV[3]), redis.sha1hex(ARGV[2])}",
+      "redis.call('SET', KEYS[1], ARGV[2]) return redis.call('GET', KEYS[1])",
+      // Concatenations and numbers made strings (texts joined).
+      "local s = '' for i = 1, 100 do s = s .. i .. ',' end return {s, #s, s:sub(1, 10), s == s .. '', string.byte(s, 3)}",
+      "return {1 .. '', 1.5 .. 'x', -0.0 .. '', 1e100 .. '', (2^53) .. '', 'a' .. 'b' .. 'c' == 'abc', ARGV[2] .. KEYS[1]}",
+      "local t = {} t['x' .. 1] = 5 local a = 'A\\0B' .. '\\255' return {t.x1, ('x' .. 1) < 'x2', a, #a, string.byte(a, 1, -1), cmsgpack.pack('ab' .. ARGV[2])}",
+    ];
+    for (const script of scripts) await p.same('EVAL', script, '1', 'k', 'a', binary, '12.5');
+  });
+
   it('Lua 5.1 where fengari is 5.3: the coroutine library, error wording, # of constructed tables, array order', async () => {
     await evals(
       "local t = {} for _, k in ipairs({'create', 'resume', 'running', 'status', 'wrap', 'yield', 'isyieldable'}) do t[#t + 1] = type(coroutine[k]) end return t",
@@ -272,6 +300,9 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       "local f = coroutine.wrap(function() error('boom') end) f()",
       "local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end) return {gen(), gen(), gen()}",
       "local co = coroutine.create(function() redis.call('SET', 'co', 'x') coroutine.yield() return redis.call('GET', 'co') end) coroutine.resume(co) return {coroutine.resume(co)}",
+      // Upvalues among reused stack slots (lua.ts STACK_REUSE): closures keep their own values as the stack moves on.
+      "local fs = {} for i = 1, 3 do local x = i * 10 fs[i] = function() return x end end local function g(a) local b = a + 1 local h = function() b = b + 1 return b end return h end local h1 = g(1) local h2 = g(2) tostring(1) local t = {} for i = 1, 5 do t[i] = tostring(i) .. string.rep('x', i) end return {fs[1](), fs[2](), fs[3](), h1(), h1(), h2(), t[5]}",
+      "local function mk() local a, b, c = 1, 2, 3 return function() return a + b + c end end local f = mk() local x = {mk(), mk()} local y = select('#', unpack({1, 2, 3, 4, 5, 6, 7, 8})) return {f(), x[1](), y}",
       'local x; return x + 1',
       'local t = {} return t.a.b',
       'return redis.nofunc()',
@@ -356,6 +387,18 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
     await p.same('FUNCTION', 'LIST');
     await p.same('FUNCTION', 'KILL');
     await p.same('FUNCTION', 'HELP');
+  });
+
+  it("a function's globals: readonly as a script's, misses refused", async () => {
+    const library = `#!lua name=globals
+redis.register_function('write', function() y = 1 end)
+redis.register_function('miss', function() return nosuch end)
+redis.register_function('library', function() string.x = 1 end)
+redis.register_function('raw', function() rawset(_G, 'q', 1) end)
+redis.register_function('meta', function() return type(getmetatable(_G)) end)`;
+    await p.same('FUNCTION', 'LOAD', library);
+    for (const f of ['write', 'miss', 'library', 'raw', 'meta']) await p.same('FCALL', f, '0');
+    await p.same('FUNCTION', 'LOAD', '#!lua name=global_at_load\nz = 5');
   });
 
   it('FUNCTION LOAD errors: metadata, names, registration, the load environment', async () => {

@@ -2,7 +2,8 @@
  * The RDB primitives (engine/persist/rdb/): CRC-64 against redis-server's check value,
  * LZF round trips and refusals, listpack integer and string encodings at every size
  * boundary, RDB lengths and integer-encoded strings; stream nodes a load leaves
- * undecoded, and a damaged one refused at load all the same.
+ * undecoded, and a damaged one refused at load all the same; the encodings nodes keep
+ * once they stop being a stream's tail; pending entries' extreme counts and times.
  */
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, FormatError } from '../../engine/persist/bytes.js';
@@ -15,6 +16,11 @@ import { Engine } from '../../engine/engine.js';
 import { loadSnapshot, snapshotBytes } from '../../engine/persist/snapshot.js';
 import { Stream } from '../../engine/types/stream.js';
 import { StreamId } from '../../engine/types/stream-id.js';
+import type { ConsumerGroup } from '../../engine/types/stream-group.js';
+import type { StreamNode } from '../../engine/types/stream-node.js';
+import { Client } from '../../engine/client.js';
+import { CommandTable } from '../../engine/command.js';
+import { engineCommands } from '../../engine/commands/index.js';
 
 describe('CRC-64 (Jones)', () => {
   it('matches redis-server crc64.c check value', () => {
@@ -162,5 +168,92 @@ describe('RDB streams', () => {
     // No checksum (8 zero bytes): the listpack check is what must catch it.
     damaged.fill(0, damaged.length - 8);
     expect(() => loadSnapshot(new Engine({ databases: 1 }).dbs, damaged, { now: 0 })).toThrow(FormatError);
+  });
+});
+
+describe('RDB stream nodes kept encoded', () => {
+  it('gives each node that stopped being the tail the RDB string a save would encode', () => {
+    const engine = new Engine({ databases: 1 });
+    const stream = new Stream();
+    const limits = { streamNodeMaxBytes: 4096, streamNodeMaxEntries: 50 };
+    const sealed: StreamNode[] = [];
+    for (let i = 1; i <= 120; i++) {
+      const node = stream.append(new StreamId(1000 + i, i % 3), ['field', `value-${i}`], 0, limits);
+      if (node !== null) sealed.push(node);
+    }
+    engine.dbs[0].set('s', stream);
+    const nodes = stream.view().nodes;
+    expect(sealed).toEqual([nodes[0], nodes[1]]);
+    const unencoded = snapshotBytes(engine.dbs, 0);
+    for (const node of nodes) node.rdbEncoded = null;
+    const bytesBefore = stream.payloadBytes;
+    expect(sealed.map((node) => stream.encodeSealed(node))).toEqual([true, true]);
+    // The tail is not encoded, nor a node encoded already.
+    expect(stream.encodeSealed(nodes[2])).toBe(false);
+    expect(stream.encodeSealed(nodes[0])).toBe(false);
+    expect(stream.payloadBytes).toBe(bytesBefore + nodes[0].rdbEncoded!.length + nodes[1].rdbEncoded!.length);
+    expect(snapshotBytes(engine.dbs, 0).equals(unencoded)).toBe(true);
+  });
+
+  it('encodes the nodes XADD closed as idle work, skipping the keys deleted meanwhile, with the memory totals kept', () => {
+    const engine = new Engine({ databases: 1 });
+    const table = new CommandTable<Client>();
+    table.register(engineCommands);
+    const client = new Client(engine, 1);
+    const run = (...argv: string[]): void => {
+      const found = table.lookup(argv);
+      if (found.error !== undefined) throw new Error(found.error);
+      engine.call(client, found.command, argv);
+      client.reply.take();
+    };
+    for (let i = 0; i < 450; i++) run('XADD', i % 2 === 0 ? 'kept' : 'deleted', '*', 'field', `value-${i}`);
+    run('DEL', 'deleted');
+    expect(engine.sealedNodes.pending).toBe(4);
+    const kept = engine.dbs[0].peek('kept')!.value as Stream;
+    const before = engine.dbs[0].peek('kept')!;
+    const memoryBefore = engine.dbs[0].usedBytes;
+    expect(engine.encodeSealedNodes(Infinity)).toBe(true);
+    expect(engine.sealedNodes.pending).toBe(0);
+    expect(kept.view().nodes.map((node) => node.rdbEncoded !== null)).toEqual([true, true, false]);
+    const grew = kept.view().nodes[0].rdbEncoded!.length + kept.view().nodes[1].rdbEncoded!.length;
+    expect(engine.dbs[0].usedBytes).toBe(memoryBefore + grew);
+    expect(before).toBe(engine.dbs[0].peek('kept'));
+  });
+});
+
+describe('RDB pending entries', () => {
+  it('round-trips delivery counts past 32 bits and delivery times past 2^53 or before 1970', () => {
+    const engine = new Engine({ databases: 1 });
+    const table = new CommandTable<Client>();
+    table.register(engineCommands);
+    const client = new Client(engine, 1);
+    const run = (...argv: string[]): string => {
+      const found = table.lookup(argv);
+      if (found.error !== undefined) throw new Error(found.error);
+      engine.call(client, found.command, argv);
+      return client.reply.take().toString();
+    };
+    for (let i = 1; i <= 5; i++) run('XADD', 's', `${i}-1`, 'f', 'v');
+    run('XGROUP', 'CREATE', 's', 'g', '0');
+    run('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '>');
+    run('XCLAIM', 's', 'g', 'c', '0', '1-1', 'RETRYCOUNT', '5000000000');
+    run('XCLAIM', 's', 'g', 'c', '0', '2-1', 'RETRYCOUNT', '9223372036854775807');
+    const groupOf = (e: Engine): ConsumerGroup => (e.dbs[0].peek('s')!.value as Stream).groups!.get('g')!;
+    // XCLAIM TIME clamps to the present: times like these come only from files (redis-server writes any int64).
+    groupOf(engine).pel.get(new StreamId(3, 1))!.deliveryTime = -5;
+    groupOf(engine).pel.get(new StreamId(4, 1))!.deliveryTime = 2 ** 53 + 2;
+    const bytes = snapshotBytes(engine.dbs, 0);
+    const again = new Engine({ databases: 1 });
+    loadSnapshot(again.dbs, bytes, { now: 0 });
+    const pending = (g: ConsumerGroup): unknown[] => [...g.pel.from(StreamId.MIN)].map((n) => [n.id.toString(), n.deliveryTime, n.deliveryCount, n.consumer.name]);
+    expect(pending(groupOf(engine)).map((entry) => (entry as unknown[]).slice(1, 3))).toEqual([
+      [expect.any(Number), 5000000000],
+      [expect.any(Number), 9223372036854775807n],
+      [-5, 1],
+      [2 ** 53 + 2, 1],
+      [expect.any(Number), 1],
+    ]);
+    expect(pending(groupOf(again))).toEqual(pending(groupOf(engine)));
+    expect(snapshotBytes(again.dbs, 0).equals(bytes)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
  * The sorted set in both encodings (listpack string, skiplist) against a sorted-array
  * model: after random inserts, score updates and removals (fast-check, seeded), the
  * order, every rank both ways, the member at every rank, range bounds, rank-range
- * removals and ZSCAN's positions agree, and spans stay exact; a listpack converted
+ * removals and ZSCAN's positions agree, and the tree's counts stay exact; a listpack converted
  * midway keeps all of it.
  */
 import fc from 'fast-check';
@@ -85,7 +85,7 @@ describe('ZSet skiplist', () => {
     );
   });
 
-  it('keeps ranks exact in a large set (spans across many levels)', () => {
+  it('keeps ranks exact in a large set (counts across internal levels)', () => {
     const z = new ZSet();
     z.toSkiplist();
     const n = 20000;

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { snapshotBytes } from '../../../engine/persist/snapshot.js';
+import { snapshotPieces } from '../../../engine/persist/snapshot.js';
 import { rdbInfo } from '../snapshot-file.js';
 import type { PersistenceHost } from '../persistence.js';
 import type { FsyncFaults } from './fsync-faults.js';
@@ -118,7 +118,7 @@ export class AofDir {
     if (m.isEmpty) {
       const suffix = this.baseSuffix();
       const base = m.newBase(this.prefix, suffix);
-      const bytes = snapshotBytes(this.broker.engine.dbs, Date.now(), suffix === 'rdb' ? 'snapshot' : 'resp', rdbInfo(true));
+      const bytes = snapshotPieces(this.broker.engine.dbs, Date.now(), suffix === 'rdb' ? 'snapshot' : 'resp', rdbInfo(true));
       writeFileDurablySync(this.file(base.name), this.file(`temp-${base.name}`), bytes);
       log.info(`Creating AOF base file ${base.name} on server start`);
     }

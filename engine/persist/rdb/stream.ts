@@ -18,13 +18,13 @@
  * checks each node's listpack in full but decodes only the tail's: the others are
  * decoded from their kept RDB strings when first used (stream-node.ts).
  */
-import type { ByteWriter } from '../bytes.js';
-import { Stream, type StreamView } from '../../types/stream.js';
+import { ByteWriter } from '../bytes.js';
+import { encodeSealedNodesWith, Stream, type StreamView } from '../../types/stream.js';
 import { NODE_META_WORDS, StreamNode, type StreamNodeBody, type StreamNodeParts } from '../../types/stream-node.js';
 import { bytesToString, MAX_LATIN1, PACKED_MIN_CHARS } from '../../../protocol/packed-string.js';
 import { lengthPrefixSize } from '../../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
-import { byName, ConsumerGroup, Nack } from '../../types/stream-group.js';
+import { byName, ConsumerGroup, Nack, type Pel } from '../../types/stream-group.js';
 import { lpIntSize } from '../../types/stream-listpack.js';
 import { parseInt64, type Int64 } from '../../util/int64.js';
 import { putLen, RdbType, writeBlob, writeLen, writeMillis, writeSignedLen, writeString, RdbInput } from './encoding.js';
@@ -49,49 +49,11 @@ function decodeId(b: Buffer, at = 0): StreamId {
 }
 
 /** An ID as the PEL stores it: 16 bytes big-endian, no length. */
-function writeRawId(w: ByteWriter, id: StreamId): void {
-  putRawId(w.room(ID_BYTES), w.end, id);
-  w.wrote(ID_BYTES);
-}
-
 function putRawId(buf: Buffer, p: number, id: StreamId): void {
   putU32be(buf, p, hi32(id.ms));
   putU32be(buf, p + 4, lo32(id.ms));
   putU32be(buf, p + 8, hi32(id.seq));
   putU32be(buf, p + 12, lo32(id.seq));
-}
-
-/** The largest delivery time written by `writeNack`'s short path: up to 2^53, as two exact words. */
-const MAX_SAFE = 9007199254740991;
-
-/**
- * A group PEL's entry: its raw ID, its delivery time (8 bytes little-endian) and its
- * delivery count, in one reservation of the output (a PEL may hold millions).
- */
-function writeNack(w: ByteWriter, nack: Nack): void {
-  const time = nack.deliveryTime;
-  const count = nack.deliveryCount;
-  if (typeof count !== 'number' || count >= TWO32 || !(time >= 0 && time <= MAX_SAFE)) {
-    writeRawId(w, nack.id);
-    writeMillis(w, time);
-    return writeLen(w, count);
-  }
-  const buf = w.room(ID_BYTES + 8 + 5);
-  const start = w.end;
-  putRawId(buf, start, nack.id);
-  const lo = time % TWO32;
-  const hi = (time - lo) / TWO32;
-  let p = start + ID_BYTES;
-  buf[p] = lo;
-  buf[p + 1] = lo >>> 8;
-  buf[p + 2] = lo >>> 16;
-  buf[p + 3] = lo >>> 24;
-  buf[p + 4] = hi;
-  buf[p + 5] = hi >>> 8;
-  buf[p + 6] = hi >>> 16;
-  buf[p + 7] = hi >>> 24;
-  p = putLen(buf, p + 8, count);
-  w.wrote(p - start);
 }
 
 /** A PEL holds one ID per pending entry, twice: bytes stored directly, no call per word. */
@@ -100,6 +62,61 @@ function putU32be(buf: Buffer, p: number, v: number): void {
   buf[p + 1] = v >>> 16;
   buf[p + 2] = v >>> 8;
   buf[p + 3] = v;
+}
+
+/** The largest delivery time written as two exact words (`putDelivery`): up to 2^53. */
+const MAX_SAFE = 9007199254740991;
+/** The most bytes a group PEL entry takes: the raw ID, the delivery time and a count of up to 9. */
+const NACK_MAX_BYTES = ID_BYTES + 8 + 9;
+
+/**
+ * Writes a PEL (a group's: IDs, delivery times and counts; a consumer's: IDs only) in
+ * one reservation of the output and one loop over all its entries: a PEL may hold
+ * millions, and a server's first save runs this code cold, where V8 optimizes one long
+ * loop far sooner than a function called per entry or per B+ tree leaf.
+ */
+function writePel(w: ByteWriter, pel: Pel, withDelivery: boolean): void {
+  const leaves: (readonly Nack[] | number)[] = [];
+  pel.forEachRun((nacks, n) => void leaves.push(nacks, n));
+  const buf = w.room(pel.size * (withDelivery ? NACK_MAX_BYTES : ID_BYTES));
+  let p = w.end;
+  for (let l = 0; l < leaves.length; l += 2) {
+    const nacks = leaves[l] as readonly Nack[];
+    const n = leaves[l + 1] as number;
+    for (let i = 0; i < n; i++) {
+      const nack = nacks[i];
+      putRawId(buf, p, nack.id);
+      p += ID_BYTES;
+      if (withDelivery) p = putDelivery(buf, p, nack);
+    }
+  }
+  w.wrote(p - w.end);
+}
+
+/** A group PEL entry's delivery time (8 bytes little-endian) and count (rdbSaveLen) at `p`; the offset after them. */
+function putDelivery(buf: Buffer, p: number, nack: Nack): number {
+  const time = nack.deliveryTime;
+  const count = nack.deliveryCount;
+  if (time >= 0 && time <= MAX_SAFE) {
+    const lo = time % TWO32;
+    const hi = (time - lo) / TWO32;
+    buf[p] = lo;
+    buf[p + 1] = lo >>> 8;
+    buf[p + 2] = lo >>> 16;
+    buf[p + 3] = lo >>> 24;
+    buf[p + 4] = hi;
+    buf[p + 5] = hi >>> 8;
+    buf[p + 6] = hi >>> 16;
+    buf[p + 7] = hi >>> 24;
+  } else {
+    buf.writeBigInt64LE(BigInt(time), p);
+  }
+  p += 8;
+  if (typeof count === 'number' && count < TWO32) return putLen(buf, p, count);
+  // Past 32 bits (XCLAIM RETRYCOUNT can set any count): rdbSaveLen's 0x81 and 8 bytes big-endian.
+  buf[p] = 0x81;
+  buf.writeBigUInt64BE(BigInt(count), p + 1);
+  return p + 9;
 }
 
 function writeId(w: ByteWriter, id: StreamId): void {
@@ -478,6 +495,22 @@ function isAfter(m: Uint32Array, b: number, a: number): boolean {
   return (m[b] - m[a] || m[b + 1] - m[a + 1] || m[b + 2] - m[a + 2] || m[b + 3] - m[a + 3]) > 0;
 }
 
+/** Where `encodeNode` writes before copying out (one encoding at a time, never re-entered). */
+const nodeOut = new ByteWriter();
+
+/**
+ * A node's RDB string (its listpack, LZF-compressed where that pays), in a Buffer of
+ * its own: what a node keeps once it stops being its stream's tail (`Stream.encodeSealed`
+ * calls this through `encodeSealedNodesWith`), so that snapshots copy it.
+ */
+function encodeNode(node: StreamNode): Buffer {
+  const kept = writeBlobKept(nodeOut, nodeToListpack(node));
+  nodeOut.discard();
+  return kept;
+}
+
+encodeSealedNodesWith(encodeNode);
+
 /** writeBlob, returning a copy of the bytes it wrote. */
 function writeBlobKept(w: ByteWriter, bytes: Buffer): Buffer {
   // The longest encoding writeBlob can choose (the bytes and a header of up to 16) fits: it writes into this same buffer.
@@ -540,17 +573,13 @@ export function writeGroups(w: ByteWriter, groups: ReadonlyMap<string, ConsumerG
     writeId(w, group.lastId);
     writeSignedLen(w, group.entriesRead);
     writeLen(w, group.pel.size);
-    group.pel.forEachRun((nacks, n) => {
-      for (let i = 0; i < n; i++) writeNack(w, nacks[i]);
-    });
+    writePel(w, group.pel, true);
     writeLen(w, group.consumers.size);
     for (const consumer of group.sortedConsumers()) {
       writeString(w, consumer.name);
       writeMillis(w, consumer.seenTime);
       writeLen(w, consumer.pel.size);
-      consumer.pel.forEachRun((nacks, n) => {
-        for (let i = 0; i < n; i++) writeRawId(w, nacks[i].id);
-      });
+      writePel(w, consumer.pel, false);
     }
   }
 }
