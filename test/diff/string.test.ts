@@ -600,10 +600,13 @@ describe('string command effects', () => {
   }
 
   /** Runs a command whose effect carries an absolute time `delta` ms from now. */
+  /** Commands' clock is within 1 ms of Date.now() either way (broker/dispatch/wall-clock.ts). */
+  const COMMAND_CLOCK_SLACK_MS = 1;
+
   async function timedEffect(delta: number, ...argv: string[]): Promise<{ argv: string[]; at: number; lo: number; hi: number }> {
-    const lo = Date.now() + delta;
+    const lo = Date.now() + delta - COMMAND_CLOCK_SLACK_MS;
     const [effect] = await effectsOf(...argv);
-    const hi = Date.now() + delta;
+    const hi = Date.now() + delta + COMMAND_CLOCK_SLACK_MS;
     return { argv: effect, at: Number(effect[effect.length - 1]), lo, hi };
   }
 
