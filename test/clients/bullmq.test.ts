@@ -5,9 +5,9 @@
  * delayed job waits then runs, a job retried after failures completes, a job that
  * keeps failing ends failed, and the counts agree.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Queue, Worker, QueueEvents, type Job } from 'bullmq';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 /** Resolves once `count` jobs reached `event` on the worker (or rejects after `ms`). */
@@ -27,11 +27,7 @@ function waitFor(worker: Worker, event: 'completed' | 'failed', count: number, m
 }
 
 describe.each(TARGETS)('BullMQ against $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start());
 
   const connection = (): { host: string; port: number; maxRetriesPerRequest: null } => ({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null });
 

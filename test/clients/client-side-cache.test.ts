@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BasicClientSideCache, createClient } from 'redis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 /** Waits (bounded) until `done` holds: invalidations arrive as pushes, after the write's reply. */
@@ -16,12 +16,11 @@ async function until(done: () => boolean, what: string): Promise<void> {
 }
 
 describe.each(TARGETS)('node-redis client-side caching against $name', ({ start }) => {
-  let server: RunningServer;
+  const server = suiteServer(() => start());
   let cache: BasicClientSideCache;
   let cached: ReturnType<typeof createClient>;
   let writer: ReturnType<typeof createClient>;
   beforeAll(async () => {
-    server = await start();
     const url = `redis://127.0.0.1:${server.port}`;
     cache = new BasicClientSideCache({ ttl: 0, maxEntries: 0 });
     cached = createClient({ url, RESP: 3, clientSideCache: cache, socket: { reconnectStrategy: false } });
@@ -33,7 +32,6 @@ describe.each(TARGETS)('node-redis client-side caching against $name', ({ start 
   afterAll(async () => {
     cached?.destroy();
     writer?.destroy();
-    await server?.stop();
   });
 
   it('serves a second read from the cache, and drops it when another client writes the key', async () => {

@@ -4,18 +4,14 @@
  * node-redis in RESP2 and RESP3 (HGETALL as a map, SMEMBERS as a set), in the way a
  * queue application uses them: job state in a hash, a dedup set of processed ids.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 describe.each(TARGETS)('hashes and sets with real clients against $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start());
 
   it('ioredis: job state in a hash, a dedup set, scans as streams, a pipeline', async () => {
     const r = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -1,15 +1,11 @@
 /** ioredis, unchanged, against the broker (and redis-server as the reference), RESP2 and RESP3. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 describe.each(TARGETS)('ioredis against $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start());
 
   describe.each([2, 3] as const)('RESP%d', (protocol) => {
     let redis: Redis;

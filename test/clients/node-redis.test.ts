@@ -1,17 +1,13 @@
 /** node-redis (`redis` package), unchanged, in RESP2 and RESP3, against the broker and redis-server. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, RESP_TYPES } from 'redis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 type Client = ReturnType<typeof createClient<{}, {}, {}, 2 | 3>>;
 
 describe.each(TARGETS)('node-redis against $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start());
 
   describe.each([2, 3] as const)('RESP%d', (RESP) => {
     let client: Client;

@@ -4,26 +4,15 @@
  * subscribers on 100 channels and 10 patterns with every message counted. Each suite
  * also runs against redis-server, so the expectations are the reference's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`never: ${what}`);
-}
+import { until } from '../harness/wait.js';
 
 describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start());
 
   describe.each([2, 3] as const)('RESP%d', (protocol) => {
     const ioredis = async (): Promise<Redis> => {
@@ -46,7 +35,7 @@ describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
       expect(await pub.publish(k('a'), 'hello')).toBe(2); // the channel and the pattern
       expect(await pub.spublish(k('s'), 'sharded')).toBe(1);
       expect(await pub.publish(k('zzz'), 'pattern only')).toBe(1);
-      await until(() => got.length === 4, 'four messages');
+      await until('four messages', () => got.length === 4);
       expect(got).toEqual([
         ['message', k('a'), 'hello'],
         ['pmessage', k('*'), k('a'), 'hello'],
@@ -83,7 +72,7 @@ describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
       sub.on('messageBuffer', (ch: Buffer, message: Buffer) => got.push([ch, message]));
       await sub.subscribe(channel);
       expect(await pub.publish(channel, payload)).toBe(1);
-      await until(() => got.length === 1, 'the binary message');
+      await until('the binary message', () => got.length === 1);
       expect(got[0]).toEqual([channel, payload]);
       sub.disconnect();
       pub.disconnect();
@@ -116,7 +105,7 @@ describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
       expect(await pub.publish(k('pq'), 'two')).toBe(1);
       expect(await pub.sPublish(k('s'), 'three')).toBe(1);
       expect(await pub.publish(k('b'), 'four')).toBe(1);
-      await until(() => got.length === 4, 'four messages');
+      await until('four messages', () => got.length === 4);
       expect(got).toEqual([
         ['message', k('a'), 'one'],
         ['pmessage', k('pq'), 'two'],
@@ -133,7 +122,7 @@ describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
       await sub.sUnsubscribe();
       expect(await pub.publish(k('a'), 'nobody')).toBe(0);
       expect(await pub.publish(k('b'), 'five')).toBe(1);
-      await until(() => got.length === 5, 'the fifth message');
+      await until('the fifth message', () => got.length === 5);
       expect(got[4]).toEqual(['message', k('b'), 'five']);
       await sub.unsubscribe();
       // (node-redis hands this PONG back as a Buffer in RESP2, with redis-server too.)
@@ -152,7 +141,7 @@ describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
     expect(await c.set('nr3:key', 'v')).toBe('OK');
     expect(await c.publish('nr3:self', 'to myself')).toBe(1);
     expect(await c.get('nr3:key')).toBe('v');
-    await until(() => got.length === 1, 'own message');
+    await until('own message', () => got.length === 1);
     expect(got).toEqual(['to myself']);
     c.destroy();
   });
@@ -217,7 +206,7 @@ describe.each(TARGETS)('pub/sub clients against $name', ({ start }) => {
           expect(receivers).toBe(perChannel[c] + patternSubscribersOf(c));
         });
       }
-      await until(() => subscribers.every((s) => s.received >= s.expected), 'every subscriber got its messages');
+      await until('every subscriber got its messages', () => subscribers.every((s) => s.received >= s.expected));
       // Nothing more arrives: a round trip on each connection, then the counts again.
       await Promise.all(subscribers.map((s) => s.redis.ping()));
       for (const s of subscribers) expect(s.received).toBe(s.expected);

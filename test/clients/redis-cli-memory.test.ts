@@ -8,9 +8,10 @@
  * MEMKEYS_FACTOR of redis-server's (README, "Memory accounting").
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { componentPresent, hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { suiteServers } from '../harness/diff.js';
+import { componentPresent, hasRedisServer, NO_REDIS } from '../harness/servers.js';
 
 const NO_CLI = 'redis-cli is not installed (apt-get install redis-tools): redis-cli memory tools suite skipped';
 const HAS_CLI = componentPresent(spawnSync('redis-cli', ['--version']).status === 0, NO_CLI);
@@ -81,25 +82,19 @@ function totals(lines: string[]): Map<string, number> {
 }
 
 describe.skipIf(!HAS_CLI || !hasRedisServer())('redis-cli memory tools, broker against redis-server', () => {
-  let ours: RunningServer;
-  let ref: RunningServer;
+  const servers = suiteServers();
   beforeAll(async () => {
-    [ours, ref] = await Promise.all([startBroker(), startRedis()]);
-    await Promise.all([load(ours.port), load(ref.port)]);
-  });
-  afterAll(async () => {
-    await ours?.stop();
-    await ref?.stop();
+    await Promise.all([load(servers.ours.port), load(servers.ref.port)]);
   });
 
   it('--bigkeys: the same summary, element counts included', async () => {
-    const [a, b] = await Promise.all([cli(ours.port, ['--bigkeys']), cli(ref.port, ['--bigkeys'])]);
+    const [a, b] = await Promise.all([cli(servers.ours.port, ['--bigkeys']), cli(servers.ref.port, ['--bigkeys'])]);
     const mask = (lines: string[]): string[] => lines.map((l) => l.replace(/'"[^"]*"'/g, 'KEY').replace(/"[^"]*"/g, 'KEY')).sort();
     expect(mask(summary(a))).toEqual(mask(summary(b)));
   });
 
   it('--memkeys: the same shape, memory per type within the stated factor', async () => {
-    const [a, b] = await Promise.all([cli(ours.port, ['--memkeys']), cli(ref.port, ['--memkeys'])]);
+    const [a, b] = await Promise.all([cli(servers.ours.port, ['--memkeys']), cli(servers.ref.port, ['--memkeys'])]);
     expect(shape(summary(a))).toEqual(shape(summary(b)));
     const mine = totals(summary(a));
     const theirs = totals(summary(b));
@@ -113,7 +108,7 @@ describe.skipIf(!HAS_CLI || !hasRedisServer())('redis-cli memory tools, broker a
   });
 
   it('--hotkeys under allkeys-lfu: the same keys and counters', async () => {
-    const [a, b] = await Promise.all([cli(ours.port, ['--hotkeys']), cli(ref.port, ['--hotkeys'])]);
+    const [a, b] = await Promise.all([cli(servers.ours.port, ['--hotkeys']), cli(servers.ref.port, ['--hotkeys'])]);
     const hot = (out: string): string[] => summary(out).filter((l) => l.startsWith('hot key found'));
     expect(hot(a).length).toBeGreaterThan(0);
     // Keys tied on their counter are listed in scan order: compare the counters, and the two keys that stand out.
@@ -125,7 +120,7 @@ describe.skipIf(!HAS_CLI || !hasRedisServer())('redis-cli memory tools, broker a
   });
 
   it('--stat: the same header and rows', async () => {
-    const [a, b] = await Promise.all([cli(ours.port, ['--stat', '-i', '0.2'], 1500), cli(ref.port, ['--stat', '-i', '0.2'], 1500)]);
+    const [a, b] = await Promise.all([cli(servers.ours.port, ['--stat', '-i', '0.2'], 1500), cli(servers.ref.port, ['--stat', '-i', '0.2'], 1500)]);
     const rows = (out: string): string[] => out.split('\n').filter((l) => l !== '');
     const [headA, colsA, ...dataA] = rows(a);
     const [headB, colsB, ...dataB] = rows(b);

@@ -7,9 +7,9 @@
  * blocked on the empty queue, before any job exists: it must not swallow one. In the
  * end every job was acknowledged exactly once, and every list is empty.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 const JOBS = 1500;
@@ -33,7 +33,7 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
 }
 
 describe.each(TARGETS)('reliable queue with ioredis against $name', ({ start }) => {
-  let server: RunningServer;
+  const server = suiteServer(() => start());
   const connections: Redis[] = [];
   const connect = async (): Promise<Redis> => {
     const r = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
@@ -42,12 +42,8 @@ describe.each(TARGETS)('reliable queue with ioredis against $name', ({ start }) 
     connections.push(r);
     return r;
   };
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const r of connections) r.disconnect();
-    await server?.stop();
   });
 
   it('processes every job exactly once, recovering the job of a worker that died', async () => {

@@ -11,10 +11,10 @@
  * 100,000 messages against the broker; fewer against redis-server, which is there
  * to check the scenario itself.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 const KEY = 'jobs';
@@ -187,12 +187,8 @@ async function runScenario(connect: () => Promise<WorkerClient>, total: number, 
 }
 
 describe.each(TARGETS)('stream workers against $name', ({ name, start }) => {
-  let server: RunningServer;
+  const server = suiteServer(() => start());
   const total = name === 'broker' ? 100_000 : 20_000;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
 
   describe.each(LIBRARIES)('$name', ({ connect }) => {
     it(`4 workers process ${total} messages; a killed worker's batch is recovered with XAUTOCLAIM; each acknowledged once`, async () => {

@@ -4,18 +4,14 @@
  * with LIMIT, ZPOPMIN, a MULTI claiming due jobs, ZSCAN as a stream, BZPOPMIN woken by a
  * ZADD) and node-redis in RESP2 and RESP3 (scores as numbers, ZRANGE WITHSCORES).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import type { RunningServer } from '../harness/servers.js';
+import { suiteServer } from '../harness/suite.js';
 import { TARGETS } from './targets.js';
 
 describe.each(TARGETS)('sorted sets with real clients against $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start();
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start());
 
   it('ioredis: a delayed-job schedule, due jobs claimed in MULTI, ZSCAN, BZPOPMIN', async () => {
     const connect = async (): Promise<Redis> => {

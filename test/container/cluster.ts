@@ -12,7 +12,7 @@ import { inject } from 'vitest';
 import { GenericContainer, getContainerRuntimeClient, Wait, type ImagePullPolicy, type StartedTestContainer } from 'testcontainers';
 import { RawClient } from '../harness/raw.js';
 import { componentPresent } from '../harness/servers.js';
-import { until } from '../replication/topology.js';
+import { until } from '../harness/wait.js';
 
 /** docker-env.sh's label, valued with the run's owner PID: what a dead run left behind is found by it. */
 const SUITE_LABEL = 'streams-broker.test';

@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawClient } from '../harness/raw.js';
-import { converged, info, infoField, until } from '../replication/topology.js';
+import { converged, info, infoField } from '../replication/topology.js';
+import { until } from '../harness/wait.js';
 import { brokerImage, Cluster, linkUp, type Broker } from './cluster.js';
 import { expectAcknowledgedWrites, StreamLoad, STREAM } from './load.js';
 

@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCommand, RawClient } from '../harness/raw.js';
+import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
 import { diffSuite, show } from '../harness/diff.js';
 import { expectSameTimed } from './stream-group-harness.js';
@@ -120,12 +120,6 @@ function withPrefix(commands: string[][], prefix: string): string[][] {
   return commands.map((argv) => argv.map((a) => (a.startsWith(KEY) ? prefix + a.slice(1) : a)));
 }
 
-/** Sends commands pipelined and returns every raw reply. */
-async function pipeline(client: RawClient, commands: string[][]): Promise<Buffer[]> {
-  client.write(Buffer.concat(commands.map((argv) => encodeCommand(argv))));
-  return (await client.readMany(commands.length)).map((r) => r.raw);
-}
-
 for (const [entries, seed] of [
   [3, 0x6a01],
   [100, 0x6a02],
@@ -139,8 +133,8 @@ for (const [entries, seed] of [
       await fc.assert(
         fc.asyncProperty(sequence, async (commands) => {
           const argvs = withPrefix(commands, `rnd${run++}:`);
-          const [ours, ref] = await Promise.all([pipeline(p.ours, argvs), pipeline(p.ref, argvs)]);
-          argvs.forEach((argv, i) => expectSameTimed(ours[i], ref[i], `reply to ${JSON.stringify(argv)}`));
+          const [ours, ref] = await Promise.all([p.ours.pipeline(argvs), p.ref.pipeline(argvs)]);
+          argvs.forEach((argv, i) => expectSameTimed(ours[i].raw, ref[i].raw, `reply to ${JSON.stringify(argv)}`));
         }),
         { numRuns: 120, seed },
       );
@@ -171,15 +165,15 @@ describe.skipIf(!hasRedisServer())('random consumer group sequences: effects rep
       fc.asyncProperty(sequence, async (commands) => {
         const prefix = `rep${run++}:`;
         effects.length = 0;
-        await pipeline(src, withPrefix(commands, prefix));
+        await src.pipeline(withPrefix(commands, prefix));
         const replay = effects.map((e) => e.argv);
         expect(effects.every((e) => e.db === 0)).toBe(true);
-        await Promise.all([pipeline(ours, replay), pipeline(theirs, replay)]);
+        await Promise.all([ours.pipeline(replay), theirs.pipeline(replay)]);
         const checks = KEYS.flatMap((k) => [['XINFO', 'STREAM', prefix + k, 'FULL', 'COUNT', '0'], ['DEBUG', 'DIGEST-VALUE', prefix + k]]);
-        const [want, got, gotRef] = await Promise.all(clients.map((c) => pipeline(c, checks)));
+        const [want, got, gotRef] = await Promise.all(clients.map((c) => c.pipeline(checks)));
         checks.forEach((argv, i) => {
-          expectSameTimed(got[i], want[i], `broker replay: ${argv.join(' ')}`, true);
-          expectSameTimed(gotRef[i], want[i], `redis-server replay: ${argv.join(' ')}`, true);
+          expectSameTimed(got[i].raw, want[i].raw, `broker replay: ${argv.join(' ')}`, true);
+          expectSameTimed(gotRef[i].raw, want[i].raw, `redis-server replay: ${argv.join(' ')}`, true);
         });
       }),
       { numRuns: 60, seed: 0x6a03 },

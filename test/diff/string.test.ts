@@ -4,10 +4,10 @@
  * empty values, RESP3 shapes. Then the effects our engine propagates for each
  * rewritten command (checked against redis-server's AOF by hand: see string.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { diffSuite, type DiffPair } from '../harness/diff.js';
 
 type Argv = (string | Buffer)[];
@@ -585,18 +585,12 @@ describe.skipIf(!hasRedisServer())('string commands vs redis-server', () => {
 if (!hasRedisServer()) console.warn(NO_REDIS);
 
 describe('string command effects', () => {
-  let server: InProcessBroker;
-  let client: RawClient;
+  const server = suiteBroker();
   let effects: TextEffect[];
-  beforeAll(async () => {
-    server = await startBroker();
+  beforeAll(() => {
     server.broker.engine.onEffects((unit) => effects.push(...effectsAsText(unit)));
-    client = await RawClient.connect(server.port);
   });
-  afterAll(async () => {
-    client?.close();
-    await server?.stop();
-  });
+  const client = suiteClient(server);
 
   /** Runs one command and returns the effects it propagated, as argv arrays. */
   async function effectsOf(...argv: string[]): Promise<string[][]> {
@@ -606,10 +600,13 @@ describe('string command effects', () => {
   }
 
   /** Runs a command whose effect carries an absolute time `delta` ms from now. */
+  /** Commands' clock is within 1 ms of Date.now() either way (broker/dispatch/wall-clock.ts). */
+  const COMMAND_CLOCK_SLACK_MS = 1;
+
   async function timedEffect(delta: number, ...argv: string[]): Promise<{ argv: string[]; at: number; lo: number; hi: number }> {
-    const lo = Date.now() + delta;
+    const lo = Date.now() + delta - COMMAND_CLOCK_SLACK_MS;
     const [effect] = await effectsOf(...argv);
-    const hi = Date.now() + delta;
+    const hi = Date.now() + delta + COMMAND_CLOCK_SLACK_MS;
     return { argv: effect, at: Number(effect[effect.length - 1]), lo, hi };
   }
 

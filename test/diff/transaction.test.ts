@@ -12,10 +12,11 @@
  * for them to expire (watching KEYS or DBSIZE, which do not delete them) for as long
  * as it takes: no step depends on how fast anything runs.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { effectsAsText, replayedDigest, type TextEffect } from '../harness/effects.js';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker } from '../harness/servers.js';
+import { suiteBroker } from '../harness/suite.js';
 import { DiffPair, diffSuite } from '../harness/diff.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -523,13 +524,11 @@ describe.skipIf(!hasRedisServer())('transactions vs redis-server', () => {
 });
 
 describe('the effects of EXEC', () => {
-  let ours: InProcessBroker;
+  const ours = suiteBroker(DEBUG);
   const units: TextEffect[][] = [];
-  beforeAll(async () => {
-    ours = await startBroker(DEBUG);
+  beforeAll(() => {
     ours.broker.engine.onEffects((unit) => units.push(effectsAsText(unit)));
   });
-  afterAll(() => ours?.stop());
 
   it('form one unit, which replayed in MULTI/EXEC rebuilds the dataset', async () => {
     const c = await RawClient.connect(ours.port);

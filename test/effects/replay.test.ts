@@ -12,22 +12,14 @@
  * broker, so the short-TTL keys ("t:*") are only ever written with a TTL and moved
  * among themselves, which keeps the final dataset independent of when B drops them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { effectsAsText, type TextEffect } from '../harness/effects.js';
 import { Flag } from '../../engine/command.js';
 import { dumpPayload } from '../../engine/persist/dump.js';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-
-/** A small deterministic PRNG (mulberry32), so a failing workload can be rerun. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { hasRedisServer, NO_REDIS, startBroker, type InProcessBroker, type RunningServer } from '../harness/servers.js';
+import { suiteRedis } from '../harness/suite.js';
+import { prng } from '../harness/prng.js';
 
 const P = ['p:a', 'p:b', 'p:c', 'p:n', 'p:\x00\xff'];
 const T = ['t:a', 't:b', 't:c'];
@@ -256,11 +248,7 @@ describe('effects replay rebuilds the dataset', () => {
 });
 
 describe.skipIf(!hasRedisServer())('DEBUG DIGEST and replay vs redis-server', () => {
-  let ref: RunningServer;
-  beforeAll(async () => {
-    ref = await startRedis(['--enable-debug-command', 'yes']);
-  });
-  afterAll(() => ref?.stop());
+  const ref = suiteRedis(['--enable-debug-command', 'yes']);
 
   for (const seed of [11, 12]) {
     it(`the same workload gives redis-server's digest, directly and replayed (seed ${seed})`, async () => {

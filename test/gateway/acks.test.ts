@@ -5,23 +5,14 @@
  * answer; `afterAcks` waits for the acks given before it. The end of the turn is
  * played by the test.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AckBatcher } from '../../broker/gateway/acks.js';
 import { GatewayStats } from '../../broker/gateway/stats.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
-import { RawClient } from '../harness/raw.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 
 describe('AckBatcher', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c?.close();
-    await server.stop();
-  });
+  const server = suiteBroker();
+  const c = suiteClient(server);
 
   /** A batcher whose turn ends when the test says. */
   function batcher(): { acks: AckBatcher; stats: GatewayStats; endTurn: () => void } {

@@ -3,19 +3,17 @@
  * consumers sharing a group, acks seen by XPENDING, recovery of what a dead consumer
  * held (on its return or claimed by another), nacks, exact credits, reconnects.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { frame, type DeliveredMessage } from '../../protocol/gateway-frames.js';
 import type { Message, Subscription } from '../../clients/gateway-client.js';
-import { rawSession, startGatewayBroker, type GatewayBroker, type RawSession } from './harness.js';
+import { rawSession, suiteGatewayBroker, type RawSession } from './harness.js';
 
-let b: GatewayBroker;
+const b = suiteGatewayBroker();
 let redis: Redis;
-beforeAll(async () => {
-  b = await startGatewayBroker();
+beforeAll(() => {
   redis = b.redis();
 });
-afterAll(async () => b.stop());
 
 /** Adds `n` entries `n=<i>` to `stream`, pipelined. */
 async function produce(stream: string, n: number, from = 0): Promise<string[]> {

@@ -5,9 +5,9 @@
  * close it: its guard cuts the session off), and the broker goes on.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { frame, type ClientFrame, type Frame } from '../../protocol/gateway-frames.js';
-import { rawSession, startGatewayBroker, type GatewayBroker } from './harness.js';
+import { rawSession, suiteGatewayBroker } from './harness.js';
 
 const name = fc.constantFrom('s', 'orders', 'jobs', 'a-string', '', 'ünï', 'x'.repeat(300));
 const id = fc.constantFrom('0', '$', '0-0', '1-1', '>', '', '*', 'abc', '18446744073709551615-18446744073709551615', '-1');
@@ -40,14 +40,12 @@ const clientFrame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ ref: count }).map((f) => frame('ping', f)),
 );
 
-let b: GatewayBroker;
+const b = suiteGatewayBroker();
 beforeAll(async () => {
-  b = await startGatewayBroker();
   const redis = b.redis();
   await redis.set('a-string', 'v');
   await redis.xgroup('CREATE', 'orders', 'orders', '$', 'MKSTREAM');
 });
-afterAll(async () => b.stop());
 
 describe.each(['json', 'protobuf'] as const)('random requests (%s)', (encoding) => {
   it('are answered, and leave the session and the broker working', async () => {

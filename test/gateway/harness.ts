@@ -16,6 +16,7 @@ import {
 } from '../../protocol/gateway-frames.js';
 import { Gateway } from '../../broker/gateway/gateway.js';
 import { startBrokerWithHttp } from '../harness/servers.js';
+import { suiteRunning } from '../harness/suite.js';
 import { connect, type ClientOptions, type GatewayClient } from '../../clients/gateway-client.js';
 
 export type GatewayBroker = Awaited<ReturnType<typeof startGatewayBroker>>;
@@ -53,6 +54,30 @@ export async function startGatewayBroker(args: readonly string[] = []) {
       }
       await server.stop();
     },
+  };
+}
+
+/** The gateway broker of a describe block (or a file): started before its tests, stopped after them. */
+export function suiteGatewayBroker(
+  args: readonly string[] = [],
+): Pick<GatewayBroker, 'broker' | 'gateway' | 'httpPort' | 'url' | 'client' | 'redis' | 'stop'> {
+  const running = suiteRunning('suite gateway broker', () => startGatewayBroker(args), {});
+  return {
+    get broker() {
+      return running().broker;
+    },
+    get gateway() {
+      return running().gateway;
+    },
+    get httpPort() {
+      return running().httpPort;
+    },
+    get url() {
+      return running().url;
+    },
+    client: (options) => running().client(options),
+    redis: (password) => running().redis(password),
+    stop: () => running().stop(),
   };
 }
 

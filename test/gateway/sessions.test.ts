@@ -3,20 +3,16 @@
  * frames, session limits, request errors, a client that stops reading, and the other
  * operations (produce, read, pop, subscribe) with their effects seen over RESP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { frame, SUBPROTOCOL_JSON, type ErrorFrame } from '../../protocol/gateway-frames.js';
-import { rawSession, startGatewayBroker, type GatewayBroker, type RawSession } from './harness.js';
+import { rawSession, startGatewayBroker, suiteGatewayBroker, type RawSession } from './harness.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 describe('authentication', () => {
-  let b: GatewayBroker;
-  beforeAll(async () => {
-    b = await startGatewayBroker(['--requirepass', 's3cret']);
-  });
-  afterAll(async () => b.stop());
+  const b = suiteGatewayBroker(['--requirepass', 's3cret']);
 
   it('takes the password from the Authorization header', async () => {
     const s = await rawSession(b.url, { headers: { authorization: 'Bearer s3cret' } });
@@ -65,11 +61,7 @@ describe('authentication', () => {
 });
 
 describe('malformed frames and limits', () => {
-  let b: GatewayBroker;
-  beforeAll(async () => {
-    b = await startGatewayBroker(['--gateway-max-frame-bytes', '4096', '--gateway-max-sessions', '20']);
-  });
-  afterAll(async () => b.stop());
+  const b = suiteGatewayBroker(['--gateway-max-frame-bytes', '4096', '--gateway-max-sessions', '20']);
 
   it.each([
     ['invalid JSON', '{"type":', 'malformed frame: invalid JSON'],
@@ -124,13 +116,11 @@ describe('malformed frames and limits', () => {
 });
 
 describe('request errors', () => {
-  let b: GatewayBroker;
+  const b = suiteGatewayBroker();
   let s: RawSession;
   beforeAll(async () => {
-    b = await startGatewayBroker();
     s = await rawSession(b.url);
   });
-  afterAll(async () => b.stop());
 
   const error = async (): Promise<ErrorFrame> => s.next('error');
 
@@ -184,11 +174,7 @@ describe('request errors', () => {
 });
 
 describe('operations', () => {
-  let b: GatewayBroker;
-  beforeAll(async () => {
-    b = await startGatewayBroker();
-  });
-  afterAll(async () => b.stop());
+  const b = suiteGatewayBroker();
 
   it('produce: XADD with an ID, trimming and NOMKSTREAM, through the command path', async () => {
     const redis = b.redis();
@@ -287,11 +273,7 @@ describe('operations', () => {
 });
 
 describe('a client that stops reading', () => {
-  let b: GatewayBroker;
-  beforeAll(async () => {
-    b = await startGatewayBroker(['--gateway-session-buffer-limit', '1mb', '--gateway-heartbeat-interval', '60']);
-  });
-  afterAll(async () => b.stop());
+  const b = suiteGatewayBroker(['--gateway-session-buffer-limit', '1mb', '--gateway-heartbeat-interval', '60']);
 
   it('is closed with 4008 once its unsent output passes the limit; its deliveries stay pending; the broker stops reading for it', async () => {
     const redis = b.redis();
@@ -324,11 +306,7 @@ describe('a client that stops reading', () => {
 });
 
 describe('heartbeats', () => {
-  let b: GatewayBroker;
-  beforeAll(async () => {
-    b = await startGatewayBroker(['--gateway-heartbeat-interval', '1', '--requirepass', 'pw']);
-  });
-  afterAll(async () => b.stop());
+  const b = suiteGatewayBroker(['--gateway-heartbeat-interval', '1', '--requirepass', 'pw']);
 
   it('cut off a peer that does not answer the pings; keep one that does', async () => {
     const deaf = new WebSocket(b.url, [SUBPROTOCOL_JSON], { autoPong: false, headers: { authorization: 'Bearer pw' } });

@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import net from 'node:net';
+import { connectedSocket } from './raw.js';
 
 const PIECE = 1 << 20;
 
@@ -62,12 +63,7 @@ export class BulkClient {
   }
 
   static async connect(port: number): Promise<BulkClient> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new BulkClient(socket);
+    return new BulkClient(await connectedSocket(port));
   }
 
   /** Sends one command and reads its reply. */

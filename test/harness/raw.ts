@@ -16,6 +16,22 @@ export function encodeCommand(argv: readonly (string | Buffer)[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * A plain TCP connection to `port`, once connected (rejects if it fails; errors after
+ * that are the caller's to handle): for clients that read the bytes their own way.
+ */
+export async function connectedSocket(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  const socket = net.connect(port, host);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return socket;
+}
+
 export class RawClient {
   private readonly framer = new ReplyFramer();
   private readonly queue: RawReply[] = [];
@@ -24,7 +40,24 @@ export class RawClient {
   private unframed = 0;
   closed = false;
 
-  private constructor(readonly socket: net.Socket) {
+  private connection: net.Socket | null = null;
+
+  private constructor() {}
+
+  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    const c = new RawClient();
+    await c.open(port, host);
+    return c;
+  }
+
+  /** A client whose connection `open` makes later: `suiteClient` (suite.ts) hands it out before its server starts. */
+  static unopened(): RawClient {
+    return new RawClient();
+  }
+
+  async open(port: number, host = '127.0.0.1'): Promise<void> {
+    const socket = await connectedSocket(port, host);
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       const replies = this.framer.push(chunk);
       this.unframed += chunk.length - replies.reduce((n, r) => n + r.raw.length, 0);
@@ -36,16 +69,12 @@ export class RawClient {
       this.wake();
     });
     socket.on('error', () => undefined);
+    this.connection = socket;
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
-    const socket = net.connect(port, host);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    socket.setNoDelay(true);
-    return new RawClient(socket);
+  get socket(): net.Socket {
+    if (this.connection === null) throw new Error('RawClient used before it was opened (a suite client opens in its beforeAll)');
+    return this.connection;
   }
 
   private wake(): void {
@@ -89,6 +118,20 @@ export class RawClient {
     return this.queue.shift()!;
   }
 
+  /**
+   * Sends the commands pipelined, `batch` at a time (a batch's replies read before the
+   * next is sent, so neither side's buffers grow without bound), and returns every reply.
+   */
+  async pipeline(argvs: readonly (readonly (string | Buffer)[])[], batch = argvs.length): Promise<RawReply[]> {
+    const replies: RawReply[] = [];
+    for (let at = 0; at < argvs.length; at += batch) {
+      const part = argvs.slice(at, at + batch);
+      this.write(Buffer.concat(part.map((argv) => encodeCommand(argv))));
+      for (const reply of await this.readMany(part.length)) replies.push(reply);
+    }
+    return replies;
+  }
+
   /** The next `n` replies, in order. */
   async readMany(n: number): Promise<RawReply[]> {
     const replies: RawReply[] = [];
@@ -110,7 +153,8 @@ export class RawClient {
     return { replies: this.queue.map((r) => r.raw.toString('latin1')), partialBytes: this.unframed };
   }
 
+  /** Closes the connection (nothing to do for a client never opened). */
   close(): void {
-    this.socket.destroy();
+    this.connection?.destroy();
   }
 }

@@ -9,11 +9,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { diffSuite, startDiffServers } from '../harness/diff.js';
-import { sleep, tempDir } from './proc.js';
+import { tempDir } from './proc.js';
+import { until } from '../harness/wait.js';
 
 /** INFO persistence's field names. */
 function fieldNames(info: string): string[] {
@@ -21,14 +23,6 @@ function fieldNames(info: string): string[] {
     .split('\r\n')
     .filter((l) => l.includes(':'))
     .map((l) => l.slice(0, l.indexOf(':')));
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe.skipIf(!hasRedisServer())('persistence commands vs redis-server', () => {
@@ -52,10 +46,10 @@ describe.skipIf(!hasRedisServer())('persistence commands vs redis-server', () =>
     await p.same('BGSAVE');
     await p.same('EXEC');
     for (const c of [p.ours, p.ref]) {
-      await until(async () => {
+      await until('the scheduled work', async () => {
         const info = (await c.call('INFO', 'persistence')).value as string;
         return info.includes('aof_rewrite_in_progress:0') && info.includes('aof_rewrite_scheduled:0') && info.includes('rdb_bgsave_in_progress:0');
-      }, 'the scheduled work');
+      });
     }
   });
 
@@ -119,18 +113,9 @@ describe.skipIf(!hasRedisServer())('persistence commands vs redis-server', () =>
 if (!hasRedisServer()) console.warn(NO_REDIS);
 
 describe('the AOF at run time', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  let dir: string;
-  beforeAll(async () => {
-    dir = tempDir('runtime');
-    server = await startBroker(['--dir', dir]);
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  const dir = tempDir('runtime');
+  const server = suiteBroker(['--dir', dir]);
+  const c = suiteClient(server);
 
   const info = async (): Promise<string> => (await c.call('INFO', 'persistence')).value as string;
 
@@ -139,13 +124,13 @@ describe('the AOF at run time', () => {
     await c.call('SET', 'before', '1');
     expect((await c.call('CONFIG', 'SET', 'appendonly', 'yes')).raw.toString()).toBe('+OK\r\n');
     await c.call('SET', 'during', '2');
-    await until(async () => (await info()).includes('aof_rewrite_in_progress:0'), 'the first rewrite');
+    await until('the first rewrite', async () => (await info()).includes('aof_rewrite_in_progress:0'));
     expect(fs.readFileSync(path.join(aofDir, 'appendonly.aof.manifest'), 'latin1')).toBe(
       'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
     );
     expect(await info()).toContain('\r\naof_enabled:1\r\n');
     await c.call('SET', 'after', '3');
-    await until(async () => fs.readFileSync(path.join(aofDir, 'appendonly.aof.1.incr.aof'), 'latin1').includes('after'), 'the write in the incr file');
+    await until('the write in the incr file', async () => fs.readFileSync(path.join(aofDir, 'appendonly.aof.1.incr.aof'), 'latin1').includes('after'));
     expect((await c.call('CONFIG', 'SET', 'appendonly', 'no')).raw.toString()).toBe('+OK\r\n');
     expect(await info()).toContain('\r\naof_enabled:0\r\n');
     expect(await info()).not.toContain('aof_current_size');
@@ -162,7 +147,7 @@ describe('the AOF at run time', () => {
     const a = await RawClient.connect(auto.port);
     try {
       for (let i = 0; i < 50; i++) await a.call('SET', `k${i}`, 'x'.repeat(100));
-      await until(async () => ((await a.call('INFO', 'persistence')).value as string).includes('\r\naof_rewrites:1\r\n'), 'an automatic rewrite');
+      await until('an automatic rewrite', async () => ((await a.call('INFO', 'persistence')).value as string).includes('\r\naof_rewrites:1\r\n'));
       const text = (await a.call('INFO', 'persistence')).value as string;
       const size = Number(/aof_current_size:(\d+)/.exec(text)![1]);
       expect(Number(/aof_base_size:(\d+)/.exec(text)![1])).toBeLessThanOrEqual(size);

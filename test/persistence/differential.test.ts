@@ -15,7 +15,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-import { digest, prng, sleep, tempDir } from './proc.js';
+import { prng } from '../harness/prng.js';
+import { digest, sleep, tempDir } from './proc.js';
 import { allStreams, fillMixedDataset, maskSeenTime, streamState, STREAMS } from './dataset.js';
 
 const KEYS = ['a', 'b', 'c', 'l1', 'l2', 's1', 's2', '\x00bin'];
@@ -158,11 +159,6 @@ async function rewriteDone(c: RawClient): Promise<void> {
   for (let i = 0; i < 500 && !((await c.call('INFO', 'persistence')).value as string).includes('aof_rewrite_in_progress:0'); i++) await sleep(10);
 }
 
-async function play(c: RawClient, commands: readonly string[][]): Promise<void> {
-  c.write(Buffer.concat(commands.map((argv) => encodeCommand(argv))));
-  await c.readMany(commands.length);
-}
-
 describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
   const stops: (() => Promise<void>)[] = [];
   afterAll(async () => {
@@ -193,8 +189,8 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
       const ours = await broker(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']);
       const [cr, co] = [await RawClient.connect(ref.port), await RawClient.connect(ours.port)];
       for (const batch of batches) {
-        await play(cr, batch);
-        await play(co, batch);
+        await cr.pipeline(batch);
+        await co.pipeline(batch);
       }
       cr.close();
       co.close();
@@ -226,7 +222,7 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
     const batch = [['MULTI'], ['SELECT', '1'], ['SET', 'a', '1'], ['SELECT', '2'], ['SET', 'b', '2'], ['RPUSH', 'l', 'x'], ['SELECT', '0'], ['SET', 'c', '3'], ['EXEC']];
     for (const port of [ref.port, ours.port]) {
       const c = await RawClient.connect(port);
-      await play(c, batch);
+      await c.pipeline(batch);
       c.close();
     }
     const expected = await digest(ref.port);
@@ -244,8 +240,8 @@ describe.skipIf(!hasRedisServer())('the AOF against redis-server', () => {
     const [cr, co] = [await RawClient.connect(ref.port), await RawClient.connect(ours.port)];
     for (let i = 0; i < 900; i++) {
       const batch = next();
-      await play(cr, batch);
-      await play(co, batch);
+      await cr.pipeline(batch);
+      await co.pipeline(batch);
       if (i % 300 === 150) {
         expect((await co.call('BGREWRITEAOF')).raw.toString()).toBe('+Background append only file rewriting started\r\n');
         await rewriteDone(co);

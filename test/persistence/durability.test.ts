@@ -23,7 +23,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, encodeCommand } from '../harness/raw.js';
 import type { Decoded } from '../../protocol/decoder.js';
-import { kill9, prng, runBroker, sleep, startAof, tempDir, type Spawned } from './proc.js';
+import { prng } from '../harness/prng.js';
+import { kill9, runBroker, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
 const CLIENTS = 20;
 /** What everysec may lose, measured back from the kill. */

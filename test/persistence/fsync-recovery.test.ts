@@ -11,7 +11,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, encodeCommand } from '../harness/raw.js';
 import { fillMixedDataset } from './dataset.js';
-import { commandsTaken, digest, infoField, kill9, outputWith, sleep, startAof, tempDir, untilTaken, watch, type Spawned } from './proc.js';
+import { commandsTaken, digest, infoField, kill9, outputWith, startAof, tempDir, untilTaken, watch, type Spawned } from './proc.js';
+import { until } from '../harness/wait.js';
 
 /** More failures than any test gets through: every fsync fails until DEBUG AOF-FSYNC-FAIL 0. */
 const FOREVER = '1000000';
@@ -19,15 +20,6 @@ const MISCONF = '-MISCONF Errors writing to the AOF file: Input/output error\r\n
 
 async function persistenceInfo(c: RawClient): Promise<string> {
   return (await c.call('INFO', 'persistence')).value as string;
-}
-
-/** Waits (polling) until `check` holds; fails the test if it never does. */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`never happened: ${what}`);
 }
 
 const writeStatus = async (c: RawClient): Promise<string> => infoField(await persistenceInfo(c), 'aof_last_write_status');

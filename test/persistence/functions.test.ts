@@ -8,11 +8,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sortedFunctionList } from '../harness/function-list.js';
 import { RawClient } from '../harness/raw.js';
+import { testResources } from '../harness/resources.js';
 import { hasRedisServer, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
+import { until } from '../harness/wait.js';
 
 const LIB = `#!lua name=counters
 redis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)
@@ -20,13 +22,7 @@ redis.register_function{function_name='peek', callback=function(keys) return red
 const LIB2 = `#!lua name=more
 redis.register_function('hello', function() return 'hello' end)`;
 
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
+const { servers, clients } = testResources();
 
 async function connect(server: RunningServer): Promise<RawClient> {
   servers.push(server);
@@ -40,14 +36,6 @@ async function connect(server: RunningServer): Promise<RawClient> {
 }
 
 const text = (c: RawClient, ...argv: string[]): Promise<string> => c.call(...argv).then((r) => r.raw.toString('latin1'));
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 /** Loads the libraries and runs scripts that write. */
 async function fill(c: RawClient): Promise<void> {

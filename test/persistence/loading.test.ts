@@ -17,7 +17,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DiffPair, show } from '../harness/diff.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { kill9, outputWith, prng, sleep, startAof, tempDir, type Spawned } from './proc.js';
+import { prng } from '../harness/prng.js';
+import { kill9, outputWith, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
 const LOADING = '-LOADING Redis is loading the dataset in memory\r\n';
 const AOF_DIR = 'appendonlydir';

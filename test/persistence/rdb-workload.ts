@@ -5,8 +5,8 @@
  * with expiries. Replies are not checked: the
  * suites compare the datasets the commands leave.
  */
-import { encodeCommand, type RawClient } from '../harness/raw.js';
-import { prng } from './proc.js';
+import { type RawClient } from '../harness/raw.js';
+import { prng } from '../harness/prng.js';
 
 /** `n` random commands over a few keys of each type. */
 export function randomCommands(seed: number, n: number): string[][] {
@@ -93,9 +93,5 @@ function randomZsetCommands(seed: number, n: number): string[][] {
 
 /** Sends commands pipelined, in batches, ignoring error replies (random commands often fail). */
 export async function runLoose(c: RawClient, commands: readonly (readonly string[])[]): Promise<void> {
-  for (let i = 0; i < commands.length; i += 200) {
-    const batch = commands.slice(i, i + 200);
-    c.write(Buffer.concat(batch.map((argv) => encodeCommand(argv))));
-    await c.readMany(batch.length);
-  }
+  await c.pipeline(commands, 200);
 }

@@ -10,8 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
+import { testResources } from '../harness/resources.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
 import { fillMixedDataset, maskSeenTime, streamState } from './dataset.js';
@@ -24,13 +25,7 @@ const STREAM_KEYS = ['stream:0', 'stream:1', 'stream:2', 'stream:3', 's:plain', 
 /** Hashes and sets, whose encodings (listpack or hashtable, intset or hashtable) must survive too. */
 const COLLECTION_KEYS = [0, 1, 2, 3].flatMap((i) => [`hash:${i}`, `set:${i}`]).concat(['hash:small', 'hash:long', 'hash:big', 'set:ints', 'set:words', 'set:big']);
 
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.stop();
-});
+const { servers, clients } = testResources();
 
 async function connect(server: RunningServer): Promise<RawClient> {
   servers.push(server);

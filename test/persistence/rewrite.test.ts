@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
 import { checkAof } from '../../broker/persistence/aof/check.js';
-import { digest, kill9, prng, sleep, startAof, tempDir, type Spawned } from './proc.js';
+import { prng } from '../harness/prng.js';
+import { digest, kill9, sleep, startAof, tempDir, type Spawned } from './proc.js';
 
 const ROUNDS = 20;
 const WRITERS = 8;
@@ -45,14 +46,6 @@ function preload(): string[][] {
   return commands;
 }
 
-async function send(c: RawClient, commands: readonly string[][]): Promise<void> {
-  for (let at = 0; at < commands.length; at += 1000) {
-    const batch = commands.slice(at, at + 1000);
-    c.write(Buffer.concat(batch.map((argv) => encodeCommand(argv))));
-    await c.readMany(batch.length);
-  }
-}
-
 describe('rewrite under load with kills at random moments', () => {
   let reference: InProcessBroker;
   const running: Spawned[] = [];
@@ -74,9 +67,9 @@ describe('rewrite under load with kills at random moments', () => {
     running.push(server);
     {
       const c = await RawClient.connect(server.port);
-      await send(c, preload());
+      await c.pipeline(preload(), 1000);
       c.close();
-      await send(ref, preload());
+      await ref.pipeline(preload(), 1000);
     }
     /** Units each writer has in the reference. */
     const applied = new Array<number>(WRITERS).fill(0);
@@ -129,7 +122,7 @@ describe('rewrite under load with kills at random moments', () => {
         expect(k, `round ${round} writer ${i}: sent units`).toBeLessThanOrEqual(Math.max(sent[i], applied[i]));
         const units: string[][] = [];
         for (let n = applied[i] + 1; n <= k; n++) units.push(...unit(i, n));
-        await send(ref, units);
+        await ref.pipeline(units, 1000);
         applied[i] = k;
       }
       c.close();

@@ -7,13 +7,14 @@
  * fail with the offsets a whole-buffer load reports.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
 import type { Db } from '../../engine/keyspace.js';
 import { FormatError } from '../../engine/persist/bytes.js';
 import { loadSnapshot, snapshotBytes, snapshotSourceLoadSteps, type SnapshotLoad, type SnapshotSource } from '../../engine/persist/snapshot.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { startBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { fillMixedDataset, streamState, STREAMS } from './dataset.js';
 
 /** A source over `bytes` that records the largest window it was asked to fill. */
@@ -52,14 +53,12 @@ function failureOf(load: () => unknown): FormatError {
 }
 
 describe('loading a snapshot a window at a time', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
+  const server = suiteBroker(['--enable-debug-command', 'yes']);
+  const c = suiteClient(server);
   let bytes: Buffer;
   const LONG_VALUE = 300_000;
 
   beforeAll(async () => {
-    server = await startBroker(['--enable-debug-command', 'yes']);
-    c = await RawClient.connect(server.port);
     await fillMixedDataset(c);
     // Records longer than most windows below: a long string (hex: LZF leaves it long), a
     // long list, a stream of many nodes; and many more keys, of 50 KB each.
@@ -72,10 +71,6 @@ describe('loading a snapshot a window at a time', () => {
     for (const argv of commands) c.write(encodeCommand(argv));
     await c.readMany(commands.length);
     bytes = snapshotBytes(server.broker.engine.dbs, Date.now());
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
   });
 
   it('gives the dataset a whole-buffer load gives, for windows of any size', async () => {

@@ -6,25 +6,18 @@
  * shared) included,
  * and the live values keep every change; damaged bytes are reported with their offset.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
 import { loadSnapshot, snapshotBytes, SnapshotWriter } from '../../engine/persist/snapshot.js';
 import { FormatError } from '../../engine/persist/bytes.js';
 import { RawClient } from '../harness/raw.js';
 import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { fillMixedDataset, run, streamState } from './dataset.js';
 
 describe('snapshot format', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker(['--enable-debug-command', 'yes']);
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  const server = suiteBroker(['--enable-debug-command', 'yes']);
+  const c = suiteClient(server);
 
   /** A second broker loaded from `bytes`, for comparison over a socket. */
   async function loaded(bytes: Buffer): Promise<{ server: InProcessBroker; c: RawClient }> {

@@ -8,21 +8,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startDiffServers } from '../harness/diff.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
+import { testResources } from '../harness/resources.js';
 import { hasRedisServer, NO_REDIS, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
 import { randomCommands, runLoose } from './rdb-workload.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.stop();
-});
+const { servers, clients } = testResources();
 
 async function connect(server: RunningServer): Promise<RawClient> {
   servers.push(server);

@@ -3,10 +3,10 @@
  * side by side: the same replies byte for byte (commands earlier in the packet are
  * answered first), then the same decision to close the connection or keep it open.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeCommand } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffPair, type DiffServers } from '../harness/diff.js';
+import { suiteServers, type DiffPair } from '../harness/diff.js';
 
 const ERR = (what: string) => `-ERR Protocol error: ${what}\r\n`;
 
@@ -27,11 +27,7 @@ async function staysOpen(p: DiffPair, bytes: string | Buffer, replies: number): 
 }
 
 describe.skipIf(!hasRedisServer())('protocol errors vs redis-server', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers();
 
   const closing: [string, string | Buffer, number][] = [
     ['non-numeric multibulk length', '*abc\r\n', 1],
@@ -116,11 +112,7 @@ describe.skipIf(!hasRedisServer())('protocol errors vs redis-server', () => {
 });
 
 describe.skipIf(!hasRedisServer())('proto-max-bulk-len vs redis-server', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--proto-max-bulk-len', '1mb'], ['--proto-max-bulk-len', '1mb']);
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers({ ours: ['--proto-max-bulk-len', '1mb'], ref: ['--proto-max-bulk-len', '1mb'] });
 
   it('rejects a bulk longer than the limit as soon as its length is read', async () => {
     await closesAfter(await servers.pair(), '*2\r\n$4\r\nECHO\r\n$2000000\r\n', 1);
@@ -134,11 +126,7 @@ describe.skipIf(!hasRedisServer())('proto-max-bulk-len vs redis-server', () => {
 });
 
 describe.skipIf(!hasRedisServer())('limits before AUTH vs redis-server (requirepass)', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--requirepass', 'secret'], ['--requirepass', 'secret']);
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers({ ours: ['--requirepass', 'secret'], ref: ['--requirepass', 'secret'] });
 
   it('rejects more than 10 arguments before AUTH', async () => {
     await closesAfter(await servers.pair(), encodeCommand(new Array(11).fill('x')), 1);

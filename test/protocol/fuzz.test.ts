@@ -9,8 +9,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, startBroker, type RunningServer } from '../harness/servers.js';
-import { show } from '../harness/diff.js';
+import { hasRedisServer, NO_REDIS, spawnBroker, type RunningServer } from '../harness/servers.js';
+import { show, suiteServers } from '../harness/diff.js';
 
 /** Connects, sends `bytes`, half-closes, and returns everything received until the server closes. */
 async function exchange(port: number, bytes: Buffer): Promise<Buffer> {
@@ -105,20 +105,13 @@ const framingNoise = fc.array(framingByte, { minLength: 1, maxLength: 60 }).map(
 const fuzzInput = fc.oneof({ weight: 4, arbitrary: mutatedPipeline }, { weight: 1, arbitrary: randomBytes }, { weight: 1, arbitrary: framingNoise });
 
 describe.skipIf(!hasRedisServer())('fuzzed input vs redis-server: same replies, same close', () => {
-  let ours: RunningServer;
-  let ref: RunningServer;
-  beforeAll(async () => {
-    [ours, ref] = await Promise.all([startBroker(), startRedis()]);
-  });
-  afterAll(async () => {
-    await Promise.all([ours?.stop(), ref?.stop()]);
-  });
+  const servers = suiteServers();
 
   it('answers 1,500 mutated pipelines byte for byte as redis-server', async () => {
     const inputs = fc.sample(fuzzInput, { seed: 0xf022, numRuns: 1500 }).map((b) => Buffer.from(b));
     for (const input of inputs) {
       // Sequential on purpose: SET/GET results depend on the order of earlier inputs.
-      const [o, r] = await Promise.all([exchange(ours.port, input), exchange(ref.port, input)]);
+      const [o, r] = await Promise.all([exchange(servers.ours.port, input), exchange(servers.ref.port, input)]);
       expect(show(o), `replies to ${show(input)}`).toBe(show(r));
     }
   });

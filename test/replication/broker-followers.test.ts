@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { maskRadixTreeNodes } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 import { spawnBroker } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, testResources, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad } from './topology.js';
+import { until } from '../harness/wait.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();
@@ -27,9 +29,6 @@ async function followerOf(port: number, extra: string[] = []) {
   return broker(['--replicaof', `127.0.0.1 ${port}`, ...extra]);
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 const text = (raw: Buffer): string => raw.toString('latin1');
 

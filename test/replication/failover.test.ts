@@ -4,31 +4,22 @@
  * every confirmed write is on the new leader, the old leader follows it, the other
  * follower converges, and FAILOVER's refusals are redis-server's.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
-import { spawnBroker, type RunningServer } from '../harness/servers.js';
-import { converged, infoField, until } from './topology.js';
+import { describe, expect, it } from 'vitest';
+import { testResources } from '../harness/resources.js';
+import { spawnBroker } from '../harness/servers.js';
+import { converged, infoField, linkUp } from './topology.js';
+import { until } from '../harness/wait.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
+const { servers, connect } = testResources();
 
 async function broker(extra: string[] = []) {
   const server = await spawnBroker([...DEBUG, '--repl-diskless-sync-delay', '0', ...extra]);
   servers.push(server);
-  const c = await RawClient.connect(server.port);
-  clients.push(c);
+  const [c] = await connect(server.port);
   return { server, c };
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 const text = (raw: Buffer): string => raw.toString('latin1');
 
@@ -43,8 +34,7 @@ describe('FAILOVER', () => {
     expect(text((await leader.c.call('FAILOVER', 'TO', '127.0.0.1', String(a.server.port), 'FORCE')).raw)).toBe(
       '-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n',
     );
-    const writer = await RawClient.connect(leader.server.port);
-    clients.push(writer);
+    const [writer] = await connect(leader.server.port);
     const confirmed: number[] = [];
     let writing = true;
     const load = (async () => {

@@ -7,17 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, testResources, until } from './topology.js';
+import { converged, infoField, linkUp, mixedLoad } from './topology.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 describe.skipIf(!hasRedisServer())('a follower restarted from its AOF', () => {
   if (!hasRedisServer()) console.warn(NO_REDIS);

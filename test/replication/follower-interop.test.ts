@@ -17,7 +17,9 @@ import { maskRadixTreeNodes } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 import { BROKER_BIN, freePort, hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, info, infoField, mixedLoad, testResources, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad } from './topology.js';
+import { until } from '../harness/wait.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();
@@ -42,9 +44,6 @@ async function brokerFollower(port: number, extra: string[] = []) {
   return { server, c };
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 const text = (raw: Buffer): string => raw.toString('latin1');
 

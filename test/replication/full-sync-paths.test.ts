@@ -14,7 +14,9 @@ import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, runLoops, testResources, until } from './topology.js';
+import { converged, infoField, linkUp, mixedLoad, runLoops } from './topology.js';
+import { until } from '../harness/wait.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, clients, loads } = testResources();
@@ -32,9 +34,6 @@ async function broker(extra: string[] = []) {
   return { server, dir, c: await connect(server.port) };
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up', 60_000);
-}
 
 /** Incompressible values: a payload of about `mb` megabytes, several of the loader's 1 MB windows. */
 async function fill(c: RawClient, mb: number): Promise<void> {
@@ -59,13 +58,13 @@ describe('full resyncs through a file and from a file', () => {
     const leader = await broker();
     await fill(leader.c, 5);
     const streamed = await broker(['--replicaof', `127.0.0.1 ${leader.server.port}`]);
-    await linkUp(streamed.c);
+    await linkUp(streamed.c, 60_000);
     await converged(leader.c, streamed.c, 60_000);
     expect(streamed.server.output()).toContain('MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk');
 
     expect(text((await leader.c.call('CONFIG', 'SET', 'repl-diskless-sync', 'no')).raw)).toBe('+OK\r\n');
     const counted = await broker(['--replicaof', `127.0.0.1 ${leader.server.port}`]);
-    await linkUp(counted.c);
+    await linkUp(counted.c, 60_000);
     await converged(leader.c, counted.c, 60_000);
     const size = /MASTER <-> REPLICA sync: receiving (\d+) bytes from master to disk/.exec(counted.server.output());
     expect(Number(size?.[1])).toBeGreaterThan(5_000_000);
@@ -102,8 +101,8 @@ describe('full resyncs through a file and from a file', () => {
     const before = Number((await writer.call('GET', 'counter')).value);
     await until('writes went on', async () => Number((await writer.call('GET', 'counter')).value) > before + 10);
     await second.c.call('REPLICAOF', '127.0.0.1', String(leader.server.port));
-    await linkUp(first.c);
-    await linkUp(second.c);
+    await linkUp(first.c, 60_000);
+    await linkUp(second.c, 60_000);
     await stop();
     await converged(leader.c, first.c, 60_000);
     await converged(leader.c, second.c, 60_000);
@@ -126,7 +125,7 @@ describe.skipIf(!hasRedisServer())('full resyncs through a file, with redis-serv
     const redis = await startRedis([...DEBUG, '--replicaof', '127.0.0.1', String(leader.server.port)]);
     servers.push(redis);
     const rc = await connect(redis.port);
-    await linkUp(rc);
+    await linkUp(rc, 60_000);
     await new Promise((r) => setTimeout(r, 500));
     await stop();
     await converged(leader.c, rc, 60_000);
@@ -145,7 +144,7 @@ describe.skipIf(!hasRedisServer())('full resyncs through a file, with redis-serv
     const admin = await connect(redis.port);
     await fill(admin, 4);
     const ours = await broker(['--replicaof', `127.0.0.1 ${redis.port}`]);
-    await linkUp(ours.c);
+    await linkUp(ours.c, 60_000);
     await converged(admin, ours.c, 60_000);
     const size = /MASTER <-> REPLICA sync: receiving (\d+) bytes from master to disk/.exec(ours.server.output());
     expect(Number(size?.[1])).toBeGreaterThan(4_000_000);

@@ -6,25 +6,15 @@
  * and one that stops reading is dropped at its output limit and resyncs.
  */
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
+import { testResources } from '../harness/resources.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, runLoops, StreamReader, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad, runLoops, StreamReader } from './topology.js';
+import { until } from '../harness/wait.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0).reverse()) await s.stop();
-});
-
-async function connect(port: number, count = 1): Promise<RawClient[]> {
-  const made = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
-  clients.push(...made);
-  return made;
-}
+const { servers, connect } = testResources();
 
 /** The broker as a leader process; `delay` is repl-diskless-sync-delay. */
 async function leader(extra: string[] = [], delay = 0) {
@@ -42,9 +32,6 @@ async function follower(port: number, extra: string[] = []) {
   return { server, c };
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
   if (!hasRedisServer()) console.warn(NO_REDIS);

@@ -10,7 +10,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { converged, infoField, mixedLoad, runLoops, until } from './topology.js';
+import { converged, infoField, linkUp, mixedLoad, runLoops } from './topology.js';
+import { until } from '../harness/wait.js';
 import { hasNetns, Netns, NO_NETNS, type Link } from './netns.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
@@ -65,15 +66,12 @@ async function partitionable(followers: number, leaderArgs: string[], followerAr
       ...followerArgs,
     ]);
     const [c] = await connect(l.access.b.addr);
-    await linkUp(c);
+    await linkUp(c, 60_000);
     nodes.push({ c, link: l.replication });
   }
   return { space, leader, leaderHost: leaderAccess.b.addr, leaderOutput: leaderServer.output, followers: nodes };
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up', 60_000);
-}
 
 /** Cuts `link` until both ends noticed (the leader dropped the follower, the follower its link), the load going on. */
 async function partition(space: Netns, link: Link, leader: RawClient, follower: RawClient, connected: number): Promise<void> {
@@ -95,7 +93,7 @@ describe.skipIf(!hasNetns())('replication across a network partition', () => {
     const offsetAtCut = Number(await infoField(cut.c, 'replication', 'slave_repl_offset'));
     await until('the leader wrote on', async () => Number(await infoField(leader, 'replication', 'master_repl_offset')) > offsetAtCut + 10_000);
     space.heal(cut.link);
-    await linkUp(cut.c);
+    await linkUp(cut.c, 60_000);
     await new Promise((r) => setTimeout(r, 300));
     await stop();
     await converged(leader, cut.c, 60_000);
@@ -117,7 +115,7 @@ describe.skipIf(!hasNetns())('replication across a network partition', () => {
     await until('the backlog moved past the follower', async () => Number(await infoField(leader, 'replication', 'repl_backlog_first_byte_offset')) > offsetAtCut + 1);
     space.heal(cut.link);
     await until('the follower resynced fully', async () => (await infoField(leader, 'stats', 'sync_full')) === '2', 60_000);
-    await linkUp(cut.c);
+    await linkUp(cut.c, 60_000);
     await new Promise((r) => setTimeout(r, 300));
     await stop();
     await converged(leader, cut.c, 60_000);
@@ -143,7 +141,7 @@ describe.skipIf(!hasNetns())('replication across a network partition', () => {
     expect(await infoField(leader, 'replication', 'min_slaves_good_slaves')).toBe('0');
     const refusedAt = replies.length;
     space.heal(cut.link);
-    await linkUp(cut.c);
+    await linkUp(cut.c, 60_000);
     await until('writes are accepted again', async () => replies.slice(refusedAt).some((r) => r.startsWith('$')));
     await stop();
     await converged(leader, cut.c, 60_000);

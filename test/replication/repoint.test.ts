@@ -11,7 +11,9 @@
 import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { converged, info, infoField, mixedLoad, testResources, until } from './topology.js';
+import { converged, info, infoField, linkUp, mixedLoad } from './topology.js';
+import { until } from '../harness/wait.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();
@@ -35,9 +37,6 @@ async function followerOf(leader: Node): Promise<Node> {
   return node;
 }
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up');
-}
 
 const text = (raw: Buffer): string => raw.toString('latin1');
 

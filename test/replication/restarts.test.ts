@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
 import { spawnBroker } from '../harness/servers.js';
 import { tempDir } from '../harness/temp.js';
-import { converged, infoField, mixedLoad, runLoops, testResources, until } from './topology.js';
+import { converged, infoField, linkUp, mixedLoad, runLoops } from './topology.js';
+import { until } from '../harness/wait.js';
+import { testResources } from '../harness/resources.js';
 
 const DEBUG = ['--enable-debug-command', 'yes'];
 const { servers, loads, connect } = testResources();
@@ -24,9 +26,6 @@ async function broker(extra: string[], port?: number) {
 
 const linkStatus = (c: RawClient): Promise<string | undefined> => infoField(c, 'replication', 'master_link_status');
 
-async function linkUp(c: RawClient): Promise<void> {
-  await until('the follower link is up', async () => (await linkStatus(c)) === 'up');
-}
 
 describe('brokers stopping under load', () => {
   it('the leader killed and restarted from its AOF while its followers wait: nothing acknowledged is lost, they resync and converge', async () => {

@@ -8,18 +8,14 @@
  * copies the AOF's bytes). And `redis-cli --replica` against the broker shows the stream.
  */
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
-import { infoField, StreamReader, until } from './topology.js';
+import { testResources } from '../harness/resources.js';
+import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
+import { infoField, StreamReader } from './topology.js';
+import { until } from '../harness/wait.js';
 
-const servers: RunningServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.stop();
-});
+const { servers, clients } = testResources();
 
 async function connect(port: number): Promise<RawClient> {
   const c = await RawClient.connect(port);

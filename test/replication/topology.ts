@@ -1,14 +1,12 @@
 /**
- * Helpers for the replication suites: INFO fields, waiting for a condition (never for a
- * time), convergence of a follower with its leader, a raw stream reader, and a mixed
+ * Helpers for the replication suites: INFO fields, a follower's link coming up and its
+ * convergence with its leader (states waited for, never times), a raw stream reader, and a mixed
  * write load (streams with consumer groups reading and acking, lists with BRPOPLPUSH
- * consumers, keys with TTLs, pub/sub, MULTI/EXEC, a second db), and what a test starts,
- * released after it (testResources).
+ * consumers, keys with TTLs, pub/sub, MULTI/EXEC, a second db).
  */
-import { afterEach } from 'vitest';
 import { ReplyFramer } from '../../protocol/decoder.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import type { RunningServer } from '../harness/servers.js';
+import { until } from '../harness/wait.js';
 
 /** `INFO <section>` as a map of its fields. */
 export async function info(c: RawClient, section: string): Promise<Map<string, string>> {
@@ -25,14 +23,9 @@ export async function infoField(c: RawClient, section: string, name: string): Pr
   return (await info(c, section)).get(name);
 }
 
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Polls INFO replication until the follower `c` says its link to the leader is up. */
+export async function linkUp(c: RawClient, timeoutMs?: number): Promise<void> {
+  await until('the follower link is up', async () => (await infoField(c, 'replication', 'master_link_status')) === 'up', timeoutMs);
 }
 
 /** DEBUG DIGEST of each db in use, as one string. */
@@ -234,39 +227,4 @@ export async function mixedLoad(clients: RawClient[]): Promise<() => Promise<voi
     if (typeof item === 'string') await c.call('LREM', 'processing', '1', item);
   };
   return runLoops([produce, read(reader1, 'alice'), read(reader2, 'bob'), move(mover1), move(mover2)]);
-}
-
-/** The servers, clients and loads of one test file's tests. */
-export interface TestResources {
-  readonly servers: RunningServer[];
-  readonly clients: RawClient[];
-  /** Loads to stop before the servers go, whether the test passed or not. */
-  readonly loads: (() => Promise<void>)[];
-  /** `count` connections to `port`, closed after the test. */
-  connect(port: number, count?: number): Promise<RawClient[]>;
-}
-
-/**
- * What the calling test file's tests start, released after each test (an afterEach it
- * registers): loads stopped first, then clients closed, then servers stopped, newest first.
- */
-export function testResources(): TestResources {
-  const servers: RunningServer[] = [];
-  const clients: RawClient[] = [];
-  const loads: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const stop of loads.splice(0)) await stop().catch(() => undefined);
-    for (const c of clients.splice(0)) c.close();
-    for (const s of servers.splice(0).reverse()) await s.stop();
-  });
-  return {
-    servers,
-    clients,
-    loads,
-    async connect(port, count = 1) {
-      const made = await Promise.all(Array.from({ length: count }, () => RawClient.connect(port)));
-      clients.push(...made);
-      return made;
-    },
-  };
 }

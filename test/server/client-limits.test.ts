@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeCommand, RawClient } from '../harness/raw.js';
+import { connectedSocket, encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis, type RunningServer } from '../harness/servers.js';
 
 const servers: RunningServer[] = [];
@@ -18,13 +18,9 @@ afterEach(async () => {
 
 /** A connection that writes `bytes` and never reads; resolves `closed` once the server drops it. */
 async function floodUnread(port: number, bytes: Buffer): Promise<{ socket: net.Socket; closed: Promise<void> }> {
-  const socket = net.connect(port, '127.0.0.1');
+  const socket = await connectedSocket(port);
   sockets.push(socket);
   socket.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
   socket.pause();
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.write(bytes);

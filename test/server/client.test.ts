@@ -3,10 +3,12 @@
  * values, KILL filters, PAUSE holding commands, UNBLOCK through the blocked-clients
  * registry, plus the idle `timeout` and `maxclients`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startBroker, startRedis, type InProcessBroker, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS, startBroker, startRedis } from '../harness/servers.js';
+import { suiteBroker, suiteServer } from '../harness/suite.js';
 import type { Connection } from '../../broker/net/connection.js';
+import { until } from '../harness/wait.js';
 
 /** redis-server 7.0's CLIENT LIST fields, in order. */
 const FIELDS = ['id', 'addr', 'laddr', 'fd', 'name', 'age', 'idle', 'flags', 'db', 'sub', 'psub', 'ssub', 'multi',
@@ -35,13 +37,8 @@ const BLOCKING_TARGETS = [
 
 if (!hasRedisServer()) console.warn(NO_REDIS);
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('CLIENT against live connections', () => {
-  let server: InProcessBroker;
+  const server = suiteBroker();
   const clients: RawClient[] = [];
   const connect = async (): Promise<RawClient> => {
     const c = await RawClient.connect(server.port);
@@ -53,12 +50,8 @@ describe('CLIENT against live connections', () => {
     [...server.broker.connections.values()].find((x) => x.addr === `127.0.0.1:${c.socket.localPort}`)!;
   const idOf = async (c: RawClient): Promise<number> => (await c.call('CLIENT', 'ID')).value as number;
 
-  beforeAll(async () => {
-    server = await startBroker();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const c of clients) c.close();
-    await server.stop();
   });
 
   it('lists every connection with redis-server 7.0 fields and real values', async () => {
@@ -152,7 +145,7 @@ describe('CLIENT against live connections', () => {
     const getAfter = writer.read();
     writer.write('*2\r\n$3\r\nGET\r\n$10\r\npaused-key\r\n');
     const writerConn = connectionOf(writer);
-    await until(() => writerConn.heldCommand !== null, 'the SET to be held');
+    await until('the SET to be held', () => writerConn.heldCommand !== null);
     expect(writerConn.heldCommand).toEqual(['SET', 'paused-key', 'v']);
     // Reads from others run; the held SET has not.
     expect((await reader.call('GET', 'paused-key')).value).toBe(null);
@@ -168,7 +161,7 @@ describe('CLIENT against live connections', () => {
     await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
     const published = publisher.call('PUBLISH', 'news', 'hello');
     const conn = connectionOf(publisher);
-    await until(() => conn.heldCommand !== null, 'the PUBLISH to be held');
+    await until('the PUBLISH to be held', () => conn.heldCommand !== null);
     expect(conn.heldCommand).toEqual(['PUBLISH', 'news', 'hello']);
     await admin.call('CLIENT', 'UNPAUSE');
     expect((await published).raw.toString()).toBe(':0\r\n');
@@ -180,7 +173,7 @@ describe('CLIENT against live connections', () => {
     await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
     const held = other.call('PING');
     const otherConn = connectionOf(other);
-    await until(() => otherConn.heldCommand !== null, 'the PING to be held');
+    await until('the PING to be held', () => otherConn.heldCommand !== null);
     const unpause = admin.call('CLIENT', 'UNPAUSE');
     expect((await held).raw.toString()).toBe('+PONG\r\n');
     expect((await unpause).raw.toString()).toBe('+OK\r\n');
@@ -205,7 +198,7 @@ describe('CLIENT against live connections', () => {
     // A wait whose connection closes is forgotten.
     blockForever();
     blocked.close();
-    await until(() => server.broker.engine.blocking.size === 0, 'the wait to be cancelled');
+    await until('the wait to be cancelled', () => server.broker.engine.blocking.size === 0);
   });
 
   it('closes clients idle longer than `timeout`, but not MONITOR clients', async () => {
@@ -239,11 +232,7 @@ describe('CLIENT against live connections', () => {
 });
 
 describe.skipIf(!hasRedisServer()).each(BLOCKING_TARGETS)('a command that blocks, on $name', ({ start }) => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await start(['--slowlog-log-slower-than', '0']);
-  });
-  afterAll(() => server?.stop());
+  const server = suiteServer(() => start(['--slowlog-log-slower-than', '0']));
 
   it("holds the client's later commands, answers when served, and is counted then", async () => {
     const monitor = await RawClient.connect(server.port);

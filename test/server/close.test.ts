@@ -5,15 +5,12 @@
  */
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKER_BIN, startBroker, type InProcessBroker } from '../harness/servers.js';
+import { describe, expect, it } from 'vitest';
+import { BROKER_BIN } from '../harness/servers.js';
+import { suiteBroker } from '../harness/suite.js';
 
 describe('closing connections and start-up failures', () => {
-  let broker: InProcessBroker;
-  beforeAll(async () => {
-    broker = await startBroker();
-  });
-  afterAll(() => broker?.stop());
+  const broker = suiteBroker();
 
   it('closes the socket fully after a protocol error, even if the client keeps its side open', async () => {
     const socket = net.connect({ port: broker.port, host: '127.0.0.1', allowHalfOpen: true });

@@ -5,14 +5,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Config, ConfigError } from '../../broker/config/config.js';
 import { Broker } from '../../broker/server.js';
 import { PARAMS, keyspaceEventFlags, noEffectNames, NotifyFlag } from '../../broker/config/params.js';
 import { RawClient } from '../harness/raw.js';
 import { tempDir } from '../harness/temp.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { startBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 
 describe('Config', () => {
   it('sets several parameters atomically: a refusal restores every value and tells the listeners', () => {
@@ -55,16 +56,8 @@ describe('the parameters accepted with no effect', () => {
 });
 
 describe('CONFIG SET on a running broker', () => {
-  let server: InProcessBroker;
-  let admin: RawClient;
-  beforeAll(async () => {
-    server = await startBroker();
-    admin = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    admin.close();
-    await server.stop();
-  });
+  const server = suiteBroker();
+  const admin = suiteClient(server);
 
   it('requirepass applies to new connections; clearing it frees the waiting ones', async () => {
     await admin.call('CONFIG', 'SET', 'requirepass', 'pw');

@@ -7,22 +7,16 @@
  * room; a follower does not evict on its own (replica-ignore-maxmemory) and mirrors its
  * leader's evictions.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { encodeCommand, RawClient, type RawReply } from '../harness/raw.js';
-import { spawnBroker, startBroker, type InProcessBroker, type RunningServer } from '../harness/servers.js';
-import { infoField, until } from '../replication/topology.js';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { RawClient, type RawReply } from '../harness/raw.js';
+import { spawnBroker, type RunningServer } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
+import { infoField } from '../replication/topology.js';
+import { until } from '../harness/wait.js';
 
 const VALUE = 'v'.repeat(100);
-
-async function pipeline(c: RawClient, argvs: readonly (readonly string[])[]): Promise<RawReply[]> {
-  const replies: RawReply[] = [];
-  for (let i = 0; i < argvs.length; i += 200) {
-    const batch = argvs.slice(i, i + 200);
-    c.write(Buffer.concat(batch.map((argv) => encodeCommand(argv))));
-    replies.push(...(await c.readMany(batch.length)));
-  }
-  return replies;
-}
+/** Commands sent per pipelined batch. */
+const BATCH = 200;
 
 async function num(c: RawClient, section: string, name: string): Promise<number> {
   return Number(await infoField(c, section, name));
@@ -30,26 +24,15 @@ async function num(c: RawClient, section: string, name: string): Promise<number>
 
 /** Which of `keys` still exist. */
 async function present(c: RawClient, keys: readonly string[]): Promise<Set<string>> {
-  const replies = await pipeline(
-    c,
-    keys.map((k) => ['EXISTS', k]),
-  );
+  const replies = await c.pipeline(keys.map((k) => ['EXISTS', k]), BATCH);
   return new Set(keys.filter((_, i) => replies[i].value === 1));
 }
 
 const range = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
 
 describe('maxmemory eviction', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  const server = suiteBroker();
+  const c = suiteClient(server);
   beforeEach(async () => {
     await c.call('CONFIG', 'SET', 'maxmemory', '0', 'maxmemory-policy', 'noeviction', 'maxmemory-samples', '5', 'lfu-log-factor', '10');
     await c.call('FLUSHALL');
@@ -67,17 +50,14 @@ describe('maxmemory eviction', () => {
   }
 
   async function addNew(n: number): Promise<RawReply[]> {
-    return pipeline(
-      c,
-      range(n, (i) => ['SET', `new:${i}`, VALUE]),
-    );
+    return c.pipeline(range(n, (i) => ['SET', `new:${i}`, VALUE]), BATCH);
   }
 
   for (const policy of ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']) {
     it(`${policy} evicts only keys with a TTL, then refuses writes with -OOM`, async () => {
       const persistent = range(1000, (i) => `p:${i}`);
       const volatile = range(1000, (i) => `t:${i}`);
-      await pipeline(c, [...persistent.map((k) => ['SET', k, VALUE]), ...volatile.map((k, i) => ['SET', k, VALUE, 'EX', String(10_000 + i)])]);
+      await c.pipeline([...persistent.map((k) => ['SET', k, VALUE]), ...volatile.map((k, i) => ['SET', k, VALUE, 'EX', String(10_000 + i)])], BATCH);
       await c.call('CONFIG', 'SET', 'maxmemory-policy', policy);
       const limit = await limitAtCurrentUse();
       const replies = await addNew(3000);
@@ -96,10 +76,7 @@ describe('maxmemory eviction', () => {
   it('volatile-ttl evicts the nearest expiries first', async () => {
     const volatile = range(1000, (i) => `t:${i}`);
     // Key i expires in 10000 + 10 * i seconds: a low i is a near expiry.
-    await pipeline(
-      c,
-      volatile.map((k, i) => ['SET', k, VALUE, 'EX', String(10_000 + 10 * i)]),
-    );
+    await c.pipeline(volatile.map((k, i) => ['SET', k, VALUE, 'EX', String(10_000 + 10 * i)]), BATCH);
     await c.call('CONFIG', 'SET', 'maxmemory-policy', 'volatile-ttl');
     await limitAtCurrentUse();
     await addNew(300);
@@ -118,15 +95,9 @@ describe('maxmemory eviction', () => {
     const dumped = payload.subarray(payload.indexOf('\r\n') + 2, payload.length - 2).toString('latin1');
     await c.call('DEL', 'model');
     // Every key idle for 1000 s, then 200 of them read now.
-    await pipeline(
-      c,
-      keys.map((k) => ['RESTORE', k, '0', dumped, 'IDLETIME', '1000']),
-    );
-    const hot = keys.slice(0, 200);
-    await pipeline(
-      c,
-      hot.map((k) => ['GET', k]),
-    );
+    await c.pipeline(keys.map((k) => ['RESTORE', k, '0', dumped, 'IDLETIME', '1000']), BATCH);
+    const hot = keys.slice(0, BATCH);
+    await c.pipeline(hot.map((k) => ['GET', k]), BATCH);
     await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
     await limitAtCurrentUse();
     await addNew(500);
@@ -139,16 +110,10 @@ describe('maxmemory eviction', () => {
     // lfu-log-factor 0: every access counts one, so ten reads make a counter of 15 against 5.
     await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu', 'lfu-log-factor', '0');
     const keys = range(1000, (i) => `k:${i}`);
-    await pipeline(
-      c,
-      keys.map((k) => ['SET', k, VALUE]),
-    );
-    const hot = keys.slice(0, 200);
+    await c.pipeline(keys.map((k) => ['SET', k, VALUE]), BATCH);
+    const hot = keys.slice(0, BATCH);
     for (let n = 0; n < 10; n++) {
-      await pipeline(
-        c,
-        hot.map((k) => ['GET', k]),
-      );
+      await c.pipeline(hot.map((k) => ['GET', k]), BATCH);
     }
     expect((await c.call('OBJECT', 'FREQ', hot[0])).value).toBe(15);
     await limitAtCurrentUse();
@@ -165,10 +130,7 @@ describe('maxmemory eviction', () => {
     const sub = await RawClient.connect(server.port);
     await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'Ee');
     await sub.call('SUBSCRIBE', '__keyevent@0__:evicted');
-    await pipeline(
-      c,
-      range(1000, (i) => ['RPUSH', `l:${i}`, VALUE, VALUE]),
-    );
+    await c.pipeline(range(1000, (i) => ['RPUSH', `l:${i}`, VALUE, VALUE]), BATCH);
     await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random');
     const limit = await limitAtCurrentUse();
     await addNew(1000);
@@ -186,20 +148,14 @@ describe('maxmemory eviction', () => {
   });
 
   it('noeviction refuses writes until a DEL frees room, and the accounting follows', async () => {
-    await pipeline(
-      c,
-      range(500, (i) => ['SET', `k:${i}`, VALUE]),
-    );
+    await c.pipeline(range(500, (i) => ['SET', `k:${i}`, VALUE]), BATCH);
     const before = await num(c, 'memory', 'used_memory_dataset');
     await limitAtCurrentUse();
     const oom = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
     expect((await c.call('SET', 'x', VALUE)).raw.toString()).toBe(oom);
     expect((await c.call('XADD', 's', '*', 'f', 'v')).raw.toString()).toBe(oom);
     expect((await c.call('GET', 'k:1')).value).toBe(VALUE);
-    await pipeline(
-      c,
-      range(50, (i) => ['DEL', `k:${i}`]),
-    );
+    await c.pipeline(range(50, (i) => ['DEL', `k:${i}`]), BATCH);
     expect(await num(c, 'memory', 'used_memory_dataset')).toBeLessThan(before);
     expect((await c.call('SET', 'x', VALUE)).raw.toString()).toBe('+OK\r\n');
     expect((await c.call('XADD', 's', '*', 'f', 'v')).raw[0]).toBe('$'.charCodeAt(0));
@@ -224,20 +180,14 @@ describe('maxmemory on a follower', () => {
     const f = await RawClient.connect(follower.port);
     clients.push(l, f);
     await until('the follower link is up', async () => (await infoField(f, 'replication', 'master_link_status')) === 'up');
-    await pipeline(
-      l,
-      range(500, (i) => ['SET', `k:${i}`, VALUE]),
-    );
+    await l.pipeline(range(500, (i) => ['SET', `k:${i}`, VALUE]), BATCH);
     await until('the follower has every key', async () => (await f.call('DBSIZE')).value === 500);
     expect(await num(f, 'stats', 'evicted_keys')).toBe(0);
     // The leader evicts: its DELs reach the follower.
     await l.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random');
     const used = (await num(l, 'memory', 'used_memory')) - (await num(l, 'memory', 'mem_not_counted_for_evict'));
     await l.call('CONFIG', 'SET', 'maxmemory', String(used));
-    await pipeline(
-      l,
-      range(200, (i) => ['SET', `new:${i}`, VALUE]),
-    );
+    await l.pipeline(range(200, (i) => ['SET', `new:${i}`, VALUE]), BATCH);
     const leaderKeys = (await l.call('DBSIZE')).value as number;
     expect(leaderKeys).toBeLessThan(700);
     await until('the follower mirrors the leader', async () => (await f.call('DBSIZE')).value === leaderKeys);

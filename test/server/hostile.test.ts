@@ -9,24 +9,13 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { spawnBroker, type RunningServer } from '../harness/servers.js';
+import { prng } from '../harness/prng.js';
 
 const BOUND = 64 * 1024 * 1024;
 /** One reply may land before the eviction that follows it: the largest here is a 1 MB GET. */
 const ONE_REPLY = 2 * 1024 * 1024;
 const ROUNDS = 4;
 const CLIENTS_PER_ROUND = 6;
-
-/** mulberry32: a small seeded generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() * items.length)];
@@ -100,7 +89,7 @@ describe('hostile clients', () => {
   it('stays alive, answers PING within a second and keeps client memory bounded', async () => {
     const seed = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000);
     console.log(`hostile clients: seed ${seed} (HOSTILE_SEED=${seed} replays it)`);
-    const rand = random(seed);
+    const rand = prng(seed);
     let maxClientsMemory = 0;
     let maxRss = 0;
     let maxUsed = 0;

@@ -3,9 +3,9 @@
  * from `INFO everything` of the reference, plus our `broker_version`), values that
  * parse and follow what the broker does.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 
 const FIELDS: Record<string, string[]> = {
   Server: ['redis_version', 'redis_git_sha1', 'redis_git_dirty', 'redis_build_id', 'redis_mode', 'os', 'arch_bits', 'monotonic_clock', 'multiplexing_api', 'atomicvar_api', 'gcc_version', 'process_id', 'process_supervised', 'run_id', 'tcp_port', 'server_time_usec', 'uptime_in_seconds', 'uptime_in_days', 'hz', 'configured_hz', 'lru_clock', 'executable', 'config_file', 'io_threads_active', 'broker_version'],
@@ -43,16 +43,8 @@ function parseInfo(text: string): [string, [string, string][]][] {
 }
 
 describe('INFO', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
+  const server = suiteBroker();
+  const c = suiteClient(server);
 
   const info = async (...sections: string[]): Promise<[string, [string, string][]][]> =>
     parseInfo((await c.call('INFO', ...sections)).value as string);

@@ -4,15 +4,16 @@
  * The same for failures around commands, in socket events, the cron and timers; and
  * what no guard catches crashes the process with a report.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { spawnBroker, startBroker, type InProcessBroker } from '../harness/servers.js';
+import { spawnBroker } from '../harness/servers.js';
+import { suiteBroker } from '../harness/suite.js';
+import { until } from '../harness/wait.js';
 
 describe('a command handler that throws', () => {
-  let broker: InProcessBroker;
+  const broker = suiteBroker();
   const reported: string[] = [];
-  beforeAll(async () => {
-    broker = await startBroker();
+  beforeAll(() => {
     broker.broker.engine.onInternalError = (_err, command) => reported.push(command);
     const echo = broker.broker.commands.get('echo')!;
     echo.handler = (c, argv) => {
@@ -22,7 +23,6 @@ describe('a command handler that throws', () => {
       c.reply.bulk('second');
     };
   });
-  afterAll(() => broker?.stop());
 
   it('answers with an error instead of half a reply, and keeps serving', async () => {
     const client = await RawClient.connect(broker.port);
@@ -35,21 +35,8 @@ describe('a command handler that throws', () => {
   });
 });
 
-/** Waits until `check` holds (a liveness bound of a few seconds, not a timing check). */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
 describe('internal errors outside command handlers', () => {
-  let broker: InProcessBroker;
-  beforeAll(async () => {
-    broker = await startBroker(['--hz', '100']);
-  });
-  afterAll(() => broker?.stop());
+  const broker = suiteBroker(['--hz', '100']);
 
   it('dispatch failing before the command answers: an error reply, and the client goes on', async () => {
     const b = broker.broker;
@@ -90,7 +77,7 @@ describe('internal errors outside command handlers', () => {
       throw new Error('parser bug');
     };
     victim.write('PING\r\n');
-    await until(() => victim.closed, 'the victim closed');
+    await until('the victim closed', () => victim.closed);
     expect((await other.call('PING')).raw.toString()).toBe('+PONG\r\n');
     other.close();
   });
@@ -107,7 +94,7 @@ describe('internal errors outside command handlers', () => {
       return int(name);
     };
     const dropped = await RawClient.connect(broker.port);
-    await until(() => dropped.closed, 'the dropped connection closed');
+    await until('the dropped connection closed', () => dropped.closed);
     const next = await RawClient.connect(broker.port);
     expect((await next.call('PING')).raw.toString()).toBe('+PONG\r\n');
     b.config.int = int;
@@ -122,7 +109,7 @@ describe('internal errors outside command handlers', () => {
       calls++;
       throw new Error('cron bug');
     };
-    await until(() => calls >= 3, 'three cron ticks');
+    await until('three cron ticks', () => calls >= 3);
     engine.activeExpireCycle = cycle;
   });
 

@@ -3,16 +3,12 @@
  * client name, the database and the INFO ready check (it waits for `loading:0`),
  * then a command; and the handshake failing as it should on a wrong password.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { suiteBroker } from '../harness/suite.js';
 
 describe('ioredis connecting to the broker', () => {
-  let server: InProcessBroker;
-  beforeAll(async () => {
-    server = await startBroker(['--requirepass', 's3cret']);
-  });
-  afterAll(() => server?.stop());
+  const server = suiteBroker(['--requirepass', 's3cret']);
 
   it('authenticates, names the connection, selects a db, passes the ready check, runs commands', async () => {
     const redis = new Redis({

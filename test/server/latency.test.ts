@@ -3,23 +3,16 @@
  * samples injected with known times, and the per-command histograms behind INFO
  * latencystats.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { startBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { LatencyMonitor } from '../../broker/introspection/latency.js';
 import { LatencyHistogram } from '../../broker/introspection/histogram.js';
 
 describe('LATENCY', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker(['--enable-debug-command', 'yes']);
-    c = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
+  const server = suiteBroker(['--enable-debug-command', 'yes']);
+  const c = suiteClient(server);
 
   it('records commands slower than latency-monitor-threshold as "command" events', async () => {
     await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '5');

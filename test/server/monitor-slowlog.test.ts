@@ -4,9 +4,9 @@
  * sdscatrepr escaping, the db shown after SELECT, hidden admin and rejected commands,
  * redacted secrets, argument trimming and the slow log's length limit.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
-import { startDiffServers, type DiffServers } from '../harness/diff.js';
+import { suiteServers } from '../harness/diff.js';
 import { RawClient } from '../harness/raw.js';
 
 const LINE = /^\+(\d+)\.(\d{6}) \[(\d+) 127\.0\.0\.1:(\d+)\] (.*)\r\n$/s;
@@ -21,11 +21,7 @@ function maskLine(raw: Buffer, port: number): string {
 }
 
 describe.skipIf(!hasRedisServer())('MONITOR and SLOWLOG vs redis-server', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers(['--slowlog-log-slower-than', '0'], ['--slowlog-log-slower-than', '0']);
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers({ ours: ['--slowlog-log-slower-than', '0'], ref: ['--slowlog-log-slower-than', '0'] });
 
   it('MONITOR shows the same lines for the commands of other clients', async () => {
     const monitors = [await RawClient.connect(servers.ours.port), await RawClient.connect(servers.ref.port)];

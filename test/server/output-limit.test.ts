@@ -7,8 +7,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReplyFramer } from '../../protocol/decoder.js';
-import { encodeCommand, RawClient } from '../harness/raw.js';
+import { connectedSocket, encodeCommand, RawClient } from '../harness/raw.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startBroker, startRedis, type RunningServer } from '../harness/servers.js';
+import { until } from '../harness/wait.js';
 
 const servers: RunningServer[] = [];
 const sockets: net.Socket[] = [];
@@ -49,13 +50,9 @@ class CountingSubscriber {
 }
 
 async function connect(port: number): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
+  const socket = await connectedSocket(port);
   sockets.push(socket);
   socket.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
   return socket;
 }
 
@@ -73,14 +70,6 @@ async function stalledSubscriber(port: number, channel: string, pattern?: string
   if (pattern !== undefined) await command(socket, ['PSUBSCRIBE', pattern]);
   socket.pause();
   return socket;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never: ${what}`);
 }
 
 async function infoField(c: RawClient, section: string, name: string): Promise<number> {
@@ -114,7 +103,7 @@ async function flood(
     }
     publisher.write(Buffer.concat(parts));
     for (let i = 0; i < opts.perBatch; i++) receivers.push(Number((await publisher.read()).value));
-    await until(() => readers.every((r) => r.received === seq), `readers got message ${seq - 1}`);
+    await until(`readers got message ${seq - 1}`, () => readers.every((r) => r.received === seq), 30_000, 10);
     if ((await opts.afterBatch?.(b, receivers)) === true) break;
   }
   return receivers;
@@ -160,7 +149,7 @@ describe('client-output-buffer-limit for pub/sub clients', () => {
     expect(log).toContain('"level":"warning"');
     // Once it reads again it finds the connection closed.
     stalled.resume();
-    await until(() => stalled.destroyed || stalled.readableEnded, 'the stalled subscriber sees the close');
+    await until('the stalled subscriber sees the close', () => stalled.destroyed || stalled.readableEnded, 30_000, 10);
     admin.close();
     publisher.close();
   });

@@ -6,10 +6,9 @@
  * meanwhile and finishes first leaves the reply its view; INFO counts the replies in
  * progress and none is left at the end.
  */
-import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCommand, RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { describe, expect, it } from 'vitest';
+import { connectedSocket, encodeCommand } from '../harness/raw.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
 const N = 200_000;
@@ -28,8 +27,7 @@ const array = (items: readonly string[]): Buffer => Buffer.from(`*${items.length
  * the first bytes arrived, while this connection reads nothing (the reply backs up).
  */
 async function readReply(port: number, argv: string[] | string[][], until: number | ((got: Buffer) => boolean), meanwhile: () => Promise<void>): Promise<Buffer> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
+  const socket = await connectedSocket(port);
   const chunks: Buffer[] = [];
   let size = 0;
   let wake: (() => void) | null = null;
@@ -50,15 +48,6 @@ async function readReply(port: number, argv: string[] | string[][], until: numbe
   return Buffer.concat(chunks);
 }
 
-/** Runs `commands` pipelined in batches. */
-async function fill(c: RawClient, commands: string[][]): Promise<void> {
-  for (let start = 0; start < commands.length; start += 1000) {
-    const batch = commands.slice(start, start + 1000);
-    c.write(Buffer.concat(batch.map((argv) => encodeCommand(argv))));
-    await c.readMany(batch.length);
-  }
-}
-
 /** `n` items in commands of 100: `command(items)` for each run. */
 function inHundreds<T>(items: readonly T[], command: (run: readonly T[]) => string[]): string[][] {
   const out: string[][] = [];
@@ -67,8 +56,8 @@ function inHundreds<T>(items: readonly T[], command: (run: readonly T[]) => stri
 }
 
 describe('streamed replies of hashes, sets and sorted sets', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
+  const server = suiteBroker([], { timeout: 120_000 });
+  const c = suiteClient(server);
 
   /** Reads `argv`'s reply while `changes` run, and expects `want` (the value before them). */
   async function expectWhileChanged(argv: string[], want: Buffer, changes: string[][]): Promise<void> {
@@ -82,15 +71,6 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     await noneStreamed(c, 25);
   }
 
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  }, 120_000);
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
-
   it('HGETALL, HKEYS and HVALS show the hash as it was', { timeout: 120_000 }, async () => {
     // Only added to: a hashtable's positions are the insertion order.
     const wants: [string, Buffer][] = [
@@ -100,7 +80,7 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     ];
     for (const [command, want] of wants) {
       await c.call('DEL', 'h');
-      await fill(c, inHundreds(ids, (run) => ['HSET', 'h', ...run.flatMap((i) => [field(i), value(i)])]));
+      await c.pipeline(inHundreds(ids, (run) => ['HSET', 'h', ...run.flatMap((i) => [field(i), value(i)])]), 1000);
       await expectWhileChanged([command, 'h'], want, [
         ['HSET', 'h', field(7), 'changed', 'new', 'field'],
         ['HDEL', 'h', field(100), field(150_000)],
@@ -113,7 +93,7 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     const want = array(ids.map(member));
     const fresh = async (): Promise<void> => {
       await c.call('DEL', 's');
-      await fill(c, inHundreds(ids, (run) => ['SADD', 's', ...run.map(member)]));
+      await c.pipeline(inHundreds(ids, (run) => ['SADD', 's', ...run.map(member)]), 1000);
     };
     await fresh();
     await expectWhileChanged(['SMEMBERS', 's'], want, [
@@ -140,7 +120,7 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     const score = (i: number): string => String(i * 1.5);
     const fresh = async (): Promise<void> => {
       await c.call('DEL', 'z');
-      await fill(c, inHundreds(ids, (run) => ['ZADD', 'z', ...run.flatMap((i) => [score(i), member(i)])]));
+      await c.pipeline(inHundreds(ids, (run) => ['ZADD', 'z', ...run.flatMap((i) => [score(i), member(i)])]), 1000);
     };
     const changes = [
       ['ZADD', 'z', '-1', 'first', '1e9', 'last'],
@@ -157,7 +137,7 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
     const run = ids.slice(25, -20);
     await expectWhileChanged(['ZRANGE', 'z', '(28.5', '299968.5', 'BYSCORE', 'LIMIT', '5', '-1', 'WITHSCORES'], array(run.flatMap((i) => [member(i), score(i)])), changes);
     await c.call('DEL', 'z');
-    await fill(c, inHundreds(ids, (r) => ['ZADD', 'z', ...r.flatMap((i) => ['0', member(i)])]));
+    await c.pipeline(inHundreds(ids, (r) => ['ZADD', 'z', ...r.flatMap((i) => ['0', member(i)])]), 1000);
     const lex = ids.map(member).sort().reverse();
     await expectWhileChanged(['ZRANGE', 'z', '+', '-', 'BYLEX', 'REV'], array(lex), [['ZADD', 'z', '0', 'first'], ['ZREM', 'z', member(5)]]);
     await c.call('DEL', 'z');
@@ -165,7 +145,7 @@ describe('streamed replies of hashes, sets and sorted sets', () => {
 
   it('ZRANGE WITHSCORES in RESP3 streams its pairs, in RESP3 to the end when a HELLO 2 follows it', { timeout: 120_000 }, async () => {
     await c.call('DEL', 'z');
-    await fill(c, inHundreds(ids, (run) => ['ZADD', 'z', ...run.flatMap((i) => [String(i / 4), member(i)])]));
+    await c.pipeline(inHundreds(ids, (run) => ['ZADD', 'z', ...run.flatMap((i) => [String(i / 4), member(i)])]), 1000);
     const want = Buffer.from(`*${N}\r\n` + ids.map((i) => `*2\r\n${bulk(member(i))},${i / 4}\r\n`).join(''), 'latin1');
     const pong = Buffer.from('+PONG\r\n');
     const commands = [['HELLO', '3'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'], ['HELLO', '2'], ['PING']];

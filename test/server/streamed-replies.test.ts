@@ -7,9 +7,9 @@
  * later pipelined replies, MULTI, and group commit keep their order.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCommand, RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { describe, expect, it } from 'vitest';
+import { connectedSocket, encodeCommand, RawClient } from '../harness/raw.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 import { noneStreamed, streamedReplies } from '../harness/streamed.js';
 
 /** Entries of the stream and elements of the list: their replies, ~30 MB, outgrow the kernel's socket buffers. */
@@ -67,9 +67,7 @@ class SlowReader {
   }
 
   static async connect(port: number): Promise<SlowReader> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    return new SlowReader(socket);
+    return new SlowReader(await connectedSocket(port));
   }
 
   send(...argvs: string[][]): void {
@@ -120,17 +118,8 @@ function expectBytes(got: Buffer, want: Buffer): void {
 }
 
 describe('streamed range replies', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-
-  beforeAll(async () => {
-    server = await startBroker();
-    c = await RawClient.connect(server.port);
-  }, 120_000);
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
+  const server = suiteBroker([], { timeout: 120_000 });
+  const c = suiteClient(server);
 
   it('XRANGE shows the stream as it was while another client changes it, and a third is answered meanwhile', { timeout: 120_000 }, async () => {
     await c.call('DEL', 's');
@@ -315,16 +304,8 @@ describe('streamed range replies', () => {
 });
 
 describe('streamed replies under appendfsync always (group commit)', () => {
-  let server: InProcessBroker;
-  let c: RawClient;
-  beforeAll(async () => {
-    server = await startBroker(['--appendonly', 'yes', '--appendfsync', 'always']);
-    c = await RawClient.connect(server.port);
-  }, 60_000);
-  afterAll(async () => {
-    c.close();
-    await server.stop();
-  });
+  const server = suiteBroker(['--appendonly', 'yes', '--appendfsync', 'always'], { timeout: 60_000 });
+  const c = suiteClient(server);
 
   it('a range that shows the writes before it waits for their fsync, and the replies after it keep their order', { timeout: 120_000 }, async () => {
     await fill(c, 's', 'stream');

@@ -5,10 +5,9 @@
  * our broker, whose replies must be the same bytes and carry that text. Entries
  * without `trigger` say why none is run.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as errors from '../../engine/errors.js';
-import { show } from '../harness/diff.js';
-import { startDiffServers, type DiffServers } from '../harness/diff.js';
+import { show, suiteServers } from '../harness/diff.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 
 type Name = keyof typeof errors;
@@ -525,11 +524,7 @@ describe('the error list (engine/errors.ts)', () => {
 });
 
 describe.skipIf(!hasRedisServer())('each error as redis-server 7.0 and the broker reply it', () => {
-  let servers: DiffServers;
-  beforeAll(async () => {
-    servers = await startDiffServers();
-  });
-  afterAll(() => servers?.stop());
+  const servers = suiteServers();
 
   for (const name of Object.keys(ENTRIES) as Name[]) {
     const entry = ENTRIES[name];

@@ -3,20 +3,11 @@
  * must equal redis-server's (KEYS for the case-sensitive matcher, COMMAND LIST
  * FILTERBY PATTERN for the case-insensitive one).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { globMatch } from '../../engine/glob.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
-
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { suiteClient, suiteRedis } from '../harness/suite.js';
+import { prng } from '../harness/prng.js';
 
 function randomString(rand: () => number, alphabet: readonly string[], maxLen: number): string {
   let s = '';
@@ -91,16 +82,8 @@ describe('globMatch', () => {
 });
 
 describe.skipIf(!hasRedisServer())('globMatch vs redis-server', () => {
-  let server: RunningServer;
-  let client: RawClient;
-  beforeAll(async () => {
-    server = await startRedis();
-    client = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    client?.close();
-    await server?.stop();
-  });
+  const server = suiteRedis();
+  const client = suiteClient(server);
 
   it('agrees with KEYS on random patterns (case-sensitive)', async () => {
     const rand = prng(20240601);

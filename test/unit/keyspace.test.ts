@@ -3,11 +3,10 @@
  * exact huge expiry times, the active expire cycle (in the engine and through a
  * running broker) and the effects expiry emits.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine, type Effect } from '../../engine/engine.js';
 import type { Db } from '../../engine/keyspace.js';
-import { RawClient } from '../harness/raw.js';
-import { startBroker, type InProcessBroker } from '../harness/servers.js';
+import { suiteBroker, suiteClient } from '../harness/suite.js';
 
 function newEngine(): Engine {
   return new Engine({ databases: 16 });
@@ -146,16 +145,8 @@ describe('expiry and effects', () => {
 });
 
 describe('active expiry in a running broker', () => {
-  let server: InProcessBroker;
-  let client: RawClient;
-  beforeAll(async () => {
-    server = await startBroker(['--hz', '100', '--enable-debug-command', 'yes']);
-    client = await RawClient.connect(server.port);
-  });
-  afterAll(async () => {
-    client?.close();
-    await server?.stop();
-  });
+  const server = suiteBroker(['--hz', '100', '--enable-debug-command', 'yes']);
+  const client = suiteClient(server);
 
   async function dbsize(): Promise<number> {
     return (await client.call('DBSIZE')).value as number;

@@ -18,17 +18,7 @@ import { ZSet } from '../../engine/types/zset.js';
 import { Stream } from '../../engine/types/stream.js';
 import type { Value } from '../../engine/keyspace.js';
 import { loadSnapshot, snapshotBytes, SnapshotWriter } from '../../engine/persist/snapshot.js';
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../harness/prng.js';
 
 /** Payload bytes counted element by element, for the types that keep a running count. */
 function recount(v: Value): number | null {
@@ -66,7 +56,7 @@ describe('memory accounting', () => {
     // Streams of several nodes, whose encodings a save keeps and a change drops.
     engine.settings.streamNodeMaxEntries = 3;
     const c = new Client(engine, 1);
-    const rand = random(20261206);
+    const rand = prng(20261206);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
     // Keys per type (s:, l:, h:, t:, z:, x:) so that most writes find a value of their type; key() is any of them.
     const k = (type: string): string => `${type}:${pick(['a', 'b', 'c'])}`;

@@ -3,11 +3,12 @@
  * same commands, limits and errors follow redis-server's networking.c, and inline
  * splitting matches what a real redis-server makes of the same lines.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LargeCommand, PROTO_INLINE_MAX_SIZE, RespParser, splitArgs } from '../../protocol/parser.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { suiteRedis } from '../harness/suite.js';
 
 interface Parsed {
   commands: string[][];
@@ -361,11 +362,7 @@ describe('splitArgs (sdssplitargs)', () => {
 });
 
 describe.skipIf(!hasRedisServer())('inline commands vs redis-server', () => {
-  let redis: RunningServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(() => redis?.stop());
+  const redis = suiteRedis();
 
   /**
    * What redis-server makes of `RPUSH l <tail>` sent inline: the pushed arguments

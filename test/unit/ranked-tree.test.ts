@@ -7,17 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RankedTree } from '../../engine/types/ranked-tree.js';
-
-/** A seeded generator (mulberry32), so a failure repeats. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../harness/prng.js';
 
 type Entry = { member: string; score: number };
 
@@ -53,7 +43,7 @@ function check(tree: RankedTree, ids: Map<string, number>, model: Map<string, nu
 
 describe('RankedTree', () => {
   it('agrees with a sorted model through growth to 20,000 entries and back to none', () => {
-    const rnd = random(16);
+    const rnd = prng(16);
     const tree = new RankedTree();
     const ids = new Map<string, number>();
     const model = new Map<string, number>();

@@ -15,7 +15,7 @@ import { List } from '../../engine/types/list.js';
 import { Stream } from '../../engine/types/stream.js';
 import { StreamId } from '../../engine/types/stream-id.js';
 import { ConsumerGroup } from '../../engine/types/stream-group.js';
-import { prng } from '../persistence/proc.js';
+import { prng } from '../harness/prng.js';
 import { DEFAULT_LIMITS } from '../../engine/types/encoding-limits.js';
 
 function sampleEngine(): Engine {

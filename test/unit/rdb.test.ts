@@ -11,7 +11,7 @@ import { Crc64 } from '../../engine/persist/rdb/crc64.js';
 import { RdbInput, writeLen, writeString } from '../../engine/persist/rdb/encoding.js';
 import { ListpackReader, ListpackWriter, listpackStrings } from '../../engine/persist/rdb/listpack.js';
 import { lzfCompressInto, lzfDecompress } from '../../engine/persist/rdb/lzf.js';
-import { prng } from '../persistence/proc.js';
+import { prng } from '../harness/prng.js';
 import { Engine } from '../../engine/engine.js';
 import { loadSnapshot, snapshotBytes } from '../../engine/persist/snapshot.js';
 import { Stream } from '../../engine/types/stream.js';

@@ -2,11 +2,11 @@
  * The reply writer: exact RESP2/RESP3 bytes for every reply kind, and doubles
  * formatted as C's %.17g (known vectors from glibc printf, and a real redis-server).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatDouble, formatG, PushMessage, Reply, sent, type Protocol, type ReplyProducer, type RespValue } from '../../protocol/reply.js';
-import { RawClient } from '../harness/raw.js';
-import { hasRedisServer, NO_REDIS, startRedis, type RunningServer } from '../harness/servers.js';
+import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
+import { suiteClient, suiteRedis } from '../harness/suite.js';
 
 function written(resp: Protocol, write: (r: Reply) => void): string {
   const r = new Reply(resp);
@@ -558,16 +558,8 @@ describe('formatDouble / formatG (C printf %g)', () => {
 });
 
 describe.skipIf(!hasRedisServer())('formatDouble vs redis-server (ZSCORE prints %.17g)', () => {
-  let redis: RunningServer;
-  let client: RawClient;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = await RawClient.connect(redis.port);
-  });
-  afterAll(async () => {
-    client?.close();
-    await redis?.stop();
-  });
+  const redis = suiteRedis();
+  const client = suiteClient(redis);
 
   /** redis-server's formatting of each value: ZADD parses with strtod, ZSCORE prints %.17g. */
   async function redisFormat(values: number[]): Promise<string[]> {
