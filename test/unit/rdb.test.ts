@@ -18,9 +18,7 @@ import { Stream } from '../../engine/types/stream.js';
 import { StreamId } from '../../engine/types/stream-id.js';
 import type { ConsumerGroup } from '../../engine/types/stream-group.js';
 import type { StreamNode } from '../../engine/types/stream-node.js';
-import { Client } from '../../engine/client.js';
-import { CommandTable } from '../../engine/command.js';
-import { engineCommands } from '../../engine/commands/index.js';
+import { engineRunner } from '../harness/engine-runner.js';
 
 describe('CRC-64 (Jones)', () => {
   it('matches redis-server crc64.c check value', () => {
@@ -197,15 +195,7 @@ describe('RDB stream nodes kept encoded', () => {
 
   it('encodes the nodes XADD closed as idle work, skipping the keys deleted meanwhile, with the memory totals kept', () => {
     const engine = new Engine({ databases: 1 });
-    const table = new CommandTable<Client>();
-    table.register(engineCommands);
-    const client = new Client(engine, 1);
-    const run = (...argv: string[]): void => {
-      const found = table.lookup(argv);
-      if (found.error !== undefined) throw new Error(found.error);
-      engine.call(client, found.command, argv);
-      client.reply.take();
-    };
+    const run = engineRunner(engine);
     for (let i = 0; i < 450; i++) run('XADD', i % 2 === 0 ? 'kept' : 'deleted', '*', 'field', `value-${i}`);
     run('DEL', 'deleted');
     expect(engine.sealedNodes.pending).toBe(4);
@@ -224,15 +214,7 @@ describe('RDB stream nodes kept encoded', () => {
 describe('RDB pending entries', () => {
   it('round-trips delivery counts past 32 bits and delivery times past 2^53 or before 1970', () => {
     const engine = new Engine({ databases: 1 });
-    const table = new CommandTable<Client>();
-    table.register(engineCommands);
-    const client = new Client(engine, 1);
-    const run = (...argv: string[]): string => {
-      const found = table.lookup(argv);
-      if (found.error !== undefined) throw new Error(found.error);
-      engine.call(client, found.command, argv);
-      return client.reply.take().toString();
-    };
+    const run = engineRunner(engine);
     for (let i = 1; i <= 5; i++) run('XADD', 's', `${i}-1`, 'f', 'v');
     run('XGROUP', 'CREATE', 's', 'g', '0');
     run('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '>');
