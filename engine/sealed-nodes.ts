@@ -10,13 +10,16 @@
  * Differs from redis-server, which has nothing to do here (its nodes are listpacks).
  * The queue holds at most MAX_QUEUED nodes, none larger than MAX_NODE_CHARS (the others
  * are encoded by the next snapshot, as before), and a node whose key was deleted,
- * renamed or replaced is skipped.
+ * renamed or replaced, or which left its stream (trimmed, emptied by XDEL), is skipped.
+ * It holds nodes and streams by weak references: a server that never idles keeps its
+ * queue full, and must not keep the streams deleted, overwritten or flushed since, nor
+ * the nodes trimmed, alive for it (their bytes left `used_memory` when they went).
  */
 import type { Db, Entry } from './keyspace.js';
 import type { Stream } from './types/stream.js';
 import type { StreamNode } from './types/stream-node.js';
 
-/** Queued nodes at most: a server always busy keeps no more than these (and their streams) alive. */
+/** Queued nodes at most: what a server always busy keeps queued. */
 const MAX_QUEUED = 16384;
 /** Nodes encoded between two looks at the clock. */
 const CLOCK_EVERY = 8;
@@ -29,8 +32,8 @@ const MAX_NODE_CHARS = 256 << 10;
 interface Sealed {
   db: Db;
   key: string;
-  stream: Stream;
-  node: StreamNode;
+  stream: WeakRef<Stream>;
+  node: WeakRef<StreamNode>;
 }
 
 export class SealedNodes {
@@ -44,7 +47,9 @@ export class SealedNodes {
 
   /** Queues `node`, just closed by an append to `stream`, the value of `key` in `db`. */
   add(db: Db, key: string, stream: Stream, node: StreamNode): void {
-    if (this.pending < MAX_QUEUED && node.payloadChars <= MAX_NODE_CHARS) this.queue.push({ db, key, stream, node });
+    if (this.pending < MAX_QUEUED && node.payloadChars <= MAX_NODE_CHARS) {
+      this.queue.push({ db, key, stream: new WeakRef(stream), node: new WeakRef(node) });
+    }
   }
 
   /** Forgets every queued node (FLUSHALL): they need not outlive their keys. */
@@ -61,9 +66,13 @@ export class SealedNodes {
     const queue = this.queue;
     let n = 0;
     while (this.next < queue.length) {
-      const { db, key, stream, node } = queue[this.next++];
-      const e = db.entryHolding(key, stream);
-      if (e !== undefined && stream.encodeSealed(node)) touched(db, e);
+      const { db, key, stream: streamRef, node: nodeRef } = queue[this.next++];
+      const stream = streamRef.deref();
+      const node = nodeRef.deref();
+      if (stream !== undefined && node !== undefined) {
+        const e = db.entryHolding(key, stream);
+        if (e !== undefined && stream.encodeSealed(node)) touched(db, e);
+      }
       if (++n % CLOCK_EVERY === 0 && performance.now() >= deadline) break;
     }
     if (this.next < queue.length) {
