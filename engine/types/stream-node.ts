@@ -428,18 +428,25 @@ export class StreamNode {
     return node;
   }
 
-  /** A deep copy (COPY); strings are immutable and shared, an undecoded node's decoder too. */
+  /**
+   * A deep copy (COPY, a snapshot's copy-on-write); strings are immutable and shared, an
+   * undecoded node's decoder too, and the kept RDB bytes, which nothing writes into
+   * (a change to either node drops its own reference), each node counting them.
+   */
   clone(): StreamNode {
+    let copy: StreamNode;
     if (this.decoder !== null) {
       const { masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed } = this;
-      return StreamNode.undecoded({ masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed, dataChars: this.undecodedChars, decode: this.decoder });
+      copy = StreamNode.undecoded({ masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed, dataChars: this.undecodedChars, decode: this.decoder });
+    } else {
+      copy = new StreamNode(this.masterFields, new StreamId(this.masterMs, this.masterSeq), this.meta.slice(), this.lpFixed);
+      copy.size = this.size;
+      copy.live = this.live;
+      copy.monotonic = this.monotonic;
+      copy.data = this.data;
+      copy.unflattened = this.unflattened;
     }
-    const copy = new StreamNode(this.masterFields, new StreamId(this.masterMs, this.masterSeq), this.meta.slice(), this.lpFixed);
-    copy.size = this.size;
-    copy.live = this.live;
-    copy.monotonic = this.monotonic;
-    copy.data = this.data;
-    copy.unflattened = this.unflattened;
+    copy.rdbEncoded = this.rdbEncoded;
     return copy;
   }
 }

@@ -35,9 +35,8 @@ function recount(v: Value): number | null {
     return n;
   }
   if (v instanceof Stream) {
-    // A copy's nodes, each decoded (a load leaves them undecoded) and measured afresh, and the RDB encodings kept by a save or load (StreamNode.rdbEncoded).
-    const decoded = v.clone().view().nodes.reduce((n, node) => (node.idAt(0), n + node.payloadBytes), 0);
-    return v.view().nodes.reduce((n, node) => n + (node.rdbEncoded?.length ?? 0), decoded);
+    // A copy's nodes, each decoded (a load leaves them undecoded) and measured afresh, with the RDB encodings they keep (StreamNode.rdbEncoded, shared with the copy).
+    return v.clone().view().nodes.reduce((n, node) => (node.idAt(0), n + node.payloadBytes), 0);
   }
   return null;
 }
