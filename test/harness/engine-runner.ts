@@ -13,6 +13,6 @@ export function engineRunner(engine: Engine): (...argv: string[]) => string {
     const found = table.lookup(argv);
     if (found.error !== undefined) throw new Error(found.error);
     engine.call(client, found.command, argv);
-    return client.reply.take().toString();
+    return Buffer.concat(client.reply.take()).toString();
   };
 }
