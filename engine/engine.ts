@@ -25,6 +25,7 @@ import { Blocking } from './blocking.js';
 import { PubSub } from './pubsub.js';
 import { StreamStats } from './stream-stats.js';
 import { SealedNodes } from './sealed-nodes.js';
+import { decodedNodes } from './types/decoded-nodes.js';
 import { Watches } from './watches.js';
 import { Tracking } from './tracking.js';
 import { notify, NotifyFlag } from './notify.js';
@@ -385,6 +386,15 @@ export class Engine {
     }
   }
 
+  /**
+   * The decoded forms of sealed stream nodes, for the whole process and bounded
+   * (engine/types/decoded-nodes.ts): data in memory beside the keys' own figures,
+   * which count those nodes by their RDB bytes.
+   */
+  get decodedStreamNodeBytes(): number {
+    return decodedNodes.bytes;
+  }
+
   /** The estimated bytes of every key of every db (engine/memory.ts). */
   datasetBytes(): number {
     this.settleMemory();
@@ -498,6 +508,7 @@ export class Engine {
    */
   flushAll(): number {
     this.sealedNodes.clear();
+    decodedNodes.clear();
     let removed = 0;
     for (const db of this.dbs) removed += this.emptyDb(db);
     this.tracking.invalidateAll(this.caller);

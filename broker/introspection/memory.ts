@@ -54,7 +54,7 @@ export interface MemoryFigures {
   /** used_memory. */
   used: number;
   startup: number;
-  /** The keys' estimated bytes (MEMORY STATS dataset.bytes is this). */
+  /** The keys' estimated bytes and the decoded stream nodes (MEMORY STATS dataset.bytes is this). */
   dataset: number;
   /** mem_clients_normal, mem_clients_slaves. */
   clientsNormal: number;
@@ -75,7 +75,7 @@ export class MemoryUsage {
   /** The account now. */
   figures(): MemoryFigures {
     const h = this.host;
-    const dataset = h.engine.datasetBytes();
+    const dataset = h.engine.datasetBytes() + h.engine.decodedStreamNodeBytes;
     const clientsNormal = h.clientMemory.normalClients;
     const clientsReplicas = h.clientMemory.replicaClients;
     const log = replicationOf(h)?.log;

@@ -15,16 +15,19 @@
  * Deleted entries stay in place, flagged, as in a listpack: the node is dropped when
  * none of its entries is live.
  *
- * A node a load read (engine/persist/rdb/stream.ts) may stay undecoded: it holds the
- * counters and master fields a scan of its listpack found, and builds `meta` and `data`
- * from the kept RDB encoding the first time anything reads or changes an entry. A
- * start-up load then costs a check of the bytes, not a string per entry, as
- * redis-server's load keeps its listpacks; its memory figures are those of the decoded
- * node from the start.
+ * A sealed node (one that keeps its RDB bytes, `rdbEncoded`) holds `meta` and `data`
+ * only while decoded-nodes.ts keeps its decoded form: otherwise it holds its counters
+ * and master fields, and the first read or change of an entry decodes its bytes again.
+ * A load leaves every node but the tail so (a start-up load then costs a check of the
+ * bytes, not a string per entry, as redis-server's load keeps its listpacks), and a
+ * full node gets there once the idle encoder (engine/sealed-nodes.ts) or a save gave it
+ * its bytes. It is counted by those bytes alone (`payloadBytes`): its decoded form, when
+ * it has one, is counted by the cache.
  */
 import { lengthPrefixSize, readLengthPrefix, type Reply } from '../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, u64String, type U64 } from './stream-id.js';
 import { LP_EMPTY_BYTES, lpIntSize, lpStringSize } from './stream-listpack.js';
+import { decodedNodes, type DecodedNode } from './decoded-nodes.js';
 
 const STRIDE = 5;
 const FLAG_DELETED = 1;
@@ -40,6 +43,17 @@ const ROPE_PIECE = 48;
 const LP_ZERO_BYTES = 2;
 /** The `meta` of an undecoded node: shared, never written (`ready` replaces it first). */
 const EMPTY_META = new Uint32Array(0);
+
+/**
+ * Decodes a sealed node's entries from its RDB bytes and master ID; set by the RDB codec
+ * (engine/persist/rdb/stream.ts, `decodeSealedNodesWith`), which this module does not import.
+ */
+let sealedNodeDecoder: ((encoded: Buffer, master: StreamId) => StreamNodeBody) | null = null;
+
+/** Sets the decoder of sealed nodes (the RDB codec, at its import). */
+export function decodeSealedNodesWith(decode: (encoded: Buffer, master: StreamId) => StreamNodeBody): void {
+  sealedNodeDecoder = decode;
+}
 
 /** The ID of a search bound as four 32-bit words, computed once per search. */
 export class IdWords {
@@ -95,20 +109,20 @@ export interface StreamNodeBody {
   data: string;
 }
 
-/** An undecoded node (`StreamNode.undecoded`): its counters, and how to build its entries. */
+/** An undecoded node (`StreamNode.undecoded`): its counters, and the RDB bytes its entries are decoded from. */
 export interface UndecodedNode extends Omit<StreamNodeParts, 'meta' | 'data'> {
   /** The length `data` will have. */
   dataChars: number;
-  /** Builds the entries; called at most once per node (each call returns fresh arrays). */
-  decode: () => StreamNodeBody;
+  /** The node's RDB string (checked: it decodes). */
+  encoded: Buffer;
 }
 
-export class StreamNode {
+export class StreamNode implements DecodedNode {
   /** Entries stored, live and deleted. */
   size = 0;
   /** Entries not deleted. */
   live = 0;
-  /** Payloads of all entries; see the file comment. Empty while `decoder` is set. */
+  /** Payloads of all entries; see the file comment. Empty while undecoded. */
   private data = '';
   /**
    * True while every entry's ID is greater than the one stored before it, so that
@@ -125,18 +139,26 @@ export class StreamNode {
   private unflattened = 0;
   /**
    * The node's listpack as an RDB string (engine/persist/rdb/stream.ts), off the JS
-   * heap (a stream keeps thousands: no garbage collection copies them), made when the
-   * node stops being its stream's tail (`Stream.append`, `encodeSealedNodesWith`), or
-   * kept when a snapshot wrote it (`Stream.keepEncoded`) or a load read it and the node
-   * was not the stream's tail, so a snapshot copies it instead of encoding and
-   * compressing the node; any change drops it. It costs its bytes (the listpack
-   * LZF-compressed, about 7 per `field value` entry), counted in `payloadBytes`.
+   * heap (a stream keeps thousands: no garbage collection copies them), made as idle
+   * work once the node stopped being its stream's tail (`Stream.encodeSealed`), or kept
+   * when a snapshot wrote it (`Stream.keepEncoded`) or a load read it and the node was
+   * not the stream's tail, so a snapshot copies it instead of encoding and compressing
+   * the node; any change drops it (`unseal`). Never written into: copies share it. It
+   * costs its bytes (the listpack LZF-compressed, about 7 per `field value` entry), all
+   * the node counts in `payloadBytes` while set. Set by `sealWith`.
    */
-  rdbEncoded: Buffer | null = null;
-  /** Set while the node is undecoded (the file comment): `meta` and `data` are empty until `ready`. */
-  private decoder: (() => StreamNodeBody) | null = null;
+  get rdbEncoded(): Buffer | null {
+    return this.encoded;
+  }
+
+  private encoded: Buffer | null = null;
+  /** False while `meta` and `data` are empty and the entries are in `rdbEncoded` alone (the file comment). */
+  private decoded = true;
   /** The length of `data` once decoded, while undecoded. */
   private undecodedChars = 0;
+  /** See decoded-nodes.ts. */
+  cacheSlot = -1;
+  hot = false;
   private meta: Uint32Array;
   /** The simulated listpack's bytes, except the live and deleted counters. */
   private lpFixed: number;
@@ -175,23 +197,65 @@ export class StreamNode {
    * changes a node of a stream tells the stream the difference.
    */
   get payloadBytes(): number {
-    const kept = this.rdbEncoded === null ? 0 : this.rdbEncoded.length;
-    if (this.decoder !== null) return this.size * STRIDE * 4 + this.undecodedChars + kept;
-    return this.meta.byteLength + this.data.length + this.unflattened * ROPE_PIECE + kept;
+    if (this.encoded !== null) return this.encoded.length;
+    return this.meta.byteLength + this.data.length + this.unflattened * ROPE_PIECE;
+  }
+
+  /** The bytes of the decoded form, for decoded-nodes.ts (a sealed node's is flat: no rope pieces). */
+  get decodedBytes(): number {
+    return this.meta.byteLength + this.data.length;
   }
 
   /** The payload's length in chars (`data`), without decoding an undecoded node. */
   get payloadChars(): number {
-    return this.decoder !== null ? this.undecodedChars : this.data.length;
+    return this.decoded ? this.data.length : this.undecodedChars;
   }
 
-  /** Builds the entries of an undecoded node; nothing for one decoded. */
+  /** Builds the entries of an undecoded node; marks a decoded one used (decoded-nodes.ts). */
   private ready(): void {
-    if (this.decoder === null) return;
-    const body = this.decoder();
-    this.decoder = null;
+    if (this.decoded) {
+      this.hot = true;
+      return;
+    }
+    const body = sealedNodeDecoder!(this.encoded!, new StreamId(this.masterMs, this.masterSeq));
+    this.decoded = true;
     this.meta = body.meta;
     this.data = body.data;
+    decodedNodes.decodes++;
+    decodedNodes.add(this);
+  }
+
+  /**
+   * Keeps `encoded`, this node's RDB string (full: it is not its stream's tail, or no
+   * longer changes), as its only payload counted: the decoded form goes to
+   * decoded-nodes.ts, which drops it when others are used more recently.
+   */
+  sealWith(encoded: Buffer): void {
+    this.encoded = encoded;
+    if (this.decoded && this.cacheSlot < 0) decodedNodes.add(this);
+  }
+
+  /** Drops the decoded form of a sealed node (decoded-nodes.ts, which has taken it out). */
+  forget(): void {
+    this.undecodedChars = this.data.length;
+    this.meta = EMPTY_META;
+    this.data = '';
+    this.decoded = false;
+  }
+
+  /** The node left its stream (trimmed, emptied by XDEL): its decoded form, if it is a sealed node's, leaves decoded-nodes.ts at once. */
+  leave(): void {
+    if (this.cacheSlot < 0) return;
+    decodedNodes.remove(this);
+    this.forget();
+  }
+
+  /** Before a change: decodes, and drops the RDB bytes, the decoded form becoming the node's own again. */
+  private unseal(): void {
+    this.ready();
+    if (this.encoded === null) return;
+    if (this.cacheSlot >= 0) decodedNodes.remove(this);
+    this.encoded = null;
   }
 
   /** The byte size redis-server's listpack for this node would have (lpBytes). */
@@ -201,8 +265,7 @@ export class StreamNode {
 
   /** Appends an entry with the field/value pairs argv[start..]. */
   append(id: StreamId, argv: readonly string[], start: number): void {
-    this.ready();
-    this.rdbEncoded = null;
+    this.unseal();
     const numFields = (argv.length - start) / 2;
     const master = this.masterFields;
     let same = numFields === master.length;
@@ -252,7 +315,7 @@ export class StreamNode {
    * flattens the string built by appends, so a full node costs its bytes only.
    */
   seal(): void {
-    if (this.decoder !== null) return;
+    if (!this.decoded) return;
     if (this.meta.length > this.size * STRIDE) this.meta = this.meta.slice(0, this.size * STRIDE);
     // Reading a char makes V8 flatten the rope of appended payloads into one string.
     this.data.charCodeAt(0);
@@ -266,8 +329,7 @@ export class StreamNode {
 
   /** Flags entry i deleted; the caller keeps the stream's length in step. */
   markDeleted(i: number): void {
-    this.ready();
-    this.rdbEncoded = null;
+    this.unseal();
     this.meta[i * STRIDE + 4] |= FLAG_DELETED;
     this.live--;
   }
@@ -325,12 +387,22 @@ export class StreamNode {
     return lo;
   }
 
-  /** Length in bytes of the common prefix of the two nodes' first IDs, big-endian (0-16). */
+  /**
+   * Sign of (the node's key, its master ID: the ID of the first entry ever stored in it)
+   * - (the bound `w`); no decoding. redis-server seeks nodes by this key in its radix tree.
+   */
+  compareKey(w: IdWords): number {
+    const ms = this.masterMs;
+    const seq = this.masterSeq;
+    return hi32(ms) - w.msHi || lo32(ms) - w.msLo || hi32(seq) - w.seqHi || lo32(seq) - w.seqLo;
+  }
+
+  /** Length in bytes of the common prefix of the two nodes' keys, big-endian (0-16). */
   commonPrefixBytes(other: StreamNode): number {
-    this.ready();
-    other.ready();
+    const a = [hi32(this.masterMs), lo32(this.masterMs), hi32(this.masterSeq), lo32(this.masterSeq)];
+    const b = [hi32(other.masterMs), lo32(other.masterMs), hi32(other.masterSeq), lo32(other.masterSeq)];
     for (let w = 0; w < 4; w++) {
-      const x = (this.meta[w] ^ other.meta[w]) >>> 0;
+      const x = (a[w] ^ b[w]) >>> 0;
       if (x !== 0) return w * 4 + (Math.clz32(x) >>> 3);
     }
     return 16;
@@ -417,36 +489,34 @@ export class StreamNode {
     return node;
   }
 
-  /** A node whose entries are built when first needed (the file comment). */
+  /** A node whose entries are decoded from `u.encoded` when first needed (the file comment). */
   static undecoded(u: UndecodedNode): StreamNode {
     const node = new StreamNode(u.masterFields, new StreamId(u.masterMs, u.masterSeq), EMPTY_META, u.lpFixed);
     node.size = u.size;
     node.live = u.live;
     node.monotonic = u.monotonic;
     node.undecodedChars = u.dataChars;
-    node.decoder = u.decode;
+    node.encoded = u.encoded;
+    node.decoded = false;
     return node;
   }
 
   /**
-   * A deep copy (COPY, a snapshot's copy-on-write); strings are immutable and shared, an
-   * undecoded node's decoder too, and the kept RDB bytes, which nothing writes into
-   * (a change to either node drops its own reference), each node counting them.
+   * A deep copy (COPY, a snapshot's copy-on-write); strings are immutable and shared,
+   * and a sealed node's RDB bytes, which nothing writes into (a change to either node
+   * drops its own reference), each node counting them: its copy starts undecoded.
    */
   clone(): StreamNode {
-    let copy: StreamNode;
-    if (this.decoder !== null) {
+    if (this.encoded !== null) {
       const { masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed } = this;
-      copy = StreamNode.undecoded({ masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed, dataChars: this.undecodedChars, decode: this.decoder });
-    } else {
-      copy = new StreamNode(this.masterFields, new StreamId(this.masterMs, this.masterSeq), this.meta.slice(), this.lpFixed);
-      copy.size = this.size;
-      copy.live = this.live;
-      copy.monotonic = this.monotonic;
-      copy.data = this.data;
-      copy.unflattened = this.unflattened;
+      return StreamNode.undecoded({ masterFields, masterMs, masterSeq, size, live, monotonic, lpFixed, dataChars: this.payloadChars, encoded: this.encoded });
     }
-    copy.rdbEncoded = this.rdbEncoded;
+    const copy = new StreamNode(this.masterFields, new StreamId(this.masterMs, this.masterSeq), this.meta.slice(), this.lpFixed);
+    copy.size = this.size;
+    copy.live = this.live;
+    copy.monotonic = this.monotonic;
+    copy.data = this.data;
+    copy.unflattened = this.unflattened;
     return copy;
   }
 }

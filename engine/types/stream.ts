@@ -197,12 +197,17 @@ export class Stream implements DataObject {
   encodeSealed(node: StreamNode): boolean {
     if (sealedNodeEncoder === null || node.rdbEncoded !== null || node.size === 0) return false;
     if (node === this.nodes[this.nodes.length - 1]) return false;
-    const k = this.seekNode(new IdWords(node.idAt(0)));
+    const k = this.seekNode(new IdWords(new StreamId(node.masterMs, node.masterSeq)));
     if (k < 0 || this.nodes[k] !== node) return false;
-    const encoded = sealedNodeEncoder(node);
-    node.rdbEncoded = encoded;
-    this.nodeChars += encoded.length;
+    this.sealNode(node, sealedNodeEncoder(node));
     return true;
+  }
+
+  /** Gives `node`, one of this stream's, its RDB string, which becomes all it counts (StreamNode.sealWith). */
+  private sealNode(node: StreamNode, encoded: Buffer): void {
+    const before = node.payloadBytes;
+    node.sealWith(encoded);
+    this.nodeChars += node.payloadBytes - before;
   }
 
   /** streamAppendItem's test for starting a new node. */
@@ -263,6 +268,7 @@ export class Stream implements DataObject {
     const node = this.nodes[this.head];
     if (!node.monotonic) this.unsortedNodes--;
     this.nodeChars -= node.payloadBytes;
+    node.leave();
     this.nodes[this.head++] = TRIMMED;
     // Compact once the dead prefix dominates, keeping trims amortized O(1) per node.
     if (this.head > 64 && this.head * 2 > this.nodes.length) {
@@ -319,8 +325,10 @@ export class Stream implements DataObject {
 
   private removeNode(k: number): void {
     if (k === this.head) return this.dropHeadNode();
-    if (!this.nodes[k].monotonic) this.unsortedNodes--;
-    this.nodeChars -= this.nodes[k].payloadBytes;
+    const node = this.nodes[k];
+    if (!node.monotonic) this.unsortedNodes--;
+    this.nodeChars -= node.payloadBytes;
+    node.leave();
     this.nodes.splice(k, 1);
   }
 
@@ -333,11 +341,10 @@ export class Stream implements DataObject {
    */
   keepEncoded(node: StreamNode, encoded: Buffer, at: number): void {
     if (this.nodes[this.head + at] !== node) {
-      const k = node.size === 0 ? -1 : this.seekNode(new IdWords(node.idAt(0)));
+      const k = node.size === 0 ? -1 : this.seekNode(new IdWords(new StreamId(node.masterMs, node.masterSeq)));
       if (k < 0 || this.nodes[k] !== node) return;
     }
-    node.rdbEncoded = encoded;
-    this.nodeChars += encoded.length;
+    this.sealNode(node, encoded);
   }
 
   /** Index of the last node whose first ID is <= w, or -1 if there is none. */
@@ -549,7 +556,7 @@ function seekNode(nodes: readonly StreamNode[], head: number, w: IdWords): numbe
   let hi = nodes.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (nodes[mid].compareAt(0, w) <= 0) lo = mid + 1;
+    if (nodes[mid].compareKey(w) <= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo - 1 >= head ? lo - 1 : -1;

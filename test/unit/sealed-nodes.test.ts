@@ -3,14 +3,21 @@
  * node, or its stream, alive once the stream no longer holds it (the key deleted,
  * overwritten or flushed, the node trimmed or emptied by XDEL), even while the server
  * never has idle time to drain the queue; and such nodes are never encoded.
+ *
+ * The decoded forms of sealed nodes (engine/types/decoded-nodes.ts): under a budget of
+ * a few nodes, reads still give every entry, a node read again and again stays decoded,
+ * a change takes a node out, and the byte counts stay equal to a recount.
  */
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
+import { DECODED_NODES_BUDGET, decodedNodes } from '../../engine/types/decoded-nodes.js';
 import type { Stream } from '../../engine/types/stream.js';
 import type { StreamNode } from '../../engine/types/stream-node.js';
+import { entryBytes } from '../../engine/memory.js';
 import { engineRunner } from '../harness/engine-runner.js';
+import { unsealedCopy } from '../harness/stream-nodes.js';
 
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
@@ -67,5 +74,88 @@ describe('sealed stream nodes queued for idle encoding', () => {
     // The nodes the stream still has are encoded, but the tail.
     const nodes = stream.deref()!.view().nodes;
     expect(nodes.map((node) => node.rdbEncoded !== null)).toEqual([...Array<boolean>(nodes.length - 1).fill(true), false]);
+  });
+});
+
+describe('decoded forms of sealed stream nodes', () => {
+  afterEach(() => {
+    decodedNodes.budget = DECODED_NODES_BUDGET;
+  });
+
+  /** An engine with `s`, 2,000 entries in 20 nodes, every full node sealed; the cache allows about `nodes` decoded nodes. */
+  function sealedStream(nodes: number): { engine: Engine; run: (...argv: string[]) => string; s: Stream; expected: Engine } {
+    const engine = new Engine({ databases: 1 });
+    const run = engineRunner(engine);
+    for (let i = 1; i <= 2000; i++) run('XADD', 's', `${i}-1`, 'field', `value-${i}`, ...(i % 7 === 0 ? ['other', String(i)] : []));
+    const s = engine.dbs[0].peek('s')!.value as Stream;
+    // The same entries, never sealed: what every read must give.
+    const expected = new Engine({ databases: 1 });
+    expected.dbs[0].set('s', unsealedCopy(s));
+    expect(engine.encodeSealedNodes(Infinity)).toBe(true);
+    // Other tests' nodes out: the counts checked are this stream's alone.
+    decodedNodes.clear();
+    decodedNodes.budget = nodes * s.view().nodes[0].parts().meta.byteLength * 2;
+    return { engine, run, s, expected };
+  }
+
+  /** The cache's count is its nodes' decoded bytes, and no key's figure is stale. */
+  function checkCounts(engine: Engine, s: Stream): void {
+    const cached = s.view().nodes.filter((node) => node.cacheSlot >= 0);
+    expect(decodedNodes.bytes).toBe(cached.reduce((n, node) => n + node.decodedBytes, 0));
+    expect(decodedNodes.bytes).toBeLessThanOrEqual(decodedNodes.budget + s.view().nodes[0].decodedBytes);
+    expect(engine.dbs[0].usedBytes).toBe([...engine.dbs[0].entries()].reduce((n, e) => n + entryBytes(e), 0));
+  }
+
+  it('give every entry under a budget of three nodes, whatever order the reads take', () => {
+    const { engine, run, s, expected } = sealedStream(3);
+    const reference = engineRunner(expected);
+    checkCounts(engine, s);
+    // Under 2,000 entries a reply: a longer one is streamed, in pieces that need not fall alike.
+    const reads = [
+      ['XRANGE', 's', '-', '+', 'COUNT', '1990'],
+      ['XREVRANGE', 's', '+', '-', 'COUNT', '950'],
+      ['XRANGE', 's', '1500', '1720'],
+      ['XREAD', 'COUNT', '300', 'STREAMS', 's', '333-1'],
+      ['XRANGE', 's', '-', '+', 'COUNT', '100'],
+      ['XINFO', 'STREAM', 's', 'FULL', 'COUNT', '0'],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const argv of reads) expect(run(...argv), argv.join(' ')).toBe(reference(...argv));
+      checkCounts(engine, s);
+    }
+  });
+
+  it('decode the nodes reads keep coming back to once, while they fit', () => {
+    const { run, s } = sealedStream(6);
+    const reads = (): void => {
+      for (let i = 0; i < 30; i++) {
+        run('XRANGE', 's', '-', '+', 'COUNT', '100');
+        run('XRANGE', 's', `${101 + (i % 3) * 100}`, '+', 'COUNT', '100');
+      }
+    };
+    reads();
+    const decodes = decodedNodes.decodes;
+    reads();
+    expect(decodedNodes.decodes).toBe(decodes);
+    expect(s.view().nodes.slice(0, 4).every((node) => node.cacheSlot >= 0)).toBe(true);
+  });
+
+  it('take a node out once it changes, its decoded form counted in its stream again', () => {
+    const { engine, run, s, expected } = sealedStream(3);
+    const reference = engineRunner(expected);
+    for (const argv of [
+      ['XDEL', 's', '150-1', '1999-1'],
+      ['XTRIM', 's', 'MAXLEN', '1890'],
+      ['XTRIM', 's', 'MINID', '~', '400'],
+      ['XSETID', 's', '5000-0'],
+      ['XADD', 's', '5001-1', 'field', 'late'],
+    ]) {
+      expect(run(...argv), argv.join(' ')).toBe(reference(...argv));
+      checkCounts(engine, s);
+    }
+    const changed = s.view().nodes.filter((node) => node.rdbEncoded === null);
+    expect(changed.every((node) => node.cacheSlot === -1)).toBe(true);
+    expect(run('XRANGE', 's', '-', '+', 'COUNT', '1990')).toBe(reference('XRANGE', 's', '-', '+', 'COUNT', '1990'));
+    checkCounts(engine, s);
   });
 });

@@ -20,7 +20,7 @@
  */
 import { ByteWriter } from '../bytes.js';
 import { encodeSealedNodesWith, Stream, type StreamView } from '../../types/stream.js';
-import { NODE_META_WORDS, StreamNode, type StreamNodeBody, type StreamNodeParts } from '../../types/stream-node.js';
+import { decodeSealedNodesWith, NODE_META_WORDS, StreamNode, type StreamNodeBody, type StreamNodeParts } from '../../types/stream-node.js';
 import { bytesToString, MAX_LATIN1, PACKED_MIN_CHARS } from '../../../protocol/packed-string.js';
 import { lengthPrefixSize } from '../../../protocol/reply.js';
 import { fromHiLo, hi32, lo32, StreamId, type U64 } from '../../types/stream-id.js';
@@ -479,7 +479,7 @@ function readListpack(lp: Buffer, master: StreamId, fail: (what: string) => neve
 /** Reads kept node encodings (`decodeKept`); one decode at a time, never re-entered. */
 const keptInput = new RdbInput(Buffer.alloc(0));
 
-/** The entries of a node left undecoded by a load, from its kept RDB string (checked when it was loaded). */
+/** The entries of a sealed node from its kept RDB string (checked when it was loaded, or made by `encodeNode`). */
 function decodeKept(kept: Buffer, master: StreamId): StreamNodeBody {
   keptInput.buf = kept;
   keptInput.pos = 0;
@@ -510,6 +510,7 @@ function encodeNode(node: StreamNode): Buffer {
 }
 
 encodeSealedNodesWith(encodeNode);
+decodeSealedNodesWith(decodeKept);
 
 /** writeBlob, returning a copy of the bytes it wrote. */
 function writeBlobKept(w: ByteWriter, bytes: Buffer): Buffer {
@@ -633,12 +634,9 @@ function readNode(r: RdbInput, master: StreamId, tail: boolean): StreamNode {
   if (tail) return StreamNode.fromParts(readListpack(lp, master, fail, r.base + at, true));
   const { masterFields, size, live, monotonic, lpFixed, dataChars } = readListpack(lp, master, fail, r.base + at, false);
   // r.buf taken after the read: a window may have been extended by it.
-  const kept = Buffer.allocUnsafe(r.pos - at);
-  r.buf.copy(kept, 0, at, r.pos);
-  const decode = (): StreamNodeBody => decodeKept(kept, master);
-  const node = StreamNode.undecoded({ masterFields, masterMs: master.ms, masterSeq: master.seq, size, live, monotonic, lpFixed, dataChars, decode });
-  node.rdbEncoded = kept;
-  return node;
+  const encoded = Buffer.allocUnsafe(r.pos - at);
+  r.buf.copy(encoded, 0, at, r.pos);
+  return StreamNode.undecoded({ masterFields, masterMs: master.ms, masterSeq: master.seq, size, live, monotonic, lpFixed, dataChars, encoded });
 }
 
 /** Node keys must ascend; compares master IDs, which are the keys. */
