@@ -45,6 +45,7 @@ import {
   selfTestRegisters,
   setCachedCardinality,
   sparseToDense,
+  zeroedRawRegisters,
 } from '../types/hyperloglog.js';
 import { unshareString } from './bitmap.js';
 import { notify, NotifyFlag } from '../notify.js';
@@ -127,7 +128,7 @@ function pfcount(c: Client, argv: string[]): void {
 
 /** PFCOUNT of several keys: the cardinality of their union, computed on raw registers; nothing is written. */
 function pfcountUnion(c: Client, argv: string[]): void {
-  const max = new Uint8Array(HLL_REGISTERS);
+  const max = zeroedRawRegisters();
   for (let j = 1; j < argv.length; j++) {
     const v = c.db.lookupRead(argv[j]);
     if (v === undefined) continue;
@@ -139,7 +140,7 @@ function pfcountUnion(c: Client, argv: string[]): void {
 }
 
 function pfmerge(c: Client, argv: string[]): void {
-  const max = new Uint8Array(HLL_REGISTERS);
+  const max = zeroedRawRegisters();
   let useDense = false;
   for (let j = 1; j < argv.length; j++) {
     const v = c.db.lookupRead(argv[j]);
