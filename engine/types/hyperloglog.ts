@@ -13,7 +13,7 @@
  * The functions work on the value's LargeString in place (its bytes are the
  * HyperLogLog) and follow hyperloglog.c's functions of the same names.
  */
-import { hashHi, hashLo, murmurHash64A } from '../util/murmur-hash64a.js';
+import { hash64, murmurHash64A } from '../util/murmur-hash64a.js';
 import type { LargeString } from './large-string.js';
 
 const HLL_P = 14;
@@ -188,9 +188,11 @@ let patternIndex = 0;
 /** hllPatLen: the run length of 000..1 in the element's hash (1..51); the register is in `patternIndex`. */
 function patternLength(bytes: Uint8Array, length: number): number {
   murmurHash64A(bytes, length, HASH_SEED);
+  const hashHi = hash64[0];
+  const hashLo = hash64[1];
   patternIndex = hashLo & HLL_P_MASK;
   // hash >>= P, then bit Q set so that the run ends by Q+1.
-  const lo = ((hashLo >>> HLL_P) | (hashHi << (32 - HLL_P))) >>> 0;
+  const lo = (hashLo >>> HLL_P) | (hashHi << (32 - HLL_P));
   const hi = (hashHi >>> HLL_P) | (1 << (HLL_Q - 32));
   if (lo !== 0) return 32 - Math.clz32(lo & -lo);
   return 64 - Math.clz32(hi & -hi);
@@ -346,7 +348,8 @@ const scratch = Buffer.allocUnsafe(4096);
 export function hllAdd(hll: LargeString, element: string, maxSparseBytes: number): SetResult {
   const bytes = element.length <= scratch.length ? scratch : Buffer.allocUnsafe(element.length);
   bytes.latin1Write(element, 0, element.length);
-  return hllAddBytes(hll, bytes.subarray(0, element.length), maxSparseBytes);
+  const count = patternLength(bytes, element.length);
+  return hllSetRegister(hll, patternIndex, count, maxSparseBytes);
 }
 
 /**
@@ -488,7 +491,7 @@ export function hllMerge(max: Uint8Array, bytes: Uint8Array): boolean {
 
 /** Sets register `index` of a valid value to at least `count` (PFMERGE's writing of the result). */
 export function hllSetRegister(hll: LargeString, index: number, count: number, maxSparseBytes: number): SetResult {
-  return hllEncoding(hll.view()) === HLL_DENSE ? denseSet(hll.editable(), index, count) : sparseSet(hll, index, count, maxSparseBytes);
+  return hll.byteAt(ENCODING_AT) === HLL_DENSE ? denseSet(hll.editable(), index, count) : sparseSet(hll, index, count, maxSparseBytes);
 }
 
 /** Every register of a dense value (PFDEBUG GETREG). */
