@@ -494,9 +494,9 @@ export function hllSetRegister(hll: LargeString, index: number, count: number, m
   return hll.byteAt(ENCODING_AT) === HLL_DENSE ? denseSet(hll.editable(), index, count) : sparseSet(hll, index, count, maxSparseBytes);
 }
 
-/** Every register of a dense value (PFDEBUG GETREG). */
-export function denseRegisters(bytes: Uint8Array): Uint8Array {
-  return decodeDense(bytes, new Uint8Array(HLL_REGISTERS));
+/** Every register of a dense value (PFDEBUG GETREG, a union's first dense value), into `out`. */
+export function denseRegisters(bytes: Uint8Array, out: Uint8Array = new Uint8Array(HLL_REGISTERS)): Uint8Array {
+  return decodeDense(bytes, out);
 }
 
 /** PFDEBUG DECODE: a sparse value's opcodes as text (`z:len`, `Z:len`, `v:value,len`). */
