@@ -34,6 +34,7 @@ import {
 } from '../errors.js';
 import { compareInt64, parseInt64, type Int64 } from '../util/int64.js';
 import { isOption } from '../util/option.js';
+import { BYTE_POPCOUNT, popcount } from '../util/popcount.js';
 import { isStringValue, LargeString, type StringValue } from '../types/large-string.js';
 import { notify, NotifyFlag } from '../notify.js';
 import type { CommandDef } from '../command.js';
@@ -187,46 +188,6 @@ function isBitUnitOrReply(c: Client, arg: string): boolean | null {
   return null;
 }
 
-const POPCOUNT = new Uint8Array(256).map((_, i) => {
-  let n = 0;
-  for (let b = i; b !== 0; b &= b - 1) n++;
-  return n;
-});
-
-/** A 32-bit word's bit count per byte (each byte 0..8), the first steps of the SWAR popcount. */
-function byteCounts(x: number): number {
-  x = (x - ((x >>> 1) & 0x55555555)) | 0;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (x + (x >>> 4)) & 0x0f0f0f0f;
-}
-
-/**
- * redisPopcount: the bytes through a 32-bit view where they are aligned for one, 7 words
- * at a time as redis-server does: their byte counts add up to at most 7 * 32 = 224 per
- * byte, so one multiply sums the four bytes of 7 words (8 would reach 256 and wrap).
- * 30% less CPU than summing each word's count (a 125 KB bitmap: 38 us against 54).
- */
-function popcount(bytes: Uint8Array): number {
-  let n = 0;
-  let i = 0;
-  const head = (4 - (bytes.byteOffset % 4)) % 4;
-  for (; i < head && i < bytes.length; i++) n += POPCOUNT[bytes[i]];
-  const words = Math.floor((bytes.length - i) / 4);
-  if (words > 0) {
-    const view = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
-    let w = 0;
-    for (; w + 7 <= words; w += 7) {
-      const sum = (byteCounts(view[w]) + byteCounts(view[w + 1]) + byteCounts(view[w + 2]) + byteCounts(view[w + 3]) +
-        byteCounts(view[w + 4]) + byteCounts(view[w + 5]) + byteCounts(view[w + 6])) | 0;
-      n += Math.imul(sum, 0x01010101) >>> 24;
-    }
-    for (; w < words; w++) n += Math.imul(byteCounts(view[w]), 0x01010101) >>> 24;
-    i += words * 4;
-  }
-  for (; i < bytes.length; i++) n += POPCOUNT[bytes[i]];
-  return n;
-}
-
 function bitcount(c: Client, argv: string[]): void {
   const v = readStringOrReply(c, argv[1]);
   if (v === null) return;
@@ -248,8 +209,8 @@ function bitcount(c: Client, argv: string[]): void {
   if (range.start > range.end) return c.reply.int(0);
   let count = popcount(bytesOf(v, range.start, range.end));
   // Leave out the bits of the edge bytes that are outside a BIT range.
-  if (range.firstMask !== 0) count -= POPCOUNT[byteAt(v, range.start) & range.firstMask];
-  if (range.lastMask !== 0) count -= POPCOUNT[byteAt(v, range.end) & range.lastMask];
+  if (range.firstMask !== 0) count -= BYTE_POPCOUNT[byteAt(v, range.start) & range.firstMask];
+  if (range.lastMask !== 0) count -= BYTE_POPCOUNT[byteAt(v, range.end) & range.lastMask];
   c.reply.int(count);
 }
 
