@@ -34,6 +34,7 @@ import {
 } from '../errors.js';
 import { compareInt64, parseInt64, type Int64 } from '../util/int64.js';
 import { isOption } from '../util/option.js';
+import { BYTE_POPCOUNT, popcount } from '../util/popcount.js';
 import { isStringValue, LargeString, type StringValue } from '../types/large-string.js';
 import { notify, NotifyFlag } from '../notify.js';
 import type { CommandDef } from '../command.js';
@@ -187,33 +188,6 @@ function isBitUnitOrReply(c: Client, arg: string): boolean | null {
   return null;
 }
 
-const POPCOUNT = new Uint8Array(256).map((_, i) => {
-  let n = 0;
-  for (let b = i; b !== 0; b &= b - 1) n++;
-  return n;
-});
-
-function popcount(bytes: Uint8Array): number {
-  let n = 0;
-  let i = 0;
-  // Four bytes at a time through a 32-bit view where the bytes are aligned for one.
-  const head = (4 - (bytes.byteOffset % 4)) % 4;
-  for (; i < head && i < bytes.length; i++) n += POPCOUNT[bytes[i]];
-  const words = Math.floor((bytes.length - i) / 4);
-  if (words > 0) {
-    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
-    for (let w = 0; w < words; w++) {
-      let x = view[w];
-      x -= (x >>> 1) & 0x55555555;
-      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-      n += (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-    }
-    i += words * 4;
-  }
-  for (; i < bytes.length; i++) n += POPCOUNT[bytes[i]];
-  return n;
-}
-
 function bitcount(c: Client, argv: string[]): void {
   const v = readStringOrReply(c, argv[1]);
   if (v === null) return;
@@ -235,8 +209,8 @@ function bitcount(c: Client, argv: string[]): void {
   if (range.start > range.end) return c.reply.int(0);
   let count = popcount(bytesOf(v, range.start, range.end));
   // Leave out the bits of the edge bytes that are outside a BIT range.
-  if (range.firstMask !== 0) count -= POPCOUNT[byteAt(v, range.start) & range.firstMask];
-  if (range.lastMask !== 0) count -= POPCOUNT[byteAt(v, range.end) & range.lastMask];
+  if (range.firstMask !== 0) count -= BYTE_POPCOUNT[byteAt(v, range.start) & range.firstMask];
+  if (range.lastMask !== 0) count -= BYTE_POPCOUNT[byteAt(v, range.end) & range.lastMask];
   c.reply.int(count);
 }
 

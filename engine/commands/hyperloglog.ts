@@ -45,6 +45,7 @@ import {
   selfTestRegisters,
   setCachedCardinality,
   sparseToDense,
+  zeroedRawRegisters,
 } from '../types/hyperloglog.js';
 import { unshareString } from './bitmap.js';
 import { notify, NotifyFlag } from '../notify.js';
@@ -113,10 +114,10 @@ function pfcount(c: Client, argv: string[]): void {
   const found = hllOrReply(c, v);
   if (found === null) return;
   const hll = unshareString(c.db, key, found.value);
-  const bytes = hll.view();
-  let card = cachedCardinality(bytes);
+  // found.bytes has the same bytes as the unshared value (a view of them, or their copy).
+  let card = cachedCardinality(found.bytes);
   if (card === -1) {
-    card = hllCount(bytes);
+    card = hllCount(found.bytes);
     if (card === -1) return c.reply.error(HLL_CORRUPT);
     setCachedCardinality(hll.editable(), card);
     // Not a new value, but its cache changed: WATCH sees it and PFCOUNT is propagated.
@@ -125,21 +126,35 @@ function pfcount(c: Client, argv: string[]): void {
   c.reply.int(card);
 }
 
-/** PFCOUNT of several keys: the cardinality of their union, computed on raw registers; nothing is written. */
+/**
+ * PFCOUNT of several keys: the cardinality of their union, computed on raw registers;
+ * nothing is written. A dense value cannot be corrupt, so the first one found waits
+ * before being decoded: when no other key exists (a key counted with keys not made yet),
+ * the union is that value, counted from its packed bytes without the register array.
+ * Sparse values are merged when found, so a corrupt one is refused where redis-server
+ * refuses it, before the keys after it are looked up.
+ */
 function pfcountUnion(c: Client, argv: string[]): void {
-  const max = new Uint8Array(HLL_REGISTERS);
+  let waiting: Buffer | null = null;
+  let max: Uint8Array | null = null;
   for (let j = 1; j < argv.length; j++) {
     const v = c.db.lookupRead(argv[j]);
     if (v === undefined) continue;
     const found = hllOrReply(c, v);
     if (found === null) return;
+    if (max === null && waiting === null && hllEncoding(found.bytes) === HLL_DENSE) {
+      waiting = found.bytes;
+      continue;
+    }
+    if (max === null) max = waiting === null ? zeroedRawRegisters() : denseRegisters(waiting, zeroedRawRegisters());
     if (!hllMerge(max, found.bytes)) return c.reply.error(HLL_CORRUPT);
   }
-  c.reply.int(rawCount(max));
+  if (max === null && waiting !== null) return c.reply.int(hllCount(waiting));
+  c.reply.int(rawCount(max ?? zeroedRawRegisters()));
 }
 
 function pfmerge(c: Client, argv: string[]): void {
-  const max = new Uint8Array(HLL_REGISTERS);
+  const max = zeroedRawRegisters();
   let useDense = false;
   for (let j = 1; j < argv.length; j++) {
     const v = c.db.lookupRead(argv[j]);

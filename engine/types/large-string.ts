@@ -102,6 +102,11 @@ export class LargeString implements DataObject {
     return this.buf.subarray(0, this.length);
   }
 
+  /** The byte at `index` (below `length`), without the allocation of a view. */
+  byteAt(index: number): number {
+    return this.buf[index];
+  }
+
   /** The value's bytes for a snapshot: they stay as they are, later changes work on a copy. */
   share(): Buffer {
     this.shared = true;

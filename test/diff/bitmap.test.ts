@@ -136,6 +136,28 @@ describe.skipIf(!hasRedisServer())('bitmap commands vs redis-server', () => {
     );
   });
 
+  it('BITCOUNT over long values, as strings and as bytes changed by SETBIT: all set, random, ranges at every alignment', async () => {
+    let seed = 7;
+    const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    const randomBytes = (length: number): string => Array.from({ length }, () => String.fromCharCode(random())).join('');
+    // Lengths around 8-byte words, and past the 64 KB chunks the count works in.
+    const values = ['\xff'.repeat(28), '\xff'.repeat(32), '\xff'.repeat(200), '\xff'.repeat(257), randomBytes(301), '\xff'.repeat(65537), randomBytes(70003)];
+    const commands: string[][] = [];
+    values.forEach((v, i) => {
+      commands.push(['SET', `s${i}`, v], ['SET', `b${i}`, v], ['SETBIT', `b${i}`, '0', v.charCodeAt(0) >> 7 ? '1' : '0']);
+      for (const key of [`s${i}`, `b${i}`]) {
+        commands.push(['BITCOUNT', key]);
+        for (let start = 0; start < 9; start++) {
+          for (const end of ['-1', '-2', '-3', '-4', '-5', '-30', '65535', '65536', String(start + 29)]) {
+            commands.push(['BITCOUNT', key, String(start), end], ['BITCOUNT', key, String(start * 7 + 3), end, 'BIT']);
+          }
+        }
+      }
+      commands.push(['OBJECT', 'ENCODING', `b${i}`]);
+    });
+    await same(...commands);
+  });
+
   it('BITPOS: set and clear bits over every range, with and without an end, BYTE and BIT units', async () => {
     const commands: string[][] = [];
     VALUES.forEach((v, i) => commands.push(['SET', `v${i}`, v]));

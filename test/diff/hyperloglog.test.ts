@@ -120,6 +120,37 @@ describe.skipIf(!hasRedisServer())('HyperLogLog commands vs redis-server', () =>
     );
   });
 
+  it('PFCOUNT of several keys whose first value is dense: alone among missing keys, with others, before corrupt or foreign values', async () => {
+    await same(['PFADD', 'd', ...elements(5000, 'y')], ['PFADD', 'd2', ...elements(3000, 'z')], ['PFDEBUG', 'TODENSE', 'd2'], ['PFADD', 's', 'a', 'b', 'c']);
+    const sparse = (await p.same('GET', 's')).value as string;
+    const dense = (await p.same('GET', 'd')).value as string;
+    await same(
+      ['SET', 'corrupt', sparse.slice(0, 16) + '\x7f' + sparse.slice(17)],
+      ['SET', 'dstr', dense],
+      ['RPUSH', 'l', 'a'],
+      ['PFCOUNT', 'd', 'nokey'],
+      ['PFCOUNT', 'nokey', 'd', 'nokey2'],
+      ['PFCOUNT', 'd', 'd'],
+      ['PFCOUNT', 'd', 'd2'],
+      ['PFCOUNT', 'd2', 'd', 'nokey'],
+      ['PFCOUNT', 'd', 's'],
+      ['PFCOUNT', 's', 'd'],
+      ['PFCOUNT', 'd', 's', 'd2'],
+      ['PFCOUNT', 'nokey', 'nokey2'],
+      ['PFCOUNT', 'dstr', 'nokey'],
+      ['OBJECT', 'ENCODING', 'dstr'],
+      ['PFCOUNT', 'd', 'corrupt', 'l'],
+      ['PFCOUNT', 'd', 'l', 'corrupt'],
+      ['PFCOUNT', 'd', 'nokey', 'corrupt'],
+      ['PFCOUNT', 'corrupt', 'd'],
+      ['PFCOUNT', 'd'],
+      ['PFADD', 'd', 'more', 'and', 'more'],
+      ['PFCOUNT', 'd', 'nokey'],
+      ['PFCOUNT', 'd'],
+      ['GET', 'd'],
+    );
+  });
+
   it('foreign and corrupt strings: WRONGTYPE, INVALIDOBJ, what redis-server accepts', async () => {
     await same(['PFADD', 'h', 'a', 'b', 'c'], ['PFADD', 'd', ...elements(3000, 'z')], ['PFDEBUG', 'TODENSE', 'd']);
     const sparse = (await p.same('GET', 'h')).value as string;
