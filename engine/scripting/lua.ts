@@ -700,8 +700,25 @@ module.exports.luaO_fb2int = function(x) {
  * "attempt to index local 't' (a nil value)" where 5.3 says "attempt to index a nil
  * value (local 't')" (ldebug.c's luaG_typeerror of each version; the variable's
  * description comes from the same place). `#` and the order of array items: ARRAY_PART.
+ * And the library functions' integer arguments: 5.1's luaL_checkinteger truncates a
+ * number (`string.rep('x', 1.5)`, `string.format('%d', 1.5)`), where 5.3's refuses one
+ * with a fraction ("number has no integer representation", which is still the error
+ * past fengari's 32-bit integers); string.char refuses a byte out of range with 5.1's
+ * "invalid value" (fengari's check lost its argument number and garbled the message).
  */
 const LUA51: Record<string, [string, string][]> = {
+  'lauxlib.js': [
+    [
+      'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false)\n        interror(L, arg);',
+      'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false) {\n        const n = lua_tonumberx(L, arg);\n        const t = n === false ? NaN : Math.trunc(n);\n        if ((t | 0) === t) return t | 0;\n        interror(L, arg);\n    }',
+    ],
+  ],
+  'lstrlib.js': [
+    [
+      '        luaL_argcheck(L, c >= 0 && c <= 255, "value out of range"); // Strings are 8-bit clean',
+      '        luaL_argcheck(L, c >= 0 && c <= 255, i, to_luastring("invalid value"));',
+    ],
+  ],
   'ldebug.js': [
     [
       'const luaG_typeerror = function(L, o, op) {\n    let t = ltm.luaT_objtypename(L, o);\n    luaG_runerror(L, to_luastring("attempt to %s a %s value%s", true), op, t, varinfo(L, o));\n};',
