@@ -838,6 +838,28 @@ function withFastPaths(L: LuaState): void {
     return tonumber(L);
   });
   lua.lua_setglobal(L, luaName('tonumber'));
+  // string.sub of a string: its text sliced (Lua's makes the string's bytes first, a copy of a key's text).
+  lua.lua_getglobal(L, luaName('string'));
+  lua.lua_getfield(L, -1, luaName('sub'));
+  const sub = lua.lua_tocfunction(L, -1)!;
+  lua.lua_pop(L, 1);
+  setFunctions(L, {
+    sub: (L) => {
+      if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) return sub(L);
+      const text = stringAt(L, 1);
+      const start = Math.max(stringPosition(lauxlib.luaL_checkinteger(L, 2), text.length), 1);
+      const end = Math.min(stringPosition(optInteger(L, 3, () => -1), text.length), text.length);
+      pushLatin1(L, start <= end ? text.slice(start - 1, end) : '');
+      return 1;
+    },
+  });
+  lua.lua_pop(L, 1);
+}
+
+/** A string position counted from the end when negative (lstrlib.c's posrelat). */
+function stringPosition(pos: number, length: number): number {
+  if (pos >= 0) return pos;
+  return -pos > length ? 0 : length + pos + 1;
 }
 
 function globalJsFunction(L: LuaState, name: string): LuaJsFunction {

@@ -336,6 +336,10 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'return string.char(-1)',
       'return math.max()',
       'return math.min()',
+      // string.sub slices a string's text (libs.ts withFastPaths), other values go to Lua's.
+      "return {string.sub('abcdef', 2), string.sub('abcdef', -3), string.sub('abcdef', 2, -2), string.sub('abcdef', 0), string.sub('abcdef', 10), string.sub('abcdef', -100, 2), string.sub('abcdef', 3, 2), ('hello'):sub(2, 3), string.sub(12345, 2, 3), string.sub('abc', 1.9, 2.1), string.sub('a\\0b\\255', 2)}",
+      "return string.sub('abc')",
+      'return string.sub({}, 1)',
       'local t = {a = 1, b = 2, c = 3, d = 4} local n = 0 for k in pairs(t) do t[k] = nil n = n + 1 end local u = {1, 2, 3, 4, 5} for k in pairs(u) do u[k] = nil end return {n, next(t) == nil and 1 or 0, #u}',
       "return cjson.encode({[1] = 1, [2] = 2, [4] = 4})",
       "return cjson.encode({[1] = 1, [20] = 2})",
