@@ -82,6 +82,19 @@ class AttachedFollower {
   }
 }
 
+/**
+ * A turn's stream bytes are written to the followers at once, unless the last write was
+ * less than COALESCE_GAP_MS ago: under a high rate of small turns they are then held and
+ * written together COALESCE_MS later, or once COALESCE_BYTES wait. Without pipelining a
+ * turn carries a few commands, and one write a turn meant a follower woken and a
+ * write(2) (with, on loopback, the follower's TCP receive) every ten commands or so; a
+ * steady lower rate (a turn a millisecond, 10,000 XADD/s in batches) is not held.
+ * WAIT, REPLCONF GETACK and SHUTDOWN write at once.
+ */
+const COALESCE_GAP_MS = 0.25;
+const COALESCE_MS = 1;
+const COALESCE_BYTES = 64 * 1024;
+
 const PING = Buffer.from('*1\r\n$4\r\nPING\r\n', 'latin1');
 const GETACK = Buffer.from('*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n', 'latin1');
 const CRON_MS = 1000;
@@ -111,7 +124,15 @@ export class Leader {
   /** Called on every ACK while a shutdown waits for the followers. */
   private onAck: (() => void) | null = null;
   private deliveryScheduled = false;
-  private readonly deliverTurn = (): void => this.deliver();
+  private readonly deliverTurn = (): void => this.deliver(false);
+  /** Stream bytes handed to the followers' outputs and not yet written, and when the last write was. */
+  private unwritten = 0;
+  private lastWrite = 0;
+  private writeTimer: NodeJS.Timeout | null = null;
+  private readonly writeHeld = (): void => {
+    this.writeTimer = null;
+    this.writeStream();
+  };
   private noFollowersSince = Date.now();
   private cronLoops = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -165,20 +186,35 @@ export class Leader {
   }
 
   /**
-   * Hands the turn's stream bytes to every follower past its snapshot's instant: sent
-   * now to those streaming, held in the output of those still loading. Called once per
-   * turn, and before a follower attaches (its stream starts after what is pending).
+   * Hands the turn's stream bytes to every follower past its snapshot's instant: into
+   * the output of those streaming, written now (`now`, or unless the last write was
+   * just before) or with the next turns' (COALESCE_MS); held in the output of those
+   * still loading. Called
+   * once per turn, and before a follower attaches (its stream starts after what is pending).
    */
-  deliver(): void {
+  deliver(now: boolean): void {
     this.deliveryScheduled = false;
     const turn = this.replication.log.takeTurn();
-    if (turn === null) return;
-    for (const f of this.followers.values()) {
-      if (f.state === 'wait_bgsave_start') continue;
-      for (const bytes of turn) f.conn.reply.shared(bytes);
-      if (f.streaming) f.conn.flush();
-      else this.host.outputLimits.enforce(f.conn);
+    if (turn !== null) {
+      for (const f of this.followers.values()) {
+        if (f.state === 'wait_bgsave_start') continue;
+        for (const bytes of turn) f.conn.reply.shared(bytes);
+        if (!f.streaming) this.host.outputLimits.enforce(f.conn);
+      }
+      for (const bytes of turn) this.unwritten += bytes.length;
     }
+    if (this.unwritten === 0) return;
+    if (now || this.unwritten >= COALESCE_BYTES || performance.now() - this.lastWrite >= COALESCE_GAP_MS) this.writeStream();
+    else this.writeTimer ??= setTimeout(this.writeHeld, COALESCE_MS);
+  }
+
+  /** Writes what the streaming followers' outputs hold (a connection's flush also enforces its output limit). */
+  private writeStream(): void {
+    if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+    this.writeTimer = null;
+    this.unwritten = 0;
+    this.lastWrite = performance.now();
+    for (const f of this.followers.values()) if (f.streaming) f.conn.flush();
   }
 
   /** Bytes of the leader's own making (PING, GETACK) into the stream, as redis-server's replicationFeedSlaves. */
@@ -224,7 +260,7 @@ export class Leader {
     const fullSyncs = this.host.persistence.fullSyncs;
     const position = fullSyncs.joinable!;
     // What is pending is in the backlog once delivered.
-    this.deliver();
+    this.deliver(false);
     if (!this.replication.log.continueFrom(position.replid, position.offset + 1)) return false;
     fullSyncs.join(this.syncTarget(f));
     return true;
@@ -258,7 +294,7 @@ export class Leader {
     const c = f.conn;
     c.kind = 'replica';
     // Whatever is pending belongs before the backlog's end: it goes to the others first.
-    this.deliver();
+    this.deliver(false);
     f.state = 'online';
     f.streaming = true;
     this.add(f);
@@ -375,7 +411,7 @@ export class Leader {
     const c = f.conn;
     // What is pending came before now (and goes to the others); only now does
     // this follower start receiving the stream, held behind +FULLRESYNC and the payload.
-    this.deliver();
+    this.deliver(false);
     const log = this.replication.log;
     f.state = 'wait_bgsave_end';
     f.diskless = diskless;
@@ -465,7 +501,10 @@ export class Leader {
       this.getAckScheduled = true;
       setImmediate(() => {
         this.getAckScheduled = false;
-        if (this.followers.size > 0) this.feed(GETACK);
+        if (this.followers.size === 0) return;
+        this.feed(GETACK);
+        // The writes WAIT waits for, and the question, without the coalescing delay.
+        this.deliver(true);
       });
     }
   }
@@ -526,7 +565,7 @@ export class Leader {
     if (!options.now && timeoutMs > 0 && !this.followersInSync()) {
       this.host.pause.start(Date.now() + timeoutMs, 'write');
       this.feed(GETACK);
-      this.deliver();
+      this.deliver(true);
       log.info('Waiting for replicas before shutting down.');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, timeoutMs);
