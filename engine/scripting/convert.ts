@@ -38,7 +38,7 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
     case 36: // $ bulk
     case 61: {
       // = verbatim
-      const len = Number(buf.latin1Slice(pos + 1, lineEnd));
+      const len = parseInteger(buf, pos + 1, lineEnd);
       if (len < 0) {
         lua.lua_pushboolean(L, false);
         return next;
@@ -51,7 +51,7 @@ export function pushReply(L: LuaState, buf: Buffer, pos: number): number {
     case 126: // ~ set
     case 37: // % map
     case 62: // > push
-      return pushAggregate(L, buf, type, Number(buf.latin1Slice(pos + 1, lineEnd)), next);
+      return pushAggregate(L, buf, type, parseInteger(buf, pos + 1, lineEnd), next);
     case 95: // _ null
       lua.lua_pushnil(L);
       return next;

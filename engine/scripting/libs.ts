@@ -695,9 +695,6 @@ const structLibrary: Record<string, LuaJsFunction> = {
 
 /** Lua source run once at start: the 5.1 names 5.3 dropped. */
 const COMPAT_SOURCE = `
-unpack = table.unpack
-table.getn = function(t) return #t end
-table.maxn = function(t) local n = 0 for k in pairs(t) do if type(k) == 'number' and k > n then n = k end end return n end
 table.setn = function() error('setn is obsolete', 2) end
 table.foreach = function(t, f) for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end end
 table.foreachi = function(t, f) for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end end
@@ -722,6 +719,77 @@ pcall = function(...)
   return unpack(r, 1, r.n)
 end
 `;
+
+/** 5.1's optional integer argument (luaL_opt: none or nil is the default). */
+function optInteger(L: LuaState, arg: number, def: () => number): number {
+  return lua.lua_type(L, arg) <= lua.LUA_TNIL ? def() : lauxlib.luaL_checkinteger(L, arg);
+}
+
+/** A raw `t[i]` of 5.1's ipairs: the index and the value, nothing at the first nil. */
+function ipairsNext(L: LuaState): number {
+  const i = lauxlib.luaL_checkinteger(L, 2) + 1;
+  lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+  lua.lua_pushnumber(L, i);
+  return lua.lua_rawgeti(L, 1, i) === lua.LUA_TNIL ? 0 : 2;
+}
+
+/**
+ * Lua 5.1's own table functions where 5.3's differ: a table argument required ("table
+ * expected, got nil" where 5.3 says "attempt to get length of a nil value"), and reads
+ * that are raw (5.3's unpack and ipairs ask __index and __len). Raw reads of the array
+ * part are also what makes `redis.call(cmd, unpack(args))` cheap.
+ */
+const lua51Tables: Record<string, LuaJsFunction> = {
+  unpack: (L) => {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+    const first = optInteger(L, 2, () => 1);
+    const last = optInteger(L, 3, () => lua.lua_rawlen(L, 1));
+    if (first > last) return 0;
+    const n = last - first + 1;
+    if (n >= 2 ** 31 || !lua.lua_checkstack(L, n)) return raiseWhere(L, 'too many results to unpack');
+    for (let i = first; i <= last; i++) lua.lua_rawgeti(L, 1, i);
+    return n;
+  },
+  ipairs: (L) => {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+    lua.lua_pushjsfunction(L, ipairsNext);
+    lua.lua_pushvalue(L, 1);
+    lua.lua_pushnumber(L, 0);
+    return 3;
+  },
+  getn: (L) => {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+    lua.lua_pushnumber(L, lua.lua_rawlen(L, 1));
+    return 1;
+  },
+  maxn: (L) => {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+    let max = 0;
+    lua.lua_pushnil(L);
+    while (lua.lua_next(L, 1) !== 0) {
+      lua.lua_pop(L, 1);
+      if (lua.lua_type(L, -1) === lua.LUA_TNUMBER) {
+        const v = lua.lua_tonumber(L, -1);
+        if (v > max) max = v;
+      }
+    }
+    lua.lua_pushnumber(L, max);
+    return 1;
+  },
+};
+
+/** 5.1's math.max and math.min: their first argument is a number like the others ("number expected, got no value"). */
+function withFirstNumber(L: LuaState, name: string): void {
+  lua.lua_getfield(L, -1, luaName(name));
+  const f = lua.lua_tocfunction(L, -1)!;
+  lua.lua_pop(L, 1);
+  setFunctions(L, {
+    [name]: (L) => {
+      if (lua.lua_gettop(L) === 0) lauxlib.luaL_checknumber(L, 1);
+      return f(L);
+    },
+  });
+}
 
 /** Lua 5.1's error(): a number message gets the position too (5.3 adds it to strings only). */
 function luaError(L: LuaState): number {
@@ -770,6 +838,28 @@ function withFastPaths(L: LuaState): void {
     return tonumber(L);
   });
   lua.lua_setglobal(L, luaName('tonumber'));
+  // string.sub of a string: its text sliced (Lua's makes the string's bytes first, a copy of a key's text).
+  lua.lua_getglobal(L, luaName('string'));
+  lua.lua_getfield(L, -1, luaName('sub'));
+  const sub = lua.lua_tocfunction(L, -1)!;
+  lua.lua_pop(L, 1);
+  setFunctions(L, {
+    sub: (L) => {
+      if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) return sub(L);
+      const text = stringAt(L, 1);
+      const start = Math.max(stringPosition(lauxlib.luaL_checkinteger(L, 2), text.length), 1);
+      const end = Math.min(stringPosition(optInteger(L, 3, () => -1), text.length), text.length);
+      pushLatin1(L, start <= end ? text.slice(start - 1, end) : '');
+      return 1;
+    },
+  });
+  lua.lua_pop(L, 1);
+}
+
+/** A string position counted from the end when negative (lstrlib.c's posrelat). */
+function stringPosition(pos: number, length: number): number {
+  if (pos >= 0) return pos;
+  return -pos > length ? 0 : length + pos + 1;
 }
 
 function globalJsFunction(L: LuaState, name: string): LuaJsFunction {
@@ -799,6 +889,18 @@ export function openRedisLibraries(L: LuaState): void {
   withFastPaths(L);
   lua.lua_getglobal(L, luaName('math'));
   setFunctions(L, floatMath);
+  withFirstNumber(L, 'max');
+  withFirstNumber(L, 'min');
+  lua.lua_pop(L, 1);
+  lua.lua_pushjsfunction(L, lua51Tables.unpack);
+  lua.lua_setglobal(L, luaName('unpack'));
+  lua.lua_pushjsfunction(L, lua51Tables.ipairs);
+  lua.lua_setglobal(L, luaName('ipairs'));
+  lua.lua_getglobal(L, luaName('table'));
+  lua.lua_pushjsfunction(L, lua51Tables.getn);
+  lua.lua_setfield(L, -2, luaName('getn'));
+  lua.lua_pushjsfunction(L, lua51Tables.maxn);
+  lua.lua_setfield(L, -2, luaName('maxn'));
   lua.lua_pop(L, 1);
   if (lauxlib.luaL_loadbuffer(L, luaBytes(COMPAT_SOURCE), null, luaName('=compat')) !== lua.LUA_OK) {
     throw new Error(`Lua compatibility source: ${latin1(lua.lua_tolstring(L, -1)!)}`);

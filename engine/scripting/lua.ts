@@ -486,46 +486,237 @@ const concatText = function(L, top, n) {
 };
 
 /**
- * Where scripts see Lua 5.1 rather than 5.3:
- * - The wording of errors about a value: "attempt to index local 't' (a nil value)"
- *   where 5.3 says "attempt to index a nil value (local 't')" (ldebug.c's
- *   luaG_typeerror of each version; the variable's description comes from the same place).
- * - `#` of a table a constructor filled (`{nil, nil, 3}`, `{f()}`) is 5.1's, whose
- *   table has an array part of the constructor's size (OP_SETLIST's last index): 3
- *   there, where fengari's tables, Maps without an array part, searched from their
- *   count of keys and found 0. A new key outside that array part forgets it (5.1 may
- *   then rehash into another size: fengari's search is used again).
- * - A constructor's array items are inserted from the first (fengari went from the
- *   last), so that `pairs` and cjson.encode visit them in order, as 5.1's array part.
+ * Tables with an array part and a hash part sized as Lua 5.1's. fengari kept every key
+ * in its Map of entries: an item cost a key TValue, an entry object and a Map insert,
+ * and each read by an integer key a hash and a Map lookup, where KEYS, ARGV,
+ * constructors, unpack and commands' reply arrays are all arrays. Here the values of
+ * keys 1..n are a JavaScript array of TValues (a nil one is a hole), the other keys
+ * the Map; the two parts are sized as 5.1's ltable.c sizes its own: the constructor's
+ * counts (OP_NEWTABLE's B and C, lua_createtable), OP_SETLIST's last index, and a
+ * rehash (computesizes: the largest power of two half filled by integer keys) when a
+ * new key finds the hash part full. So `#` (5.1's luaH_getn: a boundary searched in
+ * the array part when its last slot is nil, else from its end) and `pairs` (the array
+ * part first, in order, then the hash part) follow 5.1; only the order within the hash
+ * part (insertion order here, hash order there) and a deleted key's slot reused
+ * differ. The Map is `strong`; `hashsize` is 5.1's node count, `hashfree` how many
+ * new keys it takes before a rehash.
  */
-const LUA51: Record<string, [string, string][]> = {
+const ARRAY_PART: Record<string, [string, string][]> = {
   'ltable.js': [
-    ['        this.flags = ~0;\n    }', '        this.flags = ~0;\n        this.sizearray = 0;\n    }'],
+    ['        this.flags = ~0;\n    }', '        this.flags = ~0;\n        this.array = [];\n        this.intkeys = false;\n        this.hashsize = 0;\n        this.hashfree = 0;\n    }'],
+    ['const add = function(t, hash, key, value) {\n', "const add = function(t, hash, key, value) {\n    if (typeof hash === 'number') t.intkeys = true;\n"],
     [
-      'const add = function(t, hash, key, value) {\n    t.dead_strong = null;',
-      "const add = function(t, hash, key, value) {\n    if (t.sizearray !== 0 && !(typeof hash === 'number' && hash >= 1 && hash <= t.sizearray)) t.sizearray = 0;\n    t.dead_strong = null;",
+      'const luaH_getint = function(t, key) {\n',
+      'const luaH_getint = function(t, key) {\n    if (key >= 1 && key <= t.array.length) return t.array[key - 1];\n',
+    ],
+    [
+      '        return lobject.luaO_nilobject;\n    return getgeneric(t, table_hash(L, key));',
+      '        return lobject.luaO_nilobject;\n    if (key.ttisnumber() && inarray(t, key.value)) return t.array[key.value - 1];\n    return getgeneric(t, table_hash(L, key));',
+    ],
+    [
+      "const luaH_setint = function(t, key, value) {\n    lua_assert(typeof key == \"number\" && (key|0) === key && value instanceof lobject.TValue);\n    let hash = key; /* table_hash known result */\n    if (value.ttisnil()) {\n        mark_dead(t, hash);\n        return;\n    }\n    let e = t.strong.get(hash);\n    if (e) {\n        let tv = e.value;\n        tv.setfrom(value);\n    } else {\n        let k = new lobject.TValue(LUA_TNUMINT, key);\n        let v = new lobject.TValue(value.type, value.value);\n        add(t, hash, k, v);\n    }\n};\n\nconst luaH_setfrom = function(L, t, key, value) {\n    lua_assert(key instanceof lobject.TValue);\n    let hash = table_hash(L, key);\n    if (value.ttisnil()) { /* delete */\n        mark_dead(t, hash);\n        return;\n    }\n\n    let e = t.strong.get(hash);\n    if (e) {\n        e.value.setfrom(value);\n    } else {\n        let k;\n        let kv = key.value;\n        if ((key.ttisfloat() && (kv|0) === kv)) { /* does index fit in an integer? */\n            /* insert it as an integer */\n            k = new lobject.TValue(LUA_TNUMINT, kv);\n        } else {\n            k = new lobject.TValue(key.type, kv);\n        }\n        let v = new lobject.TValue(value.type, value.value);\n        add(t, hash, k, v);\n    }\n};",
+      `const luaH_setint = function(t, key, value) {
+    const array = t.array;
+    if (key >= 1 && key <= array.length) {
+        array[key - 1].setfrom(value);
+        return;
+    }
+    let e = t.strong.get(key);
+    if (e) {
+        if (value.ttisnil()) mark_dead(t, key);
+        else e.value.setfrom(value);
+        return;
+    }
+    if (newkey(t, key)) return luaH_setint(t, key, value);
+    if (!value.ttisnil()) add(t, key, new lobject.TValue(LUA_TNUMINT, key), new lobject.TValue(value.type, value.value));
+};
+
+const luaH_setfrom = function(L, t, key, value) {
+    let kv = key.value;
+    if (key.ttisnumber() && (kv|0) === kv) return luaH_setint(t, kv, value); /* an integer key, as an integer */
+    let hash = table_hash(L, key);
+    let e = t.strong.get(hash);
+    if (e) {
+        if (value.ttisnil()) mark_dead(t, hash);
+        else e.value.setfrom(value);
+        return;
+    }
+    if (newkey(t, null)) return luaH_setfrom(L, t, key, value); /* not a key of the array part */
+    if (!value.ttisnil()) add(t, hash, new lobject.TValue(key.type, kv), new lobject.TValue(value.type, value.value));
+};`,
     ],
     [
       'const luaH_getn = function(t) {\n    let i = 0;\n    let j = t.strong.size + 1; /* use known size of Map to kick start search */',
       `const luaH_getn = function(t) {
+    const array = t.array;
     let i = 0;
-    let j = t.sizearray;
-    if (j > 0 && luaH_getint(t, j).ttisnil()) { /* a boundary in the array part */
+    let j = array.length;
+    if (j > 0 && array[j - 1].ttisnil()) { /* a boundary in the array part */
         while (j - i > 1) {
             let m = Math.floor((i+j)/2);
-            if (luaH_getint(t, m).ttisnil()) j = m;
+            if (array[m - 1].ttisnil()) j = m;
             else i = m;
         }
         return i;
     }
-    if (j > 0) i = j++; /* 5.1's unbound_search from the array's end */
-    else j = t.strong.size + 1; /* use known size of Map to kick start search */`,
+    if (!t.intkeys) return j; /* no integer key past the array part */
+    i = j++; /* 5.1's unbound_search from the array's end */`,
+    ],
+    [
+      '    let entry;\n    if (keyO.type === LUA_TNIL) {\n        entry = table.f;',
+      `    let entry;
+    let from = keyO.type === LUA_TNIL ? 0 : keyO.ttisnumber() && inarray(table, keyO.value) ? keyO.value : -1;
+    if (from >= 0) {
+        const array = table.array;
+        for (let i = from; i < array.length; i++) {
+            if (array[i].type !== LUA_TNIL) {
+                L.stack[keyI].setivalue(i + 1);
+                lobject.setobj2s(L, keyI + 1, array[i]);
+                return true;
+            }
+        }
+        entry = table.f;`,
     ],
   ],
   'lvm.js': [
     [
+      '                L.stack[ra].sethvalue(ltable.luaH_new(L));',
+      '                L.stack[ra].sethvalue(ltable.luaH_sized(L, lobject.luaO_fb2int(i.B), lobject.luaO_fb2int(i.C)));',
+    ],
+    [
       '                for (; n > 0; n--) {\n                    ltable.luaH_setint(h, last--, L.stack[ra + n]);\n                }',
-      '                const first = last - n;\n                for (let k = 1; k <= n; k++) {\n                    ltable.luaH_setint(h, first + k, L.stack[ra + k]);\n                }\n                if (last > h.sizearray) h.sizearray = last;',
+      // 5.1's OP_SETLIST sizes the array part to hold the last item (`{f()}` included).
+      '                const first = last - n;\n                if (last > h.array.length) ltable.luaH_resize(h, last, h.hashsize);\n                for (let k = 1; k <= n; k++) {\n                    ltable.luaH_setint(h, first + k, L.stack[ra + k]);\n                }',
+    ],
+    // An integer key inside the array part: one array read (KEYS[1], unpack's reads).
+    [
+      'const luaV_gettable = function(L, t, key, ra) {\n',
+      'const luaV_gettable = function(L, t, key, ra) {\n    if (t.ttistable() && key.ttisnumber() && ltable.inarray(t.value, key.value)) {\n        const tv = t.value.array[key.value - 1];\n        if (tv.type !== LUA_TNIL) {\n            lobject.setobj2s(L, ra, tv);\n            return;\n        }\n    }\n',
+    ],
+  ],
+  'lapi.js': [['    let t = new lobject.TValue(LUA_TTABLE, ltable.luaH_new(L));', '    let t = new lobject.TValue(LUA_TTABLE, ltable.luaH_sized(L, narray, nrec));']],
+};
+
+/** Appended to ltable.js (ARRAY_PART): 5.1's ltable.c sizing (MAXBITS is 5.1's, LUAI_BITSINT - 2). */
+const ARRAY_PART_HELPERS = `
+const MAXBITS = 26;
+const inarray = function(t, k) {
+    return k >= 1 && k <= t.array.length && (k | 0) === k;
+};
+const arrayindex = function(k) {
+    return typeof k === 'number' && k >= 1 && k <= (1 << MAXBITS) && (k | 0) === k;
+};
+const ceillog2 = function(x) {
+    let l = 0;
+    while ((1 << l) < x) l++;
+    return l;
+};
+/* A key not in the table takes a node of the hash part; true when there was none left and the table was rehashed. */
+const newkey = function(t, key) {
+    if (t.hashfree > 0) {
+        t.hashfree--;
+        return false;
+    }
+    rehash(t, key);
+    return true;
+};
+/* 5.1's rehash: the array part the integer keys fill more than half of, the hash part what is left (the new key included). */
+const rehash = function(t, key) {
+    const nums = new Array(MAXBITS + 1).fill(0);
+    const array = t.array;
+    let nasize = 0;
+    for (let k = 1; k <= array.length; k++) {
+        if (array[k - 1].type !== LUA_TNIL) {
+            nums[ceillog2(k)]++;
+            nasize++;
+        }
+    }
+    let totaluse = nasize + t.strong.size + 1;
+    if (t.intkeys) {
+        for (const hash of t.strong.keys()) {
+            if (arrayindex(hash)) {
+                nums[ceillog2(hash)]++;
+                nasize++;
+            }
+        }
+    }
+    if (arrayindex(key)) {
+        nums[ceillog2(key)]++;
+        nasize++;
+    }
+    /* computesizes */
+    let a = 0, na = 0, n = 0;
+    for (let i = 0, twotoi = 1; twotoi / 2 < nasize; i++, twotoi *= 2) {
+        if (nums[i] > 0) {
+            a += nums[i];
+            if (a > twotoi / 2) {
+                n = twotoi;
+                na = a;
+            }
+        }
+        if (a === nasize) break;
+    }
+    luaH_resize(t, n, totaluse - na);
+};
+/* The array part made 'nasize' long (keys moving between the parts) and the hash part 'nhsize' nodes, as 5.1's resize. */
+const luaH_resize = function(t, nasize, nhsize) {
+    const array = t.array;
+    const moved = array.length > nasize ? array.splice(nasize) : null;
+    for (let k = array.length + 1; k <= nasize; k++) {
+        const e = t.intkeys ? t.strong.get(k) : undefined;
+        if (e === undefined) array.push(new lobject.TValue(LUA_TNIL, null));
+        else {
+            array.push(new lobject.TValue(e.value.type, e.value.value));
+            mark_dead(t, k);
+        }
+    }
+    if (moved !== null) {
+        for (let i = 0; i < moved.length; i++) {
+            if (moved[i].type !== LUA_TNIL) add(t, nasize + i + 1, new lobject.TValue(LUA_TNUMINT, nasize + i + 1), moved[i]);
+        }
+    }
+    t.hashsize = nhsize > 0 ? 1 << ceillog2(nhsize) : 0;
+    t.hashfree = t.hashsize - t.strong.size;
+};
+const luaH_sized = function(L, narray, nhash) {
+    const t = new Table(L);
+    if (narray > 0 || nhash > 0) luaH_resize(t, narray, nhash);
+    return t;
+};
+module.exports.inarray = inarray;
+module.exports.luaH_sized = luaH_sized;
+module.exports.luaH_resize = luaH_resize;
+`;
+
+/** A constructor's array size as OP_NEWTABLE encodes it (lobject.c's luaO_fb2int: eeeeexxx is (1xxx) * 2^(eeeee-1)). */
+const FB2INT = `
+module.exports.luaO_fb2int = function(x) {
+    return x < 8 ? x : ((x & 7) + 8) * 2 ** ((x >>> 3) - 1);
+};
+`;
+
+/**
+ * Where scripts see Lua 5.1 rather than 5.3: the wording of errors about a value,
+ * "attempt to index local 't' (a nil value)" where 5.3 says "attempt to index a nil
+ * value (local 't')" (ldebug.c's luaG_typeerror of each version; the variable's
+ * description comes from the same place). `#` and the order of array items: ARRAY_PART.
+ * And the library functions' integer arguments: 5.1's luaL_checkinteger truncates a
+ * number (`string.rep('x', 1.5)`, `string.format('%d', 1.5)`), where 5.3's refuses one
+ * with a fraction ("number has no integer representation", which is still the error
+ * past fengari's 32-bit integers); string.char refuses a byte out of range with 5.1's
+ * "invalid value" (fengari's check lost its argument number and garbled the message).
+ */
+const LUA51: Record<string, [string, string][]> = {
+  'lauxlib.js': [
+    [
+      'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false)\n        interror(L, arg);',
+      'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false) {\n        const n = lua_tonumberx(L, arg);\n        const t = n === false ? NaN : Math.trunc(n);\n        if ((t | 0) === t) return t | 0;\n        interror(L, arg);\n    }',
+    ],
+  ],
+  'lstrlib.js': [
+    [
+      '        luaL_argcheck(L, c >= 0 && c <= 255, "value out of range"); // Strings are 8-bit clean',
+      '        luaL_argcheck(L, c >= 0 && c <= 255, i, to_luastring("invalid value"));',
     ],
   ],
   'ldebug.js': [
@@ -587,12 +778,14 @@ const READONLY_MESSAGE = '\nconst READONLY_TABLE = to_luastring("Attempt to modi
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
   let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(TEXT_STRINGS[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(TEXT_STRINGS[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(ARRAY_PART[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
   if (name in TEXT_STRING_HELPERS) out += TEXT_STRING_HELPERS[name];
+  if (name === 'ltable.js') out += ARRAY_PART_HELPERS;
+  if (name === 'lobject.js') out += FB2INT;
   out = out.replace(STACK_DELETE, '$2;');
   out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
@@ -601,7 +794,7 @@ function patchedSource(file: string, source: string): string {
 /**
  * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
  * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE, VM_LOOP, TEXT_STRINGS, ASSERTION),
- * correctness (SOURCE_FIXES), Lua 5.1's behaviour (LUA51) and redis-server's readonly
+ * correctness (SOURCE_FIXES), Lua 5.1's behaviour (LUA51, ARRAY_PART) and redis-server's readonly
  * tables (READONLY_TABLES). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */
