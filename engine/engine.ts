@@ -144,7 +144,12 @@ export class Engine {
   private readonly sinks: EffectSink[] = [];
   /** Depth of nested execution units; effects flush when it returns to 0. */
   private unitDepth = 0;
-  private unit: Effect[] = [];
+  /**
+   * The effects of the unit being gathered; null while it has none. A unit starts as an
+   * array literal of its first effect, sized to it: most units hold one, and a pushed-to
+   * empty array reserves 17 slots (the allocation was 20-30% of SET's engine time).
+   */
+  private unit: Effect[] | null = null;
   /** Time of the command being executed, so one command sees one instant. */
   private callTime = 0;
   /** The running command's own effect: its argv, a rewrite, or null when suppressed. */
@@ -274,9 +279,9 @@ export class Engine {
 
   /** Hands the effects gathered so far to the sinks, as one unit. */
   private flushUnit(): void {
-    if (this.unit.length === 0) return;
     const unit = this.unit;
-    this.unit = [];
+    if (unit === null) return;
+    this.unit = null;
     for (const sink of this.sinks) sink(unit);
   }
 
@@ -405,7 +410,8 @@ export class Engine {
 
   /** Emits an effect in addition to (before) the running command's own. */
   alsoPropagate(db: number, argv: readonly Arg[]): void {
-    this.unit.push({ db, argv });
+    if (this.unit === null) this.unit = [{ db, argv }];
+    else this.unit.push({ db, argv });
     // Outside any command (the active expire cycle) each effect is a unit of its own.
     if (this.unitDepth === 0) this.flushUnit();
   }

@@ -210,7 +210,6 @@ export class Db {
     if (notifyMiss) notify(this.engine, NotifyFlag.KeyMiss, 'keymiss', key, this.id);
   }
 
-  /** The value of `key` for a command about to change it (lookupKeyWrite). */
   /**
    * The entry of `key` if its value is `value`, without a lookup's side effects
    * (expiry, access time, a snapshot's copy-on-write): for the engine's idle work.
@@ -220,13 +219,19 @@ export class Db {
     return e !== undefined && e.value === value ? e : undefined;
   }
 
+  /** The value of `key` for a command about to change it (lookupKeyWrite). */
   lookupWrite(key: string): Value | undefined {
+    return this.lookupWriteEntry(key)?.value;
+  }
+
+  /** `lookupWrite`, giving the entry: for a command that then stores a new value into it (`store`). */
+  lookupWriteEntry(key: string): Entry | undefined {
     const e = this.entry(key);
     if (e === undefined) return undefined;
     this.engine.accessed(e);
-    // A plain string cannot change in place: a new one goes through `set`, which measures it (INCR, SET).
+    // A plain string cannot change in place: a new one goes through `store`, which measures it (INCR, SET).
     if (typeof e.value !== 'string') this.engine.noteTouched(this, e);
-    return e.value;
+    return e;
   }
 
   /** True if `key` exists (and has not expired). */
@@ -240,7 +245,14 @@ export class Db {
    * have built a string value (APPEND, SETRANGE and INCRBYFLOAT pass theirs).
    */
   set(key: string, value: Value, keepTtl = false, form = StringForm.Auto): Entry {
-    let e = this.entry(key);
+    return this.store(this.entry(key), key, value, keepTtl, form);
+  }
+
+  /**
+   * `set` where the command has just looked the key up (`lookupWriteEntry`): `e` is the
+   * entry that found, or undefined, so the key is not looked up a second time (INCR).
+   */
+  store(e: Entry | undefined, key: string, value: Value, keepTtl = false, form = StringForm.Auto): Entry {
     if (e === undefined) {
       e = this.add(key, value, form);
       // redis-server's dbAdd: before the event of the command that created the key.

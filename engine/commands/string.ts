@@ -167,14 +167,14 @@ function setGeneric(
   let at: Int64 | null = null;
   if (expire !== undefined && (at = expireAtOrReply(c, expire, flags, textAt(argv, 0))) === null) return;
   if (flags & GET && !replyValue(c, key)) return;
-  const found = c.db.lookupWrite(key) !== undefined;
-  if ((flags & NX && found) || (flags & XX && !found)) {
+  const found = c.db.lookupWriteEntry(key);
+  if ((flags & NX && found !== undefined) || (flags & XX && found === undefined)) {
     if (flags & GET) return;
     if (abortReply === null) c.reply.nil();
     else c.reply.int(abortReply);
     return;
   }
-  const e = c.db.set(key, valueOfArg(value), (flags & KEEPTTL) !== 0);
+  const e = c.db.store(found, key, valueOfArg(value), (flags & KEEPTTL) !== 0);
   notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
   if (at !== null) {
     c.db.setExpire(e, at);
@@ -201,8 +201,7 @@ function set(c: Client, argv: readonly Arg[]): void {
   if (argv.length === 3) {
     // The common case, kept free of option parsing. Under LFU the overwritten key's
     // access counts first, as setGenericCommand's lookupKeyWrite (its counter is kept).
-    if (c.engine.lfuMode) c.db.lookupWrite(key);
-    c.db.set(key, valueOfArg(argv[2]));
+    c.db.store(c.engine.lfuMode ? c.db.lookupWriteEntry(key) : c.db.entry(key), key, valueOfArg(argv[2]));
     c.engine.keyChanged(c.db, key);
     notify(c.engine, NotifyFlag.String, 'set', key, c.db.id);
     c.reply.ok();
@@ -315,16 +314,17 @@ function msetnx(c: Client, argv: readonly Arg[]): void {
 
 /** incrDecrCommand: adds `by` to the integer at `key` (0 when missing), keeping its TTL. */
 function incrDecr(c: Client, key: string, by: Int64): void {
-  const v = c.db.lookupWrite(key);
+  const e = c.db.lookupWriteEntry(key);
   let current: Int64 | null = 0;
-  if (v !== undefined) {
+  if (e !== undefined) {
+    const v = e.value;
     if (!isStringValue(v)) return c.reply.error(WRONGTYPE);
     const text = shortText(v);
     if (text === null || (current = parseInt64(text)) === null) return c.reply.error(NOT_INTEGER);
   }
   const sum = addInt64(current, by);
   if (sum === null) return c.reply.error(OVERFLOW);
-  c.db.set(key, String(sum), true);
+  c.db.store(e, key, String(sum), true);
   c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'incrby', key, c.db.id);
   c.reply.int(sum);
@@ -353,12 +353,13 @@ function decrby(c: Client, argv: string[]): void {
 
 function incrbyfloat(c: Client, argv: string[]): void {
   const key = argv[1];
-  const v = c.db.lookupWrite(key);
+  const e = c.db.lookupWriteEntry(key);
+  const v = e?.value;
   if (v !== undefined && !isStringValue(v)) return c.reply.error(WRONGTYPE);
   const text = v === undefined ? '0' : shortText(v);
   const result = text === null ? NOT_FLOAT : addFloatStrings(text, argv[2]);
   if (result === NOT_FLOAT || result === NAN_OR_INFINITY) return c.reply.error(result);
-  c.db.set(key, result, true, StringForm.NotInt);
+  c.db.store(e, key, result, true, StringForm.NotInt);
   c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'incrbyfloat', key, c.db.id);
   c.reply.bulk(result);
@@ -385,15 +386,16 @@ function addFloatStrings(a: string, b: string): string {
 function append(c: Client, argv: readonly Arg[]): void {
   const key = textAt(argv, 1);
   const suffix = argv[2];
-  const v = c.db.lookupWrite(key);
+  const e = c.db.lookupWriteEntry(key);
   let length = suffix.length;
-  if (v === undefined) {
-    c.db.set(key, valueOfArg(suffix));
+  if (e === undefined) {
+    c.db.store(e, key, valueOfArg(suffix));
   } else {
+    const v = e.value;
     if (!isStringValue(v)) return c.reply.error(WRONGTYPE);
     length += v.length;
     if (!checkLengthOrReply(c, length)) return;
-    c.db.set(key, appended(v, suffix, length), true, StringForm.Raw);
+    c.db.store(e, key, appended(v, suffix, length), true, StringForm.Raw);
   }
   c.engine.keyChanged(c.db, key);
   notify(c.engine, NotifyFlag.String, 'append', key, c.db.id);

@@ -23,6 +23,16 @@ function prefix(n: number): string {
   return n < 255 ? String.fromCharCode(n) : String.fromCharCode(255, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 }
 
+/**
+ * `packed.startsWith(s, start)`, faster: V8 compares two strings with `===` as memcmp
+ * does, where startsWith and a charCodeAt loop take about 3 ns a char. The slice is a
+ * copy below 13 chars (as fast as `===` alone) and a view from 13 on (a fixed cost of
+ * about fifteen chars' loop). 20-char names: 72 ns -> 50 (loaded machine).
+ */
+function equalsAt(packed: string, start: number, s: string): boolean {
+  return packed.slice(start, start + s.length) === s;
+}
+
 /** The index of the entry the last `find` found (one scan at a time: no state kept per list). */
 let foundIndex = -1;
 
@@ -79,7 +89,7 @@ export abstract class PackedStrings {
     let p = this.offsetOf(first);
     for (let i = first; i < this.packedCount; i += step) {
       const length = this.lengthAt(p);
-      if (length === n && (n === 0 || packed.charCodeAt(this.startAt(p) + n - 1) === last) && packed.startsWith(s, this.startAt(p))) {
+      if (length === n && (n === 0 || packed.charCodeAt(this.startAt(p) + n - 1) === last) && equalsAt(packed, this.startAt(p), s)) {
         foundIndex = i;
         return p;
       }
@@ -112,7 +122,7 @@ export abstract class PackedStrings {
     const length = this.lengthAt(p);
     const start = this.startAt(p);
     // The first char before the call: a changed value mostly differs there.
-    if (length === s.length && (length === 0 || this.packed.charCodeAt(start) === s.charCodeAt(0)) && this.packed.startsWith(s, start)) return true;
+    if (length === s.length && (length === 0 || this.packed.charCodeAt(start) === s.charCodeAt(0)) && equalsAt(this.packed, start, s)) return true;
     this.packed = [this.packed.slice(0, p), prefix(s.length), s, this.packed.slice(this.after(p))].join('');
     return true;
   }
