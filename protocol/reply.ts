@@ -696,7 +696,11 @@ export class Reply {
       current.used += bytes.length;
     } else {
       this.seal();
-      this.pieces.push(bytes, 0, bytes.length);
+      // A message is held as a range of the arena it was encoded into: the messages a
+      // subscriber gets in a turn are then one piece, written without a copy (PieceList.push
+      // joins contiguous ranges of one Buffer).
+      if (bytes.buffer === arena.buffer) this.pieces.push(arena, bytes.byteOffset, bytes.byteOffset + bytes.length);
+      else this.pieces.push(bytes, 0, bytes.length);
     }
   }
 
@@ -1157,6 +1161,16 @@ class Pieces {
 }
 
 /**
+ * Pub/sub messages are encoded one after another into an arena, never rewritten: a
+ * subscriber's consecutive messages are contiguous bytes (Reply.shared). The size of
+ * Node's Buffer pool, which they came from before: a subscriber that holds one message
+ * keeps its arena alive, as it kept the pool's.
+ */
+const ARENA_SIZE = 8192;
+let arena = Buffer.allocUnsafeSlow(ARENA_SIZE);
+let arenaUsed = 0;
+
+/**
  * A pub/sub message (`message`/`pmessage`/`smessage` and its strings), encoded once
  * per protocol and copied into each receiver's output.
  */
@@ -1174,7 +1188,12 @@ export class PushMessage {
   private encode(type: number): Buffer {
     let size = headerSize(this.items.length);
     for (const s of this.items) size += headerSize(s.length) + s.length + 2;
-    const out = Buffer.allocUnsafe(size);
+    if (arenaUsed + size > arena.length) {
+      arena = Buffer.allocUnsafeSlow(Math.max(ARENA_SIZE, size));
+      arenaUsed = 0;
+    }
+    const out = arena.subarray(arenaUsed, arenaUsed + size);
+    arenaUsed += size;
     let p = writeHeader(out, 0, type, this.items.length);
     for (const s of this.items) {
       p = writeHeader(out, p, 36, s.length);

@@ -106,6 +106,8 @@ export class Connection extends Client {
   /** The blocking command (BLPOP, XREAD BLOCK...) this client waits in; input waits too. */
   private blockedCall: BlockedCall | null = null;
   private flushScheduled = false;
+  /** Queued for the end of the turn with pushes only (`pushed`); a reply still queues it with replies. */
+  private pushScheduled = false;
   /** processInput stopped at its time budget and continues in a later turn. */
   private inputYielded = false;
   /** processInput stopped at MAX_STREAMED_REPLIES and continues once one is complete. */
@@ -429,6 +431,7 @@ export class Connection extends Client {
   /** Writes pending replies now; used at the end of a read and for out-of-band replies. */
   flush(): void {
     this.flushScheduled = false;
+    this.pushScheduled = false;
     if (this.closed) return;
     if (this.outputHeld) {
       this.host.outputLimits.enforce(this);
@@ -522,7 +525,10 @@ export class Connection extends Client {
     const output = this.outputBytes;
     if (this.host.outputLimits.enforce(this, output)) return;
     this.host.clientMemory.update(this, output);
-    this.scheduleFlush();
+    // Pushes wait for the end of the turn, not for a mid-turn batch (reply-flusher.ts).
+    if (this.flushScheduled || this.pushScheduled) return;
+    this.pushScheduled = true;
+    this.host.replies.addPush(this);
   }
 
   /** Flushes at the end of this event-loop turn, with every other client's replies (broker/net/reply-flusher.ts). */
