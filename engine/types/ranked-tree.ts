@@ -227,10 +227,15 @@ export class RankedTree {
     const at = this.lowerBound(l, score, member);
     const base = l * LEAF_SLOTS;
     const size = this.leafSize[l];
-    this.leafIds.copyWithin(base + at + 1, base + at, base + size);
-    this.leafScores.copyWithin(base + at + 1, base + at, base + size);
-    this.leafIds[base + at] = id;
-    this.leafScores[base + at] = score;
+    const ids = this.leafIds;
+    const scores = this.leafScores;
+    // Loops rather than copyWithin: a call of that C++ builtin costs more than moving a leaf's entries.
+    for (let i = base + size; i > base + at; i--) {
+      ids[i] = ids[i - 1];
+      scores[i] = scores[i - 1];
+    }
+    ids[base + at] = id;
+    scores[base + at] = score;
     this.leafSize[l] = size + 1;
     if (size + 1 > LEAF) this.splitLeaf(l, height);
   }
@@ -362,8 +367,13 @@ export class RankedTree {
     for (let d = 0; d < height; d++) counts[PATH_NODE[d] * NODE_SLOTS + PATH_KID[d]]--;
     const base = l * LEAF_SLOTS;
     const size = this.leafSize[l];
-    this.leafIds.copyWithin(base + at, base + at + 1, base + size);
-    this.leafScores.copyWithin(base + at, base + at + 1, base + size);
+    const ids = this.leafIds;
+    const scores = this.leafScores;
+    // As in `link`, a loop: cheaper than the copyWithin builtin for a leaf's entries.
+    for (let i = base + at; i < base + size - 1; i++) {
+      ids[i] = ids[i + 1];
+      scores[i] = scores[i + 1];
+    }
     this.leafSize[l] = size - 1;
     if (size - 1 < LEAF / 4) this.mergeUp(height);
   }
