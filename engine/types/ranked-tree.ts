@@ -25,6 +25,9 @@
  * under a quarter full merges with a sibling when both fit in one. The root collapses
  * while it has a single child.
  *
+ * Members: `find` gives a member's entry id, through an open-addressing table of
+ * hashes and ids (engine/types/member-index.ts) that inserts and removals keep.
+ *
  * Positions: every entry has a dense position (0 to length - 1); `members` holds the
  * member names by position and `byPos` the ids. A removal moves the last entry's
  * position into the hole, so ZSCAN walks positions with the hashes' cursors (a member
@@ -32,6 +35,8 @@
  *
  * Members compare as JS strings of latin1 code units, i.e. byte by byte as memcmp.
  */
+
+import { MemberIndex } from './member-index.js';
 
 /** Entries a leaf holds (one more, for a moment, before it splits). */
 const LEAF = 64;
@@ -65,6 +70,9 @@ export class RankedTree {
   private posOf = new Int32Array(16);
   private readonly memberOf: string[] = [];
   private readonly freeIds: number[] = [];
+
+  /** Each entry's id by member name (engine/types/member-index.ts). */
+  private readonly index = new MemberIndex(this);
 
   /** Member names and entry ids by position. */
   readonly members: string[] = [];
@@ -109,6 +117,11 @@ export class RankedTree {
 
   member(id: number): string {
     return this.memberOf[id];
+  }
+
+  /** The id of the entry of `member`, or -1. */
+  find(member: string): number {
+    return this.index.find(member);
   }
 
   private newLeaf(): number {
@@ -198,6 +211,7 @@ export class RankedTree {
     this.posOf[id] = this.members.length;
     this.members.push(member);
     this.byPos.push(id);
+    this.index.add(member, id);
     this.link(id);
     return id;
   }
@@ -213,10 +227,15 @@ export class RankedTree {
     const at = this.lowerBound(l, score, member);
     const base = l * LEAF_SLOTS;
     const size = this.leafSize[l];
-    this.leafIds.copyWithin(base + at + 1, base + at, base + size);
-    this.leafScores.copyWithin(base + at + 1, base + at, base + size);
-    this.leafIds[base + at] = id;
-    this.leafScores[base + at] = score;
+    const ids = this.leafIds;
+    const scores = this.leafScores;
+    // Loops rather than copyWithin: a call of that C++ builtin costs more than moving a leaf's entries.
+    for (let i = base + size; i > base + at; i--) {
+      ids[i] = ids[i - 1];
+      scores[i] = scores[i - 1];
+    }
+    ids[base + at] = id;
+    scores[base + at] = score;
     this.leafSize[l] = size + 1;
     if (size + 1 > LEAF) this.splitLeaf(l, height);
   }
@@ -318,8 +337,9 @@ export class RankedTree {
     return member;
   }
 
-  /** Frees entry `id`, out of the tree: its position filled by the last entry's, its id for reuse. */
+  /** Frees entry `id`, out of the tree: out of the index, its position filled by the last entry's, its id for reuse. */
   private forget(id: number): void {
+    this.index.remove(id);
     const pos = this.posOf[id];
     const lastId = this.byPos.pop()!;
     const lastMember = this.members.pop()!;
@@ -347,8 +367,13 @@ export class RankedTree {
     for (let d = 0; d < height; d++) counts[PATH_NODE[d] * NODE_SLOTS + PATH_KID[d]]--;
     const base = l * LEAF_SLOTS;
     const size = this.leafSize[l];
-    this.leafIds.copyWithin(base + at, base + at + 1, base + size);
-    this.leafScores.copyWithin(base + at, base + at + 1, base + size);
+    const ids = this.leafIds;
+    const scores = this.leafScores;
+    // As in `link`, a loop: cheaper than the copyWithin builtin for a leaf's entries.
+    for (let i = base + at; i < base + size - 1; i++) {
+      ids[i] = ids[i + 1];
+      scores[i] = scores[i + 1];
+    }
     this.leafSize[l] = size - 1;
     if (size - 1 < LEAF / 4) this.mergeUp(height);
   }

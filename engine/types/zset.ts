@@ -13,9 +13,10 @@
  * - `skiplist` from the first change that breaks either rule, for good (a result built
  *   anew, as ZUNIONSTORE's, starts small again): where redis-server keeps a skiplist
  *   with spans, a B+tree with counts (engine/types/ranked-tree.ts: ranks in O(log n)
- *   as well, fewer cache misses a search, dense positions for ZSCAN's cursors), plus
- *   a Map from member to entry id for O(1) ZSCORE. The encoding keeps redis-server's
- *   name, which OBJECT ENCODING reports.
+ *   as well, fewer cache misses a search, dense positions for ZSCAN's cursors), which
+ *   also finds a member's entry in O(1) (engine/types/member-index.ts, where
+ *   redis-server keeps a dict). The encoding keeps redis-server's name, which OBJECT
+ *   ENCODING reports.
  *
  * Everything outside this module addresses members by rank (0-based, in (score,
  * member) order), so the two encodings answer the same calls. A listpack holds a -0
@@ -87,10 +88,9 @@ function lexRangeNonEmpty(r: LexRange): boolean {
   return !(min > max || (min === max && (r.minex || r.maxex)));
 }
 
-/** The large encoding's parts: the ordered tree, each member's entry id, and the members' bytes together (for the memory accounting, engine/memory.ts). */
+/** The large encoding's parts: the ordered tree (with its member lookup), and the members' bytes together (for the memory accounting, engine/memory.ts). */
 interface Large {
   list: RankedTree;
-  nodes: Map<string, number>;
   chars: number;
 }
 
@@ -155,7 +155,7 @@ export class ZSet extends PackedStrings implements DataObject {
     if (this.large !== null) return;
     const pairs: [string, number][] = [];
     this.walkSmall(0, false, (member, score) => pairs.push([member, score]) > 0);
-    this.large = { list: new RankedTree(), nodes: new Map(), chars: 0 };
+    this.large = { list: new RankedTree(), chars: 0 };
     this.clearEntries();
     for (const [member, score] of pairs) this.addLarge(member, score);
   }
@@ -199,15 +199,15 @@ export class ZSet extends PackedStrings implements DataObject {
   score(member: string): number | undefined {
     const large = this.large;
     if (large !== null) {
-      const n = large.nodes.get(member);
-      return n === undefined ? undefined : large.list.score(n);
+      const n = large.list.find(member);
+      return n < 0 ? undefined : large.list.score(n);
     }
     const text = this.entryAfter(member, 2);
     return text === undefined ? undefined : parseScore(text);
   }
 
   has(member: string): boolean {
-    return this.large !== null ? this.large.nodes.has(member) : this.indexOfEntry(member, 2) >= 0;
+    return this.large !== null ? this.large.list.find(member) >= 0 : this.indexOfEntry(member, 2) >= 0;
   }
 
   /**
@@ -242,8 +242,8 @@ export class ZSet extends PackedStrings implements DataObject {
       this.toSkiplist();
     }
     const large = this.large!;
-    const node = large.nodes.get(member);
-    if (node === undefined) {
+    const node = large.list.find(member);
+    if (node < 0) {
       this.addLarge(member, score);
       return undefined;
     }
@@ -255,7 +255,7 @@ export class ZSet extends PackedStrings implements DataObject {
   /** Adds a member (absent) to the skiplist encoding. */
   private addLarge(member: string, score: number): void {
     const large = this.large!;
-    large.nodes.set(member, large.list.insert(score, member));
+    large.list.insert(score, member);
     large.chars += member.length;
   }
 
@@ -310,8 +310,8 @@ export class ZSet extends PackedStrings implements DataObject {
       this.removeSmall(i / 2, 1);
       return true;
     }
-    const node = large.nodes.get(member);
-    if (node === undefined) return false;
+    const node = large.list.find(member);
+    if (node < 0) return false;
     this.removeLarge(node);
     return true;
   }
@@ -322,16 +322,9 @@ export class ZSet extends PackedStrings implements DataObject {
   }
 
   private removeLarge(node: number): void {
-    const member = this.large!.list.member(node);
-    this.large!.list.remove(node);
-    this.forgetLarge(member);
-  }
-
-  /** Drops a member taken out of the large encoding's tree from its map and byte count. */
-  private forgetLarge(member: string): void {
     const large = this.large!;
-    large.nodes.delete(member);
-    large.chars -= member.length;
+    large.chars -= large.list.member(node).length;
+    large.list.remove(node);
   }
 
   /** The 0-based rank of `member`, or -1. */
@@ -341,8 +334,8 @@ export class ZSet extends PackedStrings implements DataObject {
       const i = this.indexOfEntry(member, 2);
       return i < 0 ? -1 : i / 2;
     }
-    const node = large.nodes.get(member);
-    return node === undefined ? -1 : large.list.rank(node);
+    const node = large.list.find(member);
+    return node < 0 ? -1 : large.list.rank(node);
   }
 
   /** The member at 0-based `rank` (below size); O(log n) in a skiplist. */
@@ -423,7 +416,7 @@ export class ZSet extends PackedStrings implements DataObject {
       return n;
     }
     let removed = 0;
-    for (; removed < n && start < large.list.length; removed++) this.forgetLarge(large.list.removeRank(start));
+    for (; removed < n && start < large.list.length; removed++) large.chars -= large.list.removeRank(start).length;
     return removed;
   }
 

@@ -3,7 +3,8 @@
  * model, at sizes that split and merge leaves and internal nodes (thousands of
  * entries, a tree three levels high): after seeded random inserts, score updates and
  * removals, grown and then shrunk back to nothing, every rank both ways, walks both
- * ways from a rank, counts of the entries before a bound, and the dense positions agree.
+ * ways from a rank, counts of the entries before a bound, the dense positions and the
+ * lookup by member agree.
  */
 import { describe, expect, it } from 'vitest';
 import { RankedTree } from '../../engine/types/ranked-tree.js';
@@ -39,6 +40,10 @@ function check(tree: RankedTree, ids: Map<string, number>, model: Map<string, nu
   // Positions: dense, each member once, each id's own.
   expect(new Set(tree.members).size).toBe(sorted.length);
   tree.members.forEach((m, pos) => expect(tree.member(tree.byPos[pos])).toBe(m));
+  // The member lookup: every member to its id, names not there to -1.
+  expect([...ids].filter(([member, id]) => tree.find(member) !== id)).toEqual([]);
+  const absent = Array.from({ length: 200 }, () => `m${Math.floor(rnd() * 30_000)}`).filter((m) => !ids.has(m));
+  expect(absent.filter((m) => tree.find(m) !== -1)).toEqual([]);
 }
 
 describe('RankedTree', () => {
