@@ -167,6 +167,74 @@ export function formatG(n: number, precision: number): string {
   return negative ? `-${out}` : out;
 }
 
+/**
+ * C's printf for one float conversion (`%e`, `%E`, `%f`, `%g`, `%G` with flags, width and
+ * precision), as string.format's floats: sprintf-js, which fengari uses, drops `%f`'s
+ * default precision of 6, writes one exponent digit and rounds a tie up where C rounds
+ * the exact value to even (`%.1f` of 1.25 is 1.2).
+ */
+function formatFloat(spec: string, n: number): string {
+  const parts = /^%([-+ #0]*)(\d*)(?:\.(\d*))?([eEfgG])$/.exec(spec);
+  if (parts === null) throw new Error(`not a float conversion: ${spec}`);
+  const [, flags, width, precisionText, conversion] = parts;
+  const precision = precisionText === undefined ? 6 : Number(precisionText);
+  const negative = n < 0 || Object.is(n, -0) || Number.isNaN(n);
+  const a = Math.abs(n);
+  let body: string;
+  if (Number.isNaN(n)) body = 'nan';
+  else if (!Number.isFinite(n)) body = 'inf';
+  else if (conversion === 'f') body = fixedC(a, precision, flags.includes('#'));
+  else if (conversion === 'e' || conversion === 'E') body = exponentC(a, precision, flags.includes('#'));
+  else body = generalC(a, precision === 0 ? 1 : precision, flags.includes('#'));
+  if (conversion === 'E' || conversion === 'G') body = body.toUpperCase();
+  const sign = negative ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
+  const pad = Number(width || '0') - sign.length - body.length;
+  if (pad <= 0) return sign + body;
+  if (flags.includes('-')) return sign + body + ' '.repeat(pad);
+  if (flags.includes('0') && Number.isFinite(n)) return sign + '0'.repeat(pad) + body;
+  return ' '.repeat(pad) + sign + body;
+}
+
+/** Whether the exact decimal `digits` past `at` are a 5 and then zeros: a tie between two roundings. */
+function isTie(digits: string, at: number): boolean {
+  return digits[at] === '5' && /^0*$/.test(digits.slice(at + 1));
+}
+
+/** `%.<p>f` of a non-negative finite `a`, ties to even. */
+function fixedC(a: number, p: number, alt: boolean): string {
+  let out: string;
+  if (a >= 1e21) out = BigInt(a).toString() + (p > 0 ? `.${'0'.repeat(p)}` : '');
+  else {
+    out = a.toFixed(Math.min(p, 100)) + (p > 100 ? '0'.repeat(p - 100) : '');
+    const [whole, fraction = ''] = a.toFixed(100).split('.');
+    const kept = whole + fraction.slice(0, p);
+    if (p < 100 && isTie(fraction, p) && Number(kept[kept.length - 1]) % 2 === 0) out = p > 0 ? `${whole}.${fraction.slice(0, p)}` : whole;
+  }
+  return alt && p === 0 ? `${out}.` : out;
+}
+
+/** `%.<p>e` of a non-negative finite `a`, ties to even, an exponent of two digits at least. */
+function exponentC(a: number, p: number, alt: boolean): string {
+  const [mantissa, expText] = a.toExponential(Math.min(p, 100)).split('e');
+  let digits = mantissa.replace('.', '') + '0'.repeat(Math.max(0, p - 100));
+  const exact = exactDigits(a);
+  if (exact !== null && exact.length > p + 1 && isTie(exact, p + 1) && Number(exact[p]) % 2 === 0) digits = exact.slice(0, p + 1);
+  const exp = Number(expText);
+  const e = Math.abs(exp);
+  const head = p > 0 || alt ? `${digits[0]}.${digits.slice(1)}` : digits[0];
+  return `${head}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+}
+
+/** `%.<p>g` of a non-negative finite `a`: `%e` or `%f` by the exponent, trailing zeros dropped unless `#`. */
+function generalC(a: number, p: number, alt: boolean): string {
+  const asExponent = exponentC(a, p - 1, alt);
+  const exp = a === 0 ? 0 : Number(asExponent.slice(asExponent.indexOf('e') + 1));
+  const out = exp < -4 || exp >= p ? asExponent : fixedC(a, p - 1 - exp, alt);
+  if (alt) return out;
+  const e = out.indexOf('e');
+  return e < 0 ? stripZeros(out) : stripZeros(out.slice(0, e)) + out.slice(e);
+}
+
 /** Lua 5.1's LUAI_NUMFFORMAT, "%.14g": how numbers print. */
 export function formatG14(n: number): string {
   // Integers of up to 14 digits print as themselves (tostring of a counter, a concatenation).
@@ -715,6 +783,10 @@ const LUA51: Record<string, [string, string][]> = {
   ],
   'lstrlib.js': [
     [
+      '                    let n = luaL_checknumber(L, arg);\n                    addlenmod(form, to_luastring(LUA_INTEGER_FRMLEN, true));\n                    luaL_addstring(b, to_luastring(sprintf(String.fromCharCode(...form), n)));',
+      '                    let n = luaL_checknumber(L, arg);\n                    luaL_addstring(b, to_luastring(require("./luaconf.js").lua_number2format(String.fromCharCode(...form), n)));',
+    ],
+    [
       '        luaL_argcheck(L, c >= 0 && c <= 255, "value out of range"); // Strings are 8-bit clean',
       '        luaL_argcheck(L, c >= 0 && c <= 255, i, to_luastring("invalid value"));',
     ],
@@ -825,6 +897,7 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   const conf = require('fengari/src/luaconf.js') as Record<string, unknown>;
   conf.LUA_COMPAT_FLOATSTRING = true;
   conf.lua_number2str = formatG14;
+  conf.lua_number2format = formatFloat;
   const lstring = require('fengari/src/lstring.js') as FengariStrings;
   lstring.luaS_hash = stringKey;
   lstring.luaS_hashlongstr = stringObjectKey;

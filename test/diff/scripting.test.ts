@@ -333,6 +333,8 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'local r = {} for i, v in ipairs({1, 2, nil, 4}) do r[#r + 1] = v end return {r, table.maxn({1, 2, [10] = 3}), ipairs({}) == ipairs({1})}',
       "return {string.rep('x', 1.5), string.format('%d', -2.5), string.sub('abcdef', 2.9, 4.2), string.char(65.7), select(1.5, 'a', 'b'), table.concat({1, 2, 3}, ',', 1.5, 2.5)}",
       'return string.char(256)',
+      // string.format's floats as C's printf (lua.ts formatFloat): %f's default precision, two exponent digits, ties to even, flags and widths.
+      "return {string.format('%f|%.1f|%5.2f|%e|%g|%.3g|%.0f|%.2e', 1.25, 1.25, 2.675, 1.25, 0.1, 2.5, 2.5, 1.125), string.format('%+08.3f|%-9.2e|% g|%#g|%#.0f|%G|%E|%g|%g', 3.14159, -12345.678, 1e20, 1.5, 3, 1e-10, 1/0, 100000, 1e15), string.format('%.20f|%.3g|%g|%10.4f|%010.2f|%.0e|%#.0e|%.1g|%.0f|%.0f|%e', 0.1, 1234567, 0.0001, 2.5, -3.14159, 25, 25, 0.25, 0.5, 1.5, 0)}",
       'return string.char(-1)',
       'return math.max()',
       'return math.min()',
