@@ -3,23 +3,17 @@ import { Stream } from '../../engine/types/stream.js';
 import { StreamNode } from '../../engine/types/stream-node.js';
 
 /**
- * A copy of `s` whose nodes are decoded and keep no RDB bytes (a copy made by `clone`
- * shares them): a save of it converts and compresses every node afresh. The groups are
- * shared, not copied.
+ * A copy of `s` (Stream.clone: its counters and groups) whose nodes are decoded and keep
+ * no RDB bytes (a node's own clone shares them): a save of it converts and compresses
+ * every node afresh.
  */
 export function unsealedCopy(s: Stream): Stream {
-  const copy = new Stream();
+  const copy = s.clone();
   copy.adoptNodes(
     s.view().nodes.map((node) => {
       const parts = node.parts();
       return StreamNode.fromParts({ ...parts, meta: parts.meta.slice() });
     }),
   );
-  copy.length = s.length;
-  copy.lastId = s.lastId;
-  copy.firstId = s.firstId;
-  copy.maxDeletedId = s.maxDeletedId;
-  copy.entriesAdded = s.entriesAdded;
-  copy.groups = s.groups;
   return copy;
 }
