@@ -145,15 +145,8 @@ export function formatG(n: number, precision: number): string {
   if (Number.isNaN(n)) return '-nan';
   if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
-  const [mantissa, expText] = n.toExponential(precision - 1).split('e');
-  const exp = Number(expText);
-  const negative = mantissa.startsWith('-');
-  let digits = mantissa.replace('-', '').replace('.', '');
-  // JavaScript rounds a tie up, C to even: redo a tie that went up from an even digit.
-  const exact = exactDigits(Math.abs(n));
-  if (exact !== null && exact.length > precision && exact[precision] === '5' && /^0*$/.test(exact.slice(precision + 1)) && Number(exact[precision - 1]) % 2 === 0) {
-    digits = exact.slice(0, precision);
-  }
+  const negative = n < 0;
+  const { digits, exp } = significantDigits(Math.abs(n), precision);
   let out: string;
   if (exp < -4 || exp >= precision) {
     const m = stripZeros(`${digits[0]}.${digits.slice(1)}`);
@@ -213,13 +206,22 @@ function fixedC(a: number, p: number, alt: boolean): string {
   return alt && p === 0 ? `${out}.` : out;
 }
 
+/**
+ * The first `count` significant digits of a non-negative finite `a`, rounded as C does
+ * (JavaScript's toExponential rounds a tie up, C to even: a tie that went up from an
+ * even digit is redone), and the decimal exponent of the first.
+ */
+function significantDigits(a: number, count: number): { digits: string; exp: number } {
+  const [mantissa, expText] = a.toExponential(Math.min(count - 1, 100)).split('e');
+  let digits = mantissa.replace('.', '') + '0'.repeat(Math.max(0, count - 101));
+  const exact = exactDigits(a);
+  if (exact !== null && exact.length > count && isTie(exact, count) && Number(exact[count - 1]) % 2 === 0) digits = exact.slice(0, count);
+  return { digits, exp: Number(expText) };
+}
+
 /** `%.<p>e` of a non-negative finite `a`, ties to even, an exponent of two digits at least. */
 function exponentC(a: number, p: number, alt: boolean): string {
-  const [mantissa, expText] = a.toExponential(Math.min(p, 100)).split('e');
-  let digits = mantissa.replace('.', '') + '0'.repeat(Math.max(0, p - 100));
-  const exact = exactDigits(a);
-  if (exact !== null && exact.length > p + 1 && isTie(exact, p + 1) && Number(exact[p]) % 2 === 0) digits = exact.slice(0, p + 1);
-  const exp = Number(expText);
+  const { digits, exp } = significantDigits(a, p + 1);
   const e = Math.abs(exp);
   const head = p > 0 || alt ? `${digits[0]}.${digits.slice(1)}` : digits[0];
   return `${head}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
