@@ -17,6 +17,11 @@
  * only touches entries pending for this consumer (XCLAIM would take anyone's).
  * Entries deleted from the stream while pending are acknowledged when met: there is
  * nothing left to deliver.
+ *
+ * No decision here rests on the engine's clock and the gateway's agreeing to the
+ * millisecond: the engine reads the wall clock off performance.now() (up to a
+ * millisecond either way, broker/dispatch/wall-clock.ts), a timer runs on libuv's
+ * monotonic milliseconds, and each rounds its own way.
  */
 import type { Decoded } from '../../protocol/decoder.js';
 import type { ConsumeFrame, DeliveredMessage } from '../../protocol/gateway-frames.js';
@@ -41,8 +46,8 @@ export class GroupConsumer extends Subscription {
   private claimCursor = '0-0';
   private lastClaim = 0;
   private reading = false;
-  /** Entries released by a nack, to claim back and deliver again once credit allows; `at`: when released. */
-  private released: { id: string; at: number }[] = [];
+  /** Entries released by a nack, to claim back and deliver again once credit allows. */
+  private released: string[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly encoder: DeliveryEncoder;
   private readCommand: { count: number; bytes: Buffer } | null = null;
@@ -169,14 +174,16 @@ export class GroupConsumer extends Subscription {
   }
 
   /**
-   * Released entries, claimed back unless another consumer took them since: they are
-   * idle since the epoch, and one taken since its release at `at` has been idle at
-   * most `now - at`.
+   * Released entries, claimed back unless another consumer took them since: a released
+   * entry was last delivered at the epoch, one taken since at its release or later. The
+   * min-idle-time parts the two halfway (idle since before half of now), not at the time
+   * since the release: an entry another consumer claimed in the millisecond of its
+   * release is idle exactly that long, give or take the two clocks' millisecond.
    */
   private claimBack(n: number): void {
     const claimed = this.released.splice(0, n);
-    const minIdle = Date.now() - Math.min(...claimed.map((r) => r.at)) + 1;
-    const argv = ['XCLAIM', this.stream, this.group, this.consumer, String(minIdle), ...claimed.map((r) => r.id)];
+    const minIdle = Math.ceil(Date.now() / 2);
+    const argv = ['XCLAIM', this.stream, this.group, this.consumer, String(minIdle), ...claimed];
     this.link.send(argv, (reply) => this.withDeliveryCounts(reply, n, streamEntries(reply)));
   }
 
@@ -195,8 +202,9 @@ export class GroupConsumer extends Subscription {
   }
 
   override nack(ref: number, ids: readonly string[], delayMs: number): void {
-    this.pendingHere(ids, (mine, error) => {
+    this.pendingHere(ids, (pending, error) => {
       if (error !== null) return this.host.answer(ref, this.name, error);
+      const mine = pending.map((p) => p.id);
       this.host.stats.nacked += mine.length;
       if (mine.length === 0 || delayMs === 0) {
         this.release(mine);
@@ -206,41 +214,66 @@ export class GroupConsumer extends Subscription {
       this.host.commands.send(['XCLAIM', this.stream, this.group, this.consumer, '0', ...mine, 'JUSTID'], (reply) => {
         this.host.answer(ref, this.name, isError(reply) ? reply.error : null);
         if (isError(reply) || this.ended) return;
-        const timer = this.host.setTimer(delayMs, () => {
-          this.timers.delete(timer);
-          // Still held (idle that long) unless another consumer claimed them meanwhile.
-          if (!this.ended) this.release(mine, delayMs);
-        });
-        this.timers.add(timer);
+        this.releaseAfter(delayMs, mine, delayMs);
       });
     });
   }
 
   /**
-   * `then` gets those of `ids` pending for this consumer (one XPENDING each), or the
-   * error a bad ID or a missing group gives.
+   * Releases held entries after `waitMs`, those still held (idle `delayMs`) unless
+   * another consumer claimed them meanwhile or they were acked. The engine may find one
+   * idle a millisecond or two short of the time the timer waited: still this
+   * consumer's, it waits for the rest of its delay, or it would stay held for good.
    */
-  private pendingHere(ids: readonly string[], then: (mine: string[], error: string | null) => void): void {
-    const mine: string[] = [];
+  private releaseAfter(waitMs: number, ids: readonly string[], delayMs: number): void {
+    const timer = this.host.setTimer(waitMs, () => {
+      this.timers.delete(timer);
+      if (this.ended) return;
+      this.release(ids, delayMs, (released) => {
+        const done = new Set(released);
+        this.pendingHere(
+          ids.filter((id) => !done.has(id)),
+          (held, error) => {
+            if (error !== null || held.length === 0 || this.ended) return;
+            const idle = Math.min(...held.map((p) => p.idle));
+            this.releaseAfter(Math.max(1, delayMs - idle), held.map((p) => p.id), delayMs);
+          },
+        );
+      });
+    });
+    this.timers.add(timer);
+  }
+
+  /**
+   * `then` gets those of `ids` pending for this consumer with their idle times (one
+   * XPENDING each), or the error a bad ID or a missing group gives.
+   */
+  private pendingHere(ids: readonly string[], then: (mine: { id: string; idle: number }[], error: string | null) => void): void {
+    const mine: { id: string; idle: number }[] = [];
     let error: string | null = null;
     let left = ids.length;
     if (left === 0) return then(mine, null);
     for (const id of ids) {
       this.host.commands.send(['XPENDING', this.stream, this.group, id, id, '1', this.consumer], (reply) => {
         if (isError(reply)) error ??= reply.error;
-        else if (Array.isArray(reply) && reply.length > 0) mine.push(id);
+        else if (Array.isArray(reply) && reply.length > 0) mine.push({ id, idle: (reply as [string, string, number, number][])[0][2] });
         if (--left === 0) then(mine, error);
       });
     }
   }
 
-  /** Makes entries claimable by any consumer at once (those idle at least `minIdle`), then claims them back when credit allows. */
-  private release(ids: readonly string[], minIdle = 0): void {
+  /**
+   * Makes entries claimable by any consumer at once (those idle at least `minIdle`),
+   * then claims them back when credit allows; `then` gets those it released.
+   */
+  private release(ids: readonly string[], minIdle = 0, then: (released: readonly string[]) => void = () => undefined): void {
     if (ids.length === 0) return;
     this.host.commands.send(['XCLAIM', this.stream, this.group, this.consumer, String(minIdle), ...ids, 'TIME', '0', 'JUSTID'], (reply) => {
-      if (!Array.isArray(reply) || reply.length === 0 || this.ended) return;
-      const at = Date.now();
-      for (const id of reply as string[]) this.released.push({ id, at });
+      if (this.ended) return;
+      const released = Array.isArray(reply) ? (reply as string[]) : [];
+      then(released);
+      if (released.length === 0) return;
+      for (const id of released) this.released.push(id);
       if (!this.reading) this.pump();
       else this.interruptRead();
     });

@@ -264,3 +264,49 @@ describe.each(['json', 'protobuf'] as const)('consume (%s)', (encoding) => {
     expect(await pendingCount(stream, 'g')).toBe(0);
   });
 });
+
+// The engine's clock and the gateway's differ by a millisecond either way, and libuv's
+// timers round their own way: many rounds, so that some fall on a millisecond's edge.
+describe('nack, round after round (json)', () => {
+  const rounds = 100;
+
+  it('an entry released and taken by another consumer in the same moment is not claimed back', async () => {
+    const stream = 'nack-race';
+    await redis.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
+    const s = await rawSession(b.url, { encoding: 'json' });
+    s.send(frame('consume', { ref: 1, sub: 'a', stream, group: 'g', consumer: 'c', credit: 1 }));
+    await s.next('ok');
+    for (let k = 0; k < rounds; k++) {
+      const [id] = await produce(stream, 1, k);
+      // The credit's one message: a claim back would come before the new entry.
+      expect((await receive(s, 1)).map((m) => m.id)).toEqual([id]);
+      s.send(frame('nack', { ref: 2, sub: 'a', ids: [id] }));
+      await s.next('ok');
+      const taken = (await redis.xautoclaim(stream, 'g', 'other', 3_600_000, id, 'COUNT', 1, 'JUSTID')) as [string, string[]];
+      expect(taken[1]).toEqual([id]);
+      s.send(frame('credit', { sub: 'a', n: 1 }));
+    }
+    const [last] = await produce(stream, 1, rounds);
+    expect((await receive(s, 1)).map((m) => m.id)).toEqual([last]);
+    expect(await pendingCount(stream, 'g', 'other')).toBe(rounds);
+    s.ws.close();
+    await s.closed;
+  });
+
+  it('an entry nacked with a delay of a millisecond comes back every time', async () => {
+    const stream = 'nack-short';
+    await redis.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
+    const s = await rawSession(b.url, { encoding: 'json' });
+    s.send(frame('consume', { ref: 1, sub: 'a', stream, group: 'g', consumer: 'c', credit: rounds + 1 }));
+    await s.next('ok');
+    const [id] = await produce(stream, 1);
+    expect((await receive(s, 1)).map((m) => m.id)).toEqual([id]);
+    for (let k = 0; k < rounds; k++) {
+      s.send(frame('nack', { ref: 2, sub: 'a', ids: [id], delayMs: 1 }));
+      await s.next('ok');
+      expect((await receive(s, 1)).map((m) => [m.id, m.deliveries])).toEqual([[id, k + 2]]);
+    }
+    s.ws.close();
+    await s.closed;
+  });
+});
