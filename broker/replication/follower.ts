@@ -36,6 +36,7 @@ import { strerror } from '../persistence/strerror.js';
 import { PayloadReceiver } from './payload.js';
 import { readDirectly } from '../net/direct-read.js';
 import { LeaderConnection } from './leader-connection.js';
+import { warmApplyPath } from './warm-up.js';
 import { ackCommand, handshakeSteps, parsePsyncReply, pingReplyError, PING_COMMAND, psyncCommand, type HandshakeStep } from './handshake.js';
 
 /** master_link_status and the rest of what INFO replication and ROLE show of a follower. */
@@ -453,6 +454,8 @@ export class FollowerLink {
         persistence.resumeAofAfterSync();
         this.recordPosition();
       }
+      // A fresh process's apply path is compiled now, before the stream flows (warm-up.ts).
+      await warmApplyPath(log);
     } catch (err) {
       if (err instanceof LoadCancelled) return;
       engine.flushAll();

@@ -3,9 +3,10 @@
  * `server.master` client: a connection (CLIENT LIST flags=M, CLIENT KILL TYPE master)
  * whose commands run through dispatch like anyone's, with what redis-server grants its
  * master: no authentication, no bulk length or query buffer limit, no replies (the
- * leader reads none but REPLCONF ACK, which the link writes itself), keys past their
- * expiry still visible (engine/client.ts `fromLeader`), its commands obeyed past the
- * limits set for clients (`mustObey`), and writes on a read-only
+ * leader reads none but REPLCONF ACK, which the link writes itself; they are not even
+ * built, `Reply.discard`, as redis-server's prepareClientToWrite refuses its master),
+ * keys past their expiry still visible (engine/client.ts `fromLeader`), its commands
+ * obeyed past the limits set for clients (`mustObey`), and writes on a read-only
  * follower (dispatch exempts the `master` kind).
  *
  * After each command the link counts its offset: the bytes of whole commands applied,
@@ -34,6 +35,7 @@ export class LeaderConnection extends Connection {
     this.firstBytes = null;
     this.setAuthenticated(true);
     this.parser.maxBulkLen = Number.MAX_SAFE_INTEGER;
+    this.reply.discard = true;
     // A command of the stream that fails here (a type this broker lacks, a diverged
     // dataset) is said loudly, in redis-server's words: the leader never sees the error.
     this.reply.onError = (message) => {
@@ -47,14 +49,12 @@ export class LeaderConnection extends Connection {
     this.onData(chunk);
   }
 
-  /** Replies are dropped, never written: the leader reads none (redis-server's prepareClientToWrite for its master). */
+  /** Nothing to write: the replies were not built. */
   override flush(): void {
-    this.reply.truncate(0);
     if (this.closeAfterReply) this.close();
   }
 
   protected override commandProcessed(): void {
-    this.reply.truncate(0);
     if (this.multi === null) this.applied(this);
   }
 }

@@ -60,6 +60,24 @@ describe('Reply', () => {
     expect(written(3, write)).toBe(resp3);
   });
 
+  it('writes nothing while discarding (the link from a leader), and still counts and reports errors', () => {
+    const seen: string[] = [];
+    const r = new Reply();
+    r.discard = true;
+    r.streamable = true;
+    r.onError = (m) => seen.push(m);
+    for (const [, write] of both) write(r);
+    r.bulkRun(['a', 'bc'], 0, 2);
+    r.int(18446744073709551615n);
+    r.shared(Buffer.from('+x\r\n'));
+    r.endDeferred(r.beginDeferred(), 'array', 3);
+    expect(r.canStream).toBe(false);
+    expect(r.position).toBe(0);
+    expect(r.take()).toEqual([]);
+    expect(r.errors).toBe(1);
+    expect(seen).toEqual(['ERR boom']);
+  });
+
   it('writes the millisecond parts of consecutive stream IDs right, stepped up, down and across a digit count', () => {
     const r = new Reply();
     const ms = [5, 17, 999, 1000, 1003, 998, 9, 10, 2004, 1005, 1733500000000, 1733500000999, 1733500001001, 1733499999999, 1733500000000, 4294967295, 4294967296, 4294967294];
