@@ -934,8 +934,13 @@ module.exports.luaO_fb2int = function(x) {
  * with a fraction ("number has no integer representation", which is still the error
  * past fengari's 32-bit integers); string.char refuses a byte out of range with 5.1's
  * "invalid value" (fengari's check lost its argument number and garbled the message).
+ * Constant folding keeps a zero result as 5.1's does (5.3 refuses to fold one), so a
+ * function's `-0` and `0` constants are one entry of its constant list, the sign of
+ * whichever the function names first: `return {tostring(0), tostring(-0)}` gives two
+ * "0", and `t[-0] = 0` sets the key -0 to -0, as in redis-server.
  */
 const LUA51: Record<string, [string, string][]> = {
+  'lcode.js': [['        if (isNaN(n) || n === 0)\n            return false;', '        if (isNaN(n))\n            return false;']],
   'lauxlib.js': [
     [
       'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false)\n        interror(L, arg);',

@@ -20,7 +20,7 @@ const stringKey = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 80 }), fc.integer({ min: 0, max: 9 })).map(([n, d]) => `string.rep('ab', ${n}) .. '${d}'`) },
   { weight: 1, arbitrary: fc.constantFrom("'\\0'", "'a\\0b'", "'\\255\\254'", "'\\1\\2\\3\\4'", "''") },
 );
-const numberKey = fc.constantFrom('1', '2', '3', '4', '5', '8', '9', '16', '17', '33', '100', '1000', '-1', '0', '0.5', '1.5', '-2.25', '1/3', '1e10', '1e-5', '2^31', '2^32', '2^53', '-2^31', '65536', '1/0', '-1/0');
+const numberKey = fc.constantFrom('1', '2', '3', '4', '5', '8', '9', '16', '17', '33', '100', '1000', '-1', '0', '-0', '0.5', '1.5', '-2.25', '1/3', '1e10', '1e-5', '2^31', '2^32', '2^53', '-2^31', '65536', '1/0', '-1/0');
 const key = fc.oneof({ weight: 4, arbitrary: stringKey }, { weight: 2, arbitrary: numberKey }, { weight: 1, arbitrary: fc.constantFrom('true', 'false') });
 
 const constructor = fc.constantFrom('{}', '{1, 2, 3}', '{x = 1, y = 2}', '{1, nil, 3, a = 1}', '{[1] = 1, [2] = 2, z = 0}', "{'a', 'b', c = 3, d = 4, 5}", '{n = 0, [10] = 10, [0.5] = 1}');
