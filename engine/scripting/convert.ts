@@ -90,9 +90,9 @@ function pushAggregate(L: LuaState, buf: Buffer, type: number, n: number, pos: n
     }
     return pos;
   }
-  // {map={k=v...}} or {set={k=true...}}
+  // {map={k=v...}} or {set={k=true...}}; the inner table grows from empty as redis-server's does (its node order depends on it).
   lua.lua_createtable(L, 0, 1);
-  lua.lua_createtable(L, 0, n);
+  lua.lua_createtable(L, 0, 0);
   for (let i = 0; i < n; i++) {
     pos = pushReply(L, buf, pos);
     if (type === 37) pos = pushReply(L, buf, pos);

@@ -248,8 +248,9 @@ function pushJsonValue(L: LuaState, v: unknown): void {
       lua.lua_rawseti(L, -2, i + 1);
     });
   } else {
+    // lua_newtable, as lua-cjson: a table's node order depends on how it grew.
     const entries = Object.entries(v as Record<string, unknown>);
-    lua.lua_createtable(L, 0, entries.length);
+    lua.lua_createtable(L, 0, 0);
     for (const [k, e] of entries) {
       lua.lua_pushstring(L, Buffer.from(k, 'utf8'));
       pushJsonValue(L, e);
@@ -475,7 +476,8 @@ function unpackBytes(L: LuaState, b: Buffer, pos: number, n: number): number {
 }
 
 function unpackArray(L: LuaState, b: Buffer, pos: number, n: number): number {
-  lua.lua_createtable(L, Math.min(n, 1024), 0);
+  // lua_newtable, as lua_cmsgpack.c: the parts grow as it sets (nil items included), so `#` and `next` are 5.1's.
+  lua.lua_createtable(L, 0, 0);
   for (let i = 1; i <= n; i++) {
     pos = unpackValue(L, b, pos);
     if (pos < 0) return -1;
@@ -485,7 +487,7 @@ function unpackArray(L: LuaState, b: Buffer, pos: number, n: number): number {
 }
 
 function unpackMap(L: LuaState, b: Buffer, pos: number, n: number): number {
-  lua.lua_createtable(L, 0, Math.min(n, 1024));
+  lua.lua_createtable(L, 0, 0);
   for (let i = 0; i < n; i++) {
     pos = unpackValue(L, b, pos);
     if (pos < 0) return -1;

@@ -22,6 +22,7 @@
  * The rest (unpack, table.getn, loadstring, the coroutine library's 5.1 surface...) is
  * restored by the sandbox (libs.ts, vm.ts).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -386,24 +387,6 @@ const STACK_REUSE: Record<string, [string, string][]> = {
   ],
 };
 
-/**
- * A table's Map of entries deleted during a traversal (kept so that `next` can go on
- * from a deleted key) is made when the first is deleted: fengari made one with every
- * table (two Maps per table, a script's reply tables and {ok=...} included) and emptied
- * it on every new key, a runtime call even when it is empty, as it nearly always is.
- */
-const TABLE_INSERT: Record<string, [string, string][]> = {
-  'ltable.js': [
-    ['        this.dead_strong = new Map();', '        this.dead_strong = null;'],
-    ['const add = function(t, hash, key, value) {\n    t.dead_strong.clear();', 'const add = function(t, hash, key, value) {\n    t.dead_strong = null;'],
-    ['            t.dead_strong.set(hash, e);', '            (t.dead_strong ??= new Map()).set(hash, e);'],
-    [
-      'entry = (table.dead_weak && table.dead_weak.get(hash)) || table.dead_strong.get(hash);',
-      'entry = (table.dead_weak && table.dead_weak.get(hash)) || (table.dead_strong !== null ? table.dead_strong.get(hash) : undefined);',
-    ],
-  ],
-};
-
 /** The API's pushes (lua_pushnumber, lua_pushstring, lua_rawgeti...): each made a new TValue for the slot at the top. */
 const API_PUSH = /L\.stack\[L\.top(\+\+)?\] = new (?:lobject\.)?TValue\(([^()]*), ([^()]*)\);/g;
 
@@ -460,7 +443,7 @@ const VM_LOOP: Record<string, [string, string][]> = {
     // A string key found in the table itself (globals, library functions, fields): one Map lookup, no hashing by type.
     [
       'const luaV_gettable = function(L, t, key, ra) {\n',
-      'const luaV_gettable = function(L, t, key, ra) {\n    if (t.ttistable() && key.ttisstring()) {\n        const e = t.value.strong.get(luaS_hashlongstr(key.value));\n        if (e !== undefined) {\n            lobject.setobj2s(L, ra, e.value);\n            return;\n        }\n    }\n',
+      'const luaV_gettable = function(L, t, key, ra) {\n    if (t.ttistable() && key.ttisstring()) {\n        const e = t.value.strong.get(luaS_hashlongstr(key.value));\n        if (e !== undefined && e.value.type !== LUA_TNIL) {\n            lobject.setobj2s(L, ra, e.value);\n            return;\n        }\n    }\n',
     ],
     [
       '        if (L.hookmask & (LUA_MASKLINE | LUA_MASKCOUNT)) {\n            ldebug.luaG_traceexec(L);\n        }',
@@ -556,96 +539,40 @@ const concatText = function(L, top, n) {
 };
 
 /**
- * Tables with an array part and a hash part sized as Lua 5.1's. fengari kept every key
- * in its Map of entries: an item cost a key TValue, an entry object and a Map insert,
- * and each read by an integer key a hash and a Map lookup, where KEYS, ARGV,
- * constructors, unpack and commands' reply arrays are all arrays. Here the values of
- * keys 1..n are a JavaScript array of TValues (a nil one is a hole), the other keys
- * the Map; the two parts are sized as 5.1's ltable.c sizes its own: the constructor's
- * counts (OP_NEWTABLE's B and C, lua_createtable), OP_SETLIST's last index, and a
- * rehash (computesizes: the largest power of two half filled by integer keys) when a
- * new key finds the hash part full. So `#` (5.1's luaH_getn: a boundary searched in
- * the array part when its last slot is nil, else from its end) and `pairs` (the array
- * part first, in order, then the hash part) follow 5.1; only the order within the hash
- * part (insertion order here, hash order there) and a deleted key's slot reused
- * differ. The Map is `strong`; `hashsize` is 5.1's node count, `hashfree` how many
- * new keys it takes before a rehash.
+ * Tables as Lua 5.1's ltable.c lays them out, so that `next` and `pairs` give
+ * redis-server's order: an array part (the values of keys 1..n, a JavaScript array of
+ * TValues, a nil one a hole) and a node part, 2^k nodes holding the other keys where 5.1
+ * puts them. A key's node is its main position: a string's hash or a boolean's value
+ * modulo the size, a number's hashnum (its double's two 32-bit words added) modulo
+ * size-1|1; the string hash is 5.1's luaS_hash, unseeded, over every byte as
+ * redis-server's Lua has it (5.1 samples 32 bytes of a longer string). A key finding its
+ * main position taken by a key that is in its own goes to the free node `lastfree` finds
+ * walking down from the top; one finding it taken by a key out of place takes it and
+ * moves that key there (luaH_newkey). A key whose value became nil keeps its node, so
+ * `next` goes on from it and setting it again reuses it (a new key whose main position
+ * it is takes it over); a new key with no free node left rehashes (5.1's rehash and
+ * computesizes: the array part the largest power of two more than half filled by
+ * integer keys, the node part what is left, the new key counted), and resize rebuilds
+ * the parts in 5.1's order: the array's vanishing slice first, then the old nodes from
+ * the top down. Constructors size the parts from OP_NEWTABLE's counts and OP_SETLIST's
+ * last index, lua_createtable from its arguments; `t[k] = nil` for a key not there
+ * takes a node too, as 5.1's luaH_set does (also before a __newindex call). Lookups are
+ * still one Map lookup (`strong`, keyed as fengari keys them); each entry knows its node
+ * `i`, the next node of its chain `nx` and its hash `h` (taken modulo a power of two, or
+ * when `m` modulo size-1|1); the nodes decide only the order. What cannot match: keys
+ * that are tables, functions or coroutines hash by their creation number where 5.1
+ * hashes their address; and redis-server's garbage collector marks a deleted string key
+ * dead when it traverses the table, after which that key set again takes a new node
+ * (the same one when it sat in its main position). fengari's own code from `add` to
+ * `luaH_next` (TABLE_51_REGION, checked by its SHA-256) is replaced by TABLE_51_CODE.
  */
-const ARRAY_PART: Record<string, [string, string][]> = {
+const TABLE_51: Record<string, [string, string][]> = {
+  // A string's hash kept, as 5.1 keeps its own: a script's constants are set as keys on every run.
+  'lstring.js': [['        this.text = null;\n', '        this.text = null;\n        this.tablehash = -1;\n']],
   'ltable.js': [
-    ['        this.flags = ~0;\n    }', '        this.flags = ~0;\n        this.array = [];\n        this.intkeys = false;\n        this.hashsize = 0;\n        this.hashfree = 0;\n    }'],
-    ['const add = function(t, hash, key, value) {\n', "const add = function(t, hash, key, value) {\n    if (typeof hash === 'number') t.intkeys = true;\n"],
     [
-      'const luaH_getint = function(t, key) {\n',
-      'const luaH_getint = function(t, key) {\n    if (key >= 1 && key <= t.array.length) return t.array[key - 1];\n',
-    ],
-    [
-      '        return lobject.luaO_nilobject;\n    return getgeneric(t, table_hash(L, key));',
-      '        return lobject.luaO_nilobject;\n    if (key.ttisnumber() && inarray(t, key.value)) return t.array[key.value - 1];\n    return getgeneric(t, table_hash(L, key));',
-    ],
-    [
-      "const luaH_setint = function(t, key, value) {\n    lua_assert(typeof key == \"number\" && (key|0) === key && value instanceof lobject.TValue);\n    let hash = key; /* table_hash known result */\n    if (value.ttisnil()) {\n        mark_dead(t, hash);\n        return;\n    }\n    let e = t.strong.get(hash);\n    if (e) {\n        let tv = e.value;\n        tv.setfrom(value);\n    } else {\n        let k = new lobject.TValue(LUA_TNUMINT, key);\n        let v = new lobject.TValue(value.type, value.value);\n        add(t, hash, k, v);\n    }\n};\n\nconst luaH_setfrom = function(L, t, key, value) {\n    lua_assert(key instanceof lobject.TValue);\n    let hash = table_hash(L, key);\n    if (value.ttisnil()) { /* delete */\n        mark_dead(t, hash);\n        return;\n    }\n\n    let e = t.strong.get(hash);\n    if (e) {\n        e.value.setfrom(value);\n    } else {\n        let k;\n        let kv = key.value;\n        if ((key.ttisfloat() && (kv|0) === kv)) { /* does index fit in an integer? */\n            /* insert it as an integer */\n            k = new lobject.TValue(LUA_TNUMINT, kv);\n        } else {\n            k = new lobject.TValue(key.type, kv);\n        }\n        let v = new lobject.TValue(value.type, value.value);\n        add(t, hash, k, v);\n    }\n};",
-      `const luaH_setint = function(t, key, value) {
-    const array = t.array;
-    if (key >= 1 && key <= array.length) {
-        array[key - 1].setfrom(value);
-        return;
-    }
-    let e = t.strong.get(key);
-    if (e) {
-        if (value.ttisnil()) mark_dead(t, key);
-        else e.value.setfrom(value);
-        return;
-    }
-    if (newkey(t, key)) return luaH_setint(t, key, value);
-    if (!value.ttisnil()) add(t, key, new lobject.TValue(LUA_TNUMINT, key), new lobject.TValue(value.type, value.value));
-};
-
-const luaH_setfrom = function(L, t, key, value) {
-    let kv = key.value;
-    if (key.ttisnumber() && (kv|0) === kv) return luaH_setint(t, kv, value); /* an integer key, as an integer */
-    let hash = table_hash(L, key);
-    let e = t.strong.get(hash);
-    if (e) {
-        if (value.ttisnil()) mark_dead(t, hash);
-        else e.value.setfrom(value);
-        return;
-    }
-    if (newkey(t, null)) return luaH_setfrom(L, t, key, value); /* not a key of the array part */
-    if (!value.ttisnil()) add(t, hash, new lobject.TValue(key.type, kv), new lobject.TValue(value.type, value.value));
-};`,
-    ],
-    [
-      'const luaH_getn = function(t) {\n    let i = 0;\n    let j = t.strong.size + 1; /* use known size of Map to kick start search */',
-      `const luaH_getn = function(t) {
-    const array = t.array;
-    let i = 0;
-    let j = array.length;
-    if (j > 0 && array[j - 1].ttisnil()) { /* a boundary in the array part */
-        while (j - i > 1) {
-            let m = Math.floor((i+j)/2);
-            if (array[m - 1].ttisnil()) j = m;
-            else i = m;
-        }
-        return i;
-    }
-    if (!t.intkeys) return j; /* no integer key past the array part */
-    i = j++; /* 5.1's unbound_search from the array's end */`,
-    ],
-    [
-      '    let entry;\n    if (keyO.type === LUA_TNIL) {\n        entry = table.f;',
-      `    let entry;
-    let from = keyO.type === LUA_TNIL ? 0 : keyO.ttisnumber() && inarray(table, keyO.value) ? keyO.value : -1;
-    if (from >= 0) {
-        const array = table.array;
-        for (let i = from; i < array.length; i++) {
-            if (array[i].type !== LUA_TNIL) {
-                L.stack[keyI].setivalue(i + 1);
-                lobject.setobj2s(L, keyI + 1, array[i]);
-                return true;
-            }
-        }
-        entry = table.f;`,
+      '        this.strong = new Map();\n        this.dead_strong = new Map();\n        this.dead_weak = void 0; /* initialised when needed */\n        this.f = void 0; /* first entry */\n        this.l = void 0; /* last entry */\n',
+      '        this.strong = new Map();\n        this.array = [];\n        this.node = EMPTY_NODES;\n        this.lastfree = 0;\n        this.intkeys = false;\n',
     ],
   ],
   'lvm.js': [
@@ -655,8 +582,13 @@ const luaH_setfrom = function(L, t, key, value) {
     ],
     [
       '                for (; n > 0; n--) {\n                    ltable.luaH_setint(h, last--, L.stack[ra + n]);\n                }',
-      // 5.1's OP_SETLIST sizes the array part to hold the last item (`{f()}` included).
-      '                const first = last - n;\n                if (last > h.array.length) ltable.luaH_resize(h, last, h.hashsize);\n                for (let k = 1; k <= n; k++) {\n                    ltable.luaH_setint(h, first + k, L.stack[ra + k]);\n                }',
+      // 5.1's OP_SETLIST sizes the array part to hold the last item (`{f()}` included), rebuilding the node part as any resize.
+      '                const first = last - n;\n                if (last > h.array.length) ltable.luaH_resize(h, last, h.node.length);\n                for (let k = 1; k <= n; k++) {\n                    ltable.luaH_setint(h, first + k, L.stack[ra + k]);\n                }',
+    ],
+    // 5.1's luaV_settable makes the key's node (luaH_set) before it looks for __newindex: a key not there takes a node, without a value.
+    [
+      '                ltable.invalidateTMcache(h);\n                return;\n            }\n            /* else will try the metamethod */',
+      '                ltable.invalidateTMcache(h);\n                return;\n            }\n            if (slot === lobject.luaO_nilobject) ltable.luaH_setfrom(L, h, key, slot);',
     ],
     // An integer key inside the array part: one array read (KEYS[1], unpack's reads).
     [
@@ -667,9 +599,99 @@ const luaH_setfrom = function(L, t, key, value) {
   'lapi.js': [['    let t = new lobject.TValue(LUA_TTABLE, ltable.luaH_new(L));', '    let t = new lobject.TValue(LUA_TTABLE, ltable.luaH_sized(L, narray, nrec));']],
 };
 
-/** Appended to ltable.js (ARRAY_PART): 5.1's ltable.c sizing (MAXBITS is 5.1's, LUAI_BITSINT - 2). */
-const ARRAY_PART_HELPERS = `
+/** The part of ltable.js TABLE_51 replaces: from its first line up to (not including) its last, and the SHA-256 of that text in fengari 0.1.5. */
+const TABLE_51_REGION = {
+  first: 'const add = function(t, hash, key, value) {\n',
+  last: 'module.exports.invalidateTMcache = invalidateTMcache;\n',
+  sha256: '779e37620fc4531d13089f83e7c58a0823575c4014a9afb50f136a38ab9beba8',
+};
+
+/** What TABLE_51 puts in place of TABLE_51_REGION (MAXBITS is 5.1's, LUAI_BITSINT - 2). */
+const TABLE_51_CODE = `
 const MAXBITS = 26;
+const EMPTY_NODES = [];
+const nums = new Int32Array(MAXBITS + 1);
+const number64 = new Float64Array(1);
+const number32 = new Uint32Array(number64.buffer);
+
+/* redis-server's luaS_hash of a string's bytes (every byte), from its latin1 text. */
+const stringhash = function(text) {
+    let h = text.length;
+    for (let l1 = text.length; l1 >= 1; l1--)
+        h = (h ^ ((h << 5) + (h >>> 2) + text.charCodeAt(l1 - 1))) >>> 0;
+    return h;
+};
+/* 5.1's hashnum before its modulo: the double's two words added (0 for either zero). */
+const numberhash = function(n) {
+    if (n === 0) return 0;
+    number64[0] = n;
+    return (number32[0] + number32[1]) >>> 0;
+};
+const mainposition = function(e, size) {
+    return e.m ? e.h % ((size - 1) | 1) : e.h & (size - 1);
+};
+const getfreepos = function(t) {
+    const node = t.node;
+    while (t.lastfree > 0) {
+        if (node[--t.lastfree] === null) return t.lastfree;
+    }
+    return -1;
+};
+/* 5.1's newkey for entry 'e', whose key is not in the table: false when no node is free (then the caller rehashes). */
+const place = function(t, e) {
+    const node = t.node;
+    const size = node.length;
+    if (size === 0) return false;
+    let mp = mainposition(e, size);
+    const other = node[mp];
+    e.nx = -1;
+    if (other !== null) {
+        if (other.value.type === LUA_TNIL) { /* a key without a value: its node is taken over, chain included */
+            t.strong.delete(other.k);
+            e.nx = other.nx;
+        } else {
+            const n = getfreepos(t);
+            if (n < 0) return false;
+            const othermp = mainposition(other, size);
+            if (othermp !== mp) { /* the other key is out of its main position: it moves to the free node */
+                let prev = othermp;
+                while (node[prev].nx !== mp) prev = node[prev].nx;
+                node[prev].nx = n;
+                node[n] = other;
+                other.i = n;
+            } else { /* the new key goes to the free node, chained after the main position */
+                e.nx = other.nx;
+                other.nx = n;
+                mp = n;
+            }
+        }
+    }
+    e.i = mp;
+    node[mp] = e;
+    return true;
+};
+/* A new entry for integer key 'k' (hashed as 5.1 hashes numbers); false when the table was rehashed instead (the caller sets again: the key may now be in the array part). */
+const newintkey = function(t, k, value) {
+    if (t.node.length > 0) {
+        const e = {k: k, key: new lobject.TValue(LUA_TNUMINT, k), value: new lobject.TValue(value.type, value.value), h: numberhash(k), m: true, i: 0, nx: -1};
+        if (place(t, e)) {
+            t.strong.set(k, e);
+            t.intkeys = true;
+            return true;
+        }
+    }
+    rehash(t, k);
+    return false;
+};
+/* newintkey's twin for a key that is no integer (never one for the array part): after a rehash it has a node. */
+const newhashkey = function(t, k, type, kv, h, m, value) {
+    const e = {k: k, key: new lobject.TValue(type, kv), value: new lobject.TValue(value.type, value.value), h: h, m: m, i: 0, nx: -1};
+    if (t.node.length === 0 || !place(t, e)) {
+        rehash(t, null);
+        place(t, e);
+    }
+    t.strong.set(k, e);
+};
 const inarray = function(t, k) {
     return k >= 1 && k <= t.array.length && (k | 0) === k;
 };
@@ -677,23 +699,12 @@ const arrayindex = function(k) {
     return typeof k === 'number' && k >= 1 && k <= (1 << MAXBITS) && (k | 0) === k;
 };
 const ceillog2 = function(x) {
-    let l = 0;
-    while ((1 << l) < x) l++;
-    return l;
+    return x <= 1 ? 0 : 32 - Math.clz32(x - 1);
 };
-/* A key not in the table takes a node of the hash part; true when there was none left and the table was rehashed. */
-const newkey = function(t, key) {
-    if (t.hashfree > 0) {
-        t.hashfree--;
-        return false;
-    }
-    rehash(t, key);
-    return true;
-};
-/* 5.1's rehash: the array part the integer keys fill more than half of, the hash part what is left (the new key included). */
-const rehash = function(t, key) {
-    const nums = new Array(MAXBITS + 1).fill(0);
+/* 5.1's rehash: the array part the integer keys fill more than half of, the node part what is left (the new key, 'intkey' when an integer, included). */
+const rehash = function(t, intkey) {
     const array = t.array;
+    if (array.length > 0 || t.intkeys || intkey !== null) nums.fill(0);
     let nasize = 0;
     for (let k = 1; k <= array.length; k++) {
         if (array[k - 1].type !== LUA_TNIL) {
@@ -701,25 +712,27 @@ const rehash = function(t, key) {
             nasize++;
         }
     }
-    let totaluse = nasize + t.strong.size + 1;
-    if (t.intkeys) {
-        for (const hash of t.strong.keys()) {
-            if (arrayindex(hash)) {
-                nums[ceillog2(hash)]++;
-                nasize++;
-            }
+    let totaluse = nasize + 1;
+    const node = t.node;
+    for (let i = 0; i < node.length; i++) {
+        const e = node[i];
+        if (e === null || e.value.type === LUA_TNIL) continue;
+        totaluse++;
+        if (t.intkeys && arrayindex(e.k)) {
+            nums[ceillog2(e.k)]++;
+            nasize++;
         }
     }
-    if (arrayindex(key)) {
-        nums[ceillog2(key)]++;
+    if (arrayindex(intkey)) {
+        nums[ceillog2(intkey)]++;
         nasize++;
     }
     /* computesizes */
     let a = 0, na = 0, n = 0;
-    for (let i = 0, twotoi = 1; twotoi / 2 < nasize; i++, twotoi *= 2) {
+    for (let i = 0, twotoi = 1; (twotoi >> 1) < nasize; i++, twotoi *= 2) {
         if (nums[i] > 0) {
             a += nums[i];
-            if (a > twotoi / 2) {
+            if (a > (twotoi >> 1)) {
                 n = twotoi;
                 na = a;
             }
@@ -728,31 +741,177 @@ const rehash = function(t, key) {
     }
     luaH_resize(t, n, totaluse - na);
 };
-/* The array part made 'nasize' long (keys moving between the parts) and the hash part 'nhsize' nodes, as 5.1's resize. */
+/* 5.1's resize: an array part of 'nasize', a new node part for 'nhsize' keys, the keys put back in 5.1's order. */
 const luaH_resize = function(t, nasize, nhsize) {
     const array = t.array;
-    const moved = array.length > nasize ? array.splice(nasize) : null;
-    for (let k = array.length + 1; k <= nasize; k++) {
-        const e = t.intkeys ? t.strong.get(k) : undefined;
-        if (e === undefined) array.push(new lobject.TValue(LUA_TNIL, null));
-        else {
-            array.push(new lobject.TValue(e.value.type, e.value.value));
-            mark_dead(t, k);
+    const oldnode = t.node;
+    const oldasize = array.length;
+    for (let k = oldasize; k < nasize; k++) array.push(new lobject.TValue(LUA_TNIL, null));
+    const size = nhsize > 0 ? 1 << ceillog2(nhsize) : 0;
+    let node = EMPTY_NODES;
+    if (size > 0) {
+        node = [];
+        for (let i = 0; i < size; i++) node.push(null);
+    }
+    t.node = node;
+    t.lastfree = size;
+    if (nasize < oldasize) {
+        const vanishing = array.splice(nasize);
+        for (let i = 0; i < vanishing.length; i++) {
+            if (vanishing[i].type === LUA_TNIL) continue;
+            const k = nasize + i + 1;
+            const e = {k: k, key: new lobject.TValue(LUA_TNUMINT, k), value: vanishing[i], h: numberhash(k), m: true, i: 0, nx: -1};
+            place(t, e);
+            t.strong.set(k, e);
+            t.intkeys = true;
         }
     }
-    if (moved !== null) {
-        for (let i = 0; i < moved.length; i++) {
-            if (moved[i].type !== LUA_TNIL) add(t, nasize + i + 1, new lobject.TValue(LUA_TNUMINT, nasize + i + 1), moved[i]);
-        }
+    for (let i = oldnode.length - 1; i >= 0; i--) {
+        const e = oldnode[i];
+        if (e === null) continue;
+        if (e.value.type === LUA_TNIL) t.strong.delete(e.k);
+        else if (typeof e.k === 'number' && inarray(t, e.k)) {
+            array[e.k - 1] = e.value;
+            t.strong.delete(e.k);
+        } else place(t, e);
     }
-    t.hashsize = nhsize > 0 ? 1 << ceillog2(nhsize) : 0;
-    t.hashfree = t.hashsize - t.strong.size;
 };
 const luaH_sized = function(L, narray, nhash) {
     const t = new Table(L);
     if (narray > 0 || nhash > 0) luaH_resize(t, narray, nhash);
     return t;
 };
+
+const luaH_new = function(L) {
+    return new Table(L);
+};
+
+const getgeneric = function(t, hash) {
+    let v = t.strong.get(hash);
+    return v ? v.value : lobject.luaO_nilobject;
+};
+
+const luaH_getint = function(t, key) {
+    if (key >= 1 && key <= t.array.length) return t.array[key - 1];
+    return getgeneric(t, key);
+};
+
+const luaH_getstr = function(t, key) {
+    return getgeneric(t, luaS_hashlongstr(key));
+};
+
+const luaH_get = function(L, t, key) {
+    if (key.ttisnil() || (key.ttisfloat() && isNaN(key.value)))
+        return lobject.luaO_nilobject;
+    if (key.ttisnumber() && inarray(t, key.value)) return t.array[key.value - 1];
+    return getgeneric(t, table_hash(L, key));
+};
+
+const luaH_setint = function(t, key, value) {
+    const array = t.array;
+    if (key >= 1 && key <= array.length) {
+        array[key - 1].setfrom(value);
+        return;
+    }
+    const e = t.strong.get(key);
+    if (e !== undefined) e.value.setfrom(value);
+    else if (!newintkey(t, key, value)) luaH_setint(t, key, value);
+};
+
+const luaH_setfrom = function(L, t, key, value) {
+    const kv = key.value;
+    if (key.ttisnumber() && (kv|0) === kv) return luaH_setint(t, kv, value); /* an integer key, as an integer */
+    const k = table_hash(L, key);
+    const e = t.strong.get(k);
+    if (e !== undefined) {
+        e.value.setfrom(value);
+        return;
+    }
+    let h = 0, m = true;
+    switch (key.type) {
+        case LUA_TSHRSTR:
+        case LUA_TLNGSTR:
+            h = kv.tablehash >= 0 ? kv.tablehash : (kv.tablehash = stringhash(kv.text)); /* table_hash made its text */
+            m = false;
+            break;
+        case LUA_TNUMFLT:
+            h = numberhash(kv);
+            break;
+        case LUA_TBOOLEAN:
+            h = kv ? 1 : 0;
+            m = false;
+            break;
+        default: /* a table, function, coroutine or userdata: its creation number for its address */
+            if (kv !== null && typeof kv.id === 'number') h = kv.id;
+    }
+    newhashkey(t, k, key.type, kv, h, m, value);
+};
+
+/* 5.1's luaH_getn: a boundary searched in the array part when its last slot is nil, else from its end. */
+const luaH_getn = function(t) {
+    const array = t.array;
+    let i = 0;
+    let j = array.length;
+    if (j > 0 && array[j - 1].ttisnil()) {
+        while (j - i > 1) {
+            let m = Math.floor((i+j)/2);
+            if (array[m - 1].ttisnil()) j = m;
+            else i = m;
+        }
+        return i;
+    }
+    if (!t.intkeys) return j; /* no integer key past the array part */
+    /* 5.1's unbound_search from the array's end */
+    i = j++;
+    while (!(luaH_getint(t, j).ttisnil())) {
+        i = j;
+        if (j > LUA_MAXINTEGER / 2) {  /* overflow? */
+            /* table was built with bad purposes: resort to linear search */
+            i = 1;
+            while (!luaH_getint(t, i).ttisnil()) i++;
+            return i - 1;
+        }
+        j *= 2;
+    }
+    while (j - i > 1) {
+        let m = Math.floor((i+j)/2);
+        if (luaH_getint(t, m).ttisnil()) j = m;
+        else i = m;
+    }
+    return i;
+};
+
+/* 5.1's luaH_next: the array part, then the nodes in their order, from the key given (findindex). */
+const luaH_next = function(L, table, keyI) {
+    const keyO = L.stack[keyI];
+    const array = table.array;
+    let i;
+    if (keyO.type === LUA_TNIL) i = 0;
+    else if (keyO.ttisnumber() && inarray(table, keyO.value)) i = keyO.value;
+    else {
+        const e = keyO.ttisfloat() && isNaN(keyO.value) ? undefined : table.strong.get(table_hash(L, keyO));
+        if (e === undefined) return ldebug.luaG_runerror(L, to_luastring("invalid key to 'next'"));
+        i = array.length + e.i + 1;
+    }
+    for (; i < array.length; i++) {
+        if (array[i].type !== LUA_TNIL) {
+            L.stack[keyI].setivalue(i + 1);
+            lobject.setobj2s(L, keyI + 1, array[i]);
+            return true;
+        }
+    }
+    const node = table.node;
+    for (i -= array.length; i < node.length; i++) {
+        const e = node[i];
+        if (e !== null && e.value.type !== LUA_TNIL) {
+            lobject.setobj2s(L, keyI, e.key);
+            lobject.setobj2s(L, keyI + 1, e.value);
+            return true;
+        }
+    }
+    return false;
+};
+
 module.exports.inarray = inarray;
 module.exports.luaH_sized = luaH_sized;
 module.exports.luaH_resize = luaH_resize;
@@ -769,14 +928,19 @@ module.exports.luaO_fb2int = function(x) {
  * Where scripts see Lua 5.1 rather than 5.3: the wording of errors about a value,
  * "attempt to index local 't' (a nil value)" where 5.3 says "attempt to index a nil
  * value (local 't')" (ldebug.c's luaG_typeerror of each version; the variable's
- * description comes from the same place). `#` and the order of array items: ARRAY_PART.
+ * description comes from the same place). `#` and the order of `next`: TABLE_51.
  * And the library functions' integer arguments: 5.1's luaL_checkinteger truncates a
  * number (`string.rep('x', 1.5)`, `string.format('%d', 1.5)`), where 5.3's refuses one
  * with a fraction ("number has no integer representation", which is still the error
  * past fengari's 32-bit integers); string.char refuses a byte out of range with 5.1's
  * "invalid value" (fengari's check lost its argument number and garbled the message).
+ * Constant folding keeps a zero result as 5.1's does (5.3 refuses to fold one), so a
+ * function's `-0` and `0` constants are one entry of its constant list, the sign of
+ * whichever the function names first: `return {tostring(0), tostring(-0)}` gives two
+ * "0", and `t[-0] = 0` sets the key -0 to -0, as in redis-server.
  */
 const LUA51: Record<string, [string, string][]> = {
+  'lcode.js': [['        if (isNaN(n) || n === 0)\n            return false;', '        if (isNaN(n))\n            return false;']],
   'lauxlib.js': [
     [
       'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false)\n        interror(L, arg);',
@@ -848,17 +1012,26 @@ const READONLY_TABLES: Record<string, [string, string][]> = {
 /** Appended to the modules READONLY_TABLES patches: the message, made once. */
 const READONLY_MESSAGE = '\nconst READONLY_TABLE = to_luastring("Attempt to modify a readonly table", true);\n';
 
+/** ltable.js with TABLE_51_REGION replaced by TABLE_51_CODE, when the region is the text it was written for. */
+function withTable51(source: string): string {
+  const from = source.indexOf(TABLE_51_REGION.first);
+  const to = source.indexOf(TABLE_51_REGION.last);
+  if (from < 0 || to < from || createHash('sha256').update(source.slice(from, to)).digest('hex') !== TABLE_51_REGION.sha256) {
+    throw new Error("fengari's ltable.js is not the one TABLE_51 was written for");
+  }
+  return source.slice(0, from) + TABLE_51_CODE + source.slice(to);
+}
+
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
-  let out = source;
-  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(TEXT_STRINGS[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(TABLE_INSERT[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(ARRAY_PART[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
+  let out = name === 'ltable.js' ? withTable51(source) : source;
+  for (const [from, to] of [...(SOURCE_FIXES[name] ?? []), ...(TEXT_STRINGS[name] ?? []), ...(STACK_REUSE[name] ?? []), ...(CALL_INFO_REUSE[name] ?? []), ...(VM_LOOP[name] ?? []), ...(LUA51[name] ?? []), ...(TABLE_51[name] ?? []), ...(READONLY_TABLES[name] ?? [])]) {
     if (out.split(from).length !== 2) throw new Error(`fengari's ${name} is not the one this patch was written for: ${from}`);
     out = out.replace(from, () => to);
   }
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
   if (name in TEXT_STRING_HELPERS) out += TEXT_STRING_HELPERS[name];
-  if (name === 'ltable.js') out += ARRAY_PART_HELPERS;
   if (name === 'lobject.js') out += FB2INT;
   out = out.replace(STACK_DELETE, '$2;');
   out = out.replace(ASSERTION, '$1;');
@@ -867,8 +1040,8 @@ function patchedSource(file: string, source: string): string {
 
 /**
  * Loads fengari with its sources patched (patchedSource), for speed (STACK_REUSE,
- * TABLE_INSERT, CALL_INFO_REUSE, PUSH_REUSE, VM_LOOP, TEXT_STRINGS, ASSERTION),
- * correctness (SOURCE_FIXES), Lua 5.1's behaviour (LUA51, ARRAY_PART) and redis-server's readonly
+ * CALL_INFO_REUSE, PUSH_REUSE, VM_LOOP, TEXT_STRINGS, ASSERTION),
+ * correctness (SOURCE_FIXES), Lua 5.1's behaviour (LUA51, TABLE_51) and redis-server's readonly
  * tables (READONLY_TABLES). The patches are exact texts of fengari 0.1.5, its last
  * release (package.json pins it): a source that differs fails the load.
  */

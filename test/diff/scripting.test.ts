@@ -315,7 +315,12 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'local function f() return nil end return {#{nil, nil, 3}, #{1, nil, 3}, #{1, 2, nil}, #{1, 2, 3, nil}, #{f(), f(), 1, f()}, #{n = 1, nil, 2}, #{unpack({1, nil, 3})}, table.getn({nil, 2})}',
       'local x = {nil, 2} x[1] = 1 local y = {1, nil, 3} y.k = 1 local a = {1, 2, 3, 4} a[4] = nil return {#x, #y, #a}',
       "local r = {} for k in pairs({'a', 'b', 'c'}) do r[#r + 1] = k end return r",
-      // # after keys were added: 5.1's array part, sized by its rehash (lua.ts ARRAY_PART).
+      // 5.1's constant folding keeps a zero, so -0 and 0 share a function's constant (lua.ts LUA51).
+      'return {tostring(0), tostring(-0), tostring(-0.0)}',
+      'return {tostring(-0), tostring(0), tostring(0 * -1), tostring(1 / -0)}',
+      'local t = {} t[-0] = 0 local r = {} for k, v in pairs(t) do r[#r + 1] = tostring(k) r[#r + 1] = tostring(v) end return r',
+      'local function f() return -0 end local x = 0 return {tostring(x), tostring(f()), tostring(-x), tostring(0 / 5), tostring(-(-0))}',
+      // # after keys were added: 5.1's array part, sized by its rehash (lua.ts TABLE_51).
       'local t = {} t[1] = 1 t[2] = 2 t[4] = 4 local u = {1, 2, 3} u[5] = 5 local v = {1, 2, 3} v[5] = 5 v[4] = 4 local w = {x = 1} w[1] = 1 w[3] = 3 return {#t, #u, #v, #w}',
       'local t = {} for i = 1, 10 do t[i] = i end t[5] = nil local u = {} for i = 1, 10 do u[i] = i end u[10] = nil u[9] = nil local v = {} for i = 1, 20 do v[i * 2] = i end return {#t, #u, #v}',
       'local t = {} for i = 1, 20 do t[i] = i end for i = 1, 19 do t[i] = nil end local u = {1, 2, 3, nil, 5, nil, nil, 8} local v = {n = 1, 1, 2, nil, 4} v.x = 1 v.y = 2 local w = {} w[1] = 1 w[2] = 2 w[3] = 3 w[4] = nil w[5] = 5 return {#t, #u, #v, #w}',
