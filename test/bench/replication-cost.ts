@@ -53,8 +53,11 @@ const PIPELINE = 16;
 const ROUNDS = 2;
 const LEADER_ARGS = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
 
-/** Progress steps: one per round of the leaders' runs, and the followers' apply cost. */
-export const COST_STEPS = ROUNDS + 1;
+/** Requests of the warm-up runs, as a share of a measured run's. */
+const WARM_UP_SHARE = 0.2;
+
+/** Progress steps: the warm-up, one per round of the leaders' runs, and the followers' apply cost. */
+export const COST_STEPS = ROUNDS + 2;
 
 /** One leader: a target with a number of followers. */
 interface Leader {
@@ -75,6 +78,11 @@ export async function replicationCost(targets: readonly CostTarget[], scale: num
   const leaders: Leader[] = specs.map((s, i) => ({ ...s, server: servers[i], cpu: WRITES.map(() => Infinity), rps: WRITES.map(() => 0), pinnedRps: WRITES.map(() => 0) }));
   const attached = (await Promise.all(leaders.map((l) => attachFollowers(l.server.port, l.followers, streamReader)))).flat();
   try {
+    // Unrecorded, as run.ts's round 0: V8 compiles the broker's hot paths on its first
+    // requests (in the process's CPU time), and XADD's stream first grows to its MAXLEN.
+    progress.start('leaders with 0-2 followers, warm-up');
+    for (const l of leaders) for (const w of WRITES) await benchmarkRun(l.server.port, CLIENTS, Math.round(n * WARM_UP_SHARE), PIPELINE, w.spec);
+    progress.end('');
     let turn = 0;
     for (let round = 0; round < ROUNDS; round++) {
       progress.start(`leaders with 0-2 followers, round ${round + 1} of ${ROUNDS}`);
