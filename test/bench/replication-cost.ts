@@ -1,18 +1,31 @@
 /**
- * Benchmark: what each follower costs its leader (issue 13), as the leader's CPU time
- * (tools.ts cpuSeconds) for the same pipelined writes with 0, 1 and 2 followers:
- * SET, LPUSH and XADD, redis-benchmark with 50 clients at -P 16. Throughput on this
- * shared machine says more about the neighbours than about the leader; its CPU time per
- * write does not. The followers are stream readers in this process (`streamReader`:
- * the handshake, the payload, then the stream read and acknowledged, nothing applied),
- * the same for both leaders: a follower process on the same two cores would be measured
- * too, its applying competing with the leader for the CPU (the `followers-N` scenarios
- * of run.ts show that, with redis-server followers). The runs alternate between the two
- * leaders, which run side by side. Reported per leader: µs of CPU per write, and with N
- * followers / with none. Then the follower's side: a real follower of each kind, its CPU
- * per write applied.
+ * Benchmark: what each follower costs its leader (issue 13: "each follower costs the
+ * leader at most 10% of its throughput"), SET, LPUSH and XADD from redis-benchmark with
+ * 50 clients at -P 16, both leaders in the same run. On one machine the stand-in for a
+ * follower on another host is the leader's own cost, reported three ways:
+ *
+ * (a) the leader's CPU time per write (tools.ts cpuSeconds) with 0, 1 and 2 followers,
+ *     and its increase per follower: the primary figure. Throughput on this shared
+ *     machine says more about the neighbours than about the leader; its CPU time per
+ *     write does not.
+ * (b) throughput with the leader alone on core 0 and redis-benchmark and the followers on
+ *     the others (taskset, while a run lasts), when taskset exists and there are at least
+ *     two cores: the follower's applying and the client no longer take the leader's CPU.
+ * (c) throughput with every process on every core, as npm run bench's other figures.
+ *
+ * The followers are stream readers in this process (`streamReader`: the handshake, the
+ * payload, then the stream read and acknowledged, nothing applied), the same for both
+ * leaders: a follower process on the same cores would be measured too (the
+ * `followers-N` scenarios of run.ts show that, with redis-server followers). Every
+ * leader (each target with 0, 1 and 2 followers) runs from the start, side by side, and
+ * the runs rotate over all of them, write by write and round by round: measured one
+ * follower count after the other, the counts saw different machine loads (on the shared
+ * machine that moved the figures more than the followers did). Then the follower's side:
+ * a real follower of each kind, its CPU per write applied.
  */
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import os from 'node:os';
 import { PayloadReceiver } from '../../broker/replication/payload.js';
 import { encodeCommand, RawClient } from '../harness/raw.js';
 import { benchmarkRun, cpuSeconds, type Server } from './tools.js';
@@ -36,48 +49,152 @@ const WRITES: { name: string; spec: string[] }[] = [
 const REQUESTS = 500_000;
 const CLIENTS = 50;
 const PIPELINE = 16;
-/** Rounds per figure; the lowest CPU time counts (noise from other processes only adds). */
+/** Rounds per figure; the lowest CPU time and the highest throughput count (noise from other processes only adds, or takes). */
 const ROUNDS = 2;
 const LEADER_ARGS = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
 
-/** Progress steps: one per follower count, and the followers' apply cost. */
-export const COST_STEPS = FOLLOWERS.length + 1;
+/** Requests of the warm-up runs, as a share of a measured run's. */
+const WARM_UP_SHARE = 0.2;
+
+/** Progress steps: the warm-up, one per round of the leaders' runs, and the followers' apply cost. */
+export const COST_STEPS = ROUNDS + 2;
+
+/** One leader: a target with a number of followers. */
+interface Leader {
+  target: number;
+  followers: number;
+  server: Server;
+  /** Per write: lowest µs of CPU, highest rps unpinned and pinned (0 until measured). */
+  cpu: number[];
+  rps: number[];
+  pinnedRps: number[];
+}
 
 export async function replicationCost(targets: readonly CostTarget[], scale: number, progress: ProgressLine): Promise<string[]> {
   const n = Math.max(10_000, Math.round(REQUESTS * scale));
-  // usPerWrite[target][write][followers]
-  const cost = targets.map(() => WRITES.map(() => FOLLOWERS.map(() => Infinity)));
-  for (const followers of FOLLOWERS) {
-    const leaders = await Promise.all(targets.map((t) => t.start(LEADER_ARGS)));
-    const attached = (await Promise.all(leaders.map((l) => attachFollowers(l.port, followers, streamReader)))).flat();
-    try {
-      progress.start(`leader CPU per write with ${followers} followers`);
-      await interleaved(targets.length, async (i, w) => {
-        const before = cpuSeconds(leaders[i].pid);
-        await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINE, WRITES[w].spec);
-        const us = ((cpuSeconds(leaders[i].pid) - before) * 1e6) / n;
-        cost[i][w][followers] = Math.min(cost[i][w][followers], us);
-      });
-      progress.end(targets.map((t, i) => `${t.name}: ${WRITES.map((w, j) => `${w.name} ${cost[i][j][followers].toFixed(2)}`).join(' ')} µs`).join('; '));
-    } finally {
-      await Promise.all([...attached, ...leaders].map((s) => s.stop()));
+  const pin = cpuPinning();
+  const specs = targets.flatMap((_, target) => FOLLOWERS.map((followers) => ({ target, followers })));
+  const servers = await Promise.all(specs.map((s) => targets[s.target].start(LEADER_ARGS)));
+  const leaders: Leader[] = specs.map((s, i) => ({ ...s, server: servers[i], cpu: WRITES.map(() => Infinity), rps: WRITES.map(() => 0), pinnedRps: WRITES.map(() => 0) }));
+  const attached = (await Promise.all(leaders.map((l) => attachFollowers(l.server.port, l.followers, streamReader)))).flat();
+  try {
+    // Unrecorded, as run.ts's round 0: V8 compiles the broker's hot paths on its first
+    // requests (in the process's CPU time), and XADD's stream first grows to its MAXLEN.
+    progress.start('leaders with 0-2 followers, warm-up');
+    for (const l of leaders) for (const w of WRITES) await benchmarkRun(l.server.port, CLIENTS, Math.round(n * WARM_UP_SHARE), PIPELINE, w.spec);
+    progress.end('');
+    let turn = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      progress.start(`leaders with 0-2 followers, round ${round + 1} of ${ROUNDS}`);
+      for (let w = 0; w < WRITES.length; w++) {
+        for (const l of rotated(leaders, turn++)) {
+          const before = cpuSeconds(l.server.pid);
+          const unpinned = await benchmarkRun(l.server.port, CLIENTS, n, PIPELINE, WRITES[w].spec);
+          l.cpu[w] = Math.min(l.cpu[w], ((cpuSeconds(l.server.pid) - before) * 1e6) / n);
+          l.rps[w] = Math.max(l.rps[w], unpinned[0].rps);
+          if (pin === null) continue;
+          const pinned = await pin(l.server.pid, () => benchmarkRun(l.server.port, CLIENTS, n, PIPELINE, WRITES[w].spec));
+          l.pinnedRps[w] = Math.max(l.pinnedRps[w], pinned[0].rps);
+        }
+      }
+      progress.end(costSummary(targets, leaders));
     }
-  }
-  const rows: string[] = [];
-  for (let i = 0; i < targets.length; i++) {
-    for (let w = 0; w < WRITES.length; w++) {
-      const c = cost[i][w];
-      const figures = FOLLOWERS.map((f) => `${f}: ${c[f].toFixed(2)}`).join(', ');
-      const ratios = FOLLOWERS.slice(1).map((f) => `${f}/0 ${(c[f] / c[0]).toFixed(2)}`).join(', ');
-      rows.push(`  ${targets[i].name.padEnd(12)} ${WRITES[w].name.padEnd(6)} µs of leader CPU per write with N followers: ${figures} (${ratios})`);
-    }
+  } finally {
+    await Promise.all([...attached, ...servers].map((s) => s.stop()));
   }
   return [
     '',
-    `Follower cost as leader CPU (${n.toLocaleString('en-US')} writes, ${CLIENTS} clients, -P ${PIPELINE}, lowest of ${ROUNDS} rounds; followers that read the stream and apply nothing):`,
-    ...rows,
+    `Follower cost (${n.toLocaleString('en-US')} writes, ${CLIENTS} clients, -P ${PIPELINE}, lowest CPU and highest rps of ${ROUNDS} rounds; followers that read the stream and apply nothing; every leader up at once, the runs interleaved):`,
+    '  (a) leader CPU µs per write with 0 / 1 / 2 followers (increase per follower):',
+    ...costRows(targets, leaders, (l) => l.cpu, (v) => v.toFixed(2), (c, f) => signedPercent((c[f] / c[0] - 1) / f)),
+    ...(pin === null
+      ? ['  (b) throughput with the leader pinned: not measured (needs taskset and two cores)']
+      : [
+          '  (b) throughput, the leader alone on core 0, redis-benchmark and the followers on the other cores (taskset): rps with 0 / 1 / 2 followers (ratio to 0):',
+          ...costRows(targets, leaders, (l) => l.pinnedRps, fmtRps, (r, f) => (r[f] / r[0]).toFixed(2)),
+        ]),
+    '  (c) throughput, every process on every core: rps with 0 / 1 / 2 followers (ratio to 0):',
+    ...costRows(targets, leaders, (l) => l.rps, fmtRps, (r, f) => (r[f] / r[0]).toFixed(2)),
     ...(await applyCost(targets, n, progress)),
   ];
+}
+
+const fmtRps = (rps: number): string => Math.round(rps).toLocaleString('en-US');
+
+function signedPercent(x: number): string {
+  const p = Math.round(100 * x);
+  return `${p < 0 ? '' : '+'}${p}%`;
+}
+
+/** The leaders in the order of run `turn`: each goes first in turn, and the direction alternates. */
+function rotated<T>(xs: readonly T[], turn: number): T[] {
+  const k = turn % xs.length;
+  const order = [...xs.slice(k), ...xs.slice(0, k)];
+  return turn % 2 === 0 ? order : order.reverse();
+}
+
+/**
+ * Rows per write and target: `figure` of 0, 1 and 2 followers, and `relative(values,
+ * followers)` for 1 and 2; then, for the last target, its figures over the first's.
+ */
+function costRows(
+  targets: readonly CostTarget[],
+  leaders: readonly Leader[],
+  figure: (l: Leader) => number[],
+  format: (v: number) => string,
+  relative: (values: number[], followers: number) => string,
+): string[] {
+  const rows: string[] = [];
+  const ratioLabel = `${targets[targets.length - 1].name}/${targets[0].name}`;
+  const width = Math.max(...targets.map((t) => t.name.length), targets.length < 2 ? 0 : ratioLabel.length);
+  for (let w = 0; w < WRITES.length; w++) {
+    const values = targets.map((_, t) => FOLLOWERS.map((f) => figure(leaders.find((l) => l.target === t && l.followers === f)!)[w]));
+    targets.forEach((t, i) => {
+      const v = values[i];
+      const rel = FOLLOWERS.slice(1).map((f) => relative(v, f)).join(' / ');
+      rows.push(`    ${(i === 0 ? WRITES[w].name : '').padEnd(6)} ${t.name.padEnd(width)}  ${v.map(format).join(' / ')}  (${rel})`);
+    });
+    if (targets.length < 2) continue;
+    const [ref, ours] = [values[0], values[targets.length - 1]];
+    rows.push(`    ${''.padEnd(6)} ${ratioLabel.padEnd(width)}  ${FOLLOWERS.map((f) => (ours[f] / ref[f]).toFixed(2)).join(' / ')}`);
+  }
+  return rows;
+}
+
+function costSummary(targets: readonly CostTarget[], leaders: readonly Leader[]): string {
+  return targets
+    .map((t, i) => `${t.name}: ${WRITES.map((w, j) => `${w.name} ${FOLLOWERS.map((f) => leaders.find((l) => l.target === i && l.followers === f)!.cpu[j].toFixed(2)).join('/')}`).join(' ')} µs`)
+    .join('; ');
+}
+
+/**
+ * With taskset and at least two cores, a function that runs `work` with the process
+ * `pid` (all its threads) alone on core 0 and this process (its stream readers, and the
+ * redis-benchmark it starts meanwhile) on the other cores, then gives both their
+ * affinity back; otherwise null.
+ */
+function cpuPinning(): (<T>(pid: number, work: () => Promise<T>) => Promise<T>) | null {
+  const cores = os.availableParallelism();
+  if (cores < 2 || spawnSync('taskset', ['-V']).status !== 0) return null;
+  const taskset = (args: string[]): string => {
+    const r = spawnSync('taskset', args, { encoding: 'latin1' });
+    if (r.status !== 0) throw new Error(`taskset ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  // "pid 123's current affinity list: 0,1"
+  const affinity = (pid: number): string => taskset(['-c', '-p', String(pid)]).trim().split(': ')[1];
+  const set = (pid: number, list: string): void => void taskset(['-a', '-p', '-c', list, String(pid)]);
+  return async (pid, work) => {
+    const [leader, own] = [affinity(pid), affinity(process.pid)];
+    set(pid, '0');
+    set(process.pid, `1-${cores - 1}`);
+    try {
+      return await work();
+    } finally {
+      set(process.pid, own);
+      set(pid, leader);
+    }
+  };
 }
 
 /**

@@ -133,6 +133,8 @@ describe.skipIf(!hasRedisServer())('redis-server following the broker', () => {
     const b = await follower(server.port);
     await linkUp(a.c);
     await linkUp(b.c);
+    // The log reaches the output after the links are up, on a loaded machine well after.
+    await until('the snapshot is logged', async () => server.output().includes('Starting BGSAVE for SYNC'));
     expect(server.output().match(/Starting BGSAVE for SYNC/g)?.length).toBe(1);
     await writer.call('SET', 'k', 'v');
     expect((await writer.call('WAIT', '2', '0')).value).toBe(2);
