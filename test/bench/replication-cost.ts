@@ -1,8 +1,12 @@
 /**
  * Benchmark: what each follower costs its leader (issue 13: "each follower costs the
  * leader at most 10% of its throughput"), SET, LPUSH and XADD from redis-benchmark with
- * 50 clients at -P 16, both leaders in the same run. On one machine the stand-in for a
- * follower on another host is the leader's own cost, reported three ways:
+ * 50 clients, at -P 16 and without pipelining (redis-benchmark's default, a fifth of the
+ * writes), both leaders in the same run. Pipelined, a write costs the leader least, so
+ * a follower's share (its stream's encoding and writes, the same per write either way)
+ * is largest there; without pipelining each write pays its own read and reply. On one
+ * machine the stand-in for a follower on another host is the leader's own cost,
+ * reported three ways:
  *
  * (a) the leader's CPU time per write (tools.ts cpuSeconds) with 0, 1 and 2 followers,
  *     and its increase per follower: the primary figure. Throughput on this shared
@@ -48,7 +52,11 @@ const WRITES: { name: string; spec: string[] }[] = [
 ];
 const REQUESTS = 500_000;
 const CLIENTS = 50;
-const PIPELINE = 16;
+/** Pipeline depths measured, and the share of REQUESTS each runs (unpipelined writes are slower). */
+const PIPELINES = [
+  { depth: 16, share: 1 },
+  { depth: 1, share: 0.2 },
+] as const;
 /** Rounds per figure; the lowest CPU time and the highest throughput count (noise from other processes only adds, or takes). */
 const ROUNDS = 2;
 const LEADER_ARGS = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
@@ -56,18 +64,23 @@ const LEADER_ARGS = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-d
 /** Requests of the warm-up runs, as a share of a measured run's. */
 const WARM_UP_SHARE = 0.2;
 
-/** Progress steps: the warm-up, one per round of the leaders' runs, and the followers' apply cost. */
-export const COST_STEPS = ROUNDS + 2;
+/** Progress steps: the warm-up, one per round and pipeline depth of the leaders' runs, and the followers' apply cost. */
+export const COST_STEPS = ROUNDS * PIPELINES.length + 2;
+
+/** A leader's figures at one pipeline depth, per write: lowest µs of CPU, highest rps unpinned and pinned (0 until measured). */
+interface Figures {
+  cpu: number[];
+  rps: number[];
+  pinnedRps: number[];
+}
 
 /** One leader: a target with a number of followers. */
 interface Leader {
   target: number;
   followers: number;
   server: Server;
-  /** Per write: lowest µs of CPU, highest rps unpinned and pinned (0 until measured). */
-  cpu: number[];
-  rps: number[];
-  pinnedRps: number[];
+  /** By PIPELINES' index. */
+  figures: Figures[];
 }
 
 export async function replicationCost(targets: readonly CostTarget[], scale: number, progress: ProgressLine): Promise<string[]> {
@@ -75,47 +88,57 @@ export async function replicationCost(targets: readonly CostTarget[], scale: num
   const pin = cpuPinning();
   const specs = targets.flatMap((_, target) => FOLLOWERS.map((followers) => ({ target, followers })));
   const servers = await Promise.all(specs.map((s) => targets[s.target].start(LEADER_ARGS)));
-  const leaders: Leader[] = specs.map((s, i) => ({ ...s, server: servers[i], cpu: WRITES.map(() => Infinity), rps: WRITES.map(() => 0), pinnedRps: WRITES.map(() => 0) }));
+  const figures = (): Figures => ({ cpu: WRITES.map(() => Infinity), rps: WRITES.map(() => 0), pinnedRps: WRITES.map(() => 0) });
+  const leaders: Leader[] = specs.map((s, i) => ({ ...s, server: servers[i], figures: PIPELINES.map(figures) }));
   const attached = (await Promise.all(leaders.map((l) => attachFollowers(l.server.port, l.followers, streamReader)))).flat();
   try {
     // Unrecorded, as run.ts's round 0: V8 compiles the broker's hot paths on its first
     // requests (in the process's CPU time), and XADD's stream first grows to its MAXLEN.
     progress.start('leaders with 0-2 followers, warm-up');
-    for (const l of leaders) for (const w of WRITES) await benchmarkRun(l.server.port, CLIENTS, Math.round(n * WARM_UP_SHARE), PIPELINE, w.spec);
+    for (const l of leaders) for (const w of WRITES) await benchmarkRun(l.server.port, CLIENTS, Math.round(n * WARM_UP_SHARE), PIPELINES[0].depth, w.spec);
     progress.end('');
     let turn = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      progress.start(`leaders with 0-2 followers, round ${round + 1} of ${ROUNDS}`);
-      for (let w = 0; w < WRITES.length; w++) {
-        for (const l of rotated(leaders, turn++)) {
-          const before = cpuSeconds(l.server.pid);
-          const unpinned = await benchmarkRun(l.server.port, CLIENTS, n, PIPELINE, WRITES[w].spec);
-          l.cpu[w] = Math.min(l.cpu[w], ((cpuSeconds(l.server.pid) - before) * 1e6) / n);
-          l.rps[w] = Math.max(l.rps[w], unpinned[0].rps);
-          if (pin === null) continue;
-          const pinned = await pin(l.server.pid, () => benchmarkRun(l.server.port, CLIENTS, n, PIPELINE, WRITES[w].spec));
-          l.pinnedRps[w] = Math.max(l.pinnedRps[w], pinned[0].rps);
+    for (const [p, { depth, share }] of PIPELINES.entries()) {
+      const writes = Math.max(10_000, Math.round(n * share));
+      for (let round = 0; round < ROUNDS; round++) {
+        progress.start(`leaders with 0-2 followers, -P ${depth}, round ${round + 1} of ${ROUNDS}`);
+        for (let w = 0; w < WRITES.length; w++) {
+          for (const l of rotated(leaders, turn++)) {
+            const f = l.figures[p];
+            const before = cpuSeconds(l.server.pid);
+            const unpinned = await benchmarkRun(l.server.port, CLIENTS, writes, depth, WRITES[w].spec);
+            f.cpu[w] = Math.min(f.cpu[w], ((cpuSeconds(l.server.pid) - before) * 1e6) / writes);
+            f.rps[w] = Math.max(f.rps[w], unpinned[0].rps);
+            if (pin === null) continue;
+            const pinned = await pin(l.server.pid, () => benchmarkRun(l.server.port, CLIENTS, writes, depth, WRITES[w].spec));
+            f.pinnedRps[w] = Math.max(f.pinnedRps[w], pinned[0].rps);
+          }
         }
+        progress.end(costSummary(targets, leaders, p));
       }
-      progress.end(costSummary(targets, leaders));
     }
   } finally {
     await Promise.all([...attached, ...servers].map((s) => s.stop()));
   }
+  return [...PIPELINES.flatMap(({ depth, share }, p) => costReport(targets, leaders, p, depth, Math.max(10_000, Math.round(n * share)), pin !== null)), ...(await applyCost(targets, n, progress))];
+}
+
+/** The leaders' figures at PIPELINES[p]. */
+function costReport(targets: readonly CostTarget[], leaders: readonly Leader[], p: number, depth: number, writes: number, pinned: boolean): string[] {
+  const at = (l: Leader): Figures => l.figures[p];
   return [
     '',
-    `Follower cost (${n.toLocaleString('en-US')} writes, ${CLIENTS} clients, -P ${PIPELINE}, lowest CPU and highest rps of ${ROUNDS} rounds; followers that read the stream and apply nothing; every leader up at once, the runs interleaved):`,
+    `Follower cost (${writes.toLocaleString('en-US')} writes, ${CLIENTS} clients, -P ${depth}, lowest CPU and highest rps of ${ROUNDS} rounds; followers that read the stream and apply nothing; every leader up at once, the runs interleaved):`,
     '  (a) leader CPU µs per write with 0 / 1 / 2 followers (increase per follower):',
-    ...costRows(targets, leaders, (l) => l.cpu, (v) => v.toFixed(2), (c, f) => signedPercent((c[f] / c[0] - 1) / f)),
-    ...(pin === null
+    ...costRows(targets, leaders, (l) => at(l).cpu, (v) => v.toFixed(2), (c, f) => signedPercent((c[f] / c[0] - 1) / f)),
+    ...(!pinned
       ? ['  (b) throughput with the leader pinned: not measured (needs taskset and two cores)']
       : [
           '  (b) throughput, the leader alone on core 0, redis-benchmark and the followers on the other cores (taskset): rps with 0 / 1 / 2 followers (ratio to 0):',
-          ...costRows(targets, leaders, (l) => l.pinnedRps, fmtRps, (r, f) => (r[f] / r[0]).toFixed(2)),
+          ...costRows(targets, leaders, (l) => at(l).pinnedRps, fmtRps, (r, f) => (r[f] / r[0]).toFixed(2)),
         ]),
     '  (c) throughput, every process on every core: rps with 0 / 1 / 2 followers (ratio to 0):',
-    ...costRows(targets, leaders, (l) => l.rps, fmtRps, (r, f) => (r[f] / r[0]).toFixed(2)),
-    ...(await applyCost(targets, n, progress)),
+    ...costRows(targets, leaders, (l) => at(l).rps, fmtRps, (r, f) => (r[f] / r[0]).toFixed(2)),
   ];
 }
 
@@ -161,9 +184,9 @@ function costRows(
   return rows;
 }
 
-function costSummary(targets: readonly CostTarget[], leaders: readonly Leader[]): string {
+function costSummary(targets: readonly CostTarget[], leaders: readonly Leader[], p: number): string {
   return targets
-    .map((t, i) => `${t.name}: ${WRITES.map((w, j) => `${w.name} ${FOLLOWERS.map((f) => leaders.find((l) => l.target === i && l.followers === f)!.cpu[j].toFixed(2)).join('/')}`).join(' ')} µs`)
+    .map((t, i) => `${t.name}: ${WRITES.map((w, j) => `${w.name} ${FOLLOWERS.map((f) => leaders.find((l) => l.target === i && l.followers === f)!.figures[p].cpu[j].toFixed(2)).join('/')}`).join(' ')} µs`)
     .join('; ');
 }
 
@@ -212,7 +235,7 @@ async function applyCost(targets: readonly CostTarget[], n: number, progress: Pr
     progress.start('follower CPU per applied write');
     await interleaved(targets.length, async (i, w) => {
       const before = cpuSeconds(followers[i].pid);
-      await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINE, WRITES[w].spec);
+      await benchmarkRun(leaders[i].port, CLIENTS, n, PIPELINES[0].depth, WRITES[w].spec);
       await caughtUp(leaders[i].port, followers[i].port);
       cost[i][w] = Math.min(cost[i][w], ((cpuSeconds(followers[i].pid) - before) * 1e6) / n);
     });
