@@ -400,6 +400,11 @@ export class FollowerLink {
       },
     });
     this.phase = 'payload';
+    // Started while the leader makes the payload, when this process mostly waits for
+    // its bytes: the load below waits for what is left of it (warm-up.ts). Not before
+    // this read is handled: the payload's first bytes may be in it.
+    const log = this.broker.log;
+    setImmediate(() => void warmApplyPath(log));
   }
 
   private payloadData(chunk: Buffer): void {
@@ -454,7 +459,7 @@ export class FollowerLink {
         persistence.resumeAofAfterSync();
         this.recordPosition();
       }
-      // A fresh process's apply path is compiled now, before the stream flows (warm-up.ts).
+      // A fresh process's apply path is compiled before the stream flows (begun with the transfer).
       await warmApplyPath(log);
     } catch (err) {
       if (err instanceof LoadCancelled) return;

@@ -1,6 +1,7 @@
 /**
- * A follower's warm-up: once per process, when its first full resync's payload is
- * loaded and before the stream flows, a short synthetic stream of the commands a leader
+ * A follower's warm-up: once per process, begun when its first full resync's payload
+ * starts arriving (the leader is making it; the follower mostly waits for its bytes) and
+ * awaited after the load, before the stream flows, a short synthetic stream of the commands a leader
  * sends is applied by a scratch broker and dropped. The scratch broker is never started
  * (no listener, no cron, no AOF, its own engine and dispatcher, a silent log); its
  * commands come through a `LeaderConnection`, a client of it waits in `XREAD BLOCK` and
@@ -43,12 +44,19 @@ const TICKS_PER_SECOND = 100;
 /** XADDs in each read, as a leader's turn carries several; the other commands follow them. */
 const XADDS_PER_READ = 6;
 
-let warmed = false;
+/** The process's warm-up, once started: later calls wait for the same one. */
+let warming: Promise<void> | null = null;
 
-/** Warms the apply path unless this process did already; never throws (a failure is logged and the sync goes on). */
-export async function warmApplyPath(log: Logger): Promise<void> {
-  if (warmed) return;
-  warmed = true;
+/**
+ * Warms the apply path unless this process did already; resolves when it is warm (at
+ * once after the first time). Never rejects (a failure is logged and the sync goes on).
+ */
+export function warmApplyPath(log: Logger): Promise<void> {
+  warming ??= warm(log);
+  return warming;
+}
+
+async function warm(log: Logger): Promise<void> {
   const began = performance.now();
   const cpuBegan = cpuMs();
   const mainBegan = mainThreadCpuMs();
