@@ -405,7 +405,8 @@ export class Broker {
     // An empty address (two spaces in `bind`) fails, as it does in redis-server.
     if (host === '') throw new Error('Name or service not known');
     const server = net.createServer((socket) => {
-      const dropped = { addr: formatPeer(socket), close: () => socket.destroy() };
+      // The peer is formatted only for a failure's log line.
+      const dropped = { get addr(): string { return formatPeer(socket); }, close: () => socket.destroy() };
       this.guard('accepting a client', () => this.accept(socket), dropped)();
     });
     await new Promise<void>((resolve, reject) => {
@@ -552,8 +553,7 @@ export class Broker {
     }
     const keepAlive = this.config.int('tcp-keepalive');
     if (keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
-    const c = new Connection(this, socket, this.nextClientId++);
-    c.useDirectIo();
+    const c = new Connection(this, socket, this.nextClientId++, true);
     this.connections.set(c.id, c);
     if (this.config.bool('protected-mode') && !this.authRequired && !isLocalClient(c)) {
       // Without a password only the loopback interface may talk to us (redis-server's protected mode).

@@ -71,8 +71,9 @@ export class Connection extends Client {
   /** Close once the pending replies are written (QUIT, protocol errors, CLIENT KILL). */
   closeAfterReply = false;
   closed = false;
-  readonly addr: string;
-  readonly laddr: string;
+  /** `addr` and `laddr`, formatted when first asked for (CLIENT LIST, logs): most connections never are. */
+  private peer: string | null = null;
+  private local: string | null = null;
   replyMode: ReplyMode = 'on';
   /** CLIENT NO-EVICT flag. */
   noEvict = false;
@@ -131,6 +132,7 @@ export class Connection extends Client {
     broker: ConnectionHost & CommandHost,
     readonly socket: Socket,
     id: number,
+    directIo = false,
   ) {
     super(broker.engine, id);
     this.broker = broker;
@@ -139,17 +141,31 @@ export class Connection extends Client {
     this.authenticated = !broker.authRequired;
     this.parser.unauthenticated = !this.authenticated;
     this.parser.maxBulkLen = broker.config.int('proto-max-bulk-len');
-    this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
-    this.laddr = formatAddress(socket.localAddress, socket.localPort);
     this.reply.onError = (message) => broker.countError(message);
     this.reply.streamable = true;
     this.firstBytes = broker.respPortHttp !== null ? Buffer.alloc(0) : null;
     socket.setNoDelay(true);
-    socket.on('data', broker.guard('reading from a client', (chunk: Buffer) => this.onData(chunk), this));
+    if (!directIo || !this.useDirectIo()) socket.on('data', broker.guard('reading from a client', (chunk: Buffer) => this.onData(chunk), this));
     socket.on('error', broker.guard('on a client socket error', () => this.close(), this));
     socket.on('close', broker.guard('closing a client', () => this.close(), this));
+    // The peer closed its side: with nothing left to write, the client ends here, as
+    // redis-server frees it on a read of 0 bytes, without the shutdown(2) and its round
+    // trip that Node's half-close (end() on 'end') would do first.
+    socket.on('end', broker.guard('at the end of a client\'s input', () => {
+      if (this.nothingToWrite()) this.close();
+    }, this));
     // Output left for the kernel went out: the client holds less memory, and a streamed reply goes on.
     socket.on('drain', broker.guard('after a client socket drained', () => this.drained(), this));
+  }
+
+  /** `ip:port` of the peer (CLIENT LIST addr). */
+  get addr(): string {
+    return (this.peer ??= formatAddress(this.socket.remoteAddress, this.socket.remotePort));
+  }
+
+  /** `ip:port` of this end (CLIENT LIST laddr). */
+  get laddr(): string {
+    return (this.local ??= formatAddress(this.socket.localAddress, this.socket.localPort));
   }
 
   /**
@@ -190,12 +206,18 @@ export class Connection extends Client {
    * Reads the socket into the buffer shared by all clients (net/direct-read.ts) rather
    * than through 'data' events, and writes replies to its handle past its Writable
    * (net/direct-write.ts). Accepted clients do; the link from a leader (which counts its
-   * input on 'data') does not.
+   * input on 'data') does not. False when this Node cannot read so: 'data' events it is.
    */
-  useDirectIo(): void {
+  private useDirectIo(): boolean {
     const host = this.host;
-    readDirectly(this.socket, host.guard('reading from a client', (chunk: Buffer) => this.onSharedData(chunk), this));
+    if (!readDirectly(this.socket, host.guard('reading from a client', (chunk: Buffer) => this.onSharedData(chunk), this))) return false;
     this.directWrites = DirectWrites.for(this.socket, host.guard('after a write to a client', (status: number) => this.wrote(status), this));
+    return true;
+  }
+
+  /** No reply waits to be built, written, streamed or released (group commit, a follower's held stream). */
+  private nothingToWrite(): boolean {
+    return !this.flushScheduled && !this.pushScheduled && !this.outputHeld && this.syncMarks === null && this.reply.streams === 0 && this.outputBytes === 0;
   }
 
   /** A write that the kernel took in part is complete (status 0, then as 'drain'), or failed. */
