@@ -1,6 +1,8 @@
 /**
  * Streams, consumer groups, consumers, lists, and the totals of hashes, sets and sorted sets, read from the keyspace at scrape
- * time: one walk over every db's keys (O(keys); the benchmark measures it). Values
+ * time: one walk over every db's keys that are not plain strings (Db.objectEntries: a
+ * million string keys cost a scrape nothing, where a walk over every key took about
+ * 15 ms of a 35 ms scrape). Values
  * are the ones XINFO GROUPS and XINFO CONSUMERS show at the same instant, plus what
  * XINFO cannot say: how old a group's backlog and its oldest pending entry are.
  */
@@ -81,7 +83,7 @@ export function collectKeys(engine: Engine, scrape: Scrape, selection: KeySelect
 }
 
 function collectDb(db: Db, out: Out, selection: KeySelection, series: SeriesCache, totals: Totals): void {
-  for (const entry of db.entries()) {
+  for (const entry of db.objectEntries()) {
     // An expired key not yet reclaimed is gone for clients: it is gone here too.
     if (db.isExpired(entry)) continue;
     const value = entry.value;
