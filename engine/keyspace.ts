@@ -121,13 +121,6 @@ export class Db {
   avgTtl = 0;
   /** Exact expiries beyond 2^53 ms (only absurd, user-given ones), by entry. */
   private hugeExpires = new Map<Entry, bigint>();
-  /**
-   * The entries whose value is not a plain string (collections, long strings): what a
-   * reader of the data types (the metrics' scrape) walks without visiting every string
-   * key. About 30 bytes per such key; a plain string key costs a `typeof` when it is
-   * created, overwritten or deleted.
-   */
-  private objects = new Set<Entry>();
   /** Set while a point-in-time snapshot is being written; see `EntryGuard`. */
   guard: EntryGuard | null = null;
   /** The estimated bytes of this db's keys, as last measured (engine/memory.ts; `Engine.settleMemory`). */
@@ -265,7 +258,6 @@ export class Db {
       // redis-server's dbAdd: before the event of the command that created the key.
       notify(this.engine, NotifyFlag.New, 'new', key, this.id);
     } else {
-      if (typeof e.value !== typeof value) this.noteKind(e, value);
       e.value = value;
       e.form = form;
       // An overwrite keeps the LFU history, as redis-server's dbOverwrite does.
@@ -291,15 +283,8 @@ export class Db {
     if (this.guard !== null) e.epoch = this.guard.epoch;
     this.slots[e.slot] = e;
     this.dict.set(key, e);
-    if (typeof value !== 'string') this.objects.add(e);
     this.account(e);
     return e;
-  }
-
-  /** `e`'s value becomes `value`, a string where it held an object or the other way round: `objects` follows. */
-  private noteKind(e: Entry, value: Value): void {
-    if (typeof value === 'string') this.objects.delete(e);
-    else this.objects.add(e);
   }
 
   /**
@@ -325,7 +310,6 @@ export class Db {
   remove(e: Entry): void {
     if (this.guard !== null && e.epoch !== this.guard.epoch) this.guard.before(this.dict, e);
     this.dict.delete(e.key);
-    if (typeof e.value !== 'string') this.objects.delete(e);
     if (e.expireAt !== 0) this.clearExpire(e);
     this.releaseSlot(e.slot);
     if (e.bytes > 0) this.usedBytes -= e.bytes;
@@ -375,7 +359,6 @@ export class Db {
     this.engine.settleMemory();
     this.usedBytes = 0;
     this.dict = new Map();
-    this.objects = new Set();
     this.slots.length = 0;
     this.freeSlots.length = 0;
     this.volatile.length = 0;
@@ -392,7 +375,6 @@ export class Db {
     this.engine.settleMemory();
     [this.usedBytes, other.usedBytes] = [other.usedBytes, this.usedBytes];
     [this.dict, other.dict] = [other.dict, this.dict];
-    [this.objects, other.objects] = [other.objects, this.objects];
     [this.slots, other.slots] = [other.slots, this.slots];
     [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];
     [this.volatile, other.volatile] = [other.volatile, this.volatile];
@@ -425,14 +407,6 @@ export class Db {
 
   entries(): IterableIterator<Entry> {
     return this.dict.values();
-  }
-
-  /**
-   * The entries whose value is not a plain string (including expired ones not yet
-   * reclaimed), in the order they took such a value: O(such keys), not O(keys).
-   */
-  objectEntries(): IterableIterator<Entry> {
-    return this.objects.values();
   }
 
   /**

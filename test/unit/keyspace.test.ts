@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, type Effect } from '../../engine/engine.js';
 import type { Db } from '../../engine/keyspace.js';
-import { List } from '../../engine/types/list.js';
 import { suiteBroker, suiteClient } from '../harness/suite.js';
 
 function newEngine(): Engine {
@@ -95,33 +94,6 @@ describe('Db', () => {
       if (i % 3 === 0) db.remove(e);
     }
     expect(seen.size).toBe(10);
-  });
-});
-
-describe('Db.objectEntries', () => {
-  const keysOf = (db: Db): string[] => [...db.objectEntries()].map((e) => e.key).sort();
-
-  it('holds the entries whose value is not a plain string, as values change kind', () => {
-    const engine = newEngine();
-    const [db, other] = engine.dbs;
-    db.set('s', 'v');
-    db.set('l1', new List());
-    db.set('l2', new List());
-    expect(keysOf(db)).toEqual(['l1', 'l2']);
-    // A list overwritten by a string leaves, a string overwritten by a list comes in.
-    db.set('l1', 'now a string');
-    db.set('s', new List());
-    expect(keysOf(db)).toEqual(['l2', 's']);
-    db.delete('l2');
-    db.delete('l1');
-    expect(keysOf(db)).toEqual(['s']);
-    other.set('o', new List());
-    db.swapContents(other);
-    expect([keysOf(db), keysOf(other)]).toEqual([['o'], ['s']]);
-    db.clear();
-    expect(keysOf(db)).toEqual([]);
-    db.load('r', new List());
-    expect(keysOf(db)).toEqual(['r']);
   });
 });
 

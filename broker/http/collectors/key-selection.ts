@@ -2,7 +2,7 @@
  * Cardinality control: which stream and list keys get series of their own at one
  * scrape. A key must match one of `metrics-include-keys` (when any is set) and none
  * of `metrics-exclude-keys` (Redis globs), and at most `metrics-max-keys` keys are
- * taken, in the order they became streams or lists; the others count in `broker_metrics_keys_omitted` and
+ * taken, in keyspace order; the others count in `broker_metrics_keys_omitted` and
  * still count in the aggregates.
  */
 import { globMatch } from '../../../engine/glob.js';
