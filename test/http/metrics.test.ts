@@ -271,6 +271,33 @@ describe('other families', () => {
     for (const client of [c, blocked, subscriber]) client.close();
   });
 
+  it('count a key by what it holds now: overwritten by another kind, copied over, moved, swapped, flushed', async () => {
+    const { port, httpPort } = await start();
+    const c = await RawClient.connect(port);
+    const counts = async (): Promise<number[]> => {
+      const text = await scrape(httpPort);
+      return ['broker_lists', 'broker_hashes', 'broker_streams'].map((name) => valueOf(text, name) ?? -1);
+    };
+    await c.call('RPUSH', 'q', 'a');
+    await c.call('HSET', 'h', 'f', 'v');
+    await c.call('SET', 'plain', 'x');
+    expect(await counts()).toEqual([1, 1, 0]);
+    // A list overwritten by a string, a string by a copy of a hash.
+    await c.call('SET', 'q', 'now a string');
+    await c.call('COPY', 'h', 'plain', 'REPLACE');
+    expect(await counts()).toEqual([0, 2, 0]);
+    await c.call('XADD', 's', '*', 'f', 'v');
+    await c.call('MOVE', 's', '1');
+    await c.call('SWAPDB', '0', '1');
+    await c.call('DEL', 'h');
+    expect(await counts()).toEqual([0, 2, 1]);
+    await c.call('FLUSHDB');
+    expect(await counts()).toEqual([0, 2, 0]);
+    await c.call('FLUSHALL');
+    expect(await counts()).toEqual([0, 0, 0]);
+    c.close();
+  });
+
   it('per-key series up to metrics-max-keys, filtered by include/exclude patterns, aggregates over all', async () => {
     const { port, httpPort } = await start(['--metrics-max-keys', '2']);
     const c = await RawClient.connect(port);
