@@ -48,10 +48,17 @@ const EMPTY_META = new Uint32Array(0);
  * Decodes a sealed node's entries from its RDB bytes and master ID; set by the RDB codec
  * (engine/persist/rdb/stream.ts, `decodeSealedNodesWith`), which this module does not import.
  */
-let sealedNodeDecoder: ((encoded: Buffer, master: StreamId) => StreamNodeBody) | null = null;
+let sealedNodeDecoder: SealedNodeDecoder | null = null;
+
+/**
+ * A sealed node's entries from its RDB bytes, its master ID, and what the node knows of
+ * them: its entry count and the length its payload will have (the decoder sizes its
+ * output once, and checks the result against both).
+ */
+export type SealedNodeDecoder = (encoded: Buffer, master: StreamId, size: number, dataChars: number) => StreamNodeBody;
 
 /** Sets the decoder of sealed nodes (the RDB codec, at its import). */
-export function decodeSealedNodesWith(decode: (encoded: Buffer, master: StreamId) => StreamNodeBody): void {
+export function decodeSealedNodesWith(decode: SealedNodeDecoder): void {
   sealedNodeDecoder = decode;
 }
 
@@ -217,7 +224,7 @@ export class StreamNode implements DecodedNode {
       this.hot = true;
       return;
     }
-    const body = sealedNodeDecoder!(this.encoded!, new StreamId(this.masterMs, this.masterSeq));
+    const body = sealedNodeDecoder!(this.encoded!, new StreamId(this.masterMs, this.masterSeq), this.size, this.undecodedChars);
     this.decoded = true;
     this.meta = body.meta;
     this.data = body.data;
