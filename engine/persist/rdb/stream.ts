@@ -485,12 +485,12 @@ const keptInput = new RdbInput(Buffer.alloc(0));
  * through `decodeKeptEntries`; a node it leaves (large elements, IDs far from the
  * master's) through the load's checked reader.
  */
-function decodeKept(kept: Buffer, master: StreamId, size: number, dataChars: number): StreamNodeBody {
+function decodeKept(kept: Buffer, master: StreamId, size: number, dataChars: number, words: Uint32Array): StreamNodeBody {
   keptInput.buf = kept;
   keptInput.pos = 0;
   keptInput.end = kept.length;
   const lp = keptInput.blob();
-  const body = typeof master.ms === 'number' && typeof master.seq === 'number' ? decodeKeptEntries(lp, master.ms, master.seq, size, dataChars) : null;
+  const body = typeof master.ms === 'number' && typeof master.seq === 'number' ? decodeKeptEntries(lp, master.ms, master.seq, size, dataChars, words) : null;
   if (body !== null) return body;
   const fail = (what: string): never => {
     throw new Error(`a stream node checked on load no longer decodes: ${what}`);
@@ -499,13 +499,13 @@ function decodeKept(kept: Buffer, master: StreamId, size: number, dataChars: num
 }
 
 /**
- * `decodeKept`'s pass over a listpack already checked: the IDs into words and the
+ * `decodeKept`'s pass over a listpack already checked: the IDs into `meta` and the
  * strings into the payload, with nothing built but those two (no master fields: the
  * node has them) and no check but that the result has the size the node expects. Null
  * when an element is one it leaves to readListpack: a string of 4,096 bytes or more, an
  * integer past 32 bits, an ID whose words leave the master's high words.
  */
-function decodeKeptEntries(lp: Buffer, masterMs: number, masterSeq: number, size: number, dataChars: number): StreamNodeBody | null {
+function decodeKeptEntries(lp: Buffer, masterMs: number, masterSeq: number, size: number, dataChars: number, meta: Uint32Array): StreamNodeBody | null {
   const end = lp.length - 1;
   // The master entry: live and deleted counts, field count, the fields, then 0.
   let p = 6;
@@ -521,11 +521,11 @@ function decodeKeptEntries(lp: Buffer, masterMs: number, masterSeq: number, size
   const msLo = lo32(masterMs);
   const seqHi = hi32(masterSeq);
   const seqLo = lo32(masterSeq);
-  const meta = new Uint32Array(size * NODE_META_WORDS);
   // Room for a length prefix (up to 5 bytes) written before the length check.
   const out = scratchOf(dataChars + 8);
   let o = 0;
-  for (let i = 0; i < size && p < end; i++) {
+  let i = 0;
+  for (; i < size && p < end; i++) {
     const b = i * NODE_META_WORDS;
     const flags = lp[p];
     if (flags > 3) return null;
@@ -599,7 +599,8 @@ function decodeKeptEntries(lp: Buffer, masterMs: number, masterSeq: number, size
     // The entry's element count, which nothing needs.
     p += lp[p] < 0x80 ? 2 : lpElementSize(lp, p) + 1;
   }
-  if (o !== dataChars || p !== end) return null;
+  // Every word of `meta` written, which may be a dropped node's: nothing of those is left.
+  if (i !== size || o !== dataChars || p !== end) return null;
   return { meta, data: out.latin1Slice(0, o) };
 }
 
