@@ -28,9 +28,12 @@ export interface DecodedNode {
   hot: boolean;
   /** The bytes of its decoded form (ID words and payload), constant while it is here. */
   readonly decodedBytes: number;
-  /** Drops its decoded form (it keeps its RDB bytes). */
+  /** Drops its decoded form (it keeps its RDB bytes), its ID words going back to the cache (`spareWords`). */
   forget(): void;
 }
+
+/** ID word arrays kept for reuse, per length: enough for the decodes between two collections. */
+const SPARE_WORDS_PER_LENGTH = 16;
 
 /**
  * The decoded bytes kept at most: about 2,400 nodes of 100 small entries, so readers
@@ -48,6 +51,27 @@ class DecodedNodes {
   budget = DECODED_NODES_BUDGET;
   /** Nodes decoded from their bytes since the process started (stream reads that missed). */
   decodes = 0;
+
+  /**
+   * ID word arrays of dropped decoded forms, by length, for the next decodes
+   * (`takeWords`): a decode a read makes drops another node's form, and a new array per
+   * decode (2 KB for 100 entries, outside the V8 heap) made the garbage collector run
+   * for memory that was freed a moment later. At most 16 per length, not counted.
+   */
+  private readonly spare = new Map<number, Uint32Array[]>();
+
+  /** An array of `length` words for a decode: a spare one, or new. Its contents are stale: the decoder writes every word. */
+  takeWords(length: number): Uint32Array {
+    return this.spare.get(length)?.pop() ?? new Uint32Array(length);
+  }
+
+  /** Takes back the ID words of a decoded form dropped (nothing may read them afterwards). */
+  spareWords(words: Uint32Array): void {
+    if (words.length === 0) return;
+    let list = this.spare.get(words.length);
+    if (list === undefined) this.spare.set(words.length, (list = []));
+    if (list.length < SPARE_WORDS_PER_LENGTH) list.push(words);
+  }
 
   /** Adds a sealed node that has its decoded form; drops others' while over budget, never this one's. */
   add(node: DecodedNode): void {
@@ -79,6 +103,7 @@ class DecodedNodes {
     this.ring.length = 0;
     this.hand = 0;
     this.bytes = 0;
+    this.spare.clear();
   }
 
   private shrink(keep: DecodedNode): void {

@@ -48,10 +48,18 @@ const EMPTY_META = new Uint32Array(0);
  * Decodes a sealed node's entries from its RDB bytes and master ID; set by the RDB codec
  * (engine/persist/rdb/stream.ts, `decodeSealedNodesWith`), which this module does not import.
  */
-let sealedNodeDecoder: ((encoded: Buffer, master: StreamId) => StreamNodeBody) | null = null;
+let sealedNodeDecoder: SealedNodeDecoder | null = null;
+
+/**
+ * A sealed node's entries from its RDB bytes, its master ID, and what the node knows of
+ * them: its entry count and the length its payload will have (the decoder sizes its
+ * output once, and checks the result against both); `words`, `size` entries' ID words
+ * long, is the decoder's to fill and return as `meta` (decoded-nodes.ts recycles them).
+ */
+export type SealedNodeDecoder = (encoded: Buffer, master: StreamId, size: number, dataChars: number, words: Uint32Array) => StreamNodeBody;
 
 /** Sets the decoder of sealed nodes (the RDB codec, at its import). */
-export function decodeSealedNodesWith(decode: (encoded: Buffer, master: StreamId) => StreamNodeBody): void {
+export function decodeSealedNodesWith(decode: SealedNodeDecoder): void {
   sealedNodeDecoder = decode;
 }
 
@@ -217,7 +225,9 @@ export class StreamNode implements DecodedNode {
       this.hot = true;
       return;
     }
-    const body = sealedNodeDecoder!(this.encoded!, new StreamId(this.masterMs, this.masterSeq));
+    const words = decodedNodes.takeWords(this.size * STRIDE);
+    const body = sealedNodeDecoder!(this.encoded!, new StreamId(this.masterMs, this.masterSeq), this.size, this.undecodedChars, words);
+    if (body.meta !== words) decodedNodes.spareWords(words);
     this.decoded = true;
     this.meta = body.meta;
     this.data = body.data;
@@ -235,8 +245,9 @@ export class StreamNode implements DecodedNode {
     if (this.decoded && this.cacheSlot < 0) decodedNodes.add(this);
   }
 
-  /** Drops the decoded form of a sealed node (decoded-nodes.ts, which has taken it out). */
+  /** Drops the decoded form of a sealed node (decoded-nodes.ts, which has taken it out); its ID words are reused. */
   forget(): void {
+    decodedNodes.spareWords(this.meta);
     this.undecodedChars = this.data.length;
     this.meta = EMPTY_META;
     this.data = '';

@@ -140,6 +140,30 @@ describe('decoded forms of sealed stream nodes', () => {
     expect(s.view().nodes.slice(0, 4).every((node) => node.cacheSlot >= 0)).toBe(true);
   });
 
+  it('decode every kind of listpack element as a never-sealed copy reads it', () => {
+    const engine = new Engine({ databases: 1 });
+    const run = engineRunner(engine);
+    // Strings of 6- and 12-bit lengths and one past 4,095 bytes, integers of every width,
+    // IDs far from their node's master (past 32 bits of milliseconds and of sequence).
+    const values = ['v', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(4095), 'w'.repeat(5000), '0', '-1', '4095', '-4096', '32767', '8388607', '2147483647', '-2147483648', '9007199254740993', '-9223372036854775808', '01', '1.5'];
+    let ms = 1;
+    for (let i = 0; i < 600; i++) {
+      ms += i % 97 === 0 ? 2 ** 33 : i % 5;
+      const seq = i % 89 === 0 ? 2 ** 40 + i : i;
+      const v = values[i % values.length];
+      run('XADD', 's', `${ms}-${seq}`, 'field', v, ...(i % 3 === 0 ? ['other', values[(i + 5) % values.length]] : []));
+    }
+    const s = engine.dbs[0].peek('s')!.value as Stream;
+    const expected = new Engine({ databases: 1 });
+    expected.dbs[0].set('s', unsealedCopy(s));
+    const reference = engineRunner(expected);
+    expect(engine.encodeSealedNodes(Infinity)).toBe(true);
+    decodedNodes.clear();
+    expect(s.view().nodes.slice(0, -1).every((node) => node.rdbEncoded !== null && node.cacheSlot === -1)).toBe(true);
+    expect(run('XRANGE', 's', '-', '+')).toBe(reference('XRANGE', 's', '-', '+'));
+    expect(run('XREVRANGE', 's', '+', '-', 'COUNT', '77')).toBe(reference('XREVRANGE', 's', '+', '-', 'COUNT', '77'));
+  });
+
   it('take a node out once it changes, its decoded form counted in its stream again', () => {
     const { engine, run, s, expected } = sealedStream(3);
     const reference = engineRunner(expected);

@@ -479,15 +479,129 @@ function readListpack(lp: Buffer, master: StreamId, fail: (what: string) => neve
 /** Reads kept node encodings (`decodeKept`); one decode at a time, never re-entered. */
 const keptInput = new RdbInput(Buffer.alloc(0));
 
-/** The entries of a sealed node from its kept RDB string (checked when it was loaded, or made by `encodeNode`). */
-function decodeKept(kept: Buffer, master: StreamId): StreamNodeBody {
+/**
+ * The entries of a sealed node from its kept RDB string (checked when it was loaded, or
+ * made by `encodeNode`), `size` entries whose payload is `dataChars` long. Most go
+ * through `decodeKeptEntries`; a node it leaves (large elements, IDs far from the
+ * master's) through the load's checked reader.
+ */
+function decodeKept(kept: Buffer, master: StreamId, size: number, dataChars: number, words: Uint32Array): StreamNodeBody {
   keptInput.buf = kept;
   keptInput.pos = 0;
   keptInput.end = kept.length;
+  const lp = keptInput.blob();
+  const body = typeof master.ms === 'number' && typeof master.seq === 'number' ? decodeKeptEntries(lp, master.ms, master.seq, size, dataChars, words) : null;
+  if (body !== null) return body;
   const fail = (what: string): never => {
     throw new Error(`a stream node checked on load no longer decodes: ${what}`);
   };
-  return readListpack(keptInput.blob(), master, fail, 0, true);
+  return readListpack(lp, master, fail, 0, true);
+}
+
+/**
+ * `decodeKept`'s pass over a listpack already checked: the IDs into `meta` and the
+ * strings into the payload, with nothing built but those two (no master fields: the
+ * node has them) and no check but that the result has the size the node expects. Null
+ * when an element is one it leaves to readListpack: a string of 4,096 bytes or more, an
+ * integer past 32 bits, an ID whose words leave the master's high words.
+ */
+function decodeKeptEntries(lp: Buffer, masterMs: number, masterSeq: number, size: number, dataChars: number, meta: Uint32Array): StreamNodeBody | null {
+  const end = lp.length - 1;
+  // The master entry: live and deleted counts, field count, the fields, then 0.
+  let p = 6;
+  for (let k = 0; k < 2; k++) p += lpElementSize(lp, p) + 1;
+  const fieldCount = lpIntAt(lp, p);
+  if (typeof fieldCount !== 'number' || fieldCount < 0) return null;
+  p += lpElementSize(lp, p) + 1;
+  for (let f = 0; f <= fieldCount; f++) {
+    const n = lpElementSize(lp, p);
+    p += n + backlenSize(n);
+  }
+  const msHi = hi32(masterMs);
+  const msLo = lo32(masterMs);
+  const seqHi = hi32(masterSeq);
+  const seqLo = lo32(masterSeq);
+  // Room for a length prefix (up to 5 bytes) written before the length check.
+  const out = scratchOf(dataChars + 8);
+  let o = 0;
+  let i = 0;
+  for (; i < size && p < end; i++) {
+    const b = i * NODE_META_WORDS;
+    const flags = lp[p];
+    if (flags > 3) return null;
+    p += 2;
+    // The two deltas: 7-bit and 13-bit integers inline, the rest up to 32 bits by lpIntAt.
+    for (let w = 0; w < 2; w++) {
+      const enc = lp[p];
+      let d: number;
+      if (enc < 0x80) {
+        d = enc;
+        p += 2;
+      } else if (enc >= 0xc0 && enc < 0xe0) {
+        const u = ((enc & 0x1f) << 8) | lp[p + 1];
+        d = u >= 4096 ? u - 8192 : u;
+        p += 3;
+      } else {
+        const v = lpIntAt(lp, p);
+        if (typeof v !== 'number') return null;
+        d = v;
+        p += lpElementSize(lp, p) + 1;
+      }
+      const lo = (w === 0 ? msLo : seqLo) + d;
+      if (lo < 0 || lo >= TWO32) return null;
+      meta[b + 2 * w] = w === 0 ? msHi : seqHi;
+      meta[b + 2 * w + 1] = lo;
+    }
+    if (o > dataChars) return null;
+    meta[b + 4] = o * 4 + flags;
+    let strings = fieldCount;
+    if ((flags & FLAG_SAMEFIELDS) === 0) {
+      const n = lpIntAt(lp, p);
+      if (typeof n !== 'number' || n < 0) return null;
+      p += lpElementSize(lp, p) + 1;
+      o = writeVarint(out, o, n);
+      strings = 2 * n;
+    }
+    for (let k = 0; k < strings; k++) {
+      const enc = lp[p];
+      let start: number;
+      let len: number;
+      if (enc >= 0x80 && enc < 0xc0) {
+        start = p + 1;
+        len = enc & 0x3f;
+        p = start + len + 1;
+      } else if (enc >= 0xe0 && enc < 0xf0) {
+        start = p + 2;
+        len = ((enc & 0x0f) << 8) | lp[p + 1];
+        p = start + len + backlenSize(len + 2);
+      } else {
+        // An integer element stands for its decimal text.
+        const v = lpIntAt(lp, p);
+        if (typeof v !== 'number' || enc === 0xf0) return null;
+        p += lpElementSize(lp, p) + 1;
+        const text = String(v);
+        if (o + text.length > dataChars) return null;
+        out[o++] = text.length;
+        o += out.latin1Write(text, o);
+        continue;
+      }
+      // The result must be dataChars long: past that, the prefix and bytes would not fit the scratch.
+      if (o + len > dataChars || p > end) return null;
+      o = writeVarint(out, o, len);
+      // Stream fields and values are mostly short: a loop costs less than a native copy's call.
+      if (len < 64) {
+        for (let j = start; j < start + len; j++) out[o++] = lp[j];
+      } else {
+        lp.copy(out, o, start, start + len);
+        o += len;
+      }
+    }
+    // The entry's element count, which nothing needs.
+    p += lp[p] < 0x80 ? 2 : lpElementSize(lp, p) + 1;
+  }
+  // Every word of `meta` written, which may be a dropped node's: nothing of those is left.
+  if (i !== size || o !== dataChars || p !== end) return null;
+  return { meta, data: out.latin1Slice(0, o) };
 }
 
 /** True when the ID at meta offset b is greater than the one at offset a. */
