@@ -9,7 +9,7 @@
  * differs); struct supports the formats b B h H i I l L T f d s c x and < > ! = with
  * optional sizes, not Lua 5.1 struct's alignment padding ('!' sets it, unused).
  */
-import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
+import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, cLong, cUnsignedLong, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
 
 /** Registers `fns` as fields of the table on top of the stack. */
 export function setFunctions(L: LuaState, fns: Record<string, LuaJsFunction>): void {
@@ -28,10 +28,16 @@ function globalLibrary(L: LuaState, name: string, fns: Record<string, LuaJsFunct
 
 // ---- bit (LuaBitOp 1.0.2) ----
 
-/** LuaBitOp's normalization: the number modulo 2^32 as a signed 32-bit integer. */
+const bitView = new DataView(new ArrayBuffer(8));
+
+/**
+ * LuaBitOp's normalization (barg): the low 32 bits of the double n + 2^52 + 2^51, which
+ * is n rounded to even modulo 2^32 while n + 2^52 + 2^51 keeps units, and beyond
+ * (2^53, 1e300, inf) whatever bits the sum's mantissa ends with.
+ */
 function tobit(L: LuaState, i: number): number {
-  const n = lauxlib.luaL_checknumber(L, i);
-  return Number(BigInt.asIntN(32, BigInt(Math.round(n) === n ? n : Math.round(n))));
+  bitView.setFloat64(0, lauxlib.luaL_checknumber(L, i) + 6755399441055744, true);
+  return bitView.getInt32(0, true);
 }
 
 function bitFold(op: (a: number, b: number) => number): LuaJsFunction {
@@ -307,9 +313,10 @@ class Packer {
 }
 
 function packNumber(p: Packer, n: number): void {
-  if (!Number.isInteger(n) || !Number.isSafeInteger(n)) {
-    // lua_cmsgpack writes a float when the value survives the round trip, else a double.
-    if (Math.fround(n) === n || Number.isNaN(n)) {
+  // lua_cmsgpack writes an integer when (int64_t)n == n: every whole number of [-2^63, 2^63).
+  if (!(Number.isInteger(n) && n >= -(2 ** 63) && n < 2 ** 63)) {
+    // A float when the value survives the round trip (not NaN), else a double.
+    if (Math.fround(n) === n) {
       const b = Buffer.alloc(5);
       b[0] = 0xca;
       b.writeFloatBE(n, 1);
@@ -432,7 +439,8 @@ function unpackValue(L: LuaState, b: Buffer, pos: number): number {
     case 0xce:
       return need(4) ? (lua.lua_pushnumber(L, b.readUInt32BE(pos)), pos + 4) : -1;
     case 0xcf:
-      return need(8) ? (lua.lua_pushnumber(L, Number(b.readBigUInt64BE(pos))), pos + 8) : -1;
+      // Pushed through Lua 5.1's lua_Integer, a signed 64-bit integer: from 2^63 up it is negative.
+      return need(8) ? (lua.lua_pushnumber(L, Number(b.readBigInt64BE(pos))), pos + 8) : -1;
     case 0xd0:
       return need(1) ? (lua.lua_pushnumber(L, b.readInt8(pos)), pos + 1) : -1;
     case 0xd1:
@@ -629,7 +637,9 @@ function structPack(L: LuaState): number {
         return;
       }
       default: {
-        const n = BigInt.asUintN(item.size * 8, BigInt(Math.trunc(lauxlib.luaL_checknumber(L, arg++))));
+        // lua_struct.c's putinteger: a negative number through a long, the others through an unsigned long.
+        const d = lauxlib.luaL_checknumber(L, arg++);
+        const n = BigInt.asUintN(item.size * 8, d < 0 ? BigInt.asUintN(64, cLong(d)) : cUnsignedLong(d));
         const b = Buffer.alloc(item.size);
         for (let i = 0; i < item.size; i++) b[le ? i : item.size - 1 - i] = Number((n >> BigInt(8 * i)) & 0xffn);
         parts.push(b);
@@ -643,13 +653,16 @@ function structPack(L: LuaState): number {
 function structUnpack(L: LuaState): number {
   const fmt = latin1(lauxlib.luaL_checklstring(L, 1));
   const data = Buffer.from(lauxlib.luaL_checklstring(L, 2));
-  let pos = lauxlib.luaL_optinteger(L, 3, 1) - 1;
+  // lua_struct.c reads the offset as a size_t: 0 is refused, a negative one is far past the end.
+  const offset = cLong(lua.lua_type(L, 3) <= lua.LUA_TNIL ? 1 : lauxlib.luaL_checknumber(L, 3));
+  if (offset === 0n) lauxlib.luaL_argerror(L, 3, luaName('offset must be 1 or greater'));
+  let pos = offset < 0n ? Infinity : Number(offset) - 1;
   const { items, little } = structItems(L, fmt);
   let pushed = 0;
   items.forEach((item, k) => {
     const le = little[k];
     const size = item.code === 's' ? data.indexOf(0, pos) - pos + 1 : item.size;
-    if (size <= 0 || pos + size > data.length) raise(L, 'data string too short');
+    if (size <= 0 || pos + size > data.length) lauxlib.luaL_argerror(L, 2, luaName('data string too short'));
     switch (item.code) {
       case 'x':
         break;
@@ -704,7 +717,6 @@ loadstring = load
 math.pow = function(x, y) return x ^ y end
 math.log10 = function(x) return math.log(x, 10) end
 math.mod = math.fmod
-math.ldexp = function(m, e) return m * 2.0 ^ e end
 math.frexp = function(x)
   if x == 0 then return 0.0, 0 end
   local e = math.floor(math.log(math.abs(x), 2)) + 1
@@ -759,6 +771,39 @@ const lua51Tables: Record<string, LuaJsFunction> = {
     lua.lua_pushnumber(L, 0);
     return 3;
   },
+  // 5.1's insert and remove: a position out of the table's range is no error (insert
+  // moves the elements between, remove returns nothing).
+  insert: (L) => {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+    let e = lua.lua_rawlen(L, 1) + 1;
+    let pos = e;
+    if (lua.lua_gettop(L) === 3) {
+      pos = lauxlib.luaL_checkinteger(L, 2);
+      if (pos > e) e = pos;
+      for (let i = e; i > pos; i--) {
+        lua.lua_rawgeti(L, 1, i - 1);
+        lua.lua_rawseti(L, 1, i);
+      }
+    } else if (lua.lua_gettop(L) !== 2) {
+      return raiseWhere(L, "wrong number of arguments to 'insert'");
+    }
+    lua.lua_rawseti(L, 1, pos);
+    return 0;
+  },
+  remove: (L) => {
+    lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
+    const e = lua.lua_rawlen(L, 1);
+    let pos = optInteger(L, 2, () => e);
+    if (!(pos >= 1 && pos <= e)) return 0;
+    lua.lua_rawgeti(L, 1, pos);
+    for (; pos < e; pos++) {
+      lua.lua_rawgeti(L, 1, pos + 1);
+      lua.lua_rawseti(L, 1, pos);
+    }
+    lua.lua_pushnil(L);
+    lua.lua_rawseti(L, 1, e);
+    return 1;
+  },
   getn: (L) => {
     lauxlib.luaL_checktype(L, 1, lua.LUA_TTABLE);
     lua.lua_pushnumber(L, lua.lua_rawlen(L, 1));
@@ -809,6 +854,16 @@ function luaError(L: LuaState): number {
 const floatMath: Record<string, LuaJsFunction> = {
   floor: (L) => (lua.lua_pushnumber(L, Math.floor(lauxlib.luaL_checknumber(L, 1))), 1),
   ceil: (L) => (lua.lua_pushnumber(L, Math.ceil(lauxlib.luaL_checknumber(L, 1))), 1),
+  // C's ldexp of 5.1's luaL_checkint (2^32 + 1 is 1), in steps so that a large m and a
+  // very negative e meet before the power underflows.
+  ldexp: (L) => {
+    let m = lauxlib.luaL_checknumber(L, 1);
+    let e = lauxlib.luaL_checkinteger(L, 2);
+    for (; e > 1000 && Number.isFinite(m) && m !== 0; e -= 1000) m *= 2 ** 1000;
+    for (; e < -1000 && m !== 0; e += 1000) m *= 2 ** -1000;
+    lua.lua_pushnumber(L, m * 2 ** e);
+    return 1;
+  },
 };
 
 /** A plain decimal integer that a double holds exactly: what tonumber reads most often (IDs, timestamps). */
@@ -849,8 +904,8 @@ function withFastPaths(L: LuaState): void {
     sub: (L) => {
       if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) return sub(L);
       const text = stringAt(L, 1);
-      const start = Math.max(stringPosition(lauxlib.luaL_checkinteger(L, 2), text.length), 1);
-      const end = Math.min(stringPosition(optInteger(L, 3, () => -1), text.length), text.length);
+      const start = Math.max(stringPosition(lauxlib.luaL_checkposition(L, 2), text.length), 1);
+      const end = Math.min(stringPosition(lauxlib.luaL_optposition(L, 3, -1), text.length), text.length);
       pushLatin1(L, start <= end ? text.slice(start - 1, end) : '');
       return 1;
     },
@@ -899,6 +954,10 @@ export function openRedisLibraries(L: LuaState): void {
   lua.lua_pushjsfunction(L, lua51Tables.ipairs);
   lua.lua_setglobal(L, luaName('ipairs'));
   lua.lua_getglobal(L, luaName('table'));
+  lua.lua_pushjsfunction(L, lua51Tables.insert);
+  lua.lua_setfield(L, -2, luaName('insert'));
+  lua.lua_pushjsfunction(L, lua51Tables.remove);
+  lua.lua_setfield(L, -2, luaName('remove'));
   lua.lua_pushjsfunction(L, lua51Tables.getn);
   lua.lua_setfield(L, -2, luaName('getn'));
   lua.lua_pushjsfunction(L, lua51Tables.maxn);

@@ -112,6 +112,9 @@ export interface LauxApi {
   luaL_checklstring(L: LuaState, arg: number): Str;
   luaL_checkinteger(L: LuaState, arg: number): number;
   luaL_optinteger(L: LuaState, arg: number, d: number): number;
+  /** A string position (5.1's 64-bit luaL_checkinteger, clamped to what a position can mean). */
+  luaL_checkposition(L: LuaState, arg: number): number;
+  luaL_optposition(L: LuaState, arg: number, d: number): number;
   luaL_checktype(L: LuaState, arg: number, t: number): void;
   luaL_error(L: LuaState, fmt: Str): never;
   luaL_argerror(L: LuaState, arg: number, extramsg: Str): never;
@@ -167,6 +170,42 @@ export function formatG(n: number, precision: number): string {
  * default precision of 6, writes one exponent digit and rounds a tie up where C rounds
  * the exact value to even (`%.1f` of 1.25 is 1.2).
  */
+/** C's (long) of a double on x86-64: truncated; NaN and out of range are -2^63. */
+export function cLong(n: number): bigint {
+  const t = Math.trunc(n);
+  return t >= -(2 ** 63) && t < 2 ** 63 ? BigInt(t) : -(2n ** 63n);
+}
+
+/** C's (unsigned long) of a double as gcc compiles it for x86-64: from 2^64 up (and inf) 0, NaN 2^63, a negative number two's complement. */
+export function cUnsignedLong(n: number): bigint {
+  return n >= 2 ** 64 ? 0n : n >= 2 ** 63 ? BigInt(Math.trunc(n)) : BigInt.asUintN(64, cLong(n));
+}
+
+/**
+ * string.format's %d, %i, %o, %u, %x and %X as Lua 5.1 gives them: C's printf of the
+ * number converted to a long for %d and %i, to an unsigned long for the others, as
+ * x86-64 converts (out of range, a long is -2^63; an unsigned long from 2^64 up is
+ * 0). `spec` is the item with its flags, width and precision.
+ */
+function formatInt64(spec: string, n: number): string {
+  const m = /^%([-+ #0]*)(\d*)(?:\.(\d*))?([diouxX])$/.exec(spec);
+  if (m === null) throw new Error(`not an integer format: ${spec}`);
+  const [, flags, width, precision, conv] = m;
+  const signed = conv === 'd' || conv === 'i';
+  const value = signed ? cLong(n) : cUnsignedLong(n);
+  const negative = value < 0n;
+  let digits = (negative ? -value : value).toString(conv === 'o' ? 8 : conv === 'x' || conv === 'X' ? 16 : 10);
+  if (conv === 'X') digits = digits.toUpperCase();
+  if (precision !== undefined) digits = Number(precision || 0) === 0 && value === 0n ? '' : digits.padStart(Number(precision || 0), '0');
+  let prefix = negative ? '-' : signed && flags.includes('+') ? '+' : signed && flags.includes(' ') ? ' ' : '';
+  if (flags.includes('#') && conv === 'o' && !digits.startsWith('0')) digits = `0${digits}`;
+  if (flags.includes('#') && (conv === 'x' || conv === 'X') && value !== 0n) prefix += conv === 'x' ? '0x' : '0X';
+  const pad = Math.max(0, Number(width || 0) - prefix.length - digits.length);
+  if (flags.includes('-')) return prefix + digits + ' '.repeat(pad);
+  if (flags.includes('0') && precision === undefined) return prefix + '0'.repeat(pad) + digits;
+  return ' '.repeat(pad) + prefix + digits;
+}
+
 function formatFloat(spec: string, n: number): string {
   const parts = /^%([-+ #0]*)(\d*)(?:\.(\d*))?([eEfgG])$/.exec(spec);
   if (parts === null) throw new Error(`not a float conversion: ${spec}`);
@@ -925,6 +964,18 @@ module.exports.luaO_fb2int = function(x) {
 `;
 
 /**
+ * C's conversion of a double to a 64-bit integer as x86-64 does it (Lua 5.1's
+ * lua_Integer and string.format's long): truncation, and the "integer indefinite"
+ * -2^63 for NaN and whatever is out of range. Its low 32 bits are 5.1's luaL_checkint
+ * (`| 0`): `string.rep('x', 2^32 + 1)` is one x, `select(2^31, ...)` is select(-2^31, ...).
+ */
+const INT64 = `
+const luai_int64 = function(n) {
+    const t = Math.trunc(n);
+    return t >= -9223372036854775808 && t < 9223372036854775808 ? t : -9223372036854775808;
+};`;
+
+/**
  * Where scripts see Lua 5.1 rather than 5.3: the wording of errors about a value,
  * "attempt to index local 't' (a nil value)" where 5.3 says "attempt to index a nil
  * value (local 't')" (ldebug.c's luaG_typeerror of each version; the variable's
@@ -934,20 +985,67 @@ module.exports.luaO_fb2int = function(x) {
  * with a fraction ("number has no integer representation", which is still the error
  * past fengari's 32-bit integers); string.char refuses a byte out of range with 5.1's
  * "invalid value" (fengari's check lost its argument number and garbled the message).
+ * tonumber with a base other than 10 is 5.1's strtoul (64 bits, unsigned, a string or a
+ * number); with base 10, the plain conversion.
+ * `%` is 5.1's a - floor(a / b) * b (5.3's is fmod's exact remainder: `2^63 % 7` is 0 in
+ * 5.1, 1 in 5.3; `7 % (1/0)` is nan in 5.1).
  * Constant folding keeps a zero result as 5.1's does (5.3 refuses to fold one), so a
  * function's `-0` and `0` constants are one entry of its constant list, the sign of
  * whichever the function names first: `return {tostring(0), tostring(-0)}` gives two
  * "0", and `t[-0] = 0` sets the key -0 to -0, as in redis-server.
  */
 const LUA51: Record<string, [string, string][]> = {
+  'lbaselib.js': [
+    [
+      '    let r = /^[\\t\\v\\f \\n\\r]*([+-]?)0*([0-9A-Za-z]+)[\\t\\v\\f \\n\\r]*$/.exec(s);\n    if (!r) return null;\n    let v = parseInt(r[1]+r[2], base);\n    if (isNaN(v)) return null;\n    return v|0;',
+      `    let r = /^[\\t\\v\\f \\n\\r]*([+-]?)(0[xX](?=.))?([0-9A-Za-z]+)[\\t\\v\\f \\n\\r]*$/.exec(s);
+    if (!r || (r[2] !== undefined && base !== 16)) return null;
+    let v = 0n;
+    for (const c of r[3].toLowerCase()) {
+        const d = parseInt(c, 36);
+        if (d >= base) return null;
+        v = v * BigInt(base) + BigInt(d);
+    }
+    if (v >= 2n ** 64n) v = 2n ** 64n - 1n;
+    else if (r[1] === '-') v = BigInt.asUintN(64, -v);
+    return Number(v);`,
+    ],
+    ['    if (lua_type(L, 2) <= 0) {  /* standard conversion? */', '    if (lua_type(L, 2) <= 0 || luaL_checkinteger(L, 2) === 10) {'],
+    ['        luaL_checktype(L, 1, LUA_TSTRING);  /* no numbers as strings */\n', '        require("./lauxlib.js").luaL_checkstring(L, 1);\n'],
+    ['            lua_pushinteger(L, n);\n            return 1;', '            require("./lapi.js").lua_pushnumber(L, n);\n            return 1;'],
+  ],
+  'llimits.js': [['    let m = a % b;\n    if ((m*b) < 0)\n        m += b;\n    return m;', '    return a - Math.floor(a / b) * b;']],
   'lcode.js': [['        if (isNaN(n) || n === 0)\n            return false;', '        if (isNaN(n))\n            return false;']],
   'lauxlib.js': [
     [
       'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false)\n        interror(L, arg);',
-      'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false) {\n        const n = lua_tonumberx(L, arg);\n        const t = n === false ? NaN : Math.trunc(n);\n        if ((t | 0) === t) return t | 0;\n        interror(L, arg);\n    }',
+      'const luaL_checkinteger = function(L, arg) {\n    let d = lua_tointegerx(L, arg);\n    if (d === false) {\n        const n = lua_tonumberx(L, arg);\n        if (n === false)\n            interror(L, arg);\n        return luai_int64(n) | 0;\n    }',
     ],
+    ['const luaL_optinteger = function(L, arg, def) {', `${INT64}
+const luaL_checkposition = function(L, arg) {
+    const n = lua_tonumberx(L, arg);
+    if (n === false)
+        interror(L, arg);
+    return Math.min(Math.max(luai_int64(n), -0x80000000), 0x7fffffff);
+};
+module.exports.luai_int64 = luai_int64;
+module.exports.luaL_checkposition = luaL_checkposition;
+module.exports.luaL_optposition = (L, arg, def) => luaL_opt(L, luaL_checkposition, arg, def);
+
+const luaL_optinteger = function(L, arg, def) {`],
   ],
   'lstrlib.js': [
+    ['    let start = posrelat(luaL_checkinteger(L, 2), l);\n    let end = posrelat(luaL_optinteger(L, 3, -1), l);', '    let start = posrelat(require("./lauxlib.js").luaL_checkposition(L, 2), l);\n    let end = posrelat(require("./lauxlib.js").luaL_optposition(L, 3, -1), l);'],
+    ['    let posi = posrelat(luaL_optinteger(L, 2, 1), l);\n    let pose = posrelat(luaL_optinteger(L, 3, posi), l);', '    let posi = posrelat(require("./lauxlib.js").luaL_optposition(L, 2, 1), l);\n    let pose = posrelat(require("./lauxlib.js").luaL_optposition(L, 3, posi), l);'],
+    ['    let init = posrelat(luaL_optinteger(L, 3, 1), ls);', '    let init = posrelat(require("./lauxlib.js").luaL_optposition(L, 3, 1), ls);'],
+    [
+      '                    // sprintf(String.fromCharCode(...form), luaL_checkinteger(L, arg));\n                    luaL_addchar(b, luaL_checkinteger(L, arg));',
+      '                    const c = Math.trunc(luaL_checknumber(L, arg));\n                    if ((c | 0) === c && (c & 255) !== 0)\n                        luaL_addchar(b, c & 255);',
+    ],
+    [
+      '                    let n = luaL_checkinteger(L, arg);\n                    addlenmod(form, to_luastring(LUA_INTEGER_FRMLEN, true));\n                    luaL_addstring(b, to_luastring(sprintf(String.fromCharCode(...form), n)));',
+      '                    let n = luaL_checknumber(L, arg);\n                    luaL_addstring(b, to_luastring(require("./luaconf.js").lua_int64format(String.fromCharCode(...form), n)));',
+    ],
     [
       '                    let n = luaL_checknumber(L, arg);\n                    addlenmod(form, to_luastring(LUA_INTEGER_FRMLEN, true));\n                    luaL_addstring(b, to_luastring(sprintf(String.fromCharCode(...form), n)));',
       '                    let n = luaL_checknumber(L, arg);\n                    luaL_addstring(b, to_luastring(require("./luaconf.js").lua_number2format(String.fromCharCode(...form), n)));',
@@ -1073,6 +1171,7 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   conf.LUA_COMPAT_FLOATSTRING = true;
   conf.lua_number2str = formatG14;
   conf.lua_number2format = formatFloat;
+  conf.lua_int64format = formatInt64;
   const lstring = require('fengari/src/lstring.js') as FengariStrings;
   lstring.luaS_hash = stringKey;
   lstring.luaS_hashlongstr = stringObjectKey;
