@@ -22,8 +22,10 @@
  * reads): compiling that the stream's first second would otherwise do. What it buys
  * grows with the budget: after 100 ms the parser, `Engine.call` and dispatch's `execute`
  * are optimized, `xadd` and the stream's append not yet; after about 200 ms most of the
- * path is, and the compiling left for the stream's first second about halves (trace-opt
- * on a machine at load 15-20, where the lag itself was too noisy to tell the builds apart).
+ * path is (trace-opt). Measured on a quiet 2-core machine (the bench's broker-to-broker
+ * lag, four interleaved rounds of each build), whole-run p99 at 10,000 XADD/s: no
+ * warm-up 8.5 to 23.1 ms, 100 ms 3.2 to 12.4, 300 ms 2.6 to 5.2 (first second 3.8 to 9.6
+ * against 17.9 to 53.0 without).
  * Code optimized here meets objects of other shapes on the real link (its socket, its
  * callbacks): a few functions deoptimize once in the first second. redis-server has no
  * such step: C needs no warming.
@@ -36,7 +38,7 @@ import type { Logger } from '../log.js';
 import { LeaderConnection } from './leader-connection.js';
 
 /** CPU time of the main thread the warm-up may take (the compiler threads' is extra: see above). */
-const WARM_UP_MS = 100;
+const WARM_UP_MS = 300;
 /** Reads of the synthetic stream at most. */
 const MAX_ROUNDS = 2000;
 /** Linux's USER_HZ, the unit of /proc's CPU times. */
