@@ -10,7 +10,6 @@ import type { ClientTracking } from './tracking.js';
 
 export class Client {
   db: Db;
-  readonly reply = new Reply(2);
   /** Pub/sub subscriptions; null when there are none (not in subscribed mode). */
   subscriptions: Subscriptions | null = null;
   /** CLIENT TRACKING's mode; null while tracking is off (engine/tracking.ts). */
@@ -49,6 +48,8 @@ export class Client {
   constructor(
     readonly engine: Engine,
     readonly id: number,
+    /** Where its replies go: a `DiscardingReply` (protocol/) for a client whose replies nobody reads. */
+    readonly reply: Reply = new Reply(2),
   ) {
     this.db = engine.dbs[0];
   }

@@ -21,6 +21,8 @@
  * Every string given here must already be latin1 bytes (one byte per char); a bulk may
  * also be a packed string (protocol/packed-string.ts: a list element or stream value
  * too long for a latin1 string).
+ * A client whose replies nobody reads (the link from a leader) writes through a
+ * `DiscardingReply` (protocol/discarding-reply.ts), which overrides every writer here.
  * ARCHITECTURE.md, "Replies", has the measurements.
  */
 
@@ -254,13 +256,6 @@ export class Reply {
   private queued = 0;
   /** Set by the owner of a socket that runs producers (the broker's connection): may `stream`. */
   streamable = false;
-  /**
-   * Replies are not written at all, only errors counted (and told to `onError`): the
-   * link from a leader, which reads none, as redis-server's prepareClientToWrite refuses
-   * its master client. Building a reply to drop it cost a follower a tenth of the CPU of
-   * an XADD it applied.
-   */
-  discard = false;
 
   constructor(public resp: Protocol = 2) {}
 
@@ -271,7 +266,7 @@ export class Reply {
 
   /** Whether a command may hand the rest of its reply to a producer: not while replies are muted (pushes tracked). */
   get canStream(): boolean {
-    return this.streamable && this.pushSpans === null && !this.discard;
+    return this.streamable && this.pushSpans === null;
   }
 
   /** Producers waiting or running. */
@@ -433,13 +428,11 @@ export class Reply {
   }
 
   simple(s: string): void {
-    if (this.discard) return;
     this.line(43, s);
   }
 
   /** A simple string given as bytes (a MONITOR line too long for a JS string); they must hold no CR or LF. */
   simpleBytes(bytes: Uint8Array): void {
-    if (this.discard) return;
     this.room(bytes.length + 3);
     current.buf[current.used++] = 43;
     current.buf.set(bytes, current.used);
@@ -448,21 +441,24 @@ export class Reply {
   }
 
   ok(): void {
-    if (this.discard) return;
     this.constant('+OK\r\n');
   }
 
   /** An error reply; `message` starts with its code, e.g. `ERR syntax error`. */
   error(message: string): void {
+    this.line(45, this.countError(message));
+  }
+
+  /** Counts an error reply and tells `onError` of it; returns its text as written. */
+  protected countError(message: string): string {
     // A newline inside an error would break the protocol; redis-server blanks them too.
     if (message.includes('\n') || message.includes('\r')) message = message.replace(/[\r\n]/g, ' ');
     this.errors++;
     if (this.onError !== null) this.onError(message);
-    if (!this.discard) this.line(45, message);
+    return message;
   }
 
   int(n: number | bigint): void {
-    if (this.discard) return;
     if (typeof n === 'number' && Number.isSafeInteger(n)) {
       this.room(HEADER_ROOM);
       this.header(58, n);
@@ -472,7 +468,6 @@ export class Reply {
   }
 
   bulk(s: string): void {
-    if (this.discard) return;
     if (isPacked(s)) return this.packedBulk(s);
     this.room(s.length + BULK_ROOM);
     current.used = writeBulk(current.buf, current.used, s);
@@ -493,7 +488,6 @@ export class Reply {
    * and the offset in locals, rather than through a `bulk` call per element.
    */
   bulkRun(values: readonly string[], from: number, to: number): void {
-    if (this.discard) return;
     let i = from;
     while (i < to) {
       let need = 0;
@@ -532,7 +526,6 @@ export class Reply {
 
   /** A bulk of `s.slice(start, end)`, without making that string when it is short. */
   bulkSlice(s: string, start: number, end: number): void {
-    if (this.discard) return;
     const len = end - start;
     if (len >= SHORT_STRING) return this.bulk(s.slice(start, end));
     this.room(len + HEADER_ROOM + 2);
@@ -553,7 +546,6 @@ export class Reply {
    * twice the copy of bytes. `seq` is a safe integer.
    */
   streamEntryHead(msHi: number, msLo: number, seq: number, items: number): void {
-    if (this.discard) return;
     const ms = lastMs;
     if (msLo !== ms.lo || msHi !== ms.hi) ms.set(msHi, msLo);
     const digits = ms.digits;
@@ -590,7 +582,6 @@ export class Reply {
    * once: a call per bulk cost more than writing it.
    */
   prefixedBulks(names: readonly string[] | null, text: string, at: number, items: number): void {
-    if (this.discard) return;
     let need = 0;
     let p = at;
     for (let k = 0; k < items; k++) {
@@ -644,7 +635,6 @@ export class Reply {
 
   /** A bulk whose payload is bytes; they are copied, so the caller may change them afterwards. */
   bulkBytes(bytes: Uint8Array): void {
-    if (this.discard) return;
     const len = bytes.length;
     this.room(len + HEADER_ROOM + 2);
     this.header(36, len);
@@ -661,25 +651,21 @@ export class Reply {
 
   /** The null bulk string (`$-1` / `_`). */
   nil(): void {
-    if (this.discard) return;
     this.constant(this.resp === 2 ? '$-1\r\n' : '_\r\n');
   }
 
   /** The null array (`*-1` / `_`). */
   nilArray(): void {
-    if (this.discard) return;
     this.constant(this.resp === 2 ? '*-1\r\n' : '_\r\n');
   }
 
   array(n: number): void {
-    if (this.discard) return;
     this.room(HEADER_ROOM);
     this.header(42, n);
   }
 
   /** A map of n pairs; a flat array of 2n elements in RESP2. */
   map(n: number): void {
-    if (this.discard) return;
     this.room(HEADER_ROOM);
     if (this.resp === 2) this.header(42, 2 * n);
     else this.header(37, n);
@@ -687,14 +673,12 @@ export class Reply {
 
   /** A set of n elements; an array in RESP2. */
   set(n: number): void {
-    if (this.discard) return;
     this.room(HEADER_ROOM);
     this.header(this.resp === 2 ? 42 : 126, n);
   }
 
   /** An out-of-band push of n elements; an array in RESP2. */
   push(n: number): void {
-    if (this.discard) return;
     this.room(HEADER_ROOM);
     this.header(this.resp === 2 ? 42 : 62, n);
   }
@@ -713,7 +697,6 @@ export class Reply {
    * message), never changed afterwards: held by reference unless this writer owns the slab.
    */
   shared(bytes: Buffer): void {
-    if (this.discard) return;
     if (current.owner === this) {
       this.room(bytes.length);
       current.buf.set(bytes, current.used);
@@ -766,14 +749,12 @@ export class Reply {
   }
 
   bool(b: boolean): void {
-    if (this.discard) return;
     if (this.resp === 2) this.constant(b ? ':1\r\n' : ':0\r\n');
     else this.constant(b ? '#t\r\n' : '#f\r\n');
   }
 
   /** A double as redis-server formats it (`%.17g`); a bulk string in RESP2. */
   double(d: number): void {
-    if (this.discard) return;
     const s = formatDouble(d);
     if (this.resp === 2) this.bulk(s);
     else this.line(44, s);
@@ -784,21 +765,18 @@ export class Reply {
    * writes coordinates); a bulk string in RESP2.
    */
   doubleText(s: string): void {
-    if (this.discard) return;
     if (this.resp === 2) this.bulk(s);
     else this.line(44, s);
   }
 
   /** A big number (`(digits`); a bulk string in RESP2. */
   bigNumber(digits: string): void {
-    if (this.discard) return;
     if (this.resp === 2) this.bulk(digits);
     else this.line(40, digits);
   }
 
   /** Verbatim text (`=len\r\ntxt:...`); a bulk string in RESP2. */
   verbatim(s: string, format = 'txt'): void {
-    if (this.discard) return;
     if (this.resp === 2) return this.bulk(s);
     this.room(s.length + format.length + HEADER_ROOM + 3);
     this.header(61, s.length + format.length + 1);
@@ -840,7 +818,6 @@ export class Reply {
    * `endDeferred`, which writes the header there.
    */
   beginDeferred(): number {
-    if (this.discard) return this.position;
     this.room(DEFERRED_ROOM);
     const mark = this.position;
     current.used += DEFERRED_ROOM;
@@ -853,7 +830,6 @@ export class Reply {
    * starting the piece after it, or by splitting the piece around it (no copy).
    */
   endDeferred(mark: number, kind: 'array' | 'map' | 'set', n: number): void {
-    if (this.discard) return;
     const type = kind === 'array' || this.resp === 2 ? 42 : kind === 'map' ? 37 : 126;
     const count = kind === 'map' && this.resp === 2 ? 2 * n : n;
     const size = headerSize(count);

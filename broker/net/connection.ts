@@ -13,7 +13,7 @@
 import type { Socket } from 'node:net';
 import { Client } from '../../engine/client.js';
 import { RespParser, type LargeCommand } from '../../protocol/parser.js';
-import { sent } from '../../protocol/reply.js';
+import { sent, type Reply } from '../../protocol/reply.js';
 import { argsOf, type Arg, type Argv, type Command } from '../../engine/command.js';
 import type { CommandHost, ConnectionHost } from '../server.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
@@ -133,8 +133,9 @@ export class Connection extends Client {
     readonly socket: Socket,
     id: number,
     directIo = false,
+    reply?: Reply,
   ) {
-    super(broker.engine, id);
+    super(broker.engine, id, reply);
     this.broker = broker;
     this.host = broker;
     this.dispatcher = broker.dispatcher;

@@ -4,7 +4,8 @@
  * whose commands run through dispatch like anyone's, with what redis-server grants its
  * master: no authentication, no bulk length or query buffer limit, no replies (the
  * leader reads none but REPLCONF ACK, which the link writes itself; they are not even
- * built, `Reply.discard`, as redis-server's prepareClientToWrite refuses its master),
+ * built: its writer is a `DiscardingReply`, as redis-server's prepareClientToWrite
+ * refuses its master),
  * keys past their expiry still visible (engine/client.ts `fromLeader`), its commands
  * obeyed past the limits set for clients (`mustObey`), and writes on a read-only
  * follower (dispatch exempts the `master` kind).
@@ -15,6 +16,7 @@
  */
 import type { Socket } from 'node:net';
 import { Connection } from '../net/connection.js';
+import { DiscardingReply } from '../../protocol/discarding-reply.js';
 import type { CommandHost, ConnectionHost } from '../server.js';
 
 export class LeaderConnection extends Connection {
@@ -27,7 +29,7 @@ export class LeaderConnection extends Connection {
     /** REPLCONF GETACK: the link sends its acknowledgement now. */
     readonly ackNow: () => void,
   ) {
-    super(broker, socket, id);
+    super(broker, socket, id, false, new DiscardingReply());
     this.kind = 'master';
     this.fromLeader = true;
     this.mustObey = true;
@@ -35,7 +37,6 @@ export class LeaderConnection extends Connection {
     this.firstBytes = null;
     this.setAuthenticated(true);
     this.parser.maxBulkLen = Number.MAX_SAFE_INTEGER;
-    this.reply.discard = true;
     // A command of the stream that fails here (a type this broker lacks, a diverged
     // dataset) is said loudly, in redis-server's words: the leader never sees the error.
     this.reply.onError = (message) => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatDouble, formatG, PushMessage, Reply, sent, type Protocol, type ReplyProducer, type RespValue } from '../../protocol/reply.js';
+import { DiscardingReply } from '../../protocol/discarding-reply.js';
 import { hasRedisServer, NO_REDIS } from '../harness/servers.js';
 import { suiteClient, suiteRedis } from '../harness/suite.js';
 
@@ -18,6 +19,48 @@ function written(resp: Protocol, write: (r: Reply) => void): string {
 function text(out: readonly Buffer[]): string {
   return Buffer.concat(out).toString('latin1');
 }
+
+/** Reply's public methods. */
+type ReplyMethod = { [K in keyof Reply]: Reply[K] extends (...args: never[]) => unknown ? K : never }[keyof Reply];
+/** The public methods of Reply that move the output rather than write it: a DiscardingReply keeps them. */
+const OUTPUT_METHODS = ['take', 'takeUpTo', 'truncate', 'produce', 'dropProducers', 'markPush', 'trackPushes', 'settlePushes'] as const;
+/**
+ * The others, which write: a DiscardingReply overrides each. Typed as every public method
+ * but those above, so a method added to Reply fails the build until it is listed here
+ * (and overridden) or there.
+ */
+const WRITERS: Record<Exclude<ReplyMethod, (typeof OUTPUT_METHODS)[number]>, true> = {
+  stream: true,
+  simple: true,
+  simpleBytes: true,
+  ok: true,
+  error: true,
+  int: true,
+  bulk: true,
+  bulkRun: true,
+  bulkSlice: true,
+  streamEntryHead: true,
+  prefixedBulks: true,
+  bulkBytes: true,
+  bulkOrNil: true,
+  nil: true,
+  nilArray: true,
+  array: true,
+  map: true,
+  set: true,
+  push: true,
+  message: true,
+  shared: true,
+  bool: true,
+  double: true,
+  doubleText: true,
+  bigNumber: true,
+  verbatim: true,
+  bulks: true,
+  value: true,
+  beginDeferred: true,
+  endDeferred: true,
+};
 
 describe('Reply', () => {
   const both: [string, (r: Reply) => void, string, string][] = [
@@ -60,22 +103,35 @@ describe('Reply', () => {
     expect(written(3, write)).toBe(resp3);
   });
 
-  it('writes nothing while discarding (the link from a leader), and still counts and reports errors', () => {
+  it('writes nothing into a DiscardingReply (the link from a leader), and still counts and reports errors', () => {
     const seen: string[] = [];
-    const r = new Reply();
-    r.discard = true;
+    const r = new DiscardingReply();
     r.streamable = true;
     r.onError = (m) => seen.push(m);
     for (const [, write] of both) write(r);
+    r.simpleBytes(Buffer.from('x'));
     r.bulkRun(['a', 'bc'], 0, 2);
     r.int(18446744073709551615n);
     r.shared(Buffer.from('+x\r\n'));
+    r.doubleText('1.5');
+    r.bigNumber('12345678901234567890');
+    r.value([1, 'a', null, { simple: 'OK' }, { map: [['k', 'v']] }, { set: ['m'] }]);
     r.endDeferred(r.beginDeferred(), 'array', 3);
+    r.error('ERR two\r\nlines');
     expect(r.canStream).toBe(false);
+    const producer = new BulkProducer(['a']);
+    r.stream(producer);
+    expect(producer.released).toBe(1);
+    expect(r.streams).toBe(0);
     expect(r.position).toBe(0);
     expect(r.take()).toEqual([]);
-    expect(r.errors).toBe(1);
-    expect(seen).toEqual(['ERR boom']);
+    expect(r.errors).toBe(2);
+    expect(seen).toEqual(['ERR boom', 'ERR two  lines']);
+  });
+
+  it('has DiscardingReply override every writer of Reply, and nothing that moves output', () => {
+    for (const name of Object.keys(WRITERS)) expect(Object.hasOwn(DiscardingReply.prototype, name), name).toBe(true);
+    for (const name of OUTPUT_METHODS) expect(Object.hasOwn(DiscardingReply.prototype, name), name).toBe(false);
   });
 
   it('writes the millisecond parts of consecutive stream IDs right, stepped up, down and across a digit count', () => {
