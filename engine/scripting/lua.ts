@@ -611,7 +611,7 @@ const TABLE_51: Record<string, [string, string][]> = {
   'ltable.js': [
     [
       '        this.strong = new Map();\n        this.dead_strong = new Map();\n        this.dead_weak = void 0; /* initialised when needed */\n        this.f = void 0; /* first entry */\n        this.l = void 0; /* last entry */\n',
-      '        this.strong = new Map();\n        this.array = [];\n        this.node = EMPTY_NODES;\n        this.lastfree = 0;\n        this.intkeys = false;\n',
+      '        this.strong = NO_KEYS;\n        this.array = [];\n        this.node = EMPTY_NODES;\n        this.lastfree = 0;\n        this.intkeys = false;\n',
     ],
   ],
   'lvm.js': [
@@ -649,6 +649,12 @@ const TABLE_51_REGION = {
 const TABLE_51_CODE = `
 const MAXBITS = 26;
 const EMPTY_NODES = [];
+/* The key map of every table without keys outside its array part (KEYS, ARGV, a list): a Map is made at the first such key (ownkeys); only lookups reach this one. */
+const NO_KEYS = new Map();
+const ownkeys = function(t) {
+    if (t.strong === NO_KEYS) t.strong = new Map();
+    return t.strong;
+};
 const nums = new Int32Array(MAXBITS + 1);
 const number64 = new Float64Array(1);
 const number32 = new Uint32Array(number64.buffer);
@@ -714,7 +720,7 @@ const newintkey = function(t, k, value) {
     if (t.node.length > 0) {
         const e = {k: k, key: new lobject.TValue(LUA_TNUMINT, k), value: new lobject.TValue(value.type, value.value), h: numberhash(k), m: true, i: 0, nx: -1};
         if (place(t, e)) {
-            t.strong.set(k, e);
+            ownkeys(t).set(k, e);
             t.intkeys = true;
             return true;
         }
@@ -729,7 +735,7 @@ const newhashkey = function(t, k, type, kv, h, m, value) {
         rehash(t, null);
         place(t, e);
     }
-    t.strong.set(k, e);
+    ownkeys(t).set(k, e);
 };
 const inarray = function(t, k) {
     return k >= 1 && k <= t.array.length && (k | 0) === k;
@@ -801,7 +807,7 @@ const luaH_resize = function(t, nasize, nhsize) {
             const k = nasize + i + 1;
             const e = {k: k, key: new lobject.TValue(LUA_TNUMINT, k), value: vanishing[i], h: numberhash(k), m: true, i: 0, nx: -1};
             place(t, e);
-            t.strong.set(k, e);
+            ownkeys(t).set(k, e);
             t.intkeys = true;
         }
     }
