@@ -9,7 +9,7 @@
  * differs); struct supports the formats b B h H i I l L T f d s c x and < > ! = with
  * optional sizes, not Lua 5.1 struct's alignment padding ('!' sets it, unused).
  */
-import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, cLong, cUnsignedLong, stringAt, stringValueAt, type LuaJsFunction, type LuaState } from './lua.js';
+import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, cLong, cUnsignedLong, forEachEntry, rawGetInt, stringAt, stringValueAt, stringValueOf, valueAt, type LuaTable, type LuaValue, type LuaJsFunction, type LuaState } from './lua.js';
 
 /** Registers `fns` as fields of the table on top of the stack. */
 export function setFunctions(L: LuaState, fns: Record<string, LuaJsFunction>): void {
@@ -156,33 +156,44 @@ class JsonWriter {
 
 const json = new JsonWriter();
 
-function jsonEncodeValue(L: LuaState, idx: number, depth: number): void {
-  switch (lua.lua_type(L, idx)) {
+/**
+ * cjson.encode walks the tables themselves (forEachEntry, rawGetInt: `next`'s order
+ * and lua_rawgeti's values) rather than through the stack: a stack walk cost about ten
+ * API calls per field.
+ */
+function jsonEncodeValue(L: LuaState, v: LuaValue, depth: number): void {
+  switch (v.type & 0x0f) {
     case lua.LUA_TSTRING:
-      return json.string(stringValueAt(L, idx));
+      return json.string(stringValueOf(v));
     case lua.LUA_TNUMBER:
-      return jsonEncodeNumber(L, idx);
+      return jsonEncodeNumber(L, v.value as number);
     case lua.LUA_TBOOLEAN:
-      return json.ascii(lua.lua_toboolean(L, idx) ? 'true' : 'false');
+      return json.ascii(v.value ? 'true' : 'false');
     case lua.LUA_TNIL:
       return json.ascii('null');
     case lua.LUA_TTABLE:
-      if (lua.lua_topointer(L, idx) === jsonNull) return json.ascii('null');
+      if (v.value === jsonNull) return json.ascii('null');
       if (depth >= 1000) raiseWhere(L, 'Cannot serialise, excessive nesting (1001)');
-      return jsonEncodeTable(L, lua.lua_absindex(L, idx), depth + 1);
+      return jsonEncodeTable(L, v.value as LuaTable, depth + 1);
     default:
-      return raiseWhere(L, `Cannot serialise ${typeName(L, idx)}: type not supported`);
+      return raiseWhere(L, `Cannot serialise ${typeName(v.type)}: type not supported`);
   }
 }
 
-function jsonEncodeNumber(L: LuaState, idx: number): void {
-  const n = lua.lua_tonumber(L, idx);
+function jsonEncodeNumber(L: LuaState, n: number): void {
   if (!Number.isFinite(n)) raiseWhere(L, 'Cannot serialise number: must not be NaN or Inf');
   json.ascii(formatG14(n));
 }
 
-function typeName(L: LuaState, idx: number): string {
-  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][lua.lua_type(L, idx)] ?? 'value';
+/** lua_typename of a value's type (`type & 0x0f`, its variant bits aside). */
+function typeName(type: number): string {
+  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][type & 0x0f] ?? 'value';
+}
+
+/** A table key as a number (an array part's index, or a number key), 0 for any other key. */
+function keyNumber(k: LuaValue | number): number {
+  if (typeof k === 'number') return k;
+  return (k.type & 0x0f) === lua.LUA_TNUMBER ? (k.value as number) : 0;
 }
 
 /**
@@ -190,55 +201,54 @@ function typeName(L: LuaState, idx: number): string {
  * (holes encode as null), 0 for an empty table, -1 for an object; a too sparse array
  * is an error.
  */
-function jsonArrayLength(L: LuaState, t: number): number {
+function jsonArrayLength(L: LuaState, t: LuaTable): number {
   let max = 0;
   let items = 0;
-  lua.lua_pushnil(L);
-  while (lua.lua_next(L, t) !== 0) {
-    lua.lua_pop(L, 1);
-    const k = lua.lua_type(L, -1) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, -1) : 0;
+  forEachEntry(t, (key) => {
+    const k = keyNumber(key);
     if (!(Number.isInteger(k) && k >= 1)) {
-      lua.lua_pop(L, 1);
-      return -1;
+      max = -1;
+      return false;
     }
     if (k > max) max = k;
     items++;
-  }
+    return true;
+  });
   if (max > items * SPARSE_RATIO && max > SPARSE_SAFE) raiseWhere(L, 'Cannot serialise table: excessively sparse array');
   return max;
 }
 
-function jsonEncodeTable(L: LuaState, t: number, depth: number): void {
-  // Each level holds a key and a value on the stack (lua-cjson's json_check_encode_depth).
-  if (!lua.lua_checkstack(L, 3)) raiseWhere(L, `Cannot serialise, excessive nesting (${depth})`);
+function jsonEncodeTable(L: LuaState, t: LuaTable, depth: number): void {
+  // lua-cjson's json_check_encode_depth: each level held a key and a value on the stack, and asks for 3 slots more.
+  if (!lua.lua_checkstack(L, 2 * (depth - 1) + 3)) raiseWhere(L, `Cannot serialise, excessive nesting (${depth})`);
   const length = jsonArrayLength(L, t);
   if (length > 0) {
     json.byte(91);
     for (let i = 1; i <= length; i++) {
       if (i > 1) json.byte(44);
-      lua.lua_rawgeti(L, t, i);
-      jsonEncodeValue(L, -1, depth);
-      lua.lua_pop(L, 1);
+      jsonEncodeValue(L, rawGetInt(t, i), depth);
     }
     return json.byte(93);
   }
   json.byte(123);
   let first = true;
-  lua.lua_pushnil(L);
-  while (lua.lua_next(L, t) !== 0) {
+  forEachEntry(t, (key, value) => {
     if (!first) json.byte(44);
     first = false;
-    const keyType = lua.lua_type(L, -2);
-    if (keyType === lua.LUA_TSTRING) json.string(stringValueAt(L, -2));
-    else if (keyType === lua.LUA_TNUMBER) {
+    if (typeof key === 'number') {
       json.byte(34);
-      jsonEncodeNumber(L, -2);
+      jsonEncodeNumber(L, key);
       json.byte(34);
-    } else raiseWhere(L, `Cannot serialise ${typeName(L, -2)}: table key must be a number or string`);
+    } else if ((key.type & 0x0f) === lua.LUA_TSTRING) json.string(stringValueOf(key));
+    else if ((key.type & 0x0f) === lua.LUA_TNUMBER) {
+      json.byte(34);
+      jsonEncodeNumber(L, key.value as number);
+      json.byte(34);
+    } else raiseWhere(L, `Cannot serialise ${typeName(key.type)}: table key must be a number or string`);
     json.byte(58);
-    jsonEncodeValue(L, -1, depth);
-    lua.lua_pop(L, 1);
-  }
+    jsonEncodeValue(L, value, depth);
+    return true;
+  });
   json.byte(125);
 }
 
@@ -270,7 +280,7 @@ const cjsonLibrary: Record<string, LuaJsFunction> = {
   encode: (L) => {
     if (lua.lua_gettop(L) !== 1) raise(L, 'bad argument #1 to \'encode\' (expected 1 argument)');
     json.reset();
-    jsonEncodeValue(L, 1, 0);
+    jsonEncodeValue(L, valueAt(L, 1), 0);
     pushBytes(L, json.buf, 0, json.length);
     return 1;
   },

@@ -1208,6 +1208,7 @@ interface FengariObjects {
 }
 interface FengariTables {
   luaH_setint: (t: unknown, key: number, value: { type: number; value: unknown }) => void;
+  luaH_getint: (t: LuaTable, key: number) => LuaValue;
 }
 let internals!: { lstring: FengariStrings; lobject: FengariObjects; ltable: FengariTables };
 
@@ -1246,14 +1247,16 @@ export function luaName(s: string): Str {
 export function clearAboveTop(L: LuaState): void {
   const state = L as unknown as StateInternals;
   const stack = state.stack;
+  const nil = lua.LUA_TNIL;
   for (let i = state.top; i < stack.length; i++) {
     const slot = stack[i];
     if (slot === undefined) continue;
     if (slot.captured) {
       stack[i] = undefined;
       if (i < state.fresh) state.fresh = i;
-    } else {
-      slot.type = lua.LUA_TNIL;
+    } else if (slot.type !== nil) {
+      // Most slots above a script's registers were never written: read, not written again.
+      slot.type = nil;
       slot.value = null;
     }
   }
@@ -1357,6 +1360,47 @@ export function pushName(L: LuaState, s: string): void {
     nameStrings.set(s, ts);
   }
   internals.lobject.pushsvalue2s(L, ts);
+}
+
+/** A value in a table or on the stack (fengari's TValue): `type` with its variant bits (`type & 0x0f` is lua_type's). */
+export interface LuaValue {
+  readonly type: number;
+  readonly value: unknown;
+}
+
+/** A table's two parts as TABLE_51 lays them out: what `next` walks, in its order. */
+export interface LuaTable {
+  readonly array: readonly LuaValue[];
+  readonly node: readonly ({ readonly key: LuaValue; readonly value: LuaValue } | null)[];
+}
+
+/** The value at `idx` (a positive index in the running JavaScript function's frame, or a negative one from the top). */
+export function valueAt(L: LuaState, idx: number): LuaValue {
+  return slotAt(L as unknown as StateInternals, idx);
+}
+
+/** Calls `f` with each key and value of `t` that `next` would give, in its order (luaH_next), without the stack; stops when `f` returns false. */
+export function forEachEntry(t: LuaTable, f: (key: LuaValue | number, value: LuaValue) => boolean): void {
+  const array = t.array;
+  for (let i = 0; i < array.length; i++) {
+    if (array[i].type !== lua.LUA_TNIL && !f(i + 1, array[i])) return;
+  }
+  const node = t.node;
+  for (let i = 0; i < node.length; i++) {
+    const e = node[i];
+    if (e !== null && e.value.type !== lua.LUA_TNIL && !f(e.key, e.value)) return;
+  }
+}
+
+/** t[n], raw (lua_rawgeti without the stack). */
+export function rawGetInt(t: LuaTable, n: number): LuaValue {
+  return internals.ltable.luaH_getint(t, n);
+}
+
+/** A string value's text when it has no bytes yet, else its bytes (stringValueAt's, for a value out of a table). */
+export function stringValueOf(v: LuaValue): string | Str {
+  const ts = v.value as FengariString;
+  return ts.realstring ?? ts.text!;
 }
 
 export function isReadonly(L: LuaState, idx: number): boolean {

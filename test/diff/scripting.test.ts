@@ -376,6 +376,13 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
       'local t = {} local c = t for i = 1, 999 do c[1] = {} c = c[1] end return #cjson.encode(t)',
       'return cjson.encode(0/0)',
       'return cjson.encode(function() end)',
+      // cjson.encode walks tables directly (libs.ts): their order, holes, nulls, mixed keys and refused values.
+      'return cjson.encode({a = {1, nil, 3}, b = cjson.null, c = {x = false}, d = {cjson.null, true}})',
+      'return cjson.encode({1, 2, x = 3})',
+      'return cjson.encode({[1/0] = 1})',
+      'return cjson.encode({f = tostring})',
+      'return cjson.encode({[{}] = 1})',
+      "local t = {} for i = 1, 12 do t[i] = i end t[5] = nil t[11] = nil return cjson.encode(t)",
     );
   });
 
