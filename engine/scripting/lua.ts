@@ -1126,6 +1126,22 @@ function withTable51(source: string): string {
   return source.slice(0, from) + TABLE_51_CODE + source.slice(to);
 }
 
+/**
+ * The interpreter's `switch` on opcodes with numbers for labels: fengari's labels are
+ * constants read from lopcodes.js (`case OP_MOVE:`), which V8 compiles into a chain of
+ * comparisons, one per opcode before the one running (an OP_CALL made 36); literal
+ * integers give it a jump table.
+ */
+const OPCODE_CASE = /case (OP_[A-Z]+):/g;
+
+function withOpcodeNumbers(source: string): string {
+  const { OpCodesI } = require('fengari/src/lopcodes.js') as { OpCodesI: Record<string, number> };
+  return source.replace(OPCODE_CASE, (_, name: string) => {
+    if (!(name in OpCodesI)) throw new Error(`fengari's lvm.js names an unknown opcode: ${name}`);
+    return `case ${OpCodesI[name]}: /* ${name} */`;
+  });
+}
+
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
@@ -1137,6 +1153,7 @@ function patchedSource(file: string, source: string): string {
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
   if (name in TEXT_STRING_HELPERS) out += TEXT_STRING_HELPERS[name];
   if (name === 'lobject.js') out += FB2INT;
+  if (name === 'lvm.js') out = withOpcodeNumbers(out);
   out = out.replace(STACK_DELETE, '$2;');
   out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
