@@ -1127,19 +1127,52 @@ function withTable51(source: string): string {
 }
 
 /**
- * The interpreter's `switch` on opcodes with numbers for labels: fengari's labels are
- * constants read from lopcodes.js (`case OP_MOVE:`), which V8 compiles into a chain of
- * comparisons, one per opcode before the one running (an OP_CALL made 36); literal
- * integers give it a jump table.
+ * `switch` statements with numbers for labels: fengari's labels are constants read
+ * from other modules (`case OP_MOVE:`, `case LUA_TSHRSTR:`), which V8 compiles into a
+ * chain of comparisons, one per label before the one that matches (the interpreter's
+ * OP_CALL made 36); literal integers give it a jump table. The opcodes come from
+ * lopcodes.js; the type tags are defs.js's (checked against it once fengari is loaded,
+ * which cannot be required while it loads).
  */
 const OPCODE_CASE = /case (OP_[A-Z]+):/g;
+const TYPE_CASE = /case (LUA_T[A-Z]+):/g;
+const TYPE_TAGS: Record<string, number> = {
+  LUA_TNONE: -1,
+  LUA_TNIL: 0,
+  LUA_TBOOLEAN: 1,
+  LUA_TLIGHTUSERDATA: 2,
+  LUA_TNUMBER: 3,
+  LUA_TSTRING: 4,
+  LUA_TTABLE: 5,
+  LUA_TFUNCTION: 6,
+  LUA_TUSERDATA: 7,
+  LUA_TTHREAD: 8,
+  LUA_TSHRSTR: 4,
+  LUA_TLNGSTR: 4 | (1 << 4),
+  LUA_TNUMFLT: 3,
+  LUA_TNUMINT: 3 | (1 << 4),
+  LUA_TLCL: 6,
+  LUA_TLCF: 6 | (1 << 4),
+  LUA_TCCL: 6 | (2 << 4),
+};
 
-function withOpcodeNumbers(source: string): string {
+function withCaseNumbers(name: string, source: string): string {
+  const number = (table: Record<string, number>, what: string) => (_: string, label: string) => {
+    if (!(label in table)) throw new Error(`fengari's ${name} names an unknown ${what}: ${label}`);
+    return `case ${table[label]}: /* ${label} */`;
+  };
+  const out = source.replace(TYPE_CASE, number(TYPE_TAGS, 'type tag'));
+  if (name !== 'lvm.js') return out;
   const { OpCodesI } = require('fengari/src/lopcodes.js') as { OpCodesI: Record<string, number> };
-  return source.replace(OPCODE_CASE, (_, name: string) => {
-    if (!(name in OpCodesI)) throw new Error(`fengari's lvm.js names an unknown opcode: ${name}`);
-    return `case ${OpCodesI[name]}: /* ${name} */`;
-  });
+  return out.replace(OPCODE_CASE, number(OpCodesI, 'opcode'));
+}
+
+/** TYPE_TAGS as defs.js has them. */
+function checkTypeTags(): void {
+  const { constant_types: types } = require('fengari/src/defs.js') as { constant_types: Record<string, number> };
+  for (const [tag, value] of Object.entries(TYPE_TAGS)) {
+    if (types[tag] !== value) throw new Error(`fengari's ${tag} is ${types[tag]}, not ${value}`);
+  }
 }
 
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
@@ -1153,7 +1186,7 @@ function patchedSource(file: string, source: string): string {
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
   if (name in TEXT_STRING_HELPERS) out += TEXT_STRING_HELPERS[name];
   if (name === 'lobject.js') out += FB2INT;
-  if (name === 'lvm.js') out = withOpcodeNumbers(out);
+  if (name !== 'defs.js') out = withCaseNumbers(name, out);
   out = out.replace(STACK_DELETE, '$2;');
   out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
@@ -1199,6 +1232,7 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   lstring.luaS_hash = stringKey;
   lstring.luaS_hashlongstr = stringObjectKey;
   const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
+  checkTypeTags();
   internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects, ltable: require('fengari/src/ltable.js') as FengariTables };
   // Loaded after the whole of fengari (its modules require each other in a cycle).
   const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
