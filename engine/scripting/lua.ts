@@ -54,6 +54,8 @@ export interface LuaApi {
   lua_call(L: LuaState, nargs: number, nresults: number): void;
   lua_checkstack(L: LuaState, n: number): boolean;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
+  lua_pcallk(L: LuaState, nargs: number, nresults: number, msgh: number, ctx: number, k: (L: LuaState, status: number, ctx: number) => number): number;
+  lua_replace(L: LuaState, i: number): void;
   lua_createtable(L: LuaState, narr: number, nrec: number): void;
   lua_concat(L: LuaState, n: number): void;
   lua_error(L: LuaState): never;
