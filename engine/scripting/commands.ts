@@ -86,7 +86,7 @@ const FUNCTION_HELP = [
 function numkeysOrReply(c: Client, argv: string[]): number | null {
   const text = argv[2];
   const n = Number(text);
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n)) {
+  if (!isDecimalInteger(text) || !Number.isSafeInteger(n)) {
     c.reply.error(NOT_INTEGER);
     return null;
   }
@@ -99,6 +99,17 @@ function numkeysOrReply(c: Client, argv: string[]): number | null {
     return null;
   }
   return n;
+}
+
+/** Whether `text` is /^-?[0-9]+$/ (a loop: this runs on every EVAL and FCALL). */
+function isDecimalInteger(text: string): boolean {
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === text.length) return false;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** The flags of the script or function about to run, checked against the command running it (scriptPrepareForRun). */
@@ -123,9 +134,9 @@ export function scriptingCommands<C extends Client>(scripting: Scripting<C>): re
     let sha: string;
     let script;
     if (bySha) {
-      sha = argv[1].toLowerCase();
-      script = scripting.scripts.get(sha);
+      script = scripting.scriptBySha(argv[1]);
       if (script === undefined) return c.reply.error(NOSCRIPT);
+      sha = script.sha;
     } else {
       const loaded = scripting.loadScript(argv[1]);
       if ('error' in loaded) return c.reply.error(loaded.error);

@@ -9,7 +9,7 @@
  * differs); struct supports the formats b B h H i I l L T f d s c x and < > ! = with
  * optional sizes, not Lua 5.1 struct's alignment padding ('!' sets it, unused).
  */
-import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, cLong, cUnsignedLong, stringAt, type LuaJsFunction, type LuaState } from './lua.js';
+import { lua, lauxlib, latin1, luaBytes, luaName, pushBytes, pushLatin1, raise, raiseWhere, formatG14, cLong, cUnsignedLong, forEachEntry, rawGetInt, stringAt, stringValueAt, stringValueOf, valueAt, type LuaTable, type LuaValue, type LuaJsFunction, type LuaState } from './lua.js';
 
 /** Registers `fns` as fields of the table on top of the stack. */
 export function setFunctions(L: LuaState, fns: Record<string, LuaJsFunction>): void {
@@ -130,14 +130,15 @@ class JsonWriter {
     for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
   }
 
-  /** A Lua string's bytes as a JSON string, escaped as lua-cjson does. */
-  string(bytes: Uint8Array): void {
-    this.room(bytes.length * 6 + 2);
+  /** A Lua string (its bytes, or its latin1 text when it has no bytes: stringValueAt) as a JSON string, escaped as lua-cjson does. */
+  string(value: Uint8Array | string): void {
+    this.room(value.length * 6 + 2);
     const buf = this.buf;
     let n = this.length;
     buf[n++] = 34;
-    for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i];
+    const text = typeof value === 'string';
+    for (let i = 0; i < value.length; i++) {
+      const b = text ? value.charCodeAt(i) : value[i];
       const escape = JSON_ESCAPES[b];
       if (escape === null) buf[n++] = b;
       else for (let j = 0; j < escape.length; j++) buf[n++] = escape[j];
@@ -155,33 +156,44 @@ class JsonWriter {
 
 const json = new JsonWriter();
 
-function jsonEncodeValue(L: LuaState, idx: number, depth: number): void {
-  switch (lua.lua_type(L, idx)) {
+/**
+ * cjson.encode walks the tables themselves (forEachEntry, rawGetInt: `next`'s order
+ * and lua_rawgeti's values) rather than through the stack: a stack walk cost about ten
+ * API calls per field.
+ */
+function jsonEncodeValue(L: LuaState, v: LuaValue, depth: number): void {
+  switch (v.type & 0x0f) {
     case lua.LUA_TSTRING:
-      return json.string(lua.lua_tolstring(L, idx)!);
+      return json.string(stringValueOf(v));
     case lua.LUA_TNUMBER:
-      return jsonEncodeNumber(L, idx);
+      return jsonEncodeNumber(L, v.value as number);
     case lua.LUA_TBOOLEAN:
-      return json.ascii(lua.lua_toboolean(L, idx) ? 'true' : 'false');
+      return json.ascii(v.value ? 'true' : 'false');
     case lua.LUA_TNIL:
       return json.ascii('null');
     case lua.LUA_TTABLE:
-      if (lua.lua_topointer(L, idx) === jsonNull) return json.ascii('null');
+      if (v.value === jsonNull) return json.ascii('null');
       if (depth >= 1000) raiseWhere(L, 'Cannot serialise, excessive nesting (1001)');
-      return jsonEncodeTable(L, lua.lua_absindex(L, idx), depth + 1);
+      return jsonEncodeTable(L, v.value as LuaTable, depth + 1);
     default:
-      return raiseWhere(L, `Cannot serialise ${typeName(L, idx)}: type not supported`);
+      return raiseWhere(L, `Cannot serialise ${typeName(v.type)}: type not supported`);
   }
 }
 
-function jsonEncodeNumber(L: LuaState, idx: number): void {
-  const n = lua.lua_tonumber(L, idx);
+function jsonEncodeNumber(L: LuaState, n: number): void {
   if (!Number.isFinite(n)) raiseWhere(L, 'Cannot serialise number: must not be NaN or Inf');
   json.ascii(formatG14(n));
 }
 
-function typeName(L: LuaState, idx: number): string {
-  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][lua.lua_type(L, idx)] ?? 'value';
+/** lua_typename of a value's type (`type & 0x0f`, its variant bits aside). */
+function typeName(type: number): string {
+  return ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'][type & 0x0f] ?? 'value';
+}
+
+/** A table key as a number (an array part's index, or a number key), 0 for any other key. */
+function keyNumber(k: LuaValue | number): number {
+  if (typeof k === 'number') return k;
+  return (k.type & 0x0f) === lua.LUA_TNUMBER ? (k.value as number) : 0;
 }
 
 /**
@@ -189,55 +201,54 @@ function typeName(L: LuaState, idx: number): string {
  * (holes encode as null), 0 for an empty table, -1 for an object; a too sparse array
  * is an error.
  */
-function jsonArrayLength(L: LuaState, t: number): number {
+function jsonArrayLength(L: LuaState, t: LuaTable): number {
   let max = 0;
   let items = 0;
-  lua.lua_pushnil(L);
-  while (lua.lua_next(L, t) !== 0) {
-    lua.lua_pop(L, 1);
-    const k = lua.lua_type(L, -1) === lua.LUA_TNUMBER ? lua.lua_tonumber(L, -1) : 0;
+  forEachEntry(t, (key) => {
+    const k = keyNumber(key);
     if (!(Number.isInteger(k) && k >= 1)) {
-      lua.lua_pop(L, 1);
-      return -1;
+      max = -1;
+      return false;
     }
     if (k > max) max = k;
     items++;
-  }
+    return true;
+  });
   if (max > items * SPARSE_RATIO && max > SPARSE_SAFE) raiseWhere(L, 'Cannot serialise table: excessively sparse array');
   return max;
 }
 
-function jsonEncodeTable(L: LuaState, t: number, depth: number): void {
-  // Each level holds a key and a value on the stack (lua-cjson's json_check_encode_depth).
-  if (!lua.lua_checkstack(L, 3)) raiseWhere(L, `Cannot serialise, excessive nesting (${depth})`);
+function jsonEncodeTable(L: LuaState, t: LuaTable, depth: number): void {
+  // lua-cjson's json_check_encode_depth: each level held a key and a value on the stack, and asks for 3 slots more.
+  if (!lua.lua_checkstack(L, 2 * (depth - 1) + 3)) raiseWhere(L, `Cannot serialise, excessive nesting (${depth})`);
   const length = jsonArrayLength(L, t);
   if (length > 0) {
     json.byte(91);
     for (let i = 1; i <= length; i++) {
       if (i > 1) json.byte(44);
-      lua.lua_rawgeti(L, t, i);
-      jsonEncodeValue(L, -1, depth);
-      lua.lua_pop(L, 1);
+      jsonEncodeValue(L, rawGetInt(t, i), depth);
     }
     return json.byte(93);
   }
   json.byte(123);
   let first = true;
-  lua.lua_pushnil(L);
-  while (lua.lua_next(L, t) !== 0) {
+  forEachEntry(t, (key, value) => {
     if (!first) json.byte(44);
     first = false;
-    const keyType = lua.lua_type(L, -2);
-    if (keyType === lua.LUA_TSTRING) json.string(lua.lua_tolstring(L, -2)!);
-    else if (keyType === lua.LUA_TNUMBER) {
+    if (typeof key === 'number') {
       json.byte(34);
-      jsonEncodeNumber(L, -2);
+      jsonEncodeNumber(L, key);
       json.byte(34);
-    } else raiseWhere(L, `Cannot serialise ${typeName(L, -2)}: table key must be a number or string`);
+    } else if ((key.type & 0x0f) === lua.LUA_TSTRING) json.string(stringValueOf(key));
+    else if ((key.type & 0x0f) === lua.LUA_TNUMBER) {
+      json.byte(34);
+      jsonEncodeNumber(L, key.value as number);
+      json.byte(34);
+    } else raiseWhere(L, `Cannot serialise ${typeName(key.type)}: table key must be a number or string`);
     json.byte(58);
-    jsonEncodeValue(L, -1, depth);
-    lua.lua_pop(L, 1);
-  }
+    jsonEncodeValue(L, value, depth);
+    return true;
+  });
   json.byte(125);
 }
 
@@ -269,7 +280,7 @@ const cjsonLibrary: Record<string, LuaJsFunction> = {
   encode: (L) => {
     if (lua.lua_gettop(L) !== 1) raise(L, 'bad argument #1 to \'encode\' (expected 1 argument)');
     json.reset();
-    jsonEncodeValue(L, 1, 0);
+    jsonEncodeValue(L, valueAt(L, 1), 0);
     pushBytes(L, json.buf, 0, json.length);
     return 1;
   },
@@ -416,106 +427,142 @@ function packTable(L: LuaState, t: number, p: Packer, depth: number): void {
   }
 }
 
-/** Pushes the msgpack value at `pos`; returns the position after it, or -1 when the input ends first. */
-function unpackValue(L: LuaState, b: Buffer, pos: number): number {
-  if (pos >= b.length) return -1;
+/** unpackValue's results past the input: it ends inside a value, or a type byte lua_cmsgpack does not read (bin, ext, 0xc1). */
+const MISSING_BYTES = -1;
+const BAD_FORMAT = -2;
+
+/**
+ * Pushes the msgpack value at `pos` of `b`, whose input ends at `end` (lua_cmsgpack's
+ * mp_decode_to_lua_type); returns the position after it, or MISSING_BYTES or BAD_FORMAT.
+ */
+function unpackValue(L: LuaState, b: Buffer, pos: number, end: number): number {
+  if (pos >= end) return MISSING_BYTES;
   const t = b[pos++];
-  const need = (n: number): boolean => pos + n <= b.length;
   if (t < 0x80) return (lua.lua_pushnumber(L, t), pos);
   if (t >= 0xe0) return (lua.lua_pushnumber(L, t - 256), pos);
-  if ((t & 0xe0) === 0xa0) return unpackBytes(L, b, pos, t & 0x1f);
-  if ((t & 0xf0) === 0x90) return unpackArray(L, b, pos, t & 0x0f);
-  if ((t & 0xf0) === 0x80) return unpackMap(L, b, pos, t & 0x0f);
+  if ((t & 0xe0) === 0xa0) return unpackBytes(L, b, pos, t & 0x1f, end);
+  if ((t & 0xf0) === 0x90) return unpackArray(L, b, pos, t & 0x0f, end);
+  if ((t & 0xf0) === 0x80) return unpackMap(L, b, pos, t & 0x0f, end);
+  if (t === 0xc0) return (lua.lua_pushnil(L), pos);
+  if (t === 0xc2 || t === 0xc3) return (lua.lua_pushboolean(L, t === 0xc3), pos);
+  const size = FIXED_SIZES[t];
+  if (size === undefined) return BAD_FORMAT;
+  if (pos + size > end) return MISSING_BYTES;
   switch (t) {
-    case 0xc0:
-      return (lua.lua_pushnil(L), pos);
-    case 0xc2:
-    case 0xc3:
-      return (lua.lua_pushboolean(L, t === 0xc3), pos);
     case 0xcc:
-      return need(1) ? (lua.lua_pushnumber(L, b[pos]), pos + 1) : -1;
+      return (lua.lua_pushnumber(L, b[pos]), pos + 1);
     case 0xcd:
-      return need(2) ? (lua.lua_pushnumber(L, b.readUInt16BE(pos)), pos + 2) : -1;
+      return (lua.lua_pushnumber(L, b.readUInt16BE(pos)), pos + 2);
     case 0xce:
-      return need(4) ? (lua.lua_pushnumber(L, b.readUInt32BE(pos)), pos + 4) : -1;
+      return (lua.lua_pushnumber(L, b.readUInt32BE(pos)), pos + 4);
     case 0xcf:
-      // Pushed through Lua 5.1's lua_Integer, a signed 64-bit integer: from 2^63 up it is negative.
-      return need(8) ? (lua.lua_pushnumber(L, Number(b.readBigInt64BE(pos))), pos + 8) : -1;
-    case 0xd0:
-      return need(1) ? (lua.lua_pushnumber(L, b.readInt8(pos)), pos + 1) : -1;
-    case 0xd1:
-      return need(2) ? (lua.lua_pushnumber(L, b.readInt16BE(pos)), pos + 2) : -1;
-    case 0xd2:
-      return need(4) ? (lua.lua_pushnumber(L, b.readInt32BE(pos)), pos + 4) : -1;
     case 0xd3:
-      return need(8) ? (lua.lua_pushnumber(L, Number(b.readBigInt64BE(pos))), pos + 8) : -1;
+      // Pushed through Lua 5.1's lua_Integer, a signed 64-bit integer: from 2^63 up it is negative.
+      return (lua.lua_pushnumber(L, Number(b.readBigInt64BE(pos))), pos + 8);
+    case 0xd0:
+      return (lua.lua_pushnumber(L, b.readInt8(pos)), pos + 1);
+    case 0xd1:
+      return (lua.lua_pushnumber(L, b.readInt16BE(pos)), pos + 2);
+    case 0xd2:
+      return (lua.lua_pushnumber(L, b.readInt32BE(pos)), pos + 4);
     case 0xca:
-      return need(4) ? (lua.lua_pushnumber(L, b.readFloatBE(pos)), pos + 4) : -1;
+      return (lua.lua_pushnumber(L, b.readFloatBE(pos)), pos + 4);
     case 0xcb:
-      return need(8) ? (lua.lua_pushnumber(L, b.readDoubleBE(pos)), pos + 8) : -1;
+      return (lua.lua_pushnumber(L, b.readDoubleBE(pos)), pos + 8);
     case 0xd9:
-    case 0xc4:
-      return need(1) ? unpackBytes(L, b, pos + 1, b[pos]) : -1;
+      return unpackBytes(L, b, pos + 1, b[pos], end);
     case 0xda:
-    case 0xc5:
-      return need(2) ? unpackBytes(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
+      return unpackBytes(L, b, pos + 2, b.readUInt16BE(pos), end);
     case 0xdb:
-    case 0xc6:
-      return need(4) ? unpackBytes(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
+      return unpackBytes(L, b, pos + 4, b.readUInt32BE(pos), end);
     case 0xdc:
-      return need(2) ? unpackArray(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
+      return unpackArray(L, b, pos + 2, b.readUInt16BE(pos), end);
     case 0xdd:
-      return need(4) ? unpackArray(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
+      return unpackArray(L, b, pos + 4, b.readUInt32BE(pos), end);
     case 0xde:
-      return need(2) ? unpackMap(L, b, pos + 2, b.readUInt16BE(pos)) : -1;
-    case 0xdf:
-      return need(4) ? unpackMap(L, b, pos + 4, b.readUInt32BE(pos)) : -1;
-    default:
-      // Extension types and unused codes: nil, as lua_cmsgpack leaves them.
-      lua.lua_pushnil(L);
-      return pos;
+      return unpackMap(L, b, pos + 2, b.readUInt16BE(pos), end);
+    default: // 0xdf
+      return unpackMap(L, b, pos + 4, b.readUInt32BE(pos), end);
   }
 }
 
-function unpackBytes(L: LuaState, b: Buffer, pos: number, n: number): number {
-  if (pos + n > b.length) return -1;
+/** The bytes after the type byte of each msgpack type with a fixed-size part (a number, or the length of a string, array or map) that lua_cmsgpack reads. */
+const FIXED_SIZES: Partial<Record<number, number>> = {
+  0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xca: 4, 0xcb: 8,
+  0xd9: 1, 0xda: 2, 0xdb: 4, 0xdc: 2, 0xdd: 4, 0xde: 2, 0xdf: 4,
+};
+
+function unpackBytes(L: LuaState, b: Buffer, pos: number, n: number, end: number): number {
+  if (pos + n > end) return MISSING_BYTES;
   pushBytes(L, b, pos, pos + n);
   return pos + n;
 }
 
-function unpackArray(L: LuaState, b: Buffer, pos: number, n: number): number {
+function unpackArray(L: LuaState, b: Buffer, pos: number, n: number, end: number): number {
   // lua_newtable, as lua_cmsgpack.c: the parts grow as it sets (nil items included), so `#` and `next` are 5.1's.
   lua.lua_createtable(L, 0, 0);
   for (let i = 1; i <= n; i++) {
-    pos = unpackValue(L, b, pos);
-    if (pos < 0) return -1;
+    pos = unpackValue(L, b, pos, end);
+    if (pos < 0) return pos;
     lua.lua_rawseti(L, -2, i);
   }
   return pos;
 }
 
-function unpackMap(L: LuaState, b: Buffer, pos: number, n: number): number {
+function unpackMap(L: LuaState, b: Buffer, pos: number, n: number, end: number): number {
   lua.lua_createtable(L, 0, 0);
   for (let i = 0; i < n; i++) {
-    pos = unpackValue(L, b, pos);
-    if (pos < 0) return -1;
-    pos = unpackValue(L, b, pos);
-    if (pos < 0) return -1;
-    if (lua.lua_type(L, -2) === lua.LUA_TNIL) lua.lua_pop(L, 2);
-    else lua.lua_rawset(L, -3);
+    pos = unpackValue(L, b, pos, end);
+    if (pos < 0) return pos;
+    pos = unpackValue(L, b, pos, end);
+    if (pos < 0) return pos;
+    // A nil or NaN key fails as lua_settable fails ("table index is nil").
+    lua.lua_rawset(L, -3);
   }
   return pos;
 }
 
-function msgpackUnpack(L: LuaState, b: Buffer, limit: number, offset: number): number {
+/** Where unpack reads its input: the string's bytes or its text written here, rather than a copy made per call. */
+let unpackInput = Buffer.alloc(256);
+
+/**
+ * lua_cmsgpack's mp_unpack_full on the string at 1, the only value left on the stack:
+ * up to `limit` values from `offset` (all of them when both are 0); but for "all of
+ * them", the offset after them comes first (-1 at the end of the input).
+ */
+function msgpackUnpack(L: LuaState, limit: number, offset: number): number {
+  let b: Buffer;
+  let end: number;
+  if (lua.lua_type(L, 1) === lua.LUA_TSTRING) {
+    const value = stringValueAt(L, 1);
+    if (value.length > unpackInput.length) unpackInput = Buffer.alloc(Math.max(value.length, 2 * unpackInput.length));
+    if (typeof value === 'string') unpackInput.latin1Write(value, 0, value.length);
+    else unpackInput.set(value, 0);
+    b = unpackInput;
+    end = value.length;
+  } else {
+    b = Buffer.from(lauxlib.luaL_checklstring(L, 1));
+    end = b.length;
+  }
+  if (offset < 0 || limit < 0) raise(L, `Invalid request to unpack with offset of ${offset} and limit of ${end}.`);
+  if (offset > end) raise(L, `Start offset ${offset} greater than input length ${end}.`);
+  const all = limit === 0 && offset === 0;
   let pos = offset;
   let n = 0;
-  while (pos < b.length && (limit <= 0 || n < limit)) {
-    pos = unpackValue(L, b, pos);
-    if (pos < 0) raise(L, 'Missing bytes in input.');
-    n++;
+  for (; pos < end && (all || n < limit); n++) {
+    pos = unpackValue(L, b, pos, end);
+    if (pos === MISSING_BYTES) raise(L, 'Missing bytes in input.');
+    if (pos === BAD_FORMAT) raise(L, 'Bad data format in input.');
   }
-  return n;
+  if (all) return n;
+  lua.lua_pushnumber(L, pos === end ? -1 : pos);
+  lua.lua_insert(L, 2);
+  return n + 1;
+}
+
+/** lua_pop(L, lua_gettop(L) - 1), as lua_cmsgpack's functions start: the string argument alone (or nothing). */
+function keepFirstArgument(L: LuaState): void {
+  lua.lua_settop(L, Math.min(lua.lua_gettop(L), 1));
 }
 
 const cmsgpackLibrary: Record<string, LuaJsFunction> = {
@@ -528,17 +575,19 @@ const cmsgpackLibrary: Record<string, LuaJsFunction> = {
     return 1;
   },
   unpack: (L) => {
-    const b = Buffer.from(lauxlib.luaL_checklstring(L, 1));
-    lua.lua_settop(L, 1);
-    return msgpackUnpack(L, b, 0, 0);
+    keepFirstArgument(L);
+    return msgpackUnpack(L, 0, 0);
   },
   unpack_one: (L) => {
-    const b = Buffer.from(lauxlib.luaL_checklstring(L, 1));
     const offset = lauxlib.luaL_optinteger(L, 2, 0);
-    lua.lua_settop(L, 1);
-    lua.lua_pushnumber(L, 0);
-    const n = msgpackUnpack(L, b, 1, offset);
-    return n + 1;
+    keepFirstArgument(L);
+    return msgpackUnpack(L, 1, offset);
+  },
+  unpack_limit: (L) => {
+    const limit = lauxlib.luaL_checkinteger(L, 2);
+    const offset = lauxlib.luaL_optinteger(L, 3, 0);
+    keepFirstArgument(L);
+    return msgpackUnpack(L, limit, offset);
   },
 };
 

@@ -54,6 +54,8 @@ export interface LuaApi {
   lua_call(L: LuaState, nargs: number, nresults: number): void;
   lua_checkstack(L: LuaState, n: number): boolean;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
+  lua_pcallk(L: LuaState, nargs: number, nresults: number, msgh: number, ctx: number, k: (L: LuaState, status: number, ctx: number) => number): number;
+  lua_replace(L: LuaState, i: number): void;
   lua_createtable(L: LuaState, narr: number, nrec: number): void;
   lua_concat(L: LuaState, n: number): void;
   lua_error(L: LuaState): never;
@@ -611,7 +613,7 @@ const TABLE_51: Record<string, [string, string][]> = {
   'ltable.js': [
     [
       '        this.strong = new Map();\n        this.dead_strong = new Map();\n        this.dead_weak = void 0; /* initialised when needed */\n        this.f = void 0; /* first entry */\n        this.l = void 0; /* last entry */\n',
-      '        this.strong = new Map();\n        this.array = [];\n        this.node = EMPTY_NODES;\n        this.lastfree = 0;\n        this.intkeys = false;\n',
+      '        this.strong = NO_KEYS;\n        this.array = [];\n        this.node = EMPTY_NODES;\n        this.lastfree = 0;\n        this.intkeys = false;\n',
     ],
   ],
   'lvm.js': [
@@ -649,6 +651,12 @@ const TABLE_51_REGION = {
 const TABLE_51_CODE = `
 const MAXBITS = 26;
 const EMPTY_NODES = [];
+/* The key map of every table without keys outside its array part (KEYS, ARGV, a list): a Map is made at the first such key (ownkeys); only lookups reach this one. */
+const NO_KEYS = new Map();
+const ownkeys = function(t) {
+    if (t.strong === NO_KEYS) t.strong = new Map();
+    return t.strong;
+};
 const nums = new Int32Array(MAXBITS + 1);
 const number64 = new Float64Array(1);
 const number32 = new Uint32Array(number64.buffer);
@@ -714,7 +722,7 @@ const newintkey = function(t, k, value) {
     if (t.node.length > 0) {
         const e = {k: k, key: new lobject.TValue(LUA_TNUMINT, k), value: new lobject.TValue(value.type, value.value), h: numberhash(k), m: true, i: 0, nx: -1};
         if (place(t, e)) {
-            t.strong.set(k, e);
+            ownkeys(t).set(k, e);
             t.intkeys = true;
             return true;
         }
@@ -729,7 +737,7 @@ const newhashkey = function(t, k, type, kv, h, m, value) {
         rehash(t, null);
         place(t, e);
     }
-    t.strong.set(k, e);
+    ownkeys(t).set(k, e);
 };
 const inarray = function(t, k) {
     return k >= 1 && k <= t.array.length && (k | 0) === k;
@@ -801,7 +809,7 @@ const luaH_resize = function(t, nasize, nhsize) {
             const k = nasize + i + 1;
             const e = {k: k, key: new lobject.TValue(LUA_TNUMINT, k), value: vanishing[i], h: numberhash(k), m: true, i: 0, nx: -1};
             place(t, e);
-            t.strong.set(k, e);
+            ownkeys(t).set(k, e);
             t.intkeys = true;
         }
     }
@@ -1120,6 +1128,55 @@ function withTable51(source: string): string {
   return source.slice(0, from) + TABLE_51_CODE + source.slice(to);
 }
 
+/**
+ * `switch` statements with numbers for labels: fengari's labels are constants read
+ * from other modules (`case OP_MOVE:`, `case LUA_TSHRSTR:`), which V8 compiles into a
+ * chain of comparisons, one per label before the one that matches (the interpreter's
+ * OP_CALL made 36); literal integers give it a jump table. The opcodes come from
+ * lopcodes.js; the type tags are defs.js's (checked against it once fengari is loaded,
+ * which cannot be required while it loads).
+ */
+const OPCODE_CASE = /case (OP_[A-Z]+):/g;
+const TYPE_CASE = /case (LUA_T[A-Z]+):/g;
+const TYPE_TAGS: Record<string, number> = {
+  LUA_TNONE: -1,
+  LUA_TNIL: 0,
+  LUA_TBOOLEAN: 1,
+  LUA_TLIGHTUSERDATA: 2,
+  LUA_TNUMBER: 3,
+  LUA_TSTRING: 4,
+  LUA_TTABLE: 5,
+  LUA_TFUNCTION: 6,
+  LUA_TUSERDATA: 7,
+  LUA_TTHREAD: 8,
+  LUA_TSHRSTR: 4,
+  LUA_TLNGSTR: 4 | (1 << 4),
+  LUA_TNUMFLT: 3,
+  LUA_TNUMINT: 3 | (1 << 4),
+  LUA_TLCL: 6,
+  LUA_TLCF: 6 | (1 << 4),
+  LUA_TCCL: 6 | (2 << 4),
+};
+
+function withCaseNumbers(name: string, source: string): string {
+  const number = (table: Record<string, number>, what: string) => (_: string, label: string) => {
+    if (!(label in table)) throw new Error(`fengari's ${name} names an unknown ${what}: ${label}`);
+    return `case ${table[label]}: /* ${label} */`;
+  };
+  const out = source.replace(TYPE_CASE, number(TYPE_TAGS, 'type tag'));
+  if (name !== 'lvm.js') return out;
+  const { OpCodesI } = require('fengari/src/lopcodes.js') as { OpCodesI: Record<string, number> };
+  return out.replace(OPCODE_CASE, number(OpCodesI, 'opcode'));
+}
+
+/** TYPE_TAGS as defs.js has them. */
+function checkTypeTags(): void {
+  const { constant_types: types } = require('fengari/src/defs.js') as { constant_types: Record<string, number> };
+  for (const [tag, value] of Object.entries(TYPE_TAGS)) {
+    if (types[tag] !== value) throw new Error(`fengari's ${tag} is ${types[tag]}, not ${value}`);
+  }
+}
+
 /** One fengari module's source as loaded here: its exact patches applied (each must match once), then its stack pops. */
 function patchedSource(file: string, source: string): string {
   const name = path.basename(file);
@@ -1131,6 +1188,7 @@ function patchedSource(file: string, source: string): string {
   if (name in READONLY_TABLES && name !== 'ltable.js') out += READONLY_MESSAGE;
   if (name in TEXT_STRING_HELPERS) out += TEXT_STRING_HELPERS[name];
   if (name === 'lobject.js') out += FB2INT;
+  if (name !== 'defs.js') out = withCaseNumbers(name, out);
   out = out.replace(STACK_DELETE, '$2;');
   out = out.replace(ASSERTION, '$1;');
   return PUSH_REUSE[name] === undefined ? out : withPushReuse(out, PUSH_REUSE[name]);
@@ -1176,6 +1234,7 @@ function loadFengari(): { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi } {
   lstring.luaS_hash = stringKey;
   lstring.luaS_hashlongstr = stringObjectKey;
   const loaded = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi };
+  checkTypeTags();
   internals = { lstring, lobject: require('fengari/src/lobject.js') as FengariObjects, ltable: require('fengari/src/ltable.js') as FengariTables };
   // Loaded after the whole of fengari (its modules require each other in a cycle).
   const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Str, o: NumberSlot) => number };
@@ -1202,6 +1261,7 @@ interface FengariObjects {
 }
 interface FengariTables {
   luaH_setint: (t: unknown, key: number, value: { type: number; value: unknown }) => void;
+  luaH_getint: (t: LuaTable, key: number) => LuaValue;
 }
 let internals!: { lstring: FengariStrings; lobject: FengariObjects; ltable: FengariTables };
 
@@ -1240,14 +1300,16 @@ export function luaName(s: string): Str {
 export function clearAboveTop(L: LuaState): void {
   const state = L as unknown as StateInternals;
   const stack = state.stack;
+  const nil = lua.LUA_TNIL;
   for (let i = state.top; i < stack.length; i++) {
     const slot = stack[i];
     if (slot === undefined) continue;
     if (slot.captured) {
       stack[i] = undefined;
       if (i < state.fresh) state.fresh = i;
-    } else {
-      slot.type = lua.LUA_TNIL;
+    } else if (slot.type !== nil) {
+      // Most slots above a script's registers were never written: read, not written again.
+      slot.type = nil;
       slot.value = null;
     }
   }
@@ -1351,6 +1413,47 @@ export function pushName(L: LuaState, s: string): void {
     nameStrings.set(s, ts);
   }
   internals.lobject.pushsvalue2s(L, ts);
+}
+
+/** A value in a table or on the stack (fengari's TValue): `type` with its variant bits (`type & 0x0f` is lua_type's). */
+export interface LuaValue {
+  readonly type: number;
+  readonly value: unknown;
+}
+
+/** A table's two parts as TABLE_51 lays them out: what `next` walks, in its order. */
+export interface LuaTable {
+  readonly array: readonly LuaValue[];
+  readonly node: readonly ({ readonly key: LuaValue; readonly value: LuaValue } | null)[];
+}
+
+/** The value at `idx` (a positive index in the running JavaScript function's frame, or a negative one from the top). */
+export function valueAt(L: LuaState, idx: number): LuaValue {
+  return slotAt(L as unknown as StateInternals, idx);
+}
+
+/** Calls `f` with each key and value of `t` that `next` would give, in its order (luaH_next), without the stack; stops when `f` returns false. */
+export function forEachEntry(t: LuaTable, f: (key: LuaValue | number, value: LuaValue) => boolean): void {
+  const array = t.array;
+  for (let i = 0; i < array.length; i++) {
+    if (array[i].type !== lua.LUA_TNIL && !f(i + 1, array[i])) return;
+  }
+  const node = t.node;
+  for (let i = 0; i < node.length; i++) {
+    const e = node[i];
+    if (e !== null && e.value.type !== lua.LUA_TNIL && !f(e.key, e.value)) return;
+  }
+}
+
+/** t[n], raw (lua_rawgeti without the stack). */
+export function rawGetInt(t: LuaTable, n: number): LuaValue {
+  return internals.ltable.luaH_getint(t, n);
+}
+
+/** A string value's text when it has no bytes yet, else its bytes (stringValueAt's, for a value out of a table). */
+export function stringValueOf(v: LuaValue): string | Str {
+  const ts = v.value as FengariString;
+  return ts.realstring ?? ts.text!;
 }
 
 export function isReadonly(L: LuaState, idx: number): boolean {

@@ -20,6 +20,8 @@ export type ScriptFlag = (typeof SCRIPT_FLAGS)[number];
 
 export interface Script {
   ref: number;
+  /** Its SHA1, lowercase hex (what errors cite). */
+  sha: string;
   body: string;
   /** Null in compatibility mode (no shebang): no flag applies. */
   flags: ReadonlySet<ScriptFlag> | null;
@@ -188,7 +190,7 @@ export class Scripting<C extends Client> {
         return this.functions.get(argv[1])?.flags ?? null;
       case 'evalsha':
       case 'evalsha_ro':
-        return argv[1].length === 40 ? (this.scripts.get(argv[1].toLowerCase())?.flags ?? null) : null;
+        return argv[1].length === 40 ? (this.scriptBySha(argv[1])?.flags ?? null) : null;
       default: {
         const cached = this.scripts.get(this.shaOf(argv[1]));
         if (cached !== undefined) return cached.flags;
@@ -212,6 +214,11 @@ export class Scripting<C extends Client> {
 
   // ---- EVAL scripts ----
 
+  /** The script cached under a SHA1 given in any case (EVALSHA): clients send it lowercase, as SCRIPT LOAD replies it. */
+  scriptBySha(sha: string): Script | undefined {
+    return this.scripts.get(sha) ?? this.scripts.get(sha.toLowerCase());
+  }
+
   /** Compiles and caches a script (EVAL, SCRIPT LOAD); its SHA1, or the error reply. */
   loadScript(body: string): { sha: string; script: Script } | { error: string } {
     const sha = this.shaOf(body);
@@ -227,7 +234,7 @@ export class Scripting<C extends Client> {
     const source = shebang === null ? body : body.slice(shebang.length);
     const ref = this.vm.compile(source, '@user_script');
     if (typeof ref !== 'number') return { error: `ERR Error compiling script (new function): ${lua51CompileError(ref.error)}` };
-    const script = { ref, body, flags };
+    const script = { ref, sha, body, flags };
     this.scripts.set(sha, script);
     return { sha, script };
   }

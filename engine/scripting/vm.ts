@@ -137,8 +137,11 @@ export class ScriptVM<C extends Client> {
   private current: Suspension<C> | null = null;
   /** Where the commands a script calls write their replies (callCommand). */
   private readonly scratch = new Reply(2);
-  /** xpcall, the base of a script's coroutine: it runs the script under the error handler, and the hook yields through it. */
-  private readonly xpcallRef: number;
+  /**
+   * The base of a script's coroutine (runScript): it runs the script under the error
+   * handler, and the hook yields through it.
+   */
+  private readonly baseRef: number;
   /** A coroutine whose script ended normally, kept for the next one (making one costs more than the set-up it saves). */
   private idle: { thread: LuaState; threadRef: number } | null = null;
   /** KEYS and ARGV hold a script's values: cleared before a function runs (redis-server's functions never see them). */
@@ -168,8 +171,8 @@ export class ScriptVM<C extends Client> {
     this.adaptCoroutines();
     this.openRedisTable();
     this.handlerRef = this.refOf(ERROR_HANDLER, 0);
-    lua.lua_getglobal(L, luaName('xpcall'));
-    this.xpcallRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushjsfunction(L, runScript);
+    this.baseRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     for (const name of REMOVED_GLOBALS) {
       lua.lua_pushnil(L);
       lua.lua_setglobal(L, luaName(name));
@@ -357,9 +360,9 @@ export class ScriptVM<C extends Client> {
       lua.lua_pop(thread, 1);
       this.keysSet = true;
     }
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.xpcallRef);
-    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.baseRef);
     lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, this.handlerRef);
+    lua.lua_rawgeti(thread, lua.LUA_REGISTRYINDEX, ref);
     if (asArguments) {
       pushStringArray(thread, keys);
       pushStringArray(thread, args);
@@ -399,7 +402,7 @@ export class ScriptVM<C extends Client> {
     const T = s.thread;
     const out = s.ctx.caller.reply;
     try {
-      // The coroutine ends with xpcall's results: true and the result, or false and the error.
+      // The coroutine ends with runScript's results: true and the result, or false and the error.
       if (status === lua.LUA_OK && lua.lua_toboolean(T, 1)) writeLuaValue(T, 2, out, s.ctx.resp);
       else {
         lua.lua_settop(T, status === lua.LUA_OK ? 2 : lua.lua_gettop(T));
@@ -584,6 +587,28 @@ export class ScriptVM<C extends Client> {
     }
     return 0;
   }
+}
+
+/**
+ * The base of a script's coroutine, xpcall's work with its arguments in the order
+ * they are pushed (the error handler, the function, its arguments): the results are
+ * true and the function's, or false and the error handler's. The function is called
+ * with a continuation, so that the hook can yield from inside it.
+ */
+function runScript(L: LuaState): number {
+  return finishScript(L, lua.lua_pcallk(L, lua.lua_gettop(L) - 2, lua.LUA_MULTRET, 1, 0, finishScript), 0);
+}
+
+/** luaB_xpcall's finishpcall for runScript: the handler's slot becomes the first result. */
+function finishScript(L: LuaState, status: number, _ctx: number): number {
+  if (status !== lua.LUA_OK && status !== lua.LUA_YIELD) {
+    lua.lua_pushboolean(L, false);
+    lua.lua_pushvalue(L, -2);
+    return 2;
+  }
+  lua.lua_pushboolean(L, true);
+  lua.lua_replace(L, 1);
+  return lua.lua_gettop(L);
 }
 
 /** Marks the table on top of the stack readonly, and the tables it holds, once each (luaSetTableProtectionRecursively). */
