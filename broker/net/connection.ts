@@ -62,6 +62,16 @@ const MAX_STREAMED_REPLIES = 4;
 export class Connection extends Client {
   name = '';
   readonly parser = new RespParser();
+  /**
+   * A read from the buffer shared by all clients (net/direct-read.ts) while its commands
+   * run, else null; `request` is the command taken from the input last and
+   * `requestPending` the parser's unconsumed bytes before it (-1: it was held). So the
+   * running command's bytes can be found in the read, which the replication stream copies
+   * when they are its effect's (replication/replication.ts).
+   */
+  readChunk: Buffer | null = null;
+  request: string[] | LargeCommand | null = null;
+  requestPending = -1;
   readonly createdAt = Date.now();
   /** Last time input was read (CLIENT LIST idle, `timeout`); per read, by the cron's clock, as redis-server (server.unixtime). */
   lastInteraction = Date.now();
@@ -229,7 +239,12 @@ export class Connection extends Client {
 
   /** A read into the shared buffer: what the parser has not consumed is copied before the buffer is read into again. */
   private onSharedData(chunk: Buffer): void {
-    this.onData(chunk);
+    this.readChunk = chunk;
+    try {
+      this.onData(chunk);
+    } finally {
+      this.readChunk = null;
+    }
     this.parser.keepInput();
   }
 
@@ -333,8 +348,11 @@ export class Connection extends Client {
     let started = -1;
     let ran = 0;
     while (!this.closed && !this.closeAfterReply && this.blockedCall === null && this.reply.streams < MAX_STREAMED_REPLIES) {
+      const pending = this.held === null ? parser.pendingBytes : -1;
       const argv = this.held ?? parser.next();
       if (argv === null) break;
+      this.request = argv;
+      this.requestPending = pending;
       this.held = null;
       if (started < 0 && parser.pendingBytes !== 0) started = performance.now();
       if (!this.runCommand(argv, ran !== 0)) {

@@ -48,6 +48,24 @@ function userBufferFields(socket: Socket): { buffer: symbol; callback: symbol } 
   return { buffer, callback };
 }
 
+/**
+ * Called once the read being handled returns, before the shared Buffer can be read
+ * into again: whoever kept a view of a read's bytes to copy them later (the
+ * replication stream's run of requests, replication/log.ts) copies them here, one copy
+ * for a run of commands rather than one per command.
+ */
+const afterRead: (() => void)[] = [];
+
+/** Runs `copy` once, when the read being handled returns (only while handling one: `onRead`'s chunk is valid until then). */
+export function whenReadReturns(copy: () => void): void {
+  afterRead.push(copy);
+}
+
+function readReturned(): void {
+  for (let i = 0; i < afterRead.length; i++) afterRead[i]();
+  afterRead.length = 0;
+}
+
 interface UserBufferHandle {
   useUserBuffer(buf: Uint8Array): void;
 }
@@ -63,7 +81,13 @@ export function readDirectly(socket: Socket, onRead: (chunk: Buffer) => void): b
   if (fields === null) return false;
   const target = socket as unknown as Record<symbol, unknown>;
   target[fields.buffer] = shared;
-  target[fields.callback] = (nread: number): void => onRead(new ReadView(memory, 0, nread) as unknown as Buffer);
+  target[fields.callback] = (nread: number): void => {
+    try {
+      onRead(new ReadView(memory, 0, nread) as unknown as Buffer);
+    } finally {
+      if (afterRead.length !== 0) readReturned();
+    }
+  };
   handle.useUserBuffer(shared);
   return true;
 }

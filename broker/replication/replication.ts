@@ -13,6 +13,8 @@
 import type { Broker } from '../server.js';
 import type { Connection } from '../net/connection.js';
 import { NOREPLICAS, READONLY_REPLICA } from '../../engine/errors.js';
+import type { Effect } from '../../engine/engine.js';
+import { commandLength } from '../persistence/aof/resp-log.js';
 import { ReplicationLog } from './log.js';
 import { Leader } from './leader.js';
 import { replicationCommands } from './commands.js';
@@ -90,10 +92,34 @@ export class Replication {
       // The AOF (whose sink runs first) encoded the same unit from the same SELECT state: its bytes are the stream's.
       const aof = host.persistence.lastEncoded;
       if (aof.unit === unit && aof.dbBefore === this.log.encoder.selectedDb) this.log.appendEncoded(aof.bytes, aof.from, aof.to, aof.dbAfter);
-      else this.log.appendUnit(unit);
+      else if (!this.appendAsRead(unit)) this.log.appendUnit(unit);
       this.leader.wrote();
     });
     this.updateWriteGate();
+  }
+
+  /**
+   * A unit that is the running command's own argv, in the stream's db, goes into the
+   * stream as its client sent it when that was RESP's shortest form (`SET k v` as
+   * `*3\r\n$3\r\nSET...`, what the encoder would write): the bytes of the read being
+   * handled from the command's start, when they begin with `*` and are as long as that
+   * form. Any other form is longer (a count or length with a leading zero, an empty
+   * `*0` before it), an inline command does not begin with `*`, and a command begun in
+   * an earlier read does not begin in this one. False when the unit is to be encoded.
+   */
+  private appendAsRead(unit: readonly Effect[]): boolean {
+    if (unit.length !== 1) return false;
+    const c = this.host.dispatcher.current;
+    const read = c?.readChunk;
+    if (read === null || read === undefined) return false;
+    const effect = unit[0];
+    const request = c!.request;
+    if (request === null || effect.argv !== (Array.isArray(request) ? request : request.args) || effect.db !== this.log.encoder.selectedDb) return false;
+    const from = read.length - c!.requestPending;
+    const to = read.length - c!.parser.pendingBytes;
+    if (c!.requestPending < 0 || from < 0 || read[from] !== 0x2a || to - from !== commandLength(effect.argv)) return false;
+    this.log.appendRequest(read, from, to);
+    return true;
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { RawClient } from '../harness/raw.js';
+import { encodeCommand, RawClient } from '../harness/raw.js';
 import { testResources } from '../harness/resources.js';
 import { hasRedisServer, NO_REDIS, spawnBroker, startRedis } from '../harness/servers.js';
 import { infoField, StreamReader } from './topology.js';
@@ -60,7 +60,6 @@ const SEQUENCE: string[][] = [
   ['SELECT', '0'],
   ['DEL', 'x'],
   ['FLUSHDB'],
-  ['SET', 'end', 'marker'],
 ];
 
 /**
@@ -79,18 +78,62 @@ function normalize(effects: string[][]): string[] {
   );
 }
 
-/** Records the stream a leader on `port` sends for SEQUENCE. */
-async function record(port: number): Promise<string[]> {
+/**
+ * Requests in one pipeline, whose bytes the broker's stream copies where they are what
+ * its encoder would write (replication.ts, appendAsRead), and encodes where they are not:
+ * after an empty multibulk, inline, split across two reads, in another db, rewritten,
+ * in a transaction, after a read between them.
+ */
+const PIPELINED: (string | string[])[] = [
+  ['SET', 'a', '1'],
+  ['SET', 'b', '2'],
+  ['GET', 'a'],
+  ['LPUSH', 'l', 'x', 'y'],
+  '*0\r\n',
+  ['SET', 'c', '3'],
+  'SET d 4\r\n',
+  ['SET', 'long', 'v'.repeat(150)],
+  ['set', 'lower', 'case'],
+  ['SELECT', '1'],
+  ['SET', 'e', '5'],
+  ['SELECT', '0'],
+  ['SET', 'f', '6', 'EX', '100'],
+  ['MULTI'],
+  ['SET', 'g', '7'],
+  ['EXEC'],
+  ['INCR', 'counter'],
+  ['SET', 'split', 'x'.repeat(40)],
+];
+
+/** Records the stream a leader on `port` sends for what `send` runs on a client of it. */
+async function record(port: number, send: (c: RawClient) => Promise<void> = sendSequence): Promise<string[]> {
   const reader = await StreamReader.start(await connect(port));
   await until('the stream began', async () => reader.offset >= 0);
   const c = await connect(port);
-  for (const argv of SEQUENCE) await c.call(...argv);
+  await send(c);
+  await c.call('SET', 'end', 'marker');
   await reader.until('the marker arrived', (effects) => effects.some((e) => e[1] === 'end'));
   // Offsets as redis-server counts them: a fresh history starts at 0, each byte counts.
   expect(reader.offset).toBe(0);
   expect(await infoField(c, 'replication', 'master_repl_offset')).toBe(String(reader.processed));
   expect(await infoField(c, 'replication', 'repl_backlog_first_byte_offset')).toBe('1');
   return normalize(reader.effects);
+}
+
+async function sendSequence(c: RawClient): Promise<void> {
+  for (const argv of SEQUENCE) await c.call(...argv);
+}
+
+/** PIPELINED in one write, but for the last request's second half, written once the first has been answered. */
+async function sendPipelined(c: RawClient): Promise<void> {
+  const bytes = Buffer.concat(PIPELINED.map((r) => (typeof r === 'string' ? Buffer.from(r, 'latin1') : encodeCommand(r))));
+  const cut = bytes.length - 20;
+  c.write(bytes.subarray(0, cut));
+  // A reply for each request but the empty multibulk: all but the last's mean the first part was read.
+  const replies = PIPELINED.filter((r) => r !== '*0\r\n').length;
+  await c.readMany(replies - 1);
+  c.write(bytes.subarray(cut));
+  expect((await c.read()).raw.toString('latin1')).toBe('+OK\r\n');
 }
 
 describe.skipIf(!hasRedisServer())('the replication stream, command by command', () => {
@@ -110,6 +153,16 @@ describe.skipIf(!hasRedisServer())('the replication stream, command by command',
     expect(ours).toContain(setid);
     expect(theirs).not.toContain(setid);
     expect(ours.filter((e) => e !== setid)).toEqual(theirs);
+  });
+
+  it("matches redis-server's for pipelined requests, copied as read or encoded", async () => {
+    const redis = await startRedis(['--repl-diskless-sync-delay', '0']);
+    servers.push(redis);
+    const broker = await spawnBroker(['--repl-diskless-sync-delay', '0']);
+    servers.push(broker);
+    const theirs = await record(redis.port, sendPipelined);
+    expect(theirs).toContain(`SET long ${'v'.repeat(150)}`);
+    expect(await record(broker.port, sendPipelined)).toEqual(theirs);
   });
 
   it('is the same with the AOF on, where the stream copies the AOF\'s bytes for each unit', async () => {

@@ -80,7 +80,14 @@ export class RespBuffer {
   copy(src: Buffer, from: number, to: number): void {
     const n = to - from;
     this.reserve(n);
-    src.copy(this.bytes, this.length, from, to);
+    if (n > SHORT_COPY) src.copy(this.bytes, this.length, from, to);
+    else {
+      // A unit or a request of a few dozen bytes: a loop beats the native copy's fixed
+      // cost (Node 20's Buffer.copy makes a Uint8Array of the range, about 80 ns a call).
+      const b = this.bytes;
+      let p = this.length;
+      for (let i = from; i < to; i++) b[p++] = src[i];
+    }
     this.length += n;
   }
 
@@ -122,10 +129,31 @@ function writeShortHeader(b: Buffer, p: number, type: number, n: number): number
   return p + 5;
 }
 
+/** Bytes `RespBuffer.command(argv)` writes: what a client sends for `argv` in RESP's shortest form. */
+export function commandLength(argv: readonly Arg[]): number {
+  const argc = argv.length;
+  let n = headerLength(argc);
+  for (let i = 0; i < argc; i++) {
+    const len = argLength(argv[i]);
+    n += headerLength(len) + len + 2;
+  }
+  return n;
+}
+
+/** Bytes of `<type><n>\r\n`. */
+function headerLength(n: number): number {
+  if (n < 10) return 4;
+  if (n < 100) return 5;
+  return 3 + String(n).length;
+}
+
 /** Bytes of an argument: a Buffer's, a latin1 string's, or a packed string's (protocol/packed-string.ts). */
 function argLength(arg: Arg): number {
   return typeof arg === 'string' ? byteLength(arg) : arg.length;
 }
+
+/** Bytes up to which `RespBuffer.copy` copies in a loop. */
+const SHORT_COPY = 64;
 
 /** `*` or `$`, at most 16 digits (lengths and counts are below 2^53), CRLF. */
 const HEADER_MAX = 19;
