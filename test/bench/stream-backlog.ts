@@ -14,9 +14,10 @@
  *   - and PING, what any call costs.
  *
  * Each round runs every walk on each server, which server goes first rotating; each
- * round starts its walks at a part of the stream none before it read, and its group's
- * entries stay pending (a worker that has not acknowledged yet: on both servers the
- * pending entries lists grow round after round). The replies of all servers are
+ * round starts its walks at a part of the stream none before it read; its group's
+ * entries stay pending while it reads (a worker that has not acknowledged yet), and the
+ * group is destroyed after the walk, so that one round's pending entries do not weigh
+ * on the next (the broker's garbage collector marks them all). The replies of all servers are
  * compared, byte for byte, on the first calls of each walk. The machine's other load
  * moves these figures by 10% or more: compare servers within a round.
  *
@@ -71,6 +72,8 @@ interface Walk {
   name: string;
   /** The next call's arguments, given the previous reply's raw bytes (null before the first). */
   next(previous: Buffer | null): string[];
+  /** Run once the calls are measured. */
+  after?: string[];
 }
 
 /** The last entry ID in a reply's raw bytes (`$<len>\r\n<ms>-<seq>\r\n` of the last entry). */
@@ -99,6 +102,7 @@ function walks(round: number): Walk[] {
     {
       name: `XREADGROUP COUNT ${COUNT} >`,
       next: (prev) => (prev === null ? ['XGROUP', 'CREATE', 's', `g${round}`, id(from)] : ['XREADGROUP', 'GROUP', `g${round}`, 'c', 'COUNT', String(COUNT), 'STREAMS', 's', '>']),
+      after: ['XGROUP', 'DESTROY', 's', `g${round}`],
     },
     {
       name: `XREAD COUNT ${COUNT}`,
@@ -126,6 +130,7 @@ async function runWalk(server: Server, walk: Walk, calls: number): Promise<{ us:
     prev = reply;
   }
   const us = ((cpuSeconds(server.pid) - before) / calls) * 1e6;
+  if (walk.after !== undefined) await client.call(...walk.after);
   client.close();
   return { us, replies };
 }
