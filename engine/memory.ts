@@ -81,8 +81,8 @@ const STREAM_FIXED = 24 + 14 * 8 + 4 * 40;
 /** A consumer group: the group, two maps and its B+ tree; a consumer: object, Map entry and PEL tree. */
 const STREAM_GROUP = 3 * SMALL_OBJECT + MAP_ENTRY + 2 * 200 + 64;
 const STREAM_CONSUMER = SMALL_OBJECT + MAP_ENTRY + 200 + STRING_HEADER;
-/** A pending entry: the Nack, its ID object, and its slots in the group's and its consumer's B+ trees. */
-const STREAM_NACK = 24 + 4 * 8 + 24 + 2 * 8 + 2 * 16 + 2 * 2 * 8 + 16;
+/** A pending entry: the Nack (its own ID), its two numbers' boxes, and its slots in the group's and its consumer's B+ trees. */
+const STREAM_NACK = 24 + 5 * 8 + 2 * 16 + 2 * 2 * 8 + 16;
 
 /** Any other value (a type this module does not know yet): a fixed guess. */
 const UNKNOWN_VALUE = 256;

@@ -69,10 +69,16 @@ const AUTOCLAIM_ATTEMPTS_FACTOR = 10;
 
 /** streamPropagateXCLAIM: the pending entry `nack` as a claim that recreates it. */
 function propagateClaim(engine: Engine, db: number, key: string, groupName: string, idArg: string, nack: Nack, group: ConsumerGroup): void {
+  const retryArg = String(asLongLong(nack.deliveryCount));
+  propagateClaimArgs(engine, db, key, groupName, nack.consumer.name, idArg, String(nack.deliveryTime), retryArg, group.lastId.toString());
+}
+
+/** The claim of `propagateClaim` from its arguments' text (a read delivering many entries makes the shared ones once). */
+function propagateClaimArgs(engine: Engine, db: number, key: string, groupName: string, consumerName: string, idArg: string, timeArg: string, retryArg: string, lastIdArg: string): void {
   engine.alsoPropagate(db, [
-    'XCLAIM', key, groupName, nack.consumer.name, '0', idArg,
-    'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(asLongLong(nack.deliveryCount)),
-    'FORCE', 'JUSTID', 'LASTID', group.lastId.toString(),
+    'XCLAIM', key, groupName, consumerName, '0', idArg,
+    'TIME', timeArg, 'RETRYCOUNT', retryArg,
+    'FORCE', 'JUSTID', 'LASTID', lastIdArg,
   ]);
 }
 
@@ -139,6 +145,7 @@ export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId,
   const mark = c.reply.beginDeferred();
   let n = 0;
   let lastIdMoved = false;
+  let timeArg: string | null = null;
   while ((count === 0 || n < count) && it.next()) {
     const id = it.node.idAt(it.index);
     if (id.compare(group.lastId) > 0) {
@@ -150,10 +157,13 @@ export function deliverRange(c: Client, s: Stream, d: Delivery, start: StreamId,
     }
     it.node.replyEntry(it.index, c.reply);
     if (!d.noack) {
-      const nack = group.deliver(id, d.consumer, now);
+      group.deliver(id, d.consumer, now);
       group.counters.delivered++;
       engine.streamStats.firstDelivery.observe(now - Number(id.ms));
-      propagateClaim(engine, d.db, d.key, d.groupName, id.toString(), nack, group);
+      // As propagateClaim, each entry's text made once: a delivery is pending since now, delivered once (ConsumerGroup.deliver).
+      const idArg = id.toString();
+      timeArg ??= String(now);
+      propagateClaimArgs(engine, d.db, d.key, d.groupName, d.consumer.name, idArg, timeArg, '1', group.lastId === id ? idArg : group.lastId.toString());
     }
     n++;
   }

@@ -27,17 +27,29 @@ export const ENTRIES_READ_UNKNOWN = -1;
 
 const compareIds = (a: StreamId, b: StreamId): number => a.compare(b);
 
-/** A delivered entry awaiting acknowledgement (streamNACK). */
-export class Nack {
+/**
+ * A delivered entry awaiting acknowledgement (streamNACK): its ID and its delivery. It
+ * is its own ID, and the PELs' key as well as their value: one object per pending
+ * entry, not two (a group reading a backlog adds one per entry delivered, and they all
+ * stay while pending).
+ */
+export class Nack extends StreamId {
   constructor(
-    readonly id: StreamId,
+    id: StreamId,
     /** The consumer it was last delivered to. */
     public consumer: Consumer,
     /** Unix time in ms of the last delivery. */
     public deliveryTime: number,
     /** Times delivered (uint64; RETRYCOUNT can set any int64). */
     public deliveryCount: U64,
-  ) {}
+  ) {
+    super(id.ms, id.seq);
+  }
+
+  /** The pending entry's ID: itself. */
+  get id(): StreamId {
+    return this;
+  }
 }
 
 /**
@@ -49,6 +61,17 @@ interface TreeNode {
   readonly keys: readonly unknown[];
   readonly values: readonly Nack[];
   readonly children?: readonly TreeNode[];
+}
+
+/** The fields of sorted-btree 2's nodes that `Pel.append` changes, as b+tree.js keeps them. */
+interface GrowingTreeNode {
+  readonly keys: StreamId[];
+  readonly values: Nack[];
+  readonly children?: GrowingTreeNode[];
+  /** An internal node's entry count. */
+  _size: number;
+  /** Set on nodes a clone of the tree shares (Pel never clones its tree: checked anyway). */
+  readonly isShared?: boolean;
 }
 
 function forEachLeaf(node: TreeNode, f: (nacks: readonly Nack[], n: number) => void): void {
@@ -80,17 +103,53 @@ export class Pel {
    */
   loadSorted(nacks: Nack[]): void {
     if (this.tree.size !== 0) throw new Error('loadSorted into a PEL that is not empty');
-    this.tree = bulkLoad(
-      nacks.map((nack) => nack.id),
-      nacks,
-      this.tree.maxNodeSize,
-      compareIds,
-    );
+    this.tree = bulkLoad<StreamId, Nack>(nacks.slice(), nacks, this.tree.maxNodeSize, compareIds);
   }
 
   /** Adds `nack` unless its ID is already pending; returns whether it was added. */
   add(nack: Nack): boolean {
-    return this.tree.set(nack.id, nack, false);
+    return this.append(nack) || this.tree.set(nack, nack, false);
+  }
+
+  /**
+   * Adds `nack` when its ID is past every pending one (a group's reads deliver entries in
+   * ID order), as the tree's last key, without a search: pushed onto the last leaf, or,
+   * that one full, onto a new leaf of the last internal node; false, having changed
+   * nothing, when it is not the last or the tree would have to split (`set` then does).
+   * sorted-btree's `set` searches every level and, the last leaf full, shifts one entry
+   * into its left sibling at a time until that one is full too: appends then cost one
+   * shift each. The nodes are walked directly, as `forEachRun` does; a unit test checks
+   * the tree with its own `checkValid` after appends.
+   */
+  private append(nack: Nack): boolean {
+    const root = (this.tree as unknown as { _root: GrowingTreeNode })._root;
+    let parent: GrowingTreeNode | null = null;
+    let leaf = root;
+    while (leaf.children !== undefined) {
+      if (leaf.isShared === true) return false;
+      parent = leaf;
+      leaf = leaf.children[leaf.children.length - 1];
+    }
+    const keys = leaf.keys;
+    const id = nack;
+    // An empty tree's leaf has shared padding for values: `set` replaces it.
+    if (leaf.isShared === true || keys.length === 0 || leaf.values.length !== keys.length || compareIds(id, keys[keys.length - 1]) <= 0) return false;
+    const max = this.tree.maxNodeSize;
+    if (keys.length < max) {
+      keys.push(id);
+      leaf.values.push(nack);
+    } else {
+      if (parent === null || parent.children!.length >= max) return false;
+      const Leaf = leaf.constructor as new (keys: StreamId[], values: Nack[]) => GrowingTreeNode;
+      parent.children!.push(new Leaf([id], [nack]));
+      parent.keys.push(id);
+    }
+    // Each internal node keeps its children's last keys and its entry count.
+    for (let node = root; node.children !== undefined; node = node.children[node.children.length - 1]) {
+      node.keys[node.keys.length - 1] = id;
+      node._size++;
+    }
+    return true;
   }
 
   delete(id: StreamId): boolean {
@@ -195,13 +254,13 @@ export class ConsumerGroup {
    * was moved back by XGROUP SETID), that one moved to `consumer` and reset.
    */
   deliver(id: StreamId, consumer: Consumer, now: number): Nack {
-    let nack = this.pel.get(id);
-    if (nack === undefined) {
-      nack = new Nack(id, consumer, now, 1);
-      this.pel.add(nack);
-      consumer.pel.add(nack);
-      return nack;
+    // Most deliveries are new: one walk down the tree adds them, a second finds the others.
+    const fresh = new Nack(id, consumer, now, 1);
+    if (this.pel.add(fresh)) {
+      consumer.pel.add(fresh);
+      return fresh;
     }
+    const nack = this.pel.get(id)!;
     this.moveTo(nack, consumer);
     nack.deliveryTime = now;
     nack.deliveryCount = 1;

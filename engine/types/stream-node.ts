@@ -63,14 +63,18 @@ export function decodeSealedNodesWith(decode: SealedNodeDecoder): void {
   sealedNodeDecoder = decode;
 }
 
-/** The ID of a search bound as four 32-bit words, computed once per search. */
+/** The ID of a search bound as four 32-bit words, computed once per search, and as it was given. */
 export class IdWords {
   readonly msHi: number;
   readonly msLo: number;
   readonly seqHi: number;
   readonly seqLo: number;
+  readonly ms: U64;
+  readonly seq: U64;
 
   constructor(id: StreamId) {
+    this.ms = id.ms;
+    this.seq = id.seq;
     this.msHi = hi32(id.ms);
     this.msLo = lo32(id.ms);
     this.seqHi = hi32(id.seq);
@@ -405,6 +409,11 @@ export class StreamNode implements DecodedNode {
   compareKey(w: IdWords): number {
     const ms = this.masterMs;
     const seq = this.masterSeq;
+    // Below 2^53 (every ID a clock makes) numbers compare exactly, without splitting them into words.
+    if (typeof ms === 'number' && typeof w.ms === 'number') {
+      if (ms !== w.ms) return ms - w.ms;
+      if (typeof seq === 'number' && typeof w.seq === 'number') return seq - w.seq;
+    }
     return hi32(ms) - w.msHi || lo32(ms) - w.msLo || hi32(seq) - w.seqHi || lo32(seq) - w.seqLo;
   }
 

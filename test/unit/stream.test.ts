@@ -258,4 +258,37 @@ describe('pending entries lists', () => {
       { seed: 12, numRuns: 60 },
     );
   });
+
+  it('stay a valid B+ tree when most adds come in ID order (appended without a search), among deletes and adds elsewhere', () => {
+    // 0: append the next ID, 1: add an ID at random, 2: delete one at random.
+    const op = fc.tuple(fc.constantFrom(0, 0, 0, 0, 1, 2), fc.integer({ min: 0, max: 100_000 }));
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1000, maxLength: 4000 }), (ops) => {
+        const group = new ConsumerGroup(StreamId.MIN, 0);
+        const consumer = group.createConsumer('c', 0);
+        const model = new Set<number>();
+        let next = 0;
+        for (const [kind, r] of ops) {
+          if (kind === 2) {
+            const ms = r % (next + 1);
+            expect(group.pel.delete(new StreamId(ms, 0))).toBe(model.delete(ms));
+            continue;
+          }
+          const ms = kind === 0 ? (next += 1 + (r % 3)) : r % (next + 1);
+          const added = group.pel.add(new Nack(new StreamId(ms, 0), consumer, 0, 1));
+          expect(added).toBe(!model.has(ms));
+          model.add(ms);
+        }
+        (group.pel as unknown as { tree: { checkValid(): void } }).tree.checkValid();
+        expect(group.pel.size).toBe(model.size);
+        const walked: number[] = [];
+        group.pel.forEachRun((nacks, n) => {
+          for (let i = 0; i < n; i++) walked.push(Number(nacks[i].id.ms));
+        });
+        expect(walked).toEqual([...model].sort((a, b) => a - b));
+        for (const ms of model) expect(group.pel.get(new StreamId(ms, 0))?.id.ms).toBe(ms);
+      }),
+      { seed: 7, numRuns: 30 },
+    );
+  });
 });
