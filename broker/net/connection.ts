@@ -11,6 +11,8 @@
  * past INPUT_HOLD_BYTES: the peer waits on TCP instead of the broker holding its input.
  */
 import type { Socket } from 'node:net';
+// Not the global, a lazy accessor (broker/dispatch/dispatcher.ts).
+import { performance } from 'node:perf_hooks';
 import { Client } from '../../engine/client.js';
 import { RespParser, type LargeCommand } from '../../protocol/parser.js';
 import { sent, type Reply } from '../../protocol/reply.js';

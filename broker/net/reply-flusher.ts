@@ -16,6 +16,8 @@
  * last one, for at most STREAM_TURN_MS per turn: then the loop reads sockets again,
  * so other clients are served between pieces however large the reply.
  */
+// Not the global, a lazy accessor (broker/dispatch/dispatcher.ts).
+import { performance } from 'node:perf_hooks';
 import type { Connection } from './connection.js';
 
 const MAX_HOLD_MS = 0.25;

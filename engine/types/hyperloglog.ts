@@ -104,13 +104,16 @@ export function newHllBytes(): Buffer {
   return bytes;
 }
 
-/** isHLLObjectOrReply's checks on a string value's bytes: magic, encoding, a dense value's exact size. */
-export function isHll(bytes: Uint8Array): boolean {
-  if (bytes.length < HLL_HDR_SIZE) return false;
+/**
+ * isHLLObjectOrReply's checks on a string value's first `length` bytes: magic, encoding,
+ * a dense value's exact size.
+ */
+export function isHll(bytes: Uint8Array, length = bytes.length): boolean {
+  if (length < HLL_HDR_SIZE) return false;
   if (bytes[0] !== 0x48 || bytes[1] !== 0x59 || bytes[2] !== 0x4c || bytes[3] !== 0x4c) return false;
   const encoding = bytes[ENCODING_AT];
   if (encoding > HLL_MAX_ENCODING) return false;
-  return encoding !== HLL_DENSE || bytes.length === HLL_DENSE_SIZE;
+  return encoding !== HLL_DENSE || length === HLL_DENSE_SIZE;
 }
 
 export function hllEncoding(bytes: Uint8Array): number {
@@ -186,8 +189,8 @@ function denseSet(regs: Uint8Array, index: number, count: number): 0 | 1 {
 let patternIndex = 0;
 
 /** hllPatLen: the run length of 000..1 in the element's hash (1..51); the register is in `patternIndex`. */
-function patternLength(bytes: Uint8Array, length: number): number {
-  murmurHash64A(bytes, length, HASH_SEED);
+function patternLength(element: string): number {
+  murmurHash64A(element, HASH_SEED);
   const hashHi = hash64[0];
   const hashLo = hash64[1];
   patternIndex = hashLo & HLL_P_MASK;
@@ -342,13 +345,9 @@ function promote(hll: LargeString, index: number, count: number): SetResult {
 // ---------------------------------------------------------------------------------------
 // Adding, counting, merging
 
-const scratch = Buffer.allocUnsafe(4096);
-
 /** hllAdd: adds an element (a latin1 string) to a valid value; 1 if a register changed, 0 if not, -1 if corrupt. */
 export function hllAdd(hll: LargeString, element: string, maxSparseBytes: number): SetResult {
-  const bytes = element.length <= scratch.length ? scratch : Buffer.allocUnsafe(element.length);
-  bytes.latin1Write(element, 0, element.length);
-  const count = patternLength(bytes, element.length);
+  const count = patternLength(element);
   return hllSetRegister(hll, patternIndex, count, maxSparseBytes);
 }
 
@@ -540,14 +539,8 @@ export function selfTestRegisters(random: () => number): string | null {
   return null;
 }
 
-/** Adds 8-byte elements to a dense register array directly (PFSELFTEST's reference HLL). */
-export function denseAddBytes(dense: Uint8Array, element: Uint8Array): void {
-  const count = patternLength(element, element.length);
+/** Adds an element to a dense register array directly (PFSELFTEST's reference HLL). */
+export function denseAdd(dense: Uint8Array, element: string): void {
+  const count = patternLength(element);
   denseSet(dense, patternIndex, count);
-}
-
-/** hllAdd of raw bytes (PFSELFTEST adds 8-byte integers, not strings). */
-export function hllAddBytes(hll: LargeString, element: Uint8Array, maxSparseBytes: number): SetResult {
-  const count = patternLength(element, element.length);
-  return hllSetRegister(hll, patternIndex, count, maxSparseBytes);
 }

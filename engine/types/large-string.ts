@@ -102,6 +102,14 @@ export class LargeString implements DataObject {
     return this.buf.subarray(0, this.length);
   }
 
+  /**
+   * The backing bytes to read, spare room included: the value is the first `length`.
+   * Valid until the next change; no view is made (PFADD's header check, per command).
+   */
+  backing(): Buffer {
+    return this.buf;
+  }
+
   /** The byte at `index` (below `length`), without the allocation of a view. */
   byteAt(index: number): number {
     return this.buf[index];
