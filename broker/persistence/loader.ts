@@ -2,7 +2,7 @@
  * Loading the AOF at start (and DEBUG LOADAOF), as redis-server's loadAppendOnlyFiles:
  * the base file (a snapshot, or RESP commands), then each incremental file in order,
  * replayed through the engine by a client that never blocks and whose replies are
- * dropped. The load is a generator of steps of a few keys or commands each
+ * never built. The load is a generator of steps of a few keys or commands each
  * (loading.ts runs it, at once or a slice at a time). Progress is logged every second
  * (percentage and rate).
  *
@@ -19,6 +19,7 @@ import { Client } from '../../engine/client.js';
 import { ValueCall, type Argv, type Command, type CommandTable } from '../../engine/command.js';
 import type { Engine } from '../../engine/engine.js';
 import { FormatError } from '../../engine/persist/bytes.js';
+import { DiscardingReply } from '../../protocol/discarding-reply.js';
 import { isSnapshot, snapshotLoadSteps, type SnapshotLoad } from '../../engine/persist/snapshot.js';
 import type { Logger } from '../log.js';
 import type { Load, LoadSteps } from './loading.js';
@@ -243,9 +244,14 @@ function* loadSnapshotFile(fd: number, size: number, job: FileLoad): LoadSteps<v
   }
 }
 
-/** The client that replays commands: never blocks, its replies are dropped. */
+/**
+ * The client that replays commands: never blocks, and its replies are never built (a
+ * `DiscardingReply`, as redis-server's prepareClientToWrite refuses its fake client).
+ * Nothing reads them: a command that fails is applied as redis-server applies it, not
+ * reported; a handler's exception is still logged by the engine.
+ */
 function replayClient(engine: Engine): Client {
-  const client = new Client(engine, Number.MAX_SAFE_INTEGER);
+  const client = new Client(engine, Number.MAX_SAFE_INTEGER, new DiscardingReply());
   client.mustObey = true;
   client.denyBlocking = true;
   // On a follower keys past their time stay as the leader's stream left them (redis-server expires nothing while loading).
@@ -288,7 +294,7 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
         throw new AofLoadError(`Invalid command (${argv.error}) reading the append only file ${file.name} at offset ${validUpTo}`);
       }
       if (multi !== null) multi.push({ command: argv.command, argv });
-      else run(client, argv.command, argv);
+      else engine.call(client, argv.command, argv);
     } else if (name === 'multi') {
       validBeforeMulti = validUpTo;
       multi = [];
@@ -297,7 +303,7 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
       try {
         for (const queued of multi) {
           if (typeof queued === 'number') client.db = engine.dbs[queued];
-          else run(client, queued.command, queued.argv);
+          else engine.call(client, queued.command, queued.argv);
         }
       } finally {
         engine.endUnit();
@@ -317,7 +323,7 @@ function* replayFile(fd: number, size: number, job: FileLoad): LoadSteps<boolean
         throw new AofLoadError(`${what} reading the append only file ${file.name} at offset ${validUpTo}`);
       }
       if (multi !== null) multi.push({ command: found.command, argv });
-      else run(client, found.command, argv);
+      else engine.call(client, found.command, argv);
     }
     validUpTo = cmd.end;
     result.commands++;
@@ -338,12 +344,6 @@ function replPositionAt(stream: CommandStream, lastCommandEnd: number): { replid
   if (annotation === null || annotation.end <= lastCommandEnd) return null;
   const m = /^REPL ([0-9a-zA-Z]{40}) (\d+)(?: (\d+))?$/.exec(annotation.text);
   return m === null ? null : { replid: m[1], offset: Number(m[2]), db: Number(m[3] ?? 0), end: annotation.end };
-}
-
-function run(client: Client, command: Command<Client>, argv: Argv<Client>): void {
-  const mark = client.reply.position;
-  client.engine.call(client, command, argv);
-  client.reply.truncate(mark);
 }
 
 /** A file that ends inside a command: cut back and go on, or stop (aof-load-truncated). */
