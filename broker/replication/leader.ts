@@ -32,6 +32,7 @@ import type { Connection } from '../net/connection.js';
 import type { ShutdownOptions } from '../server.js';
 import { syncsDiskless, type SyncPosition, type SyncTarget } from '../persistence/full-sync.js';
 import type { Replication, ReplicationHost } from './replication.js';
+import { warmWritePath } from './warm-up.js';
 
 /** redis-server's replstate for a replica, as INFO names them. */
 type FollowerState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'online';
@@ -233,6 +234,8 @@ export class Leader {
     const log = this.host.log;
     const follower = new AttachedFollower(c, caps, psync !== null);
     log.info(`Replica ${follower.name} asks for synchronization`);
+    // Once per process: the writes that will feed it are compiled while it syncs (warm-up.ts).
+    void warmWritePath(log);
     if (psync !== null) {
       if (this.tryContinue(follower, psync.replid, psync.offset)) return;
     }
