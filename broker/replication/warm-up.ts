@@ -187,12 +187,18 @@ function mainThreadCpuMs(): number {
 
 /**
  * One read of the synthetic stream: XADDs with the IDs a leader gives (and for a leader's
- * clients, one with an ID it makes), then the other writes that a leader's stream carries most.
+ * clients, one with an ID it makes), then the other writes that a leader's stream carries
+ * most. A stream and a list are deleted every eighth read and created again by the
+ * next: code optimized only on keys that exist deoptimizes at the first write that
+ * creates one, and the writes a link starts with often do (trace-deopt, broker to broker:
+ * the stream's `append` and `seekNode` deoptimized at the first XADD of the real stream,
+ * in leader and follower, while the scratch's stream was never made anew).
  */
 function syntheticRead(round: number, clientIds: boolean): Buffer {
   const parts: string[] = [];
   for (let i = 1; i <= XADDS_PER_READ; i++) parts.push(encode(['XADD', 'warm-up:stream', `1-${round * XADDS_PER_READ + i}`, 'field', 'value']));
   if (clientIds) parts.push(encode(['XADD', 'warm-up:auto', '*', 'field', 'value']));
+  parts.push(encode(['XADD', 'warm-up:short', `1-${round + 1}`, 'field', 'value']));
   const key = `warm-up:${round % 16}`;
   parts.push(
     encode(['SET', key, 'value']),
@@ -201,7 +207,7 @@ function syntheticRead(round: number, clientIds: boolean): Buffer {
     encode(['HSET', 'warm-up:hash', `field${round % 32}`, 'value']),
     encode(['INCR', 'warm-up:counter']),
   );
-  if (round % 8 === 7) parts.push(encode(['DEL', 'warm-up:list']), encode(['PING']));
+  if (round % 8 === 7) parts.push(encode(['DEL', 'warm-up:list', 'warm-up:short']), encode(['PING']));
   return Buffer.from(parts.join(''), 'latin1');
 }
 
