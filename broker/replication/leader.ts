@@ -234,12 +234,12 @@ export class Leader {
     const log = this.host.log;
     const follower = new AttachedFollower(c, caps, psync !== null);
     log.info(`Replica ${follower.name} asks for synchronization`);
-    // Once per process: the writes that will feed it are compiled while it syncs (warm-up.ts).
-    void warmWritePath(log);
     if (psync !== null) {
       if (this.tryContinue(follower, psync.replid, psync.offset)) return;
     }
     this.syncFull++;
+    // Once per process, while it syncs: the writes that will feed it are compiled (warm-up.ts), until a stream flows.
+    void warmWritePath(log, () => [...this.followers.values()].some((f) => f.streaming));
     c.kind = 'replica';
     this.add(follower);
     this.ensureBacklog();

@@ -9,10 +9,13 @@
  *    payload starts arriving (the leader is making it; the follower mostly waits for its
  *    bytes) and awaited after the load, before the stream flows. The writes come
  *    through a `LeaderConnection`, as the leader's stream does.
- *  - A leader's write path (`warmWritePath`): begun when its first follower attaches,
- *    awaited by nothing (the follower's sync goes on meanwhile). The writes come from a
- *    client, their replies kept, and their effects are encoded into a stream log of the
- *    scratch's own, a turn at a time, as for followers (replication.ts, Leader.deliver).
+ *  - A leader's write path (`warmWritePath`): begun when a follower first asks for a
+ *    full resync, awaited by nothing (the sync goes on meanwhile), and cut short once a
+ *    follower's stream flows (on a busy machine it could otherwise run into the
+ *    stream's first second and take the CPU the stream needs: seen once in three runs at
+ *    a load of 10). The writes come from a client, their replies kept, and their effects
+ *    are encoded into a stream log of the scratch's own, a turn at a time, as for
+ *    followers (replication.ts, Leader.deliver).
  *
  * Why: a fresh process runs these paths in V8's interpreter while the optimizing
  * compiler works on background threads. A stream of 10,000 XADD/s arriving at such a
@@ -74,30 +77,34 @@ const warming = new Map<WarmedPath, Promise<void>>();
  * sync goes on).
  */
 export function warmApplyPath(log: Logger): Promise<void> {
-  return warmOnce('apply', log);
+  return warmOnce('apply', log, () => false);
 }
 
-/** A leader's, as its first follower attaches: the same for the write path; nothing waits for it. */
-export function warmWritePath(log: Logger): Promise<void> {
-  return warmOnce('write', log);
+/**
+ * A leader's, as its first follower syncs: the same for the write path, cut short once
+ * `streaming()` (a follower's stream flows: the warm-up must not take the CPU it needs).
+ * Nothing waits for it.
+ */
+export function warmWritePath(log: Logger, streaming: () => boolean): Promise<void> {
+  return warmOnce('write', log, streaming);
 }
 
-function warmOnce(path: WarmedPath, log: Logger): Promise<void> {
+function warmOnce(path: WarmedPath, log: Logger, stop: () => boolean): Promise<void> {
   let done = warming.get(path);
   if (done === undefined) {
-    done = warm(path, log);
+    done = warm(path, log, stop);
     warming.set(path, done);
   }
   return done;
 }
 
-async function warm(path: WarmedPath, log: Logger): Promise<void> {
+async function warm(path: WarmedPath, log: Logger, stop: () => boolean): Promise<void> {
   const began = performance.now();
   const cpuBegan = cpuMs();
   const mainBegan = mainThreadCpuMs();
   const name = path === 'apply' ? 'the apply path for the stream' : 'the write path for the followers';
   try {
-    const rounds = await runSynthetic(path, log);
+    const rounds = await runSynthetic(path, log, stop);
     const cpu = (cpuMs() - cpuBegan).toFixed(0);
     const main = (mainThreadCpuMs() - mainBegan).toFixed(0);
     log.info(`Warmed ${name}: ${rounds} reads, ${main} ms of CPU on the main thread, ${cpu} ms in all, ${(performance.now() - began).toFixed(0)} ms elapsed`);
@@ -117,9 +124,9 @@ interface WriteSource {
 /**
  * Runs the synthetic stream on a scratch broker until the main thread has spent
  * WARM_UP_MS of CPU on it, counted from when the scratch broker is built (building it,
- * 15-40 ms, warms nothing the stream runs); returns the reads applied.
+ * 15-40 ms, warms nothing the stream runs), or until `stop()`; returns the reads applied.
  */
-async function runSynthetic(path: WarmedPath, log: Logger): Promise<number> {
+async function runSynthetic(path: WarmedPath, log: Logger, stop: () => boolean): Promise<number> {
   const scratch = new Broker({ args: ['--save', '', '--appendonly', 'no'], log: log.child({}, { level: 'silent' }) });
   const until = mainThreadCpuMs() + WARM_UP_MS;
   const source = path === 'apply' ? leaderLink(scratch) : writingClient(scratch);
@@ -129,7 +136,7 @@ async function runSynthetic(path: WarmedPath, log: Logger): Promise<number> {
   reader.outputHeld = true;
   let round = 0;
   try {
-    for (; round < MAX_ROUNDS && (round % 8 !== 0 || mainThreadCpuMs() < until); round++) {
+    for (; round < MAX_ROUNDS && !stop() && (round % 8 !== 0 || mainThreadCpuMs() < until); round++) {
       readerSocket.emit('data', Buffer.from(encode(['XREAD', 'COUNT', '100', 'BLOCK', '0', 'STREAMS', 'warm-up:stream', `1-${round * XADDS_PER_READ}`]), 'latin1'));
       source.input(syntheticRead(round, path === 'write'));
       // The end of the turn, as after a read: the reader resumes, replies are flushed.
