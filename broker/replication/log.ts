@@ -64,7 +64,10 @@ class BlockBuffer extends RespBuffer {
   /** Bytes written into earlier blocks, so that `total` counts every byte ever written. */
   private before = 0;
 
-  constructor(private readonly onFull: () => void) {
+  // The log itself, not a closure of it: a call through a method is the same call target
+  // for every log, so the encoder's code optimized on the warm-up's scratch log
+  // (warm-up.ts) stays valid for the real one (a closure per log deoptimized it).
+  constructor(private readonly log: ReplicationLog) {
     super(BLOCK_BYTES);
   }
 
@@ -88,7 +91,7 @@ class BlockBuffer extends RespBuffer {
   protected override reserve(n: number): void {
     if (this.length + n <= this.bytes.length) return;
     // The bytes written so far become a view first; the block is never written again.
-    this.onFull();
+    this.log.blockFull();
     this.before += this.length;
     this.bytes = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, n));
     this.length = 0;
@@ -114,7 +117,7 @@ export class ReplicationLog {
   keepTurn = false;
   /** Called on the first append after a `takeTurn` while `keepTurn`: the owner schedules delivery. */
   onTurnStart: (() => void) | null = null;
-  private readonly blocks = new BlockBuffer(() => this.seal());
+  private readonly blocks = new BlockBuffer(this);
   /**
    * Requests appended as they were read (`appendRequest`) and not copied yet: bytes
    * `runFrom` to `runTo` of `runSrc`, a read in the clients' shared buffer. Copied into
@@ -332,6 +335,11 @@ export class ReplicationLog {
   private openTurn(): void {
     this.turnOpen = true;
     this.onTurnStart?.();
+  }
+
+  /** The encoder's block is full: what it holds becomes a view before a new block is begun. */
+  blockFull(): void {
+    this.seal();
   }
 
   /** The bytes encoded since the last seal become a view: into the backlog, and the turn. */
