@@ -32,7 +32,6 @@ import type { Connection } from '../net/connection.js';
 import type { ShutdownOptions } from '../server.js';
 import { syncsDiskless, type SyncPosition, type SyncTarget } from '../persistence/full-sync.js';
 import type { Replication, ReplicationHost } from './replication.js';
-import { warmWritePath } from './warm-up.js';
 
 /** redis-server's replstate for a replica, as INFO names them. */
 type FollowerState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'online';
@@ -238,8 +237,6 @@ export class Leader {
       if (this.tryContinue(follower, psync.replid, psync.offset)) return;
     }
     this.syncFull++;
-    // Once per process, while it syncs: the writes that will feed it are compiled (warm-up.ts), until a stream flows.
-    void warmWritePath(log, () => [...this.followers.values()].some((f) => f.streaming));
     c.kind = 'replica';
     this.add(follower);
     this.ensureBacklog();

@@ -1,43 +1,32 @@
 /**
- * Warm-ups of the paths replication runs, each once per process: a short synthetic
- * stream of writes applied by a scratch broker and dropped. The scratch broker is never
- * started (no listener, no cron, no AOF, its own engine and dispatcher, a silent log); a
- * client of it waits in `XREAD BLOCK` and is woken by the writes, and the stream nodes
- * they close are encoded as the cron does when idle: the classes and functions of the
- * real paths, the real objects untouched.
- *  - A follower's apply path (`warmApplyPath`): begun when its first full resync's
- *    payload starts arriving (the leader is making it; the follower mostly waits for its
- *    bytes) and awaited after the load, before the stream flows. The writes come
- *    through a `LeaderConnection`, as the leader's stream does.
- *  - A leader's write path (`warmWritePath`): begun when a follower first asks for a
- *    full resync, awaited by nothing (the sync goes on meanwhile), and cut short once a
- *    follower's stream flows (on a busy machine it could otherwise run into the
- *    stream's first second and take the CPU the stream needs: seen once in three runs at
- *    a load of 10). The writes come from a client, their replies kept, and their effects
- *    are encoded into a stream log of the scratch's own, a turn at a time, as for
- *    followers (replication.ts, Leader.deliver).
+ * A follower's warm-up of its apply path, once per process: a short synthetic stream of
+ * writes applied by a scratch broker and dropped, begun when its first full resync's
+ * payload starts arriving (the leader is making it; the follower mostly waits for its
+ * bytes) and awaited after the load, before the stream flows. The scratch broker is
+ * never started (no listener, no cron, no AOF, its own engine and dispatcher, a silent
+ * log); the writes come through a `LeaderConnection`, as the leader's stream does; a
+ * client of it waits in `XREAD BLOCK` and is woken by them, and the stream nodes they
+ * close are encoded as the cron does when idle: the classes and functions of the real
+ * path, the real objects untouched.
  *
- * Why: a fresh process runs these paths in V8's interpreter while the optimizing
- * compiler works on background threads. A stream of 10,000 XADD/s arriving at such a
- * follower took it several times its steady CPU per command, on a small machine whose
- * cores the compiler threads (its own and the leader's) took meanwhile, and it fell
- * behind for the first second: a p99 lag of 16-37 ms in the first second against 2.7 ms
- * after it (`replication_lag` in `npm run bench`). Warmed here, that work is done before
- * the link is up, while the leader holds the stream for us. A leader fresh from its
- * start compiles its own share in that second (the client's XADD, the effects' encoding
- * for the stream): broker to redis-server, the first second's p99 was 4-5 ms against
- * 0.5-1.5 ms for redis-server to redis-server. With its write path warmed as the
- * follower syncs, the leader's compiler threads took 94 ms of CPU in the stream's first
- * second instead of 147 (eight interleaved runs each; 50-55 ms in the second after),
- * and the whole run's p99 lag, broker to broker, was 2.4-3.3 ms in five rounds where
- * nothing else ran against 2.5-4.2 without it (first second 3.5-8.3 against 4.2-7.4;
- * eight interleaved rounds each, the others disturbed by other work). A
- * leader that ran a while has that code optimized already: it pays the warm-up's CPU
- * once for nothing, off any client's path.
+ * Why: a fresh process runs this path in V8's interpreter while the optimizing compiler
+ * works on background threads. A stream of 10,000 XADD/s arriving at such a follower
+ * took it several times its steady CPU per command, on a small machine whose cores the
+ * compiler threads took meanwhile, and it fell behind for the first second: a p99 lag of
+ * 16-37 ms in the first second against 2.7 ms after it (`replication_lag` in `npm run
+ * bench`). Warmed here, that work is done before the link is up, while the leader holds
+ * the stream for us.
+ *
+ * The leader's side is not warmed. A warm-up of its write path (a client's writes, their
+ * effects encoded into a stream log), run while the follower loaded the payload, made no
+ * difference to the lag that could be measured (broker to broker, whole-run p99 2.40 to
+ * 3.40 ms with it against 2.49 to 3.06 without, four interleaved rounds each), and on a
+ * machine shared with the follower it took the CPU of the follower's load: the full
+ * resync of a 1,000,000-entry stream took 0.60-0.65 s instead of 0.40-0.42.
  *
  * Bounded: WARM_UP_MS of the main thread's CPU time, counted once the scratch broker is
  * built (building it, 15-40 ms, warms nothing the stream runs), at most MAX_ROUNDS
- * reads, once per process and path. The compiler threads' CPU comes on top (about as
+ * reads, once per process. The compiler threads' CPU comes on top (about as
  * much again: 100 ms on the main thread was 210 ms in all, 380 reads): compiling that
  * the stream's first second would otherwise do. What it buys grows with the budget:
  * after 100 ms the parser, `Engine.call` and dispatch's `execute` are optimized, `xadd`
@@ -57,7 +46,6 @@ import { Broker } from '../server.js';
 import { Connection } from '../net/connection.js';
 import type { Logger } from '../log.js';
 import { LeaderConnection } from './leader-connection.js';
-import { BACKLOG_MIN_SIZE, ReplicationLog } from './log.js';
 
 /** CPU time of the main thread the warm-up may take (the compiler threads' is extra: see above). */
 const WARM_UP_MS = 300;
@@ -68,111 +56,59 @@ const TICKS_PER_SECOND = 100;
 /** XADDs in each read, as a leader's turn carries several; the other commands follow them. */
 const XADDS_PER_READ = 6;
 
-/** The follower's apply path, or the leader's write path (a client's writes and the stream they make). */
-type WarmedPath = 'apply' | 'write';
-
-/** Each path's warm-up, once started: later calls wait for the same one. */
-const warming = new Map<WarmedPath, Promise<void>>();
+/** The warm-up, once started: later calls wait for the same one. */
+let warming: Promise<void> | null = null;
 
 /**
- * A follower's: warms the apply path unless this process did already; resolves when it
- * is warm (at once after the first time). Never rejects (a failure is logged and the
- * sync goes on).
+ * Warms the apply path unless this process did already; resolves when it is warm (at
+ * once after the first time). Never rejects (a failure is logged and the sync goes on).
  */
 export function warmApplyPath(log: Logger): Promise<void> {
-  return warmOnce('apply', log, () => false);
+  warming ??= warm(log);
+  return warming;
 }
 
-/**
- * A leader's, as its first follower syncs: the same for the write path, cut short once
- * `streaming()` (a follower's stream flows: the warm-up must not take the CPU it needs).
- * Nothing waits for it.
- */
-export function warmWritePath(log: Logger, streaming: () => boolean): Promise<void> {
-  return warmOnce('write', log, streaming);
-}
-
-function warmOnce(path: WarmedPath, log: Logger, stop: () => boolean): Promise<void> {
-  let done = warming.get(path);
-  if (done === undefined) {
-    done = warm(path, log, stop);
-    warming.set(path, done);
-  }
-  return done;
-}
-
-async function warm(path: WarmedPath, log: Logger, stop: () => boolean): Promise<void> {
+async function warm(log: Logger): Promise<void> {
   const began = performance.now();
   const cpuBegan = cpuMs();
   const mainBegan = mainThreadCpuMs();
-  const name = path === 'apply' ? 'the apply path for the stream' : 'the write path for the followers';
   try {
-    const rounds = await runSynthetic(path, log, stop);
+    const rounds = await runSynthetic(log);
     const cpu = (cpuMs() - cpuBegan).toFixed(0);
     const main = (mainThreadCpuMs() - mainBegan).toFixed(0);
-    log.info(`Warmed ${name}: ${rounds} reads, ${main} ms of CPU on the main thread, ${cpu} ms in all, ${(performance.now() - began).toFixed(0)} ms elapsed`);
+    log.info(`Warmed the apply path for the stream: ${rounds} reads, ${main} ms of CPU on the main thread, ${cpu} ms in all, ${(performance.now() - began).toFixed(0)} ms elapsed`);
   } catch (err) {
-    log.warn({ err }, `Warming ${name} failed; going on without`);
+    log.warn({ err }, 'Warming the apply path for the stream failed; going on without');
   }
-}
-
-/** Where a scratch broker's synthetic writes come in. */
-interface WriteSource {
-  input(bytes: Buffer): void;
-  /** The end of a turn, after its commands ran. */
-  endTurn(): void;
-  close(): void;
 }
 
 /**
  * Runs the synthetic stream on a scratch broker until the main thread has spent
  * WARM_UP_MS of CPU on it, counted from when the scratch broker is built (building it,
- * 15-40 ms, warms nothing the stream runs), or until `stop()`; returns the reads applied.
+ * 15-40 ms, warms nothing the stream runs); returns the reads applied.
  */
-async function runSynthetic(path: WarmedPath, log: Logger, stop: () => boolean): Promise<number> {
+async function runSynthetic(log: Logger): Promise<number> {
   const scratch = new Broker({ args: ['--save', '', '--appendonly', 'no'], log: log.child({}, { level: 'silent' }) });
   const until = mainThreadCpuMs() + WARM_UP_MS;
-  const source = path === 'apply' ? leaderLink(scratch) : writingClient(scratch);
+  const link = scratch.adopt((id) => new LeaderConnection(scratch, new net.Socket(), id, noop, noop));
   const readerSocket = new net.Socket();
   const reader = scratch.adopt((id) => new Connection(scratch, readerSocket, id));
   // Its replies are kept, not written: the socket is connected to nothing.
   reader.outputHeld = true;
   let round = 0;
   try {
-    for (; round < MAX_ROUNDS && !stop() && (round % 8 !== 0 || mainThreadCpuMs() < until); round++) {
+    for (; round < MAX_ROUNDS && (round % 8 !== 0 || mainThreadCpuMs() < until); round++) {
       readerSocket.emit('data', Buffer.from(encode(['XREAD', 'COUNT', '100', 'BLOCK', '0', 'STREAMS', 'warm-up:stream', `1-${round * XADDS_PER_READ}`]), 'latin1'));
-      source.input(syntheticRead(round, path === 'write'));
+      link.input(syntheticRead(round));
       // The end of the turn, as after a read: the reader resumes, replies are flushed.
       await new Promise((resolve) => setImmediate(resolve));
-      source.endTurn();
       if (round % 16 === 15) scratch.engine.encodeSealedNodes(1);
     }
   } finally {
-    source.close();
+    link.close();
     reader.close();
   }
   return round;
-}
-
-/** A follower's: the leader's stream, through the class of the real link. */
-function leaderLink(scratch: Broker): WriteSource {
-  const link = scratch.adopt((id) => new LeaderConnection(scratch, new net.Socket(), id, noop, noop));
-  return { input: (bytes) => link.input(bytes), endTurn: noop, close: () => link.close() };
-}
-
-/**
- * A leader's: a client's writes, their replies kept, their effects encoded into a stream
- * log as for followers (replication.ts's sink) and taken a turn at a time (Leader.deliver).
- */
-function writingClient(scratch: Broker): WriteSource {
-  const socket = new net.Socket();
-  const client = scratch.adopt((id) => new Connection(scratch, socket, id));
-  client.outputHeld = true;
-  const stream = new ReplicationLog(BACKLOG_MIN_SIZE);
-  stream.createBacklog();
-  stream.keepTurn = true;
-  scratch.engine.onEffects((unit) => stream.appendUnit(unit));
-  return { input: (bytes) => socket.emit('data', bytes), endTurn: () => void stream.takeTurn(), close: () => client.close() };
 }
 
 /** CPU time of the process (every thread: the compiler's too), in ms. */
@@ -196,18 +132,16 @@ function mainThreadCpuMs(): number {
 }
 
 /**
- * One read of the synthetic stream: XADDs with the IDs a leader gives (and for a leader's
- * clients, one with an ID it makes), then the other writes that a leader's stream carries
- * most. A stream and a list are deleted every eighth read and created again by the
+ * One read of the synthetic stream: XADDs with the IDs a leader gives, then the other
+ * writes that a leader's stream carries most. A stream and a list are deleted every eighth read and created again by the
  * next: code optimized only on keys that exist deoptimizes at the first write that
  * creates one, and the writes a link starts with often do (trace-deopt, broker to broker:
  * the stream's `append` and `seekNode` deoptimized at the first XADD of the real stream,
- * in leader and follower, while the scratch's stream was never made anew).
+ * while the scratch's stream was never made anew).
  */
-function syntheticRead(round: number, clientIds: boolean): Buffer {
+function syntheticRead(round: number): Buffer {
   const parts: string[] = [];
   for (let i = 1; i <= XADDS_PER_READ; i++) parts.push(encode(['XADD', 'warm-up:stream', `1-${round * XADDS_PER_READ + i}`, 'field', 'value']));
-  if (clientIds) parts.push(encode(['XADD', 'warm-up:auto', '*', 'field', 'value']));
   parts.push(encode(['XADD', 'warm-up:short', `1-${round + 1}`, 'field', 'value']));
   const key = `warm-up:${round % 16}`;
   parts.push(
