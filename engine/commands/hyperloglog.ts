@@ -56,37 +56,30 @@ interface FoundHll {
 }
 
 /**
- * isHLLObjectOrReply: the value if it is a string holding a HyperLogLog; null after
- * the error reply. An integer-encoded string (digits only) is never one.
+ * isHLLObjectOrReply: whether `v` is a string holding a HyperLogLog; false after the
+ * error reply. A LargeString is checked in place: a view of its bytes per PFADD was a
+ * tenth of the command's time. An integer-encoded string (digits only) is never one.
  */
-function hllOrReply(c: Client, v: Value): FoundHll | null {
+function isHllOrReply(c: Client, v: Value): v is StringValue {
   if (!isStringValue(v)) {
     c.reply.error(WRONGTYPE);
-    return null;
-  }
-  const bytes = valueBytes(v);
-  if (!isHll(bytes)) {
-    c.reply.error(HLL_NOT_HLL);
-    return null;
-  }
-  return { value: v, bytes };
-}
-
-/**
- * hllOrReply for a command that changes the value (PFADD, PFDEBUG): the value as a
- * LargeString of its own, checked in place (a view of its bytes per PFADD, and the
- * FoundHll, were a tenth of the command's time); null after the error reply.
- */
-function hllToChangeOrReply(c: Client, key: string, v: Value): LargeString | null {
-  if (!isStringValue(v)) {
-    c.reply.error(WRONGTYPE);
-    return null;
+    return false;
   }
   if (typeof v === 'string' ? !isHll(valueBytes(v)) : !isHll(v.backing(), v.length)) {
     c.reply.error(HLL_NOT_HLL);
-    return null;
+    return false;
   }
-  return unshareString(c.db, key, v);
+  return true;
+}
+
+/** The value and its bytes if it is a string holding a HyperLogLog; null after the error reply. */
+function hllOrReply(c: Client, v: Value): FoundHll | null {
+  return isHllOrReply(c, v) ? { value: v, bytes: valueBytes(v) } : null;
+}
+
+/** For a command that changes the value (PFADD, PFDEBUG): the value as a LargeString of its own; null after the error reply. */
+function hllToChangeOrReply(c: Client, key: string, v: Value): LargeString | null {
+  return isHllOrReply(c, v) ? unshareString(c.db, key, v) : null;
 }
 
 function pfadd(c: Client, argv: string[]): void {
