@@ -65,8 +65,8 @@ class BlockBuffer extends RespBuffer {
   private before = 0;
 
   // The log itself, not a closure of it: a call through a method is the same call target
-  // for every log, so the encoder's code optimized on the warm-up's scratch log
-  // (warm-up.ts) stays valid for the real one (a closure per log deoptimized it).
+  // for every log, so the encoder's code optimized on one log stays valid for another
+  // (a closure per log deoptimized it with "wrong call target").
   constructor(private readonly log: ReplicationLog) {
     super(BLOCK_BYTES);
   }

@@ -110,14 +110,14 @@ export class Replication {
   private appendAsRead(unit: readonly Effect[]): boolean {
     if (unit.length !== 1) return false;
     const c = this.host.dispatcher.current;
-    const read = c?.readChunk;
-    if (read === null || read === undefined) return false;
+    if (c === null || c.readChunk === null || c.request === null || c.requestPending < 0) return false;
+    const read = c.readChunk;
+    const request = c.request;
     const effect = unit[0];
-    const request = c!.request;
-    if (request === null || effect.argv !== (Array.isArray(request) ? request : request.args) || effect.db !== this.log.encoder.selectedDb) return false;
-    const from = read.length - c!.requestPending;
-    const to = read.length - c!.parser.pendingBytes;
-    if (c!.requestPending < 0 || from < 0 || read[from] !== 0x2a || to - from !== commandLength(effect.argv)) return false;
+    if (effect.argv !== (Array.isArray(request) ? request : request.args) || effect.db !== this.log.encoder.selectedDb) return false;
+    const from = read.length - c.requestPending;
+    const to = read.length - c.parser.pendingBytes;
+    if (from < 0 || read[from] !== 0x2a || to - from !== commandLength(effect.argv)) return false;
     this.log.appendRequest(read, from, to);
     return true;
   }
