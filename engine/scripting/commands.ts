@@ -12,6 +12,7 @@ import type { Client } from '../client.js';
 import type { FunctionLibraryStore } from '../engine.js';
 import type { CommandDef } from '../command.js';
 import { NOT_INTEGER, SYNTAX } from '../errors.js';
+import { parseInt64 } from '../util/int64.js';
 import { replyHelp } from '../help.js';
 import { globMatch } from '../glob.js';
 import { ByteWriter } from '../persist/bytes.js';
@@ -82,11 +83,10 @@ const FUNCTION_HELP = [
   '      in case of functions name collision with another library).',
 ];
 
-/** EVAL's and FCALL's numkeys (evalGenericCommand's checks); null once replied. */
+/** EVAL's and FCALL's numkeys (evalGenericCommand's checks, string2ll's integer: no leading zero, no "-0"); null once replied. */
 function numkeysOrReply(c: Client, argv: string[]): number | null {
-  const text = argv[2];
-  const n = Number(text);
-  if (!isDecimalInteger(text) || !Number.isSafeInteger(n)) {
+  const n = parseInt64(argv[2]);
+  if (n === null) {
     c.reply.error(NOT_INTEGER);
     return null;
   }
@@ -98,18 +98,7 @@ function numkeysOrReply(c: Client, argv: string[]): number | null {
     c.reply.error("ERR Number of keys can't be negative");
     return null;
   }
-  return n;
-}
-
-/** Whether `text` is /^-?[0-9]+$/ (a loop: this runs on every EVAL and FCALL). */
-function isDecimalInteger(text: string): boolean {
-  let i = text.charCodeAt(0) === 45 ? 1 : 0;
-  if (i === text.length) return false;
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return Number(n);
 }
 
 /** The flags of the script or function about to run, checked against the command running it (scriptPrepareForRun). */

@@ -138,6 +138,11 @@ describe.skipIf(!hasRedisServer())('scripting vs redis-server', () => {
     await p.same('EVAL', 'return 1', '3', 'a');
     await p.same('EVAL', 'return 1', 'x');
     await p.same('EVAL', 'return 1', '1.5');
+    await p.same('EVAL', 'return 1', '01');
+    await p.same('EVAL', 'return 1', '-0');
+    await p.same('EVAL', 'return 1', '9223372036854775807');
+    await p.same('EVAL', 'return 1', '-9223372036854775808');
+    await p.same('EVAL', 'return 1', '9223372036854775808');
     await p.same('EVAL', 'return 1');
     await p.same('EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0');
     await p.same('EVALSHA', 'short', '0');
